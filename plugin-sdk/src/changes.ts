@@ -1,0 +1,48 @@
+import type { KeyText } from './keys.js';
+import type { TableRef } from './table.js';
+
+/** What happened to a key on a source: the net effect is always "make the key look like the source". */
+export type ChangeOp = 'insert' | 'update' | 'delete';
+
+/** The changes to one key on one source since the sync last consumed that source. */
+export interface KeyChange {
+  /** The first operation on the key in the captured interval (`insert` for a new row). */
+  readonly firstOp: ChangeOp;
+  /** The last operation on the key in the captured interval (`delete` when the row is gone). */
+  readonly lastOp: ChangeOp;
+  /** When the last change happened, in microseconds since the Unix epoch (exact). */
+  readonly changedAt: number;
+}
+
+/** The changed keys of one table on one source. */
+export interface TableChanges {
+  readonly table: TableRef;
+  readonly changes: ReadonlyMap<KeyText, KeyChange>;
+}
+
+/**
+ * An opaque position in a source's change stream, owned by the source driver (for PostgreSQL: a
+ * transaction snapshot). The core stores it and hands it back; it never looks inside.
+ */
+export type Checkpoint = string;
+
+/** What one source captured in one run. */
+export interface SourceChanges {
+  readonly db: string;
+  /** Where this capture ended; the next run starts here once every database committed. */
+  readonly checkpoint: Checkpoint;
+  /** Changed keys per table, by `tableId`. Tables without changes may be absent. */
+  readonly tables: ReadonlyMap<string, TableChanges>;
+}
+
+/** Everything captured in one run, one entry per source. */
+export interface ChangeSet {
+  readonly sources: readonly SourceChanges[];
+}
+
+/** The number of changed keys in a change set (keys changed on several sources count once per source). */
+export function countChanges(changeSet: ChangeSet): number {
+  let count = 0;
+  for (const source of changeSet.sources) for (const table of source.tables.values()) count += table.changes.size;
+  return count;
+}

@@ -1,0 +1,40 @@
+import type { LogLevel } from './logger.js';
+import type { BucardoPlugin } from './plugin.js';
+
+/**
+ * A plugin in the config: the plugin object itself, a package name, or `[packageName, options]` (the
+ * package's default export is called with the options). Falsy entries are ignored, so
+ * `plugins: [isProd && metrics()]` works.
+ */
+export type PluginSpec = BucardoPlugin | string | readonly [string, Record<string, unknown>?] | false | null | undefined;
+
+/** Where the control database is; every field falls back to the PG* environment, the database to `bucardo`. */
+export interface ControlDatabaseConfig {
+  readonly dbname?: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly user?: string;
+  readonly password?: string;
+}
+
+/** The shape of `bucardo.config.ts`. */
+export interface BucardoConfig {
+  /**
+   * Plugins to load. The standard ones (postgres, the standard conflict strategies, the text logger)
+   * are added for every name not listed here, so listing `postgres({ … })` replaces the default one.
+   */
+  readonly plugins?: readonly PluginSpec[];
+  readonly control?: ControlDatabaseConfig;
+  readonly logLevel?: LogLevel;
+  /** The logger to use, by registered name. Default `text`. */
+  readonly logger?: string;
+  /** Options for the logger. */
+  readonly loggerOptions?: Readonly<Record<string, unknown>>;
+  /** The most keys one transaction carries per database; larger runs are split. Default 100000. */
+  readonly batchSize?: number;
+}
+
+/** Types a config; returns it unchanged. */
+export function defineConfig(config: BucardoConfig): BucardoConfig {
+  return config;
+}

@@ -1,0 +1,144 @@
+import type { Checkpoint, SourceChanges } from './changes.js';
+import type { KeyText } from './keys.js';
+import type { Logger } from './logger.js';
+import type { RowBatch } from './row-batch.js';
+import type { TableRef, TableShape } from './table.js';
+
+/** A database as the user added it (`bucardo add db NAME type=… key=value…`). */
+export interface DatabaseSpec {
+  /** Bucardo's name for the database, e.g. `t1`. */
+  readonly name: string;
+  /** The registered database type, e.g. `postgres`. */
+  readonly type: string;
+  /** The driver's connection parameters, as normalised by `DatabaseDriver.normalizeParams`. */
+  readonly params: Readonly<Record<string, string>>;
+}
+
+/** What a driver gets when it opens a session. */
+export interface OpenContext {
+  readonly log: Logger;
+  readonly signal?: AbortSignal;
+  /** A label for the connection (PostgreSQL: `application_name`), e.g. `bucardo kid foobar`. */
+  readonly label: string;
+}
+
+/**
+ * A database type, registered by a plugin (`host.registerDatabase`). `source` and `target` are the
+ * capabilities: a type without `source` cannot be a source in a sync, and the core says so.
+ */
+export interface DatabaseDriver {
+  readonly type: string;
+  /** Other names accepted for `type=`, e.g. `pg` for `postgres`. */
+  readonly aliases?: readonly string[];
+  /** Checks and normalises the `key=value` parameters of `bucardo add db`; throws INVALID_ARGUMENT. */
+  normalizeParams(params: Readonly<Record<string, string>>): Record<string, string>;
+  /** One line for `bucardo list dbs`, e.g. `psql -h host -p 5432 -U user -d name`. Never shows a password. */
+  describe(spec: DatabaseSpec): string;
+  /** Connects once and disconnects; throws CONNECTION_FAILED naming the database. */
+  ping(spec: DatabaseSpec, context: OpenContext): Promise<void>;
+  readonly source?: SourceDriver;
+  readonly target?: TargetWriter;
+}
+
+/** Reads changes and row images from a database. */
+export interface SourceDriver {
+  open(spec: DatabaseSpec, context: OpenContext): Promise<SourceSession>;
+}
+
+export interface CaptureArgs {
+  readonly tables: readonly TableShape[];
+  /** The checkpoint the previous run ended at (or the one `installCapture` returned). */
+  readonly since: Checkpoint;
+  readonly signal: AbortSignal;
+}
+
+export interface FetchArgs {
+  readonly shape: TableShape;
+  readonly keys: readonly KeyText[];
+  readonly signal: AbortSignal;
+}
+
+export interface SourceSession {
+  /** The table's columns and key on this database, or `undefined` when it has no such table. */
+  describeTable(table: TableRef): Promise<TableShape | undefined>;
+  /**
+   * The tables named `name` in any schema (for `bucardo add table name` without a schema). Optional:
+   * without it, an unqualified name means schema `public`.
+   */
+  findTable?(name: string): Promise<TableRef[]>;
+  /**
+   * Installs change capture for these tables (idempotent) and returns the checkpoint from which a new
+   * sync starts reading.
+   */
+  installCapture(tables: readonly TableShape[]): Promise<Checkpoint>;
+  /** The changes to these tables committed after `since` and up to now. */
+  capture(args: CaptureArgs): Promise<SourceChanges>;
+  /** The current images of the rows with these keys; keys without a row are deleted rows. */
+  fetch(args: FetchArgs): Promise<RowBatch>;
+  close(): Promise<void>;
+}
+
+/**
+ * Capability flags of a target, each with the default the core assumes when the writer leaves it out.
+ * The core branches on these, never on a target's type.
+ */
+export interface TargetCapabilities {
+  /** `rollback()` undoes everything since `begin()`, and `commit()` makes it visible at once. Default false. */
+  readonly transactions?: boolean;
+  /** The target can empty a table (TRUNCATE). Default false. */
+  readonly truncate?: boolean;
+  /**
+   * The target can tell which keys were changed locally after a checkpoint of its own capture, and
+   * leaves them alone (a concurrent local write is not overwritten). Default false.
+   */
+  readonly localChangeGuard?: boolean;
+  /** The target has a schema the core can check (`describeTable`). Default false. */
+  readonly schema?: boolean;
+}
+
+export const defaultTargetCapabilities: Required<TargetCapabilities> = Object.freeze({
+  transactions: false,
+  truncate: false,
+  localChangeGuard: false,
+  schema: false,
+});
+
+/** Writes row images to a database. */
+export interface TargetWriter {
+  readonly capabilities: TargetCapabilities;
+  open(spec: DatabaseSpec, context: OpenContext): Promise<TargetSession>;
+}
+
+/** One table's share of a batch for one target: delete these keys, then write these rows. */
+export interface ApplyBatch {
+  readonly shape: TableShape;
+  /** Every key this target receives in the batch; each is deleted before `rows` are written. */
+  readonly deletes: readonly KeyText[];
+  /** The winning images, grouped by the source they come from. Deleted keys have no row. */
+  readonly rows: readonly RowBatch[];
+  /**
+   * When this target is also a source of the sync: the checkpoint of its own capture in this run.
+   * A target with `localChangeGuard` leaves alone (and reports in `skipped`) every key changed locally
+   * after it, so that a user's concurrent write is not overwritten; the next run carries it.
+   */
+  readonly guard?: Checkpoint;
+  readonly signal: AbortSignal;
+}
+
+export interface ApplyResult {
+  readonly deleted: number;
+  readonly inserted: number;
+  /** Keys left alone because they changed locally after the guard checkpoint. */
+  readonly skipped: readonly KeyText[];
+}
+
+export interface TargetSession {
+  /** The table's shape here, or `undefined` when the table is missing (targets with `schema`). */
+  describeTable?(table: TableRef): Promise<TableShape | undefined>;
+  /** Starts a batch. */
+  begin(signal: AbortSignal): Promise<void>;
+  apply(batch: ApplyBatch): Promise<ApplyResult>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  close(): Promise<void>;
+}

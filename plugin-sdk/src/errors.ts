@@ -1,0 +1,130 @@
+/**
+ * Errors are data: every error the framework raises carries a stable `code` and the names of the things
+ * it is about (database, table, sync, key, plugin, hook), so that the CLI can print them, tests can
+ * assert on fields instead of wording, and monitoring can group them.
+ */
+
+/** Every error code, sorted alphabetically. */
+export const ErrorCodes = [
+  'ALREADY_INSTALLED',
+  'APPLY_FAILED',
+  'CAPTURE_FAILED',
+  'CONFIG_INVALID',
+  'CONFIG_NOT_FOUND',
+  'CONFLICT_UNRESOLVED',
+  'CONNECTION_FAILED',
+  'CONTROL_NOT_INSTALLED',
+  'DB_IN_USE',
+  'DB_NOT_FOUND',
+  'DB_ROLE_UNSUPPORTED',
+  'DBGROUP_NOT_FOUND',
+  'DUPLICATE_NAME',
+  'FETCH_FAILED',
+  'HERD_EMPTY',
+  'HERD_NOT_FOUND',
+  'INVALID_ARGUMENT',
+  'INVALID_NAME',
+  'PLUGIN_DUPLICATE',
+  'PLUGIN_ERROR',
+  'PLUGIN_INVALID',
+  'PLUGIN_NOT_FOUND',
+  'PLUGIN_SDK_MISMATCH',
+  'RUN_ABORTED',
+  'SYNC_BUSY',
+  'SYNC_INACTIVE',
+  'SYNC_INVALID',
+  'SYNC_NOT_FOUND',
+  'TABLE_COLUMNS_MISMATCH',
+  'TABLE_MISSING',
+  'TABLE_NO_KEY',
+  'TABLE_NOT_FOUND',
+  'UNKNOWN_COMMAND',
+  'UNKNOWN_DB_TYPE',
+  'UNKNOWN_STRATEGY',
+] as const;
+
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+/** The names an error is about. Every field is optional; set the ones that apply. */
+export interface ErrorSubject {
+  readonly db?: string;
+  readonly table?: string;
+  readonly column?: string;
+  readonly sync?: string;
+  readonly herd?: string;
+  readonly dbgroup?: string;
+  readonly key?: string;
+  readonly plugin?: string;
+  readonly hook?: string;
+  readonly name?: string;
+  /** The SQLSTATE of an underlying database error, when there is one. */
+  readonly sqlstate?: string;
+}
+
+export interface BucardoErrorOptions extends ErrorSubject {
+  readonly cause?: unknown;
+}
+
+/** The one error type of the framework: a code, a message, and the names it is about. */
+export class BucardoError extends Error implements ErrorSubject {
+  override readonly name = 'BucardoError';
+  readonly code: ErrorCode;
+  readonly db?: string;
+  readonly table?: string;
+  readonly column?: string;
+  readonly sync?: string;
+  readonly herd?: string;
+  readonly dbgroup?: string;
+  readonly key?: string;
+  readonly plugin?: string;
+  readonly hook?: string;
+  readonly sqlstate?: string;
+
+  constructor(code: ErrorCode, message: string, options: BucardoErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    const { cause: _cause, ...subject } = options;
+    Object.assign(this, stripUndefined(subject));
+  }
+
+  /** The subject fields that are set, for structured logs and JSON output. */
+  get subject(): ErrorSubject {
+    const { db, table, column, sync, herd, dbgroup, key, plugin, hook, sqlstate } = this;
+    return stripUndefined({ db, table, column, sync, herd, dbgroup, key, plugin, hook, sqlstate });
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, ...this.subject };
+  }
+}
+
+export function isBucardoError(value: unknown): value is BucardoError {
+  if (!(value instanceof Error) || value.name !== 'BucardoError') return false;
+  const code: unknown = (value as unknown as { code?: unknown }).code;
+  return typeof code === 'string' && (ErrorCodes as readonly string[]).includes(code);
+}
+
+/**
+ * Returns `error` as a BucardoError: a BucardoError keeps its code and gains the subject fields it lacks;
+ * anything else is wrapped with `code` and keeps the original as `cause`.
+ */
+export function toBucardoError(error: unknown, code: ErrorCode, subject: ErrorSubject = {}): BucardoError {
+  if (isBucardoError(error)) {
+    const missing = Object.fromEntries(
+      Object.entries(stripUndefined(subject)).filter(([field]) => (error as unknown as Record<string, unknown>)[field] === undefined),
+    );
+    Object.assign(error, missing);
+    return error;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const sqlstate = (error as { code?: unknown } | null)?.code;
+  return new BucardoError(code, message, {
+    ...subject,
+    ...(typeof sqlstate === 'string' && /^[0-9A-Z]{5}$/.test(sqlstate) ? { sqlstate } : {}),
+    cause: error,
+  });
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,52 @@
+import type { ChangeSet } from './changes.js';
+import type { Decisions } from './conflict.js';
+import type { ApplyArgs, ApplyOutcome, BatchArgs, FetchedRows, ResolveArgs, RunArgs, RunReport } from './run.js';
+
+/**
+ * The tap side of the core's hooks, written structurally so that the SDK needs no runtime library:
+ * the core builds them with tapable, and these interfaces are what plugins see.
+ *
+ * Tap order: lower `stage` first (default 0); the core's own taps are at stage 0 unless a hook's doc
+ * says otherwise, so a negative stage runs before the core's work and a positive one after it.
+ */
+export interface TapOptions {
+  /** Your plugin's name: errors thrown by the tap are tagged with it. */
+  readonly name: string;
+  readonly stage?: number;
+  readonly before?: string | readonly string[];
+}
+
+/** A series hook whose value flows through the taps: each may return a replacement, or nothing to keep it. */
+export interface WaterfallHook<Value, Args> {
+  tap(options: string | TapOptions, fn: (value: Value, args: Args) => Value | undefined | void): void;
+  tapPromise(options: string | TapOptions, fn: (value: Value, args: Args) => Promise<Value | undefined | void>): void;
+}
+
+/** A hook whose taps run concurrently; return values are ignored. */
+export interface ParallelHook<Args> {
+  tap(options: string | TapOptions, fn: (args: Args) => void): void;
+  tapPromise(options: string | TapOptions, fn: (args: Args) => Promise<void>): void;
+}
+
+/**
+ * The phases of a run, in order. Every hook fires once per run or once per table batch, never per row.
+ * The core's own work is done by its taps (named `bucardo:<phase>`), which call the plugin interfaces.
+ */
+export interface SyncHooks {
+  /** waterfall, once per run: the core's tap reads every source's changes into the ChangeSet. */
+  readonly capture: WaterfallHook<ChangeSet, RunArgs>;
+  /** waterfall, per table batch: the core's tap reads the row images of the batch's keys. */
+  readonly fetch: WaterfallHook<FetchedRows, BatchArgs>;
+  /**
+   * waterfall, per table batch with conflicts: each tap may add decisions (custom conflict code, at the
+   * default stage); the configured strategy's tap runs last (stage 100) and settles the rest.
+   */
+  readonly resolve: WaterfallHook<Decisions, ResolveArgs>;
+  /** waterfall, per table batch: the core's tap writes the plan to every receiving database in parallel. */
+  readonly apply: WaterfallHook<ApplyOutcome, ApplyArgs>;
+  /** parallel, once per run, after commit or failure: a failing tap is logged and never fails the sync. */
+  readonly report: ParallelHook<RunReport>;
+}
+
+/** The hook names in lifecycle order. */
+export const hookNames = ['capture', 'fetch', 'resolve', 'apply', 'report'] as const satisfies readonly (keyof SyncHooks)[];

@@ -1,0 +1,30 @@
+export { ErrorCodes, BucardoError, isBucardoError, toBucardoError } from './errors.js';
+export type { ErrorCode, ErrorSubject, BucardoErrorOptions } from './errors.js';
+export { formatTable, parseTableName, tableId } from './table.js';
+export type { TableRef, ColumnInfo, TableShape } from './table.js';
+export { encodeKey, decodeKey, displayKey } from './keys.js';
+export type { KeyText } from './keys.js';
+export { copyLineRanges, parseCopyLine, encodeCopyLine, encodeCopyLines } from './copy-text.js';
+export type { TextValue } from './copy-text.js';
+export { RowBatch } from './row-batch.js';
+export { countChanges } from './changes.js';
+export type { ChangeOp, KeyChange, TableChanges, Checkpoint, SourceChanges, ChangeSet } from './changes.js';
+export { defaultTargetCapabilities } from './database.js';
+export type {
+  DatabaseSpec, OpenContext, DatabaseDriver, SourceDriver, SourceSession, CaptureArgs, FetchArgs,
+  TargetCapabilities, TargetWriter, TargetSession, ApplyBatch, ApplyResult,
+} from './database.js';
+export { classifyConflict } from './conflict.js';
+export type { ConflictKind, Candidate, Conflict, Decision, Decisions, ResolveConflictsArgs, ConflictStrategy } from './conflict.js';
+export type {
+  DatabaseRole, SyncDatabase, RunArgs, TableBatch, FetchedRows, BatchArgs, ResolveArgs, ApplyArgs, ApplyOutcome,
+  RunOutcome, TableCounts, RunReport,
+} from './run.js';
+export { LogLevels, isLogLevel, levelEnabled, silentLogger } from './logger.js';
+export type { LogLevel, LogFields, Logger, LoggerOptions, LoggerFactory } from './logger.js';
+export { hookNames } from './hooks.js';
+export type { TapOptions, WaterfallHook, ParallelHook, SyncHooks } from './hooks.js';
+export { SDK_VERSION, definePlugin } from './plugin.js';
+export type { PluginHost, BucardoPlugin } from './plugin.js';
+export { defineConfig } from './config.js';
+export type { PluginSpec, ControlDatabaseConfig, BucardoConfig } from './config.js';

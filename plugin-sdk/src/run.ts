@@ -1,0 +1,95 @@
+import type { ChangeSet } from './changes.js';
+import type { Conflict, Decisions } from './conflict.js';
+import type { ApplyBatch, ApplyResult } from './database.js';
+import type { KeyText } from './keys.js';
+import type { Logger } from './logger.js';
+import type { RowBatch } from './row-batch.js';
+import type { TableShape } from './table.js';
+
+export type DatabaseRole = 'source' | 'target';
+
+/** A database in a sync, with its role. */
+export interface SyncDatabase {
+  readonly name: string;
+  readonly type: string;
+  readonly role: DatabaseRole;
+}
+
+/** What every hook of a run receives. */
+export interface RunArgs {
+  readonly sync: string;
+  readonly runId: string;
+  readonly databases: readonly SyncDatabase[];
+  readonly tables: readonly TableShape[];
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+}
+
+/** The keys of one table handled in one batch. */
+export interface TableBatch {
+  readonly shape: TableShape;
+  /** Keys changed on exactly one source, by that source. */
+  readonly clean: ReadonlyMap<string, readonly KeyText[]>;
+  /** Keys changed on two or more sources. */
+  readonly conflicts: readonly Conflict[];
+}
+
+/** Row images read for a batch. */
+export interface FetchedRows {
+  /** Images of each source's clean keys, by source. */
+  readonly clean: ReadonlyMap<string, RowBatch>;
+  /** Images of conflicting keys, by candidate source (each source's image of every key it changed). */
+  readonly candidates: ReadonlyMap<string, RowBatch>;
+}
+
+export interface BatchArgs extends RunArgs {
+  readonly batch: TableBatch;
+}
+
+export interface ResolveArgs extends BatchArgs {
+  readonly rows: FetchedRows;
+  /** The strategy configured for the sync (`conflict=`). */
+  readonly strategy: string;
+}
+
+/** What one table batch writes: one ApplyBatch per receiving database. */
+export interface ApplyArgs extends BatchArgs {
+  readonly plan: ReadonlyMap<string, ApplyBatch>;
+}
+
+/** What the writes of a batch did, per database. */
+export interface ApplyOutcome {
+  readonly results: ReadonlyMap<string, ApplyResult>;
+}
+
+export type RunOutcome = 'good' | 'empty' | 'bad';
+
+export interface TableCounts {
+  readonly table: string;
+  readonly inserts: number;
+  readonly deletes: number;
+  readonly conflicts: number;
+}
+
+/** The end of a run, for status, loggers and metrics. */
+export interface RunReport {
+  readonly sync: string;
+  readonly runId: string;
+  readonly outcome: RunOutcome;
+  readonly startedAt: Date;
+  readonly endedAt: Date;
+  /** Rows copied from sources (each row once, however many databases received it). */
+  readonly inserts: number;
+  /** Rows deleted, summed over the receiving databases. */
+  readonly deletes: number;
+  readonly conflicts: number;
+  /** Keys left for the next run because a user changed them on a database during the run. */
+  readonly deferred: number;
+  readonly tables: readonly TableCounts[];
+  /** Rows written and deleted per receiving database. */
+  readonly databases: ReadonlyMap<string, { readonly inserted: number; readonly deleted: number }>;
+  readonly error?: { readonly code: string; readonly message: string; readonly [field: string]: unknown };
+}
+
+// The hooks' value types, re-exported for plugin authors.
+export type { ChangeSet, Decisions };
