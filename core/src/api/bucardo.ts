@@ -1,0 +1,120 @@
+import { hostname } from 'node:os';
+import type { BucardoPlugin, ControlDatabaseConfig, LogLevel, RunReport, TableRef } from '@bucardo/plugin-sdk';
+import { Engine } from '../engine.js';
+import { resolveControlTarget, type ControlTarget } from '../control/control-connection.js';
+import { installControl, type InstallResult } from '../control/control-install.js';
+import { ControlSession } from '../control/control-session.js';
+import type { DbGroupRow, HerdRow, RelationRow, SyncRow } from '../control/catalog-rows.js';
+import type { BucardoContext } from './context.js';
+import { addDatabase, listDatabases, type AddDatabaseOptions, type DatabaseListing } from './databases.js';
+import { addDbGroup, listDbGroups } from './dbgroups.js';
+import { addHerd, listHerds } from './herds.js';
+import { runSyncNow } from './kick.js';
+import { syncStatuses, type SyncStatusReport } from './status.js';
+import { addSync, listSyncs, type AddSyncResult } from './syncs.js';
+import { addTables, listTables, type AddTablesOptions, type AddTablesResult } from './tables.js';
+
+export interface BucardoOptions {
+  readonly plugins: readonly BucardoPlugin[];
+  readonly control?: ControlDatabaseConfig;
+  readonly logLevel?: LogLevel;
+  readonly logger?: string;
+  readonly loggerOptions?: Readonly<Record<string, unknown>>;
+  /** Keys per transaction per database. Default 100000. */
+  readonly batchSize?: number;
+  /** The process role in log lines and run records, e.g. `cli`, `daemon`. */
+  readonly role?: string;
+}
+
+/**
+ * The public API of a Bucardo installation: what the `bucardo` command does, callable from code.
+ * The CLI is a thin layer over it (parse, call, format).
+ */
+export class Bucardo {
+  readonly engine: Engine;
+  readonly controlTarget: ControlTarget;
+  readonly #options: BucardoOptions;
+  #control: ControlSession | undefined;
+
+  private constructor(engine: Engine, options: BucardoOptions) {
+    this.engine = engine;
+    this.#options = options;
+    this.controlTarget = resolveControlTarget(options.control);
+  }
+
+  static async open(options: BucardoOptions): Promise<Bucardo> {
+    const role = options.role ?? 'api';
+    const engine = await Engine.create({
+      plugins: options.plugins,
+      ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.loggerOptions ? { loggerOptions: options.loggerOptions } : {}),
+      logFields: { role },
+    });
+    return new Bucardo(engine, options);
+  }
+
+  install(): Promise<InstallResult> {
+    return installControl(this.controlTarget);
+  }
+
+  addDatabase(name: string, params: Readonly<Record<string, string>>, options?: AddDatabaseOptions): Promise<DatabaseListing> {
+    return this.#with((ctx) => addDatabase(ctx, name, params, options));
+  }
+
+  listDatabases(): Promise<DatabaseListing[]> {
+    return this.#with(listDatabases);
+  }
+
+  addTables(names: readonly string[], options?: AddTablesOptions): Promise<AddTablesResult> {
+    return this.#with((ctx) => addTables(ctx, names, options));
+  }
+
+  listTables(): Promise<RelationRow[]> {
+    return this.#with(listTables);
+  }
+
+  addHerd(name: string, tables: readonly string[]): Promise<{ name: string; members: TableRef[] }> {
+    return this.#with((ctx) => addHerd(ctx, name, tables));
+  }
+
+  listHerds(): Promise<HerdRow[]> {
+    return this.#with(listHerds);
+  }
+
+  addDbGroup(name: string, members: readonly string[]): Promise<DbGroupRow> {
+    return this.#with((ctx) => addDbGroup(ctx, name, members));
+  }
+
+  listDbGroups(): Promise<DbGroupRow[]> {
+    return this.#with(listDbGroups);
+  }
+
+  addSync(name: string, params: Readonly<Record<string, string>>): Promise<AddSyncResult> {
+    return this.#with((ctx) => addSync(ctx, name, params));
+  }
+
+  listSyncs(): Promise<SyncRow[]> {
+    return this.#with(listSyncs);
+  }
+
+  /** Runs a sync once in this process and returns its report (outcome `bad` carries the error). */
+  runSync(name: string, options: { signal?: AbortSignal } = {}): Promise<RunReport> {
+    return this.#with((ctx) => runSyncNow(ctx, name, { batchSize: this.#options.batchSize ?? 100_000, ...options }));
+  }
+
+  status(names?: readonly string[]): Promise<SyncStatusReport[]> {
+    return this.#with((ctx) => syncStatuses(ctx, names));
+  }
+
+  async close(): Promise<void> {
+    await this.#control?.close();
+    this.#control = undefined;
+    await this.engine.log.flush();
+  }
+
+  async #with<T>(work: (ctx: BucardoContext) => Promise<T>): Promise<T> {
+    this.#control ??= await ControlSession.open(this.controlTarget, `bucardo ${this.#options.role ?? 'api'}`);
+    return work({ engine: this.engine, control: this.#control, worker: `${this.#options.role ?? 'api'} ${process.pid}@${hostname()}` });
+  }
+}

@@ -1,0 +1,52 @@
+import { BucardoError, type DatabaseSpec } from '@bucardo/plugin-sdk';
+import type { DatabaseRow } from '../control/catalog-rows.js';
+import type { BucardoContext } from './context.js';
+import { checkName } from './names.js';
+
+export interface AddDatabaseOptions {
+  /** Add without a test connection. */
+  readonly force?: boolean;
+}
+
+export interface DatabaseListing extends DatabaseRow {
+  /** The driver's one-line description (never a password). */
+  readonly connection: string;
+}
+
+/**
+ * `bucardo add db NAME dbname=… [type=postgres] [host= port= user= pass= …]`. The parameters are checked
+ * by the database type's driver, and the database is test-connected (unless `force`), so a typo is
+ * reported now rather than at the first run.
+ */
+export async function addDatabase(ctx: BucardoContext, name: string, params: Readonly<Record<string, string>>, options: AddDatabaseOptions = {}): Promise<DatabaseListing> {
+  checkName('database', name);
+  const { type: requestedType, status, ...driverParams } = params;
+  const driver = ctx.engine.registry.database(requestedType ?? 'postgres');
+  if (status !== undefined && status !== 'active' && status !== 'inactive') {
+    throw new BucardoError('INVALID_ARGUMENT', `status must be active or inactive, not "${status}"`, { db: name, name: 'status' });
+  }
+  const existing = await ctx.control.catalog.databases();
+  if (existing.some((row) => row.name === name)) throw new BucardoError('DUPLICATE_NAME', `A database named "${name}" already exists`, { db: name, name });
+  const spec: DatabaseSpec = { name, type: driver.type, params: driver.normalizeParams(driverParams) };
+  if (!options.force) await driver.ping(spec, { log: ctx.engine.log, label: 'bucardo add db' });
+  const row: DatabaseRow = { name, type: driver.type, params: spec.params, status: status === 'inactive' ? 'inactive' : 'active' };
+  await ctx.control.catalog.insertDatabase(row);
+  return { ...row, connection: driver.describe(spec) };
+}
+
+export async function listDatabases(ctx: BucardoContext): Promise<DatabaseListing[]> {
+  const rows = await ctx.control.catalog.databases();
+  return rows.map((row) => ({ ...row, connection: describe(ctx, row) }));
+}
+
+function describe(ctx: BucardoContext, row: DatabaseRow): string {
+  try {
+    return ctx.engine.registry.database(row.type).describe({ name: row.name, type: row.type, params: row.params });
+  } catch {
+    return `(no plugin loaded for type ${row.type})`;
+  }
+}
+
+export function specOf(row: DatabaseRow): DatabaseSpec {
+  return { name: row.name, type: row.type, params: row.params };
+}

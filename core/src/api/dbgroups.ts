@@ -1,0 +1,52 @@
+import { BucardoError, type DatabaseRole } from '@bucardo/plugin-sdk';
+import type { DbGroupMember, DbGroupRow } from '../control/catalog-rows.js';
+import type { BucardoContext } from './context.js';
+import { checkName } from './names.js';
+
+const roleAliases: Record<string, DatabaseRole> = {
+  source: 'source', master: 'source', s: 'source', m: 'source',
+  target: 'target', slave: 'target', replica: 'target', rep: 'target', t: 'target', tar: 'target',
+};
+
+/** Parses `db[:role]`; the role defaults to `defaultRole`. Bucardo's aliases (master, slave, …) are accepted. */
+export function parseMember(text: string, defaultRole: DatabaseRole): DbGroupMember {
+  const [db, role, ...rest] = text.split(':');
+  if (!db || rest.length > 0) throw new BucardoError('INVALID_ARGUMENT', `"${text}" is not DB or DB:ROLE`, { name: text });
+  if (role === undefined || role === '') return { db, role: defaultRole };
+  const normalized = roleAliases[role.toLowerCase()];
+  if (!normalized) {
+    const hint = role.toLowerCase() === 'fullcopy' ? ' (the fullcopy role is not supported yet)' : '';
+    throw new BucardoError('INVALID_ARGUMENT', `Unknown role "${role}" for database "${db}": use source or target${hint}`, { db, name: role });
+  }
+  return { db, role: normalized };
+}
+
+/** Checks that every member exists, appears once, can play its role, and that there is a source. */
+export async function checkMembers(ctx: BucardoContext, members: readonly DbGroupMember[], label: string): Promise<void> {
+  const databases = await ctx.control.catalog.databases();
+  const seen = new Set<string>();
+  for (const member of members) {
+    const row = databases.find((db) => db.name === member.db);
+    if (!row) throw new BucardoError('DB_NOT_FOUND', `There is no database named "${member.db}" (in ${label})`, { db: member.db });
+    if (seen.has(member.db)) throw new BucardoError('INVALID_ARGUMENT', `Database "${member.db}" is listed twice in ${label}`, { db: member.db });
+    seen.add(member.db);
+    const driver = ctx.engine.registry.database(row.type);
+    if (member.role === 'source' && !driver.source) {
+      throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${member.db}" (type ${row.type}) can only be a target, not a source`, { db: member.db });
+    }
+  }
+}
+
+/** `bucardo add dbgroup NAME db1:source db2:source db3:target …`. */
+export async function addDbGroup(ctx: BucardoContext, name: string, memberTexts: readonly string[]): Promise<DbGroupRow> {
+  checkName('dbgroup', name);
+  if (memberTexts.length === 0) throw new BucardoError('INVALID_ARGUMENT', `Name the databases of dbgroup "${name}", e.g. A:source B:target`, { dbgroup: name });
+  const members = memberTexts.map((text) => parseMember(text, 'target'));
+  await checkMembers(ctx, members, `dbgroup "${name}"`);
+  await ctx.control.transaction(() => ctx.control.catalog.insertDbGroup(name, members));
+  return { name, members, syncs: [] };
+}
+
+export function listDbGroups(ctx: BucardoContext): Promise<DbGroupRow[]> {
+  return ctx.control.catalog.dbgroups();
+}

@@ -1,0 +1,37 @@
+import type { DbGroupRow, HerdRow, SyncRow } from '../control/catalog-rows.js';
+import type { SyncRuns } from '../control/run-store.js';
+import type { BucardoContext } from './context.js';
+
+/** Everything `bucardo status` shows about one sync. */
+export interface SyncStatusReport {
+  readonly sync: SyncRow;
+  readonly herd: HerdRow;
+  readonly dbgroup: DbGroupRow;
+  readonly runs: SyncRuns;
+  /** `Good`, `Bad`, `No records found`, or the live phase of a running run. */
+  readonly state: string;
+}
+
+export async function syncStatuses(ctx: BucardoContext, names?: readonly string[]): Promise<SyncStatusReport[]> {
+  const [syncs, herds, dbgroups, runs] = await Promise.all([
+    ctx.control.catalog.syncs(), ctx.control.catalog.herds(), ctx.control.catalog.dbgroups(), ctx.control.runs.syncRuns(),
+  ]);
+  const wanted = names === undefined ? syncs : names.map((name) => syncs.find((sync) => sync.name === name) ?? ctx.control.catalog.sync(name));
+  const resolved = await Promise.all(wanted);
+  return resolved.map((sync) => {
+    const syncRuns = runs.get(sync.name) ?? {};
+    return {
+      sync,
+      herd: herds.find((herd) => herd.name === sync.herd)!,
+      dbgroup: dbgroups.find((group) => group.name === sync.dbgroup)!,
+      runs: syncRuns,
+      state: stateOf(syncRuns),
+    };
+  });
+}
+
+function stateOf(runs: SyncRuns): string {
+  if (runs.current) return runs.current.status;
+  if (!runs.last) return 'No records found';
+  return runs.last.outcome === 'bad' ? 'Bad' : 'Good';
+}

@@ -1,0 +1,22 @@
+import { BucardoError } from '@bucardo/plugin-sdk';
+import type { Catalog } from '../control/catalog.js';
+import type { SyncPlan } from '../run/sync-plan.js';
+import { specOf } from './databases.js';
+
+/** Reads a sync and everything it refers to from the catalog. */
+export async function loadSyncPlan(catalog: Catalog, name: string): Promise<SyncPlan> {
+  const sync = await catalog.sync(name);
+  const [herd, dbgroup, databases] = await Promise.all([catalog.herd(sync.herd), catalog.dbgroup(sync.dbgroup), catalog.databases()]);
+  if (herd.members.length === 0) throw new BucardoError('HERD_EMPTY', `Herd "${herd.name}" of sync "${name}" has no tables`, { sync: name, herd: herd.name });
+  return {
+    name: sync.name,
+    herd: sync.herd,
+    dbgroup: sync.dbgroup,
+    strategy: sync.conflictStrategy,
+    tables: herd.members,
+    databases: dbgroup.members.map((member) => {
+      const row = databases.find((db) => db.name === member.db)!;
+      return { name: member.db, role: member.role, type: row.type, spec: specOf(row) };
+    }),
+  };
+}

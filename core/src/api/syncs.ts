@@ -1,0 +1,148 @@
+import { BucardoError, type Checkpoint } from '@bucardo/plugin-sdk';
+import type { DbGroupMember, SyncRow } from '../control/catalog-rows.js';
+import { RunSessions } from '../run/sessions.js';
+import { sourcesOf, type SyncPlan } from '../run/sync-plan.js';
+import { resolveTableShapes } from '../run/table-shapes.js';
+import type { BucardoContext } from './context.js';
+import { checkMembers, parseMember } from './dbgroups.js';
+import { checkName, parseBoolean } from './names.js';
+import { loadSyncPlan } from './sync-plan-loader.js';
+import { specOf } from './databases.js';
+
+/** `add sync` options and their aliases (Bucardo's names on the left). */
+const optionAliases: Record<string, string> = {
+  herd: 'herd', relgroup: 'herd',
+  dbs: 'dbs', dbgroup: 'dbs',
+  autokick: 'autokick', ping: 'autokick',
+  conflict: 'conflict', conflict_strategy: 'conflict', standard_conflict: 'conflict',
+  status: 'status', checktime: 'checktime', onetimecopy: 'onetimecopy',
+};
+
+export interface AddSyncResult {
+  readonly sync: SyncRow;
+  readonly plan: SyncPlan;
+  /** The dbgroup made for an inline `dbs=A:source,B:target` list, if one was made. */
+  readonly createdDbGroup?: string;
+}
+
+/**
+ * `bucardo add sync NAME herd=H dbs=G [autokick=…] [conflict=…] [checktime=…]`. Connects to every
+ * database of the sync, checks that each table exists everywhere with its key and columns, installs
+ * change capture on every source, and only then records the sync with each source's starting checkpoint.
+ */
+export async function addSync(ctx: BucardoContext, name: string, rawParams: Readonly<Record<string, string>>): Promise<AddSyncResult> {
+  checkName('sync', name);
+  const params = normalizeParams(rawParams);
+  if ((await ctx.control.catalog.syncs()).some((row) => row.name === name)) {
+    throw new BucardoError('DUPLICATE_NAME', `A sync named "${name}" already exists`, { sync: name, name });
+  }
+  if (!params.herd) throw new BucardoError('INVALID_ARGUMENT', `Sync "${name}" needs a herd: herd=NAME (or relgroup=NAME)`, { sync: name });
+  if (!params.dbs) throw new BucardoError('INVALID_ARGUMENT', `Sync "${name}" needs databases: dbs=DBGROUP`, { sync: name });
+  await ctx.control.catalog.herd(params.herd);
+  const dbgroup = await resolveDbGroup(ctx, name, params.dbs);
+  const strategy = params.conflict ?? 'latest';
+  ctx.engine.registry.conflictStrategy(strategy);
+  const row: SyncRow = {
+    name, herd: params.herd, dbgroup: dbgroup.name,
+    status: parseStatus(params.status),
+    autokick: params.autokick === undefined ? true : parseBoolean('autokick', params.autokick),
+    checktime: params.checktime ?? null,
+    onetimecopy: parseOnetimecopy(params.onetimecopy),
+    conflictStrategy: strategy,
+  };
+  const plan = await previewPlan(ctx, row, dbgroup.members);
+  const checkpoints = await installCapture(ctx, plan);
+  await ctx.control.transaction(async () => {
+    if (dbgroup.create) await ctx.control.catalog.insertDbGroup(dbgroup.name, dbgroup.members);
+    await ctx.control.catalog.insertSync(row).catch((error: unknown) => { throw intervalError(error, row.checktime); });
+    await ctx.control.catalog.saveCheckpoints(name, checkpoints);
+  });
+  return { sync: row, plan, ...(dbgroup.create ? { createdDbGroup: dbgroup.name } : {}) };
+}
+
+export function listSyncs(ctx: BucardoContext): Promise<SyncRow[]> {
+  return ctx.control.catalog.syncs();
+}
+
+export { loadSyncPlan };
+
+function normalizeParams(raw: Readonly<Record<string, string>>): Partial<Record<string, string>> {
+  const params: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const canonical = optionAliases[key.toLowerCase()];
+    if (!canonical) {
+      throw new BucardoError('INVALID_ARGUMENT', `Unknown option "${key}" for add sync (known: ${Object.keys(optionAliases).join(', ')})`, { name: key });
+    }
+    params[canonical] = value;
+  }
+  return params;
+}
+
+/** `dbs=` names a dbgroup, or lists members inline (`A:source,B:target`), which creates a dbgroup named after the sync. */
+async function resolveDbGroup(ctx: BucardoContext, sync: string, dbs: string): Promise<{ name: string; members: DbGroupMember[]; create: boolean }> {
+  if (!/[,:]/.test(dbs)) {
+    const group = await ctx.control.catalog.dbgroup(dbs);
+    if (!group.members.some((member) => member.role === 'source')) {
+      throw new BucardoError('SYNC_INVALID', `Dbgroup "${dbs}" has no source database: a sync needs at least one`, { dbgroup: dbs, sync });
+    }
+    return { name: group.name, members: [...group.members], create: false };
+  }
+  const members = dbs.split(',').map((text, index) => parseMember(text.trim(), index === 0 ? 'source' : 'target'));
+  await checkMembers(ctx, members, `sync "${sync}"`);
+  if (!members.some((member) => member.role === 'source')) throw new BucardoError('SYNC_INVALID', `Sync "${sync}" has no source database`, { sync });
+  const existing = (await ctx.control.catalog.dbgroups()).find((group) => sameMembers(group.members, members));
+  if (existing) return { name: existing.name, members, create: false };
+  const taken = new Set((await ctx.control.catalog.dbgroups()).map((group) => group.name));
+  let name = sync;
+  for (let suffix = 2; taken.has(name); suffix++) name = `${sync}_${suffix}`;
+  return { name, members, create: true };
+}
+
+async function previewPlan(ctx: BucardoContext, row: SyncRow, members: readonly DbGroupMember[]): Promise<SyncPlan> {
+  const [herd, databases] = await Promise.all([ctx.control.catalog.herd(row.herd), ctx.control.catalog.databases()]);
+  if (herd.members.length === 0) throw new BucardoError('HERD_EMPTY', `Herd "${row.herd}" has no tables`, { herd: row.herd, sync: row.name });
+  return {
+    name: row.name, herd: row.herd, dbgroup: row.dbgroup, strategy: row.conflictStrategy, tables: herd.members,
+    databases: members.map((member) => {
+      const db = databases.find((candidate) => candidate.name === member.db)!;
+      return { name: db.name, role: member.role, type: db.type, spec: specOf(db) };
+    }),
+  };
+}
+
+/** Validates the sync's tables on every database, then installs capture on its sources. */
+async function installCapture(ctx: BucardoContext, plan: SyncPlan): Promise<Map<string, Checkpoint>> {
+  const controller = new AbortController();
+  const sessions = await RunSessions.open(plan, ctx.engine.registry, ctx.engine.log, 'bucardo add sync', controller.signal);
+  try {
+    const shapes = await resolveTableShapes(plan, sessions);
+    const checkpoints = new Map<string, Checkpoint>();
+    for (const source of sourcesOf(plan)) checkpoints.set(source.name, await sessions.source(source.name).installCapture(shapes));
+    return checkpoints;
+  } finally {
+    await sessions.close();
+  }
+}
+
+function parseStatus(status: string | undefined): SyncRow['status'] {
+  if (status === undefined || status === 'active') return 'active';
+  if (status === 'inactive') return 'inactive';
+  throw new BucardoError('INVALID_ARGUMENT', `status must be active or inactive, not "${status}"`, { name: 'status' });
+}
+
+function parseOnetimecopy(value: string | undefined): number {
+  if (value === undefined || value === '0') return 0;
+  throw new BucardoError('INVALID_ARGUMENT', `onetimecopy=${value} is not supported yet (only 0)`, { name: 'onetimecopy' });
+}
+
+function intervalError(error: unknown, checktime: string | null): unknown {
+  const sqlstate = (error as { code?: string }).code;
+  if (sqlstate === '22007' || sqlstate === '22P02' || sqlstate === '22015') {
+    return new BucardoError('INVALID_ARGUMENT', `checktime must be an interval like "30 seconds" or "5 minutes", not "${checktime}"`, { name: 'checktime', cause: error });
+  }
+  return error;
+}
+
+function sameMembers(a: readonly DbGroupMember[], b: readonly DbGroupMember[]): boolean {
+  return a.length === b.length && a.every((member, index) => member.db === b[index]!.db && member.role === b[index]!.role);
+}

@@ -1,0 +1,126 @@
+import { BucardoError, formatTable, parseTableName, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import type { DatabaseRow, RelationRow } from '../control/catalog-rows.js';
+import type { BucardoContext } from './context.js';
+import { specOf } from './databases.js';
+import { checkName } from './names.js';
+
+export interface AddTablesOptions {
+  /** Put the tables in this herd (relgroup), created when missing. */
+  readonly herd?: string;
+  /** Look the tables up on this database only (default: every source-capable database, by name). */
+  readonly db?: string;
+}
+
+export interface AddTablesResult {
+  readonly added: readonly { table: TableRef; db: string; shape: TableShape }[];
+  readonly alreadyAdded: readonly TableRef[];
+  readonly herd?: { readonly name: string; readonly created: boolean; readonly added: readonly TableRef[] };
+}
+
+/**
+ * `bucardo add table NAME… [herd=H] [db=D]`: finds each table on a database, reads its key (primary key,
+ * else the smallest non-partial unique index), and records it. Every table is checked before anything is
+ * stored, so a missing table or a table without a key changes nothing.
+ */
+export async function addTables(ctx: BucardoContext, names: readonly string[], options: AddTablesOptions = {}): Promise<AddTablesResult> {
+  if (names.length === 0) throw new BucardoError('INVALID_ARGUMENT', 'Name at least one table to add');
+  if (options.herd !== undefined) checkName('herd', options.herd);
+  const requested = names.map((text) => {
+    try {
+      return { text, ...parseTableName(text) };
+    } catch (error) {
+      throw new BucardoError('INVALID_ARGUMENT', `Invalid table name ${text}: ${(error as Error).message}`, { table: text });
+    }
+  });
+  const databases = await candidateDatabases(ctx, options.db);
+  const found = await findTables(ctx, requested, databases);
+  const known = await ctx.control.catalog.relations();
+  return ctx.control.transaction(async () => {
+    const fresh = found.filter((entry) => !known.some((row) => sameTable(row.table, entry.shape.table)));
+    const { ids } = await ctx.control.catalog.upsertRelations(found.map(({ db, shape }) => ({
+      table: shape.table, db, keyColumns: shape.key.map((c) => c.name), keyTypes: shape.key.map((c) => c.type), keySource: shape.keySource,
+    })));
+    let herd: AddTablesResult['herd'];
+    if (options.herd !== undefined) {
+      const created = await ctx.control.catalog.ensureHerd(options.herd);
+      const addedIds = new Set(await ctx.control.catalog.addHerdMembers(options.herd, ids));
+      herd = { name: options.herd, created, added: found.filter((_, index) => addedIds.has(ids[index]!)).map((entry) => entry.shape.table) };
+    }
+    return {
+      added: fresh.map(({ db, shape }) => ({ table: shape.table, db, shape })),
+      alreadyAdded: found.filter((entry) => !fresh.includes(entry)).map((entry) => entry.shape.table),
+      ...(herd ? { herd } : {}),
+    };
+  });
+}
+
+export async function listTables(ctx: BucardoContext): Promise<RelationRow[]> {
+  return ctx.control.catalog.relations();
+}
+
+async function candidateDatabases(ctx: BucardoContext, db: string | undefined): Promise<DatabaseRow[]> {
+  if (db !== undefined) {
+    const row = await ctx.control.catalog.database(db);
+    if (!ctx.engine.registry.database(row.type).source) {
+      throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${db}" (type ${row.type}) has no tables to read`, { db });
+    }
+    return [row];
+  }
+  const rows = (await ctx.control.catalog.databases())
+    .filter((row) => row.status === 'active' && hasSource(ctx, row));
+  if (rows.length === 0) throw new BucardoError('DB_NOT_FOUND', 'Add a database first (bucardo add db NAME dbname=…): there is none to find tables in');
+  return rows;
+}
+
+function hasSource(ctx: BucardoContext, row: DatabaseRow): boolean {
+  try {
+    return ctx.engine.registry.database(row.type).source !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+async function findTables(
+  ctx: BucardoContext,
+  requested: readonly { text: string; schema?: string; name: string }[],
+  databases: readonly DatabaseRow[],
+): Promise<Array<{ db: string; shape: TableShape }>> {
+  const found: Array<{ db: string; shape: TableShape } | undefined> = requested.map(() => undefined);
+  for (const row of databases) {
+    if (found.every(Boolean)) break;
+    const session = await ctx.engine.registry.database(row.type).source!.open(specOf(row), { log: ctx.engine.log, label: 'bucardo add table' });
+    try {
+      for (const [index, wanted] of requested.entries()) {
+        if (found[index]) continue;
+        const table = await locate(session, wanted, row.name);
+        if (!table) continue;
+        const shape = await session.describeTable(table);
+        if (!shape) continue;
+        if (shape.key.length === 0) {
+          throw new BucardoError('TABLE_NO_KEY', `Table "${formatTable(table)}" on database "${row.name}" has no primary key or unique index, so its changes cannot be tracked: add a primary key first`, { table: formatTable(table), db: row.name });
+        }
+        found[index] = { db: row.name, shape };
+      }
+    } finally {
+      await session.close();
+    }
+  }
+  const missing = requested.filter((_, index) => !found[index]).map((wanted) => wanted.text);
+  if (missing.length > 0) {
+    throw new BucardoError('TABLE_NOT_FOUND', `Did not find matches for the following terms: ${missing.join(', ')} (looked in database${databases.length > 1 ? 's' : ''} ${databases.map((d) => d.name).join(', ')})`, { table: missing[0]! });
+  }
+  return found as Array<{ db: string; shape: TableShape }>;
+}
+
+async function locate(session: SourceSession, wanted: { text: string; schema?: string; name: string }, db: string): Promise<TableRef | undefined> {
+  if (wanted.schema !== undefined) return { schema: wanted.schema, name: wanted.name };
+  const matches = session.findTable ? await session.findTable(wanted.name) : [{ schema: 'public', name: wanted.name }];
+  if (matches.length > 1) {
+    throw new BucardoError('INVALID_ARGUMENT', `Table name "${wanted.text}" matches ${matches.map(formatTable).join(' and ')} on database "${db}": add the schema`, { table: wanted.text, db });
+  }
+  return matches[0];
+}
+
+function sameTable(a: TableRef, b: TableRef): boolean {
+  return a.schema === b.schema && a.name === b.name;
+}

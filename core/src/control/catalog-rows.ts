@@ -1,0 +1,51 @@
+import type { DatabaseRole, TableRef } from '@bucardo/plugin-sdk';
+
+export type DatabaseStatus = 'active' | 'inactive' | 'stalled';
+export type SyncStatus = 'active' | 'inactive' | 'paused' | 'stalled';
+
+export interface DatabaseRow {
+  readonly name: string;
+  readonly type: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly status: DatabaseStatus;
+}
+
+export interface RelationRow {
+  readonly id: number;
+  readonly table: TableRef;
+  readonly db: string;
+  readonly keyColumns: readonly string[];
+  readonly keyTypes: readonly string[];
+  readonly keySource: string;
+  readonly herds: readonly string[];
+  readonly syncs: readonly string[];
+}
+
+export interface HerdRow {
+  readonly name: string;
+  readonly members: readonly TableRef[];
+  readonly syncs: readonly string[];
+}
+
+export interface DbGroupMember {
+  readonly db: string;
+  readonly role: DatabaseRole;
+}
+
+export interface DbGroupRow {
+  readonly name: string;
+  readonly members: readonly DbGroupMember[];
+  readonly syncs: readonly string[];
+}
+
+export interface SyncRow {
+  readonly name: string;
+  readonly herd: string;
+  readonly dbgroup: string;
+  readonly status: SyncStatus;
+  readonly autokick: boolean;
+  /** As PostgreSQL prints the interval, or null. */
+  readonly checktime: string | null;
+  readonly onetimecopy: number;
+  readonly conflictStrategy: string;
+}

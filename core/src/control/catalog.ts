@@ -1,0 +1,207 @@
+import type pg from 'pg';
+import { BucardoError, formatTable, type TableRef } from '@bucardo/plugin-sdk';
+import type { DatabaseRow, DbGroupMember, DbGroupRow, HerdRow, RelationRow, SyncRow } from './catalog-rows.js';
+
+type Queryable = Pick<pg.Client, 'query'>;
+
+/** The control database's catalog: what `bucardo add|list` reads and writes. */
+export class Catalog {
+  readonly #db: Queryable;
+
+  constructor(db: Queryable) {
+    this.#db = db;
+  }
+
+  // ----- databases -----
+
+  async insertDatabase(row: DatabaseRow): Promise<void> {
+    await this.#insert('database', row.name, 'INSERT INTO bucardo.db (name, type, params, status) VALUES ($1, $2, $3, $4)', [row.name, row.type, JSON.stringify(row.params), row.status]);
+  }
+
+  async databases(): Promise<DatabaseRow[]> {
+    const result = await this.#db.query<{ name: string; type: string; params: Record<string, string>; status: DatabaseRow['status'] }>(
+      'SELECT name, type, params, status FROM bucardo.db ORDER BY name',
+    );
+    return result.rows.map((row) => ({ name: row.name, type: row.type, params: row.params, status: row.status }));
+  }
+
+  async database(name: string): Promise<DatabaseRow> {
+    const found = (await this.databases()).find((row) => row.name === name);
+    if (!found) throw new BucardoError('DB_NOT_FOUND', `There is no database named "${name}"`, { db: name });
+    return found;
+  }
+
+  // ----- tables -----
+
+  /** Adds tables not yet known; returns the ids of every requested table, new or not, in order. */
+  async upsertRelations(rows: readonly Omit<RelationRow, 'id' | 'herds' | 'syncs'>[]): Promise<{ ids: number[]; added: number[] }> {
+    const ids: number[] = [];
+    const added: number[] = [];
+    for (const row of rows) {
+      const inserted = await this.#db.query<{ id: number }>(
+        `INSERT INTO bucardo.relation (schemaname, tablename, db, key_columns, key_types, key_source)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (schemaname, tablename) DO NOTHING RETURNING id`,
+        [row.table.schema, row.table.name, row.db, row.keyColumns, row.keyTypes, row.keySource],
+      );
+      if (inserted.rows[0]) {
+        ids.push(inserted.rows[0].id);
+        added.push(inserted.rows[0].id);
+      } else {
+        const existing = await this.#db.query<{ id: number }>('SELECT id FROM bucardo.relation WHERE schemaname = $1 AND tablename = $2', [row.table.schema, row.table.name]);
+        ids.push(existing.rows[0]!.id);
+      }
+    }
+    return { ids, added };
+  }
+
+  async relations(): Promise<RelationRow[]> {
+    const result = await this.#db.query<{ id: number; schemaname: string; tablename: string; db: string; key_columns: string[]; key_types: string[]; key_source: string; herds: string[]; syncs: string[] }>(
+      `SELECT r.id, r.schemaname, r.tablename, r.db, r.key_columns, r.key_types, r.key_source,
+              coalesce(array_agg(DISTINCT hm.herd) FILTER (WHERE hm.herd IS NOT NULL), '{}') AS herds,
+              coalesce(array_agg(DISTINCT s.name) FILTER (WHERE s.name IS NOT NULL), '{}') AS syncs
+         FROM bucardo.relation r
+         LEFT JOIN bucardo.herd_member hm ON hm.relation = r.id
+         LEFT JOIN bucardo.sync s ON s.herd = hm.herd
+        GROUP BY r.id ORDER BY r.id`,
+    );
+    return result.rows.map((row) => ({
+      id: row.id, table: { schema: row.schemaname, name: row.tablename }, db: row.db,
+      keyColumns: row.key_columns, keyTypes: row.key_types, keySource: row.key_source, herds: row.herds, syncs: row.syncs,
+    }));
+  }
+
+  // ----- herds (relgroups) -----
+
+  /** Creates the herd when missing; returns whether it was created. */
+  async ensureHerd(name: string): Promise<boolean> {
+    const result = await this.#db.query('INSERT INTO bucardo.herd (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
+    return result.rowCount === 1;
+  }
+
+  async insertHerd(name: string): Promise<void> {
+    await this.#insert('herd', name, 'INSERT INTO bucardo.herd (name) VALUES ($1)', [name]);
+  }
+
+  /** Appends tables to a herd (in the given order, after its current members); returns those not already in it. */
+  async addHerdMembers(herd: string, relationIds: readonly number[]): Promise<number[]> {
+    const added: number[] = [];
+    for (const id of relationIds) {
+      const result = await this.#db.query(
+        `INSERT INTO bucardo.herd_member (herd, relation, position)
+         SELECT $1, $2, coalesce(max(position), 0) + 1 FROM bucardo.herd_member WHERE herd = $1
+         ON CONFLICT (herd, relation) DO NOTHING`,
+        [herd, id],
+      );
+      if (result.rowCount === 1) added.push(id);
+    }
+    return added;
+  }
+
+  async herds(): Promise<HerdRow[]> {
+    const result = await this.#db.query<{ name: string; schemas: string[] | null; tables: string[] | null; syncs: string[] }>(
+      `SELECT h.name,
+              (SELECT array_agg(r.schemaname ORDER BY hm.position) FROM bucardo.herd_member hm JOIN bucardo.relation r ON r.id = hm.relation WHERE hm.herd = h.name) AS schemas,
+              (SELECT array_agg(r.tablename ORDER BY hm.position) FROM bucardo.herd_member hm JOIN bucardo.relation r ON r.id = hm.relation WHERE hm.herd = h.name) AS tables,
+              coalesce((SELECT array_agg(s.name ORDER BY s.name) FROM bucardo.sync s WHERE s.herd = h.name), '{}') AS syncs
+         FROM bucardo.herd h ORDER BY h.name`,
+    );
+    return result.rows.map((row) => ({
+      name: row.name,
+      members: (row.tables ?? []).map((name, index) => ({ schema: row.schemas![index]!, name })),
+      syncs: row.syncs,
+    }));
+  }
+
+  async herd(name: string): Promise<HerdRow> {
+    const found = (await this.herds()).find((row) => row.name === name);
+    if (!found) throw new BucardoError('HERD_NOT_FOUND', `There is no herd (relgroup) named "${name}"`, { herd: name });
+    return found;
+  }
+
+  // ----- dbgroups -----
+
+  async insertDbGroup(name: string, members: readonly DbGroupMember[]): Promise<void> {
+    await this.#insert('dbgroup', name, 'INSERT INTO bucardo.dbgroup (name) VALUES ($1)', [name]);
+    for (const [index, member] of members.entries()) {
+      await this.#db.query('INSERT INTO bucardo.dbgroup_member (dbgroup, db, role, position) VALUES ($1, $2, $3, $4)', [name, member.db, member.role, index + 1]);
+    }
+  }
+
+  async dbgroups(): Promise<DbGroupRow[]> {
+    const result = await this.#db.query<{ name: string; dbs: string[] | null; roles: DbGroupMember['role'][] | null; syncs: string[] }>(
+      `SELECT g.name,
+              (SELECT array_agg(m.db ORDER BY m.position) FROM bucardo.dbgroup_member m WHERE m.dbgroup = g.name) AS dbs,
+              (SELECT array_agg(m.role ORDER BY m.position) FROM bucardo.dbgroup_member m WHERE m.dbgroup = g.name) AS roles,
+              coalesce((SELECT array_agg(s.name ORDER BY s.name) FROM bucardo.sync s WHERE s.dbgroup = g.name), '{}') AS syncs
+         FROM bucardo.dbgroup g ORDER BY g.name`,
+    );
+    return result.rows.map((row) => ({
+      name: row.name,
+      members: (row.dbs ?? []).map((db, index) => ({ db, role: row.roles![index]! })),
+      syncs: row.syncs,
+    }));
+  }
+
+  async dbgroup(name: string): Promise<DbGroupRow> {
+    const found = (await this.dbgroups()).find((row) => row.name === name);
+    if (!found) throw new BucardoError('DBGROUP_NOT_FOUND', `There is no dbgroup named "${name}"`, { dbgroup: name });
+    return found;
+  }
+
+  // ----- syncs -----
+
+  async insertSync(row: SyncRow): Promise<void> {
+    await this.#insert('sync', row.name,
+      `INSERT INTO bucardo.sync (name, herd, dbgroup, status, autokick, checktime, onetimecopy, conflict_strategy)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [row.name, row.herd, row.dbgroup, row.status, row.autokick, row.checktime, row.onetimecopy, row.conflictStrategy]);
+  }
+
+  async syncs(): Promise<SyncRow[]> {
+    const result = await this.#db.query<{ name: string; herd: string; dbgroup: string; status: SyncRow['status']; autokick: boolean; checktime: string | null; onetimecopy: number; conflict_strategy: string }>(
+      'SELECT name, herd, dbgroup, status, autokick, checktime::text AS checktime, onetimecopy, conflict_strategy FROM bucardo.sync ORDER BY name',
+    );
+    return result.rows.map((row) => ({
+      name: row.name, herd: row.herd, dbgroup: row.dbgroup, status: row.status, autokick: row.autokick,
+      checktime: row.checktime, onetimecopy: row.onetimecopy, conflictStrategy: row.conflict_strategy,
+    }));
+  }
+
+  async sync(name: string): Promise<SyncRow> {
+    const found = (await this.syncs()).find((row) => row.name === name);
+    if (!found) throw new BucardoError('SYNC_NOT_FOUND', `There is no sync named "${name}"`, { sync: name });
+    return found;
+  }
+
+  // ----- checkpoints -----
+
+  async saveCheckpoints(sync: string, checkpoints: ReadonlyMap<string, string>): Promise<void> {
+    for (const [db, position] of checkpoints) {
+      await this.#db.query(
+        `INSERT INTO bucardo.checkpoint (sync, db, position, updated) VALUES ($1, $2, $3, now())
+         ON CONFLICT (sync, db) DO UPDATE SET position = EXCLUDED.position, updated = EXCLUDED.updated`,
+        [sync, db, position],
+      );
+    }
+  }
+
+  async checkpoints(sync: string): Promise<Map<string, string>> {
+    const result = await this.#db.query<{ db: string; position: string }>('SELECT db, position FROM bucardo.checkpoint WHERE sync = $1', [sync]);
+    return new Map(result.rows.map((row) => [row.db, row.position]));
+  }
+
+  async #insert(kind: string, name: string, sql: string, values: unknown[]): Promise<void> {
+    try {
+      await this.#db.query(sql, values);
+    } catch (error) {
+      const sqlstate = (error as { code?: string }).code;
+      if (sqlstate === '23505') throw new BucardoError('DUPLICATE_NAME', `A ${kind} named "${name}" already exists`, { name, cause: error });
+      if (sqlstate === '23514') throw new BucardoError('INVALID_NAME', `Invalid ${kind} name "${name}": use a letter, then letters, digits or underscores`, { name, cause: error });
+      throw error;
+    }
+  }
+}
+
+export function describeTables(tables: readonly TableRef[]): string {
+  return tables.map(formatTable).join(', ');
+}

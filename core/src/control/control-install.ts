@@ -1,0 +1,60 @@
+import pg from 'pg';
+import { connectControl, type ControlTarget } from './control-connection.js';
+import { CONTROL_SCHEMA_VERSION, controlSchemaSql } from './control-schema.js';
+
+export interface InstallResult {
+  readonly databaseCreated: boolean;
+  /** False when the schema was already there at this version. */
+  readonly schemaCreated: boolean;
+  readonly version: number;
+}
+
+/**
+ * Creates the control database (when missing, from the server's `postgres` database) and the `bucardo`
+ * schema in it. Safe to run again: an installed schema is left as it is.
+ */
+export async function installControl(target: ControlTarget): Promise<InstallResult> {
+  const databaseCreated = await createDatabaseIfMissing(target);
+  const client = await connectControl(target, target.dbname, 'bucardo install');
+  try {
+    await client.query('BEGIN');
+    await client.query("SELECT pg_advisory_xact_lock(hashtext('bucardo install'))");
+    const hasSchema = await client.query<{ found: boolean }>("SELECT to_regclass('bucardo.bucardo_config') IS NOT NULL AS found");
+    const existing = hasSchema.rows[0]?.found
+      ? await client.query<{ setting: string }>("SELECT setting FROM bucardo.bucardo_config WHERE name = 'schema_version'")
+      : undefined;
+    const installed = existing?.rows[0]?.setting;
+    if (installed != null) {
+      await client.query('ROLLBACK');
+      return { databaseCreated, schemaCreated: false, version: Number(installed) };
+    }
+    await client.query(controlSchemaSql);
+    await client.query(
+      "INSERT INTO bucardo.bucardo_config (name, setting) VALUES ('schema_version', $1), ('log_level', 'normal') ON CONFLICT (name) DO NOTHING",
+      [String(CONTROL_SCHEMA_VERSION)],
+    );
+    await client.query('COMMIT');
+    return { databaseCreated, schemaCreated: true, version: CONTROL_SCHEMA_VERSION };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    await client.end();
+  }
+}
+
+async function createDatabaseIfMissing(target: ControlTarget): Promise<boolean> {
+  const admin = await connectControl(target, 'postgres', 'bucardo install');
+  try {
+    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [target.dbname]);
+    if (found.rowCount) return false;
+    await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(target.dbname)}`);
+    return true;
+  } catch (error) {
+    // Another installer may have created it between the check and the CREATE.
+    if ((error as { code?: string }).code === '42P04') return false;
+    throw error;
+  } finally {
+    await admin.end();
+  }
+}

@@ -1,0 +1,100 @@
+/** The version of the control schema this code reads and writes. */
+export const CONTROL_SCHEMA_VERSION = 1;
+
+/**
+ * The control database's `bucardo` schema: what the CLI adds (databases, tables, herds, dbgroups,
+ * syncs), where each sync's sources were last consumed (checkpoints), and one row per run (syncrun).
+ * Names follow Bucardo's rule `^[A-Za-z]\w*$` so that they are safe in every message and file name.
+ */
+export const controlSchemaSql = `
+CREATE SCHEMA IF NOT EXISTS bucardo;
+
+CREATE TABLE IF NOT EXISTS bucardo.bucardo_config (
+  name    text PRIMARY KEY,
+  setting text NOT NULL,
+  changed timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS bucardo.db (
+  name    text PRIMARY KEY CHECK (name ~ '^[A-Za-z][A-Za-z0-9_]*$'),
+  type    text NOT NULL DEFAULT 'postgres',
+  params  jsonb NOT NULL DEFAULT '{}',
+  status  text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive', 'stalled')),
+  created timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS bucardo.relation (
+  id          serial PRIMARY KEY,
+  schemaname  text NOT NULL,
+  tablename   text NOT NULL,
+  reltype     text NOT NULL DEFAULT 'table' CHECK (reltype IN ('table', 'sequence')),
+  db          text NOT NULL REFERENCES bucardo.db (name),
+  key_columns text[] NOT NULL,
+  key_types   text[] NOT NULL,
+  key_source  text NOT NULL,
+  created     timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (schemaname, tablename)
+);
+
+CREATE TABLE IF NOT EXISTS bucardo.herd (
+  name    text PRIMARY KEY CHECK (name ~ '^[A-Za-z][A-Za-z0-9_]*$'),
+  created timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS bucardo.herd_member (
+  herd     text NOT NULL REFERENCES bucardo.herd (name) ON DELETE CASCADE,
+  relation integer NOT NULL REFERENCES bucardo.relation (id) ON DELETE CASCADE,
+  position integer NOT NULL,
+  PRIMARY KEY (herd, relation)
+);
+
+CREATE TABLE IF NOT EXISTS bucardo.dbgroup (
+  name    text PRIMARY KEY CHECK (name ~ '^[A-Za-z][A-Za-z0-9_]*$'),
+  created timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS bucardo.dbgroup_member (
+  dbgroup  text NOT NULL REFERENCES bucardo.dbgroup (name) ON DELETE CASCADE,
+  db       text NOT NULL REFERENCES bucardo.db (name),
+  role     text NOT NULL CHECK (role IN ('source', 'target')),
+  position integer NOT NULL,
+  PRIMARY KEY (dbgroup, db)
+);
+
+CREATE TABLE IF NOT EXISTS bucardo.sync (
+  name        text PRIMARY KEY CHECK (name ~ '^[A-Za-z][A-Za-z0-9_]*$'),
+  herd        text NOT NULL REFERENCES bucardo.herd (name),
+  dbgroup     text NOT NULL REFERENCES bucardo.dbgroup (name),
+  status      text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive', 'paused', 'stalled')),
+  autokick    boolean NOT NULL DEFAULT true,
+  checktime   interval,
+  onetimecopy smallint NOT NULL DEFAULT 0,
+  conflict_strategy text NOT NULL DEFAULT 'latest',
+  created     timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS bucardo.checkpoint (
+  sync     text NOT NULL REFERENCES bucardo.sync (name) ON DELETE CASCADE,
+  db       text NOT NULL REFERENCES bucardo.db (name),
+  position text NOT NULL,
+  updated  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (sync, db)
+);
+
+CREATE TABLE IF NOT EXISTS bucardo.syncrun (
+  id        bigserial PRIMARY KEY,
+  sync      text NOT NULL,
+  worker    text NOT NULL,
+  started   timestamptz NOT NULL DEFAULT clock_timestamp(),
+  ended     timestamptz,
+  outcome   text CHECK (outcome IN ('good', 'empty', 'bad')),
+  status    text NOT NULL DEFAULT 'Started',
+  inserts   bigint NOT NULL DEFAULT 0,
+  deletes   bigint NOT NULL DEFAULT 0,
+  conflicts bigint NOT NULL DEFAULT 0,
+  deferred  bigint NOT NULL DEFAULT 0,
+  details   jsonb,
+  error     jsonb
+);
+CREATE INDEX IF NOT EXISTS syncrun_sync_id ON bucardo.syncrun (sync, id DESC);
+`;

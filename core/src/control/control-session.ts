@@ -1,0 +1,67 @@
+import type pg from 'pg';
+import { Catalog } from './catalog.js';
+import { connectControl, controlError, type ControlTarget } from './control-connection.js';
+import { RunStore } from './run-store.js';
+
+/** One connection to the control database, with the catalog and run records on top of it. */
+export class ControlSession {
+  readonly target: ControlTarget;
+  readonly catalog: Catalog;
+  readonly runs: RunStore;
+  readonly #client: pg.Client;
+  readonly #query: Pick<pg.Client, 'query'>;
+
+  private constructor(target: ControlTarget, client: pg.Client) {
+    this.target = target;
+    this.#client = client;
+    // Queries run one at a time (pg clients do not take overlapping queries), and every failure maps
+    // "no bucardo schema here" to CONTROL_NOT_INSTALLED.
+    let queue: Promise<unknown> = Promise.resolve();
+    const queryable = {
+      query: (...args: unknown[]) => {
+        const run = queue.then(() => (client.query as (...a: unknown[]) => Promise<unknown>)(...args));
+        queue = run.catch(() => undefined);
+        return run.catch((error: unknown) => { throw controlError(error, target.dbname); });
+      },
+    } as unknown as Pick<pg.Client, 'query'>;
+    this.#query = queryable;
+    this.catalog = new Catalog(queryable);
+    this.runs = new RunStore(queryable);
+  }
+
+  static async open(target: ControlTarget, label: string): Promise<ControlSession> {
+    return new ControlSession(target, await connectControl(target, target.dbname, label));
+  }
+
+  /** Runs `work` in one control transaction. */
+  async transaction<T>(work: () => Promise<T>): Promise<T> {
+    await this.#query.query('BEGIN');
+    try {
+      const result = await work();
+      await this.#query.query('COMMIT');
+      return result;
+    } catch (error) {
+      await this.#query.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Takes the sync's run lock (one runner per sync across every process and machine sharing this control database). */
+  async tryLockSync(sync: string): Promise<boolean> {
+    const result = await this.#query.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext('bucardo sync'), hashtext($1)) AS locked", [sync]);
+    return result.rows[0]!.locked;
+  }
+
+  /** Waits for the sync's run lock. */
+  async lockSync(sync: string): Promise<void> {
+    await this.#query.query("SELECT pg_advisory_lock(hashtext('bucardo sync'), hashtext($1))", [sync]);
+  }
+
+  async unlockSync(sync: string): Promise<void> {
+    await this.#query.query("SELECT pg_advisory_unlock(hashtext('bucardo sync'), hashtext($1))", [sync]);
+  }
+
+  async close(): Promise<void> {
+    await this.#client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,128 @@
+import type pg from 'pg';
+import type { Checkpoint, RunOutcome, RunReport } from '@bucardo/plugin-sdk';
+import type { RunRecorder } from '../run/run-sync.js';
+import { Catalog } from './catalog.js';
+
+type Queryable = Pick<pg.Client, 'query'>;
+
+/** One row of `bucardo.syncrun`. */
+export interface SyncRunRow {
+  readonly id: string;
+  readonly sync: string;
+  readonly worker: string;
+  readonly started: Date;
+  readonly ended: Date | null;
+  readonly outcome: RunOutcome | null;
+  readonly status: string;
+  readonly inserts: number;
+  readonly deletes: number;
+  readonly conflicts: number;
+  readonly deferred: number;
+  readonly error: { readonly code: string; readonly message: string; readonly [field: string]: unknown } | null;
+  readonly details: { readonly tables?: unknown; readonly databases?: Record<string, { inserted: number; deleted: number }> } | null;
+}
+
+/** The runs `bucardo status` shows for a sync. */
+export interface SyncRuns {
+  /** The last run that ended good or empty. */
+  readonly lastGood?: SyncRunRow;
+  readonly lastBad?: SyncRunRow;
+  /** A run in progress. */
+  readonly current?: SyncRunRow;
+  readonly last?: SyncRunRow;
+}
+
+/** Records runs in `bucardo.syncrun` and keeps checkpoints, for the core's runner. */
+export class RunStore implements RunRecorder {
+  readonly #db: Queryable;
+  readonly #catalog: Catalog;
+
+  constructor(db: Queryable) {
+    this.#db = db;
+    this.#catalog = new Catalog(db);
+  }
+
+  async startRun(sync: string, worker: string): Promise<string> {
+    // The caller holds the sync's lock, so a run of this sync still marked unfinished was interrupted.
+    await this.#db.query(
+      `UPDATE bucardo.syncrun SET ended = clock_timestamp(), outcome = 'bad', status = 'Interrupted',
+              error = jsonb_build_object('code', 'RUN_ABORTED', 'message', 'The run was interrupted (its process ended before it finished)')
+        WHERE sync = $1 AND ended IS NULL`,
+      [sync],
+    );
+    const result = await this.#db.query<{ id: string }>('INSERT INTO bucardo.syncrun (sync, worker) VALUES ($1, $2) RETURNING id', [sync, worker]);
+    return result.rows[0]!.id;
+  }
+
+  async setRunStatus(runId: string, status: string): Promise<void> {
+    await this.#db.query('UPDATE bucardo.syncrun SET status = $2 WHERE id = $1', [runId, status]);
+  }
+
+  async endRun(report: RunReport): Promise<void> {
+    await this.#db.query(
+      `UPDATE bucardo.syncrun SET ended = $2, outcome = $3, status = $4, inserts = $5, deletes = $6, conflicts = $7,
+              deferred = $8, details = $9, error = $10 WHERE id = $1`,
+      [
+        report.runId, report.endedAt, report.outcome, finalStatus(report), report.inserts, report.deletes, report.conflicts, report.deferred,
+        JSON.stringify({ tables: report.tables, databases: Object.fromEntries(report.databases) }),
+        report.error ? JSON.stringify(report.error) : null,
+      ],
+    );
+  }
+
+  checkpoints(sync: string): Promise<Map<string, Checkpoint>> {
+    return this.#catalog.checkpoints(sync);
+  }
+
+  saveCheckpoints(sync: string, checkpoints: ReadonlyMap<string, Checkpoint>): Promise<void> {
+    return this.#catalog.saveCheckpoints(sync, checkpoints);
+  }
+
+  /** The last good, last bad, current and last run of every sync that ran. */
+  async syncRuns(): Promise<Map<string, SyncRuns>> {
+    const pick = async (where: string) => {
+      const result = await this.#db.query<RawRun>(`SELECT DISTINCT ON (sync) ${RUN_COLUMNS} FROM bucardo.syncrun WHERE ${where} ORDER BY sync, id DESC`);
+      return new Map(result.rows.map((row) => [row.sync, toRunRow(row)]));
+    };
+    const [good, bad, current, last] = await Promise.all([
+      pick("outcome IN ('good', 'empty')"), pick("outcome = 'bad'"), pick('ended IS NULL'), pick('true'),
+    ]);
+    const runs = new Map<string, SyncRuns>();
+    for (const sync of new Set([...last.keys()])) {
+      runs.set(sync, {
+        ...(good.has(sync) ? { lastGood: good.get(sync)! } : {}),
+        ...(bad.has(sync) ? { lastBad: bad.get(sync)! } : {}),
+        ...(current.has(sync) ? { current: current.get(sync)! } : {}),
+        ...(last.has(sync) ? { last: last.get(sync)! } : {}),
+      });
+    }
+    return runs;
+  }
+
+  async run(runId: string): Promise<SyncRunRow | undefined> {
+    const result = await this.#db.query<RawRun>(`SELECT ${RUN_COLUMNS} FROM bucardo.syncrun WHERE id = $1`, [runId]);
+    return result.rows[0] && toRunRow(result.rows[0]);
+  }
+}
+
+const RUN_COLUMNS = 'id, sync, worker, started, ended, outcome, status, inserts, deletes, conflicts, deferred, error, details';
+
+interface RawRun {
+  id: string; sync: string; worker: string; started: Date; ended: Date | null; outcome: RunOutcome | null; status: string;
+  inserts: string; deletes: string; conflicts: string; deferred: string; error: SyncRunRow['error']; details: SyncRunRow['details'];
+}
+
+function toRunRow(row: RawRun): SyncRunRow {
+  return {
+    ...row,
+    inserts: Number(row.inserts), deletes: Number(row.deletes), conflicts: Number(row.conflicts), deferred: Number(row.deferred),
+  };
+}
+
+function finalStatus(report: RunReport): string {
+  switch (report.outcome) {
+    case 'good': return 'Complete';
+    case 'empty': return 'No delta rows found';
+    case 'bad': return `Failed: ${report.error?.message ?? 'unknown error'}`;
+  }
+}

@@ -1,0 +1,53 @@
+import type { BucardoPlugin, LogFields, LogLevel, RunReport } from '@bucardo/plugin-sdk';
+import { createSyncHooks, type CoreHooks } from './hooks.js';
+import { DeferredLogger, stderrWarnings } from './logging.js';
+import { loadPlugins } from './plugins/load-plugins.js';
+import { Registry } from './plugins/registry.js';
+import { installTapInterceptors } from './plugins/tap-errors.js';
+import { tapCoreWork } from './run/core-taps.js';
+import { RunRegistry } from './run/run-registry.js';
+import { runSync, type RunOptions, type RunRecorder } from './run/run-sync.js';
+import type { SyncPlan } from './run/sync-plan.js';
+
+export interface EngineOptions {
+  readonly plugins: readonly BucardoPlugin[];
+  readonly logLevel?: LogLevel;
+  /** The registered logger to use; default `text`. */
+  readonly logger?: string;
+  readonly loggerOptions?: Readonly<Record<string, unknown>>;
+  /** Fields on every log line, e.g. the process role. */
+  readonly logFields?: LogFields;
+}
+
+/**
+ * The hooks, the plugins' registrations and the runner. Built once per process (tapping after the first
+ * call recompiles tapable's dispatcher); a reload builds a new engine.
+ */
+export class Engine {
+  readonly hooks: CoreHooks = createSyncHooks();
+  readonly registry = new Registry();
+  readonly log: DeferredLogger;
+  readonly #runs = new RunRegistry();
+
+  private constructor(log: DeferredLogger) {
+    this.log = log;
+  }
+
+  static async create(options: EngineOptions): Promise<Engine> {
+    const level = options.logLevel ?? 'normal';
+    const engine = new Engine(new DeferredLogger(stderrWarnings(), options.logFields ?? {}));
+    installTapInterceptors(engine.hooks, () => engine.log);
+    tapCoreWork(engine.hooks, engine.#runs, engine.registry);
+    await loadPlugins(options.plugins, engine.hooks, engine.registry, engine.log);
+    const factory = engine.registry.logger(options.logger ?? 'text');
+    engine.log.setTarget(factory
+      ? factory.create({ level, fields: {}, options: options.loggerOptions ?? {} })
+      : stderrWarnings(level));
+    return engine;
+  }
+
+  /** Runs one sync once. Never throws for a failed run: the report says `bad` and carries the error. */
+  run(plan: SyncPlan, recorder: RunRecorder, options: RunOptions): Promise<RunReport> {
+    return runSync({ hooks: this.hooks, registry: this.registry, runs: this.#runs, log: this.log }, plan, recorder, options);
+  }
+}

@@ -1,0 +1,17 @@
+export { Bucardo } from './api/bucardo.js';
+export type { BucardoOptions } from './api/bucardo.js';
+export type { SyncStatusReport } from './api/status.js';
+export type { AddTablesResult, AddTablesOptions } from './api/tables.js';
+export type { AddSyncResult } from './api/syncs.js';
+export type { DatabaseListing, AddDatabaseOptions } from './api/databases.js';
+export { Engine } from './engine.js';
+export type { EngineOptions } from './engine.js';
+export { createSyncHooks, STRATEGY_STAGE } from './hooks.js';
+export type { CoreHooks, HookName } from './hooks.js';
+export { resolveControlTarget } from './control/control-connection.js';
+export type { ControlTarget } from './control/control-connection.js';
+export type { InstallResult } from './control/control-install.js';
+export type { DatabaseRow, RelationRow, HerdRow, DbGroupRow, DbGroupMember, SyncRow, DatabaseStatus, SyncStatus } from './control/catalog-rows.js';
+export type { SyncRunRow, SyncRuns } from './control/run-store.js';
+export type { SyncPlan, PlannedDatabase } from './run/sync-plan.js';
+export type { RunRecorder, RunOptions } from './run/run-sync.js';

@@ -1,0 +1,44 @@
+import { levelEnabled, type LogFields, type Logger, type LogLevel } from '@bucardo/plugin-sdk';
+
+/**
+ * A logger whose destination is chosen later: plugins receive it while they load, before the config's
+ * logger plugin has been registered; once the engine picks the logger, every child follows it.
+ */
+export class DeferredLogger implements Logger {
+  #target: Logger;
+  readonly #fields: LogFields;
+  readonly #root: DeferredLogger | undefined;
+
+  constructor(target: Logger, fields: LogFields = {}, root?: DeferredLogger) {
+    this.#target = target;
+    this.#fields = fields;
+    this.#root = root;
+  }
+
+  setTarget(target: Logger): void {
+    (this.#root ?? this).#target = target;
+  }
+
+  log(level: LogLevel, message: string, fields?: LogFields): void {
+    (this.#root ?? this).#target.log(level, message, { ...this.#fields, ...fields });
+  }
+
+  child(fields: LogFields): Logger {
+    return new DeferredLogger(this.#target, { ...this.#fields, ...fields }, this.#root ?? this);
+  }
+
+  async flush(): Promise<void> {
+    await (this.#root ?? this).#target.flush?.();
+  }
+}
+
+/** Until a logger plugin is chosen (or when none is registered): warnings to stderr, nothing else. */
+export function stderrWarnings(threshold: LogLevel = 'warn'): Logger {
+  const logger: Logger = {
+    log(level, message) {
+      if (levelEnabled(level, threshold)) process.stderr.write(`${message}\n`);
+    },
+    child: () => logger,
+  };
+  return logger;
+}

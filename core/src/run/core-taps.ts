@@ -1,0 +1,90 @@
+import { BucardoError, formatTable, toBucardoError, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
+import { STRATEGY_STAGE, type CoreHooks } from '../hooks.js';
+import type { Registry } from '../plugins/registry.js';
+import { CORE_TAP_PREFIX } from '../plugins/tap-errors.js';
+import type { RunRegistry } from './run-registry.js';
+import { sourcesOf } from './sync-plan.js';
+
+/**
+ * The core's own work in each phase, done as taps on the same hooks plugins use. Each calls the plugin
+ * interfaces (source and target sessions, the conflict strategy) and names the database on failure.
+ */
+export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Registry): void {
+  hooks.capture.tapPromise({ name: `${CORE_TAP_PREFIX}capture` }, async (changes, args) => {
+    const { plan, sessions, checkpoints } = runs.get(args.runId);
+    const captured = await Promise.all(sourcesOf(plan).map(async (db) => {
+      try {
+        return await sessions.source(db.name).capture({ tables: args.tables, since: checkpoints.get(db.name)!, signal: args.signal });
+      } catch (error) {
+        throw toBucardoError(error, 'CAPTURE_FAILED', { db: db.name, sync: plan.name });
+      }
+    }));
+    return { sources: [...changes.sources, ...captured] };
+  });
+
+  hooks.fetch.tapPromise({ name: `${CORE_TAP_PREFIX}fetch` }, async (rows, args) => {
+    const { plan, sessions } = runs.get(args.runId);
+    const { shape } = args.batch;
+    const contested = new Map<string, KeyText[]>();
+    for (const conflict of args.batch.conflicts) {
+      for (const candidate of conflict.candidates) {
+        let keys = contested.get(candidate.db);
+        if (!keys) contested.set(candidate.db, (keys = []));
+        keys.push(conflict.key);
+      }
+    }
+    const clean = new Map(rows.clean);
+    const candidates = new Map(rows.candidates);
+    await Promise.all(sourcesOf(plan).map(async (db) => {
+      const session = sessions.source(db.name);
+      const read = (keys: readonly KeyText[]): Promise<RowBatch> => session.fetch({ shape, keys, signal: args.signal }).catch((error: unknown) => {
+        throw toBucardoError(error, 'FETCH_FAILED', { db: db.name, table: formatTable(shape.table), sync: plan.name });
+      });
+      const cleanKeys = args.batch.clean.get(db.name);
+      if (cleanKeys?.length) clean.set(db.name, await read(cleanKeys));
+      const contestedKeys = contested.get(db.name);
+      if (contestedKeys?.length) candidates.set(db.name, await read(contestedKeys));
+    }));
+    return { clean, candidates };
+  });
+
+  hooks.resolve.tapPromise({ name: `${CORE_TAP_PREFIX}resolve`, stage: STRATEGY_STAGE }, async (decisions, args) => {
+    const conflicts = args.batch.conflicts.filter((conflict) => !decisions.has(conflict.key));
+    if (conflicts.length === 0) return decisions;
+    const strategy = registry.conflictStrategy(args.strategy);
+    let decided;
+    try {
+      decided = await strategy.resolve({ sync: args.sync, table: args.batch.shape.table, conflicts, databases: args.databases, log: args.log, signal: args.signal });
+    } catch (error) {
+      throw toBucardoError(error, 'PLUGIN_ERROR', { plugin: registry.ownerOfConflictStrategy(strategy.name), hook: 'resolve', sync: args.sync, table: formatTable(args.batch.shape.table) });
+    }
+    return new Map([...decisions, ...decided]);
+  });
+
+  hooks.apply.tapPromise({ name: `${CORE_TAP_PREFIX}apply` }, async (outcome, args) => {
+    const { plan, sessions } = runs.get(args.runId);
+    const results = new Map(outcome.results);
+    const table = formatTable(args.batch.shape.table);
+    await Promise.all([...args.plan].map(async ([db, batch]) => {
+      try {
+        results.set(db, await sessions.target(db).apply(batch));
+      } catch (error) {
+        throw toBucardoError(error, 'APPLY_FAILED', { db, table, sync: plan.name });
+      }
+    }));
+    return { results };
+  });
+}
+
+/** Every conflict of the batch must have a decision naming a database of the sync. */
+export function checkDecisions(conflicts: readonly { key: KeyText; table: { schema: string; name: string } }[], decisions: ReadonlyMap<KeyText, { winner: string }>, databases: readonly { name: string }[], sync: string): void {
+  for (const conflict of conflicts) {
+    const decision = decisions.get(conflict.key);
+    if (!decision) {
+      throw new BucardoError('CONFLICT_UNRESOLVED', `No conflict strategy decided key ${conflict.key} of table "${formatTable(conflict.table)}"`, { sync, table: formatTable(conflict.table), key: conflict.key });
+    }
+    if (!databases.some((db) => db.name === decision.winner)) {
+      throw new BucardoError('CONFLICT_UNRESOLVED', `The winner "${decision.winner}" chosen for key ${conflict.key} of table "${formatTable(conflict.table)}" is not a database of sync "${sync}"`, { sync, table: formatTable(conflict.table), key: conflict.key, db: decision.winner });
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import { formatTable, type ApplyOutcome, type KeyText, type TableBatch, type TableCounts } from '@bucardo/plugin-sdk';
+
+/** Tallies of one run: totals, per table and per receiving database. */
+export class RunCounts {
+  inserts = 0;
+  deletes = 0;
+  conflicts = 0;
+  readonly deferred = new Set<KeyText>();
+  readonly #tables = new Map<string, { inserts: number; deletes: number; conflicts: number }>();
+  readonly #databases = new Map<string, { inserted: number; deleted: number }>();
+
+  addBatch(batch: TableBatch, rowsMoved: number, outcome: ApplyOutcome): void {
+    const table = formatTable(batch.shape.table);
+    const tableCounts = this.#tables.get(table) ?? { inserts: 0, deletes: 0, conflicts: 0 };
+    this.#tables.set(table, tableCounts);
+    tableCounts.inserts += rowsMoved;
+    tableCounts.conflicts += batch.conflicts.length;
+    this.inserts += rowsMoved;
+    this.conflicts += batch.conflicts.length;
+    for (const [db, result] of outcome.results) {
+      const dbCounts = this.#databases.get(db) ?? { inserted: 0, deleted: 0 };
+      this.#databases.set(db, dbCounts);
+      dbCounts.inserted += result.inserted;
+      dbCounts.deleted += result.deleted;
+      tableCounts.deletes += result.deleted;
+      this.deletes += result.deleted;
+      for (const key of result.skipped) this.deferred.add(`${table}\u0001${key}`);
+    }
+  }
+
+  get moved(): number {
+    return this.inserts + this.deletes;
+  }
+
+  tables(): TableCounts[] {
+    return [...this.#tables].map(([table, counts]) => ({ table, ...counts }));
+  }
+
+  databases(): ReadonlyMap<string, { inserted: number; deleted: number }> {
+    return new Map(this.#databases);
+  }
+}

@@ -1,0 +1,154 @@
+import {
+  BucardoError, formatTable, isBucardoError, toBucardoError,
+  type Checkpoint, type ChangeSet, type Decisions, type Logger, type RunArgs, type RunOutcome, type RunReport, type TableBatch, type TableShape,
+} from '@bucardo/plugin-sdk';
+import type { CoreHooks } from '../hooks.js';
+import type { Registry } from '../plugins/registry.js';
+import { buildApplyPlan } from './apply-plan.js';
+import { planTransactions } from './batches.js';
+import { checkDecisions } from './core-taps.js';
+import { RunCounts } from './run-counts.js';
+import type { RunRegistry } from './run-registry.js';
+import { RunSessions } from './sessions.js';
+import { sourcesOf, type SyncPlan } from './sync-plan.js';
+import { resolveTableShapes } from './table-shapes.js';
+
+/** Where runs are recorded and checkpoints kept (the control database). */
+export interface RunRecorder {
+  startRun(sync: string, worker: string): Promise<string>;
+  /** The live phase of a run, shown by `bucardo status`. */
+  setRunStatus(runId: string, status: string): Promise<void>;
+  endRun(report: RunReport): Promise<void>;
+  checkpoints(sync: string): Promise<Map<string, Checkpoint>>;
+  saveCheckpoints(sync: string, checkpoints: ReadonlyMap<string, Checkpoint>): Promise<void>;
+}
+
+export interface RunParts {
+  readonly hooks: CoreHooks;
+  readonly registry: Registry;
+  readonly runs: RunRegistry;
+  readonly log: Logger;
+}
+
+export interface RunOptions {
+  /** The most keys per transaction per database. */
+  readonly batchSize: number;
+  /** Who runs it, for status (e.g. `kick 1234@host`). */
+  readonly worker: string;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * One run of one sync: capture → (per transaction of bounded size: fetch → resolve → apply per table
+ * batch, then commit everywhere) → advance checkpoints → report. Checkpoints move only after every
+ * database committed every transaction; a failure before that replays the same changes next run, which
+ * is safe because applying is delete-then-insert by key.
+ */
+export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunRecorder, options: RunOptions): Promise<RunReport> {
+  const startedAt = new Date();
+  const runId = await recorder.startRun(plan.name, options.worker);
+  const log = parts.log.child({ sync: plan.name, run: runId });
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const counts = new RunCounts();
+  const status = (text: string) => recorder.setRunStatus(runId, text).catch((error: unknown) => log.log('debug', `could not record run status: ${String(error)}`));
+  let sessions: RunSessions | undefined;
+  let outcome: RunOutcome = 'bad';
+  let failure: BucardoError | undefined;
+  try {
+    await status('Connecting');
+    sessions = await RunSessions.open(plan, parts.registry, log, `bucardo ${plan.name}`, controller.signal);
+    const shapes = await resolveTableShapes(plan, sessions);
+    const checkpoints = await startingCheckpoints(plan, sessions, recorder, shapes, log);
+    parts.runs.add(runId, { plan, sessions, checkpoints });
+    const args: RunArgs = Object.freeze({ sync: plan.name, runId, databases: plan.databases, tables: shapes, log, signal: controller.signal });
+    await status('Capturing changes');
+    const changeSet = await parts.hooks.capture.promise({ sources: [] }, args);
+    log.log('verbose', describeCapture(changeSet));
+    const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
+    for (const transaction of planTransactions(changeSet, shapes, options.batchSize)) {
+      await applyTransaction(parts, plan, sessions, args, transaction, guards, counts, status);
+    }
+    await recorder.saveCheckpoints(plan.name, guards);
+    outcome = counts.moved > 0 || counts.conflicts > 0 ? 'good' : 'empty';
+  } catch (error) {
+    controller.abort(error);
+    failure = isBucardoError(error) ? error : toBucardoError(error, 'APPLY_FAILED', { sync: plan.name });
+    log.log('warn', `Sync "${plan.name}" failed: ${failure.message}`, { ...failure.subject });
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    parts.runs.delete(runId);
+    await sessions?.close();
+  }
+  const report: RunReport = {
+    sync: plan.name, runId, outcome, startedAt, endedAt: new Date(),
+    inserts: counts.inserts, deletes: counts.deletes, conflicts: counts.conflicts, deferred: counts.deferred.size,
+    tables: counts.tables(), databases: counts.databases(),
+    ...(failure ? { error: failure.toJSON() as RunReport['error'] } : {}),
+  };
+  await recorder.endRun(report).catch((error: unknown) => log.log('warn', `could not record the end of run ${runId}: ${String(error)}`));
+  logReport(log, report);
+  await parts.hooks.report.promise(report);
+  return report;
+}
+
+async function applyTransaction(
+  parts: RunParts, plan: SyncPlan, sessions: RunSessions, args: RunArgs, transaction: readonly TableBatch[],
+  guards: ReadonlyMap<string, Checkpoint>, counts: RunCounts, status: (text: string) => Promise<void>,
+): Promise<void> {
+  const targets = [...sessions.targets.values()];
+  await Promise.all(targets.map((target) => target.begin(args.signal)));
+  try {
+    for (const batch of transaction) {
+      const batchArgs = Object.freeze({ ...args, batch });
+      const table = formatTable(batch.shape.table);
+      await status(`Fetching ${table}`);
+      const rows = await parts.hooks.fetch.promise({ clean: new Map(), candidates: new Map() }, batchArgs);
+      let decisions: Decisions = new Map();
+      if (batch.conflicts.length > 0) {
+        await status(`Resolving ${batch.conflicts.length} conflicts in ${table}`);
+        decisions = await parts.hooks.resolve.promise(new Map(), Object.freeze({ ...batchArgs, rows, strategy: plan.strategy }));
+        checkDecisions(batch.conflicts, decisions, plan.databases, plan.name);
+      }
+      const { perDatabase, rowsMoved } = buildApplyPlan(batch, rows, decisions, plan.databases, guards, args.signal);
+      await status(`Applying ${table} to ${[...perDatabase.keys()].join(', ')}`);
+      const outcome = await parts.hooks.apply.promise({ results: new Map() }, Object.freeze({ ...batchArgs, plan: perDatabase }));
+      counts.addBatch(batch, rowsMoved, outcome);
+    }
+    await status('Committing');
+    await Promise.all(targets.map((target) => target.commit()));
+  } catch (error) {
+    await Promise.allSettled(targets.map((target) => target.rollback()));
+    throw error;
+  }
+}
+
+/** Each source's checkpoint; a source without one (capture never installed for this sync) starts now. */
+async function startingCheckpoints(plan: SyncPlan, sessions: RunSessions, recorder: RunRecorder, shapes: readonly TableShape[], log: Logger): Promise<Map<string, Checkpoint>> {
+  const checkpoints = await recorder.checkpoints(plan.name);
+  for (const source of sourcesOf(plan)) {
+    if (checkpoints.has(source.name)) continue;
+    log.log('warn', `Sync "${plan.name}" had no checkpoint for database "${source.name}": capture installed, changes are read from now on`, { db: source.name });
+    checkpoints.set(source.name, await sessions.source(source.name).installCapture(shapes));
+  }
+  return checkpoints;
+}
+
+function describeCapture(changeSet: ChangeSet): string {
+  const parts = changeSet.sources.map((source) => {
+    let keys = 0;
+    for (const table of source.tables.values()) keys += table.changes.size;
+    return `${source.db}: ${keys}`;
+  });
+  return `Changed keys per source: ${parts.join(', ') || 'none'}`;
+}
+
+function logReport(log: Logger, report: RunReport): void {
+  const seconds = ((report.endedAt.getTime() - report.startedAt.getTime()) / 1000).toFixed(2);
+  if (report.outcome === 'bad') return;
+  log.log('normal', `Sync "${report.sync}" ${report.outcome}: ${report.inserts} inserts, ${report.deletes} deletes, ${report.conflicts} conflicts in ${seconds}s`);
+  for (const table of report.tables) {
+    log.log('verbose', `  ${table.table}: ${table.inserts} inserts, ${table.deletes} deletes, ${table.conflicts} conflicts`);
+  }
+}
