@@ -1,0 +1,94 @@
+import type pg from 'pg';
+import { BucardoError, formatTable, type Checkpoint, type TableShape } from '@bucardo/plugin-sdk';
+import { CAPTURE_SCHEMA, CAPTURE_TRIGGER, SKIP_CAPTURE_SETTING, captureNames, qualified } from './capture-names.js';
+import { quoteIdent, quoteLiteral } from './connect.js';
+
+/**
+ * Installs capture for tables on a source: per table a delta table (the key columns, the operation, the
+ * transaction id, the change time) filled by an AFTER ROW trigger. No NOTIFY anywhere: a NOTIFY in user
+ * transactions serialises every committing writer on one lock.
+ *
+ * Returns the snapshot taken in the installing transaction: every transaction that can fire the new
+ * triggers is still running or not yet started in it, so reading from this checkpoint misses nothing.
+ */
+export async function installCapture(client: pg.Client, shapes: readonly TableShape[]): Promise<Checkpoint> {
+  await client.query('BEGIN');
+  try {
+    // Two `add sync` on one database at once would race on CREATE SCHEMA / CREATE TABLE.
+    await client.query("SELECT pg_advisory_xact_lock(hashtext('bucardo capture install'))");
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(CAPTURE_SCHEMA)}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(CAPTURE_SCHEMA)}.capture_table (
+      schemaname text NOT NULL, tablename text NOT NULL, delta_table text NOT NULL, key_columns text[] NOT NULL,
+      installed timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schemaname, tablename))`);
+    for (const shape of shapes) await installTable(client, shape);
+    const snapshot = await client.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot');
+    await client.query('COMMIT');
+    return snapshot.rows[0]!.snapshot;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+async function installTable(client: pg.Client, shape: TableShape): Promise<void> {
+  const names = captureNames(shape.table);
+  const keyNames = shape.key.map((column) => column.name);
+  const registered = await client.query<{ key_columns: string; same: string }>(
+    `SELECT key_columns::text, key_columns = $3::text[] AS same FROM ${quoteIdent(CAPTURE_SCHEMA)}.capture_table WHERE schemaname = $1 AND tablename = $2`,
+    [shape.table.schema, shape.table.name, keyNames],
+  );
+  const existing = registered.rows[0];
+  if (existing && existing.same !== 't') {
+    throw new BucardoError('CAPTURE_FAILED', `The key of table "${formatTable(shape.table)}" changed since capture was installed (was ${existing.key_columns}): remove and re-add the table`, { table: formatTable(shape.table) });
+  }
+  const keyDefinitions = shape.key.map((column) => `${quoteIdent(column.name)} ${column.type} NOT NULL`).join(', ');
+  await client.query(`CREATE TABLE IF NOT EXISTS ${names.delta} (
+    ${keyDefinitions},
+    bucardo_op "char" NOT NULL,
+    bucardo_txid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    bucardo_changed_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+  await client.query(`CREATE INDEX IF NOT EXISTS ${names.txidIndex} ON ${names.delta} (bucardo_txid)`);
+  await client.query(captureFunctionSql(shape));
+  await client.query(`DROP TRIGGER IF EXISTS ${quoteIdent(CAPTURE_TRIGGER)} ON ${qualified(shape.table)}`);
+  await client.query(`CREATE TRIGGER ${quoteIdent(CAPTURE_TRIGGER)} AFTER INSERT OR UPDATE OR DELETE ON ${qualified(shape.table)}
+    FOR EACH ROW WHEN (current_setting(${quoteLiteral(SKIP_CAPTURE_SETTING)}, true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION ${names.function}()`);
+  await client.query(
+    `INSERT INTO ${quoteIdent(CAPTURE_SCHEMA)}.capture_table (schemaname, tablename, delta_table, key_columns) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (schemaname, tablename) DO UPDATE SET delta_table = EXCLUDED.delta_table, key_columns = EXCLUDED.key_columns`,
+    [shape.table.schema, shape.table.name, names.deltaName, keyNames],
+  );
+}
+
+/**
+ * The trigger function: one delta row per changed row; an update that changes the key is recorded as a
+ * delete of the old key and an insert of the new one. SECURITY DEFINER so that users who may write the
+ * table need no rights on the delta table.
+ */
+function captureFunctionSql(shape: TableShape): string {
+  const names = captureNames(shape.table);
+  const keyColumns = shape.key.map((column) => quoteIdent(column.name)).join(', ');
+  const values = (row: 'NEW' | 'OLD') => shape.key.map((column) => `${row}.${quoteIdent(column.name)}`).join(', ');
+  const keyChanged = shape.key.length === 1
+    ? `NEW.${quoteIdent(shape.key[0]!.name)} IS DISTINCT FROM OLD.${quoteIdent(shape.key[0]!.name)}`
+    : `ROW(${values('NEW')}) IS DISTINCT FROM ROW(${values('OLD')})`;
+  const insert = (row: 'NEW' | 'OLD', op: string) => `INSERT INTO ${names.delta} (${keyColumns}, bucardo_op) VALUES (${values(row)}, '${op}');`;
+  return `CREATE OR REPLACE FUNCTION ${names.function}() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $bucardo$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    ${insert('NEW', 'I')}
+  ELSIF TG_OP = 'UPDATE' THEN
+    IF ${keyChanged} THEN
+      ${insert('OLD', 'D')}
+      ${insert('NEW', 'I')}
+    ELSE
+      ${insert('NEW', 'U')}
+    END IF;
+  ELSE
+    ${insert('OLD', 'D')}
+  END IF;
+  RETURN NULL;
+END
+$bucardo$`;
+}

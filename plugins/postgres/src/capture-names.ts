@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import type { TableRef } from '@bucardo/plugin-sdk';
+import { quoteIdent } from './connect.js';
+
+/** The schema that holds capture objects on every source database. */
+export const CAPTURE_SCHEMA = 'bucardo';
+/** The row trigger on each captured table. */
+export const CAPTURE_TRIGGER = 'bucardo_capture';
+/**
+ * The transaction-local setting that makes capture triggers skip a row: set by the apply transaction so
+ * that rows a sync writes are not captured again (echo), without `session_replication_role`, which needs a
+ * superuser and also silences user triggers and foreign keys.
+ */
+export const SKIP_CAPTURE_SETTING = 'bucardo.replicating';
+
+export interface CaptureNames {
+  /** `bucardo."delta_<schema>_<table>"`, quoted and qualified. */
+  readonly delta: string;
+  readonly deltaName: string;
+  readonly txidIndex: string;
+  /** `bucardo."capture_<schema>_<table>"`, quoted and qualified. */
+  readonly function: string;
+}
+
+export function captureNames(table: TableRef): CaptureNames {
+  const deltaName = identifier(`delta_${table.schema}_${table.name}`);
+  return {
+    delta: `${quoteIdent(CAPTURE_SCHEMA)}.${quoteIdent(deltaName)}`,
+    deltaName,
+    txidIndex: quoteIdent(identifier(`delta_${table.schema}_${table.name}_txid`)),
+    function: `${quoteIdent(CAPTURE_SCHEMA)}.${quoteIdent(identifier(`capture_${table.schema}_${table.name}`))}`,
+  };
+}
+
+/** Keeps a generated name within PostgreSQL's 63 bytes; long names end in a hash so they stay unique. */
+function identifier(base: string): string {
+  if (Buffer.byteLength(base) <= 63) return base;
+  const hash = createHash('md5').update(base).digest('hex').slice(0, 8);
+  let prefix = base;
+  while (Buffer.byteLength(prefix) > 54) prefix = prefix.slice(0, -1);
+  return `${prefix}_${hash}`;
+}
+
+export function qualified(table: TableRef): string {
+  return `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
+}

@@ -1,0 +1,85 @@
+import type pg from 'pg';
+import type { ColumnInfo, TableRef, TableShape } from '@bucardo/plugin-sdk';
+
+/**
+ * Reads a table's columns and key. The key is the primary key, else the unique, non-partial,
+ * expression-free index with the fewest columns whose columns are all NOT NULL (newest wins a tie, as in
+ * Bucardo); a unique index over nullable columns would let several rows share a NULL "key".
+ * Generated columns are left out: they cannot be written, and every database computes its own.
+ */
+export async function describeTable(client: pg.Client, table: TableRef): Promise<TableShape | undefined> {
+  const relation = await client.query<{ oid: string }>(
+    `SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`,
+    [table.schema, table.name],
+  );
+  const oid = relation.rows[0]?.oid;
+  if (oid === undefined) return undefined;
+  const columns = await client.query<{ name: string; type: string }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
+       FROM pg_attribute a
+      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+      ORDER BY a.attnum`,
+    [oid],
+  );
+  const keys = await client.query<{ names: string[]; source: string }>(
+    `SELECT array_agg(a.attname ORDER BY k.ord) AS names,
+            CASE WHEN i.indisprimary THEN 'primary key' ELSE 'unique index ' || quote_ident(ic.relname) END AS source
+       FROM pg_index i
+       JOIN pg_class ic ON ic.oid = i.indexrelid
+       CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indrelid = $1 AND i.indisvalid AND (i.indisprimary OR (i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL))
+      GROUP BY i.indexrelid, i.indisprimary, ic.relname
+     HAVING i.indisprimary OR bool_and(a.attnotnull)
+      ORDER BY i.indisprimary DESC, count(*), i.indexrelid DESC
+      LIMIT 1`,
+    [oid],
+  );
+  const columnList: ColumnInfo[] = columns.rows.map((row) => ({ name: row.name, type: row.type }));
+  const keyRow = keys.rows[0];
+  // pg returns text arrays unparsed when every type is read as raw text.
+  const keyNames = keyRow ? parseTextArray(keyRow.names as unknown as string) : [];
+  return {
+    table,
+    columns: columnList,
+    key: keyNames.map((name) => columnList.find((column) => column.name === name)!).filter(Boolean),
+    keySource: keyRow?.source ?? 'none',
+  };
+}
+
+/** The schemas holding a table of this name; the one visible on the search path alone when there is one. */
+export async function findTable(client: pg.Client, name: string): Promise<TableRef[]> {
+  const result = await client.query<{ schema: string; visible: string }>(
+    `SELECT n.nspname AS schema, pg_table_is_visible(c.oid) AS visible
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relname = $1 AND c.relkind IN ('r', 'p')
+        AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'bucardo') AND n.nspname NOT LIKE 'pg\\_%'
+      ORDER BY n.nspname`,
+    [name],
+  );
+  const visible = result.rows.filter((row) => row.visible === 't');
+  return (visible.length === 1 ? visible : result.rows).map((row) => ({ schema: row.schema, name }));
+}
+
+/** Parses a one-dimensional PostgreSQL text array literal such as `{a,"b c","d\\"e"}`. */
+export function parseTextArray(literal: string): string[] {
+  const items: string[] = [];
+  let i = 1;
+  while (i < literal.length - 1) {
+    let item = '';
+    if (literal[i] === '"') {
+      i++;
+      while (literal[i] !== '"') {
+        if (literal[i] === '\\') i++;
+        item += literal[i++];
+      }
+      i++;
+    } else {
+      while (literal[i] !== ',' && i < literal.length - 1) item += literal[i++];
+    }
+    items.push(item);
+    i++; // the comma
+  }
+  return items;
+}

@@ -1,0 +1,52 @@
+import type { ColumnInfo, KeyText, TableShape } from '@bucardo/plugin-sdk';
+import { decodeKey } from '@bucardo/plugin-sdk';
+import { quoteIdent, quoteLiteral } from './connect.js';
+
+/** Each key column's values, from the encoded keys. */
+function columnsOf(shape: TableShape, keys: readonly KeyText[]): string[][] {
+  if (shape.key.length === 1) return [keys as string[]];
+  const columns: string[][] = shape.key.map(() => []);
+  for (const key of keys) decodeKey(key, shape.key.length).forEach((part, index) => columns[index]!.push(part));
+  return columns;
+}
+
+function keyList(shape: TableShape, alias: string): string {
+  const names = shape.key.map((column) => `${alias}${quoteIdent(column.name)}`);
+  return names.length === 1 ? names[0]! : `(${names.join(', ')})`;
+}
+
+function arrayOf(column: ColumnInfo, source: string): string {
+  return `${source}::text[]::${column.type}[]`;
+}
+
+/**
+ * `WHERE`-ready condition "the key is one of these", with the keys as bind parameters (text arrays cast to
+ * the key types): one statement per batch, whatever its size.
+ */
+export function keyCondition(shape: TableShape, keys: readonly KeyText[], firstParam = 1, alias = ''): { sql: string; params: string[][] } {
+  const params = columnsOf(shape, keys);
+  if (shape.key.length === 1) return { sql: `${keyList(shape, alias)} = ANY(${arrayOf(shape.key[0]!, `$${firstParam}`)})`, params };
+  const arrays = shape.key.map((column, index) => arrayOf(column, `$${firstParam + index}`));
+  return { sql: `${keyList(shape, alias)} IN (SELECT * FROM unnest(${arrays.join(', ')}))`, params };
+}
+
+/** The same condition with the keys inlined as quoted literals, for COPY, which takes no parameters. */
+export function inlineKeyCondition(shape: TableShape, keys: readonly KeyText[]): string {
+  const literals = columnsOf(shape, keys).map((values, index) => arrayOf(shape.key[index]!, quoteLiteral(arrayLiteral(values))));
+  if (shape.key.length === 1) return `${keyList(shape, '')} = ANY(${literals[0]})`;
+  return `${keyList(shape, '')} IN (SELECT * FROM unnest(${literals.join(', ')}))`;
+}
+
+/** A PostgreSQL text array literal: every element double-quoted, with `"` and `\` escaped. */
+export function arrayLiteral(values: readonly string[]): string {
+  let literal = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) literal += ',';
+    literal += `"${values[i]!.replace(/[\\"]/g, '\\$&')}"`;
+  }
+  return `${literal}}`;
+}
+
+export function keyColumnList(shape: TableShape): string {
+  return shape.key.map((column) => quoteIdent(column.name)).join(', ');
+}

@@ -1,0 +1,61 @@
+import type pg from 'pg';
+import { RowBatch, type CaptureArgs, type Checkpoint, type DatabaseSpec, type FetchArgs, type OpenContext, type SourceChanges, type SourceDriver, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import { installCapture } from './capture-install.js';
+import { qualified } from './capture-names.js';
+import { readChanges } from './capture-read.js';
+import { connect, quoteIdent } from './connect.js';
+import { copyOut } from './copy-streams.js';
+import { describeTable, findTable } from './introspect.js';
+import { inlineKeyCondition } from './key-sql.js';
+import type { ResolvedPostgresOptions } from './postgres-options.js';
+
+/** Reads changes and row images from a PostgreSQL source. */
+export class PostgresSource implements SourceDriver {
+  readonly #options: ResolvedPostgresOptions;
+
+  constructor(options: ResolvedPostgresOptions) {
+    this.#options = options;
+  }
+
+  async open(spec: DatabaseSpec, context: OpenContext): Promise<SourceSession> {
+    return new PostgresSourceSession(spec.name, await connect(spec, context, this.#options));
+  }
+}
+
+class PostgresSourceSession implements SourceSession {
+  readonly #db: string;
+  readonly #client: pg.Client;
+
+  constructor(db: string, client: pg.Client) {
+    this.#db = db;
+    this.#client = client;
+  }
+
+  describeTable(table: TableRef): Promise<TableShape | undefined> {
+    return describeTable(this.#client, table);
+  }
+
+  findTable(name: string): Promise<TableRef[]> {
+    return findTable(this.#client, name);
+  }
+
+  installCapture(tables: readonly TableShape[]): Promise<Checkpoint> {
+    return installCapture(this.#client, tables);
+  }
+
+  capture(args: CaptureArgs): Promise<SourceChanges> {
+    return readChanges(this.#client, this.#db, args.tables, args.since);
+  }
+
+  async fetch(args: FetchArgs): Promise<RowBatch> {
+    if (args.keys.length === 0) return RowBatch.empty(this.#db, args.shape);
+    const columns = args.shape.columns.map((column) => quoteIdent(column.name)).join(', ');
+    const data = await copyOut(this.#client,
+      `COPY (SELECT ${columns} FROM ONLY ${qualified(args.shape.table)} WHERE ${inlineKeyCondition(args.shape, args.keys)}) TO STDOUT`);
+    return new RowBatch(this.#db, args.shape, data);
+  }
+
+  async close(): Promise<void> {
+    await this.#client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,102 @@
+import type pg from 'pg';
+import type { ApplyBatch, ApplyResult, DatabaseSpec, KeyText, OpenContext, TableRef, TableShape, TargetCapabilities, TargetSession, TargetWriter } from '@bucardo/plugin-sdk';
+import { SKIP_CAPTURE_SETTING, qualified } from './capture-names.js';
+import { changedSince } from './capture-read.js';
+import { connect, quoteIdent, quoteLiteral } from './connect.js';
+import { copyIn } from './copy-streams.js';
+import { describeTable } from './introspect.js';
+import { keyCondition } from './key-sql.js';
+import type { ResolvedPostgresOptions } from './postgres-options.js';
+
+/** Writes row images into PostgreSQL: one DELETE per table batch, then COPY, inside one transaction. */
+export class PostgresTarget implements TargetWriter {
+  readonly capabilities: TargetCapabilities = Object.freeze({ transactions: true, truncate: true, localChangeGuard: true, schema: true });
+  readonly #options: ResolvedPostgresOptions;
+
+  constructor(options: ResolvedPostgresOptions) {
+    this.#options = options;
+  }
+
+  async open(spec: DatabaseSpec, context: OpenContext): Promise<TargetSession> {
+    return new PostgresTargetSession(await connect(spec, context, this.#options));
+  }
+}
+
+class PostgresTargetSession implements TargetSession {
+  readonly #client: pg.Client;
+
+  constructor(client: pg.Client) {
+    this.#client = client;
+  }
+
+  describeTable(table: TableRef): Promise<TableShape | undefined> {
+    return describeTable(this.#client, table);
+  }
+
+  async begin(): Promise<void> {
+    // READ COMMITTED: after waiting for a row lock, each statement sees what the other writer committed,
+    // which the local-change guard relies on; and the transaction-local setting keeps capture triggers quiet.
+    await this.#client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SELECT set_config(${quoteLiteral(SKIP_CAPTURE_SETTING)}, 'on', true)`);
+  }
+
+  async apply(batch: ApplyBatch): Promise<ApplyResult> {
+    const { deleted, skipped } = batch.guard === undefined
+      ? { deleted: await this.#delete(batch.shape, batch.deletes), skipped: new Set<KeyText>() }
+      : await this.#guardedDelete(batch, batch.guard);
+    const rows = skipped.size === 0 ? batch.rows : batch.rows.map((rowBatch) => rowBatch.filter(skipped, false));
+    const buffers = rows.map((rowBatch) => rowBatch.data).filter((data) => data.length > 0);
+    const columns = batch.shape.columns.map((column) => quoteIdent(column.name)).join(', ');
+    const inserted = buffers.length === 0 ? 0 : await copyIn(this.#client, `COPY ${qualified(batch.shape.table)} (${columns}) FROM STDIN`, buffers);
+    return { deleted, inserted, skipped: [...skipped] };
+  }
+
+  /**
+   * Deletes the batch's keys unless a user changed one of them here after this run captured this
+   * database: that change is newer than what the run brings and must survive (the next run carries it).
+   * The check runs after the DELETE holds the rows' locks, so no writer slips in between check and write.
+   */
+  async #guardedDelete(batch: ApplyBatch, guard: string): Promise<{ deleted: number; skipped: Set<KeyText> }> {
+    await this.#client.query('SAVEPOINT bucardo_guard');
+    const deleted = await this.#delete(batch.shape, batch.deletes);
+    const wanted = new Set(batch.deletes);
+    const skipped = intersect(await changedSince(this.#client, batch.shape, guard), wanted);
+    if (skipped.size === 0) {
+      await this.#client.query('RELEASE SAVEPOINT bucardo_guard');
+      return { deleted, skipped };
+    }
+    // Rare path: undo, lock the keys first, then decide again with the locks held.
+    await this.#client.query('ROLLBACK TO SAVEPOINT bucardo_guard');
+    const { sql, params } = keyCondition(batch.shape, batch.deletes);
+    await this.#client.query(`SELECT 1 FROM ONLY ${qualified(batch.shape.table)} WHERE ${sql} FOR UPDATE`, params);
+    const locked = intersect(await changedSince(this.#client, batch.shape, guard), wanted);
+    const remaining = batch.deletes.filter((key) => !locked.has(key));
+    const deletedAfterLock = await this.#delete(batch.shape, remaining);
+    await this.#client.query('RELEASE SAVEPOINT bucardo_guard');
+    return { deleted: deletedAfterLock, skipped: locked };
+  }
+
+  async #delete(shape: TableShape, keys: readonly KeyText[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    const { sql, params } = keyCondition(shape, keys);
+    const result = await this.#client.query(`DELETE FROM ONLY ${qualified(shape.table)} WHERE ${sql}`, params);
+    return result.rowCount ?? 0;
+  }
+
+  async commit(): Promise<void> {
+    await this.#client.query('COMMIT');
+  }
+
+  async rollback(): Promise<void> {
+    await this.#client.query('ROLLBACK');
+  }
+
+  async close(): Promise<void> {
+    await this.#client.end().catch(() => undefined);
+  }
+}
+
+function intersect(found: ReadonlySet<KeyText>, wanted: ReadonlySet<KeyText>): Set<KeyText> {
+  const both = new Set<KeyText>();
+  for (const key of found) if (wanted.has(key)) both.add(key);
+  return both;
+}
