@@ -1,0 +1,56 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { levelEnabled, type LogFields, type Logger, type LoggerFactory, type LoggerOptions, type LogLevel } from '@bucardo/plugin-sdk';
+import { destinationsOf } from './text-logger-options.js';
+
+type Sink = (line: string) => void;
+
+/**
+ * Bucardo-style lines: `(pid) [time] ROLE sync=… run=… message`. Writes are synchronous so that a
+ * process that exits right after logging loses nothing.
+ */
+export const textLoggerFactory: LoggerFactory = Object.freeze({
+  name: 'text',
+  create(options: LoggerOptions): Logger {
+    const sinks = destinationsOf(options.options).flatMap((destination) => sinkFor(destination, String(options.options.fileName ?? 'log.bucardo')));
+    return new TextLogger(options.level, options.fields, sinks);
+  },
+});
+
+function sinkFor(destination: string, fileName: string): Sink[] {
+  switch (destination) {
+    case 'none': return [];
+    case 'stderr': return [(line) => process.stderr.write(line)];
+    case 'stdout': return [(line) => process.stdout.write(line)];
+    default: {
+      mkdirSync(destination, { recursive: true });
+      const file = join(destination, fileName);
+      return [(line) => appendFileSync(file, line)];
+    }
+  }
+}
+
+class TextLogger implements Logger {
+  readonly #level: LogLevel;
+  readonly #fields: LogFields;
+  readonly #sinks: readonly Sink[];
+
+  constructor(level: LogLevel, fields: LogFields, sinks: readonly Sink[]) {
+    this.#level = level;
+    this.#fields = fields;
+    this.#sinks = sinks;
+  }
+
+  log(level: LogLevel, message: string, fields?: LogFields): void {
+    if (!levelEnabled(level, this.#level) || this.#sinks.length === 0) return;
+    const all = { ...this.#fields, ...fields };
+    const context = [all.role ? String(all.role).toUpperCase() : '', all.sync ? `sync=${String(all.sync)}` : '', all.run ? `run=${String(all.run)}` : '']
+      .filter(Boolean).join(' ');
+    const line = `(${process.pid}) [${new Date().toISOString()}] ${level === 'warn' ? 'WARN ' : ''}${context ? `${context} ` : ''}${message}\n`;
+    for (const sink of this.#sinks) sink(line);
+  }
+
+  child(fields: LogFields): Logger {
+    return new TextLogger(this.#level, { ...this.#fields, ...fields }, this.#sinks);
+  }
+}
