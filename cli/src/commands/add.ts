@@ -1,0 +1,81 @@
+import { BucardoError, formatTable } from '@bucardo/plugin-sdk';
+import type { CliSession } from '../cli-session.js';
+import { nounOf } from '../nouns.js';
+
+/** `bucardo add db|table|herd|dbgroup|sync …`. */
+export async function add(session: CliSession): Promise<number> {
+  const [nounWord, ...rest] = session.words;
+  switch (nounOf(nounWord)) {
+    case 'database': return addDatabases(session, rest);
+    case 'table': return addTables(session, rest);
+    case 'herd': return addHerd(session, rest);
+    case 'dbgroup': return addDbGroup(session, rest);
+    case 'sync': return addSync(session, rest);
+    default:
+      throw new BucardoError('UNKNOWN_COMMAND', `Usage: bucardo add db|table|herd|dbgroup|sync NAME …${nounWord ? ` ("${nounWord}" is not one of them)` : ''}`, { name: nounWord ?? 'add' });
+  }
+}
+
+async function addDatabases(session: CliSession, words: readonly string[]): Promise<number> {
+  const names = single(words, 'bucardo add db NAME dbname=… [host=… port=… user=… pass=…]').split(',');
+  const bucardo = await session.bucardo();
+  for (const name of names) {
+    await bucardo.addDatabase(name, session.params, { force: session.command.options.force });
+    session.print(`Added database "${name}"`);
+  }
+  return 0;
+}
+
+async function addTables(session: CliSession, words: readonly string[]): Promise<number> {
+  const { herd, relgroup, db, ...unknown } = session.params;
+  rejectUnknown(unknown, 'add table', ['herd', 'relgroup', 'db']);
+  const herdName = herd ?? relgroup;
+  const result = await (await session.bucardo()).addTables(words, { ...(herdName ? { herd: herdName } : {}), ...(db ? { db } : {}) });
+  if (result.added.length > 0) {
+    session.print(['Added the following tables or sequences:', ...result.added.map((entry) => `  ${formatTable(entry.table)} (DB: ${entry.db})`)].join('\n'));
+  }
+  if (result.herd) {
+    if (result.herd.created) session.print(`Created the relgroup named "${result.herd.name}"`);
+    if (result.herd.added.length > 0) {
+      session.print([`The following tables or sequences are now part of the relgroup "${result.herd.name}":`, ...result.herd.added.map((table) => `  ${formatTable(table)}`)].join('\n'));
+    }
+  }
+  if (result.added.length === 0 && !result.herd) session.print(`Already added: ${result.alreadyAdded.map(formatTable).join(', ')}`);
+  return 0;
+}
+
+async function addHerd(session: CliSession, words: readonly string[]): Promise<number> {
+  const [name, ...tables] = words;
+  if (!name) throw new BucardoError('INVALID_ARGUMENT', 'Usage: bucardo add herd NAME [TABLE …]');
+  const herd = await (await session.bucardo()).addHerd(name, tables);
+  session.print(`Created relgroup "${herd.name}"`);
+  if (herd.members.length > 0) session.print([`The following tables or sequences are now part of the relgroup "${herd.name}":`, ...herd.members.map((t) => `  ${formatTable(t)}`)].join('\n'));
+  return 0;
+}
+
+async function addDbGroup(session: CliSession, words: readonly string[]): Promise<number> {
+  const [name, ...members] = words;
+  if (!name) throw new BucardoError('INVALID_ARGUMENT', 'Usage: bucardo add dbgroup NAME DB:ROLE …');
+  const group = await (await session.bucardo()).addDbGroup(name, members.flatMap((member) => member.split(',')).filter(Boolean));
+  session.print(`Created dbgroup "${group.name}"`);
+  for (const member of group.members) session.print(`  Added database "${member.db}" to dbgroup "${group.name}" as ${member.role}`);
+  return 0;
+}
+
+async function addSync(session: CliSession, words: readonly string[]): Promise<number> {
+  const name = single(words, 'bucardo add sync NAME herd=HERD dbs=DBGROUP [autokick=…] [conflict=…]');
+  const result = await (await session.bucardo()).addSync(name, session.params);
+  session.print(`Added sync "${name}"`);
+  if (result.createdDbGroup) session.print(`Created a new dbgroup named "${result.createdDbGroup}"`);
+  return 0;
+}
+
+function single(words: readonly string[], usage: string): string {
+  if (words.length !== 1) throw new BucardoError('INVALID_ARGUMENT', `Usage: ${usage}${words.length > 1 ? ` (unexpected: ${words.slice(1).join(' ')})` : ''}`);
+  return words[0]!;
+}
+
+function rejectUnknown(unknown: Readonly<Record<string, string>>, command: string, known: readonly string[]): void {
+  const [key] = Object.keys(unknown);
+  if (key !== undefined) throw new BucardoError('INVALID_ARGUMENT', `Unknown option "${key}" for ${command} (known: ${known.join(', ')})`, { name: key });
+}

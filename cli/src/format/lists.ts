@@ -1,0 +1,55 @@
+import { formatTable } from '@bucardo/plugin-sdk';
+import type { DatabaseListing, DbGroupRow, HerdRow, RelationRow, SyncRow } from '@bucardo/core';
+
+/** `bucardo list dbs`: `Database: NAME  Status: STATUS  Conn: psql …`, columns aligned. */
+export function formatDatabases(rows: readonly DatabaseListing[]): string {
+  if (rows.length === 0) return 'No databases have been added yet\n';
+  const name = Math.max(...rows.map((row) => row.name.length));
+  const status = Math.max(...rows.map((row) => row.status.length));
+  const showTypes = new Set(rows.map((row) => row.type)).size > 1;
+  const type = Math.max(...rows.map((row) => row.type.length));
+  return rows.map((row) =>
+    `Database: ${row.name.padEnd(name)}  ${showTypes ? `Type: ${row.type.padEnd(type)}  ` : ''}Status: ${row.status.padEnd(status)}  Conn: ${row.connection}\n`).join('');
+}
+
+/** `bucardo list tables`: `N. Table: schema.table  DB: NAME  PK: cols (types)  Syncs: a,b`. */
+export function formatTables(rows: readonly RelationRow[]): string {
+  if (rows.length === 0) return 'No tables have been added yet\n';
+  const cells = rows.map((row) => ({
+    id: `${row.id}.`, name: formatTable(row.table), db: row.db, pk: `${row.keyColumns.join('|')} (${row.keyTypes.join('|')})`, syncs: row.syncs,
+  }));
+  const width = (pick: (c: (typeof cells)[number]) => string) => Math.max(...cells.map((c) => pick(c).length));
+  const [id, name, db, pk] = [width((c) => c.id), width((c) => c.name), width((c) => c.db), width((c) => c.pk)];
+  return cells.map((c) =>
+    `${c.id.padEnd(id)} Table: ${c.name.padEnd(name)}  DB: ${c.db.padEnd(db)}  PK: ${c.pk.padEnd(pk)}${c.syncs.length ? `  Syncs: ${c.syncs.join(',')}` : ''}`.trimEnd() + '\n').join('');
+}
+
+/** `bucardo list herds`: `Relgroup: NAME  Members: a, b` and the syncs using it. */
+export function formatHerds(rows: readonly HerdRow[]): string {
+  if (rows.length === 0) return 'There are no relgroups.\n';
+  const name = Math.max(...rows.map((row) => row.name.length));
+  return rows.map((row) =>
+    `Relgroup: ${row.name.padEnd(name)} ${row.members.length ? ` Members: ${row.members.map(formatTable).join(', ')}` : ''}`.trimEnd()
+    + (row.syncs.length ? `\n  Used in syncs: ${row.syncs.join(', ')}` : '') + '\n').join('');
+}
+
+/** `bucardo list dbgroups`: `dbgroup: NAME  Members: A:source B:target`. */
+export function formatDbGroups(rows: readonly DbGroupRow[]): string {
+  if (rows.length === 0) return 'No dbgroups have been added yet\n';
+  const name = Math.max(...rows.map((row) => row.name.length));
+  return rows.map((row) =>
+    `dbgroup: ${row.name.padEnd(name)}${row.members.length ? `  Members: ${row.members.map((m) => `${m.db}:${m.role}`).join(' ')}` : ''}`.trimEnd() + '\n').join('');
+}
+
+/** `bucardo list syncs`: `Sync "NAME"  Relgroup "HERD"  DB group "G" A:source B:target  [Active]`. */
+export function formatSyncs(rows: readonly SyncRow[], groups: readonly DbGroupRow[]): string {
+  if (rows.length === 0) return 'No syncs found\n';
+  const name = Math.max(...rows.map((row) => row.name.length)) + 2;
+  const herd = Math.max(...rows.map((row) => row.herd.length)) + 2;
+  return rows.map((row) => {
+    const group = groups.find((g) => g.name === row.dbgroup);
+    const members = group ? group.members.map((m) => ` ${m.db}:${m.role}`).join('') : '';
+    const status = row.status.charAt(0).toUpperCase() + row.status.slice(1);
+    return `Sync ${`"${row.name}"`.padEnd(name)}  Relgroup ${`"${row.herd}"`.padEnd(herd)}  DB group "${row.dbgroup}"${members}  [${status}]\n`;
+  }).join('');
+}

@@ -1,0 +1,37 @@
+import type { SyncStatusReport } from '@bucardo/core';
+import { formatLong, groupDigits, prettyDuration } from './time-format.js';
+
+const RULE = '='.repeat(70);
+
+/** `bucardo status SYNC`: Bucardo's detail block, one `label : value` line each, between 70-character rules. */
+export function formatStatusDetail(report: SyncStatusReport): string {
+  const { sync, runs } = report;
+  const items: Array<[string, string]> = [];
+  const good = runs.lastGood;
+  if (good?.ended) {
+    items.push(['Last good', `${formatLong(good.started)} (time to run: ${prettyDuration(good.ended.getTime() - good.started.getTime())})`]);
+    items.push(['Rows inserted/deleted/conflicts', `${groupDigits(good.inserts)} / ${groupDigits(good.deletes)} / ${groupDigits(good.conflicts)}`]);
+  }
+  const bad = runs.lastBad;
+  if (bad?.ended) items.push(['Last bad', `${formatLong(bad.started)} (time until fail: ${prettyDuration(bad.ended.getTime() - bad.started.getTime())})`]);
+  if (runs.current) items.push(['Running since', `${formatLong(runs.current.started)} (${runs.current.worker})`]);
+  items.push(
+    ['Sync name', sync.name],
+    ['Current state', report.state],
+    ['Source relgroup/database', `${sync.herd} / ${sync.dbgroup}`],
+    ['Databases', report.dbgroup.members.map((member) => `${member.db}:${member.role}`).join(' ')],
+    ['Tables in sync', String(report.herd.members.length)],
+    ['Status', capitalize(sync.status)],
+    ['Check time', sync.checktime ?? 'None'],
+    ['Autokick', sync.autokick ? 'Yes' : 'No'],
+    ['Onetimecopy', sync.onetimecopy ? 'Yes' : 'No'],
+    ['Conflict strategy', sync.conflictStrategy],
+    ['Last error', bad?.error ? `${bad.error.message} [${bad.error.code}]${bad.ended ? ` (${formatLong(bad.ended)})` : ''}` : ''],
+  );
+  const width = Math.max(...items.map(([label]) => label.length));
+  return [RULE, ...items.map(([label, value]) => `${label.padEnd(width)} : ${value}`.trimEnd()), RULE].join('\n') + '\n';
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,3 @@
+export { main } from './main.js';
+export { loadConfig } from './load-config.js';
+export { resolvePlugins, standardPlugins } from './resolve-plugins.js';

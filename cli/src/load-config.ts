@@ -1,0 +1,49 @@
+import { cosmiconfig, type Loader } from 'cosmiconfig';
+import { createJiti } from 'jiti';
+import { BucardoError, type BucardoConfig } from '@bucardo/plugin-sdk';
+
+export interface LoadedConfig {
+  readonly config: BucardoConfig;
+  /** The file it came from; undefined when none was found (the standard plugins are used). */
+  readonly filepath?: string;
+}
+
+/**
+ * TypeScript configs are loaded with jiti, which follows imports of other .ts files and workspace
+ * packages (cosmiconfig's own TS loader transpiles only the one file and breaks with TypeScript 7).
+ * The module cache is off so that a reload sees edited files.
+ */
+const loadTs: Loader = async (filepath) => {
+  const jiti = createJiti(import.meta.url, { moduleCache: false });
+  return jiti.import(filepath, { default: true });
+};
+
+const searchPlaces = [
+  'bucardo.config.ts', 'bucardo.config.mts', 'bucardo.config.js', 'bucardo.config.mjs', 'bucardo.config.cjs',
+  '.bucardorc.json', '.bucardorc.yaml', '.bucardorc.yml', '.bucardorc', 'package.json',
+];
+
+/** Finds `bucardo.config.*` from `cwd` up to the project root, or loads the file given by `--config`. */
+export async function loadConfig(explicitPath: string | undefined, cwd = process.cwd()): Promise<LoadedConfig> {
+  const explorer = cosmiconfig('bucardo', {
+    searchPlaces,
+    searchStrategy: 'project',
+    loaders: { '.ts': loadTs, '.mts': loadTs, '.cts': loadTs },
+  });
+  let result;
+  try {
+    result = explicitPath ? await explorer.load(explicitPath) : await explorer.search(cwd);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (explicitPath && code === 'ENOENT') {
+      throw new BucardoError('CONFIG_NOT_FOUND', `Config file ${explicitPath} does not exist`, { name: explicitPath, cause: error });
+    }
+    throw new BucardoError('CONFIG_INVALID', `Cannot load the config${explicitPath ? ` ${explicitPath}` : ''}: ${(error as Error).message}`, { name: explicitPath ?? 'bucardo.config', cause: error });
+  }
+  if (!result || result.isEmpty) return { config: {} };
+  const config = result.config as unknown;
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new BucardoError('CONFIG_INVALID', `The config ${result.filepath} must export an object (use defineConfig({ … }))`, { name: result.filepath });
+  }
+  return { config: config as BucardoConfig, filepath: result.filepath };
+}

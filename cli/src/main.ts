@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { BucardoError } from '@bucardo/plugin-sdk';
+import { parseArgv, type ParsedCommand } from './argv.js';
+import { CliSession } from './cli-session.js';
+import { add } from './commands/add.js';
+import { install } from './commands/install.js';
+import { kick } from './commands/kick.js';
+import { list } from './commands/list.js';
+import { start, stop } from './commands/start.js';
+import { status } from './commands/status.js';
+import { helpText } from './help.js';
+import { printError } from './print-error.js';
+
+type Command = (session: CliSession) => Promise<number>;
+
+/** Verbs and Bucardo's spellings of them. */
+const commands: Record<string, Command> = {
+  install, add, list, l: list, lsit: list, liast: list, lisy: list, lit: list,
+  kick, status, start, strt: start, stop,
+};
+
+/** Runs one command line; resolves to the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let parsed: ParsedCommand;
+  try {
+    parsed = parseArgv(argv);
+  } catch (error) {
+    printError(error);
+    return 1;
+  }
+  if (parsed.options.version) {
+    process.stdout.write(`bucardo ${version()}\n`);
+    return 0;
+  }
+  if (parsed.options.help || parsed.verb === undefined || parsed.verb === 'help') {
+    (parsed.verb === undefined && !parsed.options.help ? process.stderr : process.stdout).write(helpText);
+    return parsed.verb === undefined && !parsed.options.help ? 1 : 0;
+  }
+  const command = commands[parsed.verb] ?? (/instal/.test(parsed.verb) ? install : undefined);
+  const session = new CliSession(parsed);
+  try {
+    if (!command) throw new BucardoError('UNKNOWN_COMMAND', `Unknown command "${parsed.verb}" (see bucardo --help)`, { name: parsed.verb });
+    return await command(session);
+  } catch (error) {
+    printError(error);
+    return 1;
+  } finally {
+    await session.close();
+  }
+}
+
+function version(): string {
+  const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return packageJson.version;
+}

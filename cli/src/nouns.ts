@@ -1,0 +1,16 @@
+/** The object kinds of `add` and `list`, from Bucardo's spellings (first match wins, as in Bucardo). */
+export type Noun = 'dbgroup' | 'database' | 'herd' | 'sync' | 'table' | 'all';
+
+const patterns: Array<[RegExp, Noun]> = [
+  [/^dbg|^d.+group/i, 'dbgroup'],
+  [/^db|^database/i, 'database'],
+  [/^(relgr|herd)/i, 'herd'],
+  [/^s[yi]n[ck]/i, 'sync'],
+  [/^tab|^tbale/i, 'table'],
+  [/^all$/i, 'all'],
+];
+
+export function nounOf(word: string | undefined): Noun | undefined {
+  if (word === undefined) return undefined;
+  return patterns.find(([pattern]) => pattern.test(word))?.[1];
+}
