@@ -1,7 +1,5 @@
-import { Bucardo } from '@bucardo/core';
+import type { Bucardo } from '@bucardo/core';
 import type { ParsedCommand } from './argv.js';
-import { loadConfig } from './load-config.js';
-import { resolvePlugins } from './resolve-plugins.js';
 
 /** What a command gets: the parsed command line, output, and the Bucardo API opened on first use. */
 export class CliSession {
@@ -28,6 +26,9 @@ export class CliSession {
   async bucardo(): Promise<Bucardo> {
     if (this.#bucardo) return this.#bucardo;
     const { options } = this.command;
+    const [{ Bucardo }, { loadConfig }, { resolvePlugins }] = await Promise.all([
+      import('@bucardo/core'), import('./load-config.js'), import('./resolve-plugins.js'),
+    ]);
     const { config, filepath } = await loadConfig(options.config);
     const plugins = await resolvePlugins(config.plugins, filepath);
     this.#bucardo = await Bucardo.open({

@@ -2,19 +2,22 @@ import { readFileSync } from 'node:fs';
 import { BucardoError } from '@bucardo/plugin-sdk';
 import { parseArgv, type ParsedCommand } from './argv.js';
 import { CliSession } from './cli-session.js';
-import { add } from './commands/add.js';
-import { install } from './commands/install.js';
-import { kick } from './commands/kick.js';
-import { list } from './commands/list.js';
-import { start, stop } from './commands/start.js';
-import { status } from './commands/status.js';
 import { helpText } from './help.js';
 import { printError } from './print-error.js';
 
 type Command = (session: CliSession) => Promise<number>;
 
+// Commands load on demand, so that `--help` and `--version` start fast.
+const install = async (): Promise<Command> => (await import('./commands/install.js')).install;
+const add = async (): Promise<Command> => (await import('./commands/add.js')).add;
+const list = async (): Promise<Command> => (await import('./commands/list.js')).list;
+const kick = async (): Promise<Command> => (await import('./commands/kick.js')).kick;
+const status = async (): Promise<Command> => (await import('./commands/status.js')).status;
+const start = async (): Promise<Command> => (await import('./commands/start.js')).start;
+const stop = async (): Promise<Command> => (await import('./commands/start.js')).stop;
+
 /** Verbs and Bucardo's spellings of them. */
-const commands: Record<string, Command> = {
+const commands: Record<string, () => Promise<Command>> = {
   install, add, list, l: list, lsit: list, liast: list, lisy: list, lit: list,
   kick, status, start, strt: start, stop,
 };
@@ -36,11 +39,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     (parsed.verb === undefined && !parsed.options.help ? process.stderr : process.stdout).write(helpText);
     return parsed.verb === undefined && !parsed.options.help ? 1 : 0;
   }
-  const command = commands[parsed.verb] ?? (/instal/.test(parsed.verb) ? install : undefined);
+  const loadCommand = commands[parsed.verb] ?? (/instal/.test(parsed.verb) ? install : undefined);
   const session = new CliSession(parsed);
   try {
-    if (!command) throw new BucardoError('UNKNOWN_COMMAND', `Unknown command "${parsed.verb}" (see bucardo --help)`, { name: parsed.verb });
-    return await command(session);
+    if (!loadCommand) throw new BucardoError('UNKNOWN_COMMAND', `Unknown command "${parsed.verb}" (see bucardo --help)`, { name: parsed.verb });
+    return await (await loadCommand())(session);
   } catch (error) {
     printError(error);
     return 1;

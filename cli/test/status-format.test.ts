@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import type { SyncStatusReport } from '@bucardo/core';
+import { formatStatusTable } from '../src/format/status-table.js';
+import { formatStatusDetail } from '../src/format/status-detail.js';
+import { prettyDuration } from '../src/format/time-format.js';
+
+const now = new Date(2026, 10, 26, 12, 0, 10);
+const run = (fields: Partial<SyncStatusReport['runs']['last']> = {}) => ({
+  id: '1', sync: 'foobar', worker: 'cli', started: new Date(2026, 10, 26, 12, 0, 0), ended: new Date(2026, 10, 26, 12, 0, 2),
+  outcome: 'good' as const, status: 'Complete', inserts: 3926, deletes: 15704, conflicts: 75, deferred: 0, error: null, details: null, ...fields,
+});
+const report = (runs: SyncStatusReport['runs'], state: string): SyncStatusReport => ({
+  sync: { name: 'foobar', herd: 'therd', dbgroup: 'tgroup', status: 'active', autokick: false, checktime: null, onetimecopy: 0, conflictStrategy: 'latest' },
+  herd: { name: 'therd', members: [{ schema: 'public', name: 'a' }, { schema: 'public', name: 'b' }], syncs: ['foobar'] },
+  dbgroup: { name: 'tgroup', members: [{ db: 't1', role: 'source' }, { db: 't5', role: 'target' }], syncs: ['foobar'] },
+  runs, state,
+});
+
+describe('status table', () => {
+  it('prints Bucardo\'s columns with inserts/deletes/conflicts of the last good run', () => {
+    const good = run();
+    expect(formatStatusTable([report({ lastGood: good, last: good }, 'Good')], now)).toBe([
+      ' Name     State    Last good    Time    Last I/D/C      Last bad    Time  ',
+      '========+========+============+=======+===============+===========+=======',
+      ' foobar | Good   | 12:00:02   | 8s    | 3926/15704/75 | none      |       ',
+      '',
+    ].join('\n'));
+  });
+
+  it('leaves every cell empty for a sync that never ran', () => {
+    expect(formatStatusTable([report({}, 'No records found')], now).split('\n')[2]).toMatch(/^ foobar \| No records found \|\s+\|\s+\|\s+\|\s+\|\s+$/);
+  });
+});
+
+describe('status detail', () => {
+  it('prints the labelled block', () => {
+    const good = run();
+    const bad = run({ id: '2', outcome: 'bad', error: { code: 'CONNECTION_FAILED', message: 'Cannot connect to database "t3"' } });
+    const text = formatStatusDetail(report({ lastGood: good, lastBad: bad, last: bad }, 'Bad'));
+    expect(text).toContain('Rows inserted/deleted/conflicts : 3,926 / 15,704 / 75\n');
+    expect(text).toContain('Sync name                       : foobar\n');
+    expect(text).toContain('Source relgroup/database        : therd / tgroup\n');
+    expect(text).toContain('Tables in sync                  : 2\n');
+    expect(text).toContain('Autokick                        : No\n');
+    expect(text).toMatch(/Last error\s+: Cannot connect to database "t3" \[CONNECTION_FAILED\]/);
+  });
+});
+
+describe('prettyDuration', () => {
+  it('follows Bucardo\'s pretty_time', () => {
+    expect(prettyDuration(59_000)).toBe('59s');
+    expect(prettyDuration(61_000)).toBe('1m 1s');
+    expect(prettyDuration(3_601_000)).toBe('1h 1s');
+    expect(prettyDuration(3_723_000, true)).toBe('1h2m3s');
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { RowBatch, tableId, type ChangeSet, type KeyChange, type TableShape } from '@bucardo/plugin-sdk';
+import { planTransactions, sizeOf } from '../src/run/batches.js';
+import { buildApplyPlan } from '../src/run/apply-plan.js';
+
+const shape: TableShape = {
+  table: { schema: 'public', name: 't' },
+  columns: [{ name: 'id', type: 'integer' }, { name: 'v', type: 'text' }],
+  key: [{ name: 'id', type: 'integer' }],
+  keySource: 'primary key',
+};
+const change = (changedAt: number, lastOp: KeyChange['lastOp'] = 'update'): KeyChange => ({ firstOp: 'update', lastOp, changedAt });
+const source = (db: string, keys: Record<string, KeyChange>) => ({
+  db, checkpoint: `cp-${db}`, tables: new Map([[tableId(shape.table), { table: shape.table, changes: new Map(Object.entries(keys)) }]]),
+});
+
+describe('planTransactions', () => {
+  it('splits keys changed on one source (clean) from keys changed on several (conflicts)', () => {
+    const changeSet: ChangeSet = { sources: [source('b', { 1: change(5), 2: change(6) }), source('a', { 2: change(7), 3: change(8) })] };
+    const [transaction, ...more] = [...planTransactions(changeSet, [shape], 100)];
+    expect(more).toEqual([]);
+    expect(transaction).toHaveLength(1);
+    const batch = transaction![0]!;
+    expect(Object.fromEntries(batch.clean)).toEqual({ a: ['3'], b: ['1'] });
+    expect(batch.conflicts).toHaveLength(1);
+    expect(batch.conflicts[0]).toMatchObject({ key: '2', kind: 'update/update' });
+    expect(batch.conflicts[0]!.candidates.map((c) => c.db)).toEqual(['a', 'b']);
+  });
+
+  it('bounds every transaction by the batch size, splitting a table across transactions', () => {
+    const keys = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [String(i), change(i)]));
+    const transactions = [...planTransactions({ sources: [source('a', keys)] }, [shape], 10)];
+    expect(transactions.map((t) => t.reduce((n, batch) => n + sizeOf(batch), 0))).toEqual([10, 10, 5]);
+    expect(transactions.flat().flatMap((batch) => batch.clean.get('a'))).toHaveLength(25);
+  });
+
+  it('yields nothing for an empty change set', () => {
+    expect([...planTransactions({ sources: [source('a', {})] }, [shape], 10)]).toEqual([]);
+  });
+});
+
+describe('buildApplyPlan', () => {
+  it('sends each key to every database except its winner, with the winner\'s image', () => {
+    const changeSet: ChangeSet = { sources: [source('a', { 1: change(1), 2: change(9) }), source('b', { 2: change(3), 3: change(4, 'delete') })] };
+    const batch = [...planTransactions(changeSet, [shape], 100)][0]![0]!;
+    const rows = {
+      clean: new Map([['a', RowBatch.fromRows('a', shape, [['1', 'from a']])], ['b', RowBatch.empty('b', shape)]]),
+      candidates: new Map([['a', RowBatch.fromRows('a', shape, [['2', 'a wins']])], ['b', RowBatch.fromRows('b', shape, [['2', 'b loses']])]]),
+    };
+    const databases = [{ name: 'a', type: 'postgres', role: 'source' as const }, { name: 'b', type: 'postgres', role: 'source' as const }, { name: 'c', type: 'postgres', role: 'target' as const }];
+    const plan = buildApplyPlan(batch, rows, new Map([['2', { winner: 'a' }]]), databases, new Map([['a', 'ga'], ['b', 'gb']]), new AbortController().signal);
+    const rowsFor = (db: string) => plan.perDatabase.get(db)!.rows.flatMap((rowBatch) => [...rowBatch.rows()]);
+    expect(plan.perDatabase.get('a')!.deletes).toEqual(['3']);
+    expect(rowsFor('a')).toEqual([]);
+    expect(plan.perDatabase.get('a')!.guard).toBe('ga');
+    expect([...plan.perDatabase.get('b')!.deletes].sort()).toEqual(['1', '2']);
+    expect(rowsFor('b')).toEqual([['1', 'from a'], ['2', 'a wins']]);
+    expect([...plan.perDatabase.get('c')!.deletes].sort()).toEqual(['1', '2', '3']);
+    expect(plan.perDatabase.get('c')!.guard).toBeUndefined();
+    expect(plan.rowsMoved).toBe(2);
+  });
+});

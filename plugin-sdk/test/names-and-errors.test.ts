@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { BucardoError, classifyConflict, decodeKey, displayKey, encodeKey, formatTable, isBucardoError, parseTableName, toBucardoError } from '../src/index.js';
+
+describe('table names', () => {
+  it('parses plain, qualified and quoted names', () => {
+    expect(parseTableName('orders')).toEqual({ name: 'orders' });
+    expect(parseTableName('sales.orders')).toEqual({ schema: 'sales', name: 'orders' });
+    expect(parseTableName('"My Schema"."Order ""Lines"".x"')).toEqual({ schema: 'My Schema', name: 'Order "Lines".x' });
+    expect(() => parseTableName('a.b.c')).toThrow(SyntaxError);
+    expect(() => parseTableName('"open')).toThrow(SyntaxError);
+  });
+
+  it('quotes only what needs quoting when displaying', () => {
+    expect(formatTable({ schema: 'public', name: 'orders' })).toBe('public.orders');
+    expect(formatTable({ schema: 'public', name: 'Order Lines' })).toBe('public."Order Lines"');
+  });
+});
+
+describe('keys', () => {
+  it('encodes composite keys reversibly', () => {
+    const key = encodeKey(['1', 'a b', '']);
+    expect(decodeKey(key, 3)).toEqual(['1', 'a b', '']);
+    expect(displayKey(key)).toBe('(1, a b, )');
+    expect(encodeKey(['42'])).toBe('42');
+  });
+});
+
+describe('errors', () => {
+  it('carry a code and the names they are about', () => {
+    const error = new BucardoError('TABLE_NO_KEY', 'no key', { table: 'public.t', db: 'a' });
+    expect(isBucardoError(error)).toBe(true);
+    expect(error.toJSON()).toEqual({ code: 'TABLE_NO_KEY', message: 'no key', table: 'public.t', db: 'a' });
+  });
+
+  it('wrap foreign errors and keep their SQLSTATE', () => {
+    const pgError = Object.assign(new Error('duplicate key'), { code: '23505' });
+    const wrapped = toBucardoError(pgError, 'APPLY_FAILED', { db: 'b' });
+    expect(wrapped).toMatchObject({ code: 'APPLY_FAILED', db: 'b', sqlstate: '23505', message: 'duplicate key' });
+    expect(wrapped.cause).toBe(pgError);
+  });
+
+  it('add missing subject fields to an existing BucardoError without changing its code', () => {
+    const error = new BucardoError('FETCH_FAILED', 'x', { db: 'a' });
+    expect(toBucardoError(error, 'APPLY_FAILED', { db: 'other', table: 't' })).toMatchObject({ code: 'FETCH_FAILED', db: 'a', table: 't' });
+  });
+});
+
+describe('conflict classification', () => {
+  const change = (firstOp: 'insert' | 'update' | 'delete', lastOp: 'insert' | 'update' | 'delete') => ({ firstOp, lastOp, changedAt: 1 });
+  it('names the four kinds', () => {
+    expect(classifyConflict([{ db: 'a', change: change('insert', 'insert') }, { db: 'b', change: change('insert', 'update') }])).toBe('insert/insert');
+    expect(classifyConflict([{ db: 'a', change: change('update', 'update') }, { db: 'b', change: change('update', 'update') }])).toBe('update/update');
+    expect(classifyConflict([{ db: 'a', change: change('update', 'update') }, { db: 'b', change: change('update', 'delete') }])).toBe('update/delete');
+    expect(classifyConflict([{ db: 'a', change: change('delete', 'delete') }, { db: 'b', change: change('update', 'delete') }])).toBe('delete/delete');
+  });
+});
