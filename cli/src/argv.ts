@@ -56,12 +56,12 @@ export function parseArgv(argv: readonly string[]): ParsedCommand {
     const field = valued[flag];
     if (field) {
       const value = inline ?? argv[++i];
-      if (value === undefined) throw new BucardoError('INVALID_ARGUMENT', `Option ${flag} needs a value`, { name: flag });
+      if (value === undefined) throw new BucardoError('INVALID_ARGUMENT', `Option ${flag} needs a value`, { item: flag });
       setOption(options, field, value, flag);
     } else if (flags[flag] && inline === undefined) {
       flags[flag]!(options);
     } else if (arg.startsWith('-') && arg.length > 1 && !/^-\d/.test(arg)) {
-      throw new BucardoError('INVALID_ARGUMENT', `Unknown option ${arg} (see bucardo --help)`, { name: arg });
+      throw new BucardoError('INVALID_ARGUMENT', `Unknown option ${arg} (see bucardo --help)`, { item: arg });
     } else if (words.length > 0 && /^[A-Za-z_][\w-]*=/.test(arg)) {
       const at = arg.indexOf('=');
       params[arg.slice(0, at).toLowerCase()] = arg.slice(at + 1);
@@ -81,10 +81,10 @@ export function parseArgv(argv: readonly string[]): ParsedCommand {
 function setOption(options: GlobalOptions, field: keyof GlobalOptions, value: string, flag: string): void {
   if (field === 'logLevel') {
     const level = value.toLowerCase();
-    if (!isLogLevel(level)) throw new BucardoError('INVALID_ARGUMENT', `--log-level must be terse, normal, verbose or debug, not "${value}"`, { name: flag });
+    if (!isLogLevel(level)) throw new BucardoError('INVALID_ARGUMENT', `--log-level must be terse, normal, verbose or debug, not "${value}"`, { item: flag });
     options.logLevel = level;
   } else if (field === 'dbPort') {
-    if (!/^\d+$/.test(value)) throw new BucardoError('INVALID_ARGUMENT', `${flag} must be a port number, not "${value}"`, { name: flag });
+    if (!/^\d+$/.test(value)) throw new BucardoError('INVALID_ARGUMENT', `${flag} must be a port number, not "${value}"`, { item: flag });
     options.dbPort = Number(value);
   } else {
     (options as unknown as Record<string, string>)[field] = value;

@@ -36,14 +36,14 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (explicitPath && code === 'ENOENT') {
-      throw new BucardoError('CONFIG_NOT_FOUND', `Config file ${explicitPath} does not exist`, { name: explicitPath, cause: error });
+      throw new BucardoError('CONFIG_NOT_FOUND', `Config file ${explicitPath} does not exist`, { item: explicitPath, cause: error });
     }
-    throw new BucardoError('CONFIG_INVALID', `Cannot load the config${explicitPath ? ` ${explicitPath}` : ''}: ${(error as Error).message}`, { name: explicitPath ?? 'bucardo.config', cause: error });
+    throw new BucardoError('CONFIG_INVALID', `Cannot load the config${explicitPath ? ` ${explicitPath}` : ''}: ${(error as Error).message}`, { item: explicitPath ?? 'bucardo.config', cause: error });
   }
   if (!result || result.isEmpty) return { config: {} };
   const config = result.config as unknown;
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new BucardoError('CONFIG_INVALID', `The config ${result.filepath} must export an object (use defineConfig({ … }))`, { name: result.filepath });
+    throw new BucardoError('CONFIG_INVALID', `The config ${result.filepath} must export an object (use defineConfig({ … }))`, { item: result.filepath });
   }
   return { config: config as BucardoConfig, filepath: result.filepath };
 }

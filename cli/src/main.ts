@@ -42,7 +42,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const loadCommand = commands[parsed.verb] ?? (/instal/.test(parsed.verb) ? install : undefined);
   const session = new CliSession(parsed);
   try {
-    if (!loadCommand) throw new BucardoError('UNKNOWN_COMMAND', `Unknown command "${parsed.verb}" (see bucardo --help)`, { name: parsed.verb });
+    if (!loadCommand) throw new BucardoError('UNKNOWN_COMMAND', `Unknown command "${parsed.verb}" (see bucardo --help)`, { item: parsed.verb });
     return await (await loadCommand())(session);
   } catch (error) {
     printError(error);

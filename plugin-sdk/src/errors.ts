@@ -56,7 +56,8 @@ export interface ErrorSubject {
   readonly key?: string;
   readonly plugin?: string;
   readonly hook?: string;
-  readonly name?: string;
+  /** Any other offending name: an option, a file, a plugin package, a type. */
+  readonly item?: string;
   /** The SQLSTATE of an underlying database error, when there is one. */
   readonly sqlstate?: string;
 }
@@ -78,6 +79,7 @@ export class BucardoError extends Error implements ErrorSubject {
   readonly key?: string;
   readonly plugin?: string;
   readonly hook?: string;
+  readonly item?: string;
   readonly sqlstate?: string;
 
   constructor(code: ErrorCode, message: string, options: BucardoErrorOptions = {}) {
@@ -89,8 +91,8 @@ export class BucardoError extends Error implements ErrorSubject {
 
   /** The subject fields that are set, for structured logs and JSON output. */
   get subject(): ErrorSubject {
-    const { db, table, column, sync, herd, dbgroup, key, plugin, hook, sqlstate } = this;
-    return stripUndefined({ db, table, column, sync, herd, dbgroup, key, plugin, hook, sqlstate });
+    const { db, table, column, sync, herd, dbgroup, key, plugin, hook, item, sqlstate } = this;
+    return stripUndefined({ db, table, column, sync, herd, dbgroup, key, plugin, hook, item, sqlstate });
   }
 
   toJSON(): Record<string, unknown> {

@@ -12,7 +12,7 @@ export async function add(session: CliSession): Promise<number> {
     case 'dbgroup': return addDbGroup(session, rest);
     case 'sync': return addSync(session, rest);
     default:
-      throw new BucardoError('UNKNOWN_COMMAND', `Usage: bucardo add db|table|herd|dbgroup|sync NAME …${nounWord ? ` ("${nounWord}" is not one of them)` : ''}`, { name: nounWord ?? 'add' });
+      throw new BucardoError('UNKNOWN_COMMAND', `Usage: bucardo add db|table|herd|dbgroup|sync NAME …${nounWord ? ` ("${nounWord}" is not one of them)` : ''}`, { item: nounWord ?? 'add' });
   }
 }
 
@@ -77,5 +77,5 @@ function single(words: readonly string[], usage: string): string {
 
 function rejectUnknown(unknown: Readonly<Record<string, string>>, command: string, known: readonly string[]): void {
   const [key] = Object.keys(unknown);
-  if (key !== undefined) throw new BucardoError('INVALID_ARGUMENT', `Unknown option "${key}" for ${command} (known: ${known.join(', ')})`, { name: key });
+  if (key !== undefined) throw new BucardoError('INVALID_ARGUMENT', `Unknown option "${key}" for ${command} (known: ${known.join(', ')})`, { item: key });
 }

@@ -23,10 +23,10 @@ export async function addDatabase(ctx: BucardoContext, name: string, params: Rea
   const { type: requestedType, status, ...driverParams } = params;
   const driver = ctx.engine.registry.database(requestedType ?? 'postgres');
   if (status !== undefined && status !== 'active' && status !== 'inactive') {
-    throw new BucardoError('INVALID_ARGUMENT', `status must be active or inactive, not "${status}"`, { db: name, name: 'status' });
+    throw new BucardoError('INVALID_ARGUMENT', `status must be active or inactive, not "${status}"`, { db: name, item: 'status' });
   }
   const existing = await ctx.control.catalog.databases();
-  if (existing.some((row) => row.name === name)) throw new BucardoError('DUPLICATE_NAME', `A database named "${name}" already exists`, { db: name, name });
+  if (existing.some((row) => row.name === name)) throw new BucardoError('DUPLICATE_NAME', `A database named "${name}" already exists`, { db: name, item: name });
   const spec: DatabaseSpec = { name, type: driver.type, params: driver.normalizeParams(driverParams) };
   if (!options.force) await driver.ping(spec, { log: ctx.engine.log, label: 'bucardo add db' });
   const row: DatabaseRow = { name, type: driver.type, params: spec.params, status: status === 'inactive' ? 'inactive' : 'active' };

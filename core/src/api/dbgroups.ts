@@ -11,12 +11,12 @@ const roleAliases: Record<string, DatabaseRole> = {
 /** Parses `db[:role]`; the role defaults to `defaultRole`. Bucardo's aliases (master, slave, …) are accepted. */
 export function parseMember(text: string, defaultRole: DatabaseRole): DbGroupMember {
   const [db, role, ...rest] = text.split(':');
-  if (!db || rest.length > 0) throw new BucardoError('INVALID_ARGUMENT', `"${text}" is not DB or DB:ROLE`, { name: text });
+  if (!db || rest.length > 0) throw new BucardoError('INVALID_ARGUMENT', `"${text}" is not DB or DB:ROLE`, { item: text });
   if (role === undefined || role === '') return { db, role: defaultRole };
   const normalized = roleAliases[role.toLowerCase()];
   if (!normalized) {
     const hint = role.toLowerCase() === 'fullcopy' ? ' (the fullcopy role is not supported yet)' : '';
-    throw new BucardoError('INVALID_ARGUMENT', `Unknown role "${role}" for database "${db}": use source or target${hint}`, { db, name: role });
+    throw new BucardoError('INVALID_ARGUMENT', `Unknown role "${role}" for database "${db}": use source or target${hint}`, { db, item: role });
   }
   return { db, role: normalized };
 }

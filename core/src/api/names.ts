@@ -5,7 +5,7 @@ const validName = /^[A-Za-z][A-Za-z0-9_]*$/;
 /** Bucardo's rule for the names of databases, herds, dbgroups and syncs: a letter, then letters, digits, underscores. */
 export function checkName(kind: string, name: string): string {
   if (!validName.test(name)) {
-    throw new BucardoError('INVALID_NAME', `Invalid ${kind} name "${name}": use a letter, then letters, digits or underscores`, { name });
+    throw new BucardoError('INVALID_NAME', `Invalid ${kind} name "${name}": use a letter, then letters, digits or underscores`, { item: name });
   }
   return name;
 }
@@ -18,5 +18,5 @@ export function parseBoolean(option: string, value: string): boolean {
   const lower = value.toLowerCase();
   if (truthy.has(lower)) return true;
   if (falsy.has(lower)) return false;
-  throw new BucardoError('INVALID_ARGUMENT', `Option ${option} must be true or false (1/0, yes/no, on/off), not "${value}"`, { name: option });
+  throw new BucardoError('INVALID_ARGUMENT', `Option ${option} must be true or false (1/0, yes/no, on/off), not "${value}"`, { item: option });
 }

@@ -34,7 +34,7 @@ export async function addSync(ctx: BucardoContext, name: string, rawParams: Read
   checkName('sync', name);
   const params = normalizeParams(rawParams);
   if ((await ctx.control.catalog.syncs()).some((row) => row.name === name)) {
-    throw new BucardoError('DUPLICATE_NAME', `A sync named "${name}" already exists`, { sync: name, name });
+    throw new BucardoError('DUPLICATE_NAME', `A sync named "${name}" already exists`, { sync: name, item: name });
   }
   if (!params.herd) throw new BucardoError('INVALID_ARGUMENT', `Sync "${name}" needs a herd: herd=NAME (or relgroup=NAME)`, { sync: name });
   if (!params.dbs) throw new BucardoError('INVALID_ARGUMENT', `Sync "${name}" needs databases: dbs=DBGROUP`, { sync: name });
@@ -71,7 +71,7 @@ function normalizeParams(raw: Readonly<Record<string, string>>): Partial<Record<
   for (const [key, value] of Object.entries(raw)) {
     const canonical = optionAliases[key.toLowerCase()];
     if (!canonical) {
-      throw new BucardoError('INVALID_ARGUMENT', `Unknown option "${key}" for add sync (known: ${Object.keys(optionAliases).join(', ')})`, { name: key });
+      throw new BucardoError('INVALID_ARGUMENT', `Unknown option "${key}" for add sync (known: ${Object.keys(optionAliases).join(', ')})`, { item: key });
     }
     params[canonical] = value;
   }
@@ -127,18 +127,18 @@ async function installCapture(ctx: BucardoContext, plan: SyncPlan): Promise<Map<
 function parseStatus(status: string | undefined): SyncRow['status'] {
   if (status === undefined || status === 'active') return 'active';
   if (status === 'inactive') return 'inactive';
-  throw new BucardoError('INVALID_ARGUMENT', `status must be active or inactive, not "${status}"`, { name: 'status' });
+  throw new BucardoError('INVALID_ARGUMENT', `status must be active or inactive, not "${status}"`, { item: 'status' });
 }
 
 function parseOnetimecopy(value: string | undefined): number {
   if (value === undefined || value === '0') return 0;
-  throw new BucardoError('INVALID_ARGUMENT', `onetimecopy=${value} is not supported yet (only 0)`, { name: 'onetimecopy' });
+  throw new BucardoError('INVALID_ARGUMENT', `onetimecopy=${value} is not supported yet (only 0)`, { item: 'onetimecopy' });
 }
 
 function intervalError(error: unknown, checktime: string | null): unknown {
   const sqlstate = (error as { code?: string }).code;
   if (sqlstate === '22007' || sqlstate === '22P02' || sqlstate === '22015') {
-    return new BucardoError('INVALID_ARGUMENT', `checktime must be an interval like "30 seconds" or "5 minutes", not "${checktime}"`, { name: 'checktime', cause: error });
+    return new BucardoError('INVALID_ARGUMENT', `checktime must be an interval like "30 seconds" or "5 minutes", not "${checktime}"`, { item: 'checktime', cause: error });
   }
   return error;
 }

@@ -195,8 +195,8 @@ export class Catalog {
       await this.#db.query(sql, values);
     } catch (error) {
       const sqlstate = (error as { code?: string }).code;
-      if (sqlstate === '23505') throw new BucardoError('DUPLICATE_NAME', `A ${kind} named "${name}" already exists`, { name, cause: error });
-      if (sqlstate === '23514') throw new BucardoError('INVALID_NAME', `Invalid ${kind} name "${name}": use a letter, then letters, digits or underscores`, { name, cause: error });
+      if (sqlstate === '23505') throw new BucardoError('DUPLICATE_NAME', `A ${kind} named "${name}" already exists`, { item: name, cause: error });
+      if (sqlstate === '23514') throw new BucardoError('INVALID_NAME', `Invalid ${kind} name "${name}": use a letter, then letters, digits or underscores`, { item: name, cause: error });
       throw error;
     }
   }

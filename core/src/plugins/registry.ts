@@ -23,7 +23,7 @@ export class Registry {
   database(type: string): DatabaseDriver {
     const driver = this.#databases.get(type.toLowerCase());
     if (!driver) {
-      throw new BucardoError('UNKNOWN_DB_TYPE', `Unknown database type "${type}" (known: ${[...this.#databases.keys()].join(', ') || 'none'})`, { name: type });
+      throw new BucardoError('UNKNOWN_DB_TYPE', `Unknown database type "${type}" (known: ${[...this.#databases.keys()].join(', ') || 'none'})`, { item: type });
     }
     return driver;
   }
@@ -31,7 +31,7 @@ export class Registry {
   conflictStrategy(name: string): ConflictStrategy {
     const strategy = this.#strategies.get(name);
     if (!strategy) {
-      throw new BucardoError('UNKNOWN_STRATEGY', `Unknown conflict strategy "${name}" (known: ${this.conflictStrategyNames().join(', ') || 'none'})`, { name });
+      throw new BucardoError('UNKNOWN_STRATEGY', `Unknown conflict strategy "${name}" (known: ${this.conflictStrategyNames().join(', ') || 'none'})`, { item: name });
     }
     return strategy;
   }
@@ -57,7 +57,7 @@ export class Registry {
     const ownerKey = `${kind}:${name}`;
     const owner = this.#owners.get(ownerKey);
     if (owner !== undefined) {
-      throw new BucardoError('PLUGIN_DUPLICATE', `[${plugin}] ${kind} "${name}" is already registered by plugin "${owner}"`, { plugin, name });
+      throw new BucardoError('PLUGIN_DUPLICATE', `[${plugin}] ${kind} "${name}" is already registered by plugin "${owner}"`, { plugin, item: name });
     }
     this.#owners.set(ownerKey, plugin);
     map.set(name, value);

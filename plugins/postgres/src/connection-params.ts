@@ -17,15 +17,15 @@ export function normalizeParams(params: Readonly<Record<string, string>>): Recor
   for (const [key, value] of Object.entries(params)) {
     const canonical = aliases[key.toLowerCase()];
     if (!canonical) {
-      throw new BucardoError('INVALID_ARGUMENT', `Unknown option "${key}" for a PostgreSQL database (known: ${Object.keys(aliases).join(', ')})`, { name: key });
+      throw new BucardoError('INVALID_ARGUMENT', `Unknown option "${key}" for a PostgreSQL database (known: ${Object.keys(aliases).join(', ')})`, { item: key });
     }
     normalized[canonical] = value;
   }
   if (normalized.port !== undefined && !/^\d{1,5}$/.test(normalized.port)) {
-    throw new BucardoError('INVALID_ARGUMENT', `port must be a number, not "${normalized.port}"`, { name: 'port' });
+    throw new BucardoError('INVALID_ARGUMENT', `port must be a number, not "${normalized.port}"`, { item: 'port' });
   }
   if (normalized.dbname === undefined && normalized.url === undefined) {
-    throw new BucardoError('INVALID_ARGUMENT', 'A PostgreSQL database needs dbname=NAME (or url=postgres://…)', { name: 'dbname' });
+    throw new BucardoError('INVALID_ARGUMENT', 'A PostgreSQL database needs dbname=NAME (or url=postgres://…)', { item: 'dbname' });
   }
   return normalized;
 }
