@@ -1,0 +1,116 @@
+/**
+ * bucardo.config.ts: found by cosmiconfig from the working directory (TypeScript loaded with jiti, so it
+ * can import other .ts files), or given with --config; its plugins are used, the standard ones fill in.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { serverFromInfo } from '../src/fixtures/pg-server.js';
+import { createDatabase, dropDatabase, uniqueName, withClient } from '../src/helpers/databases.js';
+import { bucardoEnv, repoRoot, runBucardo } from '../src/helpers/cli.js';
+
+const server = serverFromInfo(inject('pg'));
+const control = uniqueName('cfg_ctl');
+const dbs = { a: uniqueName('cfg_a'), b: uniqueName('cfg_b') };
+// Inside the repository, so that the config's imports of @bucardo/* resolve like a user's project.
+const dir = path.join(repoRoot, 'test', '.tmp', uniqueName('config'));
+const env = { ...bucardoEnv(server, 'not_this_one'), BUCARDO_CONTROL_DB: undefined };
+const sql = (db: string, text: string) => withClient(server.url(db), (c) => c.query(text));
+
+function write(file: string, text: string): string {
+  const full = path.join(dir, file);
+  mkdirSync(path.dirname(full), { recursive: true });
+  writeFileSync(full, text);
+  return full;
+}
+
+beforeAll(async () => {
+  for (const db of Object.values(dbs)) {
+    await createDatabase(server, db);
+    await sql(db, 'CREATE TABLE t (id int PRIMARY KEY, v text)');
+  }
+  // A conflict strategy in its own .ts file, imported by the config: database b always wins.
+  write('strategies/prefer-b.ts', `
+    import { definePlugin, type ConflictStrategy } from '@bucardo/plugin-sdk';
+    const preferB: ConflictStrategy = {
+      name: 'prefer-b',
+      resolve: ({ conflicts }) => new Map(conflicts.map((c) => [c.key, { winner: 'b' }])),
+    };
+    export default definePlugin({ name: 'prefer-b', apply: (host) => host.registerConflictStrategy(preferB) });
+  `);
+  write('bucardo.config.ts', `
+    import { defineConfig } from '@bucardo/plugin-sdk';
+    import preferB from './strategies/prefer-b.ts';
+    export default defineConfig({ plugins: [preferB], control: { dbname: ${JSON.stringify(control)} } });
+  `);
+  write('broken/bucardo.config.ts', 'export default defineConfig({ plugins: [ ');
+  write('missing/bucardo.config.ts', "export default { plugins: ['bucardo-plugin-that-does-not-exist'] };");
+  write('duplicate/bucardo.config.ts', `
+    import { definePlugin } from '@bucardo/plugin-sdk';
+    const twin = () => definePlugin({ name: 'twin', apply() {} });
+    export default { plugins: [twin(), twin()] };
+  `);
+});
+
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  for (const db of [...Object.values(dbs), control]) await dropDatabase(server, db);
+});
+
+describe('bucardo.config.ts', () => {
+  it('is found from the working directory: its control database and plugins are used', async () => {
+    const run = (args: string[]) => runBucardo(args, { env, cwd: dir });
+    expect((await run(['install'])).stdout).toContain(`database "${control}"`);
+    for (const [name, db] of Object.entries(dbs)) expect((await run(['add', 'db', name, `dbname=${db}`])).code).toBe(0);
+    expect((await run(['add', 'table', 't', 'herd=h'])).code).toBe(0);
+    const added = await run(['add', 'sync', 's', 'herd=h', 'dbs=a:source,b:source', 'autokick=false', 'conflict=prefer-b']);
+    expect(added.code, added.stderr).toBe(0);
+    await sql(dbs.b, "INSERT INTO t VALUES (1, 'from b')");
+    await sql(dbs.a, "INSERT INTO t VALUES (1, 'from a, later')");
+    const kicked = await run(['kick', 's', '0']);
+    expect(kicked.stdout).toMatch(/Kick s: \[\d+ s\] DONE!/);
+    for (const db of Object.values(dbs)) expect((await sql(db, 'SELECT v FROM t')).rows).toEqual([{ v: 'from b' }]);
+  });
+
+  it('is taken from --config when given, from any directory', async () => {
+    const listed = await runBucardo(['--config', path.join(dir, 'bucardo.config.ts'), 'list', 'syncs'], { env, cwd: repoRoot });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain('Sync "s"');
+  });
+
+  it('without a config file, the standard plugins are used and a non-standard strategy is unknown', async () => {
+    const result = await runBucardo(['add', 'sync', 's2', 'herd=h', 'dbs=a:source,b:target', 'conflict=prefer-b'], {
+      env: { ...env, BUCARDO_CONTROL_DB: control }, cwd: repoRoot,
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('[UNKNOWN_STRATEGY]');
+    expect(result.stderr).toContain('prefer-b');
+  });
+
+  it('that does not parse is an error naming the file', async () => {
+    const result = await runBucardo(['list', 'dbs'], { env, cwd: path.join(dir, 'broken') });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('[CONFIG_INVALID]');
+    expect(result.stderr).toContain(path.join(dir, 'broken', 'bucardo.config.ts'));
+  });
+
+  it('naming a plugin that is not installed is an error naming the plugin', async () => {
+    const result = await runBucardo(['list', 'dbs'], { env, cwd: path.join(dir, 'missing') });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('[PLUGIN_NOT_FOUND]');
+    expect(result.stderr).toContain('bucardo-plugin-that-does-not-exist');
+  });
+
+  it('with two plugins of one name is an error naming it', async () => {
+    const result = await runBucardo(['list', 'dbs'], { env, cwd: path.join(dir, 'duplicate') });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('[PLUGIN_DUPLICATE]');
+    expect(result.stderr).toContain('"twin"');
+  });
+
+  it('given with --config but missing is an error naming the path', async () => {
+    const result = await runBucardo(['--config', path.join(dir, 'nope.config.ts'), 'list', 'dbs'], { env, cwd: repoRoot });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('[CONFIG_NOT_FOUND]');
+  });
+});
