@@ -73,6 +73,11 @@ export interface SourceSession {
   installCapture(tables: readonly TableShape[]): Promise<Checkpoint>;
   /** The changes to these tables committed after `since` and up to now. */
   capture(args: CaptureArgs): Promise<SourceChanges>;
+  /**
+   * Whether any change to these tables was committed after `since`: a cheap probe that the daemon calls
+   * several times a second for autokick syncs. Optional: without it, autokick runs the capture itself.
+   */
+  hasChanges?(args: CaptureArgs): Promise<boolean>;
   /** The current images of the rows with these keys; keys without a row are deleted rows. */
   fetch(args: FetchArgs): Promise<RowBatch>;
   close(): Promise<void>;

@@ -20,3 +20,28 @@ export function displayKey(key: KeyText): string {
   const parts = key.split(SEPARATOR);
   return parts.length === 1 ? parts[0]! : `(${parts.join(', ')})`;
 }
+
+/**
+ * Two spellings of one key value must make one key: PostgreSQL compares `numeric` by value (1.50 = 1.5)
+ * and floats treat -0 as 0, while their text outputs differ. Returns the function that brings a key
+ * column's text to one form, or undefined for types whose text output is already unique per value.
+ */
+export function keyPartCanonicalizer(type: string): ((text: string) => string) | undefined {
+  const base = type.replace(/\(.*$/, '').trim().toLowerCase();
+  if (base === 'numeric' || base === 'decimal') return canonicalNumeric;
+  if (base === 'real' || base === 'double precision' || base === 'float4' || base === 'float8') return (text) => (text === '-0' ? '0' : text);
+  return undefined;
+}
+
+function canonicalNumeric(text: string): string {
+  if (!text.includes('.')) return text === '-0' ? '0' : text;
+  const trimmed = text.replace(/0+$/, '').replace(/\.$/, '');
+  return trimmed === '-0' ? '0' : trimmed;
+}
+
+/** Builds the canonical key of a table's rows from their key columns' text values, in key order. */
+export function keyMaker(keyTypes: readonly string[]): (parts: readonly string[]) => KeyText {
+  const canonicalizers = keyTypes.map(keyPartCanonicalizer);
+  if (canonicalizers.every((c) => c === undefined)) return (parts) => encodeKey(parts);
+  return (parts) => encodeKey(parts.map((part, index) => canonicalizers[index]?.(part) ?? part));
+}

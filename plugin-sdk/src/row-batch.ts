@@ -1,5 +1,5 @@
 import { copyLineRanges, encodeCopyLines, parseCopyLine, type TextValue } from './copy-text.js';
-import { encodeKey, type KeyText } from './keys.js';
+import { keyMaker, type KeyText } from './keys.js';
 import type { ColumnInfo, TableShape } from './table.js';
 
 /**
@@ -13,6 +13,7 @@ export class RowBatch {
   /** The rows in COPY text format, one line per row, columns in `shape.columns` order. */
   readonly data: Uint8Array;
   #lines: Array<[number, number]> | undefined;
+  #makeKey: ((parts: readonly string[]) => KeyText) | undefined;
 
   constructor(origin: string, shape: TableShape, data: Uint8Array) {
     this.origin = origin;
@@ -41,9 +42,10 @@ export class RowBatch {
     for (const [start, end] of this.#ranges()) yield parseCopyLine(this.data.subarray(start, end));
   }
 
-  /** The key of a decoded row. */
+  /** The key of a decoded row, in canonical form (see `keyMaker`). */
   keyOf(row: readonly TextValue[]): KeyText {
-    return encodeKey(this.#keyPositions().map((position) => row[position] ?? ''));
+    this.#makeKey ??= keyMaker(this.shape.key.map((column) => column.type));
+    return this.#makeKey(this.#keyPositions().map((position) => row[position] ?? ''));
   }
 
   /** The rows whose key is (or is not, with `keep = false`) in `keys`. */

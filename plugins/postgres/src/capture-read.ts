@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { encodeKey, tableId, type ChangeOp, type Checkpoint, type KeyChange, type SourceChanges, type TableChanges, type TableShape } from '@bucardo/plugin-sdk';
+import { keyMaker, tableId, type ChangeOp, type Checkpoint, type KeyChange, type SourceChanges, type TableChanges, type TableShape } from '@bucardo/plugin-sdk';
 import { captureNames } from './capture-names.js';
 import { keyColumnList } from './key-sql.js';
 
@@ -45,9 +45,10 @@ async function readTable(client: pg.Client, shape: TableShape, since: Checkpoint
     rowMode: 'array',
   });
   const width = shape.key.length;
+  const makeKey = keyMaker(shape.key.map((column) => column.type));
   const changes = new Map<string, KeyChange>();
   for (const row of result.rows) {
-    const key = width === 1 ? row[0]! : encodeKey(row.slice(0, width));
+    const key = makeKey(row.slice(0, width));
     changes.set(key, { firstOp: ops[row[width]!]!, lastOp: ops[row[width + 1]!]!, changedAt: Number(row[width + 2]) });
   }
   return changes;
@@ -63,5 +64,15 @@ export async function changedSince(client: pg.Client, shape: TableShape, since: 
     rowMode: 'array',
   });
   const width = shape.key.length;
-  return new Set(result.rows.map((row) => (width === 1 ? row[0]! : encodeKey(row.slice(0, width)))));
+  const makeKey = keyMaker(shape.key.map((column) => column.type));
+  return new Set(result.rows.map((row) => makeKey(row.slice(0, width))));
+}
+
+/** Whether any of these tables has a change committed after `since`: one indexed probe per table, in one statement. */
+export async function hasChanges(client: pg.Client, shapes: readonly TableShape[], since: Checkpoint): Promise<boolean> {
+  if (shapes.length === 0) return false;
+  const probes = shapes.map((shape) => `EXISTS (SELECT 1 FROM ${captureNames(shape.table).delta}
+      WHERE bucardo_txid >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(bucardo_txid, $1::pg_snapshot))`);
+  const result = await client.query<{ changed: string }>({ text: `SELECT ${probes.join(' OR ')} AS changed`, values: [since] });
+  return result.rows[0]?.changed === 't';
 }

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { RowBatch, type CaptureArgs, type Checkpoint, type DatabaseSpec, type FetchArgs, type OpenContext, type SourceChanges, type SourceDriver, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import { installCapture } from './capture-install.js';
 import { qualified } from './capture-names.js';
-import { readChanges } from './capture-read.js';
+import { hasChanges, readChanges } from './capture-read.js';
 import { connect, quoteIdent } from './connect.js';
 import { copyOut } from './copy-streams.js';
 import { describeTable, findTable } from './introspect.js';
@@ -45,6 +45,10 @@ class PostgresSourceSession implements SourceSession {
 
   capture(args: CaptureArgs): Promise<SourceChanges> {
     return readChanges(this.#client, this.#db, args.tables, args.since);
+  }
+
+  hasChanges(args: CaptureArgs): Promise<boolean> {
+    return hasChanges(this.#client, args.tables, args.since);
   }
 
   async fetch(args: FetchArgs): Promise<RowBatch> {
