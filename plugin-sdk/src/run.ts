@@ -85,6 +85,8 @@ export interface RunReport {
   readonly conflicts: number;
   /** Keys left for the next run because a user changed them on a database during the run. */
   readonly deferred: number;
+  /** Transactions retried after a serialization failure or a deadlock. */
+  readonly retries: number;
   readonly tables: readonly TableCounts[];
   /** Rows written and deleted per receiving database. */
   readonly databases: ReadonlyMap<string, { readonly inserted: number; readonly deleted: number }>;

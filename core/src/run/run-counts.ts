@@ -5,6 +5,7 @@ export class RunCounts {
   inserts = 0;
   deletes = 0;
   conflicts = 0;
+  retries = 0;
   readonly deferred = new Set<KeyText>();
   readonly #tables = new Map<string, { inserts: number; deletes: number; conflicts: number }>();
   readonly #databases = new Map<string, { inserted: number; deleted: number }>();
@@ -26,6 +27,29 @@ export class RunCounts {
       this.deletes += result.deleted;
       for (const key of result.skipped) this.deferred.add(`${table}\u0001${key}`);
     }
+  }
+
+  /** A copy of the tallies, to go back to when a transaction is retried. */
+  snapshot(): RunCounts {
+    const copy = new RunCounts();
+    RunCounts.#copy(this, copy);
+    return copy;
+  }
+
+  restore(from: RunCounts): void {
+    RunCounts.#copy(from, this);
+  }
+
+  static #copy(from: RunCounts, to: RunCounts): void {
+    to.inserts = from.inserts;
+    to.deletes = from.deletes;
+    to.conflicts = from.conflicts;
+    to.deferred.clear();
+    from.deferred.forEach((key) => to.deferred.add(key));
+    to.#tables.clear();
+    for (const [table, counts] of from.#tables) to.#tables.set(table, { ...counts });
+    to.#databases.clear();
+    for (const [db, counts] of from.#databases) to.#databases.set(db, { ...counts });
   }
 
   get moved(): number {

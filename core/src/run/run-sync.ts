@@ -68,7 +68,7 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
     log.log('verbose', describeCapture(changeSet));
     const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
     for (const transaction of planTransactions(changeSet, shapes, options.batchSize)) {
-      await applyTransaction(parts, plan, sessions, args, transaction, guards, counts, status);
+      await withRetries(counts, log, args.signal, () => applyTransaction(parts, plan, sessions!, args, transaction, guards, counts, status));
     }
     await recorder.saveCheckpoints(plan.name, guards);
     outcome = counts.moved > 0 || counts.conflicts > 0 ? 'good' : 'empty';
@@ -83,7 +83,7 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
   }
   const report: RunReport = {
     sync: plan.name, runId, outcome, startedAt, endedAt: new Date(),
-    inserts: counts.inserts, deletes: counts.deletes, conflicts: counts.conflicts, deferred: counts.deferred.size,
+    inserts: counts.inserts, deletes: counts.deletes, conflicts: counts.conflicts, deferred: counts.deferred.size, retries: counts.retries,
     tables: counts.tables(), databases: counts.databases(),
     ...(failure ? { error: failure.toJSON() as RunReport['error'] } : {}),
   };
@@ -91,6 +91,31 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
   logReport(log, report);
   await parts.hooks.report.promise(report);
   return report;
+}
+
+/** SQLSTATEs after which the same transaction may simply be tried again. */
+const RETRYABLE = new Set(['40001', '40P01']);
+const MAX_RETRIES = 5;
+
+/**
+ * Runs one transaction, trying it again (with backoff: 50 ms, 100 ms, … ) after a serialization failure
+ * or a deadlock, which roll back every database and can succeed on a second attempt.
+ */
+async function withRetries(counts: RunCounts, log: Logger, signal: AbortSignal, attempt: () => Promise<void>): Promise<void> {
+  for (let tries = 0; ; tries++) {
+    const before = counts.snapshot();
+    try {
+      return await attempt();
+    } catch (error) {
+      const sqlstate = (error as { sqlstate?: string }).sqlstate;
+      if (!sqlstate || !RETRYABLE.has(sqlstate) || tries >= MAX_RETRIES || signal.aborted) throw error;
+      counts.restore(before);
+      counts.retries++;
+      const delay = 50 * 2 ** tries;
+      log.log('normal', `${sqlstate === '40P01' ? 'Deadlock' : 'Serialization failure'} (${(error as Error).message}); retrying the transaction in ${delay} ms`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 }
 
 async function applyTransaction(
