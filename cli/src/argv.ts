@@ -4,6 +4,10 @@ import { BucardoError, isLogLevel, type LogLevel } from '@bucardo/plugin-sdk';
 export interface GlobalOptions {
   config?: string;
   logLevel?: LogLevel;
+  pidDir?: string;
+  /** `--log-destination` (repeatable): stderr, stdout, none, or a directory. */
+  logDestinations: string[];
+  reason?: string;
   dbName?: string;
   dbHost?: string;
   dbPort?: number;
@@ -29,6 +33,9 @@ export interface ParsedCommand {
 const valued: Record<string, keyof GlobalOptions> = {
   '--config': 'config', '-c': 'config',
   '--log-level': 'logLevel',
+  '--pid-dir': 'pidDir', '--piddir': 'pidDir',
+  '--log-destination': 'logDestinations', '--log-dest': 'logDestinations',
+  '--reason': 'reason',
   '--db-name': 'dbName', '--dbname': 'dbName', '-d': 'dbName',
   '--db-host': 'dbHost', '--dbhost': 'dbHost', '-h': 'dbHost',
   '--db-port': 'dbPort', '--dbport': 'dbPort', '-p': 'dbPort',
@@ -47,7 +54,7 @@ const flags: Record<string, (options: GlobalOptions) => void> = {
 
 /** Parses Bucardo's grammar: `[options] verb [noun] [word…] [key=value…]`, options anywhere. */
 export function parseArgv(argv: readonly string[]): ParsedCommand {
-  const options: GlobalOptions = { quiet: false, verbose: 0, force: false, help: false, version: false };
+  const options: GlobalOptions = { quiet: false, verbose: 0, force: false, help: false, version: false, logDestinations: [] };
   const words: string[] = [];
   const params: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -72,7 +79,7 @@ export function parseArgv(argv: readonly string[]): ParsedCommand {
   const [first, ...rest] = words;
   if (first === undefined) return { options, verb: undefined, words: [], params };
   const verb = first.toLowerCase();
-  const split = verb.indexOf('_');
+  const split = verb.startsWith('_') ? -1 : verb.indexOf('_');
   return split > 0
     ? { options, verb: verb.slice(0, split), words: [verb.slice(split + 1), ...rest], params }
     : { options, verb, words: rest, params };
@@ -83,6 +90,8 @@ function setOption(options: GlobalOptions, field: keyof GlobalOptions, value: st
     const level = value.toLowerCase();
     if (!isLogLevel(level)) throw new BucardoError('INVALID_ARGUMENT', `--log-level must be terse, normal, verbose or debug, not "${value}"`, { item: flag });
     options.logLevel = level;
+  } else if (field === 'logDestinations') {
+    options.logDestinations.push(value);
   } else if (field === 'dbPort') {
     if (!/^\d+$/.test(value)) throw new BucardoError('INVALID_ARGUMENT', `${flag} must be a port number, not "${value}"`, { item: flag });
     options.dbPort = Number(value);

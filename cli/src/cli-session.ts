@@ -1,10 +1,19 @@
 import type { Bucardo } from '@bucardo/core';
+import type { BucardoConfig, LogLevel } from '@bucardo/plugin-sdk';
 import type { ParsedCommand } from './argv.js';
 
-/** What a command gets: the parsed command line, output, and the Bucardo API opened on first use. */
+export interface OpenOptions {
+  /** `cli` for commands, `daemon` for the daemon process. */
+  readonly role?: string;
+  readonly logLevel?: LogLevel;
+  readonly loggerOptions?: Readonly<Record<string, unknown>>;
+}
+
+/** What a command gets: the parsed command line, output, the config, and the Bucardo API opened on first use. */
 export class CliSession {
   readonly command: ParsedCommand;
   #bucardo: Bucardo | undefined;
+  #config: { config: BucardoConfig; filepath?: string } | undefined;
 
   constructor(command: ParsedCommand) {
     this.command = command;
@@ -22,17 +31,29 @@ export class CliSession {
     if (!this.command.options.quiet) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  async config(): Promise<{ config: BucardoConfig; filepath?: string }> {
+    if (!this.#config) {
+      const { loadConfig } = await import('./load-config.js');
+      this.#config = await loadConfig(this.command.options.config);
+    }
+    return this.#config;
+  }
+
   /** Loads the config and plugins and opens the API (the control database is connected lazily by it). */
-  async bucardo(): Promise<Bucardo> {
+  async bucardo(open: OpenOptions = {}): Promise<Bucardo> {
     if (this.#bucardo) return this.#bucardo;
+    this.#bucardo = await this.openFresh(open);
+    return this.#bucardo;
+  }
+
+  /** A new API instance on a freshly read config (what a daemon's reload uses). */
+  async openFresh(open: OpenOptions = {}): Promise<Bucardo> {
     const { options } = this.command;
-    const [{ Bucardo }, { loadConfig }, { resolvePlugins }] = await Promise.all([
-      import('@bucardo/core'), import('./load-config.js'), import('./resolve-plugins.js'),
-    ]);
-    const { config, filepath } = await loadConfig(options.config);
-    const plugins = await resolvePlugins(config.plugins, filepath);
-    this.#bucardo = await Bucardo.open({
-      plugins,
+    const [{ Bucardo }, { resolvePlugins }] = await Promise.all([import('@bucardo/core'), import('./resolve-plugins.js')]);
+    const { config, filepath } = await this.config();
+    const loggerOptions = open.loggerOptions ?? config.loggerOptions;
+    return Bucardo.open({
+      plugins: await resolvePlugins(config.plugins, filepath),
       control: {
         ...config.control,
         ...(options.dbName === undefined ? {} : { dbname: options.dbName }),
@@ -42,13 +63,17 @@ export class CliSession {
         ...(options.dbPass === undefined ? {} : { password: options.dbPass }),
       },
       // Interactive commands print their own results; the log shows warnings unless asked for more.
-      logLevel: options.logLevel ?? (options.verbose > 0 ? 'verbose' : 'warn'),
+      logLevel: open.logLevel ?? options.logLevel ?? (options.verbose > 0 ? 'verbose' : 'warn'),
       ...(config.logger ? { logger: config.logger } : {}),
-      ...(config.loggerOptions ? { loggerOptions: config.loggerOptions } : {}),
+      ...(loggerOptions ? { loggerOptions } : {}),
       ...(config.batchSize ? { batchSize: config.batchSize } : {}),
-      role: 'cli',
+      role: open.role ?? 'cli',
     });
-    return this.#bucardo;
+  }
+
+  /** Forgets the loaded config, so the next `config()` reads the file again (daemon reload). */
+  forgetConfig(): void {
+    this.#config = undefined;
   }
 
   async close(): Promise<void> {

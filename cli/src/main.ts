@@ -14,12 +14,23 @@ const list = async (): Promise<Command> => (await import('./commands/list.js')).
 const kick = async (): Promise<Command> => (await import('./commands/kick.js')).kick;
 const status = async (): Promise<Command> => (await import('./commands/status.js')).status;
 const start = async (): Promise<Command> => (await import('./commands/start.js')).start;
-const stop = async (): Promise<Command> => (await import('./commands/start.js')).stop;
+const restart = async (): Promise<Command> => (await import('./commands/start.js')).restart;
+const stop = async (): Promise<Command> => (await import('./commands/stop.js')).stop;
+const ping = async (): Promise<Command> => (await import('./commands/ping.js')).ping;
+const reload = async (): Promise<Command> => (await import('./commands/ping.js')).reload;
+const pause = async (): Promise<Command> => (await import('./commands/sync-control.js')).pause;
+const resume = async (): Promise<Command> => (await import('./commands/sync-control.js')).resume;
+const activate = async (): Promise<Command> => (await import('./commands/sync-control.js')).activate;
+const deactivate = async (): Promise<Command> => (await import('./commands/sync-control.js')).deactivate;
+const set = async (): Promise<Command> => (await import('./commands/settings.js')).set;
+const show = async (): Promise<Command> => (await import('./commands/settings.js')).show;
+const daemonProcess = async (): Promise<Command> => (await import('./commands/daemon-process.js')).daemonProcess;
 
-/** Verbs and Bucardo's spellings of them. */
+/** Verbs and Bucardo's spellings of them. `__daemon` is the background process `start` launches. */
 const commands: Record<string, () => Promise<Command>> = {
   install, add, list, l: list, lsit: list, liast: list, lisy: list, lit: list,
-  kick, status, start, strt: start, stop,
+  kick, status, start, strt: start, stop, restart, ping, reload,
+  pause, resume, activate, deactivate, set, show, __daemon: daemonProcess,
 };
 
 /** Runs one command line; resolves to the process exit code. */
@@ -46,7 +57,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await (await loadCommand())(session);
   } catch (error) {
     printError(error);
-    return 1;
+    return (error as { exitCode?: number }).exitCode ?? 1;
   } finally {
     await session.close();
   }

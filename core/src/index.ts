@@ -15,3 +15,8 @@ export type { DatabaseRow, RelationRow, HerdRow, DbGroupRow, DbGroupMember, Sync
 export type { SyncRunRow, SyncRuns } from './control/run-store.js';
 export type { SyncPlan, PlannedDatabase } from './run/sync-plan.js';
 export type { RunRecorder, RunOptions } from './run/run-sync.js';
+export { Daemon, defaultDaemonId } from './daemon/daemon.js';
+export type { DaemonOptions } from './daemon/daemon.js';
+export type { DaemonRow, WorkerRow } from './control/daemon-store.js';
+export type { KickResult, KickedRun } from './api/kick.js';
+export type { SyncAction } from './api/sync-control.js';

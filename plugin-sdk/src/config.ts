@@ -32,6 +32,8 @@ export interface BucardoConfig {
   readonly loggerOptions?: Readonly<Record<string, unknown>>;
   /** The most keys one transaction carries per database; larger runs are split. Default 100000. */
   readonly batchSize?: number;
+  /** Where the daemon keeps its pid file (`--pid-dir`). Default `/var/run/bucardo`, else a temp directory. */
+  readonly pidDir?: string;
 }
 
 /** Types a config; returns it unchanged. */

@@ -7,6 +7,7 @@
 /** Every error code, sorted alphabetically. */
 export const ErrorCodes = [
   'ALREADY_INSTALLED',
+  'ALREADY_RUNNING',
   'APPLY_FAILED',
   'CAPTURE_FAILED',
   'CONFIG_INVALID',
@@ -17,6 +18,7 @@ export const ErrorCodes = [
   'DB_IN_USE',
   'DB_NOT_FOUND',
   'DB_ROLE_UNSUPPORTED',
+  'DAEMON_FAILED',
   'DBGROUP_NOT_FOUND',
   'DUPLICATE_NAME',
   'FETCH_FAILED',

@@ -15,6 +15,6 @@ export async function install(session: CliSession): Promise<number> {
   if (result.databaseCreated) session.print(`Created database "${target.dbname}"`);
   session.print(result.schemaCreated
     ? 'Installation is now complete.'
-    : `Bucardo is already installed in database "${target.dbname}" (schema version ${result.version}): nothing to do.`);
+    : `Bucardo is already installed in database "${target.dbname}": its schema is up to date (version ${result.version}).`);
   return 0;
 }

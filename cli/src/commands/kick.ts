@@ -1,4 +1,5 @@
-import { BucardoError, type RunReport } from '@bucardo/plugin-sdk';
+import { BucardoError, type ErrorCode } from '@bucardo/plugin-sdk';
+import type { KickedRun } from '@bucardo/core';
 import type { CliSession } from '../cli-session.js';
 import { matchSyncs } from './sync-names.js';
 
@@ -6,53 +7,66 @@ import { matchSyncs } from './sync-names.js';
 const DONE = 0;
 const TIMED_OUT = 1;
 const KILLED = 2;
+const OTHER_ERROR = 3;
 
 /**
- * `bucardo kick SYNC… [TIMEOUT]`: runs each sync now and reports `DONE!` or `KILLED!` with the error.
- * A timeout of N seconds stops a run that takes longer (it is rolled back; nothing is half-applied) and
- * exits 1; `0` waits as long as it takes. Without a timeout the result is printed as `Kicked sync S`.
+ * `bucardo kick SYNC… [TIMEOUT]`. Without a timeout the run is queued for the daemon and the command
+ * returns (`Kicked sync S`). With `0` it waits for the run and prints `DONE!` or `KILLED!` with the
+ * error; with N it waits at most N seconds (`Timed out!`). Exit codes as Bucardo: 0 done, 1 timed out,
+ * 2 killed, 3 any other error.
  */
 export async function kick(session: CliSession): Promise<number> {
-  const words = session.words.filter((word) => word.toLowerCase() !== 'sync' && word.toLowerCase() !== 'syncs');
+  try {
+    return await kickSyncs(session);
+  } catch (error) {
+    (error as { exitCode?: number }).exitCode = OTHER_ERROR;
+    throw error;
+  }
+}
+
+async function kickSyncs(session: CliSession): Promise<number> {
+  const words = session.words.filter((word) => !/^syncs?$/i.test(word));
   const timeoutWord = words.length > 1 && /^\d+$/.test(words.at(-1)!) ? words.at(-1) : undefined;
   const patterns = timeoutWord === undefined ? words : words.slice(0, -1);
   if (patterns.length === 0) throw new BucardoError('INVALID_ARGUMENT', 'Usage: bucardo kick SYNC… [TIMEOUT]');
   const bucardo = await session.bucardo();
   const names = matchSyncs(patterns, (await bucardo.listSyncs()).map((sync) => sync.name));
-  const timeout = timeoutWord === undefined ? undefined : Number(timeoutWord);
+  const wait = timeoutWord !== undefined;
+  const timeoutMs = wait ? Number(timeoutWord) * 1000 : undefined;
   let exitCode = DONE;
   for (const name of names) {
     const started = Date.now();
-    const signal = timeout ? AbortSignal.timeout(timeout * 1000) : undefined;
-    const report = await bucardo.runSync(name, signal ? { signal } : {});
+    const result = await bucardo.kick(name, { wait, ...(timeoutMs ? { timeoutMs } : {}) });
     const seconds = Math.round((Date.now() - started) / 1000);
-    if (timeout === undefined) {
-      session.print(report.outcome === 'bad' ? `Kick of sync ${name} failed: ${report.error?.message ?? 'unknown error'}` : `Kicked sync ${name}`);
-      if (report.outcome === 'bad') exitCode = KILLED;
-      continue;
-    }
-    if (report.outcome === 'bad' && signal?.aborted) {
-      process.stdout.write(`Kick ${name}: [${seconds} s] `);
-      process.stderr.write('Timed out!\n');
-      exitCode = TIMED_OUT;
-      continue;
-    }
-    if (report.outcome === 'bad') {
-      session.print(`Kick ${name}: [${seconds} s] KILLED!\n\n${killReason(report)}\n`);
-      exitCode = KILLED;
-    } else {
-      session.print(`Kick ${name}: [${seconds} s] DONE!`);
+    switch (result.status) {
+      case 'queued': {
+        const daemons = await bucardo.daemons();
+        session.print(`Kicked sync ${name}${daemons.length === 0 ? ' (no daemon is running: it runs when one starts; "bucardo kick SYNC 0" runs it now)' : ''}`);
+        break;
+      }
+      case 'timeout':
+        if (!session.command.options.quiet) process.stdout.write(`Kick ${name}: [${seconds} s] `);
+        process.stderr.write('Timed out!\n');
+        exitCode = Math.max(exitCode, TIMED_OUT);
+        break;
+      case 'failed':
+        session.print(`Kick ${name}: [${seconds} s] KILLED!\n\n${killReason(result.run)}\n`);
+        exitCode = KILLED;
+        break;
+      case 'done':
+        session.print(`Kick ${name}: [${seconds} s] DONE!`);
+        break;
     }
   }
   return exitCode;
 }
 
-function killReason(report: RunReport): string {
-  const error = report.error;
+function killReason(run: KickedRun): string {
+  const error = run.error;
   const subject = error ? Object.entries(error).filter(([field]) => field !== 'message' && field !== 'code').map(([field, value]) => `${field} ${String(value)}`) : [];
   return [
-    `  Started: ${report.startedAt.toISOString()}`,
-    `  Ended: ${report.endedAt.toISOString()}`,
-    `    ${error?.message ?? 'unknown error'} [${error?.code ?? 'UNKNOWN'}]${subject.length ? ` (${subject.join(', ')})` : ''}`,
+    `  Started: ${run.startedAt.toISOString()}`,
+    `  Ended: ${run.endedAt.toISOString()}`,
+    `    ${error?.message ?? 'unknown error'} [${(error?.code as ErrorCode | undefined) ?? 'UNKNOWN'}]${subject.length ? ` (${subject.join(', ')})` : ''}`,
   ].join('\n');
 }

@@ -1,16 +1,85 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BucardoError } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
+import { DAEMON_OUT, pidDirOf } from '../daemon/paths.js';
+import { isAlive, pidFile, readPid, removePidFile } from '../daemon/pid-file.js';
+import { stopDaemon } from './stop.js';
+
+const STARTUP_TIMEOUT_MS = 20_000;
 
 /**
- * `bucardo start|stop`: there is no daemon yet, so syncs run when kicked (`bucardo kick SYNC 0`), each
- * in the process that kicks it. Kept so that Bucardo's ten steps work as written.
+ * `bucardo start ["reason"]`: starts the daemon in the background. Refuses when one is running (its pid
+ * file names a live process), removes a stale pid file, and returns once the daemon has written its pid
+ * file, or reports why it died.
  */
 export async function start(session: CliSession): Promise<number> {
+  const dir = await pidDirOf(session);
   session.print('Checking for existing processes');
-  session.print('Starting Bucardo: this version has no background daemon yet; run syncs with "bucardo kick SYNC 0".');
+  const running = readPid(dir);
+  if (running !== undefined && isAlive(running)) {
+    throw new BucardoError('ALREADY_RUNNING', `Cannot start, PID file "${pidFile(dir)}" exists (Bucardo is running as PID ${running})`, { item: pidFile(dir) });
+  }
+  if (running !== undefined) {
+    session.print(`Removing file "${pidFile(dir)}" with stale PID ${running}`);
+    removePidFile(dir);
+  }
+  // Fail here, not in the background, when the control database is not installed or not reachable.
+  await (await session.bucardo()).listSyncs();
+  const pid = await spawnDaemon(session, dir);
+  session.print(`Starting Bucardo (PID ${pid})`);
   return 0;
 }
 
-export async function stop(session: CliSession): Promise<number> {
-  session.print('Bucardo has no background daemon running: nothing to stop.');
-  return 0;
+/** `bucardo restart ["reason"]`: stop (letting runs finish), then start. */
+export async function restart(session: CliSession): Promise<number> {
+  const dir = await pidDirOf(session);
+  await stopDaemon(session, dir);
+  return start(session);
+}
+
+async function spawnDaemon(session: CliSession, dir: string): Promise<number> {
+  mkdirSync(dir, { recursive: true });
+  const outFile = path.join(dir, DAEMON_OUT);
+  const out = openSync(outFile, 'a');
+  const reason = session.words.join(' ');
+  const bin = fileURLToPath(new URL('../../bin/bucardo.js', import.meta.url));
+  const args = [...forwardedOptions(session), '--pid-dir', dir, ...(reason ? ['--reason', reason] : []), '__daemon'];
+  const child = spawn(process.execPath, [bin, ...args], { detached: true, stdio: ['ignore', out, out], env: process.env });
+  closeSync(out);
+  let exited: number | null | undefined;
+  child.on('exit', (code) => { exited = code; });
+  child.unref();
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (readPid(dir) === child.pid) return child.pid!;
+    if (exited !== undefined) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new BucardoError('DAEMON_FAILED', `The daemon did not start${exited !== undefined ? ` (it exited with code ${exited})` : ''}: ${lastLines(outFile)}`, { item: outFile });
+}
+
+/** The options that say which config, control database and log the daemon uses. */
+function forwardedOptions(session: CliSession): string[] {
+  const o = session.command.options;
+  return [
+    ...(o.config ? ['--config', path.resolve(o.config)] : []),
+    ...(o.logLevel ? ['--log-level', o.logLevel] : []),
+    ...(o.dbName ? ['--db-name', o.dbName] : []),
+    ...(o.dbHost ? ['--db-host', o.dbHost] : []),
+    ...(o.dbPort ? ['--db-port', String(o.dbPort)] : []),
+    ...(o.dbUser ? ['--db-user', o.dbUser] : []),
+    ...(o.dbPass ? ['--db-pass', o.dbPass] : []),
+    ...o.logDestinations.flatMap((destination) => ['--log-destination', /^(stderr|stdout|none)$/.test(destination) ? destination : path.resolve(destination)]),
+  ];
+}
+
+function lastLines(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-5).join(' | ') || 'no output';
+  } catch {
+    return 'no output';
+  }
 }

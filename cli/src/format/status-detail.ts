@@ -15,13 +15,14 @@ export function formatStatusDetail(report: SyncStatusReport): string {
   const bad = runs.lastBad;
   if (bad?.ended) items.push(['Last bad', `${formatLong(bad.started)} (time until fail: ${prettyDuration(bad.ended.getTime() - bad.started.getTime())})`]);
   if (runs.current) items.push(['Running since', `${formatLong(runs.current.started)} (${runs.current.worker})`]);
+  if (report.worker) items.push(['Run by', describeWorker(report.worker)]);
   items.push(
     ['Sync name', sync.name],
     ['Current state', report.state],
     ['Source relgroup/database', `${sync.herd} / ${sync.dbgroup}`],
     ['Databases', report.dbgroup.members.map((member) => `${member.db}:${member.role}`).join(' ')],
     ['Tables in sync', String(report.herd.members.length)],
-    ['Status', capitalize(sync.status)],
+    ['Status', report.worker?.state === 'stalled' ? 'Stalled' : capitalize(sync.status)],
     ['Check time', sync.checktime ?? 'None'],
     ['Autokick', sync.autokick ? 'Yes' : 'No'],
     ['Onetimecopy', sync.onetimecopy ? 'Yes' : 'No'],
@@ -30,6 +31,12 @@ export function formatStatusDetail(report: SyncStatusReport): string {
   );
   const width = Math.max(...items.map(([label]) => label.length));
   return [RULE, ...items.map(([label, value]) => `${label.padEnd(width)} : ${value}`.trimEnd()), RULE].join('\n') + '\n';
+}
+
+function describeWorker(worker: NonNullable<SyncStatusReport['worker']>): string {
+  const retry = worker.retryAt ? `, retry in ${prettyDuration(Math.max(0, worker.retryAt.getTime() - Date.now()))}` : '';
+  const failures = worker.failures ? `, ${worker.failures} failed attempt${worker.failures === 1 ? '' : 's'}` : '';
+  return `daemon ${worker.daemon} (${worker.state}${failures}${retry})`;
 }
 
 function capitalize(text: string): string {

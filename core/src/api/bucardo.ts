@@ -9,7 +9,10 @@ import type { BucardoContext } from './context.js';
 import { addDatabase, listDatabases, type AddDatabaseOptions, type DatabaseListing } from './databases.js';
 import { addDbGroup, listDbGroups } from './dbgroups.js';
 import { addHerd, listHerds } from './herds.js';
-import { runSyncNow } from './kick.js';
+import { kickSync, runSyncNow, type KickResult } from './kick.js';
+import { changeSyncStatus, setSetting, type SyncAction } from './sync-control.js';
+import { Daemon, defaultDaemonId } from '../daemon/daemon.js';
+import type { DaemonRow } from '../control/daemon-store.js';
 import { syncStatuses, type SyncStatusReport } from './status.js';
 import { addSync, listSyncs, type AddSyncResult } from './syncs.js';
 import { addTables, listTables, type AddTablesOptions, type AddTablesResult } from './tables.js';
@@ -101,6 +104,42 @@ export class Bucardo {
   /** Runs a sync once in this process and returns its report (outcome `bad` carries the error). */
   runSync(name: string, options: { signal?: AbortSignal } = {}): Promise<RunReport> {
     return this.#with((ctx) => runSyncNow(ctx, name, { batchSize: this.#options.batchSize ?? 100_000, ...options }));
+  }
+
+  /**
+   * Queues a run (`kick SYNC`); with `wait`, returns when a run served it: this process runs it when no
+   * daemon owns the sync, otherwise the owning daemon does.
+   */
+  kick(name: string, options: { wait: boolean; timeoutMs?: number }): Promise<KickResult> {
+    return this.#with((ctx) => kickSync(ctx, name, { ...options, batchSize: this.#options.batchSize ?? 100_000 }));
+  }
+
+  changeSyncStatus(name: string, action: SyncAction): Promise<SyncRow['status']> {
+    return this.#with((ctx) => changeSyncStatus(ctx, name, action));
+  }
+
+  setSetting(name: string, value: string): Promise<void> {
+    return this.#with((ctx) => setSetting(ctx, name, value));
+  }
+
+  settings(): Promise<Map<string, string>> {
+    return this.#with((ctx) => ctx.control.catalog.settings());
+  }
+
+  daemons(): Promise<DaemonRow[]> {
+    return this.#with((ctx) => ctx.control.daemons.daemons());
+  }
+
+  /** A daemon on this installation's engine and control database; `run(signal)` it, `reload(engine)` it. */
+  createDaemon(options: { id?: string; reason?: string; pollMs?: number; leaseMs?: number; maxBackoffMs?: number } = {}): Daemon {
+    return new Daemon(this.engine, this.controlTarget, {
+      id: options.id ?? defaultDaemonId(),
+      batchSize: this.#options.batchSize ?? 100_000,
+      ...(options.reason === undefined ? {} : { reason: options.reason }),
+      ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+      ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
+      ...(options.maxBackoffMs === undefined ? {} : { maxBackoffMs: options.maxBackoffMs }),
+    });
   }
 
   status(names?: readonly string[]): Promise<SyncStatusReport[]> {

@@ -1,24 +1,97 @@
 import { BucardoError, type RunReport } from '@bucardo/plugin-sdk';
+import type { SyncRunRow } from '../control/run-store.js';
 import type { BucardoContext } from './context.js';
 import { loadSyncPlan } from './sync-plan-loader.js';
 
-export interface RunNowOptions {
+export interface KickOptions {
+  /** Wait for the run to end (`kick SYNC 0` or `kick SYNC N`). */
+  readonly wait: boolean;
+  /** With `wait`: give up after this long (undefined or 0: wait as long as it takes). */
+  readonly timeoutMs?: number;
   readonly batchSize: number;
-  readonly signal?: AbortSignal;
 }
 
+/** What a run that served a kick did, whoever ran it. */
+export interface KickedRun {
+  readonly runId: string;
+  readonly outcome: 'good' | 'empty' | 'bad';
+  readonly startedAt: Date;
+  readonly endedAt: Date;
+  readonly inserts: number;
+  readonly deletes: number;
+  readonly conflicts: number;
+  readonly error?: { readonly code: string; readonly message: string; readonly [field: string]: unknown };
+}
+
+export type KickResult =
+  | { readonly status: 'done' | 'failed'; readonly run: KickedRun }
+  | { readonly status: 'queued' }
+  | { readonly status: 'timeout' };
+
+const POLL_MS = 100;
+
 /**
- * Runs a sync once, in this process, under the sync's lock in the control database (so two processes
- * never run the same sync at once; a second caller waits, then runs and usually finds nothing to do).
+ * `bucardo kick`: queues a run of the sync in the control database (the daemon that owns the sync picks
+ * it up at once through NOTIFY). When waiting: if no daemon owns the sync (nobody holds its lock), this
+ * process runs it itself; otherwise it waits for the run that serves the request.
  */
-export async function runSyncNow(ctx: BucardoContext, name: string, options: RunNowOptions): Promise<RunReport> {
+export async function kickSync(ctx: BucardoContext, name: string, options: KickOptions): Promise<KickResult> {
   const sync = await ctx.control.catalog.sync(name);
-  if (sync.status === 'inactive') throw new BucardoError('SYNC_INACTIVE', `Cannot kick inactive sync "${name}"`, { sync: name });
-  const plan = await loadSyncPlan(ctx.control.catalog, name);
+  if (sync.status !== 'active') throw new BucardoError('SYNC_INACTIVE', `Cannot kick ${sync.status} sync "${name}"`, { sync: name });
+  const requestId = await ctx.control.daemons.requestKick(name, ctx.worker);
+  if (!options.wait) return { status: 'queued' };
+  const deadline = options.timeoutMs ? Date.now() + options.timeoutMs : Infinity;
+  for (;;) {
+    const servedBy = await ctx.control.daemons.servedBy(requestId);
+    if (servedBy !== undefined) {
+      const run = await ctx.control.runs.run(servedBy);
+      if (run?.ended) return finished(fromRow(run));
+    } else if (await ctx.control.tryLockSync(name)) {
+      try {
+        const signal = deadline === Infinity ? undefined : AbortSignal.timeout(Math.max(1, deadline - Date.now()));
+        const report = await runLocked(ctx, name, options.batchSize, signal);
+        if (report.outcome === 'bad' && signal?.aborted) return { status: 'timeout' };
+        return finished(fromReport(report));
+      } finally {
+        await ctx.control.unlockSync(name).catch(() => undefined);
+      }
+    }
+    if (Date.now() >= deadline) return { status: 'timeout' };
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+/** Runs a sync once in this process, waiting for its lock (for the API and tests). */
+export async function runSyncNow(ctx: BucardoContext, name: string, options: { batchSize: number; signal?: AbortSignal }): Promise<RunReport> {
+  const sync = await ctx.control.catalog.sync(name);
+  if (sync.status !== 'active') throw new BucardoError('SYNC_INACTIVE', `Cannot kick ${sync.status} sync "${name}"`, { sync: name });
   await ctx.control.lockSync(name);
   try {
-    return await ctx.engine.run(plan, ctx.control.runs, { batchSize: options.batchSize, worker: ctx.worker, ...(options.signal ? { signal: options.signal } : {}) });
+    return await runLocked(ctx, name, options.batchSize, options.signal);
   } finally {
     await ctx.control.unlockSync(name).catch(() => undefined);
   }
+}
+
+async function runLocked(ctx: BucardoContext, name: string, batchSize: number, signal: AbortSignal | undefined): Promise<RunReport> {
+  const plan = await loadSyncPlan(ctx.control.catalog, name);
+  return ctx.engine.run(plan, ctx.control.runs, { batchSize, worker: ctx.worker, ...(signal ? { signal } : {}) });
+}
+
+function finished(run: KickedRun): KickResult {
+  return { status: run.outcome === 'bad' ? 'failed' : 'done', run };
+}
+
+function fromReport(report: RunReport): KickedRun {
+  return {
+    runId: report.runId, outcome: report.outcome, startedAt: report.startedAt, endedAt: report.endedAt,
+    inserts: report.inserts, deletes: report.deletes, conflicts: report.conflicts, ...(report.error ? { error: report.error } : {}),
+  };
+}
+
+function fromRow(row: SyncRunRow): KickedRun {
+  return {
+    runId: row.id, outcome: row.outcome ?? 'bad', startedAt: row.started, endedAt: row.ended ?? new Date(),
+    inserts: row.inserts, deletes: row.deletes, conflicts: row.conflicts, ...(row.error ? { error: row.error } : {}),
+  };
 }

@@ -1,5 +1,6 @@
 import type { DbGroupRow, HerdRow, SyncRow } from '../control/catalog-rows.js';
 import type { SyncRuns } from '../control/run-store.js';
+import type { WorkerRow } from '../control/daemon-store.js';
 import type { BucardoContext } from './context.js';
 
 /** Everything `bucardo status` shows about one sync. */
@@ -10,11 +11,14 @@ export interface SyncStatusReport {
   readonly runs: SyncRuns;
   /** `Good`, `Bad`, `No records found`, or the live phase of a running run. */
   readonly state: string;
+  /** The daemon running the sync and how it goes, when one does. */
+  readonly worker?: WorkerRow;
 }
 
 export async function syncStatuses(ctx: BucardoContext, names?: readonly string[]): Promise<SyncStatusReport[]> {
-  const [syncs, herds, dbgroups, runs] = await Promise.all([
+  const [syncs, herds, dbgroups, runs, workers] = await Promise.all([
     ctx.control.catalog.syncs(), ctx.control.catalog.herds(), ctx.control.catalog.dbgroups(), ctx.control.runs.syncRuns(),
+    ctx.control.daemons.workers(),
   ]);
   const wanted = names === undefined ? syncs : names.map((name) => syncs.find((sync) => sync.name === name) ?? ctx.control.catalog.sync(name));
   const resolved = await Promise.all(wanted);
@@ -26,6 +30,7 @@ export async function syncStatuses(ctx: BucardoContext, names?: readonly string[
       dbgroup: dbgroups.find((group) => group.name === sync.dbgroup)!,
       runs: syncRuns,
       state: stateOf(syncRuns),
+      ...(workers.has(sync.name) ? { worker: workers.get(sync.name)! } : {}),
     };
   });
 }

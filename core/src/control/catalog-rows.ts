@@ -46,6 +46,8 @@ export interface SyncRow {
   readonly autokick: boolean;
   /** As PostgreSQL prints the interval, or null. */
   readonly checktime: string | null;
+  /** The same in seconds (read-only: derived by the catalog). */
+  readonly checktimeSeconds?: number | null;
   readonly onetimecopy: number;
   readonly conflictStrategy: string;
 }

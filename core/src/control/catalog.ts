@@ -158,12 +158,13 @@ export class Catalog {
   }
 
   async syncs(): Promise<SyncRow[]> {
-    const result = await this.#db.query<{ name: string; herd: string; dbgroup: string; status: SyncRow['status']; autokick: boolean; checktime: string | null; onetimecopy: number; conflict_strategy: string }>(
-      'SELECT name, herd, dbgroup, status, autokick, checktime::text AS checktime, onetimecopy, conflict_strategy FROM bucardo.sync ORDER BY name',
+    const result = await this.#db.query<{ name: string; herd: string; dbgroup: string; status: SyncRow['status']; autokick: boolean; checktime: string | null; checktime_seconds: number | null; onetimecopy: number; conflict_strategy: string }>(
+      `SELECT name, herd, dbgroup, status, autokick, checktime::text AS checktime, extract(epoch FROM checktime)::float8 AS checktime_seconds,
+              onetimecopy, conflict_strategy FROM bucardo.sync ORDER BY name`,
     );
     return result.rows.map((row) => ({
       name: row.name, herd: row.herd, dbgroup: row.dbgroup, status: row.status, autokick: row.autokick,
-      checktime: row.checktime, onetimecopy: row.onetimecopy, conflictStrategy: row.conflict_strategy,
+      checktime: row.checktime, checktimeSeconds: row.checktime_seconds, onetimecopy: row.onetimecopy, conflictStrategy: row.conflict_strategy,
     }));
   }
 
@@ -171,6 +172,26 @@ export class Catalog {
     const found = (await this.syncs()).find((row) => row.name === name);
     if (!found) throw new BucardoError('SYNC_NOT_FOUND', `There is no sync named "${name}"`, { sync: name });
     return found;
+  }
+
+  async setSyncStatus(name: string, status: SyncRow['status']): Promise<void> {
+    const result = await this.#db.query('UPDATE bucardo.sync SET status = $2 WHERE name = $1', [name, status]);
+    if (result.rowCount === 0) throw new BucardoError('SYNC_NOT_FOUND', `There is no sync named "${name}"`, { sync: name });
+    await this.#db.query("SELECT pg_notify('bucardo_control', $1)", [`status ${name}`]);
+  }
+
+  // ----- settings -----
+
+  async settings(): Promise<Map<string, string>> {
+    const result = await this.#db.query<{ name: string; setting: string }>('SELECT name, setting FROM bucardo.bucardo_config ORDER BY name');
+    return new Map(result.rows.map((row) => [row.name, row.setting]));
+  }
+
+  async setSetting(name: string, value: string): Promise<void> {
+    await this.#db.query(
+      'INSERT INTO bucardo.bucardo_config (name, setting) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET setting = EXCLUDED.setting, changed = now()',
+      [name, value],
+    );
   }
 
   // ----- checkpoints -----

@@ -11,7 +11,7 @@ export interface InstallResult {
 
 /**
  * Creates the control database (when missing, from the server's `postgres` database) and the `bucardo`
- * schema in it. Safe to run again: an installed schema is left as it is.
+ * schema in it. Safe to run again: an installed schema is brought up to date and its data kept.
  */
 export async function installControl(target: ControlTarget): Promise<InstallResult> {
   const databaseCreated = await createDatabaseIfMissing(target);
@@ -24,17 +24,15 @@ export async function installControl(target: ControlTarget): Promise<InstallResu
       ? await client.query<{ setting: string }>("SELECT setting FROM bucardo.bucardo_config WHERE name = 'schema_version'")
       : undefined;
     const installed = existing?.rows[0]?.setting;
-    if (installed != null) {
-      await client.query('ROLLBACK');
-      return { databaseCreated, schemaCreated: false, version: Number(installed) };
-    }
+    // Every statement is IF NOT EXISTS, so running them again brings an older schema up to date.
     await client.query(controlSchemaSql);
     await client.query(
-      "INSERT INTO bucardo.bucardo_config (name, setting) VALUES ('schema_version', $1), ('log_level', 'normal') ON CONFLICT (name) DO NOTHING",
+      `INSERT INTO bucardo.bucardo_config (name, setting) VALUES ('schema_version', $1), ('log_level', 'normal')
+       ON CONFLICT (name) DO UPDATE SET setting = CASE WHEN bucardo_config.name = 'schema_version' THEN EXCLUDED.setting ELSE bucardo_config.setting END`,
       [String(CONTROL_SCHEMA_VERSION)],
     );
     await client.query('COMMIT');
-    return { databaseCreated, schemaCreated: true, version: CONTROL_SCHEMA_VERSION };
+    return { databaseCreated, schemaCreated: installed == null, version: CONTROL_SCHEMA_VERSION };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

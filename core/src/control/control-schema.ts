@@ -93,8 +93,42 @@ CREATE TABLE IF NOT EXISTS bucardo.syncrun (
   deletes   bigint NOT NULL DEFAULT 0,
   conflicts bigint NOT NULL DEFAULT 0,
   deferred  bigint NOT NULL DEFAULT 0,
+  retries   integer NOT NULL DEFAULT 0,
   details   jsonb,
   error     jsonb
 );
 CREATE INDEX IF NOT EXISTS syncrun_sync_id ON bucardo.syncrun (sync, id DESC);
+-- Columns added after a table was first created are added here, for installations made before them.
+ALTER TABLE bucardo.syncrun ADD COLUMN IF NOT EXISTS retries integer NOT NULL DEFAULT 0;
+
+-- Running daemons: one row each, with a heartbeat; several daemons on several machines may share this
+-- database, and each sync is run by the one holding its advisory lock.
+CREATE TABLE IF NOT EXISTS bucardo.daemon (
+  id        text PRIMARY KEY,
+  host      text NOT NULL,
+  pid       integer NOT NULL,
+  started   timestamptz NOT NULL DEFAULT now(),
+  heartbeat timestamptz NOT NULL DEFAULT now(),
+  reason    text
+);
+
+-- Which daemon runs each sync, and how that is going (informative: the advisory lock is the truth).
+CREATE TABLE IF NOT EXISTS bucardo.sync_worker (
+  sync     text PRIMARY KEY REFERENCES bucardo.sync (name) ON DELETE CASCADE,
+  daemon   text NOT NULL,
+  since    timestamptz NOT NULL DEFAULT now(),
+  state    text NOT NULL DEFAULT 'idle',
+  failures integer NOT NULL DEFAULT 0,
+  retry_at timestamptz
+);
+
+-- Requests to run a sync (bucardo kick); the run that serves a request records itself in run_id.
+CREATE TABLE IF NOT EXISTS bucardo.kick_request (
+  id        bigserial PRIMARY KEY,
+  sync      text NOT NULL REFERENCES bucardo.sync (name) ON DELETE CASCADE,
+  requested timestamptz NOT NULL DEFAULT clock_timestamp(),
+  requester text NOT NULL,
+  run_id    bigint
+);
+CREATE INDEX IF NOT EXISTS kick_request_pending ON bucardo.kick_request (sync) WHERE run_id IS NULL;
 `;

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { Catalog } from './catalog.js';
 import { connectControl, controlError, type ControlTarget } from './control-connection.js';
+import { DaemonStore } from './daemon-store.js';
 import { RunStore } from './run-store.js';
 
 /** One connection to the control database, with the catalog and run records on top of it. */
@@ -8,12 +9,18 @@ export class ControlSession {
   readonly target: ControlTarget;
   readonly catalog: Catalog;
   readonly runs: RunStore;
+  readonly daemons: DaemonStore;
   readonly #client: pg.Client;
   readonly #query: Pick<pg.Client, 'query'>;
+
+  #broken = false;
 
   private constructor(target: ControlTarget, client: pg.Client) {
     this.target = target;
     this.#client = client;
+    // A lost connection also loses the advisory locks it held: whoever owns syncs through it must know.
+    client.on('error', () => { this.#broken = true; });
+    client.on('end', () => { this.#broken = true; });
     // Queries run one at a time (pg clients do not take overlapping queries), and every failure maps
     // "no bucardo schema here" to CONTROL_NOT_INSTALLED.
     let queue: Promise<unknown> = Promise.resolve();
@@ -27,10 +34,16 @@ export class ControlSession {
     this.#query = queryable;
     this.catalog = new Catalog(queryable);
     this.runs = new RunStore(queryable);
+    this.daemons = new DaemonStore(queryable);
   }
 
   static async open(target: ControlTarget, label: string): Promise<ControlSession> {
     return new ControlSession(target, await connectControl(target, target.dbname, label));
+  }
+
+  /** True once the connection has failed or ended (its locks are gone). */
+  get broken(): boolean {
+    return this.#broken;
   }
 
   /** Runs `work` in one control transaction. */

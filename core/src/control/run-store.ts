@@ -18,6 +18,7 @@ export interface SyncRunRow {
   readonly deletes: number;
   readonly conflicts: number;
   readonly deferred: number;
+  readonly retries: number;
   readonly error: { readonly code: string; readonly message: string; readonly [field: string]: unknown } | null;
   readonly details: { readonly tables?: unknown; readonly databases?: Record<string, { inserted: number; deleted: number }> } | null;
 }
@@ -51,7 +52,10 @@ export class RunStore implements RunRecorder {
       [sync],
     );
     const result = await this.#db.query<{ id: string }>('INSERT INTO bucardo.syncrun (sync, worker) VALUES ($1, $2) RETURNING id', [sync, worker]);
-    return result.rows[0]!.id;
+    const runId = result.rows[0]!.id;
+    // This run serves every kick of the sync requested so far.
+    await this.#db.query('UPDATE bucardo.kick_request SET run_id = $2 WHERE sync = $1 AND run_id IS NULL', [sync, runId]);
+    return runId;
   }
 
   async setRunStatus(runId: string, status: string): Promise<void> {
@@ -61,11 +65,12 @@ export class RunStore implements RunRecorder {
   async endRun(report: RunReport): Promise<void> {
     await this.#db.query(
       `UPDATE bucardo.syncrun SET ended = $2, outcome = $3, status = $4, inserts = $5, deletes = $6, conflicts = $7,
-              deferred = $8, details = $9, error = $10 WHERE id = $1`,
+              deferred = $8, details = $9, error = $10, retries = $11 WHERE id = $1`,
       [
         report.runId, report.endedAt, report.outcome, finalStatus(report), report.inserts, report.deletes, report.conflicts, report.deferred,
         JSON.stringify({ tables: report.tables, databases: Object.fromEntries(report.databases) }),
         report.error ? JSON.stringify(report.error) : null,
+        report.retries,
       ],
     );
   }
@@ -105,11 +110,11 @@ export class RunStore implements RunRecorder {
   }
 }
 
-const RUN_COLUMNS = 'id, sync, worker, started, ended, outcome, status, inserts, deletes, conflicts, deferred, error, details';
+const RUN_COLUMNS = 'id, sync, worker, started, ended, outcome, status, inserts, deletes, conflicts, deferred, retries, error, details';
 
 interface RawRun {
   id: string; sync: string; worker: string; started: Date; ended: Date | null; outcome: RunOutcome | null; status: string;
-  inserts: string; deletes: string; conflicts: string; deferred: string; error: SyncRunRow['error']; details: SyncRunRow['details'];
+  inserts: string; deletes: string; conflicts: string; deferred: string; retries: number; error: SyncRunRow['error']; details: SyncRunRow['details'];
 }
 
 function toRunRow(row: RawRun): SyncRunRow {

@@ -1,0 +1,59 @@
+import { BucardoError, isLogLevel, type LogLevel } from '@bucardo/plugin-sdk';
+import type { CliSession } from '../cli-session.js';
+import { daemonLoggerOptions, pidDirOf } from '../daemon/paths.js';
+import { removeOwnPid, writePid } from '../daemon/pid-file.js';
+
+/**
+ * The daemon process itself (started detached by `bucardo start`; not for people to type). Writes the pid
+ * file, runs the daemon until SIGTERM or SIGINT (runs in progress finish first), and re-reads the config
+ * and plugins on SIGHUP without dropping work.
+ */
+export async function daemonProcess(session: CliSession): Promise<number> {
+  const dir = await pidDirOf(session);
+  try {
+    writePid(dir);
+  } catch (error) {
+    throw new BucardoError('ALREADY_RUNNING', `Cannot start: the pid file ${dir}/bucardo.mcp.pid exists (${(error as Error).message})`, { item: dir });
+  }
+  try {
+    const loggerOptions = await daemonLoggerOptions(session);
+    const open = async (fresh: boolean) => {
+      const level = await logLevelOf(session);
+      const options = { role: 'daemon', logLevel: level, loggerOptions };
+      return fresh ? session.openFresh(options) : session.bucardo(options);
+    };
+    const bucardo = await open(false);
+    const daemon = bucardo.createDaemon(session.command.options.reason ? { reason: session.command.options.reason } : {});
+    const stop = new AbortController();
+    const onStop = (signal: string) => {
+      bucardo.engine.log.log('terse', `Received ${signal}: stopping after the runs in progress`);
+      stop.abort();
+    };
+    process.on('SIGTERM', () => onStop('SIGTERM'));
+    process.on('SIGINT', () => onStop('SIGINT'));
+    process.on('SIGHUP', () => {
+      session.forgetConfig();
+      open(true).then((fresh) => daemon.reload(fresh.engine), (error: unknown) => {
+        bucardo.engine.log.log('warn', `Reload failed, keeping the running configuration: ${(error as Error).message}`);
+      });
+    });
+    await daemon.run(stop.signal);
+    return 0;
+  } finally {
+    removeOwnPid(dir);
+  }
+}
+
+/** `--log-level`, then the config, then `bucardo set log_level=…` in the control database, then normal. */
+async function logLevelOf(session: CliSession): Promise<LogLevel> {
+  if (session.command.options.logLevel) return session.command.options.logLevel;
+  const { config } = await session.config();
+  if (config.logLevel) return config.logLevel;
+  const probe = await session.openFresh({ logLevel: 'warn' });
+  try {
+    const stored = (await probe.settings()).get('log_level');
+    return isLogLevel(stored) ? stored : 'normal';
+  } finally {
+    await probe.close();
+  }
+}

@@ -1,0 +1,30 @@
+import type { CliSession } from '../cli-session.js';
+import { pidDirOf } from '../daemon/paths.js';
+import { isAlive, readPid, removePidFile } from '../daemon/pid-file.js';
+
+const STOP_TIMEOUT_MS = 300_000;
+
+/** `bucardo stop ["reason"]`: asks the daemon to stop (SIGTERM); runs in progress finish first. */
+export async function stop(session: CliSession): Promise<number> {
+  await stopDaemon(session, await pidDirOf(session));
+  return 0;
+}
+
+export async function stopDaemon(session: CliSession, dir: string): Promise<void> {
+  const pid = readPid(dir);
+  if (pid === undefined || !isAlive(pid)) {
+    if (pid !== undefined) removePidFile(dir);
+    session.print('Bucardo is not running');
+    return;
+  }
+  process.stdout.write(session.command.options.quiet ? '' : `Stopping Bucardo (PID ${pid}) ... `);
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  if (isAlive(pid)) {
+    session.print('still running (a long run has not finished yet)');
+    return;
+  }
+  removePidFile(dir);
+  session.print('Done');
+}

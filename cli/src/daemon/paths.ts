@@ -1,0 +1,32 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { CliSession } from '../cli-session.js';
+
+/** The daemon's pid file name, as Bucardo's MCP names it. */
+export const PID_FILE = 'bucardo.mcp.pid';
+/** Where the detached daemon's stdout and stderr go (crashes before its logger is up end here). */
+export const DAEMON_OUT = 'bucardo.daemon.out';
+
+/** `--pid-dir`, then the config's `pidDir`, then `BUCARDO_PID_DIR`, then Bucardo's `/var/run/bucardo` when usable. */
+export async function pidDirOf(session: CliSession): Promise<string> {
+  const { config } = await session.config();
+  return session.command.options.pidDir ?? config.pidDir ?? process.env.BUCARDO_PID_DIR ?? usableDir('/var/run/bucardo');
+}
+
+/** Where the daemon logs: `--log-destination`s, else the config's logger options, else Bucardo's `/var/log/bucardo` when usable. */
+export async function daemonLoggerOptions(session: CliSession): Promise<Readonly<Record<string, unknown>>> {
+  const { config } = await session.config();
+  if (session.command.options.logDestinations.length > 0) return { ...config.loggerOptions, destinations: session.command.options.logDestinations };
+  return config.loggerOptions ?? { destinations: [usableDir('/var/log/bucardo')] };
+}
+
+function usableDir(preferred: string): string {
+  try {
+    mkdirSync(preferred, { recursive: true });
+    accessSync(preferred, constants.W_OK);
+    return preferred;
+  } catch {
+    return path.join(tmpdir(), 'bucardo');
+  }
+}

@@ -1,0 +1,41 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { PID_FILE } from './paths.js';
+
+export function pidFile(dir: string): string {
+  return path.join(dir, PID_FILE);
+}
+
+/** The pid in the file, or undefined when there is no file or it holds no number. */
+export function readPid(dir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(pidFile(dir), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Writes our pid; fails (EEXIST) when another process's file is there. */
+export function writePid(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(pidFile(dir), `${process.pid}\n`, { flag: 'wx' });
+}
+
+/** Removes the pid file, but only when it is this process's (a new daemon may have replaced it). */
+export function removeOwnPid(dir: string): void {
+  if (readPid(dir) === process.pid) rmSync(pidFile(dir), { force: true });
+}
+
+export function removePidFile(dir: string): void {
+  rmSync(pidFile(dir), { force: true });
+}

@@ -1,0 +1,153 @@
+import { hostname } from 'node:os';
+import type { Logger } from '@bucardo/plugin-sdk';
+import type { SyncRow } from '../control/catalog-rows.js';
+import type { ControlTarget } from '../control/control-connection.js';
+import { ControlSession } from '../control/control-session.js';
+import type { Engine } from '../engine.js';
+import { ControlListener } from './control-listener.js';
+import { SyncWorker, type WorkerSettings } from './sync-worker.js';
+import { WakeSignal } from './wake-signal.js';
+
+export interface DaemonOptions {
+  /** Unique per daemon, e.g. `1234@host`. */
+  readonly id: string;
+  readonly reason?: string;
+  readonly batchSize: number;
+  /** How often autokick syncs are probed. Default 250 ms. */
+  readonly pollMs?: number;
+  /** How often ownership, heartbeat and kicks are looked at. Default 1000 ms. */
+  readonly leaseMs?: number;
+  /** The longest wait between retries of a failing sync. Default 30 s. */
+  readonly maxBackoffMs?: number;
+}
+
+/**
+ * A Bucardo daemon. Several may share one control database, on one machine or several: each active sync
+ * is run by the daemon that holds its advisory lock in the control database. A lock lives as long as its
+ * holder's connection, so when a daemon dies (even by SIGKILL) its locks are released at once and another
+ * daemon takes its syncs at its next round (within `leaseMs`).
+ */
+export class Daemon {
+  #engine: Engine;
+  readonly #target: ControlTarget;
+  readonly #options: Required<Omit<DaemonOptions, 'reason'>> & { reason?: string };
+  readonly #workers = new Map<string, SyncWorker>();
+  readonly #wake = new WakeSignal();
+  #log: Logger;
+  #control: ControlSession | undefined;
+
+  constructor(engine: Engine, target: ControlTarget, options: DaemonOptions) {
+    this.#engine = engine;
+    this.#target = target;
+    this.#options = { pollMs: 250, leaseMs: 1000, maxBackoffMs: 30_000, ...options };
+    this.#log = engine.log.child({ role: 'daemon' });
+  }
+
+  /** Switches to a new engine (re-read config and plugins) without dropping work: runs in progress finish on the old one. */
+  reload(engine: Engine): void {
+    this.#engine = engine;
+    this.#log = engine.log.child({ role: 'daemon' });
+    for (const worker of this.#workers.values()) worker.useEngine(engine);
+    this.#log.log('terse', 'Reloaded the configuration and plugins');
+    this.#wake.wake();
+  }
+
+  /** Runs until `signal` aborts, then lets runs in progress finish, gives up its syncs and returns. */
+  async run(signal: AbortSignal): Promise<void> {
+    const listener = new ControlListener(this.#target, this.#log, (channel, payload) => this.#onNotify(channel, payload));
+    this.#log.log('terse', `Daemon ${this.#options.id} started${this.#options.reason ? ` (reason: ${this.#options.reason})` : ''}`);
+    try {
+      while (!signal.aborted) {
+        try {
+          await listener.ensure();
+          await this.#round();
+        } catch (error) {
+          this.#log.log('warn', `Daemon round failed: ${(error as Error).message}`);
+          if (this.#control?.broken) await this.#dropControl();
+        }
+        await this.#wake.sleep(this.#options.leaseMs, signal);
+      }
+    } finally {
+      await this.#stopAll(false);
+      await this.#unregister();
+      await listener.close();
+      this.#log.log('terse', `Daemon ${this.#options.id} stopped`);
+      await this.#engine.log.flush();
+    }
+  }
+
+  /** One round: heartbeat, give up syncs that should not run, take free ones, pass on kicks. */
+  async #round(): Promise<void> {
+    const control = await this.#ensureControl();
+    await control.daemons.heartbeat(this.#options.id);
+    const syncs = new Map((await control.catalog.syncs()).map((sync) => [sync.name, sync]));
+    for (const [name, worker] of this.#workers) {
+      if (syncs.get(name)?.status !== 'active') {
+        this.#log.log('normal', `Giving up sync "${name}" (${syncs.get(name)?.status ?? 'removed'})`);
+        this.#workers.delete(name);
+        await worker.stop(false);
+        await control.unlockSync(name);
+        await control.daemons.release(name, this.#options.id).catch(() => undefined);
+      }
+    }
+    for (const sync of syncs.values()) {
+      if (sync.status !== 'active' || this.#workers.has(sync.name)) continue;
+      if (await control.tryLockSync(sync.name)) await this.#take(control, sync);
+    }
+    const kicked = await control.daemons.pendingKicks();
+    for (const name of kicked) this.#workers.get(name)?.kick();
+  }
+
+  async #take(control: ControlSession, sync: SyncRow): Promise<void> {
+    await control.daemons.claim(sync.name, this.#options.id);
+    const settings: WorkerSettings = {
+      daemonId: this.#options.id, batchSize: this.#options.batchSize, pollMs: this.#options.pollMs, maxBackoffMs: this.#options.maxBackoffMs,
+    };
+    const worker = new SyncWorker(sync.name, this.#engine, control, settings, this.#log);
+    this.#workers.set(sync.name, worker);
+    this.#log.log('normal', `Running sync "${sync.name}"`);
+    worker.start();
+    // A sync just taken may have changes that nobody ran while it had no daemon.
+    worker.kick();
+  }
+
+  #onNotify(channel: string, payload: string): void {
+    if (channel === 'bucardo_kick') this.#workers.get(payload)?.kick();
+    this.#wake.wake();
+  }
+
+  async #ensureControl(): Promise<ControlSession> {
+    if (this.#control && !this.#control.broken) return this.#control;
+    if (this.#control) await this.#dropControl();
+    const control = await ControlSession.open(this.#target, `bucardo daemon ${this.#options.id}`);
+    await control.daemons.register(this.#options.id, hostname(), process.pid, this.#options.reason);
+    this.#control = control;
+    return control;
+  }
+
+  /** The control connection is gone, and with it every lock: stop at once, another daemon may take over. */
+  async #dropControl(): Promise<void> {
+    this.#log.log('warn', 'Lost the control database connection: stopping every sync until it is back');
+    await this.#stopAll(true);
+    await this.#control?.close();
+    this.#control = undefined;
+  }
+
+  async #stopAll(abortRuns: boolean): Promise<void> {
+    const workers = [...this.#workers.values()];
+    this.#workers.clear();
+    await Promise.all(workers.map((worker) => worker.stop(abortRuns)));
+  }
+
+  async #unregister(): Promise<void> {
+    const control = this.#control;
+    this.#control = undefined;
+    if (!control) return;
+    await control.daemons.unregister(this.#options.id).catch(() => undefined);
+    await control.close();
+  }
+}
+
+export function defaultDaemonId(): string {
+  return `${process.pid}@${hostname()}`;
+}

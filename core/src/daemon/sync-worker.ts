@@ -1,0 +1,173 @@
+import { formatTable, type Logger, type RunReport, type SourceSession, type TableShape } from '@bucardo/plugin-sdk';
+import { loadSyncPlan } from '../api/sync-plan-loader.js';
+import type { ControlSession } from '../control/control-session.js';
+import type { Engine } from '../engine.js';
+import { sourcesOf, type SyncPlan } from '../run/sync-plan.js';
+import { backoffMs, WakeSignal } from './wake-signal.js';
+
+/** Connections kept open to an autokick sync's sources, for cheap change probes. */
+interface Probe {
+  readonly plan: SyncPlan;
+  readonly shapes: TableShape[];
+  readonly sessions: Map<string, SourceSession>;
+}
+
+export interface WorkerSettings {
+  readonly daemonId: string;
+  readonly batchSize: number;
+  /** How often an autokick sync's sources are probed for changes. */
+  readonly pollMs: number;
+  /** The longest wait between retries of a failing sync. */
+  readonly maxBackoffMs: number;
+}
+
+/**
+ * Runs one sync for as long as this daemon owns it: when kicked, when an autokick probe finds changes,
+ * when its checktime is due, and again after a failure (with backoff, so an unreachable database is
+ * retried until it returns, without anyone restarting anything).
+ */
+export class SyncWorker {
+  readonly name: string;
+  #engine: Engine;
+  readonly #control: ControlSession;
+  readonly #settings: WorkerSettings;
+  readonly #log: Logger;
+  readonly #wake = new WakeSignal();
+  readonly #stopping = new AbortController();
+  readonly #aborting = new AbortController();
+  #kicked = false;
+  #failures = 0;
+  #retryAt = 0;
+  #lastRun = Date.now();
+  #loop: Promise<void> | undefined;
+  #probe: Probe | undefined;
+
+  constructor(name: string, engine: Engine, control: ControlSession, settings: WorkerSettings, log: Logger) {
+    this.name = name;
+    this.#engine = engine;
+    this.#control = control;
+    this.#settings = settings;
+    this.#log = log.child({ sync: name });
+  }
+
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  kick(): void {
+    this.#kicked = true;
+    this.#wake.wake();
+  }
+
+  /** Uses a new engine (after a reload) from the next run on. */
+  useEngine(engine: Engine): void {
+    this.#engine = engine;
+    void this.#closeProbe();
+  }
+
+  /**
+   * Stops after the run in progress, if any. With `abortRun` the run is aborted and rolled back, for when
+   * this daemon lost the sync's lock and another daemon may already be running it.
+   */
+  async stop(abortRun = false): Promise<void> {
+    this.#stopping.abort();
+    if (abortRun) this.#aborting.abort();
+    this.#wake.wake();
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping.signal.aborted) {
+      try {
+        if (await this.#due()) await this.#runOnce();
+      } catch (error) {
+        this.#fail(`could not check sync "${this.name}": ${(error as Error).message}`);
+      }
+      await this.#wake.sleep(this.#settings.pollMs, this.#stopping.signal);
+    }
+    await this.#closeProbe();
+  }
+
+  async #due(): Promise<boolean> {
+    const now = Date.now();
+    if (this.#failures > 0 && now < this.#retryAt) return false;
+    if (this.#kicked || this.#failures > 0) return true;
+    const sync = await this.#control.catalog.sync(this.name);
+    if (sync.checktimeSeconds && now - this.#lastRun >= sync.checktimeSeconds * 1000) return true;
+    return sync.autokick && (await this.#hasChanges());
+  }
+
+  async #runOnce(): Promise<void> {
+    this.#kicked = false;
+    const plan = await loadSyncPlan(this.#control.catalog, this.name);
+    await this.#control.daemons.setState(this.name, this.#settings.daemonId, 'running', this.#failures, null);
+    const report = await this.#engine.run(plan, this.#control.runs, {
+      batchSize: this.#settings.batchSize, worker: `daemon ${this.#settings.daemonId}`, signal: this.#aborting.signal,
+    });
+    this.#lastRun = Date.now();
+    if (report.outcome === 'bad') {
+      this.#fail(`run failed: ${report.error?.message ?? 'unknown error'}`, report);
+      return;
+    }
+    if (this.#failures > 0) this.#log.log('terse', `Sync "${this.name}" recovered after ${this.#failures} failed attempt(s)`);
+    this.#failures = 0;
+    await this.#control.daemons.setState(this.name, this.#settings.daemonId, 'idle', 0, null);
+    // More may have been committed while this run worked: look again at once.
+    if (report.outcome === 'good') this.#wake.wake();
+  }
+
+  #fail(message: string, report?: RunReport): void {
+    this.#failures++;
+    const delay = backoffMs(this.#failures, this.#settings.maxBackoffMs);
+    this.#retryAt = Date.now() + delay;
+    const stalled = report?.error?.code === 'CONNECTION_FAILED';
+    this.#log.log('warn', `Sync "${this.name}" ${message}; retrying in ${(delay / 1000).toFixed(0)} s (attempt ${this.#failures})`);
+    void this.#control.daemons.setState(this.name, this.#settings.daemonId, stalled ? 'stalled' : 'failing', this.#failures, new Date(this.#retryAt))
+      .catch(() => undefined);
+    void this.#closeProbe();
+  }
+
+  /** Asks every source whether the sync's tables changed after its checkpoint (no NOTIFY involved). */
+  async #hasChanges(): Promise<boolean> {
+    const probe = await this.#openProbe();
+    const checkpoints = await this.#control.catalog.checkpoints(this.name);
+    for (const source of sourcesOf(probe.plan)) {
+      const session = probe.sessions.get(source.name)!;
+      const since = checkpoints.get(source.name);
+      if (since === undefined) return true;
+      const args = { tables: probe.shapes, since, signal: this.#stopping.signal };
+      if (session.hasChanges ? await session.hasChanges(args) : (await session.capture(args)).tables.size > 0) return true;
+    }
+    return false;
+  }
+
+  async #openProbe(): Promise<Probe> {
+    if (this.#probe) return this.#probe;
+    const plan = await loadSyncPlan(this.#control.catalog, this.name);
+    const sessions = new Map<string, SourceSession>();
+    try {
+      for (const source of sourcesOf(plan)) {
+        const driver = this.#engine.registry.database(source.spec.type);
+        sessions.set(source.name, await driver.source!.open(source.spec, { log: this.#log, label: `bucardo probe ${this.name}` }));
+      }
+      const first = sessions.get(sourcesOf(plan)[0]!.name)!;
+      const shapes: TableShape[] = [];
+      for (const table of plan.tables) {
+        const shape = await first.describeTable(table);
+        if (!shape) throw new Error(`table ${formatTable(table)} is missing on database ${sourcesOf(plan)[0]!.name}`);
+        shapes.push(shape);
+      }
+      this.#probe = { plan, shapes, sessions };
+      return this.#probe;
+    } catch (error) {
+      await Promise.allSettled([...sessions.values()].map((session) => session.close()));
+      throw error;
+    }
+  }
+
+  async #closeProbe(): Promise<void> {
+    const probe = this.#probe;
+    this.#probe = undefined;
+    if (probe) await Promise.allSettled([...probe.sessions.values()].map((session) => session.close()));
+  }
+}
