@@ -1,6 +1,6 @@
-import type { BucardoPlugin, LogFields, LogLevel, RunReport } from '@bucardo/plugin-sdk';
+import { BucardoError, type BucardoPlugin, type LogFields, type LogLevel, type RunReport } from '@bucardo/plugin-sdk';
 import { createSyncHooks, type CoreHooks } from './hooks.js';
-import { DeferredLogger, stderrWarnings } from './logging.js';
+import { DeferredLogger, guardedLogger, stderrWarnings } from './logging.js';
 import { loadPlugins } from './plugins/load-plugins.js';
 import { Registry } from './plugins/registry.js';
 import { installTapInterceptors } from './plugins/tap-errors.js';
@@ -39,9 +39,13 @@ export class Engine {
     installTapInterceptors(engine.hooks, () => engine.log);
     tapCoreWork(engine.hooks, engine.#runs, engine.registry);
     await loadPlugins(options.plugins, engine.hooks, engine.registry, engine.log);
-    const factory = engine.registry.logger(options.logger ?? 'text');
+    const loggerName = options.logger ?? 'text';
+    const factory = engine.registry.logger(loggerName);
+    if (!factory && options.logger !== undefined) {
+      throw new BucardoError('PLUGIN_NOT_FOUND', `No plugin registers the logger "${loggerName}" named in the config`, { item: loggerName });
+    }
     engine.log.setTarget(factory
-      ? factory.create({ level, fields: {}, options: options.loggerOptions ?? {} })
+      ? guardedLogger(factory.create({ level, fields: {}, options: options.loggerOptions ?? {} }), loggerName)
       : stderrWarnings(level));
     return engine;
   }

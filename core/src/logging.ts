@@ -42,3 +42,27 @@ export function stderrWarnings(threshold: LogLevel = 'warn'): Logger {
   };
   return logger;
 }
+
+/**
+ * Wraps a plugin's logger so that it can never fail a sync: a logger that throws is reported once on
+ * stderr and then skipped for that line.
+ */
+export function guardedLogger(logger: Logger, name: string): Logger {
+  let reported = false;
+  const guard = <T>(work: () => T, fallback: T): T => {
+    try {
+      return work();
+    } catch (error) {
+      if (!reported) {
+        reported = true;
+        process.stderr.write(`WARN: logger "${name}" failed (${error instanceof Error ? error.message : String(error)}); its lines are skipped\n`);
+      }
+      return fallback;
+    }
+  };
+  return {
+    log: (level, message, fields) => guard(() => logger.log(level, message, fields), undefined),
+    child: (fields) => guardedLogger(guard(() => logger.child(fields), logger), name),
+    flush: async () => { try { await logger.flush?.(); } catch { /* a logger failing to flush fails nothing */ } },
+  };
+}
