@@ -24,13 +24,14 @@ const activate = async (): Promise<Command> => (await import('./commands/sync-co
 const deactivate = async (): Promise<Command> => (await import('./commands/sync-control.js')).deactivate;
 const set = async (): Promise<Command> => (await import('./commands/settings.js')).set;
 const show = async (): Promise<Command> => (await import('./commands/settings.js')).show;
+const update = async (): Promise<Command> => (await import('./commands/update.js')).update;
 const daemonProcess = async (): Promise<Command> => (await import('./commands/daemon-process.js')).daemonProcess;
 
 /** Verbs and Bucardo's spellings of them. `__daemon` is the background process `start` launches. */
 const commands: Record<string, () => Promise<Command>> = {
   install, add, list, l: list, lsit: list, liast: list, lisy: list, lit: list,
   kick, status, start, strt: start, stop, restart, ping, reload,
-  pause, resume, activate, deactivate, set, show, __daemon: daemonProcess,
+  pause, resume, activate, deactivate, set, show, update, upd: update, udpate: update, __daemon: daemonProcess,
 };
 
 /** Runs one command line; resolves to the process exit code. */

@@ -14,7 +14,7 @@ export type { InstallResult } from './control/control-install.js';
 export type { DatabaseRow, RelationRow, HerdRow, DbGroupRow, DbGroupMember, SyncRow, DatabaseStatus, SyncStatus } from './control/catalog-rows.js';
 export type { SyncRunRow, SyncRuns } from './control/run-store.js';
 export type { SyncPlan, PlannedDatabase } from './run/sync-plan.js';
-export type { RunRecorder, RunOptions } from './run/run-sync.js';
+export type { RunRecorder, RunOptions, SessionCache } from './run/run-sync.js';
 export { Daemon, defaultDaemonId } from './daemon/daemon.js';
 export type { DaemonOptions } from './daemon/daemon.js';
 export type { DaemonRow, WorkerRow } from './control/daemon-store.js';

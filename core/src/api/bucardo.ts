@@ -14,7 +14,7 @@ import { changeSyncStatus, setSetting, type SyncAction } from './sync-control.js
 import { Daemon, defaultDaemonId } from '../daemon/daemon.js';
 import type { DaemonRow } from '../control/daemon-store.js';
 import { syncStatuses, type SyncStatusReport } from './status.js';
-import { addSync, listSyncs, type AddSyncResult } from './syncs.js';
+import { addSync, listSyncs, updateSync, type AddSyncResult } from './syncs.js';
 import { addTables, listTables, type AddTablesOptions, type AddTablesResult } from './tables.js';
 
 export interface BucardoOptions {
@@ -95,6 +95,10 @@ export class Bucardo {
 
   addSync(name: string, params: Readonly<Record<string, string>>): Promise<AddSyncResult> {
     return this.#with((ctx) => addSync(ctx, name, params));
+  }
+
+  updateSync(name: string, params: Readonly<Record<string, string>>): Promise<SyncRow> {
+    return this.#with((ctx) => updateSync(ctx, name, params));
   }
 
   listSyncs(): Promise<SyncRow[]> {

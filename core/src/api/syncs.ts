@@ -60,6 +60,30 @@ export async function addSync(ctx: BucardoContext, name: string, rawParams: Read
   return { sync: row, plan, ...(dbgroup.create ? { createdDbGroup: dbgroup.name } : {}) };
 }
 
+/** What `update sync` may change on a live sync; the daemon picks the change up at its next round. */
+const updatable = new Set(['autokick', 'checktime', 'conflict', 'status']);
+
+/**
+ * `bucardo update sync NAME key=value…`: autokick (ping), checktime, conflict (conflict_strategy), status.
+ * Every value is checked before anything is changed. Returns the changed row.
+ */
+export async function updateSync(ctx: BucardoContext, name: string, rawParams: Readonly<Record<string, string>>): Promise<SyncRow> {
+  const params = normalizeParams(rawParams);
+  const current = await ctx.control.catalog.sync(name);
+  const unknown = Object.keys(params).find((key) => !updatable.has(key));
+  if (unknown) throw new BucardoError('INVALID_ARGUMENT', `update sync cannot change "${unknown}" (it can change: ${[...updatable].join(', ')})`, { item: unknown, sync: name });
+  if (params.conflict !== undefined) ctx.engine.registry.conflictStrategy(params.conflict);
+  const next: SyncRow = {
+    ...current,
+    ...(params.autokick === undefined ? {} : { autokick: parseBoolean('autokick', params.autokick) }),
+    ...(params.checktime === undefined ? {} : { checktime: params.checktime === '0' || params.checktime === '' ? null : params.checktime }),
+    ...(params.conflict === undefined ? {} : { conflictStrategy: params.conflict }),
+    ...(params.status === undefined ? {} : { status: parseStatus(params.status) }),
+  };
+  await ctx.control.catalog.updateSync(next).catch((error: unknown) => { throw intervalError(error, next.checktime); });
+  return ctx.control.catalog.sync(name);
+}
+
 export function listSyncs(ctx: BucardoContext): Promise<SyncRow[]> {
   return ctx.control.catalog.syncs();
 }

@@ -174,6 +174,14 @@ export class Catalog {
     return found;
   }
 
+  async updateSync(row: SyncRow): Promise<void> {
+    await this.#db.query(
+      'UPDATE bucardo.sync SET autokick = $2, checktime = $3, conflict_strategy = $4, status = $5 WHERE name = $1',
+      [row.name, row.autokick, row.checktime, row.conflictStrategy, row.status],
+    );
+    await this.#db.query("SELECT pg_notify('bucardo_control', $1)", [`update ${row.name}`]);
+  }
+
   async setSyncStatus(name: string, status: SyncRow['status']): Promise<void> {
     const result = await this.#db.query('UPDATE bucardo.sync SET status = $2 WHERE name = $1', [name, status]);
     if (result.rowCount === 0) throw new BucardoError('SYNC_NOT_FOUND', `There is no sync named "${name}"`, { sync: name });

@@ -2,6 +2,7 @@ import { formatTable, type Logger, type RunReport, type SourceSession, type Tabl
 import { loadSyncPlan } from '../api/sync-plan-loader.js';
 import type { ControlSession } from '../control/control-session.js';
 import type { Engine } from '../engine.js';
+import type { SessionCache } from '../run/run-sync.js';
 import { sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import { backoffMs, WakeSignal } from './wake-signal.js';
 
@@ -41,6 +42,8 @@ export class SyncWorker {
   #lastRun = Date.now();
   #loop: Promise<void> | undefined;
   #probe: Probe | undefined;
+  /** The run's connections, kept between runs of this sync. */
+  readonly #cache: SessionCache = {};
 
   constructor(name: string, engine: Engine, control: ControlSession, settings: WorkerSettings, log: Logger) {
     this.name = name;
@@ -63,6 +66,8 @@ export class SyncWorker {
   useEngine(engine: Engine): void {
     this.#engine = engine;
     void this.#closeProbe();
+    void this.#cache.sessions?.close();
+    this.#cache.sessions = undefined;
   }
 
   /**
@@ -86,6 +91,8 @@ export class SyncWorker {
       await this.#wake.sleep(this.#settings.pollMs, this.#stopping.signal);
     }
     await this.#closeProbe();
+    await this.#cache.sessions?.close();
+    this.#cache.sessions = undefined;
   }
 
   async #due(): Promise<boolean> {
@@ -102,7 +109,7 @@ export class SyncWorker {
     const plan = await loadSyncPlan(this.#control.catalog, this.name);
     await this.#control.daemons.setState(this.name, this.#settings.daemonId, 'running', this.#failures, null);
     const report = await this.#engine.run(plan, this.#control.runs, {
-      batchSize: this.#settings.batchSize, worker: `daemon ${this.#settings.daemonId}`, signal: this.#aborting.signal,
+      batchSize: this.#settings.batchSize, worker: `daemon ${this.#settings.daemonId}`, signal: this.#aborting.signal, cache: this.#cache,
     });
     this.#lastRun = Date.now();
     if (report.outcome === 'bad') {

@@ -5,7 +5,7 @@ import {
 import type { CoreHooks } from '../hooks.js';
 import type { Registry } from '../plugins/registry.js';
 import { buildApplyPlan } from './apply-plan.js';
-import { planTransactions } from './batches.js';
+import { planTransactions, sizeOf } from './batches.js';
 import { checkDecisions } from './core-taps.js';
 import { RunCounts } from './run-counts.js';
 import type { RunRegistry } from './run-registry.js';
@@ -30,9 +30,21 @@ export interface RunParts {
   readonly log: Logger;
 }
 
+/**
+ * Connections kept from one run to the next (a daemon's worker keeps one per sync), so that a run with
+ * little to do costs milliseconds instead of a round of connection set-ups. Dropped after a failure.
+ */
+export interface SessionCache {
+  sessions?: RunSessions;
+  /** Which databases the cached sessions are for: a changed dbgroup or connection means new sessions. */
+  key?: string;
+}
+
 export interface RunOptions {
   /** The most keys per transaction per database. */
   readonly batchSize: number;
+  /** Keep the connections open for the next run of this sync. */
+  readonly cache?: SessionCache;
   /** Who runs it, for status (e.g. `kick 1234@host`). */
   readonly worker: string;
   readonly signal?: AbortSignal;
@@ -58,7 +70,7 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
   let failure: BucardoError | undefined;
   try {
     await status('Connecting');
-    sessions = await RunSessions.open(plan, parts.registry, log, `bucardo ${plan.name}`, controller.signal);
+    sessions = await openSessions(parts, plan, log, controller.signal, options.cache);
     const shapes = await resolveTableShapes(plan, sessions);
     const checkpoints = await startingCheckpoints(plan, sessions, recorder, shapes, log);
     parts.runs.add(runId, { plan, sessions, checkpoints });
@@ -67,8 +79,11 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
     const changeSet = await parts.hooks.capture.promise({ sources: [] }, args);
     log.log('verbose', describeCapture(changeSet));
     const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
-    for (const transaction of planTransactions(changeSet, shapes, options.batchSize)) {
-      await withRetries(counts, log, args.signal, () => applyTransaction(parts, plan, sessions!, args, transaction, guards, counts, status));
+    const transactions = [...planTransactions(changeSet, shapes, options.batchSize)];
+    const progress = new Progress(transactions);
+    for (const transaction of transactions) {
+      await withRetries(counts, log, args.signal, () => applyTransaction(parts, plan, sessions!, args, transaction, guards, counts, (text) => status(progress.describe(text))));
+      progress.done(transaction);
     }
     await recorder.saveCheckpoints(plan.name, guards);
     outcome = counts.moved > 0 || counts.conflicts > 0 ? 'good' : 'empty';
@@ -79,7 +94,10 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     parts.runs.delete(runId);
-    await sessions?.close();
+    if (!options.cache || failure) {
+      await sessions?.close();
+      if (options.cache) options.cache.sessions = undefined;
+    }
   }
   const report: RunReport = {
     sync: plan.name, runId, outcome, startedAt, endedAt: new Date(),
@@ -91,6 +109,38 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
   logReport(log, report);
   await parts.hooks.report.promise(report);
   return report;
+}
+
+async function openSessions(parts: RunParts, plan: SyncPlan, log: Logger, signal: AbortSignal, cache: SessionCache | undefined): Promise<RunSessions> {
+  const key = JSON.stringify(plan.databases);
+  if (cache?.sessions && cache.key === key) return cache.sessions;
+  await cache?.sessions?.close();
+  const sessions = await RunSessions.open(plan, parts.registry, log, `bucardo ${plan.name}`, signal);
+  if (cache) Object.assign(cache, { sessions, key });
+  return sessions;
+}
+
+/** Where a run is, for `bucardo status`: transaction i of n, keys done of the total. */
+class Progress {
+  readonly #total: number;
+  readonly #count: number;
+  #transactions = 0;
+  #keys = 0;
+
+  constructor(transactions: readonly (readonly TableBatch[])[]) {
+    this.#count = transactions.length;
+    this.#total = transactions.reduce((sum, transaction) => sum + transaction.reduce((n, batch) => n + sizeOf(batch), 0), 0);
+  }
+
+  describe(text: string): string {
+    const batch = this.#count > 1 ? `batch ${this.#transactions + 1} of ${this.#count}, ` : '';
+    return `${text} (${batch}${this.#keys} of ${this.#total} keys done)`;
+  }
+
+  done(transaction: readonly TableBatch[]): void {
+    this.#transactions++;
+    this.#keys += transaction.reduce((n, batch) => n + sizeOf(batch), 0);
+  }
 }
 
 /** SQLSTATEs after which the same transaction may simply be tried again. */
