@@ -1,5 +1,5 @@
 /** The object kinds of `add` and `list`, from Bucardo's spellings (first match wins, as in Bucardo). */
-export type Noun = 'dbgroup' | 'database' | 'herd' | 'sync' | 'table' | 'all';
+export type Noun = 'dbgroup' | 'database' | 'herd' | 'sync' | 'table' | 'conflict' | 'all';
 
 const patterns: Array<[RegExp, Noun]> = [
   [/^dbg|^d.+group/i, 'dbgroup'],
@@ -7,6 +7,7 @@ const patterns: Array<[RegExp, Noun]> = [
   [/^(relgr|herd)/i, 'herd'],
   [/^s[yi]n[ck]/i, 'sync'],
   [/^tab|^tbale/i, 'table'],
+  [/^confl/i, 'conflict'],
   [/^all$/i, 'all'],
 ];
 

@@ -13,7 +13,7 @@ const report = (runs: SyncStatusReport['runs'], state: string): SyncStatusReport
   sync: { name: 'foobar', herd: 'therd', dbgroup: 'tgroup', status: 'active', autokick: false, checktime: null, onetimecopy: 0, conflictStrategy: 'latest' },
   herd: { name: 'therd', members: [{ schema: 'public', name: 'a' }, { schema: 'public', name: 'b' }], syncs: ['foobar'] },
   dbgroup: { name: 'tgroup', members: [{ db: 't1', role: 'source' }, { db: 't5', role: 'target' }], syncs: ['foobar'] },
-  runs, state,
+  runs, state, conflicts: { total: 0, skipped: 0 },
 });
 
 describe('status table', () => {

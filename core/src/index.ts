@@ -12,7 +12,7 @@ export { resolveControlTarget } from './control/control-connection.js';
 export type { ControlTarget } from './control/control-connection.js';
 export type { InstallResult } from './control/control-install.js';
 export type { DatabaseRow, RelationRow, HerdRow, DbGroupRow, DbGroupMember, SyncRow, DatabaseStatus, SyncStatus } from './control/catalog-rows.js';
-export type { SyncRunRow, SyncRuns } from './control/run-store.js';
+export type { SyncRunRow, SyncRuns, ConflictLogRow } from './control/run-store.js';
 export type { SyncPlan, PlannedDatabase } from './run/sync-plan.js';
 export type { RunRecorder, RunOptions, SessionCache } from './run/run-sync.js';
 export { Daemon, defaultDaemonId } from './daemon/daemon.js';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RowBatch, tableId, type ChangeSet, type KeyChange, type TableShape } from '@bucardo/plugin-sdk';
 import { planTransactions, sizeOf } from '../src/run/batches.js';
 import { buildApplyPlan } from '../src/run/apply-plan.js';
+import { settle } from '../src/run/settle.js';
 
 const shape: TableShape = {
   table: { schema: 'public', name: 't' },
@@ -48,7 +49,8 @@ describe('buildApplyPlan', () => {
       candidates: new Map([['a', RowBatch.fromRows('a', shape, [['2', 'a wins']])], ['b', RowBatch.fromRows('b', shape, [['2', 'b loses']])]]),
     };
     const databases = [{ name: 'a', type: 'postgres', role: 'source' as const }, { name: 'b', type: 'postgres', role: 'source' as const }, { name: 'c', type: 'postgres', role: 'target' as const }];
-    const plan = buildApplyPlan(batch, rows, new Map([['2', { winner: 'a' }]]), databases, new Map([['a', 'ga'], ['b', 'gb']]), new AbortController().signal);
+    const settlement = settle(batch.conflicts, new Map([['2', { winner: 'a' }]]), databases, 's', 'latest', false);
+    const plan = buildApplyPlan(batch, rows, settlement, new Map(), databases, new Map([['a', 'ga'], ['b', 'gb']]), new AbortController().signal);
     const rowsFor = (db: string) => plan.perDatabase.get(db)!.rows.flatMap((rowBatch) => [...rowBatch.rows()]);
     expect(plan.perDatabase.get('a')!.deletes).toEqual(['3']);
     expect(rowsFor('a')).toEqual([]);
@@ -58,5 +60,26 @@ describe('buildApplyPlan', () => {
     expect([...plan.perDatabase.get('c')!.deletes].sort()).toEqual(['1', '2', '3']);
     expect(plan.perDatabase.get('c')!.guard).toBeUndefined();
     expect(plan.rowsMoved).toBe(2);
+  });
+});
+
+describe('settle', () => {
+  const databases = [{ name: 'a', type: 'postgres', role: 'source' as const }, { name: 'b', type: 'postgres', role: 'source' as const }];
+  const conflicts = [...planTransactions({ sources: [source('a', { 1: change(1), 2: change(2) }), source('b', { 1: change(3), 2: change(4) })] }, [shape], 100)][0]![0]!.conflicts;
+
+  it('records every decision for the audit, skipped ones without a winner', () => {
+    const settlement = settle(conflicts, new Map<string, import('@bucardo/plugin-sdk').Decision>([['1', { winner: 'b', by: 'latest' }], ['2', { skip: true }]]), databases, 's', 'latest', false);
+    expect([...settlement.winners]).toEqual([['1', 'b']]);
+    expect([...settlement.skipped]).toEqual(['2']);
+    expect(settlement.records.map((r) => [r.key, r.winner, r.outcome, r.decidedBy])).toEqual([['1', 'b', 'applied', 'latest'], ['2', null, 'skipped', 'latest']]);
+  });
+
+  it('fails on abort naming the keys, and on a missing decision or a foreign winner', () => {
+    expect(() => settle(conflicts, new Map([['1', { abort: 'x' }], ['2', { winner: 'a' }]]), databases, 's', 'abort', false))
+      .toThrow(expect.objectContaining({ code: 'CONFLICT_ABORT', key: '1' }));
+    expect(() => settle(conflicts, new Map([['1', { winner: 'a' }]]), databases, 's', 'latest', false))
+      .toThrow(expect.objectContaining({ code: 'CONFLICT_UNRESOLVED', key: '2' }));
+    expect(() => settle(conflicts, new Map([['1', { winner: 'z' }], ['2', { winner: 'a' }]]), databases, 's', 'latest', false))
+      .toThrow(expect.objectContaining({ code: 'CONFLICT_UNRESOLVED', db: 'z' }));
   });
 });

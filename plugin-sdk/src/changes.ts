@@ -12,6 +12,11 @@ export interface KeyChange {
   readonly lastOp: ChangeOp;
   /** When the last change happened, in microseconds since the Unix epoch (exact). */
   readonly changedAt: number;
+  /**
+   * For the table's additive columns: the sum of (new - old) over the captured changes, as decimal text
+   * (an insert counts its value, a delete minus its old value). Absent when the table has none.
+   */
+  readonly additive?: Readonly<Record<string, string>>;
 }
 
 /** The changed keys of one table on one source. */

@@ -22,10 +22,18 @@ export interface Conflict {
   readonly candidates: readonly Candidate[];
 }
 
-/** How one conflict is settled: the database whose image every other database receives. */
-export interface Decision {
-  readonly winner: string;
-}
+/**
+ * How one conflict is settled:
+ * - `{ winner }`: that database's current image goes to every other database (the winner need not be a
+ *   candidate: `source` and `target` pick a database by role);
+ * - `{ skip: true }`: the key is left alone everywhere and reported for manual resolution;
+ * - `{ abort }`: the run fails and nothing is applied anywhere.
+ * `by` names who decided, for the audit (the core fills it in for strategies).
+ */
+export type Decision =
+  | { readonly winner: string; readonly by?: string }
+  | { readonly skip: true; readonly reason?: string; readonly by?: string }
+  | { readonly abort: string; readonly by?: string };
 
 /** Decisions by key; a conflict missing from the map is undecided (declined). */
 export type Decisions = ReadonlyMap<KeyText, Decision>;
@@ -37,6 +45,13 @@ export interface ResolveConflictsArgs {
   readonly conflicts: readonly Conflict[];
   /** The databases of the sync, in dbgroup order. */
   readonly databases: readonly SyncDatabase[];
+  /**
+   * The words after the strategy's name in the sync's `conflict=` setting; for a list of databases
+   * (`conflict="t3 t1 t2"`, the `order` strategy), the databases in order.
+   */
+  readonly options: readonly string[];
+  /** Per source, the time of its newest change to this table in this run (µs since the epoch). */
+  readonly newestChange: ReadonlyMap<string, number>;
   readonly log: Logger;
   readonly signal: AbortSignal;
 }
@@ -48,6 +63,17 @@ export interface ResolveConflictsArgs {
 export interface ConflictStrategy {
   readonly name: string;
   resolve(args: ResolveConflictsArgs): Decisions | Promise<Decisions>;
+  /**
+   * Checks the strategy fits a sync, when the sync is added or its strategy changed (for example `target`
+   * needs a target database): throw a BucardoError naming the problem. Optional.
+   */
+  validate?(args: ValidateStrategyArgs): void;
+}
+
+export interface ValidateStrategyArgs {
+  readonly sync: string;
+  readonly databases: readonly SyncDatabase[];
+  readonly options: readonly string[];
 }
 
 /** Classifies a conflict from its candidates' operations. */
@@ -56,4 +82,8 @@ export function classifyConflict(candidates: readonly Candidate[]): ConflictKind
   if (deletes === candidates.length) return 'delete/delete';
   if (deletes > 0) return 'update/delete';
   return candidates.every((c) => c.change.firstOp === 'insert') ? 'insert/insert' : 'update/update';
+}
+
+export function isWinner(decision: Decision): decision is Extract<Decision, { winner: string }> {
+  return 'winner' in decision;
 }

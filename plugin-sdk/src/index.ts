@@ -14,8 +14,8 @@ export type {
   DatabaseSpec, OpenContext, DatabaseDriver, SourceDriver, SourceSession, CaptureArgs, FetchArgs,
   TargetCapabilities, TargetWriter, TargetSession, ApplyBatch, ApplyResult,
 } from './database.js';
-export { classifyConflict } from './conflict.js';
-export type { ConflictKind, Candidate, Conflict, Decision, Decisions, ResolveConflictsArgs, ConflictStrategy } from './conflict.js';
+export { classifyConflict, isWinner } from './conflict.js';
+export type { ConflictKind, Candidate, Conflict, Decision, Decisions, ResolveConflictsArgs, ConflictStrategy, ValidateStrategyArgs } from './conflict.js';
 export type {
   DatabaseRole, SyncDatabase, RunArgs, TableBatch, FetchedRows, BatchArgs, ResolveArgs, ApplyArgs, ApplyOutcome,
   RunOutcome, TableCounts, RunReport,

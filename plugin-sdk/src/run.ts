@@ -48,8 +48,10 @@ export interface BatchArgs extends RunArgs {
 
 export interface ResolveArgs extends BatchArgs {
   readonly rows: FetchedRows;
-  /** The strategy configured for the sync (`conflict=`). */
+  /** The sync's `conflict=` setting, e.g. `latest` or a list of databases `t3 t1 t2`. */
   readonly strategy: string;
+  /** Per source, the time of its newest change to this table in this run (µs since the epoch). */
+  readonly newestChange: ReadonlyMap<string, number>;
 }
 
 /** What one table batch writes: one ApplyBatch per receiving database. */

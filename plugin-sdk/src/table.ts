@@ -19,6 +19,12 @@ export interface TableShape {
   readonly key: readonly ColumnInfo[];
   /** Where the key comes from: `primary key` or the name of the unique index. */
   readonly keySource: string;
+  /**
+   * Columns merged additively on conflict (`bucardo add table T additive=col`): every database ends with
+   * base + the sum of every source's (new - old). Set by the core from the catalog; drivers capture the
+   * deltas of these columns.
+   */
+  readonly additive?: readonly string[];
 }
 
 const plainIdentifier = /^[a-z_][a-z0-9_$]*$/;

@@ -94,7 +94,7 @@ describe('hook phases', () => {
     // resolve: custom taps run before the configured strategy, which runs before stage-200 taps
     expect(resolve.strategy).toBe('latest');
     expect(resolve.before.size).toBe(0);
-    expect(resolveAfter.decisions.get('3')).toEqual({ winner: 'b' });
+    expect(resolveAfter.decisions.get('3')).toEqual({ winner: 'b', by: 'latest' });
     // apply: one plan entry per receiving database; the core's writes are done when this tap runs
     expect(Object.fromEntries([...apply.plan].map(([db, batch]) => [db, [...batch.deletes].sort()]))).toEqual({ a: ['2', '3'], b: ['1'], c: ['1', '2', '3'] });
     expect(apply.results).toEqual(['a', 'b', 'c']);

@@ -27,10 +27,12 @@ async function addDatabases(session: CliSession, words: readonly string[]): Prom
 }
 
 async function addTables(session: CliSession, words: readonly string[]): Promise<number> {
-  const { herd, relgroup, db, ...unknown } = session.params;
-  rejectUnknown(unknown, 'add table', ['herd', 'relgroup', 'db']);
+  const { herd, relgroup, db, additive, ...unknown } = session.params;
+  rejectUnknown(unknown, 'add table', ['herd', 'relgroup', 'db', 'additive']);
   const herdName = herd ?? relgroup;
-  const result = await (await session.bucardo()).addTables(words, { ...(herdName ? { herd: herdName } : {}), ...(db ? { db } : {}) });
+  const result = await (await session.bucardo()).addTables(words, {
+    ...(herdName ? { herd: herdName } : {}), ...(db ? { db } : {}), ...(additive !== undefined ? { additive: columnList(additive) } : {}),
+  });
   if (result.added.length > 0) {
     session.print(['Added the following tables or sequences:', ...result.added.map((entry) => `  ${formatTable(entry.table)} (DB: ${entry.db})`)].join('\n'));
   }
@@ -78,4 +80,9 @@ function single(words: readonly string[], usage: string): string {
 function rejectUnknown(unknown: Readonly<Record<string, string>>, command: string, known: readonly string[]): void {
   const [key] = Object.keys(unknown);
   if (key !== undefined) throw new BucardoError('INVALID_ARGUMENT', `Unknown option "${key}" for ${command} (known: ${known.join(', ')})`, { item: key });
+}
+
+/** `a,b c` → ['a', 'b', 'c']. */
+export function columnList(text: string): string[] {
+  return text.split(/[\s,]+/).filter(Boolean);
 }

@@ -1,12 +1,13 @@
 import { BucardoError } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
-import { formatDatabases, formatDbGroups, formatHerds, formatSyncs, formatTables } from '../format/lists.js';
+import { formatConflicts, formatDatabases, formatDbGroups, formatHerds, formatSyncs, formatTables } from '../format/lists.js';
 import { nounOf, type Noun } from '../nouns.js';
 
 /** `bucardo list dbs|tables|herds|dbgroups|syncs|all`. */
 export async function list(session: CliSession): Promise<number> {
   const noun = nounOf(session.words[0]);
-  if (!noun) throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo list dbs|tables|herds|dbgroups|syncs|all', { item: session.words[0] ?? 'list' });
+  if (!noun) throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo list dbs|tables|herds|dbgroups|syncs|conflicts|all', { item: session.words[0] ?? 'list' });
+  if (noun === 'conflict') return listConflicts(session);
   if (noun === 'all') {
     for (const each of ['dbgroup', 'database', 'herd', 'sync', 'table'] as const) {
       session.print(`-- ${heading[each]}:`);
@@ -18,9 +19,21 @@ export async function list(session: CliSession): Promise<number> {
   return 0;
 }
 
-const heading: Record<Exclude<Noun, 'all'>, string> = { dbgroup: 'dbgroups', database: 'databases', herd: 'relgroup', sync: 'syncs', table: 'tables' };
+/** `bucardo list conflicts [SYNC] [table=T] [limit=N]`: the audit, newest first. */
+async function listConflicts(session: CliSession): Promise<number> {
+  const { table, limit, ...unknown } = session.params;
+  const [key] = Object.keys(unknown);
+  if (key !== undefined) throw new BucardoError('INVALID_ARGUMENT', `Unknown option "${key}" for list conflicts (known: table, limit)`, { item: key });
+  if (limit !== undefined && !/^\d+$/.test(limit)) throw new BucardoError('INVALID_ARGUMENT', `limit must be a number, not "${limit}"`, { item: 'limit' });
+  const sync = session.words[1];
+  const rows = await (await session.bucardo()).listConflicts({ ...(sync ? { sync } : {}), ...(table ? { table } : {}), ...(limit ? { limit: Number(limit) } : {}) });
+  session.print(formatConflicts(rows));
+  return 0;
+}
 
-async function render(session: CliSession, noun: Exclude<Noun, 'all'>): Promise<string> {
+const heading: Record<Exclude<Noun, 'all' | 'conflict'>, string> = { dbgroup: 'dbgroups', database: 'databases', herd: 'relgroup', sync: 'syncs', table: 'tables' };
+
+async function render(session: CliSession, noun: Exclude<Noun, 'all' | 'conflict'>): Promise<string> {
   const bucardo = await session.bucardo();
   switch (noun) {
     case 'database': return formatDatabases(await bucardo.listDatabases());

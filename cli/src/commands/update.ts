@@ -1,13 +1,16 @@
 import { BucardoError } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
 import { nounOf } from '../nouns.js';
+import { columnList } from './add.js';
 
-/** `bucardo update sync NAME key=value…` (autokick/ping, checktime, conflict, status). */
+/** `bucardo update sync NAME key=value…` (autokick/ping, checktime, conflict, status); `update table NAME additive=…`. */
 export async function update(session: CliSession): Promise<number> {
   const [nounWord, name, ...extra] = session.words;
-  if (nounOf(nounWord) !== 'sync' || !name || extra.length > 0) {
-    throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo update sync NAME key=value … (autokick, checktime, conflict, status)', { item: nounWord ?? 'update' });
+  const noun = nounOf(nounWord);
+  if ((noun !== 'sync' && noun !== 'table') || !name || extra.length > 0) {
+    throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo update sync NAME key=value … (autokick, checktime, conflict, status) | update table NAME additive=COLUMN,…', { item: nounWord ?? 'update' });
   }
+  if (noun === 'table') return updateTable(session, name);
   if (Object.keys(session.params).length === 0) throw new BucardoError('INVALID_ARGUMENT', `Nothing to change: bucardo update sync ${name} key=value …`, { sync: name });
   const row = await (await session.bucardo()).updateSync(name, session.params);
   for (const key of Object.keys(session.params)) {
@@ -17,5 +20,16 @@ export async function update(session: CliSession): Promise<number> {
       : `${key} to ${row.status}`;
     session.print(`Set ${shown}`);
   }
+  return 0;
+}
+
+async function updateTable(session: CliSession, name: string): Promise<number> {
+  const { additive, ...unknown } = session.params;
+  const [key] = Object.keys(unknown);
+  if (key !== undefined || additive === undefined) {
+    throw new BucardoError('INVALID_ARGUMENT', `update table can change: additive (${key === undefined ? 'nothing given' : `not "${key}"`})`, { item: key ?? 'additive', table: name });
+  }
+  const row = await (await session.bucardo()).updateTable(name, { additive: columnList(additive) });
+  session.print(`Set additive columns of ${row.table.schema}.${row.table.name} to ${row.additive.length ? row.additive.join(', ') : 'none'}`);
   return 0;
 }

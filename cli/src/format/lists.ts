@@ -1,5 +1,6 @@
 import { formatTable } from '@bucardo/plugin-sdk';
-import type { DatabaseListing, DbGroupRow, HerdRow, RelationRow, SyncRow } from '@bucardo/core';
+import type { ConflictLogRow, DatabaseListing, DbGroupRow, HerdRow, RelationRow, SyncRow } from '@bucardo/core';
+import { displayKey } from '@bucardo/plugin-sdk';
 
 /** `bucardo list dbs`: `Database: NAME  Status: STATUS  Conn: psql …`, columns aligned. */
 export function formatDatabases(rows: readonly DatabaseListing[]): string {
@@ -16,12 +17,12 @@ export function formatDatabases(rows: readonly DatabaseListing[]): string {
 export function formatTables(rows: readonly RelationRow[]): string {
   if (rows.length === 0) return 'No tables have been added yet\n';
   const cells = rows.map((row) => ({
-    id: `${row.id}.`, name: formatTable(row.table), db: row.db, pk: `${row.keyColumns.join('|')} (${row.keyTypes.join('|')})`, syncs: row.syncs,
+    id: `${row.id}.`, name: formatTable(row.table), db: row.db, pk: `${row.keyColumns.join('|')} (${row.keyTypes.join('|')})`, syncs: row.syncs, additive: row.additive,
   }));
   const width = (pick: (c: (typeof cells)[number]) => string) => Math.max(...cells.map((c) => pick(c).length));
   const [id, name, db, pk] = [width((c) => c.id), width((c) => c.name), width((c) => c.db), width((c) => c.pk)];
   return cells.map((c) =>
-    `${c.id.padEnd(id)} Table: ${c.name.padEnd(name)}  DB: ${c.db.padEnd(db)}  PK: ${c.pk.padEnd(pk)}${c.syncs.length ? `  Syncs: ${c.syncs.join(',')}` : ''}`.trimEnd() + '\n').join('');
+    `${c.id.padEnd(id)} Table: ${c.name.padEnd(name)}  DB: ${c.db.padEnd(db)}  PK: ${c.pk.padEnd(pk)}${c.syncs.length ? `  Syncs: ${c.syncs.join(',')}` : ''}${c.additive.length ? `  additive: ${c.additive.join(',')}` : ''}`.trimEnd() + '\n').join('');
 }
 
 /** `bucardo list herds`: `Relgroup: NAME  Members: a, b` and the syncs using it. */
@@ -51,5 +52,18 @@ export function formatSyncs(rows: readonly SyncRow[], groups: readonly DbGroupRo
     const members = group ? group.members.map((m) => ` ${m.db}:${m.role}`).join('') : '';
     const status = row.status.charAt(0).toUpperCase() + row.status.slice(1);
     return `Sync ${`"${row.name}"`.padEnd(name)}  Relgroup ${`"${row.herd}"`.padEnd(herd)}  DB group "${row.dbgroup}"${members}  [${status}]\n`;
+  }).join('');
+}
+
+/**
+ * `bucardo list conflicts`: one line per conflict, newest first: when, sync and run, table and key, the
+ * kind, each candidate's database, operation and change time, and how it was settled.
+ */
+export function formatConflicts(rows: readonly ConflictLogRow[]): string {
+  if (rows.length === 0) return 'No conflicts recorded\n';
+  return rows.map((row) => {
+    const candidates = row.candidates.map((c) => `${c.db}:${c.op}@${new Date(c.changedAt / 1000).toISOString()}`).join(' ');
+    const settled = row.outcome === 'skipped' ? 'skipped (left for manual resolution)' : `${row.outcome === 'merged' ? 'merged, ' : ''}winner ${row.winner}`;
+    return `${row.recorded.toISOString()}  sync ${row.sync} run ${row.runId}  ${row.table} key ${displayKey(row.key)}  ${row.kind}  [${candidates}]  ${settled} by ${row.decidedBy}\n`;
   }).join('');
 }

@@ -27,6 +27,7 @@ export function formatStatusDetail(report: SyncStatusReport): string {
     ['Autokick', sync.autokick ? 'Yes' : 'No'],
     ['Onetimecopy', sync.onetimecopy ? 'Yes' : 'No'],
     ['Conflict strategy', sync.conflictStrategy],
+    ['Conflicts recorded', `${groupDigits(report.conflicts.total)}${report.conflicts.skipped ? ` (${groupDigits(report.conflicts.skipped)} skipped, for manual resolution: bucardo list conflicts ${sync.name})` : ''}`],
     ['Last error', bad?.error ? `${bad.error.message} [${bad.error.code}]${bad.ended ? ` (${formatLong(bad.ended)})` : ''}` : ''],
   );
   const width = Math.max(...items.map(([label]) => label.length));

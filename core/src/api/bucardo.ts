@@ -15,7 +15,8 @@ import { Daemon, defaultDaemonId } from '../daemon/daemon.js';
 import type { DaemonRow } from '../control/daemon-store.js';
 import { syncStatuses, type SyncStatusReport } from './status.js';
 import { addSync, listSyncs, updateSync, type AddSyncResult } from './syncs.js';
-import { addTables, listTables, type AddTablesOptions, type AddTablesResult } from './tables.js';
+import { addTables, listTables, updateTable, type AddTablesOptions, type AddTablesResult } from './tables.js';
+import type { ConflictLogRow } from '../control/run-store.js';
 
 export interface BucardoOptions {
   readonly plugins: readonly BucardoPlugin[];
@@ -71,6 +72,18 @@ export class Bucardo {
 
   addTables(names: readonly string[], options?: AddTablesOptions): Promise<AddTablesResult> {
     return this.#with((ctx) => addTables(ctx, names, options));
+  }
+
+  updateTable(name: string, options: { additive?: readonly string[] }): Promise<RelationRow> {
+    return this.#with((ctx) => updateTable(ctx, name, options));
+  }
+
+  /** Recorded conflicts, newest first (`bucardo list conflicts [SYNC] [table=T]`). */
+  listConflicts(filter: { sync?: string; table?: string; limit?: number } = {}): Promise<ConflictLogRow[]> {
+    return this.#with(async (ctx) => {
+      if (filter.sync !== undefined) await ctx.control.catalog.sync(filter.sync);
+      return ctx.control.runs.conflicts({ ...filter, limit: filter.limit ?? 100 });
+    });
   }
 
   listTables(): Promise<RelationRow[]> {

@@ -13,12 +13,14 @@ export interface SyncStatusReport {
   readonly state: string;
   /** The daemon running the sync and how it goes, when one does. */
   readonly worker?: WorkerRow;
+  /** Conflicts recorded in the audit for this sync; skipped ones wait for manual resolution. */
+  readonly conflicts: { readonly total: number; readonly skipped: number };
 }
 
 export async function syncStatuses(ctx: BucardoContext, names?: readonly string[]): Promise<SyncStatusReport[]> {
-  const [syncs, herds, dbgroups, runs, workers] = await Promise.all([
+  const [syncs, herds, dbgroups, runs, workers, conflicts] = await Promise.all([
     ctx.control.catalog.syncs(), ctx.control.catalog.herds(), ctx.control.catalog.dbgroups(), ctx.control.runs.syncRuns(),
-    ctx.control.daemons.workers(),
+    ctx.control.daemons.workers(), ctx.control.runs.conflictCounts(),
   ]);
   const wanted = names === undefined ? syncs : names.map((name) => syncs.find((sync) => sync.name === name) ?? ctx.control.catalog.sync(name));
   const resolved = await Promise.all(wanted);
@@ -30,6 +32,7 @@ export async function syncStatuses(ctx: BucardoContext, names?: readonly string[
       dbgroup: dbgroups.find((group) => group.name === sync.dbgroup)!,
       runs: syncRuns,
       state: stateOf(syncRuns),
+      conflicts: conflicts.get(sync.name) ?? { total: 0, skipped: 0 },
       ...(workers.has(sync.name) ? { worker: workers.get(sync.name)! } : {}),
     };
   });

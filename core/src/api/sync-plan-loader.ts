@@ -1,12 +1,14 @@
 import { BucardoError } from '@bucardo/plugin-sdk';
 import type { Catalog } from '../control/catalog.js';
 import type { SyncPlan } from '../run/sync-plan.js';
+import type { RelationRow } from '../control/catalog-rows.js';
+import { tableId } from '@bucardo/plugin-sdk';
 import { specOf } from './databases.js';
 
 /** Reads a sync and everything it refers to from the catalog. */
 export async function loadSyncPlan(catalog: Catalog, name: string): Promise<SyncPlan> {
   const sync = await catalog.sync(name);
-  const [herd, dbgroup, databases] = await Promise.all([catalog.herd(sync.herd), catalog.dbgroup(sync.dbgroup), catalog.databases()]);
+  const [herd, dbgroup, databases, relations] = await Promise.all([catalog.herd(sync.herd), catalog.dbgroup(sync.dbgroup), catalog.databases(), catalog.relations()]);
   if (herd.members.length === 0) throw new BucardoError('HERD_EMPTY', `Herd "${herd.name}" of sync "${name}" has no tables`, { sync: name, herd: herd.name });
   return {
     name: sync.name,
@@ -14,9 +16,14 @@ export async function loadSyncPlan(catalog: Catalog, name: string): Promise<Sync
     dbgroup: sync.dbgroup,
     strategy: sync.conflictStrategy,
     tables: herd.members,
+    additive: additiveOf(relations),
     databases: dbgroup.members.map((member) => {
       const row = databases.find((db) => db.name === member.db)!;
       return { name: member.db, role: member.role, type: row.type, spec: specOf(row) };
     }),
   };
+}
+
+export function additiveOf(relations: readonly RelationRow[]): Map<string, readonly string[]> {
+  return new Map(relations.filter((row) => row.additive.length > 0).map((row) => [tableId(row.table), row.additive]));
 }

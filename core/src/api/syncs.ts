@@ -3,10 +3,11 @@ import type { DbGroupMember, SyncRow } from '../control/catalog-rows.js';
 import { RunSessions } from '../run/sessions.js';
 import { sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import { resolveTableShapes } from '../run/table-shapes.js';
+import { parseConflictSpec } from '../run/conflict-spec.js';
 import type { BucardoContext } from './context.js';
 import { checkMembers, parseMember } from './dbgroups.js';
 import { checkName, parseBoolean } from './names.js';
-import { loadSyncPlan } from './sync-plan-loader.js';
+import { additiveOf, loadSyncPlan } from './sync-plan-loader.js';
 import { specOf } from './databases.js';
 
 /** `add sync` options and their aliases (Bucardo's names on the left). */
@@ -41,7 +42,7 @@ export async function addSync(ctx: BucardoContext, name: string, rawParams: Read
   await ctx.control.catalog.herd(params.herd);
   const dbgroup = await resolveDbGroup(ctx, name, params.dbs);
   const strategy = params.conflict ?? 'latest';
-  ctx.engine.registry.conflictStrategy(strategy);
+  await checkConflictSpec(ctx, name, strategy, dbgroup.members);
   const row: SyncRow = {
     name, herd: params.herd, dbgroup: dbgroup.name,
     status: parseStatus(params.status),
@@ -72,7 +73,7 @@ export async function updateSync(ctx: BucardoContext, name: string, rawParams: R
   const current = await ctx.control.catalog.sync(name);
   const unknown = Object.keys(params).find((key) => !updatable.has(key));
   if (unknown) throw new BucardoError('INVALID_ARGUMENT', `update sync cannot change "${unknown}" (it can change: ${[...updatable].join(', ')})`, { item: unknown, sync: name });
-  if (params.conflict !== undefined) ctx.engine.registry.conflictStrategy(params.conflict);
+  if (params.conflict !== undefined) await checkConflictSpec(ctx, name, params.conflict, (await ctx.control.catalog.dbgroup(current.dbgroup)).members);
   const next: SyncRow = {
     ...current,
     ...(params.autokick === undefined ? {} : { autokick: parseBoolean('autokick', params.autokick) }),
@@ -123,10 +124,10 @@ async function resolveDbGroup(ctx: BucardoContext, sync: string, dbs: string): P
 }
 
 async function previewPlan(ctx: BucardoContext, row: SyncRow, members: readonly DbGroupMember[]): Promise<SyncPlan> {
-  const [herd, databases] = await Promise.all([ctx.control.catalog.herd(row.herd), ctx.control.catalog.databases()]);
+  const [herd, databases, relations] = await Promise.all([ctx.control.catalog.herd(row.herd), ctx.control.catalog.databases(), ctx.control.catalog.relations()]);
   if (herd.members.length === 0) throw new BucardoError('HERD_EMPTY', `Herd "${row.herd}" has no tables`, { herd: row.herd, sync: row.name });
   return {
-    name: row.name, herd: row.herd, dbgroup: row.dbgroup, strategy: row.conflictStrategy, tables: herd.members,
+    name: row.name, herd: row.herd, dbgroup: row.dbgroup, strategy: row.conflictStrategy, tables: herd.members, additive: additiveOf(relations),
     databases: members.map((member) => {
       const db = databases.find((candidate) => candidate.name === member.db)!;
       return { name: db.name, role: member.role, type: db.type, spec: specOf(db) };
@@ -146,6 +147,14 @@ async function installCapture(ctx: BucardoContext, plan: SyncPlan): Promise<Map<
   } finally {
     await sessions.close();
   }
+}
+
+/** The `conflict=` setting must name a strategy (or list the sync's databases) that fits the sync. */
+async function checkConflictSpec(ctx: BucardoContext, sync: string, spec: string, members: readonly DbGroupMember[]): Promise<void> {
+  const rows = await ctx.control.catalog.databases();
+  const databases = members.map((member) => ({ name: member.db, role: member.role, type: rows.find((row) => row.name === member.db)?.type ?? 'postgres' }));
+  const parsed = parseConflictSpec(spec, databases.map((db) => db.name), ctx.engine.registry, sync);
+  ctx.engine.registry.conflictStrategy(parsed.name).validate?.({ sync, databases, options: parsed.options });
 }
 
 function parseStatus(status: string | undefined): SyncRow['status'] {

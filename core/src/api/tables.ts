@@ -3,12 +3,16 @@ import type { DatabaseRow, RelationRow } from '../control/catalog-rows.js';
 import type { BucardoContext } from './context.js';
 import { specOf } from './databases.js';
 import { checkName } from './names.js';
+import { refreshCapture } from './capture-refresh.js';
+import { checkAdditiveColumns } from '../run/table-shapes.js';
 
 export interface AddTablesOptions {
   /** Put the tables in this herd (relgroup), created when missing. */
   readonly herd?: string;
   /** Look the tables up on this database only (default: every source-capable database, by name). */
   readonly db?: string;
+  /** Columns merged additively on conflict (base + every source's new - old), e.g. `['abalance']`. */
+  readonly additive?: readonly string[];
 }
 
 export interface AddTablesResult {
@@ -34,12 +38,14 @@ export async function addTables(ctx: BucardoContext, names: readonly string[], o
   });
   const databases = await candidateDatabases(ctx, options.db);
   const found = await findTables(ctx, requested, databases);
+  for (const { shape, db } of found) checkAdditiveColumns(shape, options.additive ?? [], db);
   const known = await ctx.control.catalog.relations();
   return ctx.control.transaction(async () => {
     const fresh = found.filter((entry) => !known.some((row) => sameTable(row.table, entry.shape.table)));
     const { ids } = await ctx.control.catalog.upsertRelations(found.map(({ db, shape }) => ({
       table: shape.table, db, keyColumns: shape.key.map((c) => c.name), keyTypes: shape.key.map((c) => c.type), keySource: shape.keySource,
     })));
+    if (options.additive) for (const id of ids) await ctx.control.catalog.setAdditive(id, options.additive);
     let herd: AddTablesResult['herd'];
     if (options.herd !== undefined) {
       const created = await ctx.control.catalog.ensureHerd(options.herd);
@@ -52,6 +58,33 @@ export async function addTables(ctx: BucardoContext, names: readonly string[], o
       ...(herd ? { herd } : {}),
     };
   });
+}
+
+/**
+ * `bucardo update table NAME additive=col,…`: changes a table's additive columns (empty to clear), and
+ * re-installs capture on the sources of the syncs that use it.
+ */
+export async function updateTable(ctx: BucardoContext, name: string, options: { additive?: readonly string[] }): Promise<RelationRow> {
+  const wanted = parseTableName(name);
+  const relations = await ctx.control.catalog.relations();
+  const matches = relations.filter((row) => row.table.name === wanted.name && (wanted.schema === undefined || row.table.schema === wanted.schema));
+  if (matches.length === 0) throw new BucardoError('TABLE_NOT_FOUND', `Table "${name}" has not been added`, { table: name });
+  if (matches.length > 1) throw new BucardoError('INVALID_ARGUMENT', `Table name "${name}" matches ${matches.map((m) => formatTable(m.table)).join(' and ')}: add the schema`, { table: name });
+  const relation = matches[0]!;
+  if (options.additive !== undefined) {
+    const row = await ctx.control.catalog.database(relation.db);
+    const session = await ctx.engine.registry.database(row.type).source!.open(specOf(row), { log: ctx.engine.log, label: 'bucardo update table' });
+    try {
+      const shape = await session.describeTable(relation.table);
+      if (!shape) throw new BucardoError('TABLE_MISSING', `Table "${formatTable(relation.table)}" does not exist on database "${relation.db}"`, { table: formatTable(relation.table), db: relation.db });
+      checkAdditiveColumns(shape, options.additive, relation.db);
+    } finally {
+      await session.close();
+    }
+    await ctx.control.catalog.setAdditive(relation.id, options.additive);
+    await refreshCapture(ctx, relation.syncs);
+  }
+  return (await ctx.control.catalog.relations()).find((row) => row.id === relation.id)!;
 }
 
 export async function listTables(ctx: BucardoContext): Promise<RelationRow[]> {

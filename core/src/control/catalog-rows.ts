@@ -17,6 +17,8 @@ export interface RelationRow {
   readonly keyColumns: readonly string[];
   readonly keyTypes: readonly string[];
   readonly keySource: string;
+  /** Columns merged additively on conflict. */
+  readonly additive: readonly string[];
   readonly herds: readonly string[];
   readonly syncs: readonly string[];
 }

@@ -34,7 +34,7 @@ export class Catalog {
   // ----- tables -----
 
   /** Adds tables not yet known; returns the ids of every requested table, new or not, in order. */
-  async upsertRelations(rows: readonly Omit<RelationRow, 'id' | 'herds' | 'syncs'>[]): Promise<{ ids: number[]; added: number[] }> {
+  async upsertRelations(rows: readonly Omit<RelationRow, 'id' | 'herds' | 'syncs' | 'additive'>[]): Promise<{ ids: number[]; added: number[] }> {
     const ids: number[] = [];
     const added: number[] = [];
     for (const row of rows) {
@@ -55,8 +55,8 @@ export class Catalog {
   }
 
   async relations(): Promise<RelationRow[]> {
-    const result = await this.#db.query<{ id: number; schemaname: string; tablename: string; db: string; key_columns: string[]; key_types: string[]; key_source: string; herds: string[]; syncs: string[] }>(
-      `SELECT r.id, r.schemaname, r.tablename, r.db, r.key_columns, r.key_types, r.key_source,
+    const result = await this.#db.query<{ id: number; schemaname: string; tablename: string; db: string; key_columns: string[]; key_types: string[]; key_source: string; additive_columns: string[]; herds: string[]; syncs: string[] }>(
+      `SELECT r.id, r.schemaname, r.tablename, r.db, r.key_columns, r.key_types, r.key_source, r.additive_columns,
               coalesce(array_agg(DISTINCT hm.herd) FILTER (WHERE hm.herd IS NOT NULL), '{}') AS herds,
               coalesce(array_agg(DISTINCT s.name) FILTER (WHERE s.name IS NOT NULL), '{}') AS syncs
          FROM bucardo.relation r
@@ -66,8 +66,12 @@ export class Catalog {
     );
     return result.rows.map((row) => ({
       id: row.id, table: { schema: row.schemaname, name: row.tablename }, db: row.db,
-      keyColumns: row.key_columns, keyTypes: row.key_types, keySource: row.key_source, herds: row.herds, syncs: row.syncs,
+      keyColumns: row.key_columns, keyTypes: row.key_types, keySource: row.key_source, additive: row.additive_columns, herds: row.herds, syncs: row.syncs,
     }));
+  }
+
+  async setAdditive(relationId: number, columns: readonly string[]): Promise<void> {
+    await this.#db.query('UPDATE bucardo.relation SET additive_columns = $2 WHERE id = $1', [relationId, columns]);
   }
 
   // ----- herds (relgroups) -----

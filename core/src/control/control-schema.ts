@@ -100,6 +100,24 @@ CREATE TABLE IF NOT EXISTS bucardo.syncrun (
 CREATE INDEX IF NOT EXISTS syncrun_sync_id ON bucardo.syncrun (sync, id DESC);
 -- Columns added after a table was first created are added here, for installations made before them.
 ALTER TABLE bucardo.syncrun ADD COLUMN IF NOT EXISTS retries integer NOT NULL DEFAULT 0;
+ALTER TABLE bucardo.relation ADD COLUMN IF NOT EXISTS additive_columns text[] NOT NULL DEFAULT '{}';
+
+-- Every settled conflict, for audit and manual resolution (bucardo list conflicts).
+CREATE TABLE IF NOT EXISTS bucardo.conflict_log (
+  id          bigserial PRIMARY KEY,
+  sync        text NOT NULL,
+  run_id      bigint NOT NULL,
+  tablename   text NOT NULL,
+  key         text NOT NULL,
+  kind        text NOT NULL,
+  candidates  jsonb NOT NULL,
+  strategy    text NOT NULL,
+  decided_by  text NOT NULL,
+  winner      text,
+  outcome     text NOT NULL CHECK (outcome IN ('applied', 'merged', 'skipped')),
+  recorded    timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX IF NOT EXISTS conflict_log_sync ON bucardo.conflict_log (sync, id DESC);
 
 -- Running daemons: one row each, with a heartbeat; several daemons on several machines may share this
 -- database, and each sync is run by the one holding its advisory lock.

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Checkpoint, RunOutcome, RunReport } from '@bucardo/plugin-sdk';
 import type { RunRecorder } from '../run/run-sync.js';
+import type { ConflictRecord } from '../run/settle.js';
 import { Catalog } from './catalog.js';
 
 type Queryable = Pick<pg.Client, 'query'>;
@@ -21,6 +22,22 @@ export interface SyncRunRow {
   readonly retries: number;
   readonly error: { readonly code: string; readonly message: string; readonly [field: string]: unknown } | null;
   readonly details: { readonly tables?: unknown; readonly databases?: Record<string, { inserted: number; deleted: number }> } | null;
+}
+
+/** One row of `bucardo.conflict_log`. */
+export interface ConflictLogRow {
+  readonly id: string;
+  readonly sync: string;
+  readonly runId: string;
+  readonly table: string;
+  readonly key: string;
+  readonly kind: string;
+  readonly candidates: ReadonlyArray<{ readonly db: string; readonly op: string; readonly changedAt: number }>;
+  readonly strategy: string;
+  readonly decidedBy: string;
+  readonly winner: string | null;
+  readonly outcome: 'applied' | 'merged' | 'skipped';
+  readonly recorded: Date;
 }
 
 /** The runs `bucardo status` shows for a sync. */
@@ -56,6 +73,42 @@ export class RunStore implements RunRecorder {
     // This run serves every kick of the sync requested so far.
     await this.#db.query('UPDATE bucardo.kick_request SET run_id = $2 WHERE sync = $1 AND run_id IS NULL', [sync, runId]);
     return runId;
+  }
+
+  async recordConflicts(sync: string, runId: string, records: readonly ConflictRecord[]): Promise<void> {
+    // One statement per transaction's conflicts, whatever their number.
+    await this.#db.query(
+      `INSERT INTO bucardo.conflict_log (sync, run_id, tablename, key, kind, candidates, strategy, decided_by, winner, outcome)
+       SELECT $1, $2, r.tablename, r.key, r.kind, r.candidates, r.strategy, r.decided_by, r.winner, r.outcome
+         FROM jsonb_to_recordset($3::jsonb) AS r(tablename text, key text, kind text, candidates jsonb, strategy text, decided_by text, winner text, outcome text)`,
+      [sync, runId, JSON.stringify(records.map((record) => ({
+        tablename: record.table, key: record.key, kind: record.kind, candidates: record.candidates, strategy: record.strategy,
+        decided_by: record.decidedBy, winner: record.winner, outcome: record.outcome,
+      })))],
+    );
+  }
+
+  /** Recorded conflicts, newest first. */
+  async conflicts(filter: { sync?: string; table?: string; limit: number }): Promise<ConflictLogRow[]> {
+    const result = await this.#db.query<{ id: string; sync: string; run_id: string; tablename: string; key: string; kind: string; candidates: ConflictLogRow['candidates']; strategy: string; decided_by: string; winner: string | null; outcome: ConflictLogRow['outcome']; recorded: Date }>(
+      `SELECT id, sync, run_id, tablename, key, kind, candidates, strategy, decided_by, winner, outcome, recorded
+         FROM bucardo.conflict_log
+        WHERE ($1::text IS NULL OR sync = $1) AND ($2::text IS NULL OR tablename = $2 OR tablename LIKE '%.' || $2)
+        ORDER BY id DESC LIMIT $3`,
+      [filter.sync ?? null, filter.table ?? null, filter.limit],
+    );
+    return result.rows.map((row) => ({
+      id: row.id, sync: row.sync, runId: row.run_id, table: row.tablename, key: row.key, kind: row.kind, candidates: row.candidates,
+      strategy: row.strategy, decidedBy: row.decided_by, winner: row.winner, outcome: row.outcome, recorded: row.recorded,
+    }));
+  }
+
+  /** Conflicts recorded per sync, for status. */
+  async conflictCounts(): Promise<Map<string, { total: number; skipped: number }>> {
+    const result = await this.#db.query<{ sync: string; total: string; skipped: string }>(
+      "SELECT sync, count(*) AS total, count(*) FILTER (WHERE outcome = 'skipped') AS skipped FROM bucardo.conflict_log GROUP BY sync",
+    );
+    return new Map(result.rows.map((row) => [row.sync, { total: Number(row.total), skipped: Number(row.skipped) }]));
   }
 
   async setRunStatus(runId: string, status: string): Promise<void> {

@@ -1,4 +1,6 @@
-import type { ApplyBatch, Checkpoint, Decisions, FetchedRows, KeyText, RowBatch, SyncDatabase, TableBatch } from '@bucardo/plugin-sdk';
+import { RowBatch, type ApplyBatch, type Checkpoint, type FetchedRows, type KeyText, type SyncDatabase, type TableBatch } from '@bucardo/plugin-sdk';
+import { mergeAdditive } from './additive.js';
+import type { Settlement } from './settle.js';
 
 export interface BatchPlan {
   /** What each receiving database gets; databases that receive nothing are absent. */
@@ -8,44 +10,66 @@ export interface BatchPlan {
 }
 
 /**
- * Turns a fetched and resolved batch into per-database writes. Every key goes to every database except
+ * Turns a fetched and settled batch into per-database writes. Every key goes to every database except
  * its winner (the single source that changed it, or the conflict's winner): delete the key there, then
- * write the winner's image if the row still exists on the winner.
+ * write the winner's image if the row still exists on the winner. Skipped conflicts go nowhere. On a
+ * table with additive columns, a conflict's merged image goes to every database, the winner included.
+ * `extra` holds the images of winners that were not candidates (read after resolve).
  */
 export function buildApplyPlan(
-  batch: TableBatch,
-  rows: FetchedRows,
-  decisions: Decisions,
-  databases: readonly SyncDatabase[],
-  guards: ReadonlyMap<string, Checkpoint>,
-  signal: AbortSignal,
+  batch: TableBatch, rows: FetchedRows, settlement: Settlement, extra: ReadonlyMap<string, RowBatch>,
+  databases: readonly SyncDatabase[], guards: ReadonlyMap<string, Checkpoint>, signal: AbortSignal,
 ): BatchPlan {
+  const additive = batch.shape.additive ?? [];
   const wonBy = new Map<string, Set<KeyText>>();
-  for (const conflict of batch.conflicts) {
-    const winner = decisions.get(conflict.key)!.winner;
+  for (const [key, winner] of settlement.winners) {
     let keys = wonBy.get(winner);
     if (!keys) wonBy.set(winner, (keys = new Set()));
-    keys.add(conflict.key);
+    keys.add(key);
   }
   const images = new Map<string, RowBatch[]>();
   for (const [db, batchRows] of rows.clean) images.set(db, [batchRows]);
+  const mergedKeys: KeyText[] = [];
+  let merged: RowBatch | undefined;
   for (const [winner, keys] of wonBy) {
-    const candidateRows = rows.candidates.get(winner);
-    if (candidateRows) images.set(winner, [...(images.get(winner) ?? []), candidateRows.filter(keys)]);
+    const source = rows.candidates.get(winner) ?? extra.get(winner);
+    if (!source) continue;
+    const won = source.filter(keys);
+    if (additive.length > 0) {
+      merged = concat(merged, mergeAdditive(won, settlement.winners, candidateDeltas(batch), additive));
+      mergedKeys.push(...keys);
+    } else {
+      images.set(winner, [...(images.get(winner) ?? []), won]);
+    }
   }
-  let rowsMoved = 0;
+  let rowsMoved = merged?.rowCount ?? 0;
   for (const list of images.values()) for (const batchRows of list) rowsMoved += batchRows.rowCount;
 
   const perDatabase = new Map<string, ApplyBatch>();
   for (const db of databases) {
-    const deletes: KeyText[] = [];
+    const deletes: KeyText[] = [...mergedKeys];
     for (const [origin, keys] of batch.clean) if (origin !== db.name) for (const key of keys) deletes.push(key);
-    for (const [winner, keys] of wonBy) if (winner !== db.name) for (const key of keys) deletes.push(key);
+    if (additive.length === 0) for (const [winner, keys] of wonBy) if (winner !== db.name) for (const key of keys) deletes.push(key);
     if (deletes.length === 0) continue;
-    const incoming: RowBatch[] = [];
+    const incoming: RowBatch[] = merged && merged.rowCount > 0 ? [merged] : [];
     for (const [origin, list] of images) if (origin !== db.name) incoming.push(...list.filter((batchRows) => batchRows.rowCount > 0));
     const guard = guards.get(db.name);
     perDatabase.set(db.name, { shape: batch.shape, deletes, rows: incoming, signal, ...(guard === undefined ? {} : { guard }) });
   }
   return { perDatabase, rowsMoved };
+}
+
+function candidateDeltas(batch: TableBatch) {
+  return new Map(batch.conflicts.map((conflict) => [conflict.key, conflict.candidates.map((candidate) => ({
+    db: candidate.db,
+    ...(candidate.change.lastOp !== 'delete' && candidate.change.additive ? { additive: candidate.change.additive } : {}),
+  }))]));
+}
+
+function concat(a: RowBatch | undefined, b: RowBatch): RowBatch {
+  if (!a) return b;
+  const data = new Uint8Array(a.data.length + b.data.length);
+  data.set(a.data, 0);
+  data.set(b.data, a.data.length);
+  return new RowBatch(a.origin, a.shape, data);
 }

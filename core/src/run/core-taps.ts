@@ -1,4 +1,5 @@
-import { BucardoError, formatTable, toBucardoError, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
+import { formatTable, toBucardoError, type Decisions, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
+import { parseConflictSpec } from './conflict-spec.js';
 import { STRATEGY_STAGE, type CoreHooks } from '../hooks.js';
 import type { Registry } from '../plugins/registry.js';
 import { CORE_TAP_PREFIX } from '../plugins/tap-errors.js';
@@ -51,14 +52,20 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
   hooks.resolve.tapPromise({ name: `${CORE_TAP_PREFIX}resolve`, stage: STRATEGY_STAGE }, async (decisions, args) => {
     const conflicts = args.batch.conflicts.filter((conflict) => !decisions.has(conflict.key));
     if (conflicts.length === 0) return decisions;
-    const strategy = registry.conflictStrategy(args.strategy);
-    let decided;
+    const spec = parseConflictSpec(args.strategy, args.databases.map((db) => db.name), registry, args.sync);
+    const strategy = registry.conflictStrategy(spec.name);
+    let decided: Decisions;
     try {
-      decided = await strategy.resolve({ sync: args.sync, table: args.batch.shape.table, conflicts, databases: args.databases, log: args.log, signal: args.signal });
+      decided = await strategy.resolve({
+        sync: args.sync, table: args.batch.shape.table, conflicts, databases: args.databases, log: args.log, signal: args.signal,
+        options: spec.options, newestChange: args.newestChange,
+      });
     } catch (error) {
       throw toBucardoError(error, 'PLUGIN_ERROR', { plugin: registry.ownerOfConflictStrategy(strategy.name), hook: 'resolve', sync: args.sync, table: formatTable(args.batch.shape.table) });
     }
-    return new Map([...decisions, ...decided]);
+    const merged = new Map(decisions);
+    for (const [key, decision] of decided) merged.set(key, decision.by ? decision : { ...decision, by: spec.name });
+    return merged;
   });
 
   hooks.apply.tapPromise({ name: `${CORE_TAP_PREFIX}apply` }, async (outcome, args) => {
@@ -74,17 +81,4 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
     }));
     return { results };
   });
-}
-
-/** Every conflict of the batch must have a decision naming a database of the sync. */
-export function checkDecisions(conflicts: readonly { key: KeyText; table: { schema: string; name: string } }[], decisions: ReadonlyMap<KeyText, { winner: string }>, databases: readonly { name: string }[], sync: string): void {
-  for (const conflict of conflicts) {
-    const decision = decisions.get(conflict.key);
-    if (!decision) {
-      throw new BucardoError('CONFLICT_UNRESOLVED', `No conflict strategy decided key ${conflict.key} of table "${formatTable(conflict.table)}"`, { sync, table: formatTable(conflict.table), key: conflict.key });
-    }
-    if (!databases.some((db) => db.name === decision.winner)) {
-      throw new BucardoError('CONFLICT_UNRESOLVED', `The winner "${decision.winner}" chosen for key ${conflict.key} of table "${formatTable(conflict.table)}" is not a database of sync "${sync}"`, { sync, table: formatTable(conflict.table), key: conflict.key, db: decision.winner });
-    }
-  }
 }

@@ -4,9 +4,9 @@ import {
 } from '@bucardo/plugin-sdk';
 import type { CoreHooks } from '../hooks.js';
 import type { Registry } from '../plugins/registry.js';
-import { buildApplyPlan } from './apply-plan.js';
+import { applyTransaction, type TransactionContext } from './apply-transaction.js';
 import { planTransactions, sizeOf } from './batches.js';
-import { checkDecisions } from './core-taps.js';
+import type { ConflictRecord } from './settle.js';
 import { RunCounts } from './run-counts.js';
 import type { RunRegistry } from './run-registry.js';
 import { RunSessions } from './sessions.js';
@@ -16,6 +16,8 @@ import { resolveTableShapes } from './table-shapes.js';
 /** Where runs are recorded and checkpoints kept (the control database). */
 export interface RunRecorder {
   startRun(sync: string, worker: string): Promise<string>;
+  /** The conflicts a committed transaction settled, for the audit (`bucardo list conflicts`). */
+  recordConflicts(sync: string, runId: string, records: readonly ConflictRecord[]): Promise<void>;
   /** The live phase of a run, shown by `bucardo status`. */
   setRunStatus(runId: string, status: string): Promise<void>;
   endRun(report: RunReport): Promise<void>;
@@ -81,9 +83,13 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
     const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
     const transactions = [...planTransactions(changeSet, shapes, options.batchSize)];
     const progress = new Progress(transactions);
+    const context: TransactionContext = { parts, plan, sessions, args, changeSet, guards, counts, status: (text) => status(progress.describe(text)) };
     for (const transaction of transactions) {
-      await withRetries(counts, log, args.signal, () => applyTransaction(parts, plan, sessions!, args, transaction, guards, counts, (text) => status(progress.describe(text))));
+      const records = await withRetries(counts, log, args.signal, () => applyTransaction(context, transaction));
       progress.done(transaction);
+      if (records.length > 0) {
+        await recorder.recordConflicts(plan.name, runId, records).catch((error: unknown) => log.log('warn', `could not record ${records.length} conflicts for the audit: ${String(error)}`));
+      }
     }
     await recorder.saveCheckpoints(plan.name, guards);
     outcome = counts.moved > 0 || counts.conflicts > 0 ? 'good' : 'empty';
@@ -151,7 +157,7 @@ const MAX_RETRIES = 5;
  * Runs one transaction, trying it again (with backoff: 50 ms, 100 ms, … ) after a serialization failure
  * or a deadlock, which roll back every database and can succeed on a second attempt.
  */
-async function withRetries(counts: RunCounts, log: Logger, signal: AbortSignal, attempt: () => Promise<void>): Promise<void> {
+async function withRetries<T>(counts: RunCounts, log: Logger, signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
   for (let tries = 0; ; tries++) {
     const before = counts.snapshot();
     try {
@@ -165,37 +171,6 @@ async function withRetries(counts: RunCounts, log: Logger, signal: AbortSignal, 
       log.log('normal', `${sqlstate === '40P01' ? 'Deadlock' : 'Serialization failure'} (${(error as Error).message}); retrying the transaction in ${delay} ms`);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
-  }
-}
-
-async function applyTransaction(
-  parts: RunParts, plan: SyncPlan, sessions: RunSessions, args: RunArgs, transaction: readonly TableBatch[],
-  guards: ReadonlyMap<string, Checkpoint>, counts: RunCounts, status: (text: string) => Promise<void>,
-): Promise<void> {
-  const targets = [...sessions.targets.values()];
-  await Promise.all(targets.map((target) => target.begin(args.signal)));
-  try {
-    for (const batch of transaction) {
-      const batchArgs = Object.freeze({ ...args, batch });
-      const table = formatTable(batch.shape.table);
-      await status(`Fetching ${table}`);
-      const rows = await parts.hooks.fetch.promise({ clean: new Map(), candidates: new Map() }, batchArgs);
-      let decisions: Decisions = new Map();
-      if (batch.conflicts.length > 0) {
-        await status(`Resolving ${batch.conflicts.length} conflicts in ${table}`);
-        decisions = await parts.hooks.resolve.promise(new Map(), Object.freeze({ ...batchArgs, rows, strategy: plan.strategy }));
-        checkDecisions(batch.conflicts, decisions, plan.databases, plan.name);
-      }
-      const { perDatabase, rowsMoved } = buildApplyPlan(batch, rows, decisions, plan.databases, guards, args.signal);
-      await status(`Applying ${table} to ${[...perDatabase.keys()].join(', ')}`);
-      const outcome = await parts.hooks.apply.promise({ results: new Map() }, Object.freeze({ ...batchArgs, plan: perDatabase }));
-      counts.addBatch(batch, rowsMoved, outcome);
-    }
-    await status('Committing');
-    await Promise.all(targets.map((target) => target.commit()));
-  } catch (error) {
-    await Promise.allSettled(targets.map((target) => target.rollback()));
-    throw error;
   }
 }
 

@@ -10,9 +10,17 @@ import type { SyncPlan } from './sync-plan.js';
 export class RunSessions {
   readonly sources = new Map<string, SourceSession>();
   readonly targets = new Map<string, TargetSession>();
+  /** Read sessions opened on non-source databases, for winners chosen by role (`target`). */
+  readonly #readers = new Map<string, SourceSession>();
+  #plan: SyncPlan | undefined;
+  #registry: Registry | undefined;
+  #log: Logger | undefined;
 
   static async open(plan: SyncPlan, registry: Registry, log: Logger, label: string, signal: AbortSignal): Promise<RunSessions> {
     const sessions = new RunSessions();
+    sessions.#plan = plan;
+    sessions.#registry = registry;
+    sessions.#log = log;
     const opening: Promise<void>[] = [];
     for (const db of plan.databases) {
       const driver = registry.database(db.spec.type);
@@ -45,9 +53,24 @@ export class RunSessions {
     return session;
   }
 
+  /** A session that can read rows on `db`: its source session, or one opened on a target that can be read. */
+  async reader(db: string): Promise<SourceSession> {
+    const session = this.sources.get(db) ?? this.#readers.get(db);
+    if (session) return session;
+    const planned = this.#plan?.databases.find((candidate) => candidate.name === db);
+    const driver = planned && this.#registry?.database(planned.spec.type);
+    if (!planned || !driver?.source) {
+      throw new BucardoError('DB_ROLE_UNSUPPORTED', `Cannot read rows from database "${db}"${planned ? ` (type ${planned.spec.type})` : ''} to settle a conflict`, { db });
+    }
+    const reader = await driver.source.open(planned.spec, { log: this.#log!.child({ db }), label: `bucardo ${this.#plan!.name} reader` });
+    this.#readers.set(db, reader);
+    return reader;
+  }
+
   async close(): Promise<void> {
-    await Promise.allSettled([...this.sources.values(), ...this.targets.values()].map((session) => session.close()));
+    await Promise.allSettled([...this.sources.values(), ...this.targets.values(), ...this.#readers.values()].map((session) => session.close()));
     this.sources.clear();
     this.targets.clear();
+    this.#readers.clear();
   }
 }

@@ -16,6 +16,8 @@ export interface SyncPlan {
   readonly tables: readonly TableRef[];
   /** The configured conflict strategy's name. */
   readonly strategy: string;
+  /** Additive columns per table (by `tableId`), from `add table … additive=`. */
+  readonly additive?: ReadonlyMap<string, readonly string[]>;
 }
 
 export function sourcesOf(plan: SyncPlan): PlannedDatabase[] {

@@ -1,11 +1,9 @@
 import type { Candidate, ConflictStrategy, Decision, KeyText, ResolveConflictsArgs } from '@bucardo/plugin-sdk';
 
 /**
- * `latest`: per row, the source whose change to the key is newest wins; equal times go to the database
- * whose name sorts first. The decision depends only on the candidates, never on their order, so every
- * database would reach the same winner. (Bucardo's `bucardo_latest` decides per table, not per row: the
- * database with the newest change to a table wins all of its conflicts, which loses later edits made
- * elsewhere.)
+ * `latest` (the default): per row, the source whose last change to the key is newest wins; equal times go
+ * to the database whose name sorts first, so the decision depends only on the candidates. (Bucardo's
+ * `bucardo_latest` decides per table instead, which loses later edits made elsewhere: see `latest_table`.)
  */
 export const latest: ConflictStrategy = Object.freeze({
   name: 'latest',
@@ -25,3 +23,20 @@ export function newest(candidates: readonly Candidate[]): Candidate {
   }
   return best;
 }
+
+/**
+ * `latest_table`: Bucardo's rule, for compatibility: the source with the newest change to the table in
+ * this run wins every conflicting row of that table (ties to the name that sorts first).
+ */
+export const latestTable: ConflictStrategy = Object.freeze({
+  name: 'latest_table',
+  resolve({ conflicts, newestChange }: ResolveConflictsArgs) {
+    const ranked = [...newestChange].sort(([a, at], [b, bt]) => bt - at || (a < b ? -1 : a > b ? 1 : 0)).map(([db]) => db);
+    const decisions = new Map<KeyText, Decision>();
+    for (const conflict of conflicts) {
+      const winner = ranked.find((db) => conflict.candidates.some((candidate) => candidate.db === db)) ?? newest(conflict.candidates).db;
+      decisions.set(conflict.key, { winner });
+    }
+    return decisions;
+  },
+});

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { BucardoError, formatTable, type Checkpoint, type TableShape } from '@bucardo/plugin-sdk';
-import { CAPTURE_SCHEMA, CAPTURE_TRIGGER, SKIP_CAPTURE_SETTING, captureNames, qualified } from './capture-names.js';
+import { CAPTURE_SCHEMA, CAPTURE_TRIGGER, SKIP_CAPTURE_SETTING, additiveColumn, captureNames, qualified } from './capture-names.js';
 import { quoteIdent, quoteLiteral } from './connect.js';
 
 /**
@@ -48,6 +48,7 @@ async function installTable(client: pg.Client, shape: TableShape): Promise<void>
     bucardo_txid xid8 NOT NULL DEFAULT pg_current_xact_id(),
     bucardo_changed_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
   await client.query(`CREATE INDEX IF NOT EXISTS ${names.txidIndex} ON ${names.delta} (bucardo_txid)`);
+  for (const column of shape.additive ?? []) await client.query(`ALTER TABLE ${names.delta} ADD COLUMN IF NOT EXISTS ${additiveColumn(column)} numeric`);
   await client.query(captureFunctionSql(shape));
   await client.query(`DROP TRIGGER IF EXISTS ${quoteIdent(CAPTURE_TRIGGER)} ON ${qualified(shape.table)}`);
   await client.query(`CREATE TRIGGER ${quoteIdent(CAPTURE_TRIGGER)} AFTER INSERT OR UPDATE OR DELETE ON ${qualified(shape.table)}
@@ -67,26 +68,35 @@ async function installTable(client: pg.Client, shape: TableShape): Promise<void>
  */
 function captureFunctionSql(shape: TableShape): string {
   const names = captureNames(shape.table);
-  const keyColumns = shape.key.map((column) => quoteIdent(column.name)).join(', ');
-  const values = (row: 'NEW' | 'OLD') => shape.key.map((column) => `${row}.${quoteIdent(column.name)}`).join(', ');
+  const additive = shape.additive ?? [];
+  const columns = [...shape.key.map((column) => quoteIdent(column.name)), 'bucardo_op', ...additive.map(additiveColumn)].join(', ');
+  const keyValues = (row: 'NEW' | 'OLD') => shape.key.map((column) => `${row}.${quoteIdent(column.name)}`).join(', ');
+  // An insert adds its values, a delete takes its old values away, an update adds new - old.
+  const deltas = (kind: 'insert' | 'delete' | 'update') => additive.map((name) => {
+    const column = quoteIdent(name);
+    if (kind === 'insert') return `coalesce(NEW.${column}, 0)`;
+    if (kind === 'delete') return `-coalesce(OLD.${column}, 0)`;
+    return `coalesce(NEW.${column}, 0) - coalesce(OLD.${column}, 0)`;
+  });
+  const insert = (row: 'NEW' | 'OLD', op: string, kind: 'insert' | 'delete' | 'update') =>
+    `INSERT INTO ${names.delta} (${columns}) VALUES (${[keyValues(row), `'${op}'`, ...deltas(kind)].join(', ')});`;
   const keyChanged = shape.key.length === 1
     ? `NEW.${quoteIdent(shape.key[0]!.name)} IS DISTINCT FROM OLD.${quoteIdent(shape.key[0]!.name)}`
-    : `ROW(${values('NEW')}) IS DISTINCT FROM ROW(${values('OLD')})`;
-  const insert = (row: 'NEW' | 'OLD', op: string) => `INSERT INTO ${names.delta} (${keyColumns}, bucardo_op) VALUES (${values(row)}, '${op}');`;
+    : `ROW(${keyValues('NEW')}) IS DISTINCT FROM ROW(${keyValues('OLD')})`;
   return `CREATE OR REPLACE FUNCTION ${names.function}() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $bucardo$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    ${insert('NEW', 'I')}
+    ${insert('NEW', 'I', 'insert')}
   ELSIF TG_OP = 'UPDATE' THEN
     IF ${keyChanged} THEN
-      ${insert('OLD', 'D')}
-      ${insert('NEW', 'I')}
+      ${insert('OLD', 'D', 'delete')}
+      ${insert('NEW', 'I', 'insert')}
     ELSE
-      ${insert('NEW', 'U')}
+      ${insert('NEW', 'U', 'update')}
     END IF;
   ELSE
-    ${insert('OLD', 'D')}
+    ${insert('OLD', 'D', 'delete')}
   END IF;
   RETURN NULL;
 END

@@ -44,3 +44,8 @@ function identifier(base: string): string {
 export function qualified(table: TableRef): string {
   return `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
 }
+
+/** The delta table's column holding the change of an additive column (new - old). */
+export function additiveColumn(column: string): string {
+  return quoteIdent(`bucardo_add_${column}`.slice(0, 63));
+}

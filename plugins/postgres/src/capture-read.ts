@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { keyMaker, tableId, type ChangeOp, type Checkpoint, type KeyChange, type SourceChanges, type TableChanges, type TableShape } from '@bucardo/plugin-sdk';
-import { captureNames } from './capture-names.js';
+import { additiveColumn, captureNames } from './capture-names.js';
 import { keyColumnList } from './key-sql.js';
 
 const ops: Record<string, ChangeOp> = { I: 'insert', U: 'update', D: 'delete' };
@@ -31,13 +31,15 @@ export async function readChanges(client: pg.Client, db: string, shapes: readonl
 async function readTable(client: pg.Client, shape: TableShape, since: Checkpoint): Promise<Map<string, KeyChange>> {
   const names = captureNames(shape.table);
   const keys = keyColumnList(shape);
+  const additive = shape.additive ?? [];
+  const sums = additive.map((column) => `, coalesce(sum(${additiveColumn(column)}), 0)::text`).join('');
   // Changes to one key are ordered by time, not transaction id: concurrent writers of a row take its lock
   // in any order, but each writes its delta row after getting the lock.
   const result = await client.query<string[]>({
     text: `SELECT ${keys},
                   (array_agg(bucardo_op ORDER BY bucardo_changed_at, bucardo_txid))[1] AS first_op,
                   (array_agg(bucardo_op ORDER BY bucardo_changed_at DESC, bucardo_txid DESC))[1] AS last_op,
-                  (extract(epoch FROM max(bucardo_changed_at)) * 1000000)::bigint AS changed_at
+                  (extract(epoch FROM max(bucardo_changed_at)) * 1000000)::bigint AS changed_at${sums}
              FROM ${names.delta}
             WHERE bucardo_txid >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(bucardo_txid, $1::pg_snapshot)
             GROUP BY ${keys}`,
@@ -49,7 +51,8 @@ async function readTable(client: pg.Client, shape: TableShape, since: Checkpoint
   const changes = new Map<string, KeyChange>();
   for (const row of result.rows) {
     const key = makeKey(row.slice(0, width));
-    changes.set(key, { firstOp: ops[row[width]!]!, lastOp: ops[row[width + 1]!]!, changedAt: Number(row[width + 2]) });
+    const change: KeyChange = { firstOp: ops[row[width]!]!, lastOp: ops[row[width + 1]!]!, changedAt: Number(row[width + 2]) };
+    changes.set(key, additive.length === 0 ? change : { ...change, additive: Object.fromEntries(additive.map((column, index) => [column, row[width + 3 + index]!])) });
   }
   return changes;
 }

@@ -1,0 +1,88 @@
+import { formatTable, tableId, type ChangeSet, type Checkpoint, type Decisions, type FetchedRows, type KeyText, type RowBatch, type RunArgs, type TableBatch } from '@bucardo/plugin-sdk';
+import { buildApplyPlan } from './apply-plan.js';
+import type { RunCounts } from './run-counts.js';
+import type { RunParts } from './run-sync.js';
+import type { RunSessions } from './sessions.js';
+import { settle, type ConflictRecord } from './settle.js';
+import type { SyncPlan } from './sync-plan.js';
+
+/** What every transaction of a run shares. */
+export interface TransactionContext {
+  readonly parts: RunParts;
+  readonly plan: SyncPlan;
+  readonly sessions: RunSessions;
+  readonly args: RunArgs;
+  readonly changeSet: ChangeSet;
+  /** Per source, this run's capture checkpoint: a receiving source leaves alone keys changed after it. */
+  readonly guards: ReadonlyMap<string, Checkpoint>;
+  readonly counts: RunCounts;
+  readonly status: (text: string) => Promise<void>;
+}
+
+/**
+ * One transaction on every database: per table batch, fetch → resolve → apply; then commit everywhere,
+ * or roll back everywhere on any failure. Returns the conflicts it settled, for the audit.
+ */
+export async function applyTransaction(ctx: TransactionContext, transaction: readonly TableBatch[]): Promise<ConflictRecord[]> {
+  const { parts, plan, sessions, args } = ctx;
+  const targets = [...sessions.targets.values()];
+  const records: ConflictRecord[] = [];
+  await Promise.all(targets.map((target) => target.begin(args.signal)));
+  try {
+    for (const batch of transaction) {
+      const batchArgs = Object.freeze({ ...args, batch });
+      const table = formatTable(batch.shape.table);
+      await ctx.status(`Fetching ${table}`);
+      const rows = await parts.hooks.fetch.promise({ clean: new Map(), candidates: new Map() }, batchArgs);
+      let decisions: Decisions = new Map();
+      if (batch.conflicts.length > 0) {
+        await ctx.status(`Resolving ${batch.conflicts.length} conflicts in ${table}`);
+        decisions = await parts.hooks.resolve.promise(new Map(), Object.freeze({ ...batchArgs, rows, strategy: plan.strategy, newestChange: newestChange(ctx.changeSet, batch) }));
+      }
+      const settlement = settle(batch.conflicts, decisions, plan.databases, plan.name, plan.strategy, (batch.shape.additive ?? []).length > 0);
+      records.push(...settlement.records);
+      const extra = await fetchOtherWinners(sessions, batch, rows, settlement.winners, args.signal);
+      const { perDatabase, rowsMoved } = buildApplyPlan(batch, rows, settlement, extra, plan.databases, ctx.guards, args.signal);
+      await ctx.status(`Applying ${table} to ${[...perDatabase.keys()].join(', ')}`);
+      const outcome = await parts.hooks.apply.promise({ results: new Map() }, Object.freeze({ ...batchArgs, plan: perDatabase }));
+      ctx.counts.addBatch(batch, rowsMoved, outcome);
+    }
+    await ctx.status('Committing');
+    await Promise.all(targets.map((target) => target.commit()));
+    return records;
+  } catch (error) {
+    await Promise.allSettled(targets.map((target) => target.rollback()));
+    throw error;
+  }
+}
+
+/** Per source, its newest change to the batch's table in this run (for `latest_table`). */
+function newestChange(changeSet: ChangeSet, batch: TableBatch): Map<string, number> {
+  const id = tableId(batch.shape.table);
+  const newest = new Map<string, number>();
+  for (const source of changeSet.sources) {
+    const changes = source.tables.get(id)?.changes;
+    if (!changes) continue;
+    let max = -Infinity;
+    for (const change of changes.values()) if (change.changedAt > max) max = change.changedAt;
+    newest.set(source.db, max);
+  }
+  return newest;
+}
+
+/** Images of winners that did not change the key (chosen by role, e.g. `source` or `target`), read now. */
+async function fetchOtherWinners(
+  sessions: RunSessions, batch: TableBatch, rows: FetchedRows, winners: ReadonlyMap<KeyText, string>, signal: AbortSignal,
+): Promise<Map<string, RowBatch>> {
+  const wanted = new Map<string, KeyText[]>();
+  const candidates = new Map(batch.conflicts.map((conflict) => [conflict.key, new Set(conflict.candidates.map((c) => c.db))]));
+  for (const [key, winner] of winners) {
+    if (candidates.get(key)?.has(winner) && rows.candidates.has(winner)) continue;
+    let keys = wanted.get(winner);
+    if (!keys) wanted.set(winner, (keys = []));
+    keys.push(key);
+  }
+  const extra = new Map<string, RowBatch>();
+  for (const [db, keys] of wanted) extra.set(db, await (await sessions.reader(db)).fetch({ shape: batch.shape, keys, signal }));
+  return extra;
+}
