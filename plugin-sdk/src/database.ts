@@ -137,9 +137,26 @@ export interface ApplyResult {
   readonly skipped: readonly KeyText[];
 }
 
+/** The run a target session is writing for (a session may live across runs in a daemon). */
+export interface RunInfo {
+  readonly sync: string;
+  readonly runId: string;
+  readonly startedAt: Date;
+}
+
 export interface TargetSession {
   /** The table's shape here, or `undefined` when the table is missing (targets with `schema`). */
   describeTable?(table: TableRef): Promise<TableShape | undefined>;
+  /**
+   * A run starts: called once per run before its first `begin()`. For targets whose unit is the run
+   * rather than the transaction (a file per run). Optional.
+   */
+  beginRun?(run: RunInfo): Promise<void>;
+  /**
+   * A run ends: `good` or `empty` once every database committed every transaction, `bad` otherwise (the
+   * same changes come again next run: discard what this run wrote). Optional.
+   */
+  endRun?(run: RunInfo & { readonly outcome: 'good' | 'empty' | 'bad' }): Promise<void>;
   /** Starts a batch. */
   begin(signal: AbortSignal): Promise<void>;
   apply(batch: ApplyBatch): Promise<ApplyResult>;

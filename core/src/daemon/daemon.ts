@@ -108,7 +108,7 @@ export class Daemon {
     this.#log.log('normal', `Running sync "${sync.name}"`);
     worker.start();
     // A sync just taken may have changes that nobody ran while it had no daemon.
-    worker.kick();
+    worker.kick(true);
   }
 
   #onNotify(channel: string, payload: string): void {

@@ -36,7 +36,10 @@ export class SyncWorker {
   readonly #wake = new WakeSignal();
   readonly #stopping = new AbortController();
   readonly #aborting = new AbortController();
+  /** A kick request was passed on (NOTIFY or the daemon's round); it may already be served by a run in progress. */
   #kicked = false;
+  /** Run at the next look even without a kick request (a sync just taken). */
+  #forced = false;
   #failures = 0;
   #retryAt = 0;
   #lastRun = Date.now();
@@ -57,8 +60,10 @@ export class SyncWorker {
     this.#loop ??= this.#run();
   }
 
-  kick(): void {
-    this.#kicked = true;
+  /** `force`: run even if no kick request is pending (a sync just taken may have changes nobody ran). */
+  kick(force = false): void {
+    if (force) this.#forced = true;
+    else this.#kicked = true;
     this.#wake.wake();
   }
 
@@ -98,7 +103,13 @@ export class SyncWorker {
   async #due(): Promise<boolean> {
     const now = Date.now();
     if (this.#failures > 0 && now < this.#retryAt) return false;
-    if (this.#kicked || this.#failures > 0) return true;
+    if (this.#forced || this.#failures > 0) return true;
+    if (this.#kicked) {
+      this.#kicked = false;
+      // The daemon's round passes on every request not yet served, including one that the run just
+      // started is about to serve (a run serves the requests made before it starts): one kick, one run.
+      if ((await this.#control.daemons.pendingKicks()).has(this.name)) return true;
+    }
     const sync = await this.#control.catalog.sync(this.name);
     if (sync.checktimeSeconds && now - this.#lastRun >= sync.checktimeSeconds * 1000) return true;
     return sync.autokick && (await this.#hasChanges());
@@ -106,6 +117,7 @@ export class SyncWorker {
 
   async #runOnce(): Promise<void> {
     this.#kicked = false;
+    this.#forced = false;
     const plan = await loadSyncPlan(this.#control.catalog, this.name);
     await this.#control.daemons.setState(this.name, this.#settings.daemonId, 'running', this.#failures, null);
     const report = await this.#engine.run(plan, this.#control.runs, {

@@ -61,6 +61,7 @@ export interface RunOptions {
 export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunRecorder, options: RunOptions): Promise<RunReport> {
   const startedAt = new Date();
   const runId = await recorder.startRun(plan.name, options.worker);
+  const runInfo = { sync: plan.name, runId, startedAt };
   const log = parts.log.child({ sync: plan.name, run: runId });
   const controller = new AbortController();
   const onAbort = () => controller.abort(options.signal?.reason);
@@ -76,6 +77,7 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
     const shapes = await resolveTableShapes(plan, sessions);
     const checkpoints = await startingCheckpoints(plan, sessions, recorder, shapes, log);
     parts.runs.add(runId, { plan, sessions, checkpoints });
+    await sessions.beginRun(runInfo);
     const args: RunArgs = Object.freeze({ sync: plan.name, runId, databases: plan.databases, tables: shapes, log, signal: controller.signal });
     await status('Capturing changes');
     const changeSet = await parts.hooks.capture.promise({ sources: [] }, args);
@@ -91,11 +93,14 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
         await recorder.recordConflicts(plan.name, runId, records).catch((error: unknown) => log.log('warn', `could not record ${records.length} conflicts for the audit: ${String(error)}`));
       }
     }
+    const finished = counts.moved > 0 || counts.conflicts > 0 ? 'good' : 'empty';
+    await sessions.endRun({ ...runInfo, outcome: finished });
     await recorder.saveCheckpoints(plan.name, guards);
-    outcome = counts.moved > 0 || counts.conflicts > 0 ? 'good' : 'empty';
+    outcome = finished;
   } catch (error) {
     controller.abort(error);
     failure = isBucardoError(error) ? error : toBucardoError(error, 'APPLY_FAILED', { sync: plan.name });
+    await sessions?.endRun({ ...runInfo, outcome: 'bad' }).catch(() => undefined);
     log.log('warn', `Sync "${plan.name}" failed: ${failure.message}`, { ...failure.subject });
   } finally {
     options.signal?.removeEventListener('abort', onAbort);

@@ -1,4 +1,4 @@
-import { BucardoError, toBucardoError, type Logger, type SourceSession, type TargetSession } from '@bucardo/plugin-sdk';
+import { BucardoError, toBucardoError, type Logger, type RunInfo, type SourceSession, type TargetSession } from '@bucardo/plugin-sdk';
 import type { Registry } from '../plugins/registry.js';
 import type { SyncPlan } from './sync-plan.js';
 
@@ -51,6 +51,20 @@ export class RunSessions {
     const session = this.targets.get(db);
     if (!session) throw new BucardoError('DB_NOT_FOUND', `No target session for database "${db}"`, { db });
     return session;
+  }
+
+  /** Tells every target a run starts (targets whose unit of output is the run, like a file per run). */
+  async beginRun(run: RunInfo): Promise<void> {
+    await Promise.all([...this.targets].map(([db, target]) => target.beginRun?.(run).catch((error: unknown) => {
+      throw toBucardoError(error, 'APPLY_FAILED', { db, sync: run.sync });
+    })));
+  }
+
+  /** Tells every target how the run ended; a failure to finish a good run fails the run. */
+  async endRun(run: RunInfo & { outcome: 'good' | 'empty' | 'bad' }): Promise<void> {
+    await Promise.all([...this.targets].map(([db, target]) => target.endRun?.(run).catch((error: unknown) => {
+      if (run.outcome !== 'bad') throw toBucardoError(error, 'APPLY_FAILED', { db, sync: run.sync });
+    })));
   }
 
   /** A session that can read rows on `db`: its source session, or one opened on a target that can be read. */
