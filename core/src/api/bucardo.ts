@@ -13,6 +13,7 @@ import { kickSync, runSyncNow, type KickResult } from './kick.js';
 import { changeSyncStatus, setSetting, type SyncAction } from './sync-control.js';
 import { Daemon, defaultDaemonId } from '../daemon/daemon.js';
 import type { DaemonRow } from '../control/daemon-store.js';
+import type { SessionCache } from '../run/run-sync.js';
 import { syncStatuses, type SyncStatusReport } from './status.js';
 import { addSync, listSyncs, updateSync, type AddSyncResult } from './syncs.js';
 import { addTables, listTables, updateTable, type AddTablesOptions, type AddTablesResult } from './tables.js';
@@ -118,8 +119,11 @@ export class Bucardo {
     return this.#with(listSyncs);
   }
 
-  /** Runs a sync once in this process and returns its report (outcome `bad` carries the error). */
-  runSync(name: string, options: { signal?: AbortSignal } = {}): Promise<RunReport> {
+  /**
+   * Runs a sync once in this process and returns its report (outcome `bad` carries the error). Pass the
+   * same `cache` to several runs to keep their connections open in between (close `cache.sessions` after).
+   */
+  runSync(name: string, options: { signal?: AbortSignal; cache?: SessionCache } = {}): Promise<RunReport> {
     return this.#with((ctx) => runSyncNow(ctx, name, { batchSize: this.#options.batchSize ?? 100_000, ...options }));
   }
 

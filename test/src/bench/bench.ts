@@ -1,0 +1,71 @@
+/**
+ * `npm run bench`: the performance figures of issue 8, on a throwaway PostgreSQL (or BUCARDO_TEST_PG_URL).
+ *
+ *   npm run bench                 the full set: seed at 1,000 and 10,000 transactions (2 and 4 sources),
+ *                                 capture overhead, a 1,000,000-row backlog, autokick latency
+ *   npm run bench -- --quick      small sizes, to check the benchmark itself (not saved as latest)
+ *   npm run bench -- --only seed  one scenario: seed, capture, backlog, latency
+ */
+import { parseArgs } from 'node:util';
+import { startPostgres } from '../fixtures/pg-server.js';
+import { autokickLatency } from './autokick-latency.js';
+import { backlogApply } from './backlog-apply.js';
+import { captureOverhead } from './capture-overhead.js';
+import { machine, report, type Figure } from './report.js';
+import { seedWorkload } from './seed-workload.js';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+  const quick = values.quick === true;
+  const only = values.only;
+  const wanted = (name: string) => only === undefined || only === name;
+  const server = await startPostgres();
+  const figures: Figure[] = [];
+  try {
+    if (wanted('seed')) {
+      const sizes: Array<[number, number]> = quick ? [[200, 4]] : [[1000, 4], [10000, 2], [10000, 4]];
+      for (const [transactions, sources] of sizes) {
+        console.log(`seed workload: ${transactions} transactions on each of ${sources} sources …`);
+        const seed = await seedWorkload(server, transactions, sources);
+        const label = `seed ${transactions}x${sources}`;
+        const big = transactions === 10000 && sources === 4;
+        figures.push({ name: `${label}: kick to converged`, value: seed.kickToConvergedMs / 1000, unit: 's', higherIsBetter: false, ...(big ? { target: { value: 1, text: '<= ~1 s (1/4 of Bucardo 5.6: 4.2 s)' } } : {}) });
+        figures.push({ name: `${label}: sync run`, value: seed.syncRunMs / 1000, unit: 's', higherIsBetter: false });
+        figures.push({ name: `${label}: rows moved (I+D)`, value: seed.inserts + seed.deletes, unit: 'rows', higherIsBetter: true });
+        figures.push({ name: `${label}: conflicts`, value: seed.conflicts, unit: '', higherIsBetter: true });
+        if (big || quick) {
+          figures.push({ name: `${label}: empty kick after (new connections)`, value: seed.emptyKickMs, unit: 'ms', higherIsBetter: false });
+          figures.push({ name: `${label}: empty run after (kept connections)`, value: seed.emptyRunMs, unit: 'ms', higherIsBetter: false, target: { value: 50, text: '< 50 ms' } });
+        }
+      }
+    }
+    if (wanted('capture')) {
+      console.log('capture overhead …');
+      const capture = await captureOverhead(server, quick ? 300 : 3000);
+      figures.push({ name: 'pgbench tps without capture', value: capture.tpsWithout, unit: 'tps', higherIsBetter: true });
+      figures.push({ name: 'pgbench tps with capture', value: capture.tpsWith, unit: 'tps', higherIsBetter: true });
+      figures.push({ name: 'capture overhead (1 - with/without)', value: (1 - capture.ratio) * 100, unit: '%', higherIsBetter: false, target: { value: 10, text: '<= 10 %' } });
+    }
+    if (wanted('backlog')) {
+      const rows = quick ? 100_000 : 1_000_000;
+      console.log(`backlog apply: ${rows} updated rows to two targets …`);
+      const backlog = await backlogApply(server, rows);
+      figures.push({ name: `backlog ${rows}: rows/s per target`, value: backlog.rowsPerSecond, unit: 'rows/s', higherIsBetter: true, target: { value: 150_000, text: '>= 150,000 rows/s' } });
+      figures.push({ name: `backlog ${rows}: peak memory of the kick`, value: backlog.peakRssMb, unit: 'MB', higherIsBetter: false, target: { value: 300, text: '< 300 MB' } });
+    }
+    if (wanted('latency')) {
+      console.log('autokick latency …');
+      const latency = await autokickLatency(server, quick ? 3 : 10);
+      figures.push({ name: 'autokick latency p50', value: latency.p50Ms, unit: 'ms', higherIsBetter: false });
+      figures.push({ name: 'autokick latency p95', value: latency.p95Ms, unit: 'ms', higherIsBetter: false, target: { value: 1000, text: '< 1 s' } });
+    }
+  } finally {
+    await server.stop();
+  }
+  report({ date: new Date().toISOString(), machine: machine(), quick, figures });
+}
+
+main().catch((error: unknown) => {
+  console.error(`Benchmark failed: ${error instanceof Error ? error.stack : String(error)}`);
+  process.exitCode = 1;
+});
