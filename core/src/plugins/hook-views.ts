@@ -18,7 +18,7 @@ export function hookViewFor(hooks: CoreHooks, plugin: string): SyncHooks {
   return Object.freeze({
     capture: view(hooks.capture as unknown as TapTarget),
     fetch: view(hooks.fetch as unknown as TapTarget),
-    resolve: view(hooks.resolve as unknown as TapTarget),
+    resolve: view(signedDecisions(hooks.resolve as unknown as TapTarget, plugin)),
     apply: view(hooks.apply as unknown as TapTarget),
     report: view(hooks.report as unknown as TapTarget),
   }) as unknown as SyncHooks;
@@ -28,4 +28,23 @@ function tapOptions(options: string | TapOptions, plugin: string): object {
   const given = typeof options === 'string' ? { name: options } : options;
   const before = given.before === undefined || typeof given.before === 'string' ? given.before : [...given.before];
   return { ...given, name: given.name || plugin, plugin, ...(before === undefined ? {} : { before }) };
+}
+
+type Decisions = ReadonlyMap<string, { by?: string }>;
+
+/**
+ * The resolve view signs the decisions a plugin's tap adds without a `by` with the plugin's name, so the
+ * conflict audit tells custom decisions from the strategy's.
+ */
+function signedDecisions(hook: TapTarget, plugin: string): TapTarget {
+  const sign = (before: Decisions, after: unknown): unknown => {
+    if (!(after instanceof Map)) return after;
+    const signed = new Map(after as Decisions);
+    for (const [key, decision] of signed) if (!before.has(key) && decision.by === undefined) signed.set(key, { ...decision, by: plugin });
+    return signed;
+  };
+  return {
+    tap: (options, fn) => hook.tap(options, ((decisions: Decisions, args: unknown) => sign(decisions, (fn as (...a: unknown[]) => unknown)(decisions, args))) as never),
+    tapPromise: (options, fn) => hook.tapPromise(options, (async (decisions: Decisions, args: unknown) => sign(decisions, await (fn as (...a: unknown[]) => Promise<unknown>)(decisions, args))) as never),
+  };
 }

@@ -32,9 +32,11 @@ export function buildApplyPlan(
   const mergedKeys: KeyText[] = [];
   let merged: RowBatch | undefined;
   for (const [winner, keys] of wonBy) {
-    const source = rows.candidates.get(winner) ?? extra.get(winner);
-    if (!source) continue;
-    const won = source.filter(keys);
+    // A winner's images come from its candidate rows (keys it changed) and from `extra` (keys it won
+    // without changing them, e.g. `source`): one winner can have both kinds of keys in one batch.
+    const sources = [rows.candidates.get(winner), extra.get(winner)].filter((batchRows): batchRows is RowBatch => batchRows !== undefined);
+    if (sources.length === 0) continue;
+    const won = sources.map((batchRows) => batchRows.filter(keys)).reduce((a, b) => concat(a, b));
     if (additive.length > 0) {
       merged = concat(merged, mergeAdditive(won, settlement.winners, candidateDeltas(batch), additive));
       mergedKeys.push(...keys);

@@ -4,6 +4,7 @@ import { installCapture } from './capture-install.js';
 import { qualified } from './capture-names.js';
 import { hasChanges, readChanges } from './capture-read.js';
 import { connect, quoteIdent } from './connect.js';
+import { cancellable } from './cancel.js';
 import { copyOut } from './copy-streams.js';
 import { describeTable, findTable } from './introspect.js';
 import { inlineKeyCondition } from './key-sql.js';
@@ -44,18 +45,18 @@ class PostgresSourceSession implements SourceSession {
   }
 
   capture(args: CaptureArgs): Promise<SourceChanges> {
-    return readChanges(this.#client, this.#db, args.tables, args.since);
+    return cancellable(this.#client, args.signal, () => readChanges(this.#client, this.#db, args.tables, args.since));
   }
 
   hasChanges(args: CaptureArgs): Promise<boolean> {
-    return hasChanges(this.#client, args.tables, args.since);
+    return cancellable(this.#client, args.signal, () => hasChanges(this.#client, args.tables, args.since));
   }
 
   async fetch(args: FetchArgs): Promise<RowBatch> {
     if (args.keys.length === 0) return RowBatch.empty(this.#db, args.shape);
     const columns = args.shape.columns.map((column) => quoteIdent(column.name)).join(', ');
-    const data = await copyOut(this.#client,
-      `COPY (SELECT ${columns} FROM ONLY ${qualified(args.shape.table)} WHERE ${inlineKeyCondition(args.shape, args.keys)}) TO STDOUT`);
+    const data = await cancellable(this.#client, args.signal, () => copyOut(this.#client,
+      `COPY (SELECT ${columns} FROM ONLY ${qualified(args.shape.table)} WHERE ${inlineKeyCondition(args.shape, args.keys)}) TO STDOUT`));
     return new RowBatch(this.#db, args.shape, data);
   }
 

@@ -3,6 +3,7 @@ import type { ApplyBatch, ApplyResult, DatabaseSpec, KeyText, OpenContext, Table
 import { SKIP_CAPTURE_SETTING, qualified } from './capture-names.js';
 import { changedSince } from './capture-read.js';
 import { connect, quoteIdent, quoteLiteral } from './connect.js';
+import { cancellable } from './cancel.js';
 import { copyIn } from './copy-streams.js';
 import { describeTable } from './introspect.js';
 import { keyCondition } from './key-sql.js';
@@ -39,7 +40,12 @@ class PostgresTargetSession implements TargetSession {
     await this.#client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SELECT set_config(${quoteLiteral(SKIP_CAPTURE_SETTING)}, 'on', true)`);
   }
 
-  async apply(batch: ApplyBatch): Promise<ApplyResult> {
+  apply(batch: ApplyBatch): Promise<ApplyResult> {
+    // A run that is aborted (a kick's timeout, a daemon that lost its lock) must not wait on a lock forever.
+    return cancellable(this.#client, batch.signal, () => this.#apply(batch));
+  }
+
+  async #apply(batch: ApplyBatch): Promise<ApplyResult> {
     const { deleted, skipped } = batch.guard === undefined
       ? { deleted: await this.#delete(batch.shape, batch.deletes), skipped: new Set<KeyText>() }
       : await this.#guardedDelete(batch, batch.guard);
