@@ -119,7 +119,8 @@ describe('hook phases', () => {
       overrideWinner = undefined;
     }
     const after = calls.find((call): call is Extract<Call, { hook: 'resolve-after' }> => call.hook === 'resolve-after')!;
-    expect(after.decisions.get('1')).toEqual({ winner: 'b' });
+    // the core signs a plugin's decisions with its name, for the conflict audit
+    expect(after.decisions.get('1')).toEqual({ winner: 'b', by: 'recorder' });
     for (const db of Object.values(dbs)) expect((await sql(db, 'SELECT v FROM t WHERE id = 1')).rows).toEqual([{ v: 'b-newer' }]);
   });
 

@@ -22,8 +22,12 @@ export interface SyncSetup {
   readonly schema: string;
   /** Tables for the herd, as `bucardo add table` takes them. */
   readonly tables: readonly string[];
+  /** Additive columns for every table of `tables` (`addTables(…, { additive })`); none by default. */
+  readonly additive?: readonly string[];
   /** Extra plugins for the Bucardo instance that runs this sync (a fresh instance is opened when given). */
   readonly plugins?: readonly BucardoPlugin[];
+  /** The sync's `conflict=` setting, in logical names (`"C A B"` becomes the registered names); default latest. */
+  readonly conflict?: string;
 }
 
 export interface SyncWorld {
@@ -76,10 +80,11 @@ export class Harness {
     return this.#main;
   }
 
-  async createDatabase(prefix: string): Promise<{ name: string; url: string }> {
+  /** Makes a database (dropped by `dispose`), optionally as a copy of `template`. */
+  async createDatabase(prefix: string, options: { template?: string } = {}): Promise<{ name: string; url: string }> {
     const name = uniqueName(prefix);
     this.#databases.push(name);
-    return { name, url: await createDatabase(this.server, name) };
+    return { name, url: await createDatabase(this.server, name, options) };
   }
 
   /** Connection parameters for `addDatabase` of a physical database on the fixture server. */
@@ -106,10 +111,11 @@ export class Harness {
       await main.addDatabase(registered[logical]!, this.params(dbname[logical]!));
     }
     const firstSource = names.find((logical) => setup.roles[logical] === 'source')!;
-    await main.addTables(setup.tables, { herd: `${setup.tag}_h`, db: registered[firstSource]! });
+    await main.addTables(setup.tables, { herd: `${setup.tag}_h`, db: registered[firstSource]!, ...(setup.additive ? { additive: setup.additive } : {}) });
     await main.addDbGroup(`${setup.tag}_g`, names.map((logical) => `${registered[logical]}:${setup.roles[logical]}`));
     const sync = `${setup.tag}_s`;
-    await main.addSync(sync, { herd: `${setup.tag}_h`, dbs: `${setup.tag}_g`, autokick: 'false' });
+    const conflict = setup.conflict?.split(/\s+/).map((word) => registered[word] ?? word).join(' ');
+    await main.addSync(sync, { herd: `${setup.tag}_h`, dbs: `${setup.tag}_g`, autokick: 'false', ...(conflict ? { conflict } : {}) });
     return {
       sync, bucardo, url, dbname, registered, names,
       urls: names.map((logical) => url[logical]!),

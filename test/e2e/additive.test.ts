@@ -1,0 +1,151 @@
+/**
+ * Additive merge end to end, on real databases: columns declared additive merge as base + every source's
+ * (new - old). After a pgbench load on four sources (the seed demo's set-up, through the CLI) every
+ * database holds sum(abalance) = sum(tbalance) = sum(bbalance) = the sum of all pgbench_history deltas
+ * written on the four sources; a small deterministic case checks the arithmetic and the audit, and
+ * `bucardo update table … additive=` on a live sync.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { serverFromInfo } from '../src/fixtures/pg-server.js';
+import { bucardoEnv, runBucardo, type CliResult } from '../src/helpers/cli.js';
+import { assertConverged, withClient } from '../src/helpers/databases.js';
+import { workload } from '../src/helpers/workload/index.js';
+import { Harness, expectEverywhere, expectOutcome, type SyncWorld } from './support/sync-harness.js';
+
+const harness = new Harness(serverFromInfo(inject('pg')), 'add');
+const pidDir = mkdtempSync(path.join(os.tmpdir(), 'additive-pid-'));
+const bucardo = (...args: string[]): Promise<CliResult> =>
+  runBucardo(args, { env: { ...bucardoEnv(harness.server, harness.control), BUCARDO_PID_DIR: pidDir } });
+afterAll(async () => {
+  await harness.dispose();
+  rmSync(pidDir, { recursive: true, force: true });
+});
+
+async function ok(...args: string[]): Promise<CliResult> {
+  const r = await bucardo(...args);
+  expect(r.code, `bucardo ${args.join(' ')}\n${r.stdout}${r.stderr}`).toBe(0);
+  return r;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('pgbench on four sources with abalance, tbalance and bbalance additive', () => {
+  const TABLES = { pgbench_accounts: 'aid', pgbench_tellers: 'tid', pgbench_branches: 'bid' } as const;
+  const TRANSACTIONS = 300;
+  const urls: string[] = [];
+
+  beforeAll(async () => {
+    await harness.main(); // bucardo install
+    const first = await harness.createDatabase('add_p1');
+    await workload.init(first.url, { scale: 1 });
+    urls.push(first.url);
+    const names = [first.name];
+    for (let i = 2; i <= 5; i++) {
+      const copy = await harness.createDatabase(`add_p${i}`, { template: first.name });
+      urls.push(copy.url);
+      names.push(copy.name);
+    }
+    for (const [i, name] of names.entries()) await ok('add', 'db', `p${i + 1}`, `dbname=${name}`);
+  });
+
+  it('bucardo add table … additive=, add dbgroup, add sync', async () => {
+    const accounts = await ok('add', 'table', 'pgbench_accounts', 'herd=therd', 'additive=abalance');
+    expect(accounts.stdout).toContain('Created the relgroup named "therd"');
+    await ok('add', 'table', 'pgbench_tellers', 'herd=therd', 'additive=tbalance');
+    await ok('add', 'table', 'pgbench_branches', 'herd=therd', 'additive=bbalance');
+    const tables = await ok('list', 'tables');
+    expect(tables.stdout).toMatch(/Table: public\.pgbench_accounts .* additive: abalance\n/);
+    expect(tables.stdout).toMatch(/Table: public\.pgbench_tellers .* additive: tbalance\n/);
+    expect(tables.stdout).toMatch(/Table: public\.pgbench_branches .* additive: bbalance\n/);
+    await ok('add', 'dbgroup', 'tgroup', 'p1:source', 'p2:source', 'p3:source', 'p4:source', 'p5:target');
+    await ok('add', 'sync', 'foobar', 'herd=therd', 'dbs=tgroup', 'ping=false');
+  });
+
+  it(`pgbench -t ${TRANSACTIONS} on the four sources in parallel, kick foobar 0: the balances add up everywhere`, async () => {
+    await Promise.all(urls.slice(0, 4).map((url, i) => workload.run(url, { transactions: TRANSACTIONS, seed: 4200 + i })));
+    const kick = await ok('kick', 'foobar', '0');
+    expect(kick.stdout).toMatch(/^Kick foobar: \[\d+ s\] DONE!\n$/);
+
+    // every delta pgbench wrote, on whichever source it ran
+    let deltas = 0n;
+    let transactions = 0;
+    for (const url of urls.slice(0, 4)) {
+      const { rows } = await withClient(url, (c) => c.query<{ n: number; s: string }>('SELECT count(*)::int AS n, coalesce(sum(delta), 0)::text AS s FROM pgbench_history'));
+      transactions += rows[0]!.n;
+      deltas += BigInt(rows[0]!.s);
+    }
+    expect(transactions).toBe(4 * TRANSACTIONS);
+    for (const [i, url] of urls.entries()) {
+      const { rows } = await withClient(url, (c) => c.query<{ a: string; t: string; b: string }>(
+        `SELECT (SELECT sum(abalance) FROM pgbench_accounts)::text AS a, (SELECT sum(tbalance) FROM pgbench_tellers)::text AS t,
+                (SELECT sum(bbalance) FROM pgbench_branches)::text AS b`));
+      expect(rows[0], `sums on p${i + 1}`).toEqual({ a: String(deltas), t: String(deltas), b: String(deltas) });
+    }
+    await assertConverged(urls, TABLES);
+
+    // branch 1 was changed on all four sources: one conflict, merged
+    const audit = await (await harness.main()).listConflicts({ sync: 'foobar', table: 'pgbench_branches' });
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ key: '1', kind: 'update/update', outcome: 'merged', strategy: 'latest' });
+    expect(audit[0]!.candidates.map((c) => c.db)).toEqual(['p1', 'p2', 'p3', 'p4']);
+    const tellers = await (await harness.main()).listConflicts({ sync: 'foobar', table: 'pgbench_tellers' });
+    expect(tellers.length).toBeGreaterThan(0);
+    expect(new Set(tellers.map((row) => row.outcome))).toEqual(new Set(['merged']));
+  });
+});
+
+describe('a small deterministic case: acct(id, bal, note), and update table … additive= on a live sync', () => {
+  let w: SyncWorld;
+
+  beforeAll(async () => {
+    // the sync is made without additive columns
+    w = await harness.setup({
+      tag: 'ac', roles: { A: 'source', B: 'source', C: 'source', D: 'target' }, tables: ['acct'],
+      schema: 'CREATE TABLE acct (id int PRIMARY KEY, bal int, note text);',
+    });
+    await w.sql('A', "INSERT INTO acct VALUES (1, 100, 'base')");
+    expectOutcome(await w.run(), 'good');
+    await expectEverywhere(w, 'acct', 'id', ['(1,100,base)']);
+  });
+
+  /** +10 on A, -30 on B, +5 on C, in that order, each with its own note; one run. */
+  async function threeWrites() {
+    for (const [db, delta] of [['A', 10], ['B', -30], ['C', 5]] as const) {
+      await w.sql(db, `UPDATE acct SET bal = bal + ${delta}, note = '${db}' WHERE id = 1`);
+      await pause(3);
+    }
+    const report = await w.run();
+    expectOutcome(report, 'good');
+    expect(report.conflicts).toBe(1);
+    const audit = (await w.bucardo.listConflicts({ sync: w.sync })).filter((row) => row.runId === report.runId);
+    expect(audit).toHaveLength(1);
+    return audit[0]!;
+  }
+
+  it('without additive columns the newest change wins the whole row', async () => {
+    const audit = await threeWrites();
+    await expectEverywhere(w, 'acct', 'id', ['(1,105,C)']);
+    expect(audit).toMatchObject({ key: '1', kind: 'update/update', winner: w.registered.C, outcome: 'applied' });
+  });
+
+  it('bucardo update table acct additive=bal: the next changes merge, base + every delta, on every database', async () => {
+    const r = await ok('update', 'table', 'acct', 'additive=bal');
+    expect(r.stdout).toBe('Set additive columns of public.acct to bal\n');
+    // back to a base of 100 through A alone (a clean change), then the same three writes
+    await w.sql('A', "UPDATE acct SET bal = 100, note = 'base' WHERE id = 1");
+    const reset = await w.run();
+    expectOutcome(reset, 'good');
+    expect(reset.conflicts).toBe(0);
+    await expectEverywhere(w, 'acct', 'id', ['(1,100,base)']);
+
+    const audit = await threeWrites();
+    // 100 + 10 - 30 + 5; the other columns are the winner's (latest: C)
+    await expectEverywhere(w, 'acct', 'id', ['(1,85,C)']);
+    expect(audit).toMatchObject({ key: '1', kind: 'update/update', winner: w.registered.C, strategy: 'latest', outcome: 'merged' });
+    expect(audit.candidates.map((c) => [c.db, c.op])).toEqual(['A', 'B', 'C'].map((db) => [w.registered[db], 'update']));
+    expectOutcome(await w.run(), 'empty');
+  });
+});
