@@ -9,19 +9,30 @@ Set up:
   add sync NAME herd=NAME dbs=DBGROUP [autokick=true|false] [conflict=latest] [checktime=INTERVAL]
   list dbs|tables|herds|dbgroups|syncs|all
 
+  add table TABLE… additive=COLUMN,…    columns merged as base + every source's change on conflict
+  update sync NAME autokick= checktime= conflict= status=
+  update table NAME additive=COLUMN,…
+  list conflicts [SYNC] [table=T] [limit=N]
+
 Run:
-  start | stop                          (no background daemon yet: syncs run when kicked)
-  kick SYNC… [TIMEOUT]                  run now; TIMEOUT 0 waits, N gives up after N seconds
+  start ["reason"] | stop ["reason"] | restart | reload | ping
+                                        the daemon (pid file in --pid-dir, log in --log-destination)
+  kick SYNC… [TIMEOUT]                  queue a run; TIMEOUT 0 waits, N waits at most N seconds
+  pause | resume | activate | deactivate SYNC…
   status [SYNC…|all]                    the table of syncs, or each sync in detail
+  set log_level=terse|normal|verbose|debug, show [all|NAME]
 
 Options:
   --config FILE        bucardo.config.ts to use (default: found from the current directory)
   --log-level LEVEL    terse, normal, verbose or debug
+  --pid-dir DIR        the daemon's pid file directory (default $BUCARDO_PID_DIR or /var/run/bucardo)
+  --log-destination D  for start: a directory (log.bucardo), stderr, stdout or none (repeatable)
   -d, --db-name NAME   control database (default: $BUCARDO_CONTROL_DB or "bucardo")
   -h, --db-host HOST   -p, --db-port PORT   -U, --db-user USER   -P, --db-pass PASS
   -q, --quiet          print nothing but errors
   --help, --version
 
 Connection settings not given fall back to PGHOST, PGPORT, PGUSER and PGPASSWORD.
-Exit codes: 0 success; 1 error (kick: timed out); 2 kick: the run failed.
+Exit codes: 0 success; 1 error; kick: 1 timed out, 2 the run failed (KILLED!), 3 other error;
+ping: 1 CRITICAL.
 `;

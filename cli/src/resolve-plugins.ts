@@ -4,10 +4,12 @@ import { BucardoError, type BucardoPlugin, type PluginSpec } from '@bucardo/plug
 import { conflictStandard } from '@bucardo/conflict-standard';
 import { loggerText } from '@bucardo/logger-text';
 import { postgres } from '@bucardo/plugin-postgres';
+import { targetSqlfile } from '@bucardo/target-sqlfile';
+import { mongodb } from '@bucardo/target-mongodb';
 
 /** The plugins every installation has unless the config replaces one by name. */
 export function standardPlugins(): BucardoPlugin[] {
-  return [postgres(), conflictStandard(), loggerText()];
+  return [postgres(), conflictStandard(), loggerText(), targetSqlfile(), mongodb()];
 }
 
 /**

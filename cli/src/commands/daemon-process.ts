@@ -1,6 +1,8 @@
 import { BucardoError, isLogLevel, type LogLevel } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
-import { daemonLoggerOptions, pidDirOf } from '../daemon/paths.js';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { daemonLoggerOptions, pidDirOf, STOP_REASON } from '../daemon/paths.js';
 import { removeOwnPid, writePid } from '../daemon/pid-file.js';
 
 /**
@@ -26,7 +28,7 @@ export async function daemonProcess(session: CliSession): Promise<number> {
     const daemon = bucardo.createDaemon(session.command.options.reason ? { reason: session.command.options.reason } : {});
     const stop = new AbortController();
     const onStop = (signal: string) => {
-      bucardo.engine.log.log('terse', `Received ${signal}: stopping after the runs in progress`);
+      bucardo.engine.log.log('terse', `Received ${signal}${stopReason(dir)}: stopping after the runs in progress`);
       stop.abort();
     };
     process.on('SIGTERM', () => onStop('SIGTERM'));
@@ -41,6 +43,18 @@ export async function daemonProcess(session: CliSession): Promise<number> {
     return 0;
   } finally {
     removeOwnPid(dir);
+  }
+}
+
+/** The reason `bucardo stop "reason"` left, as text for the log line (and the file removed). */
+function stopReason(dir: string): string {
+  const file = path.join(dir, STOP_REASON);
+  try {
+    const reason = readFileSync(file, 'utf8').trim();
+    rmSync(file, { force: true });
+    return reason ? ` (reason: ${reason})` : '';
+  } catch {
+    return '';
   }
 }
 

@@ -1,5 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { CliSession } from '../cli-session.js';
-import { pidDirOf } from '../daemon/paths.js';
+import { pidDirOf, STOP_REASON } from '../daemon/paths.js';
 import { isAlive, readPid, removePidFile } from '../daemon/pid-file.js';
 
 const STOP_TIMEOUT_MS = 300_000;
@@ -18,6 +20,8 @@ export async function stopDaemon(session: CliSession, dir: string): Promise<void
     return;
   }
   process.stdout.write(session.command.options.quiet ? '' : `Stopping Bucardo (PID ${pid}) ... `);
+  // The daemon logs why it was stopped: the reason travels in a file next to its pid file.
+  writeFileSync(path.join(dir, STOP_REASON), session.words.join(' ') || 'no reason given');
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + STOP_TIMEOUT_MS;
   while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));

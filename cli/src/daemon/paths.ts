@@ -7,6 +7,8 @@ import type { CliSession } from '../cli-session.js';
 export const PID_FILE = 'bucardo.mcp.pid';
 /** Where the detached daemon's stdout and stderr go (crashes before its logger is up end here). */
 export const DAEMON_OUT = 'bucardo.daemon.out';
+/** Where `bucardo stop "reason"` leaves the reason for the daemon to log. */
+export const STOP_REASON = 'bucardo.stop.reason';
 
 /** `--pid-dir`, then the config's `pidDir`, then `BUCARDO_PID_DIR`, then Bucardo's `/var/run/bucardo` when usable. */
 export async function pidDirOf(session: CliSession): Promise<string> {

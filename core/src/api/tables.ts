@@ -1,4 +1,4 @@
-import { BucardoError, formatTable, parseTableName, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, isBucardoError, parseTableName, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import type { DatabaseRow, RelationRow } from '../control/catalog-rows.js';
 import type { BucardoContext } from './context.js';
 import { specOf } from './databases.js';
@@ -119,9 +119,19 @@ async function findTables(
   databases: readonly DatabaseRow[],
 ): Promise<Array<{ db: string; shape: TableShape }>> {
   const found: Array<{ db: string; shape: TableShape } | undefined> = requested.map(() => undefined);
+  const unreachable: string[] = [];
   for (const row of databases) {
     if (found.every(Boolean)) break;
-    const session = await ctx.engine.registry.database(row.type).source!.open(specOf(row), { log: ctx.engine.log, label: 'bucardo add table' });
+    let session: SourceSession;
+    try {
+      session = await ctx.engine.registry.database(row.type).source!.open(specOf(row), { log: ctx.engine.log, label: 'bucardo add table' });
+    } catch (error) {
+      // One unreachable database (added with --force, or down) should not hide tables found on the others.
+      if (!isBucardoError(error) || error.code !== 'CONNECTION_FAILED') throw error;
+      ctx.engine.log.log('warn', `Skipping database "${row.name}" while looking for tables: ${error.message}`, { db: row.name });
+      unreachable.push(row.name);
+      continue;
+    }
     try {
       for (const [index, wanted] of requested.entries()) {
         if (found[index]) continue;
@@ -140,7 +150,9 @@ async function findTables(
   }
   const missing = requested.filter((_, index) => !found[index]).map((wanted) => wanted.text);
   if (missing.length > 0) {
-    throw new BucardoError('TABLE_NOT_FOUND', `Did not find matches for the following terms: ${missing.join(', ')} (looked in database${databases.length > 1 ? 's' : ''} ${databases.map((d) => d.name).join(', ')})`, { table: missing[0]! });
+    const looked = databases.filter((d) => !unreachable.includes(d.name)).map((d) => d.name);
+    const skipped = unreachable.length ? `; could not reach ${unreachable.join(', ')}` : '';
+    throw new BucardoError('TABLE_NOT_FOUND', `Did not find matches for the following terms: ${missing.join(', ')} (looked in ${looked.join(', ') || 'no reachable database'}${skipped})`, { table: missing[0]! });
   }
   return found as Array<{ db: string; shape: TableShape }>;
 }
