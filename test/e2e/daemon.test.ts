@@ -67,7 +67,7 @@ describe('process control', () => {
     expect(await world.sql('SELECT id FROM bucardo.daemon')).toEqual([]);
     const log = d.log();
     expect(log).toMatch(new RegExp(`^\\(${pid}\\) \\[${ISO}\\] DAEMON Daemon ${escape(daemonId(pid))} started \\(reason: lifecycle test\\)$`, 'm'));
-    expect(log).toMatch(new RegExp(`^\\(${pid}\\) \\[${ISO}\\] DAEMON Received SIGTERM: stopping after the runs in progress$`, 'm'));
+    expect(log).toMatch(new RegExp(`^\\(${pid}\\) \\[${ISO}\\] DAEMON Received SIGTERM \\(reason: lifecycle test done\\): stopping after the runs in progress$`, 'm'));
     expect(log).toMatch(new RegExp(`^\\(${pid}\\) \\[${ISO}\\] DAEMON Daemon ${escape(daemonId(pid))} stopped$`, 'm'));
 
     const critical = await d.cli('ping');

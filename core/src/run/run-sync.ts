@@ -98,10 +98,14 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
     await recorder.saveCheckpoints(plan.name, guards);
     outcome = finished;
   } catch (error) {
+    const abortedByCaller = options.signal?.aborted === true;
     controller.abort(error);
-    failure = isBucardoError(error) ? error : toBucardoError(error, 'APPLY_FAILED', { sync: plan.name });
+    failure = abortedByCaller
+      ? new BucardoError('RUN_ABORTED', `The run was stopped before it finished (${describeReason(options.signal!.reason)}); nothing it did was kept`, { sync: plan.name, cause: error })
+      : isBucardoError(error) ? error : toBucardoError(error, 'APPLY_FAILED', { sync: plan.name });
     await sessions?.endRun({ ...runInfo, outcome: 'bad' }).catch(() => undefined);
-    log.log('warn', `Sync "${plan.name}" failed: ${failure.message}`, { ...failure.subject });
+    // A run stopped on purpose (a kick's timeout, a daemon giving up its sync) is not a warning.
+    log.log(abortedByCaller ? 'normal' : 'warn', `Sync "${plan.name}" failed: ${failure.message}`, { ...failure.subject });
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     parts.runs.delete(runId);
@@ -188,6 +192,11 @@ async function startingCheckpoints(plan: SyncPlan, sessions: RunSessions, record
     checkpoints.set(source.name, await sessions.source(source.name).installCapture(shapes));
   }
   return checkpoints;
+}
+
+function describeReason(reason: unknown): string {
+  if (reason instanceof Error) return reason.name === 'TimeoutError' ? 'timed out' : reason.message;
+  return reason === undefined ? 'aborted' : String(reason);
 }
 
 function describeCapture(changeSet: ChangeSet): string {
