@@ -33,22 +33,34 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
       const batchArgs = Object.freeze({ ...args, batch });
       const table = formatTable(batch.shape.table);
       await ctx.status(`Fetching ${table}`);
+      let mark = performance.now();
+      const lap = (what: string) => {
+        const now = performance.now();
+        args.log.log('debug', `${table}: ${what} in ${(now - mark).toFixed(1)} ms`);
+        mark = now;
+      };
       const rows = await parts.hooks.fetch.promise({ clean: new Map(), candidates: new Map() }, batchArgs);
+      lap('fetched');
       let decisions: Decisions = new Map();
       if (batch.conflicts.length > 0) {
         await ctx.status(`Resolving ${batch.conflicts.length} conflicts in ${table}`);
         decisions = await parts.hooks.resolve.promise(new Map(), Object.freeze({ ...batchArgs, rows, strategy: plan.strategy, newestChange: newestChange(ctx.changeSet, batch) }));
       }
+      lap('resolved');
       const settlement = settle(batch.conflicts, decisions, plan.databases, plan.name, plan.strategy, (batch.shape.additive ?? []).length > 0);
       records.push(...settlement.records);
       const extra = await fetchOtherWinners(sessions, batch, rows, settlement.winners, args.signal);
       const { perDatabase, rowsMoved } = buildApplyPlan(batch, rows, settlement, extra, plan.databases, ctx.guards, args.signal);
       await ctx.status(`Applying ${table} to ${[...perDatabase.keys()].join(', ')}`);
+      lap('planned');
       const outcome = await parts.hooks.apply.promise({ results: new Map() }, Object.freeze({ ...batchArgs, plan: perDatabase }));
+      lap(`applied (${rowsMoved} rows)`);
       ctx.counts.addBatch(batch, rowsMoved, outcome);
     }
     await ctx.status('Committing');
+    const committing = performance.now();
     await Promise.all(targets.map((target) => target.commit()));
+    args.log.log('debug', `committed on ${targets.length} databases in ${(performance.now() - committing).toFixed(1)} ms`);
     return records;
   } catch (error) {
     await Promise.allSettled(targets.map((target) => target.rollback()));

@@ -79,9 +79,11 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
     parts.runs.add(runId, { plan, sessions, checkpoints });
     await sessions.beginRun(runInfo);
     const args: RunArgs = Object.freeze({ sync: plan.name, runId, databases: plan.databases, tables: shapes, log, signal: controller.signal });
+    log.log('debug', `connected and checked tables in ${(Date.now() - startedAt.getTime())} ms`);
     await status('Capturing changes');
+    const capturing = performance.now();
     const changeSet = await parts.hooks.capture.promise({ sources: [] }, args);
-    log.log('verbose', describeCapture(changeSet));
+    log.log('verbose', `${describeCapture(changeSet)} (${(performance.now() - capturing).toFixed(1)} ms)`);
     const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
     const transactions = [...planTransactions(changeSet, shapes, options.batchSize)];
     const progress = new Progress(transactions);
