@@ -1,0 +1,239 @@
+import { constants } from 'node:fs';
+import { access, mkdir, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  BucardoError,
+  type ApplyBatch, type ApplyResult, type DatabaseSpec, type Logger, type OpenContext, type RowBatch, type RunInfo,
+  type TargetCapabilities, type TargetSession, type TargetWriter, type TextValue,
+} from '@bucardo/plugin-sdk';
+import { finalFileName, tempFileName } from './file-names.js';
+import { dirOf, formatOf } from './params.js';
+import {
+  COPY_END, FILE_FOOTER, copyStatement, deleteStatements, fileHeader, insertStatements, tableComment,
+} from './sql-text.js';
+import type { FileFormat, ResolvedSqlfileOptions } from './sqlfile-options.js';
+
+/**
+ * A run is the file's unit: it is written to a `.tmp` name and published (renamed) only after a good
+ * run, so `transactions` holds in the sense that matters to readers: nothing of a run is visible until
+ * every database committed all of it, and a rolled-back transaction leaves nothing behind.
+ */
+export const SQLFILE_CAPABILITIES: Required<TargetCapabilities> = Object.freeze({
+  transactions: true,
+  truncate: false,
+  localChangeGuard: false,
+  schema: false,
+});
+
+/** Makes the directory if needed and proves it writable by creating and removing a file in it. */
+export async function prepareDirectory(spec: DatabaseSpec): Promise<string> {
+  const dir = dirOf(spec);
+  const probe = join(dir, `.bucardo-probe-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(probe, '', { flag: 'wx' });
+    await rm(probe, { force: true });
+  } catch (error) {
+    throw new BucardoError('CONNECTION_FAILED', `Cannot write to directory ${dir} of database "${spec.name}": ${(error as Error).message}`, {
+      db: spec.name, item: dir, cause: error,
+    });
+  }
+  return dir;
+}
+
+export class SqlfileTarget implements TargetWriter {
+  readonly capabilities = SQLFILE_CAPABILITIES;
+  readonly #options: ResolvedSqlfileOptions;
+
+  constructor(options: ResolvedSqlfileOptions) {
+    this.#options = options;
+  }
+
+  async open(spec: DatabaseSpec, context: OpenContext): Promise<SqlfileSession> {
+    const dir = await prepareDirectory(spec);
+    return new SqlfileSession(spec, dir, formatOf(spec), this.#options, context.log);
+  }
+}
+
+interface OpenRun {
+  readonly info: RunInfo;
+  readonly tmpPath: string;
+  readonly finalPath: string;
+  readonly handle: FileHandle;
+  /** A transaction with content was committed into the file. */
+  written: boolean;
+}
+
+/**
+ * One target session: a file per run (`beginRun` … `endRun`), and per transaction an in-memory buffer
+ * that `commit` appends to the file and `rollback` drops. A daemon keeps the session across runs.
+ */
+export class SqlfileSession implements TargetSession {
+  readonly #spec: DatabaseSpec;
+  readonly #dir: string;
+  readonly #format: FileFormat;
+  readonly #options: ResolvedSqlfileOptions;
+  readonly #log: Logger;
+  #run: OpenRun | undefined;
+  /** The current transaction's text, or undefined outside a transaction. */
+  #buffer: Array<string | Uint8Array> | undefined;
+
+  constructor(spec: DatabaseSpec, dir: string, format: FileFormat, options: ResolvedSqlfileOptions, log: Logger) {
+    this.#spec = spec;
+    this.#dir = dir;
+    this.#format = format;
+    this.#options = options;
+    this.#log = log;
+  }
+
+  async beginRun(run: RunInfo): Promise<void> {
+    if (this.#run) {
+      this.#log.log('warn', `run ${this.#run.info.runId} never ended: its file ${this.#run.tmpPath} is discarded`, { db: this.#spec.name });
+      await this.#discard();
+    }
+    const tmpPath = join(this.#dir, tempFileName(run));
+    const finalPath = join(this.#dir, finalFileName(run));
+    let handle: FileHandle | undefined;
+    try {
+      await mkdir(this.#dir, { recursive: true });
+      handle = await open(tmpPath, 'w', 0o644);
+      await handle.write(fileHeader(run, this.#format, this.#spec.name));
+    } catch (error) {
+      await handle?.close().catch(() => undefined);
+      await rm(tmpPath, { force: true }).catch(() => undefined);
+      throw this.#error(`Cannot create ${tmpPath}`, error);
+    }
+    this.#run = { info: run, tmpPath, finalPath, handle, written: false };
+    this.#buffer = undefined;
+  }
+
+  async begin(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    if (!this.#run) {
+      throw new BucardoError('APPLY_FAILED', `Database "${this.#spec.name}" (type ${this.#spec.type}) writes one file per run: begin() came before beginRun()`, { db: this.#spec.name });
+    }
+    this.#buffer = [];
+  }
+
+  async apply(batch: ApplyBatch): Promise<ApplyResult> {
+    batch.signal.throwIfAborted();
+    const buffer = this.#buffer;
+    if (!buffer) throw new BucardoError('APPLY_FAILED', `apply() outside a transaction on database "${this.#spec.name}"`, { db: this.#spec.name });
+    const { shape, deletes } = batch;
+    const rows = batch.rows.filter((rowBatch) => rowBatch.rowCount > 0);
+    const inserted = rows.reduce((sum, rowBatch) => sum + rowBatch.rowCount, 0);
+    if (deletes.length === 0 && inserted === 0) return { deleted: 0, inserted: 0, skipped: [] };
+    buffer.push(tableComment(shape, deletes.length, inserted));
+    buffer.push(...deleteStatements(shape, deletes, this.#options.chunkSize));
+    if (inserted > 0) {
+      if (this.#format === 'sql') {
+        buffer.push(...insertStatements(shape, allRows(rows), this.#options.chunkSize));
+      } else {
+        buffer.push(copyStatement(shape));
+        for (const rowBatch of rows) {
+          buffer.push(rowBatch.data);
+          if (rowBatch.data[rowBatch.data.length - 1] !== 0x0a) buffer.push('\n');
+        }
+        buffer.push(COPY_END);
+      }
+    }
+    return { deleted: deletes.length, inserted, skipped: [] };
+  }
+
+  async commit(): Promise<void> {
+    const buffer = this.#buffer;
+    this.#buffer = undefined;
+    const run = this.#run;
+    if (!buffer || buffer.length === 0 || !run) return;
+    try {
+      await run.handle.write(Buffer.concat(buffer.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk))));
+    } catch (error) {
+      throw this.#error(`Cannot write ${run.tmpPath}`, error);
+    }
+    run.written = true;
+  }
+
+  async rollback(): Promise<void> {
+    this.#buffer = undefined;
+  }
+
+  async endRun(run: RunInfo & { readonly outcome: 'good' | 'empty' | 'bad' }): Promise<void> {
+    this.#buffer = undefined;
+    const current = this.#run;
+    if (!current) return;
+    if (current.info.runId !== run.runId) {
+      this.#log.log('warn', `run ${run.runId} ended but the open file is for run ${current.info.runId}: discarded`, { db: this.#spec.name });
+      await this.#discard();
+      return;
+    }
+    if (run.outcome === 'good' && current.written) await this.#publish(current);
+    else await this.#discard();
+  }
+
+  async close(): Promise<void> {
+    this.#buffer = undefined;
+    if (this.#run) await this.#discard();
+  }
+
+  async #publish(run: OpenRun): Promise<void> {
+    this.#run = undefined;
+    let target = run.finalPath;
+    try {
+      await run.handle.write(FILE_FOOTER);
+      if (this.#options.fsync) await run.handle.sync();
+      await run.handle.close();
+      target = await freeName(run.finalPath);
+      await rename(run.tmpPath, target);
+      if (this.#options.fsync) await syncDirectory(this.#dir);
+    } catch (error) {
+      await run.handle.close().catch(() => undefined);
+      await rm(run.tmpPath, { force: true }).catch(() => undefined);
+      throw this.#error(`Cannot publish ${target}`, error);
+    }
+    this.#log.log('verbose', `wrote ${target}`, { db: this.#spec.name });
+  }
+
+  async #discard(): Promise<void> {
+    const run = this.#run;
+    this.#run = undefined;
+    if (!run) return;
+    await run.handle.close().catch(() => undefined);
+    await rm(run.tmpPath, { force: true }).catch((error: unknown) => {
+      this.#log.log('warn', `could not remove ${run.tmpPath}: ${String(error)}`, { db: this.#spec.name });
+    });
+  }
+
+  #error(what: string, cause: unknown): BucardoError {
+    return new BucardoError('APPLY_FAILED', `${what} for database "${this.#spec.name}": ${(cause as Error).message}`, { db: this.#spec.name, cause });
+  }
+}
+
+function* allRows(batches: readonly RowBatch[]): IterableIterator<TextValue[]> {
+  for (const rowBatch of batches) yield* rowBatch.rows();
+}
+
+/** `name.sql`, or `name.N.sql` when a file of that name exists (a run id met twice). */
+async function freeName(path: string): Promise<string> {
+  const base = path.replace(/\.sql$/, '');
+  for (let n = 0; ; n++) {
+    const candidate = n === 0 ? path : `${base}.${n}.sql`;
+    try {
+      await access(candidate, constants.F_OK);
+    } catch {
+      return candidate;
+    }
+  }
+}
+
+/** Makes a rename durable; not every platform can fsync a directory, so failures are ignored. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // best effort
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * The file of a run: written to a `.tmp` name, published by rename after a good run, removed after a bad
+ * or empty one; a rolled-back transaction leaves nothing; a session kept across runs writes one file per
+ * run. Also the database parameters (`bucardo add db … type=flatfile dir=…`) and the ping.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RowBatch, encodeKey, silentLogger, type ApplyBatch, type DatabaseDriver, type DatabaseSpec, type RunInfo, type TableShape } from '@bucardo/plugin-sdk';
+import { SqlfileTarget, resolveOptions, sqlfileDrivers, targetSqlfile, type SqlfileSession } from '../src/index.js';
+
+const root = mkdtempSync(join(tmpdir(), 'bucardo-sqlfile-unit-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let dirs = 0;
+const newDir = () => join(root, `d${++dirs}`);
+
+const shape: TableShape = {
+  table: { schema: 'public', name: 'Tab le' },
+  columns: [{ name: 'id', type: 'integer' }, { name: 'v', type: 'text' }],
+  key: [{ name: 'id', type: 'integer' }],
+  keySource: 'primary key',
+};
+const signal = new AbortController().signal;
+const batch = (deletes: string[], rows: Array<[string, string | null]>): ApplyBatch => ({
+  shape, deletes, rows: [RowBatch.fromRows('A', shape, rows)], signal,
+});
+const run = (runId: string, at = '2024-05-06T07:08:09Z'): RunInfo => ({ sync: 'mysync', runId, startedAt: new Date(at) });
+
+async function openSession(dir: string, format: 'sql' | 'copy' = 'sql'): Promise<SqlfileSession> {
+  const spec: DatabaseSpec = { name: 'f1', type: 'flatfile', params: { dir, format } };
+  return new SqlfileTarget(resolveOptions()).open(spec, { log: silentLogger, label: 'test' });
+}
+
+const files = (dir: string) => readdirSync(dir).sort();
+
+describe('a run', () => {
+  it('writes to a .tmp file and renames it after a good run', async () => {
+    const dir = newDir();
+    const session = await openSession(dir);
+    await session.beginRun(run('7'));
+    expect(files(dir)).toEqual(['bucardo.flatfile.mysync.20240506_070809.7.sql.tmp']);
+    await session.begin(signal);
+    const result = await session.apply(batch(['1', '2'], [['1', "it's"], ['2', null]]));
+    expect(result).toEqual({ deleted: 2, inserted: 2, skipped: [] });
+    await session.commit();
+    expect(files(dir)).toEqual(['bucardo.flatfile.mysync.20240506_070809.7.sql.tmp']);
+    await session.endRun({ ...run('7'), outcome: 'good' });
+    expect(files(dir)).toEqual(['bucardo.flatfile.mysync.20240506_070809.7.sql']);
+    const text = readFileSync(join(dir, 'bucardo.flatfile.mysync.20240506_070809.7.sql'), 'utf8');
+    expect(text).toMatch(/^-- Bucardo flat file: sync mysync, run 7, started 2024-05-06T07:08:09\.000Z\n/);
+    expect(text).toContain('\nBEGIN;\n');
+    expect(text).toContain(`DELETE FROM "public"."Tab le" WHERE "id" IN ('1'::integer, '2'::integer);\n`);
+    expect(text).toContain(`INSERT INTO "public"."Tab le" ("id", "v") OVERRIDING SYSTEM VALUE VALUES\n('1'::integer, 'it''s'::text),\n('2'::integer, NULL);\n`);
+    expect(text.endsWith('COMMIT;\n')).toBe(true);
+    await session.close();
+    expect(files(dir)).toEqual(['bucardo.flatfile.mysync.20240506_070809.7.sql']);
+  });
+
+  it('writes COPY blocks with the rows as they came', async () => {
+    const dir = newDir();
+    const session = await openSession(dir, 'copy');
+    await session.beginRun(run('8'));
+    await session.begin(signal);
+    await session.apply(batch(['3'], [['3', 'tab\there\\ new\nline']]));
+    await session.commit();
+    await session.endRun({ ...run('8'), outcome: 'good' });
+    const text = readFileSync(join(dir, files(dir)[0]!), 'utf8');
+    expect(text).toContain(`DELETE FROM "public"."Tab le" WHERE "id" IN ('3'::integer);\nCOPY "public"."Tab le" ("id", "v") FROM stdin;\n3\ttab\\there\\\\ new\\nline\n\\.\n`);
+    await session.close();
+  });
+
+  it('drops a rolled-back transaction and keeps the committed ones', async () => {
+    const dir = newDir();
+    const session = await openSession(dir);
+    await session.beginRun(run('9'));
+    await session.begin(signal);
+    await session.apply(batch(['100'], [['100', 'rolled back']]));
+    await session.rollback();
+    await session.begin(signal);
+    await session.apply(batch(['101'], [['101', 'kept']]));
+    await session.commit();
+    await session.endRun({ ...run('9'), outcome: 'good' });
+    const text = readFileSync(join(dir, files(dir)[0]!), 'utf8');
+    expect(text).not.toContain('rolled back');
+    expect(text).not.toContain("'100'");
+    expect(text).toContain("'kept'::text");
+    await session.close();
+  });
+
+  it('leaves no file after a bad run, even with committed transactions', async () => {
+    const dir = newDir();
+    const session = await openSession(dir);
+    await session.beginRun(run('10'));
+    await session.begin(signal);
+    await session.apply(batch(['1'], [['1', 'x']]));
+    await session.commit();
+    await session.endRun({ ...run('10'), outcome: 'bad' });
+    expect(files(dir)).toEqual([]);
+    await session.close();
+  });
+
+  it('leaves no file after an empty run, or a good run that wrote nothing', async () => {
+    const dir = newDir();
+    const session = await openSession(dir);
+    await session.beginRun(run('11'));
+    await session.endRun({ ...run('11'), outcome: 'empty' });
+    expect(files(dir)).toEqual([]);
+    await session.beginRun(run('12'));
+    await session.begin(signal);
+    expect(await session.apply({ shape, deletes: [], rows: [RowBatch.empty('A', shape)], signal })).toEqual({ deleted: 0, inserted: 0, skipped: [] });
+    await session.commit();
+    await session.endRun({ ...run('12'), outcome: 'good' });
+    expect(files(dir)).toEqual([]);
+    await session.close();
+  });
+
+  it('writes one file per run on a session kept across runs, in run order by sort -V', async () => {
+    const dir = newDir();
+    const session = await openSession(dir);
+    for (const [id, at] of [['9', '2024-05-06T07:08:09Z'], ['10', '2024-05-06T07:08:09.500Z'], ['11', '2024-05-06T07:08:10Z']] as const) {
+      await session.beginRun(run(id, at));
+      await session.begin(signal);
+      await session.apply(batch([id], [[id, `run ${id}`]]));
+      await session.commit();
+      await session.endRun({ ...run(id, at), outcome: 'good' });
+    }
+    expect(files(dir)).toEqual([
+      'bucardo.flatfile.mysync.20240506_070809.10.sql',
+      'bucardo.flatfile.mysync.20240506_070809.9.sql',
+      'bucardo.flatfile.mysync.20240506_070810.11.sql',
+    ]);
+    const versionSorted = files(dir).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    expect(versionSorted.map((name) => name.split('.')[4])).toEqual(['9', '10', '11']);
+    await session.close();
+  });
+
+  it('removes the .tmp file when the session closes in the middle of a run', async () => {
+    const dir = newDir();
+    const session = await openSession(dir);
+    await session.beginRun(run('13'));
+    await session.begin(signal);
+    await session.apply(batch(['1'], [['1', 'x']]));
+    await session.commit();
+    await session.close();
+    expect(files(dir)).toEqual([]);
+  });
+
+  it('splits composite keys and chunks statements', async () => {
+    const dir = newDir();
+    const spec: DatabaseSpec = { name: 'f1', type: 'flatfile', params: { dir, format: 'sql' } };
+    const session = await new SqlfileTarget(resolveOptions({ chunkSize: 2 })).open(spec, { log: silentLogger, label: 'test' });
+    const pair: TableShape = {
+      table: { schema: 'public', name: 'pair' },
+      columns: [{ name: 'a', type: 'integer' }, { name: 'B b', type: 'text' }, { name: 'v', type: 'numeric' }],
+      key: [{ name: 'a', type: 'integer' }, { name: 'B b', type: 'text' }],
+      keySource: 'primary key',
+    };
+    await session.beginRun(run('14'));
+    await session.begin(signal);
+    const keys = [encodeKey(['1', 'x']), encodeKey(['1', "y'"]), encodeKey(['2', 'z\n'])];
+    const rows = RowBatch.fromRows('A', pair, [['1', 'x', '1.50'], ['1', "y'", null], ['2', 'z\n', '-0']]);
+    expect(await session.apply({ shape: pair, deletes: keys, rows: [rows], signal })).toEqual({ deleted: 3, inserted: 3, skipped: [] });
+    await session.commit();
+    await session.endRun({ ...run('14'), outcome: 'good' });
+    const text = readFileSync(join(dir, files(dir)[0]!), 'utf8');
+    expect(text).toContain(`DELETE FROM "public"."pair" WHERE ("a", "B b") IN (('1'::integer, 'x'::text), ('1'::integer, 'y'''::text));\n`);
+    expect(text).toContain(`DELETE FROM "public"."pair" WHERE ("a", "B b") IN (('2'::integer, E'z\\n'::text));\n`);
+    expect(text.match(/^INSERT INTO/gm)).toHaveLength(2);
+    expect(text).toContain(`('1'::integer, 'x'::text, '1.50'::numeric),\n('1'::integer, 'y'''::text, NULL);\n`);
+    await session.close();
+  });
+
+  it('refuses begin() before beginRun()', async () => {
+    const session = await openSession(newDir());
+    await expect(session.begin(signal)).rejects.toMatchObject({ code: 'APPLY_FAILED', db: 'f1' });
+    await session.close();
+  });
+});
+
+describe('the database type', () => {
+  const drivers = sqlfileDrivers();
+  const driver = (type: string): DatabaseDriver => drivers.find((candidate) => candidate.type === type || candidate.aliases?.includes(type))!;
+
+  it('is a target only, with its capabilities', () => {
+    expect(drivers.map((d) => [d.type, d.aliases])).toEqual([['flatfile', ['sqlfile']], ['flatsql', []], ['flatpg', []]]);
+    for (const d of drivers) {
+      expect(d.source).toBeUndefined();
+      expect(d.target?.capabilities).toEqual({ transactions: true, truncate: false, localChangeGuard: false, schema: false });
+    }
+    const registered: string[] = [];
+    void targetSqlfile().apply({ registerDatabase: (d: DatabaseDriver) => registered.push(d.type) } as never);
+    expect(registered).toEqual(['flatfile', 'flatsql', 'flatpg']);
+  });
+
+  it('needs dir, takes format sql or copy, and makes dir absolute', () => {
+    expect(() => driver('flatfile').normalizeParams({})).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', item: 'dir' }));
+    expect(() => driver('flatfile').normalizeParams({ dir: '/x', format: 'csv' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', item: 'format' }));
+    expect(() => driver('flatfile').normalizeParams({ dir: '/x', dbname: 'y' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', item: 'dbname' }));
+    expect(driver('flatfile').normalizeParams({ dir: '/x' })).toEqual({ dir: '/x', format: 'sql' });
+    expect(driver('sqlfile').normalizeParams({ dir: '/x', format: 'COPY' })).toEqual({ dir: '/x', format: 'copy' });
+    expect(driver('flatfile').normalizeParams({ dir: 'rel/out' })).toEqual({ dir: resolve('rel/out'), format: 'sql' });
+    expect(driver('flatsql').normalizeParams({ dir: '/x' })).toEqual({ dir: '/x', format: 'sql' });
+    expect(driver('flatpg').normalizeParams({ flatfile_dir: '/x' })).toEqual({ dir: '/x', format: 'copy' });
+    expect(() => driver('flatpg').normalizeParams({ dir: '/x', format: 'sql' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', item: 'format' }));
+  });
+
+  it('describes itself by its directory and format', () => {
+    expect(driver('flatfile').describe({ name: 'f1', type: 'flatfile', params: { dir: '/path', format: 'sql' } })).toBe('Dir: /path (format sql)');
+    expect(driver('flatpg').describe({ name: 'f1', type: 'flatpg', params: { dir: '/path', format: 'copy' } })).toBe('Dir: /path (format copy)');
+  });
+
+  it('pings by creating the directory and writing in it, or fails naming the database', async () => {
+    const dir = join(newDir(), 'made', 'by', 'ping');
+    await driver('flatfile').ping({ name: 'f1', type: 'flatfile', params: { dir, format: 'sql' } }, { log: silentLogger, label: 'test' });
+    expect(files(dir)).toEqual([]);
+    const file = join(root, 'a-file');
+    writeFileSync(file, 'not a directory');
+    await expect(driver('flatfile').ping({ name: 'f9', type: 'flatfile', params: { dir: join(file, 'sub'), format: 'sql' } }, { log: silentLogger, label: 'test' }))
+      .rejects.toMatchObject({ code: 'CONNECTION_FAILED', db: 'f9', message: expect.stringContaining('"f9"') });
+  });
+});
