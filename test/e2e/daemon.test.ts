@@ -344,7 +344,7 @@ describe('log levels', () => {
     });
     const run = summary.exec(log)![1]!;
     expect(log).toMatch(line(`sync=lg run=${run}   public\\.t: 1 inserts, 0 deletes, 0 conflicts`));
-    expect(log).toMatch(line(`sync=lg run=${run} Changed keys per source: lg_A: 1`));
+    expect(log).toMatch(line(`sync=lg run=${run} Changed keys per source: lg_A: 1 \\([\\d.]+ ms\\)`));
     expect(await world.sql("SELECT outcome FROM bucardo.syncrun WHERE id = $1", [run])).toEqual([{ outcome: 'good' }]);
 
     // every line: pid, time, role; lines about a run name the sync and the run
