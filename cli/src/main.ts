@@ -25,13 +25,18 @@ const deactivate = async (): Promise<Command> => (await import('./commands/sync-
 const set = async (): Promise<Command> => (await import('./commands/settings.js')).set;
 const show = async (): Promise<Command> => (await import('./commands/settings.js')).show;
 const update = async (): Promise<Command> => (await import('./commands/update.js')).update;
+const remove = async (): Promise<Command> => (await import('./commands/remove.js')).remove;
+const validate = async (): Promise<Command> => (await import('./commands/maintenance.js')).validate;
+const purge = async (): Promise<Command> => (await import('./commands/maintenance.js')).purge;
+const delta = async (): Promise<Command> => (await import('./commands/maintenance.js')).delta;
 const daemonProcess = async (): Promise<Command> => (await import('./commands/daemon-process.js')).daemonProcess;
 
 /** Verbs and Bucardo's spellings of them. `__daemon` is the background process `start` launches. */
 const commands: Record<string, () => Promise<Command>> = {
   install, add, list, l: list, lsit: list, liast: list, lisy: list, lit: list,
   kick, status, start, strt: start, stop, restart, ping, reload,
-  pause, resume, activate, deactivate, set, show, update, upd: update, udpate: update, __daemon: daemonProcess,
+  pause, resume, activate, deactivate, set, show, update, upd: update, udpate: update,
+  remove, delete: remove, del: remove, validate, purge, delta, deltas: delta, __daemon: daemonProcess,
 };
 
 /** Runs one command line; resolves to the process exit code. */
@@ -51,7 +56,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     (parsed.verb === undefined && !parsed.options.help ? process.stderr : process.stdout).write(helpText);
     return parsed.verb === undefined && !parsed.options.help ? 1 : 0;
   }
-  const loadCommand = commands[parsed.verb] ?? (/instal/.test(parsed.verb) ? install : undefined);
+  const loadCommand = commands[parsed.verb] ?? (/instal/.test(parsed.verb) ? install : /^vali/.test(parsed.verb) ? validate : undefined);
   const session = new CliSession(parsed);
   try {
     if (!loadCommand) throw new BucardoError('UNKNOWN_COMMAND', `Unknown command "${parsed.verb}" (see bucardo --help)`, { item: parsed.verb });

@@ -1,5 +1,5 @@
 /** The object kinds of `add` and `list`, from Bucardo's spellings (first match wins, as in Bucardo). */
-export type Noun = 'dbgroup' | 'database' | 'herd' | 'sync' | 'table' | 'conflict' | 'all';
+export type Noun = 'dbgroup' | 'database' | 'herd' | 'sync' | 'table' | 'sequence' | 'conflict' | 'all';
 
 const patterns: Array<[RegExp, Noun]> = [
   [/^dbg|^d.+group/i, 'dbgroup'],
@@ -8,6 +8,7 @@ const patterns: Array<[RegExp, Noun]> = [
   [/^s[yi]n[ck]/i, 'sync'],
   [/^tab|^tbale/i, 'table'],
   [/^confl/i, 'conflict'],
+  [/^seq/i, 'sequence'],
   [/^all$/i, 'all'],
 ];
 

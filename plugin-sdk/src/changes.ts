@@ -23,6 +23,11 @@ export interface KeyChange {
 export interface TableChanges {
   readonly table: TableRef;
   readonly changes: ReadonlyMap<KeyText, KeyChange>;
+  /**
+   * When the table was last truncated on this source in the captured interval (µs since the epoch), if it
+   * was: the latest truncate among the sources wins, and every other database is made equal to its table.
+   */
+  readonly truncatedAt?: number;
 }
 
 /**

@@ -49,7 +49,32 @@ export interface CaptureArgs {
   readonly tables: readonly TableShape[];
   /** The checkpoint the previous run ended at (or the one `installCapture` returned). */
   readonly since: Checkpoint;
+  /**
+   * Read only the changes up to this checkpoint (one returned by an earlier capture), instead of up to now:
+   * a run that resumes after an interruption reads exactly the change set it was working on.
+   */
+  readonly until?: Checkpoint;
   readonly signal: AbortSignal;
+}
+
+export interface ReadTableArgs {
+  readonly shape: TableShape;
+  /** Rows per yielded batch. */
+  readonly batchRows: number;
+  /** Start after this key (exclusive), to resume a copy; tables with a key only. */
+  readonly after?: KeyText;
+  readonly signal: AbortSignal;
+}
+
+/** A sequence's state, as the text PostgreSQL prints. */
+export interface SequenceState {
+  readonly lastValue: string;
+  readonly isCalled: boolean;
+  readonly start: string;
+  readonly increment: string;
+  readonly min: string;
+  readonly max: string;
+  readonly cycle: boolean;
 }
 
 export interface FetchArgs {
@@ -80,6 +105,17 @@ export interface SourceSession {
   hasChanges?(args: CaptureArgs): Promise<boolean>;
   /** The current images of the rows with these keys; keys without a row are deleted rows. */
   fetch(args: FetchArgs): Promise<RowBatch>;
+  /**
+   * The whole table, in key order (tables with a key) or as stored (keyless tables), in batches of at most
+   * `batchRows` rows, read in one snapshot: for initial copies and fullcopy members. Optional.
+   */
+  readTable?(args: ReadTableArgs): AsyncIterable<RowBatch>;
+  /** Deletes change records every one of these checkpoints has consumed; returns how many. Optional. */
+  purge?(args: { readonly tables: readonly TableShape[]; readonly consumed: readonly Checkpoint[] }): Promise<number>;
+  /** How many change records of each table (by `tableId`) are not consumed by `since`. Optional. */
+  pending?(args: { readonly tables: readonly TableShape[]; readonly since: Checkpoint }): Promise<Map<string, number>>;
+  /** Removes capture from these tables (triggers, change tables): no sync reads them any more. Optional. */
+  removeCapture?(tables: readonly TableRef[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -160,6 +196,14 @@ export interface TargetSession {
   /** Starts a batch. */
   begin(signal: AbortSignal): Promise<void>;
   apply(batch: ApplyBatch): Promise<ApplyResult>;
+  /** Empties a table in the current transaction (targets with `truncate`); returns the rows removed if known. */
+  truncate?(shape: TableShape, signal: AbortSignal): Promise<number | undefined>;
+  /** Whether a table has no rows (for `onetimecopy=2`). Optional: without it, a table is taken as not empty. */
+  isEmpty?(table: TableRef): Promise<boolean>;
+  /** A sequence's state here, or undefined when there is no such sequence. Optional (targets without sequences). */
+  readSequence?(sequence: TableRef): Promise<SequenceState | undefined>;
+  /** Makes a sequence's state equal to `state`. */
+  setSequence?(sequence: TableRef, state: SequenceState): Promise<void>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
   close(): Promise<void>;

@@ -12,7 +12,7 @@ export type { ChangeOp, KeyChange, TableChanges, Checkpoint, SourceChanges, Chan
 export { defaultTargetCapabilities } from './database.js';
 export type {
   DatabaseSpec, OpenContext, DatabaseDriver, SourceDriver, SourceSession, CaptureArgs, FetchArgs,
-  TargetCapabilities, TargetWriter, TargetSession, ApplyBatch, ApplyResult, RunInfo,
+  TargetCapabilities, TargetWriter, TargetSession, ApplyBatch, ApplyResult, RunInfo, ReadTableArgs, SequenceState,
 } from './database.js';
 export { classifyConflict, isWinner } from './conflict.js';
 export type { ConflictKind, Candidate, Conflict, Decision, Decisions, ResolveConflictsArgs, ConflictStrategy, ValidateStrategyArgs } from './conflict.js';

@@ -42,6 +42,13 @@ export class RowBatch {
     for (const [start, end] of this.#ranges()) yield parseCopyLine(this.data.subarray(start, end));
   }
 
+  /** The last row, decoding only it (a copy resumes after the last key of its last committed batch). */
+  lastRow(): TextValue[] | undefined {
+    const ranges = this.#ranges();
+    const last = ranges[ranges.length - 1];
+    return last && parseCopyLine(this.data.subarray(last[0], last[1]));
+  }
+
   /** The key of a decoded row, in canonical form (see `keyMaker`). */
   keyOf(row: readonly TextValue[]): KeyText {
     this.#makeKey ??= keyMaker(this.shape.key.map((column) => column.type));

@@ -1,4 +1,4 @@
-import type { ChangeSet } from './changes.js';
+import type { ChangeSet, Checkpoint } from './changes.js';
 import type { Conflict, Decisions } from './conflict.js';
 import type { ApplyBatch, ApplyResult } from './database.js';
 import type { KeyText } from './keys.js';
@@ -6,7 +6,11 @@ import type { Logger } from './logger.js';
 import type { RowBatch } from './row-batch.js';
 import type { TableShape } from './table.js';
 
-export type DatabaseRole = 'source' | 'target';
+/**
+ * `source` (master: its changes go everywhere), `target` (slave: receives changes), `fullcopy` (each run
+ * makes its tables equal to the first source's, by a full copy: the only mode for tables without a key).
+ */
+export type DatabaseRole = 'source' | 'target' | 'fullcopy';
 
 /** A database in a sync, with its role. */
 export interface SyncDatabase {
@@ -23,6 +27,8 @@ export interface RunArgs {
   readonly tables: readonly TableShape[];
   readonly log: Logger;
   readonly signal: AbortSignal;
+  /** When the run resumes an interrupted one: each source's capture ends at that run's checkpoint. */
+  readonly until?: Readonly<Record<string, Checkpoint>>;
 }
 
 /** The keys of one table handled in one batch. */

@@ -11,6 +11,7 @@ export async function add(session: CliSession): Promise<number> {
     case 'herd': return addHerd(session, rest);
     case 'dbgroup': return addDbGroup(session, rest);
     case 'sync': return addSync(session, rest);
+    case 'sequence': return addSequences(session, rest);
     default:
       throw new BucardoError('UNKNOWN_COMMAND', `Usage: bucardo add db|table|herd|dbgroup|sync NAME …${nounWord ? ` ("${nounWord}" is not one of them)` : ''}`, { item: nounWord ?? 'add' });
   }
@@ -27,11 +28,12 @@ async function addDatabases(session: CliSession, words: readonly string[]): Prom
 }
 
 async function addTables(session: CliSession, words: readonly string[]): Promise<number> {
-  const { herd, relgroup, db, additive, ...unknown } = session.params;
-  rejectUnknown(unknown, 'add table', ['herd', 'relgroup', 'db', 'additive']);
+  const { herd, relgroup, db, additive, keyless, ...unknown } = session.params;
+  rejectUnknown(unknown, 'add table', ['herd', 'relgroup', 'db', 'additive', 'keyless']);
   const herdName = herd ?? relgroup;
   const result = await (await session.bucardo()).addTables(words, {
     ...(herdName ? { herd: herdName } : {}), ...(db ? { db } : {}), ...(additive !== undefined ? { additive: columnList(additive) } : {}),
+    ...(keyless !== undefined ? { keyless: /^(1|t|true|y|yes|on)$/i.test(keyless) } : {}),
   });
   if (result.added.length > 0) {
     session.print(['Added the following tables or sequences:', ...result.added.map((entry) => `  ${formatTable(entry.table)} (DB: ${entry.db})`)].join('\n'));
@@ -43,6 +45,16 @@ async function addTables(session: CliSession, words: readonly string[]): Promise
     }
   }
   if (result.added.length === 0 && !result.herd) session.print(`Already added: ${result.alreadyAdded.map(formatTable).join(', ')}`);
+  return 0;
+}
+
+async function addSequences(session: CliSession, words: readonly string[]): Promise<number> {
+  const { herd, relgroup, db, ...unknown } = session.params;
+  rejectUnknown(unknown, 'add sequence', ['herd', 'relgroup', 'db']);
+  const herdName = herd ?? relgroup;
+  const result = await (await session.bucardo()).addSequences(words, { ...(herdName ? { herd: herdName } : {}), ...(db ? { db } : {}) });
+  session.print(['Added the following tables or sequences:', ...result.added.map((sequence) => `  ${formatTable(sequence)}`)].join('\n'));
+  if (herdName) session.print(`${result.herdCreated ? `Created the relgroup named "${herdName}"\n` : ''}The following tables or sequences are now part of the relgroup "${herdName}":\n${result.added.map((s) => `  ${formatTable(s)}`).join('\n')}`);
   return 0;
 }
 

@@ -1,6 +1,6 @@
 import { BucardoError } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
-import { formatConflicts, formatDatabases, formatDbGroups, formatHerds, formatSyncs, formatTables } from '../format/lists.js';
+import { formatConflicts, formatSequences, formatDatabases, formatDbGroups, formatHerds, formatSyncs, formatTables } from '../format/lists.js';
 import { nounOf, type Noun } from '../nouns.js';
 
 /** `bucardo list dbs|tables|herds|dbgroups|syncs|all`. */
@@ -9,7 +9,7 @@ export async function list(session: CliSession): Promise<number> {
   if (!noun) throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo list dbs|tables|herds|dbgroups|syncs|conflicts|all', { item: session.words[0] ?? 'list' });
   if (noun === 'conflict') return listConflicts(session);
   if (noun === 'all') {
-    for (const each of ['dbgroup', 'database', 'herd', 'sync', 'table'] as const) {
+    for (const each of ['dbgroup', 'database', 'herd', 'sync', 'table', 'sequence'] as const) {
       session.print(`-- ${heading[each]}:`);
       session.print(await render(session, each));
     }
@@ -31,13 +31,14 @@ async function listConflicts(session: CliSession): Promise<number> {
   return 0;
 }
 
-const heading: Record<Exclude<Noun, 'all' | 'conflict'>, string> = { dbgroup: 'dbgroups', database: 'databases', herd: 'relgroup', sync: 'syncs', table: 'tables' };
+const heading: Record<Exclude<Noun, 'all' | 'conflict'>, string> = { dbgroup: 'dbgroups', database: 'databases', herd: 'relgroup', sync: 'syncs', table: 'tables', sequence: 'sequences' };
 
 async function render(session: CliSession, noun: Exclude<Noun, 'all' | 'conflict'>): Promise<string> {
   const bucardo = await session.bucardo();
   switch (noun) {
     case 'database': return formatDatabases(await bucardo.listDatabases());
-    case 'table': return formatTables(await bucardo.listTables());
+    case 'table': return formatTables((await bucardo.listTables()).filter((row) => row.kind === 'table'));
+    case 'sequence': return formatSequences((await bucardo.listTables()).filter((row) => row.kind === 'sequence'));
     case 'herd': return formatHerds(await bucardo.listHerds());
     case 'dbgroup': return formatDbGroups(await bucardo.listDbGroups());
     case 'sync': return formatSyncs(await bucardo.listSyncs(), await bucardo.listDbGroups());

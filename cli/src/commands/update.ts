@@ -7,8 +7,11 @@ import { columnList } from './add.js';
 export async function update(session: CliSession): Promise<number> {
   const [nounWord, name, ...extra] = session.words;
   const noun = nounOf(nounWord);
+  if (noun === 'sync' && name && extra.length >= 3 && /^(add|remove|delete)$/i.test(extra[0]!) && /^tab/i.test(extra[1]!)) {
+    return changeSyncTables(session, name, extra[0]!.toLowerCase() === 'add', extra.slice(2));
+  }
   if ((noun !== 'sync' && noun !== 'table') || !name || extra.length > 0) {
-    throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo update sync NAME key=value … (autokick, checktime, conflict, status) | update table NAME additive=COLUMN,…', { item: nounWord ?? 'update' });
+    throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo update sync NAME key=value … (autokick, checktime, conflict, status, onetimecopy) | update sync NAME add|remove table T… | update table NAME additive=COLUMN,…', { item: nounWord ?? 'update' });
   }
   if (noun === 'table') return updateTable(session, name);
   if (Object.keys(session.params).length === 0) throw new BucardoError('INVALID_ARGUMENT', `Nothing to change: bucardo update sync ${name} key=value …`, { sync: name });
@@ -31,5 +34,14 @@ async function updateTable(session: CliSession, name: string): Promise<number> {
   }
   const row = await (await session.bucardo()).updateTable(name, { additive: columnList(additive) });
   session.print(`Set additive columns of ${row.table.schema}.${row.table.name} to ${row.additive.length ? row.additive.join(', ') : 'none'}`);
+  return 0;
+}
+
+/** `update sync S add table T…` / `update sync S remove table T…`. */
+async function changeSyncTables(session: CliSession, sync: string, add: boolean, tables: readonly string[]): Promise<number> {
+  const bucardo = await session.bucardo();
+  const changed = add ? await bucardo.addTablesToSync(sync, tables) : await bucardo.removeTablesFromSync(sync, tables);
+  const names = changed.map((table) => `${table.schema}.${table.name}`).join(', ');
+  session.print(add ? `Added to sync "${sync}": ${names}` : `Removed from sync "${sync}": ${names}`);
   return 0;
 }

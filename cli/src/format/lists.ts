@@ -17,12 +17,19 @@ export function formatDatabases(rows: readonly DatabaseListing[]): string {
 export function formatTables(rows: readonly RelationRow[]): string {
   if (rows.length === 0) return 'No tables have been added yet\n';
   const cells = rows.map((row) => ({
-    id: `${row.id}.`, name: formatTable(row.table), db: row.db, pk: `${row.keyColumns.join('|')} (${row.keyTypes.join('|')})`, syncs: row.syncs, additive: row.additive,
+    id: `${row.id}.`, name: formatTable(row.table), db: row.db, pk: row.keyColumns.length ? `${row.keyColumns.join('|')} (${row.keyTypes.join('|')})` : 'none', syncs: row.syncs, additive: row.additive,
   }));
   const width = (pick: (c: (typeof cells)[number]) => string) => Math.max(...cells.map((c) => pick(c).length));
   const [id, name, db, pk] = [width((c) => c.id), width((c) => c.name), width((c) => c.db), width((c) => c.pk)];
   return cells.map((c) =>
     `${c.id.padEnd(id)} Table: ${c.name.padEnd(name)}  DB: ${c.db.padEnd(db)}  PK: ${c.pk.padEnd(pk)}${c.syncs.length ? `  Syncs: ${c.syncs.join(',')}` : ''}${c.additive.length ? `  additive: ${c.additive.join(',')}` : ''}`.trimEnd() + '\n').join('');
+}
+
+/** `bucardo list sequences`: `Sequence: schema.name  DB: NAME`. */
+export function formatSequences(rows: readonly RelationRow[]): string {
+  if (rows.length === 0) return 'There are no sequences.\n';
+  const name = Math.max(...rows.map((row) => formatTable(row.table).length));
+  return rows.map((row) => `Sequence: ${formatTable(row.table).padEnd(name)}  DB: ${row.db}\n`).join('');
 }
 
 /** `bucardo list herds`: `Relgroup: NAME  Members: a, b` and the syncs using it. */

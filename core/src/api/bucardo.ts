@@ -18,6 +18,10 @@ import { syncStatuses, type SyncStatusReport } from './status.js';
 import { addSync, listSyncs, updateSync, type AddSyncResult } from './syncs.js';
 import { addTables, listTables, updateTable, type AddTablesOptions, type AddTablesResult } from './tables.js';
 import type { ConflictLogRow } from '../control/run-store.js';
+import { addSequences } from './sequences.js';
+import { addTablesToSync, removeDatabases, removeSync, removeTables, removeTablesFromSync } from './lifecycle.js';
+import { deltaBacklog, purgeDeltas, validateSyncs } from './maintenance.js';
+import type { BucardoError } from '@bucardo/plugin-sdk';
 
 export interface BucardoOptions {
   readonly plugins: readonly BucardoPlugin[];
@@ -73,6 +77,48 @@ export class Bucardo {
 
   addTables(names: readonly string[], options?: AddTablesOptions): Promise<AddTablesResult> {
     return this.#with((ctx) => addTables(ctx, names, options));
+  }
+
+  addSequences(names: readonly string[], options: { herd?: string; db?: string } = {}): Promise<{ added: TableRef[]; herdCreated: boolean }> {
+    return this.#with((ctx) => addSequences(ctx, names, options));
+  }
+
+  /** `update sync S add table T…`: the tables join the sync's herd; capture is installed on its sources. */
+  addTablesToSync(sync: string, tables: readonly string[]): Promise<TableRef[]> {
+    return this.#with((ctx) => addTablesToSync(ctx, sync, tables));
+  }
+
+  /** `update sync S remove table T…`: out of the herd, capture removed where nothing else reads it. */
+  removeTablesFromSync(sync: string, tables: readonly string[]): Promise<TableRef[]> {
+    return this.#with((ctx) => removeTablesFromSync(ctx, sync, tables));
+  }
+
+  /** `remove sync S`: returns the capture removed, per database. */
+  removeSync(name: string): Promise<Map<string, TableRef[]>> {
+    return this.#with((ctx) => removeSync(ctx, name));
+  }
+
+  removeTables(names: readonly string[], options: { force?: boolean } = {}): Promise<TableRef[]> {
+    return this.#with((ctx) => removeTables(ctx, names, options.force === true));
+  }
+
+  removeDatabases(names: readonly string[], options: { force?: boolean } = {}): Promise<string[]> {
+    return this.#with((ctx) => removeDatabases(ctx, names, options.force === true));
+  }
+
+  /** `validate SYNC…`: the problems found on every database, per sync (none: valid). */
+  validate(names: readonly string[]): Promise<Array<{ sync: string; problems: BucardoError[] }>> {
+    return this.#with((ctx) => validateSyncs(ctx, names));
+  }
+
+  /** `purge`: deletes consumed change records; per database, how many. */
+  purge(dbs?: readonly string[]): Promise<Array<{ db: string; purged: number }>> {
+    return this.#with((ctx) => purgeDeltas(ctx, dbs));
+  }
+
+  /** `delta`: change records not yet consumed, per database and table. */
+  delta(dbs?: readonly string[]): Promise<Array<{ db: string; table: string; pending: number }>> {
+    return this.#with((ctx) => deltaBacklog(ctx, dbs));
   }
 
   updateTable(name: string, options: { additive?: readonly string[] }): Promise<RelationRow> {
@@ -152,7 +198,7 @@ export class Bucardo {
   }
 
   /** A daemon on this installation's engine and control database; `run(signal)` it, `reload(engine)` it. */
-  createDaemon(options: { id?: string; reason?: string; pollMs?: number; leaseMs?: number; maxBackoffMs?: number } = {}): Daemon {
+  createDaemon(options: { id?: string; reason?: string; pollMs?: number; leaseMs?: number; maxBackoffMs?: number; purgeEveryMs?: number } = {}): Daemon {
     return new Daemon(this.engine, this.controlTarget, {
       id: options.id ?? defaultDaemonId(),
       batchSize: this.#options.batchSize ?? 100_000,
@@ -160,6 +206,7 @@ export class Bucardo {
       ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
       ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
       ...(options.maxBackoffMs === undefined ? {} : { maxBackoffMs: options.maxBackoffMs }),
+      ...(options.purgeEveryMs === undefined ? {} : { purgeEveryMs: options.purgeEveryMs }),
     });
   }
 

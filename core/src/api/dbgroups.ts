@@ -6,6 +6,7 @@ import { checkName } from './names.js';
 const roleAliases: Record<string, DatabaseRole> = {
   source: 'source', master: 'source', s: 'source', m: 'source',
   target: 'target', slave: 'target', replica: 'target', rep: 'target', t: 'target', tar: 'target',
+  fullcopy: 'fullcopy', f: 'fullcopy',
 };
 
 /** Parses `db[:role]`; the role defaults to `defaultRole`. Bucardo's aliases (master, slave, …) are accepted. */
@@ -15,8 +16,7 @@ export function parseMember(text: string, defaultRole: DatabaseRole): DbGroupMem
   if (role === undefined || role === '') return { db, role: defaultRole };
   const normalized = roleAliases[role.toLowerCase()];
   if (!normalized) {
-    const hint = role.toLowerCase() === 'fullcopy' ? ' (the fullcopy role is not supported yet)' : '';
-    throw new BucardoError('INVALID_ARGUMENT', `Unknown role "${role}" for database "${db}": use source or target${hint}`, { db, item: role });
+    throw new BucardoError('INVALID_ARGUMENT', `Unknown role "${role}" for database "${db}": use source, target or fullcopy`, { db, item: role });
   }
   return { db, role: normalized };
 }

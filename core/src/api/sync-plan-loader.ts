@@ -15,7 +15,9 @@ export async function loadSyncPlan(catalog: Catalog, name: string): Promise<Sync
     herd: sync.herd,
     dbgroup: sync.dbgroup,
     strategy: sync.conflictStrategy,
-    tables: herd.members,
+    tables: herd.members.filter((member) => !herd.sequences.some((sequence) => sequence.schema === member.schema && sequence.name === member.name)),
+    sequences: herd.sequences,
+    onetimecopy: sync.onetimecopy,
     additive: additiveOf(relations),
     databases: dbgroup.members.map((member) => {
       const row = databases.find((db) => db.name === member.db)!;

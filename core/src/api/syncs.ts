@@ -1,7 +1,7 @@
 import { BucardoError, type Checkpoint } from '@bucardo/plugin-sdk';
 import type { DbGroupMember, SyncRow } from '../control/catalog-rows.js';
 import { RunSessions } from '../run/sessions.js';
-import { sourcesOf, type SyncPlan } from '../run/sync-plan.js';
+import { isPureFullcopy, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import { resolveTableShapes } from '../run/table-shapes.js';
 import { parseConflictSpec } from '../run/conflict-spec.js';
 import type { BucardoContext } from './context.js';
@@ -62,7 +62,7 @@ export async function addSync(ctx: BucardoContext, name: string, rawParams: Read
 }
 
 /** What `update sync` may change on a live sync; the daemon picks the change up at its next round. */
-const updatable = new Set(['autokick', 'checktime', 'conflict', 'status']);
+const updatable = new Set(['autokick', 'checktime', 'conflict', 'status', 'onetimecopy']);
 
 /**
  * `bucardo update sync NAME key=value…`: autokick (ping), checktime, conflict (conflict_strategy), status.
@@ -80,6 +80,7 @@ export async function updateSync(ctx: BucardoContext, name: string, rawParams: R
     ...(params.checktime === undefined ? {} : { checktime: params.checktime === '0' || params.checktime === '' ? null : params.checktime }),
     ...(params.conflict === undefined ? {} : { conflictStrategy: params.conflict }),
     ...(params.status === undefined ? {} : { status: parseStatus(params.status) }),
+    ...(params.onetimecopy === undefined ? {} : { onetimecopy: parseOnetimecopy(params.onetimecopy) }),
   };
   await ctx.control.catalog.updateSync(next).catch((error: unknown) => { throw intervalError(error, next.checktime); });
   return ctx.control.catalog.sync(name);
@@ -127,7 +128,9 @@ async function previewPlan(ctx: BucardoContext, row: SyncRow, members: readonly 
   const [herd, databases, relations] = await Promise.all([ctx.control.catalog.herd(row.herd), ctx.control.catalog.databases(), ctx.control.catalog.relations()]);
   if (herd.members.length === 0) throw new BucardoError('HERD_EMPTY', `Herd "${row.herd}" has no tables`, { herd: row.herd, sync: row.name });
   return {
-    name: row.name, herd: row.herd, dbgroup: row.dbgroup, strategy: row.conflictStrategy, tables: herd.members, additive: additiveOf(relations),
+    name: row.name, herd: row.herd, dbgroup: row.dbgroup, strategy: row.conflictStrategy, additive: additiveOf(relations),
+    tables: herd.members.filter((member) => !herd.sequences.some((sequence) => sequence.schema === member.schema && sequence.name === member.name)),
+    sequences: herd.sequences, onetimecopy: row.onetimecopy,
     databases: members.map((member) => {
       const db = databases.find((candidate) => candidate.name === member.db)!;
       return { name: db.name, role: member.role, type: db.type, spec: specOf(db) };
@@ -142,6 +145,8 @@ async function installCapture(ctx: BucardoContext, plan: SyncPlan): Promise<Map<
   try {
     const shapes = await resolveTableShapes(plan, sessions);
     const checkpoints = new Map<string, Checkpoint>();
+    // A pure fullcopy sync copies whole tables each run: no capture on its source.
+    if (isPureFullcopy(plan)) return checkpoints;
     for (const source of sourcesOf(plan)) checkpoints.set(source.name, await sessions.source(source.name).installCapture(shapes));
     return checkpoints;
   } finally {
@@ -164,8 +169,9 @@ function parseStatus(status: string | undefined): SyncRow['status'] {
 }
 
 function parseOnetimecopy(value: string | undefined): number {
-  if (value === undefined || value === '0') return 0;
-  throw new BucardoError('INVALID_ARGUMENT', `onetimecopy=${value} is not supported yet (only 0)`, { item: 'onetimecopy' });
+  if (value === undefined) return 0;
+  if (value === '0' || value === '1' || value === '2') return Number(value);
+  throw new BucardoError('INVALID_ARGUMENT', `onetimecopy must be 0, 1 (copy every table to every target) or 2 (only where the target's table is empty), not "${value}"`, { item: 'onetimecopy' });
 }
 
 function intervalError(error: unknown, checktime: string | null): unknown {

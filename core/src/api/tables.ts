@@ -13,6 +13,8 @@ export interface AddTablesOptions {
   readonly db?: string;
   /** Columns merged additively on conflict (base + every source's new - old), e.g. `['abalance']`. */
   readonly additive?: readonly string[];
+  /** Accept tables without a key: they can only be in syncs whose receivers are all `fullcopy`. */
+  readonly keyless?: boolean;
 }
 
 export interface AddTablesResult {
@@ -37,13 +39,13 @@ export async function addTables(ctx: BucardoContext, names: readonly string[], o
     }
   });
   const databases = await candidateDatabases(ctx, options.db);
-  const found = await findTables(ctx, requested, databases);
+  const found = await findTables(ctx, requested, databases, options.keyless === true);
   for (const { shape, db } of found) checkAdditiveColumns(shape, options.additive ?? [], db);
   const known = await ctx.control.catalog.relations();
   return ctx.control.transaction(async () => {
     const fresh = found.filter((entry) => !known.some((row) => sameTable(row.table, entry.shape.table)));
     const { ids } = await ctx.control.catalog.upsertRelations(found.map(({ db, shape }) => ({
-      table: shape.table, db, keyColumns: shape.key.map((c) => c.name), keyTypes: shape.key.map((c) => c.type), keySource: shape.keySource,
+      table: shape.table, kind: 'table' as const, db, keyColumns: shape.key.map((c) => c.name), keyTypes: shape.key.map((c) => c.type), keySource: shape.keySource,
     })));
     if (options.additive) for (const id of ids) await ctx.control.catalog.setAdditive(id, options.additive);
     let herd: AddTablesResult['herd'];
@@ -117,6 +119,7 @@ async function findTables(
   ctx: BucardoContext,
   requested: readonly { text: string; schema?: string; name: string }[],
   databases: readonly DatabaseRow[],
+  keyless: boolean,
 ): Promise<Array<{ db: string; shape: TableShape }>> {
   const found: Array<{ db: string; shape: TableShape } | undefined> = requested.map(() => undefined);
   const unreachable: string[] = [];
@@ -139,8 +142,8 @@ async function findTables(
         if (!table) continue;
         const shape = await session.describeTable(table);
         if (!shape) continue;
-        if (shape.key.length === 0) {
-          throw new BucardoError('TABLE_NO_KEY', `Table "${formatTable(table)}" on database "${row.name}" has no primary key or unique index, so its changes cannot be tracked: add a primary key first`, { table: formatTable(table), db: row.name });
+        if (shape.key.length === 0 && !keyless) {
+          throw new BucardoError('TABLE_NO_KEY', `Table "${formatTable(table)}" on database "${row.name}" has no primary key or unique index, so its changes cannot be tracked: add a primary key, or add it with keyless=true for fullcopy syncs`, { table: formatTable(table), db: row.name });
         }
         found[index] = { db: row.name, shape };
       }

@@ -10,9 +10,13 @@ export interface DatabaseRow {
   readonly status: DatabaseStatus;
 }
 
+export type RelationKind = 'table' | 'sequence';
+
 export interface RelationRow {
   readonly id: number;
   readonly table: TableRef;
+  readonly kind: RelationKind;
+  /** The database it was found on (null once that database is removed). */
   readonly db: string;
   readonly keyColumns: readonly string[];
   readonly keyTypes: readonly string[];
@@ -25,7 +29,10 @@ export interface RelationRow {
 
 export interface HerdRow {
   readonly name: string;
+  /** Tables and sequences, in herd order. */
   readonly members: readonly TableRef[];
+  /** The sequences among the members. */
+  readonly sequences: readonly TableRef[];
   readonly syncs: readonly string[];
 }
 

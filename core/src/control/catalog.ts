@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { BucardoError, formatTable, type TableRef } from '@bucardo/plugin-sdk';
-import type { DatabaseRow, DbGroupMember, DbGroupRow, HerdRow, RelationRow, SyncRow } from './catalog-rows.js';
+import type { DatabaseRow, DbGroupMember, DbGroupRow, HerdRow, RelationKind, RelationRow, SyncRow } from './catalog-rows.js';
 
 type Queryable = Pick<pg.Client, 'query'>;
 
@@ -35,13 +35,14 @@ export class Catalog {
 
   /** Adds tables not yet known; returns the ids of every requested table, new or not, in order. */
   async upsertRelations(rows: readonly Omit<RelationRow, 'id' | 'herds' | 'syncs' | 'additive'>[]): Promise<{ ids: number[]; added: number[] }> {
+    // `kind` decides reltype; a sequence has no key.
     const ids: number[] = [];
     const added: number[] = [];
     for (const row of rows) {
       const inserted = await this.#db.query<{ id: number }>(
-        `INSERT INTO bucardo.relation (schemaname, tablename, db, key_columns, key_types, key_source)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (schemaname, tablename) DO NOTHING RETURNING id`,
-        [row.table.schema, row.table.name, row.db, row.keyColumns, row.keyTypes, row.keySource],
+        `INSERT INTO bucardo.relation (schemaname, tablename, db, key_columns, key_types, key_source, reltype)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (schemaname, tablename) DO NOTHING RETURNING id`,
+        [row.table.schema, row.table.name, row.db, row.keyColumns, row.keyTypes, row.keySource, row.kind],
       );
       if (inserted.rows[0]) {
         ids.push(inserted.rows[0].id);
@@ -55,8 +56,8 @@ export class Catalog {
   }
 
   async relations(): Promise<RelationRow[]> {
-    const result = await this.#db.query<{ id: number; schemaname: string; tablename: string; db: string; key_columns: string[]; key_types: string[]; key_source: string; additive_columns: string[]; herds: string[]; syncs: string[] }>(
-      `SELECT r.id, r.schemaname, r.tablename, r.db, r.key_columns, r.key_types, r.key_source, r.additive_columns,
+    const result = await this.#db.query<{ id: number; schemaname: string; tablename: string; reltype: RelationKind; db: string; key_columns: string[]; key_types: string[]; key_source: string; additive_columns: string[]; herds: string[]; syncs: string[] }>(
+      `SELECT r.id, r.schemaname, r.tablename, r.reltype, r.db, r.key_columns, r.key_types, r.key_source, r.additive_columns,
               coalesce(array_agg(DISTINCT hm.herd) FILTER (WHERE hm.herd IS NOT NULL), '{}') AS herds,
               coalesce(array_agg(DISTINCT s.name) FILTER (WHERE s.name IS NOT NULL), '{}') AS syncs
          FROM bucardo.relation r
@@ -65,13 +66,17 @@ export class Catalog {
         GROUP BY r.id ORDER BY r.id`,
     );
     return result.rows.map((row) => ({
-      id: row.id, table: { schema: row.schemaname, name: row.tablename }, db: row.db,
+      id: row.id, table: { schema: row.schemaname, name: row.tablename }, kind: row.reltype, db: row.db ?? '(removed)',
       keyColumns: row.key_columns, keyTypes: row.key_types, keySource: row.key_source, additive: row.additive_columns, herds: row.herds, syncs: row.syncs,
     }));
   }
 
   async setAdditive(relationId: number, columns: readonly string[]): Promise<void> {
     await this.#db.query('UPDATE bucardo.relation SET additive_columns = $2 WHERE id = $1', [relationId, columns]);
+  }
+
+  async deleteRelations(ids: readonly number[]): Promise<void> {
+    await this.#db.query('DELETE FROM bucardo.relation WHERE id = ANY($1::int[])', [ids]);
   }
 
   // ----- herds (relgroups) -----
@@ -101,17 +106,24 @@ export class Catalog {
     return added;
   }
 
+  async removeHerdMembers(herd: string, relationIds: readonly number[]): Promise<number> {
+    const result = await this.#db.query('DELETE FROM bucardo.herd_member WHERE herd = $1 AND relation = ANY($2::int[])', [herd, relationIds]);
+    return result.rowCount ?? 0;
+  }
+
   async herds(): Promise<HerdRow[]> {
-    const result = await this.#db.query<{ name: string; schemas: string[] | null; tables: string[] | null; syncs: string[] }>(
+    const result = await this.#db.query<{ name: string; schemas: string[] | null; tables: string[] | null; kinds: RelationKind[] | null; syncs: string[] }>(
       `SELECT h.name,
               (SELECT array_agg(r.schemaname ORDER BY hm.position) FROM bucardo.herd_member hm JOIN bucardo.relation r ON r.id = hm.relation WHERE hm.herd = h.name) AS schemas,
               (SELECT array_agg(r.tablename ORDER BY hm.position) FROM bucardo.herd_member hm JOIN bucardo.relation r ON r.id = hm.relation WHERE hm.herd = h.name) AS tables,
+              (SELECT array_agg(r.reltype ORDER BY hm.position) FROM bucardo.herd_member hm JOIN bucardo.relation r ON r.id = hm.relation WHERE hm.herd = h.name) AS kinds,
               coalesce((SELECT array_agg(s.name ORDER BY s.name) FROM bucardo.sync s WHERE s.herd = h.name), '{}') AS syncs
          FROM bucardo.herd h ORDER BY h.name`,
     );
     return result.rows.map((row) => ({
       name: row.name,
       members: (row.tables ?? []).map((name, index) => ({ schema: row.schemas![index]!, name })),
+      sequences: (row.tables ?? []).flatMap((name, index) => (row.kinds![index] === 'sequence' ? [{ schema: row.schemas![index]!, name }] : [])),
       syncs: row.syncs,
     }));
   }
@@ -180,10 +192,21 @@ export class Catalog {
 
   async updateSync(row: SyncRow): Promise<void> {
     await this.#db.query(
-      'UPDATE bucardo.sync SET autokick = $2, checktime = $3, conflict_strategy = $4, status = $5 WHERE name = $1',
-      [row.name, row.autokick, row.checktime, row.conflictStrategy, row.status],
+      'UPDATE bucardo.sync SET autokick = $2, checktime = $3, conflict_strategy = $4, status = $5, onetimecopy = $6 WHERE name = $1',
+      [row.name, row.autokick, row.checktime, row.conflictStrategy, row.status, row.onetimecopy],
     );
     await this.#db.query("SELECT pg_notify('bucardo_control', $1)", [`update ${row.name}`]);
+  }
+
+  async deleteSync(name: string): Promise<void> {
+    await this.#db.query('DELETE FROM bucardo.sync WHERE name = $1', [name]);
+    await this.#db.query("SELECT pg_notify('bucardo_control', $1)", [`remove ${name}`]);
+  }
+
+  async deleteDatabase(name: string): Promise<void> {
+    await this.#db.query('DELETE FROM bucardo.dbgroup_member WHERE db = $1', [name]);
+    await this.#db.query('DELETE FROM bucardo.checkpoint WHERE db = $1', [name]);
+    await this.#db.query('DELETE FROM bucardo.db WHERE name = $1', [name]);
   }
 
   async setSyncStatus(name: string, status: SyncRow['status']): Promise<void> {

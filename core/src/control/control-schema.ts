@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS bucardo.dbgroup (
 CREATE TABLE IF NOT EXISTS bucardo.dbgroup_member (
   dbgroup  text NOT NULL REFERENCES bucardo.dbgroup (name) ON DELETE CASCADE,
   db       text NOT NULL REFERENCES bucardo.db (name),
-  role     text NOT NULL CHECK (role IN ('source', 'target')),
+  role     text NOT NULL,
   position integer NOT NULL,
   PRIMARY KEY (dbgroup, db)
 );
@@ -101,6 +101,26 @@ CREATE INDEX IF NOT EXISTS syncrun_sync_id ON bucardo.syncrun (sync, id DESC);
 -- Columns added after a table was first created are added here, for installations made before them.
 ALTER TABLE bucardo.syncrun ADD COLUMN IF NOT EXISTS retries integer NOT NULL DEFAULT 0;
 ALTER TABLE bucardo.relation ADD COLUMN IF NOT EXISTS additive_columns text[] NOT NULL DEFAULT '{}';
+ALTER TABLE bucardo.syncrun ADD COLUMN IF NOT EXISTS resume jsonb;
+-- The database a table was found on is informative: removing that database keeps the table.
+ALTER TABLE bucardo.relation ALTER COLUMN db DROP NOT NULL;
+ALTER TABLE bucardo.relation DROP CONSTRAINT IF EXISTS relation_db_fkey;
+ALTER TABLE bucardo.relation ADD CONSTRAINT relation_db_fkey FOREIGN KEY (db) REFERENCES bucardo.db (name) ON DELETE SET NULL;
+ALTER TABLE bucardo.dbgroup_member DROP CONSTRAINT IF EXISTS dbgroup_member_role_check;
+ALTER TABLE bucardo.dbgroup_member ADD CONSTRAINT dbgroup_member_role_check CHECK (role IN ('source', 'target', 'fullcopy'));
+
+-- Where an initial copy (onetimecopy) of each table stands, so an interrupted copy resumes.
+CREATE TABLE IF NOT EXISTS bucardo.copy_progress (
+  sync       text NOT NULL REFERENCES bucardo.sync (name) ON DELETE CASCADE,
+  schemaname text NOT NULL,
+  tablename  text NOT NULL,
+  targets    text[] NOT NULL,
+  last_key   text,
+  rows       bigint NOT NULL DEFAULT 0,
+  total      bigint,
+  done       boolean NOT NULL DEFAULT false,
+  PRIMARY KEY (sync, schemaname, tablename)
+);
 
 -- Every settled conflict, for audit and manual resolution (bucardo list conflicts).
 CREATE TABLE IF NOT EXISTS bucardo.conflict_log (

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Checkpoint, RunOutcome, RunReport } from '@bucardo/plugin-sdk';
-import type { RunRecorder } from '../run/run-sync.js';
+import { tableId, type TableRef } from '@bucardo/plugin-sdk';
+import type { CopyProgress, ResumePoint, RunRecorder } from '../run/run-sync.js';
 import type { ConflictRecord } from '../run/settle.js';
 import { Catalog } from './catalog.js';
 
@@ -60,19 +61,45 @@ export class RunStore implements RunRecorder {
     this.#catalog = new Catalog(db);
   }
 
-  async startRun(sync: string, worker: string): Promise<string> {
+  async startRun(sync: string, worker: string): Promise<{ runId: string; resume?: ResumePoint }> {
     // The caller holds the sync's lock, so a run of this sync still marked unfinished was interrupted.
-    await this.#db.query(
+    const interrupted = await this.#db.query<{ resume: ResumePoint | null }>(
       `UPDATE bucardo.syncrun SET ended = clock_timestamp(), outcome = 'bad', status = 'Interrupted',
               error = jsonb_build_object('code', 'RUN_ABORTED', 'message', 'The run was interrupted (its process ended before it finished)')
-        WHERE sync = $1 AND ended IS NULL`,
+        WHERE sync = $1 AND ended IS NULL RETURNING resume`,
       [sync],
     );
+    const resume = interrupted.rows.map((row) => row.resume).find((point): point is ResumePoint => point !== null && point.committed > 0);
     const result = await this.#db.query<{ id: string }>('INSERT INTO bucardo.syncrun (sync, worker) VALUES ($1, $2) RETURNING id', [sync, worker]);
     const runId = result.rows[0]!.id;
     // This run serves every kick of the sync requested so far.
     await this.#db.query('UPDATE bucardo.kick_request SET run_id = $2 WHERE sync = $1 AND run_id IS NULL', [sync, runId]);
-    return runId;
+    return { runId, ...(resume ? { resume } : {}) };
+  }
+
+  async saveResume(runId: string, resume: ResumePoint): Promise<void> {
+    await this.#db.query('UPDATE bucardo.syncrun SET resume = $2 WHERE id = $1', [runId, JSON.stringify(resume)]);
+  }
+
+  async copyProgress(sync: string): Promise<Map<string, CopyProgress>> {
+    const result = await this.#db.query<{ schemaname: string; tablename: string; targets: string[]; last_key: string | null; rows: string; done: boolean }>(
+      'SELECT schemaname, tablename, targets, last_key, rows, done FROM bucardo.copy_progress WHERE sync = $1', [sync]);
+    return new Map(result.rows.map((row) => [tableId({ schema: row.schemaname, name: row.tablename }), {
+      targets: row.targets, rows: Number(row.rows), done: row.done, ...(row.last_key === null ? {} : { lastKey: row.last_key }),
+    }]));
+  }
+
+  async saveCopyProgress(sync: string, table: TableRef, progress: CopyProgress): Promise<void> {
+    await this.#db.query(
+      `INSERT INTO bucardo.copy_progress (sync, schemaname, tablename, targets, last_key, rows, done) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (sync, schemaname, tablename) DO UPDATE SET targets = EXCLUDED.targets, last_key = EXCLUDED.last_key, rows = EXCLUDED.rows, done = EXCLUDED.done`,
+      [sync, table.schema, table.name, progress.targets, progress.lastKey ?? null, progress.rows, progress.done],
+    );
+  }
+
+  async finishCopy(sync: string): Promise<void> {
+    await this.#db.query('UPDATE bucardo.sync SET onetimecopy = 0 WHERE name = $1', [sync]);
+    await this.#db.query('DELETE FROM bucardo.copy_progress WHERE sync = $1', [sync]);
   }
 
   async recordConflicts(sync: string, runId: string, records: readonly ConflictRecord[]): Promise<void> {

@@ -19,6 +19,8 @@ export interface DaemonOptions {
   readonly leaseMs?: number;
   /** The longest wait between retries of a failing sync. Default 30 s. */
   readonly maxBackoffMs?: number;
+  /** How often a sync's consumed change records are purged after good runs. Default 60 s. */
+  readonly purgeEveryMs?: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export class Daemon {
   constructor(engine: Engine, target: ControlTarget, options: DaemonOptions) {
     this.#engine = engine;
     this.#target = target;
-    this.#options = { pollMs: 250, leaseMs: 1000, maxBackoffMs: 30_000, ...options };
+    this.#options = { pollMs: 250, leaseMs: 1000, maxBackoffMs: 30_000, purgeEveryMs: 60_000, ...options };
     this.#log = engine.log.child({ role: 'daemon' });
   }
 
@@ -102,6 +104,7 @@ export class Daemon {
     await control.daemons.claim(sync.name, this.#options.id);
     const settings: WorkerSettings = {
       daemonId: this.#options.id, batchSize: this.#options.batchSize, pollMs: this.#options.pollMs, maxBackoffMs: this.#options.maxBackoffMs,
+      purgeEveryMs: this.#options.purgeEveryMs,
     };
     const worker = new SyncWorker(sync.name, this.#engine, control, settings, this.#log);
     this.#workers.set(sync.name, worker);

@@ -1,9 +1,10 @@
 import { formatTable, type Logger, type RunReport, type SourceSession, type TableShape } from '@bucardo/plugin-sdk';
 import { loadSyncPlan } from '../api/sync-plan-loader.js';
+import { purgeDeltas } from '../api/maintenance.js';
 import type { ControlSession } from '../control/control-session.js';
 import type { Engine } from '../engine.js';
 import type { SessionCache } from '../run/run-sync.js';
-import { sourcesOf, type SyncPlan } from '../run/sync-plan.js';
+import { isPureFullcopy, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import { backoffMs, WakeSignal } from './wake-signal.js';
 
 /** Connections kept open to an autokick sync's sources, for cheap change probes. */
@@ -20,6 +21,8 @@ export interface WorkerSettings {
   readonly pollMs: number;
   /** The longest wait between retries of a failing sync. */
   readonly maxBackoffMs: number;
+  /** How often consumed change records are purged after good runs. */
+  readonly purgeEveryMs: number;
 }
 
 /**
@@ -43,6 +46,7 @@ export class SyncWorker {
   #failures = 0;
   #retryAt = 0;
   #lastRun = Date.now();
+  #lastPurge = 0;
   #loop: Promise<void> | undefined;
   #probe: Probe | undefined;
   /** The run's connections, kept between runs of this sync. */
@@ -130,9 +134,24 @@ export class SyncWorker {
     }
     if (this.#failures > 0) this.#log.log('terse', `Sync "${this.name}" recovered after ${this.#failures} failed attempt(s)`);
     this.#failures = 0;
+    await this.#purgeNow(plan);
     await this.#control.daemons.setState(this.name, this.#settings.daemonId, 'idle', 0, null);
     // More may have been committed while this run worked: look again at once.
     if (report.outcome === 'good') this.#wake.wake();
+  }
+
+  /** Consumed change records are purged after good runs, at most once per `purgeEveryMs`, so delta tables stay small. */
+  async #purgeNow(plan: SyncPlan): Promise<void> {
+    if (Date.now() - this.#lastPurge < this.#settings.purgeEveryMs) return;
+    this.#lastPurge = Date.now();
+    try {
+      const ctx = { engine: this.#engine, control: this.#control, worker: `daemon ${this.#settings.daemonId}` };
+      const purged = await purgeDeltas(ctx, sourcesOf(plan).map((db) => db.name));
+      const total = purged.reduce((sum, entry) => sum + entry.purged, 0);
+      if (total > 0) this.#log.log('verbose', `Purged ${total} consumed change records (${purged.map((entry) => `${entry.db}: ${entry.purged}`).join(', ')})`);
+    } catch (error) {
+      this.#log.log('warn', `Purging change records failed: ${(error as Error).message}`);
+    }
   }
 
   #fail(message: string, report?: RunReport): void {
@@ -149,6 +168,8 @@ export class SyncWorker {
   /** Asks every source whether the sync's tables changed after its checkpoint (no NOTIFY involved). */
   async #hasChanges(): Promise<boolean> {
     const probe = await this.#openProbe();
+    // A pure fullcopy sync has no capture: it runs when kicked or when its checktime is due.
+    if (isPureFullcopy(probe.plan)) return false;
     const checkpoints = await this.#control.catalog.checkpoints(this.name);
     for (const source of sourcesOf(probe.plan)) {
       const session = probe.sessions.get(source.name)!;

@@ -25,7 +25,7 @@ export interface TransactionContext {
  */
 export async function applyTransaction(ctx: TransactionContext, transaction: readonly TableBatch[]): Promise<ConflictRecord[]> {
   const { parts, plan, sessions, args } = ctx;
-  const targets = [...sessions.targets.values()];
+  const targets = args.databases.map((db) => sessions.target(db.name));
   const records: ConflictRecord[] = [];
   await Promise.all(targets.map((target) => target.begin(args.signal)));
   try {
@@ -47,10 +47,10 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
         decisions = await parts.hooks.resolve.promise(new Map(), Object.freeze({ ...batchArgs, rows, strategy: plan.strategy, newestChange: newestChange(ctx.changeSet, batch) }));
       }
       lap('resolved');
-      const settlement = settle(batch.conflicts, decisions, plan.databases, plan.name, plan.strategy, (batch.shape.additive ?? []).length > 0);
+      const settlement = settle(batch.conflicts, decisions, args.databases, plan.name, plan.strategy, (batch.shape.additive ?? []).length > 0);
       records.push(...settlement.records);
       const extra = await fetchOtherWinners(sessions, batch, rows, settlement.winners, args.signal);
-      const { perDatabase, rowsMoved } = buildApplyPlan(batch, rows, settlement, extra, plan.databases, ctx.guards, args.signal);
+      const { perDatabase, rowsMoved } = buildApplyPlan(batch, rows, settlement, extra, args.databases, ctx.guards, args.signal);
       await ctx.status(`Applying ${table} to ${[...perDatabase.keys()].join(', ')}`);
       lap('planned');
       const outcome = await parts.hooks.apply.promise({ results: new Map() }, Object.freeze({ ...batchArgs, plan: perDatabase }));

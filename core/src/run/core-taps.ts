@@ -15,7 +15,8 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
     const { plan, sessions, checkpoints } = runs.get(args.runId);
     const captured = await Promise.all(sourcesOf(plan).map(async (db) => {
       try {
-        return await sessions.source(db.name).capture({ tables: args.tables, since: checkpoints.get(db.name)!, signal: args.signal });
+        const until = args.until?.[db.name];
+        return await sessions.source(db.name).capture({ tables: args.tables, since: checkpoints.get(db.name)!, signal: args.signal, ...(until === undefined ? {} : { until }) });
       } catch (error) {
         throw toBucardoError(error, 'CAPTURE_FAILED', { db: db.name, sync: plan.name });
       }

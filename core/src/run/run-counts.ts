@@ -6,6 +6,8 @@ export class RunCounts {
   deletes = 0;
   conflicts = 0;
   retries = 0;
+  /** Rows moved by whole-table copies (part of `inserts`). */
+  copied = 0;
   readonly deferred = new Set<KeyText>();
   readonly #tables = new Map<string, { inserts: number; deletes: number; conflicts: number }>();
   readonly #databases = new Map<string, { inserted: number; deleted: number }>();
@@ -29,6 +31,20 @@ export class RunCounts {
     }
   }
 
+  /** Rows copied whole into `receivers` databases (initial copies, fullcopy members, truncate winners). */
+  addCopy(table: string, rows: number, receivers: readonly string[]): void {
+    const tableCounts = this.#tables.get(table) ?? { inserts: 0, deletes: 0, conflicts: 0 };
+    this.#tables.set(table, tableCounts);
+    tableCounts.inserts += rows;
+    this.inserts += rows;
+    for (const db of receivers) {
+      const dbCounts = this.#databases.get(db) ?? { inserted: 0, deleted: 0 };
+      this.#databases.set(db, dbCounts);
+      dbCounts.inserted += rows;
+    }
+    this.copied += rows;
+  }
+
   /** A copy of the tallies, to go back to when a transaction is retried. */
   snapshot(): RunCounts {
     const copy = new RunCounts();
@@ -44,6 +60,7 @@ export class RunCounts {
     to.inserts = from.inserts;
     to.deletes = from.deletes;
     to.conflicts = from.conflicts;
+    to.copied = from.copied;
     to.deferred.clear();
     from.deferred.forEach((key) => to.deferred.add(key));
     to.#tables.clear();

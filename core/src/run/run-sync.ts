@@ -1,6 +1,6 @@
 import {
   BucardoError, formatTable, isBucardoError, toBucardoError,
-  type Checkpoint, type ChangeSet, type Decisions, type Logger, type RunArgs, type RunOutcome, type RunReport, type TableBatch, type TableShape,
+  type Checkpoint, type ChangeSet, type Decisions, type Logger, type RunArgs, type RunOutcome, type RunReport, type TableBatch, type TableRef, type TableShape,
 } from '@bucardo/plugin-sdk';
 import type { CoreHooks } from '../hooks.js';
 import type { Registry } from '../plugins/registry.js';
@@ -10,12 +10,40 @@ import type { ConflictRecord } from './settle.js';
 import { RunCounts } from './run-counts.js';
 import type { RunRegistry } from './run-registry.js';
 import { RunSessions } from './sessions.js';
-import { sourcesOf, type SyncPlan } from './sync-plan.js';
+import { deltaDatabasesOf, isPureFullcopy, sourcesOf, type SyncPlan } from './sync-plan.js';
+import { applyTruncates, fullCopies, initialCopy, syncSequences, type CopyContext } from './copy-phases.js';
 import { resolveTableShapes } from './table-shapes.js';
+
+/** Where an interrupted run had got to, so the next run can go on from there. */
+export interface ResumePoint {
+  /** What the run was planned from: a resumed run must have the same sources, tables and batch size. */
+  readonly fingerprint: string;
+  /** Each source's capture checkpoint of the interrupted run: the resumed run reads exactly up to it. */
+  readonly until: Readonly<Record<string, Checkpoint>>;
+  /** Transactions it committed everywhere. */
+  readonly committed: number;
+}
+
+/** How far an initial copy (onetimecopy) of one table has got. */
+export interface CopyProgress {
+  /** The receivers chosen when the copy of this table began (onetimecopy=2 picks the empty ones). */
+  readonly targets: readonly string[];
+  readonly lastKey?: string;
+  readonly rows: number;
+  readonly done: boolean;
+}
 
 /** Where runs are recorded and checkpoints kept (the control database). */
 export interface RunRecorder {
-  startRun(sync: string, worker: string): Promise<string>;
+  /** Records a new run; an unfinished earlier run of the sync is marked interrupted, and its resume point returned. */
+  startRun(sync: string, worker: string): Promise<{ runId: string; resume?: ResumePoint }>;
+  /** Saves where this run is, after each transaction it commits everywhere. */
+  saveResume(runId: string, resume: ResumePoint): Promise<void>;
+  /** The initial copy's progress per table (by `tableId`). */
+  copyProgress(sync: string): Promise<Map<string, CopyProgress>>;
+  saveCopyProgress(sync: string, table: TableRef, progress: CopyProgress): Promise<void>;
+  /** The initial copy is done: `onetimecopy` goes back to 0 and the progress is forgotten. */
+  finishCopy(sync: string): Promise<void>;
   /** The conflicts a committed transaction settled, for the audit (`bucardo list conflicts`). */
   recordConflicts(sync: string, runId: string, records: readonly ConflictRecord[]): Promise<void>;
   /** The live phase of a run, shown by `bucardo status`. */
@@ -60,7 +88,7 @@ export interface RunOptions {
  */
 export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunRecorder, options: RunOptions): Promise<RunReport> {
   const startedAt = new Date();
-  const runId = await recorder.startRun(plan.name, options.worker);
+  const { runId, resume } = await recorder.startRun(plan.name, options.worker);
   const runInfo = { sync: plan.name, runId, startedAt };
   const log = parts.log.child({ sync: plan.name, run: runId });
   const controller = new AbortController();
@@ -75,29 +103,17 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
     await status('Connecting');
     sessions = await openSessions(parts, plan, log, controller.signal, options.cache);
     const shapes = await resolveTableShapes(plan, sessions);
-    const checkpoints = await startingCheckpoints(plan, sessions, recorder, shapes, log);
-    parts.runs.add(runId, { plan, sessions, checkpoints });
     await sessions.beginRun(runInfo);
-    const args: RunArgs = Object.freeze({ sync: plan.name, runId, databases: plan.databases, tables: shapes, log, signal: controller.signal });
     log.log('debug', `connected and checked tables in ${(Date.now() - startedAt.getTime())} ms`);
-    await status('Capturing changes');
-    const capturing = performance.now();
-    const changeSet = await parts.hooks.capture.promise({ sources: [] }, args);
-    log.log('verbose', `${describeCapture(changeSet)} (${(performance.now() - capturing).toFixed(1)} ms)`);
-    const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
-    const transactions = [...planTransactions(changeSet, shapes, options.batchSize)];
-    const progress = new Progress(transactions);
-    const context: TransactionContext = { parts, plan, sessions, args, changeSet, guards, counts, status: (text) => status(progress.describe(text)) };
-    for (const transaction of transactions) {
-      const records = await withRetries(counts, log, args.signal, () => applyTransaction(context, transaction));
-      progress.done(transaction);
-      if (records.length > 0) {
-        await recorder.recordConflicts(plan.name, runId, records).catch((error: unknown) => log.log('warn', `could not record ${records.length} conflicts for the audit: ${String(error)}`));
-      }
+    const copies: CopyContext = { plan, sessions, shapes, recorder, counts, log, signal: controller.signal, batchRows: options.batchSize, status };
+    if (!isPureFullcopy(plan)) {
+      const work = { parts, plan, recorder, options, sessions, shapes, runId, log, counts, status, signal: controller.signal, copies };
+      await deltaPhase(work, resume);
     }
+    await fullCopies(copies);
+    await syncSequences(copies);
     const finished = counts.moved > 0 || counts.conflicts > 0 ? 'good' : 'empty';
     await sessions.endRun({ ...runInfo, outcome: finished });
-    await recorder.saveCheckpoints(plan.name, guards);
     outcome = finished;
   } catch (error) {
     const abortedByCaller = options.signal?.aborted === true;
@@ -126,6 +142,61 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
   logReport(log, report);
   await parts.hooks.report.promise(report);
   return report;
+}
+
+interface DeltaWork {
+  readonly parts: RunParts;
+  readonly plan: SyncPlan;
+  readonly recorder: RunRecorder;
+  readonly options: RunOptions;
+  readonly sessions: RunSessions;
+  readonly shapes: readonly TableShape[];
+  readonly runId: string;
+  readonly log: Logger;
+  readonly counts: RunCounts;
+  readonly status: (text: string) => Promise<void>;
+  readonly signal: AbortSignal;
+  readonly copies: CopyContext;
+}
+
+/**
+ * The change path: initial copy when asked for, capture, truncates, then the transactions (skipping those
+ * an interrupted run of the same plan already committed), and finally the new checkpoints.
+ */
+async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefined): Promise<void> {
+  const { parts, plan, recorder, sessions, shapes, runId, log, counts } = work;
+  const checkpoints = await startingCheckpoints(plan, sessions, recorder, shapes, log);
+  parts.runs.add(runId, { plan, sessions, checkpoints });
+  if (plan.onetimecopy) await initialCopy(work.copies);
+  const fingerprint = JSON.stringify({ databases: plan.databases.map((db) => [db.name, db.role]), tables: shapes.map((shape) => shape.table), batch: work.options.batchSize });
+  const resuming = resume && resume.fingerprint === fingerprint ? resume : undefined;
+  const databases = deltaDatabasesOf(plan);
+  const args: RunArgs = Object.freeze({ sync: plan.name, runId, databases, tables: shapes, log, signal: work.signal, ...(resuming ? { until: resuming.until } : {}) });
+  await work.status('Capturing changes');
+  const capturing = performance.now();
+  let changeSet = await parts.hooks.capture.promise({ sources: [] }, args);
+  log.log('verbose', `${describeCapture(changeSet)} (${(performance.now() - capturing).toFixed(1)} ms)`);
+  changeSet = await applyTruncates(work.copies, changeSet, databases.map((db) => db.name));
+  const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
+  const transactions = [...planTransactions(changeSet, shapes, work.options.batchSize)];
+  const skip = resuming ? Math.min(resuming.committed, transactions.length) : 0;
+  if (skip > 0) log.log('normal', `Resuming an interrupted run: ${skip} of ${transactions.length} transactions were already committed`);
+  const progress = new Progress(transactions);
+  const context: TransactionContext = { parts, plan, sessions, args, changeSet, guards, counts, status: (text) => work.status(progress.describe(text)) };
+  for (const [index, transaction] of transactions.entries()) {
+    if (index < skip) {
+      progress.done(transaction);
+      continue;
+    }
+    const records = await withRetries(counts, log, args.signal, () => applyTransaction(context, transaction));
+    progress.done(transaction);
+    if (transactions.length > 1) await recorder.saveResume(runId, { fingerprint, until: Object.fromEntries(guards), committed: index + 1 });
+    if (records.length > 0) {
+      await recorder.recordConflicts(plan.name, runId, records).catch((error: unknown) => log.log('warn', `could not record ${records.length} conflicts for the audit: ${String(error)}`));
+    }
+  }
+  await recorder.saveCheckpoints(plan.name, guards);
+  if (plan.onetimecopy) await recorder.finishCopy(plan.name);
 }
 
 async function openSessions(parts: RunParts, plan: SyncPlan, log: Logger, signal: AbortSignal, cache: SessionCache | undefined): Promise<RunSessions> {

@@ -1,4 +1,4 @@
-import { BucardoError, toBucardoError, type Logger, type RunInfo, type SourceSession, type TargetSession } from '@bucardo/plugin-sdk';
+import { BucardoError, toBucardoError, type Logger, type RunInfo, type SourceSession, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
 import type { Registry } from '../plugins/registry.js';
 import type { SyncPlan } from './sync-plan.js';
 
@@ -13,6 +13,7 @@ export class RunSessions {
   /** Read sessions opened on non-source databases, for winners chosen by role (`target`). */
   readonly #readers = new Map<string, SourceSession>();
   #plan: SyncPlan | undefined;
+  #shapes: { key: string; shapes: TableShape[] } | undefined;
   #registry: Registry | undefined;
   #log: Logger | undefined;
 
@@ -51,6 +52,15 @@ export class RunSessions {
     const session = this.targets.get(db);
     if (!session) throw new BucardoError('DB_NOT_FOUND', `No target session for database "${db}"`, { db });
     return session;
+  }
+
+  /** Shapes checked by an earlier run on these sessions, for the same tables and databases. */
+  checkedShapes(key: string): TableShape[] | undefined {
+    return this.#shapes?.key === key ? this.#shapes.shapes : undefined;
+  }
+
+  rememberShapes(key: string, shapes: TableShape[]): void {
+    this.#shapes = { key, shapes };
   }
 
   /** Tells every target a run starts (targets whose unit of output is the run, like a file per run). */

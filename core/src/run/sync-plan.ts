@@ -14,6 +14,10 @@ export interface SyncPlan {
   readonly databases: readonly PlannedDatabase[];
   /** In herd order, which is also the order tables are written in. */
   readonly tables: readonly TableRef[];
+  /** The herd's sequences. */
+  readonly sequences?: readonly TableRef[];
+  /** 0: normal runs; 1: first copy every table to every target; 2: only to targets where it is empty. */
+  readonly onetimecopy?: number;
   /** The configured conflict strategy's name. */
   readonly strategy: string;
   /** Additive columns per table (by `tableId`), from `add table … additive=`. */
@@ -22,4 +26,14 @@ export interface SyncPlan {
 
 export function sourcesOf(plan: SyncPlan): PlannedDatabase[] {
   return plan.databases.filter((db) => db.role === 'source');
+}
+
+/** The databases that take part in change capture and apply (sources and targets; not fullcopy members). */
+export function deltaDatabasesOf(plan: SyncPlan): PlannedDatabase[] {
+  return plan.databases.filter((db) => db.role !== 'fullcopy');
+}
+
+/** True when every receiver is a fullcopy member: no capture is needed, and tables need no key. */
+export function isPureFullcopy(plan: SyncPlan): boolean {
+  return plan.databases.every((db) => db.role !== 'target') && sourcesOf(plan).length === 1 && plan.databases.some((db) => db.role === 'fullcopy');
 }

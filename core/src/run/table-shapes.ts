@@ -1,45 +1,67 @@
 import { BucardoError, formatTable, tableId, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import type { RunSessions } from './sessions.js';
-import { sourcesOf, type SyncPlan } from './sync-plan.js';
+import { isPureFullcopy, sourcesOf, type SyncPlan } from './sync-plan.js';
 
 /**
  * Reads each table's shape from the first source and checks it against every other database of the
  * sync: the table must exist, have a key, and have every column with the same type, else a coded error
  * names the database, table and column. Extra columns on a receiving database are allowed (they keep
- * their defaults), as in Bucardo.
+ * their defaults), as in Bucardo. Sessions kept between runs remember the answer; they are dropped after a
+ * failed run, so a changed table is checked again then.
  */
 export async function resolveTableShapes(plan: SyncPlan, sessions: RunSessions): Promise<TableShape[]> {
+  const key = JSON.stringify([plan.tables, [...(plan.additive ?? [])], plan.databases.map((db) => [db.name, db.role])]);
+  const cached = sessions.checkedShapes(key);
+  if (cached) return cached;
+  const { shapes, problems } = await inspectTableShapes(plan, sessions);
+  if (problems.length > 0) throw problems[0]!;
+  sessions.rememberShapes(key, shapes);
+  return shapes;
+}
+
+/** Every problem with the sync's tables on every database (for `bucardo validate`), and the shapes. */
+export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions): Promise<{ shapes: TableShape[]; problems: BucardoError[] }> {
   const [first] = sourcesOf(plan);
   if (!first) throw new BucardoError('SYNC_INVALID', `Sync "${plan.name}" has no source database`, { sync: plan.name });
   const shapes: TableShape[] = [];
+  const problems: BucardoError[] = [];
   for (const table of plan.tables) {
     const shape = await sessions.source(first.name).describeTable(table);
-    if (!shape) throw missing(plan.name, first.name, table);
-    if (shape.key.length === 0) {
-      throw new BucardoError('TABLE_NO_KEY', `Table "${formatTable(table)}" on database "${first.name}" has no primary key or unique index`, { db: first.name, table: formatTable(table), sync: plan.name });
+    if (!shape) {
+      problems.push(missing(plan.name, first.name, table));
+      continue;
     }
-    shapes.push(withAdditive(plan, shape, first.name));
+    if (shape.key.length === 0 && !isPureFullcopy(plan)) {
+      problems.push(new BucardoError('TABLE_NO_KEY', `Table "${formatTable(table)}" on database "${first.name}" has no primary key or unique index`, { db: first.name, table: formatTable(table), sync: plan.name }));
+      continue;
+    }
+    try {
+      shapes.push(withAdditive(plan, shape, first.name));
+    } catch (error) {
+      problems.push(error as BucardoError);
+    }
   }
   await Promise.all(plan.databases.filter((db) => db.name !== first.name).map(async (db) => {
     const session = db.role === 'source' ? sessions.source(db.name) : sessions.target(db.name);
     if (!session.describeTable) return;
-    for (const shape of shapes) compareShape(plan.name, db.name, shape, await session.describeTable(shape.table));
+    for (const shape of shapes) problems.push(...compareShape(plan.name, db.name, shape, await session.describeTable(shape.table)));
   }));
-  return shapes;
+  return { shapes, problems };
 }
 
-function compareShape(sync: string, db: string, expected: TableShape, actual: TableShape | undefined): void {
+function compareShape(sync: string, db: string, expected: TableShape, actual: TableShape | undefined): BucardoError[] {
   const table = formatTable(expected.table);
-  if (!actual) throw missing(sync, db, expected.table);
+  if (!actual) return [missing(sync, db, expected.table)];
+  const problems: BucardoError[] = [];
   for (const column of expected.columns) {
     const found = actual.columns.find((candidate) => candidate.name === column.name);
     if (!found) {
-      throw new BucardoError('TABLE_COLUMNS_MISMATCH', `Table "${table}" on database "${db}" has no column "${column.name}"`, { sync, db, table, column: column.name });
-    }
-    if (found.type !== column.type) {
-      throw new BucardoError('TABLE_COLUMNS_MISMATCH', `Column "${column.name}" of table "${table}" is ${found.type} on database "${db}" but ${column.type} on the source`, { sync, db, table, column: column.name });
+      problems.push(new BucardoError('TABLE_COLUMNS_MISMATCH', `Table "${table}" on database "${db}" has no column "${column.name}"`, { sync, db, table, column: column.name }));
+    } else if (found.type !== column.type) {
+      problems.push(new BucardoError('TABLE_COLUMNS_MISMATCH', `Column "${column.name}" of table "${table}" is ${found.type} on database "${db}" but ${column.type} on the source`, { sync, db, table, column: column.name }));
     }
   }
+  return problems;
 }
 
 function missing(sync: string, db: string, table: TableRef): BucardoError {

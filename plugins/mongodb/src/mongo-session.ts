@@ -7,7 +7,7 @@
  * goes; a failed batch is simply applied again by the next run, which is safe because applying is
  * idempotent (delete by `_id`, then upsert by `_id`).
  */
-import { BucardoError, formatTable, type ApplyBatch, type ApplyResult, type Logger, type TableRef, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, type ApplyBatch, type ApplyResult, type Logger, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
 import { DocumentMaker } from './documents.js';
 import type { WriterSettings } from './mongodb-options.js';
 import type { MongoClientPort, MongoDatabasePort, MongoDocument, MongoSessionPort, MongoWriteOptions } from './ports.js';
@@ -30,10 +30,6 @@ export interface MongoSessionParts<Session extends MongoSessionPort = MongoSessi
   readonly transactional: boolean;
   /** Closes the connection (the real client), called once by `close()`. */
   readonly dispose?: () => Promise<void>;
-}
-
-export interface TruncateResult {
-  readonly deleted: number;
 }
 
 export class MongoTargetSession<Session extends MongoSessionPort = MongoSessionPort> implements TargetSession {
@@ -82,13 +78,12 @@ export class MongoTargetSession<Session extends MongoSessionPort = MongoSessionP
 
   /**
    * Empties the table's collection (`deleteMany({})`), inside the batch's transaction when there is one:
-   * what TRUNCATE and a full copy do to a MongoDB target. The SDK's TargetSession has no truncate step
-   * yet; this is the method the core will call once it has one.
+   * what TRUNCATE and a full copy do to a MongoDB target. Returns the documents removed.
    */
-  async truncate(table: TableRef): Promise<TruncateResult> {
-    const collection = this.#parts.db.collection(this.#parts.settings.collectionFor(table));
+  async truncate(shape: Pick<TableShape, 'table'>): Promise<number> {
+    const collection = this.#parts.db.collection(this.#parts.settings.collectionFor(shape.table));
     const result = await collection.deleteMany({}, this.#writeOptions());
-    return { deleted: result.deletedCount };
+    return result.deletedCount;
   }
 
   async commit(): Promise<void> {

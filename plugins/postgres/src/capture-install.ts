@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { BucardoError, formatTable, type Checkpoint, type TableShape } from '@bucardo/plugin-sdk';
-import { CAPTURE_SCHEMA, CAPTURE_TRIGGER, SKIP_CAPTURE_SETTING, additiveColumn, captureNames, qualified } from './capture-names.js';
+import { BucardoError, formatTable, type Checkpoint, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import { CAPTURE_SCHEMA, CAPTURE_TRIGGER, SKIP_CAPTURE_SETTING, TRUNCATE_FUNCTION, TRUNCATE_LOG, TRUNCATE_TRIGGER, additiveColumn, captureNames, qualified } from './capture-names.js';
 import { quoteIdent, quoteLiteral } from './connect.js';
 
 /**
@@ -20,6 +20,16 @@ export async function installCapture(client: pg.Client, shapes: readonly TableSh
     await client.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(CAPTURE_SCHEMA)}.capture_table (
       schemaname text NOT NULL, tablename text NOT NULL, delta_table text NOT NULL, key_columns text[] NOT NULL,
       installed timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schemaname, tablename))`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${TRUNCATE_LOG} (
+      schemaname text NOT NULL, tablename text NOT NULL,
+      bucardo_txid xid8 NOT NULL DEFAULT pg_current_xact_id(), truncated_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+    await client.query(`CREATE INDEX IF NOT EXISTS truncate_log_txid ON ${TRUNCATE_LOG} (bucardo_txid)`);
+    await client.query(`CREATE OR REPLACE FUNCTION ${TRUNCATE_FUNCTION}() RETURNS trigger
+      LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $bucardo$
+      BEGIN
+        INSERT INTO ${TRUNCATE_LOG} (schemaname, tablename) VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME);
+        RETURN NULL;
+      END $bucardo$`);
     for (const shape of shapes) await installTable(client, shape);
     const snapshot = await client.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot');
     await client.query('COMMIT');
@@ -54,6 +64,10 @@ async function installTable(client: pg.Client, shape: TableShape): Promise<void>
   await client.query(`CREATE TRIGGER ${quoteIdent(CAPTURE_TRIGGER)} AFTER INSERT OR UPDATE OR DELETE ON ${qualified(shape.table)}
     FOR EACH ROW WHEN (current_setting(${quoteLiteral(SKIP_CAPTURE_SETTING)}, true) IS DISTINCT FROM 'on')
     EXECUTE FUNCTION ${names.function}()`);
+  await client.query(`DROP TRIGGER IF EXISTS ${quoteIdent(TRUNCATE_TRIGGER)} ON ${qualified(shape.table)}`);
+  await client.query(`CREATE TRIGGER ${quoteIdent(TRUNCATE_TRIGGER)} AFTER TRUNCATE ON ${qualified(shape.table)}
+    FOR EACH STATEMENT WHEN (current_setting(${quoteLiteral(SKIP_CAPTURE_SETTING)}, true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION ${TRUNCATE_FUNCTION}()`);
   await client.query(
     `INSERT INTO ${quoteIdent(CAPTURE_SCHEMA)}.capture_table (schemaname, tablename, delta_table, key_columns) VALUES ($1, $2, $3, $4)
      ON CONFLICT (schemaname, tablename) DO UPDATE SET delta_table = EXCLUDED.delta_table, key_columns = EXCLUDED.key_columns`,
@@ -101,4 +115,38 @@ BEGIN
   RETURN NULL;
 END
 $bucardo$`;
+}
+
+/**
+ * Removes capture from tables no sync reads any more: the triggers, the trigger function, the delta table
+ * and the truncate records; the `bucardo` schema goes too once nothing is captured on this database.
+ */
+export async function removeCapture(client: pg.Client, tables: readonly TableRef[]): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query("SELECT pg_advisory_xact_lock(hashtext('bucardo capture install'))");
+    const hasSchema = await client.query<{ found: string }>(`SELECT to_regclass('${CAPTURE_SCHEMA}.capture_table') IS NOT NULL AS found`);
+    if (hasSchema.rows[0]?.found !== 't') {
+      await client.query('COMMIT');
+      return;
+    }
+    for (const table of tables) {
+      const names = captureNames(table);
+      const exists = await client.query<{ found: string }>('SELECT to_regclass($1) IS NOT NULL AS found', [qualified(table)]);
+      if (exists.rows[0]?.found === 't') {
+        await client.query(`DROP TRIGGER IF EXISTS ${quoteIdent(CAPTURE_TRIGGER)} ON ${qualified(table)}`);
+        await client.query(`DROP TRIGGER IF EXISTS ${quoteIdent(TRUNCATE_TRIGGER)} ON ${qualified(table)}`);
+      }
+      await client.query(`DROP FUNCTION IF EXISTS ${names.function}()`);
+      await client.query(`DROP TABLE IF EXISTS ${names.delta}`);
+      await client.query(`DELETE FROM ${quoteIdent(CAPTURE_SCHEMA)}.capture_table WHERE schemaname = $1 AND tablename = $2`, [table.schema, table.name]);
+      await client.query(`DELETE FROM ${TRUNCATE_LOG} WHERE schemaname = $1 AND tablename = $2`, [table.schema, table.name]);
+    }
+    const left = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(CAPTURE_SCHEMA)}.capture_table`);
+    if (left.rows[0]?.n === '0') await client.query(`DROP SCHEMA ${quoteIdent(CAPTURE_SCHEMA)} CASCADE`);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
 }

@@ -6,6 +6,12 @@ import { quoteIdent } from './connect.js';
 export const CAPTURE_SCHEMA = 'bucardo';
 /** The row trigger on each captured table. */
 export const CAPTURE_TRIGGER = 'bucardo_capture';
+/** The statement trigger that records a TRUNCATE of a captured table. */
+export const TRUNCATE_TRIGGER = 'bucardo_capture_truncate';
+/** Where truncates are recorded, one row per TRUNCATE of a captured table. */
+export const TRUNCATE_LOG = `${CAPTURE_SCHEMA}.truncate_log`;
+/** The shared function of the truncate triggers. */
+export const TRUNCATE_FUNCTION = `${CAPTURE_SCHEMA}.capture_truncate`;
 /**
  * The transaction-local setting that makes capture triggers skip a row: set by the apply transaction so
  * that rows a sync writes are not captured again (echo), without `session_replication_role`, which needs a

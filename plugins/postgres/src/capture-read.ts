@@ -1,24 +1,35 @@
 import type pg from 'pg';
 import { keyMaker, tableId, type ChangeOp, type Checkpoint, type KeyChange, type SourceChanges, type TableChanges, type TableShape } from '@bucardo/plugin-sdk';
-import { additiveColumn, captureNames } from './capture-names.js';
+import { TRUNCATE_LOG, additiveColumn, captureNames } from './capture-names.js';
 import { keyColumnList } from './key-sql.js';
 
 const ops: Record<string, ChangeOp> = { I: 'insert', U: 'update', D: 'delete' };
 
+/** The rows of a capture interval: committed after `$1` (a snapshot), and visible in `$2` when given. */
+function interval(until: Checkpoint | undefined): string {
+  const after = 'bucardo_txid >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(bucardo_txid, $1::pg_snapshot)';
+  return until === undefined ? after : `${after} AND pg_visible_in_snapshot(bucardo_txid, $2::pg_snapshot)`;
+}
+
 /**
- * Reads the changes committed after `since` (a snapshot) and visible now. Commit order is not
- * insertion order, so a watermark on an id would lose a long transaction that commits after a later
- * one; instead this run consumes exactly the rows visible in its own snapshot and not in the previous
- * one (PgQ's method), and needs no per-row bookkeeping.
+ * Reads the changes committed after `since` (a snapshot) and visible now, or in `until`. Commit order is
+ * not insertion order, so a watermark on an id would lose a long transaction that commits after a later
+ * one; instead a run consumes exactly the rows visible in its own snapshot and not in the previous one
+ * (PgQ's method), and needs no per-row bookkeeping. Keys come in key order, so that the same interval
+ * always gives the same change set (a resumed run skips the transactions it already committed).
  */
-export async function readChanges(client: pg.Client, db: string, shapes: readonly TableShape[], since: Checkpoint): Promise<SourceChanges> {
+export async function readChanges(client: pg.Client, db: string, shapes: readonly TableShape[], since: Checkpoint, until?: Checkpoint): Promise<SourceChanges> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
-    const snapshot = (await client.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot')).rows[0]!.snapshot;
+    const snapshot = until ?? (await client.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot')).rows[0]!.snapshot;
+    const truncates = await readTruncates(client, shapes, since, until);
     const tables = new Map<string, TableChanges>();
     for (const shape of shapes) {
-      const changes = await readTable(client, shape, since);
-      if (changes.size > 0) tables.set(tableId(shape.table), { table: shape.table, changes });
+      const changes = await readTable(client, shape, since, until);
+      const truncatedAt = truncates.get(tableId(shape.table));
+      if (changes.size > 0 || truncatedAt !== undefined) {
+        tables.set(tableId(shape.table), { table: shape.table, changes, ...(truncatedAt === undefined ? {} : { truncatedAt }) });
+      }
     }
     await client.query('COMMIT');
     return { db, checkpoint: snapshot, tables };
@@ -28,7 +39,7 @@ export async function readChanges(client: pg.Client, db: string, shapes: readonl
   }
 }
 
-async function readTable(client: pg.Client, shape: TableShape, since: Checkpoint): Promise<Map<string, KeyChange>> {
+async function readTable(client: pg.Client, shape: TableShape, since: Checkpoint, until: Checkpoint | undefined): Promise<Map<string, KeyChange>> {
   const names = captureNames(shape.table);
   const keys = keyColumnList(shape);
   const additive = shape.additive ?? [];
@@ -41,28 +52,45 @@ async function readTable(client: pg.Client, shape: TableShape, since: Checkpoint
                   (array_agg(bucardo_op ORDER BY bucardo_changed_at DESC, bucardo_txid DESC))[1] AS last_op,
                   (extract(epoch FROM max(bucardo_changed_at)) * 1000000)::bigint AS changed_at${sums}
              FROM ${names.delta}
-            WHERE bucardo_txid >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(bucardo_txid, $1::pg_snapshot)
-            GROUP BY ${keys}`,
-    values: [since],
+            WHERE ${interval(until)}
+            GROUP BY ${keys}
+            ORDER BY ${keys}`,
+    values: until === undefined ? [since] : [since, until],
     rowMode: 'array',
   });
   const width = shape.key.length;
   const makeKey = keyMaker(shape.key.map((column) => column.type));
   const changes = new Map<string, KeyChange>();
   for (const row of result.rows) {
-    const key = makeKey(row.slice(0, width));
+    const key = makeKey(width === 1 ? [row[0]!] : row.slice(0, width));
     const change: KeyChange = { firstOp: ops[row[width]!]!, lastOp: ops[row[width + 1]!]!, changedAt: Number(row[width + 2]) };
     changes.set(key, additive.length === 0 ? change : { ...change, additive: Object.fromEntries(additive.map((column, index) => [column, row[width + 3 + index]!])) });
   }
   return changes;
 }
 
+/** The latest TRUNCATE of each table in the interval, by `tableId`. */
+async function readTruncates(client: pg.Client, shapes: readonly TableShape[], since: Checkpoint, until: Checkpoint | undefined): Promise<Map<string, number>> {
+  const result = await client.query<string[]>({
+    text: `SELECT schemaname, tablename, (extract(epoch FROM max(truncated_at)) * 1000000)::bigint
+             FROM ${TRUNCATE_LOG} WHERE ${interval(until)} GROUP BY schemaname, tablename`,
+    values: until === undefined ? [since] : [since, until],
+    rowMode: 'array',
+  });
+  const wanted = new Set(shapes.map((shape) => tableId(shape.table)));
+  const truncates = new Map<string, number>();
+  for (const [schema, name, at] of result.rows) {
+    const id = tableId({ schema: schema!, name: name! });
+    if (wanted.has(id)) truncates.set(id, Number(at));
+  }
+  return truncates;
+}
+
 /** Keys of a table changed on this database after `since`: the concurrent local writes an apply must not overwrite. */
 export async function changedSince(client: pg.Client, shape: TableShape, since: Checkpoint): Promise<Set<string>> {
   const names = captureNames(shape.table);
   const result = await client.query<string[]>({
-    text: `SELECT DISTINCT ${keyColumnList(shape)} FROM ${names.delta}
-            WHERE bucardo_txid >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(bucardo_txid, $1::pg_snapshot)`,
+    text: `SELECT DISTINCT ${keyColumnList(shape)} FROM ${names.delta} WHERE ${interval(undefined)}`,
     values: [since],
     rowMode: 'array',
   });
@@ -71,11 +99,41 @@ export async function changedSince(client: pg.Client, shape: TableShape, since: 
   return new Set(result.rows.map((row) => makeKey(row.slice(0, width))));
 }
 
-/** Whether any of these tables has a change committed after `since`: one indexed probe per table, in one statement. */
+/** Whether any of these tables has a change or a truncate committed after `since`: indexed probes, in one statement. */
 export async function hasChanges(client: pg.Client, shapes: readonly TableShape[], since: Checkpoint): Promise<boolean> {
   if (shapes.length === 0) return false;
-  const probes = shapes.map((shape) => `EXISTS (SELECT 1 FROM ${captureNames(shape.table).delta}
-      WHERE bucardo_txid >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(bucardo_txid, $1::pg_snapshot))`);
+  const probes = [
+    ...shapes.map((shape) => `EXISTS (SELECT 1 FROM ${captureNames(shape.table).delta} WHERE ${interval(undefined)})`),
+    `EXISTS (SELECT 1 FROM ${TRUNCATE_LOG} WHERE ${interval(undefined)})`,
+  ];
   const result = await client.query<{ changed: string }>({ text: `SELECT ${probes.join(' OR ')} AS changed`, values: [since] });
   return result.rows[0]?.changed === 't';
+}
+
+/**
+ * Deletes the change records that every given checkpoint has consumed: those of transactions that ended
+ * before the oldest of the checkpoints began (`txid < xmin`). Returns how many rows went.
+ */
+export async function purge(client: pg.Client, shapes: readonly TableShape[], consumed: readonly Checkpoint[]): Promise<number> {
+  if (consumed.length === 0) return 0;
+  const horizon = '(SELECT min(pg_snapshot_xmin(s::pg_snapshot)) FROM unnest($1::text[]) AS s)';
+  let purged = 0;
+  for (const shape of shapes) {
+    const result = await client.query(`DELETE FROM ${captureNames(shape.table).delta} WHERE bucardo_txid < ${horizon}`, [consumed]);
+    purged += result.rowCount ?? 0;
+  }
+  const tables = shapes.map((shape) => `${shape.table.schema}.${shape.table.name}`);
+  const truncates = await client.query(
+    `DELETE FROM ${TRUNCATE_LOG} WHERE bucardo_txid < ${horizon} AND schemaname || '.' || tablename = ANY($2::text[])`, [consumed, tables]);
+  return purged + (truncates.rowCount ?? 0);
+}
+
+/** Change records not consumed by `since`, per table. */
+export async function pending(client: pg.Client, shapes: readonly TableShape[], since: Checkpoint): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const shape of shapes) {
+    const result = await client.query<{ n: string }>({ text: `SELECT count(*) AS n FROM ${captureNames(shape.table).delta} WHERE ${interval(undefined)}`, values: [since] });
+    counts.set(tableId(shape.table), Number(result.rows[0]?.n ?? 0));
+  }
+  return counts;
 }

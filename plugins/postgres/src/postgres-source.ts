@@ -1,8 +1,9 @@
 import type pg from 'pg';
-import { RowBatch, type CaptureArgs, type Checkpoint, type DatabaseSpec, type FetchArgs, type OpenContext, type SourceChanges, type SourceDriver, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
-import { installCapture } from './capture-install.js';
+import { RowBatch, type ReadTableArgs, type CaptureArgs, type Checkpoint, type DatabaseSpec, type FetchArgs, type OpenContext, type SourceChanges, type SourceDriver, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import { installCapture, removeCapture } from './capture-install.js';
 import { qualified } from './capture-names.js';
-import { hasChanges, readChanges } from './capture-read.js';
+import { hasChanges, pending, purge, readChanges } from './capture-read.js';
+import { readTable } from './table-read.js';
 import { connect, quoteIdent } from './connect.js';
 import { cancellable } from './cancel.js';
 import { copyOut } from './copy-streams.js';
@@ -45,7 +46,23 @@ class PostgresSourceSession implements SourceSession {
   }
 
   capture(args: CaptureArgs): Promise<SourceChanges> {
-    return cancellable(this.#client, args.signal, () => readChanges(this.#client, this.#db, args.tables, args.since));
+    return cancellable(this.#client, args.signal, () => readChanges(this.#client, this.#db, args.tables, args.since, args.until));
+  }
+
+  readTable(args: ReadTableArgs): AsyncIterable<RowBatch> {
+    return readTable(this.#client, this.#db, args);
+  }
+
+  purge(args: { tables: readonly TableShape[]; consumed: readonly Checkpoint[] }): Promise<number> {
+    return purge(this.#client, args.tables, args.consumed);
+  }
+
+  pending(args: { tables: readonly TableShape[]; since: Checkpoint }): Promise<Map<string, number>> {
+    return pending(this.#client, args.tables, args.since);
+  }
+
+  removeCapture(tables: readonly TableRef[]): Promise<void> {
+    return removeCapture(this.#client, tables);
   }
 
   hasChanges(args: CaptureArgs): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import type { ApplyBatch, ApplyResult, DatabaseSpec, KeyText, OpenContext, TableRef, TableShape, TargetCapabilities, TargetSession, TargetWriter } from '@bucardo/plugin-sdk';
+import type { ApplyBatch, ApplyResult, DatabaseSpec, KeyText, OpenContext, SequenceState, TableRef, TableShape, TargetCapabilities, TargetSession, TargetWriter } from '@bucardo/plugin-sdk';
+import { readSequence, setSequence } from './sequences.js';
 import { SKIP_CAPTURE_SETTING, qualified } from './capture-names.js';
 import { changedSince } from './capture-read.js';
 import { connect, quoteIdent, quoteLiteral } from './connect.js';
@@ -86,6 +87,37 @@ class PostgresTargetSession implements TargetSession {
     const { sql, params } = keyCondition(shape, keys);
     const result = await this.#client.query(`DELETE FROM ONLY ${qualified(shape.table)} WHERE ${sql}`, params);
     return result.rowCount ?? 0;
+  }
+
+  /** TRUNCATE, or DELETE where TRUNCATE is not allowed (a foreign key points at the table, or no privilege). */
+  truncate(shape: TableShape, signal: AbortSignal): Promise<number | undefined> {
+    return cancellable(this.#client, signal, async () => {
+      await this.#client.query('SAVEPOINT bucardo_truncate');
+      try {
+        await this.#client.query(`TRUNCATE ONLY ${qualified(shape.table)}`);
+        await this.#client.query('RELEASE SAVEPOINT bucardo_truncate');
+        return undefined;
+      } catch (error) {
+        const sqlstate = (error as { code?: string }).code;
+        if (sqlstate !== '0A000' && sqlstate !== '42501') throw error;
+        await this.#client.query('ROLLBACK TO SAVEPOINT bucardo_truncate');
+        const result = await this.#client.query(`DELETE FROM ONLY ${qualified(shape.table)}`);
+        return result.rowCount ?? undefined;
+      }
+    });
+  }
+
+  async isEmpty(table: TableRef): Promise<boolean> {
+    const result = await this.#client.query<{ empty: string }>(`SELECT NOT EXISTS (SELECT 1 FROM ONLY ${qualified(table)}) AS empty`);
+    return result.rows[0]?.empty === 't';
+  }
+
+  readSequence(sequence: TableRef): Promise<SequenceState | undefined> {
+    return readSequence(this.#client, sequence);
+  }
+
+  setSequence(sequence: TableRef, state: SequenceState): Promise<void> {
+    return setSequence(this.#client, sequence, state);
   }
 
   async commit(): Promise<void> {

@@ -1,0 +1,44 @@
+import { BucardoError } from '@bucardo/plugin-sdk';
+import type { CliSession } from '../cli-session.js';
+import { matchSyncs } from './sync-names.js';
+
+/** `bucardo validate SYNC…|all`: `Validating sync S ... OK` or each problem; the exit code is the number of failing syncs. */
+export async function validate(session: CliSession): Promise<number> {
+  const words = session.words.filter((word) => !/^syncs?$/i.test(word));
+  if (words.length === 0) throw new BucardoError('INVALID_ARGUMENT', 'Usage: bucardo validate SYNC…|all');
+  const bucardo = await session.bucardo();
+  const names = matchSyncs(words, (await bucardo.listSyncs()).map((sync) => sync.name));
+  let failures = 0;
+  for (const result of await bucardo.validate(names)) {
+    if (result.problems.length === 0) {
+      session.print(`Validating sync ${result.sync} ... OK`);
+      continue;
+    }
+    failures++;
+    session.print([`Validating sync ${result.sync} ... FAILED`, ...result.problems.map((problem) => `  ${problem.message} [${problem.code}]`)].join('\n'));
+  }
+  return Math.min(failures, 125);
+}
+
+/** `bucardo purge [DB…]`: deletes consumed change records now. */
+export async function purge(session: CliSession): Promise<number> {
+  const dbs = session.words.filter((word) => word !== 'all');
+  const results = await (await session.bucardo()).purge(dbs.length > 0 ? dbs : undefined);
+  if (results.length === 0) session.print('Nothing to purge: no database has capture');
+  for (const result of results) session.print(`Checking db ${result.db}\n${result.db}: ${result.purged} consumed change records purged`);
+  return 0;
+}
+
+/** `bucardo delta [DB…]`: the change records not consumed yet, per database and table. */
+export async function delta(session: CliSession): Promise<number> {
+  const dbs = session.words.filter((word) => word !== 'totals' && word !== 'all');
+  const rows = await (await session.bucardo()).delta(dbs.length > 0 ? dbs : undefined);
+  const total = rows.reduce((sum, row) => sum + row.pending, 0);
+  session.print(`Total deltas across all targets: ${total}`);
+  for (const db of [...new Set(rows.map((row) => row.db))]) {
+    const mine = rows.filter((row) => row.db === db);
+    session.print(`  Total deltas for database ${db}: ${mine.reduce((sum, row) => sum + row.pending, 0)}`);
+    for (const row of mine) session.print(`    ${row.table}: ${row.pending}`);
+  }
+  return 0;
+}

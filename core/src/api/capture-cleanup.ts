@@ -1,0 +1,45 @@
+import type { TableRef } from '@bucardo/plugin-sdk';
+import { tableId } from '@bucardo/plugin-sdk';
+import type { DatabaseRow } from '../control/catalog-rows.js';
+import type { BucardoContext } from './context.js';
+import { specOf } from './databases.js';
+
+/**
+ * Removes capture (triggers, change tables) for the tables a database no longer needs to capture: those
+ * no remaining sync reads from it as a source. Bucardo left triggers behind (bucardo#191), so their change
+ * tables kept growing; here removing the last sync that uses a table removes its capture.
+ */
+export async function removeUnusedCapture(ctx: BucardoContext, candidates: ReadonlyMap<string, readonly TableRef[]>): Promise<Map<string, TableRef[]>> {
+  const [syncs, herds, groups, databases] = await Promise.all([
+    ctx.control.catalog.syncs(), ctx.control.catalog.herds(), ctx.control.catalog.dbgroups(), ctx.control.catalog.databases(),
+  ]);
+  const stillCaptured = new Set<string>();
+  for (const sync of syncs) {
+    const group = groups.find((g) => g.name === sync.dbgroup);
+    const herd = herds.find((h) => h.name === sync.herd);
+    for (const member of group?.members ?? []) {
+      if (member.role !== 'source') continue;
+      for (const table of herd?.members ?? []) stillCaptured.add(`${member.db}\u0001${tableId(table)}`);
+    }
+  }
+  const removed = new Map<string, TableRef[]>();
+  for (const [db, tables] of candidates) {
+    const unused = tables.filter((table) => !stillCaptured.has(`${db}\u0001${tableId(table)}`));
+    const row = databases.find((candidate) => candidate.name === db);
+    if (unused.length === 0 || !row) continue;
+    await removeOn(ctx, row, unused);
+    removed.set(db, unused);
+  }
+  return removed;
+}
+
+async function removeOn(ctx: BucardoContext, row: DatabaseRow, tables: readonly TableRef[]): Promise<void> {
+  const source = ctx.engine.registry.database(row.type).source;
+  if (!source) return;
+  const session = await source.open(specOf(row), { log: ctx.engine.log, label: 'bucardo remove capture' });
+  try {
+    await session.removeCapture?.(tables);
+  } finally {
+    await session.close();
+  }
+}

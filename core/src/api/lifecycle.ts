@@ -1,0 +1,90 @@
+import { BucardoError, formatTable, parseTableName, type TableRef } from '@bucardo/plugin-sdk';
+import type { RelationRow } from '../control/catalog-rows.js';
+import { sourcesOf } from '../run/sync-plan.js';
+import { refreshCapture } from './capture-refresh.js';
+import { removeUnusedCapture } from './capture-cleanup.js';
+import type { BucardoContext } from './context.js';
+import { loadSyncPlan } from './sync-plan-loader.js';
+
+/**
+ * `bucardo update sync S add table T…`: puts added tables into the sync's herd (every sync sharing the herd
+ * gets them) and installs capture on their sources; the running daemon picks them up at its next run. The
+ * rows already in the table are not copied: use `update sync S onetimecopy=2` for that.
+ */
+export async function addTablesToSync(ctx: BucardoContext, syncName: string, names: readonly string[]): Promise<TableRef[]> {
+  const sync = await ctx.control.catalog.sync(syncName);
+  const relations = findRelations(await ctx.control.catalog.relations(), names);
+  await ctx.control.catalog.addHerdMembers(sync.herd, relations.map((row) => row.id));
+  const users = (await ctx.control.catalog.syncs()).filter((row) => row.herd === sync.herd).map((row) => row.name);
+  try {
+    await refreshCapture(ctx, users);
+  } catch (error) {
+    // Checks failed on some database (a missing table, a column mismatch): undo, nothing changes.
+    await ctx.control.catalog.removeHerdMembers(sync.herd, relations.map((row) => row.id));
+    throw error;
+  }
+  return relations.map((row) => row.table);
+}
+
+/** `bucardo update sync S remove table T…`: takes tables out of the sync's herd, and their capture where nothing else reads it. */
+export async function removeTablesFromSync(ctx: BucardoContext, syncName: string, names: readonly string[]): Promise<TableRef[]> {
+  const sync = await ctx.control.catalog.sync(syncName);
+  const herd = await ctx.control.catalog.herd(sync.herd);
+  const relations = findRelations(await ctx.control.catalog.relations(), names);
+  const strangers = relations.filter((row) => !herd.members.some((member) => member.schema === row.table.schema && member.name === row.table.name));
+  if (strangers.length > 0) throw new BucardoError('TABLE_NOT_FOUND', `Table "${formatTable(strangers[0]!.table)}" is not in sync "${syncName}"`, { sync: syncName, table: formatTable(strangers[0]!.table) });
+  const plan = await loadSyncPlan(ctx.control.catalog, syncName);
+  await ctx.control.catalog.removeHerdMembers(sync.herd, relations.map((row) => row.id));
+  await removeUnusedCapture(ctx, new Map(sourcesOf(plan).map((db) => [db.name, relations.map((row) => row.table)])));
+  return relations.map((row) => row.table);
+}
+
+/**
+ * `bucardo remove sync S`: the sync with its checkpoints and kick requests, and the capture no other sync
+ * needs. A daemon running it gives it up at its next round.
+ */
+export async function removeSync(ctx: BucardoContext, name: string): Promise<Map<string, TableRef[]>> {
+  const plan = await loadSyncPlan(ctx.control.catalog, name);
+  await ctx.control.catalog.deleteSync(name);
+  return removeUnusedCapture(ctx, new Map(sourcesOf(plan).map((db) => [db.name, [...plan.tables]])));
+}
+
+/** `bucardo remove table T… [--force]`: refused while a sync uses it; `force` takes it out of every herd first. */
+export async function removeTables(ctx: BucardoContext, names: readonly string[], force: boolean): Promise<TableRef[]> {
+  const relations = findRelations(await ctx.control.catalog.relations(), names);
+  const used = relations.filter((row) => row.syncs.length > 0);
+  if (used.length > 0 && !force) {
+    const row = used[0]!;
+    throw new BucardoError('DB_IN_USE', `Table "${formatTable(row.table)}" is used by sync ${row.syncs.join(', ')}: remove it from the sync first, or use --force`, { table: formatTable(row.table), sync: row.syncs[0]! });
+  }
+  for (const row of used) for (const sync of row.syncs) await removeTablesFromSync(ctx, sync, [`${row.table.schema}.${row.table.name}`]).catch(() => undefined);
+  await ctx.control.catalog.deleteRelations(relations.map((row) => row.id));
+  return relations.map((row) => row.table);
+}
+
+/** `bucardo remove db D… [--force]`: refused while a dbgroup holds it; `force` removes the syncs that use it and its memberships. */
+export async function removeDatabases(ctx: BucardoContext, names: readonly string[], force: boolean): Promise<string[]> {
+  for (const name of names) await ctx.control.catalog.database(name);
+  const groups = await ctx.control.catalog.dbgroups();
+  for (const name of names) {
+    const holding = groups.filter((group) => group.members.some((member) => member.db === name));
+    if (holding.length > 0 && !force) {
+      const users = holding.flatMap((group) => group.syncs);
+      throw new BucardoError('DB_IN_USE', `Database "${name}" is in dbgroup ${holding.map((g) => g.name).join(', ')}${users.length ? ` (used by sync ${users.join(', ')})` : ''}: remove it from there first, or use --force`, { db: name });
+    }
+    for (const group of holding) for (const sync of group.syncs) await removeSync(ctx, sync);
+    await ctx.control.catalog.deleteDatabase(name);
+  }
+  return [...names];
+}
+
+function findRelations(relations: readonly RelationRow[], names: readonly string[]): RelationRow[] {
+  if (names.length === 0) throw new BucardoError('INVALID_ARGUMENT', 'Name at least one table');
+  return names.map((text) => {
+    const wanted = parseTableName(text);
+    const matches = relations.filter((row) => row.table.name === wanted.name && (wanted.schema === undefined || row.table.schema === wanted.schema));
+    if (matches.length === 0) throw new BucardoError('TABLE_NOT_FOUND', `Table "${text}" has not been added: run "bucardo add table ${text}" first`, { table: text });
+    if (matches.length > 1) throw new BucardoError('INVALID_ARGUMENT', `Table name "${text}" matches ${matches.map((m) => formatTable(m.table)).join(' and ')}: add the schema`, { table: text });
+    return matches[0]!;
+  });
+}

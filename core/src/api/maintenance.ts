@@ -1,0 +1,106 @@
+import { formatTable, isBucardoError, toBucardoError, type BucardoError, type Checkpoint, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import type { DatabaseRow } from '../control/catalog-rows.js';
+import { RunSessions } from '../run/sessions.js';
+import { inspectTableShapes } from '../run/table-shapes.js';
+import type { BucardoContext } from './context.js';
+import { specOf } from './databases.js';
+import { loadSyncPlan } from './sync-plan-loader.js';
+
+/** `bucardo validate SYNC…|all`: every table of each sync on every database: present, keyed, same columns. */
+export async function validateSyncs(ctx: BucardoContext, names: readonly string[]): Promise<Array<{ sync: string; problems: BucardoError[] }>> {
+  const results: Array<{ sync: string; problems: BucardoError[] }> = [];
+  for (const name of names) {
+    try {
+      const plan = await loadSyncPlan(ctx.control.catalog, name);
+      const sessions = await RunSessions.open(plan, ctx.engine.registry, ctx.engine.log, 'bucardo validate', new AbortController().signal);
+      try {
+        results.push({ sync: name, problems: (await inspectTableShapes(plan, sessions)).problems });
+      } finally {
+        await sessions.close();
+      }
+    } catch (error) {
+      results.push({ sync: name, problems: [isBucardoError(error) ? error : toBucardoError(error, 'SYNC_INVALID', { sync: name })] });
+    }
+  }
+  return results;
+}
+
+/** Who reads each table's changes on each database: (db, table) → the checkpoints of those syncs for that db. */
+async function consumers(ctx: BucardoContext): Promise<Map<string, { db: string; table: TableRef; checkpoints: Checkpoint[]; complete: boolean }>> {
+  const [syncs, herds, groups] = await Promise.all([ctx.control.catalog.syncs(), ctx.control.catalog.herds(), ctx.control.catalog.dbgroups()]);
+  const found = new Map<string, { db: string; table: TableRef; checkpoints: Checkpoint[]; complete: boolean }>();
+  for (const sync of syncs) {
+    const checkpoints = await ctx.control.catalog.checkpoints(sync.name);
+    const herd = herds.find((h) => h.name === sync.herd);
+    const members = groups.find((g) => g.name === sync.dbgroup)?.members ?? [];
+    const sources = members.filter((m) => m.role === 'source');
+    // A pure fullcopy sync copies whole tables: it has no capture to read or purge.
+    if (sources.length === 1 && members.every((m) => m.role !== 'target') && members.some((m) => m.role === 'fullcopy')) continue;
+    for (const source of sources) {
+      for (const table of herd?.members.filter((m) => !herd.sequences.some((s) => s.schema === m.schema && s.name === m.name)) ?? []) {
+        const key = `${source.db}\u0001${table.schema}\u0001${table.name}`;
+        const entry = found.get(key) ?? { db: source.db, table, checkpoints: [], complete: true };
+        const checkpoint = checkpoints.get(source.db);
+        if (checkpoint === undefined) entry.complete = false;
+        else entry.checkpoints.push(checkpoint);
+        found.set(key, entry);
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * `bucardo purge`: deletes the change records every sync reading them has consumed (Bucardo's delta and
+ * track tables grew when purging was skipped). The daemon does this by itself after runs.
+ */
+export async function purgeDeltas(ctx: BucardoContext, onlyDbs?: readonly string[]): Promise<Array<{ db: string; purged: number }>> {
+  const work = [...(await consumers(ctx)).values()].filter((entry) => entry.complete && (!onlyDbs || onlyDbs.includes(entry.db)));
+  const results: Array<{ db: string; purged: number }> = [];
+  for (const [db, entries] of groupByDb(work)) {
+    const purged = await withSource(ctx, db, async (session) => {
+      let total = 0;
+      for (const entry of entries) {
+        const shape = await session.describeTable(entry.table);
+        if (shape && session.purge) total += await session.purge({ tables: [shape], consumed: entry.checkpoints });
+      }
+      return total;
+    });
+    results.push({ db, purged });
+  }
+  return results;
+}
+
+/** `bucardo delta`: per database and table, the change records the slowest sync has not consumed yet. */
+export async function deltaBacklog(ctx: BucardoContext, onlyDbs?: readonly string[]): Promise<Array<{ db: string; table: string; pending: number }>> {
+  const work = [...(await consumers(ctx)).values()].filter((entry) => !onlyDbs || onlyDbs.includes(entry.db));
+  const results: Array<{ db: string; table: string; pending: number }> = [];
+  for (const [db, entries] of groupByDb(work)) {
+    await withSource(ctx, db, async (session) => {
+      for (const entry of entries) {
+        const shape: TableShape | undefined = await session.describeTable(entry.table);
+        if (!shape || !session.pending) continue;
+        let pending = 0;
+        for (const since of entry.checkpoints) pending = Math.max(pending, (await session.pending({ tables: [shape], since })).values().next().value ?? 0);
+        results.push({ db, table: formatTable(entry.table), pending });
+      }
+    });
+  }
+  return results;
+}
+
+function groupByDb<T extends { db: string }>(entries: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const entry of entries) groups.set(entry.db, [...(groups.get(entry.db) ?? []), entry]);
+  return groups;
+}
+
+async function withSource<T>(ctx: BucardoContext, db: string, work: (session: SourceSession) => Promise<T>): Promise<T> {
+  const row: DatabaseRow = await ctx.control.catalog.database(db);
+  const session = await ctx.engine.registry.database(row.type).source!.open(specOf(row), { log: ctx.engine.log, label: 'bucardo maintenance' });
+  try {
+    return await work(session);
+  } finally {
+    await session.close();
+  }
+}

@@ -1,0 +1,137 @@
+import { formatTable, tableId, type ChangeSet, type Logger, type SequenceState, type SourceChanges, type TableShape } from '@bucardo/plugin-sdk';
+import type { RunCounts } from './run-counts.js';
+import type { RunRecorder } from './run-sync.js';
+import type { RunSessions } from './sessions.js';
+import { sourcesOf, type SyncPlan } from './sync-plan.js';
+import { copyTable } from './table-copy.js';
+
+/** What the whole-table phases of a run share. */
+export interface CopyContext {
+  readonly plan: SyncPlan;
+  readonly sessions: RunSessions;
+  readonly shapes: readonly TableShape[];
+  readonly recorder: RunRecorder;
+  readonly counts: RunCounts;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  readonly batchRows: number;
+  readonly status: (text: string) => Promise<void>;
+}
+
+/**
+ * `onetimecopy`: copies every table from the first source to the targets (1: all of them, emptied first;
+ * 2: only those where the table is empty), in committed batches whose progress is recorded, so an
+ * interrupted copy goes on from its last committed key. Changes made during the copy are not lost: the
+ * sources' checkpoints do not move, so the delta path delivers them after the copy.
+ */
+export async function initialCopy(ctx: CopyContext): Promise<void> {
+  const { plan } = ctx;
+  const from = sourcesOf(plan)[0]!.name;
+  const targets = plan.databases.filter((db) => db.role === 'target').map((db) => db.name);
+  const progress = await ctx.recorder.copyProgress(plan.name);
+  for (const shape of ctx.shapes) {
+    const table = formatTable(shape.table);
+    const known = progress.get(tableId(shape.table));
+    if (known?.done) continue;
+    const to = known?.targets ?? (plan.onetimecopy === 2 ? await emptyOnes(ctx, targets, shape) : targets);
+    if (to.length === 0) {
+      await ctx.recorder.saveCopyProgress(plan.name, shape.table, { targets: [], rows: 0, done: true });
+      ctx.log.log('normal', `Initial copy of ${table}: no target needs it`);
+      continue;
+    }
+    const resumeAt = known?.lastKey;
+    if (!known) await ctx.recorder.saveCopyProgress(plan.name, shape.table, { targets: to, rows: 0, done: false });
+    ctx.log.log('normal', `Initial copy of ${table} from ${from} to ${to.join(', ')}${resumeAt === undefined ? '' : ` (resuming after ${known!.rows} rows)`}`);
+    const keyed = shape.key.length > 0;
+    const rows = await copyTable(ctx.sessions, {
+      shape, from, to,
+      // Emptied once, when the copy of this table begins; a resumed copy keeps what earlier batches wrote.
+      empty: plan.onetimecopy !== 2 && resumeAt === undefined,
+      chunked: keyed,
+      ...(resumeAt === undefined ? {} : { after: resumeAt }),
+    }, {
+      batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status,
+      onBatch: (lastKey, done) => ctx.recorder.saveCopyProgress(plan.name, shape.table, { targets: to, rows: (known?.rows ?? 0) + done, done: false, ...(lastKey === undefined ? {} : { lastKey }) }),
+    });
+    await ctx.recorder.saveCopyProgress(plan.name, shape.table, { targets: to, rows: (known?.rows ?? 0) + rows, done: true });
+    ctx.counts.addCopy(table, rows, to);
+  }
+}
+
+/** Fullcopy members: every run makes each of their tables equal to the first source's (one transaction each). */
+export async function fullCopies(ctx: CopyContext): Promise<void> {
+  const members = ctx.plan.databases.filter((db) => db.role === 'fullcopy').map((db) => db.name);
+  if (members.length === 0) return;
+  const from = sourcesOf(ctx.plan)[0]!.name;
+  for (const shape of ctx.shapes) {
+    const rows = await copyTable(ctx.sessions, { shape, from, to: members, empty: true, chunked: false }, { batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status });
+    ctx.counts.addCopy(formatTable(shape.table), rows, members);
+  }
+}
+
+/**
+ * TRUNCATE: when a table was truncated on one or more sources in the interval, the latest truncate wins:
+ * every other database of the sync is made equal to that source's table (a full copy, so rows written on
+ * it after the truncate survive), and the interval's other changes to the table are dropped, as in
+ * Bucardo. Returns the change set without those tables.
+ */
+export async function applyTruncates(ctx: CopyContext, changeSet: ChangeSet, receivers: readonly string[]): Promise<ChangeSet> {
+  const truncated = new Map<string, { db: string; at: number }>();
+  for (const source of changeSet.sources) {
+    for (const [id, changes] of source.tables) {
+      if (changes.truncatedAt === undefined) continue;
+      const best = truncated.get(id);
+      if (!best || changes.truncatedAt > best.at || (changes.truncatedAt === best.at && source.db < best.db)) truncated.set(id, { db: source.db, at: changes.truncatedAt });
+    }
+  }
+  if (truncated.size === 0) return changeSet;
+  for (const shape of ctx.shapes) {
+    const winner = truncated.get(tableId(shape.table));
+    if (!winner) continue;
+    const to = receivers.filter((db) => db !== winner.db);
+    ctx.log.log('normal', `Table ${formatTable(shape.table)} was truncated on ${winner.db}: copying it from there to ${to.join(', ')}`);
+    const rows = await copyTable(ctx.sessions, { shape, from: winner.db, to, empty: true, chunked: false }, { batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status });
+    ctx.counts.addCopy(formatTable(shape.table), rows, to);
+  }
+  return {
+    sources: changeSet.sources.map((source): SourceChanges => ({
+      ...source, tables: new Map([...source.tables].filter(([id]) => !truncated.has(id))),
+    })),
+  };
+}
+
+/**
+ * Sequences: every database's sequence is made equal to the one on the source whose value is highest
+ * (value, increment, minimum, maximum, cycle), as Bucardo does.
+ */
+export async function syncSequences(ctx: CopyContext): Promise<void> {
+  for (const sequence of ctx.plan.sequences ?? []) {
+    const states = new Map<string, SequenceState>();
+    for (const db of ctx.plan.databases) {
+      const state = await ctx.sessions.target(db.name).readSequence?.(sequence);
+      if (state) states.set(db.name, state);
+    }
+    let winner: string | undefined;
+    for (const source of sourcesOf(ctx.plan)) {
+      const state = states.get(source.name);
+      if (state && (winner === undefined || BigInt(state.lastValue) > BigInt(states.get(winner)!.lastValue))) winner = source.name;
+    }
+    if (winner === undefined) continue;
+    const best = states.get(winner)!;
+    for (const db of ctx.plan.databases) {
+      const state = states.get(db.name);
+      if (db.name === winner || !state || JSON.stringify(state) === JSON.stringify(best)) continue;
+      await ctx.sessions.target(db.name).setSequence?.(sequence, best);
+      ctx.log.log('verbose', `Sequence ${formatTable(sequence)} on ${db.name} set to ${best.lastValue} from ${winner}`);
+    }
+  }
+}
+
+async function emptyOnes(ctx: CopyContext, targets: readonly string[], shape: TableShape): Promise<string[]> {
+  const empty: string[] = [];
+  for (const db of targets) {
+    const session = ctx.sessions.target(db);
+    if (session.isEmpty && (await session.isEmpty(shape.table))) empty.push(db);
+  }
+  return empty;
+}

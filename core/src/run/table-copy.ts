@@ -1,0 +1,90 @@
+import { BucardoError, formatTable, type KeyText, type RowBatch, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import type { RunSessions } from './sessions.js';
+
+export interface CopyJob {
+  readonly shape: TableShape;
+  /** The database the rows are read from. */
+  readonly from: string;
+  /** The databases that receive them. */
+  readonly to: readonly string[];
+  /** Empty the table on every receiver first. */
+  readonly empty: boolean;
+  /**
+   * Commit after every batch (an initial copy of a big table, resumable from the last committed key);
+   * otherwise one transaction per receiver for the whole table (fullcopy, truncate winners, keyless tables).
+   */
+  readonly chunked: boolean;
+  /** Resume after this key: the first batch also deletes its keys, which a crash may have committed twice. */
+  readonly after?: KeyText;
+}
+
+export interface CopyOptions {
+  readonly batchRows: number;
+  readonly signal: AbortSignal;
+  /** Called after each committed batch (chunked copies) with the last key and the rows so far. */
+  readonly onBatch?: (lastKey: KeyText | undefined, rows: number) => Promise<void>;
+  readonly status?: (text: string) => Promise<void>;
+}
+
+/**
+ * Copies a whole table from one database to others, streamed in bounded batches (COPY out, COPY in): for
+ * initial copies, fullcopy members and truncate winners. Nothing here compares rows; the receivers end
+ * with exactly the source's rows.
+ */
+export async function copyTable(sessions: RunSessions, job: CopyJob, options: CopyOptions): Promise<number> {
+  const table = formatTable(job.shape.table);
+  const reader = await sessions.reader(job.from);
+  if (!reader.readTable) {
+    throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${job.from}" cannot read whole tables, so it cannot copy "${table}"`, { db: job.from, table });
+  }
+  const targets = job.to.map((db) => [db, sessions.target(db)] as const);
+  for (const [db, target] of targets) {
+    if (job.empty && !target.truncate) throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${db}" cannot empty table "${table}" for a copy`, { db, table });
+  }
+  const begin = () => Promise.all(targets.map(([, target]) => target.begin(options.signal)));
+  const commit = () => Promise.all(targets.map(([, target]) => target.commit()));
+  let open = false;
+  let rows = 0;
+  let first = true;
+  try {
+    if (!job.chunked) { await begin(); open = true; }
+    const batches = reader.readTable({ shape: job.shape, batchRows: options.batchRows, signal: options.signal, ...(job.after === undefined ? {} : { after: job.after }) });
+    for await (const batch of batches) {
+      if (job.chunked) { await begin(); open = true; }
+      if (first && job.empty) await emptyAll(targets, job.shape, options.signal);
+      const deletes = first && job.after !== undefined ? keysOf(batch) : [];
+      await Promise.all(targets.map(([, target]) => target.apply({ shape: job.shape, deletes, rows: [batch], signal: options.signal })));
+      rows += batch.rowCount;
+      first = false;
+      if (job.chunked) {
+        await commit();
+        open = false;
+        await options.onBatch?.(lastKey(batch), rows);
+      }
+      await options.status?.(`Copying ${table} from ${job.from} to ${job.to.join(', ')} (${rows} rows)`);
+    }
+    if (first && job.empty) {
+      if (!open) { await begin(); open = true; }
+      await emptyAll(targets, job.shape, options.signal);
+    }
+    if (open) { await commit(); open = false; }
+    return rows;
+  } catch (error) {
+    if (open) await Promise.allSettled(targets.map(([, target]) => target.rollback()));
+    throw error;
+  }
+}
+
+async function emptyAll(targets: ReadonlyArray<readonly [string, TargetSession]>, shape: TableShape, signal: AbortSignal): Promise<void> {
+  await Promise.all(targets.map(([, target]) => target.truncate!(shape, signal)));
+}
+
+function keysOf(batch: RowBatch): KeyText[] {
+  if (batch.shape.key.length === 0) return [];
+  return [...batch.rows()].map((row) => batch.keyOf(row));
+}
+
+function lastKey(batch: RowBatch): KeyText | undefined {
+  const row = batch.shape.key.length === 0 ? undefined : batch.lastRow();
+  return row && batch.keyOf(row);
+}
