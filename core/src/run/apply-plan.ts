@@ -47,11 +47,12 @@ export function buildApplyPlan(
   let rowsMoved = merged?.rowCount ?? 0;
   for (const list of images.values()) for (const batchRows of list) rowsMoved += batchRows.rowCount;
 
+  // Keys by the database their image comes from; each database deletes every key but its own.
+  const keysByOrigin: Array<[string, readonly KeyText[]]> = [...batch.clean];
+  if (additive.length === 0) for (const [winner, keys] of wonBy) keysByOrigin.push([winner, [...keys]]);
   const perDatabase = new Map<string, ApplyBatch>();
   for (const db of databases) {
-    const deletes: KeyText[] = [...mergedKeys];
-    for (const [origin, keys] of batch.clean) if (origin !== db.name) for (const key of keys) deletes.push(key);
-    if (additive.length === 0) for (const [winner, keys] of wonBy) if (winner !== db.name) for (const key of keys) deletes.push(key);
+    const deletes = mergedKeys.concat(...keysByOrigin.filter(([origin]) => origin !== db.name).map(([, keys]) => keys));
     if (deletes.length === 0) continue;
     const incoming: RowBatch[] = merged && merged.rowCount > 0 ? [merged] : [];
     for (const [origin, list] of images) if (origin !== db.name) incoming.push(...list.filter((batchRows) => batchRows.rowCount > 0));

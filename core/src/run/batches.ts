@@ -46,11 +46,19 @@ function splitTable(changeSet: ChangeSet, shape: TableShape): { clean: Map<strin
   for (const [index, source] of changed.entries()) {
     const mine: KeyText[] = [];
     for (const [key, change] of source.changes) {
-      const others = changed.filter((other, otherIndex) => otherIndex !== index && other.changes.has(key));
-      if (others.length === 0) { mine.push(key); continue; }
       // The conflict is built once, by the first source (in name order) that changed the key.
-      if (changed.findIndex((other) => other.changes.has(key)) !== index) continue;
-      const candidates: Candidate[] = [{ db: source.db, change }, ...others.map((other) => ({ db: other.db, change: other.changes.get(key)! }))];
+      let earlier = false;
+      let others: Candidate[] | undefined;
+      for (let o = 0; o < changed.length; o++) {
+        if (o === index) continue;
+        const other = changed[o]!.changes.get(key);
+        if (other === undefined) continue;
+        if (o < index) { earlier = true; break; }
+        (others ??= []).push({ db: changed[o]!.db, change: other });
+      }
+      if (earlier) continue;
+      if (!others) { mine.push(key); continue; }
+      const candidates: Candidate[] = [{ db: source.db, change }, ...others];
       conflicts.push({ table: shape.table, key, kind: classifyConflict(candidates), candidates });
     }
     if (mine.length > 0) clean.set(source.db, mine);

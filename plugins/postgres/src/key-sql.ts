@@ -23,8 +23,9 @@ function arrayOf(column: ColumnInfo, source: string): string {
  * `WHERE`-ready condition "the key is one of these", with the keys as bind parameters (text arrays cast to
  * the key types): one statement per batch, whatever its size.
  */
-export function keyCondition(shape: TableShape, keys: readonly KeyText[], firstParam = 1, alias = ''): { sql: string; params: string[][] } {
-  const params = columnsOf(shape, keys);
+export function keyCondition(shape: TableShape, keys: readonly KeyText[], firstParam = 1, alias = ''): { sql: string; params: string[] } {
+  // Array literals built here, not by the driver: one pass per column instead of pg's per-element escaping.
+  const params = columnsOf(shape, keys).map(arrayLiteral);
   if (shape.key.length === 1) return { sql: `${keyList(shape, alias)} = ANY(${arrayOf(shape.key[0]!, `$${firstParam}`)})`, params };
   const arrays = shape.key.map((column, index) => arrayOf(column, `$${firstParam + index}`));
   return { sql: `${keyList(shape, alias)} IN (SELECT * FROM unnest(${arrays.join(', ')}))`, params };
