@@ -8,7 +8,9 @@ import type { ColumnInfo, TableShape } from './table.js';
  * A key that was asked for but has no row here has been deleted on the origin.
  */
 export class RowBatch {
+  /** The database the rows were read from. */
   readonly origin: string;
+  /** The table, its columns and key. */
   readonly shape: TableShape;
   /** The rows in COPY text format, one line per row, columns in `shape.columns` order. */
   readonly data: Uint8Array;
@@ -21,18 +23,22 @@ export class RowBatch {
     this.data = data;
   }
 
+  /** A batch without rows. */
   static empty(origin: string, shape: TableShape): RowBatch {
     return new RowBatch(origin, shape, new Uint8Array(0));
   }
 
+  /** A batch from decoded rows (each row's values in `shape.columns` order, NULL as `null`). */
   static fromRows(origin: string, shape: TableShape, rows: Iterable<readonly TextValue[]>): RowBatch {
     return new RowBatch(origin, shape, encodeCopyLines(rows));
   }
 
+  /** The columns, in the order of each row's values. */
   get columns(): readonly ColumnInfo[] {
     return this.shape.columns;
   }
 
+  /** The number of rows. */
   get rowCount(): number {
     return this.#ranges().length;
   }
@@ -55,11 +61,30 @@ export class RowBatch {
     return this.#makeKey(this.#keyPositions().map((position) => row[position] ?? ''));
   }
 
-  /** The rows whose key is (or is not, with `keep = false`) in `keys`. */
+  /**
+   * The rows whose key is (or is not, with `keep = false`) in `keys`. Only the key columns are decoded;
+   * kept rows are copied as they are.
+   */
   filter(keys: ReadonlySet<KeyText>, keep = true): RowBatch {
-    const kept: TextValue[][] = [];
-    for (const row of this.rows()) if (keys.has(this.keyOf(row)) === keep) kept.push(row);
-    return RowBatch.fromRows(this.origin, this.shape, kept);
+    this.#makeKey ??= keyMaker(this.shape.key.map((column) => column.type));
+    const positions = this.#keyPositions();
+    const last = Math.max(...positions);
+    const kept: Array<[number, number]> = [];
+    let size = 0;
+    for (const [start, end] of this.#ranges()) {
+      const fields = parseCopyLine(this.data.subarray(start, fieldEnd(this.data, start, end, last)));
+      if (keys.has(this.#makeKey(positions.map((position) => fields[position] ?? ''))) !== keep) continue;
+      kept.push([start, end]);
+      size += end - start + 1;
+    }
+    const data = new Uint8Array(size);
+    let offset = 0;
+    for (const [start, end] of kept) {
+      data.set(this.data.subarray(start, end), offset);
+      data[end - start + offset] = 0x0a;
+      offset += end - start + 1;
+    }
+    return new RowBatch(this.origin, this.shape, data);
   }
 
   #ranges(): Array<[number, number]> {
@@ -69,4 +94,13 @@ export class RowBatch {
   #keyPositions(): number[] {
     return this.shape.key.map((keyColumn) => this.shape.columns.findIndex((column) => column.name === keyColumn.name));
   }
+}
+
+/** Where field `last` (0-based) of a COPY line ends: only the fields up to it need decoding. */
+function fieldEnd(data: Uint8Array, start: number, end: number, last: number): number {
+  let tabs = 0;
+  for (let i = start; i < end; i++) {
+    if (data[i] === 0x09 && tabs++ === last) return i;
+  }
+  return end;
 }
