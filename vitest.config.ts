@@ -8,6 +8,8 @@ export default defineConfig({
       'core/test/**/*.test.ts',
       'plugin-sdk/test/**/*.test.ts',
       'cli/test/**/*.test.ts',
+      // the example third-party plugin is not a workspace; its tests run with everything else
+      'examples/*/test/**/*.test.ts',
     ],
     // one PostgreSQL server for the whole run; tests read it with inject('pg')
     globalSetup: ['./test/src/fixtures/global-setup.ts'],

@@ -1,4 +1,4 @@
-import { BucardoError, type BucardoPlugin, type LogFields, type LogLevel, type RunReport } from '@bucardo/plugin-sdk';
+import { BucardoError, type BucardoPlugin, type LogFields, type Logger, type LoggerFactory, type LogLevel, type RunReport } from '@bucardo/plugin-sdk';
 import { createSyncHooks, type CoreHooks } from './hooks.js';
 import { DeferredLogger, guardedLogger, stderrWarnings } from './logging.js';
 import { loadPlugins } from './plugins/load-plugins.js';
@@ -44,14 +44,24 @@ export class Engine {
     if (!factory && options.logger !== undefined) {
       throw new BucardoError('PLUGIN_NOT_FOUND', `No plugin registers the logger "${loggerName}" named in the config`, { item: loggerName });
     }
-    engine.log.setTarget(factory
-      ? guardedLogger(factory.create({ level, fields: {}, options: options.loggerOptions ?? {} }), loggerName)
-      : stderrWarnings(level));
+    engine.log.setTarget(factory ? guardedLogger(createLogger(engine.registry, loggerName, factory, level, options), loggerName) : stderrWarnings(level));
     return engine;
   }
 
   /** Runs one sync once. Never throws for a failed run: the report says `bad` and carries the error. */
   run(plan: SyncPlan, recorder: RunRecorder, options: RunOptions): Promise<RunReport> {
     return runSync({ hooks: this.hooks, registry: this.registry, runs: this.#runs, log: this.log }, plan, recorder, options);
+  }
+}
+
+/** The configured logger; a factory that throws is a PLUGIN_ERROR naming its plugin, at startup rather than mid-sync. */
+function createLogger(registry: Registry, name: string, factory: LoggerFactory, level: LogLevel, options: EngineOptions): Logger {
+  try {
+    return factory.create({ level, fields: {}, options: options.loggerOptions ?? {} });
+  } catch (error) {
+    const plugin = registry.ownerOfLogger(name) ?? name;
+    throw new BucardoError('PLUGIN_ERROR', `[${plugin}] the logger "${name}" could not be created: ${error instanceof Error ? error.message : String(error)}`, {
+      plugin, hook: 'logger', item: name, cause: error,
+    });
   }
 }

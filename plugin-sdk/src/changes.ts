@@ -21,7 +21,9 @@ export interface KeyChange {
 
 /** The changed keys of one table on one source. */
 export interface TableChanges {
+  /** The table the keys belong to. */
   readonly table: TableRef;
+  /** The changed keys, each with what happened to it. */
   readonly changes: ReadonlyMap<KeyText, KeyChange>;
   /**
    * When the table was last truncated on this source in the captured interval (µs since the epoch), if it
@@ -38,6 +40,7 @@ export type Checkpoint = string;
 
 /** What one source captured in one run. */
 export interface SourceChanges {
+  /** The source database's name. */
   readonly db: string;
   /** Where this capture ended; the next run starts here once every database committed. */
   readonly checkpoint: Checkpoint;
@@ -47,6 +50,7 @@ export interface SourceChanges {
 
 /** Everything captured in one run, one entry per source. */
 export interface ChangeSet {
+  /** One entry per source of the sync. */
   readonly sources: readonly SourceChanges[];
 }
 

@@ -10,10 +10,15 @@ export type PluginSpec = BucardoPlugin | string | readonly [string, Record<strin
 
 /** Where the control database is; every field falls back to the PG* environment, the database to `bucardo`. */
 export interface ControlDatabaseConfig {
+  /** The database name. Default `bucardo` (or `BUCARDO_CONTROL_DB`). */
   readonly dbname?: string;
+  /** The server host or socket directory. Default `PGHOST`. */
   readonly host?: string;
+  /** The server port. Default `PGPORT`, else 5432. */
   readonly port?: number;
+  /** The user name. Default `PGUSER`. */
   readonly user?: string;
+  /** The password. Default `PGPASSWORD`. */
   readonly password?: string;
 }
 
@@ -24,7 +29,9 @@ export interface BucardoConfig {
    * are added for every name not listed here, so listing `postgres({ … })` replaces the default one.
    */
   readonly plugins?: readonly PluginSpec[];
+  /** Where the control database is; unset fields come from the PG* environment. */
   readonly control?: ControlDatabaseConfig;
+  /** The log level of the daemon and of runs. Default `normal`. */
   readonly logLevel?: LogLevel;
   /** The logger to use, by registered name. Default `text`. */
   readonly logger?: string;

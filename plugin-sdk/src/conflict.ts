@@ -9,14 +9,19 @@ export type ConflictKind = 'insert/insert' | 'update/update' | 'update/delete' |
 
 /** One source's side of a conflict. */
 export interface Candidate {
+  /** The source database that changed the key. */
   readonly db: string;
+  /** What the source did to the key: first and last operation, change time, additive deltas. */
   readonly change: KeyChange;
 }
 
 /** A key changed on two or more sources between two runs. */
 export interface Conflict {
+  /** The table of the key. */
   readonly table: TableRef;
+  /** The conflicting key (composite keys joined with NUL). */
   readonly key: KeyText;
+  /** The kind of conflict, from the candidates' operations (`classifyConflict`). */
   readonly kind: ConflictKind;
   /** Sorted by database name, so every strategy sees the same order. */
   readonly candidates: readonly Candidate[];
@@ -38,8 +43,11 @@ export type Decision =
 /** Decisions by key; a conflict missing from the map is undecided (declined). */
 export type Decisions = ReadonlyMap<KeyText, Decision>;
 
+/** What a conflict strategy is given, once per table batch with conflicts. */
 export interface ResolveConflictsArgs {
+  /** The sync being run. */
   readonly sync: string;
+  /** The table of every conflict in `conflicts`. */
   readonly table: TableRef;
   /** The conflicts still undecided. */
   readonly conflicts: readonly Conflict[];
@@ -52,7 +60,9 @@ export interface ResolveConflictsArgs {
   readonly options: readonly string[];
   /** Per source, the time of its newest change to this table in this run (µs since the epoch). */
   readonly newestChange: ReadonlyMap<string, number>;
+  /** A logger for the strategy (lines carry the sync and run). */
   readonly log: Logger;
+  /** Aborted when the run is stopped. */
   readonly signal: AbortSignal;
 }
 
@@ -61,7 +71,11 @@ export interface ResolveConflictsArgs {
  * every undecided conflict, and returns a decision for each conflict it settles.
  */
 export interface ConflictStrategy {
+  /** The name a sync selects it by (`conflict=NAME`); unique among the loaded plugins. */
   readonly name: string;
+  /**
+   * Decides the conflicts it can: a decision per settled key; a key left out is declined (undecided). May be async.
+   */
   resolve(args: ResolveConflictsArgs): Decisions | Promise<Decisions>;
   /**
    * Checks the strategy fits a sync, when the sync is added or its strategy changed (for example `target`
@@ -70,9 +84,13 @@ export interface ConflictStrategy {
   validate?(args: ValidateStrategyArgs): void;
 }
 
+/** What `ConflictStrategy.validate` is given when a sync is added or its strategy changed. */
 export interface ValidateStrategyArgs {
+  /** The sync's name, for error messages. */
   readonly sync: string;
+  /** The databases of the sync, in dbgroup order, with their roles. */
   readonly databases: readonly SyncDatabase[];
+  /** The words after the strategy's name in `conflict=`. */
   readonly options: readonly string[];
 }
 
@@ -84,6 +102,7 @@ export function classifyConflict(candidates: readonly Candidate[]): ConflictKind
   return candidates.every((c) => c.change.firstOp === 'insert') ? 'insert/insert' : 'update/update';
 }
 
+/** Whether a decision names a winning database (rather than skip or abort). */
 export function isWinner(decision: Decision): decision is Extract<Decision, { winner: string }> {
   return 'winner' in decision;
 }

@@ -95,6 +95,7 @@ function escapeField(value: string): string {
   return needsEscape.test(value) ? value.replace(/[\\\n\r\t\b\f\v]/g, (ch) => escapes[ch]!) : value;
 }
 
+/** Encodes rows as COPY text, one line each, as UTF-8 bytes. */
 export function encodeCopyLines(rows: Iterable<readonly TextValue[]>): Uint8Array {
   let text = '';
   for (const row of rows) text += encodeCopyLine(row);

@@ -16,7 +16,9 @@ export interface DatabaseSpec {
 
 /** What a driver gets when it opens a session. */
 export interface OpenContext {
+  /** A logger for the session (lines carry the database name). */
   readonly log: Logger;
+  /** Aborted when the run that opens the session is stopped. Optional. */
   readonly signal?: AbortSignal;
   /** A label for the connection (PostgreSQL: `application_name`), e.g. `bucardo kid foobar`. */
   readonly label: string;
@@ -27,6 +29,7 @@ export interface OpenContext {
  * capabilities: a type without `source` cannot be a source in a sync, and the core says so.
  */
 export interface DatabaseDriver {
+  /** The name users give with `bucardo add db NAME type=…`, e.g. `postgres`. */
   readonly type: string;
   /** Other names accepted for `type=`, e.g. `pg` for `postgres`. */
   readonly aliases?: readonly string[];
@@ -36,16 +39,21 @@ export interface DatabaseDriver {
   describe(spec: DatabaseSpec): string;
   /** Connects once and disconnects; throws CONNECTION_FAILED naming the database. */
   ping(spec: DatabaseSpec, context: OpenContext): Promise<void>;
+  /** Present when the type can be a source: reads changes and row images. */
   readonly source?: SourceDriver;
+  /** Present when the type can be written to (every database of a sync is). */
   readonly target?: TargetWriter;
 }
 
 /** Reads changes and row images from a database. */
 export interface SourceDriver {
+  /** Opens a session on a source database; a failure to connect is CONNECTION_FAILED naming it. */
   open(spec: DatabaseSpec, context: OpenContext): Promise<SourceSession>;
 }
 
+/** What `SourceSession.capture` and `hasChanges` are given. */
 export interface CaptureArgs {
+  /** The sync's tables, with their shapes. */
   readonly tables: readonly TableShape[];
   /** The checkpoint the previous run ended at (or the one `installCapture` returned). */
   readonly since: Checkpoint;
@@ -54,35 +62,51 @@ export interface CaptureArgs {
    * a run that resumes after an interruption reads exactly the change set it was working on.
    */
   readonly until?: Checkpoint;
+  /** Aborted when the run is stopped. */
   readonly signal: AbortSignal;
 }
 
+/** What `SourceSession.readTable` is given (initial copies). */
 export interface ReadTableArgs {
+  /** The table to read, with its columns (the order of the values yielded) and key. */
   readonly shape: TableShape;
   /** Rows per yielded batch. */
   readonly batchRows: number;
   /** Start after this key (exclusive), to resume a copy; tables with a key only. */
   readonly after?: KeyText;
+  /** Aborted when the run is stopped. */
   readonly signal: AbortSignal;
 }
 
 /** A sequence's state, as the text PostgreSQL prints. */
 export interface SequenceState {
+  /** The last value (`last_value`). */
   readonly lastValue: string;
+  /** Whether `lastValue` has been handed out (`is_called`). */
   readonly isCalled: boolean;
+  /** The start value. */
   readonly start: string;
+  /** The increment. */
   readonly increment: string;
+  /** The minimum value. */
   readonly min: string;
+  /** The maximum value. */
   readonly max: string;
+  /** Whether the sequence wraps around. */
   readonly cycle: boolean;
 }
 
+/** What `SourceSession.fetch` is given. */
 export interface FetchArgs {
+  /** The table, with its columns (the order of the values returned) and key. */
   readonly shape: TableShape;
+  /** The keys whose current rows are wanted. */
   readonly keys: readonly KeyText[];
+  /** Aborted when the run is stopped. */
   readonly signal: AbortSignal;
 }
 
+/** An open connection to a source database, for one run or (in a daemon) across runs. */
 export interface SourceSession {
   /** The table's columns and key on this database, or `undefined` when it has no such table. */
   describeTable(table: TableRef): Promise<TableShape | undefined>;
@@ -116,6 +140,7 @@ export interface SourceSession {
   pending?(args: { readonly tables: readonly TableShape[]; readonly since: Checkpoint }): Promise<Map<string, number>>;
   /** Removes capture from these tables (triggers, change tables): no sync reads them any more. Optional. */
   removeCapture?(tables: readonly TableRef[]): Promise<void>;
+  /** Releases the connection; called once. */
   close(): Promise<void>;
 }
 
@@ -137,6 +162,7 @@ export interface TargetCapabilities {
   readonly schema?: boolean;
 }
 
+/** The value the core assumes for each capability a writer leaves out: all false. */
 export const defaultTargetCapabilities: Required<TargetCapabilities> = Object.freeze({
   transactions: false,
   truncate: false,
@@ -146,12 +172,15 @@ export const defaultTargetCapabilities: Required<TargetCapabilities> = Object.fr
 
 /** Writes row images to a database. */
 export interface TargetWriter {
+  /** What the target can do; the core branches on these flags, never on the type. */
   readonly capabilities: TargetCapabilities;
+  /** Opens a session on a receiving database; a failure to connect is CONNECTION_FAILED naming it. */
   open(spec: DatabaseSpec, context: OpenContext): Promise<TargetSession>;
 }
 
 /** One table's share of a batch for one target: delete these keys, then write these rows. */
 export interface ApplyBatch {
+  /** The table, its columns (the order of the values in `rows`) and its key. */
   readonly shape: TableShape;
   /** Every key this target receives in the batch; each is deleted before `rows` are written. */
   readonly deletes: readonly KeyText[];
@@ -163,11 +192,15 @@ export interface ApplyBatch {
    * after it, so that a user's concurrent write is not overwritten; the next run carries it.
    */
   readonly guard?: Checkpoint;
+  /** Aborted when the run is stopped: a long write should give up (and may reject). */
   readonly signal: AbortSignal;
 }
 
+/** What `TargetSession.apply` did, for the run's counts. */
 export interface ApplyResult {
+  /** Rows deleted (targets that cannot tell may report the number of keys deleted). */
   readonly deleted: number;
+  /** Rows written: the batch's `rows`, less those of keys reported in `skipped`. */
   readonly inserted: number;
   /** Keys left alone because they changed locally after the guard checkpoint. */
   readonly skipped: readonly KeyText[];
@@ -175,11 +208,24 @@ export interface ApplyResult {
 
 /** The run a target session is writing for (a session may live across runs in a daemon). */
 export interface RunInfo {
+  /** The sync being run. */
   readonly sync: string;
+  /** The run's id, unique per control database. */
   readonly runId: string;
+  /** When the run started. */
   readonly startedAt: Date;
 }
 
+/**
+ * A run as it ends (what `TargetSession.endRun` receives): `good` or `empty` once every database committed
+ * every transaction, `bad` otherwise.
+ */
+export type RunEnd = RunInfo & { readonly outcome: 'good' | 'empty' | 'bad' };
+
+/**
+ * An open connection to a receiving database, for one run or (in a daemon) across runs. The core calls `beginRun`,
+ * then per transaction `begin`, `apply` per table batch, and `commit` or `rollback`, then `endRun`.
+ */
 export interface TargetSession {
   /** The table's shape here, or `undefined` when the table is missing (targets with `schema`). */
   describeTable?(table: TableRef): Promise<TableShape | undefined>;
@@ -192,9 +238,10 @@ export interface TargetSession {
    * A run ends: `good` or `empty` once every database committed every transaction, `bad` otherwise (the
    * same changes come again next run: discard what this run wrote). Optional.
    */
-  endRun?(run: RunInfo & { readonly outcome: 'good' | 'empty' | 'bad' }): Promise<void>;
+  endRun?(run: RunEnd): Promise<void>;
   /** Starts a batch. */
   begin(signal: AbortSignal): Promise<void>;
+  /** Deletes the batch's keys, then writes its rows, in the current transaction. */
   apply(batch: ApplyBatch): Promise<ApplyResult>;
   /** Empties a table in the current transaction (targets with `truncate`); returns the rows removed if known. */
   truncate?(shape: TableShape, signal: AbortSignal): Promise<number | undefined>;
@@ -204,7 +251,10 @@ export interface TargetSession {
   readSequence?(sequence: TableRef): Promise<SequenceState | undefined>;
   /** Makes a sequence's state equal to `state`. */
   setSequence?(sequence: TableRef, state: SequenceState): Promise<void>;
+  /** Makes the transaction's writes durable (and visible, for targets with `transactions`). */
   commit(): Promise<void>;
+  /** Discards the transaction's writes where the target has `transactions`; called after any failure. */
   rollback(): Promise<void>;
+  /** Releases the session; an open transaction is discarded. Called once. */
   close(): Promise<void>;
 }

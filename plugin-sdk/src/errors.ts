@@ -46,18 +46,28 @@ export const ErrorCodes = [
   'UNKNOWN_STRATEGY',
 ] as const;
 
+/** One of the stable error codes. */
 export type ErrorCode = (typeof ErrorCodes)[number];
 
 /** The names an error is about. Every field is optional; set the ones that apply. */
 export interface ErrorSubject {
+  /** A database, by Bucardo's name. */
   readonly db?: string;
+  /** A table, as `schema.name`. */
   readonly table?: string;
+  /** A column. */
   readonly column?: string;
+  /** A sync. */
   readonly sync?: string;
+  /** A herd (relgroup). */
   readonly herd?: string;
+  /** A dbgroup. */
   readonly dbgroup?: string;
+  /** A row key. */
   readonly key?: string;
+  /** A plugin, by its name. */
   readonly plugin?: string;
+  /** A hook (for plugin errors). */
   readonly hook?: string;
   /** Any other offending name: an option, a file, a plugin package, a type. */
   readonly item?: string;
@@ -65,24 +75,39 @@ export interface ErrorSubject {
   readonly sqlstate?: string;
 }
 
+/** The subject fields of a new BucardoError, and its cause. */
 export interface BucardoErrorOptions extends ErrorSubject {
+  /** The error this one wraps (kept as the standard `cause`). */
   readonly cause?: unknown;
 }
 
 /** The one error type of the framework: a code, a message, and the names it is about. */
 export class BucardoError extends Error implements ErrorSubject {
+  /** Always `BucardoError` (what `isBucardoError` checks, across copies of the SDK). */
   override readonly name = 'BucardoError';
+  /** The stable code, one of `ErrorCodes`. */
   readonly code: ErrorCode;
+  /** The database (Bucardo's name) it is about. */
   readonly db?: string;
+  /** The table it is about (`schema.name`). */
   readonly table?: string;
+  /** The column it is about. */
   readonly column?: string;
+  /** The sync it is about. */
   readonly sync?: string;
+  /** The herd (relgroup) it is about. */
   readonly herd?: string;
+  /** The dbgroup it is about. */
   readonly dbgroup?: string;
+  /** The row key it is about. */
   readonly key?: string;
+  /** The plugin it is about. */
   readonly plugin?: string;
+  /** The hook a failing plugin tap was on (`capture`, …), or `apply` for a plugin's apply(). */
   readonly hook?: string;
+  /** Any other offending name: an option, a file, a package, a type. */
   readonly item?: string;
+  /** The SQLSTATE of an underlying database error. */
   readonly sqlstate?: string;
 
   constructor(code: ErrorCode, message: string, options: BucardoErrorOptions = {}) {
@@ -98,11 +123,13 @@ export class BucardoError extends Error implements ErrorSubject {
     return stripUndefined({ db, table, column, sync, herd, dbgroup, key, plugin, hook, item, sqlstate });
   }
 
+  /** The code, the message and the subject fields that are set. */
   toJSON(): Record<string, unknown> {
     return { code: this.code, message: this.message, ...this.subject };
   }
 }
 
+/** Whether a value is a BucardoError with a known code (from this or any other copy of the SDK). */
 export function isBucardoError(value: unknown): value is BucardoError {
   if (!(value instanceof Error) || value.name !== 'BucardoError') return false;
   const code: unknown = (value as unknown as { code?: unknown }).code;

@@ -12,19 +12,25 @@ import type { ApplyArgs, ApplyOutcome, BatchArgs, FetchedRows, ResolveArgs, RunA
 export interface TapOptions {
   /** Your plugin's name: errors thrown by the tap are tagged with it. */
   readonly name: string;
+  /** Order among taps: lower first. Default 0. */
   readonly stage?: number;
+  /** Tap names this tap runs before (at the same stage). */
   readonly before?: string | readonly string[];
 }
 
 /** A series hook whose value flows through the taps: each may return a replacement, or nothing to keep it. */
 export interface WaterfallHook<Value, Args> {
+  /** Adds a synchronous tap; it returns a replacement value, or nothing to keep the value. */
   tap(options: string | TapOptions, fn: (value: Value, args: Args) => Value | undefined | void): void;
+  /** Adds an asynchronous tap; it resolves with a replacement value, or nothing to keep the value. */
   tapPromise(options: string | TapOptions, fn: (value: Value, args: Args) => Promise<Value | undefined | void>): void;
 }
 
 /** A hook whose taps run concurrently; return values are ignored. */
 export interface ParallelHook<Args> {
+  /** Adds a synchronous tap. */
   tap(options: string | TapOptions, fn: (args: Args) => void): void;
+  /** Adds an asynchronous tap. */
   tapPromise(options: string | TapOptions, fn: (args: Args) => Promise<void>): void;
 }
 
@@ -50,3 +56,6 @@ export interface SyncHooks {
 
 /** The hook names in lifecycle order. */
 export const hookNames = ['capture', 'fetch', 'resolve', 'apply', 'report'] as const satisfies readonly (keyof SyncHooks)[];
+
+/** The name of a hook: `capture`, `fetch`, `resolve`, `apply` or `report` (the `hook` of a PLUGIN_ERROR from a tap). */
+export type HookName = (typeof hookNames)[number];

@@ -12,7 +12,7 @@ export type { ChangeOp, KeyChange, TableChanges, Checkpoint, SourceChanges, Chan
 export { defaultTargetCapabilities } from './database.js';
 export type {
   DatabaseSpec, OpenContext, DatabaseDriver, SourceDriver, SourceSession, CaptureArgs, FetchArgs,
-  TargetCapabilities, TargetWriter, TargetSession, ApplyBatch, ApplyResult, RunInfo, ReadTableArgs, SequenceState,
+  TargetCapabilities, TargetWriter, TargetSession, ApplyBatch, ApplyResult, RunInfo, RunEnd, ReadTableArgs, SequenceState,
 } from './database.js';
 export { classifyConflict, isWinner } from './conflict.js';
 export type { ConflictKind, Candidate, Conflict, Decision, Decisions, ResolveConflictsArgs, ConflictStrategy, ValidateStrategyArgs } from './conflict.js';
@@ -23,8 +23,8 @@ export type {
 export { LogLevels, isLogLevel, levelEnabled, silentLogger } from './logger.js';
 export type { LogLevel, LogFields, Logger, LoggerOptions, LoggerFactory } from './logger.js';
 export { hookNames } from './hooks.js';
-export type { TapOptions, WaterfallHook, ParallelHook, SyncHooks } from './hooks.js';
+export type { TapOptions, WaterfallHook, ParallelHook, SyncHooks, HookName } from './hooks.js';
 export { SDK_VERSION, definePlugin } from './plugin.js';
-export type { PluginHost, BucardoPlugin } from './plugin.js';
+export type { PluginHost, BucardoPlugin, PluginFactory } from './plugin.js';
 export { defineConfig } from './config.js';
 export type { PluginSpec, ControlDatabaseConfig, BucardoConfig } from './config.js';

@@ -7,10 +7,12 @@ export type KeyText = string;
 
 const SEPARATOR = '\u0000';
 
+/** A key from its parts (key columns' text values, in key order). */
 export function encodeKey(parts: readonly string[]): KeyText {
   return parts.length === 1 ? parts[0]! : parts.join(SEPARATOR);
 }
 
+/** The parts of a key of a table whose key has `columnCount` columns. */
 export function decodeKey(key: KeyText, columnCount: number): string[] {
   return columnCount === 1 ? [key] : key.split(SEPARATOR);
 }

@@ -1,7 +1,9 @@
 /** Bucardo's log levels, from always-shown `warn` to `debug`. */
 export const LogLevels = ['warn', 'terse', 'normal', 'verbose', 'debug'] as const;
+/** A log level, from `warn` (always shown) to `debug`. */
 export type LogLevel = (typeof LogLevels)[number];
 
+/** Whether a value is one of the log levels. */
 export function isLogLevel(value: unknown): value is LogLevel {
   return (LogLevels as readonly unknown[]).includes(value);
 }
@@ -13,23 +15,34 @@ export function levelEnabled(level: LogLevel, threshold: LogLevel): boolean {
 
 /** Context carried by every line: process role, sync, run, and whatever a child adds. */
 export interface LogFields {
+  /** The process role: `cli`, `daemon`, `api`. */
   readonly role?: string;
+  /** The sync. */
   readonly sync?: string;
+  /** The run id. */
   readonly run?: string;
+  /** The database a line is about. */
   readonly db?: string;
+  /** The table. */
   readonly table?: string;
   readonly [field: string]: unknown;
 }
 
+/** Where plugins and the core write log lines. Loggers must not throw (the core guards them anyway). */
 export interface Logger {
+  /** Writes one line, if `level` is enabled, with `fields` added to the logger's own. */
   log(level: LogLevel, message: string, fields?: LogFields): void;
   /** A logger that adds `fields` to every line. */
   child(fields: LogFields): Logger;
+  /** Writes out anything buffered (called before the process exits). Optional. */
   flush?(): Promise<void>;
 }
 
+/** What a logger factory is given. */
 export interface LoggerOptions {
+  /** The level to log at; lines above it are dropped. */
   readonly level: LogLevel;
+  /** Fields for every line (the process role). */
   readonly fields: LogFields;
   /** Plugin options from the config, e.g. a destination. */
   readonly options: Readonly<Record<string, unknown>>;
@@ -37,7 +50,9 @@ export interface LoggerOptions {
 
 /** Makes loggers; registered by logger plugins and selected by name in the config. */
 export interface LoggerFactory {
+  /** The name the config selects it by (`logger: NAME`). */
   readonly name: string;
+  /** Makes the process's logger; a factory that throws fails startup with PLUGIN_ERROR naming its plugin. */
   create(options: LoggerOptions): Logger;
 }
 

@@ -8,7 +8,9 @@ export const SDK_VERSION = 1;
 
 /** What a plugin's `apply` receives: the hooks to tap and the registries to fill. */
 export interface PluginHost {
+  /** The run's hooks, tap-only; every tap is tagged with the plugin's name. */
   readonly hooks: SyncHooks;
+  /** A logger whose lines carry the plugin's name. */
   readonly log: Logger;
   /** Adds a database type (source and/or target). */
   registerDatabase(driver: DatabaseDriver): void;
@@ -18,11 +20,16 @@ export interface PluginHost {
   registerLogger(factory: LoggerFactory): void;
 }
 
+/** A plugin: a name and an `apply` that registers what the plugin brings. Make one with `definePlugin`. */
 export interface BucardoPlugin {
   /** Unique among the loaded plugins; used in error messages and as the tap name. */
   readonly name: string;
   /** The SDK major the plugin was built against (set by `definePlugin`). */
   readonly sdk?: number;
+  /**
+   * Called once when the plugin loads: register database types, strategies, loggers, tap hooks. A throw fails
+   * loading with PLUGIN_ERROR (hook `apply`).
+   */
   apply(host: PluginHost): void | Promise<void>;
 }
 
@@ -30,3 +37,9 @@ export interface BucardoPlugin {
 export function definePlugin<P extends BucardoPlugin>(plugin: P): P & { readonly sdk: number } {
   return { sdk: SDK_VERSION, ...plugin };
 }
+
+/**
+ * What a plugin package exports by default so that a config can name it as a string: a function of the
+ * options given as `['package-name', options]` (called with `undefined` for a bare `'package-name'`).
+ */
+export type PluginFactory<Options = Record<string, unknown>> = (options?: Options) => BucardoPlugin;

@@ -14,18 +14,27 @@ export type DatabaseRole = 'source' | 'target' | 'fullcopy';
 
 /** A database in a sync, with its role. */
 export interface SyncDatabase {
+  /** Bucardo's name for the database. */
   readonly name: string;
+  /** Its database type, e.g. `postgres`. */
   readonly type: string;
+  /** Its role in the sync. */
   readonly role: DatabaseRole;
 }
 
 /** What every hook of a run receives. */
 export interface RunArgs {
+  /** The sync being run. */
   readonly sync: string;
+  /** The run's id. */
   readonly runId: string;
+  /** The sync's databases, in dbgroup order. */
   readonly databases: readonly SyncDatabase[];
+  /** The sync's tables, with their shapes. */
   readonly tables: readonly TableShape[];
+  /** A logger whose lines carry the sync and run. */
   readonly log: Logger;
+  /** Aborted when the run is stopped (a kick's timeout, a daemon stopping). */
   readonly signal: AbortSignal;
   /** When the run resumes an interrupted one: each source's capture ends at that run's checkpoint. */
   readonly until?: Readonly<Record<string, Checkpoint>>;
@@ -33,6 +42,7 @@ export interface RunArgs {
 
 /** The keys of one table handled in one batch. */
 export interface TableBatch {
+  /** The table. */
   readonly shape: TableShape;
   /** Keys changed on exactly one source, by that source. */
   readonly clean: ReadonlyMap<string, readonly KeyText[]>;
@@ -48,11 +58,15 @@ export interface FetchedRows {
   readonly candidates: ReadonlyMap<string, RowBatch>;
 }
 
+/** What the per-batch hooks receive: the run's args and the table batch. */
 export interface BatchArgs extends RunArgs {
+  /** The table batch being handled. */
   readonly batch: TableBatch;
 }
 
+/** What the resolve hook receives. */
 export interface ResolveArgs extends BatchArgs {
+  /** The row images read for the batch. */
   readonly rows: FetchedRows;
   /** The sync's `conflict=` setting, e.g. `latest` or a list of databases `t3 t1 t2`. */
   readonly strategy: string;
@@ -62,42 +76,58 @@ export interface ResolveArgs extends BatchArgs {
 
 /** What one table batch writes: one ApplyBatch per receiving database. */
 export interface ApplyArgs extends BatchArgs {
+  /** Per receiving database, what it gets. */
   readonly plan: ReadonlyMap<string, ApplyBatch>;
 }
 
 /** What the writes of a batch did, per database. */
 export interface ApplyOutcome {
+  /** Per database written, what `apply` returned. */
   readonly results: ReadonlyMap<string, ApplyResult>;
 }
 
+/** How a run ended: `good` (changes applied), `empty` (nothing to do), `bad` (failed; its changes come again next run). */
 export type RunOutcome = 'good' | 'empty' | 'bad';
 
+/** What a run did to one table. */
 export interface TableCounts {
+  /** The table, as `schema.name`. */
   readonly table: string;
+  /** Rows copied from sources. */
   readonly inserts: number;
+  /** Rows deleted, summed over the receiving databases. */
   readonly deletes: number;
+  /** Conflicts settled. */
   readonly conflicts: number;
 }
 
 /** The end of a run, for status, loggers and metrics. */
 export interface RunReport {
+  /** The sync. */
   readonly sync: string;
+  /** The run's id. */
   readonly runId: string;
+  /** How the run ended. */
   readonly outcome: RunOutcome;
+  /** When the run started. */
   readonly startedAt: Date;
+  /** When the run ended. */
   readonly endedAt: Date;
   /** Rows copied from sources (each row once, however many databases received it). */
   readonly inserts: number;
   /** Rows deleted, summed over the receiving databases. */
   readonly deletes: number;
+  /** Conflicts settled. */
   readonly conflicts: number;
   /** Keys left for the next run because a user changed them on a database during the run. */
   readonly deferred: number;
   /** Transactions retried after a serialization failure or a deadlock. */
   readonly retries: number;
+  /** Counts per table. */
   readonly tables: readonly TableCounts[];
   /** Rows written and deleted per receiving database. */
   readonly databases: ReadonlyMap<string, { readonly inserted: number; readonly deleted: number }>;
+  /** The error of a bad run, as `BucardoError.toJSON()`. */
   readonly error?: { readonly code: string; readonly message: string; readonly [field: string]: unknown };
 }
 

@@ -1,11 +1,14 @@
 /** A table (or other relation) by schema and name, exactly as PostgreSQL spells them (no quoting). */
 export interface TableRef {
+  /** The schema name, unquoted. */
   readonly schema: string;
+  /** The table name, unquoted. */
   readonly name: string;
 }
 
 /** One column of a replicated table. */
 export interface ColumnInfo {
+  /** The column name, exactly as PostgreSQL spells it. */
   readonly name: string;
   /** The type as `format_type()` prints it, e.g. `integer`, `character(84)`, `numeric(10,2)`. */
   readonly type: string;
@@ -13,7 +16,9 @@ export interface ColumnInfo {
 
 /** What a database says about a table: its columns (in table order) and its key. */
 export interface TableShape {
+  /** The table. */
   readonly table: TableRef;
+  /** Every replicated column, in table order (the order of values in row images). */
   readonly columns: readonly ColumnInfo[];
   /** The key columns, in key order: the primary key, else the smallest non-partial unique index. */
   readonly key: readonly ColumnInfo[];

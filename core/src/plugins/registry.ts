@@ -49,6 +49,11 @@ export class Registry {
     return this.#owners.get(`conflict strategy:${name}`);
   }
 
+  /** The plugin that registered a logger, for error messages. */
+  ownerOfLogger(name: string): string | undefined {
+    return this.#owners.get(`logger:${name}`);
+  }
+
   logger(name: string): LoggerFactory | undefined {
     return this.#loggers.get(name);
   }

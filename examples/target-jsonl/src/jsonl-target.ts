@@ -1,0 +1,152 @@
+/**
+ * The JSON-lines target: every run appends, to one file per table in the database's directory, a line
+ * per key deleted and a line per row written. A transaction's lines are held in memory until it commits
+ * and a run's until it ends good, so a rolled-back transaction or a bad run leaves nothing in the files.
+ */
+import { appendFile, mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  BucardoError, decodeKey,
+  type ApplyBatch, type ApplyResult, type DatabaseSpec, type OpenContext, type RunInfo, type TableRef, type TableShape,
+  type TargetCapabilities, type TargetSession, type TargetWriter, type TextValue,
+} from '@bucardo/plugin-sdk';
+
+/** One line of a table's file. Values are PostgreSQL's text output of each column (NULL as null). */
+export type JsonlLine =
+  | { readonly sync: string; readonly run: string; readonly op: 'delete'; readonly key: Record<string, string> }
+  | { readonly sync: string; readonly run: string; readonly op: 'write'; readonly row: Record<string, TextValue> };
+
+/** The file a table's lines go to: `<schema>.<table>.jsonl`, with `/` and NUL replaced. */
+export function fileNameOf(table: TableRef): string {
+  return `${table.schema}.${table.name}.jsonl`.replace(/[/\\\u0000]/g, '_');
+}
+
+export class JsonlTarget implements TargetWriter {
+  /** Nothing is visible before a good run ends: a rolled-back transaction leaves nothing behind. */
+  readonly capabilities: TargetCapabilities = Object.freeze({ transactions: true, truncate: false, localChangeGuard: false, schema: false });
+  readonly #fsync: boolean;
+
+  constructor(options: { readonly fsync?: boolean } = {}) {
+    this.#fsync = options.fsync ?? true;
+  }
+
+  async open(spec: DatabaseSpec, context: OpenContext): Promise<TargetSession> {
+    const dir = spec.params.dir;
+    if (!dir) throw new BucardoError('INVALID_ARGUMENT', `Database "${spec.name}" has no dir parameter`, { db: spec.name, item: 'dir' });
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (error) {
+      throw new BucardoError('CONNECTION_FAILED', `Cannot create directory ${dir} of database "${spec.name}": ${(error as Error).message}`, { db: spec.name, cause: error });
+    }
+    context.log.log('debug', `jsonl: writing to ${dir}`, { db: spec.name });
+    return new JsonlSession(spec.name, dir, this.#fsync);
+  }
+}
+
+/** Lines by file name. */
+type Pending = Map<string, string[]>;
+
+class JsonlSession implements TargetSession {
+  readonly #db: string;
+  readonly #dir: string;
+  readonly #fsync: boolean;
+  #run: RunInfo | undefined;
+  /** Lines of the run's committed transactions. */
+  #committed: Pending = new Map();
+  /** Lines of the open transaction. */
+  #transaction: Pending | undefined;
+
+  constructor(db: string, dir: string, fsync: boolean) {
+    this.#db = db;
+    this.#dir = dir;
+    this.#fsync = fsync;
+  }
+
+  async beginRun(run: RunInfo): Promise<void> {
+    this.#run = run;
+    this.#committed = new Map();
+  }
+
+  async begin(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    this.#transaction = new Map();
+  }
+
+  async apply(batch: ApplyBatch): Promise<ApplyResult> {
+    batch.signal.throwIfAborted();
+    const lines = this.#transaction;
+    if (!lines) throw new BucardoError('APPLY_FAILED', `apply() outside a transaction on database "${this.#db}"`, { db: this.#db });
+    const { shape } = batch;
+    const stamp = { sync: this.#run?.sync ?? '', run: this.#run?.runId ?? '' };
+    const out: string[] = [];
+    for (const key of batch.deletes) out.push(JSON.stringify({ ...stamp, op: 'delete', key: keyRecord(shape, key) }));
+    let inserted = 0;
+    for (const rows of batch.rows) {
+      for (const row of rows.rows()) {
+        out.push(JSON.stringify({ ...stamp, op: 'write', row: rowRecord(shape, row) }));
+        inserted++;
+      }
+    }
+    if (out.length > 0) push(lines, fileNameOf(shape.table), out);
+    return { deleted: batch.deletes.length, inserted, skipped: [] };
+  }
+
+  async commit(): Promise<void> {
+    const lines = this.#transaction;
+    this.#transaction = undefined;
+    if (!lines) return;
+    for (const [file, more] of lines) push(this.#committed, file, more);
+    // without a run (a caller that does not use beginRun/endRun), a commit writes at once
+    if (!this.#run) await this.#flush();
+  }
+
+  async rollback(): Promise<void> {
+    this.#transaction = undefined;
+  }
+
+  async endRun(run: RunInfo & { readonly outcome: 'good' | 'empty' | 'bad' }): Promise<void> {
+    this.#transaction = undefined;
+    if (run.outcome === 'good') await this.#flush();
+    this.#committed = new Map();
+    this.#run = undefined;
+  }
+
+  async close(): Promise<void> {
+    this.#transaction = undefined;
+    this.#committed = new Map();
+    this.#run = undefined;
+  }
+
+  /** Appends the committed lines, one write per file. */
+  async #flush(): Promise<void> {
+    const pending = this.#committed;
+    this.#committed = new Map();
+    for (const [file, lines] of pending) {
+      const path = join(this.#dir, file);
+      try {
+        await appendFile(path, `${lines.join('\n')}\n`, 'utf8');
+        if (this.#fsync) {
+          const handle = await open(path, 'r');
+          await handle.sync().finally(() => handle.close());
+        }
+      } catch (error) {
+        throw new BucardoError('APPLY_FAILED', `Cannot append to ${path} for database "${this.#db}": ${(error as Error).message}`, { db: this.#db, cause: error });
+      }
+    }
+  }
+}
+
+function push(pending: Pending, file: string, lines: readonly string[]): void {
+  let list = pending.get(file);
+  if (!list) pending.set(file, (list = []));
+  list.push(...lines);
+}
+
+function keyRecord(shape: TableShape, key: string): Record<string, string> {
+  const parts = decodeKey(key, shape.key.length);
+  return Object.fromEntries(shape.key.map((column, index) => [column.name, parts[index] ?? '']));
+}
+
+function rowRecord(shape: TableShape, row: readonly TextValue[]): Record<string, TextValue> {
+  return Object.fromEntries(shape.columns.map((column, index) => [column.name, row[index] ?? null]));
+}

@@ -1,0 +1,201 @@
+/**
+ * Drives a target the way the core does (beginRun → per transaction: begin, apply per table batch,
+ * commit or rollback → endRun), keeps a model of what the target should hold, and compares the target's
+ * `readBack` with it.
+ */
+import { expect } from 'vitest';
+import { RowBatch } from '../row-batch.js';
+import { tableId, formatTable, type TableRef, type TableShape } from '../table.js';
+import type { TextValue } from '../copy-text.js';
+import type { KeyText } from '../keys.js';
+import type { Logger } from '../logger.js';
+import type { ApplyBatch, ApplyResult, RunInfo, TargetCapabilities, TargetSession } from '../database.js';
+import { expectedRecord, rowRecord, sortByKey, type ExpectedValue, type ReadBackRow } from './read-back.js';
+import { conformanceTables, keyOf } from './target-fixtures.js';
+import type { TargetUnderTest } from './target-conformance.js';
+
+/** One table's share of a transaction: delete these keys, then write these rows (grouped by origin). */
+export interface Write {
+  readonly shape: TableShape;
+  readonly deletes: readonly KeyText[];
+  readonly rows: readonly (readonly (readonly TextValue[])[])[];
+}
+
+/** Writes these rows: each row's key is deleted first, as the core does for a changed key. */
+export function upsert(shape: TableShape, ...groups: ReadonlyArray<ReadonlyArray<readonly TextValue[]>>): Write {
+  return { shape, deletes: groups.flat().map((row) => keyOf(shape, row)), rows: groups.filter((group) => group.length > 0) };
+}
+
+/** Deletes these keys (rows deleted on the source). */
+export function remove(shape: TableShape, keys: readonly KeyText[]): Write {
+  return { shape, deletes: keys, rows: [] };
+}
+
+/** Deletes `deletes` and these rows' keys, then writes the rows. */
+export function change(shape: TableShape, deletes: readonly KeyText[], rows: ReadonlyArray<readonly TextValue[]>): Write {
+  const keys = new Set([...deletes, ...rows.map((row) => keyOf(shape, row))]);
+  return { shape, deletes: [...keys], rows: rows.length > 0 ? [rows] : [] };
+}
+
+type Model = Map<string, Map<KeyText, readonly TextValue[]>>;
+
+let runCounter = 0;
+
+/** What the kit runs a scenario with. */
+export class TargetHarness {
+  readonly target: TargetUnderTest;
+  readonly capabilities: Required<TargetCapabilities>;
+  readonly #expectedValue: ExpectedValue;
+  readonly #log: Logger;
+  #model: Model = new Map();
+  readonly #sessions = new Set<TargetSession>();
+
+  constructor(target: TargetUnderTest, options: { expectedValue: ExpectedValue; log: Logger; transactions?: boolean }) {
+    this.target = target;
+    const declared = target.writer.capabilities ?? {};
+    this.capabilities = {
+      transactions: options.transactions ?? declared.transactions === true,
+      truncate: declared.truncate === true,
+      localChangeGuard: declared.localChangeGuard === true,
+      schema: declared.schema === true,
+    };
+    this.#expectedValue = options.expectedValue;
+    this.#log = options.log;
+  }
+
+  /** Opens a session (closed by `dispose` if the scenario does not close it). */
+  async open(): Promise<TargetSession> {
+    const session = await this.target.writer.open(this.target.spec, { log: this.#log, label: 'bucardo conformance' });
+    this.#sessions.add(session);
+    return session;
+  }
+
+  async close(session: TargetSession): Promise<void> {
+    this.#sessions.delete(session);
+    await session.close();
+  }
+
+  /** A new run's identity: a run id unique in this process, started now. */
+  newRun(): RunInfo {
+    runCounter += 1;
+    return { sync: 'conformance', runId: String(runCounter), startedAt: new Date() };
+  }
+
+  /**
+   * One good run: beginRun, each transaction (begin, apply each write, commit), endRun `good` (or `empty`
+   * when there is no transaction). The model follows.
+   */
+  async run(session: TargetSession, ...transactions: ReadonlyArray<readonly Write[]>): Promise<ApplyResult[]> {
+    const run = this.newRun();
+    await session.beginRun?.(run);
+    const results: ApplyResult[] = [];
+    for (const transaction of transactions) results.push(...await this.transaction(session, transaction));
+    await session.endRun?.({ ...run, outcome: transactions.length > 0 ? 'good' : 'empty' });
+    return results;
+  }
+
+  /** begin, apply each write, commit; the model follows. */
+  async transaction(session: TargetSession, writes: readonly Write[]): Promise<ApplyResult[]> {
+    const signal = new AbortController().signal;
+    await session.begin(signal);
+    const results: ApplyResult[] = [];
+    for (const write of writes) results.push(await this.apply(session, write, signal));
+    await session.commit();
+    for (const write of writes) this.applyToModel(write);
+    return results;
+  }
+
+  /** Applies one write (the model does not follow: call `applyToModel` once it is committed). */
+  async apply(session: TargetSession, write: Write, signal: AbortSignal = new AbortController().signal): Promise<ApplyResult> {
+    const batch = this.batch(write, signal);
+    const result = await session.apply(batch);
+    checkResult(result, write);
+    return result;
+  }
+
+  batch(write: Write, signal: AbortSignal): ApplyBatch {
+    const origins = ['A', 'B', 'C', 'D'];
+    return {
+      shape: write.shape,
+      deletes: write.deletes,
+      rows: write.rows.map((rows, index) => RowBatch.fromRows(origins[index % origins.length]!, write.shape, rows)),
+      signal,
+    };
+  }
+
+  applyToModel(write: Write): void {
+    const id = tableId(write.shape.table);
+    let rows = this.#model.get(id);
+    if (!rows) this.#model.set(id, (rows = new Map()));
+    for (const key of write.deletes) rows.delete(key);
+    for (const group of write.rows) for (const row of group) rows.set(keyOf(write.shape, row), row);
+  }
+
+  /** Empties a table in the model (after a committed truncate). */
+  truncateModel(table: TableRef): void {
+    this.#model.delete(tableId(table));
+  }
+
+  /** A copy of the model, to compare against later. */
+  snapshot(): Model {
+    return new Map([...this.#model].map(([id, rows]) => [id, new Map(rows)]));
+  }
+
+  restore(model: Model): void {
+    this.#model = new Map([...model].map(([id, rows]) => [id, new Map(rows)]));
+  }
+
+  /** Reads every kit table back and compares it with the model (or with `model` when given). */
+  async check(step: string, model: Model = this.#model, tables: readonly TableShape[] = conformanceTables): Promise<void> {
+    for (const shape of tables) {
+      expect(await this.#actual(shape), `${formatTable(shape.table)} ${step}`).toEqual(this.#expected(shape, model));
+    }
+  }
+
+  /** Passes when every table matches one of the models (a bad run may or may not have kept a committed transaction). */
+  async checkOneOf(step: string, models: readonly Model[], tables: readonly TableShape[] = conformanceTables): Promise<void> {
+    const actual = new Map<string, Array<Record<string, unknown>>>();
+    for (const shape of tables) actual.set(tableId(shape.table), await this.#actual(shape));
+    const matches = (model: Model) => tables.every((shape) => {
+      try {
+        expect(actual.get(tableId(shape.table))).toEqual(this.#expected(shape, model));
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (models.some(matches)) return;
+    // none matched: show the difference from the first model
+    for (const shape of tables) expect(actual.get(tableId(shape.table)), `${formatTable(shape.table)} ${step}`).toEqual(this.#expected(shape, models[0]!));
+  }
+
+  async #actual(shape: TableShape): Promise<Array<Record<string, unknown>>> {
+    const rows: readonly ReadBackRow[] = await this.target.readBack(shape.table);
+    return sortByKey(shape, rows.map((row) => rowRecord(shape, row)));
+  }
+
+  #expected(shape: TableShape, model: Model): Array<Record<string, unknown>> {
+    const rows = [...(model.get(tableId(shape.table))?.values() ?? [])];
+    return sortByKey(shape, rows.map((row) => expectedRecord(shape, row, this.#expectedValue)));
+  }
+
+  /** Closes the sessions the scenario left open, then the target. */
+  async dispose(): Promise<void> {
+    const errors: unknown[] = [];
+    for (const session of this.#sessions) await session.close().catch((error: unknown) => errors.push(error));
+    this.#sessions.clear();
+    await this.target.dispose?.().catch((error: unknown) => errors.push(error));
+    if (errors.length > 0) throw new AggregateError(errors, 'closing the sessions or disposing of the target failed');
+  }
+}
+
+/** What every apply must return: the rows written, a plausible delete count, and no skipped key without a guard. */
+function checkResult(result: ApplyResult, write: Write): void {
+  const rows = write.rows.reduce((sum, group) => sum + group.length, 0);
+  const table = formatTable(write.shape.table);
+  expect(result, `apply() of ${table} returns an ApplyResult`).toMatchObject({ deleted: expect.any(Number), inserted: expect.any(Number), skipped: expect.any(Array) });
+  expect(result.inserted, `apply() of ${table}: inserted is the number of rows written`).toBe(rows);
+  expect(Number.isInteger(result.deleted) && result.deleted >= 0 && result.deleted <= write.deletes.length,
+    `apply() of ${table}: deleted (${result.deleted}) is between 0 and the ${write.deletes.length} keys to delete`).toBe(true);
+  expect(result.skipped, `apply() of ${table}: no key is skipped without a guard`).toEqual([]);
+}

@@ -1,0 +1,74 @@
+/**
+ * The guide cannot rot: every ```ts block of plugin-sdk/README.md is type-checked with the TypeScript
+ * compiler API against the built SDK (`@bucardo/plugin-sdk` and `@bucardo/plugin-sdk/testing` resolve to
+ * dist/*.d.ts through the package's exports map), each block as a module of its own.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const sdk = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const readme = readFileSync(path.join(sdk, 'README.md'), 'utf8');
+
+interface Block { readonly line: number; readonly code: string }
+
+/** The ```ts blocks, with the README line each starts on. */
+function tsBlocks(text: string): Block[] {
+  const blocks: Block[] = [];
+  for (const match of text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)) {
+    blocks.push({ line: text.slice(0, match.index).split('\n').length + 1, code: match[1]! });
+  }
+  return blocks;
+}
+
+/** Compiles the blocks as files next to this test (so module resolution finds the workspace's packages). */
+function diagnostics(blocks: readonly Block[]): string[] {
+  const dir = path.join(sdk, 'test', '__guide__');
+  const files = new Map(blocks.map((block, index) => [path.join(dir, `block-${index + 1}.ts`), block]));
+  // a guide block may import a sibling module by name (`./logger-lines.js`): any default export will do
+  files.set(path.join(dir, 'logger-lines.ts'), { line: 0, code: "import { definePlugin } from '@bucardo/plugin-sdk';\nexport default definePlugin({ name: 'x', apply() {} });\n" });
+  const options: ts.CompilerOptions = {
+    target: ts.ScriptTarget.ES2022, lib: ['lib.es2023.d.ts'], module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true, noUncheckedIndexedAccess: true, verbatimModuleSyntax: true, skipLibCheck: true, noEmit: true, types: ['node'],
+  };
+  const host = ts.createCompilerHost(options);
+  const readFile = host.readFile.bind(host);
+  const fileExists = host.fileExists.bind(host);
+  host.readFile = (name) => files.get(path.resolve(name))?.code ?? readFile(name);
+  host.fileExists = (name) => files.has(path.resolve(name)) || fileExists(name);
+  const directoryExists = host.directoryExists?.bind(host);
+  host.directoryExists = (name) => path.resolve(name) === dir || (directoryExists?.(name) ?? true);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.getSourceFile = (name, language, onError, create) => {
+    const block = files.get(path.resolve(name));
+    return block ? ts.createSourceFile(name, block.code, language, true, ts.ScriptKind.TS) : getSourceFile(name, language, onError, create);
+  };
+  const program = ts.createProgram([...files.keys()], options, host);
+  return ts.getPreEmitDiagnostics(program).map((d) => {
+    const block = d.file && files.get(path.resolve(d.file.fileName));
+    const where = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start) : undefined;
+    const at = block && where ? `README.md line ${block.line + where.line}` : d.file?.fileName ?? 'program';
+    return `${at}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+  });
+}
+
+describe('plugin-sdk/README.md', () => {
+  const blocks = tsBlocks(readme);
+
+  it('has the guide\'s sections and code', () => {
+    for (const heading of ['## Write a target in 15 minutes', '## Write a conflict strategy', '## Write a logger', '## The lifecycle']) expect(readme).toContain(heading);
+    expect(blocks.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('every ts block type-checks against the built SDK', () => {
+    expect(diagnostics(blocks)).toEqual([]);
+  });
+
+  it('documents every hook in the lifecycle table, in order', async () => {
+    const { hookNames } = await import('@bucardo/plugin-sdk');
+    const rows = [...readme.matchAll(/^\| `(\w+)` \| (series waterfall|parallel) \|/gm)].map(([, name]) => name);
+    expect(rows).toEqual([...hookNames]);
+  });
+});

@@ -1,0 +1,46 @@
+/**
+ * The SDK's target conformance kit against the PostgreSQL target, on the test run's real server: each
+ * scenario gets a fresh database with the kit's tables, and reads them back as text in a Bucardo-like
+ * session (UTC, ISO dates, hex bytea), which is exactly the text the kit wrote.
+ */
+import { inject } from 'vitest';
+import type { DatabaseDriver, PluginHost, TableRef } from '@bucardo/plugin-sdk';
+import { conformanceTables, describeTargetConformance, postgresDdl } from '@bucardo/plugin-sdk/testing';
+import { createDatabase, dropDatabase, serverFromInfo, withClient } from '@bucardo/test';
+import { postgres } from '../src/index.js';
+
+const server = serverFromInfo(inject('pg'));
+
+function registeredDriver(): DatabaseDriver {
+  let driver: DatabaseDriver | undefined;
+  void postgres().apply({ registerDatabase: (d: DatabaseDriver) => { driver = d; } } as unknown as PluginHost);
+  return driver!;
+}
+
+const driver = registeredDriver();
+
+/** Every row of a kit table, each column as PostgreSQL's text output, in the settings Bucardo's sessions use. */
+export async function readText(url: string, table: TableRef): Promise<Array<Array<string | null>>> {
+  const shape = conformanceTables.find((s) => s.table.name === table.name && s.table.schema === table.schema);
+  if (!shape) throw new Error(`not a kit table: ${table.schema}.${table.name}`);
+  return withClient(url, async (client) => {
+    await client.query(`SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET bytea_output = 'hex'; SET extra_float_digits = 3`);
+    const columns = shape.columns.map((column) => `${client.escapeIdentifier(column.name)}::text`).join(', ');
+    const result = await client.query<Array<string | null>>({
+      text: `SELECT ${columns} FROM ${client.escapeIdentifier(table.schema)}.${client.escapeIdentifier(table.name)}`,
+      rowMode: 'array',
+    });
+    return result.rows;
+  });
+}
+
+describeTargetConformance('postgres', async ({ id, tables }) => {
+  const url = await createDatabase(server, id);
+  await withClient(url, (client) => client.query(postgresDdl(tables)));
+  return {
+    writer: driver.target!,
+    spec: { name: 'pg1', type: 'postgres', params: driver.normalizeParams({ url }) },
+    readBack: (table) => readText(url, table),
+    dispose: () => dropDatabase(server, id),
+  };
+});
