@@ -1,5 +1,6 @@
 import { formatTable, tableId, type ChangeSet, type Checkpoint, type Decisions, type FetchedRows, type KeyText, type RowBatch, type RunArgs, type TableBatch } from '@bucardo/plugin-sdk';
 import { buildApplyPlan } from './apply-plan.js';
+import { settleAll } from './settle-all.js';
 import type { RunCounts } from './run-counts.js';
 import type { RunParts } from './run-sync.js';
 import type { RunSessions } from './sessions.js';
@@ -27,7 +28,7 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
   const { parts, plan, sessions, args } = ctx;
   const targets = args.databases.map((db) => sessions.target(db.name));
   const records: ConflictRecord[] = [];
-  await Promise.all(targets.map((target) => target.begin(args.signal)));
+  await settleAll(targets.map((target) => target.begin(args.signal)));
   try {
     for (const batch of transaction) {
       const batchArgs = Object.freeze({ ...args, batch });
@@ -59,7 +60,7 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
     }
     await ctx.status('Committing');
     const committing = performance.now();
-    await Promise.all(targets.map((target) => target.commit()));
+    await settleAll(targets.map((target) => target.commit()));
     args.log.log('debug', `committed on ${targets.length} databases in ${(performance.now() - committing).toFixed(1)} ms`);
     return records;
   } catch (error) {

@@ -1,5 +1,6 @@
 import { formatTable, toBucardoError, type Decisions, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
 import { parseConflictSpec } from './conflict-spec.js';
+import { settleAll } from './settle-all.js';
 import { STRATEGY_STAGE, type CoreHooks } from '../hooks.js';
 import type { Registry } from '../plugins/registry.js';
 import { CORE_TAP_PREFIX } from '../plugins/tap-errors.js';
@@ -65,7 +66,9 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
       throw toBucardoError(error, 'PLUGIN_ERROR', { plugin: registry.ownerOfConflictStrategy(strategy.name), hook: 'resolve', sync: args.sync, table: formatTable(args.batch.shape.table) });
     }
     const merged = new Map(decisions);
-    for (const [key, decision] of decided) merged.set(key, decision.by ? decision : { ...decision, by: spec.name });
+    // The strategy settles what custom code left undecided; it cannot overturn a custom decision.
+    const undecided = new Set(conflicts.map((conflict) => conflict.key));
+    for (const [key, decision] of decided) if (undecided.has(key)) merged.set(key, decision.by ? decision : { ...decision, by: spec.name });
     return merged;
   });
 
@@ -73,7 +76,7 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
     const { plan, sessions } = runs.get(args.runId);
     const results = new Map(outcome.results);
     const table = formatTable(args.batch.shape.table);
-    await Promise.all([...args.plan].map(async ([db, batch]) => {
+    await settleAll([...args.plan].map(async ([db, batch]) => {
       try {
         results.set(db, await sessions.target(db).apply(batch));
       } catch (error) {

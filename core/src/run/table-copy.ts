@@ -1,5 +1,6 @@
 import { BucardoError, formatTable, type KeyText, type RowBatch, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
 import type { RunSessions } from './sessions.js';
+import { settleAll } from './settle-all.js';
 
 export interface CopyJob {
   readonly shape: TableShape;
@@ -41,8 +42,8 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
   for (const [db, target] of targets) {
     if (job.empty && !target.truncate) throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${db}" cannot empty table "${table}" for a copy`, { db, table });
   }
-  const begin = () => Promise.all(targets.map(([, target]) => target.begin(options.signal)));
-  const commit = () => Promise.all(targets.map(([, target]) => target.commit()));
+  const begin = () => settleAll(targets.map(([, target]) => target.begin(options.signal)));
+  const commit = () => settleAll(targets.map(([, target]) => target.commit()));
   let open = false;
   let rows = 0;
   let first = true;
@@ -53,7 +54,7 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
       if (job.chunked) { await begin(); open = true; }
       if (first && job.empty) await emptyAll(targets, job.shape, options.signal);
       const deletes = first && job.after !== undefined ? keysOf(batch) : [];
-      await Promise.all(targets.map(([, target]) => target.apply({ shape: job.shape, deletes, rows: [batch], signal: options.signal })));
+      await settleAll(targets.map(([, target]) => target.apply({ shape: job.shape, deletes, rows: [batch], signal: options.signal })));
       rows += batch.rowCount;
       first = false;
       if (job.chunked) {
@@ -76,7 +77,7 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
 }
 
 async function emptyAll(targets: ReadonlyArray<readonly [string, TargetSession]>, shape: TableShape, signal: AbortSignal): Promise<void> {
-  await Promise.all(targets.map(([, target]) => target.truncate!(shape, signal)));
+  await settleAll(targets.map(([, target]) => target.truncate!(shape, signal)));
 }
 
 function keysOf(batch: RowBatch): KeyText[] {
