@@ -32,7 +32,7 @@ async function addTables(session: CliSession, words: readonly string[]): Promise
   rejectUnknown(unknown, 'add table', ['herd', 'relgroup', 'db', 'additive', 'keyless']);
   const herdName = herd ?? relgroup;
   const result = await (await session.bucardo()).addTables(words, {
-    ...(herdName ? { herd: herdName } : {}), ...(db ? { db } : {}), ...(additive !== undefined ? { additive: columnList(additive) } : {}),
+    ...(herdName !== undefined ? { herd: herdName } : {}), ...(db !== undefined ? { db } : {}), ...(additive !== undefined ? { additive: columnList(additive) } : {}),
     ...(keyless !== undefined ? { keyless: /^(1|t|true|y|yes|on)$/i.test(keyless) } : {}),
   });
   if (result.added.length > 0) {
@@ -52,7 +52,7 @@ async function addSequences(session: CliSession, words: readonly string[]): Prom
   const { herd, relgroup, db, ...unknown } = session.params;
   rejectUnknown(unknown, 'add sequence', ['herd', 'relgroup', 'db']);
   const herdName = herd ?? relgroup;
-  const result = await (await session.bucardo()).addSequences(words, { ...(herdName ? { herd: herdName } : {}), ...(db ? { db } : {}) });
+  const result = await (await session.bucardo()).addSequences(words, { ...(herdName !== undefined ? { herd: herdName } : {}), ...(db !== undefined ? { db } : {}) });
   session.print(['Added the following tables or sequences:', ...result.added.map((sequence) => `  ${formatTable(sequence)}`)].join('\n'));
   if (herdName) session.print(`${result.herdCreated ? `Created the relgroup named "${herdName}"\n` : ''}The following tables or sequences are now part of the relgroup "${herdName}":\n${result.added.map((s) => `  ${formatTable(s)}`).join('\n')}`);
   return 0;

@@ -97,8 +97,7 @@ function captureFunctionSql(shape: TableShape): string {
   const keyChanged = shape.key.length === 1
     ? `NEW.${quoteIdent(shape.key[0]!.name)} IS DISTINCT FROM OLD.${quoteIdent(shape.key[0]!.name)}`
     : `ROW(${keyValues('NEW')}) IS DISTINCT FROM ROW(${keyValues('OLD')})`;
-  return `CREATE OR REPLACE FUNCTION ${names.function}() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $bucardo$
+  const body = `
 BEGIN
   IF TG_OP = 'INSERT' THEN
     ${insert('NEW', 'I', 'insert')}
@@ -114,7 +113,12 @@ BEGIN
   END IF;
   RETURN NULL;
 END
-$bucardo$`;
+`;
+  // Column names are quoted identifiers, but a name may contain "$bucardo$": the quote must not end early.
+  let tag = '$bucardo$';
+  for (let n = 1; body.includes(tag); n++) tag = `$bucardo_${n}$`;
+  return `CREATE OR REPLACE FUNCTION ${names.function}() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS ${tag}${body}${tag}`;
 }
 
 /**

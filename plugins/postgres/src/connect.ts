@@ -1,41 +1,71 @@
 import pg from 'pg';
 import { BucardoError, type DatabaseSpec, type OpenContext } from '@bucardo/plugin-sdk';
-import { locationOf } from './connection-params.js';
+import { defaultPassword, explicitPassword, locationOf, passwordReference, type PasswordSource } from './connection-params.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
 
 /** Every value arrives as the text PostgreSQL printed: keys and row images stay exact (no JS number or Date). */
 const rawText = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
 
 /**
- * Opens a connection to a database of a sync. Unset host, port, user and password fall back to the PG*
- * environment, as libpq does. Failures name the database and its location, never the password.
+ * Opens a connection to a database of a sync. Unset host, port and user fall back to the PG* environment,
+ * as libpq does; the password is, in order: the URL's, `pass=` (`env:NAME` read from this process's
+ * environment, or the password itself), a non-empty PGPASSWORD, then the password file (PGPASSFILE or
+ * ~/.pgpass).
+ * Failures name the database, its location and where the password came from, never the password.
  */
 export async function connect(spec: DatabaseSpec, context: OpenContext, options: ResolvedPostgresOptions): Promise<pg.Client> {
   const p = spec.params;
+  const explicit = explicitPassword(spec);
+  let passwordSource: PasswordSource = explicit.source;
   const client = new pg.Client({
     ...(p.url === undefined ? {} : { connectionString: p.url }),
     ...(p.dbname === undefined ? {} : { database: p.dbname }),
     ...(p.host === undefined ? {} : { host: p.host }),
     ...(p.port === undefined ? {} : { port: Number(p.port) }),
     ...(p.user === undefined ? {} : { user: p.user }),
-    ...(p.pass === undefined ? {} : { password: p.pass }),
+    // A function, called only when the server asks for a password (a password in the URL takes precedence
+    // over it), so that node-postgres's own, deprecated pgpass lookup is never used.
+    password: async (params: { host: string; port: number; database: string; user: string }) => {
+      if (explicit.password !== undefined) return explicit.password;
+      const fallback = defaultPassword({ host: params.host ?? 'localhost', port: params.port ?? 5432, database: params.database ?? params.user, user: params.user });
+      passwordSource = fallback?.source ?? 'none';
+      return fallback?.password;
+    },
     ...(p.sslmode === undefined || p.sslmode === 'disable' ? {} : { ssl: { rejectUnauthorized: p.sslmode === 'verify-full' } }),
     application_name: context.label.slice(0, 63),
     connectionTimeoutMillis: options.connectTimeout * 1000,
     options: Object.entries(options.sessionSettings).map(([name, value]) => `-c ${name}=${value.replace(/([\\ ])/g, '\\$1')}`).join(' '),
     types: rawText,
-  });
+  } as pg.ClientConfig);
+  if (p.url !== undefined && /\/\/[^/@]*:[^@]*@/.test(p.url) && explicit.password === undefined) passwordSource = 'url';
   // An idle connection that dies reports through the next query; without a listener it would crash the process.
   client.on('error', (error) => context.log.log('debug', `connection to ${spec.name} lost: ${error.message}`, { db: spec.name }));
   try {
     await client.connect();
   } catch (error) {
+    // A failure during authentication (node-postgres found no password) leaves the socket open: close it,
+    // or the process lives on until the server gives up on the login.
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
     const sqlstate = (error as { code?: string }).code;
-    throw new BucardoError('CONNECTION_FAILED', `Cannot connect to database "${spec.name}" (${locationOf(spec)}): ${(error as Error).message}`, {
+    throw new BucardoError('CONNECTION_FAILED', `Cannot connect to database "${spec.name}" (${locationOf(spec)}): ${describeFailure(error as Error, passwordSource, passwordReference(p.pass))}`, {
       db: spec.name, ...(sqlstate && /^[0-9A-Z]{5}$/.test(sqlstate) ? { sqlstate } : {}), cause: error,
     });
   }
   return client;
+}
+
+/** The driver's message, clearer where it is about the password; the password itself is never in it. */
+function describeFailure(error: Error, source: PasswordSource, reference: string | undefined): string {
+  const message = error.message;
+  // node-postgres says "SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string" when it had none
+  if (source === 'none' && /password must be a string|no password/i.test(message)) {
+    return 'the server asks for a password and none was given (pass=, pass=env:NAME, PGPASSWORD or a password file entry)';
+  }
+  if ((error as { code?: string }).code === '28P01') {
+    const from = { pass: 'pass=', env: `the environment variable ${reference}`, url: 'the url', PGPASSWORD: 'PGPASSWORD', pgpass: 'the password file', none: 'nowhere' }[source];
+    return `${message} (the password came from ${from})`;
+  }
+  return message;
 }
 
 export const quoteIdent = (name: string): string => pg.escapeIdentifier(name);

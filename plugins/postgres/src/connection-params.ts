@@ -1,3 +1,6 @@
+import { readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { BucardoError, type DatabaseSpec } from '@bucardo/plugin-sdk';
 
 /** `bucardo add db` parameters and their aliases (Bucardo's spellings). */
@@ -11,7 +14,17 @@ const aliases: Record<string, string> = {
   url: 'url', dsn: 'url', dbdsn: 'url',
 };
 
-/** Checks the parameters; unset host, port, user and password come from PG* variables when connecting. */
+/** `pass=env:NAME`: the password is read from the environment variable NAME of the process that connects. */
+const ENV_REFERENCE = /^env:(.*)$/s;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Checks the parameters; unset host, port, user and password come from PG* variables (and the password
+ * file) when connecting. Every value but the password must be non-blank: `dbname=` or `host=   ` is an
+ * error naming the parameter, never an empty value silently handed to libpq's defaults (leave a parameter
+ * out to default it). An empty `pass=` is no password, as in libpq. `pass=env:NAME` is kept as that
+ * reference: the password itself is never stored.
+ */
 export function normalizeParams(params: Readonly<Record<string, string>>): Record<string, string> {
   const normalized: Record<string, string> = {};
   for (const [key, value] of Object.entries(params)) {
@@ -19,10 +32,23 @@ export function normalizeParams(params: Readonly<Record<string, string>>): Recor
     if (!canonical) {
       throw new BucardoError('INVALID_ARGUMENT', `Unknown option "${key}" for a PostgreSQL database (known: ${Object.keys(aliases).join(', ')})`, { item: key });
     }
+    if (canonical === 'pass') {
+      // as in libpq, an empty password is no password (PGPASSWORD and the password file then apply);
+      // a password may be anything else, blanks included
+      if (value !== '') normalized.pass = value;
+      continue;
+    }
+    if (value.trim() === '') {
+      throw new BucardoError('INVALID_ARGUMENT', `${key}= needs a value (${value === '' ? 'it is empty' : 'it is only blanks'}); leave it out to use the default`, { item: key });
+    }
     normalized[canonical] = value;
   }
   if (normalized.port !== undefined && !/^\d{1,5}$/.test(normalized.port)) {
     throw new BucardoError('INVALID_ARGUMENT', `port must be a number, not "${normalized.port}"`, { item: 'port' });
+  }
+  const reference = passwordReference(normalized.pass);
+  if (reference !== undefined && !ENV_NAME.test(reference)) {
+    throw new BucardoError('INVALID_ARGUMENT', `pass=env:NAME needs the name of an environment variable (letters, digits, underscores), not "${reference}"`, { item: 'pass' });
   }
   if (normalized.dbname === undefined && normalized.url === undefined) {
     throw new BucardoError('INVALID_ARGUMENT', 'A PostgreSQL database needs dbname=NAME (or url=postgres://…)', { item: 'dbname' });
@@ -30,14 +56,21 @@ export function normalizeParams(params: Readonly<Record<string, string>>): Recor
   return normalized;
 }
 
-/** What `bucardo list dbs` shows, in Bucardo's form: `psql -p PORT -U USER -d DBNAME -h HOST`. */
+/** The variable name of `pass=env:NAME`, or undefined for a literal password or none. */
+export function passwordReference(pass: string | undefined): string | undefined {
+  return pass === undefined ? undefined : ENV_REFERENCE.exec(pass)?.[1];
+}
+
+/** What `bucardo list dbs` shows, in Bucardo's form: `psql -p PORT -U USER -d DBNAME -h HOST`, and `(pass=env:NAME)`. */
 export function describeConnection(spec: DatabaseSpec, env: NodeJS.ProcessEnv = process.env): string {
   const p = spec.params;
-  if (p.url !== undefined) return `psql ${redactUrl(p.url)}`;
+  const reference = passwordReference(p.pass);
+  const suffix = reference === undefined ? '' : ` (pass=env:${reference})`;
+  if (p.url !== undefined) return `psql ${redactUrl(p.url)}${suffix}`;
   const port = p.port ?? env.PGPORT ?? '5432';
   const user = p.user ?? env.PGUSER ?? env.USER ?? 'postgres';
   const host = p.host ?? env.PGHOST;
-  return `psql -p ${port} -U ${user} -d ${p.dbname}${host ? ` -h ${host}` : ''}`;
+  return `psql -p ${port} -U ${user} -d ${p.dbname}${host ? ` -h ${host}` : ''}${suffix}`;
 }
 
 export function redactUrl(url: string): string {
@@ -49,4 +82,84 @@ export function locationOf(spec: DatabaseSpec, env: NodeJS.ProcessEnv = process.
   const p = spec.params;
   if (p.url !== undefined) return redactUrl(p.url);
   return `dbname=${p.dbname} host=${p.host ?? env.PGHOST ?? 'localhost'} port=${p.port ?? env.PGPORT ?? '5432'}`;
+}
+
+/** Where a password for a connection comes from, for error messages (never the password). */
+export type PasswordSource = 'pass' | 'env' | 'url' | 'PGPASSWORD' | 'pgpass' | 'none';
+
+/**
+ * The explicit password of a database: `pass=env:NAME` resolved from `env`, a literal `pass=`, or
+ * undefined when none was given (then the URL's, PGPASSWORD or the password file apply, see
+ * `defaultPassword`). A reference to a variable that is unset or empty is a CONNECTION_FAILED naming the
+ * database and the variable.
+ */
+export function explicitPassword(spec: DatabaseSpec, env: NodeJS.ProcessEnv = process.env): { password?: string; source: PasswordSource } {
+  const pass = spec.params.pass;
+  if (pass === undefined) return { source: 'none' };
+  const reference = passwordReference(pass);
+  if (reference === undefined) return { password: pass, source: 'pass' };
+  const value = env[reference];
+  if (value === undefined || value === '') {
+    throw new BucardoError('CONNECTION_FAILED',
+      `Cannot connect to database "${spec.name}" (${locationOf(spec, env)}): its password is pass=env:${reference}, and the environment variable ${reference} is ${value === undefined ? 'not set' : 'empty'} in this process`,
+      { db: spec.name, item: reference });
+  }
+  return { password: value, source: 'env' };
+}
+
+/** Who and where a connection goes, as libpq matches password file lines. */
+export interface PasswordTarget {
+  readonly host: string;
+  readonly port: number | string;
+  readonly database: string;
+  readonly user: string;
+}
+
+/**
+ * libpq's fallbacks when no password was given: a non-empty PGPASSWORD, else the first matching line of the
+ * password file (PGPASSFILE, else ~/.pgpass), which is ignored unless it is a plain file readable by its owner
+ * only (as libpq does). Returns undefined when neither has one.
+ */
+export function defaultPassword(target: PasswordTarget, env: NodeJS.ProcessEnv = process.env): { password: string; source: PasswordSource } | undefined {
+  if (env.PGPASSWORD) return { password: env.PGPASSWORD, source: 'PGPASSWORD' };
+  const file = env.PGPASSFILE || path.join(env.HOME || os.homedir(), '.pgpass');
+  const password = passwordFromFile(file, target);
+  return password === undefined ? undefined : { password, source: 'pgpass' };
+}
+
+/** The password of the first line of a pgpass file that matches `target` (`*` matches anything). */
+export function passwordFromFile(file: string, target: PasswordTarget): string | undefined {
+  let text: string;
+  try {
+    const stat = statSync(file);
+    if (!stat.isFile()) return undefined;
+    if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) return undefined; // libpq ignores a file others can read
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // libpq compares a local socket connection's host as "localhost"
+  const host = target.host.startsWith('/') ? 'localhost' : target.host;
+  const wanted = [host, String(target.port), target.database, target.user];
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === '' || line.startsWith('#')) continue;
+    const fields = splitPgpassLine(line);
+    if (fields.length < 5) continue;
+    if (wanted.every((value, i) => fields[i] === '*' || fields[i] === value)) return fields.slice(4).join(':');
+  }
+  return undefined;
+}
+
+/** `host:port:db:user:password`, with `\:` and `\\` escapes. */
+function splitPgpassLine(line: string): string[] {
+  const fields: string[] = [];
+  let current = '';
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (ch === '\\' && i + 1 < line.length) current += line[++i];
+    else if (ch === ':' && fields.length < 4) { fields.push(current); current = ''; }
+    else current += ch;
+  }
+  fields.push(current);
+  return fields;
 }

@@ -141,13 +141,16 @@ export class DaemonHandle {
   readonly pidDir: string;
   readonly logDir: string;
   readonly #world: DaemonWorld;
+  /** Variables added to (or, when undefined, removed from) the environment of this handle's commands and so of its daemon. */
+  readonly #env: Record<string, string | undefined>;
   /** Every pid this handle ever started (cleanup signals only these, and only while they are our daemons). */
   readonly pids = new Set<number>();
 
-  constructor(world: DaemonWorld, pidDir: string, logDir: string) {
+  constructor(world: DaemonWorld, pidDir: string, logDir: string, env: Record<string, string | undefined> = {}) {
     this.#world = world;
     this.pidDir = pidDir;
     this.logDir = logDir;
+    this.#env = env;
   }
 
   get pidFile(): string {
@@ -178,12 +181,12 @@ export class DaemonHandle {
 
   /** `bucardo --pid-dir DIR ARGS…` (commands other than start/restart get no log destination: theirs is not the daemon's log). */
   cli(...args: string[]): Promise<CliResult> {
-    return this.#world.bucardo('--pid-dir', this.pidDir, ...args);
+    return this.#world.bucardoWith(this.#env, '--pid-dir', this.pidDir, ...args);
   }
 
   /** `bucardo --pid-dir DIR --log-destination LOGDIR start|restart …`; records the pid it reports. */
   async launch(verb: 'start' | 'restart', ...args: string[]): Promise<CliResult> {
-    const result = await this.#world.bucardo('--pid-dir', this.pidDir, '--log-destination', this.logDir, verb, ...args);
+    const result = await this.#world.bucardoWith(this.#env, '--pid-dir', this.pidDir, '--log-destination', this.logDir, verb, ...args);
     const started = /Starting Bucardo \(PID (\d+)\)/.exec(result.stdout);
     if (started) this.pids.add(Number(started[1]));
     const pid = this.pid();
@@ -258,8 +261,13 @@ export class DaemonWorld {
   }
 
   bucardo(...args: string[]): Promise<CliResult> {
+    return this.bucardoWith({}, ...args);
+  }
+
+  /** `bucardo ARGS…` with variables added to (or, set to undefined, removed from) the usual environment. */
+  bucardoWith(env: Record<string, string | undefined>, ...args: string[]): Promise<CliResult> {
     if (!this.#env) throw new Error('install() first');
-    return runBucardo(args, { env: this.#env, cwd: this.#cwd });
+    return runBucardo(args, { env: { ...this.#env, ...env }, cwd: this.#cwd });
   }
 
   /** Runs a command and expects exit code 0. */
@@ -292,8 +300,9 @@ export class DaemonWorld {
     return this.#api;
   }
 
-  daemon(): DaemonHandle {
-    const handle = new DaemonHandle(this, this.tempDir('pid'), this.tempDir('log'));
+  /** A daemon handle; `env` is added to the environment of its commands (and so of the daemon it starts). */
+  daemon(env: Record<string, string | undefined> = {}): DaemonHandle {
+    const handle = new DaemonHandle(this, this.tempDir('pid'), this.tempDir('log'), env);
     this.#daemons.push(handle);
     return handle;
   }

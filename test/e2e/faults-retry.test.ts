@@ -1,0 +1,155 @@
+/**
+ * Serialization failures and deadlocks on a target, through the public API: the run's transaction is
+ * rolled back on every database and tried again with backoff, the retries are counted in the report and
+ * in bucardo.syncrun, and the run ends good with every database identical. Past the retry limit the run
+ * fails with nothing applied anywhere, and the next run delivers everything.
+ *
+ * Injected failures: a statement trigger on the target raises SQLSTATE 40001 or 40P01 for the attempts a
+ * plan table names, counting attempts with a sequence (nextval is not rolled back with the transaction).
+ * A real deadlock: a user's transaction on the target holds a row the run needs and then asks for one the
+ * run holds. And a COMMIT that fails on one database (a deferred constraint trigger) after the others
+ * committed: the run is bad, and the next run replays it everywhere.
+ */
+import pg from 'pg';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { serverFromInfo } from '../src/fixtures/pg-server.js';
+import { assertConverged, withClient } from '../src/helpers/databases.js';
+import { Harness, expectEverywhere, expectOutcome, tableText, type Role } from './support/sync-harness.js';
+
+const harness = new Harness(serverFromInfo(inject('pg')), 'retry');
+afterAll(() => harness.dispose());
+
+const ROLES: Record<string, Role> = { A: 'source', B: 'source', D: 'target' };
+const SCHEMA = `CREATE TABLE t (id int PRIMARY KEY, v text); CREATE TABLE u (id int PRIMARY KEY, v text);
+  INSERT INTO t SELECT i, 'seed' FROM generate_series(1, 5) i; INSERT INTO u SELECT i, 'seed' FROM generate_series(1, 5) i;`;
+
+/** On D only: attempt n of inserting into t raises the SQLSTATE that fault_plan gives for n, if any. */
+const FAULTS = `
+  CREATE SEQUENCE fault_attempt;
+  CREATE TABLE fault_plan (attempt int PRIMARY KEY, sqlstate text NOT NULL);
+  CREATE FUNCTION fault() RETURNS trigger LANGUAGE plpgsql AS $$
+  DECLARE
+    n bigint := nextval('fault_attempt');
+    code text := (SELECT sqlstate FROM fault_plan WHERE attempt = n);
+  BEGIN
+    IF code IS NOT NULL THEN
+      RAISE EXCEPTION 'injected failure % on attempt %', code, n USING ERRCODE = code;
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER fault BEFORE INSERT ON t FOR EACH STATEMENT EXECUTE FUNCTION fault();`;
+
+describe('serialization failures and deadlocks on a target', () => {
+  it('are retried with backoff and counted, and the run ends good; past the limit the run fails and the next one delivers', async () => {
+    const w = await harness.setup({ tag: 'sf', roles: ROLES, schema: SCHEMA, tables: ['t', 'u'] });
+    await w.sql('D', FAULTS);
+    const attempts = async (): Promise<number> => Number((await w.sql('D', 'SELECT last_value, is_called FROM fault_attempt'))[0]!.last_value);
+
+    // attempts 1 and 3 fail with a serialization failure, attempt 2 with a deadlock; attempt 4 succeeds
+    await w.sql('D', "INSERT INTO fault_plan VALUES (1, '40001'), (2, '40P01'), (3, '40001')");
+    await w.sql('A', "INSERT INTO t VALUES (10, 'A'); UPDATE u SET v = 'A' WHERE id = 1");
+    await w.sql('B', "UPDATE t SET v = 'B' WHERE id = 2; DELETE FROM u WHERE id = 5");
+    const started = Date.now();
+    const report = await w.run();
+    expectOutcome(report, 'good');
+    expect(report.retries).toBe(3);
+    expect(await attempts()).toBe(4);
+    // backoff 50 + 100 + 200 ms between the attempts
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    // the counts are those of the attempt that committed, not the sum of all attempts
+    // D received t 10 and 2 and u 1, and lost t 2, u 1 and u 5 (rewritten or deleted)
+    expect(report.databases.get(w.registered.D!)).toEqual({ inserted: 3, deleted: 3 });
+    const [run] = await withClient(harness.server.url(harness.control), async (c) =>
+      (await c.query('SELECT outcome, retries, inserts::int FROM bucardo.syncrun WHERE id = $1', [report.runId])).rows);
+    expect(run).toEqual({ outcome: 'good', retries: 3, inserts: report.inserts });
+    await expectEverywhere(w, 't', 'id', ['(1,seed)', '(2,B)', '(3,seed)', '(4,seed)', '(5,seed)', '(10,A)']);
+    await expectEverywhere(w, 'u', 'id', ['(1,A)', '(2,seed)', '(3,seed)', '(4,seed)']);
+
+    // six failures in a row: the first attempt and five retries; the run fails and nothing is applied
+    await w.sql('D', "INSERT INTO fault_plan SELECT g, '40001' FROM generate_series(5, 10) g");
+    await w.sql('A', "INSERT INTO t VALUES (11, 'A')");
+    await w.sql('B', "UPDATE u SET v = 'B' WHERE id = 2");
+    const failed = await w.run();
+    expectOutcome(failed, 'bad');
+    expect(failed.retries).toBe(5);
+    expect(failed.error).toMatchObject({ sqlstate: '40001', db: w.registered.D });
+    expect(failed.error?.message).toContain('injected failure 40001 on attempt 10');
+    expect(await tableText(w.url.D!, 't', 'id')).not.toContain('(11,A)');
+    expect(await tableText(w.url.B!, 't', 'id')).not.toContain('(11,A)');
+    expect(await tableText(w.url.A!, 'u', 'id')).toContain('(2,seed)');
+
+    const healed = await w.run();
+    expectOutcome(healed, 'good');
+    expect(healed.retries).toBe(0);
+    await expectEverywhere(w, 't', 'id', ['(1,seed)', '(2,B)', '(3,seed)', '(4,seed)', '(5,seed)', '(10,A)', '(11,A)']);
+    await expectEverywhere(w, 'u', 'id', ['(1,A)', '(2,B)', '(3,seed)', '(4,seed)']);
+    expectOutcome(await w.run(), 'empty');
+  });
+
+  it('a COMMIT that fails on one database after the others committed: the run is bad, and the next run replays and converges', async () => {
+    const w = await harness.setup({ tag: 'cf', roles: ROLES, schema: SCHEMA, tables: ['t', 'u'] });
+    // a deferred constraint trigger on D fails at COMMIT, once: the other databases may have committed by then
+    await w.sql('D', `
+      CREATE SEQUENCE commit_attempt;
+      CREATE FUNCTION fail_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF nextval('commit_attempt') = 1 THEN RAISE EXCEPTION 'injected failure at commit'; END IF;
+        RETURN NULL;
+      END $$;
+      CREATE CONSTRAINT TRIGGER fail_commit AFTER INSERT ON u DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fail_commit();`);
+    await w.sql('A', "INSERT INTO t VALUES (10, 'A'); UPDATE u SET v = 'A' WHERE id = 1");
+    await w.sql('B', "UPDATE t SET v = 'B' WHERE id = 2; INSERT INTO u VALUES (20, 'B')");
+    const failed = await w.run();
+    expectOutcome(failed, 'bad');
+    expect(failed.error?.message).toContain('injected failure at commit');
+    expect(await tableText(w.url.D!, 'u', 'id')).toEqual(['(1,seed)', '(2,seed)', '(3,seed)', '(4,seed)', '(5,seed)']);
+    // commits are not atomic across databases (no two-phase commit): A and B committed the run's writes,
+    // and the checkpoints did not move, so the next run replays them (delete-then-insert by key)
+    expect(await tableText(w.url.A!, 'u', 'id')).toContain('(20,B)');
+
+    const healed = await w.run();
+    expectOutcome(healed, 'good');
+    await expectEverywhere(w, 't', 'id', ['(1,seed)', '(2,B)', '(3,seed)', '(4,seed)', '(5,seed)', '(10,A)']);
+    await expectEverywhere(w, 'u', 'id', ['(1,A)', '(2,seed)', '(3,seed)', '(4,seed)', '(5,seed)', '(20,B)']);
+    expectOutcome(await w.run(), 'empty');
+  });
+
+  it('a real deadlock with a user transaction on the target: the run is the victim, retries, and ends good', async (ctx) => {
+    const w = await harness.setup({ tag: 'dl', roles: ROLES, schema: SCHEMA, tables: ['t', 'u'] });
+    const user = new pg.Client({ connectionString: w.url.D });
+    await user.connect();
+    try {
+      await user.query('BEGIN');
+      try {
+        // the run's session detects the deadlock first (after the default 1 s), so the run is the victim
+        await user.query("SET LOCAL deadlock_timeout = '20s'");
+      } catch {
+        await user.query('ROLLBACK');
+        ctx.skip(); // deadlock_timeout can only be set by a superuser
+      }
+      await user.query("UPDATE u SET v = 'user' WHERE id = 1"); // the run will need this row …
+      await w.sql('A', "UPDATE t SET v = 'A' WHERE id = 1; UPDATE u SET v = 'A' WHERE id = 1");
+      const running = w.run();
+      // … after it has deleted t 1 on D: wait until it waits for u 1
+      for (let i = 0; ; i++) {
+        const waiting = await withClient(harness.server.url(), (c) => c.query(
+          "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = $2 AND wait_event_type = 'Lock'", [w.dbname.D, `bucardo ${w.sync}`]));
+        if ((waiting.rowCount ?? 0) > 0) break;
+        if (i > 500) throw new Error('the run never waited for the user\'s lock');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      // now the user asks for the row the run holds: a deadlock, which the run's session detects
+      await user.query("UPDATE t SET v = 'user' WHERE id = 1");
+      await user.query('COMMIT');
+      const report = await running;
+      expectOutcome(report, 'good');
+      expect(report.retries).toBe(1);
+    } finally {
+      await user.end();
+    }
+    // D is a target: the sources' version is written over the user's
+    await expectEverywhere(w, 't', 'id', ['(1,A)', '(2,seed)', '(3,seed)', '(4,seed)', '(5,seed)']);
+    await expectEverywhere(w, 'u', 'id', ['(1,A)', '(2,seed)', '(3,seed)', '(4,seed)', '(5,seed)']);
+    await assertConverged(w.urls as string[], { t: 'id', u: 'id' });
+  });
+});
