@@ -20,6 +20,7 @@ export async function update(session: CliSession): Promise<number> {
     const shown = /^(conflict|conflict_strategy|standard_conflict)$/.test(key) ? `conflict strategy to '${row.conflictStrategy}'`
       : /^(autokick|ping)$/.test(key) ? `autokick to ${row.autokick}`
       : key === 'checktime' ? `checktime to ${row.checktime ?? 'none'}`
+      : key === 'onetimecopy' ? `onetimecopy to ${row.onetimecopy}`
       : `${key} to ${row.status}`;
     session.print(`Set ${shown}`);
   }

@@ -167,7 +167,14 @@ export class SyncWorker {
 
   /** Asks every source whether the sync's tables changed after its checkpoint (no NOTIFY involved). */
   async #hasChanges(): Promise<boolean> {
-    const probe = await this.#openProbe();
+    let probe = await this.#openProbe();
+    // `update sync S add|remove table` changes the tables to probe while the probe is open.
+    const herd = await this.#control.catalog.herd(probe.plan.herd);
+    const tables = herd.members.filter((member) => !herd.sequences.some((sequence) => sequence.schema === member.schema && sequence.name === member.name));
+    if (JSON.stringify(tables) !== JSON.stringify(probe.plan.tables)) {
+      await this.#closeProbe();
+      probe = await this.#openProbe();
+    }
     // A pure fullcopy sync has no capture: it runs when kicked or when its checktime is due.
     if (isPureFullcopy(probe.plan)) return false;
     const checkpoints = await this.#control.catalog.checkpoints(this.name);

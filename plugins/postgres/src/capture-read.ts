@@ -111,20 +111,24 @@ export async function hasChanges(client: pg.Client, shapes: readonly TableShape[
 }
 
 /**
- * Deletes the change records that every given checkpoint has consumed: those of transactions that ended
- * before the oldest of the checkpoints began (`txid < xmin`). Returns how many rows went.
+ * Deletes the change records that every given checkpoint has consumed: those whose transaction is visible
+ * in each checkpoint's snapshot, exactly what the runs that took those checkpoints read. (A horizon such as
+ * `txid < xmin` would keep everything written after any transaction still open anywhere on the server, so
+ * one idle transaction would let the delta tables grow without end.) Returns how many rows went.
  */
 export async function purge(client: pg.Client, shapes: readonly TableShape[], consumed: readonly Checkpoint[]): Promise<number> {
   if (consumed.length === 0) return 0;
-  const horizon = '(SELECT min(pg_snapshot_xmin(s::pg_snapshot)) FROM unnest($1::text[]) AS s)';
+  // the txid index bounds the scan; the visibility test is exact
+  const seen = `bucardo_txid < (SELECT min(pg_snapshot_xmax(s::pg_snapshot)) FROM unnest($1::text[]) AS s)
+    AND NOT EXISTS (SELECT 1 FROM unnest($1::text[]) AS s WHERE NOT pg_visible_in_snapshot(bucardo_txid, s::pg_snapshot))`;
   let purged = 0;
   for (const shape of shapes) {
-    const result = await client.query(`DELETE FROM ${captureNames(shape.table).delta} WHERE bucardo_txid < ${horizon}`, [consumed]);
+    const result = await client.query(`DELETE FROM ${captureNames(shape.table).delta} WHERE ${seen}`, [consumed]);
     purged += result.rowCount ?? 0;
   }
   const tables = shapes.map((shape) => `${shape.table.schema}.${shape.table.name}`);
   const truncates = await client.query(
-    `DELETE FROM ${TRUNCATE_LOG} WHERE bucardo_txid < ${horizon} AND schemaname || '.' || tablename = ANY($2::text[])`, [consumed, tables]);
+    `DELETE FROM ${TRUNCATE_LOG} WHERE ${seen} AND schemaname || '.' || tablename = ANY($2::text[])`, [consumed, tables]);
   return purged + (truncates.rowCount ?? 0);
 }
 

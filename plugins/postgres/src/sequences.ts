@@ -17,9 +17,13 @@ export async function readSequence(client: pg.Client, sequence: TableRef): Promi
   };
 }
 
-/** Makes a sequence equal to `state`: its settings first, then its value. */
+/**
+ * Makes a sequence equal to `state`: its settings and value in one ALTER (PostgreSQL checks the current
+ * value against new bounds, so changing the bounds alone fails when the old value lies outside them), then
+ * `setval` for `is_called`.
+ */
 export async function setSequence(client: pg.Client, sequence: TableRef, state: SequenceState): Promise<void> {
   await client.query(`ALTER SEQUENCE ${qualified(sequence)} INCREMENT BY ${BigInt(state.increment)} MINVALUE ${BigInt(state.min)}
-    MAXVALUE ${BigInt(state.max)} START WITH ${BigInt(state.start)} ${state.cycle ? 'CYCLE' : 'NO CYCLE'}`);
+    MAXVALUE ${BigInt(state.max)} START WITH ${BigInt(state.start)} RESTART WITH ${BigInt(state.lastValue)} ${state.cycle ? 'CYCLE' : 'NO CYCLE'}`);
   await client.query('SELECT setval($1::regclass, $2::bigint, $3::boolean)', [qualified(sequence), state.lastValue, state.isCalled]);
 }
