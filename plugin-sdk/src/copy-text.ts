@@ -101,3 +101,23 @@ export function encodeCopyLines(rows: Iterable<readonly TextValue[]>): Uint8Arra
   for (const row of rows) text += encodeCopyLine(row);
   return encoder.encode(text);
 }
+
+/**
+ * Exact decimal addition of two numbers in PostgreSQL's text form (integers or numeric), for additive
+ * columns: JavaScript numbers would round large sums.
+ */
+export function addDecimal(a: string, b: string): string {
+  const [ai, af = ''] = a.split('.');
+  const [bi, bf = ''] = b.split('.');
+  const scale = Math.max(af.length, bf.length);
+  const scaled = (integer: string, fraction: string) => {
+    const negative = integer.startsWith('-');
+    const digits = BigInt(`${integer.replace('-', '') || '0'}${fraction.padEnd(scale, '0')}`);
+    return negative ? -digits : digits;
+  };
+  const sum = scaled(ai!, af) + scaled(bi!, bf);
+  if (scale === 0) return sum.toString();
+  const negative = sum < 0n;
+  const digits = (negative ? -sum : sum).toString().padStart(scale + 1, '0');
+  return `${negative ? '-' : ''}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+}

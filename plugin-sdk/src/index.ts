@@ -4,7 +4,7 @@ export { formatTable, parseTableName, tableId } from './table.js';
 export type { TableRef, ColumnInfo, TableShape } from './table.js';
 export { encodeKey, decodeKey, displayKey, keyMaker, keyPartCanonicalizer } from './keys.js';
 export type { KeyText } from './keys.js';
-export { copyLineRanges, parseCopyLine, encodeCopyLine, encodeCopyLines } from './copy-text.js';
+export { copyLineRanges, parseCopyLine, encodeCopyLine, encodeCopyLines, addDecimal } from './copy-text.js';
 export type { TextValue } from './copy-text.js';
 export { RowBatch } from './row-batch.js';
 export { countChanges } from './changes.js';

@@ -1,4 +1,6 @@
-import { RowBatch, type TextValue } from '@bucardo/plugin-sdk';
+import { RowBatch, addDecimal, type TextValue } from '@bucardo/plugin-sdk';
+
+export { addDecimal };
 
 /**
  * Additive merge (Spock's delta-apply, on an unpatched PostgreSQL): for columns declared additive, every
@@ -29,21 +31,4 @@ export function mergeAdditive(
     merged.push(next);
   }
   return RowBatch.fromRows('merged', winnerRows.shape, merged);
-}
-
-/** Exact decimal addition of two numbers in PostgreSQL's text form (integers or numeric). */
-export function addDecimal(a: string, b: string): string {
-  const [ai, af = ''] = a.split('.');
-  const [bi, bf = ''] = b.split('.');
-  const scale = Math.max(af.length, bf.length);
-  const scaled = (integer: string, fraction: string) => {
-    const negative = integer.startsWith('-');
-    const digits = BigInt(`${integer.replace('-', '') || '0'}${fraction.padEnd(scale, '0')}`);
-    return negative ? -digits : digits;
-  };
-  const sum = scaled(ai!, af) + scaled(bi!, bf);
-  if (scale === 0) return sum.toString();
-  const negative = sum < 0n;
-  const digits = (negative ? -sum : sum).toString().padStart(scale + 1, '0');
-  return `${negative ? '-' : ''}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
 }

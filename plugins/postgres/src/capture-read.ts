@@ -1,7 +1,9 @@
 import type pg from 'pg';
-import { keyMaker, tableId, type ChangeOp, type Checkpoint, type KeyChange, type SourceChanges, type TableChanges, type TableShape } from '@bucardo/plugin-sdk';
+import { addDecimal, keyMaker, parseCopyLine, tableId, type ChangeOp, type Checkpoint, type KeyChange, type SourceChanges, type TableChanges, type TableShape } from '@bucardo/plugin-sdk';
 import { TRUNCATE_LOG, additiveColumn, captureNames } from './capture-names.js';
 import { keyColumnList } from './key-sql.js';
+import { quoteLiteral } from './connect.js';
+import { to as copyTo } from 'pg-copy-streams';
 
 const ops: Record<string, ChangeOp> = { I: 'insert', U: 'update', D: 'delete' };
 
@@ -43,30 +45,65 @@ async function readTable(client: pg.Client, shape: TableShape, since: Checkpoint
   const names = captureNames(shape.table);
   const keys = keyColumnList(shape);
   const additive = shape.additive ?? [];
-  const sums = additive.map((column) => `, coalesce(sum(${additiveColumn(column)}), 0)::text`).join('');
-  // Changes to one key are ordered by time, not transaction id: concurrent writers of a row take its lock
-  // in any order, but each writes its delta row after getting the lock.
-  const result = await client.query<string[]>({
-    text: `SELECT ${keys},
-                  (array_agg(bucardo_op ORDER BY bucardo_changed_at, bucardo_txid))[1] AS first_op,
-                  (array_agg(bucardo_op ORDER BY bucardo_changed_at DESC, bucardo_txid DESC))[1] AS last_op,
-                  (extract(epoch FROM max(bucardo_changed_at)) * 1000000)::bigint AS changed_at${sums}
-             FROM ${names.delta}
-            WHERE ${interval(until)}
-            GROUP BY ${keys}
-            ORDER BY ${keys}`,
-    values: until === undefined ? [since] : [since, until],
-    rowMode: 'array',
-  });
+  const deltas = additive.map((column) => `, coalesce(${additiveColumn(column)}, 0)`).join('');
+  const snapshots = until === undefined ? [since] : [since, until];
+  const where = interval(until).replace(/\$(\d)::pg_snapshot/g, (_, n: string) => `${quoteLiteral(snapshots[Number(n) - 1]!)}::pg_snapshot`);
+  // The change records stream in key order (so the same interval always gives the same change set) and
+  // are folded per key here: PostgreSQL sorts a million rows in a second or two, while grouping them with
+  // ordered aggregates takes several. Changes to one key are ordered by time, not transaction id:
+  // concurrent writers of a row take its lock in any order, but each writes its record after the lock.
+  const stream = client.query(copyTo(`COPY (SELECT ${keys}, bucardo_op, (extract(epoch FROM bucardo_changed_at) * 1000000)::bigint${deltas}
+             FROM ${names.delta} WHERE ${where}
+            ORDER BY ${keys}, bucardo_changed_at, bucardo_txid) TO STDOUT`));
   const width = shape.key.length;
   const makeKey = keyMaker(shape.key.map((column) => column.type));
   const changes = new Map<string, KeyChange>();
-  for (const row of result.rows) {
-    const key = makeKey(width === 1 ? [row[0]!] : row.slice(0, width));
-    const change: KeyChange = { firstOp: ops[row[width]!]!, lastOp: ops[row[width + 1]!]!, changedAt: Number(row[width + 2]) };
-    changes.set(key, additive.length === 0 ? change : { ...change, additive: Object.fromEntries(additive.map((column, index) => [column, row[width + 3 + index]!])) });
-  }
+  let key: string | undefined;
+  let change: { firstOp: ChangeOp; lastOp: ChangeOp; changedAt: number; additive?: Record<string, string> } | undefined;
+  const add = (row: string[]) => {
+    const rowKey = makeKey(width === 1 ? [row[0]!] : row.slice(0, width));
+    const op = ops[row[width]!]!;
+    const at = Number(row[width + 1]);
+    if (rowKey !== key || !change) {
+      change = { firstOp: op, lastOp: op, changedAt: at, ...(additive.length ? { additive: Object.fromEntries(additive.map((column, i) => [column, row[width + 2 + i]!])) } : {}) };
+      key = rowKey;
+      changes.set(rowKey, change);
+      return;
+    }
+    change.lastOp = op;
+    if (at > change.changedAt) change.changedAt = at;
+    if (change.additive) additive.forEach((column, i) => { change!.additive![column] = addDecimal(change!.additive![column]!, row[width + 2 + i]!); });
+  };
+  await forEachCopyLine(stream as AsyncIterable<Buffer>, (line) => add(splitCopyLine(line)));
   return changes;
+}
+
+/** Calls `each` for every line of a COPY text stream, whatever the chunk boundaries (synchronously per chunk). */
+async function forEachCopyLine(stream: AsyncIterable<Buffer>, each: (line: Buffer) => void): Promise<void> {
+  let rest: Buffer | undefined;
+  for await (const chunk of stream) {
+    const data = rest ? Buffer.concat([rest, chunk]) : chunk;
+    let start = 0;
+    for (let end = data.indexOf(0x0a); end !== -1; end = data.indexOf(0x0a, start)) {
+      each(data.subarray(start, end));
+      start = end + 1;
+    }
+    rest = start < data.length ? data.subarray(start) : undefined;
+  }
+  if (rest && rest.length > 0) each(rest);
+}
+
+/** A COPY text line's fields; fields without escapes (nearly all) are sliced directly. */
+function splitCopyLine(line: Buffer): string[] {
+  if (line.includes(0x5c)) return parseCopyLine(line) as string[];
+  const fields: string[] = [];
+  let start = 0;
+  for (let tab = line.indexOf(0x09); tab !== -1; tab = line.indexOf(0x09, start)) {
+    fields.push(line.toString('utf8', start, tab));
+    start = tab + 1;
+  }
+  fields.push(line.toString('utf8', start));
+  return fields;
 }
 
 /** The latest TRUNCATE of each table in the interval, by `tableId`. */
