@@ -18,7 +18,7 @@ export function createSyncHooks() {
   return Object.freeze({
     /** waterfall, once per run: the core's tap fills the ChangeSet from every source; later taps may filter it. */
     capture: new AsyncSeriesWaterfallHook<[ChangeSet, RunArgs], ChangeSet, PluginTapOptions>(['changes', 'args'], 'capture'),
-    /** waterfall, per table batch: the core's tap reads the row images of the batch's keys from their sources. */
+    /** waterfall, per table batch, one batch ahead of apply: the core's tap reads the row images of the batch's keys from their sources. */
     fetch: new AsyncSeriesWaterfallHook<[FetchedRows, BatchArgs], FetchedRows, PluginTapOptions>(['rows', 'args'], 'fetch'),
     /** waterfall, per table batch with conflicts: custom taps decide first; the configured strategy (stage 100) settles the rest. */
     resolve: new AsyncSeriesWaterfallHook<[Decisions, ResolveArgs], Decisions, PluginTapOptions>(['decisions', 'args'], 'resolve'),

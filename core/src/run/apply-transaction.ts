@@ -18,6 +18,8 @@ export interface TransactionContext {
   readonly guards: ReadonlyMap<string, Checkpoint>;
   readonly counts: RunCounts;
   readonly status: (text: string) => Promise<void>;
+  /** The rows of a table batch, usually read while the batch before it was applied. */
+  readonly fetchRows: (batch: TableBatch) => Promise<FetchedRows>;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
         args.log.log('debug', `${table}: ${what} in ${(now - mark).toFixed(1)} ms`);
         mark = now;
       };
-      const rows = await parts.hooks.fetch.promise({ clean: new Map(), candidates: new Map() }, batchArgs);
+      const rows = await ctx.fetchRows(batch);
       lap('fetched');
       let decisions: Decisions = new Map();
       if (batch.conflicts.length > 0) {

@@ -5,6 +5,7 @@ import {
 import type { CoreHooks } from '../hooks.js';
 import type { Registry } from '../plugins/registry.js';
 import { applyTransaction, type TransactionContext } from './apply-transaction.js';
+import { FetchAhead } from './fetch-ahead.js';
 import { planTransactions, sizeOf } from './batches.js';
 import type { ConflictRecord } from './settle.js';
 import { RunCounts } from './run-counts.js';
@@ -182,18 +183,26 @@ async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefined): Pro
   const skip = resuming ? Math.min(resuming.committed, transactions.length) : 0;
   if (skip > 0) log.log('normal', `Resuming an interrupted run: ${skip} of ${transactions.length} transactions were already committed`);
   const progress = new Progress(transactions);
-  const context: TransactionContext = { parts, plan, sessions, args, changeSet, guards, counts, status: (text) => work.status(progress.describe(text)) };
-  for (const [index, transaction] of transactions.entries()) {
-    if (index < skip) {
+  const ahead = new FetchAhead(transactions.slice(skip), (batch) => parts.hooks.fetch.promise({ clean: new Map(), candidates: new Map() }, Object.freeze({ ...args, batch })));
+  const context: TransactionContext = {
+    parts, plan, sessions, args, changeSet, guards, counts, status: (text) => work.status(progress.describe(text)), fetchRows: (batch) => ahead.rows(batch),
+  };
+  try {
+    for (const [index, transaction] of transactions.entries()) {
+      if (index < skip) {
+        progress.done(transaction);
+        continue;
+      }
+      const records = await withRetries(counts, log, args.signal, () => applyTransaction(context, transaction));
       progress.done(transaction);
-      continue;
+      if (transactions.length > 1) await recorder.saveResume(runId, { fingerprint, until: Object.fromEntries(guards), committed: index + 1 });
+      if (records.length > 0) {
+        await recorder.recordConflicts(plan.name, runId, records).catch((error: unknown) => log.log('warn', `could not record ${records.length} conflicts for the audit: ${String(error)}`));
+      }
     }
-    const records = await withRetries(counts, log, args.signal, () => applyTransaction(context, transaction));
-    progress.done(transaction);
-    if (transactions.length > 1) await recorder.saveResume(runId, { fingerprint, until: Object.fromEntries(guards), committed: index + 1 });
-    if (records.length > 0) {
-      await recorder.recordConflicts(plan.name, runId, records).catch((error: unknown) => log.log('warn', `could not record ${records.length} conflicts for the audit: ${String(error)}`));
-    }
+  } finally {
+    // a failed run closes its sessions next: no read may still be running on them
+    await ahead.discard();
   }
   await recorder.saveCheckpoints(plan.name, guards);
   if (plan.onetimecopy) await recorder.finishCopy(plan.name);

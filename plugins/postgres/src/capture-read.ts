@@ -1,11 +1,11 @@
 import type pg from 'pg';
-import { addDecimal, keyMaker, parseCopyLine, tableId, type ChangeOp, type Checkpoint, type KeyChange, type SourceChanges, type TableChanges, type TableShape } from '@bucardo/plugin-sdk';
+import { keyMaker, tableId, type Checkpoint, type KeyChange, type SourceChanges, type TableChanges, type TableShape } from '@bucardo/plugin-sdk';
 import { TRUNCATE_LOG, additiveColumn, captureNames } from './capture-names.js';
 import { keyColumnList } from './key-sql.js';
 import { quoteLiteral } from './connect.js';
 import { to as copyTo } from 'pg-copy-streams';
-
-const ops: Record<string, ChangeOp> = { I: 'insert', U: 'update', D: 'delete' };
+import { ChangeFold } from './change-fold.js';
+import { forEachCopyLine } from './copy-streams.js';
 
 /** The rows of a capture interval: committed after `$1` (a snapshot), and visible in `$2` when given. */
 function interval(until: Checkpoint | undefined): string {
@@ -55,55 +55,9 @@ async function readTable(client: pg.Client, shape: TableShape, since: Checkpoint
   const stream = client.query(copyTo(`COPY (SELECT ${keys}, bucardo_op, (extract(epoch FROM bucardo_changed_at) * 1000000)::bigint${deltas}
              FROM ${names.delta} WHERE ${where}
             ORDER BY ${keys}, bucardo_changed_at, bucardo_txid) TO STDOUT`));
-  const width = shape.key.length;
-  const makeKey = keyMaker(shape.key.map((column) => column.type));
-  const changes = new Map<string, KeyChange>();
-  let key: string | undefined;
-  let change: { firstOp: ChangeOp; lastOp: ChangeOp; changedAt: number; additive?: Record<string, string> } | undefined;
-  const add = (row: string[]) => {
-    const rowKey = makeKey(width === 1 ? [row[0]!] : row.slice(0, width));
-    const op = ops[row[width]!]!;
-    const at = Number(row[width + 1]);
-    if (rowKey !== key || !change) {
-      change = { firstOp: op, lastOp: op, changedAt: at, ...(additive.length ? { additive: Object.fromEntries(additive.map((column, i) => [column, row[width + 2 + i]!])) } : {}) };
-      key = rowKey;
-      changes.set(rowKey, change);
-      return;
-    }
-    change.lastOp = op;
-    if (at > change.changedAt) change.changedAt = at;
-    if (change.additive) additive.forEach((column, i) => { change!.additive![column] = addDecimal(change!.additive![column]!, row[width + 2 + i]!); });
-  };
-  await forEachCopyLine(stream as AsyncIterable<Buffer>, (line) => add(splitCopyLine(line)));
-  return changes;
-}
-
-/** Calls `each` for every line of a COPY text stream, whatever the chunk boundaries (synchronously per chunk). */
-async function forEachCopyLine(stream: AsyncIterable<Buffer>, each: (line: Buffer) => void): Promise<void> {
-  let rest: Buffer | undefined;
-  for await (const chunk of stream) {
-    const data = rest ? Buffer.concat([rest, chunk]) : chunk;
-    let start = 0;
-    for (let end = data.indexOf(0x0a); end !== -1; end = data.indexOf(0x0a, start)) {
-      each(data.subarray(start, end));
-      start = end + 1;
-    }
-    rest = start < data.length ? data.subarray(start) : undefined;
-  }
-  if (rest && rest.length > 0) each(rest);
-}
-
-/** A COPY text line's fields; fields without escapes (nearly all) are sliced directly. */
-function splitCopyLine(line: Buffer): string[] {
-  if (line.includes(0x5c)) return parseCopyLine(line) as string[];
-  const fields: string[] = [];
-  let start = 0;
-  for (let tab = line.indexOf(0x09); tab !== -1; tab = line.indexOf(0x09, start)) {
-    fields.push(line.toString('utf8', start, tab));
-    start = tab + 1;
-  }
-  fields.push(line.toString('utf8', start));
-  return fields;
+  const fold = new ChangeFold(shape);
+  await forEachCopyLine(stream, (line) => fold.line(line));
+  return fold.changes;
 }
 
 /** The latest TRUNCATE of each table in the interval, by `tableId`. */

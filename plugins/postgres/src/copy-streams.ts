@@ -23,3 +23,18 @@ export async function copyIn(client: pg.Client, sql: string, buffers: readonly U
   await Promise.race([finished, failed]);
   return stream.rowCount;
 }
+
+/** Calls `each` for every line of a COPY text stream, whatever the chunk boundaries, as the chunks arrive. */
+export async function forEachCopyLine(stream: AsyncIterable<unknown>, each: (line: Buffer) => void): Promise<void> {
+  let rest: Buffer | undefined;
+  for await (const chunk of stream) {
+    const data = rest ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+    let start = 0;
+    for (let end = data.indexOf(0x0a); end !== -1; end = data.indexOf(0x0a, start)) {
+      each(data.subarray(start, end));
+      start = end + 1;
+    }
+    rest = start < data.length ? data.subarray(start) : undefined;
+  }
+  if (rest && rest.length > 0) each(rest);
+}

@@ -40,6 +40,10 @@ export function inlineKeyCondition(shape: TableShape, keys: readonly KeyText[]):
 
 /** A PostgreSQL text array literal: every element double-quoted, with `"` and `\` escaped. */
 export function arrayLiteral(values: readonly string[]): string {
+  // One join and one scan for the usual keys (nothing to escape): per-element escaping was a second of a
+  // million-key backlog.
+  if (values.length === 0) return '{}';
+  if (!/[\\"]/.test(values.join(''))) return `{"${values.join('","')}"}`;
   let literal = '{';
   for (let i = 0; i < values.length; i++) {
     if (i > 0) literal += ',';
