@@ -26,6 +26,21 @@ export function copyLineRanges(data: Uint8Array): Array<[start: number, end: num
   return ranges;
 }
 
+/**
+ * Where each line of a buffer of COPY text ends (the offset of its newline, or the buffer's end): the
+ * compact form of `copyLineRanges`, a number per row instead of an array per row.
+ */
+export function copyLineEnds(data: Uint8Array): Uint32Array {
+  let count = 0;
+  for (let i = data.indexOf(NEWLINE); i !== -1; i = data.indexOf(NEWLINE, i + 1)) count++;
+  const unterminated = data.length > 0 && data[data.length - 1] !== NEWLINE;
+  const ends = new Uint32Array(count + (unterminated ? 1 : 0));
+  let line = 0;
+  for (let i = data.indexOf(NEWLINE); i !== -1; i = data.indexOf(NEWLINE, i + 1)) ends[line++] = i;
+  if (unterminated) ends[line] = data.length;
+  return ends;
+}
+
 /** Decodes one COPY text line into its values. */
 export function parseCopyLine(line: Uint8Array): TextValue[] {
   const values: TextValue[] = [];

@@ -7,6 +7,7 @@ export type { KeyText } from './keys.js';
 export { copyLineRanges, parseCopyLine, encodeCopyLine, encodeCopyLines, addDecimal } from './copy-text.js';
 export type { TextValue } from './copy-text.js';
 export { RowBatch } from './row-batch.js';
+export { ChangeLog } from './change-log.js';
 export { countChanges } from './changes.js';
 export type { ChangeOp, KeyChange, TableChanges, Checkpoint, SourceChanges, ChangeSet } from './changes.js';
 export { defaultTargetCapabilities } from './database.js';

@@ -1,4 +1,4 @@
-import { copyLineRanges, encodeCopyLines, parseCopyLine, type TextValue } from './copy-text.js';
+import { copyLineEnds, encodeCopyLines, parseCopyLine, type TextValue } from './copy-text.js';
 import { keyMaker, type KeyText } from './keys.js';
 import type { ColumnInfo, TableShape } from './table.js';
 
@@ -14,7 +14,8 @@ export class RowBatch {
   readonly shape: TableShape;
   /** The rows in COPY text format, one line per row, columns in `shape.columns` order. */
   readonly data: Uint8Array;
-  #lines: Array<[number, number]> | undefined;
+  /** Where each row's line ends, computed on first use. */
+  #ends: Uint32Array | undefined;
   #makeKey: ((parts: readonly string[]) => KeyText) | undefined;
 
   constructor(origin: string, shape: TableShape, data: Uint8Array) {
@@ -40,19 +41,20 @@ export class RowBatch {
 
   /** The number of rows. */
   get rowCount(): number {
-    return this.#ranges().length;
+    return this.#lineEnds().length;
   }
 
   /** Each row as its columns' text values (NULL as `null`). */
   *rows(): IterableIterator<TextValue[]> {
-    for (const [start, end] of this.#ranges()) yield parseCopyLine(this.data.subarray(start, end));
+    const ends = this.#lineEnds();
+    for (let line = 0; line < ends.length; line++) yield parseCopyLine(this.data.subarray(line === 0 ? 0 : ends[line - 1]! + 1, ends[line]));
   }
 
   /** The last row, decoding only it (a copy resumes after the last key of its last committed batch). */
   lastRow(): TextValue[] | undefined {
-    const ranges = this.#ranges();
-    const last = ranges[ranges.length - 1];
-    return last && parseCopyLine(this.data.subarray(last[0], last[1]));
+    const ends = this.#lineEnds();
+    if (ends.length === 0) return undefined;
+    return parseCopyLine(this.data.subarray(ends.length === 1 ? 0 : ends[ends.length - 2]! + 1, ends[ends.length - 1]));
   }
 
   /** The key of a decoded row, in canonical form (see `keyMaker`). */
@@ -69,17 +71,23 @@ export class RowBatch {
     this.#makeKey ??= keyMaker(this.shape.key.map((column) => column.type));
     const positions = this.#keyPositions();
     const last = Math.max(...positions);
-    const kept: Array<[number, number]> = [];
+    const ends = this.#lineEnds();
+    const kept = new Uint8Array(ends.length);
     let size = 0;
-    for (const [start, end] of this.#ranges()) {
+    for (let line = 0; line < ends.length; line++) {
+      const start = line === 0 ? 0 : ends[line - 1]! + 1;
+      const end = ends[line]!;
       const fields = parseCopyLine(this.data.subarray(start, fieldEnd(this.data, start, end, last)));
       if (keys.has(this.#makeKey(positions.map((position) => fields[position] ?? ''))) !== keep) continue;
-      kept.push([start, end]);
+      kept[line] = 1;
       size += end - start + 1;
     }
     const data = new Uint8Array(size);
     let offset = 0;
-    for (const [start, end] of kept) {
+    for (let line = 0; line < ends.length; line++) {
+      if (kept[line] === 0) continue;
+      const start = line === 0 ? 0 : ends[line - 1]! + 1;
+      const end = ends[line]!;
       data.set(this.data.subarray(start, end), offset);
       data[end - start + offset] = 0x0a;
       offset += end - start + 1;
@@ -87,8 +95,8 @@ export class RowBatch {
     return new RowBatch(this.origin, this.shape, data);
   }
 
-  #ranges(): Array<[number, number]> {
-    return (this.#lines ??= copyLineRanges(this.data));
+  #lineEnds(): Uint32Array {
+    return (this.#ends ??= copyLineEnds(this.data));
   }
 
   #keyPositions(): number[] {

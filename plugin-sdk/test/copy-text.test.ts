@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyLineRanges, encodeCopyLine, parseCopyLine, RowBatch, type TableShape } from '../src/index.js';
+import { ChangeLog, copyLineRanges, encodeCopyLine, parseCopyLine, RowBatch, type TableShape } from '../src/index.js';
 
 const encoder = new TextEncoder();
 
@@ -41,5 +41,24 @@ describe('RowBatch', () => {
     const batch = RowBatch.fromRows('db1', shape, [['1', 'x', 'k1'], ['2', 'y', 'k2'], ['3', 'z', 'k3']]);
     expect([...batch.filter(new Set(['2\u0000k2'])).rows()]).toEqual([['2', 'y', 'k2']]);
     expect([...batch.filter(new Set(['2\u0000k2']), false).rows()].map((row) => row[0])).toEqual(['1', '3']);
+  });
+});
+
+describe('ChangeLog', () => {
+  it('behaves as a ReadonlyMap of the appended changes', () => {
+    const log = new ChangeLog();
+    for (let i = 0; i < 100; i++) log.append(`k${i}`, { firstOp: 'insert', lastOp: i % 2 ? 'delete' : 'update', changedAt: 1_700_000_000_000_000 + i });
+    log.append('sum', { firstOp: 'update', lastOp: 'update', changedAt: 5, additive: { n: '-1.5' } });
+    expect(log.size).toBe(101);
+    expect([...log.keys()].slice(0, 2)).toEqual(['k0', 'k1']);
+    expect(log.get('k1')).toEqual({ firstOp: 'insert', lastOp: 'delete', changedAt: 1_700_000_000_000_001 });
+    expect(log.get('sum')).toEqual({ firstOp: 'update', lastOp: 'update', changedAt: 5, additive: { n: '-1.5' } });
+    expect(log.has('k99')).toBe(true);
+    expect(log.has('nope')).toBe(false);
+    expect(new Map(log).get('k98')).toEqual({ firstOp: 'insert', lastOp: 'update', changedAt: 1_700_000_000_000_098 });
+    let visited = 0;
+    log.forEach(() => visited++);
+    expect(visited).toBe(101);
+    expect(() => log.append('k5', { firstOp: 'insert', lastOp: 'insert', changedAt: 1 })).toThrow(/already in the change log/);
   });
 });

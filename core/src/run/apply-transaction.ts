@@ -1,4 +1,4 @@
-import { formatTable, tableId, type ChangeSet, type Checkpoint, type Decisions, type FetchedRows, type KeyText, type RowBatch, type RunArgs, type TableBatch } from '@bucardo/plugin-sdk';
+import { formatTable, type Checkpoint, type Decisions, type FetchedRows, type KeyText, type RowBatch, type RunArgs, type TableBatch, type TableRef } from '@bucardo/plugin-sdk';
 import { buildApplyPlan } from './apply-plan.js';
 import { settleAll } from './settle-all.js';
 import type { RunCounts } from './run-counts.js';
@@ -13,7 +13,8 @@ export interface TransactionContext {
   readonly plan: SyncPlan;
   readonly sessions: RunSessions;
   readonly args: RunArgs;
-  readonly changeSet: ChangeSet;
+  /** Per source, its newest change to a table in this run (for `latest_table`). */
+  readonly newestChange: (table: TableRef) => ReadonlyMap<string, number>;
   /** Per source, this run's capture checkpoint: a receiving source leaves alone keys changed after it. */
   readonly guards: ReadonlyMap<string, Checkpoint>;
   readonly counts: RunCounts;
@@ -47,7 +48,7 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
       let decisions: Decisions = new Map();
       if (batch.conflicts.length > 0) {
         await ctx.status(`Resolving ${batch.conflicts.length} conflicts in ${table}`);
-        decisions = await parts.hooks.resolve.promise(new Map(), Object.freeze({ ...batchArgs, rows, strategy: plan.strategy, newestChange: newestChange(ctx.changeSet, batch) }));
+        decisions = await parts.hooks.resolve.promise(new Map(), Object.freeze({ ...batchArgs, rows, strategy: plan.strategy, newestChange: ctx.newestChange(batch.shape.table) }));
       }
       lap('resolved');
       const settlement = settle(batch.conflicts, decisions, args.databases, plan.name, plan.strategy, (batch.shape.additive ?? []).length > 0);
@@ -69,20 +70,6 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
     await Promise.allSettled(targets.map((target) => target.rollback()));
     throw error;
   }
-}
-
-/** Per source, its newest change to the batch's table in this run (for `latest_table`). */
-function newestChange(changeSet: ChangeSet, batch: TableBatch): Map<string, number> {
-  const id = tableId(batch.shape.table);
-  const newest = new Map<string, number>();
-  for (const source of changeSet.sources) {
-    const changes = source.tables.get(id)?.changes;
-    if (!changes) continue;
-    let max = -Infinity;
-    for (const change of changes.values()) if (change.changedAt > max) max = change.changedAt;
-    newest.set(source.db, max);
-  }
-  return newest;
 }
 
 /** Images of winners that did not change the key (chosen by role, e.g. `source` or `target`), read now. */

@@ -1,5 +1,5 @@
 import {
-  BucardoError, formatTable, isBucardoError, toBucardoError,
+  BucardoError, formatTable, isBucardoError, tableId, toBucardoError,
   type Checkpoint, type ChangeSet, type Decisions, type Logger, type RunArgs, type RunOutcome, type RunReport, type TableBatch, type TableRef, type TableShape,
 } from '@bucardo/plugin-sdk';
 import type { CoreHooks } from '../hooks.js';
@@ -174,18 +174,14 @@ async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefined): Pro
   const databases = deltaDatabasesOf(plan);
   const args: RunArgs = Object.freeze({ sync: plan.name, runId, databases, tables: shapes, log, signal: work.signal, ...(resuming ? { until: resuming.until } : {}) });
   await work.status('Capturing changes');
-  const capturing = performance.now();
-  let changeSet = await parts.hooks.capture.promise({ sources: [] }, args);
-  log.log('verbose', `${describeCapture(changeSet)} (${(performance.now() - capturing).toFixed(1)} ms)`);
-  changeSet = await applyTruncates(work.copies, changeSet, databases.map((db) => db.name));
-  const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
-  const transactions = [...planTransactions(changeSet, shapes, work.options.batchSize)];
+  const { guards, transactions, newest } = await captureAndPlan(work, args);
   const skip = resuming ? Math.min(resuming.committed, transactions.length) : 0;
   if (skip > 0) log.log('normal', `Resuming an interrupted run: ${skip} of ${transactions.length} transactions were already committed`);
   const progress = new Progress(transactions);
   const ahead = new FetchAhead(transactions.slice(skip), (batch) => parts.hooks.fetch.promise({ clean: new Map(), candidates: new Map() }, Object.freeze({ ...args, batch })));
   const context: TransactionContext = {
-    parts, plan, sessions, args, changeSet, guards, counts, status: (text) => work.status(progress.describe(text)), fetchRows: (batch) => ahead.rows(batch),
+    parts, plan, sessions, args, guards, counts, status: (text) => work.status(progress.describe(text)), fetchRows: (batch) => ahead.rows(batch),
+    newestChange: (table) => newest.get(tableId(table)) ?? new Map(),
   };
   try {
     for (const [index, transaction] of transactions.entries()) {
@@ -206,6 +202,42 @@ async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefined): Pro
   }
   await recorder.saveCheckpoints(plan.name, guards);
   if (plan.onetimecopy) await recorder.finishCopy(plan.name);
+}
+
+/**
+ * Captures every source, applies truncates and cuts the change set into transactions. The change set
+ * (a map entry per changed key) is dropped when this returns: the transactions carry the keys, and the
+ * newest change per table and source is kept for `latest_table`.
+ */
+async function captureAndPlan(work: DeltaWork, args: RunArgs): Promise<{ guards: Map<string, Checkpoint>; transactions: TableBatch[][]; newest: Map<string, Map<string, number>> }> {
+  const capturing = performance.now();
+  let changeSet = await work.parts.hooks.capture.promise({ sources: [] }, args);
+  work.log.log('verbose', `${describeCapture(changeSet)} (${(performance.now() - capturing).toFixed(1)} ms)`);
+  changeSet = await applyTruncates(work.copies, changeSet, args.databases.map((db) => db.name));
+  const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
+  const transactions = [...planTransactions(changeSet, work.shapes, work.options.batchSize)];
+  return { guards, transactions, newest: newestChanges(changeSet) };
+}
+
+/**
+ * Per table (by `tableId`) and source, the source's newest change to the table in this run; only for
+ * tables changed on several sources, the only ones with conflicts to settle.
+ */
+function newestChanges(changeSet: ChangeSet): Map<string, Map<string, number>> {
+  const changedOn = new Map<string, number>();
+  for (const source of changeSet.sources) for (const id of source.tables.keys()) changedOn.set(id, (changedOn.get(id) ?? 0) + 1);
+  const newest = new Map<string, Map<string, number>>();
+  for (const source of changeSet.sources) {
+    for (const [id, table] of source.tables) {
+      if ((changedOn.get(id) ?? 0) < 2) continue;
+      let max = -Infinity;
+      for (const change of table.changes.values()) if (change.changedAt > max) max = change.changedAt;
+      let perSource = newest.get(id);
+      if (!perSource) newest.set(id, (perSource = new Map()));
+      perSource.set(source.db, max);
+    }
+  }
+  return newest;
 }
 
 async function openSessions(parts: RunParts, plan: SyncPlan, log: Logger, signal: AbortSignal, cache: SessionCache | undefined): Promise<RunSessions> {

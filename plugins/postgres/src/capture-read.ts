@@ -41,7 +41,7 @@ export async function readChanges(client: pg.Client, db: string, shapes: readonl
   }
 }
 
-async function readTable(client: pg.Client, shape: TableShape, since: Checkpoint, until: Checkpoint | undefined): Promise<Map<string, KeyChange>> {
+async function readTable(client: pg.Client, shape: TableShape, since: Checkpoint, until: Checkpoint | undefined): Promise<ReadonlyMap<string, KeyChange>> {
   const names = captureNames(shape.table);
   const keys = keyColumnList(shape);
   const additive = shape.additive ?? [];

@@ -1,4 +1,4 @@
-import { addDecimal, keyMaker, keyPartCanonicalizer, parseCopyLine, type ChangeOp, type KeyChange, type KeyText, type TableShape } from '@bucardo/plugin-sdk';
+import { ChangeLog, addDecimal, keyMaker, keyPartCanonicalizer, parseCopyLine, type ChangeOp, type KeyChange, type KeyText, type TableShape } from '@bucardo/plugin-sdk';
 
 const TAB = 0x09;
 const BACKSLASH = 0x5c;
@@ -19,7 +19,7 @@ interface MutableChange {
  * string per key, none per record.
  */
 export class ChangeFold {
-  readonly changes = new Map<KeyText, KeyChange>();
+  readonly #log = new ChangeLog();
   readonly #width: number;
   readonly #additive: readonly string[];
   readonly #makeKey: (parts: readonly string[]) => KeyText;
@@ -28,6 +28,7 @@ export class ChangeFold {
   #previousKeyBytes = Buffer.alloc(64);
   #previousKeyLength = -1;
   #previousKey: KeyText | undefined;
+  /** The key being folded and its change so far, appended to the log when the next key starts. */
   #current: MutableChange | undefined;
 
   constructor(shape: TableShape) {
@@ -35,6 +36,12 @@ export class ChangeFold {
     this.#additive = shape.additive ?? [];
     this.#makeKey = keyMaker(shape.key.map((column) => column.type));
     this.#simpleKey = this.#width === 1 && keyPartCanonicalizer(shape.key[0]!.type) === undefined && this.#additive.length === 0;
+  }
+
+  /** The folded changes, once every line was given. */
+  get changes(): ChangeLog {
+    this.#flush();
+    return this.#log;
   }
 
   line(line: Buffer): void {
@@ -75,10 +82,15 @@ export class ChangeFold {
   }
 
   #start(key: KeyText, firstOp: ChangeOp, changedAt: number): void {
-    const change: MutableChange = { firstOp, lastOp: firstOp, changedAt };
-    this.#current = change;
+    this.#flush();
+    this.#current = { firstOp, lastOp: firstOp, changedAt };
     this.#previousKey = key;
-    this.changes.set(key, change);
+  }
+
+  #flush(): void {
+    if (this.#current === undefined) return;
+    this.#log.append(this.#previousKey!, this.#current);
+    this.#current = undefined;
   }
 
   #update(op: ChangeOp, at: number): void {

@@ -4,7 +4,8 @@
  *   npm run bench                 the full set: seed at 1,000 and 10,000 transactions (2 and 4 sources),
  *                                 capture overhead, a 1,000,000-row backlog, autokick latency
  *   npm run bench -- --quick      small sizes, to check the benchmark itself (not saved as latest)
- *   npm run bench -- --only seed  one scenario: seed, capture, backlog, latency
+ *   npm run bench -- --only seed  one scenario: seed, capture, backlog, latency (compared with the
+ *                                 latest full run; saved beside it, not as latest)
  */
 import { parseArgs } from 'node:util';
 import { startPostgres } from '../fixtures/pg-server.js';
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
   } finally {
     await server.stop();
   }
-  report({ date: new Date().toISOString(), machine: machine(), quick, figures });
+  report({ date: new Date().toISOString(), machine: machine(), quick, ...(only === undefined ? {} : { only }), figures });
 }
 
 main().catch((error: unknown) => {

@@ -18,6 +18,8 @@ export interface BenchResult {
   readonly date: string;
   readonly machine: string;
   readonly quick: boolean;
+  /** The one scenario of an `--only` run: compared with the latest full run, never replacing it. */
+  readonly only?: string;
   readonly figures: readonly Figure[];
 }
 
@@ -45,10 +47,12 @@ export function report(result: BenchResult): void {
   console.log(widths.map((width) => '-'.repeat(width)).join('  '));
   for (const row of rows) console.log(line(row));
   mkdirSync(resultsDir, { recursive: true });
-  const file = path.join(resultsDir, `${result.date.replace(/[:.]/g, '-')}${result.quick ? '-quick' : ''}.json`);
+  const suffix = `${result.quick ? '-quick' : ''}${result.only ? `-only-${result.only}` : ''}`;
+  const file = path.join(resultsDir, `${result.date.replace(/[:.]/g, '-')}${suffix}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  if (!result.quick) writeFileSync(latestFile, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`\nSaved ${path.relative(repoRoot, file)}${result.quick ? '' : ` and ${path.relative(repoRoot, latestFile)}`}`);
+  const full = !result.quick && !result.only;
+  if (full) writeFileSync(latestFile, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`\nSaved ${path.relative(repoRoot, file)}${full ? ` and ${path.relative(repoRoot, latestFile)}` : ''}`);
 }
 
 function readPrevious(quick: boolean): BenchResult | undefined {
