@@ -6,7 +6,8 @@
  *
  *  - while it runs, `bucardo status S` shows where it is (`batch i of 10, k of 200000 keys done`);
  *  - the kick is SIGKILLed after at least one transaction was committed everywhere
- *    (`bucardo.syncrun.resume`); what it committed stays;
+ *    (`bucardo.syncrun.resume`); what it committed stays; status then shows the run as Interrupted
+ *    (nobody holds its lock any more), not the phase it died in;
  *  - the next kick says `Resuming an interrupted run: k of 10 transactions were already committed`,
  *    re-reads exactly the interrupted run's change set (a key written after the interruption waits for
  *    the run after), skips the committed transactions (their rows keep their xmin), and every database
@@ -77,6 +78,12 @@ describe('a run of ten transactions, killed half-way, resumed', () => {
     const killed = await kids!.kill(first);
     expect(killed.signal, killed.stdout + killed.stderr).toBe('SIGKILL');
     const interrupted = (await running())!;
+    // status tells the killed run from a live one: nobody holds its lock any more (the server drops the
+    // dead process's session as soon as it sees the socket closed)
+    await waitFor('status to show the interrupted run', async () => statusDetail(await world.ok('status', 'rr')).get('Current state') === 'Interrupted', 10_000, 50);
+    const detailAfterKill = statusDetail(await world.ok('status', 'rr'));
+    expect(detailAfterKill.get('Interrupted run')).toMatch(/\(.+, ended during .*batch \d+ of \d+.*; the next run resumes it\)$/);
+    expect(detailAfterKill.has('Running since')).toBe(false);
     const committed = Number(interrupted.resume!.committed);
     expect(committed).toBeGreaterThanOrEqual(1);
     expect(committed).toBeLessThan(TRANSACTIONS);

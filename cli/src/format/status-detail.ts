@@ -15,6 +15,9 @@ export function formatStatusDetail(report: SyncStatusReport): string {
   const bad = runs.lastBad;
   if (bad?.ended) items.push(['Last bad', `${formatLong(bad.started)} (time until fail: ${prettyDuration(bad.ended.getTime() - bad.started.getTime())})`]);
   if (runs.current) items.push(['Running since', `${formatLong(runs.current.started)} (${runs.current.worker})`]);
+  if (runs.interrupted) {
+    items.push(['Interrupted run', `${formatLong(runs.interrupted.started)} (${runs.interrupted.worker}, ended during ${runs.interrupted.status}; the next run resumes it)`]);
+  }
   if (report.worker) items.push(['Run by', describeWorker(report.worker)]);
   items.push(
     ['Sync name', sync.name],

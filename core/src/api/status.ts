@@ -9,7 +9,7 @@ export interface SyncStatusReport {
   readonly herd: HerdRow;
   readonly dbgroup: DbGroupRow;
   readonly runs: SyncRuns;
-  /** `Good`, `Bad`, `No records found`, or the live phase of a running run. */
+  /** `Good`, `Bad`, `No records found`, `Interrupted` (a run whose process ended), or the live phase of a running run. */
   readonly state: string;
   /** The daemon running the sync and how it goes, when one does. */
   readonly worker?: WorkerRow;
@@ -40,6 +40,7 @@ export async function syncStatuses(ctx: BucardoContext, names?: readonly string[
 
 function stateOf(runs: SyncRuns): string {
   if (runs.current) return runs.current.status;
+  if (runs.interrupted) return 'Interrupted';
   if (!runs.last) return 'No records found';
   return runs.last.outcome === 'bad' ? 'Bad' : 'Good';
 }

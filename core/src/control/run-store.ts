@@ -48,6 +48,11 @@ export interface SyncRuns {
   readonly lastBad?: SyncRunRow;
   /** A run in progress. */
   readonly current?: SyncRunRow;
+  /**
+   * A run left unfinished by a process that ended (killed, or its machine lost): nobody holds the sync's
+   * run lock. The next run marks it Interrupted and resumes from its last committed batch.
+   */
+  readonly interrupted?: SyncRunRow;
   readonly last?: SyncRunRow;
 }
 
@@ -169,19 +174,36 @@ export class RunStore implements RunRecorder {
       const result = await this.#db.query<RawRun>(`SELECT DISTINCT ON (sync) ${RUN_COLUMNS} FROM bucardo.syncrun WHERE ${where} ORDER BY sync, id DESC`);
       return new Map(result.rows.map((row) => [row.sync, toRunRow(row)]));
     };
-    const [good, bad, current, last] = await Promise.all([
-      pick("outcome IN ('good', 'empty')"), pick("outcome = 'bad'"), pick('ended IS NULL'), pick('true'),
+    const [good, bad, current, last, locked] = await Promise.all([
+      pick("outcome IN ('good', 'empty')"), pick("outcome = 'bad'"), pick('ended IS NULL'), pick('true'), this.#lockedSyncs(),
     ]);
     const runs = new Map<string, SyncRuns>();
     for (const sync of new Set([...last.keys()])) {
+      const unfinished = current.get(sync);
       runs.set(sync, {
         ...(good.has(sync) ? { lastGood: good.get(sync)! } : {}),
         ...(bad.has(sync) ? { lastBad: bad.get(sync)! } : {}),
-        ...(current.has(sync) ? { current: current.get(sync)! } : {}),
+        ...(unfinished === undefined ? {} : locked.has(sync) ? { current: unfinished } : { interrupted: unfinished }),
         ...(last.has(sync) ? { last: last.get(sync)! } : {}),
       });
     }
     return runs;
+  }
+
+  /**
+   * The syncs whose run lock (ControlSession.lockSync) some session holds: a run is alive only while its
+   * process holds that lock, whatever its row says. pg_locks shows the two int4 keys as unsigned oids.
+   */
+  async #lockedSyncs(): Promise<Set<string>> {
+    const result = await this.#db.query<{ name: string }>(
+      `SELECT s.name FROM bucardo.sync s
+        WHERE EXISTS (SELECT 1 FROM pg_locks l
+                       WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+                         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                         AND l.classid = oid(hashtext('bucardo sync')::bigint & 4294967295)
+                         AND l.objid = oid(hashtext(s.name)::bigint & 4294967295))`,
+    );
+    return new Set(result.rows.map((row) => row.name));
   }
 
   async run(runId: string): Promise<SyncRunRow | undefined> {
