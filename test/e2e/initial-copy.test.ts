@@ -92,6 +92,8 @@ describe('onetimecopy=1: a 100k-row copy, interrupted, resumed, with writes duri
     expect((await progress())?.done).toBe(false);
     const state = statusDetail(await world.ok('status', 'ic1')).get('Current state');
     expect(state).toMatch(/^Copying public\.t from ic1_A to ic1_B, ic1_C \(\d+ rows\)$/);
+    // the resumed copy counts on from what the interrupted one committed
+    expect(Number(/\((\d+) rows\)$/.exec(state!)![1])).toBeGreaterThan(committedRows);
     const done = await second.exited;
     expect(done.code, done.stdout + done.stderr).toBe(0);
     expect(done.stdout).toMatch(/^Kick ic1: \[\d+ s\] DONE!$/m);

@@ -50,7 +50,7 @@ export async function initialCopy(ctx: CopyContext): Promise<void> {
       chunked: keyed,
       ...(resumeAt === undefined ? {} : { after: resumeAt }),
     }, {
-      batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status,
+      batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status, rowsBefore: known?.rows ?? 0,
       onBatch: (lastKey, done) => ctx.recorder.saveCopyProgress(plan.name, shape.table, { targets: to, rows: (known?.rows ?? 0) + done, done: false, ...(lastKey === undefined ? {} : { lastKey }) }),
     });
     await ctx.recorder.saveCopyProgress(plan.name, shape.table, { targets: to, rows: (known?.rows ?? 0) + rows, done: true });

@@ -25,6 +25,8 @@ export interface CopyOptions {
   /** Called after each committed batch (chunked copies) with the last key and the rows so far. */
   readonly onBatch?: (lastKey: KeyText | undefined, rows: number) => Promise<void>;
   readonly status?: (text: string) => Promise<void>;
+  /** Rows an interrupted copy of this table already committed: the progress shown counts on from there. */
+  readonly rowsBefore?: number;
 }
 
 /**
@@ -62,7 +64,7 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
         open = false;
         await options.onBatch?.(lastKey(batch), rows);
       }
-      await options.status?.(`Copying ${table} from ${job.from} to ${job.to.join(', ')} (${rows} rows)`);
+      await options.status?.(`Copying ${table} from ${job.from} to ${job.to.join(', ')} (${(options.rowsBefore ?? 0) + rows} rows)`);
     }
     if (first && job.empty) {
       if (!open) { await begin(); open = true; }
