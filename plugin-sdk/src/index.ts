@@ -8,6 +8,8 @@ export { copyLineRanges, parseCopyLine, encodeCopyLine, encodeCopyLines, addDeci
 export type { TextValue } from './copy-text.js';
 export { RowBatch } from './row-batch.js';
 export { ChangeLog } from './change-log.js';
+export { defaultPassword, passwordFromFile } from './libpq-password.js';
+export type { PasswordTarget } from './libpq-password.js';
 export { countChanges } from './changes.js';
 export type { ChangeOp, KeyChange, TableChanges, Checkpoint, SourceChanges, ChangeSet } from './changes.js';
 export { defaultTargetCapabilities } from './database.js';

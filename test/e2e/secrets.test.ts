@@ -5,6 +5,7 @@
  *    resolved from the environment of whichever process connects (the CLI, the daemon); a variable that is
  *    not set is a CONNECTION_FAILED naming the database and the variable;
  *  - with no `pass=`, the password file is used (PGPASSFILE, or ~/.pgpass; ignored when others can read it);
+ *    so it is for the control database without `-P`;
  *  - no password, whether given literally, by reference or in the password file, is printed by
  *    `list dbs`, `list all -vv`, `status`, `status SYNC`, the daemon's log (at debug level) or the error
  *    of a failed connection.
@@ -139,6 +140,24 @@ describe('passwords', () => {
     chmodSync(dotfile, 0o600);
     clean(await bucardo({}, 'add', 'db', 'pc', `dbname=${dbs.sc}`, `user=${role}`), 'add db pc (~/.pgpass)');
     rmSync(dotfile);
+  });
+
+  it('the control database without -P: its password comes from the password file, with no deprecation warning', async (ctx) => {
+    if (!passwordAuth) ctx.skip();
+    const file = path.join(home, 'control.pgpass');
+    writeFileSync(file, `${server.host}:${server.port}:${control}:${server.user}:${server.password.replace(/[\\:]/g, '\\$&')}\n`);
+    chmodSync(file, 0o600);
+    const env = { PGHOST: server.host, PGPORT: String(server.port), PGUSER: undefined, PGPASSWORD: undefined, PGPASSFILE: file, BUCARDO_CONTROL_DB: undefined, HOME: home, BUCARDO_PID_DIR: pidDir };
+    const listed = await runBucardo(['-h', server.host, '-p', String(server.port), '-U', server.user, '-d', control, 'list', 'dbs'], { env });
+    expect(listed.code, listed.stdout + listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^Database: pb /m);
+    expect(listed.stderr).not.toMatch(/deprecat/i);
+    // without the file, the same command fails clearly, and names the control database
+    const without = await runBucardo(['-h', server.host, '-p', String(server.port), '-U', server.user, '-d', control, 'list', 'dbs'], { env: { ...env, PGPASSFILE: path.join(home, 'none') } });
+    expect(without.timedOut, 'the command hung after the failed login').toBe(false);
+    expect(without.code).toBe(1);
+    expect(without.stderr).toContain(`Cannot connect to the control database "${control}": the server asks for a password and none was given`);
+    rmSync(file);
   });
 
   it('a sync over env:, pgpass and a literal password: fails naming a missing variable, runs in a daemon, and no password is printed or logged', async (ctx) => {

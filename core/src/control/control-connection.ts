@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { BucardoError, type ControlDatabaseConfig } from '@bucardo/plugin-sdk';
+import { BucardoError, defaultPassword, type ControlDatabaseConfig } from '@bucardo/plugin-sdk';
 
 /** The control database as resolved from config, flags and environment; unset fields come from PG* variables. */
 export interface ControlTarget {
@@ -27,19 +27,29 @@ export async function connectControl(target: ControlTarget, database = target.db
     ...(target.host === undefined ? {} : { host: target.host }),
     ...(target.port === undefined ? {} : { port: target.port }),
     ...(target.user === undefined ? {} : { user: target.user }),
-    ...(target.password === undefined ? {} : { password: target.password }),
+    // Without one given, PGPASSWORD or the password file, looked up by us: node-postgres's own pgpass
+    // lookup is deprecated (it warns on every connection) and goes away in pg 9.
+    password: target.password ?? (async (params: { host?: string; port?: number; database?: string; user: string }) =>
+      defaultPassword({ host: params.host ?? 'localhost', port: params.port ?? 5432, database: params.database ?? params.user, user: params.user })?.password),
     application_name: label,
     connectionTimeoutMillis: 10_000,
-  });
+  } as pg.ClientConfig); // its types give the password function no argument; it is called with the parameters
   client.on('error', () => { /* reported by the next query */ });
   try {
     await client.connect();
   } catch (error) {
+    // A failure during authentication leaves the socket open: close it, or the process waits for the server
+    // to give up on the login.
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
     const sqlstate = (error as { code?: string }).code;
     if (sqlstate === '3D000' && database === target.dbname) {
       throw new BucardoError('CONTROL_NOT_INSTALLED', `The control database "${database}" does not exist: run "bucardo install" first`, { db: database, sqlstate, cause: error });
     }
-    throw new BucardoError('CONNECTION_FAILED', `Cannot connect to the control database "${database}": ${(error as Error).message}`, { db: database, ...(sqlstate ? { sqlstate } : {}), cause: error });
+    // node-postgres says "SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string" when it had none
+    const reason = target.password === undefined && /password must be a string/i.test((error as Error).message)
+      ? 'the server asks for a password and none was given (--db-pass, PGPASSWORD or a password file entry)'
+      : (error as Error).message;
+    throw new BucardoError('CONNECTION_FAILED', `Cannot connect to the control database "${database}": ${reason}`, { db: database, ...(sqlstate ? { sqlstate } : {}), cause: error });
   }
   return client;
 }

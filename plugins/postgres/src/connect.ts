@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { BucardoError, type DatabaseSpec, type OpenContext } from '@bucardo/plugin-sdk';
-import { defaultPassword, explicitPassword, locationOf, passwordReference, type PasswordSource } from './connection-params.js';
+import { BucardoError, defaultPassword, type DatabaseSpec, type OpenContext } from '@bucardo/plugin-sdk';
+import { explicitPassword, locationOf, passwordReference, type PasswordSource } from './connection-params.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
 
 /** Every value arrives as the text PostgreSQL printed: keys and row images stay exact (no JS number or Date). */

@@ -1,23 +1,10 @@
 /**
  * Connection parameters without a server: blank values, `pass=env:NAME` (checked, kept as the reference,
- * resolved from the given environment, a missing variable named), what `list dbs` shows, and the password
- * file as libpq reads it (wildcards, escapes, first match, ignored when others can read it).
+ * resolved from the given environment, a missing variable named) and what `list dbs` shows. The password
+ * file is the SDK's (plugin-sdk/test/libpq-password.test.ts).
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { defaultPassword, describeConnection, explicitPassword, normalizeParams, passwordFromFile } from '../src/connection-params.js';
-
-const dir = mkdtempSync(path.join(os.tmpdir(), 'pgpass-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function pgpassFile(text: string, mode = 0o600): string {
-  const file = path.join(dir, `pgpass-${Math.random().toString(36).slice(2)}`);
-  writeFileSync(file, text);
-  chmodSync(file, mode);
-  return file;
-}
+import { describe, expect, it } from 'vitest';
+import { describeConnection, explicitPassword, normalizeParams } from '../src/connection-params.js';
 
 const spec = (params: Record<string, string>) => ({ name: 'db1', type: 'postgres', params });
 
@@ -65,36 +52,5 @@ describe('describeConnection', () => {
     expect(describeConnection(spec({ dbname: 'd', pass: 'env:P' }), env)).toBe('psql -p 5433 -U me -d d (pass=env:P)');
     expect(describeConnection(spec({ dbname: 'd', pass: 'hunter2' }), env)).toBe('psql -p 5433 -U me -d d');
     expect(describeConnection(spec({ url: 'postgres://u:hunter2@h/d' }), env)).toBe('psql postgres://u:*****@h/d');
-  });
-});
-
-describe('the password file', () => {
-  const target = { host: 'db.example', port: 5432, database: 'sales', user: 'app' };
-
-  it('takes the first line whose fields match, with * for any field and \\: and \\\\ escapes', () => {
-    const file = pgpassFile([
-      '# comment',
-      'other:5432:*:app:not-this-host',
-      'db.example:5432:sales:someone:not-this-user',
-      'db.example:*:sales:app:p\\:a\\\\ss:word',
-      '*:*:*:*:too-late',
-    ].join('\n'));
-    expect(passwordFromFile(file, target)).toBe('p:a\\ss:word');
-    expect(passwordFromFile(file, { ...target, user: 'nobody' })).toBe('too-late');
-  });
-
-  it('is ignored when others can read it, or when it is missing', () => {
-    expect(passwordFromFile(pgpassFile('*:*:*:*:secret', 0o644), target)).toBeUndefined();
-    expect(passwordFromFile(path.join(dir, 'nope'), target)).toBeUndefined();
-  });
-
-  it('comes after a non-empty PGPASSWORD; PGPASSFILE, else ~/.pgpass', () => {
-    const file = pgpassFile('*:*:*:app:from-file');
-    expect(defaultPassword(target, { PGPASSWORD: 'from-env', PGPASSFILE: file })).toEqual({ password: 'from-env', source: 'PGPASSWORD' });
-    expect(defaultPassword(target, { PGPASSWORD: '', PGPASSFILE: file })).toEqual({ password: 'from-file', source: 'pgpass' });
-    const home = mkdtempSync(path.join(dir, 'home-'));
-    writeFileSync(path.join(home, '.pgpass'), '*:*:*:app:from-home', { mode: 0o600 });
-    expect(defaultPassword(target, { HOME: home })).toEqual({ password: 'from-home', source: 'pgpass' });
-    expect(defaultPassword({ ...target, user: 'other' }, { HOME: home })).toBeUndefined();
   });
 });
