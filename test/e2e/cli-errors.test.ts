@@ -165,6 +165,14 @@ describe('once installed', () => {
     expectError(r, 'DBGROUP_NOT_FOUND', 'nosuchgroup');
   });
 
+  it('a sync of one database, inline or by dbgroup: SYNC_INVALID naming the sync and the database; nothing is added', async () => {
+    const inline = await failsChangingNothing(['add', 'sync', 's4', 'herd=h', 'dbs=e1:source'], 'syncs');
+    expectError(inline, 'SYNC_INVALID', 'Sync "s4" has only one database ("e1"): a sync needs a second database to replicate to');
+    expect(await bucardo('add', 'dbgroup', 'solo', 'e1:source')).toMatchObject({ code: 0 });
+    const grouped = await failsChangingNothing(['add', 'sync', 's5', 'herd=h', 'dbs=solo'], 'syncs');
+    expectError(grouped, 'SYNC_INVALID', 'Sync "s5" has only one database ("e1" in dbgroup "solo")');
+  });
+
   it('kick of an unknown sync: SYNC_NOT_FOUND naming it, and no run is recorded', async () => {
     for (const r of await failChangingNothing([['kick', 'nosuchsync', '0'], ['kick', 'nosuchsync']], 'syncs')) {
       expectError(r, 'SYNC_NOT_FOUND', '"nosuchsync"');

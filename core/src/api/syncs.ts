@@ -111,17 +111,28 @@ async function resolveDbGroup(ctx: BucardoContext, sync: string, dbs: string): P
     if (!group.members.some((member) => member.role === 'source')) {
       throw new BucardoError('SYNC_INVALID', `Dbgroup "${dbs}" has no source database: a sync needs at least one`, { dbgroup: dbs, sync });
     }
+    requireTwoDatabases(sync, group.members, dbs);
     return { name: group.name, members: [...group.members], create: false };
   }
   const members = dbs.split(',').map((text, index) => parseMember(text.trim(), index === 0 ? 'source' : 'target'));
   await checkMembers(ctx, members, `sync "${sync}"`);
   if (!members.some((member) => member.role === 'source')) throw new BucardoError('SYNC_INVALID', `Sync "${sync}" has no source database`, { sync });
+  requireTwoDatabases(sync, members);
   const existing = (await ctx.control.catalog.dbgroups()).find((group) => sameMembers(group.members, members));
   if (existing) return { name: existing.name, members, create: false };
   const taken = new Set((await ctx.control.catalog.dbgroups()).map((group) => group.name));
   let name = sync;
   for (let suffix = 2; taken.has(name); suffix++) name = `${sync}_${suffix}`;
   return { name, members, create: true };
+}
+
+/** A sync of one database has nowhere to send its changes: refused, rather than run forever doing nothing. */
+function requireTwoDatabases(sync: string, members: readonly DbGroupMember[], dbgroup?: string): void {
+  if (new Set(members.map((member) => member.db)).size >= 2) return;
+  const only = members[0]?.db ?? '';
+  throw new BucardoError('SYNC_INVALID',
+    `Sync "${sync}" has only one database ("${only}"${dbgroup === undefined ? '' : ` in dbgroup "${dbgroup}"`}): a sync needs a second database to replicate to`,
+    { sync, db: only, ...(dbgroup === undefined ? {} : { dbgroup }) });
 }
 
 async function previewPlan(ctx: BucardoContext, row: SyncRow, members: readonly DbGroupMember[]): Promise<SyncPlan> {
