@@ -2,17 +2,24 @@ export const helpText = `Usage: bucardo [options] COMMAND [NOUN] [ARGUMENTS] [ke
 
 Set up:
   install                               create the control database and schema
-  add db NAME dbname=DB [host= port= user= pass= type=postgres] [--force]
-  add table TABLE… [herd=NAME] [db=NAME]
+  add db NAME dbname=DB [host= port= user= pass= type=postgres|mongo|flatfile] [--force]
+                                        pass=env:NAME reads the password from the environment
+  add table TABLE… [herd=NAME] [db=NAME] [additive=COLUMN,…] [keyless=true]
+  add sequence SEQUENCE… [herd=NAME]
   add herd NAME [TABLE…]                (relgroup is the same)
-  add dbgroup NAME DB:source DB:target …
+  add dbgroup NAME DB:source DB:target DB:fullcopy …
   add sync NAME herd=NAME dbs=DBGROUP [autokick=true|false] [conflict=latest] [checktime=INTERVAL]
-  list dbs|tables|herds|dbgroups|syncs|all
-
-  add table TABLE… additive=COLUMN,…    columns merged as base + every source's change on conflict
-  update sync NAME autokick= checktime= conflict= status=
-  update table NAME additive=COLUMN,…
+                                        a source and at least one other database
+  list dbs|tables|sequences|herds|dbgroups|syncs|all
   list conflicts [SYNC] [table=T] [limit=N]
+
+Change:
+  update sync NAME autokick= checktime= conflict= status= onetimecopy=1|2
+  update sync NAME add table T… | remove table T…
+  update table NAME additive=COLUMN,…
+  remove sync S… | remove table T… [--force] | remove db D… [--force]
+  validate SYNC…|all                    tables, keys and columns on every database
+  purge [DB…] | delta [DB…]             drop consumed change records now; show the backlog
 
 Run:
   start ["reason"] | stop ["reason"] | restart | reload | ping
@@ -20,7 +27,7 @@ Run:
   kick SYNC… [TIMEOUT]                  queue a run; TIMEOUT 0 waits, N waits at most N seconds
   pause | resume | activate | deactivate SYNC…
   status [SYNC…|all]                    the table of syncs, or each sync in detail
-  set log_level=terse|normal|verbose|debug, show [all|NAME]
+  set log_level=terse|normal|verbose|debug | show [all|NAME]
 
 Options:
   --config FILE        bucardo.config.ts to use (default: found from the current directory)

@@ -39,6 +39,11 @@ const commands: Record<string, () => Promise<Command>> = {
   remove, delete: remove, del: remove, validate, purge, delta, deltas: delta, __daemon: daemonProcess,
 };
 
+/** The verbs `bucardo` knows (with Bucardo's spellings), for checking the help text against. */
+export function knownVerbs(): string[] {
+  return Object.keys(commands);
+}
+
 /** Runs one command line; resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   let parsed: ParsedCommand;

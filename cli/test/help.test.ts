@@ -1,0 +1,29 @@
+/** The help text names only commands that exist, and every command that exists is in it. */
+import { describe, expect, it } from 'vitest';
+import { helpText } from '../src/help.js';
+import { knownVerbs } from '../src/main.js';
+
+/** First words of each command in the Set up, Change and Run sections ("a | b" lists several). */
+function helpVerbs(): string[] {
+  const sections = helpText.slice(helpText.indexOf('Set up:'), helpText.indexOf('Options:'));
+  return sections.split('\n')
+    .filter((line) => /^ {2}[a-z]/.test(line))
+    .flatMap((line) => line.trim().split(/\s{2,}/)[0]!.split(' | '))
+    .map((command) => command.trim().split(' ')[0]!);
+}
+
+describe('bucardo --help', () => {
+  it('lists only known commands', () => {
+    const known = new Set(knownVerbs());
+    const listed = helpVerbs();
+    expect(listed.length).toBeGreaterThan(20);
+    expect(listed.filter((verb) => !known.has(verb))).toEqual([]);
+  });
+
+  it('lists every command under its own name', () => {
+    const canonical = ['install', 'add', 'list', 'kick', 'status', 'start', 'stop', 'restart', 'ping', 'reload', 'pause', 'resume',
+      'activate', 'deactivate', 'set', 'show', 'update', 'remove', 'validate', 'purge', 'delta'];
+    expect(canonical.filter((verb) => !knownVerbs().includes(verb))).toEqual([]);
+    expect(canonical.filter((verb) => !helpVerbs().includes(verb))).toEqual([]);
+  });
+});
