@@ -12,11 +12,11 @@
  *  - the writes made during the copy arrive by the delta path in the same run, every database ends equal
  *    to the source, and `onetimecopy` is 0 again.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { assertConverged } from '../src/helpers/databases.js';
-import { DaemonWorld, statusDetail, waitFor, type Db } from './support/daemon-world.js';
-import { batchConfig, Children, rewrittenSince, snapshotXmins, Writer } from './support/lifecycle-kit.js';
+import { statusDetail, waitFor, type Db } from './support/daemon-world.js';
+import { batchConfig, Children, threeDatabaseWorld, rewrittenSince, snapshotXmins, Writer } from './support/lifecycle-kit.js';
 
 const server = serverFromInfo(inject('pg'));
 
@@ -25,8 +25,9 @@ const U_ROWS = 20_000;
 const BATCH = 1_000;
 
 describe('onetimecopy=2: only empty target tables are copied, interrupted and resumed, with writes during the copy', () => {
-  const world = new DaemonWorld(server, 'ic2');
-  let kids: Children | undefined;
+  const setup = threeDatabaseWorld(server, 'ic2');
+  const { world } = setup;
+  let kids: Children;
   let a: Db;
   let b: Db;
   let c: Db;
@@ -35,20 +36,12 @@ describe('onetimecopy=2: only empty target tables are copied, interrupted and re
   const fillU = (db: Db) => world.query(db.url, `INSERT INTO u SELECT i, 'u' || i FROM generate_series(1, ${U_ROWS}) AS i`);
 
   beforeAll(async () => {
-    await world.install();
-    kids = new Children(world);
-    a = await world.database('ic2_A');
-    b = await world.database('ic2_B');
-    c = await world.database('ic2_C');
+    ({ kids, a, b, c } = setup);
     for (const db of [a, b, c]) await world.query(db.url, 'CREATE TABLE u (id int PRIMARY KEY, v text)');
     // the source has both tables; B already has u, C already has t (as the source had them before the sync)
     await Promise.all([fillT(a), fillU(a), fillU(b), fillT(c)]);
     await world.api.addTables(['t', 'u'], { herd: 'ic2_h', db: a.name });
     await world.api.addDbGroup('ic2_g', [`${a.name}:source`, `${b.name}:target`, `${c.name}:target`]);
-  });
-  afterAll(async () => {
-    await kids?.killAll();
-    await world.dispose();
   });
 
   const progress = async (table: string) =>

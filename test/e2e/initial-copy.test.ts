@@ -13,11 +13,11 @@
  *
  * `onetimecopy=2` is in initial-copy-empty.test.ts (a file of its own, so the two run in parallel).
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { assertConverged } from '../src/helpers/databases.js';
-import { DaemonWorld, statusDetail, waitFor, type Db } from './support/daemon-world.js';
-import { batchConfig, Children, rewrittenSince, snapshotXmins, Writer } from './support/lifecycle-kit.js';
+import { statusDetail, waitFor, type Db } from './support/daemon-world.js';
+import { batchConfig, Children, threeDatabaseWorld, rewrittenSince, snapshotXmins, Writer } from './support/lifecycle-kit.js';
 
 const server = serverFromInfo(inject('pg'));
 
@@ -26,27 +26,20 @@ const ROWS = 100_000;
 const BATCH = 1_000;
 
 describe('onetimecopy=1: a 100k-row copy, interrupted, resumed, with writes during the copy', () => {
-  const world = new DaemonWorld(server, 'ic1');
-  let kids: Children | undefined;
+  const setup = threeDatabaseWorld(server, 'ic1');
+  const { world } = setup;
+  let kids: Children;
   let a: Db;
   let b: Db;
   let c: Db;
 
   beforeAll(async () => {
-    await world.install();
-    kids = new Children(world);
-    a = await world.database('ic1_A');
-    b = await world.database('ic1_B');
-    c = await world.database('ic1_C');
+    ({ kids, a, b, c } = setup);
     await world.query(a.url, `INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, ${ROWS}) AS i`);
     // B is not empty: stale values for keys the source has, and keys it does not have; C is empty
     await world.query(b.url, `INSERT INTO t SELECT i, 'stale' FROM generate_series(${ROWS - 99}, ${ROWS + 200}) AS i`);
     await world.api.addTables(['t'], { herd: 'ic1_h', db: a.name });
     await world.api.addDbGroup('ic1_g', [`${a.name}:source`, `${b.name}:target`, `${c.name}:target`]);
-  });
-  afterAll(async () => {
-    await kids?.killAll();
-    await world.dispose();
   });
 
   const progress = async () => (await world.sql('SELECT targets, last_key, rows, done FROM bucardo.copy_progress WHERE sync = $1', ['ic1']))[0];

@@ -13,11 +13,11 @@
  *    the run after), skips the committed transactions (their rows keep their xmin), and every database
  *    converges with nothing lost or duplicated; conflicts are settled as without the interruption.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { assertConverged } from '../src/helpers/databases.js';
-import { DaemonWorld, statusDetail, waitFor, type Db } from './support/daemon-world.js';
-import { batchConfig, Children, rewrittenSince, snapshotXmins, writtenBetween } from './support/lifecycle-kit.js';
+import { statusDetail, waitFor, type Db } from './support/daemon-world.js';
+import { batchConfig, Children, threeDatabaseWorld, rewrittenSince, snapshotXmins, writtenBetween } from './support/lifecycle-kit.js';
 
 const server = serverFromInfo(inject('pg'));
 
@@ -30,18 +30,15 @@ const KEYS = SHARED + FROM_A + FROM_B;
 const TRANSACTIONS = KEYS / BATCH;
 
 describe('a run of ten transactions, killed half-way, resumed', () => {
-  const world = new DaemonWorld(server, 'rr');
-  let kids: Children | undefined;
+  const setup = threeDatabaseWorld(server, 'rr');
+  const { world } = setup;
+  let kids: Children;
   let a: Db;
   let b: Db;
   let c: Db;
 
   beforeAll(async () => {
-    await world.install();
-    kids = new Children(world);
-    a = await world.database('rr_A');
-    b = await world.database('rr_B');
-    c = await world.database('rr_C');
+    ({ kids, a, b, c } = setup);
     for (const db of [a, b, c]) await world.query(db.url, `INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, ${SHARED}) AS i`);
     await world.api.addTables(['t'], { herd: 'rr_h', db: a.name });
     await world.api.addDbGroup('rr_g', [`${a.name}:source`, `${b.name}:source`, `${c.name}:target`]);
@@ -51,10 +48,6 @@ describe('a run of ten transactions, killed half-way, resumed', () => {
     await world.query(b.url, "UPDATE t SET v = 'B' || id");
     await world.query(a.url, `INSERT INTO t SELECT i, 'a' || i FROM generate_series(100001, ${100_000 + FROM_A}) AS i`);
     await world.query(b.url, `INSERT INTO t SELECT i, 'b' || i FROM generate_series(300001, ${300_000 + FROM_B}) AS i`);
-  });
-  afterAll(async () => {
-    await kids?.killAll();
-    await world.dispose();
   });
 
   /** The run in progress (or interrupted): its id and resume point. */

@@ -10,13 +10,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { finished } from 'node:stream/promises';
-import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { Bucardo } from '@bucardo/core';
 import { standardPlugins } from '@bucardo/cli';
 import type { RunReport } from '@bucardo/plugin-sdk';
+import { publishedFiles, replayFile } from './support/replay-files.js';
 import { bucardoEnv, createDatabase, dropDatabase, runBucardo, serverFromInfo, uniqueName, withClient } from '@bucardo/test';
 
 const server = serverFromInfo(inject('pg'));
@@ -118,11 +116,6 @@ function expectGood(report: RunReport): void {
   expect(report.outcome, `run ${report.runId}: ${JSON.stringify(report.error ?? null)}`).toBe('good');
 }
 
-/** The files of a directory in run order: `sort -V` order (timestamp, then run id as a number). */
-function filesInRunOrder(dir: string): string[] {
-  return readdirSync(dir).sort((x, y) => x.localeCompare(y, 'en', { numeric: true })).map((name) => join(dir, name));
-}
-
 async function replayWithPsql(db: string, file: string): Promise<void> {
   const child = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', server.url(db), '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -130,36 +123,6 @@ async function replayWithPsql(db: string, file: string): Promise<void> {
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   const code = await new Promise<number | null>((done) => child.on('close', done));
   expect(code, `psql -f ${file}:\n${output}`).toBe(0);
-}
-
-/** Without psql: SQL text as simple queries, each `COPY … FROM stdin;` block through pg-copy-streams. */
-async function replayWithPg(db: string, file: string): Promise<void> {
-  const client = new pg.Client({ connectionString: server.url(db) });
-  await client.connect();
-  try {
-    const lines = readFileSync(file, 'utf8').split('\n');
-    let statements = '';
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!;
-      if (/^COPY .* FROM stdin;$/.test(line)) {
-        if (statements.trim()) await client.query(statements);
-        statements = '';
-        const data: string[] = [];
-        for (i++; lines[i] !== '\\.'; i++) {
-          if (i >= lines.length) throw new Error(`${file}: a COPY block without its \\. line`);
-          data.push(`${lines[i]!}\n`);
-        }
-        const stream = client.query(copyFrom(line.replace(/;$/, '')));
-        stream.end(Buffer.from(data.join(''), 'utf8'));
-        await finished(stream);
-      } else {
-        statements += `${line}\n`;
-      }
-    }
-    if (statements.trim()) await client.query(statements);
-  } finally {
-    await client.end();
-  }
 }
 
 it(`replays every file in run order into an empty schema and gets the sources' tables exactly (replayed with ${replayPath})`, async () => {
@@ -243,8 +206,8 @@ it(`replays every file in run order into an empty schema and gets the sources' t
   await runAndCheck(true);
 
   expect(fileCounts).toEqual([1, 2, 2, 3, 4]);
-  const sqlFiles = filesInRunOrder(dirs.sql);
-  const copyFiles = filesInRunOrder(dirs.copy);
+  const sqlFiles = publishedFiles(dirs.sql);
+  const copyFiles = publishedFiles(dirs.copy);
   for (const file of sqlFiles) expect(file).toMatch(/\/bucardo\.flatfile\.s\.\d{8}_\d{6}\.\d+\.sql$/);
   expect(readFileSync(sqlFiles[0]!, 'utf8')).toMatch(/INSERT INTO "Sales Data"\."Order ""Lines""" \("Key Col", "Mixed Case", "qty", "b", "Line No"\) OVERRIDING SYSTEM VALUE VALUES\n/);
   expect(readFileSync(copyFiles[0]!, 'utf8')).toContain('COPY "Sales Data"."Order ""Lines""" ("Key Col", "Mixed Case", "qty", "b", "Line No") FROM stdin;\n');
@@ -255,10 +218,10 @@ it(`replays every file in run order into an empty schema and gets the sources' t
     await createDatabase(server, db);
     await sql(db, SCHEMA);
   }
-  const replay = havePsql ? replayWithPsql : replayWithPg;
+  const replay = havePsql ? replayWithPsql : (db: string, file: string) => replayFile(server.url(db), file);
   for (const file of sqlFiles) await replay(replays.sql, file);
   for (const file of copyFiles) await replay(replays.copy, file);
-  for (const file of copyFiles) await replayWithPg(replays.pg, file); // the fallback path, kept working
+  for (const file of copyFiles) await replayFile(server.url(replays.pg), file); // the fallback path, kept working
   for (const table of Object.keys(TABLES)) {
     const expected = await tableText(dbs.a, table);
     expect(expected.length, table).toBeGreaterThan(0);

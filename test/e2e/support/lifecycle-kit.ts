@@ -2,6 +2,8 @@
  * Helpers for the table-lifecycle end-to-end tests (initial-copy*.test.ts, resumable-run.test.ts), on
  * top of DaemonWorld:
  *
+ *  - `threeDatabaseWorld`: a DaemonWorld with databases `<tag>_A`, `_B`, `_C` and a `Children`, made before
+ *    the describe's tests and removed after them;
  *  - `Children`: `bucardo …` processes started in the background that a test can SIGKILL half-way (a
  *    `kick S 0` in the middle of a copy); `killAll()` in afterAll kills whatever is still running.
  *  - `batchConfig`: a config file setting a small `batchSize`, passed with `--config`.
@@ -14,8 +16,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import type { PgServer } from '../../src/fixtures/pg-server.js';
 import { bucardoBin, bucardoEnv, type CliResult } from '../../src/helpers/cli.js';
-import { sleep, waitFor, type DaemonWorld } from './daemon-world.js';
+import { DaemonWorld, sleep, waitFor, type Db } from './daemon-world.js';
 
 export interface Spawned {
   readonly pid: number;
@@ -24,6 +28,36 @@ export interface Spawned {
   output(): { stdout: string; stderr: string };
   /** Resolves when it ended (the signal is set when it was killed). */
   readonly exited: Promise<CliResult & { signal: NodeJS.Signals | null }>;
+}
+
+/** What `threeDatabaseWorld` sets up; `kids` and the databases exist once its beforeAll has run. */
+export interface ThreeDatabaseWorld {
+  readonly world: DaemonWorld;
+  kids: Children;
+  a: Db;
+  b: Db;
+  c: Db;
+}
+
+/**
+ * Registers (inside a describe) a beforeAll that installs a DaemonWorld named `tag` with databases
+ * `<tag>_A`, `<tag>_B` and `<tag>_C`, and an afterAll that kills every child and removes it all. Registered
+ * before the describe's own beforeAll, it runs first: that one can fill the databases.
+ */
+export function threeDatabaseWorld(server: PgServer, tag: string): ThreeDatabaseWorld {
+  const setup = { world: new DaemonWorld(server, tag) } as ThreeDatabaseWorld;
+  beforeAll(async () => {
+    await setup.world.install();
+    setup.kids = new Children(setup.world);
+    setup.a = await setup.world.database(`${tag}_A`);
+    setup.b = await setup.world.database(`${tag}_B`);
+    setup.c = await setup.world.database(`${tag}_C`);
+  });
+  afterAll(async () => {
+    await setup.kids?.killAll();
+    await setup.world.dispose();
+  });
+  return setup;
 }
 
 /** `bucardo` processes run in the background, every one of them killed by `killAll()` if still running. */
