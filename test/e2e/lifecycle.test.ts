@@ -14,6 +14,8 @@
  *    functions and delta tables no other sync needs, and the bucardo schema once nothing is captured;
  *    `remove table --force` takes the table out of its syncs with its capture; `remove db --force`
  *    removes the syncs using it, with their capture;
+ *  - truncate records of schema "a.b" table "c" and schema "a" table "b.c" are told apart: purging after
+ *    one table's sync ran keeps the other's truncate for its own sync;
  *  - validate: FAILED naming the database, table and column of a type mismatch and of dropped columns,
  *    with the number of failing syncs as exit code (`validate all`: the other sync OK); the run refuses
  *    too; after the repair OK, and `update sync S onetimecopy=1` copies the tables again.
@@ -172,6 +174,39 @@ describe('TRUNCATE contest across three sources and a target (Bucardo scenario 6
     await kick('tr');
     await everywhere([7, 11, 12]);
     await assertConverged(Object.values(dbs).map((db) => db.url), { t: 'id', t2: 'id' });
+  });
+});
+
+describe('truncate records of tables whose dotted names are alike', () => {
+  useWorld('lcd');
+  let a: Db;
+  let b: Db;
+  // schema "a.b" table "c" and schema "a" table "b.c": both "a.b.c" when written with a dot
+  const first = '"a.b".c';
+  const second = 'a."b.c"';
+
+  beforeAll(async () => {
+    a = await world.database('dt_A');
+    b = await world.database('dt_B');
+    for (const db of [a, b]) {
+      await world.query(db.url, `CREATE SCHEMA "a.b"; CREATE SCHEMA a; CREATE TABLE ${first} (id int PRIMARY KEY, v text); CREATE TABLE ${second} (id int PRIMARY KEY, v text)`);
+      await world.query(db.url, `INSERT INTO ${first} VALUES (1, 'one'); INSERT INTO ${second} VALUES (2, 'two')`);
+    }
+    await world.api.addTables([first], { herd: 'dt_h1', db: a.name });
+    await world.api.addTables([second], { herd: 'dt_h2', db: a.name });
+    await world.api.addDbGroup('dt_g', ['dt_A:source', 'dt_B:target']);
+    await world.api.addSync('dt1', { herd: 'dt_h1', dbs: 'dt_g', autokick: 'false' });
+    await world.api.addSync('dt2', { herd: 'dt_h2', dbs: 'dt_g', autokick: 'false' });
+  });
+
+  it('a purge after the sync of one table has run keeps the other table\'s truncate until its own sync has read it', async () => {
+    await world.query(a.url, `TRUNCATE ${second}`);
+    await kick('dt1');
+    expect(await world.ok('purge')).toMatch(/^dt_A: \d+ consumed change records purged$/m);
+    expect(await world.query(a.url, 'SELECT schemaname, tablename FROM bucardo.truncate_log')).toEqual([{ schemaname: 'a', tablename: 'b.c' }]);
+    await kick('dt2');
+    expect(await world.query(b.url, `SELECT id FROM ${second}`)).toEqual([]);
+    expect(await ids(b, first)).toEqual([1]);
   });
 });
 

@@ -7,10 +7,24 @@ import { to as copyTo } from 'pg-copy-streams';
 import { ChangeFold } from './change-fold.js';
 import { forEachCopyLine } from './copy-streams.js';
 
-/** The rows of a capture interval: committed after `$1` (a snapshot), and visible in `$2` when given. */
-function interval(until: Checkpoint | undefined): string {
-  const after = 'bucardo_txid >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(bucardo_txid, $1::pg_snapshot)';
-  return until === undefined ? after : `${after} AND pg_visible_in_snapshot(bucardo_txid, $2::pg_snapshot)`;
+/**
+ * The rows of a capture interval: committed after the snapshot `since` and visible in `until` when given.
+ * Each is SQL text of a snapshot: a parameter (`$1`) or, for COPY, which takes none, a quoted literal.
+ */
+function interval(since = '$1', until?: string): string {
+  const after = `bucardo_txid >= pg_snapshot_xmin(${since}::pg_snapshot) AND NOT pg_visible_in_snapshot(bucardo_txid, ${since}::pg_snapshot)`;
+  return until === undefined ? after : `${after} AND pg_visible_in_snapshot(bucardo_txid, ${until}::pg_snapshot)`;
+}
+
+/**
+ * "The record is about one of these tables", for the truncate log, with the schema and name arrays as
+ * parameters `$n` and `$n+1` (pairs, not dotted names: schema `a.b` table `c` is not schema `a` table `b.c`).
+ */
+function forTables(shapes: readonly TableShape[], firstParam: number): { sql: string; values: string[][] } {
+  return {
+    sql: `(schemaname, tablename) IN (SELECT * FROM unnest($${firstParam}::text[], $${firstParam + 1}::text[]))`,
+    values: [shapes.map((shape) => shape.table.schema), shapes.map((shape) => shape.table.name)],
+  };
 }
 
 /**
@@ -46,8 +60,7 @@ async function readTable(client: pg.Client, shape: TableShape, since: Checkpoint
   const keys = keyColumnList(shape);
   const additive = shape.additive ?? [];
   const deltas = additive.map((column) => `, coalesce(${additiveColumn(column)}, 0)`).join('');
-  const snapshots = until === undefined ? [since] : [since, until];
-  const where = interval(until).replace(/\$(\d)::pg_snapshot/g, (_, n: string) => `${quoteLiteral(snapshots[Number(n) - 1]!)}::pg_snapshot`);
+  const where = interval(quoteLiteral(since), until === undefined ? undefined : quoteLiteral(until));
   // The change records stream in key order (so the same interval always gives the same change set) and
   // are folded per key here: PostgreSQL sorts a million rows in a second or two, while grouping them with
   // ordered aggregates takes several. Changes to one key are ordered by time, not transaction id:
@@ -62,26 +75,22 @@ async function readTable(client: pg.Client, shape: TableShape, since: Checkpoint
 
 /** The latest TRUNCATE of each table in the interval, by `tableId`. */
 async function readTruncates(client: pg.Client, shapes: readonly TableShape[], since: Checkpoint, until: Checkpoint | undefined): Promise<Map<string, number>> {
+  const snapshots = until === undefined ? [since] : [since, until];
+  const tables = forTables(shapes, snapshots.length + 1);
   const result = await client.query<string[]>({
     text: `SELECT schemaname, tablename, (extract(epoch FROM max(truncated_at)) * 1000000)::bigint
-             FROM ${TRUNCATE_LOG} WHERE ${interval(until)} GROUP BY schemaname, tablename`,
-    values: until === undefined ? [since] : [since, until],
+             FROM ${TRUNCATE_LOG} WHERE ${interval('$1', until === undefined ? undefined : '$2')} AND ${tables.sql} GROUP BY schemaname, tablename`,
+    values: [...snapshots, ...tables.values],
     rowMode: 'array',
   });
-  const wanted = new Set(shapes.map((shape) => tableId(shape.table)));
-  const truncates = new Map<string, number>();
-  for (const [schema, name, at] of result.rows) {
-    const id = tableId({ schema: schema!, name: name! });
-    if (wanted.has(id)) truncates.set(id, Number(at));
-  }
-  return truncates;
+  return new Map(result.rows.map(([schema, name, at]) => [tableId({ schema: schema!, name: name! }), Number(at)]));
 }
 
 /** Keys of a table changed on this database after `since`: the concurrent local writes an apply must not overwrite. */
 export async function changedSince(client: pg.Client, shape: TableShape, since: Checkpoint): Promise<Set<string>> {
   const names = captureNames(shape.table);
   const result = await client.query<string[]>({
-    text: `SELECT DISTINCT ${keyColumnList(shape)} FROM ${names.delta} WHERE ${interval(undefined)}`,
+    text: `SELECT DISTINCT ${keyColumnList(shape)} FROM ${names.delta} WHERE ${interval()}`,
     values: [since],
     rowMode: 'array',
   });
@@ -93,11 +102,12 @@ export async function changedSince(client: pg.Client, shape: TableShape, since: 
 /** Whether any of these tables has a change or a truncate committed after `since`: indexed probes, in one statement. */
 export async function hasChanges(client: pg.Client, shapes: readonly TableShape[], since: Checkpoint): Promise<boolean> {
   if (shapes.length === 0) return false;
+  const tables = forTables(shapes, 2);
   const probes = [
-    ...shapes.map((shape) => `EXISTS (SELECT 1 FROM ${captureNames(shape.table).delta} WHERE ${interval(undefined)})`),
-    `EXISTS (SELECT 1 FROM ${TRUNCATE_LOG} WHERE ${interval(undefined)})`,
+    ...shapes.map((shape) => `EXISTS (SELECT 1 FROM ${captureNames(shape.table).delta} WHERE ${interval()})`),
+    `EXISTS (SELECT 1 FROM ${TRUNCATE_LOG} WHERE ${interval()} AND ${tables.sql})`,
   ];
-  const result = await client.query<{ changed: string }>({ text: `SELECT ${probes.join(' OR ')} AS changed`, values: [since] });
+  const result = await client.query<{ changed: string }>({ text: `SELECT ${probes.join(' OR ')} AS changed`, values: [since, ...tables.values] });
   return result.rows[0]?.changed === 't';
 }
 
@@ -117,9 +127,8 @@ export async function purge(client: pg.Client, shapes: readonly TableShape[], co
     const result = await client.query(`DELETE FROM ${captureNames(shape.table).delta} WHERE ${seen}`, [consumed]);
     purged += result.rowCount ?? 0;
   }
-  const tables = shapes.map((shape) => `${shape.table.schema}.${shape.table.name}`);
-  const truncates = await client.query(
-    `DELETE FROM ${TRUNCATE_LOG} WHERE ${seen} AND schemaname || '.' || tablename = ANY($2::text[])`, [consumed, tables]);
+  const tables = forTables(shapes, 2);
+  const truncates = await client.query(`DELETE FROM ${TRUNCATE_LOG} WHERE ${seen} AND ${tables.sql}`, [consumed, ...tables.values]);
   return purged + (truncates.rowCount ?? 0);
 }
 
@@ -127,7 +136,7 @@ export async function purge(client: pg.Client, shapes: readonly TableShape[], co
 export async function pending(client: pg.Client, shapes: readonly TableShape[], since: Checkpoint): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (const shape of shapes) {
-    const result = await client.query<{ n: string }>({ text: `SELECT count(*) AS n FROM ${captureNames(shape.table).delta} WHERE ${interval(undefined)}`, values: [since] });
+    const result = await client.query<{ n: string }>({ text: `SELECT count(*) AS n FROM ${captureNames(shape.table).delta} WHERE ${interval()}`, values: [since] });
     counts.set(tableId(shape.table), Number(result.rows[0]?.n ?? 0));
   }
   return counts;
