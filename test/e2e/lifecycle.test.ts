@@ -13,7 +13,8 @@
  *  - remove: `remove table` and `remove db` refused while in use; `remove sync` removes the triggers,
  *    functions and delta tables no other sync needs, and the bucardo schema once nothing is captured;
  *    `remove table --force` takes the table out of its syncs with its capture; `remove db --force`
- *    removes the syncs using it, with their capture;
+ *    removes the syncs using it, with their capture (once each, when two of the databases share a
+ *    dbgroup; a sync whose herd was emptied too);
  *  - truncate records of schema "a.b" table "c" and schema "a" table "b.c" are told apart: purging after
  *    one table's sync ran keeps the other's truncate for its own sync;
  *  - validate: FAILED naming the database, table and column of a type mismatch and of dropped columns,
@@ -117,6 +118,15 @@ describe('fullcopy with a keyless table', () => {
     await expectCopies();
     expect(await rowsOf(f2)).toEqual(['null|null', '1|x', '1|x', '1|x', '2|null', '3|y']);
     expect(await world.query(f1.url, 'SELECT v FROM t WHERE id IN (1, 2)')).toEqual([{ v: 'new' }]);
+
+    // a table added to the live sync is copied too, and still nothing is captured on the source
+    for (const db of [a, f1, f2]) await world.query(db.url, 'CREATE TABLE x (id int PRIMARY KEY)');
+    await world.query(a.url, 'INSERT INTO x SELECT generate_series(1, 5)');
+    await world.ok('add', 'table', 'x', 'db=fc_A');
+    await world.ok('update', 'sync', 'fc', 'add', 'table', 'x');
+    expect(await capture(a)).toEqual(nothingCaptured);
+    await kick('fc');
+    for (const db of [f1, f2]) expect(await ids(db, 'x'), db.name).toEqual([1, 2, 3, 4, 5]);
 
     // a keyless table cannot be in a sync with a target: its changes cannot be tracked
     const withTarget = await world.bucardo('add', 'sync', 'fcbad', 'herd=fc_h', 'dbs=fc_A:source,fc_F2:target');
@@ -335,6 +345,11 @@ describe('remove sync, table and db: no capture left behind', () => {
     expect(await world.sql("SELECT name FROM bucardo.sync WHERE name = 'rm2'")).toEqual([]);
     expect(await world.sql("SELECT name FROM bucardo.db WHERE name = 'rm_A'")).toEqual([]);
     for (const [name, each] of Object.entries(dbs)) expect(await capture(each), name).toEqual(nothingCaptured);
+
+    // rm3 lost its only table above; removing both databases of its dbgroup at once removes it once
+    expect(await world.ok('remove', 'db', 'rm_B', 'rm_C', '--force')).toBe('Removed database "rm_B"\nRemoved database "rm_C"\n');
+    expect(await world.sql("SELECT name FROM bucardo.sync WHERE name = 'rm3'")).toEqual([]);
+    expect(await world.sql("SELECT name FROM bucardo.db WHERE name IN ('rm_B', 'rm_C')")).toEqual([]);
   });
 });
 

@@ -4,7 +4,7 @@ import { sourcesOf } from '../run/sync-plan.js';
 import { refreshCapture } from './capture-refresh.js';
 import { removeUnusedCapture } from './capture-cleanup.js';
 import type { BucardoContext } from './context.js';
-import { loadSyncPlan } from './sync-plan-loader.js';
+import { readSyncPlan } from './sync-plan-loader.js';
 
 /**
  * `bucardo update sync S add table T…`: puts added tables into the sync's herd (every sync sharing the herd
@@ -33,7 +33,7 @@ export async function removeTablesFromSync(ctx: BucardoContext, syncName: string
   const relations = findRelations(await ctx.control.catalog.relations(), names);
   const strangers = relations.filter((row) => !herd.members.some((member) => member.schema === row.table.schema && member.name === row.table.name));
   if (strangers.length > 0) throw new BucardoError('TABLE_NOT_FOUND', `Table "${formatTable(strangers[0]!.table)}" is not in sync "${syncName}"`, { sync: syncName, table: formatTable(strangers[0]!.table) });
-  const plan = await loadSyncPlan(ctx.control.catalog, syncName);
+  const plan = await readSyncPlan(ctx.control.catalog, syncName);
   await ctx.control.catalog.removeHerdMembers(sync.herd, relations.map((row) => row.id));
   await removeUnusedCapture(ctx, new Map(sourcesOf(plan).map((db) => [db.name, relations.map((row) => row.table)])));
   return relations.map((row) => row.table);
@@ -44,7 +44,7 @@ export async function removeTablesFromSync(ctx: BucardoContext, syncName: string
  * needs. A daemon running it gives it up at its next round.
  */
 export async function removeSync(ctx: BucardoContext, name: string): Promise<Map<string, TableRef[]>> {
-  const plan = await loadSyncPlan(ctx.control.catalog, name);
+  const plan = await readSyncPlan(ctx.control.catalog, name);
   await ctx.control.catalog.deleteSync(name);
   return removeUnusedCapture(ctx, new Map(sourcesOf(plan).map((db) => [db.name, [...plan.tables]])));
 }
@@ -72,9 +72,11 @@ export async function removeDatabases(ctx: BucardoContext, names: readonly strin
       const users = holding.flatMap((group) => group.syncs);
       throw new BucardoError('DB_IN_USE', `Database "${name}" is in dbgroup ${holding.map((g) => g.name).join(', ')}${users.length ? ` (used by sync ${users.join(', ')})` : ''}: remove it from there first, or use --force`, { db: name });
     }
-    for (const group of holding) for (const sync of group.syncs) await removeSync(ctx, sync);
-    await ctx.control.catalog.deleteDatabase(name);
   }
+  // Two of the databases may share a dbgroup: each sync goes once.
+  const syncs = new Set(groups.filter((group) => group.members.some((member) => names.includes(member.db))).flatMap((group) => group.syncs));
+  for (const sync of syncs) await removeSync(ctx, sync);
+  for (const name of names) await ctx.control.catalog.deleteDatabase(name);
   return [...names];
 }
 

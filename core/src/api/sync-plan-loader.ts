@@ -5,11 +5,17 @@ import type { RelationRow } from '../control/catalog-rows.js';
 import { tableId } from '@bucardo/plugin-sdk';
 import { specOf } from './databases.js';
 
-/** Reads a sync and everything it refers to from the catalog. */
+/** Reads a sync and everything it refers to from the catalog, for a run: its herd must hold tables. */
 export async function loadSyncPlan(catalog: Catalog, name: string): Promise<SyncPlan> {
+  const plan = await readSyncPlan(catalog, name);
+  if (plan.tables.length === 0 && (plan.sequences?.length ?? 0) === 0) throw new BucardoError('HERD_EMPTY', `Herd "${plan.herd}" of sync "${name}" has no tables`, { sync: name, herd: plan.herd });
+  return plan;
+}
+
+/** The same, whatever its herd holds: for taking a sync apart (`remove sync`, `update sync … remove table`). */
+export async function readSyncPlan(catalog: Catalog, name: string): Promise<SyncPlan> {
   const sync = await catalog.sync(name);
   const [herd, dbgroup, databases, relations] = await Promise.all([catalog.herd(sync.herd), catalog.dbgroup(sync.dbgroup), catalog.databases(), catalog.relations()]);
-  if (herd.members.length === 0) throw new BucardoError('HERD_EMPTY', `Herd "${herd.name}" of sync "${name}" has no tables`, { sync: name, herd: herd.name });
   return {
     name: sync.name,
     herd: sync.herd,

@@ -149,10 +149,13 @@ async function previewPlan(ctx: BucardoContext, row: SyncRow, members: readonly 
   };
 }
 
-/** Validates the sync's tables on every database, then installs capture on its sources. */
-async function installCapture(ctx: BucardoContext, plan: SyncPlan): Promise<Map<string, Checkpoint>> {
+/**
+ * Validates the sync's tables on every database, then installs capture on its sources (idempotent: also
+ * how capture is refreshed after a change to what it records).
+ */
+export async function installCapture(ctx: BucardoContext, plan: SyncPlan, label = 'bucardo add sync'): Promise<Map<string, Checkpoint>> {
   const controller = new AbortController();
-  const sessions = await RunSessions.open(plan, ctx.engine.registry, ctx.engine.log, 'bucardo add sync', controller.signal);
+  const sessions = await RunSessions.open(plan, ctx.engine.registry, ctx.engine.log, label, controller.signal);
   try {
     const shapes = await resolveTableShapes(plan, sessions);
     const checkpoints = new Map<string, Checkpoint>();

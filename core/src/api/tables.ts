@@ -42,7 +42,7 @@ export async function addTables(ctx: BucardoContext, names: readonly string[], o
   const found = await findTables(ctx, requested, databases, options.keyless === true);
   for (const { shape, db } of found) checkAdditiveColumns(shape, options.additive ?? [], db);
   const known = await ctx.control.catalog.relations();
-  return ctx.control.transaction(async () => {
+  const result = await ctx.control.transaction(async () => {
     const fresh = found.filter((entry) => !known.some((row) => sameTable(row.table, entry.shape.table)));
     const { ids } = await ctx.control.catalog.upsertRelations(found.map(({ db, shape }) => ({
       table: shape.table, kind: 'table' as const, db, keyColumns: shape.key.map((c) => c.name), keyTypes: shape.key.map((c) => c.type), keySource: shape.keySource,
@@ -60,6 +60,13 @@ export async function addTables(ctx: BucardoContext, names: readonly string[], o
       ...(herd ? { herd } : {}),
     };
   });
+  // New additive columns on tables that syncs already capture: their delta tables and triggers must
+  // record the deltas before the next run reads them.
+  if (options.additive) {
+    const users = known.filter((row) => found.some((entry) => sameTable(row.table, entry.shape.table))).flatMap((row) => row.syncs);
+    await refreshCapture(ctx, [...new Set(users)]);
+  }
+  return result;
 }
 
 /**

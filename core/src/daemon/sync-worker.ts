@@ -75,8 +75,8 @@ export class SyncWorker {
   useEngine(engine: Engine): void {
     this.#engine = engine;
     void this.#closeProbe();
-    void this.#cache.sessions?.close();
-    this.#cache.sessions = undefined;
+    // A run in progress keeps its sessions; the next run sees the key gone and opens new ones.
+    this.#cache.key = undefined;
   }
 
   /**
