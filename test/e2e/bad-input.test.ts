@@ -1,11 +1,14 @@
 /**
  * Bad input not covered by cli-errors.test.ts and config.test.ts, through the `bucardo` command run as a
  * process: each case exits non-zero with a coded error naming the offending thing, and changes nothing
- * (the control database's bucardo.* tables, and every object of the replicated databases).
+ * (the control database's bucardo.* tables, and every object, and the rows of every table, of the replicated
+ * databases).
  *
  *  - a table whose columns differ between the databases of a sync (a column missing on one, of another
  *    type on another);
  *  - malformed key=value words (a key with no `=`, `=x` with no key, an empty value, a value of blanks);
+ *  - refused settings, names and verbs: a sync of a herd with no tables, `onetimecopy=5`, an `update table`
+ *    setting that does not exist, an unknown verb, `additive=` naming a missing, key or non-number column;
  *  - identifiers made to break SQL (quotes, semicolons, comment and dollar-quote markers, non-ASCII
  *    letters) in schema, table, column and database names: they are replicated exactly, and nothing else
  *    happens (a sentinel table in every database survives, and no other object appears or goes).
@@ -115,6 +118,54 @@ describe('malformed key=value words', () => {
   });
 });
 
+describe('refused settings, names and verbs', () => {
+  // m1 and m2 share a table "ok" (with rows, so that a refused command that wrote one would show), in herd
+  // "hok", dbgroup "gok" (m1 source, m2 target) and sync "sok"; "addv" on m1 is not added yet.
+  beforeAll(async () => {
+    for (const db of [dbs.m1, dbs.m2]) await sql(db, "CREATE TABLE ok (id int PRIMARY KEY, n int, t text); INSERT INTO ok VALUES (1, 10, 'one'), (2, 20, 'two')");
+    await sql(dbs.m1, "CREATE TABLE addv (id int PRIMARY KEY, n int, t text); INSERT INTO addv VALUES (1, 10, 'one')");
+    for (const args of [
+      ['add', 'table', 'ok', 'herd=hok', 'db=m1'],
+      ['add', 'dbgroup', 'gok', 'm1:source', 'm2:target'],
+      ['add', 'sync', 'sok', 'herd=hok', 'dbs=gok', 'autokick=false'],
+      ['add', 'herd', 'h_empty'],
+    ]) {
+      const r = await bucardo(...args);
+      expect(r.code, `bucardo ${args.join(' ')}\n${r.stdout}${r.stderr}`).toBe(0);
+    }
+  });
+
+  it('add sync of a herd with no tables: HERD_EMPTY naming the herd; no sync, no capture', async () => {
+    const r = await failsChangingNothing(['add', 'sync', 's', 'herd=h_empty', 'dbs=gok'], 'HERD_EMPTY', '"h_empty"');
+    expect(r.stderr).toMatch(/Herd "h_empty" has no tables/);
+  });
+
+  it('update sync onetimecopy=5: INVALID_ARGUMENT naming onetimecopy and the value', async () => {
+    const r = await failsChangingNothing(['update', 'sync', 'sok', 'onetimecopy=5'], 'INVALID_ARGUMENT', 'onetimecopy', '"5"');
+    expect(r.stderr).toMatch(/onetimecopy must be 0, 1 .* or 2 .*, not "5"/);
+  });
+
+  it('update table with a setting it does not have (colour=x): INVALID_ARGUMENT naming it', async () => {
+    const r = await failsChangingNothing(['update', 'table', 'ok', 'colour=x'], 'INVALID_ARGUMENT', '"colour"');
+    expect(r.stderr).toMatch(/update table can change: additive \(not "colour"\)/);
+  });
+
+  it('an unknown verb: UNKNOWN_COMMAND naming it, exit 1', async () => {
+    const r = await failsChangingNothing(['frobnicate'], 'UNKNOWN_COMMAND', '"frobnicate"');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Unknown command "frobnicate"/);
+  });
+
+  it('add table additive= a column that does not exist, a key column, a text column: TABLE_COLUMNS_MISMATCH naming the column, table and database; nothing is added', async () => {
+    const missing = await failsChangingNothing(['add', 'table', 'addv', 'db=m1', 'additive=nosuch'], 'TABLE_COLUMNS_MISMATCH', '"nosuch"', 'public.addv', '"m1"');
+    expect(missing.stderr).toMatch(/has no column "nosuch" to make additive/);
+    const key = await failsChangingNothing(['add', 'table', 'addv', 'db=m1', 'additive=id'], 'TABLE_COLUMNS_MISMATCH', '"id"', 'public.addv');
+    expect(key.stderr).toMatch(/Column "id" is part of the key of table "public.addv": it cannot be additive/);
+    const text = await failsChangingNothing(['add', 'table', 'addv', 'db=m1', 'additive=t'], 'TABLE_COLUMNS_MISMATCH', '"t"', 'public.addv');
+    expect(text.stderr).toMatch(/Column "t" of table "public.addv" is text: only numbers can be additive/);
+  });
+});
+
 describe('identifiers made to break SQL', () => {
   const schema = `s;"chéma'`;
   const table = `t"; DROP TABLE x; --`;
@@ -172,9 +223,13 @@ describe('identifiers made to break SQL', () => {
       expect(second.rows.map((row) => row.r), db).toEqual([`("k'; DROP TABLE x; --",1,"from w1")`]);
       // the sentinel is intact, and the only new objects are Bucardo's capture objects on the sources
       expect((await sql(db, 'SELECT id FROM x')).rows, db).toEqual([{ id: 42 }]);
-      const now = await databaseObjects(at(db));
-      expect(before[db]!.filter((item) => !now.includes(item)), `objects gone from ${db}`).toEqual([]);
-      const added = now.filter((item) => !before[db]!.includes(item));
+      // the replicated tables' rows changed (checked above); every other row fingerprint, the sentinel's among them, did not
+      const replicatedRows = (item: string) => item.startsWith(`rows ${qualified}: `) || item.startsWith(`rows public.${q(other)}: `);
+      const now = (await databaseObjects(at(db))).filter((item) => !replicatedRows(item));
+      const then = before[db]!.filter((item) => !replicatedRows(item));
+      expect(now.filter((item) => item.startsWith('rows public.x: ')), `the sentinel's rows on ${db}`).toHaveLength(1);
+      expect(then.filter((item) => !now.includes(item)), `objects gone from ${db}`).toEqual([]);
+      const added = now.filter((item) => !then.includes(item));
       for (const item of added) expect(item, db).toMatch(/^(schema bucardo|\w bucardo\.|trigger bucardo_capture\w* on |function bucardo\.)/);
       if (db === weird.w3) expect(added, 'the target gets no capture objects').toEqual([]);
     }

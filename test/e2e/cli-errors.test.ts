@@ -174,9 +174,12 @@ describe('once installed', () => {
   });
 
   it('kick of an unknown sync: SYNC_NOT_FOUND naming it, and no run is recorded', async () => {
-    for (const r of await failChangingNothing([['kick', 'nosuchsync', '0'], ['kick', 'nosuchsync']], 'syncs')) {
+    const results = await failChangingNothing([['kick', 'nosuchsync', '0'], ['kick', 'nosuchsync']], 'syncs');
+    for (const r of results) {
       expectError(r, 'SYNC_NOT_FOUND', '"nosuchsync"');
     }
+    // kick exits 3 on any error that is not a timeout (1) or a failed run (2), waiting or not
+    expect(results.map((r) => r.code), 'exit codes of kick nosuchsync 0, kick nosuchsync').toEqual([3, 3]);
   });
 
   it('duplicate names: DUPLICATE_NAME naming the db, dbgroup, herd and sync', async () => {

@@ -62,6 +62,7 @@ describe.each([
     expect((await bucardo('list', 'dbs')).stdout).toContain(`Dir: ${dir} (JSON lines)`);
     await withClient(server.url(source), (c) => c.query("UPDATE t SET v = 'uno' WHERE id = 1; INSERT INTO t VALUES (3, NULL)"));
     const kicked = await bucardo('kick', 's', '0');
+    expect(kicked.code, kicked.stdout + kicked.stderr).toBe(0);
     expect(kicked.stdout, kicked.stderr).toMatch(/DONE!/);
     const lines = readFileSync(path.join(dir, 'public.t.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.filter((line) => line.op === 'write').map((line) => line.row)).toEqual(expect.arrayContaining([

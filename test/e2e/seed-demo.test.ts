@@ -429,6 +429,7 @@ describe('the seed demo: Bucardo\'s ten steps through the CLI', () => {
     expect(runs.length).toBeGreaterThanOrEqual(1);
     expect(runs[0]).toMatchObject({ inserts: 0, deletes: 0, conflicts: 0, error: null });
     expect(runs[0]!.outcome).not.toBe('bad');
+    expect(runs[0]!.outcome, 'a run that moved nothing and had no conflict').toBe('empty');
     expect(runs.map((run) => `run ${run.id}: ${run.outcome}`), 'one kick, one run').toHaveLength(1);
     expect(await assertConverged(urls, TABLES)).toEqual(converged);
     const status = await bucardo('status');

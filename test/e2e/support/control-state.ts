@@ -1,7 +1,7 @@
 /**
  * Snapshots for "nothing changed" checks: every row of every table of the control database's bucardo
  * schema (what every `bucardo list` is made from, checkpoints and run history), and every user-visible
- * relation, trigger and function of a replicated database.
+ * relation, trigger and function of a replicated database, with a fingerprint of every user table's rows.
  */
 import pg from 'pg';
 import { withClient } from '../../src/helpers/databases.js';
@@ -33,7 +33,11 @@ export async function controlState(url: string): Promise<Record<string, unknown>
   });
 }
 
-/** The schemas, relations (with their row counts for tables), triggers and functions of a database outside the catalogs. */
+/**
+ * The schemas, relations, triggers and functions of a database outside the catalogs, and for each ordinary
+ * table outside the `bucardo` schema a fingerprint of its rows (`rows <table>: <count> <md5 of the sorted
+ * rows>`), so that a command that wrote, changed or deleted a row shows up.
+ */
 export async function databaseObjects(connection: Connection): Promise<string[]> {
   return withConnection(connection, async (c) => {
     const { rows } = await c.query<{ item: string }>(`
@@ -47,6 +51,16 @@ export async function databaseObjects(connection: Connection): Promise<string[]>
       SELECT 'function ' || p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
        WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
       ORDER BY 1`);
-    return rows.map((row) => row.item);
+    const tables = await c.query<{ name: string }>(`
+      SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind = 'r' AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT IN ('information_schema', 'bucardo')
+       ORDER BY 1`);
+    const fingerprints: string[] = [];
+    for (const { name } of tables.rows) {
+      const { rows: [row] } = await c.query<{ fingerprint: string }>(
+        `SELECT count(*) || ' ' || md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) AS fingerprint FROM ${name} t`);
+      fingerprints.push(`rows ${name}: ${row!.fingerprint}`);
+    }
+    return [...rows.map((row) => row.item), ...fingerprints];
   });
 }
