@@ -9,6 +9,16 @@ describe('addDecimal', () => {
     expect(addDecimal('-0.1', '0.05')).toBe('-0.05');
     expect(addDecimal('99999999999999999999', '1')).toBe('100000000000000000000');
   });
+
+  it('adds float text (as real and double precision print), NaN and infinities as PostgreSQL does; refuses anything else', () => {
+    expect(addDecimal('1.5e-07', '0.5')).toBe('0.50000015');
+    expect(addDecimal('1e+20', '1')).toBe('100000000000000000000');
+    expect(addDecimal('NaN', '1')).toBe('NaN');
+    expect(addDecimal('Infinity', '-5')).toBe('Infinity');
+    expect(addDecimal('Infinity', '-Infinity')).toBe('NaN');
+    expect(() => addDecimal('1,5', '1')).toThrow(new TypeError('addDecimal: "1,5" is not a number'));
+    expect(() => addDecimal('', '1')).toThrow(TypeError);
+  });
 });
 
 describe('mergeAdditive', () => {

@@ -117,11 +117,15 @@ export function encodeCopyLines(rows: Iterable<readonly TextValue[]>): Uint8Arra
   return encoder.encode(text);
 }
 
+const PLAIN_DECIMAL = /^-?\d+(\.\d+)?$/;
+
 /**
- * Exact decimal addition of two numbers in PostgreSQL's text form (integers or numeric), for additive
- * columns: JavaScript numbers would round large sums.
+ * Addition of two numbers in PostgreSQL's text form, for additive columns: exact for integers and numeric
+ * (JavaScript numbers would round large sums); `real` and `double precision` values (`1.5e-07`, `1e+20`),
+ * `NaN` and `±Infinity` are added as floats, as PostgreSQL adds them. Anything else is a TypeError naming it.
  */
 export function addDecimal(a: string, b: string): string {
+  if (!PLAIN_DECIMAL.test(a) || !PLAIN_DECIMAL.test(b)) return addFloat(a, b);
   const [ai, af = ''] = a.split('.');
   const [bi, bf = ''] = b.split('.');
   const scale = Math.max(af.length, bf.length);
@@ -135,4 +139,12 @@ export function addDecimal(a: string, b: string): string {
   const negative = sum < 0n;
   const digits = (negative ? -sum : sum).toString().padStart(scale + 1, '0');
   return `${negative ? '-' : ''}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+}
+
+const FLOAT_TEXT = /^(-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?|NaN|-?Infinity)$/;
+
+function addFloat(a: string, b: string): string {
+  for (const value of [a, b]) if (!FLOAT_TEXT.test(value)) throw new TypeError(`addDecimal: "${value}" is not a number`);
+  const sum = Number(a) + Number(b);
+  return Number.isNaN(sum) ? 'NaN' : sum === Infinity ? 'Infinity' : sum === -Infinity ? '-Infinity' : String(sum);
 }

@@ -149,3 +149,27 @@ describe('a small deterministic case: acct(id, bal, note), and update table … 
     expectOutcome(await w.run(), 'empty');
   });
 });
+
+describe('an additive double precision column, whose values print with exponents', () => {
+  let w: SyncWorld;
+
+  beforeAll(async () => {
+    w = await harness.setup({
+      tag: 'af', roles: { A: 'source', B: 'source', C: 'target' }, tables: ['fl'], additive: ['amount'],
+      schema: 'CREATE TABLE fl (id int PRIMARY KEY, amount double precision);',
+    });
+    await w.sql('A', 'INSERT INTO fl VALUES (1, 1e20)');
+    expectOutcome(await w.run(), 'good');
+    await expectEverywhere(w, 'fl', 'id', ['(1,1e+20)']);
+  });
+
+  it('merges base + both deltas as floats (the winner\'s 2e+20 plus the other 1e+20)', async () => {
+    await w.sql('A', 'UPDATE fl SET amount = amount * 2 WHERE id = 1');
+    await pause(3);
+    await w.sql('B', 'UPDATE fl SET amount = amount + 1e20 WHERE id = 1');
+    const report = await w.run();
+    expectOutcome(report, 'good');
+    expect(report.conflicts).toBe(1);
+    await expectEverywhere(w, 'fl', 'id', ['(1,3e+20)']);
+  });
+});
