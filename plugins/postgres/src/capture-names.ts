@@ -53,5 +53,5 @@ export function qualified(table: TableRef): string {
 
 /** The delta table's column holding the change of an additive column (new - old). */
 export function additiveColumn(column: string): string {
-  return quoteIdent(`bucardo_add_${column}`.slice(0, 63));
+  return quoteIdent(identifier(`bucardo_add_${column}`));
 }
