@@ -31,15 +31,19 @@ const purge = async (): Promise<Command> => (await import('./commands/maintenanc
 const delta = async (): Promise<Command> => (await import('./commands/maintenance.js')).delta;
 const daemonProcess = async (): Promise<Command> => (await import('./commands/daemon-process.js')).daemonProcess;
 
-/** Verbs and Bucardo's spellings of them. `__daemon` is the background process `start` launches. */
+/** The verbs, by their own names. */
 const commands: Record<string, () => Promise<Command>> = {
-  install, add, list, l: list, lsit: list, liast: list, lisy: list, lit: list,
-  kick, status, start, strt: start, stop, restart, ping, reload,
-  pause, resume, activate, deactivate, set, show, update, upd: update, udpate: update,
-  remove, delete: remove, del: remove, validate, purge, delta, deltas: delta, __daemon: daemonProcess,
+  install, add, list, kick, status, start, stop, restart, ping, reload,
+  pause, resume, activate, deactivate, set, show, update, remove, validate, purge, delta,
 };
 
-/** The verbs `bucardo` knows (with Bucardo's spellings), for checking the help text against. */
+/** Bucardo's other spellings of them, and `__daemon`, the background process `start` launches. */
+const aliases: Record<string, () => Promise<Command>> = {
+  l: list, lsit: list, liast: list, lisy: list, lit: list, strt: start, upd: update, udpate: update,
+  delete: remove, del: remove, deltas: delta, __daemon: daemonProcess,
+};
+
+/** The verbs `bucardo` knows by their own names, for checking the help text against. */
 export function knownVerbs(): string[] {
   return Object.keys(commands);
 }
@@ -61,7 +65,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     (parsed.verb === undefined && !parsed.options.help ? process.stderr : process.stdout).write(helpText);
     return parsed.verb === undefined && !parsed.options.help ? 1 : 0;
   }
-  const loadCommand = commands[parsed.verb] ?? (/instal/.test(parsed.verb) ? install : /^vali/.test(parsed.verb) ? validate : undefined);
+  const loadCommand = commands[parsed.verb] ?? aliases[parsed.verb] ?? (/instal/.test(parsed.verb) ? install : /^vali/.test(parsed.verb) ? validate : undefined);
   const session = new CliSession(parsed);
   try {
     if (!loadCommand) throw new BucardoError('UNKNOWN_COMMAND', `Unknown command "${parsed.verb}" (see bucardo --help)`, { item: parsed.verb });

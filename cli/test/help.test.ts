@@ -1,4 +1,4 @@
-/** The help text names only commands that exist, and every command that exists is in it. */
+/** The help text names only commands that exist, and every command that exists is in it (aliases aside). */
 import { describe, expect, it } from 'vitest';
 import { helpText } from '../src/help.js';
 import { knownVerbs } from '../src/main.js';
@@ -21,9 +21,6 @@ describe('bucardo --help', () => {
   });
 
   it('lists every command under its own name', () => {
-    const canonical = ['install', 'add', 'list', 'kick', 'status', 'start', 'stop', 'restart', 'ping', 'reload', 'pause', 'resume',
-      'activate', 'deactivate', 'set', 'show', 'update', 'remove', 'validate', 'purge', 'delta'];
-    expect(canonical.filter((verb) => !knownVerbs().includes(verb))).toEqual([]);
-    expect(canonical.filter((verb) => !helpVerbs().includes(verb))).toEqual([]);
+    expect(new Set(helpVerbs())).toEqual(new Set(knownVerbs()));
   });
 });

@@ -4,6 +4,7 @@ export type { SyncStatusReport } from './api/status.js';
 export type { AddTablesResult, AddTablesOptions } from './api/tables.js';
 export type { AddSyncResult } from './api/syncs.js';
 export type { DatabaseListing, AddDatabaseOptions } from './api/databases.js';
+export { parseBoolean } from './api/names.js';
 export { Engine } from './engine.js';
 export type { EngineOptions } from './engine.js';
 export { createSyncHooks, STRATEGY_STAGE } from './hooks.js';

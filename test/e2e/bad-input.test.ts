@@ -150,6 +150,11 @@ describe('refused settings, names and verbs', () => {
     expect(r.stderr).toMatch(/update table can change: additive \(not "colour"\)/);
   });
 
+  it('add table keyless= that is not a boolean: INVALID_ARGUMENT naming the option and the value; nothing is added', async () => {
+    const r = await failsChangingNothing(['add', 'table', 'addv', 'db=m1', 'keyless=ture'], 'INVALID_ARGUMENT', 'keyless', '"ture"');
+    expect(r.stderr).toBe('ERROR: Option keyless must be true or false (1/0, yes/no, on/off), not "ture" [INVALID_ARGUMENT]\n');
+  });
+
   it('an unknown verb: UNKNOWN_COMMAND naming it, exit 1', async () => {
     const r = await failsChangingNothing(['frobnicate'], 'UNKNOWN_COMMAND', '"frobnicate"');
     expect(r.code).toBe(1);

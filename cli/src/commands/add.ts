@@ -1,6 +1,7 @@
 import { BucardoError, formatTable } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
 import { nounOf } from '../nouns.js';
+import { parseBoolean } from '@bucardo/core';
 
 /** `bucardo add db|table|herd|dbgroup|sync …`. */
 export async function add(session: CliSession): Promise<number> {
@@ -13,7 +14,7 @@ export async function add(session: CliSession): Promise<number> {
     case 'sync': return addSync(session, rest);
     case 'sequence': return addSequences(session, rest);
     default:
-      throw new BucardoError('UNKNOWN_COMMAND', `Usage: bucardo add db|table|herd|dbgroup|sync NAME …${nounWord ? ` ("${nounWord}" is not one of them)` : ''}`, { item: nounWord ?? 'add' });
+      throw new BucardoError('UNKNOWN_COMMAND', `Usage: bucardo add db|table|sequence|herd|dbgroup|sync NAME …${nounWord ? ` ("${nounWord}" is not one of them)` : ''}`, { item: nounWord ?? 'add' });
   }
 }
 
@@ -33,7 +34,7 @@ async function addTables(session: CliSession, words: readonly string[]): Promise
   const herdName = herd ?? relgroup;
   const result = await (await session.bucardo()).addTables(words, {
     ...(herdName !== undefined ? { herd: herdName } : {}), ...(db !== undefined ? { db } : {}), ...(additive !== undefined ? { additive: columnList(additive) } : {}),
-    ...(keyless !== undefined ? { keyless: /^(1|t|true|y|yes|on)$/i.test(keyless) } : {}),
+    ...(keyless !== undefined ? { keyless: parseBoolean('keyless', keyless) } : {}),
   });
   if (result.added.length > 0) {
     session.print(['Added the following tables or sequences:', ...result.added.map((entry) => `  ${formatTable(entry.table)} (DB: ${entry.db})`)].join('\n'));

@@ -6,7 +6,7 @@ import { nounOf, type Noun } from '../nouns.js';
 /** `bucardo list dbs|tables|herds|dbgroups|syncs|all`. */
 export async function list(session: CliSession): Promise<number> {
   const noun = nounOf(session.words[0]);
-  if (!noun) throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo list dbs|tables|herds|dbgroups|syncs|conflicts|all', { item: session.words[0] ?? 'list' });
+  if (!noun) throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo list dbs|tables|sequences|herds|dbgroups|syncs|conflicts|all', { item: session.words[0] ?? 'list' });
   if (noun === 'conflict') return listConflicts(session);
   if (noun === 'all') {
     for (const each of ['dbgroup', 'database', 'herd', 'sync', 'table', 'sequence'] as const) {
