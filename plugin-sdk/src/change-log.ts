@@ -16,13 +16,19 @@ export class ChangeLog implements ReadonlyMap<KeyText, KeyChange> {
   #times = new Float64Array(64);
   #additive: Array<Readonly<Record<string, string>> | undefined> | undefined;
   #index: Map<KeyText, number> | undefined;
+  #newest = -Infinity;
 
   /** The number of keys. */
   get size(): number {
     return this.#keys.length;
   }
 
-  /** Adds a key that is not in the log yet. */
+  /** The latest change time of any key (µs), kept as keys are appended; -Infinity when empty. */
+  get newestChangedAt(): number {
+    return this.#newest;
+  }
+
+  /** Adds a key that is not in the log yet (a key already in it is refused once the key index exists). */
   append(key: KeyText, change: KeyChange): void {
     if (this.#index?.has(key)) throw new Error(`Key "${key}" is already in the change log`);
     const position = this.#keys.length;
@@ -71,6 +77,7 @@ export class ChangeLog implements ReadonlyMap<KeyText, KeyChange> {
   #write(position: number, change: KeyChange): void {
     this.#ops[position] = OP_CODES[change.firstOp] * 4 + OP_CODES[change.lastOp];
     this.#times[position] = change.changedAt;
+    if (change.changedAt > this.#newest) this.#newest = change.changedAt;
     if (change.additive !== undefined || this.#additive !== undefined) (this.#additive ??= [])[position] = change.additive;
   }
 

@@ -61,4 +61,11 @@ describe('ChangeLog', () => {
     expect(visited).toBe(101);
     expect(() => log.append('k5', { firstOp: 'insert', lastOp: 'insert', changedAt: 1 })).toThrow(/already in the change log/);
   });
+
+  it('keeps the newest change time as keys are appended', () => {
+    const log = new ChangeLog();
+    expect(log.newestChangedAt).toBe(-Infinity);
+    for (const at of [30, 70, 10]) log.append(`k${at}`, { firstOp: 'update', lastOp: 'update', changedAt: at });
+    expect(log.newestChangedAt).toBe(70);
+  });
 });

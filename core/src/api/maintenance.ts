@@ -1,6 +1,7 @@
 import { formatTable, isBucardoError, toBucardoError, type BucardoError, type Checkpoint, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import type { DatabaseRow } from '../control/catalog-rows.js';
 import { RunSessions } from '../run/sessions.js';
+import { isPureFullcopy } from '../run/sync-plan.js';
 import { inspectTableShapes } from '../run/table-shapes.js';
 import type { BucardoContext } from './context.js';
 import { specOf } from './databases.js';
@@ -27,17 +28,19 @@ export async function validateSyncs(ctx: BucardoContext, names: readonly string[
 
 /** Who reads each table's changes on each database: (db, table) → the checkpoints of those syncs for that db. */
 async function consumers(ctx: BucardoContext): Promise<Map<string, { db: string; table: TableRef; checkpoints: Checkpoint[]; complete: boolean }>> {
-  const [syncs, herds, groups] = await Promise.all([ctx.control.catalog.syncs(), ctx.control.catalog.herds(), ctx.control.catalog.dbgroups()]);
+  const [syncs, herds, groups, allCheckpoints] = await Promise.all([
+    ctx.control.catalog.syncs(), ctx.control.catalog.herds(), ctx.control.catalog.dbgroups(), ctx.control.catalog.allCheckpoints(),
+  ]);
   const found = new Map<string, { db: string; table: TableRef; checkpoints: Checkpoint[]; complete: boolean }>();
   for (const sync of syncs) {
-    const checkpoints = await ctx.control.catalog.checkpoints(sync.name);
+    const checkpoints = allCheckpoints.get(sync.name) ?? new Map<string, Checkpoint>();
     const herd = herds.find((h) => h.name === sync.herd);
     const members = groups.find((g) => g.name === sync.dbgroup)?.members ?? [];
     const sources = members.filter((m) => m.role === 'source');
     // A pure fullcopy sync copies whole tables: it has no capture to read or purge.
-    if (sources.length === 1 && members.every((m) => m.role !== 'target') && members.some((m) => m.role === 'fullcopy')) continue;
+    if (isPureFullcopy({ databases: members })) continue;
     for (const source of sources) {
-      for (const table of herd?.members.filter((m) => !herd.sequences.some((s) => s.schema === m.schema && s.name === m.name)) ?? []) {
+      for (const table of herd?.tables ?? []) {
         const key = `${source.db}\u0001${table.schema}\u0001${table.name}`;
         const entry = found.get(key) ?? { db: source.db, table, checkpoints: [], complete: true };
         const checkpoint = checkpoints.get(source.db);

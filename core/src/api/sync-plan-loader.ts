@@ -21,7 +21,7 @@ export async function readSyncPlan(catalog: Catalog, name: string): Promise<Sync
     herd: sync.herd,
     dbgroup: sync.dbgroup,
     strategy: sync.conflictStrategy,
-    tables: herd.members.filter((member) => !herd.sequences.some((sequence) => sequence.schema === member.schema && sequence.name === member.name)),
+    tables: herd.tables,
     sequences: herd.sequences,
     onetimecopy: sync.onetimecopy,
     additive: additiveOf(relations),

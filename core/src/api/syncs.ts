@@ -140,7 +140,7 @@ async function previewPlan(ctx: BucardoContext, row: SyncRow, members: readonly 
   if (herd.members.length === 0) throw new BucardoError('HERD_EMPTY', `Herd "${row.herd}" has no tables`, { herd: row.herd, sync: row.name });
   return {
     name: row.name, herd: row.herd, dbgroup: row.dbgroup, strategy: row.conflictStrategy, additive: additiveOf(relations),
-    tables: herd.members.filter((member) => !herd.sequences.some((sequence) => sequence.schema === member.schema && sequence.name === member.name)),
+    tables: herd.tables,
     sequences: herd.sequences, onetimecopy: row.onetimecopy,
     databases: members.map((member) => {
       const db = databases.find((candidate) => candidate.name === member.db)!;

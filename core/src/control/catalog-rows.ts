@@ -31,6 +31,8 @@ export interface HerdRow {
   readonly name: string;
   /** Tables and sequences, in herd order. */
   readonly members: readonly TableRef[];
+  /** The tables among the members (what a sync over the herd captures and copies). */
+  readonly tables: readonly TableRef[];
   /** The sequences among the members. */
   readonly sequences: readonly TableRef[];
   readonly syncs: readonly string[];

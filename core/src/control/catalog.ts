@@ -111,25 +111,28 @@ export class Catalog {
     return result.rowCount ?? 0;
   }
 
-  async herds(): Promise<HerdRow[]> {
+  /** Every herd, or only the one named. */
+  async herds(only?: string): Promise<HerdRow[]> {
     const result = await this.#db.query<{ name: string; schemas: string[] | null; tables: string[] | null; kinds: RelationKind[] | null; syncs: string[] }>(
       `SELECT h.name,
               (SELECT array_agg(r.schemaname ORDER BY hm.position) FROM bucardo.herd_member hm JOIN bucardo.relation r ON r.id = hm.relation WHERE hm.herd = h.name) AS schemas,
               (SELECT array_agg(r.tablename ORDER BY hm.position) FROM bucardo.herd_member hm JOIN bucardo.relation r ON r.id = hm.relation WHERE hm.herd = h.name) AS tables,
               (SELECT array_agg(r.reltype ORDER BY hm.position) FROM bucardo.herd_member hm JOIN bucardo.relation r ON r.id = hm.relation WHERE hm.herd = h.name) AS kinds,
               coalesce((SELECT array_agg(s.name ORDER BY s.name) FROM bucardo.sync s WHERE s.herd = h.name), '{}') AS syncs
-         FROM bucardo.herd h ORDER BY h.name`,
+         FROM bucardo.herd h WHERE $1::text IS NULL OR h.name = $1 ORDER BY h.name`,
+      [only ?? null],
     );
     return result.rows.map((row) => ({
       name: row.name,
       members: (row.tables ?? []).map((name, index) => ({ schema: row.schemas![index]!, name })),
+      tables: (row.tables ?? []).flatMap((name, index) => (row.kinds![index] === 'sequence' ? [] : [{ schema: row.schemas![index]!, name }])),
       sequences: (row.tables ?? []).flatMap((name, index) => (row.kinds![index] === 'sequence' ? [{ schema: row.schemas![index]!, name }] : [])),
       syncs: row.syncs,
     }));
   }
 
   async herd(name: string): Promise<HerdRow> {
-    const found = (await this.herds()).find((row) => row.name === name);
+    const [found] = await this.herds(name);
     if (!found) throw new BucardoError('HERD_NOT_FOUND', `There is no herd (relgroup) named "${name}"`, { herd: name });
     return found;
   }
@@ -239,6 +242,18 @@ export class Catalog {
         [sync, db, position],
       );
     }
+  }
+
+  /** Every sync's checkpoints, by sync and then database, in one query. */
+  async allCheckpoints(): Promise<Map<string, Map<string, string>>> {
+    const result = await this.#db.query<{ sync: string; db: string; position: string }>('SELECT sync, db, position FROM bucardo.checkpoint');
+    const bySync = new Map<string, Map<string, string>>();
+    for (const row of result.rows) {
+      let checkpoints = bySync.get(row.sync);
+      if (!checkpoints) bySync.set(row.sync, (checkpoints = new Map()));
+      checkpoints.set(row.db, row.position);
+    }
+    return bySync;
   }
 
   async checkpoints(sync: string): Promise<Map<string, string>> {

@@ -170,8 +170,7 @@ export class SyncWorker {
     let probe = await this.#openProbe();
     // `update sync S add|remove table` changes the tables to probe while the probe is open.
     const herd = await this.#control.catalog.herd(probe.plan.herd);
-    const tables = herd.members.filter((member) => !herd.sequences.some((sequence) => sequence.schema === member.schema && sequence.name === member.name));
-    if (JSON.stringify(tables) !== JSON.stringify(probe.plan.tables)) {
+    if (JSON.stringify(herd.tables) !== JSON.stringify(probe.plan.tables)) {
       await this.#closeProbe();
       probe = await this.#openProbe();
     }

@@ -30,6 +30,7 @@ export function buildApplyPlan(
   const images = new Map<string, RowBatch[]>();
   for (const [db, batchRows] of rows.clean) images.set(db, [batchRows]);
   const mergedKeys: KeyText[] = [];
+  const deltas = additive.length > 0 ? candidateDeltas(batch) : undefined;
   let merged: RowBatch | undefined;
   for (const [winner, keys] of wonBy) {
     // A winner's images come from its candidate rows (keys it changed) and from `extra` (keys it won
@@ -37,8 +38,8 @@ export function buildApplyPlan(
     const sources = [rows.candidates.get(winner), extra.get(winner)].filter((batchRows): batchRows is RowBatch => batchRows !== undefined);
     if (sources.length === 0) continue;
     const won = sources.map((batchRows) => batchRows.filter(keys)).reduce((a, b) => concat(a, b));
-    if (additive.length > 0) {
-      merged = concat(merged, mergeAdditive(won, settlement.winners, candidateDeltas(batch), additive));
+    if (deltas) {
+      merged = concat(merged, mergeAdditive(won, settlement.winners, deltas, additive));
       mergedKeys.push(...keys);
     } else {
       images.set(winner, [...(images.get(winner) ?? []), won]);

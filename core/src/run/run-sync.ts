@@ -1,5 +1,5 @@
 import {
-  BucardoError, formatTable, isBucardoError, tableId, toBucardoError,
+  BucardoError, ChangeLog, formatTable, isBucardoError, tableId, toBucardoError,
   type Checkpoint, type ChangeSet, type Decisions, type Logger, type RunArgs, type RunOutcome, type RunReport, type TableBatch, type TableRef, type TableShape,
 } from '@bucardo/plugin-sdk';
 import type { CoreHooks } from '../hooks.js';
@@ -231,7 +231,8 @@ function newestChanges(changeSet: ChangeSet): Map<string, Map<string, number>> {
     for (const [id, table] of source.tables) {
       if ((changedOn.get(id) ?? 0) < 2) continue;
       let max = -Infinity;
-      for (const change of table.changes.values()) if (change.changedAt > max) max = change.changedAt;
+      if (table.changes instanceof ChangeLog) max = table.changes.newestChangedAt;
+      else for (const change of table.changes.values()) if (change.changedAt > max) max = change.changedAt;
       let perSource = newest.get(id);
       if (!perSource) newest.set(id, (perSource = new Map()));
       perSource.set(source.db, max);

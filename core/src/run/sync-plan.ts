@@ -34,6 +34,7 @@ export function deltaDatabasesOf(plan: SyncPlan): PlannedDatabase[] {
 }
 
 /** True when every receiver is a fullcopy member: no capture is needed, and tables need no key. */
-export function isPureFullcopy(plan: SyncPlan): boolean {
-  return plan.databases.every((db) => db.role !== 'target') && sourcesOf(plan).length === 1 && plan.databases.some((db) => db.role === 'fullcopy');
+export function isPureFullcopy(plan: { readonly databases: ReadonlyArray<{ readonly role: SyncPlan['databases'][number]['role'] }> }): boolean {
+  const roles = plan.databases.map((db) => db.role);
+  return roles.every((role) => role !== 'target') && roles.filter((role) => role === 'source').length === 1 && roles.includes('fullcopy');
 }
