@@ -45,8 +45,9 @@ export class ChangeFold {
   }
 
   line(line: Buffer): void {
-    if (this.#simpleKey && !line.includes(BACKSLASH)) this.#simpleLine(line);
-    else this.#fields(line.includes(BACKSLASH) ? (parseCopyLine(line) as string[]) : splitFields(line));
+    const escaped = line.includes(BACKSLASH);
+    if (this.#simpleKey && !escaped) this.#simpleLine(line);
+    else this.#fields(escaped ? (parseCopyLine(line) as string[]) : splitFields(line));
   }
 
   #simpleLine(line: Buffer): void {

@@ -27,14 +27,25 @@ export async function copyIn(client: pg.Client, sql: string, buffers: readonly U
 /** Calls `each` for every line of a COPY text stream, whatever the chunk boundaries, as the chunks arrive. */
 export async function forEachCopyLine(stream: AsyncIterable<unknown>, each: (line: Buffer) => void): Promise<void> {
   let rest: Buffer | undefined;
-  for await (const chunk of stream) {
-    const data = rest ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+  for await (const item of stream) {
+    const chunk = item as Buffer;
     let start = 0;
-    for (let end = data.indexOf(0x0a); end !== -1; end = data.indexOf(0x0a, start)) {
-      each(data.subarray(start, end));
+    if (rest) {
+      // Only the line cut at the previous chunk's end is joined: the rest of this chunk is read in place.
+      const end = chunk.indexOf(0x0a);
+      if (end === -1) {
+        rest = Buffer.concat([rest, chunk]);
+        continue;
+      }
+      each(Buffer.concat([rest, chunk.subarray(0, end)]));
+      rest = undefined;
       start = end + 1;
     }
-    rest = start < data.length ? data.subarray(start) : undefined;
+    for (let end = chunk.indexOf(0x0a, start); end !== -1; end = chunk.indexOf(0x0a, start)) {
+      each(chunk.subarray(start, end));
+      start = end + 1;
+    }
+    if (start < chunk.length) rest = chunk.subarray(start);
   }
   if (rest && rest.length > 0) each(rest);
 }

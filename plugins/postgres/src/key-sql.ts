@@ -52,6 +52,12 @@ export function arrayLiteral(values: readonly string[]): string {
   return `${literal}}`;
 }
 
+/** The table's columns, quoted, in order: what row images are read and written as. */
+export function columnList(shape: TableShape): string {
+  return shape.columns.map((column) => quoteIdent(column.name)).join(', ');
+}
+
+/** The key columns, quoted, in key order. */
 export function keyColumnList(shape: TableShape): string {
   return shape.key.map((column) => quoteIdent(column.name)).join(', ');
 }

@@ -3,11 +3,11 @@ import type { ApplyBatch, ApplyResult, DatabaseSpec, KeyText, OpenContext, Seque
 import { readSequence, setSequence } from './sequences.js';
 import { SKIP_CAPTURE_SETTING, qualified } from './capture-names.js';
 import { changedSince } from './capture-read.js';
-import { connect, quoteIdent, quoteLiteral } from './connect.js';
+import { connect, quoteLiteral } from './connect.js';
 import { cancellable } from './cancel.js';
 import { copyIn } from './copy-streams.js';
 import { describeTable } from './introspect.js';
-import { keyCondition } from './key-sql.js';
+import { columnList, keyCondition } from './key-sql.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
 
 /** Writes row images into PostgreSQL: one DELETE per table batch, then COPY, inside one transaction. */
@@ -52,8 +52,7 @@ class PostgresTargetSession implements TargetSession {
       : await this.#guardedDelete(batch, batch.guard);
     const rows = skipped.size === 0 ? batch.rows : batch.rows.map((rowBatch) => rowBatch.filter(skipped, false));
     const buffers = rows.map((rowBatch) => rowBatch.data).filter((data) => data.length > 0);
-    const columns = batch.shape.columns.map((column) => quoteIdent(column.name)).join(', ');
-    const inserted = buffers.length === 0 ? 0 : await copyIn(this.#client, `COPY ${qualified(batch.shape.table)} (${columns}) FROM STDIN`, buffers);
+    const inserted = buffers.length === 0 ? 0 : await copyIn(this.#client, `COPY ${qualified(batch.shape.table)} (${columnList(batch.shape)}) FROM STDIN`, buffers);
     return { deleted, inserted, skipped: [...skipped] };
   }
 

@@ -2,7 +2,8 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { RowBatch, decodeKey, type ReadTableArgs } from '@bucardo/plugin-sdk';
 import { qualified } from './capture-names.js';
-import { quoteIdent, quoteLiteral } from './connect.js';
+import { quoteLiteral } from './connect.js';
+import { columnList, keyColumnList } from './key-sql.js';
 
 const NEWLINE = 0x0a;
 
@@ -13,11 +14,10 @@ const NEWLINE = 0x0a;
  */
 export async function* readTable(client: pg.Client, db: string, args: ReadTableArgs): AsyncIterable<RowBatch> {
   const { shape } = args;
-  const columns = shape.columns.map((column) => quoteIdent(column.name)).join(', ');
-  const keys = shape.key.map((column) => quoteIdent(column.name));
-  const order = keys.length > 0 ? ` ORDER BY ${keys.join(', ')}` : '';
-  const where = args.after !== undefined && keys.length > 0 ? ` WHERE ${afterKey(args)}` : '';
-  const stream = client.query(copyTo(`COPY (SELECT ${columns} FROM ONLY ${qualified(shape.table)}${where}${order}) TO STDOUT`));
+  const keyed = shape.key.length > 0;
+  const order = keyed ? ` ORDER BY ${keyColumnList(shape)}` : '';
+  const where = args.after !== undefined && keyed ? ` WHERE ${afterKey(args)}` : '';
+  const stream = client.query(copyTo(`COPY (SELECT ${columnList(shape)} FROM ONLY ${qualified(shape.table)}${where}${order}) TO STDOUT`));
   let pending: Buffer[] = [];
   let rows = 0;
   const onAbort = () => stream.destroy(new Error('aborted'));
@@ -47,7 +47,6 @@ export async function* readTable(client: pg.Client, db: string, args: ReadTableA
 function afterKey(args: ReadTableArgs): string {
   const { shape } = args;
   const parts = decodeKey(args.after!, shape.key.length);
-  const left = shape.key.map((column) => quoteIdent(column.name)).join(', ');
   const right = shape.key.map((column, index) => `${quoteLiteral(parts[index]!)}::${column.type}`).join(', ');
-  return `(${left}) > (${right})`;
+  return `(${keyColumnList(shape)}) > (${right})`;
 }
