@@ -8,14 +8,14 @@ import path from 'node:path';
  * calls `defaultPassword` instead.
  */
 
-/** Who and where a connection goes, as libpq matches password file lines. */
+/** Who and where a connection goes, as libpq matches password file lines; unset parts take libpq's defaults. */
 export interface PasswordTarget {
-  /** The host name, or a unix socket directory (matched as `localhost`, as libpq does). */
-  readonly host: string;
-  /** The port, as a number or as text. */
-  readonly port: number | string;
-  /** The database name. */
-  readonly database: string;
+  /** The host name, or a unix socket directory (matched as `localhost`, as libpq does). Default `localhost`. */
+  readonly host?: string;
+  /** The port, as a number or as text. Default 5432. */
+  readonly port?: number | string;
+  /** The database name. Default: the user's name. */
+  readonly database?: string;
   /** The role that logs in. */
   readonly user: string;
 }
@@ -44,8 +44,8 @@ export function passwordFromFile(file: string, target: PasswordTarget): string |
     return undefined;
   }
   // libpq compares a local socket connection's host as "localhost"
-  const host = target.host.startsWith('/') ? 'localhost' : target.host;
-  const wanted = [host, String(target.port), target.database, target.user];
+  const host = target.host === undefined || target.host.startsWith('/') ? 'localhost' : target.host;
+  const wanted = [host, String(target.port ?? 5432), target.database ?? target.user, target.user];
   for (const line of text.split(/\r?\n/)) {
     if (line.trim() === '' || line.startsWith('#')) continue;
     const fields = splitPgpassLine(line);

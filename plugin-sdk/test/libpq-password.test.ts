@@ -38,6 +38,13 @@ describe('the password file', () => {
     expect(passwordFromFile(path.join(dir, 'nope'), target)).toBeUndefined();
   });
 
+  it('matches unset parts with libpq\'s defaults: localhost (also for a socket directory), 5432, the user\'s name as database', () => {
+    const file = pgpassFile('localhost:5432:app:app:by-default');
+    expect(defaultPassword({ user: 'app' }, { PGPASSFILE: file })).toEqual({ password: 'by-default', source: 'pgpass' });
+    expect(defaultPassword({ host: '/var/run/postgresql', user: 'app' }, { PGPASSFILE: file })).toEqual({ password: 'by-default', source: 'pgpass' });
+    expect(defaultPassword({ user: 'app', port: 5433 }, { PGPASSFILE: file })).toBeUndefined();
+  });
+
   it('comes after a non-empty PGPASSWORD; PGPASSFILE, else ~/.pgpass', () => {
     const file = pgpassFile('*:*:*:app:from-file');
     expect(defaultPassword(target, { PGPASSWORD: 'from-env', PGPASSFILE: file })).toEqual({ password: 'from-env', source: 'PGPASSWORD' });

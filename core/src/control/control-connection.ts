@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { BucardoError, defaultPassword, type ControlDatabaseConfig } from '@bucardo/plugin-sdk';
+import { BucardoError, defaultPassword, type ControlDatabaseConfig, type PasswordTarget } from '@bucardo/plugin-sdk';
 
 /** The control database as resolved from config, flags and environment; unset fields come from PG* variables. */
 export interface ControlTarget {
@@ -29,8 +29,8 @@ export async function connectControl(target: ControlTarget, database = target.db
     ...(target.user === undefined ? {} : { user: target.user }),
     // Without one given, PGPASSWORD or the password file, looked up by us: node-postgres's own pgpass
     // lookup is deprecated (it warns on every connection) and goes away in pg 9.
-    password: target.password ?? (async (params: { host?: string; port?: number; database?: string; user: string }) =>
-      defaultPassword({ host: params.host ?? 'localhost', port: params.port ?? 5432, database: params.database ?? params.user, user: params.user })?.password),
+    password: target.password ?? (async (params: PasswordTarget) =>
+      defaultPassword(params)?.password),
     application_name: label,
     connectionTimeoutMillis: 10_000,
   } as pg.ClientConfig); // its types give the password function no argument; it is called with the parameters

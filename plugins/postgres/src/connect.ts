@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { BucardoError, defaultPassword, type DatabaseSpec, type OpenContext } from '@bucardo/plugin-sdk';
+import { BucardoError, defaultPassword, type DatabaseSpec, type OpenContext, type PasswordTarget } from '@bucardo/plugin-sdk';
 import { explicitPassword, locationOf, passwordReference, type PasswordSource } from './connection-params.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
 
@@ -25,9 +25,9 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
     ...(p.user === undefined ? {} : { user: p.user }),
     // A function, called only when the server asks for a password (a password in the URL takes precedence
     // over it), so that node-postgres's own, deprecated pgpass lookup is never used.
-    password: async (params: { host: string; port: number; database: string; user: string }) => {
+    password: async (params: PasswordTarget) => {
       if (explicit.password !== undefined) return explicit.password;
-      const fallback = defaultPassword({ host: params.host ?? 'localhost', port: params.port ?? 5432, database: params.database ?? params.user, user: params.user });
+      const fallback = defaultPassword(params);
       passwordSource = fallback?.source ?? 'none';
       return fallback?.password;
     },
