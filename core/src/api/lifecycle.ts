@@ -28,9 +28,12 @@ export async function addTablesToSync(ctx: BucardoContext, syncName: string, nam
 
 /** `bucardo update sync S remove table T…`: takes tables out of the sync's herd, and their capture where nothing else reads it. */
 export async function removeTablesFromSync(ctx: BucardoContext, syncName: string, names: readonly string[]): Promise<TableRef[]> {
+  return removeRelationsFromSync(ctx, syncName, findRelations(await ctx.control.catalog.relations(), names));
+}
+
+async function removeRelationsFromSync(ctx: BucardoContext, syncName: string, relations: readonly RelationRow[]): Promise<TableRef[]> {
   const sync = await ctx.control.catalog.sync(syncName);
   const herd = await ctx.control.catalog.herd(sync.herd);
-  const relations = findRelations(await ctx.control.catalog.relations(), names);
   const strangers = relations.filter((row) => !herd.members.some((member) => member.schema === row.table.schema && member.name === row.table.name));
   if (strangers.length > 0) throw new BucardoError('TABLE_NOT_FOUND', `Table "${formatTable(strangers[0]!.table)}" is not in sync "${syncName}"`, { sync: syncName, table: formatTable(strangers[0]!.table) });
   const plan = await readSyncPlan(ctx.control.catalog, syncName);
@@ -57,7 +60,14 @@ export async function removeTables(ctx: BucardoContext, names: readonly string[]
     const row = used[0]!;
     throw new BucardoError('DB_IN_USE', `Table "${formatTable(row.table)}" is used by sync ${row.syncs.join(', ')}: remove it from the sync first, or use --force`, { table: formatTable(row.table), sync: row.syncs[0]! });
   }
-  for (const row of used) for (const sync of row.syncs) await removeTablesFromSync(ctx, sync, [`${row.table.schema}.${row.table.name}`]).catch(() => undefined);
+  for (const row of used) {
+    for (const sync of row.syncs) {
+      // The table leaves the sync even when a source cannot be reached; its capture there stays, and says so.
+      await removeRelationsFromSync(ctx, sync, [row]).catch((error: unknown) => ctx.engine.log.log('warn',
+        `Table "${formatTable(row.table)}" left sync "${sync}", but its capture could not be removed everywhere: ${(error as Error).message}`,
+        { sync, table: formatTable(row.table) }));
+    }
+  }
   await ctx.control.catalog.deleteRelations(relations.map((row) => row.id));
   return relations.map((row) => row.table);
 }
