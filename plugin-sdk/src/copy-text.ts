@@ -16,14 +16,8 @@ const encoder = new TextEncoder();
 
 /** Splits a buffer of COPY text into the byte ranges of its lines (without the newline). */
 export function copyLineRanges(data: Uint8Array): Array<[start: number, end: number]> {
-  const ranges: Array<[number, number]> = [];
-  let start = 0;
-  for (let i = data.indexOf(NEWLINE, start); i !== -1; i = data.indexOf(NEWLINE, start)) {
-    ranges.push([start, i]);
-    start = i + 1;
-  }
-  if (start < data.length) ranges.push([start, data.length]);
-  return ranges;
+  const ends = copyLineEnds(data);
+  return Array.from(ends, (end, line): [number, number] => [line === 0 ? 0 : ends[line - 1]! + 1, end]);
 }
 
 /**

@@ -17,6 +17,8 @@ export class RowBatch {
   /** Where each row's line ends, computed on first use. */
   #ends: Uint32Array | undefined;
   #makeKey: ((parts: readonly string[]) => KeyText) | undefined;
+  /** Where each key column is among the columns (looked up once per batch, not per row). */
+  #positions: number[] | undefined;
 
   constructor(origin: string, shape: TableShape, data: Uint8Array) {
     this.origin = origin;
@@ -47,14 +49,14 @@ export class RowBatch {
   /** Each row as its columns' text values (NULL as `null`). */
   *rows(): IterableIterator<TextValue[]> {
     const ends = this.#lineEnds();
-    for (let line = 0; line < ends.length; line++) yield parseCopyLine(this.data.subarray(line === 0 ? 0 : ends[line - 1]! + 1, ends[line]));
+    for (let line = 0; line < ends.length; line++) yield parseCopyLine(this.data.subarray(lineStart(ends, line), ends[line]));
   }
 
   /** The last row, decoding only it (a copy resumes after the last key of its last committed batch). */
   lastRow(): TextValue[] | undefined {
     const ends = this.#lineEnds();
     if (ends.length === 0) return undefined;
-    return parseCopyLine(this.data.subarray(ends.length === 1 ? 0 : ends[ends.length - 2]! + 1, ends[ends.length - 1]));
+    return parseCopyLine(this.data.subarray(lineStart(ends, ends.length - 1), ends[ends.length - 1]));
   }
 
   /** The key of a decoded row, in canonical form (see `keyMaker`). */
@@ -68,17 +70,15 @@ export class RowBatch {
    * kept rows are copied as they are.
    */
   filter(keys: ReadonlySet<KeyText>, keep = true): RowBatch {
-    this.#makeKey ??= keyMaker(this.shape.key.map((column) => column.type));
-    const positions = this.#keyPositions();
-    const last = Math.max(...positions);
+    const last = Math.max(...this.#keyPositions());
     const ends = this.#lineEnds();
     const kept = new Uint8Array(ends.length);
     let size = 0;
     for (let line = 0; line < ends.length; line++) {
-      const start = line === 0 ? 0 : ends[line - 1]! + 1;
+      const start = lineStart(ends, line);
       const end = ends[line]!;
-      const fields = parseCopyLine(this.data.subarray(start, fieldEnd(this.data, start, end, last)));
-      if (keys.has(this.#makeKey(positions.map((position) => fields[position] ?? ''))) !== keep) continue;
+      // Only the fields up to the last key column are decoded: keyOf reads no further.
+      if (keys.has(this.keyOf(parseCopyLine(this.data.subarray(start, fieldEnd(this.data, start, end, last))))) !== keep) continue;
       kept[line] = 1;
       size += end - start + 1;
     }
@@ -86,7 +86,7 @@ export class RowBatch {
     let offset = 0;
     for (let line = 0; line < ends.length; line++) {
       if (kept[line] === 0) continue;
-      const start = line === 0 ? 0 : ends[line - 1]! + 1;
+      const start = lineStart(ends, line);
       const end = ends[line]!;
       data.set(this.data.subarray(start, end), offset);
       data[end - start + offset] = 0x0a;
@@ -100,8 +100,13 @@ export class RowBatch {
   }
 
   #keyPositions(): number[] {
-    return this.shape.key.map((keyColumn) => this.shape.columns.findIndex((column) => column.name === keyColumn.name));
+    return (this.#positions ??= this.shape.key.map((keyColumn) => this.shape.columns.findIndex((column) => column.name === keyColumn.name)));
   }
+}
+
+/** Where line `line` begins, from the line ends. */
+function lineStart(ends: Uint32Array, line: number): number {
+  return line === 0 ? 0 : ends[line - 1]! + 1;
 }
 
 /** Where field `last` (0-based) of a COPY line ends: only the fields up to it need decoding. */

@@ -42,6 +42,17 @@ describe('RowBatch', () => {
     expect([...batch.filter(new Set(['2\u0000k2'])).rows()]).toEqual([['2', 'y', 'k2']]);
     expect([...batch.filter(new Set(['2\u0000k2']), false).rows()].map((row) => row[0])).toEqual(['1', '3']);
   });
+
+  it('filters by a leading key column without decoding the rest: escaped tabs and newlines after it are copied byte for byte, a last line without its newline too', () => {
+    const leading: TableShape = { ...shape, columns: [{ name: 'id', type: 'integer' }, { name: 'v', type: 'text' }], key: [{ name: 'id', type: 'integer' }] };
+    const lines = ['1\tone\\ttab', '2\ttwo\\nline', '3\tthree\\\\'];
+    const batch = new RowBatch('db1', leading, encoder.encode(lines.join('\n')));
+    expect(batch.rowCount).toBe(3);
+    expect(batch.lastRow()).toEqual(['3', 'three\\']);
+    expect(new TextDecoder().decode(batch.filter(new Set(['2', '3'])).data)).toBe(`${lines[1]}\n${lines[2]}\n`);
+    expect([...batch.filter(new Set(['2'])).rows()]).toEqual([['2', 'two\nline']]);
+    expect(RowBatch.empty('db1', leading).lastRow()).toBeUndefined();
+  });
 });
 
 describe('ChangeLog', () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isBucardoError } from '../errors.js';
-import { classifyConflict, type Candidate, type Conflict, type ConflictStrategy, type Decision, type Decisions, type ResolveConflictsArgs, type ValidateStrategyArgs } from '../conflict.js';
+import { classifyConflict, isWinner, type Candidate, type Conflict, type ConflictStrategy, type Decision, type Decisions, type ResolveConflictsArgs, type ValidateStrategyArgs } from '../conflict.js';
 import type { ChangeOp } from '../changes.js';
 import { encodeKey, type KeyText } from '../keys.js';
 import { silentLogger } from '../logger.js';
@@ -181,7 +181,7 @@ export function strategyScenarios(strategy: ConflictStrategy, options: ConflictS
       const decisions = await decide(strategy, args(all()));
       const names = databases.map((db) => db.name);
       for (const [key, decision] of decisions) {
-        if ('winner' in decision) expect(names, `${name}: the winner of ${JSON.stringify(key)}`).toContain(decision.winner);
+        if (isWinner(decision)) expect(names, `${name}: the winner of ${JSON.stringify(key)}`).toContain(decision.winner);
       }
     }),
     scenario('order', 'chooses the same whatever the order of the candidates and of the conflicts', async () => {
@@ -205,9 +205,10 @@ export function strategyScenarios(strategy: ConflictStrategy, options: ConflictS
       for (const key of decisions.keys()) expect(restKeys.has(key), `${name}: decided ${JSON.stringify(key)}, which it was not given (custom code decided it)`).toBe(true);
       for (const conflict of rest) {
         expect(decisions.has(conflict.key), `${name}: ${declines(conflict) ? 'declines' : 'decides'} ${JSON.stringify(conflict.key)} when given part of the batch`).toBe(!declines(conflict));
-        if (!declines(conflict) && 'winner' in (decisions.get(conflict.key) ?? {})) {
+        const decision = decisions.get(conflict.key);
+        if (!declines(conflict) && decision && isWinner(decision)) {
           // a strategy may weigh the batch, but whoever it picks must still be a database of the sync
-          expect(databases.map((db) => db.name)).toContain((decisions.get(conflict.key) as { winner: string }).winner);
+          expect(databases.map((db) => db.name)).toContain(decision.winner);
         }
       }
     }),
