@@ -16,9 +16,13 @@ export type JsonlLine =
   | { readonly sync: string; readonly run: string; readonly op: 'delete'; readonly key: Record<string, string> }
   | { readonly sync: string; readonly run: string; readonly op: 'write'; readonly row: Record<string, TextValue> };
 
-/** The file a table's lines go to: `<schema>.<table>.jsonl`, with `/` and NUL replaced. */
+/**
+ * The file a table's lines go to: `<schema>.<table>.jsonl`, with `%`, `.`, `/`, `\` and NUL in either name
+ * percent-encoded, so that schema `a.b` table `c` and schema `a` table `b.c` get files of their own.
+ */
 export function fileNameOf(table: TableRef): string {
-  return `${table.schema}.${table.name}.jsonl`.replace(/[/\\\u0000]/g, '_');
+  const part = (name: string) => name.replace(/[%./\\\u0000]/g, (ch) => `%${ch.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`);
+  return `${part(table.schema)}.${part(table.name)}.jsonl`;
 }
 
 export class JsonlTarget implements TargetWriter {

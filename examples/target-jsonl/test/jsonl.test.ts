@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RowBatch, silentLogger, type TableShape } from '@bucardo/plugin-sdk';
 import { conformanceTables, describeTargetConformance } from '@bucardo/plugin-sdk/testing';
-import jsonl, { foldTable, jsonlDriver, normalizeParams } from '../src/index.js';
+import jsonl, { fileNameOf, foldTable, jsonlDriver, normalizeParams } from '../src/index.js';
 
 describeTargetConformance('jsonl', async ({ id }) => {
   const dir = await mkdtemp(join(tmpdir(), `${id}-`));
@@ -31,6 +31,13 @@ const shape: TableShape = {
 };
 
 describe('bucardo-plugin-jsonl', () => {
+  it('names a file per table, apart even when the dotted names are alike', () => {
+    expect(fileNameOf({ schema: 'public', name: 't' })).toBe('public.t.jsonl');
+    expect(fileNameOf({ schema: 'a.b', name: 'c' })).toBe('a%2Eb.c.jsonl');
+    expect(fileNameOf({ schema: 'a', name: 'b.c' })).toBe('a.b%2Ec.jsonl');
+    expect(fileNameOf({ schema: 's', name: '../x/%y\u0000' })).toBe('s.%2E%2E%2Fx%2F%25y%00.jsonl');
+  });
+
   it('appends a line per key deleted and per row written, stamped with the sync and run', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'jsonl-lines-'));
     const session = await jsonlDriver({ fsync: false }).target!.open({ name: 'j1', type: 'jsonl', params: { dir } }, { log: silentLogger, label: 'test' });
