@@ -105,6 +105,30 @@ export class TargetHarness {
     return results;
   }
 
+  /**
+   * begin, apply each write, then `failing` (if given) with its signal already aborted, as when a run is
+   * stopped (the target may reject it or not), and rollback. The model does not follow.
+   */
+  async rolledBack(session: TargetSession, writes: readonly Write[], failing?: Write): Promise<void> {
+    const signal = new AbortController().signal;
+    await session.begin(signal);
+    for (const write of writes) await this.apply(session, write, signal);
+    if (failing) {
+      const stopped = new AbortController();
+      stopped.abort(new Error('the conformance kit stops this batch'));
+      await this.apply(session, failing, stopped.signal).catch(() => undefined);
+    }
+    await session.rollback();
+  }
+
+  /** A bad run: beginRun, a transaction rolled back after `failing` (see `rolledBack`), endRun `bad`. */
+  async failedRun(session: TargetSession, writes: readonly Write[], failing: Write): Promise<void> {
+    const run = this.newRun();
+    await session.beginRun?.(run);
+    await this.rolledBack(session, writes, failing);
+    await session.endRun?.({ ...run, outcome: 'bad' });
+  }
+
   /** Applies one write (the model does not follow: call `applyToModel` once it is committed). */
   async apply(session: TargetSession, write: Write, signal: AbortSignal = new AbortController().signal): Promise<ApplyResult> {
     const batch = this.batch(write, signal);

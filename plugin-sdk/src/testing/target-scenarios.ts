@@ -17,13 +17,6 @@ const items = (from: number, to: number, name?: (id: number) => string): TextVal
 const itemKeys = (...ids: number[]) => ids.map(String);
 const pairKey = (region: string, seq: string) => keyOf(pairsTable, [region, seq, null]);
 
-/** A failing apply: its signal is already aborted, as when a run is stopped; the target may reject it or not. */
-async function failingApply(h: TargetHarness, session: Parameters<TargetHarness['apply']>[0], write: Write): Promise<void> {
-  const controller = new AbortController();
-  controller.abort(new Error('the conformance kit stops this batch'));
-  await h.apply(session, write, controller.signal).catch(() => undefined);
-}
-
 const capabilities: Body = async (h) => {
   const declared = h.target.writer.capabilities;
   expect(typeof declared, 'writer.capabilities is an object').toBe('object');
@@ -150,21 +143,14 @@ const rollback: Body = async (h) => {
   const session = await h.open();
   await h.run(session, [upsert(itemsTable, items(1, 5)), upsert(pairsTable, pairRows)]);
   const before = h.snapshot();
-  const run = h.newRun();
-  await session.beginRun?.(run);
-  await session.begin(new AbortController().signal);
-  await h.apply(session, change(itemsTable, itemKeys(1, 2, 3), [item(1, 'changed'), item(6)]));
-  await h.apply(session, remove(pairsTable, [pairKey('north', '1'), pairKey('south', '1')]));
-  await failingApply(h, session, upsert(itemsTable, [item(7)]));
-  await session.rollback();
-  await session.endRun?.({ ...run, outcome: 'bad' });
+  await h.failedRun(session, [
+    change(itemsTable, itemKeys(1, 2, 3), [item(1, 'changed'), item(6)]), remove(pairsTable, [pairKey('north', '1'), pairKey('south', '1')]),
+  ], upsert(itemsTable, [item(7)]));
   await h.check('after a rolled-back transaction: nothing of it is visible', before);
   // the session is usable after a rollback, in the same run as a retried transaction would be
   const retry = h.newRun();
   await session.beginRun?.(retry);
-  await session.begin(new AbortController().signal);
-  await h.apply(session, upsert(itemsTable, [item(8)]));
-  await session.rollback();
+  await h.rolledBack(session, [upsert(itemsTable, [item(8)])]);
   await h.transaction(session, [upsert(itemsTable, [item(9)])]);
   await session.endRun?.({ ...retry, outcome: 'good' });
   await h.check('after a rollback and a committed transaction in one run');
@@ -175,14 +161,7 @@ const failedBatch: Body = async (h) => {
   const session = await h.open();
   await h.run(session, [upsert(itemsTable, items(1, 5)), upsert(pairsTable, pairRows)]);
   const writes = [change(itemsTable, itemKeys(1, 2, 3), [item(1, 'changed'), item(6)]), remove(pairsTable, [pairKey('north', '1')]), upsert(itemsTable, [item(7)])];
-  const run = h.newRun();
-  await session.beginRun?.(run);
-  await session.begin(new AbortController().signal);
-  await h.apply(session, writes[0]!);
-  await h.apply(session, writes[1]!);
-  await failingApply(h, session, writes[2]!);
-  await session.rollback();
-  await session.endRun?.({ ...run, outcome: 'bad' });
+  await h.failedRun(session, writes.slice(0, 2), writes[2]!);
   // the next run applies the same changes again: whatever the failed one left, the result is exact
   await h.run(session, writes);
   await h.check('after the failed batch was applied again by the next run');
@@ -190,9 +169,7 @@ const failedBatch: Body = async (h) => {
   const retry = h.newRun();
   const again = [upsert(itemsTable, [item(2, 'back'), item(3, 'back')]), remove(itemsTable, itemKeys(6))];
   await session.beginRun?.(retry);
-  await session.begin(new AbortController().signal);
-  for (const write of again) await h.apply(session, write);
-  await session.rollback();
+  await h.rolledBack(session, again);
   await h.transaction(session, again);
   await session.endRun?.({ ...retry, outcome: 'good' });
   await h.check('after a transaction rolled back and retried in one run');
@@ -214,9 +191,7 @@ const runLifecycle: Body = async (h) => {
   await first.beginRun?.(bad);
   await h.transaction(first, t1);
   const withT1 = h.snapshot();
-  await first.begin(new AbortController().signal);
-  for (const write of t2) await h.apply(first, write);
-  await first.rollback();
+  await h.rolledBack(first, t2);
   await first.endRun?.({ ...bad, outcome: 'bad' });
   if (h.capabilities.transactions) await h.checkOneOf('after a bad run: its committed transaction kept or dropped, its rolled-back one dropped', [base, withT1]);
   // the next run carries both again
