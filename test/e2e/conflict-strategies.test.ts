@@ -12,7 +12,8 @@ import type { ConflictLogRow } from '@bucardo/core';
 import { definePlugin, type Decision, type KeyText, type RunReport } from '@bucardo/plugin-sdk';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { bucardoEnv, runBucardo, type CliResult } from '../src/helpers/cli.js';
-import { assertConverged } from '../src/helpers/databases.js';
+import { assertConverged, withClient } from '../src/helpers/databases.js';
+import { controlState, databaseObjects } from './support/control-state.js';
 import { Harness, expectEverywhere, expectOutcome, type Role, type SyncWorld } from './support/sync-harness.js';
 
 const harness = new Harness(serverFromInfo(inject('pg')), 'cs');
@@ -29,6 +30,31 @@ const FOUR: Record<string, Role> = { A: 'source', B: 'source', C: 'source', D: '
 const T = 'CREATE TABLE t (id int PRIMARY KEY, v text);';
 type Db = 'A' | 'B' | 'C' | 'D';
 const DBS: readonly Db[] = ['A', 'B', 'C', 'D'];
+
+/**
+ * Everything a refused command must leave as it was: every row of the control database's bucardo schema,
+ * and the objects and rows of every database registered in it (those of every world of this file).
+ */
+async function everything(): Promise<Record<string, unknown>> {
+  const controlUrl = harness.server.url(harness.control);
+  const dbnames = await withClient(controlUrl, async (c) =>
+    (await c.query<{ dbname: string }>("SELECT params->>'dbname' AS dbname FROM bucardo.db ORDER BY name")).rows.map((row) => row.dbname));
+  expect(dbnames.length, 'registered databases to snapshot').toBeGreaterThan(0);
+  return {
+    control: await controlState(controlUrl),
+    ...Object.fromEntries(await Promise.all(dbnames.map(async (db) => [db, await databaseObjects(harness.server.url(db))] as const))),
+  };
+}
+
+/** Runs `bucardo ...args`, which must exit with exactly 1 and change nothing anywhere. */
+async function refusedChangingNothing(...args: string[]): Promise<CliResult> {
+  const before = await everything();
+  const r = await bucardo(...args);
+  expect(r.timedOut).toBe(false);
+  expect(r.code, `bucardo ${args.join(' ')}\n${r.stdout}${r.stderr}`).toBe(1);
+  expect(await everything(), `after bucardo ${args.join(' ')}`).toEqual(before);
+  return r;
+}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -435,21 +461,24 @@ describe('the CLI: list conflicts, and conflict= checks', () => {
     expect(set.code, set.stderr).toBe(0);
     expect(set.stdout).toBe(`Set conflict strategy to '${ordered}'\n`);
 
-    const stranger = await bucardo('update', 'sync', w.sync, `conflict=${w.registered.A} cl_X`);
+    // from here on, each refused update leaves the control database and every database exactly as they were
+    const before = await everything();
+    const stranger = await refusedChangingNothing('update', 'sync', w.sync, `conflict=${w.registered.A} cl_X`);
     expect(stranger.code).not.toBe(0);
     expect(stranger.code).not.toBeNull();
     expect(stranger.stderr).toContain('[UNKNOWN_STRATEGY]');
     expect(stranger.stderr).toContain('"cl_X" is not a db for this sync');
 
-    const unknown = await bucardo('update', 'sync', w.sync, 'conflict=no_such_strategy');
+    const unknown = await refusedChangingNothing('update', 'sync', w.sync, 'conflict=no_such_strategy');
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toContain('[UNKNOWN_STRATEGY]');
     expect(unknown.stderr).toContain('no_such_strategy');
     // the sync has no target
-    const target = await bucardo('update', 'sync', w.sync, 'conflict=target');
+    const target = await refusedChangingNothing('update', 'sync', w.sync, 'conflict=target');
     expect(target.code).not.toBe(0);
     expect(target.stderr).toContain('[INVALID_ARGUMENT]');
     expect(target.stderr).toMatch(/no target database, so conflict=target/);
+    expect(await everything(), 'after the three refused updates').toEqual(before);
     // the strategy set before the failed updates is still the sync's
     expect(await strategyShown()).toBe(ordered);
     expect((await w.bucardo.listSyncs()).find((sync) => sync.name === w.sync)?.conflictStrategy).toBe(ordered);
@@ -457,23 +486,25 @@ describe('the CLI: list conflicts, and conflict= checks', () => {
 
   it('add sync conflict=target without a target, or conflict=UNKNOWN: an error, and no sync', async () => {
     const syncsBefore = (await w.bucardo.listSyncs()).map((sync) => sync.name);
-    const target = await bucardo('add', 'sync', 'cl_s2', 'herd=cl_h', 'dbs=cl_g', 'ping=false', 'conflict=target');
+    const before = await everything();
+    const target = await refusedChangingNothing('add', 'sync', 'cl_s2', 'herd=cl_h', 'dbs=cl_g', 'ping=false', 'conflict=target');
     expect(target.code).not.toBe(0);
     expect(target.code).not.toBeNull();
     expect(target.stderr).toContain('[INVALID_ARGUMENT]');
     expect(target.stderr).toMatch(/Sync "cl_s2" has no target database, so conflict=target/);
 
-    const unknown = await bucardo('add', 'sync', 'cl_s3', 'herd=cl_h', 'dbs=cl_g', 'ping=false', 'conflict=no_such_strategy');
+    const unknown = await refusedChangingNothing('add', 'sync', 'cl_s3', 'herd=cl_h', 'dbs=cl_g', 'ping=false', 'conflict=no_such_strategy');
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toContain('[UNKNOWN_STRATEGY]');
     expect(unknown.stderr).toContain('no_such_strategy');
 
-    const stranger = await bucardo('add', 'sync', 'cl_s4', 'herd=cl_h', 'dbs=cl_g', 'ping=false', `conflict=${w.registered.B} cl_X`);
+    const stranger = await refusedChangingNothing('add', 'sync', 'cl_s4', 'herd=cl_h', 'dbs=cl_g', 'ping=false', `conflict=${w.registered.B} cl_X`);
     expect(stranger.code).not.toBe(0);
     expect(stranger.stderr).toContain('"cl_X" is not a db for this sync');
 
     const syncsAfter = (await w.bucardo.listSyncs()).map((sync) => sync.name);
     expect(syncsAfter).toEqual(syncsBefore);
     expect(syncsAfter.filter((name) => /^cl_s[234]$/.test(name))).toEqual([]);
+    expect(await everything(), 'after the three refused adds').toEqual(before);
   });
 });

@@ -14,6 +14,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { assertConverged, withClient } from '../src/helpers/databases.js';
+import { databaseObjects } from './support/control-state.js';
 import { Harness, expectEverywhere, expectOutcome, tableText, type Role } from './support/sync-harness.js';
 
 const harness = new Harness(serverFromInfo(inject('pg')), 'retry');
@@ -69,9 +70,24 @@ describe('serialization failures and deadlocks on a target', () => {
     await w.sql('D', "INSERT INTO fault_plan SELECT g, '40001' FROM generate_series(5, 10) g");
     await w.sql('A', "INSERT INTO t VALUES (11, 'A')");
     await w.sql('B', "UPDATE u SET v = 'B' WHERE id = 2");
+    // every row of every table on every database (readable for t and u; fingerprinted for every user table),
+    // and the sync's checkpoints: the failed run must leave all of it as it was
+    const contents = async () => Object.fromEntries(await Promise.all(w.names.map(async (db) => [db, {
+      t: await tableText(w.url[db]!, 't', 'id'), u: await tableText(w.url[db]!, 'u', 'id'), objects: await databaseObjects(w.url[db]!),
+    }] as const)));
+    const checkpoints = async () => withClient(harness.server.url(harness.control), async (c) =>
+      (await c.query('SELECT db, position, updated FROM bucardo.checkpoint WHERE sync = $1 ORDER BY db', [w.sync])).rows);
+    const contentsBefore = await contents();
+    const checkpointsBefore = await checkpoints();
+    expect(checkpointsBefore, 'the sync has checkpoints to keep').not.toEqual([]);
     const failed = await w.run();
     expectOutcome(failed, 'bad');
     expect(failed.retries).toBe(5);
+    expect(await contents(), 'every table on every database after the failed run').toEqual(contentsBefore);
+    expect(await checkpoints(), 'the checkpoints after the failed run').toEqual(checkpointsBefore);
+    const [failedRun] = await withClient(harness.server.url(harness.control), async (c) =>
+      (await c.query("SELECT outcome, retries, error->>'sqlstate' AS sqlstate FROM bucardo.syncrun WHERE id = $1", [failed.runId])).rows);
+    expect(failedRun).toEqual({ outcome: 'bad', retries: 5, sqlstate: '40001' });
     expect(failed.error).toMatchObject({ sqlstate: '40001', db: w.registered.D });
     expect(failed.error?.message).toContain('injected failure 40001 on attempt 10');
     expect(await tableText(w.url.D!, 't', 'id')).not.toContain('(11,A)');

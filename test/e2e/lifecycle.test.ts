@@ -386,11 +386,29 @@ describe('validate', () => {
     expect(all.code).toBe(1);
     expect(all.stdout).toContain('Validating sync va ... FAILED\n');
     expect(all.stdout).toContain('Validating sync va3 ... OK\n');
-    // the run refuses as well, and nothing is written
+    // the run refuses as well, and nothing is written: a row new on the source stays there, the targets and
+    // the checkpoints are as they were, and the run is recorded as bad with the mismatch's code
+    await world.query(dbs.A!.url, "INSERT INTO t (id, v, w) VALUES (51, 'v51', 'w51')");
+    const checkpoints = () => world.sql("SELECT db, position, updated FROM bucardo.checkpoint WHERE sync = 'va' ORDER BY db");
+    const lastRunId = async () => Number((await world.sql("SELECT coalesce(max(id), 0) AS id FROM bucardo.syncrun WHERE sync = 'va'"))[0]!.id);
+    const targetsBefore = { B: await world.query(dbs.B!.url, 'SELECT * FROM t ORDER BY id'), C: await world.query(dbs.C!.url, 'SELECT * FROM t ORDER BY id') };
+    const checkpointsBefore = await checkpoints();
+    expect(checkpointsBefore, 'the sync has checkpoints to keep').not.toEqual([]);
+    const runsBefore = await lastRunId();
     const run = await world.bucardo('kick', 'va', '0');
     expect(run.code).toBe(2);
     expect(run.stdout).toContain('KILLED!');
     expect(run.stdout).toContain('[TABLE_COLUMNS_MISMATCH]');
+    for (const name of ['B', 'C'] as const) {
+      expect(await ids(dbs[name]!, 't'), `t on va_${name}`).not.toContain(51);
+      expect(await world.query(dbs[name]!.url, 'SELECT * FROM t ORDER BY id'), `t on va_${name}`).toEqual(targetsBefore[name]);
+    }
+    expect(await ids(dbs.A!, 't')).toContain(51);
+    expect(await checkpoints()).toEqual(checkpointsBefore);
+    const [refused] = await world.sql(
+      "SELECT id, outcome, error->>'code' AS code FROM bucardo.syncrun WHERE sync = 'va' ORDER BY id DESC LIMIT 1");
+    expect(Number(refused?.id), 'the refused run is recorded').toBeGreaterThan(runsBefore);
+    expect(refused).toMatchObject({ outcome: 'bad', code: 'TABLE_COLUMNS_MISMATCH' });
 
     // repaired: OK, and onetimecopy=1 brings the targets' rows back
     await world.query(dbs.B!.url, 'ALTER TABLE t ALTER COLUMN w TYPE text');
@@ -403,7 +421,10 @@ describe('validate', () => {
     await kick('va');
     await assertConverged([dbs.A!.url, dbs.B!.url], { t: 'id' });
     expect(await world.query(dbs.C!.url, 'SELECT id, v, w FROM t ORDER BY id')).toEqual(await world.query(dbs.A!.url, 'SELECT id, v, w FROM t ORDER BY id'));
-    expect(await ids(dbs.C!, 't')).toHaveLength(50);
+    // the 50 rows of the set-up and row 51, written on the source while the run was refused
+    const all51 = Array.from({ length: 51 }, (_, i) => i + 1);
+    for (const db of [dbs.A!, dbs.B!, dbs.C!]) expect(await ids(db, 't'), `t on ${db.name}`).toEqual(all51);
+    expect(await world.query(dbs.C!.url, 'SELECT id, v, w FROM t WHERE id = 51')).toEqual([{ id: 51, v: 'v51', w: 'w51' }]);
     expect(statusDetail(await world.ok('status', 'va')).get('Onetimecopy')).toBe('No');
   });
 });
