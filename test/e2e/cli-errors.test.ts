@@ -11,7 +11,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { bucardoEnv, runBucardo, type CliResult } from '../src/helpers/cli.js';
-import { assertConverged, createDatabase, dropDatabase, tableFingerprint, uniqueName, withClient } from '../src/helpers/databases.js';
+import { assertConverged, createDatabase, dropDatabase, serverAsksPassword, tableFingerprint, uniqueName, withClient } from '../src/helpers/databases.js';
+import { controlState as controlTables } from './support/control-state.js';
 
 const server = serverFromInfo(inject('pg'));
 const control = uniqueName('errs_control');
@@ -24,16 +25,9 @@ const sql = (database: string, text: string, values: unknown[] = []) => withClie
 
 /** Every row of every control table (what every `bucardo list` is made from, and the run history). */
 async function controlState(): Promise<Record<string, unknown>> {
-  return withClient(server.url(control), async (c) => {
-    const out: Record<string, unknown> = {};
-    const tables = await c.query<{ name: string }>("SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'bucardo' ORDER BY 1");
-    expect(tables.rows.map((row) => row.name)).toEqual(expect.arrayContaining(['db', 'relation', 'herd', 'dbgroup', 'sync', 'syncrun']));
-    for (const { name: table } of tables.rows) {
-      const { rows } = await c.query(`SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY to_jsonb(t)::text), '[]') AS rows FROM bucardo.${table} t`);
-      out[table] = rows[0].rows;
-    }
-    return out;
-  });
+  const state = await controlTables(server.url(control));
+  expect(Object.keys(state)).toEqual(expect.arrayContaining(['db', 'relation', 'herd', 'dbgroup', 'sync', 'syncrun']));
+  return state;
 }
 
 /** What `bucardo list NOUN` prints. */
@@ -284,16 +278,7 @@ describe('once installed', () => {
   });
 
   it('a wrong password: CONNECTION_FAILED naming the database, and the password is printed nowhere', async (ctx) => {
-    // only where the server asks this client for a password: the first host rule of pg_hba.conf decides
-    let method: string | undefined;
-    try {
-      const rules = await sql('postgres', "SELECT type, database, user_name, auth_method FROM pg_hba_file_rules WHERE error IS NULL ORDER BY rule_number");
-      method = (rules.rows as Array<{ type: string; database: string[]; user_name: string[]; auth_method: string }>)
-        .find((rule) => rule.type.startsWith('host') && rule.database.includes('all') && rule.user_name.includes('all'))?.auth_method;
-    } catch {
-      method = undefined; // pg_hba_file_rules needs superuser
-    }
-    if (!method || !['scram-sha-256', 'md5', 'password'].includes(method)) ctx.skip();
+    if (!(await serverAsksPassword(server))) ctx.skip();
 
     const role = uniqueName('errs_role');
     const right = `right-${randomBytes(6).toString('hex')}`;

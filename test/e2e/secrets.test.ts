@@ -21,7 +21,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo, connectionUrl } from '../src/fixtures/pg-server.js';
 import { runBucardo, type CliResult } from '../src/helpers/cli.js';
-import { assertConverged, createDatabase, dropDatabase, uniqueName, withClient } from '../src/helpers/databases.js';
+import { assertConverged, createDatabase, dropDatabase, serverAsksPassword, uniqueName, withClient } from '../src/helpers/databases.js';
 import { controlState } from './support/control-state.js';
 import { alive, sleep, waitFor } from './support/daemon-world.js';
 
@@ -60,15 +60,7 @@ let passwordAuth = false;
 let daemonPid: number | undefined;
 
 beforeAll(async () => {
-  // only where the server asks this client for a password: the first host rule of pg_hba.conf decides
-  try {
-    const rules = await sql('postgres', "SELECT type, database, user_name, auth_method FROM pg_hba_file_rules WHERE error IS NULL ORDER BY rule_number");
-    const method = (rules.rows as Array<{ type: string; database: string[]; user_name: string[]; auth_method: string }>)
-      .find((rule) => rule.type.startsWith('host') && rule.database.includes('all') && rule.user_name.includes('all'))?.auth_method;
-    passwordAuth = method !== undefined && ['scram-sha-256', 'md5', 'password'].includes(method);
-  } catch {
-    passwordAuth = false; // pg_hba_file_rules needs superuser
-  }
+  passwordAuth = await serverAsksPassword(server);
   if (!passwordAuth) return;
   await sql('postgres', `CREATE ROLE ${role} LOGIN PASSWORD ${pg.escapeLiteral(secret)}`);
   await createDatabase(server, control);

@@ -131,3 +131,19 @@ export async function assertConverged(urls: string[], tables: TableKeys): Promis
 function redact(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
+
+/**
+ * Whether the server asks this client for a password (scram, md5 or password in the first host rule of
+ * pg_hba.conf that covers every database and user): password tests make sense only then. False when the
+ * rules cannot be read (pg_hba_file_rules needs a superuser).
+ */
+export async function serverAsksPassword(server: DatabaseServer): Promise<boolean> {
+  try {
+    const rules = await withClient(server.url('postgres'), (c) => c.query<{ type: string; database: string[]; user_name: string[]; auth_method: string }>(
+      'SELECT type, database, user_name, auth_method FROM pg_hba_file_rules WHERE error IS NULL ORDER BY rule_number'));
+    const method = rules.rows.find((rule) => rule.type.startsWith('host') && rule.database.includes('all') && rule.user_name.includes('all'))?.auth_method;
+    return method !== undefined && ['scram-sha-256', 'md5', 'password'].includes(method);
+  } catch {
+    return false;
+  }
+}
