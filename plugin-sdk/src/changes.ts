@@ -30,6 +30,11 @@ export interface TableChanges {
    * was: the latest truncate among the sources wins, and every other database is made equal to its table.
    */
   readonly truncatedAt?: number;
+  /**
+   * When the capture was of one partition: the time of the newest change to the table in the whole
+   * interval, every partition (µs since the epoch), for strategies that compare tables (`latest_table`).
+   */
+  readonly newestOverall?: number;
 }
 
 /**

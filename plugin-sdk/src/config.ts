@@ -39,6 +39,12 @@ export interface BucardoConfig {
   readonly loggerOptions?: Readonly<Record<string, unknown>>;
   /** The most keys one transaction carries per database; larger runs are split. Default 100000. */
   readonly batchSize?: number;
+  /**
+   * The most change records a run captures, settles and plans at once. A larger backlog (after a long
+   * outage, say) is captured in key partitions, each applied before the next is read, so that the
+   * process's memory stays bounded whatever the backlog. Default 500000 (about 50 MB of keys).
+   */
+  readonly partitionSize?: number;
   /** Where the daemon keeps its pid file (`--pid-dir`). Default `/var/run/bucardo`, else a temp directory. */
   readonly pidDir?: string;
 }

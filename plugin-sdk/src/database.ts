@@ -45,8 +45,20 @@ export interface DatabaseDriver {
   readonly target?: TargetWriter;
 }
 
+/** Capability flags of a source, each false when left out. The core branches on these, never on a type. */
+export interface SourceCapabilities {
+  /**
+   * `capture` honours `CaptureArgs.partition`, and `pending` counts change records: a backlog larger than
+   * the run's partition size is then captured and applied in key partitions, so that a run's memory is
+   * bounded whatever the backlog. Default false (one capture of everything).
+   */
+  readonly partitionedCapture?: boolean;
+}
+
 /** Reads changes and row images from a database. */
 export interface SourceDriver {
+  /** What the source can do. */
+  readonly capabilities?: SourceCapabilities;
   /** Opens a session on a source database; a failure to connect is CONNECTION_FAILED naming it. */
   open(spec: DatabaseSpec, context: OpenContext): Promise<SourceSession>;
 }
@@ -62,6 +74,13 @@ export interface CaptureArgs {
    * a run that resumes after an interruption reads exactly the change set it was working on.
    */
   readonly until?: Checkpoint;
+  /**
+   * Read only the keys of this partition: those for which `keyPartition(key, key columns, count)` is
+   * `index`. Given only to sources with `partitionedCapture`, with `until` set for every partition after
+   * the first, so that all partitions read the same interval. Each partition's `TableChanges` then carry
+   * `newestOverall`.
+   */
+  readonly partition?: { readonly index: number; readonly count: number };
   /** Aborted when the run is stopped. */
   readonly signal: AbortSignal;
 }

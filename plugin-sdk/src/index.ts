@@ -2,7 +2,7 @@ export { ErrorCodes, BucardoError, isBucardoError, toBucardoError } from './erro
 export type { ErrorCode, ErrorSubject, BucardoErrorOptions } from './errors.js';
 export { formatTable, parseTableName, tableId } from './table.js';
 export type { TableRef, ColumnInfo, TableShape } from './table.js';
-export { encodeKey, decodeKey, displayKey, keyMaker, keyPartCanonicalizer } from './keys.js';
+export { encodeKey, decodeKey, displayKey, keyMaker, keyPartCanonicalizer, keyPartKind, keyPartition } from './keys.js';
 export type { KeyText } from './keys.js';
 export { copyLineRanges, parseCopyLine, encodeCopyLine, encodeCopyLines, addDecimal } from './copy-text.js';
 export type { TextValue } from './copy-text.js';
@@ -14,7 +14,7 @@ export { countChanges } from './changes.js';
 export type { ChangeOp, KeyChange, TableChanges, Checkpoint, SourceChanges, ChangeSet } from './changes.js';
 export { defaultTargetCapabilities } from './database.js';
 export type {
-  DatabaseSpec, OpenContext, DatabaseDriver, SourceDriver, SourceSession, CaptureArgs, FetchArgs,
+  DatabaseSpec, OpenContext, DatabaseDriver, SourceCapabilities, SourceDriver, SourceSession, CaptureArgs, FetchArgs,
   TargetCapabilities, TargetWriter, TargetSession, ApplyBatch, ApplyResult, RunInfo, RunEnd, ReadTableArgs, SequenceState,
 } from './database.js';
 export { classifyConflict, isWinner } from './conflict.js';

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * A row's key travels as text: each key column in its PostgreSQL text output form, which every type has
  * and which round-trips exactly through the type's input function. A composite key joins its parts with
@@ -29,9 +31,20 @@ export function displayKey(key: KeyText): string {
  * column's text to one form, or undefined for types whose text output is already unique per value.
  */
 export function keyPartCanonicalizer(type: string): ((text: string) => string) | undefined {
+  const kind = keyPartKind(type);
+  if (kind === 'numeric') return canonicalNumeric;
+  if (kind === 'float') return (text) => (text === '-0' ? '0' : text);
+  return undefined;
+}
+
+/**
+ * Which key column types print one value several ways: `numeric` (scale), `float` (-0), or undefined. For
+ * drivers that canonicalize in their own query language, as `keyPartCanonicalizer` does in JS.
+ */
+export function keyPartKind(type: string): 'numeric' | 'float' | undefined {
   const base = type.replace(/\(.*$/, '').trim().toLowerCase();
-  if (base === 'numeric' || base === 'decimal') return canonicalNumeric;
-  if (base === 'real' || base === 'double precision' || base === 'float4' || base === 'float8') return (text) => (text === '-0' ? '0' : text);
+  if (base === 'numeric' || base === 'decimal') return 'numeric';
+  if (base === 'real' || base === 'double precision' || base === 'float4' || base === 'float8') return 'float';
   return undefined;
 }
 
@@ -46,4 +59,19 @@ export function keyMaker(keyTypes: readonly string[]): (parts: readonly string[]
   const canonicalizers = keyTypes.map(keyPartCanonicalizer);
   if (canonicalizers.every((c) => c === undefined)) return (parts) => encodeKey(parts);
   return (parts) => encodeKey(parts.map((part, index) => canonicalizers[index]?.(part) ?? part));
+}
+
+/**
+ * The partition (0 … count-1) of a key when a large backlog is captured in parts. Every source of a sync
+ * must put a key in the same partition, whatever its type, or a key changed on two sources would be
+ * settled twice (once per partition) instead of as a conflict; so the function is defined here, on the
+ * canonical key text, and a driver that filters in its own query language must compute exactly this:
+ * the first 32 bits (big-endian) of the MD5 of the hash input, modulo `count`. The hash input is the
+ * key's UTF-8 bytes for a one-column key; for a composite key, each part as `<UTF-8 byte length>:<part>`,
+ * concatenated (NUL, the separator in `KeyText`, cannot be written in PostgreSQL text).
+ */
+export function keyPartition(key: KeyText, columnCount: number, count: number): number {
+  if (count <= 1) return 0;
+  const input = columnCount === 1 ? key : decodeKey(key, columnCount).map((part) => `${Buffer.byteLength(part, 'utf8')}:${part}`).join('');
+  return createHash('md5').update(input, 'utf8').digest().readUInt32BE(0) % count;
 }

@@ -38,6 +38,11 @@ export interface RunArgs {
   readonly signal: AbortSignal;
   /** When the run resumes an interrupted one: each source's capture ends at that run's checkpoint. */
   readonly until?: Readonly<Record<string, Checkpoint>>;
+  /**
+   * When a large backlog is captured in key partitions (each captured, settled and applied before the
+   * next): the partition this phase belongs to. Absent when the run captures everything at once.
+   */
+  readonly partition?: { readonly index: number; readonly count: number };
 }
 
 /** The keys of one table handled in one batch. */
