@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { keyMaker, tableId, type Checkpoint, type KeyChange, type SourceChanges, type TableChanges, type TableShape } from '@bucardo/plugin-sdk';
 import { TRUNCATE_LOG, additiveColumn, captureNames } from './capture-names.js';
-import { keyColumnList } from './key-sql.js';
+import { keyColumnList, partitionCondition } from './key-sql.js';
 import { quoteLiteral } from './connect.js';
 import { to as copyTo } from 'pg-copy-streams';
 import { ChangeFold } from './change-fold.js';
@@ -34,17 +34,20 @@ function forTables(shapes: readonly TableShape[], firstParam: number): { sql: st
  * (PgQ's method), and needs no per-row bookkeeping. Keys come in key order, so that the same interval
  * always gives the same change set (a resumed run skips the transactions it already committed).
  */
-export async function readChanges(client: pg.Client, db: string, shapes: readonly TableShape[], since: Checkpoint, until?: Checkpoint): Promise<SourceChanges> {
+export async function readChanges(client: pg.Client, db: string, shapes: readonly TableShape[], since: Checkpoint, until?: Checkpoint, partition?: Partition): Promise<SourceChanges> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     const snapshot = until ?? (await client.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot')).rows[0]!.snapshot;
     const truncates = await readTruncates(client, shapes, since, until);
     const tables = new Map<string, TableChanges>();
     for (const shape of shapes) {
-      const changes = await readTable(client, shape, since, until);
+      const changes = await readTable(client, shape, since, until, partition);
       const truncatedAt = truncates.get(tableId(shape.table));
       if (changes.size > 0 || truncatedAt !== undefined) {
-        tables.set(tableId(shape.table), { table: shape.table, changes, ...(truncatedAt === undefined ? {} : { truncatedAt }) });
+        const newestOverall = partition && changes.size > 0 ? await newestChange(client, shape, since, until) : undefined;
+        tables.set(tableId(shape.table), {
+          table: shape.table, changes, ...(truncatedAt === undefined ? {} : { truncatedAt }), ...(newestOverall === undefined ? {} : { newestOverall }),
+        });
       }
     }
     await client.query('COMMIT');
@@ -55,12 +58,19 @@ export async function readChanges(client: pg.Client, db: string, shapes: readonl
   }
 }
 
-async function readTable(client: pg.Client, shape: TableShape, since: Checkpoint, until: Checkpoint | undefined): Promise<ReadonlyMap<string, KeyChange>> {
+/** One partition of a capture in parts (`CaptureArgs.partition`). */
+export interface Partition {
+  readonly index: number;
+  readonly count: number;
+}
+
+async function readTable(client: pg.Client, shape: TableShape, since: Checkpoint, until: Checkpoint | undefined, partition: Partition | undefined): Promise<ReadonlyMap<string, KeyChange>> {
   const names = captureNames(shape.table);
   const keys = keyColumnList(shape);
   const additive = shape.additive ?? [];
   const deltas = additive.map((column) => `, coalesce(${additiveColumn(column)}, 0)`).join('');
-  const where = interval(quoteLiteral(since), until === undefined ? undefined : quoteLiteral(until));
+  const where = interval(quoteLiteral(since), until === undefined ? undefined : quoteLiteral(until))
+    + (partition && partition.count > 1 ? ` AND ${partitionCondition(shape, partition.index, partition.count)}` : '');
   // The change records stream in key order (so the same interval always gives the same change set) and
   // are folded per key here: PostgreSQL sorts a million rows in a second or two, while grouping them with
   // ordered aggregates takes several. Changes to one key are ordered by time, not transaction id:
@@ -71,6 +81,18 @@ async function readTable(client: pg.Client, shape: TableShape, since: Checkpoint
   const fold = new ChangeFold(shape);
   await forEachCopyLine(stream, (line) => fold.line(line));
   return fold.changes;
+}
+
+/** The time of the newest change record of a table in the interval (µs), whatever its partition. */
+async function newestChange(client: pg.Client, shape: TableShape, since: Checkpoint, until: Checkpoint | undefined): Promise<number | undefined> {
+  const result = await client.query<string[]>({
+    text: `SELECT (extract(epoch FROM max(bucardo_changed_at)) * 1000000)::bigint FROM ${captureNames(shape.table).delta}
+            WHERE ${interval('$1', until === undefined ? undefined : '$2')}`,
+    values: until === undefined ? [since] : [since, until],
+    rowMode: 'array',
+  });
+  const newest = result.rows[0]?.[0];
+  return newest === null || newest === undefined ? undefined : Number(newest);
 }
 
 /** The latest TRUNCATE of each table in the interval, by `tableId`. */
@@ -132,12 +154,11 @@ export async function purge(client: pg.Client, shapes: readonly TableShape[], co
   return purged + (truncates.rowCount ?? 0);
 }
 
-/** Change records not consumed by `since`, per table. */
+/** Change records not consumed by `since`, per table: one statement, since a run asks this before each capture. */
 export async function pending(client: pg.Client, shapes: readonly TableShape[], since: Checkpoint): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  for (const shape of shapes) {
-    const result = await client.query<{ n: string }>({ text: `SELECT count(*) AS n FROM ${captureNames(shape.table).delta} WHERE ${interval()}`, values: [since] });
-    counts.set(tableId(shape.table), Number(result.rows[0]?.n ?? 0));
-  }
-  return counts;
+  if (shapes.length === 0) return new Map();
+  const counts = shapes.map((shape) => `(SELECT count(*) FROM ${captureNames(shape.table).delta} WHERE ${interval()})`);
+  const result = await client.query<string[]>({ text: `SELECT ${counts.join(', ')}`, values: [since], rowMode: 'array' });
+  const row = result.rows[0] ?? [];
+  return new Map(shapes.map((shape, index) => [tableId(shape.table), Number(row[index] ?? 0)]));
 }

@@ -1,5 +1,5 @@
 import type { ColumnInfo, KeyText, TableShape } from '@bucardo/plugin-sdk';
-import { decodeKey } from '@bucardo/plugin-sdk';
+import { decodeKey, keyPartKind } from '@bucardo/plugin-sdk';
 import { quoteIdent, quoteLiteral } from './connect.js';
 
 /** Each key column's values, from the encoded keys. */
@@ -60,4 +60,26 @@ export function columnList(shape: TableShape): string {
 /** The key columns, quoted, in key order. */
 export function keyColumnList(shape: TableShape): string {
   return shape.key.map((column) => quoteIdent(column.name)).join(', ');
+}
+
+/**
+ * "The key is in partition `index` of `count`": the SDK's `keyPartition`, computed by the server over the
+ * key columns as the canonical key text (numeric scale trimmed, float -0 as 0, as `keyMaker` does), so that
+ * every source, whatever its type, puts a key in the same partition.
+ */
+export function partitionCondition(shape: TableShape, index: number, count: number): string {
+  const parts = shape.key.map((column) => `${canonicalPart(column)}::text`);
+  const input = parts.length === 1
+    ? parts[0]!
+    : parts.map((part) => `octet_length(convert_to(${part}, 'UTF8'))::text || ':' || ${part}`).join(' || ');
+  return `('x' || substr(md5(convert_to(${input}, 'UTF8')), 1, 8))::bit(32)::bigint % ${count} = ${index}`;
+}
+
+/** The SQL of `keyPartCanonicalizer`: one text per key value for the types whose output has several. */
+function canonicalPart(column: ColumnInfo): string {
+  const name = quoteIdent(column.name);
+  const kind = keyPartKind(column.type);
+  if (kind === 'numeric') return `trim_scale(${name})`;
+  if (kind === 'float') return `(CASE WHEN ${name} = 0 THEN 0 ELSE ${name} END)`;
+  return name;
 }

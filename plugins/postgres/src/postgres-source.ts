@@ -13,6 +13,7 @@ import type { ResolvedPostgresOptions } from './postgres-options.js';
 
 /** Reads changes and row images from a PostgreSQL source. */
 export class PostgresSource implements SourceDriver {
+  readonly capabilities = Object.freeze({ partitionedCapture: true });
   readonly #options: ResolvedPostgresOptions;
 
   constructor(options: ResolvedPostgresOptions) {
@@ -46,7 +47,7 @@ class PostgresSourceSession implements SourceSession {
   }
 
   capture(args: CaptureArgs): Promise<SourceChanges> {
-    return cancellable(this.#client, args.signal, () => readChanges(this.#client, this.#db, args.tables, args.since, args.until));
+    return cancellable(this.#client, args.signal, () => readChanges(this.#client, this.#db, args.tables, args.since, args.until, args.partition));
   }
 
   readTable(args: ReadTableArgs): AsyncIterable<RowBatch> {
