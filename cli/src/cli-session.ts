@@ -67,6 +67,7 @@ export class CliSession {
       ...(config.logger ? { logger: config.logger } : {}),
       ...(loggerOptions ? { loggerOptions } : {}),
       ...(config.batchSize ? { batchSize: config.batchSize } : {}),
+      ...(config.partitionSize ? { partitionSize: config.partitionSize } : {}),
       role: open.role ?? 'cli',
     });
   }

@@ -45,5 +45,15 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new BucardoError('CONFIG_INVALID', `The config ${result.filepath} must export an object (use defineConfig({ … }))`, { item: result.filepath });
   }
+  checkSizes(config as BucardoConfig, result.filepath);
   return { config: config as BucardoConfig, filepath: result.filepath };
+}
+
+/** A size of zero, a fraction or a string would cut no transaction or partition at all: refused up front. */
+function checkSizes(config: BucardoConfig, filepath: string): void {
+  for (const field of ['batchSize', 'partitionSize'] as const) {
+    const value: unknown = config[field];
+    if (value === undefined || (typeof value === 'number' && Number.isSafeInteger(value) && value > 0)) continue;
+    throw new BucardoError('CONFIG_INVALID', `The config ${filepath} sets ${field} to ${JSON.stringify(value)}: it must be a whole number above 0`, { item: `${filepath}: ${field}` });
+  }
 }

@@ -94,6 +94,23 @@ describe('bucardo.config.ts', () => {
     expect(result.stderr).toContain(path.join(dir, 'broken', 'bucardo.config.ts'));
   });
 
+  it.each([
+    ['partitionSize', 0],
+    ['partitionSize', '1000'],
+    ['batchSize', 2.5],
+    ['batchSize', -1],
+  ])('that sets %s to %j is refused before anything runs, naming the file and the field', async (field, value) => {
+    const file = write(`sizes-${field}-${String(value)}/bucardo.config.json`, JSON.stringify({ control: { dbname: control }, [field]: value }));
+    const before = (await sql(control, 'SELECT count(*) AS n FROM bucardo.syncrun')).rows;
+    const result = await runBucardo(['--config', file, 'kick', 's', '0'], { env, cwd: repoRoot });
+    // kick's "any other error", as Bucardo's kick
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('[CONFIG_INVALID]');
+    expect(result.stderr).toContain(`${file} sets ${field} to ${JSON.stringify(value)}: it must be a whole number above 0`);
+    // no run was started
+    expect((await sql(control, 'SELECT count(*) AS n FROM bucardo.syncrun')).rows).toEqual(before);
+  });
+
   it('naming a plugin that is not installed is an error naming the plugin', async () => {
     const result = await runBucardo(['list', 'dbs'], { env, cwd: path.join(dir, 'missing') });
     expect(result.code).toBe(1);

@@ -13,7 +13,8 @@ import { kickSync, runSyncNow, type KickResult } from './kick.js';
 import { changeSyncStatus, setSetting, type SyncAction } from './sync-control.js';
 import { Daemon, defaultDaemonId } from '../daemon/daemon.js';
 import type { DaemonRow } from '../control/daemon-store.js';
-import type { SessionCache } from '../run/run-sync.js';
+import type { RunSizes, SessionCache } from '../run/run-sync.js';
+import { DEFAULT_PARTITION_SIZE } from '../run/partitions.js';
 import { syncStatuses, type SyncStatusReport } from './status.js';
 import { addSync, listSyncs, updateSync, type AddSyncResult } from './syncs.js';
 import { addTables, listTables, updateTable, type AddTablesOptions, type AddTablesResult } from './tables.js';
@@ -31,6 +32,8 @@ export interface BucardoOptions {
   readonly loggerOptions?: Readonly<Record<string, unknown>>;
   /** Keys per transaction per database. Default 100000. */
   readonly batchSize?: number;
+  /** The most change records a run captures at once; a larger backlog is captured in key partitions. Default 500000. */
+  readonly partitionSize?: number;
   /** The process role in log lines and run records, e.g. `cli`, `daemon`. */
   readonly role?: string;
 }
@@ -170,7 +173,7 @@ export class Bucardo {
    * same `cache` to several runs to keep their connections open in between (close `cache.sessions` after).
    */
   runSync(name: string, options: { signal?: AbortSignal; cache?: SessionCache } = {}): Promise<RunReport> {
-    return this.#with((ctx) => runSyncNow(ctx, name, { batchSize: this.#options.batchSize ?? 100_000, ...options }));
+    return this.#with((ctx) => runSyncNow(ctx, name, { sizes: this.#sizes(), ...options }));
   }
 
   /**
@@ -178,7 +181,11 @@ export class Bucardo {
    * daemon owns the sync, otherwise the owning daemon does.
    */
   kick(name: string, options: { wait: boolean; timeoutMs?: number }): Promise<KickResult> {
-    return this.#with((ctx) => kickSync(ctx, name, { ...options, batchSize: this.#options.batchSize ?? 100_000 }));
+    return this.#with((ctx) => kickSync(ctx, name, { ...options, sizes: this.#sizes() }));
+  }
+
+  #sizes(): RunSizes {
+    return { batchSize: this.#options.batchSize ?? 100_000, partitionSize: this.#options.partitionSize ?? DEFAULT_PARTITION_SIZE };
   }
 
   changeSyncStatus(name: string, action: SyncAction): Promise<SyncRow['status']> {
@@ -201,7 +208,7 @@ export class Bucardo {
   createDaemon(options: { id?: string; reason?: string; pollMs?: number; leaseMs?: number; maxBackoffMs?: number; purgeEveryMs?: number } = {}): Daemon {
     return new Daemon(this.engine, this.controlTarget, {
       id: options.id ?? defaultDaemonId(),
-      batchSize: this.#options.batchSize ?? 100_000,
+      sizes: this.#sizes(),
       ...(options.reason === undefined ? {} : { reason: options.reason }),
       ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
       ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),

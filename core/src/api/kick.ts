@@ -2,14 +2,14 @@ import { BucardoError, type RunReport } from '@bucardo/plugin-sdk';
 import type { SyncRunRow } from '../control/run-store.js';
 import type { BucardoContext } from './context.js';
 import { loadSyncPlan } from './sync-plan-loader.js';
-import type { SessionCache } from '../run/run-sync.js';
+import type { RunSizes, SessionCache } from '../run/run-sync.js';
 
 export interface KickOptions {
   /** Wait for the run to end (`kick SYNC 0` or `kick SYNC N`). */
   readonly wait: boolean;
   /** With `wait`: give up after this long (undefined or 0: wait as long as it takes). */
   readonly timeoutMs?: number;
-  readonly batchSize: number;
+  readonly sizes: RunSizes;
 }
 
 /** What a run that served a kick did, whoever ran it. */
@@ -50,7 +50,7 @@ export async function kickSync(ctx: BucardoContext, name: string, options: KickO
     } else if (await ctx.control.tryLockSync(name)) {
       try {
         const signal = deadline === Infinity ? undefined : AbortSignal.timeout(Math.max(1, deadline - Date.now()));
-        const report = await runLocked(ctx, name, options.batchSize, signal);
+        const report = await runLocked(ctx, name, options.sizes, signal);
         if (report.outcome === 'bad' && signal?.aborted) return { status: 'timeout' };
         return finished(fromReport(report));
       } finally {
@@ -63,20 +63,20 @@ export async function kickSync(ctx: BucardoContext, name: string, options: KickO
 }
 
 /** Runs a sync once in this process, waiting for its lock (for the API and tests). */
-export async function runSyncNow(ctx: BucardoContext, name: string, options: { batchSize: number; signal?: AbortSignal; cache?: SessionCache }): Promise<RunReport> {
+export async function runSyncNow(ctx: BucardoContext, name: string, options: { sizes: RunSizes; signal?: AbortSignal; cache?: SessionCache }): Promise<RunReport> {
   const sync = await ctx.control.catalog.sync(name);
   if (sync.status !== 'active') throw new BucardoError('SYNC_INACTIVE', `Cannot kick ${sync.status} sync "${name}"`, { sync: name });
   await ctx.control.lockSync(name);
   try {
-    return await runLocked(ctx, name, options.batchSize, options.signal, options.cache);
+    return await runLocked(ctx, name, options.sizes, options.signal, options.cache);
   } finally {
     await ctx.control.unlockSync(name).catch(() => undefined);
   }
 }
 
-async function runLocked(ctx: BucardoContext, name: string, batchSize: number, signal: AbortSignal | undefined, cache?: SessionCache): Promise<RunReport> {
+async function runLocked(ctx: BucardoContext, name: string, sizes: RunSizes, signal: AbortSignal | undefined, cache?: SessionCache): Promise<RunReport> {
   const plan = await loadSyncPlan(ctx.control.catalog, name);
-  return ctx.engine.run(plan, ctx.control.runs, { batchSize, worker: ctx.worker, ...(signal ? { signal } : {}), ...(cache ? { cache } : {}) });
+  return ctx.engine.run(plan, ctx.control.runs, { ...sizes, worker: ctx.worker, ...(signal ? { signal } : {}), ...(cache ? { cache } : {}) });
 }
 
 function finished(run: KickedRun): KickResult {

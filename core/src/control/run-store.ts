@@ -74,7 +74,7 @@ export class RunStore implements RunRecorder {
         WHERE sync = $1 AND ended IS NULL RETURNING resume`,
       [sync],
     );
-    const resume = interrupted.rows.map((row) => row.resume).find((point): point is ResumePoint => point !== null && point.committed > 0);
+    const resume = interrupted.rows.map((row) => row.resume).find((point): point is ResumePoint => point !== null && (point.committed > 0 || (point.partition ?? 0) > 0));
     const result = await this.#db.query<{ id: string }>('INSERT INTO bucardo.syncrun (sync, worker) VALUES ($1, $2) RETURNING id', [sync, worker]);
     const runId = result.rows[0]!.id;
     // This run serves every kick of the sync requested so far.

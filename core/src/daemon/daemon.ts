@@ -4,6 +4,7 @@ import type { SyncRow } from '../control/catalog-rows.js';
 import type { ControlTarget } from '../control/control-connection.js';
 import { ControlSession } from '../control/control-session.js';
 import type { Engine } from '../engine.js';
+import type { RunSizes } from '../run/run-sync.js';
 import { ControlListener } from './control-listener.js';
 import { SyncWorker, type WorkerSettings } from './sync-worker.js';
 import { WakeSignal } from './wake-signal.js';
@@ -12,7 +13,7 @@ export interface DaemonOptions {
   /** Unique per daemon, e.g. `1234@host`. */
   readonly id: string;
   readonly reason?: string;
-  readonly batchSize: number;
+  readonly sizes: RunSizes;
   /** How often autokick syncs are probed. Default 250 ms. */
   readonly pollMs?: number;
   /** How often ownership, heartbeat and kicks are looked at. Default 1000 ms. */
@@ -103,7 +104,7 @@ export class Daemon {
   async #take(control: ControlSession, sync: SyncRow): Promise<void> {
     await control.daemons.claim(sync.name, this.#options.id);
     const settings: WorkerSettings = {
-      daemonId: this.#options.id, batchSize: this.#options.batchSize, pollMs: this.#options.pollMs, maxBackoffMs: this.#options.maxBackoffMs,
+      daemonId: this.#options.id, sizes: this.#options.sizes, pollMs: this.#options.pollMs, maxBackoffMs: this.#options.maxBackoffMs,
       purgeEveryMs: this.#options.purgeEveryMs,
     };
     const worker = new SyncWorker(sync.name, this.#engine, control, settings, this.#log);

@@ -3,7 +3,7 @@ import { loadSyncPlan } from '../api/sync-plan-loader.js';
 import { purgeDeltas } from '../api/maintenance.js';
 import type { ControlSession } from '../control/control-session.js';
 import type { Engine } from '../engine.js';
-import type { SessionCache } from '../run/run-sync.js';
+import type { RunSizes, SessionCache } from '../run/run-sync.js';
 import { isPureFullcopy, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import { backoffMs, WakeSignal } from './wake-signal.js';
 
@@ -16,7 +16,7 @@ interface Probe {
 
 export interface WorkerSettings {
   readonly daemonId: string;
-  readonly batchSize: number;
+  readonly sizes: RunSizes;
   /** How often an autokick sync's sources are probed for changes. */
   readonly pollMs: number;
   /** The longest wait between retries of a failing sync. */
@@ -125,7 +125,7 @@ export class SyncWorker {
     const plan = await loadSyncPlan(this.#control.catalog, this.name);
     await this.#control.daemons.setState(this.name, this.#settings.daemonId, 'running', this.#failures, null);
     const report = await this.#engine.run(plan, this.#control.runs, {
-      batchSize: this.#settings.batchSize, worker: `daemon ${this.#settings.daemonId}`, signal: this.#aborting.signal, cache: this.#cache,
+      ...this.#settings.sizes, worker: `daemon ${this.#settings.daemonId}`, signal: this.#aborting.signal, cache: this.#cache,
     });
     this.#lastRun = Date.now();
     if (report.outcome === 'bad') {

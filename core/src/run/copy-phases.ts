@@ -73,9 +73,10 @@ export async function fullCopies(ctx: CopyContext): Promise<void> {
  * TRUNCATE: when a table was truncated on one or more sources in the interval, the latest truncate wins:
  * every other database of the sync is made equal to that source's table (a full copy, so rows written on
  * it after the truncate survive), and the interval's other changes to the table are dropped, as in
- * Bucardo. Returns the change set without those tables.
+ * Bucardo. Returns the change set without those tables. A capture in key partitions sees the truncate in
+ * every partition: only the first copies (`copy`), the others just drop the table's changes.
  */
-export async function applyTruncates(ctx: CopyContext, changeSet: ChangeSet, receivers: readonly string[]): Promise<ChangeSet> {
+export async function applyTruncates(ctx: CopyContext, changeSet: ChangeSet, receivers: readonly string[], copy = true): Promise<ChangeSet> {
   const truncated = new Map<string, { db: string; at: number }>();
   for (const source of changeSet.sources) {
     for (const [id, changes] of source.tables) {
@@ -85,7 +86,7 @@ export async function applyTruncates(ctx: CopyContext, changeSet: ChangeSet, rec
     }
   }
   if (truncated.size === 0) return changeSet;
-  for (const shape of ctx.shapes) {
+  for (const shape of copy ? ctx.shapes : []) {
     const winner = truncated.get(tableId(shape.table));
     if (!winner) continue;
     const to = receivers.filter((db) => db !== winner.db);

@@ -17,7 +17,9 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
     const captured = await Promise.all(sourcesOf(plan).map(async (db) => {
       try {
         const until = args.until?.[db.name];
-        return await sessions.source(db.name).capture({ tables: args.tables, since: checkpoints.get(db.name)!, signal: args.signal, ...(until === undefined ? {} : { until }) });
+        return await sessions.source(db.name).capture({
+          tables: args.tables, since: checkpoints.get(db.name)!, signal: args.signal, ...(until === undefined ? {} : { until }), ...(args.partition ? { partition: args.partition } : {}),
+        });
       } catch (error) {
         throw toBucardoError(error, 'CAPTURE_FAILED', { db: db.name, sync: plan.name });
       }

@@ -1,18 +1,16 @@
 import {
-  BucardoError, ChangeLog, formatTable, isBucardoError, tableId, toBucardoError,
-  type Checkpoint, type ChangeSet, type Decisions, type Logger, type RunArgs, type RunOutcome, type RunReport, type TableBatch, type TableRef, type TableShape,
+  BucardoError, isBucardoError, toBucardoError,
+  type Checkpoint, type Logger, type RunOutcome, type RunReport, type TableRef,
 } from '@bucardo/plugin-sdk';
 import type { CoreHooks } from '../hooks.js';
 import type { Registry } from '../plugins/registry.js';
-import { applyTransaction, type TransactionContext } from './apply-transaction.js';
-import { FetchAhead } from './fetch-ahead.js';
-import { planTransactions, sizeOf } from './batches.js';
+import { deltaPhase } from './delta-phase.js';
 import type { ConflictRecord } from './settle.js';
 import { RunCounts } from './run-counts.js';
 import type { RunRegistry } from './run-registry.js';
 import { RunSessions } from './sessions.js';
-import { deltaDatabasesOf, isPureFullcopy, sourcesOf, type SyncPlan } from './sync-plan.js';
-import { applyTruncates, fullCopies, initialCopy, syncSequences, type CopyContext } from './copy-phases.js';
+import { isPureFullcopy, type SyncPlan } from './sync-plan.js';
+import { fullCopies, syncSequences, type CopyContext } from './copy-phases.js';
 import { resolveTableShapes } from './table-shapes.js';
 
 /** Where an interrupted run had got to, so the next run can go on from there. */
@@ -21,8 +19,12 @@ export interface ResumePoint {
   readonly fingerprint: string;
   /** Each source's capture checkpoint of the interrupted run: the resumed run reads exactly up to it. */
   readonly until: Readonly<Record<string, Checkpoint>>;
-  /** Transactions it committed everywhere. */
+  /** Transactions it committed everywhere (in partition `partition`, when the capture was partitioned). */
   readonly committed: number;
+  /** Into how many key partitions its capture was cut (absent: 1). A resumed run cuts the same way. */
+  readonly partitions?: number;
+  /** The partition it was in; the ones before were applied everywhere (absent: 0). */
+  readonly partition?: number;
 }
 
 /** How far an initial copy (onetimecopy) of one table has got. */
@@ -71,9 +73,15 @@ export interface SessionCache {
   key?: string;
 }
 
-export interface RunOptions {
+/** How a run cuts its work: into transactions, and a large backlog into key partitions. */
+export interface RunSizes {
   /** The most keys per transaction per database. */
   readonly batchSize: number;
+  /** The most change records captured and planned at once; a larger backlog is read in key partitions. */
+  readonly partitionSize: number;
+}
+
+export interface RunOptions extends RunSizes {
   /** Keep the connections open for the next run of this sync. */
   readonly cache?: SessionCache;
   /** Who runs it, for status (e.g. `kick 1234@host`). */
@@ -145,102 +153,6 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
   return report;
 }
 
-interface DeltaWork {
-  readonly parts: RunParts;
-  readonly plan: SyncPlan;
-  readonly recorder: RunRecorder;
-  readonly options: RunOptions;
-  readonly sessions: RunSessions;
-  readonly shapes: readonly TableShape[];
-  readonly runId: string;
-  readonly log: Logger;
-  readonly counts: RunCounts;
-  readonly status: (text: string) => Promise<void>;
-  readonly signal: AbortSignal;
-  readonly copies: CopyContext;
-}
-
-/**
- * The change path: initial copy when asked for, capture, truncates, then the transactions (skipping those
- * an interrupted run of the same plan already committed), and finally the new checkpoints.
- */
-async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefined): Promise<void> {
-  const { parts, plan, recorder, sessions, shapes, runId, log, counts } = work;
-  const checkpoints = await startingCheckpoints(plan, sessions, recorder, shapes, log);
-  parts.runs.add(runId, { plan, sessions, checkpoints });
-  if (plan.onetimecopy) await initialCopy(work.copies);
-  const fingerprint = JSON.stringify({ databases: plan.databases.map((db) => [db.name, db.role]), tables: shapes.map((shape) => shape.table), batch: work.options.batchSize });
-  const resuming = resume && resume.fingerprint === fingerprint ? resume : undefined;
-  const databases = deltaDatabasesOf(plan);
-  const args: RunArgs = Object.freeze({ sync: plan.name, runId, databases, tables: shapes, log, signal: work.signal, ...(resuming ? { until: resuming.until } : {}) });
-  await work.status('Capturing changes');
-  const { guards, transactions, newest } = await captureAndPlan(work, args);
-  const skip = resuming ? Math.min(resuming.committed, transactions.length) : 0;
-  if (skip > 0) log.log('normal', `Resuming an interrupted run: ${skip} of ${transactions.length} transactions were already committed`);
-  const progress = new Progress(transactions);
-  const ahead = new FetchAhead(transactions.slice(skip), (batch) => parts.hooks.fetch.promise({ clean: new Map(), candidates: new Map() }, Object.freeze({ ...args, batch })));
-  const context: TransactionContext = {
-    parts, plan, sessions, args, guards, counts, status: (text) => work.status(progress.describe(text)), fetchRows: (batch) => ahead.rows(batch),
-    newestChange: (table) => newest.get(tableId(table)) ?? new Map(),
-  };
-  try {
-    for (const [index, transaction] of transactions.entries()) {
-      if (index < skip) {
-        progress.done(transaction);
-        continue;
-      }
-      const records = await withRetries(counts, log, args.signal, () => applyTransaction(context, transaction));
-      progress.done(transaction);
-      if (transactions.length > 1) await recorder.saveResume(runId, { fingerprint, until: Object.fromEntries(guards), committed: index + 1 });
-      if (records.length > 0) {
-        await recorder.recordConflicts(plan.name, runId, records).catch((error: unknown) => log.log('warn', `could not record ${records.length} conflicts for the audit: ${String(error)}`));
-      }
-    }
-  } finally {
-    // a failed run closes its sessions next: no read may still be running on them
-    await ahead.discard();
-  }
-  await recorder.saveCheckpoints(plan.name, guards);
-  if (plan.onetimecopy) await recorder.finishCopy(plan.name);
-}
-
-/**
- * Captures every source, applies truncates and cuts the change set into transactions. The change set
- * (a map entry per changed key) is dropped when this returns: the transactions carry the keys, and the
- * newest change per table and source is kept for `latest_table`.
- */
-async function captureAndPlan(work: DeltaWork, args: RunArgs): Promise<{ guards: Map<string, Checkpoint>; transactions: TableBatch[][]; newest: Map<string, Map<string, number>> }> {
-  const capturing = performance.now();
-  let changeSet = await work.parts.hooks.capture.promise({ sources: [] }, args);
-  work.log.log('verbose', `${describeCapture(changeSet)} (${(performance.now() - capturing).toFixed(1)} ms)`);
-  changeSet = await applyTruncates(work.copies, changeSet, args.databases.map((db) => db.name));
-  const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
-  const transactions = [...planTransactions(changeSet, work.shapes, work.options.batchSize)];
-  return { guards, transactions, newest: newestChanges(changeSet) };
-}
-
-/**
- * Per table (by `tableId`) and source, the source's newest change to the table in this run; only for
- * tables changed on several sources, the only ones with conflicts to settle.
- */
-function newestChanges(changeSet: ChangeSet): Map<string, Map<string, number>> {
-  const changedOn = new Map<string, number>();
-  for (const source of changeSet.sources) for (const id of source.tables.keys()) changedOn.set(id, (changedOn.get(id) ?? 0) + 1);
-  const newest = new Map<string, Map<string, number>>();
-  for (const source of changeSet.sources) {
-    for (const [id, table] of source.tables) {
-      if ((changedOn.get(id) ?? 0) < 2) continue;
-      let max = -Infinity;
-      if (table.changes instanceof ChangeLog) max = table.changes.newestChangedAt;
-      else for (const change of table.changes.values()) if (change.changedAt > max) max = change.changedAt;
-      let perSource = newest.get(id);
-      if (!perSource) newest.set(id, (perSource = new Map()));
-      perSource.set(source.db, max);
-    }
-  }
-  return newest;
-}
-
 async function openSessions(parts: RunParts, plan: SyncPlan, log: Logger, signal: AbortSignal, cache: SessionCache | undefined): Promise<RunSessions> {
   const key = JSON.stringify(plan.databases);
   if (cache?.sessions && cache.key === key) return cache.sessions;
@@ -250,77 +162,9 @@ async function openSessions(parts: RunParts, plan: SyncPlan, log: Logger, signal
   return sessions;
 }
 
-/** Where a run is, for `bucardo status`: transaction i of n, keys done of the total. */
-class Progress {
-  readonly #total: number;
-  readonly #count: number;
-  #transactions = 0;
-  #keys = 0;
-
-  constructor(transactions: readonly (readonly TableBatch[])[]) {
-    this.#count = transactions.length;
-    this.#total = transactions.reduce((sum, transaction) => sum + transaction.reduce((n, batch) => n + sizeOf(batch), 0), 0);
-  }
-
-  describe(text: string): string {
-    const batch = this.#count > 1 ? `batch ${this.#transactions + 1} of ${this.#count}, ` : '';
-    return `${text} (${batch}${this.#keys} of ${this.#total} keys done)`;
-  }
-
-  done(transaction: readonly TableBatch[]): void {
-    this.#transactions++;
-    this.#keys += transaction.reduce((n, batch) => n + sizeOf(batch), 0);
-  }
-}
-
-/** SQLSTATEs after which the same transaction may simply be tried again. */
-const RETRYABLE = new Set(['40001', '40P01']);
-const MAX_RETRIES = 5;
-
-/**
- * Runs one transaction, trying it again (with backoff: 50 ms, 100 ms, … ) after a serialization failure
- * or a deadlock, which roll back every database and can succeed on a second attempt.
- */
-async function withRetries<T>(counts: RunCounts, log: Logger, signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
-  for (let tries = 0; ; tries++) {
-    const before = counts.snapshot();
-    try {
-      return await attempt();
-    } catch (error) {
-      const sqlstate = (error as { sqlstate?: string }).sqlstate;
-      if (!sqlstate || !RETRYABLE.has(sqlstate) || tries >= MAX_RETRIES || signal.aborted) throw error;
-      counts.restore(before);
-      counts.retries++;
-      const delay = 50 * 2 ** tries;
-      log.log('normal', `${sqlstate === '40P01' ? 'Deadlock' : 'Serialization failure'} (${(error as Error).message}); retrying the transaction in ${delay} ms`);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-}
-
-/** Each source's checkpoint; a source without one (capture never installed for this sync) starts now. */
-async function startingCheckpoints(plan: SyncPlan, sessions: RunSessions, recorder: RunRecorder, shapes: readonly TableShape[], log: Logger): Promise<Map<string, Checkpoint>> {
-  const checkpoints = await recorder.checkpoints(plan.name);
-  for (const source of sourcesOf(plan)) {
-    if (checkpoints.has(source.name)) continue;
-    log.log('warn', `Sync "${plan.name}" had no checkpoint for database "${source.name}": capture installed, changes are read from now on`, { db: source.name });
-    checkpoints.set(source.name, await sessions.source(source.name).installCapture(shapes));
-  }
-  return checkpoints;
-}
-
 function describeReason(reason: unknown): string {
   if (reason instanceof Error) return reason.name === 'TimeoutError' ? 'timed out' : reason.message;
   return reason === undefined ? 'aborted' : String(reason);
-}
-
-function describeCapture(changeSet: ChangeSet): string {
-  const parts = changeSet.sources.map((source) => {
-    let keys = 0;
-    for (const table of source.tables.values()) keys += table.changes.size;
-    return `${source.db}: ${keys}`;
-  });
-  return `Changed keys per source: ${parts.join(', ') || 'none'}`;
 }
 
 function logReport(log: Logger, report: RunReport): void {

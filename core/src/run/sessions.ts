@@ -1,4 +1,4 @@
-import { BucardoError, toBucardoError, type Logger, type RunInfo, type SourceSession, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import { BucardoError, toBucardoError, type Logger, type RunInfo, type SourceCapabilities, type SourceSession, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
 import type { Registry } from '../plugins/registry.js';
 import type { SyncPlan } from './sync-plan.js';
 
@@ -12,6 +12,7 @@ export class RunSessions {
   readonly targets = new Map<string, TargetSession>();
   /** Read sessions opened on non-source databases, for winners chosen by role (`target`). */
   readonly #readers = new Map<string, SourceSession>();
+  readonly #sourceCapabilities = new Map<string, SourceCapabilities>();
   #plan: SyncPlan | undefined;
   #shapes: { key: string; shapes: TableShape[] } | undefined;
   #registry: Registry | undefined;
@@ -28,6 +29,7 @@ export class RunSessions {
       const context = { log: log.child({ db: db.name }), label, signal };
       if (db.role === 'source') {
         if (!driver.source) throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${db.name}" (type ${db.spec.type}) cannot be a source`, { db: db.name, sync: plan.name });
+        sessions.#sourceCapabilities.set(db.name, driver.source.capabilities ?? {});
         opening.push(driver.source.open(db.spec, context).then((session) => { sessions.sources.set(db.name, session); }));
       }
       if (!driver.target) throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${db.name}" (type ${db.spec.type}) cannot be written to`, { db: db.name, sync: plan.name });
@@ -46,6 +48,11 @@ export class RunSessions {
     const session = this.sources.get(db);
     if (!session) throw new BucardoError('DB_NOT_FOUND', `No source session for database "${db}"`, { db });
     return session;
+  }
+
+  /** What the driver of source `db` can do (flags left out are false). */
+  sourceCapabilities(db: string): SourceCapabilities {
+    return this.#sourceCapabilities.get(db) ?? {};
   }
 
   target(db: string): TargetSession {

@@ -6,7 +6,7 @@
  *    the describe's tests and removed after them;
  *  - `Children`: `bucardo …` processes started in the background that a test can SIGKILL half-way (a
  *    `kick S 0` in the middle of a copy); `killAll()` in afterAll kills whatever is still running.
- *  - `batchConfig`: a config file setting a small `batchSize`, passed with `--config`.
+ *  - `batchConfig`: a config file setting a small `batchSize` (and `partitionSize`), passed with `--config`.
  *  - `Writer`: a loop of small transactions on a source (updates, deletes, inserts of new keys) that runs
  *    while a copy or run goes on, and remembers every key it touched;
  *  - `snapshotXmins` / `rewrittenSince`: which rows something wrote again since a point (their xmin
@@ -102,10 +102,10 @@ export class Children {
   }
 }
 
-/** Writes `{ "batchSize": N }` as a config file in a temp dir of `world`, for `--config`. */
-export function batchConfig(world: DaemonWorld, batchSize: number): string {
+/** Writes `{ "batchSize": N, …sizes }` as a config file in a temp dir of `world`, for `--config`. */
+export function batchConfig(world: DaemonWorld, batchSize: number, sizes: { partitionSize?: number } = {}): string {
   const file = path.join(world.tempDir('config'), 'bucardo.config.json');
-  writeFileSync(file, `${JSON.stringify({ batchSize })}\n`);
+  writeFileSync(file, `${JSON.stringify({ batchSize, ...sizes })}\n`);
   return file;
 }
 

@@ -1,0 +1,169 @@
+import {
+  ChangeLog, tableId,
+  type Checkpoint, type ChangeSet, type Logger, type RunArgs, type TableBatch, type TableShape,
+} from '@bucardo/plugin-sdk';
+import { applyTransaction, type TransactionContext } from './apply-transaction.js';
+import { applyTruncates, initialCopy, type CopyContext } from './copy-phases.js';
+import { FetchAhead } from './fetch-ahead.js';
+import { planTransactions } from './batches.js';
+import { partitionCount } from './partitions.js';
+import { withRetries } from './retries.js';
+import { Progress } from './run-progress.js';
+import type { RunCounts } from './run-counts.js';
+import type { ResumePoint, RunOptions, RunParts, RunRecorder } from './run-sync.js';
+import type { RunSessions } from './sessions.js';
+import { deltaDatabasesOf, sourcesOf, type SyncPlan } from './sync-plan.js';
+
+export interface DeltaWork {
+  readonly parts: RunParts;
+  readonly plan: SyncPlan;
+  readonly recorder: RunRecorder;
+  readonly options: RunOptions;
+  readonly sessions: RunSessions;
+  readonly shapes: readonly TableShape[];
+  readonly runId: string;
+  readonly log: Logger;
+  readonly counts: RunCounts;
+  readonly status: (text: string) => Promise<void>;
+  readonly signal: AbortSignal;
+  readonly copies: CopyContext;
+}
+
+/** One key partition of the run's capture: which one, how many, and where an interrupted run had got to in it. */
+interface PartitionStep {
+  readonly index: number;
+  readonly count: number;
+  /** Transactions of this partition an interrupted run already committed everywhere. */
+  readonly committed: number;
+  /** This is where an interrupted run had got to. */
+  readonly resumed: boolean;
+}
+
+/**
+ * The change path: initial copy when asked for, then the captured changes, in one pass or, for a backlog
+ * larger than the partition size, in key partitions read one after the other under the same snapshots
+ * (the first partition's checkpoints), each applied before the next is read, so that memory is bounded by
+ * the partition, not the backlog. Transactions an interrupted run of the same plan committed are skipped;
+ * the checkpoints move once every partition is applied.
+ */
+export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefined): Promise<void> {
+  const { parts, plan, recorder, sessions, shapes, runId, log } = work;
+  const checkpoints = await startingCheckpoints(plan, sessions, recorder, shapes, log);
+  parts.runs.add(runId, { plan, sessions, checkpoints });
+  if (plan.onetimecopy) await initialCopy(work.copies);
+  const fingerprint = JSON.stringify({ databases: plan.databases.map((db) => [db.name, db.role]), tables: shapes.map((shape) => shape.table), batch: work.options.batchSize });
+  const resuming = resume && resume.fingerprint === fingerprint ? resume : undefined;
+  const partitions = resuming ? (resuming.partitions ?? 1) : await partitionCount(plan, sessions, shapes, checkpoints, work.options.partitionSize, log);
+  let guards = resuming ? new Map(Object.entries(resuming.until)) : undefined;
+  for (let index = resuming?.partition ?? 0; index < partitions; index++) {
+    const resumed = resuming !== undefined && index === (resuming.partition ?? 0);
+    guards = await deltaPartition(work, { index, count: partitions, committed: resumed ? resuming.committed : 0, resumed }, guards, fingerprint);
+  }
+  await recorder.saveCheckpoints(plan.name, guards!);
+  if (plan.onetimecopy) await recorder.finishCopy(plan.name);
+}
+
+/**
+ * Captures one partition (up to `until`, the first partition's checkpoints, when known), plans it and
+ * commits its transactions everywhere, saving a resume point after each. Returns the capture's checkpoints.
+ */
+async function deltaPartition(work: DeltaWork, step: PartitionStep, until: ReadonlyMap<string, Checkpoint> | undefined, fingerprint: string): Promise<Map<string, Checkpoint>> {
+  const { parts, plan, recorder, sessions, runId, log, counts } = work;
+  const partitioned = step.count > 1;
+  const args: RunArgs = Object.freeze({
+    sync: plan.name, runId, databases: deltaDatabasesOf(plan), tables: work.shapes, log, signal: work.signal,
+    ...(until ? { until: Object.fromEntries(until) } : {}),
+    ...(partitioned ? { partition: { index: step.index, count: step.count } } : {}),
+  });
+  await work.status(partitioned ? `Capturing changes (partition ${step.index + 1} of ${step.count})` : 'Capturing changes');
+  // A truncate is in every partition's capture; its table is copied once, with the first partition.
+  const { guards, transactions, newest } = await captureAndPlan(work, args, step.index === 0);
+  const skip = Math.min(step.committed, transactions.length);
+  const resumed = partitioned ? ` in partition ${step.index + 1} of ${step.count}` : '';
+  if (step.resumed) log.log('normal', `Resuming an interrupted run${resumed}: ${skip} of ${transactions.length} transactions were already committed`);
+  const progress = new Progress(transactions, step);
+  const ahead = new FetchAhead(transactions.slice(skip), (batch) => parts.hooks.fetch.promise({ clean: new Map(), candidates: new Map() }, Object.freeze({ ...args, batch })));
+  const context: TransactionContext = {
+    parts, plan, sessions, args, guards, counts, status: (text) => work.status(progress.describe(text)), fetchRows: (batch) => ahead.rows(batch),
+    newestChange: (table) => newest.get(tableId(table)) ?? new Map(),
+  };
+  const resumePoint = (partition: number, committed: number): ResumePoint => ({ fingerprint, until: Object.fromEntries(guards), committed, partitions: step.count, partition });
+  try {
+    for (const [index, transaction] of transactions.entries()) {
+      if (index < skip) {
+        progress.done(transaction);
+        continue;
+      }
+      const records = await withRetries(counts, log, args.signal, () => applyTransaction(context, transaction));
+      progress.done(transaction);
+      if (transactions.length > 1 || partitioned) await recorder.saveResume(runId, resumePoint(step.index, index + 1));
+      if (records.length > 0) {
+        await recorder.recordConflicts(plan.name, runId, records).catch((error: unknown) => log.log('warn', `could not record ${records.length} conflicts for the audit: ${String(error)}`));
+      }
+    }
+  } finally {
+    // a failed run closes its sessions next: no read may still be running on them
+    await ahead.discard();
+  }
+  if (partitioned && step.index + 1 < step.count) await recorder.saveResume(runId, resumePoint(step.index + 1, 0));
+  return guards;
+}
+
+/**
+ * Captures every source, applies truncates and cuts the change set into transactions. The change set
+ * (a map entry per changed key) is dropped when this returns: the transactions carry the keys, and the
+ * newest change per table and source is kept for `latest_table`.
+ */
+async function captureAndPlan(work: DeltaWork, args: RunArgs, copyTruncated: boolean): Promise<{ guards: Map<string, Checkpoint>; transactions: TableBatch[][]; newest: Map<string, Map<string, number>> }> {
+  const capturing = performance.now();
+  let changeSet = await work.parts.hooks.capture.promise({ sources: [] }, args);
+  work.log.log('verbose', `${describeCapture(changeSet)} (${(performance.now() - capturing).toFixed(1)} ms)`);
+  changeSet = await applyTruncates(work.copies, changeSet, args.databases.map((db) => db.name), copyTruncated);
+  const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
+  const transactions = [...planTransactions(changeSet, work.shapes, work.options.batchSize)];
+  return { guards, transactions, newest: newestChanges(changeSet) };
+}
+
+/**
+ * Per table (by `tableId`) and source, the source's newest change to the table in this run; only for
+ * tables changed on several sources, the only ones with conflicts to settle. A partition's capture gives
+ * the newest of the whole run (`newestOverall`), so every partition settles a table's conflicts alike.
+ */
+function newestChanges(changeSet: ChangeSet): Map<string, Map<string, number>> {
+  const changedOn = new Map<string, number>();
+  for (const source of changeSet.sources) for (const id of source.tables.keys()) changedOn.set(id, (changedOn.get(id) ?? 0) + 1);
+  const newest = new Map<string, Map<string, number>>();
+  for (const source of changeSet.sources) {
+    for (const [id, table] of source.tables) {
+      if ((changedOn.get(id) ?? 0) < 2) continue;
+      let max = -Infinity;
+      if (table.newestOverall !== undefined) max = table.newestOverall;
+      else if (table.changes instanceof ChangeLog) max = table.changes.newestChangedAt;
+      else for (const change of table.changes.values()) if (change.changedAt > max) max = change.changedAt;
+      let perSource = newest.get(id);
+      if (!perSource) newest.set(id, (perSource = new Map()));
+      perSource.set(source.db, max);
+    }
+  }
+  return newest;
+}
+
+/** Each source's checkpoint; a source without one (capture never installed for this sync) starts now. */
+async function startingCheckpoints(plan: SyncPlan, sessions: RunSessions, recorder: RunRecorder, shapes: readonly TableShape[], log: Logger): Promise<Map<string, Checkpoint>> {
+  const checkpoints = await recorder.checkpoints(plan.name);
+  for (const source of sourcesOf(plan)) {
+    if (checkpoints.has(source.name)) continue;
+    log.log('warn', `Sync "${plan.name}" had no checkpoint for database "${source.name}": capture installed, changes are read from now on`, { db: source.name });
+    checkpoints.set(source.name, await sessions.source(source.name).installCapture(shapes));
+  }
+  return checkpoints;
+}
+
+function describeCapture(changeSet: ChangeSet): string {
+  const parts = changeSet.sources.map((source) => {
+    let keys = 0;
+    for (const table of source.tables.values()) keys += table.changes.size;
+    return `${source.db}: ${keys}`;
+  });
+  return `Changed keys per source: ${parts.join(', ') || 'none'}`;
+}

@@ -1,0 +1,27 @@
+import type { Logger } from '@bucardo/plugin-sdk';
+import type { RunCounts } from './run-counts.js';
+
+/** SQLSTATEs after which the same transaction may simply be tried again. */
+const RETRYABLE = new Set(['40001', '40P01']);
+const MAX_RETRIES = 5;
+
+/**
+ * Runs one transaction, trying it again (with backoff: 50 ms, 100 ms, … ) after a serialization failure
+ * or a deadlock, which roll back every database and can succeed on a second attempt.
+ */
+export async function withRetries<T>(counts: RunCounts, log: Logger, signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 0; ; tries++) {
+    const before = counts.snapshot();
+    try {
+      return await attempt();
+    } catch (error) {
+      const sqlstate = (error as { sqlstate?: string }).sqlstate;
+      if (!sqlstate || !RETRYABLE.has(sqlstate) || tries >= MAX_RETRIES || signal.aborted) throw error;
+      counts.restore(before);
+      counts.retries++;
+      const delay = 50 * 2 ** tries;
+      log.log('normal', `${sqlstate === '40P01' ? 'Deadlock' : 'Serialization failure'} (${(error as Error).message}); retrying the transaction in ${delay} ms`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
