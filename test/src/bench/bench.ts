@@ -6,6 +6,8 @@
  *   npm run bench -- --quick      small sizes, to check the benchmark itself (not saved as latest)
  *   npm run bench -- --only seed  one scenario: seed, capture, backlog, latency (compared with the
  *                                 latest full run; saved beside it, not as latest)
+ *   npm run bench -- --only backlog --backlog-rows 3000000
+ *                                 the backlog at another size (memory stays bounded by partitionSize)
  */
 import { parseArgs } from 'node:util';
 import { startPostgres } from '../fixtures/pg-server.js';
@@ -16,7 +18,7 @@ import { machine, report, type Figure } from './report.js';
 import { seedWorkload } from './seed-workload.js';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'backlog-rows': { type: 'string' } } });
   const quick = values.quick === true;
   const only = values.only;
   const wanted = (name: string) => only === undefined || only === name;
@@ -48,7 +50,8 @@ async function main(): Promise<void> {
       figures.push({ name: 'capture overhead (1 - with/without)', value: (1 - capture.ratio) * 100, unit: '%', higherIsBetter: false, target: { value: 10, text: '<= 10 %' } });
     }
     if (wanted('backlog')) {
-      const rows = quick ? 100_000 : 1_000_000;
+      const rows = values['backlog-rows'] !== undefined ? Number(values['backlog-rows']) : quick ? 100_000 : 1_000_000;
+      if (!Number.isSafeInteger(rows) || rows <= 0) throw new Error(`--backlog-rows must be a whole number above 0, not ${values['backlog-rows']}`);
       console.log(`backlog apply: ${rows} updated rows to two targets …`);
       const backlog = await backlogApply(server, rows);
       figures.push({ name: `backlog ${rows}: rows/s per target`, value: backlog.rowsPerSecond, unit: 'rows/s', higherIsBetter: true, target: { value: 150_000, text: '>= 150,000 rows/s' } });
