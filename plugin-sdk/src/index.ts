@@ -9,6 +9,7 @@ export type { TextValue } from './copy-text.js';
 export { RowBatch } from './row-batch.js';
 export { ChangeLog } from './change-log.js';
 export { defaultPassword, passwordFromFile } from './libpq-password.js';
+export { redactUrl } from './redact-url.js';
 export type { PasswordTarget } from './libpq-password.js';
 export { countChanges } from './changes.js';
 export type { ChangeOp, KeyChange, TableChanges, Checkpoint, SourceChanges, ChangeSet } from './changes.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BucardoError, classifyConflict, decodeKey, displayKey, encodeKey, formatTable, isBucardoError, parseTableName, toBucardoError } from '../src/index.js';
+import { BucardoError, classifyConflict, decodeKey, displayKey, encodeKey, formatTable, isBucardoError, parseTableName, redactUrl, toBucardoError } from '../src/index.js';
 
 describe('table names', () => {
   it('parses plain, qualified and quoted names', () => {
@@ -52,5 +52,16 @@ describe('conflict classification', () => {
     expect(classifyConflict([{ db: 'a', change: change('update', 'update') }, { db: 'b', change: change('update', 'update') }])).toBe('update/update');
     expect(classifyConflict([{ db: 'a', change: change('update', 'update') }, { db: 'b', change: change('update', 'delete') }])).toBe('update/delete');
     expect(classifyConflict([{ db: 'a', change: change('delete', 'delete') }, { db: 'b', change: change('update', 'delete') }])).toBe('delete/delete');
+  });
+});
+
+describe('redactUrl', () => {
+  it.each([
+    ['postgres://ann:s3cr%40t@db.example:5432/app', 'postgres://ann:*****@db.example:5432/app'],
+    ['mongodb+srv://ann:p%40ss@cluster0.example/app?retryWrites=true', 'mongodb+srv://ann:*****@cluster0.example/app?retryWrites=true'],
+    ['postgres://ann@db.example/app', 'postgres://ann@db.example/app'],
+    ['postgres:///app?host=/var/run/postgresql', 'postgres:///app?host=/var/run/postgresql'],
+  ])('%s shows as %s', (url, shown) => {
+    expect(redactUrl(url)).toBe(shown);
   });
 });

@@ -1,4 +1,4 @@
-import { BucardoError, type DatabaseSpec } from '@bucardo/plugin-sdk';
+import { BucardoError, redactUrl, type DatabaseSpec } from '@bucardo/plugin-sdk';
 import { parseCollections } from './mongodb-options.js';
 
 /** `bucardo add db NAME type=mongo …` parameters and their aliases (Bucardo's spellings, case-insensitive). */
@@ -131,11 +131,6 @@ export function describeConnection(spec: DatabaseSpec): string {
   const dbname = databaseName(spec);
   if (p.url !== undefined) return p.dbname === undefined ? `mongo ${url}` : `mongo ${url} (database ${dbname})`;
   return `mongo ${url.replace(/\/(\?|$)/, `/${dbname}$1`)}`;
-}
-
-/** A URL with any password replaced by `*****`. */
-export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1*****@');
 }
 
 /** A one-line location for error messages, without the password: `host:port/dbname`. */

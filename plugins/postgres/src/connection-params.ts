@@ -1,4 +1,4 @@
-import { BucardoError, type DatabaseSpec } from '@bucardo/plugin-sdk';
+import { BucardoError, redactUrl, type DatabaseSpec } from '@bucardo/plugin-sdk';
 
 /** `bucardo add db` parameters and their aliases (Bucardo's spellings). */
 const aliases: Record<string, string> = {
@@ -68,10 +68,6 @@ export function describeConnection(spec: DatabaseSpec, env: NodeJS.ProcessEnv = 
   const user = p.user ?? env.PGUSER ?? env.USER ?? 'postgres';
   const host = p.host ?? env.PGHOST;
   return `psql -p ${port} -U ${user} -d ${p.dbname}${host ? ` -h ${host}` : ''}${suffix}`;
-}
-
-export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1*****@');
 }
 
 /** A one-line location for error messages, without the password. */
