@@ -1,6 +1,7 @@
 import { BucardoError, formatTable } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
 import { nounOf } from '../nouns.js';
+import { rejectUnknown } from './options.js';
 import { parseBoolean } from '@bucardo/core';
 
 /** `bucardo add db|table|herd|dbgroup|sync …`. */
@@ -88,11 +89,6 @@ async function addSync(session: CliSession, words: readonly string[]): Promise<n
 function single(words: readonly string[], usage: string): string {
   if (words.length !== 1) throw new BucardoError('INVALID_ARGUMENT', `Usage: ${usage}${words.length > 1 ? ` (unexpected: ${words.slice(1).join(' ')})` : ''}`);
   return words[0]!;
-}
-
-function rejectUnknown(unknown: Readonly<Record<string, string>>, command: string, known: readonly string[]): void {
-  const [key] = Object.keys(unknown);
-  if (key !== undefined) throw new BucardoError('INVALID_ARGUMENT', `Unknown option "${key}" for ${command} (known: ${known.join(', ')})`, { item: key });
 }
 
 /** `a,b c` → ['a', 'b', 'c']. */

@@ -2,6 +2,7 @@ import { BucardoError } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
 import { formatConflicts, formatSequences, formatDatabases, formatDbGroups, formatHerds, formatSyncs, formatTables } from '../format/lists.js';
 import { nounOf, type Noun } from '../nouns.js';
+import { rejectUnknown } from './options.js';
 
 /** `bucardo list dbs|tables|herds|dbgroups|syncs|all`. */
 export async function list(session: CliSession): Promise<number> {
@@ -22,8 +23,7 @@ export async function list(session: CliSession): Promise<number> {
 /** `bucardo list conflicts [SYNC] [table=T] [limit=N]`: the audit, newest first. */
 async function listConflicts(session: CliSession): Promise<number> {
   const { table, limit, ...unknown } = session.params;
-  const [key] = Object.keys(unknown);
-  if (key !== undefined) throw new BucardoError('INVALID_ARGUMENT', `Unknown option "${key}" for list conflicts (known: table, limit)`, { item: key });
+  rejectUnknown(unknown, 'list conflicts', ['table', 'limit']);
   if (limit !== undefined && !/^\d+$/.test(limit)) throw new BucardoError('INVALID_ARGUMENT', `limit must be a number, not "${limit}"`, { item: 'limit' });
   const sync = session.words[1];
   const rows = await (await session.bucardo()).listConflicts({ ...(sync ? { sync } : {}), ...(table ? { table } : {}), ...(limit ? { limit: Number(limit) } : {}) });
