@@ -32,7 +32,7 @@ export class BenchWorld {
   async bucardo(): Promise<Bucardo> {
     if (this.#bucardo) return this.#bucardo;
     const { host, port, user, password } = this.server;
-    this.#bucardo = await Bucardo.open({ plugins: standardPlugins(), control: { dbname: this.control, host, port, user, password }, logLevel: 'warn' });
+    this.#bucardo = await Bucardo.open({ plugins: standardPlugins(), control: { dbname: this.control, host, port, user, password }, logLevel: process.env.BUCARDO_BENCH_LOG_LEVEL === 'debug' ? 'debug' : 'warn' });
     await this.#bucardo.install();
     return this.#bucardo;
   }
