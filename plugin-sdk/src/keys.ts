@@ -66,12 +66,24 @@ export function keyMaker(keyTypes: readonly string[]): (parts: readonly string[]
  * must put a key in the same partition, whatever its type, or a key changed on two sources would be
  * settled twice (once per partition) instead of as a conflict; so the function is defined here, on the
  * canonical key text, and a driver that filters in its own query language must compute exactly this:
- * the first 32 bits (big-endian) of the MD5 of the hash input, modulo `count`. The hash input is the
- * key's UTF-8 bytes for a one-column key; for a composite key, each part as `<UTF-8 byte length>:<part>`,
- * concatenated (NUL, the separator in `KeyText`, cannot be written in PostgreSQL text).
+ *
+ * - a one-column key whose text is a decimal integer (`-?[0-9]+`, any length): the integer modulo `count`,
+ *   taken non-negative (the common serial and bigint keys, for which the server then needs no hash);
+ * - any other key: the first 32 bits (big-endian) of the MD5 of the hash input, modulo `count`. The hash
+ *   input is the key's UTF-8 bytes for a one-column key; for a composite key, each part as
+ *   `<UTF-8 byte length>:<part>`, concatenated (NUL, the separator in `KeyText`, cannot be written in
+ *   PostgreSQL text).
  */
 export function keyPartition(key: KeyText, columnCount: number, count: number): number {
   if (count <= 1) return 0;
+  if (columnCount === 1 && INTEGER.test(key)) {
+    // exact in a double up to 15 digits; beyond, BigInt
+    if (key.length <= 15) return ((Number(key) % count) + count) % count;
+    const big = BigInt(count);
+    return Number(((BigInt(key) % big) + big) % big);
+  }
   const input = columnCount === 1 ? key : decodeKey(key, columnCount).map((part) => `${Buffer.byteLength(part, 'utf8')}:${part}`).join('');
   return createHash('md5').update(input, 'utf8').digest().readUInt32BE(0) % count;
 }
+
+const INTEGER = /^-?[0-9]+$/;

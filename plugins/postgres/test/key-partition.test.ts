@@ -1,8 +1,8 @@
 /**
  * A backlog captured in key partitions is only correct if every source puts a key in the same partition:
  * the server's partition condition must be exactly the SDK's `keyPartition` of the canonical key text, for
- * every kind of key (one column or several, text beyond ASCII, numeric with trailing zeros, float -0,
- * timestamps), on the real server.
+ * every kind of key (one column or several, integers to the limits of bigint, text beyond ASCII or that
+ * reads as an integer, numeric with trailing zeros, float -0, timestamps), on the real server.
  */
 import { describe, expect, inject, it } from 'vitest';
 import { keyMaker, keyPartition, type TableShape } from '@bucardo/plugin-sdk';
@@ -21,9 +21,11 @@ interface Case {
 
 const cases: Case[] = [
   { name: 'integer', keyTypes: ['integer'], rows: 'SELECT i FROM generate_series(-50, 200) AS i' },
+  { name: 'bigint at its limits', keyTypes: ['bigint'], rows: 'SELECT unnest(ARRAY[-9223372036854775808, 9223372036854775807, -1, 0, 1, 999999999999999, 1000000000000000, -1000000000000001])' },
+  { name: 'text that reads as an integer', keyTypes: ['text'], rows: `SELECT unnest(ARRAY['007', '-12', '-0', '12345678901234567890123', '-98765432109876543210', '12a', '+5', ' 5', '5 '])` },
   { name: 'text beyond ASCII', keyTypes: ['text'], rows: `SELECT unnest(ARRAY['a', 'é', '日本', '😀x', 'quote''s', 'back\\slash', 'tab\tin', '', ' lead', '1:2'])` },
-  { name: 'numeric with trailing zeros', keyTypes: ['numeric'], rows: 'SELECT unnest(ARRAY[1.50, 2.000, 0.00, -3.10, 100, 12345678901234567890.1230]::numeric[])' },
-  { name: 'double precision with -0', keyTypes: ['double precision'], rows: `SELECT unnest(ARRAY['-0', '1.5', '1e300', '-2.25', 'NaN', 'Infinity']::float8[])` },
+  { name: 'numeric with trailing zeros', keyTypes: ['numeric'], rows: 'SELECT unnest(ARRAY[1.50, 2.000, 0.00, -3.10, 100, 12345678901234567890.1230, -7.0, 123456789012345678901234567890]::numeric[])' },
+  { name: 'double precision with -0', keyTypes: ['double precision'], rows: `SELECT unnest(ARRAY['-0', '1.5', '1e300', '-2.25', 'NaN', 'Infinity', '5', '-17', '123456789012345']::float8[])` },
   { name: 'timestamptz', keyTypes: ['timestamp with time zone'], rows: `SELECT t FROM generate_series('2024-01-01 00:00+05'::timestamptz, '2024-01-03', '7 hours') AS t` },
   { name: 'composite (text, integer)', keyTypes: ['text', 'integer'], rows: `SELECT s, i FROM unnest(ARRAY['a', 'ab', 'é', '1']) AS s, generate_series(1, 12) AS i` },
   { name: 'composite (numeric, text)', keyTypes: ['numeric', 'text'], rows: `SELECT n, s FROM unnest(ARRAY[1.50, 1.5, 7.000]::numeric[]) AS n, unnest(ARRAY['x', '12', '😀']) AS s` },
