@@ -3,7 +3,9 @@
  * `bucardo kick` process; rows per second, and the peak memory (VmHWM) of that process.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { PgServer } from '../fixtures/pg-server.js';
 import { bucardoBin, bucardoEnv } from '../helpers/cli.js';
 import { assertConverged, withClient } from '../helpers/databases.js';
@@ -17,7 +19,8 @@ export interface BacklogResult {
   readonly peakRssMb: number;
 }
 
-export async function backlogApply(server: PgServer, rows: number): Promise<BacklogResult> {
+/** `partitionSize`: the config's, for the kick (unset: the default). */
+export async function backlogApply(server: PgServer, rows: number, partitionSize?: number): Promise<BacklogResult> {
   const world = new BenchWorld(server, 'backlog');
   try {
     const source = await world.database('bbig');
@@ -34,7 +37,7 @@ export async function backlogApply(server: PgServer, rows: number): Promise<Back
     await bucardo.addSync('s', { herd: 'h', dbs: 'g', autokick: 'false' });
     await withClient(world.url(source), (client) => client.query('UPDATE big SET v = v + 1'));
     const start = performance.now();
-    const peakKb = await kickInChild(server, world.control);
+    const peakKb = await kickInChild(server, world.control, partitionSize);
     const seconds = since(start) / 1000;
     await assertConverged([source, ...targets].map((db) => world.url(db)), { big: 'id' });
     return { rows, seconds, rowsPerSecond: rows / seconds, peakRssMb: peakKb / 1024 };
@@ -44,9 +47,12 @@ export async function backlogApply(server: PgServer, rows: number): Promise<Back
 }
 
 /** Runs `bucardo kick s 0` in a child process; resolves with its peak resident memory in kB. */
-function kickInChild(server: PgServer, control: string): Promise<number> {
+function kickInChild(server: PgServer, control: string, partitionSize: number | undefined): Promise<number> {
+  const config = partitionSize === undefined ? [] : ['--config', writeConfig({ partitionSize })];
+  // BUCARDO_BENCH_LOG_LEVEL=debug: the kick's phase timings, printed when it ends
+  const logLevel = process.env.BUCARDO_BENCH_LOG_LEVEL === 'debug' ? ['--log-level', 'debug'] : [];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bucardoBin, 'kick', 's', '0'], { env: { ...process.env, ...bucardoEnv(server, control) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bucardoBin, ...config, ...logLevel, 'kick', 's', '0'], { env: { ...process.env, ...bucardoEnv(server, control) }, stdio: ['ignore', 'pipe', 'pipe'] });
     let peak = 0;
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
@@ -62,8 +68,16 @@ function kickInChild(server: PgServer, control: string): Promise<number> {
     const timer = setInterval(sample, 20);
     child.on('exit', (code) => {
       clearInterval(timer);
+      if (logLevel.length > 0) process.stderr.write(output);
       if (code === 0) resolve(peak);
       else reject(new Error(`bucardo kick exited with ${code}: ${output}`));
     });
   });
+}
+
+/** A config file (JSON) in a fresh temp directory. */
+function writeConfig(config: Record<string, unknown>): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'bucardo-bench-')), 'bucardo.config.json');
+  writeFileSync(file, JSON.stringify(config));
+  return file;
 }

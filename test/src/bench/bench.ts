@@ -8,6 +8,8 @@
  *                                 latest full run; saved beside it, not as latest)
  *   npm run bench -- --only backlog --backlog-rows 3000000
  *                                 the backlog at another size (memory stays bounded by partitionSize)
+ *   npm run bench -- --only backlog --partition-size 2000000
+ *                                 the kick with another partitionSize (here: no partitions for 1M rows)
  */
 import { parseArgs } from 'node:util';
 import { startPostgres } from '../fixtures/pg-server.js';
@@ -18,7 +20,7 @@ import { machine, report, type Figure } from './report.js';
 import { seedWorkload } from './seed-workload.js';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'backlog-rows': { type: 'string' } } });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'backlog-rows': { type: 'string' }, 'partition-size': { type: 'string' } } });
   const quick = values.quick === true;
   const only = values.only;
   const wanted = (name: string) => only === undefined || only === name;
@@ -53,7 +55,9 @@ async function main(): Promise<void> {
       const rows = values['backlog-rows'] !== undefined ? Number(values['backlog-rows']) : quick ? 100_000 : 1_000_000;
       if (!Number.isSafeInteger(rows) || rows <= 0) throw new Error(`--backlog-rows must be a whole number above 0, not ${values['backlog-rows']}`);
       console.log(`backlog apply: ${rows} updated rows to two targets …`);
-      const backlog = await backlogApply(server, rows);
+      const partitionSize = values['partition-size'] === undefined ? undefined : Number(values['partition-size']);
+      if (partitionSize !== undefined && (!Number.isSafeInteger(partitionSize) || partitionSize <= 0)) throw new Error(`--partition-size must be a whole number above 0, not ${values['partition-size']}`);
+      const backlog = await backlogApply(server, rows, partitionSize);
       figures.push({ name: `backlog ${rows}: rows/s per target`, value: backlog.rowsPerSecond, unit: 'rows/s', higherIsBetter: true, target: { value: 150_000, text: '>= 150,000 rows/s' } });
       figures.push({ name: `backlog ${rows}: peak memory of the kick`, value: backlog.peakRssMb, unit: 'MB', higherIsBetter: false, target: { value: 300, text: '< 300 MB' } });
     }
