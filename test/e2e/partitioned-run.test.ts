@@ -16,7 +16,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { assertConverged } from '../src/helpers/databases.js';
 import { statusDetail, waitFor, type Db } from './support/daemon-world.js';
-import { batchConfig, Children, threeDatabaseWorld, rewrittenSince, snapshotXmins } from './support/lifecycle-kit.js';
+import { batchConfig, Children, openRun, threeDatabaseWorld, throttleInserts, rewrittenSince, snapshotXmins } from './support/lifecycle-kit.js';
 
 const server = serverFromInfo(inject('pg'));
 
@@ -102,14 +102,12 @@ describe('a backlog captured in key partitions', () => {
   });
 
   it('killed in a later partition, resumes there without applying anything twice', async () => {
-    const running = async () => (await world.sql("SELECT id, resume FROM bucardo.syncrun WHERE sync = 'pt' AND ended IS NULL"))[0] as
-      { id: string; resume: { committed: number; partition?: number; partitions?: number } | null } | undefined;
+    const running = () => openRun(world, 'pt');
     await world.query(a.url, `INSERT INTO t SELECT i, 'a' || i FROM generate_series(200001, 203000) AS i`);
     await world.query(b.url, `INSERT INTO t SELECT i, 'b' || i FROM generate_series(400001, 402000) AS i`);
     for (const db of [a, b, c]) await snapshotXmins(world, db.url, 't', 'ppre');
     // each table batch on C takes a quarter of a second: the run is still going when it is killed
-    await world.query(c.url, `CREATE FUNCTION throttle() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.25); RETURN NULL; END $$;
-      CREATE TRIGGER throttle AFTER INSERT ON t FOR EACH STATEMENT EXECUTE FUNCTION throttle()`);
+    const unthrottle = await throttleInserts(world, c.url);
 
     const first = kick();
     await waitFor('the run to reach its third partition', async () => Number((await running())?.resume?.partition ?? 0) >= 2, 90_000, 10);
@@ -121,7 +119,7 @@ describe('a backlog captured in key partitions', () => {
     expect(interrupted.resume!.partitions).toBe(5);
     const partition = interrupted.resume!.partition!;
     expect(partition).toBeGreaterThanOrEqual(2);
-    await world.query(c.url, 'DROP TRIGGER throttle ON t');
+    await unthrottle();
     for (const db of [a, b, c]) await snapshotXmins(world, db.url, 't', 'pmid');
 
     await world.query(a.url, "INSERT INTO t VALUES (900002, 'after the interruption')");

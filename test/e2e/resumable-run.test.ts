@@ -17,7 +17,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { assertConverged } from '../src/helpers/databases.js';
 import { statusDetail, waitFor, type Db } from './support/daemon-world.js';
-import { batchConfig, Children, threeDatabaseWorld, rewrittenSince, snapshotXmins, writtenBetween } from './support/lifecycle-kit.js';
+import { batchConfig, Children, openRun, threeDatabaseWorld, throttleInserts, rewrittenSince, snapshotXmins, writtenBetween } from './support/lifecycle-kit.js';
 
 const server = serverFromInfo(inject('pg'));
 
@@ -50,18 +50,14 @@ describe('a run of ten transactions, killed half-way, resumed', () => {
     await world.query(b.url, `INSERT INTO t SELECT i, 'b' || i FROM generate_series(300001, ${300_000 + FROM_B}) AS i`);
   });
 
-  /** The run in progress (or interrupted): its id and resume point. */
-  const running = async () => (await world.sql("SELECT id, status, resume FROM bucardo.syncrun WHERE sync = 'rr' AND ended IS NULL"))[0] as
-    { id: string; status: string; resume: { committed: number; until: Record<string, string> } | null } | undefined;
+  const running = () => openRun(world, 'rr');
 
   it('shows its progress, is killed after committing some transactions, and the next run resumes and converges', async () => {
     const config = batchConfig(world, BATCH);
     const kick = () => kids!.spawn('--config', config, '--log-level', 'normal', 'kick', 'rr', '0');
     for (const db of [a, b, c]) await snapshotXmins(world, db.url, 't', 'pre');
-    // the target is slowed down (a quarter of a second per table batch) while the first run goes, so that it
-    // is still running when status has been looked at, whatever the machine's speed
-    await world.query(c.url, `CREATE FUNCTION throttle() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.25); RETURN NULL; END $$;
-      CREATE TRIGGER throttle AFTER INSERT ON t FOR EACH STATEMENT EXECUTE FUNCTION throttle()`);
+    // the target is slowed down (a quarter of a second per table batch) while the first run goes
+    const unthrottle = await throttleInserts(world, c.url);
 
     // 1. the first run commits a transaction or more; status shows which batch it is at
     const first = kick();
@@ -85,7 +81,7 @@ describe('a run of ten transactions, killed half-way, resumed', () => {
     const onC = Number((await world.query(c.url, 'SELECT count(*) AS n FROM t WHERE id > $1', [SHARED]))[0]!.n);
     expect(onC).toBeGreaterThan(0);
     expect(onC).toBeLessThanOrEqual(committed * BATCH);
-    await world.query(c.url, 'DROP TRIGGER throttle ON t');
+    await unthrottle();
     for (const db of [a, b, c]) await snapshotXmins(world, db.url, 't', 'mid');
     expect(await writtenBetween(world, c.url, 'pre', 'mid')).toBeGreaterThanOrEqual(onC);
 

@@ -9,6 +9,8 @@
  *  - `batchConfig`: a config file setting a small `batchSize` (and `partitionSize`), passed with `--config`.
  *  - `Writer`: a loop of small transactions on a source (updates, deletes, inserts of new keys) that runs
  *    while a copy or run goes on, and remembers every key it touched;
+ *  - `openRun`, `throttleInserts`: the run in progress and its resume point; a target slowed down so that
+ *    a run can be looked at and killed half-way;
  *  - `snapshotXmins` / `rewrittenSince`: which rows something wrote again since a point (their xmin
  *    changed), to show that committed batches or transactions were not applied twice.
  */
@@ -100,6 +102,28 @@ export class Children {
   async killAll(): Promise<void> {
     await Promise.allSettled([...this.#running].map((spawned) => this.kill(spawned)));
   }
+}
+
+/** A run of a sync that has not ended (running, or interrupted): its id, live status and resume point. */
+export interface OpenRun {
+  readonly id: string;
+  readonly status: string;
+  readonly resume: { committed: number; until: Record<string, string>; partition?: number; partitions?: number } | null;
+}
+
+export async function openRun(world: DaemonWorld, sync: string): Promise<OpenRun | undefined> {
+  return (await world.sql('SELECT id, status, resume FROM bucardo.syncrun WHERE sync = $1 AND ended IS NULL', [sync]))[0] as OpenRun | undefined;
+}
+
+/**
+ * Makes every INSERT statement into `table` on `url` take a quarter of a second (a statement trigger), so
+ * that a run is still going when a test looks at it or kills it, whatever the machine's speed. Returns
+ * what removes it.
+ */
+export async function throttleInserts(world: DaemonWorld, url: string, table = 't'): Promise<() => Promise<void>> {
+  await world.query(url, `CREATE OR REPLACE FUNCTION throttle() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.25); RETURN NULL; END $$;
+    CREATE TRIGGER throttle AFTER INSERT ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION throttle()`);
+  return async () => { await world.query(url, `DROP TRIGGER throttle ON ${table}`); };
 }
 
 /** Writes `{ "batchSize": N, …sizes }` as a config file in a temp dir of `world`, for `--config`. */
