@@ -57,19 +57,22 @@ async function consumers(ctx: BucardoContext): Promise<Map<string, { db: string;
  * `bucardo purge`: deletes the change records every sync reading them has consumed (Bucardo's delta and
  * track tables grew when purging was skipped). The daemon does this by itself after runs.
  */
-export async function purgeDeltas(ctx: BucardoContext, onlyDbs?: readonly string[]): Promise<Array<{ db: string; purged: number }>> {
+export async function purgeDeltas(ctx: BucardoContext, onlyDbs?: readonly string[], open?: ReadonlyMap<string, SourceSession>): Promise<Array<{ db: string; purged: number }>> {
   const work = [...(await consumers(ctx)).values()].filter((entry) => entry.complete && (!onlyDbs || onlyDbs.includes(entry.db)));
   const results: Array<{ db: string; purged: number }> = [];
   for (const [db, entries] of groupByDb(work)) {
-    const purged = await withSource(ctx, db, async (session) => {
+    const purge = async (session: SourceSession) => {
       let total = 0;
       for (const entry of entries) {
         const shape = await session.describeTable(entry.table);
         if (shape && session.purge) total += await session.purge({ tables: [shape], consumed: entry.checkpoints });
       }
       return total;
-    });
-    results.push({ db, purged });
+    };
+    // A daemon's worker passes the sessions it keeps between runs: a purge every minute would otherwise
+    // open (and authenticate) a new connection to every source each time.
+    const kept = open?.get(db);
+    results.push({ db, purged: kept ? await purge(kept) : await withSource(ctx, db, purge) });
   }
   return results;
 }

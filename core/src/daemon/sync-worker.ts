@@ -146,7 +146,7 @@ export class SyncWorker {
     this.#lastPurge = Date.now();
     try {
       const ctx = { engine: this.#engine, control: this.#control, worker: `daemon ${this.#settings.daemonId}` };
-      const purged = await purgeDeltas(ctx, sourcesOf(plan).map((db) => db.name));
+      const purged = await purgeDeltas(ctx, sourcesOf(plan).map((db) => db.name), this.#cache.sessions?.sources);
       const total = purged.reduce((sum, entry) => sum + entry.purged, 0);
       if (total > 0) this.#log.log('verbose', `Purged ${total} consumed change records (${purged.map((entry) => `${entry.db}: ${entry.purged}`).join(', ')})`);
     } catch (error) {
