@@ -79,8 +79,8 @@ async function deltaPartition(work: DeltaWork, step: PartitionStep, until: Reado
   // A truncate is in every partition's capture; its table is copied once, with the first partition.
   const { guards, transactions, newest } = await captureAndPlan(work, args, step.index === 0);
   const skip = Math.min(step.committed, transactions.length);
-  const resumed = partitioned ? ` in partition ${step.index + 1} of ${step.count}` : '';
-  if (step.resumed) log.log('normal', `Resuming an interrupted run${resumed}: ${skip} of ${transactions.length} transactions were already committed`);
+  const where = partitioned ? ` in partition ${step.index + 1} of ${step.count}` : '';
+  if (step.resumed) log.log('normal', `Resuming an interrupted run${where}: ${skip} of ${transactions.length} transactions were already committed`);
   const progress = new Progress(transactions, step);
   const ahead = new FetchAhead(transactions.slice(skip), (batch) => parts.hooks.fetch.promise({ clean: new Map(), candidates: new Map() }, Object.freeze({ ...args, batch })));
   const context: TransactionContext = {
