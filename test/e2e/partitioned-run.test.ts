@@ -10,9 +10,16 @@
  *    A after B's (the newest change is the whole run's, not the partition's);
  *  - a truncate on B, seen by every partition, is copied once and wins over the other changes to its table;
  *  - killed in a later partition, the next run resumes in that partition, skips what was committed, never
- *    applies a row twice, and leaves changes made after the interruption to the run after.
+ *    applies a row twice, and leaves changes made after the interruption to the run after;
+ *  - a plugin's apply tap that throws in the second partition, while the third is being read ahead, fails
+ *    the run with PLUGIN_ERROR: the first partition stays committed, nothing of the second is kept, and the
+ *    next run converges.
  */
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { repoRoot } from '../src/helpers/cli.js';
+import { uniqueName } from '../src/helpers/databases.js';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { assertConverged } from '../src/helpers/databases.js';
 import { statusDetail, waitFor, type Db } from './support/daemon-world.js';
@@ -135,5 +142,43 @@ describe('a backlog captured in key partitions', () => {
 
     expect(await world.ok('kick', 'pt', '0')).toMatch(/DONE!/);
     await assertConverged([a.url, b.url, c.url], { t: 'id', u: ['k', 'n'] });
+  });
+
+  it('fails cleanly when a plugin throws in the second partition while the third is read ahead', async () => {
+    await world.query(a.url, `INSERT INTO t SELECT i, 'a' || i FROM generate_series(500001, 503000) AS i`);
+    // one transaction per partition (batchSize above the partition size): the partition's only batch is its
+    // last, so the next partition's capture has started when the apply tap throws
+    const dir = path.join(repoRoot, 'test', '.tmp', uniqueName('partition_plugin'));
+    mkdirSync(dir, { recursive: true });
+    try {
+      const failing = path.join(dir, 'bucardo.config.mjs');
+      writeFileSync(failing, `import { definePlugin } from '@bucardo/plugin-sdk';
+        export default {
+          batchSize: 5000, partitionSize: ${PARTITION},
+          plugins: [definePlugin({ name: 'second-partition-fails', apply: (host) => host.hooks.apply.tapPromise('fail', async (outcome, args) => {
+            if (args.partition?.index === 1) throw new Error('the archive is full');
+            return outcome;
+          }) })],
+        };\n`);
+      const before = Number((await world.query(c.url, 'SELECT count(*) AS n FROM t WHERE id BETWEEN 500001 AND 503000'))[0]!.n);
+      expect(before).toBe(0);
+      const failed = await kids.spawn('--config', failing, 'kick', 'pt', '0').exited;
+      expect(failed.code, failed.stdout + failed.stderr).toBe(2);
+      expect(failed.stdout + failed.stderr).toContain('second-partition-fails');
+      expect(failed.stdout + failed.stderr).toContain('the archive is full');
+      const [run] = await world.sql("SELECT outcome, error->>'code' AS code FROM bucardo.syncrun WHERE sync = 'pt' ORDER BY started DESC LIMIT 1");
+      expect(run).toEqual({ outcome: 'bad', code: 'PLUGIN_ERROR' });
+      // the first partition was committed everywhere, the second not at all: some of the keys, not all
+      const landed = Number((await world.query(c.url, 'SELECT count(*) AS n FROM t WHERE id BETWEEN 500001 AND 503000'))[0]!.n);
+      expect(landed).toBeGreaterThan(0);
+      expect(landed).toBeLessThan(3_000);
+      expect(await world.query(b.url, 'SELECT count(*) AS n FROM t WHERE id BETWEEN 500001 AND 503000')).toEqual([{ n: String(landed) }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const next = await kick().exited;
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+    await assertConverged([a.url, b.url, c.url], { t: 'id', u: ['k', 'n'] });
+    expect(await world.query(c.url, 'SELECT count(*) AS n FROM t WHERE id BETWEEN 500001 AND 503000')).toEqual([{ n: '3000' }]);
   });
 });

@@ -21,6 +21,8 @@ export interface TransactionContext {
   readonly status: (text: string) => Promise<void>;
   /** The rows of a table batch, usually read while the batch before it was applied. */
   readonly fetchRows: (batch: TableBatch) => Promise<FetchedRows>;
+  /** Called when everything a batch reads from the sources was read, just before it is applied. */
+  readonly readsDone?: (batch: TableBatch) => void;
 }
 
 /**
@@ -57,6 +59,7 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
       const { perDatabase, rowsMoved } = buildApplyPlan(batch, rows, settlement, extra, args.databases, ctx.guards, args.signal);
       await ctx.status(`Applying ${table} to ${[...perDatabase.keys()].join(', ')}`);
       lap('planned');
+      ctx.readsDone?.(batch);
       const outcome = await parts.hooks.apply.promise({ results: new Map() }, Object.freeze({ ...batchArgs, plan: perDatabase }));
       lap(`applied (${rowsMoved} rows)`);
       ctx.counts.addBatch(batch, rowsMoved, outcome);

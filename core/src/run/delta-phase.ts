@@ -55,41 +55,76 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
   const resuming = resume && resume.fingerprint === fingerprint ? resume : undefined;
   const partitions = resuming ? (resuming.partitions ?? 1) : await partitionCount(plan, sessions, shapes, checkpoints, work.options.partitionSize, log);
   let guards = resuming ? new Map(Object.entries(resuming.until)) : undefined;
-  for (let index = resuming?.partition ?? 0; index < partitions; index++) {
-    const resumed = resuming !== undefined && index === (resuming.partition ?? 0);
-    guards = await deltaPartition(work, { index, count: partitions, committed: resumed ? resuming.committed : 0, resumed }, guards, fingerprint);
+  let upcoming: Promise<Planned> | undefined;
+  try {
+    for (let index = resuming?.partition ?? 0; index < partitions; index++) {
+      const resumed = resuming !== undefined && index === (resuming.partition ?? 0);
+      const step: PartitionStep = { index, count: partitions, committed: resumed ? resuming.committed : 0, resumed };
+      await work.status(step.count > 1 ? `Capturing changes (partition ${index + 1} of ${step.count})` : 'Capturing changes');
+      const planned = await (upcoming ?? capturePartition(work, step, guards));
+      upcoming = undefined;
+      guards = planned.guards;
+      // The next partition is read while this one's last batch is applied: sources are idle then.
+      const next: PartitionStep = { index: index + 1, count: partitions, committed: 0, resumed: false };
+      const readNext = next.index < partitions ? () => { upcoming ??= quiet(capturePartition(work, next, planned.guards)); } : undefined;
+      await applyPartition(work, step, planned, fingerprint, readNext);
+    }
+  } finally {
+    // a failed run closes its sessions next: no capture may still be running on them
+    await upcoming?.catch(() => undefined);
   }
   await recorder.saveCheckpoints(plan.name, guards!);
   if (plan.onetimecopy) await recorder.finishCopy(plan.name);
 }
 
-/**
- * Captures one partition (up to `until`, the first partition's checkpoints, when known), plans it and
- * commits its transactions everywhere, saving a resume point after each. Returns the capture's checkpoints.
- */
-async function deltaPartition(work: DeltaWork, step: PartitionStep, until: ReadonlyMap<string, Checkpoint> | undefined, fingerprint: string): Promise<Map<string, Checkpoint>> {
-  const { parts, plan, recorder, sessions, runId, log, counts } = work;
+/** A partition captured and cut into transactions. */
+interface Planned {
+  readonly args: RunArgs;
+  readonly guards: Map<string, Checkpoint>;
+  readonly transactions: Array<TableBatch[] | undefined>;
+  readonly newest: Map<string, Map<string, number>>;
+}
+
+/** Captures one partition (up to `until`, the first partition's checkpoints, when known) and plans it. */
+async function capturePartition(work: DeltaWork, step: PartitionStep, until: ReadonlyMap<string, Checkpoint> | undefined): Promise<Planned> {
+  const { plan, runId, log } = work;
   const partitioned = step.count > 1;
   const args: RunArgs = Object.freeze({
     sync: plan.name, runId, databases: deltaDatabasesOf(plan), tables: work.shapes, log, signal: work.signal,
     ...(until ? { until: Object.fromEntries(until) } : {}),
     ...(partitioned ? { partition: { index: step.index, count: step.count } } : {}),
   });
-  await work.status(partitioned ? `Capturing changes (partition ${step.index + 1} of ${step.count})` : 'Capturing changes');
   // A truncate is in every partition's capture; its table is copied once, with the first partition.
   const { guards, transactions, newest } = await captureAndPlan(work, args, step.index === 0);
+  return { args, guards, transactions, newest };
+}
+
+/**
+ * Commits a partition's transactions everywhere, saving a resume point after each, and calls `readNext`
+ * once the last batch has read everything it needs from the sources.
+ */
+async function applyPartition(work: DeltaWork, step: PartitionStep, planned: Planned, fingerprint: string, readNext: (() => void) | undefined): Promise<void> {
+  const { parts, plan, recorder, sessions, runId, log, counts } = work;
+  const { args, guards, transactions, newest } = planned;
+  const partitioned = step.count > 1;
   const skip = Math.min(step.committed, transactions.length);
   const where = partitioned ? ` in partition ${step.index + 1} of ${step.count}` : '';
   if (step.resumed) log.log('normal', `Resuming an interrupted run${where}: ${skip} of ${transactions.length} transactions were already committed`);
-  const progress = new Progress(transactions, step);
-  const ahead = new FetchAhead(transactions.slice(skip), (batch) => parts.hooks.fetch.promise({ clean: new Map(), candidates: new Map() }, Object.freeze({ ...args, batch })));
+  const progress = new Progress(transactions as TableBatch[][], step);
+  const last = skip < transactions.length ? transactions.at(-1)?.at(-1) : undefined;
+  if (!last) readNext?.();
+  const ahead = new FetchAhead(transactions.slice(skip) as TableBatch[][], (batch) => parts.hooks.fetch.promise({ clean: new Map(), candidates: new Map() }, Object.freeze({ ...args, batch })));
   const context: TransactionContext = {
     parts, plan, sessions, args, guards, counts, status: (text) => work.status(progress.describe(text)), fetchRows: (batch) => ahead.rows(batch),
     newestChange: (table) => newest.get(tableId(table)) ?? new Map(),
+    ...(readNext ? { readsDone: (batch: TableBatch) => { if (batch === last) readNext(); } } : {}),
   };
   const resumePoint = (partition: number, committed: number): ResumePoint => ({ fingerprint, until: Object.fromEntries(guards), committed, partitions: step.count, partition });
   try {
-    for (const [index, transaction] of transactions.entries()) {
+    for (let index = 0; index < transactions.length; index++) {
+      const transaction = transactions[index]!;
+      // an applied transaction's keys are not needed any more: a partition holds only what is left of it
+      transactions[index] = undefined;
       if (index < skip) {
         progress.done(transaction);
         continue;
@@ -108,7 +143,12 @@ async function deltaPartition(work: DeltaWork, step: PartitionStep, until: Reado
     await ahead.discard();
   }
   if (partitioned && step.index + 1 < step.count) await recorder.saveResume(runId, resumePoint(step.index + 1, 0));
-  return guards;
+}
+
+/** The promise, with its rejection marked as handled until someone awaits it (the run may fail first). */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 /**
