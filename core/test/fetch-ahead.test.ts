@@ -40,4 +40,19 @@ describe('FetchAhead', () => {
     await fresh.rows(b);
     expect(reads).toBe(3);
   });
+
+  it('reads a batch taken again (a retried transaction) once more, without reading ahead a second time', async () => {
+    const [a, b, c] = [batch(), batch(), batch()];
+    const started: TableBatch[] = [];
+    const ahead = new FetchAhead([[a, b], [c]], async (which) => { started.push(which); return rows(); });
+    await ahead.rows(a);
+    await ahead.rows(b);
+    expect(started).toEqual([a, b, c]);
+    // the transaction [a, b] is retried: each is read again; c, already read ahead, is not read twice
+    await ahead.rows(a);
+    await ahead.rows(b);
+    await ahead.rows(c);
+    expect(started).toEqual([a, b, c, a, b]);
+  });
 });
+
