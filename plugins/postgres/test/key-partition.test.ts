@@ -35,7 +35,7 @@ describe('the server computes the SDK partition of every key', () => {
   it.each(cases)('$name', async ({ name, keyTypes, rows }) => {
     const url = await createDatabase(server, `kp_${name.replace(/\W+/g, '_')}`);
     const columns = keyTypes.map((type, index) => ({ name: `k${index}`, type }));
-    const shape: TableShape = { table: { schema: 'public', name: 't' }, columns, key: columns };
+    const shape: TableShape = { table: { schema: 'public', name: 't' }, columns, key: columns, keySource: 'primary key' };
     await withClient(url, async (client) => {
       for (const [setting, value] of Object.entries(TEXT_STABLE_SETTINGS)) await client.query(`SELECT set_config($1, $2, false)`, [setting, value]);
       // no primary key: the numeric case holds 1.50 and 1.5, one key value spelled twice
