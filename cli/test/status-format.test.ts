@@ -5,13 +5,15 @@ import { formatStatusDetail } from '../src/format/status-detail.js';
 import { prettyDuration } from '../src/format/time-format.js';
 
 const now = new Date(2026, 10, 26, 12, 0, 10);
-const run = (fields: Partial<SyncStatusReport['runs']['last']> = {}) => ({
+type Run = NonNullable<SyncStatusReport['runs']['last']>;
+const run = (fields: Partial<Run> = {}): Run => ({
   id: '1', sync: 'foobar', worker: 'cli', started: new Date(2026, 10, 26, 12, 0, 0), ended: new Date(2026, 10, 26, 12, 0, 2),
-  outcome: 'good' as const, status: 'Complete', inserts: 3926, deletes: 15704, conflicts: 75, deferred: 0, error: null, details: null, ...fields,
+  outcome: 'good', status: 'Complete', inserts: 3926, deletes: 15704, conflicts: 75, deferred: 0, retries: 0, error: null, details: null, ...fields,
 });
+const tables = [{ schema: 'public', name: 'a' }, { schema: 'public', name: 'b' }];
 const report = (runs: SyncStatusReport['runs'], state: string): SyncStatusReport => ({
   sync: { name: 'foobar', herd: 'therd', dbgroup: 'tgroup', status: 'active', autokick: false, checktime: null, onetimecopy: 0, conflictStrategy: 'latest' },
-  herd: { name: 'therd', members: [{ schema: 'public', name: 'a' }, { schema: 'public', name: 'b' }], syncs: ['foobar'] },
+  herd: { name: 'therd', members: tables, tables, sequences: [], syncs: ['foobar'] },
   dbgroup: { name: 'tgroup', members: [{ db: 't1', role: 'source' }, { db: 't5', role: 'target' }], syncs: ['foobar'] },
   runs, state, conflicts: { total: 0, skipped: 0 },
 });

@@ -55,7 +55,7 @@ const bad: Array<[string, ConflictStrategy, StrategyScenarioId[]]> = [
     const all = kitConflicts();
     return { name: 'overrider', resolve: () => new Map(all.map((c) => [c.key, { winner: c.candidates[0]!.db }])) } as ConflictStrategy;
   })(), ['declines']],
-  ['changes its inputs', { name: 'sorter', resolve: ({ conflicts }) => new Map(conflicts.map((c) => [c.key, { winner: (c.candidates as Array<{ db: string }>).sort()[0]!.db }])) }, ['decisions']],
+  ['changes its inputs', { name: 'sorter', resolve: ({ conflicts }) => new Map(conflicts.map((c) => [c.key, { winner: (c.candidates as unknown as Array<{ db: string }>).sort()[0]!.db }])) }, ['decisions']],
 ];
 
 describe('the conflict strategy kit catches a strategy that', () => {
