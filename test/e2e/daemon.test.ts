@@ -146,6 +146,20 @@ describe('a running daemon', () => {
     expect(runs).toEqual([{ worker: `daemon ${id}` }]);
   });
 
+  it('autokick probes of idle syncs do not read the checkpoints from the control database each time', async () => {
+    // the server counts the scans of bucardo.checkpoint; a backend reports its counts within a second or so
+    const reads = async () => Number((await world.sql(
+      "SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) AS n FROM pg_stat_user_tables WHERE schemaname = 'bucardo' AND relname = 'checkpoint'"))[0]!.n);
+    await sleep(1500);
+    const before = await reads();
+    // two idle autokick syncs probed every 250 ms for 3 s: 24 reads if each probe read them
+    await sleep(3000);
+    expect(await reads() - before).toBeLessThanOrEqual(2);
+    // and the probe still sees a change at once
+    await world.insert(ak.a, 7);
+    await world.arrives(ak.b, [7], 5_000);
+  });
+
   it('kick SYNC 0 waits for the daemon to run the sync: DONE!, exit 0', async () => {
     await world.insert(kx.a, 1);
     const r = await world.bucardo('kick', 'kx', '0');

@@ -1,4 +1,4 @@
-import { formatTable, type Logger, type RunReport, type SourceSession, type TableShape } from '@bucardo/plugin-sdk';
+import { formatTable, type Checkpoint, type Logger, type RunReport, type SourceSession, type TableShape } from '@bucardo/plugin-sdk';
 import { loadSyncPlan } from '../api/sync-plan-loader.js';
 import { purgeDeltas } from '../api/maintenance.js';
 import type { ControlSession } from '../control/control-session.js';
@@ -6,6 +6,9 @@ import type { Engine } from '../engine.js';
 import type { RunSizes, SessionCache } from '../run/run-sync.js';
 import { isPureFullcopy, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import { backoffMs, WakeSignal } from './wake-signal.js';
+
+/** How often an open probe looks for tables added to or removed from the sync's herd. */
+const HERD_CHECK_MS = 1000;
 
 /** Connections kept open to an autokick sync's sources, for cheap change probes. */
 interface Probe {
@@ -49,6 +52,13 @@ export class SyncWorker {
   #lastPurge = 0;
   #loop: Promise<void> | undefined;
   #probe: Probe | undefined;
+  /**
+   * The checkpoints the probe compares against, read once per run instead of once per probe: only this
+   * worker's runs move them (it holds the sync's lock), and an older one only makes a probe say yes.
+   */
+  #probeCheckpoints: Map<string, Checkpoint> | undefined;
+  /** When the probe last checked the herd for added or removed tables. */
+  #herdCheckedAt = 0;
   /** The run's connections, kept between runs of this sync. */
   readonly #cache: SessionCache = {};
 
@@ -128,6 +138,7 @@ export class SyncWorker {
       ...this.#settings.sizes, worker: `daemon ${this.#settings.daemonId}`, signal: this.#aborting.signal, cache: this.#cache,
     });
     this.#lastRun = Date.now();
+    this.#probeCheckpoints = undefined;
     if (report.outcome === 'bad') {
       this.#fail(`run failed: ${report.error?.message ?? 'unknown error'}`, report);
       return;
@@ -168,15 +179,19 @@ export class SyncWorker {
   /** Asks every source whether the sync's tables changed after its checkpoint (no NOTIFY involved). */
   async #hasChanges(): Promise<boolean> {
     let probe = await this.#openProbe();
-    // `update sync S add|remove table` changes the tables to probe while the probe is open.
-    const herd = await this.#control.catalog.herd(probe.plan.herd);
-    if (JSON.stringify(herd.tables) !== JSON.stringify(probe.plan.tables)) {
-      await this.#closeProbe();
-      probe = await this.#openProbe();
+    // `update sync S add|remove table` changes the tables to probe while the probe is open: looked at
+    // once per lease round, not on every probe.
+    if (Date.now() - this.#herdCheckedAt >= HERD_CHECK_MS) {
+      this.#herdCheckedAt = Date.now();
+      const herd = await this.#control.catalog.herd(probe.plan.herd);
+      if (JSON.stringify(herd.tables) !== JSON.stringify(probe.plan.tables)) {
+        await this.#closeProbe();
+        probe = await this.#openProbe();
+      }
     }
     // A pure fullcopy sync has no capture: it runs when kicked or when its checktime is due.
     if (isPureFullcopy(probe.plan)) return false;
-    const checkpoints = await this.#control.catalog.checkpoints(this.name);
+    const checkpoints = this.#probeCheckpoints ??= await this.#control.catalog.checkpoints(this.name);
     for (const source of sourcesOf(probe.plan)) {
       const session = probe.sessions.get(source.name)!;
       const since = checkpoints.get(source.name);
@@ -214,6 +229,7 @@ export class SyncWorker {
   async #closeProbe(): Promise<void> {
     const probe = this.#probe;
     this.#probe = undefined;
+    this.#probeCheckpoints = undefined;
     if (probe) await Promise.allSettled([...probe.sessions.values()].map((session) => session.close()));
   }
 }
