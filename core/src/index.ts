@@ -3,6 +3,7 @@ export type { BucardoOptions } from './api/bucardo.js';
 export type { SyncStatusReport } from './api/status.js';
 export type { AddTablesResult, AddTablesOptions } from './api/tables.js';
 export type { AddSyncResult } from './api/syncs.js';
+export { syncOptionName } from './api/syncs.js';
 export type { DatabaseListing, AddDatabaseOptions } from './api/databases.js';
 export { parseBoolean } from './api/names.js';
 export { Engine } from './engine.js';

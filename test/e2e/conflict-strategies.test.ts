@@ -309,6 +309,10 @@ describe('abort', () => {
     const update = await bucardo('update', 'sync', w.sync, 'conflict=latest');
     expect(update.code, update.stderr).toBe(0);
     expect(update.stdout).toBe("Set conflict strategy to 'latest'\n");
+    // Bucardo's aliases: one line per setting, however many of its names were given
+    const aliases = await bucardo('update', 'sync', w.sync, 'standard_conflict=latest', 'ping=false', 'conflict_strategy=latest', 'onetimecopy=0');
+    expect(aliases.code, aliases.stderr).toBe(0);
+    expect(aliases.stdout).toBe("Set conflict strategy to 'latest'\nSet autokick to false\nSet onetimecopy to 0\n");
     const report = await w.run();
     expectOutcome(report, 'good');
     expect(report.conflicts).toBe(2);

@@ -1,3 +1,4 @@
+import { syncOptionName, type SyncRow } from '@bucardo/core';
 import { BucardoError } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
 import { nounOf } from '../nouns.js';
@@ -16,16 +17,20 @@ export async function update(session: CliSession): Promise<number> {
   if (noun === 'table') return updateTable(session, name);
   if (Object.keys(session.params).length === 0) throw new BucardoError('INVALID_ARGUMENT', `Nothing to change: bucardo update sync ${name} key=value …`, { sync: name });
   const row = await (await session.bucardo()).updateSync(name, session.params);
-  for (const key of Object.keys(session.params)) {
-    const shown = /^(conflict|conflict_strategy|standard_conflict)$/.test(key) ? `conflict strategy to '${row.conflictStrategy}'`
-      : /^(autokick|ping)$/.test(key) ? `autokick to ${row.autokick}`
-      : key === 'checktime' ? `checktime to ${row.checktime ?? 'none'}`
-      : key === 'onetimecopy' ? `onetimecopy to ${row.onetimecopy}`
-      : `${key} to ${row.status}`;
-    session.print(`Set ${shown}`);
-  }
+  // core accepted every key: each names one of the settings below, by the same aliases core knows
+  const settings = new Set(Object.keys(session.params).map((key) => syncOptionName(key)!));
+  for (const setting of settings) session.print(`Set ${shownSettings[setting]?.(row) ?? setting}`);
   return 0;
 }
+
+/** What `update sync` prints for each setting it changed, from the row as stored. */
+const shownSettings: Record<string, (row: SyncRow) => string> = {
+  conflict: (row) => `conflict strategy to '${row.conflictStrategy}'`,
+  autokick: (row) => `autokick to ${row.autokick}`,
+  checktime: (row) => `checktime to ${row.checktime ?? 'none'}`,
+  onetimecopy: (row) => `onetimecopy to ${row.onetimecopy}`,
+  status: (row) => `status to ${row.status}`,
+};
 
 async function updateTable(session: CliSession, name: string): Promise<number> {
   const { additive, ...unknown } = session.params;

@@ -19,6 +19,11 @@ const optionAliases: Record<string, string> = {
   status: 'status', checktime: 'checktime', onetimecopy: 'onetimecopy',
 };
 
+/** The setting a sync option names (`ping` → `autokick`, `standard_conflict` → `conflict`), or undefined. */
+export function syncOptionName(key: string): string | undefined {
+  return optionAliases[key.toLowerCase()];
+}
+
 export interface AddSyncResult {
   readonly sync: SyncRow;
   readonly plan: SyncPlan;
