@@ -172,6 +172,21 @@ describe('two daemons sharing one control database', () => {
     await expectOwners({ t1: id1, t2: id1, t3: id1 });
     // a run the killed daemon left unfinished is marked interrupted by the next run, not shown as running
     expect(await world.sql('SELECT id, worker FROM bucardo.syncrun WHERE ended IS NULL')).toEqual([]);
+    // over the whole test, never two runs of one sync at once, whichever daemon ran them: each run of a sync
+    // started after the one before it ended; t2 and t3 were run by the second daemon, then by the first
+    const runs = await world.sql('SELECT sync, worker, started, ended FROM bucardo.syncrun ORDER BY sync, started, id') as
+      Array<{ sync: string; worker: string; started: Date; ended: Date }>;
+    for (const [index, run] of runs.entries()) {
+      const before = runs[index - 1];
+      if (before?.sync === run.sync) expect(run.started.getTime(), `${run.sync}: a run by ${run.worker} began before the one by ${before.worker} ended`).toBeGreaterThanOrEqual(before.ended.getTime());
+    }
+    for (const sync of ['t2', 't3']) {
+      const workers = runs.filter((run) => run.sync === sync).map((run) => run.worker);
+      expect(workers, sync).toContain(`daemon ${id2}`);
+      expect(workers.at(-1), sync).toBe(`daemon ${id1}`);
+      expect(workers.slice(workers.lastIndexOf(`daemon ${id2}`) + 1).every((worker) => worker === `daemon ${id1}`), `${sync}: ${workers.join(', ')}`).toBe(true);
+    }
+    expect(new Set(runs.filter((run) => run.sync === 't1').map((run) => run.worker))).toEqual(new Set([`daemon ${id1}`]));
     expect(statusDetail((await world.bucardo('status', 't2')).stdout).get('Run by')).toBe(`daemon ${id1} (idle)`);
 
     // the killed daemon's pid file is left behind: ping says it is stale
