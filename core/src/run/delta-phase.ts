@@ -81,11 +81,16 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
 interface Planned {
   readonly args: RunArgs;
   readonly guards: Map<string, Checkpoint>;
-  readonly transactions: Array<TableBatch[] | undefined>;
+  readonly transactions: TableBatch[][];
   readonly newest: Map<string, Map<string, number>>;
 }
 
-/** Captures one partition (up to `until`, the first partition's checkpoints, when known) and plans it. */
+/**
+ * Captures one partition (up to `until`, the first partition's checkpoints, when known) from every source,
+ * applies truncates and cuts the change set into transactions. The change set (a map entry per changed
+ * key) is dropped when this returns: the transactions carry the keys, and the newest change per table and
+ * source is kept for `latest_table`.
+ */
 async function capturePartition(work: DeltaWork, step: PartitionStep, until: ReadonlyMap<string, Checkpoint> | undefined): Promise<Planned> {
   const { plan, runId, log } = work;
   const partitioned = step.count > 1;
@@ -94,9 +99,14 @@ async function capturePartition(work: DeltaWork, step: PartitionStep, until: Rea
     ...(until ? { until: Object.fromEntries(until) } : {}),
     ...(partitioned ? { partition: { index: step.index, count: step.count } } : {}),
   });
+  const capturing = performance.now();
+  let changeSet = await work.parts.hooks.capture.promise({ sources: [] }, args);
+  log.log('verbose', `${describeCapture(changeSet)} (${(performance.now() - capturing).toFixed(1)} ms)`);
   // A truncate is in every partition's capture; its table is copied once, with the first partition.
-  const { guards, transactions, newest } = await captureAndPlan(work, args, step.index === 0);
-  return { args, guards, transactions, newest };
+  changeSet = await applyTruncates(work.copies, changeSet, args.databases.map((db) => db.name), step.index === 0);
+  const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
+  const transactions = [...planTransactions(changeSet, work.shapes, work.options.batchSize)];
+  return { args, guards, transactions, newest: newestChanges(changeSet) };
 }
 
 /**
@@ -110,10 +120,10 @@ async function applyPartition(work: DeltaWork, step: PartitionStep, planned: Pla
   const skip = Math.min(step.committed, transactions.length);
   const where = partitioned ? ` in partition ${step.index + 1} of ${step.count}` : '';
   if (step.resumed) log.log('normal', `Resuming an interrupted run${where}: ${skip} of ${transactions.length} transactions were already committed`);
-  const progress = new Progress(transactions as TableBatch[][], step);
+  const progress = new Progress(transactions, step);
   const last = skip < transactions.length ? transactions.at(-1)?.at(-1) : undefined;
   if (!last) readNext?.();
-  const ahead = new FetchAhead(transactions.slice(skip) as TableBatch[][], (batch) => parts.hooks.fetch.promise({ clean: new Map(), candidates: new Map() }, Object.freeze({ ...args, batch })));
+  const ahead = new FetchAhead(transactions.slice(skip), (batch) => parts.hooks.fetch.promise({ clean: new Map(), candidates: new Map() }, Object.freeze({ ...args, batch })));
   const context: TransactionContext = {
     parts, plan, sessions, args, guards, counts, status: (text) => work.status(progress.describe(text)), fetchRows: (batch) => ahead.rows(batch),
     newestChange: (table) => newest.get(tableId(table)) ?? new Map(),
@@ -124,7 +134,7 @@ async function applyPartition(work: DeltaWork, step: PartitionStep, planned: Pla
     for (let index = 0; index < transactions.length; index++) {
       const transaction = transactions[index]!;
       // an applied transaction's keys are not needed any more: a partition holds only what is left of it
-      transactions[index] = undefined;
+      transactions[index] = [];
       if (index < skip) {
         progress.done(transaction);
         continue;
@@ -149,21 +159,6 @@ async function applyPartition(work: DeltaWork, step: PartitionStep, planned: Pla
 function quiet<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);
   return promise;
-}
-
-/**
- * Captures every source, applies truncates and cuts the change set into transactions. The change set
- * (a map entry per changed key) is dropped when this returns: the transactions carry the keys, and the
- * newest change per table and source is kept for `latest_table`.
- */
-async function captureAndPlan(work: DeltaWork, args: RunArgs, copyTruncated: boolean): Promise<{ guards: Map<string, Checkpoint>; transactions: TableBatch[][]; newest: Map<string, Map<string, number>> }> {
-  const capturing = performance.now();
-  let changeSet = await work.parts.hooks.capture.promise({ sources: [] }, args);
-  work.log.log('verbose', `${describeCapture(changeSet)} (${(performance.now() - capturing).toFixed(1)} ms)`);
-  changeSet = await applyTruncates(work.copies, changeSet, args.databases.map((db) => db.name), copyTruncated);
-  const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
-  const transactions = [...planTransactions(changeSet, work.shapes, work.options.batchSize)];
-  return { guards, transactions, newest: newestChanges(changeSet) };
 }
 
 /**
