@@ -1,4 +1,4 @@
-import { BucardoError, toBucardoError, type Logger, type RunInfo, type SourceCapabilities, type SourceSession, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import { BucardoError, toBucardoError, type DatabaseDriver, type Logger, type RunInfo, type SourceCapabilities, type SourceSession, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
 import type { Registry } from '../plugins/registry.js';
 import type { SyncPlan } from './sync-plan.js';
 
@@ -12,7 +12,6 @@ export class RunSessions {
   readonly targets = new Map<string, TargetSession>();
   /** Read sessions opened on non-source databases, for winners chosen by role (`target`). */
   readonly #readers = new Map<string, SourceSession>();
-  readonly #sourceCapabilities = new Map<string, SourceCapabilities>();
   #plan: SyncPlan | undefined;
   #shapes: { key: string; shapes: TableShape[] } | undefined;
   #registry: Registry | undefined;
@@ -29,7 +28,6 @@ export class RunSessions {
       const context = { log: log.child({ db: db.name }), label, signal };
       if (db.role === 'source') {
         if (!driver.source) throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${db.name}" (type ${db.spec.type}) cannot be a source`, { db: db.name, sync: plan.name });
-        sessions.#sourceCapabilities.set(db.name, driver.source.capabilities ?? {});
         opening.push(driver.source.open(db.spec, context).then((session) => { sessions.sources.set(db.name, session); }));
       }
       if (!driver.target) throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${db.name}" (type ${db.spec.type}) cannot be written to`, { db: db.name, sync: plan.name });
@@ -52,7 +50,13 @@ export class RunSessions {
 
   /** What the driver of source `db` can do (flags left out are false). */
   sourceCapabilities(db: string): SourceCapabilities {
-    return this.#sourceCapabilities.get(db) ?? {};
+    return this.#driverOf(db)?.driver.source?.capabilities ?? {};
+  }
+
+  /** Database `db` of the plan and its registered driver. */
+  #driverOf(db: string): { planned: SyncPlan['databases'][number]; driver: DatabaseDriver } | undefined {
+    const planned = this.#plan?.databases.find((candidate) => candidate.name === db);
+    return planned && this.#registry ? { planned, driver: this.#registry.database(planned.spec.type) } : undefined;
   }
 
   target(db: string): TargetSession {
@@ -88,8 +92,7 @@ export class RunSessions {
   async reader(db: string): Promise<SourceSession> {
     const session = this.sources.get(db) ?? this.#readers.get(db);
     if (session) return session;
-    const planned = this.#plan?.databases.find((candidate) => candidate.name === db);
-    const driver = planned && this.#registry?.database(planned.spec.type);
+    const { planned, driver } = this.#driverOf(db) ?? {};
     if (!planned || !driver?.source) {
       throw new BucardoError('DB_ROLE_UNSUPPORTED', `Cannot read rows from database "${db}"${planned ? ` (type ${planned.spec.type})` : ''} to settle a conflict`, { db });
     }
