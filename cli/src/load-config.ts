@@ -1,5 +1,6 @@
 import { cosmiconfig, type Loader } from 'cosmiconfig';
 import { createJiti } from 'jiti';
+import { badRunSize } from '@bucardo/core';
 import { BucardoError, type BucardoConfig } from '@bucardo/plugin-sdk';
 
 export interface LoadedConfig {
@@ -49,11 +50,8 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
   return { config: config as BucardoConfig, filepath: result.filepath };
 }
 
-/** A size of zero, a fraction or a string would cut no transaction or partition at all: refused up front. */
+/** Core refuses such sizes too; here the error names the file they come from. */
 function checkSizes(config: BucardoConfig, filepath: string): void {
-  for (const field of ['batchSize', 'partitionSize'] as const) {
-    const value: unknown = config[field];
-    if (value === undefined || (typeof value === 'number' && Number.isSafeInteger(value) && value > 0)) continue;
-    throw new BucardoError('CONFIG_INVALID', `The config ${filepath} sets ${field} to ${JSON.stringify(value)}: it must be a whole number above 0`, { item: `${filepath}: ${field}` });
-  }
+  const bad = badRunSize(config);
+  if (bad) throw new BucardoError('CONFIG_INVALID', `The config ${filepath} sets ${bad.field} to ${JSON.stringify(bad.value)}: it must be a whole number above 0`, { item: `${filepath}: ${bad.field}` });
 }

@@ -15,6 +15,7 @@ import { Daemon, defaultDaemonId } from '../daemon/daemon.js';
 import type { DaemonRow } from '../control/daemon-store.js';
 import type { RunSizes, SessionCache } from '../run/run-sync.js';
 import { DEFAULT_PARTITION_SIZE } from '../run/partitions.js';
+import { badRunSize } from '../run/run-sizes.js';
 import { syncStatuses, type SyncStatusReport } from './status.js';
 import { addSync, listSyncs, updateSync, type AddSyncResult } from './syncs.js';
 import { addTables, listTables, updateTable, type AddTablesOptions, type AddTablesResult } from './tables.js';
@@ -22,7 +23,7 @@ import type { ConflictLogRow } from '../control/run-store.js';
 import { addSequences } from './sequences.js';
 import { addTablesToSync, removeDatabases, removeSync, removeTables, removeTablesFromSync } from './lifecycle.js';
 import { deltaBacklog, purgeDeltas, validateSyncs } from './maintenance.js';
-import type { BucardoError } from '@bucardo/plugin-sdk';
+import { BucardoError } from '@bucardo/plugin-sdk';
 
 export interface BucardoOptions {
   readonly plugins: readonly BucardoPlugin[];
@@ -55,6 +56,8 @@ export class Bucardo {
   }
 
   static async open(options: BucardoOptions): Promise<Bucardo> {
+    const bad = badRunSize(options);
+    if (bad) throw new BucardoError('INVALID_ARGUMENT', `${bad.field} must be a whole number above 0, not ${JSON.stringify(bad.value)}`, { item: bad.field });
     const role = options.role ?? 'api';
     const engine = await Engine.create({
       plugins: options.plugins,

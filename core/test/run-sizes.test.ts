@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { Bucardo } from '../src/index.js';
+import { badRunSize } from '../src/run/run-sizes.js';
+
+describe('run sizes', () => {
+  it.each([
+    [{ batchSize: 0 }, { field: 'batchSize', value: 0 }],
+    [{ batchSize: -1 }, { field: 'batchSize', value: -1 }],
+    [{ partitionSize: 2.5 }, { field: 'partitionSize', value: 2.5 }],
+    [{ partitionSize: '1000' }, { field: 'partitionSize', value: '1000' }],
+    [{ batchSize: 10, partitionSize: Number.NaN }, { field: 'partitionSize', value: Number.NaN }],
+  ])('%j is refused, naming the field', (sizes, bad) => {
+    expect(badRunSize(sizes)).toEqual(bad);
+  });
+
+  it('accepts whole numbers above 0, and no sizes at all', () => {
+    expect(badRunSize({ batchSize: 1, partitionSize: 500_000 })).toBeUndefined();
+    expect(badRunSize({})).toBeUndefined();
+  });
+
+  it('Bucardo.open refuses a bad size before anything is opened (API users have no config file to check it)', async () => {
+    await expect(Bucardo.open({ plugins: [], batchSize: -1 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT', message: 'batchSize must be a whole number above 0, not -1',
+    });
+  });
+});
