@@ -3,7 +3,7 @@
  * `bucardo kick` process; rows per second, and the peak memory (VmHWM) of that process.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { PgServer } from '../fixtures/pg-server.js';
@@ -48,7 +48,10 @@ export async function backlogApply(server: PgServer, rows: number, partitionSize
 
 /** Runs `bucardo kick s 0` in a child process; resolves with its peak resident memory in kB. */
 function kickInChild(server: PgServer, control: string, partitionSize: number | undefined): Promise<number> {
-  const config = partitionSize === undefined ? [] : ['--config', writeConfig({ partitionSize })];
+  // a config file of its own, removed when the kick ends
+  const dir = partitionSize === undefined ? undefined : mkdtempSync(path.join(os.tmpdir(), 'bucardo-bench-'));
+  if (dir) writeFileSync(path.join(dir, 'bucardo.config.json'), JSON.stringify({ partitionSize }));
+  const config = dir ? ['--config', path.join(dir, 'bucardo.config.json')] : [];
   // BUCARDO_BENCH_LOG_LEVEL=debug: the kick's phase timings, printed when it ends
   const logLevel = process.env.BUCARDO_BENCH_LOG_LEVEL === 'debug' ? ['--log-level', 'debug'] : [];
   return new Promise((resolve, reject) => {
@@ -68,16 +71,10 @@ function kickInChild(server: PgServer, control: string, partitionSize: number | 
     const timer = setInterval(sample, 20);
     child.on('exit', (code) => {
       clearInterval(timer);
+      if (dir) rmSync(dir, { recursive: true, force: true });
       if (logLevel.length > 0) process.stderr.write(output);
       if (code === 0) resolve(peak);
       else reject(new Error(`bucardo kick exited with ${code}: ${output}`));
     });
   });
-}
-
-/** A config file (JSON) in a fresh temp directory. */
-function writeConfig(config: Record<string, unknown>): string {
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'bucardo-bench-')), 'bucardo.config.json');
-  writeFileSync(file, JSON.stringify(config));
-  return file;
 }

@@ -52,11 +52,9 @@ async function main(): Promise<void> {
       figures.push({ name: 'capture overhead (1 - with/without)', value: (1 - capture.ratio) * 100, unit: '%', higherIsBetter: false, target: { value: 10, text: '<= 10 %' } });
     }
     if (wanted('backlog')) {
-      const rows = values['backlog-rows'] !== undefined ? Number(values['backlog-rows']) : quick ? 100_000 : 1_000_000;
-      if (!Number.isSafeInteger(rows) || rows <= 0) throw new Error(`--backlog-rows must be a whole number above 0, not ${values['backlog-rows']}`);
+      const rows = wholeNumber('--backlog-rows', values['backlog-rows']) ?? (quick ? 100_000 : 1_000_000);
       console.log(`backlog apply: ${rows} updated rows to two targets …`);
-      const partitionSize = values['partition-size'] === undefined ? undefined : Number(values['partition-size']);
-      if (partitionSize !== undefined && (!Number.isSafeInteger(partitionSize) || partitionSize <= 0)) throw new Error(`--partition-size must be a whole number above 0, not ${values['partition-size']}`);
+      const partitionSize = wholeNumber('--partition-size', values['partition-size']);
       const backlog = await backlogApply(server, rows, partitionSize);
       figures.push({ name: `backlog ${rows}: rows/s per target`, value: backlog.rowsPerSecond, unit: 'rows/s', higherIsBetter: true, target: { value: 150_000, text: '>= 150,000 rows/s' } });
       figures.push({ name: `backlog ${rows}: peak memory of the kick`, value: backlog.peakRssMb, unit: 'MB', higherIsBetter: false, target: { value: 300, text: '< 300 MB' } });
@@ -71,6 +69,14 @@ async function main(): Promise<void> {
     await server.stop();
   }
   report({ date: new Date().toISOString(), machine: machine(), quick, ...(only === undefined ? {} : { only }), figures });
+}
+
+/** A numeric option's value, or undefined when not given; anything but a whole number above 0 is an error. */
+function wholeNumber(option: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${option} must be a whole number above 0, not ${text}`);
+  return value;
 }
 
 main().catch((error: unknown) => {
