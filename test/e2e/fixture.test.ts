@@ -4,6 +4,7 @@
  * equal tables from different ones.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startEmbeddedPostgres } from '../src/fixtures/embedded-postgres.js';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import {
   assertConverged,
@@ -136,5 +137,17 @@ describe('pg fixture', () => {
     expect(counts.history).toBe(20);
     expect(counts.abalance).toBe(counts.delta);
     expect(counts.bbalance).toBe(counts.delta);
+  });
+
+  it('starts a cluster of its own with settings that override the throwaway ones', async () => {
+    const durable = await startEmbeddedPostgres({ fsync: 'on', full_page_writes: 'on' });
+    try {
+      const settings = await withClient(durable.url(), async (c) => (await c.query<{ name: string; setting: string }>(
+        "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'full_page_writes', 'max_connections') ORDER BY name")).rows);
+      // the ones not overridden keep the fixture's values
+      expect(settings).toEqual([{ name: 'fsync', setting: 'on' }, { name: 'full_page_writes', setting: 'on' }, { name: 'max_connections', setting: '300' }]);
+    } finally {
+      await durable.stop();
+    }
   });
 });
