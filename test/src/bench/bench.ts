@@ -10,46 +10,82 @@
  *                                 the backlog at another size (memory stays bounded by partitionSize)
  *   npm run bench -- --only backlog --partition-size 2000000
  *                                 the kick with another partitionSize (here: no partitions for 1M rows)
+ *   npm run bench -- --only seed --peer ../shared/bench/bucardo-seed-demo.sh
+ *                                 each seed size also on the real Bucardo 5.6 (the peer script; root and
+ *                                 the Debian bucardo package), run just before ours: the ratios side by side
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { startEmbeddedPostgres } from '../fixtures/embedded-postgres.js';
 import { startPostgres } from '../fixtures/pg-server.js';
 import { autokickLatency } from './autokick-latency.js';
 import { backlogApply } from './backlog-apply.js';
+import { runBucardoPeer, type PeerSeedResult } from './bucardo-peer.js';
 import { captureOverhead } from './capture-overhead.js';
 import { machine, report, type Figure } from './report.js';
 import { seedWorkload } from './seed-workload.js';
 
+/** A server that pays for durable commits, as production servers and the peer script's cluster do. */
+const DURABLE = { fsync: 'on', full_page_writes: 'on', synchronous_commit: 'on' };
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'backlog-rows': { type: 'string' }, 'partition-size': { type: 'string' } } });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'backlog-rows': { type: 'string' }, 'partition-size': { type: 'string' }, peer: { type: 'string' } } });
   const quick = values.quick === true;
   const only = values.only;
   const wanted = (name: string) => only === undefined || only === name;
+  const peer = values.peer;
+  if (peer !== undefined && !existsSync(peer)) throw new Error(`--peer names no file: ${peer}`);
   const server = await startPostgres();
   const figures: Figure[] = [];
   try {
     if (wanted('seed')) {
       const sizes: Array<[number, number]> = quick ? [[200, 4]] : [[1000, 4], [10000, 2], [10000, 4]];
       for (const [transactions, sources] of sizes) {
-        console.log(`seed workload: ${transactions} transactions on each of ${sources} sources …`);
-        const seed = await seedWorkload(server, transactions, sources);
         const label = `seed ${transactions}x${sources}`;
         const big = transactions === 10000 && sources === 4;
-        figures.push({ name: `${label}: kick to converged`, value: seed.kickToConvergedMs / 1000, unit: 's', higherIsBetter: false, ...(big ? { target: { value: 1, text: '<= ~1 s (1/4 of Bucardo 5.6: 4.2 s)' } } : {}) });
+        // the peer first, on a machine as quiet as ours will be; its cluster is gone when it returns
+        let bucardo: PeerSeedResult | undefined;
+        if (peer !== undefined) {
+          console.log(`Bucardo 5.6 (peer): ${transactions} transactions on each of ${sources} sources …`);
+          bucardo = await runBucardoPeer(peer, transactions, sources);
+          figures.push({ name: `Bucardo 5.6 ${label}: kick to done`, value: bucardo.kickToDoneS, unit: 's', higherIsBetter: false });
+          figures.push({ name: `Bucardo 5.6 ${label}: sync run`, value: bucardo.syncRunS, unit: 's', higherIsBetter: false });
+          figures.push({ name: `Bucardo 5.6 ${label}: rows moved (I+D)`, value: bucardo.inserts + bucardo.deletes, unit: 'rows', higherIsBetter: true });
+        }
+        console.log(`seed workload: ${transactions} transactions on each of ${sources} sources …`);
+        const seed = await seedWorkload(server, transactions, sources);
+        figures.push({ name: `${label}: kick to converged`, value: seed.kickToConvergedMs / 1000, unit: 's', higherIsBetter: false, ...(big && !bucardo ? { target: { value: 1, text: '<= ~1 s (1/4 of Bucardo 5.6: 4.2 s)' } } : {}) });
+        if (bucardo) figures.push({ name: `${label}: kick to converged / Bucardo's`, value: seed.kickToConvergedMs / 1000 / bucardo.kickToDoneS, unit: 'x', higherIsBetter: false, ...(big ? { target: { value: 0.25, text: '<= 1/4, side by side' } } : {}) });
         figures.push({ name: `${label}: sync run`, value: seed.syncRunMs / 1000, unit: 's', higherIsBetter: false });
         figures.push({ name: `${label}: rows moved (I+D)`, value: seed.inserts + seed.deletes, unit: 'rows', higherIsBetter: true });
         figures.push({ name: `${label}: conflicts`, value: seed.conflicts, unit: '', higherIsBetter: true });
         if (big || quick) {
           figures.push({ name: `${label}: empty kick after (new connections)`, value: seed.emptyKickMs, unit: 'ms', higherIsBetter: false });
           figures.push({ name: `${label}: empty run after (kept connections)`, value: seed.emptyRunMs, unit: 'ms', higherIsBetter: false, target: { value: 50, text: '< 50 ms' } });
+          if (bucardo) {
+            figures.push({ name: `Bucardo 5.6 ${label}: empty kick after`, value: bucardo.emptyKickS * 1000, unit: 'ms', higherIsBetter: false });
+            // pgbench one client at a time, as the peer script runs it: not the same run as ours below
+            figures.push({ name: `Bucardo 5.6 ${label}: pgbench slower with its triggers`, value: (1 - bucardo.tpsWith / bucardo.tpsWithout) * 100, unit: '%', higherIsBetter: false });
+          }
         }
       }
     }
     if (wanted('capture')) {
-      console.log('capture overhead …');
-      const capture = await captureOverhead(server, quick ? 300 : 3000);
+      console.log('capture overhead: 2 clients, fsync off …');
+      const capture = await captureOverhead(server, quick ? 300 : 3000, 2);
       figures.push({ name: 'pgbench tps without capture', value: capture.tpsWithout, unit: 'tps', higherIsBetter: true });
       figures.push({ name: 'pgbench tps with capture', value: capture.tpsWith, unit: 'tps', higherIsBetter: true });
       figures.push({ name: 'capture overhead (1 - with/without)', value: (1 - capture.ratio) * 100, unit: '%', higherIsBetter: false, target: { value: 10, text: '<= 10 %' } });
+      console.log('capture overhead: 1 client, durable server (fsync on) …');
+      const durableServer = await startEmbeddedPostgres(DURABLE);
+      try {
+        const durable = await captureOverhead(durableServer, quick ? 300 : 3000, 1);
+        figures.push({ name: 'fsync on, 1 client: pgbench tps without capture', value: durable.tpsWithout, unit: 'tps', higherIsBetter: true });
+        figures.push({ name: 'fsync on, 1 client: pgbench tps with capture', value: durable.tpsWith, unit: 'tps', higherIsBetter: true });
+        figures.push({ name: 'fsync on, 1 client: capture overhead', value: (1 - durable.ratio) * 100, unit: '%', higherIsBetter: false, target: { value: 10, text: '<= 10 %' } });
+      } finally {
+        await durableServer.stop();
+      }
     }
     if (wanted('backlog')) {
       const rows = wholeNumber('--backlog-rows', values['backlog-rows']) ?? (quick ? 100_000 : 1_000_000);
