@@ -130,6 +130,12 @@ export interface SourceSession {
   /** The table's columns and key on this database, or `undefined` when it has no such table. */
   describeTable(table: TableRef): Promise<TableShape | undefined>;
   /**
+   * `describeTable` of each table, in order, in as few round trips as the database allows: a sync of
+   * hundreds of tables is checked on every database by each run that opens new connections. Optional:
+   * without it the core asks `describeTable` table by table.
+   */
+  describeTables?(tables: readonly TableRef[]): Promise<Array<TableShape | undefined>>;
+  /**
    * The tables named `name` in any schema (for `bucardo add table name` without a schema). Optional:
    * without it, an unqualified name means schema `public`.
    */
@@ -248,6 +254,8 @@ export type RunEnd = RunInfo & { readonly outcome: 'good' | 'empty' | 'bad' };
 export interface TargetSession {
   /** The table's shape here, or `undefined` when the table is missing (targets with `schema`). */
   describeTable?(table: TableRef): Promise<TableShape | undefined>;
+  /** `describeTable` of each table, in order, in few round trips (as `SourceSession.describeTables`). Optional. */
+  describeTables?(tables: readonly TableRef[]): Promise<Array<TableShape | undefined>>;
   /**
    * A run starts: called once per run before its first `begin()`. For targets whose unit is the run
    * rather than the transaction (a file per run). Optional.

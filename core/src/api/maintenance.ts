@@ -1,8 +1,8 @@
-import { formatTable, isBucardoError, toBucardoError, type BucardoError, type Checkpoint, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import { formatTable, isBucardoError, tableId, toBucardoError, type BucardoError, type Checkpoint, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import type { DatabaseRow } from '../control/catalog-rows.js';
 import { RunSessions } from '../run/sessions.js';
 import { isPureFullcopy } from '../run/sync-plan.js';
-import { inspectTableShapes } from '../run/table-shapes.js';
+import { describeAll, inspectTableShapes } from '../run/table-shapes.js';
 import type { BucardoContext } from './context.js';
 import { specOf } from './databases.js';
 import { loadSyncPlan } from './sync-plan-loader.js';
@@ -62,11 +62,20 @@ export async function purgeDeltas(ctx: BucardoContext, onlyDbs?: readonly string
   const results: Array<{ db: string; purged: number }> = [];
   for (const [db, entries] of groupByDb(work)) {
     const purge = async (session: SourceSession) => {
+      if (!session.purge) return 0;
+      const shapes = await describeAll(session, entries.map((entry) => entry.table));
+      // tables read by the same syncs have consumed the same checkpoints: one purge call for all of them
+      const byCheckpoints = new Map<string, { consumed: readonly Checkpoint[]; tables: TableShape[] }>();
+      entries.forEach((entry, index) => {
+        const shape = shapes[index];
+        if (!shape) return;
+        const key = JSON.stringify(entry.checkpoints);
+        const group = byCheckpoints.get(key) ?? { consumed: entry.checkpoints, tables: [] };
+        group.tables.push(shape);
+        byCheckpoints.set(key, group);
+      });
       let total = 0;
-      for (const entry of entries) {
-        const shape = await session.describeTable(entry.table);
-        if (shape && session.purge) total += await session.purge({ tables: [shape], consumed: entry.checkpoints });
-      }
+      for (const group of byCheckpoints.values()) total += await session.purge(group);
       return total;
     };
     // A daemon's worker passes the sessions it keeps between runs: a purge every minute would otherwise
@@ -83,13 +92,21 @@ export async function deltaBacklog(ctx: BucardoContext, onlyDbs?: readonly strin
   const results: Array<{ db: string; table: string; pending: number }> = [];
   for (const [db, entries] of groupByDb(work)) {
     await withSource(ctx, db, async (session) => {
-      for (const entry of entries) {
-        const shape: TableShape | undefined = await session.describeTable(entry.table);
-        if (!shape || !session.pending) continue;
-        let pending = 0;
-        for (const since of entry.checkpoints) pending = Math.max(pending, (await session.pending({ tables: [shape], since })).values().next().value ?? 0);
-        results.push({ db, table: formatTable(entry.table), pending });
+      if (!session.pending) return;
+      const shapes = await describeAll(session, entries.map((entry) => entry.table));
+      // one count per checkpoint for all tables, not one per table and checkpoint
+      const counts = new Map<Checkpoint, Map<string, number>>();
+      for (const since of new Set(entries.flatMap((entry) => entry.checkpoints))) {
+        const tables = shapes.filter((shape, index): shape is TableShape => shape !== undefined && entries[index]!.checkpoints.includes(since));
+        counts.set(since, await session.pending({ tables, since }));
       }
+      entries.forEach((entry, index) => {
+        const shape = shapes[index];
+        if (!shape) return;
+        let pending = 0;
+        for (const since of entry.checkpoints) pending = Math.max(pending, counts.get(since)?.get(tableId(shape.table)) ?? 0);
+        results.push({ db, table: formatTable(entry.table), pending });
+      });
     });
   }
   return results;

@@ -5,6 +5,7 @@ import type { ControlSession } from '../control/control-session.js';
 import type { Engine } from '../engine.js';
 import type { RunSizes, SessionCache } from '../run/run-sync.js';
 import { isPureFullcopy, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
+import { describeAll } from '../run/table-shapes.js';
 import { backoffMs, WakeSignal } from './wake-signal.js';
 
 /** How often an open probe looks for tables added to or removed from the sync's herd. */
@@ -213,8 +214,9 @@ export class SyncWorker {
       }
       const first = sessions.get(sourcesOf(plan)[0]!.name)!;
       const shapes: TableShape[] = [];
-      for (const table of plan.tables) {
-        const shape = await first.describeTable(table);
+      const described = await describeAll(first, plan.tables);
+      for (const [index, table] of plan.tables.entries()) {
+        const shape = described[index];
         if (!shape) throw new Error(`table ${formatTable(table)} is missing on database ${sourcesOf(plan)[0]!.name}`);
         shapes.push(shape);
       }

@@ -1,4 +1,4 @@
-import { BucardoError, formatTable, tableId, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, tableId, type TableRef, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
 import type { RunSessions } from './sessions.js';
 import { isPureFullcopy, sourcesOf, type SyncPlan } from './sync-plan.js';
 
@@ -25,8 +25,9 @@ export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions):
   if (!first) throw new BucardoError('SYNC_INVALID', `Sync "${plan.name}" has no source database`, { sync: plan.name });
   const shapes: TableShape[] = [];
   const problems: BucardoError[] = [];
-  for (const table of plan.tables) {
-    const shape = await sessions.source(first.name).describeTable(table);
+  const described = await describeAll(sessions.source(first.name), plan.tables);
+  for (const [index, table] of plan.tables.entries()) {
+    const shape = described[index];
     if (!shape) {
       problems.push(missing(plan.name, first.name, table));
       continue;
@@ -44,9 +45,18 @@ export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions):
   await Promise.all(plan.databases.filter((db) => db.name !== first.name).map(async (db) => {
     const session = db.role === 'source' ? sessions.source(db.name) : sessions.target(db.name);
     if (!session.describeTable) return;
-    for (const shape of shapes) problems.push(...compareShape(plan.name, db.name, shape, await session.describeTable(shape.table)));
+    const found = await describeAll(session, shapes.map((shape) => shape.table));
+    for (const [index, shape] of shapes.entries()) problems.push(...compareShape(plan.name, db.name, shape, found[index]));
   }));
   return { shapes, problems };
+}
+
+/** The shapes of `tables` on one database: in one call when the session can (`describeTables`), else one by one. */
+export async function describeAll(session: Pick<TargetSession, 'describeTable' | 'describeTables'>, tables: readonly TableRef[]): Promise<Array<TableShape | undefined>> {
+  if (session.describeTables) return session.describeTables(tables);
+  const shapes: Array<TableShape | undefined> = [];
+  for (const table of tables) shapes.push(await session.describeTable?.(table));
+  return shapes;
 }
 
 function compareShape(sync: string, db: string, expected: TableShape, actual: TableShape | undefined): BucardoError[] {

@@ -41,6 +41,13 @@ const capabilities: Body = async (h) => {
       expect(found!.key.map((c) => c.name), `key of ${formatTable(shape.table)}`).toEqual(shape.key.map((c) => c.name));
     }
     expect(await session.describeTable!({ schema: 'public', name: 'kit_no_such_table' }), 'describeTable of a missing table').toBeUndefined();
+    if (typeof session.describeTables === 'function') {
+      // the core uses describeTables instead of describeTable when it exists: same answers, same order
+      const tables = [conformanceTables[0]!.table, { schema: 'public', name: 'kit_no_such_table' }, ...conformanceTables.slice(1).map((shape) => shape.table)];
+      const one: Array<Awaited<ReturnType<NonNullable<typeof session.describeTable>>>> = [];
+      for (const table of tables) one.push(await session.describeTable!(table));
+      expect(await session.describeTables(tables), 'describeTables answers as describeTable, in order').toEqual(one);
+    }
   }
   await h.close(session);
 };

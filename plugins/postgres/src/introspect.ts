@@ -2,50 +2,69 @@ import type pg from 'pg';
 import type { ColumnInfo, TableRef, TableShape } from '@bucardo/plugin-sdk';
 
 /**
- * Reads a table's columns and key. The key is the primary key, else the unique, non-partial,
- * expression-free index with the fewest columns whose columns are all NOT NULL (newest wins a tie, as in
- * Bucardo); a unique index over nullable columns would let several rows share a NULL "key".
- * Generated columns are left out: they cannot be written, and every database computes its own.
+ * Reads tables' columns and keys, in three statements whatever their number. The key is the primary key,
+ * else the unique, non-partial, expression-free index with the fewest columns whose columns are all
+ * NOT NULL (newest wins a tie, as in Bucardo); a unique index over nullable columns would let several rows
+ * share a NULL "key". Generated columns are left out: they cannot be written, and every database computes
+ * its own. `undefined` for a table that does not exist.
  */
-export async function describeTable(client: pg.Client, table: TableRef): Promise<TableShape | undefined> {
-  const relation = await client.query<{ oid: string }>(
-    `SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`,
-    [table.schema, table.name],
+export async function describeTables(client: pg.Client, tables: readonly TableRef[]): Promise<Array<TableShape | undefined>> {
+  if (tables.length === 0) return [];
+  const relations = await client.query<{ ord: string; oid: string }>(
+    `SELECT w.ord, c.oid
+       FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(schema, name, ord)
+       JOIN pg_namespace n ON n.nspname = w.schema
+       JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.name AND c.relkind IN ('r', 'p')`,
+    [tables.map((table) => table.schema), tables.map((table) => table.name)],
   );
-  const oid = relation.rows[0]?.oid;
-  if (oid === undefined) return undefined;
-  const columns = await client.query<{ name: string; type: string }>(
-    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
+  const oids = relations.rows.map((row) => row.oid);
+  if (oids.length === 0) return tables.map(() => undefined);
+  const columns = await client.query<{ relid: string; name: string; type: string }>(
+    `SELECT a.attrelid AS relid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
        FROM pg_attribute a
-      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-      ORDER BY a.attnum`,
-    [oid],
+      WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+      ORDER BY a.attrelid, a.attnum`,
+    [oids],
   );
-  const keys = await client.query<{ names: string[]; source: string }>(
-    `SELECT array_agg(a.attname ORDER BY k.ord) AS names,
+  const keys = await client.query<{ relid: string; names: string; source: string }>(
+    `SELECT DISTINCT ON (i.indrelid) i.indrelid AS relid, array_agg(a.attname ORDER BY k.ord) AS names,
             CASE WHEN i.indisprimary THEN 'primary key' ELSE 'unique index ' || quote_ident(ic.relname) END AS source
        FROM pg_index i
        JOIN pg_class ic ON ic.oid = i.indexrelid
        CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-      WHERE i.indrelid = $1 AND i.indisvalid AND (i.indisprimary OR (i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL))
-      GROUP BY i.indexrelid, i.indisprimary, ic.relname
+      WHERE i.indrelid = ANY($1::oid[]) AND i.indisvalid AND (i.indisprimary OR (i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL))
+      GROUP BY i.indrelid, i.indexrelid, i.indisprimary, ic.relname
      HAVING i.indisprimary OR bool_and(a.attnotnull)
-      ORDER BY i.indisprimary DESC, count(*), i.indexrelid DESC
-      LIMIT 1`,
-    [oid],
+      ORDER BY i.indrelid, i.indisprimary DESC, count(*), i.indexrelid DESC`,
+    [oids],
   );
-  const columnList: ColumnInfo[] = columns.rows.map((row) => ({ name: row.name, type: row.type }));
-  const keyRow = keys.rows[0];
-  // pg returns text arrays unparsed when every type is read as raw text.
-  const keyNames = keyRow ? parseTextArray(keyRow.names as unknown as string) : [];
-  return {
-    table,
-    columns: columnList,
-    key: keyNames.map((name) => columnList.find((column) => column.name === name)!).filter(Boolean),
-    keySource: keyRow?.source ?? 'none',
-  };
+  const columnsOf = new Map<string, ColumnInfo[]>();
+  for (const row of columns.rows) {
+    let list = columnsOf.get(row.relid);
+    if (!list) columnsOf.set(row.relid, (list = []));
+    list.push({ name: row.name, type: row.type });
+  }
+  const keyOf = new Map(keys.rows.map((row) => [row.relid, row]));
+  const oidAt = new Map(relations.rows.map((row) => [Number(row.ord) - 1, row.oid]));
+  return tables.map((table, index) => {
+    const oid = oidAt.get(index);
+    if (oid === undefined) return undefined;
+    const columnList = columnsOf.get(oid) ?? [];
+    const keyRow = keyOf.get(oid);
+    // pg returns text arrays unparsed when every type is read as raw text.
+    const keyNames = keyRow ? parseTextArray(keyRow.names) : [];
+    return {
+      table,
+      columns: columnList,
+      key: keyNames.map((name) => columnList.find((column) => column.name === name)!).filter(Boolean),
+      keySource: keyRow?.source ?? 'none',
+    };
+  });
+}
+
+export async function describeTable(client: pg.Client, table: TableRef): Promise<TableShape | undefined> {
+  return (await describeTables(client, [table]))[0];
 }
 
 /** The schemas holding a table of this name; the one visible on the search path alone when there is one. */

@@ -7,7 +7,7 @@ import { readTable } from './table-read.js';
 import { connect } from './connect.js';
 import { cancellable } from './cancel.js';
 import { copyOut } from './copy-streams.js';
-import { describeTable, findTable } from './introspect.js';
+import { describeTable, describeTables, findTable } from './introspect.js';
 import { columnList, inlineKeyCondition, keyColumnList } from './key-sql.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
 
@@ -36,6 +36,10 @@ class PostgresSourceSession implements SourceSession {
 
   describeTable(table: TableRef): Promise<TableShape | undefined> {
     return describeTable(this.#client, table);
+  }
+
+  describeTables(tables: readonly TableRef[]): Promise<Array<TableShape | undefined>> {
+    return describeTables(this.#client, tables);
   }
 
   findTable(name: string): Promise<TableRef[]> {

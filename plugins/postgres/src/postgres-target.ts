@@ -6,7 +6,7 @@ import { changedSince } from './capture-read.js';
 import { connect, quoteLiteral } from './connect.js';
 import { cancellable } from './cancel.js';
 import { copyIn } from './copy-streams.js';
-import { describeTable } from './introspect.js';
+import { describeTable, describeTables } from './introspect.js';
 import { columnList, keyCondition } from './key-sql.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
 
@@ -33,6 +33,10 @@ class PostgresTargetSession implements TargetSession {
 
   describeTable(table: TableRef): Promise<TableShape | undefined> {
     return describeTable(this.#client, table);
+  }
+
+  describeTables(tables: readonly TableRef[]): Promise<Array<TableShape | undefined>> {
+    return describeTables(this.#client, tables);
   }
 
   async begin(): Promise<void> {
