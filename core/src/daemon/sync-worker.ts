@@ -6,7 +6,7 @@ import type { Engine } from '../engine.js';
 import type { RunSizes, SessionCache } from '../run/run-sync.js';
 import { isPureFullcopy, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import { describeAll } from '../run/table-shapes.js';
-import { backoffMs, WakeSignal } from './wake-signal.js';
+import { backoffMs, pollDelayMs, WakeSignal } from './wake-signal.js';
 
 /** How often an open probe looks for tables added to or removed from the sync's herd. */
 const HERD_CHECK_MS = 1000;
@@ -60,6 +60,8 @@ export class SyncWorker {
   #probeCheckpoints: Map<string, Checkpoint> | undefined;
   /** When the probe last checked the herd for added or removed tables. */
   #herdCheckedAt = 0;
+  /** How long the last autokick probe took: the next one waits at least four times as long. */
+  #lastProbeMs = 0;
   /** The run's connections, kept between runs of this sync. */
   readonly #cache: SessionCache = {};
 
@@ -108,7 +110,7 @@ export class SyncWorker {
       } catch (error) {
         this.#fail(`could not check sync "${this.name}": ${(error as Error).message}`);
       }
-      await this.#wake.sleep(this.#settings.pollMs, this.#stopping.signal);
+      await this.#wake.sleep(pollDelayMs(this.#settings.pollMs, this.#lastProbeMs), this.#stopping.signal);
     }
     await this.#closeProbe();
     await this.#cache.sessions?.close();
@@ -127,7 +129,13 @@ export class SyncWorker {
     }
     const sync = await this.#control.catalog.sync(this.name);
     if (sync.checktimeSeconds && now - this.#lastRun >= sync.checktimeSeconds * 1000) return true;
-    return sync.autokick && (await this.#hasChanges());
+    if (!sync.autokick) return false;
+    const probing = performance.now();
+    try {
+      return await this.#hasChanges();
+    } finally {
+      this.#lastProbeMs = performance.now() - probing;
+    }
   }
 
   async #runOnce(): Promise<void> {

@@ -32,3 +32,12 @@ export class WakeSignal {
 export function backoffMs(failures: number, max: number): number {
   return Math.min(max, 1000 * 2 ** Math.max(0, failures - 1));
 }
+
+/**
+ * The pause before the next autokick probe: `pollMs`, or longer when the last probe took long (hundreds
+ * of busy tables), so that probing never takes more than a fifth of a source's time while nothing happens.
+ * A kick still wakes the worker at once.
+ */
+export function pollDelayMs(pollMs: number, lastProbeMs: number): number {
+  return Math.max(pollMs, Math.round(4 * lastProbeMs));
+}
