@@ -2,9 +2,10 @@
  * `npm run bench`: the performance figures of issue 8, on a throwaway PostgreSQL (or BUCARDO_TEST_PG_URL).
  *
  *   npm run bench                 the full set: seed at 1,000 and 10,000 transactions (2 and 4 sources),
- *                                 capture overhead, a 1,000,000-row backlog, autokick latency
+ *                                 capture overhead, a 1,000,000-row backlog, a sync of 400 tables,
+ *                                 autokick latency
  *   npm run bench -- --quick      small sizes, to check the benchmark itself (not saved as latest)
- *   npm run bench -- --only seed  one scenario: seed, capture, backlog, latency (compared with the
+ *   npm run bench -- --only seed  one scenario: seed, capture, backlog, tables, latency (compared with the
  *                                 latest full run; saved beside it, not as latest)
  *   npm run bench -- --only backlog --backlog-rows 3000000
  *                                 the backlog at another size (memory stays bounded by partitionSize)
@@ -23,6 +24,7 @@ import { backlogApply } from './backlog-apply.js';
 import { runBucardoPeer, type PeerSeedResult } from './bucardo-peer.js';
 import { captureOverhead } from './capture-overhead.js';
 import { machine, report, type Figure } from './report.js';
+import { manyTables } from './many-tables.js';
 import { seedWorkload } from './seed-workload.js';
 
 /** A server that pays for durable commits, as production servers and the peer script's cluster do. */
@@ -94,6 +96,14 @@ async function main(): Promise<void> {
       const backlog = await backlogApply(server, rows, partitionSize);
       figures.push({ name: `backlog ${rows}: rows/s per target`, value: backlog.rowsPerSecond, unit: 'rows/s', higherIsBetter: true, target: { value: 150_000, text: '>= 150,000 rows/s' } });
       figures.push({ name: `backlog ${rows}: peak memory of the kick`, value: backlog.peakRssMb, unit: 'MB', higherIsBetter: false, target: { value: 300, text: '< 300 MB' } });
+    }
+    if (wanted('tables')) {
+      const tables = quick ? 50 : 400;
+      console.log(`a sync of ${tables} tables …`);
+      const many = await manyTables(server, tables);
+      figures.push({ name: `${tables} tables: empty run (kept connections)`, value: many.emptyRunMs, unit: 'ms', higherIsBetter: false });
+      figures.push({ name: `${tables} tables: run of one row (kept connections)`, value: many.oneRowRunMs, unit: 'ms', higherIsBetter: false });
+      figures.push({ name: `${tables} tables: empty kick (new connections)`, value: many.emptyKickMs, unit: 'ms', higherIsBetter: false });
     }
     if (wanted('latency')) {
       console.log('autokick latency …');
