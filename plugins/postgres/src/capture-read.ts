@@ -159,7 +159,7 @@ export async function purge(client: pg.Client, shapes: readonly TableShape[], co
   const seen = `bucardo_txid < (SELECT min(pg_snapshot_xmax(s::pg_snapshot)) FROM unnest($1::text[]) AS s)
     AND NOT EXISTS (SELECT 1 FROM unnest($1::text[]) AS s WHERE NOT pg_visible_in_snapshot(bucardo_txid, s::pg_snapshot))`;
   let purged = 0;
-  for (const shape of shapes) {
+  for (const shape of await withRecords(client, shapes)) {
     const result = await client.query(`DELETE FROM ${captureNames(shape.table).delta} WHERE ${seen}`, [consumed]);
     purged += result.rowCount ?? 0;
   }
@@ -183,7 +183,8 @@ export async function pending(client: pg.Client, shapes: readonly TableShape[], 
  * whose delta table a vacuum has emptied to nothing) is left out of the per-table probes, whose planning
  * costs about 0.1 ms per table and statement: with hundreds of mostly quiet tables, that was most of an
  * empty run and of every autokick probe. One catalog statement; a delta table that does not exist stays
- * in, so that the probe fails on it as before rather than reading it as "no changes".
+ * in, so that the probe fails on it as before rather than reading it as "no changes". The purge skips
+ * them as well: nothing to delete there.
  */
 async function withRecords(client: pg.Client, shapes: readonly TableShape[]): Promise<TableShape[]> {
   if (shapes.length === 0) return [];
