@@ -15,7 +15,7 @@ export interface CaptureOverheadResult {
   readonly ratio: number;
 }
 
-export async function captureOverhead(server: PgServer, transactions: number, clients: number, rounds = 3): Promise<CaptureOverheadResult> {
+export async function captureOverhead(server: PgServer, transactions: number, clients: number, rounds = 5): Promise<CaptureOverheadResult> {
   const world = new BenchWorld(server, 'capture');
   try {
     const plain = await world.database('bplain');
