@@ -4,18 +4,12 @@
  * session (UTC, ISO dates, hex bytea), which is exactly the text the kit wrote.
  */
 import { inject } from 'vitest';
-import type { DatabaseDriver, PluginHost, TableRef } from '@bucardo/plugin-sdk';
+import type { TableRef } from '@bucardo/plugin-sdk';
 import { conformanceTables, describeTargetConformance, postgresDdl } from '@bucardo/plugin-sdk/testing';
 import { createDatabase, dropDatabase, serverFromInfo, withClient } from '@bucardo/test';
-import { postgres } from '../src/index.js';
+import { registeredDriver } from './support/driver.js';
 
 const server = serverFromInfo(inject('pg'));
-
-function registeredDriver(): DatabaseDriver {
-  let driver: DatabaseDriver | undefined;
-  void postgres().apply({ registerDatabase: (d: DatabaseDriver) => { driver = d; } } as unknown as PluginHost);
-  return driver!;
-}
 
 const driver = registeredDriver();
 

@@ -4,17 +4,11 @@
  * delta tables that hold pages, in statements of at most 1,000 columns. Against the real server.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { silentLogger, tableId, type DatabaseDriver, type PluginHost, type SourceSession, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import { silentLogger, tableId, type SourceSession, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
 import { createDatabase, dropDatabase, serverFromInfo, uniqueName, withClient } from '@bucardo/test';
-import { postgres } from '../src/index.js';
+import { registeredDriver } from './support/driver.js';
 
 const server = serverFromInfo(inject('pg'));
-
-function registeredDriver(): DatabaseDriver {
-  let driver: DatabaseDriver | undefined;
-  void postgres().apply({ registerDatabase: (d: DatabaseDriver) => { driver = d; } } as unknown as PluginHost);
-  return driver!;
-}
 
 const driver = registeredDriver();
 

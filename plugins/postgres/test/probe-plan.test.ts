@@ -4,19 +4,13 @@
  * purged when nothing is new (the daemon probes every 250 ms and purges once a minute).
  */
 import { describe, expect, inject, it } from 'vitest';
-import { silentLogger, type DatabaseDriver, type PluginHost, type TableShape } from '@bucardo/plugin-sdk';
+import { silentLogger, type TableShape } from '@bucardo/plugin-sdk';
 import { createDatabase, dropDatabase, serverFromInfo, uniqueName, withClient } from '@bucardo/test';
-import { postgres } from '../src/index.js';
+import { registeredDriver } from './support/driver.js';
 import { firstRecord } from '../src/capture-read.js';
 import { captureNames } from '../src/capture-names.js';
 
 const server = serverFromInfo(inject('pg'));
-
-function registeredDriver(): DatabaseDriver {
-  let driver: DatabaseDriver | undefined;
-  void postgres().apply({ registerDatabase: (d: DatabaseDriver) => { driver = d; } } as unknown as PluginHost);
-  return driver!;
-}
 
 describe('the change probe', () => {
   it('uses the txid index when 20,000 consumed records are still there, and finds the one new record', async () => {
