@@ -63,7 +63,7 @@ export async function purgeDeltas(ctx: BucardoContext, onlyDbs?: readonly string
   for (const [db, entries] of groupByDb(work)) {
     const purge = async (session: SourceSession) => {
       if (!session.purge) return 0;
-      const shapes = await describeAll(session, entries.map((entry) => entry.table));
+      const shapes = await describeAll(session, entries.map((entry) => entry.table), db);
       // tables read by the same syncs have consumed the same checkpoints: one purge call for all of them
       const byCheckpoints = new Map<string, { consumed: readonly Checkpoint[]; tables: TableShape[] }>();
       entries.forEach((entry, index) => {
@@ -93,7 +93,7 @@ export async function deltaBacklog(ctx: BucardoContext, onlyDbs?: readonly strin
   for (const [db, entries] of groupByDb(work)) {
     await withSource(ctx, db, async (session) => {
       if (!session.pending) return;
-      const shapes = await describeAll(session, entries.map((entry) => entry.table));
+      const shapes = await describeAll(session, entries.map((entry) => entry.table), db);
       // one count per checkpoint for all tables, not one per table and checkpoint
       const counts = new Map<Checkpoint, Map<string, number>>();
       for (const since of new Set(entries.flatMap((entry) => entry.checkpoints))) {

@@ -222,7 +222,7 @@ export class SyncWorker {
       }
       const first = sessions.get(sourcesOf(plan)[0]!.name)!;
       const shapes: TableShape[] = [];
-      const described = await describeAll(first, plan.tables);
+      const described = await describeAll(first, plan.tables, sourcesOf(plan)[0]!.name);
       for (const [index, table] of plan.tables.entries()) {
         const shape = described[index];
         if (!shape) throw new Error(`table ${formatTable(table)} is missing on database ${sourcesOf(plan)[0]!.name}`);

@@ -25,7 +25,7 @@ export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions):
   if (!first) throw new BucardoError('SYNC_INVALID', `Sync "${plan.name}" has no source database`, { sync: plan.name });
   const shapes: TableShape[] = [];
   const problems: BucardoError[] = [];
-  const described = await describeAll(sessions.source(first.name), plan.tables);
+  const described = await describeAll(sessions.source(first.name), plan.tables, first.name);
   for (const [index, table] of plan.tables.entries()) {
     const shape = described[index];
     if (!shape) {
@@ -45,15 +45,26 @@ export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions):
   await Promise.all(plan.databases.filter((db) => db.name !== first.name).map(async (db) => {
     const session = db.role === 'source' ? sessions.source(db.name) : sessions.target(db.name);
     if (!session.describeTable) return;
-    const found = await describeAll(session, shapes.map((shape) => shape.table));
+    const found = await describeAll(session, shapes.map((shape) => shape.table), db.name);
     for (const [index, shape] of shapes.entries()) problems.push(...compareShape(plan.name, db.name, shape, found[index]));
   }));
   return { shapes, problems };
 }
 
-/** The shapes of `tables` on one database: in one call when the session can (`describeTables`), else one by one. */
-export async function describeAll(session: Pick<TargetSession, 'describeTable' | 'describeTables'>, tables: readonly TableRef[]): Promise<Array<TableShape | undefined>> {
-  if (session.describeTables) return session.describeTables(tables);
+/**
+ * The shapes of `tables` on database `db`: in one call when the session can (`describeTables`), else one
+ * by one. A driver whose answer does not line up with the question fails here, naming the database,
+ * rather than lending one table's shape to another.
+ */
+export async function describeAll(session: Pick<TargetSession, 'describeTable' | 'describeTables'>, tables: readonly TableRef[], db: string): Promise<Array<TableShape | undefined>> {
+  if (session.describeTables) {
+    const shapes = await session.describeTables(tables);
+    const misplaced = tables.findIndex((table, index) => shapes[index] !== undefined && tableId(shapes[index]!.table) !== tableId(table));
+    if (shapes.length !== tables.length || misplaced !== -1) {
+      throw new BucardoError('PLUGIN_ERROR', `describeTables on database "${db}" did not answer table by table: ${shapes.length} answers for ${tables.length} tables${misplaced === -1 ? '' : `, the answer for "${formatTable(tables[misplaced]!)}" describes "${formatTable(shapes[misplaced]!.table)}"`}`, { db });
+    }
+    return shapes;
+  }
   const shapes: Array<TableShape | undefined> = [];
   for (const table of tables) shapes.push(await session.describeTable?.(table));
   return shapes;
