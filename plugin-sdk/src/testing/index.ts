@@ -4,6 +4,7 @@
  *
  * - `describeTargetConformance(name, makeTarget, options)`: the scenarios every target must pass.
  * - `describeConflictStrategyConformance(name, strategy, options)`: what every conflict strategy must do.
+ * - `describeSourceConformance(name, makeSource, options)`: what every source driver must do.
  *
  * The scenarios are also available as plain runnable objects (`targetScenarios`, `strategyScenarios`),
  * and the kit's tables and rows as fixtures, for readBack implementations and custom tests.
@@ -19,3 +20,5 @@ export {
   describeConflictStrategyConformance, strategyScenarios, kitConflicts, resolveArgs, defaultStrategyDatabases,
 } from './strategy-conformance.js';
 export type { ConflictStrategyConformanceOptions, ValidateCase, StrategyScenarioId, StrategyScenario } from './strategy-conformance.js';
+export { describeSourceConformance, sourceScenarios, sourceScenarioIds, sourceKitTables, postgresWriteSql } from './source-conformance.js';
+export type { SourceUnderTest, MakeSource, KitWrite, SourceScenarioId, SourceConformanceOptions } from './source-conformance.js';
