@@ -129,13 +129,7 @@ export class SyncWorker {
     }
     const sync = await this.#control.catalog.sync(this.name);
     if (sync.checktimeSeconds && now - this.#lastRun >= sync.checktimeSeconds * 1000) return true;
-    if (!sync.autokick) return false;
-    const probing = performance.now();
-    try {
-      return await this.#hasChanges();
-    } finally {
-      this.#lastProbeMs = performance.now() - probing;
-    }
+    return sync.autokick && (await this.#hasChanges());
   }
 
   async #runOnce(): Promise<void> {
@@ -201,14 +195,20 @@ export class SyncWorker {
     // A pure fullcopy sync has no capture: it runs when kicked or when its checktime is due.
     if (isPureFullcopy(probe.plan)) return false;
     const checkpoints = this.#probeCheckpoints ??= await this.#control.catalog.checkpoints(this.name);
-    for (const source of sourcesOf(probe.plan)) {
-      const session = probe.sessions.get(source.name)!;
-      const since = checkpoints.get(source.name);
-      if (since === undefined) return true;
-      const args = { tables: probe.shapes, since, signal: this.#stopping.signal };
-      if (session.hasChanges ? await session.hasChanges(args) : (await session.capture(args)).tables.size > 0) return true;
+    // only the probes themselves are timed: opening the probe's sessions is slow once, not every time
+    const probing = performance.now();
+    try {
+      for (const source of sourcesOf(probe.plan)) {
+        const session = probe.sessions.get(source.name)!;
+        const since = checkpoints.get(source.name);
+        if (since === undefined) return true;
+        const args = { tables: probe.shapes, since, signal: this.#stopping.signal };
+        if (session.hasChanges ? await session.hasChanges(args) : (await session.capture(args)).tables.size > 0) return true;
+      }
+      return false;
+    } finally {
+      this.#lastProbeMs = performance.now() - probing;
     }
-    return false;
   }
 
   async #openProbe(): Promise<Probe> {
