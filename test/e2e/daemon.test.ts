@@ -223,14 +223,18 @@ describe('a running daemon', () => {
     expect(lines[3]).toMatch(new RegExp(`^  Ended: ${ISO}$`));
     expect(lines[4]).toMatch(/^ {4}new row for relation "t" violates check constraint "t_v_not_bad" \[APPLY_FAILED\] \(.*db kx_B.*\)$/);
 
-    // the daemon keeps the sync and retries it (with backoff); status says how it goes
-    const failing = await waitFor('status kx to show the failing state', async () => {
-      const detail = statusDetail((await world.bucardo('status', 'kx')).stdout);
-      return detail.get('Current state') === 'Bad' && detail.get('Run by')?.includes('(failing') ? detail : undefined;
-    });
+    // the daemon keeps the sync and retries it (with backoff); status says how it goes. The detail and
+    // the overview are read side by side: read one after the other, a retry (due 1 s after the failure)
+    // may have started in between, and the overview would rightly say Connecting.
+    const { failing, overview } = await waitFor('status kx and status to show the failing state', async () => {
+      const [detailRun, overviewRun] = await Promise.all([world.bucardo('status', 'kx'), world.bucardo('status')]);
+      const detail = statusDetail(detailRun.stdout);
+      const row = statusRow(overviewRun.stdout, 'kx');
+      return detail.get('Current state') === 'Bad' && detail.get('Run by')?.includes('(failing') && row?.[1] === 'Bad' ? { failing: detail, overview: row } : undefined;
+    }, 30_000);
     expect(failing.get('Run by')).toMatch(new RegExp(`^daemon ${escape(id)} \\(failing, \\d+ failed attempts?, retry in \\d+s\\)$`));
     expect(failing.get('Last error')).toMatch(new RegExp(`^new row for relation "t" violates check constraint "t_v_not_bad" \\[APPLY_FAILED\\] \\(${LONG_DATE}\\)$`));
-    expect(statusRow((await world.bucardo('status')).stdout, 'kx')?.[1]).toBe('Bad');
+    expect(overview[1]).toBe('Bad');
 
     // fixed on the source: the next retry carries the delete and the sync is well again, with no command
     await world.query(kx.a.url, 'DELETE FROM t WHERE id = 3');
