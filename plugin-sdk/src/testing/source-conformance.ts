@@ -4,13 +4,14 @@
  * does not know the source's language). The kit's tables are the target kit's `kit_items` (integer key)
  * and `kit_pairs` (text and bigint key, awkward text parts).
  */
-import { describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { silentLogger } from '../logger.js';
 import { keyMaker, keyPartition, type KeyText } from '../keys.js';
 import type { TextValue } from '../copy-text.js';
 import type { ChangeOp, Checkpoint, SourceChanges } from '../changes.js';
 import { tableId, type TableShape } from '../table.js';
 import type { DatabaseSpec, SourceDriver, SourceSession } from '../database.js';
+import { registerScenarios, type RunnableScenario } from './register-scenarios.js';
 import { itemsTable, pairsTable } from './target-fixtures.js';
 
 /** The tables the source kit changes: create them (`postgresDdl(context.tables)`) before returning. */
@@ -227,7 +228,7 @@ const bodies: Record<SourceScenarioId, { title: string; body: (run: Run) => Prom
 let counter = 0;
 
 /** The kit's scenarios as plain runnable objects (resolves with a reason when a scenario does not apply). */
-export function sourceScenarios(makeSource: MakeSource): Array<{ id: SourceScenarioId; title: string; run(): Promise<{ skipped: string } | undefined> }> {
+export function sourceScenarios(makeSource: MakeSource): Array<RunnableScenario<SourceScenarioId>> {
   return sourceScenarioIds.map((id) => ({
     id,
     title: bodies[id].title,
@@ -254,17 +255,5 @@ export function sourceScenarios(makeSource: MakeSource): Array<{ id: SourceScena
  * kit tables exist and are empty, and the `write` callbacks that change them.
  */
 export function describeSourceConformance(name: string, makeSource: MakeSource, options: SourceConformanceOptions = {}): void {
-  describe(`${name}: source conformance`, () => {
-    for (const scenario of sourceScenarios(makeSource)) {
-      const reason = options.skip?.[scenario.id];
-      if (reason !== undefined) {
-        it.skip(`${scenario.title} (skipped: ${reason})`, () => undefined);
-        continue;
-      }
-      it(scenario.title, async (context) => {
-        const outcome = await scenario.run();
-        if (outcome) context.skip(outcome.skipped);
-      }, options.timeout);
-    }
-  });
+  registerScenarios(`${name}: source conformance`, sourceScenarios(makeSource), options);
 }

@@ -3,7 +3,7 @@
  * builds conflicts of every kind among the sync's sources (two and three candidates, equal change times,
  * composite keys) and calls `resolve` directly, as the core's resolve tap does.
  */
-import { describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { isBucardoError } from '../errors.js';
 import { classifyConflict, isWinner, type Candidate, type Conflict, type ConflictStrategy, type Decision, type Decisions, type ResolveConflictsArgs, type ValidateStrategyArgs } from '../conflict.js';
 import type { ChangeOp } from '../changes.js';
@@ -11,6 +11,7 @@ import { encodeKey, type KeyText } from '../keys.js';
 import { silentLogger } from '../logger.js';
 import type { SyncDatabase } from '../run.js';
 import type { TableRef } from '../table.js';
+import { registerScenarios } from './register-scenarios.js';
 
 /** A sync for `validate()`: its databases and the words after the strategy's name. */
 export interface ValidateCase {
@@ -246,12 +247,5 @@ export function strategyScenarios(strategy: ConflictStrategy, options: ConflictS
  * ```
  */
 export function describeConflictStrategyConformance(name: string, strategy: ConflictStrategy, options: ConflictStrategyConformanceOptions = {}): void {
-  describe(`${name}: conflict strategy conformance`, () => {
-    for (const scenario of strategyScenarios(strategy, options)) {
-      it(scenario.title, async (context) => {
-        const outcome = await scenario.run();
-        if (outcome) context.skip(outcome.skipped);
-      });
-    }
-  });
+  registerScenarios(`${name}: conflict strategy conformance`, strategyScenarios(strategy, options));
 }

@@ -3,7 +3,6 @@
  * `TargetWriter`/`TargetSession` interfaces with `RowBatch` inputs the kit builds, and checked through
  * the `readBack` callback the target's author supplies.
  */
-import { describe, it } from 'vitest';
 import { silentLogger, type Logger } from '../logger.js';
 import type { TableRef, TableShape } from '../table.js';
 import type { DatabaseSpec, TargetWriter } from '../database.js';
@@ -11,6 +10,7 @@ import { sameText, type ExpectedValue, type ReadBackRow } from './read-back.js';
 import { conformanceTables } from './target-fixtures.js';
 import { TargetHarness } from './target-harness.js';
 import { targetScenarioBodies } from './target-scenarios.js';
+import { registerScenarios } from './register-scenarios.js';
 
 /** What `makeTarget` returns for one scenario: the writer, where it writes, and how to read it back. */
 export interface TargetUnderTest {
@@ -132,17 +132,5 @@ export function targetScenarios(makeTarget: MakeTarget, options: TargetConforman
  * ```
  */
 export function describeTargetConformance(name: string, makeTarget: MakeTarget, options: TargetConformanceOptions = {}): void {
-  describe(`${name}: target conformance`, () => {
-    for (const scenario of targetScenarios(makeTarget, options)) {
-      const reason = options.skip?.[scenario.id];
-      if (reason !== undefined) {
-        it.skip(`${scenario.title} (skipped: ${reason})`, () => undefined);
-        continue;
-      }
-      it(scenario.title, async (context) => {
-        const outcome = await scenario.run();
-        if (outcome) context.skip(outcome.skipped);
-      }, options.timeout);
-    }
-  });
+  registerScenarios(`${name}: target conformance`, targetScenarios(makeTarget, options), options);
 }
