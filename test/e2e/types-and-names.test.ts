@@ -132,6 +132,15 @@ describe('key and column types', () => {
     expectOutcome(second, 'good');
     expect(second.conflicts).toBe(Object.keys(keyTables).length + 1);
     await assertConverged(w.urls as string[], orderBy);
+    // the audit holds each conflict's key as the table prints it, k_text's newline included
+    const audit = (await w.bucardo.listConflicts({ sync: w.sync, limit: 100 })).filter((row) => row.runId === second.runId);
+    const expectedAudit: Array<[string, unknown]> = [['public.awkward', '6']];
+    for (const [table, { keys }] of Object.entries(keyTables)) {
+      expectedAudit.push([`public.${table}`, (await w.sql('C', `SELECT k::text AS k FROM ${table} WHERE k = $1`, [keys[4]]))[0]!.k]);
+    }
+    expect(audit.map((row) => [row.table, row.key]).sort()).toEqual(expectedAudit.sort());
+    expect(audit.find((row) => row.table === 'public.k_text')!.key).toBe('new\nline');
+    for (const row of audit) expect([row.winner, row.outcome, row.candidates.length], `${row.table} ${row.key}`).toEqual([w.registered.B, 'applied', 2]);
     for (const db of w.names) {
       await withClient(w.url[db]!, async (c) => {
         for (const [table, { keys }] of Object.entries(keyTables)) {

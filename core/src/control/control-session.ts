@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { Catalog } from './catalog.js';
 import { connectControl, controlError, type ControlTarget } from './control-connection.js';
+import { copyInto, type ControlQueryable } from './control-queryable.js';
 import { DaemonStore } from './daemon-store.js';
 import { RunStore } from './run-store.js';
 
@@ -11,7 +12,7 @@ export class ControlSession {
   readonly runs: RunStore;
   readonly daemons: DaemonStore;
   readonly #client: pg.Client;
-  readonly #query: Pick<pg.Client, 'query'>;
+  readonly #query: ControlQueryable;
 
   #broken = false;
 
@@ -24,13 +25,15 @@ export class ControlSession {
     // Queries run one at a time (pg clients do not take overlapping queries), and every failure maps
     // "no bucardo schema here" to CONTROL_NOT_INSTALLED.
     let queue: Promise<unknown> = Promise.resolve();
+    const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+      const run = queue.then(work);
+      queue = run.catch(() => undefined);
+      return run.catch((error: unknown) => { throw controlError(error, target.dbname); });
+    };
     const queryable = {
-      query: (...args: unknown[]) => {
-        const run = queue.then(() => (client.query as (...a: unknown[]) => Promise<unknown>)(...args));
-        queue = run.catch(() => undefined);
-        return run.catch((error: unknown) => { throw controlError(error, target.dbname); });
-      },
-    } as unknown as Pick<pg.Client, 'query'>;
+      query: (...args: unknown[]) => inTurn(() => (client.query as (...a: unknown[]) => Promise<unknown>)(...args)),
+      copyIn: (sql: string, data: Uint8Array) => inTurn(() => copyInto(client, sql, data)),
+    } as unknown as ControlQueryable;
     this.#query = queryable;
     this.catalog = new Catalog(queryable);
     this.runs = new RunStore(queryable);

@@ -1,11 +1,10 @@
-import type pg from 'pg';
 import type { Checkpoint, RunOutcome, RunReport } from '@bucardo/plugin-sdk';
-import { tableId, type TableRef } from '@bucardo/plugin-sdk';
+import { encodeCopyLines, tableId, type TableRef } from '@bucardo/plugin-sdk';
 import type { CopyProgress, ResumePoint, RunRecorder } from '../run/run-sync.js';
 import type { ConflictRecord } from '../run/settle.js';
 import { Catalog } from './catalog.js';
+import type { ControlQueryable } from './control-queryable.js';
 
-type Queryable = Pick<pg.Client, 'query'>;
 
 /** One row of `bucardo.syncrun`. */
 export interface SyncRunRow {
@@ -58,10 +57,10 @@ export interface SyncRuns {
 
 /** Records runs in `bucardo.syncrun` and keeps checkpoints, for the core's runner. */
 export class RunStore implements RunRecorder {
-  readonly #db: Queryable;
+  readonly #db: ControlQueryable;
   readonly #catalog: Catalog;
 
-  constructor(db: Queryable) {
+  constructor(db: ControlQueryable) {
     this.#db = db;
     this.#catalog = new Catalog(db);
   }
@@ -108,15 +107,13 @@ export class RunStore implements RunRecorder {
   }
 
   async recordConflicts(sync: string, runId: string, records: readonly ConflictRecord[]): Promise<void> {
-    // One statement per transaction's conflicts, whatever their number.
-    await this.#db.query(
-      `INSERT INTO bucardo.conflict_log (sync, run_id, tablename, key, kind, candidates, strategy, decided_by, winner, outcome)
-       SELECT $1, $2, r.tablename, r.key, r.kind, r.candidates, r.strategy, r.decided_by, r.winner, r.outcome
-         FROM jsonb_to_recordset($3::jsonb) AS r(tablename text, key text, kind text, candidates jsonb, strategy text, decided_by text, winner text, outcome text)`,
-      [sync, runId, JSON.stringify(records.map((record) => ({
-        tablename: record.table, key: record.key, kind: record.kind, candidates: record.candidates, strategy: record.strategy,
-        decided_by: record.decidedBy, winner: record.winner, outcome: record.outcome,
-      })))],
+    // One COPY per transaction's conflicts, whatever their number: a seed run settles thousands, and
+    // COPY loads them in half the time of an INSERT from a JSON document.
+    await this.#db.copyIn(
+      'COPY bucardo.conflict_log (sync, run_id, tablename, key, kind, candidates, strategy, decided_by, winner, outcome) FROM STDIN',
+      encodeCopyLines(records.map((record) => [
+        sync, runId, record.table, record.key, record.kind, JSON.stringify(record.candidates), record.strategy, record.decidedBy, record.winner, record.outcome,
+      ])),
     );
   }
 
