@@ -15,12 +15,21 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { assertConverged, withClient } from '../src/helpers/databases.js';
 import { databaseObjects } from './support/control-state.js';
-import { Harness, expectEverywhere, expectOutcome, tableText, type Role } from './support/sync-harness.js';
+import { Harness, expectEverywhere, expectOutcome, tableText, type Role, type SyncWorld } from './support/sync-harness.js';
 
 const harness = new Harness(serverFromInfo(inject('pg')), 'retry');
 afterAll(() => harness.dispose());
 
 const ROLES: Record<string, Role> = { A: 'source', B: 'source', D: 'target' };
+
+/** The conflicts the audit holds for one run, as `table key winner` (logical winner name). */
+async function auditOf(w: SyncWorld, runId: string): Promise<string[]> {
+  const logical = new Map(Object.entries(w.registered).map(([name, registered]) => [registered, name]));
+  return (await w.bucardo.listConflicts({ sync: w.sync, limit: 1000 }))
+    .filter((row) => row.runId === runId)
+    .map((row) => `${row.table} ${row.key} ${row.winner === null ? 'none' : logical.get(row.winner)}`)
+    .sort();
+}
 const SCHEMA = `CREATE TABLE t (id int PRIMARY KEY, v text); CREATE TABLE u (id int PRIMARY KEY, v text);
   INSERT INTO t SELECT i, 'seed' FROM generate_series(1, 5) i; INSERT INTO u SELECT i, 'seed' FROM generate_series(1, 5) i;`;
 
@@ -48,8 +57,9 @@ describe('serialization failures and deadlocks on a target', () => {
 
     // attempts 1 and 3 fail with a serialization failure, attempt 2 with a deadlock; attempt 4 succeeds
     await w.sql('D', "INSERT INTO fault_plan VALUES (1, '40001'), (2, '40P01'), (3, '40001')");
-    await w.sql('A', "INSERT INTO t VALUES (10, 'A'); UPDATE u SET v = 'A' WHERE id = 1");
-    await w.sql('B', "UPDATE t SET v = 'B' WHERE id = 2; DELETE FROM u WHERE id = 5");
+    // and a conflict on t 3 that B wins: its audit record is written while each attempt applies
+    await w.sql('A', "INSERT INTO t VALUES (10, 'A'); UPDATE u SET v = 'A' WHERE id = 1; UPDATE t SET v = 'A' WHERE id = 3");
+    await w.sql('B', "UPDATE t SET v = 'B' WHERE id = 2; DELETE FROM u WHERE id = 5; UPDATE t SET v = 'B' WHERE id = 3");
     const started = Date.now();
     const report = await w.run();
     expectOutcome(report, 'good');
@@ -58,18 +68,20 @@ describe('serialization failures and deadlocks on a target', () => {
     // backoff 50 + 100 + 200 ms between the attempts
     expect(Date.now() - started).toBeGreaterThanOrEqual(350);
     // the counts are those of the attempt that committed, not the sum of all attempts
-    // D received t 10 and 2 and u 1, and lost t 2, u 1 and u 5 (rewritten or deleted)
-    expect(report.databases.get(w.registered.D!)).toEqual({ inserted: 3, deleted: 3 });
+    // D received t 10, 2 and 3 and u 1, and lost t 2 and 3, u 1 and u 5 (rewritten or deleted)
+    expect(report.databases.get(w.registered.D!)).toEqual({ inserted: 4, deleted: 4 });
+    // the conflict is recorded once, by the attempt that committed; the three rolled back recorded nothing
+    expect(await auditOf(w, report.runId)).toEqual(['public.t 3 B']);
     const [run] = await withClient(harness.server.url(harness.control), async (c) =>
       (await c.query('SELECT outcome, retries, inserts::int FROM bucardo.syncrun WHERE id = $1', [report.runId])).rows);
     expect(run).toEqual({ outcome: 'good', retries: 3, inserts: report.inserts });
-    await expectEverywhere(w, 't', 'id', ['(1,seed)', '(2,B)', '(3,seed)', '(4,seed)', '(5,seed)', '(10,A)']);
+    await expectEverywhere(w, 't', 'id', ['(1,seed)', '(2,B)', '(3,B)', '(4,seed)', '(5,seed)', '(10,A)']);
     await expectEverywhere(w, 'u', 'id', ['(1,A)', '(2,seed)', '(3,seed)', '(4,seed)']);
 
     // six failures in a row: the first attempt and five retries; the run fails and nothing is applied
     await w.sql('D', "INSERT INTO fault_plan SELECT g, '40001' FROM generate_series(5, 10) g");
-    await w.sql('A', "INSERT INTO t VALUES (11, 'A')");
-    await w.sql('B', "UPDATE u SET v = 'B' WHERE id = 2");
+    await w.sql('A', "INSERT INTO t VALUES (11, 'A'); UPDATE u SET v = 'A' WHERE id = 3");
+    await w.sql('B', "UPDATE u SET v = 'B' WHERE id = 2; UPDATE u SET v = 'B' WHERE id = 3");
     // every row of every table on every database (readable for t and u; fingerprinted for every user table),
     // and the sync's checkpoints: the failed run must leave all of it as it was
     const contents = async () => Object.fromEntries(await Promise.all(w.names.map(async (db) => [db, {
@@ -93,12 +105,14 @@ describe('serialization failures and deadlocks on a target', () => {
     expect(await tableText(w.url.D!, 't', 'id')).not.toContain('(11,A)');
     expect(await tableText(w.url.B!, 't', 'id')).not.toContain('(11,A)');
     expect(await tableText(w.url.A!, 'u', 'id')).toContain('(2,seed)');
+    expect(await auditOf(w, failed.runId), 'the audit of the failed run').toEqual([]);
 
     const healed = await w.run();
     expectOutcome(healed, 'good');
     expect(healed.retries).toBe(0);
-    await expectEverywhere(w, 't', 'id', ['(1,seed)', '(2,B)', '(3,seed)', '(4,seed)', '(5,seed)', '(10,A)', '(11,A)']);
-    await expectEverywhere(w, 'u', 'id', ['(1,A)', '(2,B)', '(3,seed)', '(4,seed)']);
+    expect(await auditOf(w, healed.runId)).toEqual(['public.u 3 B']);
+    await expectEverywhere(w, 't', 'id', ['(1,seed)', '(2,B)', '(3,B)', '(4,seed)', '(5,seed)', '(10,A)', '(11,A)']);
+    await expectEverywhere(w, 'u', 'id', ['(1,A)', '(2,B)', '(3,B)', '(4,seed)']);
     expectOutcome(await w.run(), 'empty');
   });
 
@@ -113,8 +127,8 @@ describe('serialization failures and deadlocks on a target', () => {
         RETURN NULL;
       END $$;
       CREATE CONSTRAINT TRIGGER fail_commit AFTER INSERT ON u DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fail_commit();`);
-    await w.sql('A', "INSERT INTO t VALUES (10, 'A'); UPDATE u SET v = 'A' WHERE id = 1");
-    await w.sql('B', "UPDATE t SET v = 'B' WHERE id = 2; INSERT INTO u VALUES (20, 'B')");
+    await w.sql('A', "INSERT INTO t VALUES (10, 'A'); UPDATE u SET v = 'A' WHERE id = 1; UPDATE t SET v = 'A' WHERE id = 3");
+    await w.sql('B', "UPDATE t SET v = 'B' WHERE id = 2; INSERT INTO u VALUES (20, 'B'); UPDATE t SET v = 'B' WHERE id = 3");
     const failed = await w.run();
     expectOutcome(failed, 'bad');
     expect(failed.error?.message).toContain('injected failure at commit');
@@ -122,10 +136,13 @@ describe('serialization failures and deadlocks on a target', () => {
     // commits are not atomic across databases (no two-phase commit): A and B committed the run's writes,
     // and the checkpoints did not move, so the next run replays them (delete-then-insert by key)
     expect(await tableText(w.url.A!, 'u', 'id')).toContain('(20,B)');
+    // the audit commits only after every database did: the failed run recorded nothing, the replay records it
+    expect(await auditOf(w, failed.runId), 'the audit of the failed run').toEqual([]);
 
     const healed = await w.run();
     expectOutcome(healed, 'good');
-    await expectEverywhere(w, 't', 'id', ['(1,seed)', '(2,B)', '(3,seed)', '(4,seed)', '(5,seed)', '(10,A)']);
+    expect(await auditOf(w, healed.runId)).toEqual(['public.t 3 B']);
+    await expectEverywhere(w, 't', 'id', ['(1,seed)', '(2,B)', '(3,B)', '(4,seed)', '(5,seed)', '(10,A)']);
     await expectEverywhere(w, 'u', 'id', ['(1,A)', '(2,seed)', '(3,seed)', '(4,seed)', '(5,seed)', '(20,B)']);
     expectOutcome(await w.run(), 'empty');
   });

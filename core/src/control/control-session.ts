@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { Catalog } from './catalog.js';
 import { connectControl, controlError, type ControlTarget } from './control-connection.js';
+import type { ControlLease } from './audit-channel.js';
 import { copyInto, type ControlQueryable } from './control-queryable.js';
 import { DaemonStore } from './daemon-store.js';
 import { RunStore } from './run-store.js';
@@ -13,12 +14,17 @@ export class ControlSession {
   readonly daemons: DaemonStore;
   readonly #client: pg.Client;
   readonly #query: ControlQueryable;
+  readonly #label: string;
+  /** Connections of the same target for side transactions (the conflict audit), idle until leased. */
+  readonly #idle: ControlSession[] = [];
+  #closed = false;
 
   #broken = false;
 
-  private constructor(target: ControlTarget, client: pg.Client) {
+  private constructor(target: ControlTarget, client: pg.Client, label: string) {
     this.target = target;
     this.#client = client;
+    this.#label = label;
     // A lost connection also loses the advisory locks it held: whoever owns syncs through it must know.
     client.on('error', () => { this.#broken = true; });
     client.on('end', () => { this.#broken = true; });
@@ -36,12 +42,32 @@ export class ControlSession {
     } as unknown as ControlQueryable;
     this.#query = queryable;
     this.catalog = new Catalog(queryable);
-    this.runs = new RunStore(queryable);
+    this.runs = new RunStore(queryable, () => this.#lease());
     this.daemons = new DaemonStore(queryable);
   }
 
   static async open(target: ControlTarget, label: string): Promise<ControlSession> {
-    return new ControlSession(target, await connectControl(target, target.dbname, label));
+    return new ControlSession(target, await connectControl(target, target.dbname, label), label);
+  }
+
+  /**
+   * A connection of its own for a side transaction that runs while this one is busy, kept for the next
+   * lease when given back healthy; several runs of a daemon may each hold one at the same time.
+   */
+  async #lease(): Promise<ControlLease> {
+    let sibling = this.#idle.pop();
+    while (sibling?.broken) {
+      await sibling.close();
+      sibling = this.#idle.pop();
+    }
+    const session = sibling ?? await ControlSession.open(this.target, `${this.#label} audit`);
+    return {
+      db: session.#query,
+      release: (healthy) => {
+        if (healthy && !this.#closed && !session.broken) this.#idle.push(session);
+        else void session.close();
+      },
+    };
   }
 
   /** True once the connection has failed or ended (its locks are gone). */
@@ -78,6 +104,8 @@ export class ControlSession {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#idle.splice(0).map((sibling) => sibling.close()));
     await this.#client.end().catch(() => undefined);
   }
 }

@@ -1,9 +1,10 @@
 import type { Checkpoint, RunOutcome, RunReport } from '@bucardo/plugin-sdk';
-import { encodeCopyLines, tableId, type TableRef } from '@bucardo/plugin-sdk';
+import { tableId, type TableRef } from '@bucardo/plugin-sdk';
 import type { CopyProgress, ResumePoint, RunRecorder } from '../run/run-sync.js';
-import type { ConflictRecord } from '../run/settle.js';
 import { Catalog } from './catalog.js';
 import type { ControlQueryable } from './control-queryable.js';
+import { ControlAuditChannel, type ControlLease } from './audit-channel.js';
+import type { AuditChannel } from '../run/conflict-audit.js';
 
 
 /** One row of `bucardo.syncrun`. */
@@ -59,9 +60,12 @@ export interface SyncRuns {
 export class RunStore implements RunRecorder {
   readonly #db: ControlQueryable;
   readonly #catalog: Catalog;
+  readonly #lease: () => Promise<ControlLease>;
 
-  constructor(db: ControlQueryable) {
+  /** `lease`: another control connection, for the conflict audit's transactions. */
+  constructor(db: ControlQueryable, lease: () => Promise<ControlLease>) {
     this.#db = db;
+    this.#lease = lease;
     this.#catalog = new Catalog(db);
   }
 
@@ -106,15 +110,8 @@ export class RunStore implements RunRecorder {
     await this.#db.query('DELETE FROM bucardo.copy_progress WHERE sync = $1', [sync]);
   }
 
-  async recordConflicts(sync: string, runId: string, records: readonly ConflictRecord[]): Promise<void> {
-    // One COPY per transaction's conflicts, whatever their number: a seed run settles thousands, and
-    // COPY loads them in half the time of an INSERT from a JSON document.
-    await this.#db.copyIn(
-      'COPY bucardo.conflict_log (sync, run_id, tablename, key, kind, candidates, strategy, decided_by, winner, outcome) FROM STDIN',
-      encodeCopyLines(records.map((record) => [
-        sync, runId, record.table, record.key, record.kind, JSON.stringify(record.candidates), record.strategy, record.decidedBy, record.winner, record.outcome,
-      ])),
-    );
+  openAudit(sync: string, runId: string): Promise<AuditChannel> {
+    return this.#lease().then((lease) => ControlAuditChannel.open(lease, sync, runId));
   }
 
   /** Recorded conflicts, newest first. */

@@ -1,10 +1,11 @@
 import { formatTable, type Checkpoint, type Decisions, type FetchedRows, type KeyText, type RowBatch, type RunArgs, type TableBatch, type TableRef } from '@bucardo/plugin-sdk';
 import { buildApplyPlan } from './apply-plan.js';
+import { ConflictAudit, type AuditChannel } from './conflict-audit.js';
 import { settleAll } from './settle-all.js';
 import type { RunCounts } from './run-counts.js';
 import type { RunParts } from './run-sync.js';
 import type { RunSessions } from './sessions.js';
-import { settle, type ConflictRecord } from './settle.js';
+import { settle } from './settle.js';
 import type { SyncPlan } from './sync-plan.js';
 
 /** What every transaction of a run shares. */
@@ -23,16 +24,19 @@ export interface TransactionContext {
   readonly fetchRows: (batch: TableBatch) => Promise<FetchedRows>;
   /** Called when everything a batch reads from the sources was read, just before it is applied. */
   readonly readsDone?: (batch: TableBatch) => void;
+  /** A transaction of the conflict audit's own, for the conflicts this transaction settles. */
+  readonly openAudit: () => Promise<AuditChannel>;
 }
 
 /**
  * One transaction on every database: per table batch, fetch → resolve → apply; then commit everywhere,
- * or roll back everywhere on any failure. Returns the conflicts it settled, for the audit.
+ * or roll back everywhere on any failure. The conflicts it settles go to the audit as they are settled,
+ * in an audit transaction committed after the databases committed, or rolled back with them.
  */
-export async function applyTransaction(ctx: TransactionContext, transaction: readonly TableBatch[]): Promise<ConflictRecord[]> {
+export async function applyTransaction(ctx: TransactionContext, transaction: readonly TableBatch[]): Promise<void> {
   const { parts, plan, sessions, args } = ctx;
   const targets = args.databases.map((db) => sessions.target(db.name));
-  const records: ConflictRecord[] = [];
+  const audit = new ConflictAudit(ctx.openAudit);
   await settleAll(targets.map((target) => target.begin(args.signal)));
   try {
     for (const batch of transaction) {
@@ -54,7 +58,7 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
       }
       lap('resolved');
       const settlement = settle(batch.conflicts, decisions, args.databases, plan.name, plan.strategy, (batch.shape.additive ?? []).length > 0);
-      records.push(...settlement.records);
+      audit.add(settlement.records);
       const extra = await fetchOtherWinners(sessions, batch, rows, settlement.winners, args.signal);
       const { perDatabase, rowsMoved } = buildApplyPlan(batch, rows, settlement, extra, args.databases, ctx.guards, args.signal);
       await ctx.status(`Applying ${table} to ${[...perDatabase.keys()].join(', ')}`);
@@ -68,10 +72,22 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
     const committing = performance.now();
     await settleAll(targets.map((target) => target.commit()));
     args.log.log('debug', `committed on ${targets.length} databases in ${(performance.now() - committing).toFixed(1)} ms`);
-    return records;
   } catch (error) {
-    await Promise.allSettled(targets.map((target) => target.rollback()));
+    await Promise.allSettled([...targets.map((target) => target.rollback()), audit.rollback()]);
     throw error;
+  }
+  await commitAudit(audit, args);
+}
+
+/** The audit's commit, once the databases committed: a failure is a warning, the sync's data is in place. */
+async function commitAudit(audit: ConflictAudit, args: RunArgs): Promise<void> {
+  if (audit.count === 0) return;
+  const waiting = performance.now();
+  try {
+    await audit.commit();
+    args.log.log('debug', `recorded ${audit.count} conflicts for the audit (waited ${(performance.now() - waiting).toFixed(1)} ms after the commit)`);
+  } catch (error) {
+    args.log.log('warn', `could not record ${audit.count} conflicts for the audit: ${String(error)}`);
   }
 }
 

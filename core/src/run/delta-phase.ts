@@ -127,6 +127,7 @@ async function applyPartition(work: DeltaWork, step: PartitionStep, planned: Pla
   const context: TransactionContext = {
     parts, plan, sessions, args, guards, counts, status: (text) => work.status(progress.describe(text)), fetchRows: (batch) => ahead.rows(batch),
     newestChange: (table) => newest.get(tableId(table)) ?? new Map(),
+    openAudit: () => recorder.openAudit(plan.name, runId),
     ...(readNext ? { readsDone: (batch: TableBatch) => { if (batch === last) readNext(); } } : {}),
   };
   const resumePoint = (partition: number, committed: number): ResumePoint => ({ fingerprint, until: Object.fromEntries(guards), committed, partitions: step.count, partition });
@@ -139,14 +140,9 @@ async function applyPartition(work: DeltaWork, step: PartitionStep, planned: Pla
         progress.done(transaction);
         continue;
       }
-      const records = await withRetries(counts, log, args.signal, () => applyTransaction(context, transaction));
+      await withRetries(counts, log, args.signal, () => applyTransaction(context, transaction));
       progress.done(transaction);
       if (transactions.length > 1 || partitioned) await recorder.saveResume(runId, resumePoint(step.index, index + 1));
-      if (records.length > 0) {
-        const recording = performance.now();
-        await recorder.recordConflicts(plan.name, runId, records).catch((error: unknown) => log.log('warn', `could not record ${records.length} conflicts for the audit: ${String(error)}`));
-        log.log('debug', `recorded ${records.length} conflicts for the audit in ${(performance.now() - recording).toFixed(1)} ms`);
-      }
     }
   } finally {
     // a failed run closes its sessions next: no read may still be running on them

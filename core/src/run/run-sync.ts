@@ -5,7 +5,7 @@ import {
 import type { CoreHooks } from '../hooks.js';
 import type { Registry } from '../plugins/registry.js';
 import { deltaPhase } from './delta-phase.js';
-import type { ConflictRecord } from './settle.js';
+import type { AuditChannel } from './conflict-audit.js';
 import { RunCounts } from './run-counts.js';
 import type { RunRegistry } from './run-registry.js';
 import { RunSessions } from './sessions.js';
@@ -47,8 +47,11 @@ export interface RunRecorder {
   saveCopyProgress(sync: string, table: TableRef, progress: CopyProgress): Promise<void>;
   /** The initial copy is done: `onetimecopy` goes back to 0 and the progress is forgotten. */
   finishCopy(sync: string): Promise<void>;
-  /** The conflicts a committed transaction settled, for the audit (`bucardo list conflicts`). */
-  recordConflicts(sync: string, runId: string, records: readonly ConflictRecord[]): Promise<void>;
+  /**
+   * A transaction of the conflict audit (`bucardo list conflicts`) of its own, on a connection of its own,
+   * for the conflicts of one run transaction: written while the run applies, committed after it.
+   */
+  openAudit(sync: string, runId: string): Promise<AuditChannel>;
   /** The live phase of a run, shown by `bucardo status`. */
   setRunStatus(runId: string, status: string): Promise<void>;
   endRun(report: RunReport): Promise<void>;
