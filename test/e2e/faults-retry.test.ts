@@ -186,3 +186,32 @@ describe('serialization failures and deadlocks on a target', () => {
     await assertConverged(w.urls as string[], { t: 'id', u: 'id' });
   });
 });
+
+describe('the conflict audit\'s own control connection', () => {
+  it('dropped by the server between runs: the next run opens another and still records its conflicts', async () => {
+    const w = await harness.setup({ tag: 'ac', roles: ROLES, schema: SCHEMA, tables: ['t', 'u'] });
+    const auditSessions = () => withClient(harness.server.url(harness.control), async (c) =>
+      (await c.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE '% audit'", [harness.control])).rows.map((row) => row.pid));
+    const conflictOn = async (id: number) => {
+      await w.sql('A', `UPDATE t SET v = 'A' WHERE id = ${id}`);
+      await w.sql('B', `UPDATE t SET v = 'B' WHERE id = ${id}`);
+    };
+    await conflictOn(1);
+    const first = await w.run();
+    expectOutcome(first, 'good');
+    expect(await auditOf(w, first.runId)).toEqual(['public.t 1 B']);
+    // kept for the next run, idle
+    const kept = await auditSessions();
+    expect(kept).toHaveLength(1);
+    await withClient(harness.server.url(harness.control), (c) => c.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [kept]));
+
+    await conflictOn(2);
+    const second = await w.run();
+    expectOutcome(second, 'good');
+    expect(await auditOf(w, second.runId)).toEqual(['public.t 2 B']);
+    const now = await auditSessions();
+    expect(now).toHaveLength(1);
+    expect(now[0]).not.toBe(kept[0]);
+    await expectEverywhere(w, 't', 'id', ['(1,B)', '(2,B)', '(3,seed)', '(4,seed)', '(5,seed)']);
+  });
+});

@@ -42,7 +42,7 @@ export class ControlSession {
     } as unknown as ControlQueryable;
     this.#query = queryable;
     this.catalog = new Catalog(queryable);
-    this.runs = new RunStore(queryable, () => this.#lease());
+    this.runs = new RunStore(queryable, (fresh) => this.#lease(fresh));
     this.daemons = new DaemonStore(queryable);
   }
 
@@ -52,9 +52,11 @@ export class ControlSession {
 
   /**
    * A connection of its own for a side transaction that runs while this one is busy, kept for the next
-   * lease when given back healthy; several runs of a daemon may each hold one at the same time.
+   * lease when given back healthy; several runs of a daemon may each hold one at the same time. `fresh`:
+   * a new connection, the idle ones closed (one of them just failed: the server may have dropped them all).
    */
-  async #lease(): Promise<ControlLease> {
+  async #lease(fresh: boolean): Promise<ControlLease> {
+    if (fresh) await Promise.all(this.#idle.splice(0).map((idle) => idle.close()));
     let sibling = this.#idle.pop();
     while (sibling?.broken) {
       await sibling.close();

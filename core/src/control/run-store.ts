@@ -60,10 +60,10 @@ export interface SyncRuns {
 export class RunStore implements RunRecorder {
   readonly #db: ControlQueryable;
   readonly #catalog: Catalog;
-  readonly #lease: () => Promise<ControlLease>;
+  readonly #lease: (fresh: boolean) => Promise<ControlLease>;
 
-  /** `lease`: another control connection, for the conflict audit's transactions. */
-  constructor(db: ControlQueryable, lease: () => Promise<ControlLease>) {
+  /** `lease`: another control connection (`fresh`: a new one), for the conflict audit's transactions. */
+  constructor(db: ControlQueryable, lease: (fresh: boolean) => Promise<ControlLease>) {
     this.#db = db;
     this.#lease = lease;
     this.#catalog = new Catalog(db);
@@ -110,8 +110,13 @@ export class RunStore implements RunRecorder {
     await this.#db.query('DELETE FROM bucardo.copy_progress WHERE sync = $1', [sync]);
   }
 
-  openAudit(sync: string, runId: string): Promise<AuditChannel> {
-    return this.#lease().then((lease) => ControlAuditChannel.open(lease, sync, runId));
+  async openAudit(sync: string, runId: string): Promise<AuditChannel> {
+    try {
+      return await ControlAuditChannel.open(await this.#lease(false), sync, runId);
+    } catch {
+      // a kept connection the server dropped while it was idle (restart, idle timeout): once more, anew
+      return ControlAuditChannel.open(await this.#lease(true), sync, runId);
+    }
   }
 
   /** Recorded conflicts, newest first. */
