@@ -192,23 +192,21 @@ describe('the conflict audit\'s own control connection', () => {
     const w = await harness.setup({ tag: 'ac', roles: ROLES, schema: SCHEMA, tables: ['t', 'u'] });
     const auditSessions = () => withClient(harness.server.url(harness.control), async (c) =>
       (await c.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE '% audit'", [harness.control])).rows.map((row) => row.pid));
-    const conflictOn = async (id: number) => {
+    /** A conflict on t `id` that B wins, a run, and its audit: exactly that conflict. */
+    const runWithConflictOn = async (id: number) => {
       await w.sql('A', `UPDATE t SET v = 'A' WHERE id = ${id}`);
       await w.sql('B', `UPDATE t SET v = 'B' WHERE id = ${id}`);
+      const report = await w.run();
+      expectOutcome(report, 'good');
+      expect(await auditOf(w, report.runId), `the audit of the run with a conflict on ${id}`).toEqual([`public.t ${id} B`]);
     };
-    await conflictOn(1);
-    const first = await w.run();
-    expectOutcome(first, 'good');
-    expect(await auditOf(w, first.runId)).toEqual(['public.t 1 B']);
+    await runWithConflictOn(1);
     // kept for the next run, idle
     const kept = await auditSessions();
     expect(kept).toHaveLength(1);
     await withClient(harness.server.url(harness.control), (c) => c.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [kept]));
 
-    await conflictOn(2);
-    const second = await w.run();
-    expectOutcome(second, 'good');
-    expect(await auditOf(w, second.runId)).toEqual(['public.t 2 B']);
+    await runWithConflictOn(2);
     const now = await auditSessions();
     expect(now).toHaveLength(1);
     expect(now[0]).not.toBe(kept[0]);
