@@ -116,6 +116,10 @@ describe('the seed demo as an ordinary role', () => {
       const rows = (await withClient(server.url(control), (c) => c.query("SELECT state FROM bucardo.sync_worker WHERE sync = 'foobar'"))).rows;
       return rows[0]?.state === 'idle';
     }, 30_000, 200);
+    // idle means the run of a sync just taken is over: the worker is claimed as running, not idle
+    const takeover = (await withClient(server.url(control), (c) => c.query(
+      "SELECT outcome FROM bucardo.syncrun WHERE sync = 'foobar' AND worker LIKE 'daemon %' AND ended IS NOT NULL"))).rows;
+    expect(takeover.map((run) => run.outcome)).toEqual(['empty']);
 
     // pgbench on the four sources, as the role, then kick
     await Promise.all(urls.slice(0, 4).map((url, i) => workload.run(url, { transactions: 100, seed: 2000 + i })));

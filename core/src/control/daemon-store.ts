@@ -53,11 +53,14 @@ export class DaemonStore {
     return result.rows.map((row) => ({ id: row.id, host: row.host, pid: row.pid, started: row.started, heartbeat: row.heartbeat, silentFor: row.silent_for }));
   }
 
-  /** Records that `daemon` now runs `sync` (it holds the sync's lock). */
+  /**
+   * Records that `daemon` now runs `sync` (it holds the sync's lock), as running: a sync just taken is run
+   * at once, and "idle" before that run would tell whoever waits for it that it is over.
+   */
   async claim(sync: string, daemon: string): Promise<void> {
     await this.#db.query(
-      `INSERT INTO bucardo.sync_worker (sync, daemon) VALUES ($1, $2)
-       ON CONFLICT (sync) DO UPDATE SET daemon = EXCLUDED.daemon, since = now(), state = 'idle', failures = 0, retry_at = NULL`,
+      `INSERT INTO bucardo.sync_worker (sync, daemon, state) VALUES ($1, $2, 'running')
+       ON CONFLICT (sync) DO UPDATE SET daemon = EXCLUDED.daemon, since = now(), state = 'running', failures = 0, retry_at = NULL`,
       [sync, daemon],
     );
   }
