@@ -11,7 +11,7 @@ import { forEachCopyLine } from './copy-streams.js';
  * The rows of a capture interval: committed after the snapshot `since` and visible in `until` when given.
  * Each is SQL text of a snapshot: a parameter (`$1`) or, for COPY, which takes none, a quoted literal.
  */
-function interval(since = '$1', until?: string): string {
+export function interval(since = '$1', until?: string): string {
   const after = `bucardo_txid >= pg_snapshot_xmin(${since}::pg_snapshot) AND NOT pg_visible_in_snapshot(bucardo_txid, ${since}::pg_snapshot)`;
   return until === undefined ? after : `${after} AND pg_visible_in_snapshot(bucardo_txid, ${until}::pg_snapshot)`;
 }
