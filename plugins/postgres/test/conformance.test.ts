@@ -5,9 +5,9 @@
  */
 import { inject } from 'vitest';
 import type { TableRef } from '@bucardo/plugin-sdk';
-import { conformanceTables, describeTargetConformance, postgresDdl } from '@bucardo/plugin-sdk/testing';
-import { createDatabase, dropDatabase, serverFromInfo, withClient } from '@bucardo/test';
-import { registeredDriver } from './support/driver.js';
+import { conformanceTables, describeTargetConformance } from '@bucardo/plugin-sdk/testing';
+import { serverFromInfo, withClient } from '@bucardo/test';
+import { kitDatabase, registeredDriver } from './support/driver.js';
 
 const server = serverFromInfo(inject('pg'));
 
@@ -29,12 +29,6 @@ export async function readText(url: string, table: TableRef): Promise<Array<Arra
 }
 
 describeTargetConformance('postgres', async ({ id, tables }) => {
-  const url = await createDatabase(server, id);
-  await withClient(url, (client) => client.query(postgresDdl(tables)));
-  return {
-    writer: driver.target!,
-    spec: { name: 'pg1', type: 'postgres', params: driver.normalizeParams({ url }) },
-    readBack: (table) => readText(url, table),
-    dispose: () => dropDatabase(server, id),
-  };
+  const { url, spec, dispose } = await kitDatabase(server, id, tables, 'pg1');
+  return { writer: driver.target!, spec, readBack: (table) => readText(url, table), dispose };
 });

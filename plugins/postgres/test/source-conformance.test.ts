@@ -5,19 +5,18 @@
  */
 import pg from 'pg';
 import { inject } from 'vitest';
-import { describeSourceConformance, postgresDdl, postgresWriteSql } from '@bucardo/plugin-sdk/testing';
-import { createDatabase, dropDatabase, serverFromInfo, withClient } from '@bucardo/test';
-import { registeredDriver } from './support/driver.js';
+import { describeSourceConformance, postgresWriteSql } from '@bucardo/plugin-sdk/testing';
+import { serverFromInfo, withClient } from '@bucardo/test';
+import { kitDatabase, registeredDriver } from './support/driver.js';
 
 const server = serverFromInfo(inject('pg'));
 const driver = registeredDriver();
 
 describeSourceConformance('postgres', async ({ id, tables }) => {
-  const url = await createDatabase(server, id);
-  await withClient(url, (client) => client.query(postgresDdl(tables)));
+  const { url, spec, dispose } = await kitDatabase(server, id, tables, 'src1');
   return {
     driver: driver.source!,
-    spec: { name: 'src1', type: 'postgres', params: driver.normalizeParams({ url }) },
+    spec,
     write: (writes) => withClient(url, (client) => client.query(`BEGIN; ${postgresWriteSql(writes)} COMMIT;`)).then(() => undefined),
     async writeOpen(writes) {
       const client = new pg.Client({ connectionString: url });
@@ -25,6 +24,6 @@ describeSourceConformance('postgres', async ({ id, tables }) => {
       await client.query(`BEGIN; ${postgresWriteSql(writes)}`);
       return { commit: async () => { await client.query('COMMIT'); await client.end(); } };
     },
-    dispose: () => dropDatabase(server, id),
+    dispose,
   };
 });
