@@ -220,12 +220,12 @@ export class SyncWorker {
         const driver = this.#engine.registry.database(source.spec.type);
         sessions.set(source.name, await driver.source!.open(source.spec, { log: this.#log, label: `bucardo probe ${this.name}` }));
       }
-      const first = sessions.get(sourcesOf(plan)[0]!.name)!;
+      const first = sourcesOf(plan)[0]!.name;
       const shapes: TableShape[] = [];
-      const described = await describeAll(first, plan.tables, sourcesOf(plan)[0]!.name);
+      const described = await describeAll(sessions.get(first)!, plan.tables, first);
       for (const [index, table] of plan.tables.entries()) {
         const shape = described[index];
-        if (!shape) throw new Error(`table ${formatTable(table)} is missing on database ${sourcesOf(plan)[0]!.name}`);
+        if (!shape) throw new Error(`table ${formatTable(table)} is missing on database ${first}`);
         shapes.push(shape);
       }
       this.#probe = { plan, shapes, sessions };
