@@ -12,6 +12,9 @@
  */
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { Bucardo } from '@bucardo/core';
+import { standardPlugins } from '@bucardo/cli';
+import { definePlugin, type Logger } from '@bucardo/plugin-sdk';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { assertConverged, withClient } from '../src/helpers/databases.js';
 import { databaseObjects } from './support/control-state.js';
@@ -187,8 +190,8 @@ describe('serialization failures and deadlocks on a target', () => {
   });
 });
 
-describe('the conflict audit\'s own control connection', () => {
-  it('dropped by the server between runs: the next run opens another and still records its conflicts', async () => {
+describe('the conflict audit', () => {
+  it('its kept control connection dropped by the server between runs: the next run opens another and still records its conflicts', async () => {
     const w = await harness.setup({ tag: 'ac', roles: ROLES, schema: SCHEMA, tables: ['t', 'u'] });
     const auditSessions = () => withClient(harness.server.url(harness.control), async (c) =>
       (await c.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE '% audit'", [harness.control])).rows.map((row) => row.pid));
@@ -211,5 +214,32 @@ describe('the conflict audit\'s own control connection', () => {
     expect(now).toHaveLength(1);
     expect(now[0]).not.toBe(kept[0]);
     await expectEverywhere(w, 't', 'id', ['(1,B)', '(2,B)', '(3,seed)', '(4,seed)', '(5,seed)']);
+  });
+
+  it('a control database that refuses its rows: the run is good and its rows arrive, the audit has none of them, and a warning says how many were lost', async () => {
+    const w = await harness.setup({ tag: 'ar', roles: ROLES, schema: SCHEMA, tables: ['t', 'u'] });
+    const warnings: string[] = [];
+    const capture: Logger = { log: (level, message) => { if (level === 'warn') warnings.push(message); }, child: () => capture };
+    const bucardo = await Bucardo.open({
+      plugins: [definePlugin({ name: 'capture-logger', apply: (host) => host.registerLogger({ name: 'capture', create: () => capture }) }), ...standardPlugins()],
+      logger: 'capture', logLevel: 'warn',
+      control: { dbname: harness.control, host: harness.server.host, port: harness.server.port, user: harness.server.user, password: harness.server.password },
+    });
+    const control = harness.server.url(harness.control);
+    await withClient(control, (c) => c.query("ALTER TABLE bucardo.conflict_log ADD CONSTRAINT audit_refuses_4 CHECK (key <> '4')"));
+    try {
+      await w.sql('A', "UPDATE t SET v = 'A' WHERE id = 4; INSERT INTO u VALUES (10, 'A')");
+      await w.sql('B', "UPDATE t SET v = 'B' WHERE id = 4");
+      const report = await bucardo.runSync(w.sync);
+      expectOutcome(report, 'good');
+      expect(report.conflicts).toBe(1);
+      await expectEverywhere(w, 't', 'id', ['(1,seed)', '(2,seed)', '(3,seed)', '(4,B)', '(5,seed)']);
+      await expectEverywhere(w, 'u', 'id', ['(1,seed)', '(2,seed)', '(3,seed)', '(4,seed)', '(5,seed)', '(10,A)']);
+      expect(await auditOf(w, report.runId)).toEqual([]);
+      expect(warnings.filter((line) => line.startsWith('could not record 1 conflicts for the audit: ')), warnings.join('\n')).toHaveLength(1);
+    } finally {
+      await withClient(control, (c) => c.query('ALTER TABLE bucardo.conflict_log DROP CONSTRAINT audit_refuses_4'));
+      await bucardo.close();
+    }
   });
 });
