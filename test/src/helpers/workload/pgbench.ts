@@ -22,15 +22,20 @@ function isExecutable(file: string): boolean {
  * Debian PATH holds only pg_wrapper, a perl script that picks a version by its own rules.
  */
 export function findPgbench(): string | undefined {
+  return findPgProgram('pgbench');
+}
+
+/** A path to one of PostgreSQL's client programs (`pgbench`, `psql`), looked for as pgbench is; or undefined. */
+export function findPgProgram(name: string): string | undefined {
   const candidates: string[] = [];
-  if (process.env.PG_BINDIR) candidates.push(path.join(process.env.PG_BINDIR, 'pgbench'));
+  if (process.env.PG_BINDIR) candidates.push(path.join(process.env.PG_BINDIR, name));
   try {
     const versions = fs.readdirSync(DEBIAN_ROOT).sort((a, b) => parseFloat(b) - parseFloat(a));
-    candidates.push(...versions.map((v) => path.join(DEBIAN_ROOT, v, 'bin', 'pgbench')));
+    candidates.push(...versions.map((v) => path.join(DEBIAN_ROOT, v, 'bin', name)));
   } catch {
     // not Debian-style
   }
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) if (dir) candidates.push(path.join(dir, 'pgbench'));
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) if (dir) candidates.push(path.join(dir, name));
   return candidates.find(isExecutable);
 }
 
