@@ -29,9 +29,7 @@ export interface PeerSeedResult {
 export async function runBucardoPeer(script: string, transactions: number, sources: number): Promise<PeerSeedResult> {
   const results = mkdtempSync(path.join(os.tmpdir(), 'bucardo-peer-'));
   try {
-    // `npm run` puts node_modules/.bin first on PATH, and this project's CLI is called bucardo too
-    const PATH = (process.env.PATH ?? '').split(path.delimiter).filter((dir) => !dir.split(path.sep).includes('node_modules')).join(path.delimiter);
-    const output = await run(script, [String(transactions), String(sources)], { ...process.env, PATH, RESULTS_DIR: results });
+    const output = await runPeerScript(script, [String(transactions), String(sources)], { RESULTS_DIR: results });
     const read = (file: string) => {
       try {
         return readFileSync(path.join(results, file), 'utf8');
@@ -71,16 +69,29 @@ export function parsePeerResults(summary: string, controlTsv: string, timesTsv: 
   };
 }
 
-function run(script: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
+/** Runs the peer script with `extraEnv`; resolves with its output, or fails with its exit code and output's end. */
+export function runPeerScript(script: string, args: readonly string[], extraEnv: NodeJS.ProcessEnv): Promise<string> {
+  return runCommand('bash', [script, ...args], { ...peerEnv(), ...extraEnv }, `The peer script ${script} ${args.join(' ')}`);
+}
+
+/** This process's environment for the peer's commands. */
+export function peerEnv(): NodeJS.ProcessEnv {
+  // `npm run` puts node_modules/.bin first on PATH, and this project's CLI is called bucardo too
+  const PATH = (process.env.PATH ?? '').split(path.delimiter).filter((dir) => !dir.split(path.sep).includes('node_modules')).join(path.delimiter);
+  return { ...process.env, PATH };
+}
+
+/** Runs a command; resolves with its output, or fails naming `what`, with the exit code and the output's end. */
+export function runCommand(command: string, args: readonly string[], env: NodeJS.ProcessEnv, what: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (output += text));
     child.stderr.setEncoding('utf8').on('data', (text: string) => (output += text));
     child.on('error', reject);
     child.on('close', (code) => code === 0
       ? resolve(output)
-      : reject(new Error(`The peer script ${script} ${args.join(' ')} exited with ${code}; its output ended with:\n${tail(output)}`)));
+      : reject(new Error(`${what} exited with ${code}; its output ended with:\n${tail(output)}`)));
   });
 }
 

@@ -2,20 +2,24 @@
  * 2. Capture overhead: pgbench transactions per second on a source with capture installed, as a ratio to
  * the same database without it, measured alternately in one run. Measured twice by the bench: with two
  * clients on the throwaway server (fsync off: CPU-bound, where every trigger microsecond shows), and with
- * one client on a durable server (fsync on), the way the peer script measures Bucardo's triggers.
+ * one client on a durable server (fsync on), the way the peer script measures Bucardo's triggers. With
+ * `peers` (Bucardo's capture, restored from dumps), those databases take their turn in the same rounds.
  */
 import type { PgServer } from '../fixtures/pg-server.js';
 import { workload } from '../helpers/workload/index.js';
 import { BenchWorld, median } from './bench-world.js';
+import { restorePeerCapture, type PeerCapture } from './bucardo-peer-capture.js';
 
 export interface CaptureOverheadResult {
   readonly tpsWithout: number;
   readonly tpsWith: number;
   /** tpsWith / tpsWithout: 1 means free; 0.9 means 10 % slower. */
   readonly ratio: number;
+  /** Each peer capture's median tps, and its ratio to the same tpsWithout. */
+  readonly peers: ReadonlyArray<{ readonly name: string; readonly tps: number; readonly ratio: number }>;
 }
 
-export async function captureOverhead(server: PgServer, transactions: number, clients: number, rounds = 5): Promise<CaptureOverheadResult> {
+export async function captureOverhead(server: PgServer, transactions: number, clients: number, peers: readonly PeerCapture[] = [], rounds = 5): Promise<CaptureOverheadResult> {
   const world = new BenchWorld(server, 'capture');
   try {
     const plain = await world.database('bplain');
@@ -27,17 +31,25 @@ export async function captureOverhead(server: PgServer, transactions: number, cl
     await bucardo.addTables(['pgbench_accounts', 'pgbench_branches', 'pgbench_tellers'], { herd: 'h' });
     await bucardo.addDbGroup('g', ['a:source', 'b:target']);
     await bucardo.addSync('s', { herd: 'h', dbs: 'g', autokick: 'false' });
-    const without: number[] = [];
-    const withCapture: number[] = [];
-    for (let round = 0; round < rounds; round++) {
-      const a = await workload.run(world.url(plain), { transactions, clients });
-      without.push(a.transactions / a.seconds);
-      const b = await workload.run(world.url(captured), { transactions, clients });
-      withCapture.push(b.transactions / b.seconds);
+    const peerDbs: string[] = [];
+    for (const capture of peers) {
+      const db = await world.database('bbucardo');
+      await restorePeerCapture(server, db, capture);
+      peerDbs.push(db);
     }
-    const tpsWithout = median(without);
-    const tpsWith = median(withCapture);
-    return { tpsWithout, tpsWith, ratio: tpsWith / tpsWithout };
+    const measured = [plain, captured, ...peerDbs];
+    const tps = measured.map((): number[] => []);
+    for (let round = 0; round < rounds; round++) {
+      for (const [index, db] of measured.entries()) {
+        const run = await workload.run(world.url(db), { transactions, clients });
+        tps[index]!.push(run.transactions / run.seconds);
+      }
+    }
+    const [tpsWithout, tpsWith, ...tpsPeers] = tps.map(median) as [number, number, ...number[]];
+    return {
+      tpsWithout, tpsWith, ratio: tpsWith / tpsWithout,
+      peers: peers.map((capture, index) => ({ name: capture.name, tps: tpsPeers[index]!, ratio: tpsPeers[index]! / tpsWithout })),
+    };
   } finally {
     await world.close();
   }
