@@ -41,7 +41,7 @@ export async function dumpPeerCapture(script: string): Promise<PeerCaptureDumps>
       const withoutKick = path.join(dir, 'autokick-off.sql');
       const withKick = path.join(dir, 'autokick-on.sql');
       await dumpSource(env, withoutKick);
-      await runCommand('bucardo', ['--bucardorc', `${PEER.base}/bucardorc`, 'update', 'sync', PEER.sync, 'autokick=1'], env, `bucardo update sync ${PEER.sync} autokick=1`);
+      await bucardo(['update', 'sync', PEER.sync, 'autokick=1'], env);
       await dumpSource(env, withKick);
       requireTrigger(withoutKick, 'bucardo_delta');
       requireTrigger(withKick, `bucardo_kick_${PEER.sync}`);
@@ -70,6 +70,11 @@ export async function restorePeerCapture(server: PgServer, db: string, capture: 
   await withClient(server.url(db), (client) => client.query('VACUUM ANALYZE'));
 }
 
+/** The peer's Bucardo, run in its own folder as the script runs it: it writes files to the working directory. */
+function bucardo(args: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return runCommand('bucardo', ['--bucardorc', `${PEER.base}/bucardorc`, ...args], env, `bucardo ${args.join(' ')}`, PEER.base);
+}
+
 async function dumpSource(env: NodeJS.ProcessEnv, file: string): Promise<void> {
   // owned by whoever restores it: the bench's server has no bucardo role
   await runCommand(`${PEER.bin}/pg_dump`, ['--no-owner', '--no-privileges', '-f', file, PEER.source], env, `pg_dump of the peer's ${PEER.source}`);
@@ -84,7 +89,7 @@ function requireTrigger(dumpFile: string, trigger: string): void {
 /** What the peer script does at its end without KEEP=1: Bucardo stopped, then its cluster. */
 async function stopKeptPeer(env: NodeJS.ProcessEnv): Promise<void> {
   const piddir = `${PEER.base}/run`;
-  await runCommand('bucardo', ['--bucardorc', `${PEER.base}/bucardorc`, 'stop', 'bench capture done'], env, 'bucardo stop').catch(() => undefined);
+  await bucardo(['stop', 'bench capture done'], env).catch(() => undefined);
   for (let wait = 0; wait < 60 && existsSync(piddir) && readdirSync(piddir).some((file) => file.endsWith('.pid')); wait++) await sleep(500);
   if (existsSync(`${PEER.base}/data/postmaster.pid`)) {
     await runCommand('runuser', ['-u', 'postgres', '--', `${PEER.bin}/pg_ctl`, '-D', `${PEER.base}/data`, '-m', 'fast', '-w', 'stop'], env, "pg_ctl stop of the peer's cluster");

@@ -82,9 +82,9 @@ export function peerEnv(): NodeJS.ProcessEnv {
 }
 
 /** Runs a command; resolves with its output, or fails naming `what`, with the exit code and the output's end. */
-export function runCommand(command: string, args: readonly string[], env: NodeJS.ProcessEnv, what: string): Promise<string> {
+export function runCommand(command: string, args: readonly string[], env: NodeJS.ProcessEnv, what: string, cwd?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) });
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (output += text));
     child.stderr.setEncoding('utf8').on('data', (text: string) => (output += text));
