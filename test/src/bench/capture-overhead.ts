@@ -1,6 +1,6 @@
 /**
  * 2. Capture overhead: pgbench transactions per second on a source with capture installed, as a ratio to
- * the same database without it, measured alternately in one run. Measured twice by the bench: with two
+ * the same database without it, measured alternately in one run, each round in a rotated order. Measured twice by the bench: with two
  * clients on the throwaway server (fsync off: CPU-bound, where every trigger microsecond shows), and with
  * one client on a durable server (fsync on), the way the peer script measures Bucardo's triggers. With
  * `peers` (Bucardo's capture, restored from dumps), those databases take their turn in the same rounds.
@@ -40,8 +40,11 @@ export async function captureOverhead(server: PgServer, transactions: number, cl
     const measured = [plain, captured, ...peerDbs];
     const tps = measured.map((): number[] => []);
     for (let round = 0; round < rounds; round++) {
-      for (const [index, db] of measured.entries()) {
-        const run = await workload.run(world.url(db), { transactions, clients });
+      // each round starts one database later: a run that leaves work behind (autovacuum, a checkpoint)
+      // then slows a different database each round, not always the one measured after it
+      for (let step = 0; step < measured.length; step++) {
+        const index = (round + step) % measured.length;
+        const run = await workload.run(world.url(measured[index]!), { transactions, clients });
         tps[index]!.push(run.transactions / run.seconds);
       }
     }
