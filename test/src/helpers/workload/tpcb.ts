@@ -80,28 +80,15 @@ export async function runTpcb(url: string, options: RunOptions): Promise<RunResu
 }
 
 async function runClient(url: string, scale: number, transactions: number, seed: number): Promise<void> {
-  const random = mulberry32(seed);
-  const between = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));
+  const draw = tpcbDraws(seed, scale);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     for (let i = 0; i < transactions; i++) {
-      const aid = between(1, ACCOUNTS_PER_BRANCH * scale);
-      const bid = between(1, scale);
-      const tid = between(1, TELLERS_PER_BRANCH * scale);
-      const delta = between(-5000, 5000);
       // pgbench's script, sent as one simple-protocol message: one round trip instead of seven, the same
       // statements, locks and triggers on the server (the values are integers we generated ourselves)
       try {
-        await client.query(
-          `BEGIN;
-           UPDATE pgbench_accounts SET abalance = abalance + ${delta} WHERE aid = ${aid};
-           SELECT abalance FROM pgbench_accounts WHERE aid = ${aid};
-           UPDATE pgbench_tellers SET tbalance = tbalance + ${delta} WHERE tid = ${tid};
-           UPDATE pgbench_branches SET bbalance = bbalance + ${delta} WHERE bid = ${bid};
-           INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (${tid}, ${bid}, ${aid}, ${delta}, CURRENT_TIMESTAMP);
-           END;`,
-        );
+        await client.query(`${tpcbStatements(draw()).join(';\n')};`);
       } catch (err) {
         // a failed statement leaves the explicit transaction open and aborted
         await client.query('ROLLBACK').catch(() => {});
@@ -111,6 +98,40 @@ async function runClient(url: string, scale: number, transactions: number, seed:
   } finally {
     await client.end();
   }
+}
+
+/** The values of one TPC-B transaction. */
+export interface TpcbValues {
+  readonly aid: number;
+  readonly bid: number;
+  readonly tid: number;
+  readonly delta: number;
+}
+
+/** Draws transaction after transaction's values in pgbench's ranges, the same for the same seed. */
+export function tpcbDraws(seed: number, scale: number): () => TpcbValues {
+  const random = mulberry32(seed);
+  const between = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));
+  return () => {
+    const aid = between(1, ACCOUNTS_PER_BRANCH * scale);
+    const bid = between(1, scale);
+    const tid = between(1, TELLERS_PER_BRANCH * scale);
+    const delta = between(-5000, 5000);
+    return { aid, bid, tid, delta };
+  };
+}
+
+/** pgbench's seven TPC-B statements, without their semicolons. */
+export function tpcbStatements({ aid, bid, tid, delta }: TpcbValues): string[] {
+  return [
+    'BEGIN',
+    `UPDATE pgbench_accounts SET abalance = abalance + ${delta} WHERE aid = ${aid}`,
+    `SELECT abalance FROM pgbench_accounts WHERE aid = ${aid}`,
+    `UPDATE pgbench_tellers SET tbalance = tbalance + ${delta} WHERE tid = ${tid}`,
+    `UPDATE pgbench_branches SET bbalance = bbalance + ${delta} WHERE bid = ${bid}`,
+    `INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (${tid}, ${bid}, ${aid}, ${delta}, CURRENT_TIMESTAMP)`,
+    'END',
+  ];
 }
 
 /** A small seeded PRNG (uniform in [0, 1), 32 bits): pgbench's ranges stay below 2^32 up to scale 42949. */
