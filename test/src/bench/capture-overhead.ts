@@ -1,14 +1,16 @@
 /**
  * 2. Capture overhead: pgbench transactions per second on a source with capture installed, as a ratio to
- * the same database without it, measured alternately in one run, each round in a rotated order. Measured twice by the bench: with two
- * clients on the throwaway server (fsync off: CPU-bound, where every trigger microsecond shows), and with
- * one client on a durable server (fsync on), the way the peer script measures Bucardo's triggers. With
- * `peers` (Bucardo's capture, restored from dumps), those databases take their turn in the same rounds.
+ * the same database without it, measured alternately in one run, each round in a rotated order. Measured
+ * twice by the bench: with two clients on the throwaway server (fsync off: CPU-bound, where every trigger
+ * microsecond shows), and with one client on a durable server (fsync on), the way the peer script
+ * measures Bucardo's triggers. With `peers` (Bucardo's capture, restored from dumps), those databases
+ * take their turn in the same rounds.
  */
 import type { PgServer } from '../fixtures/pg-server.js';
 import { workload } from '../helpers/workload/index.js';
 import { BenchWorld, median } from './bench-world.js';
-import { restorePeerCapture, type PeerCapture } from './bucardo-peer-capture.js';
+import type { PeerCapture } from './bucardo-peer-capture.js';
+import { prepareCaptureDatabases } from './capture-databases.js';
 
 export interface CaptureOverheadResult {
   readonly tpsWithout: number;
@@ -22,21 +24,7 @@ export interface CaptureOverheadResult {
 export async function captureOverhead(server: PgServer, transactions: number, clients: number, peers: readonly PeerCapture[] = [], rounds = 5): Promise<CaptureOverheadResult> {
   const world = new BenchWorld(server, 'capture');
   try {
-    const plain = await world.database('bplain');
-    await workload.init(world.url(plain), { scale: 1 });
-    const captured = await world.database('bcapt', plain);
-    const peer = await world.database('bpeer', plain);
-    await world.addDatabases(['a', 'b'], [captured, peer]);
-    const bucardo = await world.bucardo();
-    await bucardo.addTables(['pgbench_accounts', 'pgbench_branches', 'pgbench_tellers'], { herd: 'h' });
-    await bucardo.addDbGroup('g', ['a:source', 'b:target']);
-    await bucardo.addSync('s', { herd: 'h', dbs: 'g', autokick: 'false' });
-    const peerDbs: string[] = [];
-    for (const capture of peers) {
-      const db = await world.database('bbucardo');
-      await restorePeerCapture(server, db, capture);
-      peerDbs.push(db);
-    }
+    const { plain, captured, peers: peerDbs } = await prepareCaptureDatabases(world, peers);
     const measured = [plain, captured, ...peerDbs];
     const tps = measured.map((): number[] => []);
     for (let round = 0; round < rounds; round++) {
