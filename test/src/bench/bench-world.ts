@@ -46,6 +46,12 @@ export class BenchWorld {
     }
   }
 
+  /** Closes this process's connections, leaving the databases (to halt the server and use them offline). */
+  async disconnect(): Promise<void> {
+    await this.#bucardo?.close();
+    this.#bucardo = undefined;
+  }
+
   async close(): Promise<void> {
     await this.#bucardo?.close();
     for (const db of [...this.databases, this.control]) await dropDatabase(this.server, db).catch(() => undefined);

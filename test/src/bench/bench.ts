@@ -2,11 +2,11 @@
  * `npm run bench`: the performance figures of issue 8, on a throwaway PostgreSQL (or BUCARDO_TEST_PG_URL).
  *
  *   npm run bench                 the full set: seed at 1,000 and 10,000 transactions (2 and 4 sources),
- *                                 capture overhead, a 1,000,000-row backlog, a sync of 400 tables,
- *                                 autokick latency
+ *                                 capture overhead (tps, and instructions under valgrind), a 1,000,000-row
+ *                                 backlog, a sync of 400 tables, autokick latency
  *   npm run bench -- --quick      small sizes, to check the benchmark itself (not saved as latest)
- *   npm run bench -- --only seed  one scenario: seed, capture, backlog, tables, latency (compared with the
- *                                 latest full run; saved beside it, not as latest)
+ *   npm run bench -- --only seed  one scenario: seed, capture, instructions, backlog, tables, latency
+ *                                 (compared with the latest full run; saved beside it, not as latest)
  *   npm run bench -- --only backlog --backlog-rows 3000000
  *                                 the backlog at another size (memory stays bounded by partitionSize)
  *   npm run bench -- --only backlog --partition-size 2000000
@@ -14,8 +14,8 @@
  *   npm run bench -- --only seed --peer ../shared/bench/bucardo-seed-demo.sh
  *                                 each seed size also on the real Bucardo 5.6 (the peer script; root and
  *                                 the Debian bucardo package), run just before ours: the ratios side by side;
- *                                 with the capture scenario, Bucardo's triggers (autokick off and on) are
- *                                 timed in the same rounds as ours
+ *                                 with the capture scenarios, Bucardo's triggers (autokick off and on) are
+ *                                 measured beside ours
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -25,6 +25,7 @@ import { autokickLatency } from './autokick-latency.js';
 import { backlogApply } from './backlog-apply.js';
 import { runBucardoPeer, type PeerSeedResult } from './bucardo-peer.js';
 import { dumpPeerCapture, type PeerCaptureDumps } from './bucardo-peer-capture.js';
+import { captureInstructions, hasValgrind } from './capture-instructions.js';
 import { captureOverhead } from './capture-overhead.js';
 import { machine, report, type Figure } from './report.js';
 import { manyTables } from './many-tables.js';
@@ -75,15 +76,15 @@ async function main(): Promise<void> {
         }
       }
     }
-    if (wanted('capture')) {
-      // Bucardo's own triggers, installed by the real Bucardo, take their turn in the same rounds
-      let peerCapture: PeerCaptureDumps | undefined;
-      if (peer !== undefined) {
-        console.log('Bucardo 5.6 (peer): installing its capture, to measure it beside ours …');
-        peerCapture = await dumpPeerCapture(peer);
-      }
-      const peers = peerCapture?.captures ?? [];
-      try {
+    // Bucardo's own triggers, installed by the real Bucardo, measured beside ours by both capture scenarios
+    let peerCapture: PeerCaptureDumps | undefined;
+    if (peer !== undefined && (wanted('capture') || wanted('instructions'))) {
+      console.log('Bucardo 5.6 (peer): installing its capture, to measure it beside ours …');
+      peerCapture = await dumpPeerCapture(peer);
+    }
+    const peers = peerCapture?.captures ?? [];
+    try {
+      if (wanted('capture')) {
         console.log('capture overhead: 2 clients, fsync off …');
         const capture = await captureOverhead(server, quick ? 300 : 3000, 2, peers);
         figures.push({ name: 'pgbench tps without capture', value: capture.tpsWithout, unit: 'tps', higherIsBetter: true });
@@ -101,9 +102,22 @@ async function main(): Promise<void> {
         } finally {
           await durableServer.stop();
         }
-      } finally {
-        peerCapture?.dispose();
       }
+      if (wanted('instructions')) {
+        if (!hasValgrind()) {
+          console.log('capture overhead in instructions: left out, valgrind is not installed');
+        } else {
+          console.log('capture overhead in instructions (callgrind) …');
+          const counted = await captureInstructions(peers, quick ? 50 : 300);
+          const overhead = (instructions: number) => (instructions / counted.plain - 1) * 100;
+          figures.push({ name: 'instructions per TPC-B transaction without capture', value: counted.plain, unit: 'instr', higherIsBetter: false });
+          figures.push({ name: 'instructions per TPC-B transaction with capture', value: counted.captured, unit: 'instr', higherIsBetter: false });
+          figures.push({ name: 'capture overhead in instructions', value: overhead(counted.captured), unit: '%', higherIsBetter: false });
+          for (const other of counted.peers) figures.push({ name: `${other.name}: overhead in instructions`, value: overhead(other.instructions), unit: '%', higherIsBetter: false });
+        }
+      }
+    } finally {
+      peerCapture?.dispose();
     }
     if (wanted('backlog')) {
       const rows = wholeNumber('--backlog-rows', values['backlog-rows']) ?? (quick ? 100_000 : 1_000_000);

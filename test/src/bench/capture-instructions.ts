@@ -1,0 +1,106 @@
+/**
+ * 2b. Capture overhead in instructions: what one TPC-B transaction costs the server, counted by valgrind's
+ * callgrind. It counts instructions, not seconds, so the figure repeats to a few parts in 100,000 on a busy
+ * machine, where tps ratios move by several points from run to run. The databases (the same as the tps
+ * scenario's) are prepared on an embedded cluster, which is then halted; each database runs a fixed
+ * script of N and of 2N transactions in `postgres --single` under callgrind, each time on a fresh copy of
+ * the cluster; the difference divided by N is one transaction without the start-up. Single-user mode has
+ * no client, network or commit wait: the figure is the backend's work, which is what a trigger adds to.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { embeddedPostgresBinary } from '../fixtures/embedded-binaries.js';
+import { startEmbeddedPostgres } from '../fixtures/embedded-postgres.js';
+import { tpcbDraws, tpcbStatements } from '../helpers/workload/tpcb.js';
+import { BenchWorld } from './bench-world.js';
+import type { PeerCapture } from './bucardo-peer-capture.js';
+import { prepareCaptureDatabases } from './capture-databases.js';
+
+export interface CaptureInstructionsResult {
+  /** Instructions per transaction without capture. */
+  readonly plain: number;
+  /** With ours. */
+  readonly captured: number;
+  /** With each peer capture, in the order given. */
+  readonly peers: ReadonlyArray<{ readonly name: string; readonly instructions: number }>;
+}
+
+export async function captureInstructions(peers: readonly PeerCapture[], transactions = 300): Promise<CaptureInstructionsResult> {
+  const valgrind = onPath('valgrind');
+  if (!valgrind) throw new Error('The instructions scenario needs valgrind (Debian package valgrind)');
+  const server = await startEmbeddedPostgres();
+  try {
+    const world = new BenchWorld(server, 'instr');
+    const dbs = await prepareCaptureDatabases(world, peers);
+    await world.disconnect();
+    await server.halt();
+    const postgres = await embeddedPostgresBinary();
+    const perTransaction = async (db: string): Promise<number> => {
+      const once = (count: number) => countInstructions(valgrind, postgres, server.dataDir, db, tpcbScript(count));
+      return (await once(2 * transactions) - await once(transactions)) / transactions;
+    };
+    const plain = await perTransaction(dbs.plain);
+    const captured = await perTransaction(dbs.captured);
+    const counted: Array<{ name: string; instructions: number }> = [];
+    for (const [index, capture] of peers.entries()) counted.push({ name: capture.name, instructions: await perTransaction(dbs.peers[index]!) });
+    return { plain, captured, peers: counted };
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * pgbench's TPC-B transaction `transactions` times, one statement a line as `postgres --single` reads
+ * them, with the same pseudo-random accounts, tellers and amounts on every run (scale 1).
+ */
+export function tpcbScript(transactions: number): string {
+  const draw = tpcbDraws(42, 1);
+  const lines: string[] = [];
+  for (let i = 0; i < transactions; i++) lines.push(...tpcbStatements(draw()));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The instructions callgrind counted for `script` in `postgres --single` on a copy of the halted cluster. */
+async function countInstructions(valgrind: string, postgres: string, dataDir: string, db: string, script: string): Promise<number> {
+  const copy = `${dataDir}-copy`;
+  rmSync(copy, { recursive: true, force: true });
+  // -a: the copy stays owned by user postgres, who runs the server when we are root
+  execFileSync('cp', ['-a', dataDir, copy]);
+  try {
+    const command = [valgrind, '--tool=callgrind', '--callgrind-out-file=/dev/null', postgres, '--single', '-D', copy, '-c', 'fsync=off', db];
+    const asRoot = process.getuid?.() === 0;
+    const output = await run(asRoot ? 'runuser' : command[0]!, asRoot ? ['-u', 'postgres', '--', ...command] : command.slice(1), script);
+    const failed = /^.*\bERROR: .*$/m.exec(output);
+    if (failed) throw new Error(`The instruction count's script failed in database ${db}: ${failed[0]}`);
+    const collected = /Collected : (\d+)/.exec(output);
+    if (!collected) throw new Error(`callgrind printed no count for database ${db}; its output ended with:\n${output.slice(-2000)}`);
+    return Number(collected[1]);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+}
+
+function run(command: string, args: readonly string[], input: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (output += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (output += text));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`${command} ${args.join(' ')} exited with ${code}; its output ended with:\n${output.slice(-2000)}`))));
+    child.stdin.end(input);
+  });
+}
+
+/** Whether valgrind is installed, for callers that can do without this scenario. */
+export function hasValgrind(): boolean {
+  return onPath('valgrind') !== undefined;
+}
+
+function onPath(name: string): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
