@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { BucardoError, formatTable, type Checkpoint, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
-import { CAPTURE_SCHEMA, CAPTURE_TRIGGER, SKIP_CAPTURE_SETTING, TRUNCATE_FUNCTION, TRUNCATE_LOG, TRUNCATE_TRIGGER, additiveColumn, captureNames, qualified } from './capture-names.js';
+import { CAPTURE_SCHEMA, CAPTURE_TRIGGER, CAPTURING_FUNCTION, SKIP_CAPTURE_SETTING, TRUNCATE_FUNCTION, TRUNCATE_LOG, TRUNCATE_TRIGGER, additiveColumn, captureNames, qualified } from './capture-names.js';
 import { quoteIdent, quoteLiteral } from './connect.js';
 
 /**
@@ -24,6 +24,7 @@ export async function installCapture(client: pg.Client, shapes: readonly TableSh
       schemaname text NOT NULL, tablename text NOT NULL,
       bucardo_txid xid8 NOT NULL DEFAULT pg_current_xact_id(), truncated_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
     await client.query(`CREATE INDEX IF NOT EXISTS truncate_log_txid ON ${TRUNCATE_LOG} (bucardo_txid)`);
+    await client.query(capturingFunctionSql());
     await client.query(`CREATE OR REPLACE FUNCTION ${TRUNCATE_FUNCTION}() RETURNS trigger
       LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $bucardo$
       BEGIN
@@ -62,17 +63,31 @@ async function installTable(client: pg.Client, shape: TableShape): Promise<void>
   await client.query(captureFunctionSql(shape));
   await client.query(`DROP TRIGGER IF EXISTS ${quoteIdent(CAPTURE_TRIGGER)} ON ${qualified(shape.table)}`);
   await client.query(`CREATE TRIGGER ${quoteIdent(CAPTURE_TRIGGER)} AFTER INSERT OR UPDATE OR DELETE ON ${qualified(shape.table)}
-    FOR EACH ROW WHEN (current_setting(${quoteLiteral(SKIP_CAPTURE_SETTING)}, true) IS DISTINCT FROM 'on')
-    EXECUTE FUNCTION ${names.function}()`);
+    FOR EACH ROW WHEN (${CAPTURING_FUNCTION}()) EXECUTE FUNCTION ${names.function}()`);
   await client.query(`DROP TRIGGER IF EXISTS ${quoteIdent(TRUNCATE_TRIGGER)} ON ${qualified(shape.table)}`);
   await client.query(`CREATE TRIGGER ${quoteIdent(TRUNCATE_TRIGGER)} AFTER TRUNCATE ON ${qualified(shape.table)}
-    FOR EACH STATEMENT WHEN (current_setting(${quoteLiteral(SKIP_CAPTURE_SETTING)}, true) IS DISTINCT FROM 'on')
-    EXECUTE FUNCTION ${TRUNCATE_FUNCTION}()`);
+    FOR EACH STATEMENT WHEN (${CAPTURING_FUNCTION}()) EXECUTE FUNCTION ${TRUNCATE_FUNCTION}()`);
   await client.query(
     `INSERT INTO ${quoteIdent(CAPTURE_SCHEMA)}.capture_table (schemaname, tablename, delta_table, key_columns) VALUES ($1, $2, $3, $4)
      ON CONFLICT (schemaname, tablename) DO UPDATE SET delta_table = EXCLUDED.delta_table, key_columns = EXCLUDED.key_columns`,
     [shape.table.schema, shape.table.name, names.deltaName, keyNames],
   );
+}
+
+/**
+ * Whether this transaction's writes are captured: not while the apply has set `SKIP_CAPTURE_SETTING`.
+ * PL/pgSQL, not SQL: the server would inline an SQL function into every statement's `WHEN`, parsing its
+ * body each time. `SECURITY INVOKER` without a fixed `search_path` (a `SET` clause costs a save and restore
+ * per call), so every name in it is qualified; a caller who shadowed them would only turn off the capture
+ * of their own writes, which setting `SKIP_CAPTURE_SETTING` does anyway. EXECUTE is granted to PUBLIC
+ * explicitly: every role that writes a captured table evaluates it.
+ */
+function capturingFunctionSql(): string {
+  return `CREATE OR REPLACE FUNCTION ${CAPTURING_FUNCTION}() RETURNS boolean LANGUAGE plpgsql STABLE AS $bucardo$
+BEGIN
+  RETURN COALESCE(pg_catalog.current_setting(${quoteLiteral(SKIP_CAPTURE_SETTING)}, true) OPERATOR(pg_catalog.<>) 'on', true);
+END $bucardo$;
+GRANT EXECUTE ON FUNCTION ${CAPTURING_FUNCTION}() TO PUBLIC`;
 }
 
 /**
