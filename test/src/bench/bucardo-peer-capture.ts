@@ -14,7 +14,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PgServer } from '../fixtures/pg-server.js';
 import { withClient } from '../helpers/databases.js';
 import { findPgProgram } from '../helpers/workload/pgbench.js';
-import { peerEnv, runCommand, runPeerScript } from './bucardo-peer.js';
+import { runProgram } from '../helpers/process.js';
+import { peerEnv, runPeerScript } from './bucardo-peer.js';
 
 /** Where the peer script keeps its cluster and Bucardo's files, as its header documents them. */
 const PEER = { base: '/tmp/bucardo-bench', host: '127.0.0.1', port: '55432', bin: '/usr/lib/postgresql/15/bin', sync: 'foobar', source: 'btest1' };
@@ -66,18 +67,18 @@ export async function restorePeerCapture(server: PgServer, db: string, capture: 
   const psql = findPgProgram('psql');
   if (!psql) throw new Error(`No psql to restore ${capture.name} with: install PostgreSQL's client programs, or set PG_BINDIR`);
   const env = { ...peerEnv(), PGPASSWORD: server.password };
-  await runCommand(psql, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', server.url(db), '-f', capture.dumpFile], env, `The restore of ${capture.name} into ${db}`);
+  await runProgram(psql, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', server.url(db), '-f', capture.dumpFile], { env, what: `The restore of ${capture.name} into ${db}` });
   await withClient(server.url(db), (client) => client.query('VACUUM ANALYZE'));
 }
 
 /** The peer's Bucardo, run in its own folder as the script runs it: it writes files to the working directory. */
 function bucardo(args: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
-  return runCommand('bucardo', ['--bucardorc', `${PEER.base}/bucardorc`, ...args], env, `bucardo ${args.join(' ')}`, PEER.base);
+  return runProgram('bucardo', ['--bucardorc', `${PEER.base}/bucardorc`, ...args], { env, what: `bucardo ${args.join(' ')}`, cwd: PEER.base });
 }
 
 async function dumpSource(env: NodeJS.ProcessEnv, file: string): Promise<void> {
   // owned by whoever restores it: the bench's server has no bucardo role
-  await runCommand(`${PEER.bin}/pg_dump`, ['--no-owner', '--no-privileges', '-f', file, PEER.source], env, `pg_dump of the peer's ${PEER.source}`);
+  await runProgram(`${PEER.bin}/pg_dump`, ['--no-owner', '--no-privileges', '-f', file, PEER.source], { env, what: `pg_dump of the peer's ${PEER.source}` });
 }
 
 function requireTrigger(dumpFile: string, trigger: string): void {
@@ -92,6 +93,6 @@ async function stopKeptPeer(env: NodeJS.ProcessEnv): Promise<void> {
   await bucardo(['stop', 'bench capture done'], env).catch(() => undefined);
   for (let wait = 0; wait < 60 && existsSync(piddir) && readdirSync(piddir).some((file) => file.endsWith('.pid')); wait++) await sleep(500);
   if (existsSync(`${PEER.base}/data/postmaster.pid`)) {
-    await runCommand('runuser', ['-u', 'postgres', '--', `${PEER.bin}/pg_ctl`, '-D', `${PEER.base}/data`, '-m', 'fast', '-w', 'stop'], env, "pg_ctl stop of the peer's cluster");
+    await runProgram('runuser', ['-u', 'postgres', '--', `${PEER.bin}/pg_ctl`, '-D', `${PEER.base}/data`, '-m', 'fast', '-w', 'stop'], { env, what: "pg_ctl stop of the peer's cluster" });
   }
 }

@@ -5,10 +5,10 @@
  * sets the seed target as a ratio to Bucardo measured this way, so figures from another day or machine
  * are never compared.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { lastLines, runProgram } from '../helpers/process.js';
 
 export interface PeerSeedResult {
   /** From the kick to the end of Bucardo's sync run (its `syncrun` row), in seconds. */
@@ -34,7 +34,7 @@ export async function runBucardoPeer(script: string, transactions: number, sourc
       try {
         return readFileSync(path.join(results, file), 'utf8');
       } catch {
-        throw new Error(`The peer script ${script} wrote no ${file}; its output ended with:\n${tail(output)}`);
+        throw new Error(`The peer script ${script} wrote no ${file}; its output ended with:\n${lastLines(output)}`);
       }
     };
     return parsePeerResults(read('summary.txt'), read('pgbench_control.tsv'), read('pgbench_times.tsv'));
@@ -71,7 +71,7 @@ export function parsePeerResults(summary: string, controlTsv: string, timesTsv: 
 
 /** Runs the peer script with `extraEnv`; resolves with its output, or fails with its exit code and output's end. */
 export function runPeerScript(script: string, args: readonly string[], extraEnv: NodeJS.ProcessEnv): Promise<string> {
-  return runCommand('bash', [script, ...args], { ...peerEnv(), ...extraEnv }, `The peer script ${script} ${args.join(' ')}`);
+  return runProgram('bash', [script, ...args], { env: { ...peerEnv(), ...extraEnv }, what: `The peer script ${script} ${args.join(' ')}` });
 }
 
 /** This process's environment for the peer's commands. */
@@ -79,22 +79,4 @@ export function peerEnv(): NodeJS.ProcessEnv {
   // `npm run` puts node_modules/.bin first on PATH, and this project's CLI is called bucardo too
   const PATH = (process.env.PATH ?? '').split(path.delimiter).filter((dir) => !dir.split(path.sep).includes('node_modules')).join(path.delimiter);
   return { ...process.env, PATH };
-}
-
-/** Runs a command; resolves with its output, or fails naming `what`, with the exit code and the output's end. */
-export function runCommand(command: string, args: readonly string[], env: NodeJS.ProcessEnv, what: string, cwd?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (output += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (output += text));
-    child.on('error', reject);
-    child.on('close', (code) => code === 0
-      ? resolve(output)
-      : reject(new Error(`${what} exited with ${code}; its output ended with:\n${tail(output)}`)));
-  });
-}
-
-function tail(output: string): string {
-  return output.trim().split('\n').slice(-15).join('\n');
 }

@@ -7,10 +7,11 @@
  * the cluster; the difference divided by N is one transaction without the start-up. Single-user mode has
  * no client, network or commit wait: the figure is the backend's work, which is what a trigger adds to.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { embeddedPostgresBinary } from '../fixtures/embedded-binaries.js';
 import { startEmbeddedPostgres } from '../fixtures/embedded-postgres.js';
+import { runProgram } from '../helpers/process.js';
 import { tpcbDraws, tpcbStatements } from '../helpers/workload/tpcb.js';
 import { BenchWorld } from './bench-world.js';
 import type { PeerCapture } from './bucardo-peer-capture.js';
@@ -69,7 +70,7 @@ async function countInstructions(valgrind: string, postgres: string, dataDir: st
   try {
     const command = [valgrind, '--tool=callgrind', '--callgrind-out-file=/dev/null', postgres, '--single', '-D', copy, '-c', 'fsync=off', db];
     const asRoot = process.getuid?.() === 0;
-    const output = await run(asRoot ? 'runuser' : command[0]!, asRoot ? ['-u', 'postgres', '--', ...command] : command.slice(1), script);
+    const output = await runProgram(asRoot ? 'runuser' : command[0]!, asRoot ? ['-u', 'postgres', '--', ...command] : command.slice(1), { input: script, what: `callgrind of postgres --single in database ${db}` });
     const failed = /^.*\bERROR: .*$/m.exec(output);
     if (failed) throw new Error(`The instruction count's script failed in database ${db}: ${failed[0]}`);
     const collected = /Collected : (\d+)/.exec(output);
@@ -78,18 +79,6 @@ async function countInstructions(valgrind: string, postgres: string, dataDir: st
   } finally {
     rmSync(copy, { recursive: true, force: true });
   }
-}
-
-function run(command: string, args: readonly string[], input: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (output += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (output += text));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`${command} ${args.join(' ')} exited with ${code}; its output ended with:\n${output.slice(-2000)}`))));
-    child.stdin.end(input);
-  });
 }
 
 /** Whether valgrind is installed, for callers that can do without this scenario. */

@@ -1,9 +1,9 @@
 /**
  * The real pgbench binary, when one is installed: the workload that Bucardo's own benchmarks use.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { runProgram } from '../process.js';
 import type { InitOptions, RunOptions, RunResult } from './tpcb.js';
 
 const DEBIAN_ROOT = '/usr/lib/postgresql';
@@ -39,19 +39,6 @@ export function findPgProgram(name: string): string | undefined {
   return candidates.find(isExecutable);
 }
 
-function run(bin: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (output += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (output += s));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(output) : reject(new Error(`pgbench ${args[0]} exited with ${code}:\n${output}`)),
-    );
-  });
-}
-
 function requirePgbench(): string {
   const bin = findPgbench();
   if (!bin) throw new Error('pgbench is not installed (use the built-in workload in tpcb.ts)');
@@ -60,7 +47,7 @@ function requirePgbench(): string {
 
 /** `pgbench -i -s scale -q <url>`: libpq takes the URL as the database name. */
 export async function pgbenchInit(url: string, options: InitOptions = {}): Promise<void> {
-  await run(requirePgbench(), ['-i', '-q', '-s', String(options.scale ?? 1), url]);
+  await runProgram(requirePgbench(), ['-i', '-q', '-s', String(options.scale ?? 1), url], { what: 'pgbench -i' });
 }
 
 /** `pgbench -n -t transactions -c clients`: -n because pgbench otherwise truncates pgbench_history. */
@@ -69,6 +56,6 @@ export async function pgbenchRun(url: string, options: RunOptions): Promise<RunR
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const args = ['-n', '-t', String(options.transactions), '-c', String(clients), '-j', String(Math.min(clients, 2))];
   const started = performance.now();
-  await run(requirePgbench(), [...args, `--random-seed=${seed}`, url]);
+  await runProgram(requirePgbench(), [...args, `--random-seed=${seed}`, url], { what: 'pgbench' });
   return { transactions: options.transactions * clients, seconds: (performance.now() - started) / 1000, seed };
 }
