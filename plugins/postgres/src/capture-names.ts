@@ -21,7 +21,7 @@ export const SKIP_CAPTURE_SETTING = 'bucardo.replicating';
 /**
  * The shared function of the capture triggers' `WHEN` clause: false while `SKIP_CAPTURE_SETTING` is on.
  * A call to it is the shortest `WHEN` the server can store, and a `WHEN` is read back from its stored form
- * at every statement: spelt out, the test cost a single-row UPDATE three times as much.
+ * at every statement: spelt out, the test cost about 34,000 instructions a statement, the call about 14,000.
  */
 export const CAPTURING_FUNCTION = `${CAPTURE_SCHEMA}.capturing`;
 
