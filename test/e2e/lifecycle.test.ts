@@ -285,16 +285,16 @@ describe('remove sync, table and db: no capture left behind', () => {
     const full = {
       triggers: ['t2:bucardo_capture', 't2:bucardo_capture_truncate', 't:bucardo_capture', 't:bucardo_capture_truncate'].sort(),
       deltas: ['delta_public_t', 'delta_public_t2'],
-      functions: ['capture_public_t', 'capture_public_t2', 'capture_truncate'],
+      functions: ['capture_public_t', 'capture_public_t2', 'capture_truncate', 'capturing'],
       schema: true,
     };
     const withT3 = {
       triggers: [...full.triggers, 't3:bucardo_capture', 't3:bucardo_capture_truncate'].sort(),
       deltas: [...full.deltas, 'delta_public_t3'].sort(),
-      functions: ['capture_public_t', 'capture_public_t2', 'capture_public_t3', 'capture_truncate'],
+      functions: ['capture_public_t', 'capture_public_t2', 'capture_public_t3', 'capture_truncate', 'capturing'],
       schema: true,
     };
-    const onlyT3 = { triggers: ['t3:bucardo_capture', 't3:bucardo_capture_truncate'], deltas: ['delta_public_t3'], functions: ['capture_public_t3', 'capture_truncate'], schema: true };
+    const onlyT3 = { triggers: ['t3:bucardo_capture', 't3:bucardo_capture_truncate'], deltas: ['delta_public_t3'], functions: ['capture_public_t3', 'capture_truncate', 'capturing'], schema: true };
     expect(await capture(dbs.A!)).toEqual(full);
     expect(await capture(dbs.B!)).toEqual(withT3);
 
@@ -314,7 +314,7 @@ describe('remove sync, table and db: no capture left behind', () => {
     expect(removed).toContain('  Removed capture of public.t, public.t2 on database "rm_B"\n');
     expect(await capture(dbs.B!)).toEqual(onlyT3);
     expect(await capture(dbs.A!)).toEqual({
-      triggers: ['t:bucardo_capture', 't:bucardo_capture_truncate'], deltas: ['delta_public_t'], functions: ['capture_public_t', 'capture_truncate'], schema: true,
+      triggers: ['t:bucardo_capture', 't:bucardo_capture_truncate'], deltas: ['delta_public_t'], functions: ['capture_public_t', 'capture_truncate', 'capturing'], schema: true,
     });
     expect(await world.query(dbs.A!.url, "SELECT to_regclass('bucardo.delta_public_t2') IS NULL AS gone")).toEqual([{ gone: true }]);
     expect(await world.sql("SELECT name FROM bucardo.sync WHERE name = 'rm1'")).toEqual([]);
