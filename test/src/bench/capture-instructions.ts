@@ -8,7 +8,9 @@
  * no client, network or commit wait: the figure is the backend's work, which is what a trigger adds to.
  */
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { embeddedPostgresBinary } from '../fixtures/embedded-binaries.js';
 import { startEmbeddedPostgres } from '../fixtures/embedded-postgres.js';
 import { runProgram } from '../helpers/process.js';
@@ -67,10 +69,15 @@ async function countInstructions(valgrind: string, postgres: string, dataDir: st
   rmSync(copy, { recursive: true, force: true });
   // -a: the copy stays owned by user postgres, who runs the server when we are root
   execFileSync('cp', ['-a', dataDir, copy]);
+  // valgrind writes files to TMPDIR, which may be ours and closed to user postgres (CI's is)
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'bvg-'));
+  chmodSync(scratch, 0o1777);
   try {
     const command = [valgrind, '--tool=callgrind', '--callgrind-out-file=/dev/null', postgres, '--single', '-D', copy, '-c', 'fsync=off', db];
     const asRoot = process.getuid?.() === 0;
-    const output = await runProgram(asRoot ? 'runuser' : command[0]!, asRoot ? ['-u', 'postgres', '--', ...command] : command.slice(1), { input: script, what: `callgrind of postgres --single in database ${db}` });
+    const output = await runProgram(asRoot ? 'runuser' : command[0]!, asRoot ? ['-u', 'postgres', '--', ...command] : command.slice(1), {
+      input: script, env: { ...process.env, TMPDIR: scratch }, what: `callgrind of postgres --single in database ${db}`,
+    });
     const failed = /^.*\bERROR: .*$/m.exec(output);
     if (failed) throw new Error(`The instruction count's script failed in database ${db}: ${failed[0]}`);
     const collected = /Collected : (\d+)/.exec(output);
@@ -78,6 +85,7 @@ async function countInstructions(valgrind: string, postgres: string, dataDir: st
     return Number(collected[1]);
   } finally {
     rmSync(copy, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 
