@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { embeddedPostgresBinary } from '../fixtures/embedded-binaries.js';
 import { startEmbeddedPostgres } from '../fixtures/embedded-postgres.js';
-import { runProgram } from '../helpers/process.js';
+import { findProgram, runProgram } from '../helpers/process.js';
 import { tpcbDraws, tpcbStatements } from '../helpers/workload/tpcb.js';
 import { BenchWorld } from './bench-world.js';
 import type { PeerCapture } from './bucardo-peer-capture.js';
@@ -29,7 +29,7 @@ export interface CaptureInstructionsResult {
 }
 
 export async function captureInstructions(peers: readonly PeerCapture[], transactions = 300): Promise<CaptureInstructionsResult> {
-  const valgrind = onPath('valgrind');
+  const valgrind = findProgram('valgrind');
   if (!valgrind) throw new Error('The instructions scenario needs valgrind (Debian package valgrind)');
   const server = await startEmbeddedPostgres();
   try {
@@ -91,13 +91,5 @@ async function countInstructions(valgrind: string, postgres: string, dataDir: st
 
 /** Whether valgrind is installed, for callers that can do without this scenario. */
 export function hasValgrind(): boolean {
-  return onPath('valgrind') !== undefined;
-}
-
-function onPath(name: string): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
+  return findProgram('valgrind') !== undefined;
 }

@@ -3,6 +3,8 @@
  * peer script, valgrind). The CLI under test has its own runner (`cli.ts`), which returns the exit code.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 
 export interface RunProgramOptions {
   /** How the error names the program, e.g. `pgbench -i` or `The peer script …`. */
@@ -35,4 +37,18 @@ export function runProgram(command: string, args: readonly string[], options: Ru
 /** The last 15 lines of a program's output, for error messages. */
 export function lastLines(output: string): string {
   return output.trim().split('\n').slice(-15).join('\n');
+}
+
+/** The first executable file `name` in `dirs` (PATH's directories when none are given), or undefined. */
+export function findProgram(name: string, dirs: readonly string[] = (process.env.PATH ?? '').split(path.delimiter)): string | undefined {
+  return dirs.filter((dir) => dir !== '').map((dir) => path.join(dir, name)).find(isExecutable);
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -3,19 +3,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { runProgram } from '../process.js';
+import { findProgram, runProgram } from '../process.js';
 import type { InitOptions, RunOptions, RunResult } from './tpcb.js';
 
 const DEBIAN_ROOT = '/usr/lib/postgresql';
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A path to pgbench, or undefined. The newest /usr/lib/postgresql/<v>/bin comes before PATH because on
@@ -27,16 +18,15 @@ export function findPgbench(): string | undefined {
 
 /** A path to one of PostgreSQL's client programs (`pgbench`, `psql`), looked for as pgbench is; or undefined. */
 export function findPgProgram(name: string): string | undefined {
-  const candidates: string[] = [];
-  if (process.env.PG_BINDIR) candidates.push(path.join(process.env.PG_BINDIR, name));
+  const dirs: string[] = [];
+  if (process.env.PG_BINDIR) dirs.push(process.env.PG_BINDIR);
   try {
     const versions = fs.readdirSync(DEBIAN_ROOT).sort((a, b) => parseFloat(b) - parseFloat(a));
-    candidates.push(...versions.map((v) => path.join(DEBIAN_ROOT, v, 'bin', name)));
+    dirs.push(...versions.map((v) => path.join(DEBIAN_ROOT, v, 'bin')));
   } catch {
     // not Debian-style
   }
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) if (dir) candidates.push(path.join(dir, name));
-  return candidates.find(isExecutable);
+  return findProgram(name, dirs) ?? findProgram(name);
 }
 
 function requirePgbench(): string {
