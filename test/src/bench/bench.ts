@@ -26,7 +26,7 @@ import { backlogApply } from './backlog-apply.js';
 import { runBucardoPeer, type PeerSeedResult } from './bucardo-peer.js';
 import { dumpPeerCapture, type PeerCaptureDumps } from './bucardo-peer-capture.js';
 import { captureInstructions, hasValgrind } from './capture-instructions.js';
-import { captureOverhead } from './capture-overhead.js';
+import { captureOverhead, type CaptureOverheadResult } from './capture-overhead.js';
 import { machine, report, type Figure } from './report.js';
 import { manyTables } from './many-tables.js';
 import { seedWorkload } from './seed-workload.js';
@@ -86,19 +86,12 @@ async function main(): Promise<void> {
     try {
       if (wanted('capture')) {
         console.log('capture overhead: 2 clients, fsync off …');
-        const capture = await captureOverhead(server, quick ? 300 : 3000, 2, peers);
-        figures.push({ name: 'pgbench tps without capture', value: capture.tpsWithout, unit: 'tps', higherIsBetter: true });
-        figures.push({ name: 'pgbench tps with capture', value: capture.tpsWith, unit: 'tps', higherIsBetter: true });
-        figures.push({ name: 'capture overhead (1 - with/without)', value: (1 - capture.ratio) * 100, unit: '%', higherIsBetter: false, target: { value: 10, text: '<= 10 %' } });
-        for (const other of capture.peers) figures.push({ name: `${other.name}: overhead, same rounds`, value: (1 - other.ratio) * 100, unit: '%', higherIsBetter: false });
+        figures.push(...captureFigures('', 'capture overhead (1 - with/without)', await captureOverhead(server, quick ? 300 : 3000, 2, peers)));
         console.log('capture overhead: 1 client, durable server (fsync on) …');
         const durableServer = await startEmbeddedPostgres(DURABLE);
         try {
           const durable = await captureOverhead(durableServer, quick ? 300 : 3000, 1, peers);
-          figures.push({ name: 'fsync on, 1 client: pgbench tps without capture', value: durable.tpsWithout, unit: 'tps', higherIsBetter: true });
-          figures.push({ name: 'fsync on, 1 client: pgbench tps with capture', value: durable.tpsWith, unit: 'tps', higherIsBetter: true });
-          figures.push({ name: 'fsync on, 1 client: capture overhead', value: (1 - durable.ratio) * 100, unit: '%', higherIsBetter: false, target: { value: 10, text: '<= 10 %' } });
-          for (const other of durable.peers) figures.push({ name: `fsync on, 1 client: ${other.name}: overhead, same rounds`, value: (1 - other.ratio) * 100, unit: '%', higherIsBetter: false });
+          figures.push(...captureFigures('fsync on, 1 client: ', 'fsync on, 1 client: capture overhead', durable));
         } finally {
           await durableServer.stop();
         }
@@ -145,6 +138,16 @@ async function main(): Promise<void> {
     await server.stop();
   }
   report({ date: new Date().toISOString(), machine: machine(), quick, ...(only === undefined ? {} : { only }), figures });
+}
+
+/** The figures of one capture-overhead measurement; `prefix` names the server and clients (names stay as in earlier results). */
+function captureFigures(prefix: string, overheadName: string, result: CaptureOverheadResult): Figure[] {
+  return [
+    { name: `${prefix}pgbench tps without capture`, value: result.tpsWithout, unit: 'tps', higherIsBetter: true },
+    { name: `${prefix}pgbench tps with capture`, value: result.tpsWith, unit: 'tps', higherIsBetter: true },
+    { name: overheadName, value: (1 - result.ratio) * 100, unit: '%', higherIsBetter: false, target: { value: 10, text: '<= 10 %' } },
+    ...result.peers.map((other) => ({ name: `${prefix}${other.name}: overhead, same rounds`, value: (1 - other.ratio) * 100, unit: '%', higherIsBetter: false })),
+  ];
 }
 
 /** A numeric option's value, or undefined when not given; anything but a whole number above 0 is an error. */
