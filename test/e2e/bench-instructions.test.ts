@@ -3,7 +3,11 @@
  * TPC-B script, and a real count under valgrind on a small run, where capture must cost instructions.
  */
 import { describe, expect, it } from 'vitest';
-import { captureInstructions, tpcbScript } from '../src/bench/capture-instructions.js';
+import { captureInstructions, countInstructions, hasValgrind, tpcbScript } from '../src/bench/capture-instructions.js';
+import { embeddedPostgresBinary } from '../src/fixtures/embedded-binaries.js';
+import { startEmbeddedPostgres } from '../src/fixtures/embedded-postgres.js';
+import { createDatabase } from '../src/helpers/databases.js';
+import { findProgram } from '../src/helpers/process.js';
 
 describe('the capture overhead in instructions', () => {
   it('runs the same TPC-B transactions on every run: seven statements each, on scale 1 accounts and tellers', () => {
@@ -29,4 +33,18 @@ describe('the capture overhead in instructions', () => {
     expect(counted.captured).toBeGreaterThan(counted.plain * 1.1);
     expect(counted.peers).toEqual([]);
   }, 240_000);
+
+  it('refuses to count a script that failed in the database, naming the database and the error', async () => {
+    expect(hasValgrind()).toBe(true);
+    const server = await startEmbeddedPostgres();
+    try {
+      await createDatabase(server, 'no_pgbench');
+      await server.halt();
+      // single-user mode reports a failed statement and goes on to exit 0: a count of it would look valid
+      await expect(countInstructions(findProgram('valgrind')!, await embeddedPostgresBinary(), server.dataDir, 'no_pgbench', tpcbScript(1)))
+        .rejects.toThrow(/^The instruction count's script failed in database no_pgbench: ERROR: +relation "pgbench_accounts" does not exist/);
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
 });

@@ -64,7 +64,7 @@ export function tpcbScript(transactions: number): string {
 }
 
 /** The instructions callgrind counted for `script` in `postgres --single` on a copy of the halted cluster. */
-async function countInstructions(valgrind: string, postgres: string, dataDir: string, db: string, script: string): Promise<number> {
+export async function countInstructions(valgrind: string, postgres: string, dataDir: string, db: string, script: string): Promise<number> {
   const copy = `${dataDir}-copy`;
   rmSync(copy, { recursive: true, force: true });
   // -a: the copy stays owned by user postgres, who runs the server when we are root
@@ -78,7 +78,7 @@ async function countInstructions(valgrind: string, postgres: string, dataDir: st
     const output = await runProgram(asRoot ? 'runuser' : command[0]!, asRoot ? ['-u', 'postgres', '--', ...command] : command.slice(1), {
       input: script, env: { ...process.env, TMPDIR: scratch }, what: `callgrind of postgres --single in database ${db}`,
     });
-    const failed = /^.*\bERROR: .*$/m.exec(output);
+    const failed = /\bERROR: .*$/m.exec(output);
     if (failed) throw new Error(`The instruction count's script failed in database ${db}: ${failed[0]}`);
     const collected = /Collected : (\d+)/.exec(output);
     if (!collected) throw new Error(`callgrind printed no count for database ${db}; its output ended with:\n${output.slice(-2000)}`);
