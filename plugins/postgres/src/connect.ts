@@ -47,7 +47,7 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
     // or the process lives on until the server gives up on the login.
     (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
     const sqlstate = (error as { code?: string }).code;
-    throw new BucardoError('CONNECTION_FAILED', `Cannot connect to database "${spec.name}" (${locationOf(spec)}): ${describeFailure(error as Error, passwordSource, passwordReference(p.pass))}`, {
+    throw new BucardoError('CONNECTION_FAILED', `Cannot connect to database "${spec.name}" (${locationOf(spec)}): ${describeFailure(error as Error, passwordSource, passwordReference(p.pass), client.user)}`, {
       db: spec.name, ...(sqlstate && /^[0-9A-Z]{5}$/.test(sqlstate) ? { sqlstate } : {}), cause: error,
     });
   }
@@ -55,7 +55,7 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
 }
 
 /** The driver's message, clearer where it is about the password; the password itself is never in it. */
-function describeFailure(error: Error, source: PasswordSource, reference: string | undefined): string {
+function describeFailure(error: Error, source: PasswordSource, reference: string | undefined, user: string | undefined): string {
   const message = error.message;
   // node-postgres says "SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string" when it had none
   if (source === 'none' && /password must be a string|no password/i.test(message)) {
@@ -64,6 +64,9 @@ function describeFailure(error: Error, source: PasswordSource, reference: string
   if ((error as { code?: string }).code === '28P01') {
     const from = { pass: 'pass=', env: `the environment variable ${reference}`, url: 'the url', PGPASSWORD: 'PGPASSWORD', pgpass: 'the password file', none: 'nowhere' }[source];
     return `${message} (the password came from ${from})`;
+  }
+  if ((error as { code?: string }).code === '42501' && message.includes('session_replication_role')) {
+    return `${message}: applyAsReplica (or sessionSettings) asks for it; connect as a superuser, or GRANT SET ON PARAMETER session_replication_role TO ${user === undefined ? 'the role' : quoteIdent(user)} (PostgreSQL 15 or later)`;
   }
   return message;
 }

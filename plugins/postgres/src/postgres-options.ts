@@ -1,15 +1,27 @@
+import { BucardoError } from '@bucardo/plugin-sdk';
+
 /** Options of the PostgreSQL plugin (`postgres({ … })` in bucardo.config.ts). */
 export interface PostgresOptions {
   /** Seconds to wait for a connection before failing. Default 10. */
   readonly connectTimeout?: number;
   /** Extra settings for every session, e.g. `{ statement_timeout: '0' }`. */
   readonly sessionSettings?: Readonly<Record<string, string>>;
+  /**
+   * Write into databases with `session_replication_role = replica`, as Bucardo does: no trigger (user
+   * triggers, foreign-key checks, the capture triggers) fires for the rows a sync writes. Needs a superuser,
+   * or `GRANT SET ON PARAMETER session_replication_role` (PostgreSQL 15+). Default false.
+   */
+  readonly applyAsReplica?: boolean;
 }
 
 export interface ResolvedPostgresOptions {
   readonly connectTimeout: number;
   readonly sessionSettings: Readonly<Record<string, string>>;
+  readonly applyAsReplica: boolean;
 }
+
+/** The setting that `applyAsReplica` gives the sessions that write. */
+export const REPLICA_SETTINGS: Readonly<Record<string, string>> = Object.freeze({ session_replication_role: 'replica' });
 
 /**
  * Settings on every connection. Row images and keys travel as each type's text output, so every session
@@ -25,8 +37,18 @@ export const TEXT_STABLE_SETTINGS: Readonly<Record<string, string>> = Object.fre
 });
 
 export function resolveOptions(options: PostgresOptions = {}): ResolvedPostgresOptions {
-  return {
-    connectTimeout: options.connectTimeout ?? 10,
-    sessionSettings: { ...TEXT_STABLE_SETTINGS, ...options.sessionSettings },
-  };
+  const connectTimeout = options.connectTimeout ?? 10;
+  if (typeof connectTimeout !== 'number' || !(connectTimeout > 0)) invalid('connectTimeout', `must be a positive number of seconds, not ${String(connectTimeout)}`);
+  const settings = options.sessionSettings ?? {};
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) invalid('sessionSettings', 'must be an object of setting names and values');
+  for (const [name, value] of Object.entries(settings)) {
+    if (typeof value !== 'string') invalid('sessionSettings', `the value of ${name} must be a string, not ${String(value)}`);
+  }
+  const applyAsReplica = options.applyAsReplica ?? false;
+  if (typeof applyAsReplica !== 'boolean') invalid('applyAsReplica', `must be true or false, not ${String(applyAsReplica)}`);
+  return { connectTimeout, sessionSettings: { ...TEXT_STABLE_SETTINGS, ...settings }, applyAsReplica };
+}
+
+function invalid(item: string, message: string): never {
+  throw new BucardoError('CONFIG_INVALID', `postgres: ${item} ${message}`, { plugin: 'postgres', item });
 }

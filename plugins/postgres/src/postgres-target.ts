@@ -8,7 +8,7 @@ import { cancellable } from './cancel.js';
 import { copyIn } from './copy-streams.js';
 import { describeTable, describeTables } from './introspect.js';
 import { columnList, keyCondition } from './key-sql.js';
-import type { ResolvedPostgresOptions } from './postgres-options.js';
+import { REPLICA_SETTINGS, type ResolvedPostgresOptions } from './postgres-options.js';
 
 /** Writes row images into PostgreSQL: one DELETE per table batch, then COPY, inside one transaction. */
 export class PostgresTarget implements TargetWriter {
@@ -16,7 +16,8 @@ export class PostgresTarget implements TargetWriter {
   readonly #options: ResolvedPostgresOptions;
 
   constructor(options: ResolvedPostgresOptions) {
-    this.#options = options;
+    // On the connection, not per transaction: a role that may not set it fails at connect, before any write.
+    this.#options = options.applyAsReplica ? { ...options, sessionSettings: { ...options.sessionSettings, ...REPLICA_SETTINGS } } : options;
   }
 
   async open(spec: DatabaseSpec, context: OpenContext): Promise<TargetSession> {
