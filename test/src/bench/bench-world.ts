@@ -4,6 +4,7 @@
  */
 import { Bucardo } from '@bucardo/core';
 import { standardPlugins } from '@bucardo/cli';
+import { postgres, type PostgresOptions } from '@bucardo/plugin-postgres';
 import type { PgServer } from '../fixtures/pg-server.js';
 import { createDatabase, dropDatabase, uniqueName } from '../helpers/databases.js';
 
@@ -11,11 +12,14 @@ export class BenchWorld {
   readonly server: PgServer;
   readonly control: string;
   readonly databases: string[] = [];
+  readonly #postgresOptions: PostgresOptions | undefined;
   #bucardo: Bucardo | undefined;
 
-  constructor(server: PgServer, tag: string) {
+  /** `postgresOptions`: the PostgreSQL plugin's options (bucardo.config.ts `postgres({ … })`), if not the defaults. */
+  constructor(server: PgServer, tag: string, postgresOptions?: PostgresOptions) {
     this.server = server;
     this.control = uniqueName(`${tag}_ctl`);
+    this.#postgresOptions = postgresOptions;
   }
 
   async database(tag: string, template?: string): Promise<string> {
@@ -32,7 +36,8 @@ export class BenchWorld {
   async bucardo(): Promise<Bucardo> {
     if (this.#bucardo) return this.#bucardo;
     const { host, port, user, password } = this.server;
-    this.#bucardo = await Bucardo.open({ plugins: standardPlugins(), control: { dbname: this.control, host, port, user, password }, logLevel: process.env.BUCARDO_BENCH_LOG_LEVEL === 'debug' ? 'debug' : 'warn' });
+    const plugins = this.#postgresOptions === undefined ? standardPlugins() : [postgres(this.#postgresOptions), ...standardPlugins().filter((plugin) => plugin.name !== 'postgres')];
+    this.#bucardo = await Bucardo.open({ plugins, control: { dbname: this.control, host, port, user, password }, logLevel: process.env.BUCARDO_BENCH_LOG_LEVEL === 'debug' ? 'debug' : 'warn' });
     await this.#bucardo.install();
     return this.#bucardo;
   }

@@ -68,6 +68,12 @@ async function main(): Promise<void> {
         if (big || quick) {
           figures.push({ name: `${label}: empty kick after (new connections)`, value: seed.emptyKickMs, unit: 'ms', higherIsBetter: false });
           figures.push({ name: `${label}: empty run after (kept connections)`, value: seed.emptyRunMs, unit: 'ms', higherIsBetter: false, target: { value: 50, text: '< 50 ms' } });
+          // Bucardo's way of writing (no trigger fires for the rows a sync writes), beside ours, same sizes
+          console.log(`seed workload, applyAsReplica: ${transactions} transactions on each of ${sources} sources …`);
+          const replica = await seedWorkload(server, transactions, sources, { applyAsReplica: true });
+          figures.push({ name: `${label}, applyAsReplica: kick to converged`, value: replica.kickToConvergedMs / 1000, unit: 's', higherIsBetter: false });
+          if (bucardo) figures.push({ name: `${label}, applyAsReplica: kick to converged / Bucardo's`, value: replica.kickToConvergedMs / 1000 / bucardo.kickToDoneS, unit: 'x', higherIsBetter: false });
+          figures.push({ name: `${label}, applyAsReplica: sync run`, value: replica.syncRunMs / 1000, unit: 's', higherIsBetter: false });
           if (bucardo) {
             figures.push({ name: `Bucardo 5.6 ${label}: empty kick after`, value: bucardo.emptyKickS * 1000, unit: 'ms', higherIsBetter: false });
             // pgbench one client at a time, as the peer script runs it: not the same run as ours below

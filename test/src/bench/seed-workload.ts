@@ -4,6 +4,7 @@ import { assertConverged } from '../helpers/databases.js';
 import { workload } from '../helpers/workload/index.js';
 import { BenchWorld, median, since } from './bench-world.js';
 import type { SessionCache } from '@bucardo/core';
+import type { PostgresOptions } from '@bucardo/plugin-postgres';
 
 export interface SeedResult {
   readonly transactions: number;
@@ -21,8 +22,8 @@ export interface SeedResult {
 
 const PGBENCH_TABLES = { pgbench_accounts: 'aid', pgbench_branches: 'bid', pgbench_tellers: 'tid' };
 
-export async function seedWorkload(server: PgServer, transactions: number, sources: number): Promise<SeedResult> {
-  const world = new BenchWorld(server, `seed${sources}`);
+export async function seedWorkload(server: PgServer, transactions: number, sources: number, postgresOptions?: PostgresOptions): Promise<SeedResult> {
+  const world = new BenchWorld(server, `seed${sources}`, postgresOptions);
   try {
     const first = await world.database('bseed');
     await workload.init(world.url(first), { scale: 1 });
