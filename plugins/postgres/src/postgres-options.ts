@@ -38,17 +38,17 @@ export const TEXT_STABLE_SETTINGS: Readonly<Record<string, string>> = Object.fre
 
 export function resolveOptions(options: PostgresOptions = {}): ResolvedPostgresOptions {
   const connectTimeout = options.connectTimeout ?? 10;
-  if (typeof connectTimeout !== 'number' || !(connectTimeout > 0)) invalid('connectTimeout', `must be a positive number of seconds, not ${String(connectTimeout)}`);
+  if (typeof connectTimeout !== 'number' || !(connectTimeout > 0)) invalid('connectTimeout', `connectTimeout must be a positive number of seconds, not ${String(connectTimeout)}`);
   const settings = options.sessionSettings ?? {};
-  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) invalid('sessionSettings', 'must be an object of setting names and values');
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) invalid('sessionSettings', 'sessionSettings must be an object of setting names and values');
   for (const [name, value] of Object.entries(settings)) {
-    if (typeof value !== 'string') invalid('sessionSettings', `the value of ${name} must be a string, not ${String(value)}`);
+    if (typeof value !== 'string') invalid('sessionSettings', `sessionSettings.${name} must be a string, not ${String(value)}`);
   }
   const applyAsReplica = options.applyAsReplica ?? false;
-  if (typeof applyAsReplica !== 'boolean') invalid('applyAsReplica', `must be true or false, not ${String(applyAsReplica)}`);
+  if (typeof applyAsReplica !== 'boolean') invalid('applyAsReplica', `applyAsReplica must be true or false, not ${String(applyAsReplica)}`);
   return { connectTimeout, sessionSettings: { ...TEXT_STABLE_SETTINGS, ...settings }, applyAsReplica };
 }
 
 function invalid(item: string, message: string): never {
-  throw new BucardoError('CONFIG_INVALID', `postgres: ${item} ${message}`, { plugin: 'postgres', item });
+  throw new BucardoError('CONFIG_INVALID', `postgres: ${message}`, { plugin: 'postgres', item });
 }

@@ -1,0 +1,28 @@
+/**
+ * The plugin's options without a server: defaults, the text-stability settings that always apply, and
+ * values of the wrong kind refused as CONFIG_INVALID naming the option (the CLI path of a bad value is in
+ * test/e2e/apply-as-replica.test.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { TEXT_STABLE_SETTINGS, resolveOptions, type PostgresOptions } from '../src/postgres-options.js';
+
+describe('resolveOptions', () => {
+  it('defaults: 10 s to connect, the text-stability settings, not as a replica', () => {
+    expect(resolveOptions()).toEqual({ connectTimeout: 10, sessionSettings: TEXT_STABLE_SETTINGS, applyAsReplica: false });
+  });
+
+  it("keeps the user's settings beside the text-stability ones", () => {
+    const resolved = resolveOptions({ connectTimeout: 2.5, sessionSettings: { statement_timeout: '0' }, applyAsReplica: true });
+    expect(resolved).toEqual({ connectTimeout: 2.5, sessionSettings: { ...TEXT_STABLE_SETTINGS, statement_timeout: '0' }, applyAsReplica: true });
+  });
+
+  it.each([
+    [{ applyAsReplica: 'yes' }, 'applyAsReplica', 'postgres: applyAsReplica must be true or false, not yes'],
+    [{ connectTimeout: 0 }, 'connectTimeout', 'postgres: connectTimeout must be a positive number of seconds, not 0'],
+    [{ connectTimeout: '5' }, 'connectTimeout', 'postgres: connectTimeout must be a positive number of seconds, not 5'],
+    [{ sessionSettings: ['a'] }, 'sessionSettings', 'postgres: sessionSettings must be an object of setting names and values'],
+    [{ sessionSettings: { statement_timeout: 0 } }, 'sessionSettings', 'postgres: sessionSettings.statement_timeout must be a string, not 0'],
+  ])('refuses %j as CONFIG_INVALID naming %s', (options, item, message) => {
+    expect(() => resolveOptions(options as unknown as PostgresOptions)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', plugin: 'postgres', item, message }));
+  });
+});
