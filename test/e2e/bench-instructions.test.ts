@@ -1,9 +1,10 @@
 /**
  * The benchmark's capture overhead in instructions (`npm run bench -- --only instructions`): the fixed
- * TPC-B script, and a real count under valgrind on a small run, where capture must cost instructions.
+ * TPC-B script, and a real count under valgrind on a small run, where capture must cost instructions; and
+ * the rows a sync writes into a source, which cost less with applyAsReplica.
  */
 import { describe, expect, it } from 'vitest';
-import { captureInstructions, countInstructions, hasValgrind, tpcbScript } from '../src/bench/capture-instructions.js';
+import { applyScript, captureInstructions, countInstructions, hasValgrind, tpcbScript } from '../src/bench/capture-instructions.js';
 import { embeddedPostgresBinary } from '../src/fixtures/embedded-binaries.js';
 import { startEmbeddedPostgres } from '../src/fixtures/embedded-postgres.js';
 import { createDatabase } from '../src/helpers/databases.js';
@@ -26,13 +27,30 @@ describe('the capture overhead in instructions', () => {
     expect(new Set(lines.filter((line) => line.startsWith('UPDATE pgbench_tellers')).map((line) => /tid = (\d+)$/.exec(line)![1])).size).toBe(10);
   });
 
-  it('counts a transaction on a database with capture as more instructions than without', async () => {
-    const counted = await captureInstructions([], 20);
+  it('counts a transaction on a database with capture as more instructions than without; and a row written into a source as more than with applyAsReplica', async () => {
+    const counted = await captureInstructions([], 20, 200);
     expect(counted.plain).toBeGreaterThan(100_000);
     // three delta rows a transaction, each an AFTER ROW trigger and an insert
     expect(counted.captured).toBeGreaterThan(counted.plain * 1.1);
     expect(counted.peers).toEqual([]);
-  }, 240_000);
+    const applied = counted.applyPerRow;
+    expect(applied.withoutCapture).toBeGreaterThan(10_000);
+    // the triggers' WHEN runs for the DELETE and for the COPY of each row; as a replica it does not
+    expect(applied.intoSource).toBeGreaterThan(applied.intoSourceAsReplica * 1.1);
+    expect(applied.intoSourceAsReplica).toBeLessThan(applied.withoutCapture * 1.1);
+  }, 300_000);
+
+  it('writes the apply as the postgres target does: the guard, DELETE of the keys, COPY of their images', () => {
+    expect(applyScript(3, 'setting', '/x/rows.tsv').split('\n')).toEqual([
+      'BEGIN',
+      "SELECT set_config('bucardo.replicating', 'on', true)",
+      "DELETE FROM ONLY pgbench_accounts WHERE aid = ANY('{1,2,3}'::int[])",
+      "COPY pgbench_accounts (aid, bid, abalance, filler) FROM '/x/rows.tsv'",
+      'COMMIT',
+      '',
+    ]);
+    expect(applyScript(3, 'replica', '/x/rows.tsv').split('\n')[1]).toBe('SET LOCAL session_replication_role = replica');
+  });
 
   it('refuses to count a script that failed in the database, naming the database and the error', async () => {
     expect(hasValgrind()).toBe(true);

@@ -107,12 +107,17 @@ async function main(): Promise<void> {
           console.log('capture overhead in instructions: left out, valgrind is not installed');
         } else {
           console.log('capture overhead in instructions (callgrind) …');
-          const counted = await captureInstructions(peers, quick ? 50 : 300);
+          const counted = await captureInstructions(peers, quick ? 50 : 300, quick ? 500 : 10_000);
           const overhead = (instructions: number) => (instructions / counted.plain - 1) * 100;
           figures.push({ name: 'instructions per TPC-B transaction without capture', value: counted.plain, unit: 'instr', higherIsBetter: false });
           figures.push({ name: 'instructions per TPC-B transaction with capture', value: counted.captured, unit: 'instr', higherIsBetter: false });
           figures.push({ name: 'capture overhead in instructions', value: overhead(counted.captured), unit: '%', higherIsBetter: false });
           for (const other of counted.peers) figures.push({ name: `${other.name}: overhead in instructions`, value: overhead(other.instructions), unit: '%', higherIsBetter: false });
+          // what the echo guard costs the rows a sync writes into a source (DELETE + COPY), and applyAsReplica's saving
+          const applied = counted.applyPerRow;
+          figures.push({ name: 'instructions per row applied into a database without capture', value: applied.withoutCapture, unit: 'instr', higherIsBetter: false });
+          figures.push({ name: 'instructions per row applied into a source', value: applied.intoSource, unit: 'instr', higherIsBetter: false });
+          figures.push({ name: 'instructions per row applied into a source, applyAsReplica', value: applied.intoSourceAsReplica, unit: 'instr', higherIsBetter: false });
         }
       }
     } finally {

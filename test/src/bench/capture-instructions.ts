@@ -8,7 +8,7 @@
  * no client, network or commit wait: the figure is the backend's work, which is what a trigger adds to.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { embeddedPostgresBinary } from '../fixtures/embedded-binaries.js';
@@ -26,9 +26,20 @@ export interface CaptureInstructionsResult {
   readonly captured: number;
   /** With each peer capture, in the order given. */
   readonly peers: ReadonlyArray<{ readonly name: string; readonly instructions: number }>;
+  /** The other side of the echo guard: instructions per row a sync writes (`DELETE` + `COPY`). */
+  readonly applyPerRow: ApplyInstructions;
 }
 
-export async function captureInstructions(peers: readonly PeerCapture[], transactions = 300): Promise<CaptureInstructionsResult> {
+export interface ApplyInstructions {
+  /** Into a database without capture. */
+  readonly withoutCapture: number;
+  /** Into a source, as the sync writes by default (`bucardo.replicating = on`; the triggers' `WHEN` runs). */
+  readonly intoSource: number;
+  /** Into a source with `applyAsReplica` (`session_replication_role = replica`; no trigger fires). */
+  readonly intoSourceAsReplica: number;
+}
+
+export async function captureInstructions(peers: readonly PeerCapture[], transactions = 300, applyRows = 10_000): Promise<CaptureInstructionsResult> {
   const valgrind = findProgram('valgrind');
   if (!valgrind) throw new Error('The instructions scenario needs valgrind (Debian package valgrind)');
   const server = await startEmbeddedPostgres();
@@ -46,10 +57,64 @@ export async function captureInstructions(peers: readonly PeerCapture[], transac
     const captured = await perTransaction(dbs.captured);
     const counted: Array<{ name: string; instructions: number }> = [];
     for (const [index, capture] of peers.entries()) counted.push({ name: capture.name, instructions: await perTransaction(dbs.peers[index]!) });
-    return { plain, captured, peers: counted };
+    const rows = accountRows(2 * applyRows);
+    try {
+      const perRow = async (db: string, guard: ApplyGuard): Promise<number> => {
+        const once = (count: number) => countInstructions(valgrind, postgres, server.dataDir, db, applyScript(count, guard, rows.file(count)));
+        return (await once(2 * applyRows) - await once(applyRows)) / applyRows;
+      };
+      const applyPerRow = {
+        withoutCapture: await perRow(dbs.plain, 'setting'),
+        intoSource: await perRow(dbs.captured, 'setting'),
+        intoSourceAsReplica: await perRow(dbs.captured, 'replica'),
+      };
+      return { plain, captured, peers: counted, applyPerRow };
+    } finally {
+      rows.remove();
+    }
   } finally {
     await server.stop();
   }
+}
+
+/** How an apply transaction keeps the capture triggers quiet: the default setting, or `applyAsReplica`. */
+export type ApplyGuard = 'setting' | 'replica';
+
+/**
+ * What the postgres target runs for one batch of `rows` accounts that exist on the database: the guard,
+ * `DELETE` of their keys, `COPY` of their new images (from `file`, which the server reads itself).
+ */
+export function applyScript(rows: number, guard: ApplyGuard, file: string): string {
+  return `${[
+    'BEGIN',
+    guard === 'replica' ? 'SET LOCAL session_replication_role = replica' : "SELECT set_config('bucardo.replicating', 'on', true)",
+    `DELETE FROM ONLY pgbench_accounts WHERE aid = ANY('{${Array.from({ length: rows }, (_, i) => i + 1).join(',')}}'::int[])`,
+    `COPY pgbench_accounts (aid, bid, abalance, filler) FROM '${file}'`,
+    'COMMIT',
+  ].join('\n')}\n`;
+}
+
+/**
+ * Files of account images 1..n (every balance changed) that user postgres can read: the server of a
+ * single-user count reads them. `file(n)` names the file of the first n rows.
+ */
+function accountRows(most: number): { file(rows: number): string; remove(): void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bapply-'));
+  chmodSync(dir, 0o755);
+  const made = new Map<number, string>();
+  return {
+    file(rows: number) {
+      if (rows > most) throw new Error(`accountRows: ${rows} rows asked, ${most} made`);
+      let file = made.get(rows);
+      if (!file) {
+        file = path.join(dir, `accounts-${rows}.tsv`);
+        writeFileSync(file, Array.from({ length: rows }, (_, i) => `${i + 1}\t1\t${(i % 1000) + 1}\t\n`).join(''), { mode: 0o644 });
+        made.set(rows, file);
+      }
+      return file;
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /**
