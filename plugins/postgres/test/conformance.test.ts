@@ -1,7 +1,8 @@
 /**
  * The SDK's target conformance kit against the PostgreSQL target, on the test run's real server: each
  * scenario gets a fresh database with the kit's tables, and reads them back as text in a Bucardo-like
- * session (UTC, ISO dates, hex bytea), which is exactly the text the kit wrote.
+ * session (UTC, ISO dates, hex bytea), which is exactly the text the kit wrote. Run twice: by default, and
+ * with applyAsReplica.
  */
 import { inject } from 'vitest';
 import type { TableRef } from '@bucardo/plugin-sdk';
@@ -31,4 +32,13 @@ export async function readText(url: string, table: TableRef): Promise<Array<Arra
 describeTargetConformance('postgres', async ({ id, tables }) => {
   const { url, spec, dispose } = await kitDatabase(server, id, tables, 'pg1');
   return { writer: driver.target!, spec, readBack: (table) => readText(url, table), dispose };
+});
+
+// The same contract when the writing sessions are replicas (session_replication_role; the test server's
+// user is a superuser): only which triggers fire differs, not what is written.
+const replicaDriver = registeredDriver({ applyAsReplica: true });
+
+describeTargetConformance('postgres, applyAsReplica', async ({ id, tables }) => {
+  const { url, spec, dispose } = await kitDatabase(server, id, tables, 'pg1');
+  return { writer: replicaDriver.target!, spec, readBack: (table) => readText(url, table), dispose };
 });

@@ -1,12 +1,12 @@
 import type { DatabaseDriver, DatabaseSpec, PluginHost, TableShape } from '@bucardo/plugin-sdk';
 import { postgresDdl } from '@bucardo/plugin-sdk/testing';
 import { createDatabase, dropDatabase, withClient, type PgServer } from '@bucardo/test';
-import { postgres } from '../../src/index.js';
+import { postgres, type PostgresOptions } from '../../src/index.js';
 
-/** The database driver the plugin registers, taken from a host that only records it. */
-export function registeredDriver(): DatabaseDriver {
+/** The database driver the plugin registers (with `options`), taken from a host that only records it. */
+export function registeredDriver(options?: PostgresOptions): DatabaseDriver {
   let driver: DatabaseDriver | undefined;
-  void postgres().apply({ registerDatabase: (d: DatabaseDriver) => { driver = d; } } as unknown as PluginHost);
+  void postgres(options).apply({ registerDatabase: (d: DatabaseDriver) => { driver = d; } } as unknown as PluginHost);
   return driver!;
 }
 
