@@ -50,6 +50,7 @@ describe('the capture overhead in instructions', () => {
       '',
     ]);
     expect(applyScript(3, 'replica', '/x/rows.tsv').split('\n')[1]).toBe('SET LOCAL session_replication_role = replica');
+    expect(applyScript(1, 'setting', "/tmp/o'k/rows.tsv")).toContain("FROM '/tmp/o''k/rows.tsv'");
   });
 
   it('refuses to count a script that failed in the database, naming the database and the error', async () => {
