@@ -44,7 +44,8 @@ describe('the capture overhead in instructions', () => {
     expect(applyScript(3, 'setting', '/x/rows.tsv').split('\n')).toEqual([
       'BEGIN',
       "SELECT set_config('bucardo.replicating', 'on', true)",
-      "DELETE FROM ONLY pgbench_accounts WHERE aid = ANY('{1,2,3}'::int[])",
+      'PREPARE bucardo_delete(text[]) AS DELETE FROM ONLY pgbench_accounts WHERE aid = ANY((SELECT $1::text[]::integer[])::integer[])',
+      `EXECUTE bucardo_delete('{"1","2","3"}')`,
       "COPY pgbench_accounts (aid, bid, abalance, filler) FROM '/x/rows.tsv'",
       'COMMIT',
       '',

@@ -82,13 +82,17 @@ export type ApplyGuard = 'setting' | 'replica';
 
 /**
  * What the postgres target runs for one batch of `rows` accounts that exist on the database: the guard,
- * `DELETE` of their keys, `COPY` of their new images (from `file`, which the server reads itself).
+ * `DELETE` of their keys, `COPY` of their new images (from `file`, which the server reads itself). The
+ * `DELETE` is the target's (plugins/postgres/src/key-sql.ts), its keys bound as a parameter of a
+ * prepared statement, planned with their values as the protocol's unnamed statement is.
  */
 export function applyScript(rows: number, guard: ApplyGuard, file: string): string {
+  const keys = Array.from({ length: rows }, (_, i) => `"${i + 1}"`).join(',');
   return `${[
     'BEGIN',
     guard === 'replica' ? 'SET LOCAL session_replication_role = replica' : "SELECT set_config('bucardo.replicating', 'on', true)",
-    `DELETE FROM ONLY pgbench_accounts WHERE aid = ANY('{${Array.from({ length: rows }, (_, i) => i + 1).join(',')}}'::int[])`,
+    'PREPARE bucardo_delete(text[]) AS DELETE FROM ONLY pgbench_accounts WHERE aid = ANY((SELECT $1::text[]::integer[])::integer[])',
+    `EXECUTE bucardo_delete('{${keys}}')`,
     `COPY pgbench_accounts (aid, bid, abalance, filler) FROM '${file.replaceAll("'", "''")}'`,
     'COMMIT',
   ].join('\n')}\n`;
