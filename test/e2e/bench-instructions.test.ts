@@ -4,7 +4,7 @@
  * the rows a sync writes into a source, which cost less with applyAsReplica.
  */
 import { describe, expect, it } from 'vitest';
-import { applyScript, captureInstructions, countInstructions, hasValgrind, tpcbScript } from '../src/bench/capture-instructions.js';
+import { applyScript, captureInstructions, countInstructions, fetchScript, hasValgrind, tpcbScript } from '../src/bench/capture-instructions.js';
 import { embeddedPostgresBinary } from '../src/fixtures/embedded-binaries.js';
 import { startEmbeddedPostgres } from '../src/fixtures/embedded-postgres.js';
 import { createDatabase } from '../src/helpers/databases.js';
@@ -38,9 +38,12 @@ describe('the capture overhead in instructions', () => {
     // the triggers' WHEN runs for the DELETE and for the COPY of each row; as a replica it does not
     expect(applied.intoSource).toBeGreaterThan(applied.intoSourceAsReplica * 1.1);
     expect(applied.intoSourceAsReplica).toBeLessThan(applied.withoutCapture * 1.1);
+    // reading a row image by key is cheaper than deleting and writing it
+    expect(applied.fetched).toBeGreaterThan(1_000);
+    expect(applied.fetched).toBeLessThan(applied.withoutCapture);
   }, 300_000);
 
-  it('writes the apply as the postgres target does: the guard, DELETE of the keys, COPY of their images', () => {
+  it('writes the apply as the postgres target does (the guard, DELETE of the keys, COPY of their images), and the fetch as the source does', () => {
     expect(applyScript(3, 'setting', '/x/rows.tsv').split('\n')).toEqual([
       'BEGIN',
       "SELECT set_config('bucardo.replicating', 'on', true)",
@@ -52,6 +55,7 @@ describe('the capture overhead in instructions', () => {
     ]);
     expect(applyScript(3, 'replica', '/x/rows.tsv').split('\n')[1]).toBe('SET LOCAL session_replication_role = replica');
     expect(applyScript(1, 'setting', "/tmp/o'k/rows.tsv")).toContain("FROM '/tmp/o''k/rows.tsv'");
+    expect(fetchScript(2)).toBe(`COPY (SELECT aid, bid, abalance, filler FROM ONLY pgbench_accounts WHERE aid = ANY((SELECT '{"1","2"}'::text[]::integer[])::integer[]) ORDER BY aid) TO '/dev/null'\n`);
   });
 
   it('refuses to count a script that failed in the database, naming the database and the error', async () => {

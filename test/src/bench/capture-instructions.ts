@@ -37,6 +37,8 @@ export interface ApplyInstructions {
   readonly intoSource: number;
   /** Into a source with `applyAsReplica` (`session_replication_role = replica`; no trigger fires). */
   readonly intoSourceAsReplica: number;
+  /** Read from a source: the fetch of the row images of changed keys (`COPY (SELECT … WHERE key = ANY …)`). */
+  readonly fetched: number;
 }
 
 export async function captureInstructions(peers: readonly PeerCapture[], transactions = 300, applyRows = 10_000): Promise<CaptureInstructionsResult> {
@@ -63,10 +65,12 @@ export async function captureInstructions(peers: readonly PeerCapture[], transac
         const once = (count: number) => countInstructions(valgrind, postgres, server.dataDir, db, applyScript(count, guard, rows.file(count)));
         return (await once(2 * applyRows) - await once(applyRows)) / applyRows;
       };
+      const fetchOnce = (count: number) => countInstructions(valgrind, postgres, server.dataDir, dbs.plain, fetchScript(count));
       const applyPerRow = {
         withoutCapture: await perRow(dbs.plain, 'setting'),
         intoSource: await perRow(dbs.captured, 'setting'),
         intoSourceAsReplica: await perRow(dbs.captured, 'replica'),
+        fetched: (await fetchOnce(2 * applyRows) - await fetchOnce(applyRows)) / applyRows,
       };
       return { plain, captured, peers: counted, applyPerRow };
     } finally {
@@ -96,6 +100,15 @@ export function applyScript(rows: number, guard: ApplyGuard, file: string): stri
     `COPY pgbench_accounts (aid, bid, abalance, filler) FROM '${file.replaceAll("'", "''")}'`,
     'COMMIT',
   ].join('\n')}\n`;
+}
+
+/**
+ * What the postgres source runs to fetch the images of `rows` changed accounts (plugins/postgres/src/
+ * key-sql.ts: the keys inlined, since COPY takes no parameters), written nowhere.
+ */
+export function fetchScript(rows: number): string {
+  const keys = Array.from({ length: rows }, (_, i) => `"${i + 1}"`).join(',');
+  return `COPY (SELECT aid, bid, abalance, filler FROM ONLY pgbench_accounts WHERE aid = ANY((SELECT '{${keys}}'::text[]::integer[])::integer[]) ORDER BY aid) TO '/dev/null'\n`;
 }
 
 /**
