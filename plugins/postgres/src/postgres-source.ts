@@ -8,6 +8,7 @@ import { connect } from './connect.js';
 import { cancellable } from './cancel.js';
 import { copyOut } from './copy-streams.js';
 import { describeTable, describeTables, findTable } from './introspect.js';
+import { KeyIndexes } from './key-index.js';
 import { columnList, inlineKeyCondition, keyColumnList } from './key-sql.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
 
@@ -28,10 +29,12 @@ export class PostgresSource implements SourceDriver {
 class PostgresSourceSession implements SourceSession {
   readonly #db: string;
   readonly #client: pg.Client;
+  readonly #keyIndexes: KeyIndexes;
 
   constructor(db: string, client: pg.Client) {
     this.#db = db;
     this.#client = client;
+    this.#keyIndexes = new KeyIndexes(client);
   }
 
   describeTable(table: TableRef): Promise<TableShape | undefined> {
@@ -78,8 +81,9 @@ class PostgresSourceSession implements SourceSession {
     if (args.keys.length === 0) return RowBatch.empty(this.#db, args.shape);
     // In key order: a target then inserts into its key index page by page rather than at random (COPY of
     // 33k pgbench rows after deleting their keys: 220-310 ms sorted, 390-460 ms in random order).
+    const indexed = await this.#keyIndexes.indexed(args.shape);
     const data = await cancellable(this.#client, args.signal, () => copyOut(this.#client,
-      `COPY (SELECT ${columnList(args.shape)} FROM ONLY ${qualified(args.shape.table)} WHERE ${inlineKeyCondition(args.shape, args.keys)} ORDER BY ${keyColumnList(args.shape)}) TO STDOUT`));
+      `COPY (SELECT ${columnList(args.shape)} FROM ONLY ${qualified(args.shape.table)} WHERE ${inlineKeyCondition(args.shape, args.keys, indexed)} ORDER BY ${keyColumnList(args.shape)}) TO STDOUT`));
     return new RowBatch(this.#db, args.shape, data);
   }
 

@@ -7,6 +7,7 @@ import { connect, quoteLiteral } from './connect.js';
 import { cancellable } from './cancel.js';
 import { copyIn } from './copy-streams.js';
 import { describeTable, describeTables } from './introspect.js';
+import { KeyIndexes } from './key-index.js';
 import { columnList, keyCondition } from './key-sql.js';
 import { REPLICA_SETTINGS, type ResolvedPostgresOptions } from './postgres-options.js';
 
@@ -27,9 +28,11 @@ export class PostgresTarget implements TargetWriter {
 
 class PostgresTargetSession implements TargetSession {
   readonly #client: pg.Client;
+  readonly #keyIndexes: KeyIndexes;
 
   constructor(client: pg.Client) {
     this.#client = client;
+    this.#keyIndexes = new KeyIndexes(client);
   }
 
   describeTable(table: TableRef): Promise<TableShape | undefined> {
@@ -77,7 +80,7 @@ class PostgresTargetSession implements TargetSession {
     }
     // Rare path: undo, lock the keys first, then decide again with the locks held.
     await this.#client.query('ROLLBACK TO SAVEPOINT bucardo_guard');
-    const { sql, params } = keyCondition(batch.shape, batch.deletes);
+    const { sql, params } = keyCondition(batch.shape, batch.deletes, await this.#keyIndexes.indexed(batch.shape));
     await this.#client.query(`SELECT 1 FROM ONLY ${qualified(batch.shape.table)} WHERE ${sql} FOR UPDATE`, params);
     const locked = intersect(await changedSince(this.#client, batch.shape, guard), wanted);
     const remaining = batch.deletes.filter((key) => !locked.has(key));
@@ -88,7 +91,7 @@ class PostgresTargetSession implements TargetSession {
 
   async #delete(shape: TableShape, keys: readonly KeyText[]): Promise<number> {
     if (keys.length === 0) return 0;
-    const { sql, params } = keyCondition(shape, keys);
+    const { sql, params } = keyCondition(shape, keys, await this.#keyIndexes.indexed(shape));
     const result = await this.#client.query(`DELETE FROM ONLY ${qualified(shape.table)} WHERE ${sql}`, params);
     return result.rowCount ?? 0;
   }

@@ -1,62 +1,149 @@
 /**
- * The key conditions of the target's DELETE and the source's fetch hide the key array from the planner:
- * given it as a constant, the planner estimates the selectivity of every element (2k instructions a key,
- * a third of a large DELETE's server time). Checked on the plan: the key index is used, the row estimate
- * is not the array's length (the planner did not read it), and the fetch needs no sort; and on the rows.
+ * The key conditions of the target's DELETE and the source's fetch. Where the table has an index led by
+ * the key, the key array is hidden from the planner: given it as a constant, the planner estimates the
+ * selectivity of every element (2k instructions a key, a third of a large DELETE's server time). Checked
+ * on the plan: the key index is used, the row estimate is not the array's length (the planner did not
+ * read it), the fetch needs no sort; and on the rows. Where there is no such index (only the first
+ * source's is guaranteed), the array stays a constant, which the sequential scan hashes: behind the
+ * subquery every row would walk the whole array. Which tables count as indexed is asked of the server.
  */
 import { describe, expect, inject, it } from 'vitest';
-import type { TableShape } from '@bucardo/plugin-sdk';
+import pg from 'pg';
+import { RowBatch, silentLogger, type TableShape } from '@bucardo/plugin-sdk';
 import { createDatabase, dropDatabase, serverFromInfo, uniqueName, withClient } from '@bucardo/test';
+import { KeyIndexes } from '../src/key-index.js';
 import { inlineKeyCondition, keyCondition } from '../src/key-sql.js';
+import { registeredDriver } from './support/driver.js';
 
 const server = serverFromInfo(inject('pg'));
 
-const shape: TableShape = {
-  table: { schema: 'public', name: 't' },
+const shapeOf = (name: string, key = 'id'): TableShape => ({
+  table: { schema: 'public', name },
   columns: [{ name: 'id', type: 'integer' }, { name: 'v', type: 'text' }],
-  key: [{ name: 'id', type: 'integer' }],
+  key: [{ name: key, type: 'integer' }],
   keySource: 'primary key',
-};
+});
 
-interface PlanNode { 'Node Type': string; 'Plan Rows': number; 'Index Name'?: string; Plans?: PlanNode[] }
+interface PlanNode { 'Node Type': string; 'Plan Rows': number; 'Index Name'?: string; Filter?: string; Plans?: PlanNode[] }
 const nodes = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodes)];
 
+async function explain(client: pg.Client, text: string, values: string[] = []): Promise<PlanNode[]> {
+  const result = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>({ text: `EXPLAIN (FORMAT JSON) ${text}`, values });
+  return nodes(result.rows[0]!['QUERY PLAN'][0]!.Plan);
+}
+
+async function withDatabase(tag: string, work: (client: pg.Client) => Promise<void>): Promise<void> {
+  const db = uniqueName(tag);
+  const url = await createDatabase(server, db);
+  try {
+    await withClient(url, work);
+  } finally {
+    await dropDatabase(server, db);
+  }
+}
+
 describe('key conditions', () => {
-  it('keep 30,000 keys out of the planner: an index scan on the key, not estimated from the keys; the right rows', async () => {
-    const db = uniqueName('key_plan');
+  it('keep 30,000 keys out of the planner where the key is indexed: an index scan on the key, not estimated from the keys; the right rows', async () => {
+    await withDatabase('key_plan', async (client) => {
+      await client.query("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT i, 'row ' || i FROM generate_series(1, 100000) AS i; ANALYZE t");
+      const shape = shapeOf('t');
+      const keys = Array.from({ length: 30_000 }, (_, i) => String(3 * i + 1));
+
+      // the target's DELETE, with the keys bound as a parameter (planned as a constant unless hidden)
+      const { sql, params } = keyCondition(shape, keys, true);
+      const deletePlan = await explain(client, `DELETE FROM ONLY t WHERE ${sql}`, params);
+      const deleteScan = deletePlan.find((node) => node['Index Name'] === 't_pkey');
+      expect(deleteScan?.['Node Type']).toBe('Index Scan');
+      expect(deleteScan!['Plan Rows']).toBeLessThan(1000);
+      expect(deletePlan.map((node) => node['Node Type'])).not.toContain('Seq Scan');
+      await client.query('BEGIN');
+      expect((await client.query(`DELETE FROM ONLY t WHERE ${sql}`, params)).rowCount).toBe(30_000);
+      await client.query('ROLLBACK');
+
+      // the source's fetch, keys inlined (COPY takes no parameters), in key order without a sort
+      const fetch = `SELECT id, v FROM ONLY t WHERE ${inlineKeyCondition(shape, keys, true)} ORDER BY id`;
+      const fetchPlan = await explain(client, fetch);
+      const fetchScan = fetchPlan.find((node) => node['Index Name'] === 't_pkey');
+      expect(fetchScan?.['Node Type']).toBe('Index Scan');
+      expect(fetchScan!['Plan Rows']).toBeLessThan(1000);
+      expect(fetchPlan.map((node) => node['Node Type'])).not.toContain('Sort');
+      const rows = (await client.query<{ id: number }>(fetch)).rows;
+      expect(rows.map((row) => String(row.id))).toEqual(keys);
+    });
+  });
+
+  it('leave the array a constant where the key is not indexed: a sequential scan filtering on the constant array; the right rows', async () => {
+    await withDatabase('key_plan_noidx', async (client) => {
+      await client.query("CREATE TABLE bare (id int NOT NULL, v text); INSERT INTO bare SELECT i, 'row ' || i FROM generate_series(1, 100000) AS i; ANALYZE bare");
+      const shape = shapeOf('bare');
+      const keys = Array.from({ length: 5_000 }, (_, i) => String(7 * i + 2));
+      const { sql, params } = keyCondition(shape, keys, false);
+      const plan = await explain(client, `DELETE FROM ONLY bare WHERE ${sql}`, params);
+      const scan = plan.find((node) => node['Node Type'] === 'Seq Scan');
+      // the array is the constant the server hashes, not an InitPlan's result walked row by row
+      expect(scan?.Filter).toMatch(/^\(id = ANY \('\{2,9,16,/);
+      expect(JSON.stringify(plan)).not.toContain('InitPlan');
+      await client.query('BEGIN');
+      expect((await client.query(`DELETE FROM ONLY bare WHERE ${sql}`, params)).rowCount).toBe(5_000);
+      await client.query('ROLLBACK');
+      const fetched = (await client.query<{ id: number }>(`SELECT id FROM ONLY bare WHERE ${inlineKeyCondition(shape, keys, false)} ORDER BY id`)).rows;
+      expect(fetched.map((row) => String(row.id))).toEqual(keys);
+    });
+  });
+
+  it('a target and a source whose table has no key index write and fetch by key through the sessions', async () => {
+    const db = uniqueName('key_plan_session');
     const url = await createDatabase(server, db);
+    const driver = registeredDriver();
+    const spec = { name: 'n', type: 'postgres', params: driver.normalizeParams({ url }) };
     try {
-      await withClient(url, async (client) => {
-        await client.query("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT i, 'row ' || i FROM generate_series(1, 100000) AS i; ANALYZE t");
-        const keys = Array.from({ length: 30_000 }, (_, i) => String(3 * i + 1));
-        const explain = async (text: string, values: string[] = []) => {
-          const result = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>({ text: `EXPLAIN (FORMAT JSON) ${text}`, values });
-          return nodes(result.rows[0]!['QUERY PLAN'][0]!.Plan);
-        };
-
-        // the target's DELETE, with the keys bound as a parameter (planned as a constant unless hidden)
-        const { sql, params } = keyCondition(shape, keys);
-        const deletePlan = await explain(`DELETE FROM ONLY t WHERE ${sql}`, params);
-        const deleteScan = deletePlan.find((node) => node['Index Name'] === 't_pkey');
-        expect(deleteScan?.['Node Type']).toBe('Index Scan');
-        expect(deleteScan!['Plan Rows']).toBeLessThan(1000);
-        expect(deletePlan.map((node) => node['Node Type'])).not.toContain('Seq Scan');
-        await client.query('BEGIN');
-        expect((await client.query(`DELETE FROM ONLY t WHERE ${sql}`, params)).rowCount).toBe(30_000);
-        await client.query('ROLLBACK');
-
-        // the source's fetch, keys inlined (COPY takes no parameters), in key order without a sort
-        const fetch = `SELECT id, v FROM ONLY t WHERE ${inlineKeyCondition(shape, keys)} ORDER BY id`;
-        const fetchPlan = await explain(fetch);
-        const fetchScan = fetchPlan.find((node) => node['Index Name'] === 't_pkey');
-        expect(fetchScan?.['Node Type']).toBe('Index Scan');
-        expect(fetchScan!['Plan Rows']).toBeLessThan(1000);
-        expect(fetchPlan.map((node) => node['Node Type'])).not.toContain('Sort');
-        const rows = (await client.query<{ id: string }>(fetch)).rows;
-        expect(rows.map((row) => String(row.id))).toEqual(keys);
-      });
+      await withClient(url, (client) => client.query("CREATE TABLE bare (id int NOT NULL, v text); INSERT INTO bare SELECT i, 'row ' || i FROM generate_series(1, 100000) AS i"));
+      const shape = shapeOf('bare');
+      const keys = Array.from({ length: 5_000 }, (_, i) => String(7 * i + 2));
+      const target = await driver.target!.open(spec, { log: silentLogger, label: 'key plan test' });
+      try {
+        await target.begin(new AbortController().signal);
+        const rows = RowBatch.fromRows('s', shape, keys.map((key) => [key, `new ${key}`]));
+        expect(await target.apply({ shape, deletes: keys, rows: [rows], signal: new AbortController().signal })).toEqual({ deleted: 5_000, inserted: 5_000, skipped: [] });
+        await target.commit();
+      } finally {
+        await target.close();
+      }
+      const source = await driver.source!.open(spec, { log: silentLogger, label: 'key plan test' });
+      try {
+        const fetched = await source.fetch({ shape, keys: keys.slice(0, 3), signal: new AbortController().signal });
+        expect([...fetched.rows()].map((row) => fetched.keyOf(row))).toEqual(keys.slice(0, 3));
+      } finally {
+        await source.close();
+      }
+      const counts = await withClient(url, (client) => client.query("SELECT count(*)::int AS rows, count(*) FILTER (WHERE v LIKE 'new %')::int AS new FROM bare"));
+      expect(counts.rows[0]).toEqual({ rows: 100_000, new: 5_000 });
     } finally {
       await dropDatabase(server, db);
     }
+  });
+
+  it('count a table as indexed only with a valid, non-partial btree index led by the key column, asked once per table', async () => {
+    await withDatabase('key_index', async (client) => {
+      await client.query(`
+        CREATE TABLE pk (id int PRIMARY KEY, v text);
+        CREATE TABLE uniq (id int NOT NULL, v text); CREATE UNIQUE INDEX ON uniq (id);
+        CREATE TABLE lead_col (id int NOT NULL, v text); CREATE INDEX ON lead_col (id, v);
+        CREATE TABLE second_col (id int NOT NULL, v text); CREATE INDEX ON second_col (v, id);
+        CREATE TABLE partial (id int NOT NULL, v text); CREATE UNIQUE INDEX ON partial (id) WHERE id > 0;
+        CREATE TABLE hashed (id int NOT NULL, v text); CREATE INDEX ON hashed USING hash (id);
+        CREATE TABLE bare (id int NOT NULL, v text);
+        CREATE TABLE "odd ""name""" (id int PRIMARY KEY, v text);`);
+      const indexes = new KeyIndexes(client);
+      const verdicts: Record<string, boolean> = {};
+      for (const name of ['pk', 'uniq', 'lead_col', 'second_col', 'partial', 'hashed', 'bare', 'odd "name"']) verdicts[name] = await indexes.indexed(shapeOf(name));
+      expect(verdicts).toEqual({ pk: true, uniq: true, lead_col: true, second_col: false, partial: false, hashed: false, bare: false, 'odd "name"': true });
+      // a composite key goes through unnest (a join), never through the array form
+      expect(await indexes.indexed({ ...shapeOf('pk'), key: [{ name: 'id', type: 'integer' }, { name: 'v', type: 'text' }] })).toBe(false);
+      // asked once: dropping the index later does not change the answer of this connection
+      await client.query('ALTER TABLE pk DROP CONSTRAINT pk_pkey');
+      expect(await indexes.indexed(shapeOf('pk'))).toBe(true);
+      expect(await new KeyIndexes(client).indexed(shapeOf('pk'))).toBe(false);
+    });
   });
 });

@@ -1,0 +1,38 @@
+import type pg from 'pg';
+import { tableId, type TableShape } from '@bucardo/plugin-sdk';
+import { qualified } from './capture-names.js';
+
+/**
+ * Whether a table here has a valid, non-partial btree index led by its (single) key column: then a
+ * lookup of many keys is an index scan and the key array can be hidden from the planner (key-sql.ts).
+ * Without one the lookup is a sequential scan, which is only fast when the planner sees the array as a
+ * constant and hashes it. Only the first source's key index is guaranteed: the other databases may lack
+ * it. Asked once per table and connection.
+ */
+export class KeyIndexes {
+  readonly #client: pg.Client;
+  readonly #known = new Map<string, boolean>();
+
+  constructor(client: pg.Client) {
+    this.#client = client;
+  }
+
+  async indexed(shape: TableShape): Promise<boolean> {
+    if (shape.key.length !== 1) return false;
+    const id = tableId(shape.table);
+    const known = this.#known.get(id);
+    if (known !== undefined) return known;
+    const result = await this.#client.query<{ indexed: boolean | string }>(
+      `SELECT EXISTS (
+         SELECT 1 FROM pg_catalog.pg_index i
+           JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+           JOIN pg_catalog.pg_am am ON am.oid = c.relam AND am.amname = 'btree'
+           JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+          WHERE i.indrelid = pg_catalog.to_regclass($1) AND i.indisvalid AND i.indpred IS NULL AND a.attname = $2) AS indexed`,
+      [qualified(shape.table), shape.key[0]!.name],
+    );
+    const indexed = result.rows[0]?.indexed === true || result.rows[0]?.indexed === 't';
+    this.#known.set(id, indexed);
+    return indexed;
+  }
+}
