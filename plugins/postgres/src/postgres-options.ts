@@ -20,6 +20,8 @@ export interface ResolvedPostgresOptions {
   readonly applyAsReplica: boolean;
 }
 
+const MAX_CONNECT_TIMEOUT = 2_147_483;
+
 /** The setting that `applyAsReplica` gives the sessions that write. */
 export const REPLICA_SETTINGS: Readonly<Record<string, string>> = Object.freeze({ session_replication_role: 'replica' });
 
@@ -38,7 +40,10 @@ export const TEXT_STABLE_SETTINGS: Readonly<Record<string, string>> = Object.fre
 
 export function resolveOptions(options: PostgresOptions = {}): ResolvedPostgresOptions {
   const connectTimeout = options.connectTimeout ?? 10;
-  if (typeof connectTimeout !== 'number' || !(connectTimeout > 0)) invalid('connectTimeout', `connectTimeout must be a positive number of seconds, not ${String(connectTimeout)}`);
+  // Node's timers hold at most 2^31 - 1 ms; a longer timeout would fire at once
+  if (typeof connectTimeout !== 'number' || !(connectTimeout > 0 && connectTimeout <= MAX_CONNECT_TIMEOUT)) {
+    invalid('connectTimeout', `connectTimeout must be a number of seconds above 0 and at most ${MAX_CONNECT_TIMEOUT}, not ${String(connectTimeout)}`);
+  }
   const settings = options.sessionSettings ?? {};
   if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) invalid('sessionSettings', 'sessionSettings must be an object of setting names and values');
   for (const [name, value] of Object.entries(settings)) {

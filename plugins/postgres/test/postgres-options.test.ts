@@ -18,8 +18,10 @@ describe('resolveOptions', () => {
 
   it.each([
     [{ applyAsReplica: 'yes' }, 'applyAsReplica', 'postgres: applyAsReplica must be true or false, not yes'],
-    [{ connectTimeout: 0 }, 'connectTimeout', 'postgres: connectTimeout must be a positive number of seconds, not 0'],
-    [{ connectTimeout: '5' }, 'connectTimeout', 'postgres: connectTimeout must be a positive number of seconds, not 5'],
+    [{ connectTimeout: 0 }, 'connectTimeout', 'postgres: connectTimeout must be a number of seconds above 0 and at most 2147483, not 0'],
+    [{ connectTimeout: '5' }, 'connectTimeout', 'postgres: connectTimeout must be a number of seconds above 0 and at most 2147483, not 5'],
+    [{ connectTimeout: Infinity }, 'connectTimeout', 'postgres: connectTimeout must be a number of seconds above 0 and at most 2147483, not Infinity'],
+    [{ connectTimeout: 2_147_484 }, 'connectTimeout', 'postgres: connectTimeout must be a number of seconds above 0 and at most 2147483, not 2147484'],
     [{ sessionSettings: ['a'] }, 'sessionSettings', 'postgres: sessionSettings must be an object of setting names and values'],
     [{ sessionSettings: { statement_timeout: 0 } }, 'sessionSettings', 'postgres: sessionSettings.statement_timeout must be a string, not 0'],
   ])('refuses %j as CONFIG_INVALID naming %s', (options, item, message) => {
