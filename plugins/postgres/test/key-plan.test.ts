@@ -32,6 +32,19 @@ async function explain(client: pg.Client, text: string, values: string[] = []): 
   return nodes(result.rows[0]!['QUERY PLAN'][0]!.Plan);
 }
 
+/** A table of 100,000 rows (`id` 1..100,000), analysed. */
+async function filled(client: pg.Client, name: string, definition: string): Promise<TableShape> {
+  await client.query(`CREATE TABLE ${name} ${definition}; INSERT INTO ${name} SELECT i, 'row ' || i FROM generate_series(1, 100000) AS i; ANALYZE ${name}`);
+  return shapeOf(name);
+}
+
+/** The target's DELETE of `keys`, with the keys bound as a parameter (planned as a constant unless hidden), and its plan. */
+async function planDelete(client: pg.Client, shape: TableShape, keys: string[], indexed: boolean) {
+  const { sql, params } = keyCondition(shape, keys, indexed);
+  const text = `DELETE FROM ONLY ${shape.table.name} WHERE ${sql}`;
+  return { text, params, plan: await explain(client, text, params) };
+}
+
 async function withDatabase(tag: string, work: (client: pg.Client) => Promise<void>): Promise<void> {
   const db = uniqueName(tag);
   const url = await createDatabase(server, db);
@@ -45,19 +58,15 @@ async function withDatabase(tag: string, work: (client: pg.Client) => Promise<vo
 describe('key conditions', () => {
   it('keep 30,000 keys out of the planner where the key is indexed: an index scan on the key, not estimated from the keys; the right rows', async () => {
     await withDatabase('key_plan', async (client) => {
-      await client.query("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT i, 'row ' || i FROM generate_series(1, 100000) AS i; ANALYZE t");
-      const shape = shapeOf('t');
+      const shape = await filled(client, 't', '(id int PRIMARY KEY, v text)');
       const keys = Array.from({ length: 30_000 }, (_, i) => String(3 * i + 1));
-
-      // the target's DELETE, with the keys bound as a parameter (planned as a constant unless hidden)
-      const { sql, params } = keyCondition(shape, keys, true);
-      const deletePlan = await explain(client, `DELETE FROM ONLY t WHERE ${sql}`, params);
+      const { text, params, plan: deletePlan } = await planDelete(client, shape, keys, true);
       const deleteScan = deletePlan.find((node) => node['Index Name'] === 't_pkey');
       expect(deleteScan?.['Node Type']).toBe('Index Scan');
       expect(deleteScan!['Plan Rows']).toBeLessThan(1000);
       expect(deletePlan.map((node) => node['Node Type'])).not.toContain('Seq Scan');
       await client.query('BEGIN');
-      expect((await client.query(`DELETE FROM ONLY t WHERE ${sql}`, params)).rowCount).toBe(30_000);
+      expect((await client.query(text, params)).rowCount).toBe(30_000);
       await client.query('ROLLBACK');
 
       // the source's fetch, keys inlined (COPY takes no parameters), in key order without a sort
@@ -74,17 +83,15 @@ describe('key conditions', () => {
 
   it('leave the array a constant where the key is not indexed: a sequential scan filtering on the constant array; the right rows', async () => {
     await withDatabase('key_plan_noidx', async (client) => {
-      await client.query("CREATE TABLE bare (id int NOT NULL, v text); INSERT INTO bare SELECT i, 'row ' || i FROM generate_series(1, 100000) AS i; ANALYZE bare");
-      const shape = shapeOf('bare');
+      const shape = await filled(client, 'bare', '(id int NOT NULL, v text)');
       const keys = Array.from({ length: 5_000 }, (_, i) => String(7 * i + 2));
-      const { sql, params } = keyCondition(shape, keys, false);
-      const plan = await explain(client, `DELETE FROM ONLY bare WHERE ${sql}`, params);
+      const { text, params, plan } = await planDelete(client, shape, keys, false);
       const scan = plan.find((node) => node['Node Type'] === 'Seq Scan');
       // the array is the constant the server hashes, not an InitPlan's result walked row by row
       expect(scan?.Filter).toMatch(/^\(id = ANY \('\{2,9,16,/);
       expect(JSON.stringify(plan)).not.toContain('InitPlan');
       await client.query('BEGIN');
-      expect((await client.query(`DELETE FROM ONLY bare WHERE ${sql}`, params)).rowCount).toBe(5_000);
+      expect((await client.query(text, params)).rowCount).toBe(5_000);
       await client.query('ROLLBACK');
       const fetched = (await client.query<{ id: number }>(`SELECT id FROM ONLY bare WHERE ${inlineKeyCondition(shape, keys, false)} ORDER BY id`)).rows;
       expect(fetched.map((row) => String(row.id))).toEqual(keys);
