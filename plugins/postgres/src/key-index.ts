@@ -9,12 +9,24 @@ import { qualified } from './capture-names.js';
  * constant and hashes it. Only the first source's key index is guaranteed: the other databases may lack
  * it. Asked once per table and connection.
  */
+/**
+ * Below this many keys a batch takes the constant array: the planner's estimates for them cost less than
+ * a round trip to ask the catalogue (200 keys: about 0.4M instructions), and small runs, the daemon's
+ * usual ones, ask nothing.
+ */
+const HIDE_FROM_KEYS = 200;
+
 export class KeyIndexes {
   readonly #client: pg.Client;
   readonly #known = new Map<string, boolean>();
 
   constructor(client: pg.Client) {
     this.#client = client;
+  }
+
+  /** Whether a lookup of `count` keys of this table should hide its key array from the planner (key-sql.ts). */
+  async hideKeys(shape: TableShape, count: number): Promise<boolean> {
+    return count >= HIDE_FROM_KEYS && await this.indexed(shape);
   }
 
   async indexed(shape: TableShape): Promise<boolean> {

@@ -22,32 +22,32 @@ function arrayOf(column: ColumnInfo, source: string): string {
 /**
  * The array for `key = ANY(…)`. Given the array as a constant (a literal, or a bound parameter, which the
  * server plans as one), the planner estimates the selectivity of every element in turn: 2k instructions
- * per key, a third of a 30,000-key DELETE's server time. `indexed` (the table has an index led by the key
- * here, key-index.ts): behind a scalar subquery the planner sees an array of unknown length, still plans
- * an index scan on the key, and the executor casts the array once. Without such an index the lookup is a
- * sequential scan, and only a constant array is hashed: behind the subquery every row would walk the whole
- * array.
+ * per key, a third of a 30,000-key DELETE's server time. With `hide` (only where the table has an index
+ * led by the key here, KeyIndexes.hideKeys): behind a scalar subquery the planner sees an array of unknown
+ * length, still plans an index scan on the key, and the executor casts the array once. Without such an
+ * index the lookup is a sequential scan, and only a constant array is hashed: behind the subquery every
+ * row would walk the whole array.
  */
-function keyArrayOf(column: ColumnInfo, source: string, indexed: boolean): string {
-  return indexed ? `(SELECT ${arrayOf(column, source)})::${column.type}[]` : arrayOf(column, source);
+function keyArrayOf(column: ColumnInfo, source: string, hide: boolean): string {
+  return hide ? `(SELECT ${arrayOf(column, source)})::${column.type}[]` : arrayOf(column, source);
 }
 
 /**
  * `WHERE`-ready condition "the key is one of these", with the keys as bind parameters (text arrays cast to
  * the key types): one statement per batch, whatever its size.
  */
-export function keyCondition(shape: TableShape, keys: readonly KeyText[], indexed: boolean, firstParam = 1, alias = ''): { sql: string; params: string[] } {
+export function keyCondition(shape: TableShape, keys: readonly KeyText[], hide: boolean, firstParam = 1, alias = ''): { sql: string; params: string[] } {
   // Array literals built here, not by the driver: one pass per column instead of pg's per-element escaping.
   const params = columnsOf(shape, keys).map(arrayLiteral);
-  if (shape.key.length === 1) return { sql: `${keyList(shape, alias)} = ANY(${keyArrayOf(shape.key[0]!, `$${firstParam}`, indexed)})`, params };
+  if (shape.key.length === 1) return { sql: `${keyList(shape, alias)} = ANY(${keyArrayOf(shape.key[0]!, `$${firstParam}`, hide)})`, params };
   const arrays = shape.key.map((column, index) => arrayOf(column, `$${firstParam + index}`));
   return { sql: `${keyList(shape, alias)} IN (SELECT * FROM unnest(${arrays.join(', ')}))`, params };
 }
 
 /** The same condition with the keys inlined as quoted literals, for COPY, which takes no parameters. */
-export function inlineKeyCondition(shape: TableShape, keys: readonly KeyText[], indexed: boolean): string {
+export function inlineKeyCondition(shape: TableShape, keys: readonly KeyText[], hide: boolean): string {
   const literals = columnsOf(shape, keys).map((values) => quoteLiteral(arrayLiteral(values)));
-  if (shape.key.length === 1) return `${keyList(shape, '')} = ANY(${keyArrayOf(shape.key[0]!, literals[0]!, indexed)})`;
+  if (shape.key.length === 1) return `${keyList(shape, '')} = ANY(${keyArrayOf(shape.key[0]!, literals[0]!, hide)})`;
   const arrays = literals.map((literal, index) => arrayOf(shape.key[index]!, literal));
   return `${keyList(shape, '')} IN (SELECT * FROM unnest(${arrays.join(', ')}))`;
 }

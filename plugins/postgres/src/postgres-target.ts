@@ -80,7 +80,7 @@ class PostgresTargetSession implements TargetSession {
     }
     // Rare path: undo, lock the keys first, then decide again with the locks held.
     await this.#client.query('ROLLBACK TO SAVEPOINT bucardo_guard');
-    const { sql, params } = keyCondition(batch.shape, batch.deletes, await this.#keyIndexes.indexed(batch.shape));
+    const { sql, params } = keyCondition(batch.shape, batch.deletes, await this.#keyIndexes.hideKeys(batch.shape, batch.deletes.length));
     await this.#client.query(`SELECT 1 FROM ONLY ${qualified(batch.shape.table)} WHERE ${sql} FOR UPDATE`, params);
     const locked = intersect(await changedSince(this.#client, batch.shape, guard), wanted);
     const remaining = batch.deletes.filter((key) => !locked.has(key));
@@ -91,7 +91,7 @@ class PostgresTargetSession implements TargetSession {
 
   async #delete(shape: TableShape, keys: readonly KeyText[]): Promise<number> {
     if (keys.length === 0) return 0;
-    const { sql, params } = keyCondition(shape, keys, await this.#keyIndexes.indexed(shape));
+    const { sql, params } = keyCondition(shape, keys, await this.#keyIndexes.hideKeys(shape, keys.length));
     const result = await this.#client.query(`DELETE FROM ONLY ${qualified(shape.table)} WHERE ${sql}`, params);
     return result.rowCount ?? 0;
   }
