@@ -98,36 +98,72 @@ describe('key conditions', () => {
     });
   });
 
-  it('a target and a source whose table has no key index write and fetch by key through the sessions', async () => {
+  it('a target and a source write and fetch 10,000 keys through the sessions, with and without a key index, each in its form', async () => {
     const db = uniqueName('key_plan_session');
     const url = await createDatabase(server, db);
-    const driver = registeredDriver();
+    // the wrong form on the table without an index walks the whole array for each of its 100,000 rows
+    // (over 10 s here): the timeout turns that into a failure instead of a slow pass
+    const driver = registeredDriver({ sessionSettings: { statement_timeout: '3000' } });
     const spec = { name: 'n', type: 'postgres', params: driver.normalizeParams({ url }) };
     try {
-      await withClient(url, (client) => client.query("CREATE TABLE bare (id int NOT NULL, v text); INSERT INTO bare SELECT i, 'row ' || i FROM generate_series(1, 100000) AS i"));
-      const shape = shapeOf('bare');
-      const keys = Array.from({ length: 5_000 }, (_, i) => String(7 * i + 2));
-      const target = await driver.target!.open(spec, { log: silentLogger, label: 'key plan test' });
-      try {
-        await target.begin(new AbortController().signal);
-        const rows = RowBatch.fromRows('s', shape, keys.map((key) => [key, `new ${key}`]));
-        expect(await target.apply({ shape, deletes: keys, rows: [rows], signal: new AbortController().signal })).toEqual({ deleted: 5_000, inserted: 5_000, skipped: [] });
-        await target.commit();
-      } finally {
-        await target.close();
+      await withClient(url, (client) => client.query(`
+        CREATE TABLE bare (id int NOT NULL, v text); INSERT INTO bare SELECT i, 'row ' || i FROM generate_series(1, 100000) AS i;
+        CREATE TABLE keyed (id int PRIMARY KEY, v text); INSERT INTO keyed SELECT i, 'row ' || i FROM generate_series(1, 100000) AS i;
+        ANALYZE bare, keyed`));
+      const keys = Array.from({ length: 10_000 }, (_, i) => String(7 * i + 2));
+      for (const name of ['bare', 'keyed']) {
+        const shape = shapeOf(name);
+        const target = await driver.target!.open(spec, { log: silentLogger, label: 'key plan test' });
+        try {
+          await target.begin(new AbortController().signal);
+          const rows = RowBatch.fromRows('s', shape, keys.map((key) => [key, `new ${key}`]));
+          expect(await target.apply({ shape, deletes: keys, rows: [rows], signal: new AbortController().signal }), name).toEqual({ deleted: 10_000, inserted: 10_000, skipped: [] });
+          await target.commit();
+        } finally {
+          await target.close();
+        }
+        const source = await driver.source!.open(spec, { log: silentLogger, label: 'key plan test' });
+        try {
+          const fetched = await source.fetch({ shape, keys, signal: new AbortController().signal });
+          expect([...fetched.rows()].map((row) => fetched.keyOf(row)), name).toEqual(keys);
+        } finally {
+          await source.close();
+        }
+        const counts = await withClient(url, (client) => client.query(`SELECT count(*)::int AS rows, count(*) FILTER (WHERE v LIKE 'new %')::int AS new FROM ${name}`));
+        expect(counts.rows[0], name).toEqual({ rows: 100_000, new: 10_000 });
       }
-      const source = await driver.source!.open(spec, { log: silentLogger, label: 'key plan test' });
-      try {
-        const fetched = await source.fetch({ shape, keys: keys.slice(0, 3), signal: new AbortController().signal });
-        expect([...fetched.rows()].map((row) => fetched.keyOf(row))).toEqual(keys.slice(0, 3));
-      } finally {
-        await source.close();
-      }
-      const counts = await withClient(url, (client) => client.query("SELECT count(*)::int AS rows, count(*) FILTER (WHERE v LIKE 'new %')::int AS new FROM bare"));
-      expect(counts.rows[0]).toEqual({ rows: 100_000, new: 5_000 });
     } finally {
       await dropDatabase(server, db);
     }
+  });
+
+  it('hide the array for keys of every kind of type: the cast behind the subquery finds exactly the rows', async () => {
+    await withDatabase('key_plan_types', async (client) => {
+      const cases: Array<{ type: string; values: string[] }> = [
+        { type: 'character varying(10)', values: ['a', 'b"q', "c'q", 'd\\e'] },
+        { type: 'text', values: ['x', 'with space', '{braces}', 'comma,here'] },
+        { type: 'numeric(10,2)', values: ['1.50', '2.00', '-3.25'] },
+        { type: 'timestamp with time zone', values: ['2026-01-02 03:04:05+00', '2026-06-30 23:59:59.5+00'] },
+        { type: 'uuid', values: ['0b8e1a52-1c1f-4b7e-9d0a-2f0c2b1e4a10', 'ffffffff-0000-4000-8000-000000000001'] },
+        { type: 'key_domain', values: ['7', '8'] },
+      ];
+      await client.query('CREATE DOMAIN key_domain AS int CHECK (VALUE > 0)');
+      for (const [index, { type, values }] of cases.entries()) {
+        const table = `typed_${index}`;
+        await client.query(`CREATE TABLE ${table} (id ${type} PRIMARY KEY, v text)`);
+        await client.query(`INSERT INTO ${table} (id, v) SELECT k::${type}, 'x' FROM unnest($1::text[]) AS k`, [values]);
+        await client.query(`INSERT INTO ${table} (id, v) VALUES ($1::text::${type}, 'other')`, [type === 'uuid' ? '11111111-2222-4333-8444-555555555555' : type === 'key_domain' ? '99' : type.startsWith('timestamp') ? '2000-01-01 00:00:00+00' : type === 'numeric(10,2)' ? '99.99' : 'zz']);
+        const shape: TableShape = { ...shapeOf(table), key: [{ name: 'id', type }] };
+        const { sql, params } = keyCondition(shape, values, true);
+        expect(sql, type).toContain('(SELECT ');
+        await client.query('BEGIN');
+        expect((await client.query(`DELETE FROM ONLY ${table} WHERE ${sql}`, params)).rowCount, type).toBe(values.length);
+        expect((await client.query(`SELECT v FROM ${table}`)).rows, type).toEqual([{ v: 'other' }]);
+        await client.query('ROLLBACK');
+        const fetched = await client.query(`SELECT count(*)::int AS n FROM ONLY ${table} WHERE ${inlineKeyCondition(shape, values, true)}`);
+        expect(fetched.rows[0].n, type).toBe(values.length);
+      }
+    });
   });
 
   it('count a table as indexed only with a valid, non-partial btree index led by the key column, asked once per table', async () => {
@@ -151,6 +187,10 @@ describe('key conditions', () => {
       await client.query('ALTER TABLE pk DROP CONSTRAINT pk_pkey');
       expect(await indexes.indexed(shapeOf('pk'))).toBe(true);
       expect(await new KeyIndexes(client).indexed(shapeOf('pk'))).toBe(false);
+      // small lookups take the constant array without asking: on an indexed table too
+      expect(await indexes.hideKeys(shapeOf('uniq'), 199)).toBe(false);
+      expect(await indexes.hideKeys(shapeOf('uniq'), 200)).toBe(true);
+      expect(await indexes.hideKeys(shapeOf('bare'), 30_000)).toBe(false);
     });
   });
 });
