@@ -3,7 +3,7 @@
  * and the Bucardo API in this process with the standard plugins.
  */
 import { Bucardo } from '@bucardo/core';
-import { standardPlugins } from '@bucardo/cli';
+import { resolvePlugins } from '@bucardo/cli';
 import { postgres, type PostgresOptions } from '@bucardo/plugin-postgres';
 import type { PgServer } from '../fixtures/pg-server.js';
 import { createDatabase, dropDatabase, uniqueName } from '../helpers/databases.js';
@@ -36,7 +36,8 @@ export class BenchWorld {
   async bucardo(): Promise<Bucardo> {
     if (this.#bucardo) return this.#bucardo;
     const { host, port, user, password } = this.server;
-    const plugins = this.#postgresOptions === undefined ? standardPlugins() : [postgres(this.#postgresOptions), ...standardPlugins().filter((plugin) => plugin.name !== 'postgres')];
+    // as a bucardo.config.ts listing postgres({ … }): the standard plugins fill in the rest
+    const plugins = await resolvePlugins(this.#postgresOptions === undefined ? [] : [postgres(this.#postgresOptions)], undefined);
     this.#bucardo = await Bucardo.open({ plugins, control: { dbname: this.control, host, port, user, password }, logLevel: process.env.BUCARDO_BENCH_LOG_LEVEL === 'debug' ? 'debug' : 'warn' });
     await this.#bucardo.install();
     return this.#bucardo;

@@ -51,26 +51,24 @@ export async function captureInstructions(peers: readonly PeerCapture[], transac
     await world.disconnect();
     await server.halt();
     const postgres = await embeddedPostgresBinary();
-    const perTransaction = async (db: string): Promise<number> => {
-      const once = (count: number) => countInstructions(valgrind, postgres, server.dataDir, db, tpcbScript(count));
-      return (await once(2 * transactions) - await once(transactions)) / transactions;
+    // one unit's work: the count of 2n units less the count of n, over n, so that start-up cancels out
+    const perUnit = async (db: string, n: number, script: (count: number) => string): Promise<number> => {
+      const once = (count: number) => countInstructions(valgrind, postgres, server.dataDir, db, script(count));
+      return (await once(2 * n) - await once(n)) / n;
     };
+    const perTransaction = (db: string) => perUnit(db, transactions, tpcbScript);
     const plain = await perTransaction(dbs.plain);
     const captured = await perTransaction(dbs.captured);
     const counted: Array<{ name: string; instructions: number }> = [];
     for (const [index, capture] of peers.entries()) counted.push({ name: capture.name, instructions: await perTransaction(dbs.peers[index]!) });
     const rows = accountRows();
     try {
-      const perRow = async (db: string, guard: ApplyGuard): Promise<number> => {
-        const once = (count: number) => countInstructions(valgrind, postgres, server.dataDir, db, applyScript(count, guard, rows.file(count)));
-        return (await once(2 * applyRows) - await once(applyRows)) / applyRows;
-      };
-      const fetchOnce = (count: number) => countInstructions(valgrind, postgres, server.dataDir, dbs.plain, fetchScript(count));
+      const perRow = (db: string, guard: ApplyGuard) => perUnit(db, applyRows, (count) => applyScript(count, guard, rows.file(count)));
       const applyPerRow = {
         withoutCapture: await perRow(dbs.plain, 'setting'),
         intoSource: await perRow(dbs.captured, 'setting'),
         intoSourceAsReplica: await perRow(dbs.captured, 'replica'),
-        fetched: (await fetchOnce(2 * applyRows) - await fetchOnce(applyRows)) / applyRows,
+        fetched: await perUnit(dbs.plain, applyRows, fetchScript),
       };
       return { plain, captured, peers: counted, applyPerRow };
     } finally {
