@@ -163,6 +163,13 @@ export interface SourceSession {
   purge?(args: { readonly tables: readonly TableShape[]; readonly consumed: readonly Checkpoint[] }): Promise<number>;
   /** How many change records of each table (by `tableId`) are not consumed by `since`. Optional. */
   pending?(args: { readonly tables: readonly TableShape[]; readonly since: Checkpoint }): Promise<Map<string, number>>;
+  /**
+   * About how many rows each table (by `tableId`) holds, from the database's statistics, without reading
+   * the tables; a table the database has no figure for is left out. With `pending`, it tells a run when
+   * most of a table changed, so that copying it whole costs less than applying it key by key
+   * (`refreshAbove`). Optional: without it, tables are always applied key by key.
+   */
+  estimateRows?(tables: readonly TableRef[]): Promise<Map<string, number>>;
   /** Removes capture from these tables (triggers, change tables): no sync reads them any more. Optional. */
   removeCapture?(tables: readonly TableRef[]): Promise<void>;
   /** Releases the connection; called once. */

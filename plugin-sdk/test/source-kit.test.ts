@@ -29,6 +29,7 @@ const caught: Array<[SourceFlaw, SourceScenarioId[]]> = [
   ['no-newest-overall', ['partitions']],
   ['rereads', ['changes', 'commit-order', 'pending-and-probe']],
   ['probe-always-no', ['pending-and-probe']],
+  ['estimates-anything', ['row-estimates']],
 ];
 
 describe('the source kit catches', () => {

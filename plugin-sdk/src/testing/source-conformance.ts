@@ -57,7 +57,7 @@ export interface SourceUnderTest {
 export type MakeSource = (context: { readonly id: string; readonly tables: readonly TableShape[] }) => SourceUnderTest | Promise<SourceUnderTest>;
 
 /** The scenarios of the source kit, by id (for `options.skip`). */
-export const sourceScenarioIds = ['describe', 'changes', 'commit-order', 'partitions', 'pending-and-probe'] as const;
+export const sourceScenarioIds = ['describe', 'changes', 'commit-order', 'partitions', 'pending-and-probe', 'row-estimates'] as const;
 /** The id of a source kit scenario. */
 export type SourceScenarioId = (typeof sourceScenarioIds)[number];
 
@@ -221,6 +221,19 @@ const bodies: Record<SourceScenarioId, { title: string; body: (run: Run) => Prom
       const consumed = (await capture(run, start)).checkpoint;
       if (session.hasChanges) expect(await session.hasChanges({ tables: run.shapes, since: consumed, signal: signal() }), 'probe after the capture').toBe(false);
       if (session.pending) expect([...(await session.pending({ tables: run.shapes, since: consumed })).values()], 'pending after the capture').toEqual([0, 0]);
+    },
+  },
+  'row-estimates': {
+    title: 'estimates rows as whole numbers, and only of tables it has (when it has estimateRows)',
+    async body(run) {
+      const { session } = run;
+      if (!session.estimateRows) return 'the session has no estimateRows';
+      await run.source.write([1, 2, 3].map((id) => ({ table: itemsTable, op: 'insert', row: itemRow(id) })));
+      const missing = { schema: itemsTable.table.schema, name: 'kit_missing' };
+      const estimates = await session.estimateRows([itemsTable.table, pairsTable.table, missing]);
+      // a figure is optional (statistics may not exist yet); a figure for a table that does not exist is wrong
+      expect([...estimates.keys()].filter((id) => id !== items && id !== pairs), 'estimates of tables not asked for, or that do not exist').toEqual([]);
+      for (const [id, rows] of estimates) expect(Number.isSafeInteger(rows) && rows >= 0, `the estimate of ${id} (${rows}) is a whole number of rows`).toBe(true);
     },
   },
 };

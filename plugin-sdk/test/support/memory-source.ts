@@ -9,7 +9,7 @@ import {
 } from '@bucardo/plugin-sdk';
 import { sourceKitTables, type KitWrite, type SourceUnderTest } from '@bucardo/plugin-sdk/testing';
 
-export type SourceFlaw = 'watermark' | 'last-op-only' | 'no-partition-filter' | 'no-newest-overall' | 'rereads' | 'probe-always-no';
+export type SourceFlaw = 'watermark' | 'last-op-only' | 'no-partition-filter' | 'no-newest-overall' | 'rereads' | 'probe-always-no' | 'estimates-anything';
 
 interface ChangeRecord {
   readonly table: string;
@@ -106,6 +106,19 @@ class MemorySourceSession implements SourceSession {
   async pending(args: { readonly tables: readonly TableShape[]; readonly since: Checkpoint }): Promise<Map<string, number>> {
     const records = this.#interval(args.since);
     return new Map(args.tables.map((shape) => [tableId(shape.table), records.filter((record) => record.table === tableId(shape.table)).length]));
+  }
+
+  async estimateRows(tables: readonly TableRef[]): Promise<Map<string, number>> {
+    const kitTables = new Set(sourceKitTables.map((shape) => tableId(shape.table)));
+    const known = this.#flaws.has('estimates-anything') ? tables : tables.filter((table) => kitTables.has(tableId(table)));
+    return new Map(known.map((table) => [tableId(table), this.#liveKeys(tableId(table))]));
+  }
+
+  /** Keys whose last committed record is not a delete. */
+  #liveKeys(id: string): number {
+    const last = new Map<string, ChangeOp>();
+    for (const record of this.#db.records) if (record.table === id && this.#db.committed.has(record.txid)) last.set(record.key, record.op);
+    return [...last.values()].filter((op) => op !== 'delete').length;
   }
 
   async fetch(): Promise<never> {

@@ -4,6 +4,7 @@ import { installCapture, removeCapture } from './capture-install.js';
 import { qualified } from './capture-names.js';
 import { hasChanges, pending, purge, readChanges } from './capture-read.js';
 import { readTable } from './table-read.js';
+import { estimateRows } from './row-estimates.js';
 import { connect } from './connect.js';
 import { cancellable } from './cancel.js';
 import { copyOut } from './copy-streams.js';
@@ -67,6 +68,10 @@ class PostgresSourceSession implements SourceSession {
 
   pending(args: { tables: readonly TableShape[]; since: Checkpoint }): Promise<Map<string, number>> {
     return pending(this.#client, args.tables, args.since);
+  }
+
+  estimateRows(tables: readonly TableRef[]): Promise<Map<string, number>> {
+    return estimateRows(this.#client, tables);
   }
 
   removeCapture(tables: readonly TableRef[]): Promise<void> {
