@@ -1,5 +1,6 @@
 import { BucardoError, formatTable, type KeyText, type RowBatch, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
 import type { RunSessions } from './sessions.js';
+import { readAhead } from './read-ahead.js';
 import { settleAll } from './settle-all.js';
 
 export interface CopyJob {
@@ -51,7 +52,7 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
   let first = true;
   try {
     if (!job.chunked) { await begin(); open = true; }
-    const batches = reader.readTable({ shape: job.shape, batchRows: options.batchRows, signal: options.signal, ...(job.after === undefined ? {} : { after: job.after }) });
+    const batches = readAhead(reader.readTable({ shape: job.shape, batchRows: options.batchRows, signal: options.signal, ...(job.after === undefined ? {} : { after: job.after }) }));
     for await (const batch of batches) {
       if (job.chunked) { await begin(); open = true; }
       if (first && job.empty) await emptyAll(targets, job.shape, options.signal);
