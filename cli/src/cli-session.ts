@@ -68,6 +68,7 @@ export class CliSession {
       ...(loggerOptions ? { loggerOptions } : {}),
       ...(config.batchSize ? { batchSize: config.batchSize } : {}),
       ...(config.partitionSize ? { partitionSize: config.partitionSize } : {}),
+      ...(config.refreshAbove === undefined ? {} : { refreshAbove: config.refreshAbove }),
       role: open.role ?? 'cli',
     });
   }

@@ -53,5 +53,5 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
 /** Core refuses such sizes too; here the error names the file they come from. */
 function checkSizes(config: BucardoConfig, filepath: string): void {
   const bad = badRunSize(config);
-  if (bad) throw new BucardoError('CONFIG_INVALID', `The config ${filepath} sets ${bad.field} to ${JSON.stringify(bad.value)}: it must be a whole number above 0`, { item: `${filepath}: ${bad.field}` });
+  if (bad) throw new BucardoError('CONFIG_INVALID', `The config ${filepath} sets ${bad.field} to ${JSON.stringify(bad.value)}: it must be ${bad.rule}`, { item: `${filepath}: ${bad.field}` });
 }

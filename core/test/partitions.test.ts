@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { silentLogger, type SourceCapabilities, type SourceSession, type TableShape } from '@bucardo/plugin-sdk';
-import { partitionCount } from '../src/run/partitions.js';
+import { canPartition, partitionCount, pendingRecords } from '../src/run/partitions.js';
 import type { RunSessions } from '../src/run/sessions.js';
 import type { SyncPlan } from '../src/run/sync-plan.js';
 
@@ -41,19 +41,29 @@ const able = { partitionedCapture: true };
 describe('partitionCount', () => {
   it('cuts the records of every source together into partitions of at most partitionSize', async () => {
     const { stand, asked } = sessions({ a: 2_500, b: 600 }, { a: able, b: able });
-    expect(await partitionCount(plan, stand, [shape], checkpoints, 1_000, silentLogger)).toBe(4);
+    const pending = await pendingRecords(plan, stand, [shape], checkpoints);
     expect(asked.sort()).toEqual(['a@cp-a', 'b@cp-b']);
-    expect(await partitionCount(plan, sessions({ a: 500, b: 500 }, { a: able, b: able }).stand, [shape], checkpoints, 1_000, silentLogger)).toBe(1);
+    expect(partitionCount(plan, stand, pending, 1_000, silentLogger)).toBe(4);
+    const few = sessions({ a: 500, b: 500 }, { a: able, b: able }).stand;
+    expect(partitionCount(plan, few, await pendingRecords(plan, few, [shape], checkpoints), 1_000, silentLogger)).toBe(1);
   });
 
-  it('does not cut at all, nor ask, when one source cannot capture in partitions', async () => {
-    const { stand, asked } = sessions({ a: 2_500, b: 600 }, { a: able });
-    expect(await partitionCount(plan, stand, [shape], checkpoints, 1_000, silentLogger)).toBe(1);
-    expect(asked).toEqual([]);
+  it('does not cut at all when one source cannot capture in partitions', async () => {
+    const { stand } = sessions({ a: 2_500, b: 600 }, { a: able });
+    expect(canPartition(plan, stand)).toBe(false);
+    expect(partitionCount(plan, stand, await pendingRecords(plan, stand, [shape], checkpoints), 1_000, silentLogger)).toBe(1);
+    expect(partitionCount(plan, stand, undefined, 1_000, silentLogger)).toBe(1);
+  });
+
+  it('counts nothing when a source cannot count', async () => {
+    const { stand } = sessions({ a: 2_500, b: 600 }, { a: able, b: able });
+    const source = stand.source.bind(stand);
+    const withoutCount = { ...stand, source: (db: string) => (db === 'b' ? ({} as SourceSession) : source(db)) } as unknown as RunSessions;
+    expect(await pendingRecords(plan, withoutCount, [shape], checkpoints)).toBeUndefined();
   });
 
   it('names the source whose count failed', async () => {
     const { stand } = sessions({ a: 10, b: new Error('connection reset') }, { a: able, b: able });
-    await expect(partitionCount(plan, stand, [shape], checkpoints, 1_000, silentLogger)).rejects.toMatchObject({ code: 'CAPTURE_FAILED', subject: { db: 'b', sync: 's' } });
+    await expect(pendingRecords(plan, stand, [shape], checkpoints)).rejects.toMatchObject({ code: 'CAPTURE_FAILED', subject: { db: 'b', sync: 's' } });
   });
 });

@@ -95,18 +95,20 @@ describe('bucardo.config.ts', () => {
   });
 
   it.each([
-    ['partitionSize', 0],
-    ['partitionSize', '1000'],
-    ['batchSize', 2.5],
-    ['batchSize', -1],
-  ])('that sets %s to %j is refused before anything runs, naming the file and the field', async (field, value) => {
+    ['partitionSize', 0, 'a whole number above 0'],
+    ['partitionSize', '1000', 'a whole number above 0'],
+    ['batchSize', 2.5, 'a whole number above 0'],
+    ['batchSize', -1, 'a whole number above 0'],
+    ['refreshAbove', 0, "a number above 0 (a fraction of a table's rows, such as 0.5)"],
+    ['refreshAbove', '0.5', "a number above 0 (a fraction of a table's rows, such as 0.5)"],
+  ])('that sets %s to %j is refused before anything runs, naming the file and the field', async (field, value, rule) => {
     const file = write(`sizes-${field}-${String(value)}/bucardo.config.json`, JSON.stringify({ control: { dbname: control }, [field]: value }));
     const before = (await sql(control, 'SELECT count(*) AS n FROM bucardo.syncrun')).rows;
     const result = await runBucardo(['--config', file, 'kick', 's', '0'], { env, cwd: repoRoot });
     // kick's "any other error", as Bucardo's kick
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('[CONFIG_INVALID]');
-    expect(result.stderr).toContain(`${file} sets ${field} to ${JSON.stringify(value)}: it must be a whole number above 0`);
+    expect(result.stderr).toContain(`${file} sets ${field} to ${JSON.stringify(value)}: it must be ${rule}`);
     // no run was started
     expect((await sql(control, 'SELECT count(*) AS n FROM bucardo.syncrun')).rows).toEqual(before);
   });

@@ -35,6 +35,8 @@ export interface BucardoOptions {
   readonly batchSize?: number;
   /** The most change records a run captures at once; a larger backlog is captured in key partitions. Default 500000. */
   readonly partitionSize?: number;
+  /** Copy a table whole to a one-source sync's targets when its change records reach this fraction of its rows. Default: never. */
+  readonly refreshAbove?: number;
   /** The process role in log lines and run records, e.g. `cli`, `daemon`. */
   readonly role?: string;
 }
@@ -57,7 +59,7 @@ export class Bucardo {
 
   static async open(options: BucardoOptions): Promise<Bucardo> {
     const bad = badRunSize(options);
-    if (bad) throw new BucardoError('INVALID_ARGUMENT', `${bad.field} must be a whole number above 0, not ${JSON.stringify(bad.value)}`, { item: bad.field });
+    if (bad) throw new BucardoError('INVALID_ARGUMENT', `${bad.field} must be ${bad.rule}, not ${JSON.stringify(bad.value)}`, { item: bad.field });
     const role = options.role ?? 'api';
     const engine = await Engine.create({
       plugins: options.plugins,
@@ -188,7 +190,10 @@ export class Bucardo {
   }
 
   #sizes(): RunSizes {
-    return { batchSize: this.#options.batchSize ?? 100_000, partitionSize: this.#options.partitionSize ?? DEFAULT_PARTITION_SIZE };
+    return {
+      batchSize: this.#options.batchSize ?? 100_000, partitionSize: this.#options.partitionSize ?? DEFAULT_PARTITION_SIZE,
+      ...(this.#options.refreshAbove === undefined ? {} : { refreshAbove: this.#options.refreshAbove }),
+    };
   }
 
   changeSyncStatus(name: string, action: SyncAction): Promise<SyncRow['status']> {

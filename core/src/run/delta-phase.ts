@@ -1,12 +1,14 @@
 import {
-  ChangeLog, tableId,
+  ChangeLog, formatTable, tableId,
   type Checkpoint, type ChangeSet, type Logger, type RunArgs, type TableBatch, type TableShape,
 } from '@bucardo/plugin-sdk';
 import { applyTransaction, type TransactionContext } from './apply-transaction.js';
 import { applyTruncates, initialCopy, type CopyContext } from './copy-phases.js';
 import { FetchAhead } from './fetch-ahead.js';
 import { planTransactions } from './batches.js';
-import { partitionCount } from './partitions.js';
+import { quiet } from './quiet.js';
+import { canPartition, partitionCount, pendingRecords, type PendingRecords } from './partitions.js';
+import { chooseRefreshes, refreshTables } from './refresh.js';
 import { withRetries } from './retries.js';
 import { Progress } from './run-progress.js';
 import type { RunCounts } from './run-counts.js';
@@ -27,6 +29,8 @@ export interface DeltaWork {
   readonly status: (text: string) => Promise<void>;
   readonly signal: AbortSignal;
   readonly copies: CopyContext;
+  /** The tables copied whole (`refreshAbove`) instead of captured; `shapes` are the others. */
+  readonly refreshed?: readonly TableShape[];
 }
 
 /** One key partition of the run's capture: which one, how many, and where an interrupted run had got to in it. */
@@ -40,10 +44,10 @@ interface PartitionStep {
 }
 
 /**
- * The change path: initial copy when asked for, then the captured changes, in one pass or, for a backlog
- * larger than the partition size, in key partitions read one after the other under the same snapshots
- * (the first partition's checkpoints), each applied before the next is read, so that memory is bounded by
- * the partition, not the backlog. Transactions an interrupted run of the same plan committed are skipped;
+ * The change path: initial copy when asked for, tables most of which changed copied whole (`refreshAbove`),
+ * then the captured changes, in one pass or, for a backlog larger than the partition size, in key
+ * partitions read one after the other under the same snapshots (the first partition's checkpoints), each
+ * applied before the next is read, so that memory is bounded by the partition, not the backlog. Transactions an interrupted run of the same plan committed are skipped;
  * the checkpoints move once every partition is applied.
  */
 export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefined): Promise<void> {
@@ -53,7 +57,8 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
   if (plan.onetimecopy) await initialCopy(work.copies);
   const fingerprint = JSON.stringify({ databases: plan.databases.map((db) => [db.name, db.role]), tables: shapes.map((shape) => shape.table), batch: work.options.batchSize });
   const resuming = resume && resume.fingerprint === fingerprint ? resume : undefined;
-  const partitions = resuming ? (resuming.partitions ?? 1) : await partitionCount(plan, sessions, shapes, checkpoints, work.options.partitionSize, log);
+  const { refreshed, partitions } = await captureLayout(work, checkpoints, resuming);
+  if (refreshed.length > 0) work = { ...work, shapes: shapes.filter((shape) => !refreshed.includes(shape)), refreshed };
   let guards = resuming ? new Map(Object.entries(resuming.until)) : undefined;
   let upcoming: Promise<Planned> | undefined;
   try {
@@ -75,6 +80,27 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
   }
   await recorder.saveCheckpoints(plan.name, guards!);
   if (plan.onetimecopy) await recorder.finishCopy(plan.name);
+}
+
+/**
+ * How the run's capture is laid out: the tables copied whole instead of captured (`refreshAbove`), and
+ * into how many key partitions the rest is cut. A resumed run keeps the interrupted run's layout, since the
+ * transactions it skips must be the same ones.
+ */
+async function captureLayout(work: DeltaWork, checkpoints: ReadonlyMap<string, Checkpoint>, resuming: ResumePoint | undefined): Promise<{ refreshed: readonly TableShape[]; partitions: number }> {
+  const { plan, sessions, shapes, options } = work;
+  if (resuming) {
+    const ids = new Set((resuming.refreshed ?? []).map(tableId));
+    const refreshed = shapes.filter((shape) => ids.has(tableId(shape.table)));
+    if (refreshed.length > 0 && (resuming.partition ?? 0) === 0) {
+      work.log.log('normal', `Copying ${refreshed.map((shape) => formatTable(shape.table)).join(', ')} whole again, as the interrupted run did`);
+    }
+    return { refreshed, partitions: resuming.partitions ?? 1 };
+  }
+  const wanted = canPartition(plan, sessions) || options.refreshAbove !== undefined;
+  const pending = wanted ? await pendingRecords(plan, sessions, shapes, checkpoints) : undefined;
+  const refreshed = await chooseRefreshes(work.copies, pending, options.refreshAbove);
+  return { refreshed, partitions: partitionCount(plan, sessions, pending && without(pending, refreshed), options.partitionSize, work.log) };
 }
 
 /** A partition captured and cut into transactions. */
@@ -102,6 +128,8 @@ async function capturePartition(work: DeltaWork, step: PartitionStep, until: Rea
   const capturing = performance.now();
   let changeSet = await work.parts.hooks.capture.promise({ sources: [] }, args);
   log.log('verbose', `${describeCapture(changeSet)} (${(performance.now() - capturing).toFixed(1)} ms)`);
+  // After the capture that consumed their records: the copy reads at least what they stood for.
+  if (step.index === 0) await refreshTables(work.copies, work.refreshed ?? []);
   // A truncate is in every partition's capture; its table is copied once, with the first partition.
   changeSet = await applyTruncates(work.copies, changeSet, args.databases.map((db) => db.name), step.index === 0);
   const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
@@ -130,7 +158,10 @@ async function applyPartition(work: DeltaWork, step: PartitionStep, planned: Pla
     openAudit: () => recorder.openAudit(plan.name, runId),
     ...(readNext ? { readsDone: (batch: TableBatch) => { if (batch === last) readNext(); } } : {}),
   };
-  const resumePoint = (partition: number, committed: number): ResumePoint => ({ fingerprint, until: Object.fromEntries(guards), committed, partitions: step.count, partition });
+  const refreshed = work.refreshed?.map((shape) => shape.table);
+  const resumePoint = (partition: number, committed: number): ResumePoint => ({
+    fingerprint, until: Object.fromEntries(guards), committed, partitions: step.count, partition, ...(refreshed?.length ? { refreshed } : {}),
+  });
   try {
     for (let index = 0; index < transactions.length; index++) {
       const transaction = transactions[index]!;
@@ -151,10 +182,11 @@ async function applyPartition(work: DeltaWork, step: PartitionStep, planned: Pla
   if (partitioned && step.index + 1 < step.count) await recorder.saveResume(runId, resumePoint(step.index + 1, 0));
 }
 
-/** The promise, with its rejection marked as handled until someone awaits it (the run may fail first). */
-function quiet<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => undefined);
-  return promise;
+/** The pending records without those of the tables copied whole, which the capture does not read. */
+function without(pending: PendingRecords, refreshed: readonly TableShape[]): PendingRecords {
+  if (refreshed.length === 0) return pending;
+  const ids = new Set(refreshed.map((shape) => tableId(shape.table)));
+  return new Map([...pending].map(([db, perTable]) => [db, new Map([...perTable].filter(([id]) => !ids.has(id)))]));
 }
 
 /**

@@ -25,6 +25,8 @@ export interface ResumePoint {
   readonly partitions?: number;
   /** The partition it was in; the ones before were applied everywhere (absent: 0). */
   readonly partition?: number;
+  /** The tables it copied whole instead of capturing (`refreshAbove`): a resumed run plans without them too. */
+  readonly refreshed?: readonly TableRef[];
 }
 
 /** How far an initial copy (onetimecopy) of one table has got. */
@@ -82,6 +84,11 @@ export interface RunSizes {
   readonly batchSize: number;
   /** The most change records captured and planned at once; a larger backlog is read in key partitions. */
   readonly partitionSize: number;
+  /**
+   * A table of a one-source sync whose pending change records reach this fraction of its rows is copied
+   * whole to the targets (emptied first) instead of key by key. Unset: never.
+   */
+  readonly refreshAbove?: number;
 }
 
 export interface RunOptions extends RunSizes {

@@ -108,7 +108,7 @@ export class Children {
 export interface OpenRun {
   readonly id: string;
   readonly status: string;
-  readonly resume: { committed: number; until: Record<string, string>; partition?: number; partitions?: number } | null;
+  readonly resume: { committed: number; until: Record<string, string>; partition?: number; partitions?: number; refreshed?: Array<{ schema: string; name: string }> } | null;
 }
 
 export async function openRun(world: DaemonWorld, sync: string): Promise<OpenRun | undefined> {
@@ -127,7 +127,7 @@ export async function throttleInserts(world: DaemonWorld, url: string, table = '
 }
 
 /** Writes `{ "batchSize": N, …sizes }` as a config file in a temp dir of `world`, for `--config`. */
-export function batchConfig(world: DaemonWorld, batchSize: number, sizes: { partitionSize?: number } = {}): string {
+export function batchConfig(world: DaemonWorld, batchSize: number, sizes: { partitionSize?: number; refreshAbove?: number } = {}): string {
   const file = path.join(world.tempDir('config'), 'bucardo.config.json');
   writeFileSync(file, `${JSON.stringify({ batchSize, ...sizes })}\n`);
   return file;

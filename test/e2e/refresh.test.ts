@@ -1,0 +1,166 @@
+/**
+ * `refreshAbove` (issue 8): on a sync with one source, a table whose pending change records reach that
+ * fraction of its rows is copied whole to the targets (TRUNCATE, then COPY) instead of key by key. Run by
+ * `bucardo kick S 0` as processes, with a config of `refreshAbove` 0.5 and `batchSize` 100, on a source A
+ * and targets B and C, over `t` (2,000 rows, analyzed on A) and `u` (1,000 rows, autovacuum off, never
+ * analyzed, so A has no row figure for it):
+ *
+ *  - a bulk change of three quarters of `t` copies it whole (the targets' `t` gets a new relfilenode, and a
+ *    row only C had is gone), `u`'s few changes go key by key, every database converges, and the next run
+ *    is empty;
+ *  - a quarter of `t`, and all of `u` (no statistics), go key by key: no relfilenode changes;
+ *  - killed after the copy, in the middle of `u`'s transactions, the next run resumes with the same layout:
+ *    it copies `t` whole again, skips `u`'s committed transactions, and converges;
+ *  - a sync with two sources never copies whole.
+ */
+import { describe, expect, inject, it } from 'vitest';
+import { serverFromInfo } from '../src/fixtures/pg-server.js';
+import { assertConverged } from '../src/helpers/databases.js';
+import { waitFor, type Db, type DaemonWorld } from './support/daemon-world.js';
+import { batchConfig, Children, openRun, threeDatabaseWorld, throttleInserts } from './support/lifecycle-kit.js';
+
+const server = serverFromInfo(inject('pg'));
+
+const T_ROWS = 2_000;
+const U_ROWS = 1_000;
+const BATCH = 100;
+
+/** The relfilenode of each table on `db`: TRUNCATE gives a table a new one, DELETE and COPY do not. */
+async function fileNodes(world: DaemonWorld, db: Db): Promise<Record<string, string>> {
+  const rows = await world.query(db.url, "SELECT pg_relation_filenode('t')::text AS t, pg_relation_filenode('u')::text AS u");
+  return rows[0] as Record<string, string>;
+}
+
+async function createTables(world: DaemonWorld, dbs: readonly Db[]): Promise<void> {
+  for (const db of dbs) {
+    await world.query(db.url, `INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, ${T_ROWS}) AS i;
+      CREATE TABLE u (id int PRIMARY KEY, v text) WITH (autovacuum_enabled = false);
+      INSERT INTO u SELECT i, 'u' || i FROM generate_series(1, ${U_ROWS}) AS i`);
+  }
+}
+
+describe('refreshAbove: a table most of which changed is copied whole to the targets', () => {
+  const setup = threeDatabaseWorld(server, 'rf');
+  const { world } = setup;
+  let kids: Children;
+  let a: Db;
+  let b: Db;
+  let c: Db;
+  let config: string;
+  const kick = () => kids.spawn('--config', config, '--log-level', 'normal', 'kick', 'rf', '0');
+  const targetNodes = async () => ({ b: await fileNodes(world, b), c: await fileNodes(world, c) });
+
+  it('sets up a one-source sync over t (analyzed on A) and u (never analyzed)', async () => {
+    ({ kids, a, b, c } = setup);
+    await createTables(world, [a, b, c]);
+    // the figure the decision reads stays the one of this ANALYZE
+    await world.query(a.url, 'ALTER TABLE t SET (autovacuum_enabled = false)');
+    await world.query(a.url, 'VACUUM ANALYZE t');
+    await world.api.addTables(['t', 'u'], { herd: 'rf_h', db: a.name });
+    await world.api.addDbGroup('rf_g', [`${a.name}:source`, `${b.name}:target`, `${c.name}:target`]);
+    await world.api.addSync('rf', { herd: 'rf_h', dbs: 'rf_g', autokick: 'false' });
+    config = batchConfig(world, BATCH, { refreshAbove: 0.5 });
+    // what the decision reads: a row figure for t, none for u
+    expect(await world.query(a.url, "SELECT relname, reltuples::int AS rows, relpages > 0 AS paged FROM pg_class WHERE relname IN ('t', 'u') AND relkind = 'r' ORDER BY relname"))
+      .toEqual([{ relname: 't', rows: T_ROWS, paged: true }, { relname: 'u', rows: expect.any(Number) as number, paged: false }]);
+  });
+
+  it('copies t whole when its change records reach half its rows, applies u key by key, and the next run is empty', async () => {
+    const before = await targetNodes();
+    await world.query(c.url, "INSERT INTO t VALUES (999999, 'only on C')");
+    await world.query(a.url, `UPDATE t SET v = 'bulk' || id WHERE id <= 1500;
+      DELETE FROM t WHERE id > 1990;
+      INSERT INTO t VALUES (5001, 'new');
+      UPDATE u SET v = 'few' || id WHERE id <= 10`);
+
+    const run = await kick().exited;
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Kick rf: \[\d+ s\] DONE!$/m);
+    expect(run.stderr).toContain(`Table public.t has 1511 change records on ${a.name} for about ${T_ROWS} rows (refreshAbove 0.5): copying it whole to ${b.name}, ${c.name}`);
+    expect(run.stderr).not.toContain('Table public.u has');
+    const after = await targetNodes();
+    expect(after.b.t).not.toBe(before.b.t);
+    expect(after.c.t).not.toBe(before.c.t);
+    expect([after.b.u, after.c.u]).toEqual([before.b.u, before.c.u]);
+
+    await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
+    for (const db of [b, c]) {
+      expect(await world.query(db.url, "SELECT count(*)::int AS n, count(*) FILTER (WHERE v LIKE 'bulk%')::int AS bulk, count(*) FILTER (WHERE id = 999999)::int AS drift FROM t"), db.name)
+        .toEqual([{ n: T_ROWS - 10 + 1, bulk: 1500, drift: 0 }]);
+      expect(await world.query(db.url, "SELECT count(*)::int AS n FROM u WHERE v LIKE 'few%'"), db.name).toEqual([{ n: 10 }]);
+    }
+    // the rows of t copied once each, and u's ten keys
+    expect(await world.sql("SELECT outcome, inserts::int FROM bucardo.syncrun WHERE sync = 'rf' ORDER BY started DESC LIMIT 1"))
+      .toEqual([{ outcome: 'good', inserts: T_ROWS - 10 + 1 + 10 }]);
+
+    // t's change records were consumed by the run: nothing is left for the next
+    const next = await kick().exited;
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+    expect(next.stderr).toMatch(/Sync "rf" empty: 0 inserts, 0 deletes, 0 conflicts/);
+    expect(await targetNodes()).toEqual(after);
+  });
+
+  it('applies key by key below refreshAbove, and where the source has no row figure', async () => {
+    const before = await targetNodes();
+    await world.query(a.url, `UPDATE t SET v = 'quarter' || id WHERE id <= 500; UPDATE u SET v = 'all' || id`);
+    const run = await kick().exited;
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stderr).not.toContain('copying it whole');
+    expect(await targetNodes()).toEqual(before);
+    await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
+    for (const db of [b, c]) {
+      expect(await world.query(db.url, "SELECT (SELECT count(*)::int FROM t WHERE v LIKE 'quarter%') AS t, (SELECT count(*)::int FROM u WHERE v LIKE 'all%') AS u"), db.name)
+        .toEqual([{ t: 500, u: U_ROWS }]);
+    }
+  });
+
+  it('killed after the copy, the next run keeps the same layout: t copied whole again, u resumed where it was', async () => {
+    await world.query(a.url, `UPDATE t SET v = 'again' || id; UPDATE u SET v = 'resumed' || id`);
+    // each of u's COPYs on C takes a quarter of a second: ten transactions of 100 keys
+    const unthrottle = await throttleInserts(world, c.url, 'u');
+    const first = kick();
+    await waitFor('two of u\'s transactions to commit', async () => Number((await openRun(world, 'rf'))?.resume?.committed ?? 0) >= 2, 60_000, 10);
+    const killed = await kids.kill(first);
+    expect(killed.signal, killed.stdout + killed.stderr).toBe('SIGKILL');
+    expect(killed.stderr).toContain('Table public.t has');
+    const interrupted = (await openRun(world, 'rf'))!;
+    expect(interrupted.resume!.refreshed).toEqual([{ schema: 'public', name: 't' }]);
+    await unthrottle();
+
+    const second = await kick().exited;
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect(second.stderr).toMatch(new RegExp(`Resuming an interrupted run: ${interrupted.resume!.committed} of ${U_ROWS / BATCH} transactions were already committed`));
+    expect(second.stderr).toContain('Copying public.t whole again, as the interrupted run did');
+    expect(second.stderr).not.toContain('change records on');
+    await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
+    for (const db of [b, c]) {
+      expect(await world.query(db.url, "SELECT (SELECT count(*)::int FROM t WHERE v LIKE 'again%') AS t, (SELECT count(*)::int FROM u WHERE v LIKE 'resumed%') AS u"), db.name)
+        .toEqual([{ t: T_ROWS - 10 + 1, u: U_ROWS }]);
+    }
+  });
+});
+
+describe('refreshAbove with two sources', () => {
+  const setup = threeDatabaseWorld(server, 'rf2');
+  const { world } = setup;
+
+  it('never copies whole: one source\'s rows are not the sync\'s', async () => {
+    const { kids, a, b, c } = setup;
+    await createTables(world, [a, b, c]);
+    await world.query(a.url, 'VACUUM ANALYZE t');
+    await world.api.addTables(['t', 'u'], { herd: 'rf2_h', db: a.name });
+    await world.api.addDbGroup('rf2_g', [`${a.name}:source`, `${b.name}:source`, `${c.name}:target`]);
+    await world.api.addSync('rf2', { herd: 'rf2_h', dbs: 'rf2_g', autokick: 'false' });
+    const config = batchConfig(world, BATCH, { refreshAbove: 0.5 });
+    const before = { b: await fileNodes(world, b), c: await fileNodes(world, c) };
+    await world.query(a.url, "UPDATE t SET v = 'from A' || id");
+    await world.query(b.url, "INSERT INTO t VALUES (7001, 'from B')");
+
+    const run = await kids.spawn('--config', config, '--log-level', 'normal', 'kick', 'rf2', '0').exited;
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stderr).not.toContain('copying it whole');
+    expect({ b: await fileNodes(world, b), c: await fileNodes(world, c) }).toEqual(before);
+    await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
+    expect(await world.query(c.url, "SELECT count(*)::int AS n, count(*) FILTER (WHERE v LIKE 'from A%')::int AS a FROM t")).toEqual([{ n: T_ROWS + 1, a: T_ROWS }]);
+  });
+});
