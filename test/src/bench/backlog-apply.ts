@@ -19,8 +19,13 @@ export interface BacklogResult {
   readonly peakRssMb: number;
 }
 
-/** `partitionSize`: the config's, for the kick (unset: the default). */
-export async function backlogApply(server: PgServer, rows: number, partitionSize?: number): Promise<BacklogResult> {
+/** What the kick's config sets (`partitionSize`, `refreshAbove`; unset: the defaults). */
+export interface BacklogConfig {
+  readonly partitionSize?: number;
+  readonly refreshAbove?: number;
+}
+
+export async function backlogApply(server: PgServer, rows: number, config: BacklogConfig = {}): Promise<BacklogResult> {
   const world = new BenchWorld(server, 'backlog');
   try {
     const source = await world.database('bbig');
@@ -37,7 +42,7 @@ export async function backlogApply(server: PgServer, rows: number, partitionSize
     await bucardo.addSync('s', { herd: 'h', dbs: 'g', autokick: 'false' });
     await withClient(world.url(source), (client) => client.query('UPDATE big SET v = v + 1'));
     const start = performance.now();
-    const peakKb = await kickInChild(server, world.control, partitionSize);
+    const peakKb = await kickInChild(server, world.control, config);
     const seconds = since(start) / 1000;
     await assertConverged([source, ...targets].map((db) => world.url(db)), { big: 'id' });
     return { rows, seconds, rowsPerSecond: rows / seconds, peakRssMb: peakKb / 1024 };
@@ -47,10 +52,10 @@ export async function backlogApply(server: PgServer, rows: number, partitionSize
 }
 
 /** Runs `bucardo kick s 0` in a child process; resolves with its peak resident memory in kB. */
-function kickInChild(server: PgServer, control: string, partitionSize: number | undefined): Promise<number> {
+function kickInChild(server: PgServer, control: string, settings: BacklogConfig): Promise<number> {
   // a config file of its own, removed when the kick ends
-  const dir = partitionSize === undefined ? undefined : mkdtempSync(path.join(os.tmpdir(), 'bucardo-bench-'));
-  if (dir) writeFileSync(path.join(dir, 'bucardo.config.json'), JSON.stringify({ partitionSize }));
+  const dir = Object.keys(settings).length === 0 ? undefined : mkdtempSync(path.join(os.tmpdir(), 'bucardo-bench-'));
+  if (dir) writeFileSync(path.join(dir, 'bucardo.config.json'), JSON.stringify(settings));
   const config = dir ? ['--config', path.join(dir, 'bucardo.config.json')] : [];
   // BUCARDO_BENCH_LOG_LEVEL=debug: the kick's phase timings, printed when it ends
   const logLevel = process.env.BUCARDO_BENCH_LOG_LEVEL === 'debug' ? ['--log-level', 'debug'] : [];
