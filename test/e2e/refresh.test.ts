@@ -8,6 +8,7 @@
  *  - a bulk change of three quarters of `t` copies it whole (the targets' `t` gets a new relfilenode, and a
  *    row only C had is gone), `u`'s few changes go key by key, every database converges, and the next run
  *    is empty;
+ *  - a run whose only changes are copied whole moves the checkpoint all the same: the next run is empty;
  *  - a quarter of `t`, and all of `u` (no statistics), go key by key: no relfilenode changes;
  *  - killed after the copy, in the middle of `u`'s transactions, the next run resumes with the same layout:
  *    it copies `t` whole again, skips `u`'s committed transactions, and converges;
@@ -98,6 +99,18 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
     expect(next.code, next.stdout + next.stderr).toBe(0);
     expect(next.stderr).toMatch(/Sync "rf" empty: 0 inserts, 0 deletes, 0 conflicts/);
     expect(await targetNodes()).toEqual(after);
+  });
+
+  it('a run whose only changes are copied whole still consumes them: the next run is empty', async () => {
+    await world.query(a.url, "UPDATE t SET v = 'only t' || id WHERE id <= 1200");
+    const run = await kick().exited;
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stderr).toContain(`Table public.t has 1200 change records on ${a.name} for about ${T_ROWS} rows (refreshAbove 0.5): copying it whole to ${b.name}, ${c.name}`);
+    await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
+    expect(await world.query(c.url, "SELECT count(*)::int AS n FROM t WHERE v LIKE 'only t%'")).toEqual([{ n: 1200 }]);
+    const next = await kick().exited;
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+    expect(next.stderr).toMatch(/Sync "rf" empty: 0 inserts, 0 deletes, 0 conflicts/);
   });
 
   it('applies key by key below refreshAbove, and where the source has no row figure', async () => {
