@@ -47,8 +47,9 @@ interface PartitionStep {
  * The change path: initial copy when asked for, tables most of which changed copied whole (`refreshAbove`),
  * then the captured changes, in one pass or, for a backlog larger than the partition size, in key
  * partitions read one after the other under the same snapshots (the first partition's checkpoints), each
- * applied before the next is read, so that memory is bounded by the partition, not the backlog. Transactions an interrupted run of the same plan committed are skipped;
- * the checkpoints move once every partition is applied.
+ * applied before the next is read, so that memory is bounded by the partition, not the backlog.
+ * Transactions an interrupted run of the same plan committed are skipped; the checkpoints move once every
+ * partition is applied.
  */
 export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefined): Promise<void> {
   const { parts, plan, recorder, sessions, shapes, runId, log } = work;

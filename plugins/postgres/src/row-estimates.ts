@@ -4,8 +4,8 @@ import { tableId, type TableRef } from '@bucardo/plugin-sdk';
 /**
  * `pg_class.reltuples` of each table: the planner's own row count, kept by VACUUM and ANALYZE (and
  * autovacuum), read without touching the tables. A table with no figure yet is left out: -1 since
- * PostgreSQL 14, and 0 rows on 0 pages before (which an empty table also reports; a run then applies it
- * key by key, which for an empty table costs nothing).
+ * PostgreSQL 14, and 0 rows on 0 pages before, which an empty table analyzed also reports (its new rows
+ * then go key by key, as they would without `refreshAbove`).
  */
 export async function estimateRows(client: pg.Client, tables: readonly TableRef[]): Promise<Map<string, number>> {
   if (tables.length === 0) return new Map();
