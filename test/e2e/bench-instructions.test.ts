@@ -4,7 +4,7 @@
  * the rows a sync writes into a source, which cost less with applyAsReplica.
  */
 import { describe, expect, it } from 'vitest';
-import { applyScript, captureInstructions, countInstructions, fetchScript, hasValgrind, tpcbScript } from '../src/bench/capture-instructions.js';
+import { applyScript, captureInstructions, countInstructions, fetchScript, hasValgrind, refreshScript, tpcbScript } from '../src/bench/capture-instructions.js';
 import { embeddedPostgresBinary } from '../src/fixtures/embedded-binaries.js';
 import { startEmbeddedPostgres } from '../src/fixtures/embedded-postgres.js';
 import { createDatabase } from '../src/helpers/databases.js';
@@ -41,9 +41,12 @@ describe('the capture overhead in instructions', () => {
     // reading a row image by key is cheaper than deleting and writing it
     expect(applied.fetched).toBeGreaterThan(1_000);
     expect(applied.fetched).toBeLessThan(applied.withoutCapture);
+    // a row into an emptied table and index costs well under a delete and re-insert beside the deleted row
+    expect(applied.copiedWhole).toBeGreaterThan(1_000);
+    expect(applied.copiedWhole).toBeLessThan(applied.withoutCapture * 0.8);
   }, 300_000);
 
-  it('writes the apply as the postgres target does (the guard, DELETE of the keys, COPY of their images), and the fetch as the source does', () => {
+  it('writes the apply as the postgres target does (the guard, DELETE of the keys, COPY of their images), a table copied whole, and the fetch as the source does', () => {
     expect(applyScript(3, 'setting', '/x/rows.tsv').split('\n')).toEqual([
       'BEGIN',
       "SELECT set_config('bucardo.replicating', 'on', true)",
@@ -55,6 +58,14 @@ describe('the capture overhead in instructions', () => {
     ]);
     expect(applyScript(3, 'replica', '/x/rows.tsv').split('\n')[1]).toBe('SET LOCAL session_replication_role = replica');
     expect(applyScript(1, 'setting', "/tmp/o'k/rows.tsv")).toContain("FROM '/tmp/o''k/rows.tsv'");
+    expect(refreshScript('/x/rows.tsv').split('\n')).toEqual([
+      'BEGIN',
+      "SELECT set_config('bucardo.replicating', 'on', true)",
+      'TRUNCATE ONLY pgbench_accounts',
+      "COPY pgbench_accounts (aid, bid, abalance, filler) FROM '/x/rows.tsv'",
+      'COMMIT',
+      '',
+    ]);
     expect(fetchScript(2)).toBe(`COPY (SELECT aid, bid, abalance, filler FROM ONLY pgbench_accounts WHERE aid = ANY((SELECT '{"1","2"}'::text[]::integer[])::integer[]) ORDER BY aid) TO '/dev/null'\n`);
   });
 

@@ -122,6 +122,7 @@ async function main(): Promise<void> {
           figures.push({ name: 'instructions per row applied into a source', value: applied.intoSource, unit: 'instr', higherIsBetter: false });
           figures.push({ name: 'instructions per row applied into a source, applyAsReplica', value: applied.intoSourceAsReplica, unit: 'instr', higherIsBetter: false });
           figures.push({ name: 'instructions per row fetched from a source', value: applied.fetched, unit: 'instr', higherIsBetter: false });
+          figures.push({ name: 'instructions per row copied whole into a database without capture (refreshAbove)', value: applied.copiedWhole, unit: 'instr', higherIsBetter: false });
         }
       }
     } finally {

@@ -39,6 +39,8 @@ export interface ApplyInstructions {
   readonly intoSourceAsReplica: number;
   /** Read from a source: the fetch of the row images of changed keys (`COPY (SELECT … WHERE key = ANY …)`). */
   readonly fetched: number;
+  /** Into a database without capture, the table emptied first, as `refreshAbove` writes it (`TRUNCATE` + `COPY`). */
+  readonly copiedWhole: number;
 }
 
 export async function captureInstructions(peers: readonly PeerCapture[], transactions = 300, applyRows = 10_000): Promise<CaptureInstructionsResult> {
@@ -69,6 +71,7 @@ export async function captureInstructions(peers: readonly PeerCapture[], transac
         intoSource: await perRow(dbs.captured, 'setting'),
         intoSourceAsReplica: await perRow(dbs.captured, 'replica'),
         fetched: await perUnit(dbs.plain, applyRows, fetchScript),
+        copiedWhole: await perUnit(dbs.plain, applyRows, (count) => refreshScript(rows.file(count))),
       };
       return { plain, captured, peers: counted, applyPerRow };
     } finally {
@@ -95,6 +98,21 @@ export function applyScript(rows: number, guard: ApplyGuard, file: string): stri
     guard === 'replica' ? 'SET LOCAL session_replication_role = replica' : "SELECT set_config('bucardo.replicating', 'on', true)",
     'PREPARE bucardo_delete(text[]) AS DELETE FROM ONLY pgbench_accounts WHERE aid = ANY((SELECT $1::text[]::integer[])::integer[])',
     `EXECUTE bucardo_delete('{${keys}}')`,
+    `COPY pgbench_accounts (aid, bid, abalance, filler) FROM '${file.replaceAll("'", "''")}'`,
+    'COMMIT',
+  ].join('\n')}\n`;
+}
+
+/**
+ * What a table copied whole costs a target (`refreshAbove`, core/src/run/refresh.ts): the table emptied by
+ * `TRUNCATE`, then the rows of `file` in by `COPY`. The truncate costs the same for any count, so the
+ * difference over n is one row into an empty table and index.
+ */
+export function refreshScript(file: string): string {
+  return `${[
+    'BEGIN',
+    "SELECT set_config('bucardo.replicating', 'on', true)",
+    'TRUNCATE ONLY pgbench_accounts',
     `COPY pgbench_accounts (aid, bid, abalance, filler) FROM '${file.replaceAll("'", "''")}'`,
     'COMMIT',
   ].join('\n')}\n`;
