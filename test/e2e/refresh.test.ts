@@ -18,7 +18,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { assertConverged } from '../src/helpers/databases.js';
 import { waitFor, type Db, type DaemonWorld } from './support/daemon-world.js';
-import { batchConfig, Children, openRun, threeDatabaseWorld, throttleInserts } from './support/lifecycle-kit.js';
+import { batchConfig, openRun, threeDatabaseWorld, throttleInserts } from './support/lifecycle-kit.js';
 
 const server = serverFromInfo(inject('pg'));
 
@@ -43,16 +43,12 @@ async function createTables(world: DaemonWorld, dbs: readonly Db[]): Promise<voi
 describe('refreshAbove: a table most of which changed is copied whole to the targets', () => {
   const setup = threeDatabaseWorld(server, 'rf');
   const { world } = setup;
-  let kids: Children;
-  let a: Db;
-  let b: Db;
-  let c: Db;
-  let config: string;
-  const kick = () => kids.spawn('--config', config, '--log-level', 'normal', 'kick', 'rf', '0');
-  const targetNodes = async () => ({ b: await fileNodes(world, b), c: await fileNodes(world, c) });
+  let config: string | undefined;
+  const kick = () => setup.kids.spawn('--config', (config ??= batchConfig(world, BATCH, { refreshAbove: 0.5 })), '--log-level', 'normal', 'kick', 'rf', '0');
+  const targetNodes = async () => ({ b: await fileNodes(world, setup.b), c: await fileNodes(world, setup.c) });
 
   it('sets up a one-source sync over t (analyzed on A) and u (never analyzed)', async () => {
-    ({ kids, a, b, c } = setup);
+    const { a, b, c } = setup;
     await createTables(world, [a, b, c]);
     // the figure the decision reads stays the one of this ANALYZE
     await world.query(a.url, 'ALTER TABLE t SET (autovacuum_enabled = false)');
@@ -60,13 +56,13 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
     await world.api.addTables(['t', 'u'], { herd: 'rf_h', db: a.name });
     await world.api.addDbGroup('rf_g', [`${a.name}:source`, `${b.name}:target`, `${c.name}:target`]);
     await world.api.addSync('rf', { herd: 'rf_h', dbs: 'rf_g', autokick: 'false' });
-    config = batchConfig(world, BATCH, { refreshAbove: 0.5 });
     // what the decision reads: a row figure for t, none for u
     expect(await world.query(a.url, "SELECT relname, reltuples::int AS rows, relpages > 0 AS paged FROM pg_class WHERE relname IN ('t', 'u') AND relkind = 'r' ORDER BY relname"))
       .toEqual([{ relname: 't', rows: T_ROWS, paged: true }, { relname: 'u', rows: expect.any(Number) as number, paged: false }]);
   });
 
   it('copies t whole when its change records reach half its rows, applies u key by key, and the next run is empty', async () => {
+    const { a, b, c } = setup;
     const before = await targetNodes();
     await world.query(c.url, "INSERT INTO t VALUES (999999, 'only on C')");
     await world.query(a.url, `UPDATE t SET v = 'bulk' || id WHERE id <= 1500;
@@ -102,6 +98,7 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
   });
 
   it('a run whose only changes are copied whole still consumes them: the next run is empty', async () => {
+    const { a, b, c } = setup;
     await world.query(a.url, "UPDATE t SET v = 'only t' || id WHERE id <= 1200");
     const run = await kick().exited;
     expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -114,6 +111,7 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
   });
 
   it('applies key by key below refreshAbove, and where the source has no row figure', async () => {
+    const { a, b, c } = setup;
     const before = await targetNodes();
     await world.query(a.url, `UPDATE t SET v = 'quarter' || id WHERE id <= 500; UPDATE u SET v = 'all' || id`);
     const run = await kick().exited;
@@ -128,6 +126,7 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
   });
 
   it('killed after the copy, the next run keeps the same layout: t copied whole again, u resumed where it was', async () => {
+    const { kids, a, b, c } = setup;
     await world.query(a.url, `UPDATE t SET v = 'again' || id; UPDATE u SET v = 'resumed' || id`);
     // each of u's COPYs on C takes a quarter of a second: ten transactions of 100 keys
     const unthrottle = await throttleInserts(world, c.url, 'u');
