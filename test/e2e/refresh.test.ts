@@ -10,10 +10,13 @@
  *    is empty;
  *  - a run whose only changes are copied whole moves the checkpoint all the same: the next run is empty;
  *  - a quarter of `t`, and all of `u` (no statistics), go key by key: no relfilenode changes;
+ *  - where a reader holds `t` on C, C's table is emptied with DELETE after TRUNCATE waited a second, while
+ *    B's is truncated: the run does not wait for the reader (nor make new readers queue behind it);
  *  - killed after the copy, in the middle of `u`'s transactions, the next run resumes with the same layout:
  *    it copies `t` whole again, skips `u`'s committed transactions, and converges;
  *  - a sync with two sources never copies whole.
  */
+import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { assertConverged } from '../src/helpers/databases.js';
@@ -123,6 +126,32 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
       expect(await world.query(db.url, "SELECT (SELECT count(*)::int FROM t WHERE v LIKE 'quarter%') AS t, (SELECT count(*)::int FROM u WHERE v LIKE 'all%') AS u"), db.name)
         .toEqual([{ t: 500, u: U_ROWS }]);
     }
+  });
+
+  it('empties a target\'s table with DELETE where a reader holds it: the run waits a second for TRUNCATE, not for the reader', async () => {
+    const { a, b, c } = setup;
+    const before = await targetNodes();
+    await world.query(a.url, "UPDATE t SET v = 'held' || id");
+    // a reader of t on C keeps its transaction open across the whole run
+    const reader = new pg.Client({ connectionString: c.url });
+    await reader.connect();
+    try {
+      await reader.query('BEGIN');
+      await reader.query('SELECT count(*) FROM t');
+      const run = await kick().exited;
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stderr).toContain(`Emptying public.t on ${c.name} with DELETE, not TRUNCATE: its readers would have held it up for more than 1s`);
+      expect(run.stderr).not.toContain(`Emptying public.t on ${b.name}`);
+      const after = await targetNodes();
+      expect(after.b.t).not.toBe(before.b.t);
+      expect(after.c.t).toBe(before.c.t);
+      // still in its transaction, the reader sees what the run committed (READ COMMITTED)
+      expect((await reader.query("SELECT count(*)::int AS n FROM t WHERE v LIKE 'held%'")).rows).toEqual([{ n: T_ROWS - 10 + 1 }]);
+    } finally {
+      await reader.query('ROLLBACK').catch(() => undefined);
+      await reader.end();
+    }
+    await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
   });
 
   it('killed after the copy, the next run keeps the same layout: t copied whole again, u resumed where it was', async () => {

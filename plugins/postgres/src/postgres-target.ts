@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ApplyBatch, ApplyResult, DatabaseSpec, KeyText, OpenContext, SequenceState, TableRef, TableShape, TargetCapabilities, TargetSession, TargetWriter } from '@bucardo/plugin-sdk';
+import { formatTable, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
 import { readSequence, setSequence } from './sequences.js';
 import { SKIP_CAPTURE_SETTING, qualified } from './capture-names.js';
 import { changedSince } from './capture-read.js';
@@ -10,6 +10,20 @@ import { describeTable, describeTables } from './introspect.js';
 import { KeyIndexes } from './key-index.js';
 import { columnList, keyCondition } from './key-sql.js';
 import { REPLICA_SETTINGS, type ResolvedPostgresOptions } from './postgres-options.js';
+
+/**
+ * How long TRUNCATE may wait for the table's lock. Longer, and every new reader of the table would queue
+ * behind the waiting TRUNCATE for as long as the readers already there run; the table is emptied with
+ * DELETE instead, which readers do not wait for.
+ */
+const TRUNCATE_LOCK_WAIT = '1s';
+
+/** Why TRUNCATE gives way to DELETE, by sqlstate. */
+const TRUNCATE_REFUSED: Readonly<Record<string, string>> = {
+  '0A000': 'a foreign key points at it',
+  '42501': 'the role may not truncate it',
+  '55P03': `its readers would have held it up for more than ${TRUNCATE_LOCK_WAIT}`,
+};
 
 /** Writes row images into PostgreSQL: one DELETE per table batch, then COPY, inside one transaction. */
 export class PostgresTarget implements TargetWriter {
@@ -22,16 +36,20 @@ export class PostgresTarget implements TargetWriter {
   }
 
   async open(spec: DatabaseSpec, context: OpenContext): Promise<TargetSession> {
-    return new PostgresTargetSession(await connect(spec, context, this.#options));
+    return new PostgresTargetSession(spec.name, await connect(spec, context, this.#options), context.log);
   }
 }
 
 class PostgresTargetSession implements TargetSession {
+  readonly #db: string;
   readonly #client: pg.Client;
+  readonly #log: Logger;
   readonly #keyIndexes: KeyIndexes;
 
-  constructor(client: pg.Client) {
+  constructor(db: string, client: pg.Client, log: Logger) {
+    this.#db = db;
     this.#client = client;
+    this.#log = log;
     this.#keyIndexes = new KeyIndexes(client);
   }
 
@@ -96,18 +114,24 @@ class PostgresTargetSession implements TargetSession {
     return result.rowCount ?? 0;
   }
 
-  /** TRUNCATE, or DELETE where TRUNCATE is not allowed (a foreign key points at the table, or no privilege). */
+  /** TRUNCATE, or DELETE where TRUNCATE is not allowed or would wait for the table's readers (`TRUNCATE_REFUSED`). */
   truncate(shape: TableShape, signal: AbortSignal): Promise<number | undefined> {
     return cancellable(this.#client, signal, async () => {
-      await this.#client.query('SAVEPOINT bucardo_truncate');
+      // the wait is bounded for the TRUNCATE only: the setting is put back before the savepoint is released
+      // two statements in one round trip: pg gives one result each
+      const [, saved] = await this.#client.query(
+        `SAVEPOINT bucardo_truncate; SELECT current_setting('lock_timeout') AS wait, set_config('lock_timeout', ${quoteLiteral(TRUNCATE_LOCK_WAIT)}, true)`,
+      ) as unknown as [pg.QueryResult, pg.QueryResult<{ wait: string }>];
       try {
         await this.#client.query(`TRUNCATE ONLY ${qualified(shape.table)}`);
-        await this.#client.query('RELEASE SAVEPOINT bucardo_truncate');
+        await this.#client.query(`SELECT set_config('lock_timeout', ${quoteLiteral(saved.rows[0]!.wait)}, true); RELEASE SAVEPOINT bucardo_truncate`);
         return undefined;
       } catch (error) {
-        const sqlstate = (error as { code?: string }).code;
-        if (sqlstate !== '0A000' && sqlstate !== '42501') throw error;
+        const reason = TRUNCATE_REFUSED[(error as { code?: string }).code ?? ''];
+        if (reason === undefined) throw error;
+        // the savepoint's rollback puts the setting back too
         await this.#client.query('ROLLBACK TO SAVEPOINT bucardo_truncate');
+        this.#log.log('normal', `Emptying ${formatTable(shape.table)} on ${this.#db} with DELETE, not TRUNCATE: ${reason}`, { db: this.#db, table: formatTable(shape.table) });
         const result = await this.#client.query(`DELETE FROM ONLY ${qualified(shape.table)}`);
         return result.rowCount ?? undefined;
       }
