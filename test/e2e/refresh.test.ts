@@ -11,7 +11,8 @@
  *  - a run whose only changes are copied whole moves the checkpoint all the same: the next run is empty;
  *  - a quarter of `t`, and all of `u` (no statistics), go key by key: no relfilenode changes;
  *  - where a reader holds `t` on C, C's table is emptied with DELETE after TRUNCATE waited a second, while
- *    B's is truncated: the run does not wait for the reader (nor make new readers queue behind it);
+ *    B's is truncated: the run does not wait for the reader (nor make new readers queue behind it); and
+ *    where a foreign key points at `t` on B, B's is emptied with DELETE too;
  *  - killed after the copy, in the middle of `u`'s transactions, the next run resumes with the same layout:
  *    it copies `t` whole again, skips `u`'s committed transactions, and converges;
  *  - a sync with two sources never copies whole.
@@ -152,6 +153,24 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
       await reader.end();
     }
     await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
+  });
+
+  it('empties a target\'s table with DELETE where a foreign key points at it, which TRUNCATE refuses', async () => {
+    const { a, b, c } = setup;
+    await world.query(b.url, 'CREATE TABLE t_ref (id int REFERENCES t (id))');
+    try {
+      const before = await targetNodes();
+      await world.query(a.url, "UPDATE t SET v = 'referenced' || id");
+      const run = await kick().exited;
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stderr).toContain(`Emptying public.t on ${b.name} with DELETE, not TRUNCATE: a foreign key points at it`);
+      const after = await targetNodes();
+      expect(after.b.t).toBe(before.b.t);
+      expect(after.c.t).not.toBe(before.c.t);
+      await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
+    } finally {
+      await world.query(b.url, 'DROP TABLE t_ref');
+    }
   });
 
   it('killed after the copy, the next run keeps the same layout: t copied whole again, u resumed where it was', async () => {
