@@ -59,7 +59,10 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
   const fingerprint = JSON.stringify({ databases: plan.databases.map((db) => [db.name, db.role]), tables: shapes.map((shape) => shape.table), batch: work.options.batchSize });
   const resuming = resume && resume.fingerprint === fingerprint ? resume : undefined;
   const { refreshed, partitions } = await captureLayout(work, checkpoints, resuming);
-  if (refreshed.length > 0) work = { ...work, shapes: shapes.filter((shape) => !refreshed.includes(shape)), refreshed };
+  if (refreshed.length > 0) {
+    const ids = new Set(refreshed.map((shape) => tableId(shape.table)));
+    work = { ...work, shapes: shapes.filter((shape) => !ids.has(tableId(shape.table))), refreshed };
+  }
   let guards = resuming ? new Map(Object.entries(resuming.until)) : undefined;
   let upcoming: Promise<Planned> | undefined;
   try {
@@ -100,7 +103,7 @@ async function captureLayout(work: DeltaWork, checkpoints: ReadonlyMap<string, C
   }
   const wanted = canPartition(plan, sessions) || options.refreshAbove !== undefined;
   const pending = wanted ? await pendingRecords(plan, sessions, shapes, checkpoints) : undefined;
-  const refreshed = await chooseRefreshes(work.copies, pending, options.refreshAbove);
+  const refreshed = await chooseRefreshes(work.copies, pending, options.refreshAbove, options.batchSize);
   return { refreshed, partitions: partitionCount(plan, sessions, pending && without(pending, refreshed), options.partitionSize, work.log) };
 }
 

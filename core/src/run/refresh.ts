@@ -9,34 +9,58 @@ import { copyTable } from './table-copy.js';
  * their rows (a bulk UPDATE, a reload). Copying such a table whole (TRUNCATE, then COPY in key order)
  * costs the targets a fraction of deleting and re-inserting every key: the rows go into an empty table and
  * index instead of beside their deleted versions, and the run reads neither the change records nor the
- * rows by key. With several sources the rows of one are not the sync's state, so such syncs never
- * refresh; nor do runs whose source cannot count or estimate, or whose targets cannot be emptied.
+ * rows by key. `minRecords` (the run's batch size) keeps small tables whose few rows change often on the
+ * key path: below one transaction's worth of keys a refresh saves nothing, and would lock the table.
  */
-export async function chooseRefreshes(ctx: CopyContext, pending: PendingRecords | undefined, above: number | undefined): Promise<TableShape[]> {
+export async function chooseRefreshes(ctx: CopyContext, pending: PendingRecords | undefined, above: number | undefined, minRecords: number): Promise<TableShape[]> {
   const { plan, sessions, log } = ctx;
   const sources = sourcesOf(plan);
-  if (above === undefined || !pending || sources.length !== 1) return [];
-  const from = sources[0]!.name;
-  const source = sessions.source(from);
-  const to = receiversOf(ctx);
-  if (!source.estimateRows || !source.readTable || to.some((db) => !sessions.target(db).truncate)) return [];
-  const records = pending.get(from) ?? new Map<string, number>();
-  const candidates = ctx.shapes.filter((shape) => (records.get(tableId(shape.table)) ?? 0) > 0);
+  if (above === undefined || !pending) return [];
+  const why = unableReason(ctx);
+  const from = sources[0]?.name;
+  const records = from === undefined ? undefined : pending.get(from);
+  const candidates = ctx.shapes.filter((shape) => (records?.get(tableId(shape.table)) ?? 0) >= minRecords);
   if (candidates.length === 0) return [];
+  if (why !== undefined) {
+    log.log('verbose', `refreshAbove: ${candidates.map((shape) => formatTable(shape.table)).join(', ')} applied key by key: ${why}`);
+    return [];
+  }
+  const source = sessions.source(from!);
   let rows: Map<string, number>;
   try {
-    rows = await source.estimateRows(candidates.map((shape) => shape.table));
+    rows = await source.estimateRows!(candidates.map((shape) => shape.table));
   } catch (error) {
-    throw toBucardoError(error, 'CAPTURE_FAILED', { db: from, sync: plan.name });
+    throw toBucardoError(error, 'CAPTURE_FAILED', { db: from!, sync: plan.name });
   }
+  const to = receiversOf(ctx);
   return candidates.filter((shape) => {
     const id = tableId(shape.table);
     const estimate = rows.get(id);
-    const changed = records.get(id)!;
+    const changed = records!.get(id)!;
     if (estimate === undefined || changed < above * estimate) return false;
     log.log('normal', `Table ${formatTable(shape.table)} has ${changed} change records on ${from} for about ${estimate} rows (refreshAbove ${above}): copying it whole to ${to.join(', ')}`);
     return true;
   });
+}
+
+/**
+ * Why this run copies nothing whole, or undefined. One source only: with several, one source's rows are
+ * not the sync's state. Targets with transactions only: a copy cut short on a target without them would
+ * leave its table half empty, and the next run, deciding afresh, might apply only the changed keys. Not
+ * in a run that has just made its initial copy, which copied every table already.
+ */
+function unableReason(ctx: CopyContext): string | undefined {
+  const { plan, sessions } = ctx;
+  const sources = sourcesOf(plan);
+  if (sources.length !== 1) return `the sync has ${sources.length} sources`;
+  if (plan.onetimecopy) return 'the run has just made its initial copy';
+  const source = sessions.source(sources[0]!.name);
+  if (!source.estimateRows || !source.readTable) return `source ${sources[0]!.name} cannot estimate rows or read whole tables`;
+  for (const db of receiversOf(ctx)) {
+    const can = sessions.targetCapabilities(db);
+    if (!can.truncate || !can.transactions || !sessions.target(db).truncate) return `target ${db} cannot empty a table inside a transaction`;
+  }
+  return undefined;
 }
 
 /**

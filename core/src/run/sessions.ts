@@ -1,4 +1,4 @@
-import { BucardoError, toBucardoError, type DatabaseDriver, type Logger, type RunInfo, type SourceCapabilities, type SourceSession, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import { BucardoError, defaultTargetCapabilities, toBucardoError, type DatabaseDriver, type Logger, type RunInfo, type SourceCapabilities, type SourceSession, type TableShape, type TargetCapabilities, type TargetSession } from '@bucardo/plugin-sdk';
 import type { Registry } from '../plugins/registry.js';
 import type { SyncPlan } from './sync-plan.js';
 
@@ -51,6 +51,11 @@ export class RunSessions {
   /** What the driver of source `db` can do (flags left out are false). */
   sourceCapabilities(db: string): SourceCapabilities {
     return this.#driverOf(db)?.driver.source?.capabilities ?? {};
+  }
+
+  /** What the writer of database `db` can do, each flag left out at the SDK's default (false). */
+  targetCapabilities(db: string): Required<TargetCapabilities> {
+    return { ...defaultTargetCapabilities, ...this.#driverOf(db)?.driver.target?.capabilities };
   }
 
   /** Database `db` of the plan and its registered driver. */
