@@ -32,10 +32,16 @@ describe('readAhead', () => {
     expect(log).toEqual(['read 1', 'read 2', 'use 1', 'read 3', 'use 2', 'closed', 'use 3']);
   });
 
-  it('a caller that stops early lets the read in flight end, then closes the source', async () => {
+  it('a caller that stops early calls stop, lets the read in flight end, then closes the source', async () => {
     const { items, log } = source(5);
-    for await (const item of readAhead(items)) if (item === 2) break;
-    expect(log).toEqual(['read 1', 'read 2', 'read 3', 'closed']);
+    for await (const item of readAhead(items, () => log.push('stop'))) if (item === 2) break;
+    expect(log).toEqual(['read 1', 'read 2', 'read 3', 'stop', 'closed']);
+  });
+
+  it('a caller that reads to the end does not call stop', async () => {
+    const { items, log } = source(2);
+    for await (const item of readAhead(items, () => log.push('stop'))) log.push(`use ${item}`);
+    expect(log).not.toContain('stop');
   });
 
   it('a failed read reaches the caller at that item, not before, and none unhandled', async () => {

@@ -1,4 +1,4 @@
-import { BucardoError, formatTable, type KeyText, type RowBatch, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, toBucardoError, type KeyText, type RowBatch, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
 import type { RunSessions } from './sessions.js';
 import { readAhead } from './read-ahead.js';
 import { settleAll } from './settle-all.js';
@@ -45,19 +45,28 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
   for (const [db, target] of targets) {
     if (job.empty && !target.truncate) throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${db}" cannot empty table "${table}" for a copy`, { db, table });
   }
-  const begin = () => settleAll(targets.map(([, target]) => target.begin(options.signal)));
-  const commit = () => settleAll(targets.map(([, target]) => target.commit()));
+  // every target at once; a failure names its database and the table
+  const onTargets = <T>(work: (target: TargetSession) => Promise<T>) => settleAll(targets.map(([db, target]) => work(target).catch((error: unknown) => {
+    throw toBucardoError(error, 'APPLY_FAILED', { db, table });
+  })));
+  const begin = () => onTargets((target) => target.begin(options.signal));
+  const commit = () => onTargets((target) => target.commit());
+  const emptyAll = () => onTargets((target) => target.truncate!(job.shape, options.signal));
   let open = false;
   let rows = 0;
   let first = true;
   try {
     if (!job.chunked) { await begin(); open = true; }
-    const batches = readAhead(reader.readTable({ shape: job.shape, batchRows: options.batchRows, signal: options.signal, ...(job.after === undefined ? {} : { after: job.after }) }));
+    // a copy that fails on a target stops the source's read in flight instead of waiting for its batch
+    const reading = new AbortController();
+    const signal = AbortSignal.any([options.signal, reading.signal]);
+    const read = reader.readTable({ shape: job.shape, batchRows: options.batchRows, signal, ...(job.after === undefined ? {} : { after: job.after }) });
+    const batches = readAhead(naming(read, job.from, table), () => reading.abort());
     for await (const batch of batches) {
       if (job.chunked) { await begin(); open = true; }
-      if (first && job.empty) await emptyAll(targets, job.shape, options.signal);
+      if (first && job.empty) await emptyAll();
       const deletes = first && job.after !== undefined ? keysOf(batch) : [];
-      await settleAll(targets.map(([, target]) => target.apply({ shape: job.shape, deletes, rows: [batch], signal: options.signal })));
+      await onTargets((target) => target.apply({ shape: job.shape, deletes, rows: [batch], signal: options.signal }));
       rows += batch.rowCount;
       first = false;
       if (job.chunked) {
@@ -69,7 +78,7 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
     }
     if (first && job.empty) {
       if (!open) { await begin(); open = true; }
-      await emptyAll(targets, job.shape, options.signal);
+      await emptyAll();
     }
     if (open) { await commit(); open = false; }
     return rows;
@@ -79,8 +88,13 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
   }
 }
 
-async function emptyAll(targets: ReadonlyArray<readonly [string, TargetSession]>, shape: TableShape, signal: AbortSignal): Promise<void> {
-  await settleAll(targets.map(([, target]) => target.truncate!(shape, signal)));
+/** The source's batches, a failure to read them named by its database and the table. */
+async function* naming(batches: AsyncIterable<RowBatch>, db: string, table: string): AsyncGenerator<RowBatch> {
+  try {
+    yield* batches;
+  } catch (error) {
+    throw toBucardoError(error, 'FETCH_FAILED', { db, table });
+  }
 }
 
 function keysOf(batch: RowBatch): KeyText[] {
