@@ -14,15 +14,16 @@ import { REPLICA_SETTINGS, type ResolvedPostgresOptions } from './postgres-optio
 /**
  * How long TRUNCATE may wait for the table's lock. Longer, and every new reader of the table would queue
  * behind the waiting TRUNCATE for as long as the readers already there run; the table is emptied with
- * DELETE instead, which readers do not wait for.
+ * DELETE instead, which readers do not wait for. Above the default `deadlock_timeout` (1s), after which
+ * an autovacuum of the table gives its lock up: that is no reason to fall back.
  */
-const TRUNCATE_LOCK_WAIT = '1s';
+const TRUNCATE_LOCK_WAIT = '2s';
 
 /** Why TRUNCATE gives way to DELETE, by sqlstate. */
 const TRUNCATE_REFUSED: Readonly<Record<string, string>> = {
   '0A000': 'a foreign key points at it',
   '42501': 'the role may not truncate it',
-  '55P03': `its readers would have held it up for more than ${TRUNCATE_LOCK_WAIT}`,
+  '55P03': `others (readers of the table) held its lock for more than ${TRUNCATE_LOCK_WAIT}`,
 };
 
 /** Writes row images into PostgreSQL: one DELETE per table batch, then COPY, inside one transaction. */
