@@ -10,19 +10,25 @@
  *    is empty;
  *  - a run whose only changes are copied whole moves the checkpoint all the same: the next run is empty;
  *  - a quarter of `t`, and all of `u` (no statistics), go key by key: no relfilenode changes;
- *  - where a reader holds `t` on C, C's table is emptied with DELETE after TRUNCATE waited a second, while
+ *  - where a reader holds `t` on C, C's table is emptied with DELETE after TRUNCATE waited two seconds, while
  *    B's is truncated: the run does not wait for the reader (nor make new readers queue behind it); and
  *    where a foreign key points at `t` on B, B's is emptied with DELETE too;
  *  - killed after the copy, in the middle of `u`'s transactions, the next run resumes with the same layout:
  *    it copies `t` whole again, skips `u`'s committed transactions, and converges;
- *  - a sync with two sources never copies whole.
+ *  - with key partitions, the table copied whole is not counted and the rest is cut as usual; a run that
+ *    copies every changed table whole captures none, and still consumes their records;
+ *  - a sync with two sources never copies whole;
+ *  - (in process, with capture taps) a write committed just before the capture is in the copy, and one
+ *    committed just after it is in the copy and comes again in the next run.
  */
 import pg from 'pg';
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { definePlugin } from '@bucardo/plugin-sdk';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
-import { assertConverged } from '../src/helpers/databases.js';
+import { assertConverged, withClient } from '../src/helpers/databases.js';
 import { waitFor, type Db, type DaemonWorld } from './support/daemon-world.js';
 import { batchConfig, openRun, threeDatabaseWorld, throttleInserts } from './support/lifecycle-kit.js';
+import { Harness, expectOutcome } from './support/sync-harness.js';
 
 const server = serverFromInfo(inject('pg'));
 
@@ -129,7 +135,7 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
     }
   });
 
-  it('empties a target\'s table with DELETE where a reader holds it: the run waits a second for TRUNCATE, not for the reader', async () => {
+  it('empties a target\'s table with DELETE where a reader holds it: the run waits two seconds for TRUNCATE, not for the reader', async () => {
     const { a, b, c } = setup;
     const before = await targetNodes();
     await world.query(a.url, "UPDATE t SET v = 'held' || id");
@@ -141,7 +147,7 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
       await reader.query('SELECT count(*) FROM t');
       const run = await kick().exited;
       expect(run.code, run.stdout + run.stderr).toBe(0);
-      expect(run.stderr).toContain(`Emptying public.t on ${c.name} with DELETE, not TRUNCATE: its readers would have held it up for more than 1s`);
+      expect(run.stderr).toContain(`Emptying public.t on ${c.name} with DELETE, not TRUNCATE: others (readers of the table) held its lock for more than 2s`);
       expect(run.stderr).not.toContain(`Emptying public.t on ${b.name}`);
       const after = await targetNodes();
       expect(after.b.t).not.toBe(before.b.t);
@@ -173,6 +179,23 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
     }
   });
 
+  it('a copy that fails on one target keeps nothing on any target and consumes nothing: fixed, the next run converges', async () => {
+    const { a, b, c } = setup;
+    await world.query(c.url, "ALTER TABLE t ADD CONSTRAINT t_no_bad CHECK (v NOT LIKE 'bad%') NOT VALID");
+    await world.query(a.url, "UPDATE t SET v = 'bad' || id");
+    const failed = await kick().exited;
+    expect(failed.code, failed.stdout + failed.stderr).toBe(2);
+    expect(failed.stdout).toMatch(/^Kick rf: \[\d+ s\] KILLED!$/m);
+    expect(failed.stdout).toContain(`    new row for relation "t" violates check constraint "t_no_bad" [APPLY_FAILED] (db ${c.name}, table public.t, sqlstate 23514)\n`);
+    for (const db of [b, c]) expect(await world.query(db.url, "SELECT count(*)::int AS n, count(*) FILTER (WHERE v LIKE 'bad%')::int AS bad FROM t"), db.name).toEqual([{ n: T_ROWS - 10 + 1, bad: 0 }]);
+    await world.query(c.url, 'ALTER TABLE t DROP CONSTRAINT t_no_bad');
+    const fixed = await kick().exited;
+    expect(fixed.code, fixed.stdout + fixed.stderr).toBe(0);
+    expect(fixed.stderr).toContain('Table public.t has');
+    await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
+    expect(await world.query(c.url, "SELECT count(*)::int AS n FROM t WHERE v LIKE 'bad%'")).toEqual([{ n: T_ROWS - 10 + 1 }]);
+  });
+
   it('killed after the copy, the next run keeps the same layout: t copied whole again, u resumed where it was', async () => {
     const { kids, a, b, c } = setup;
     await world.query(a.url, `UPDATE t SET v = 'again' || id; UPDATE u SET v = 'resumed' || id`);
@@ -198,6 +221,38 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
         .toEqual([{ t: T_ROWS - 10 + 1, u: U_ROWS }]);
     }
   });
+
+  it('with key partitions: the table copied whole is not counted, and the rest is cut as usual', async () => {
+    const { a, b, c } = setup;
+    const partitioned = batchConfig(world, BATCH, { refreshAbove: 0.5, partitionSize: 400 });
+    await world.query(a.url, "UPDATE t SET v = 'parts' || id; UPDATE u SET v = 'parts' || id");
+    const run = await setup.kids.spawn('--config', partitioned, '--log-level', 'normal', 'kick', 'rf', '0').exited;
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stderr).toContain('Table public.t has 1991 change records');
+    expect(run.stderr).toContain(`Sync "rf" has ${U_ROWS} change records to read: capturing them in 3 key partitions of at most ~400`);
+    await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
+    for (const db of [b, c]) {
+      expect(await world.query(db.url, "SELECT (SELECT count(*)::int FROM t WHERE v LIKE 'parts%') AS t, (SELECT count(*)::int FROM u WHERE v LIKE 'parts%') AS u"), db.name)
+        .toEqual([{ t: T_ROWS - 10 + 1, u: U_ROWS }]);
+    }
+  });
+
+  it('a run that copies every changed table whole captures no table, and still consumes their records', async () => {
+    const { a, b, c } = setup;
+    await world.query(a.url, 'ANALYZE u');
+    const before = await targetNodes();
+    await world.query(a.url, "UPDATE t SET v = 'every' || id; UPDATE u SET v = 'every' || id");
+    const run = await kick().exited;
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stderr).toContain('Table public.t has 1991 change records');
+    expect(run.stderr).toContain(`Table public.u has ${U_ROWS} change records on ${a.name} for about ${U_ROWS} rows`);
+    const after = await targetNodes();
+    for (const db of ['b', 'c'] as const) for (const table of ['t', 'u'] as const) expect(after[db][table], `${db}.${table}`).not.toBe(before[db][table]);
+    await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
+    const next = await kick().exited;
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+    expect(next.stderr).toMatch(/Sync "rf" empty: 0 inserts, 0 deletes, 0 conflicts/);
+  });
 });
 
 describe('refreshAbove with two sources', () => {
@@ -222,5 +277,53 @@ describe('refreshAbove with two sources', () => {
     expect({ b: await fileNodes(world, b), c: await fileNodes(world, c) }).toEqual(before);
     await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
     expect(await world.query(c.url, "SELECT count(*)::int AS n, count(*) FILTER (WHERE v LIKE 'from A%')::int AS a FROM t")).toEqual([{ n: T_ROWS + 1, a: T_ROWS }]);
+  });
+});
+
+describe('refreshAbove and writes committed around the capture', () => {
+  const harness = new Harness(server, 'rfw');
+  afterAll(() => harness.dispose());
+
+  it('a write committed before the capture is in the copy; one committed after it is in the copy and comes again next run', async () => {
+    let url = '';
+    let armed = false;
+    // a capture tap before the core's (its changes are in the capture) and one after it (they are not)
+    const writer = definePlugin({
+      name: 'writer-around-capture',
+      apply(host) {
+        host.hooks.capture.tapPromise({ name: 'before', stage: -10 }, async () => {
+          if (armed) await withClient(url, (client) => client.query("UPDATE t SET v = 'before capture' WHERE id = 1; DELETE FROM t WHERE id = 2"));
+        });
+        host.hooks.capture.tapPromise({ name: 'after', stage: 10 }, async () => {
+          if (!armed) return;
+          armed = false;
+          await withClient(url, (client) => client.query("UPDATE t SET v = 'after capture' WHERE id = 3; INSERT INTO t VALUES (1000, 'after capture')"));
+        });
+      },
+    });
+    const w = await harness.setup({
+      tag: 'rfw', roles: { A: 'source', B: 'target' }, tables: ['t'], plugins: [writer], runSizes: { refreshAbove: 0.5, batchSize: 10 },
+      schema: "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 200) AS i; ANALYZE t",
+    });
+    url = w.url.A!;
+    const nodeOfB = async () => (await w.sql('B', "SELECT pg_relation_filenode('t')::text AS node"))[0]!.node;
+    const before = await nodeOfB();
+    await w.sql('A', "UPDATE t SET v = 'bulk' || id");
+    armed = true;
+    const first = await w.run();
+    expectOutcome(first, 'good');
+    expect(armed).toBe(false);
+    expect(await nodeOfB()).not.toBe(before);
+    // both writes are on B already: the copy read after the capture
+    await assertConverged(w.urls as string[], { t: 'id' });
+    expect(await w.sql('B', 'SELECT id, v FROM t WHERE id IN (1, 2, 3, 1000) ORDER BY id')).toEqual([
+      { id: 1, v: 'before capture' }, { id: 3, v: 'after capture' }, { id: 1000, v: 'after capture' },
+    ]);
+    // the after-capture changes were not consumed: the next run carries them (key by key, two keys) again
+    const second = await w.run();
+    expectOutcome(second, 'good');
+    expect(second.inserts).toBe(2);
+    await assertConverged(w.urls as string[], { t: 'id' });
+    expectOutcome(await w.run(), 'empty');
   });
 });

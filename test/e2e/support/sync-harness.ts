@@ -4,7 +4,7 @@
  * under test-specific names (`<tag>_A`, `<tag>_B`, …), put in a herd, a dbgroup and a sync.
  * Everything goes through the public API (`Bucardo`); nothing is mocked.
  */
-import { Bucardo } from '@bucardo/core';
+import { Bucardo, type BucardoOptions } from '@bucardo/core';
 import { standardPlugins } from '@bucardo/cli';
 import type { BucardoPlugin, RunReport } from '@bucardo/plugin-sdk';
 import { expect } from 'vitest';
@@ -26,6 +26,8 @@ export interface SyncSetup {
   readonly additive?: readonly string[];
   /** Extra plugins for the Bucardo instance that runs this sync (a fresh instance is opened when given). */
   readonly plugins?: readonly BucardoPlugin[];
+  /** How that instance cuts and applies runs (`batchSize`, `refreshAbove`; a fresh instance is opened when given). */
+  readonly runSizes?: Pick<BucardoOptions, 'batchSize' | 'refreshAbove'>;
   /** The sync's `conflict=` setting, in logical names (`"C A B"` becomes the registered names); default latest. */
   readonly conflict?: string;
 }
@@ -61,8 +63,9 @@ export class Harness {
   }
 
   /** Opens a Bucardo on the control database with the standard plugins plus `plugins`. */
-  async open(plugins: readonly BucardoPlugin[] = []): Promise<Bucardo> {
+  async open(plugins: readonly BucardoPlugin[] = [], runSizes: SyncSetup['runSizes'] = {}): Promise<Bucardo> {
     const bucardo = await Bucardo.open({
+      ...runSizes,
       plugins: [...plugins, ...standardPlugins()],
       control: { dbname: this.control, host: this.server.host, port: this.server.port, user: this.server.user, password: this.server.password },
       logLevel: 'warn',
@@ -95,7 +98,7 @@ export class Harness {
   /** Makes the databases, registers them, adds the tables to a herd and the sync (autokick off). */
   async setup(setup: SyncSetup): Promise<SyncWorld> {
     const main = await this.main();
-    const bucardo = setup.plugins?.length ? await this.open(setup.plugins) : main;
+    const bucardo = setup.plugins?.length || setup.runSizes ? await this.open(setup.plugins, setup.runSizes) : main;
     const names = Object.keys(setup.roles);
     const url: Record<string, string> = {};
     const dbname: Record<string, string> = {};
