@@ -156,7 +156,11 @@ export interface SourceSession {
   fetch(args: FetchArgs): Promise<RowBatch>;
   /**
    * The whole table, in key order (tables with a key) or as stored (keyless tables), in batches of at most
-   * `batchRows` rows, read in one snapshot: for initial copies and fullcopy members. Optional.
+   * `batchRows` rows, read in one snapshot: for initial copies, fullcopy members, truncate winners and
+   * tables copied whole (`refreshAbove`). The snapshot must be taken when the read starts, never an older
+   * one (a lagging replica, a cached snapshot): a table copied whole right after a capture must hold
+   * everything that capture consumed. The core asks for the next batch while it writes the current one,
+   * so a batch must not share a buffer that the next one overwrites. Optional.
    */
   readTable?(args: ReadTableArgs): AsyncIterable<RowBatch>;
   /** Deletes change records every one of these checkpoints has consumed; returns how many. Optional. */

@@ -8,9 +8,10 @@ import { columnList, keyColumnList } from './key-sql.js';
 const NEWLINE = 0x0a;
 
 /**
- * Streams a whole table with one `COPY (SELECT …) TO STDOUT` (one snapshot), cut into batches of at most
- * `batchRows` rows; the stream is paused while the caller writes a batch, so memory stays bounded by the
- * batch whatever the table's size. Tables with a key come in key order, from after `args.after`.
+ * Streams a whole table with one `COPY (SELECT …) TO STDOUT` (one snapshot, taken when it starts), cut
+ * into batches of at most `batchRows` rows, each in a buffer of its own; the stream is paused while a
+ * batch waits to be taken, so memory stays bounded by two batches (the one written, the one read ahead)
+ * whatever the table's size. Tables with a key come in key order, from after `args.after`.
  */
 export async function* readTable(client: pg.Client, db: string, args: ReadTableArgs): AsyncIterable<RowBatch> {
   const { shape } = args;
