@@ -56,6 +56,14 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
   let config: string | undefined;
   const kick = () => setup.kids.spawn('--config', (config ??= batchConfig(world, BATCH, { refreshAbove: 0.5 })), '--log-level', 'normal', 'kick', 'rf', '0');
   const targetNodes = async () => ({ b: await fileNodes(world, setup.b), c: await fileNodes(world, setup.c) });
+  /** Every database converged, and on the targets, how many rows of t and of u have values starting with these words. */
+  const convergedWith = async (words: { t: string; u: string }, counts: { t: number; u: number }) => {
+    await assertConverged([setup.a.url, setup.b.url, setup.c.url], { t: 'id', u: 'id' });
+    for (const db of [setup.b, setup.c]) {
+      expect(await world.query(db.url, 'SELECT (SELECT count(*)::int FROM t WHERE v LIKE $1) AS t, (SELECT count(*)::int FROM u WHERE v LIKE $2) AS u', [`${words.t}%`, `${words.u}%`]), db.name)
+        .toEqual([counts]);
+    }
+  };
 
   it('sets up a one-source sync over t (analyzed on A) and u (never analyzed)', async () => {
     const { a, b, c } = setup;
@@ -121,18 +129,14 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
   });
 
   it('applies key by key below refreshAbove, and where the source has no row figure', async () => {
-    const { a, b, c } = setup;
+    const { a } = setup;
     const before = await targetNodes();
     await world.query(a.url, `UPDATE t SET v = 'quarter' || id WHERE id <= 500; UPDATE u SET v = 'all' || id`);
     const run = await kick().exited;
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stderr).not.toContain('copying it whole');
     expect(await targetNodes()).toEqual(before);
-    await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
-    for (const db of [b, c]) {
-      expect(await world.query(db.url, "SELECT (SELECT count(*)::int FROM t WHERE v LIKE 'quarter%') AS t, (SELECT count(*)::int FROM u WHERE v LIKE 'all%') AS u"), db.name)
-        .toEqual([{ t: 500, u: U_ROWS }]);
-    }
+    await convergedWith({ t: 'quarter', u: 'all' }, { t: 500, u: U_ROWS });
   });
 
   it('empties a target\'s table with DELETE where a reader holds it: the run waits two seconds for TRUNCATE, not for the reader', async () => {
@@ -197,7 +201,7 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
   });
 
   it('killed after the copy, the next run keeps the same layout: t copied whole again, u resumed where it was', async () => {
-    const { kids, a, b, c } = setup;
+    const { kids, a, c } = setup;
     await world.query(a.url, `UPDATE t SET v = 'again' || id; UPDATE u SET v = 'resumed' || id`);
     // each of u's COPYs on C takes a quarter of a second: ten transactions of 100 keys
     const unthrottle = await throttleInserts(world, c.url, 'u');
@@ -215,26 +219,18 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
     expect(second.stderr).toMatch(new RegExp(`Resuming an interrupted run: ${interrupted.resume!.committed} of ${U_ROWS / BATCH} transactions were already committed`));
     expect(second.stderr).toContain('Copying public.t whole again, as the interrupted run did');
     expect(second.stderr).not.toContain('change records on');
-    await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
-    for (const db of [b, c]) {
-      expect(await world.query(db.url, "SELECT (SELECT count(*)::int FROM t WHERE v LIKE 'again%') AS t, (SELECT count(*)::int FROM u WHERE v LIKE 'resumed%') AS u"), db.name)
-        .toEqual([{ t: T_ROWS - 10 + 1, u: U_ROWS }]);
-    }
+    await convergedWith({ t: 'again', u: 'resumed' }, { t: T_ROWS - 10 + 1, u: U_ROWS });
   });
 
   it('with key partitions: the table copied whole is not counted, and the rest is cut as usual', async () => {
-    const { a, b, c } = setup;
+    const { a } = setup;
     const partitioned = batchConfig(world, BATCH, { refreshAbove: 0.5, partitionSize: 400 });
     await world.query(a.url, "UPDATE t SET v = 'parts' || id; UPDATE u SET v = 'parts' || id");
     const run = await setup.kids.spawn('--config', partitioned, '--log-level', 'normal', 'kick', 'rf', '0').exited;
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stderr).toContain('Table public.t has 1991 change records');
     expect(run.stderr).toContain(`Sync "rf" has ${U_ROWS} change records to read: capturing them in 3 key partitions of at most ~400`);
-    await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
-    for (const db of [b, c]) {
-      expect(await world.query(db.url, "SELECT (SELECT count(*)::int FROM t WHERE v LIKE 'parts%') AS t, (SELECT count(*)::int FROM u WHERE v LIKE 'parts%') AS u"), db.name)
-        .toEqual([{ t: T_ROWS - 10 + 1, u: U_ROWS }]);
-    }
+    await convergedWith({ t: 'parts', u: 'parts' }, { t: T_ROWS - 10 + 1, u: U_ROWS });
   });
 
   it('a run that copies every changed table whole captures no table, and still consumes their records', async () => {
