@@ -2,7 +2,7 @@ import { formatTable, tableId, type ChangeSet, type Logger, type SequenceState, 
 import type { RunCounts } from './run-counts.js';
 import type { RunRecorder } from './run-sync.js';
 import type { RunSessions } from './sessions.js';
-import { sourcesOf, type SyncPlan } from './sync-plan.js';
+import { sourcesOf, targetsOf, type SyncPlan } from './sync-plan.js';
 import { copyTable } from './table-copy.js';
 
 /** What the whole-table phases of a run share. */
@@ -27,7 +27,7 @@ export interface CopyContext {
 export async function initialCopy(ctx: CopyContext): Promise<void> {
   const { plan } = ctx;
   const from = sourcesOf(plan)[0]!.name;
-  const targets = plan.databases.filter((db) => db.role === 'target').map((db) => db.name);
+  const targets = targetsOf(plan).map((db) => db.name);
   const progress = await ctx.recorder.copyProgress(plan.name);
   for (const shape of ctx.shapes) {
     const table = formatTable(shape.table);

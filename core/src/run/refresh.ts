@@ -1,7 +1,7 @@
 import { formatTable, tableId, toBucardoError, type TableShape } from '@bucardo/plugin-sdk';
 import type { CopyContext } from './copy-phases.js';
 import type { PendingRecords } from './partitions.js';
-import { deltaDatabasesOf, sourcesOf } from './sync-plan.js';
+import { sourcesOf, targetsOf } from './sync-plan.js';
 import { copyTable } from './table-copy.js';
 
 /**
@@ -80,5 +80,5 @@ export async function refreshTables(ctx: CopyContext, shapes: readonly TableShap
 }
 
 function receiversOf(ctx: CopyContext): string[] {
-  return deltaDatabasesOf(ctx.plan).filter((db) => db.role === 'target').map((db) => db.name);
+  return targetsOf(ctx.plan).map((db) => db.name);
 }

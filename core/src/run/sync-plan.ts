@@ -28,6 +28,11 @@ export function sourcesOf(plan: SyncPlan): PlannedDatabase[] {
   return plan.databases.filter((db) => db.role === 'source');
 }
 
+/** The databases that receive changes and copies, and write none of their own to the sync (role `target`). */
+export function targetsOf(plan: SyncPlan): PlannedDatabase[] {
+  return plan.databases.filter((db) => db.role === 'target');
+}
+
 /** The databases that take part in change capture and apply (sources and targets; not fullcopy members). */
 export function deltaDatabasesOf(plan: SyncPlan): PlannedDatabase[] {
   return plan.databases.filter((db) => db.role !== 'fullcopy');
