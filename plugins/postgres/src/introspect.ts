@@ -2,6 +2,19 @@ import type pg from 'pg';
 import type { ColumnInfo, TableRef, TableShape } from '@bucardo/plugin-sdk';
 
 /**
+ * `FROM` these tables by name, in one statement whatever their number: each with its 1-based position in
+ * the list (`w.ord`) and its `pg_class` row (`c`); a table that does not exist has no row. Its parameters,
+ * `$1` and `$2`, are `namedTablesParams(tables)`.
+ */
+export const NAMED_TABLES = `unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(schema, name, ord)
+       JOIN pg_namespace n ON n.nspname = w.schema
+       JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.name`;
+
+export function namedTablesParams(tables: readonly TableRef[]): [string[], string[]] {
+  return [tables.map((table) => table.schema), tables.map((table) => table.name)];
+}
+
+/**
  * Reads tables' columns and keys, in three statements whatever their number. The key is the primary key,
  * else the unique, non-partial, expression-free index with the fewest columns whose columns are all
  * NOT NULL (newest wins a tie, as in Bucardo); a unique index over nullable columns would let several rows
@@ -11,11 +24,8 @@ import type { ColumnInfo, TableRef, TableShape } from '@bucardo/plugin-sdk';
 export async function describeTables(client: pg.Client, tables: readonly TableRef[]): Promise<Array<TableShape | undefined>> {
   if (tables.length === 0) return [];
   const relations = await client.query<{ ord: string; oid: string }>(
-    `SELECT w.ord, c.oid
-       FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(schema, name, ord)
-       JOIN pg_namespace n ON n.nspname = w.schema
-       JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.name AND c.relkind IN ('r', 'p')`,
-    [tables.map((table) => table.schema), tables.map((table) => table.name)],
+    `SELECT w.ord, c.oid FROM ${NAMED_TABLES} AND c.relkind IN ('r', 'p')`,
+    namedTablesParams(tables),
   );
   const oids = relations.rows.map((row) => row.oid);
   if (oids.length === 0) return tables.map(() => undefined);

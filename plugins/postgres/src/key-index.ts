@@ -3,19 +3,19 @@ import { tableId, type TableShape } from '@bucardo/plugin-sdk';
 import { qualified } from './capture-names.js';
 
 /**
- * Whether a table here has a valid, non-partial btree index led by its (single) key column: then a
- * lookup of many keys is an index scan and the key array can be hidden from the planner (key-sql.ts).
- * Without one the lookup is a sequential scan, which is only fast when the planner sees the array as a
- * constant and hashes it. Only the first source's key index is guaranteed: the other databases may lack
- * it. Asked once per table and connection.
- */
-/**
  * Below this many keys a batch takes the constant array: the planner's estimates for them cost less than
  * a round trip to ask the catalogue (200 keys: about 0.4M instructions), and small runs, the daemon's
  * usual ones, ask nothing.
  */
 const HIDE_FROM_KEYS = 200;
 
+/**
+ * Whether a table here has a valid, non-partial btree index led by its (single) key column: then a
+ * lookup of many keys is an index scan and the key array can be hidden from the planner (key-sql.ts).
+ * Without one the lookup is a sequential scan, which is only fast when the planner sees the array as a
+ * constant and hashes it. Only the first source's key index is guaranteed: the other databases may lack
+ * it. Asked once per table and connection.
+ */
 export class KeyIndexes {
   readonly #client: pg.Client;
   readonly #known = new Map<string, boolean>();

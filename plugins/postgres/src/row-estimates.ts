@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { tableId, type TableRef } from '@bucardo/plugin-sdk';
+import { NAMED_TABLES, namedTablesParams } from './introspect.js';
 
 /**
  * `pg_class.reltuples` of each table: the planner's own row count, kept by VACUUM and ANALYZE (and
@@ -10,12 +11,9 @@ import { tableId, type TableRef } from '@bucardo/plugin-sdk';
 export async function estimateRows(client: pg.Client, tables: readonly TableRef[]): Promise<Map<string, number>> {
   if (tables.length === 0) return new Map();
   const result = await client.query<{ ord: string; rows: number }>(
-    `SELECT w.ord, c.reltuples AS rows
-       FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(schema, name, ord)
-       JOIN pg_namespace n ON n.nspname = w.schema
-       JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.name AND c.relkind = 'r'
+    `SELECT w.ord, c.reltuples AS rows FROM ${NAMED_TABLES} AND c.relkind = 'r'
       WHERE c.reltuples > 0 OR (c.reltuples = 0 AND c.relpages > 0)`,
-    [tables.map((table) => table.schema), tables.map((table) => table.name)],
+    namedTablesParams(tables),
   );
   return new Map(result.rows.map((row) => [tableId(tables[Number(row.ord) - 1]!), Math.round(Number(row.rows))]));
 }
