@@ -58,11 +58,8 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
   if (plan.onetimecopy) await initialCopy(work.copies);
   const fingerprint = JSON.stringify({ databases: plan.databases.map((db) => [db.name, db.role]), tables: shapes.map((shape) => shape.table), batch: work.options.batchSize });
   const resuming = resume && resume.fingerprint === fingerprint ? resume : undefined;
-  const { refreshed, partitions } = await captureLayout(work, checkpoints, resuming);
-  if (refreshed.length > 0) {
-    const ids = new Set(refreshed.map((shape) => tableId(shape.table)));
-    work = { ...work, shapes: shapes.filter((shape) => !ids.has(tableId(shape.table))), refreshed };
-  }
+  const { refreshed, captured, partitions } = await captureLayout(work, checkpoints, resuming);
+  if (refreshed.length > 0) work = { ...work, shapes: captured, refreshed };
   let guards = resuming ? new Map(Object.entries(resuming.until)) : undefined;
   let upcoming: Promise<Planned> | undefined;
   try {
@@ -91,20 +88,35 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
  * into how many key partitions the rest is cut. A resumed run keeps the interrupted run's layout, since the
  * transactions it skips must be the same ones.
  */
-async function captureLayout(work: DeltaWork, checkpoints: ReadonlyMap<string, Checkpoint>, resuming: ResumePoint | undefined): Promise<{ refreshed: readonly TableShape[]; partitions: number }> {
+async function captureLayout(work: DeltaWork, checkpoints: ReadonlyMap<string, Checkpoint>, resuming: ResumePoint | undefined): Promise<CaptureLayout> {
   const { plan, sessions, shapes, options } = work;
   if (resuming) {
-    const ids = new Set((resuming.refreshed ?? []).map(tableId));
-    const refreshed = shapes.filter((shape) => ids.has(tableId(shape.table)));
+    const { refreshed, captured } = split(shapes, (resuming.refreshed ?? []).map(tableId));
     if (refreshed.length > 0 && (resuming.partition ?? 0) === 0) {
       work.log.log('normal', `Copying ${refreshed.map((shape) => formatTable(shape.table)).join(', ')} whole again, as the interrupted run did`);
     }
-    return { refreshed, partitions: resuming.partitions ?? 1 };
+    return { refreshed, captured, partitions: resuming.partitions ?? 1 };
   }
   const wanted = canPartition(plan, sessions) || options.refreshAbove !== undefined;
   const pending = wanted ? await pendingRecords(plan, sessions, shapes, checkpoints) : undefined;
-  const refreshed = await chooseRefreshes(work.copies, pending, options.refreshAbove, options.batchSize);
-  return { refreshed, partitions: partitionCount(plan, sessions, pending && without(pending, refreshed), options.partitionSize, work.log) };
+  const chosen = await chooseRefreshes(work.copies, pending, options.refreshAbove, options.batchSize);
+  const { refreshed, captured, ids } = split(shapes, chosen.map((shape) => tableId(shape.table)));
+  // the capture does not read the records of the tables copied whole: they do not count for partitions
+  const counted: PendingRecords | undefined = pending && new Map([...pending].map(([db, perTable]) => [db, new Map([...perTable].filter(([id]) => !ids.has(id)))]));
+  return { refreshed, captured, partitions: partitionCount(plan, sessions, counted, options.partitionSize, work.log) };
+}
+
+interface CaptureLayout {
+  readonly refreshed: readonly TableShape[];
+  /** The other tables, which the capture reads. */
+  readonly captured: readonly TableShape[];
+  readonly partitions: number;
+}
+
+/** The tables copied whole (by `tableId`) and the others. */
+function split(shapes: readonly TableShape[], refreshed: readonly string[]): { refreshed: TableShape[]; captured: TableShape[]; ids: Set<string> } {
+  const ids = new Set(refreshed);
+  return { refreshed: shapes.filter((shape) => ids.has(tableId(shape.table))), captured: shapes.filter((shape) => !ids.has(tableId(shape.table))), ids };
 }
 
 /** A partition captured and cut into transactions. */
@@ -184,13 +196,6 @@ async function applyPartition(work: DeltaWork, step: PartitionStep, planned: Pla
     await ahead.discard();
   }
   if (partitioned && step.index + 1 < step.count) await recorder.saveResume(runId, resumePoint(step.index + 1, 0));
-}
-
-/** The pending records without those of the tables copied whole, which the capture does not read. */
-function without(pending: PendingRecords, refreshed: readonly TableShape[]): PendingRecords {
-  if (refreshed.length === 0) return pending;
-  const ids = new Set(refreshed.map((shape) => tableId(shape.table)));
-  return new Map([...pending].map(([db, perTable]) => [db, new Map([...perTable].filter(([id]) => !ids.has(id)))]));
 }
 
 /**
