@@ -71,6 +71,7 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
     await ctx.status('Committing');
     const committing = performance.now();
     await settleAll(targets.map((target) => target.commit()));
+    ctx.counts.kept.transactionCommitted();
     args.log.log('debug', `committed on ${targets.length} databases in ${(performance.now() - committing).toFixed(1)} ms`);
   } catch (error) {
     await Promise.allSettled([...targets.map((target) => target.rollback()), audit.rollback()]);

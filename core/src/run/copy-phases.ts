@@ -51,7 +51,10 @@ export async function initialCopy(ctx: CopyContext): Promise<void> {
       ...(resumeAt === undefined ? {} : { after: resumeAt }),
     }, {
       batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status, rowsBefore: known?.rows ?? 0,
-      onBatch: (lastKey, done) => ctx.recorder.saveCopyProgress(plan.name, shape.table, { targets: to, rows: (known?.rows ?? 0) + done, done: false, ...(lastKey === undefined ? {} : { lastKey }) }),
+      onBatch: (lastKey, done) => {
+        ctx.counts.kept.copyCommitted(table, done, to, false);
+        return ctx.recorder.saveCopyProgress(plan.name, shape.table, { targets: to, rows: (known?.rows ?? 0) + done, done: false, ...(lastKey === undefined ? {} : { lastKey }) });
+      },
     });
     await ctx.recorder.saveCopyProgress(plan.name, shape.table, { targets: to, rows: (known?.rows ?? 0) + rows, done: true });
     ctx.counts.addCopy(table, rows, to);

@@ -1,4 +1,5 @@
 import { formatTable, type ApplyOutcome, type KeyText, type TableBatch, type TableCounts } from '@bucardo/plugin-sdk';
+import { KeptWork } from './kept-work.js';
 
 /** Tallies of one run: totals, per table and per receiving database. */
 export class RunCounts {
@@ -9,6 +10,8 @@ export class RunCounts {
   /** Rows moved by whole-table copies (part of `inserts`). */
   copied = 0;
   readonly deferred = new Set<KeyText>();
+  /** What the run committed so far; not among what `restore` puts back, since a retry undoes none of it. */
+  readonly kept = new KeptWork();
   readonly #tables = new Map<string, { inserts: number; deletes: number; conflicts: number }>();
   readonly #databases = new Map<string, { inserted: number; deleted: number }>();
 
@@ -31,8 +34,9 @@ export class RunCounts {
     }
   }
 
-  /** Rows copied whole into `receivers` databases (initial copies, fullcopy members, truncate winners). */
+  /** Rows copied whole into `receivers` databases (initial copies, fullcopy members, truncate winners), once committed. */
   addCopy(table: string, rows: number, receivers: readonly string[]): void {
+    this.kept.copyCommitted(table, rows, receivers, true);
     const tableCounts = this.#tables.get(table) ?? { inserts: 0, deletes: 0, conflicts: 0 };
     this.#tables.set(table, tableCounts);
     tableCounts.inserts += rows;

@@ -138,7 +138,7 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
     const abortedByCaller = options.signal?.aborted === true;
     controller.abort(error);
     failure = abortedByCaller
-      ? new BucardoError('RUN_ABORTED', `The run was stopped before it finished (${describeReason(options.signal!.reason)}); nothing it did was kept`, { sync: plan.name, cause: error })
+      ? new BucardoError('RUN_ABORTED', `The run was stopped before it finished (${describeReason(options.signal!.reason)}); ${keptText(counts)}`, { sync: plan.name, cause: error })
       : isBucardoError(error) ? error : toBucardoError(error, 'APPLY_FAILED', { sync: plan.name });
     await sessions?.endRun({ ...runInfo, outcome: 'bad' }).catch(() => undefined);
     // A run stopped on purpose (a kick's timeout, a daemon giving up its sync) is not a warning.
@@ -170,6 +170,11 @@ async function openSessions(parts: RunParts, plan: SyncPlan, log: Logger, signal
   const sessions = await RunSessions.open(plan, parts.registry, log, `bucardo ${plan.name}`, signal);
   if (cache) Object.assign(cache, { sessions, key });
   return sessions;
+}
+
+function keptText(counts: RunCounts): string {
+  const kept = counts.kept.describe();
+  return kept === undefined ? 'nothing it did was kept' : `what it had committed is kept (${kept}), and the next run does the rest`;
 }
 
 function describeReason(reason: unknown): string {

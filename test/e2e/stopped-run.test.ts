@@ -1,0 +1,127 @@
+/**
+ * A run stopped halfway (a kick's timeout, a daemon giving its sync up) rolls back only the transaction it
+ * is in. Its error says what it had committed and is kept on the receivers (transactions, tables copied
+ * whole, an initial copy's committed batches), or that nothing was; and the next run converges.
+ * In process, stopped through `runSync`'s signal at a chosen point: an apply tap counts the table
+ * batches, or the control database's record of an initial copy's progress is watched.
+ */
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { definePlugin } from '@bucardo/plugin-sdk';
+import { serverFromInfo } from '../src/fixtures/pg-server.js';
+import { assertConverged, withClient } from '../src/helpers/databases.js';
+import { Harness, expectOutcome, type SyncWorld } from './support/sync-harness.js';
+
+const server = serverFromInfo(inject('pg'));
+const ROWS = 500;
+const BATCH = 100;
+const SCHEMA = `CREATE TABLE t (id int PRIMARY KEY, v text); CREATE TABLE u (id int PRIMARY KEY, v text);
+  INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, ${ROWS}) AS i; INSERT INTO u SELECT i, 'v' || i FROM generate_series(1, ${ROWS}) AS i; ANALYZE t, u`;
+
+/** Stops the run it is given when the apply hook is about to write its `stopAt`-th table batch. */
+function stopper() {
+  let controller = new AbortController();
+  let stopAt = Infinity;
+  let applied = 0;
+  const plugin = definePlugin({
+    name: 'stop-at-batch',
+    apply(host) {
+      host.hooks.apply.tapPromise({ name: 'stop-at-batch', stage: -10 }, async (outcome) => {
+        if (++applied === stopAt) controller.abort(new Error('stopped by the test'));
+        return outcome;
+      });
+    },
+  });
+  const arm = (at: number) => {
+    controller = new AbortController();
+    stopAt = at;
+    applied = 0;
+    return controller.signal;
+  };
+  return { plugin, arm };
+}
+
+async function count(world: SyncWorld, db: string, sql: string): Promise<number> {
+  return Number((await world.sql(db, sql))[0]!.n);
+}
+
+describe('a run stopped halfway', () => {
+  const harness = new Harness(server, 'stop');
+  afterAll(() => harness.dispose());
+  const stop = stopper();
+
+  it('after two of its five transactions: says they are kept, and they are; the next run converges', async () => {
+    const w = await harness.setup({ tag: 'stp', roles: { A: 'source', B: 'target' }, schema: SCHEMA, tables: ['t'], plugins: [stop.plugin], runSizes: { batchSize: BATCH } });
+    await w.sql('A', "UPDATE t SET v = 'new' || id");
+    const report = await w.bucardo.runSync(w.sync, { signal: stop.arm(3) });
+    expectOutcome(report, 'bad');
+    expect(report.error).toMatchObject({
+      code: 'RUN_ABORTED', sync: w.sync,
+      message: 'The run was stopped before it finished (stopped by the test); what it had committed is kept (2 transactions committed on every database), and the next run does the rest',
+    });
+    expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'new%'")).toBe(2 * BATCH);
+    expectOutcome(await w.run(), 'good');
+    await assertConverged(w.urls as string[], { t: 'id' });
+    expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'new%'")).toBe(ROWS);
+  });
+
+  it('before its first commit: says nothing was kept, and nothing is', async () => {
+    const w = await harness.setup({ tag: 'stn', roles: { A: 'source', B: 'target' }, schema: SCHEMA, tables: ['t'], plugins: [stop.plugin], runSizes: { batchSize: BATCH } });
+    await w.sql('A', "UPDATE t SET v = 'new' || id");
+    const report = await w.bucardo.runSync(w.sync, { signal: stop.arm(1) });
+    expectOutcome(report, 'bad');
+    expect(report.error).toMatchObject({ code: 'RUN_ABORTED', message: 'The run was stopped before it finished (stopped by the test); nothing it did was kept' });
+    expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'new%'")).toBe(0);
+    expectOutcome(await w.run(), 'good');
+    await assertConverged(w.urls as string[], { t: 'id' });
+  });
+
+  it('after a table copied whole (refreshAbove) and one transaction of another: names both', async () => {
+    const w = await harness.setup({
+      tag: 'stw', roles: { A: 'source', B: 'target', C: 'target' }, schema: SCHEMA, tables: ['t', 'u'], plugins: [stop.plugin], runSizes: { batchSize: BATCH, refreshAbove: 0.5 },
+    });
+    // t: every row changed, copied whole; u: a tenth of its rows at a time stays key by key, in two transactions
+    await w.sql('A', `UPDATE t SET v = 'whole' || id; UPDATE u SET v = 'keyed' || id WHERE id <= ${2 * BATCH}`);
+    const report = await w.bucardo.runSync(w.sync, { signal: stop.arm(2) });
+    expectOutcome(report, 'bad');
+    expect(report.error!.message).toBe(
+      `The run was stopped before it finished (stopped by the test); what it had committed is kept (1 transaction committed on every database; public.t copied whole to ${w.registered.B}, ${w.registered.C}), and the next run does the rest`,
+    );
+    for (const db of ['B', 'C']) {
+      expect(await count(w, db, "SELECT count(*) AS n FROM t WHERE v LIKE 'whole%'"), db).toBe(ROWS);
+      expect(await count(w, db, "SELECT count(*) AS n FROM u WHERE v LIKE 'keyed%'"), db).toBe(BATCH);
+    }
+    expectOutcome(await w.run(), 'good');
+    await assertConverged(w.urls as string[], { t: 'id', u: 'id' });
+  });
+
+  it('in the middle of an initial copy: names the rows of it committed so far', async () => {
+    const w = await harness.setup({ tag: 'sti', roles: { A: 'source', B: 'target' }, schema: SCHEMA, tables: ['t'], runSizes: { batchSize: BATCH } });
+    await w.sql('B', 'TRUNCATE t');
+    await w.bucardo.updateSync(w.sync, { onetimecopy: '1' });
+    // each COPY into B takes a quarter of a second, so the run is still copying when it is stopped
+    await w.sql('B', `CREATE FUNCTION throttle() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.25); RETURN NULL; END $$;
+      CREATE TRIGGER throttle AFTER INSERT ON t FOR EACH STATEMENT EXECUTE FUNCTION throttle()`);
+    const controller = new AbortController();
+    const running = w.bucardo.runSync(w.sync, { signal: controller.signal });
+    await withClient(server.url(harness.control), async (control) => {
+      for (;;) {
+        const progress = await control.query<{ rows: string }>('SELECT rows FROM bucardo.copy_progress WHERE sync = $1', [w.sync]);
+        if (Number(progress.rows[0]?.rows ?? 0) >= 2 * BATCH) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    });
+    controller.abort(new Error('stopped by the test'));
+    const report = await running;
+    expectOutcome(report, 'bad');
+    const copied = await count(w, 'B', 'SELECT count(*) AS n FROM t');
+    expect(copied % BATCH).toBe(0);
+    expect(copied).toBeGreaterThanOrEqual(2 * BATCH);
+    expect(copied).toBeLessThan(ROWS);
+    expect(report.error!.message).toBe(
+      `The run was stopped before it finished (stopped by the test); what it had committed is kept (public.t copied in part (${copied} rows) to ${w.registered.B}), and the next run does the rest`,
+    );
+    await w.sql('B', 'DROP TRIGGER throttle ON t');
+    expectOutcome(await w.run(), 'good');
+    await assertConverged(w.urls as string[], { t: 'id' });
+  });
+});
