@@ -1,7 +1,9 @@
 /**
  * A run stopped halfway (a kick's timeout, a daemon giving its sync up) rolls back only the transaction it
  * is in. Its error says what it had committed and is kept on the receivers (transactions, tables copied
- * whole, an initial copy's committed batches), or that nothing was; and the next run converges.
+ * whole, an initial copy's committed batches), or that nothing was. The next run goes on from there, as
+ * after a run that failed or was killed: it skips the committed transactions (a run that fails again
+ * before its first commit passes the point on), and converges.
  * In process, stopped through `runSync`'s signal at a chosen point: an apply tap counts the table
  * batches, or the control database's record of an initial copy's progress is watched.
  */
@@ -17,27 +19,41 @@ const BATCH = 100;
 const SCHEMA = `CREATE TABLE t (id int PRIMARY KEY, v text); CREATE TABLE u (id int PRIMARY KEY, v text);
   INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, ${ROWS}) AS i; INSERT INTO u SELECT i, 'v' || i FROM generate_series(1, ${ROWS}) AS i; ANALYZE t, u`;
 
-/** Stops the run it is given when the apply hook is about to write its `stopAt`-th table batch. */
+/**
+ * Stops the run it is given (`arm`), or makes it fail (`failAt`), when the apply hook is about to write its
+ * n-th table batch.
+ */
 function stopper() {
   let controller = new AbortController();
   let stopAt = Infinity;
+  let failAt = Infinity;
   let applied = 0;
   const plugin = definePlugin({
     name: 'stop-at-batch',
     apply(host) {
       host.hooks.apply.tapPromise({ name: 'stop-at-batch', stage: -10 }, async (outcome) => {
-        if (++applied === stopAt) controller.abort(new Error('stopped by the test'));
+        applied++;
+        if (applied === stopAt) controller.abort(new Error('stopped by the test'));
+        if (applied === failAt) throw new Error('the archive is full');
         return outcome;
       });
     },
   });
-  const arm = (at: number) => {
+  const reset = () => {
     controller = new AbortController();
-    stopAt = at;
+    stopAt = failAt = Infinity;
     applied = 0;
+  };
+  const arm = (at: number) => {
+    reset();
+    stopAt = at;
     return controller.signal;
   };
-  return { plugin, arm };
+  const failOn = (at: number) => {
+    reset();
+    failAt = at;
+  };
+  return { plugin, arm, failOn, reset };
 }
 
 async function count(world: SyncWorld, db: string, sql: string): Promise<number> {
@@ -59,9 +75,38 @@ describe('a run stopped halfway', () => {
       message: 'The run was stopped before it finished (stopped by the test); what it had committed is kept (2 transactions committed on every database), and the next run does the rest',
     });
     expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'new%'")).toBe(2 * BATCH);
-    expectOutcome(await w.run(), 'good');
+    // the next run goes on from there: the three transactions left, not the two committed
+    stop.reset();
+    const next = await w.run();
+    expectOutcome(next, 'good');
+    expect({ inserts: next.inserts, deletes: next.deletes }).toEqual({ inserts: 3 * BATCH, deletes: 3 * BATCH });
     await assertConverged(w.urls as string[], { t: 'id' });
     expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'new%'")).toBe(ROWS);
+    expectOutcome(await w.run(), 'empty');
+  });
+
+  it('failing after two of five transactions, then once more before its first commit: the run after still goes on from the two', async () => {
+    const w = await harness.setup({ tag: 'stf', roles: { A: 'source', B: 'target' }, schema: SCHEMA, tables: ['t'], plugins: [stop.plugin], runSizes: { batchSize: BATCH } });
+    await w.sql('A', "UPDATE t SET v = 'new' || id");
+    stop.failOn(3);
+    const failed = await w.run();
+    expectOutcome(failed, 'bad');
+    expect(failed.error).toMatchObject({ code: 'PLUGIN_ERROR', plugin: 'stop-at-batch' });
+    // a write after the failure waits for the run after the one that resumes: that one reads what the failed run read
+    await w.sql('A', "UPDATE t SET v = 'later' WHERE id = 1");
+    stop.failOn(1);
+    expectOutcome(await w.run(), 'bad');
+    expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'new%'")).toBe(2 * BATCH);
+    stop.reset();
+    const resumed = await w.run();
+    expectOutcome(resumed, 'good');
+    expect(resumed.inserts).toBe(3 * BATCH);
+    expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'new%'")).toBe(ROWS);
+    const after = await w.run();
+    expectOutcome(after, 'good');
+    expect(after.inserts).toBe(1);
+    await assertConverged(w.urls as string[], { t: 'id' });
+    expectOutcome(await w.run(), 'empty');
   });
 
   it('before its first commit: says nothing was kept, and nothing is', async () => {
@@ -90,7 +135,12 @@ describe('a run stopped halfway', () => {
       expect(await count(w, db, "SELECT count(*) AS n FROM t WHERE v LIKE 'whole%'"), db).toBe(ROWS);
       expect(await count(w, db, "SELECT count(*) AS n FROM u WHERE v LIKE 'keyed%'"), db).toBe(BATCH);
     }
-    expectOutcome(await w.run(), 'good');
+    // the next run keeps the layout: t copied whole again, then u's second transaction only
+    stop.reset();
+    const next = await w.run();
+    expectOutcome(next, 'good');
+    expect(next.tables.map(({ table, inserts }) => ({ table, inserts })).sort((x, y) => x.table.localeCompare(y.table)))
+      .toEqual([{ table: 'public.t', inserts: ROWS }, { table: 'public.u', inserts: BATCH }]);
     await assertConverged(w.urls as string[], { t: 'id', u: 'id' });
   });
 
@@ -121,7 +171,10 @@ describe('a run stopped halfway', () => {
       `The run was stopped before it finished (stopped by the test); what it had committed is kept (public.t copied in part (${copied} rows) to ${w.registered.B}), and the next run does the rest`,
     );
     await w.sql('B', 'DROP TRIGGER throttle ON t');
-    expectOutcome(await w.run(), 'good');
+    // the copy goes on after its last committed batch
+    const next = await w.run();
+    expectOutcome(next, 'good');
+    expect(next.inserts).toBe(ROWS - copied);
     await assertConverged(w.urls as string[], { t: 'id' });
   });
 });

@@ -50,7 +50,8 @@ export interface SyncRuns {
   readonly current?: SyncRunRow;
   /**
    * A run left unfinished by a process that ended (killed, or its machine lost): nobody holds the sync's
-   * run lock. The next run marks it Interrupted and resumes from its last committed batch.
+   * run lock. The next run marks it Interrupted and resumes from its last committed batch (as it does
+   * after a run that failed or was stopped).
    */
   readonly interrupted?: SyncRunRow;
   readonly last?: SyncRunRow;
@@ -71,13 +72,19 @@ export class RunStore implements RunRecorder {
 
   async startRun(sync: string, worker: string): Promise<{ runId: string; resume?: ResumePoint }> {
     // The caller holds the sync's lock, so a run of this sync still marked unfinished was interrupted.
-    const interrupted = await this.#db.query<{ resume: ResumePoint | null }>(
+    await this.#db.query(
       `UPDATE bucardo.syncrun SET ended = clock_timestamp(), outcome = 'bad', status = 'Interrupted',
               error = jsonb_build_object('code', 'RUN_ABORTED', 'message', 'The run was interrupted (its process ended before it finished)')
-        WHERE sync = $1 AND ended IS NULL RETURNING resume`,
+        WHERE sync = $1 AND ended IS NULL`,
       [sync],
     );
-    const resume = interrupted.rows.map((row) => row.resume).find((point): point is ResumePoint => point !== null && (point.committed > 0 || (point.partition ?? 0) > 0));
+    // The last run, interrupted or failed or stopped, left its sources' checkpoints where they were and its
+    // committed transactions in place, whatever ended it: this run goes on from there.
+    const last = await this.#db.query<{ resume: ResumePoint | null }>(
+      `SELECT resume FROM bucardo.syncrun WHERE sync = $1 AND outcome = 'bad' AND id = (SELECT max(id) FROM bucardo.syncrun WHERE sync = $1)`,
+      [sync],
+    );
+    const resume = last.rows.map((row) => row.resume).find((point): point is ResumePoint => point !== null && (point.committed > 0 || (point.partition ?? 0) > 0));
     const result = await this.#db.query<{ id: string }>('INSERT INTO bucardo.syncrun (sync, worker) VALUES ($1, $2) RETURNING id', [sync, worker]);
     const runId = result.rows[0]!.id;
     // This run serves every kick of the sync requested so far.
@@ -85,8 +92,8 @@ export class RunStore implements RunRecorder {
     return { runId, ...(resume ? { resume } : {}) };
   }
 
-  async saveResume(runId: string, resume: ResumePoint): Promise<void> {
-    await this.#db.query('UPDATE bucardo.syncrun SET resume = $2 WHERE id = $1', [runId, JSON.stringify(resume)]);
+  async saveResume(runId: string, resume: ResumePoint | undefined): Promise<void> {
+    await this.#db.query('UPDATE bucardo.syncrun SET resume = $2 WHERE id = $1', [runId, resume === undefined ? null : JSON.stringify(resume)]);
   }
 
   async copyProgress(sync: string): Promise<Map<string, CopyProgress>> {

@@ -40,10 +40,13 @@ export interface CopyProgress {
 
 /** Where runs are recorded and checkpoints kept (the control database). */
 export interface RunRecorder {
-  /** Records a new run; an unfinished earlier run of the sync is marked interrupted, and its resume point returned. */
+  /**
+   * Records a new run; an unfinished earlier run of the sync is marked interrupted. When the sync's last
+   * run was bad (interrupted, failed or stopped) and committed something, its resume point is returned.
+   */
   startRun(sync: string, worker: string): Promise<{ runId: string; resume?: ResumePoint }>;
-  /** Saves where this run is, after each transaction it commits everywhere. */
-  saveResume(runId: string, resume: ResumePoint): Promise<void>;
+  /** Saves where this run is, after each transaction it commits everywhere; undefined once its checkpoints moved. */
+  saveResume(runId: string, resume: ResumePoint | undefined): Promise<void>;
   /** The initial copy's progress per table (by `tableId`). */
   copyProgress(sync: string): Promise<Map<string, CopyProgress>>;
   saveCopyProgress(sync: string, table: TableRef, progress: CopyProgress): Promise<void>;
