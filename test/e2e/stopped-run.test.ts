@@ -56,12 +56,18 @@ function stopper() {
   return { plugin, arm, failOn, reset };
 }
 
+/** The resume point a run left in the control database. */
+async function resumeOf(runId: string): Promise<unknown> {
+  return withClient(server.url(harness.control), async (control) => (await control.query('SELECT resume FROM bucardo.syncrun WHERE id = $1', [runId])).rows[0]!.resume);
+}
+
 async function count(world: SyncWorld, db: string, sql: string): Promise<number> {
   return Number((await world.sql(db, sql))[0]!.n);
 }
 
+const harness = new Harness(server, 'stop');
+
 describe('a run stopped halfway', () => {
-  const harness = new Harness(server, 'stop');
   afterAll(() => harness.dispose());
   const stop = stopper();
 
@@ -85,7 +91,7 @@ describe('a run stopped halfway', () => {
     expectOutcome(await w.run(), 'empty');
   });
 
-  it('failing after two of five transactions, then once more before its first commit: the run after still goes on from the two', async () => {
+  it('failing after two of five transactions, then before its first commit, then before it connects: the run after still goes on from the two', async () => {
     const w = await harness.setup({ tag: 'stf', roles: { A: 'source', B: 'target' }, schema: SCHEMA, tables: ['t'], plugins: [stop.plugin], runSizes: { batchSize: BATCH } });
     await w.sql('A', "UPDATE t SET v = 'new' || id");
     stop.failOn(3);
@@ -96,11 +102,18 @@ describe('a run stopped halfway', () => {
     await w.sql('A', "UPDATE t SET v = 'later' WHERE id = 1");
     stop.failOn(1);
     expectOutcome(await w.run(), 'bad');
-    expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'new%'")).toBe(2 * BATCH);
+    // and a run that cannot even connect to the target
     stop.reset();
+    await w.sql('A', `ALTER DATABASE ${w.dbname.B} RENAME TO ${w.dbname.B}_away`);
+    const unreachable = await w.run();
+    expect(unreachable.error).toMatchObject({ code: 'CONNECTION_FAILED', db: w.registered.B });
+    await w.sql('A', `ALTER DATABASE ${w.dbname.B}_away RENAME TO ${w.dbname.B}`);
+    expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'new%'")).toBe(2 * BATCH);
     const resumed = await w.run();
     expectOutcome(resumed, 'good');
     expect(resumed.inserts).toBe(3 * BATCH);
+    // its checkpoints moved: nothing of it is left to resume
+    expect(await resumeOf(resumed.runId)).toBeNull();
     expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'new%'")).toBe(ROWS);
     const after = await w.run();
     expectOutcome(after, 'good');

@@ -85,7 +85,10 @@ export class RunStore implements RunRecorder {
       [sync],
     );
     const resume = last.rows.map((row) => row.resume).find((point): point is ResumePoint => point !== null && (point.committed > 0 || (point.partition ?? 0) > 0));
-    const result = await this.#db.query<{ id: string }>('INSERT INTO bucardo.syncrun (sync, worker) VALUES ($1, $2) RETURNING id', [sync, worker]);
+    // Taken over at once: should this run fail before it gets further (even before it connects), the next
+    // still resumes from here. The point stays right until a run moves the checkpoints, which clears it.
+    const result = await this.#db.query<{ id: string }>(
+      'INSERT INTO bucardo.syncrun (sync, worker, resume) VALUES ($1, $2, $3) RETURNING id', [sync, worker, resume ? JSON.stringify(resume) : null]);
     const runId = result.rows[0]!.id;
     // This run serves every kick of the sync requested so far.
     await this.#db.query('UPDATE bucardo.kick_request SET run_id = $2 WHERE sync = $1 AND run_id IS NULL', [sync, runId]);

@@ -58,8 +58,6 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
   if (plan.onetimecopy) await initialCopy(work.copies);
   const fingerprint = JSON.stringify({ databases: plan.databases.map((db) => [db.name, db.role]), tables: shapes.map((shape) => shape.table), batch: work.options.batchSize });
   const resuming = resume && resume.fingerprint === fingerprint ? resume : undefined;
-  // taken over at once: should this run fail before its first commit, the next still resumes from here
-  if (resuming) await recorder.saveResume(runId, resuming);
   const { refreshed, captured, partitions } = await captureLayout(work, checkpoints, resuming);
   if (refreshed.length > 0) work = { ...work, shapes: captured, refreshed };
   let guards = resuming ? new Map(Object.entries(resuming.until)) : undefined;
@@ -82,9 +80,9 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
     await upcoming?.catch(() => undefined);
   }
   await recorder.saveCheckpoints(plan.name, guards!);
-  // past the checkpoints, nothing of this run is to be resumed, even should a later phase fail; a point was
-  // saved only when resuming, or after a commit that was not the run's only one
-  if (resuming || partitions > 1 || work.counts.kept.transactions > 1) await recorder.saveResume(runId, undefined);
+  // past the checkpoints, nothing of this run is to be resumed, even should a later phase fail; a point is
+  // there when one was handed over (whatever its plan), or saved after a commit that was not the run's only one
+  if (resume || partitions > 1 || work.counts.kept.transactions > 1) await recorder.saveResume(runId, undefined);
   if (plan.onetimecopy) await recorder.finishCopy(plan.name);
 }
 

@@ -42,7 +42,8 @@ export interface CopyProgress {
 export interface RunRecorder {
   /**
    * Records a new run; an unfinished earlier run of the sync is marked interrupted. When the sync's last
-   * run was bad (interrupted, failed or stopped) and committed something, its resume point is returned.
+   * run was bad (interrupted, failed or stopped) and committed something, its resume point is returned,
+   * and recorded as the new run's own until it saves another.
    */
   startRun(sync: string, worker: string): Promise<{ runId: string; resume?: ResumePoint }>;
   /** Saves where this run is, after each transaction it commits everywhere; undefined once its checkpoints moved. */
