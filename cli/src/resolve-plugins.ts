@@ -5,7 +5,8 @@ import { conflictStandard } from '@bucardo/conflict-standard';
 import { loggerText } from '@bucardo/logger-text';
 import { postgres } from '@bucardo/plugin-postgres';
 import { targetSqlfile } from '@bucardo/target-sqlfile';
-import { mongodb } from '@bucardo/target-mongodb';
+// the plugin without the driver, which it loads when a MongoDB database is used
+import { mongodb } from '@bucardo/target-mongodb/plugin';
 
 /** The plugins every installation has unless the config replaces one by name. */
 export function standardPlugins(): BucardoPlugin[] {

@@ -1,7 +1,7 @@
-import { definePlugin, type BucardoPlugin, type DatabaseDriver, type DatabaseSpec, type OpenContext } from '@bucardo/plugin-sdk';
-import { describeConnection, normalizeParams } from './connection-params.js';
-import { connect, MongoTarget } from './mongo-target.js';
-import { resolveOptions, type MongoTargetOptions } from './mongodb-options.js';
+import { mongodb } from './plugin.js';
+
+export { mongodb } from './plugin.js';
+export { MONGO_CAPABILITIES } from './capabilities.js';
 
 export type { MongoTargetOptions, WriterSettings } from './mongodb-options.js';
 export { defaultCollection, resolveOptions, settingsFor } from './mongodb-options.js';
@@ -16,30 +16,5 @@ export type {
   MongoBulkResult, MongoClientPort, MongoCollectionPort, MongoDatabasePort, MongoDocument, MongoSessionPort,
   MongoWriteModel, MongoWriteOptions,
 } from './ports.js';
-
-/**
- * The MongoDB database type (`type=mongo`, alias `mongodb`): a target only. Each table goes to a
- * collection, each row to a document whose `_id` is the row's key.
- */
-export function mongodb(options: MongoTargetOptions = {}): BucardoPlugin {
-  const resolved = resolveOptions(options);
-  const driver: DatabaseDriver = {
-    type: 'mongo',
-    aliases: ['mongodb'],
-    normalizeParams,
-    describe: (spec) => describeConnection(spec),
-    async ping(spec: DatabaseSpec, context: OpenContext) {
-      const { client } = await connect(spec, context, resolved);
-      await client.close();
-    },
-    target: new MongoTarget(resolved),
-  };
-  return definePlugin({
-    name: 'target-mongodb',
-    apply(host) {
-      host.registerDatabase(driver);
-    },
-  });
-}
 
 export default mongodb;

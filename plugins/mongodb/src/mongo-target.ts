@@ -1,6 +1,7 @@
 /** The real driver behind the ports: connecting, pinging, and opening target sessions. */
 import { MongoClient, type ClientSession, type Db } from 'mongodb';
 import { BucardoError, type DatabaseSpec, type OpenContext, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
+import { MONGO_CAPABILITIES } from './capabilities.js';
 import { connectionUrl, databaseName, locationOf } from './connection-params.js';
 import { settingsFor, type ResolvedMongoOptions } from './mongodb-options.js';
 import { MongoTargetSession, serverHasTransactions } from './mongo-session.js';
@@ -48,11 +49,7 @@ export function driverConnector(options: ResolvedMongoOptions): MongoConnector<C
 
 /** Writes row images into MongoDB collections (mongo-session.ts). */
 export class MongoTarget<Session extends MongoSessionPort = ClientSession> implements TargetWriter {
-  /**
-   * Static flags: `transactions` is false because a standalone server has none; sessions use one per
-   * batch when the server has them, which only makes a failed batch cheaper to replay.
-   */
-  readonly capabilities: TargetCapabilities = Object.freeze({ transactions: false, truncate: true, localChangeGuard: false, schema: false });
+  readonly capabilities: TargetCapabilities = MONGO_CAPABILITIES;
   readonly #options: ResolvedMongoOptions;
   readonly #connect: MongoConnector<Session>;
   /** Databases already told about (missing) transactions, so that a daemon says it once. */

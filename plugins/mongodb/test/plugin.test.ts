@@ -1,7 +1,10 @@
-/** The database type as the core sees it: registration, parameters, description, and a failing ping. */
+/** The database type as the core sees it: registration, parameters, description, a failing ping, and when the driver loads. */
+import { execFile } from 'node:child_process';
 import net from 'node:net';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { silentLogger, type DatabaseDriver, type DatabaseSpec, type PluginHost } from '@bucardo/plugin-sdk';
+import { repoRoot } from '@bucardo/test';
 import { mongodb } from '../src/index.js';
 import { connectionUrl, databaseName, describeConnection, normalizeParams } from '../src/connection-params.js';
 import { defaultCollection, resolveOptions, settingsFor } from '../src/mongodb-options.js';
@@ -127,6 +130,27 @@ describe('ping', () => {
     const driver = registered(mongodb({ serverSelectionTimeoutMS: 300 }));
     await expect(driver.target!.open(spec({ dbname: 'shop', host: '127.0.0.1', port: String(port) }, 'm2'), { log: silentLogger, label: 'test' }))
       .rejects.toMatchObject({ code: 'CONNECTION_FAILED', db: 'm2' });
+  });
+});
+
+describe('the driver', () => {
+  it('is not loaded by the bucardo command until a MongoDB database is pinged or opened', async () => {
+    const port = await closedPort();
+    // in a process of its own: the driver (CommonJS) shows in the require cache once loaded
+    const script = `
+      import { createRequire } from 'node:module';
+      import { silentLogger } from '@bucardo/plugin-sdk';
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((file) => file.includes('/node_modules/mongodb/'));
+      await import('@bucardo/cli');
+      const before = loaded();
+      const { mongodb } = await import('@bucardo/target-mongodb/plugin');
+      let driver;
+      mongodb({ serverSelectionTimeoutMS: 300 }).apply({ registerDatabase: (registered) => { driver = registered; } });
+      const spec = { name: 'm1', type: 'mongo', params: { dbname: 'shop', host: '127.0.0.1', port: '${port}' } };
+      const failed = await driver.target.open(spec, { log: silentLogger, label: 'test' }).then(() => 'opened', (error) => error.code);
+      console.log(JSON.stringify({ before, failed, after: loaded() }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot });
+    expect(JSON.parse(stdout)).toEqual({ before: false, failed: 'CONNECTION_FAILED', after: true });
   });
 });
 
