@@ -70,6 +70,7 @@ async function main(): Promise<void> {
         figures.push({ name: `${label}: conflicts`, value: seed.conflicts, unit: '', higherIsBetter: true });
         if (big || quick) {
           figures.push({ name: `${label}: empty kick after (new connections)`, value: seed.emptyKickMs, unit: 'ms', higherIsBetter: false });
+          figures.push({ name: `${label}: empty kick after, as a bucardo kick process`, value: seed.emptyKickProcessMs, unit: 'ms', higherIsBetter: false });
           figures.push({ name: `${label}: empty run after (kept connections)`, value: seed.emptyRunMs, unit: 'ms', higherIsBetter: false, target: { value: 50, text: '< 50 ms' } });
           // Bucardo's way of writing (no trigger fires for the rows a sync writes), beside ours, same sizes
           console.log(`seed workload, applyAsReplica: ${transactions} transactions on each of ${sources} sources …`);

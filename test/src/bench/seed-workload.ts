@@ -1,5 +1,7 @@
 /** 1. The seed workload: pgbench on N sources, then one kick; time from kick to every database converged. */
 import type { PgServer } from '../fixtures/pg-server.js';
+import os from 'node:os';
+import { bucardoEnv, runBucardo } from '../helpers/cli.js';
 import { assertConverged } from '../helpers/databases.js';
 import { workload } from '../helpers/workload/index.js';
 import { BenchWorld, median, since } from './bench-world.js';
@@ -16,6 +18,8 @@ export interface SeedResult {
   readonly conflicts: number;
   /** A kick with nothing to do right after (fresh connections, as `bucardo kick` from a shell). */
   readonly emptyKickMs: number;
+  /** The same as a `bucardo kick foobar 0` process, start to exit, as Bucardo's figure is: what a shell user waits. */
+  readonly emptyKickProcessMs: number;
   /** A run with nothing to do on kept connections, as in the daemon. */
   readonly emptyRunMs: number;
 }
@@ -45,6 +49,11 @@ export async function seedWorkload(server: PgServer, transactions: number, sourc
     const empty = await bucardo.kick('foobar', { wait: true });
     const emptyKickMs = since(emptyStart);
     if (empty.status !== 'done' || empty.run.outcome !== 'empty') throw new Error('the kick after the seed run was not empty');
+    // from a directory without a config file: the command's own cost, not that of loading a user's config
+    const processStart = performance.now();
+    const kicked = await runBucardo(['kick', 'foobar', '0'], { env: bucardoEnv(world.server, world.control), cwd: os.tmpdir() });
+    const emptyKickProcessMs = since(processStart);
+    if (kicked.code !== 0 || !kicked.stdout.includes('DONE!')) throw new Error(`bucardo kick foobar 0 exited with ${kicked.code}: ${kicked.stdout}${kicked.stderr}`);
     const cache: SessionCache = {};
     await bucardo.runSync('foobar', { cache });
     const runs: number[] = [];
@@ -56,7 +65,7 @@ export async function seedWorkload(server: PgServer, transactions: number, sourc
     await cache.sessions?.close();
     return {
       transactions, sources, kickToConvergedMs, syncRunMs: result.run.endedAt.getTime() - result.run.startedAt.getTime(),
-      inserts: result.run.inserts, deletes: result.run.deletes, conflicts: result.run.conflicts, emptyKickMs, emptyRunMs: median(runs),
+      inserts: result.run.inserts, deletes: result.run.deletes, conflicts: result.run.conflicts, emptyKickMs, emptyKickProcessMs, emptyRunMs: median(runs),
     };
   } finally {
     await world.close();
