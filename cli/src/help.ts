@@ -9,12 +9,13 @@ Set up:
   add herd NAME [TABLE…]                (relgroup is the same)
   add dbgroup NAME DB:source DB:target DB:fullcopy …
   add sync NAME herd=NAME dbs=DBGROUP [autokick=true|false] [conflict=latest] [checktime=INTERVAL]
+                                        [refreshabove=FRACTION]
                                         a source and at least one other database
   list dbs|tables|sequences|herds|dbgroups|syncs|all
   list conflicts [SYNC] [table=T] [limit=N]
 
 Change:
-  update sync NAME autokick= checktime= conflict= status= onetimecopy=1|2
+  update sync NAME autokick= checktime= conflict= status= onetimecopy=1|2 refreshabove=FRACTION|0|
   update sync NAME add table T… | remove table T…
   update table NAME additive=COLUMN,…
   remove sync S… | remove table T… [--force] | remove db D… [--force]

@@ -17,6 +17,8 @@
  *    it copies `t` whole again, skips `u`'s committed transactions, and converges;
  *  - with key partitions, the table copied whole is not counted and the rest is cut as usual; a run that
  *    copies every changed table whole captures none, and still consumes their records;
+ *  - a sync's own `refreshabove=` (update sync, shown by status) wins over the config's; 0 never, empty the
+ *    config's; bad values are refused naming the setting;
  *  - a sync with two sources never copies whole;
  *  - (in process, with capture taps) a write committed just before the capture is in the copy, and one
  *    committed just after it is in the copy and comes again in the next run.
@@ -26,7 +28,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { definePlugin } from '@bucardo/plugin-sdk';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { assertConverged, withClient } from '../src/helpers/databases.js';
-import { waitFor, type Db, type DaemonWorld } from './support/daemon-world.js';
+import { statusDetail, waitFor, type Db, type DaemonWorld } from './support/daemon-world.js';
 import { batchConfig, openRun, threeDatabaseWorld, throttleInserts } from './support/lifecycle-kit.js';
 import { Harness, expectOutcome } from './support/sync-harness.js';
 
@@ -248,6 +250,57 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
     const next = await kick().exited;
     expect(next.code, next.stdout + next.stderr).toBe(0);
     expect(next.stderr).toMatch(/Sync "rf" empty: 0 inserts, 0 deletes, 0 conflicts/);
+  });
+
+  it('a sync\'s own refreshabove: set and shown, 0 never whatever the config, empty back to the config\'s; bad values refused', async () => {
+    const { a, b } = setup;
+    const plain = batchConfig(world, BATCH);
+    const kickWith = (file: string) => setup.kids.spawn('--config', file, '--log-level', 'normal', 'kick', 'rf', '0').exited;
+    const bulk = (word: string) => world.query(a.url, `UPDATE t SET v = '${word}' || id`);
+    const copiedWhole = (stderr: string) => stderr.includes(`Table public.t has 1991 change records on ${a.name} for about ${T_ROWS} rows (refreshAbove`);
+
+    // the sync's own, with a config that has none
+    expect(await world.ok('update', 'sync', 'rf', 'refreshabove=0.9')).toBe('Set refreshabove to 0.9\n');
+    expect(statusDetail(await world.ok('status', 'rf')).get('Refresh above')).toBe('0.9');
+    await bulk('own');
+    const own = await kickWith(plain);
+    expect(own.code, own.stdout + own.stderr).toBe(0);
+    expect(own.stderr).toContain('(refreshAbove 0.9): copying it whole');
+
+    // 0: never for this sync, though the config says 0.5
+    expect(await world.ok('update', 'sync', 'rf', 'refreshabove=0')).toBe('Set refreshabove to 0 (never)\n');
+    expect(statusDetail(await world.ok('status', 'rf')).get('Refresh above')).toBe('Never');
+    const before = await targetNodes();
+    await bulk('never');
+    const never = await kick().exited;
+    expect(never.code, never.stdout + never.stderr).toBe(0);
+    expect(copiedWhole(never.stderr)).toBe(false);
+    expect(await targetNodes()).toEqual(before);
+
+    // empty: the config's again (0.5 with kick(), none with the plain config)
+    expect(await world.ok('update', 'sync', 'rf', 'refreshabove=')).toBe("Set refreshabove to the config's\n");
+    expect(statusDetail(await world.ok('status', 'rf')).has('Refresh above')).toBe(false);
+    await bulk('none');
+    const none = await kickWith(plain);
+    expect(none.code, none.stdout + none.stderr).toBe(0);
+    expect(copiedWhole(none.stderr)).toBe(false);
+    await bulk('config');
+    const fromConfig = await kick().exited;
+    expect(fromConfig.code, fromConfig.stdout + fromConfig.stderr).toBe(0);
+    expect(fromConfig.stderr).toContain('(refreshAbove 0.5): copying it whole');
+    await convergedWith({ t: 'config', u: 'every' }, { t: T_ROWS - 10 + 1, u: U_ROWS });
+
+    // bad values: refused naming the setting and the sync, nothing changed
+    for (const bad of ['half', '-0.5', 'Infinity', ' 0.5']) {
+      const refused = await world.bucardo('update', 'sync', 'rf', `refreshabove=${bad}`);
+      expect(refused.code, bad).toBe(1);
+      expect(refused.stderr, bad).toContain(`refreshabove must be a number, above 0 (a fraction of a table's rows), 0 (never) or empty (the config's), not "${bad}" [INVALID_ARGUMENT]`);
+    }
+    expect(await world.sql("SELECT refresh_above FROM bucardo.sync WHERE name = 'rf'")).toEqual([{ refresh_above: null }]);
+    const added = await world.bucardo('add', 'sync', 'rf_bad', 'herd=rf_h', `dbs=${a.name}:source,${b.name}:target`, 'refreshabove=lots');
+    expect(added.code).toBe(1);
+    expect(added.stderr).toContain('not "lots" [INVALID_ARGUMENT]');
+    expect(await world.sql("SELECT count(*)::int AS n FROM bucardo.sync WHERE name = 'rf_bad'")).toEqual([{ n: 0 }]);
   });
 });
 

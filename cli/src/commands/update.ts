@@ -4,7 +4,7 @@ import type { CliSession } from '../cli-session.js';
 import { nounOf } from '../nouns.js';
 import { columnList } from './add.js';
 
-/** `bucardo update sync NAME key=value…` (autokick/ping, checktime, conflict, status); `update table NAME additive=…`. */
+/** `bucardo update sync NAME key=value…` (autokick/ping, checktime, conflict, status, onetimecopy, refreshabove); `update table NAME additive=…`. */
 export async function update(session: CliSession): Promise<number> {
   const [nounWord, name, ...extra] = session.words;
   const noun = nounOf(nounWord);
@@ -12,7 +12,7 @@ export async function update(session: CliSession): Promise<number> {
     return changeSyncTables(session, name, extra[0]!.toLowerCase() === 'add', extra.slice(2));
   }
   if ((noun !== 'sync' && noun !== 'table') || !name || extra.length > 0) {
-    throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo update sync NAME key=value … (autokick, checktime, conflict, status, onetimecopy) | update sync NAME add|remove table T… | update table NAME additive=COLUMN,…', { item: nounWord ?? 'update' });
+    throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo update sync NAME key=value … (autokick, checktime, conflict, status, onetimecopy, refreshabove) | update sync NAME add|remove table T… | update table NAME additive=COLUMN,…', { item: nounWord ?? 'update' });
   }
   if (noun === 'table') return updateTable(session, name);
   if (Object.keys(session.params).length === 0) throw new BucardoError('INVALID_ARGUMENT', `Nothing to change: bucardo update sync ${name} key=value …`, { sync: name });
@@ -29,6 +29,7 @@ const shownSettings: Record<string, (row: SyncRow) => string> = {
   autokick: (row) => `autokick to ${row.autokick}`,
   checktime: (row) => `checktime to ${row.checktime ?? 'none'}`,
   onetimecopy: (row) => `onetimecopy to ${row.onetimecopy}`,
+  refreshabove: (row) => `refreshabove to ${row.refreshAbove === null || row.refreshAbove === undefined ? "the config's" : row.refreshAbove === 0 ? '0 (never)' : row.refreshAbove}`,
   status: (row) => `status to ${row.status}`,
 };
 

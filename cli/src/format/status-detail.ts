@@ -29,6 +29,8 @@ export function formatStatusDetail(report: SyncStatusReport): string {
     ['Check time', sync.checktime ?? 'None'],
     ['Autokick', sync.autokick ? 'Yes' : 'No'],
     ['Onetimecopy', sync.onetimecopy ? 'Yes' : 'No'],
+    // only when the sync has its own: the config's is not the control database's to show
+    ...(sync.refreshAbove === null || sync.refreshAbove === undefined ? [] : [['Refresh above', sync.refreshAbove === 0 ? 'Never' : String(sync.refreshAbove)] as [string, string]]),
     ['Conflict strategy', sync.conflictStrategy],
     ['Conflicts recorded', `${groupDigits(report.conflicts.total)}${report.conflicts.skipped ? ` (${groupDigits(report.conflicts.skipped)} skipped, for manual resolution: bucardo list conflicts ${sync.name})` : ''}`],
     ['Last error', bad?.error ? `${bad.error.message} [${bad.error.code}]${bad.ended ? ` (${formatLong(bad.ended)})` : ''}` : ''],

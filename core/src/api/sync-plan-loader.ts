@@ -24,6 +24,7 @@ export async function readSyncPlan(catalog: Catalog, name: string): Promise<Sync
     tables: herd.tables,
     sequences: herd.sequences,
     onetimecopy: sync.onetimecopy,
+    ...(sync.refreshAbove === null || sync.refreshAbove === undefined ? {} : { refreshAbove: sync.refreshAbove }),
     additive: additiveOf(relations),
     databases: dbgroup.members.map((member) => {
       const row = databases.find((db) => db.name === member.db)!;

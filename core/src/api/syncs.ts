@@ -17,6 +17,7 @@ const optionAliases: Record<string, string> = {
   autokick: 'autokick', ping: 'autokick',
   conflict: 'conflict', conflict_strategy: 'conflict', standard_conflict: 'conflict',
   status: 'status', checktime: 'checktime', onetimecopy: 'onetimecopy',
+  refreshabove: 'refreshabove', refresh_above: 'refreshabove',
 };
 
 /** The setting a sync option names (`ping` → `autokick`, `standard_conflict` → `conflict`), or undefined. */
@@ -55,6 +56,7 @@ export async function addSync(ctx: BucardoContext, name: string, rawParams: Read
     checktime: params.checktime ?? null,
     onetimecopy: parseOnetimecopy(params.onetimecopy),
     conflictStrategy: strategy,
+    refreshAbove: parseRefreshAbove(name, params.refreshabove),
   };
   const plan = await previewPlan(ctx, row, dbgroup.members);
   const checkpoints = await installCapture(ctx, plan);
@@ -67,10 +69,11 @@ export async function addSync(ctx: BucardoContext, name: string, rawParams: Read
 }
 
 /** What `update sync` may change on a live sync; the daemon picks the change up at its next round. */
-const updatable = new Set(['autokick', 'checktime', 'conflict', 'status', 'onetimecopy']);
+const updatable = new Set(['autokick', 'checktime', 'conflict', 'status', 'onetimecopy', 'refreshabove']);
 
 /**
- * `bucardo update sync NAME key=value…`: autokick (ping), checktime, conflict (conflict_strategy), status.
+ * `bucardo update sync NAME key=value…`: autokick (ping), checktime, conflict (conflict_strategy), status,
+ * onetimecopy, refreshabove.
  * Every value is checked before anything is changed. Returns the changed row.
  */
 export async function updateSync(ctx: BucardoContext, name: string, rawParams: Readonly<Record<string, string>>): Promise<SyncRow> {
@@ -86,6 +89,7 @@ export async function updateSync(ctx: BucardoContext, name: string, rawParams: R
     ...(params.conflict === undefined ? {} : { conflictStrategy: params.conflict }),
     ...(params.status === undefined ? {} : { status: parseStatus(params.status) }),
     ...(params.onetimecopy === undefined ? {} : { onetimecopy: parseOnetimecopy(params.onetimecopy) }),
+    ...(params.refreshabove === undefined ? {} : { refreshAbove: parseRefreshAbove(name, params.refreshabove) }),
   };
   await ctx.control.catalog.updateSync(next).catch((error: unknown) => { throw intervalError(error, next.checktime); });
   return ctx.control.catalog.sync(name);
@@ -96,6 +100,19 @@ export function listSyncs(ctx: BucardoContext): Promise<SyncRow[]> {
 }
 
 export { loadSyncPlan };
+
+/**
+ * `refreshabove=`: a fraction above 0 (a table whose pending change records reach it of its rows is copied
+ * whole), `0` never for this sync, empty (or absent) the config's `refreshAbove`.
+ */
+function parseRefreshAbove(sync: string, value: string | undefined): number | null {
+  if (value === undefined || value.trim() === '') return null;
+  const fraction = Number(value);
+  if (value.trim() !== value || !Number.isFinite(fraction) || fraction < 0) {
+    throw new BucardoError('INVALID_ARGUMENT', `refreshabove must be a number, above 0 (a fraction of a table's rows), 0 (never) or empty (the config's), not "${value}"`, { item: 'refreshabove', sync });
+  }
+  return fraction;
+}
 
 function normalizeParams(raw: Readonly<Record<string, string>>): Partial<Record<string, string>> {
   const params: Record<string, string> = {};

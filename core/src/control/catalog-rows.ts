@@ -61,4 +61,6 @@ export interface SyncRow {
   readonly checktimeSeconds?: number | null;
   readonly onetimecopy: number;
   readonly conflictStrategy: string;
+  /** `refreshabove=` of this sync: null takes the config's `refreshAbove`, 0 never copies a table whole. */
+  readonly refreshAbove?: number | null;
 }

@@ -171,19 +171,20 @@ export class Catalog {
 
   async insertSync(row: SyncRow): Promise<void> {
     await this.#insert('sync', row.name,
-      `INSERT INTO bucardo.sync (name, herd, dbgroup, status, autokick, checktime, onetimecopy, conflict_strategy)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [row.name, row.herd, row.dbgroup, row.status, row.autokick, row.checktime, row.onetimecopy, row.conflictStrategy]);
+      `INSERT INTO bucardo.sync (name, herd, dbgroup, status, autokick, checktime, onetimecopy, conflict_strategy, refresh_above)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [row.name, row.herd, row.dbgroup, row.status, row.autokick, row.checktime, row.onetimecopy, row.conflictStrategy, row.refreshAbove ?? null]);
   }
 
   async syncs(): Promise<SyncRow[]> {
-    const result = await this.#db.query<{ name: string; herd: string; dbgroup: string; status: SyncRow['status']; autokick: boolean; checktime: string | null; checktime_seconds: number | null; onetimecopy: number; conflict_strategy: string }>(
+    const result = await this.#db.query<{ name: string; herd: string; dbgroup: string; status: SyncRow['status']; autokick: boolean; checktime: string | null; checktime_seconds: number | null; onetimecopy: number; conflict_strategy: string; refresh_above: number | null }>(
       `SELECT name, herd, dbgroup, status, autokick, checktime::text AS checktime, extract(epoch FROM checktime)::float8 AS checktime_seconds,
-              onetimecopy, conflict_strategy FROM bucardo.sync ORDER BY name`,
+              onetimecopy, conflict_strategy, refresh_above FROM bucardo.sync ORDER BY name`,
     );
     return result.rows.map((row) => ({
       name: row.name, herd: row.herd, dbgroup: row.dbgroup, status: row.status, autokick: row.autokick,
       checktime: row.checktime, checktimeSeconds: row.checktime_seconds, onetimecopy: row.onetimecopy, conflictStrategy: row.conflict_strategy,
+      refreshAbove: row.refresh_above,
     }));
   }
 
@@ -195,8 +196,8 @@ export class Catalog {
 
   async updateSync(row: SyncRow): Promise<void> {
     await this.#db.query(
-      'UPDATE bucardo.sync SET autokick = $2, checktime = $3, conflict_strategy = $4, status = $5, onetimecopy = $6 WHERE name = $1',
-      [row.name, row.autokick, row.checktime, row.conflictStrategy, row.status, row.onetimecopy],
+      'UPDATE bucardo.sync SET autokick = $2, checktime = $3, conflict_strategy = $4, status = $5, onetimecopy = $6, refresh_above = $7 WHERE name = $1',
+      [row.name, row.autokick, row.checktime, row.conflictStrategy, row.status, row.onetimecopy, row.refreshAbove ?? null],
     );
     await this.#db.query("SELECT pg_notify('bucardo_control', $1)", [`update ${row.name}`]);
   }

@@ -102,6 +102,8 @@ CREATE INDEX IF NOT EXISTS syncrun_sync_id ON bucardo.syncrun (sync, id DESC);
 ALTER TABLE bucardo.syncrun ADD COLUMN IF NOT EXISTS retries integer NOT NULL DEFAULT 0;
 ALTER TABLE bucardo.relation ADD COLUMN IF NOT EXISTS additive_columns text[] NOT NULL DEFAULT '{}';
 ALTER TABLE bucardo.syncrun ADD COLUMN IF NOT EXISTS resume jsonb;
+-- refreshAbove for one sync: NULL takes the config's, 0 never copies a table whole.
+ALTER TABLE bucardo.sync ADD COLUMN IF NOT EXISTS refresh_above double precision CHECK (refresh_above >= 0 AND refresh_above < 'Infinity');
 -- The database a table was found on is informative: removing that database keeps the table.
 ALTER TABLE bucardo.relation ALTER COLUMN db DROP NOT NULL;
 ALTER TABLE bucardo.relation DROP CONSTRAINT IF EXISTS relation_db_fkey;

@@ -8,7 +8,7 @@ import { FetchAhead } from './fetch-ahead.js';
 import { planTransactions } from './batches.js';
 import { quiet } from './quiet.js';
 import { canPartition, partitionCount, pendingRecords, type PendingRecords } from './partitions.js';
-import { chooseRefreshes, refreshTables } from './refresh.js';
+import { chooseRefreshes, refreshAboveOf, refreshTables } from './refresh.js';
 import { withRetries } from './retries.js';
 import { Progress } from './run-progress.js';
 import type { RunCounts } from './run-counts.js';
@@ -100,9 +100,10 @@ async function captureLayout(work: DeltaWork, checkpoints: ReadonlyMap<string, C
     }
     return { refreshed, captured, partitions: resuming.partitions ?? 1 };
   }
-  const wanted = canPartition(plan, sessions) || options.refreshAbove !== undefined;
+  const above = refreshAboveOf(plan, options);
+  const wanted = canPartition(plan, sessions) || above !== undefined;
   const pending = wanted ? await pendingRecords(plan, sessions, shapes, checkpoints) : undefined;
-  const chosen = await chooseRefreshes(work.copies, pending, options.refreshAbove, options.batchSize);
+  const chosen = await chooseRefreshes(work.copies, pending, above, options.batchSize);
   const { refreshed, captured, ids } = split(shapes, chosen.map((shape) => tableId(shape.table)));
   // the capture does not read the records of the tables copied whole: they do not count for partitions
   const counted: PendingRecords | undefined = pending && new Map([...pending].map(([db, perTable]) => [db, new Map([...perTable].filter(([id]) => !ids.has(id)))]));

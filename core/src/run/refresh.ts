@@ -1,7 +1,8 @@
 import { formatTable, tableId, toBucardoError, type TableShape } from '@bucardo/plugin-sdk';
 import type { CopyContext } from './copy-phases.js';
 import type { PendingRecords } from './partitions.js';
-import { sourcesOf, targetsOf } from './sync-plan.js';
+import type { RunSizes } from './run-sync.js';
+import { sourcesOf, targetsOf, type SyncPlan } from './sync-plan.js';
 import { copyTable } from './table-copy.js';
 
 /**
@@ -41,6 +42,12 @@ export async function chooseRefreshes(ctx: CopyContext, pending: PendingRecords 
     log.log('normal', `Table ${formatTable(shape.table)} has ${changed} change records on ${from} for about ${estimate} rows (refreshAbove ${above}): copying it whole to ${to.join(', ')}`);
     return true;
   });
+}
+
+/** The sync's own `refreshabove=` (0: never), else the config's; undefined when no table is to be copied whole. */
+export function refreshAboveOf(plan: SyncPlan, sizes: RunSizes): number | undefined {
+  const above = plan.refreshAbove ?? sizes.refreshAbove;
+  return above === 0 ? undefined : above;
 }
 
 /**

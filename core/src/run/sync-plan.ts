@@ -20,6 +20,8 @@ export interface SyncPlan {
   readonly onetimecopy?: number;
   /** The configured conflict strategy's name. */
   readonly strategy: string;
+  /** `refreshabove=` of the sync (0: never); absent, the run's `refreshAbove` from the config applies. */
+  readonly refreshAbove?: number;
   /** Additive columns per table (by `tableId`), from `add table … additive=`. */
   readonly additive?: ReadonlyMap<string, readonly string[]>;
 }
