@@ -125,6 +125,16 @@ describe('before bucardo install', () => {
     expect(second.stdout).not.toContain('Installation is now complete.');
     expect(await controlState()).toEqual(state);
   });
+
+  it('a schema from an older version (a column this one reads is missing): says to run bucardo install, which brings it up to date', async () => {
+    await sql(control, 'ALTER TABLE bucardo.sync DROP COLUMN refresh_above');
+    const old = await bucardo('list', 'syncs');
+    expectError(old, 'CONTROL_NOT_INSTALLED', control);
+    expect(old.stderr).toContain(`The Bucardo schema in control database "${control}" is older than this version (column "refresh_above" does not exist): run "bucardo install" to bring it up to date; its data is kept`);
+    const upgraded = await bucardo('install');
+    expect(upgraded.code, upgraded.stderr).toBe(0);
+    expect(await listed('syncs')).toBe('No syncs found\n');
+  });
 });
 
 describe('once installed', () => {

@@ -54,11 +54,18 @@ export async function connectControl(target: ControlTarget, database = target.db
   return client;
 }
 
-/** Maps "relation bucardo.x does not exist" to a clear CONTROL_NOT_INSTALLED; passes anything else on. */
+/**
+ * Maps "relation bucardo.x does not exist" to a clear CONTROL_NOT_INSTALLED, and "column … does not exist"
+ * (a schema installed by an older version, before a column was added) to the same code, saying that
+ * `bucardo install` brings it up to date; passes anything else on.
+ */
 export function controlError(error: unknown, dbname: string): unknown {
   const sqlstate = (error as { code?: string } | null)?.code;
   if (sqlstate === '42P01' || sqlstate === '3F000') {
     return new BucardoError('CONTROL_NOT_INSTALLED', `The control database "${dbname}" has no Bucardo schema: run "bucardo install" first`, { db: dbname, sqlstate, cause: error });
+  }
+  if (sqlstate === '42703') {
+    return new BucardoError('CONTROL_NOT_INSTALLED', `The Bucardo schema in control database "${dbname}" is older than this version (${(error as Error).message}): run "bucardo install" to bring it up to date; its data is kept`, { db: dbname, sqlstate, cause: error });
   }
   return error;
 }
