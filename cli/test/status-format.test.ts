@@ -8,11 +8,11 @@ const now = new Date(2026, 10, 26, 12, 0, 10);
 type Run = NonNullable<SyncStatusReport['runs']['last']>;
 const run = (fields: Partial<Run> = {}): Run => ({
   id: '1', sync: 'foobar', worker: 'cli', started: new Date(2026, 10, 26, 12, 0, 0), ended: new Date(2026, 10, 26, 12, 0, 2),
-  outcome: 'good', status: 'Complete', inserts: 3926, deletes: 15704, conflicts: 75, deferred: 0, retries: 0, error: null, details: null, ...fields,
+  outcome: 'good', status: 'Complete', inserts: 3926, deletes: 15704, conflicts: 75, deferred: 0, retries: 0, error: null, details: null, resume: null, ...fields,
 });
 const tables = [{ schema: 'public', name: 'a' }, { schema: 'public', name: 'b' }];
-const report = (runs: SyncStatusReport['runs'], state: string): SyncStatusReport => ({
-  sync: { name: 'foobar', herd: 'therd', dbgroup: 'tgroup', status: 'active', autokick: false, checktime: null, onetimecopy: 0, conflictStrategy: 'latest' },
+const report = (runs: SyncStatusReport['runs'], state: string, sync: Partial<SyncStatusReport['sync']> = {}): SyncStatusReport => ({
+  sync: { name: 'foobar', herd: 'therd', dbgroup: 'tgroup', status: 'active', autokick: false, checktime: null, onetimecopy: 0, conflictStrategy: 'latest', ...sync },
   herd: { name: 'therd', members: tables, tables, sequences: [], syncs: ['foobar'] },
   dbgroup: { name: 'tgroup', members: [{ db: 't1', role: 'source' }, { db: 't5', role: 'target' }], syncs: ['foobar'] },
   runs, state, conflicts: { total: 0, skipped: 0 },
@@ -45,6 +45,25 @@ describe('status detail', () => {
     expect(text).toContain('Tables in sync                  : 2\n');
     expect(text).toContain('Autokick                        : No\n');
     expect(text).toMatch(/Last error\s+: Cannot connect to database "t3" \[CONNECTION_FAILED\]/);
+    expect(text).not.toContain('Next run resumes');
+    expect(text).not.toContain('Refresh above');
+  });
+
+  it('says where the next run goes on from after a bad run that committed, in which key partition', () => {
+    const bad = (resume: Run['resume']) => run({ id: '7', outcome: 'bad', status: 'Failed', resume });
+    const line = (last: Run) => /^Next run resumes\s+: (.*)$/m.exec(formatStatusDetail(report({ lastBad: last, last }, 'Bad')))?.[1];
+    expect(line(bad({ committed: 2 }))).toBe('run 7, after 2 committed transactions');
+    expect(line(bad({ committed: 1, partitions: 1, partition: 0 }))).toBe('run 7, after 1 committed transaction');
+    expect(line(bad({ committed: 0, partitions: 5, partition: 2 }))).toBe('run 7, in key partition 3 of 5, from its start');
+    expect(line(bad({ committed: 3, partitions: 5, partition: 2 }))).toBe('run 7, in key partition 3 of 5, after 3 committed transactions');
+    // nothing to resume, or a later run that was good
+    expect(line(bad(null))).toBeUndefined();
+    expect(/Next run resumes/.test(formatStatusDetail(report({ lastBad: bad({ committed: 2 }), last: run({ id: '8' }) }, 'Good')))).toBe(false);
+  });
+
+  it('shows a sync\'s own refreshabove, and Never for 0', () => {
+    expect(formatStatusDetail(report({}, 'Good', { refreshAbove: 0.5 }))).toMatch(/^Refresh above\s+: 0\.5$/m);
+    expect(formatStatusDetail(report({}, 'Good', { refreshAbove: 0 }))).toMatch(/^Refresh above\s+: Never$/m);
   });
 });
 

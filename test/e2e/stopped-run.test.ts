@@ -7,10 +7,13 @@
  * In process, stopped through `runSync`'s signal at a chosen point: an apply tap counts the table
  * batches, or the control database's record of an initial copy's progress is watched.
  */
+import os from 'node:os';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { definePlugin } from '@bucardo/plugin-sdk';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
+import { bucardoEnv, runBucardo } from '../src/helpers/cli.js';
 import { assertConverged, withClient } from '../src/helpers/databases.js';
+import { statusDetail } from './support/daemon-world.js';
 import { Harness, expectOutcome, type SyncWorld } from './support/sync-harness.js';
 
 const server = serverFromInfo(inject('pg'));
@@ -56,6 +59,13 @@ function stopper() {
   return { plugin, arm, failOn, reset };
 }
 
+/** `bucardo status SYNC`, run as a process, as label → value. */
+async function statusOf(sync: string): Promise<Map<string, string>> {
+  const result = await runBucardo(['status', sync], { env: bucardoEnv(server, harness.control), cwd: os.tmpdir() });
+  expect(result.code, result.stdout + result.stderr).toBe(0);
+  return statusDetail(result.stdout);
+}
+
 /** The resume point a run left in the control database. */
 async function resumeOf(runId: string): Promise<unknown> {
   return withClient(server.url(harness.control), async (control) => (await control.query('SELECT resume FROM bucardo.syncrun WHERE id = $1', [runId])).rows[0]!.resume);
@@ -98,6 +108,7 @@ describe('a run stopped halfway', () => {
     const failed = await w.run();
     expectOutcome(failed, 'bad');
     expect(failed.error).toMatchObject({ code: 'PLUGIN_ERROR', plugin: 'stop-at-batch' });
+    expect((await statusOf(w.sync)).get('Next run resumes')).toBe(`run ${failed.runId}, after 2 committed transactions`);
     // a write after the failure waits for the run after the one that resumes: that one reads what the failed run read
     await w.sql('A', "UPDATE t SET v = 'later' WHERE id = 1");
     stop.failOn(1);
@@ -109,11 +120,14 @@ describe('a run stopped halfway', () => {
     expect(unreachable.error).toMatchObject({ code: 'CONNECTION_FAILED', db: w.registered.B });
     await w.sql('A', `ALTER DATABASE ${w.dbname.B}_away RENAME TO ${w.dbname.B}`);
     expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'new%'")).toBe(2 * BATCH);
+    // the point was handed on by the two runs that failed before committing anything
+    expect((await statusOf(w.sync)).get('Next run resumes')).toBe(`run ${Number(failed.runId) + 2}, after 2 committed transactions`);
     const resumed = await w.run();
     expectOutcome(resumed, 'good');
     expect(resumed.inserts).toBe(3 * BATCH);
     // its checkpoints moved: nothing of it is left to resume
     expect(await resumeOf(resumed.runId)).toBeNull();
+    expect((await statusOf(w.sync)).has('Next run resumes')).toBe(false);
     expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'new%'")).toBe(ROWS);
     const after = await w.run();
     expectOutcome(after, 'good');

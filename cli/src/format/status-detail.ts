@@ -18,6 +18,9 @@ export function formatStatusDetail(report: SyncStatusReport): string {
   if (runs.interrupted) {
     items.push(['Interrupted run', `${formatLong(runs.interrupted.started)} (${runs.interrupted.worker}, ended during ${runs.interrupted.status}; the next run resumes it)`]);
   }
+  // a run that failed or was stopped after committing: the next one goes on from there
+  const last = runs.last;
+  if (!runs.interrupted && last?.ended && last.outcome === 'bad' && last.resume) items.push(['Next run resumes', describeResume(last.id, last.resume)]);
   if (report.worker) items.push(['Run by', describeWorker(report.worker)]);
   items.push(
     ['Sync name', sync.name],
@@ -37,6 +40,12 @@ export function formatStatusDetail(report: SyncStatusReport): string {
   );
   const width = Math.max(...items.map(([label]) => label.length));
   return [RULE, ...items.map(([label, value]) => `${label.padEnd(width)} : ${value}`.trimEnd()), RULE].join('\n') + '\n';
+}
+
+function describeResume(runId: string, resume: NonNullable<NonNullable<SyncStatusReport['runs']['last']>['resume']>): string {
+  const where = (resume.partitions ?? 1) > 1 ? `, in key partition ${(resume.partition ?? 0) + 1} of ${resume.partitions}` : '';
+  const after = resume.committed > 0 ? `after ${resume.committed} committed transaction${resume.committed === 1 ? '' : 's'}` : 'from its start';
+  return `run ${runId}${where}, ${after}`;
 }
 
 function describeWorker(worker: NonNullable<SyncStatusReport['worker']>): string {

@@ -23,6 +23,8 @@ export interface SyncRunRow {
   readonly retries: number;
   readonly error: { readonly code: string; readonly message: string; readonly [field: string]: unknown } | null;
   readonly details: { readonly tables?: unknown; readonly databases?: Record<string, { inserted: number; deleted: number }> } | null;
+  /** Where the run had got to (transactions committed everywhere, in which key partition), while it can be resumed. */
+  readonly resume: Pick<ResumePoint, 'committed' | 'partition' | 'partitions'> | null;
 }
 
 /** One row of `bucardo.conflict_log`. */
@@ -84,7 +86,7 @@ export class RunStore implements RunRecorder {
       `SELECT resume FROM bucardo.syncrun WHERE sync = $1 AND outcome = 'bad' AND id = (SELECT max(id) FROM bucardo.syncrun WHERE sync = $1)`,
       [sync],
     );
-    const resume = last.rows.map((row) => row.resume).find((point): point is ResumePoint => point !== null && (point.committed > 0 || (point.partition ?? 0) > 0));
+    const resume = last.rows.map((row) => row.resume).find((point): point is ResumePoint => point !== null && madeProgress(point));
     // Taken over at once: should this run fail before it gets further (even before it connects), the next
     // still resumes from here. The point stays right until a run moves the checkpoints, which clears it.
     const result = await this.#db.query<{ id: string }>(
@@ -221,18 +223,28 @@ export class RunStore implements RunRecorder {
   }
 }
 
-const RUN_COLUMNS = 'id, sync, worker, started, ended, outcome, status, inserts, deletes, conflicts, deferred, retries, error, details';
+const RUN_COLUMNS = 'id, sync, worker, started, ended, outcome, status, inserts, deletes, conflicts, deferred, retries, error, details, resume';
 
 interface RawRun {
   id: string; sync: string; worker: string; started: Date; ended: Date | null; outcome: RunOutcome | null; status: string;
   inserts: string; deletes: string; conflicts: string; deferred: string; retries: number; error: SyncRunRow['error']; details: SyncRunRow['details'];
+  resume: ResumePoint | null;
 }
 
 function toRunRow(row: RawRun): SyncRunRow {
+  const { resume, ...rest } = row;
   return {
-    ...row,
+    ...rest,
     inserts: Number(row.inserts), deletes: Number(row.deletes), conflicts: Number(row.conflicts), deferred: Number(row.deferred),
+    resume: resume && madeProgress(resume)
+      ? { committed: resume.committed, ...(resume.partitions === undefined ? {} : { partitions: resume.partitions }), ...(resume.partition === undefined ? {} : { partition: resume.partition }) }
+      : null,
   };
+}
+
+/** A resume point worth resuming from: something was committed everywhere. */
+function madeProgress(point: Pick<ResumePoint, 'committed' | 'partition'>): boolean {
+  return point.committed > 0 || (point.partition ?? 0) > 0;
 }
 
 function finalStatus(report: RunReport): string {
