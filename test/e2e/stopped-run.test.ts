@@ -120,8 +120,8 @@ describe('a run stopped halfway', () => {
     expect(unreachable.error).toMatchObject({ code: 'CONNECTION_FAILED', db: w.registered.B });
     await w.sql('A', `ALTER DATABASE ${w.dbname.B}_away RENAME TO ${w.dbname.B}`);
     expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'new%'")).toBe(2 * BATCH);
-    // the point was handed on by the two runs that failed before committing anything
-    expect((await statusOf(w.sync)).get('Next run resumes')).toBe(`run ${Number(failed.runId) + 2}, after 2 committed transactions`);
+    // the point was handed on by the two runs that failed before committing anything; it names the run that committed
+    expect((await statusOf(w.sync)).get('Next run resumes')).toBe(`run ${failed.runId}, after 2 committed transactions`);
     const resumed = await w.run();
     expectOutcome(resumed, 'good');
     expect(resumed.inserts).toBe(3 * BATCH);
@@ -134,6 +134,43 @@ describe('a run stopped halfway', () => {
     expect(after.inserts).toBe(1);
     await assertConverged(w.urls as string[], { t: 'id' });
     expectOutcome(await w.run(), 'empty');
+  });
+
+  it('removed and added again under the same name after such a failure: the new sync starts afresh', async () => {
+    const w = await harness.setup({ tag: 'str', roles: { A: 'source', B: 'target' }, schema: SCHEMA, tables: ['t'], plugins: [stop.plugin], runSizes: { batchSize: BATCH } });
+    await w.sql('A', "UPDATE t SET v = 'old' || id");
+    stop.failOn(3);
+    expectOutcome(await w.run(), 'bad');
+    stop.reset();
+    await w.bucardo.removeSync(w.sync);
+    await w.bucardo.addSync(w.sync, { herd: 'str_h', dbs: 'str_g', autokick: 'false' });
+    expect((await statusOf(w.sync)).has('Next run resumes')).toBe(false);
+    // the new sync reads from when it was added: the old sync's changes are not its own, these are, all five transactions of them
+    await w.sql('A', "UPDATE t SET v = 'new' || id");
+    const first = await w.run();
+    expectOutcome(first, 'good');
+    expect(first.inserts).toBe(ROWS);
+    await assertConverged(w.urls as string[], { t: 'id' });
+  });
+
+  it('a failed run\'s point is not taken once the sync\'s checkpoints were moved by hand', async () => {
+    const w = await harness.setup({ tag: 'stc', roles: { A: 'source', B: 'target' }, schema: SCHEMA, tables: ['t'], plugins: [stop.plugin], runSizes: { batchSize: BATCH } });
+    await w.sql('A', "UPDATE t SET v = 'skipped' || id");
+    stop.failOn(3);
+    const failed = await w.run();
+    expectOutcome(failed, 'bad');
+    stop.reset();
+    // an operator skips the backlog: A's checkpoint set to now
+    const now = (await w.sql('A', 'SELECT pg_current_snapshot()::text AS now'))[0]!.now;
+    await withClient(server.url(harness.control), (control) => control.query('UPDATE bucardo.checkpoint SET position = $2 WHERE sync = $1', [w.sync, now]));
+    await w.sql('A', "UPDATE t SET v = 'after' WHERE id <= 3");
+    const next = await w.run();
+    expectOutcome(next, 'good');
+    // only the three keys written after the skip (among the two committed transactions' keys): nothing of
+    // the failed run's plan was taken over
+    expect(next.inserts).toBe(3);
+    expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'skipped%'")).toBe(2 * BATCH - 3);
+    expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v = 'after'")).toBe(3);
   });
 
   it('before its first commit: says nothing was kept, and nothing is', async () => {

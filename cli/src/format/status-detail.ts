@@ -20,7 +20,7 @@ export function formatStatusDetail(report: SyncStatusReport): string {
   }
   // a run that failed or was stopped after committing: the next one goes on from there
   const last = runs.last;
-  if (!runs.interrupted && last?.ended && last.outcome === 'bad' && last.resume) items.push(['Next run resumes', describeResume(last.id, last.resume)]);
+  if (!runs.interrupted && last?.ended && last.outcome === 'bad' && last.resume) items.push(['Next run resumes', describeResume(last.resume.run ?? last.id, last.resume)]);
   if (report.worker) items.push(['Run by', describeWorker(report.worker)]);
   items.push(
     ['Sync name', sync.name],

@@ -204,6 +204,8 @@ export class Catalog {
 
   async deleteSync(name: string): Promise<void> {
     await this.#db.query('DELETE FROM bucardo.sync WHERE name = $1', [name]);
+    // its runs stay in the history; nothing of them is to be resumed by a sync added later under the name
+    await this.#db.query('UPDATE bucardo.syncrun SET resume = NULL WHERE sync = $1 AND resume IS NOT NULL', [name]);
     await this.#db.query("SELECT pg_notify('bucardo_control', $1)", [`remove ${name}`]);
   }
 

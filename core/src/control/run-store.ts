@@ -24,7 +24,7 @@ export interface SyncRunRow {
   readonly error: { readonly code: string; readonly message: string; readonly [field: string]: unknown } | null;
   readonly details: { readonly tables?: unknown; readonly databases?: Record<string, { inserted: number; deleted: number }> } | null;
   /** Where the run had got to (transactions committed everywhere, in which key partition), while it can be resumed. */
-  readonly resume: Pick<ResumePoint, 'committed' | 'partition' | 'partitions'> | null;
+  readonly resume: Pick<ResumePoint, 'committed' | 'partition' | 'partitions' | 'run'> | null;
 }
 
 /** One row of `bucardo.conflict_log`. */
@@ -237,7 +237,10 @@ function toRunRow(row: RawRun): SyncRunRow {
     ...rest,
     inserts: Number(row.inserts), deletes: Number(row.deletes), conflicts: Number(row.conflicts), deferred: Number(row.deferred),
     resume: resume && madeProgress(resume)
-      ? { committed: resume.committed, ...(resume.partitions === undefined ? {} : { partitions: resume.partitions }), ...(resume.partition === undefined ? {} : { partition: resume.partition }) }
+      ? {
+        committed: resume.committed, ...(resume.run === undefined ? {} : { run: resume.run }),
+        ...(resume.partitions === undefined ? {} : { partitions: resume.partitions }), ...(resume.partition === undefined ? {} : { partition: resume.partition }),
+      }
       : null,
   };
 }

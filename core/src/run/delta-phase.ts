@@ -31,6 +31,8 @@ export interface DeltaWork {
   readonly copies: CopyContext;
   /** The tables copied whole (`refreshAbove`) instead of captured; `shapes` are the others. */
   readonly refreshed?: readonly TableShape[];
+  /** Whether this run's row holds a resume point (handed over, or saved): it is cleared once the checkpoints moved. */
+  readonly point?: { saved: boolean };
 }
 
 /** One key partition of the run's capture: which one, how many, and where an interrupted run had got to in it. */
@@ -57,7 +59,10 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
   parts.runs.add(runId, { plan, sessions, checkpoints });
   if (plan.onetimecopy) await initialCopy(work.copies);
   const fingerprint = JSON.stringify({ databases: plan.databases.map((db) => [db.name, db.role]), tables: shapes.map((shape) => shape.table), batch: work.options.batchSize });
-  const resuming = resume && resume.fingerprint === fingerprint ? resume : undefined;
+  const from = Object.fromEntries(checkpoints);
+  // a point from before `from` was recorded (a run killed by an older version) is taken as it always was
+  const resuming = resume && resume.fingerprint === fingerprint && (resume.from === undefined || sameCheckpoints(resume.from, from)) ? resume : undefined;
+  work = { ...work, point: { saved: resume !== undefined } };
   const { refreshed, captured, partitions } = await captureLayout(work, checkpoints, resuming);
   if (refreshed.length > 0) work = { ...work, shapes: captured, refreshed };
   let guards = resuming ? new Map(Object.entries(resuming.until)) : undefined;
@@ -73,16 +78,15 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
       // The next partition is read while this one's last batch is applied: sources are idle then.
       const next: PartitionStep = { index: index + 1, count: partitions, committed: 0, resumed: false };
       const readNext = next.index < partitions ? () => { upcoming ??= quiet(capturePartition(work, next, planned.guards)); } : undefined;
-      await applyPartition(work, step, planned, fingerprint, readNext);
+      await applyPartition(work, step, planned, { fingerprint, from }, readNext);
     }
   } finally {
     // a failed run closes its sessions next: no capture may still be running on them
     await upcoming?.catch(() => undefined);
   }
   await recorder.saveCheckpoints(plan.name, guards!);
-  // past the checkpoints, nothing of this run is to be resumed, even should a later phase fail; a point is
-  // there when one was handed over (whatever its plan), or saved after a commit that was not the run's only one
-  if (resume || partitions > 1 || work.counts.kept.transactions > 1) await recorder.saveResume(runId, undefined);
+  // past the checkpoints, nothing of this run is to be resumed, even should a later phase fail
+  if (work.point!.saved) await recorder.saveResume(runId, undefined);
   if (plan.onetimecopy) await recorder.finishCopy(plan.name);
 }
 
@@ -161,7 +165,7 @@ async function capturePartition(work: DeltaWork, step: PartitionStep, until: Rea
  * Commits a partition's transactions everywhere, saving a resume point after each, and calls `readNext`
  * once the last batch has read everything it needs from the sources.
  */
-async function applyPartition(work: DeltaWork, step: PartitionStep, planned: Planned, fingerprint: string, readNext: (() => void) | undefined): Promise<void> {
+async function applyPartition(work: DeltaWork, step: PartitionStep, planned: Planned, identity: Pick<ResumePoint, 'fingerprint' | 'from'>, readNext: (() => void) | undefined): Promise<void> {
   const { parts, plan, recorder, sessions, runId, log, counts } = work;
   const { args, guards, transactions, newest } = planned;
   const partitioned = step.count > 1;
@@ -180,8 +184,12 @@ async function applyPartition(work: DeltaWork, step: PartitionStep, planned: Pla
   };
   const refreshed = work.refreshed?.map((shape) => shape.table);
   const resumePoint = (partition: number, committed: number): ResumePoint => ({
-    fingerprint, until: Object.fromEntries(guards), committed, partitions: step.count, partition, ...(refreshed?.length ? { refreshed } : {}),
+    ...identity, run: runId, until: Object.fromEntries(guards), committed, partitions: step.count, partition, ...(refreshed?.length ? { refreshed } : {}),
   });
+  const save = async (point: ResumePoint) => {
+    work.point!.saved = true;
+    await recorder.saveResume(runId, point);
+  };
   try {
     for (let index = 0; index < transactions.length; index++) {
       const transaction = transactions[index]!;
@@ -193,13 +201,13 @@ async function applyPartition(work: DeltaWork, step: PartitionStep, planned: Pla
       }
       await withRetries(counts, log, args.signal, () => applyTransaction(context, transaction));
       progress.done(transaction);
-      if (transactions.length > 1 || partitioned) await recorder.saveResume(runId, resumePoint(step.index, index + 1));
+      if (transactions.length > 1 || partitioned) await save(resumePoint(step.index, index + 1));
     }
   } finally {
     // a failed run closes its sessions next: no read may still be running on them
     await ahead.discard();
   }
-  if (partitioned && step.index + 1 < step.count) await recorder.saveResume(runId, resumePoint(step.index + 1, 0));
+  if (partitioned && step.index + 1 < step.count) await save(resumePoint(step.index + 1, 0));
 }
 
 /**
@@ -224,6 +232,11 @@ function newestChanges(changeSet: ChangeSet): Map<string, Map<string, number>> {
     }
   }
   return newest;
+}
+
+function sameCheckpoints(a: Readonly<Record<string, Checkpoint>>, b: Readonly<Record<string, Checkpoint>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((db) => a[db] === b[db]);
 }
 
 /** Each source's checkpoint; a source without one (capture never installed for this sync) starts now. */

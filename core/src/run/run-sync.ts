@@ -27,6 +27,13 @@ export interface ResumePoint {
   readonly partition?: number;
   /** The tables it copied whole instead of capturing (`refreshAbove`): a resumed run plans without them too. */
   readonly refreshed?: readonly TableRef[];
+  /**
+   * Each source's checkpoint the run started from. A run resumes only from the same ones: what it skips
+   * must be what was committed, and a sync removed and added again under the same name starts afresh.
+   */
+  readonly from?: Readonly<Record<string, Checkpoint>>;
+  /** The run that committed what the point records (a run that takes a point over and commits nothing keeps it). */
+  readonly run?: string;
 }
 
 /** How far an initial copy (onetimecopy) of one table has got. */
