@@ -127,6 +127,8 @@ describe('before bucardo install', () => {
   });
 
   it('a schema from an older version (a column this one reads is missing): says to run bucardo install, which brings it up to date', async () => {
+    // something to keep: a setting
+    expect((await bucardo('set', 'log_level=verbose')).code).toBe(0);
     await sql(control, 'ALTER TABLE bucardo.sync DROP COLUMN refresh_above');
     const old = await bucardo('list', 'syncs');
     expectError(old, 'CONTROL_NOT_INSTALLED', control);
@@ -134,6 +136,16 @@ describe('before bucardo install', () => {
     const upgraded = await bucardo('install');
     expect(upgraded.code, upgraded.stderr).toBe(0);
     expect(await listed('syncs')).toBe('No syncs found\n');
+    expect((await sql(control, "SELECT conname FROM pg_constraint WHERE conrelid = 'bucardo.sync'::regclass AND conname LIKE '%refresh_above%'")).rows).toEqual([{ conname: 'sync_refresh_above_check' }]);
+    expect((await sql(control, "SELECT setting FROM bucardo.bucardo_config WHERE name = 'log_level'")).rows).toEqual([{ setting: 'verbose' }]);
+    expect((await bucardo('set', 'log_level=normal')).code).toBe(0);
+    // another missing column is a fault to report as it is, not an old schema
+    await sql(control, 'ALTER TABLE bucardo.sync DROP COLUMN conflict_strategy');
+    const broken = await bucardo('list', 'syncs');
+    expect(broken.code).not.toBe(0);
+    expect(broken.stderr).toContain('column "conflict_strategy" does not exist');
+    expect(broken.stderr).not.toContain('bucardo install');
+    await sql(control, "ALTER TABLE bucardo.sync ADD COLUMN conflict_strategy text NOT NULL DEFAULT 'latest'");
   });
 });
 

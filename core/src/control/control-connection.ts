@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { BucardoError, defaultPassword, type ControlDatabaseConfig, type PasswordTarget } from '@bucardo/plugin-sdk';
+import { controlSchemaSql } from './control-schema.js';
 
 /** The control database as resolved from config, flags and environment; unset fields come from PG* variables. */
 export interface ControlTarget {
@@ -55,16 +56,23 @@ export async function connectControl(target: ControlTarget, database = target.db
 }
 
 /**
+ * The columns added to control tables after they were first created: a schema installed by an older
+ * version lacks them until `bucardo install` runs again. Read from the schema's own statements, so that a
+ * column added there is known here; any other missing column is a fault to report as it is.
+ */
+const ADDED_COLUMNS = new Set([...controlSchemaSql.matchAll(/ADD COLUMN IF NOT EXISTS (\w+)/g)].map((match) => match[1]!));
+
+/**
  * Maps "relation bucardo.x does not exist" to a clear CONTROL_NOT_INSTALLED, and "column … does not exist"
- * (a schema installed by an older version, before a column was added) to the same code, saying that
- * `bucardo install` brings it up to date; passes anything else on.
+ * for a column of `ADDED_COLUMNS` to the same code, saying that `bucardo install` brings the schema up to
+ * date; passes anything else on.
  */
 export function controlError(error: unknown, dbname: string): unknown {
   const sqlstate = (error as { code?: string } | null)?.code;
   if (sqlstate === '42P01' || sqlstate === '3F000') {
     return new BucardoError('CONTROL_NOT_INSTALLED', `The control database "${dbname}" has no Bucardo schema: run "bucardo install" first`, { db: dbname, sqlstate, cause: error });
   }
-  if (sqlstate === '42703') {
+  if (sqlstate === '42703' && ADDED_COLUMNS.has(/column "?(?:\w+\.)?(\w+)"? does not exist/.exec((error as Error).message ?? '')?.[1] ?? '')) {
     return new BucardoError('CONTROL_NOT_INSTALLED', `The Bucardo schema in control database "${dbname}" is older than this version (${(error as Error).message}): run "bucardo install" to bring it up to date; its data is kept`, { db: dbname, sqlstate, cause: error });
   }
   return error;

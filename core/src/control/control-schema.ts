@@ -102,8 +102,11 @@ CREATE INDEX IF NOT EXISTS syncrun_sync_id ON bucardo.syncrun (sync, id DESC);
 ALTER TABLE bucardo.syncrun ADD COLUMN IF NOT EXISTS retries integer NOT NULL DEFAULT 0;
 ALTER TABLE bucardo.relation ADD COLUMN IF NOT EXISTS additive_columns text[] NOT NULL DEFAULT '{}';
 ALTER TABLE bucardo.syncrun ADD COLUMN IF NOT EXISTS resume jsonb;
--- refreshAbove for one sync: NULL takes the config's, 0 never copies a table whole.
-ALTER TABLE bucardo.sync ADD COLUMN IF NOT EXISTS refresh_above double precision CHECK (refresh_above >= 0 AND refresh_above < 'Infinity');
+-- refreshAbove for one sync: NULL takes the config's, 0 never copies a table whole. The check is named,
+-- dropped and added again, as a CHECK given with ADD COLUMN IF NOT EXISTS may be added twice on older servers.
+ALTER TABLE bucardo.sync ADD COLUMN IF NOT EXISTS refresh_above double precision;
+ALTER TABLE bucardo.sync DROP CONSTRAINT IF EXISTS sync_refresh_above_check;
+ALTER TABLE bucardo.sync ADD CONSTRAINT sync_refresh_above_check CHECK (refresh_above >= 0 AND refresh_above < 'Infinity');
 -- The database a table was found on is informative: removing that database keeps the table.
 ALTER TABLE bucardo.relation ALTER COLUMN db DROP NOT NULL;
 ALTER TABLE bucardo.relation DROP CONSTRAINT IF EXISTS relation_db_fkey;
