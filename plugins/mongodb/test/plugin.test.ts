@@ -147,10 +147,13 @@ describe('the driver', () => {
       let driver;
       mongodb({ serverSelectionTimeoutMS: 300 }).apply({ registerDatabase: (registered) => { driver = registered; } });
       const spec = { name: 'm1', type: 'mongo', params: { dbname: 'shop', host: '127.0.0.1', port: '${port}' } };
-      const failed = await driver.target.open(spec, { log: silentLogger, label: 'test' }).then(() => 'opened', (error) => error.code);
-      console.log(JSON.stringify({ before, failed, after: loaded() }));`;
+      const context = { log: silentLogger, label: 'test' };
+      const pinged = await driver.ping(spec, context).then(() => 'reached', (error) => error.code);
+      const afterPing = loaded();
+      const opened = await driver.target.open(spec, context).then(() => 'opened', (error) => error.code);
+      console.log(JSON.stringify({ before, pinged, afterPing, opened }));`;
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot });
-    expect(JSON.parse(stdout)).toEqual({ before: false, failed: 'CONNECTION_FAILED', after: true });
+    expect(JSON.parse(stdout)).toEqual({ before: false, pinged: 'CONNECTION_FAILED', afterPing: true, opened: 'CONNECTION_FAILED' });
   });
 });
 
