@@ -290,13 +290,15 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
     expect(fromConfig.stderr).toContain('(refreshAbove 0.5): copying it whole');
     await convergedWith({ t: 'config', u: 'every' }, { t: T_ROWS - 10 + 1, u: U_ROWS });
 
-    // bad values: refused naming the setting and the sync, nothing changed
-    for (const bad of ['half', '-0.5', 'Infinity', ' 0.5']) {
+    // bad values: refused naming the setting and the value, nothing changed
+    await world.ok('update', 'sync', 'rf', 'refreshabove=0.9');
+    for (const bad of ['half', '-0.5', 'Infinity', ' 0.5', '0x10', '1e-400']) {
       const refused = await world.bucardo('update', 'sync', 'rf', `refreshabove=${bad}`);
       expect(refused.code, bad).toBe(1);
       expect(refused.stderr, bad).toContain(`refreshabove must be a number, above 0 (a fraction of a table's rows), 0 (never) or empty (the config's), not "${bad}" [INVALID_ARGUMENT]`);
     }
-    expect(await world.sql("SELECT refresh_above FROM bucardo.sync WHERE name = 'rf'")).toEqual([{ refresh_above: null }]);
+    expect(await world.sql("SELECT refresh_above FROM bucardo.sync WHERE name = 'rf'")).toEqual([{ refresh_above: 0.9 }]);
+    await world.ok('update', 'sync', 'rf', 'refreshabove=');
     const added = await world.bucardo('add', 'sync', 'rf_bad', 'herd=rf_h', `dbs=${a.name}:source,${b.name}:target`, 'refreshabove=lots');
     expect(added.code).toBe(1);
     expect(added.stderr).toContain('not "lots" [INVALID_ARGUMENT]');

@@ -107,8 +107,9 @@ export { loadSyncPlan };
  */
 function parseRefreshAbove(sync: string, value: string | undefined): number | null {
   if (value === undefined || value.trim() === '') return null;
-  const fraction = Number(value);
-  if (value.trim() !== value || !Number.isFinite(fraction) || fraction < 0) {
+  // decimal digits only: Number() would also take "0x10" and " 1", and "1e-400" would become 0, "never"
+  const fraction = /^(\d+\.?\d*|\.\d+)$/.test(value) ? Number(value) : NaN;
+  if (!Number.isFinite(fraction)) {
     throw new BucardoError('INVALID_ARGUMENT', `refreshabove must be a number, above 0 (a fraction of a table's rows), 0 (never) or empty (the config's), not "${value}"`, { item: 'refreshabove', sync });
   }
   return fraction;
