@@ -80,10 +80,25 @@ const harness = new Harness(server, 'stop');
 describe('a run stopped halfway', () => {
   afterAll(() => harness.dispose());
   const stop = stopper();
+  /** A source A and a target B over t, every row of t updated on A: five transactions of a hundred keys. */
+  const bulkChanged = async (tag: string, word: string) => {
+    const w = await harness.setup({ tag, roles: { A: 'source', B: 'target' }, schema: SCHEMA, tables: ['t'], plugins: [stop.plugin], runSizes: { batchSize: BATCH } });
+    await w.sql('A', `UPDATE t SET v = '${word}' || id`);
+    return w;
+  };
+  /** The same, and a run that failed (a plugin's apply tap threw) after committing two of the five. */
+  const failedAfterTwo = async (tag: string, word: string) => {
+    const w = await bulkChanged(tag, word);
+    stop.failOn(3);
+    const failed = await w.run();
+    expectOutcome(failed, 'bad');
+    expect(failed.error).toMatchObject({ code: 'PLUGIN_ERROR', plugin: 'stop-at-batch' });
+    stop.reset();
+    return { w, failed };
+  };
 
   it('after two of its five transactions: says they are kept, and they are; the next run converges', async () => {
-    const w = await harness.setup({ tag: 'stp', roles: { A: 'source', B: 'target' }, schema: SCHEMA, tables: ['t'], plugins: [stop.plugin], runSizes: { batchSize: BATCH } });
-    await w.sql('A', "UPDATE t SET v = 'new' || id");
+    const w = await bulkChanged('stp', 'new');
     const report = await w.bucardo.runSync(w.sync, { signal: stop.arm(3) });
     expectOutcome(report, 'bad');
     expect(report.error).toMatchObject({
@@ -102,12 +117,7 @@ describe('a run stopped halfway', () => {
   });
 
   it('failing after two of five transactions, then before its first commit, then before it connects: the run after still goes on from the two', async () => {
-    const w = await harness.setup({ tag: 'stf', roles: { A: 'source', B: 'target' }, schema: SCHEMA, tables: ['t'], plugins: [stop.plugin], runSizes: { batchSize: BATCH } });
-    await w.sql('A', "UPDATE t SET v = 'new' || id");
-    stop.failOn(3);
-    const failed = await w.run();
-    expectOutcome(failed, 'bad');
-    expect(failed.error).toMatchObject({ code: 'PLUGIN_ERROR', plugin: 'stop-at-batch' });
+    const { w, failed } = await failedAfterTwo('stf', 'new');
     expect((await statusOf(w.sync)).get('Next run resumes')).toBe(`run ${failed.runId}, after 2 committed transactions`);
     // a write after the failure waits for the run after the one that resumes: that one reads what the failed run read
     await w.sql('A', "UPDATE t SET v = 'later' WHERE id = 1");
@@ -137,11 +147,7 @@ describe('a run stopped halfway', () => {
   });
 
   it('removed and added again under the same name after such a failure: the new sync starts afresh', async () => {
-    const w = await harness.setup({ tag: 'str', roles: { A: 'source', B: 'target' }, schema: SCHEMA, tables: ['t'], plugins: [stop.plugin], runSizes: { batchSize: BATCH } });
-    await w.sql('A', "UPDATE t SET v = 'old' || id");
-    stop.failOn(3);
-    expectOutcome(await w.run(), 'bad');
-    stop.reset();
+    const { w } = await failedAfterTwo('str', 'old');
     await w.bucardo.removeSync(w.sync);
     await w.bucardo.addSync(w.sync, { herd: 'str_h', dbs: 'str_g', autokick: 'false' });
     expect((await statusOf(w.sync)).has('Next run resumes')).toBe(false);
@@ -154,12 +160,7 @@ describe('a run stopped halfway', () => {
   });
 
   it('a failed run\'s point is not taken once the sync\'s checkpoints were moved by hand', async () => {
-    const w = await harness.setup({ tag: 'stc', roles: { A: 'source', B: 'target' }, schema: SCHEMA, tables: ['t'], plugins: [stop.plugin], runSizes: { batchSize: BATCH } });
-    await w.sql('A', "UPDATE t SET v = 'skipped' || id");
-    stop.failOn(3);
-    const failed = await w.run();
-    expectOutcome(failed, 'bad');
-    stop.reset();
+    const { w } = await failedAfterTwo('stc', 'skipped');
     // an operator skips the backlog: A's checkpoint set to now
     const now = (await w.sql('A', 'SELECT pg_current_snapshot()::text AS now'))[0]!.now;
     await withClient(server.url(harness.control), (control) => control.query('UPDATE bucardo.checkpoint SET position = $2 WHERE sync = $1', [w.sync, now]));
@@ -174,8 +175,7 @@ describe('a run stopped halfway', () => {
   });
 
   it('before its first commit: says nothing was kept, and nothing is', async () => {
-    const w = await harness.setup({ tag: 'stn', roles: { A: 'source', B: 'target' }, schema: SCHEMA, tables: ['t'], plugins: [stop.plugin], runSizes: { batchSize: BATCH } });
-    await w.sql('A', "UPDATE t SET v = 'new' || id");
+    const w = await bulkChanged('stn', 'new');
     const report = await w.bucardo.runSync(w.sync, { signal: stop.arm(1) });
     expectOutcome(report, 'bad');
     expect(report.error).toMatchObject({ code: 'RUN_ABORTED', message: 'The run was stopped before it finished (stopped by the test); nothing it did was kept' });
