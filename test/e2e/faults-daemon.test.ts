@@ -6,7 +6,10 @@
  *    recorded as such in bucardo.syncrun, nothing it did is kept, and every database converges with
  *    nothing lost or duplicated;
  *  - the target's backend terminated (`pg_terminate_backend`) in the middle of a large COPY: the run fails,
- *    the daemon retries after its backoff on its own, and the databases converge.
+ *    the daemon retries after its backoff on its own, and the databases converge;
+ *  - a target that refuses the rows of a run's third transaction (a CHECK constraint): the daemon retries
+ *    with backoff, each retry goes on after the two committed transactions instead of writing them again,
+ *    `bucardo status` says so, and once the constraint is dropped the next retry converges.
  *
  * Every daemon started is stopped (or killed) in afterAll, before the databases are dropped.
  */
@@ -15,7 +18,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { assertConverged } from '../src/helpers/databases.js';
-import { alive, DaemonWorld, waitFor, type Db } from './support/daemon-world.js';
+import { alive, DaemonWorld, statusDetail, waitFor, type Db } from './support/daemon-world.js';
+import { rewrittenSince, snapshotXmins } from './support/lifecycle-kit.js';
 
 const server = serverFromInfo(inject('pg'));
 const world = new DaemonWorld(server, 'fdmn');
@@ -181,6 +185,38 @@ describe('a target backend terminated in the middle of a COPY', () => {
     const log = daemon.log();
     expect(log).toMatch(/WARN DAEMON sync=tm Sync "tm" run failed: .*; retrying in 1 s \(attempt 1\)$/m);
     expect(log).toMatch(/DAEMON sync=tm Sync "tm" recovered after 1 failed attempt\(s\)$/m);
+    await daemon.cli('stop');
+  });
+});
+
+describe('a run that fails in its third transaction, retried by the daemon', () => {
+  it('each retry goes on after the two committed transactions; fixed, the next retry converges without writing them again', async () => {
+    const pair = await world.pair('rt', { autokick: false });
+    // four transactions of 250 keys (the config's batchSize); B refuses the keys of the third
+    await world.query(pair.b.url, 'ALTER TABLE t ADD CONSTRAINT no_third CHECK (id NOT BETWEEN 501 AND 750)');
+    const daemon = world.daemon();
+    const pid = await daemon.start('--config', config, 'retries');
+    await world.owned(pid, ['rt']); // a daemon runs a sync once when it takes it: write after that
+    await world.query(pair.a.url, "INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 1000) i");
+    await world.ok('kick', 'rt');
+    const failures = async () => world.sql("SELECT id::text, resume FROM bucardo.syncrun WHERE sync = 'rt' AND outcome = 'bad' ORDER BY id");
+    const [first] = await waitFor('the first failure', async () => ((await failures()).length >= 1 ? failures() : undefined), 20_000, 50);
+    expect(await world.query(pair.b.url, 'SELECT count(*)::int AS n, max(id) AS hi FROM t')).toEqual([{ n: 500, hi: 500 }]);
+    await snapshotXmins(world, pair.b.url, 't', 'rt_committed');
+    // a retry after the backoff fails again, having skipped the two transactions
+    await waitFor('a retry to fail too', async () => (await failures()).length >= 2, 20_000, 50);
+    expect(statusDetail(await world.ok('status', 'rt')).get('Next run resumes')).toBe(`run ${first!.id}, after 2 committed transactions`);
+    expect(await rewrittenSince(world, pair.b.url, 't', 'rt_committed')).toEqual([]);
+
+    await world.query(pair.b.url, 'ALTER TABLE t DROP CONSTRAINT no_third');
+    await world.arrives(pair.b, [501, 1000], 30_000);
+    await waitFor('the sync to be idle again', async () => (await world.workers()).get('rt')?.state === 'idle', 15_000);
+    await assertConverged([pair.a.url, pair.b.url], { t: 'id' });
+    // the first two transactions' rows were written once, by the first run
+    expect(await rewrittenSince(world, pair.b.url, 't', 'rt_committed')).toEqual([]);
+    const [good] = await world.sql("SELECT inserts::int FROM bucardo.syncrun WHERE sync = 'rt' AND outcome = 'good' ORDER BY id LIMIT 1");
+    expect(good).toEqual({ inserts: 500 });
+    expect(statusDetail(await world.ok('status', 'rt')).has('Next run resumes')).toBe(false);
     await daemon.cli('stop');
   });
 });
