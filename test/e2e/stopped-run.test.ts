@@ -3,7 +3,9 @@
  * is in. Its error says what it had committed and is kept on the receivers (transactions, tables copied
  * whole, an initial copy's committed batches), or that nothing was. The next run goes on from there, as
  * after a run that failed or was killed: it skips the committed transactions (a run that fails again
- * before its first commit passes the point on), and converges.
+ * before its first commit passes the point on), and converges. No point is left or taken once the
+ * checkpoints moved: after a later phase fails, after the sync is removed and added again, or after its
+ * checkpoints are moved by hand.
  * In process, stopped through `runSync`'s signal at a chosen point: an apply tap counts the table
  * batches, or the control database's record of an initial copy's progress is watched.
  */
@@ -172,6 +174,26 @@ describe('a run stopped halfway', () => {
     expect(next.inserts).toBe(3);
     expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'skipped%'")).toBe(2 * BATCH - 3);
     expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v = 'after'")).toBe(3);
+  });
+
+  it('failing after its checkpoints moved (a target refuses to set a sequence): nothing is left to resume', async () => {
+    const w = await bulkChanged('sts', 'new');
+    for (const db of ['A', 'B']) await w.sql(db, 'CREATE SEQUENCE s');
+    await w.sql('A', "SELECT nextval('s') FROM generate_series(1, 5)");
+    await w.bucardo.addSequences(['s'], { herd: 'sts_h', db: w.registered.A });
+    await w.sql('B', `CREATE FUNCTION refuse() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no sequence changes here'; END $$;
+      CREATE EVENT TRIGGER refuse ON ddl_command_start WHEN TAG IN ('ALTER SEQUENCE') EXECUTE FUNCTION refuse()`);
+    const failed = await w.run();
+    expectOutcome(failed, 'bad');
+    expect(failed.error!.message).toContain('no sequence changes here');
+    // its five transactions were committed and its checkpoints moved before the sequences: no point is left
+    expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'new%'")).toBe(ROWS);
+    expect(await resumeOf(failed.runId)).toBeNull();
+    expect((await statusOf(w.sync)).has('Next run resumes')).toBe(false);
+    await w.sql('B', 'DROP EVENT TRIGGER refuse');
+    const next = await w.run();
+    expect({ outcome: next.outcome, inserts: next.inserts }).toEqual({ outcome: 'empty', inserts: 0 });
+    expect(await w.sql('B', 'SELECT last_value::int AS v FROM s')).toEqual([{ v: 5 }]);
   });
 
   it('before its first commit: says nothing was kept, and nothing is', async () => {
