@@ -329,6 +329,15 @@ describe('refreshAbove with two sources', () => {
     await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
     expect(await world.query(c.url, "SELECT count(*)::int AS n, count(*) FILTER (WHERE v LIKE 'from A%')::int AS a FROM t")).toEqual([{ n: T_ROWS + 1, a: T_ROWS }]);
   });
+
+  it('says so when the sync is given refreshabove= (update sync, add sync), and not for 0', async () => {
+    const { a, b, c } = setup;
+    const note = (sync: string) => `Note: sync "${sync}" has 2 sources: refreshabove applies to a sync with one source only, so its tables stay key by key\n`;
+    expect(await world.ok('update', 'sync', 'rf2', 'refreshabove=0.5')).toBe(`Set refreshabove to 0.5\n${note('rf2')}`);
+    expect(await world.ok('update', 'sync', 'rf2', 'refreshabove=0')).toBe('Set refreshabove to 0 (never)\n');
+    expect(await world.ok('add', 'sync', 'rf2b', 'herd=rf2_h', `dbs=${a.name}:source,${b.name}:source,${c.name}:target`, 'autokick=false', 'refreshabove=0.5'))
+      .toBe(`Added sync "rf2b"\n${note('rf2b')}`);
+  });
 });
 
 describe('refreshAbove and writes committed around the capture', () => {

@@ -2,6 +2,7 @@ import { BucardoError, formatTable } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
 import { nounOf } from '../nouns.js';
 import { rejectUnknown } from './options.js';
+import { refreshAboveNote } from './refresh-note.js';
 import { parseBoolean } from '@bucardo/core';
 
 /** `bucardo add db|table|herd|dbgroup|sync …`. */
@@ -83,6 +84,8 @@ async function addSync(session: CliSession, words: readonly string[]): Promise<n
   const result = await (await session.bucardo()).addSync(name, session.params);
   session.print(`Added sync "${name}"`);
   if (result.createdDbGroup) session.print(`Created a new dbgroup named "${result.createdDbGroup}"`);
+  const note = refreshAboveNote(name, result.sync.refreshAbove, result.plan.databases);
+  if (note) session.print(note);
   return 0;
 }
 

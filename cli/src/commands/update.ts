@@ -3,6 +3,7 @@ import { BucardoError } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
 import { nounOf } from '../nouns.js';
 import { columnList } from './add.js';
+import { refreshAboveNote } from './refresh-note.js';
 
 /** `bucardo update sync NAME key=value…` (autokick/ping, checktime, conflict, status, onetimecopy, refreshabove); `update table NAME additive=…`. */
 export async function update(session: CliSession): Promise<number> {
@@ -20,6 +21,11 @@ export async function update(session: CliSession): Promise<number> {
   // core accepted every key: each names one of the settings below, by the same aliases core knows
   const settings = new Set(Object.keys(session.params).map((key) => syncOptionName(key)!));
   for (const setting of settings) session.print(`Set ${shownSettings[setting]?.(row) ?? setting}`);
+  if (settings.has('refreshabove')) {
+    const group = (await (await session.bucardo()).listDbGroups()).find((candidate) => candidate.name === row.dbgroup);
+    const note = refreshAboveNote(name, row.refreshAbove, group?.members ?? []);
+    if (note) session.print(note);
+  }
   return 0;
 }
 
