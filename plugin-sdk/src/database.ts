@@ -250,6 +250,11 @@ export interface RunInfo {
   readonly runId: string;
   /** When the run started. */
   readonly startedAt: Date;
+  /**
+   * The sync's tables, in herd order: a target that maps tables onto names of its own (collections, files)
+   * can check them before anything is written. Absent when a core older than this field runs the target.
+   */
+  readonly tables?: readonly TableRef[];
 }
 
 /**

@@ -119,7 +119,7 @@ export interface RunOptions extends RunSizes {
 export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunRecorder, options: RunOptions): Promise<RunReport> {
   const startedAt = new Date();
   const { runId, resume } = await recorder.startRun(plan.name, options.worker);
-  const runInfo = { sync: plan.name, runId, startedAt };
+  const runInfo = { sync: plan.name, runId, startedAt, tables: plan.tables };
   const log = parts.log.child({ sync: plan.name, run: runId });
   const controller = new AbortController();
   const onAbort = () => controller.abort(options.signal?.reason);

@@ -7,7 +7,8 @@
  * goes; a failed batch is simply applied again by the next run, which is safe because applying is
  * idempotent (delete by `_id`, then upsert by `_id`).
  */
-import { BucardoError, formatTable, type ApplyBatch, type ApplyResult, type Logger, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, type ApplyBatch, type ApplyResult, type Logger, type RunInfo, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import { sharedCollection } from './collection-names.js';
 import { DocumentMaker } from './documents.js';
 import type { WriterSettings } from './mongodb-options.js';
 import type { MongoClientPort, MongoDatabasePort, MongoDocument, MongoSessionPort, MongoWriteOptions } from './ports.js';
@@ -45,6 +46,16 @@ export class MongoTargetSession<Session extends MongoSessionPort = MongoSessionP
   /** Whether batches run in transactions. */
   get transactional(): boolean {
     return this.#parts.transactional;
+  }
+
+  /** Refuses a run two of whose tables would share a collection, before anything is written. */
+  async beginRun(run: RunInfo): Promise<void> {
+    const shared = sharedCollection(run.tables ?? [], (table) => this.#parts.settings.collectionFor(table));
+    if (!shared) return;
+    const [first, second] = shared.tables.map(formatTable);
+    throw new BucardoError('SYNC_INVALID',
+      `Tables ${first} and ${second} of sync "${run.sync}" would both go to collection "${shared.collection}" of MongoDB database "${this.#parts.name}", where their documents (keyed by the row's key alone) would overwrite each other: give one another collection (collections=…)`,
+      { db: this.#parts.name, sync: run.sync, table: second!, item: shared.collection });
   }
 
   async begin(): Promise<void> {

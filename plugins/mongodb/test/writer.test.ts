@@ -490,3 +490,29 @@ describe('the in-memory database has the semantics the writer relies on', () => 
     expect(idKey(maker.idOf('9007199254740993'))).toBe(idKey(Long.fromString('9007199254740993')));
   });
 });
+
+describe('two tables that would share a collection', () => {
+  const run = (tables: Array<{ schema: string; name: string }>) => ({ sync: 's1', runId: '7', startedAt: new Date(), tables });
+
+  it('refuses the run before anything is written, naming both tables, the collection and the database', async () => {
+    const mongo = new MemoryMongo();
+    // a public table named "a.b" and table b of schema a both default to collection "a.b"
+    const dotted = open(mongo);
+    const error = await dotted.beginRun(run([{ schema: 'public', name: 'items' }, { schema: 'public', name: 'a.b' }, { schema: 'a', name: 'b' }])).then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SYNC_INVALID', db: 'm1', sync: 's1', table: 'a.b', item: 'a.b' });
+    expect((error as Error).message).toBe('Tables public."a.b" and a.b of sync "s1" would both go to collection "a.b" of MongoDB database "m1", where their documents (keyed by the row\'s key alone) would overwrite each other: give one another collection (collections=…)');
+    // two tables sent to one collection, by the plugin's option or by the database's parameter
+    await expect(open(mongo, { collections: { items: 'stock', 'sales.orders': 'stock' } }).beginRun(run([{ schema: 'public', name: 'items' }, { schema: 'sales', name: 'orders' }])))
+      .rejects.toMatchObject({ code: 'SYNC_INVALID', item: 'stock' });
+    await expect(open(mongo, {}, { collections: 'orders:items' }).beginRun(run([{ schema: 'public', name: 'items' }, { schema: 'public', name: 'orders' }])))
+      .rejects.toMatchObject({ code: 'SYNC_INVALID', table: 'public.orders', item: 'items' });
+    expect(mongo.collectionNames()).toEqual([]);
+  });
+
+  it('lets a run whose tables go to collections of their own begin (and one without tables, from an older core)', async () => {
+    const mongo = new MemoryMongo();
+    const session = open(mongo, { collections: { 'a.b': 'a_b' } });
+    await expect(session.beginRun(run([{ schema: 'public', name: 'a.b' }, { schema: 'a', name: 'b' }, { schema: 'public', name: 'A' }, { schema: 'public', name: 'a' }]))).resolves.toBeUndefined();
+    await expect(session.beginRun({ sync: 's1', runId: '8', startedAt: new Date() })).resolves.toBeUndefined();
+  });
+});
