@@ -8,11 +8,6 @@ export class KeptWork {
   #transactions = 0;
   readonly #copies = new Map<string, { rows: number; to: readonly string[]; whole: boolean }>();
 
-  /** Run transactions committed on every database. */
-  get transactions(): number {
-    return this.#transactions;
-  }
-
   /** A run transaction committed on every database. */
   transactionCommitted(): void {
     this.#transactions++;
