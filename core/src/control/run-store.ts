@@ -232,16 +232,10 @@ interface RawRun {
 }
 
 function toRunRow(row: RawRun): SyncRunRow {
-  const { resume, ...rest } = row;
   return {
-    ...rest,
+    ...row,
     inserts: Number(row.inserts), deletes: Number(row.deletes), conflicts: Number(row.conflicts), deferred: Number(row.deferred),
-    resume: resume && madeProgress(resume)
-      ? {
-        committed: resume.committed, ...(resume.run === undefined ? {} : { run: resume.run }),
-        ...(resume.partitions === undefined ? {} : { partitions: resume.partitions }), ...(resume.partition === undefined ? {} : { partition: resume.partition }),
-      }
-      : null,
+    resume: row.resume && madeProgress(row.resume) ? row.resume : null,
   };
 }
 
