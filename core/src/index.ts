@@ -19,6 +19,7 @@ export type { SyncPlan, PlannedDatabase } from './run/sync-plan.js';
 export type { RunRecorder, RunOptions, RunSizes, SessionCache } from './run/run-sync.js';
 export { DEFAULT_PARTITION_SIZE } from './run/partitions.js';
 export { badRunSize } from './run/run-sizes.js';
+export { sourcesBarringRefresh } from './run/refresh.js';
 export { Daemon, defaultDaemonId } from './daemon/daemon.js';
 export type { DaemonOptions } from './daemon/daemon.js';
 export type { DaemonRow, WorkerRow } from './control/daemon-store.js';

@@ -1,4 +1,4 @@
-import { formatTable, tableId, toBucardoError, type TableShape } from '@bucardo/plugin-sdk';
+import { formatTable, tableId, toBucardoError, type SyncDatabase, type TableShape } from '@bucardo/plugin-sdk';
 import type { CopyContext } from './copy-phases.js';
 import type { PendingRecords } from './partitions.js';
 import type { RunSizes } from './run-sync.js';
@@ -44,6 +44,15 @@ export async function chooseRefreshes(ctx: CopyContext, pending: PendingRecords 
   });
 }
 
+/**
+ * How many sources a sync has when that rules copying tables whole out, else undefined: only a sync with
+ * one source copies whole, since with several, one source's rows are not the sync's state.
+ */
+export function sourcesBarringRefresh(databases: readonly Pick<SyncDatabase, 'role'>[]): number | undefined {
+  const sources = databases.filter((db) => db.role === 'source').length;
+  return sources === 1 ? undefined : sources;
+}
+
 /** The sync's own `refreshabove=` (0: never), else the config's; undefined when no table is to be copied whole. */
 export function refreshAboveOf(plan: SyncPlan, sizes: RunSizes): number | undefined {
   const above = plan.refreshAbove ?? sizes.refreshAbove;
@@ -58,11 +67,12 @@ export function refreshAboveOf(plan: SyncPlan, sizes: RunSizes): number | undefi
  */
 function unableReason(ctx: CopyContext): string | undefined {
   const { plan, sessions } = ctx;
-  const sources = sourcesOf(plan);
-  if (sources.length !== 1) return `the sync has ${sources.length} sources`;
+  const barred = sourcesBarringRefresh(plan.databases);
+  if (barred !== undefined) return `the sync has ${barred} sources`;
   if (plan.onetimecopy) return 'the run has just made its initial copy';
-  const source = sessions.source(sources[0]!.name);
-  if (!source.estimateRows || !source.readTable) return `source ${sources[0]!.name} cannot estimate rows or read whole tables`;
+  const from = sourcesOf(plan)[0]!.name;
+  const source = sessions.source(from);
+  if (!source.estimateRows || !source.readTable) return `source ${from} cannot estimate rows or read whole tables`;
   for (const db of receiversOf(ctx)) {
     const can = sessions.targetCapabilities(db);
     if (!can.truncate || !can.transactions || !sessions.target(db).truncate) return `target ${db} cannot empty a table inside a transaction`;
