@@ -20,10 +20,12 @@ export class RowBatch {
   /** Where each key column is among the columns (looked up once per batch, not per row). */
   #positions: number[] | undefined;
 
-  constructor(origin: string, shape: TableShape, data: Uint8Array) {
+  /** `lineEnds`: where each row's line ends (the offset of its newline), when the reader noted them as it read. */
+  constructor(origin: string, shape: TableShape, data: Uint8Array, lineEnds?: Uint32Array) {
     this.origin = origin;
     this.shape = shape;
     this.data = data;
+    this.#ends = lineEnds;
   }
 
   /** A batch without rows. */

@@ -3,9 +3,9 @@ import { keyMaker, tableId, type Checkpoint, type KeyChange, type SourceChanges,
 import { CAPTURE_SCHEMA, TRUNCATE_LOG, additiveColumn, captureNames } from './capture-names.js';
 import { keyColumnList, partitionCondition } from './key-sql.js';
 import { quoteLiteral } from './connect.js';
-import { to as copyTo } from 'pg-copy-streams';
 import { ChangeFold } from './change-fold.js';
-import { forEachCopyLine } from './copy-streams.js';
+import { forEachLine } from './copy-out-parser.js';
+import { copyOutBatches } from './copy-out-query.js';
 
 /**
  * The rows of a capture interval: committed after the snapshot `since` and visible in `until` when given.
@@ -62,6 +62,9 @@ export async function readChanges(client: pg.Client, db: string, shapes: readonl
   }
 }
 
+/** Change records parsed per batch while the capture folds them: a few MB, whatever the backlog. */
+const CAPTURE_BATCH_ROWS = 65_536;
+
 /** One partition of a capture in parts (`CaptureArgs.partition`). */
 export interface Partition {
   readonly index: number;
@@ -79,11 +82,11 @@ async function readTable(client: pg.Client, shape: TableShape, since: Checkpoint
   // are folded per key here: PostgreSQL sorts a million rows in a second or two, while grouping them with
   // ordered aggregates takes several. Changes to one key are ordered by time, not transaction id:
   // concurrent writers of a row take its lock in any order, but each writes its record after the lock.
-  const stream = client.query(copyTo(`COPY (SELECT ${keys}, bucardo_op, (extract(epoch FROM bucardo_changed_at) * 1000000)::bigint${deltas}
+  const sql = `COPY (SELECT ${keys}, bucardo_op, (extract(epoch FROM bucardo_changed_at) * 1000000)::bigint${deltas}
              FROM ${names.delta} WHERE ${where}
-            ORDER BY ${keys}, bucardo_changed_at, bucardo_txid) TO STDOUT`));
+            ORDER BY ${keys}, bucardo_changed_at, bucardo_txid) TO STDOUT`;
   const fold = new ChangeFold(shape);
-  await forEachCopyLine(stream, (line) => fold.line(line));
+  for await (const rows of copyOutBatches(client, sql, CAPTURE_BATCH_ROWS)) forEachLine(rows, (line) => fold.line(line));
   return fold.changes;
 }
 

@@ -7,7 +7,7 @@ import { readTable } from './table-read.js';
 import { estimateRows } from './row-estimates.js';
 import { connect } from './connect.js';
 import { cancellable } from './cancel.js';
-import { copyOut } from './copy-streams.js';
+import { copyOutAll } from './copy-out-query.js';
 import { describeTable, describeTables, findTable } from './introspect.js';
 import { KeyIndexes } from './key-index.js';
 import { columnList, inlineKeyCondition, keyColumnList } from './key-sql.js';
@@ -87,9 +87,9 @@ class PostgresSourceSession implements SourceSession {
     // In key order: a target then inserts into its key index page by page rather than at random (COPY of
     // 33k pgbench rows after deleting their keys: 220-310 ms sorted, 390-460 ms in random order).
     const hide = await this.#keyIndexes.hideKeys(args.shape, args.keys.length);
-    const data = await cancellable(this.#client, args.signal, () => copyOut(this.#client,
+    const rows = await cancellable(this.#client, args.signal, () => copyOutAll(this.#client,
       `COPY (SELECT ${columnList(args.shape)} FROM ONLY ${qualified(args.shape.table)} WHERE ${inlineKeyCondition(args.shape, args.keys, hide)} ORDER BY ${keyColumnList(args.shape)}) TO STDOUT`));
-    return new RowBatch(this.#db, args.shape, data);
+    return new RowBatch(this.#db, args.shape, rows.data, rows.ends);
   }
 
   async close(): Promise<void> {

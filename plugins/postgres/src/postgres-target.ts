@@ -5,7 +5,7 @@ import { SKIP_CAPTURE_SETTING, qualified } from './capture-names.js';
 import { changedSince } from './capture-read.js';
 import { connect, quoteLiteral } from './connect.js';
 import { cancellable } from './cancel.js';
-import { copyIn } from './copy-streams.js';
+import { copyIn } from './copy-in.js';
 import { describeTable, describeTables } from './introspect.js';
 import { KeyIndexes } from './key-index.js';
 import { columnList, keyCondition } from './key-sql.js';

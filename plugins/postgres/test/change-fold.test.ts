@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { TableShape } from '@bucardo/plugin-sdk';
 import { ChangeFold } from '../src/change-fold.js';
-import { forEachCopyLine } from '../src/copy-streams.js';
+import { CopyOutParser, forEachLine } from '../src/copy-out-parser.js';
 import { arrayLiteral } from '../src/key-sql.js';
+import { chunksOf, copyOutMessages } from './support/copy-messages.js';
 
 const shape = (keyTypes: string[], additive?: string[]): TableShape => ({
   table: { schema: 'public', name: 't' },
@@ -12,14 +13,12 @@ const shape = (keyTypes: string[], additive?: string[]): TableShape => ({
   ...(additive ? { additive } : {}),
 });
 
-async function* chunks(text: string, size: number): AsyncGenerator<Buffer> {
-  const bytes = Buffer.from(text);
-  for (let start = 0; start < bytes.length; start += size) yield bytes.subarray(start, start + size);
-}
-
+/** Folds change records as the capture does: off the wire, cut into chunks of `chunkSize` bytes. */
 async function fold(table: TableShape, text: string, chunkSize = 3): Promise<Record<string, unknown>> {
   const folding = new ChangeFold(table);
-  await forEachCopyLine(chunks(text, chunkSize), (line) => folding.line(line));
+  const parser = new CopyOutParser(2, (rows) => forEachLine(rows, (line) => folding.line(line)));
+  const lines = text.split('\n').slice(0, -1);
+  for (const chunk of chunksOf(copyOutMessages(lines), chunkSize)) if (parser.push(chunk)) break;
   return Object.fromEntries(folding.changes);
 }
 

@@ -1,0 +1,108 @@
+/**
+ * `COPY … TO STDOUT` read off the socket (copyOutBatches) against a real server: rows that span socket
+ * chunks arrive whole and in batches; an error in the middle of the copy is the server's error; and a copy
+ * stopped early, by its consumer or by an abort, leaves the connection ready for the next statement.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatabase, dropDatabase, serverFromInfo, uniqueName } from '@bucardo/test';
+import { inject } from 'vitest';
+import pg from 'pg';
+import { copyOutAll, copyOutBatches } from '../src/copy-out-query.js';
+import { forEachLine } from '../src/copy-out-parser.js';
+
+const server = serverFromInfo(inject('pg'));
+const db = uniqueName('copyout');
+let client: pg.Client;
+
+/** 2,000 rows; every 100th carries 200 kB, more than a socket chunk. */
+const ROWS = `SELECT i, CASE WHEN i % 100 = 0 THEN repeat('y', 200000) ELSE 'r' || i END AS v FROM generate_series(1, 2000) AS i`;
+
+beforeAll(async () => {
+  client = new pg.Client({ connectionString: await createDatabase(server, db) });
+  await client.connect();
+});
+
+afterAll(async () => {
+  await client.end();
+  await dropDatabase(server, db);
+});
+
+describe('copyOutBatches', () => {
+  it('yields every row whole, in batches of the size asked, the same as a query returns them', async () => {
+    const sizes: number[] = [];
+    const lines: string[] = [];
+    for await (const rows of copyOutBatches(client, `COPY (${ROWS}) TO STDOUT`, 70)) {
+      sizes.push(rows.ends.length);
+      forEachLine(rows, (line) => lines.push(line.toString()));
+    }
+    expect(sizes.length).toBe(29);
+    expect(sizes.slice(0, -1).every((size) => size === 70)).toBe(true);
+    expect(sizes.at(-1)).toBe(2000 - 28 * 70);
+    const expected = (await client.query<{ i: number; v: string }>(ROWS)).rows.map((row) => `${row.i}\t${row.v}`);
+    expect(lines).toEqual(expected);
+  });
+
+  it('gives all the rows in one batch to copyOutAll, and an empty one for no rows', async () => {
+    const all = await copyOutAll(client, `COPY (${ROWS}) TO STDOUT`);
+    expect(all.ends.length).toBe(2000);
+    expect(all.data.length).toBe(all.ends[1999]! + 1);
+    const none = await copyOutAll(client, 'COPY (SELECT 1 WHERE false) TO STDOUT');
+    expect([none.data.length, none.ends.length]).toEqual([0, 0]);
+  });
+
+  it('rejects with the server\'s error when the copy fails halfway, and the connection goes on', async () => {
+    const failing = copyOutAll(client, 'COPY (SELECT 1 / (1500 - i) FROM generate_series(1, 2000) AS i) TO STDOUT');
+    await expect(failing).rejects.toMatchObject({ code: '22012', message: 'division by zero' });
+    expect((await client.query('SELECT 42 AS n')).rows).toEqual([{ n: 42 }]);
+  });
+
+  it('leaves the server waiting to send while a batch waits to be taken, and goes on when it is', async () => {
+    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const watcher = new pg.Client({ connectionString: server.url(db) });
+    await watcher.connect();
+    try {
+      const batches = copyOutBatches(client, `COPY (SELECT i, repeat('w', 200) FROM generate_series(1, 200000) AS i) TO STDOUT`, 1000);
+      const first = await batches.next();
+      expect(first.value?.ends.length).toBe(1000);
+      // nobody asks for the next batch: the socket fills and the server blocks on its write
+      let waiting: string | null = null;
+      for (let tries = 0; tries < 100 && waiting !== 'ClientWrite'; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        waiting = (await watcher.query<{ wait_event: string | null }>('SELECT wait_event FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0]!.wait_event;
+      }
+      expect(waiting).toBe('ClientWrite');
+      let rows = first.value!.ends.length;
+      for await (const more of batches) rows += more.ends.length;
+      expect(rows).toBe(200000);
+    } finally {
+      await watcher.end();
+    }
+  });
+
+  it('cancels the copy when the consumer stops early; the next statements run, none of them cancelled', async () => {
+    let batches = 0;
+    for await (const rows of copyOutBatches(client, 'COPY (SELECT i, repeat(\'z\', 100) FROM generate_series(1, 3000000) AS i) TO STDOUT', 1000)) {
+      expect(rows.ends.length).toBe(1000);
+      if (++batches === 2) break;
+    }
+    expect(batches).toBe(2);
+    expect((await client.query('SELECT pg_sleep(0.3), 7 AS n')).rows[0].n).toBe(7);
+    await client.query('BEGIN');
+    expect((await client.query('SELECT count(*)::int AS n FROM generate_series(1, 1000)')).rows).toEqual([{ n: 1000 }]);
+    await client.query('COMMIT');
+  });
+
+  it('rejects with "aborted" when its signal aborts mid-copy, and leaves the connection usable', async () => {
+    const controller = new AbortController();
+    let batches = 0;
+    const reading = (async () => {
+      for await (const rows of copyOutBatches(client, 'COPY (SELECT i FROM generate_series(1, 5000000) AS i) TO STDOUT', 10000, controller.signal)) {
+        batches += rows.ends.length > 0 ? 1 : 0;
+        if (batches === 3) controller.abort();
+      }
+    })();
+    await expect(reading).rejects.toThrow('aborted');
+    expect(batches).toBe(3);
+    expect((await client.query('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
+  });
+});
