@@ -85,7 +85,7 @@ export interface CaptureArgs {
   readonly signal: AbortSignal;
 }
 
-/** What `SourceSession.readTable` is given (initial copies). */
+/** What `SourceSession.readTable` is given (initial copies, fullcopy members, truncate winners, refreshes). */
 export interface ReadTableArgs {
   /** The table to read, with its columns (the order of the values yielded) and key. */
   readonly shape: TableShape;
@@ -93,6 +93,12 @@ export interface ReadTableArgs {
   readonly batchRows: number;
   /** Start after this key (exclusive), to resume a copy; tables with a key only. */
   readonly after?: KeyText;
+  /**
+   * Most of the table's rows changed since the sync last read it (a `refreshAbove` copy): a reader that
+   * walks an index for key order may do better to scan the table and sort, since the index then holds
+   * about as many entries for dead row versions as for live ones. Optional; the order asked is the same.
+   */
+  readonly mostlyChanged?: boolean;
   /** Aborted when the run is stopped. */
   readonly signal: AbortSignal;
 }

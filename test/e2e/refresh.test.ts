@@ -6,7 +6,7 @@
  * analyzed, so A has no row figure for it):
  *
  *  - a bulk change of three quarters of `t` copies it whole (the targets' `t` gets a new relfilenode, and a
- *    row only C had is gone), `u`'s few changes go key by key, every database converges, and the next run
+ *    row only C had is gone; A reads it with one sequential scan, not through its key index), `u`'s few changes go key by key, every database converges, and the next run
  *    is empty;
  *  - a run whose only changes are copied whole moves the checkpoint all the same: the next run is empty;
  *  - a quarter of `t`, and all of `u` (no statistics), go key by key: no relfilenode changes;
@@ -42,6 +42,12 @@ const BATCH = 100;
 async function fileNodes(world: DaemonWorld, db: Db): Promise<Record<string, string>> {
   const rows = await world.query(db.url, "SELECT pg_relation_filenode('t')::text AS t, pg_relation_filenode('u')::text AS u");
   return rows[0] as Record<string, string>;
+}
+
+/** How often `t` was read on `db` by a sequential scan and through an index (the server's statistics). */
+async function scansOfT(world: DaemonWorld, db: Db): Promise<{ seq: number; idx: number }> {
+  const rows = await world.query(db.url, "SELECT seq_scan::int AS seq, coalesce(idx_scan, 0)::int AS idx FROM pg_stat_user_tables WHERE relid = 't'::regclass");
+  return rows[0] as { seq: number; idx: number };
 }
 
 async function createTables(world: DaemonWorld, dbs: readonly Db[]): Promise<void> {
@@ -89,6 +95,7 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
       DELETE FROM t WHERE id > 1990;
       INSERT INTO t VALUES (5001, 'new');
       UPDATE u SET v = 'few' || id WHERE id <= 10`);
+    const scansBefore = await scansOfT(world, a);
 
     const run = await kick().exited;
     expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -99,6 +106,13 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
     expect(after.b.t).not.toBe(before.b.t);
     expect(after.c.t).not.toBe(before.c.t);
     expect([after.b.u, after.c.u]).toEqual([before.b.u, before.c.u]);
+    // most of t changed, so A read it with one scan and a sort, not through its key index, which now
+    // points at a dead row version beside most live ones (the kick's sessions are gone: their counts are in)
+    const scansAfter = await waitFor('the kick\'s scans of t counted on A', async () => {
+      const scans = await scansOfT(world, a);
+      return scans.seq > scansBefore.seq && scans;
+    });
+    expect(scansAfter).toEqual({ seq: scansBefore.seq + 1, idx: scansBefore.idx });
 
     await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
     for (const db of [b, c]) {

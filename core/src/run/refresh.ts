@@ -91,7 +91,7 @@ export async function refreshTables(ctx: CopyContext, shapes: readonly TableShap
   const from = sourcesOf(ctx.plan)[0]!.name;
   const to = receiversOf(ctx);
   for (const shape of shapes) {
-    const rows = await copyTable(ctx.sessions, { shape, from, to, empty: true, chunked: false }, { batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status });
+    const rows = await copyTable(ctx.sessions, { shape, from, to, empty: true, chunked: false, mostlyChanged: true }, { batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status });
     ctx.counts.addCopy(formatTable(shape.table), rows, to);
   }
 }

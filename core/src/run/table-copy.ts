@@ -18,6 +18,8 @@ export interface CopyJob {
   readonly chunked: boolean;
   /** Resume after this key: the first batch also deletes its keys, which a crash may have committed twice. */
   readonly after?: KeyText;
+  /** Most of the table's rows changed since the last run (a refresh): passed on to the reader. */
+  readonly mostlyChanged?: boolean;
 }
 
 export interface CopyOptions {
@@ -60,7 +62,11 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
     // a copy that fails on a target stops the source's read in flight instead of waiting for its batch
     const reading = new AbortController();
     const signal = AbortSignal.any([options.signal, reading.signal]);
-    const read = reader.readTable({ shape: job.shape, batchRows: options.batchRows, signal, ...(job.after === undefined ? {} : { after: job.after }) });
+    const read = reader.readTable({
+      shape: job.shape, batchRows: options.batchRows, signal,
+      ...(job.after === undefined ? {} : { after: job.after }),
+      ...(job.mostlyChanged ? { mostlyChanged: true } : {}),
+    });
     const batches = readAhead(naming(read, job.from, table), () => reading.abort());
     for await (const batch of batches) {
       if (job.chunked) { await begin(); open = true; }

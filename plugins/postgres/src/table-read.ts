@@ -17,13 +17,22 @@ export async function* readTable(client: pg.Client, db: string, args: ReadTableA
   }
 }
 
-/** The table's rows, in key order when it has one. */
+/**
+ * The table's rows, in key order when it has one. A table most of whose rows just changed is scanned and
+ * sorted: its key index then holds an entry for each dead row version beside each live one, and walking
+ * it cost twice the scan and sort (1,000,000 updated rows: 2.0–2.8 s of server time against 1.0–1.6 s).
+ * `OFFSET 0` keeps the planner, whose statistics predate the change, from walking the index anyway. The
+ * sort needs temporary files about the size of the table's rows on the source once past `work_mem`.
+ */
 function selectAll(args: ReadTableArgs): string {
   const { shape } = args;
+  const columns = columnList(shape);
   const keyed = shape.key.length > 0;
-  const order = keyed ? ` ORDER BY ${keyColumnList(shape)}` : '';
   const where = args.after !== undefined && keyed ? ` WHERE ${afterKey(args)}` : '';
-  return `SELECT ${columnList(shape)} FROM ONLY ${qualified(shape.table)}${where}${order}`;
+  const from = `ONLY ${qualified(shape.table)}`;
+  if (!keyed) return `SELECT ${columns} FROM ${from}`;
+  const scanned = args.mostlyChanged ? `(SELECT ${columns} FROM ${from}${where} OFFSET 0) AS scanned` : `${from}${where}`;
+  return `SELECT ${columns} FROM ${scanned} ORDER BY ${keyColumnList(shape)}`;
 }
 
 /** `(k1, k2) > ('v1'::t1, 'v2'::t2)`, the keyset condition to resume after a key. */
