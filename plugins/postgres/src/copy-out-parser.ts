@@ -67,35 +67,41 @@ export class CopyOutParser {
           if (at + HEADER <= chunk.length) {
             this.#start(chunk[at]!, chunk.readUInt32BE(at + 1));
             at += HEADER;
-            continue;
-          }
+          } else at = this.#headerPart(chunk, at);
+        } else at = this.#headerPart(chunk, at);
+        if (this.#remaining === -1) return undefined;
+      } else {
+        const take = Math.min(this.#remaining, chunk.length - at);
+        if (this.#code === COPY_DATA) {
+          chunk.copy(this.#data, this.#length, at, at + take);
+          this.#length += take;
         }
-        const take = Math.min(HEADER - this.#headerBytes, chunk.length - at);
-        chunk.copy(this.#header, this.#headerBytes, at, at + take);
-        this.#headerBytes += take;
         at += take;
-        if (this.#headerBytes < HEADER) return undefined;
-        this.#start(this.#header[0]!, this.#header.readUInt32BE(1));
-        this.#headerBytes = 0;
-        continue;
+        this.#remaining -= take;
       }
-      const take = Math.min(this.#remaining, chunk.length - at);
-      if (this.#code === COPY_DATA) {
-        chunk.copy(this.#data, this.#length, at, at + take);
-        this.#length += take;
-      }
-      at += take;
-      this.#remaining -= take;
-      if (this.#remaining > 0) return undefined;
+      // a message whose body is all here (CopyDone has none: it ends with its header)
+      if (this.#remaining > 0) continue;
       this.#remaining = -1;
       if (this.#code === COPY_DATA) this.#row();
       else if (!INTERSPERSED.has(this.#code)) {
-        // CopyDone, or anything the copy does not expect: the copy is over, the connection reads on
-        if (this.#code === COPY_DONE && this.#rows > 0) this.#flush();
+        // CopyDone, or anything a copy does not expect: the copy is over, and the connection reads on
+        if (this.#rows > 0) this.#flush(true);
         return { kind: 'end', offset: at };
       }
     }
     return undefined;
+  }
+
+  /** Part of a header cut by the chunk's end: kept until the rest comes. Returns where the chunk's reading goes on. */
+  #headerPart(chunk: Buffer, at: number): number {
+    const take = Math.min(HEADER - this.#headerBytes, chunk.length - at);
+    chunk.copy(this.#header, this.#headerBytes, at, at + take);
+    this.#headerBytes += take;
+    if (this.#headerBytes === HEADER) {
+      this.#headerBytes = 0;
+      this.#start(this.#header[0]!, this.#header.readUInt32BE(1));
+    }
+    return at + take;
   }
 
   /** A message's header read: its code and length (which counts the length field itself). */
@@ -107,7 +113,7 @@ export class CopyOutParser {
 
   #reserve(bytes: number): void {
     if (this.#length + bytes <= this.#data.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.#data.length * 2, this.#length + bytes));
+    const grown = Buffer.allocUnsafe(Math.max(Math.ceil(this.#data.length * 1.5), this.#length + bytes));
     this.#data.copy(grown, 0, 0, this.#length);
     this.#data = grown;
   }
@@ -119,14 +125,16 @@ export class CopyOutParser {
       this.#ends = grown;
     }
     this.#ends[this.#rows++] = this.#length - 1;
-    if (this.#rows === this.#batchRows) this.#flush();
+    if (this.#rows === this.#batchRows) this.#flush(false);
   }
 
-  #flush(): void {
+  #flush(last: boolean): void {
     const rows: CopyRows = { data: this.#data.subarray(0, this.#length), ends: this.#ends.subarray(0, this.#rows) };
-    // the next batch starts with room for as much as this one held: most batches then never grow
-    this.#data = Buffer.allocUnsafe(Math.max(FIRST_CAPACITY, this.#length));
-    this.#ends = new Uint32Array(this.#ends.length);
+    if (!last) {
+      // the next batch starts with room for as much as this one held: most batches then never grow
+      this.#data = Buffer.allocUnsafe(Math.max(FIRST_CAPACITY, this.#length));
+      this.#ends = new Uint32Array(this.#ends.length);
+    }
     this.#length = 0;
     this.#rows = 0;
     this.#emit(rows);

@@ -6,24 +6,30 @@ export type { CopyRows } from './copy-out-parser.js';
 
 /** What pg's Connection is, as far as a query that reads the socket itself needs it. */
 interface RawConnection {
-  readonly stream: NodeJS.ReadableStream;
+  readonly stream: NodeJS.ReadableStream & { destroy(error?: Error): void };
   query(text: string): void;
 }
 
 type DataHandler = (chunk: Buffer) => void;
 
+/** How long a stopped copy may take to end after its cancel reached the server, before its connection is closed. */
+const STOP_GRACE_MS = 5_000;
+
 /**
  * Runs `COPY … TO STDOUT` on `client` and yields its rows in batches of at most `batchRows` (see
  * `CopyOutParser`). It reads the connection's socket itself while the copy lasts, as pg-copy-streams
  * does, and hands the socket back to pg at CopyDone or at an error, which pg then reports to this query.
- * Stopped early (the
- * consumer returns, or `signal` aborts), it cancels the statement and reads the copy to its end, so the
- * connection is usable afterwards; an abort rejects the pending `next()` with an `aborted` error.
+ * The statement is sent when the first batch is asked for. Stopped early (the consumer returns, or
+ * `signal` aborts), it cancels the statement and reads the copy to its end, so the connection can go on;
+ * inside a transaction, the cancel aborts it, and the caller rolls it back. A copy that has not ended five
+ * seconds after its cancel (a lost cancel, a dead network) has its connection closed. An abort rejects
+ * the pending `next()` with an `aborted` error.
  */
-export function copyOutBatches(client: pg.Client, sql: string, batchRows: number, signal?: AbortSignal): AsyncIterableIterator<CopyRows> {
+export async function* copyOutBatches(client: pg.Client, sql: string, batchRows: number, signal?: AbortSignal): AsyncGenerator<CopyRows> {
+  if (signal?.aborted) throw new Error('aborted');
   const query = new CopyOutQuery(sql, batchRows, client);
   void client.query(query as unknown as pg.QueryConfig);
-  return query.batches(signal);
+  yield* query.batches(signal);
 }
 
 /** All the rows of a `COPY … TO STDOUT` in one buffer (bounded by the caller, as a fetch by key is). */
@@ -35,6 +41,8 @@ export async function copyOutAll(client: pg.Client, sql: string, signal?: AbortS
 
 class CopyOutQuery {
   readonly text: string;
+  /** Set by pg when the client has a `query_timeout`: called once the query is over, which clears pg's timer. */
+  callback: ((error: unknown) => void) | undefined;
   readonly #client: pg.Client;
   readonly #parser: CopyOutParser;
   readonly #ready: CopyRows[] = [];
@@ -47,7 +55,7 @@ class CopyOutQuery {
   #settled = false;
   #error: unknown;
   #wake: (() => void) | undefined;
-  #cancelled: Promise<void> = Promise.resolve();
+  #cancelled: Promise<void> | undefined;
 
   constructor(text: string, batchRows: number, client: pg.Client) {
     this.text = text;
@@ -57,6 +65,8 @@ class CopyOutQuery {
 
   // pg's Submittable: called when the client sends the query; an error returned is handed to handleError
   submit(connection: RawConnection): Error | undefined {
+    // stopped while it waited in the client's queue: never sent
+    if (this.#discarding) return new Error('aborted');
     const stream = connection.stream;
     const handlers = stream.listeners('data') as DataHandler[];
     if (handlers.length !== 1) return new Error(`COPY reader: expected one data listener on the connection, found ${handlers.length}`);
@@ -74,18 +84,23 @@ class CopyOutQuery {
     this.#settle(error);
   }
 
-  handleCommandComplete(): void {}
-
   handleReadyForQuery(): void {
     this.#settle(undefined);
   }
+
+  // What pg may hand a query once it has the socket back after a `query_timeout` ended this one early.
+  handleCommandComplete(): void {}
+  handleCopyData(): void {}
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleEmptyQuery(): void {}
+  handlePortalSuspended(): void {}
 
   async *batches(signal?: AbortSignal): AsyncGenerator<CopyRows> {
     let aborted = false;
     const onAbort = () => { aborted = true; this.#stop(); this.#wakeUp(); };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      if (signal?.aborted) onAbort();
       for (;;) {
         if (aborted) throw new Error('aborted');
         const rows = this.#ready.shift();
@@ -97,24 +112,40 @@ class CopyOutQuery {
           if (this.#error !== undefined) throw this.#error;
           return;
         }
-        await new Promise<void>((resolve) => {
-          this.#wake = resolve;
-          if (this.#attached) this.#stream!.resume();
-        });
+        await this.#until(() => { if (this.#attached) this.#stream!.resume(); });
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      // stopped before the end (a consumer that returned, an abort): the statement is cancelled and read to
-      // its end, and the cancel request has reached the server, so it cannot land on a later statement
-      if (!this.#settled) {
-        this.#stop();
-        await new Promise<void>((resolve) => {
-          if (this.#settled) resolve();
-          else this.#wake = resolve;
-        });
-      }
+      if (!this.#settled) await this.#finishStopped();
+      // the cancel request has reached the server, so it cannot land on a later statement
       await this.#cancelled;
     }
+  }
+
+  /** Stopped before the end (a consumer that returned, an abort): cancelled, then read to its end, or its connection closed. */
+  async #finishStopped(): Promise<void> {
+    this.#stop();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      void (this.#cancelled ?? Promise.resolve()).then(() => { timer = setTimeout(() => resolve('late'), STOP_GRACE_MS); });
+    });
+    const ended = this.#until(() => undefined);
+    if (await Promise.race([ended.then(() => 'ended' as const), late]) === 'late') {
+      const error = new Error(`COPY did not end within ${STOP_GRACE_MS / 1000} s of its cancel: connection closed`);
+      this.#stream?.destroy(error);
+      this.#detach(Buffer.alloc(0));
+      this.#settle(error);
+    }
+    clearTimeout(timer);
+  }
+
+  /** Resolves at the next wake-up (a batch ready, the query over); `asking` runs once the waiter is set. */
+  #until(asking: () => void): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.#settled && this.#ready.length === 0) return resolve();
+      this.#wake = resolve;
+      asking();
+    });
   }
 
   /**
@@ -135,14 +166,16 @@ class CopyOutQuery {
     if (!this.#attached) return;
     this.#attached = false;
     const stream = this.#stream!;
+    const pgDataHandler = this.#pgDataHandler!;
     stream.removeListener('data', this.#onData);
-    stream.on('data', this.#pgDataHandler!);
-    if (unread.length > 0) this.#pgDataHandler!(unread);
-    // pg's handler may pause the stream on its own back-pressure: resume once it has returned
-    process.nextTick(() => stream.resume());
+    stream.on('data', pgDataHandler);
+    if (unread.length > 0) pgDataHandler(unread);
+    // pg's handler may pause the stream on its own back-pressure: resume once it has returned, unless a
+    // later query has taken the socket over meanwhile
+    process.nextTick(() => { if (stream.listeners('data').includes(pgDataHandler)) stream.resume(); });
   }
 
-  /** Cancels the statement and throws away what is still to come, so the copy ends and frees the connection. */
+  /** Cancels the statement (if sent) and throws away what is still to come, so the copy ends and frees the connection. */
   #stop(): void {
     if (this.#settled || this.#discarding) return;
     this.#discarding = true;
@@ -155,8 +188,10 @@ class CopyOutQuery {
   #settle(error: unknown): void {
     if (this.#settled) return;
     this.#settled = true;
-    // a cancel we asked for is how a stopped copy ends, not an error
-    if (error !== undefined && !(this.#discarding && (error as { code?: string }).code === '57014')) this.#error = error;
+    // a cancel we asked for, or a stop before the statement was sent, is how a stopped copy ends, not an error
+    const asked = this.#discarding && ((error as { code?: string } | undefined)?.code === '57014' || (error as Error | undefined)?.message === 'aborted');
+    if (error !== undefined && !asked) this.#error = error;
+    this.callback?.(error ?? null);
     this.#wakeUp();
   }
 

@@ -24,7 +24,7 @@ export async function* readTable(client: pg.Client, db: string, args: ReadTableA
  * `OFFSET 0` keeps the planner, whose statistics predate the change, from walking the index anyway. The
  * sort needs temporary files about the size of the table's rows on the source once past `work_mem`.
  */
-function selectAll(args: ReadTableArgs): string {
+export function selectAll(args: ReadTableArgs): string {
   const { shape } = args;
   const columns = columnList(shape);
   const keyed = shape.key.length > 0;

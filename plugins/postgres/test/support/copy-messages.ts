@@ -1,12 +1,16 @@
 /**
  * The bytes a server sends for `COPY … TO STDOUT` of some lines of COPY text: CopyOutResponse, one
  * CopyData per row, CopyDone, CommandComplete and ReadyForQuery, as protocol-flow.html#PROTOCOL-COPY
- * describes them; `interspersed` puts a NoticeResponse before the first row.
+ * describes them; `interspersed` puts a NoticeResponse before the first row, and a NotificationResponse
+ * and a ParameterStatus after it.
  */
 export function copyOutMessages(lines: readonly string[], options: { interspersed?: boolean } = {}): Buffer {
   const messages = [message('H', Buffer.from([0, 0, 0]))];
   if (options.interspersed) messages.push(message('N', Buffer.from('SNOTICE\0Mhello\0\0')));
-  for (const line of lines) messages.push(message('d', Buffer.from(`${line}\n`)));
+  lines.forEach((line, index) => {
+    messages.push(message('d', Buffer.from(`${line}\n`)));
+    if (options.interspersed && index === 0) messages.push(message('A', Buffer.from('\0\0\0\x07chan\0payload\0')), message('S', Buffer.from('TimeZone\0UTC\0')));
+  });
   messages.push(message('c', Buffer.alloc(0)), message('C', Buffer.from(`COPY ${lines.length}\0`)), message('Z', Buffer.from('I')));
   return Buffer.concat(messages);
 }
