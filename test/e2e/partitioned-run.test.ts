@@ -133,7 +133,7 @@ describe('a backlog captured in key partitions', () => {
     await world.query(a.url, "INSERT INTO t VALUES (900002, 'after the interruption')");
     const second = await kick().exited;
     expect(second.code, second.stdout + second.stderr).toBe(0);
-    expect(second.stderr).toMatch(new RegExp(`Resuming an interrupted run in partition ${partition + 1} of 5: ${interrupted.resume!.committed} of \\d+ transactions were already committed`));
+    expect(second.stderr).toMatch(new RegExp(`Resuming run ${interrupted.id} in partition ${partition + 1} of 5: ${interrupted.resume!.committed} of \\d+ transactions were already committed`));
     expect(second.stderr).not.toContain('change records to read');
     for (const db of [b, c]) expect(await world.query(db.url, 'SELECT id FROM t WHERE id = 900002'), db.name).toEqual([]);
     await assertConverged([b.url, c.url], { t: 'id', u: ['k', 'n'] });

@@ -243,7 +243,7 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
 
     const second = await kick().exited;
     expect(second.code, second.stdout + second.stderr).toBe(0);
-    expect(second.stderr).toMatch(new RegExp(`Resuming an interrupted run: ${interrupted.resume!.committed} of ${U_ROWS / BATCH} transactions were already committed`));
+    expect(second.stderr).toMatch(new RegExp(`Resuming run ${interrupted.id}: ${interrupted.resume!.committed} of ${U_ROWS / BATCH} transactions were already committed`));
     expect(second.stderr).toContain('Copying public.t whole again, as the interrupted run did');
     expect(second.stderr).not.toContain('change records on');
     await convergedWith({ t: 'again', u: 'resumed' }, { t: T_ROWS - 10 + 1, u: U_ROWS });

@@ -8,7 +8,7 @@
  *  - the kick is SIGKILLed after at least one transaction was committed everywhere
  *    (`bucardo.syncrun.resume`); what it committed stays; status then shows the run as Interrupted
  *    (nobody holds its lock any more), not the phase it died in;
- *  - the next kick says `Resuming an interrupted run: k of 10 transactions were already committed`,
+ *  - the next kick says `Resuming run N: k of 10 transactions were already committed`,
  *    re-reads exactly the interrupted run's change set (a key written after the interruption waits for
  *    the run after), skips the committed transactions (their rows keep their xmin), and every database
  *    converges with nothing lost or duplicated; conflicts are settled as without the interruption.
@@ -91,7 +91,7 @@ describe('a run of ten transactions, killed half-way, resumed', () => {
     const done = await second.exited;
     expect(done.code, done.stdout + done.stderr).toBe(0);
     expect(done.stdout).toMatch(/^Kick rr: \[\d+ s\] DONE!$/m);
-    expect(done.stderr).toContain(`Resuming an interrupted run: ${committed} of ${TRANSACTIONS} transactions were already committed`);
+    expect(done.stderr).toContain(`Resuming run ${interrupted.id}: ${committed} of ${TRANSACTIONS} transactions were already committed`);
     expect((await world.sql('SELECT outcome, status FROM bucardo.syncrun WHERE id = $1', [interrupted.id]))[0]).toEqual({ outcome: 'bad', status: 'Interrupted' });
     for (const db of [b, c]) expect(await world.query(db.url, 'SELECT id FROM t WHERE id = 900001'), db.name).toEqual([]);
     // every backlog key is everywhere: nothing lost

@@ -43,6 +43,8 @@ interface PartitionStep {
   readonly committed: number;
   /** This is where an interrupted run had got to. */
   readonly resumed: boolean;
+  /** The run whose committed transactions are skipped here (absent in points of older versions). */
+  readonly resumedRun?: string;
 }
 
 /**
@@ -70,7 +72,7 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
   try {
     for (let index = resuming?.partition ?? 0; index < partitions; index++) {
       const resumed = resuming !== undefined && index === (resuming.partition ?? 0);
-      const step: PartitionStep = { index, count: partitions, committed: resumed ? resuming.committed : 0, resumed };
+      const step: PartitionStep = { index, count: partitions, committed: resumed ? resuming.committed : 0, resumed, ...(resumed && resuming.run !== undefined ? { resumedRun: resuming.run } : {}) };
       await work.status(step.count > 1 ? `Capturing changes (partition ${index + 1} of ${step.count})` : 'Capturing changes');
       const planned = await (upcoming ?? capturePartition(work, step, guards));
       upcoming = undefined;
@@ -171,7 +173,9 @@ async function applyPartition(work: DeltaWork, step: PartitionStep, planned: Pla
   const partitioned = step.count > 1;
   const skip = Math.min(step.committed, transactions.length);
   const where = partitioned ? ` in partition ${step.index + 1} of ${step.count}` : '';
-  if (step.resumed) log.log('normal', `Resuming an interrupted run${where}: ${skip} of ${transactions.length} transactions were already committed`);
+  // the run is named: it may have been killed, have failed, or been stopped, as its row in `status` says
+  const resumedRun = step.resumedRun === undefined ? 'an interrupted run' : `run ${step.resumedRun}`;
+  if (step.resumed) log.log('normal', `Resuming ${resumedRun}${where}: ${skip} of ${transactions.length} transactions were already committed`);
   const progress = new Progress(transactions, step);
   const last = skip < transactions.length ? transactions.at(-1)?.at(-1) : undefined;
   if (!last) readNext?.();
