@@ -126,8 +126,10 @@ class CopyOutQuery {
   async #finishStopped(): Promise<void> {
     this.#stop();
     let timer: NodeJS.Timeout | undefined;
+    let over = false;
     const late = new Promise<'late'>((resolve) => {
-      void (this.#cancelled ?? Promise.resolve()).then(() => { timer = setTimeout(() => resolve('late'), STOP_GRACE_MS); });
+      // unref'd: a process that is done otherwise does not wait for it
+      void (this.#cancelled ?? Promise.resolve()).then(() => { if (!over) timer = setTimeout(() => resolve('late'), STOP_GRACE_MS).unref(); });
     });
     const ended = this.#until(() => undefined);
     if (await Promise.race([ended.then(() => 'ended' as const), late]) === 'late') {
@@ -136,6 +138,7 @@ class CopyOutQuery {
       this.#detach(Buffer.alloc(0));
       this.#settle(error);
     }
+    over = true;
     clearTimeout(timer);
   }
 
