@@ -88,7 +88,8 @@ class CopyOutQuery {
     this.#settle(undefined);
   }
 
-  // What pg may hand a query once it has the socket back after a `query_timeout` ended this one early.
+  // CommandComplete follows CopyDone; the rest is what pg may still hand this query once it has the socket
+  // back after a `query_timeout` ended it early.
   handleCommandComplete(): void {}
   handleCopyData(): void {}
   handleRowDescription(): void {}

@@ -133,4 +133,30 @@ describe('copyOutBatches', () => {
     expect((await client.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'COPY (SELECT generate_series%' AND pid <> pg_backend_pid()")).rows).toEqual([{ n: 0 }]);
     expect((await client.query('SELECT 3 AS n')).rows).toEqual([{ n: 3 }]);
   });
+
+  it('a copy whose cancel is lost (it never reaches the server) has its connection closed, and the server\'s copy ends', async () => {
+    const lost = new pg.Client({ connectionString: server.url(db) });
+    await lost.connect();
+    const pid = (await lost.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    // the cancel request goes to host:port of the client; nothing listens on port 1, so it is lost
+    (lost as unknown as { port: number }).port = 1;
+    // closed under it, the client says so (as the plugin's sessions listen for): once for the close, once as its end
+    const errors: Error[] = [];
+    const ended = new Promise<void>((resolve) => lost.on('error', (error) => { errors.push(error); resolve(); }));
+    let batches = 0;
+    // without the close, this loop would read the billion rows to their end
+    for await (const rows of copyOutBatches(lost, ENDLESS, 1000)) {
+      expect(rows.ends.length).toBe(1000);
+      if (++batches === 1) break;
+    }
+    await ended;
+    expect(errors[0]?.message).toMatch(/COPY did not end within 5 s of its cancel: connection closed|Connection terminated/);
+    await expect(lost.query('SELECT 1')).rejects.toThrow();
+    let backends = 1;
+    for (let tries = 0; tries < 100 && backends > 0; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      backends = (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0]!.n;
+    }
+    expect(backends).toBe(0);
+  });
 });
