@@ -49,16 +49,35 @@ describe('status detail', () => {
     expect(text).not.toContain('Refresh above');
   });
 
-  it('says where the next run goes on from after a bad run that committed, in which key partition', () => {
+  it('says where the next run goes on from after a bad run that committed, in which key partition, with which batch size', () => {
     const bad = (resume: Run['resume']) => run({ id: '7', outcome: 'bad', status: 'Failed', resume });
-    const line = (last: Run) => /^Next run resumes\s+: (.*)$/m.exec(formatStatusDetail(report({ lastBad: last, last }, 'Bad')))?.[1];
-    expect(line(bad({ committed: 2 }))).toBe('run 7, after 2 committed transactions');
-    expect(line(bad({ committed: 1, partitions: 1, partition: 0 }))).toBe('run 7, after 1 committed transaction');
-    expect(line(bad({ committed: 0, partitions: 5, partition: 2 }))).toBe('run 7, in key partition 3 of 5, from its start');
-    expect(line(bad({ committed: 3, partitions: 5, partition: 2 }))).toBe('run 7, in key partition 3 of 5, after 3 committed transactions');
+    const outlook = (last: Run, fields: Partial<NonNullable<SyncStatusReport['resume']>> = {}): SyncStatusReport =>
+      ({ ...report({ lastBad: last, last }, 'Bad'), ...(last.resume ? { resume: { run: last.id, point: last.resume, ...fields } } : {}) });
+    const point = (fields: Partial<NonNullable<Run['resume']>>) => ({ fingerprint: '{}', committed: 0, ...fields });
+    const line = (status: SyncStatusReport, label = 'Next run resumes') => new RegExp(`^${label}\\s+: (.*)$`, 'm').exec(formatStatusDetail(status))?.[1];
+    expect(line(outlook(bad(point({ committed: 2 }))))).toBe('run 7, after 2 committed transactions');
+    expect(line(outlook(bad(point({ committed: 2 })), { batchSize: 5000 }))).toBe('run 7, after 2 committed transactions, if its batchSize is still 5000');
+    expect(line(outlook(bad(point({ committed: 1, partitions: 1, partition: 0 }))))).toBe('run 7, after 1 committed transaction');
+    expect(line(outlook(bad(point({ committed: 0, partitions: 5, partition: 2 }))))).toBe('run 7, in key partition 3 of 5, from its start');
+    expect(line(outlook(bad(point({ committed: 3, partitions: 5, partition: 2 }))))).toBe('run 7, in key partition 3 of 5, after 3 committed transactions');
+    // the point names the run that committed, which may be an earlier one than the last
+    expect(line({ ...outlook(bad(point({ committed: 2 }))), resume: { run: '5', point: point({ committed: 2 }) } })).toBe('run 5, after 2 committed transactions');
     // nothing to resume, or a later run that was good
-    expect(line(bad(null))).toBeUndefined();
-    expect(/Next run resumes/.test(formatStatusDetail(report({ lastBad: bad({ committed: 2 }), last: run({ id: '8' }) }, 'Good')))).toBe(false);
+    expect(line(outlook(bad(null)))).toBeUndefined();
+    expect(/Next run/.test(formatStatusDetail(report({ lastBad: bad(point({ committed: 2 })), last: run({ id: '8' }) }, 'Good')))).toBe(false);
+  });
+
+  it('says the next run starts afresh when the sync changed since the point was made', () => {
+    const last = run({ id: '7', outcome: 'bad', status: 'Failed', resume: { fingerprint: '{}', committed: 2 } });
+    const mismatch = "the sync's tables changed (then public.a; now public.a, public.b)";
+    const text = formatStatusDetail({ ...report({ lastBad: last, last }, 'Bad'), resume: { run: '7', point: last.resume!, batchSize: 100, mismatch } });
+    expect(text).toMatch(/^Next run starts afresh\s+: not from run 7: the sync's tables changed \(then public\.a; now public\.a, public\.b\)$/m);
+    expect(text).not.toContain('Next run resumes');
+    // a killed run with such a point says the same in its own line
+    const killed = run({ id: '9', ended: null, outcome: null, status: 'Applying batch 3 of 5', resume: last.resume });
+    const interrupted = formatStatusDetail({ ...report({ interrupted: killed, last: killed }, 'Interrupted'), resume: { run: '9', point: last.resume!, mismatch } });
+    expect(interrupted).toMatch(/^Interrupted run\s+: .+ \(cli, ended during Applying batch 3 of 5; the next run starts afresh: the sync's tables changed \(then public\.a; now public\.a, public\.b\)\)$/m);
+    expect(formatStatusDetail({ ...report({ interrupted: killed, last: killed }, 'Interrupted'), resume: { run: '9', point: last.resume! } })).toMatch(/; the next run resumes it\)$/m);
   });
 
   it('shows a sync\'s own refreshabove, and Never for 0', () => {

@@ -1,6 +1,6 @@
 export { Bucardo } from './api/bucardo.js';
 export type { BucardoOptions } from './api/bucardo.js';
-export type { SyncStatusReport } from './api/status.js';
+export type { ResumeOutlook, SyncStatusReport } from './api/status.js';
 export type { AddTablesResult, AddTablesOptions } from './api/tables.js';
 export type { AddSyncResult } from './api/syncs.js';
 export { syncOptionName } from './api/syncs.js';

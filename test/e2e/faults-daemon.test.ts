@@ -205,7 +205,7 @@ describe('a run that fails in its third transaction, retried by the daemon', () 
     await snapshotXmins(world, pair.b.url, 't', 'rt_committed');
     // a retry after the backoff fails again, having skipped the two transactions
     await waitFor('a retry to fail too', async () => (await failures()).length >= 2, 20_000, 50);
-    expect(statusDetail(await world.ok('status', 'rt')).get('Next run resumes')).toBe(`run ${first!.id}, after 2 committed transactions`);
+    expect(statusDetail(await world.ok('status', 'rt')).get('Next run resumes')).toBe(`run ${first!.id}, after 2 committed transactions, if its batchSize is still 250`);
     expect(await rewrittenSince(world, pair.b.url, 't', 'rt_committed')).toEqual([]);
 
     await world.query(pair.b.url, 'ALTER TABLE t DROP CONSTRAINT no_third');

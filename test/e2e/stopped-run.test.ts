@@ -120,7 +120,7 @@ describe('a run stopped halfway', () => {
 
   it('failing after two of five transactions, then before its first commit, then before it connects: the run after still goes on from the two', async () => {
     const { w, failed } = await failedAfterTwo('stf', 'new');
-    expect((await statusOf(w.sync)).get('Next run resumes')).toBe(`run ${failed.runId}, after 2 committed transactions`);
+    expect((await statusOf(w.sync)).get('Next run resumes')).toBe(`run ${failed.runId}, after 2 committed transactions, if its batchSize is still ${BATCH}`);
     // a write after the failure waits for the run after the one that resumes: that one reads what the failed run read
     await w.sql('A', "UPDATE t SET v = 'later' WHERE id = 1");
     stop.failOn(1);
@@ -133,7 +133,7 @@ describe('a run stopped halfway', () => {
     await w.sql('A', `ALTER DATABASE ${w.dbname.B}_away RENAME TO ${w.dbname.B}`);
     expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'new%'")).toBe(2 * BATCH);
     // the point was handed on by the two runs that failed before committing anything; it names the run that committed
-    expect((await statusOf(w.sync)).get('Next run resumes')).toBe(`run ${failed.runId}, after 2 committed transactions`);
+    expect((await statusOf(w.sync)).get('Next run resumes')).toBe(`run ${failed.runId}, after 2 committed transactions, if its batchSize is still ${BATCH}`);
     const resumed = await w.run();
     expectOutcome(resumed, 'good');
     expect(resumed.inserts).toBe(3 * BATCH);
@@ -162,11 +162,12 @@ describe('a run stopped halfway', () => {
   });
 
   it('a failed run\'s point is not taken once the sync\'s checkpoints were moved by hand', async () => {
-    const { w } = await failedAfterTwo('stc', 'skipped');
+    const { w, failed } = await failedAfterTwo('stc', 'skipped');
     // an operator skips the backlog: A's checkpoint set to now
     const now = (await w.sql('A', 'SELECT pg_current_snapshot()::text AS now'))[0]!.now;
     await withClient(server.url(harness.control), (control) => control.query('UPDATE bucardo.checkpoint SET position = $2 WHERE sync = $1', [w.sync, now]));
     await w.sql('A', "UPDATE t SET v = 'after' WHERE id <= 3");
+    expect((await statusOf(w.sync)).get('Next run starts afresh')).toBe(`not from run ${failed.runId}: the sync's checkpoints moved since`);
     const next = await w.run();
     expectOutcome(next, 'good');
     // only the three keys written after the skip (among the two committed transactions' keys): nothing of
@@ -174,6 +175,39 @@ describe('a run stopped halfway', () => {
     expect(next.inserts).toBe(3);
     expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'skipped%'")).toBe(2 * BATCH - 3);
     expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v = 'after'")).toBe(3);
+  });
+
+  it('a failed run\'s point is not taken by a run with another batchSize: status says on which condition it resumes, the run says why it does not', async () => {
+    const { w, failed } = await failedAfterTwo('stb', 'new');
+    expect((await statusOf(w.sync)).get('Next run resumes')).toBe(`run ${failed.runId}, after 2 committed transactions, if its batchSize is still ${BATCH}`);
+    // a `bucardo kick` without a config: the default batchSize (100000), one transaction for all five hundred keys
+    const kick = await runBucardo(['--log-level', 'normal', 'kick', w.sync, '0'], { env: bucardoEnv(server, harness.control), cwd: os.tmpdir() });
+    expect(kick.code, kick.stdout + kick.stderr).toBe(0);
+    expect(kick.stderr).toContain(`Not resuming run ${failed.runId}: batchSize changed (then ${BATCH}; now 100000); this run plans afresh from the sync's checkpoints`);
+    expect(kick.stderr).not.toContain('Resuming run');
+    const [next] = await withClient(server.url(harness.control), async (control) =>
+      (await control.query("SELECT outcome, inserts::int FROM bucardo.syncrun WHERE sync = $1 ORDER BY id DESC LIMIT 1", [w.sync])).rows);
+    expect(next).toEqual({ outcome: 'good', inserts: ROWS });
+    expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'new%'")).toBe(ROWS);
+    await assertConverged(w.urls as string[], { t: 'id' });
+    expect([...(await statusOf(w.sync)).keys()].filter((label) => label.startsWith('Next run'))).toEqual([]);
+  });
+
+  it('a failed run\'s point is not taken once a table joined the sync: status says the next run starts afresh, and why', async () => {
+    const { w, failed } = await failedAfterTwo('stt', 'new');
+    await w.bucardo.addTables(['u'], { db: w.registered.A });
+    expect(await w.bucardo.addTablesToSync(w.sync, ['u'])).toEqual([{ schema: 'public', name: 'u' }]);
+    const status = await statusOf(w.sync);
+    expect(status.has('Next run resumes')).toBe(false);
+    expect(status.get('Next run starts afresh')).toBe(`not from run ${failed.runId}: the sync's tables changed (then public.t; now public.t, public.u)`);
+    await w.sql('A', "UPDATE u SET v = 'new' || id WHERE id <= 10");
+    const next = await w.run();
+    expectOutcome(next, 'good');
+    // all five transactions of t, the two committed ones again, and u's ten keys
+    expect(next.inserts).toBe(ROWS + 10);
+    expect(await count(w, 'B', "SELECT count(*) AS n FROM t WHERE v LIKE 'new%'")).toBe(ROWS);
+    await assertConverged(w.urls as string[], { t: 'id', u: 'id' });
+    expect([...(await statusOf(w.sync)).keys()].filter((label) => label.startsWith('Next run'))).toEqual([]);
   });
 
   it('failing after its checkpoints moved (a target refuses to set a sequence): nothing is left to resume', async () => {

@@ -15,12 +15,16 @@ export function formatStatusDetail(report: SyncStatusReport): string {
   const bad = runs.lastBad;
   if (bad?.ended) items.push(['Last bad', `${formatLong(bad.started)} (time until fail: ${prettyDuration(bad.ended.getTime() - bad.started.getTime())})`]);
   if (runs.current) items.push(['Running since', `${formatLong(runs.current.started)} (${runs.current.worker})`]);
+  const resume = report.resume;
   if (runs.interrupted) {
-    items.push(['Interrupted run', `${formatLong(runs.interrupted.started)} (${runs.interrupted.worker}, ended during ${runs.interrupted.status}; the next run resumes it)`]);
+    const next = resume?.mismatch ? `the next run starts afresh: ${resume.mismatch}` : 'the next run resumes it';
+    items.push(['Interrupted run', `${formatLong(runs.interrupted.started)} (${runs.interrupted.worker}, ended during ${runs.interrupted.status}; ${next})`]);
   }
-  // a run that failed or was stopped after committing: the next one goes on from there
-  const last = runs.last;
-  if (!runs.interrupted && last?.ended && last.outcome === 'bad' && last.resume) items.push(['Next run resumes', describeResume(last.resume.run ?? last.id, last.resume)]);
+  // a run that failed or was stopped after committing: the next one goes on from there, if the sync is as it was
+  if (!runs.interrupted && resume) {
+    if (resume.mismatch) items.push(['Next run starts afresh', `not from run ${resume.run}: ${resume.mismatch}`]);
+    else items.push(['Next run resumes', describeResume(resume)]);
+  }
   if (report.worker) items.push(['Run by', describeWorker(report.worker)]);
   items.push(
     ['Sync name', sync.name],
@@ -42,10 +46,12 @@ export function formatStatusDetail(report: SyncStatusReport): string {
   return [RULE, ...items.map(([label, value]) => `${label.padEnd(width)} : ${value}`.trimEnd()), RULE].join('\n') + '\n';
 }
 
-function describeResume(runId: string, resume: NonNullable<NonNullable<SyncStatusReport['runs']['last']>['resume']>): string {
-  const where = (resume.partitions ?? 1) > 1 ? `, in key partition ${(resume.partition ?? 0) + 1} of ${resume.partitions}` : '';
-  const after = resume.committed > 0 ? `after ${resume.committed} committed transaction${resume.committed === 1 ? '' : 's'}` : 'from its start';
-  return `run ${runId}${where}, ${after}`;
+function describeResume({ run, point, batchSize }: NonNullable<SyncStatusReport['resume']>): string {
+  const where = (point.partitions ?? 1) > 1 ? `, in key partition ${(point.partition ?? 0) + 1} of ${point.partitions}` : '';
+  const after = point.committed > 0 ? `after ${point.committed} committed transaction${point.committed === 1 ? '' : 's'}` : 'from its start';
+  // the batch size is the running process's setting, which this one cannot know: a run given another starts afresh
+  const condition = batchSize === undefined ? '' : `, if its batchSize is still ${batchSize}`;
+  return `run ${run}${where}, ${after}${condition}`;
 }
 
 function describeWorker(worker: NonNullable<SyncStatusReport['worker']>): string {

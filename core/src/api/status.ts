@@ -1,5 +1,6 @@
 import type { DbGroupRow, HerdRow, SyncRow } from '../control/catalog-rows.js';
-import type { SyncRuns } from '../control/run-store.js';
+import type { SyncRunRow, SyncRuns } from '../control/run-store.js';
+import { resumeBatchSize, resumeMismatch } from '../run/resume-fit.js';
 import type { WorkerRow } from '../control/daemon-store.js';
 import type { BucardoContext } from './context.js';
 
@@ -15,6 +16,19 @@ export interface SyncStatusReport {
   readonly worker?: WorkerRow;
   /** Conflicts recorded in the audit for this sync; skipped ones wait for manual resolution. */
   readonly conflicts: { readonly total: number; readonly skipped: number };
+  /** The resume point the next run finds (an interrupted run's, or the last run's when it failed or was stopped). */
+  readonly resume?: ResumeOutlook;
+}
+
+/** Whether the next run can take a resume point over, judged against the sync as the catalog has it now. */
+export interface ResumeOutlook {
+  /** The run that committed what the point records. */
+  readonly run: string;
+  readonly point: NonNullable<SyncRunRow['resume']>;
+  /** The batch size it was planned with: a run given another starts afresh (status cannot know the next run's). */
+  readonly batchSize?: number;
+  /** Why the next run will not take it over (the sync's databases or tables changed, its checkpoints moved). */
+  readonly mismatch?: string;
 }
 
 export async function syncStatuses(ctx: BucardoContext, names?: readonly string[]): Promise<SyncStatusReport[]> {
@@ -24,18 +38,33 @@ export async function syncStatuses(ctx: BucardoContext, names?: readonly string[
   ]);
   const wanted = names === undefined ? syncs : names.map((name) => syncs.find((sync) => sync.name === name) ?? ctx.control.catalog.sync(name));
   const resolved = await Promise.all(wanted);
-  return resolved.map((sync) => {
+  return Promise.all(resolved.map(async (sync) => {
     const syncRuns = runs.get(sync.name) ?? {};
+    const herd = herds.find((row) => row.name === sync.herd)!;
+    const dbgroup = dbgroups.find((group) => group.name === sync.dbgroup)!;
+    const resume = await resumeOutlook(ctx, syncRuns, herd, dbgroup);
     return {
       sync,
-      herd: herds.find((herd) => herd.name === sync.herd)!,
-      dbgroup: dbgroups.find((group) => group.name === sync.dbgroup)!,
+      herd,
+      dbgroup,
       runs: syncRuns,
+      ...(resume ? { resume } : {}),
       state: stateOf(syncRuns),
       conflicts: conflicts.get(sync.name) ?? { total: 0, skipped: 0 },
       ...(workers.has(sync.name) ? { worker: workers.get(sync.name)! } : {}),
     };
-  });
+  }));
+}
+
+async function resumeOutlook(ctx: BucardoContext, runs: SyncRuns, herd: HerdRow, dbgroup: DbGroupRow): Promise<ResumeOutlook | undefined> {
+  const holder = runs.interrupted ?? (runs.last?.ended && runs.last.outcome === 'bad' ? runs.last : undefined);
+  const point = holder?.resume;
+  if (!holder || !point) return undefined;
+  const checkpoints = Object.fromEntries(await ctx.control.catalog.checkpoints(holder.sync));
+  const databases = dbgroup.members.map((member) => ({ name: member.db, role: member.role }));
+  const mismatch = resumeMismatch(point, { databases, tables: herd.tables, checkpoints });
+  const batchSize = resumeBatchSize(point);
+  return { run: point.run ?? holder.id, point, ...(batchSize === undefined ? {} : { batchSize }), ...(mismatch ? { mismatch } : {}) };
 }
 
 function stateOf(runs: SyncRuns): string {

@@ -24,7 +24,7 @@ export interface SyncRunRow {
   readonly error: { readonly code: string; readonly message: string; readonly [field: string]: unknown } | null;
   readonly details: { readonly tables?: unknown; readonly databases?: Record<string, { inserted: number; deleted: number }> } | null;
   /** Where the run had got to (transactions committed everywhere, in which key partition), while it can be resumed. */
-  readonly resume: Pick<ResumePoint, 'committed' | 'partition' | 'partitions' | 'run'> | null;
+  readonly resume: Pick<ResumePoint, 'fingerprint' | 'from' | 'committed' | 'partition' | 'partitions' | 'run'> | null;
 }
 
 /** One row of `bucardo.conflict_log`. */

@@ -7,6 +7,7 @@ import { applyTruncates, initialCopy, type CopyContext } from './copy-phases.js'
 import { FetchAhead } from './fetch-ahead.js';
 import { planTransactions } from './batches.js';
 import { quiet } from './quiet.js';
+import { resumeFingerprint, resumeMismatch } from './resume-fit.js';
 import { canPartition, partitionCount, pendingRecords, type PendingRecords } from './partitions.js';
 import { chooseRefreshes, refreshAboveOf, refreshTables } from './refresh.js';
 import { withRetries } from './retries.js';
@@ -60,10 +61,12 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
   const checkpoints = await startingCheckpoints(plan, sessions, recorder, shapes, log);
   parts.runs.add(runId, { plan, sessions, checkpoints });
   if (plan.onetimecopy) await initialCopy(work.copies);
-  const fingerprint = JSON.stringify({ databases: plan.databases.map((db) => [db.name, db.role]), tables: shapes.map((shape) => shape.table), batch: work.options.batchSize });
   const from = Object.fromEntries(checkpoints);
-  // a point from before `from` was recorded (a run killed by an older version) is taken as it always was
-  const resuming = resume && resume.fingerprint === fingerprint && (resume.from === undefined || sameCheckpoints(resume.from, from)) ? resume : undefined;
+  const basis = { databases: plan.databases, tables: shapes.map((shape) => shape.table), batchSize: work.options.batchSize, checkpoints: from };
+  const fingerprint = resumeFingerprint(basis);
+  const mismatch = resume && resumeMismatch(resume, basis);
+  const resuming = resume && !mismatch ? resume : undefined;
+  if (mismatch) log.log('normal', `Not resuming ${resume!.run === undefined ? 'the interrupted run' : `run ${resume!.run}`}: ${mismatch}; this run plans afresh from the sync's checkpoints`);
   work = { ...work, point: { saved: resume !== undefined } };
   const { refreshed, captured, partitions } = await captureLayout(work, checkpoints, resuming);
   if (refreshed.length > 0) work = { ...work, shapes: captured, refreshed };
@@ -236,11 +239,6 @@ function newestChanges(changeSet: ChangeSet): Map<string, Map<string, number>> {
     }
   }
   return newest;
-}
-
-function sameCheckpoints(a: Readonly<Record<string, Checkpoint>>, b: Readonly<Record<string, Checkpoint>>): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((db) => a[db] === b[db]);
 }
 
 /** Each source's checkpoint; a source without one (capture never installed for this sync) starts now. */

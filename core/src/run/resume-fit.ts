@@ -1,0 +1,74 @@
+import { formatTable, type Checkpoint, type TableRef } from '@bucardo/plugin-sdk';
+import type { ResumePoint } from './run-sync.js';
+
+/**
+ * What a run is planned from, as far as taking a resume point over goes: the transactions it skips must
+ * be the ones the interrupted run committed, so the databases, tables, batch size and starting checkpoints
+ * must be the same.
+ */
+export interface ResumeBasis {
+  readonly databases: ReadonlyArray<{ readonly name: string; readonly role: string }>;
+  readonly tables: readonly TableRef[];
+  /** Absent when not known: `status` cannot know the batch size the next run will be given. */
+  readonly batchSize?: number;
+  readonly checkpoints: Readonly<Record<string, Checkpoint>>;
+}
+
+/** What a point records of the plan it was made from (its `fingerprint`, JSON as older versions wrote it). */
+interface Planned {
+  readonly databases: ReadonlyArray<readonly [string, string]>;
+  readonly tables: readonly TableRef[];
+  readonly batch: number;
+}
+
+export function resumeFingerprint(basis: ResumeBasis & { readonly batchSize: number }): string {
+  const planned: Planned = {
+    databases: basis.databases.map((db) => [db.name, db.role]),
+    tables: basis.tables.map((table) => ({ schema: table.schema, name: table.name })),
+    batch: basis.batchSize,
+  };
+  return JSON.stringify(planned);
+}
+
+/** The batch size the point's run was planned with. */
+export function resumeBatchSize(point: Pick<ResumePoint, 'fingerprint'>): number | undefined {
+  return readPlanned(point.fingerprint)?.batch;
+}
+
+/**
+ * Why a run planned from `basis` cannot take the point over, as a phrase (`the sync's tables changed
+ * (then …; now …)`), or undefined when it can. One answer for the run, which decides by it, and for
+ * `status`, which says what the next run will do.
+ */
+export function resumeMismatch(point: Pick<ResumePoint, 'fingerprint' | 'from'>, basis: ResumeBasis): string | undefined {
+  const then = readPlanned(point.fingerprint);
+  if (!then) return 'its record of the plan is unreadable';
+  const databases = (list: ReadonlyArray<readonly [string, string]>) => list.map(([name, role]) => `${name}:${role}`).join(' ');
+  const thenDatabases = databases(then.databases);
+  const nowDatabases = databases(basis.databases.map((db) => [db.name, db.role]));
+  if (thenDatabases !== nowDatabases) return `the sync's databases changed (then ${thenDatabases}; now ${nowDatabases})`;
+  const tables = (list: readonly TableRef[]) => list.map(formatTable).join(', ') || 'none';
+  const thenTables = JSON.stringify(then.tables.map((table) => [table.schema, table.name]));
+  if (thenTables !== JSON.stringify(basis.tables.map((table) => [table.schema, table.name]))) {
+    return `the sync's tables changed (then ${tables(then.tables)}; now ${tables(basis.tables)})`;
+  }
+  if (basis.batchSize !== undefined && basis.batchSize !== then.batch) return `batchSize changed (then ${then.batch}; now ${basis.batchSize})`;
+  // a point from before `from` was recorded (a run killed by an older version) is taken as it always was
+  if (point.from !== undefined && !sameCheckpoints(point.from, basis.checkpoints)) return 'the sync\'s checkpoints moved since';
+  return undefined;
+}
+
+function readPlanned(fingerprint: string): Planned | undefined {
+  try {
+    const planned = JSON.parse(fingerprint) as Partial<Planned>;
+    if (!Array.isArray(planned.databases) || !Array.isArray(planned.tables) || typeof planned.batch !== 'number') return undefined;
+    return planned as Planned;
+  } catch {
+    return undefined;
+  }
+}
+
+function sameCheckpoints(a: Readonly<Record<string, Checkpoint>>, b: Readonly<Record<string, Checkpoint>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((db) => a[db] === b[db]);
+}
