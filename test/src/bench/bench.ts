@@ -1,28 +1,12 @@
 /**
  * `npm run bench`: the performance figures of issue 8, on a throwaway PostgreSQL (or BUCARDO_TEST_PG_URL).
- *
- *   npm run bench                 the full set: seed at 1,000 and 10,000 transactions (2 and 4 sources),
- *                                 capture overhead (tps, and instructions under valgrind), a 1,000,000-row
- *                                 backlog, a sync of 400 tables, autokick latency
- *   npm run bench -- --quick      small sizes, to check the benchmark itself (not saved as latest)
- *   npm run bench -- --only seed  one scenario: seed, capture, instructions, backlog, tables, latency
- *                                 (compared with the latest full run; saved beside it, not as latest)
- *   npm run bench -- --only backlog --backlog-rows 3000000
- *                                 the backlog at another size (memory stays bounded by partitionSize)
- *   npm run bench -- --only backlog --partition-size 2000000
- *                                 the kick with another partitionSize (here: no partitions for 1M rows)
- *   npm run bench -- --only seed --peer ../shared/bench/bucardo-seed-demo.sh
- *                                 each seed size also on the real Bucardo 5.6 (the peer script; root and
- *                                 the Debian bucardo package), run just before ours: the ratios side by side;
- *                                 with the capture scenarios, Bucardo's triggers (autokick off and on) are
- *                                 measured beside ours
+ * Its options are in `bench-options.ts` (`npm run bench -- --help`); the scenarios in a file each.
  */
-import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { startEmbeddedPostgres } from '../fixtures/embedded-postgres.js';
 import { startPostgres } from '../fixtures/pg-server.js';
 import { autokickLatency } from './autokick-latency.js';
 import { backlogApply } from './backlog-apply.js';
+import { BenchUsageError, USAGE, parseBenchOptions, type BenchOptions } from './bench-options.js';
 import { runBucardoPeer, type PeerSeedResult } from './bucardo-peer.js';
 import { dumpPeerCapture, type PeerCaptureDumps } from './bucardo-peer-capture.js';
 import { captureInstructions, hasValgrind } from './capture-instructions.js';
@@ -37,13 +21,9 @@ const REFRESH_ABOVE = 0.5;
 /** A server that pays for durable commits, as production servers and the peer script's cluster do. */
 const DURABLE = { fsync: 'on', full_page_writes: 'on', synchronous_commit: 'on' };
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'backlog-rows': { type: 'string' }, 'partition-size': { type: 'string' }, peer: { type: 'string' } } });
-  const quick = values.quick === true;
-  const only = values.only;
+async function main(options: BenchOptions): Promise<void> {
+  const { quick, only, peer } = options;
   const wanted = (name: string) => only === undefined || only === name;
-  const peer = values.peer;
-  if (peer !== undefined && !existsSync(peer)) throw new Error(`--peer names no file: ${peer}`);
   const server = await startPostgres();
   const figures: Figure[] = [];
   try {
@@ -130,9 +110,9 @@ async function main(): Promise<void> {
       peerCapture?.dispose();
     }
     if (wanted('backlog')) {
-      const rows = wholeNumber('--backlog-rows', values['backlog-rows']) ?? (quick ? 100_000 : 1_000_000);
+      const rows = options.backlogRows ?? (quick ? 100_000 : 1_000_000);
       console.log(`backlog apply: ${rows} updated rows to two targets …`);
-      const partitionSize = wholeNumber('--partition-size', values['partition-size']);
+      const { partitionSize } = options;
       const backlog = await backlogApply(server, rows, partitionSize === undefined ? {} : { partitionSize });
       figures.push({ name: `backlog ${rows}: rows/s per target`, value: backlog.rowsPerSecond, unit: 'rows/s', higherIsBetter: true, target: { value: 150_000, text: '>= 150,000 rows/s' } });
       figures.push({ name: `backlog ${rows}: peak memory of the kick`, value: backlog.peakRssMb, unit: 'MB', higherIsBetter: false, target: { value: 300, text: '< 300 MB' } });
@@ -171,15 +151,24 @@ function captureFigures(prefix: string, overheadName: string, result: CaptureOve
   ];
 }
 
-/** A numeric option's value, or undefined when not given; anything but a whole number above 0 is an error. */
-function wholeNumber(option: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${option} must be a whole number above 0, not ${text}`);
-  return value;
+function start(): void {
+  let options: BenchOptions | 'help';
+  try {
+    options = parseBenchOptions(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    process.stderr.write(`${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (options === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  main(options).catch((error: unknown) => {
+    console.error(`Benchmark failed: ${error instanceof Error ? error.stack : String(error)}`);
+    process.exitCode = 1;
+  });
 }
 
-main().catch((error: unknown) => {
-  console.error(`Benchmark failed: ${error instanceof Error ? error.stack : String(error)}`);
-  process.exitCode = 1;
-});
+start();
