@@ -9,7 +9,8 @@
  *    row only C had is gone; A reads it with one sequential scan, not through its key index), `u`'s few changes go key by key, every database converges, and the next run
  *    is empty;
  *  - a run whose only changes are copied whole moves the checkpoint all the same: the next run is empty;
- *  - a quarter of `t`, and all of `u` (no statistics), go key by key: no relfilenode changes;
+ *  - a quarter of `t`, and all of `u` (no statistics), go key by key: no relfilenode changes; so do ten
+ *    keys of `t` updated 120 times each, whose 1,200 records reach half of `t` but whose keys do not;
  *  - where a reader holds `t` on C, C's table is emptied with DELETE after TRUNCATE waited two seconds, while
  *    B's is truncated: the run does not wait for the reader (nor make new readers queue behind it); and
  *    where a foreign key points at `t` on B, B's is emptied with DELETE too;
@@ -115,7 +116,7 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
     const run = await kick().exited;
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^Kick rf: \[\d+ s\] DONE!$/m);
-    expect(run.stderr).toContain(`Table public.t has 1511 change records on ${a.name} for about ${T_ROWS} rows (refreshAbove 0.5): copying it whole to ${b.name}, ${c.name}`);
+    expect(run.stderr).toContain(`Table public.t has 1511 changed keys (1511 change records) on ${a.name} for about ${T_ROWS} rows (refreshAbove 0.5): copying it whole to ${b.name}, ${c.name}`);
     expect(run.stderr).not.toContain('Table public.u has');
     const after = await targetNodes();
     expect(after.b.t).not.toBe(before.b.t);
@@ -147,7 +148,7 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
     await world.query(a.url, "UPDATE t SET v = 'only t' || id WHERE id <= 1200");
     const run = await kick().exited;
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.stderr).toContain(`Table public.t has 1200 change records on ${a.name} for about ${T_ROWS} rows (refreshAbove 0.5): copying it whole to ${b.name}, ${c.name}`);
+    expect(run.stderr).toContain(`Table public.t has 1200 changed keys (1200 change records) on ${a.name} for about ${T_ROWS} rows (refreshAbove 0.5): copying it whole to ${b.name}, ${c.name}`);
     await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
     expect(await world.query(c.url, "SELECT count(*)::int AS n FROM t WHERE v LIKE 'only t%'")).toEqual([{ n: 1200 }]);
     const next = await kick().exited;
@@ -164,6 +165,21 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
     expect(run.stderr).not.toContain('copying it whole');
     expect(await targetNodes()).toEqual(before);
     await convergedWith({ t: 'quarter', u: 'all' }, { t: 500, u: U_ROWS });
+  });
+
+  it('applies key by key a table whose records reach refreshAbove but are about a few keys changed many times', async () => {
+    const { a, b, c } = setup;
+    const before = await targetNodes();
+    // 1,200 change records (more than half of t's rows, and a batch) about ten keys
+    await world.query(a.url, `DO $$ BEGIN FOR i IN 1..120 LOOP UPDATE t SET v = 'hot' || id || '.' || i WHERE id <= 10; END LOOP; END $$`);
+    const run = await kick().exited;
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stderr).toContain(`Table public.t has 10 changed keys (1200 change records) on ${a.name} for about ${T_ROWS} rows (refreshAbove 0.5): applying its keys, not copying it whole`);
+    expect(run.stderr).not.toContain('copying it whole to');
+    expect(await targetNodes()).toEqual(before);
+    expect(await world.sql("SELECT outcome, inserts::int FROM bucardo.syncrun WHERE sync = 'rf' ORDER BY started DESC LIMIT 1")).toEqual([{ outcome: 'good', inserts: 10 }]);
+    for (const db of [b, c]) expect(await world.query(db.url, "SELECT count(*)::int AS n FROM t WHERE v LIKE 'hot%.120'"), db.name).toEqual([{ n: 10 }]);
+    await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
   });
 
   it('empties a target\'s table with DELETE where a reader holds it: the run waits two seconds for TRUNCATE, not for the reader', async () => {
@@ -245,7 +261,7 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
     expect(second.code, second.stdout + second.stderr).toBe(0);
     expect(second.stderr).toMatch(new RegExp(`Resuming run ${interrupted.id}: ${interrupted.resume!.committed} of ${U_ROWS / BATCH} transactions were already committed`));
     expect(second.stderr).toContain('Copying public.t whole again, as the interrupted run did');
-    expect(second.stderr).not.toContain('change records on');
+    expect(second.stderr).not.toContain('copying it whole');
     await convergedWith({ t: 'again', u: 'resumed' }, { t: T_ROWS - 10 + 1, u: U_ROWS });
   });
 
@@ -255,7 +271,7 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
     await world.query(a.url, "UPDATE t SET v = 'parts' || id; UPDATE u SET v = 'parts' || id");
     const run = await setup.kids.spawn('--config', partitioned, '--log-level', 'normal', 'kick', 'rf', '0').exited;
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.stderr).toContain('Table public.t has 1991 change records');
+    expect(run.stderr).toContain('Table public.t has 1991 changed keys (1991 change records)');
     expect(run.stderr).toContain(`Sync "rf" has ${U_ROWS} change records to read: capturing them in 3 key partitions of at most ~400`);
     await convergedWith({ t: 'parts', u: 'parts' }, { t: T_ROWS - 10 + 1, u: U_ROWS });
   });
@@ -267,8 +283,8 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
     await world.query(a.url, "UPDATE t SET v = 'every' || id; UPDATE u SET v = 'every' || id");
     const run = await kick().exited;
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.stderr).toContain('Table public.t has 1991 change records');
-    expect(run.stderr).toContain(`Table public.u has ${U_ROWS} change records on ${a.name} for about ${U_ROWS} rows`);
+    expect(run.stderr).toContain('Table public.t has 1991 changed keys (1991 change records)');
+    expect(run.stderr).toContain(`Table public.u has ${U_ROWS} changed keys (${U_ROWS} change records) on ${a.name} for about ${U_ROWS} rows`);
     const after = await targetNodes();
     for (const db of ['b', 'c'] as const) for (const table of ['t', 'u'] as const) expect(after[db][table], `${db}.${table}`).not.toBe(before[db][table]);
     await assertConverged([a.url, b.url, c.url], { t: 'id', u: 'id' });
@@ -282,7 +298,7 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
     const plain = batchConfig(world, BATCH);
     const kickWith = (file: string) => setup.kids.spawn('--config', file, '--log-level', 'normal', 'kick', 'rf', '0').exited;
     const bulk = (word: string) => world.query(a.url, `UPDATE t SET v = '${word}' || id`);
-    const copiedWhole = (stderr: string) => stderr.includes(`Table public.t has 1991 change records on ${a.name} for about ${T_ROWS} rows (refreshAbove`);
+    const copiedWhole = (stderr: string) => stderr.includes(`Table public.t has 1991 changed keys (1991 change records) on ${a.name} for about ${T_ROWS} rows (refreshAbove`);
 
     // the sync's own, with a config that has none
     expect(await world.ok('update', 'sync', 'rf', 'refreshabove=0.9')).toBe('Set refreshabove to 0.9\n');

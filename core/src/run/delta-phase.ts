@@ -112,7 +112,7 @@ async function captureLayout(work: DeltaWork, checkpoints: ReadonlyMap<string, C
   const above = refreshAboveOf(plan, options);
   const wanted = canPartition(plan, sessions) || above !== undefined;
   const pending = wanted ? await pendingRecords(plan, sessions, shapes, checkpoints) : undefined;
-  const chosen = await chooseRefreshes(work.copies, pending, above, options.batchSize);
+  const chosen = await chooseRefreshes(work.copies, pending, above, options.batchSize, checkpoints);
   const { refreshed, captured, ids } = split(shapes, chosen.map((shape) => tableId(shape.table)));
   // the capture does not read the records of the tables copied whole: they do not count for partitions
   const counted: PendingRecords | undefined = pending && new Map([...pending].map(([db, perTable]) => [db, new Map([...perTable].filter(([id]) => !ids.has(id)))]));

@@ -1,4 +1,4 @@
-import { formatTable, tableId, toBucardoError, type SyncDatabase, type TableShape } from '@bucardo/plugin-sdk';
+import { formatTable, tableId, toBucardoError, type Checkpoint, type SyncDatabase, type TableShape } from '@bucardo/plugin-sdk';
 import type { CopyContext } from './copy-phases.js';
 import type { PendingRecords } from './partitions.js';
 import type { RunSizes } from './run-sync.js';
@@ -11,9 +11,12 @@ import { copyTable } from './table-copy.js';
  * costs the targets a fraction of deleting and re-inserting every key: the rows go into an empty table and
  * index instead of beside their deleted versions, and the run reads neither the change records nor the
  * rows by key. `minRecords` (the run's batch size) keeps small tables whose few rows change often on the
- * key path: below one transaction's worth of keys a refresh saves nothing, and would lock the table.
+ * key path: below one transaction's worth of keys a refresh saves nothing, and would lock the table. Where
+ * the source can count the keys the records are about (`pendingKeys`), both tests are of keys too.
  */
-export async function chooseRefreshes(ctx: CopyContext, pending: PendingRecords | undefined, above: number | undefined, minRecords: number): Promise<TableShape[]> {
+export async function chooseRefreshes(
+  ctx: CopyContext, pending: PendingRecords | undefined, above: number | undefined, minRecords: number, checkpoints: ReadonlyMap<string, Checkpoint>,
+): Promise<TableShape[]> {
   const { plan, sessions, log } = ctx;
   const sources = sourcesOf(plan);
   if (above === undefined || !pending) return [];
@@ -33,13 +36,30 @@ export async function chooseRefreshes(ctx: CopyContext, pending: PendingRecords 
   } catch (error) {
     throw toBucardoError(error, 'CAPTURE_FAILED', { db: from!, sync: plan.name });
   }
+  const reaching = candidates.filter((shape) => {
+    const estimate = rows.get(tableId(shape.table));
+    return estimate !== undefined && records!.get(tableId(shape.table))! >= above * estimate;
+  });
+  if (reaching.length === 0) return [];
+  // records count every change of a key: a few rows changed many times must not copy a large table whole
+  let keys: Map<string, number> | undefined;
+  try {
+    keys = await source.pendingKeys?.({ tables: reaching, since: checkpoints.get(from!)! });
+  } catch (error) {
+    throw toBucardoError(error, 'CAPTURE_FAILED', { db: from!, sync: plan.name });
+  }
   const to = receiversOf(ctx);
-  return candidates.filter((shape) => {
+  return reaching.filter((shape) => {
     const id = tableId(shape.table);
-    const estimate = rows.get(id);
+    const estimate = rows.get(id)!;
     const changed = records!.get(id)!;
-    if (estimate === undefined || changed < above * estimate) return false;
-    log.log('normal', `Table ${formatTable(shape.table)} has ${changed} change records on ${from} for about ${estimate} rows (refreshAbove ${above}): copying it whole to ${to.join(', ')}`);
+    const changedKeys = keys?.get(id);
+    const counted = changedKeys === undefined ? `${changed} change records` : `${changedKeys} changed keys (${changed} change records)`;
+    if (changedKeys !== undefined && (changedKeys < above * estimate || changedKeys < minRecords)) {
+      log.log('normal', `Table ${formatTable(shape.table)} has ${counted} on ${from} for about ${estimate} rows (refreshAbove ${above}): applying its keys, not copying it whole`);
+      return false;
+    }
+    log.log('normal', `Table ${formatTable(shape.table)} has ${counted} on ${from} for about ${estimate} rows (refreshAbove ${above}): copying it whole to ${to.join(', ')}`);
     return true;
   });
 }

@@ -200,7 +200,7 @@ const bodies: Record<SourceScenarioId, { title: string; body: (run: Run) => Prom
     },
   },
   'pending-and-probe': {
-    title: 'counts pending change records and probes for changes (when it has pending and hasChanges)',
+    title: 'counts pending change records and their keys, and probes for changes (when it has pending, pendingKeys and hasChanges)',
     async body(run) {
       const { session } = run;
       if (!session.pending && !session.hasChanges) return 'the session has neither pending nor hasChanges';
@@ -218,9 +218,12 @@ const bodies: Record<SourceScenarioId, { title: string; body: (run: Run) => Prom
         expect(counts.get(items), 'pending records of kit_items').toBeGreaterThanOrEqual(1);
         expect(counts.get(pairs), 'pending records of kit_pairs').toBeGreaterThanOrEqual(1);
       }
+      // kit_items' key 1 was inserted and updated: however many records, one key
+      if (session.pendingKeys) expect(await session.pendingKeys({ tables: run.shapes, since: start }), 'pending keys').toEqual(new Map([[items, 1], [pairs, 1]]));
       const consumed = (await capture(run, start)).checkpoint;
       if (session.hasChanges) expect(await session.hasChanges({ tables: run.shapes, since: consumed, signal: signal() }), 'probe after the capture').toBe(false);
       if (session.pending) expect([...(await session.pending({ tables: run.shapes, since: consumed })).values()], 'pending after the capture').toEqual([0, 0]);
+      if (session.pendingKeys) expect([...(await session.pendingKeys({ tables: run.shapes, since: consumed })).values()], 'pending keys after the capture').toEqual([0, 0]);
     },
   },
   'row-estimates': {

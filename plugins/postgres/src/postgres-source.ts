@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { RowBatch, type ReadTableArgs, type CaptureArgs, type Checkpoint, type DatabaseSpec, type FetchArgs, type OpenContext, type SourceChanges, type SourceDriver, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import { installCapture, removeCapture } from './capture-install.js';
 import { qualified } from './capture-names.js';
-import { hasChanges, pending, purge, readChanges } from './capture-read.js';
+import { hasChanges, pending, pendingKeys, purge, readChanges } from './capture-read.js';
 import { readTable } from './table-read.js';
 import { estimateRows } from './row-estimates.js';
 import { connect } from './connect.js';
@@ -68,6 +68,10 @@ class PostgresSourceSession implements SourceSession {
 
   pending(args: { tables: readonly TableShape[]; since: Checkpoint }): Promise<Map<string, number>> {
     return pending(this.#client, args.tables, args.since);
+  }
+
+  pendingKeys(args: { tables: readonly TableShape[]; since: Checkpoint }): Promise<Map<string, number>> {
+    return pendingKeys(this.#client, args.tables, args.since);
   }
 
   estimateRows(tables: readonly TableRef[]): Promise<Map<string, number>> {
