@@ -152,7 +152,11 @@ describe('a run stopped halfway', () => {
     const { w } = await failedAfterTwo('str', 'old');
     await w.bucardo.removeSync(w.sync);
     await w.bucardo.addSync(w.sync, { herd: 'str_h', dbs: 'str_g', autokick: 'false' });
-    expect((await statusOf(w.sync)).has('Next run resumes')).toBe(false);
+    // no history of the sync removed before it: no runs, no resume point, no error
+    const fresh = await statusOf(w.sync);
+    expect(fresh.get('Current state')).toBe('No records found');
+    expect([...fresh.keys()].filter((label) => /^(Last|Next run|Interrupted)/.test(label))).toEqual(['Last error']);
+    expect(fresh.get('Last error')).toBe('');
     // the new sync reads from when it was added: the old sync's changes are not its own, these are, all five transactions of them
     await w.sql('A', "UPDATE t SET v = 'new' || id");
     const first = await w.run();

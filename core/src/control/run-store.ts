@@ -131,12 +131,13 @@ export class RunStore implements RunRecorder {
     }
   }
 
-  /** Recorded conflicts, newest first. */
+  /** Recorded conflicts, newest first; a sync's are those of the sync as it now is (not of one removed before it under its name). */
   async conflicts(filter: { sync?: string; table?: string; limit: number }): Promise<ConflictLogRow[]> {
     const result = await this.#db.query<{ id: string; sync: string; run_id: string; tablename: string; key: string; kind: string; candidates: ConflictLogRow['candidates']; strategy: string; decided_by: string; winner: string | null; outcome: ConflictLogRow['outcome']; recorded: Date }>(
       `SELECT id, sync, run_id, tablename, key, kind, candidates, strategy, decided_by, winner, outcome, recorded
          FROM bucardo.conflict_log
-        WHERE ($1::text IS NULL OR sync = $1) AND ($2::text IS NULL OR tablename = $2 OR tablename LIKE '%.' || $2)
+        WHERE ($1::text IS NULL OR (sync = $1 AND recorded >= (SELECT created FROM bucardo.sync s WHERE s.name = $1)))
+          AND ($2::text IS NULL OR tablename = $2 OR tablename LIKE '%.' || $2)
         ORDER BY id DESC LIMIT $3`,
       [filter.sync ?? null, filter.table ?? null, filter.limit],
     );
@@ -149,7 +150,8 @@ export class RunStore implements RunRecorder {
   /** Conflicts recorded per sync, for status. */
   async conflictCounts(): Promise<Map<string, { total: number; skipped: number }>> {
     const result = await this.#db.query<{ sync: string; total: string; skipped: string }>(
-      "SELECT sync, count(*) AS total, count(*) FILTER (WHERE outcome = 'skipped') AS skipped FROM bucardo.conflict_log GROUP BY sync",
+      `SELECT sync, count(*) AS total, count(*) FILTER (WHERE outcome = 'skipped') AS skipped FROM bucardo.conflict_log
+        WHERE recorded >= (SELECT created FROM bucardo.sync s WHERE s.name = conflict_log.sync) GROUP BY sync`,
     );
     return new Map(result.rows.map((row) => [row.sync, { total: Number(row.total), skipped: Number(row.skipped) }]));
   }
@@ -182,7 +184,7 @@ export class RunStore implements RunRecorder {
   /** The last good, last bad, current and last run of every sync that ran. */
   async syncRuns(): Promise<Map<string, SyncRuns>> {
     const pick = async (where: string) => {
-      const result = await this.#db.query<RawRun>(`SELECT DISTINCT ON (sync) ${RUN_COLUMNS} FROM bucardo.syncrun WHERE ${where} ORDER BY sync, id DESC`);
+      const result = await this.#db.query<RawRun>(`SELECT DISTINCT ON (sync) ${RUN_COLUMNS} FROM bucardo.syncrun WHERE ${where} AND ${OF_THIS_SYNC} ORDER BY sync, id DESC`);
       return new Map(result.rows.map((row) => [row.sync, toRunRow(row)]));
     };
     const [good, bad, current, last, locked] = await Promise.all([
@@ -222,6 +224,12 @@ export class RunStore implements RunRecorder {
     return result.rows[0] && toRunRow(result.rows[0]);
   }
 }
+
+/**
+ * Runs of the sync as it now is: a sync removed and added again under the same name starts with no history
+ * in `status` (its old runs stay in the table, and a removed sync's runs show nowhere).
+ */
+const OF_THIS_SYNC = 'started >= (SELECT created FROM bucardo.sync s WHERE s.name = syncrun.sync)';
 
 const RUN_COLUMNS = 'id, sync, worker, started, ended, outcome, status, inserts, deletes, conflicts, deferred, retries, error, details, resume';
 
