@@ -18,6 +18,7 @@ Change:
   update sync NAME autokick= checktime= conflict= status= onetimecopy=1|2 refreshabove=FRACTION|0|
   update sync NAME add table T… | remove table T…
   update table NAME additive=COLUMN,…
+  update db NAME host= port= user= pass= dbname= conn= status=active|inactive … [--force]
   remove sync S… | remove table T… [--force] | remove db D… [--force]
   validate SYNC…|all                    tables, keys and columns on every database
   purge [DB…] | delta [DB…]             drop consumed change records now; show the backlog

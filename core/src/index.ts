@@ -5,6 +5,8 @@ export type { AddTablesResult, AddTablesOptions } from './api/tables.js';
 export type { AddSyncResult } from './api/syncs.js';
 export { syncOptionName } from './api/syncs.js';
 export type { DatabaseListing, AddDatabaseOptions } from './api/databases.js';
+export type { DatabaseUpdate } from './api/database-update.js';
+export type { RemovedDatabases } from './api/lifecycle.js';
 export { parseBoolean } from './api/names.js';
 export { Engine } from './engine.js';
 export type { EngineOptions } from './engine.js';

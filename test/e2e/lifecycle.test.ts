@@ -341,13 +341,29 @@ describe('remove sync, table and db: no capture left behind', () => {
     const refused = await world.bucardo('remove', 'db', 'rm_A');
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('[DB_IN_USE]');
-    expect(await world.ok('remove', 'db', 'rm_A', '--force')).toBe('Removed database "rm_A"\n');
+    // it says what else went: the sync, and the database's place in each dbgroup
+    expect(await world.ok('remove', 'db', 'rm_A', '--force')).toBe([
+      'Removed sync "rm2", which used database "rm_A"',
+      'Removed database "rm_A" from dbgroup "rm_g1"',
+      'Removed database "rm_A" from dbgroup "rm_g2"',
+      'Removed database "rm_A"',
+      '',
+    ].join('\n'));
     expect(await world.sql("SELECT name FROM bucardo.sync WHERE name = 'rm2'")).toEqual([]);
     expect(await world.sql("SELECT name FROM bucardo.db WHERE name = 'rm_A'")).toEqual([]);
     for (const [name, each] of Object.entries(dbs)) expect(await capture(each), name).toEqual(nothingCaptured);
 
     // rm3 lost its only table above; removing both databases of its dbgroup at once removes it once
-    expect(await world.ok('remove', 'db', 'rm_B', 'rm_C', '--force')).toBe('Removed database "rm_B"\nRemoved database "rm_C"\n');
+    expect(await world.ok('remove', 'db', 'rm_B', 'rm_C', '--force')).toBe([
+      'Removed sync "rm3", which used databases "rm_B", "rm_C"',
+      'Removed database "rm_B" from dbgroup "rm_g1"',
+      'Removed database "rm_C" from dbgroup "rm_g1"',
+      'Removed database "rm_B" from dbgroup "rm_g3"',
+      'Removed database "rm_C" from dbgroup "rm_g3"',
+      'Removed database "rm_B"',
+      'Removed database "rm_C"',
+      '',
+    ].join('\n'));
     expect(await world.sql("SELECT name FROM bucardo.sync WHERE name = 'rm3'")).toEqual([]);
     expect(await world.sql("SELECT name FROM bucardo.db WHERE name IN ('rm_B', 'rm_C')")).toEqual([]);
   });

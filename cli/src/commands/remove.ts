@@ -22,9 +22,14 @@ export async function remove(session: CliSession): Promise<number> {
       session.print(['Removed the following tables:', ...removed.map((table) => `  ${formatTable(table)}`)].join('\n'));
       return 0;
     }
-    case 'database':
-      for (const name of await bucardo.removeDatabases(names, { force })) session.print(`Removed database "${name}"`);
+    case 'database': {
+      const removed = await bucardo.removeDatabases(names, { force });
+      // --force takes syncs and memberships along: say so, a sync gone silently is found missing too late
+      for (const sync of removed.syncs) session.print(`Removed sync "${sync.name}", which used database${sync.dbs.length === 1 ? '' : 's'} ${sync.dbs.map((db) => `"${db}"`).join(', ')}`);
+      for (const { db, dbgroup } of removed.memberships) session.print(`Removed database "${db}" from dbgroup "${dbgroup}"`);
+      for (const name of removed.databases) session.print(`Removed database "${name}"`);
       return 0;
+    }
     default:
       throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo remove sync|table|db NAME… [--force]', { item: nounWord ?? 'remove' });
   }

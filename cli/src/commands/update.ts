@@ -5,17 +5,18 @@ import { nounOf } from '../nouns.js';
 import { columnList } from './add.js';
 import { refreshAboveNote } from './refresh-note.js';
 
-/** `bucardo update sync NAME key=value…` (autokick/ping, checktime, conflict, status, onetimecopy, refreshabove); `update table NAME additive=…`. */
+/** `bucardo update sync NAME key=value…` (autokick/ping, checktime, conflict, status, onetimecopy, refreshabove); `update table NAME additive=…`; `update db NAME key=value…`. */
 export async function update(session: CliSession): Promise<number> {
   const [nounWord, name, ...extra] = session.words;
   const noun = nounOf(nounWord);
   if (noun === 'sync' && name && extra.length >= 3 && /^(add|remove|delete)$/i.test(extra[0]!) && /^tab/i.test(extra[1]!)) {
     return changeSyncTables(session, name, extra[0]!.toLowerCase() === 'add', extra.slice(2));
   }
-  if ((noun !== 'sync' && noun !== 'table') || !name || extra.length > 0) {
-    throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo update sync NAME key=value … (autokick, checktime, conflict, status, onetimecopy, refreshabove) | update sync NAME add|remove table T… | update table NAME additive=COLUMN,…', { item: nounWord ?? 'update' });
+  if ((noun !== 'sync' && noun !== 'table' && noun !== 'database') || !name || extra.length > 0) {
+    throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo update sync NAME key=value … (autokick, checktime, conflict, status, onetimecopy, refreshabove) | update sync NAME add|remove table T… | update table NAME additive=COLUMN,… | update db NAME key=value … (host, port, user, pass, dbname, conn, status, …) [--force]', { item: nounWord ?? 'update' });
   }
   if (noun === 'table') return updateTable(session, name);
+  if (noun === 'database') return updateDatabase(session, name);
   if (Object.keys(session.params).length === 0) throw new BucardoError('INVALID_ARGUMENT', `Nothing to change: bucardo update sync ${name} key=value …`, { sync: name });
   const row = await (await session.bucardo()).updateSync(name, session.params);
   // core accepted every key: each names one of the settings below, by the same aliases core knows
@@ -38,6 +39,18 @@ const shownSettings: Record<string, (row: SyncRow) => string> = {
   refreshabove: (row) => `refreshabove to ${row.refreshAbove === null || row.refreshAbove === undefined ? "the config's" : row.refreshAbove === 0 ? '0 (never)' : row.refreshAbove}`,
   status: (row) => `status to ${row.status}`,
 };
+
+/** `update db NAME key=value… [--force]`: names what changed, never a password's value. */
+async function updateDatabase(session: CliSession, name: string): Promise<number> {
+  const { database, changed } = await (await session.bucardo()).updateDatabase(name, session.params, { force: session.command.options.force });
+  if (changed.length === 0) {
+    session.print(`Database "${name}" unchanged`);
+    return 0;
+  }
+  session.print(`Changed database "${name}": ${changed.join(', ')}`);
+  session.print(`  Conn: ${database.connection}${database.status === 'inactive' ? ' (inactive)' : ''}`);
+  return 0;
+}
 
 async function updateTable(session: CliSession, name: string): Promise<number> {
   const { additive, ...unknown } = session.params;

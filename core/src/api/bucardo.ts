@@ -7,6 +7,7 @@ import { ControlSession } from '../control/control-session.js';
 import type { DbGroupRow, HerdRow, RelationRow, SyncRow } from '../control/catalog-rows.js';
 import type { BucardoContext } from './context.js';
 import { addDatabase, listDatabases, type AddDatabaseOptions, type DatabaseListing } from './databases.js';
+import { updateDatabase, type DatabaseUpdate } from './database-update.js';
 import { addDbGroup, listDbGroups } from './dbgroups.js';
 import { addHerd, listHerds } from './herds.js';
 import { kickSync, runSyncNow, type KickResult } from './kick.js';
@@ -21,7 +22,7 @@ import { addSync, listSyncs, updateSync, type AddSyncResult } from './syncs.js';
 import { addTables, listTables, updateTable, type AddTablesOptions, type AddTablesResult } from './tables.js';
 import type { ConflictLogRow } from '../control/run-store.js';
 import { addSequences } from './sequences.js';
-import { addTablesToSync, removeDatabases, removeSync, removeTables, removeTablesFromSync } from './lifecycle.js';
+import { addTablesToSync, removeDatabases, removeSync, removeTables, removeTablesFromSync, type RemovedDatabases } from './lifecycle.js';
 import { deltaBacklog, purgeDeltas, validateSyncs } from './maintenance.js';
 import { BucardoError } from '@bucardo/plugin-sdk';
 
@@ -79,6 +80,11 @@ export class Bucardo {
     return this.#with((ctx) => addDatabase(ctx, name, params, options));
   }
 
+  /** `bucardo update db NAME key=value…`: changed settings replace the stored ones; test-connected unless `force`. */
+  updateDatabase(name: string, changes: Readonly<Record<string, string>>, options?: { force?: boolean }): Promise<DatabaseUpdate> {
+    return this.#with((ctx) => updateDatabase(ctx, name, changes, options));
+  }
+
   listDatabases(): Promise<DatabaseListing[]> {
     return this.#with(listDatabases);
   }
@@ -110,7 +116,7 @@ export class Bucardo {
     return this.#with((ctx) => removeTables(ctx, names, options.force === true));
   }
 
-  removeDatabases(names: readonly string[], options: { force?: boolean } = {}): Promise<string[]> {
+  removeDatabases(names: readonly string[], options: { force?: boolean } = {}): Promise<RemovedDatabases> {
     return this.#with((ctx) => removeDatabases(ctx, names, options.force === true));
   }
 

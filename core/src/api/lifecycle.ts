@@ -72,8 +72,16 @@ export async function removeTables(ctx: BucardoContext, names: readonly string[]
   return relations.map((row) => row.table);
 }
 
+/** What `remove db` took away: the databases, and with `force` the syncs that used them and their dbgroup memberships. */
+export interface RemovedDatabases {
+  readonly databases: readonly string[];
+  /** Each sync removed with them, and which of the databases it used. */
+  readonly syncs: ReadonlyArray<{ readonly name: string; readonly dbs: readonly string[] }>;
+  readonly memberships: ReadonlyArray<{ readonly db: string; readonly dbgroup: string }>;
+}
+
 /** `bucardo remove db D… [--force]`: refused while a dbgroup holds it; `force` removes the syncs that use it and its memberships. */
-export async function removeDatabases(ctx: BucardoContext, names: readonly string[], force: boolean): Promise<string[]> {
+export async function removeDatabases(ctx: BucardoContext, names: readonly string[], force: boolean): Promise<RemovedDatabases> {
   for (const name of names) await ctx.control.catalog.database(name);
   const groups = await ctx.control.catalog.dbgroups();
   for (const name of names) {
@@ -84,10 +92,15 @@ export async function removeDatabases(ctx: BucardoContext, names: readonly strin
     }
   }
   // Two of the databases may share a dbgroup: each sync goes once.
-  const syncs = new Set(groups.filter((group) => group.members.some((member) => names.includes(member.db))).flatMap((group) => group.syncs));
-  for (const sync of syncs) await removeSync(ctx, sync);
+  const holding = groups.filter((group) => group.members.some((member) => names.includes(member.db)));
+  const memberships = holding.flatMap((group) => group.members.filter((member) => names.includes(member.db)).map((member) => ({ db: member.db, dbgroup: group.name })));
+  const syncs = new Map<string, string[]>();
+  for (const group of holding) {
+    for (const sync of group.syncs) syncs.set(sync, [...new Set([...(syncs.get(sync) ?? []), ...memberships.filter((m) => m.dbgroup === group.name).map((m) => m.db)])]);
+  }
+  for (const sync of syncs.keys()) await removeSync(ctx, sync);
   for (const name of names) await ctx.control.catalog.deleteDatabase(name);
-  return [...names];
+  return { databases: [...names], syncs: [...syncs].map(([name, dbs]) => ({ name, dbs })), memberships };
 }
 
 function findRelations(relations: readonly RelationRow[], names: readonly string[]): RelationRow[] {

@@ -18,6 +18,10 @@ export class Catalog {
     await this.#insert('database', row.name, 'INSERT INTO bucardo.db (name, type, params, status) VALUES ($1, $2, $3, $4)', [row.name, row.type, JSON.stringify(row.params), row.status]);
   }
 
+  async updateDatabase(row: DatabaseRow): Promise<void> {
+    await this.#db.query('UPDATE bucardo.db SET params = $2, status = $3 WHERE name = $1', [row.name, JSON.stringify(row.params), row.status]);
+  }
+
   async databases(): Promise<DatabaseRow[]> {
     const result = await this.#db.query<{ name: string; type: string; params: Record<string, string>; status: DatabaseRow['status'] }>(
       'SELECT name, type, params, status FROM bucardo.db ORDER BY name',
