@@ -2,9 +2,10 @@ import { BucardoError } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
 import { formatConflicts, formatSequences, formatDatabases, formatDbGroups, formatHerds, formatSyncs, formatTables } from '../format/lists.js';
 import { nounOf, type Noun } from '../nouns.js';
+import { filterListed } from './list-filter.js';
 import { rejectUnknown } from './options.js';
 
-/** `bucardo list dbs|tables|herds|dbgroups|syncs|all`. */
+/** `bucardo list dbs|tables|herds|dbgroups|syncs|all [NAME|PATTERN…]`. */
 export async function list(session: CliSession): Promise<number> {
   const noun = nounOf(session.words[0]);
   if (!noun) throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo list dbs|tables|sequences|herds|dbgroups|syncs|conflicts|all', { item: session.words[0] ?? 'list' });
@@ -16,7 +17,7 @@ export async function list(session: CliSession): Promise<number> {
     }
     return 0;
   }
-  session.print(await render(session, noun));
+  session.print(await render(session, noun, session.words.slice(1)));
   return 0;
 }
 
@@ -33,14 +34,15 @@ async function listConflicts(session: CliSession): Promise<number> {
 
 const heading: Record<Exclude<Noun, 'all' | 'conflict'>, string> = { dbgroup: 'dbgroups', database: 'databases', herd: 'relgroup', sync: 'syncs', table: 'tables', sequence: 'sequences' };
 
-async function render(session: CliSession, noun: Exclude<Noun, 'all' | 'conflict'>): Promise<string> {
+async function render(session: CliSession, noun: Exclude<Noun, 'all' | 'conflict'>, patterns: readonly string[] = []): Promise<string> {
   const bucardo = await session.bucardo();
+  const named = { name: (row: { name: string }) => [row.name], table: (row: { table: { schema: string; name: string } }) => [row.table.name, `${row.table.schema}.${row.table.name}`] };
   switch (noun) {
-    case 'database': return formatDatabases(await bucardo.listDatabases());
-    case 'table': return formatTables((await bucardo.listTables()).filter((row) => row.kind === 'table'));
-    case 'sequence': return formatSequences((await bucardo.listTables()).filter((row) => row.kind === 'sequence'));
-    case 'herd': return formatHerds(await bucardo.listHerds());
-    case 'dbgroup': return formatDbGroups(await bucardo.listDbGroups());
-    case 'sync': return formatSyncs(await bucardo.listSyncs(), await bucardo.listDbGroups());
+    case 'database': return formatDatabases(filterListed(await bucardo.listDatabases(), patterns, named.name, noun));
+    case 'table': return formatTables(filterListed((await bucardo.listTables()).filter((row) => row.kind === 'table'), patterns, named.table, noun));
+    case 'sequence': return formatSequences(filterListed((await bucardo.listTables()).filter((row) => row.kind === 'sequence'), patterns, named.table, noun));
+    case 'herd': return formatHerds(filterListed(await bucardo.listHerds(), patterns, named.name, noun));
+    case 'dbgroup': return formatDbGroups(filterListed(await bucardo.listDbGroups(), patterns, named.name, noun));
+    case 'sync': return formatSyncs(filterListed(await bucardo.listSyncs(), patterns, named.name, noun), await bucardo.listDbGroups());
   }
 }
