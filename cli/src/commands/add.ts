@@ -47,7 +47,9 @@ async function addTables(session: CliSession, words: readonly string[]): Promise
       session.print([`The following tables or sequences are now part of the relgroup "${result.herd.name}":`, ...result.herd.added.map((table) => `  ${formatTable(table)}`)].join('\n'));
     }
   }
-  if (result.added.length === 0 && !result.herd) session.print(`Already added: ${result.alreadyAdded.map(formatTable).join(', ')}`);
+  // nothing new at all: say so, an empty answer reads as a failure that printed nothing
+  const nothingNew = result.added.length === 0 && !result.herd?.created && (result.herd?.added.length ?? 0) === 0;
+  if (nothingNew) session.print(`Already added: ${result.alreadyAdded.map(formatTable).join(', ')}${result.herd ? `, and in relgroup "${result.herd.name}"` : ''}`);
   return 0;
 }
 
