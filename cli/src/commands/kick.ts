@@ -1,5 +1,5 @@
-import { BucardoError, type ErrorCode } from '@bucardo/plugin-sdk';
-import type { KickedRun } from '@bucardo/core';
+import { BucardoError, isBucardoError, type ErrorCode } from '@bucardo/plugin-sdk';
+import type { KickedRun, KickResult } from '@bucardo/core';
 import type { CliSession } from '../cli-session.js';
 import { matchSyncs } from './sync-names.js';
 
@@ -13,7 +13,9 @@ const OTHER_ERROR = 3;
  * `bucardo kick SYNC… [TIMEOUT]`. Without a timeout the run is queued for the daemon and the command
  * returns (`Kicked sync S`). With `0` it waits for the run and prints `DONE!` or `KILLED!` with the
  * error; with N it waits at most N seconds (`Timed out!`). Exit codes as Bucardo: 0 done, 1 timed out,
- * 2 killed, 3 any other error.
+ * 2 killed, 3 any other error. Asked for several syncs (`all`, a wildcard, several names), it passes over
+ * those that are not active with a line on stdout, as Bucardo does, and kicks the others; one sync named
+ * alone and not active is an error (SYNC_INACTIVE, exit code 3).
  */
 export async function kick(session: CliSession): Promise<number> {
   try {
@@ -31,12 +33,21 @@ async function kickSyncs(session: CliSession): Promise<number> {
   if (patterns.length === 0) throw new BucardoError('INVALID_ARGUMENT', 'Usage: bucardo kick SYNC… [TIMEOUT]');
   const bucardo = await session.bucardo();
   const names = matchSyncs(patterns, (await bucardo.listSyncs()).map((sync) => sync.name));
+  const several = names.length > 1 || patterns.some((pattern) => pattern.toLowerCase() === 'all' || /[%*]/.test(pattern));
   const wait = timeoutWord !== undefined;
   const timeoutMs = wait ? Number(timeoutWord) * 1000 : undefined;
   let exitCode = DONE;
   for (const name of names) {
     const started = Date.now();
-    const result = await bucardo.kick(name, { wait, ...(timeoutMs ? { timeoutMs } : {}) });
+    let result: KickResult;
+    try {
+      result = await bucardo.kick(name, { wait, ...(timeoutMs ? { timeoutMs } : {}) });
+    } catch (error) {
+      if (!several || !isBucardoError(error) || error.code !== 'SYNC_INACTIVE') throw error;
+      // Bucardo's line (`Cannot kick paused sync "s2"`), which --quiet does not silence either: it was asked for and not kicked
+      process.stdout.write(`${error.message}\n`);
+      continue;
+    }
     const seconds = Math.round((Date.now() - started) / 1000);
     switch (result.status) {
       case 'queued': {

@@ -1,5 +1,6 @@
-import { formatTable, type Checkpoint, type Decisions, type FetchedRows, type KeyText, type RowBatch, type RunArgs, type TableBatch, type TableRef } from '@bucardo/plugin-sdk';
+import { formatTable, type Checkpoint, type Decisions, type FetchedRows, type KeyText, type RowBatch, type RunArgs, type TableBatch, type TableRef, type TargetSession } from '@bucardo/plugin-sdk';
 import { buildApplyPlan } from './apply-plan.js';
+import { databaseError } from './database-error.js';
 import { ConflictAudit, type AuditChannel } from './conflict-audit.js';
 import { settleAll } from './settle-all.js';
 import type { RunCounts } from './run-counts.js';
@@ -36,8 +37,12 @@ export interface TransactionContext {
 export async function applyTransaction(ctx: TransactionContext, transaction: readonly TableBatch[]): Promise<void> {
   const { parts, plan, sessions, args } = ctx;
   const targets = args.databases.map((db) => sessions.target(db.name));
+  // a connection that broke while idle (kept between runs) is found here, by the first statement on it
+  const onEvery = (work: (target: TargetSession) => Promise<void>) => settleAll(targets.map((target, index) => work(target).catch((error: unknown) => {
+    throw databaseError(error, 'APPLY_FAILED', { db: args.databases[index]!.name, sync: plan.name });
+  })));
   const audit = new ConflictAudit(ctx.openAudit);
-  await settleAll(targets.map((target) => target.begin(args.signal)));
+  await onEvery((target) => target.begin(args.signal));
   try {
     for (const batch of transaction) {
       const batchArgs = Object.freeze({ ...args, batch });
@@ -70,7 +75,7 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
     }
     await ctx.status('Committing');
     const committing = performance.now();
-    await settleAll(targets.map((target) => target.commit()));
+    await onEvery((target) => target.commit());
     ctx.counts.kept.transactionCommitted();
     args.log.log('debug', `committed on ${targets.length} databases in ${(performance.now() - committing).toFixed(1)} ms`);
   } catch (error) {
@@ -105,6 +110,11 @@ async function fetchOtherWinners(
     keys.push(key);
   }
   const extra = new Map<string, RowBatch>();
-  for (const [db, keys] of wanted) extra.set(db, await (await sessions.reader(db)).fetch({ shape: batch.shape, keys, signal }));
+  for (const [db, keys] of wanted) {
+    const reader = await sessions.reader(db);
+    extra.set(db, await reader.fetch({ shape: batch.shape, keys, signal }).catch((error: unknown) => {
+      throw databaseError(error, 'FETCH_FAILED', { db, table: formatTable(batch.shape.table) });
+    }));
+  }
   return extra;
 }

@@ -1,4 +1,5 @@
-import { formatTable, tableId, type ChangeSet, type Logger, type SequenceState, type SourceChanges, type TableShape } from '@bucardo/plugin-sdk';
+import { formatTable, tableId, type ChangeSet, type Logger, type SequenceState, type SourceChanges, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import { databaseError } from './database-error.js';
 import type { RunCounts } from './run-counts.js';
 import type { RunRecorder } from './run-sync.js';
 import type { RunSessions } from './sessions.js';
@@ -112,7 +113,7 @@ export async function syncSequences(ctx: CopyContext): Promise<void> {
   for (const sequence of ctx.plan.sequences ?? []) {
     const states = new Map<string, SequenceState>();
     for (const db of ctx.plan.databases) {
-      const state = await ctx.sessions.target(db.name).readSequence?.(sequence);
+      const state = await ctx.sessions.target(db.name).readSequence?.(sequence).catch(sequenceFailed(ctx, db.name, sequence));
       if (state) states.set(db.name, state);
     }
     let winner: string | undefined;
@@ -125,17 +126,24 @@ export async function syncSequences(ctx: CopyContext): Promise<void> {
     for (const db of ctx.plan.databases) {
       const state = states.get(db.name);
       if (db.name === winner || !state || JSON.stringify(state) === JSON.stringify(best)) continue;
-      await ctx.sessions.target(db.name).setSequence?.(sequence, best);
+      await ctx.sessions.target(db.name).setSequence?.(sequence, best).catch(sequenceFailed(ctx, db.name, sequence));
       ctx.log.log('verbose', `Sequence ${formatTable(sequence)} on ${db.name} set to ${best.lastValue} from ${winner}`);
     }
   }
+}
+
+function sequenceFailed(ctx: CopyContext, db: string, sequence: TableRef): (error: unknown) => never {
+  return (error) => { throw databaseError(error, 'APPLY_FAILED', { db, item: formatTable(sequence), sync: ctx.plan.name }); };
 }
 
 async function emptyOnes(ctx: CopyContext, targets: readonly string[], shape: TableShape): Promise<string[]> {
   const empty: string[] = [];
   for (const db of targets) {
     const session = ctx.sessions.target(db);
-    if (session.isEmpty && (await session.isEmpty(shape.table))) empty.push(db);
+    const isEmpty = await session.isEmpty?.(shape.table).catch((error: unknown): never => {
+      throw databaseError(error, 'FETCH_FAILED', { db, table: formatTable(shape.table), sync: ctx.plan.name });
+    });
+    if (isEmpty) empty.push(db);
   }
   return empty;
 }

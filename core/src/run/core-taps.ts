@@ -1,4 +1,5 @@
 import { formatTable, toBucardoError, type Decisions, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
+import { databaseError } from './database-error.js';
 import { parseConflictSpec } from './conflict-spec.js';
 import { settleAll } from './settle-all.js';
 import { STRATEGY_STAGE, type CoreHooks } from '../hooks.js';
@@ -21,7 +22,7 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
           tables: args.tables, since: checkpoints.get(db.name)!, signal: args.signal, ...(until === undefined ? {} : { until }), ...(args.partition ? { partition: args.partition } : {}),
         });
       } catch (error) {
-        throw toBucardoError(error, 'CAPTURE_FAILED', { db: db.name, sync: plan.name });
+        throw databaseError(error, 'CAPTURE_FAILED', { db: db.name, sync: plan.name });
       }
     }));
     return { sources: [...changes.sources, ...captured] };
@@ -43,7 +44,7 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
     await Promise.all(sourcesOf(plan).map(async (db) => {
       const session = sessions.source(db.name);
       const read = (keys: readonly KeyText[]): Promise<RowBatch> => session.fetch({ shape, keys, signal: args.signal }).catch((error: unknown) => {
-        throw toBucardoError(error, 'FETCH_FAILED', { db: db.name, table: formatTable(shape.table), sync: plan.name });
+        throw databaseError(error, 'FETCH_FAILED', { db: db.name, table: formatTable(shape.table), sync: plan.name });
       });
       const cleanKeys = args.batch.clean.get(db.name);
       if (cleanKeys?.length) clean.set(db.name, await read(cleanKeys));
@@ -82,7 +83,7 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
       try {
         results.set(db, await sessions.target(db).apply(batch));
       } catch (error) {
-        throw toBucardoError(error, 'APPLY_FAILED', { db, table, sync: plan.name });
+        throw databaseError(error, 'APPLY_FAILED', { db, table, sync: plan.name });
       }
     }));
     return { results };

@@ -3,6 +3,7 @@ import {
   type Checkpoint, type ChangeSet, type Logger, type RunArgs, type TableBatch, type TableShape,
 } from '@bucardo/plugin-sdk';
 import { applyTransaction, type TransactionContext } from './apply-transaction.js';
+import { databaseError } from './database-error.js';
 import { applyTruncates, initialCopy, type CopyContext } from './copy-phases.js';
 import { FetchAhead } from './fetch-ahead.js';
 import { planTransactions } from './batches.js';
@@ -247,7 +248,9 @@ async function startingCheckpoints(plan: SyncPlan, sessions: RunSessions, record
   for (const source of sourcesOf(plan)) {
     if (checkpoints.has(source.name)) continue;
     log.log('warn', `Sync "${plan.name}" had no checkpoint for database "${source.name}": capture installed, changes are read from now on`, { db: source.name });
-    checkpoints.set(source.name, await sessions.source(source.name).installCapture(shapes));
+    checkpoints.set(source.name, await sessions.source(source.name).installCapture(shapes).catch((error: unknown) => {
+      throw databaseError(error, 'CAPTURE_FAILED', { db: source.name, sync: plan.name });
+    }));
   }
   return checkpoints;
 }

@@ -1,4 +1,5 @@
-import { toBucardoError, type Checkpoint, type Logger, type TableShape } from '@bucardo/plugin-sdk';
+import type { Checkpoint, Logger, TableShape } from '@bucardo/plugin-sdk';
+import { databaseError } from './database-error.js';
 import type { RunSessions } from './sessions.js';
 import { sourcesOf, type SyncPlan } from './sync-plan.js';
 
@@ -21,7 +22,7 @@ export async function pendingRecords(plan: SyncPlan, sessions: RunSessions, shap
     try {
       return [db.name, await sessions.source(db.name).pending!({ tables: shapes, since: checkpoints.get(db.name)! })] as const;
     } catch (error) {
-      throw toBucardoError(error, 'CAPTURE_FAILED', { db: db.name, sync: plan.name });
+      throw databaseError(error, 'CAPTURE_FAILED', { db: db.name, sync: plan.name });
     }
   }));
   return new Map(counts);

@@ -1,5 +1,6 @@
-import { formatTable, tableId, toBucardoError, type Checkpoint, type SyncDatabase, type TableShape } from '@bucardo/plugin-sdk';
+import { formatTable, tableId, type Checkpoint, type SyncDatabase, type TableShape } from '@bucardo/plugin-sdk';
 import type { CopyContext } from './copy-phases.js';
+import { databaseError } from './database-error.js';
 import type { PendingRecords } from './partitions.js';
 import type { RunSizes } from './run-sync.js';
 import { sourcesOf, targetsOf, type SyncPlan } from './sync-plan.js';
@@ -34,7 +35,7 @@ export async function chooseRefreshes(
   try {
     rows = await source.estimateRows!(candidates.map((shape) => shape.table));
   } catch (error) {
-    throw toBucardoError(error, 'CAPTURE_FAILED', { db: from!, sync: plan.name });
+    throw databaseError(error, 'CAPTURE_FAILED', { db: from!, sync: plan.name });
   }
   const reaching = candidates.filter((shape) => {
     const estimate = rows.get(tableId(shape.table));
@@ -46,7 +47,7 @@ export async function chooseRefreshes(
   try {
     keys = await source.pendingKeys?.({ tables: reaching, since: checkpoints.get(from!)! });
   } catch (error) {
-    throw toBucardoError(error, 'CAPTURE_FAILED', { db: from!, sync: plan.name });
+    throw databaseError(error, 'CAPTURE_FAILED', { db: from!, sync: plan.name });
   }
   const to = receiversOf(ctx);
   return reaching.filter((shape) => {

@@ -1,5 +1,6 @@
 import { BucardoError, defaultTargetCapabilities, toBucardoError, type DatabaseDriver, type Logger, type RunInfo, type SourceCapabilities, type SourceSession, type TableShape, type TargetCapabilities, type TargetSession } from '@bucardo/plugin-sdk';
 import type { Registry } from '../plugins/registry.js';
+import { databaseError } from './database-error.js';
 import type { SyncPlan } from './sync-plan.js';
 
 /**
@@ -26,12 +27,14 @@ export class RunSessions {
     for (const db of plan.databases) {
       const driver = registry.database(db.spec.type);
       const context = { log: log.child({ db: db.name }), label, signal };
+      // a driver's own failure to connect may not say to which database
+      const named = (error: unknown) => { throw toBucardoError(error, 'CONNECTION_FAILED', { db: db.name, sync: plan.name }); };
       if (db.role === 'source') {
         if (!driver.source) throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${db.name}" (type ${db.spec.type}) cannot be a source`, { db: db.name, sync: plan.name });
-        opening.push(driver.source.open(db.spec, context).then((session) => { sessions.sources.set(db.name, session); }));
+        opening.push(driver.source.open(db.spec, context).then((session) => { sessions.sources.set(db.name, session); }, named));
       }
       if (!driver.target) throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${db.name}" (type ${db.spec.type}) cannot be written to`, { db: db.name, sync: plan.name });
-      opening.push(driver.target.open(db.spec, context).then((session) => { sessions.targets.set(db.name, session); }));
+      opening.push(driver.target.open(db.spec, context).then((session) => { sessions.targets.set(db.name, session); }, named));
     }
     const results = await Promise.allSettled(opening);
     const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
@@ -82,14 +85,14 @@ export class RunSessions {
   /** Tells every target a run starts (targets whose unit of output is the run, like a file per run). */
   async beginRun(run: RunInfo): Promise<void> {
     await Promise.all([...this.targets].map(([db, target]) => target.beginRun?.(run).catch((error: unknown) => {
-      throw toBucardoError(error, 'APPLY_FAILED', { db, sync: run.sync });
+      throw databaseError(error, 'APPLY_FAILED', { db, sync: run.sync });
     })));
   }
 
   /** Tells every target how the run ended; a failure to finish a good run fails the run. */
   async endRun(run: RunInfo & { outcome: 'good' | 'empty' | 'bad' }): Promise<void> {
     await Promise.all([...this.targets].map(([db, target]) => target.endRun?.(run).catch((error: unknown) => {
-      if (run.outcome !== 'bad') throw toBucardoError(error, 'APPLY_FAILED', { db, sync: run.sync });
+      if (run.outcome !== 'bad') throw databaseError(error, 'APPLY_FAILED', { db, sync: run.sync });
     })));
   }
 
@@ -101,7 +104,9 @@ export class RunSessions {
     if (!planned || !driver?.source) {
       throw new BucardoError('DB_ROLE_UNSUPPORTED', `Cannot read rows from database "${db}"${planned ? ` (type ${planned.spec.type})` : ''} to settle a conflict`, { db });
     }
-    const reader = await driver.source.open(planned.spec, { log: this.#log!.child({ db }), label: `bucardo ${this.#plan!.name} reader` });
+    const reader = await driver.source.open(planned.spec, { log: this.#log!.child({ db }), label: `bucardo ${this.#plan!.name} reader` }).catch((error: unknown) => {
+      throw toBucardoError(error, 'CONNECTION_FAILED', { db, sync: this.#plan!.name });
+    });
     this.#readers.set(db, reader);
     return reader;
   }

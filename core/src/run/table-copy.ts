@@ -1,4 +1,5 @@
-import { BucardoError, formatTable, toBucardoError, type KeyText, type RowBatch, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, type KeyText, type RowBatch, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import { databaseError } from './database-error.js';
 import type { RunSessions } from './sessions.js';
 import { readAhead } from './read-ahead.js';
 import { settleAll } from './settle-all.js';
@@ -49,7 +50,7 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
   }
   // every target at once; a failure names its database and the table
   const onTargets = <T>(work: (target: TargetSession) => Promise<T>) => settleAll(targets.map(([db, target]) => work(target).catch((error: unknown) => {
-    throw toBucardoError(error, 'APPLY_FAILED', { db, table });
+    throw databaseError(error, 'APPLY_FAILED', { db, table });
   })));
   const begin = () => onTargets((target) => target.begin(options.signal));
   const commit = () => onTargets((target) => target.commit());
@@ -99,7 +100,7 @@ async function* naming(batches: AsyncIterable<RowBatch>, db: string, table: stri
   try {
     yield* batches;
   } catch (error) {
-    throw toBucardoError(error, 'FETCH_FAILED', { db, table });
+    throw databaseError(error, 'FETCH_FAILED', { db, table });
   }
 }
 

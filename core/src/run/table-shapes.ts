@@ -1,4 +1,5 @@
 import { BucardoError, formatTable, tableId, type TableRef, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import { databaseError } from './database-error.js';
 import type { RunSessions } from './sessions.js';
 import { isPureFullcopy, sourcesOf, type SyncPlan } from './sync-plan.js';
 
@@ -57,8 +58,12 @@ export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions):
  * rather than lending one table's shape to another.
  */
 export async function describeAll(session: Pick<TargetSession, 'describeTable' | 'describeTables'>, tables: readonly TableRef[], db: string): Promise<Array<TableShape | undefined>> {
+  // often the first statement on a kept session (a run, a daemon's probe, a purge): a connection that broke while idle shows here
+  const named = (table?: TableRef) => (error: unknown): never => {
+    throw databaseError(error, 'FETCH_FAILED', { db, ...(table ? { table: formatTable(table) } : {}) });
+  };
   if (session.describeTables) {
-    const shapes = await session.describeTables(tables);
+    const shapes = await session.describeTables(tables).catch(named());
     const misplaced = tables.findIndex((table, index) => shapes[index] !== undefined && tableId(shapes[index]!.table) !== tableId(table));
     if (shapes.length !== tables.length || misplaced !== -1) {
       throw new BucardoError('PLUGIN_ERROR', `describeTables on database "${db}" did not answer table by table: ${shapes.length} answers for ${tables.length} tables${misplaced === -1 ? '' : `, the answer for "${formatTable(tables[misplaced]!)}" describes "${formatTable(shapes[misplaced]!.table)}"`}`, { db });
@@ -66,7 +71,7 @@ export async function describeAll(session: Pick<TargetSession, 'describeTable' |
     return shapes;
   }
   const shapes: Array<TableShape | undefined> = [];
-  for (const table of tables) shapes.push(await session.describeTable?.(table));
+  for (const table of tables) shapes.push(await session.describeTable?.(table).catch(named(table)));
   return shapes;
 }
 

@@ -1,0 +1,31 @@
+import { BucardoError, isBucardoError, toBucardoError, type ErrorCode, type ErrorSubject } from '@bucardo/plugin-sdk';
+
+/** SQLSTATEs of a connection the server ended or lost: class 08, and the server shutting down. */
+const LOST_SQLSTATES = /^(08...|57P0[123])$/;
+/** What Node says of a socket that broke or never answered. */
+const LOST_SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTCONN']);
+/** What node-postgres says of a client whose connection broke earlier (no SQLSTATE, no socket code). */
+const LOST_MESSAGES = /connection terminated|not queryable/i;
+
+/**
+ * A failure on database `db` of a run, as a BucardoError naming it (and the table, when given). The
+ * database's own answer to a statement keeps its text, which the subject completes. A connection that
+ * broke (the server stopped, the backend was killed, the network went away) is reported by the driver in
+ * words that name nothing, often on the next statement, long after the break: the message then says
+ * which database was lost, so that the first failed run says what the retries say.
+ */
+export function databaseError(error: unknown, code: ErrorCode, subject: ErrorSubject & { readonly db: string }): BucardoError {
+  const wrapped = toBucardoError(error, code, subject);
+  if (isBucardoError(error) || !lostConnection(error)) return wrapped;
+  const where = subject.table === undefined ? '' : ` (table "${subject.table}")`;
+  // the driver's words stay, after the name: they say how the connection ended
+  return new BucardoError(code, `Lost the connection to database "${subject.db}"${where}: ${wrapped.message}`, { ...wrapped.subject, cause: error });
+}
+
+/** Whether `error` says the connection to the database is gone, rather than that a statement failed. */
+export function lostConnection(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (LOST_SQLSTATES.test(code) || LOST_SOCKET_CODES.has(code))) return true;
+  return LOST_MESSAGES.test(error.message);
+}
