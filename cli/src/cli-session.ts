@@ -7,6 +7,12 @@ export interface OpenOptions {
   readonly role?: string;
   readonly logLevel?: LogLevel;
   readonly loggerOptions?: Readonly<Record<string, unknown>>;
+  /**
+   * `standard`: the standard plugins only, and their logger, for a command that only talks to the
+   * control database and must not judge the config's plugins itself (`reload`: the daemon does).
+   * Default `config`.
+   */
+  readonly plugins?: 'config' | 'standard';
 }
 
 /** What a command gets: the parsed command line, output, the config, and the Bucardo API opened on first use. */
@@ -51,9 +57,10 @@ export class CliSession {
     const { options } = this.command;
     const [{ Bucardo }, { resolvePlugins }] = await Promise.all([import('@bucardo/core'), import('./resolve-plugins.js')]);
     const { config, filepath } = await this.config();
-    const loggerOptions = open.loggerOptions ?? config.loggerOptions;
+    const standard = open.plugins === 'standard';
+    const loggerOptions = open.loggerOptions ?? (standard ? undefined : config.loggerOptions);
     return Bucardo.open({
-      plugins: await resolvePlugins(config.plugins, filepath),
+      plugins: await resolvePlugins(standard ? undefined : config.plugins, filepath),
       control: {
         ...config.control,
         ...(options.dbName === undefined ? {} : { dbname: options.dbName }),
@@ -64,7 +71,7 @@ export class CliSession {
       },
       // Interactive commands print their own results; the log shows warnings unless asked for more.
       logLevel: open.logLevel ?? options.logLevel ?? (options.verbose > 0 ? 'verbose' : 'warn'),
-      ...(config.logger ? { logger: config.logger } : {}),
+      ...(config.logger && !standard ? { logger: config.logger } : {}),
       ...(loggerOptions ? { loggerOptions } : {}),
       ...(config.batchSize ? { batchSize: config.batchSize } : {}),
       ...(config.partitionSize ? { partitionSize: config.partitionSize } : {}),

@@ -26,6 +26,8 @@ Change:
 Run:
   start ["reason"] | stop ["reason"] | restart | reload | ping
                                         the daemon (pid file in --pid-dir, log in --log-destination)
+  reload [TIMEOUT]                      DONE! once the daemon took the new config, else its error;
+                                        waits at most TIMEOUT seconds (default 30)
   kick SYNC… [TIMEOUT]                  queue a run; TIMEOUT 0 waits, N waits at most N seconds
   pause | resume | activate | deactivate SYNC…
   status [SYNC…|all]                    the table of syncs, or each sync in detail

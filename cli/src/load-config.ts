@@ -1,7 +1,7 @@
 import { cosmiconfig, type Loader } from 'cosmiconfig';
 import { createJiti } from 'jiti';
-import { badRunSize } from '@bucardo/core';
 import { BucardoError, type BucardoConfig } from '@bucardo/plugin-sdk';
+import { checkConfig, showValue } from './check-config.js';
 
 export interface LoadedConfig {
   readonly config: BucardoConfig;
@@ -46,12 +46,19 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new BucardoError('CONFIG_INVALID', `The config ${result.filepath} must export an object (use defineConfig({ … }))`, { item: result.filepath });
   }
-  checkSizes(config as BucardoConfig, result.filepath);
+  refuseBadConfig(config as Record<string, unknown>, result.filepath);
   return { config: config as BucardoConfig, filepath: result.filepath };
 }
 
-/** Core refuses such sizes too; here the error names the file they come from. */
-function checkSizes(config: BucardoConfig, filepath: string): void {
-  const bad = badRunSize(config);
-  if (bad) throw new BucardoError('CONFIG_INVALID', `The config ${filepath} sets ${bad.field} to ${JSON.stringify(bad.value)}: it must be ${bad.rule}`, { item: `${filepath}: ${bad.field}` });
+/**
+ * Refuses the config at once, naming the file and the field, rather than ignoring a typo or failing later
+ * in the daemon (core refuses bad sizes too, but cannot name the file).
+ */
+function refuseBadConfig(config: Readonly<Record<string, unknown>>, filepath: string): void {
+  const problem = checkConfig(config);
+  if (!problem) return;
+  const message = problem.kind === 'unknown'
+    ? `The config ${filepath} has an unknown field "${problem.field}": ${problem.closest ? `did you mean ${problem.closest}?` : `the known fields are ${problem.known.join(', ')}`}`
+    : `The config ${filepath} sets ${problem.field} to ${showValue(problem.value)}: it must be ${problem.rule}`;
+  throw new BucardoError('CONFIG_INVALID', message, { item: `${filepath}: ${problem.field}` });
 }

@@ -17,7 +17,7 @@ const start = async (): Promise<Command> => (await import('./commands/start.js')
 const restart = async (): Promise<Command> => (await import('./commands/start.js')).restart;
 const stop = async (): Promise<Command> => (await import('./commands/stop.js')).stop;
 const ping = async (): Promise<Command> => (await import('./commands/ping.js')).ping;
-const reload = async (): Promise<Command> => (await import('./commands/ping.js')).reload;
+const reload = async (): Promise<Command> => (await import('./commands/reload.js')).reload;
 const pause = async (): Promise<Command> => (await import('./commands/sync-control.js')).pause;
 const resume = async (): Promise<Command> => (await import('./commands/sync-control.js')).resume;
 const activate = async (): Promise<Command> => (await import('./commands/sync-control.js')).activate;

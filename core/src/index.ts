@@ -22,8 +22,9 @@ export type { RunRecorder, RunOptions, RunSizes, SessionCache } from './run/run-
 export { DEFAULT_PARTITION_SIZE } from './run/partitions.js';
 export { badRunSize } from './run/run-sizes.js';
 export { sourcesBarringRefresh } from './run/refresh.js';
-export { Daemon, defaultDaemonId } from './daemon/daemon.js';
+export { Daemon, daemonIdOf, defaultDaemonId } from './daemon/daemon.js';
 export type { DaemonOptions } from './daemon/daemon.js';
-export type { DaemonRow, WorkerRow } from './control/daemon-store.js';
+export type { DaemonRow, ReloadAnswer, WorkerRow } from './control/daemon-store.js';
 export type { KickResult, KickedRun } from './api/kick.js';
+export type { ReloadOptions, ReloadResult } from './api/reload.js';
 export type { SyncAction } from './api/sync-control.js';

@@ -1,6 +1,8 @@
 /**
  * bucardo.config.ts: found by cosmiconfig from the working directory (TypeScript loaded with jiti, so it
  * can import other .ts files), or given with --config; its plugins are used, the standard ones fill in.
+ * Every key is checked: an unknown one (a typo: "did you mean …?") or a bad value of any field is
+ * CONFIG_INVALID naming the file and the field, before anything runs.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -111,6 +113,34 @@ describe('bucardo.config.ts', () => {
     expect(result.stderr).toContain(`${file} sets ${field} to ${JSON.stringify(value)}: it must be ${rule}`);
     // no run was started
     expect((await sql(control, 'SELECT count(*) AS n FROM bucardo.syncrun')).rows).toEqual(before);
+  });
+
+  it.each([
+    ['logLevel set to a level the CLI does not have', "{ logLevel: 'shouty' }", 'sets logLevel to "shouty": it must be one of warn, terse, normal, verbose, debug'],
+    ['an unknown key', '{ frobnicate: true }',
+      'has an unknown field "frobnicate": the known fields are plugins, control, logLevel, logger, loggerOptions, batchSize, partitionSize, refreshAbove, pidDir'],
+    ['a misspelt key', '{ refreshabove: 0.5 }', 'has an unknown field "refreshabove": did you mean refreshAbove?'],
+    ['a misspelt control key', "{ control: { dbname: 'x', prot: 5433 } }", 'has an unknown field "control.prot": did you mean control.port?'],
+    ['a control port that is not a port number', "{ control: { port: '5433' } }", 'sets control.port to "5433": it must be a port number (a whole number from 1 to 65535)'],
+    ['a plugin entry of no allowed form', "{ plugins: ['bucardo-plugin-x', true] }", 'sets plugins[1] to true: it must be a plugin object, a package name, or [package name, options object]'],
+    ['plugins that are not a list', "{ plugins: 'postgres' }", 'sets plugins to "postgres": it must be a list, each entry a plugin object, a package name, or [package name, options object]'],
+    ['an empty logger name', "{ logger: '' }", 'sets logger to "": it must be a logger name (a non-empty string)'],
+    ['logger options that are not an object', "{ loggerOptions: 'stderr' }", 'sets loggerOptions to "stderr": it must be an object'],
+    ['a pidDir that is not a path', '{ pidDir: 7 }', 'sets pidDir to 7: it must be a directory (a non-empty string)'],
+  ])('with %s is refused (CONFIG_INVALID, exit 1), naming the file and the field', async (_, body, problem) => {
+    const file = write(`fields-${uniqueName('f')}/bucardo.config.ts`, `export default ${body};\n`);
+    const result = await runBucardo(['list', 'dbs'], { env, cwd: path.dirname(file) });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(`ERROR: The config ${file} ${problem} [CONFIG_INVALID]\n`);
+  });
+
+  it('of this repository, and the examples, still load', async () => {
+    for (const file of ['bucardo.config.ts', 'examples/bucardo.by-import.config.ts']) {
+      const listed = await runBucardo(['--config', path.join(repoRoot, file), 'list', 'syncs'], { env: { ...env, BUCARDO_CONTROL_DB: control }, cwd: repoRoot });
+      expect(listed.code, `${file}: ${listed.stderr}`).toBe(0);
+      expect(listed.stdout).toContain('Sync "s"');
+    }
   });
 
   it('naming a plugin that is not installed is an error naming the plugin', async () => {

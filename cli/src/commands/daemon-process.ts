@@ -17,6 +17,11 @@ export async function daemonProcess(session: CliSession): Promise<number> {
   } catch (error) {
     throw new BucardoError('ALREADY_RUNNING', `Cannot start: the pid file ${dir}/bucardo.mcp.pid exists (${(error as Error).message})`, { item: dir });
   }
+  // Node ends a process on SIGHUP by default: a reload asked for while the daemon is still starting
+  // must not kill it, but be done once it runs.
+  let earlyReload = false;
+  const onEarlyReload = () => { earlyReload = true; };
+  process.on('SIGHUP', onEarlyReload);
   try {
     const loggerOptions = await daemonLoggerOptions(session);
     const open = async (fresh: boolean) => {
@@ -33,15 +38,18 @@ export async function daemonProcess(session: CliSession): Promise<number> {
     };
     process.on('SIGTERM', () => onStop('SIGTERM'));
     process.on('SIGINT', () => onStop('SIGINT'));
-    process.on('SIGHUP', () => {
+    // The daemon logs a failed reload and answers the waiting `bucardo reload` with the error.
+    const onReload = () => void daemon.reloadFrom(async () => {
       session.forgetConfig();
-      open(true).then((fresh) => daemon.reload(fresh.engine), (error: unknown) => {
-        bucardo.engine.log.log('warn', `Reload failed, keeping the running configuration: ${(error as Error).message}`);
-      });
+      return (await open(true)).engine;
     });
+    process.on('SIGHUP', onReload);
+    process.off('SIGHUP', onEarlyReload);
+    if (earlyReload) onReload();
     await daemon.run(stop.signal);
     return 0;
   } finally {
+    process.off('SIGHUP', onEarlyReload);
     removeOwnPid(dir);
   }
 }

@@ -21,15 +21,3 @@ export async function ping(session: CliSession): Promise<number> {
   session.print(`OK: Got response from PID ${pid}`);
   return 0;
 }
-
-/** `bucardo reload`: the daemon re-reads its config and plugins (SIGHUP); runs in progress are not dropped. */
-export async function reload(session: CliSession): Promise<number> {
-  const pid = readPid(await pidDirOf(session));
-  if (pid === undefined || !isAlive(pid)) {
-    session.print('Bucardo is not running: nothing to reload');
-    return 1;
-  }
-  process.kill(pid, 'SIGHUP');
-  session.print(`Reloading Bucardo (PID ${pid}) ... DONE!`);
-  return 0;
-}

@@ -13,7 +13,12 @@ export const STOP_REASON = 'bucardo.stop.reason';
 /** `--pid-dir`, then the config's `pidDir`, then `BUCARDO_PID_DIR`, then Bucardo's `/var/run/bucardo` when usable. */
 export async function pidDirOf(session: CliSession): Promise<string> {
   const { config } = await session.config();
-  return session.command.options.pidDir ?? config.pidDir ?? process.env.BUCARDO_PID_DIR ?? usableDir('/var/run/bucardo');
+  return pidDirFrom(session, config.pidDir);
+}
+
+/** The same, given the config's `pidDir` (none when the config could not be read: the other sources still hold). */
+export function pidDirFrom(session: CliSession, configured: string | undefined): string {
+  return session.command.options.pidDir ?? configured ?? process.env.BUCARDO_PID_DIR ?? usableDir('/var/run/bucardo');
 }
 
 /** Where the daemon logs: `--log-destination`s, else the config's logger options, else Bucardo's `/var/log/bucardo` when usable. */

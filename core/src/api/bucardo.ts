@@ -11,6 +11,7 @@ import { updateDatabase, type DatabaseUpdate } from './database-update.js';
 import { addDbGroup, listDbGroups } from './dbgroups.js';
 import { addHerd, listHerds } from './herds.js';
 import { kickSync, runSyncNow, type KickResult } from './kick.js';
+import { reloadDaemon, type ReloadOptions, type ReloadResult } from './reload.js';
 import { changeSyncStatus, setSetting, type SyncAction } from './sync-control.js';
 import { Daemon, defaultDaemonId } from '../daemon/daemon.js';
 import type { DaemonRow } from '../control/daemon-store.js';
@@ -218,7 +219,12 @@ export class Bucardo {
     return this.#with((ctx) => ctx.control.daemons.daemons());
   }
 
-  /** A daemon on this installation's engine and control database; `run(signal)` it, `reload(engine)` it. */
+  /** Asks daemon `daemonId` to reload (`wake` signals it) and waits for its answer: taken, refused and why, or none in time. */
+  reloadDaemon(daemonId: string, options: ReloadOptions): Promise<ReloadResult> {
+    return this.#with((ctx) => reloadDaemon(ctx, daemonId, options));
+  }
+
+  /** A daemon on this installation's engine and control database; `run(signal)` it, `reload(engine)` or `reloadFrom(load)` it. */
   createDaemon(options: { id?: string; reason?: string; pollMs?: number; leaseMs?: number; maxBackoffMs?: number; purgeEveryMs?: number } = {}): Daemon {
     return new Daemon(this.engine, this.controlTarget, {
       id: options.id ?? defaultDaemonId(),

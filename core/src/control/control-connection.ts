@@ -62,18 +62,27 @@ export async function connectControl(target: ControlTarget, database = target.db
  */
 const ADDED_COLUMNS = new Set([...controlSchemaSql.matchAll(/ADD COLUMN IF NOT EXISTS (\w+)/g)].map((match) => match[1]!));
 
+/** Tables added after the first version: one missing from a schema that has the others is an older schema, not none. */
+const ADDED_TABLES = new Set(['reload_request']);
+
 /**
  * Maps "relation bucardo.x does not exist" to a clear CONTROL_NOT_INSTALLED, and "column … does not exist"
- * for a column of `ADDED_COLUMNS` to the same code, saying that `bucardo install` brings the schema up to
- * date; passes anything else on.
+ * for a column of `ADDED_COLUMNS` (or a missing table of `ADDED_TABLES`) to the same code, saying that
+ * `bucardo install` brings the schema up to date; passes anything else on.
  */
 export function controlError(error: unknown, dbname: string): unknown {
   const sqlstate = (error as { code?: string } | null)?.code;
+  const missingTable = sqlstate === '42P01' ? /relation "(?:bucardo\.)?(\w+)" does not exist/.exec((error as Error).message ?? '')?.[1] : undefined;
+  if (missingTable !== undefined && ADDED_TABLES.has(missingTable)) return olderSchema(error, dbname, sqlstate!);
   if (sqlstate === '42P01' || sqlstate === '3F000') {
     return new BucardoError('CONTROL_NOT_INSTALLED', `The control database "${dbname}" has no Bucardo schema: run "bucardo install" first`, { db: dbname, sqlstate, cause: error });
   }
   if (sqlstate === '42703' && ADDED_COLUMNS.has(/column "?(?:\w+\.)?(\w+)"? does not exist/.exec((error as Error).message ?? '')?.[1] ?? '')) {
-    return new BucardoError('CONTROL_NOT_INSTALLED', `The Bucardo schema in control database "${dbname}" is older than this version (${(error as Error).message}): run "bucardo install" to bring it up to date; its data is kept`, { db: dbname, sqlstate, cause: error });
+    return olderSchema(error, dbname, sqlstate);
   }
   return error;
+}
+
+function olderSchema(error: unknown, dbname: string, sqlstate: string): BucardoError {
+  return new BucardoError('CONTROL_NOT_INSTALLED', `The Bucardo schema in control database "${dbname}" is older than this version (${(error as Error).message}): run "bucardo install" to bring it up to date; its data is kept`, { db: dbname, sqlstate, cause: error });
 }

@@ -174,4 +174,17 @@ CREATE TABLE IF NOT EXISTS bucardo.kick_request (
   run_id    bigint
 );
 CREATE INDEX IF NOT EXISTS kick_request_pending ON bucardo.kick_request (sync) WHERE run_id IS NULL;
+
+-- Requests to reload a daemon (bucardo reload), which SIGHUP only wakes: the daemon answers each one it
+-- finds when it reloads, with NULL error when it took the new config and plugins, else the error that kept
+-- it on its running ones, so that the command can say which.
+CREATE TABLE IF NOT EXISTS bucardo.reload_request (
+  id        bigserial PRIMARY KEY,
+  daemon    text NOT NULL,
+  requested timestamptz NOT NULL DEFAULT clock_timestamp(),
+  requester text NOT NULL,
+  answered  timestamptz,
+  error     jsonb
+);
+CREATE INDEX IF NOT EXISTS reload_request_pending ON bucardo.reload_request (daemon) WHERE answered IS NULL;
 `;

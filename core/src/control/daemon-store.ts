@@ -21,7 +21,12 @@ export interface WorkerRow {
   readonly retryAt: Date | null;
 }
 
-/** Daemons, which daemon runs which sync, and kick requests: how processes coordinate through the control database. */
+/** A daemon's answer to `bucardo reload`: no error when it took the new configuration. */
+export interface ReloadAnswer {
+  readonly error?: { readonly code: string; readonly message: string; readonly [field: string]: unknown };
+}
+
+/** Daemons, which daemon runs which sync, kick and reload requests: how processes coordinate through the control database. */
 export class DaemonStore {
   readonly #db: Queryable;
 
@@ -91,6 +96,31 @@ export class DaemonStore {
   async pendingKicks(): Promise<Set<string>> {
     const result = await this.#db.query<{ sync: string }>('SELECT DISTINCT sync FROM bucardo.kick_request WHERE run_id IS NULL');
     return new Set(result.rows.map((row) => row.sync));
+  }
+
+  /** Asks daemon `daemon` to reload (the caller then wakes it); returns the request's id. */
+  async requestReload(daemon: string, requester: string): Promise<string> {
+    const result = await this.#db.query<{ id: string }>('INSERT INTO bucardo.reload_request (daemon, requester) VALUES ($1, $2) RETURNING id', [daemon, requester]);
+    return result.rows[0]!.id;
+  }
+
+  /** The reload requests `daemon` has not answered yet. */
+  async pendingReloads(daemon: string): Promise<string[]> {
+    const result = await this.#db.query<{ id: string }>('SELECT id FROM bucardo.reload_request WHERE daemon = $1 AND answered IS NULL ORDER BY id', [daemon]);
+    return result.rows.map((row) => row.id);
+  }
+
+  /** Answers reload requests: `error` undefined when the daemon took the new configuration. */
+  async answerReloads(ids: readonly string[], error: Readonly<Record<string, unknown>> | undefined): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#db.query('UPDATE bucardo.reload_request SET answered = clock_timestamp(), error = $2 WHERE id = ANY($1::bigint[]) AND answered IS NULL', [ids, error ?? null]);
+  }
+
+  /** The daemon's answer to a reload request, once it has given one. */
+  async reloadAnswer(id: string): Promise<ReloadAnswer | undefined> {
+    const result = await this.#db.query<{ answered: Date | null; error: ReloadAnswer['error'] | null }>('SELECT answered, error FROM bucardo.reload_request WHERE id = $1', [id]);
+    const row = result.rows[0];
+    return row?.answered ? { ...(row.error ? { error: row.error } : {}) } : undefined;
   }
 
   /** The run that served a request, once one has. */

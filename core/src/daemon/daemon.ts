@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Logger } from '@bucardo/plugin-sdk';
+import { toBucardoError, type Logger } from '@bucardo/plugin-sdk';
 import type { SyncRow } from '../control/catalog-rows.js';
 import type { ControlTarget } from '../control/control-connection.js';
 import { ControlSession } from '../control/control-session.js';
@@ -38,6 +38,7 @@ export class Daemon {
   readonly #wake = new WakeSignal();
   #log: Logger;
   #control: ControlSession | undefined;
+  #reloading: Promise<void> = Promise.resolve();
 
   constructor(engine: Engine, target: ControlTarget, options: DaemonOptions) {
     this.#engine = engine;
@@ -53,6 +54,53 @@ export class Daemon {
     for (const worker of this.#workers.values()) worker.useEngine(engine);
     this.#log.log('terse', 'Reloaded the configuration and plugins');
     this.#wake.wake();
+  }
+
+  /**
+   * Reloads with the engine `load` builds, or keeps the running one when it throws, and answers the
+   * reload requests waiting in the control database either way (`bucardo reload` waits for that answer).
+   * Reloads run one at a time; the requests are read before loading, so one made meanwhile gets the
+   * answer of the reload its own signal starts, which reads the config after it.
+   */
+  reloadFrom(load: () => Promise<Engine>): Promise<void> {
+    const next = this.#reloading.then(() => this.#reloadNow(load));
+    this.#reloading = next;
+    return next;
+  }
+
+  async #reloadNow(load: () => Promise<Engine>): Promise<void> {
+    const requests = await this.#reloadRequests();
+    let refusal: Record<string, unknown> | undefined;
+    try {
+      this.reload(await load());
+    } catch (error) {
+      this.#log.log('warn', `Reload failed, keeping the running configuration: ${(error as Error).message}`);
+      refusal = toBucardoError(error, 'DAEMON_FAILED').toJSON();
+    }
+    if (requests) await this.#answerReloads(requests, refusal);
+  }
+
+  /** Undefined when the control database cannot be read: nobody can then be waiting for an answer there. */
+  async #reloadRequests(): Promise<{ control: ControlSession; ids: string[] } | undefined> {
+    let control: ControlSession | undefined;
+    try {
+      control = await ControlSession.open(this.#target, `bucardo daemon ${this.#options.id} reload`);
+      return { control, ids: await control.daemons.pendingReloads(this.#options.id) };
+    } catch (error) {
+      await control?.close();
+      this.#log.log('warn', `Cannot read the reload requests: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  async #answerReloads(requests: { control: ControlSession; ids: string[] }, refusal: Record<string, unknown> | undefined): Promise<void> {
+    try {
+      await requests.control.daemons.answerReloads(requests.ids, refusal);
+    } catch (error) {
+      this.#log.log('warn', `Cannot answer the reload requests: ${(error as Error).message}`);
+    } finally {
+      await requests.control.close();
+    }
   }
 
   /** Runs until `signal` aborts, then lets runs in progress finish, gives up its syncs and returns. */
@@ -153,5 +201,10 @@ export class Daemon {
 }
 
 export function defaultDaemonId(): string {
-  return `${process.pid}@${hostname()}`;
+  return daemonIdOf(process.pid);
+}
+
+/** The default id of the daemon with process id `pid` on this machine (`pid@host`). */
+export function daemonIdOf(pid: number): string {
+  return `${pid}@${hostname()}`;
 }

@@ -1,0 +1,128 @@
+import { badRunSize } from '@bucardo/core';
+import { LogLevels, type BucardoConfig, type ControlDatabaseConfig } from '@bucardo/plugin-sdk';
+
+/** What is wrong with a config: the field (`control.port`, `plugins[2]`), and either its value and the rule, or that it is unknown. */
+export type ConfigProblem =
+  | { readonly kind: 'value'; readonly field: string; readonly value: unknown; readonly rule: string }
+  | { readonly kind: 'unknown'; readonly field: string; readonly known: readonly string[]; readonly closest?: string };
+
+type Check = (value: unknown, field: string) => ConfigProblem | undefined;
+
+const bad = (field: string, value: unknown, rule: string): ConfigProblem => ({ kind: 'value', field, value, rule });
+
+const nonEmptyString = (rule = 'a non-empty string'): Check => (value, field) =>
+  (typeof value === 'string' && value.length > 0 ? undefined : bad(field, value, rule));
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const object: Check = (value, field) => (isObject(value) ? undefined : bad(field, value, 'an object'));
+
+const runSize: Check = (value, field) => {
+  const problem = badRunSize({ [field]: value });
+  return problem && bad(field, value, problem.rule);
+};
+
+const PLUGIN_RULE = 'a plugin object, a package name, or [package name, options object]';
+
+/** Falsy entries are skipped (`[isProd && metrics()]`); plugin objects are checked when they load (PLUGIN_INVALID, naming them). */
+function pluginSpec(value: unknown, field: string): ConfigProblem | undefined {
+  if (!value || typeof value === 'string') return undefined;
+  if (typeof value === 'function') return bad(field, value, `${PLUGIN_RULE}, not a function (call the plugin factory: ${value.name || 'plugin'}())`);
+  if (Array.isArray(value)) {
+    const [name, options, ...rest] = value as unknown[];
+    const ok = typeof name === 'string' && name.length > 0 && (options === undefined || isObject(options)) && rest.length === 0;
+    return ok ? undefined : bad(field, value, '[package name, options object]');
+  }
+  return typeof value === 'object' ? undefined : bad(field, value, PLUGIN_RULE);
+}
+
+const plugins: Check = (value, field) => {
+  if (!Array.isArray(value)) return bad(field, value, `a list, each entry ${PLUGIN_RULE}`);
+  for (const [index, entry] of value.entries()) {
+    const problem = pluginSpec(entry, `${field}[${index}]`);
+    if (problem) return problem;
+  }
+  return undefined;
+};
+
+const CONTROL_FIELDS: { readonly [K in keyof Required<ControlDatabaseConfig>]: Check } = {
+  dbname: nonEmptyString(),
+  host: nonEmptyString(),
+  port: (value, field) => (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535 ? undefined : bad(field, value, 'a port number (a whole number from 1 to 65535)')),
+  user: nonEmptyString(),
+  password: (value, field) => (typeof value === 'string' ? undefined : bad(field, value, 'a string')),
+};
+
+const control: Check = (value, field) => (isObject(value) ? checkFields(value, CONTROL_FIELDS, `${field}.`) : bad(field, value, 'an object'));
+
+/** Every field of BucardoConfig with its check: a field added to the type without one does not compile. */
+const CONFIG_FIELDS: { readonly [K in keyof Required<BucardoConfig>]: Check } = {
+  plugins,
+  control,
+  logLevel: (value, field) => ((LogLevels as readonly unknown[]).includes(value) ? undefined : bad(field, value, `one of ${LogLevels.join(', ')}`)),
+  logger: nonEmptyString('a logger name (a non-empty string)'),
+  loggerOptions: object,
+  batchSize: runSize,
+  partitionSize: runSize,
+  refreshAbove: runSize,
+  pidDir: nonEmptyString('a directory (a non-empty string)'),
+};
+
+/**
+ * The first problem of a loaded config: an unknown key (a typo would otherwise be ignored silently) or
+ * a value its field refuses, top-level keys first. Unset (undefined) fields are fine; null is not.
+ */
+export function checkConfig(config: Readonly<Record<string, unknown>>): ConfigProblem | undefined {
+  return checkFields(config, CONFIG_FIELDS, '');
+}
+
+function checkFields(values: Readonly<Record<string, unknown>>, checks: Readonly<Record<string, Check>>, prefix: string): ConfigProblem | undefined {
+  const known = Object.keys(checks);
+  for (const key of Object.keys(values)) {
+    if (Object.hasOwn(checks, key)) continue;
+    const closest = closestName(key, known);
+    return { kind: 'unknown', field: `${prefix}${key}`, known: known.map((name) => `${prefix}${name}`), ...(closest ? { closest: `${prefix}${closest}` } : {}) };
+  }
+  for (const [key, check] of Object.entries(checks)) {
+    const value = values[key];
+    if (value === undefined) continue;
+    const problem = check(value, `${prefix}${key}`);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** The known name a typo most likely meant: the same but for case, or at most two edits away (and not most of the word). */
+export function closestName(name: string, known: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (!best || distance < best.distance) best = { name: candidate, distance };
+  }
+  return best && best.distance <= Math.min(2, Math.floor(best.name.length / 3)) ? best.name : undefined;
+}
+
+/** Edits (insert, delete, replace, swap two neighbours) that turn `a` into `b`: a swap is one typo, as `hots` for `host`. */
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = [Array.from({ length: b.length + 1 }, (_, j) => j)];
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, rows[i - 2]![j - 2]! + 1);
+    }
+    rows.push(row);
+  }
+  return rows[a.length]![b.length]!;
+}
+
+/** A value as the error shows it: JSON where it can be, else its kind. */
+export function showValue(value: unknown): string {
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'bigint' || typeof value === 'symbol') return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return Array.isArray(value) ? 'a list' : 'an object';
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * `bucardo reload` against a real daemon process started with `--config FILE`, the file edited between
+ * reloads. The command reports the daemon's answer (through the control database), not that a signal was
+ * sent:
+ *
+ *  - a config the daemon can load: `... DONE!`, exit 0, and the new settings are in force;
+ *  - a config naming a plugin that is not installed: `... FAILED!`, the daemon's PLUGIN_NOT_FOUND error and
+ *    that it keeps its previous configuration, exit 1; the daemon logs the failure and keeps syncing with
+ *    its running configuration;
+ *  - a config this command cannot read itself (a bad logLevel): CONFIG_INVALID, the daemon not asked and
+ *    still running, exit 1;
+ *  - a daemon that cannot answer (stopped with SIGSTOP) within `reload 1`: `... Timed out!`, exit 1; it
+ *    answers once it runs again.
+ */
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { serverFromInfo } from '../src/fixtures/pg-server.js';
+import { alive, DaemonWorld, waitFor, type DaemonHandle, type Pair } from './support/daemon-world.js';
+
+const server = serverFromInfo(inject('pg'));
+const MISSING = 'bucardo-plugin-that-does-not-exist';
+
+describe('bucardo reload', () => {
+  const world = new DaemonWorld(server, 'drl');
+  let rl: Pair;
+  let d: DaemonHandle;
+  let pid = 0;
+  let config = '';
+  const writeConfig = (body: string): void => writeFileSync(config, `export default ${body};\n`);
+  const reload = (...args: string[]) => d.cli('--config', config, 'reload', ...args);
+  const requests = () => world.sql("SELECT answered IS NOT NULL AS answered, error->>'code' AS code FROM bucardo.reload_request ORDER BY id");
+  /** Lines of the daemon's log that contain `text`. */
+  const logLines = (text: string): string[] => d.log().split('\n').filter((line) => line.includes(text));
+
+  beforeAll(async () => {
+    await world.install();
+    rl = await world.pair('rl');
+    config = path.join(world.tempDir('cfg'), 'bucardo.config.ts');
+    writeConfig("{ logLevel: 'normal' }");
+    d = world.daemon();
+    pid = await d.start('--config', config);
+    await world.owned(pid, ['rl']);
+  });
+  afterAll(() => world.dispose());
+
+  it('a config the daemon takes: DONE!, exit 0, and its settings are in force', async () => {
+    await world.insert(rl.a, 1);
+    await world.arrives(rl.b, [1]);
+    expect(logLines('public.t: 1 inserts')).toEqual([]); // verbose, not normal
+
+    writeConfig("{ logLevel: 'verbose' }");
+    const r = await reload();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`Reloading Bucardo (PID ${pid}) ... DONE!\n`);
+    expect(r.stderr).toBe('');
+    expect(await requests()).toEqual([{ answered: true, code: null }]);
+    await waitFor('the reload in the log', async () => logLines('Reloaded the configuration and plugins').length === 1);
+
+    await world.insert(rl.a, 2);
+    await world.arrives(rl.b, [1, 2]);
+    await waitFor('a verbose line of the run', async () => logLines('public.t: 1 inserts').length > 0);
+  });
+
+  it('a plugin the daemon cannot load: FAILED!, its error and that it keeps its configuration, exit 1; it goes on syncing', async () => {
+    writeConfig(`{ logLevel: 'normal', plugins: ['${MISSING}'] }`);
+    const r = await reload();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(`Reloading Bucardo (PID ${pid}) ... FAILED!\n`);
+    const reason = `Cannot load plugin "${MISSING}" named in ${config}: ${resolveError(config, MISSING)}`;
+    expect(r.stderr).toBe(`ERROR: ${reason} [PLUGIN_NOT_FOUND]\nBucardo (PID ${pid}) keeps running with its previous configuration\n`);
+    expect(await requests()).toEqual([{ answered: true, code: null }, { answered: true, code: 'PLUGIN_NOT_FOUND' }]);
+    await waitFor('the failure in the log', async () => logLines('Reload failed').length === 1);
+    expect(logLines('Reload failed')[0]).toMatch(/ WARN DAEMON Reload failed, keeping the running configuration: Cannot load plugin "bucardo-plugin-that-does-not-exist"/);
+    expect(alive(pid)).toBe(true);
+
+    // still the running configuration: verbose (not the file's normal), and syncing
+    const verboseLines = logLines('public.t: 1 inserts').length;
+    await world.insert(rl.a, 3);
+    await world.arrives(rl.b, [1, 2, 3]);
+    await waitFor('another verbose line', async () => logLines('public.t: 1 inserts').length > verboseLines);
+  });
+
+  it('a config this command cannot read: CONFIG_INVALID, the daemon not asked and running on, exit 1', async () => {
+    writeConfig("{ logLevel: 'shouty' }");
+    const before = await requests();
+    const r = await reload();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      `ERROR: The config ${config} sets logLevel to "shouty": it must be one of warn, terse, normal, verbose, debug [CONFIG_INVALID]\n`
+      + `Bucardo (PID ${pid}) was not asked to reload: it keeps running with its previous configuration\n`,
+    );
+    expect(await requests()).toEqual(before);
+    expect(logLines('Reload failed')).toHaveLength(1);
+    await world.insert(rl.a, 4);
+    await world.arrives(rl.b, [1, 2, 3, 4]);
+  });
+
+  it('no answer in time: Timed out!, exit 1; the daemon answers once it runs again, and syncs', async () => {
+    writeConfig("{ logLevel: 'normal' }");
+    process.kill(pid, 'SIGSTOP');
+    let r;
+    try {
+      r = await reload('1');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(`Reloading Bucardo (PID ${pid}) ... Timed out!\n`);
+    expect(r.stderr).toBe(`No answer from Bucardo (PID ${pid}) within 1 s: until it answers it runs with its previous configuration, and whether it takes the new one is in its log\n`);
+    await waitFor('the late answer', async () => (await requests()).at(-1)?.answered === true);
+    expect((await requests()).at(-1)).toEqual({ answered: true, code: null });
+    await waitFor('the reload in the log', async () => logLines('Reloaded the configuration and plugins').length === 2);
+
+    // and a reload that is answered in time is DONE! again
+    const again = await reload();
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toBe(`Reloading Bucardo (PID ${pid}) ... DONE!\n`);
+    await world.insert(rl.a, 5);
+    await world.arrives(rl.b, [1, 2, 3, 4, 5]);
+    expect(alive(pid)).toBe(true);
+  });
+});
+
+/** What Node says when `name` cannot be resolved from `file` (part of the daemon's PLUGIN_NOT_FOUND message). */
+function resolveError(file: string, name: string): string {
+  try {
+    createRequire(file).resolve(name);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error(`${name} resolves from ${file}`);
+}
