@@ -80,11 +80,39 @@ describe('status detail', () => {
     expect(formatStatusDetail({ ...report({ interrupted: killed, last: killed }, 'Interrupted'), resume: { run: '9', point: last.resume! } })).toMatch(/; the next run resumes it\)$/m);
   });
 
+  it('does not call a gone daemon running, nor its last stalled state the sync\'s', () => {
+    const owner = { id: '19499@vm', host: 'vm', pid: 19499, started: now, heartbeat: today(12, 0, 3), silentFor: 7, leaseMs: 1000 };
+    const worker = { sync: 'foobar', daemon: '19499@vm', since: now, state: 'stalled', failures: 2, retryAt: null, owner, lockHeld: false };
+    const killed = run({ id: '9', ended: null, outcome: null, status: 'Applying public.a' });
+    const detail = (responding: boolean, fields: Partial<typeof worker> = {}) =>
+      statusDetail(formatStatusDetail({ ...report({ interrupted: killed, last: killed }, 'Interrupted'), worker: { ...worker, ...fields, responding } }));
+    expect(detail(false).get('Run by')).toBe('daemon 19499@vm (not responding since 12:00:03)');
+    expect(detail(false).get('Status')).toBe('Active');
+    expect(detail(false, { owner: undefined }).get('Run by')).toBe('daemon 19499@vm (not running)');
+    expect(detail(true).get('Run by')).toBe('daemon 19499@vm (stalled, 2 failed attempts)');
+    expect(detail(true).get('Status')).toBe('Stalled');
+  });
+
   it('shows a sync\'s own refreshabove, and Never for 0', () => {
     expect(formatStatusDetail(report({}, 'Good', { refreshAbove: 0.5 }))).toMatch(/^Refresh above\s+: 0\.5$/m);
     expect(formatStatusDetail(report({}, 'Good', { refreshAbove: 0 }))).toMatch(/^Refresh above\s+: Never$/m);
   });
 });
+
+/** A time of today: the detail block prints only the clock for those. */
+function today(hours: number, minutes: number, seconds: number): Date {
+  const date = new Date();
+  date.setHours(hours, minutes, seconds, 0);
+  return date;
+}
+
+/** `label : value` lines of a detail block. */
+function statusDetail(text: string): Map<string, string> {
+  return new Map(text.split('\n').filter((line) => line.includes(' : ')).map((line) => {
+    const at = line.indexOf(' : ');
+    return [line.slice(0, at).trim(), line.slice(at + 3).trim()] as [string, string];
+  }));
+}
 
 describe('prettyDuration', () => {
   it('follows Bucardo\'s pretty_time', () => {

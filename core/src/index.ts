@@ -1,6 +1,6 @@
 export { Bucardo } from './api/bucardo.js';
 export type { BucardoOptions } from './api/bucardo.js';
-export type { ResumeOutlook, SyncStatusReport } from './api/status.js';
+export type { ResumeOutlook, SyncStatusReport, WorkerStatus } from './api/status.js';
 export type { AddTablesResult, AddTablesOptions } from './api/tables.js';
 export type { AddSyncResult } from './api/syncs.js';
 export { syncOptionName } from './api/syncs.js';
@@ -24,6 +24,9 @@ export { badRunSize } from './run/run-sizes.js';
 export { sourcesBarringRefresh } from './run/refresh.js';
 export { Daemon, daemonIdOf, defaultDaemonId } from './daemon/daemon.js';
 export type { DaemonOptions } from './daemon/daemon.js';
+export { heartbeatExpired } from './daemon/daemon-liveness.js';
+export { processState } from './daemon/process-state.js';
+export type { ProcessState } from './daemon/process-state.js';
 export type { DaemonRow, ReloadAnswer, WorkerRow } from './control/daemon-store.js';
 export type { KickResult, KickedRun } from './api/kick.js';
 export type { ReloadOptions, ReloadResult } from './api/reload.js';

@@ -1,20 +1,27 @@
+import { heartbeatExpired, processState } from '@bucardo/core';
 import type { CliSession } from '../cli-session.js';
 import { pidDirOf } from '../daemon/paths.js';
-import { isAlive, readPid } from '../daemon/pid-file.js';
+import { readPid } from '../daemon/pid-file.js';
 
-/** A daemon whose heartbeat is older than this is not answering. */
-const STALE_SECONDS = 10;
-
-/** `bucardo ping`: OK (exit 0) when the daemon's process lives and its heartbeat is fresh, else CRITICAL (exit 1). */
+/**
+ * `bucardo ping`: OK (exit 0) when the daemon's process runs and its heartbeat is fresh (within a few of
+ * its own rounds), else CRITICAL (exit 1).
+ */
 export async function ping(session: CliSession): Promise<number> {
   const pid = readPid(await pidDirOf(session));
-  if (pid === undefined || !isAlive(pid)) {
+  const state = pid === undefined ? 'ended' : processState(pid);
+  if (pid === undefined || state === 'ended') {
     session.print(`CRITICAL: Bucardo is not running${pid === undefined ? '' : ` (stale PID ${pid})`}`);
+    return 1;
+  }
+  // killed, but its parent has not reaped it: kill(pid, 0) still succeeds, and its last heartbeat is recent
+  if (state === 'zombie') {
+    session.print(`CRITICAL: Bucardo is not running (PID ${pid} has ended; its parent has not reaped it)`);
     return 1;
   }
   const daemons = await (await session.bucardo()).daemons();
   const daemon = daemons.find((row) => row.pid === pid);
-  if (!daemon || daemon.silentFor > STALE_SECONDS) {
+  if (!daemon || heartbeatExpired(daemon)) {
     session.print(`CRITICAL: Timed out, no heartbeat from PID ${pid}${daemon ? ` for ${Math.round(daemon.silentFor)} s` : ''}`);
     return 1;
   }

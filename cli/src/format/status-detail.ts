@@ -1,5 +1,5 @@
 import type { SyncStatusReport } from '@bucardo/core';
-import { formatLong, groupDigits, prettyDuration } from './time-format.js';
+import { formatLong, formatWhen, groupDigits, prettyDuration } from './time-format.js';
 
 const RULE = '='.repeat(70);
 
@@ -32,7 +32,8 @@ export function formatStatusDetail(report: SyncStatusReport): string {
     ['Source relgroup/database', `${sync.herd} / ${sync.dbgroup}`],
     ['Databases', report.dbgroup.members.map((member) => `${member.db}:${member.role}`).join(' ')],
     ['Tables in sync', String(report.herd.members.length)],
-    ['Status', report.worker?.state === 'stalled' ? 'Stalled' : capitalize(sync.status)],
+    // a gone daemon's last word on the sync's databases is no news about them
+    ['Status', report.worker?.responding && report.worker.state === 'stalled' ? 'Stalled' : capitalize(sync.status)],
     ['Check time', sync.checktime ?? 'None'],
     ['Autokick', sync.autokick ? 'Yes' : 'No'],
     ['Onetimecopy', sync.onetimecopy ? 'Yes' : 'No'],
@@ -55,6 +56,8 @@ function describeResume({ run, point, batchSize }: NonNullable<SyncStatusReport[
 }
 
 function describeWorker(worker: NonNullable<SyncStatusReport['worker']>): string {
+  // its row outlives a killed daemon: what it says (running, stalled, a retry due) is no longer so
+  if (!worker.responding) return `daemon ${worker.daemon} (${worker.owner ? `not responding since ${formatWhen(worker.owner.heartbeat)}` : 'not running'})`;
   const retry = worker.retryAt ? `, retry in ${prettyDuration(Math.max(0, worker.retryAt.getTime() - Date.now()))}` : '';
   const failures = worker.failures ? `, ${worker.failures} failed attempt${worker.failures === 1 ? '' : 's'}` : '';
   return `daemon ${worker.daemon} (${worker.state}${failures}${retry})`;

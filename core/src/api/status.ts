@@ -2,6 +2,7 @@ import type { DbGroupRow, HerdRow, SyncRow } from '../control/catalog-rows.js';
 import type { SyncRunRow, SyncRuns } from '../control/run-store.js';
 import { resumeBatchSize, resumeMismatch } from '../run/resume-fit.js';
 import type { WorkerRow } from '../control/daemon-store.js';
+import { workerResponds } from '../daemon/daemon-liveness.js';
 import type { BucardoContext } from './context.js';
 
 /** Everything `bucardo status` shows about one sync. */
@@ -12,12 +13,17 @@ export interface SyncStatusReport {
   readonly runs: SyncRuns;
   /** `Good`, `Bad`, `No records found`, `Interrupted` (a run whose process ended), or the live phase of a running run. */
   readonly state: string;
-  /** The daemon running the sync and how it goes, when one does. */
-  readonly worker?: WorkerRow;
+  /** The daemon recorded as running the sync and how it goes, when one is; a killed one's row stays (`responding` false). */
+  readonly worker?: WorkerStatus;
   /** Conflicts recorded in the audit for this sync; skipped ones wait for manual resolution. */
   readonly conflicts: { readonly total: number; readonly skipped: number };
   /** The resume point the next run finds (an interrupted run's, or the last run's when it failed or was stopped). */
   readonly resume?: ResumeOutlook;
+}
+
+export interface WorkerStatus extends WorkerRow {
+  /** False when its daemon is gone: not registered, its process ended, its heartbeat expired, or the sync's run lock released. */
+  readonly responding: boolean;
 }
 
 /** Whether the next run can take a resume point over, judged against the sync as the catalog has it now. */
@@ -51,7 +57,7 @@ export async function syncStatuses(ctx: BucardoContext, names?: readonly string[
       ...(resume ? { resume } : {}),
       state: stateOf(syncRuns),
       conflicts: conflicts.get(sync.name) ?? { total: 0, skipped: 0 },
-      ...(workers.has(sync.name) ? { worker: workers.get(sync.name)! } : {}),
+      ...(workers.has(sync.name) ? { worker: workerStatus(workers.get(sync.name)!) } : {}),
     };
   }));
 }
@@ -65,6 +71,10 @@ async function resumeOutlook(ctx: BucardoContext, runs: SyncRuns, herd: HerdRow,
   const mismatch = resumeMismatch(point, { databases, tables: herd.tables, checkpoints });
   const batchSize = resumeBatchSize(point);
   return { run: point.run ?? holder.id, point, ...(batchSize === undefined ? {} : { batchSize }), ...(mismatch ? { mismatch } : {}) };
+}
+
+function workerStatus(worker: WorkerRow): WorkerStatus {
+  return { ...worker, responding: workerResponds(worker) };
 }
 
 function stateOf(runs: SyncRuns): string {

@@ -154,6 +154,8 @@ CREATE TABLE IF NOT EXISTS bucardo.daemon (
   heartbeat timestamptz NOT NULL DEFAULT now(),
   reason    text
 );
+-- How often the daemon heartbeats: others call it not responding after a few rounds without one.
+ALTER TABLE bucardo.daemon ADD COLUMN IF NOT EXISTS lease_ms integer;
 
 -- Which daemon runs each sync, and how that is going (informative: the advisory lock is the truth).
 CREATE TABLE IF NOT EXISTS bucardo.sync_worker (

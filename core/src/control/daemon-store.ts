@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { syncLockHeld } from './sync-lock-sql.js';
 
 type Queryable = Pick<pg.Client, 'query'>;
 
@@ -10,6 +11,8 @@ export interface DaemonRow {
   readonly heartbeat: Date;
   /** Seconds since the last heartbeat, by the control database's clock. */
   readonly silentFor: number;
+  /** How often it heartbeats (its lease round); undefined when registered by a daemon that did not record it. */
+  readonly leaseMs: number | undefined;
 }
 
 export interface WorkerRow {
@@ -19,6 +22,10 @@ export interface WorkerRow {
   readonly state: string;
   readonly failures: number;
   readonly retryAt: Date | null;
+  /** The daemon's own row; undefined once it unregistered. */
+  readonly owner: DaemonRow | undefined;
+  /** Whether some session holds the sync's run lock (the daemon does while it runs the sync). */
+  readonly lockHeld: boolean;
 }
 
 /** A daemon's answer to `bucardo reload`: no error when it took the new configuration. */
@@ -34,11 +41,12 @@ export class DaemonStore {
     this.#db = db;
   }
 
-  async register(id: string, host: string, pid: number, reason: string | undefined): Promise<void> {
+  /** `leaseMs`: how often it will heartbeat, by which others judge whether it still responds. */
+  async register(id: string, host: string, pid: number, reason: string | undefined, leaseMs: number): Promise<void> {
     await this.#db.query(
-      `INSERT INTO bucardo.daemon (id, host, pid, reason) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (id) DO UPDATE SET heartbeat = now(), host = EXCLUDED.host, pid = EXCLUDED.pid`,
-      [id, host, pid, reason ?? null],
+      `INSERT INTO bucardo.daemon (id, host, pid, reason, lease_ms) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (id) DO UPDATE SET heartbeat = now(), host = EXCLUDED.host, pid = EXCLUDED.pid, lease_ms = EXCLUDED.lease_ms`,
+      [id, host, pid, reason ?? null, Math.round(leaseMs)],
     );
   }
 
@@ -52,10 +60,8 @@ export class DaemonStore {
   }
 
   async daemons(): Promise<DaemonRow[]> {
-    const result = await this.#db.query<{ id: string; host: string; pid: number; started: Date; heartbeat: Date; silent_for: number }>(
-      'SELECT id, host, pid, started, heartbeat, extract(epoch FROM now() - heartbeat)::float8 AS silent_for FROM bucardo.daemon ORDER BY started',
-    );
-    return result.rows.map((row) => ({ id: row.id, host: row.host, pid: row.pid, started: row.started, heartbeat: row.heartbeat, silentFor: row.silent_for }));
+    const result = await this.#db.query<RawDaemon>(`SELECT ${DAEMON_COLUMNS} FROM bucardo.daemon d ORDER BY started`);
+    return result.rows.map(toDaemonRow);
   }
 
   /**
@@ -78,11 +84,16 @@ export class DaemonStore {
     await this.#db.query('UPDATE bucardo.sync_worker SET state = $3, failures = $4, retry_at = $5 WHERE sync = $1 AND daemon = $2', [sync, daemon, state, failures, retryAt]);
   }
 
+  /** Who runs each sync, as recorded: a killed daemon's rows stay behind (see workerResponds). */
   async workers(): Promise<Map<string, WorkerRow>> {
-    const result = await this.#db.query<{ sync: string; daemon: string; since: Date; state: string; failures: number; retry_at: Date | null }>(
-      'SELECT sync, daemon, since, state, failures, retry_at FROM bucardo.sync_worker',
+    const result = await this.#db.query<RawDaemon & { sync: string; daemon: string; since: Date; state: string; failures: number; retry_at: Date | null; lock_held: boolean }>(
+      `SELECT w.sync, w.daemon, w.since, w.state, w.failures, w.retry_at, ${syncLockHeld('w.sync')} AS lock_held, ${DAEMON_COLUMNS}
+         FROM bucardo.sync_worker w LEFT JOIN bucardo.daemon d ON d.id = w.daemon`,
     );
-    return new Map(result.rows.map((row) => [row.sync, { sync: row.sync, daemon: row.daemon, since: row.since, state: row.state, failures: row.failures, retryAt: row.retry_at }]));
+    return new Map(result.rows.map((row) => [row.sync, {
+      sync: row.sync, daemon: row.daemon, since: row.since, state: row.state, failures: row.failures, retryAt: row.retry_at,
+      owner: row.id === null ? undefined : toDaemonRow(row), lockHeld: row.lock_held,
+    }]));
   }
 
   /** Queues a run of `sync`; returns the request's id. */
@@ -128,4 +139,15 @@ export class DaemonStore {
     const result = await this.#db.query<{ run_id: string | null }>('SELECT run_id FROM bucardo.kick_request WHERE id = $1', [requestId]);
     return result.rows[0]?.run_id ?? undefined;
   }
+}
+
+const DAEMON_COLUMNS = 'd.id, d.host, d.pid, d.started, d.heartbeat, d.lease_ms, extract(epoch FROM now() - d.heartbeat)::float8 AS silent_for';
+
+interface RawDaemon { id: string; host: string; pid: number; started: Date; heartbeat: Date; lease_ms: number | null; silent_for: number }
+
+function toDaemonRow(row: RawDaemon): DaemonRow {
+  return {
+    id: row.id, host: row.host, pid: row.pid, started: row.started, heartbeat: row.heartbeat, silentFor: row.silent_for,
+    leaseMs: row.lease_ms ?? undefined,
+  };
 }

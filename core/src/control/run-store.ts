@@ -4,6 +4,7 @@ import type { CopyProgress, ResumePoint, RunRecorder } from '../run/run-sync.js'
 import { Catalog } from './catalog.js';
 import type { ControlQueryable } from './control-queryable.js';
 import { ControlAuditChannel, type ControlLease } from './audit-channel.js';
+import { syncLockHeld } from './sync-lock-sql.js';
 import type { AuditChannel } from '../run/conflict-audit.js';
 
 
@@ -203,19 +204,9 @@ export class RunStore implements RunRecorder {
     return runs;
   }
 
-  /**
-   * The syncs whose run lock (ControlSession.lockSync) some session holds: a run is alive only while its
-   * process holds that lock, whatever its row says. pg_locks shows the two int4 keys as unsigned oids.
-   */
+  /** The syncs whose run lock some session holds. */
   async #lockedSyncs(): Promise<Set<string>> {
-    const result = await this.#db.query<{ name: string }>(
-      `SELECT s.name FROM bucardo.sync s
-        WHERE EXISTS (SELECT 1 FROM pg_locks l
-                       WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
-                         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                         AND l.classid = oid(hashtext('bucardo sync')::bigint & 4294967295)
-                         AND l.objid = oid(hashtext(s.name)::bigint & 4294967295))`,
-    );
+    const result = await this.#db.query<{ name: string }>(`SELECT s.name FROM bucardo.sync s WHERE ${syncLockHeld('s.name')}`);
     return new Set(result.rows.map((row) => row.name));
   }
 

@@ -6,6 +6,7 @@ import { ControlSession } from '../control/control-session.js';
 import type { Engine } from '../engine.js';
 import type { RunSizes } from '../run/run-sync.js';
 import { ControlListener } from './control-listener.js';
+import { DEFAULT_LEASE_MS } from './daemon-liveness.js';
 import { SyncWorker, type WorkerSettings } from './sync-worker.js';
 import { WakeSignal } from './wake-signal.js';
 
@@ -16,7 +17,7 @@ export interface DaemonOptions {
   readonly sizes: RunSizes;
   /** How often autokick syncs are probed. Default 250 ms. */
   readonly pollMs?: number;
-  /** How often ownership, heartbeat and kicks are looked at. Default 1000 ms. */
+  /** How often ownership, heartbeat and kicks are looked at (recorded: a few rounds without a heartbeat and the daemon counts as not responding). Default 1000 ms. */
   readonly leaseMs?: number;
   /** The longest wait between retries of a failing sync. Default 30 s. */
   readonly maxBackoffMs?: number;
@@ -43,7 +44,7 @@ export class Daemon {
   constructor(engine: Engine, target: ControlTarget, options: DaemonOptions) {
     this.#engine = engine;
     this.#target = target;
-    this.#options = { pollMs: 250, leaseMs: 1000, maxBackoffMs: 30_000, purgeEveryMs: 60_000, ...options };
+    this.#options = { pollMs: 250, leaseMs: DEFAULT_LEASE_MS, maxBackoffMs: 30_000, purgeEveryMs: 60_000, ...options };
     this.#log = engine.log.child({ role: 'daemon' });
   }
 
@@ -172,7 +173,7 @@ export class Daemon {
     if (this.#control && !this.#control.broken) return this.#control;
     if (this.#control) await this.#dropControl();
     const control = await ControlSession.open(this.#target, `bucardo daemon ${this.#options.id}`);
-    await control.daemons.register(this.#options.id, hostname(), process.pid, this.#options.reason);
+    await control.daemons.register(this.#options.id, hostname(), process.pid, this.#options.reason, this.#options.leaseMs);
     this.#control = control;
     return control;
   }
