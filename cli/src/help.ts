@@ -1,49 +1,107 @@
-export const helpText = `Usage: bucardo [options] COMMAND [NOUN] [ARGUMENTS] [key=value …]
+/**
+ * The help text, kept as data: each entry is a command's lines in `bucardo --help` with the commands they
+ * describe, so that `bucardo help COMMAND` (command-help.ts) prints the very same lines for one command.
+ */
+export interface HelpEntry {
+  /** `verb`, or `verb noun` with the noun as nounOf() spells it (`add database`, `list herd`). */
+  readonly commands: readonly string[];
+  /** Its lines in the general help, continuation lines included, without the final newline. */
+  readonly text: string;
+}
 
-Set up:
-  install                               create the control database and schema
-  add db NAME dbname=DB [host= port= user= pass= type=postgres|mongo|flatfile] [--force]
-                                        pass=env:NAME reads the password from the environment
-  add table TABLE… [herd=NAME] [db=NAME] [additive=COLUMN,…] [keyless=true]
-  add sequence SEQUENCE… [herd=NAME]
-  add herd NAME [TABLE…]                (relgroup is the same)
-  add dbgroup NAME DB:source DB:target DB:fullcopy …
-  add sync NAME herd=NAME dbs=DBGROUP [autokick=true|false] [conflict=latest] [checktime=INTERVAL]
+export interface HelpSection {
+  readonly title: string;
+  readonly entries: readonly HelpEntry[];
+}
+
+export interface HelpOption {
+  readonly text: string;
+  /** The verbs that read it; every verb when absent. */
+  readonly verbs?: readonly string[];
+}
+
+const entry = (commands: readonly string[], text: string): HelpEntry => ({ commands, text });
+
+export const helpUsage = `Usage: bucardo [options] COMMAND [NOUN] [ARGUMENTS] [key=value …]
+       bucardo help COMMAND [NOUN]      one command's usage (also: bucardo COMMAND [NOUN] --help)`;
+
+export const helpSections: readonly HelpSection[] = [
+  {
+    title: 'Set up:',
+    entries: [
+      entry(['install'], '  install                               create the control database and schema'),
+      entry(['add database'], `  add db NAME dbname=DB [host= port= user= pass= type=postgres|mongo|flatfile] [--force]
+                                        pass=env:NAME reads the password from the environment`),
+      entry(['add table'], '  add table TABLE… [herd=NAME] [db=NAME] [additive=COLUMN,…] [keyless=true]'),
+      entry(['add sequence'], '  add sequence SEQUENCE… [herd=NAME]'),
+      entry(['add herd'], '  add herd NAME [TABLE…]                (relgroup is the same)'),
+      entry(['add dbgroup'], '  add dbgroup NAME DB:source DB:target DB:fullcopy …'),
+      entry(['add sync'], `  add sync NAME herd=NAME dbs=DBGROUP [autokick=true|false] [conflict=latest] [checktime=INTERVAL]
                                         [refreshabove=FRACTION]
-                                        a source and at least one other database
-  list dbs|tables|sequences|herds|dbgroups|syncs|all
-  list conflicts [SYNC] [table=T] [limit=N]
+                                        a source and at least one other database`),
+      entry(['list database', 'list table', 'list sequence', 'list herd', 'list dbgroup', 'list sync', 'list all'],
+        '  list dbs|tables|sequences|herds|dbgroups|syncs|all'),
+      entry(['list conflict'], '  list conflicts [SYNC] [table=T] [limit=N]'),
+    ],
+  },
+  {
+    title: 'Change:',
+    entries: [
+      entry(['update sync'], '  update sync NAME autokick= checktime= conflict= status= onetimecopy=1|2 refreshabove=FRACTION|0|'),
+      entry(['update sync'], '  update sync NAME add table T… | remove table T…'),
+      entry(['update table'], '  update table NAME additive=COLUMN,…'),
+      entry(['update database'], '  update db NAME host= port= user= pass= dbname= conn= status=active|inactive … [--force]'),
+      entry(['remove sync', 'remove table', 'remove database'], '  remove sync S… | remove table T… [--force] | remove db D… [--force]'),
+      entry(['validate'], '  validate SYNC…|all                    tables, keys and columns on every database'),
+      entry(['purge', 'delta'], '  purge [DB…] | delta [DB…]             drop consumed change records now; show the backlog'),
+    ],
+  },
+  {
+    title: 'Run:',
+    entries: [
+      entry(['start', 'stop', 'restart', 'reload', 'ping'], `  start ["reason"] | stop ["reason"] | restart | reload | ping
+                                        the daemon (pid file in --pid-dir, log in --log-destination)`),
+      entry(['restart'], `  restart ["reason"]                    stop, then start again with the running daemon's options
+                                        (--config, --log-level, --log-destination, -d -h -p -U);
+                                        options given to restart win`),
+      entry(['reload'], `  reload [TIMEOUT]                      DONE! once the daemon took the new config, else its error;
+                                        waits at most TIMEOUT seconds (default 30)`),
+      entry(['kick'], '  kick SYNC… [TIMEOUT]                  queue a run; TIMEOUT 0 waits, N waits at most N seconds'),
+      entry(['pause', 'resume', 'activate', 'deactivate'], '  pause | resume | activate | deactivate SYNC…'),
+      entry(['status'], '  status [SYNC…|all]                    the table of syncs, or each sync in detail'),
+      entry(['set', 'show'], '  set log_level=terse|normal|verbose|debug | show [all|NAME]'),
+    ],
+  },
+];
 
-Change:
-  update sync NAME autokick= checktime= conflict= status= onetimecopy=1|2 refreshabove=FRACTION|0|
-  update sync NAME add table T… | remove table T…
-  update table NAME additive=COLUMN,…
-  update db NAME host= port= user= pass= dbname= conn= status=active|inactive … [--force]
-  remove sync S… | remove table T… [--force] | remove db D… [--force]
-  validate SYNC…|all                    tables, keys and columns on every database
-  purge [DB…] | delta [DB…]             drop consumed change records now; show the backlog
+const daemonVerbs = ['start', 'stop', 'restart', 'reload', 'ping', 'status'];
 
-Run:
-  start ["reason"] | stop ["reason"] | restart | reload | ping
-                                        the daemon (pid file in --pid-dir, log in --log-destination)
-  reload [TIMEOUT]                      DONE! once the daemon took the new config, else its error;
-                                        waits at most TIMEOUT seconds (default 30)
-  kick SYNC… [TIMEOUT]                  queue a run; TIMEOUT 0 waits, N waits at most N seconds
-  pause | resume | activate | deactivate SYNC…
-  status [SYNC…|all]                    the table of syncs, or each sync in detail
-  set log_level=terse|normal|verbose|debug | show [all|NAME]
+export const helpOptions: readonly HelpOption[] = [
+  { text: '  --config FILE        bucardo.config.ts to use (default: found from the current directory)' },
+  { text: '  --log-level LEVEL    terse, normal, verbose or debug' },
+  { text: '  --pid-dir DIR        the daemon\'s pid file directory (default $BUCARDO_PID_DIR or /var/run/bucardo)', verbs: daemonVerbs },
+  { text: '  --log-destination D  for start/restart: a directory (log.bucardo), stderr, stdout or none (repeatable)', verbs: ['start', 'restart'] },
+  { text: '  -d, --db-name NAME   control database (default: $BUCARDO_CONTROL_DB or "bucardo")' },
+  { text: '  -h, --db-host HOST   -p, --db-port PORT   -U, --db-user USER   -P, --db-pass PASS' },
+  { text: '  -q, --quiet          print nothing but errors' },
+  { text: '  --help, --version', verbs: [] },
+];
 
+export const helpConnectionNote = 'Connection settings not given fall back to PGHOST, PGPORT, PGUSER and PGPASSWORD.';
+
+/** Exit codes other than 0 success and 1 error, by verb. */
+export const helpExitCodes: Readonly<Record<string, string>> = {
+  kick: '0 done, 1 timed out, 2 the run failed (KILLED!), 3 other error',
+  ping: '0 OK, 1 CRITICAL',
+};
+
+export const helpText = `${helpUsage}
+
+${helpSections.map((section) => `${section.title}\n${section.entries.map((e) => e.text).join('\n')}\n`).join('\n')}
 Options:
-  --config FILE        bucardo.config.ts to use (default: found from the current directory)
-  --log-level LEVEL    terse, normal, verbose or debug
-  --pid-dir DIR        the daemon's pid file directory (default $BUCARDO_PID_DIR or /var/run/bucardo)
-  --log-destination D  for start: a directory (log.bucardo), stderr, stdout or none (repeatable)
-  -d, --db-name NAME   control database (default: $BUCARDO_CONTROL_DB or "bucardo")
-  -h, --db-host HOST   -p, --db-port PORT   -U, --db-user USER   -P, --db-pass PASS
-  -q, --quiet          print nothing but errors
-  --help, --version
+${helpOptions.map((option) => option.text).join('\n')}
 
-Connection settings not given fall back to PGHOST, PGPORT, PGUSER and PGPASSWORD.
+${helpConnectionNote}
 Exit codes: 0 success; 1 error; kick: 1 timed out, 2 the run failed (KILLED!), 3 other error;
 ping: 1 CRITICAL.
 `;

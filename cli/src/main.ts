@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { BucardoError } from '@bucardo/plugin-sdk';
 import { parseArgv, type ParsedCommand } from './argv.js';
 import { CliSession } from './cli-session.js';
+import { commandHelp } from './command-help.js';
 import { helpText } from './help.js';
 import { printError } from './print-error.js';
 
@@ -14,7 +15,7 @@ const list = async (): Promise<Command> => (await import('./commands/list.js')).
 const kick = async (): Promise<Command> => (await import('./commands/kick.js')).kick;
 const status = async (): Promise<Command> => (await import('./commands/status.js')).status;
 const start = async (): Promise<Command> => (await import('./commands/start.js')).start;
-const restart = async (): Promise<Command> => (await import('./commands/start.js')).restart;
+const restart = async (): Promise<Command> => (await import('./commands/restart.js')).restart;
 const stop = async (): Promise<Command> => (await import('./commands/stop.js')).stop;
 const ping = async (): Promise<Command> => (await import('./commands/ping.js')).ping;
 const reload = async (): Promise<Command> => (await import('./commands/reload.js')).reload;
@@ -37,15 +38,26 @@ const commands: Record<string, () => Promise<Command>> = {
   pause, resume, activate, deactivate, set, show, update, remove, validate, purge, delta,
 };
 
-/** Bucardo's other spellings of them, and `__daemon`, the background process `start` launches. */
-const aliases: Record<string, () => Promise<Command>> = {
-  l: list, lsit: list, liast: list, lisy: list, lit: list, strt: start, upd: update, udpate: update,
-  delete: remove, del: remove, deltas: delta, __daemon: daemonProcess,
+/** Bucardo's other spellings of them. */
+const aliases: Record<string, string> = {
+  l: 'list', lsit: 'list', liast: 'list', lisy: 'list', lit: 'list', strt: 'start', upd: 'update', udpate: 'update',
+  delete: 'remove', del: 'remove', deltas: 'delta',
 };
 
 /** The verbs `bucardo` knows by their own names, for checking the help text against. */
 export function knownVerbs(): string[] {
   return Object.keys(commands);
+}
+
+/** The own name of a verb as typed (lower-cased), or undefined when `bucardo` has no such command. */
+function verbName(verb: string): string | undefined {
+  if (Object.hasOwn(commands, verb)) return verb;
+  if (Object.hasOwn(aliases, verb)) return aliases[verb];
+  return /instal/.test(verb) ? 'install' : /^vali/.test(verb) ? 'validate' : undefined;
+}
+
+function unknownCommand(verb: string): BucardoError {
+  return new BucardoError('UNKNOWN_COMMAND', `Unknown command "${verb}" (see bucardo --help)`, { item: verb });
 }
 
 /** Runs one command line; resolves to the process exit code. */
@@ -61,14 +73,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`bucardo ${version()}\n`);
     return 0;
   }
-  if (parsed.options.help || parsed.verb === undefined || parsed.verb === 'help') {
-    (parsed.verb === undefined && !parsed.options.help ? process.stderr : process.stdout).write(helpText);
-    return parsed.verb === undefined && !parsed.options.help ? 1 : 0;
+  if (parsed.verb === undefined) {
+    (parsed.options.help ? process.stdout : process.stderr).write(helpText);
+    return parsed.options.help ? 0 : 1;
   }
-  const loadCommand = commands[parsed.verb] ?? aliases[parsed.verb] ?? (/instal/.test(parsed.verb) ? install : /^vali/.test(parsed.verb) ? validate : undefined);
+  // `help add_sync` is read as the command line `add_sync`, so it is spelled as the command itself is
+  if (parsed.verb === 'help') return help(parseArgv(parsed.words));
+  if (parsed.options.help) return help(parsed);
+  const name = verbName(parsed.verb);
+  // `__daemon` is the background process `start` launches: not a command for people, nor in the help
+  const loadCommand = parsed.verb === '__daemon' ? daemonProcess : name === undefined ? undefined : commands[name];
   const session = new CliSession(parsed);
   try {
-    if (!loadCommand) throw new BucardoError('UNKNOWN_COMMAND', `Unknown command "${parsed.verb}" (see bucardo --help)`, { item: parsed.verb });
+    if (!loadCommand) throw unknownCommand(parsed.verb);
     return await (await loadCommand())(session);
   } catch (error) {
     printError(error);
@@ -76,6 +93,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   } finally {
     await session.close();
   }
+}
+
+/** The usage of one command, or all of them for `help` alone; an unknown command is an error naming it, as when run. */
+function help(command: ParsedCommand): number {
+  if (command.verb === undefined || command.verb === 'help') {
+    process.stdout.write(helpText);
+    return 0;
+  }
+  const name = verbName(command.verb);
+  if (name === undefined) {
+    printError(unknownCommand(command.verb));
+    return 1;
+  }
+  process.stdout.write(commandHelp(name, command.words[0]));
+  return 0;
 }
 
 function version(): string {

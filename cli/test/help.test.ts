@@ -1,5 +1,6 @@
 /** The help text names only commands that exist, and every command that exists is in it (aliases aside). */
 import { describe, expect, it } from 'vitest';
+import { commandHelp } from '../src/command-help.js';
 import { helpText } from '../src/help.js';
 import { knownVerbs } from '../src/main.js';
 
@@ -22,5 +23,12 @@ describe('bucardo --help', () => {
 
   it('lists every command under its own name', () => {
     expect(new Set(helpVerbs())).toEqual(new Set(knownVerbs()));
+  });
+
+  it('has lines of its own for bucardo help COMMAND, for every command', () => {
+    for (const verb of knownVerbs()) {
+      const first = commandHelp(verb).split('\n')[1]!;
+      expect(first, `bucardo help ${verb}`).toMatch(new RegExp(`^ {2}(\\S.* )?${verb}\\b`));
+    }
   });
 });

@@ -4,6 +4,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { daemonLoggerOptions, pidDirOf, STOP_REASON } from '../daemon/paths.js';
 import { removeOwnPid, writePid } from '../daemon/pid-file.js';
+import { recordStartOptions, removeOwnStartOptions } from '../daemon/start-options.js';
 
 /**
  * The daemon process itself (started detached by `bucardo start`; not for people to type). Writes the pid
@@ -24,6 +25,7 @@ export async function daemonProcess(session: CliSession): Promise<number> {
   process.on('SIGHUP', onEarlyReload);
   try {
     const loggerOptions = await daemonLoggerOptions(session);
+    recordStartOptions(dir, session.command.options, (await session.config()).filepath);
     const open = async (fresh: boolean) => {
       const level = await logLevelOf(session);
       const options = { role: 'daemon', logLevel: level, loggerOptions };
@@ -50,6 +52,7 @@ export async function daemonProcess(session: CliSession): Promise<number> {
     return 0;
   } finally {
     process.off('SIGHUP', onEarlyReload);
+    removeOwnStartOptions(dir);
     removeOwnPid(dir);
   }
 }

@@ -4,9 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BucardoError } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
-import { DAEMON_OUT, pidDirOf } from '../daemon/paths.js';
+import { absoluteDestination, DAEMON_OUT, pidDirOf } from '../daemon/paths.js';
 import { isAlive, pidFile, readPid, removePidFile } from '../daemon/pid-file.js';
-import { stopDaemon } from './stop.js';
 
 const STARTUP_TIMEOUT_MS = 20_000;
 
@@ -31,13 +30,6 @@ export async function start(session: CliSession): Promise<number> {
   const pid = await spawnDaemon(session, dir);
   session.print(`Starting Bucardo (PID ${pid})`);
   return 0;
-}
-
-/** `bucardo restart ["reason"]`: stop (letting runs finish), then start. */
-export async function restart(session: CliSession): Promise<number> {
-  const dir = await pidDirOf(session);
-  await stopDaemon(session, dir);
-  return start(session);
 }
 
 async function spawnDaemon(session: CliSession, dir: string): Promise<number> {
@@ -72,7 +64,7 @@ function forwardedOptions(session: CliSession): string[] {
     ...(o.dbPort ? ['--db-port', String(o.dbPort)] : []),
     ...(o.dbUser ? ['--db-user', o.dbUser] : []),
     ...(o.dbPass ? ['--db-pass', o.dbPass] : []),
-    ...o.logDestinations.flatMap((destination) => ['--log-destination', /^(stderr|stdout|none)$/.test(destination) ? destination : path.resolve(destination)]),
+    ...o.logDestinations.flatMap((destination) => ['--log-destination', absoluteDestination(destination)]),
   ];
 }
 

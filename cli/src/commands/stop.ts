@@ -12,7 +12,7 @@ export async function stop(session: CliSession): Promise<number> {
   return 0;
 }
 
-export async function stopDaemon(session: CliSession, dir: string): Promise<void> {
+export async function stopDaemon(session: CliSession, dir: string, reason = session.words.join(' ') || 'no reason given'): Promise<void> {
   const pid = readPid(dir);
   if (pid === undefined || !isAlive(pid)) {
     if (pid !== undefined) removePidFile(dir);
@@ -21,7 +21,7 @@ export async function stopDaemon(session: CliSession, dir: string): Promise<void
   }
   process.stdout.write(session.command.options.quiet ? '' : `Stopping Bucardo (PID ${pid}) ... `);
   // The daemon logs why it was stopped: the reason travels in a file next to its pid file.
-  writeFileSync(path.join(dir, STOP_REASON), session.words.join(' ') || 'no reason given');
+  writeFileSync(path.join(dir, STOP_REASON), reason);
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + STOP_TIMEOUT_MS;
   while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));

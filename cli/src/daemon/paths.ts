@@ -9,6 +9,8 @@ export const PID_FILE = 'bucardo.mcp.pid';
 export const DAEMON_OUT = 'bucardo.daemon.out';
 /** Where `bucardo stop "reason"` leaves the reason for the daemon to log. */
 export const STOP_REASON = 'bucardo.stop.reason';
+/** Where the daemon records the options it was started with, for `bucardo restart`. */
+export const START_OPTIONS = 'bucardo.mcp.options.json';
 
 /** `--pid-dir`, then the config's `pidDir`, then `BUCARDO_PID_DIR`, then Bucardo's `/var/run/bucardo` when usable. */
 export async function pidDirOf(session: CliSession): Promise<string> {
@@ -26,6 +28,11 @@ export async function daemonLoggerOptions(session: CliSession): Promise<Readonly
   const { config } = await session.config();
   if (session.command.options.logDestinations.length > 0) return { ...config.loggerOptions, destinations: session.command.options.logDestinations };
   return config.loggerOptions ?? { destinations: [usableDir('/var/log/bucardo')] };
+}
+
+/** A `--log-destination` as the daemon gets it: a directory made absolute, since the daemon may run elsewhere. */
+export function absoluteDestination(destination: string): string {
+  return /^(stderr|stdout|none)$/.test(destination) ? destination : path.resolve(destination);
 }
 
 function usableDir(preferred: string): string {
