@@ -122,6 +122,13 @@ describe('ping right after kill -9 of a daemon whose parent does not reap it', (
     const detail = statusDetail((await daemon.cli('status', 'z')).stdout);
     expect(detail.get('Run by')).toMatch(new RegExp(`^daemon ${escape(daemonId(pid))} \\(not responding since ${WHEN}\\)$`));
     expect((await daemon.cli('status')).stdout).not.toContain('PID of Bucardo MCP');
+    // nor do start and stop take the zombie for a daemon: a new one starts, and takes the sync
+    expect((await daemon.cli('stop')).code).toBe(0);
+    const next = await daemon.start('after the zombie');
+    expect(next).not.toBe(pid);
+    await world.owned(next, ['z']);
+    // the daemon of the next test must find the syncs free
+    expect((await daemon.cli('stop')).code).toBe(0);
   });
 });
 

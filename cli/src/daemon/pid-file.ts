@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { processState } from '@bucardo/core';
 import { PID_FILE } from './paths.js';
 
 export function pidFile(dir: string): string {
@@ -16,13 +17,9 @@ export function readPid(dir: string): number | undefined {
   }
 }
 
+/** Whether the daemon of the pid file still runs: a zombie (killed, not reaped by its parent) does not. */
 export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return processState(pid) === 'running';
 }
 
 /** Writes our pid; fails (EEXIST) when another process's file is there. */
