@@ -24,7 +24,7 @@ export { badRunSize } from './run/run-sizes.js';
 export { sourcesBarringRefresh } from './run/refresh.js';
 export { Daemon, daemonIdOf, defaultDaemonId } from './daemon/daemon.js';
 export type { DaemonOptions } from './daemon/daemon.js';
-export { heartbeatExpired } from './daemon/daemon-liveness.js';
+export { daemonResponds, heartbeatExpired } from './daemon/daemon-liveness.js';
 export { processState } from './daemon/process-state.js';
 export type { ProcessState } from './daemon/process-state.js';
 export type { DaemonRow, ReloadAnswer, WorkerRow } from './control/daemon-store.js';

@@ -87,6 +87,8 @@ describe('status after kill -9 of the daemon in the middle of a run', () => {
       const table = await daemon.cli('status');
       expect(table.stdout).not.toContain('PID of Bucardo MCP');
       expect(statusRow(table.stdout, 'k')?.[1]).toBe('Interrupted');
+      // a kick without waiting says that no daemon will serve it: the killed one's row does not count
+      expect(await world.ok('kick', 'k')).toBe('Kicked sync k (no daemon is running: it runs when one starts; "bucardo kick SYNC 0" runs it now)\n');
     } finally {
       await locker.query('ROLLBACK').catch(() => undefined);
       await locker.end().catch(() => undefined);

@@ -1,5 +1,5 @@
 import { BucardoError, isBucardoError, type ErrorCode } from '@bucardo/plugin-sdk';
-import type { KickedRun, KickResult } from '@bucardo/core';
+import { daemonResponds, type KickedRun, type KickResult } from '@bucardo/core';
 import type { CliSession } from '../cli-session.js';
 import { matchSyncs } from './sync-names.js';
 
@@ -51,7 +51,8 @@ async function kickSyncs(session: CliSession): Promise<number> {
     const seconds = Math.round((Date.now() - started) / 1000);
     switch (result.status) {
       case 'queued': {
-        const daemons = await bucardo.daemons();
+        // a killed daemon's row stays behind: only one that responds will serve the kick
+        const daemons = (await bucardo.daemons()).filter((daemon) => daemonResponds(daemon));
         session.print(`Kicked sync ${name}${daemons.length === 0 ? ' (no daemon is running: it runs when one starts; "bucardo kick SYNC 0" runs it now)' : ''}`);
         break;
       }
