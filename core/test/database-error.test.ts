@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { BucardoError, silentLogger } from '@bucardo/plugin-sdk';
 import { databaseError, lostConnection } from '../src/run/database-error.js';
-import { withRetries } from '../src/run/retries.js';
+import { finalFailure, withRetries } from '../src/run/retries.js';
 import { RunCounts } from '../src/run/run-counts.js';
 
 const pgError = (message: string, code?: string) => Object.assign(new Error(message), code === undefined ? {} : { code });
@@ -50,6 +50,16 @@ describe('the transaction retry, through the wrapping', () => {
       return 'done';
     });
     expect({ result, tries, retries: counts.retries }).toEqual({ result: 'done', tries: 2, retries: 1 });
+  });
+
+  it('does not retry a failure marked final (a COMMIT that failed after other databases committed), whatever its SQLSTATE', async () => {
+    let tries = 0;
+    const failing = withRetries(new RunCounts(), silentLogger, signal, async () => {
+      tries++;
+      throw finalFailure(databaseError(pgError('could not serialize access', '40001'), 'APPLY_FAILED', { db: 'c' }));
+    });
+    await expect(failing).rejects.toMatchObject({ code: 'APPLY_FAILED', db: 'c', sqlstate: '40001' });
+    expect(tries).toBe(1);
   });
 
   it('does not retry a lost connection: the run fails, and the next one connects again', async () => {

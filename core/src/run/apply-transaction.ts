@@ -1,6 +1,7 @@
 import { formatTable, type Checkpoint, type Decisions, type FetchedRows, type KeyText, type RowBatch, type RunArgs, type TableBatch, type TableRef, type TargetSession } from '@bucardo/plugin-sdk';
 import { buildApplyPlan } from './apply-plan.js';
 import { databaseError } from './database-error.js';
+import { finalFailure } from './retries.js';
 import { ConflictAudit, type AuditChannel } from './conflict-audit.js';
 import { settleAll } from './settle-all.js';
 import type { RunCounts } from './run-counts.js';
@@ -75,7 +76,9 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
     }
     await ctx.status('Committing');
     const committing = performance.now();
-    await onEvery((target) => target.commit());
+    await onEvery((target) => target.commit()).catch((error: unknown) => {
+      throw finalFailure(error);
+    });
     ctx.counts.kept.transactionCommitted();
     args.log.log('debug', `committed on ${targets.length} databases in ${(performance.now() - committing).toFixed(1)} ms`);
   } catch (error) {

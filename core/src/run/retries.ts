@@ -4,6 +4,19 @@ import type { RunCounts } from './run-counts.js';
 /** SQLSTATEs after which the same transaction may simply be tried again. */
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_RETRIES = 5;
+/** Failures after which the transaction must not be tried again, whatever their SQLSTATE. */
+const FINAL = new WeakSet<object>();
+
+/**
+ * Marks a failure as not to be retried: a COMMIT that failed on one database after others committed (a
+ * serialization failure at commit under SERIALIZABLE, a deferred trigger's deadlock). Trying the whole
+ * transaction again would write those others twice; the run fails instead, and the next one applies the
+ * keys again from the checkpoints, as after any failed run.
+ */
+export function finalFailure<E>(error: E): E {
+  if (typeof error === 'object' && error !== null) FINAL.add(error);
+  return error;
+}
 
 /**
  * Runs one transaction, trying it again (with backoff: 50 ms, 100 ms, … ) after a serialization failure
@@ -16,7 +29,7 @@ export async function withRetries<T>(counts: RunCounts, log: Logger, signal: Abo
       return await attempt();
     } catch (error) {
       const sqlstate = (error as { sqlstate?: string }).sqlstate;
-      if (!sqlstate || !RETRYABLE.has(sqlstate) || tries >= MAX_RETRIES || signal.aborted) throw error;
+      if (!sqlstate || !RETRYABLE.has(sqlstate) || FINAL.has(error as object) || tries >= MAX_RETRIES || signal.aborted) throw error;
       counts.restore(before);
       counts.retries++;
       const delay = 50 * 2 ** tries;
