@@ -177,10 +177,11 @@ export interface SourceSession {
    * About how many distinct keys of each table (by `tableId`) those change records are about: exact where
    * it decides (records that repeat keys), an estimate is fine where nearly every record is a key of its
    * own. Asked only for the tables whose record count would have a run copy them whole (`refreshAbove`):
-   * a table whose few rows changed many times is then applied key by key. Optional: without it, records
-   * are counted as keys.
+   * a table whose few rows changed many times is then applied key by key. `records`, when given, is what
+   * `pending` just counted for them (by `tableId`), so that a source need not count again. Optional:
+   * without it, records are counted as keys.
    */
-  pendingKeys?(args: { readonly tables: readonly TableShape[]; readonly since: Checkpoint }): Promise<Map<string, number>>;
+  pendingKeys?(args: { readonly tables: readonly TableShape[]; readonly since: Checkpoint; readonly records?: ReadonlyMap<string, number> }): Promise<Map<string, number>>;
   /**
    * About how many rows each table (by `tableId`) holds, from the database's statistics, without reading
    * the tables; a table the database has no figure for is left out. With `pending`, it tells a run when

@@ -45,7 +45,7 @@ export async function chooseRefreshes(
   // records count every change of a key: a few rows changed many times must not copy a large table whole
   let keys: Map<string, number> | undefined;
   try {
-    keys = await source.pendingKeys?.({ tables: reaching, since: checkpoints.get(from!)! });
+    keys = await source.pendingKeys?.({ tables: reaching, since: checkpoints.get(from!)!, records: records! });
   } catch (error) {
     throw databaseError(error, 'CAPTURE_FAILED', { db: from!, sync: plan.name });
   }

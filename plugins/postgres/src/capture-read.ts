@@ -199,9 +199,11 @@ export async function pending(client: pg.Client, shapes: readonly TableShape[], 
  * hash or sort of every key), about as much as the copy it decides on saves, so the first
  * `KEY_SAMPLE` records (in transaction order, off the txid index) are looked at first: if nearly all
  * their keys differ, the keys are estimated from them (a bulk change, the case the rule is for); if they
- * repeat, the exact count is worth its price, since it may spare a large table's copy.
+ * repeat, the exact count is worth its price, since it may spare a large table's copy. The oldest records
+ * speak for all: a bulk change followed by many changes of a few rows counts as the bulk change, and the
+ * table is copied whole, as it was before keys were counted.
  */
-export async function pendingKeys(client: pg.Client, shapes: readonly TableShape[], since: Checkpoint): Promise<Map<string, number>> {
+export async function pendingKeys(client: pg.Client, shapes: readonly TableShape[], since: Checkpoint, records?: ReadonlyMap<string, number>): Promise<Map<string, number>> {
   const keys = new Map<string, number>();
   for (const shape of shapes) {
     const delta = captureNames(shape.table).delta;
@@ -216,8 +218,7 @@ export async function pendingKeys(client: pg.Client, shapes: readonly TableShape
     let counted: number;
     if (n < KEY_SAMPLE) counted = distinct;
     else if (distinct >= NEARLY_ALL * n) {
-      const records = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${delta} WHERE ${interval()}`, [since]);
-      counted = Math.round((Number(records.rows[0]!.n) * distinct) / n);
+      counted = Math.round(((records?.get(tableId(shape.table)) ?? (await countRecords(client, delta, since))) * distinct) / n);
     } else {
       const exact = await client.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT DISTINCT ${keyColumns} FROM ${delta} WHERE ${interval()}) AS k`, [since]);
       counted = Number(exact.rows[0]!.n);
@@ -225,6 +226,11 @@ export async function pendingKeys(client: pg.Client, shapes: readonly TableShape
     keys.set(tableId(shape.table), counted);
   }
   return keys;
+}
+
+async function countRecords(client: pg.Client, delta: string, since: Checkpoint): Promise<number> {
+  const result = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${delta} WHERE ${interval()}`, [since]);
+  return Number(result.rows[0]!.n);
 }
 
 /** Change records looked at before deciding how to count a table's keys. */

@@ -70,8 +70,8 @@ class PostgresSourceSession implements SourceSession {
     return pending(this.#client, args.tables, args.since);
   }
 
-  pendingKeys(args: { tables: readonly TableShape[]; since: Checkpoint }): Promise<Map<string, number>> {
-    return pendingKeys(this.#client, args.tables, args.since);
+  pendingKeys(args: { tables: readonly TableShape[]; since: Checkpoint; records?: ReadonlyMap<string, number> }): Promise<Map<string, number>> {
+    return pendingKeys(this.#client, args.tables, args.since, args.records);
   }
 
   estimateRows(tables: readonly TableRef[]): Promise<Map<string, number>> {

@@ -41,6 +41,9 @@ describe('pendingKeys', () => {
           'public\u0000pair': 300,
           'public\u0000quiet': 0,
         });
+        // the records `pending` counted, when given, are not counted again: the bulk estimate is scaled from them
+        const given = new Map([['public\u0000bulk', 30_000]]);
+        expect((await pendingKeys(client, shapes, since, given)).get('public\u0000bulk')).toBe(30_000);
         // consumed by a later checkpoint: none
         const now = (await client.query<{ now: string }>('SELECT pg_current_snapshot()::text AS now')).rows[0]!.now;
         expect([...(await pendingKeys(client, shapes, now)).values()]).toEqual([0, 0, 0, 0, 0]);
