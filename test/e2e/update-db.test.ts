@@ -33,6 +33,8 @@ describe('update db', () => {
     a = await world.database('ud_A');
     b = await world.database('ud_B');
     await world.query(b.url, `CREATE ROLE ${role} LOGIN PASSWORD 'first'; GRANT ALL ON TABLE t TO ${role}`);
+    // one more, added with a url: parts the url names are changed in the url, not beside it
+    await world.api.addDatabase('ud_U', { url: `postgres://${server.user}@${server.host}:${server.port}/${b.dbname}`, ...(server.password ? { pass: server.password } : {}) });
     await world.api.addTables(['t'], { herd: 'ud_h', db: 'ud_A' });
     await world.api.addDbGroup('ud_g', ['ud_A:source', 'ud_B:target']);
     await world.api.addSync('ud', { herd: 'ud_h', dbs: 'ud_g', autokick: 'false' });
@@ -93,6 +95,7 @@ describe('update db', () => {
     [['update', 'db', 'ud_B', 'status=paused'], 'ERROR: status must be active or inactive, not "paused" [INVALID_ARGUMENT]'],
     [['update', 'db', 'ud_B', 'type=flatfile'], 'ERROR: The type of database "ud_B" (postgres) cannot change: remove it and add it again [INVALID_ARGUMENT]'],
     [['update', 'db', 'ud_B'], 'ERROR: Nothing to change: bucardo update db ud_B key=value … [INVALID_ARGUMENT]'],
+    [['update', 'db', 'ud_U', 'host=127.0.0.2'], "ERROR: Database \"ud_U\": Give host in url=, not as host= beside it: the url's would win (change the url instead) [INVALID_ARGUMENT]"],
   ])('refuses %j, naming what is wrong, and changes nothing', async (args, message) => {
     const before = await storedB();
     const result = await world.bucardo(...args);

@@ -17,6 +17,12 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
   const p = spec.params;
   const explicit = explicitPassword(spec);
   let passwordSource: PasswordSource = explicit.source;
+  const passwordOf = async (params: PasswordTarget) => {
+    if (explicit.password !== undefined) return explicit.password;
+    const fallback = defaultPassword(params);
+    passwordSource = fallback?.source ?? 'none';
+    return fallback?.password;
+  };
   const client = new pg.Client({
     ...(p.url === undefined ? {} : { connectionString: p.url }),
     ...(p.dbname === undefined ? {} : { database: p.dbname }),
@@ -25,12 +31,7 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
     ...(p.user === undefined ? {} : { user: p.user }),
     // A function, called only when the server asks for a password (a password in the URL takes precedence
     // over it), so that node-postgres's own, deprecated pgpass lookup is never used.
-    password: async (params: PasswordTarget) => {
-      if (explicit.password !== undefined) return explicit.password;
-      const fallback = defaultPassword(params);
-      passwordSource = fallback?.source ?? 'none';
-      return fallback?.password;
-    },
+    password: passwordOf,
     ...(p.sslmode === undefined || p.sslmode === 'disable' ? {} : { ssl: { rejectUnauthorized: p.sslmode === 'verify-full' } }),
     application_name: context.label.slice(0, 63),
     connectionTimeoutMillis: options.connectTimeout * 1000,
@@ -38,6 +39,9 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
     types: rawText,
   } as pg.ClientConfig);
   if (p.url !== undefined && /\/\/[^/@]*:[^@]*@/.test(p.url) && explicit.password === undefined) passwordSource = 'url';
+  // node-postgres lays the parsed URL over the config, and a URL without a password gives '', so pass= (and
+  // PGPASSWORD, the password file) would never be asked: the function goes back where the URL has none
+  if (p.url !== undefined && !urlHasPassword(p.url)) (client as unknown as { password: unknown }).password = passwordOf;
   // An idle connection that dies reports through the next query; without a listener it would crash the process.
   client.on('error', (error) => context.log.log('debug', `connection to ${spec.name} lost: ${error.message}`, { db: spec.name }));
   try {
@@ -73,3 +77,11 @@ function describeFailure(error: Error, source: PasswordSource, reference: string
 
 export const quoteIdent = (name: string): string => pg.escapeIdentifier(name);
 export const quoteLiteral = (value: string): string => pg.escapeLiteral(value);
+
+function urlHasPassword(url: string): boolean {
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    return /\/\/[^/@]*:[^@]*@/.test(url);
+  }
+}

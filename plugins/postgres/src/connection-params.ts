@@ -11,6 +11,19 @@ const aliases: Record<string, string> = {
   url: 'url', dsn: 'url', dbdsn: 'url',
 };
 
+/**
+ * node-postgres lays the parsed URL over the other settings, parts it does not name included (as empty,
+ * which then fall back to the PG* environment): `host=` beside `url=` would be silently ignored (an
+ * `update db` of a database added with a URL, say). Only the password may be given apart.
+ */
+function checkUrlAgainst(params: Readonly<Record<string, string>>): void {
+  for (const key of ['host', 'port', 'user', 'dbname']) {
+    if (params[key] !== undefined) {
+      throw new BucardoError('INVALID_ARGUMENT', `Give ${key} in url=, not as ${key}= beside it: the url's would win (change the url instead)`, { item: key });
+    }
+  }
+}
+
 /** `pass=env:NAME`: the password is read from the environment variable NAME of the process that connects. */
 const ENV_REFERENCE = /^env:(.*)$/s;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -47,6 +60,7 @@ export function normalizeParams(params: Readonly<Record<string, string>>): Recor
   if (reference !== undefined && !ENV_NAME.test(reference)) {
     throw new BucardoError('INVALID_ARGUMENT', `pass=env:NAME needs the name of an environment variable (letters, digits, underscores), not "${reference}"`, { item: 'pass' });
   }
+  if (normalized.url !== undefined) checkUrlAgainst(normalized);
   if (normalized.dbname === undefined && normalized.url === undefined) {
     throw new BucardoError('INVALID_ARGUMENT', 'A PostgreSQL database needs dbname=NAME (or url=postgres://…)', { item: 'dbname' });
   }

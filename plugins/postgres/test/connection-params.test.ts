@@ -28,6 +28,16 @@ describe('normalizeParams', () => {
   });
 });
 
+describe('normalizeParams with url=', () => {
+  it('refuses host, port, user or dbname beside a url (node-postgres would let the url win), and takes a password apart', () => {
+    expect(() => normalizeParams({ url: 'postgres://u@h:5432/d', host: 'other' })).toThrow('Give host in url=, not as host= beside it');
+    expect(() => normalizeParams({ url: 'postgres:///d', host: 'h' })).toThrow('Give host in url=, not as host= beside it');
+    expect(() => normalizeParams({ url: 'postgres://u@h/d', dbname: 'e' })).toThrow('Give dbname in url=');
+    expect(() => normalizeParams({ url: 'postgres://u@h/d', port: '5433' })).toThrow('Give port in url=');
+    expect(normalizeParams({ url: 'postgres://u@h/d', pass: 'env:P' })).toEqual({ url: 'postgres://u@h/d', pass: 'env:P' });
+  });
+});
+
 describe('explicitPassword', () => {
   it('resolves env:NAME from the given environment, and names a missing or empty variable', () => {
     expect(explicitPassword(spec({ dbname: 'x', pass: 'env:P' }), { P: 's3cret' })).toEqual({ password: 's3cret', source: 'env' });
