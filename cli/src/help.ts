@@ -40,7 +40,7 @@ export const helpSections: readonly HelpSection[] = [
                                         [refreshabove=FRACTION]
                                         a source and at least one other database`),
       entry(['list database', 'list table', 'list sequence', 'list herd', 'list dbgroup', 'list sync', 'list all'],
-        '  list dbs|tables|sequences|herds|dbgroups|syncs|all'),
+        '  list dbs|tables|sequences|herds|dbgroups|syncs|all [NAME|PATTERN…]'),
       entry(['list conflict'], '  list conflicts [SYNC] [table=T] [limit=N]'),
     ],
   },
@@ -50,7 +50,7 @@ export const helpSections: readonly HelpSection[] = [
       entry(['update sync'], '  update sync NAME autokick= checktime= conflict= status= onetimecopy=1|2 refreshabove=FRACTION|0|'),
       entry(['update sync'], '  update sync NAME add table T… | remove table T…'),
       entry(['update table'], '  update table NAME additive=COLUMN,…'),
-      entry(['update database'], '  update db NAME host= port= user= pass= dbname= conn= status=active|inactive … [--force]'),
+      entry(['update database'], '  update db NAME host= port= user= pass= dbname= sslmode= status=active|inactive … [--force]'),
       entry(['remove sync', 'remove table', 'remove database'], '  remove sync S… | remove table T… [--force] | remove db D… [--force]'),
       entry(['validate'], '  validate SYNC…|all                    tables, keys and columns on every database'),
       entry(['purge', 'delta'], '  purge [DB…] | delta [DB…]             drop consumed change records now; show the backlog'),

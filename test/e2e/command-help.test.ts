@@ -75,7 +75,7 @@ Every command and option: bucardo help
     expect(commandLines(relgroup.stdout)).toEqual(['  add herd NAME [TABLE…]                (relgroup is the same)']);
     const list = await bucardo('lsit', 'tables', '--help'); // Bucardo's typo alias, a plural noun
     expect(list.stdout.split('\n')[0]).toBe('Usage of bucardo list tables:');
-    expect(commandLines(list.stdout)).toEqual(['  list dbs|tables|sequences|herds|dbgroups|syncs|all']);
+    expect(commandLines(list.stdout)).toEqual(['  list dbs|tables|sequences|herds|dbgroups|syncs|all [NAME|PATTERN…]']);
   });
 
   it('daemon commands list the daemon options; others do not', async () => {

@@ -1,4 +1,4 @@
-import { heartbeatExpired, processState } from '@bucardo/core';
+import { daemonIdOf, heartbeatExpired, processState } from '@bucardo/core';
 import type { CliSession } from '../cli-session.js';
 import { pidDirOf } from '../daemon/paths.js';
 import { readPid } from '../daemon/pid-file.js';
@@ -20,7 +20,8 @@ export async function ping(session: CliSession): Promise<number> {
     return 1;
   }
   const daemons = await (await session.bucardo()).daemons();
-  const daemon = daemons.find((row) => row.pid === pid);
+  // by id (pid@host): a daemon of another machine may have the same pid
+  const daemon = daemons.find((row) => row.id === daemonIdOf(pid));
   if (!daemon || heartbeatExpired(daemon)) {
     session.print(`CRITICAL: Timed out, no heartbeat from PID ${pid}${daemon ? ` for ${Math.round(daemon.silentFor)} s` : ''}`);
     return 1;
