@@ -151,8 +151,8 @@ export class RunStore implements RunRecorder {
   /** Conflicts recorded per sync, for status. */
   async conflictCounts(): Promise<Map<string, { total: number; skipped: number }>> {
     const result = await this.#db.query<{ sync: string; total: string; skipped: string }>(
-      `SELECT sync, count(*) AS total, count(*) FILTER (WHERE outcome = 'skipped') AS skipped FROM bucardo.conflict_log
-        WHERE recorded >= (SELECT created FROM bucardo.sync s WHERE s.name = conflict_log.sync) GROUP BY sync`,
+      `SELECT c.sync, count(*) AS total, count(*) FILTER (WHERE c.outcome = 'skipped') AS skipped
+         FROM bucardo.conflict_log c JOIN bucardo.sync s ON s.name = c.sync AND c.recorded >= s.created GROUP BY c.sync`,
     );
     return new Map(result.rows.map((row) => [row.sync, { total: Number(row.total), skipped: Number(row.skipped) }]));
   }
@@ -185,7 +185,11 @@ export class RunStore implements RunRecorder {
   /** The last good, last bad, current and last run of every sync that ran. */
   async syncRuns(): Promise<Map<string, SyncRuns>> {
     const pick = async (where: string) => {
-      const result = await this.#db.query<RawRun>(`SELECT DISTINCT ON (sync) ${RUN_COLUMNS} FROM bucardo.syncrun WHERE ${where} AND ${OF_THIS_SYNC} ORDER BY sync, id DESC`);
+      // per sync, its newest run of the kind, off the (sync, id DESC) index: a long history is not read
+      const result = await this.#db.query<RawRun>(
+        `SELECT r.* FROM bucardo.sync s CROSS JOIN LATERAL (
+           SELECT ${RUN_COLUMNS} FROM bucardo.syncrun WHERE syncrun.sync = s.name AND ${where} AND ${OF_THIS_SYNC} ORDER BY id DESC LIMIT 1) AS r`,
+      );
       return new Map(result.rows.map((row) => [row.sync, toRunRow(row)]));
     };
     const [good, bad, current, last, locked] = await Promise.all([
@@ -220,7 +224,7 @@ export class RunStore implements RunRecorder {
  * Runs of the sync as it now is: a sync removed and added again under the same name starts with no history
  * in `status` (its old runs stay in the table, and a removed sync's runs show nowhere).
  */
-const OF_THIS_SYNC = 'started >= (SELECT created FROM bucardo.sync s WHERE s.name = syncrun.sync)';
+const OF_THIS_SYNC = 'syncrun.started >= s.created';
 
 const RUN_COLUMNS = 'id, sync, worker, started, ended, outcome, status, inserts, deletes, conflicts, deferred, retries, error, details, resume';
 
