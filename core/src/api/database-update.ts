@@ -1,7 +1,7 @@
 import { BucardoError, isBucardoError } from '@bucardo/plugin-sdk';
 import type { DatabaseRow } from '../control/catalog-rows.js';
 import type { BucardoContext } from './context.js';
-import type { DatabaseListing } from './databases.js';
+import { checkDatabaseStatus, type DatabaseListing } from './databases.js';
 
 export interface DatabaseUpdate {
   readonly database: DatabaseListing;
@@ -24,9 +24,7 @@ export async function updateDatabase(ctx: BucardoContext, name: string, changes:
   if (type !== undefined && ctx.engine.registry.database(type).type !== row.type) {
     throw new BucardoError('INVALID_ARGUMENT', `The type of database "${name}" (${row.type}) cannot change: remove it and add it again`, { db: name, item: 'type' });
   }
-  if (status !== undefined && status !== 'active' && status !== 'inactive') {
-    throw new BucardoError('INVALID_ARGUMENT', `status must be active or inactive, not "${status}"`, { db: name, item: 'status' });
-  }
+  checkDatabaseStatus(name, status);
   // an empty value would be read as "keep the old one" by a driver that skips empties (an empty password)
   const cleared = Object.entries(settings).find(([, value]) => value === '');
   if (cleared) throw new BucardoError('INVALID_ARGUMENT', `${cleared[0]}= is empty: update db sets values, it does not clear them (remove the database and add it again without it)`, { db: name, item: cleared[0] });
@@ -42,6 +40,8 @@ export async function updateDatabase(ctx: BucardoContext, name: string, changes:
   const changed = [...new Set([...Object.keys(row.params), ...Object.keys(params)])].filter((key) => row.params[key] !== params[key]);
   if (updated.status !== row.status) changed.push('status');
   if (!options.force && changed.some((key) => key !== 'status')) await driver.ping({ name, type: row.type, params }, { log: ctx.engine.log, label: 'bucardo update db' });
-  await ctx.control.catalog.updateDatabase(updated);
+  if (!(await ctx.control.catalog.updateDatabase(updated, row))) {
+    throw new BucardoError('INVALID_ARGUMENT', `Database "${name}" was changed or removed by someone else meanwhile: nothing changed, look at it again (bucardo list db ${name})`, { db: name });
+  }
   return { database: { ...updated, connection: driver.describe({ name, type: row.type, params }) }, changed };
 }

@@ -22,9 +22,7 @@ export async function addDatabase(ctx: BucardoContext, name: string, params: Rea
   checkName('database', name);
   const { type: requestedType, status, ...driverParams } = params;
   const driver = ctx.engine.registry.database(requestedType ?? 'postgres');
-  if (status !== undefined && status !== 'active' && status !== 'inactive') {
-    throw new BucardoError('INVALID_ARGUMENT', `status must be active or inactive, not "${status}"`, { db: name, item: 'status' });
-  }
+  checkDatabaseStatus(name, status);
   const existing = await ctx.control.catalog.databases();
   if (existing.some((row) => row.name === name)) throw new BucardoError('DUPLICATE_NAME', `A database named "${name}" already exists`, { db: name, item: name });
   const spec: DatabaseSpec = { name, type: driver.type, params: driver.normalizeParams(driverParams) };
@@ -32,6 +30,13 @@ export async function addDatabase(ctx: BucardoContext, name: string, params: Rea
   const row: DatabaseRow = { name, type: driver.type, params: spec.params, status: status === 'inactive' ? 'inactive' : 'active' };
   await ctx.control.catalog.insertDatabase(row);
   return { ...row, connection: driver.describe(spec) };
+}
+
+/** `status=` of `add db` and `update db`: active or inactive. */
+export function checkDatabaseStatus(name: string, status: string | undefined): asserts status is DatabaseRow['status'] | undefined {
+  if (status !== undefined && status !== 'active' && status !== 'inactive') {
+    throw new BucardoError('INVALID_ARGUMENT', `status must be active or inactive, not "${status}"`, { db: name, item: 'status' });
+  }
 }
 
 export async function listDatabases(ctx: BucardoContext): Promise<DatabaseListing[]> {

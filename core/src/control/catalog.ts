@@ -18,8 +18,13 @@ export class Catalog {
     await this.#insert('database', row.name, 'INSERT INTO bucardo.db (name, type, params, status) VALUES ($1, $2, $3, $4)', [row.name, row.type, JSON.stringify(row.params), row.status]);
   }
 
-  async updateDatabase(row: DatabaseRow): Promise<void> {
-    await this.#db.query('UPDATE bucardo.db SET params = $2, status = $3 WHERE name = $1', [row.name, JSON.stringify(row.params), row.status]);
+  /** Stores `row` only if the database is still as `previous` (another `update db` may have come between): whether it did. */
+  async updateDatabase(row: DatabaseRow, previous: DatabaseRow): Promise<boolean> {
+    const result = await this.#db.query(
+      'UPDATE bucardo.db SET params = $2, status = $3 WHERE name = $1 AND params = $4::jsonb AND status = $5',
+      [row.name, JSON.stringify(row.params), row.status, JSON.stringify(previous.params), previous.status],
+    );
+    return result.rowCount === 1;
   }
 
   async databases(): Promise<DatabaseRow[]> {
