@@ -9,3 +9,9 @@ export function printError(error: unknown, debug = process.env.BUCARDO_DEBUG ===
   }
   if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
 }
+
+/** Prints an error that the command goes on despite: `WARNING: message [CODE]`. */
+export function printWarning(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`WARNING: ${message}${isBucardoError(error) ? ` [${error.code}]` : ''}\n`);
+}

@@ -23,7 +23,7 @@ export { DEFAULT_PARTITION_SIZE } from './run/partitions.js';
 export { badRunSize } from './run/run-sizes.js';
 export { sourcesBarringRefresh } from './run/refresh.js';
 export { Daemon, daemonIdOf, defaultDaemonId } from './daemon/daemon.js';
-export type { DaemonOptions } from './daemon/daemon.js';
+export type { DaemonOptions, DaemonReload } from './daemon/daemon.js';
 export { daemonResponds, heartbeatExpired } from './daemon/daemon-liveness.js';
 export { processState } from './daemon/process-state.js';
 export type { ProcessState } from './daemon/process-state.js';

@@ -11,6 +11,20 @@ describe('controlError', () => {
     expect((error as Error).message).toBe('The Bucardo schema in control database "ctl" is older than this version (relation "bucardo.reload_request" does not exist): run "bucardo install" to bring it up to date; its data is kept');
   });
 
+  it('a missing added column in the wording of an INSERT or UPDATE is an older schema too', () => {
+    const error = controlError(pgError('column "lease_ms" of relation "daemon" does not exist', '42703'), 'ctl');
+    expect(error).toMatchObject({ code: 'CONTROL_NOT_INSTALLED', db: 'ctl', sqlstate: '42703' });
+    expect((error as Error).message).toBe('The Bucardo schema in control database "ctl" is older than this version (column "lease_ms" of relation "daemon" does not exist): run "bucardo install" to bring it up to date; its data is kept');
+    expect(controlError(pgError('column d.lease_ms does not exist', '42703'), 'ctl')).toMatchObject({ code: 'CONTROL_NOT_INSTALLED' });
+  });
+
+  it('a missing column that was there from the first version is passed on as it is, in either wording', () => {
+    for (const message of ['column "conflict_strategy" of relation "sync" does not exist', 'column "conflict_strategy" does not exist']) {
+      const original = pgError(message, '42703');
+      expect(controlError(original, 'ctl')).toBe(original);
+    }
+  });
+
   it('any other missing bucardo table is no schema at all', () => {
     const error = controlError(pgError('relation "bucardo.sync" does not exist', '42P01'), 'ctl');
     expect(error).toMatchObject({ code: 'CONTROL_NOT_INSTALLED', message: 'The control database "ctl" has no Bucardo schema: run "bucardo install" first' });

@@ -10,14 +10,15 @@
  *  - a config this command cannot read itself (a bad logLevel): CONFIG_INVALID, the daemon not asked and
  *    still running, exit 1;
  *  - a daemon that cannot answer (stopped with SIGSTOP) within `reload 1`: `... Timed out!`, exit 1; it
- *    answers once it runs again.
+ *    answers once it runs again;
+ *  - a config with another `batchSize`: `... DONE!`, and the next run is cut into transactions of that size.
  */
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
-import { alive, DaemonWorld, waitFor, type DaemonHandle, type Pair } from './support/daemon-world.js';
+import { alive, DaemonWorld, statusDetail, waitFor, type DaemonHandle, type Pair } from './support/daemon-world.js';
 
 const server = serverFromInfo(inject('pg'));
 const MISSING = 'bucardo-plugin-that-does-not-exist';
@@ -121,6 +122,29 @@ describe('bucardo reload', () => {
     await world.insert(rl.a, 5);
     await world.arrives(rl.b, [1, 2, 3, 4, 5]);
     expect(alive(pid)).toBe(true);
+  });
+
+  it('a new batchSize: DONE!, and the next run is cut into transactions of that size', async () => {
+    writeConfig("{ logLevel: 'normal', batchSize: 1 }");
+    const r = await reload();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`Reloading Bucardo (PID ${pid}) ... DONE!\n`);
+    // the run waits for the target's table, where status shows how it is cut
+    const locker = await world.connect(rl.b.url);
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE t IN EXCLUSIVE MODE');
+      await world.insert(rl.a, 6, 7, 8);
+      const applying = await waitFor('the run to wait for the lock on B', async () => {
+        const state = statusDetail((await d.cli('status', 'rl')).stdout).get('Current state');
+        return state?.startsWith('Applying') ? state : undefined;
+      }, 20_000);
+      expect(applying).toMatch(/\(batch 1 of 3, 0 of 3 keys done\)$/);
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end().catch(() => undefined);
+    }
+    await world.arrives(rl.b, [1, 2, 3, 4, 5, 6, 7, 8]);
   });
 });
 

@@ -40,10 +40,12 @@ export async function daemonProcess(session: CliSession): Promise<number> {
     };
     process.on('SIGTERM', () => onStop('SIGTERM'));
     process.on('SIGINT', () => onStop('SIGINT'));
-    // The daemon logs a failed reload and answers the waiting `bucardo reload` with the error.
+    // The daemon logs a failed reload and answers the waiting `bucardo reload` with the error; the
+    // config's run sizes go with the engine, so that the next runs are cut as the file now says.
     const onReload = () => void daemon.reloadFrom(async () => {
       session.forgetConfig();
-      return (await open(true)).engine;
+      const next = await open(true);
+      return { engine: next.engine, sizes: next.runSizes };
     });
     process.on('SIGHUP', onReload);
     process.off('SIGHUP', onEarlyReload);

@@ -25,8 +25,9 @@ export async function start(session: CliSession): Promise<number> {
     session.print(`Removing file "${pidFile(dir)}" with stale PID ${running}`);
     removePidFile(dir);
   }
-  // Fail here, not in the background, when the control database is not installed or not reachable.
-  await (await session.bucardo()).listSyncs();
+  // Fail here, not in the background, when the control database is not reachable, not installed, or
+  // installed by an older version: a daemon on it would fail on every round.
+  await (await session.bucardo()).checkSchema();
   const pid = await spawnDaemon(session, dir);
   session.print(`Starting Bucardo (PID ${pid})`);
   return 0;

@@ -1,14 +1,17 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CliSession } from '../cli-session.js';
-import { pidDirOf, STOP_REASON } from '../daemon/paths.js';
+import { pidDirDespiteConfig, STOP_REASON } from '../daemon/paths.js';
 import { isAlive, readPid, removePidFile } from '../daemon/pid-file.js';
 
 const STOP_TIMEOUT_MS = 300_000;
 
-/** `bucardo stop ["reason"]`: asks the daemon to stop (SIGTERM); runs in progress finish first. */
+/**
+ * `bucardo stop ["reason"]`: asks the daemon to stop (SIGTERM); runs in progress finish first. A config it
+ * cannot read is a warning: the daemon runs on the one it read at start, and must still be stoppable.
+ */
 export async function stop(session: CliSession): Promise<number> {
-  await stopDaemon(session, await pidDirOf(session));
+  await stopDaemon(session, await pidDirDespiteConfig(session));
   return 0;
 }
 

@@ -1,7 +1,9 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { isBucardoError } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
+import { printWarning } from '../print-error.js';
 
 /** The daemon's pid file name, as Bucardo's MCP names it. */
 export const PID_FILE = 'bucardo.mcp.pid';
@@ -16,6 +18,22 @@ export const START_OPTIONS = 'bucardo.mcp.options.json';
 export async function pidDirOf(session: CliSession): Promise<string> {
   const { config } = await session.config();
   return pidDirFrom(session, config.pidDir);
+}
+
+/**
+ * The same for `stop`, which must work with a config it cannot read (a typo in it must not keep anyone
+ * from stopping the daemon): the config's error is a warning, and the config's `pidDir` is not known.
+ */
+export async function pidDirDespiteConfig(session: CliSession): Promise<string> {
+  try {
+    return await pidDirOf(session);
+  } catch (error) {
+    if (!isBucardoError(error) || (error.code !== 'CONFIG_INVALID' && error.code !== 'CONFIG_NOT_FOUND')) throw error;
+    printWarning(error);
+    const dir = pidDirFrom(session, undefined);
+    process.stderr.write(`WARNING: Without the config, Bucardo's pid file is looked for in ${dir}\n`);
+    return dir;
+  }
 }
 
 /** The same, given the config's `pidDir` (none when the config could not be read: the other sources still hold). */

@@ -196,6 +196,11 @@ export class Bucardo {
     return this.#with((ctx) => kickSync(ctx, name, { ...options, sizes: this.#sizes() }));
   }
 
+  /** How runs are cut (`batchSize`, `partitionSize`, `refreshAbove`), as given or by default: what a daemon reloaded on this API runs with. */
+  get runSizes(): RunSizes {
+    return this.#sizes();
+  }
+
   #sizes(): RunSizes {
     return {
       batchSize: this.#options.batchSize ?? 100_000, partitionSize: this.#options.partitionSize ?? DEFAULT_PARTITION_SIZE,
@@ -213,6 +218,14 @@ export class Bucardo {
 
   settings(): Promise<Map<string, string>> {
     return this.#with((ctx) => ctx.control.catalog.settings());
+  }
+
+  /**
+   * Refuses a control database that is not installed or whose schema is older than this version
+   * (CONTROL_NOT_INSTALLED, naming the tables and columns it lacks): `bucardo start` asks before it starts a daemon.
+   */
+  checkSchema(): Promise<void> {
+    return this.#with((ctx) => ctx.control.checkSchema());
   }
 
   daemons(): Promise<DaemonRow[]> {

@@ -77,10 +77,18 @@ export function controlError(error: unknown, dbname: string): unknown {
   if (sqlstate === '42P01' || sqlstate === '3F000') {
     return new BucardoError('CONTROL_NOT_INSTALLED', `The control database "${dbname}" has no Bucardo schema: run "bucardo install" first`, { db: dbname, sqlstate, cause: error });
   }
-  if (sqlstate === '42703' && ADDED_COLUMNS.has(/column "?(?:\w+\.)?(\w+)"? does not exist/.exec((error as Error).message ?? '')?.[1] ?? '')) {
+  if (sqlstate === '42703' && ADDED_COLUMNS.has(missingColumn((error as Error).message ?? '') ?? '')) {
     return olderSchema(error, dbname, sqlstate);
   }
   return error;
+}
+
+/**
+ * The column of a "column … does not exist" message: a SELECT says `column d.lease_ms does not exist` or
+ * `column "lease_ms" does not exist`, an INSERT or UPDATE `column "lease_ms" of relation "daemon" does not exist`.
+ */
+function missingColumn(message: string): string | undefined {
+  return /^column "?(?:\w+\.)?(\w+)"?(?: of relation "\w+")? does not exist$/.exec(message)?.[1];
 }
 
 function olderSchema(error: unknown, dbname: string, sqlstate: string): BucardoError {

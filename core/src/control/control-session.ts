@@ -5,6 +5,7 @@ import type { ControlLease } from './audit-channel.js';
 import { copyInto, type ControlQueryable } from './control-queryable.js';
 import { DaemonStore } from './daemon-store.js';
 import { RunStore } from './run-store.js';
+import { checkControlSchema } from './schema-check.js';
 
 /** One connection to the control database, with the catalog and run records on top of it. */
 export class ControlSession {
@@ -88,6 +89,11 @@ export class ControlSession {
       await this.#query.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Refuses (CONTROL_NOT_INSTALLED, naming what is missing) a schema older than this version, or none. */
+  checkSchema(): Promise<void> {
+    return checkControlSchema(this.#query, this.target.dbname);
   }
 
   /** Takes the sync's run lock (one runner per sync across every process and machine sharing this control database). */

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
-import { toBucardoError, type Logger } from '@bucardo/plugin-sdk';
+import { isBucardoError, toBucardoError, type BucardoError, type Logger } from '@bucardo/plugin-sdk';
 import type { SyncRow } from '../control/catalog-rows.js';
 import type { ControlTarget } from '../control/control-connection.js';
 import { ControlSession } from '../control/control-session.js';
-import type { Engine } from '../engine.js';
+import { Engine } from '../engine.js';
 import type { RunSizes } from '../run/run-sync.js';
 import { ControlListener } from './control-listener.js';
 import { DEFAULT_LEASE_MS } from './daemon-liveness.js';
@@ -25,6 +25,12 @@ export interface DaemonOptions {
   readonly purgeEveryMs?: number;
 }
 
+/** What a reload gives the daemon: the new engine, and the new config's run sizes (the running ones kept when absent). */
+export interface DaemonReload {
+  readonly engine: Engine;
+  readonly sizes?: RunSizes;
+}
+
 /**
  * A Bucardo daemon. Several may share one control database, on one machine or several: each active sync
  * is run by the daemon that holds its advisory lock in the control database. A lock lives as long as its
@@ -36,6 +42,15 @@ export class Daemon {
   readonly #target: ControlTarget;
   readonly #options: Required<Omit<DaemonOptions, 'reason'>> & { reason?: string };
   readonly #workers = new Map<string, SyncWorker>();
+  /**
+   * Workers given up while a run of theirs finishes, and when they are done. Their syncs are not taken
+   * again until then: the sync's lock is still held by this daemon's session, where taking it again
+   * would succeed (advisory locks nest) and let two workers run the sync at once.
+   */
+  readonly #leaving = new Map<string, { worker: SyncWorker; done: Promise<void> }>();
+  #sizes: RunSizes;
+  /** Set when the control database refuses this daemon for good (no schema, or an older one): it stops. */
+  #refused: BucardoError | undefined;
   readonly #wake = new WakeSignal();
   #log: Logger;
   #control: ControlSession | undefined;
@@ -45,14 +60,19 @@ export class Daemon {
     this.#engine = engine;
     this.#target = target;
     this.#options = { pollMs: 250, leaseMs: DEFAULT_LEASE_MS, maxBackoffMs: 30_000, purgeEveryMs: 60_000, ...options };
+    this.#sizes = options.sizes;
     this.#log = engine.log.child({ role: 'daemon' });
   }
 
-  /** Switches to a new engine (re-read config and plugins) without dropping work: runs in progress finish on the old one. */
-  reload(engine: Engine): void {
+  /**
+   * Switches to a new engine (re-read config and plugins) and, when given, new run sizes without dropping
+   * work: runs in progress finish on the old ones, the next runs use the new ones.
+   */
+  reload(engine: Engine, sizes?: RunSizes): void {
     this.#engine = engine;
+    if (sizes) this.#sizes = sizes;
     this.#log = engine.log.child({ role: 'daemon' });
-    for (const worker of this.#workers.values()) worker.useEngine(engine);
+    for (const worker of this.#workers.values()) worker.useEngine(engine, this.#sizes);
     this.#log.log('terse', 'Reloaded the configuration and plugins');
     this.#wake.wake();
   }
@@ -63,17 +83,19 @@ export class Daemon {
    * Reloads run one at a time; the requests are read before loading, so one made meanwhile gets the
    * answer of the reload its own signal starts, which reads the config after it.
    */
-  reloadFrom(load: () => Promise<Engine>): Promise<void> {
+  reloadFrom(load: () => Promise<Engine | DaemonReload>): Promise<void> {
     const next = this.#reloading.then(() => this.#reloadNow(load));
     this.#reloading = next;
     return next;
   }
 
-  async #reloadNow(load: () => Promise<Engine>): Promise<void> {
+  async #reloadNow(load: () => Promise<Engine | DaemonReload>): Promise<void> {
     const requests = await this.#reloadRequests();
     let refusal: Record<string, unknown> | undefined;
     try {
-      this.reload(await load());
+      const loaded = await load();
+      if (loaded instanceof Engine) this.reload(loaded);
+      else this.reload(loaded.engine, loaded.sizes);
     } catch (error) {
       this.#log.log('warn', `Reload failed, keeping the running configuration: ${(error as Error).message}`);
       refusal = toBucardoError(error, 'DAEMON_FAILED').toJSON();
@@ -104,7 +126,10 @@ export class Daemon {
     }
   }
 
-  /** Runs until `signal` aborts, then lets runs in progress finish, gives up its syncs and returns. */
+  /**
+   * Runs until `signal` aborts, then lets runs in progress finish, gives up its syncs and returns. Rejects
+   * with CONTROL_NOT_INSTALLED when the control database has no schema or an older one than this version.
+   */
   async run(signal: AbortSignal): Promise<void> {
     const listener = new ControlListener(this.#target, this.#log, (channel, payload) => this.#onNotify(channel, payload));
     this.#log.log('terse', `Daemon ${this.#options.id} started${this.#options.reason ? ` (reason: ${this.#options.reason})` : ''}`);
@@ -114,6 +139,10 @@ export class Daemon {
           await listener.ensure();
           await this.#round();
         } catch (error) {
+          if (this.#refused) {
+            this.#log.log('warn', `Cannot register in the control database, stopping: ${this.#refused.message}`);
+            throw this.#refused;
+          }
           this.#log.log('warn', `Daemon round failed: ${(error as Error).message}`);
           if (this.#control?.broken) await this.#dropControl();
         }
@@ -137,23 +166,41 @@ export class Daemon {
       if (syncs.get(name)?.status !== 'active') {
         this.#log.log('normal', `Giving up sync "${name}" (${syncs.get(name)?.status ?? 'removed'})`);
         this.#workers.delete(name);
-        await worker.stop(false);
-        await control.unlockSync(name);
-        await control.daemons.release(name, this.#options.id).catch(() => undefined);
+        this.#giveUp(control, worker);
       }
     }
     for (const sync of syncs.values()) {
-      if (sync.status !== 'active' || this.#workers.has(sync.name)) continue;
+      if (sync.status !== 'active' || this.#workers.has(sync.name) || this.#leaving.has(sync.name)) continue;
       if (await control.tryLockSync(sync.name)) await this.#take(control, sync);
     }
     const kicked = await control.daemons.pendingKicks();
     for (const name of kicked) this.#workers.get(name)?.kick();
   }
 
+  /**
+   * Stops a worker without waiting for its run in progress, which may take long (blocked on a lock, a big
+   * backlog): rounds, and with them the heartbeat and the other syncs, go on meanwhile. The sync's lock is
+   * let go on the session that took it once the run is over; a broken session has lost it already.
+   */
+  #giveUp(control: ControlSession, worker: SyncWorker): void {
+    const done = (async () => {
+      await worker.stop(false);
+      if (control.broken) return;
+      await control.unlockSync(worker.name);
+      await control.daemons.release(worker.name, this.#options.id).catch(() => undefined);
+    })().catch((error: unknown) => {
+      this.#log.log('warn', `Giving up sync "${worker.name}" failed: ${(error as Error).message}`);
+    }).finally(() => {
+      this.#leaving.delete(worker.name);
+      this.#wake.wake();
+    });
+    this.#leaving.set(worker.name, { worker, done });
+  }
+
   async #take(control: ControlSession, sync: SyncRow): Promise<void> {
     await control.daemons.claim(sync.name, this.#options.id);
     const settings: WorkerSettings = {
-      daemonId: this.#options.id, sizes: this.#options.sizes, pollMs: this.#options.pollMs, maxBackoffMs: this.#options.maxBackoffMs,
+      daemonId: this.#options.id, sizes: this.#sizes, pollMs: this.#options.pollMs, maxBackoffMs: this.#options.maxBackoffMs,
       purgeEveryMs: this.#options.purgeEveryMs,
     };
     const worker = new SyncWorker(sync.name, this.#engine, control, settings, this.#log);
@@ -173,7 +220,15 @@ export class Daemon {
     if (this.#control && !this.#control.broken) return this.#control;
     if (this.#control) await this.#dropControl();
     const control = await ControlSession.open(this.#target, `bucardo daemon ${this.#options.id}`);
-    await control.daemons.register(this.#options.id, hostname(), process.pid, this.#options.reason, this.#options.leaseMs);
+    try {
+      // before registering: a schema older than this version fails a daemon on every round, not only here
+      await control.checkSchema();
+      await control.daemons.register(this.#options.id, hostname(), process.pid, this.#options.reason, this.#options.leaseMs);
+    } catch (error) {
+      await control.close();
+      if (isBucardoError(error) && error.code === 'CONTROL_NOT_INSTALLED') this.#refused = error;
+      throw error;
+    }
     this.#control = control;
     return control;
   }
@@ -186,10 +241,18 @@ export class Daemon {
     this.#control = undefined;
   }
 
+  /** Stops every worker, those already given up included, and waits until their runs are over. */
   async #stopAll(abortRuns: boolean): Promise<void> {
     const workers = [...this.#workers.values()];
     this.#workers.clear();
-    await Promise.all(workers.map((worker) => worker.stop(abortRuns)));
+    const leaving = [...this.#leaving.values()];
+    await Promise.all([
+      ...workers.map((worker) => worker.stop(abortRuns)),
+      ...leaving.map(async ({ worker, done }) => {
+        if (abortRuns) await worker.stop(true);
+        await done;
+      }),
+    ]);
   }
 
   async #unregister(): Promise<void> {

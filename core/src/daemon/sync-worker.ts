@@ -20,6 +20,7 @@ interface Probe {
 
 export interface WorkerSettings {
   readonly daemonId: string;
+  /** The sizes of its runs until a reload gives it others (`useEngine`). */
   readonly sizes: RunSizes;
   /** How often an autokick sync's sources are probed for changes. */
   readonly pollMs: number;
@@ -39,6 +40,7 @@ export class SyncWorker {
   #engine: Engine;
   readonly #control: ControlSession;
   readonly #settings: WorkerSettings;
+  #sizes: RunSizes;
   readonly #log: Logger;
   readonly #wake = new WakeSignal();
   readonly #stopping = new AbortController();
@@ -70,6 +72,7 @@ export class SyncWorker {
     this.#engine = engine;
     this.#control = control;
     this.#settings = settings;
+    this.#sizes = settings.sizes;
     this.#log = log.child({ sync: name });
   }
 
@@ -84,9 +87,10 @@ export class SyncWorker {
     this.#wake.wake();
   }
 
-  /** Uses a new engine (after a reload) from the next run on. */
-  useEngine(engine: Engine): void {
+  /** Uses a new engine, and new run sizes when given (after a reload), from the next run on. */
+  useEngine(engine: Engine, sizes?: RunSizes): void {
     this.#engine = engine;
+    if (sizes) this.#sizes = sizes;
     void this.#closeProbe();
     // A run in progress keeps its sessions; the next run sees the key gone and opens new ones.
     this.#cache.key = undefined;
@@ -138,7 +142,7 @@ export class SyncWorker {
     const plan = await loadSyncPlan(this.#control.catalog, this.name);
     await this.#control.daemons.setState(this.name, this.#settings.daemonId, 'running', this.#failures, null);
     const report = await this.#engine.run(plan, this.#control.runs, {
-      ...this.#settings.sizes, worker: `daemon ${this.#settings.daemonId}`, signal: this.#aborting.signal, cache: this.#cache,
+      ...this.#sizes, worker: `daemon ${this.#settings.daemonId}`, signal: this.#aborting.signal, cache: this.#cache,
     });
     this.#lastRun = Date.now();
     this.#probeCheckpoints = undefined;
