@@ -438,12 +438,23 @@ describe('the CLI: list conflicts, and conflict= checks', () => {
         + `winner ${w.registered[winner]} by latest\n`;
     };
     expect(r.stdout).toBe(line(rows[0]!, reports[2]!, 'A', 'B', 'A') + line(rows[1]!, reports[1]!, 'A', 'B', 'B'));
+    // the list is cut: said on stderr, stdout keeps one line per conflict
+    expect(r.stderr).toBe('Showing the newest 2 conflicts; there are more (limit=N shows N)\n');
+    const all = await bucardo('list', 'conflicts', w.sync, 'table=t', 'limit=3');
+    expect({ lines: all.stdout.trimEnd().split('\n').length, stderr: all.stderr }).toEqual({ lines: 3, stderr: '' });
 
     // without the filter, u's conflict (the newest of all) is listed too
     const everything = await bucardo('list', 'conflicts', w.sync);
     expect(everything.code, everything.stderr).toBe(0);
     expect(everything.stdout.trimEnd().split('\n')).toHaveLength(4);
     expect(everything.stdout).toMatch(/ public\.u key 9  update\/update .* winner cl_B by latest\n/);
+  });
+
+  it('bucardo list conflicts with limit=0 or a table never added: an error naming it, not an empty list', async () => {
+    const zero = await bucardo('list', 'conflicts', w.sync, 'limit=0');
+    expect({ code: zero.code, stdout: zero.stdout, stderr: zero.stderr }).toEqual({ code: 1, stdout: '', stderr: 'ERROR: limit must be a whole number above 0, not "0" [INVALID_ARGUMENT]\n' });
+    const typo = await bucardo('list', 'conflicts', w.sync, 'table=nosuch');
+    expect({ code: typo.code, stdout: typo.stdout, stderr: typo.stderr }).toEqual({ code: 1, stdout: '', stderr: 'ERROR: There is no table named "nosuch" [TABLE_NOT_FOUND]\n' });
   });
 
   it('bucardo list conflicts of an unknown sync: SYNC_NOT_FOUND', async () => {

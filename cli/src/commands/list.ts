@@ -25,12 +25,21 @@ export async function list(session: CliSession): Promise<number> {
 async function listConflicts(session: CliSession): Promise<number> {
   const { table, limit, ...unknown } = session.params;
   rejectUnknown(unknown, 'list conflicts', ['table', 'limit']);
-  if (limit !== undefined && !/^\d+$/.test(limit)) throw new BucardoError('INVALID_ARGUMENT', `limit must be a number, not "${limit}"`, { item: 'limit' });
+  if (limit !== undefined && !/^[1-9]\d*$/.test(limit)) throw new BucardoError('INVALID_ARGUMENT', `limit must be a whole number above 0, not "${limit}"`, { item: 'limit' });
   const sync = session.words[1];
-  const rows = await (await session.bucardo()).listConflicts({ ...(sync ? { sync } : {}), ...(table ? { table } : {}), ...(limit ? { limit: Number(limit) } : {}) });
-  session.print(formatConflicts(rows));
+  const bucardo = await session.bucardo();
+  // a table that was never added has no conflicts by definition: a typo, said as one
+  if (table !== undefined) filterListed((await bucardo.listTables()).filter((row) => row.kind === 'table'), [table], (row) => [row.table.name, `${row.table.schema}.${row.table.name}`], 'table');
+  const shown = limit === undefined ? DEFAULT_CONFLICTS : Number(limit);
+  // one more than shown, to tell whether the list is cut
+  const rows = await bucardo.listConflicts({ ...(sync ? { sync } : {}), ...(table ? { table } : {}), limit: shown + 1 });
+  session.print(formatConflicts(rows.slice(0, shown)));
+  if (rows.length > shown) process.stderr.write(`Showing the newest ${shown} conflicts; there are more (limit=N shows N)\n`);
   return 0;
 }
+
+/** Conflicts `list conflicts` shows without `limit=`. */
+const DEFAULT_CONFLICTS = 100;
 
 const heading: Record<Exclude<Noun, 'all' | 'conflict'>, string> = { dbgroup: 'dbgroups', database: 'databases', herd: 'relgroup', sync: 'syncs', table: 'tables', sequence: 'sequences' };
 
