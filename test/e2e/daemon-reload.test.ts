@@ -83,6 +83,17 @@ describe('bucardo reload', () => {
     await waitFor('another verbose line', async () => logLines('public.t: 1 inserts').length > verboseLines);
   });
 
+  it('--config naming another file than the daemon was started with: refused, the daemon not asked, exit 1', async () => {
+    writeConfig("{ logLevel: 'normal' }");
+    const other = path.join(world.tempDir('cfg2'), 'bucardo.config.ts');
+    writeFileSync(other, "export default { logLevel: 'normal' };\n");
+    const before = await requests();
+    const r = await d.cli('--config', other, 'reload');
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: '' });
+    expect(r.stderr).toBe(`ERROR: Bucardo (PID ${pid}) was started with ${config}, and reload makes it read that file again, not ${other}: to run with ${other}, use "bucardo restart --config ${other}" [INVALID_ARGUMENT]\n`);
+    expect(await requests()).toEqual(before);
+  });
+
   it('a config this command cannot read: CONFIG_INVALID, the daemon not asked and running on, exit 1', async () => {
     writeConfig("{ logLevel: 'shouty' }");
     const before = await requests();

@@ -1,8 +1,10 @@
+import path from 'node:path';
 import { daemonIdOf, type ReloadResult } from '@bucardo/core';
 import { BucardoError } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
 import { pidDirFrom, pidDirOf } from '../daemon/paths.js';
 import { isAlive, readPid } from '../daemon/pid-file.js';
+import { readStartOptions } from '../daemon/start-options.js';
 import { printError } from '../print-error.js';
 
 /** Bucardo's `reload_config_timeout`. */
@@ -21,15 +23,29 @@ export async function reload(session: CliSession): Promise<number> {
   } catch (error) {
     return refuseBadConfig(session, error);
   }
-  const pid = readPid(await pidDirOf(session));
+  const dir = await pidDirOf(session);
+  const pid = readPid(dir);
   if (pid === undefined || !isAlive(pid)) {
     session.print('Bucardo is not running: nothing to reload');
     return 1;
   }
+  refuseOtherConfig(session, pid, readStartOptions(dir, pid)?.config);
   // The daemon judges the config's plugins (it loads them where it runs); this process only needs the control database.
   const bucardo = await session.bucardo({ plugins: 'standard' });
   const result = await bucardo.reloadDaemon(daemonIdOf(pid), { wake: () => process.kill(pid, 'SIGHUP'), timeoutMs: timeoutSeconds * 1000 });
   return report(session, pid, result, timeoutSeconds, bucardo.controlTarget.dbname);
+}
+
+/**
+ * The daemon re-reads the file it was started with: a `--config` naming another would be checked here and
+ * reported DONE! while the daemon went on with its own. Changing files is a restart.
+ */
+function refuseOtherConfig(session: CliSession, pid: number, running: string | undefined): void {
+  const given = session.command.options.config;
+  if (given === undefined || running === undefined || path.resolve(given) === path.resolve(running)) return;
+  throw new BucardoError('INVALID_ARGUMENT',
+    `Bucardo (PID ${pid}) was started with ${running}, and reload makes it read that file again, not ${given}: to run with ${given}, use "bucardo restart --config ${given}"`,
+    { item: given });
 }
 
 function timeoutOf(words: readonly string[]): number {
