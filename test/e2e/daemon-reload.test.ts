@@ -94,6 +94,14 @@ describe('bucardo reload', () => {
     expect(await requests()).toEqual(before);
   });
 
+  it('set log_level while the config sets logLevel: stored, with a note that the config wins', async () => {
+    writeConfig("{ logLevel: 'normal' }");
+    const r = await d.cli('--config', config, 'set', 'log_level=debug');
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).toBe(`Set "log_level" to "debug"\nNote: ${config} sets logLevel to "normal", which takes precedence over log_level: remove it there for log_level to apply\n`);
+    expect((await d.cli('--config', config, 'set', 'log_level=normal')).code).toBe(0);
+  });
+
   it('a config this command cannot read: CONFIG_INVALID, the daemon not asked and running on, exit 1', async () => {
     writeConfig("{ logLevel: 'shouty' }");
     const before = await requests();

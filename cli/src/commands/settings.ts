@@ -10,6 +10,11 @@ export async function set(session: CliSession): Promise<number> {
     await bucardo.setSetting(name, value);
     session.print(`Set "${name}" to "${value.toLowerCase()}"`);
   }
+  // the config's logLevel wins over the setting: say so, or the daemon seems to ignore the command
+  const { config, filepath } = await session.config();
+  if (session.params.log_level !== undefined && config.logLevel !== undefined) {
+    session.print(`Note: ${filepath ?? 'the config'} sets logLevel to "${config.logLevel}", which takes precedence over log_level: remove it there for log_level to apply`);
+  }
   return 0;
 }
 
