@@ -45,6 +45,8 @@ async function addTables(session: CliSession, words: readonly string[]): Promise
     if (result.herd.created) session.print(`Created the relgroup named "${result.herd.name}"`);
     if (result.herd.added.length > 0) {
       session.print([`The following tables or sequences are now part of the relgroup "${result.herd.name}":`, ...result.herd.added.map((table) => `  ${formatTable(table)}`)].join('\n'));
+      const syncs = result.herd.syncs;
+      if (syncs.length > 0) session.print(`${syncs.length === 1 ? 'Sync' : 'Syncs'} ${syncs.map((sync) => `"${sync}"`).join(', ')} now ${syncs.length === 1 ? 'replicates' : 'replicate'} them`);
     }
   }
   // nothing new at all: say so, an empty answer reads as a failure that printed nothing

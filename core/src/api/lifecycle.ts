@@ -4,6 +4,7 @@ import { sourcesOf } from '../run/sync-plan.js';
 import { refreshCapture } from './capture-refresh.js';
 import { removeUnusedCapture } from './capture-cleanup.js';
 import type { BucardoContext } from './context.js';
+import { refuseKeylessInTrackedSyncs } from './tables.js';
 import { readSyncPlan } from './sync-plan-loader.js';
 
 /**
@@ -14,8 +15,9 @@ import { readSyncPlan } from './sync-plan-loader.js';
 export async function addTablesToSync(ctx: BucardoContext, syncName: string, names: readonly string[]): Promise<TableRef[]> {
   const sync = await ctx.control.catalog.sync(syncName);
   const relations = findRelations(await ctx.control.catalog.relations(), names);
-  await ctx.control.catalog.addHerdMembers(sync.herd, relations.map((row) => row.id));
   const users = (await ctx.control.catalog.syncs()).filter((row) => row.herd === sync.herd).map((row) => row.name);
+  await refuseKeylessInTrackedSyncs(ctx, sync.herd, users, relations.filter((row) => row.kind === 'table' && row.keyColumns.length === 0).map((row) => row.table));
+  await ctx.control.catalog.addHerdMembers(sync.herd, relations.map((row) => row.id));
   try {
     await refreshCapture(ctx, users);
   } catch (error) {

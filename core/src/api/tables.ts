@@ -5,6 +5,8 @@ import { specOf } from './databases.js';
 import { checkName } from './names.js';
 import { refreshCapture } from './capture-refresh.js';
 import { checkAdditiveColumns } from '../run/table-shapes.js';
+import { isPureFullcopy } from '../run/sync-plan.js';
+import { readSyncPlan } from './sync-plan-loader.js';
 
 export interface AddTablesOptions {
   /** Put the tables in this herd (relgroup), created when missing. */
@@ -20,13 +22,16 @@ export interface AddTablesOptions {
 export interface AddTablesResult {
   readonly added: readonly { table: TableRef; db: string; shape: TableShape }[];
   readonly alreadyAdded: readonly TableRef[];
-  readonly herd?: { readonly name: string; readonly created: boolean; readonly added: readonly TableRef[] };
+  /** `syncs`: the syncs over the herd, which now replicate the tables `added` to it (capture installed). */
+  readonly herd?: { readonly name: string; readonly created: boolean; readonly added: readonly TableRef[]; readonly syncs: readonly string[] };
 }
 
 /**
  * `bucardo add table NAME… [herd=H] [db=D]`: finds each table on a database, reads its key (primary key,
  * else the smallest non-partial unique index), and records it. Every table is checked before anything is
- * stored, so a missing table or a table without a key changes nothing.
+ * stored, so a missing table or a table without a key changes nothing. Tables put into a herd that syncs
+ * already use are checked on every database of those syncs and captured, as by `update sync S add table`;
+ * a problem on any of them changes nothing.
  */
 export async function addTables(ctx: BucardoContext, names: readonly string[], options: AddTablesOptions = {}): Promise<AddTablesResult> {
   if (names.length === 0) throw new BucardoError('INVALID_ARGUMENT', 'Name at least one table to add');
@@ -42,6 +47,10 @@ export async function addTables(ctx: BucardoContext, names: readonly string[], o
   const found = await findTables(ctx, requested, databases, options.keyless === true);
   for (const { shape, db } of found) checkAdditiveColumns(shape, options.additive ?? [], db);
   const known = await ctx.control.catalog.relations();
+  const herdUsers = options.herd === undefined ? [] : (await ctx.control.catalog.herds(options.herd))[0]?.syncs ?? [];
+  if (options.herd !== undefined) {
+    await refuseKeylessInTrackedSyncs(ctx, options.herd, herdUsers, found.filter((entry) => entry.shape.key.length === 0).map((entry) => entry.shape.table));
+  }
   const result = await ctx.control.transaction(async () => {
     const fresh = found.filter((entry) => !known.some((row) => sameTable(row.table, entry.shape.table)));
     const { ids } = await ctx.control.catalog.upsertRelations(found.map(({ db, shape }) => ({
@@ -52,7 +61,11 @@ export async function addTables(ctx: BucardoContext, names: readonly string[], o
     if (options.herd !== undefined) {
       const created = await ctx.control.catalog.ensureHerd(options.herd);
       const addedIds = new Set(await ctx.control.catalog.addHerdMembers(options.herd, ids));
-      herd = { name: options.herd, created, added: found.filter((_, index) => addedIds.has(ids[index]!)).map((entry) => entry.shape.table) };
+      herd = { name: options.herd, created, added: found.filter((_, index) => addedIds.has(ids[index]!)).map((entry) => entry.shape.table), syncs: addedIds.size > 0 ? herdUsers : [] };
+      // Inside the transaction: the syncs' plans see the new members, and a table missing or different on
+      // one of their databases rolls everything back. Without this a live sync would read a delta table
+      // that was never made, and fail every run from then on.
+      if (addedIds.size > 0) for (const sync of herdUsers) await refreshCapture(ctx, [sync]).catch((error: unknown) => { throw inSync(error, options.herd!, sync); });
     }
     return {
       added: fresh.map(({ db, shape }) => ({ table: shape.table, db, shape })),
@@ -63,8 +76,9 @@ export async function addTables(ctx: BucardoContext, names: readonly string[], o
   // New additive columns on tables that syncs already capture: their delta tables and triggers must
   // record the deltas before the next run reads them.
   if (options.additive) {
+    const refreshed = result.herd?.syncs ?? [];
     const users = known.filter((row) => found.some((entry) => sameTable(row.table, entry.shape.table))).flatMap((row) => row.syncs);
-    await refreshCapture(ctx, [...new Set(users)]);
+    await refreshCapture(ctx, [...new Set(users)].filter((sync) => !refreshed.includes(sync)));
   }
   return result;
 }
@@ -94,6 +108,24 @@ export async function updateTable(ctx: BucardoContext, name: string, options: { 
     await refreshCapture(ctx, relation.syncs);
   }
   return (await ctx.control.catalog.relations()).find((row) => row.id === relation.id)!;
+}
+
+/**
+ * A keyless table cannot be in a sync that tracks changes (one with a target, or several sources): every
+ * run of that sync would fail with TABLE_NO_KEY, and its other tables would stop replicating with it.
+ */
+export async function refuseKeylessInTrackedSyncs(ctx: BucardoContext, herd: string, syncs: readonly string[], keyless: readonly TableRef[]): Promise<void> {
+  if (keyless.length === 0) return;
+  for (const sync of syncs) {
+    const plan = await readSyncPlan(ctx.control.catalog, sync);
+    if (isPureFullcopy(plan)) continue;
+    const targets = plan.databases.filter((db) => db.role === 'target').map((db) => db.name);
+    const why = targets.length > 0 ? `target ${targets.map((db) => `"${db}"`).join(', ')}` : `${plan.databases.filter((db) => db.role === 'source').length} sources`;
+    const table = formatTable(keyless[0]!);
+    throw new BucardoError('TABLE_NO_KEY',
+      `Table "${table}" has no primary key or unique index, and herd "${herd}" is used by sync "${sync}", which has ${why}: a keyless table can only be in syncs whose receivers are all fullcopy`,
+      { table, herd, sync, ...(targets.length > 0 ? { db: targets[0]! } : {}) });
+  }
 }
 
 export async function listTables(ctx: BucardoContext): Promise<RelationRow[]> {
@@ -174,6 +206,12 @@ async function locate(session: SourceSession, wanted: { text: string; schema?: s
     throw new BucardoError('INVALID_ARGUMENT', `Table name "${wanted.text}" matches ${matches.map(formatTable).join(' and ')} on database "${db}": add the schema`, { table: wanted.text, db });
   }
   return matches[0];
+}
+
+/** A check of a sync over the herd failed: the message says which sync refused the tables, and the subject keeps its names. */
+function inSync(error: unknown, herd: string, sync: string): unknown {
+  if (!isBucardoError(error)) return error;
+  return new BucardoError(error.code, `Herd "${herd}" is used by sync "${sync}", which cannot take the tables: ${error.message}`, { ...error.subject, herd, sync, cause: error });
 }
 
 function sameTable(a: TableRef, b: TableRef): boolean {
