@@ -1,4 +1,4 @@
-import { BucardoError, type Checkpoint } from '@bucardo/plugin-sdk';
+import { BucardoError, type Checkpoint, type DatabaseSpec, type TargetWriter } from '@bucardo/plugin-sdk';
 import type { DbGroupMember, SyncRow } from '../control/catalog-rows.js';
 import { RunSessions } from '../run/sessions.js';
 import { isPureFullcopy, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
@@ -58,6 +58,7 @@ export async function addSync(ctx: BucardoContext, name: string, rawParams: Read
     conflictStrategy: strategy,
     refreshAbove: parseRefreshAbove(name, params.refreshabove),
   };
+  await checkOnetimecopy(ctx, name, row.onetimecopy, dbgroup.members);
   const plan = await previewPlan(ctx, row, dbgroup.members);
   const checkpoints = await installCapture(ctx, plan);
   await ctx.control.transaction(async () => {
@@ -74,7 +75,8 @@ const updatable = new Set(['autokick', 'checktime', 'conflict', 'status', 'oneti
 /**
  * `bucardo update sync NAME key=value…`: autokick (ping), checktime, conflict (conflict_strategy), status,
  * onetimecopy, refreshabove.
- * Every value is checked before anything is changed. Returns the changed row.
+ * Every value is checked before anything is changed. Any `onetimecopy=` asks for a copy of its own, so the
+ * progress of an earlier copy (finished, abandoned or failed) is discarded with it. Returns the changed row.
  */
 export async function updateSync(ctx: BucardoContext, name: string, rawParams: Readonly<Record<string, string>>): Promise<SyncRow> {
   const params = normalizeParams(rawParams);
@@ -82,6 +84,7 @@ export async function updateSync(ctx: BucardoContext, name: string, rawParams: R
   const unknown = Object.keys(params).find((key) => !updatable.has(key));
   if (unknown) throw new BucardoError('INVALID_ARGUMENT', `update sync cannot change "${unknown}" (it can change: ${[...updatable].join(', ')})`, { item: unknown, sync: name });
   if (params.conflict !== undefined) await checkConflictSpec(ctx, name, params.conflict, (await ctx.control.catalog.dbgroup(current.dbgroup)).members);
+  if (params.onetimecopy !== undefined) await checkOnetimecopy(ctx, name, parseOnetimecopy(params.onetimecopy), (await ctx.control.catalog.dbgroup(current.dbgroup)).members);
   const next: SyncRow = {
     ...current,
     ...(params.autokick === undefined ? {} : { autokick: parseBoolean('autokick', params.autokick) }),
@@ -91,7 +94,10 @@ export async function updateSync(ctx: BucardoContext, name: string, rawParams: R
     ...(params.onetimecopy === undefined ? {} : { onetimecopy: parseOnetimecopy(params.onetimecopy) }),
     ...(params.refreshabove === undefined ? {} : { refreshAbove: parseRefreshAbove(name, params.refreshabove) }),
   };
-  await ctx.control.catalog.updateSync(next).catch((error: unknown) => { throw intervalError(error, next.checktime); });
+  await ctx.control.transaction(async () => {
+    await ctx.control.catalog.updateSync(next).catch((error: unknown) => { throw intervalError(error, next.checktime); });
+    if (params.onetimecopy !== undefined) await ctx.control.catalog.discardCopyProgress(name);
+  });
   return ctx.control.catalog.sync(name);
 }
 
@@ -197,6 +203,41 @@ async function checkConflictSpec(ctx: BucardoContext, sync: string, spec: string
   const databases = members.map((member) => ({ name: member.db, role: member.role, type: rows.find((row) => row.name === member.db)?.type ?? 'postgres' }));
   const parsed = parseConflictSpec(spec, databases.map((db) => db.name), ctx.engine.registry, sync);
   ctx.engine.registry.conflictStrategy(parsed.name).validate?.({ sync, databases, options: parsed.options });
+}
+
+/**
+ * `onetimecopy=1` empties every target's tables before copying: refused up front for a target that cannot
+ * empty a table, since every run would otherwise fail on it (and be retried) until the setting changed.
+ */
+async function checkOnetimecopy(ctx: BucardoContext, sync: string, onetimecopy: number, members: readonly DbGroupMember[]): Promise<void> {
+  if (onetimecopy !== 1) return;
+  const databases = await ctx.control.catalog.databases();
+  for (const member of members) {
+    if (member.role !== 'target') continue;
+    const db = databases.find((row) => row.name === member.db);
+    if (!db) continue;
+    const writer = ctx.engine.registry.database(db.type).target;
+    if (!writer || writer.capabilities.truncate) continue;
+    const instead = await tellsEmptyTables(ctx, writer, specOf(db), sync)
+      ? '; onetimecopy=2 copies to it without emptying its tables'
+      : '';
+    throw new BucardoError('DB_ROLE_UNSUPPORTED',
+      `Sync "${sync}" cannot use onetimecopy=1: database "${db.name}" (type ${db.type}) cannot empty a table for a copy${instead}`,
+      { sync, db: db.name, item: 'onetimecopy' });
+  }
+}
+
+/** Whether onetimecopy=2 can decide for this database (its sessions say whether a table is empty). */
+async function tellsEmptyTables(ctx: BucardoContext, writer: TargetWriter, spec: DatabaseSpec, sync: string): Promise<boolean> {
+  try {
+    const session = await writer.open(spec, { log: ctx.engine.log.child({ db: spec.name }), label: `bucardo ${sync} onetimecopy check` });
+    const can = typeof session.isEmpty === 'function';
+    await session.close().catch(() => undefined);
+    return can;
+  } catch {
+    // unreachable now: the refusal stands, only the suggestion is left out
+    return false;
+  }
 }
 
 function parseStatus(status: string | undefined): SyncRow['status'] {

@@ -211,6 +211,14 @@ export class Catalog {
     await this.#db.query("SELECT pg_notify('bucardo_control', $1)", [`update ${row.name}`]);
   }
 
+  /**
+   * Forgets where an initial copy of the sync stood: a new onetimecopy setting asks for a copy of its own,
+   * and an abandoned copy's progress (its targets, tables marked done) belongs to the setting it ran under.
+   */
+  async discardCopyProgress(sync: string): Promise<void> {
+    await this.#db.query('DELETE FROM bucardo.copy_progress WHERE sync = $1', [sync]);
+  }
+
   async deleteSync(name: string): Promise<void> {
     await this.#db.query('DELETE FROM bucardo.sync WHERE name = $1', [name]);
     // its runs stay in the history; nothing of them is to be resumed by a sync added later under the name

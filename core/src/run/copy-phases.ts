@@ -1,4 +1,4 @@
-import { formatTable, tableId, type ChangeSet, type Logger, type SequenceState, type SourceChanges, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import { decodeKey, encodeKey, formatTable, tableId, type ChangeSet, type KeyText, type Logger, type SequenceState, type SourceChanges, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import { databaseError } from './database-error.js';
 import type { RunCounts } from './run-counts.js';
 import type { RunRecorder } from './run-sync.js';
@@ -40,7 +40,7 @@ export async function initialCopy(ctx: CopyContext): Promise<void> {
       ctx.log.log('normal', `Initial copy of ${table}: no target needs it`);
       continue;
     }
-    const resumeAt = known?.lastKey;
+    const resumeAt = known?.lastKey === undefined ? undefined : keyFromProgress(shape, known.lastKey);
     if (!known) await ctx.recorder.saveCopyProgress(plan.name, shape.table, { targets: to, rows: 0, done: false });
     ctx.log.log('normal', `Initial copy of ${table} from ${from} to ${to.join(', ')}${resumeAt === undefined ? '' : ` (resuming after ${known!.rows} rows)`}`);
     const keyed = shape.key.length > 0;
@@ -54,7 +54,7 @@ export async function initialCopy(ctx: CopyContext): Promise<void> {
       batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status, rowsBefore: known?.rows ?? 0,
       onBatch: (lastKey, done) => {
         ctx.counts.kept.copyCommitted(table, done, to, false);
-        return ctx.recorder.saveCopyProgress(plan.name, shape.table, { targets: to, rows: (known?.rows ?? 0) + done, done: false, ...(lastKey === undefined ? {} : { lastKey }) });
+        return ctx.recorder.saveCopyProgress(plan.name, shape.table, { targets: to, rows: (known?.rows ?? 0) + done, done: false, ...(lastKey === undefined ? {} : { lastKey: keyForProgress(shape, lastKey) }) });
       },
     });
     await ctx.recorder.saveCopyProgress(plan.name, shape.table, { targets: to, rows: (known?.rows ?? 0) + rows, done: true });
@@ -134,6 +134,19 @@ export async function syncSequences(ctx: CopyContext): Promise<void> {
 
 function sequenceFailed(ctx: CopyContext, db: string, sequence: TableRef): (error: unknown) => never {
   return (error) => { throw databaseError(error, 'APPLY_FAILED', { db, item: formatTable(sequence), sync: ctx.plan.name }); };
+}
+
+/**
+ * A composite key joins its parts with NUL, which a PostgreSQL text column refuses: saving the progress of
+ * a copy of such a table failed the run after its first batch. Its parts are kept as a JSON array instead;
+ * a one-column key is kept as it is, as copies in progress before this change have it.
+ */
+function keyForProgress(shape: TableShape, key: KeyText): string {
+  return shape.key.length > 1 ? JSON.stringify(decodeKey(key, shape.key.length)) : key;
+}
+
+function keyFromProgress(shape: TableShape, saved: string): KeyText {
+  return shape.key.length > 1 ? encodeKey(JSON.parse(saved) as string[]) : saved;
 }
 
 async function emptyOnes(ctx: CopyContext, targets: readonly string[], shape: TableShape): Promise<string[]> {

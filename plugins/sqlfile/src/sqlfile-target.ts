@@ -119,9 +119,10 @@ export class SqlfileSession implements TargetSession {
     batch.signal.throwIfAborted();
     const buffer = this.#buffer;
     if (!buffer) throw new BucardoError('APPLY_FAILED', `apply() outside a transaction on database "${this.#spec.name}"`, { db: this.#spec.name });
-    const { shape, deletes } = batch;
+    const { shape } = batch;
     const rows = batch.rows.filter((rowBatch) => rowBatch.rowCount > 0);
     const inserted = rows.reduce((sum, rowBatch) => sum + rowBatch.rowCount, 0);
+    const deletes = keysToDelete(batch, rows);
     if (deletes.length === 0 && inserted === 0) return { deleted: 0, inserted: 0, skipped: [] };
     buffer.push(tableComment(shape, deletes.length, inserted));
     buffer.push(...deleteStatements(shape, deletes, this.#options.chunkSize));
@@ -138,6 +139,14 @@ export class SqlfileSession implements TargetSession {
       }
     }
     return { deleted: deletes.length, inserted, skipped: [] };
+  }
+
+  /**
+   * A file holds no table to look into, and what it carries replaces rows by key when replayed, so a copy
+   * into it overwrites nothing it should keep: onetimecopy=2 always copies to a flat file.
+   */
+  async isEmpty(): Promise<boolean> {
+    return true;
   }
 
   async commit(): Promise<void> {
@@ -206,6 +215,19 @@ export class SqlfileSession implements TargetSession {
   #error(what: string, cause: unknown): BucardoError {
     return new BucardoError('APPLY_FAILED', `${what} for database "${this.#spec.name}": ${(cause as Error).message}`, { db: this.#spec.name, cause });
   }
+}
+
+/**
+ * The batch's keys, then those of its rows it does not carry (an initial copy sends rows only): replay
+ * is delete-then-insert by key, so replaying a file twice, or into a database that has the rows, still
+ * ends with the source's rows rather than a duplicate key.
+ */
+function keysToDelete(batch: ApplyBatch, rows: readonly RowBatch[]): readonly string[] {
+  if (batch.shape.key.length === 0) return batch.deletes;
+  const keys = new Set(batch.deletes);
+  const before = keys.size;
+  for (const rowBatch of rows) for (const row of rowBatch.rows()) keys.add(rowBatch.keyOf(row));
+  return keys.size === before ? batch.deletes : [...keys];
 }
 
 function* allRows(batches: readonly RowBatch[]): IterableIterator<TextValue[]> {
