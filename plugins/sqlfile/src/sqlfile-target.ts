@@ -1,11 +1,12 @@
 import { constants } from 'node:fs';
-import { access, mkdir, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { access, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   BucardoError,
   type ApplyBatch, type ApplyResult, type DatabaseSpec, type Logger, type OpenContext, type RowBatch, type RunInfo,
   type TargetCapabilities, type TargetSession, type TargetWriter, type TextValue,
 } from '@bucardo/plugin-sdk';
+import { makeDirectory } from './make-directory.js';
 import { finalFileName, tempFileName } from './file-names.js';
 import { dirOf, formatOf } from './params.js';
 import {
@@ -30,7 +31,7 @@ export async function prepareDirectory(spec: DatabaseSpec): Promise<string> {
   const dir = dirOf(spec);
   const probe = join(dir, `.bucardo-probe-${process.pid}-${Math.random().toString(36).slice(2)}`);
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
     await writeFile(probe, '', { flag: 'wx' });
     await rm(probe, { force: true });
   } catch (error) {
@@ -95,7 +96,7 @@ export class SqlfileSession implements TargetSession {
     const finalPath = join(this.#dir, finalFileName(run));
     let handle: FileHandle | undefined;
     try {
-      await mkdir(this.#dir, { recursive: true });
+      await makeDirectory(this.#dir);
       handle = await open(tmpPath, 'w', 0o644);
       await handle.write(fileHeader(run, this.#format, this.#spec.name));
     } catch (error) {
