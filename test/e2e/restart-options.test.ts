@@ -71,6 +71,8 @@ Starting Bucardo (PID ${pid2})
     const pid3 = d.pid()!;
     expect(again.stdout).toContain(`Using the options PID ${pid2} was started with: --config ${configFile} --log-level verbose --db-name ${world.control} --log-destination ${d.logDir}\n`);
     await waitFor('the third daemon in the same log', async () => d.log().includes(`Daemon ${daemonId(pid3)} started`));
+    // no reason given: the second daemon's last line says it was a restart
+    expect(d.log()).toContain('DAEMON Received SIGTERM (reason: restart): stopping after the runs in progress\n');
 
     expect((await d.cli('stop')).code).toBe(0);
   });
