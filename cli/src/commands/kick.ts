@@ -1,6 +1,7 @@
 import { BucardoError, isBucardoError, type ErrorCode } from '@bucardo/plugin-sdk';
 import { daemonResponds, type KickedRun, type KickResult } from '@bucardo/core';
 import type { CliSession } from '../cli-session.js';
+import { isWildcard } from './name-pattern.js';
 import { matchSyncs } from './sync-names.js';
 
 /** Bucardo's kick exit codes. */
@@ -33,7 +34,7 @@ async function kickSyncs(session: CliSession): Promise<number> {
   if (patterns.length === 0) throw new BucardoError('INVALID_ARGUMENT', 'Usage: bucardo kick SYNC… [TIMEOUT]');
   const bucardo = await session.bucardo();
   const names = matchSyncs(patterns, (await bucardo.listSyncs()).map((sync) => sync.name));
-  const several = names.length > 1 || patterns.some((pattern) => pattern.toLowerCase() === 'all' || /[%*]/.test(pattern));
+  const several = names.length > 1 || patterns.some((pattern) => pattern.toLowerCase() === 'all' || isWildcard(pattern));
   const wait = timeoutWord !== undefined;
   const timeoutMs = wait ? Number(timeoutWord) * 1000 : undefined;
   let exitCode = DONE;

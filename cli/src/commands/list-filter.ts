@@ -1,4 +1,5 @@
 import { BucardoError, type ErrorCode } from '@bucardo/plugin-sdk';
+import { isWildcard, namePattern } from './name-pattern.js';
 
 /** What each listed kind is called in messages, and the code of "none by that name". */
 export const LISTED: Readonly<Record<'database' | 'table' | 'sequence' | 'herd' | 'dbgroup' | 'sync', { readonly what: string; readonly code: ErrorCode }>> = {
@@ -23,13 +24,11 @@ export function filterListed<Row>(rows: readonly Row[], patterns: readonly strin
       rows.forEach((row) => wanted.add(row));
       continue;
     }
-    const test = /[%*]/.test(pattern)
-      ? ((regex) => (name: string) => regex.test(name))(new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/[%*]/g, '.*')}$`))
-      : (name: string) => name === pattern;
-    const hits = rows.filter((row) => namesOf(row).some(test));
+    const matches = namePattern(pattern);
+    const hits = rows.filter((row) => namesOf(row).some(matches));
     if (hits.length === 0) {
       const { what, code } = LISTED[kind];
-      throw new BucardoError(code, /[%*]/.test(pattern) ? `No ${what} matches "${pattern}"` : `There is no ${what} named "${pattern}"`, { item: pattern });
+      throw new BucardoError(code, isWildcard(pattern) ? `No ${what} matches "${pattern}"` : `There is no ${what} named "${pattern}"`, { item: pattern });
     }
     hits.forEach((row) => wanted.add(row));
   }

@@ -1,13 +1,13 @@
 import { BucardoError } from '@bucardo/plugin-sdk';
+import { isWildcard, namePattern } from './name-pattern.js';
 
 /** Expands sync names given on the command line: exact names, `%`/`*` wildcards, or `all`. */
 export function matchSyncs(patterns: readonly string[], known: readonly string[]): string[] {
   const matched = new Set<string>();
   for (const pattern of patterns) {
     if (pattern.toLowerCase() === 'all') { known.forEach((name) => matched.add(name)); continue; }
-    if (/[%*]/.test(pattern)) {
-      const regex = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/[%*]/g, '.*')}$`);
-      const hits = known.filter((name) => regex.test(name));
+    if (isWildcard(pattern)) {
+      const hits = known.filter(namePattern(pattern));
       if (hits.length === 0) throw new BucardoError('SYNC_NOT_FOUND', `No syncs match "${pattern}"`, { sync: pattern });
       hits.forEach((name) => matched.add(name));
       continue;
