@@ -219,16 +219,16 @@ export class SqlfileSession implements TargetSession {
 }
 
 /**
- * The batch's keys, then those of its rows it does not carry (an initial copy sends rows only): replay
- * is delete-then-insert by key, so replaying a file twice, or into a database that has the rows, still
- * ends with the source's rows rather than a duplicate key.
+ * The keys to delete before the rows go in: replay is delete-then-insert by key, so replaying a file twice,
+ * or into a database that has the rows, still ends with the source's rows rather than a duplicate key. A
+ * change batch deletes every key it writes already; only a copy sends rows and no deletes, and then the
+ * rows' own keys are deleted (not looked at per row on the change path, which is every apply).
  */
 function keysToDelete(batch: ApplyBatch, rows: readonly RowBatch[]): readonly string[] {
-  if (batch.shape.key.length === 0) return batch.deletes;
-  const keys = new Set(batch.deletes);
-  const before = keys.size;
-  for (const rowBatch of rows) for (const row of rowBatch.rows()) keys.add(rowBatch.keyOf(row));
-  return keys.size === before ? batch.deletes : [...keys];
+  if (batch.shape.key.length === 0 || batch.deletes.length > 0) return batch.deletes;
+  const keys: string[] = [];
+  for (const rowBatch of rows) for (const row of rowBatch.rows()) keys.push(rowBatch.keyOf(row));
+  return keys;
 }
 
 function* allRows(batches: readonly RowBatch[]): IterableIterator<TextValue[]> {
