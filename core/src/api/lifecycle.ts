@@ -94,15 +94,16 @@ export async function removeDatabases(ctx: BucardoContext, names: readonly strin
     }
   }
   // Two of the databases may share a dbgroup: each sync goes once.
-  const holding = groups.filter((group) => group.members.some((member) => names.includes(member.db)));
-  const memberships = holding.flatMap((group) => group.members.filter((member) => names.includes(member.db)).map((member) => ({ db: member.db, dbgroup: group.name })));
-  const syncs = new Map<string, string[]>();
-  for (const group of holding) {
-    for (const sync of group.syncs) syncs.set(sync, [...new Set([...(syncs.get(sync) ?? []), ...memberships.filter((m) => m.dbgroup === group.name).map((m) => m.db)])]);
+  const memberships: Array<{ db: string; dbgroup: string }> = [];
+  const syncs = new Map<string, Set<string>>();
+  for (const group of groups) {
+    const dbs = group.members.filter((member) => names.includes(member.db)).map((member) => member.db);
+    for (const db of dbs) memberships.push({ db, dbgroup: group.name });
+    for (const sync of dbs.length > 0 ? group.syncs : []) for (const db of dbs) (syncs.get(sync) ?? syncs.set(sync, new Set()).get(sync)!).add(db);
   }
   for (const sync of syncs.keys()) await removeSync(ctx, sync);
   for (const name of names) await ctx.control.catalog.deleteDatabase(name);
-  return { databases: [...names], syncs: [...syncs].map(([name, dbs]) => ({ name, dbs })), memberships };
+  return { databases: [...names], syncs: [...syncs].map(([name, dbs]) => ({ name, dbs: [...dbs] })), memberships };
 }
 
 function findRelations(relations: readonly RelationRow[], names: readonly string[]): RelationRow[] {

@@ -38,9 +38,9 @@ export interface ResumeOutlook {
 }
 
 export async function syncStatuses(ctx: BucardoContext, names?: readonly string[]): Promise<SyncStatusReport[]> {
-  const [syncs, herds, dbgroups, runs, workers, conflicts] = await Promise.all([
+  const [syncs, herds, dbgroups, runs, workers, conflicts, checkpoints] = await Promise.all([
     ctx.control.catalog.syncs(), ctx.control.catalog.herds(), ctx.control.catalog.dbgroups(), ctx.control.runs.syncRuns(),
-    ctx.control.daemons.workers(), ctx.control.runs.conflictCounts(),
+    ctx.control.daemons.workers(), ctx.control.runs.conflictCounts(), ctx.control.catalog.allCheckpoints(),
   ]);
   const wanted = names === undefined ? syncs : names.map((name) => syncs.find((sync) => sync.name === name) ?? ctx.control.catalog.sync(name));
   const resolved = await Promise.all(wanted);
@@ -48,7 +48,7 @@ export async function syncStatuses(ctx: BucardoContext, names?: readonly string[
     const syncRuns = runs.get(sync.name) ?? {};
     const herd = herds.find((row) => row.name === sync.herd)!;
     const dbgroup = dbgroups.find((group) => group.name === sync.dbgroup)!;
-    const resume = await resumeOutlook(ctx, syncRuns, herd, dbgroup);
+    const resume = resumeOutlook(syncRuns, herd, dbgroup, checkpoints.get(sync.name) ?? new Map());
     return {
       sync,
       herd,
@@ -62,11 +62,11 @@ export async function syncStatuses(ctx: BucardoContext, names?: readonly string[
   }));
 }
 
-async function resumeOutlook(ctx: BucardoContext, runs: SyncRuns, herd: HerdRow, dbgroup: DbGroupRow): Promise<ResumeOutlook | undefined> {
+function resumeOutlook(runs: SyncRuns, herd: HerdRow, dbgroup: DbGroupRow, positions: ReadonlyMap<string, string>): ResumeOutlook | undefined {
   const holder = runs.interrupted ?? (runs.last?.ended && runs.last.outcome === 'bad' ? runs.last : undefined);
   const point = holder?.resume;
   if (!holder || !point) return undefined;
-  const checkpoints = Object.fromEntries(await ctx.control.catalog.checkpoints(holder.sync));
+  const checkpoints = Object.fromEntries(positions);
   const databases = dbgroup.members.map((member) => ({ name: member.db, role: member.role }));
   const mismatch = resumeMismatch(point, { databases, tables: herd.tables, checkpoints });
   const batchSize = resumeBatchSize(point);

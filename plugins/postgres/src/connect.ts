@@ -38,10 +38,11 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
     options: Object.entries(options.sessionSettings).map(([name, value]) => `-c ${name}=${value.replace(/([\\ ])/g, '\\$1')}`).join(' '),
     types: rawText,
   } as pg.ClientConfig);
-  if (p.url !== undefined && /\/\/[^/@]*:[^@]*@/.test(p.url) && explicit.password === undefined) passwordSource = 'url';
+  const urlPassword = p.url !== undefined && urlHasPassword(p.url);
+  if (urlPassword && explicit.password === undefined) passwordSource = 'url';
   // node-postgres lays the parsed URL over the config, and a URL without a password gives '', so pass= (and
   // PGPASSWORD, the password file) would never be asked: the function goes back where the URL has none
-  if (p.url !== undefined && !urlHasPassword(p.url)) (client as unknown as { password: unknown }).password = passwordOf;
+  if (p.url !== undefined && !urlPassword) (client as unknown as { password: unknown }).password = passwordOf;
   // An idle connection that dies reports through the next query; without a listener it would crash the process.
   client.on('error', (error) => context.log.log('debug', `connection to ${spec.name} lost: ${error.message}`, { db: spec.name }));
   try {
