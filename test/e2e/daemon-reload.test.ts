@@ -94,6 +94,25 @@ describe('bucardo reload', () => {
     expect(await requests()).toEqual(before);
   });
 
+  it.each([
+    [['abc'], 'ERROR: Usage: bucardo reload [TIMEOUT] (seconds; "abc" is not one) [INVALID_ARGUMENT]'],
+    [['1', '2'], 'ERROR: Usage: bucardo reload [TIMEOUT] (seconds; "1 2" is not one) [INVALID_ARGUMENT]'],
+  ])('reload %j: refused with the usage, exit 1, the daemon not asked', async (args, message) => {
+    writeConfig("{ logLevel: 'normal' }");
+    const before = await requests();
+    const r = await reload(...args);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 1, stdout: '', stderr: `${message}\n` });
+    expect(await requests()).toEqual(before);
+  });
+
+  it('reload with no daemon running: says so, exit 1, nothing asked', async () => {
+    writeConfig("{ logLevel: 'normal' }");
+    const before = await requests();
+    const r = await world.daemon().cli('--config', config, 'reload');
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: 'Bucardo is not running: nothing to reload\n' });
+    expect(await requests()).toEqual(before);
+  });
+
   it('set log_level while the config sets logLevel: stored, with a note that the config wins', async () => {
     writeConfig("{ logLevel: 'normal' }");
     const r = await d.cli('--config', config, 'set', 'log_level=debug');

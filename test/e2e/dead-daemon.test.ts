@@ -12,8 +12,8 @@
  * Every daemon started is stopped (or killed) in afterAll, before the databases are dropped.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { processState } from '@bucardo/core';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { bucardoBin, bucardoEnv } from '../src/helpers/cli.js';
 import { alive, daemonId, DaemonWorld, sleep, statusDetail, statusRow, waitFor } from './support/daemon-world.js';
@@ -32,16 +32,6 @@ afterAll(async () => {
 /** `HH:MM:SS`, or `Mon DD, YYYY HH:MM:SS` across midnight. */
 const WHEN = String.raw`(?:[A-Z][a-z]{2} \d\d, \d{4} )?\d\d:\d\d:\d\d`;
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** The state letter of /proc/PID/stat (Linux). */
-function procState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.charAt(stat.lastIndexOf(')') + 2);
-  } catch {
-    return undefined;
-  }
-}
 
 /** Sessions of sync `sync` on database `dbname` waiting for a lock. */
 async function waitingForLock(dbname: string, sync: string): Promise<boolean> {
@@ -113,13 +103,13 @@ describe('ping right after kill -9 of a daemon whose parent does not reap it', (
     expect(ok.stdout).toBe(`OK: Got response from PID ${pid}\n`);
 
     process.kill(pid, 'SIGKILL');
-    await waitFor('the daemon to be a zombie', async () => procState(pid) === 'Z', 5_000, 10);
+    await waitFor('the daemon to be a zombie', async () => processState(pid) === 'zombie', 5_000, 10);
     // what fooled ping: the process is still found, and its last heartbeat is about a second old
     expect(() => process.kill(pid, 0)).not.toThrow();
     const ping = await daemon.cli('ping');
     expect(ping.stdout).toBe(`CRITICAL: Bucardo is not running (PID ${pid} has ended; its parent has not reaped it)\n`);
     expect(ping.code).toBe(1);
-    expect(procState(pid), 'still a zombie while ping ran').toBe('Z');
+    expect(processState(pid), 'still a zombie while ping ran').toBe('zombie');
 
     const detail = statusDetail((await daemon.cli('status', 'z')).stdout);
     expect(detail.get('Run by')).toMatch(new RegExp(`^daemon ${escape(daemonId(pid))} \\(not responding since ${WHEN}\\)$`));

@@ -1,10 +1,9 @@
-import { processState } from '@bucardo/core';
 import type { CliSession } from '../cli-session.js';
 import { formatStatusDetail } from '../format/status-detail.js';
 import { formatStatusTable } from '../format/status-table.js';
 import { matchSyncs } from './sync-names.js';
 import { pidDirOf } from '../daemon/paths.js';
-import { readPid } from '../daemon/pid-file.js';
+import { isAlive, readPid } from '../daemon/pid-file.js';
 
 /** `bucardo status`: the table of every sync; `bucardo status SYNC…|all`: a detail block per sync. */
 export async function status(session: CliSession): Promise<number> {
@@ -12,7 +11,7 @@ export async function status(session: CliSession): Promise<number> {
   const words = session.words.filter((word) => word.toLowerCase() !== 'sync' && !/^\d+$/.test(word));
   if (words.length === 0) {
     const pid = readPid(await pidDirOf(session));
-    if (pid !== undefined && processState(pid) === 'running') session.print(`PID of Bucardo MCP: ${pid}`);
+    if (pid !== undefined && isAlive(pid)) session.print(`PID of Bucardo MCP: ${pid}`);
     const reports = await bucardo.status();
     session.print(reports.length === 0 ? 'No syncs have been created yet.' : formatStatusTable(reports));
     return 0;

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { expect } from 'vitest';
-import { Bucardo } from '@bucardo/core';
+import { Bucardo, processState } from '@bucardo/core';
 import { standardPlugins } from '@bucardo/cli';
 import type { PgServer } from '../../src/fixtures/pg-server.js';
 import { bucardoEnv, runBucardo, type CliResult } from '../../src/helpers/cli.js';
@@ -44,17 +44,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 
 /** True while process `pid` exists and is not a zombie (a killed daemon whose parent has not reaped it is gone). */
 export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc (not Linux), or it ended meanwhile and the next check will say so
-  }
+  return processState(pid) === 'running';
 }
 
 /** True when `pid` is a `bucardo … __daemon` process using `pidDir` (so cleanup never signals anything else). */
