@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { BucardoError, defaultPassword, type ControlDatabaseConfig, type PasswordTarget } from '@bucardo/plugin-sdk';
-import { controlSchemaSql } from './control-schema.js';
+import { ADDED_COLUMNS, ADDED_TABLES, noSchema, olderSchema } from './schema-check.js';
 
 /** The control database as resolved from config, flags and environment; unset fields come from PG* variables. */
 export interface ControlTarget {
@@ -55,15 +55,8 @@ export async function connectControl(target: ControlTarget, database = target.db
   return client;
 }
 
-/**
- * The columns added to control tables after they were first created: a schema installed by an older
- * version lacks them until `bucardo install` runs again. Read from the schema's own statements, so that a
- * column added there is known here; any other missing column is a fault to report as it is.
- */
-const ADDED_COLUMNS = new Set([...controlSchemaSql.matchAll(/ADD COLUMN IF NOT EXISTS (\w+)/g)].map((match) => match[1]!));
-
-/** Tables added after the first version: one missing from a schema that has the others is an older schema, not none. */
-const ADDED_TABLES = new Set(['reload_request']);
+/** The columns added to control tables after they were first created (any other missing column is a fault). */
+const ADDED_COLUMN_NAMES = new Set(ADDED_COLUMNS.map(([, column]) => column));
 
 /**
  * Maps "relation bucardo.x does not exist" to a clear CONTROL_NOT_INSTALLED, and "column … does not exist"
@@ -73,12 +66,10 @@ const ADDED_TABLES = new Set(['reload_request']);
 export function controlError(error: unknown, dbname: string): unknown {
   const sqlstate = (error as { code?: string } | null)?.code;
   const missingTable = sqlstate === '42P01' ? /relation "(?:bucardo\.)?(\w+)" does not exist/.exec((error as Error).message ?? '')?.[1] : undefined;
-  if (missingTable !== undefined && ADDED_TABLES.has(missingTable)) return olderSchema(error, dbname, sqlstate!);
-  if (sqlstate === '42P01' || sqlstate === '3F000') {
-    return new BucardoError('CONTROL_NOT_INSTALLED', `The control database "${dbname}" has no Bucardo schema: run "bucardo install" first`, { db: dbname, sqlstate, cause: error });
-  }
-  if (sqlstate === '42703' && ADDED_COLUMNS.has(missingColumn((error as Error).message ?? '') ?? '')) {
-    return olderSchema(error, dbname, sqlstate);
+  if (missingTable !== undefined && ADDED_TABLES.has(missingTable)) return olderSchema(dbname, (error as Error).message, { sqlstate: sqlstate!, cause: error });
+  if (sqlstate === '42P01' || sqlstate === '3F000') return noSchema(dbname, { sqlstate, cause: error });
+  if (sqlstate === '42703' && ADDED_COLUMN_NAMES.has(missingColumn((error as Error).message ?? '') ?? '')) {
+    return olderSchema(dbname, (error as Error).message, { sqlstate, cause: error });
   }
   return error;
 }
@@ -89,8 +80,4 @@ export function controlError(error: unknown, dbname: string): unknown {
  */
 function missingColumn(message: string): string | undefined {
   return /^column "?(?:\w+\.)?(\w+)"?(?: of relation "\w+")? does not exist$/.exec(message)?.[1];
-}
-
-function olderSchema(error: unknown, dbname: string, sqlstate: string): BucardoError {
-  return new BucardoError('CONTROL_NOT_INSTALLED', `The Bucardo schema in control database "${dbname}" is older than this version (${(error as Error).message}): run "bucardo install" to bring it up to date; its data is kept`, { db: dbname, sqlstate, cause: error });
 }

@@ -10,7 +10,24 @@ type Queryable = Pick<pg.Client, 'query'>;
  * is an older schema that install brings up to date.
  */
 const TABLES = [...controlSchemaSql.matchAll(/CREATE TABLE IF NOT EXISTS bucardo\.(\w+)/g)].map((match) => match[1]!);
-const ADDED_COLUMNS = [...controlSchemaSql.matchAll(/ALTER TABLE bucardo\.(\w+) ADD COLUMN IF NOT EXISTS (\w+)/g)].map((match) => [match[1]!, match[2]!] as const);
+export const ADDED_COLUMNS = [...controlSchemaSql.matchAll(/ALTER TABLE bucardo\.(\w+) ADD COLUMN IF NOT EXISTS (\w+)/g)].map((match) => [match[1]!, match[2]!] as const);
+/**
+ * Tables created after the first release: one of them missing from a schema that has the others is an
+ * older schema, not none. The statements cannot tell which came later, so each new table is added here.
+ */
+export const ADDED_TABLES: ReadonlySet<string> = new Set(['reload_request']);
+
+/** A control database without the schema: install creates it. */
+export function noSchema(dbname: string, fields: { sqlstate?: string; cause?: unknown } = {}): BucardoError {
+  return new BucardoError('CONTROL_NOT_INSTALLED', `The control database "${dbname}" has no Bucardo schema: run "bucardo install" first`, { db: dbname, ...fields });
+}
+
+/** A schema of an older version, lacking `what`: install brings it up to date and keeps its data. */
+export function olderSchema(dbname: string, what: string, fields: { sqlstate?: string; item?: string; cause?: unknown } = {}): BucardoError {
+  return new BucardoError('CONTROL_NOT_INSTALLED',
+    `The Bucardo schema in control database "${dbname}" is older than this version (${what}): run "bucardo install" to bring it up to date; its data is kept`,
+    { db: dbname, ...fields });
+}
 
 /** What of this version's schema the control database lacks, as `bucardo.table` and `bucardo.table.column`. */
 export async function missingSchemaParts(db: Queryable): Promise<string[]> {
@@ -33,10 +50,6 @@ export async function missingSchemaParts(db: Queryable): Promise<string[]> {
 export async function checkControlSchema(db: Queryable, dbname: string): Promise<void> {
   const missing = await missingSchemaParts(db);
   if (missing.length === 0) return;
-  if (missing.length >= TABLES.length && TABLES.every((table) => missing.includes(`bucardo.${table}`))) {
-    throw new BucardoError('CONTROL_NOT_INSTALLED', `The control database "${dbname}" has no Bucardo schema: run "bucardo install" first`, { db: dbname });
-  }
-  throw new BucardoError('CONTROL_NOT_INSTALLED',
-    `The Bucardo schema in control database "${dbname}" is older than this version (it lacks ${missing.join(', ')}): run "bucardo install" to bring it up to date; its data is kept`,
-    { db: dbname, item: missing.join(', ') });
+  if (missing.length >= TABLES.length && TABLES.every((table) => missing.includes(`bucardo.${table}`))) throw noSchema(dbname);
+  throw olderSchema(dbname, `it lacks ${missing.join(', ')}`, { item: missing.join(', ') });
 }
