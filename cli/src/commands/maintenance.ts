@@ -2,7 +2,7 @@ import { BucardoError } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
 import { matchSyncs } from './sync-names.js';
 
-/** `bucardo validate SYNC…|all`: `Validating sync S ... OK` or each problem; the exit code is the number of failing syncs. */
+/** `bucardo validate SYNC…|all`: `Validating sync S ... OK` or each problem, then any warning; the exit code is the number of failing syncs. */
 export async function validate(session: CliSession): Promise<number> {
   const words = session.words.filter((word) => !/^syncs?$/i.test(word));
   if (words.length === 0) throw new BucardoError('INVALID_ARGUMENT', 'Usage: bucardo validate SYNC…|all');
@@ -10,12 +10,13 @@ export async function validate(session: CliSession): Promise<number> {
   const names = matchSyncs(words, (await bucardo.listSyncs()).map((sync) => sync.name));
   let failures = 0;
   for (const result of await bucardo.validate(names)) {
-    if (result.problems.length === 0) {
-      session.print(`Validating sync ${result.sync} ... OK`);
-      continue;
-    }
-    failures++;
-    session.print([`Validating sync ${result.sync} ... FAILED`, ...result.problems.map((problem) => `  ${problem.message} [${problem.code}]`)].join('\n'));
+    const failed = result.problems.length > 0;
+    if (failed) failures++;
+    session.print([
+      `Validating sync ${result.sync} ... ${failed ? 'FAILED' : 'OK'}`,
+      ...result.problems.map((problem) => `  ${problem.message} [${problem.code}]`),
+      ...result.warnings.map((warning) => `  Warning: ${warning.message} [${warning.code}]`),
+    ].join('\n'));
   }
   return Math.min(failures, 125);
 }

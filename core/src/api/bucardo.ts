@@ -24,7 +24,7 @@ import { addTables, listTables, updateTable, type AddTablesOptions, type AddTabl
 import type { ConflictLogRow } from '../control/run-store.js';
 import { addSequences } from './sequences.js';
 import { addTablesToSync, removeDatabases, removeSync, removeTables, removeTablesFromSync, type RemovedDatabases } from './lifecycle.js';
-import { deltaBacklog, purgeDeltas, validateSyncs } from './maintenance.js';
+import { deltaBacklog, purgeDeltas, validateSyncs, type SyncValidation } from './maintenance.js';
 import { BucardoError } from '@bucardo/plugin-sdk';
 
 export interface BucardoOptions {
@@ -121,8 +121,8 @@ export class Bucardo {
     return this.#with((ctx) => removeDatabases(ctx, names, options.force === true));
   }
 
-  /** `validate SYNC…`: the problems found on every database, per sync (none: valid). */
-  validate(names: readonly string[]): Promise<Array<{ sync: string; problems: BucardoError[] }>> {
+  /** `validate SYNC…`: the problems found on every database, per sync (none: valid), and the warnings. */
+  validate(names: readonly string[]): Promise<SyncValidation[]> {
     return this.#with((ctx) => validateSyncs(ctx, names));
   }
 

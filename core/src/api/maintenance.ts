@@ -7,20 +7,28 @@ import type { BucardoContext } from './context.js';
 import { specOf } from './databases.js';
 import { loadSyncPlan } from './sync-plan-loader.js';
 
+/** What `validate` found for one sync: problems fail it (and its runs); warnings are allowed but lose something. */
+export interface SyncValidation {
+  readonly sync: string;
+  readonly problems: BucardoError[];
+  readonly warnings: BucardoError[];
+}
+
 /** `bucardo validate SYNC…|all`: every table of each sync on every database: present, keyed, same columns. */
-export async function validateSyncs(ctx: BucardoContext, names: readonly string[]): Promise<Array<{ sync: string; problems: BucardoError[] }>> {
-  const results: Array<{ sync: string; problems: BucardoError[] }> = [];
+export async function validateSyncs(ctx: BucardoContext, names: readonly string[]): Promise<SyncValidation[]> {
+  const results: SyncValidation[] = [];
   for (const name of names) {
     try {
       const plan = await loadSyncPlan(ctx.control.catalog, name);
       const sessions = await RunSessions.open(plan, ctx.engine.registry, ctx.engine.log, 'bucardo validate', new AbortController().signal);
       try {
-        results.push({ sync: name, problems: (await inspectTableShapes(plan, sessions)).problems });
+        const { problems, warnings } = await inspectTableShapes(plan, sessions);
+        results.push({ sync: name, problems, warnings });
       } finally {
         await sessions.close();
       }
     } catch (error) {
-      results.push({ sync: name, problems: [isBucardoError(error) ? error : toBucardoError(error, 'SYNC_INVALID', { sync: name })] });
+      results.push({ sync: name, problems: [isBucardoError(error) ? error : toBucardoError(error, 'SYNC_INVALID', { sync: name })], warnings: [] });
     }
   }
   return results;

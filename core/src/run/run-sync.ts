@@ -132,7 +132,7 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
   try {
     await status('Connecting');
     sessions = await openSessions(parts, plan, log, controller.signal, options.cache);
-    const shapes = await resolveTableShapes(plan, sessions);
+    const shapes = await resolveTableShapes(plan, sessions, log);
     await sessions.beginRun(runInfo);
     log.log('debug', `connected and checked tables in ${(Date.now() - startedAt.getTime())} ms`);
     const copies: CopyContext = { plan, sessions, shapes, recorder, counts, log, signal: controller.signal, batchRows: options.batchSize, status };

@@ -1,4 +1,4 @@
-import { BucardoError, formatTable, tableId, type TableRef, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, tableId, type Logger, type TableRef, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
 import { databaseError } from './database-error.js';
 import type { RunSessions } from './sessions.js';
 import { isPureFullcopy, sourcesOf, type SyncPlan } from './sync-plan.js';
@@ -7,25 +7,67 @@ import { isPureFullcopy, sourcesOf, type SyncPlan } from './sync-plan.js';
  * Reads each table's shape from the first source and checks it against every other database of the
  * sync: the table must exist, have a key, and have every column with the same type, else a coded error
  * names the database, table and column. Extra columns on a receiving database are allowed (they keep
- * their defaults), as in Bucardo. Sessions kept between runs remember the answer; they are dropped after a
- * failed run, so a changed table is checked again then.
+ * their defaults), as in Bucardo. Sessions kept between runs remember the answer, but the first source's
+ * tables are read again on every run: a column added there would otherwise be left out of every row sent
+ * until the sessions were dropped, silently (Bucardo's COPY breaks on it instead). Any change there means
+ * every database is checked again.
  */
-export async function resolveTableShapes(plan: SyncPlan, sessions: RunSessions): Promise<TableShape[]> {
+export async function resolveTableShapes(plan: SyncPlan, sessions: RunSessions, log?: Logger): Promise<TableShape[]> {
   const key = JSON.stringify([plan.tables, [...(plan.additive ?? [])], plan.databases.map((db) => [db.name, db.role])]);
   const cached = sessions.checkedShapes(key);
-  if (cached) return cached;
-  const { shapes, problems } = await inspectTableShapes(plan, sessions);
+  if (cached) {
+    const changed = await changedOnFirstSource(plan, sessions, cached);
+    if (changed.length === 0) return cached;
+    log?.log('normal', `${changed.join('; ')}: checking the sync's tables on every database again`);
+  }
+  const { shapes, problems, warnings } = await inspectTableShapes(plan, sessions);
   if (problems.length > 0) throw problems[0]!;
+  for (const warning of warnings) log?.log('warn', warning.message, { ...warning.subject });
   sessions.rememberShapes(key, shapes);
   return shapes;
 }
 
-/** Every problem with the sync's tables on every database (for `bucardo validate`), and the shapes. */
-export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions): Promise<{ shapes: TableShape[]; problems: BucardoError[] }> {
+/** How each of the sync's tables on its first source differs from the shapes checked before, in words. */
+async function changedOnFirstSource(plan: SyncPlan, sessions: RunSessions, checked: readonly TableShape[]): Promise<string[]> {
+  const [first] = sourcesOf(plan);
+  if (!first) return [];
+  const now = await describeAll(sessions.source(first.name), checked.map((shape) => shape.table), first.name);
+  return checked.flatMap((before, index) => {
+    const change = shapeChange(before, now[index]);
+    return change === undefined ? [] : [`Table "${formatTable(before.table)}" on database "${first.name}" ${change} since it was checked`];
+  });
+}
+
+/**
+ * What changed between two readings of one table (columns, their types, the key), or undefined. Column
+ * order is left out: every statement names its columns.
+ */
+export function shapeChange(before: TableShape, now: TableShape | undefined): string | undefined {
+  if (!now) return 'no longer exists';
+  const was = new Map(before.columns.map((column) => [column.name, column.type]));
+  const is = new Map(now.columns.map((column) => [column.name, column.type]));
+  const parts: string[] = [];
+  const added = now.columns.filter((column) => !was.has(column.name)).map((column) => `"${column.name}"`);
+  const dropped = before.columns.filter((column) => !is.has(column.name)).map((column) => `"${column.name}"`);
+  const retyped = now.columns.filter((column) => was.has(column.name) && was.get(column.name) !== column.type).map((column) => `"${column.name}" (now ${column.type})`);
+  if (added.length > 0) parts.push(`gained column${added.length === 1 ? '' : 's'} ${added.join(', ')}`);
+  if (dropped.length > 0) parts.push(`lost column${dropped.length === 1 ? '' : 's'} ${dropped.join(', ')}`);
+  if (retyped.length > 0) parts.push(`changed the type of ${retyped.join(', ')}`);
+  const keyOf = (shape: TableShape) => shape.key.map((column) => column.name).join(', ');
+  if (keyOf(before) !== keyOf(now) || before.keySource !== now.keySource) parts.push(`has a new key (${keyOf(now) || 'none'}, ${now.keySource})`);
+  return parts.length === 0 ? undefined : parts.join(' and ');
+}
+
+/**
+ * Every problem with the sync's tables on every database (for `bucardo validate`), the shapes, and the
+ * warnings: what works but loses something, like a column only some sources have.
+ */
+export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions): Promise<{ shapes: TableShape[]; problems: BucardoError[]; warnings: BucardoError[] }> {
   const [first] = sourcesOf(plan);
   if (!first) throw new BucardoError('SYNC_INVALID', `Sync "${plan.name}" has no source database`, { sync: plan.name });
   const shapes: TableShape[] = [];
   const problems: BucardoError[] = [];
+  const warnings: BucardoError[] = [];
   const described = await describeAll(sessions.source(first.name), plan.tables, first.name);
   for (const [index, table] of plan.tables.entries()) {
     const shape = described[index];
@@ -47,9 +89,26 @@ export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions):
     const session = db.role === 'source' ? sessions.source(db.name) : sessions.target(db.name);
     if (!session.describeTable) return;
     const found = await describeAll(session, shapes.map((shape) => shape.table), db.name);
-    for (const [index, shape] of shapes.entries()) problems.push(...compareShape(plan.name, db.name, shape, found[index]));
+    for (const [index, shape] of shapes.entries()) {
+      problems.push(...compareShape(plan.name, db.name, shape, found[index]));
+      if (db.role === 'source') warnings.push(...extraSourceColumns(plan.name, first.name, db.name, shape, found[index]));
+    }
   }));
-  return { shapes, problems };
+  return { shapes, problems, warnings };
+}
+
+/**
+ * Columns a later source has and the first one lacks. The sync sends the first source's columns, so their
+ * values are never sent anywhere, and each row the sync writes there loses them (delete, then insert with
+ * their defaults). Allowed, as Bucardo allows extra columns, but said: that is data only one database has.
+ */
+function extraSourceColumns(sync: string, firstSource: string, db: string, expected: TableShape, actual: TableShape | undefined): BucardoError[] {
+  if (!actual) return [];
+  const table = formatTable(expected.table);
+  const known = new Set(expected.columns.map((column) => column.name));
+  return actual.columns.filter((column) => !known.has(column.name)).map((column) => new BucardoError('TABLE_COLUMNS_MISMATCH',
+    `Table "${table}" on source database "${db}" has column "${column.name}", which the first source "${firstSource}" lacks: its values are not replicated, and each row the sync writes on "${db}" gets the column's default`,
+    { sync, db, table, column: column.name }));
 }
 
 /**

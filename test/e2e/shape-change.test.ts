@@ -1,0 +1,96 @@
+/**
+ * A table's columns changed while a daemon keeps its sessions (and the shapes it checked) between runs.
+ * The first source's tables are read again on every run, so:
+ *
+ *  - a column added on the target and then on the source is carried by the next change, and the daemon
+ *    says it checked the tables again (before, the kept shape left the column out of every row sent until
+ *    a run failed: the target kept NULL);
+ *  - a column added on the source alone fails the runs, naming the target and the column, and moves no
+ *    checkpoint; once the target has it, the change arrives with the column's value;
+ *  - `validate` warns (exit 0) about a column only a later source has: its values stay there, and every row
+ *    the sync writes on that source gets the column's default.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { serverFromInfo } from '../src/fixtures/pg-server.js';
+import { DaemonWorld, waitFor, type DaemonHandle, type Db, type Pair } from './support/daemon-world.js';
+
+const server = serverFromInfo(inject('pg'));
+
+describe('a table changed under a running daemon', () => {
+  const world = new DaemonWorld(server, 'shc');
+  let sc: Pair;
+  let d: DaemonHandle;
+  const logLines = (text: string): string[] => d.log().split('\n').filter((line) => line.includes(text));
+  const row = async (db: Db, id: number) => (await world.query(db.url, 'SELECT * FROM t WHERE id = $1', [id]))[0];
+  const checkpoints = () => world.sql("SELECT db, position FROM bucardo.checkpoint WHERE sync = 'sc' ORDER BY db");
+
+  beforeAll(async () => {
+    await world.install();
+    sc = await world.pair('sc');
+    d = world.daemon();
+    const pid = await d.start();
+    await world.owned(pid, ['sc']);
+    await world.insert(sc.a, 1);
+    await world.arrives(sc.b, [1]);
+  });
+  afterAll(() => world.dispose());
+
+  it('a column added on the target, then on the source: the next change carries it', async () => {
+    await world.query(sc.b.url, 'ALTER TABLE t ADD COLUMN w text');
+    await world.query(sc.a.url, 'ALTER TABLE t ADD COLUMN w text');
+    await world.query(sc.a.url, "UPDATE t SET w = 'w1' WHERE id = 1");
+    await world.query(sc.a.url, "INSERT INTO t (id, v, w) VALUES (2, 'v2', 'w2')");
+    await waitFor('row 2 on sc_B', async () => (await row(sc.b, 2)) !== undefined);
+    expect(await row(sc.b, 1)).toEqual({ id: 1, v: 'v1', w: 'w1' });
+    expect(await row(sc.b, 2)).toEqual({ id: 2, v: 'v2', w: 'w2' });
+    expect(logLines('since it was checked')).toHaveLength(1);
+    expect(logLines('since it was checked')[0]).toContain(
+      `Table "public.t" on database "sc_A" gained column "w" since it was checked: checking the sync's tables on every database again`);
+  });
+
+  it('a column added on the source alone: runs fail naming the target and the column, and the change arrives once the target has it', async () => {
+    const before = await checkpoints();
+    await world.query(sc.a.url, 'ALTER TABLE t ADD COLUMN x integer');
+    await world.query(sc.a.url, 'UPDATE t SET x = 5 WHERE id = 1');
+    const [refused] = await waitFor('a refused run', async () => {
+      const rows = await world.sql("SELECT error->>'code' AS code, error->>'message' AS message FROM bucardo.syncrun WHERE sync = 'sc' AND outcome = 'bad' ORDER BY id DESC LIMIT 1");
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(refused).toEqual({ code: 'TABLE_COLUMNS_MISMATCH', message: 'Table "public.t" on database "sc_B" has no column "x"' });
+    expect(await checkpoints()).toEqual(before);
+    expect(await row(sc.b, 1)).toEqual({ id: 1, v: 'v1', w: 'w1' });
+
+    await world.query(sc.b.url, 'ALTER TABLE t ADD COLUMN x integer');
+    await waitFor('x on sc_B', async () => (await row(sc.b, 1))?.x === 5, 30_000);
+    expect(await row(sc.b, 1)).toEqual({ id: 1, v: 'v1', w: 'w1', x: 5 });
+    expect(await checkpoints()).not.toEqual(before);
+  });
+});
+
+describe('validate: a column only a later source has', () => {
+  const world = new DaemonWorld(server, 'shv');
+  let a: Db;
+  let c: Db;
+
+  beforeAll(async () => {
+    await world.install();
+    a = await world.database('mm_A');
+    c = await world.database('mm_C');
+    await world.api.addTables(['t'], { herd: 'mm_h', db: a.name });
+    await world.api.addDbGroup('mm_g', [`${a.name}:source`, `${c.name}:source`]);
+    await world.api.addSync('mm', { herd: 'mm_h', dbs: 'mm_g', autokick: 'false' });
+  });
+  afterAll(() => world.dispose());
+
+  it('is OK with a warning naming the database, table and column, and exits 0', async () => {
+    expect(await world.ok('validate', 'mm')).toBe('Validating sync mm ... OK\n');
+    await world.query(c.url, 'ALTER TABLE t ADD COLUMN note text');
+    const r = await world.bucardo('validate', 'mm');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe([
+      'Validating sync mm ... OK',
+      '  Warning: Table "public.t" on source database "mm_C" has column "note", which the first source "mm_A" lacks: its values are not replicated, and each row the sync writes on "mm_C" gets the column\'s default [TABLE_COLUMNS_MISMATCH]',
+      '',
+    ].join('\n'));
+  });
+});
