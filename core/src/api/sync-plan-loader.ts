@@ -24,6 +24,7 @@ export async function readSyncPlan(catalog: Catalog, name: string): Promise<Sync
     tables: herd.tables,
     sequences: herd.sequences,
     onetimecopy: sync.onetimecopy,
+    ...(sync.copyRequest === undefined ? {} : { copyRequest: sync.copyRequest }),
     ...(sync.refreshAbove === null || sync.refreshAbove === undefined ? {} : { refreshAbove: sync.refreshAbove }),
     additive: additiveOf(relations),
     databases: dbgroup.members.map((member) => {

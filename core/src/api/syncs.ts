@@ -75,8 +75,10 @@ const updatable = new Set(['autokick', 'checktime', 'conflict', 'status', 'oneti
 /**
  * `bucardo update sync NAME key=value…`: autokick (ping), checktime, conflict (conflict_strategy), status,
  * onetimecopy, refreshabove.
- * Every value is checked before anything is changed. Any `onetimecopy=` asks for a copy of its own, so the
- * progress of an earlier copy (finished, abandoned or failed) is discarded with it. Returns the changed row.
+ * Every value is checked before anything is changed. Any `onetimecopy=` asks for a copy of its own (a new
+ * copy request), so the progress of an earlier copy (finished, abandoned, failed or still running) is
+ * discarded with it, and a run still copying under the earlier request leaves the setting to the next run.
+ * Returns the changed row.
  */
 export async function updateSync(ctx: BucardoContext, name: string, rawParams: Readonly<Record<string, string>>): Promise<SyncRow> {
   const params = normalizeParams(rawParams);
@@ -94,9 +96,12 @@ export async function updateSync(ctx: BucardoContext, name: string, rawParams: R
     ...(params.onetimecopy === undefined ? {} : { onetimecopy: parseOnetimecopy(params.onetimecopy) }),
     ...(params.refreshabove === undefined ? {} : { refreshAbove: parseRefreshAbove(name, params.refreshabove) }),
   };
+  const newCopy = params.onetimecopy !== undefined;
   await ctx.control.transaction(async () => {
-    await ctx.control.catalog.updateSync(next).catch((error: unknown) => { throw intervalError(error, next.checktime); });
-    if (params.onetimecopy !== undefined) await ctx.control.catalog.discardCopyProgress(name);
+    // The sync's row first: a run saving its copy's progress holds it meanwhile, so none of the old copy's
+    // progress is saved after the discard (the run sees the new request and saves no more).
+    await ctx.control.catalog.updateSync(next, newCopy).catch((error: unknown) => { throw intervalError(error, next.checktime); });
+    if (newCopy) await ctx.control.catalog.discardCopyProgress(name);
   });
   return ctx.control.catalog.sync(name);
 }

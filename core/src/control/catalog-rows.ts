@@ -60,6 +60,11 @@ export interface SyncRow {
   /** The same in seconds (read-only: derived by the catalog). */
   readonly checktimeSeconds?: number | null;
   readonly onetimecopy: number;
+  /**
+   * Which request for a copy `onetimecopy` stands for (read-only: set by the catalog whenever onetimecopy is
+   * set), so that a run finishes only the copy it was planned with. A bigint, as text.
+   */
+  readonly copyRequest?: string;
   readonly conflictStrategy: string;
   /** `refreshabove=` of this sync: null takes the config's `refreshAbove`, 0 never copies a table whole. */
   readonly refreshAbove?: number | null;

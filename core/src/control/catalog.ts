@@ -4,6 +4,12 @@ import type { DatabaseRow, DbGroupMember, DbGroupRow, HerdRow, RelationKind, Rel
 
 type Queryable = Pick<pg.Client, 'query'>;
 
+/**
+ * A new request for a copy: the id of the transaction that makes it, which no later transaction repeats,
+ * even for a sync removed and added again under the same name (`bucardo.sync.copy_request`).
+ */
+const NEW_COPY_REQUEST = 'txid_current()';
+
 /** The control database's catalog: what `bucardo add|list` reads and writes. */
 export class Catalog {
   readonly #db: Queryable;
@@ -180,20 +186,20 @@ export class Catalog {
 
   async insertSync(row: SyncRow): Promise<void> {
     await this.#insert('sync', row.name,
-      `INSERT INTO bucardo.sync (name, herd, dbgroup, status, autokick, checktime, onetimecopy, conflict_strategy, refresh_above)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      `INSERT INTO bucardo.sync (name, herd, dbgroup, status, autokick, checktime, onetimecopy, conflict_strategy, refresh_above, copy_request)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, ${NEW_COPY_REQUEST})`,
       [row.name, row.herd, row.dbgroup, row.status, row.autokick, row.checktime, row.onetimecopy, row.conflictStrategy, row.refreshAbove ?? null]);
   }
 
   async syncs(): Promise<SyncRow[]> {
-    const result = await this.#db.query<{ name: string; herd: string; dbgroup: string; status: SyncRow['status']; autokick: boolean; checktime: string | null; checktime_seconds: number | null; onetimecopy: number; conflict_strategy: string; refresh_above: number | null }>(
+    const result = await this.#db.query<{ name: string; herd: string; dbgroup: string; status: SyncRow['status']; autokick: boolean; checktime: string | null; checktime_seconds: number | null; onetimecopy: number; copy_request: string; conflict_strategy: string; refresh_above: number | null }>(
       `SELECT name, herd, dbgroup, status, autokick, checktime::text AS checktime, extract(epoch FROM checktime)::float8 AS checktime_seconds,
-              onetimecopy, conflict_strategy, refresh_above FROM bucardo.sync ORDER BY name`,
+              onetimecopy, copy_request::text AS copy_request, conflict_strategy, refresh_above FROM bucardo.sync ORDER BY name`,
     );
     return result.rows.map((row) => ({
       name: row.name, herd: row.herd, dbgroup: row.dbgroup, status: row.status, autokick: row.autokick,
-      checktime: row.checktime, checktimeSeconds: row.checktime_seconds, onetimecopy: row.onetimecopy, conflictStrategy: row.conflict_strategy,
-      refreshAbove: row.refresh_above,
+      checktime: row.checktime, checktimeSeconds: row.checktime_seconds, onetimecopy: row.onetimecopy, copyRequest: row.copy_request,
+      conflictStrategy: row.conflict_strategy, refreshAbove: row.refresh_above,
     }));
   }
 
@@ -203,10 +209,17 @@ export class Catalog {
     return found;
   }
 
-  async updateSync(row: SyncRow): Promise<void> {
+  /**
+   * `newCopy`: onetimecopy was given, which asks for a copy of its own (a new request). Otherwise onetimecopy
+   * is left as the database has it: the row was read before, and a run may have finished its copy since.
+   */
+  async updateSync(row: SyncRow, newCopy: boolean): Promise<void> {
     await this.#db.query(
-      'UPDATE bucardo.sync SET autokick = $2, checktime = $3, conflict_strategy = $4, status = $5, onetimecopy = $6, refresh_above = $7 WHERE name = $1',
-      [row.name, row.autokick, row.checktime, row.conflictStrategy, row.status, row.onetimecopy, row.refreshAbove ?? null],
+      `UPDATE bucardo.sync SET autokick = $2, checktime = $3, conflict_strategy = $4, status = $5, refresh_above = $7,
+              onetimecopy = CASE WHEN $8 THEN $6 ELSE onetimecopy END,
+              copy_request = CASE WHEN $8 THEN ${NEW_COPY_REQUEST} ELSE copy_request END
+        WHERE name = $1`,
+      [row.name, row.autokick, row.checktime, row.conflictStrategy, row.status, row.onetimecopy, row.refreshAbove ?? null, newCopy],
     );
     await this.#db.query("SELECT pg_notify('bucardo_control', $1)", [`update ${row.name}`]);
   }

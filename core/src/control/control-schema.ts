@@ -107,6 +107,11 @@ ALTER TABLE bucardo.syncrun ADD COLUMN IF NOT EXISTS resume jsonb;
 ALTER TABLE bucardo.sync ADD COLUMN IF NOT EXISTS refresh_above double precision;
 ALTER TABLE bucardo.sync DROP CONSTRAINT IF EXISTS sync_refresh_above_check;
 ALTER TABLE bucardo.sync ADD CONSTRAINT sync_refresh_above_check CHECK (refresh_above >= 0 AND refresh_above < 'Infinity');
+-- Which request for an initial copy onetimecopy stands for: the transaction that last set it (add sync,
+-- update sync … onetimecopy=). A run finishes, and records the progress of, only the copy it was planned
+-- with, so that a copy asked for while another runs is neither reset by it nor mistaken for it. A
+-- transaction id rather than a counter: a sync removed and added again under its name never repeats one.
+ALTER TABLE bucardo.sync ADD COLUMN IF NOT EXISTS copy_request bigint NOT NULL DEFAULT 0;
 -- The database a table was found on is informative: removing that database keeps the table.
 ALTER TABLE bucardo.relation ALTER COLUMN db DROP NOT NULL;
 ALTER TABLE bucardo.relation DROP CONSTRAINT IF EXISTS relation_db_fkey;

@@ -110,17 +110,25 @@ export class RunStore implements RunRecorder {
     }]));
   }
 
-  async saveCopyProgress(sync: string, table: TableRef, progress: CopyProgress): Promise<void> {
+  async saveCopyProgress(sync: string, table: TableRef, progress: CopyProgress, request?: string): Promise<void> {
+    // FOR SHARE: a new request (update sync … onetimecopy=) waits for this save, and its discard of the
+    // progress then takes this row with the rest; a save that comes after it waits for it, and finds the
+    // sync's request changed: the progress of a copy no longer asked for is not saved to mislead the next.
     await this.#db.query(
-      `INSERT INTO bucardo.copy_progress (sync, schemaname, tablename, targets, last_key, rows, done) VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO bucardo.copy_progress (sync, schemaname, tablename, targets, last_key, rows, done)
+       SELECT name, $2, $3, $4, $5, $6, $7 FROM bucardo.sync WHERE name = $1 AND ${ofRequest('$8')} FOR SHARE
        ON CONFLICT (sync, schemaname, tablename) DO UPDATE SET targets = EXCLUDED.targets, last_key = EXCLUDED.last_key, rows = EXCLUDED.rows, done = EXCLUDED.done`,
-      [sync, table.schema, table.name, progress.targets, progress.lastKey ?? null, progress.rows, progress.done],
+      [sync, table.schema, table.name, progress.targets, progress.lastKey ?? null, progress.rows, progress.done, request ?? null],
     );
   }
 
-  async finishCopy(sync: string): Promise<void> {
-    await this.#db.query('UPDATE bucardo.sync SET onetimecopy = 0 WHERE name = $1', [sync]);
-    await this.#db.query('DELETE FROM bucardo.copy_progress WHERE sync = $1', [sync]);
+  async finishCopy(sync: string, request?: string): Promise<void> {
+    // one statement: a new request made meanwhile is left whole, setting and (empty) progress alike
+    await this.#db.query(
+      `WITH finished AS (UPDATE bucardo.sync SET onetimecopy = 0 WHERE name = $1 AND ${ofRequest('$2')} RETURNING name)
+       DELETE FROM bucardo.copy_progress WHERE sync IN (SELECT name FROM finished)`,
+      [sync, request ?? null],
+    );
   }
 
   async openAudit(sync: string, runId: string): Promise<AuditChannel> {
@@ -225,6 +233,14 @@ export class RunStore implements RunRecorder {
  * in `status` (its old runs stay in the table, and a removed sync's runs show nowhere).
  */
 const OF_THIS_SYNC = 'syncrun.started >= s.created';
+
+/**
+ * The sync's row still asks for the copy of request `param` (`bucardo.sync.copy_request`); any row when
+ * the run's plan has no request (it was not read from the catalog).
+ */
+function ofRequest(param: string): string {
+  return `(${param}::bigint IS NULL OR copy_request = ${param}::bigint)`;
+}
 
 const RUN_COLUMNS = 'id, sync, worker, started, ended, outcome, status, inserts, deletes, conflicts, deferred, retries, error, details, resume';
 

@@ -1,7 +1,7 @@
 import { decodeKey, encodeKey, formatTable, tableId, type ChangeSet, type KeyText, type Logger, type SequenceState, type SourceChanges, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import { databaseError } from './database-error.js';
 import type { RunCounts } from './run-counts.js';
-import type { RunRecorder } from './run-sync.js';
+import type { CopyProgress, RunRecorder } from './run-sync.js';
 import type { RunSessions } from './sessions.js';
 import { sourcesOf, targetsOf, type SyncPlan } from './sync-plan.js';
 import { copyTable } from './table-copy.js';
@@ -23,25 +23,29 @@ export interface CopyContext {
  * `onetimecopy`: copies every table from the first source to the targets (1: all of them, emptied first;
  * 2: only those where the table is empty), in committed batches whose progress is recorded, so an
  * interrupted copy goes on from its last committed key. Changes made during the copy are not lost: the
- * sources' checkpoints do not move, so the delta path delivers them after the copy.
+ * sources' checkpoints do not move, so the delta path delivers them after the copy. A copy asked for again
+ * while this one runs (`update sync … onetimecopy=`) is the next run's: this one goes on (onetimecopy=2 may
+ * count on the rows it copies) but records no more progress, and leaves onetimecopy as it was set.
  */
 export async function initialCopy(ctx: CopyContext): Promise<void> {
   const { plan } = ctx;
   const from = sourcesOf(plan)[0]!.name;
   const targets = targetsOf(plan).map((db) => db.name);
   const progress = await ctx.recorder.copyProgress(plan.name);
+  // under the request the plan was read with: a copy asked for since is the next run's, from the start
+  const save = (table: TableRef, saved: CopyProgress) => ctx.recorder.saveCopyProgress(plan.name, table, saved, plan.copyRequest);
   for (const shape of ctx.shapes) {
     const table = formatTable(shape.table);
     const known = progress.get(tableId(shape.table));
     if (known?.done) continue;
     const to = known?.targets ?? (plan.onetimecopy === 2 ? await emptyOnes(ctx, targets, shape) : targets);
     if (to.length === 0) {
-      await ctx.recorder.saveCopyProgress(plan.name, shape.table, { targets: [], rows: 0, done: true });
+      await save(shape.table, { targets: [], rows: 0, done: true });
       ctx.log.log('normal', `Initial copy of ${table}: no target needs it`);
       continue;
     }
     const resumeAt = known?.lastKey === undefined ? undefined : keyFromProgress(shape, known.lastKey);
-    if (!known) await ctx.recorder.saveCopyProgress(plan.name, shape.table, { targets: to, rows: 0, done: false });
+    if (!known) await save(shape.table, { targets: to, rows: 0, done: false });
     ctx.log.log('normal', `Initial copy of ${table} from ${from} to ${to.join(', ')}${resumeAt === undefined ? '' : ` (resuming after ${known!.rows} rows)`}`);
     const keyed = shape.key.length > 0;
     const rows = await copyTable(ctx.sessions, {
@@ -54,10 +58,10 @@ export async function initialCopy(ctx: CopyContext): Promise<void> {
       batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status, rowsBefore: known?.rows ?? 0,
       onBatch: (lastKey, done) => {
         ctx.counts.kept.copyCommitted(table, done, to, false);
-        return ctx.recorder.saveCopyProgress(plan.name, shape.table, { targets: to, rows: (known?.rows ?? 0) + done, done: false, ...(lastKey === undefined ? {} : { lastKey: keyForProgress(shape, lastKey) }) });
+        return save(shape.table, { targets: to, rows: (known?.rows ?? 0) + done, done: false, ...(lastKey === undefined ? {} : { lastKey: keyForProgress(shape, lastKey) }) });
       },
     });
-    await ctx.recorder.saveCopyProgress(plan.name, shape.table, { targets: to, rows: (known?.rows ?? 0) + rows, done: true });
+    await save(shape.table, { targets: to, rows: (known?.rows ?? 0) + rows, done: true });
     ctx.counts.addCopy(table, rows, to);
   }
 }

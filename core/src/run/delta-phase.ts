@@ -93,7 +93,7 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
   await recorder.saveCheckpoints(plan.name, guards!);
   // past the checkpoints, nothing of this run is to be resumed, even should a later phase fail
   if (work.point!.saved) await recorder.saveResume(runId, undefined);
-  if (plan.onetimecopy) await recorder.finishCopy(plan.name);
+  if (plan.onetimecopy) await recorder.finishCopy(plan.name, plan.copyRequest);
 }
 
 /**

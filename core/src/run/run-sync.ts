@@ -57,9 +57,16 @@ export interface RunRecorder {
   saveResume(runId: string, resume: ResumePoint | undefined): Promise<void>;
   /** The initial copy's progress per table (by `tableId`). */
   copyProgress(sync: string): Promise<Map<string, CopyProgress>>;
-  saveCopyProgress(sync: string, table: TableRef, progress: CopyProgress): Promise<void>;
-  /** The initial copy is done: `onetimecopy` goes back to 0 and the progress is forgotten. */
-  finishCopy(sync: string): Promise<void>;
+  /**
+   * Saves a table's progress in the copy of `request` (the plan's `copyRequest`); nothing once the sync's
+   * copy request has changed, since the progress belongs to a copy no longer asked for.
+   */
+  saveCopyProgress(sync: string, table: TableRef, progress: CopyProgress, request?: string): Promise<void>;
+  /**
+   * The initial copy of `request` is done: `onetimecopy` goes back to 0 and the progress is forgotten,
+   * unless a new copy was asked for meanwhile, which the next run makes.
+   */
+  finishCopy(sync: string, request?: string): Promise<void>;
   /**
    * A transaction of the conflict audit (`bucardo list conflicts`) of its own, on a connection of its own,
    * for the conflicts of one run transaction: written while the run applies, committed after it.

@@ -18,6 +18,12 @@ export interface SyncPlan {
   readonly sequences?: readonly TableRef[];
   /** 0: normal runs; 1: first copy every table to every target; 2: only to targets where it is empty. */
   readonly onetimecopy?: number;
+  /**
+   * The request for a copy `onetimecopy` stood for when the plan was read (`bucardo.sync.copy_request`): the
+   * run records progress for, and finishes, only that copy. Absent (a plan not read from the catalog): the
+   * copy is recorded and finished whatever was asked since.
+   */
+  readonly copyRequest?: string;
   /** The configured conflict strategy's name. */
   readonly strategy: string;
   /** `refreshabove=` of the sync (0: never); absent, the run's `refreshAbove` from the config applies. */
