@@ -3,13 +3,15 @@
  * gets a new password, the runs fail naming the database, and `update db` with the new password makes the
  * next kick deliver everything written meanwhile. A new password that does not work is refused and
  * changes nothing (unless `--force`); so are an unknown database or setting, a type change, an empty
- * value, and nothing to change. `status=inactive` is a setting like the others.
+ * value, and nothing to change. `status=inactive` is a setting like the others. A change someone else
+ * stores while `update db` test-connects wins: `update db` then refuses and stores nothing of its own.
  */
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { assertConverged } from '../src/helpers/databases.js';
-import { DaemonWorld, type Db } from './support/daemon-world.js';
+import { DaemonWorld, waitFor, type Db } from './support/daemon-world.js';
 
 const server = serverFromInfo(inject('pg'));
 const world = new DaemonWorld(server, 'udb');
@@ -103,6 +105,40 @@ describe('update db', () => {
     expect(result.stderr.split('\n')[0]).toContain(message);
     expect(result.stdout).toBe('');
     expect(await storedB()).toEqual(before);
+  });
+
+  it('a change stored by someone else while it test-connects: refused, naming the database, and the other change kept', async () => {
+    await world.api.addDatabase('ud_R', { dbname: b.dbname, host: server.host, port: String(server.port), user: server.user, ...(server.password ? { pass: server.password } : {}) });
+    const stored = async () => (await world.sql("SELECT params->>'port' AS port, status FROM bucardo.db WHERE name = 'ud_R'"))[0];
+    // holds each connection until released, then passes it to the server: the test-connect waits there
+    const held: net.Socket[] = [];
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => { release = resolve; });
+    const gate = net.createServer((client) => {
+      held.push(client);
+      void released.then(() => {
+        const upstream = net.connect(server.port, server.host);
+        for (const socket of [client, upstream]) socket.on('error', () => { client.destroy(); upstream.destroy(); });
+        client.pipe(upstream).pipe(client);
+      });
+    });
+    await new Promise<void>((resolve) => gate.listen(0, '127.0.0.1', resolve));
+    const gatePort = String((gate.address() as net.AddressInfo).port);
+    try {
+      const moving = world.bucardo('update', 'db', 'ud_R', 'host=127.0.0.1', `port=${gatePort}`);
+      await waitFor('the test-connect at the gate', async () => held.length > 0, 15_000);
+      expect(await world.ok('update', 'db', 'ud_R', 'status=inactive')).toMatch(/^Changed database "ud_R": status\n/);
+      release();
+      const refused = await moving;
+      expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toBe('ERROR: Database "ud_R" was changed or removed by someone else meanwhile: nothing changed, look at it again (bucardo list db ud_R) [INVALID_ARGUMENT]\n');
+      expect(await stored()).toEqual({ port: String(server.port), status: 'inactive' });
+    } finally {
+      release();
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => gate.close(() => resolve()));
+    }
   });
 
   it('status=inactive is stored and listed', async () => {
