@@ -25,12 +25,19 @@ export async function start(session: CliSession): Promise<number> {
     session.print(`Removing file "${pidFile(dir)}" with stale PID ${running}`);
     removePidFile(dir);
   }
-  // Fail here, not in the background, when the control database is not reachable, not installed, or
-  // installed by an older version: a daemon on it would fail on every round.
-  await (await session.bucardo()).checkSchema();
+  await checkStartable(session);
   const pid = await spawnDaemon(session, dir);
   session.print(`Starting Bucardo (PID ${pid})`);
   return 0;
+}
+
+/**
+ * Fails here, not in the background, when the config or its plugins do not load, or the control database
+ * is not reachable, not installed, or installed by an older version: a daemon on it would fail on every
+ * round. `restart` asks it before it stops the running daemon: one that keeps running is better than none.
+ */
+export async function checkStartable(session: CliSession): Promise<void> {
+  await (await session.bucardo()).checkSchema();
 }
 
 async function spawnDaemon(session: CliSession, dir: string): Promise<number> {
