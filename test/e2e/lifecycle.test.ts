@@ -344,6 +344,7 @@ describe('remove sync, table and db: no capture left behind', () => {
     // it says what else went: the sync, and the database's place in each dbgroup
     expect(await world.ok('remove', 'db', 'rm_A', '--force')).toBe([
       'Removed sync "rm2", which used database "rm_A"',
+      '  Removed capture of public.t on database "rm_A"',
       'Removed database "rm_A" from dbgroup "rm_g1"',
       'Removed database "rm_A" from dbgroup "rm_g2"',
       'Removed database "rm_A"',

@@ -23,7 +23,7 @@ import { addSync, listSyncs, updateSync, type AddSyncResult } from './syncs.js';
 import { addTables, listTables, updateTable, type AddTablesOptions, type AddTablesResult } from './tables.js';
 import type { ConflictLogRow } from '../control/run-store.js';
 import { addSequences } from './sequences.js';
-import { addTablesToSync, removeDatabases, removeSync, removeTables, removeTablesFromSync, type RemovedDatabases } from './lifecycle.js';
+import { addTablesToSync, removeDatabases, removeSync, removeTables, removeTablesFromSync, type RemovedDatabases, type RemovedSync } from './lifecycle.js';
 import { deltaBacklog, purgeDeltas, validateSyncs, type SyncValidation } from './maintenance.js';
 import { BucardoError } from '@bucardo/plugin-sdk';
 
@@ -108,8 +108,12 @@ export class Bucardo {
     return this.#with((ctx) => removeTablesFromSync(ctx, sync, tables));
   }
 
-  /** `remove sync S`: returns the capture removed, per database. */
-  removeSync(name: string): Promise<Map<string, TableRef[]>> {
+  /**
+   * `remove sync S`: returns what the sync had not delivered yet on each source (dropped with it; not
+   * counted where a source could not be reached, saying why), the capture removed per database, and the
+   * sources whose capture could not be removed. An unreachable source does not keep the sync.
+   */
+  removeSync(name: string): Promise<RemovedSync> {
     return this.#with((ctx) => removeSync(ctx, name));
   }
 

@@ -1,11 +1,13 @@
 import { BucardoError, formatTable, parseTableName, type TableRef } from '@bucardo/plugin-sdk';
 import type { RelationRow } from '../control/catalog-rows.js';
+import { databaseError } from '../run/database-error.js';
 import { sourcesOf } from '../run/sync-plan.js';
 import { refreshCapture } from './capture-refresh.js';
 import { removeUnusedCapture } from './capture-cleanup.js';
 import type { BucardoContext } from './context.js';
 import { refuseKeylessInTrackedSyncs } from './tables.js';
 import { readSyncPlan } from './sync-plan-loader.js';
+import { syncBacklog, type SourceBacklog } from './sync-backlog.js';
 
 /**
  * `bucardo update sync S add table T…`: puts added tables into the sync's herd (every sync sharing the herd
@@ -44,14 +46,37 @@ async function removeRelationsFromSync(ctx: BucardoContext, syncName: string, re
   return relations.map((row) => row.table);
 }
 
+/** What `remove sync` did beyond removing the sync: what it dropped, and the capture it took along or could not. */
+export interface RemovedSync {
+  /** Per source, the change records the sync had captured and not delivered, counted just before it went. */
+  readonly undelivered: readonly SourceBacklog[];
+  /** Per source database, the tables whose capture went with the sync (no other sync reads them there). */
+  readonly capture: ReadonlyMap<string, readonly TableRef[]>;
+  /** Sources whose capture could not be removed (unreachable): it stays there, recording changes no sync reads. */
+  readonly captureKept: ReadonlyArray<{ readonly db: string; readonly error: BucardoError }>;
+}
+
 /**
  * `bucardo remove sync S`: the sync with its checkpoints and kick requests, and the capture no other sync
- * needs. A daemon running it gives it up at its next round.
+ * needs. A daemon running it gives it up at its next round. Its backlog is counted first (the checkpoints
+ * go with it), since those changes are never delivered now. A source that cannot be reached does not keep
+ * the sync: it may be removed because that database is gone.
  */
-export async function removeSync(ctx: BucardoContext, name: string): Promise<Map<string, TableRef[]>> {
+export async function removeSync(ctx: BucardoContext, name: string): Promise<RemovedSync> {
   const plan = await readSyncPlan(ctx.control.catalog, name);
+  const undelivered = await syncBacklog(ctx, plan);
   await ctx.control.catalog.deleteSync(name);
-  return removeUnusedCapture(ctx, new Map(sourcesOf(plan).map((db) => [db.name, [...plan.tables]])));
+  const capture = new Map<string, readonly TableRef[]>();
+  const captureKept: Array<{ db: string; error: BucardoError }> = [];
+  // one source at a time, so that one unreachable database keeps only its own capture
+  for (const db of sourcesOf(plan)) {
+    try {
+      for (const [where, tables] of await removeUnusedCapture(ctx, new Map([[db.name, [...plan.tables]]]))) capture.set(where, tables);
+    } catch (error) {
+      captureKept.push({ db: db.name, error: databaseError(error, 'CAPTURE_FAILED', { db: db.name, sync: name }) });
+    }
+  }
+  return { undelivered, capture, captureKept };
 }
 
 /** `bucardo remove table T… [--force]`: refused while a sync uses it; `force` takes it out of every herd first. */
@@ -77,8 +102,8 @@ export async function removeTables(ctx: BucardoContext, names: readonly string[]
 /** What `remove db` took away: the databases, and with `force` the syncs that used them and their dbgroup memberships. */
 export interface RemovedDatabases {
   readonly databases: readonly string[];
-  /** Each sync removed with them, and which of the databases it used. */
-  readonly syncs: ReadonlyArray<{ readonly name: string; readonly dbs: readonly string[] }>;
+  /** Each sync removed with them, which of the databases it used, and what went with it (as `remove sync` says). */
+  readonly syncs: ReadonlyArray<{ readonly name: string; readonly dbs: readonly string[]; readonly removed: RemovedSync }>;
   readonly memberships: ReadonlyArray<{ readonly db: string; readonly dbgroup: string }>;
 }
 
@@ -101,9 +126,10 @@ export async function removeDatabases(ctx: BucardoContext, names: readonly strin
     for (const db of dbs) memberships.push({ db, dbgroup: group.name });
     for (const sync of dbs.length > 0 ? group.syncs : []) for (const db of dbs) (syncs.get(sync) ?? syncs.set(sync, new Set()).get(sync)!).add(db);
   }
-  for (const sync of syncs.keys()) await removeSync(ctx, sync);
+  const removed: Array<{ name: string; dbs: string[]; removed: RemovedSync }> = [];
+  for (const [sync, dbs] of syncs) removed.push({ name: sync, dbs: [...dbs], removed: await removeSync(ctx, sync) });
   for (const name of names) await ctx.control.catalog.deleteDatabase(name);
-  return { databases: [...names], syncs: [...syncs].map(([name, dbs]) => ({ name, dbs: [...dbs] })), memberships };
+  return { databases: [...names], syncs: removed, memberships };
 }
 
 function findRelations(relations: readonly RelationRow[], names: readonly string[]): RelationRow[] {
