@@ -7,6 +7,8 @@
  *    a run failed: the target kept NULL);
  *  - a column added on the source alone fails the runs, naming the target and the column, and moves no
  *    checkpoint; once the target has it, the change arrives with the column's value;
+ *  - a key replaced on the source fails the runs with what to do, not with a column missing from the
+ *    capture's delta table;
  *  - `validate` warns (exit 0) about a column only a later source has: its values stay there, and every row
  *    the sync writes on that source gets the column's default.
  */
@@ -64,6 +66,24 @@ describe('a table changed under a running daemon', () => {
     await waitFor('x on sc_B', async () => (await row(sc.b, 1))?.x === 5, 30_000);
     expect(await row(sc.b, 1)).toEqual({ id: 1, v: 'v1', w: 'w1', x: 5 });
     expect(await checkpoints()).not.toEqual(before);
+  });
+
+  it('a key replaced on the source: runs fail saying so, naming the database and table, and move no checkpoint', async () => {
+    const before = await checkpoints();
+    const lastRun = Number((await world.sql("SELECT max(id) AS id FROM bucardo.syncrun WHERE sync = 'sc'"))[0]!.id);
+    for (const db of [sc.a, sc.b]) await world.query(db.url, 'ALTER TABLE t DROP CONSTRAINT t_pkey, ADD PRIMARY KEY (id, v)');
+    await world.insert(sc.a, 3);
+    const [refused] = await waitFor('a refused run', async () => {
+      const rows = await world.sql("SELECT error->>'code' AS code, error->>'message' AS message, error->>'db' AS db FROM bucardo.syncrun WHERE sync = 'sc' AND outcome = 'bad' AND id > $1 ORDER BY id DESC LIMIT 1", [lastRun]);
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(refused).toEqual({
+      code: 'CAPTURE_FAILED',
+      db: 'sc_A',
+      message: 'The key of table "public.t" on database "sc_A" is now (id, v), its primary key, but its capture records changes by (id), which is no longer a key: remove the table from its syncs (bucardo remove table public.t --force) and add it again',
+    });
+    expect(await checkpoints()).toEqual(before);
+    expect(await row(sc.b, 3)).toBeUndefined();
   });
 });
 

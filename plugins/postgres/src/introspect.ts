@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import type { TableRef, TableShape } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import { CAPTURE_SCHEMA, captureNames } from './capture-names.js';
 
 /**
  * `FROM` these tables by name, in one statement whatever their number: each with its 1-based position in
@@ -14,23 +15,36 @@ export function namedTablesParams(tables: readonly TableRef[]): [string[], strin
   return [tables.map((table) => table.schema), tables.map((table) => table.name)];
 }
 
+/** A table's shape, and the key its capture on this database records changes by, if it has capture. */
+export interface DescribedTable {
+  readonly shape: TableShape;
+  readonly capturedKey?: readonly string[];
+}
+
 /**
  * Reads tables' columns and keys, in one statement whatever their number (a run reads its first source's
- * tables on every run: one round trip, not three). The key is the primary key, else the unique,
- * non-partial, expression-free index with the fewest columns whose columns are all NOT NULL (newest wins a
- * tie, as in Bucardo); a unique index over nullable columns would let several rows share a NULL "key".
- * Generated columns are left out: they cannot be written, and every database computes its own.
- * `undefined` for a table that does not exist.
+ * tables on every run: one round trip, not three). The key is the one the table's capture here records
+ * changes by while it is still a key (see below), else the primary key, else the unique, non-partial,
+ * expression-free index with the fewest columns whose columns are all NOT NULL (newest wins a tie, as in
+ * Bucardo); a unique index over nullable columns would let several rows share a NULL "key". Generated
+ * columns are left out: they cannot be written, and every database computes its own. `undefined` for a
+ * table that does not exist.
+ *
+ * The captured key comes first because the capture's trigger and delta table were made for it: a primary
+ * key added later, a new unique index, or `REINDEX CONCURRENTLY` (which gives an index a new oid, and so
+ * can turn a tie the other way) must not move a sync off it while it still holds. It is read from the
+ * delta table's columns (those before `bucardo_op`), in the catalog, so a database without capture needs
+ * no `bucardo` schema.
  */
-export async function describeTables(client: pg.Client, tables: readonly TableRef[]): Promise<Array<TableShape | undefined>> {
+export async function readTables(client: pg.Client, tables: readonly TableRef[]): Promise<Array<DescribedTable | undefined>> {
   if (tables.length === 0) return [];
-  const result = await client.query<{ ord: string; columns: unknown; key: unknown }>(
+  const result = await client.query<{ ord: string; columns: unknown; key: unknown; captured: unknown }>(
     `SELECT w.ord,
             (SELECT coalesce(json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum), '[]')
                FROM pg_attribute a
               WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') AS columns,
             (SELECT json_build_array(chosen.names, chosen.source) FROM (
-               SELECT array_agg(a.attname ORDER BY k.ord) AS names,
+               SELECT array_agg(a.attname::text ORDER BY k.ord) AS names,
                       CASE WHEN i.indisprimary THEN 'primary key' ELSE 'unique index ' || quote_ident(ic.relname) END AS source
                  FROM pg_index i
                  JOIN pg_class ic ON ic.oid = i.indexrelid
@@ -39,10 +53,18 @@ export async function describeTables(client: pg.Client, tables: readonly TableRe
                 WHERE i.indrelid = c.oid AND i.indisvalid AND (i.indisprimary OR (i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL))
                 GROUP BY i.indexrelid, i.indisprimary, ic.relname
                HAVING i.indisprimary OR bool_and(a.attnotnull)
-                ORDER BY i.indisprimary DESC, count(*), i.indexrelid DESC
-                LIMIT 1) AS chosen) AS key
-       FROM ${NAMED_TABLES} AND c.relkind IN ('r', 'p')`,
-    namedTablesParams(tables),
+                ORDER BY (array_agg(a.attname::text ORDER BY k.ord) = captured.names) IS TRUE DESC, i.indisprimary DESC, count(*), i.indexrelid DESC
+                LIMIT 1) AS chosen) AS key,
+            to_json(captured.names) AS captured
+       FROM ${NAMED_TABLES} AND c.relkind IN ('r', 'p')
+       LEFT JOIN LATERAL (
+         SELECT array_agg(da.attname::text ORDER BY da.attnum) AS names
+           FROM pg_namespace dn
+           JOIN pg_class d ON d.relnamespace = dn.oid AND d.relname = ($3::text[])[w.ord]
+           JOIN pg_attribute op ON op.attrelid = d.oid AND op.attname = 'bucardo_op'
+           JOIN pg_attribute da ON da.attrelid = d.oid AND da.attnum > 0 AND da.attnum < op.attnum AND NOT da.attisdropped
+          WHERE dn.nspname = $4) AS captured ON true`,
+    [...namedTablesParams(tables), tables.map((table) => captureNames(table).deltaName), CAPTURE_SCHEMA],
   );
   const found = new Map(result.rows.map((row) => [Number(row.ord) - 1, row]));
   return tables.map((table, index) => {
@@ -50,13 +72,40 @@ export async function describeTables(client: pg.Client, tables: readonly TableRe
     if (!row) return undefined;
     const columns = jsonOf<Array<[string, string]>>(row.columns).map(([name, type]) => ({ name, type }));
     const [keyNames, keySource] = row.key === null ? [[], 'none'] : jsonOf<[string[], string]>(row.key);
-    return {
+    const captured = row.captured === null ? undefined : jsonOf<string[] | null>(row.captured) ?? undefined;
+    const shape: TableShape = {
       table,
       columns,
       key: keyNames.map((name) => columns.find((column) => column.name === name)!).filter(Boolean),
       keySource,
     };
+    return captured === undefined ? { shape } : { shape, capturedKey: captured };
   });
+}
+
+/** The tables' shapes (see `readTables`). */
+export async function describeTables(client: pg.Client, tables: readonly TableRef[]): Promise<Array<TableShape | undefined>> {
+  return (await readTables(client, tables)).map((described) => described?.shape);
+}
+
+/**
+ * The shapes of tables on a source, refused when a table's capture records another key than the table
+ * has now (its key was replaced, not only joined by another): the trigger would go on recording the old
+ * key, and reading its changes by the new one fails, or worse, a key that is no longer unique would be
+ * written by. Removing the table from its syncs drops its capture; adding it again captures the new key.
+ */
+export async function describeSourceTables(client: pg.Client, tables: readonly TableRef[], db: string): Promise<Array<TableShape | undefined>> {
+  const described = await readTables(client, tables);
+  for (const entry of described) {
+    if (!entry?.capturedKey) continue;
+    const now = entry.shape.key.map((column) => column.name);
+    if (now.join('\0') === entry.capturedKey.join('\0')) continue;
+    const table = formatTable(entry.shape.table);
+    throw new BucardoError('CAPTURE_FAILED',
+      `The key of table "${table}" on database "${db}" is now ${now.length === 0 ? 'none' : `(${now.join(', ')}), its ${entry.shape.keySource}`}, but its capture records changes by (${entry.capturedKey.join(', ')}), which is no longer a key: remove the table from its syncs (bucardo remove table ${table} --force) and add it again`,
+      { db, table });
+  }
+  return described.map((entry) => entry?.shape);
 }
 
 /** A json column's value: the sessions read every type as raw text, a client with pg's default parsers does not. */

@@ -8,7 +8,7 @@ import { estimateRows } from './row-estimates.js';
 import { connect } from './connect.js';
 import { cancellable } from './cancel.js';
 import { copyOutAll } from './copy-out-query.js';
-import { describeTable, describeTables, findTable } from './introspect.js';
+import { describeSourceTables, findTable } from './introspect.js';
 import { KeyIndexes } from './key-index.js';
 import { columnList, inlineKeyCondition, keyColumnList } from './key-sql.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
@@ -38,12 +38,12 @@ class PostgresSourceSession implements SourceSession {
     this.#keyIndexes = new KeyIndexes(client);
   }
 
-  describeTable(table: TableRef): Promise<TableShape | undefined> {
-    return describeTable(this.#client, table);
+  async describeTable(table: TableRef): Promise<TableShape | undefined> {
+    return (await this.describeTables([table]))[0];
   }
 
   describeTables(tables: readonly TableRef[]): Promise<Array<TableShape | undefined>> {
-    return describeTables(this.#client, tables);
+    return describeSourceTables(this.#client, tables, this.#db);
   }
 
   findTable(name: string): Promise<TableRef[]> {
