@@ -191,7 +191,7 @@ export async function installCapture(ctx: BucardoContext, plan: SyncPlan, label 
   const controller = new AbortController();
   const sessions = await RunSessions.open(plan, ctx.engine.registry, ctx.engine.log, label, controller.signal);
   try {
-    const shapes = await resolveTableShapes(plan, sessions);
+    const shapes = await resolveTableShapes(plan, sessions, ctx.engine.log);
     const checkpoints = new Map<string, Checkpoint>();
     // A pure fullcopy sync copies whole tables each run: no capture on its source.
     if (isPureFullcopy(plan)) return checkpoints;
