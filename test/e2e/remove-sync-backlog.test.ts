@@ -85,13 +85,14 @@ describe('remove sync says what it had not delivered', () => {
     const removed = await world.bucardo('remove', 'sync', 'gone');
     expect(removed.code, removed.stderr).toBe(0);
     const why = cannotConnect(a, proxy.port);
-    expect(removed.stdout).toBe([
-      'Removed sync "gone"',
-      `  Dropped an unknown number of change records sync "gone" had not delivered yet from database "gone_A": ${why}`,
-      `  Could not remove capture on database "gone_A" (it keeps recording changes no sync reads): ${why}`,
+    expect(removed.stdout).toBe('Removed sync "gone"\n');
+    // what needs a look is a warning on stderr, which --quiet does not silence
+    const warnings = [
+      `WARNING: Dropped an unknown number of change records sync "gone" had not delivered yet from database "gone_A": ${why}`,
+      `WARNING: Could not remove capture on database "gone_A" (it keeps recording changes no sync reads): ${why}`,
       '',
-    ].join('\n'));
-    expect(removed.stderr).toBe('');
+    ].join('\n');
+    expect(removed.stderr).toBe(warnings);
     expect(await syncExists('gone')).toBe(false);
     expect(await world.sql("SELECT * FROM bucardo.checkpoint WHERE sync = 'gone'")).toEqual([]);
   });

@@ -14,7 +14,7 @@ export async function remove(session: CliSession): Promise<number> {
       for (const name of names) {
         const removed = await bucardo.removeSync(name);
         session.print(`Removed sync "${name}"`);
-        for (const line of removedSyncLines(name, removed)) session.print(line);
+        reportRemovedSync(session, name, removed);
       }
       return 0;
     case 'table':
@@ -28,7 +28,7 @@ export async function remove(session: CliSession): Promise<number> {
       // --force takes syncs and memberships along: say so, a sync gone silently is found missing too late
       for (const sync of removed.syncs) {
         session.print(`Removed sync "${sync.name}", which used database${sync.dbs.length === 1 ? '' : 's'} ${sync.dbs.map((db) => `"${db}"`).join(', ')}`);
-        for (const line of removedSyncLines(sync.name, sync.removed)) session.print(line);
+        reportRemovedSync(session, sync.name, sync.removed);
       }
       for (const { db, dbgroup } of removed.memberships) session.print(`Removed database "${db}" from dbgroup "${dbgroup}"`);
       for (const name of removed.databases) session.print(`Removed database "${name}"`);
@@ -40,28 +40,30 @@ export async function remove(session: CliSession): Promise<number> {
 }
 
 /**
- * The lines under `Removed sync "S"`: what it had not delivered (those changes never will be now, so
- * nothing goes without a line), then its capture, removed or kept.
+ * Says what went with sync `sync`: what it had not delivered (those changes never will be now, so nothing
+ * goes without a line), then its capture. What could not be counted or removed is a `WARNING:` on stderr,
+ * not silenced by --quiet: a source whose changes were not counted, or whose change tables keep growing
+ * with no sync to read them, needs a look.
  */
-function removedSyncLines(sync: string, removed: RemovedSync): string[] {
-  return [
-    ...droppedLines(sync, removed.undelivered),
-    ...[...removed.capture].map(([db, tables]) => `  Removed capture of ${tables.map(formatTable).join(', ')} on database "${db}"`),
-    ...removed.captureKept.map(({ db, error }) => `  Could not remove capture on database "${db}" (it keeps recording changes no sync reads): ${error.message}`),
-  ];
+function reportRemovedSync(session: CliSession, sync: string, removed: RemovedSync): void {
+  const dropped = droppedLine(sync, removed.undelivered);
+  if (dropped) session.print(dropped);
+  for (const [db, tables] of removed.capture) session.print(`  Removed capture of ${tables.map(formatTable).join(', ')} on database "${db}"`);
+  for (const source of removed.undelivered) {
+    if (!source.counted) warn(`Dropped an unknown number of change records sync "${sync}" had not delivered yet from database "${source.db}": ${source.error.message}`);
+  }
+  for (const { db, error } of removed.captureKept) warn(`Could not remove capture on database "${db}" (it keeps recording changes no sync reads): ${error.message}`);
 }
 
-/** One line for the counted records of every source together (none when there are none), one per source that could not be counted. */
-function droppedLines(sync: string, undelivered: RemovedSync['undelivered']): string[] {
-  const lines: string[] = [];
+/** One line for the records counted on every source together, none when there were none. */
+function droppedLine(sync: string, undelivered: RemovedSync['undelivered']): string | undefined {
   const counted = undelivered.flatMap((source) => (source.counted && source.tables.length > 0 ? [source] : []));
   const total = counted.reduce((sum, source) => sum + source.tables.reduce((n, entry) => n + entry.records, 0), 0);
-  if (total > 0) {
-    const where = counted.map((source) => `database "${source.db}": ${source.tables.map((entry) => `${formatTable(entry.table)} ${entry.records}`).join(', ')}`);
-    lines.push(`  Dropped ${total} change record${total === 1 ? '' : 's'} sync "${sync}" had not delivered yet (${where.join('; ')})`);
-  }
-  for (const source of undelivered) {
-    if (!source.counted) lines.push(`  Dropped an unknown number of change records sync "${sync}" had not delivered yet from database "${source.db}": ${source.error.message}`);
-  }
-  return lines;
+  if (total === 0) return undefined;
+  const where = counted.map((source) => `database "${source.db}": ${source.tables.map((entry) => `${formatTable(entry.table)} ${entry.records}`).join(', ')}`);
+  return `  Dropped ${total} change record${total === 1 ? '' : 's'} sync "${sync}" had not delivered yet (${where.join('; ')})`;
+}
+
+function warn(text: string): void {
+  process.stderr.write(`WARNING: ${text}\n`);
 }
