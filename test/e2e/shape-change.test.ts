@@ -1,6 +1,6 @@
 /**
  * A table's columns changed while a daemon keeps its sessions (and the shapes it checked) between runs.
- * The first source's tables are read again on every run, so:
+ * A run reads the tables its capture found changes for again on the first source, so:
  *
  *  - a column added on the target and then on the source is carried by the next change, and the daemon
  *    says it checked the tables again (before, the kept shape left the column out of every row sent until

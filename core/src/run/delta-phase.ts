@@ -12,6 +12,7 @@ import { resumeFingerprint, resumeMismatch } from './resume-fit.js';
 import { canPartition, partitionCount, pendingRecords, type PendingRecords } from './partitions.js';
 import { chooseRefreshes, refreshAboveOf, refreshTables } from './refresh.js';
 import { withRetries } from './retries.js';
+import { changedSinceChecked, checkingAgain, resolveTableShapes } from './table-shapes.js';
 import { Progress } from './run-progress.js';
 import type { RunCounts } from './run-counts.js';
 import type { ResumePoint, RunOptions, RunParts, RunRecorder } from './run-sync.js';
@@ -35,6 +36,18 @@ export interface DeltaWork {
   readonly refreshed?: readonly TableShape[];
   /** Whether this run's row holds a resume point (handed over, or saved): it is cleared once the checkpoints moved. */
   readonly point?: { saved: boolean };
+  /**
+   * The shapes were remembered from an earlier run, not read: the first capture reads the tables it found
+   * changes for again (`checkCapturedShapes`), before anything is written with them.
+   */
+  readonly checkShapes?: boolean;
+}
+
+/** The tables changed since the shapes were checked: the run checks them all again and captures anew. */
+class ShapesChanged extends Error {
+  constructor(readonly changes: readonly string[]) {
+    super(checkingAgain(changes));
+  }
 }
 
 /** One key partition of the run's capture: which one, how many, and where an interrupted run had got to in it. */
@@ -78,7 +91,14 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
       const resumed = resuming !== undefined && index === (resuming.partition ?? 0);
       const step: PartitionStep = { index, count: partitions, committed: resumed ? resuming.committed : 0, resumed, ...(resumed && resuming.run !== undefined ? { resumedRun: resuming.run } : {}) };
       await work.status(step.count > 1 ? `Capturing changes (partition ${index + 1} of ${step.count})` : 'Capturing changes');
-      const planned = await (upcoming ?? capturePartition(work, step, guards));
+      const planned = await (upcoming ?? capturePartition(work, step, guards)).catch(async (error: unknown) => {
+        if (!(error instanceof ShapesChanged)) throw error;
+        log.log('normal', error.message);
+        work = await withCheckedShapes(work);
+        return capturePartition(work, step, guards);
+      });
+      // checked once, by the first capture: the others read the same snapshots
+      if (work.checkShapes) work = { ...work, checkShapes: false };
       upcoming = undefined;
       guards = planned.guards;
       // The next partition is read while this one's last batch is applied: sources are idle then.
@@ -158,6 +178,7 @@ async function capturePartition(work: DeltaWork, step: PartitionStep, until: Rea
   const capturing = performance.now();
   let changeSet = await work.parts.hooks.capture.promise({ sources: [] }, args);
   log.log('verbose', `${describeCapture(changeSet)} (${(performance.now() - capturing).toFixed(1)} ms)`);
+  if (work.checkShapes) await checkCapturedShapes(work, changeSet);
   // After the capture that consumed their records: the copy reads at least what they stood for.
   if (step.index === 0) await refreshTables(work.copies, work.refreshed ?? []);
   // A truncate is in every partition's capture; its table is copied once, with the first partition.
@@ -165,6 +186,31 @@ async function capturePartition(work: DeltaWork, step: PartitionStep, until: Rea
   const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
   const transactions = [...planTransactions(changeSet, work.shapes, work.options.batchSize)];
   return { args, guards, transactions, newest: newestChanges(changeSet) };
+}
+
+/**
+ * Reads again, on the first source, the tables the capture found changes for or is to copy whole, and
+ * stops the capture's work (before anything is written) when one changed since its shape was checked. A
+ * column a captured change depends on was added before that change committed, so before the capture's
+ * snapshot: this reading sees it.
+ */
+async function checkCapturedShapes(work: DeltaWork, changeSet: ChangeSet): Promise<void> {
+  const touched = new Set(changeSet.sources.flatMap((source) => [...source.tables.keys()]));
+  for (const shape of work.refreshed ?? []) touched.add(tableId(shape.table));
+  const checked = [...work.shapes, ...(work.refreshed ?? [])].filter((shape) => touched.has(tableId(shape.table)));
+  const changes = await changedSinceChecked(work.plan, work.sessions, checked);
+  if (changes.length > 0) throw new ShapesChanged(changes);
+}
+
+/** `work` with every table's shape checked again on every database (the tables copied whole stay so). */
+async function withCheckedShapes(work: DeltaWork): Promise<DeltaWork> {
+  const shapes = await resolveTableShapes(work.plan, work.sessions, work.log, { fresh: true });
+  const byId = new Map(shapes.map((shape) => [tableId(shape.table), shape]));
+  const fresh = (old: readonly TableShape[]) => old.map((shape) => byId.get(tableId(shape.table))!);
+  return {
+    ...work, shapes: fresh(work.shapes), checkShapes: false, copies: { ...work.copies, shapes },
+    ...(work.refreshed ? { refreshed: fresh(work.refreshed) } : {}),
+  };
 }
 
 /**

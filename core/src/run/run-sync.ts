@@ -11,7 +11,7 @@ import type { RunRegistry } from './run-registry.js';
 import { RunSessions } from './sessions.js';
 import { isPureFullcopy, type SyncPlan } from './sync-plan.js';
 import { fullCopies, syncSequences, type CopyContext } from './copy-phases.js';
-import { resolveTableShapes } from './table-shapes.js';
+import { resolveTableShapes, shapesToCheckAfterCapture } from './table-shapes.js';
 
 /** Where an interrupted run had got to, so the next run can go on from there. */
 export interface ResumePoint {
@@ -139,12 +139,14 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
   try {
     await status('Connecting');
     sessions = await openSessions(parts, plan, log, controller.signal, options.cache);
-    const shapes = await resolveTableShapes(plan, sessions, log);
+    // remembered shapes are checked after the capture, for the tables it found changes for
+    const checkLater = shapesToCheckAfterCapture(plan, sessions);
+    const shapes = checkLater ?? await resolveTableShapes(plan, sessions, log);
     await sessions.beginRun(runInfo);
     log.log('debug', `connected and checked tables in ${(Date.now() - startedAt.getTime())} ms`);
     const copies: CopyContext = { plan, sessions, shapes, recorder, counts, log, signal: controller.signal, batchRows: options.batchSize, status };
     if (!isPureFullcopy(plan)) {
-      const work = { parts, plan, recorder, options, sessions, shapes, runId, log, counts, status, signal: controller.signal, copies };
+      const work = { parts, plan, recorder, options, sessions, shapes, runId, log, counts, status, signal: controller.signal, copies, checkShapes: checkLater !== undefined };
       await deltaPhase(work, resume);
     }
     await fullCopies(copies);

@@ -8,17 +8,18 @@ import { isPureFullcopy, sourcesOf, type SyncPlan } from './sync-plan.js';
  * sync: the table must exist, have a key, and have every column with the same type, else a coded error
  * names the database, table and column. Extra columns on a receiving database are allowed (they keep
  * their defaults), as in Bucardo. Sessions kept between runs remember the answer, but the first source's
- * tables are read again on every run: a column added there would otherwise be left out of every row sent
- * until the sessions were dropped, silently (Bucardo's COPY breaks on it instead). Any change there means
- * every database is checked again.
+ * tables are read again (here, or after the capture: `shapesToCheckAfterCapture`): a column added there
+ * would otherwise be left out of every row sent until the sessions were dropped, silently (Bucardo's COPY
+ * breaks on it instead). Any change there means every database is checked again; `fresh` checks them
+ * without looking at what the sessions remember.
  */
-export async function resolveTableShapes(plan: SyncPlan, sessions: RunSessions, log?: Logger): Promise<TableShape[]> {
-  const key = JSON.stringify([plan.tables, [...(plan.additive ?? [])], plan.databases.map((db) => [db.name, db.role])]);
-  const cached = sessions.checkedShapes(key);
+export async function resolveTableShapes(plan: SyncPlan, sessions: RunSessions, log?: Logger, options: { fresh?: boolean } = {}): Promise<TableShape[]> {
+  const key = shapesKey(plan);
+  const cached = options.fresh ? undefined : sessions.checkedShapes(key);
   if (cached) {
-    const changed = await changedOnFirstSource(plan, sessions, cached);
+    const changed = await changedSinceChecked(plan, sessions, cached);
     if (changed.length === 0) return cached;
-    log?.log('normal', `${changed.join('; ')}: checking the sync's tables on every database again`);
+    log?.log('normal', checkingAgain(changed));
   }
   const { shapes, problems, warnings } = await inspectTableShapes(plan, sessions);
   if (problems.length > 0) throw problems[0]!;
@@ -27,10 +28,32 @@ export async function resolveTableShapes(plan: SyncPlan, sessions: RunSessions, 
   return shapes;
 }
 
-/** How each of the sync's tables on its first source differs from the shapes checked before, in words. */
-async function changedOnFirstSource(plan: SyncPlan, sessions: RunSessions, checked: readonly TableShape[]): Promise<string[]> {
+/**
+ * The shapes an earlier run on these sessions checked, taken as they are, for a run that reads the tables
+ * it has changes for again right after its capture (`changedSinceChecked`): an empty run then reads no
+ * table at all, and no change the capture read can depend on a column the check missed (the column was
+ * there before the change was, so before the capture's snapshot). Only where nothing is written with the
+ * shapes before the capture: not with an initial copy to make, nor with fullcopy members.
+ */
+export function shapesToCheckAfterCapture(plan: SyncPlan, sessions: RunSessions): TableShape[] | undefined {
+  if (plan.onetimecopy || plan.databases.some((db) => db.role === 'fullcopy')) return undefined;
+  return sessions.checkedShapes(shapesKey(plan));
+}
+
+/** The line a run logs when its tables changed since they were checked. */
+export function checkingAgain(changed: readonly string[]): string {
+  return `${changed.join('; ')}: checking the sync's tables on every database again`;
+}
+
+/** What the sessions remember checked shapes under: the same tables, additive columns and databases. */
+function shapesKey(plan: SyncPlan): string {
+  return JSON.stringify([plan.tables, [...(plan.additive ?? [])], plan.databases.map((db) => [db.name, db.role])]);
+}
+
+/** How each of `checked` on the sync's first source differs from when it was checked, in words. */
+export async function changedSinceChecked(plan: SyncPlan, sessions: RunSessions, checked: readonly TableShape[]): Promise<string[]> {
   const [first] = sourcesOf(plan);
-  if (!first) return [];
+  if (!first || checked.length === 0) return [];
   const now = await describeAll(sessions.source(first.name), checked.map((shape) => shape.table), first.name);
   return checked.flatMap((before, index) => {
     const change = shapeChange(before, now[index]);
