@@ -9,9 +9,12 @@
  *    checkpoint; once the target has it, the change arrives with the column's value;
  *  - a key replaced on the source fails the runs with what to do, not with a column missing from the
  *    capture's delta table;
+ *  - in a run cut into key partitions, a table whose changes are all in a later partition is checked too;
  *  - `validate` warns (exit 0) about a column only a later source has: its values stay there, and every row
  *    the sync writes on that source gets the column's default.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { DaemonWorld, waitFor, type DaemonHandle, type Db, type Pair } from './support/daemon-world.js';
@@ -84,6 +87,42 @@ describe('a table changed under a running daemon', () => {
     });
     expect(await checkpoints()).toEqual(before);
     expect(await row(sc.b, 3)).toBeUndefined();
+  });
+});
+
+describe('a table changed under a daemon that captures in key partitions', () => {
+  const world = new DaemonWorld(server, 'shp');
+  let a: Db;
+  let b: Db;
+  let d: DaemonHandle;
+
+  beforeAll(async () => {
+    await world.install();
+    a = await world.database('pa_A');
+    b = await world.database('pa_B');
+    for (const db of [a, b]) await world.query(db.url, 'CREATE TABLE u (id int PRIMARY KEY, v text)');
+    await world.api.addTables(['t', 'u'], { herd: 'pa_h', db: a.name });
+    await world.api.addDbGroup('pa_g', [`${a.name}:source`, `${b.name}:target`]);
+    await world.api.addSync('pa', { herd: 'pa_h', dbs: 'pa_g', autokick: 'false' });
+    const config = path.join(world.tempDir('cfg'), 'bucardo.config.ts');
+    writeFileSync(config, 'export default { partitionSize: 2 };\n');
+    d = world.daemon();
+    const pid = await d.start('--config', config);
+    await world.owned(pid, ['pa']);
+    await world.insert(a, 2);
+    expect(await world.ok('kick', 'pa', '0')).toMatch(/DONE!/);
+  });
+  afterAll(() => world.dispose());
+
+  it('a table with changes only in a later partition is checked too', async () => {
+    for (const db of [b, a]) await world.query(db.url, 'ALTER TABLE u ADD COLUMN w text');
+    // t's key 2 is in the first of two partitions, u's keys 1 and 3 in the second
+    await world.query(a.url, "UPDATE t SET v = 'x' WHERE id = 2; INSERT INTO u VALUES (1, 'a', 'w1'), (3, 'c', 'w3')");
+    expect(await world.ok('kick', 'pa', '0')).toMatch(/DONE!/);
+    expect(d.log()).toContain('capturing them in 2 key partitions');
+    expect(d.log()).toContain('Table "public.u" on database "pa_A" gained column "w" since it was checked');
+    expect(await world.query(b.url, 'SELECT * FROM u ORDER BY id')).toEqual([{ id: 1, v: 'a', w: 'w1' }, { id: 3, v: 'c', w: 'w3' }]);
+    expect(await world.query(b.url, 'SELECT * FROM t ORDER BY id')).toEqual([{ id: 2, v: 'x' }]);
   });
 });
 

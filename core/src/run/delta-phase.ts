@@ -43,9 +43,12 @@ export interface DeltaWork {
   readonly checkShapes?: boolean;
 }
 
-/** The tables changed since the shapes were checked: the run checks them all again and captures anew. */
+/**
+ * The tables changed since the shapes were checked: the run checks them all again and captures the same
+ * interval anew (`until`: the checkpoints of the capture thrown away).
+ */
 class ShapesChanged extends Error {
-  constructor(readonly changes: readonly string[]) {
+  constructor(readonly changes: readonly string[], readonly until: ReadonlyMap<string, Checkpoint>) {
     super(checkingAgain(changes));
   }
 }
@@ -71,8 +74,12 @@ interface PartitionStep {
  * partition is applied.
  */
 export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefined): Promise<void> {
-  const { parts, plan, recorder, sessions, shapes, runId, log } = work;
-  const checkpoints = await startingCheckpoints(plan, sessions, recorder, shapes, log);
+  const { parts, plan, recorder, sessions, runId, log } = work;
+  const recorded = await recorder.checkpoints(plan.name);
+  // a source without a checkpoint gets capture installed here, before the capture: with checked shapes
+  if (work.checkShapes && sourcesOf(plan).some((source) => !recorded.has(source.name))) work = await withCheckedShapes(work);
+  const { shapes } = work;
+  const checkpoints = await startingCheckpoints(plan, sessions, recorded, shapes, log);
   parts.runs.add(runId, { plan, sessions, checkpoints });
   if (plan.onetimecopy) await initialCopy(work.copies);
   const from = Object.fromEntries(checkpoints);
@@ -95,9 +102,10 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
         if (!(error instanceof ShapesChanged)) throw error;
         log.log('normal', error.message);
         work = await withCheckedShapes(work);
-        return capturePartition(work, step, guards);
+        // the same interval again, which ended before the tables were checked: nothing in it can miss a column
+        return capturePartition(work, step, error.until);
       });
-      // checked once, by the first capture: the others read the same snapshots
+      // checked once, by the first capture (of every table when there are partitions): the others read the same snapshots
       if (work.checkShapes) work = { ...work, checkShapes: false };
       upcoming = undefined;
       guards = planned.guards;
@@ -178,7 +186,7 @@ async function capturePartition(work: DeltaWork, step: PartitionStep, until: Rea
   const capturing = performance.now();
   let changeSet = await work.parts.hooks.capture.promise({ sources: [] }, args);
   log.log('verbose', `${describeCapture(changeSet)} (${(performance.now() - capturing).toFixed(1)} ms)`);
-  if (work.checkShapes) await checkCapturedShapes(work, changeSet);
+  if (work.checkShapes) await checkCapturedShapes(work, changeSet, step);
   // After the capture that consumed their records: the copy reads at least what they stood for.
   if (step.index === 0) await refreshTables(work.copies, work.refreshed ?? []);
   // A truncate is in every partition's capture; its table is copied once, with the first partition.
@@ -189,17 +197,21 @@ async function capturePartition(work: DeltaWork, step: PartitionStep, until: Rea
 }
 
 /**
- * Reads again, on the first source, the tables the capture found changes for or is to copy whole, and
- * stops the capture's work (before anything is written) when one changed since its shape was checked. A
- * column a captured change depends on was added before that change committed, so before the capture's
- * snapshot: this reading sees it.
+ * Reads again, on the first source, the tables the capture found changes for or is to copy whole (every
+ * table when the run is cut into partitions: a table may have changes only in a later one), and stops the
+ * capture's work (before anything is written) when one changed since its shape was checked. A column a
+ * captured change depends on was added before that change committed, so before the capture's snapshot:
+ * this reading sees it.
  */
-async function checkCapturedShapes(work: DeltaWork, changeSet: ChangeSet): Promise<void> {
-  const touched = new Set(changeSet.sources.flatMap((source) => [...source.tables.keys()]));
-  for (const shape of work.refreshed ?? []) touched.add(tableId(shape.table));
-  const checked = [...work.shapes, ...(work.refreshed ?? [])].filter((shape) => touched.has(tableId(shape.table)));
+async function checkCapturedShapes(work: DeltaWork, changeSet: ChangeSet, step: PartitionStep): Promise<void> {
+  const all = [...work.shapes, ...(work.refreshed ?? [])];
+  let checked = all;
+  if (step.count === 1) {
+    const touched = new Set(changeSet.sources.flatMap((source) => [...source.tables.keys()]));
+    checked = all.filter((shape) => touched.has(tableId(shape.table)) || work.refreshed?.includes(shape));
+  }
   const changes = await changedSinceChecked(work.plan, work.sessions, checked);
-  if (changes.length > 0) throw new ShapesChanged(changes);
+  if (changes.length > 0) throw new ShapesChanged(changes, new Map(changeSet.sources.map((source) => [source.db, source.checkpoint])));
 }
 
 /** `work` with every table's shape checked again on every database (the tables copied whole stay so). */
@@ -289,8 +301,8 @@ function newestChanges(changeSet: ChangeSet): Map<string, Map<string, number>> {
 }
 
 /** Each source's checkpoint; a source without one (capture never installed for this sync) starts now. */
-async function startingCheckpoints(plan: SyncPlan, sessions: RunSessions, recorder: RunRecorder, shapes: readonly TableShape[], log: Logger): Promise<Map<string, Checkpoint>> {
-  const checkpoints = await recorder.checkpoints(plan.name);
+async function startingCheckpoints(plan: SyncPlan, sessions: RunSessions, recorded: ReadonlyMap<string, Checkpoint>, shapes: readonly TableShape[], log: Logger): Promise<Map<string, Checkpoint>> {
+  const checkpoints = new Map(recorded);
   for (const source of sourcesOf(plan)) {
     if (checkpoints.has(source.name)) continue;
     log.log('warn', `Sync "${plan.name}" had no checkpoint for database "${source.name}": capture installed, changes are read from now on`, { db: source.name });

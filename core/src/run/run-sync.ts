@@ -143,12 +143,14 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
     const checkLater = shapesToCheckAfterCapture(plan, sessions);
     const shapes = checkLater ?? await resolveTableShapes(plan, sessions, log);
     await sessions.beginRun(runInfo);
-    log.log('debug', `connected and checked tables in ${(Date.now() - startedAt.getTime())} ms`);
+    log.log('debug', `connected${checkLater ? '' : ' and checked tables'} in ${(Date.now() - startedAt.getTime())} ms`);
     const copies: CopyContext = { plan, sessions, shapes, recorder, counts, log, signal: controller.signal, batchRows: options.batchSize, status };
     if (!isPureFullcopy(plan)) {
       const work = { parts, plan, recorder, options, sessions, shapes, runId, log, counts, status, signal: controller.signal, copies, checkShapes: checkLater !== undefined };
       await deltaPhase(work, resume);
     }
+    // `copies` holds the shapes as first taken: the change path may check them again, but never for a sync
+    // with fullcopy members (`shapesToCheckAfterCapture`), the only one this copies for
     await fullCopies(copies);
     await syncSequences(copies);
     const finished = counts.moved > 0 || counts.conflicts > 0 ? 'good' : 'empty';

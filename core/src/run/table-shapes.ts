@@ -33,7 +33,8 @@ export async function resolveTableShapes(plan: SyncPlan, sessions: RunSessions, 
  * it has changes for again right after its capture (`changedSinceChecked`): an empty run then reads no
  * table at all, and no change the capture read can depend on a column the check missed (the column was
  * there before the change was, so before the capture's snapshot). Only where nothing is written with the
- * shapes before the capture: not with an initial copy to make, nor with fullcopy members.
+ * shapes before the capture: not with an initial copy to make, nor with fullcopy members (the change path
+ * also checks them first when a source has no checkpoint, as its capture is installed then).
  */
 export function shapesToCheckAfterCapture(plan: SyncPlan, sessions: RunSessions): TableShape[] | undefined {
   if (plan.onetimecopy || plan.databases.some((db) => db.role === 'fullcopy')) return undefined;
