@@ -123,14 +123,16 @@ export class SyncWorker {
 
   async #due(): Promise<boolean> {
     const now = Date.now();
-    if (this.#failures > 0 && now < this.#retryAt) return false;
-    if (this.#forced || this.#failures > 0) return true;
     if (this.#kicked) {
       this.#kicked = false;
       // The daemon's round passes on every request not yet served, including one that the run just
       // started is about to serve (a run serves the requests made before it starts): one kick, one run.
+      // A kick is answered now, even while a failed run waits for its retry: whoever kicks has usually
+      // just mended what failed, and waits for the answer.
       if ((await this.#control.daemons.pendingKicks()).has(this.name)) return true;
     }
+    if (this.#failures > 0 && now < this.#retryAt) return false;
+    if (this.#forced || this.#failures > 0) return true;
     const sync = await this.#control.catalog.sync(this.name);
     if (sync.checktimeSeconds && now - this.#lastRun >= sync.checktimeSeconds * 1000) return true;
     return sync.autokick && (await this.#hasChanges());
