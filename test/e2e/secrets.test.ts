@@ -92,7 +92,8 @@ describe('passwords', () => {
     const added = clean(await bucardo({ SEC_PW: secret }, 'add', 'db', 'ea', `dbname=${dbs.sa}`, `user=${role}`, 'pass=env:SEC_PW'), 'add db ea');
     expect(added.stdout).toContain('Added database "ea"');
     const [row] = (await sql(control, "SELECT params FROM bucardo.db WHERE name = 'ea'")).rows;
-    expect(row.params).toEqual({ dbname: dbs.sa, user: role, pass: 'env:SEC_PW' });
+    // host and port come from the adding process's PGHOST and PGPORT, and are stored
+    expect(row.params).toEqual({ dbname: dbs.sa, user: role, pass: 'env:SEC_PW', host: server.host, port: String(server.port) });
     expectNoSecret(JSON.stringify(await controlState(server.url(control))), 'the control database');
     const list = clean(await bucardo({}, 'list', 'dbs'), 'list dbs');
     expect(list.stdout).toMatch(new RegExp(`^Database: ea\\s+Status: active\\s+Conn: psql -p ${server.port} -U ${role} -d ${dbs.sa} -h \\S+ \\(pass=env:SEC_PW\\)$`, 'm'));
@@ -119,7 +120,7 @@ describe('passwords', () => {
     if (!passwordAuth) ctx.skip();
     clean(await bucardo({ PGPASSFILE: pgpass }, 'add', 'db', 'pb', `dbname=${dbs.sb}`, `user=${role}`), 'add db pb (PGPASSFILE)');
     const [row] = (await sql(control, "SELECT params FROM bucardo.db WHERE name = 'pb'")).rows;
-    expect(row.params).toEqual({ dbname: dbs.sb, user: role });
+    expect(row.params).toEqual({ dbname: dbs.sb, user: role, host: server.host, port: String(server.port) });
 
     // ~/.pgpass, and the same file made readable by others, which libpq (and so Bucardo) ignores
     const dotfile = path.join(home, '.pgpass');

@@ -29,13 +29,16 @@ const ENV_REFERENCE = /^env:(.*)$/s;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Checks the parameters; unset host, port, user and password come from PG* variables (and the password
- * file) when connecting. Every value but the password must be non-blank: `dbname=` or `host=   ` is an
- * error naming the parameter, never an empty value silently handed to libpq's defaults (leave a parameter
- * out to default it). An empty `pass=` is no password, as in libpq. `pass=env:NAME` is kept as that
- * reference: the password itself is never stored.
+ * Checks the parameters. An unset host and port are taken from `PGHOSTADDR`/`PGHOST` and `PGPORT` of the
+ * process that adds (or updates) the database, and stored, as Bucardo's `add db` does: the server that
+ * process test-connected to is the one every run reaches, whatever the daemon's own environment says.
+ * Unset user and password still come from PG* variables (and the password file) when connecting. Every
+ * value but the password must be non-blank: `dbname=` or `host=   ` is an error naming the parameter,
+ * never an empty value silently handed to libpq's defaults (leave a parameter out to default it). An
+ * empty `pass=` is no password, as in libpq. `pass=env:NAME` is kept as that reference: the password
+ * itself is never stored.
  */
-export function normalizeParams(params: Readonly<Record<string, string>>): Record<string, string> {
+export function normalizeParams(params: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const normalized: Record<string, string> = {};
   for (const [key, value] of Object.entries(params)) {
     const canonical = aliases[key.toLowerCase()];
@@ -64,7 +67,17 @@ export function normalizeParams(params: Readonly<Record<string, string>>): Recor
   if (normalized.dbname === undefined && normalized.url === undefined) {
     throw new BucardoError('INVALID_ARGUMENT', 'A PostgreSQL database needs dbname=NAME (or url=postgres://…)', { item: 'dbname' });
   }
-  return normalized;
+  return normalized.url === undefined ? withEnvironmentDefaults(normalized, env) : normalized;
+}
+
+/** `host` and `port` from the environment where the parameters leave them out (blank variables are unset, as in libpq). */
+function withEnvironmentDefaults(params: Record<string, string>, env: NodeJS.ProcessEnv): Record<string, string> {
+  const host = params.host ?? (env.PGHOSTADDR?.trim() || env.PGHOST?.trim() || undefined);
+  const port = params.port ?? (env.PGPORT?.trim() || undefined);
+  if (port !== undefined && !/^\d{1,5}$/.test(port)) {
+    throw new BucardoError('INVALID_ARGUMENT', `port must be a number, not "${port}" (from PGPORT)`, { item: 'port' });
+  }
+  return { ...params, ...(host === undefined ? {} : { host }), ...(port === undefined ? {} : { port }) };
 }
 
 /** The variable name of `pass=env:NAME`, or undefined for a literal password or none. */

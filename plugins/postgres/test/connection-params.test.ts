@@ -16,15 +16,26 @@ describe('normalizeParams', () => {
   });
 
   it('takes an empty pass= as no password (as libpq does), and any other password as given', () => {
-    expect(normalizeParams({ dbname: 'x', pass: '' })).toEqual({ dbname: 'x' });
-    expect(normalizeParams({ dbname: 'x', pass: '  ' })).toEqual({ dbname: 'x', pass: '  ' });
+    expect(normalizeParams({ dbname: 'x', pass: '' }, {})).toEqual({ dbname: 'x' });
+    expect(normalizeParams({ dbname: 'x', pass: '  ' }, {})).toEqual({ dbname: 'x', pass: '  ' });
   });
 
   it('keeps pass=env:NAME as the reference and checks the name', () => {
-    expect(normalizeParams({ dbname: 'x', password: 'env:PG_SECRET_1' })).toEqual({ dbname: 'x', pass: 'env:PG_SECRET_1' });
+    expect(normalizeParams({ dbname: 'x', password: 'env:PG_SECRET_1' }, {})).toEqual({ dbname: 'x', pass: 'env:PG_SECRET_1' });
     for (const bad of ['env:', 'env:1X', 'env:A-B', 'env:A B']) {
       expect(() => normalizeParams({ dbname: 'x', pass: bad })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', item: 'pass' }));
     }
+  });
+});
+
+describe('normalizeParams: host and port from the environment', () => {
+  it('stores PGHOSTADDR, else PGHOST, and PGPORT where host= and port= are left out; given ones win; a URL takes none', () => {
+    expect(normalizeParams({ dbname: 'x' }, { PGHOST: '/run/pg', PGPORT: '6000' })).toEqual({ dbname: 'x', host: '/run/pg', port: '6000' });
+    expect(normalizeParams({ dbname: 'x' }, { PGHOSTADDR: '10.0.0.5', PGHOST: 'db.example' })).toEqual({ dbname: 'x', host: '10.0.0.5' });
+    expect(normalizeParams({ dbname: 'x', host: 'h', port: '5433' }, { PGHOST: 'other', PGPORT: '6000' })).toEqual({ dbname: 'x', host: 'h', port: '5433' });
+    expect(normalizeParams({ dbname: 'x' }, { PGHOST: '  ', PGPORT: '' })).toEqual({ dbname: 'x' });
+    expect(normalizeParams({ url: 'postgres://u@h:5432/d' }, { PGHOST: 'other', PGPORT: '6000' })).toEqual({ url: 'postgres://u@h:5432/d' });
+    expect(() => normalizeParams({ dbname: 'x' }, { PGPORT: 'fivefour' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', item: 'port', message: 'port must be a number, not "fivefour" (from PGPORT)' }));
   });
 });
 
