@@ -1,4 +1,4 @@
-import { encodeCopyLines } from '@bucardo/plugin-sdk';
+import { displayKey, encodeCopyLines, type KeyText } from '@bucardo/plugin-sdk';
 import type { AuditChannel } from '../run/conflict-audit.js';
 import type { ConflictRecord } from '../run/settle.js';
 import type { ControlQueryable } from './control-queryable.js';
@@ -9,7 +9,17 @@ export interface ControlLease {
   release(healthy: boolean): void;
 }
 
-const CONFLICT_LOG_COPY = 'COPY bucardo.conflict_log (sync, run_id, tablename, key, kind, candidates, strategy, decided_by, winner, outcome) FROM STDIN';
+const CONFLICT_LOG_COPY = 'COPY bucardo.conflict_log (sync, run_id, tablename, key, key_parts, kind, candidates, strategy, decided_by, winner, outcome) FROM STDIN';
+
+/**
+ * `key` and `key_parts` of a conflict's row: a composite key travels with NUL between its parts, which a
+ * text column refuses (every conflict of the batch was lost with it), so its parts go to `key_parts` and
+ * `key` holds them for people to read.
+ */
+export function storedKey(key: KeyText): [string, string | null] {
+  const parts = key.split('\u0000');
+  return parts.length === 1 ? [key, null] : [displayKey(key), JSON.stringify(parts)];
+}
 
 /** The audit transaction of one run transaction, on a leased control connection given back when it ends. */
 export class ControlAuditChannel implements AuditChannel {
@@ -36,7 +46,7 @@ export class ControlAuditChannel implements AuditChannel {
   async write(records: readonly ConflictRecord[]): Promise<void> {
     // COPY: thousands of conflicts load in half the time of an INSERT from a JSON document
     await this.#lease.db.copyIn(CONFLICT_LOG_COPY, encodeCopyLines(records.map((record) => [
-      this.#sync, this.#runId, record.table, record.key, record.kind, JSON.stringify(record.candidates),
+      this.#sync, this.#runId, record.table, ...storedKey(record.key), record.kind, JSON.stringify(record.candidates),
       record.strategy, record.decidedBy, record.winner, record.outcome,
     ])));
   }

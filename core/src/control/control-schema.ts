@@ -148,6 +148,9 @@ CREATE TABLE IF NOT EXISTS bucardo.conflict_log (
   recorded    timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX IF NOT EXISTS conflict_log_sync ON bucardo.conflict_log (sync, id DESC);
+-- A composite key's parts (NULL for a one-column key): the key travels with NUL between its parts, which
+-- text cannot hold, so \`key\` holds the parts for people to read, \`(r1, 1)\`, and this the exact ones.
+ALTER TABLE bucardo.conflict_log ADD COLUMN IF NOT EXISTS key_parts jsonb;
 
 -- Running daemons: one row each, with a heartbeat; several daemons on several machines may share this
 -- database, and each sync is run by the one holding its advisory lock.

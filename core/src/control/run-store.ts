@@ -1,5 +1,5 @@
 import type { Checkpoint, RunOutcome, RunReport } from '@bucardo/plugin-sdk';
-import { tableId, type TableRef } from '@bucardo/plugin-sdk';
+import { encodeKey, tableId, type TableRef } from '@bucardo/plugin-sdk';
 import type { CopyProgress, ResumePoint, RunRecorder } from '../run/run-sync.js';
 import { Catalog } from './catalog.js';
 import type { ControlQueryable } from './control-queryable.js';
@@ -142,8 +142,8 @@ export class RunStore implements RunRecorder {
 
   /** Recorded conflicts, newest first; a sync's are those of the sync as it now is (not of one removed before it under its name). */
   async conflicts(filter: { sync?: string; table?: string; limit: number }): Promise<ConflictLogRow[]> {
-    const result = await this.#db.query<{ id: string; sync: string; run_id: string; tablename: string; key: string; kind: string; candidates: ConflictLogRow['candidates']; strategy: string; decided_by: string; winner: string | null; outcome: ConflictLogRow['outcome']; recorded: Date }>(
-      `SELECT id, sync, run_id, tablename, key, kind, candidates, strategy, decided_by, winner, outcome, recorded
+    const result = await this.#db.query<{ id: string; sync: string; run_id: string; tablename: string; key: string; key_parts: string[] | null; kind: string; candidates: ConflictLogRow['candidates']; strategy: string; decided_by: string; winner: string | null; outcome: ConflictLogRow['outcome']; recorded: Date }>(
+      `SELECT id, sync, run_id, tablename, key, key_parts, kind, candidates, strategy, decided_by, winner, outcome, recorded
          FROM bucardo.conflict_log
         WHERE ($1::text IS NULL OR (sync = $1 AND recorded >= (SELECT created FROM bucardo.sync s WHERE s.name = $1)))
           AND ($2::text IS NULL OR tablename = $2 OR tablename LIKE '%.' || $2)
@@ -151,7 +151,7 @@ export class RunStore implements RunRecorder {
       [filter.sync ?? null, filter.table ?? null, filter.limit],
     );
     return result.rows.map((row) => ({
-      id: row.id, sync: row.sync, runId: row.run_id, table: row.tablename, key: row.key, kind: row.kind, candidates: row.candidates,
+      id: row.id, sync: row.sync, runId: row.run_id, table: row.tablename, key: row.key_parts ? encodeKey(row.key_parts) : row.key, kind: row.kind, candidates: row.candidates,
       strategy: row.strategy, decidedBy: row.decided_by, winner: row.winner, outcome: row.outcome, recorded: row.recorded,
     }));
   }
