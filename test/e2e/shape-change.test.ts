@@ -8,8 +8,9 @@
  *  - a column added on the source alone fails the runs, naming the target and the column, and moves no
  *    checkpoint; once the target has it, the change arrives with the column's value;
  *  - a key replaced on the source fails the runs with what to do, not with a column missing from the
- *    capture's delta table;
+ *    capture's delta table, and the lossless way it gives (the old key unique again) delivers what was held;
  *  - in a run cut into key partitions, a table whose changes are all in a later partition is checked too;
+ *  - a later source whose own key differs from the first source's is read and written by the first's;
  *  - `validate` warns (exit 0) about a column only a later source has: its values stay there, and every row
  *    the sync writes on that source gets the column's default.
  */
@@ -83,10 +84,18 @@ describe('a table changed under a running daemon', () => {
     expect(refused).toEqual({
       code: 'CAPTURE_FAILED',
       db: 'sc_A',
-      message: 'The key of table "public.t" on database "sc_A" is now (id, v), its primary key, but its capture records changes by (id), which is no longer a key: remove the table from its syncs (bucardo remove table public.t --force) and add it again',
+      message: 'The key of table "public.t" on database "sc_A" is now (id, v), its primary key, but its capture records changes by another key, which is no longer unique (column "v" does not exist). '
+        + 'To lose nothing, make the old key unique again on every database (CREATE UNIQUE INDEX on its columns, NOT NULL): the sync goes on by it. '
+        + 'To move to the new key: bucardo remove table public.t --force, then add it again and copy it anew (onetimecopy=1); the changes held for it are dropped with its capture',
     });
     expect(await checkpoints()).toEqual(before);
     expect(await row(sc.b, 3)).toBeUndefined();
+
+    // the lossless way out: the old key unique again, and the held change arrives
+    for (const db of [sc.a, sc.b]) await world.query(db.url, 'CREATE UNIQUE INDEX t_id ON t (id)');
+    await waitFor('row 3 on sc_B', async () => (await row(sc.b, 3)) !== undefined, 30_000);
+    expect(await row(sc.b, 3)).toEqual({ id: 3, v: 'v3', w: null, x: null });
+    expect(await checkpoints()).not.toEqual(before);
   });
 });
 
@@ -123,6 +132,30 @@ describe('a table changed under a daemon that captures in key partitions', () =>
     expect(d.log()).toContain('Table "public.u" on database "pa_A" gained column "w" since it was checked');
     expect(await world.query(b.url, 'SELECT * FROM u ORDER BY id')).toEqual([{ id: 1, v: 'a', w: 'w1' }, { id: 3, v: 'c', w: 'w3' }]);
     expect(await world.query(b.url, 'SELECT * FROM t ORDER BY id')).toEqual([{ id: 2, v: 'x' }]);
+  });
+});
+
+describe('a later source whose own key is another one', () => {
+  const world = new DaemonWorld(server, 'shk');
+
+  beforeAll(() => world.install());
+  afterAll(() => world.dispose());
+
+  it('is written and read by the first source\'s key: the sync runs, both ways', async () => {
+    const a = await world.database('kk_A');
+    const b = await world.database('kk_B');
+    await world.query(a.url, 'CREATE TABLE k2 (a int, b int, v text, PRIMARY KEY (a, b))');
+    await world.query(b.url, 'CREATE TABLE k2 (a int PRIMARY KEY, b int NOT NULL, v text)');
+    await world.api.addTables(['k2'], { herd: 'kk_h', db: a.name });
+    await world.api.addDbGroup('kk_g', [`${a.name}:source`, `${b.name}:source`]);
+    await world.api.addSync('kk', { herd: 'kk_h', dbs: 'kk_g', autokick: 'false' });
+    await world.query(a.url, "INSERT INTO k2 VALUES (1, 10, 'from A')");
+    await world.query(b.url, "INSERT INTO k2 VALUES (2, 20, 'from B')");
+    expect(await world.ok('kick', 'kk', '0')).toMatch(/DONE!/);
+    await world.query(b.url, "UPDATE k2 SET v = 'B again' WHERE a = 1");
+    expect(await world.ok('kick', 'kk', '0')).toMatch(/DONE!/);
+    for (const db of [a, b]) expect(await world.query(db.url, 'SELECT a, b, v FROM k2 ORDER BY a')).toEqual([{ a: 1, b: 10, v: 'B again' }, { a: 2, b: 20, v: 'from B' }]);
+    expect(await world.ok('validate', 'kk')).toBe('Validating sync kk ... OK\n');
   });
 });
 

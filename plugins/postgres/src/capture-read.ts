@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { keyMaker, tableId, type Checkpoint, type KeyChange, type SourceChanges, type TableChanges, type TableShape } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, keyMaker, tableId, type Checkpoint, type KeyChange, type SourceChanges, type TableChanges, type TableShape } from '@bucardo/plugin-sdk';
 import { CAPTURE_SCHEMA, TRUNCATE_LOG, additiveColumn, captureNames } from './capture-names.js';
 import { keyColumnList, partitionCondition } from './key-sql.js';
 import { quoteLiteral } from './connect.js';
@@ -46,7 +46,7 @@ export async function readChanges(client: pg.Client, db: string, shapes: readonl
       const truncatedAt = truncates.get(id);
       const probe = changed.get(id);
       if (probe === undefined && truncatedAt === undefined) continue;
-      const changes = probe === undefined ? new Map<string, KeyChange>() : await readTable(client, shape, since, until, partition);
+      const changes = probe === undefined ? new Map<string, KeyChange>() : await readTable(client, db, shape, since, until, partition);
       if (changes.size > 0 || truncatedAt !== undefined) {
         const newestOverall = partition && changes.size > 0 ? probe?.newest : undefined;
         tables.set(id, {
@@ -71,7 +71,7 @@ export interface Partition {
   readonly count: number;
 }
 
-async function readTable(client: pg.Client, shape: TableShape, since: Checkpoint, until: Checkpoint | undefined, partition: Partition | undefined): Promise<ReadonlyMap<string, KeyChange>> {
+async function readTable(client: pg.Client, db: string, shape: TableShape, since: Checkpoint, until: Checkpoint | undefined, partition: Partition | undefined): Promise<ReadonlyMap<string, KeyChange>> {
   const names = captureNames(shape.table);
   const keys = keyColumnList(shape);
   const additive = shape.additive ?? [];
@@ -86,8 +86,28 @@ async function readTable(client: pg.Client, shape: TableShape, since: Checkpoint
              FROM ${names.delta} WHERE ${where}
             ORDER BY ${keys}, bucardo_changed_at, bucardo_txid) TO STDOUT`;
   const fold = new ChangeFold(shape);
-  for await (const rows of copyOutBatches(client, sql, CAPTURE_BATCH_ROWS)) forEachLine(rows, (line) => fold.line(line));
+  try {
+    for await (const rows of copyOutBatches(client, sql, CAPTURE_BATCH_ROWS)) forEachLine(rows, (line) => fold.line(line));
+  } catch (error) {
+    throw keyNotCaptured(error, shape, db) ?? error;
+  }
   return fold.changes;
+}
+
+/**
+ * A key column the change table lacks (SQLSTATE 42703: the table's key was replaced since its capture was
+ * installed, and the old key is no longer a key, else it would have been kept), said with what to do.
+ * Keeping the old key unique loses nothing; moving to the new key drops the changes held for the table.
+ */
+function keyNotCaptured(error: unknown, shape: TableShape, db: string): BucardoError | undefined {
+  if ((error as { code?: unknown }).code !== '42703') return undefined;
+  const table = formatTable(shape.table);
+  const key = shape.key.map((column) => column.name).join(', ');
+  return new BucardoError('CAPTURE_FAILED',
+    `The key of table "${table}" on database "${db}" is now (${key}), its ${shape.keySource}, but its capture records changes by another key, which is no longer unique (${(error as Error).message}). `
+    + 'To lose nothing, make the old key unique again on every database (CREATE UNIQUE INDEX on its columns, NOT NULL): the sync goes on by it. '
+    + `To move to the new key: bucardo remove table ${table} --force, then add it again and copy it anew (onetimecopy=1); the changes held for it are dropped with its capture`,
+    { db, table, cause: error });
 }
 
 /**

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { BucardoError, formatTable, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import type { TableRef, TableShape } from '@bucardo/plugin-sdk';
 import { CAPTURE_SCHEMA, captureNames } from './capture-names.js';
 
 /**
@@ -15,12 +15,6 @@ export function namedTablesParams(tables: readonly TableRef[]): [string[], strin
   return [tables.map((table) => table.schema), tables.map((table) => table.name)];
 }
 
-/** A table's shape, and the key its capture on this database records changes by, if it has capture. */
-export interface DescribedTable {
-  readonly shape: TableShape;
-  readonly capturedKey?: readonly string[];
-}
-
 /**
  * Reads tables' columns and keys, in one statement whatever their number (a run reads its first source's
  * tables on every run: one round trip, not three). The key is the one the table's capture here records
@@ -31,12 +25,15 @@ export interface DescribedTable {
  * table that does not exist.
  *
  * The captured key comes first because the capture's trigger and delta table were made for it: a primary
- * key added later, a new unique index, or `REINDEX CONCURRENTLY` (which gives an index a new oid, and so
- * can turn a tie the other way) must not move a sync off it while it still holds. It is read from the
- * delta table's columns (those before `bucardo_op`), in the catalog, so a database without capture needs
- * no `bucardo` schema.
+ * key added later, a new unique index, its columns in another order, or `REINDEX CONCURRENTLY` (which
+ * gives an index a new oid, and so can turn a tie the other way) must not move a sync off it while it
+ * still holds; it keeps the captured order of its columns too. It is read from the delta table's columns
+ * (those before `bucardo_op`), in the catalog, so a database without capture needs no `bucardo` schema.
+ * A captured key that is no longer a key is the capture's to report (it cannot read its changes by the
+ * new one): on a database that is not the sync's first source, the sync's key is the first source's, and
+ * this one's own may differ.
  */
-export async function readTables(client: pg.Client, tables: readonly TableRef[]): Promise<Array<DescribedTable | undefined>> {
+export async function describeTables(client: pg.Client, tables: readonly TableRef[]): Promise<Array<TableShape | undefined>> {
   if (tables.length === 0) return [];
   const result = await client.query<{ ord: string; columns: unknown; key: unknown; captured: unknown }>({
     // prepared once per connection: a kept session runs it every run, and planning it costs three times
@@ -56,7 +53,8 @@ export async function readTables(client: pg.Client, tables: readonly TableRef[])
                 WHERE i.indrelid = c.oid AND i.indisvalid AND (i.indisprimary OR (i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL))
                 GROUP BY i.indexrelid, i.indisprimary, ic.relname
                HAVING i.indisprimary OR bool_and(a.attnotnull)
-                ORDER BY (array_agg(a.attname::text ORDER BY k.ord) = captured.names) IS TRUE DESC, i.indisprimary DESC, count(*), i.indexrelid DESC
+                ORDER BY (array_agg(a.attname::text) @> captured.names AND array_agg(a.attname::text) <@ captured.names) IS TRUE DESC,
+                         i.indisprimary DESC, count(*), i.indexrelid DESC
                 LIMIT 1) AS chosen) AS key,
             to_json(captured.names) AS captured
        FROM ${NAMED_TABLES} AND c.relkind IN ('r', 'p')
@@ -76,39 +74,19 @@ export async function readTables(client: pg.Client, tables: readonly TableRef[])
     const columns = jsonOf<Array<[string, string]>>(row.columns).map(([name, type]) => ({ name, type }));
     const [keyNames, keySource] = row.key === null ? [[], 'none'] : jsonOf<[string[], string]>(row.key);
     const captured = row.captured === null ? undefined : jsonOf<string[] | null>(row.captured) ?? undefined;
-    const shape: TableShape = {
+    // the captured key, in its captured order: key texts and partitions are made in that order
+    const ordered = captured && sameColumns(keyNames, captured) ? captured : keyNames;
+    return {
       table,
       columns,
-      key: keyNames.map((name) => columns.find((column) => column.name === name)!).filter(Boolean),
+      key: ordered.map((name) => columns.find((column) => column.name === name)!).filter(Boolean),
       keySource,
     };
-    return captured === undefined ? { shape } : { shape, capturedKey: captured };
   });
 }
 
-/** The tables' shapes (see `readTables`). */
-export async function describeTables(client: pg.Client, tables: readonly TableRef[]): Promise<Array<TableShape | undefined>> {
-  return (await readTables(client, tables)).map((described) => described?.shape);
-}
-
-/**
- * The shapes of tables on a source, refused when a table's capture records another key than the table
- * has now (its key was replaced, not only joined by another): the trigger would go on recording the old
- * key, and reading its changes by the new one fails, or worse, a key that is no longer unique would be
- * written by. Removing the table from its syncs drops its capture; adding it again captures the new key.
- */
-export async function describeSourceTables(client: pg.Client, tables: readonly TableRef[], db: string): Promise<Array<TableShape | undefined>> {
-  const described = await readTables(client, tables);
-  for (const entry of described) {
-    if (!entry?.capturedKey) continue;
-    const now = entry.shape.key.map((column) => column.name);
-    if (now.join('\0') === entry.capturedKey.join('\0')) continue;
-    const table = formatTable(entry.shape.table);
-    throw new BucardoError('CAPTURE_FAILED',
-      `The key of table "${table}" on database "${db}" is now ${now.length === 0 ? 'none' : `(${now.join(', ')}), its ${entry.shape.keySource}`}, but its capture records changes by (${entry.capturedKey.join(', ')}), which is no longer a key: remove the table from its syncs (bucardo remove table ${table} --force) and add it again`,
-      { db, table });
-  }
-  return described.map((entry) => entry?.shape);
+function sameColumns(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name) => b.includes(name));
 }
 
 /** A json column's value: the sessions read every type as raw text, a client with pg's default parsers does not. */

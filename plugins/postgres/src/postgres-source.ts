@@ -8,7 +8,7 @@ import { estimateRows } from './row-estimates.js';
 import { connect } from './connect.js';
 import { cancellable } from './cancel.js';
 import { copyOutAll } from './copy-out-query.js';
-import { describeSourceTables, findTable } from './introspect.js';
+import { describeTables, findTable } from './introspect.js';
 import { KeyIndexes } from './key-index.js';
 import { columnList, inlineKeyCondition, keyColumnList } from './key-sql.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
@@ -43,7 +43,7 @@ class PostgresSourceSession implements SourceSession {
   }
 
   describeTables(tables: readonly TableRef[]): Promise<Array<TableShape | undefined>> {
-    return describeSourceTables(this.#client, tables, this.#db);
+    return describeTables(this.#client, tables);
   }
 
   findTable(name: string): Promise<TableRef[]> {

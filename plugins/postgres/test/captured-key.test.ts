@@ -2,8 +2,9 @@
  * The key a table's capture was installed with stays its key while it still is one: a primary key added
  * later, or `REINDEX CONCURRENTLY` turning a tie between two unique indexes the other way (the newest
  * index wins a tie, and a reindexed index is a new one), must not move a sync off the key its trigger and
- * delta table record. A key replaced outright is refused on the source, naming the database and table,
- * instead of a run failing on a column the delta table does not have. Against the real server.
+ * delta table record, nor its columns put in another order. A key replaced outright is described as it
+ * is, and the capture, which cannot read the changes by it, says what to do (the lossless way: the old
+ * key unique again), naming the database and table. Against the real server.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { silentLogger, type SourceSession, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
@@ -22,6 +23,8 @@ describe('the captured key', () => {
   const tie = { schema: 'public', name: 'tie' };
   const later = { schema: 'public', name: 'later' };
   const replaced = { schema: 'public', name: 'replaced' };
+  const pair = { schema: 'public', name: 'pair' };
+  let checkpoint = '';
   const sql = (text: string) => withClient(url, (client) => client.query(text));
 
   beforeAll(async () => {
@@ -31,7 +34,8 @@ describe('the captured key', () => {
       CREATE UNIQUE INDEX tie_a ON tie (a);
       CREATE UNIQUE INDEX tie_b ON tie (b);
       CREATE TABLE later (a int NOT NULL UNIQUE, id int NOT NULL, v text);
-      CREATE TABLE replaced (id int PRIMARY KEY, v text NOT NULL);`);
+      CREATE TABLE replaced (id int PRIMARY KEY, v text NOT NULL);
+      CREATE TABLE pair (a int, b int, PRIMARY KEY (a, b));`);
     const spec = { name: 'ck1', type: 'postgres', params: driver.normalizeParams({ url }) };
     source = await driver.source!.open(spec, { log: silentLogger, label: 'captured-key test' });
     target = await driver.target!.open(spec, { log: silentLogger, label: 'captured-key test' });
@@ -44,14 +48,15 @@ describe('the captured key', () => {
   });
 
   it('stays the key through a reindex that turns a tie, and a primary key added later', async () => {
-    const shapes = (await source.describeTables!([tie, later, replaced])) as TableShape[];
+    const shapes = (await source.describeTables!([tie, later, replaced, pair])) as TableShape[];
     // newest wins the tie: tie_b
     expect(shapes.map(keyOf)).toEqual([
       { key: ['b'], keySource: 'unique index tie_b' },
       { key: ['a'], keySource: 'unique index later_a_key' },
       { key: ['id'], keySource: 'primary key' },
+      { key: ['a', 'b'], keySource: 'primary key' },
     ]);
-    await source.installCapture(shapes);
+    checkpoint = await source.installCapture(shapes);
 
     await sql('REINDEX INDEX CONCURRENTLY tie_a');
     await sql('ALTER TABLE later ADD PRIMARY KEY (id)');
@@ -86,15 +91,26 @@ describe('the captured key', () => {
     }
   });
 
-  it('a key replaced outright is refused on the source, naming the database, the table and both keys', async () => {
+  it('a key replaced outright: described as it is, and the capture says what to do, naming the database and table', async () => {
+    await sql("INSERT INTO replaced VALUES (1, 'a')");
     await sql('ALTER TABLE replaced DROP CONSTRAINT replaced_pkey, ADD PRIMARY KEY (id, v)');
-    await expect(source.describeTables!([tie, replaced])).rejects.toMatchObject({
+    const [shape] = (await source.describeTables!([replaced])) as TableShape[];
+    expect(keyOf(shape)).toEqual({ key: ['id', 'v'], keySource: 'primary key' });
+    await expect(source.capture({ tables: [shape!], since: checkpoint, signal: new AbortController().signal })).rejects.toMatchObject({
       code: 'CAPTURE_FAILED',
-      message: 'The key of table "public.replaced" on database "ck1" is now (id, v), its primary key, but its capture records changes by (id), which is no longer a key: remove the table from its syncs (bucardo remove table public.replaced --force) and add it again',
+      message: expect.stringMatching(/^The key of table "public\.replaced" on database "ck1" is now \(id, v\), its primary key, but its capture records changes by another key, which is no longer unique \(column "v" does not exist\)\. To lose nothing, make the old key unique again on every database \(CREATE UNIQUE INDEX on its columns, NOT NULL\): the sync goes on by it\. To move to the new key: bucardo remove table public\.replaced --force, then add it again and copy it anew \(onetimecopy=1\); the changes held for it are dropped with its capture$/),
       subject: { db: 'ck1', table: 'public.replaced' },
     });
-    await expect(source.describeTable!(replaced)).rejects.toMatchObject({ code: 'CAPTURE_FAILED' });
-    // a target is written by the key the first source gives: it answers with the table as it is
-    expect(keyOf(await target.describeTable!(replaced))).toEqual({ key: ['id', 'v'], keySource: 'primary key' });
+    // the lossless way: the old key unique again, and the table is read by it
+    await sql('CREATE UNIQUE INDEX replaced_id ON replaced (id)');
+    const [kept] = (await source.describeTables!([replaced])) as TableShape[];
+    expect(keyOf(kept)).toEqual({ key: ['id'], keySource: 'unique index replaced_id' });
+    const changes = await source.capture({ tables: [kept!], since: checkpoint, signal: new AbortController().signal });
+    expect([...changes.tables.values()].map((table) => [...table.changes.keys()])).toEqual([['1']]);
+  });
+
+  it('the same key columns in another order stay in the captured order', async () => {
+    await sql('ALTER TABLE pair DROP CONSTRAINT pair_pkey, ADD PRIMARY KEY (b, a)');
+    expect(keyOf(await source.describeTable!(pair))).toEqual({ key: ['a', 'b'], keySource: 'primary key' });
   });
 });
