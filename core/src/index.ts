@@ -6,7 +6,7 @@ export type { AddSyncResult } from './api/syncs.js';
 export { syncOptionName } from './api/syncs.js';
 export type { DatabaseListing, AddDatabaseOptions } from './api/databases.js';
 export type { DatabaseUpdate } from './api/database-update.js';
-export type { RemovedDatabases, RemovedSync } from './api/lifecycle.js';
+export type { DroppedChanges, RemovedDatabases, RemovedSync, RemovedTables } from './api/lifecycle.js';
 export type { SourceBacklog, TableBacklog } from './api/sync-backlog.js';
 export { parseBoolean } from './api/names.js';
 export { Engine } from './engine.js';

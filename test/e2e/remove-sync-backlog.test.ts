@@ -8,7 +8,8 @@
  *  - a sync with nothing pending: no such line;
  *  - a source that cannot be reached: the count is unknown for it, and says so naming it and why, its
  *    capture stays (said too), and the sync is removed all the same, exit 0;
- *  - `remove db --force` says the same under each sync it takes along.
+ *  - `remove db --force` says the same under each sync it takes along, and `update sync S remove table T` and
+ *    `remove table T --force` of the tables they take out of a sync.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
@@ -112,6 +113,28 @@ describe('remove sync says what it had not delivered', () => {
       '',
     ].join('\n'));
     expect(await syncExists('fd')).toBe(false);
+  });
+
+  it('update sync S remove table T and remove table T --force say the same of the tables they take out', async () => {
+    const a = await world.database('rt_A');
+    const b = await world.database('rt_B');
+    for (const db of [a, b]) await world.query(db.url, 'CREATE TABLE u (id int PRIMARY KEY, v text); CREATE TABLE w (id int PRIMARY KEY, v text)');
+    await world.api.addTables(['t', 'u', 'w'], { herd: 'rt_h', db: a.name });
+    await world.api.addDbGroup('rt_g', [`${a.name}:source`, `${b.name}:target`]);
+    await world.api.addSync('rt', { herd: 'rt_h', dbs: 'rt_g', autokick: 'false' });
+    await world.query(a.url, "INSERT INTO u SELECT i, 'v' FROM generate_series(1, 4) i; INSERT INTO w SELECT i, 'v' FROM generate_series(1, 2) i");
+    await world.insert(a, 1);
+
+    const fromSync = await world.bucardo('update', 'sync', 'rt', 'remove', 'table', 'u');
+    expect(fromSync.code, fromSync.stderr).toBe(0);
+    expect(fromSync.stdout).toBe('Removed from sync "rt": public.u\n  Dropped 4 change records sync "rt" had not delivered yet (database "rt_A": public.u 4)\n');
+    const forced = await world.bucardo('remove', 'table', 'w', '--force');
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toBe('Removed the following tables:\n  public.w\n  Dropped 2 change records sync "rt" had not delivered yet (database "rt_A": public.w 2)\n');
+    // t's change is still the sync's, and delivered
+    expect(await world.ok('kick', 'rt', '0')).toMatch(/DONE!/);
+    expect(await world.ids(b)).toEqual([1]);
+    expect(await world.query(b.url, 'SELECT count(*)::int AS n FROM u')).toEqual([{ n: 0 }]);
   });
 });
 

@@ -1,8 +1,9 @@
 import { syncOptionName, type SyncRow } from '@bucardo/core';
-import { BucardoError } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
 import { nounOf } from '../nouns.js';
 import { columnList } from './add.js';
+import { reportDropped } from './dropped-changes.js';
 import { refreshAboveNote } from './refresh-note.js';
 
 /** `bucardo update sync NAME key=value…` (autokick/ping, checktime, conflict, status, onetimecopy, refreshabove); `update table NAME additive=…`; `update db NAME key=value…`. */
@@ -66,8 +67,13 @@ async function updateTable(session: CliSession, name: string): Promise<number> {
 /** `update sync S add table T…` / `update sync S remove table T…`. */
 async function changeSyncTables(session: CliSession, sync: string, add: boolean, tables: readonly string[]): Promise<number> {
   const bucardo = await session.bucardo();
-  const changed = add ? await bucardo.addTablesToSync(sync, tables) : await bucardo.removeTablesFromSync(sync, tables);
-  const names = changed.map((table) => `${table.schema}.${table.name}`).join(', ');
-  session.print(add ? `Added to sync "${sync}": ${names}` : `Removed from sync "${sync}": ${names}`);
+  if (add) {
+    const added = await bucardo.addTablesToSync(sync, tables);
+    session.print(`Added to sync "${sync}": ${added.map(formatTable).join(', ')}`);
+    return 0;
+  }
+  const removed = await bucardo.removeTablesFromSync(sync, tables);
+  session.print(`Removed from sync "${sync}": ${removed.tables.map(formatTable).join(', ')}`);
+  for (const dropped of removed.dropped) reportDropped(session, dropped);
   return 0;
 }

@@ -23,7 +23,7 @@ import { addSync, listSyncs, updateSync, type AddSyncResult } from './syncs.js';
 import { addTables, listTables, updateTable, type AddTablesOptions, type AddTablesResult } from './tables.js';
 import type { ConflictLogRow } from '../control/run-store.js';
 import { addSequences } from './sequences.js';
-import { addTablesToSync, removeDatabases, removeSync, removeTables, removeTablesFromSync, type RemovedDatabases, type RemovedSync } from './lifecycle.js';
+import { addTablesToSync, removeDatabases, removeSync, removeTables, removeTablesFromSync, type RemovedDatabases, type RemovedSync, type RemovedTables } from './lifecycle.js';
 import { deltaBacklog, purgeDeltas, validateSyncs, type SyncValidation } from './maintenance.js';
 import { BucardoError } from '@bucardo/plugin-sdk';
 
@@ -104,7 +104,7 @@ export class Bucardo {
   }
 
   /** `update sync S remove table T…`: out of the herd, capture removed where nothing else reads it. */
-  removeTablesFromSync(sync: string, tables: readonly string[]): Promise<TableRef[]> {
+  removeTablesFromSync(sync: string, tables: readonly string[]): Promise<RemovedTables> {
     return this.#with((ctx) => removeTablesFromSync(ctx, sync, tables));
   }
 
@@ -117,7 +117,7 @@ export class Bucardo {
     return this.#with((ctx) => removeSync(ctx, name));
   }
 
-  removeTables(names: readonly string[], options: { force?: boolean } = {}): Promise<TableRef[]> {
+  removeTables(names: readonly string[], options: { force?: boolean } = {}): Promise<RemovedTables> {
     return this.#with((ctx) => removeTables(ctx, names, options.force === true));
   }
 

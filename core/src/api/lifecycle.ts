@@ -30,20 +30,37 @@ export async function addTablesToSync(ctx: BucardoContext, syncName: string, nam
   return relations.map((row) => row.table);
 }
 
-/** `bucardo update sync S remove table T…`: takes tables out of the sync's herd, and their capture where nothing else reads it. */
-export async function removeTablesFromSync(ctx: BucardoContext, syncName: string, names: readonly string[]): Promise<TableRef[]> {
-  return removeRelationsFromSync(ctx, syncName, findRelations(await ctx.control.catalog.relations(), names));
+/** Change records a sync had captured for what was taken out of it and not delivered yet: they never will be now. */
+export interface DroppedChanges {
+  readonly sync: string;
+  /** Per source, counted just before (or why not). */
+  readonly undelivered: readonly SourceBacklog[];
 }
 
-async function removeRelationsFromSync(ctx: BucardoContext, syncName: string, relations: readonly RelationRow[]): Promise<TableRef[]> {
+/** Tables taken out of syncs, and what each sync had not delivered of them. */
+export interface RemovedTables {
+  readonly tables: readonly TableRef[];
+  readonly dropped: readonly DroppedChanges[];
+}
+
+/** `bucardo update sync S remove table T…`: takes tables out of the sync's herd, and their capture where nothing else reads it. */
+export async function removeTablesFromSync(ctx: BucardoContext, syncName: string, names: readonly string[]): Promise<RemovedTables> {
+  const relations = findRelations(await ctx.control.catalog.relations(), names);
+  const dropped = await removeRelationsFromSync(ctx, syncName, relations);
+  return { tables: relations.map((row) => row.table), dropped: [dropped] };
+}
+
+async function removeRelationsFromSync(ctx: BucardoContext, syncName: string, relations: readonly RelationRow[]): Promise<DroppedChanges> {
   const sync = await ctx.control.catalog.sync(syncName);
   const herd = await ctx.control.catalog.herd(sync.herd);
   const strangers = relations.filter((row) => !herd.members.some((member) => member.schema === row.table.schema && member.name === row.table.name));
   if (strangers.length > 0) throw new BucardoError('TABLE_NOT_FOUND', `Table "${formatTable(strangers[0]!.table)}" is not in sync "${syncName}"`, { sync: syncName, table: formatTable(strangers[0]!.table) });
   const plan = await readSyncPlan(ctx.control.catalog, syncName);
+  // counted first: the sync stops reading these tables' changes here
+  const undelivered = await syncBacklog(ctx, { ...plan, tables: relations.map((row) => row.table) });
   await ctx.control.catalog.removeHerdMembers(sync.herd, relations.map((row) => row.id));
   await removeUnusedCapture(ctx, new Map(sourcesOf(plan).map((db) => [db.name, relations.map((row) => row.table)])));
-  return relations.map((row) => row.table);
+  return { sync: syncName, undelivered };
 }
 
 /** What `remove sync` did beyond removing the sync: what it dropped, and the capture it took along or could not. */
@@ -80,23 +97,24 @@ export async function removeSync(ctx: BucardoContext, name: string): Promise<Rem
 }
 
 /** `bucardo remove table T… [--force]`: refused while a sync uses it; `force` takes it out of every herd first. */
-export async function removeTables(ctx: BucardoContext, names: readonly string[], force: boolean): Promise<TableRef[]> {
+export async function removeTables(ctx: BucardoContext, names: readonly string[], force: boolean): Promise<RemovedTables> {
   const relations = findRelations(await ctx.control.catalog.relations(), names);
   const used = relations.filter((row) => row.syncs.length > 0);
   if (used.length > 0 && !force) {
     const row = used[0]!;
     throw new BucardoError('DB_IN_USE', `Table "${formatTable(row.table)}" is used by sync ${row.syncs.join(', ')}: remove it from the sync first, or use --force`, { table: formatTable(row.table), sync: row.syncs[0]! });
   }
+  const dropped: DroppedChanges[] = [];
   for (const row of used) {
     for (const sync of row.syncs) {
       // The table leaves the sync even when a source cannot be reached; its capture there stays, and says so.
-      await removeRelationsFromSync(ctx, sync, [row]).catch((error: unknown) => ctx.engine.log.log('warn',
+      await removeRelationsFromSync(ctx, sync, [row]).then((changes) => { dropped.push(changes); }, (error: unknown) => ctx.engine.log.log('warn',
         `Table "${formatTable(row.table)}" left sync "${sync}", but its capture could not be removed everywhere: ${(error as Error).message}`,
         { sync, table: formatTable(row.table) }));
     }
   }
   await ctx.control.catalog.deleteRelations(relations.map((row) => row.id));
-  return relations.map((row) => row.table);
+  return { tables: relations.map((row) => row.table), dropped };
 }
 
 /** What `remove db` took away: the databases, and with `force` the syncs that used them and their dbgroup memberships. */
