@@ -394,7 +394,7 @@ describe('validate', () => {
     expect(failed.code).toBe(1);
     expect(failed.stdout.split('\n')).toEqual(expect.arrayContaining([
       'Validating sync va ... FAILED',
-      '  Column "w" of table "public.t" is integer on database "va_B" but text on the source [TABLE_COLUMNS_MISMATCH]',
+      '  Column "w" of table "public.t" is integer on database "va_B" but text on the first source "va_A" [TABLE_COLUMNS_MISMATCH]',
       '  Table "public.t" on database "va_C" has no column "v" [TABLE_COLUMNS_MISMATCH]',
       '  Table "public.t" on database "va_C" has no column "w" [TABLE_COLUMNS_MISMATCH]',
     ]));

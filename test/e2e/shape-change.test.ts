@@ -185,4 +185,30 @@ describe('validate: a column only a later source has', () => {
       '',
     ].join('\n'));
   });
+
+  it('a column widened on one database first (int to bigint) is a warning, and the sync runs', async () => {
+    await world.query(c.url, 'ALTER TABLE t ALTER COLUMN id TYPE bigint');
+    const r = await world.bucardo('validate', 'mm');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')).toContain('  Warning: Column "id" of table "public.t" is bigint on database "mm_C" and integer on the first source "mm_A": allowed, as it holds every value of it; a value only bigint holds, written on "mm_C", fails the runs until the others hold it too [TABLE_COLUMNS_MISMATCH]');
+    await world.insert(a, 41);
+    await world.insert(c, 42);
+    expect(await world.ok('kick', 'mm', '0')).toMatch(/DONE!/);
+    for (const db of [a, c]) expect(await world.ids(db)).toEqual([41, 42]);
+  });
+
+  it('a key column widened everywhere (int to bigint) goes on being captured, values beyond int included', async () => {
+    for (const db of [a, c]) await world.query(db.url, 'ALTER TABLE t ALTER COLUMN id TYPE bigint');
+    // the application's write of a value only bigint holds: its capture must not fail it. On a new
+    // connection: one whose PL/pgSQL triggers already ran keeps their plans for int until it reconnects
+    // ("type of parameter … does not match that when preparing the plan"), with any PL/pgSQL trigger
+    const app = await world.connect(a.url);
+    try {
+      await app.query("INSERT INTO t VALUES (3000000000, 'big')");
+    } finally {
+      await app.end();
+    }
+    expect(await world.ok('kick', 'mm', '0')).toMatch(/DONE!/);
+    expect(await world.query(c.url, 'SELECT id::text, v FROM t WHERE id > 100')).toEqual([{ id: '3000000000', v: 'big' }]);
+  });
 });

@@ -1,5 +1,6 @@
 import { BucardoError, formatTable, tableId, type Logger, type TableRef, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
 import { databaseError } from './database-error.js';
+import { holdsEveryValueOf } from './column-types.js';
 import type { RunSessions } from './sessions.js';
 import { isPureFullcopy, sourcesOf, type SyncPlan } from './sync-plan.js';
 
@@ -114,7 +115,9 @@ export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions):
     if (!session.describeTable) return;
     const found = await describeAll(session, shapes.map((shape) => shape.table), db.name);
     for (const [index, shape] of shapes.entries()) {
-      problems.push(...compareShape(plan.name, db.name, shape, found[index]));
+      const compared = compareShape(plan.name, first.name, db, shape, found[index]);
+      problems.push(...compared.problems);
+      warnings.push(...compared.warnings);
       if (db.role === 'source') warnings.push(...extraSourceColumns(plan.name, first.name, db.name, shape, found[index]));
     }
   }));
@@ -158,19 +161,33 @@ export async function describeAll(session: Pick<TargetSession, 'describeTable' |
   return shapes;
 }
 
-function compareShape(sync: string, db: string, expected: TableShape, actual: TableShape | undefined): BucardoError[] {
+/**
+ * Table `expected` (as the first source has it) on another database: every column there, of the same type
+ * or of one that holds every value of it (a migration that widens a column database by database: a
+ * warning, as in Bucardo).
+ */
+function compareShape(sync: string, firstSource: string, other: { readonly name: string; readonly role: string }, expected: TableShape, actual: TableShape | undefined): { problems: BucardoError[]; warnings: BucardoError[] } {
+  const db = other.name;
   const table = formatTable(expected.table);
-  if (!actual) return [missing(sync, db, expected.table)];
+  if (!actual) return { problems: [missing(sync, db, expected.table)], warnings: [] };
   const problems: BucardoError[] = [];
+  const warnings: BucardoError[] = [];
   for (const column of expected.columns) {
     const found = actual.columns.find((candidate) => candidate.name === column.name);
+    const subject = { sync, db, table, column: column.name };
     if (!found) {
-      problems.push(new BucardoError('TABLE_COLUMNS_MISMATCH', `Table "${table}" on database "${db}" has no column "${column.name}"`, { sync, db, table, column: column.name }));
-    } else if (found.type !== column.type) {
-      problems.push(new BucardoError('TABLE_COLUMNS_MISMATCH', `Column "${column.name}" of table "${table}" is ${found.type} on database "${db}" but ${column.type} on the source`, { sync, db, table, column: column.name }));
+      problems.push(new BucardoError('TABLE_COLUMNS_MISMATCH', `Table "${table}" on database "${db}" has no column "${column.name}"`, subject));
+    } else if (found.type === column.type) {
+      continue;
+    } else if (holdsEveryValueOf(found.type, column.type)) {
+      // a later source writes its own values too: one the others cannot hold fails the run that sends it
+      const back = other.role === 'source' ? `; a value only ${found.type} holds, written on "${db}", fails the runs until the others hold it too` : '';
+      warnings.push(new BucardoError('TABLE_COLUMNS_MISMATCH', `Column "${column.name}" of table "${table}" is ${found.type} on database "${db}" and ${column.type} on the first source "${firstSource}": allowed, as it holds every value of it${back}`, subject));
+    } else {
+      problems.push(new BucardoError('TABLE_COLUMNS_MISMATCH', `Column "${column.name}" of table "${table}" is ${found.type} on database "${db}" but ${column.type} on the first source "${firstSource}"`, subject));
     }
   }
-  return problems;
+  return { problems, warnings };
 }
 
 function missing(sync: string, db: string, table: TableRef): BucardoError {

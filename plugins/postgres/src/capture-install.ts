@@ -52,7 +52,7 @@ async function installTable(client: pg.Client, shape: TableShape): Promise<void>
   if (existing && existing.same !== 't') {
     throw new BucardoError('CAPTURE_FAILED', `The key of table "${formatTable(shape.table)}" changed since capture was installed (was ${existing.key_columns}): remove and re-add the table`, { table: formatTable(shape.table) });
   }
-  const keyDefinitions = shape.key.map((column) => `${quoteIdent(column.name)} ${column.type} NOT NULL`).join(', ');
+  const keyDefinitions = shape.key.map((column) => `${quoteIdent(column.name)} ${deltaKeyType(column.type)} NOT NULL`).join(', ');
   await client.query(`CREATE TABLE IF NOT EXISTS ${names.delta} (
     ${keyDefinitions},
     bucardo_op "char" NOT NULL,
@@ -72,6 +72,20 @@ async function installTable(client: pg.Client, shape: TableShape): Promise<void>
      ON CONFLICT (schemaname, tablename) DO UPDATE SET delta_table = EXCLUDED.delta_table, key_columns = EXCLUDED.key_columns`,
     [shape.table.schema, shape.table.name, names.deltaName, keyNames],
   );
+}
+
+/**
+ * The type a delta table keeps a key column in: the column's own, or a wider one of the same values where
+ * a migration commonly widens the column (integers to bigint, a length or precision dropped). A key column
+ * widened on the table (int to bigint, the classic one) then goes on being captured: a delta column of its
+ * old type would fail the application's writes of the values only the new type holds, in the trigger.
+ * Key texts read back are the same either way (an int and a bigint print alike).
+ */
+export function deltaKeyType(type: string): string {
+  if (type === 'smallint' || type === 'integer') return 'bigint';
+  if (/^character varying\(\d+\)$/.test(type)) return 'character varying';
+  if (/^numeric\(\d+(,\d+)?\)$/.test(type)) return 'numeric';
+  return type;
 }
 
 /**

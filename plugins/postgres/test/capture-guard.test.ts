@@ -46,7 +46,7 @@ describe('the echo guard of the capture trigger', () => {
       } finally {
         await writer.end();
       }
-      const recorded = await withClient(url, (client) => client.query<{ id: number; bucardo_op: string }>('SELECT id, bucardo_op FROM bucardo.delta_public_t ORDER BY bucardo_changed_at'));
+      const recorded = await withClient(url, (client) => client.query<{ id: number; bucardo_op: string }>('SELECT id::int AS id, bucardo_op FROM bucardo.delta_public_t ORDER BY bucardo_changed_at'));
       expect(recorded.rows).toEqual([{ id: 1, bucardo_op: 'I' }, { id: 3, bucardo_op: 'I' }, { id: 1, bucardo_op: 'U' }, { id: 3, bucardo_op: 'D' }]);
     } finally {
       await source.close();
