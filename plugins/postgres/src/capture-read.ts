@@ -96,16 +96,17 @@ async function readTable(client: pg.Client, db: string, shape: TableShape, since
 
 /**
  * A key column the change table lacks (SQLSTATE 42703: the table's key was replaced since its capture was
- * installed, and the old key is no longer a key, else it would have been kept), said with what to do.
- * Keeping the old key unique loses nothing; moving to the new key drops the changes held for the table.
+ * installed, and the old key is no longer a key, else it would have been kept; or a key column was
+ * renamed), said with what to do. Keeping the old key loses nothing; moving to the new key drops the
+ * changes held for the table.
  */
 function keyNotCaptured(error: unknown, shape: TableShape, db: string): BucardoError | undefined {
   if ((error as { code?: unknown }).code !== '42703') return undefined;
   const table = formatTable(shape.table);
   const key = shape.key.map((column) => column.name).join(', ');
   return new BucardoError('CAPTURE_FAILED',
-    `The key of table "${table}" on database "${db}" is now (${key}), its ${shape.keySource}, but its capture records changes by another key, which is no longer unique (${(error as Error).message}). `
-    + 'To lose nothing, make the old key unique again on every database (CREATE UNIQUE INDEX on its columns, NOT NULL): the sync goes on by it. '
+    `The key of table "${table}" on database "${db}" is now (${key}), its ${shape.keySource}, but its capture records changes by another key (${(error as Error).message}): the key was replaced, or a key column renamed. `
+    + 'To lose nothing, give a renamed column its old name, or make the old key unique again on every database (CREATE UNIQUE INDEX on its columns, NOT NULL): the sync goes on by it. '
     + `To move to the new key: bucardo remove table ${table} --force, then add it again and copy it anew (onetimecopy=1); the changes held for it are dropped with its capture`,
     { db, table, cause: error });
 }

@@ -98,7 +98,7 @@ describe('the captured key', () => {
     expect(keyOf(shape)).toEqual({ key: ['id', 'v'], keySource: 'primary key' });
     await expect(source.capture({ tables: [shape!], since: checkpoint, signal: new AbortController().signal })).rejects.toMatchObject({
       code: 'CAPTURE_FAILED',
-      message: expect.stringMatching(/^The key of table "public\.replaced" on database "ck1" is now \(id, v\), its primary key, but its capture records changes by another key, which is no longer unique \(column "v" does not exist\)\. To lose nothing, make the old key unique again on every database \(CREATE UNIQUE INDEX on its columns, NOT NULL\): the sync goes on by it\. To move to the new key: bucardo remove table public\.replaced --force, then add it again and copy it anew \(onetimecopy=1\); the changes held for it are dropped with its capture$/),
+      message: expect.stringMatching(/^The key of table "public\.replaced" on database "ck1" is now \(id, v\), its primary key, but its capture records changes by another key \(column "v" does not exist\): the key was replaced, or a key column renamed\. To lose nothing, give a renamed column its old name, or make the old key unique again on every database \(CREATE UNIQUE INDEX on its columns, NOT NULL\): the sync goes on by it\. To move to the new key: bucardo remove table public\.replaced --force, then add it again and copy it anew \(onetimecopy=1\); the changes held for it are dropped with its capture$/),
       subject: { db: 'ck1', table: 'public.replaced' },
     });
     // the lossless way: the old key unique again, and the table is read by it
