@@ -234,7 +234,8 @@ describe('a running daemon', () => {
       return detail.get('Current state') === 'Bad' && detail.get('Run by')?.includes('(failing') && row?.[1] === 'Bad' ? { failing: detail, overview: row } : undefined;
     }, 30_000);
     expect(failing.get('Run by')).toMatch(new RegExp(`^daemon ${escape(id)} \\(failing, \\d+ failed attempts?, retry in \\d+s\\)$`));
-    expect(failing.get('Last error')).toMatch(new RegExp(`^new row for relation "t" violates check constraint "t_v_not_bad" \\[APPLY_FAILED\\] \\(${LONG_DATE}\\)$`));
+    // the database's own message does not say which database refused: the line does
+    expect(failing.get('Last error')).toMatch(new RegExp(`^new row for relation "t" violates check constraint "t_v_not_bad" \\[APPLY_FAILED\\] \\(database "kx_B", table "public.t"; ${LONG_DATE}\\)$`));
     expect(overview[1]).toBe('Bad');
 
     // fixed on the source: the next retry carries the delete and the sync is well again, with no command

@@ -41,10 +41,23 @@ export function formatStatusDetail(report: SyncStatusReport): string {
     ...(sync.refreshAbove === null || sync.refreshAbove === undefined ? [] : [['Refresh above', sync.refreshAbove === 0 ? 'Never' : String(sync.refreshAbove)] as [string, string]]),
     ['Conflict strategy', sync.conflictStrategy],
     ['Conflicts recorded', `${groupDigits(report.conflicts.total)}${report.conflicts.skipped ? ` (${groupDigits(report.conflicts.skipped)} skipped, for manual resolution: bucardo list conflicts ${sync.name})` : ''}`],
-    ['Last error', bad?.error ? `${bad.error.message} [${bad.error.code}]${bad.ended ? ` (${formatLong(bad.ended)})` : ''}` : ''],
+    ['Last error', bad?.error ? lastError(bad.error, bad.ended) : ''],
   );
   const width = Math.max(...items.map(([label]) => label.length));
   return [RULE, ...items.map(([label, value]) => `${label.padEnd(width)} : ${value}`.trimEnd()), RULE].join('\n') + '\n';
+}
+
+/**
+ * The last bad run's error, with the database and table it was on (a database's own message, such as a
+ * constraint's, does not say which of the sync's databases refused) and when it ended.
+ */
+function lastError(error: { readonly message: string; readonly code: string; readonly db?: unknown; readonly table?: unknown }, ended: Date | undefined | null): string {
+  const where = [
+    ...(typeof error.db === 'string' ? [`database "${error.db}"`] : []),
+    ...(typeof error.table === 'string' ? [`table "${error.table}"`] : []),
+  ];
+  const notes = [...(where.length > 0 ? [where.join(', ')] : []), ...(ended ? [formatLong(ended)] : [])];
+  return `${error.message} [${error.code}]${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
 }
 
 function describeResume({ run, point, batchSize }: NonNullable<SyncStatusReport['resume']>): string {
