@@ -68,7 +68,8 @@ describe('add table into the herd of a live sync', () => {
     expect(await world.ok('add', 'table', 'kv2', 'herd=h2')).toBe([
       'Added the following tables or sequences:', '  public.kv2 (DB: t1)',
       'The following tables or sequences are now part of the relgroup "h2":', '  public.kv2',
-      'Sync "s2" now replicates them', '',
+      'Sync "s2" now replicates them',
+      'Note: the rows already in them are not copied, only changes from now on; bucardo update sync s2 onetimecopy=2 copies them to each target whose table is empty', '',
     ].join('\n'));
     expect(await deltas(t1)).toEqual(['delta_public_kv2', 'delta_public_t']);
     await world.query(t1.url, "INSERT INTO kv2 VALUES (7, 'seven')");
@@ -107,7 +108,8 @@ describe('keyless tables and the herd of a sync with a target', () => {
     await world.query(t1.url, "INSERT INTO nokey VALUES (1, 'x'), (1, 'x'), (NULL, NULL)");
     expect(await world.ok('add', 'table', 'nokey', 'keyless=true', 'herd=hf')).toBe([
       'The following tables or sequences are now part of the relgroup "hf":', '  public.nokey',
-      'Sync "fs" now replicates them', '',
+      'Sync "fs" now replicates them',
+      'Note: the rows already in them are not copied, only changes from now on; bucardo update sync fs onetimecopy=2 copies them to each target whose table is empty', '',
     ].join('\n'));
     expect(await members('hf')).toEqual(['t', 'nokey']);
     await kick('fs');

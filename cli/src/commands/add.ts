@@ -3,6 +3,7 @@ import type { CliSession } from '../cli-session.js';
 import { nounOf } from '../nouns.js';
 import { rejectUnknown } from './options.js';
 import { refreshAboveNote } from './refresh-note.js';
+import { rowsNotCopiedNote } from './rows-not-copied.js';
 import { parseBoolean } from '@bucardo/core';
 
 /** `bucardo add db|table|herd|dbgroup|sync …`. */
@@ -46,7 +47,10 @@ async function addTables(session: CliSession, words: readonly string[]): Promise
     if (result.herd.added.length > 0) {
       session.print([`The following tables or sequences are now part of the relgroup "${result.herd.name}":`, ...result.herd.added.map((table) => `  ${formatTable(table)}`)].join('\n'));
       const syncs = result.herd.syncs;
-      if (syncs.length > 0) session.print(`${syncs.length === 1 ? 'Sync' : 'Syncs'} ${syncs.map((sync) => `"${sync}"`).join(', ')} now ${syncs.length === 1 ? 'replicates' : 'replicate'} them`);
+      if (syncs.length > 0) {
+        session.print(`${syncs.length === 1 ? 'Sync' : 'Syncs'} ${syncs.map((sync) => `"${sync}"`).join(', ')} now ${syncs.length === 1 ? 'replicates' : 'replicate'} them`);
+        session.print(rowsNotCopiedNote(syncs));
+      }
     }
   }
   // nothing new at all: say so, an empty answer reads as a failure that printed nothing

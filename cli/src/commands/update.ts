@@ -4,6 +4,7 @@ import type { CliSession } from '../cli-session.js';
 import { nounOf } from '../nouns.js';
 import { columnList } from './add.js';
 import { reportDropped } from './dropped-changes.js';
+import { rowsNotCopiedNote } from './rows-not-copied.js';
 import { refreshAboveNote } from './refresh-note.js';
 
 /** `bucardo update sync NAME key=value…` (autokick/ping, checktime, conflict, status, onetimecopy, refreshabove); `update table NAME additive=…`; `update db NAME key=value…`. */
@@ -70,6 +71,7 @@ async function changeSyncTables(session: CliSession, sync: string, add: boolean,
   if (add) {
     const added = await bucardo.addTablesToSync(sync, tables);
     session.print(`Added to sync "${sync}": ${added.map(formatTable).join(', ')}`);
+    session.print(rowsNotCopiedNote([sync]));
     return 0;
   }
   const removed = await bucardo.removeTablesFromSync(sync, tables);

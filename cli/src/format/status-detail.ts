@@ -29,7 +29,8 @@ export function formatStatusDetail(report: SyncStatusReport): string {
   items.push(
     ['Sync name', sync.name],
     ['Current state', report.state],
-    ['Source relgroup/database', `${sync.herd} / ${sync.dbgroup}`],
+    // as Bucardo: the herd and the database the sync reads its tables' shape and initial copies from
+    ['Source relgroup/database', `${sync.herd} / ${report.dbgroup.members.find((member) => member.role === 'source')?.db ?? sync.dbgroup}`],
     ['Databases', report.dbgroup.members.map((member) => `${member.db}:${member.role}`).join(' ')],
     ['Tables in sync', String(report.herd.members.length)],
     // a gone daemon's last word on the sync's databases is no news about them
