@@ -41,7 +41,7 @@ describe('status detail', () => {
     const text = formatStatusDetail(report({ lastGood: good, lastBad: bad, last: bad }, 'Bad'));
     expect(text).toContain('Rows inserted/deleted/conflicts : 3,926 / 15,704 / 75\n');
     expect(text).toContain('Sync name                       : foobar\n');
-    expect(text).toContain('Source relgroup/database        : therd / tgroup\n');
+    expect(text).toContain('Source relgroup/database        : therd / t1\n');
     expect(text).toContain('Tables in sync                  : 2\n');
     expect(text).toContain('Autokick                        : No\n');
     expect(text).toMatch(/Last error\s+: Cannot connect to database "t3" \[CONNECTION_FAILED\]/);
