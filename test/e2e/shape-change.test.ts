@@ -90,6 +90,10 @@ describe('a table changed under a running daemon', () => {
     });
     expect(await checkpoints()).toEqual(before);
     expect(await row(sc.b, 3)).toBeUndefined();
+    // the backlog held meanwhile can still be looked at
+    const backlog = await world.bucardo('delta', 'sc_A');
+    expect(backlog.code, backlog.stderr).toBe(0);
+    expect(backlog.stdout).toMatch(/^ {2}Total deltas for database sc_A: [1-9]\d*$/m);
 
     // the lossless way out: the old key unique again, and the held change arrives
     for (const db of [sc.a, sc.b]) await world.query(db.url, 'CREATE UNIQUE INDEX t_id ON t (id)');
