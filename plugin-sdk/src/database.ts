@@ -288,6 +288,13 @@ export interface TargetSession {
   /** `describeTable` of each table, in order, in few round trips (as `SourceSession.describeTables`). Optional. */
   describeTables?(tables: readonly TableRef[]): Promise<Array<TableShape | undefined>>;
   /**
+   * Per table, in order, the columns a row written here without a value fails on (NOT NULL with no default,
+   * nor identity or generated): one the first source lacks makes every row the sync writes there fail, which
+   * the core reports up front, naming it, instead of a constraint error per run. Optional; `[]` for a
+   * missing table.
+   */
+  requiredColumns?(tables: readonly TableRef[]): Promise<Array<readonly string[]>>;
+  /**
    * A run starts: called once per run before its first `begin()`. For targets whose unit is the run
    * rather than the transaction (a file per run). Optional.
    */

@@ -11,6 +11,8 @@
  *    capture's delta table, and the lossless way it gives (the old key unique again) delivers what was held;
  *  - in a run cut into key partitions, a table whose changes are all in a later partition is checked too;
  *  - a later source whose own key differs from the first source's is read and written by the first's;
+ *  - a column a target requires (NOT NULL, no default) and the source lacks fails validate and the runs up
+ *    front, naming it, instead of a constraint error per run;
  *  - `validate` warns (exit 0) about a column only a later source has: its values stay there, and every row
  *    the sync writes on that source gets the column's default.
  */
@@ -160,6 +162,35 @@ describe('a later source whose own key is another one', () => {
     expect(await world.ok('kick', 'kk', '0')).toMatch(/DONE!/);
     for (const db of [a, b]) expect(await world.query(db.url, 'SELECT a, b, v FROM k2 ORDER BY a')).toEqual([{ a: 1, b: 10, v: 'B again' }, { a: 2, b: 20, v: 'from B' }]);
     expect(await world.ok('validate', 'kk')).toBe('Validating sync kk ... OK\n');
+  });
+});
+
+describe('a column a target requires and the source lacks', () => {
+  const world = new DaemonWorld(server, 'shn');
+  let nn: Pair;
+
+  beforeAll(async () => {
+    await world.install();
+    nn = await world.pair('nn', { autokick: false });
+  });
+  afterAll(() => world.dispose());
+
+  it('fails validate and the runs up front, naming the database, table and column, until it has a default', async () => {
+    await world.query(nn.b.url, 'ALTER TABLE t ADD COLUMN must int NOT NULL DEFAULT 0; ALTER TABLE t ALTER COLUMN must DROP DEFAULT');
+    const problem = 'Table "public.t" on database "nn_B" has column "must" NOT NULL without a default, which the first source "nn_A" lacks: every row the sync writes there would fail (give it a default, drop NOT NULL, or add it on the sources)';
+    const validated = await world.bucardo('validate', 'nn');
+    expect(validated.code).toBe(1);
+    expect(validated.stdout).toBe(`Validating sync nn ... FAILED\n  ${problem} [TABLE_COLUMNS_MISMATCH]\n`);
+    await world.insert(nn.a, 1);
+    const kicked = await world.bucardo('kick', 'nn', '0');
+    expect(kicked.code).toBe(2);
+    expect(kicked.stdout).toContain(`${problem} [TABLE_COLUMNS_MISMATCH]`);
+    expect(await world.ids(nn.b)).toEqual([]);
+
+    await world.query(nn.b.url, 'ALTER TABLE t ALTER COLUMN must SET DEFAULT 7');
+    expect(await world.ok('validate', 'nn')).toBe('Validating sync nn ... OK\n');
+    expect(await world.ok('kick', 'nn', '0')).toMatch(/DONE!/);
+    expect(await world.query(nn.b.url, 'SELECT id, v, must FROM t')).toEqual([{ id: 1, v: 'v1', must: 7 }]);
   });
 });
 

@@ -111,6 +111,7 @@ export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions):
     }
   }
   await Promise.all(plan.databases.filter((db) => db.name !== first.name).map(async (db) => {
+    problems.push(...await requiredElsewhere(plan.name, first.name, db.name, sessions.target(db.name), shapes));
     const session = db.role === 'source' ? sessions.source(db.name) : sessions.target(db.name);
     if (!session.describeTable) return;
     const found = await describeAll(session, shapes.map((shape) => shape.table), db.name);
@@ -122,6 +123,25 @@ export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions):
     }
   }));
   return { shapes, problems, warnings };
+}
+
+/**
+ * Columns a receiving database requires (NOT NULL, no default) that the first source lacks: every row the
+ * sync writes there would fail on them, run after run, in the database's words, which name neither the
+ * database nor what to do.
+ */
+async function requiredElsewhere(sync: string, firstSource: string, db: string, session: TargetSession, shapes: readonly TableShape[]): Promise<BucardoError[]> {
+  if (!session.requiredColumns || shapes.length === 0) return [];
+  const required = await session.requiredColumns(shapes.map((shape) => shape.table)).catch((error: unknown) => {
+    throw databaseError(error, 'FETCH_FAILED', { db });
+  });
+  return shapes.flatMap((shape, index) => {
+    const sent = new Set(shape.columns.map((column) => column.name));
+    const table = formatTable(shape.table);
+    return (required[index] ?? []).filter((name) => !sent.has(name)).map((name) => new BucardoError('TABLE_COLUMNS_MISMATCH',
+      `Table "${table}" on database "${db}" has column "${name}" NOT NULL without a default, which the first source "${firstSource}" lacks: every row the sync writes there would fail (give it a default, drop NOT NULL, or add it on the sources)`,
+      { sync, db, table, column: name }));
+  });
 }
 
 /**

@@ -94,6 +94,21 @@ function jsonOf<T>(value: unknown): T {
   return (typeof value === 'string' ? JSON.parse(value) : value) as T;
 }
 
+/** Per table, the columns a row written without a value fails on: NOT NULL, no default, not identity or generated. */
+export async function requiredColumns(client: pg.Client, tables: readonly TableRef[]): Promise<Array<readonly string[]>> {
+  if (tables.length === 0) return [];
+  const result = await client.query<{ ord: string; names: unknown }>(
+    `SELECT w.ord, json_agg(a.attname::text ORDER BY a.attnum) AS names
+       FROM ${NAMED_TABLES} AND c.relkind IN ('r', 'p')
+       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+      WHERE a.attnotnull AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = ''
+      GROUP BY w.ord`,
+    namedTablesParams(tables),
+  );
+  const found = new Map(result.rows.map((row) => [Number(row.ord) - 1, jsonOf<string[]>(row.names)]));
+  return tables.map((_, index) => found.get(index) ?? []);
+}
+
 export async function describeTable(client: pg.Client, table: TableRef): Promise<TableShape | undefined> {
   return (await describeTables(client, [table]))[0];
 }

@@ -6,7 +6,7 @@ import { changedSince } from './capture-read.js';
 import { connect, quoteLiteral } from './connect.js';
 import { cancellable } from './cancel.js';
 import { copyIn } from './copy-in.js';
-import { describeTable, describeTables } from './introspect.js';
+import { describeTable, describeTables, requiredColumns } from './introspect.js';
 import { KeyIndexes } from './key-index.js';
 import { columnList, keyCondition } from './key-sql.js';
 import { REPLICA_SETTINGS, type ResolvedPostgresOptions } from './postgres-options.js';
@@ -60,6 +60,10 @@ class PostgresTargetSession implements TargetSession {
 
   describeTables(tables: readonly TableRef[]): Promise<Array<TableShape | undefined>> {
     return describeTables(this.#client, tables);
+  }
+
+  requiredColumns(tables: readonly TableRef[]): Promise<Array<readonly string[]>> {
+    return requiredColumns(this.#client, tables);
   }
 
   async begin(): Promise<void> {
