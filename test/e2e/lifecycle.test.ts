@@ -416,6 +416,8 @@ describe('validate', () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toContain('KILLED!');
     expect(run.stdout).toContain('[TABLE_COLUMNS_MISMATCH]');
+    // one problem of three is told: the others are counted, and where to see them said
+    expect(run.stdout).toContain('(and 2 more problems: bucardo validate va lists them all)');
     for (const name of ['B', 'C'] as const) {
       expect(await ids(dbs[name]!, 't'), `t on va_${name}`).not.toContain(51);
       expect(await world.query(dbs[name]!.url, 'SELECT * FROM t ORDER BY id'), `t on va_${name}`).toEqual(targetsBefore[name]);

@@ -23,7 +23,7 @@ export async function resolveTableShapes(plan: SyncPlan, sessions: RunSessions, 
     log?.log('normal', checkingAgain(changed));
   }
   const { shapes, problems, warnings } = await inspectTableShapes(plan, sessions);
-  if (problems.length > 0) throw problems[0]!;
+  if (problems.length > 0) throw firstOf(problems, plan.name);
   for (const warning of warnings) log?.log('warn', warning.message, { ...warning.subject });
   sessions.rememberShapes(key, shapes);
   return shapes;
@@ -40,6 +40,17 @@ export async function resolveTableShapes(plan: SyncPlan, sessions: RunSessions, 
 export function shapesToCheckAfterCapture(plan: SyncPlan, sessions: RunSessions): TableShape[] | undefined {
   if (plan.onetimecopy || plan.databases.some((db) => db.role === 'fullcopy')) return undefined;
   return sessions.checkedShapes(shapesKey(plan));
+}
+
+/**
+ * The first problem, saying how many more there are: a run that named one database at a time sent the
+ * user round once per database (a column added on one, then the next).
+ */
+function firstOf(problems: readonly BucardoError[], sync: string): BucardoError {
+  const [first] = problems;
+  if (problems.length === 1) return first!;
+  const more = problems.length - 1;
+  return new BucardoError(first!.code, `${first!.message} (and ${more} more problem${more === 1 ? '' : 's'}: bucardo validate ${sync} lists them all)`, { ...first!.subject, cause: first });
 }
 
 /** The line a run logs when its tables changed since they were checked. */
