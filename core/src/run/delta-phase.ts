@@ -216,7 +216,7 @@ async function checkCapturedShapes(work: DeltaWork, changeSet: ChangeSet, step: 
 
 /** `work` with every table's shape checked again on every database (the tables copied whole stay so). */
 async function withCheckedShapes(work: DeltaWork): Promise<DeltaWork> {
-  const shapes = await resolveTableShapes(work.plan, work.sessions, work.log, { fresh: true });
+  const shapes = await resolveTableShapes(work.plan, work.sessions, work.log, { fresh: true, ofRun: true });
   const byId = new Map(shapes.map((shape) => [tableId(shape.table), shape]));
   const fresh = (old: readonly TableShape[]) => old.map((shape) => byId.get(tableId(shape.table))!);
   return {

@@ -141,7 +141,7 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
     sessions = await openSessions(parts, plan, log, controller.signal, options.cache);
     // remembered shapes are checked after the capture, for the tables it found changes for
     const checkLater = shapesToCheckAfterCapture(plan, sessions);
-    const shapes = checkLater ?? await resolveTableShapes(plan, sessions, log);
+    const shapes = checkLater ?? await resolveTableShapes(plan, sessions, log, { ofRun: true });
     await sessions.beginRun(runInfo);
     log.log('debug', `connected${checkLater ? '' : ' and checked tables'} in ${(Date.now() - startedAt.getTime())} ms`);
     const copies: CopyContext = { plan, sessions, shapes, recorder, counts, log, signal: controller.signal, batchRows: options.batchSize, status };

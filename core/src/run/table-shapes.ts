@@ -14,7 +14,7 @@ import { isPureFullcopy, sourcesOf, type SyncPlan } from './sync-plan.js';
  * breaks on it instead). Any change there means every database is checked again; `fresh` checks them
  * without looking at what the sessions remember.
  */
-export async function resolveTableShapes(plan: SyncPlan, sessions: RunSessions, log?: Logger, options: { fresh?: boolean } = {}): Promise<TableShape[]> {
+export async function resolveTableShapes(plan: SyncPlan, sessions: RunSessions, log?: Logger, options: { fresh?: boolean; ofRun?: boolean } = {}): Promise<TableShape[]> {
   const key = shapesKey(plan);
   const cached = options.fresh ? undefined : sessions.checkedShapes(key);
   if (cached) {
@@ -23,7 +23,7 @@ export async function resolveTableShapes(plan: SyncPlan, sessions: RunSessions, 
     log?.log('normal', checkingAgain(changed));
   }
   const { shapes, problems, warnings } = await inspectTableShapes(plan, sessions);
-  if (problems.length > 0) throw firstOf(problems, plan.name);
+  if (problems.length > 0) throw firstOf(problems, options.ofRun ? plan.name : undefined);
   for (const warning of warnings) log?.log('warn', warning.message, { ...warning.subject });
   sessions.rememberShapes(key, shapes);
   return shapes;
@@ -43,14 +43,15 @@ export function shapesToCheckAfterCapture(plan: SyncPlan, sessions: RunSessions)
 }
 
 /**
- * The first problem, saying how many more there are: a run that named one database at a time sent the
- * user round once per database (a column added on one, then the next).
+ * The first problem, saying how many more there are (and, for a run of an existing sync, where to see
+ * them): a run that named one database at a time sent the user round once per database.
  */
-function firstOf(problems: readonly BucardoError[], sync: string): BucardoError {
+function firstOf(problems: readonly BucardoError[], sync: string | undefined): BucardoError {
   const [first] = problems;
   if (problems.length === 1) return first!;
   const more = problems.length - 1;
-  return new BucardoError(first!.code, `${first!.message} (and ${more} more problem${more === 1 ? '' : 's'}: bucardo validate ${sync} lists them all)`, { ...first!.subject, cause: first });
+  const where = sync === undefined ? '' : `: bucardo validate ${sync} lists them all`;
+  return new BucardoError(first!.code, `${first!.message} (and ${more} more problem${more === 1 ? '' : 's'}${where})`, { ...first!.subject, cause: first });
 }
 
 /** The line a run logs when its tables changed since they were checked. */
