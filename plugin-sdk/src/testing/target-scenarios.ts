@@ -49,6 +49,17 @@ const capabilities: Body = async (h) => {
       expect(await session.describeTables(tables), 'describeTables answers as describeTable, in order').toEqual(one);
     }
   }
+  if (typeof session.requiredColumns === 'function') {
+    // per table, in order: names of its own columns only, and none for a missing table
+    const tables = [...conformanceTables.map((shape) => shape.table), { schema: 'public', name: 'kit_no_such_table' }];
+    const required = await session.requiredColumns(tables);
+    expect(required, 'requiredColumns answers table by table').toHaveLength(tables.length);
+    for (const [index, shape] of conformanceTables.entries()) {
+      const names = shape.columns.map((column) => column.name);
+      for (const name of required[index]!) expect(names, `requiredColumns of ${formatTable(shape.table)} names its columns`).toContain(name);
+    }
+    expect(required.at(-1), 'requiredColumns of a missing table').toEqual([]);
+  }
   await h.close(session);
 };
 
