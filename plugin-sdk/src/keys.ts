@@ -19,9 +19,14 @@ export function decodeKey(key: KeyText, columnCount: number): string[] {
   return columnCount === 1 ? [key] : key.split(SEPARATOR);
 }
 
+/** The parts of any key, one for a one-column key (where the key's width is not at hand). */
+export function keyParts(key: KeyText): string[] {
+  return key.split(SEPARATOR);
+}
+
 /** A key for people to read: `42`, or `(1, 'abc')` for a composite key. */
 export function displayKey(key: KeyText): string {
-  const parts = key.split(SEPARATOR);
+  const parts = keyParts(key);
   return parts.length === 1 ? parts[0]! : `(${parts.join(', ')})`;
 }
 

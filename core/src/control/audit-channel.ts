@@ -1,4 +1,4 @@
-import { displayKey, encodeCopyLines, type KeyText } from '@bucardo/plugin-sdk';
+import { displayKey, encodeCopyLines, keyParts, type KeyText } from '@bucardo/plugin-sdk';
 import type { AuditChannel } from '../run/conflict-audit.js';
 import type { ConflictRecord } from '../run/settle.js';
 import type { ControlQueryable } from './control-queryable.js';
@@ -17,7 +17,7 @@ const CONFLICT_LOG_COPY = 'COPY bucardo.conflict_log (sync, run_id, tablename, k
  * `key` holds them for people to read.
  */
 export function storedKey(key: KeyText): [string, string | null] {
-  const parts = key.split('\u0000');
+  const parts = keyParts(key);
   return parts.length === 1 ? [key, null] : [displayKey(key), JSON.stringify(parts)];
 }
 
