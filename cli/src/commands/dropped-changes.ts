@@ -1,6 +1,7 @@
 import { formatTable } from '@bucardo/plugin-sdk';
 import type { DroppedChanges } from '@bucardo/core';
 import type { CliSession } from '../cli-session.js';
+import { printWarning } from '../print-error.js';
 
 /**
  * Says what a sync had captured and not delivered of what was just taken out of it: those changes never
@@ -16,10 +17,6 @@ export function reportDropped(session: CliSession, { sync, undelivered }: Droppe
     session.print(`  Dropped ${total} change record${total === 1 ? '' : 's'} sync "${sync}" had not delivered yet (${where.join('; ')})`);
   }
   for (const source of undelivered) {
-    if (!source.counted) warn(`Dropped an unknown number of change records sync "${sync}" had not delivered yet from database "${source.db}": ${source.error.message}`);
+    if (!source.counted) printWarning(`Dropped an unknown number of change records sync "${sync}" had not delivered yet from database "${source.db}": ${source.error.message}`);
   }
-}
-
-export function warn(text: string): void {
-  process.stderr.write(`WARNING: ${text}\n`);
 }

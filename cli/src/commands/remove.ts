@@ -1,7 +1,8 @@
 import { BucardoError, formatTable } from '@bucardo/plugin-sdk';
 import type { RemovedSync } from '@bucardo/core';
 import type { CliSession } from '../cli-session.js';
-import { reportDropped, warn } from './dropped-changes.js';
+import { printWarning } from '../print-error.js';
+import { reportDropped } from './dropped-changes.js';
 import { nounOf } from '../nouns.js';
 
 /** `bucardo remove sync|table|db NAME… [--force]`. */
@@ -48,5 +49,5 @@ export async function remove(session: CliSession): Promise<number> {
 function reportRemovedSync(session: CliSession, sync: string, removed: RemovedSync): void {
   reportDropped(session, { sync, undelivered: removed.undelivered });
   for (const [db, tables] of removed.capture) session.print(`  Removed capture of ${tables.map(formatTable).join(', ')} on database "${db}"`);
-  for (const { db, error } of removed.captureKept) warn(`Could not remove capture on database "${db}" (it keeps recording changes no sync reads): ${error.message}`);
+  for (const { db, error } of removed.captureKept) printWarning(`Could not remove capture on database "${db}" (it keeps recording changes no sync reads): ${error.message}`);
 }
