@@ -131,7 +131,6 @@ export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions):
       const compared = compareShape(plan.name, first.name, db, shape, found[index]);
       problems.push(...compared.problems);
       warnings.push(...compared.warnings);
-      if (db.role === 'source') warnings.push(...extraSourceColumns(plan.name, first.name, db.name, shape, found[index]));
     }
   }));
   return { shapes, problems, warnings };
@@ -154,20 +153,6 @@ async function requiredElsewhere(sync: string, firstSource: string, db: string, 
       `Table "${table}" on database "${db}" has column "${name}" NOT NULL without a default, which the first source "${firstSource}" lacks: every row the sync writes there would fail (give it a default, drop NOT NULL, or add it on the sources)`,
       { sync, db, table, column: name }));
   });
-}
-
-/**
- * Columns a later source has and the first one lacks. The sync sends the first source's columns, so their
- * values are never sent anywhere, and each row the sync writes there loses them (delete, then insert with
- * their defaults). Allowed, as Bucardo allows extra columns, but said: that is data only one database has.
- */
-function extraSourceColumns(sync: string, firstSource: string, db: string, expected: TableShape, actual: TableShape | undefined): BucardoError[] {
-  if (!actual) return [];
-  const table = formatTable(expected.table);
-  const known = new Set(expected.columns.map((column) => column.name));
-  return actual.columns.filter((column) => !known.has(column.name)).map((column) => new BucardoError('TABLE_COLUMNS_MISMATCH',
-    `Table "${table}" on source database "${db}" has column "${column.name}", which the first source "${firstSource}" lacks: its values are not replicated, and each row the sync writes on "${db}" gets the column's default`,
-    { sync, db, table, column: column.name }));
 }
 
 /**
@@ -196,7 +181,9 @@ export async function describeAll(session: Pick<TargetSession, 'describeTable' |
 /**
  * Table `expected` (as the first source has it) on another database: every column there, of the same type
  * or of one that holds every value of it (a migration that widens a column database by database: a
- * warning, as in Bucardo).
+ * warning, as in Bucardo). On a later source, a column the first one lacks is a warning too: the sync
+ * sends the first source's columns, so its values are never sent anywhere, and each row the sync writes
+ * there loses them (delete, then insert with their defaults); allowed, as Bucardo allows extra columns.
  */
 function compareShape(sync: string, firstSource: string, other: { readonly name: string; readonly role: string }, expected: TableShape, actual: TableShape | undefined): { problems: BucardoError[]; warnings: BucardoError[] } {
   const db = other.name;
@@ -217,6 +204,14 @@ function compareShape(sync: string, firstSource: string, other: { readonly name:
       warnings.push(new BucardoError('TABLE_COLUMNS_MISMATCH', `Column "${column.name}" of table "${table}" is ${found.type} on database "${db}" and ${column.type} on the first source "${firstSource}": allowed, as it holds every value of it${back}`, subject));
     } else {
       problems.push(new BucardoError('TABLE_COLUMNS_MISMATCH', `Column "${column.name}" of table "${table}" is ${found.type} on database "${db}" but ${column.type} on the first source "${firstSource}"`, subject));
+    }
+  }
+  if (other.role === 'source') {
+    const known = new Set(expected.columns.map((column) => column.name));
+    for (const column of actual.columns.filter((candidate) => !known.has(candidate.name))) {
+      warnings.push(new BucardoError('TABLE_COLUMNS_MISMATCH',
+        `Table "${table}" on source database "${db}" has column "${column.name}", which the first source "${firstSource}" lacks: its values are not replicated, and each row the sync writes on "${db}" gets the column's default`,
+        { sync, db, table, column: column.name }));
     }
   }
   return { problems, warnings };
