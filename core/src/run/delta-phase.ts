@@ -48,7 +48,7 @@ export interface DeltaWork {
  * interval anew (`until`: the checkpoints of the capture thrown away).
  */
 class ShapesChanged extends Error {
-  constructor(readonly changes: readonly string[], readonly until: ReadonlyMap<string, Checkpoint>) {
+  constructor(changes: readonly string[], readonly until: ReadonlyMap<string, Checkpoint>) {
     super(checkingAgain(changes));
   }
 }

@@ -56,9 +56,7 @@ export function normalizeParams(params: Readonly<Record<string, string>>, env: N
     }
     normalized[canonical] = value;
   }
-  if (normalized.port !== undefined && !/^\d{1,5}$/.test(normalized.port)) {
-    throw new BucardoError('INVALID_ARGUMENT', `port must be a number, not "${normalized.port}"`, { item: 'port' });
-  }
+  if (normalized.port !== undefined) checkPort(normalized.port, '');
   const reference = passwordReference(normalized.pass);
   if (reference !== undefined && !ENV_NAME.test(reference)) {
     throw new BucardoError('INVALID_ARGUMENT', `pass=env:NAME needs the name of an environment variable (letters, digits, underscores), not "${reference}"`, { item: 'pass' });
@@ -70,13 +68,15 @@ export function normalizeParams(params: Readonly<Record<string, string>>, env: N
   return normalized.url === undefined ? withEnvironmentDefaults(normalized, env) : normalized;
 }
 
+function checkPort(port: string, from: string): void {
+  if (!/^\d{1,5}$/.test(port)) throw new BucardoError('INVALID_ARGUMENT', `port must be a number, not "${port}"${from}`, { item: 'port' });
+}
+
 /** `host` and `port` from the environment where the parameters leave them out (blank variables are unset, as in libpq). */
 function withEnvironmentDefaults(params: Record<string, string>, env: NodeJS.ProcessEnv): Record<string, string> {
   const host = params.host ?? (env.PGHOSTADDR?.trim() || env.PGHOST?.trim() || undefined);
   const port = params.port ?? (env.PGPORT?.trim() || undefined);
-  if (port !== undefined && !/^\d{1,5}$/.test(port)) {
-    throw new BucardoError('INVALID_ARGUMENT', `port must be a number, not "${port}" (from PGPORT)`, { item: 'port' });
-  }
+  if (params.port === undefined && port !== undefined) checkPort(port, ' (from PGPORT)');
   return { ...params, ...(host === undefined ? {} : { host }), ...(port === undefined ? {} : { port }) };
 }
 

@@ -16,8 +16,8 @@ export function namedTablesParams(tables: readonly TableRef[]): [string[], strin
 }
 
 /**
- * Reads tables' columns and keys, in one statement whatever their number (a run reads its first source's
- * tables on every run: one round trip, not three). The key is the one the table's capture here records
+ * Reads tables' columns and keys, in one statement whatever their number (a run on kept sessions reads
+ * its changed tables on the first source after every capture: one round trip, not three). The key is the one the table's capture here records
  * changes by while it is still a key (see below), else the primary key, else the unique, non-partial,
  * expression-free index with the fewest columns whose columns are all NOT NULL (newest wins a tie, as in
  * Bucardo); a unique index over nullable columns would let several rows share a NULL "key". Generated
