@@ -98,6 +98,28 @@ describe('remove sync says what it had not delivered', () => {
     expect(await world.sql("SELECT * FROM bucardo.checkpoint WHERE sync = 'gone'")).toEqual([]);
   });
 
+  it('--quiet silences the report, not the warnings of a source that could not be counted or cleaned', async () => {
+    const proxy = world.proxy();
+    await proxy.open();
+    const a = await world.database('qu_A', proxy);
+    const b = await world.database('qu_B');
+    await world.api.addTables(['t'], { herd: 'qu_h', db: a.name });
+    await world.api.addDbGroup('qu_g', [`${a.name}:source`, `${b.name}:target`]);
+    await world.api.addSync('qu', { herd: 'qu_h', dbs: 'qu_g', autokick: 'false' });
+    await proxy.close();
+
+    const removed = await world.bucardo('--quiet', 'remove', 'sync', 'qu');
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toBe('');
+    const why = cannotConnect(a, proxy.port);
+    expect(removed.stderr).toBe([
+      `WARNING: Dropped an unknown number of change records sync "qu" had not delivered yet from database "qu_A": ${why}`,
+      `WARNING: Could not remove capture on database "qu_A" (it keeps recording changes no sync reads): ${why}`,
+      '',
+    ].join('\n'));
+    expect(await syncExists('qu')).toBe(false);
+  });
+
   it('remove db --force says the same of each sync it takes along', async () => {
     const pair = await world.pair('fd', { autokick: false });
     await world.insert(pair.a, 1, 2, 3);
