@@ -257,6 +257,36 @@ export interface ApplyResult {
   readonly skipped: readonly KeyText[];
 }
 
+/** What `TargetSession.summarizeRows` is asked for. */
+export interface RowSummaryRequest {
+  /**
+   * The table, with the columns to compare (by name: the first source's) and its key. Only these columns
+   * count; their order here, and their order or type on this database, do not.
+   */
+  readonly shape: TableShape;
+  /** How many partitions the keys fall into (`keyPartition(key, keyColumns, partitions)`). */
+  readonly partitions: number;
+  /** Aborted when the compare is stopped: a long read should give up (and may reject). */
+  readonly signal: AbortSignal;
+}
+
+/** A table's rows summed up per key partition: equal summaries mean (up to a digest collision) equal rows. */
+export interface RowSummary {
+  /**
+   * How the digests are made (e.g. `postgres-md5-text-v1`): only summaries of one format can be compared;
+   * two writers that make digests the same way say the same.
+   */
+  readonly format: string;
+  /** Per partition that holds rows: how many, and a digest of them all that does not depend on their order. */
+  readonly partitions: ReadonlyMap<number, { readonly rows: number; readonly digest: string }>;
+}
+
+/** What `TargetSession.rowDigests` is asked for: the rows of these partitions only. */
+export interface RowDigestRequest extends RowSummaryRequest {
+  /** The partitions whose rows to read (those whose summaries differed). */
+  readonly only: readonly number[];
+}
+
 /** The run a target session is writing for (a session may live across runs in a daemon). */
 export interface RunInfo {
   /** The sync being run. */
@@ -294,6 +324,15 @@ export interface TargetSession {
    * missing table.
    */
   requiredColumns?(tables: readonly TableRef[]): Promise<Array<readonly string[]>>;
+  /**
+   * For `bucardo compare`: the table's rows here, summed up per partition of their keys (the SDK's
+   * `keyPartition` of `request.partitions`), so that two databases holding the same rows answer the same,
+   * whatever the rows' order or the columns' order, and a different row changes its partition's answer.
+   * Optional: a database whose writer lacks it is left out of comparisons.
+   */
+  summarizeRows?(request: RowSummaryRequest): Promise<RowSummary>;
+  /** For `bucardo compare`: each row of the partitions asked for, by key, with its digest (as `summarizeRows`). */
+  rowDigests?(request: RowDigestRequest): Promise<Map<KeyText, string>>;
   /**
    * A run starts: called once per run before its first `begin()`. For targets whose unit is the run
    * rather than the transaction (a file per run). Optional.

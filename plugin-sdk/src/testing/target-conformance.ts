@@ -47,7 +47,7 @@ export type MakeTarget = (context: TargetKitContext) => TargetUnderTest | Promis
 /** The scenarios of the target kit, by id (for `options.skip`). */
 export const targetScenarioIds = [
   'capabilities', 'inserts', 'updates', 'deletes', 'composite-keys', 'awkward-values', 'empty-batches', 'large-batch',
-  'replay', 'rollback', 'failed-batch', 'run-lifecycle', 'truncate',
+  'replay', 'rollback', 'failed-batch', 'run-lifecycle', 'truncate', 'row-digests',
 ] as const;
 
 /** The id of a target kit scenario. */

@@ -1,6 +1,7 @@
 /** The target kit's scenarios: what each does to a fresh target, and what it then expects to read back. */
 import { expect } from 'vitest';
 import type { TextValue } from '../copy-text.js';
+import { keyPartition } from '../keys.js';
 import { formatTable } from '../table.js';
 import type { TargetScenarioId } from './target-conformance.js';
 import { awkwardRows, awkwardTable, conformanceTables, item, itemsTable, keyOf, pairRows, pairsTable } from './target-fixtures.js';
@@ -268,6 +269,44 @@ const truncate: Body = async (h) => {
   await h.close(session);
 };
 
+const rowDigests: Body = async (h) => {
+  const session = await h.open();
+  const { summarizeRows, rowDigests: digestsOf } = session;
+  if (typeof summarizeRows !== 'function' || typeof digestsOf !== 'function') {
+    await h.close(session);
+    return 'the session has no summarizeRows() and rowDigests() (bucardo compare leaves it out)';
+  }
+  const signal = new AbortController().signal;
+  const partitions = 8;
+  const all = Array.from({ length: partitions }, (_, index) => index);
+  const summary = (shape: typeof itemsTable) => summarizeRows.call(session, { shape, partitions, signal });
+  const digests = (shape: typeof itemsTable, only: readonly number[]) => digestsOf.call(session, { shape, partitions, only, signal });
+  await h.run(session, [upsert(itemsTable, items(1, 50)), upsert(pairsTable, pairRows)]);
+  const before = await summary(itemsTable);
+  expect(typeof before.format, 'summarizeRows() names its digest format').toBe('string');
+  expect([...before.partitions.values()].reduce((sum, p) => sum + p.rows, 0), 'summarizeRows() counts every row of kit_items').toBe(50);
+  for (const [partition, { rows }] of before.partitions) {
+    const keys = [...(await digests(itemsTable, [partition])).keys()];
+    expect(keys, `rowDigests() of partition ${partition}: as many keys as summarizeRows() counted there`).toHaveLength(rows);
+    for (const key of keys) expect(keyPartition(key, 1, partitions), `key ${key} is in the partition it was read from`).toBe(partition);
+  }
+  // composite keys come back as the SDK's key text, the same the core sends
+  const pairKeys = [...(await digests(pairsTable, all)).keys()].sort();
+  expect(pairKeys, 'rowDigests() of kit_pairs: the SDK key text of every row').toEqual(pairRows.map((row) => keyOf(pairsTable, row)).sort());
+  // one row changed: its partition's summary changes, and its digest; nothing else does
+  const wasDigests = await digests(itemsTable, all);
+  await h.run(session, [upsert(itemsTable, [item(7, 'seven, changed')])]);
+  const after = await summary(itemsTable);
+  const seventh = keyPartition('7', 1, partitions);
+  for (const partition of all) {
+    const changed = before.partitions.get(partition)?.digest !== after.partitions.get(partition)?.digest;
+    expect(changed, `partition ${partition}'s digest ${partition === seventh ? 'changes' : 'stays'} when key 7 changes`).toBe(partition === seventh);
+  }
+  const nowDigests = await digests(itemsTable, all);
+  for (const [key, digest] of wasDigests) expect(nowDigests.get(key) === digest, `the digest of key ${key} ${key === '7' ? 'changes' : 'stays'}`).toBe(key !== '7');
+  await h.close(session);
+};
+
 /** Every scenario, in order. */
 export const targetScenarioBodies: ReadonlyArray<{ readonly id: TargetScenarioId; readonly title: string; readonly body: Body }> = [
   { id: 'capabilities', title: 'declares its capabilities, and has the methods they promise', body: capabilities },
@@ -283,4 +322,5 @@ export const targetScenarioBodies: ReadonlyArray<{ readonly id: TargetScenarioId
   { id: 'failed-batch', title: 'a failed batch, applied again by the next run or a retry, gives the exact result', body: failedBatch },
   { id: 'run-lifecycle', title: 'follows the run lifecycle (beginRun/endRun where implemented, bad runs, a session per run, a session closed mid-run)', body: runLifecycle },
   { id: 'truncate', title: 'truncates a table in a transaction (where capabilities.truncate)', body: truncate },
+  { id: 'row-digests', title: 'summarizes and digests rows for bucardo compare (where summarizeRows and rowDigests exist)', body: rowDigests },
 ];

@@ -86,7 +86,8 @@ export function partitionCondition(shape: TableShape, index: number, count: numb
   return `${partitionOf(shape, count)} = ${index}`;
 }
 
-function partitionOf(shape: TableShape, count: number): string {
+/** The partition of a row's key, `keyPartition`'s, as an SQL expression over the table's key columns. */
+export function partitionOf(shape: TableShape, count: number): string {
   const md5Partition = (input: string) => `('x' || substr(md5(convert_to(${input}, 'UTF8')), 1, 8))::bit(32)::bigint % ${count}`;
   const parts = shape.key.map((column) => `${canonicalPart(column)}::text`);
   if (parts.length > 1) return md5Partition(parts.map((part) => `octet_length(convert_to(${part}, 'UTF8'))::text || ':' || ${part}`).join(' || '));
@@ -100,7 +101,7 @@ function partitionOf(shape: TableShape, count: number): string {
 const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint', 'int2', 'int4', 'int8']);
 
 /** The SQL of `keyPartCanonicalizer`: one text per key value for the types whose output has several. */
-function canonicalPart(column: ColumnInfo): string {
+export function canonicalPart(column: ColumnInfo): string {
   const name = quoteIdent(column.name);
   const kind = keyPartKind(column.type);
   if (kind === 'numeric') return `trim_scale(${name})`;

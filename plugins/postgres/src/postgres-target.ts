@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { formatTable, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
+import { formatTable, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
 import { readSequence, setSequence } from './sequences.js';
 import { SKIP_CAPTURE_SETTING, qualified } from './capture-names.js';
 import { changedSince } from './capture-read.js';
@@ -9,6 +9,7 @@ import { copyIn } from './copy-in.js';
 import { describeTable, describeTables, requiredColumns } from './introspect.js';
 import { KeyIndexes } from './key-index.js';
 import { columnList, keyCondition } from './key-sql.js';
+import { rowDigests, summarizeRows } from './row-digests.js';
 import { REPLICA_SETTINGS, type ResolvedPostgresOptions } from './postgres-options.js';
 
 /**
@@ -64,6 +65,14 @@ class PostgresTargetSession implements TargetSession {
 
   requiredColumns(tables: readonly TableRef[]): Promise<Array<readonly string[]>> {
     return requiredColumns(this.#client, tables);
+  }
+
+  summarizeRows(request: RowSummaryRequest): Promise<RowSummary> {
+    return cancellable(this.#client, request.signal, () => summarizeRows(this.#client, request));
+  }
+
+  rowDigests(request: RowDigestRequest): Promise<Map<KeyText, string>> {
+    return cancellable(this.#client, request.signal, () => rowDigests(this.#client, request));
   }
 
   async begin(): Promise<void> {
