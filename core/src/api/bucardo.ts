@@ -25,6 +25,7 @@ import type { ConflictLogRow } from '../control/run-store.js';
 import { addSequences } from './sequences.js';
 import { addTablesToSync, removeDatabases, removeSync, removeTables, removeTablesFromSync, type RemovedDatabases, type RemovedSync, type RemovedTables } from './lifecycle.js';
 import { deltaBacklog, purgeDeltas, validateSyncs, type SyncValidation } from './maintenance.js';
+import { compareSync, type CompareOptions, type SyncComparison } from './compare.js';
 import { BucardoError } from '@bucardo/plugin-sdk';
 
 export interface BucardoOptions {
@@ -123,6 +124,11 @@ export class Bucardo {
 
   removeDatabases(names: readonly string[], options: { force?: boolean } = {}): Promise<RemovedDatabases> {
     return this.#with((ctx) => removeDatabases(ctx, names, options.force === true));
+  }
+
+  /** `compare SYNC [TABLE…]`: the rows of the sync's tables on every database, against its first source (reads only). */
+  compare(name: string, options: CompareOptions = {}): Promise<SyncComparison> {
+    return this.#with((ctx) => compareSync(ctx, name, options));
   }
 
   /** `validate SYNC…`: the problems found on every database, per sync (none: valid), and the warnings. */
