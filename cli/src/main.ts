@@ -28,6 +28,7 @@ const show = async (): Promise<Command> => (await import('./commands/settings.js
 const update = async (): Promise<Command> => (await import('./commands/update.js')).update;
 const remove = async (): Promise<Command> => (await import('./commands/remove.js')).remove;
 const validate = async (): Promise<Command> => (await import('./commands/maintenance.js')).validate;
+const compare = async (): Promise<Command> => (await import('./commands/compare.js')).compare;
 const purge = async (): Promise<Command> => (await import('./commands/maintenance.js')).purge;
 const delta = async (): Promise<Command> => (await import('./commands/maintenance.js')).delta;
 const daemonProcess = async (): Promise<Command> => (await import('./commands/daemon-process.js')).daemonProcess;
@@ -35,7 +36,7 @@ const daemonProcess = async (): Promise<Command> => (await import('./commands/da
 /** The verbs, by their own names. */
 const commands: Record<string, () => Promise<Command>> = {
   install, add, list, kick, status, start, stop, restart, ping, reload,
-  pause, resume, activate, deactivate, set, show, update, remove, validate, purge, delta,
+  pause, resume, activate, deactivate, set, show, update, remove, validate, compare, purge, delta,
 };
 
 /** Bucardo's other spellings of them. */

@@ -2,7 +2,7 @@ import { BucardoError, displayKey, formatTable, parseTableName, type KeyText, ty
 import { databaseError } from '../run/database-error.js';
 import { RunSessions } from '../run/sessions.js';
 import { sourcesOf, type SyncPlan } from '../run/sync-plan.js';
-import { inspectTableShapes } from '../run/table-shapes.js';
+import { describeAll, inspectTableShapes } from '../run/table-shapes.js';
 import type { BucardoContext } from './context.js';
 import { loadSyncPlan } from './sync-plan-loader.js';
 
@@ -54,6 +54,7 @@ export interface SyncComparison {
 const PARTITIONS = 1024;
 /** At most this many rows per database are read row by row at once: what bounds the memory of a compare. */
 const ROWS_PER_READ = 100_000;
+const INTEGER = /^-?\d+$/;
 
 /**
  * `bucardo compare SYNC [TABLE…]`: the rows of the sync's tables on every database, against its first
@@ -75,6 +76,7 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
       const more = problems.length > 1 ? ` (and ${problems.length - 1} more: bucardo validate ${name} lists them all)` : '';
       throw new BucardoError(first!.code, `Cannot compare sync "${name}": ${first!.message}${more}`, { ...first!.subject, sync: name, cause: first });
     }
+    await checkKeysElsewhere(scoped, sessions, shapes, reference.name);
     const leftOut: Array<{ db: string; reason: string }> = [];
     const compared: Array<{ db: string; session: Required<Pick<TargetSession, 'summarizeRows' | 'rowDigests'>> }> = [];
     for (const db of plan.databases) {
@@ -96,6 +98,28 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
     return { sync: name, reference: reference.name, databases: order.filter((db) => compared.some((entry) => entry.db === db)), leftOut, tables };
   } finally {
     await sessions.close();
+  }
+}
+
+/**
+ * Rows are set against each other by the first source's key: a database whose table is not unique on
+ * (some of) those columns may hold two rows of one key, which a digest per key would fold into one.
+ * Runs do not need it (`validate` does not ask for it), a compare does.
+ */
+async function checkKeysElsewhere(plan: SyncPlan, sessions: RunSessions, shapes: readonly TableShape[], reference: string): Promise<void> {
+  for (const db of plan.databases) {
+    if (db.name === reference) continue;
+    const session = sessions.target(db.name);
+    if (!session.describeTable && !session.describeTables) continue;
+    const found = await describeAll(session, shapes.map((shape) => shape.table), db.name);
+    shapes.forEach((shape, index) => {
+      const wanted = new Set(shape.key.map((column) => column.name));
+      const key = found[index]?.key ?? [];
+      if (key.length > 0 && key.every((column) => wanted.has(column.name))) return;
+      const table = formatTable(shape.table);
+      const columns = shape.key.map((column) => column.name).join(', ');
+      throw new BucardoError('TABLE_NO_KEY', `Cannot compare table "${table}" on database "${db.name}": it has no primary key or unique index on (${columns}), the first source's key, so it may hold several rows of one key`, { sync: plan.name, db: db.name, table });
+    });
   }
 }
 
@@ -154,6 +178,15 @@ class Differences {
     this.#keep = keep;
   }
 
+  /** Integer keys by value (the collator's numeric order ignores a minus sign), others as people sort text. */
+  #order(a: KeyText, b: KeyText): number {
+    if (INTEGER.test(a) && INTEGER.test(b)) {
+      const difference = BigInt(a) - BigInt(b);
+      return difference < 0n ? -1 : difference > 0n ? 1 : 0;
+    }
+    return this.#collator.compare(displayKey(a), displayKey(b));
+  }
+
   add(difference: KeyDifference): void {
     this.total++;
     for (const [db, standing] of difference.on) {
@@ -161,7 +194,7 @@ class Differences {
       if (!counts) this.counts.set(db, (counts = { missing: 0, extra: 0, different: 0 }));
       counts[standing]++;
     }
-    const order = (a: KeyDifference, b: KeyDifference) => this.#collator.compare(displayKey(a.key), displayKey(b.key));
+    const order = (a: KeyDifference, b: KeyDifference) => this.#order(a.key, b.key);
     if (this.first.length === this.#keep && (this.#keep === 0 || order(difference, this.first.at(-1)!) >= 0)) return;
     let low = 0;
     let high = this.first.length;

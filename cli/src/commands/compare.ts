@@ -1,0 +1,22 @@
+import { BucardoError } from '@bucardo/plugin-sdk';
+import type { CliSession } from '../cli-session.js';
+import { formatComparison } from '../format/comparison.js';
+import { rejectUnknown } from './options.js';
+
+/** Key lines shown per table without `limit=`. */
+const DEFAULT_KEYS = 20;
+
+/** Exit code of a compare that found differences (0: none; 1, as for every command: an error). */
+const DIFFERENCES_FOUND = 2;
+
+/** `bucardo compare SYNC [TABLE…] [limit=N]`: the sync's rows on every database, against its first source. */
+export async function compare(session: CliSession): Promise<number> {
+  const { limit, ...unknown } = session.params;
+  rejectUnknown(unknown, 'compare', ['limit']);
+  if (limit !== undefined && !/^[1-9]\d*$/.test(limit)) throw new BucardoError('INVALID_ARGUMENT', `limit must be a whole number above 0, not "${limit}"`, { item: 'limit' });
+  const [sync, ...tables] = session.words;
+  if (sync === undefined) throw new BucardoError('INVALID_ARGUMENT', 'Usage: bucardo compare SYNC [TABLE…] [limit=N]');
+  const comparison = await (await session.bucardo()).compare(sync, { tables, keys: limit === undefined ? DEFAULT_KEYS : Number(limit) });
+  session.print(formatComparison(comparison).join('\n'));
+  return comparison.tables.some((table) => table.differing > 0) ? DIFFERENCES_FOUND : 0;
+}

@@ -1,0 +1,406 @@
+/**
+ * `bucardo compare SYNC [TABLE…] [limit=N]` end to end (the `bucardo` command run as a process, real
+ * databases): it says whether the sync's tables hold the same rows on every database, against the first
+ * source, and which keys differ where, without writing anything.
+ *
+ * The differences are made behind the sync's back: on a source in a transaction that sets
+ * `bucardo.replicating` (the capture skips it, as it skips the sync's own writes), on a target with plain
+ * writes (a target has no capture). A kick first makes every database equal, so whatever compare reports
+ * is exactly what the test wrote.
+ *
+ *  - every table the same: `same on A, B, C (N rows)` per table, exit 0;
+ *  - differences: row counts, per-database counts (missing, extra, different) and one line per key in
+ *    numeric order (5 before 1002, -10 before -2: text order gets both wrong), naming the databases in the
+ *    dbgroup's order; exit 2;
+ *  - a composite key reads `(1, abc)`; NULL and '' differ, and so do 'ab'+'c' and 'a'+'bc' in two columns
+ *    (a digest of the concatenated text would call them the same);
+ *  - what is not a difference: another column order, int vs bigint, varchar vs text, another session
+ *    TimeZone (the same instant prints differently in Tokyo), a column only a target has (not the sync's);
+ *  - a flat-file target, whose writer cannot read rows back: left out with a line naming it;
+ *  - `limit=N` and the default of 20 key lines, `… and N more keys`; TABLE arguments (`t`, `public.t`);
+ *  - errors (exit 1, `ERROR: … [CODE]`): unknown sync, a table not in the sync, a table missing, without
+ *    the first source's key (TABLE_NO_KEY: it could hold two rows of one key) or missing a column on one
+ *    database, an unreachable database, no arguments; after each, every database's rows are as they were.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { serverFromInfo } from '../src/fixtures/pg-server.js';
+import type { CliResult } from '../src/helpers/cli.js';
+import { DaemonWorld, type Db, type TcpProxy } from './support/daemon-world.js';
+
+const server = serverFromInfo(inject('pg'));
+
+describe('bucardo compare', () => {
+  const world = new DaemonWorld(server, 'cmp');
+  beforeAll(() => world.install());
+  afterAll(() => world.dispose());
+
+  /** `bucardo kick S 0`, expecting DONE!: every database of the sync equal before the test makes them differ. */
+  async function kick(sync: string): Promise<void> {
+    expect(await world.ok('kick', sync, '0')).toMatch(new RegExp(`^Kick ${sync}: \\[\\d+ s\\] DONE!$`, 'm'));
+  }
+
+  /** Writes on `db` that its capture does not record: a difference the sync knows nothing of. */
+  async function behindTheSync(db: Db, sql: string): Promise<void> {
+    await world.query(db.url, `BEGIN; SELECT set_config('bucardo.replicating', 'on', true); ${sql}; COMMIT`);
+  }
+
+  async function compare(...args: string[]): Promise<CliResult> {
+    return world.bucardo('compare', ...args);
+  }
+
+  /** A run that found no difference: exit 0, nothing on stderr, and exactly `lines` on stdout. */
+  function expectSame(result: CliResult, lines: readonly string[]): void {
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe([...lines, ''].join('\n'));
+    expect(result.code, result.stderr).toBe(0);
+  }
+
+  /** A run that found differences: exit 2, nothing on stderr, and exactly `lines` on stdout. */
+  function expectDiffers(result: CliResult, lines: readonly string[]): void {
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe([...lines, ''].join('\n'));
+    expect(result.code, result.stderr).toBe(2);
+  }
+
+  /** An error run: exit 1 and one `ERROR: … [CODE]` line on stderr containing each of `names`. */
+  function expectError(result: CliResult, code: string, ...names: string[]): void {
+    expect(result.stderr).toMatch(new RegExp(`^ERROR: .*\\[${code}\\]\\n$`, 's'));
+    for (const name of names) expect(result.stderr).toContain(name);
+    expect(result.code, result.stderr).toBe(1);
+  }
+
+  /**
+   * Databases `<sync>_A` (source), `<sync>_B` (source), `<sync>_C` (target), each with t and
+   * u(a int, b text, v text, primary key (a, b)), sync `<sync>` over `tables`; t holds 1..600 written on
+   * A and 601..1000 on B, u (i, 'abc') from A and (i, 'def') from B for i in 1..100, all kicked.
+   */
+  async function trio(sync: string, tables: readonly string[] = ['t', 'u']): Promise<{ a: Db; b: Db; c: Db }> {
+    const a = await world.database(`${sync}_A`);
+    const b = await world.database(`${sync}_B`);
+    const c = await world.database(`${sync}_C`);
+    for (const db of [a, b, c]) await world.query(db.url, 'CREATE TABLE u (a int, b text, v text, PRIMARY KEY (a, b))');
+    await world.api.addTables(tables, { herd: `${sync}_h`, db: a.name });
+    await world.api.addDbGroup(`${sync}_g`, [`${a.name}:source`, `${b.name}:source`, `${c.name}:target`]);
+    await world.api.addSync(sync, { herd: `${sync}_h`, dbs: `${sync}_g`, autokick: 'false' });
+    await world.query(a.url, "INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 600) i; INSERT INTO u SELECT i, 'abc', 'a' || i FROM generate_series(1, 100) i");
+    await world.query(b.url, "INSERT INTO t SELECT i, 'v' || i FROM generate_series(601, 1000) i; INSERT INTO u SELECT i, 'def', 'b' || i FROM generate_series(1, 100) i");
+    await kick(sync);
+    // replication itself made them equal: what compare says after this is about compare
+    for (const db of [a, b, c]) {
+      expect(await world.query(db.url, 'SELECT (SELECT count(*) FROM t)::int AS t, (SELECT count(*) FROM u)::int AS u')).toEqual([{ t: 1000, u: 200 }]);
+    }
+    return { a, b, c };
+  }
+
+  /** Every row of each of `tables` (absent when the table is not there) on each of `dbs`: to show compare wrote nothing. */
+  async function snapshot(dbs: readonly Db[], tables: readonly string[]): Promise<Record<string, unknown>> {
+    const seen: Record<string, unknown> = {};
+    for (const db of dbs) {
+      for (const table of tables) {
+        const [present] = await world.query(db.url, 'SELECT to_regclass($1) IS NOT NULL AS present', [table]);
+        seen[`${db.name}.${table}`] = present!.present
+          ? (await world.query(db.url, `SELECT coalesce(json_agg(x ORDER BY x::text), '[]') AS rows FROM ${table} x`))[0]!.rows
+          : 'absent';
+      }
+    }
+    return seen;
+  }
+
+  it('every table the same: each with its row count on every database, exit 0', async () => {
+    await trio('cs');
+    expectSame(await compare('cs'), [
+      'Comparing sync "cs" against database "cs_A", its first source: 2 tables on 3 databases',
+      'public.t: same on cs_A, cs_B, cs_C (1000 rows)',
+      'public.u: same on cs_A, cs_B, cs_C (200 rows)',
+      'Sync "cs": every table is the same on every database',
+    ]);
+  });
+
+  it('differences: counts per database, then each key in numeric order with where it is missing, extra or different; exit 2', async () => {
+    const { a, b, c } = await trio('cd');
+    await behindTheSync(b, "DELETE FROM t WHERE id IN (5, 9); UPDATE t SET v = 'changed on B' WHERE id = 7");
+    await world.query(c.url, "UPDATE t SET v = 'changed on C' WHERE id IN (7, 9); INSERT INTO t VALUES (1002, 'only on C')");
+    const before = await snapshot([a, b, c], ['t', 'u']);
+
+    expectDiffers(await compare('cd'), [
+      'Comparing sync "cd" against database "cd_A", its first source: 2 tables on 3 databases',
+      'public.t: differs: cd_A 1000 rows, cd_B 998 rows, cd_C 1001 rows',
+      '  cd_B: 2 missing, 1 different',
+      '  cd_C: 1 extra, 2 different',
+      '  key 5: missing on cd_B',
+      '  key 7: different on cd_B, cd_C',
+      '  key 9: missing on cd_B; different on cd_C',
+      '  key 1002: extra on cd_C',
+      'public.u: same on cd_A, cd_B, cd_C (200 rows)',
+      'Sync "cd": 1 of 2 tables differs',
+    ]);
+    expect(await snapshot([a, b, c], ['t', 'u'])).toEqual(before);
+  });
+
+  it('keys in numeric order, negative numbers included', async () => {
+    const a = await world.database('cn_A');
+    const b = await world.database('cn_B');
+    await world.api.addTables(['t'], { herd: 'cn_h', db: a.name });
+    await world.api.addDbGroup('cn_g', [`${a.name}:source`, `${b.name}:target`]);
+    await world.api.addSync('cn', { herd: 'cn_h', dbs: 'cn_g', autokick: 'false' });
+    await world.query(a.url, "INSERT INTO t SELECT i, 'v' || i FROM generate_series(-12, 12) i");
+    await kick('cn');
+    await world.query(b.url, "UPDATE t SET v = 'other' WHERE id IN (-10, -2, 3, 10)");
+
+    expectDiffers(await compare('cn'), [
+      'Comparing sync "cn" against database "cn_A", its first source: 1 table on 2 databases',
+      'public.t: differs: cn_A 25 rows, cn_B 25 rows',
+      '  cn_B: 4 different',
+      '  key -10: different on cn_B',
+      '  key -2: different on cn_B',
+      '  key 3: different on cn_B',
+      '  key 10: different on cn_B',
+      'Sync "cn": 1 of 1 table differs',
+    ]);
+  });
+
+  it('a composite key reads (1, abc); NULL vs \'\' and values split differently over two columns are differences; databases in the dbgroup\'s order', async () => {
+    const a = await world.database('ck_A');
+    const b = await world.database('ck_B');
+    const c = await world.database('ck_C');
+    for (const db of [a, b, c]) await world.query(db.url, 'CREATE TABLE u (a int, b text, v text, w text, PRIMARY KEY (a, b))');
+    await world.api.addTables(['u'], { herd: 'ck_h', db: a.name });
+    // the target between the sources: the order of the output is the dbgroup's, not the names' nor the roles'
+    await world.api.addDbGroup('ck_g', [`${a.name}:source`, `${c.name}:target`, `${b.name}:source`]);
+    await world.api.addSync('ck', { herd: 'ck_h', dbs: 'ck_g', autokick: 'false' });
+    await world.query(a.url, `INSERT INTO u SELECT i, 'abc', 'v' || i, 'w' || i FROM generate_series(1, 12) i;
+      UPDATE u SET v = '' WHERE a = 3; UPDATE u SET v = NULL WHERE a = 4; UPDATE u SET v = 'ab', w = 'c' WHERE a = 6`);
+    await world.query(b.url, "INSERT INTO u VALUES (20, 'def', 'from B', NULL)");
+    await kick('ck');
+
+    await behindTheSync(b, "DELETE FROM u WHERE (a, b) = (1, 'abc'); INSERT INTO u VALUES (2, 'zzz', 'only on B', NULL)");
+    await world.query(c.url, `UPDATE u SET v = NULL WHERE (a, b) = (3, 'abc'); UPDATE u SET v = '' WHERE (a, b) = (4, 'abc');
+      UPDATE u SET v = 'a', w = 'bc' WHERE (a, b) = (6, 'abc'); DELETE FROM u WHERE (a, b) = (12, 'abc')`);
+    const before = await snapshot([a, b, c], ['u']);
+
+    expectDiffers(await compare('ck'), [
+      'Comparing sync "ck" against database "ck_A", its first source: 1 table on 3 databases',
+      'public.u: differs: ck_A 13 rows, ck_C 12 rows, ck_B 13 rows',
+      '  ck_C: 1 missing, 3 different',
+      '  ck_B: 1 missing, 1 extra',
+      '  key (1, abc): missing on ck_B',
+      '  key (2, zzz): extra on ck_B',
+      '  key (3, abc): different on ck_C',
+      '  key (4, abc): different on ck_C',
+      '  key (6, abc): different on ck_C',
+      '  key (12, abc): missing on ck_C',
+      'Sync "ck": 1 of 1 table differs',
+    ]);
+    expect(await snapshot([a, b, c], ['u'])).toEqual(before);
+  });
+
+  it('not differences: another column order, int vs bigint, varchar vs text, another session TimeZone', async () => {
+    const a = await world.database('co_A');
+    const b = await world.database('co_B');
+    const c = await world.database('co_C');
+    await world.query(a.url, 'CREATE TABLE w (id int PRIMARY KEY, x int, y text, s varchar(20), at timestamptz)');
+    await world.query(b.url, 'CREATE TABLE w (id int PRIMARY KEY, at timestamptz, y text, s varchar(20), x int)');
+    // a column only the target has is not the sync's: its values are not compared
+    await world.query(c.url, 'CREATE TABLE w (id int PRIMARY KEY, s text, y text, x bigint, at timestamptz, note text DEFAULT \'C only\')');
+    await world.api.addTables(['t', 'w'], { herd: 'co_h', db: a.name });
+    await world.api.addDbGroup('co_g', [`${a.name}:source`, `${b.name}:source`, `${c.name}:target`]);
+    await world.api.addSync('co', { herd: 'co_h', dbs: 'co_g', autokick: 'false' });
+    await world.query(a.url, `INSERT INTO t VALUES (1, 'one');
+      INSERT INTO w (id, x, y, s, at) VALUES (1, 10, 'one', 'uno', '2024-03-10 23:30:00+00'),
+        (2, -5, NULL, 'dos', '2024-07-01 00:00:00.123456+00'), (3, 2147483647, 'three', NULL, NULL)`);
+    await world.query(b.url, "INSERT INTO w (id, x, y, s, at) VALUES (4, 40, 'four', 'cuatro', '2024-12-31 15:00:00+00'), (5, 0, '', '', '1999-01-01 00:00:00+00')");
+    await kick('co');
+    await world.query(c.url, "UPDATE w SET note = 'C only, ' || id");
+    // sessions opened from now on (the CLI's) print the same instants in other zones
+    await world.sql(`ALTER DATABASE "${b.dbname}" SET timezone = 'Asia/Tokyo'`);
+    await world.sql(`ALTER DATABASE "${c.dbname}" SET timezone = 'America/New_York'`);
+    const fresh = await world.connect(b.url);
+    try {
+      expect((await fresh.query('SELECT at::text AS at FROM w WHERE id = 1')).rows).toEqual([{ at: '2024-03-11 08:30:00+09' }]);
+    } finally {
+      await fresh.end();
+    }
+
+    expectSame(await compare('co'), [
+      'Comparing sync "co" against database "co_A", its first source: 2 tables on 3 databases',
+      'public.t: same on co_A, co_B, co_C (1 row)',
+      'public.w: same on co_A, co_B, co_C (5 rows)',
+      'Sync "co": every table is the same on every database',
+    ]);
+  });
+
+  it('a database whose writer cannot read rows back (a flat file) is left out, named, and the others compared', async () => {
+    const a = await world.database('cf_A');
+    const b = await world.database('cf_B');
+    await world.ok('add', 'db', 'cf_F', 'type=flatfile', `dir=${world.tempDir('flatfile')}`);
+    await world.api.addTables(['t'], { herd: 'cf_h', db: a.name });
+    await world.api.addDbGroup('cf_g', [`${a.name}:source`, 'cf_F:target', `${b.name}:target`]);
+    await world.api.addSync('cf', { herd: 'cf_h', dbs: 'cf_g', autokick: 'false' });
+    await world.query(a.url, "INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 10) i");
+    await kick('cf');
+    expectSame(await compare('cf'), [
+      'Comparing sync "cf" against database "cf_A", its first source: 1 table on 2 databases',
+      'Not compared on database "cf_F": its writer (type flatfile) cannot read rows back',
+      'public.t: same on cf_A, cf_B (10 rows)',
+      'Sync "cf": every table is the same on every database',
+    ]);
+    await world.query(b.url, 'DELETE FROM t WHERE id = 3');
+    expectDiffers(await compare('cf'), [
+      'Comparing sync "cf" against database "cf_A", its first source: 1 table on 2 databases',
+      'Not compared on database "cf_F": its writer (type flatfile) cannot read rows back',
+      'public.t: differs: cf_A 10 rows, cf_B 9 rows',
+      '  cf_B: 1 missing',
+      '  key 3: missing on cf_B',
+      'Sync "cf": 1 of 1 table differs',
+    ]);
+  });
+
+  it('limit=N and the default of 20 key lines end with "… and N more keys"; TABLE arguments restrict the comparison', async () => {
+    const a = await world.database('cl_A');
+    const b = await world.database('cl_B');
+    for (const db of [a, b]) await world.query(db.url, 'CREATE TABLE u (id int PRIMARY KEY, v text); CREATE TABLE many (id int PRIMARY KEY, v text)');
+    await world.api.addTables(['t', 'u', 'many'], { herd: 'cl_h', db: a.name });
+    await world.api.addDbGroup('cl_g', [`${a.name}:source`, `${b.name}:target`]);
+    await world.api.addSync('cl', { herd: 'cl_h', dbs: 'cl_g', autokick: 'false' });
+    await world.query(a.url, `INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 50) i; INSERT INTO u VALUES (1, 'x'), (2, 'y');
+      INSERT INTO many SELECT i, 'v' || i FROM generate_series(1, 100) i`);
+    await kick('cl');
+    await world.query(b.url, `DELETE FROM t WHERE id = 3; UPDATE t SET v = 'other' WHERE id = 8; INSERT INTO t VALUES (60, 'extra');
+      UPDATE many SET v = 'other' WHERE id <= 25`);
+
+    expectDiffers(await compare('cl', 'limit=1'), [
+      'Comparing sync "cl" against database "cl_A", its first source: 3 tables on 2 databases',
+      'public.t: differs: cl_A 50 rows, cl_B 50 rows',
+      '  cl_B: 1 missing, 1 extra, 1 different',
+      '  key 3: missing on cl_B',
+      '  … and 2 more keys',
+      'public.u: same on cl_A, cl_B (2 rows)',
+      'public.many: differs: cl_A 100 rows, cl_B 100 rows',
+      '  cl_B: 25 different',
+      '  key 1: different on cl_B',
+      '  … and 24 more keys',
+      'Sync "cl": 2 of 3 tables differ',
+    ]);
+    expectDiffers(await compare('cl', 't', 'limit=2'), [
+      'Comparing sync "cl" against database "cl_A", its first source: 1 table on 2 databases',
+      'public.t: differs: cl_A 50 rows, cl_B 50 rows',
+      '  cl_B: 1 missing, 1 extra, 1 different',
+      '  key 3: missing on cl_B',
+      '  key 8: different on cl_B',
+      '  … and 1 more key',
+      'Sync "cl": 1 of 1 table differs',
+    ]);
+    // exactly as many keys as the limit: no "more" line
+    expectDiffers(await compare('cl', 'limit=3', 'public.t'), [
+      'Comparing sync "cl" against database "cl_A", its first source: 1 table on 2 databases',
+      'public.t: differs: cl_A 50 rows, cl_B 50 rows',
+      '  cl_B: 1 missing, 1 extra, 1 different',
+      '  key 3: missing on cl_B',
+      '  key 8: different on cl_B',
+      '  key 60: extra on cl_B',
+      'Sync "cl": 1 of 1 table differs',
+    ]);
+    expectDiffers(await compare('cl', 'many'), [
+      'Comparing sync "cl" against database "cl_A", its first source: 1 table on 2 databases',
+      'public.many: differs: cl_A 100 rows, cl_B 100 rows',
+      '  cl_B: 25 different',
+      ...Array.from({ length: 20 }, (_, i) => `  key ${i + 1}: different on cl_B`),
+      '  … and 5 more keys',
+      'Sync "cl": 1 of 1 table differs',
+    ]);
+    expectSame(await compare('cl', 'public.u'), [
+      'Comparing sync "cl" against database "cl_A", its first source: 1 table on 2 databases',
+      'public.u: same on cl_A, cl_B (2 rows)',
+      'Sync "cl": every table is the same on every database',
+    ]);
+  });
+
+  describe('errors: exit 1, ERROR: … [CODE] on stderr, and nothing written', () => {
+    let dbs: Db[];
+    let before: Record<string, unknown>;
+
+    beforeAll(async () => {
+      const { a, b, c } = await trio('ce');
+      dbs = [a, b, c];
+      // a table Bucardo knows, in another herd: known, but not the sync's
+      await world.query(a.url, 'CREATE TABLE other (id int PRIMARY KEY)');
+      await world.api.addTables(['other'], { herd: 'other_h', db: a.name });
+      before = await snapshot(dbs, ['t', 'u', 'other']);
+    });
+
+    it('an unknown sync: SYNC_NOT_FOUND', async () => {
+      expectError(await compare('nosuch'), 'SYNC_NOT_FOUND', 'nosuch');
+      expect(await snapshot(dbs, ['t', 'u', 'other'])).toEqual(before);
+    });
+
+    it('a table not in the sync: TABLE_NOT_FOUND naming it and the sync', async () => {
+      expectError(await compare('ce', 'nope'), 'TABLE_NOT_FOUND', 'nope', '"ce"');
+      expectError(await compare('ce', 't', 'other'), 'TABLE_NOT_FOUND', 'other', '"ce"');
+      expect(await snapshot(dbs, ['t', 'u', 'other'])).toEqual(before);
+    });
+
+    it('no arguments: the usage', async () => {
+      const result = await compare();
+      expect(result.stderr).toContain('Usage: bucardo compare SYNC [TABLE…] [limit=N]');
+      expect(result.code, result.stderr).toBe(1);
+    });
+
+    it('a column missing on one database: TABLE_COLUMNS_MISMATCH naming the database and table', async () => {
+      const c = dbs[2]!;
+      await world.query(c.url, 'ALTER TABLE t DROP COLUMN v');
+      const changed = await snapshot(dbs, ['t', 'u', 'other']);
+      expectError(await compare('ce'), 'TABLE_COLUMNS_MISMATCH', '"ce_C"', 'public.t');
+      expect(await snapshot(dbs, ['t', 'u', 'other'])).toEqual(changed);
+      await world.query(c.url, "ALTER TABLE t ADD COLUMN v text; UPDATE t SET v = 'v' || id");
+      expect(await snapshot(dbs, ['t', 'u', 'other'])).toEqual(before);
+    });
+
+    it('a table keyed differently on one database: an error naming the database and table', async () => {
+      const c = dbs[2]!;
+      // without its key, C may hold two rows of one key: rows cannot be set against the reference's by key
+      await world.query(c.url, 'ALTER TABLE t DROP CONSTRAINT t_pkey');
+      try {
+        const result = await compare('ce');
+        expect(result.code, result.stdout + result.stderr).toBe(1);
+        expect(result.stderr).toMatch(/^ERROR: .*\[TABLE_NO_KEY\]\n$/s);
+        expect(result.stderr).toContain('"ce_C"');
+        expect(result.stderr).toContain('public.t');
+      } finally {
+        await world.query(c.url, 'ALTER TABLE t ADD PRIMARY KEY (id)');
+      }
+      expect(await snapshot(dbs, ['t', 'u', 'other'])).toEqual(before);
+    });
+
+    it('a table dropped on one database: TABLE_MISSING naming the database and table', async () => {
+      const c = dbs[2]!;
+      await world.query(c.url, 'DROP TABLE u');
+      const changed = await snapshot(dbs, ['t', 'u', 'other']);
+      expectError(await compare('ce'), 'TABLE_MISSING', '"ce_C"', 'public.u');
+      expect(await snapshot(dbs, ['t', 'u', 'other'])).toEqual(changed);
+    });
+  });
+
+  it('an unreachable database: CONNECTION_FAILED naming it; nothing written; compared again once it is back', async () => {
+    const proxy: TcpProxy = world.proxy();
+    await proxy.open();
+    const a = await world.database('cp_A');
+    const b = await world.database('cp_B', proxy);
+    await world.api.addTables(['t'], { herd: 'cp_h', db: a.name });
+    await world.api.addDbGroup('cp_g', [`${a.name}:source`, `${b.name}:target`]);
+    await world.api.addSync('cp', { herd: 'cp_h', dbs: 'cp_g', autokick: 'false' });
+    await world.insert(a, 1, 2, 3);
+    await kick('cp');
+    const before = await snapshot([a, b], ['t']);
+    await proxy.close();
+
+    expectError(await compare('cp'), 'CONNECTION_FAILED', '"cp_B"');
+    expect(await snapshot([a, b], ['t'])).toEqual(before);
+
+    await proxy.open();
+    expectSame(await compare('cp'), [
+      'Comparing sync "cp" against database "cp_A", its first source: 1 table on 2 databases',
+      'public.t: same on cp_A, cp_B (3 rows)',
+      'Sync "cp": every table is the same on every database',
+    ]);
+  });
+});
