@@ -9,6 +9,7 @@ export type { DatabaseUpdate } from './api/database-update.js';
 export type { DroppedChanges, RemovedDatabases, RemovedSync, RemovedTables } from './api/lifecycle.js';
 export type { SourceBacklog, TableBacklog } from './api/sync-backlog.js';
 export type { CompareOptions, KeyDifference, KeyStanding, StandingCounts, SyncComparison, TableComparison } from './api/compare.js';
+export { KEY_STANDINGS } from './compare/differences.js';
 export { parseBoolean } from './api/names.js';
 export { Engine } from './engine.js';
 export type { EngineOptions } from './engine.js';

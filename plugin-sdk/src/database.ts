@@ -260,8 +260,9 @@ export interface ApplyResult {
 /** What `TargetSession.summarizeRows` is asked for. */
 export interface RowSummaryRequest {
   /**
-   * The table, with the columns to compare (by name: the first source's) and its key. Only these columns
-   * count; their order here, and their order or type on this database, do not.
+   * The table, with the columns to compare and its key: the first source's columns and key, by name, each
+   * with its type on this database. Only these columns count, in this order; equal values count as equal
+   * whatever their type (an integer and a numeric 5.0).
    */
   readonly shape: TableShape;
   /** How many partitions the keys fall into (`keyPartition(key, keyColumns, partitions)`). */
@@ -279,6 +280,16 @@ export interface RowSummary {
   readonly format: string;
   /** Per partition that holds rows: how many, and a digest of them all that does not depend on their order. */
   readonly partitions: ReadonlyMap<number, { readonly rows: number; readonly digest: string }>;
+}
+
+/** One partition's rows, as `TargetSession.rowDigests` gives them: `keys[i]`'s row has `digests[i]`. */
+export interface PartitionDigests {
+  /** The partition (`keyPartition` of the request's `partitions`). */
+  readonly partition: number;
+  /** Each row's key, as the SDK's key text. */
+  readonly keys: readonly KeyText[];
+  /** Each row's digest, in the order of `keys`. */
+  readonly digests: readonly string[];
 }
 
 /** What `TargetSession.rowDigests` is asked for: the rows of these partitions only. */
@@ -331,8 +342,13 @@ export interface TargetSession {
    * Optional: a database whose writer lacks it is left out of comparisons.
    */
   summarizeRows?(request: RowSummaryRequest): Promise<RowSummary>;
-  /** For `bucardo compare`: each row of the partitions asked for, by key, with its digest (as `summarizeRows`). */
-  rowDigests?(request: RowDigestRequest): Promise<Map<KeyText, string>>;
+  /**
+   * For `bucardo compare`: the key and digest (as `summarizeRows`) of each row of the partitions in
+   * `request.only`, partition by partition in ascending order, each partition whole in one answer (those
+   * without rows here left out), so that the core holds one partition per database at a time. A key held
+   * twice here (a table not unique on the key here) comes twice. Breaking off the iteration ends the read.
+   */
+  rowDigests?(request: RowDigestRequest): AsyncIterable<PartitionDigests>;
   /**
    * A run starts: called once per run before its first `begin()`. For targets whose unit is the run
    * rather than the transaction (a file per run). Optional.

@@ -17,7 +17,7 @@ export { defaultTargetCapabilities } from './database.js';
 export type {
   DatabaseSpec, OpenContext, DatabaseDriver, SourceCapabilities, SourceDriver, SourceSession, CaptureArgs, FetchArgs,
   TargetCapabilities, TargetWriter, TargetSession, ApplyBatch, ApplyResult, RunInfo, RunEnd, ReadTableArgs, SequenceState,
-  RowSummaryRequest, RowSummary, RowDigestRequest,
+  RowSummaryRequest, RowSummary, RowDigestRequest, PartitionDigests,
 } from './database.js';
 export { classifyConflict, isWinner } from './conflict.js';
 export type { ConflictKind, Candidate, Conflict, Decision, Decisions, ResolveConflictsArgs, ConflictStrategy, ValidateStrategyArgs } from './conflict.js';

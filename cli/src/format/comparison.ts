@@ -1,7 +1,5 @@
-import type { KeyStanding, SyncComparison, TableComparison } from '@bucardo/core';
+import { KEY_STANDINGS, type SyncComparison, type TableComparison } from '@bucardo/core';
 import { displayKey } from '@bucardo/plugin-sdk';
-
-const STANDINGS: readonly KeyStanding[] = ['missing', 'extra', 'different'];
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
@@ -26,10 +24,10 @@ function formatTable(table: TableComparison, databases: readonly string[]): stri
   const lines = [`${table.table}: differs: ${databases.map((db) => `${db} ${plural(rows(db), 'row', 'rows')}`).join(', ')}`];
   for (const db of databases) {
     const counts = table.counts.get(db);
-    if (counts) lines.push(`  ${db}: ${STANDINGS.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`).join(', ')}`);
+    if (counts) lines.push(`  ${db}: ${KEY_STANDINGS.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`).join(', ')}`);
   }
   for (const difference of table.differences) {
-    const parts = STANDINGS.map((standing) => {
+    const parts = KEY_STANDINGS.map((standing) => {
       const on = databases.filter((db) => difference.on.get(db) === standing);
       return on.length === 0 ? undefined : `${standing} on ${on.join(', ')}`;
     }).filter((part): part is string => part !== undefined);

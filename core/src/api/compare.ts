@@ -1,4 +1,6 @@
-import { BucardoError, displayKey, formatTable, parseTableName, type KeyText, type RowSummary, type TableRef, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, parseTableName, type RowSummary, type TableRef, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import { Differences, partitionDifferences, type KeyDifference, type StandingCounts } from '../compare/differences.js';
+import { differingPartitions, inStep } from '../compare/partitions.js';
 import { databaseError } from '../run/database-error.js';
 import { RunSessions } from '../run/sessions.js';
 import { sourcesOf, type SyncPlan } from '../run/sync-plan.js';
@@ -6,17 +8,7 @@ import { describeAll, inspectTableShapes } from '../run/table-shapes.js';
 import type { BucardoContext } from './context.js';
 import { loadSyncPlan } from './sync-plan-loader.js';
 
-/** How a key stands on one database against the reference. */
-export type KeyStanding = 'missing' | 'extra' | 'different';
-
-/** A key that is not the same everywhere: per database that differs from the reference, how. */
-export interface KeyDifference {
-  readonly key: KeyText;
-  readonly on: ReadonlyMap<string, KeyStanding>;
-}
-
-/** How many keys stand each way on one database. */
-export type StandingCounts = Readonly<Record<KeyStanding, number>>;
+export type { KeyDifference, KeyStanding, StandingCounts } from '../compare/differences.js';
 
 /** One table compared on every database of the sync that can read its rows back. */
 export interface TableComparison {
@@ -27,16 +19,8 @@ export interface TableComparison {
   readonly differing: number;
   /** Per database that differs from the reference, how many keys stand each way. */
   readonly counts: ReadonlyMap<string, StandingCounts>;
-  /** The first `keys` differing keys in key order for people (numbers in numeric order). */
+  /** The first `keys` differing keys, in key order (part by part, numbers by value). */
   readonly differences: readonly KeyDifference[];
-}
-
-/** What `compare` is asked for. */
-export interface CompareOptions {
-  /** Compare only these tables (`t` or `public.t`); all of the sync's when empty or absent. */
-  readonly tables?: readonly string[];
-  /** How many differing keys to return per table, the first in key order (default 20). */
-  readonly keys?: number;
 }
 
 export interface SyncComparison {
@@ -50,25 +34,32 @@ export interface SyncComparison {
   readonly tables: readonly TableComparison[];
 }
 
+/** What `compare` is asked for. */
+export interface CompareOptions {
+  /** Compare only these tables (`t` or `public.t`); all of the sync's when empty or absent. */
+  readonly tables?: readonly string[];
+  /** How many differing keys to return per table, the first in key order (default 20). */
+  readonly keys?: number;
+}
+
 /** Keys fall into this many partitions; a partition whose summary differs is read row by row. */
 const PARTITIONS = 1024;
-/** At most this many rows per database are read row by row at once: what bounds the memory of a compare. */
-const ROWS_PER_READ = 100_000;
-const INTEGER = /^-?\d+$/;
+
+type Reader = { readonly db: string; readonly session: Required<Pick<TargetSession, 'summarizeRows' | 'rowDigests'>> };
 
 /**
  * `bucardo compare SYNC [TABLE…]`: the rows of the sync's tables on every database, against its first
  * source. Each server sums up its rows per key partition; only partitions whose sums differ are read row by
- * row, so databases that agree cost one scan each and no rows over the network. Reads only.
+ * row, in one pass, so databases that agree cost one scan each and send no rows. Reads only.
  */
 export async function compareSync(ctx: BucardoContext, name: string, options: CompareOptions = {}): Promise<SyncComparison> {
   const plan = await loadSyncPlan(ctx.control.catalog, name);
-  const wanted = chosenTables(plan, options.tables ?? []);
+  const scoped: SyncPlan = { ...plan, tables: chosenTables(plan, options.tables ?? []) };
   const reference = sourcesOf(plan)[0];
   if (!reference) throw new BucardoError('SYNC_INVALID', `Sync "${name}" has no source database`, { sync: name });
-  const scoped: SyncPlan = { ...plan, tables: wanted };
-  const signal = new AbortController().signal;
-  const sessions = await RunSessions.open(scoped, ctx.engine.registry, ctx.engine.log, 'bucardo compare', signal);
+  // stopped on the first failure, so that the other servers' reads end with it
+  const stop = new AbortController();
+  const sessions = await RunSessions.open(scoped, ctx.engine.registry, ctx.engine.log, 'bucardo compare', stop.signal);
   try {
     const { shapes, problems } = await inspectTableShapes(scoped, sessions);
     if (problems.length > 0) {
@@ -76,54 +67,57 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
       const more = problems.length > 1 ? ` (and ${problems.length - 1} more: bucardo validate ${name} lists them all)` : '';
       throw new BucardoError(first!.code, `Cannot compare sync "${name}": ${first!.message}${more}`, { ...first!.subject, sync: name, cause: first });
     }
-    await checkKeysElsewhere(scoped, sessions, shapes, reference.name);
+    const keyless = shapes.find((shape) => shape.key.length === 0);
+    if (keyless) {
+      const table = formatTable(keyless.table);
+      throw new BucardoError('TABLE_NO_KEY', `Cannot compare table "${table}": it has no primary key or unique index on database "${reference.name}", the first source`, { sync: name, table, db: reference.name });
+    }
     const leftOut: Array<{ db: string; reason: string }> = [];
-    const compared: Array<{ db: string; session: Required<Pick<TargetSession, 'summarizeRows' | 'rowDigests'>> }> = [];
+    const readers: Reader[] = [];
     for (const db of plan.databases) {
       const session = sessions.target(db.name);
-      if (session.summarizeRows && session.rowDigests) compared.push({ db: db.name, session: session as Required<Pick<TargetSession, 'summarizeRows' | 'rowDigests'>> });
+      if (session.summarizeRows && session.rowDigests) readers.push({ db: db.name, session: session as Reader['session'] });
       else leftOut.push({ db: db.name, reason: `its writer (type ${db.type}) cannot read rows back` });
     }
-    if (compared.length < 2 || !compared.some((entry) => entry.db === reference.name)) {
-      throw new BucardoError('SYNC_INVALID', `Cannot compare sync "${name}": fewer than two of its databases can read rows back`, { sync: name });
+    if (!readers.some((reader) => reader.db === reference.name)) {
+      throw new BucardoError('SYNC_INVALID', `Cannot compare sync "${name}": the writer of its first source "${reference.name}" (type ${reference.type}) cannot read rows back`, { sync: name, db: reference.name });
     }
+    if (readers.length < 2) throw new BucardoError('SYNC_INVALID', `Cannot compare sync "${name}": no database but its first source can read rows back`, { sync: name });
     // the reference first: every other database is set against it
-    compared.sort((a, b) => (a.db === reference.name ? -1 : b.db === reference.name ? 1 : 0));
+    readers.sort((a, b) => (a.db === reference.name ? -1 : b.db === reference.name ? 1 : 0));
+    const local = await localShapes(readers, sessions, shapes);
     const tables: TableComparison[] = [];
-    for (const shape of shapes) {
-      if (shape.key.length === 0) throw new BucardoError('TABLE_NO_KEY', `Cannot compare table "${formatTable(shape.table)}": it has no primary key or unique index on database "${reference.name}"`, { sync: name, table: formatTable(shape.table), db: reference.name });
-      tables.push(await compareTable(ctx, shape, compared, options.keys ?? 20, signal));
+    for (const [index, shape] of shapes.entries()) {
+      tables.push(await compareTable(ctx, name, shape, readers, local.map((found) => found[index]!), options.keys ?? 20, stop.signal));
     }
-    const order = plan.databases.map((db) => db.name);
-    return { sync: name, reference: reference.name, databases: order.filter((db) => compared.some((entry) => entry.db === db)), leftOut, tables };
+    return { sync: name, reference: reference.name, databases: plan.databases.map((db) => db.name).filter((db) => readers.some((reader) => reader.db === db)), leftOut, tables };
+  } catch (error) {
+    stop.abort();
+    throw error;
   } finally {
     await sessions.close();
   }
 }
 
 /**
- * Rows are set against each other by the first source's key: a database whose table is not unique on
- * (some of) those columns may hold two rows of one key, which a digest per key would fold into one.
- * Runs do not need it (`validate` does not ask for it), a compare does.
+ * Per reader, per table: the first source's columns and key, by name, with each column's type on that
+ * database. Each server then reads its values by its own types (a key that is numeric there is trimmed of
+ * its scale there), which `validate` allows to differ from the first source's.
  */
-async function checkKeysElsewhere(plan: SyncPlan, sessions: RunSessions, shapes: readonly TableShape[], reference: string): Promise<void> {
-  for (const db of plan.databases) {
-    if (db.name === reference) continue;
-    const session = sessions.target(db.name);
-    if (!session.describeTable && !session.describeTables) continue;
-    const found = await describeAll(session, shapes.map((shape) => shape.table), db.name);
-    shapes.forEach((shape, index) => {
-      const wanted = new Set(shape.key.map((column) => column.name));
-      const key = found[index]?.key ?? [];
-      if (key.length > 0 && key.every((column) => wanted.has(column.name))) return;
-      const table = formatTable(shape.table);
-      const columns = shape.key.map((column) => column.name).join(', ');
-      throw new BucardoError('TABLE_NO_KEY', `Cannot compare table "${table}" on database "${db.name}": it has no primary key or unique index on (${columns}), the first source's key, so it may hold several rows of one key`, { sync: plan.name, db: db.name, table });
+async function localShapes(readers: readonly Reader[], sessions: RunSessions, shapes: readonly TableShape[]): Promise<TableShape[][]> {
+  return Promise.all(readers.map(async ({ db }) => {
+    const session = sessions.target(db);
+    if (!session.describeTable && !session.describeTables) return [...shapes];
+    const found = await describeAll(session, shapes.map((shape) => shape.table), db);
+    return shapes.map((shape, index) => {
+      const here = new Map((found[index]?.columns ?? []).map((column) => [column.name, column]));
+      const local = (column: TableShape['columns'][number]) => here.get(column.name) ?? column;
+      return { ...shape, columns: shape.columns.map(local), key: shape.key.map(local) };
     });
-  }
+  }));
 }
 
-/** The herd's tables the user named (all when none), in herd order; a name the herd lacks is an error. */
+/** The herd's tables the user named (all when none), in herd order; a name the herd lacks, or that fits two, is an error. */
 function chosenTables(plan: SyncPlan, names: readonly string[]): TableRef[] {
   if (names.length === 0) return [...plan.tables];
   const chosen = new Set<TableRef>();
@@ -131,81 +125,42 @@ function chosenTables(plan: SyncPlan, names: readonly string[]): TableRef[] {
     const { schema, name } = parseTableName(text);
     const matches = plan.tables.filter((table) => table.name === name && (schema === undefined || table.schema === schema));
     if (matches.length === 0) throw new BucardoError('TABLE_NOT_FOUND', `Table "${text}" is not in sync "${plan.name}"`, { sync: plan.name, table: text });
-    for (const table of matches) chosen.add(table);
+    if (matches.length > 1) throw new BucardoError('INVALID_ARGUMENT', `Table name "${text}" matches ${matches.map(formatTable).join(' and ')}: add the schema`, { sync: plan.name, table: text });
+    chosen.add(matches[0]!);
   }
   return plan.tables.filter((table) => chosen.has(table));
 }
 
-type Reader = { db: string; session: Required<Pick<TargetSession, 'summarizeRows' | 'rowDigests'>> };
-
-async function compareTable(ctx: BucardoContext, shape: TableShape, readers: readonly Reader[], keep: number, signal: AbortSignal): Promise<TableComparison> {
+async function compareTable(
+  ctx: BucardoContext, sync: string, shape: TableShape, readers: readonly Reader[], local: readonly TableShape[], keep: number, signal: AbortSignal,
+): Promise<TableComparison> {
   const table = formatTable(shape.table);
-  const request = { shape, partitions: PARTITIONS, signal };
-  const summaries = await Promise.all(readers.map(({ db, session }) => session.summarizeRows(request).catch((error: unknown) => {
-    throw databaseError(error, 'FETCH_FAILED', { db, table });
-  })));
-  const [mine] = summaries;
-  summaries.forEach((summary, index) => {
-    if (summary.format !== mine!.format) {
-      throw new BucardoError('SYNC_INVALID', `Cannot compare table "${table}" on database "${readers[index]!.db}" with "${readers[0]!.db}": their writers digest rows differently (${summary.format}, ${mine!.format})`, { table, db: readers[index]!.db });
-    }
-  });
+  const failed = (db: string) => (error: unknown) => {
+    throw databaseError(error, 'FETCH_FAILED', { db, table, sync });
+  };
+  const summaries = await Promise.all(readers.map(({ db, session }, index) => session.summarizeRows({ shape: local[index]!, partitions: PARTITIONS, signal }).catch(failed(db))));
+  checkFormats(sync, table, readers, summaries);
   const rows = new Map(readers.map(({ db }, index) => [db, totalRows(summaries[index]!)]));
-  const differing = differingPartitions(summaries);
-  if (differing.length > 0) ctx.engine.log.log('normal', `Comparing ${table}: ${differing.length} of ${PARTITIONS} key partitions differ, reading their rows`, { table });
+  const only = differingPartitions(summaries);
   const found = new Differences(keep);
-  for (const chunk of chunks(differing, summaries)) {
-    const digests = await Promise.all(readers.map(({ db, session }) => session.rowDigests({ ...request, only: chunk }).catch((error: unknown) => {
-      throw databaseError(error, 'FETCH_FAILED', { db, table });
-    })));
-    for (const difference of differingKeys(readers, digests)) found.add(difference);
+  if (only.length > 0) {
+    ctx.engine.log.log('normal', `Comparing ${table}: ${only.length} of ${PARTITIONS} key partitions differ, reading their rows`, { table, sync });
+    const streams = readers.map(({ db, session }, index) => failing(session.rowDigests({ shape: local[index]!, partitions: PARTITIONS, only, signal }), failed(db)));
+    const dbs = readers.map((reader) => reader.db);
+    for await (const step of inStep(streams)) {
+      for (const difference of partitionDifferences(dbs, step.rows)) found.add(difference);
+    }
   }
   return { table, rows, differing: found.total, counts: found.counts, differences: found.first };
 }
 
-/**
- * The differences of one table: counted in full, but only the first `keep` keys (in key order) held, so
- * that a table that differs everywhere costs the memory of its counts, not of its keys.
- */
-class Differences {
-  readonly counts = new Map<string, Record<KeyStanding, number>>();
-  readonly first: KeyDifference[] = [];
-  total = 0;
-  readonly #keep: number;
-  readonly #collator = new Intl.Collator('en', { numeric: true });
-
-  constructor(keep: number) {
-    this.#keep = keep;
-  }
-
-  /** Integer keys by value (the collator's numeric order ignores a minus sign), others as people sort text. */
-  #order(a: KeyText, b: KeyText): number {
-    if (INTEGER.test(a) && INTEGER.test(b)) {
-      const difference = BigInt(a) - BigInt(b);
-      return difference < 0n ? -1 : difference > 0n ? 1 : 0;
-    }
-    return this.#collator.compare(displayKey(a), displayKey(b));
-  }
-
-  add(difference: KeyDifference): void {
-    this.total++;
-    for (const [db, standing] of difference.on) {
-      let counts = this.counts.get(db);
-      if (!counts) this.counts.set(db, (counts = { missing: 0, extra: 0, different: 0 }));
-      counts[standing]++;
-    }
-    const order = (a: KeyDifference, b: KeyDifference) => this.#order(a.key, b.key);
-    if (this.first.length === this.#keep && (this.#keep === 0 || order(difference, this.first.at(-1)!) >= 0)) return;
-    let low = 0;
-    let high = this.first.length;
-    while (low < high) {
-      const middle = (low + high) >> 1;
-      if (order(difference, this.first[middle]!) < 0) high = middle;
-      else low = middle + 1;
-    }
-    this.first.splice(low, 0, difference);
-    if (this.first.length > this.#keep) this.first.pop();
-  }
+function checkFormats(sync: string, table: string, readers: readonly Reader[], summaries: readonly RowSummary[]): void {
+  const [mine] = summaries;
+  summaries.forEach((summary, index) => {
+    if (summary.format === mine!.format) return;
+    const db = readers[index]!.db;
+    throw new BucardoError('SYNC_INVALID', `Cannot compare table "${table}" on database "${db}" with "${readers[0]!.db}": their writers digest rows differently (${summary.format}, ${mine!.format})`, { sync, table, db });
+  });
 }
 
 function totalRows(summary: RowSummary): number {
@@ -214,52 +169,11 @@ function totalRows(summary: RowSummary): number {
   return rows;
 }
 
-/** Partitions whose rows or digest differ between the reference (first) and any other database. */
-function differingPartitions(summaries: readonly RowSummary[]): number[] {
-  const differing = new Set<number>();
-  const [reference, ...others] = summaries;
-  for (const other of others) {
-    for (const [partition, mine] of reference!.partitions) {
-      const theirs = other.partitions.get(partition);
-      if (!theirs || theirs.rows !== mine.rows || theirs.digest !== mine.digest) differing.add(partition);
-    }
-    for (const partition of other.partitions.keys()) if (!reference!.partitions.has(partition)) differing.add(partition);
+/** The stream, with a failure of its own turned into the error that names its database. */
+async function* failing<T>(stream: AsyncIterable<T>, failed: (error: unknown) => never): AsyncGenerator<T> {
+  try {
+    yield* stream;
+  } catch (error) {
+    failed(error);
   }
-  return [...differing].sort((a, b) => a - b);
-}
-
-/** Groups partitions so that no database holds more than ROWS_PER_READ rows of one group (one partition may). */
-function* chunks(partitions: readonly number[], summaries: readonly RowSummary[]): Generator<number[]> {
-  let chunk: number[] = [];
-  let most = 0;
-  for (const partition of partitions) {
-    const rows = Math.max(...summaries.map((summary) => summary.partitions.get(partition)?.rows ?? 0));
-    if (chunk.length > 0 && most + rows > ROWS_PER_READ) {
-      yield chunk;
-      chunk = [];
-      most = 0;
-    }
-    chunk.push(partition);
-    most += rows;
-  }
-  if (chunk.length > 0) yield chunk;
-}
-
-function differingKeys(readers: readonly Reader[], digests: ReadonlyArray<ReadonlyMap<KeyText, string>>): KeyDifference[] {
-  const [reference, ...others] = digests;
-  const keys = new Set<KeyText>(reference!.keys());
-  for (const other of others) for (const key of other.keys()) keys.add(key);
-  const differences: KeyDifference[] = [];
-  for (const key of keys) {
-    const mine = reference!.get(key);
-    const on = new Map<string, KeyStanding>();
-    others.forEach((other, index) => {
-      const theirs = other.get(key);
-      const standing: KeyStanding | undefined = mine === undefined ? (theirs === undefined ? undefined : 'extra')
-        : theirs === undefined ? 'missing' : theirs === mine ? undefined : 'different';
-      if (standing) on.set(readers[index + 1]!.db, standing);
-    });
-    if (on.size > 0) differences.push({ key, on });
-  }
-  return differences;
 }

@@ -280,17 +280,30 @@ const rowDigests: Body = async (h) => {
   const partitions = 8;
   const all = Array.from({ length: partitions }, (_, index) => index);
   const summary = (shape: typeof itemsTable) => summarizeRows.call(session, { shape, partitions, signal });
-  const digests = (shape: typeof itemsTable, only: readonly number[]) => digestsOf.call(session, { shape, partitions, only, signal });
+  /** Every row read, by key; checks that partitions come once each, ascending, only those asked for, each key in its own. */
+  const digests = async (shape: typeof itemsTable, only: readonly number[]) => {
+    const byKey = new Map<string, string>();
+    let last = -1;
+    for await (const part of digestsOf.call(session, { shape, partitions, only, signal })) {
+      expect(part.partition, 'rowDigests() gives partitions in ascending order, each once').toBeGreaterThan(last);
+      expect(only, 'rowDigests() gives only the partitions asked for').toContain(part.partition);
+      expect(part.digests, 'rowDigests(): a digest per key').toHaveLength(part.keys.length);
+      last = part.partition;
+      part.keys.forEach((key, index) => {
+        expect(keyPartition(key, shape.key.length, partitions), `key ${key} is in the partition it was read from`).toBe(part.partition);
+        byKey.set(key, part.digests[index]!);
+      });
+    }
+    return byKey;
+  };
   await h.run(session, [upsert(itemsTable, items(1, 50)), upsert(pairsTable, pairRows)]);
   const before = await summary(itemsTable);
   expect(typeof before.format, 'summarizeRows() names its digest format').toBe('string');
   expect([...before.partitions.values()].reduce((sum, p) => sum + p.rows, 0), 'summarizeRows() counts every row of kit_items').toBe(50);
   for (const [partition, { rows }] of before.partitions) {
-    const keys = [...(await digests(itemsTable, [partition])).keys()];
-    expect(keys, `rowDigests() of partition ${partition}: as many keys as summarizeRows() counted there`).toHaveLength(rows);
-    for (const key of keys) expect(keyPartition(key, 1, partitions), `key ${key} is in the partition it was read from`).toBe(partition);
+    expect((await digests(itemsTable, [partition])).size, `rowDigests() of partition ${partition}: as many keys as summarizeRows() counted there`).toBe(rows);
   }
-  // composite keys come back as the SDK's key text, the same the core sends
+  // composite keys come back as the SDK's key text, the same the core sends, each in its keyPartition
   const pairKeys = [...(await digests(pairsTable, all)).keys()].sort();
   expect(pairKeys, 'rowDigests() of kit_pairs: the SDK key text of every row').toEqual(pairRows.map((row) => keyOf(pairsTable, row)).sort());
   // one row changed: its partition's summary changes, and its digest; nothing else does
@@ -304,6 +317,12 @@ const rowDigests: Body = async (h) => {
   }
   const nowDigests = await digests(itemsTable, all);
   for (const [key, digest] of wasDigests) expect(nowDigests.get(key) === digest, `the digest of key ${key} ${key === '7' ? 'changes' : 'stays'}`).toBe(key !== '7');
+  // a reader that stops early ends the read: the session is usable at once
+  for await (const part of digestsOf.call(session, { shape: itemsTable, partitions, only: all, signal })) {
+    expect(part.keys.length).toBeGreaterThan(0);
+    break;
+  }
+  expect((await summary(itemsTable)).partitions.size, 'summarizeRows() after a read broken off').toBe(after.partitions.size);
   await h.close(session);
 };
 

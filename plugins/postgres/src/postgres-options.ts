@@ -27,7 +27,7 @@ export const REPLICA_SETTINGS: Readonly<Record<string, string>> = Object.freeze(
 
 /**
  * Settings on every connection. Row images and keys travel as each type's text output, so every session
- * must print values the same way: UTC, ISO dates, hex bytea, full float precision.
+ * must print values the same way: UTC, ISO dates, hex bytea, full float precision, money in the C locale.
  */
 export const TEXT_STABLE_SETTINGS: Readonly<Record<string, string>> = Object.freeze({
   TimeZone: 'UTC',
@@ -36,6 +36,8 @@ export const TEXT_STABLE_SETTINGS: Readonly<Record<string, string>> = Object.fre
   extra_float_digits: '3',
   bytea_output: 'hex',
   client_encoding: 'UTF8',
+  // money prints by the locale: a database set to de_DE would send 1.234,50 €, which one in C cannot read
+  lc_monetary: 'C',
 });
 
 export function resolveOptions(options: PostgresOptions = {}): ResolvedPostgresOptions {

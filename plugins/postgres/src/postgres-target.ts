@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { formatTable, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
+import { formatTable, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type PartitionDigests, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
 import { readSequence, setSequence } from './sequences.js';
 import { SKIP_CAPTURE_SETTING, qualified } from './capture-names.js';
 import { changedSince } from './capture-read.js';
@@ -68,11 +68,11 @@ class PostgresTargetSession implements TargetSession {
   }
 
   summarizeRows(request: RowSummaryRequest): Promise<RowSummary> {
-    return cancellable(this.#client, request.signal, () => summarizeRows(this.#client, request));
+    return summarizeRows(this.#client, request);
   }
 
-  rowDigests(request: RowDigestRequest): Promise<Map<KeyText, string>> {
-    return cancellable(this.#client, request.signal, () => rowDigests(this.#client, request));
+  rowDigests(request: RowDigestRequest): AsyncIterable<PartitionDigests> {
+    return rowDigests(this.#client, request);
   }
 
   async begin(): Promise<void> {

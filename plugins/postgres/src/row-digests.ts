@@ -1,60 +1,84 @@
 import type pg from 'pg';
-import { encodeKey, type KeyText, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type TableShape } from '@bucardo/plugin-sdk';
+import { encodeKey, type ColumnInfo, type KeyText, type PartitionDigests, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type TableShape } from '@bucardo/plugin-sdk';
+import { cancellable } from './cancel.js';
 import { qualified } from './capture-names.js';
 import { quoteIdent } from './connect.js';
 import { canonicalPart, partitionOf } from './key-sql.js';
 
 /** What two postgres databases compare their digests by: the same columns, printed alike, through md5. */
-export const DIGEST_FORMAT = 'postgres-md5-text-v1';
+export const DIGEST_FORMAT = 'postgres-md5-text-v2';
+
+/** Rows fetched from the digest cursor at a time. */
+const FETCH_ROWS = 10_000;
 
 /**
- * The settings values print by, set alike on every server for the read: a database's own TimeZone would
- * shift every timestamptz's text, its DateStyle every date's, so equal values would look different.
+ * A value's text for the digest: a numeric without its trailing zeros (1.50 in a `numeric(10,2)` is the
+ * 1.5 another database keeps in a `numeric`), a float's -0 as 0, anything else as it prints. The session
+ * settings (`TEXT_STABLE_SETTINGS`) make every server print alike.
  */
-const PRINTING = "SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 1; SET LOCAL bytea_output = 'hex'";
+function valueText(column: ColumnInfo): string {
+  const name = quoteIdent(column.name);
+  if (/^numeric(\(\d+(,\d+)?\))?$/.test(column.type)) return `trim_scale(${name})::text`;
+  if (column.type === 'real' || column.type === 'double precision') return `(CASE WHEN ${name} = 0 THEN 0 ELSE ${name} END)::text`;
+  return `${name}::text`;
+}
 
 /**
- * A row's digest: md5 of its values' text, by column name in the given order. Each value is cast to text
- * first, so that an int here and a bigint there, or varchar and text, print alike; the row's text keeps
- * NULL apart from the empty string.
+ * A row's digest: md5 of its values' text in the request's column order, in UTF-8 whatever the database's
+ * encoding. Each value is text first, so that an int here and a bigint there, or varchar and text, print
+ * alike; the row's text keeps NULL apart from the empty string.
  */
 function rowDigest(shape: TableShape): string {
-  return `md5(ROW(${shape.columns.map((column) => `${quoteIdent(column.name)}::text`).join(', ')})::text)`;
+  return `md5(convert_to(ROW(${shape.columns.map(valueText).join(', ')})::text, 'UTF8'))`;
 }
 
 /**
  * Per key partition, the rows and the sum of their digests' first 64 bits: a sum does not depend on the
  * rows' order, and (as numeric) does not overflow.
  */
-export async function summarizeRows(client: pg.Client, request: RowSummaryRequest): Promise<RowSummary> {
+export function summarizeRows(client: pg.Client, request: RowSummaryRequest): Promise<RowSummary> {
   const { shape, partitions } = request;
-  const rows = await readOnly(client, `SELECT p, count(*)::int AS n, sum(('x' || substr(h, 1, 16))::bit(64)::bigint)::text AS d
-    FROM (SELECT ${partitionOf(shape, partitions)} AS p, ${rowDigest(shape)} AS h FROM ONLY ${qualified(shape.table)}) AS r GROUP BY p`);
-  return {
-    format: DIGEST_FORMAT,
-    partitions: new Map(rows.map((row) => [Number(row.p), { rows: Number(row.n), digest: String(row.d) }])),
-  };
+  return cancellable(client, request.signal, async () => {
+    const result = await client.query<{ p: string; n: string; d: string }>(`SELECT p, count(*)::int AS n, sum(('x' || substr(h, 1, 16))::bit(64)::bigint)::text AS d
+      FROM (SELECT ${partitionOf(shape, partitions)} AS p, ${rowDigest(shape)} AS h FROM ONLY ${qualified(shape.table)}) AS r GROUP BY p`);
+    return { format: DIGEST_FORMAT, partitions: new Map(result.rows.map((row) => [Number(row.p), { rows: Number(row.n), digest: row.d }])) };
+  });
 }
 
-/** The key and digest of each row in the partitions asked for; keys as the SDK's key text (canonical parts). */
-export async function rowDigests(client: pg.Client, request: RowDigestRequest): Promise<Map<KeyText, string>> {
-  const { shape, partitions, only } = request;
+/**
+ * The rows of the partitions asked for, in partition order, through a cursor: one scan of the table
+ * whatever the number of partitions, and one fetch of rows in memory at a time. Keys are read as the
+ * SDK's key text (canonical parts, as everywhere keys are read).
+ */
+export async function* rowDigests(client: pg.Client, request: RowDigestRequest): AsyncGenerator<PartitionDigests> {
+  const { shape, partitions, only, signal } = request;
   const keys = shape.key.map((column, index) => `${canonicalPart(column)}::text AS k${index}`).join(', ');
-  const rows = await readOnly(client, `SELECT ${keys}, ${rowDigest(shape)} AS h FROM ONLY ${qualified(shape.table)}
-    WHERE ${partitionOf(shape, partitions)} = ANY($1::int[])`, [only]);
-  const digests = new Map<KeyText, string>();
-  for (const row of rows) digests.set(encodeKey(shape.key.map((_, index) => String(row[`k${index}`]))), String(row.h));
-  return digests;
-}
-
-async function readOnly(client: pg.Client, sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> {
-  await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${PRINTING}`);
+  const wanted = `'{${only.map((partition) => Math.trunc(partition)).join(',')}}'::int[]`;
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  let done = false;
   try {
-    const result = await client.query<Record<string, unknown>>(sql, params);
-    await client.query('COMMIT');
-    return result.rows;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
+    await client.query(`DECLARE bucardo_row_digests NO SCROLL CURSOR FOR SELECT p, ${shape.key.map((_, index) => `k${index}`).join(', ')}, h
+      FROM (SELECT ${partitionOf(shape, partitions)} AS p, ${keys}, ${rowDigest(shape)} AS h FROM ONLY ${qualified(shape.table)}) AS r
+      WHERE p = ANY(${wanted}) ORDER BY p`);
+    let current: { partition: number; keys: KeyText[]; digests: string[] } | undefined;
+    for (;;) {
+      const batch = await cancellable(client, signal, () => client.query<Record<string, string>>(`FETCH ${FETCH_ROWS} FROM bucardo_row_digests`));
+      for (const row of batch.rows) {
+        const partition = Number(row.p);
+        if (current && current.partition !== partition) {
+          yield current;
+          current = undefined;
+        }
+        current ??= { partition, keys: [], digests: [] };
+        current.keys.push(encodeKey(shape.key.map((_, index) => row[`k${index}`]!)));
+        current.digests.push(row.h!);
+      }
+      if (batch.rows.length < FETCH_ROWS) break;
+    }
+    if (current) yield current;
+    done = true;
+  } finally {
+    // a reader that stopped early (or failed) leaves the cursor's transaction: end it either way
+    await client.query(done ? 'COMMIT' : 'ROLLBACK').catch(() => undefined);
   }
 }
