@@ -1,4 +1,4 @@
-import { BucardoError, formatTable, parseTableName, type RowSummary, type TableRef, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, type RowSummary, type TableRef, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
 import { Differences, partitionDifferences, type KeyDifference, type StandingCounts } from '../compare/differences.js';
 import { differingPartitions, inStep } from '../compare/partitions.js';
 import { databaseError } from '../run/database-error.js';
@@ -7,6 +7,7 @@ import { sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import { describeAll, inspectTableShapes } from '../run/table-shapes.js';
 import type { BucardoContext } from './context.js';
 import { loadSyncPlan } from './sync-plan-loader.js';
+import { pickTable } from './table-names.js';
 
 export type { KeyDifference, KeyStanding, StandingCounts } from '../compare/differences.js';
 
@@ -122,11 +123,9 @@ function chosenTables(plan: SyncPlan, names: readonly string[]): TableRef[] {
   if (names.length === 0) return [...plan.tables];
   const chosen = new Set<TableRef>();
   for (const text of names) {
-    const { schema, name } = parseTableName(text);
-    const matches = plan.tables.filter((table) => table.name === name && (schema === undefined || table.schema === schema));
-    if (matches.length === 0) throw new BucardoError('TABLE_NOT_FOUND', `Table "${text}" is not in sync "${plan.name}"`, { sync: plan.name, table: text });
-    if (matches.length > 1) throw new BucardoError('INVALID_ARGUMENT', `Table name "${text}" matches ${matches.map(formatTable).join(' and ')}: add the schema`, { sync: plan.name, table: text });
-    chosen.add(matches[0]!);
+    const table = pickTable(text, plan.tables, (ref) => ref);
+    if (!table) throw new BucardoError('TABLE_NOT_FOUND', `Table "${text}" is not in sync "${plan.name}"`, { sync: plan.name, table: text });
+    chosen.add(table);
   }
   return plan.tables.filter((table) => chosen.has(table));
 }

@@ -1,4 +1,4 @@
-import { BucardoError, formatTable, parseTableName, type TableRef } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, type TableRef } from '@bucardo/plugin-sdk';
 import type { RelationRow } from '../control/catalog-rows.js';
 import { databaseError } from '../run/database-error.js';
 import { sourcesOf } from '../run/sync-plan.js';
@@ -8,6 +8,7 @@ import type { BucardoContext } from './context.js';
 import { refuseKeylessInTrackedSyncs } from './tables.js';
 import { readSyncPlan } from './sync-plan-loader.js';
 import { syncBacklog, type SourceBacklog } from './sync-backlog.js';
+import { pickTable } from './table-names.js';
 
 /**
  * `bucardo update sync S add table T…`: puts added tables into the sync's herd (every sync sharing the herd
@@ -153,10 +154,8 @@ export async function removeDatabases(ctx: BucardoContext, names: readonly strin
 function findRelations(relations: readonly RelationRow[], names: readonly string[]): RelationRow[] {
   if (names.length === 0) throw new BucardoError('INVALID_ARGUMENT', 'Name at least one table');
   return names.map((text) => {
-    const wanted = parseTableName(text);
-    const matches = relations.filter((row) => row.table.name === wanted.name && (wanted.schema === undefined || row.table.schema === wanted.schema));
-    if (matches.length === 0) throw new BucardoError('TABLE_NOT_FOUND', `Table "${text}" has not been added: run "bucardo add table ${text}" first`, { table: text });
-    if (matches.length > 1) throw new BucardoError('INVALID_ARGUMENT', `Table name "${text}" matches ${matches.map((m) => formatTable(m.table)).join(' and ')}: add the schema`, { table: text });
-    return matches[0]!;
+    const row = pickTable(text, relations, (relation) => relation.table);
+    if (!row) throw new BucardoError('TABLE_NOT_FOUND', `Table "${text}" has not been added: run "bucardo add table ${text}" first`, { table: text });
+    return row;
   });
 }

@@ -7,6 +7,7 @@ import { refreshCapture } from './capture-refresh.js';
 import { checkAdditiveColumns } from '../run/table-shapes.js';
 import { isPureFullcopy } from '../run/sync-plan.js';
 import { readSyncPlan } from './sync-plan-loader.js';
+import { pickTable } from './table-names.js';
 
 export interface AddTablesOptions {
   /** Put the tables in this herd (relgroup), created when missing. */
@@ -88,12 +89,8 @@ export async function addTables(ctx: BucardoContext, names: readonly string[], o
  * re-installs capture on the sources of the syncs that use it.
  */
 export async function updateTable(ctx: BucardoContext, name: string, options: { additive?: readonly string[] }): Promise<RelationRow> {
-  const wanted = parseTableName(name);
-  const relations = await ctx.control.catalog.relations();
-  const matches = relations.filter((row) => row.table.name === wanted.name && (wanted.schema === undefined || row.table.schema === wanted.schema));
-  if (matches.length === 0) throw new BucardoError('TABLE_NOT_FOUND', `Table "${name}" has not been added`, { table: name });
-  if (matches.length > 1) throw new BucardoError('INVALID_ARGUMENT', `Table name "${name}" matches ${matches.map((m) => formatTable(m.table)).join(' and ')}: add the schema`, { table: name });
-  const relation = matches[0]!;
+  const relation = pickTable(name, await ctx.control.catalog.relations(), (row) => row.table);
+  if (!relation) throw new BucardoError('TABLE_NOT_FOUND', `Table "${name}" has not been added`, { table: name });
   if (options.additive !== undefined) {
     const row = await ctx.control.catalog.database(relation.db);
     const session = await ctx.engine.registry.database(row.type).source!.open(specOf(row), { log: ctx.engine.log, label: 'bucardo update table' });
