@@ -1,6 +1,6 @@
 import { BucardoError } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
-import { formatComparison } from '../format/comparison.js';
+import { formatComparisonEnd, formatComparisonStart, formatTableComparison } from '../format/comparison.js';
 import { rejectUnknown } from './options.js';
 
 /** Key lines shown per table without `limit=`. */
@@ -16,7 +16,17 @@ export async function compare(session: CliSession): Promise<number> {
   if (limit !== undefined && !/^[1-9]\d*$/.test(limit)) throw new BucardoError('INVALID_ARGUMENT', `limit must be a whole number above 0, not "${limit}"`, { item: 'limit' });
   const [sync, ...tables] = session.words;
   if (sync === undefined) throw new BucardoError('INVALID_ARGUMENT', 'Usage: bucardo compare SYNC [TABLE…] [limit=N]');
-  const comparison = await (await session.bucardo()).compare(sync, { tables, keys: limit === undefined ? DEFAULT_KEYS : Number(limit) });
-  session.print(formatComparison(comparison).join('\n'));
+  let databases: readonly string[] = [];
+  // each table printed as it is done: a long compare shows how far it got
+  const comparison = await (await session.bucardo()).compare(sync, {
+    tables,
+    keys: limit === undefined ? DEFAULT_KEYS : Number(limit),
+    onStart: (start) => {
+      databases = start.databases;
+      session.print(formatComparisonStart(start).join('\n'));
+    },
+    onTable: (table) => session.print(formatTableComparison(table, databases).join('\n')),
+  });
+  session.print(formatComparisonEnd(comparison));
   return comparison.tables.some((table) => table.differing > 0) ? DIFFERENCES_FOUND : 0;
 }

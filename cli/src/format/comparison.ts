@@ -1,22 +1,19 @@
-import { KEY_STANDINGS, type SyncComparison, type TableComparison } from '@bucardo/core';
+import { KEY_STANDINGS, type ComparisonStart, type SyncComparison, type TableComparison } from '@bucardo/core';
 import { displayKey } from '@bucardo/plugin-sdk';
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
-/** `bucardo compare`'s report: a line per table, and under a table that differs, per database and per key. */
-export function formatComparison(comparison: SyncComparison): string[] {
-  const { sync, reference, databases, leftOut, tables } = comparison;
-  const lines = [`Comparing sync "${sync}" against database "${reference}", its first source: ${plural(tables.length, 'table', 'tables')} on ${databases.length} databases`];
-  for (const { db, reason } of leftOut) lines.push(`Not compared on database "${db}": ${reason}`);
-  for (const table of tables) lines.push(...formatTable(table, databases));
-  const differ = tables.filter((table) => table.differing > 0).length;
-  lines.push(differ === 0
-    ? `Sync "${sync}": every table is the same on every database`
-    : `Sync "${sync}": ${differ} of ${plural(tables.length, 'table', 'tables')} ${differ === 1 ? 'differs' : 'differ'}`);
-  return lines;
+/** `bucardo compare`'s first lines: what is set against what, and which databases are left out. */
+export function formatComparisonStart(start: ComparisonStart): string[] {
+  const { sync, reference, databases, leftOut, tableCount } = start;
+  return [
+    `Comparing sync "${sync}" against database "${reference}", its first source: ${plural(tableCount, 'table', 'tables')} on ${databases.length} databases`,
+    ...leftOut.map(({ db, reason }) => `Not compared on database "${db}": ${reason}`),
+  ];
 }
 
-function formatTable(table: TableComparison, databases: readonly string[]): string[] {
+/** A table's lines: `same on …`, or `differs: …`, then per database and per key. */
+export function formatTableComparison(table: TableComparison, databases: readonly string[]): string[] {
   const rows = (db: string) => table.rows.get(db) ?? 0;
   if (table.differing === 0) {
     return [`${table.table}: same on ${databases.join(', ')} (${plural(rows(databases[0]!), 'row', 'rows')})`];
@@ -36,4 +33,13 @@ function formatTable(table: TableComparison, databases: readonly string[]): stri
   const more = table.differing - table.differences.length;
   if (more > 0) lines.push(`  … and ${plural(more, 'more key', 'more keys')}`);
   return lines;
+}
+
+/** The last line: every table the same, or how many differ. */
+export function formatComparisonEnd(comparison: SyncComparison): string {
+  const { sync, tables } = comparison;
+  const differ = tables.filter((table) => table.differing > 0).length;
+  return differ === 0
+    ? `Sync "${sync}": every table is the same on every database`
+    : `Sync "${sync}": ${differ} of ${plural(tables.length, 'table', 'tables')} ${differ === 1 ? 'differs' : 'differ'}`;
 }

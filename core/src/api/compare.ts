@@ -24,6 +24,19 @@ export interface TableComparison {
   readonly differences: readonly KeyDifference[];
 }
 
+/** What is compared, known before the first table is: `compare`'s `onStart` gets it. */
+export interface ComparisonStart {
+  readonly sync: string;
+  /** The first source: every other database is compared with it. */
+  readonly reference: string;
+  /** The databases compared, in the sync's order (the reference among them). */
+  readonly databases: readonly string[];
+  /** Databases left out, and why (a writer that cannot read rows back). */
+  readonly leftOut: ReadonlyArray<{ readonly db: string; readonly reason: string }>;
+  /** How many tables are compared. */
+  readonly tableCount: number;
+}
+
 export interface SyncComparison {
   readonly sync: string;
   /** The first source: every other database is compared with it. */
@@ -41,6 +54,10 @@ export interface CompareOptions {
   readonly tables?: readonly string[];
   /** How many differing keys to return per table, the first in key order (default 20). */
   readonly keys?: number;
+  /** Called once the databases are checked, before the first table is read. */
+  readonly onStart?: (start: ComparisonStart) => void;
+  /** Called as each table is done, in herd order: a long compare shows its results as it goes. */
+  readonly onTable?: (table: TableComparison) => void;
 }
 
 /** Keys fall into this many partitions; a partition whose summary differs is read row by row. */
@@ -87,11 +104,15 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
     // the reference first: every other database is set against it
     readers.sort((a, b) => (a.db === reference.name ? -1 : b.db === reference.name ? 1 : 0));
     const local = await localShapes(readers, sessions, shapes);
+    const databases = plan.databases.map((db) => db.name).filter((db) => readers.some((reader) => reader.db === db));
+    options.onStart?.({ sync: name, reference: reference.name, databases, leftOut, tableCount: shapes.length });
     const tables: TableComparison[] = [];
     for (const [index, shape] of shapes.entries()) {
-      tables.push(await compareTable(ctx, name, shape, readers, local.map((found) => found[index]!), options.keys ?? 20, stop.signal));
+      const table = await compareTable(ctx, name, shape, readers, local.map((found) => found[index]!), options.keys ?? 20, stop.signal);
+      tables.push(table);
+      options.onTable?.(table);
     }
-    return { sync: name, reference: reference.name, databases: plan.databases.map((db) => db.name).filter((db) => readers.some((reader) => reader.db === db)), leftOut, tables };
+    return { sync: name, reference: reference.name, databases, leftOut, tables };
   } catch (error) {
     stop.abort();
     throw error;
