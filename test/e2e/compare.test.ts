@@ -137,6 +137,8 @@ describe('bucardo compare', () => {
       'public.u: same on cd_A, cd_B, cd_C (200 rows)',
       'Sync "cd": 1 of 2 tables differs',
     ]);
+    // for scripts: nothing printed, the answer in the exit code
+    expectDiffers(await world.bucardo('--quiet', 'compare', 'cd'), []);
     expect(await snapshot([a, b, c], ['t', 'u'])).toEqual(before);
   });
 
