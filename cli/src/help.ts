@@ -95,6 +95,7 @@ export const helpConnectionNote = 'Connection settings not given fall back to PG
 export const helpExitCodes: Readonly<Record<string, string>> = {
   kick: '0 done, 1 timed out, 2 the run failed (KILLED!), 3 other error',
   ping: '0 OK, 1 CRITICAL',
+  compare: '0 every table the same, 2 some differ, 1 error',
 };
 
 export const helpText = `${helpUsage}
@@ -105,5 +106,5 @@ ${helpOptions.map((option) => option.text).join('\n')}
 
 ${helpConnectionNote}
 Exit codes: 0 success; 1 error; kick: 1 timed out, 2 the run failed (KILLED!), 3 other error;
-ping: 1 CRITICAL.
+ping: 1 CRITICAL; compare: 2 some tables differ.
 `;
