@@ -35,7 +35,7 @@ describe('Differences', () => {
 describe('partitionDifferences', () => {
   it('sets every database against the first: missing, extra, different, and a key held twice as duplicated', () => {
     const part = (keys: string[], digests: string[]): PartitionDigests => ({ partition: 0, keys, digests });
-    const differences = partitionDifferences(['A', 'B', 'C'], [
+    const differences = partitionDifferences(['A', 'B', 'C'], ['id', 'v'], [
       part(['1', '2', '3'], ['a', 'b', 'c']),
       part(['1', '3', '4'], ['a', 'x', 'd']),
       part(['1', '1', '2', '3'], ['a', 'a', 'b', 'c']),
@@ -46,6 +46,19 @@ describe('partitionDifferences', () => {
       ['3', { B: 'different' }],
       ['4', { B: 'extra' }],
     ]);
+  });
+
+  it('names the columns a different row differs in, where the writer gives column fingerprints', () => {
+    const part = (keys: string[], digests: string[], columns: string[][]): PartitionDigests => ({ partition: 0, keys, digests, columns });
+    const [difference] = partitionDifferences(['A', 'B', 'C'], ['id', 'v', 'w'], [
+      part(['1'], ['a'], [['i1', 'v1', 'w1']]),
+      part(['1'], ['b'], [['i1', 'v2', 'w1']]),
+      part(['1'], ['c'], [['i1', 'v2', 'w2']]),
+    ]);
+    expect(Object.fromEntries(difference!.columns!)).toEqual({ B: ['v'], C: ['v', 'w'] });
+    const found = new Differences(1);
+    found.add(difference!);
+    expect(Object.fromEntries([...found.columnCounts].map(([db, counts]) => [db, Object.fromEntries(counts)]))).toEqual({ B: { v: 1 }, C: { v: 1, w: 1 } });
   });
 });
 

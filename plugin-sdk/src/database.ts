@@ -290,6 +290,12 @@ export interface PartitionDigests {
   readonly keys: readonly KeyText[];
   /** Each row's digest, in the order of `keys`. */
   readonly digests: readonly string[];
+  /**
+   * Optional: per row (in the order of `keys`), a short fingerprint of each column's value, in the order of
+   * the request's columns, made alike on every database of the writer's format: lets compare say which
+   * columns of a row differ.
+   */
+  readonly columns?: ReadonlyArray<readonly string[]>;
 }
 
 /** What `TargetSession.rowDigests` is asked for: the rows of these partitions only. */

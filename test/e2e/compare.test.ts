@@ -128,11 +128,11 @@ describe('bucardo compare', () => {
     expectDiffers(await compare('cd'), [
       'Comparing sync "cd" against database "cd_A", its first source: 2 tables on 3 databases',
       'public.t: differs: cd_A 1000 rows, cd_B 998 rows, cd_C 1001 rows',
-      '  cd_B: 2 missing, 1 different',
-      '  cd_C: 1 extra, 2 different',
+      '  cd_B: 2 missing, 1 different (v: 1)',
+      '  cd_C: 1 extra, 2 different (v: 2)',
       '  key 5: missing on cd_B',
-      '  key 7: different on cd_B, cd_C',
-      '  key 9: missing on cd_B; different on cd_C',
+      '  key 7: different on cd_B (v), cd_C (v)',
+      '  key 9: missing on cd_B; different on cd_C (v)',
       '  key 1002: extra on cd_C',
       'public.u: same on cd_A, cd_B, cd_C (200 rows)',
       'Sync "cd": 1 of 2 tables differs',
@@ -155,11 +155,11 @@ describe('bucardo compare', () => {
     expectDiffers(await compare('cn'), [
       'Comparing sync "cn" against database "cn_A", its first source: 1 table on 2 databases',
       'public.t: differs: cn_A 25 rows, cn_B 25 rows',
-      '  cn_B: 4 different',
-      '  key -10: different on cn_B',
-      '  key -2: different on cn_B',
-      '  key 3: different on cn_B',
-      '  key 10: different on cn_B',
+      '  cn_B: 4 different (v: 4)',
+      '  key -10: different on cn_B (v)',
+      '  key -2: different on cn_B (v)',
+      '  key 3: different on cn_B (v)',
+      '  key 10: different on cn_B (v)',
       'Sync "cn": 1 of 1 table differs',
     ]);
   });
@@ -186,13 +186,13 @@ describe('bucardo compare', () => {
     expectDiffers(await compare('ck'), [
       'Comparing sync "ck" against database "ck_A", its first source: 1 table on 3 databases',
       'public.u: differs: ck_A 13 rows, ck_C 12 rows, ck_B 13 rows',
-      '  ck_C: 1 missing, 3 different',
+      '  ck_C: 1 missing, 3 different (v: 3, w: 1)',
       '  ck_B: 1 missing, 1 extra',
       '  key (1, abc): missing on ck_B',
       '  key (2, zzz): extra on ck_B',
-      '  key (3, abc): different on ck_C',
-      '  key (4, abc): different on ck_C',
-      '  key (6, abc): different on ck_C',
+      '  key (3, abc): different on ck_C (v)',
+      '  key (4, abc): different on ck_C (v)',
+      '  key (6, abc): different on ck_C (v, w)',
       '  key (12, abc): missing on ck_C',
       'Sync "ck": 1 of 1 table differs',
     ]);
@@ -261,8 +261,8 @@ describe('bucardo compare', () => {
       expectDiffers(await compare('cv'), [
         'Comparing sync "cv" against database "cv_A", its first source: 1 table on 2 databases',
         'public.m: differs: cv_A 2 rows, cv_C 2 rows',
-        '  cv_C: 1 different',
-        '  key 5: different on cv_C',
+        '  cv_C: 1 different (note: 1)',
+        '  key 5: different on cv_C (note)',
         'Sync "cv": 1 of 1 table differs',
       ]);
     } finally {
@@ -329,22 +329,22 @@ describe('bucardo compare', () => {
     expectDiffers(await compare('cl', 'limit=1'), [
       'Comparing sync "cl" against database "cl_A", its first source: 3 tables on 2 databases',
       'public.t: differs: cl_A 50 rows, cl_B 50 rows',
-      '  cl_B: 1 missing, 1 extra, 1 different',
+      '  cl_B: 1 missing, 1 extra, 1 different (v: 1)',
       '  key 3: missing on cl_B',
       '  … and 2 more keys',
       'public.u: same on cl_A, cl_B (2 rows)',
       'public.many: differs: cl_A 100 rows, cl_B 100 rows',
-      '  cl_B: 25 different',
-      '  key 1: different on cl_B',
+      '  cl_B: 25 different (v: 25)',
+      '  key 1: different on cl_B (v)',
       '  … and 24 more keys',
       'Sync "cl": 2 of 3 tables differ',
     ]);
     expectDiffers(await compare('cl', 't', 'limit=2'), [
       'Comparing sync "cl" against database "cl_A", its first source: 1 table on 2 databases',
       'public.t: differs: cl_A 50 rows, cl_B 50 rows',
-      '  cl_B: 1 missing, 1 extra, 1 different',
+      '  cl_B: 1 missing, 1 extra, 1 different (v: 1)',
       '  key 3: missing on cl_B',
-      '  key 8: different on cl_B',
+      '  key 8: different on cl_B (v)',
       '  … and 1 more key',
       'Sync "cl": 1 of 1 table differs',
     ]);
@@ -352,17 +352,17 @@ describe('bucardo compare', () => {
     expectDiffers(await compare('cl', 'limit=3', 'public.t'), [
       'Comparing sync "cl" against database "cl_A", its first source: 1 table on 2 databases',
       'public.t: differs: cl_A 50 rows, cl_B 50 rows',
-      '  cl_B: 1 missing, 1 extra, 1 different',
+      '  cl_B: 1 missing, 1 extra, 1 different (v: 1)',
       '  key 3: missing on cl_B',
-      '  key 8: different on cl_B',
+      '  key 8: different on cl_B (v)',
       '  key 60: extra on cl_B',
       'Sync "cl": 1 of 1 table differs',
     ]);
     expectDiffers(await compare('cl', 'many'), [
       'Comparing sync "cl" against database "cl_A", its first source: 1 table on 2 databases',
       'public.many: differs: cl_A 100 rows, cl_B 100 rows',
-      '  cl_B: 25 different',
-      ...Array.from({ length: 20 }, (_, i) => `  key ${i + 1}: different on cl_B`),
+      '  cl_B: 25 different (v: 25)',
+      ...Array.from({ length: 20 }, (_, i) => `  key ${i + 1}: different on cl_B (v)`),
       '  … and 5 more keys',
       'Sync "cl": 1 of 1 table differs',
     ]);

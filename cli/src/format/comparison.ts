@@ -21,12 +21,20 @@ export function formatTableComparison(table: TableComparison, databases: readonl
   const lines = [`${table.table}: differs: ${databases.map((db) => `${db} ${plural(rows(db), 'row', 'rows')}`).join(', ')}`];
   for (const db of databases) {
     const counts = table.counts.get(db);
-    if (counts) lines.push(`  ${db}: ${KEY_STANDINGS.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`).join(', ')}`);
+    if (!counts) continue;
+    const byColumn = [...(table.columnCounts.get(db) ?? [])].sort(([a, m], [b, n]) => n - m || (a < b ? -1 : 1));
+    // which columns the different rows differ in: where a schema change or a fix went wrong
+    const columns = byColumn.length === 0 ? '' : ` (${byColumn.map(([name, n]) => `${name}: ${n}`).join(', ')})`;
+    lines.push(`  ${db}: ${KEY_STANDINGS.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}${s === 'different' ? columns : ''}`).join(', ')}`);
   }
   for (const difference of table.differences) {
     const parts = KEY_STANDINGS.map((standing) => {
       const on = databases.filter((db) => difference.on.get(db) === standing);
-      return on.length === 0 ? undefined : `${standing} on ${on.join(', ')}`;
+      const named = (db: string) => {
+        const columns = standing === 'different' ? difference.columns?.get(db) : undefined;
+        return columns && columns.length > 0 ? `${db} (${columns.join(', ')})` : db;
+      };
+      return on.length === 0 ? undefined : `${standing} on ${on.map(named).join(', ')}`;
     }).filter((part): part is string => part !== undefined);
     lines.push(`  key ${displayKey(difference.key)}: ${parts.join('; ')}`);
   }

@@ -20,6 +20,8 @@ export interface TableComparison {
   readonly differing: number;
   /** Per database that differs from the reference, how many keys stand each way. */
   readonly counts: ReadonlyMap<string, StandingCounts>;
+  /** Per database, how many rows differ in each column (where its writer tells which columns differ). */
+  readonly columnCounts: ReadonlyMap<string, ReadonlyMap<string, number>>;
   /** The first `keys` differing keys, in key order (part by part, numbers by value). */
   readonly differences: readonly KeyDifference[];
 }
@@ -167,11 +169,12 @@ async function compareTable(
     ctx.engine.log.log('normal', `Comparing ${table}: ${only.length} of ${PARTITIONS} key partitions differ, reading their rows`, { table, sync });
     const streams = readers.map(({ db, session }, index) => failing(session.rowDigests({ shape: local[index]!, partitions: PARTITIONS, only, signal }), failed(db)));
     const dbs = readers.map((reader) => reader.db);
+    const columns = shape.columns.map((column) => column.name);
     for await (const step of inStep(streams)) {
-      for (const difference of partitionDifferences(dbs, step.rows)) found.add(difference);
+      for (const difference of partitionDifferences(dbs, columns, step.rows)) found.add(difference);
     }
   }
-  return { table, rows, differing: found.total, counts: found.counts, differences: found.first };
+  return { table, rows, differing: found.total, counts: found.counts, columnCounts: found.columnCounts, differences: found.first };
 }
 
 function checkFormats(sync: string, table: string, readers: readonly Reader[], summaries: readonly RowSummary[]): void {

@@ -283,18 +283,25 @@ const rowDigests: Body = async (h) => {
   /** Every row read, by key; checks that partitions come once each, ascending, only those asked for, each key in its own. */
   const digests = async (shape: typeof itemsTable, only: readonly number[]) => {
     const byKey = new Map<string, string>();
+    const columnsOf = new Map<string, readonly string[]>();
     let last = -1;
     for await (const part of digestsOf.call(session, { shape, partitions, only, signal })) {
       expect(part.partition, 'rowDigests() gives partitions in ascending order, each once').toBeGreaterThan(last);
       expect(only, 'rowDigests() gives only the partitions asked for').toContain(part.partition);
       expect(part.digests, 'rowDigests(): a digest per key').toHaveLength(part.keys.length);
       last = part.partition;
+      if (part.columns) expect(part.columns, 'rowDigests(): column fingerprints, where given, for every row').toHaveLength(part.keys.length);
       part.keys.forEach((key, index) => {
         expect(keyPartition(key, shape.key.length, partitions), `key ${key} is in the partition it was read from`).toBe(part.partition);
         byKey.set(key, part.digests[index]!);
+        const columns = part.columns?.[index];
+        if (columns) {
+          expect(columns, `rowDigests(): a fingerprint per column of key ${key}`).toHaveLength(shape.columns.length);
+          columnsOf.set(key, columns);
+        }
       });
     }
-    return byKey;
+    return Object.assign(byKey, { columnsOf });
   };
   await h.run(session, [upsert(itemsTable, items(1, 50)), upsert(pairsTable, pairRows)]);
   const before = await summary(itemsTable);
@@ -317,6 +324,14 @@ const rowDigests: Body = async (h) => {
   }
   const nowDigests = await digests(itemsTable, all);
   for (const [key, digest] of wasDigests) expect(nowDigests.get(key) === digest, `the digest of key ${key} ${key === '7' ? 'changes' : 'stays'}`).toBe(key !== '7');
+  // where column fingerprints are given: only the changed column's changes
+  const was7 = wasDigests.columnsOf.get('7');
+  const now7 = nowDigests.columnsOf.get('7');
+  if (was7 && now7) {
+    itemsTable.columns.forEach((column, index) => {
+      expect(was7[index] !== now7[index], `the fingerprint of column ${column.name} of key 7 ${column.name === 'name' ? 'changes' : 'stays'}`).toBe(column.name === 'name');
+    });
+  }
   // a reader that stops early ends the read: the session is usable at once
   for await (const part of digestsOf.call(session, { shape: itemsTable, partitions, only: all, signal })) {
     expect(part.keys.length).toBeGreaterThan(0);

@@ -11,6 +11,9 @@ export const DIGEST_FORMAT = 'postgres-md5-text-v2';
 /** Rows fetched from the digest cursor at a time. */
 const FETCH_ROWS = 10_000;
 
+/** Hex digits of a column's fingerprint: enough to tell which columns of a row known to differ differ. */
+const FINGERPRINT = 8;
+
 /**
  * A value's text for the digest: a numeric without its trailing zeros (1.50 in a `numeric(10,2)` is the
  * 1.5 another database keeps in a `numeric`), a float's -0 as 0, anything else as it prints. The session
@@ -30,6 +33,12 @@ function valueText(column: ColumnInfo): string {
  */
 function rowDigest(shape: TableShape): string {
   return `md5(convert_to(ROW(${shape.columns.map(valueText).join(', ')})::text, 'UTF8'))`;
+}
+
+/** Each column's fingerprint, run together: the first hex digits of its value's md5, dashes for NULL. */
+function columnFingerprints(shape: TableShape): string {
+  const dashes = '-'.repeat(FINGERPRINT);
+  return `concat(${shape.columns.map((column) => `coalesce(left(md5(convert_to(${valueText(column)}, 'UTF8')), ${FINGERPRINT}), '${dashes}')`).join(', ')})`;
 }
 
 /**
@@ -57,10 +66,10 @@ export async function* rowDigests(client: pg.Client, request: RowDigestRequest):
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   let done = false;
   try {
-    await client.query(`DECLARE bucardo_row_digests NO SCROLL CURSOR FOR SELECT p, ${shape.key.map((_, index) => `k${index}`).join(', ')}, h
-      FROM (SELECT ${partitionOf(shape, partitions)} AS p, ${keys}, ${rowDigest(shape)} AS h FROM ONLY ${qualified(shape.table)}) AS r
+    await client.query(`DECLARE bucardo_row_digests NO SCROLL CURSOR FOR SELECT p, ${shape.key.map((_, index) => `k${index}`).join(', ')}, h, c
+      FROM (SELECT ${partitionOf(shape, partitions)} AS p, ${keys}, ${rowDigest(shape)} AS h, ${columnFingerprints(shape)} AS c FROM ONLY ${qualified(shape.table)}) AS r
       WHERE p = ANY(${wanted}) ORDER BY p`);
-    let current: { partition: number; keys: KeyText[]; digests: string[] } | undefined;
+    let current: { partition: number; keys: KeyText[]; digests: string[]; columns: string[][] } | undefined;
     for (;;) {
       const batch = await cancellable(client, signal, () => client.query<Record<string, string>>(`FETCH ${FETCH_ROWS} FROM bucardo_row_digests`));
       for (const row of batch.rows) {
@@ -69,9 +78,10 @@ export async function* rowDigests(client: pg.Client, request: RowDigestRequest):
           yield current;
           current = undefined;
         }
-        current ??= { partition, keys: [], digests: [] };
+        current ??= { partition, keys: [], digests: [], columns: [] };
         current.keys.push(encodeKey(shape.key.map((_, index) => row[`k${index}`]!)));
         current.digests.push(row.h!);
+        current.columns.push(shape.columns.map((_, index) => row.c!.slice(index * FINGERPRINT, (index + 1) * FINGERPRINT)));
       }
       if (batch.rows.length < FETCH_ROWS) break;
     }
