@@ -18,6 +18,8 @@
  *    TimeZone (the same instant prints differently in Tokyo), a column only a target has (not the sync's);
  *  - nor are equal numbers in other types (a numeric key 5.0 against an int 5, 1.5 in a numeric against
  *    1.50 in a numeric(10,2)), nor a database in another encoding (LATIN1 against UTF-8);
+ *  - change records not delivered yet: a note first, naming the source and the tables;
+ *  - a column only one database has: a line saying it is not compared;
  *  - a flat-file target, whose writer cannot read rows back: left out with a line naming it;
  *  - `limit=N` and the default of 20 key lines, `… and N more keys`; TABLE arguments (`t`, `public.t`);
  *  - a database whose table is not unique on the key: a key held twice there is `duplicated`;
@@ -140,6 +142,24 @@ describe('bucardo compare', () => {
     // for scripts: nothing printed, the answer in the exit code
     expectDiffers(await world.bucardo('--quiet', 'compare', 'cd'), []);
     expect(await snapshot([a, b, c], ['t', 'u'])).toEqual(before);
+
+    // changes captured and not delivered yet: said first, since they show as differences until a run
+    await world.query(a.url, "UPDATE t SET v = 'new on A' WHERE id IN (1, 2); UPDATE u SET v = 'new' WHERE a = 1 AND b = 'abc'");
+    expectDiffers(await compare('cd', 'limit=2'), [
+      'Comparing sync "cd" against database "cd_A", its first source: 2 tables on 3 databases',
+      'Note: 3 change records on database "cd_A" not delivered yet (public.t 2, public.u 1): what they change show as differences until the next run (bucardo kick cd 0)',
+      'public.t: differs: cd_A 1000 rows, cd_B 998 rows, cd_C 1001 rows',
+      '  cd_B: 2 missing, 3 different (v: 3)',
+      '  cd_C: 1 extra, 4 different (v: 4)',
+      '  key 1: different on cd_B (v), cd_C (v)',
+      '  key 2: different on cd_B (v), cd_C (v)',
+      '  … and 4 more keys',
+      'public.u: differs: cd_A 200 rows, cd_B 200 rows, cd_C 200 rows',
+      '  cd_B: 1 different (v: 1)',
+      '  cd_C: 1 different (v: 1)',
+      '  key (1, abc): different on cd_B (v), cd_C (v)',
+      'Sync "cd": 2 of 2 tables differ',
+    ]);
   });
 
   it('keys in numeric order, negative numbers included', async () => {
@@ -205,7 +225,7 @@ describe('bucardo compare', () => {
     const c = await world.database('co_C');
     await world.query(a.url, 'CREATE TABLE w (id int PRIMARY KEY, x int, y text, s varchar(20), at timestamptz)');
     await world.query(b.url, 'CREATE TABLE w (id int PRIMARY KEY, at timestamptz, y text, s varchar(20), x int)');
-    // a column only the target has is not the sync's: its values are not compared
+    // a column only the target has is not the sync's: its values are not compared, which compare says
     await world.query(c.url, 'CREATE TABLE w (id int PRIMARY KEY, s text, y text, x bigint, at timestamptz, note text DEFAULT \'C only\')');
     await world.api.addTables(['t', 'w'], { herd: 'co_h', db: a.name });
     await world.api.addDbGroup('co_g', [`${a.name}:source`, `${b.name}:source`, `${c.name}:target`]);
@@ -230,6 +250,7 @@ describe('bucardo compare', () => {
       'Comparing sync "co" against database "co_A", its first source: 2 tables on 3 databases',
       'public.t: same on co_A, co_B, co_C (1 row)',
       'public.w: same on co_A, co_B, co_C (5 rows)',
+      '  Not compared on co_C: column "note", which the first source lacks',
       'Sync "co": every table is the same on every database',
     ]);
   });

@@ -9,14 +9,21 @@ export function formatComparisonStart(start: ComparisonStart): string[] {
   return [
     `Comparing sync "${sync}" against database "${reference}", its first source: ${plural(tableCount, 'table', 'tables')} on ${databases.length} databases`,
     ...leftOut.map(({ db, reason }) => `Not compared on database "${db}": ${reason}`),
+    ...start.pending.map(({ db, records, tables }) => `Note: ${plural(records, 'change record', 'change records')} on database "${db}" not delivered yet (${tables.map((t) => `${t.table} ${t.records}`).join(', ')}): what ${records === 1 ? 'it changes shows' : 'they change show'} as differences until the next run (bucardo kick ${sync} 0)`),
   ];
+}
+
+/** Columns only some databases have: not compared, and not replicated either. */
+function notComparedLines(table: TableComparison): string[] {
+  return [...table.notCompared].map(([db, columns]) =>
+    `  Not compared on ${db}: ${columns.length === 1 ? 'column' : 'columns'} ${columns.map((c) => `"${c}"`).join(', ')}, which the first source lacks`);
 }
 
 /** A table's lines: `same on …`, or `differs: …`, then per database and per key. */
 export function formatTableComparison(table: TableComparison, databases: readonly string[]): string[] {
   const rows = (db: string) => table.rows.get(db) ?? 0;
   if (table.differing === 0) {
-    return [`${table.table}: same on ${databases.join(', ')} (${plural(rows(databases[0]!), 'row', 'rows')})`];
+    return [`${table.table}: same on ${databases.join(', ')} (${plural(rows(databases[0]!), 'row', 'rows')})`, ...notComparedLines(table)];
   }
   const lines = [`${table.table}: differs: ${databases.map((db) => `${db} ${plural(rows(db), 'row', 'rows')}`).join(', ')}`];
   for (const db of databases) {
@@ -40,7 +47,7 @@ export function formatTableComparison(table: TableComparison, databases: readonl
   }
   const more = table.differing - table.differences.length;
   if (more > 0) lines.push(`  … and ${plural(more, 'more key', 'more keys')}`);
-  return lines;
+  return [...lines, ...notComparedLines(table)];
 }
 
 /** The last line: every table the same, or how many differ. */

@@ -6,6 +6,7 @@ import { RunSessions } from '../run/sessions.js';
 import { sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import { describeAll, inspectTableShapes } from '../run/table-shapes.js';
 import type { BucardoContext } from './context.js';
+import { syncBacklog } from './sync-backlog.js';
 import { loadSyncPlan } from './sync-plan-loader.js';
 import { pickTable } from './table-names.js';
 
@@ -22,6 +23,8 @@ export interface TableComparison {
   readonly counts: ReadonlyMap<string, StandingCounts>;
   /** Per database, how many rows differ in each column (where its writer tells which columns differ). */
   readonly columnCounts: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** Per database, its columns the first source lacks: not compared (and not replicated). */
+  readonly notCompared: ReadonlyMap<string, readonly string[]>;
   /** The first `keys` differing keys, in key order (part by part, numbers by value). */
   readonly differences: readonly KeyDifference[];
 }
@@ -37,6 +40,11 @@ export interface ComparisonStart {
   readonly leftOut: ReadonlyArray<{ readonly db: string; readonly reason: string }>;
   /** How many tables are compared. */
   readonly tableCount: number;
+  /**
+   * Change records the sync had captured and not delivered when the compare began, per source: what they
+   * change shows as differences until a run delivers them.
+   */
+  readonly pending: ReadonlyArray<{ readonly db: string; readonly records: number; readonly tables: ReadonlyArray<{ readonly table: string; readonly records: number }> }>;
 }
 
 export interface SyncComparison {
@@ -105,12 +113,13 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
     if (readers.length < 2) throw new BucardoError('SYNC_INVALID', `Cannot compare sync "${name}": no database but its first source can read rows back`, { sync: name });
     // the reference first: every other database is set against it
     readers.sort((a, b) => (a.db === reference.name ? -1 : b.db === reference.name ? 1 : 0));
-    const local = await localShapes(readers, sessions, shapes);
+    const { local, extra } = await localShapes(readers, sessions, shapes);
     const databases = plan.databases.map((db) => db.name).filter((db) => readers.some((reader) => reader.db === db));
-    options.onStart?.({ sync: name, reference: reference.name, databases, leftOut, tableCount: shapes.length });
+    options.onStart?.({ sync: name, reference: reference.name, databases, leftOut, tableCount: shapes.length, pending: await pendingOf(ctx, scoped) });
     const tables: TableComparison[] = [];
     for (const [index, shape] of shapes.entries()) {
-      const table = await compareTable(ctx, name, shape, readers, local.map((found) => found[index]!), options.keys ?? 20, stop.signal);
+      const notCompared = new Map(readers.map(({ db }, reader) => [db, extra[reader]![index]!] as const).filter(([, columns]) => columns.length > 0));
+      const table = { ...await compareTable(ctx, name, shape, readers, local.map((found) => found[index]!), options.keys ?? 20, stop.signal), notCompared };
       tables.push(table);
       options.onTable?.(table);
     }
@@ -128,17 +137,35 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
  * database. Each server then reads its values by its own types (a key that is numeric there is trimmed of
  * its scale there), which `validate` allows to differ from the first source's.
  */
-async function localShapes(readers: readonly Reader[], sessions: RunSessions, shapes: readonly TableShape[]): Promise<TableShape[][]> {
-  return Promise.all(readers.map(async ({ db }) => {
+async function localShapes(readers: readonly Reader[], sessions: RunSessions, shapes: readonly TableShape[]): Promise<{ local: TableShape[][]; extra: string[][][] }> {
+  const answers = await Promise.all(readers.map(async ({ db }) => {
     const session = sessions.target(db);
-    if (!session.describeTable && !session.describeTables) return [...shapes];
+    if (!session.describeTable && !session.describeTables) return { local: [...shapes], extra: shapes.map(() => []) };
     const found = await describeAll(session, shapes.map((shape) => shape.table), db);
-    return shapes.map((shape, index) => {
+    const local = shapes.map((shape, index) => {
       const here = new Map((found[index]?.columns ?? []).map((column) => [column.name, column]));
-      const local = (column: TableShape['columns'][number]) => here.get(column.name) ?? column;
-      return { ...shape, columns: shape.columns.map(local), key: shape.key.map(local) };
+      const own = (column: TableShape['columns'][number]) => here.get(column.name) ?? column;
+      return { ...shape, columns: shape.columns.map(own), key: shape.key.map(own) };
     });
+    // columns only this database has: said, since a table that compares the same may still lose them
+    const extra = shapes.map((shape, index) => {
+      const compared = new Set(shape.columns.map((column) => column.name));
+      return (found[index]?.columns ?? []).map((column) => column.name).filter((column) => !compared.has(column));
+    });
+    return { local, extra };
   }));
+  return { local: answers.map((answer) => answer.local), extra: answers.map((answer) => answer.extra) };
+}
+
+/** What the sync had not delivered when the compare began, per source (a source it could not count is left out). */
+async function pendingOf(ctx: BucardoContext, plan: SyncPlan): Promise<ComparisonStart['pending']> {
+  const backlog = await syncBacklog(ctx, plan);
+  return backlog.flatMap((source) => {
+    if (!source.counted) return [];
+    const tables = source.tables.filter((table) => table.records > 0).map((table) => ({ table: formatTable(table.table), records: table.records }));
+    const records = tables.reduce((sum, table) => sum + table.records, 0);
+    return records > 0 ? [{ db: source.db, records, tables }] : [];
+  });
 }
 
 /** The herd's tables the user named (all when none), in herd order; a name the herd lacks, or that fits two, is an error. */
@@ -155,7 +182,7 @@ function chosenTables(plan: SyncPlan, names: readonly string[]): TableRef[] {
 
 async function compareTable(
   ctx: BucardoContext, sync: string, shape: TableShape, readers: readonly Reader[], local: readonly TableShape[], keep: number, signal: AbortSignal,
-): Promise<TableComparison> {
+): Promise<Omit<TableComparison, 'notCompared'>> {
   const table = formatTable(shape.table);
   const failed = (db: string) => (error: unknown) => {
     throw databaseError(error, 'FETCH_FAILED', { db, table, sync });
