@@ -24,11 +24,28 @@ export function keyParts(key: KeyText): string[] {
   return key.split(SEPARATOR);
 }
 
-/** A key for people to read: `42`, or `(1, 'abc')` for a composite key. */
+/**
+ * A key for people to read: `42`, or `(1, abc)` for a composite key. A part that would read ambiguously
+ * (empty, with a comma, a parenthesis, a quote, a backslash, a control character, or blanks at either end:
+ * `(ap, 2, 5)` could be three parts or two) is an SQL string literal: `('ap, 2', 5)`, `('', 1)`,
+ * `E'two\nlines'`.
+ */
 export function displayKey(key: KeyText): string {
-  const parts = keyParts(key);
+  const parts = keyParts(key).map(displayPart);
   return parts.length === 1 ? parts[0]! : `(${parts.join(', ')})`;
 }
+
+const AMBIGUOUS = /^$|^\s|\s$|[,()'"\\\u0000-\u001f\u007f]/;
+
+function displayPart(part: string): string {
+  if (!AMBIGUOUS.test(part)) return part;
+  const quoted = part.replace(/'/g, "''");
+  if (!/[\\\u0000-\u001f\u007f]/.test(part)) return `'${quoted}'`;
+  const escaped = quoted.replace(/\\/g, '\\\\').replace(/[\u0000-\u001f\u007f]/g, (ch) => CONTROL[ch] ?? `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return `E'${escaped}'`;
+}
+
+const CONTROL: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
 
 /**
  * Two spellings of one key value must make one key: PostgreSQL compares `numeric` by value (1.50 = 1.5)

@@ -20,7 +20,17 @@ describe('keys', () => {
   it('encodes composite keys reversibly', () => {
     const key = encodeKey(['1', 'a b', '']);
     expect(decodeKey(key, 3)).toEqual(['1', 'a b', '']);
-    expect(displayKey(key)).toBe('(1, a b, )');
+    expect(displayKey(key)).toBe("(1, a b, '')");
+    expect(encodeKey(['42'])).toBe('42');
+  });
+
+  it('shows a key part that would read ambiguously as an SQL string literal', () => {
+    expect(displayKey(encodeKey(['ap, 2', '5']))).toBe("('ap, 2', 5)");
+    expect(displayKey(encodeKey([' ap', '2']))).toBe("(' ap', 2)");
+    expect(displayKey(encodeKey(["o'ne", 'x(1)']))).toBe("('o''ne', 'x(1)')");
+    expect(displayKey('two\nlines')).toBe("E'two\\nlines'");
+    expect(displayKey('back\\slash')).toBe("E'back\\\\slash'");
+    expect(displayKey('plain text-1.5')).toBe('plain text-1.5');
     expect(encodeKey(['42'])).toBe('42');
   });
 });
