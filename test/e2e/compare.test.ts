@@ -23,9 +23,10 @@
  *  - a flat-file target, whose writer cannot read rows back: left out with a line naming it;
  *  - `limit=N` and the default of 20 key lines, `… and N more keys`; TABLE arguments (`t`, `public.t`);
  *  - a database whose table is not unique on the key: a key held twice there is `duplicated`;
- *  - errors (exit 1, `ERROR: … [CODE]`): unknown sync, a table not in the sync, a table missing or
- *    missing a column on one database, an unreachable database, no arguments; after each, every
- *    database's rows are as they were.
+ *  - a table missing, or missing a column, on one database: that table `not compared`, with validate's
+ *    error, the others compared, exit 1;
+ *  - errors (exit 1, `ERROR: … [CODE]`): unknown sync, a table not in the sync, an unreachable database,
+ *    no arguments; after each, every database's rows are as they were.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
@@ -370,6 +371,16 @@ describe('bucardo compare', () => {
       '  … and 1 more key',
       'Sync "cl": 1 of 1 table differs',
     ]);
+    // limit=0: the counts only
+    expectDiffers(await compare('cl', 'limit=0', 'public.t'), [
+      'Comparing sync "cl" against database "cl_A", its first source: 1 table on 2 databases',
+      'public.t: differs: cl_A 50 rows, cl_B 50 rows',
+      '  cl_B: 1 missing, 1 extra, 1 different (v: 1)',
+      'Sync "cl": 1 of 1 table differs',
+    ]);
+    const bad = await compare('cl', 'limit=x');
+    expect(bad.stderr).toBe('ERROR: limit must be a whole number (0: counts only), not "x" [INVALID_ARGUMENT]\n');
+    expect(bad.code).toBe(1);
     // exactly as many keys as the limit: no "more" line
     expectDiffers(await compare('cl', 'limit=3', 'public.t'), [
       'Comparing sync "cl" against database "cl_A", its first source: 1 table on 2 databases',
@@ -425,21 +436,39 @@ describe('bucardo compare', () => {
       expect(result.code, result.stderr).toBe(1);
     });
 
-    it('a column missing on one database: TABLE_COLUMNS_MISMATCH naming the database and table', async () => {
+    /** The report of a compare that could not compare one table: the others compared, exit 1. */
+    async function expectNotCompared(lines: readonly string[]): Promise<void> {
+      const result = await compare('ce');
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe([...lines, ''].join('\n'));
+      expect(result.code).toBe(1);
+    }
+
+    it('a column missing on one database: that table not compared, naming the database, table and column; the other compared; exit 1', async () => {
       const c = dbs[2]!;
       await world.query(c.url, 'ALTER TABLE t DROP COLUMN v');
       const changed = await snapshot(dbs, ['t', 'u', 'other']);
-      expectError(await compare('ce'), 'TABLE_COLUMNS_MISMATCH', '"ce_C"', 'public.t');
+      await expectNotCompared([
+        'Comparing sync "ce" against database "ce_A", its first source: 2 tables on 3 databases',
+        'public.t: not compared: Table "public.t" on database "ce_C" has no column "v" [TABLE_COLUMNS_MISMATCH]',
+        'public.u: same on ce_A, ce_B, ce_C (200 rows)',
+        'Sync "ce": 1 of 2 tables not compared',
+      ]);
       expect(await snapshot(dbs, ['t', 'u', 'other'])).toEqual(changed);
       await world.query(c.url, "ALTER TABLE t ADD COLUMN v text; UPDATE t SET v = 'v' || id");
       expect(await snapshot(dbs, ['t', 'u', 'other'])).toEqual(before);
     });
 
-    it('a table dropped on one database: TABLE_MISSING naming the database and table', async () => {
+    it('a table dropped on one database: that table not compared, naming the database; the other compared; exit 1', async () => {
       const c = dbs[2]!;
       await world.query(c.url, 'DROP TABLE u');
       const changed = await snapshot(dbs, ['t', 'u', 'other']);
-      expectError(await compare('ce'), 'TABLE_MISSING', '"ce_C"', 'public.u');
+      await expectNotCompared([
+        'Comparing sync "ce" against database "ce_A", its first source: 2 tables on 3 databases',
+        'public.t: same on ce_A, ce_B, ce_C (1000 rows)',
+        'public.u: not compared: Table "public.u" does not exist on database "ce_C" [TABLE_MISSING]',
+        'Sync "ce": 1 of 2 tables not compared',
+      ]);
       expect(await snapshot(dbs, ['t', 'u', 'other'])).toEqual(changed);
     });
   });

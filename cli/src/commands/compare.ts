@@ -8,25 +8,29 @@ const DEFAULT_KEYS = 20;
 
 /** Exit code of a compare that found differences (0: none; 1, as for every command: an error). */
 const DIFFERENCES_FOUND = 2;
+/** Exit code of a compare that could not compare a table: an error, whatever the others showed. */
+const NOT_COMPARED = 1;
 
 /** `bucardo compare SYNC [TABLE…] [limit=N]`: the sync's rows on every database, against its first source. */
 export async function compare(session: CliSession): Promise<number> {
   const { limit, ...unknown } = session.params;
   rejectUnknown(unknown, 'compare', ['limit']);
-  if (limit !== undefined && !/^[1-9]\d*$/.test(limit)) throw new BucardoError('INVALID_ARGUMENT', `limit must be a whole number above 0, not "${limit}"`, { item: 'limit' });
+  if (limit !== undefined && !/^\d+$/.test(limit)) throw new BucardoError('INVALID_ARGUMENT', `limit must be a whole number (0: counts only), not "${limit}"`, { item: 'limit' });
+  const keys = limit === undefined ? DEFAULT_KEYS : Number(limit);
   const [sync, ...tables] = session.words;
   if (sync === undefined) throw new BucardoError('INVALID_ARGUMENT', 'Usage: bucardo compare SYNC [TABLE…] [limit=N]');
   let databases: readonly string[] = [];
   // each table printed as it is done: a long compare shows how far it got
   const comparison = await (await session.bucardo()).compare(sync, {
     tables,
-    keys: limit === undefined ? DEFAULT_KEYS : Number(limit),
+    keys,
     onStart: (start) => {
       databases = start.databases;
       session.print(formatComparisonStart(start).join('\n'));
     },
-    onTable: (table) => session.print(formatTableComparison(table, databases).join('\n')),
+    onTable: (table) => session.print(formatTableComparison(table, databases, keys).join('\n')),
   });
   session.print(formatComparisonEnd(comparison));
+  if (comparison.tables.some((table) => table.problem)) return NOT_COMPARED;
   return comparison.tables.some((table) => table.differing > 0) ? DIFFERENCES_FOUND : 0;
 }

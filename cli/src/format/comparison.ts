@@ -19,9 +19,10 @@ function notComparedLines(table: TableComparison): string[] {
     `  Not compared on ${db}: ${columns.length === 1 ? 'column' : 'columns'} ${columns.map((c) => `"${c}"`).join(', ')}, which the first source lacks`);
 }
 
-/** A table's lines: `same on …`, or `differs: …`, then per database and per key. */
-export function formatTableComparison(table: TableComparison, databases: readonly string[]): string[] {
+/** A table's lines: `same on …`, or `differs: …`, then per database and per key (none with `keys` 0: counts only). */
+export function formatTableComparison(table: TableComparison, databases: readonly string[], keys: number): string[] {
   const rows = (db: string) => table.rows.get(db) ?? 0;
+  if (table.problem) return [`${table.table}: not compared: ${table.problem.message} [${table.problem.code}]`];
   if (table.differing === 0) {
     return [`${table.table}: same on ${databases.join(', ')} (${plural(rows(databases[0]!), 'row', 'rows')})`, ...notComparedLines(table)];
   }
@@ -46,15 +47,19 @@ export function formatTableComparison(table: TableComparison, databases: readonl
     lines.push(`  key ${displayKey(difference.key)}: ${parts.join('; ')}`);
   }
   const more = table.differing - table.differences.length;
-  if (more > 0) lines.push(`  … and ${plural(more, 'more key', 'more keys')}`);
+  if (more > 0 && keys > 0) lines.push(`  … and ${plural(more, 'more key', 'more keys')}`);
   return [...lines, ...notComparedLines(table)];
 }
 
-/** The last line: every table the same, or how many differ. */
+/** The last line: every table the same, or how many differ, and how many could not be compared. */
 export function formatComparisonEnd(comparison: SyncComparison): string {
   const { sync, tables } = comparison;
   const differ = tables.filter((table) => table.differing > 0).length;
-  return differ === 0
-    ? `Sync "${sync}": every table is the same on every database`
-    : `Sync "${sync}": ${differ} of ${plural(tables.length, 'table', 'tables')} ${differ === 1 ? 'differs' : 'differ'}`;
+  const failed = tables.filter((table) => table.problem).length;
+  if (differ === 0 && failed === 0) return `Sync "${sync}": every table is the same on every database`;
+  const counts = [
+    ...(differ > 0 || failed === 0 ? [`${differ} of ${plural(tables.length, 'table', 'tables')} ${differ === 1 ? 'differs' : 'differ'}`] : []),
+    ...(failed > 0 ? [`${failed} of ${plural(tables.length, 'table', 'tables')} not compared`] : []),
+  ];
+  return `Sync "${sync}": ${counts.join(', ')}`;
 }

@@ -25,6 +25,8 @@ export interface TableComparison {
   readonly columnCounts: ReadonlyMap<string, ReadonlyMap<string, number>>;
   /** Per database, its columns the first source lacks: not compared (and not replicated). */
   readonly notCompared: ReadonlyMap<string, readonly string[]>;
+  /** Why the table was not compared at all (missing somewhere, a column missing, no key): an error of the compare. */
+  readonly problem?: BucardoError;
   /** The first `keys` differing keys, in key order (part by part, numbers by value). */
   readonly differences: readonly KeyDifference[];
 }
@@ -89,17 +91,15 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
   const stop = new AbortController();
   const sessions = await RunSessions.open(scoped, ctx.engine.registry, ctx.engine.log, 'bucardo compare', stop.signal);
   try {
-    const { shapes, problems } = await inspectTableShapes(scoped, sessions);
-    if (problems.length > 0) {
-      const [first] = problems;
-      const more = problems.length > 1 ? ` (and ${problems.length - 1} more: bucardo validate ${name} lists them all)` : '';
+    const { shapes: described, problems } = await inspectTableShapes(scoped, sessions);
+    const general = problems.filter((problem) => problem.table === undefined);
+    if (general.length > 0) {
+      const [first] = general;
+      const more = general.length > 1 ? ` (and ${general.length - 1} more: bucardo validate ${name} lists them all)` : '';
       throw new BucardoError(first!.code, `Cannot compare sync "${name}": ${first!.message}${more}`, { ...first!.subject, sync: name, cause: first });
     }
-    const keyless = shapes.find((shape) => shape.key.length === 0);
-    if (keyless) {
-      const table = formatTable(keyless.table);
-      throw new BucardoError('TABLE_NO_KEY', `Cannot compare table "${table}": it has no primary key or unique index on database "${reference.name}", the first source`, { sync: name, table, db: reference.name });
-    }
+    const problemOf = tableProblems(name, reference.name, problems, described);
+    const shapes = described.filter((shape) => !problemOf.has(formatTable(shape.table)));
     const leftOut: Array<{ db: string; reason: string }> = [];
     const readers: Reader[] = [];
     for (const db of plan.databases) {
@@ -115,11 +115,17 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
     readers.sort((a, b) => (a.db === reference.name ? -1 : b.db === reference.name ? 1 : 0));
     const { local, extra } = await localShapes(readers, sessions, shapes);
     const databases = plan.databases.map((db) => db.name).filter((db) => readers.some((reader) => reader.db === db));
-    options.onStart?.({ sync: name, reference: reference.name, databases, leftOut, tableCount: shapes.length, pending: await pendingOf(ctx, scoped) });
+    options.onStart?.({ sync: name, reference: reference.name, databases, leftOut, tableCount: scoped.tables.length, pending: await pendingOf(ctx, scoped) });
     const tables: TableComparison[] = [];
-    for (const [index, shape] of shapes.entries()) {
-      const notCompared = new Map(readers.map(({ db }, reader) => [db, extra[reader]![index]!] as const).filter(([, columns]) => columns.length > 0));
-      const table = { ...await compareTable(ctx, name, shape, readers, local.map((found) => found[index]!), options.keys ?? 20, stop.signal), notCompared };
+    for (const ref of scoped.tables) {
+      const problem = problemOf.get(formatTable(ref));
+      const index = shapes.findIndex((shape) => shape.table === ref || formatTable(shape.table) === formatTable(ref));
+      const table: TableComparison = problem || index < 0
+        ? { ...nothingCompared(formatTable(ref)), ...(problem ? { problem } : {}) }
+        : {
+          ...await compareTable(ctx, name, shapes[index]!, readers, local.map((found) => found[index]!), options.keys ?? 20, stop.signal),
+          notCompared: new Map(readers.map(({ db }, reader) => [db, extra[reader]![index]!] as const).filter(([, columns]) => columns.length > 0)),
+        };
       tables.push(table);
       options.onTable?.(table);
     }
@@ -166,6 +172,25 @@ async function pendingOf(ctx: BucardoContext, plan: SyncPlan): Promise<Compariso
     const records = tables.reduce((sum, table) => sum + table.records, 0);
     return records > 0 ? [{ db: source.db, records, tables }] : [];
   });
+}
+
+/**
+ * Per table, the first problem `validate` would report with it (missing somewhere, a column missing, no
+ * key on the first source): that table is not compared, and the others still are.
+ */
+function tableProblems(sync: string, reference: string, problems: readonly BucardoError[], shapes: readonly TableShape[]): Map<string, BucardoError> {
+  const problemOf = new Map<string, BucardoError>();
+  for (const problem of problems) if (problem.table !== undefined && !problemOf.has(problem.table)) problemOf.set(problem.table, problem);
+  for (const shape of shapes) {
+    const table = formatTable(shape.table);
+    if (shape.key.length > 0 || problemOf.has(table)) continue;
+    problemOf.set(table, new BucardoError('TABLE_NO_KEY', `Table "${table}" has no primary key or unique index on database "${reference}", the first source: its rows cannot be matched by key`, { sync, table, db: reference }));
+  }
+  return problemOf;
+}
+
+function nothingCompared(table: string): TableComparison {
+  return { table, rows: new Map(), differing: 0, counts: new Map(), columnCounts: new Map(), differences: [], notCompared: new Map() };
 }
 
 /** The herd's tables the user named (all when none), in herd order; a name the herd lacks, or that fits two, is an error. */
