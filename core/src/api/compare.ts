@@ -1,7 +1,6 @@
-import { BucardoError, formatTable, type RowSummary, type TableRef, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
-import { Differences, partitionDifferences, type KeyDifference, type StandingCounts } from '../compare/differences.js';
-import { differingPartitions, inStep } from '../compare/partitions.js';
-import { databaseError } from '../run/database-error.js';
+import { BucardoError, formatTable, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import type { ComparisonStart, CompareOptions, SyncComparison, TableComparison } from '../compare/comparison.js';
+import { compareTable, type Reader } from '../compare/table-compare.js';
 import { RunSessions } from '../run/sessions.js';
 import { sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import { describeAll, inspectTableShapes } from '../run/table-shapes.js';
@@ -11,71 +10,7 @@ import { loadSyncPlan } from './sync-plan-loader.js';
 import { pickTable } from './table-names.js';
 
 export type { KeyDifference, KeyStanding, StandingCounts } from '../compare/differences.js';
-
-/** One table compared on every database of the sync that can read its rows back. */
-export interface TableComparison {
-  readonly table: string;
-  /** Rows on each compared database, in the sync's order. */
-  readonly rows: ReadonlyMap<string, number>;
-  /** How many keys differ in all. */
-  readonly differing: number;
-  /** Per database that differs from the reference, how many keys stand each way. */
-  readonly counts: ReadonlyMap<string, StandingCounts>;
-  /** Per database, how many rows differ in each column (where its writer tells which columns differ). */
-  readonly columnCounts: ReadonlyMap<string, ReadonlyMap<string, number>>;
-  /** Per database, its columns the first source lacks: not compared (and not replicated). */
-  readonly notCompared: ReadonlyMap<string, readonly string[]>;
-  /** Why the table was not compared at all (missing somewhere, a column missing, no key): an error of the compare. */
-  readonly problem?: BucardoError;
-  /** The first `keys` differing keys, in key order (part by part, numbers by value). */
-  readonly differences: readonly KeyDifference[];
-}
-
-/** What is compared, known before the first table is: `compare`'s `onStart` gets it. */
-export interface ComparisonStart {
-  readonly sync: string;
-  /** The first source: every other database is compared with it. */
-  readonly reference: string;
-  /** The databases compared, in the sync's order (the reference among them). */
-  readonly databases: readonly string[];
-  /** Databases left out, and why (a writer that cannot read rows back). */
-  readonly leftOut: ReadonlyArray<{ readonly db: string; readonly reason: string }>;
-  /** How many tables are compared. */
-  readonly tableCount: number;
-  /**
-   * Change records the sync had captured and not delivered when the compare began, per source: what they
-   * change shows as differences until a run delivers them.
-   */
-  readonly pending: ReadonlyArray<{ readonly db: string; readonly records: number; readonly tables: ReadonlyArray<{ readonly table: string; readonly records: number }> }>;
-}
-
-export interface SyncComparison {
-  readonly sync: string;
-  /** The first source: every other database is compared with it. */
-  readonly reference: string;
-  /** The databases compared, in the sync's order (the reference among them). */
-  readonly databases: readonly string[];
-  /** Databases left out, and why (a writer that cannot read rows back). */
-  readonly leftOut: ReadonlyArray<{ readonly db: string; readonly reason: string }>;
-  readonly tables: readonly TableComparison[];
-}
-
-/** What `compare` is asked for. */
-export interface CompareOptions {
-  /** Compare only these tables (`t` or `public.t`); all of the sync's when empty or absent. */
-  readonly tables?: readonly string[];
-  /** How many differing keys to return per table, the first in key order (default 20). */
-  readonly keys?: number;
-  /** Called once the databases are checked, before the first table is read. */
-  readonly onStart?: (start: ComparisonStart) => void;
-  /** Called as each table is done, in herd order: a long compare shows its results as it goes. */
-  readonly onTable?: (table: TableComparison) => void;
-}
-
-/** Keys fall into this many partitions; a partition whose summary differs is read row by row. */
-const PARTITIONS = 1024;
-
-type Reader = { readonly db: string; readonly session: Required<Pick<TargetSession, 'summarizeRows' | 'rowDigests'>> };
+export type { ComparisonStart, CompareOptions, SyncComparison, TableComparison } from '../compare/comparison.js';
 
 /**
  * `bucardo compare SYNC [TABLE…]`: the rows of the sync's tables on every database, against its first
@@ -205,50 +140,3 @@ function chosenTables(plan: SyncPlan, names: readonly string[]): TableRef[] {
   return plan.tables.filter((table) => chosen.has(table));
 }
 
-async function compareTable(
-  ctx: BucardoContext, sync: string, shape: TableShape, readers: readonly Reader[], local: readonly TableShape[], keep: number, signal: AbortSignal,
-): Promise<Omit<TableComparison, 'notCompared'>> {
-  const table = formatTable(shape.table);
-  const failed = (db: string) => (error: unknown) => {
-    throw databaseError(error, 'FETCH_FAILED', { db, table, sync });
-  };
-  const summaries = await Promise.all(readers.map(({ db, session }, index) => session.summarizeRows({ shape: local[index]!, partitions: PARTITIONS, signal }).catch(failed(db))));
-  checkFormats(sync, table, readers, summaries);
-  const rows = new Map(readers.map(({ db }, index) => [db, totalRows(summaries[index]!)]));
-  const only = differingPartitions(summaries);
-  const found = new Differences(keep);
-  if (only.length > 0) {
-    ctx.engine.log.log('normal', `Comparing ${table}: ${only.length} of ${PARTITIONS} key partitions differ, reading their rows`, { table, sync });
-    const streams = readers.map(({ db, session }, index) => failing(session.rowDigests({ shape: local[index]!, partitions: PARTITIONS, only, signal }), failed(db)));
-    const dbs = readers.map((reader) => reader.db);
-    const columns = shape.columns.map((column) => column.name);
-    for await (const step of inStep(streams)) {
-      for (const difference of partitionDifferences(dbs, columns, step.rows)) found.add(difference);
-    }
-  }
-  return { table, rows, differing: found.total, counts: found.counts, columnCounts: found.columnCounts, differences: found.first };
-}
-
-function checkFormats(sync: string, table: string, readers: readonly Reader[], summaries: readonly RowSummary[]): void {
-  const [mine] = summaries;
-  summaries.forEach((summary, index) => {
-    if (summary.format === mine!.format) return;
-    const db = readers[index]!.db;
-    throw new BucardoError('SYNC_INVALID', `Cannot compare table "${table}" on database "${db}" with "${readers[0]!.db}": their writers digest rows differently (${summary.format}, ${mine!.format})`, { sync, table, db });
-  });
-}
-
-function totalRows(summary: RowSummary): number {
-  let rows = 0;
-  for (const partition of summary.partitions.values()) rows += partition.rows;
-  return rows;
-}
-
-/** The stream, with a failure of its own turned into the error that names its database. */
-async function* failing<T>(stream: AsyncIterable<T>, failed: (error: unknown) => never): AsyncGenerator<T> {
-  try {
-    yield* stream;
-  } catch (error) {
-    failed(error);
-  }
-}

@@ -1,0 +1,62 @@
+import type { BucardoError } from '@bucardo/plugin-sdk';
+import type { KeyDifference, StandingCounts } from './differences.js';
+
+/** One table compared on every database of the sync that can read its rows back. */
+export interface TableComparison {
+  readonly table: string;
+  /** Rows on each compared database, in the sync's order. */
+  readonly rows: ReadonlyMap<string, number>;
+  /** How many keys differ in all. */
+  readonly differing: number;
+  /** Per database that differs from the reference, how many keys stand each way. */
+  readonly counts: ReadonlyMap<string, StandingCounts>;
+  /** Per database, how many rows differ in each column (where its writer tells which columns differ). */
+  readonly columnCounts: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** Per database, its columns the first source lacks: not compared (and not replicated). */
+  readonly notCompared: ReadonlyMap<string, readonly string[]>;
+  /** Why the table was not compared at all (missing somewhere, a column missing, no key): an error of the compare. */
+  readonly problem?: BucardoError;
+  /** The first `keys` differing keys, in key order (part by part, numbers by value). */
+  readonly differences: readonly KeyDifference[];
+}
+
+/** What is compared, known before the first table is: `compare`'s `onStart` gets it. */
+export interface ComparisonStart {
+  readonly sync: string;
+  /** The first source: every other database is compared with it. */
+  readonly reference: string;
+  /** The databases compared, in the sync's order (the reference among them). */
+  readonly databases: readonly string[];
+  /** Databases left out, and why (a writer that cannot read rows back). */
+  readonly leftOut: ReadonlyArray<{ readonly db: string; readonly reason: string }>;
+  /** How many tables are compared. */
+  readonly tableCount: number;
+  /**
+   * Change records the sync had captured and not delivered when the compare began, per source: what they
+   * change shows as differences until a run delivers them.
+   */
+  readonly pending: ReadonlyArray<{ readonly db: string; readonly records: number; readonly tables: ReadonlyArray<{ readonly table: string; readonly records: number }> }>;
+}
+
+export interface SyncComparison {
+  readonly sync: string;
+  /** The first source: every other database is compared with it. */
+  readonly reference: string;
+  /** The databases compared, in the sync's order (the reference among them). */
+  readonly databases: readonly string[];
+  /** Databases left out, and why (a writer that cannot read rows back). */
+  readonly leftOut: ReadonlyArray<{ readonly db: string; readonly reason: string }>;
+  readonly tables: readonly TableComparison[];
+}
+
+/** What `compare` is asked for. */
+export interface CompareOptions {
+  /** Compare only these tables (`t` or `public.t`); all of the sync's when empty or absent. */
+  readonly tables?: readonly string[];
+  /** How many differing keys to return per table, the first in key order (default 20). */
+  readonly keys?: number;
+  /** Called once the databases are checked, before the first table is read. */
+  readonly onStart?: (start: ComparisonStart) => void;
+  /** Called as each table is done, in herd order: a long compare shows its results as it goes. */
+  readonly onTable?: (table: TableComparison) => void;
+}

@@ -1,0 +1,64 @@
+import { BucardoError, formatTable, type RowSummary, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import type { BucardoContext } from '../api/context.js';
+import { databaseError } from '../run/database-error.js';
+import type { TableComparison } from './comparison.js';
+import { Differences, partitionDifferences } from './differences.js';
+import { differingPartitions, inStep } from './partitions.js';
+
+/** Keys fall into this many partitions; a partition whose summary differs is read row by row. */
+const PARTITIONS = 1024;
+
+/** A database compared: its session can sum up and digest its rows. */
+export type Reader = { readonly db: string; readonly session: Required<Pick<TargetSession, 'summarizeRows' | 'rowDigests'>> };
+
+/**
+ * One table on every reader (the reference first), each with the table's shape in its own types: the
+ * partitions' sums, then the rows of the partitions whose sums differ, walked in step.
+ */
+export async function compareTable(
+  ctx: BucardoContext, sync: string, shape: TableShape, readers: readonly Reader[], local: readonly TableShape[], keep: number, signal: AbortSignal,
+): Promise<Omit<TableComparison, 'notCompared'>> {
+  const table = formatTable(shape.table);
+  const failed = (db: string) => (error: unknown) => {
+    throw databaseError(error, 'FETCH_FAILED', { db, table, sync });
+  };
+  const summaries = await Promise.all(readers.map(({ db, session }, index) => session.summarizeRows({ shape: local[index]!, partitions: PARTITIONS, signal }).catch(failed(db))));
+  checkFormats(sync, table, readers, summaries);
+  const rows = new Map(readers.map(({ db }, index) => [db, totalRows(summaries[index]!)]));
+  const only = differingPartitions(summaries);
+  const found = new Differences(keep);
+  if (only.length > 0) {
+    ctx.engine.log.log('normal', `Comparing ${table}: ${only.length} of ${PARTITIONS} key partitions differ, reading their rows`, { table, sync });
+    const streams = readers.map(({ db, session }, index) => failing(session.rowDigests({ shape: local[index]!, partitions: PARTITIONS, only, signal }), failed(db)));
+    const dbs = readers.map((reader) => reader.db);
+    const columns = shape.columns.map((column) => column.name);
+    for await (const step of inStep(streams)) {
+      for (const difference of partitionDifferences(dbs, columns, step.rows)) found.add(difference);
+    }
+  }
+  return { table, rows, differing: found.total, counts: found.counts, columnCounts: found.columnCounts, differences: found.first };
+}
+
+function checkFormats(sync: string, table: string, readers: readonly Reader[], summaries: readonly RowSummary[]): void {
+  const [mine] = summaries;
+  summaries.forEach((summary, index) => {
+    if (summary.format === mine!.format) return;
+    const db = readers[index]!.db;
+    throw new BucardoError('SYNC_INVALID', `Cannot compare table "${table}" on database "${db}" with "${readers[0]!.db}": their writers digest rows differently (${summary.format}, ${mine!.format})`, { sync, table, db });
+  });
+}
+
+function totalRows(summary: RowSummary): number {
+  let rows = 0;
+  for (const partition of summary.partitions.values()) rows += partition.rows;
+  return rows;
+}
+
+/** The stream, with a failure of its own turned into the error that names its database. */
+async function* failing<T>(stream: AsyncIterable<T>, failed: (error: unknown) => never): AsyncGenerator<T> {
+  try {
+    yield* stream;
+  } catch (error) {
+    failed(error);
+  }
+}
