@@ -33,6 +33,11 @@ export class CliSession {
     return this.command.params;
   }
 
+  /** `--quiet`: `print` prints nothing; what is an error must still reach stderr. */
+  get quiet(): boolean {
+    return this.command.options.quiet === true;
+  }
+
   print(text: string): void {
     if (!this.command.options.quiet) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }

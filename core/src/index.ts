@@ -10,6 +10,7 @@ export type { DroppedChanges, RemovedDatabases, RemovedSync, RemovedTables } fro
 export type { SourceBacklog, TableBacklog } from './api/sync-backlog.js';
 export type { CompareOptions, ComparisonStart, KeyDifference, KeyStanding, StandingCounts, SyncComparison, TableComparison } from './api/compare.js';
 export { KEY_STANDINGS } from './compare/differences.js';
+export { tableDiffers } from './compare/comparison.js';
 export { parseBoolean } from './api/names.js';
 export { Engine } from './engine.js';
 export type { EngineOptions } from './engine.js';

@@ -280,6 +280,11 @@ export interface RowSummary {
   readonly format: string;
   /** Per partition that holds rows: how many, and a digest of them all that does not depend on their order. */
   readonly partitions: ReadonlyMap<number, { readonly rows: number; readonly digest: string }>;
+  /**
+   * Rows whose key has a NULL part (only where the table has no key here): in no partition, since no key
+   * matches them. Absent or 0 when there are none.
+   */
+  readonly unkeyed?: number;
 }
 
 /** One partition's rows, as `TargetSession.rowDigests` gives them: `keys[i]`'s row has `digests[i]`. */

@@ -27,8 +27,8 @@ export function keyParts(key: KeyText): string[] {
 /**
  * A key for people to read: `42`, or `(1, abc)` for a composite key. A part that would read ambiguously
  * (empty, with a comma, a parenthesis, a quote, a backslash, a control character, or blanks at either end:
- * `(ap, 2, 5)` could be three parts or two) is an SQL string literal: `('ap, 2', 5)`, `('', 1)`,
- * `E'two\nlines'`.
+ * `(ap, 2, 5)` could be three parts or two), or the text NULL, is an SQL string literal: `('ap, 2', 5)`,
+ * `('', 1)`, `('NULL', 4)`, `E'two\nlines'`.
  */
 export function displayKey(key: KeyText): string {
   const parts = keyParts(key).map(displayPart);
@@ -38,7 +38,8 @@ export function displayKey(key: KeyText): string {
 const AMBIGUOUS = /^$|^\s|\s$|[,()'"\\\u0000-\u001f\u007f]/;
 
 function displayPart(part: string): string {
-  if (!AMBIGUOUS.test(part)) return part;
+  // the text NULL is not SQL's NULL, which a key never holds
+  if (!AMBIGUOUS.test(part) && part.toUpperCase() !== 'NULL') return part;
   const quoted = part.replace(/'/g, "''");
   if (!/[\\\u0000-\u001f\u007f]/.test(part)) return `'${quoted}'`;
   const escaped = quoted.replace(/\\/g, '\\\\').replace(/[\u0000-\u001f\u007f]/g, (ch) => CONTROL[ch] ?? `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);

@@ -31,6 +31,8 @@ describe('keys', () => {
     expect(displayKey('two\nlines')).toBe("E'two\\nlines'");
     expect(displayKey('back\\slash')).toBe("E'back\\\\slash'");
     expect(displayKey('plain text-1.5')).toBe('plain text-1.5');
+    expect(displayKey(encodeKey(['NULL', '4']))).toBe("('NULL', 4)");
+    expect(displayKey('null')).toBe("'null'");
     expect(encodeKey(['42'])).toBe('42');
   });
 });

@@ -22,7 +22,8 @@
  *  - a column only one database has: a line saying it is not compared;
  *  - a flat-file target, whose writer cannot read rows back: left out with a line naming it;
  *  - `limit=N` and the default of 20 key lines, `… and N more keys`; TABLE arguments (`t`, `public.t`);
- *  - a database whose table is not unique on the key: a key held twice there is `duplicated`;
+ *  - a database whose table is not unique on the key: a key held twice there is `duplicated`, and a row
+ *    whose key is NULL is counted and said (no key matches it);
  *  - a table missing, or missing a column, on one database: that table `not compared`, with validate's
  *    error, the others compared, exit 1;
  *  - errors (exit 1, `ERROR: … [CODE]`): unknown sync, a table not in the sync, an unreachable database,
@@ -324,11 +325,12 @@ describe('bucardo compare', () => {
 
   it('a database without the key: a key it holds twice is duplicated there, whatever its values', async () => {
     const { c } = await trio('cu');
-    await world.query(c.url, "ALTER TABLE t DROP CONSTRAINT t_pkey; INSERT INTO t VALUES (5, 'v5'), (9, 'other')");
+    // and a row whose key is NULL, which no key matches: counted, and said
+    await world.query(c.url, "ALTER TABLE t DROP CONSTRAINT t_pkey; ALTER TABLE t ALTER COLUMN id DROP NOT NULL; INSERT INTO t VALUES (5, 'v5'), (9, 'other'), (NULL, 'no key')");
     expectDiffers(await compare('cu'), [
       'Comparing sync "cu" against database "cu_A", its first source: 2 tables on 3 databases',
-      'public.t: differs: cu_A 1000 rows, cu_B 1000 rows, cu_C 1002 rows',
-      '  cu_C: 2 duplicated',
+      'public.t: differs: cu_A 1000 rows, cu_B 1000 rows, cu_C 1003 rows',
+      '  cu_C: 2 duplicated, 1 row with a NULL key, which no key matches',
       '  key 5: duplicated on cu_C',
       '  key 9: duplicated on cu_C',
       'public.u: same on cu_A, cu_B, cu_C (200 rows)',
@@ -469,6 +471,11 @@ describe('bucardo compare', () => {
         'public.u: not compared: Table "public.u" does not exist on database "ce_C" [TABLE_MISSING]',
         'Sync "ce": 1 of 2 tables not compared',
       ]);
+      // --quiet prints nothing but errors, and a table not compared is one
+      const quiet = await world.bucardo('--quiet', 'compare', 'ce');
+      expect(quiet.stdout).toBe('');
+      expect(quiet.stderr).toBe('ERROR: Table "public.u" does not exist on database "ce_C" [TABLE_MISSING]\n');
+      expect(quiet.code).toBe(1);
       expect(await snapshot(dbs, ['t', 'u', 'other'])).toEqual(changed);
     });
   });

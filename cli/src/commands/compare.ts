@@ -1,5 +1,7 @@
 import { BucardoError } from '@bucardo/plugin-sdk';
+import { tableDiffers } from '@bucardo/core';
 import type { CliSession } from '../cli-session.js';
+import { printError } from '../print-error.js';
 import { formatComparisonEnd, formatComparisonStart, formatTableComparison } from '../format/comparison.js';
 import { rejectUnknown } from './options.js';
 
@@ -31,6 +33,9 @@ export async function compare(session: CliSession): Promise<number> {
     onTable: (table) => session.print(formatTableComparison(table, databases, keys).join('\n')),
   });
   session.print(formatComparisonEnd(comparison));
-  if (comparison.tables.some((table) => table.problem)) return NOT_COMPARED;
-  return comparison.tables.some((table) => table.differing > 0) ? DIFFERENCES_FOUND : 0;
+  const problems = comparison.tables.flatMap((table) => (table.problem ? [table.problem] : []));
+  // --quiet prints nothing but errors: a table not compared is one
+  if (session.quiet) for (const problem of problems) printError(problem);
+  if (problems.length > 0) return NOT_COMPARED;
+  return comparison.tables.some(tableDiffers) ? DIFFERENCES_FOUND : 0;
 }

@@ -1,4 +1,4 @@
-import { KEY_STANDINGS, type ComparisonStart, type SyncComparison, type TableComparison } from '@bucardo/core';
+import { KEY_STANDINGS, tableDiffers, type ComparisonStart, type SyncComparison, type TableComparison } from '@bucardo/core';
 import { displayKey } from '@bucardo/plugin-sdk';
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
@@ -23,17 +23,19 @@ function notComparedLines(table: TableComparison): string[] {
 export function formatTableComparison(table: TableComparison, databases: readonly string[], keys: number): string[] {
   const rows = (db: string) => table.rows.get(db) ?? 0;
   if (table.problem) return [`${table.table}: not compared: ${table.problem.message} [${table.problem.code}]`];
-  if (table.differing === 0) {
+  if (!tableDiffers(table)) {
     return [`${table.table}: same on ${databases.join(', ')} (${plural(rows(databases[0]!), 'row', 'rows')})`, ...notComparedLines(table)];
   }
   const lines = [`${table.table}: differs: ${databases.map((db) => `${db} ${plural(rows(db), 'row', 'rows')}`).join(', ')}`];
   for (const db of databases) {
     const counts = table.counts.get(db);
-    if (!counts) continue;
     const byColumn = [...(table.columnCounts.get(db) ?? [])].sort(([a, m], [b, n]) => n - m || (a < b ? -1 : 1));
     // which columns the different rows differ in: where a schema change or a fix went wrong
     const columns = byColumn.length === 0 ? '' : ` (${byColumn.map(([name, n]) => `${name}: ${n}`).join(', ')})`;
-    lines.push(`  ${db}: ${KEY_STANDINGS.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}${s === 'different' ? columns : ''}`).join(', ')}`);
+    const parts = counts ? KEY_STANDINGS.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}${s === 'different' ? columns : ''}`) : [];
+    const unkeyed = table.unkeyed.get(db) ?? 0;
+    if (unkeyed > 0) parts.push(`${plural(unkeyed, 'row', 'rows')} with a NULL key, which no key matches`);
+    if (parts.length > 0) lines.push(`  ${db}: ${parts.join(', ')}`);
   }
   for (const difference of table.differences) {
     const parts = KEY_STANDINGS.map((standing) => {
@@ -54,7 +56,7 @@ export function formatTableComparison(table: TableComparison, databases: readonl
 /** The last line: every table the same, or how many differ, and how many could not be compared. */
 export function formatComparisonEnd(comparison: SyncComparison): string {
   const { sync, tables } = comparison;
-  const differ = tables.filter((table) => table.differing > 0).length;
+  const differ = tables.filter(tableDiffers).length;
   const failed = tables.filter((table) => table.problem).length;
   if (differ === 0 && failed === 0) return `Sync "${sync}": every table is the same on every database`;
   const counts = [

@@ -125,7 +125,7 @@ function tableProblems(sync: string, reference: string, problems: readonly Bucar
 }
 
 function nothingCompared(table: string): TableComparison {
-  return { table, rows: new Map(), differing: 0, counts: new Map(), columnCounts: new Map(), differences: [], notCompared: new Map() };
+  return { table, rows: new Map(), unkeyed: new Map(), differing: 0, counts: new Map(), columnCounts: new Map(), differences: [], notCompared: new Map() };
 }
 
 /** The herd's tables the user named (all when none), in herd order; a name the herd lacks, or that fits two, is an error. */

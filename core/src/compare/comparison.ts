@@ -16,6 +16,8 @@ export interface TableComparison {
   readonly notCompared: ReadonlyMap<string, readonly string[]>;
   /** Why the table was not compared at all (missing somewhere, a column missing, no key): an error of the compare. */
   readonly problem?: BucardoError;
+  /** Per database, rows whose key has a NULL part (a table without a key there): no key matches them. */
+  readonly unkeyed: ReadonlyMap<string, number>;
   /** The first `keys` differing keys, in key order (part by part, numbers by value). */
   readonly differences: readonly KeyDifference[];
 }
@@ -59,4 +61,9 @@ export interface CompareOptions {
   readonly onStart?: (start: ComparisonStart) => void;
   /** Called as each table is done, in herd order: a long compare shows its results as it goes. */
   readonly onTable?: (table: TableComparison) => void;
+}
+
+/** Whether a compared table differs anywhere: a key that differs, or rows no key matches. */
+export function tableDiffers(table: TableComparison): boolean {
+  return table.differing > 0 || table.unkeyed.size > 0;
 }

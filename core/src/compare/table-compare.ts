@@ -25,6 +25,7 @@ export async function compareTable(
   const summaries = await Promise.all(readers.map(({ db, session }, index) => session.summarizeRows({ shape: local[index]!, partitions: PARTITIONS, signal }).catch(failed(db))));
   checkFormats(sync, table, readers, summaries);
   const rows = new Map(readers.map(({ db }, index) => [db, totalRows(summaries[index]!)]));
+  const unkeyed = new Map(readers.map(({ db }, index) => [db, summaries[index]!.unkeyed ?? 0] as const).filter(([, count]) => count > 0));
   const only = differingPartitions(summaries);
   const found = new Differences(keep);
   if (only.length > 0) {
@@ -36,7 +37,7 @@ export async function compareTable(
       for (const difference of partitionDifferences(dbs, columns, step.rows)) found.add(difference);
     }
   }
-  return { table, rows, differing: found.total, counts: found.counts, columnCounts: found.columnCounts, differences: found.first };
+  return { table, rows, unkeyed, differing: found.total, counts: found.counts, columnCounts: found.columnCounts, differences: found.first };
 }
 
 function checkFormats(sync: string, table: string, readers: readonly Reader[], summaries: readonly RowSummary[]): void {
@@ -49,7 +50,7 @@ function checkFormats(sync: string, table: string, readers: readonly Reader[], s
 }
 
 function totalRows(summary: RowSummary): number {
-  let rows = 0;
+  let rows = summary.unkeyed ?? 0;
   for (const partition of summary.partitions.values()) rows += partition.rows;
   return rows;
 }

@@ -48,9 +48,12 @@ function columnFingerprints(shape: TableShape): string {
 export function summarizeRows(client: pg.Client, request: RowSummaryRequest): Promise<RowSummary> {
   const { shape, partitions } = request;
   return cancellable(client, request.signal, async () => {
-    const result = await client.query<{ p: string; n: string; d: string }>(`SELECT p, count(*)::int AS n, sum(('x' || substr(h, 1, 16))::bit(64)::bigint)::text AS d
+    const result = await client.query<{ p: string | null; n: string; d: string }>(`SELECT p, count(*)::int AS n, sum(('x' || substr(h, 1, 16))::bit(64)::bigint)::text AS d
       FROM (SELECT ${partitionOf(shape, partitions)} AS p, ${rowDigest(shape)} AS h FROM ONLY ${qualified(shape.table)}) AS r GROUP BY p`);
-    return { format: DIGEST_FORMAT, partitions: new Map(result.rows.map((row) => [Number(row.p), { rows: Number(row.n), digest: row.d }])) };
+    // a NULL key part puts a row in no partition (a table without a key here may hold one)
+    const keyed = result.rows.filter((row) => row.p !== null);
+    const unkeyed = result.rows.filter((row) => row.p === null).reduce((sum, row) => sum + Number(row.n), 0);
+    return { format: DIGEST_FORMAT, partitions: new Map(keyed.map((row) => [Number(row.p), { rows: Number(row.n), digest: row.d }])), unkeyed };
   });
 }
 
