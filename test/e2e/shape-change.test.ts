@@ -226,6 +226,11 @@ describe('validate: a column only a later source has', () => {
     const r = await world.bucardo('validate', 'mm');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.split('\n')).toContain('  Warning: Column "id" of table "public.t" is bigint on database "mm_C" and integer on the first source "mm_A": allowed, as it holds every value of it; a value only bigint holds, written on "mm_C", fails the runs until the others hold it too [TABLE_COLUMNS_MISMATCH]');
+    // text and an unbounded varchar hold the same values: no value only one of them holds to warn of
+    await world.query(c.url, 'ALTER TABLE t ALTER COLUMN v TYPE varchar');
+    const widened = (await world.bucardo('validate', 'mm')).stdout;
+    expect(widened.split('\n')).toContain('  Warning: Column "v" of table "public.t" is character varying on database "mm_C" and text on the first source "mm_A": allowed, as it holds every value of it [TABLE_COLUMNS_MISMATCH]');
+    await world.query(c.url, 'ALTER TABLE t ALTER COLUMN v TYPE text');
     await world.insert(a, 41);
     await world.insert(c, 42);
     expect(await world.ok('kick', 'mm', '0')).toMatch(/DONE!/);

@@ -200,7 +200,8 @@ function compareShape(sync: string, firstSource: string, other: { readonly name:
       continue;
     } else if (holdsEveryValueOf(found.type, column.type)) {
       // a later source writes its own values too: one the others cannot hold fails the run that sends it
-      const back = other.role === 'source' ? `; a value only ${found.type} holds, written on "${db}", fails the runs until the others hold it too` : '';
+      // (text and an unbounded varchar hold the same values: nothing to say there)
+      const back = other.role === 'source' && !holdsEveryValueOf(column.type, found.type) ? `; a value only ${found.type} holds, written on "${db}", fails the runs until the others hold it too` : '';
       warnings.push(new BucardoError('TABLE_COLUMNS_MISMATCH', `Column "${column.name}" of table "${table}" is ${found.type} on database "${db}" and ${column.type} on the first source "${firstSource}": allowed, as it holds every value of it${back}`, subject));
     } else {
       problems.push(new BucardoError('TABLE_COLUMNS_MISMATCH', `Column "${column.name}" of table "${table}" is ${found.type} on database "${db}" but ${column.type} on the first source "${firstSource}"`, subject));
