@@ -135,8 +135,8 @@ describe('bucardo compare', () => {
       '  cd_B: 2 missing, 1 different (v: 1)',
       '  cd_C: 1 extra, 2 different (v: 2)',
       '  key 5: missing on cd_B',
-      '  key 7: different on cd_B (v), cd_C (v)',
-      '  key 9: missing on cd_B; different on cd_C (v)',
+      "  key 7: different on cd_B (v: 'v7' → 'changed on B'), cd_C (v: 'v7' → 'changed on C')",
+      "  key 9: missing on cd_B; different on cd_C (v: 'v9' → 'changed on C')",
       '  key 1002: extra on cd_C',
       'public.u: same on cd_A, cd_B, cd_C (200 rows)',
       'Sync "cd": 1 of 2 tables differs',
@@ -153,13 +153,13 @@ describe('bucardo compare', () => {
       'public.t: differs: cd_A 1000 rows, cd_B 998 rows, cd_C 1001 rows',
       '  cd_B: 2 missing, 3 different (v: 3)',
       '  cd_C: 1 extra, 4 different (v: 4)',
-      '  key 1: different on cd_B (v), cd_C (v)',
-      '  key 2: different on cd_B (v), cd_C (v)',
+      "  key 1: different on cd_B (v: 'new on A' → 'v1'), cd_C (v: 'new on A' → 'v1')",
+      "  key 2: different on cd_B (v: 'new on A' → 'v2'), cd_C (v: 'new on A' → 'v2')",
       '  … and 4 more keys',
       'public.u: differs: cd_A 200 rows, cd_B 200 rows, cd_C 200 rows',
       '  cd_B: 1 different (v: 1)',
       '  cd_C: 1 different (v: 1)',
-      '  key (1, abc): different on cd_B (v), cd_C (v)',
+      "  key (1, abc): different on cd_B (v: 'new' → 'a1'), cd_C (v: 'new' → 'a1')",
       'Sync "cd": 2 of 2 tables differ',
     ]);
   });
@@ -178,10 +178,10 @@ describe('bucardo compare', () => {
       'Comparing sync "cn" against database "cn_A", its first source: 1 table on 2 databases',
       'public.t: differs: cn_A 25 rows, cn_B 25 rows',
       '  cn_B: 4 different (v: 4)',
-      '  key -10: different on cn_B (v)',
-      '  key -2: different on cn_B (v)',
-      '  key 3: different on cn_B (v)',
-      '  key 10: different on cn_B (v)',
+      "  key -10: different on cn_B (v: 'v-10' → 'other')",
+      "  key -2: different on cn_B (v: 'v-2' → 'other')",
+      "  key 3: different on cn_B (v: 'v3' → 'other')",
+      "  key 10: different on cn_B (v: 'v10' → 'other')",
       'Sync "cn": 1 of 1 table differs',
     ]);
   });
@@ -213,9 +213,9 @@ describe('bucardo compare', () => {
       '  ck_B: 1 missing, 1 extra',
       '  key (1, abc): missing on ck_B',
       "  key (2, 'zz, z'): extra on ck_B",
-      '  key (3, abc): different on ck_C (v)',
-      '  key (4, abc): different on ck_C (v)',
-      '  key (6, abc): different on ck_C (v, w)',
+      "  key (3, abc): different on ck_C (v: '' → NULL)",
+      "  key (4, abc): different on ck_C (v: NULL → '')",
+      "  key (6, abc): different on ck_C (v: 'ab' → 'a', w: 'c' → 'bc')",
       '  key (12, abc): missing on ck_C',
       'Sync "ck": 1 of 1 table differs',
     ]);
@@ -286,7 +286,7 @@ describe('bucardo compare', () => {
         'Comparing sync "cv" against database "cv_A", its first source: 1 table on 2 databases',
         'public.m: differs: cv_A 2 rows, cv_C 2 rows',
         '  cv_C: 1 different (note: 1)',
-        '  key 5: different on cv_C (note)',
+        "  key 5: different on cv_C (note: 'café' → 'cafe')",
         'Sync "cv": 1 of 1 table differs',
       ]);
     } finally {
@@ -360,7 +360,7 @@ describe('bucardo compare', () => {
       'public.u: same on cl_A, cl_B (2 rows)',
       'public.many: differs: cl_A 100 rows, cl_B 100 rows',
       '  cl_B: 25 different (v: 25)',
-      '  key 1: different on cl_B (v)',
+      "  key 1: different on cl_B (v: 'v1' → 'other')",
       '  … and 24 more keys',
       'Sync "cl": 2 of 3 tables differ',
     ]);
@@ -369,7 +369,7 @@ describe('bucardo compare', () => {
       'public.t: differs: cl_A 50 rows, cl_B 50 rows',
       '  cl_B: 1 missing, 1 extra, 1 different (v: 1)',
       '  key 3: missing on cl_B',
-      '  key 8: different on cl_B (v)',
+      "  key 8: different on cl_B (v: 'v8' → 'other')",
       '  … and 1 more key',
       'Sync "cl": 1 of 1 table differs',
     ]);
@@ -389,7 +389,7 @@ describe('bucardo compare', () => {
       'public.t: differs: cl_A 50 rows, cl_B 50 rows',
       '  cl_B: 1 missing, 1 extra, 1 different (v: 1)',
       '  key 3: missing on cl_B',
-      '  key 8: different on cl_B (v)',
+      "  key 8: different on cl_B (v: 'v8' → 'other')",
       '  key 60: extra on cl_B',
       'Sync "cl": 1 of 1 table differs',
     ]);
@@ -397,7 +397,7 @@ describe('bucardo compare', () => {
       'Comparing sync "cl" against database "cl_A", its first source: 1 table on 2 databases',
       'public.many: differs: cl_A 100 rows, cl_B 100 rows',
       '  cl_B: 25 different (v: 25)',
-      ...Array.from({ length: 20 }, (_, i) => `  key ${i + 1}: different on cl_B (v)`),
+      ...Array.from({ length: 20 }, (_, i) => `  key ${i + 1}: different on cl_B (v: 'v${i + 1}' → 'other')`),
       '  … and 5 more keys',
       'Sync "cl": 1 of 1 table differs',
     ]);

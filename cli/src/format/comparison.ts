@@ -3,6 +3,16 @@ import { displayKey } from '@bucardo/plugin-sdk';
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
+/** Longest value shown whole on a key line. */
+const SHOWN = 40;
+
+/** A value on a key line: NULL, or its text quoted as SQL does, cut short; control characters escaped so a line stays one line. */
+function valueText(value: string | null): string {
+  if (value === null) return 'NULL';
+  const short = value.length > SHOWN ? `${value.slice(0, SHOWN)}…` : value;
+  return `'${short.replace(/'/g, "''").replace(/[\u0000-\u001f\u007f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`)}'`;
+}
+
 /** `bucardo compare`'s first lines: what is set against what, and which databases are left out. */
 export function formatComparisonStart(start: ComparisonStart): string[] {
   const { sync, reference, databases, leftOut, tableCount } = start;
@@ -41,7 +51,10 @@ export function formatTableComparison(table: TableComparison, databases: readonl
     const parts = KEY_STANDINGS.map((standing) => {
       const on = databases.filter((db) => difference.on.get(db) === standing);
       const named = (db: string) => {
-        const columns = standing === 'different' ? difference.columns?.get(db) : undefined;
+        if (standing !== 'different') return db;
+        const values = difference.values?.get(db);
+        if (values && values.length > 0) return `${db} (${values.map((v) => `${v.column}: ${valueText(v.reference)} → ${valueText(v.here)}`).join(', ')})`;
+        const columns = difference.columns?.get(db);
         return columns && columns.length > 0 ? `${db} (${columns.join(', ')})` : db;
       };
       return on.length === 0 ? undefined : `${standing} on ${on.map(named).join(', ')}`;

@@ -1,5 +1,6 @@
 import { BucardoError, formatTable, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import type { ComparisonStart, CompareOptions, SyncComparison, TableComparison } from '../compare/comparison.js';
+import { valuesOfDifferences } from '../compare/row-values.js';
 import { compareTable, type Reader } from '../compare/table-compare.js';
 import { RunSessions } from '../run/sessions.js';
 import { sourcesOf, type SyncPlan } from '../run/sync-plan.js';
@@ -55,12 +56,17 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
     for (const ref of scoped.tables) {
       const problem = problemOf.get(formatTable(ref));
       const index = shapes.findIndex((shape) => shape.table === ref || formatTable(shape.table) === formatTable(ref));
-      const table: TableComparison = problem || index < 0
-        ? { ...nothingCompared(formatTable(ref)), ...(problem ? { problem } : {}) }
-        : {
-          ...await compareTable(ctx, name, shapes[index]!, readers, local.map((found) => found[index]!), options.keys ?? 20, stop.signal),
-          notCompared: new Map(readers.map(({ db }, reader) => [db, extra[reader]![index]!] as const).filter(([, columns]) => columns.length > 0)),
-        };
+      let table: TableComparison;
+      if (problem || index < 0) {
+        table = { ...nothingCompared(formatTable(ref)), ...(problem ? { problem } : {}) };
+      } else {
+        const shapesHere = local.map((found) => found[index]!);
+        const compared = await compareTable(ctx, name, shapes[index]!, readers, shapesHere, options.keys ?? 20, stop.signal);
+        const dbs = readers.map((reader) => reader.db);
+        const differences = await valuesOfDifferences(sessions, dbs, shapesHere, compared.differences, stop.signal);
+        const notCompared = new Map(readers.map(({ db }, reader) => [db, extra[reader]![index]!] as const).filter(([, columns]) => columns.length > 0));
+        table = { ...compared, differences, notCompared };
+      }
       tables.push(table);
       options.onTable?.(table);
     }

@@ -13,6 +13,15 @@ export interface KeyDifference {
   readonly on: ReadonlyMap<string, KeyStanding>;
   /** Per database where the key is `different`, the columns whose values differ (when the writer tells). */
   readonly columns?: ReadonlyMap<string, readonly string[]>;
+  /** For listed keys: per database where they differ, those columns' values there and on the first source. */
+  readonly values?: ReadonlyMap<string, readonly ColumnValues[]>;
+}
+
+/** One column of a listed key that differs: its value (text, NULL as null) on the first source and on the database. */
+export interface ColumnValues {
+  readonly column: string;
+  readonly reference: string | null;
+  readonly here: string | null;
 }
 
 /** How many keys stand each way on one database. */
