@@ -26,6 +26,8 @@ export async function valuesOfDifferences(
   const rows = new Map<string, Map<KeyText, TextValue[]>>();
   await Promise.all([...wanted].map(async ([db, keys]) => {
     const shape = local[dbs.indexOf(db)]!;
+    // a writer whose database has no reader (a driver without a source side) shows column names only
+    if (!sessions.canRead(db)) return;
     const batch = await (await sessions.reader(db)).fetch({ shape, keys, signal }).catch((error: unknown) => {
       throw databaseError(error, 'FETCH_FAILED', { db, table: formatTable(shape.table) });
     });

@@ -97,6 +97,11 @@ export class RunSessions {
   }
 
   /** A session that can read rows on `db`: its source session, or one opened on a target that can be read. */
+  /** Whether rows can be read from `db` (`reader`): a source, or a database whose driver has a source side. */
+  canRead(db: string): boolean {
+    return this.sources.has(db) || this.#readers.has(db) || this.#driverOf(db)?.driver.source !== undefined;
+  }
+
   async reader(db: string): Promise<SourceSession> {
     const session = this.sources.get(db) ?? this.#readers.get(db);
     if (session) return session;
