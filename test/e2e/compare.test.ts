@@ -24,8 +24,8 @@
  *  - `limit=N` and the default of 20 key lines, `… and N more keys`; TABLE arguments (`t`, `public.t`);
  *  - a database whose table is not unique on the key: a key held twice there is `duplicated`, and a row
  *    whose key is NULL is counted and said (no key matches it);
- *  - a table missing, or missing a column, on one database: that table `not compared`, with validate's
- *    error, the others compared, exit 1;
+ *  - a table missing, or missing a column, on one database: that table compared on the others, that
+ *    database named with validate's error; missing on the first source: not compared at all; exit 1;
  *  - errors (exit 1, `ERROR: … [CODE]`): unknown sync, a table not in the sync, an unreachable database,
  *    no arguments; after each, every database's rows are as they were.
  */
@@ -446,36 +446,51 @@ describe('bucardo compare', () => {
       expect(result.code).toBe(1);
     }
 
-    it('a column missing on one database: that table not compared, naming the database, table and column; the other compared; exit 1', async () => {
+    it('a column missing on one database: that table compared on the others, that database named with the problem; exit 1', async () => {
       const c = dbs[2]!;
       await world.query(c.url, 'ALTER TABLE t DROP COLUMN v');
       const changed = await snapshot(dbs, ['t', 'u', 'other']);
       await expectNotCompared([
         'Comparing sync "ce" against database "ce_A", its first source: 2 tables on 3 databases',
-        'public.t: not compared: Table "public.t" on database "ce_C" has no column "v" [TABLE_COLUMNS_MISMATCH]',
+        'public.t: same on ce_A, ce_B (1000 rows)',
+        '  Not compared on ce_C: Table "public.t" on database "ce_C" has no column "v" [TABLE_COLUMNS_MISMATCH]',
         'public.u: same on ce_A, ce_B, ce_C (200 rows)',
-        'Sync "ce": 1 of 2 tables not compared',
+        'Sync "ce": 1 of 2 tables not compared on every database',
       ]);
       expect(await snapshot(dbs, ['t', 'u', 'other'])).toEqual(changed);
       await world.query(c.url, "ALTER TABLE t ADD COLUMN v text; UPDATE t SET v = 'v' || id");
       expect(await snapshot(dbs, ['t', 'u', 'other'])).toEqual(before);
     });
 
-    it('a table dropped on one database: that table not compared, naming the database; the other compared; exit 1', async () => {
+    it('a table dropped on one database: compared on the others, that database named; dropped on the first source: not compared at all; exit 1', async () => {
       const c = dbs[2]!;
       await world.query(c.url, 'DROP TABLE u');
       const changed = await snapshot(dbs, ['t', 'u', 'other']);
       await expectNotCompared([
         'Comparing sync "ce" against database "ce_A", its first source: 2 tables on 3 databases',
         'public.t: same on ce_A, ce_B, ce_C (1000 rows)',
-        'public.u: not compared: Table "public.u" does not exist on database "ce_C" [TABLE_MISSING]',
-        'Sync "ce": 1 of 2 tables not compared',
+        'public.u: same on ce_A, ce_B (200 rows)',
+        '  Not compared on ce_C: Table "public.u" does not exist on database "ce_C" [TABLE_MISSING]',
+        'Sync "ce": 1 of 2 tables not compared on every database',
       ]);
       // --quiet prints nothing but errors, and a table not compared is one
       const quiet = await world.bucardo('--quiet', 'compare', 'ce');
       expect(quiet.stdout).toBe('');
       expect(quiet.stderr).toBe('ERROR: Table "public.u" does not exist on database "ce_C" [TABLE_MISSING]\n');
       expect(quiet.code).toBe(1);
+      // gone from the first source, against which every database is set: that table is not compared at all
+      const a = dbs[0]!;
+      await world.query(a.url, 'ALTER TABLE u RENAME TO u_away');
+      try {
+        await expectNotCompared([
+          'Comparing sync "ce" against database "ce_A", its first source: 2 tables on 3 databases',
+          'public.t: same on ce_A, ce_B, ce_C (1000 rows)',
+          'public.u: not compared: Table "public.u" does not exist on database "ce_A" [TABLE_MISSING]',
+          'Sync "ce": 1 of 2 tables not compared',
+        ]);
+      } finally {
+        await world.query(a.url, 'ALTER TABLE u_away RENAME TO u');
+      }
       expect(await snapshot(dbs, ['t', 'u', 'other'])).toEqual(changed);
     });
   });

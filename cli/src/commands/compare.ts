@@ -33,7 +33,7 @@ export async function compare(session: CliSession): Promise<number> {
     onTable: (table) => session.print(formatTableComparison(table, databases, keys).join('\n')),
   });
   session.print(formatComparisonEnd(comparison));
-  const problems = comparison.tables.flatMap((table) => (table.problem ? [table.problem] : []));
+  const problems = comparison.tables.flatMap((table) => [...(table.problem ? [table.problem] : []), ...table.excluded.values()]);
   // --quiet prints nothing but errors: a table not compared is one
   if (session.quiet) for (const problem of problems) printError(problem);
   if (problems.length > 0) return NOT_COMPARED;

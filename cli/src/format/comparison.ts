@@ -23,14 +23,18 @@ export function formatComparisonStart(start: ComparisonStart): string[] {
   ];
 }
 
-/** Columns only some databases have: not compared, and not replicated either. */
+/** What was left out of a table's compare: databases with a problem of their own, columns only some have. */
 function notComparedLines(table: TableComparison): string[] {
-  return [...table.notCompared].map(([db, columns]) =>
-    `  Not compared on ${db}: ${columns.length === 1 ? 'column' : 'columns'} ${columns.map((c) => `"${c}"`).join(', ')}, which the first source lacks`);
+  return [
+    ...[...table.excluded].map(([db, problem]) => `  Not compared on ${db}: ${problem.message} [${problem.code}]`),
+    ...[...table.notCompared].map(([db, columns]) =>
+      `  Not compared on ${db}: ${columns.length === 1 ? 'column' : 'columns'} ${columns.map((c) => `"${c}"`).join(', ')}, which the first source lacks`),
+  ];
 }
 
 /** A table's lines: `same on …`, or `differs: …`, then per database and per key (none with `keys` 0: counts only). */
-export function formatTableComparison(table: TableComparison, databases: readonly string[], keys: number): string[] {
+export function formatTableComparison(table: TableComparison, allDatabases: readonly string[], keys: number): string[] {
+  const databases = allDatabases.filter((db) => !table.excluded.has(db));
   const rows = (db: string) => table.rows.get(db) ?? 0;
   if (table.problem) return [`${table.table}: not compared: ${table.problem.message} [${table.problem.code}]`];
   if (!tableDiffers(table)) {
@@ -71,10 +75,13 @@ export function formatComparisonEnd(comparison: SyncComparison): string {
   const { sync, tables } = comparison;
   const differ = tables.filter(tableDiffers).length;
   const failed = tables.filter((table) => table.problem).length;
-  if (differ === 0 && failed === 0) return `Sync "${sync}": every table is the same on every database`;
+  const partly = tables.filter((table) => !table.problem && table.excluded.size > 0).length;
+  if (differ === 0 && failed === 0 && partly === 0) return `Sync "${sync}": every table is the same on every database`;
+  const of = (n: number) => `${n} of ${plural(tables.length, 'table', 'tables')}`;
   const counts = [
-    ...(differ > 0 || failed === 0 ? [`${differ} of ${plural(tables.length, 'table', 'tables')} ${differ === 1 ? 'differs' : 'differ'}`] : []),
-    ...(failed > 0 ? [`${failed} of ${plural(tables.length, 'table', 'tables')} not compared`] : []),
+    ...(differ > 0 || failed + partly === 0 ? [`${of(differ)} ${differ === 1 ? 'differs' : 'differ'}`] : []),
+    ...(partly > 0 ? [`${of(partly)} not compared on every database`] : []),
+    ...(failed > 0 ? [`${of(failed)} not compared`] : []),
   ];
   return `Sync "${sync}": ${counts.join(', ')}`;
 }

@@ -34,7 +34,7 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
       const more = general.length > 1 ? ` (and ${general.length - 1} more: bucardo validate ${name} lists them all)` : '';
       throw new BucardoError(first!.code, `Cannot compare sync "${name}": ${first!.message}${more}`, { ...first!.subject, sync: name, cause: first });
     }
-    const problemOf = tableProblems(name, reference.name, problems, described);
+    const { problemOf, excludedOf } = tableProblems(name, reference.name, problems, described);
     const shapes = described.filter((shape) => !problemOf.has(formatTable(shape.table)));
     const leftOut: Array<{ db: string; reason: string }> = [];
     const readers: Reader[] = [];
@@ -56,16 +56,20 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
     for (const ref of scoped.tables) {
       const problem = problemOf.get(formatTable(ref));
       const index = shapes.findIndex((shape) => shape.table === ref || formatTable(shape.table) === formatTable(ref));
+      const excluded = excludedOf.get(formatTable(ref)) ?? new Map<string, BucardoError>();
+      // the databases this table is compared on: all but those with a problem of their own with it
+      const here = readers.map((reader, position) => ({ reader, position })).filter(({ reader }) => !excluded.has(reader.db));
       let table: TableComparison;
-      if (problem || index < 0) {
-        table = { ...nothingCompared(formatTable(ref)), ...(problem ? { problem } : {}) };
+      if (problem || index < 0 || here.length < 2) {
+        const why = problem ?? [...excluded.values()][0];
+        table = { ...nothingCompared(formatTable(ref)), ...(why ? { problem: why } : {}) };
       } else {
-        const shapesHere = local.map((found) => found[index]!);
-        const compared = await compareTable(ctx, name, shapes[index]!, readers, shapesHere, options.keys ?? 20, stop.signal);
-        const dbs = readers.map((reader) => reader.db);
-        const differences = await valuesOfDifferences(sessions, dbs, shapesHere, compared.differences, stop.signal);
-        const notCompared = new Map(readers.map(({ db }, reader) => [db, extra[reader]![index]!] as const).filter(([, columns]) => columns.length > 0));
-        table = { ...compared, differences, notCompared };
+        const readersHere = here.map(({ reader }) => reader);
+        const shapesHere = here.map(({ position }) => local[position]![index]!);
+        const compared = await compareTable(ctx, name, shapes[index]!, readersHere, shapesHere, options.keys ?? 20, stop.signal);
+        const differences = await valuesOfDifferences(sessions, readersHere.map((reader) => reader.db), shapesHere, compared.differences, stop.signal);
+        const notCompared = new Map(here.map(({ reader, position }) => [reader.db, extra[position]![index]!] as const).filter(([, columns]) => columns.length > 0));
+        table = { ...compared, differences, notCompared, excluded };
       }
       tables.push(table);
       options.onTable?.(table);
@@ -116,22 +120,34 @@ async function pendingOf(ctx: BucardoContext, plan: SyncPlan): Promise<Compariso
 }
 
 /**
- * Per table, the first problem `validate` would report with it (missing somewhere, a column missing, no
- * key on the first source): that table is not compared, and the others still are.
+ * The problems `validate` would report, by table: one on the first source (missing there, no key) keeps
+ * the table out of the compare (`problemOf`); one on another database (the table or a column missing
+ * there) keeps only that database out of that table's compare (`excludedOf`). The other tables, and the
+ * other databases, are still compared.
  */
-function tableProblems(sync: string, reference: string, problems: readonly BucardoError[], shapes: readonly TableShape[]): Map<string, BucardoError> {
+function tableProblems(sync: string, reference: string, problems: readonly BucardoError[], shapes: readonly TableShape[]): { problemOf: Map<string, BucardoError>; excludedOf: Map<string, Map<string, BucardoError>> } {
   const problemOf = new Map<string, BucardoError>();
-  for (const problem of problems) if (problem.table !== undefined && !problemOf.has(problem.table)) problemOf.set(problem.table, problem);
+  const excludedOf = new Map<string, Map<string, BucardoError>>();
+  for (const problem of problems) {
+    if (problem.table === undefined) continue;
+    if (problem.db === undefined || problem.db === reference) {
+      if (!problemOf.has(problem.table)) problemOf.set(problem.table, problem);
+      continue;
+    }
+    const excluded = excludedOf.get(problem.table) ?? new Map<string, BucardoError>();
+    if (!excluded.has(problem.db)) excluded.set(problem.db, problem);
+    excludedOf.set(problem.table, excluded);
+  }
   for (const shape of shapes) {
     const table = formatTable(shape.table);
     if (shape.key.length > 0 || problemOf.has(table)) continue;
     problemOf.set(table, new BucardoError('TABLE_NO_KEY', `Table "${table}" has no primary key or unique index on database "${reference}", the first source: its rows cannot be matched by key`, { sync, table, db: reference }));
   }
-  return problemOf;
+  return { problemOf, excludedOf };
 }
 
 function nothingCompared(table: string): TableComparison {
-  return { table, rows: new Map(), unkeyed: new Map(), differing: 0, counts: new Map(), columnCounts: new Map(), differences: [], notCompared: new Map() };
+  return { table, rows: new Map(), unkeyed: new Map(), differing: 0, counts: new Map(), columnCounts: new Map(), differences: [], notCompared: new Map(), excluded: new Map() };
 }
 
 /** The herd's tables the user named (all when none), in herd order; a name the herd lacks, or that fits two, is an error. */

@@ -14,8 +14,10 @@ export interface TableComparison {
   readonly columnCounts: ReadonlyMap<string, ReadonlyMap<string, number>>;
   /** Per database, its columns the first source lacks: not compared (and not replicated). */
   readonly notCompared: ReadonlyMap<string, readonly string[]>;
-  /** Why the table was not compared at all (missing somewhere, a column missing, no key): an error of the compare. */
+  /** Why the table was not compared at all (missing on the first source, no key there): an error of the compare. */
   readonly problem?: BucardoError;
+  /** Databases this table was not compared on, each with its problem (the table or a column missing there). */
+  readonly excluded: ReadonlyMap<string, BucardoError>;
   /** Per database, rows whose key has a NULL part (a table without a key there): no key matches them. */
   readonly unkeyed: ReadonlyMap<string, number>;
   /** The first `keys` differing keys, in key order (part by part, numbers by value). */

@@ -17,7 +17,7 @@ export type Reader = { readonly db: string; readonly session: Required<Pick<Targ
  */
 export async function compareTable(
   ctx: BucardoContext, sync: string, shape: TableShape, readers: readonly Reader[], local: readonly TableShape[], keep: number, signal: AbortSignal,
-): Promise<Omit<TableComparison, 'notCompared'>> {
+): Promise<Omit<TableComparison, 'notCompared' | 'excluded'>> {
   const table = formatTable(shape.table);
   const failed = (db: string) => (error: unknown) => {
     throw databaseError(error, 'FETCH_FAILED', { db, table, sync });
