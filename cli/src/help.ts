@@ -54,7 +54,7 @@ export const helpSections: readonly HelpSection[] = [
       entry(['remove sync', 'remove table', 'remove database'], '  remove sync S… | remove table T… [--force] | remove db D… [--force]'),
       entry(['validate'], '  validate SYNC…|all                    tables, keys and columns on every database'),
       entry(['compare'], `  compare SYNC [TABLE…] [limit=N]       the rows on every database against the first source;
-                                        exit code 2 when they differ`),
+                                        exit code 2 when they differ; all or a wildcard: each sync`),
       entry(['purge', 'delta'], '  purge [DB…] | delta [DB…]             drop consumed change records now; show the backlog'),
     ],
   },

@@ -21,6 +21,7 @@
  *  - change records not delivered yet: a note first, naming the source and the tables;
  *  - a column only one database has: a line saying it is not compared;
  *  - a flat-file target, whose writer cannot read rows back: left out with a line naming it;
+ *  - `all` or a wildcard: each sync in turn, the worst exit code;
  *  - `limit=N` and the default of 20 key lines, `… and N more keys`; TABLE arguments (`t`, `public.t`);
  *  - a database whose table is not unique on the key: a key held twice there is `duplicated`, and a row
  *    whose key is NULL is counted and said (no key matches it);
@@ -336,6 +337,36 @@ describe('bucardo compare', () => {
       'public.u: same on cu_A, cu_B, cu_C (200 rows)',
       'Sync "cu": 1 of 2 tables differs',
     ]);
+  });
+
+  it('a wildcard (or all) compares each sync it names in turn; the exit code is the worst; no TABLE with it', async () => {
+    const one = await world.pair('cw_one', { autokick: false });
+    const two = await world.pair('cw_two', { autokick: false });
+    await world.insert(one.a, 1, 2);
+    await world.insert(two.a, 3);
+    await kick('cw_one');
+    await kick('cw_two');
+    const block = (sync: string, rows: string) => [
+      `Comparing sync "${sync}" against database "${sync}_A", its first source: 1 table on 2 databases`,
+      `public.t: same on ${sync}_A, ${sync}_B (${rows})`,
+      `Sync "${sync}": every table is the same on every database`,
+    ];
+    expectSame(await compare('cw%'), [...block('cw_one', '2 rows'), ...block('cw_two', '1 row')]);
+    await world.query(two.b.url, 'DELETE FROM t');
+    expectDiffers(await compare('cw_*'), [
+      ...block('cw_one', '2 rows'),
+      'Comparing sync "cw_two" against database "cw_two_A", its first source: 1 table on 2 databases',
+      'public.t: differs: cw_two_A 1 row, cw_two_B 0 rows',
+      '  cw_two_B: 1 missing',
+      '  key 3: missing on cw_two_B',
+      'Sync "cw_two": 1 of 1 table differs',
+    ]);
+    const withTable = await compare('cw%', 't');
+    expect(withTable.stderr).toBe('ERROR: Tables can be named for one sync only, not for "cw%": bucardo compare SYNC [TABLE…] [INVALID_ARGUMENT]\n');
+    expect(withTable.code).toBe(1);
+    const none = await compare('cw_none%');
+    expect(none.stderr).toBe('ERROR: No syncs match "cw_none%" [SYNC_NOT_FOUND]\n');
+    expect(none.code).toBe(1);
   });
 
   it('limit=N and the default of 20 key lines end with "… and N more keys"; TABLE arguments restrict the comparison', async () => {

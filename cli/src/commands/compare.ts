@@ -3,7 +3,9 @@ import { tableDiffers } from '@bucardo/core';
 import type { CliSession } from '../cli-session.js';
 import { printError } from '../print-error.js';
 import { formatComparisonEnd, formatComparisonStart, formatTableComparison } from '../format/comparison.js';
+import { isWildcard } from './name-pattern.js';
 import { rejectUnknown } from './options.js';
+import { matchSyncs } from './sync-names.js';
 
 /** Key lines shown per table without `limit=`. */
 const DEFAULT_KEYS = 20;
@@ -13,14 +15,37 @@ const DIFFERENCES_FOUND = 2;
 /** Exit code of a compare that could not compare a table: an error, whatever the others showed. */
 const NOT_COMPARED = 1;
 
-/** `bucardo compare SYNC [TABLE…] [limit=N]`: the sync's rows on every database, against its first source. */
+/**
+ * `bucardo compare SYNC [TABLE…] [limit=N]`: the sync's rows on every database, against its first source.
+ * `all` or a wildcard compares each sync it names in turn (no TABLE then); one that cannot be compared is
+ * an error line, and the others are still compared. The exit code is the worst: an error, then differences.
+ */
 export async function compare(session: CliSession): Promise<number> {
   const { limit, ...unknown } = session.params;
   rejectUnknown(unknown, 'compare', ['limit']);
   if (limit !== undefined && !/^\d+$/.test(limit)) throw new BucardoError('INVALID_ARGUMENT', `limit must be a whole number (0: counts only), not "${limit}"`, { item: 'limit' });
   const keys = limit === undefined ? DEFAULT_KEYS : Number(limit);
-  const [sync, ...tables] = session.words;
-  if (sync === undefined) throw new BucardoError('INVALID_ARGUMENT', 'Usage: bucardo compare SYNC [TABLE…] [limit=N]');
+  const [named, ...tables] = session.words;
+  if (named === undefined) throw new BucardoError('INVALID_ARGUMENT', 'Usage: bucardo compare SYNC [TABLE…] [limit=N]');
+  const several = named.toLowerCase() === 'all' || isWildcard(named);
+  if (several && tables.length > 0) throw new BucardoError('INVALID_ARGUMENT', `Tables can be named for one sync only, not for "${named}": bucardo compare SYNC [TABLE…]`, { sync: named });
+  const syncs = several ? matchSyncs([named], (await (await session.bucardo()).listSyncs()).map((sync) => sync.name)) : [named];
+  let worst = 0;
+  for (const sync of syncs) {
+    let code: number;
+    try {
+      code = await compareOne(session, sync, tables, keys);
+    } catch (error) {
+      if (!several) throw error;
+      printError(error);
+      code = NOT_COMPARED;
+    }
+    worst = worst === NOT_COMPARED || code === NOT_COMPARED ? NOT_COMPARED : Math.max(worst, code);
+  }
+  return worst;
+}
+
+async function compareOne(session: CliSession, sync: string, tables: readonly string[], keys: number): Promise<number> {
   let databases: readonly string[] = [];
   // each table printed as it is done: a long compare shows how far it got
   const comparison = await (await session.bucardo()).compare(sync, {
