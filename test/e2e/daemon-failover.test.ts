@@ -53,9 +53,11 @@ describe('a database outage', () => {
       return statusRow(out, 's1')?.[1] === 'Bad' ? out : undefined;
     }, 15_000, 200);
     expect(statusRow(table, 's2')?.[1]).toBe('Good');
-    const stalled = await waitFor('status s1 to show the stalled state', async () => {
+    // the first failure may be the kept session's (`Lost the connection …`, APPLY_FAILED); from the first
+    // retry on, with new connections, it is the refused connection, which is what a stalled sync shows
+    const stalled = await waitFor('status s1 to show the stalled state, after a retry', async () => {
       const detail = statusDetail((await world.bucardo('status', 's1')).stdout);
-      return detail.get('Current state') === 'Bad' && detail.get('Run by')?.includes('(stalled') ? detail : undefined;
+      return detail.get('Current state') === 'Bad' && detail.get('Run by')?.includes('(stalled') && detail.get('Last error')?.startsWith('Cannot connect') ? detail : undefined;
     }, 15_000, 200);
     expect(stalled.get('Status')).toBe('Stalled');
     expect(stalled.get('Run by')).toMatch(new RegExp(`^daemon ${escape(id)} \\(stalled, \\d+ failed attempts?, retry in \\d+s\\)$`));

@@ -97,9 +97,11 @@ describe('a node (a source and the target) on a server that is stopped and start
     })();
     try {
       await waitFor('status to show the sync Bad', async () => statusRow((await world.bucardo('status')).stdout, 'cl')?.[1] === 'Bad', 20_000, 200);
-      const stalled = await waitFor('status cl to show it stalled', async () => {
+      // the first failure may be a kept session's (`Lost the connection …`); from the first retry on, with
+      // new connections, it is the refused connection, which is what a stalled sync shows
+      const stalled = await waitFor('status cl to show it stalled, after a retry', async () => {
         const detail = statusDetail((await world.bucardo('status', 'cl')).stdout);
-        return detail.get('Run by')?.includes('(stalled') ? detail : undefined;
+        return detail.get('Run by')?.includes('(stalled') && detail.get('Last error')?.startsWith('Cannot connect') ? detail : undefined;
       }, 20_000, 200);
       expect(stalled.get('Status')).toBe('Stalled');
       expect(stalled.get('Last error')).toMatch(/Cannot connect to database "cl_[CD]" .*\[CONNECTION_FAILED\]/);
