@@ -73,6 +73,26 @@ describe('inStep', () => {
     expect(steps).toEqual([[1, [true, false, false]], [4, [true, true, false]], [5, [false, true, false]], [9, [true, false, false]]]);
   });
 
+  it('when one stream fails, calls stop before waiting for the others, whose pending read it ends', async () => {
+    let release: () => void = () => undefined;
+    const ended = new Promise<void>((resolve) => { release = resolve; });
+    async function* failing(): AsyncGenerator<PartitionDigests> {
+      yield { partition: 1, keys: ['1'], digests: ['d'] };
+      throw new Error('database A failed');
+    }
+    async function* slow(): AsyncGenerator<PartitionDigests> {
+      yield { partition: 1, keys: ['1'], digests: ['d'] };
+      await ended; // a read that only stopping ends
+      yield { partition: 2, keys: ['2'], digests: ['d'] };
+    }
+    let stopped = false;
+    const walk = (async () => {
+      for await (const _ of inStep([failing(), slow()], () => { stopped = true; release(); })) { /* walk */ }
+    })();
+    await expect(walk).rejects.toThrow('database A failed');
+    expect(stopped).toBe(true);
+  });
+
   it('closes every stream when the walk is broken off', async () => {
     const closed: string[] = [];
     async function* closing(name: string): AsyncGenerator<PartitionDigests> {

@@ -298,6 +298,25 @@ describe('bucardo compare', () => {
     }
   });
 
+  it('a char(n) key: the listed key shows its values, as for any other key', async () => {
+    const a = await world.database('cq_A');
+    const b = await world.database('cq_B');
+    for (const db of [a, b]) await world.query(db.url, 'CREATE TABLE c (code char(5) PRIMARY KEY, v text)');
+    await world.api.addTables(['c'], { herd: 'cq_h', db: a.name });
+    await world.api.addDbGroup('cq_g', [`${a.name}:source`, `${b.name}:target`]);
+    await world.api.addSync('cq', { herd: 'cq_h', dbs: 'cq_g', autokick: 'false' });
+    await world.query(a.url, "INSERT INTO c VALUES ('ab', 'one'), ('abcde', 'two')");
+    await kick('cq');
+    await world.query(b.url, "UPDATE c SET v = 'changed' WHERE code = 'ab'");
+    expectDiffers(await compare('cq'), [
+      'Comparing sync "cq" against database "cq_A", its first source: 1 table on 2 databases',
+      'public.c: differs: cq_A 2 rows, cq_B 2 rows',
+      '  cq_B: 1 different (v: 1)',
+      "  key 'ab   ': different on cq_B (v: 'one' → 'changed')",
+      'Sync "cq": 1 of 1 table differs',
+    ]);
+  });
+
   it('a database whose writer cannot read rows back (a flat file) is left out, named, and the others compared', async () => {
     const a = await world.database('cf_A');
     const b = await world.database('cf_B');

@@ -66,7 +66,7 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
       } else {
         const readersHere = here.map(({ reader }) => reader);
         const shapesHere = here.map(({ position }) => local[position]![index]!);
-        const compared = await compareTable(ctx, name, shapes[index]!, readersHere, shapesHere, options.keys ?? 20, stop.signal);
+        const compared = await compareTable(ctx, name, shapes[index]!, readersHere, shapesHere, options.keys ?? 20, stop);
         const differences = await valuesOfDifferences(sessions, readersHere.map((reader) => reader.db), shapesHere, compared.differences, stop.signal);
         const notCompared = new Map(here.map(({ reader, position }) => [reader.db, extra[position]![index]!] as const).filter(([, columns]) => columns.length > 0));
         table = { ...compared, differences, notCompared, excluded };

@@ -17,9 +17,10 @@ export function differingPartitions(summaries: readonly RowSummary[]): number[] 
 /**
  * Walks the databases' row digests partition by partition in step: each stream gives its partitions in
  * ascending order, and each step holds one partition of each database (absent where it has no rows).
- * Every stream is closed when the walk ends, early or not, so that their reads end too.
+ * Every stream is closed when the walk ends, early or not, so that their reads end too. When one fails,
+ * `stop` is called first: a stream can only be closed once its pending read is over, which stopping ends.
  */
-export async function* inStep(streams: ReadonlyArray<AsyncIterable<PartitionDigests>>): AsyncGenerator<{ partition: number; rows: Array<PartitionDigests | undefined> }> {
+export async function* inStep(streams: ReadonlyArray<AsyncIterable<PartitionDigests>>, stop: () => void = () => undefined): AsyncGenerator<{ partition: number; rows: Array<PartitionDigests | undefined> }> {
   const iterators = streams.map((stream) => stream[Symbol.asyncIterator]());
   try {
     let heads = await Promise.all(iterators.map((iterator) => iterator.next()));
@@ -31,6 +32,9 @@ export async function* inStep(streams: ReadonlyArray<AsyncIterable<PartitionDige
       yield { partition, rows };
       heads = await Promise.all(heads.map((head, index) => (rows[index] ? iterators[index]!.next() : Promise.resolve(head))));
     }
+  } catch (error) {
+    stop();
+    throw error;
   } finally {
     await Promise.allSettled(iterators.map((iterator) => iterator.return?.()));
   }

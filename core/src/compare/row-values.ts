@@ -24,17 +24,19 @@ export async function valuesOfDifferences(
   }
   if (wanted.size === 0) return [...differences];
   const rows = new Map<string, Map<KeyText, TextValue[]>>();
-  await Promise.all([...wanted].map(async ([db, keys]) => {
+  // one database after the other: a few rows each, and no reader still opening when another read fails
+  // (it would be opened after the sessions were closed, and kept the process alive)
+  for (const [db, keys] of wanted) {
     const shape = local[dbs.indexOf(db)]!;
     // a writer whose database has no reader (a driver without a source side) shows column names only
-    if (!sessions.canRead(db)) return;
+    if (!sessions.canRead(db)) continue;
     const batch = await (await sessions.reader(db)).fetch({ shape, keys, signal }).catch((error: unknown) => {
       throw databaseError(error, 'FETCH_FAILED', { db, table: formatTable(shape.table) });
     });
     const byKey = new Map<KeyText, TextValue[]>();
     for (const row of batch.rows()) byKey.set(batch.keyOf(row), row);
     rows.set(db, byKey);
-  }));
+  }
   const names = local[0]!.columns.map((column) => column.name);
   return differences.map((difference) => {
     const values = new Map<string, ColumnValues[]>();

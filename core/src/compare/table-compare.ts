@@ -16,13 +16,13 @@ export type Reader = { readonly db: string; readonly session: Required<Pick<Targ
  * partitions' sums, then the rows of the partitions whose sums differ, walked in step.
  */
 export async function compareTable(
-  ctx: BucardoContext, sync: string, shape: TableShape, readers: readonly Reader[], local: readonly TableShape[], keep: number, signal: AbortSignal,
+  ctx: BucardoContext, sync: string, shape: TableShape, readers: readonly Reader[], local: readonly TableShape[], keep: number, stop: AbortController,
 ): Promise<Omit<TableComparison, 'notCompared' | 'excluded'>> {
   const table = formatTable(shape.table);
   const failed = (db: string) => (error: unknown) => {
     throw databaseError(error, 'FETCH_FAILED', { db, table, sync });
   };
-  const summaries = await Promise.all(readers.map(({ db, session }, index) => session.summarizeRows({ shape: local[index]!, partitions: PARTITIONS, signal }).catch(failed(db))));
+  const summaries = await Promise.all(readers.map(({ db, session }, index) => session.summarizeRows({ shape: local[index]!, partitions: PARTITIONS, signal: stop.signal }).catch(failed(db))));
   checkFormats(sync, table, readers, summaries);
   const rows = new Map(readers.map(({ db }, index) => [db, totalRows(summaries[index]!)]));
   const unkeyed = new Map(readers.map(({ db }, index) => [db, summaries[index]!.unkeyed ?? 0] as const).filter(([, count]) => count > 0));
@@ -30,10 +30,10 @@ export async function compareTable(
   const found = new Differences(keep);
   if (only.length > 0) {
     ctx.engine.log.log('normal', `Comparing ${table}: ${only.length} of ${PARTITIONS} key partitions differ, reading their rows`, { table, sync });
-    const streams = readers.map(({ db, session }, index) => failing(session.rowDigests({ shape: local[index]!, partitions: PARTITIONS, only, signal }), failed(db)));
+    const streams = readers.map(({ db, session }, index) => failing(session.rowDigests({ shape: local[index]!, partitions: PARTITIONS, only, signal: stop.signal }), failed(db)));
     const dbs = readers.map((reader) => reader.db);
     const columns = shape.columns.map((column) => column.name);
-    for await (const step of inStep(streams)) {
+    for await (const step of inStep(streams, () => stop.abort())) {
       for (const difference of partitionDifferences(dbs, columns, step.rows)) found.add(difference);
     }
   }

@@ -60,11 +60,13 @@ export function summarizeRows(client: pg.Client, request: RowSummaryRequest): Pr
 /**
  * The rows of the partitions asked for, in partition order, through a cursor: one scan of the table
  * whatever the number of partitions, and one fetch of rows in memory at a time. Keys are read as the
- * SDK's key text (canonical parts, as everywhere keys are read).
+ * SDK's key text (canonical parts, each as its type prints it, as everywhere keys are read).
  */
 export async function* rowDigests(client: pg.Client, request: RowDigestRequest): AsyncGenerator<PartitionDigests> {
   const { shape, partitions, only, signal } = request;
-  const keys = shape.key.map((column, index) => `${canonicalPart(column)}::text AS k${index}`).join(', ');
+  // each key part as its type prints it (the connection reads every value as text): a char(n) keeps its
+  // padding, as the key text of capture and fetch does; a cast to text would trim it
+  const keys = shape.key.map((column, index) => `${canonicalPart(column)} AS k${index}`).join(', ');
   const wanted = `'{${only.map((partition) => Math.trunc(partition)).join(',')}}'::int[]`;
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   let done = false;
