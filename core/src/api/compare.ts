@@ -4,7 +4,7 @@ import { valuesOfDifferences } from '../compare/row-values.js';
 import { compareTable, type Reader } from '../compare/table-compare.js';
 import { RunSessions } from '../run/sessions.js';
 import { sourcesOf, type SyncPlan } from '../run/sync-plan.js';
-import { describeAll, inspectTableShapes } from '../run/table-shapes.js';
+import { inspectTableShapes } from '../run/table-shapes.js';
 import type { BucardoContext } from './context.js';
 import { syncBacklog } from './sync-backlog.js';
 import { loadSyncPlan } from './sync-plan-loader.js';
@@ -27,7 +27,7 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
   const stop = new AbortController();
   const sessions = await RunSessions.open(scoped, ctx.engine.registry, ctx.engine.log, 'bucardo compare', stop.signal);
   try {
-    const { shapes: described, problems } = await inspectTableShapes(scoped, sessions);
+    const { shapes: described, problems, found } = await inspectTableShapes(scoped, sessions);
     const general = problems.filter((problem) => problem.table === undefined);
     if (general.length > 0) {
       const [first] = general;
@@ -49,9 +49,9 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
     if (readers.length < 2) throw new BucardoError('SYNC_INVALID', `Cannot compare sync "${name}": no database but its first source can read rows back`, { sync: name });
     // the reference first: every other database is set against it
     readers.sort((a, b) => (a.db === reference.name ? -1 : b.db === reference.name ? 1 : 0));
-    const { local, extra } = await localShapes(readers, sessions, shapes);
+    const { local, extra } = localShapes(readers, found, described, shapes);
     const databases = plan.databases.map((db) => db.name).filter((db) => readers.some((reader) => reader.db === db));
-    options.onStart?.({ sync: name, reference: reference.name, databases, leftOut, tableCount: scoped.tables.length, pending: await pendingOf(ctx, scoped) });
+    options.onStart?.({ sync: name, reference: reference.name, databases, leftOut, tableCount: scoped.tables.length, pending: await pendingOf(ctx, scoped, sessions) });
     const tables: TableComparison[] = [];
     for (const ref of scoped.tables) {
       const problem = problemOf.get(formatTable(ref));
@@ -85,32 +85,32 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
 
 /**
  * Per reader, per table: the first source's columns and key, by name, with each column's type on that
- * database. Each server then reads its values by its own types (a key that is numeric there is trimmed of
- * its scale there), which `validate` allows to differ from the first source's.
+ * database (as the table check found them: no second look), so that each server reads its values by its
+ * own types (a key that is numeric there is trimmed of its scale there), which `validate` allows to differ
+ * from the first source's; and the columns only that database has, said, since a table that compares the
+ * same may still lose them.
  */
-async function localShapes(readers: readonly Reader[], sessions: RunSessions, shapes: readonly TableShape[]): Promise<{ local: TableShape[][]; extra: string[][][] }> {
-  const answers = await Promise.all(readers.map(async ({ db }) => {
-    const session = sessions.target(db);
-    if (!session.describeTable && !session.describeTables) return { local: [...shapes], extra: shapes.map(() => []) };
-    const found = await describeAll(session, shapes.map((shape) => shape.table), db);
-    const local = shapes.map((shape, index) => {
-      const here = new Map((found[index]?.columns ?? []).map((column) => [column.name, column]));
+function localShapes(readers: readonly Reader[], found: ReadonlyMap<string, ReadonlyArray<TableShape | undefined>>, checked: readonly TableShape[], shapes: readonly TableShape[]): { local: TableShape[][]; extra: string[][][] } {
+  const answers = readers.map(({ db }) => {
+    const theirs = found.get(db);
+    const shapeHere = (shape: TableShape) => theirs?.[checked.indexOf(shape)];
+    const local = shapes.map((shape) => {
+      const here = new Map((shapeHere(shape)?.columns ?? []).map((column) => [column.name, column]));
       const own = (column: TableShape['columns'][number]) => here.get(column.name) ?? column;
       return { ...shape, columns: shape.columns.map(own), key: shape.key.map(own) };
     });
-    // columns only this database has: said, since a table that compares the same may still lose them
-    const extra = shapes.map((shape, index) => {
+    const extra = shapes.map((shape) => {
       const compared = new Set(shape.columns.map((column) => column.name));
-      return (found[index]?.columns ?? []).map((column) => column.name).filter((column) => !compared.has(column));
+      return (shapeHere(shape)?.columns ?? []).map((column) => column.name).filter((column) => !compared.has(column));
     });
     return { local, extra };
-  }));
+  });
   return { local: answers.map((answer) => answer.local), extra: answers.map((answer) => answer.extra) };
 }
 
 /** What the sync had not delivered when the compare began, per source (a source it could not count is left out). */
-async function pendingOf(ctx: BucardoContext, plan: SyncPlan): Promise<ComparisonStart['pending']> {
-  const backlog = await syncBacklog(ctx, plan);
+async function pendingOf(ctx: BucardoContext, plan: SyncPlan, sessions: RunSessions): Promise<ComparisonStart['pending']> {
+  const backlog = await syncBacklog(ctx, plan, sessions.sources);
   return backlog.flatMap((source) => {
     if (!source.counted) return [];
     const tables = source.tables.filter((table) => table.records > 0).map((table) => ({ table: formatTable(table.table), records: table.records }));

@@ -24,17 +24,19 @@ export type SourceBacklog =
  * sync of each table instead, which says nothing of this one. A source the sync has no checkpoint for
  * has nothing of it (its next run starts reading there), and a pure fullcopy sync captures nothing.
  * Never throws for a source: one that cannot be counted says why, and the others are still counted.
+ * `open` are sessions the caller already holds on sources (compare's): counted on, not opened again.
  */
-export async function syncBacklog(ctx: BucardoContext, plan: SyncPlan): Promise<SourceBacklog[]> {
+export async function syncBacklog(ctx: BucardoContext, plan: SyncPlan, open?: ReadonlyMap<string, SourceSession>): Promise<SourceBacklog[]> {
   if (isPureFullcopy(plan) || plan.tables.length === 0) return [];
   const checkpoints = await ctx.control.catalog.checkpoints(plan.name);
   const sources = sourcesOf(plan).filter((db) => checkpoints.has(db.name));
-  return Promise.all(sources.map((db) => sourceBacklog(ctx, plan, db, checkpoints.get(db.name)!)));
+  return Promise.all(sources.map((db) => sourceBacklog(ctx, plan, db, checkpoints.get(db.name)!, open?.get(db.name))));
 }
 
-async function sourceBacklog(ctx: BucardoContext, plan: SyncPlan, db: PlannedDatabase, since: Checkpoint): Promise<SourceBacklog> {
+async function sourceBacklog(ctx: BucardoContext, plan: SyncPlan, db: PlannedDatabase, since: Checkpoint, session?: SourceSession): Promise<SourceBacklog> {
   try {
-    return { db: db.name, counted: true, tables: await countOn(ctx, plan, db, since) };
+    const tables = session ? await countWith(session, plan, db.name, since) : await countOn(ctx, plan, db, since);
+    return { db: db.name, counted: true, tables };
   } catch (error) {
     return { db: db.name, counted: false, error: databaseError(error, 'CAPTURE_FAILED', { db: db.name, sync: plan.name }) };
   }

@@ -99,12 +99,17 @@ export function shapeChange(before: TableShape, now: TableShape | undefined): st
  * Every problem with the sync's tables on every database (for `bucardo validate`), the shapes, and the
  * warnings: what works but loses something, like a column only some sources have.
  */
-export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions): Promise<{ shapes: TableShape[]; problems: BucardoError[]; warnings: BucardoError[] }> {
+export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions): Promise<{
+  shapes: TableShape[]; problems: BucardoError[]; warnings: BucardoError[];
+  /** Per other database that can describe its tables, what it has for each of `shapes`, in order. */
+  found: Map<string, Array<TableShape | undefined>>;
+}> {
   const [first] = sourcesOf(plan);
   if (!first) throw new BucardoError('SYNC_INVALID', `Sync "${plan.name}" has no source database`, { sync: plan.name });
   const shapes: TableShape[] = [];
   const problems: BucardoError[] = [];
   const warnings: BucardoError[] = [];
+  const foundOn = new Map<string, Array<TableShape | undefined>>();
   const described = await describeAll(sessions.source(first.name), plan.tables, first.name);
   for (const [index, table] of plan.tables.entries()) {
     const shape = described[index];
@@ -127,13 +132,14 @@ export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions):
     const session = db.role === 'source' ? sessions.source(db.name) : sessions.target(db.name);
     if (!session.describeTable) return;
     const found = await describeAll(session, shapes.map((shape) => shape.table), db.name);
+    foundOn.set(db.name, found);
     for (const [index, shape] of shapes.entries()) {
       const compared = compareShape(plan.name, first.name, db, shape, found[index]);
       problems.push(...compared.problems);
       warnings.push(...compared.warnings);
     }
   }));
-  return { shapes, problems, warnings };
+  return { shapes, problems, warnings, found: foundOn };
 }
 
 /**
