@@ -65,6 +65,8 @@ export function keyPartCanonicalizer(type: string): ((text: string) => string) |
  * drivers that canonicalize in their own query language, as `keyPartCanonicalizer` does in JS.
  */
 export function keyPartKind(type: string): 'numeric' | 'float' | undefined {
+  // an array prints as {…}: its elements keep their spellings, and `numeric(10,2)[]` is no numeric
+  if (type.trim().endsWith(']')) return undefined;
   const base = type.replace(/\(.*$/, '').trim().toLowerCase();
   if (base === 'numeric' || base === 'decimal') return 'numeric';
   if (base === 'real' || base === 'double precision' || base === 'float4' || base === 'float8') return 'float';

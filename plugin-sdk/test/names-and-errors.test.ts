@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BucardoError, classifyConflict, decodeKey, displayKey, encodeKey, formatTable, isBucardoError, parseTableName, redactUrl, toBucardoError } from '../src/index.js';
+import { BucardoError, classifyConflict, decodeKey, displayKey, encodeKey, formatTable, isBucardoError, keyPartKind, parseTableName, redactUrl, toBucardoError } from '../src/index.js';
 
 describe('table names', () => {
   it('parses plain, qualified and quoted names', () => {
@@ -22,6 +22,13 @@ describe('keys', () => {
     expect(decodeKey(key, 3)).toEqual(['1', 'a b', '']);
     expect(displayKey(key)).toBe("(1, a b, '')");
     expect(encodeKey(['42'])).toBe('42');
+  });
+
+  it('canonicalizes numeric and float key parts, and no array of them (its elements keep their spellings)', () => {
+    expect(keyPartKind('numeric(10,2)')).toBe('numeric');
+    expect(keyPartKind('double precision')).toBe('float');
+    expect(keyPartKind('numeric(10,2)[]')).toBeUndefined();
+    expect(keyPartKind('real[]')).toBeUndefined();
   });
 
   it('shows a key part that would read ambiguously as an SQL string literal', () => {

@@ -2,7 +2,6 @@ import type pg from 'pg';
 import { encodeKey, type ColumnInfo, type KeyText, type PartitionDigests, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type TableShape } from '@bucardo/plugin-sdk';
 import { cancellable } from './cancel.js';
 import { qualified } from './capture-names.js';
-import { quoteIdent } from './connect.js';
 import { canonicalPart, partitionOf } from './key-sql.js';
 
 /** What two postgres databases compare their digests by: the same columns, printed alike, through md5. */
@@ -15,15 +14,12 @@ const FETCH_ROWS = 10_000;
 const FINGERPRINT = 8;
 
 /**
- * A value's text for the digest: a numeric without its trailing zeros (1.50 in a `numeric(10,2)` is the
- * 1.5 another database keeps in a `numeric`), a float's -0 as 0, anything else as it prints. The session
- * settings (`TEXT_STABLE_SETTINGS`) make every server print alike.
+ * A value's text for the digest: as a key part's (`canonicalPart`: a numeric without its trailing zeros, so
+ * 1.50 in a `numeric(10,2)` is the 1.5 another database keeps in a `numeric`; a float's -0 as 0), any other
+ * value as it prints. The session settings (`TEXT_STABLE_SETTINGS`) make every server print alike.
  */
 function valueText(column: ColumnInfo): string {
-  const name = quoteIdent(column.name);
-  if (/^numeric(\(\d+(,\d+)?\))?$/.test(column.type)) return `trim_scale(${name})::text`;
-  if (column.type === 'real' || column.type === 'double precision') return `(CASE WHEN ${name} = 0 THEN 0 ELSE ${name} END)::text`;
-  return `${name}::text`;
+  return `${canonicalPart(column)}::text`;
 }
 
 /**
