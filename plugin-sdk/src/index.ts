@@ -2,7 +2,7 @@ export { ErrorCodes, BucardoError, isBucardoError, toBucardoError } from './erro
 export type { ErrorCode, ErrorSubject, BucardoErrorOptions } from './errors.js';
 export { formatTable, parseTableName, tableId } from './table.js';
 export type { TableRef, ColumnInfo, TableShape } from './table.js';
-export { encodeKey, decodeKey, displayKey, keyParts, keyMaker, keyPartCanonicalizer, keyPartKind, keyPartition } from './keys.js';
+export { encodeKey, decodeKey, displayKey, textLiteral, keyParts, keyMaker, keyPartCanonicalizer, keyPartKind, keyPartition } from './keys.js';
 export type { KeyText } from './keys.js';
 export { copyLineRanges, parseCopyLine, encodeCopyLine, encodeCopyLines, addDecimal } from './copy-text.js';
 export type { TextValue } from './copy-text.js';

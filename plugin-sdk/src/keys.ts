@@ -40,8 +40,16 @@ const AMBIGUOUS = /^$|^\s|\s$|[,()'"\\\u0000-\u001f\u007f]/;
 function displayPart(part: string): string {
   // the text NULL is not SQL's NULL, which a key never holds
   if (!AMBIGUOUS.test(part) && part.toUpperCase() !== 'NULL') return part;
-  const quoted = part.replace(/'/g, "''");
-  if (!/[\\\u0000-\u001f\u007f]/.test(part)) return `'${quoted}'`;
+  return textLiteral(part);
+}
+
+/**
+ * A text as an SQL string literal that stays on one line: `'o''ne'`, or `E'two\nlines'` where it holds a
+ * backslash or a control character.
+ */
+export function textLiteral(text: string): string {
+  const quoted = text.replace(/'/g, "''");
+  if (!/[\\\u0000-\u001f\u007f]/.test(text)) return `'${quoted}'`;
   const escaped = quoted.replace(/\\/g, '\\\\').replace(/[\u0000-\u001f\u007f]/g, (ch) => CONTROL[ch] ?? `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return `E'${escaped}'`;
 }

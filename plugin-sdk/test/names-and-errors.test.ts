@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BucardoError, classifyConflict, decodeKey, displayKey, encodeKey, formatTable, isBucardoError, keyPartKind, parseTableName, redactUrl, toBucardoError } from '../src/index.js';
+import { BucardoError, classifyConflict, decodeKey, displayKey, encodeKey, formatTable, isBucardoError, keyPartKind, parseTableName, textLiteral, redactUrl, toBucardoError } from '../src/index.js';
 
 describe('table names', () => {
   it('parses plain, qualified and quoted names', () => {
@@ -29,6 +29,12 @@ describe('keys', () => {
     expect(keyPartKind('double precision')).toBe('float');
     expect(keyPartKind('numeric(10,2)[]')).toBeUndefined();
     expect(keyPartKind('real[]')).toBeUndefined();
+  });
+
+  it('writes a text as an SQL literal on one line', () => {
+    expect(textLiteral("o'ne")).toBe("'o''ne'");
+    expect(textLiteral('a\tb\\c')).toBe("E'a\\tb\\\\c'");
+    expect(textLiteral('bell\u0007')).toBe("E'bell\\x07'");
   });
 
   it('shows a key part that would read ambiguously as an SQL string literal', () => {

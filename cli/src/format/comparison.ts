@@ -1,16 +1,15 @@
 import { KEY_STANDINGS, tableDiffers, type ComparisonStart, type SyncComparison, type TableComparison } from '@bucardo/core';
-import { displayKey } from '@bucardo/plugin-sdk';
+import { displayKey, textLiteral } from '@bucardo/plugin-sdk';
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
 /** Longest value shown whole on a key line. */
 const SHOWN = 40;
 
-/** A value on a key line: NULL, or its text quoted as SQL does, cut short; control characters escaped so a line stays one line. */
+/** A value on a key line: NULL, or its text as an SQL literal, cut short. */
 function valueText(value: string | null): string {
   if (value === null) return 'NULL';
-  const short = value.length > SHOWN ? `${value.slice(0, SHOWN)}…` : value;
-  return `'${short.replace(/'/g, "''").replace(/[\u0000-\u001f\u007f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`)}'`;
+  return textLiteral(value.length > SHOWN ? `${value.slice(0, SHOWN)}…` : value);
 }
 
 /** `bucardo compare`'s first lines: what is set against what, and which databases are left out. */
