@@ -386,6 +386,23 @@ describe('bucardo compare', () => {
     const none = await compare('cw_none%');
     expect(none.stderr).toBe('ERROR: No syncs match "cw_none%" [SYNC_NOT_FOUND]\n');
     expect(none.code).toBe(1);
+
+    // a sync that cannot be compared (a database unreachable) is an error line; the others are compared
+    const proxy = world.proxy();
+    await proxy.open();
+    const gone = await world.pair('cw_three', { autokick: false, proxyB: proxy });
+    await world.insert(gone.a, 9);
+    await kick('cw_three');
+    await proxy.close();
+    const partly = await compare('cw_*');
+    expect(partly.stdout).toBe([...block('cw_one', '2 rows'),
+      'Comparing sync "cw_two" against database "cw_two_A", its first source: 1 table on 2 databases',
+      'public.t: differs: cw_two_A 1 row, cw_two_B 0 rows',
+      '  cw_two_B: 1 missing',
+      '  key 3: missing on cw_two_B',
+      'Sync "cw_two": 1 of 1 table differs', ''].join('\n'));
+    expect(partly.stderr).toMatch(/^ERROR: Cannot connect to database "cw_three_B" .*\[CONNECTION_FAILED\]\n$/);
+    expect(partly.code).toBe(1);
   });
 
   it('limit=N and the default of 20 key lines end with "… and N more keys"; TABLE arguments restrict the comparison', async () => {
@@ -433,6 +450,10 @@ describe('bucardo compare', () => {
     const bad = await compare('cl', 'limit=x');
     expect(bad.stderr).toBe('ERROR: limit must be a whole number (0: counts only), not "x" [INVALID_ARGUMENT]\n');
     expect(bad.code).toBe(1);
+    const unknown = await compare('cl', 'foo=1');
+    expect(unknown.stderr).toMatch(/^ERROR: Unknown option "foo" for compare .*\[INVALID_ARGUMENT\]\n$/);
+    expect(unknown.stdout).toBe('');
+    expect(unknown.code).toBe(1);
     // exactly as many keys as the limit: no "more" line
     expectDiffers(await compare('cl', 'limit=3', 'public.t'), [
       'Comparing sync "cl" against database "cl_A", its first source: 1 table on 2 databases',
