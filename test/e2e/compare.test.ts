@@ -27,6 +27,8 @@
  *    whose key is NULL is counted and said (no key matches it);
  *  - a table missing, or missing a column, on one database: that table compared on the others, that
  *    database named with validate's error; missing on the first source: not compared at all; exit 1;
+ *  - a database that cannot be reached: left out with a line naming it and its error, the others compared,
+ *    exit 1; the first source, or the only other database, unreachable: an error;
  *  - errors (exit 1, `ERROR: … [CODE]`): unknown sync, a table not in the sync, an unreachable database,
  *    no arguments; after each, every database's rows are as they were.
  */
@@ -587,6 +589,67 @@ describe('bucardo compare', () => {
       'Comparing sync "cp" against database "cp_A", its first source: 1 table on 2 databases',
       'public.t: same on cp_A, cp_B (3 rows)',
       'Sync "cp": every table is the same on every database',
+    ]);
+  });
+
+  it('a database that cannot be reached is left out and named; the others are compared; exit 1; the first source unreachable is an error', async () => {
+    const proxyC: TcpProxy = world.proxy();
+    const proxyA: TcpProxy = world.proxy();
+    await proxyC.open();
+    await proxyA.open();
+    const a = await world.database('cr_A', proxyA);
+    const b = await world.database('cr_B');
+    const c = await world.database('cr_C', proxyC);
+    await world.api.addTables(['t'], { herd: 'cr_h', db: a.name });
+    await world.api.addDbGroup('cr_g', [`${a.name}:source`, `${b.name}:source`, `${c.name}:target`]);
+    await world.api.addSync('cr', { herd: 'cr_h', dbs: 'cr_g', autokick: 'false' });
+    await world.insert(a, 1, 2, 3);
+    await kick('cr');
+    await proxyC.close();
+    const unreachableC = /^Not compared on database "cr_C": Cannot connect to database "cr_C".* \[CONNECTION_FAILED\]$/;
+
+    const same = await compare('cr');
+    const sameLines = same.stdout.split('\n');
+    expect(sameLines[0]).toBe('Comparing sync "cr" against database "cr_A", its first source: 1 table on 2 databases');
+    expect(sameLines[1]).toMatch(unreachableC);
+    expect(sameLines.slice(2)).toEqual([
+      'public.t: same on cr_A, cr_B (3 rows)',
+      'Sync "cr": every table is the same on every database reached; not reached: database "cr_C"',
+      '',
+    ]);
+    expect(same.stderr).toBe('');
+    expect(same.code).toBe(1);
+
+    // differences on the databases reached are still found and listed; the exit code stays the error's
+    await behindTheSync(b, 'DELETE FROM t WHERE id = 2');
+    const before = await snapshot([a, b], ['t']);
+    const differs = await compare('cr');
+    expect(differs.stdout.split('\n').slice(2)).toEqual([
+      'public.t: differs: cr_A 3 rows, cr_B 2 rows',
+      '  cr_B: 1 missing',
+      '  key 2: missing on cr_B',
+      'Sync "cr": 1 of 1 table differs; not reached: database "cr_C"',
+      '',
+    ]);
+    expect(differs.code).toBe(1);
+    // --quiet: nothing but the error
+    const quiet = await world.bucardo('compare', 'cr', '--quiet');
+    expect(quiet.stdout).toBe('');
+    expect(quiet.stderr).toMatch(/^ERROR: Cannot connect to database "cr_C".* \[CONNECTION_FAILED\]\n$/);
+    expect(quiet.code).toBe(1);
+
+    // without its first source there is nothing to compare against
+    await proxyA.close();
+    expectError(await compare('cr'), 'CONNECTION_FAILED', '"cr_A"');
+    expect(await snapshot([a, b], ['t'])).toEqual(before);
+
+    await proxyA.open();
+    await proxyC.open();
+    await behindTheSync(b, "INSERT INTO t VALUES (2, 'v2')");
+    expectSame(await compare('cr'), [
+      'Comparing sync "cr" against database "cr_A", its first source: 1 table on 3 databases',
+      'public.t: same on cr_A, cr_B, cr_C (3 rows)',
+      'Sync "cr": every table is the same on every database',
     ]);
   });
 });

@@ -58,7 +58,7 @@ async function compareOne(session: CliSession, sync: string, tables: readonly st
     onTable: (table) => session.print(formatTableComparison(table, databases, keys).join('\n')),
   });
   session.print(formatComparisonEnd(comparison));
-  const problems = comparison.tables.flatMap((table) => [...(table.problem ? [table.problem] : []), ...table.excluded.values()]);
+  const problems = [...comparison.unreachable.values(), ...comparison.tables.flatMap((table) => [...(table.problem ? [table.problem] : []), ...table.excluded.values()])];
   // --quiet prints nothing but errors: a table not compared is one
   if (session.quiet) for (const problem of problems) printError(problem);
   if (problems.length > 0) return NOT_COMPARED;

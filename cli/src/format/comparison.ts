@@ -18,6 +18,7 @@ export function formatComparisonStart(start: ComparisonStart): string[] {
   return [
     `Comparing sync "${sync}" against database "${reference}", its first source: ${plural(tableCount, 'table', 'tables')} on ${databases.length} databases`,
     ...leftOut.map(({ db, reason }) => `Not compared on database "${db}": ${reason}`),
+    ...[...start.unreachable].map(([db, error]) => `Not compared on database "${db}": ${error.message} [${error.code}]`),
     ...start.pending.map(({ db, records, tables }) => `Note: ${plural(records, 'change record', 'change records')} on database "${db}" not delivered yet (${tables.map((t) => `${t.table} ${t.records}`).join(', ')}): what ${records === 1 ? 'it changes shows' : 'they change show'} as differences until the next run (bucardo kick ${sync} 0)`),
   ];
 }
@@ -71,16 +72,17 @@ export function formatTableComparison(table: TableComparison, allDatabases: read
 
 /** The last line: every table the same, or how many differ, and how many could not be compared. */
 export function formatComparisonEnd(comparison: SyncComparison): string {
-  const { sync, tables } = comparison;
+  const { sync, tables, unreachable } = comparison;
   const differ = tables.filter(tableDiffers).length;
   const failed = tables.filter((table) => table.problem).length;
   const partly = tables.filter((table) => !table.problem && table.excluded.size > 0).length;
-  if (differ === 0 && failed === 0 && partly === 0) return `Sync "${sync}": every table is the same on every database`;
+  const notReached = unreachable.size === 0 ? '' : `; not reached: ${[...unreachable.keys()].map((db) => `database "${db}"`).join(', ')}`;
+  if (differ === 0 && failed === 0 && partly === 0) return `Sync "${sync}": every table is the same on every database${unreachable.size > 0 ? ' reached' : ''}${notReached}`;
   const of = (n: number) => `${n} of ${plural(tables.length, 'table', 'tables')}`;
   const counts = [
     ...(differ > 0 || failed + partly === 0 ? [`${of(differ)} ${differ === 1 ? 'differs' : 'differ'}`] : []),
     ...(partly > 0 ? [`${of(partly)} not compared on every database`] : []),
     ...(failed > 0 ? [`${of(failed)} not compared`] : []),
   ];
-  return `Sync "${sync}": ${counts.join(', ')}`;
+  return `Sync "${sync}": ${counts.join(', ')}${notReached}`;
 }

@@ -25,9 +25,12 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
   if (!reference) throw new BucardoError('SYNC_INVALID', `Sync "${name}" has no source database`, { sync: name });
   // stopped on the first failure, so that the other servers' reads end with it
   const stop = new AbortController();
-  const sessions = await RunSessions.open(scoped, ctx.engine.registry, ctx.engine.log, 'bucardo compare', stop.signal);
+  // a database that cannot be reached is left out, said, and makes the compare an error; the others are compared
+  const { sessions, plan: reached, unreachable } = await RunSessions.openReachable(scoped, ctx.engine.registry, ctx.engine.log, 'bucardo compare', stop.signal);
   try {
-    const { shapes: described, problems, found } = await inspectTableShapes(scoped, sessions);
+    const referenceDown = unreachable.get(reference.name);
+    if (referenceDown) throw referenceDown;
+    const { shapes: described, problems, found } = await inspectTableShapes(reached, sessions);
     const general = problems.filter((problem) => problem.table === undefined);
     if (general.length > 0) {
       const [first] = general;
@@ -38,7 +41,7 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
     const shapes = described.filter((shape) => !problemOf.has(formatTable(shape.table)));
     const leftOut: Array<{ db: string; reason: string }> = [];
     const readers: Reader[] = [];
-    for (const db of plan.databases) {
+    for (const db of reached.databases) {
       const session = sessions.target(db.name);
       if (session.summarizeRows && session.rowDigests) readers.push({ db: db.name, session: session as Reader['session'] });
       else leftOut.push({ db: db.name, reason: `its writer (type ${db.type}) cannot read rows back` });
@@ -46,12 +49,13 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
     if (!readers.some((reader) => reader.db === reference.name)) {
       throw new BucardoError('SYNC_INVALID', `Cannot compare sync "${name}": the writer of its first source "${reference.name}" (type ${reference.type}) cannot read rows back`, { sync: name, db: reference.name });
     }
+    if (readers.length < 2 && unreachable.size > 0) throw [...unreachable.values()][0]!;
     if (readers.length < 2) throw new BucardoError('SYNC_INVALID', `Cannot compare sync "${name}": no database but its first source can read rows back`, { sync: name });
     // the reference first: every other database is set against it
     readers.sort((a, b) => (a.db === reference.name ? -1 : b.db === reference.name ? 1 : 0));
     const { local, extra } = localShapes(readers, found, described, shapes);
     const databases = plan.databases.map((db) => db.name).filter((db) => readers.some((reader) => reader.db === db));
-    options.onStart?.({ sync: name, reference: reference.name, databases, leftOut, tableCount: scoped.tables.length, pending: await pendingOf(ctx, scoped, sessions) });
+    options.onStart?.({ sync: name, reference: reference.name, databases, leftOut, unreachable, tableCount: scoped.tables.length, pending: await pendingOf(ctx, reached, sessions) });
     const tables: TableComparison[] = [];
     for (const ref of scoped.tables) {
       const problem = problemOf.get(formatTable(ref));
@@ -74,7 +78,7 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
       tables.push(table);
       options.onTable?.(table);
     }
-    return { sync: name, reference: reference.name, databases, leftOut, tables };
+    return { sync: name, reference: reference.name, databases, leftOut, unreachable, tables };
   } catch (error) {
     stop.abort();
     throw error;

@@ -33,6 +33,8 @@ export interface ComparisonStart {
   readonly databases: readonly string[];
   /** Databases left out, and why (a writer that cannot read rows back). */
   readonly leftOut: ReadonlyArray<{ readonly db: string; readonly reason: string }>;
+  /** Databases that could not be reached, each with its connection error: not compared, and an error of the compare. */
+  readonly unreachable: ReadonlyMap<string, BucardoError>;
   /** How many tables are compared. */
   readonly tableCount: number;
   /**
@@ -50,6 +52,8 @@ export interface SyncComparison {
   readonly databases: readonly string[];
   /** Databases left out, and why (a writer that cannot read rows back). */
   readonly leftOut: ReadonlyArray<{ readonly db: string; readonly reason: string }>;
+  /** Databases that could not be reached, each with its connection error. */
+  readonly unreachable: ReadonlyMap<string, BucardoError>;
   readonly tables: readonly TableComparison[];
 }
 

@@ -19,30 +19,59 @@ export class RunSessions {
   #log: Logger | undefined;
 
   static async open(plan: SyncPlan, registry: Registry, log: Logger, label: string, signal: AbortSignal): Promise<RunSessions> {
+    const { sessions, failures } = await RunSessions.#openEach(plan, registry, log, label, signal);
+    // the first in the sync's order, whichever failed first
+    const failed = plan.databases.map((db) => failures.get(db.name)).find((error) => error !== undefined);
+    if (failed) {
+      await sessions.close();
+      throw failed;
+    }
+    return sessions;
+  }
+
+  /**
+   * For reads that can go on without some databases (`compare`): the sessions of the databases that
+   * could be reached, with `plan` narrowed to them, and the connection error of each of the others.
+   */
+  static async openReachable(plan: SyncPlan, registry: Registry, log: Logger, label: string, signal: AbortSignal): Promise<{ sessions: RunSessions; plan: SyncPlan; unreachable: Map<string, BucardoError> }> {
+    const { sessions, failures } = await RunSessions.#openEach(plan, registry, log, label, signal);
+    const reached: SyncPlan = { ...plan, databases: plan.databases.filter((db) => !failures.has(db.name)) };
+    // a database half open (its source session up, its target session not) is closed and left out whole
+    await Promise.allSettled([...failures.keys()].flatMap((db) => [sessions.sources.get(db), sessions.targets.get(db)]).map((session) => session?.close()));
+    for (const db of failures.keys()) {
+      sessions.sources.delete(db);
+      sessions.targets.delete(db);
+    }
+    sessions.#plan = reached;
+    return { sessions, plan: reached, unreachable: failures };
+  }
+
+  /** Opens every session of the plan at once; each database that fails gets its error (the first, if both its sessions fail). */
+  static async #openEach(plan: SyncPlan, registry: Registry, log: Logger, label: string, signal: AbortSignal): Promise<{ sessions: RunSessions; failures: Map<string, BucardoError> }> {
     const sessions = new RunSessions();
     sessions.#plan = plan;
     sessions.#registry = registry;
     sessions.#log = log;
-    const opening: Promise<void>[] = [];
-    for (const db of plan.databases) {
+    const failures = new Map<string, BucardoError>();
+    // every role checked before anything opens: a refusal then leaves no session behind
+    const drivers = plan.databases.map((db) => {
       const driver = registry.database(db.spec.type);
+      if (db.role === 'source' && !driver.source) throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${db.name}" (type ${db.spec.type}) cannot be a source`, { db: db.name, sync: plan.name });
+      if (!driver.target) throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${db.name}" (type ${db.spec.type}) cannot be written to`, { db: db.name, sync: plan.name });
+      return { db, source: db.role === 'source' ? driver.source : undefined, target: driver.target };
+    });
+    const opening: Promise<void>[] = [];
+    for (const { db, source, target } of drivers) {
       const context = { log: log.child({ db: db.name }), label, signal };
       // a driver's own failure to connect may not say to which database
-      const named = (error: unknown) => { throw toBucardoError(error, 'CONNECTION_FAILED', { db: db.name, sync: plan.name }); };
-      if (db.role === 'source') {
-        if (!driver.source) throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${db.name}" (type ${db.spec.type}) cannot be a source`, { db: db.name, sync: plan.name });
-        opening.push(driver.source.open(db.spec, context).then((session) => { sessions.sources.set(db.name, session); }, named));
-      }
-      if (!driver.target) throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${db.name}" (type ${db.spec.type}) cannot be written to`, { db: db.name, sync: plan.name });
-      opening.push(driver.target.open(db.spec, context).then((session) => { sessions.targets.set(db.name, session); }, named));
+      const named = (error: unknown) => {
+        if (!failures.has(db.name)) failures.set(db.name, toBucardoError(error, 'CONNECTION_FAILED', { db: db.name, sync: plan.name }));
+      };
+      if (source) opening.push(source.open(db.spec, context).then((session) => { sessions.sources.set(db.name, session); }, named));
+      opening.push(target.open(db.spec, context).then((session) => { sessions.targets.set(db.name, session); }, named));
     }
-    const results = await Promise.allSettled(opening);
-    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (failed) {
-      await sessions.close();
-      throw toBucardoError(failed.reason, 'CONNECTION_FAILED', { sync: plan.name });
-    }
-    return sessions;
+    await Promise.all(opening);
+    return { sessions, failures };
   }
 
   source(db: string): SourceSession {
