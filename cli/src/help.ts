@@ -53,7 +53,7 @@ export const helpSections: readonly HelpSection[] = [
       entry(['update database'], '  update db NAME host= port= user= pass= dbname= sslmode= status=active|inactive … [--force]'),
       entry(['remove sync', 'remove table', 'remove database'], '  remove sync S… | remove table T… [--force] | remove db D… [--force]'),
       entry(['validate'], '  validate SYNC…|all                    tables, keys and columns on every database'),
-      entry(['compare'], `  compare SYNC [TABLE…] [limit=N]       the rows on every database against the first source;
+      entry(['compare'], `  compare SYNC [TABLE…] [limit=N]       rows and sequences on every database against the first source;
                                         exit code 2 when they differ; all or a wildcard: each sync`),
       entry(['purge', 'delta'], '  purge [DB…] | delta [DB…]             drop consumed change records now; show the backlog'),
     ],
@@ -95,7 +95,7 @@ export const helpConnectionNote = 'Connection settings not given fall back to PG
 export const helpExitCodes: Readonly<Record<string, string>> = {
   kick: '0 done, 1 timed out, 2 the run failed (KILLED!), 3 other error',
   ping: '0 OK, 1 CRITICAL',
-  compare: '0 every table the same, 2 some differ, 1 error',
+  compare: '0 all the same, 2 some differ, 1 error',
 };
 
 export const helpText = `${helpUsage}

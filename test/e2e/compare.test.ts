@@ -27,6 +27,8 @@
  *    whose key is NULL is counted and said (no key matches it);
  *  - a table missing, or missing a column, on one database: that table compared on the others, that
  *    database named with validate's error; missing on the first source: not compared at all; exit 1;
+ *  - sequences, after the tables: value and settings against the first source's, the differing settings
+ *    named per database; one missing on a database named, missing on the first source not compared;
  *  - a database that cannot be reached: left out with a line naming it and its error, the others compared,
  *    exit 1; the first source, or the only other database, unreachable: an error;
  *  - errors (exit 1, `ERROR: … [CODE]`): unknown sync, a table not in the sync, an unreachable database,
@@ -113,6 +115,13 @@ describe('bucardo compare', () => {
           : 'absent';
       }
     }
+    return seen;
+  }
+
+  /** Each sequence's value and settings on each of `dbs`: to show compare changed none. */
+  async function snapshotSequences(dbs: readonly Db[]): Promise<Record<string, unknown>> {
+    const seen: Record<string, unknown> = {};
+    for (const db of dbs) seen[db.name] = await world.query(db.url, 'SELECT sequencename, last_value, increment_by, max_value FROM pg_sequences ORDER BY sequencename');
     return seen;
   }
 
@@ -566,6 +575,84 @@ describe('bucardo compare', () => {
       }
       expect(await snapshot(dbs, ['t', 'u', 'other'])).toEqual(changed);
     });
+  });
+
+  it('sequences: each set against the first source\'s (value and settings), after the tables; missing ones named; exit 2 or 1', async () => {
+    const a = await world.database('csq_A');
+    const b = await world.database('csq_B');
+    const c = await world.database('csq_C');
+    for (const db of [a, b, c]) await world.query(db.url, 'CREATE SEQUENCE s1; CREATE SEQUENCE s2');
+    await world.ok('add', 'sequence', 's1', 's2', 'herd=csq_h');
+    await world.api.addTables(['t'], { herd: 'csq_h', db: a.name });
+    await world.api.addDbGroup('csq_g', [`${a.name}:source`, `${b.name}:source`, `${c.name}:target`]);
+    await world.api.addSync('csq', { herd: 'csq_h', dbs: 'csq_g', autokick: 'false' });
+    await world.query(a.url, "SELECT setval('s1', 10)");
+    await world.insert(a, 1);
+    await kick('csq');
+    expectSame(await compare('csq'), [
+      'Comparing sync "csq" against database "csq_A", its first source: 1 table and 2 sequences on 3 databases',
+      'public.t: same on csq_A, csq_B, csq_C (1 row)',
+      'public.s1: same on csq_A, csq_B, csq_C (sequence, last value 10)',
+      'public.s2: same on csq_A, csq_B, csq_C (sequence, last value 1)',
+      'Sync "csq": every table and sequence is the same on every database',
+    ]);
+
+    // values handed out on B since the run, a setting changed on C: both differ, each setting named
+    await world.query(b.url, "SELECT nextval('s1'), nextval('s1')");
+    await world.query(c.url, 'ALTER SEQUENCE s2 INCREMENT BY 5 MAXVALUE 1000');
+    const states = await snapshotSequences([a, b, c]);
+    expectDiffers(await compare('csq'), [
+      'Comparing sync "csq" against database "csq_A", its first source: 1 table and 2 sequences on 3 databases',
+      'public.t: same on csq_A, csq_B, csq_C (1 row)',
+      'public.s1: differs (sequence): csq_A last value 10, csq_B last value 12, csq_C last value 10',
+      '  csq_B: last value: 10 → 12',
+      'public.s2: differs (sequence): csq_A last value 1, csq_B last value 1, csq_C last value 1',
+      '  csq_C: increment: 1 → 5, maximum: 9223372036854775807 → 1000',
+      'Sync "csq": 2 of 2 sequences differ',
+    ]);
+    // it only read them
+    expect(await snapshotSequences([a, b, c])).toEqual(states);
+    // a sequence named alone, as a table is
+    expectDiffers(await compare('csq', 's1'), [
+      'Comparing sync "csq" against database "csq_A", its first source: 1 sequence on 3 databases',
+      'public.s1: differs (sequence): csq_A last value 10, csq_B last value 12, csq_C last value 10',
+      '  csq_B: last value: 10 → 12',
+      'Sync "csq": 1 of 1 sequence differs',
+    ]);
+
+    // a run makes them equal again (the highest source's value, its settings)
+    await kick('csq');
+    expect((await compare('csq')).code).toBe(0);
+
+    // missing on a database: compared on the others, that one named; missing on the first source: not compared
+    await world.query(c.url, 'DROP SEQUENCE s2');
+    await world.query(a.url, 'DROP SEQUENCE s1');
+    const missing = await compare('csq');
+    expect(missing.stdout).toBe([
+      'Comparing sync "csq" against database "csq_A", its first source: 1 table and 2 sequences on 3 databases',
+      'public.t: same on csq_A, csq_B, csq_C (1 row)',
+      'public.s1: not compared: Sequence "public.s1" does not exist on database "csq_A" [TABLE_MISSING]',
+      'public.s2: same on csq_A, csq_B (sequence, last value 1)',
+      '  Not compared on csq_C: Sequence "public.s2" does not exist on database "csq_C" [TABLE_MISSING]',
+      'Sync "csq": 1 of 2 sequences not compared on every database, 1 of 2 sequences not compared',
+      '',
+    ].join('\n'));
+    expect(missing.stderr).toBe('');
+    expect(missing.code).toBe(1);
+    // runs leave a missing sequence out: validate and the run's log say so
+    const validated = await world.bucardo('validate', 'csq');
+    expect(validated.stdout).toBe([
+      'Validating sync csq ... OK',
+      '  Warning: Sequence "public.s1" does not exist on database "csq_A" [TABLE_MISSING]',
+      '  Warning: Sequence "public.s2" does not exist on database "csq_C" [TABLE_MISSING]',
+      '',
+    ].join('\n'));
+    expect(validated.code).toBe(0);
+    const run = await world.bucardo('kick', 'csq', '0');
+    expect(run.stdout).toMatch(/^Kick csq: \[\d+ s\] DONE!\n$/);
+    expect(run.stderr).toMatch(/ WARN CLI sync=csq run=\d+ Sequence "public\.s1" does not exist on database "csq_A": not synced there\n/);
+    expect(run.stderr).toMatch(/ WARN CLI sync=csq run=\d+ Sequence "public\.s2" does not exist on database "csq_C": not synced there\n/);
+    expect(run.code).toBe(0);
   });
 
   it('an unreachable database: CONNECTION_FAILED naming it; nothing written; compared again once it is back', async () => {

@@ -1,8 +1,8 @@
 import { BucardoError } from '@bucardo/plugin-sdk';
-import { tableDiffers } from '@bucardo/core';
+import { sequenceDiffers, tableDiffers } from '@bucardo/core';
 import type { CliSession } from '../cli-session.js';
 import { printError } from '../print-error.js';
-import { formatComparisonEnd, formatComparisonStart, formatTableComparison } from '../format/comparison.js';
+import { formatComparisonEnd, formatComparisonStart, formatSequenceComparison, formatTableComparison } from '../format/comparison.js';
 import { isWildcard } from './name-pattern.js';
 import { rejectUnknown } from './options.js';
 import { matchSyncs } from './sync-names.js';
@@ -56,11 +56,12 @@ async function compareOne(session: CliSession, sync: string, tables: readonly st
       session.print(formatComparisonStart(start).join('\n'));
     },
     onTable: (table) => session.print(formatTableComparison(table, databases, keys).join('\n')),
+    onSequence: (sequence) => session.print(formatSequenceComparison(sequence).join('\n')),
   });
   session.print(formatComparisonEnd(comparison));
-  const problems = [...comparison.unreachable.values(), ...comparison.tables.flatMap((table) => [...(table.problem ? [table.problem] : []), ...table.excluded.values()])];
+  const problems = [...comparison.unreachable.values(), ...[...comparison.tables, ...comparison.sequences].flatMap((item) => [...(item.problem ? [item.problem] : []), ...item.excluded.values()])];
   // --quiet prints nothing but errors: a table not compared is one
   if (session.quiet) for (const problem of problems) printError(problem);
   if (problems.length > 0) return NOT_COMPARED;
-  return comparison.tables.some(tableDiffers) ? DIFFERENCES_FOUND : 0;
+  return comparison.tables.some(tableDiffers) || comparison.sequences.some(sequenceDiffers) ? DIFFERENCES_FOUND : 0;
 }

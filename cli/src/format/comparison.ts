@@ -1,4 +1,4 @@
-import { KEY_STANDINGS, tableDiffers, type ComparisonStart, type SyncComparison, type TableComparison } from '@bucardo/core';
+import { KEY_STANDINGS, SEQUENCE_FIELDS, sequenceDiffers, tableDiffers, type ComparisonStart, type SequenceComparison, type SequenceField, type SyncComparison, type TableComparison } from '@bucardo/core';
 import { displayKey, textLiteral } from '@bucardo/plugin-sdk';
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
@@ -14,9 +14,10 @@ function valueText(value: string | null): string {
 
 /** `bucardo compare`'s first lines: what is set against what, and which databases are left out. */
 export function formatComparisonStart(start: ComparisonStart): string[] {
-  const { sync, reference, databases, leftOut, tableCount } = start;
+  const { sync, reference, databases, leftOut, tableCount, sequenceCount } = start;
+  const what = [...(tableCount > 0 || sequenceCount === 0 ? [plural(tableCount, 'table', 'tables')] : []), ...(sequenceCount > 0 ? [plural(sequenceCount, 'sequence', 'sequences')] : [])].join(' and ');
   return [
-    `Comparing sync "${sync}" against database "${reference}", its first source: ${plural(tableCount, 'table', 'tables')} on ${databases.length} databases`,
+    `Comparing sync "${sync}" against database "${reference}", its first source: ${what} on ${databases.length} databases`,
     ...leftOut.map(({ db, reason }) => `Not compared on database "${db}": ${reason}`),
     ...[...start.unreachable].map(([db, error]) => `Not compared on database "${db}": ${error.message} [${error.code}]`),
     ...start.pending.map(({ db, records, tables }) => `Note: ${plural(records, 'change record', 'change records')} on database "${db}" not delivered yet (${tables.map((t) => `${t.table} ${t.records}`).join(', ')}): what ${records === 1 ? 'it changes shows' : 'they change show'} as differences until the next run (bucardo kick ${sync} 0)`),
@@ -70,19 +71,48 @@ export function formatTableComparison(table: TableComparison, allDatabases: read
   return [...lines, ...notComparedLines(table)];
 }
 
+const SEQUENCE_FIELD_NAMES: Record<SequenceField, string> = {
+  lastValue: 'last value', isCalled: 'called', increment: 'increment', min: 'minimum', max: 'maximum', start: 'start', cycle: 'cycle',
+};
+
+/** A sequence's lines: `same on …` with its value, or `differs` and, per database, each setting from the first source's to its own. */
+export function formatSequenceComparison(sequence: SequenceComparison): string[] {
+  if (sequence.problem) return [`${sequence.sequence}: not compared: ${sequence.problem.message} [${sequence.problem.code}]`];
+  const excluded = [...sequence.excluded].map(([db, problem]) => `  Not compared on ${db}: ${problem.message} [${problem.code}]`);
+  const databases = [...sequence.states.keys()];
+  const [reference] = databases;
+  const mine = sequence.states.get(reference!)!;
+  if (sequence.differing.size === 0) return [`${sequence.sequence}: same on ${databases.join(', ')} (sequence, last value ${mine.lastValue})`, ...excluded];
+  const lines = [`${sequence.sequence}: differs (sequence): ${databases.map((db) => `${db} last value ${sequence.states.get(db)!.lastValue}`).join(', ')}`];
+  for (const [db, fields] of sequence.differing) {
+    const theirs = sequence.states.get(db)!;
+    lines.push(`  ${db}: ${SEQUENCE_FIELDS.filter((field) => fields.includes(field)).map((field) => `${SEQUENCE_FIELD_NAMES[field]}: ${String(mine[field])} → ${String(theirs[field])}`).join(', ')}`);
+  }
+  return [...lines, ...excluded];
+}
+
 /** The last line: every table the same, or how many differ, and how many could not be compared. */
 export function formatComparisonEnd(comparison: SyncComparison): string {
-  const { sync, tables, unreachable } = comparison;
-  const differ = tables.filter(tableDiffers).length;
-  const failed = tables.filter((table) => table.problem).length;
-  const partly = tables.filter((table) => !table.problem && table.excluded.size > 0).length;
+  const { sync, tables, sequences, unreachable } = comparison;
   const notReached = unreachable.size === 0 ? '' : `; not reached: ${[...unreachable.keys()].map((db) => `database "${db}"`).join(', ')}`;
-  if (differ === 0 && failed === 0 && partly === 0) return `Sync "${sync}": every table is the same on every database${unreachable.size > 0 ? ' reached' : ''}${notReached}`;
-  const of = (n: number) => `${n} of ${plural(tables.length, 'table', 'tables')}`;
-  const counts = [
+  const tableCounts = countsOf(tables.filter(tableDiffers).length, tables.filter((table) => table.problem).length,
+    tables.filter((table) => !table.problem && table.excluded.size > 0).length, tables.length, 'table', 'tables');
+  const sequenceCounts = countsOf(sequences.filter(sequenceDiffers).length, sequences.filter((sequence) => sequence.problem).length,
+    sequences.filter((sequence) => !sequence.problem && sequence.excluded.size > 0).length, sequences.length, 'sequence', 'sequences');
+  if (tableCounts.length === 0 && sequenceCounts.length === 0) {
+    const every = sequences.length > 0 ? 'every table and sequence is' : 'every table is';
+    return `Sync "${sync}": ${every} the same on every database${unreachable.size > 0 ? ' reached' : ''}${notReached}`;
+  }
+  return `Sync "${sync}": ${[...tableCounts, ...sequenceCounts].join(', ')}${notReached}`;
+}
+
+/** How many of `total` tables (or sequences) differ, were compared on some databases only, or not at all; nothing when all are the same. */
+function countsOf(differ: number, failed: number, partly: number, total: number, one: string, many: string): string[] {
+  if (differ === 0 && failed === 0 && partly === 0) return [];
+  const of = (n: number) => `${n} of ${plural(total, one, many)}`;
+  return [
     ...(differ > 0 || failed + partly === 0 ? [`${of(differ)} ${differ === 1 ? 'differs' : 'differ'}`] : []),
     ...(partly > 0 ? [`${of(partly)} not compared on every database`] : []),
     ...(failed > 0 ? [`${of(failed)} not compared`] : []),
   ];
-  return `Sync "${sync}": ${counts.join(', ')}${notReached}`;
 }

@@ -1,6 +1,7 @@
 import { BucardoError, formatTable, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import type { ComparisonStart, CompareOptions, SyncComparison, TableComparison } from '../compare/comparison.js';
 import { valuesOfDifferences } from '../compare/row-values.js';
+import { compareSequence, type SequenceComparison } from '../compare/sequence-compare.js';
 import { compareTable, type Reader } from '../compare/table-compare.js';
 import { RunSessions } from '../run/sessions.js';
 import { sourcesOf, type SyncPlan } from '../run/sync-plan.js';
@@ -12,6 +13,7 @@ import { pickTable } from './table-names.js';
 
 export type { KeyDifference, KeyStanding, StandingCounts } from '../compare/differences.js';
 export type { ComparisonStart, CompareOptions, SyncComparison, TableComparison } from '../compare/comparison.js';
+export type { SequenceComparison, SequenceField } from '../compare/sequence-compare.js';
 
 /**
  * `bucardo compare SYNC [TABLE…]`: the rows of the sync's tables on every database, against its first
@@ -20,7 +22,7 @@ export type { ComparisonStart, CompareOptions, SyncComparison, TableComparison }
  */
 export async function compareSync(ctx: BucardoContext, name: string, options: CompareOptions = {}): Promise<SyncComparison> {
   const plan = await loadSyncPlan(ctx.control.catalog, name);
-  const scoped: SyncPlan = { ...plan, tables: chosenTables(plan, options.tables ?? []) };
+  const scoped: SyncPlan = { ...plan, ...chosenRelations(plan, options.tables ?? []) };
   const reference = sourcesOf(plan)[0];
   if (!reference) throw new BucardoError('SYNC_INVALID', `Sync "${name}" has no source database`, { sync: name });
   // stopped on the first failure, so that the other servers' reads end with it
@@ -55,7 +57,8 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
     readers.sort((a, b) => (a.db === reference.name ? -1 : b.db === reference.name ? 1 : 0));
     const { local, extra } = localShapes(readers, found, described, shapes);
     const databases = plan.databases.map((db) => db.name).filter((db) => readers.some((reader) => reader.db === db));
-    options.onStart?.({ sync: name, reference: reference.name, databases, leftOut, unreachable, tableCount: scoped.tables.length, pending: await pendingOf(ctx, reached, sessions) });
+    const sequenceList = scoped.sequences ?? [];
+    options.onStart?.({ sync: name, reference: reference.name, databases, leftOut, unreachable, tableCount: scoped.tables.length, sequenceCount: sequenceList.length, pending: await pendingOf(ctx, reached, sessions) });
     const tables: TableComparison[] = [];
     for (const ref of scoped.tables) {
       const problem = problemOf.get(formatTable(ref));
@@ -78,7 +81,13 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
       tables.push(table);
       options.onTable?.(table);
     }
-    return { sync: name, reference: reference.name, databases, leftOut, unreachable, tables };
+    const sequences: SequenceComparison[] = [];
+    for (const sequence of sequenceList) {
+      const compared = await compareSequence(name, sequence, readers.map(({ db }) => ({ db, session: sessions.target(db) })));
+      sequences.push(compared);
+      options.onSequence?.(compared);
+    }
+    return { sync: name, reference: reference.name, databases, leftOut, unreachable, tables, sequences };
   } catch (error) {
     stop.abort();
     throw error;
@@ -154,15 +163,15 @@ function nothingCompared(table: string): TableComparison {
   return { table, rows: new Map(), unkeyed: new Map(), differing: 0, counts: new Map(), columnCounts: new Map(), differences: [], notCompared: new Map(), excluded: new Map() };
 }
 
-/** The herd's tables the user named (all when none), in herd order; a name the herd lacks, or that fits two, is an error. */
-function chosenTables(plan: SyncPlan, names: readonly string[]): TableRef[] {
-  if (names.length === 0) return [...plan.tables];
+/** The herd's tables and sequences the user named (all when none), in herd order; a name the herd lacks, or that fits two, is an error. */
+function chosenRelations(plan: SyncPlan, names: readonly string[]): { tables: TableRef[]; sequences: TableRef[] } {
+  const sequences = plan.sequences ?? [];
+  if (names.length === 0) return { tables: [...plan.tables], sequences: [...sequences] };
   const chosen = new Set<TableRef>();
   for (const text of names) {
-    const table = pickTable(text, plan.tables, (ref) => ref);
-    if (!table) throw new BucardoError('TABLE_NOT_FOUND', `Table "${text}" is not in sync "${plan.name}"`, { sync: plan.name, table: text });
-    chosen.add(table);
+    const relation = pickTable(text, [...plan.tables, ...sequences], (ref) => ref);
+    if (!relation) throw new BucardoError('TABLE_NOT_FOUND', `Table "${text}" is not in sync "${plan.name}"`, { sync: plan.name, table: text });
+    chosen.add(relation);
   }
-  return plan.tables.filter((table) => chosen.has(table));
+  return { tables: plan.tables.filter((table) => chosen.has(table)), sequences: sequences.filter((sequence) => chosen.has(sequence)) };
 }
-

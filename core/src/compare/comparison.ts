@@ -1,5 +1,6 @@
 import type { BucardoError } from '@bucardo/plugin-sdk';
 import type { KeyDifference, StandingCounts } from './differences.js';
+import type { SequenceComparison } from './sequence-compare.js';
 
 /** One table compared on every database of the sync that can read its rows back. */
 export interface TableComparison {
@@ -37,6 +38,8 @@ export interface ComparisonStart {
   readonly unreachable: ReadonlyMap<string, BucardoError>;
   /** How many tables are compared. */
   readonly tableCount: number;
+  /** How many sequences are compared (after the tables). */
+  readonly sequenceCount: number;
   /**
    * Change records the sync had captured and not delivered when the compare began, per source: what they
    * change shows as differences until a run delivers them.
@@ -55,11 +58,13 @@ export interface SyncComparison {
   /** Databases that could not be reached, each with its connection error. */
   readonly unreachable: ReadonlyMap<string, BucardoError>;
   readonly tables: readonly TableComparison[];
+  /** The sync's sequences, each set against the first source's. */
+  readonly sequences: readonly SequenceComparison[];
 }
 
 /** What `compare` is asked for. */
 export interface CompareOptions {
-  /** Compare only these tables (`t` or `public.t`); all of the sync's when empty or absent. */
+  /** Compare only these tables and sequences (`t` or `public.t`); all of the sync's when empty or absent. */
   readonly tables?: readonly string[];
   /** How many differing keys to return per table, the first in key order (default 20). */
   readonly keys?: number;
@@ -67,6 +72,8 @@ export interface CompareOptions {
   readonly onStart?: (start: ComparisonStart) => void;
   /** Called as each table is done, in herd order: a long compare shows its results as it goes. */
   readonly onTable?: (table: TableComparison) => void;
+  /** Called as each sequence is done, after the tables. */
+  readonly onSequence?: (sequence: SequenceComparison) => void;
 }
 
 /** Whether a compared table differs anywhere: a key that differs, or rows no key matches. */

@@ -1,5 +1,6 @@
 import { decodeKey, encodeKey, formatTable, tableId, type ChangeSet, type KeyText, type Logger, type SequenceState, type SourceChanges, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import { databaseError } from './database-error.js';
+import { sequenceMissing } from './sequence-missing.js';
 import type { RunCounts } from './run-counts.js';
 import type { CopyProgress, RunRecorder } from './run-sync.js';
 import type { RunSessions } from './sessions.js';
@@ -117,8 +118,11 @@ export async function syncSequences(ctx: CopyContext): Promise<void> {
   for (const sequence of ctx.plan.sequences ?? []) {
     const states = new Map<string, SequenceState>();
     for (const db of ctx.plan.databases) {
-      const state = await ctx.sessions.target(db.name).readSequence?.(sequence).catch(sequenceFailed(ctx, db.name, sequence));
+      const session = ctx.sessions.target(db.name);
+      const state = await session.readSequence?.(sequence).catch(sequenceFailed(ctx, db.name, sequence));
       if (state) states.set(db.name, state);
+      // not a failure of the run (the rows are in), but that database's sequence is left behind
+      else if (session.readSequence) ctx.log.log('warn', `${sequenceMissing(ctx.plan.name, db.name, sequence).message}: not synced there`, { db: db.name, table: formatTable(sequence) });
     }
     let winner: string | undefined;
     for (const source of sourcesOf(ctx.plan)) {
