@@ -18,6 +18,8 @@ export interface GlobalOptions {
   force: boolean;
   help: boolean;
   version: boolean;
+  /** `--notimer`: `kick` with a timeout prints no live seconds on a terminal. */
+  noTimer: boolean;
 }
 
 export interface ParsedCommand {
@@ -49,12 +51,12 @@ const flags: Record<string, (options: GlobalOptions) => void> = {
   '--force': (o) => { o.force = true; },
   '--help': (o) => { o.help = true; }, '-?': (o) => { o.help = true; },
   '--version': (o) => { o.version = true; }, '-V': (o) => { o.version = true; },
-  '--batch': () => {}, '--notimer': () => {},
+  '--batch': () => {}, '--notimer': (o) => { o.noTimer = true; },
 };
 
 /** Parses Bucardo's grammar: `[options] verb [noun] [word…] [key=value…]`, options anywhere. */
 export function parseArgv(argv: readonly string[]): ParsedCommand {
-  const options: GlobalOptions = { quiet: false, verbose: 0, force: false, help: false, version: false, logDestinations: [] };
+  const options: GlobalOptions = { quiet: false, verbose: 0, force: false, help: false, version: false, noTimer: false, logDestinations: [] };
   const words: string[] = [];
   const params: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {

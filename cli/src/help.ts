@@ -86,6 +86,7 @@ export const helpOptions: readonly HelpOption[] = [
   { text: '  -d, --db-name NAME   control database (default: $BUCARDO_CONTROL_DB or "bucardo")' },
   { text: '  -h, --db-host HOST   -p, --db-port PORT   -U, --db-user USER   -P, --db-pass PASS' },
   { text: '  -q, --quiet          print nothing but errors' },
+  { text: '  --notimer            no live seconds while kick waits on a terminal', verbs: ['kick'] },
   { text: '  --help, --version', verbs: [] },
 ];
 

@@ -40,6 +40,7 @@ Options:
   -d, --db-name NAME   control database (default: $BUCARDO_CONTROL_DB or "bucardo")
   -h, --db-host HOST   -p, --db-port PORT   -U, --db-user USER   -P, --db-pass PASS
   -q, --quiet          print nothing but errors
+  --notimer            no live seconds while kick waits on a terminal
 
 Connection settings not given fall back to PGHOST, PGPORT, PGUSER and PGPASSWORD.
 Exit codes: 0 done, 1 timed out, 2 the run failed (KILLED!), 3 other error.

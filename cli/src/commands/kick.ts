@@ -2,6 +2,7 @@ import { BucardoError, isBucardoError, type ErrorCode } from '@bucardo/plugin-sd
 import { daemonResponds, type KickedRun, type KickResult } from '@bucardo/core';
 import type { CliSession } from '../cli-session.js';
 import { isWildcard } from './name-pattern.js';
+import { startKickTimer } from './kick-timer.js';
 import { matchSyncs } from './sync-names.js';
 
 /** Bucardo's kick exit codes. */
@@ -40,14 +41,20 @@ async function kickSyncs(session: CliSession): Promise<number> {
   let exitCode = DONE;
   for (const name of names) {
     const started = Date.now();
+    const timer = wait ? startKickTimer(name, session.command.options) : undefined;
+    const line = timer?.prefix ?? '';
     let result: KickResult;
     try {
       result = await bucardo.kick(name, { wait, ...(timeoutMs ? { timeoutMs } : {}) });
     } catch (error) {
+      // the live line is wiped, so that the error starts on a clean line
+      if (line) process.stdout.write('\r\x1b[K');
       if (!several || !isBucardoError(error) || error.code !== 'SYNC_INACTIVE') throw error;
       // Bucardo's line (`Cannot kick paused sync "s2"`), which --quiet does not silence either: it was asked for and not kicked
       process.stdout.write(`${error.message}\n`);
       continue;
+    } finally {
+      timer?.stop();
     }
     const seconds = Math.round((Date.now() - started) / 1000);
     switch (result.status) {
@@ -58,16 +65,16 @@ async function kickSyncs(session: CliSession): Promise<number> {
         break;
       }
       case 'timeout':
-        if (!session.command.options.quiet) process.stdout.write(`Kick ${name}: [${seconds} s] `);
+        if (!session.command.options.quiet) process.stdout.write(`${line}Kick ${name}: [${seconds} s] `);
         process.stderr.write('Timed out!\n');
         exitCode = Math.max(exitCode, TIMED_OUT);
         break;
       case 'failed':
-        session.print(`Kick ${name}: [${seconds} s] KILLED!\n\n${killReason(result.run)}\n`);
+        session.print(`${line}Kick ${name}: [${seconds} s] KILLED!\n\n${killReason(result.run)}\n`);
         exitCode = KILLED;
         break;
       case 'done':
-        session.print(`Kick ${name}: [${seconds} s] DONE!`);
+        session.print(`${line}Kick ${name}: [${seconds} s] DONE!`);
         break;
     }
   }

@@ -17,7 +17,7 @@ import { expect } from 'vitest';
 import { Bucardo, processState } from '@bucardo/core';
 import { standardPlugins } from '@bucardo/cli';
 import type { PgServer } from '../../src/fixtures/pg-server.js';
-import { bucardoEnv, runBucardo, type CliResult } from '../../src/helpers/cli.js';
+import { bucardoEnv, runBucardo, runBucardoOnTerminal, type CliResult } from '../../src/helpers/cli.js';
 import { createDatabase, dropDatabase, uniqueName } from '../../src/helpers/databases.js';
 
 export const PID_FILE = 'bucardo.mcp.pid';
@@ -258,6 +258,12 @@ export class DaemonWorld {
   bucardoWith(env: Record<string, string | undefined>, ...args: string[]): Promise<CliResult> {
     if (!this.#env) throw new Error('install() first');
     return runBucardo(args, { env: { ...this.#env, ...env }, cwd: this.#cwd });
+  }
+
+  /** `bucardo ARGS…` on a terminal (what a user at one sees: stdout and stderr together, `\r\n` line ends). */
+  bucardoOnTerminal(...args: string[]): Promise<CliResult> {
+    if (!this.#env) throw new Error('install() first');
+    return runBucardoOnTerminal(args, { env: this.#env, cwd: this.#cwd });
   }
 
   /** Runs a command and expects exit code 0. */

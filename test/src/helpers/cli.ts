@@ -41,9 +41,24 @@ export function bucardoEnv(server: PgConnectionInfo, controlDb: string): Record<
  * assert on, never a thrown error.
  */
 export function runBucardo(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return runProcess(process.execPath, [bucardoBin, ...args], options);
+}
+
+/**
+ * Runs `bucardo ...args` with its stdout and stderr on a terminal (a pseudo-terminal made by util-linux
+ * `script`), for what the CLI draws only there. Both streams come back in `stdout`, as a terminal shows
+ * them, with the terminal's `\r\n` line ends.
+ */
+export function runBucardoOnTerminal(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, bucardoBin, ...args].map(quote).join(' ');
+  return runProcess('script', ['--quiet', '--return', '--command', command, '/dev/null'], options);
+}
+
+function runProcess(file: string, args: readonly string[], options: CliOptions): Promise<CliResult> {
   const { env = {}, cwd = repoRoot, timeoutMs = 60_000 } = options;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bucardoBin, ...args], {
+    const child = spawn(file, args, {
       cwd,
       // NO_COLOR: assertions on output must not depend on whether colours were on
       env: { ...process.env, NO_COLOR: '1', ...env },
