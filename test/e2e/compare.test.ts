@@ -29,6 +29,7 @@
  *    database named with validate's error; missing on the first source: not compared at all; exit 1;
  *  - sequences, after the tables: value and settings against the first source's, the differing settings
  *    named per database; one missing on a database named, missing on the first source not compared;
+ *  - on a terminal, each table's steps on a line of its own, erased for its result;
  *  - a database that cannot be reached: left out with a line naming it and its error, the others compared,
  *    exit 1; the first source, or the only other database, unreachable: an error;
  *  - errors (exit 1, `ERROR: … [CODE]`): unknown sync, a table not in the sync, an unreachable database,
@@ -116,6 +117,28 @@ describe('bucardo compare', () => {
       }
     }
     return seen;
+  }
+
+  /**
+   * The lines a terminal shows once `raw` is written to it: `\r` goes back to the start of the line, `ESC[K`
+   * erases the rest of it, other characters overwrite what is under the cursor.
+   */
+  function onScreen(raw: string): string[] {
+    return raw.split('\r\n').map((written) => {
+      let line = '';
+      let cursor = 0;
+      for (let at = 0; at < written.length; at++) {
+        if (written[at] === '\r') cursor = 0;
+        else if (written.startsWith('\x1b[K', at)) {
+          line = line.slice(0, cursor);
+          at += 2;
+        } else {
+          line = line.slice(0, cursor) + written[at] + line.slice(cursor + 1);
+          cursor++;
+        }
+      }
+      return line;
+    });
   }
 
   /** Each sequence's value and settings on each of `dbs`: to show compare changed none. */
@@ -653,6 +676,25 @@ describe('bucardo compare', () => {
     expect(run.stderr).toMatch(/ WARN CLI sync=csq run=\d+ Sequence "public\.s1" does not exist on database "csq_A": not synced there\n/);
     expect(run.stderr).toMatch(/ WARN CLI sync=csq run=\d+ Sequence "public\.s2" does not exist on database "csq_C": not synced there\n/);
     expect(run.code).toBe(0);
+  });
+
+  it('on a terminal, the table being compared is shown on a line of its own until its result is printed over it', async () => {
+    const { b } = await trio('ctty');
+    await behindTheSync(b, "UPDATE t SET v = 'changed' WHERE id = 7");
+    const plain = await compare('ctty');
+    expect(plain.code).toBe(2);
+    const shown = await world.bucardoOnTerminal('compare', 'ctty');
+    expect(shown.code).toBe(2);
+    // what a terminal ends up showing is what a pipe gets
+    expect(onScreen(shown.stdout)).toEqual(plain.stdout.split('\n'));
+    // and meanwhile it showed each table's steps: the sums, then the rows of the partitions that differ
+    expect(shown.stdout).toContain('\rpublic.t: summing up the rows on 3 databases… [0 s]');
+    expect(shown.stdout).toMatch(/\rpublic\.t: reading the rows of the key partitions that differ: 0 of 1… \[\d+ s\]/);
+    expect(shown.stdout).toContain('\rpublic.u: summing up the rows on 3 databases… [0 s]');
+    // --quiet draws nothing
+    const quiet = await world.bucardoOnTerminal('compare', 'ctty', '--quiet');
+    expect(quiet.stdout).toBe('');
+    expect(quiet.code).toBe(2);
   });
 
   it('an unreachable database: CONNECTION_FAILED naming it; nothing written; compared again once it is back', async () => {

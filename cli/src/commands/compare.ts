@@ -1,5 +1,6 @@
 import { BucardoError } from '@bucardo/plugin-sdk';
-import { sequenceDiffers, tableDiffers } from '@bucardo/core';
+import { sequenceDiffers, tableDiffers, type CompareProgress } from '@bucardo/core';
+import { startLiveLine, type LiveLine } from '../live-line.js';
 import type { CliSession } from '../cli-session.js';
 import { printError } from '../print-error.js';
 import { formatComparisonEnd, formatComparisonStart, formatSequenceComparison, formatTableComparison } from '../format/comparison.js';
@@ -47,7 +48,9 @@ export async function compare(session: CliSession): Promise<number> {
 
 async function compareOne(session: CliSession, sync: string, tables: readonly string[], keys: number): Promise<number> {
   let databases: readonly string[] = [];
-  // each table printed as it is done: a long compare shows how far it got
+  const progress = new ProgressLine(session.quiet);
+  // each table printed as it is done: a long compare shows how far it got, and on a terminal, how far the
+  // table it is on got
   const comparison = await (await session.bucardo()).compare(sync, {
     tables,
     keys,
@@ -55,13 +58,49 @@ async function compareOne(session: CliSession, sync: string, tables: readonly st
       databases = start.databases;
       session.print(formatComparisonStart(start).join('\n'));
     },
-    onTable: (table) => session.print(formatTableComparison(table, databases, keys).join('\n')),
+    onProgress: (step) => progress.show(step),
+    onTable: (table) => {
+      progress.end();
+      session.print(formatTableComparison(table, databases, keys).join('\n'));
+    },
     onSequence: (sequence) => session.print(formatSequenceComparison(sequence).join('\n')),
-  });
+  }).finally(() => progress.end());
   session.print(formatComparisonEnd(comparison));
   const problems = [...comparison.unreachable.values(), ...[...comparison.tables, ...comparison.sequences].flatMap((item) => [...(item.problem ? [item.problem] : []), ...item.excluded.values()])];
   // --quiet prints nothing but errors: a table not compared is one
   if (session.quiet) for (const problem of problems) printError(problem);
   if (problems.length > 0) return NOT_COMPARED;
   return comparison.tables.some(tableDiffers) || comparison.sequences.some(sequenceDiffers) ? DIFFERENCES_FOUND : 0;
+}
+
+/** The table being compared, on a terminal: `public.t: summing up the rows on 3 databases… [4 s]`, then how many differing partitions are read. */
+class ProgressLine {
+  #line: LiveLine | undefined;
+  #text = '';
+  readonly #quiet: boolean;
+
+  constructor(quiet: boolean) {
+    this.#quiet = quiet;
+  }
+
+  show(step: CompareProgress): void {
+    const text = step.phase === 'summing'
+      ? `${step.table}: summing up the rows on ${step.databases} databases…`
+      : `${step.table}: reading the rows of the key partitions that differ: ${step.done} of ${step.of}…`;
+    // each table's seconds count from its start
+    if (step.phase === 'summing') this.end();
+    const changed = text !== this.#text;
+    this.#text = text;
+    if (!this.#line) this.#line = startLiveLine((seconds) => `${this.#text} [${seconds} s]`, { quiet: this.#quiet });
+    // the seconds tick redraws it; a partition read is drawn at once only when it is the first or the last
+    else if (changed && (step.phase === 'summing' || step.done === 0 || step.done === step.of)) this.#line.redraw();
+  }
+
+  /** Erases the line, for the table's result. */
+  end(): void {
+    this.#line?.wipe();
+    this.#line?.stop();
+    this.#line = undefined;
+    this.#text = '';
+  }
 }

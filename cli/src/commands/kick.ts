@@ -48,7 +48,7 @@ async function kickSyncs(session: CliSession): Promise<number> {
       result = await bucardo.kick(name, { wait, ...(timeoutMs ? { timeoutMs } : {}) });
     } catch (error) {
       // the live line is wiped, so that the error starts on a clean line
-      if (line) process.stdout.write('\r\x1b[K');
+      timer?.wipe();
       if (!several || !isBucardoError(error) || error.code !== 'SYNC_INACTIVE') throw error;
       // Bucardo's line (`Cannot kick paused sync "s2"`), which --quiet does not silence either: it was asked for and not kicked
       process.stdout.write(`${error.message}\n`);

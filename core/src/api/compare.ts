@@ -12,7 +12,7 @@ import { loadSyncPlan } from './sync-plan-loader.js';
 import { pickTable } from './table-names.js';
 
 export type { KeyDifference, KeyStanding, StandingCounts } from '../compare/differences.js';
-export type { ComparisonStart, CompareOptions, SyncComparison, TableComparison } from '../compare/comparison.js';
+export type { ComparisonStart, CompareOptions, CompareProgress, SyncComparison, TableComparison } from '../compare/comparison.js';
 export type { SequenceComparison, SequenceField } from '../compare/sequence-compare.js';
 
 /**
@@ -73,7 +73,7 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
       } else {
         const readersHere = here.map(({ reader }) => reader);
         const shapesHere = here.map(({ position }) => local[position]![index]!);
-        const compared = await compareTable(ctx, name, shapes[index]!, readersHere, shapesHere, options.keys ?? 20, stop);
+        const compared = await compareTable(ctx, name, shapes[index]!, readersHere, shapesHere, options.keys ?? 20, stop, options.onProgress);
         const differences = await valuesOfDifferences(sessions, readersHere.map((reader) => reader.db), shapesHere, compared.differences, stop.signal);
         const notCompared = new Map(here.map(({ reader, position }) => [reader.db, extra[position]![index]!] as const).filter(([, columns]) => columns.length > 0));
         table = { ...compared, differences, notCompared, excluded };

@@ -62,6 +62,11 @@ export interface SyncComparison {
   readonly sequences: readonly SequenceComparison[];
 }
 
+/** How far one table's compare got: its databases summing up their rows, or reading those of the partitions that differ. */
+export type CompareProgress =
+  | { readonly table: string; readonly phase: 'summing'; readonly databases: number }
+  | { readonly table: string; readonly phase: 'reading'; readonly done: number; readonly of: number };
+
 /** What `compare` is asked for. */
 export interface CompareOptions {
   /** Compare only these tables and sequences (`t` or `public.t`); all of the sync's when empty or absent. */
@@ -72,6 +77,11 @@ export interface CompareOptions {
   readonly onStart?: (start: ComparisonStart) => void;
   /** Called as each table is done, in herd order: a long compare shows its results as it goes. */
   readonly onTable?: (table: TableComparison) => void;
+  /**
+   * Called as a table's compare goes on: when its databases start summing their rows up, and when the rows
+   * of the key partitions that differ are read, after each partition (`done` of `of`).
+   */
+  readonly onProgress?: (progress: CompareProgress) => void;
   /** Called as each sequence is done, after the tables. */
   readonly onSequence?: (sequence: SequenceComparison) => void;
 }

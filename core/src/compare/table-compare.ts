@@ -1,7 +1,7 @@
 import { BucardoError, formatTable, type RowSummary, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
 import type { BucardoContext } from '../api/context.js';
 import { databaseError } from '../run/database-error.js';
-import type { TableComparison } from './comparison.js';
+import type { CompareProgress, TableComparison } from './comparison.js';
 import { Differences, partitionDifferences } from './differences.js';
 import { differingPartitions, inStep } from './partitions.js';
 
@@ -17,8 +17,10 @@ export type Reader = { readonly db: string; readonly session: Required<Pick<Targ
  */
 export async function compareTable(
   ctx: BucardoContext, sync: string, shape: TableShape, readers: readonly Reader[], local: readonly TableShape[], keep: number, stop: AbortController,
+  onProgress: (progress: CompareProgress) => void = () => undefined,
 ): Promise<Omit<TableComparison, 'notCompared' | 'excluded'>> {
   const table = formatTable(shape.table);
+  onProgress({ table, phase: 'summing', databases: readers.length });
   const failed = (db: string) => (error: unknown) => {
     throw databaseError(error, 'FETCH_FAILED', { db, table, sync });
   };
@@ -33,8 +35,11 @@ export async function compareTable(
     const streams = readers.map(({ db, session }, index) => failing(session.rowDigests({ shape: local[index]!, partitions: PARTITIONS, only, signal: stop.signal }), failed(db)));
     const dbs = readers.map((reader) => reader.db);
     const columns = shape.columns.map((column) => column.name);
+    let done = 0;
+    onProgress({ table, phase: 'reading', done, of: only.length });
     for await (const step of inStep(streams, () => stop.abort())) {
       for (const difference of partitionDifferences(dbs, columns, step.rows)) found.add(difference);
+      onProgress({ table, phase: 'reading', done: ++done, of: only.length });
     }
   }
   return { table, rows, unkeyed, differing: found.total, counts: found.counts, columnCounts: found.columnCounts, differences: found.first };
