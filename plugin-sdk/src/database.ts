@@ -127,6 +127,14 @@ export interface FetchArgs {
   readonly shape: TableShape;
   /** The keys whose current rows are wanted. */
   readonly keys: readonly KeyText[];
+  /**
+   * For a table with additive columns: this source's capture checkpoint of the run. Each additive column
+   * is returned as of it, less what the changes committed after it added: those changes are the next
+   * run's, and a row image that held them would count them twice (once in the image, once as the next
+   * run's delta). A source that ignores it returns the current values, which is exact only while nobody
+   * writes during a run.
+   */
+  readonly additiveAsOf?: Checkpoint;
   /** Aborted when the run is stopped. */
   readonly signal: AbortSignal;
 }
@@ -240,7 +248,10 @@ export interface ApplyBatch {
   /**
    * When this target is also a source of the sync: the checkpoint of its own capture in this run.
    * A target with `localChangeGuard` leaves alone (and reports in `skipped`) every key changed locally
-   * after it, so that a user's concurrent write is not overwritten; the next run carries it.
+   * after it, so that a user's concurrent write is not overwritten; the next run carries it. Its additive
+   * columns (`shape.additive`) are the exception: such a row still takes the image's additive values
+   * plus what its local changes after the guard added, or it would keep a balance without the other
+   * sources' changes and send it on with its own next change.
    */
   readonly guard?: Checkpoint;
   /** Aborted when the run is stopped: a long write should give up (and may reject). */

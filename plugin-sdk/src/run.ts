@@ -43,6 +43,8 @@ export interface RunArgs {
    * next): the partition this phase belongs to. Absent when the run captures everything at once.
    */
   readonly partition?: { readonly index: number; readonly count: number };
+  /** After the capture (fetch, resolve, apply): each source's checkpoint of this run's capture. */
+  readonly captured?: Readonly<Record<string, Checkpoint>>;
 }
 
 /** The keys of one table handled in one batch. */

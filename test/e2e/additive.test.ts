@@ -13,6 +13,7 @@ import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { bucardoEnv, runBucardo, type CliResult } from '../src/helpers/cli.js';
 import { assertConverged, withClient } from '../src/helpers/databases.js';
 import { workload } from '../src/helpers/workload/index.js';
+import { definePlugin } from '@bucardo/plugin-sdk';
 import { Harness, expectEverywhere, expectOutcome, type SyncWorld } from './support/sync-harness.js';
 
 const harness = new Harness(serverFromInfo(inject('pg')), 'add');
@@ -171,5 +172,75 @@ describe('an additive double precision column, whose values print with exponents
     expectOutcome(report, 'good');
     expect(report.conflicts).toBe(1);
     await expectEverywhere(w, 'fl', 'id', ['(1,3e+20)']);
+  });
+});
+
+/**
+ * The application keeps writing while a run is under way: between the capture and the fetch (the row
+ * images the run reads then hold changes its capture did not take), and between the fetch and the apply
+ * (a receiving source changed the row after the capture: the guard keeps its other columns). A plugin
+ * makes those writes from the capture and apply hooks, as an application would. Every change must count
+ * once everywhere: before the fix, the run skipped such a row on the receiving source, which then kept a
+ * balance without the other sources' changes and sent it everywhere with its next change (a walk-through
+ * saw `sum(bbalance)` off by thousands under two pgbench clients per source with the daemon running).
+ */
+describe('additive columns while the application writes during the run', () => {
+  let w: SyncWorld;
+  /** Statements to run once, on logical databases, right after the capture and right before the apply. */
+  const during: { afterCapture: Array<[string, string]>; beforeApply: Array<[string, string]> } = { afterCapture: [], beforeApply: [] };
+  const writer = definePlugin({
+    name: 'writes-during-the-run',
+    apply(host) {
+      const play = async (list: Array<[string, string]>) => {
+        for (const [db, sql] of list.splice(0)) await w.sql(db, sql);
+      };
+      host.hooks.capture.tapPromise('writes-during-the-run', async (changes) => {
+        await play(during.afterCapture);
+        return changes;
+      });
+      host.hooks.apply.tapPromise({ name: 'writes-during-the-run', stage: -10 }, async (outcome) => {
+        await play(during.beforeApply);
+        return outcome;
+      });
+    },
+  });
+
+  beforeAll(async () => {
+    w = await harness.setup({
+      tag: 'aw', roles: { A: 'source', B: 'source', C: 'target' }, tables: ['acct'], additive: ['bal'], plugins: [writer],
+      schema: 'CREATE TABLE acct (id int PRIMARY KEY, bal int, note text);',
+    });
+    await w.sql('A', "INSERT INTO acct VALUES (1, 100, 'base'), (2, 100, 'base')");
+    expectOutcome(await w.run(), 'good');
+    await expectEverywhere(w, 'acct', 'id', ['(1,100,base)', '(2,100,base)']);
+  });
+
+  const balances = async () => Object.fromEntries(await Promise.all(['A', 'B', 'C'].map(async (db) =>
+    [db, (await w.sql(db, 'SELECT id, bal FROM acct ORDER BY id')).map((row) => `${String(row.id)}:${String(row.bal)}`).join(' ')] as const)));
+
+  it('a conflict: both sources change the row after the capture, before and after the fetch; every change counts once', async () => {
+    await w.sql('A', "UPDATE acct SET bal = bal + 10, note = 'A' WHERE id = 1");
+    await pause(3);
+    await w.sql('B', "UPDATE acct SET bal = bal - 30, note = 'B' WHERE id = 1");
+    during.afterCapture.push(['A', 'UPDATE acct SET bal = bal + 1 WHERE id = 1'], ['B', 'UPDATE acct SET bal = bal + 2 WHERE id = 1']);
+    during.beforeApply.push(['A', 'UPDATE acct SET bal = bal + 4 WHERE id = 1'], ['B', 'UPDATE acct SET bal = bal + 8 WHERE id = 1']);
+    expectOutcome(await w.run(), 'good');
+    // the changes made during the run are the next run's
+    expectOutcome(await w.run(), 'good');
+    expectOutcome(await w.run(), 'empty');
+    // 100 + 10 - 30 + 1 + 2 + 4 + 8
+    expect(await balances()).toEqual({ A: '1:95 2:100', B: '1:95 2:100', C: '1:95 2:100' });
+    await expectEverywhere(w, 'acct', 'id', ['(1,95,B)', '(2,100,base)']);
+  });
+
+  it('a clean change: the receiving source changes the row before the apply, the origin before the fetch; every change counts once', async () => {
+    await w.sql('A', "UPDATE acct SET bal = bal + 10, note = 'A' WHERE id = 2");
+    during.afterCapture.push(['A', 'UPDATE acct SET bal = bal + 1 WHERE id = 2']);
+    during.beforeApply.push(['B', 'UPDATE acct SET bal = bal + 3 WHERE id = 2']);
+    expectOutcome(await w.run(), 'good');
+    expectOutcome(await w.run(), 'good');
+    expectOutcome(await w.run(), 'empty');
+    // 100 + 10 + 1 + 3
+    expect(await balances()).toEqual({ A: '1:95 2:114', B: '1:95 2:114', C: '1:95 2:114' });
   });
 });

@@ -65,7 +65,7 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
       lap('resolved');
       const settlement = settle(batch.conflicts, decisions, args.databases, plan.name, plan.strategy, (batch.shape.additive ?? []).length > 0);
       audit.add(settlement.records);
-      const extra = await fetchOtherWinners(sessions, batch, rows, settlement.winners, args.signal);
+      const extra = await fetchOtherWinners(sessions, batch, rows, settlement.winners, args.signal, ctx.guards);
       const { perDatabase, rowsMoved } = buildApplyPlan(batch, rows, settlement, extra, args.databases, ctx.guards, args.signal);
       await ctx.status(`Applying ${table} to ${[...perDatabase.keys()].join(', ')}`);
       lap('planned');
@@ -103,6 +103,7 @@ async function commitAudit(audit: ConflictAudit, args: RunArgs): Promise<void> {
 /** Images of winners that did not change the key (chosen by role, e.g. `source` or `target`), read now. */
 async function fetchOtherWinners(
   sessions: RunSessions, batch: TableBatch, rows: FetchedRows, winners: ReadonlyMap<KeyText, string>, signal: AbortSignal,
+  captured: ReadonlyMap<string, Checkpoint>,
 ): Promise<Map<string, RowBatch>> {
   const wanted = new Map<string, KeyText[]>();
   const candidates = new Map(batch.conflicts.map((conflict) => [conflict.key, new Set(conflict.candidates.map((c) => c.db))]));
@@ -115,7 +116,9 @@ async function fetchOtherWinners(
   const extra = new Map<string, RowBatch>();
   for (const [db, keys] of wanted) {
     const reader = await sessions.reader(db);
-    extra.set(db, await reader.fetch({ shape: batch.shape, keys, signal }).catch((error: unknown) => {
+    // a source's additive columns as of its capture, as the candidates' images are (a target has no capture)
+    const additiveAsOf = (batch.shape.additive ?? []).length > 0 ? captured.get(db) : undefined;
+    extra.set(db, await reader.fetch({ shape: batch.shape, keys, signal, ...(additiveAsOf ? { additiveAsOf } : {}) }).catch((error: unknown) => {
       throw databaseError(error, 'FETCH_FAILED', { db, table: formatTable(batch.shape.table) });
     }));
   }

@@ -41,9 +41,12 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
     }
     const clean = new Map(rows.clean);
     const candidates = new Map(rows.candidates);
+    // additive columns as of this run's capture: what was added after it is the next run's delta
+    const asOf = (db: string) => ((shape.additive ?? []).length > 0 ? args.captured?.[db] : undefined);
     await Promise.all(sourcesOf(plan).map(async (db) => {
       const session = sessions.source(db.name);
-      const read = (keys: readonly KeyText[]): Promise<RowBatch> => session.fetch({ shape, keys, signal: args.signal }).catch((error: unknown) => {
+      const additiveAsOf = asOf(db.name);
+      const read = (keys: readonly KeyText[]): Promise<RowBatch> => session.fetch({ shape, keys, signal: args.signal, ...(additiveAsOf ? { additiveAsOf } : {}) }).catch((error: unknown) => {
         throw databaseError(error, 'FETCH_FAILED', { db: db.name, table: formatTable(shape.table), sync: plan.name });
       });
       const cleanKeys = args.batch.clean.get(db.name);

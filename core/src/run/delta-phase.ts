@@ -193,7 +193,9 @@ async function capturePartition(work: DeltaWork, step: PartitionStep, until: Rea
   changeSet = await applyTruncates(work.copies, changeSet, args.databases.map((db) => db.name), step.index === 0);
   const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
   const transactions = [...planTransactions(changeSet, work.shapes, work.options.batchSize)];
-  return { args, guards, transactions, newest: newestChanges(changeSet) };
+  // fetch reads additive columns as of these checkpoints; the receiving sources' guards are the same
+  const captured: RunArgs = Object.freeze({ ...args, captured: Object.fromEntries(guards) });
+  return { args: captured, guards, transactions, newest: newestChanges(changeSet) };
 }
 
 /**

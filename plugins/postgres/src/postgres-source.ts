@@ -10,6 +10,7 @@ import { cancellable } from './cancel.js';
 import { copyOutAll } from './copy-out-query.js';
 import { describeTables, findTable } from './introspect.js';
 import { KeyIndexes } from './key-index.js';
+import { selectAdditiveAsOf } from './additive-as-of.js';
 import { columnList, inlineKeyCondition, keyColumnList } from './key-sql.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
 
@@ -91,8 +92,11 @@ class PostgresSourceSession implements SourceSession {
     // In key order: a target then inserts into its key index page by page rather than at random (COPY of
     // 33k pgbench rows after deleting their keys: 220-310 ms sorted, 390-460 ms in random order).
     const hide = await this.#keyIndexes.hideKeys(args.shape, args.keys.length);
-    const rows = await cancellable(this.#client, args.signal, () => copyOutAll(this.#client,
-      `COPY (SELECT ${columnList(args.shape)} FROM ONLY ${qualified(args.shape.table)} WHERE ${inlineKeyCondition(args.shape, args.keys, hide)} ORDER BY ${keyColumnList(args.shape)}) TO STDOUT`));
+    const where = inlineKeyCondition(args.shape, args.keys, hide);
+    const select = (args.shape.additive ?? []).length > 0 && args.additiveAsOf !== undefined
+      ? selectAdditiveAsOf(args.shape, where, args.additiveAsOf)
+      : `SELECT ${columnList(args.shape)} FROM ONLY ${qualified(args.shape.table)} WHERE ${where}`;
+    const rows = await cancellable(this.#client, args.signal, () => copyOutAll(this.#client, `COPY (${select} ORDER BY ${keyColumnList(args.shape)}) TO STDOUT`));
     return new RowBatch(this.#db, args.shape, rows.data, rows.ends);
   }
 

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { formatTable, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type PartitionDigests, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
 import { readSequence, setSequence } from './sequences.js';
+import { addLocalChanges } from './additive-guarded.js';
 import { SKIP_CAPTURE_SETTING, qualified } from './capture-names.js';
 import { changedSince } from './capture-read.js';
 import { connect, quoteLiteral } from './connect.js';
@@ -117,6 +118,8 @@ class PostgresTargetSession implements TargetSession {
     const locked = intersect(await changedSince(this.#client, batch.shape, guard), wanted);
     const remaining = batch.deletes.filter((key) => !locked.has(key));
     const deletedAfterLock = await this.#delete(batch.shape, remaining);
+    // additive columns still take the other sources' changes, on top of the user's
+    await addLocalChanges(this.#client, batch.shape, batch.rows, locked, guard);
     await this.#client.query('RELEASE SAVEPOINT bucardo_guard');
     return { deleted: deletedAfterLock, skipped: locked };
   }
