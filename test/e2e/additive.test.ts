@@ -13,6 +13,7 @@ import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { bucardoEnv, runBucardo, type CliResult } from '../src/helpers/cli.js';
 import { assertConverged, withClient } from '../src/helpers/databases.js';
 import { workload } from '../src/helpers/workload/index.js';
+import pg from 'pg';
 import { definePlugin } from '@bucardo/plugin-sdk';
 import { Harness, expectEverywhere, expectOutcome, type SyncWorld } from './support/sync-harness.js';
 
@@ -32,6 +33,13 @@ async function ok(...args: string[]): Promise<CliResult> {
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(ready: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !(await ready());) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await pause(20);
+  }
+}
 
 describe('pgbench on four sources with abalance, tbalance and bbalance additive', () => {
   const TABLES = { pgbench_accounts: 'aid', pgbench_tellers: 'tid', pgbench_branches: 'bid' } as const;
@@ -187,7 +195,9 @@ describe('an additive double precision column, whose values print with exponents
 describe('additive columns while the application writes during the run', () => {
   let w: SyncWorld;
   /** Statements to run once, on logical databases, right after the capture and right before the apply. */
-  const during: { afterCapture: Array<[string, string]>; beforeApply: Array<[string, string]> } = { afterCapture: [], beforeApply: [] };
+  const during: { afterCapture: Array<[string, string]>; beforeApply: Array<[string, string]>; whileApplied: Array<[string, string]> } = { afterCapture: [], beforeApply: [], whileApplied: [] };
+  /** The statements of `whileApplied`, started once the run wrote its rows and left to wait for its commit. */
+  const waiting: Array<Promise<number>> = [];
   const writer = definePlugin({
     name: 'writes-during-the-run',
     apply(host) {
@@ -200,6 +210,16 @@ describe('additive columns while the application writes during the run', () => {
       });
       host.hooks.apply.tapPromise({ name: 'writes-during-the-run', stage: -10 }, async (outcome) => {
         await play(during.beforeApply);
+        return outcome;
+      });
+      // after the core's apply: the run holds the rows it wrote until it commits; a user's UPDATE of one waits
+      host.hooks.apply.tapPromise({ name: 'writes-during-the-run-after', stage: 10 }, async (outcome) => {
+        for (const [db, sql] of during.whileApplied.splice(0)) {
+          const client = new pg.Client({ connectionString: w.url[db] });
+          await client.connect();
+          waiting.push(client.query(sql).then((result) => result.rowCount ?? 0).finally(() => client.end()));
+          await waitFor(async () => (await w.sql(db, "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"))[0]!.n === 1);
+        }
         return outcome;
       });
     },
@@ -242,5 +262,17 @@ describe('additive columns while the application writes during the run', () => {
     expectOutcome(await w.run(), 'empty');
     // 100 + 10 + 1 + 3
     expect(await balances()).toEqual({ A: '1:95 2:114', B: '1:95 2:114', C: '1:95 2:114' });
+  });
+
+  it('a user\'s UPDATE that waits for the run\'s commit on a row the run rewrites still finds the row, and counts', async () => {
+    await w.sql('A', "UPDATE acct SET bal = bal + 10, note = 'A' WHERE id = 2");
+    during.whileApplied.push(['B', 'UPDATE acct SET bal = bal + 5 WHERE id = 2']);
+    expectOutcome(await w.run(), 'good');
+    // a DELETE and an INSERT of the row would leave it nothing to update: 0 rows, its +5 gone
+    expect(await Promise.all(waiting.splice(0))).toEqual([1]);
+    expectOutcome(await w.run(), 'good');
+    expectOutcome(await w.run(), 'empty');
+    // 114 + 10 + 5
+    expect(await balances()).toEqual({ A: '1:95 2:129', B: '1:95 2:129', C: '1:95 2:129' });
   });
 });
