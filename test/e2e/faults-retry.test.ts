@@ -190,6 +190,57 @@ describe('serialization failures and deadlocks on a target', () => {
   });
 });
 
+describe('a deadlock whose cycle the run closes', () => {
+  it('an application transaction waiting on a row the run holds, holding one the run needs next: the run is the victim, not the application', async (ctx) => {
+    const user = { client: undefined as pg.Client | undefined, update: undefined as Promise<unknown> | undefined };
+    let armed = true;
+    // after the run wrote t on D, and before it writes u there: the application asks for t 1 and waits
+    const userWaitsFirst = definePlugin({
+      name: 'user-waits-first',
+      apply(host) {
+        host.hooks.apply.tapPromise({ name: 'user-waits-first', stage: 10 }, async (outcome, args) => {
+          if (!armed || args.batch.shape.table.name !== 't') return outcome;
+          armed = false;
+          user.update = user.client!.query("UPDATE t SET v = 'user' WHERE id = 1").catch((error: unknown) => error);
+          for (let i = 0; ; i++) {
+            const waiting = await withClient(harness.server.url(), (c) => c.query(
+              "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND pid = $2 AND wait_event_type = 'Lock'", [w.dbname.D, pid]));
+            if ((waiting.rowCount ?? 0) > 0) break;
+            if (i > 500) throw new Error('the user never waited for the run\'s lock');
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          return outcome;
+        });
+      },
+    });
+    const w = await harness.setup({ tag: 'dv', roles: ROLES, schema: SCHEMA, tables: ['t', 'u'], plugins: [userWaitsFirst] });
+    const [role] = await w.sql('D', 'SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user');
+    if (role?.su !== true) ctx.skip(); // the sync's sessions may set deadlock_timeout only as a superuser
+    user.client = new pg.Client({ connectionString: w.url.D });
+    await user.client.connect();
+    const pid = (await user.client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    try {
+      await user.client.query('BEGIN');
+      await user.client.query("UPDATE u SET v = 'user' WHERE id = 1"); // the run will need this row after t
+      await w.sql('A', "UPDATE t SET v = 'A' WHERE id = 1; UPDATE u SET v = 'A' WHERE id = 1");
+      const running = w.run();
+      while (user.update === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+      // the application's transaction went on: its UPDATE waited for the run's rollback, not failed
+      expect(await user.update).toMatchObject({ rowCount: 1 });
+      // the run's second attempt waits for this commit
+      await user.client.query('COMMIT');
+      const report = await running;
+      expectOutcome(report, 'good');
+      expect(report.retries).toBe(1);
+    } finally {
+      await user.client.end();
+    }
+    // D is a target: the sources' version is written over the user's once the user committed
+    await expectEverywhere(w, 't', 'id', ['(1,A)', '(2,seed)', '(3,seed)', '(4,seed)', '(5,seed)']);
+    await expectEverywhere(w, 'u', 'id', ['(1,A)', '(2,seed)', '(3,seed)', '(4,seed)', '(5,seed)']);
+  });
+});
+
 describe('the conflict audit', () => {
   it('its kept control connection dropped by the server between runs: the next run opens another and still records its conflicts', async () => {
     const w = await harness.setup({ tag: 'ac', roles: ROLES, schema: SCHEMA, tables: ['t', 'u'] });

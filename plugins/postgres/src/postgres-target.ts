@@ -3,6 +3,7 @@ import { formatTable, type ApplyBatch, type ApplyResult, type DatabaseSpec, type
 import { readSequence, setSequence } from './sequences.js';
 import { addLocalChanges } from './additive-guarded.js';
 import { applyInPlace } from './in-place-apply.js';
+import { preferToBeTheDeadlockVictim } from './deadlock-victim.js';
 import { SKIP_CAPTURE_SETTING, qualified } from './capture-names.js';
 import { changedSince } from './capture-read.js';
 import { connect, quoteLiteral } from './connect.js';
@@ -40,7 +41,10 @@ export class PostgresTarget implements TargetWriter {
   }
 
   async open(spec: DatabaseSpec, context: OpenContext): Promise<TargetSession> {
-    return new PostgresTargetSession(spec.name, await connect(spec, context, this.#options), context.log);
+    const client = await connect(spec, context, this.#options);
+    // a deadlock_timeout the config asks for is kept
+    if (!('deadlock_timeout' in this.#options.sessionSettings)) await preferToBeTheDeadlockVictim(client, spec.name, context.log);
+    return new PostgresTargetSession(spec.name, client, context.log);
   }
 }
 
