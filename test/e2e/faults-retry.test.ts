@@ -191,20 +191,31 @@ describe('serialization failures and deadlocks on a target', () => {
 });
 
 describe('a deadlock whose cycle the run closes', () => {
-  it('an application transaction waiting on a row the run holds, holding one the run needs next: the run is the victim, not the application', async (ctx) => {
-    const user = { client: undefined as pg.Client | undefined, update: undefined as Promise<unknown> | undefined };
-    let armed = true;
-    // after the run wrote t on D, and before it writes u there: the application asks for t 1 and waits
-    const userWaitsFirst = definePlugin({
+  /**
+   * The first `times` attempts of a run: after the run wrote t on D, and before it writes u there, a new
+   * application transaction holding u 1 asks for t 1 and waits. Each such transaction commits as soon as
+   * its UPDATE of t 1 is through; `updates` holds what each UPDATE gave (its result, or its error).
+   */
+  function userWaitsFirst(times: number) {
+    const state = { url: '', dbname: '', updates: [] as Array<Promise<unknown>>, arm: (more: number) => { left += more; } };
+    let left = times;
+    const plugin = definePlugin({
       name: 'user-waits-first',
       apply(host) {
         host.hooks.apply.tapPromise({ name: 'user-waits-first', stage: 10 }, async (outcome, args) => {
-          if (!armed || args.batch.shape.table.name !== 't') return outcome;
-          armed = false;
-          user.update = user.client!.query("UPDATE t SET v = 'user' WHERE id = 1").catch((error: unknown) => error);
+          if (left === 0 || args.batch.shape.table.name !== 't') return outcome;
+          left--;
+          const user = new pg.Client({ connectionString: state.url });
+          await user.connect();
+          const pid = (await user.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+          await user.query("BEGIN; UPDATE u SET v = 'user' WHERE id = 1"); // the run will need this row after t
+          state.updates.push(user.query("UPDATE t SET v = 'user' WHERE id = 1").then(
+            async (result) => { await user.query('COMMIT'); return result; },
+            async (error: unknown) => { await user.query('ROLLBACK'); return error; },
+          ).finally(() => user.end()));
           for (let i = 0; ; i++) {
             const waiting = await withClient(harness.server.url(), (c) => c.query(
-              "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND pid = $2 AND wait_event_type = 'Lock'", [w.dbname.D, pid]));
+              "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND pid = $2 AND wait_event_type = 'Lock'", [state.dbname, pid]));
             if ((waiting.rowCount ?? 0) > 0) break;
             if (i > 500) throw new Error('the user never waited for the run\'s lock');
             await new Promise((resolve) => setTimeout(resolve, 20));
@@ -213,31 +224,52 @@ describe('a deadlock whose cycle the run closes', () => {
         });
       },
     });
-    const w = await harness.setup({ tag: 'dv', roles: ROLES, schema: SCHEMA, tables: ['t', 'u'], plugins: [userWaitsFirst] });
+    return { plugin, state };
+  }
+
+  async function superuser(w: SyncWorld): Promise<boolean> {
     const [role] = await w.sql('D', 'SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user');
-    if (role?.su !== true) ctx.skip(); // the sync's sessions may set deadlock_timeout only as a superuser
-    user.client = new pg.Client({ connectionString: w.url.D });
-    await user.client.connect();
-    const pid = (await user.client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-    try {
-      await user.client.query('BEGIN');
-      await user.client.query("UPDATE u SET v = 'user' WHERE id = 1"); // the run will need this row after t
-      await w.sql('A', "UPDATE t SET v = 'A' WHERE id = 1; UPDATE u SET v = 'A' WHERE id = 1");
-      const running = w.run();
-      while (user.update === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
-      // the application's transaction went on: its UPDATE waited for the run's rollback, not failed
-      expect(await user.update).toMatchObject({ rowCount: 1 });
-      // the run's second attempt waits for this commit
-      await user.client.query('COMMIT');
-      const report = await running;
-      expectOutcome(report, 'good');
-      expect(report.retries).toBe(1);
-    } finally {
-      await user.client.end();
-    }
-    // D is a target: the sources' version is written over the user's once the user committed
+    return role?.su === true;
+  }
+
+  it('an application transaction waiting on a row the run holds, holding one the run needs next: the run is the victim, not the application', async (ctx) => {
+    const { plugin, state } = userWaitsFirst(1);
+    const w = await harness.setup({ tag: 'dv', roles: ROLES, schema: SCHEMA, tables: ['t', 'u'], plugins: [plugin] });
+    if (!(await superuser(w))) ctx.skip(); // the sync's sessions may set deadlock_timeout only as a superuser
+    Object.assign(state, { url: w.url.D, dbname: w.dbname.D });
+    await w.sql('A', "UPDATE t SET v = 'A' WHERE id = 1; UPDATE u SET v = 'A' WHERE id = 1");
+    const report = await w.run();
+    // the application's transaction went on: its UPDATE waited for the run's rollback, and committed
+    expect(await Promise.all(state.updates)).toMatchObject([{ rowCount: 1 }]);
+    expectOutcome(report, 'good');
+    expect(report.retries).toBe(1);
+    // D is a target: the sources' version is written over the user's, which committed first
     await expectEverywhere(w, 't', 'id', ['(1,A)', '(2,seed)', '(3,seed)', '(4,seed)', '(5,seed)']);
     await expectEverywhere(w, 'u', 'id', ['(1,A)', '(2,seed)', '(3,seed)', '(4,seed)', '(5,seed)']);
+  });
+
+  it('after giving way in two deadlocks in a row, the run holds on: the third costs the application its transaction, and the run gets through', async (ctx) => {
+    const { plugin, state } = userWaitsFirst(3);
+    const w = await harness.setup({ tag: 'dh', roles: ROLES, schema: SCHEMA, tables: ['t', 'u'], plugins: [plugin] });
+    if (!(await superuser(w))) ctx.skip();
+    Object.assign(state, { url: w.url.D, dbname: w.dbname.D });
+    await w.sql('A', "UPDATE t SET v = 'A' WHERE id = 1; UPDATE u SET v = 'A' WHERE id = 1");
+    const report = await w.run();
+    const [first, second, third] = await Promise.all(state.updates);
+    expect([first, second]).toMatchObject([{ rowCount: 1 }, { rowCount: 1 }]);
+    expect(third).toMatchObject({ code: '40P01' });
+    expectOutcome(report, 'good');
+    expect(report.retries).toBe(2);
+    await expectEverywhere(w, 't', 'id', ['(1,A)', '(2,seed)', '(3,seed)', '(4,seed)', '(5,seed)']);
+    await expectEverywhere(w, 'u', 'id', ['(1,A)', '(2,seed)', '(3,seed)', '(4,seed)', '(5,seed)']);
+    // a commit ends the streak: the next run gives way again
+    state.arm(1);
+    await w.sql('A', "UPDATE t SET v = 'A2' WHERE id = 1; UPDATE u SET v = 'A2' WHERE id = 1");
+    const next = await w.run();
+    expect(await state.updates[3]).toMatchObject({ rowCount: 1 });
+    expectOutcome(next, 'good');
+    expect(next.retries).toBe(1);
+    await expectEverywhere(w, 't', 'id', ['(1,A2)', '(2,seed)', '(3,seed)', '(4,seed)', '(5,seed)']);
   });
 });
 

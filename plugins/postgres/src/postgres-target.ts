@@ -3,7 +3,7 @@ import { formatTable, type ApplyBatch, type ApplyResult, type DatabaseSpec, type
 import { readSequence, setSequence } from './sequences.js';
 import { addLocalChanges } from './additive-guarded.js';
 import { applyInPlace } from './in-place-apply.js';
-import { preferToBeTheDeadlockVictim } from './deadlock-victim.js';
+import { DeadlockYield, preferToBeTheDeadlockVictim } from './deadlock-victim.js';
 import { SKIP_CAPTURE_SETTING, qualified } from './capture-names.js';
 import { changedSince } from './capture-read.js';
 import { connect, quoteLiteral } from './connect.js';
@@ -43,8 +43,8 @@ export class PostgresTarget implements TargetWriter {
   async open(spec: DatabaseSpec, context: OpenContext): Promise<TargetSession> {
     const client = await connect(spec, context, this.#options);
     // a deadlock_timeout the config asks for is kept
-    if (!('deadlock_timeout' in this.#options.sessionSettings)) await preferToBeTheDeadlockVictim(client, spec.name, context.log);
-    return new PostgresTargetSession(spec.name, client, context.log);
+    const giving = !('deadlock_timeout' in this.#options.sessionSettings) && await preferToBeTheDeadlockVictim(client, spec.name, context.log);
+    return new PostgresTargetSession(spec.name, client, context.log, new DeadlockYield(giving));
   }
 }
 
@@ -53,12 +53,14 @@ class PostgresTargetSession implements TargetSession {
   readonly #client: pg.Client;
   readonly #log: Logger;
   readonly #keyIndexes: KeyIndexes;
+  readonly #deadlocks: DeadlockYield;
 
-  constructor(db: string, client: pg.Client, log: Logger) {
+  constructor(db: string, client: pg.Client, log: Logger, deadlocks: DeadlockYield) {
     this.#db = db;
     this.#client = client;
     this.#log = log;
     this.#keyIndexes = new KeyIndexes(client);
+    this.#deadlocks = deadlocks;
   }
 
   describeTable(table: TableRef): Promise<TableShape | undefined> {
@@ -84,12 +86,15 @@ class PostgresTargetSession implements TargetSession {
   async begin(): Promise<void> {
     // READ COMMITTED: after waiting for a row lock, each statement sees what the other writer committed,
     // which the local-change guard relies on; and the transaction-local setting keeps capture triggers quiet.
-    await this.#client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SELECT set_config(${quoteLiteral(SKIP_CAPTURE_SETTING)}, 'on', true)`);
+    await this.#client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SELECT set_config(${quoteLiteral(SKIP_CAPTURE_SETTING)}, 'on', true)${this.#deadlocks.beginSql}`);
   }
 
   apply(batch: ApplyBatch): Promise<ApplyResult> {
     // A run that is aborted (a kick's timeout, a daemon that lost its lock) must not wait on a lock forever.
-    return cancellable(this.#client, batch.signal, () => this.#apply(batch));
+    return cancellable(this.#client, batch.signal, () => this.#apply(batch)).catch((error: unknown) => {
+      this.#deadlocks.failed(error);
+      throw error;
+    });
   }
 
   async #apply(batch: ApplyBatch): Promise<ApplyResult> {
@@ -177,6 +182,7 @@ class PostgresTargetSession implements TargetSession {
 
   async commit(): Promise<void> {
     await this.#client.query('COMMIT');
+    this.#deadlocks.committed();
   }
 
   async rollback(): Promise<void> {
