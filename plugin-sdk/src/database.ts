@@ -121,6 +121,15 @@ export interface SequenceState {
   readonly cycle: boolean;
 }
 
+/** A table whose capture is not working on a source, as `SourceSession.captureProblems` finds it. */
+export interface CaptureProblem {
+  readonly table: TableRef;
+  /** What records its changes there, e.g. the trigger's name. */
+  readonly trigger: string;
+  /** `missing`: dropped; `disabled`: there, but not firing for the application's writes. */
+  readonly state: 'missing' | 'disabled';
+}
+
 /** What `SourceSession.fetch` is given. */
 export interface FetchArgs {
   /** The table, with its columns (the order of the values returned) and key. */
@@ -168,6 +177,13 @@ export interface SourceSession {
   hasChanges?(args: CaptureArgs): Promise<boolean>;
   /** The current images of the rows with these keys; keys without a row are deleted rows. */
   fetch(args: FetchArgs): Promise<RowBatch>;
+  /**
+   * The tables whose capture is not working: a trigger (or whatever records changes) missing or disabled
+   * since `installCapture`, so that the application's changes go unrecorded. `bucardo validate` asks, and
+   * installs capture again where needed; a driver should also refuse to `capture` such a table, which a
+   * run would otherwise report as having no changes. Optional: without it nothing is checked.
+   */
+  captureProblems?(tables: readonly TableRef[]): Promise<CaptureProblem[]>;
   /**
    * The whole table, in key order (tables with a key) or as stored (keyless tables), in batches of at most
    * `batchRows` rows, read in one snapshot: for initial copies, fullcopy members, truncate winners and

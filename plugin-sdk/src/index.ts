@@ -15,7 +15,7 @@ export { countChanges } from './changes.js';
 export type { ChangeOp, KeyChange, TableChanges, Checkpoint, SourceChanges, ChangeSet } from './changes.js';
 export { defaultTargetCapabilities } from './database.js';
 export type {
-  DatabaseSpec, OpenContext, DatabaseDriver, SourceCapabilities, SourceDriver, SourceSession, CaptureArgs, FetchArgs,
+  DatabaseSpec, OpenContext, DatabaseDriver, SourceCapabilities, SourceDriver, SourceSession, CaptureArgs, CaptureProblem, FetchArgs,
   TargetCapabilities, TargetWriter, TargetSession, ApplyBatch, ApplyResult, RunInfo, RunEnd, ReadTableArgs, SequenceState,
   RowSummaryRequest, RowSummary, RowDigestRequest, PartitionDigests,
 } from './database.js';

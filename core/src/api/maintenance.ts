@@ -4,6 +4,7 @@ import { missingSequences } from '../run/sequence-missing.js';
 import { RunSessions } from '../run/sessions.js';
 import { isPureFullcopy } from '../run/sync-plan.js';
 import { describeAll, inspectTableShapes } from '../run/table-shapes.js';
+import { repairCapture } from './capture-repair.js';
 import type { BucardoContext } from './context.js';
 import { specOf } from './databases.js';
 import { loadSyncPlan } from './sync-plan-loader.js';
@@ -23,9 +24,11 @@ export async function validateSyncs(ctx: BucardoContext, names: readonly string[
       const plan = await loadSyncPlan(ctx.control.catalog, name);
       const sessions = await RunSessions.open(plan, ctx.engine.registry, ctx.engine.log, 'bucardo validate', new AbortController().signal);
       try {
-        const { problems, warnings } = await inspectTableShapes(plan, sessions);
+        const { shapes, problems, warnings } = await inspectTableShapes(plan, sessions);
+        // a dropped or disabled capture trigger is put back (the tables must be sound to install it)
+        const repaired = problems.length === 0 ? await repairCapture(plan, sessions, shapes) : [];
         // a run leaves such a sequence out and goes on: a warning, as it is in the run's log
-        results.push({ sync: name, problems, warnings: [...warnings, ...await missingSequences(plan, sessions)] });
+        results.push({ sync: name, problems, warnings: [...warnings, ...repaired, ...await missingSequences(plan, sessions)] });
       } finally {
         await sessions.close();
       }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
-import { BucardoError, formatTable, keyMaker, tableId, type Checkpoint, type KeyChange, type SourceChanges, type TableChanges, type TableShape } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, keyMaker, tableId, type CaptureProblem, type Checkpoint, type KeyChange, type SourceChanges, type TableChanges, type TableShape } from '@bucardo/plugin-sdk';
 import { CAPTURE_SCHEMA, TRUNCATE_LOG, additiveColumn, captureNames } from './capture-names.js';
+import { captureProblems } from './capture-check.js';
 import { keyColumnList, partitionCondition } from './key-sql.js';
 import { quoteLiteral } from './connect.js';
 import { ChangeFold } from './change-fold.js';
@@ -38,6 +39,9 @@ export async function readChanges(client: pg.Client, db: string, shapes: readonl
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     const snapshot = until ?? (await client.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot')).rows[0]!.snapshot;
+    // a dropped or disabled trigger records nothing: without this, the run would see no changes and say nothing
+    const [broken] = await captureProblems(client, shapes.map((shape) => shape.table));
+    if (broken) throw brokenCapture(db, broken);
     const truncates = await readTruncates(client, shapes, since, until);
     const changed = await changedTables(client, await withRecords(client, shapes), since, until, partition !== undefined);
     const tables = new Map<string, TableChanges>();
@@ -295,4 +299,13 @@ async function selectColumns(client: pg.Client, expressions: readonly string[], 
     row.push(...(result.rows[0] ?? []));
   }
   return row;
+}
+
+/** The error of a capture that found a table's trigger missing or disabled: what is lost, and the fix. */
+export function brokenCapture(db: string, problem: CaptureProblem): BucardoError {
+  const table = formatTable(problem.table);
+  const what = problem.state === 'missing' ? 'is missing (dropped)' : 'is disabled';
+  return new BucardoError('CAPTURE_FAILED',
+    `Capture of table "${table}" on database "${db}" is not working: its trigger ${problem.trigger} ${what}, so changes made there are not recorded. bucardo validate SYNC installs it again; then bucardo compare SYNC ${table} shows what was missed`,
+    { db, table });
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { RowBatch, type ReadTableArgs, type CaptureArgs, type Checkpoint, type DatabaseSpec, type FetchArgs, type OpenContext, type SourceChanges, type SourceDriver, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import { RowBatch, type ReadTableArgs, type CaptureArgs, type CaptureProblem, type Checkpoint, type DatabaseSpec, type FetchArgs, type OpenContext, type SourceChanges, type SourceDriver, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import { captureProblems } from './capture-check.js';
 import { installCapture, removeCapture } from './capture-install.js';
 import { qualified } from './capture-names.js';
 import { hasChanges, pending, pendingKeys, purge, readChanges } from './capture-read.js';
@@ -57,6 +58,10 @@ class PostgresSourceSession implements SourceSession {
 
   capture(args: CaptureArgs): Promise<SourceChanges> {
     return cancellable(this.#client, args.signal, () => readChanges(this.#client, this.#db, args.tables, args.since, args.until, args.partition));
+  }
+
+  captureProblems(tables: readonly TableRef[]): Promise<CaptureProblem[]> {
+    return captureProblems(this.#client, tables);
   }
 
   readTable(args: ReadTableArgs): AsyncIterable<RowBatch> {

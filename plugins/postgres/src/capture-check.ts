@@ -1,0 +1,38 @@
+import type pg from 'pg';
+import type { CaptureProblem, TableRef } from '@bucardo/plugin-sdk';
+import { CAPTURE_TRIGGER, TRUNCATE_TRIGGER } from './capture-names.js';
+
+/** `pg_trigger.tgenabled` values under which a trigger fires for the application's writes. */
+const FIRING = new Set(['O', 'A']);
+
+/**
+ * The tables whose capture triggers are missing (dropped) or disabled (`ALTER TABLE … DISABLE TRIGGER`,
+ * or enabled for replicas only): the application's changes to them are not recorded, and nothing else
+ * would say so. One catalog statement for every table.
+ */
+export async function captureProblems(client: pg.Client, tables: readonly TableRef[]): Promise<CaptureProblem[]> {
+  if (tables.length === 0) return [];
+  const result = await client.query<{ i: string; tgname: string | null; tgenabled: string | null }>(
+    `SELECT s.i, t.tgname, t.tgenabled FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(schemaname, tablename, i)
+      LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = s.schemaname
+      LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = s.tablename
+      LEFT JOIN pg_catalog.pg_trigger t ON t.tgrelid = c.oid AND t.tgname IN ($3, $4)`,
+    [tables.map((table) => table.schema), tables.map((table) => table.name), CAPTURE_TRIGGER, TRUNCATE_TRIGGER],
+  );
+  const found = new Map<number, Map<string, string>>();
+  for (const row of result.rows) {
+    const triggers = found.get(Number(row.i)) ?? new Map<string, string>();
+    if (row.tgname !== null) triggers.set(row.tgname, row.tgenabled ?? 'O');
+    found.set(Number(row.i), triggers);
+  }
+  const problems: CaptureProblem[] = [];
+  tables.forEach((table, index) => {
+    const triggers = found.get(index + 1) ?? new Map<string, string>();
+    for (const trigger of [CAPTURE_TRIGGER, TRUNCATE_TRIGGER]) {
+      const enabled = triggers.get(trigger);
+      if (enabled === undefined) problems.push({ table, trigger, state: 'missing' });
+      else if (!FIRING.has(enabled)) problems.push({ table, trigger, state: 'disabled' });
+    }
+  });
+  return problems;
+}

@@ -1,0 +1,67 @@
+/**
+ * A capture trigger disabled or dropped by hand on a source: the application's changes there were
+ * recorded nowhere, and every run said the sync was fine while `compare` showed rows missing. Now a run
+ * refuses (`KILLED!`, CAPTURE_FAILED naming the table, the database and the fix), `bucardo validate`
+ * installs capture again with a warning that says what it cannot bring back, and `compare` shows it.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { serverFromInfo } from '../src/fixtures/pg-server.js';
+import { DaemonWorld, type Db } from './support/daemon-world.js';
+
+const server = serverFromInfo(inject('pg'));
+
+describe('a capture trigger disabled or dropped on a source', () => {
+  const world = new DaemonWorld(server, 'crp');
+  beforeAll(() => world.install());
+  afterAll(() => world.dispose());
+
+  const ids = async (db: Db) => (await world.query(db.url, 'SELECT id FROM t ORDER BY id')).map((row) => row.id);
+
+  it('a run refuses it, naming the table, the database and the fix; validate installs capture again; compare shows what was missed', async () => {
+    const a = await world.database('crp_A');
+    const b = await world.database('crp_B');
+    const c = await world.database('crp_C');
+    await world.api.addTables(['t'], { herd: 'crp_h', db: a.name });
+    await world.api.addDbGroup('crp_g', [`${a.name}:source`, `${b.name}:source`, `${c.name}:target`]);
+    await world.api.addSync('crp', { herd: 'crp_h', dbs: 'crp_g', autokick: 'false' });
+    await world.insert(a, 1, 2);
+    expect(await world.ok('kick', 'crp', '0')).toMatch(/DONE!/);
+
+    for (const [how, state, breakIt] of [
+      ['disabled', 'is disabled', 'ALTER TABLE t DISABLE TRIGGER bucardo_capture'],
+      ['dropped', 'is missing (dropped)', 'DROP TRIGGER bucardo_capture ON t'],
+    ] as const) {
+      const id = how === 'disabled' ? 50 : 60;
+      await world.query(b.url, breakIt);
+      await world.insert(b, id); // recorded nowhere
+      await world.insert(a, id + 1); // recorded on A, and held back with the rest
+      const refused = await world.bucardo('kick', 'crp', '0');
+      expect(refused.stdout).toMatch(/^Kick crp: \[\d+ s\] KILLED!\n/);
+      expect(refused.stdout).toContain(`Capture of table "public.t" on database "crp_B" is not working: its trigger bucardo_capture ${state}, so changes made there are not recorded. bucardo validate SYNC installs it again; then bucardo compare SYNC public.t shows what was missed [CAPTURE_FAILED]`);
+      expect(refused.code).toBe(2);
+      // nothing was written anywhere
+      expect(await ids(c)).not.toContain(id + 1);
+
+      const validated = await world.bucardo('validate', 'crp');
+      expect(validated.stdout).toBe([
+        'Validating sync crp ... OK',
+        `  Warning: Capture of table "public.t" on database "crp_B" was not working (its trigger bucardo_capture was ${how}) and is installed again; changes made there meanwhile were not captured: bucardo compare crp public.t shows them [CAPTURE_FAILED]`,
+        '',
+      ].join('\n'));
+      expect(validated.code).toBe(0);
+
+      expect(await world.ok('kick', 'crp', '0')).toMatch(/DONE!/);
+      expect(await ids(c)).toContain(id + 1);
+      // the row written while capture was off stays on B alone, and compare says so
+      const compared = await world.bucardo('compare', 'crp', 'limit=0');
+      expect(compared.stdout).toContain('  crp_B: 1 extra\n');
+      expect(compared.code).toBe(2);
+      // touched again, it is captured now and goes everywhere
+      await world.query(b.url, `UPDATE t SET v = v WHERE id = ${id}`);
+      expect(await world.ok('kick', 'crp', '0')).toMatch(/DONE!/);
+      for (const db of [a, b, c]) expect(await ids(db), db.name).toContain(id);
+    }
+    const same = await world.bucardo('compare', 'crp');
+    expect(same.code).toBe(0);
+  });
+});
