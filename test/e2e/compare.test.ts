@@ -435,7 +435,7 @@ describe('bucardo compare', () => {
       '  cw_two_B: 1 missing',
       '  key 3: missing on cw_two_B',
       'Sync "cw_two": 1 of 1 table differs', ''].join('\n'));
-    expect(partly.stderr).toMatch(/^ERROR: Cannot connect to database "cw_three_B" .*\[CONNECTION_FAILED\]\n$/);
+    expect(partly.stderr).toMatch(/^ERROR: Cannot compare sync "cw_three": no database but its first source could be reached: "cw_three_B" \(Cannot connect to database "cw_three_B" .*\) \[CONNECTION_FAILED\]\n$/);
     expect(partly.code).toBe(1);
   });
 
@@ -581,7 +581,7 @@ describe('bucardo compare', () => {
       // --quiet prints nothing but errors, and a table not compared is one
       const quiet = await world.bucardo('--quiet', 'compare', 'ce');
       expect(quiet.stdout).toBe('');
-      expect(quiet.stderr).toBe('ERROR: Table "public.u" does not exist on database "ce_C" [TABLE_MISSING]\n');
+      expect(quiet.stderr).toBe('ERROR: Sync "ce": Table "public.u" does not exist on database "ce_C" [TABLE_MISSING]\n');
       expect(quiet.code).toBe(1);
       // gone from the first source, against which every database is set: that table is not compared at all
       const a = dbs[0]!;
@@ -764,7 +764,7 @@ describe('bucardo compare', () => {
     // --quiet: nothing but the error
     const quiet = await world.bucardo('compare', 'cr', '--quiet');
     expect(quiet.stdout).toBe('');
-    expect(quiet.stderr).toMatch(/^ERROR: Cannot connect to database "cr_C".* \[CONNECTION_FAILED\]\n$/);
+    expect(quiet.stderr).toMatch(/^ERROR: Sync "cr": Cannot connect to database "cr_C".* \[CONNECTION_FAILED\]\n$/);
     expect(quiet.code).toBe(1);
 
     // without its first source there is nothing to compare against

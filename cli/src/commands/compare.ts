@@ -67,8 +67,8 @@ async function compareOne(session: CliSession, sync: string, tables: readonly st
   }).finally(() => progress.end());
   session.print(formatComparisonEnd(comparison));
   const problems = [...comparison.unreachable.values(), ...[...comparison.tables, ...comparison.sequences].flatMap((item) => [...(item.problem ? [item.problem] : []), ...item.excluded.values()])];
-  // --quiet prints nothing but errors: a table not compared is one
-  if (session.quiet) for (const problem of problems) printError(problem);
+  // --quiet prints nothing but errors: a table not compared is one; the sync is named, as no header line does
+  if (session.quiet) for (const problem of problems) printError(new BucardoError(problem.code, `Sync "${sync}": ${problem.message}`, { ...problem.subject, sync }));
   if (problems.length > 0) return NOT_COMPARED;
   return comparison.tables.some(tableDiffers) || comparison.sequences.some(sequenceDiffers) ? DIFFERENCES_FOUND : 0;
 }

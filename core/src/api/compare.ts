@@ -51,7 +51,11 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
     if (!readers.some((reader) => reader.db === reference.name)) {
       throw new BucardoError('SYNC_INVALID', `Cannot compare sync "${name}": the writer of its first source "${reference.name}" (type ${reference.type}) cannot read rows back`, { sync: name, db: reference.name });
     }
-    if (readers.length < 2 && unreachable.size > 0) throw [...unreachable.values()][0]!;
+    if (readers.length < 2 && unreachable.size > 0) {
+      const [first] = unreachable.values();
+      const all = [...unreachable].map(([db, error]) => `"${db}" (${error.message})`).join('; ');
+      throw new BucardoError(first!.code, `Cannot compare sync "${name}": no database but its first source could be reached: ${all}`, { ...first!.subject, sync: name, cause: first });
+    }
     if (readers.length < 2) throw new BucardoError('SYNC_INVALID', `Cannot compare sync "${name}": no database but its first source can read rows back`, { sync: name });
     // the reference first: every other database is set against it
     readers.sort((a, b) => (a.db === reference.name ? -1 : b.db === reference.name ? 1 : 0));
