@@ -56,6 +56,11 @@ async function addTables(session: CliSession, words: readonly string[]): Promise
   // nothing new at all: say so, an empty answer reads as a failure that printed nothing
   const nothingNew = result.added.length === 0 && !result.herd?.created && (result.herd?.added.length ?? 0) === 0;
   if (nothingNew) session.print(`Already added: ${result.alreadyAdded.map(formatTable).join(', ')}${result.herd ? `, and in relgroup "${result.herd.name}"` : ''}`);
+  // additive= is set on the tables already there too, as update table sets it: say so, "already added" alone reads as nothing done
+  if (additive !== undefined && result.alreadyAdded.length > 0) {
+    const columns = columnList(additive);
+    session.print(result.alreadyAdded.map((table) => `Set additive columns of ${formatTable(table)} to ${columns.length ? columns.join(', ') : 'none'}`).join('\n'));
+  }
   return 0;
 }
 
