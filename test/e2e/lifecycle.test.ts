@@ -105,6 +105,8 @@ describe('fullcopy with a keyless table', () => {
     // a pure fullcopy sync copies whole tables: nothing is captured on its source
     expect(await capture(a)).toEqual(nothingCaptured);
     expect(await world.sql("SELECT * FROM bucardo.checkpoint WHERE sync = 'fc'")).toEqual([]);
+    // so autokick, on by default, has nothing to go on: status says so, as Bucardo's "fullcopy syncs only run when kicked"
+    expect(statusDetail(await world.ok('status', 'fc')).get('Autokick')).toBe('Yes (no effect: a fullcopy sync runs when kicked, or at its check time)');
 
     await kick('fc');
     await expectCopies();

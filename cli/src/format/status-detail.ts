@@ -36,7 +36,8 @@ export function formatStatusDetail(report: SyncStatusReport): string {
     // a gone daemon's last word on the sync's databases is no news about them
     ['Status', report.worker?.responding && report.worker.state === 'stalled' ? 'Stalled' : capitalize(sync.status)],
     ['Check time', sync.checktime ?? 'None'],
-    ['Autokick', sync.autokick ? 'Yes' : 'No'],
+    // as in Bucardo, a sync whose receivers are all fullcopy has no capture to kick it: only a kick or its checktime runs it
+    ['Autokick', !sync.autokick ? 'No' : pureFullcopy(report) ? 'Yes (no effect: a fullcopy sync runs when kicked, or at its check time)' : 'Yes'],
     ['Onetimecopy', sync.onetimecopy ? 'Yes' : 'No'],
     // only when the sync has its own: the config's is not the control database's to show
     ...(sync.refreshAbove === null || sync.refreshAbove === undefined ? [] : [['Refresh above', sync.refreshAbove === 0 ? 'Never' : String(sync.refreshAbove)] as [string, string]]),
@@ -79,4 +80,10 @@ function describeWorker(worker: NonNullable<SyncStatusReport['worker']>): string
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** One source, and every other database a fullcopy member: nothing is captured. */
+function pureFullcopy(report: SyncStatusReport): boolean {
+  const members = report.dbgroup.members;
+  return members.filter((member) => member.role === 'source').length === 1 && members.every((member) => member.role === 'source' || member.role === 'fullcopy');
 }
