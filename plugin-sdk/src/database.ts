@@ -292,7 +292,10 @@ export interface RowSummaryRequest {
    * whatever their type (an integer and a numeric 5.0).
    */
   readonly shape: TableShape;
-  /** How many partitions the keys fall into (`keyPartition(key, keyColumns, partitions)`). */
+  /**
+   * How many partitions the keys fall into (`keyPartition(key, keyColumns, partitions)`). A shape without
+   * a key (a fullcopy sync's table) has every row in partition 0.
+   */
   readonly partitions: number;
   /** Aborted when the compare is stopped: a long read should give up (and may reject). */
   readonly signal: AbortSignal;

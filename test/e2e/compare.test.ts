@@ -21,6 +21,7 @@
  *  - change records not delivered yet: a note first, naming the source and the tables;
  *  - a column only one database has: a line saying it is not compared;
  *  - a flat-file target, whose writer cannot read rows back: left out with a line naming it;
+ *  - a fullcopy sync's table without a key: compared as a whole (rows and their sum), per database;
  *  - `all` or a wildcard: each sync in turn, the worst exit code;
  *  - `limit=N` and the default of 20 key lines, `… and N more keys`; TABLE arguments (`t`, `public.t`);
  *  - a database whose table is not unique on the key: a key held twice there is `duplicated`, and a row
@@ -695,6 +696,38 @@ describe('bucardo compare', () => {
     const quiet = await world.bucardoOnTerminal('compare', 'ctty', '--quiet');
     expect(quiet.stdout).toBe('');
     expect(quiet.code).toBe(2);
+  });
+
+  it('a fullcopy sync\'s table without a key: compared as a whole, the same or not, per database', async () => {
+    const a = await world.database('ckl_A');
+    const f = await world.database('ckl_F');
+    const g = await world.database('ckl_G');
+    for (const db of [a, f, g]) await world.query(db.url, 'CREATE TABLE h (n int, v text)');
+    await world.query(a.url, "INSERT INTO h SELECT i % 7, 'v' FROM generate_series(1, 50) i");
+    await world.ok('add', 'table', 'h', 'db=ckl_A', 'herd=ckl_h', 'keyless=true');
+    await world.ok('add', 'table', 't', 'db=ckl_A', 'herd=ckl_h');
+    await world.api.addDbGroup('ckl_g', [`${a.name}:source`, `${f.name}:fullcopy`, `${g.name}:fullcopy`]);
+    await world.api.addSync('ckl', { herd: 'ckl_h', dbs: 'ckl_g' });
+    await kick('ckl');
+    expectSame(await compare('ckl'), [
+      'Comparing sync "ckl" against database "ckl_A", its first source: 2 tables on 3 databases',
+      'public.h: same on ckl_A, ckl_F, ckl_G (50 rows)',
+      'public.t: same on ckl_A, ckl_F, ckl_G (0 rows)',
+      'Sync "ckl": every table is the same on every database',
+    ]);
+    // one row changed on F (same count), one row more on the source
+    await world.query(f.url, "UPDATE h SET v = 'w' WHERE ctid = (SELECT min(ctid) FROM h)");
+    await world.query(a.url, "INSERT INTO h VALUES (1, 'v')");
+    expectDiffers(await compare('ckl'), [
+      'Comparing sync "ckl" against database "ckl_A", its first source: 2 tables on 3 databases',
+      'public.h: differs: ckl_A 51 rows, ckl_F 50 rows, ckl_G 50 rows',
+      '  ckl_F: its rows differ (the table has no key to list them by; the next kick copies it whole)',
+      '  ckl_G: its rows differ (the table has no key to list them by; the next kick copies it whole)',
+      'public.t: same on ckl_A, ckl_F, ckl_G (0 rows)',
+      'Sync "ckl": 1 of 2 tables differs',
+    ]);
+    await kick('ckl');
+    expect((await compare('ckl')).code).toBe(0);
   });
 
   it('an unreachable database: CONNECTION_FAILED naming it; nothing written; compared again once it is back', async () => {

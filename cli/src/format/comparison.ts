@@ -50,6 +50,8 @@ export function formatTableComparison(table: TableComparison, allDatabases: read
     const parts = counts ? KEY_STANDINGS.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}${s === 'different' ? columns : ''}`) : [];
     const unkeyed = table.unkeyed.get(db) ?? 0;
     if (unkeyed > 0) parts.push(`${plural(unkeyed, 'row', 'rows')} with a NULL key, which no key matches`);
+    // a fullcopy sync's keyless table: compared as a whole
+    if (table.keyless?.differ.includes(db)) parts.push('its rows differ (the table has no key to list them by; the next kick copies it whole)');
     if (parts.length > 0) lines.push(`  ${db}: ${parts.join(', ')}`);
   }
   for (const difference of table.differences) {

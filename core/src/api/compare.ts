@@ -4,7 +4,7 @@ import { valuesOfDifferences } from '../compare/row-values.js';
 import { compareSequence, type SequenceComparison } from '../compare/sequence-compare.js';
 import { compareTable, type Reader } from '../compare/table-compare.js';
 import { RunSessions } from '../run/sessions.js';
-import { sourcesOf, type SyncPlan } from '../run/sync-plan.js';
+import { isPureFullcopy, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import { inspectTableShapes } from '../run/table-shapes.js';
 import type { BucardoContext } from './context.js';
 import { syncBacklog } from './sync-backlog.js';
@@ -39,7 +39,7 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
       const more = general.length > 1 ? ` (and ${general.length - 1} more: bucardo validate ${name} lists them all)` : '';
       throw new BucardoError(first!.code, `Cannot compare sync "${name}": ${first!.message}${more}`, { ...first!.subject, sync: name, cause: first });
     }
-    const { problemOf, excludedOf } = tableProblems(name, reference.name, problems, described);
+    const { problemOf, excludedOf } = tableProblems(name, reference.name, problems, described, isPureFullcopy(plan));
     const shapes = described.filter((shape) => !problemOf.has(formatTable(shape.table)));
     const leftOut: Array<{ db: string; reason: string }> = [];
     const readers: Reader[] = [];
@@ -142,7 +142,7 @@ async function pendingOf(ctx: BucardoContext, plan: SyncPlan, sessions: RunSessi
  * there) keeps only that database out of that table's compare (`excludedOf`). The other tables, and the
  * other databases, are still compared.
  */
-function tableProblems(sync: string, reference: string, problems: readonly BucardoError[], shapes: readonly TableShape[]): { problemOf: Map<string, BucardoError>; excludedOf: Map<string, Map<string, BucardoError>> } {
+function tableProblems(sync: string, reference: string, problems: readonly BucardoError[], shapes: readonly TableShape[], keylessAllowed: boolean): { problemOf: Map<string, BucardoError>; excludedOf: Map<string, Map<string, BucardoError>> } {
   const problemOf = new Map<string, BucardoError>();
   const excludedOf = new Map<string, Map<string, BucardoError>>();
   for (const problem of problems) {
@@ -157,7 +157,8 @@ function tableProblems(sync: string, reference: string, problems: readonly Bucar
   }
   for (const shape of shapes) {
     const table = formatTable(shape.table);
-    if (shape.key.length > 0 || problemOf.has(table)) continue;
+    // a fullcopy sync's table may have no key: it is compared as a whole
+    if (shape.key.length > 0 || problemOf.has(table) || keylessAllowed) continue;
     problemOf.set(table, new BucardoError('TABLE_NO_KEY', `Table "${table}" has no primary key or unique index on database "${reference}", the first source: its rows cannot be matched by key`, { sync, table, db: reference }));
   }
   return { problemOf, excludedOf };

@@ -23,6 +23,11 @@ export interface TableComparison {
   readonly unkeyed: ReadonlyMap<string, number>;
   /** The first `keys` differing keys, in key order (part by part, numbers by value). */
   readonly differences: readonly KeyDifference[];
+  /**
+   * A table without a key (a fullcopy sync's): its rows are compared as a whole, and these are the
+   * databases whose rows differ from the first source's; no key can list them one by one.
+   */
+  readonly keyless?: { readonly differ: readonly string[] };
 }
 
 /** What is compared, known before the first table is: `compare`'s `onStart` gets it. */
@@ -88,5 +93,5 @@ export interface CompareOptions {
 
 /** Whether a compared table differs anywhere: a key that differs, or rows no key matches. */
 export function tableDiffers(table: TableComparison): boolean {
-  return table.differing > 0 || table.unkeyed.size > 0;
+  return table.differing > 0 || table.unkeyed.size > 0 || (table.keyless?.differ.length ?? 0) > 0;
 }

@@ -27,6 +27,11 @@ export async function compareTable(
   const summaries = await Promise.all(readers.map(({ db, session }, index) => session.summarizeRows({ shape: local[index]!, partitions: PARTITIONS, signal: stop.signal }).catch(failed(db))));
   checkFormats(sync, table, readers, summaries);
   const rows = new Map(readers.map(({ db }, index) => [db, totalRows(summaries[index]!)]));
+  if (shape.key.length === 0) {
+    // every row in partition 0: the table as a whole, the same or not, per database
+    const differ = readers.slice(1).filter((_, index) => differingPartitions([summaries[0]!, summaries[index + 1]!]).length > 0).map((reader) => reader.db);
+    return { table, rows, unkeyed: new Map(), differing: 0, counts: new Map(), columnCounts: new Map(), differences: [], keyless: { differ } };
+  }
   const unkeyed = new Map(readers.map(({ db }, index) => [db, summaries[index]!.unkeyed ?? 0] as const).filter(([, count]) => count > 0));
   const only = differingPartitions(summaries);
   const found = new Differences(keep);

@@ -39,13 +39,14 @@ function columnFingerprints(shape: TableShape): string {
 
 /**
  * Per key partition, the rows and the sum of their digests' first 64 bits: a sum does not depend on the
- * rows' order, and (as numeric) does not overflow.
+ * rows' order, and (as numeric) does not overflow. A table without a key (a fullcopy sync's) is one
+ * partition, 0: its rows as a whole.
  */
 export function summarizeRows(client: pg.Client, request: RowSummaryRequest): Promise<RowSummary> {
   const { shape, partitions } = request;
   return cancellable(client, request.signal, async () => {
     const result = await client.query<{ p: string | null; n: string; d: string }>(`SELECT p, count(*)::int AS n, sum(('x' || substr(h, 1, 16))::bit(64)::bigint)::text AS d
-      FROM (SELECT ${partitionOf(shape, partitions)} AS p, ${rowDigest(shape)} AS h FROM ONLY ${qualified(shape.table)}) AS r GROUP BY p`);
+      FROM (SELECT ${shape.key.length === 0 ? '0' : partitionOf(shape, partitions)} AS p, ${rowDigest(shape)} AS h FROM ONLY ${qualified(shape.table)}) AS r GROUP BY p`);
     // a NULL key part puts a row in no partition (a table without a key here may hold one)
     const keyed = result.rows.filter((row) => row.p !== null);
     const unkeyed = result.rows.filter((row) => row.p === null).reduce((sum, row) => sum + Number(row.n), 0);
