@@ -123,6 +123,7 @@ export interface SequenceState {
 
 /** A table whose capture is not working on a source, as `SourceSession.captureProblems` finds it. */
 export interface CaptureProblem {
+  /** The table whose changes are not recorded on that source. */
   readonly table: TableRef;
   /** What records its changes there, e.g. the trigger's name. */
   readonly trigger: string;
