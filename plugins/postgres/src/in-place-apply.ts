@@ -1,12 +1,12 @@
 import type pg from 'pg';
-import type { ApplyBatch, ApplyResult, Checkpoint, KeyText, TableShape } from '@bucardo/plugin-sdk';
+import { keyMaker, type ApplyBatch, type ApplyResult, type Checkpoint, type KeyText, type TableShape } from '@bucardo/plugin-sdk';
 import { addLocalChanges } from './additive-guarded.js';
 import { qualified } from './capture-names.js';
 import { changedSince } from './capture-read.js';
 import { quoteIdent } from './connect.js';
 import { copyIn } from './copy-in.js';
 import type { KeyIndexes } from './key-index.js';
-import { columnList, keyCondition } from './key-sql.js';
+import { columnList, keyColumnList, keyCondition } from './key-sql.js';
 
 /** The batch's images, staged for the statements that write them; dropped at the end of the transaction. */
 const STAGE = 'pg_temp.bucardo_stage';
@@ -19,22 +19,52 @@ const STAGE = 'pg_temp.bucardo_stage';
  * The images go through a temporary table. Keys changed here after `guard` are left alone, as DELETE and
  * COPY leave them, but their additive columns still take the image's values plus the local changes.
  */
-export async function applyInPlace(client: pg.Client, batch: ApplyBatch, keyIndexes: KeyIndexes): Promise<ApplyResult> {
+export async function applyInPlace(client: pg.Client, batch: ApplyBatch, keyIndexes: KeyIndexes, identities: AlwaysIdentity): Promise<ApplyResult> {
   const { shape } = batch;
   await client.query(`DROP TABLE IF EXISTS ${STAGE}; CREATE TEMP TABLE bucardo_stage ON COMMIT DROP AS SELECT ${columnList(shape)} FROM ONLY ${qualified(shape.table)} WITH NO DATA`);
   const buffers = batch.rows.map((rows) => rows.data).filter((data) => data.length > 0);
   if (buffers.length > 0) await copyIn(client, `COPY ${STAGE} (${columnList(shape)}) FROM STDIN`, buffers);
-  const hide = await keyIndexes.hideKeys(shape, batch.deletes.length);
-  if (batch.guard === undefined) return { ...await writeStaged(client, shape, batch.deletes, hide), skipped: [] };
-  return guarded(client, batch, batch.guard, hide);
+  const write: Writer = { client, shape, hide: await keyIndexes.hideKeys(shape, batch.deletes.length), always: await identities.of(client, shape) };
+  if (batch.guard === undefined) return { ...await writeStaged(write, batch.deletes), skipped: [] };
+  return guarded(write, batch, batch.guard);
+}
+
+/** What every write of one batch shares. */
+interface Writer {
+  readonly client: pg.Client;
+  readonly shape: TableShape;
+  /** Whether key lists go behind a subquery (`KeyIndexes.hideKeys`). */
+  readonly hide: boolean;
+  /** Its `GENERATED ALWAYS AS IDENTITY` columns, which UPDATE may not set. */
+  readonly always: ReadonlySet<string>;
+}
+
+/**
+ * Per table, the columns `GENERATED ALWAYS AS IDENTITY`, asked once per session: an UPDATE may not set
+ * them, and an INSERT writes them only with `OVERRIDING SYSTEM VALUE` (COPY writes them as given).
+ */
+export class AlwaysIdentity {
+  readonly #known = new Map<string, ReadonlySet<string>>();
+
+  async of(client: pg.Client, shape: TableShape): Promise<ReadonlySet<string>> {
+    const id = qualified(shape.table);
+    let columns = this.#known.get(id);
+    if (!columns) {
+      const result = await client.query<{ name: string }>(
+        "SELECT attname AS name FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass AND attidentity = 'a' AND NOT attisdropped", [id]);
+      columns = new Set(result.rows.map((row) => row.name));
+      this.#known.set(id, columns);
+    }
+    return columns;
+  }
 }
 
 /** The guard's two paths, as `PostgresTarget` takes them for DELETE and COPY: write, then look; on a find, undo, lock, look again. */
-async function guarded(client: pg.Client, batch: ApplyBatch, guard: Checkpoint, hide: boolean): Promise<ApplyResult> {
-  const { shape } = batch;
+async function guarded(write: Writer, batch: ApplyBatch, guard: Checkpoint): Promise<ApplyResult> {
+  const { client, shape, hide } = write;
   const wanted = new Set(batch.deletes);
   await client.query('SAVEPOINT bucardo_guard');
-  const written = await writeStaged(client, shape, batch.deletes, hide);
+  const written = await writeStaged(write, batch.deletes);
   const changed = intersect(await changedSince(client, shape, guard), wanted);
   if (changed.size === 0) {
     await client.query('RELEASE SAVEPOINT bucardo_guard');
@@ -42,39 +72,74 @@ async function guarded(client: pg.Client, batch: ApplyBatch, guard: Checkpoint, 
   }
   await client.query('ROLLBACK TO SAVEPOINT bucardo_guard');
   const { sql, params } = keyCondition(shape, batch.deletes, hide);
-  await client.query(`SELECT 1 FROM ONLY ${qualified(shape.table)} WHERE ${sql} FOR UPDATE`, params);
+  const lockedRows = await client.query<string[]>({ text: `SELECT ${keyColumnList(shape)} FROM ONLY ${qualified(shape.table)} WHERE ${sql} FOR UPDATE`, values: params, rowMode: 'array' });
+  const makeKey = keyMaker(shape.key.map((column) => column.type));
+  // the rows there now, locked: a key without one may be inserted by a user meanwhile, and is left to them
+  const present = new Set(lockedRows.rows.map((row) => makeKey(row)));
   const locked = intersect(await changedSince(client, shape, guard), wanted);
   if (locked.size > 0) {
     const { sql: lockedKeys, params: lockedParams } = keyCondition(shape, [...locked], false);
     await client.query(`DELETE FROM ${STAGE} WHERE ${lockedKeys}`, lockedParams);
   }
-  const afterLock = await writeStaged(client, shape, batch.deletes.filter((key) => !locked.has(key)), hide);
-  await addLocalChanges(client, shape, batch.rows, locked, guard);
+  const afterLock = await writeStaged(write, batch.deletes.filter((key) => !locked.has(key)));
+  await addLocalChanges(client, shape, batch.rows, intersect(locked, present), guard);
   await client.query('RELEASE SAVEPOINT bucardo_guard');
   return { ...afterLock, skipped: [...locked] };
 }
 
 /**
  * The staged images into the table: rows of `keys` without an image deleted, rows with one updated in
- * place, the others inserted. Counted as DELETE and COPY count them (an updated row is one of each).
+ * place, the others inserted. Counted as DELETE and COPY count them (an updated row is one of each). An
+ * UPDATE checks another unique constraint row by row, so two rows that swap a unique value fail it where
+ * DELETE and INSERT pass: then the batch is written that way instead.
  */
-async function writeStaged(client: pg.Client, shape: TableShape, keys: readonly KeyText[], hide: boolean): Promise<{ deleted: number; inserted: number }> {
+async function writeStaged(write: Writer, keys: readonly KeyText[]): Promise<{ deleted: number; inserted: number }> {
   if (keys.length === 0) return { deleted: 0, inserted: 0 };
+  const { client } = write;
+  await client.query('SAVEPOINT bucardo_in_place');
+  try {
+    const written = await updateStaged(write, keys);
+    await client.query('RELEASE SAVEPOINT bucardo_in_place');
+    return written;
+  } catch (error) {
+    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+    await client.query('ROLLBACK TO SAVEPOINT bucardo_in_place');
+    const written = await replaceStaged(write, keys);
+    await client.query('RELEASE SAVEPOINT bucardo_in_place');
+    return written;
+  }
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+const matches = (shape: TableShape, left: string, right: string) => shape.key.map(({ name }) => `${left}.${quoteIdent(name)} = ${right}.${quoteIdent(name)}`).join(' AND ');
+
+async function updateStaged(write: Writer, keys: readonly KeyText[]): Promise<{ deleted: number; inserted: number }> {
+  const { client, shape, hide, always } = write;
   const table = qualified(shape.table);
-  const matches = (left: string, right: string) => shape.key.map(({ name }) => `${left}.${quoteIdent(name)} = ${right}.${quoteIdent(name)}`).join(' AND ');
   const { sql, params } = keyCondition(shape, keys, hide, 1, 'bucardo_row.');
-  const gone = await client.query(`DELETE FROM ONLY ${table} AS bucardo_row WHERE ${sql} AND NOT EXISTS (SELECT 1 FROM ${STAGE} AS bucardo_image WHERE ${matches('bucardo_image', 'bucardo_row')})`, params);
+  const gone = await client.query(`DELETE FROM ONLY ${table} AS bucardo_row WHERE ${sql} AND NOT EXISTS (SELECT 1 FROM ${STAGE} AS bucardo_image WHERE ${matches(shape, 'bucardo_image', 'bucardo_row')})`, params);
   const keyNames = new Set(shape.key.map((column) => column.name));
-  const others = shape.columns.filter((column) => !keyNames.has(column.name));
+  const others = shape.columns.filter((column) => !keyNames.has(column.name) && !always.has(column.name));
   const updated = others.length === 0 ? { rowCount: 0 } : await client.query(
     `UPDATE ONLY ${table} AS bucardo_row SET ${others.map(({ name }) => `${quoteIdent(name)} = bucardo_image.${quoteIdent(name)}`).join(', ')}
-      FROM ${STAGE} AS bucardo_image WHERE ${matches('bucardo_row', 'bucardo_image')}`);
-  // a key-only table's rows that are there already count as updated too
+      FROM ${STAGE} AS bucardo_image WHERE ${matches(shape, 'bucardo_row', 'bucardo_image')}`);
+  // with nothing to set, the rows that are there already count as updated
   const present = others.length > 0 ? updated.rowCount ?? 0
-    : Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${STAGE} AS bucardo_image WHERE EXISTS (SELECT 1 FROM ONLY ${table} AS bucardo_row WHERE ${matches('bucardo_row', 'bucardo_image')})`)).rows[0]!.n);
-  const added = await client.query(`INSERT INTO ${table} (${columnList(shape)}) SELECT ${columnList(shape)} FROM ${STAGE} AS bucardo_image
-    WHERE NOT EXISTS (SELECT 1 FROM ONLY ${table} AS bucardo_row WHERE ${matches('bucardo_row', 'bucardo_image')})`);
+    : Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${STAGE} AS bucardo_image WHERE EXISTS (SELECT 1 FROM ONLY ${table} AS bucardo_row WHERE ${matches(shape, 'bucardo_row', 'bucardo_image')})`)).rows[0]!.n);
+  const added = await client.query(`INSERT INTO ${table} (${columnList(shape)}) OVERRIDING SYSTEM VALUE SELECT ${columnList(shape)} FROM ${STAGE} AS bucardo_image
+    WHERE NOT EXISTS (SELECT 1 FROM ONLY ${table} AS bucardo_row WHERE ${matches(shape, 'bucardo_row', 'bucardo_image')})`);
   return { deleted: (gone.rowCount ?? 0) + present, inserted: present + (added.rowCount ?? 0) };
+}
+
+/** The batch written as DELETE and INSERT, when updating in place broke another unique constraint. */
+async function replaceStaged(write: Writer, keys: readonly KeyText[]): Promise<{ deleted: number; inserted: number }> {
+  const { client, shape, hide } = write;
+  const table = qualified(shape.table);
+  const { sql, params } = keyCondition(shape, keys, hide);
+  const gone = await client.query(`DELETE FROM ONLY ${table} WHERE ${sql}`, params);
+  const added = await client.query(`INSERT INTO ${table} (${columnList(shape)}) OVERRIDING SYSTEM VALUE SELECT ${columnList(shape)} FROM ${STAGE}`);
+  return { deleted: gone.rowCount ?? 0, inserted: added.rowCount ?? 0 };
 }
 
 function intersect(found: ReadonlySet<KeyText>, wanted: ReadonlySet<KeyText>): Set<KeyText> {

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { formatTable, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type PartitionDigests, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
 import { readSequence, setSequence } from './sequences.js';
 import { addLocalChanges } from './additive-guarded.js';
-import { applyInPlace } from './in-place-apply.js';
+import { AlwaysIdentity, applyInPlace } from './in-place-apply.js';
 import { DeadlockYield, preferToBeTheDeadlockVictim } from './deadlock-victim.js';
 import { SKIP_CAPTURE_SETTING, qualified } from './capture-names.js';
 import { changedSince } from './capture-read.js';
@@ -54,6 +54,7 @@ class PostgresTargetSession implements TargetSession {
   readonly #log: Logger;
   readonly #keyIndexes: KeyIndexes;
   readonly #deadlocks: DeadlockYield;
+  readonly #identities = new AlwaysIdentity();
 
   constructor(db: string, client: pg.Client, log: Logger, deadlocks: DeadlockYield) {
     this.#db = db;
@@ -99,7 +100,7 @@ class PostgresTargetSession implements TargetSession {
 
   async #apply(batch: ApplyBatch): Promise<ApplyResult> {
     // additive columns: rows updated in place, so that a user's increment waiting on one still finds it
-    if ((batch.shape.additive ?? []).length > 0) return applyInPlace(this.#client, batch, this.#keyIndexes);
+    if ((batch.shape.additive ?? []).length > 0) return applyInPlace(this.#client, batch, this.#keyIndexes, this.#identities);
     const { deleted, skipped } = batch.guard === undefined
       ? { deleted: await this.#delete(batch.shape, batch.deletes), skipped: new Set<KeyText>() }
       : await this.#guardedDelete(batch, batch.guard);
