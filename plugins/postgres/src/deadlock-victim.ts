@@ -19,17 +19,23 @@ export const DEADLOCKS_GIVEN_WAY = 2;
 
 /**
  * Sets the session's `deadlock_timeout` to `RUN_DEADLOCK_TIMEOUT`. Only superusers (or roles granted SET
- * on it, PostgreSQL 15+) may: for others the server's setting stays, and the log says so at debug level.
- * Returns whether it was set.
+ * on it, PostgreSQL 15+) may: it asks first, since a refused SET is an ERROR in the server's log on every
+ * connection; for others the server's setting stays, and our log says so at debug level. Returns whether
+ * it was set.
  */
 export async function preferToBeTheDeadlockVictim(client: pg.Client, db: string, log: Logger): Promise<boolean> {
-  try {
-    await client.query(`SET deadlock_timeout = '${RUN_DEADLOCK_TIMEOUT}'`);
-    return true;
-  } catch (error) {
-    log.log('debug', `Could not set deadlock_timeout on ${db} (${(error as Error).message}): an application transaction may be the victim of a deadlock with the sync`, { db });
+  // the sessions read every value as text: booleans are 't' and 'f'
+  const { rows: [role] } = await client.query<{ su: string; version: string }>(
+    "SELECT rolsuper AS su, current_setting('server_version_num') AS version FROM pg_catalog.pg_roles WHERE rolname = current_user");
+  // has_parameter_privilege exists from PostgreSQL 15 on: asked only there
+  const allowed = role?.su === 't' || (role !== undefined && Number(role.version) >= 150000
+    && (await client.query<{ may: string }>("SELECT has_parameter_privilege('deadlock_timeout', 'SET') AS may")).rows[0]?.may === 't');
+  if (!allowed) {
+    log.log('debug', `deadlock_timeout stays the server's on ${db} (the role may not set it): an application transaction may be the victim of a deadlock with the sync`, { db });
     return false;
   }
+  await client.query(`SET deadlock_timeout = '${RUN_DEADLOCK_TIMEOUT}'`);
+  return true;
 }
 
 /** Counts the deadlocks a session lost in a row, and says when its next transaction stops giving way. */
