@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
-import { DaemonWorld, type Db } from './support/daemon-world.js';
+import { DaemonWorld, statusDetail, waitFor, type Db } from './support/daemon-world.js';
 
 const server = serverFromInfo(inject('pg'));
 
@@ -63,5 +63,31 @@ describe('a capture trigger disabled or dropped on a source', () => {
     }
     const same = await world.bucardo('compare', 'crp');
     expect(same.code).toBe(0);
+  });
+
+  it('with autokick, a table whose trigger is gone still gets a run, which fails naming it: the daemon does not stay silent', async () => {
+    const a = await world.database('cra_A');
+    const b = await world.database('cra_B');
+    await world.api.addTables(['t'], { herd: 'cra_h', db: a.name });
+    await world.api.addDbGroup('cra_g', [`${a.name}:source`, `${b.name}:source`]);
+    await world.api.addSync('cra', { herd: 'cra_h', dbs: 'cra_g' });
+    const daemon = world.daemon();
+    await daemon.start();
+    try {
+      // the daemon's first run, on start, finds nothing wrong
+      await waitFor('the first run', async () => statusDetail((await daemon.cli('status', 'cra')).stdout).get('Current state') === 'Good');
+      // then nothing anywhere makes a change record: only the probe's look at the triggers (every 10 s) starts a run
+      await world.query(b.url, 'ALTER TABLE t DISABLE TRIGGER bucardo_capture');
+      await world.insert(b, 7);
+      const detail = await waitFor('the run that names the disabled trigger', async () => {
+        const status = await daemon.cli('status', 'cra');
+        return status.stdout.includes('[CAPTURE_FAILED]') ? statusDetail(status.stdout) : undefined;
+      }, 30_000);
+      expect(detail.get('Current state')).toBe('Bad');
+      expect(detail.get('Last error')).toMatch(/^Capture of table "public\.t" on database "cra_B" is not working: its trigger bucardo_capture is disabled, .* \[CAPTURE_FAILED\] \(database "cra_B", table "public\.t"; /);
+    } finally {
+      await daemon.kill();
+    }
+    expect(await ids(a)).toEqual([]);
   });
 });

@@ -26,9 +26,9 @@ export async function validateSyncs(ctx: BucardoContext, names: readonly string[
       try {
         const { shapes, problems, warnings } = await inspectTableShapes(plan, sessions);
         // a dropped or disabled capture trigger is put back (the tables must be sound to install it)
-        const repaired = problems.length === 0 ? await repairCapture(plan, sessions, shapes) : [];
+        const { repaired, broken } = await repairCapture(plan, sessions, shapes, problems.length === 0);
         // a run leaves such a sequence out and goes on: a warning, as it is in the run's log
-        results.push({ sync: name, problems, warnings: [...warnings, ...repaired, ...await missingSequences(plan, sessions)] });
+        results.push({ sync: name, problems: [...problems, ...broken], warnings: [...warnings, ...repaired, ...await missingSequences(plan, sessions)] });
       } finally {
         await sessions.close();
       }

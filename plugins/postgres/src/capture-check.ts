@@ -8,12 +8,13 @@ const FIRING = new Set(['O', 'A']);
 /**
  * The tables whose capture triggers are missing (dropped) or disabled (`ALTER TABLE … DISABLE TRIGGER`,
  * or enabled for replicas only): the application's changes to them are not recorded, and nothing else
- * would say so. One catalog statement for every table.
+ * would say so. One catalog statement for every table. A table that is not there is left to the table
+ * check, which names it as missing.
  */
 export async function captureProblems(client: pg.Client, tables: readonly TableRef[]): Promise<CaptureProblem[]> {
   if (tables.length === 0) return [];
-  const result = await client.query<{ i: string; tgname: string | null; tgenabled: string | null }>(
-    `SELECT s.i, t.tgname, t.tgenabled FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(schemaname, tablename, i)
+  const result = await client.query<{ i: string; found: string; tgname: string | null; tgenabled: string | null }>(
+    `SELECT s.i, c.oid IS NOT NULL AS found, t.tgname, t.tgenabled FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(schemaname, tablename, i)
       LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = s.schemaname
       LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = s.tablename
       LEFT JOIN pg_catalog.pg_trigger t ON t.tgrelid = c.oid AND t.tgname IN ($3, $4)`,
@@ -21,13 +22,16 @@ export async function captureProblems(client: pg.Client, tables: readonly TableR
   );
   const found = new Map<number, Map<string, string>>();
   for (const row of result.rows) {
+    // a table that is not there at all is no capture problem: the table check names it as missing
+    if (row.found !== 't') continue;
     const triggers = found.get(Number(row.i)) ?? new Map<string, string>();
     if (row.tgname !== null) triggers.set(row.tgname, row.tgenabled ?? 'O');
     found.set(Number(row.i), triggers);
   }
   const problems: CaptureProblem[] = [];
   tables.forEach((table, index) => {
-    const triggers = found.get(index + 1) ?? new Map<string, string>();
+    const triggers = found.get(index + 1);
+    if (!triggers) return;
     for (const trigger of [CAPTURE_TRIGGER, TRUNCATE_TRIGGER]) {
       const enabled = triggers.get(trigger);
       if (enabled === undefined) problems.push({ table, trigger, state: 'missing' });
