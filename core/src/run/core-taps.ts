@@ -41,8 +41,10 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
     }
     const clean = new Map(rows.clean);
     const candidates = new Map(rows.candidates);
-    // additive columns as of this run's capture: what was added after it is the next run's delta
-    const asOf = (db: string) => ((shape.additive ?? []).length > 0 ? args.captured?.[db] : undefined);
+    // additive columns as of this run's capture: what was added after it is the next run's delta. With one
+    // source nothing is merged, and its later changes come as whole images again: read as they are
+    const merging = (shape.additive ?? []).length > 0 && sourcesOf(plan).length > 1;
+    const asOf = (db: string) => (merging ? args.captured?.[db] : undefined);
     await Promise.all(sourcesOf(plan).map(async (db) => {
       const session = sessions.source(db.name);
       const additiveAsOf = asOf(db.name);

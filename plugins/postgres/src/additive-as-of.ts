@@ -17,8 +17,12 @@ export function selectAdditiveAsOf(shape: TableShape, where: string, asOf: Check
     FROM ${captureNames(shape.table).delta} WHERE ${interval(quoteLiteral(asOf))} AND ${where} GROUP BY ${keys}`;
   const columns = shape.columns.map(({ name }) => {
     const column = quoteIdent(name);
-    // CASE, not coalesce(…, 0): a 0 of another type would not match every numeric type
-    return additive.has(name) ? `CASE WHEN bucardo_later.bucardo_found THEN bucardo_row.${column} - bucardo_later.${column} ELSE bucardo_row.${column} END` : `bucardo_row.${column}`;
+    // NULL counts as 0, as the trigger counts it (a value set to NULL later comes back as it was), with a
+    // zero of the sum's own type (a literal 0 would not match every numeric type); untouched without later changes
+    const later = `bucardo_later.${column}`;
+    return additive.has(name)
+      ? `CASE WHEN bucardo_later.bucardo_found THEN coalesce(bucardo_row.${column}, ${later} - ${later}) - ${later} ELSE bucardo_row.${column} END`
+      : `bucardo_row.${column}`;
   });
   const join = shape.key.map(({ name }) => `bucardo_row.${quoteIdent(name)} = bucardo_later.${quoteIdent(name)}`).join(' AND ');
   return `SELECT ${columns.join(', ')} FROM (SELECT * FROM ONLY ${qualified(shape.table)} WHERE ${where}) AS bucardo_row
