@@ -39,7 +39,7 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
     if (explicitPath && code === 'ENOENT') {
       throw new BucardoError('CONFIG_NOT_FOUND', `Config file ${explicitPath} does not exist`, { item: explicitPath, cause: error });
     }
-    throw new BucardoError('CONFIG_INVALID', `Cannot load the config${explicitPath ? ` ${explicitPath}` : ''}: ${(error as Error).message}`, { item: explicitPath ?? 'bucardo.config', cause: error });
+    throw new BucardoError('CONFIG_INVALID', `Cannot load the config${explicitPath ? ` ${explicitPath}` : ''}: ${loadFailure(error)}`, { item: explicitPath ?? 'bucardo.config', cause: error });
   }
   if (!result || result.isEmpty) return { config: {} };
   const config = result.config as unknown;
@@ -61,4 +61,15 @@ function refuseBadConfig(config: Readonly<Record<string, unknown>>, filepath: st
     ? `The config ${filepath} has an unknown field "${problem.field}": ${problem.closest ? `did you mean ${problem.closest}?` : `the known fields are ${problem.known.join(', ')}`}`
     : `The config ${filepath} sets ${problem.field} to ${showValue(problem.value)}: it must be ${problem.rule}`;
   throw new BucardoError('CONFIG_INVALID', message, { item: `${filepath}: ${problem.field}` });
+}
+
+/**
+ * Why a config file could not be loaded. A JSON (or YAML) file's parse error from cosmiconfig holds its
+ * code frame twice and starts by naming the file again: said once, the explanation then the frame.
+ */
+function loadFailure(error: unknown): string {
+  const { message, codeFrame } = error as { message: string; codeFrame?: unknown };
+  if (typeof codeFrame !== 'string' || codeFrame === '') return message;
+  const explanation = message.split(codeFrame).join('').replace(/^\w+ Error in [^\n]*:\s*/, '').trim();
+  return `${explanation}\n\n${codeFrame}\n`;
 }

@@ -96,6 +96,20 @@ describe('bucardo.config.ts', () => {
     expect(result.stderr).toContain(path.join(dir, 'broken', 'bucardo.config.ts'));
   });
 
+  it('a JSON config that does not parse: the reason, then where, once', async () => {
+    const file = write('broken-json/bucardo.config.json', '{ "logLevel": "verbose", }');
+    const result = await runBucardo(['--config', file, 'list', 'dbs'], { env });
+    expect(result.stderr).toBe([
+      `ERROR: Cannot load the config ${file}: Expected double-quoted property name in JSON at position 25 while parsing '{ "logLevel": "verbose", }'`,
+      '',
+      '> 1 | { "logLevel": "verbose", }',
+      '    |                          ^',
+      ' [CONFIG_INVALID]',
+      '',
+    ].join('\n'));
+    expect(result.code).toBe(1);
+  });
+
   it.each([
     ['partitionSize', 0, 'a whole number above 0'],
     ['partitionSize', '1000', 'a whole number above 0'],
