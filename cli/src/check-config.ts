@@ -73,23 +73,33 @@ const CONFIG_FIELDS: { readonly [K in keyof Required<BucardoConfig>]: Check } = 
  * a value its field refuses, top-level keys first. Unset (undefined) fields are fine; null is not.
  */
 export function checkConfig(config: Readonly<Record<string, unknown>>): ConfigProblem | undefined {
-  return checkFields(config, CONFIG_FIELDS, '');
+  return configProblems(config)[0];
+}
+
+/** Every problem of a loaded config, in `checkConfig`'s order: a config with two mistakes says both at once. */
+export function configProblems(config: Readonly<Record<string, unknown>>): ConfigProblem[] {
+  return allFieldProblems(config, CONFIG_FIELDS, '');
 }
 
 function checkFields(values: Readonly<Record<string, unknown>>, checks: Readonly<Record<string, Check>>, prefix: string): ConfigProblem | undefined {
+  return allFieldProblems(values, checks, prefix)[0];
+}
+
+function allFieldProblems(values: Readonly<Record<string, unknown>>, checks: Readonly<Record<string, Check>>, prefix: string): ConfigProblem[] {
   const known = Object.keys(checks);
+  const problems: ConfigProblem[] = [];
   for (const key of Object.keys(values)) {
     if (Object.hasOwn(checks, key)) continue;
     const closest = closestName(key, known);
-    return { kind: 'unknown', field: `${prefix}${key}`, known: known.map((name) => `${prefix}${name}`), ...(closest ? { closest: `${prefix}${closest}` } : {}) };
+    problems.push({ kind: 'unknown', field: `${prefix}${key}`, known: known.map((name) => `${prefix}${name}`), ...(closest ? { closest: `${prefix}${closest}` } : {}) });
   }
   for (const [key, check] of Object.entries(checks)) {
     const value = values[key];
     if (value === undefined) continue;
     const problem = check(value, `${prefix}${key}`);
-    if (problem) return problem;
+    if (problem) problems.push(problem);
   }
-  return undefined;
+  return problems;
 }
 
 /** The known name a typo most likely meant: the same but for case, or at most two edits away (and not most of the word). */

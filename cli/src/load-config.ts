@@ -1,7 +1,7 @@
 import { cosmiconfig, type Loader } from 'cosmiconfig';
 import { createJiti } from 'jiti';
 import { BucardoError, type BucardoConfig } from '@bucardo/plugin-sdk';
-import { checkConfig, showValue } from './check-config.js';
+import { configProblems, showValue, type ConfigProblem } from './check-config.js';
 
 export interface LoadedConfig {
   readonly config: BucardoConfig;
@@ -55,12 +55,16 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
  * in the daemon (core refuses bad sizes too, but cannot name the file).
  */
 function refuseBadConfig(config: Readonly<Record<string, unknown>>, filepath: string): void {
-  const problem = checkConfig(config);
+  const [problem, ...more] = configProblems(config);
   if (!problem) return;
-  const message = problem.kind === 'unknown'
-    ? `The config ${filepath} has an unknown field "${problem.field}": ${problem.closest ? `did you mean ${problem.closest}?` : `the known fields are ${problem.known.join(', ')}`}`
-    : `The config ${filepath} sets ${problem.field} to ${showValue(problem.value)}: it must be ${problem.rule}`;
-  throw new BucardoError('CONFIG_INVALID', message, { item: `${filepath}: ${problem.field}` });
+  const also = more.length === 0 ? '' : `; also, it ${more.map(describeProblem).join('; and it ')}`;
+  throw new BucardoError('CONFIG_INVALID', `The config ${filepath} ${describeProblem(problem)}${also}`, { item: `${filepath}: ${problem.field}` });
+}
+
+function describeProblem(problem: ConfigProblem): string {
+  return problem.kind === 'unknown'
+    ? `has an unknown field "${problem.field}": ${problem.closest ? `did you mean ${problem.closest}?` : `the known fields are ${problem.known.join(', ')}`}`
+    : `sets ${problem.field} to ${showValue(problem.value)}: it must be ${problem.rule}`;
 }
 
 /**

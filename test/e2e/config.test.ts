@@ -141,6 +141,8 @@ describe('bucardo.config.ts', () => {
     ['an empty logger name', "{ logger: '' }", 'sets logger to "": it must be a logger name (a non-empty string)'],
     ['logger options that are not an object', "{ loggerOptions: 'stderr' }", 'sets loggerOptions to "stderr": it must be an object'],
     ['a pidDir that is not a path', '{ pidDir: 7 }', 'sets pidDir to 7: it must be a directory (a non-empty string)'],
+    ['two mistakes, said together', "{ logLevel: 'shouty', batchSize: -5, lgoger: 'x' }",
+      'has an unknown field "lgoger": did you mean logger?; also, it sets logLevel to "shouty": it must be one of warn, terse, normal, verbose, debug; and it sets batchSize to -5: it must be a whole number above 0'],
   ])('with %s is refused (CONFIG_INVALID, exit 1), naming the file and the field', async (_, body, problem) => {
     const file = write(`fields-${uniqueName('f')}/bucardo.config.ts`, `export default ${body};\n`);
     const result = await runBucardo(['list', 'dbs'], { env, cwd: path.dirname(file) });
