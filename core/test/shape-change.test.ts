@@ -18,7 +18,7 @@ describe('shapeChange', () => {
     expect(shapeChange(base, shape([['id', 'integer']]))).toBe('lost column "v"');
     expect(shapeChange(base, shape([['id', 'bigint'], ['v', 'text'], ['w', 'date']]))).toBe('gained column "w" and changed the type of "id" (now bigint)');
     expect(shapeChange(base, shape([['id', 'integer'], ['v', 'text']], ['id', 'v'], 'unique index t_id_v'))).toBe('has a new key (id, v, unique index t_id_v)');
-    expect(shapeChange(base, shape([['id', 'integer'], ['v', 'text']], [], 'none'))).toBe('has a new key (none, none)');
+    expect(shapeChange(base, shape([['id', 'integer'], ['v', 'text']], [], 'none'))).toBe('lost its key (id, primary key)');
   });
 
   it('says a table that is gone', () => {

@@ -252,3 +252,35 @@ describe('validate: a column only a later source has', () => {
     expect(await world.query(c.url, 'SELECT id::text, v FROM t WHERE id > 100')).toEqual([{ id: '3000000000', v: 'big' }]);
   });
 });
+
+describe('a key dropped under a running daemon', () => {
+  const world = new DaemonWorld(server, 'shk');
+  let sk: Pair;
+  let d: DaemonHandle;
+
+  beforeAll(async () => {
+    await world.install();
+    sk = await world.pair('sk');
+    d = world.daemon();
+    const pid = await d.start();
+    await world.owned(pid, ['sk']);
+    await world.insert(sk.a, 1);
+    await world.arrives(sk.b, [1]);
+  });
+  afterAll(() => world.dispose());
+
+  it('the log says the table lost its key (not "a new key (none, none)"), runs fail with TABLE_NO_KEY, and the change arrives once the key is back', async () => {
+    await world.query(sk.a.url, 'ALTER TABLE t DROP CONSTRAINT t_pkey');
+    await world.query(sk.a.url, "UPDATE t SET v = 'changed' WHERE id = 1");
+    const [refused] = await waitFor('a refused run', async () => {
+      const rows = await world.sql("SELECT error->>'code' AS code FROM bucardo.syncrun WHERE sync = 'sk' AND outcome = 'bad' ORDER BY id DESC LIMIT 1");
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(refused).toEqual({ code: 'TABLE_NO_KEY' });
+    expect(d.log()).toContain(`Table "public.t" on database "sk_A" lost its key (id, primary key) since it was checked`);
+    expect((await world.query(sk.b.url, 'SELECT v FROM t WHERE id = 1'))[0]).toEqual({ v: 'v1' });
+
+    await world.query(sk.a.url, 'ALTER TABLE t ADD PRIMARY KEY (id)');
+    await waitFor('the change on sk_B', async () => (await world.query(sk.b.url, 'SELECT v FROM t WHERE id = 1'))[0]?.v === 'changed', 30_000);
+  });
+});

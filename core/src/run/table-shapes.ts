@@ -91,7 +91,10 @@ export function shapeChange(before: TableShape, now: TableShape | undefined): st
   if (dropped.length > 0) parts.push(`lost column${dropped.length === 1 ? '' : 's'} ${dropped.join(', ')}`);
   if (retyped.length > 0) parts.push(`changed the type of ${retyped.join(', ')}`);
   const keyOf = (shape: TableShape) => shape.key.map((column) => column.name).join(', ');
-  if (keyOf(before) !== keyOf(now) || before.keySource !== now.keySource) parts.push(`has a new key (${keyOf(now) || 'none'}, ${now.keySource})`);
+  if (keyOf(before) !== keyOf(now) || before.keySource !== now.keySource) {
+    // a key dropped reads as lost, not as a new key named "none"
+    parts.push(now.key.length === 0 ? `lost its key (${keyOf(before)}, ${before.keySource})` : `has a new key (${keyOf(now)}, ${now.keySource})`);
+  }
   return parts.length === 0 ? undefined : parts.join(' and ');
 }
 
