@@ -31,7 +31,8 @@ export function startLiveLine(text: (seconds: number) => string, options: { quie
     // terminal of no known size, as one a pipe makes, counts as 80 columns)
     const width = (process.stdout.columns || 80) - 1;
     const shown = text(Math.round((Date.now() - started) / 1000));
-    process.stdout.write(`\r${shown.length > width ? `${shown.slice(0, width - 1)}…` : shown}`);
+    // cut at the start: the end holds what changes (the count, the seconds)
+    process.stdout.write(`\r${shown.length > width ? `…${shown.slice(shown.length - width + 1)}` : shown}`);
   };
   redraw();
   const ticking = setInterval(redraw, TICK_MS);

@@ -4,6 +4,7 @@
  * refuses (`KILLED!`, CAPTURE_FAILED naming the table, the database and the fix), `bucardo validate`
  * installs capture again with a warning that says what it cannot bring back, and `compare` shows it.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { DaemonWorld, statusDetail, waitFor, type Db } from './support/daemon-world.js';
@@ -37,7 +38,7 @@ describe('a capture trigger disabled or dropped on a source', () => {
       await world.insert(a, id + 1); // recorded on A, and held back with the rest
       const refused = await world.bucardo('kick', 'crp', '0');
       expect(refused.stdout).toMatch(/^Kick crp: \[\d+ s\] KILLED!\n/);
-      expect(refused.stdout).toContain(`Capture of table "public.t" on database "crp_B" is not working: its trigger bucardo_capture ${state}, so changes made there are not recorded. bucardo validate SYNC installs it again; then bucardo compare SYNC public.t shows what was missed [CAPTURE_FAILED]`);
+      expect(refused.stdout).toContain(`Capture of table "public.t" on database "crp_B" is not working: its trigger bucardo_capture ${state}, so changes made there are not recorded. bucardo validate on the sync installs it again; then bucardo compare on the sync, for public.t, shows what was missed [CAPTURE_FAILED]`);
       expect(refused.code).toBe(2);
       // nothing was written anywhere
       expect(await ids(c)).not.toContain(id + 1);
@@ -63,6 +64,37 @@ describe('a capture trigger disabled or dropped on a source', () => {
     }
     const same = await world.bucardo('compare', 'crp');
     expect(same.code).toBe(0);
+  });
+
+  it('validate waits at most 5 s for a table held by an open transaction: nothing changed, said, and the writers of the table not held up for long', async () => {
+    const a = await world.database('crl_A');
+    const b = await world.database('crl_B');
+    await world.api.addTables(['t'], { herd: 'crl_h', db: a.name });
+    await world.api.addDbGroup('crl_g', [`${a.name}:source`, `${b.name}:source`]);
+    await world.api.addSync('crl', { herd: 'crl_h', dbs: 'crl_g', autokick: 'false' });
+    await world.insert(b, 1, 2);
+    await world.query(b.url, 'ALTER TABLE t DISABLE TRIGGER bucardo_capture');
+    const holder = new pg.Client({ connectionString: b.url });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN; UPDATE t SET v = 'held' WHERE id = 1");
+      const validating = world.bucardo('validate', 'crl');
+      // another row meanwhile: it waits behind validate's lock request for at most those 5 s
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await world.query(b.url, "UPDATE t SET v = 'other' WHERE id = 2");
+      const validated = await validating;
+      expect(validated.stdout).toBe([
+        'Validating sync crl ... FAILED',
+        '  Could not lock table "public.t" within 5s to install its capture: a transaction holds it (pg_stat_activity shows which); nothing was changed, try again once it ends [CAPTURE_FAILED]',
+        '',
+      ].join('\n'));
+      expect(validated.code).toBe(1);
+      expect((await world.query(b.url, "SELECT tgenabled FROM pg_trigger WHERE tgname = 'bucardo_capture'"))[0]).toEqual({ tgenabled: 'D' });
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    expect((await world.bucardo('validate', 'crl')).stdout).toContain('is installed again');
   });
 
   it('with autokick, a table whose trigger is gone still gets a run, which fails naming it: the daemon does not stay silent', async () => {

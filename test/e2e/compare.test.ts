@@ -690,7 +690,7 @@ describe('bucardo compare', () => {
     expect(onScreen(shown.stdout)).toEqual(plain.stdout.split('\n'));
     // and meanwhile it showed each table's steps: the sums, then the rows of the partitions that differ
     expect(shown.stdout).toContain('\rpublic.t: summing up the rows on 3 databases… [0 s]');
-    expect(shown.stdout).toMatch(/\rpublic\.t: reading the rows of the key partitions that differ: 0 of 1… \[\d+ s\]/);
+    expect(shown.stdout).toMatch(/\rpublic\.t: reading differing partitions, 0 of 1… \[\d+ s\]/);
     expect(shown.stdout).toContain('\rpublic.u: summing up the rows on 3 databases… [0 s]');
     // --quiet draws nothing
     const quiet = await world.bucardoOnTerminal('compare', 'ctty', '--quiet');
@@ -802,7 +802,10 @@ describe('bucardo compare', () => {
 
     // without its first source there is nothing to compare against
     await proxyA.close();
-    expectError(await compare('cr'), 'CONNECTION_FAILED', '"cr_A"');
+    const noReference = await compare('cr');
+    expectError(noReference, 'CONNECTION_FAILED', '"cr_A"');
+    // the sync is named: compare all goes on to the next sync, and the line must say which one failed
+    expect(noReference.stderr).toMatch(/^ERROR: Cannot compare sync "cr" without its first source: Cannot connect to database "cr_A"/);
     expect(await snapshot([a, b], ['t'])).toEqual(before);
 
     await proxyA.open();

@@ -86,7 +86,7 @@ class ProgressLine {
   show(step: CompareProgress): void {
     const text = step.phase === 'summing'
       ? `${step.table}: summing up the rows on ${step.databases} databases…`
-      : `${step.table}: reading the rows of the key partitions that differ: ${step.done} of ${step.of}…`;
+      : `${step.table}: reading differing partitions, ${step.done} of ${step.of}…`;
     // each table's seconds count from its start
     if (step.phase === 'summing') this.end();
     const changed = text !== this.#text;

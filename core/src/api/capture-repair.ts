@@ -1,4 +1,4 @@
-import { BucardoError, formatTable, type CaptureProblem, type TableShape } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, toBucardoError, type CaptureProblem, type TableShape } from '@bucardo/plugin-sdk';
 import type { RunSessions } from '../run/sessions.js';
 import { isPureFullcopy, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 
@@ -30,7 +30,9 @@ export async function repairCapture(plan: SyncPlan, sessions: RunSessions, shape
     }
     // only the broken tables: installing takes each table's lock, which readers and writers would wait on
     const tables = new Set(problems.map((problem) => formatTable(problem.table)));
-    await session.installCapture(shapes.filter((shape) => tables.has(formatTable(shape.table))));
+    await session.installCapture(shapes.filter((shape) => tables.has(formatTable(shape.table)))).catch((error: unknown) => {
+      throw toBucardoError(error, 'CAPTURE_FAILED', { sync: plan.name, db: source.name });
+    });
     for (const problem of problems) {
       const table = formatTable(problem.table);
       repaired.push(new BucardoError('CAPTURE_FAILED',

@@ -31,7 +31,8 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
   const { sessions, plan: reached, unreachable } = await RunSessions.openReachable(scoped, ctx.engine.registry, ctx.engine.log, 'bucardo compare', stop.signal);
   try {
     const referenceDown = unreachable.get(reference.name);
-    if (referenceDown) throw referenceDown;
+    // the sync is named: `compare all` goes on to the next one, and its error line must say which failed
+    if (referenceDown) throw new BucardoError(referenceDown.code, `Cannot compare sync "${name}" without its first source: ${referenceDown.message}`, { ...referenceDown.subject, sync: name, cause: referenceDown });
     const { shapes: described, problems, found } = await inspectTableShapes(reached, sessions);
     const general = problems.filter((problem) => problem.table === undefined);
     if (general.length > 0) {

@@ -3,6 +3,9 @@ import { BucardoError, formatTable, type Checkpoint, type TableRef, type TableSh
 import { CAPTURE_SCHEMA, CAPTURE_TRIGGER, CAPTURING_FUNCTION, SKIP_CAPTURE_SETTING, TRUNCATE_FUNCTION, TRUNCATE_LOG, TRUNCATE_TRIGGER, additiveColumn, captureNames, qualified } from './capture-names.js';
 import { quoteIdent, quoteLiteral } from './connect.js';
 
+/** How long installing capture waits for a table's lock. */
+const INSTALL_LOCK_WAIT = '5s';
+
 /**
  * Installs capture for tables on a source: per table a delta table (the key columns, the operation, the
  * transaction id, the change time) filled by an AFTER ROW trigger. No NOTIFY anywhere: a NOTIFY in user
@@ -16,6 +19,9 @@ export async function installCapture(client: pg.Client, shapes: readonly TableSh
   try {
     // Two `add sync` on one database at once would race on CREATE SCHEMA / CREATE TABLE.
     await client.query("SELECT pg_advisory_xact_lock(hashtext('bucardo capture install'))");
+    // a trigger's (re)creation takes the table's exclusive lock: waiting behind one open transaction would
+    // hold up every reader and writer of the table meanwhile, so the wait is bounded and said
+    await client.query(`SET LOCAL lock_timeout = '${INSTALL_LOCK_WAIT}'`);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(CAPTURE_SCHEMA)}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(CAPTURE_SCHEMA)}.capture_table (
       schemaname text NOT NULL, tablename text NOT NULL, delta_table text NOT NULL, key_columns text[] NOT NULL,
@@ -31,7 +37,12 @@ export async function installCapture(client: pg.Client, shapes: readonly TableSh
         INSERT INTO ${TRUNCATE_LOG} (schemaname, tablename) VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME);
         RETURN NULL;
       END $bucardo$`);
-    for (const shape of shapes) await installTable(client, shape);
+    for (const shape of shapes) {
+      await installTable(client, shape).catch((error: unknown) => {
+        if ((error as { code?: string }).code !== '55P03') throw error;
+        throw new BucardoError('CAPTURE_FAILED', `Could not lock table "${formatTable(shape.table)}" within ${INSTALL_LOCK_WAIT} to install its capture: a transaction holds it (pg_stat_activity shows which); nothing was changed, try again once it ends`, { table: formatTable(shape.table), cause: error });
+      });
+    }
     const snapshot = await client.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot');
     await client.query('COMMIT');
     return snapshot.rows[0]!.snapshot;

@@ -306,6 +306,6 @@ export function brokenCapture(db: string, problem: CaptureProblem): BucardoError
   const table = formatTable(problem.table);
   const what = problem.state === 'missing' ? 'is missing (dropped)' : 'is disabled';
   return new BucardoError('CAPTURE_FAILED',
-    `Capture of table "${table}" on database "${db}" is not working: its trigger ${problem.trigger} ${what}, so changes made there are not recorded. bucardo validate SYNC installs it again; then bucardo compare SYNC ${table} shows what was missed`,
+    `Capture of table "${table}" on database "${db}" is not working: its trigger ${problem.trigger} ${what}, so changes made there are not recorded. bucardo validate on the sync installs it again; then bucardo compare on the sync, for ${table}, shows what was missed`,
     { db, table });
 }
