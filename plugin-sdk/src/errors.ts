@@ -27,6 +27,7 @@ export const ErrorCodes = [
   'HERD_NOT_FOUND',
   'INVALID_ARGUMENT',
   'INVALID_NAME',
+  'IN_USE',
   'PLUGIN_DUPLICATE',
   'PLUGIN_ERROR',
   'PLUGIN_INVALID',

@@ -449,3 +449,42 @@ describe('validate', () => {
     expect(statusDetail(await world.ok('status', 'va')).get('Onetimecopy')).toBe('No');
   });
 });
+
+describe('remove relgroup and remove dbgroup', () => {
+  useWorld('lcg');
+
+  it('remove groups no sync uses (their tables and databases stay); one a sync uses is refused naming the sync, and nothing goes', async () => {
+    const a = await world.database('rg_A');
+    const b = await world.database('rg_B');
+    await world.ok('add', 'table', 't', 'herd=rg_used', 'db=rg_A');
+    await world.ok('add', 'table', 't', 'herd=rg_empty1');
+    await world.ok('add', 'herd', 'rg_empty2');
+    await world.ok('add', 'dbgroup', 'rg_g', `${a.name}:source`, `${b.name}:target`);
+    await world.ok('add', 'dbgroup', 'rg_spare', `${a.name}:source`, `${b.name}:target`);
+    await world.ok('add', 'sync', 'rg_s', 'herd=rg_used', 'dbs=rg_g');
+
+    const refused = await world.bucardo('remove', 'relgroup', 'rg_empty1', 'rg_used');
+    expect(refused.stderr).toBe('ERROR: Cannot remove relgroup "rg_used": sync "rg_s" uses it (bucardo remove sync rg_s first) [IN_USE]\n');
+    expect(refused.code).toBe(1);
+    const unknown = await world.bucardo('remove', 'herd', 'rg_none');
+    expect(unknown.stderr).toBe('ERROR: There is no relgroup named "rg_none" [HERD_NOT_FOUND]\n');
+    expect(unknown.code).toBe(1);
+    // all or nothing: rg_empty1 is still there
+    expect((await world.ok('list', 'herds', 'rg_empty1'))).toContain('rg_empty1');
+
+    expect(await world.ok('remove', 'relgroup', 'rg_empty1', 'rg_empty2')).toBe('Removed relgroup "rg_empty1"\nRemoved relgroup "rg_empty2"\n');
+    expect((await world.bucardo('list', 'herds', 'rg_empty1')).code).toBe(1);
+    // the table stays recorded, and in the herd the sync uses
+    expect(await world.ok('list', 'tables', 't')).toContain('public.t');
+
+    const refusedGroup = await world.bucardo('remove', 'dbgroup', 'rg_g');
+    expect(refusedGroup.stderr).toBe('ERROR: Cannot remove dbgroup "rg_g": sync "rg_s" uses it (bucardo remove sync rg_s first) [IN_USE]\n');
+    expect(refusedGroup.code).toBe(1);
+    expect(await world.ok('remove', 'dbgroup', 'rg_spare')).toBe('Removed dbgroup "rg_spare"\n');
+    expect(await world.ok('list', 'dbs')).toContain('rg_A');
+    // the sync still runs
+    await world.insert(a, 5);
+    expect(await world.ok('kick', 'rg_s', '0')).toMatch(/DONE!/);
+    expect(await world.query(b.url, 'SELECT id FROM t')).toEqual([{ id: 5 }]);
+  });
+});

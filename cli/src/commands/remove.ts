@@ -5,10 +5,10 @@ import { printWarning } from '../print-error.js';
 import { reportDropped } from './dropped-changes.js';
 import { nounOf } from '../nouns.js';
 
-/** `bucardo remove sync|table|db NAME… [--force]`. */
+/** `bucardo remove sync|table|db|relgroup|dbgroup NAME… [--force]`. */
 export async function remove(session: CliSession): Promise<number> {
   const [nounWord, ...names] = session.words;
-  if (names.length === 0) throw new BucardoError('INVALID_ARGUMENT', 'Usage: bucardo remove sync|table|db NAME… [--force]', { item: nounWord ?? 'remove' });
+  if (names.length === 0) throw new BucardoError('INVALID_ARGUMENT', 'Usage: bucardo remove sync|table|db|relgroup|dbgroup NAME… [--force]', { item: nounWord ?? 'remove' });
   const bucardo = await session.bucardo();
   const force = session.command.options.force;
   switch (nounOf(nounWord)) {
@@ -37,8 +37,14 @@ export async function remove(session: CliSession): Promise<number> {
       for (const name of removed.databases) session.print(`Removed database "${name}"`);
       return 0;
     }
+    case 'herd':
+      for (const name of await bucardo.removeHerds(names)) session.print(`Removed relgroup "${name}"`);
+      return 0;
+    case 'dbgroup':
+      for (const name of await bucardo.removeDbGroups(names)) session.print(`Removed dbgroup "${name}"`);
+      return 0;
     default:
-      throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo remove sync|table|db NAME… [--force]', { item: nounWord ?? 'remove' });
+      throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo remove sync|table|db|relgroup|dbgroup NAME… [--force]', { item: nounWord ?? 'remove' });
   }
 }
 

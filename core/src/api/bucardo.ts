@@ -23,6 +23,7 @@ import { addSync, listSyncs, updateSync, type AddSyncResult } from './syncs.js';
 import { addTables, listTables, updateTable, type AddTablesOptions, type AddTablesResult } from './tables.js';
 import type { ConflictLogRow } from '../control/run-store.js';
 import { addSequences } from './sequences.js';
+import { removeDbGroups, removeHerds } from './groups-removal.js';
 import { addTablesToSync, removeDatabases, removeSync, removeTables, removeTablesFromSync, type RemovedDatabases, type RemovedSync, type RemovedTables } from './lifecycle.js';
 import { deltaBacklog, purgeDeltas, validateSyncs, type SyncValidation } from './maintenance.js';
 import { compareSync, type CompareOptions, type SyncComparison } from './compare.js';
@@ -120,6 +121,16 @@ export class Bucardo {
 
   removeTables(names: readonly string[], options: { force?: boolean } = {}): Promise<RemovedTables> {
     return this.#with((ctx) => removeTables(ctx, names, options.force === true));
+  }
+
+  /** `bucardo remove relgroup NAME…`: refused (naming the syncs) for a herd a sync replicates; tables stay recorded. */
+  removeHerds(names: readonly string[]): Promise<string[]> {
+    return this.#with((ctx) => removeHerds(ctx, names));
+  }
+
+  /** `bucardo remove dbgroup NAME…`: refused (naming the syncs) for a dbgroup a sync uses; databases stay recorded. */
+  removeDbGroups(names: readonly string[]): Promise<string[]> {
+    return this.#with((ctx) => removeDbGroups(ctx, names));
   }
 
   removeDatabases(names: readonly string[], options: { force?: boolean } = {}): Promise<RemovedDatabases> {

@@ -121,6 +121,16 @@ export class Catalog {
     return added;
   }
 
+  /** Deletes a herd and its memberships (the tables stay recorded); whether it was there. */
+  async removeHerd(name: string): Promise<boolean> {
+    return ((await this.#db.query('DELETE FROM bucardo.herd WHERE name = $1', [name])).rowCount ?? 0) > 0;
+  }
+
+  /** Deletes a dbgroup and its memberships (the databases stay recorded); whether it was there. */
+  async removeDbGroup(name: string): Promise<boolean> {
+    return ((await this.#db.query('DELETE FROM bucardo.dbgroup WHERE name = $1', [name])).rowCount ?? 0) > 0;
+  }
+
   async removeHerdMembers(herd: string, relationIds: readonly number[]): Promise<number> {
     const result = await this.#db.query('DELETE FROM bucardo.herd_member WHERE herd = $1 AND relation = ANY($2::int[])', [herd, relationIds]);
     return result.rowCount ?? 0;
