@@ -52,7 +52,7 @@ export const helpSections: readonly HelpSection[] = [
       entry(['update table'], '  update table NAME additive=COLUMN,…'),
       entry(['update database'], '  update db NAME host= port= user= pass= dbname= sslmode= status=active|inactive … [--force]'),
       entry(['remove sync', 'remove table', 'remove database'], '  remove sync S… | remove table T… [--force] | remove db D… [--force]'),
-      entry(['remove herd', 'remove dbgroup'], '  remove relgroup H… | dbgroup G…       groups no sync uses (their tables and databases stay)'),
+      entry(['remove herd', 'remove dbgroup'], '  remove relgroup H… | remove dbgroup G…'),
       entry(['validate'], '  validate SYNC…|all                    tables, keys and columns on every database'),
       entry(['compare'], `  compare SYNC [TABLE…] [limit=N]       rows and sequences on every database against the first source;
                                         exit code 2 when they differ; all or a wildcard: each sync`),
