@@ -6,7 +6,8 @@ export type ConfigProblem =
   | { readonly kind: 'value'; readonly field: string; readonly value: unknown; readonly rule: string }
   | { readonly kind: 'unknown'; readonly field: string; readonly known: readonly string[]; readonly closest?: string };
 
-type Check = (value: unknown, field: string) => ConfigProblem | undefined;
+/** A field's check: nothing, or what is wrong (a list for a field that holds several, `control`'s or `plugins`'). */
+type Check = (value: unknown, field: string) => ConfigProblem | readonly ConfigProblem[] | undefined;
 
 const bad = (field: string, value: unknown, rule: string): ConfigProblem => ({ kind: 'value', field, value, rule });
 
@@ -38,11 +39,7 @@ function pluginSpec(value: unknown, field: string): ConfigProblem | undefined {
 
 const plugins: Check = (value, field) => {
   if (!Array.isArray(value)) return bad(field, value, `a list, each entry ${PLUGIN_RULE}`);
-  for (const [index, entry] of value.entries()) {
-    const problem = pluginSpec(entry, `${field}[${index}]`);
-    if (problem) return problem;
-  }
-  return undefined;
+  return value.flatMap((entry, index) => pluginSpec(entry, `${field}[${index}]`) ?? []);
 };
 
 const CONTROL_FIELDS: { readonly [K in keyof Required<ControlDatabaseConfig>]: Check } = {
@@ -53,7 +50,7 @@ const CONTROL_FIELDS: { readonly [K in keyof Required<ControlDatabaseConfig>]: C
   password: (value, field) => (typeof value === 'string' ? undefined : bad(field, value, 'a string')),
 };
 
-const control: Check = (value, field) => (isObject(value) ? checkFields(value, CONTROL_FIELDS, `${field}.`) : bad(field, value, 'an object'));
+const control: Check = (value, field) => (isObject(value) ? allFieldProblems(value, CONTROL_FIELDS, `${field}.`) : bad(field, value, 'an object'));
 
 /** Every field of BucardoConfig with its check: a field added to the type without one does not compile. */
 const CONFIG_FIELDS: { readonly [K in keyof Required<BucardoConfig>]: Check } = {
@@ -81,10 +78,6 @@ export function configProblems(config: Readonly<Record<string, unknown>>): Confi
   return allFieldProblems(config, CONFIG_FIELDS, '');
 }
 
-function checkFields(values: Readonly<Record<string, unknown>>, checks: Readonly<Record<string, Check>>, prefix: string): ConfigProblem | undefined {
-  return allFieldProblems(values, checks, prefix)[0];
-}
-
 function allFieldProblems(values: Readonly<Record<string, unknown>>, checks: Readonly<Record<string, Check>>, prefix: string): ConfigProblem[] {
   const known = Object.keys(checks);
   const problems: ConfigProblem[] = [];
@@ -96,8 +89,8 @@ function allFieldProblems(values: Readonly<Record<string, unknown>>, checks: Rea
   for (const [key, check] of Object.entries(checks)) {
     const value = values[key];
     if (value === undefined) continue;
-    const problem = check(value, `${prefix}${key}`);
-    if (problem) problems.push(problem);
+    const found = check(value, `${prefix}${key}`);
+    if (found) problems.push(...(Array.isArray(found) ? found : [found]) as ConfigProblem[]);
   }
   return problems;
 }

@@ -141,6 +141,8 @@ describe('bucardo.config.ts', () => {
     ['an empty logger name', "{ logger: '' }", 'sets logger to "": it must be a logger name (a non-empty string)'],
     ['logger options that are not an object', "{ loggerOptions: 'stderr' }", 'sets loggerOptions to "stderr": it must be an object'],
     ['a pidDir that is not a path', '{ pidDir: 7 }', 'sets pidDir to 7: it must be a directory (a non-empty string)'],
+    ['mistakes within control and plugins, said together', "{ control: { port: 99999, dbnme: 'x' }, plugins: [1, 2] }",
+      'sets plugins[0] to 1: it must be a plugin object, a package name, or [package name, options object]; also, it sets plugins[1] to 2: it must be a plugin object, a package name, or [package name, options object]; and it has an unknown field "control.dbnme": did you mean control.dbname?; and it sets control.port to 99999: it must be a port number (a whole number from 1 to 65535)'],
     ['two mistakes, said together', "{ logLevel: 'shouty', batchSize: -5, lgoger: 'x' }",
       'has an unknown field "lgoger": did you mean logger?; also, it sets logLevel to "shouty": it must be one of warn, terse, normal, verbose, debug; and it sets batchSize to -5: it must be a whole number above 0'],
   ])('with %s is refused (CONFIG_INVALID, exit 1), naming the file and the field', async (_, body, problem) => {
