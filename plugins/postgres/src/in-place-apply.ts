@@ -1,12 +1,12 @@
 import type pg from 'pg';
-import { keyMaker, type ApplyBatch, type ApplyResult, type Checkpoint, type KeyText, type TableShape } from '@bucardo/plugin-sdk';
+import type { ApplyBatch, ApplyResult, Checkpoint, KeyText, TableShape } from '@bucardo/plugin-sdk';
 import { addLocalChanges } from './additive-guarded.js';
 import { qualified } from './capture-names.js';
-import { changedSince } from './capture-read.js';
 import { quoteIdent } from './connect.js';
 import { copyIn } from './copy-in.js';
 import type { KeyIndexes } from './key-index.js';
-import { columnList, keyColumnList, keyCondition } from './key-sql.js';
+import { columnList, keyCondition } from './key-sql.js';
+import { guardedWrite, intersect } from './local-change-guard.js';
 
 /** The batch's images, staged for the statements that write them; dropped at the end of the transaction. */
 const STAGE = 'pg_temp.bucardo_stage';
@@ -59,32 +59,22 @@ export class AlwaysIdentity {
   }
 }
 
-/** The guard's two paths, as `PostgresTarget` takes them for DELETE and COPY: write, then look; on a find, undo, lock, look again. */
+/**
+ * Under the local-change guard: keys a user changed here after `guard` keep the user's row (their images
+ * taken out of the stage), but their additive columns still take the image's values plus the user's
+ * changes, where the row was there to lock.
+ */
 async function guarded(write: Writer, batch: ApplyBatch, guard: Checkpoint): Promise<ApplyResult> {
   const { client, shape, hide } = write;
-  const wanted = new Set(batch.deletes);
-  await client.query('SAVEPOINT bucardo_guard');
-  const written = await writeStaged(write, batch.deletes);
-  const changed = intersect(await changedSince(client, shape, guard), wanted);
-  if (changed.size === 0) {
-    await client.query('RELEASE SAVEPOINT bucardo_guard');
-    return { ...written, skipped: [] };
-  }
-  await client.query('ROLLBACK TO SAVEPOINT bucardo_guard');
-  const { sql, params } = keyCondition(shape, batch.deletes, hide);
-  const lockedRows = await client.query<string[]>({ text: `SELECT ${keyColumnList(shape)} FROM ONLY ${qualified(shape.table)} WHERE ${sql} FOR UPDATE`, values: params, rowMode: 'array' });
-  const makeKey = keyMaker(shape.key.map((column) => column.type));
-  // the rows there now, locked: a key without one may be inserted by a user meanwhile, and is left to them
-  const present = new Set(lockedRows.rows.map((row) => makeKey(row)));
-  const locked = intersect(await changedSince(client, shape, guard), wanted);
-  if (locked.size > 0) {
-    const { sql: lockedKeys, params: lockedParams } = keyCondition(shape, [...locked], false);
-    await client.query(`DELETE FROM ${STAGE} WHERE ${lockedKeys}`, lockedParams);
-  }
-  const afterLock = await writeStaged(write, batch.deletes.filter((key) => !locked.has(key)));
+  const { written, locked, present } = await guardedWrite(client, shape, batch.deletes, guard, hide, async (keys, left) => {
+    if (left.size > 0) {
+      const { sql, params } = keyCondition(shape, [...left], false);
+      await client.query(`DELETE FROM ${STAGE} WHERE ${sql}`, params);
+    }
+    return writeStaged(write, keys);
+  });
   await addLocalChanges(client, shape, batch.rows, intersect(locked, present), guard);
-  await client.query('RELEASE SAVEPOINT bucardo_guard');
-  return { ...afterLock, skipped: [...locked] };
+  return { ...written, skipped: [...locked] };
 }
 
 /**
@@ -140,10 +130,4 @@ async function replaceStaged(write: Writer, keys: readonly KeyText[]): Promise<{
   const gone = await client.query(`DELETE FROM ONLY ${table} WHERE ${sql}`, params);
   const added = await client.query(`INSERT INTO ${table} (${columnList(shape)}) OVERRIDING SYSTEM VALUE SELECT ${columnList(shape)} FROM ${STAGE}`);
   return { deleted: gone.rowCount ?? 0, inserted: added.rowCount ?? 0 };
-}
-
-function intersect(found: ReadonlySet<KeyText>, wanted: ReadonlySet<KeyText>): Set<KeyText> {
-  const both = new Set<KeyText>();
-  for (const key of found) if (wanted.has(key)) both.add(key);
-  return both;
 }

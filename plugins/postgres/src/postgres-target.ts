@@ -1,12 +1,11 @@
 import type pg from 'pg';
 import { formatTable, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type PartitionDigests, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
 import { readSequence, setSequence } from './sequences.js';
-import { addLocalChanges } from './additive-guarded.js';
 import { AlwaysIdentity, applyInPlace } from './in-place-apply.js';
 import { DeadlockYield, preferToBeTheDeadlockVictim } from './deadlock-victim.js';
 import { SKIP_CAPTURE_SETTING, qualified } from './capture-names.js';
-import { changedSince } from './capture-read.js';
 import { connect, quoteLiteral } from './connect.js';
+import { guardedWrite } from './local-change-guard.js';
 import { cancellable } from './cancel.js';
 import { copyIn } from './copy-in.js';
 import { describeTable, describeTables, requiredColumns } from './introspect.js';
@@ -113,28 +112,11 @@ class PostgresTargetSession implements TargetSession {
   /**
    * Deletes the batch's keys unless a user changed one of them here after this run captured this
    * database: that change is newer than what the run brings and must survive (the next run carries it).
-   * The check runs after the DELETE holds the rows' locks, so no writer slips in between check and write.
    */
-  async #guardedDelete(batch: ApplyBatch, guard: string): Promise<{ deleted: number; skipped: Set<KeyText> }> {
-    await this.#client.query('SAVEPOINT bucardo_guard');
-    const deleted = await this.#delete(batch.shape, batch.deletes);
-    const wanted = new Set(batch.deletes);
-    const skipped = intersect(await changedSince(this.#client, batch.shape, guard), wanted);
-    if (skipped.size === 0) {
-      await this.#client.query('RELEASE SAVEPOINT bucardo_guard');
-      return { deleted, skipped };
-    }
-    // Rare path: undo, lock the keys first, then decide again with the locks held.
-    await this.#client.query('ROLLBACK TO SAVEPOINT bucardo_guard');
-    const { sql, params } = keyCondition(batch.shape, batch.deletes, await this.#keyIndexes.hideKeys(batch.shape, batch.deletes.length));
-    await this.#client.query(`SELECT 1 FROM ONLY ${qualified(batch.shape.table)} WHERE ${sql} FOR UPDATE`, params);
-    const locked = intersect(await changedSince(this.#client, batch.shape, guard), wanted);
-    const remaining = batch.deletes.filter((key) => !locked.has(key));
-    const deletedAfterLock = await this.#delete(batch.shape, remaining);
-    // additive columns still take the other sources' changes, on top of the user's
-    await addLocalChanges(this.#client, batch.shape, batch.rows, locked, guard);
-    await this.#client.query('RELEASE SAVEPOINT bucardo_guard');
-    return { deleted: deletedAfterLock, skipped: locked };
+  async #guardedDelete(batch: ApplyBatch, guard: string): Promise<{ deleted: number; skipped: ReadonlySet<KeyText> }> {
+    const hide = await this.#keyIndexes.hideKeys(batch.shape, batch.deletes.length);
+    const { written, locked } = await guardedWrite(this.#client, batch.shape, batch.deletes, guard, hide, (keys) => this.#delete(batch.shape, keys));
+    return { deleted: written, skipped: locked };
   }
 
   async #delete(shape: TableShape, keys: readonly KeyText[]): Promise<number> {
@@ -193,10 +175,4 @@ class PostgresTargetSession implements TargetSession {
   async close(): Promise<void> {
     await this.#client.end().catch(() => undefined);
   }
-}
-
-function intersect(found: ReadonlySet<KeyText>, wanted: ReadonlySet<KeyText>): Set<KeyText> {
-  const both = new Set<KeyText>();
-  for (const key of found) if (wanted.has(key)) both.add(key);
-  return both;
 }
