@@ -9,7 +9,7 @@ export type { DatabaseUpdate } from './api/database-update.js';
 export type { DroppedChanges, RemovedDatabases, RemovedSync, RemovedTables } from './api/lifecycle.js';
 export type { SourceBacklog, TableBacklog } from './api/sync-backlog.js';
 export type { ColumnValues } from './compare/differences.js';
-export type { CompareOptions, CompareProgress, ComparisonStart, KeyDifference, KeyStanding, SequenceComparison, SequenceField, StandingCounts, SyncComparison, TableComparison } from './api/compare.js';
+export type { ComparedDatabases, CompareOptions, CompareProgress, ComparisonStart, KeyDifference, KeyStanding, SequenceComparison, SequenceField, StandingCounts, SyncComparison, TableComparison } from './api/compare.js';
 export { KEY_STANDINGS } from './compare/differences.js';
 export { tableDiffers } from './compare/comparison.js';
 export { SEQUENCE_FIELDS, sequenceDiffers } from './compare/sequence-compare.js';

@@ -1,5 +1,5 @@
 import { BucardoError, formatTable, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
-import type { ComparisonStart, CompareOptions, SyncComparison, TableComparison } from '../compare/comparison.js';
+import type { ComparedDatabases, ComparisonStart, CompareOptions, SyncComparison, TableComparison } from '../compare/comparison.js';
 import { valuesOfDifferences } from '../compare/row-values.js';
 import { compareSequence, type SequenceComparison } from '../compare/sequence-compare.js';
 import { compareTable, type Reader } from '../compare/table-compare.js';
@@ -12,7 +12,7 @@ import { loadSyncPlan } from './sync-plan-loader.js';
 import { pickTable } from './table-names.js';
 
 export type { KeyDifference, KeyStanding, StandingCounts } from '../compare/differences.js';
-export type { ComparisonStart, CompareOptions, CompareProgress, SyncComparison, TableComparison } from '../compare/comparison.js';
+export type { ComparedDatabases, ComparisonStart, CompareOptions, CompareProgress, SyncComparison, TableComparison } from '../compare/comparison.js';
 export type { SequenceComparison, SequenceField } from '../compare/sequence-compare.js';
 
 /**
@@ -63,7 +63,8 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
     const { local, extra } = localShapes(readers, found, described, shapes);
     const databases = plan.databases.map((db) => db.name).filter((db) => readers.some((reader) => reader.db === db));
     const sequenceList = scoped.sequences ?? [];
-    options.onStart?.({ sync: name, reference: reference.name, databases, leftOut, unreachable, tableCount: scoped.tables.length, sequenceCount: sequenceList.length, pending: await pendingOf(ctx, reached, sessions) });
+    const scope: ComparedDatabases = { sync: name, reference: reference.name, databases, leftOut, unreachable };
+    options.onStart?.({ ...scope, tableCount: scoped.tables.length, sequenceCount: sequenceList.length, pending: await pendingOf(ctx, reached, sessions) });
     const tables: TableComparison[] = [];
     for (const ref of scoped.tables) {
       const problem = problemOf.get(formatTable(ref));
@@ -92,7 +93,7 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
       sequences.push(compared);
       options.onSequence?.(compared);
     }
-    return { sync: name, reference: reference.name, databases, leftOut, unreachable, tables, sequences };
+    return { ...scope, tables, sequences };
   } catch (error) {
     stop.abort();
     throw error;

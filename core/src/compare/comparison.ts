@@ -30,8 +30,8 @@ export interface TableComparison {
   readonly keyless?: { readonly differ: readonly string[] };
 }
 
-/** What is compared, known before the first table is: `compare`'s `onStart` gets it. */
-export interface ComparisonStart {
+/** Which databases a compare sets against which: what `onStart` and the result both say. */
+export interface ComparedDatabases {
   readonly sync: string;
   /** The first source: every other database is compared with it. */
   readonly reference: string;
@@ -41,6 +41,10 @@ export interface ComparisonStart {
   readonly leftOut: ReadonlyArray<{ readonly db: string; readonly reason: string }>;
   /** Databases that could not be reached, each with its connection error: not compared, and an error of the compare. */
   readonly unreachable: ReadonlyMap<string, BucardoError>;
+}
+
+/** What is compared, known before the first table is: `compare`'s `onStart` gets it. */
+export interface ComparisonStart extends ComparedDatabases {
   /** How many tables are compared. */
   readonly tableCount: number;
   /** How many sequences are compared (after the tables). */
@@ -52,16 +56,7 @@ export interface ComparisonStart {
   readonly pending: ReadonlyArray<{ readonly db: string; readonly records: number; readonly tables: ReadonlyArray<{ readonly table: string; readonly records: number }> }>;
 }
 
-export interface SyncComparison {
-  readonly sync: string;
-  /** The first source: every other database is compared with it. */
-  readonly reference: string;
-  /** The databases compared, in the sync's order (the reference among them). */
-  readonly databases: readonly string[];
-  /** Databases left out, and why (a writer that cannot read rows back). */
-  readonly leftOut: ReadonlyArray<{ readonly db: string; readonly reason: string }>;
-  /** Databases that could not be reached, each with its connection error. */
-  readonly unreachable: ReadonlyMap<string, BucardoError>;
+export interface SyncComparison extends ComparedDatabases {
   readonly tables: readonly TableComparison[];
   /** The sync's sequences, each set against the first source's. */
   readonly sequences: readonly SequenceComparison[];
