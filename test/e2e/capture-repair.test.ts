@@ -66,6 +66,26 @@ describe('a capture trigger disabled or dropped on a source', () => {
     expect(same.code).toBe(0);
   });
 
+  it('while the sync has another problem, validate names a broken trigger as a problem too, and repairs nothing', async () => {
+    const a = await world.database('crq_A');
+    const b = await world.database('crq_B');
+    await world.query(a.url, 'CREATE TABLE u (id int PRIMARY KEY)');
+    await world.query(b.url, 'CREATE TABLE u (id int PRIMARY KEY)');
+    await world.api.addTables(['t', 'u'], { herd: 'crq_h', db: a.name });
+    await world.api.addDbGroup('crq_g', [`${a.name}:source`, `${b.name}:source`]);
+    await world.api.addSync('crq', { herd: 'crq_h', dbs: 'crq_g', autokick: 'false' });
+    await world.query(b.url, 'ALTER TABLE t DISABLE TRIGGER bucardo_capture; DROP TABLE u');
+    const validated = await world.bucardo('validate', 'crq');
+    expect(validated.stdout).toBe([
+      'Validating sync crq ... FAILED',
+      '  Table "public.u" does not exist on database "crq_B" [TABLE_MISSING]',
+      '  Capture of table "public.t" on database "crq_B" is not working (its trigger bucardo_capture was disabled): validate installs it again once the problems above are fixed [CAPTURE_FAILED]',
+      '',
+    ].join('\n'));
+    expect(validated.code).toBe(1);
+    expect((await world.query(b.url, "SELECT tgenabled FROM pg_trigger WHERE tgname = 'bucardo_capture'"))[0]).toEqual({ tgenabled: 'D' });
+  });
+
   it('validate waits at most 5 s for a table held by an open transaction: nothing changed, said, and the writers of the table not held up for long', async () => {
     const a = await world.database('crl_A');
     const b = await world.database('crl_B');

@@ -754,6 +754,43 @@ describe('bucardo compare', () => {
     ]);
   });
 
+  it('with every database but the first source unreachable: an error naming each, in the sync\'s order', async () => {
+    const proxyB: TcpProxy = world.proxy();
+    const proxyC: TcpProxy = world.proxy();
+    await proxyB.open();
+    await proxyC.open();
+    const a = await world.database('cn_A');
+    const b = await world.database('cn_B', proxyB);
+    const c = await world.database('cn_C', proxyC);
+    await world.api.addTables(['t'], { herd: 'cn_h', db: a.name });
+    await world.api.addDbGroup('cn_g', [`${a.name}:source`, `${b.name}:source`, `${c.name}:target`]);
+    await world.api.addSync('cn', { herd: 'cn_h', dbs: 'cn_g', autokick: 'false' });
+    await proxyC.close();
+    await proxyB.close();
+    const result = await compare('cn');
+    expect(result.stderr).toMatch(/^ERROR: Cannot compare sync "cn": no database but its first source could be reached: "cn_B" \(Cannot connect to database "cn_B"[^;]*\); "cn_C" \(Cannot connect to database "cn_C".*\) \[CONNECTION_FAILED\]\n$/);
+    expect(result.code).toBe(1);
+  });
+
+  it('on a terminal, a progress line wider than the terminal loses its start, never its count and seconds', async () => {
+    const long = `t_${'x'.repeat(60)}`;
+    const a = await world.database('cln_A');
+    const b = await world.database('cln_B');
+    for (const db of [a, b]) await world.query(db.url, `CREATE TABLE ${long} (id int PRIMARY KEY)`);
+    await world.api.addTables([long], { herd: 'cln_h', db: a.name });
+    await world.api.addDbGroup('cln_g', [`${a.name}:source`, `${b.name}:target`]);
+    await world.api.addSync('cln', { herd: 'cln_h', dbs: 'cln_g', autokick: 'false' });
+    const shown = await world.bucardoOnTerminal('compare', 'cln');
+    expect(shown.code).toBe(0);
+    // the terminal here has no size, taken as 80 columns: each drawing fits 79, and ends with the seconds
+    const drawings = shown.stdout.split('\r').filter((part) => part.includes('summing up'));
+    expect(drawings.length).toBeGreaterThan(0);
+    for (const drawing of drawings) {
+      expect(drawing).toMatch(/^….*summing up the rows on 2 databases… \[\d+ s\]$/);
+      expect(drawing.length).toBeLessThanOrEqual(79);
+    }
+  });
+
   it('a database that cannot be reached is left out and named; the others are compared; exit 1; the first source unreachable is an error', async () => {
     const proxyC: TcpProxy = world.proxy();
     const proxyA: TcpProxy = world.proxy();

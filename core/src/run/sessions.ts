@@ -43,7 +43,9 @@ export class RunSessions {
       sessions.targets.delete(db);
     }
     sessions.#plan = reached;
-    return { sessions, plan: reached, unreachable: failures };
+    // in the sync's order, not the order the connections failed in: what is printed stays the same run to run
+    const unreachable = new Map(plan.databases.filter((db) => failures.has(db.name)).map((db) => [db.name, failures.get(db.name)!] as const));
+    return { sessions, plan: reached, unreachable };
   }
 
   /** Opens every session of the plan at once; each database that fails gets its error (the first, if both its sessions fail). */
