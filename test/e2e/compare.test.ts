@@ -759,16 +759,16 @@ describe('bucardo compare', () => {
     const proxyC: TcpProxy = world.proxy();
     await proxyB.open();
     await proxyC.open();
-    const a = await world.database('cn_A');
-    const b = await world.database('cn_B', proxyB);
-    const c = await world.database('cn_C', proxyC);
-    await world.api.addTables(['t'], { herd: 'cn_h', db: a.name });
-    await world.api.addDbGroup('cn_g', [`${a.name}:source`, `${b.name}:source`, `${c.name}:target`]);
-    await world.api.addSync('cn', { herd: 'cn_h', dbs: 'cn_g', autokick: 'false' });
+    const a = await world.database('cun_A');
+    const b = await world.database('cun_B', proxyB);
+    const c = await world.database('cun_C', proxyC);
+    await world.api.addTables(['t'], { herd: 'cun_h', db: a.name });
+    await world.api.addDbGroup('cun_g', [`${a.name}:source`, `${b.name}:source`, `${c.name}:target`]);
+    await world.api.addSync('cun', { herd: 'cun_h', dbs: 'cun_g', autokick: 'false' });
     await proxyC.close();
     await proxyB.close();
-    const result = await compare('cn');
-    expect(result.stderr).toMatch(/^ERROR: Cannot compare sync "cn": no database but its first source could be reached: "cn_B" \(Cannot connect to database "cn_B"[^;]*\); "cn_C" \(Cannot connect to database "cn_C".*\) \[CONNECTION_FAILED\]\n$/);
+    const result = await compare('cun');
+    expect(result.stderr).toMatch(/^ERROR: Cannot compare sync "cun": no database but its first source could be reached: "cun_B" \(Cannot connect to database "cun_B"[^;]*\); "cun_C" \(Cannot connect to database "cun_C".*\) \[CONNECTION_FAILED\]\n$/);
     expect(result.code).toBe(1);
   });
 

@@ -13,6 +13,7 @@
  *
  * `onetimecopy=2` is in initial-copy-empty.test.ts (a file of its own, so the two run in parallel).
  */
+import pg from 'pg';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { assertConverged } from '../src/helpers/databases.js';
@@ -83,7 +84,18 @@ describe('onetimecopy=1: a 100k-row copy, interrupted, resumed, with writes duri
     await writer.stop();
     // the writer stopped while the copy was still going: everything it wrote is committed before this run captures
     expect((await progress())?.done).toBe(false);
-    const state = statusDetail(await world.ok('status', 'ic1')).get('Current state');
+    // the copy is held at its next batch (a lock that its writes into C wait for) while status is asked,
+    // so that it cannot finish in the time a status process takes to start
+    const hold = new pg.Client({ connectionString: c.url });
+    await hold.connect();
+    let state: string | undefined;
+    try {
+      await hold.query('BEGIN; LOCK TABLE t IN SHARE MODE');
+      state = statusDetail(await world.ok('status', 'ic1')).get('Current state');
+    } finally {
+      await hold.query('ROLLBACK');
+      await hold.end();
+    }
     expect(state).toMatch(/^Copying public\.t from ic1_A to ic1_B, ic1_C \(\d+ rows\)$/);
     // the resumed copy counts on from what the interrupted one committed
     expect(Number(/\((\d+) rows\)$/.exec(state!)![1])).toBeGreaterThan(committedRows);
