@@ -363,7 +363,8 @@ export type RunEnd = RunInfo & { readonly outcome: 'good' | 'empty' | 'bad' };
 
 /**
  * An open connection to a receiving database, for one run or (in a daemon) across runs. The core calls `beginRun`,
- * then per transaction `begin`, `apply` per table batch, and `commit` or `rollback`, then `endRun`.
+ * then per transaction `begin`, `apply` per table batch, `prepareCommit` and `commit` (or `rollback`), then
+ * `endRun`.
  */
 export interface TargetSession {
   /** The table's shape here, or `undefined` when the table is missing (targets with `schema`). */
@@ -413,6 +414,12 @@ export interface TargetSession {
   readSequence?(sequence: TableRef): Promise<SequenceState | undefined>;
   /** Makes a sequence's state equal to `state`. */
   setSequence?(sequence: TableRef, state: SequenceState): Promise<void>;
+  /**
+   * Checks now what `commit()` would check only then (deferred constraints and constraint triggers), once
+   * every batch of the transaction is applied and before any database commits: a refusal here rolls the
+   * transaction back on every database, where a refusal at `commit()` comes after others committed. Optional.
+   */
+  prepareCommit?(): Promise<void>;
   /** Makes the transaction's writes durable (and visible, for targets with `transactions`). */
   commit(): Promise<void>;
   /** Discards the transaction's writes where the target has `transactions`; called after any failure. */

@@ -159,6 +159,42 @@ describe('a small deterministic case: acct(id, bal, note), and update table … 
   });
 });
 
+/**
+ * A database that refuses a run's rows when it commits (a deferred constraint) must not leave the others
+ * committed: their merged balance would be merged again by the next run, which finds the same change
+ * records, and an additive change would count twice (before the commit check, 100 + 10 - 30 gave 90).
+ */
+describe('an additive merge refused at commit on one database', () => {
+  it('nothing is committed anywhere, and the next run merges every change once', async () => {
+    const w = await harness.setup({
+      tag: 'ad', roles: { A: 'source', B: 'source', C: 'target' }, tables: ['acct'], additive: ['bal'],
+      schema: 'CREATE TABLE acct (id int PRIMARY KEY, bal int);',
+    });
+    await w.sql('A', 'INSERT INTO acct VALUES (1, 100)');
+    expectOutcome(await w.run(), 'good');
+    await w.sql('C', `CREATE SEQUENCE refusals;
+      CREATE FUNCTION refuse_once() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF nextval('refusals') = 1 THEN RAISE EXCEPTION 'refused at commit'; END IF; RETURN NULL; END $$;
+      CREATE CONSTRAINT TRIGGER refuse_once AFTER INSERT OR UPDATE ON acct DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_once()`);
+    await w.sql('A', 'UPDATE acct SET bal = bal + 10 WHERE id = 1');
+    await pause(3);
+    await w.sql('B', 'UPDATE acct SET bal = bal - 30 WHERE id = 1');
+    const failed = await w.run();
+    expectOutcome(failed, 'bad');
+    expect(failed.error).toMatchObject({ code: 'APPLY_FAILED', db: w.registered.C });
+    expect(failed.error!.message).toContain('refused at commit');
+    expect(await w.sql('A', 'SELECT bal FROM acct')).toEqual([{ bal: 110 }]);
+    expect(await w.sql('B', 'SELECT bal FROM acct')).toEqual([{ bal: 70 }]);
+    expect(await w.sql('C', 'SELECT bal FROM acct')).toEqual([{ bal: 100 }]);
+
+    const next = await w.run();
+    expectOutcome(next, 'good');
+    expect(next.conflicts).toBe(1);
+    await expectEverywhere(w, 'acct', 'id', ['(1,80)']);
+    expectOutcome(await w.run(), 'empty');
+  });
+});
+
 describe('an additive double precision column, whose values print with exponents', () => {
   let w: SyncWorld;
 

@@ -1,8 +1,10 @@
 /**
- * A COMMIT that fails on one target after the others committed (here a deferred constraint trigger on C
- * that raises a serialization failure, 40001, at commit) is not retried within the run: trying the
- * transaction again would write B twice. The run fails naming C, with the SQLSTATE and no retries; once C
- * accepts the rows, the next run applies the keys again from the checkpoints and every database converges.
+ * Commits across databases. Each target first checks what its COMMIT would check (deferred constraints,
+ * `SET CONSTRAINTS ALL IMMEDIATE` on PostgreSQL), and only then does any database commit: a deferred
+ * constraint that refuses the rows on one target rolls the transaction back everywhere, and the run may
+ * try it again. A COMMIT that still fails after others committed (here the target's connection ended
+ * between the check and the commit) is not retried within the run, since trying again would write the
+ * others twice; the next run applies the keys again from the checkpoints and every database converges.
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
@@ -16,7 +18,7 @@ const SCHEMA = "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUE
 describe('a commit that fails on one target', () => {
   afterAll(() => harness.dispose());
 
-  it('fails the run without retrying it, names the target, and the next run converges', async () => {
+  it('a deferred constraint that refuses the rows: checked before any database commits, so nothing is committed anywhere', async () => {
     const w = await harness.setup({ tag: 'cf', roles: { A: 'source', B: 'target', C: 'target' }, schema: SCHEMA, tables: ['t'] });
     await w.sql('C', `CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN RAISE EXCEPTION 'could not serialize access (at commit)' USING ERRCODE = '40001'; END $$;
@@ -26,10 +28,34 @@ describe('a commit that fails on one target', () => {
     expectOutcome(failed, 'bad');
     expect(failed.error).toMatchObject({ code: 'APPLY_FAILED', db: w.registered.C, sqlstate: '40001' });
     expect(failed.error!.message).toContain('could not serialize access (at commit)');
-    expect(failed.retries).toBe(0);
-    expect(await w.sql('C', "SELECT count(*)::int AS n FROM t WHERE v = 'new'")).toEqual([{ n: 0 }]);
+    // refused before any commit: a serialization failure may be tried again, as the run did
+    expect(failed.retries).toBe(5);
+    for (const db of ['B', 'C']) expect(await w.sql(db, "SELECT count(*)::int AS n FROM t WHERE v = 'new'"), db).toEqual([{ n: 0 }]);
 
     await w.sql('C', 'DROP TRIGGER refuse_at_commit ON t');
+    const next = await w.run();
+    expectOutcome(next, 'good');
+    expect(next.inserts).toBe(10);
+    await assertConverged(w.urls as string[], { t: 'id' });
+  });
+
+  it('a connection that ends between the check and the commit: the others commit, the run is not retried, and the next run converges', async () => {
+    const w = await harness.setup({ tag: 'cl', roles: { A: 'source', B: 'target', C: 'target' }, schema: SCHEMA, tables: ['t'] });
+    // B's check takes 1.5 s, once; C's server ends a session idle in a transaction for 300 ms meanwhile
+    await w.sql('B', `CREATE SEQUENCE slow_once;
+      CREATE FUNCTION slow_check() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF nextval('slow_once') = 1 THEN PERFORM pg_sleep(1.5); END IF; RETURN NULL; END $$;
+      CREATE CONSTRAINT TRIGGER slow_check AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_check()`);
+    await w.sql('C', `ALTER DATABASE ${w.dbname.C} SET idle_in_transaction_session_timeout = '300ms'`);
+    await w.sql('A', "INSERT INTO t SELECT i, 'new' FROM generate_series(2, 11) i");
+    const failed = await w.run();
+    expectOutcome(failed, 'bad');
+    expect(failed.error).toMatchObject({ code: 'APPLY_FAILED', db: w.registered.C });
+    expect(failed.error!.message).toContain(`Lost the connection to database "${w.registered.C}"`);
+    expect(failed.retries).toBe(0);
+    expect(await w.sql('B', "SELECT count(*)::int AS n FROM t WHERE v = 'new'")).toEqual([{ n: 10 }]);
+    expect(await w.sql('C', "SELECT count(*)::int AS n FROM t WHERE v = 'new'")).toEqual([{ n: 0 }]);
+
     const next = await w.run();
     expectOutcome(next, 'good');
     expect(next.inserts).toBe(10);

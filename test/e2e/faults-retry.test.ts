@@ -7,8 +7,8 @@
  * Injected failures: a statement trigger on the target raises SQLSTATE 40001 or 40P01 for the attempts a
  * plan table names, counting attempts with a sequence (nextval is not rolled back with the transaction).
  * A real deadlock: a user's transaction on the target holds a row the run needs and then asks for one the
- * run holds. And a COMMIT that fails on one database (a deferred constraint trigger) after the others
- * committed: the run is bad, and the next run replays it everywhere.
+ * run holds. And a deferred constraint trigger that fails on one database: it is checked before any
+ * database commits, so the run is bad with nothing committed anywhere, and the next run applies it.
  */
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -119,9 +119,9 @@ describe('serialization failures and deadlocks on a target', () => {
     expectOutcome(await w.run(), 'empty');
   });
 
-  it('a COMMIT that fails on one database after the others committed: the run is bad, and the next run replays and converges', async () => {
+  it('a deferred constraint that fails on one database: nothing is committed anywhere, and the next run converges', async () => {
     const w = await harness.setup({ tag: 'cf', roles: ROLES, schema: SCHEMA, tables: ['t', 'u'] });
-    // a deferred constraint trigger on D fails at COMMIT, once: the other databases may have committed by then
+    // a deferred constraint trigger on D fails, once: checked before any database commits
     await w.sql('D', `
       CREATE SEQUENCE commit_attempt;
       CREATE FUNCTION fail_commit() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -136,9 +136,8 @@ describe('serialization failures and deadlocks on a target', () => {
     expectOutcome(failed, 'bad');
     expect(failed.error?.message).toContain('injected failure at commit');
     expect(await tableText(w.url.D!, 'u', 'id')).toEqual(['(1,seed)', '(2,seed)', '(3,seed)', '(4,seed)', '(5,seed)']);
-    // commits are not atomic across databases (no two-phase commit): A and B committed the run's writes,
-    // and the checkpoints did not move, so the next run replays them (delete-then-insert by key)
-    expect(await tableText(w.url.A!, 'u', 'id')).toContain('(20,B)');
+    // A and B did not commit the run's writes either: B's new row is still only on B
+    expect(await tableText(w.url.A!, 'u', 'id')).toEqual(['(1,A)', '(2,seed)', '(3,seed)', '(4,seed)', '(5,seed)']);
     // the audit commits only after every database did: the failed run recorded nothing, the replay records it
     expect(await auditOf(w, failed.runId), 'the audit of the failed run').toEqual([]);
 

@@ -1,7 +1,7 @@
 import { formatTable, type Checkpoint, type Decisions, type FetchedRows, type KeyText, type RowBatch, type RunArgs, type TableBatch, type TableRef, type TargetSession } from '@bucardo/plugin-sdk';
 import { buildApplyPlan } from './apply-plan.js';
+import { commitEverywhere } from './commit-everywhere.js';
 import { databaseError } from './database-error.js';
-import { finalFailure } from './retries.js';
 import { ConflictAudit, type AuditChannel } from './conflict-audit.js';
 import { settleAll } from './settle-all.js';
 import type { RunCounts } from './run-counts.js';
@@ -76,9 +76,7 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
     }
     await ctx.status('Committing');
     const committing = performance.now();
-    await onEvery((target) => target.commit()).catch((error: unknown) => {
-      throw finalFailure(error);
-    });
+    await commitEverywhere(onEvery);
     ctx.counts.kept.transactionCommitted();
     args.log.log('debug', `committed on ${targets.length} databases in ${(performance.now() - committing).toFixed(1)} ms`);
   } catch (error) {

@@ -1,4 +1,5 @@
 import { BucardoError, formatTable, type KeyText, type RowBatch, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import { commitEverywhere } from './commit-everywhere.js';
 import { databaseError } from './database-error.js';
 import type { RunSessions } from './sessions.js';
 import { readAhead } from './read-ahead.js';
@@ -53,7 +54,7 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
     throw databaseError(error, 'APPLY_FAILED', { db, table });
   })));
   const begin = () => onTargets((target) => target.begin(options.signal));
-  const commit = () => onTargets((target) => target.commit());
+  const commit = () => commitEverywhere(onTargets);
   const emptyAll = () => onTargets((target) => target.truncate!(job.shape, options.signal));
   let open = false;
   let rows = 0;

@@ -94,12 +94,13 @@ export class TargetHarness {
     return results;
   }
 
-  /** begin, apply each write, commit; the model follows. */
+  /** begin, apply each write, prepareCommit and commit, as the core calls them; the model follows. */
   async transaction(session: TargetSession, writes: readonly Write[]): Promise<ApplyResult[]> {
     const signal = new AbortController().signal;
     await session.begin(signal);
     const results: ApplyResult[] = [];
     for (const write of writes) results.push(await this.apply(session, write, signal));
+    await session.prepareCommit?.();
     await session.commit();
     for (const write of writes) this.applyToModel(write);
     return results;

@@ -163,6 +163,14 @@ class PostgresTargetSession implements TargetSession {
     return setSequence(this.#client, sequence, state);
   }
 
+  /** Deferred constraints checked before any database commits, so that a refusal rolls back everywhere. */
+  async prepareCommit(): Promise<void> {
+    await this.#client.query('SET CONSTRAINTS ALL IMMEDIATE').catch((error: unknown) => {
+      this.#deadlocks.failed(error);
+      throw error;
+    });
+  }
+
   async commit(): Promise<void> {
     await this.#client.query('COMMIT');
     this.#deadlocks.committed();
