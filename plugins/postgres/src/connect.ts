@@ -2,6 +2,7 @@ import pg from 'pg';
 import { BucardoError, defaultPassword, type DatabaseSpec, type OpenContext, type PasswordTarget } from '@bucardo/plugin-sdk';
 import { explicitPassword, locationOf, passwordReference, type PasswordSource } from './connection-params.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
+import { logServerNotices } from './server-notices.js';
 
 /** Every value arrives as the text PostgreSQL printed: keys and row images stay exact (no JS number or Date). */
 const rawText = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
@@ -45,6 +46,7 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
   if (p.url !== undefined && !urlPassword) (client as unknown as { password: unknown }).password = passwordOf;
   // An idle connection that dies reports through the next query; without a listener it would crash the process.
   client.on('error', (error) => context.log.log('debug', `connection to ${spec.name} lost: ${error.message}`, { db: spec.name }));
+  logServerNotices(client, spec.name, context.log);
   try {
     await client.connect();
   } catch (error) {
