@@ -398,8 +398,10 @@ export interface TargetSession {
    */
   beginRun?(run: RunInfo): Promise<void>;
   /**
-   * A run ends: `good` or `empty` once every database committed every transaction, `bad` otherwise (the
-   * same changes come again next run: discard what this run wrote). Optional.
+   * A run ends: `good` or `empty` once every database committed every transaction, `bad` otherwise. Either
+   * way, publish every transaction whose `commit` returned: the core does not send those again (after a bad
+   * run, the next resumes after them). What cannot be published now is kept for a later run, never dropped.
+   * Optional.
    */
   endRun?(run: RunEnd): Promise<void>;
   /** Starts a batch. */

@@ -1,32 +1,24 @@
 /**
  * The guide cannot rot: every ```ts block of plugin-sdk/README.md is type-checked with the TypeScript
  * compiler API against the built SDK (`@bucardo/plugin-sdk` and `@bucardo/plugin-sdk/testing` resolve to
- * dist/*.d.ts through the package's exports map), each block as a module of its own.
+ * dist/*.d.ts through the package's exports map), each block as a module of its own, named by its first
+ * line when that is `// name.ts` (so that another block can import it). The guide's target and its kit
+ * test also run: guide-target.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { blockName, tsBlocks, type Block } from './support/guide-blocks.js';
 
 const sdk = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const readme = readFileSync(path.join(sdk, 'README.md'), 'utf8');
 
-interface Block { readonly line: number; readonly code: string }
-
-/** The ```ts blocks, with the README line each starts on. */
-function tsBlocks(text: string): Block[] {
-  const blocks: Block[] = [];
-  for (const match of text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)) {
-    blocks.push({ line: text.slice(0, match.index).split('\n').length + 1, code: match[1]! });
-  }
-  return blocks;
-}
-
 /** Compiles the blocks as files next to this test (so module resolution finds the workspace's packages). */
 function diagnostics(blocks: readonly Block[]): string[] {
   const dir = path.join(sdk, 'test', '__guide__');
-  const files = new Map(blocks.map((block, index) => [path.join(dir, `block-${index + 1}.ts`), block]));
+  const files = new Map(blocks.map((block, index) => [path.join(dir, blockName(block) ?? `block-${index + 1}.ts`), block]));
   // a guide block may import a sibling module by name (`./logger-lines.js`): any default export will do
   files.set(path.join(dir, 'logger-lines.ts'), { line: 0, code: "import { definePlugin } from '@bucardo/plugin-sdk';\nexport default definePlugin({ name: 'x', apply() {} });\n" });
   const options: ts.CompilerOptions = {

@@ -120,10 +120,16 @@ export class RunSessions {
     })));
   }
 
-  /** Tells every target how the run ended; a failure to finish a good run fails the run. */
+  /**
+   * Tells every target how the run ended; a failure to finish a good run fails the run, one to finish a
+   * bad run (which already failed) is logged. Either way the checkpoints may have moved: a writer keeps
+   * what it committed for its next run (the SDK's `endRun`).
+   */
   async endRun(run: RunInfo & { outcome: 'good' | 'empty' | 'bad' }): Promise<void> {
     await Promise.all([...this.targets].map(([db, target]) => target.endRun?.(run).catch((error: unknown) => {
-      if (run.outcome !== 'bad') throw databaseError(error, 'APPLY_FAILED', { db, sync: run.sync });
+      const failure = databaseError(error, 'APPLY_FAILED', { db, sync: run.sync });
+      if (run.outcome !== 'bad') throw failure;
+      this.#log?.log('warn', `Database "${db}" could not end run ${run.runId}: ${failure.message}`, { db });
     })));
   }
 

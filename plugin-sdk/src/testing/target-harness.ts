@@ -177,23 +177,6 @@ export class TargetHarness {
     }
   }
 
-  /** Passes when every table matches one of the models (a bad run may or may not have kept a committed transaction). */
-  async checkOneOf(step: string, models: readonly Model[], tables: readonly TableShape[] = conformanceTables): Promise<void> {
-    const actual = new Map<string, Array<Record<string, unknown>>>();
-    for (const shape of tables) actual.set(tableId(shape.table), await this.#actual(shape));
-    const matches = (model: Model) => tables.every((shape) => {
-      try {
-        expect(actual.get(tableId(shape.table))).toEqual(this.#expected(shape, model));
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    if (models.some(matches)) return;
-    // none matched: show the difference from the first model
-    for (const shape of tables) expect(actual.get(tableId(shape.table)), `${formatTable(shape.table)} ${step}`).toEqual(this.#expected(shape, models[0]!));
-  }
-
   async #actual(shape: TableShape): Promise<Array<Record<string, unknown>>> {
     const rows: readonly ReadBackRow[] = await this.target.readBack(shape.table);
     return sortByKey(shape, rows.map((row) => rowRecord(shape, row)));

@@ -23,3 +23,8 @@ export function finalFileName(run: RunInfo): string {
 export function tempFileName(run: RunInfo): string {
   return `${finalFileName(run)}.tmp`;
 }
+
+/** Whether `name` is the file of a run of `sync` not published yet: one left by a process that stopped, or by a failed publish. */
+export function isTempFileOf(name: string, sync: string): boolean {
+  return name.startsWith(`bucardo.flatfile.${safePart(sync)}.`) && name.endsWith('.sql.tmp');
+}

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { access, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   BucardoError,
@@ -7,17 +7,17 @@ import {
   type TargetCapabilities, type TargetSession, type TargetWriter, type TextValue,
 } from '@bucardo/plugin-sdk';
 import { makeDirectory } from './make-directory.js';
-import { finalFileName, tempFileName } from './file-names.js';
+import { finalFileName, isTempFileOf, tempFileName } from './file-names.js';
 import { dirOf, formatOf } from './params.js';
 import {
-  COPY_END, FILE_FOOTER, copyStatement, deleteStatements, fileHeader, insertStatements, tableComment,
+  COPY_END, FILE_FOOTER, TRANSACTION_END, copyStatement, deleteStatements, fileHeader, insertStatements, tableComment,
 } from './sql-text.js';
 import type { FileFormat, ResolvedSqlfileOptions } from './sqlfile-options.js';
 
 /**
- * A run is the file's unit: it is written to a `.tmp` name and published (renamed) only after a good
- * run, so `transactions` holds in the sense that matters to readers: nothing of a run is visible until
- * every database committed all of it, and a rolled-back transaction leaves nothing behind.
+ * A run is the file's unit: it is written to a `.tmp` name and published (renamed) when the run ends, so
+ * `transactions` holds in the sense that matters to readers: a file holds whole transactions, each one
+ * every database committed, and a rolled-back transaction leaves nothing behind.
  */
 export const SQLFILE_CAPABILITIES: Required<TargetCapabilities> = Object.freeze({
   transactions: true,
@@ -63,11 +63,18 @@ interface OpenRun {
   readonly handle: FileHandle;
   /** A transaction with content was committed into the file. */
   written: boolean;
+  /** The file's length up to its last committed transaction. */
+  committedBytes: number;
+  /** The file's length, a transaction written by `prepareCommit` and not committed yet included. */
+  bytes: number;
 }
 
 /**
  * One target session: a file per run (`beginRun` … `endRun`), and per transaction an in-memory buffer
- * that `commit` appends to the file and `rollback` drops. A daemon keeps the session across runs.
+ * that `prepareCommit` appends to the file (flushed to disk), `commit` keeps and `rollback` drops (cutting
+ * the file back). Whatever the run's outcome, its committed transactions are published: the core does not
+ * send them again (the next run resumes after them). A file that could not be published, or that a
+ * stopped process left, is published by the next run of its sync. A daemon keeps the session across runs.
  */
 export class SqlfileSession implements TargetSession {
   readonly #spec: DatabaseSpec;
@@ -89,22 +96,24 @@ export class SqlfileSession implements TargetSession {
 
   async beginRun(run: RunInfo): Promise<void> {
     if (this.#run) {
-      this.#log.log('warn', `run ${this.#run.info.runId} never ended: its file ${this.#run.tmpPath} is discarded`, { db: this.#spec.name });
-      await this.#discard();
+      this.#log.log('warn', `run ${this.#run.info.runId} never ended`, { db: this.#spec.name });
+      await this.#finish(this.#run);
     }
+    await this.#publishLeftovers(run);
     const tmpPath = join(this.#dir, tempFileName(run));
     const finalPath = join(this.#dir, finalFileName(run));
+    const header = Buffer.from(fileHeader(run, this.#format, this.#spec.name), 'utf8');
     let handle: FileHandle | undefined;
     try {
       await makeDirectory(this.#dir);
       handle = await open(tmpPath, 'w', 0o644);
-      await handle.write(fileHeader(run, this.#format, this.#spec.name));
+      await handle.write(header);
     } catch (error) {
       await handle?.close().catch(() => undefined);
       await rm(tmpPath, { force: true }).catch(() => undefined);
       throw this.#error(`Cannot create ${tmpPath}`, error);
     }
-    this.#run = { info: run, tmpPath, finalPath, handle, written: false };
+    this.#run = { info: run, tmpPath, finalPath, handle, written: false, committedBytes: header.length, bytes: header.length };
     this.#buffer = undefined;
   }
 
@@ -150,46 +159,71 @@ export class SqlfileSession implements TargetSession {
     return true;
   }
 
-  async commit(): Promise<void> {
+  /**
+   * Writes the transaction to the file, flushed to disk, before any database commits: a full disk fails
+   * it there, and every database rolls back, where a failure in `commit` would come after others committed.
+   */
+  async prepareCommit(): Promise<void> {
     const buffer = this.#buffer;
-    this.#buffer = undefined;
     const run = this.#run;
-    if (!buffer || buffer.length === 0 || !run) return;
+    if (!buffer || buffer.length === 0 || !run || run.bytes > run.committedBytes) return;
+    const text = Buffer.concat([...buffer.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)), Buffer.from(TRANSACTION_END, 'utf8')]);
     try {
-      await run.handle.write(Buffer.concat(buffer.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk))));
+      await run.handle.write(text, 0, text.length, run.committedBytes);
+      if (this.#options.fsync) await run.handle.sync();
     } catch (error) {
+      await run.handle.truncate(run.committedBytes).catch(() => undefined);
       throw this.#error(`Cannot write ${run.tmpPath}`, error);
     }
+    run.bytes = run.committedBytes + text.length;
+  }
+
+  async commit(): Promise<void> {
+    await this.prepareCommit();
+    this.#buffer = undefined;
+    const run = this.#run;
+    if (!run || run.bytes === run.committedBytes) return;
+    run.committedBytes = run.bytes;
     run.written = true;
   }
 
   async rollback(): Promise<void> {
     this.#buffer = undefined;
+    const run = this.#run;
+    if (!run || run.bytes === run.committedBytes) return;
+    // the transaction was written by prepareCommit: it is cut off again (if that fails, a later one overwrites it)
+    run.bytes = run.committedBytes;
+    await run.handle.truncate(run.committedBytes).catch((error: unknown) => {
+      this.#log.log('warn', `could not cut a rolled-back transaction off ${run.tmpPath}: ${String(error)}`, { db: this.#spec.name });
+    });
   }
 
   async endRun(run: RunInfo & { readonly outcome: 'good' | 'empty' | 'bad' }): Promise<void> {
-    this.#buffer = undefined;
+    await this.rollback();
     const current = this.#run;
     if (!current) return;
-    if (current.info.runId !== run.runId) {
-      this.#log.log('warn', `run ${run.runId} ended but the open file is for run ${current.info.runId}: discarded`, { db: this.#spec.name });
-      await this.#discard();
-      return;
-    }
-    if (run.outcome === 'good' && current.written) await this.#publish(current);
-    else await this.#discard();
+    if (current.info.runId !== run.runId) this.#log.log('warn', `run ${run.runId} ended but the open file is for run ${current.info.runId}`, { db: this.#spec.name });
+    else if (run.outcome === 'bad' && current.written) this.#log.log('normal', `Run ${run.runId} failed after committing transactions: ${current.finalPath} holds them`, { db: this.#spec.name });
+    await this.#finish(current);
   }
 
   async close(): Promise<void> {
-    this.#buffer = undefined;
-    if (this.#run) await this.#discard();
+    await this.rollback();
+    if (this.#run) await this.#finish(this.#run);
+  }
+
+  /** Publishes the run's file if it holds a committed transaction, or removes it. */
+  async #finish(run: OpenRun): Promise<void> {
+    this.#run = undefined;
+    if (run.written) await this.#publish(run);
+    else await this.#discard(run);
   }
 
   async #publish(run: OpenRun): Promise<void> {
-    this.#run = undefined;
     let target = run.finalPath;
     try {
-      await run.handle.write(FILE_FOOTER);
+      await run.handle.truncate(run.committedBytes);
+      await run.handle.write(FILE_FOOTER, run.committedBytes);
       if (this.#options.fsync) await run.handle.sync();
       await run.handle.close();
       target = await freeName(run.finalPath);
@@ -197,16 +231,55 @@ export class SqlfileSession implements TargetSession {
       if (this.#options.fsync) await syncDirectory(this.#dir);
     } catch (error) {
       await run.handle.close().catch(() => undefined);
-      await rm(run.tmpPath, { force: true }).catch(() => undefined);
-      throw this.#error(`Cannot publish ${target}`, error);
+      // the file holds committed transactions, which no run sends again: kept for the next run to publish
+      throw this.#error(`Cannot publish ${target} (its transactions stay in ${run.tmpPath}, which the next run of sync "${run.info.sync}" publishes)`, error);
     }
     this.#log.log('verbose', `wrote ${target}`, { db: this.#spec.name });
   }
 
-  async #discard(): Promise<void> {
-    const run = this.#run;
-    this.#run = undefined;
-    if (!run) return;
+  /**
+   * Publishes the files of `run`'s sync that earlier runs left unpublished (the process stopped, or the
+   * publish failed), each cut after its last whole transaction: what they hold was committed on the
+   * other databases, and no run sends it again. Their names keep their runs' order.
+   */
+  async #publishLeftovers(run: RunInfo): Promise<void> {
+    const own = tempFileName(run);
+    let names: string[];
+    try {
+      names = (await readdir(this.#dir)).filter((name) => isTempFileOf(name, run.sync) && name !== own).sort();
+    } catch {
+      return; // a missing directory holds no leftovers; beginRun makes it
+    }
+    for (const name of names) {
+      const path = join(this.#dir, name);
+      try {
+        const text = await readFile(path);
+        const end = text.lastIndexOf(TRANSACTION_END);
+        if (end < 0) {
+          await rm(path, { force: true });
+          this.#log.log('normal', `Removed ${path}: an earlier run left it with no committed transaction`, { db: this.#spec.name });
+          continue;
+        }
+        const handle = await open(path, 'r+');
+        try {
+          const cut = end + Buffer.byteLength(TRANSACTION_END);
+          await handle.truncate(cut);
+          await handle.write(FILE_FOOTER, cut);
+          if (this.#options.fsync) await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        const target = await freeName(path.slice(0, -'.tmp'.length));
+        await rename(path, target);
+        if (this.#options.fsync) await syncDirectory(this.#dir);
+        this.#log.log('normal', `Published ${target}, which an earlier run of sync "${run.sync}" left unpublished`, { db: this.#spec.name });
+      } catch (error) {
+        throw this.#error(`Cannot publish ${path}, which an earlier run left unpublished`, error);
+      }
+    }
+  }
+
+  async #discard(run: OpenRun): Promise<void> {
     await run.handle.close().catch(() => undefined);
     await rm(run.tmpPath, { force: true }).catch((error: unknown) => {
       this.#log.log('warn', `could not remove ${run.tmpPath}: ${String(error)}`, { db: this.#spec.name });

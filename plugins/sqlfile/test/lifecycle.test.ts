@@ -1,7 +1,10 @@
 /**
- * The file of a run: written to a `.tmp` name, published by rename after a good run, removed after a bad
- * or empty one; a rolled-back transaction leaves nothing; a session kept across runs writes one file per
- * run. Also the database parameters (`bucardo add db … type=flatfile dir=…`) and the ping.
+ * The file of a run: written to a `.tmp` name, published by rename when the run ends if it holds a
+ * committed transaction (a bad run's too: the next run resumes after them), removed otherwise; a
+ * rolled-back transaction leaves nothing, also once `prepareCommit` wrote it; a file left unpublished (a
+ * process stopped, a publish failed) is published by the next run of its sync, cut after its last whole
+ * transaction; a session kept across runs writes one file per run. Also the database parameters
+ * (`bucardo add db … type=flatfile dir=…`) and the ping.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -88,16 +91,59 @@ describe('a run', () => {
     await session.close();
   });
 
-  it('leaves no file after a bad run, even with committed transactions', async () => {
+  it('publishes the committed transactions of a bad run, not the one it rolled back after prepareCommit wrote it', async () => {
     const dir = newDir();
     const session = await openSession(dir);
     await session.beginRun(run('10'));
     await session.begin(signal);
-    await session.apply(batch(['1'], [['1', 'x']]));
+    await session.apply(batch(['1'], [['1', 'committed']]));
+    await session.prepareCommit();
     await session.commit();
+    // another database refused the second transaction after this one had written it
+    await session.begin(signal);
+    await session.apply(batch(['2'], [['2', 'rolled back']]));
+    await session.prepareCommit();
+    expect(readFileSync(join(dir, files(dir)[0]!), 'utf8')).toContain('rolled back');
+    await session.rollback();
     await session.endRun({ ...run('10'), outcome: 'bad' });
-    expect(files(dir)).toEqual([]);
+    expect(files(dir)).toEqual(['bucardo.flatfile.mysync.20240506_070809.10.sql']);
+    const text = readFileSync(join(dir, files(dir)[0]!), 'utf8');
+    expect(text).toContain("('1'::integer, 'committed'::text)");
+    expect(text).not.toContain('rolled back');
+    expect(text.endsWith('-- bucardo: end of transaction\nCOMMIT;\n')).toBe(true);
     await session.close();
+  });
+
+  it('a file a stopped process left is published by the next run of the sync, cut after its last whole transaction', async () => {
+    const dir = newDir();
+    const stopped = await openSession(dir);
+    await stopped.beginRun(run('20'));
+    for (const id of ['1', '2']) {
+      await stopped.begin(signal);
+      await stopped.apply(batch([id], [[id, `kept ${id}`]]));
+      await stopped.commit();
+    }
+    // the process dies in the middle of writing its third transaction: the session is never ended
+    const left = join(dir, 'bucardo.flatfile.mysync.20240506_070809.20.sql.tmp');
+    writeFileSync(left, 'DELETE FROM "public"."Tab le" WHERE "id" IN (\'3', { flag: 'a' });
+    // a run of another sync leaves its own file alone, and one with nothing committed is removed
+    writeFileSync(join(dir, 'bucardo.flatfile.other.20240506_070809.5.sql.tmp'), '-- other sync\n');
+    writeFileSync(join(dir, 'bucardo.flatfile.mysync.20240506_070809.19.sql.tmp'), '-- header only\nBEGIN;\n');
+
+    const next = await openSession(dir);
+    await next.beginRun(run('21', '2024-05-06T07:09:00Z'));
+    expect(files(dir)).toEqual([
+      'bucardo.flatfile.mysync.20240506_070809.20.sql',
+      'bucardo.flatfile.mysync.20240506_070900.21.sql.tmp',
+      'bucardo.flatfile.other.20240506_070809.5.sql.tmp',
+    ]);
+    const text = readFileSync(join(dir, 'bucardo.flatfile.mysync.20240506_070809.20.sql'), 'utf8');
+    expect(text).toContain("('1'::integer, 'kept 1'::text)");
+    expect(text).toContain("('2'::integer, 'kept 2'::text)");
+    expect(text).not.toContain("('3'");
+    expect(text.endsWith('-- bucardo: end of transaction\nCOMMIT;\n')).toBe(true);
+    await next.endRun({ ...run('21', '2024-05-06T07:09:00Z'), outcome: 'empty' });
+    await next.close();
   });
 
   it('leaves no file after an empty run, or a good run that wrote nothing', async () => {
@@ -135,15 +181,24 @@ describe('a run', () => {
     await session.close();
   });
 
-  it('removes the .tmp file when the session closes in the middle of a run', async () => {
+  it('a session closed in the middle of a run publishes what it committed, and removes a file with nothing committed', async () => {
     const dir = newDir();
     const session = await openSession(dir);
     await session.beginRun(run('13'));
     await session.begin(signal);
     await session.apply(batch(['1'], [['1', 'x']]));
     await session.commit();
+    await session.begin(signal);
+    await session.apply(batch(['2'], [['2', 'open']]));
     await session.close();
-    expect(files(dir)).toEqual([]);
+    expect(files(dir)).toEqual(['bucardo.flatfile.mysync.20240506_070809.13.sql']);
+    expect(readFileSync(join(dir, files(dir)[0]!), 'utf8')).not.toContain('open');
+    const empty = await openSession(dir);
+    await empty.beginRun(run('14'));
+    await empty.begin(signal);
+    await empty.apply(batch(['3'], [['3', 'open']]));
+    await empty.close();
+    expect(files(dir)).toEqual(['bucardo.flatfile.mysync.20240506_070809.13.sql']);
   });
 
   it('splits composite keys and chunks statements', async () => {
