@@ -67,8 +67,8 @@ class JsonlSession implements TargetSession {
   }
 
   async beginRun(run: RunInfo): Promise<void> {
+    // lines an earlier run could not append are still in #committed: they go out with this run's
     this.#run = run;
-    this.#committed = new Map();
   }
 
   async begin(signal: AbortSignal): Promise<void> {
@@ -108,24 +108,25 @@ class JsonlSession implements TargetSession {
     this.#transaction = undefined;
   }
 
-  async endRun(run: RunInfo & { readonly outcome: 'good' | 'empty' | 'bad' }): Promise<void> {
+  /**
+   * Appends the run's committed lines whatever its outcome: the core does not send committed transactions
+   * again (after a bad run, the next one resumes after them).
+   */
+  async endRun(): Promise<void> {
     this.#transaction = undefined;
-    if (run.outcome === 'good') await this.#flush();
-    this.#committed = new Map();
     this.#run = undefined;
+    await this.#flush();
   }
 
   async close(): Promise<void> {
     this.#transaction = undefined;
-    this.#committed = new Map();
     this.#run = undefined;
+    await this.#flush().catch(() => undefined);
   }
 
-  /** Appends the committed lines, one write per file. */
+  /** Appends the committed lines, one write per file; those a failed write leaves stay for the next flush. */
   async #flush(): Promise<void> {
-    const pending = this.#committed;
-    this.#committed = new Map();
-    for (const [file, lines] of pending) {
+    for (const [file, lines] of [...this.#committed]) {
       const path = join(this.#dir, file);
       try {
         await appendFile(path, `${lines.join('\n')}\n`, 'utf8');
@@ -134,8 +135,9 @@ class JsonlSession implements TargetSession {
           await handle.sync().finally(() => handle.close());
         }
       } catch (error) {
-        throw new BucardoError('APPLY_FAILED', `Cannot append to ${path} for database "${this.#db}": ${(error as Error).message}`, { db: this.#db, cause: error });
+        throw new BucardoError('APPLY_FAILED', `Cannot append to ${path} for database "${this.#db}" (its lines are kept for the next run): ${(error as Error).message}`, { db: this.#db, cause: error });
       }
+      this.#committed.delete(file);
     }
   }
 }
