@@ -20,6 +20,11 @@ export interface SyncDatabase {
   readonly type: string;
   /** Its role in the sync. */
   readonly role: DatabaseRole;
+  /**
+   * Whether rows can be read from it (a source, or a type with a source side). A conflict's winner must
+   * be: its row is read and written to the others. Given to conflict strategies; absent, assume it can.
+   */
+  readonly readable?: boolean;
 }
 
 /** What every hook of a run receives. */

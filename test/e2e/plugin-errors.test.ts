@@ -108,6 +108,24 @@ describe('a config with a broken plugin', () => {
     expect(result.stderr).toContain('"ancient"');
   });
 
+  // what a plugin registers is checked when it registers it, not when a command first calls it
+  it.each([
+    ['a database type without type', "{ name: 'p-notype', apply(host) { host.registerDatabase({ normalizeParams: (p) => p, describe: () => '', ping: async () => {}, target: { capabilities: {}, open: async () => ({}) } }); } }",
+      '[p-notype] A database type needs type (a non-empty string; it has none)'],
+    ['a database type without normalizeParams', "{ name: 'p-nonorm', apply(host) { host.registerDatabase({ type: 'nonorm', describe: () => '', ping: async () => {}, target: { capabilities: {}, open: async () => ({}) } }); } }",
+      '[p-nonorm] A database type "nonorm" needs normalizeParams (a function; it has none)'],
+    ['a target without open', "{ name: 'p-noopen', apply(host) { host.registerDatabase({ type: 'noopen', normalizeParams: (p) => p, describe: () => '', ping: async () => {}, target: { capabilities: {} } }); } }",
+      '[p-noopen] A database type "noopen"\'s target needs open (a function; it has none)'],
+    ['a conflict strategy without resolve', "{ name: 'p-nores', apply(host) { host.registerConflictStrategy({ name: 'nores' }); } }",
+      '[p-nores] A conflict strategy "nores" needs resolve (a function; it has none)'],
+    ['a logger without create', "{ name: 'p-nolog', apply(host) { host.registerLogger({ name: 'nolog' }); } }",
+      '[p-nolog] A logger "nolog" needs create (a function; it has none)'],
+  ])('%s: PLUGIN_INVALID naming the plugin and the field, exit 1', async (_, plugin, message) => {
+    const result = await runBucardo(['--config', configWith(uniqueName('reg'), plugin), 'list', 'dbs'], { env });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`ERROR: ${message} [PLUGIN_INVALID]\n`);
+  });
+
   it('a plugin whose apply() throws: PLUGIN_ERROR naming it and the hook', async () => {
     const result = await runBucardo(['--config', configWith('throws', "{ name: 'boom', apply() { throw new Error('kaboom'); } }"), 'list', 'dbs'], { env });
     expect(result.code).toBe(1);

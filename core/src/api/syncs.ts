@@ -205,7 +205,10 @@ export async function installCapture(ctx: BucardoContext, plan: SyncPlan, label 
 /** The `conflict=` setting must name a strategy (or list the sync's databases) that fits the sync. */
 async function checkConflictSpec(ctx: BucardoContext, sync: string, spec: string, members: readonly DbGroupMember[]): Promise<void> {
   const rows = await ctx.control.catalog.databases();
-  const databases = members.map((member) => ({ name: member.db, role: member.role, type: rows.find((row) => row.name === member.db)?.type ?? 'postgres' }));
+  const databases = members.map((member) => {
+    const type = rows.find((row) => row.name === member.db)?.type ?? 'postgres';
+    return { name: member.db, role: member.role, type, readable: ctx.engine.registry.readable({ role: member.role, type }) };
+  });
   const parsed = parseConflictSpec(spec, databases.map((db) => db.name), ctx.engine.registry, sync);
   ctx.engine.registry.conflictStrategy(parsed.name).validate?.({ sync, databases, options: parsed.options });
 }

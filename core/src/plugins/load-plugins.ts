@@ -27,7 +27,8 @@ export async function loadPlugins(plugins: readonly BucardoPlugin[], hooks: Core
     try {
       await plugin.apply(host);
     } catch (error) {
-      if (isBucardoError(error) && error.code === 'PLUGIN_DUPLICATE') throw error;
+      // what it registered was refused, naming the plugin already
+      if (isBucardoError(error) && (error.code === 'PLUGIN_DUPLICATE' || error.code === 'PLUGIN_INVALID')) throw error;
       throw new BucardoError('PLUGIN_ERROR', `[${name}] apply failed: ${error instanceof Error ? error.message : String(error)}`, { plugin: name, hook: 'apply', cause: error });
     }
   }

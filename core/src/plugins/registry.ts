@@ -1,4 +1,5 @@
-import { BucardoError, type ConflictStrategy, type DatabaseDriver, type LoggerFactory } from '@bucardo/plugin-sdk';
+import { BucardoError, type ConflictStrategy, type DatabaseDriver, type DatabaseRole, type LoggerFactory } from '@bucardo/plugin-sdk';
+import { checkDriver, checkLoggerFactory, checkStrategy } from './check-registration.js';
 
 /** What the plugins registered: database types, conflict strategies and loggers, each by name. */
 export class Registry {
@@ -8,14 +9,17 @@ export class Registry {
   readonly #owners = new Map<string, string>();
 
   addDatabase(driver: DatabaseDriver, plugin: string): void {
+    checkDriver(driver, plugin);
     for (const name of [driver.type, ...(driver.aliases ?? [])]) this.#add(this.#databases, 'database type', name.toLowerCase(), driver, plugin);
   }
 
   addConflictStrategy(strategy: ConflictStrategy, plugin: string): void {
+    checkStrategy(strategy, plugin);
     this.#add(this.#strategies, 'conflict strategy', strategy.name, strategy, plugin);
   }
 
   addLogger(factory: LoggerFactory, plugin: string): void {
+    checkLoggerFactory(factory, plugin);
     this.#add(this.#loggers, 'logger', factory.name, factory, plugin);
   }
 
@@ -34,6 +38,14 @@ export class Registry {
       throw new BucardoError('UNKNOWN_STRATEGY', `Unknown conflict strategy "${name}" (known: ${this.conflictStrategyNames().join(', ') || 'none'})`, { item: name });
     }
     return strategy;
+  }
+
+  /**
+   * Whether rows can be read from a database of this type in this role: a source, or a type with a source
+   * side (a conflict's winner must be one: its row is read to be written to the others).
+   */
+  readable(db: { readonly role: DatabaseRole; readonly type: string }): boolean {
+    return db.role === 'source' || this.#databases.get(db.type.toLowerCase())?.source !== undefined;
   }
 
   hasConflictStrategy(name: string): boolean {

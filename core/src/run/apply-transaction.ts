@@ -1,4 +1,4 @@
-import { formatTable, type Checkpoint, type Decisions, type FetchedRows, type KeyText, type RowBatch, type RunArgs, type TableBatch, type TableRef, type TargetSession } from '@bucardo/plugin-sdk';
+import { BucardoError, displayKey, formatTable, type Checkpoint, type Decisions, type FetchedRows, type KeyText, type RowBatch, type RunArgs, type TableBatch, type TableRef, type TargetSession } from '@bucardo/plugin-sdk';
 import { buildApplyPlan } from './apply-plan.js';
 import { commitEverywhere } from './commit-everywhere.js';
 import { databaseError } from './database-error.js';
@@ -7,7 +7,7 @@ import { settleAll } from './settle-all.js';
 import type { RunCounts } from './run-counts.js';
 import type { RunParts } from './run-sync.js';
 import type { RunSessions } from './sessions.js';
-import { settle } from './settle.js';
+import { settle, type Settlement } from './settle.js';
 import type { SyncPlan } from './sync-plan.js';
 
 /** What every transaction of a run shares. */
@@ -65,7 +65,7 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
       lap('resolved');
       const settlement = settle(batch.conflicts, decisions, args.databases, plan.name, plan.strategy, (batch.shape.additive ?? []).length > 0);
       audit.add(settlement.records);
-      const extra = await fetchOtherWinners(sessions, batch, rows, settlement.winners, args.signal, ctx.guards);
+      const extra = await fetchOtherWinners(sessions, batch, rows, settlement, args.signal, ctx.guards);
       const { perDatabase, rowsMoved } = buildApplyPlan(batch, rows, settlement, extra, args.databases, ctx.guards, args.signal);
       await ctx.status(`Applying ${table} to ${[...perDatabase.keys()].join(', ')}`);
       lap('planned');
@@ -100,9 +100,10 @@ async function commitAudit(audit: ConflictAudit, args: RunArgs): Promise<void> {
 
 /** Images of winners that did not change the key (chosen by role, e.g. `source` or `target`), read now. */
 async function fetchOtherWinners(
-  sessions: RunSessions, batch: TableBatch, rows: FetchedRows, winners: ReadonlyMap<KeyText, string>, signal: AbortSignal,
+  sessions: RunSessions, batch: TableBatch, rows: FetchedRows, settlement: Settlement, signal: AbortSignal,
   captured: ReadonlyMap<string, Checkpoint>,
 ): Promise<Map<string, RowBatch>> {
+  const { winners } = settlement;
   const wanted = new Map<string, KeyText[]>();
   const candidates = new Map(batch.conflicts.map((conflict) => [conflict.key, new Set(conflict.candidates.map((c) => c.db))]));
   for (const [key, winner] of winners) {
@@ -113,7 +114,14 @@ async function fetchOtherWinners(
   }
   const extra = new Map<string, RowBatch>();
   for (const [db, keys] of wanted) {
-    const reader = await sessions.reader(db);
+    const reader = await sessions.reader(db).catch((error: unknown) => {
+      // which strategy chose it, for which keys: the fix is in the sync's conflict= or in the strategy
+      const chosenBy = settlement.records.find((record) => record.key === keys[0])?.decidedBy;
+      const table = formatTable(batch.shape.table);
+      const more = keys.length > 1 ? ` (and ${keys.length - 1} more)` : '';
+      const why = error instanceof Error ? error.message : String(error);
+      throw new BucardoError('DB_ROLE_UNSUPPORTED', `${why}: conflict strategy "${chosenBy}" chose it to win key ${displayKey(keys[0]!)}${more} of table "${table}"`, { db, table, key: keys[0]!, cause: error });
+    });
     // a source's additive columns as of its capture, as the candidates' images are (a target has no capture)
     const additiveAsOf = (batch.shape.additive ?? []).length > 0 ? captured.get(db) : undefined;
     extra.set(db, await reader.fetch({ shape: batch.shape, keys, signal, ...(additiveAsOf ? { additiveAsOf } : {}) }).catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { formatTable, toBucardoError, type Decisions, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
+import { BucardoError, displayKey, formatTable, toBucardoError, type Decisions, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
 import { databaseError } from './database-error.js';
 import { parseConflictSpec } from './conflict-spec.js';
 import { settleAll } from './settle-all.js';
@@ -64,15 +64,19 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
     if (conflicts.length === 0) return decisions;
     const spec = parseConflictSpec(args.strategy, args.databases.map((db) => db.name), registry, args.sync);
     const strategy = registry.conflictStrategy(spec.name);
+    const databases = args.databases.map((db) => ({ ...db, readable: registry.readable(db) }));
+    const table = formatTable(args.batch.shape.table);
+    const subject = { plugin: registry.ownerOfConflictStrategy(strategy.name), hook: 'resolve', sync: args.sync, table };
     let decided: Decisions;
     try {
       decided = await strategy.resolve({
-        sync: args.sync, table: args.batch.shape.table, conflicts, databases: args.databases, log: args.log, signal: args.signal,
+        sync: args.sync, table: args.batch.shape.table, conflicts, databases, log: args.log, signal: args.signal,
         options: spec.options, newestChange: args.newestChange,
       });
     } catch (error) {
-      throw toBucardoError(error, 'PLUGIN_ERROR', { plugin: registry.ownerOfConflictStrategy(strategy.name), hook: 'resolve', sync: args.sync, table: formatTable(args.batch.shape.table) });
+      throw toBucardoError(error, 'PLUGIN_ERROR', subject);
     }
+    checkDecisions(decided, strategy.name, subject);
     const merged = new Map(decisions);
     // The strategy settles what custom code left undecided; it cannot overturn a custom decision.
     const undecided = new Set(conflicts.map((conflict) => conflict.key));
@@ -93,4 +97,21 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
     }));
     return { results };
   });
+}
+
+/** What a strategy returned must be a Map of decisions, each a winner, a skip or an abort: named when not. */
+function checkDecisions(decided: unknown, strategy: string, subject: { readonly plugin?: string | undefined; readonly table: string; readonly sync: string; readonly hook: string }): asserts decided is Decisions {
+  const by = `Conflict strategy "${strategy}"${subject.plugin ? ` (plugin ${subject.plugin})` : ''}`;
+  if (!(decided instanceof Map)) {
+    const got = decided === null ? 'null' : Array.isArray(decided) ? 'an array' : typeof decided;
+    throw new BucardoError('PLUGIN_ERROR', `${by} returned ${got} for table "${subject.table}", not a Map of decisions by key`, subject);
+  }
+  for (const [key, decision] of decided as Map<unknown, unknown>) {
+    const d = decision as Record<string, unknown> | null;
+    const valid = typeof d === 'object' && d !== null
+      && ((typeof d.winner === 'string' && d.winner !== '') || d.skip === true || typeof d.abort === 'string');
+    if (!valid) {
+      throw new BucardoError('PLUGIN_ERROR', `${by} decided key ${typeof key === 'string' ? displayKey(key) : String(key)} of table "${subject.table}" with ${JSON.stringify(decision) ?? String(decision)}: a decision is { winner: DATABASE }, { skip: true } or { abort: REASON }`, { ...subject, ...(typeof key === 'string' ? { key } : {}) });
+    }
+  }
 }

@@ -37,7 +37,7 @@ export function settle(
     const table = formatTable(conflict.table);
     const decision: Decision | undefined = decisions.get(conflict.key);
     if (!decision) {
-      throw new BucardoError('CONFLICT_UNRESOLVED', `No conflict strategy decided key ${displayKey(conflict.key)} of table "${table}"`, { sync, table, key: conflict.key });
+      throw new BucardoError('CONFLICT_UNRESOLVED', `No conflict strategy decided key ${displayKey(conflict.key)} of table "${table}" (conflict=${strategy} declined it)`, { sync, table, key: conflict.key });
     }
     const base = {
       table, key: conflict.key, kind: conflict.kind, strategy, decidedBy: decision.by ?? strategy,
@@ -53,7 +53,7 @@ export function settle(
       continue;
     }
     if (!databases.some((db) => db.name === decision.winner)) {
-      throw new BucardoError('CONFLICT_UNRESOLVED', `The winner "${decision.winner}" chosen for key ${displayKey(conflict.key)} of table "${table}" is not a database of sync "${sync}"`, { sync, table, key: conflict.key, db: decision.winner });
+      throw new BucardoError('CONFLICT_UNRESOLVED', `The winner "${decision.winner}" chosen by "${decision.by ?? strategy}" for key ${displayKey(conflict.key)} of table "${table}" is not a database of sync "${sync}"`, { sync, table, key: conflict.key, db: decision.winner });
     }
     winners.set(conflict.key, decision.winner);
     records.push({ ...base, winner: decision.winner, outcome: additive ? 'merged' : 'applied' });

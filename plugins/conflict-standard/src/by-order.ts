@@ -17,7 +17,12 @@ export const byOrder: ConflictStrategy = Object.freeze({
   validate({ sync, databases, options }: ValidateStrategyArgs) {
     if (options.length === 0) throw new BucardoError('INVALID_ARGUMENT', `Sync "${sync}": list the databases in order, e.g. conflict="A B C"`, { sync });
     for (const db of options) {
-      if (!databases.some((candidate) => candidate.name === db)) throw new BucardoError('UNKNOWN_STRATEGY', `"${db}" is not a db for this sync`, { sync, db });
+      const database = databases.find((candidate) => candidate.name === db);
+      if (!database) throw new BucardoError('UNKNOWN_STRATEGY', `"${db}" is not a db for this sync`, { sync, db });
+      // a winner's row is read and written to the others
+      if (database.readable === false) {
+        throw new BucardoError('DB_ROLE_UNSUPPORTED', `Sync "${sync}": conflict= lists database "${db}" (type ${database.type}), whose rows cannot be read, so it cannot win a conflict`, { sync, db });
+      }
     }
   },
 });
@@ -32,18 +37,22 @@ export const bySource: ConflictStrategy = Object.freeze({
 });
 
 /**
- * `target`: what the (first) target database has wins: the conflicting sources get the target's row, and
- * the target keeps it.
+ * `target`: what the first target database whose rows can be read has wins: the conflicting sources get
+ * the target's row, and the target keeps it. (A flat file or MongoDB target cannot be read from.)
  */
 export const byTarget: ConflictStrategy = Object.freeze({
   name: 'target',
   resolve({ conflicts, databases }: ResolveConflictsArgs) {
-    const winner = databases.find((db) => db.role === 'target')!.name;
+    const winner = databases.find((db) => db.role === 'target' && db.readable !== false)!.name;
     return new Map(conflicts.map((conflict) => [conflict.key, { winner } as Decision]));
   },
   validate({ sync, databases }: ValidateStrategyArgs) {
-    if (!databases.some((db) => db.role === 'target')) {
+    const targets = databases.filter((db) => db.role === 'target');
+    if (targets.length === 0) {
       throw new BucardoError('INVALID_ARGUMENT', `Sync "${sync}" has no target database, so conflict=target has nothing to keep`, { sync, item: 'target' });
+    }
+    if (!targets.some((db) => db.readable !== false)) {
+      throw new BucardoError('DB_ROLE_UNSUPPORTED', `Sync "${sync}": conflict=target needs a target whose rows can be read, and ${targets.map((db) => `"${db.name}" (type ${db.type})`).join(', ')} cannot be`, { sync, item: 'target', db: targets[0]!.name });
     }
   },
 });

@@ -1,0 +1,94 @@
+/**
+ * Conflict strategies that decide wrongly, as a plugin author's first try does (a walk-through wrote
+ * them from the SDK guide): the run fails before anything is written, and the error names the strategy,
+ * its plugin, the table and the key, not `decided is not iterable`. A winner whose rows cannot be read (a
+ * flat file target) is refused when the sync is set up where the setting names it (`conflict=target`,
+ * `conflict="f a b"`), and named with the strategy and the key where a strategy of one's own chooses it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Bucardo } from '@bucardo/core';
+import { standardPlugins } from '@bucardo/cli';
+import { definePlugin, type ConflictStrategy, type Decisions } from '@bucardo/plugin-sdk';
+import { serverFromInfo } from '../src/fixtures/pg-server.js';
+import { createDatabase, dropDatabase, uniqueName, withClient } from '../src/helpers/databases.js';
+
+const server = serverFromInfo(inject('pg'));
+const control = uniqueName('serr_ctl');
+const dbs = { a: uniqueName('serr_a'), b: uniqueName('serr_b') };
+const dir = mkdtempSync(join(tmpdir(), 'strategy-errors-'));
+const sql = (db: string, text: string) => withClient(server.url(db), (c) => c.query(text));
+
+/** Strategies of a plugin author's first try: each decides key 1 wrongly. */
+const strategies: ConflictStrategy[] = [
+  { name: 'returns_nothing', resolve: () => undefined as unknown as Decisions },
+  { name: 'misspelt', resolve: ({ conflicts }) => new Map(conflicts.map((c) => [c.key, { winnner: 'a' } as never])) },
+  { name: 'picks_file', resolve: ({ conflicts }) => new Map(conflicts.map((c) => [c.key, { winner: 'f' }])) },
+];
+let bucardo: Bucardo;
+
+beforeAll(async () => {
+  await createDatabase(server, control);
+  for (const db of Object.values(dbs)) {
+    await createDatabase(server, db);
+    await sql(db, "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'seed')");
+  }
+  bucardo = await Bucardo.open({
+    plugins: [definePlugin({ name: 'first-try', apply: (host) => { for (const s of strategies) host.registerConflictStrategy(s); } }), ...standardPlugins()],
+    control: { dbname: control, host: server.host, port: server.port, user: server.user, password: server.password },
+    logLevel: 'warn',
+  });
+  await bucardo.install();
+  for (const [name, db] of Object.entries(dbs)) await bucardo.addDatabase(name, { dbname: db, host: server.host, port: String(server.port), user: server.user, pass: server.password });
+  await bucardo.addDatabase('f', { type: 'flatfile', dir });
+  await bucardo.addTables(['t'], { herd: 'h', db: 'a' });
+  await bucardo.addSync('s', { herd: 'h', dbs: 'a:source,b:source,f:target', autokick: 'false' });
+});
+
+afterAll(async () => {
+  await bucardo?.close();
+  for (const db of [...Object.values(dbs), control]) await dropDatabase(server, db);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a conflict strategy that decides wrongly', () => {
+  it.each([
+    ['returns_nothing', 'PLUGIN_ERROR', 'Conflict strategy "returns_nothing" (plugin first-try) returned undefined for table "public.t", not a Map of decisions by key'],
+    ['misspelt', 'PLUGIN_ERROR', 'Conflict strategy "misspelt" (plugin first-try) decided key 1 of table "public.t" with {"winnner":"a"}: a decision is { winner: DATABASE }, { skip: true } or { abort: REASON }'],
+    ['picks_file', 'DB_ROLE_UNSUPPORTED', 'Cannot read rows from database "f" (type flatfile) to settle a conflict: conflict strategy "picks_file" chose it to win key 1 of table "public.t"'],
+  ])('%s: the run fails naming it, the table and the key; nothing is written', async (strategy, code, message) => {
+    await bucardo.updateSync('s', { conflict: strategy });
+    await sql(dbs.a, `UPDATE t SET v = 'a ${strategy}' WHERE id = 1`);
+    await sql(dbs.b, `UPDATE t SET v = 'b ${strategy}' WHERE id = 1`);
+    const report = await bucardo.runSync('s');
+    expect(report.outcome).toBe('bad');
+    expect(report.error).toMatchObject({ code, message, table: 'public.t' });
+    expect((await sql(dbs.a, 'SELECT v FROM t')).rows).toEqual([{ v: `a ${strategy}` }]);
+    expect((await sql(dbs.b, 'SELECT v FROM t')).rows).toEqual([{ v: `b ${strategy}` }]);
+  });
+
+  it('then a strategy that decides: the next run settles the key and both sources converge', async () => {
+    await bucardo.updateSync('s', { conflict: 'a b' });
+    const report = await bucardo.runSync('s');
+    expect(report.outcome, JSON.stringify(report.error ?? null)).toBe('good');
+    expect(report.conflicts).toBe(1);
+    for (const db of Object.values(dbs)) expect((await sql(db, 'SELECT v FROM t')).rows).toEqual([{ v: 'a picks_file' }]);
+  });
+});
+
+describe('a winner whose rows cannot be read, named in the setting', () => {
+  it('conflict=target with only a flat file target, and a list naming it: refused, naming it; the setting unchanged', async () => {
+    await expect(bucardo.updateSync('s', { conflict: 'target' })).rejects.toMatchObject({
+      code: 'DB_ROLE_UNSUPPORTED', db: 'f',
+      message: 'Sync "s": conflict=target needs a target whose rows can be read, and "f" (type flatfile) cannot be',
+    });
+    await expect(bucardo.updateSync('s', { conflict: 'f a b' })).rejects.toMatchObject({
+      code: 'DB_ROLE_UNSUPPORTED', db: 'f',
+      message: 'Sync "s": conflict= lists database "f" (type flatfile), whose rows cannot be read, so it cannot win a conflict',
+    });
+    const [sync] = (await bucardo.listSyncs()).filter((row) => row.name === 's');
+    expect(sync?.conflictStrategy).toBe('a b');
+  });
+});
