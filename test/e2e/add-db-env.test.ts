@@ -50,7 +50,7 @@ describe('add db without host= and port=', () => {
   it('a PGPORT that is not a number is refused, naming where it came from, and nothing is stored', async () => {
     const refused = await world.bucardoWith({ PGPORT: 'fivefour' }, '--db-port', String(server.port), 'add', 'db', 'ev_C', `dbname=${a.dbname}`);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toBe('ERROR: port must be a number, not "fivefour" (from PGPORT) [INVALID_ARGUMENT]\n');
+    expect(refused.stderr).toBe('ERROR: Database "ev_C": port must be a number, not "fivefour" (from PGPORT) [INVALID_ARGUMENT]\n');
     expect(await world.sql("SELECT name FROM bucardo.db WHERE name = 'ev_C'")).toEqual([]);
   });
 });

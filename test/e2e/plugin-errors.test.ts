@@ -126,6 +126,16 @@ describe('a config with a broken plugin', () => {
     expect(result.stderr).toBe(`ERROR: ${message} [PLUGIN_INVALID]\n`);
   });
 
+  it('a database type whose normalizeParams breaks: add db fails with PLUGIN_ERROR naming the database, the type and the plugin; nothing stored', async () => {
+    const plugin = "{ name: 'p-broken', apply(host) { host.registerDatabase({ type: 'broken', normalizeParams: (p) => p.dir.trim(), describe: () => '', ping: async () => {}, target: { capabilities: {}, open: async () => ({}) } }); } }";
+    const config = configWith(uniqueName('norm'), plugin);
+    const result = await runBucardo(['--config', config, 'add', 'db', 'j1', 'type=broken'], { env });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^ERROR: Database "j1": type broken \(plugin p-broken\) failed to read its parameters: Cannot read properties of undefined \(reading 'trim'\) \[PLUGIN_ERROR\]/);
+    const listed = await runBucardo(['--config', config, 'list', 'dbs'], { env });
+    expect(listed.stdout).not.toContain('j1');
+  });
+
   it('a plugin whose apply() throws: PLUGIN_ERROR naming it and the hook', async () => {
     const result = await runBucardo(['--config', configWith('throws', "{ name: 'boom', apply() { throw new Error('kaboom'); } }"), 'list', 'dbs'], { env });
     expect(result.code).toBe(1);

@@ -1,7 +1,7 @@
-import { BucardoError, isBucardoError } from '@bucardo/plugin-sdk';
+import { BucardoError } from '@bucardo/plugin-sdk';
 import type { DatabaseRow } from '../control/catalog-rows.js';
 import type { BucardoContext } from './context.js';
-import { checkDatabaseStatus, type DatabaseListing } from './databases.js';
+import { checkDatabaseStatus, normalizedParams, type DatabaseListing } from './databases.js';
 
 export interface DatabaseUpdate {
   readonly database: DatabaseListing;
@@ -29,13 +29,7 @@ export async function updateDatabase(ctx: BucardoContext, name: string, changes:
   const cleared = Object.entries(settings).find(([, value]) => value === '');
   if (cleared) throw new BucardoError('INVALID_ARGUMENT', `${cleared[0]}= is empty: update db sets values, it does not clear them (remove the database and add it again without it)`, { db: name, item: cleared[0] });
   const driver = ctx.engine.registry.database(row.type);
-  let params: Record<string, string>;
-  try {
-    params = driver.normalizeParams({ ...row.params, ...settings });
-  } catch (error) {
-    if (isBucardoError(error)) throw new BucardoError(error.code, `Database "${name}": ${error.message}`, { ...error.subject, db: name, cause: error });
-    throw error;
-  }
+  const params = normalizedParams(ctx, driver, name, { ...row.params, ...settings });
   const updated: DatabaseRow = { ...row, params, status: status === undefined ? row.status : status };
   const changed = [...new Set([...Object.keys(row.params), ...Object.keys(params)])].filter((key) => row.params[key] !== params[key]);
   if (updated.status !== row.status) changed.push('status');

@@ -1,4 +1,4 @@
-import { BucardoError, type DatabaseSpec } from '@bucardo/plugin-sdk';
+import { BucardoError, isBucardoError, type DatabaseDriver, type DatabaseSpec } from '@bucardo/plugin-sdk';
 import type { DatabaseRow } from '../control/catalog-rows.js';
 import type { BucardoContext } from './context.js';
 import { checkName } from './names.js';
@@ -25,11 +25,27 @@ export async function addDatabase(ctx: BucardoContext, name: string, params: Rea
   checkDatabaseStatus(name, status);
   const existing = await ctx.control.catalog.databases();
   if (existing.some((row) => row.name === name)) throw new BucardoError('DUPLICATE_NAME', `A database named "${name}" already exists`, { db: name, item: name });
-  const spec: DatabaseSpec = { name, type: driver.type, params: driver.normalizeParams(driverParams) };
+  const spec: DatabaseSpec = { name, type: driver.type, params: normalizedParams(ctx, driver, name, driverParams) };
   if (!options.force) await driver.ping(spec, { log: ctx.engine.log, label: 'bucardo add db' });
   const row: DatabaseRow = { name, type: driver.type, params: spec.params, status: status === 'inactive' ? 'inactive' : 'active' };
   await ctx.control.catalog.insertDatabase(row);
   return { ...row, connection: driver.describe(spec) };
+}
+
+/**
+ * The driver's check of a database's parameters, its refusal naming the database (`Database "f1": A csv
+ * database needs dir=DIRECTORY`), and a driver that breaks named as the plugin's error.
+ */
+export function normalizedParams(ctx: BucardoContext, driver: DatabaseDriver, name: string, params: Readonly<Record<string, string>>): Record<string, string> {
+  try {
+    return driver.normalizeParams(params);
+  } catch (error) {
+    if (isBucardoError(error)) throw new BucardoError(error.code, `Database "${name}": ${error.message}`, { ...error.subject, db: name, cause: error });
+    const plugin = ctx.engine.registry.ownerOfDatabaseType(driver.type);
+    throw new BucardoError('PLUGIN_ERROR', `Database "${name}": type ${driver.type}${plugin ? ` (plugin ${plugin})` : ''} failed to read its parameters: ${error instanceof Error ? error.message : String(error)}`, {
+      db: name, ...(plugin ? { plugin } : {}), hook: 'normalizeParams', cause: error,
+    });
+  }
 }
 
 /** `status=` of `add db` and `update db`: active or inactive. */

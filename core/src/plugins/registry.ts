@@ -61,6 +61,11 @@ export class Registry {
     return this.#owners.get(`conflict strategy:${name}`);
   }
 
+  /** The plugin that registered a database type, for error messages. */
+  ownerOfDatabaseType(type: string): string | undefined {
+    return this.#owners.get(`database type:${type.toLowerCase()}`);
+  }
+
   /** The plugin that registered a logger, for error messages. */
   ownerOfLogger(name: string): string | undefined {
     return this.#owners.get(`logger:${name}`);
