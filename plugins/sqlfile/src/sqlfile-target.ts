@@ -209,7 +209,12 @@ export class SqlfileSession implements TargetSession {
 
   async close(): Promise<void> {
     await this.rollback();
-    if (this.#run) await this.#finish(this.#run);
+    // a run that never ended (the process stops): what it committed is published, or left for the next run
+    if (this.#run) {
+      await this.#finish(this.#run).catch((error: unknown) => {
+        this.#log.log('warn', String((error as Error).message ?? error), { db: this.#spec.name });
+      });
+    }
   }
 
   /** Publishes the run's file if it holds a committed transaction, or removes it. */
