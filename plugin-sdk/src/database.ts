@@ -400,7 +400,8 @@ export interface TargetSession {
   /**
    * A run ends: `good` or `empty` once every database committed every transaction, `bad` otherwise. Either
    * way, publish every transaction whose `commit` returned: the core does not send those again (after a bad
-   * run, the next resumes after them). What cannot be published now is kept for a later run, never dropped.
+   * run, the next resumes after them). Sessions are closed after a failed run: a target that must not lose
+   * what it could not publish keeps it on disk (written in `prepareCommit`) and publishes it next `beginRun`.
    * Optional.
    */
   endRun?(run: RunEnd): Promise<void>;

@@ -115,7 +115,9 @@ async function fetchOtherWinners(
   const extra = new Map<string, RowBatch>();
   for (const [db, keys] of wanted) {
     const reader = await sessions.reader(db).catch((error: unknown) => {
-      // which strategy chose it, for which keys: the fix is in the sync's conflict= or in the strategy
+      // a database that cannot be read: which strategy chose it, for which keys (the fix is in the sync's
+      // conflict= or in the strategy); a readable one that is down keeps its own error (the sync stalls)
+      if ((error as { code?: string }).code !== 'DB_ROLE_UNSUPPORTED') throw databaseError(error, 'FETCH_FAILED', { db, table: formatTable(batch.shape.table) });
       const chosenBy = settlement.records.find((record) => record.key === keys[0])?.decidedBy;
       const table = formatTable(batch.shape.table);
       const more = keys.length > 1 ? ` (and ${keys.length - 1} more)` : '';

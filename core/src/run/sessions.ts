@@ -1,6 +1,7 @@
 import { BucardoError, defaultTargetCapabilities, toBucardoError, type DatabaseDriver, type Logger, type RunInfo, type SourceCapabilities, type SourceSession, type TableShape, type TargetCapabilities, type TargetSession } from '@bucardo/plugin-sdk';
 import type { Registry } from '../plugins/registry.js';
 import { databaseError } from './database-error.js';
+import { settleAll } from './settle-all.js';
 import type { SyncPlan } from './sync-plan.js';
 
 /**
@@ -16,6 +17,8 @@ export class RunSessions {
   #plan: SyncPlan | undefined;
   #shapes: { key: string; shapes: TableShape[] } | undefined;
   #registry: Registry | undefined;
+  /** The targets the current run has ended (`endRun`). */
+  readonly #ended = new Set<string>();
   #log: Logger | undefined;
 
   static async open(plan: SyncPlan, registry: Registry, log: Logger, label: string, signal: AbortSignal): Promise<RunSessions> {
@@ -113,9 +116,14 @@ export class RunSessions {
     this.#shapes = { key, shapes };
   }
 
-  /** Tells every target a run starts (targets whose unit of output is the run, like a file per run). */
+  /**
+   * Tells every target a run starts (targets whose unit of output is the run, like a file per run). Waits
+   * for all of them, also after a failure: a run that ends while one is still starting would leave it half
+   * set up.
+   */
   async beginRun(run: RunInfo): Promise<void> {
-    await Promise.all([...this.targets].map(([db, target]) => target.beginRun?.(run).catch((error: unknown) => {
+    this.#ended.clear();
+    await settleAll([...this.targets].map(([db, target]) => (target.beginRun?.(run) ?? Promise.resolve()).catch((error: unknown) => {
       throw databaseError(error, 'APPLY_FAILED', { db, sync: run.sync });
     })));
   }
@@ -126,11 +134,18 @@ export class RunSessions {
    * what it committed for its next run (the SDK's `endRun`).
    */
   async endRun(run: RunInfo & { outcome: 'good' | 'empty' | 'bad' }): Promise<void> {
-    await Promise.all([...this.targets].map(([db, target]) => target.endRun?.(run).catch((error: unknown) => {
-      const failure = databaseError(error, 'APPLY_FAILED', { db, sync: run.sync });
-      if (run.outcome !== 'bad') throw failure;
-      this.#log?.log('warn', `Database "${db}" could not end run ${run.runId}: ${failure.message}`, { db });
-    })));
+    // after a good end failed on one target, the bad end goes only to those not ended yet; and every call
+    // is waited for, so that a target never ends twice at once
+    await settleAll([...this.targets].filter(([db]) => !this.#ended.has(db)).map(async ([db, target]) => {
+      try {
+        await target.endRun?.(run);
+        this.#ended.add(db);
+      } catch (error) {
+        const failure = databaseError(error, 'APPLY_FAILED', { db, sync: run.sync });
+        if (run.outcome !== 'bad') throw failure;
+        this.#log?.log('warn', `Database "${db}" could not end run ${run.runId}: ${failure.message}`, { db });
+      }
+    }));
   }
 
   /** A session that can read rows on `db`: its source session, or one opened on a target that can be read. */

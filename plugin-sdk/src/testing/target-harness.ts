@@ -108,7 +108,8 @@ export class TargetHarness {
 
   /**
    * begin, apply each write, then `failing` (if given) with its signal already aborted, as when a run is
-   * stopped (the target may reject it or not), and rollback. The model does not follow.
+   * stopped (the target may reject it or not), or else `prepareCommit`, as when another database refuses
+   * its commit; then rollback. The model does not follow.
    */
   async rolledBack(session: TargetSession, writes: readonly Write[], failing?: Write): Promise<void> {
     const signal = new AbortController().signal;
@@ -118,6 +119,9 @@ export class TargetHarness {
       const stopped = new AbortController();
       stopped.abort(new Error('the conformance kit stops this batch'));
       await this.apply(session, failing, stopped.signal).catch(() => undefined);
+    } else {
+      // every batch applied, then another database refuses its commit: rolled back after prepareCommit
+      await session.prepareCommit?.();
     }
     await session.rollback();
   }

@@ -17,12 +17,7 @@ export const byOrder: ConflictStrategy = Object.freeze({
   validate({ sync, databases, options }: ValidateStrategyArgs) {
     if (options.length === 0) throw new BucardoError('INVALID_ARGUMENT', `Sync "${sync}": list the databases in order, e.g. conflict="A B C"`, { sync });
     for (const db of options) {
-      const database = databases.find((candidate) => candidate.name === db);
-      if (!database) throw new BucardoError('UNKNOWN_STRATEGY', `"${db}" is not a db for this sync`, { sync, db });
-      // a winner's row is read and written to the others
-      if (database.readable === false) {
-        throw new BucardoError('DB_ROLE_UNSUPPORTED', `Sync "${sync}": conflict= lists database "${db}" (type ${database.type}), whose rows cannot be read, so it cannot win a conflict`, { sync, db });
-      }
+      if (!databases.some((candidate) => candidate.name === db)) throw new BucardoError('UNKNOWN_STRATEGY', `"${db}" is not a db for this sync`, { sync, db });
     }
   },
 });
@@ -42,8 +37,10 @@ export const bySource: ConflictStrategy = Object.freeze({
  */
 export const byTarget: ConflictStrategy = Object.freeze({
   name: 'target',
-  resolve({ conflicts, databases }: ResolveConflictsArgs) {
-    const winner = databases.find((db) => db.role === 'target' && db.readable !== false)!.name;
+  resolve({ sync, conflicts, databases }: ResolveConflictsArgs) {
+    const winner = databases.find((db) => db.role === 'target' && db.readable !== false)?.name;
+    // a sync set up before its targets were checked for this, or whose dbgroup changed since
+    if (winner === undefined) throw new BucardoError('DB_ROLE_UNSUPPORTED', `Sync "${sync}": conflict=target needs a target whose rows can be read, and it has none`, { sync, item: 'target' });
     return new Map(conflicts.map((conflict) => [conflict.key, { winner } as Decision]));
   },
   validate({ sync, databases }: ValidateStrategyArgs) {

@@ -5,16 +5,18 @@ import type { Logger } from '@bucardo/plugin-sdk';
 const PER_MINUTE = 20;
 const MINUTE_MS = 60_000;
 /**
- * What the plugin's own statements make the server say, which tells the user nothing: `IF EXISTS` and
- * `IF NOT EXISTS` DDL, and a ROLLBACK after a failure that had already ended the transaction.
+ * What the plugin's own statements make the server say, which tells the user nothing: `IF NOT EXISTS` DDL
+ * (42P07, 42710, 42P06), a ROLLBACK after a failure that had already ended the transaction (25P01), by
+ * SQLSTATE, whatever the server's language; and `IF EXISTS` DDL, whose notice has no SQLSTATE of its own.
  */
-const HOUSEKEEPING = / skipping$|^there is no transaction in progress$/;
+const HOUSEKEEPING_CODES = new Set(['42P07', '42710', '42P06', '25P01']);
+const HOUSEKEEPING_TEXT = / skipping$/;
 
 /**
  * Logs what the server says besides results (`RAISE WARNING` or `NOTICE` in a user's trigger on a table a
  * run writes, a server warning), naming the database: without a listener node-postgres drops them, and a
- * user's audit trigger would warn unheard. `WARNING` is logged at `warn`, `NOTICE` and `INFO` at `verbose`,
- * the rest at `debug`; past 20 a minute they are counted, and the count logged with the next minute's first
+ * user's audit trigger would warn unheard. A warning (SQLSTATE class 01) is logged at `warn`, the rest
+ * (`NOTICE`, `INFO`) at `verbose`; past 20 a minute they are counted, and the count logged with the next minute's first
  * one or when the connection ends.
  */
 export function logServerNotices(client: pg.Client, db: string, log: Logger): void {
@@ -29,7 +31,7 @@ export function logServerNotices(client: pg.Client, db: string, log: Logger): vo
   client.on('end', countDropped);
   client.on('notice', (notice) => {
     const message = notice.message ?? '';
-    if (HOUSEKEEPING.test(message)) return;
+    if (HOUSEKEEPING_CODES.has(notice.code ?? '') || HOUSEKEEPING_TEXT.test(message)) return;
     const now = Date.now();
     if (now - windowStart >= MINUTE_MS) {
       countDropped();
@@ -41,8 +43,9 @@ export function logServerNotices(client: pg.Client, db: string, log: Logger): vo
       return;
     }
     logged++;
+    // the severity's word is in the server's language (lc_messages); a warning's SQLSTATE class, 01, is not
     const severity = notice.severity ?? 'NOTICE';
-    const level = severity === 'WARNING' ? 'warn' : severity === 'NOTICE' || severity === 'INFO' ? 'verbose' : 'debug';
+    const level = notice.code?.startsWith('01') ? 'warn' : 'verbose';
     const where = notice.where ? ` (${notice.where.split('\n')[0]})` : '';
     log.log(level, `Database "${db}" says ${severity}: ${message}${where}`, { db });
   });

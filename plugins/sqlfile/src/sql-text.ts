@@ -127,6 +127,3 @@ export function fileHeader(run: RunInfo, format: FileFormat, db: string): string
 }
 
 export const FILE_FOOTER = 'COMMIT;\n';
-
-/** What ends each transaction in the file: a file left unpublished is cut after the last one. */
-export const TRANSACTION_END = '-- bucardo: end of transaction\n';

@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { access, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   BucardoError,
@@ -7,12 +6,16 @@ import {
   type TargetCapabilities, type TargetSession, type TargetWriter, type TextValue,
 } from '@bucardo/plugin-sdk';
 import { makeDirectory } from './make-directory.js';
-import { finalFileName, isTempFileOf, tempFileName } from './file-names.js';
+import { finalFileName, tempFileName } from './file-names.js';
+import { publishFile } from './file-publish.js';
+import { publishLeftovers } from './leftovers.js';
 import { dirOf, formatOf } from './params.js';
 import {
-  COPY_END, FILE_FOOTER, TRANSACTION_END, copyStatement, deleteStatements, fileHeader, insertStatements, tableComment,
+  COPY_END, copyStatement, deleteStatements, fileHeader, insertStatements, tableComment,
 } from './sql-text.js';
 import type { FileFormat, ResolvedSqlfileOptions } from './sqlfile-options.js';
+import { newToken, tokenLine, transactionEnd } from './transaction-marker.js';
+import { writeAll } from './write-all.js';
 
 /**
  * A run is the file's unit: it is written to a `.tmp` name and published (renamed) when the run ends, so
@@ -61,6 +64,8 @@ interface OpenRun {
   readonly tmpPath: string;
   readonly finalPath: string;
   readonly handle: FileHandle;
+  /** What the line ending each transaction names (`transaction-marker.ts`). */
+  readonly token: string;
   /** A transaction with content was committed into the file. */
   written: boolean;
   /** The file's length up to its last committed transaction. */
@@ -99,21 +104,24 @@ export class SqlfileSession implements TargetSession {
       this.#log.log('warn', `run ${this.#run.info.runId} never ended`, { db: this.#spec.name });
       await this.#finish(this.#run);
     }
-    await this.#publishLeftovers(run);
+    await publishLeftovers(this.#dir, run.sync, tempFileName(run), this.#options.fsync, this.#log, this.#spec.name).catch((error: unknown) => {
+      throw this.#error(`Cannot publish a file an earlier run of sync "${run.sync}" left unpublished in ${this.#dir} (the run waits for it: a later file published first would be replayed out of order)`, error);
+    });
     const tmpPath = join(this.#dir, tempFileName(run));
     const finalPath = join(this.#dir, finalFileName(run));
-    const header = Buffer.from(fileHeader(run, this.#format, this.#spec.name), 'utf8');
+    const token = newToken();
+    const header = Buffer.from(fileHeader(run, this.#format, this.#spec.name) + tokenLine(token), 'utf8');
     let handle: FileHandle | undefined;
     try {
       await makeDirectory(this.#dir);
       handle = await open(tmpPath, 'w', 0o644);
-      await handle.write(header);
+      await writeAll(handle, header, 0);
     } catch (error) {
       await handle?.close().catch(() => undefined);
       await rm(tmpPath, { force: true }).catch(() => undefined);
       throw this.#error(`Cannot create ${tmpPath}`, error);
     }
-    this.#run = { info: run, tmpPath, finalPath, handle, written: false, committedBytes: header.length, bytes: header.length };
+    this.#run = { info: run, tmpPath, finalPath, handle, token, written: false, committedBytes: header.length, bytes: header.length };
     this.#buffer = undefined;
   }
 
@@ -167,9 +175,9 @@ export class SqlfileSession implements TargetSession {
     const buffer = this.#buffer;
     const run = this.#run;
     if (!buffer || buffer.length === 0 || !run || run.bytes > run.committedBytes) return;
-    const text = Buffer.concat([...buffer.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)), Buffer.from(TRANSACTION_END, 'utf8')]);
+    const text = Buffer.concat([...buffer.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)), Buffer.from(transactionEnd(run.token), 'utf8')]);
     try {
-      await run.handle.write(text, 0, text.length, run.committedBytes);
+      await writeAll(run.handle, text, run.committedBytes);
       if (this.#options.fsync) await run.handle.sync();
     } catch (error) {
       await run.handle.truncate(run.committedBytes).catch(() => undefined);
@@ -225,63 +233,14 @@ export class SqlfileSession implements TargetSession {
   }
 
   async #publish(run: OpenRun): Promise<void> {
-    let target = run.finalPath;
+    let target: string;
     try {
-      await run.handle.truncate(run.committedBytes);
-      await run.handle.write(FILE_FOOTER, run.committedBytes);
-      if (this.#options.fsync) await run.handle.sync();
-      await run.handle.close();
-      target = await freeName(run.finalPath);
-      await rename(run.tmpPath, target);
-      if (this.#options.fsync) await syncDirectory(this.#dir);
+      target = await publishFile(run.handle, run.tmpPath, run.committedBytes, run.finalPath, this.#options.fsync);
     } catch (error) {
-      await run.handle.close().catch(() => undefined);
       // the file holds committed transactions, which no run sends again: kept for the next run to publish
-      throw this.#error(`Cannot publish ${target} (its transactions stay in ${run.tmpPath}, which the next run of sync "${run.info.sync}" publishes)`, error);
+      throw this.#error(`Cannot publish ${run.finalPath} (its transactions stay in ${run.tmpPath}, which the next run of sync "${run.info.sync}" publishes)`, error);
     }
     this.#log.log('verbose', `wrote ${target}`, { db: this.#spec.name });
-  }
-
-  /**
-   * Publishes the files of `run`'s sync that earlier runs left unpublished (the process stopped, or the
-   * publish failed), each cut after its last whole transaction: what they hold was committed on the
-   * other databases, and no run sends it again. Their names keep their runs' order.
-   */
-  async #publishLeftovers(run: RunInfo): Promise<void> {
-    const own = tempFileName(run);
-    let names: string[];
-    try {
-      names = (await readdir(this.#dir)).filter((name) => isTempFileOf(name, run.sync) && name !== own).sort();
-    } catch {
-      return; // a missing directory holds no leftovers; beginRun makes it
-    }
-    for (const name of names) {
-      const path = join(this.#dir, name);
-      try {
-        const text = await readFile(path);
-        const end = text.lastIndexOf(TRANSACTION_END);
-        if (end < 0) {
-          await rm(path, { force: true });
-          this.#log.log('normal', `Removed ${path}: an earlier run left it with no committed transaction`, { db: this.#spec.name });
-          continue;
-        }
-        const handle = await open(path, 'r+');
-        try {
-          const cut = end + Buffer.byteLength(TRANSACTION_END);
-          await handle.truncate(cut);
-          await handle.write(FILE_FOOTER, cut);
-          if (this.#options.fsync) await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        const target = await freeName(path.slice(0, -'.tmp'.length));
-        await rename(path, target);
-        if (this.#options.fsync) await syncDirectory(this.#dir);
-        this.#log.log('normal', `Published ${target}, which an earlier run of sync "${run.sync}" left unpublished`, { db: this.#spec.name });
-      } catch (error) {
-        throw this.#error(`Cannot publish ${path}, which an earlier run left unpublished`, error);
-      }
-    }
   }
 
   async #discard(run: OpenRun): Promise<void> {
@@ -311,30 +270,4 @@ function keysToDelete(batch: ApplyBatch, rows: readonly RowBatch[]): readonly st
 
 function* allRows(batches: readonly RowBatch[]): IterableIterator<TextValue[]> {
   for (const rowBatch of batches) yield* rowBatch.rows();
-}
-
-/** `name.sql`, or `name.N.sql` when a file of that name exists (a run id met twice). */
-async function freeName(path: string): Promise<string> {
-  const base = path.replace(/\.sql$/, '');
-  for (let n = 0; ; n++) {
-    const candidate = n === 0 ? path : `${base}.${n}.sql`;
-    try {
-      await access(candidate, constants.F_OK);
-    } catch {
-      return candidate;
-    }
-  }
-}
-
-/** Makes a rename durable; not every platform can fsync a directory, so failures are ignored. */
-async function syncDirectory(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // best effort
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
 }

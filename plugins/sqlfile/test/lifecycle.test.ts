@@ -6,7 +6,7 @@
  * transaction; a session kept across runs writes one file per run. Also the database parameters
  * (`bucardo add db … type=flatfile dir=…`) and the ping.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -110,7 +110,7 @@ describe('a run', () => {
     const text = readFileSync(join(dir, files(dir)[0]!), 'utf8');
     expect(text).toContain("('1'::integer, 'committed'::text)");
     expect(text).not.toContain('rolled back');
-    expect(text.endsWith('-- bucardo: end of transaction\nCOMMIT;\n')).toBe(true);
+    expect(text).toMatch(/\n-- bucardo: end of transaction [0-9a-f]{16}\nCOMMIT;\n$/);
     await session.close();
   });
 
@@ -141,7 +141,7 @@ describe('a run', () => {
     expect(text).toContain("('1'::integer, 'kept 1'::text)");
     expect(text).toContain("('2'::integer, 'kept 2'::text)");
     expect(text).not.toContain("('3'");
-    expect(text.endsWith('-- bucardo: end of transaction\nCOMMIT;\n')).toBe(true);
+    expect(text).toMatch(/\n-- bucardo: end of transaction [0-9a-f]{16}\nCOMMIT;\n$/);
     await next.endRun({ ...run('21', '2024-05-06T07:09:00Z'), outcome: 'empty' });
     await next.close();
   });
@@ -179,6 +179,57 @@ describe('a run', () => {
     const versionSorted = files(dir).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
     expect(versionSorted.map((name) => name.split('.')[4])).toEqual(['9', '10', '11']);
     await session.close();
+  });
+
+  it('a left file is cut at its own marker line, not at a row whose value forges one, nor at one found across a read chunk', async () => {
+    const dir = newDir();
+    const stopped = await openSession(dir, 'copy');
+    await stopped.beginRun(run('30'));
+    await stopped.begin(signal);
+    await stopped.apply(batch(['1'], [['1', 'kept']]));
+    await stopped.commit();
+    // 3 MiB of rows: the marker of this transaction is more than one read chunk (1 MiB) before the end
+    await stopped.begin(signal);
+    const big = 'x'.repeat(1024);
+    await stopped.apply(batch([], Array.from({ length: 3 * 1024 }, (_, i) => [String(1000 + i), big] as [string, string])));
+    await stopped.commit();
+    // the process dies while writing a transaction whose COPY block holds a value that looks like a marker
+    const left = join(dir, 'bucardo.flatfile.mysync.20240506_070809.30.sql.tmp');
+    const forged = readFileSync(left, 'utf8').match(/^-- bucardo: end of transaction [0-9a-f]{16}$/m)![0];
+    writeFileSync(left, `COPY "public"."Tab le" ("id", "v") FROM stdin;\n9\tx\n${forged.replace(/[0-9a-f]{16}$/, '0000000000000000')}\n-- bucardo: end of transaction\n`, { flag: 'a' });
+
+    const next = await openSession(dir);
+    await next.beginRun(run('31', '2024-05-06T07:09:00Z'));
+    const text = readFileSync(join(dir, 'bucardo.flatfile.mysync.20240506_070809.30.sql'), 'utf8');
+    expect(text.match(/^-- bucardo: end of transaction [0-9a-f]{16}$/gm)).toHaveLength(2);
+    expect(text).toContain('4071\t' + big);
+    expect(text).not.toContain('\n9\tx\n');
+    expect(text.endsWith(`${forged}\nCOMMIT;\n`)).toBe(true);
+    await next.endRun({ ...run('31', '2024-05-06T07:09:00Z'), outcome: 'empty' });
+    await next.close();
+  });
+
+  it('left files of several runs are published oldest first: run 9 before run 10 of the same second', async () => {
+    const dir = newDir();
+    // each left by a process of its own (a run's start would publish the other's), then gathered
+    mkdirSync(dir);
+    for (const id of ['10', '9']) {
+      const own = newDir();
+      const stopped = await openSession(own);
+      await stopped.beginRun(run(id));
+      await stopped.begin(signal);
+      await stopped.apply(batch([id], [[id, `run ${id}`]]));
+      await stopped.commit();
+      const name = `bucardo.flatfile.mysync.20240506_070809.${id}.sql.tmp`;
+      copyFileSync(join(own, name), join(dir, name));
+    }
+    const order: string[] = [];
+    const log = { log: (_level: string, message: string) => { const m = /Published .*\.(\d+)\.sql,/.exec(message); if (m) order.push(m[1]!); }, child: () => log };
+    const next = await new SqlfileTarget(resolveOptions()).open({ name: 'f1', type: 'flatfile', params: { dir, format: 'sql' } }, { log: log as never, label: 'test' });
+    await next.beginRun(run('11', '2024-05-06T07:09:00Z'));
+    expect(order).toEqual(['9', '10']);
+    await next.endRun({ ...run('11', '2024-05-06T07:09:00Z'), outcome: 'empty' });
+    await next.close();
   });
 
   it('a session closed in the middle of a run publishes what it committed, and removes a file with nothing committed', async () => {

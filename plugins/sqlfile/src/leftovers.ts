@@ -1,0 +1,51 @@
+import { open, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '@bucardo/plugin-sdk';
+import { isTempFileOf } from './file-names.js';
+import { publishFile } from './file-publish.js';
+import { lastTransactionEnd, tokenOf } from './transaction-marker.js';
+
+/** How much of a file's start holds its header, token line included. */
+const HEAD_BYTES = 4096;
+
+/**
+ * Publishes the files of `sync` that earlier runs left unpublished in `dir` (the process stopped, or the
+ * publish failed), oldest run first, each cut after its last whole transaction: what they hold was
+ * committed on the other databases (but perhaps the last, written before a commit that never came, whose
+ * changes come again later), and no run sends it again. A file with no whole transaction is removed.
+ * `own` is the running run's file, left alone. A failure is thrown: a later run's file published before
+ * an earlier one's would be replayed out of order.
+ */
+export async function publishLeftovers(dir: string, sync: string, own: string, fsync: boolean, log: Logger, db: string): Promise<void> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((name) => isTempFileOf(name, sync) && name !== own);
+  } catch {
+    return; // a missing directory holds no leftovers; beginRun makes it
+  }
+  // run order, as `sort -V` lists the published files: start time, then the run id as a number
+  names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  for (const name of names) {
+    const path = join(dir, name);
+    const handle = await open(path, 'r+');
+    let cut = -1;
+    try {
+      const { size } = await handle.stat();
+      const head = Buffer.alloc(Math.min(HEAD_BYTES, size));
+      await handle.read(head, 0, head.length, 0);
+      const token = tokenOf(head.toString('utf8'));
+      if (token !== undefined) cut = await lastTransactionEnd(handle, size, token);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
+    if (cut < 0) {
+      await handle.close().catch(() => undefined);
+      await rm(path, { force: true });
+      log.log('normal', `Removed ${path}: an earlier run of sync "${sync}" left it with no whole transaction`, { db });
+      continue;
+    }
+    const published = await publishFile(handle, path, cut, path.slice(0, -'.tmp'.length), fsync);
+    log.log('normal', `Published ${published}, which an earlier run of sync "${sync}" left unpublished`, { db });
+  }
+}
