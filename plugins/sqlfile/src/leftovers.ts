@@ -1,20 +1,21 @@
-import { open, readdir, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@bucardo/plugin-sdk';
 import { isTempFileOf } from './file-names.js';
 import { publishFile } from './file-publish.js';
 import { lastTransactionEnd, tokenOf } from './transaction-marker.js';
 
-/** How much of a file's start holds its header, token line included. */
-const HEAD_BYTES = 4096;
+/** How much of a file's start is searched for its token line (the header names the sync and the database, whose names may be long). */
+const HEAD_BYTES = 1 << 20;
 
 /**
  * Publishes the files of `sync` that earlier runs left unpublished in `dir` (the process stopped, or the
  * publish failed), oldest run first, each cut after its last whole transaction: what they hold was
  * committed on the other databases (but perhaps the last, written before a commit that never came, whose
- * changes come again later), and no run sends it again. A file with no whole transaction is removed.
- * `own` is the running run's file, left alone. A failure is thrown: a later run's file published before
- * an earlier one's would be replayed out of order.
+ * changes come again later), and no run sends it again. A file with no whole transaction is removed. A
+ * file whose header names no token (not written by this version) cannot be cut safely: it is renamed to
+ * `….sql.unpublished`, never removed, and a warning says so. `own` is the running run's file, left alone.
+ * A failure is thrown: a later run's file published before an earlier one's would be replayed out of order.
  */
 export async function publishLeftovers(dir: string, sync: string, own: string, fsync: boolean, log: Logger, db: string): Promise<void> {
   let names: string[];
@@ -29,15 +30,23 @@ export async function publishLeftovers(dir: string, sync: string, own: string, f
     const path = join(dir, name);
     const handle = await open(path, 'r+');
     let cut = -1;
+    let token: string | undefined;
     try {
       const { size } = await handle.stat();
       const head = Buffer.alloc(Math.min(HEAD_BYTES, size));
       await handle.read(head, 0, head.length, 0);
-      const token = tokenOf(head.toString('utf8'));
+      token = tokenOf(head.toString('utf8'));
       if (token !== undefined) cut = await lastTransactionEnd(handle, size, token);
     } catch (error) {
       await handle.close().catch(() => undefined);
       throw error;
+    }
+    if (token === undefined) {
+      await handle.close().catch(() => undefined);
+      const kept = `${path.slice(0, -'.tmp'.length)}.unpublished`;
+      await rename(path, kept);
+      log.log('warn', `Kept ${kept}, which an earlier run of sync "${sync}" left unpublished: its header names no end-of-transaction token (an older version wrote it), so where its last whole transaction ends is unknown; it may hold committed transactions, to be replayed by hand`, { db });
+      continue;
     }
     if (cut < 0) {
       await handle.close().catch(() => undefined);

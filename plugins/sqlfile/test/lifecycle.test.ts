@@ -128,7 +128,9 @@ describe('a run', () => {
     writeFileSync(left, 'DELETE FROM "public"."Tab le" WHERE "id" IN (\'3', { flag: 'a' });
     // a run of another sync leaves its own file alone, and one with nothing committed is removed
     writeFileSync(join(dir, 'bucardo.flatfile.other.20240506_070809.5.sql.tmp'), '-- other sync\n');
-    writeFileSync(join(dir, 'bucardo.flatfile.mysync.20240506_070809.19.sql.tmp'), '-- header only\nBEGIN;\n');
+    const headerOnly = newDir();
+    await (await openSession(headerOnly)).beginRun(run('19'));
+    copyFileSync(join(headerOnly, 'bucardo.flatfile.mysync.20240506_070809.19.sql.tmp'), join(dir, 'bucardo.flatfile.mysync.20240506_070809.19.sql.tmp'));
 
     const next = await openSession(dir);
     await next.beginRun(run('21', '2024-05-06T07:09:00Z'));
@@ -206,6 +208,37 @@ describe('a run', () => {
     expect(text).not.toContain('\n9\tx\n');
     expect(text.endsWith(`${forged}\nCOMMIT;\n`)).toBe(true);
     await next.endRun({ ...run('31', '2024-05-06T07:09:00Z'), outcome: 'empty' });
+    await next.close();
+  });
+
+  it('a left file whose header names no token (an older version) is kept as .unpublished with a warning, never removed; a long database name does not hide the token', async () => {
+    const dir = newDir();
+    mkdirSync(dir);
+    const old = 'bucardo.flatfile.mysync.20240506_070809.40.sql.tmp';
+    writeFileSync(join(dir, old), '-- Bucardo flat file: sync mysync, run 40\nBEGIN;\nDELETE FROM "public"."Tab le" WHERE "id" IN (\'1\'::integer);\n');
+    // a database name of 5,000 characters puts the token line far into the file
+    const longName = 'f'.repeat(5000);
+    const own = newDir();
+    const stopped = await new SqlfileTarget(resolveOptions()).open({ name: longName, type: 'flatfile', params: { dir: own, format: 'sql' } }, { log: silentLogger, label: 'test' });
+    await stopped.beginRun(run('41'));
+    await stopped.begin(signal);
+    await stopped.apply(batch(['1'], [['1', 'long name']]));
+    await stopped.commit();
+    copyFileSync(join(own, 'bucardo.flatfile.mysync.20240506_070809.41.sql.tmp'), join(dir, 'bucardo.flatfile.mysync.20240506_070809.41.sql.tmp'));
+
+    const warnings: string[] = [];
+    const log = { log: (level: string, message: string) => { if (level === 'warn') warnings.push(message); }, child: () => log };
+    const next = await new SqlfileTarget(resolveOptions()).open({ name: 'f1', type: 'flatfile', params: { dir, format: 'sql' } }, { log: log as never, label: 'test' });
+    await next.beginRun(run('42', '2024-05-06T07:09:00Z'));
+    expect(files(dir)).toEqual([
+      'bucardo.flatfile.mysync.20240506_070809.40.sql.unpublished',
+      'bucardo.flatfile.mysync.20240506_070809.41.sql',
+      'bucardo.flatfile.mysync.20240506_070900.42.sql.tmp',
+    ]);
+    expect(readFileSync(join(dir, 'bucardo.flatfile.mysync.20240506_070809.40.sql.unpublished'), 'utf8')).toContain('DELETE FROM');
+    expect(readFileSync(join(dir, 'bucardo.flatfile.mysync.20240506_070809.41.sql'), 'utf8')).toContain("'long name'");
+    expect(warnings).toEqual([expect.stringMatching(/^Kept .*\.40\.sql\.unpublished, which an earlier run of sync "mysync" left unpublished: its header names no end-of-transaction token/)]);
+    await next.endRun({ ...run('42', '2024-05-06T07:09:00Z'), outcome: 'empty' });
     await next.close();
   });
 
