@@ -5,6 +5,8 @@ import { pidDirDespiteConfig, STOP_REASON } from '../daemon/paths.js';
 import { isAlive, readPid, removePidFile } from '../daemon/pid-file.js';
 
 const STOP_TIMEOUT_MS = 300_000;
+/** After this long a user at a terminal is told what the stop waits for (a run can take minutes). */
+const NOTE_AFTER_MS = 2_000;
 
 /**
  * `bucardo stop ["reason"]`: asks the daemon to stop (SIGTERM); runs in progress finish first. A config it
@@ -26,8 +28,17 @@ export async function stopDaemon(session: CliSession, dir: string, reason = sess
   // The daemon logs why it was stopped: the reason travels in a file next to its pid file.
   writeFileSync(path.join(dir, STOP_REASON), reason);
   process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + STOP_TIMEOUT_MS;
-  while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  const started = Date.now();
+  const deadline = started + STOP_TIMEOUT_MS;
+  // only at a terminal: scripts read the one line they always read
+  let noted = !process.stdout.isTTY || session.command.options.quiet;
+  while (isAlive(pid) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (!noted && Date.now() - started >= NOTE_AFTER_MS && isAlive(pid)) {
+      process.stdout.write('waiting for the runs in progress to finish ... ');
+      noted = true;
+    }
+  }
   if (isAlive(pid)) {
     session.print('still running (a long run has not finished yet)');
     return;
