@@ -477,6 +477,14 @@ describe('remove relgroup and remove dbgroup', () => {
     // the table stays recorded, and in the herd the sync uses
     expect(await world.ok('list', 'tables', 't')).toContain('public.t');
 
+    // a database in a dbgroup no sync uses: the refusal gives the command that frees it
+    const heldBySpare = await world.bucardo('remove', 'db', 'rg_B');
+    expect(heldBySpare.stderr).toBe('ERROR: Database "rg_B" is in dbgroup rg_g, rg_spare (used by sync rg_s): remove it from there first, or use --force [DB_IN_USE]\n');
+    await world.ok('add', 'dbgroup', 'rg_only_c', `${(await world.database('rg_C')).name}:target`);
+    const heldByUnused = await world.bucardo('remove', 'db', 'rg_C');
+    expect(heldByUnused.stderr).toBe('ERROR: Database "rg_C" is in dbgroup rg_only_c: remove the dbgroup first (bucardo remove dbgroup rg_only_c), or use --force [DB_IN_USE]\n');
+    expect(heldByUnused.code).toBe(1);
+
     const refusedGroup = await world.bucardo('remove', 'dbgroup', 'rg_g');
     expect(refusedGroup.stderr).toBe('ERROR: Cannot remove dbgroup "rg_g": sync "rg_s" uses it (bucardo remove sync rg_s first) [IN_USE]\n');
     expect(refusedGroup.code).toBe(1);

@@ -134,7 +134,10 @@ export async function removeDatabases(ctx: BucardoContext, names: readonly strin
     const holding = groups.filter((group) => group.members.some((member) => member.db === name));
     if (holding.length > 0 && !force) {
       const users = holding.flatMap((group) => group.syncs);
-      throw new BucardoError('DB_IN_USE', `Database "${name}" is in dbgroup ${holding.map((g) => g.name).join(', ')}${users.length ? ` (used by sync ${users.join(', ')})` : ''}: remove it from there first, or use --force`, { db: name });
+      // a dbgroup no sync uses any more (one `add sync … dbs=` made, say) goes with one command
+      const unused = holding.filter((group) => group.syncs.length === 0).map((group) => group.name);
+      const fix = users.length === 0 ? `remove the dbgroup first (bucardo remove dbgroup ${unused.join(' ')})` : 'remove it from there first';
+      throw new BucardoError('DB_IN_USE', `Database "${name}" is in dbgroup ${holding.map((g) => g.name).join(', ')}${users.length ? ` (used by sync ${users.join(', ')})` : ''}: ${fix}, or use --force`, { db: name, dbgroup: holding[0]!.name });
     }
   }
   // Two of the databases may share a dbgroup: each sync goes once.
