@@ -2,7 +2,8 @@
  * `bucardo stop` with a config it cannot read (an unknown key: CONFIG_INVALID), end to end: the daemon
  * runs on the config it read at start and must still be stoppable. stop says the config is bad (a warning
  * on stderr, and where it looks for the pid file without it), finds the daemon by --pid-dir and stops it,
- * exit 0; a command that needs the config is still refused.
+ * exit 0; a command that needs the config is still refused. ping finds the daemon too, and says in one
+ * WARNING line (exit 1) that its heartbeat could not be checked.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -29,6 +30,12 @@ describe('bucardo stop with a broken config', () => {
     const status = await d.cli('--config', config, 'status');
     expect(status.code).toBe(1);
     expect(status.stderr).toBe(`ERROR: ${problem} [CONFIG_INVALID]\n`);
+
+    // ping still finds the daemon, and says in one line what it could not check
+    const ping = await d.cli('--config', config, 'ping');
+    expect(ping.code).toBe(1);
+    expect(ping.stdout).toBe(`WARNING: Bucardo runs (PID ${pid}), but its heartbeat cannot be checked without the config\n`);
+    expect(ping.stderr).toBe(`WARNING: ${problem} [CONFIG_INVALID]\nWARNING: Without the config, Bucardo's pid file is looked for in ${d.pidDir}\n`);
 
     const stop = await d.cli('--config', config, 'stop', 'config broken');
     expect(stop.code, stop.stderr).toBe(0);

@@ -1,14 +1,17 @@
 import { daemonIdOf, heartbeatExpired, processState } from '@bucardo/core';
+import { isBucardoError } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
-import { pidDirOf } from '../daemon/paths.js';
+import { pidDirDespiteConfig } from '../daemon/paths.js';
 import { readPid } from '../daemon/pid-file.js';
 
 /**
  * `bucardo ping`: OK (exit 0) when the daemon's process runs and its heartbeat is fresh (within a few of
- * its own rounds), else CRITICAL (exit 1).
+ * its own rounds), else CRITICAL (exit 1). A config it cannot read (being edited while the daemon runs on
+ * the one it read at start) does not hide the daemon from a monitor: the process is still looked for, and
+ * the answer is one line a monitor reads, WARNING (exit 1) when only the heartbeat could not be checked.
  */
 export async function ping(session: CliSession): Promise<number> {
-  const pid = readPid(await pidDirOf(session));
+  const pid = readPid(await pidDirDespiteConfig(session));
   const state = pid === undefined ? 'ended' : processState(pid);
   if (pid === undefined || state === 'ended') {
     session.print(`CRITICAL: Bucardo is not running${pid === undefined ? '' : ` (stale PID ${pid})`}`);
@@ -19,7 +22,14 @@ export async function ping(session: CliSession): Promise<number> {
     session.print(`CRITICAL: Bucardo is not running (PID ${pid} has ended; its parent has not reaped it)`);
     return 1;
   }
-  const daemons = await (await session.bucardo()).daemons();
+  let daemons;
+  try {
+    daemons = await (await session.bucardo()).daemons();
+  } catch (error) {
+    if (!isBucardoError(error) || (error.code !== 'CONFIG_INVALID' && error.code !== 'CONFIG_NOT_FOUND')) throw error;
+    session.print(`WARNING: Bucardo runs (PID ${pid}), but its heartbeat cannot be checked without the config`);
+    return 1;
+  }
   // by id (pid@host): a daemon of another machine may have the same pid
   const daemon = daemons.find((row) => row.id === daemonIdOf(pid));
   if (!daemon || heartbeatExpired(daemon)) {
