@@ -420,9 +420,10 @@ export interface TargetSession {
   /**
    * Checks now what `commit()` would check only then (deferred constraints and constraint triggers), once
    * every batch of the transaction is applied and before any database commits: a refusal here rolls the
-   * transaction back on every database, where a refusal at `commit()` comes after others committed. Optional.
+   * transaction back on every database, where a refusal at `commit()` comes after others committed. Nothing is
+   * committed yet, so a run that is stopped (`signal`) may cut it short. Optional.
    */
-  prepareCommit?(): Promise<void>;
+  prepareCommit?(signal: AbortSignal): Promise<void>;
   /** Makes the transaction's writes durable (and visible, for targets with `transactions`). */
   commit(): Promise<void>;
   /** Discards the transaction's writes where the target has `transactions`; called after any failure. */

@@ -76,7 +76,7 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
     }
     await ctx.status('Committing');
     const committing = performance.now();
-    await commitEverywhere(onEvery);
+    await commitEverywhere(onEvery, args.signal);
     ctx.counts.kept.transactionCommitted();
     args.log.log('debug', `committed on ${targets.length} databases in ${(performance.now() - committing).toFixed(1)} ms`);
   } catch (error) {

@@ -8,8 +8,8 @@ import { finalFailure } from './retries.js';
  * final (trying again would write those twice: an additive merge would count twice).
  * `onEvery` runs its work on every target at once and names the database of a failure.
  */
-export async function commitEverywhere(onEvery: (work: (target: TargetSession) => Promise<void>) => Promise<unknown>): Promise<void> {
-  await onEvery(async (target) => { await target.prepareCommit?.(); });
+export async function commitEverywhere(onEvery: (work: (target: TargetSession) => Promise<void>) => Promise<unknown>, signal: AbortSignal): Promise<void> {
+  await onEvery(async (target) => { await target.prepareCommit?.(signal); });
   await onEvery((target) => target.commit()).catch((error: unknown) => {
     throw finalFailure(error);
   });

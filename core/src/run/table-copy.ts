@@ -54,7 +54,7 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
     throw databaseError(error, 'APPLY_FAILED', { db, table });
   })));
   const begin = () => onTargets((target) => target.begin(options.signal));
-  const commit = () => commitEverywhere(onTargets);
+  const commit = () => commitEverywhere(onTargets, options.signal);
   const emptyAll = () => onTargets((target) => target.truncate!(job.shape, options.signal));
   let open = false;
   let rows = 0;

@@ -100,7 +100,7 @@ export class TargetHarness {
     await session.begin(signal);
     const results: ApplyResult[] = [];
     for (const write of writes) results.push(await this.apply(session, write, signal));
-    await session.prepareCommit?.();
+    await session.prepareCommit?.(signal);
     await session.commit();
     for (const write of writes) this.applyToModel(write);
     return results;
@@ -121,7 +121,7 @@ export class TargetHarness {
       await this.apply(session, failing, stopped.signal).catch(() => undefined);
     } else {
       // every batch applied, then another database refuses its commit: rolled back after prepareCommit
-      await session.prepareCommit?.();
+      await session.prepareCommit?.(signal);
     }
     await session.rollback();
   }

@@ -251,7 +251,7 @@ const truncate: Body = async (h) => {
   expect(removed === undefined || removed === 5, `truncate() returns the rows removed (5) or undefined, not ${String(removed)}`).toBe(true);
   const refill = upsert(itemsTable, [item(100)]);
   await h.apply(session, refill, signal);
-  await session.prepareCommit?.();
+  await session.prepareCommit?.(signal);
   await session.commit();
   await session.endRun?.({ ...run, outcome: 'good' });
   h.truncateModel(itemsTable.table);

@@ -164,8 +164,9 @@ class PostgresTargetSession implements TargetSession {
   }
 
   /** Deferred constraints checked before any database commits, so that a refusal rolls back everywhere. */
-  async prepareCommit(): Promise<void> {
-    await this.#client.query('SET CONSTRAINTS ALL IMMEDIATE').catch((error: unknown) => {
+  async prepareCommit(signal: AbortSignal): Promise<void> {
+    // a deferred check may wait on a lock: nothing is committed yet, so a stopped run may cut it short
+    await cancellable(this.#client, signal, () => this.#client.query('SET CONSTRAINTS ALL IMMEDIATE')).catch((error: unknown) => {
       this.#deadlocks.failed(error);
       throw error;
     });

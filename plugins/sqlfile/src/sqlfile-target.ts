@@ -171,7 +171,8 @@ export class SqlfileSession implements TargetSession {
    * Writes the transaction to the file, flushed to disk, before any database commits: a full disk fails
    * it there, and every database rolls back, where a failure in `commit` would come after others committed.
    */
-  async prepareCommit(): Promise<void> {
+  async prepareCommit(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     const buffer = this.#buffer;
     const run = this.#run;
     if (!buffer || buffer.length === 0 || !run || run.bytes > run.committedBytes) return;
