@@ -24,15 +24,17 @@ export async function publishLeftovers(dir: string, sync: string, own: string, f
   } catch {
     return; // a missing directory holds no leftovers; beginRun makes it
   }
-  // run order, as `sort -V` lists the published files: start time, then the run id as a number
-  names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  // run order: by run id (the control database's, always increasing), not by the start time in the name,
+  // which a clock stepped back or another host's clock could put out of order
+  names.sort((a, b) => runIdOf(a) - runIdOf(b) || a.localeCompare(b, 'en', { numeric: true }));
   for (const name of names) {
     const path = join(dir, name);
     const handle = await open(path, 'r+');
     let cut = -1;
     let token: string | undefined;
+    let size = 0;
     try {
-      const { size } = await handle.stat();
+      ({ size } = await handle.stat());
       const head = Buffer.alloc(Math.min(HEAD_BYTES, size));
       await handle.read(head, 0, head.length, 0);
       token = tokenOf(head.toString('utf8'));
@@ -40,6 +42,12 @@ export async function publishLeftovers(dir: string, sync: string, own: string, f
     } catch (error) {
       await handle.close().catch(() => undefined);
       throw error;
+    }
+    if (token === undefined && size === 0) {
+      // the process stopped before it wrote the header: nothing in it
+      await handle.close().catch(() => undefined);
+      await rm(path, { force: true });
+      continue;
     }
     if (token === undefined) {
       await handle.close().catch(() => undefined);
@@ -57,4 +65,10 @@ export async function publishLeftovers(dir: string, sync: string, own: string, f
     const published = await publishFile(handle, path, cut, path.slice(0, -'.tmp'.length), fsync);
     log.log('normal', `Published ${published}, which an earlier run of sync "${sync}" left unpublished`, { db });
   }
+}
+
+/** The run id in a run file's name (`bucardo.flatfile.<sync>.<stamp>.<runId>.sql.tmp`), or 0 when it is not a number. */
+function runIdOf(name: string): number {
+  const id = /\.(\d+)\.sql\.tmp$/.exec(name)?.[1];
+  return id === undefined ? 0 : Number(id);
 }

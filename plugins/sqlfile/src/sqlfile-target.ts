@@ -7,7 +7,7 @@ import {
 } from '@bucardo/plugin-sdk';
 import { makeDirectory } from './make-directory.js';
 import { finalFileName, tempFileName } from './file-names.js';
-import { publishFile } from './file-publish.js';
+import { publishFile, syncDirectory } from './file-publish.js';
 import { publishLeftovers } from './leftovers.js';
 import { dirOf, formatOf } from './params.js';
 import {
@@ -114,11 +114,18 @@ export class SqlfileSession implements TargetSession {
     let handle: FileHandle | undefined;
     try {
       await makeDirectory(this.#dir);
-      handle = await open(tmpPath, 'w', 0o644);
+      // never over a file of that name: it would be another run's (a database sharing the directory)
+      handle = await open(tmpPath, 'wx', 0o644);
       await writeAll(handle, header, 0);
+      // the new name must survive a power loss as the transactions flushed into it do
+      if (this.#options.fsync) {
+        await handle.sync();
+        await syncDirectory(this.#dir);
+      }
     } catch (error) {
       await handle?.close().catch(() => undefined);
-      await rm(tmpPath, { force: true }).catch(() => undefined);
+      // a file that was there already is not ours to remove
+      if (handle) await rm(tmpPath, { force: true }).catch(() => undefined);
       throw this.#error(`Cannot create ${tmpPath}`, error);
     }
     this.#run = { info: run, tmpPath, finalPath, handle, token, written: false, committedBytes: header.length, bytes: header.length };
@@ -130,6 +137,8 @@ export class SqlfileSession implements TargetSession {
     if (!this.#run) {
       throw new BucardoError('APPLY_FAILED', `Database "${this.#spec.name}" (type ${this.#spec.type}) writes one file per run: begin() came before beginRun()`, { db: this.#spec.name });
     }
+    // a transaction prepared and never committed nor rolled back is not this one's
+    await this.rollback();
     this.#buffer = [];
   }
 
@@ -179,6 +188,9 @@ export class SqlfileSession implements TargetSession {
     const text = Buffer.concat([...buffer.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)), Buffer.from(transactionEnd(run.token), 'utf8')]);
     try {
       await writeAll(run.handle, text, run.committedBytes);
+      // the file ends with this transaction: a longer one rolled back earlier, whose cut may have failed,
+      // leaves no tail behind it (a crash would publish that tail after this transaction's end line)
+      await run.handle.truncate(run.committedBytes + text.length);
       if (this.#options.fsync) await run.handle.sync();
     } catch (error) {
       await run.handle.truncate(run.committedBytes).catch(() => undefined);
@@ -200,7 +212,8 @@ export class SqlfileSession implements TargetSession {
     this.#buffer = undefined;
     const run = this.#run;
     if (!run || run.bytes === run.committedBytes) return;
-    // the transaction was written by prepareCommit: it is cut off again (if that fails, a later one overwrites it)
+    // the transaction was written by prepareCommit: it is cut off again (if that fails, the next one written
+    // cuts the file after itself, and a publish cuts it after the last committed one)
     run.bytes = run.committedBytes;
     await run.handle.truncate(run.committedBytes).catch((error: unknown) => {
       this.#log.log('warn', `could not cut a rolled-back transaction off ${run.tmpPath}: ${String(error)}`, { db: this.#spec.name });

@@ -34,6 +34,8 @@ const CHUNK = 1 << 20;
 export async function lastTransactionEnd(handle: FileHandle, size: number, token: string): Promise<number> {
   // anchored at a line start: the newline before the marker is part of what is looked for
   const wanted = Buffer.from(`\n${transactionEnd(token)}`, 'utf8');
+  // each step back must move: a chunk holds a whole marker and more
+  if (CHUNK <= wanted.length) throw new Error(`a read chunk of ${CHUNK} bytes cannot hold a ${wanted.length}-byte marker`);
   for (let end = size; end > 0;) {
     const start = Math.max(0, end - CHUNK);
     const length = end - start;

@@ -8,6 +8,7 @@
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RowBatch, encodeKey, silentLogger, type ApplyBatch, type DatabaseDriver, type DatabaseSpec, type RunInfo, type TableShape } from '@bucardo/plugin-sdk';
@@ -240,6 +241,70 @@ describe('a run', () => {
     expect(warnings).toEqual([expect.stringMatching(/^Kept .*\.40\.sql\.unpublished, which an earlier run of sync "mysync" left unpublished: its header names no end-of-transaction token/)]);
     await next.endRun({ ...run('42', '2024-05-06T07:09:00Z'), outcome: 'empty' });
     await next.close();
+  });
+
+  it('a rolled-back transaction whose cut failed leaves no tail after the next one: a crash then publishes only committed transactions', async () => {
+    const dir = newDir();
+    const session = await openSession(dir);
+    await session.beginRun(run('50'));
+    await session.begin(signal);
+    await session.apply(batch(['1'], [['1', 'committed']]));
+    await session.prepareCommit(signal);
+    await session.commit();
+    // a long transaction, written, then rolled back (another database refused it); cutting it off fails once
+    await session.begin(signal);
+    await session.apply(batch(['2', '3'], [['2', 'x'.repeat(300)], ['3', 'never committed anywhere']]));
+    await session.prepareCommit(signal);
+    const probe = await open(join(root, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { truncate: (...args: unknown[]) => Promise<void> };
+    await probe.close();
+    const truncate = proto.truncate;
+    proto.truncate = async function failOnce() {
+      proto.truncate = truncate;
+      throw new Error('EIO (the test fails this cut)');
+    };
+    try {
+      await session.rollback();
+    } finally {
+      proto.truncate = truncate;
+    }
+    // a shorter transaction is committed over it; then the process dies
+    await session.begin(signal);
+    await session.apply(batch(['4'], [['4', 'later']]));
+    await session.prepareCommit(signal);
+    await session.commit();
+
+    const next = await openSession(dir);
+    await next.beginRun(run('51', '2024-05-06T07:09:00Z'));
+    const text = readFileSync(join(dir, 'bucardo.flatfile.mysync.20240506_070809.50.sql'), 'utf8');
+    expect(text).toContain("'committed'");
+    expect(text).toContain("'later'");
+    expect(text).not.toContain('never committed anywhere');
+    expect(text.match(/^-- bucardo: end of transaction [0-9a-f]{16}$/gm)).toHaveLength(2);
+    await next.endRun({ ...run('51', '2024-05-06T07:09:00Z'), outcome: 'empty' });
+    await next.close();
+  });
+
+  it('an empty left file (the process stopped before its header) is removed', async () => {
+    const dir = newDir();
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'bucardo.flatfile.mysync.20240506_070809.60.sql.tmp'), '');
+    const next = await openSession(dir);
+    await next.beginRun(run('61', '2024-05-06T07:09:00Z'));
+    expect(files(dir)).toEqual(['bucardo.flatfile.mysync.20240506_070900.61.sql.tmp']);
+    await next.endRun({ ...run('61', '2024-05-06T07:09:00Z'), outcome: 'empty' });
+    await next.close();
+  });
+
+  it('a run whose file name is taken (another database writing to this directory) fails naming the file, and leaves that file alone', async () => {
+    const dir = newDir();
+    mkdirSync(dir);
+    const name = 'bucardo.flatfile.mysync.20240506_070809.70.sql.tmp';
+    writeFileSync(join(dir, name), 'someone else\'s\n');
+    const session = await openSession(dir);
+    await expect(session.beginRun(run('70'))).rejects.toMatchObject({ code: 'APPLY_FAILED', db: 'f1', message: expect.stringContaining(`Cannot create ${join(dir, name)}`) });
+    expect(readFileSync(join(dir, name), 'utf8')).toBe('someone else\'s\n');
+    await session.close();
   });
 
   it('left files of several runs are published oldest first: run 9 before run 10 of the same second', async () => {
