@@ -5,7 +5,9 @@
  * try it again. A COMMIT that still fails after others committed (here the target's connection ended
  * between the check and the commit) is not retried within the run, since trying again would write the
  * others twice; the next run applies the keys again from the checkpoints and every database converges.
+ * A deferred check that waits on a lock is cut short by a stopped run, since nothing is committed yet.
  */
+import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { assertConverged } from '../src/helpers/databases.js';
@@ -59,6 +61,32 @@ describe('a commit that fails on one target', () => {
     const next = await w.run();
     expectOutcome(next, 'good');
     expect(next.inserts).toBe(10);
+    await assertConverged(w.urls as string[], { t: 'id' });
+  });
+  it('a deferred check that waits on a lock: a stopped run cuts it short (nothing is committed yet) and nothing is kept', async () => {
+    const w = await harness.setup({ tag: 'cw', roles: { A: 'source', B: 'target', C: 'target' }, schema: SCHEMA, tables: ['t'] });
+    // C's deferred check waits for an advisory lock the test holds
+    await w.sql('C', `CREATE FUNCTION wait_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_advisory_xact_lock(4242); RETURN NULL; END $$;
+      CREATE CONSTRAINT TRIGGER wait_at_commit AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION wait_at_commit()`);
+    const holder = new pg.Client({ connectionString: w.url.C });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock(4242)');
+      await w.sql('A', "INSERT INTO t SELECT i, 'new' FROM generate_series(2, 4) i");
+      const started = Date.now();
+      const stopped = await w.bucardo.runSync(w.sync, { signal: AbortSignal.timeout(1500) });
+      expect(stopped.outcome).toBe('bad');
+      expect(stopped.error).toMatchObject({ code: 'RUN_ABORTED' });
+      expect(stopped.error!.message).toContain('nothing it did was kept');
+      // cut short at the stop, not when the lock went
+      expect(Date.now() - started).toBeLessThan(10_000);
+      for (const db of ['B', 'C']) expect(await w.sql(db, "SELECT count(*)::int AS n FROM t WHERE v = 'new'"), db).toEqual([{ n: 0 }]);
+    } finally {
+      await holder.end();
+    }
+    const next = await w.run();
+    expectOutcome(next, 'good');
     await assertConverged(w.urls as string[], { t: 'id' });
   });
 });
