@@ -195,6 +195,32 @@ describe('an additive merge refused at commit on one database', () => {
   });
 });
 
+/**
+ * Whole-table copies of a table with additive columns (an initial copy, `onetimecopy=1` and `=2`): the rows
+ * come without keys to delete, and were dropped by the in-place writer, which wrote only the keys it was
+ * given: the copy said good and the target stayed empty.
+ */
+describe('whole-table copies of a table with additive columns', () => {
+  it('onetimecopy=1 and onetimecopy=2 write every row', async () => {
+    const w = await harness.setup({
+      tag: 'ao', roles: { A: 'source', B: 'target', C: 'target' }, tables: ['acct'], additive: ['bal'],
+      schema: 'CREATE TABLE acct (id int PRIMARY KEY, bal int, note text);',
+    });
+    await w.sql('A', "INSERT INTO acct SELECT i, i * 10, 'n' || i FROM generate_series(1, 50) i");
+    expectOutcome(await w.run(), 'good');
+    await w.sql('B', 'DELETE FROM acct WHERE id > 10');
+    await w.sql('C', 'DELETE FROM acct');
+    await w.bucardo.updateSync(w.sync, { onetimecopy: '1' });
+    const copied = await w.run();
+    expectOutcome(copied, 'good');
+    await expectEverywhere(w, 'acct', 'id', (await w.sql('A', 'SELECT a::text AS r FROM acct a ORDER BY id')).map((row) => String(row.r)));
+    await w.sql('C', 'DELETE FROM acct');
+    await w.bucardo.updateSync(w.sync, { onetimecopy: '2' });
+    expectOutcome(await w.run(), 'good');
+    expect(await w.sql('C', 'SELECT count(*)::int AS n, sum(bal)::int AS bal FROM acct')).toEqual([{ n: 50, bal: 12750 }]);
+  });
+});
+
 describe('an additive double precision column, whose values print with exponents', () => {
   let w: SyncWorld;
 

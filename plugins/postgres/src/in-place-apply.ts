@@ -24,7 +24,8 @@ export async function applyInPlace(client: pg.Client, batch: ApplyBatch, keyInde
   await client.query(`DROP TABLE IF EXISTS ${STAGE}; CREATE TEMP TABLE bucardo_stage ON COMMIT DROP AS SELECT ${columnList(shape)} FROM ONLY ${qualified(shape.table)} WITH NO DATA`);
   const buffers = batch.rows.map((rows) => rows.data).filter((data) => data.length > 0);
   if (buffers.length > 0) await copyIn(client, `COPY ${STAGE} (${columnList(shape)}) FROM STDIN`, buffers);
-  const write: Writer = { client, shape, hide: await keyIndexes.hideKeys(shape, batch.deletes.length), always: await identities.of(client, shape) };
+  const staged = buffers.length > 0;
+  const write: Writer = { client, shape, staged, hide: await keyIndexes.hideKeys(shape, batch.deletes.length), always: await identities.of(client, shape) };
   if (batch.guard === undefined) return { ...await writeStaged(write, batch.deletes), skipped: [] };
   return guarded(write, batch, batch.guard);
 }
@@ -37,6 +38,8 @@ interface Writer {
   readonly hide: boolean;
   /** Its `GENERATED ALWAYS AS IDENTITY` columns, which UPDATE may not set. */
   readonly always: ReadonlySet<string>;
+  /** Whether the batch brought rows: a copy's rows come without keys to delete, and are written all the same. */
+  readonly staged: boolean;
 }
 
 /**
@@ -84,7 +87,7 @@ async function guarded(write: Writer, batch: ApplyBatch, guard: Checkpoint): Pro
  * DELETE and INSERT pass: then the batch is written that way instead.
  */
 async function writeStaged(write: Writer, keys: readonly KeyText[]): Promise<{ deleted: number; inserted: number }> {
-  if (keys.length === 0) return { deleted: 0, inserted: 0 };
+  if (keys.length === 0 && !write.staged) return { deleted: 0, inserted: 0 };
   const { client } = write;
   await client.query('SAVEPOINT bucardo_in_place');
   try {
