@@ -2,6 +2,9 @@ import type pg from 'pg';
 import { formatTable, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type PartitionDigests, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
 import { readSequence, setSequence } from './sequences.js';
 import { AlwaysIdentity, applyInPlace } from './in-place-apply.js';
+import { applyReferenced } from './referenced-apply.js';
+import { ReferencedTables } from './referenced-tables.js';
+import { DeferredDeletes } from './deferred-deletes.js';
 import { DeadlockYield, preferToBeTheDeadlockVictim } from './deadlock-victim.js';
 import { SKIP_CAPTURE_SETTING, qualified } from './capture-names.js';
 import { connect, quoteLiteral } from './connect.js';
@@ -54,6 +57,8 @@ class PostgresTargetSession implements TargetSession {
   readonly #keyIndexes: KeyIndexes;
   readonly #deadlocks: DeadlockYield;
   readonly #identities = new AlwaysIdentity();
+  readonly #referenced = new ReferencedTables();
+  readonly #deferred = new DeferredDeletes();
 
   constructor(db: string, client: pg.Client, log: Logger, deadlocks: DeadlockYield) {
     this.#db = db;
@@ -86,6 +91,7 @@ class PostgresTargetSession implements TargetSession {
   async begin(): Promise<void> {
     // READ COMMITTED: after waiting for a row lock, each statement sees what the other writer committed,
     // which the local-change guard relies on; and the transaction-local setting keeps capture triggers quiet.
+    this.#deferred.clear();
     await this.#client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SELECT set_config(${quoteLiteral(SKIP_CAPTURE_SETTING)}, 'on', true)${this.#deadlocks.beginSql}`);
   }
 
@@ -98,6 +104,8 @@ class PostgresTargetSession implements TargetSession {
   }
 
   async #apply(batch: ApplyBatch): Promise<ApplyResult> {
+    // a table a foreign key points at: rows updated in place (its children keep their parent), deletes last
+    if (await this.#referenced.has(this.#client, batch.shape)) return applyReferenced(this.#client, batch, this.#keyIndexes, this.#identities, this.#deferred);
     // additive columns: rows updated in place, so that a user's increment waiting on one still finds it
     if ((batch.shape.additive ?? []).length > 0) return applyInPlace(this.#client, batch, this.#keyIndexes, this.#identities);
     const { deleted, skipped } = batch.guard === undefined
@@ -166,18 +174,25 @@ class PostgresTargetSession implements TargetSession {
   /** Deferred constraints checked before any database commits, so that a refusal rolls back everywhere. */
   async prepareCommit(signal: AbortSignal): Promise<void> {
     // a deferred check may wait on a lock: nothing is committed yet, so a stopped run may cut it short
-    await cancellable(this.#client, signal, () => this.#client.query('SET CONSTRAINTS ALL IMMEDIATE')).catch((error: unknown) => {
+    await cancellable(this.#client, signal, async () => {
+      // the keys tables that foreign keys point at lost, now that their children are written: children first
+      await this.#deferred.run((shapes) => this.#referenced.deleteOrder(this.#client, shapes), (shape, keys) => this.#delete(shape, keys));
+      await this.#client.query('SET CONSTRAINTS ALL IMMEDIATE');
+    }).catch((error: unknown) => {
       this.#deadlocks.failed(error);
       throw error;
     });
   }
 
   async commit(): Promise<void> {
+    // a caller that did not prepare: the held deletes still go, before the commit
+    await this.#deferred.run((shapes) => this.#referenced.deleteOrder(this.#client, shapes), (shape, keys) => this.#delete(shape, keys));
     await this.#client.query('COMMIT');
     this.#deadlocks.committed();
   }
 
   async rollback(): Promise<void> {
+    this.#deferred.clear();
     await this.#client.query('ROLLBACK');
   }
 

@@ -1,0 +1,66 @@
+import type pg from 'pg';
+import type { TableShape } from '@bucardo/plugin-sdk';
+import { qualified } from './capture-names.js';
+
+/**
+ * Per session, which tables a foreign key on this database points at. Written by DELETE and COPY, such a
+ * table fails (`NO ACTION`, `RESTRICT`: the children still point at the deleted row) or loses the children
+ * of every updated row (`ON DELETE CASCADE`), so these tables are written in place, and the keys they lose
+ * are deleted once every table of the transaction is written, children first (`DeferredDeletes`). A
+ * session writing as a replica (`session_replication_role`) fires no foreign key: nothing is referenced.
+ */
+export class ReferencedTables {
+  #replica: boolean | undefined;
+  readonly #known = new Map<string, boolean>();
+
+  async has(client: pg.Client, shape: TableShape): Promise<boolean> {
+    this.#replica ??= (await client.query<{ role: string }>("SELECT current_setting('session_replication_role') AS role")).rows[0]?.role === 'replica';
+    if (this.#replica) return false;
+    const id = qualified(shape.table);
+    let referenced = this.#known.get(id);
+    if (referenced === undefined) {
+      const result = await client.query<{ referenced: string }>(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE contype = 'f' AND confrelid = $1::regclass) AS referenced", [id]);
+      referenced = result.rows[0]?.referenced === 't';
+      this.#known.set(id, referenced);
+    }
+    return referenced;
+  }
+
+  /** `shapes` in an order where a table comes before every table it points at (a cycle keeps the given order). */
+  async deleteOrder(client: pg.Client, shapes: readonly TableShape[]): Promise<TableShape[]> {
+    if (shapes.length < 2) return [...shapes];
+    const names = shapes.map((shape) => qualified(shape.table));
+    const { rows: [found] } = await client.query<{ oids: string; edges: string }>(
+      `SELECT (SELECT array_agg(t::oid ORDER BY n) FROM unnest($1::regclass[]) WITH ORDINALITY AS u(t, n)) AS oids,
+        (SELECT coalesce(json_agg(json_build_array(conrelid::oid, confrelid::oid)), '[]') FROM pg_catalog.pg_constraint
+          WHERE contype = 'f' AND conrelid = ANY($1::regclass[]) AND confrelid = ANY($1::regclass[]) AND conrelid <> confrelid) AS edges`,
+      [`{${names.map((name) => `"${name.replace(/(["\\])/g, '\\$1')}"`).join(',')}}`]);
+    const oids = found!.oids.replace(/^\{|\}$/g, '').split(',');
+    const index = new Map(oids.map((oid, i) => [oid, i]));
+    // how many tables point at each one still to be deleted, and which each one points at
+    const pointedAtBy = new Array<number>(shapes.length).fill(0);
+    const pointsAt = shapes.map(() => [] as number[]);
+    for (const [child, parent] of JSON.parse(found!.edges) as Array<[number, number]>) {
+      const c = index.get(String(child));
+      const p = index.get(String(parent));
+      if (c === undefined || p === undefined) continue;
+      pointsAt[c]!.push(p);
+      pointedAtBy[p]!++;
+    }
+    const order: number[] = [];
+    const done = new Set<number>();
+    for (let progress = true; progress;) {
+      progress = false;
+      for (let i = 0; i < shapes.length; i++) {
+        if (done.has(i) || pointedAtBy[i]! > 0) continue;
+        order.push(i);
+        done.add(i);
+        for (const p of pointsAt[i]!) pointedAtBy[p]!--;
+        progress = true;
+      }
+    }
+    for (let i = 0; i < shapes.length; i++) if (!done.has(i)) order.push(i);
+    return order.map((i) => shapes[i]!);
+  }
+}
