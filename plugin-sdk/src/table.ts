@@ -30,6 +30,11 @@ export interface TableShape {
    * deltas of these columns.
    */
   readonly additive?: readonly string[];
+  /**
+   * The tables this table's foreign keys point at, on the database that described it. The core writes a
+   * transaction's tables after those they point at, so that a new child row finds its new parent. Optional.
+   */
+  readonly references?: readonly TableRef[];
 }
 
 const plainIdentifier = /^[a-z_][a-z0-9_$]*$/;

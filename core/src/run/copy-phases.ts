@@ -1,4 +1,5 @@
 import { decodeKey, encodeKey, formatTable, tableId, type ChangeSet, type KeyText, type Logger, type SequenceState, type SourceChanges, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import { writeOrder } from './write-order.js';
 import { databaseError } from './database-error.js';
 import { sequenceMissing } from './sequence-missing.js';
 import type { RunCounts } from './run-counts.js';
@@ -35,7 +36,8 @@ export async function initialCopy(ctx: CopyContext): Promise<void> {
   const progress = await ctx.recorder.copyProgress(plan.name);
   // under the request the plan was read with: a copy asked for since is the next run's, from the start
   const save = (table: TableRef, saved: CopyProgress) => ctx.recorder.saveCopyProgress(plan.name, table, saved, plan.copyRequest);
-  for (const shape of ctx.shapes) {
+  // parents before the tables pointing at them: a copy into empty tables finds each row's parent there
+  for (const shape of writeOrder(ctx.shapes)) {
     const table = formatTable(shape.table);
     const known = progress.get(tableId(shape.table));
     if (known?.done) continue;

@@ -1,0 +1,29 @@
+import { tableId, type TableShape } from '@bucardo/plugin-sdk';
+
+/**
+ * The order a run writes tables in: each after the tables its foreign keys point at (`shape.references`,
+ * as the first source describes them), so that a new child row finds its new parent, whatever order the
+ * tables were added to the herd in (`add all tables` adds `order_items` before `orders`). Otherwise herd
+ * order; a cycle keeps it. Deleting keys a parent lost is the target's to put last (the postgres target
+ * holds them until the transaction's tables are written).
+ */
+export function writeOrder(shapes: readonly TableShape[]): TableShape[] {
+  if (!shapes.some((shape) => (shape.references?.length ?? 0) > 0)) return [...shapes];
+  const index = new Map(shapes.map((shape, i) => [tableId(shape.table), i]));
+  const waitsFor = shapes.map((shape) => new Set((shape.references ?? [])
+    .map((table) => index.get(tableId(table)))
+    .filter((i): i is number => i !== undefined && tableId(shapes[i]!.table) !== tableId(shape.table))));
+  const order: TableShape[] = [];
+  const done = new Set<number>();
+  for (let progress = true; progress;) {
+    progress = false;
+    for (let i = 0; i < shapes.length; i++) {
+      if (done.has(i) || [...waitsFor[i]!].some((parent) => !done.has(parent))) continue;
+      order.push(shapes[i]!);
+      done.add(i);
+      progress = true;
+    }
+  }
+  for (let i = 0; i < shapes.length; i++) if (!done.has(i)) order.push(shapes[i]!);
+  return order;
+}
