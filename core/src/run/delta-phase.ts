@@ -2,6 +2,7 @@ import {
   ChangeLog, formatTable, tableId,
   type Checkpoint, type ChangeSet, type Logger, type RunArgs, type TableBatch, type TableShape,
 } from '@bucardo/plugin-sdk';
+import { writeOrder } from './write-order.js';
 import { applyTransaction, type TransactionContext } from './apply-transaction.js';
 import { databaseError } from './database-error.js';
 import { applyTruncates, initialCopy, type CopyContext } from './copy-phases.js';
@@ -83,7 +84,7 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
   parts.runs.add(runId, { plan, sessions, checkpoints });
   if (plan.onetimecopy) await initialCopy(work.copies);
   const from = Object.fromEntries(checkpoints);
-  const basis = { databases: plan.databases, tables: shapes.map((shape) => shape.table), batchSize: work.options.batchSize, checkpoints: from };
+  const basis = { databases: plan.databases, tables: shapes.map((shape) => shape.table), order: writeOrder(shapes).map((shape) => shape.table), batchSize: work.options.batchSize, checkpoints: from };
   const fingerprint = resumeFingerprint(basis);
   const mismatch = resume && resumeMismatch(resume, basis);
   const resuming = resume && !mismatch ? resume : undefined;

@@ -9,6 +9,11 @@ import type { ResumePoint } from './run-sync.js';
 export interface ResumeBasis {
   readonly databases: ReadonlyArray<{ readonly name: string; readonly role: string }>;
   readonly tables: readonly TableRef[];
+  /**
+   * The order the run writes the tables in (`writeOrder`: after those their foreign keys point at), which
+   * decides which keys each transaction holds. Absent when not known (`status` reads no table).
+   */
+  readonly order?: readonly TableRef[];
   /** Absent when not known: `status` cannot know the batch size the next run will be given. */
   readonly batchSize?: number;
   readonly checkpoints: Readonly<Record<string, Checkpoint>>;
@@ -18,13 +23,18 @@ export interface ResumeBasis {
 interface Planned {
   readonly databases: ReadonlyArray<readonly [string, string]>;
   readonly tables: readonly TableRef[];
+  /** Written only where it differs from `tables` (older points, and syncs without foreign keys, have none). */
+  readonly order?: readonly TableRef[];
   readonly batch: number;
 }
 
 export function resumeFingerprint(basis: ResumeBasis & { readonly batchSize: number }): string {
+  const tables = basis.tables.map((table) => ({ schema: table.schema, name: table.name }));
+  const order = basis.order?.map((table) => ({ schema: table.schema, name: table.name }));
   const planned: Planned = {
     databases: basis.databases.map((db) => [db.name, db.role]),
-    tables: basis.tables.map((table) => ({ schema: table.schema, name: table.name })),
+    tables,
+    ...(order && JSON.stringify(order) !== JSON.stringify(tables) ? { order } : {}),
     batch: basis.batchSize,
   };
   return JSON.stringify(planned);
@@ -51,6 +61,13 @@ export function resumeMismatch(point: Pick<ResumePoint, 'fingerprint' | 'from'>,
   const thenTables = JSON.stringify(then.tables.map((table) => [table.schema, table.name]));
   if (thenTables !== JSON.stringify(basis.tables.map((table) => [table.schema, table.name]))) {
     return `the sync's tables changed (then ${tables(then.tables)}; now ${tables(basis.tables)})`;
+  }
+  if (basis.order !== undefined) {
+    // a foreign key added or dropped since puts other keys in each transaction: its skips would be wrong
+    const thenOrder = then.order ?? then.tables;
+    if (JSON.stringify(thenOrder.map((table) => [table.schema, table.name])) !== JSON.stringify(basis.order.map((table) => [table.schema, table.name]))) {
+      return `the order its tables are written in changed, a foreign key added or dropped (then ${tables(thenOrder)}; now ${tables(basis.order)})`;
+    }
   }
   if (basis.batchSize !== undefined && basis.batchSize !== then.batch) return `batchSize changed (then ${then.batch}; now ${basis.batchSize})`;
   // a point from before `from` was recorded (a run killed by an older version) is taken as it always was
