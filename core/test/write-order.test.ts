@@ -22,4 +22,8 @@ describe('writeOrder', () => {
   it('ignores tables outside the herd and a table pointing at itself; keeps a cycle in herd order', () => {
     expect(names(writeOrder([shape('tree', 'tree', 'elsewhere'), shape('x', 'y'), shape('y', 'x')]))).toEqual(['tree', 'x', 'y']);
   });
+
+  it('a table waiting on a cycle still comes after its parent in the cycle', () => {
+    expect(names(writeOrder([shape('c', 'x'), shape('x', 'y'), shape('y', 'x')]))).toEqual(['x', 'c', 'y']);
+  });
 });

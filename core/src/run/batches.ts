@@ -1,5 +1,4 @@
 import { classifyConflict, tableId, type Candidate, type ChangeSet, type Conflict, type KeyText, type TableBatch, type TableShape } from '@bucardo/plugin-sdk';
-import { writeOrder } from './write-order.js';
 
 /**
  * Splits a change set into transactions of at most `batchSize` keys, each a list of table batches in
@@ -9,7 +8,7 @@ import { writeOrder } from './write-order.js';
 export function* planTransactions(changeSet: ChangeSet, shapes: readonly TableShape[], batchSize: number): Generator<TableBatch[]> {
   let transaction: TableBatch[] = [];
   let room = batchSize;
-  for (const shape of writeOrder(shapes)) {
+  for (const shape of shapes) {
     const { clean, conflicts } = splitTable(changeSet, shape);
     const cursor = new TableCursor(clean, conflicts);
     while (!cursor.done) {

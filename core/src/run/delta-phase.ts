@@ -84,7 +84,11 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
   parts.runs.add(runId, { plan, sessions, checkpoints });
   if (plan.onetimecopy) await initialCopy(work.copies);
   const from = Object.fromEntries(checkpoints);
-  const basis = { databases: plan.databases, tables: shapes.map((shape) => shape.table), order: writeOrder(shapes).map((shape) => shape.table), batchSize: work.options.batchSize, checkpoints: from };
+  // transactions are planned in write order (tables after those their foreign keys point at), the order
+  // a resume point records: the tables copied whole are left out of it, the others keep their places
+  const ordered = writeOrder(shapes);
+  const basis = { databases: plan.databases, tables: shapes.map((shape) => shape.table), order: ordered.map((shape) => shape.table), batchSize: work.options.batchSize, checkpoints: from };
+  work = { ...work, shapes: ordered };
   const fingerprint = resumeFingerprint(basis);
   const mismatch = resume && resumeMismatch(resume, basis);
   const resuming = resume && !mismatch ? resume : undefined;

@@ -5,7 +5,8 @@ import { tableId, type TableShape } from '@bucardo/plugin-sdk';
  * as the first source describes them), so that a new child row finds its new parent, whatever order the
  * tables were added to the herd in (`add all tables` adds `order_items` before `orders`). Otherwise herd
  * order; a cycle keeps it. Deleting keys a parent lost is the target's to put last (the postgres target
- * holds them until the transaction's tables are written).
+ * holds them until the transaction's tables are written). The run plans its transactions in this order
+ * (`delta-phase.ts`), and a resume point records it.
  */
 export function writeOrder(shapes: readonly TableShape[]): TableShape[] {
   if (!shapes.some((shape) => (shape.references?.length ?? 0) > 0)) return [...shapes];
@@ -15,15 +16,22 @@ export function writeOrder(shapes: readonly TableShape[]): TableShape[] {
     .filter((i): i is number => i !== undefined && tableId(shapes[i]!.table) !== tableId(shape.table))));
   const order: TableShape[] = [];
   const done = new Set<number>();
-  for (let progress = true; progress;) {
-    progress = false;
+  const take = (i: number) => {
+    order.push(shapes[i]!);
+    done.add(i);
+  };
+  while (done.size < shapes.length) {
+    let progress = false;
     for (let i = 0; i < shapes.length; i++) {
       if (done.has(i) || [...waitsFor[i]!].some((parent) => !done.has(parent))) continue;
-      order.push(shapes[i]!);
-      done.add(i);
+      take(i);
       progress = true;
     }
+    if (progress) continue;
+    // a cycle: the first of the remaining tables that another remaining one waits for goes (a table of the
+    // cycle, not one merely waiting on it), and the rest still follow their parents
+    const left = [...shapes.keys()].filter((i) => !done.has(i));
+    take(left.find((i) => left.some((j) => j !== i && waitsFor[j]!.has(i))) ?? left[0]!);
   }
-  for (let i = 0; i < shapes.length; i++) if (!done.has(i)) order.push(shapes[i]!);
   return order;
 }

@@ -114,15 +114,20 @@ async function updateStaged(write: Writer, keys: readonly KeyText[]): Promise<{ 
   const gone = await client.query(`DELETE FROM ONLY ${table} AS bucardo_row WHERE ${sql} AND NOT EXISTS (SELECT 1 FROM ${STAGE} AS bucardo_image WHERE ${matches(shape, 'bucardo_image', 'bucardo_row')})`, params);
   const keyNames = new Set(shape.key.map((column) => column.name));
   const others = shape.columns.filter((column) => !keyNames.has(column.name) && !always.has(column.name));
-  const updated = others.length === 0 ? { rowCount: 0 } : await client.query(
-    `UPDATE ONLY ${table} AS bucardo_row SET ${others.map(({ name }) => `${quoteIdent(name)} = bucardo_image.${quoteIdent(name)}`).join(', ')}
-      FROM ${STAGE} AS bucardo_image WHERE ${matches(shape, 'bucardo_row', 'bucardo_image')}`);
-  // with nothing to set, the rows that are there already count as updated
-  const present = others.length > 0 ? updated.rowCount ?? 0
-    : Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${STAGE} AS bucardo_image WHERE EXISTS (SELECT 1 FROM ONLY ${table} AS bucardo_row WHERE ${matches(shape, 'bucardo_row', 'bucardo_image')})`)).rows[0]!.n);
-  const added = await client.query(`INSERT INTO ${table} (${columnList(shape)}) OVERRIDING SYSTEM VALUE SELECT ${columnList(shape)} FROM ${STAGE} AS bucardo_image
-    WHERE NOT EXISTS (SELECT 1 FROM ONLY ${table} AS bucardo_row WHERE ${matches(shape, 'bucardo_row', 'bucardo_image')})`);
-  return { deleted: (gone.rowCount ?? 0) + present, inserted: present + (added.rowCount ?? 0) };
+  // The new rows and the updates in one statement: foreign keys are checked at its end, so a row updated to
+  // point at a new row of its own table (a tree) finds it; the UPDATE, on the statement's snapshot, sees
+  // only the rows that were there. With nothing to set, those rows count as updated.
+  const insert = `INSERT INTO ${table} (${columnList(shape)}) OVERRIDING SYSTEM VALUE SELECT ${columnList(shape)} FROM ${STAGE} AS bucardo_image
+    WHERE NOT EXISTS (SELECT 1 FROM ONLY ${table} AS bucardo_row WHERE ${matches(shape, 'bucardo_row', 'bucardo_image')}) RETURNING 1`;
+  const update = others.length === 0
+    ? `SELECT 1 FROM ${STAGE} AS bucardo_image WHERE EXISTS (SELECT 1 FROM ONLY ${table} AS bucardo_row WHERE ${matches(shape, 'bucardo_row', 'bucardo_image')})`
+    : `UPDATE ONLY ${table} AS bucardo_row SET ${others.map(({ name }) => `${quoteIdent(name)} = bucardo_image.${quoteIdent(name)}`).join(', ')}
+      FROM ${STAGE} AS bucardo_image WHERE ${matches(shape, 'bucardo_row', 'bucardo_image')} RETURNING 1`;
+  const { rows: [counts] } = await client.query<{ added: string; present: string }>(
+    `WITH bucardo_added AS (${insert}), bucardo_present AS (${update})
+     SELECT (SELECT count(*) FROM bucardo_added) AS added, (SELECT count(*) FROM bucardo_present) AS present`);
+  const present = Number(counts!.present);
+  return { deleted: (gone.rowCount ?? 0) + present, inserted: present + Number(counts!.added) };
 }
 
 /** The batch written as DELETE and INSERT, when updating in place broke another unique constraint. */

@@ -4,7 +4,7 @@ import { readSequence, setSequence } from './sequences.js';
 import { AlwaysIdentity, applyInPlace } from './in-place-apply.js';
 import { applyReferenced } from './referenced-apply.js';
 import { ReferencedTables } from './referenced-tables.js';
-import { DeferredDeletes } from './deferred-deletes.js';
+import { DeferredDeletes, type HeldDeletes } from './deferred-deletes.js';
 import { DeadlockYield, preferToBeTheDeadlockVictim } from './deadlock-victim.js';
 import { SKIP_CAPTURE_SETTING, qualified } from './capture-names.js';
 import { connect, quoteLiteral } from './connect.js';
@@ -92,6 +92,8 @@ class PostgresTargetSession implements TargetSession {
     // READ COMMITTED: after waiting for a row lock, each statement sees what the other writer committed,
     // which the local-change guard relies on; and the transaction-local setting keeps capture triggers quiet.
     this.#deferred.clear();
+    // a foreign key added since the last transaction counts (a kept session lives across runs)
+    this.#referenced.forget();
     await this.#client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SELECT set_config(${quoteLiteral(SKIP_CAPTURE_SETTING)}, 'on', true)${this.#deadlocks.beginSql}`);
   }
 
@@ -105,7 +107,7 @@ class PostgresTargetSession implements TargetSession {
 
   async #apply(batch: ApplyBatch): Promise<ApplyResult> {
     // a table a foreign key points at: rows updated in place (its children keep their parent), deletes last
-    if (await this.#referenced.has(this.#client, batch.shape)) return applyReferenced(this.#client, batch, this.#keyIndexes, this.#identities, this.#deferred);
+    if (await this.#referenced.has(this.#client, batch.shape)) return applyReferenced(this.#client, batch, this.#keyIndexes, this.#identities, this.#deferred, (held) => this.#deleteHeld(held));
     // additive columns: rows updated in place, so that a user's increment waiting on one still finds it
     if ((batch.shape.additive ?? []).length > 0) return applyInPlace(this.#client, batch, this.#keyIndexes, this.#identities);
     const { deleted, skipped } = batch.guard === undefined
@@ -125,6 +127,17 @@ class PostgresTargetSession implements TargetSession {
     const hide = await this.#keyIndexes.hideKeys(batch.shape, batch.deletes.length);
     const { written, locked } = await guardedWrite(this.#client, batch.shape, batch.deletes, guard, hide, (keys) => this.#delete(batch.shape, keys));
     return { deleted: written, skipped: locked };
+  }
+
+  /** Held deletes of a table foreign keys point at, under the guard their batch came with. */
+  async #deleteHeld(held: HeldDeletes): Promise<void> {
+    if (held.guard === undefined) {
+      await this.#delete(held.shape, held.keys);
+      return;
+    }
+    const hide = await this.#keyIndexes.hideKeys(held.shape, held.keys.length);
+    const { locked } = await guardedWrite(this.#client, held.shape, held.keys, held.guard, hide, (keys) => this.#delete(held.shape, keys));
+    if (locked.size > 0) this.#log.log('debug', `${locked.size} keys of ${formatTable(held.shape.table)} changed here after the capture: left to the next run`, { db: this.#db });
   }
 
   async #delete(shape: TableShape, keys: readonly KeyText[]): Promise<number> {
@@ -176,7 +189,7 @@ class PostgresTargetSession implements TargetSession {
     // a deferred check may wait on a lock: nothing is committed yet, so a stopped run may cut it short
     await cancellable(this.#client, signal, async () => {
       // the keys tables that foreign keys point at lost, now that their children are written: children first
-      await this.#deferred.run((shapes) => this.#referenced.deleteOrder(this.#client, shapes), (shape, keys) => this.#delete(shape, keys));
+      await this.#deferred.run((shapes) => this.#referenced.deleteOrder(this.#client, shapes), (held) => this.#deleteHeld(held));
       await this.#client.query('SET CONSTRAINTS ALL IMMEDIATE');
     }).catch((error: unknown) => {
       this.#deadlocks.failed(error);
@@ -186,7 +199,7 @@ class PostgresTargetSession implements TargetSession {
 
   async commit(): Promise<void> {
     // a caller that did not prepare: the held deletes still go, before the commit
-    await this.#deferred.run((shapes) => this.#referenced.deleteOrder(this.#client, shapes), (shape, keys) => this.#delete(shape, keys));
+    await this.#deferred.run((shapes) => this.#referenced.deleteOrder(this.#client, shapes), (held) => this.#deleteHeld(held));
     await this.#client.query('COMMIT');
     this.#deadlocks.committed();
   }

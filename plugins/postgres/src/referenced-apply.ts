@@ -1,40 +1,42 @@
 import type pg from 'pg';
 import type { ApplyBatch, ApplyResult, KeyText, RowBatch } from '@bucardo/plugin-sdk';
-import { qualified } from './capture-names.js';
 import type { DeferredDeletes } from './deferred-deletes.js';
 import { applyInPlace, type AlwaysIdentity } from './in-place-apply.js';
 import type { KeyIndexes } from './key-index.js';
-import { keyCondition } from './key-sql.js';
-import { guardedWrite } from './local-change-guard.js';
+
+/** A unique value another row holds: the row a held delete was to remove may be the one in the way. */
+const UNIQUE_VIOLATION = '23505';
 
 /**
  * Writes a batch of a table that a foreign key points at (`ReferencedTables`): its rows in place, so that
  * an updated parent keeps its children; the keys it loses are held (`DeferredDeletes`) until every table of
  * the transaction is written, when the children that pointed at them are gone or moved as on the origin.
- * Under the local-change guard those rows are locked now, and a key a user changed here after the guard is
- * left alone, as any write leaves it.
+ * Where a new row takes a unique value (an e-mail) from a row deleted on the origin, the held keys of the
+ * table are deleted first after all, and the rows written again.
  */
 export async function applyReferenced(
   client: pg.Client, batch: ApplyBatch, keyIndexes: KeyIndexes, identities: AlwaysIdentity, deferred: DeferredDeletes,
+  deleteNow: (held: NonNullable<ReturnType<DeferredDeletes['take']>>) => Promise<unknown>,
 ): Promise<ApplyResult> {
   const imaged = keysOf(batch.rows);
   const gone = batch.deletes.filter((key) => !imaged.has(key));
-  const written = await applyInPlace(client, { ...batch, deletes: batch.deletes.filter((key) => imaged.has(key)) }, keyIndexes, identities);
-  let held = gone;
-  let skipped: readonly KeyText[] = [];
-  if (gone.length > 0 && batch.guard !== undefined) {
-    const hide = await keyIndexes.hideKeys(batch.shape, gone.length);
-    const { locked } = await guardedWrite(client, batch.shape, gone, batch.guard, hide, async (keys) => {
-      if (keys.length === 0) return;
-      const { sql, params } = keyCondition(batch.shape, keys, hide);
-      await client.query(`SELECT 1 FROM ONLY ${qualified(batch.shape.table)} WHERE ${sql} FOR UPDATE`, params);
-    });
-    held = gone.filter((key) => !locked.has(key));
-    skipped = [...locked];
+  const kept: ApplyBatch = { ...batch, deletes: batch.deletes.filter((key) => imaged.has(key)) };
+  deferred.add(batch.shape, gone, batch.guard);
+  await client.query('SAVEPOINT bucardo_referenced');
+  let written: ApplyResult;
+  try {
+    written = await applyInPlace(client, kept, keyIndexes, identities);
+  } catch (error) {
+    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+    await client.query('ROLLBACK TO SAVEPOINT bucardo_referenced');
+    const held = deferred.take(batch.shape);
+    if (held) await deleteNow(held);
+    written = await applyInPlace(client, kept, keyIndexes, identities);
   }
-  deferred.add(batch.shape, held);
-  // the held keys count as deleted: a target may count keys where it cannot count rows yet
-  return { deleted: written.deleted + held.length, inserted: written.inserted, skipped: [...written.skipped, ...skipped] };
+  await client.query('RELEASE SAVEPOINT bucardo_referenced');
+  // the held keys count as deleted (a target may count keys where it cannot count rows yet): a run whose
+  // only change is such a delete is a run that moved something, not an empty one
+  return { ...written, deleted: written.deleted + gone.length };
 }
 
 function keysOf(batches: readonly RowBatch[]): Set<KeyText> {

@@ -13,6 +13,11 @@ export class ReferencedTables {
   #replica: boolean | undefined;
   readonly #known = new Map<string, boolean>();
 
+  /** Forgets what it found: asked again, each table is looked up again. */
+  forget(): void {
+    this.#known.clear();
+  }
+
   async has(client: pg.Client, shape: TableShape): Promise<boolean> {
     this.#replica ??= (await client.query<{ role: string }>("SELECT current_setting('session_replication_role') AS role")).rows[0]?.role === 'replica';
     if (this.#replica) return false;
