@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { formatTable, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type PartitionDigests, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type PartitionDigests, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
 import { readSequence, setSequence } from './sequences.js';
 import { AlwaysIdentity, applyInPlace } from './in-place-apply.js';
 import { applyReferenced } from './referenced-apply.js';
@@ -24,6 +24,9 @@ import { REPLICA_SETTINGS, type ResolvedPostgresOptions } from './postgres-optio
  * an autovacuum of the table gives its lock up: that is no reason to fall back.
  */
 const TRUNCATE_LOCK_WAIT = '2s';
+
+/** A row still pointed at by a foreign key. */
+const FOREIGN_KEY_VIOLATION = '23503';
 
 /** Why TRUNCATE gives way to DELETE, by sqlstate. */
 const TRUNCATE_REFUSED: Readonly<Record<string, string>> = {
@@ -131,13 +134,22 @@ class PostgresTargetSession implements TargetSession {
 
   /** Held deletes of a table foreign keys point at, under the guard their batch came with. */
   async #deleteHeld(held: HeldDeletes): Promise<void> {
-    if (held.guard === undefined) {
-      await this.#delete(held.shape, held.keys);
-      return;
+    try {
+      if (held.guard === undefined) {
+        await this.#delete(held.shape, held.keys);
+        return;
+      }
+      const hide = await this.#keyIndexes.hideKeys(held.shape, held.keys.length);
+      const { locked } = await guardedWrite(this.#client, held.shape, held.keys, held.guard, hide, (keys) => this.#delete(held.shape, keys));
+      if (locked.size > 0) this.#log.log('debug', `${locked.size} keys of ${formatTable(held.shape.table)} changed here after the capture: left to the next run`, { db: this.#db });
+    } catch (error) {
+      if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
+      // the known limit: children deleted in a later transaction of this run still point at the rows
+      const table = formatTable(held.shape.table);
+      throw new BucardoError('APPLY_FAILED', `${(error as Error).message}: rows of ${table} deleted on the origin are still pointed at on database "${this.#db}". Where their children are deleted later in the same run (a run of several transactions), give one run a batchSize above its number of changed keys (bucardo.config.ts), or write with applyAsReplica`, {
+        db: this.#db, table, sqlstate: FOREIGN_KEY_VIOLATION, cause: error,
+      });
     }
-    const hide = await this.#keyIndexes.hideKeys(held.shape, held.keys.length);
-    const { locked } = await guardedWrite(this.#client, held.shape, held.keys, held.guard, hide, (keys) => this.#delete(held.shape, keys));
-    if (locked.size > 0) this.#log.log('debug', `${locked.size} keys of ${formatTable(held.shape.table)} changed here after the capture: left to the next run`, { db: this.#db });
   }
 
   async #delete(shape: TableShape, keys: readonly KeyText[]): Promise<number> {
