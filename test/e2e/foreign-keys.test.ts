@@ -68,7 +68,7 @@ describe('tables foreign keys point at, on a target and a receiving source', () 
 });
 
 /**
- * A herd whose child table comes before its parent (`add all tables` adds `order_items` before `orders`):
+ * A herd whose child table comes before its parent (tables added in name order put `order_items` before `orders`):
  * a new order and its items in one run were written child first and failed every run. The tables are
  * written after those their foreign keys point at (as the first source describes them), deletes last.
  */
@@ -146,7 +146,7 @@ describe('trees, unique values and the guard, in tables foreign keys point at', 
     expectOutcome(failed, 'bad');
     expect(failed.error).toMatchObject({ code: 'APPLY_FAILED', sqlstate: '23503' });
     expect(failed.error!.message).toContain('update or delete on table "p" violates foreign key constraint "q_pid_fkey" on table "q": rows of public.p deleted on the origin are still pointed at on database');
-    expect(failed.error!.message).toContain('give one run a batchSize above its number of changed keys (bucardo.config.ts), or write with applyAsReplica');
+    expect(failed.error!.message).toContain('give one run a batchSize above its number of changed keys, all tables together (bucardo delta counts them; bucardo.config.ts, then bucardo reload), or write with applyAsReplica');
     expectOutcome(await w.run(), 'good');
     await expectEverywhere(w, 'p', 'id', ['(5,p5)']);
     await expectEverywhere(w, 'q', 'id', []);
@@ -160,6 +160,34 @@ describe('trees, unique values and the guard, in tables foreign keys point at', 
     expect(await w.sql('B', 'SELECT id, v FROM p')).toEqual([{ id: 5, v: 'user' }]);
     expectOutcome(await w.run(), 'good');
     await expectEverywhere(w, 'p', 'id', ['(5,user)']);
+  });
+});
+
+/**
+ * From a walk-through: two rows of a table foreign keys point at swap a unique value. Written in place
+ * the swap collides (a unique constraint is checked row by row); the in-place writer's way out for other
+ * tables, DELETE and INSERT, took the rows' children with it here (`ON DELETE CASCADE`): orders lost on
+ * every receiving database, the run good. Now the run fails saying why and what to do, and nothing is lost.
+ */
+describe('a unique value swapped between two rows foreign keys point at', () => {
+  it('fails the run naming the table and the way out; no child is lost anywhere', async () => {
+    const w = await harness.setup({
+      tag: 'fs', roles: { A: 'source', B: 'source', C: 'target' }, tables: ['customers', 'orders'],
+      schema: `CREATE TABLE customers (id int PRIMARY KEY, email text UNIQUE NOT NULL);
+        CREATE TABLE orders (id int PRIMARY KEY, cid int REFERENCES customers ON DELETE CASCADE);`,
+    });
+    await w.sql('A', "INSERT INTO customers VALUES (1, 'a@x'), (2, 'b@x'); INSERT INTO orders VALUES (10, 1), (20, 2)");
+    expectOutcome(await w.run(), 'good');
+    await w.sql('A', "BEGIN; UPDATE customers SET email = 'tmp' WHERE id = 1; UPDATE customers SET email = 'a@x' WHERE id = 2; UPDATE customers SET email = 'b@x' WHERE id = 1; COMMIT");
+    const failed = await w.run();
+    expectOutcome(failed, 'bad');
+    expect(failed.error).toMatchObject({ code: 'APPLY_FAILED', sqlstate: '23505', table: 'public.customers' });
+    expect(failed.error!.message).toContain('rows of public.customers swap a unique value in this run');
+    expect(failed.error!.message).toContain('Make the swap through a temporary value in two runs on the origin, or write with applyAsReplica');
+    for (const db of ['B', 'C']) {
+      expect(await w.sql(db, 'SELECT id, cid FROM orders ORDER BY id'), db).toEqual([{ id: 10, cid: 1 }, { id: 20, cid: 2 }]);
+      expect(await w.sql(db, 'SELECT id, email FROM customers ORDER BY id'), db).toEqual([{ id: 1, email: 'a@x' }, { id: 2, email: 'b@x' }]);
+    }
   });
 });
 

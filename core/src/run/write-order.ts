@@ -3,7 +3,7 @@ import { tableId, type TableShape } from '@bucardo/plugin-sdk';
 /**
  * The order a run writes tables in: each after the tables its foreign keys point at (`shape.references`,
  * as the first source describes them), so that a new child row finds its new parent, whatever order the
- * tables were added to the herd in (`add all tables` adds `order_items` before `orders`). Otherwise herd
+ * tables were added to the herd in (in name order, `order_items` comes before `orders`). Otherwise herd
  * order; a cycle keeps it. Deleting keys a parent lost is the target's to put last (the postgres target
  * holds them until the transaction's tables are written). The run plans its transactions in this order
  * (`delta-phase.ts`), and a resume point records it.

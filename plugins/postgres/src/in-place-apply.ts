@@ -19,13 +19,13 @@ const STAGE = 'pg_temp.bucardo_stage';
  * The images go through a temporary table. Keys changed here after `guard` are left alone, as DELETE and
  * COPY leave them, but their additive columns still take the image's values plus the local changes.
  */
-export async function applyInPlace(client: pg.Client, batch: ApplyBatch, keyIndexes: KeyIndexes, identities: AlwaysIdentity): Promise<ApplyResult> {
+export async function applyInPlace(client: pg.Client, batch: ApplyBatch, keyIndexes: KeyIndexes, identities: AlwaysIdentity, options: { readonly replaceOnSwap?: boolean } = {}): Promise<ApplyResult> {
   const { shape } = batch;
   await client.query(`DROP TABLE IF EXISTS ${STAGE}; CREATE TEMP TABLE bucardo_stage ON COMMIT DROP AS SELECT ${columnList(shape)} FROM ONLY ${qualified(shape.table)} WITH NO DATA`);
   const buffers = batch.rows.map((rows) => rows.data).filter((data) => data.length > 0);
   if (buffers.length > 0) await copyIn(client, `COPY ${STAGE} (${columnList(shape)}) FROM STDIN`, buffers);
   const staged = buffers.length > 0;
-  const write: Writer = { client, shape, staged, hide: await keyIndexes.hideKeys(shape, batch.deletes.length), always: await identities.of(client, shape) };
+  const write: Writer = { client, shape, staged, replaceOnSwap: options.replaceOnSwap ?? true, hide: await keyIndexes.hideKeys(shape, batch.deletes.length), always: await identities.of(client, shape) };
   if (batch.guard === undefined) return { ...await writeStaged(write, batch.deletes), skipped: [] };
   return guarded(write, batch, batch.guard);
 }
@@ -40,6 +40,11 @@ interface Writer {
   readonly always: ReadonlySet<string>;
   /** Whether the batch brought rows: a copy's rows come without keys to delete, and are written all the same. */
   readonly staged: boolean;
+  /**
+   * Whether rows that swap a unique value may be written by DELETE and INSERT. Not where foreign keys point
+   * at the table: the DELETE would take the rows' children with it (`ON DELETE CASCADE`), or be refused.
+   */
+  readonly replaceOnSwap: boolean;
 }
 
 /**
@@ -95,7 +100,7 @@ async function writeStaged(write: Writer, keys: readonly KeyText[]): Promise<{ d
     await client.query('RELEASE SAVEPOINT bucardo_in_place');
     return written;
   } catch (error) {
-    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+    if ((error as { code?: string }).code !== UNIQUE_VIOLATION || !write.replaceOnSwap) throw error;
     await client.query('ROLLBACK TO SAVEPOINT bucardo_in_place');
     const written = await replaceStaged(write, keys);
     await client.query('RELEASE SAVEPOINT bucardo_in_place');

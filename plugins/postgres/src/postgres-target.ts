@@ -146,7 +146,7 @@ class PostgresTargetSession implements TargetSession {
       if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
       // the known limit: children deleted in a later transaction of this run still point at the rows
       const table = formatTable(held.shape.table);
-      throw new BucardoError('APPLY_FAILED', `${(error as Error).message}: rows of ${table} deleted on the origin are still pointed at on database "${this.#db}". Where their children are deleted later in the same run (a run of several transactions), give one run a batchSize above its number of changed keys (bucardo.config.ts), or write with applyAsReplica`, {
+      throw new BucardoError('APPLY_FAILED', `${(error as Error).message}: rows of ${table} deleted on the origin are still pointed at on database "${this.#db}". Where their children are deleted later in the same run (a run of several transactions), give one run a batchSize above its number of changed keys, all tables together (bucardo delta counts them; bucardo.config.ts, then bucardo reload), or write with applyAsReplica`, {
         db: this.#db, table, sqlstate: FOREIGN_KEY_VIOLATION, cause: error,
       });
     }

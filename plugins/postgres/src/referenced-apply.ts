@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ApplyBatch, ApplyResult, KeyText, RowBatch } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, type ApplyBatch, type ApplyResult, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
 import type { DeferredDeletes } from './deferred-deletes.js';
 import { applyInPlace, type AlwaysIdentity } from './in-place-apply.js';
 import type { KeyIndexes } from './key-index.js';
@@ -23,15 +23,24 @@ export async function applyReferenced(
   const kept: ApplyBatch = { ...batch, deletes: batch.deletes.filter((key) => imaged.has(key)) };
   deferred.add(batch.shape, gone, batch.guard);
   await client.query('SAVEPOINT bucardo_referenced');
+  // rows that swap a unique value are not written by DELETE and INSERT here: that would cascade to children
+  const inPlace = () => applyInPlace(client, kept, keyIndexes, identities, { replaceOnSwap: false });
   let written: ApplyResult;
   try {
-    written = await applyInPlace(client, kept, keyIndexes, identities);
+    written = await inPlace();
   } catch (error) {
     if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
     await client.query('ROLLBACK TO SAVEPOINT bucardo_referenced');
     const held = deferred.take(batch.shape);
     if (held) await deleteNow(held);
-    written = await applyInPlace(client, kept, keyIndexes, identities);
+    written = await inPlace().catch((again: unknown) => {
+      if ((again as { code?: string }).code !== UNIQUE_VIOLATION) throw again;
+      // two rows swapping a unique value: neither in place (checked row by row) nor by DELETE (children)
+      const table = formatTable(batch.shape.table);
+      throw new BucardoError('APPLY_FAILED', `${(again as Error).message}: rows of ${table} swap a unique value in this run. Foreign keys point at ${table}, so they are written in place, where the swap collides, and not deleted and inserted again, which would take their children with them. Make the swap through a temporary value in two runs on the origin, or write with applyAsReplica`, {
+        table, sqlstate: UNIQUE_VIOLATION, cause: again,
+      });
+    });
   }
   await client.query('RELEASE SAVEPOINT bucardo_referenced');
   // the held keys count as deleted (a target may count keys where it cannot count rows yet): a run whose
