@@ -67,20 +67,25 @@ export class RowBatch {
     return this.#makeKey(this.#keyPositions().map((position) => row[position] ?? ''));
   }
 
+  /** Each row's key, in row order, decoding only the fields up to the last key column. */
+  *keys(): IterableIterator<KeyText> {
+    if (this.shape.key.length === 0) return;
+    const ends = this.#lineEnds();
+    for (let line = 0; line < ends.length; line++) yield this.#keyAt(ends, line);
+  }
+
   /**
    * The rows whose key is (or is not, with `keep = false`) in `keys`. Only the key columns are decoded;
    * kept rows are copied as they are.
    */
   filter(keys: ReadonlySet<KeyText>, keep = true): RowBatch {
-    const last = Math.max(...this.#keyPositions());
     const ends = this.#lineEnds();
     const kept = new Uint8Array(ends.length);
     let size = 0;
     for (let line = 0; line < ends.length; line++) {
       const start = lineStart(ends, line);
       const end = ends[line]!;
-      // Only the fields up to the last key column are decoded: keyOf reads no further.
-      if (keys.has(this.keyOf(parseCopyLine(this.data.subarray(start, fieldEnd(this.data, start, end, last))))) !== keep) continue;
+      if (keys.has(this.#keyAt(ends, line)) !== keep) continue;
       kept[line] = 1;
       size += end - start + 1;
     }
@@ -95,6 +100,13 @@ export class RowBatch {
       offset += end - start + 1;
     }
     return new RowBatch(this.origin, this.shape, data);
+  }
+
+  /** The key of row `line`: only the fields up to the last key column are decoded, as keyOf reads no further. */
+  #keyAt(ends: Uint32Array, line: number): KeyText {
+    const start = lineStart(ends, line);
+    const last = Math.max(...this.#keyPositions());
+    return this.keyOf(parseCopyLine(this.data.subarray(start, fieldEnd(this.data, start, ends[line]!, last))));
   }
 
   #lineEnds(): Uint32Array {

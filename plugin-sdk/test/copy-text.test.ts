@@ -35,6 +35,9 @@ describe('RowBatch', () => {
     const batch = RowBatch.fromRows('db1', shape, [['1', 'x', 'k1'], ['2', null, 'k2']]);
     expect(batch.rowCount).toBe(2);
     expect([...batch.rows()].map((row) => batch.keyOf(row))).toEqual(['1\u0000k1', '2\u0000k2']);
+    // keys() gives the same, decoding only up to the last key column
+    expect([...batch.keys()]).toEqual(['1\u0000k1', '2\u0000k2']);
+    expect([...RowBatch.fromRows('db1', { ...shape, key: [] }, [['1', 'x', 'k1']]).keys()]).toEqual([]);
   });
 
   it('filters rows in or out by key', () => {
@@ -51,6 +54,7 @@ describe('RowBatch', () => {
     expect(batch.lastRow()).toEqual(['3', 'three\\']);
     expect(new TextDecoder().decode(batch.filter(new Set(['2', '3'])).data)).toBe(`${lines[1]}\n${lines[2]}\n`);
     expect([...batch.filter(new Set(['2'])).rows()]).toEqual([['2', 'two\nline']]);
+    expect([...batch.keys()]).toEqual(['1', '2', '3']);
     expect(RowBatch.empty('db1', leading).lastRow()).toBeUndefined();
   });
 });

@@ -106,8 +106,7 @@ async function* naming(batches: AsyncIterable<RowBatch>, db: string, table: stri
 }
 
 function keysOf(batch: RowBatch): KeyText[] {
-  if (batch.shape.key.length === 0) return [];
-  return [...batch.rows()].map((row) => batch.keyOf(row));
+  return [...batch.keys()];
 }
 
 function lastKey(batch: RowBatch): KeyText | undefined {

@@ -50,6 +50,6 @@ export async function applyReferenced(
 
 function keysOf(batches: readonly RowBatch[]): Set<KeyText> {
   const keys = new Set<KeyText>();
-  for (const rows of batches) for (const row of rows.rows()) keys.add(rows.keyOf(row));
+  for (const rows of batches) for (const key of rows.keys()) keys.add(key);
   return keys;
 }

@@ -277,9 +277,7 @@ export class SqlfileSession implements TargetSession {
  */
 function keysToDelete(batch: ApplyBatch, rows: readonly RowBatch[]): readonly string[] {
   if (batch.shape.key.length === 0 || batch.deletes.length > 0) return batch.deletes;
-  const keys: string[] = [];
-  for (const rowBatch of rows) for (const row of rowBatch.rows()) keys.push(rowBatch.keyOf(row));
-  return keys;
+  return rows.flatMap((rowBatch) => [...rowBatch.keys()]);
 }
 
 function* allRows(batches: readonly RowBatch[]): IterableIterator<TextValue[]> {
