@@ -7,6 +7,7 @@ export type { KeyText } from './keys.js';
 export { copyLineRanges, parseCopyLine, encodeCopyLine, encodeCopyLines, addDecimal } from './copy-text.js';
 export type { TextValue } from './copy-text.js';
 export { RowBatch } from './row-batch.js';
+export { dependencyOrder } from './dependency-order.js';
 export { ChangeLog } from './change-log.js';
 export { defaultPassword, passwordFromFile } from './libpq-password.js';
 export { redactUrl } from './redact-url.js';

@@ -1,10 +1,10 @@
-import { tableId, type TableShape } from '@bucardo/plugin-sdk';
+import { dependencyOrder, tableId, type TableShape } from '@bucardo/plugin-sdk';
 
 /**
  * The order a run writes tables in: each after the tables its foreign keys point at (`shape.references`,
  * as the first source describes them), so that a new child row finds its new parent, whatever order the
  * tables were added to the herd in (in name order, `order_items` comes before `orders`). Otherwise herd
- * order; a cycle keeps it. Deleting keys a parent lost is the target's to put last (the postgres target
+ * order (`dependencyOrder`: a cycle broken at its first member another waits for). Deleting keys a parent lost is the target's to put last (the postgres target
  * holds them until the transaction's tables are written). The run plans its transactions in this order
  * (`delta-phase.ts`), and a resume point records it.
  */
@@ -14,24 +14,5 @@ export function writeOrder(shapes: readonly TableShape[]): TableShape[] {
   const waitsFor = shapes.map((shape) => new Set((shape.references ?? [])
     .map((table) => index.get(tableId(table)))
     .filter((i): i is number => i !== undefined && tableId(shapes[i]!.table) !== tableId(shape.table))));
-  const order: TableShape[] = [];
-  const done = new Set<number>();
-  const take = (i: number) => {
-    order.push(shapes[i]!);
-    done.add(i);
-  };
-  while (done.size < shapes.length) {
-    let progress = false;
-    for (let i = 0; i < shapes.length; i++) {
-      if (done.has(i) || [...waitsFor[i]!].some((parent) => !done.has(parent))) continue;
-      take(i);
-      progress = true;
-    }
-    if (progress) continue;
-    // a cycle: the first of the remaining tables that another remaining one waits for goes (a table of the
-    // cycle, not one merely waiting on it), and the rest still follow their parents
-    const left = [...shapes.keys()].filter((i) => !done.has(i));
-    take(left.find((i) => left.some((j) => j !== i && waitsFor[j]!.has(i))) ?? left[0]!);
-  }
-  return order;
+  return dependencyOrder(waitsFor).map((i) => shapes[i]!);
 }

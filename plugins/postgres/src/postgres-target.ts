@@ -132,6 +132,11 @@ class PostgresTargetSession implements TargetSession {
     return { deleted: written, skipped: locked };
   }
 
+  /** The keys held from tables foreign keys point at, deleted children first. */
+  #runHeldDeletes(): Promise<void> {
+    return this.#deferred.run((shapes) => this.#referenced.deleteOrder(this.#client, shapes), (held) => this.#deleteHeld(held));
+  }
+
   /** Held deletes of a table foreign keys point at, under the guard their batch came with. */
   async #deleteHeld(held: HeldDeletes): Promise<void> {
     try {
@@ -201,7 +206,7 @@ class PostgresTargetSession implements TargetSession {
     // a deferred check may wait on a lock: nothing is committed yet, so a stopped run may cut it short
     await cancellable(this.#client, signal, async () => {
       // the keys tables that foreign keys point at lost, now that their children are written: children first
-      await this.#deferred.run((shapes) => this.#referenced.deleteOrder(this.#client, shapes), (held) => this.#deleteHeld(held));
+      await this.#runHeldDeletes();
       await this.#client.query('SET CONSTRAINTS ALL IMMEDIATE');
     }).catch((error: unknown) => {
       this.#deadlocks.failed(error);
@@ -211,7 +216,7 @@ class PostgresTargetSession implements TargetSession {
 
   async commit(): Promise<void> {
     // a caller that did not prepare: the held deletes still go, before the commit
-    await this.#deferred.run((shapes) => this.#referenced.deleteOrder(this.#client, shapes), (held) => this.#deleteHeld(held));
+    await this.#runHeldDeletes();
     await this.#client.query('COMMIT');
     this.#deadlocks.committed();
   }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { TableShape } from '@bucardo/plugin-sdk';
+import { dependencyOrder, type TableShape } from '@bucardo/plugin-sdk';
 import { qualified } from './capture-names.js';
 
 /**
@@ -32,7 +32,7 @@ export class ReferencedTables {
     return referenced;
   }
 
-  /** `shapes` in an order where a table comes before every table it points at (a cycle keeps the given order). */
+  /** `shapes` in an order where a table comes before every table it points at (`dependencyOrder`). */
   async deleteOrder(client: pg.Client, shapes: readonly TableShape[]): Promise<TableShape[]> {
     if (shapes.length < 2) return [...shapes];
     const names = shapes.map((shape) => qualified(shape.table));
@@ -43,29 +43,13 @@ export class ReferencedTables {
       [`{${names.map((name) => `"${name.replace(/(["\\])/g, '\\$1')}"`).join(',')}}`]);
     const oids = found!.oids.replace(/^\{|\}$/g, '').split(',');
     const index = new Map(oids.map((oid, i) => [oid, i]));
-    // how many tables point at each one still to be deleted, and which each one points at
-    const pointedAtBy = new Array<number>(shapes.length).fill(0);
-    const pointsAt = shapes.map(() => [] as number[]);
+    // a table's rows go after those of every table pointing at it: each waits for its children
+    const waitsFor = shapes.map(() => new Set<number>());
     for (const [child, parent] of JSON.parse(found!.edges) as Array<[number, number]>) {
       const c = index.get(String(child));
       const p = index.get(String(parent));
-      if (c === undefined || p === undefined) continue;
-      pointsAt[c]!.push(p);
-      pointedAtBy[p]!++;
+      if (c !== undefined && p !== undefined) waitsFor[p]!.add(c);
     }
-    const order: number[] = [];
-    const done = new Set<number>();
-    for (let progress = true; progress;) {
-      progress = false;
-      for (let i = 0; i < shapes.length; i++) {
-        if (done.has(i) || pointedAtBy[i]! > 0) continue;
-        order.push(i);
-        done.add(i);
-        for (const p of pointsAt[i]!) pointedAtBy[p]!--;
-        progress = true;
-      }
-    }
-    for (let i = 0; i < shapes.length; i++) if (!done.has(i)) order.push(i);
-    return order.map((i) => shapes[i]!);
+    return dependencyOrder(waitsFor).map((i) => shapes[i]!);
   }
 }
