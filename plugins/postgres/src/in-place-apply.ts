@@ -108,7 +108,8 @@ async function writeStaged(write: Writer, keys: readonly KeyText[]): Promise<{ d
   }
 }
 
-const UNIQUE_VIOLATION = '23505';
+/** A unique value another row holds. */
+export const UNIQUE_VIOLATION = '23505';
 
 const matches = (shape: TableShape, left: string, right: string) => shape.key.map(({ name }) => `${left}.${quoteIdent(name)} = ${right}.${quoteIdent(name)}`).join(' AND ');
 

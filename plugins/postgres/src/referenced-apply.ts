@@ -1,11 +1,9 @@
 import type pg from 'pg';
 import { BucardoError, formatTable, type ApplyBatch, type ApplyResult, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
 import type { DeferredDeletes } from './deferred-deletes.js';
-import { applyInPlace, type AlwaysIdentity } from './in-place-apply.js';
+import { applyInPlace, UNIQUE_VIOLATION, type AlwaysIdentity } from './in-place-apply.js';
 import type { KeyIndexes } from './key-index.js';
 
-/** A unique value another row holds: the row a held delete was to remove may be the one in the way. */
-const UNIQUE_VIOLATION = '23505';
 
 /**
  * Writes a batch of a table that a foreign key points at (`ReferencedTables`): its rows in place, so that
