@@ -91,12 +91,15 @@ class PostgresTargetSession implements TargetSession {
     return rowDigests(this.#client, request);
   }
 
+  /** A run starts: a foreign key added since the last run counts (a daemon keeps its sessions across runs). */
+  async beginRun(): Promise<void> {
+    this.#referenced.forget();
+  }
+
   async begin(): Promise<void> {
     // READ COMMITTED: after waiting for a row lock, each statement sees what the other writer committed,
     // which the local-change guard relies on; and the transaction-local setting keeps capture triggers quiet.
     this.#deferred.clear();
-    // a foreign key added since the last transaction counts (a kept session lives across runs)
-    this.#referenced.forget();
     await this.#client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SELECT set_config(${quoteLiteral(SKIP_CAPTURE_SETTING)}, 'on', true)${this.#deadlocks.beginSql}`);
   }
 
