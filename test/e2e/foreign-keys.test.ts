@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { definePlugin } from '@bucardo/plugin-sdk';
+import type { SessionCache } from '@bucardo/core';
 import { Harness, expectEverywhere, expectOutcome, type SyncWorld } from './support/sync-harness.js';
 
 const harness = new Harness(serverFromInfo(inject('pg')), 'fk');
@@ -187,6 +188,28 @@ describe('a unique value swapped between two rows foreign keys point at', () => 
     for (const db of ['B', 'C']) {
       expect(await w.sql(db, 'SELECT id, cid FROM orders ORDER BY id'), db).toEqual([{ id: 10, cid: 1 }, { id: 20, cid: 2 }]);
       expect(await w.sql(db, 'SELECT id, email FROM customers ORDER BY id'), db).toEqual([{ id: 1, email: 'a@x' }, { id: 2, email: 'b@x' }]);
+    }
+  });
+});
+
+/** A foreign key added on a target while a daemon keeps its connections counts from the next run. */
+describe('a foreign key added while the sessions are kept', () => {
+  it('the next run on the kept sessions writes the parent in place', async () => {
+    const w = await harness.setup({
+      tag: 'fa', roles: { A: 'source', C: 'target' }, tables: ['par', 'chi'],
+      schema: 'CREATE TABLE par (id int PRIMARY KEY, v text); CREATE TABLE chi (id int PRIMARY KEY, pid int);',
+    });
+    const cache: SessionCache = {};
+    try {
+      await w.sql('A', "INSERT INTO par VALUES (1, 'a'); INSERT INTO chi VALUES (10, 1)");
+      expectOutcome(await w.bucardo.runSync(w.sync, { cache }), 'good');
+      await w.sql('C', 'ALTER TABLE chi ADD FOREIGN KEY (pid) REFERENCES par');
+      await w.sql('A', "UPDATE par SET v = 'b' WHERE id = 1");
+      expectOutcome(await w.bucardo.runSync(w.sync, { cache }), 'good');
+      await expectEverywhere(w, 'par', 'id', ['(1,b)']);
+      await expectEverywhere(w, 'chi', 'id', ['(10,1)']);
+    } finally {
+      await cache.sessions?.close();
     }
   });
 });
