@@ -19,6 +19,17 @@ async function engineError(plugins: unknown[]): Promise<unknown> {
 }
 
 describe('loading plugins', () => {
+  it('what a plugin registers is checked as it registers it: a validate that is no function, a source without open, a database type that is no object', async () => {
+    const registering = (name: string, register: (host: Parameters<BucardoPlugin['apply']>[0]) => void) => definePlugin({ name, apply: register });
+    expect(await engineError([registering('p-val', (host) => host.registerConflictStrategy({ name: 'v', resolve: () => new Map(), validate: 'yes' } as never))]))
+      .toMatchObject({ code: 'PLUGIN_INVALID', plugin: 'p-val', item: 'validate', message: '[p-val] A conflict strategy "v": validate must be a function (got string)' });
+    const driver = { type: 'src', normalizeParams: (p: Record<string, string>) => p, describe: () => '', ping: async () => undefined, source: {} };
+    expect(await engineError([registering('p-src', (host) => host.registerDatabase(driver as unknown as DatabaseDriver))]))
+      .toMatchObject({ code: 'PLUGIN_INVALID', plugin: 'p-src', item: 'open', message: '[p-src] A database type "src"\'s source needs open (a function; it has none)' });
+    expect(await engineError([registering('p-null', (host) => host.registerDatabase(null as unknown as DatabaseDriver))]))
+      .toMatchObject({ code: 'PLUGIN_INVALID', plugin: 'p-null', message: '[p-null] A database type is not an object (got null)' });
+  });
+
   it('two plugins with one name: PLUGIN_DUPLICATE naming it', async () => {
     expect(await engineError([noop('twin'), noop('other'), noop('twin')])).toMatchObject({ code: 'PLUGIN_DUPLICATE', plugin: 'twin' });
   });
