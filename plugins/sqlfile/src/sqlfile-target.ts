@@ -66,8 +66,8 @@ interface OpenRun {
   readonly handle: FileHandle;
   /** What the line ending each transaction names (`transaction-marker.ts`). */
   readonly token: string;
-  /** A transaction with content was committed into the file. */
-  written: boolean;
+  /** The header's length: a file longer than it up to `committedBytes` holds a committed transaction. */
+  readonly headerBytes: number;
   /** The file's length up to its last committed transaction. */
   committedBytes: number;
   /** The file's length, a transaction written by `prepareCommit` and not committed yet included. */
@@ -128,7 +128,7 @@ export class SqlfileSession implements TargetSession {
       if (handle) await rm(tmpPath, { force: true }).catch(() => undefined);
       throw this.#error(`Cannot create ${tmpPath}`, error);
     }
-    this.#run = { info: run, tmpPath, finalPath, handle, token, written: false, committedBytes: header.length, bytes: header.length };
+    this.#run = { info: run, tmpPath, finalPath, handle, token, headerBytes: header.length, committedBytes: header.length, bytes: header.length };
     this.#buffer = undefined;
   }
 
@@ -205,7 +205,6 @@ export class SqlfileSession implements TargetSession {
     const run = this.#run;
     if (!run || run.bytes === run.committedBytes) return;
     run.committedBytes = run.bytes;
-    run.written = true;
   }
 
   async rollback(): Promise<void> {
@@ -225,7 +224,7 @@ export class SqlfileSession implements TargetSession {
     const current = this.#run;
     if (!current) return;
     if (current.info.runId !== run.runId) this.#log.log('warn', `run ${run.runId} ended but the open file is for run ${current.info.runId}`, { db: this.#spec.name });
-    else if (run.outcome === 'bad' && current.written) this.#log.log('normal', `Run ${run.runId} failed after committing transactions: ${current.finalPath} holds them`, { db: this.#spec.name });
+    else if (run.outcome === 'bad' && holdsCommitted(current)) this.#log.log('normal', `Run ${run.runId} failed after committing transactions: ${current.finalPath} holds them`, { db: this.#spec.name });
     await this.#finish(current);
   }
 
@@ -242,7 +241,7 @@ export class SqlfileSession implements TargetSession {
   /** Publishes the run's file if it holds a committed transaction, or removes it. */
   async #finish(run: OpenRun): Promise<void> {
     this.#run = undefined;
-    if (run.written) await this.#publish(run);
+    if (holdsCommitted(run)) await this.#publish(run);
     else await this.#discard(run);
   }
 
@@ -282,4 +281,9 @@ function keysToDelete(batch: ApplyBatch, rows: readonly RowBatch[]): readonly st
 
 function* allRows(batches: readonly RowBatch[]): IterableIterator<TextValue[]> {
   for (const rowBatch of batches) yield* rowBatch.rows();
+}
+
+/** Whether a run's file holds a committed transaction (more than its header up to the committed length). */
+function holdsCommitted(run: OpenRun): boolean {
+  return run.committedBytes > run.headerBytes;
 }
