@@ -31,8 +31,10 @@ export interface TableShape {
    */
   readonly additive?: readonly string[];
   /**
-   * The tables this table's foreign keys point at, on the database that described it. The core writes a
-   * transaction's tables after those they point at, so that a new child row finds its new parent. Optional.
+   * The tables this table's foreign keys point at, on the database that described it (itself too, for a
+   * table pointing at itself: a tree). The core writes tables after those they point at, so that a new
+   * child row finds its new parent, and the keys a pointed-at table loses after every other key of the run
+   * (`core/src/run/foreign-key-layout.ts`). Optional.
    */
   readonly references?: readonly TableRef[];
 }
