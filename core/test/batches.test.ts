@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RowBatch, tableId, type ChangeSet, type KeyChange, type TableShape } from '@bucardo/plugin-sdk';
 import { planTransactions, sizeOf } from '../src/run/batches.js';
+import { foreignKeyLayout } from '../src/run/foreign-key-layout.js';
 import { buildApplyPlan } from '../src/run/apply-plan.js';
 import { settle } from '../src/run/settle.js';
 
@@ -37,6 +38,62 @@ describe('planTransactions', () => {
 
   it('yields nothing for an empty change set', () => {
     expect([...planTransactions({ sources: [source('a', {})] }, [shape], 10)]).toEqual([]);
+  });
+});
+
+describe('planTransactions with foreign keys (ForeignKeyLayout)', () => {
+  const table = (name: string, references: string[] = []): TableShape => ({
+    ...shape, table: { schema: 'public', name }, ...(references.length ? { references: references.map((ref) => ({ schema: 'public', name: ref })) } : {}),
+  });
+  const grand = table('grand');
+  const parent = table('parent', ['grand']);
+  const child = table('child', ['parent']);
+  const tree = table('tree', ['tree']);
+  const shapes = [grand, parent, child, tree];
+  const ops: Record<string, KeyChange['lastOp']> = { u: 'update', d: 'delete' };
+  /** Per table, keys as `<key><u|d>`: updated or deleted. */
+  const changeSetOf = (perDb: Record<string, Record<string, string>>): ChangeSet => ({
+    sources: Object.entries(perDb).map(([db, tables]) => ({
+      db, checkpoint: `cp-${db}`,
+      tables: new Map(Object.entries(tables).map(([name, keys]) => [tableId({ schema: 'public', name }), {
+        table: { schema: 'public', name },
+        changes: new Map(keys.split(' ').map((key) => [key.slice(0, -1), change(1, ops[key.at(-1)!])])),
+      }])),
+    })),
+  });
+  /** Each transaction as `table:keys` (clean keys, then conflicts' keys in brackets). */
+  const describePlan = (transactions: Iterable<ReturnType<typeof planTransactions> extends Generator<infer T> ? T : never>) =>
+    [...transactions].map((transaction) => transaction.map((batch) => `${batch.shape.table.name}:${[...batch.clean.values()].flat().join(',')}${batch.conflicts.length ? `[${batch.conflicts.map((c) => c.key).join(',')}]` : ''}`).join(' '));
+  const layout = foreignKeyLayout(shapes);
+
+  it('finds the tables pointed at, trees among them', () => {
+    expect([...layout.pointedAt].sort()).toEqual(['public.grand', 'public.parent', 'public.tree'].map((name) => tableId({ schema: 'public', name: name.slice(7) })).sort());
+    expect([...layout.trees]).toEqual([tableId(tree.table)]);
+  });
+
+  it('plans the keys pointed-at tables lose after every other key, in reverse table order; a tree whole', () => {
+    const changes = changeSetOf({ a: { grand: '1d 2u', parent: '1d 2u 3d', child: '1d 2d 3u', tree: '1d 2d 3d 4u' } });
+    expect(describePlan(planTransactions(changes, shapes, 3, { layout, kept: true, lost: true }))).toEqual([
+      'grand:2 parent:2 child:1',
+      'child:2,3 tree:4',
+      'tree:1,2,3',
+      'parent:1,3 grand:1',
+    ]);
+    // without sections, as before: each table's keys in its place
+    expect(describePlan(planTransactions(changes, shapes, 3))).toEqual(['grand:1,2 parent:1', 'parent:2,3 child:1', 'child:2,3 tree:1', 'tree:2,3,4']);
+  });
+
+  it('in a partitioned run, the first partition plans what they keep, the last what they lose', () => {
+    const changes = changeSetOf({ a: { grand: '1d 2u', parent: '1d 2u' } });
+    expect(describePlan(planTransactions(changes, shapes, 10, { layout, kept: true, lost: false }))).toEqual(['grand:2 parent:2']);
+    expect(describePlan(planTransactions(changes, shapes, 10, { layout, kept: false, lost: true }))).toEqual(['parent:1 grand:1']);
+  });
+
+  it('a conflict is lost when every source deleted the key; a table\'s lost keys join its kept ones in a transaction', () => {
+    const changes = changeSetOf({ a: { parent: '1d 2d 3u' }, b: { parent: '1d 2u 4u' } });
+    expect(describePlan(planTransactions(changes, shapes, 10, { layout, kept: true, lost: true }))).toEqual(['parent:3,4[2,1]']);
+    expect(describePlan(planTransactions(changes, shapes, 10, { layout, kept: true, lost: false }))).toEqual(['parent:3,4[2]']);
+    expect(describePlan(planTransactions(changes, shapes, 10, { layout, kept: false, lost: true }))).toEqual(['parent:[1]']);
   });
 });
 

@@ -34,4 +34,17 @@ describe('resume points and the order tables are written in', () => {
     expect(resumeMismatch(pointOf(fingerprint), { databases, tables: [t('items'), t('orders')], order: [t('items'), t('orders')], batchSize: 10, checkpoints }))
       .toContain('the order its tables are written in changed');
   });
+
+  it('records the tables foreign keys point at; a point without them (an older version\'s) does not fit a run with some', () => {
+    const basis = { databases, tables: [t('items'), t('orders')], order: [t('orders'), t('items')], pointedAt: [t('orders')], batchSize: 10, checkpoints };
+    const fingerprint = resumeFingerprint(basis);
+    expect(JSON.parse(fingerprint).pointedAt).toEqual([t('orders')]);
+    expect(resumeMismatch(pointOf(fingerprint), basis)).toBeUndefined();
+    const older = resumeFingerprint({ ...basis, pointedAt: [] });
+    expect(JSON.parse(older)).not.toHaveProperty('pointedAt');
+    expect(resumeMismatch(pointOf(older), basis))
+      .toBe('the tables foreign keys point at changed, whose deleted keys a run writes last (then none; now public.orders)');
+    // status knows none: it says what it can
+    expect(resumeMismatch(pointOf(older), { databases, tables: basis.tables, checkpoints })).toBeUndefined();
+  });
 });

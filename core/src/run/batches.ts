@@ -1,19 +1,46 @@
-import { classifyConflict, tableId, type Candidate, type ChangeSet, type Conflict, type KeyText, type TableBatch, type TableShape } from '@bucardo/plugin-sdk';
+import { classifyConflict, tableId, type Candidate, type ChangeSet, type Conflict, type KeyChange, type KeyText, type TableBatch, type TableShape } from '@bucardo/plugin-sdk';
+import type { ForeignKeyLayout } from './foreign-key-layout.js';
+
+/**
+ * Which keys of the tables foreign keys point at a plan holds (`ForeignKeyLayout`): a run in one part
+ * plans both, a run cut into key partitions plans the others with its first partition and the lost ones
+ * with its last.
+ */
+export interface PlanSections {
+  readonly layout: ForeignKeyLayout;
+  /** The keys those tables keep (new rows, updates), in write order with the other tables. */
+  readonly kept: boolean;
+  /** The keys those tables lose, after every other key, in reverse write order. */
+  readonly lost: boolean;
+}
+
+type Pick = 'all' | 'kept' | 'lost';
 
 /**
  * Splits a change set into transactions of at most `batchSize` keys, each a list of table batches in
  * table order. A key changed on one source is "clean" and belongs to that source; a key changed on two
- * or more is a conflict. Work per key is a set lookup: no per-key objects for clean keys.
+ * or more is a conflict. Work per key is a set lookup: no per-key objects for clean keys. With
+ * `sections`, the keys tables foreign keys point at lose come after all others (a tree's go whole into
+ * one transaction, as do its other keys).
  */
-export function* planTransactions(changeSet: ChangeSet, shapes: readonly TableShape[], batchSize: number): Generator<TableBatch[]> {
+export function* planTransactions(changeSet: ChangeSet, shapes: readonly TableShape[], batchSize: number, sections?: PlanSections): Generator<TableBatch[]> {
+  const pointedAt = sections?.layout.pointedAt ?? new Set<string>();
+  const trees = sections?.layout.trees ?? new Set<string>();
+  const steps: Array<{ shape: TableShape; pick: Pick }> = [];
+  for (const shape of shapes) {
+    if (!pointedAt.has(tableId(shape.table))) steps.push({ shape, pick: 'all' });
+    else if (sections!.kept) steps.push({ shape, pick: 'kept' });
+  }
+  if (sections?.lost) for (const shape of [...shapes].reverse()) if (pointedAt.has(tableId(shape.table))) steps.push({ shape, pick: 'lost' });
   let transaction: TableBatch[] = [];
   let room = batchSize;
-  for (const shape of shapes) {
-    const { clean, conflicts } = splitTable(changeSet, shape);
+  for (const { shape, pick } of steps) {
+    const { clean, conflicts } = splitTable(changeSet, shape, pick);
     const cursor = new TableCursor(clean, conflicts);
+    const whole = trees.has(tableId(shape.table));
     while (!cursor.done) {
-      const taken = cursor.take(room, shape);
-      transaction.push(taken);
+      const taken = cursor.take(whole ? Infinity : room, shape);
+      transaction = withBatch(transaction, taken);
       room -= sizeOf(taken);
       if (room <= 0) {
         yield transaction;
@@ -25,13 +52,34 @@ export function* planTransactions(changeSet: ChangeSet, shapes: readonly TableSh
   if (transaction.length > 0) yield transaction;
 }
 
+/** `transaction` with `batch` added: to the table's batch when it has one (a table's lost keys after its kept ones). */
+function withBatch(transaction: TableBatch[], batch: TableBatch): TableBatch[] {
+  const index = transaction.findIndex((existing) => existing.shape === batch.shape);
+  if (index < 0) return [...transaction, batch];
+  const existing = transaction[index]!;
+  const clean = new Map(existing.clean);
+  for (const [db, keys] of batch.clean) clean.set(db, [...(clean.get(db) ?? []), ...keys]);
+  const merged: TableBatch = { shape: existing.shape, clean, conflicts: [...existing.conflicts, ...batch.conflicts] };
+  return transaction.map((each, i) => (i === index ? merged : each));
+}
+
 export function sizeOf(batch: TableBatch): number {
   let size = batch.conflicts.length;
   for (const keys of batch.clean.values()) size += keys.length;
   return size;
 }
 
-function splitTable(changeSet: ChangeSet, shape: TableShape): { clean: Map<string, KeyText[]>; conflicts: Conflict[] } {
+/** A key's change is a loss: the row is gone on its source (or on every source that changed it). */
+const lost = (change: KeyChange) => change.lastOp === 'delete';
+
+function picked(changes: ReadonlyMap<KeyText, KeyChange>, pick: Pick): KeyText[] {
+  if (pick === 'all') return [...changes.keys()];
+  const keys: KeyText[] = [];
+  for (const [key, change] of changes) if (lost(change) === (pick === 'lost')) keys.push(key);
+  return keys;
+}
+
+function splitTable(changeSet: ChangeSet, shape: TableShape, pick: Pick): { clean: Map<string, KeyText[]>; conflicts: Conflict[] } {
   const id = tableId(shape.table);
   const changed = changeSet.sources
     .map((source) => ({ db: source.db, changes: source.tables.get(id)?.changes }))
@@ -40,7 +88,8 @@ function splitTable(changeSet: ChangeSet, shape: TableShape): { clean: Map<strin
   const clean = new Map<string, KeyText[]>();
   const conflicts: Conflict[] = [];
   if (changed.length === 1) {
-    clean.set(changed[0]!.db, [...changed[0]!.changes.keys()]);
+    const keys = picked(changed[0]!.changes, pick);
+    if (keys.length > 0) clean.set(changed[0]!.db, keys);
     return { clean, conflicts };
   }
   for (const [index, source] of changed.entries()) {
@@ -57,8 +106,12 @@ function splitTable(changeSet: ChangeSet, shape: TableShape): { clean: Map<strin
         (others ??= []).push({ db: changed[o]!.db, change: other });
       }
       if (earlier) continue;
-      if (!others) { mine.push(key); continue; }
+      if (!others) {
+        if (pick === 'all' || lost(change) === (pick === 'lost')) mine.push(key);
+        continue;
+      }
       const candidates: Candidate[] = [{ db: source.db, change }, ...others];
+      if (pick !== 'all' && candidates.every((candidate) => lost(candidate.change)) !== (pick === 'lost')) continue;
       conflicts.push({ table: shape.table, key, kind: classifyConflict(candidates), candidates });
     }
     if (mine.length > 0) clean.set(source.db, mine);

@@ -8,6 +8,7 @@ import { databaseError } from './database-error.js';
 import { applyTruncates, initialCopy, type CopyContext } from './copy-phases.js';
 import { FetchAhead } from './fetch-ahead.js';
 import { planTransactions } from './batches.js';
+import { foreignKeyLayout } from './foreign-key-layout.js';
 import { quiet } from './quiet.js';
 import { resumeFingerprint, resumeMismatch } from './resume-fit.js';
 import { canPartition, partitionCount, pendingRecords, type PendingRecords } from './partitions.js';
@@ -87,7 +88,11 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
   // transactions are planned in write order (tables after those their foreign keys point at), the order
   // a resume point records: the tables copied whole are left out of it, the others keep their places
   const ordered = writeOrder(shapes);
-  const basis = { databases: plan.databases, tables: shapes.map((shape) => shape.table), order: ordered.map((shape) => shape.table), batchSize: work.options.batchSize, checkpoints: from };
+  const { pointedAt } = foreignKeyLayout(ordered);
+  const basis = {
+    databases: plan.databases, tables: shapes.map((shape) => shape.table), order: ordered.map((shape) => shape.table),
+    pointedAt: ordered.filter((shape) => pointedAt.has(tableId(shape.table))).map((shape) => shape.table), batchSize: work.options.batchSize, checkpoints: from,
+  };
   work = { ...work, shapes: ordered };
   const fingerprint = resumeFingerprint(basis);
   const mismatch = resume && resumeMismatch(resume, basis);
@@ -148,8 +153,10 @@ async function captureLayout(work: DeltaWork, checkpoints: ReadonlyMap<string, C
   const pending = wanted ? await pendingRecords(plan, sessions, shapes, checkpoints) : undefined;
   const chosen = await chooseRefreshes(work.copies, pending, above, options.batchSize, checkpoints);
   const { refreshed, captured, ids } = split(shapes, chosen.map((shape) => tableId(shape.table)));
-  // the capture does not read the records of the tables copied whole: they do not count for partitions
-  const counted: PendingRecords | undefined = pending && new Map([...pending].map(([db, perTable]) => [db, new Map([...perTable].filter(([id]) => !ids.has(id)))]));
+  // the capture does not read the records of the tables copied whole, nor cut those foreign keys point at
+  // (captured whole): they do not count for partitions
+  const { pointedAt } = foreignKeyLayout(captured);
+  const counted: PendingRecords | undefined = pending && new Map([...pending].map(([db, perTable]) => [db, new Map([...perTable].filter(([id]) => !ids.has(id) && !pointedAt.has(id)))]));
   return { refreshed, captured, partitions: partitionCount(plan, sessions, counted, options.partitionSize, work.log) };
 }
 
@@ -189,7 +196,7 @@ async function capturePartition(work: DeltaWork, step: PartitionStep, until: Rea
     ...(partitioned ? { partition: { index: step.index, count: step.count } } : {}),
   });
   const capturing = performance.now();
-  let changeSet = await work.parts.hooks.capture.promise({ sources: [] }, args);
+  let changeSet = await captureSections(work, args, step);
   log.log('verbose', `${describeCapture(changeSet)} (${(performance.now() - capturing).toFixed(1)} ms)`);
   if (work.checkShapes) await checkCapturedShapes(work, changeSet, step);
   // After the capture that consumed their records: the copy reads at least what they stood for.
@@ -197,10 +204,36 @@ async function capturePartition(work: DeltaWork, step: PartitionStep, until: Rea
   // A truncate is in every partition's capture; its table is copied once, with the first partition.
   changeSet = await applyTruncates(work.copies, changeSet, args.databases.map((db) => db.name), step.index === 0);
   const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
-  const transactions = [...planTransactions(changeSet, work.shapes, work.options.batchSize)];
+  const sections = { layout: foreignKeyLayout(work.shapes), kept: step.index === 0, lost: step.index === step.count - 1 };
+  const transactions = [...planTransactions(changeSet, work.shapes, work.options.batchSize, sections)];
   // fetch reads additive columns as of these checkpoints; the receiving sources' guards are the same
   const captured: RunArgs = Object.freeze({ ...args, captured: Object.fromEntries(guards) });
   return { args: captured, guards, transactions, newest: newestChanges(changeSet) };
+}
+
+/**
+ * The capture hook over the partition's tables. In a run cut into key partitions, the tables foreign keys
+ * point at are not cut (`ForeignKeyLayout`): the first and the last partition capture them whole as well,
+ * a second call of the hook (its `args.tables` those tables, no `partition`) up to the same checkpoints.
+ */
+async function captureSections(work: DeltaWork, args: RunArgs, step: PartitionStep): Promise<ChangeSet> {
+  const { pointedAt } = foreignKeyLayout(work.shapes);
+  if (step.count === 1 || pointedAt.size === 0) return work.parts.hooks.capture.promise({ sources: [] }, args);
+  const cut = work.shapes.filter((shape) => !pointedAt.has(tableId(shape.table)));
+  const partial = await work.parts.hooks.capture.promise({ sources: [] }, Object.freeze({ ...args, tables: cut }));
+  if (step.index !== 0 && step.index !== step.count - 1) return partial;
+  const { partition: _cut, ...unpartitioned } = args;
+  const until = Object.fromEntries(partial.sources.map((source) => [source.db, source.checkpoint]));
+  const whole = await work.parts.hooks.capture.promise({ sources: [] }, Object.freeze({
+    ...unpartitioned, tables: work.shapes.filter((shape) => pointedAt.has(tableId(shape.table))), until,
+  }));
+  return mergeCaptures(partial, whole);
+}
+
+/** Two captures of disjoint tables up to the same checkpoints, as one. */
+function mergeCaptures(a: ChangeSet, b: ChangeSet): ChangeSet {
+  const other = new Map(b.sources.map((source) => [source.db, source]));
+  return { sources: a.sources.map((source) => ({ ...source, tables: new Map([...source.tables, ...(other.get(source.db)?.tables ?? [])]) })) };
 }
 
 /**

@@ -14,6 +14,11 @@ export interface ResumeBasis {
    * decides which keys each transaction holds. Absent when not known (`status` reads no table).
    */
   readonly order?: readonly TableRef[];
+  /**
+   * The tables foreign keys point at (`ForeignKeyLayout`), whose lost keys the run plans last and which
+   * key partitions do not cut. Absent when not known, as `order`.
+   */
+  readonly pointedAt?: readonly TableRef[];
   /** Absent when not known: `status` cannot know the batch size the next run will be given. */
   readonly batchSize?: number;
   readonly checkpoints: Readonly<Record<string, Checkpoint>>;
@@ -25,16 +30,20 @@ interface Planned {
   readonly tables: readonly TableRef[];
   /** Written only where it differs from `tables` (older points, and syncs without foreign keys, have none). */
   readonly order?: readonly TableRef[];
+  /** Written only where there are some (older points have none: their runs planned lost keys in place). */
+  readonly pointedAt?: readonly TableRef[];
   readonly batch: number;
 }
 
 export function resumeFingerprint(basis: ResumeBasis & { readonly batchSize: number }): string {
   const tables = basis.tables.map((table) => ({ schema: table.schema, name: table.name }));
   const order = basis.order?.map((table) => ({ schema: table.schema, name: table.name }));
+  const pointedAt = basis.pointedAt?.map((table) => ({ schema: table.schema, name: table.name }));
   const planned: Planned = {
     databases: basis.databases.map((db) => [db.name, db.role]),
     tables,
     ...(order && JSON.stringify(order) !== JSON.stringify(tables) ? { order } : {}),
+    ...(pointedAt?.length ? { pointedAt } : {}),
     batch: basis.batchSize,
   };
   return JSON.stringify(planned);
@@ -67,6 +76,14 @@ export function resumeMismatch(point: Pick<ResumePoint, 'fingerprint' | 'from'>,
     const thenOrder = then.order ?? then.tables;
     if (JSON.stringify(thenOrder.map((table) => [table.schema, table.name])) !== JSON.stringify(basis.order.map((table) => [table.schema, table.name]))) {
       return `the order its tables are written in changed, a foreign key added or dropped (then ${tables(thenOrder)}; now ${tables(basis.order)})`;
+    }
+  }
+  if (basis.pointedAt !== undefined) {
+    // keys lost by those tables are planned last, and partitions capture them whole: other transactions
+    const names = (list: readonly TableRef[]) => JSON.stringify(list.map((table) => [table.schema, table.name]));
+    const thenPointed = then.pointedAt ?? [];
+    if (names(thenPointed) !== names(basis.pointedAt)) {
+      return `the tables foreign keys point at changed, whose deleted keys a run writes last (then ${tables(thenPointed)}; now ${tables(basis.pointedAt)})`;
     }
   }
   if (basis.batchSize !== undefined && basis.batchSize !== then.batch) return `batchSize changed (then ${then.batch}; now ${basis.batchSize})`;

@@ -152,9 +152,9 @@ class PostgresTargetSession implements TargetSession {
       if (locked.size > 0) this.#log.log('debug', `${locked.size} keys of ${formatTable(held.shape.table)} changed here after the capture: left to the next run`, { db: this.#db });
     } catch (error) {
       if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
-      // the known limit: children deleted in a later transaction of this run still point at the rows
+      // the run writes these keys after every other key of its tables: what still points at them is not the origin's
       const table = formatTable(held.shape.table);
-      throw new BucardoError('APPLY_FAILED', `${(error as Error).message}: rows of ${table} deleted on the origin are still pointed at on database "${this.#db}". Where their children are deleted later in the same run (a run of several transactions), give one run a batchSize above its number of changed keys, all tables together (bucardo delta counts them; bucardo.config.ts, then bucardo reload), or write with applyAsReplica`, {
+      throw new BucardoError('APPLY_FAILED', `${(error as Error).message}: rows of ${table} deleted on the origin are still pointed at on database "${this.#db}", by rows the origin does not have (written on "${this.#db}", or on another source since) or through a foreign key the sync's first source does not have. Delete or move those rows on "${this.#db}", or write with applyAsReplica`, {
         db: this.#db, table, sqlstate: FOREIGN_KEY_VIOLATION, cause: error,
       });
     }

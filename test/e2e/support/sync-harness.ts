@@ -26,8 +26,8 @@ export interface SyncSetup {
   readonly additive?: readonly string[];
   /** Extra plugins for the Bucardo instance that runs this sync (a fresh instance is opened when given). */
   readonly plugins?: readonly BucardoPlugin[];
-  /** How that instance cuts and applies runs (`batchSize`, `refreshAbove`; a fresh instance is opened when given). */
-  readonly runSizes?: Pick<BucardoOptions, 'batchSize' | 'refreshAbove'>;
+  /** How that instance cuts and applies runs (`batchSize`, `partitionSize`, `refreshAbove`; a fresh instance is opened when given). */
+  readonly runSizes?: Pick<BucardoOptions, 'batchSize' | 'partitionSize' | 'refreshAbove'>;
   /** The sync's `conflict=` setting, in logical names (`"C A B"` becomes the registered names); default latest. */
   readonly conflict?: string;
 }
