@@ -16,7 +16,7 @@ export interface PluginTapOptions {
  */
 export function createSyncHooks() {
   return Object.freeze({
-    /** waterfall, once per run (per key partition for a large backlog, `args.partition`): the core's tap fills the ChangeSet from every source; later taps may filter it. */
+    /** waterfall, once per run (per key partition for a large backlog, `args.partition`, plus a call without it for the tables foreign keys point at, in the first and last partition): the core's tap fills the ChangeSet from every source; later taps may filter it. */
     capture: new AsyncSeriesWaterfallHook<[ChangeSet, RunArgs], ChangeSet, PluginTapOptions>(['changes', 'args'], 'capture'),
     /** waterfall, per table batch, one batch ahead of apply: the core's tap reads the row images of the batch's keys from their sources. */
     fetch: new AsyncSeriesWaterfallHook<[FetchedRows, BatchArgs], FetchedRows, PluginTapOptions>(['rows', 'args'], 'fetch'),

@@ -39,7 +39,7 @@ export interface ParallelHook<Args> {
  * The core's own work is done by its taps (named `bucardo:<phase>`), which call the plugin interfaces.
  */
 export interface SyncHooks {
-  /** waterfall, once per run (per key partition for a large backlog, `args.partition`): the core's tap reads every source's changes into the ChangeSet. */
+  /** waterfall, once per run (per key partition for a large backlog, `args.partition`, plus a call without it for the tables foreign keys point at, in the first and last partition): the core's tap reads every source's changes into the ChangeSet. */
   readonly capture: WaterfallHook<ChangeSet, RunArgs>;
   /** waterfall, per table batch: the core's tap reads the row images of the batch's keys. */
   readonly fetch: WaterfallHook<FetchedRows, BatchArgs>;
