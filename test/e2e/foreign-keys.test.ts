@@ -147,6 +147,19 @@ describe('trees, unique values and the guard, in tables foreign keys point at', 
     await expectEverywhere(w, 'q', 'id', []);
   });
 
+  it('a unique value taken from a row deleted on the origin, in a run of several transactions: fails saying why and how out, then goes through in one', async () => {
+    // the deleted row's key goes last, so with a transaction per key the new row meets the old one
+    await w.sql('A', "BEGIN; DELETE FROM users WHERE id = 2; INSERT INTO users VALUES (3, 'x@y'); COMMIT");
+    const failed = await (await harness.open([], { batchSize: 1 })).runSync(w.sync);
+    expectOutcome(failed, 'bad');
+    expect(failed.error).toMatchObject({ code: 'APPLY_FAILED', sqlstate: '23505', table: 'public.users' });
+    expect(failed.error!.message).toContain('or take one from a row the origin deleted, whose delete this run writes in a later transaction');
+    expect(failed.error!.message).toContain('give one run a batchSize (and partitionSize) above its number of changed keys (bucardo delta counts them), or write with applyAsReplica');
+    for (const db of ['B', 'C']) expect(await w.sql(db, 'SELECT id, email FROM users'), db).toEqual([{ id: 2, email: 'x@y' }]);
+    expectOutcome(await w.run(), 'good');
+    await expectEverywhere(w, 'users', 'id', ['(3,x@y)']);
+  });
+
   it('a key the run deletes, written by a user on a receiving source after the capture: the user\'s row stays, and the next run carries it', async () => {
     // A deletes p 5; B's user changes it after the capture: B keeps its row, which then goes everywhere
     await w.sql('A', 'DELETE FROM p WHERE id = 5');
@@ -178,7 +191,7 @@ describe('a unique value swapped between two rows foreign keys point at', () => 
     expectOutcome(failed, 'bad');
     expect(failed.error).toMatchObject({ code: 'APPLY_FAILED', sqlstate: '23505', table: 'public.customers' });
     expect(failed.error!.message).toContain('rows of public.customers swap a unique value in this run');
-    expect(failed.error!.message).toContain('Make the swap through a temporary value in two runs on the origin, or write with applyAsReplica');
+    expect(failed.error!.message).toContain('Make a swap through a temporary value in two runs on the origin, give one run a batchSize (and partitionSize) above its number of changed keys (bucardo delta counts them), or write with applyAsReplica');
     for (const db of ['B', 'C']) {
       expect(await w.sql(db, 'SELECT id, cid FROM orders ORDER BY id'), db).toEqual([{ id: 10, cid: 1 }, { id: 20, cid: 2 }]);
       expect(await w.sql(db, 'SELECT id, email FROM customers ORDER BY id'), db).toEqual([{ id: 1, email: 'a@x' }, { id: 2, email: 'b@x' }]);

@@ -33,9 +33,10 @@ export async function applyReferenced(
     if (held) await deleteNow(held);
     written = await inPlace().catch((again: unknown) => {
       if ((again as { code?: string }).code !== UNIQUE_VIOLATION) throw again;
-      // two rows swapping a unique value: neither in place (checked row by row) nor by DELETE (children)
+      // two rows swapping a unique value: neither in place (checked row by row) nor by DELETE (children);
+      // or the row holding it is deleted later in the run (the core plans such deletes after every other key)
       const table = formatTable(batch.shape.table);
-      throw new BucardoError('APPLY_FAILED', `${(again as Error).message}: rows of ${table} swap a unique value in this run. Foreign keys point at ${table}, so they are written in place, where the swap collides, and not deleted and inserted again, which would take their children with them. Make the swap through a temporary value in two runs on the origin, or write with applyAsReplica`, {
+      throw new BucardoError('APPLY_FAILED', `${(again as Error).message}: rows of ${table} swap a unique value in this run, or take one from a row the origin deleted, whose delete this run writes in a later transaction (the keys a table foreign keys point at loses go last). Foreign keys point at ${table}, so its rows are written in place, where such a change collides, and not deleted and inserted again, which would take their children with them. Make a swap through a temporary value in two runs on the origin, give one run a batchSize (and partitionSize) above its number of changed keys (bucardo delta counts them), or write with applyAsReplica`, {
         table, sqlstate: UNIQUE_VIOLATION, cause: again,
       });
     });
