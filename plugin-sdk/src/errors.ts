@@ -149,13 +149,23 @@ export function toBucardoError(error: unknown, code: ErrorCode, subject: ErrorSu
     Object.assign(error, missing);
     return error;
   }
-  const message = error instanceof Error ? error.message : String(error);
   const sqlstate = (error as { code?: unknown } | null)?.code;
-  return new BucardoError(code, message, {
+  return new BucardoError(code, serverMessage(error), {
     ...subject,
     ...(typeof sqlstate === 'string' && /^[0-9A-Z]{5}$/.test(sqlstate) ? { sqlstate } : {}),
     cause: error,
   });
+}
+
+/**
+ * An error's message; for a constraint the rows broke (SQLSTATE class 23), with the server's DETAIL, which
+ * names the key and value (`Key (pid)=(7) is not present in table "parent".`): without it, a foreign key
+ * or unique violation says which constraint, not which row.
+ */
+export function serverMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const { code, detail } = (error ?? {}) as { code?: unknown; detail?: unknown };
+  return typeof code === 'string' && code.startsWith('23') && typeof detail === 'string' && detail !== '' ? `${message} (${detail})` : message;
 }
 
 function stripUndefined<T extends object>(value: T): T {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { BucardoError, formatTable, type ApplyBatch, type ApplyResult, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, serverMessage, type ApplyBatch, type ApplyResult, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
 import type { DeferredDeletes } from './deferred-deletes.js';
 import { applyInPlace, UNIQUE_VIOLATION, type AlwaysIdentity } from './in-place-apply.js';
 import type { KeyIndexes } from './key-index.js';
@@ -36,7 +36,7 @@ export async function applyReferenced(
       // two rows swapping a unique value: neither in place (checked row by row) nor by DELETE (children);
       // or the row holding it is deleted later in the run (the core plans such deletes after every other key)
       const table = formatTable(batch.shape.table);
-      throw new BucardoError('APPLY_FAILED', `${(again as Error).message}: rows of ${table} swap a unique value in this run, or take one from a row the origin deleted, whose delete this run writes in a later transaction (the keys a table foreign keys point at loses go last). Foreign keys point at ${table}, so its rows are written in place, where such a change collides, and not deleted and inserted again, which would take their children with them. Make a swap through a temporary value in two runs on the origin, give one run a batchSize (and partitionSize) above its number of changed keys (bucardo delta counts them), or write with applyAsReplica`, {
+      throw new BucardoError('APPLY_FAILED', `${serverMessage(again)}: rows of ${table} swap a unique value in this run, or take one from a row the origin deleted, whose delete this run writes in a later transaction (the keys a table foreign keys point at loses go last). Foreign keys point at ${table}, so its rows are written in place, where such a change collides, and not deleted and inserted again, which would take their children with them. Make a swap through a temporary value in two runs on the origin, give one run a batchSize (and partitionSize) above its number of changed keys (bucardo delta counts them), or write with applyAsReplica`, {
         table, sqlstate: UNIQUE_VIOLATION, cause: again,
       });
     });
