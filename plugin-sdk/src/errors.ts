@@ -157,15 +157,18 @@ export function toBucardoError(error: unknown, code: ErrorCode, subject: ErrorSu
   });
 }
 
+/** Foreign key, unique and exclusion violations: their DETAIL names the key (`Key (pid)=(7) is not present in table "par".`). */
+const KEYED_VIOLATIONS = new Set(['23503', '23505', '23P01']);
+
 /**
- * An error's message; for a constraint the rows broke (SQLSTATE class 23), with the server's DETAIL, which
- * names the key and value (`Key (pid)=(7) is not present in table "parent".`): without it, a foreign key
- * or unique violation says which constraint, not which row.
+ * An error's message; for a foreign key, unique or exclusion violation, with the server's DETAIL, which
+ * names the key: without it the message says which constraint, not which row. (A check constraint's
+ * DETAIL holds the whole row, so it is left out.)
  */
 export function serverMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const { code, detail } = (error ?? {}) as { code?: unknown; detail?: unknown };
-  return typeof code === 'string' && code.startsWith('23') && typeof detail === 'string' && detail !== '' ? `${message} (${detail})` : message;
+  return typeof code === 'string' && KEYED_VIOLATIONS.has(code) && typeof detail === 'string' && detail !== '' ? `${message} (${detail})` : message;
 }
 
 function stripUndefined<T extends object>(value: T): T {

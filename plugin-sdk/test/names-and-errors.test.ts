@@ -64,11 +64,13 @@ describe('errors', () => {
     expect(wrapped.cause).toBe(pgError);
   });
 
-  it('a constraint violation (class 23) keeps the server\'s DETAIL, which names the row; other errors do not gain it', () => {
+  it('a foreign key or unique violation keeps the server\'s DETAIL, which names the key; other errors (a check constraint\'s holds the whole row) do not gain it', () => {
     const fk = Object.assign(new Error('insert or update on table "kid" violates foreign key constraint "kid_pid_fkey"'), { code: '23503', detail: 'Key (pid)=(7) is not present in table "par".' });
     expect(toBucardoError(fk, 'APPLY_FAILED').message).toBe('insert or update on table "kid" violates foreign key constraint "kid_pid_fkey" (Key (pid)=(7) is not present in table "par".)');
     const other = Object.assign(new Error('permission denied for table t'), { code: '42501', detail: 'no' });
     expect(toBucardoError(other, 'APPLY_FAILED').message).toBe('permission denied for table t');
+    const check = Object.assign(new Error('new row for relation "t" violates check constraint "c"'), { code: '23514', detail: 'Failing row contains (1, secret).' });
+    expect(toBucardoError(check, 'APPLY_FAILED').message).toBe('new row for relation "t" violates check constraint "c"');
   });
 
   it('add missing subject fields to an existing BucardoError without changing its code', () => {
