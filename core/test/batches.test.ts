@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { RowBatch, tableId, type ChangeSet, type KeyChange, type TableShape } from '@bucardo/plugin-sdk';
+import { RowBatch, defaultTargetCapabilities, tableId, type ChangeSet, type KeyChange, type TableShape } from '@bucardo/plugin-sdk';
 import { planTransactions, sizeOf } from '../src/run/batches.js';
-import { foreignKeyLayout } from '../src/run/foreign-key-layout.js';
+import { foreignKeyLayout, foreignKeysChecked } from '../src/run/foreign-key-layout.js';
+import type { SyncPlan } from '../src/run/sync-plan.js';
 import { buildApplyPlan } from '../src/run/apply-plan.js';
 import { settle } from '../src/run/settle.js';
 
@@ -65,6 +66,17 @@ describe('planTransactions with foreign keys (ForeignKeyLayout)', () => {
   const describePlan = (transactions: Iterable<ReturnType<typeof planTransactions> extends Generator<infer T> ? T : never>) =>
     [...transactions].map((transaction) => transaction.map((batch) => `${batch.shape.table.name}:${[...batch.clean.values()].flat().join(',')}${batch.conflicts.length ? `[${batch.conflicts.map((c) => c.key).join(',')}]` : ''}`).join(' '));
   const layout = foreignKeyLayout(shapes);
+
+  it('lays nothing out where no receiving database checks foreign keys (a replica, a document store, a file)', () => {
+    const none = foreignKeyLayout(shapes, false);
+    expect([none.pointedAt.size, none.trees.size]).toEqual([0, 0]);
+    const plan = (roles: string[]) => ({ databases: roles.map((role, i) => ({ name: `d${i}`, role })) }) as unknown as SyncPlan;
+    const checks = (names: string[]) => ({ targetCapabilities: (db: string) => ({ ...defaultTargetCapabilities, foreignKeys: names.includes(db) }) });
+    expect(foreignKeysChecked(plan(['source', 'target']), checks(['d1']))).toBe(true);
+    expect(foreignKeysChecked(plan(['source', 'target']), checks(['d0']))).toBe(false);
+    // a lone source receives nothing; beside another, it does
+    expect(foreignKeysChecked(plan(['source', 'source']), checks(['d0']))).toBe(true);
+  });
 
   it('finds the tables pointed at, trees among them', () => {
     expect([...layout.pointedAt].sort()).toEqual(['public.grand', 'public.parent', 'public.tree'].map((name) => tableId({ schema: 'public', name: name.slice(7) })).sort());

@@ -236,6 +236,13 @@ export interface TargetCapabilities {
   readonly localChangeGuard?: boolean;
   /** The target has a schema the core can check (`describeTable`). Default false. */
   readonly schema?: boolean;
+  /**
+   * The target checks foreign keys between the sync's tables as it writes (`TableShape.references`): the
+   * core then plans the keys a pointed-at table loses after every other key of the run, keeps a table
+   * pointing at itself in one transaction, and does not cut pointed-at tables into key partitions, at the
+   * cost of holding their backlog whole. Default false.
+   */
+  readonly foreignKeys?: boolean;
 }
 
 /** The value the core assumes for each capability a writer leaves out: all false. */
@@ -244,6 +251,7 @@ export const defaultTargetCapabilities: Required<TargetCapabilities> = Object.fr
   truncate: false,
   localChangeGuard: false,
   schema: false,
+  foreignKeys: false,
 });
 
 /** Writes row images to a database. */

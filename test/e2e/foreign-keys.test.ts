@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { definePlugin } from '@bucardo/plugin-sdk';
+import { postgres } from '@bucardo/plugin-postgres';
 import type { SessionCache } from '@bucardo/core';
 import { Harness, expectEverywhere, expectOutcome, type SyncWorld } from './support/sync-harness.js';
 
@@ -359,5 +360,13 @@ describe('runs cut into several transactions or key partitions', () => {
     expect(b['B']).toMatchObject({ o: '16' });
     await expectSame(w, b['B'] as Record<string, unknown>);
     expectOutcome(await w.run(), 'empty');
+
+    // written as a replica, no database checks the foreign keys: every table is cut, none held whole
+    const replica = await harness.open([recorder, postgres({ applyAsReplica: true })], { batchSize: 7, partitionSize: 20 });
+    await w.sql('A', `INSERT INTO orders SELECT i, 'o' || i FROM generate_series(60, 69) i; INSERT INTO items SELECT i, 60, 'i' || i FROM generate_series(200, 229) i`);
+    captures.length = 0;
+    expectOutcome(await replica.runSync(w.sync), 'good');
+    expect(captures).toEqual(['1/2: orders tree items notes', '2/2: orders tree items notes']);
+    await expectSame(w, (await counts(w))['A'] as Record<string, unknown>);
   });
 });

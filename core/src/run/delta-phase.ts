@@ -8,7 +8,7 @@ import { databaseError } from './database-error.js';
 import { applyTruncates, initialCopy, type CopyContext } from './copy-phases.js';
 import { FetchAhead } from './fetch-ahead.js';
 import { planTransactions } from './batches.js';
-import { foreignKeyLayout } from './foreign-key-layout.js';
+import { foreignKeyLayout, foreignKeysChecked, type ForeignKeyLayout } from './foreign-key-layout.js';
 import { quiet } from './quiet.js';
 import { resumeFingerprint, resumeMismatch } from './resume-fit.js';
 import { canPartition, partitionCount, pendingRecords, type PendingRecords } from './partitions.js';
@@ -88,7 +88,7 @@ export async function deltaPhase(work: DeltaWork, resume: ResumePoint | undefine
   // transactions are planned in write order (tables after those their foreign keys point at), the order
   // a resume point records: the tables copied whole are left out of it, the others keep their places
   const ordered = writeOrder(shapes);
-  const { pointedAt } = foreignKeyLayout(ordered);
+  const { pointedAt } = layoutOf(work, ordered);
   const basis = {
     databases: plan.databases, tables: shapes.map((shape) => shape.table), order: ordered.map((shape) => shape.table),
     pointedAt: ordered.filter((shape) => pointedAt.has(tableId(shape.table))).map((shape) => shape.table), batchSize: work.options.batchSize, checkpoints: from,
@@ -155,7 +155,7 @@ async function captureLayout(work: DeltaWork, checkpoints: ReadonlyMap<string, C
   const { refreshed, captured, ids } = split(shapes, chosen.map((shape) => tableId(shape.table)));
   // the capture does not read the records of the tables copied whole, nor cut those foreign keys point at
   // (captured whole): they do not count for partitions
-  const { pointedAt } = foreignKeyLayout(captured);
+  const { pointedAt } = layoutOf(work, captured);
   const counted: PendingRecords | undefined = pending && new Map([...pending].map(([db, perTable]) => [db, new Map([...perTable].filter(([id]) => !ids.has(id) && !pointedAt.has(id)))]));
   return { refreshed, captured, partitions: partitionCount(plan, sessions, counted, options.partitionSize, work.log) };
 }
@@ -204,7 +204,7 @@ async function capturePartition(work: DeltaWork, step: PartitionStep, until: Rea
   // A truncate is in every partition's capture; its table is copied once, with the first partition.
   changeSet = await applyTruncates(work.copies, changeSet, args.databases.map((db) => db.name), step.index === 0);
   const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
-  const sections = { layout: foreignKeyLayout(work.shapes), kept: step.index === 0, lost: step.index === step.count - 1 };
+  const sections = { layout: layoutOf(work), kept: step.index === 0, lost: step.index === step.count - 1 };
   const transactions = [...planTransactions(changeSet, work.shapes, work.options.batchSize, sections)];
   // fetch reads additive columns as of these checkpoints; the receiving sources' guards are the same
   const captured: RunArgs = Object.freeze({ ...args, captured: Object.fromEntries(guards) });
@@ -217,7 +217,7 @@ async function capturePartition(work: DeltaWork, step: PartitionStep, until: Rea
  * a second call of the hook (its `args.tables` those tables, no `partition`) up to the same checkpoints.
  */
 async function captureSections(work: DeltaWork, args: RunArgs, step: PartitionStep): Promise<ChangeSet> {
-  const { pointedAt } = foreignKeyLayout(work.shapes);
+  const { pointedAt } = layoutOf(work);
   if (step.count === 1 || pointedAt.size === 0) return work.parts.hooks.capture.promise({ sources: [] }, args);
   const cut = work.shapes.filter((shape) => !pointedAt.has(tableId(shape.table)));
   const partial = await work.parts.hooks.capture.promise({ sources: [] }, Object.freeze({ ...args, tables: cut }));
@@ -230,10 +230,19 @@ async function captureSections(work: DeltaWork, args: RunArgs, step: PartitionSt
   return mergeCaptures(partial, whole);
 }
 
+/** How the foreign keys between `shapes` shape the run's plan, where a receiving database checks them. */
+function layoutOf(work: DeltaWork, shapes: readonly TableShape[] = work.shapes): ForeignKeyLayout {
+  return foreignKeyLayout(shapes, foreignKeysChecked(work.plan, work.sessions));
+}
+
 /** Two captures of disjoint tables up to the same checkpoints, as one. */
 function mergeCaptures(a: ChangeSet, b: ChangeSet): ChangeSet {
-  const other = new Map(b.sources.map((source) => [source.db, source]));
-  return { sources: a.sources.map((source) => ({ ...source, tables: new Map([...source.tables, ...(other.get(source.db)?.tables ?? [])]) })) };
+  const merged = new Map(a.sources.map((source) => [source.db, source]));
+  for (const source of b.sources) {
+    const first = merged.get(source.db);
+    merged.set(source.db, first ? { ...first, tables: new Map([...first.tables, ...source.tables]) } : source);
+  }
+  return { sources: [...merged.values()] };
 }
 
 /**

@@ -58,6 +58,7 @@ export class TargetHarness {
       truncate: declared.truncate === true,
       localChangeGuard: declared.localChangeGuard === true,
       schema: declared.schema === true,
+      foreignKeys: declared.foreignKeys === true,
     };
     this.#expectedValue = options.expectedValue;
     this.#log = options.log;

@@ -37,12 +37,15 @@ const TRUNCATE_REFUSED: Readonly<Record<string, string>> = {
 
 /** Writes row images into PostgreSQL: one DELETE per table batch, then COPY, inside one transaction. */
 export class PostgresTarget implements TargetWriter {
-  readonly capabilities: TargetCapabilities = Object.freeze({ transactions: true, truncate: true, localChangeGuard: true, schema: true });
+  readonly capabilities: TargetCapabilities;
   readonly #options: ResolvedPostgresOptions;
 
   constructor(options: ResolvedPostgresOptions) {
     // On the connection, not per transaction: a role that may not set it fails at connect, before any write.
     this.#options = options.applyAsReplica ? { ...options, sessionSettings: { ...options.sessionSettings, ...REPLICA_SETTINGS } } : options;
+    // a session written as a replica fires no foreign key (applyAsReplica, or the setting given directly)
+    const replica = this.#options.sessionSettings['session_replication_role']?.toLowerCase() === 'replica';
+    this.capabilities = Object.freeze({ transactions: true, truncate: true, localChangeGuard: true, schema: true, foreignKeys: !replica });
   }
 
   async open(spec: DatabaseSpec, context: OpenContext): Promise<TargetSession> {

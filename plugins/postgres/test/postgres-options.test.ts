@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TEXT_STABLE_SETTINGS, resolveOptions, type PostgresOptions } from '../src/postgres-options.js';
+import { PostgresTarget } from '../src/postgres-target.js';
 
 describe('resolveOptions', () => {
   it('defaults: 10 s to connect, the text-stability settings, not as a replica', () => {
@@ -26,5 +27,12 @@ describe('resolveOptions', () => {
     [{ sessionSettings: { statement_timeout: 0 } }, 'sessionSettings', 'postgres: sessionSettings.statement_timeout must be a string, not 0'],
   ])('refuses %j as CONFIG_INVALID naming %s', (options, item, message) => {
     expect(() => resolveOptions(options as unknown as PostgresOptions)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', plugin: 'postgres', item, message }));
+  });
+
+  it('the writer checks foreign keys (capability foreignKeys) unless it writes as a replica, by applyAsReplica or the setting itself', () => {
+    expect(new PostgresTarget(resolveOptions()).capabilities.foreignKeys).toBe(true);
+    expect(new PostgresTarget(resolveOptions({ applyAsReplica: true })).capabilities.foreignKeys).toBe(false);
+    expect(new PostgresTarget(resolveOptions({ sessionSettings: { session_replication_role: 'REPLICA' } })).capabilities.foreignKeys).toBe(false);
+    expect(new PostgresTarget(resolveOptions({ sessionSettings: { session_replication_role: 'origin' } })).capabilities.foreignKeys).toBe(true);
   });
 });

@@ -27,6 +27,8 @@ export const SQLFILE_CAPABILITIES: Required<TargetCapabilities> = Object.freeze(
   truncate: false,
   localChangeGuard: false,
   schema: false,
+  // a file checks nothing: its reader replays whole transactions
+  foreignKeys: false,
 });
 
 /** Makes the directory if needed and proves it writable by creating and removing a file in it. */

@@ -62,11 +62,12 @@ export class Harness {
     this.control = uniqueName(`${prefix}_ctl`);
   }
 
-  /** Opens a Bucardo on the control database with the standard plugins plus `plugins`. */
+  /** Opens a Bucardo on the control database with `plugins` and the standard plugins they do not replace (by name), as the CLI does. */
   async open(plugins: readonly BucardoPlugin[] = [], runSizes: SyncSetup['runSizes'] = {}): Promise<Bucardo> {
+    const given = new Set(plugins.map((plugin) => plugin.name));
     const bucardo = await Bucardo.open({
       ...runSizes,
-      plugins: [...plugins, ...standardPlugins()],
+      plugins: [...plugins, ...standardPlugins().filter((plugin) => !given.has(plugin.name))],
       control: { dbname: this.control, host: this.server.host, port: this.server.port, user: this.server.user, password: this.server.password },
       logLevel: 'warn',
     });
