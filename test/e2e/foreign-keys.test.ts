@@ -300,6 +300,23 @@ describe('runs cut into several transactions or key partitions', () => {
     expectOutcome(await w.run(), 'empty');
   });
 
+  it('a parent updated on one source and deleted with its children on another, in a run of several transactions: the later change wins, good', async () => {
+    const w = await harness.setup({ tag: 'fc', roles: { A: 'source', B: 'source', C: 'target' }, tables: TABLES, schema: SCHEMA, runSizes: { batchSize: 3 } });
+    await w.sql('A', `INSERT INTO orders SELECT i, 'o' || i FROM generate_series(1, 6) i; INSERT INTO items SELECT i, i % 6 + 1, 'i' || i FROM generate_series(1, 18) i`);
+    expectOutcome(await w.run(), 'good');
+    // the delete comes last: it wins (latest), after the items B deleted
+    await w.sql('A', "UPDATE orders SET v = 'a' WHERE id <= 3");
+    await w.sql('B', 'BEGIN; DELETE FROM items WHERE oid <= 3; DELETE FROM orders WHERE id <= 3; COMMIT');
+    expectOutcome(await w.run(), 'good');
+    await expectEverywhere(w, 'orders', 'id', ['(4,o4)', '(5,o5)', '(6,o6)']);
+    // the update comes last: it wins, and the order comes back where it was deleted, without the items deleted there
+    await w.sql('A', 'BEGIN; DELETE FROM items WHERE oid = 4; DELETE FROM orders WHERE id = 4; COMMIT');
+    await w.sql('B', "UPDATE orders SET v = 'b' WHERE id = 4");
+    expectOutcome(await w.run(), 'good');
+    await expectEverywhere(w, 'orders', 'id', ['(4,b)', '(5,o5)', '(6,o6)']);
+    await expectSame(w, { o: '3', i: '6', n: '0', t: '0', isum: (await w.sql('A', 'SELECT sum(id * 7 + oid) AS s FROM items'))[0]!.s, tsum: '0' });
+  });
+
   it('more change records than partitionSize: a backlog of orders and items, then of their deletes, good in every partition', async () => {
     // what each capture of the run is of: the key partition, and the tables
     const captures: string[] = [];

@@ -69,7 +69,7 @@ export function sizeOf(batch: TableBatch): number {
   return size;
 }
 
-/** A key's change is a loss: the row is gone on its source (or on every source that changed it). */
+/** A key's change is a loss: the row is gone on its source. */
 const lost = (change: KeyChange) => change.lastOp === 'delete';
 
 function picked(changes: ReadonlyMap<KeyText, KeyChange>, pick: Pick): KeyText[] {
@@ -111,7 +111,9 @@ function splitTable(changeSet: ChangeSet, shape: TableShape, pick: Pick): { clea
         continue;
       }
       const candidates: Candidate[] = [{ db: source.db, change }, ...others];
-      if (pick !== 'all' && candidates.every((candidate) => lost(candidate.change)) !== (pick === 'lost')) continue;
+      // a key one source deleted is planned with the lost ones: where the delete wins, the children that
+      // source deleted come first; where an update wins, the row is still written, only later
+      if (pick !== 'all' && candidates.some((candidate) => lost(candidate.change)) !== (pick === 'lost')) continue;
       conflicts.push({ table: shape.table, key, kind: classifyConflict(candidates), candidates });
     }
     if (mine.length > 0) clean.set(source.db, mine);

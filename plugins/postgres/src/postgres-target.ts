@@ -157,7 +157,7 @@ class PostgresTargetSession implements TargetSession {
       if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
       // the run writes these keys after every other key of its tables: what still points at them is not the origin's
       const table = formatTable(held.shape.table);
-      throw new BucardoError('APPLY_FAILED', `${serverMessage(error)}: rows of ${table} deleted on the origin are still pointed at on database "${this.#db}", by rows the origin does not have (written on "${this.#db}", or on another source since) or through a foreign key the sync's first source does not have. Delete or move those rows on "${this.#db}", or write with applyAsReplica`, {
+      throw new BucardoError('APPLY_FAILED', `${serverMessage(error)}: rows of ${table} deleted on the origin are still pointed at on database "${this.#db}": by rows the origin does not have (written on "${this.#db}", or added or changed on another source in this run, a conflict between tables that no strategy settles), or through a foreign key the sync's first source does not have. Delete or move those rows, or write with applyAsReplica`, {
         db: this.#db, table, sqlstate: FOREIGN_KEY_VIOLATION, cause: error,
       });
     }
