@@ -154,7 +154,8 @@ describe('trees, unique values and the guard, in tables foreign keys point at', 
     const failed = await (await harness.open([], { batchSize: 1 })).runSync(w.sync);
     expectOutcome(failed, 'bad');
     expect(failed.error).toMatchObject({ code: 'APPLY_FAILED', sqlstate: '23505', table: 'public.users' });
-    expect(failed.error!.message).toContain('or take one from a row the origin deleted, whose delete this run writes in a later transaction');
+    expect(failed.error!.message).toContain('rows of public.users were written after this transaction\'s deletes, as they take a unique value from a deleted row or point at rows that do, and still collide');
+    expect(failed.error!.message).toContain('or one taking it from a row whose delete comes in a later transaction of the run');
     expect(failed.error!.message).toContain('give one run a batchSize (and partitionSize) above its number of changed keys (bucardo delta counts them), or write with applyAsReplica');
     for (const db of ['B', 'C']) expect(await w.sql(db, 'SELECT id, email FROM users'), db).toEqual([{ id: 2, email: 'x@y' }]);
     expectOutcome(await w.run(), 'good');
@@ -169,6 +170,33 @@ describe('trees, unique values and the guard, in tables foreign keys point at', 
     expect(await w.sql('B', 'SELECT id, v FROM p')).toEqual([{ id: 5, v: 'user' }]);
     expectOutcome(await w.run(), 'good');
     await expectEverywhere(w, 'p', 'id', ['(5,user)']);
+  });
+});
+
+/**
+ * From a walk-through: an account purged with its orders and their items, and a new account taking over its
+ * e-mail, with an order of its own, in one transaction. Deleting the old account first (for its e-mail)
+ * cascaded to its orders while their items still pointed at them, every run. The new account's rows are
+ * now put off until the held deletes are done, and the new order's rows (pointing at it) with them.
+ */
+describe('an account purged with its orders, its e-mail taken by a new account', () => {
+  it('good in one run, as on the origin, on the target and the other source', async () => {
+    const w = await harness.setup({
+      tag: 'fe', roles: { A: 'source', B: 'source', C: 'target' }, tables: ['items', 'orders', 'customers'],
+      schema: `CREATE TABLE customers (id int PRIMARY KEY, email text UNIQUE NOT NULL);
+        CREATE TABLE orders (id int PRIMARY KEY, cid int NOT NULL REFERENCES customers ON DELETE CASCADE);
+        CREATE TABLE items (id int PRIMARY KEY, oid int NOT NULL REFERENCES orders, v text);`,
+    });
+    await w.sql('A', `INSERT INTO customers VALUES (4, 'c4@x'), (5, 'c5@x'); INSERT INTO orders VALUES (40, 4), (50, 5);
+      INSERT INTO items VALUES (400, 40, 'a'), (401, 40, 'b'), (500, 50, 'c')`);
+    expectOutcome(await w.run(), 'good');
+    await w.sql('B', `BEGIN; DELETE FROM items WHERE oid = 40; DELETE FROM customers WHERE id = 4;
+      INSERT INTO customers VALUES (6, 'c4@x'); INSERT INTO orders VALUES (60, 6); INSERT INTO items VALUES (600, 60, 'new'); COMMIT`);
+    expectOutcome(await w.run(), 'good');
+    await expectEverywhere(w, 'customers', 'id', ['(5,c5@x)', '(6,c4@x)']);
+    await expectEverywhere(w, 'orders', 'id', ['(50,5)', '(60,6)']);
+    await expectEverywhere(w, 'items', 'id', ['(500,50,c)', '(600,60,new)']);
+    expectOutcome(await w.run(), 'empty');
   });
 });
 
@@ -219,8 +247,9 @@ describe('a unique value swapped between two rows foreign keys point at', () => 
     const failed = await w.run();
     expectOutcome(failed, 'bad');
     expect(failed.error).toMatchObject({ code: 'APPLY_FAILED', sqlstate: '23505', table: 'public.customers' });
-    expect(failed.error!.message).toContain('rows of public.customers swap a unique value in this run');
-    expect(failed.error!.message).toContain('Make a swap through a temporary value in two runs on the origin, give one run a batchSize (and partitionSize) above its number of changed keys (bucardo delta counts them), or write with applyAsReplica');
+    expect(failed.error!.message).toContain('duplicate key value violates unique constraint "customers_email_key" (Key (email)=(');
+    expect(failed.error!.message).toContain('rows of public.customers were written after this transaction\'s deletes');
+    expect(failed.error!.message).toContain('Two rows that swap a unique value, or one taking it from a row whose delete comes in a later transaction of the run (the keys a table foreign keys point at loses go last), cannot be written in place: make a swap through a temporary value in two runs on the origin');
     for (const db of ['B', 'C']) {
       expect(await w.sql(db, 'SELECT id, cid FROM orders ORDER BY id'), db).toEqual([{ id: 10, cid: 1 }, { id: 20, cid: 2 }]);
       expect(await w.sql(db, 'SELECT id, email FROM customers ORDER BY id'), db).toEqual([{ id: 1, email: 'a@x' }, { id: 2, email: 'b@x' }]);

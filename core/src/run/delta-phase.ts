@@ -157,7 +157,7 @@ async function captureLayout(work: DeltaWork, checkpoints: ReadonlyMap<string, C
   // (captured whole): they do not count for partitions
   const { pointedAt } = layoutOf(work, captured);
   const counted: PendingRecords | undefined = pending && new Map([...pending].map(([db, perTable]) => [db, new Map([...perTable].filter(([id]) => !ids.has(id) && !pointedAt.has(id)))]));
-  return { refreshed, captured, partitions: partitionCount(plan, sessions, counted, options.partitionSize, work.log) };
+  return { refreshed, captured, partitions: partitionCount(plan, sessions, counted, options.partitionSize, work.log, pointedAt.size > 0) };
 }
 
 interface CaptureLayout {

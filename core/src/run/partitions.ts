@@ -31,13 +31,14 @@ export async function pendingRecords(plan: SyncPlan, sessions: RunSessions, shap
 /**
  * How many key partitions the run's capture is cut into: enough that none holds more than `partitionSize`
  * change records (all sources together, of the tables `pending` counts), so that memory stays bounded
- * whatever the backlog. 1 when the sources cannot capture in partitions or could not count.
+ * whatever the backlog (the tables foreign keys point at are not counted: they are captured whole, see
+ * `foreign-key-layout.ts`). 1 when the sources cannot capture in partitions or could not count.
  */
-export function partitionCount(plan: SyncPlan, sessions: RunSessions, pending: PendingRecords | undefined, partitionSize: number, log: Logger): number {
+export function partitionCount(plan: SyncPlan, sessions: RunSessions, pending: PendingRecords | undefined, partitionSize: number, log: Logger, pointedAt = false): number {
   if (!pending || !canPartition(plan, sessions)) return 1;
   let records = 0;
   for (const perTable of pending.values()) for (const count of perTable.values()) records += count;
   const partitions = Math.max(1, Math.ceil(records / partitionSize));
-  if (partitions > 1) log.log('normal', `Sync "${plan.name}" has ${records} change records to read: capturing them in ${partitions} key partitions of at most ~${partitionSize}`);
+  if (partitions > 1) log.log('normal', `Sync "${plan.name}" has ${records} change records to read: capturing them in ${partitions} key partitions of at most ~${partitionSize}${pointedAt ? ' (tables foreign keys point at are captured whole, with the first and the last)' : ''}`);
   return partitions;
 }

@@ -4,8 +4,8 @@ import { dependencyOrder, tableId, type TableShape } from '@bucardo/plugin-sdk';
  * The order a run writes tables in: each after the tables its foreign keys point at (`shape.references`,
  * as the first source describes them), so that a new child row finds its new parent, whatever order the
  * tables were added to the herd in (in name order, `order_items` comes before `orders`). Otherwise herd
- * order (`dependencyOrder`: a cycle broken at its first member another waits for). Deleting keys a parent lost is the target's to put last (the postgres target
- * holds them until the transaction's tables are written). The run plans its transactions in this order
+ * order (`dependencyOrder`: a cycle broken at its first member another waits for). The keys a parent loses are planned after every other key
+ * (`foreign-key-layout.ts`), and the postgres target holds them until the transaction's tables are written. The run plans its transactions in this order
  * (`delta-phase.ts`), and a resume point records it.
  */
 export function writeOrder(shapes: readonly TableShape[]): TableShape[] {

@@ -33,14 +33,6 @@ export class DeferredDeletes {
     for (const shape of await order([...pending.values()].map((entry) => entry.shape))) await remove(pending.get(qualified(shape.table))!);
   }
 
-  /** The keys held for a table, taken out (to be deleted now). */
-  take(shape: TableShape): HeldDeletes | undefined {
-    const id = qualified(shape.table);
-    const held = this.#pending.get(id);
-    this.#pending.delete(id);
-    return held;
-  }
-
   clear(): void {
     this.#pending.clear();
   }

@@ -1,10 +1,11 @@
 import type pg from 'pg';
-import { BucardoError, formatTable, serverMessage, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type PartitionDigests, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, serverMessage, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type PartitionDigests, type RowBatch, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
 import { readSequence, setSequence } from './sequences.js';
 import { AlwaysIdentity, applyInPlace } from './in-place-apply.js';
 import { applyReferenced } from './referenced-apply.js';
 import { ReferencedTables } from './referenced-tables.js';
 import { DeferredDeletes, type HeldDeletes } from './deferred-deletes.js';
+import { FOREIGN_KEY_VIOLATION, PostponedWrites } from './postponed-writes.js';
 import { DeadlockYield, preferToBeTheDeadlockVictim } from './deadlock-victim.js';
 import { SKIP_CAPTURE_SETTING, qualified } from './capture-names.js';
 import { connect, quoteLiteral } from './connect.js';
@@ -25,8 +26,6 @@ import { REPLICA_SETTINGS, type ResolvedPostgresOptions } from './postgres-optio
  */
 const TRUNCATE_LOCK_WAIT = '2s';
 
-/** A row still pointed at by a foreign key. */
-const FOREIGN_KEY_VIOLATION = '23503';
 
 /** Why TRUNCATE gives way to DELETE, by sqlstate. */
 const TRUNCATE_REFUSED: Readonly<Record<string, string>> = {
@@ -65,6 +64,7 @@ class PostgresTargetSession implements TargetSession {
   readonly #identities = new AlwaysIdentity();
   readonly #referenced = new ReferencedTables();
   readonly #deferred = new DeferredDeletes();
+  readonly #postponed = new PostponedWrites();
 
   constructor(db: string, client: pg.Client, log: Logger, deadlocks: DeadlockYield) {
     this.#db = db;
@@ -103,6 +103,7 @@ class PostgresTargetSession implements TargetSession {
     // READ COMMITTED: after waiting for a row lock, each statement sees what the other writer committed,
     // which the local-change guard relies on; and the transaction-local setting keeps capture triggers quiet.
     this.#deferred.clear();
+    this.#postponed.clear();
     await this.#client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SELECT set_config(${quoteLiteral(SKIP_CAPTURE_SETTING)}, 'on', true)${this.#deadlocks.beginSql}`);
   }
 
@@ -116,7 +117,7 @@ class PostgresTargetSession implements TargetSession {
 
   async #apply(batch: ApplyBatch): Promise<ApplyResult> {
     // a table a foreign key points at: rows updated in place (its children keep their parent), deletes last
-    if (await this.#referenced.has(this.#client, batch.shape)) return applyReferenced(this.#client, batch, this.#keyIndexes, this.#identities, this.#deferred, (held) => this.#deleteHeld(held));
+    if (await this.#referenced.has(this.#client, batch.shape)) return applyReferenced(this.#client, batch, this.#keyIndexes, this.#identities, this.#deferred, this.#postponed);
     // additive columns: rows updated in place, so that a user's increment waiting on one still finds it
     if ((batch.shape.additive ?? []).length > 0) return applyInPlace(this.#client, batch, this.#keyIndexes, this.#identities);
     const { deleted, skipped } = batch.guard === undefined
@@ -124,8 +125,26 @@ class PostgresTargetSession implements TargetSession {
       : await this.#guardedDelete(batch, batch.guard);
     const rows = skipped.size === 0 ? batch.rows : batch.rows.map((rowBatch) => rowBatch.filter(skipped, false));
     const buffers = rows.map((rowBatch) => rowBatch.data).filter((data) => data.length > 0);
-    const inserted = buffers.length === 0 ? 0 : await copyIn(this.#client, `COPY ${qualified(batch.shape.table)} (${columnList(batch.shape)}) FROM STDIN`, buffers);
-    return { deleted, inserted, skipped: [...skipped] };
+    const copy = () => copyIn(this.#client, `COPY ${qualified(batch.shape.table)} (${columnList(batch.shape)}) FROM STDIN`, buffers);
+    if (buffers.length === 0) return { deleted, inserted: 0, skipped: [...skipped] };
+    if (!this.#postponed.pending) return { deleted, inserted: await copy(), skipped: [...skipped] };
+    return { deleted, inserted: await this.#copyOrPutOff(batch.shape, copy, rows), skipped: [...skipped] };
+  }
+
+  /** A COPY while writes are put off: rows pointing at put-off rows are put off too (their deletes are done). */
+  async #copyOrPutOff(shape: TableShape, copy: () => Promise<number>, rows: readonly RowBatch[]): Promise<number> {
+    await this.#client.query('SAVEPOINT bucardo_copy');
+    try {
+      const inserted = await copy();
+      await this.#client.query('RELEASE SAVEPOINT bucardo_copy');
+      return inserted;
+    } catch (error) {
+      if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
+      await this.#client.query('ROLLBACK TO SAVEPOINT bucardo_copy');
+      this.#postponed.add(shape, copy);
+      // counted as if written: a put-off row is written before the commit, or the transaction fails
+      return rows.reduce((count, rowBatch) => count + rowBatch.rowCount, 0);
+    }
   }
 
   /**
@@ -139,8 +158,10 @@ class PostgresTargetSession implements TargetSession {
   }
 
   /** The keys held from tables foreign keys point at, deleted children first. */
-  #runHeldDeletes(): Promise<void> {
-    return this.#deferred.run((shapes) => this.#referenced.deleteOrder(this.#client, shapes), (held) => this.#deleteHeld(held));
+  /** What a transaction's batches left for its end: the held deletes (children first), then the writes put off for them. */
+  async #finishWrites(): Promise<void> {
+    await this.#deferred.run((shapes) => this.#referenced.deleteOrder(this.#client, shapes), (held) => this.#deleteHeld(held));
+    await this.#postponed.run();
   }
 
   /** Held deletes of a table foreign keys point at, under the guard their batch came with. */
@@ -212,7 +233,7 @@ class PostgresTargetSession implements TargetSession {
     // a deferred check may wait on a lock: nothing is committed yet, so a stopped run may cut it short
     await cancellable(this.#client, signal, async () => {
       // the keys tables that foreign keys point at lost, now that their children are written: children first
-      await this.#runHeldDeletes();
+      await this.#finishWrites();
       await this.#client.query('SET CONSTRAINTS ALL IMMEDIATE');
     }).catch((error: unknown) => {
       this.#deadlocks.failed(error);
@@ -221,14 +242,15 @@ class PostgresTargetSession implements TargetSession {
   }
 
   async commit(): Promise<void> {
-    // a caller that did not prepare: the held deletes still go, before the commit
-    await this.#runHeldDeletes();
+    // a caller that did not prepare: the held deletes and put-off writes still go, before the commit
+    await this.#finishWrites();
     await this.#client.query('COMMIT');
     this.#deadlocks.committed();
   }
 
   async rollback(): Promise<void> {
     this.#deferred.clear();
+    this.#postponed.clear();
     await this.#client.query('ROLLBACK');
   }
 

@@ -1,6 +1,7 @@
 import type pg from 'pg';
-import { BucardoError, formatTable, serverMessage, type ApplyBatch, type ApplyResult, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
+import { type ApplyBatch, type ApplyResult, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
 import type { DeferredDeletes } from './deferred-deletes.js';
+import { FOREIGN_KEY_VIOLATION, type PostponedWrites } from './postponed-writes.js';
 import { applyInPlace, UNIQUE_VIOLATION, type AlwaysIdentity } from './in-place-apply.js';
 import type { KeyIndexes } from './key-index.js';
 
@@ -9,12 +10,11 @@ import type { KeyIndexes } from './key-index.js';
  * Writes a batch of a table that a foreign key points at (`ReferencedTables`): its rows in place, so that
  * an updated parent keeps its children; the keys it loses are held (`DeferredDeletes`) until every table of
  * the transaction is written, when the children that pointed at them are gone or moved as on the origin.
- * Where a new row takes a unique value (an e-mail) from a row deleted on the origin, the held keys of the
- * table are deleted first after all, and the rows written again.
+ * Where the rows collide with a unique value (an e-mail a new row takes from a row deleted on the origin),
+ * or point at rows a put-off write brings, they are put off until after the held deletes (`PostponedWrites`).
  */
 export async function applyReferenced(
-  client: pg.Client, batch: ApplyBatch, keyIndexes: KeyIndexes, identities: AlwaysIdentity, deferred: DeferredDeletes,
-  deleteNow: (held: NonNullable<ReturnType<DeferredDeletes['take']>>) => Promise<unknown>,
+  client: pg.Client, batch: ApplyBatch, keyIndexes: KeyIndexes, identities: AlwaysIdentity, deferred: DeferredDeletes, postponed: PostponedWrites,
 ): Promise<ApplyResult> {
   const imaged = keysOf(batch.rows);
   const gone = batch.deletes.filter((key) => !imaged.has(key));
@@ -27,19 +27,12 @@ export async function applyReferenced(
   try {
     written = await inPlace();
   } catch (error) {
-    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+    const code = (error as { code?: string }).code;
+    if (code !== UNIQUE_VIOLATION && !(code === FOREIGN_KEY_VIOLATION && postponed.pending)) throw error;
     await client.query('ROLLBACK TO SAVEPOINT bucardo_referenced');
-    const held = deferred.take(batch.shape);
-    if (held) await deleteNow(held);
-    written = await inPlace().catch((again: unknown) => {
-      if ((again as { code?: string }).code !== UNIQUE_VIOLATION) throw again;
-      // two rows swapping a unique value: neither in place (checked row by row) nor by DELETE (children);
-      // or the row holding it is deleted later in the run (the core plans such deletes after every other key)
-      const table = formatTable(batch.shape.table);
-      throw new BucardoError('APPLY_FAILED', `${serverMessage(again)}: rows of ${table} swap a unique value in this run, or take one from a row the origin deleted, whose delete this run writes in a later transaction (the keys a table foreign keys point at loses go last). Foreign keys point at ${table}, so its rows are written in place, where such a change collides, and not deleted and inserted again, which would take their children with them. Make a swap through a temporary value in two runs on the origin, give one run a batchSize (and partitionSize) above its number of changed keys (bucardo delta counts them), or write with applyAsReplica`, {
-        table, sqlstate: UNIQUE_VIOLATION, cause: again,
-      });
-    });
+    postponed.add(batch.shape, inPlace);
+    // counted as if written: a put-off row is written before the commit, or the transaction fails
+    written = { deleted: 0, inserted: batch.rows.reduce((rows, rowBatch) => rows + rowBatch.rowCount, 0), skipped: [] };
   }
   await client.query('RELEASE SAVEPOINT bucardo_referenced');
   // the held keys count as deleted (a target may count keys where it cannot count rows yet): a run whose

@@ -1,0 +1,48 @@
+import { BucardoError, formatTable, serverMessage, type TableShape } from '@bucardo/plugin-sdk';
+import { UNIQUE_VIOLATION } from './in-place-apply.js';
+
+/** A row pointing at a row that is not there. */
+export const FOREIGN_KEY_VIOLATION = '23503';
+
+/**
+ * Writes a transaction puts off until the keys it holds (`DeferredDeletes`) are deleted. A row of a table
+ * foreign keys point at that takes a unique value from a row the origin deleted (an e-mail a new account
+ * takes over from a purged one) can go in only once that row is gone, and that row only once its children
+ * are, which later batches of the transaction delete: deleting it first would fail on them, or cascade.
+ * Once a write is put off, a later batch's rows that point at the put-off rows are put off too. They are
+ * written in the order they were put off (the core's write order), after the held deletes.
+ */
+export class PostponedWrites {
+  #writes: Array<{ shape: TableShape; write: () => Promise<unknown> }> = [];
+
+  /** Whether a write of this transaction is put off (later batches then write under a savepoint). */
+  get pending(): boolean {
+    return this.#writes.length > 0;
+  }
+
+  add(shape: TableShape, write: () => Promise<unknown>): void {
+    this.#writes.push({ shape, write });
+  }
+
+  /** Writes them, in order, and forgets them; a refusal names the table and why it was put off. */
+  async run(): Promise<void> {
+    const writes = this.#writes;
+    this.#writes = [];
+    for (const { shape, write } of writes) {
+      try {
+        await write();
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code !== UNIQUE_VIOLATION && code !== FOREIGN_KEY_VIOLATION) throw error;
+        const table = formatTable(shape.table);
+        throw new BucardoError('APPLY_FAILED', `${serverMessage(error)}: rows of ${table} were written after this transaction's deletes, as they take a unique value from a deleted row or point at rows that do, and still collide. Two rows that swap a unique value, or one taking it from a row whose delete comes in a later transaction of the run (the keys a table foreign keys point at loses go last), cannot be written in place: make a swap through a temporary value in two runs on the origin, give one run a batchSize (and partitionSize) above its number of changed keys (bucardo delta counts them), or write with applyAsReplica`, {
+          table, sqlstate: code, cause: error,
+        });
+      }
+    }
+  }
+
+  clear(): void {
+    this.#writes = [];
+  }
+}
