@@ -21,6 +21,13 @@ describe('shapeChange', () => {
     expect(shapeChange(base, shape([['id', 'integer'], ['v', 'text']], [], 'none'))).toBe('lost its key (id, primary key)');
   });
 
+  it('names a foreign key added or dropped: the tables it points at order the run', () => {
+    const pointing = (...tables: string[]): TableShape => ({ ...base, references: tables.map((name) => ({ schema: 'public', name })) });
+    expect(shapeChange(base, pointing('par'))).toBe('now points at public.par (a foreign key)');
+    expect(shapeChange(pointing('par', 'other'), pointing('other'))).toBe('no longer points at public.par (a foreign key)');
+    expect(shapeChange(pointing('par'), pointing('par'))).toBeUndefined();
+  });
+
   it('says a table that is gone', () => {
     expect(shapeChange(base, undefined)).toBe('no longer exists');
   });

@@ -277,6 +277,25 @@ describe('a foreign key added while the sessions are kept', () => {
       await cache.sessions?.close();
     }
   });
+
+  it('added on every database: the next run on the kept sessions sees it, and plans the parent\'s deletes after the children\'s', async () => {
+    const w = await harness.setup({
+      tag: 'fk2', roles: { A: 'source', C: 'target' }, tables: ['par', 'chi'], runSizes: { batchSize: 2 },
+      schema: 'CREATE TABLE par (id int PRIMARY KEY, v text); CREATE TABLE chi (id int PRIMARY KEY, pid int);',
+    });
+    const cache: SessionCache = {};
+    try {
+      await w.sql('A', "INSERT INTO par VALUES (1, 'a'), (2, 'b'); INSERT INTO chi VALUES (10, 1), (11, 1), (20, 2)");
+      expectOutcome(await w.bucardo.runSync(w.sync, { cache }), 'good');
+      for (const db of ['A', 'C']) await w.sql(db, 'ALTER TABLE chi ADD FOREIGN KEY (pid) REFERENCES par');
+      await w.sql('A', 'BEGIN; DELETE FROM chi WHERE pid = 1; DELETE FROM par WHERE id = 1; COMMIT');
+      expectOutcome(await w.bucardo.runSync(w.sync, { cache }), 'good');
+      await expectEverywhere(w, 'par', 'id', ['(2,b)']);
+      await expectEverywhere(w, 'chi', 'id', ['(20,2)']);
+    } finally {
+      await cache.sessions?.close();
+    }
+  });
 });
 
 

@@ -95,6 +95,13 @@ export function shapeChange(before: TableShape, now: TableShape | undefined): st
     // a key dropped reads as lost, not as a new key named "none"
     parts.push(now.key.length === 0 ? `lost its key (${keyOf(before)}, ${before.keySource})` : `has a new key (${keyOf(now)}, ${now.keySource})`);
   }
+  // the tables its foreign keys point at decide the order of the run's writes (`write-order.ts`, `foreign-key-layout.ts`)
+  const pointsAt = (shape: TableShape) => new Set((shape.references ?? []).map(formatTable));
+  const [wasAt, isAt] = [pointsAt(before), pointsAt(now)];
+  const newly = [...isAt].filter((table) => !wasAt.has(table));
+  const gone = [...wasAt].filter((table) => !isAt.has(table));
+  if (newly.length > 0) parts.push(`now points at ${newly.join(', ')} (a foreign key)`);
+  if (gone.length > 0) parts.push(`no longer points at ${gone.join(', ')} (a foreign key)`);
   return parts.length === 0 ? undefined : parts.join(' and ');
 }
 
