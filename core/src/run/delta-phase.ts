@@ -1,6 +1,6 @@
 import {
   ChangeLog, formatTable, tableId,
-  type Checkpoint, type ChangeSet, type Logger, type RunArgs, type TableBatch, type TableShape,
+  type Checkpoint, type ChangeSet, type Logger, type RunArgs, type TableBatch, type TableChanges, type TableShape,
 } from '@bucardo/plugin-sdk';
 import { writeOrder } from './write-order.js';
 import { applyTransaction, type TransactionContext } from './apply-transaction.js';
@@ -227,7 +227,7 @@ async function captureSections(work: DeltaWork, args: RunArgs, step: PartitionSt
   const whole = await work.parts.hooks.capture.promise({ sources: [] }, Object.freeze({
     ...unpartitioned, tables: work.shapes.filter((shape) => pointedAt.has(tableId(shape.table))), until,
   }));
-  return mergeCaptures(partial, whole);
+  return mergeCaptures(partial, whole, pointedAt);
 }
 
 /** How the foreign keys between `shapes` shape the run's plan, where a receiving database checks them. */
@@ -235,12 +235,16 @@ function layoutOf(work: DeltaWork, shapes: readonly TableShape[] = work.shapes):
   return foreignKeyLayout(shapes, foreignKeysChecked(work.plan, work.sessions));
 }
 
-/** Two captures of disjoint tables up to the same checkpoints, as one. */
-function mergeCaptures(a: ChangeSet, b: ChangeSet): ChangeSet {
-  const merged = new Map(a.sources.map((source) => [source.db, source]));
-  for (const source of b.sources) {
-    const first = merged.get(source.db);
-    merged.set(source.db, first ? { ...first, tables: new Map([...first.tables, ...source.tables]) } : source);
+/**
+ * The partition's capture and the whole capture of the pointed-at tables (up to the same checkpoints), as
+ * one: each keeps only its own tables, should a source return more than it was asked for.
+ */
+function mergeCaptures(partial: ChangeSet, whole: ChangeSet, pointedAt: ReadonlySet<string>): ChangeSet {
+  const only = (tables: ReadonlyMap<string, TableChanges>, pointed: boolean) => [...tables].filter(([id]) => pointedAt.has(id) === pointed);
+  const merged = new Map(partial.sources.map((source) => [source.db, { ...source, tables: new Map(only(source.tables, false)) }]));
+  for (const source of whole.sources) {
+    const first = merged.get(source.db) ?? { ...source, tables: new Map<string, TableChanges>() };
+    merged.set(source.db, { ...first, tables: new Map([...first.tables, ...only(source.tables, true)]) });
   }
   return { sources: [...merged.values()] };
 }
