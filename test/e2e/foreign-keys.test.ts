@@ -201,6 +201,69 @@ describe('an account purged with its orders, its e-mail taken by a new account',
 });
 
 /**
+ * From the review of the above: what else meets rows put off until the held deletes. A child with additive
+ * columns pointing at a put-off row is put off too; a child moved to a put-off row while its old parent is
+ * deleted cannot be ordered (the delete would take it with it: refused, nothing lost); a row pointing at a
+ * row missing for another reason (a table outside the sync) keeps its own error.
+ */
+describe('rows put off until the held deletes, and what points at them', () => {
+  it('an additive child of a put-off row is put off with it: good', async () => {
+    const w = await harness.setup({
+      tag: 'fr1', roles: { A: 'source', B: 'source', C: 'target' }, tables: ['ord_n', 'cust_n'], additive: ['n'],
+      schema: `CREATE TABLE cust_n (id int PRIMARY KEY, email text UNIQUE NOT NULL, n int NOT NULL DEFAULT 0);
+        CREATE TABLE ord_n (id int PRIMARY KEY, cid int NOT NULL REFERENCES cust_n, n int NOT NULL DEFAULT 0);`,
+    });
+    await w.sql('A', "INSERT INTO cust_n VALUES (4, 'c4@x', 0), (5, 'c5@x', 0)");
+    expectOutcome(await w.run(), 'good');
+    await w.sql('B', "BEGIN; DELETE FROM cust_n WHERE id = 4; INSERT INTO cust_n VALUES (6, 'c4@x', 0); INSERT INTO ord_n VALUES (60, 6, 1); COMMIT");
+    expectOutcome(await w.run(), 'good');
+    await expectEverywhere(w, 'cust_n', 'id', ['(5,c5@x,0)', '(6,c4@x,0)']);
+    await expectEverywhere(w, 'ord_n', 'id', ['(60,6,1)']);
+  });
+
+  it('a child moved to a put-off row while its old parent is deleted (CASCADE): refused naming both tables, nothing lost', async () => {
+    const w = await harness.setup({
+      tag: 'fr2', roles: { A: 'source', B: 'source', C: 'target' }, tables: ['it2', 'or2', 'cu2'],
+      schema: `CREATE TABLE cu2 (id int PRIMARY KEY, email text UNIQUE NOT NULL);
+        CREATE TABLE or2 (id int PRIMARY KEY, cid int NOT NULL REFERENCES cu2 ON DELETE CASCADE);
+        CREATE TABLE it2 (id int PRIMARY KEY, oid int NOT NULL REFERENCES or2 ON DELETE CASCADE, v text);`,
+    });
+    await w.sql('A', `INSERT INTO cu2 VALUES (4, 'c4@x'), (5, 'c5@x'); INSERT INTO or2 VALUES (40, 4), (50, 5);
+      INSERT INTO it2 VALUES (400, 40, 'a'), (401, 40, 'b'), (500, 50, 'c')`);
+    expectOutcome(await w.run(), 'good');
+    await w.sql('B', `BEGIN; UPDATE cu2 SET email = 'tmp' WHERE id = 4; INSERT INTO cu2 VALUES (6, 'c4@x');
+      UPDATE or2 SET cid = 6 WHERE cid = 4; DELETE FROM cu2 WHERE id = 4; COMMIT`);
+    const failed = await w.run();
+    expectOutcome(failed, 'bad');
+    expect(failed.error).toMatchObject({ code: 'APPLY_FAILED', table: 'public.cu2' });
+    expect(failed.error!.message).toMatch(/^Rows of public\.cu2 deleted on the origin are still pointed at by rows of public\.or2 on database "fr2_[AC]", while this transaction put off rows that take a unique value from deleted rows/);
+    expect(failed.error!.message).toContain('Make the change in two runs on the origin (move the children first, or give the new row its unique value in a second step), or write with applyAsReplica');
+    for (const db of ['A', 'C']) {
+      expect(await w.sql(db, 'SELECT id, oid FROM it2 ORDER BY id'), db).toEqual([{ id: 400, oid: 40 }, { id: 401, oid: 40 }, { id: 500, oid: 50 }]);
+      expect(await w.sql(db, 'SELECT id, cid FROM or2 ORDER BY id'), db).toEqual([{ id: 40, cid: 4 }, { id: 50, cid: 5 }]);
+    }
+  });
+
+  it('a row pointing at a row missing for another reason (a table outside the sync) keeps its own error', async () => {
+    const w = await harness.setup({
+      tag: 'fr4', roles: { A: 'source', B: 'source', C: 'target' }, tables: ['cu4', 'kid4'],
+      schema: `CREATE TABLE ext4 (id int PRIMARY KEY); CREATE TABLE cu4 (id int PRIMARY KEY, email text UNIQUE NOT NULL);
+        CREATE TABLE kid4 (id int PRIMARY KEY, cid int REFERENCES cu4, eid int REFERENCES ext4);`,
+    });
+    await w.sql('A', "INSERT INTO cu4 VALUES (4, 'c4@x'), (5, 'c5@x'); INSERT INTO ext4 VALUES (9)");
+    await w.sql('B', 'INSERT INTO ext4 VALUES (9)');
+    expectOutcome(await w.run(), 'good');
+    await w.sql('B', "BEGIN; DELETE FROM cu4 WHERE id = 4; INSERT INTO cu4 VALUES (6, 'c4@x'); INSERT INTO kid4 VALUES (1, 5, 9); COMMIT");
+    const failed = await w.run();
+    expectOutcome(failed, 'bad');
+    expect(failed.error).toMatchObject({ code: 'APPLY_FAILED', sqlstate: '23503', table: 'public.kid4', db: w.registered['C'] });
+    // its own error, without the advice for rows put off (which would send the user the wrong way)
+    expect(failed.error!.message).toMatch(/^insert or update on table "kid4" violates foreign key constraint "kid4_eid_fkey" \(Key \(eid\)=\(9\) is not present in table "ext4"\.\)/);
+    expect(failed.error!.message).not.toContain('written after this transaction');
+  });
+});
+
+/**
  * A conflict no strategy settles row by row: a child added on one source to a parent deleted on another in
  * the same run. The run fails every time naming the key (the server's DETAIL), nothing is written anywhere,
  * and once the child is deleted (or the parent made again) on a source, the next run goes through.

@@ -31,7 +31,7 @@ export function namedTablesParams(tables: readonly TableRef[]): [string[], strin
  * (those before `bucardo_op`), in the catalog, so a database without capture needs no `bucardo` schema.
  * A captured key that is no longer a key is the capture's to report (it cannot read its changes by the
  * new one): on a database that is not the sync's first source, the sync's key is the first source's, and
- * this one's own may differ. `references` lists the tables its foreign keys point at (itself too, for a tree).
+ * this one's own may differ. `references` lists the tables its foreign keys point at (itself too, for a tree; a partitioned table, not its partitions).
  */
 export async function describeTables(client: pg.Client, tables: readonly TableRef[]): Promise<Array<TableShape | undefined>> {
   if (tables.length === 0) return [];
@@ -61,7 +61,7 @@ export async function describeTables(client: pg.Client, tables: readonly TableRe
                FROM pg_constraint f
                JOIN pg_class rc ON rc.oid = f.confrelid
                JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-              WHERE f.conrelid = c.oid AND f.contype = 'f') AS refs
+              WHERE f.conrelid = c.oid AND f.contype = 'f' AND NOT rc.relispartition) AS refs
        FROM ${NAMED_TABLES} AND c.relkind IN ('r', 'p')
        LEFT JOIN LATERAL (
          SELECT array_agg(da.attname::text ORDER BY da.attnum) AS names

@@ -6,6 +6,7 @@ import { applyReferenced } from './referenced-apply.js';
 import { ReferencedTables } from './referenced-tables.js';
 import { DeferredDeletes, type HeldDeletes } from './deferred-deletes.js';
 import { FOREIGN_KEY_VIOLATION, PostponedWrites } from './postponed-writes.js';
+import { stillPointedAtBy } from './pointing-rows.js';
 import { DeadlockYield, preferToBeTheDeadlockVictim } from './deadlock-victim.js';
 import { SKIP_CAPTURE_SETTING, qualified } from './capture-names.js';
 import { connect, quoteLiteral } from './connect.js';
@@ -119,31 +120,37 @@ class PostgresTargetSession implements TargetSession {
     // a table a foreign key points at: rows updated in place (its children keep their parent), deletes last
     if (await this.#referenced.has(this.#client, batch.shape)) return applyReferenced(this.#client, batch, this.#keyIndexes, this.#identities, this.#deferred, this.#postponed);
     // additive columns: rows updated in place, so that a user's increment waiting on one still finds it
-    if ((batch.shape.additive ?? []).length > 0) return applyInPlace(this.#client, batch, this.#keyIndexes, this.#identities);
+    if ((batch.shape.additive ?? []).length > 0) {
+      const inPlace = () => applyInPlace(this.#client, batch, this.#keyIndexes, this.#identities);
+      return this.#postponed.pending ? this.#writeOrPutOff(batch.shape, inPlace, batch.rows) : inPlace();
+    }
     const { deleted, skipped } = batch.guard === undefined
       ? { deleted: await this.#delete(batch.shape, batch.deletes), skipped: new Set<KeyText>() }
       : await this.#guardedDelete(batch, batch.guard);
     const rows = skipped.size === 0 ? batch.rows : batch.rows.map((rowBatch) => rowBatch.filter(skipped, false));
     const buffers = rows.map((rowBatch) => rowBatch.data).filter((data) => data.length > 0);
-    const copy = () => copyIn(this.#client, `COPY ${qualified(batch.shape.table)} (${columnList(batch.shape)}) FROM STDIN`, buffers);
     if (buffers.length === 0) return { deleted, inserted: 0, skipped: [...skipped] };
-    if (!this.#postponed.pending) return { deleted, inserted: await copy(), skipped: [...skipped] };
-    return { deleted, inserted: await this.#copyOrPutOff(batch.shape, copy, rows), skipped: [...skipped] };
+    const copy = async (): Promise<ApplyResult> => ({
+      deleted, skipped: [...skipped], inserted: await copyIn(this.#client, `COPY ${qualified(batch.shape.table)} (${columnList(batch.shape)}) FROM STDIN`, buffers),
+    });
+    // the deletes are done either way: only the rows wait
+    return this.#postponed.pending ? this.#writeOrPutOff(batch.shape, copy, rows, deleted) : copy();
   }
 
-  /** A COPY while writes are put off: rows pointing at put-off rows are put off too (their deletes are done). */
-  async #copyOrPutOff(shape: TableShape, copy: () => Promise<number>, rows: readonly RowBatch[]): Promise<number> {
-    await this.#client.query('SAVEPOINT bucardo_copy');
+  /** A write while writes are put off: rows pointing at put-off rows are put off too. */
+  async #writeOrPutOff(shape: TableShape, write: () => Promise<ApplyResult>, rows: readonly RowBatch[], deleted = 0): Promise<ApplyResult> {
+    await this.#client.query('SAVEPOINT bucardo_put_off');
     try {
-      const inserted = await copy();
-      await this.#client.query('RELEASE SAVEPOINT bucardo_copy');
-      return inserted;
+      const written = await write();
+      await this.#client.query('RELEASE SAVEPOINT bucardo_put_off');
+      return written;
     } catch (error) {
       if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
-      await this.#client.query('ROLLBACK TO SAVEPOINT bucardo_copy');
-      this.#postponed.add(shape, copy);
+      await this.#client.query('ROLLBACK TO SAVEPOINT bucardo_put_off');
+      if (!await this.#postponed.pointsAtPutOff(this.#client, error)) throw error;
+      this.#postponed.add(shape, write);
       // counted as if written: a put-off row is written before the commit, or the transaction fails
-      return rows.reduce((count, rowBatch) => count + rowBatch.rowCount, 0);
+      return { deleted, inserted: rows.reduce((count, rowBatch) => count + rowBatch.rowCount, 0), skipped: [] };
     }
   }
 
@@ -157,7 +164,6 @@ class PostgresTargetSession implements TargetSession {
     return { deleted: written, skipped: locked };
   }
 
-  /** The keys held from tables foreign keys point at, deleted children first. */
   /** What a transaction's batches left for its end: the held deletes (children first), then the writes put off for them. */
   async #finishWrites(): Promise<void> {
     await this.#deferred.run((shapes) => this.#referenced.deleteOrder(this.#client, shapes), (held) => this.#deleteHeld(held));
@@ -166,6 +172,7 @@ class PostgresTargetSession implements TargetSession {
 
   /** Held deletes of a table foreign keys point at, under the guard their batch came with. */
   async #deleteHeld(held: HeldDeletes): Promise<void> {
+    if (this.#postponed.pending) await this.#refuseToCutPutOffRows(held);
     try {
       if (held.guard === undefined) {
         await this.#delete(held.shape, held.keys);
@@ -182,6 +189,20 @@ class PostgresTargetSession implements TargetSession {
         db: this.#db, table, sqlstate: FOREIGN_KEY_VIOLATION, cause: error,
       });
     }
+  }
+
+  /**
+   * With writes put off, a row still pointing at a held key may be one whose move away was put off (a
+   * child moved to a new parent that takes a unique value from the deleted one): the delete would take it
+   * with it (CASCADE) or fail, and nothing can come first. Refused, naming the tables, before anything is lost.
+   */
+  async #refuseToCutPutOffRows(held: HeldDeletes): Promise<void> {
+    const child = await stillPointedAtBy(this.#client, held.shape, held.keys, await this.#keyIndexes.hideKeys(held.shape, held.keys.length));
+    if (child === undefined) return;
+    const table = formatTable(held.shape.table);
+    throw new BucardoError('APPLY_FAILED', `Rows of ${table} deleted on the origin are still pointed at by rows of ${child} on database "${this.#db}", while this transaction put off rows that take a unique value from deleted rows (and the rows pointing at those): a child moved to such a new row moves only after the delete, which would take it with it or fail. Make the change in two runs on the origin (move the children first, or give the new row its unique value in a second step), or write with applyAsReplica`, {
+      db: this.#db, table, sqlstate: FOREIGN_KEY_VIOLATION,
+    });
   }
 
   async #delete(shape: TableShape, keys: readonly KeyText[]): Promise<number> {

@@ -1,4 +1,6 @@
+import type pg from 'pg';
 import { BucardoError, formatTable, serverMessage, type TableShape } from '@bucardo/plugin-sdk';
+import { qualified } from './capture-names.js';
 import { UNIQUE_VIOLATION } from './in-place-apply.js';
 
 /** A row pointing at a row that is not there. */
@@ -22,6 +24,21 @@ export class PostponedWrites {
 
   add(shape: TableShape, write: () => Promise<unknown>): void {
     this.#writes.push({ shape, write });
+  }
+
+  /**
+   * Whether `error` (raised by a write of this transaction, rolled back to its savepoint since) is a row
+   * pointing at a table that has put-off writes: only then is that row put off too. A row pointing at a
+   * row that is missing for another reason (a table outside the sync) fails where it is, with its own error.
+   */
+  async pointsAtPutOff(client: pg.Client, error: unknown): Promise<boolean> {
+    const { code, constraint, schema, table } = error as { code?: string; constraint?: string; schema?: string; table?: string };
+    if (!this.pending || code !== FOREIGN_KEY_VIOLATION || !constraint || !schema || !table) return false;
+    const { rows: [found] } = await client.query<{ found: unknown }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conname = $1 AND conrelid = pg_catalog.to_regclass(pg_catalog.format('%I.%I', $2::text, $3::text))
+         AND confrelid = ANY($4::regclass[])) AS found`,
+      [constraint, schema, table, `{${[...new Set(this.#writes.map(({ shape }) => qualified(shape.table)))].map((name) => `"${name.replace(/(["\\])/g, '\\$1')}"`).join(',')}}`]);
+    return String(found?.found).startsWith('t');
   }
 
   /** Writes them, in order, and forgets them; a refusal names the table and why it was put off. */

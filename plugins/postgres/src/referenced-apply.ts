@@ -28,8 +28,10 @@ export async function applyReferenced(
     written = await inPlace();
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code !== UNIQUE_VIOLATION && !(code === FOREIGN_KEY_VIOLATION && postponed.pending)) throw error;
+    if (code !== UNIQUE_VIOLATION && code !== FOREIGN_KEY_VIOLATION) throw error;
+    const unique = code === UNIQUE_VIOLATION;
     await client.query('ROLLBACK TO SAVEPOINT bucardo_referenced');
+    if (!unique && !await postponed.pointsAtPutOff(client, error)) throw error;
     postponed.add(batch.shape, inPlace);
     // counted as if written: a put-off row is written before the commit, or the transaction fails
     written = { deleted: 0, inserted: batch.rows.reduce((rows, rowBatch) => rows + rowBatch.rowCount, 0), skipped: [] };

@@ -1,0 +1,32 @@
+import type pg from 'pg';
+import type { KeyText, TableShape } from '@bucardo/plugin-sdk';
+import { qualified } from './capture-names.js';
+import { keyCondition } from './key-sql.js';
+
+/**
+ * The first other table whose rows on this database still point at one of `keys` of `shape`, through any
+ * of its foreign keys, or undefined. Asked before a held delete while writes are put off
+ * (`PostponedWrites`): a row whose move away from a deleted parent was put off would still point at it,
+ * and the delete would take it with it (`ON DELETE CASCADE`) before the put-off write could move it.
+ */
+export async function stillPointedAtBy(client: pg.Client, shape: TableShape, keys: readonly KeyText[], hide: boolean): Promise<string | undefined> {
+  if (keys.length === 0) return undefined;
+  const { rows } = await client.query<{ child: string; joined: string }>(
+    `SELECT format('%I.%I', n.nspname, r.relname) AS child,
+       (SELECT string_agg(format('bucardo_child.%I = bucardo_row.%I', ca.attname, pa.attname), ' AND ' ORDER BY k.n)
+          FROM unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(ck, pk, n)
+          JOIN pg_catalog.pg_attribute ca ON ca.attrelid = c.conrelid AND ca.attnum = k.ck
+          JOIN pg_catalog.pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = k.pk) AS joined
+     FROM pg_catalog.pg_constraint c
+     JOIN pg_catalog.pg_class r ON r.oid = c.conrelid
+     JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
+    WHERE c.contype = 'f' AND c.confrelid = $1::regclass AND c.conrelid <> c.confrelid AND c.conparentid = 0`,
+    [qualified(shape.table)]);
+  const { sql, params } = keyCondition(shape, keys, hide, 1, 'bucardo_row.');
+  for (const { child, joined } of rows) {
+    const found = await client.query<{ found: unknown }>(
+      `SELECT EXISTS (SELECT 1 FROM ${child} AS bucardo_child JOIN ONLY ${qualified(shape.table)} AS bucardo_row ON ${joined} WHERE ${sql}) AS found`, params);
+    if (String(found.rows[0]?.found).startsWith('t')) return child;
+  }
+  return undefined;
+}
