@@ -69,7 +69,7 @@ describe('planTransactions with foreign keys (ForeignKeyLayout)', () => {
 
   it('lays nothing out where no receiving database checks foreign keys (a replica, a document store, a file)', () => {
     const none = foreignKeyLayout(shapes, false);
-    expect([none.pointedAt.size, none.trees.size]).toEqual([0, 0]);
+    expect([none.pointedAt.size, none.cycles.size]).toEqual([0, 0]);
     const plan = (roles: string[]) => ({ databases: roles.map((role, i) => ({ name: `d${i}`, role })) }) as unknown as SyncPlan;
     const checks = (names: string[]) => ({ targetCapabilities: (db: string) => ({ ...defaultTargetCapabilities, foreignKeys: names.includes(db) }) });
     expect(foreignKeysChecked(plan(['source', 'target']), checks(['d1']))).toBe(true);
@@ -78,9 +78,26 @@ describe('planTransactions with foreign keys (ForeignKeyLayout)', () => {
     expect(foreignKeysChecked(plan(['source', 'source']), checks(['d0']))).toBe(true);
   });
 
-  it('finds the tables pointed at, trees among them', () => {
+  it('finds the tables pointed at, and the cycles among them: a tree, two tables pointing at each other', () => {
     expect([...layout.pointedAt].sort()).toEqual(['public.grand', 'public.parent', 'public.tree'].map((name) => tableId({ schema: 'public', name: name.slice(7) })).sort());
-    expect([...layout.trees]).toEqual([tableId(tree.table)]);
+    expect([...layout.cycles]).toEqual([[tableId(tree.table), 0]]);
+    const ca = table('ca', ['cb']);
+    const cb = table('cb', ['ca', 'grand']);
+    const both = foreignKeyLayout([grand, ca, parent, cb]);
+    expect([...both.cycles].sort()).toEqual([[tableId(ca.table), 0], [tableId(cb.table), 0]]);
+  });
+
+  it('plans the tables of a cycle together, uncut, where its first one comes', () => {
+    const ca = table('ca', ['cb']);
+    const cb = table('cb', ['ca']);
+    const cycleShapes = [ca, child, cb];
+    const changes = changeSetOf({ a: { ca: '1u 2u 3u', child: '1u 2u 3u 4u', cb: '1u 2u 3u 4d' } });
+    expect(describePlan(planTransactions(changes, cycleShapes, 2, { layout: foreignKeyLayout(cycleShapes), kept: true, lost: true }))).toEqual([
+      'ca:1,2,3 cb:1,2,3',
+      'child:1,2',
+      'child:3,4',
+      'cb:4',
+    ]);
   });
 
   it('plans the keys pointed-at tables lose after every other key, in reverse table order; a tree whole', () => {

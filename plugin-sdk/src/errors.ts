@@ -149,9 +149,12 @@ export function toBucardoError(error: unknown, code: ErrorCode, subject: ErrorSu
     Object.assign(error, missing);
     return error;
   }
-  const sqlstate = (error as { code?: unknown } | null)?.code;
+  const { code: sqlstate, schema, table } = (error ?? {}) as { code?: unknown; schema?: unknown; table?: unknown };
+  // the server names the table a constraint or a statement failed on: a deferred check at commit has no other name
+  const serverTable = typeof schema === 'string' && typeof table === 'string' ? { table: `${schema}.${table}` } : {};
   return new BucardoError(code, serverMessage(error), {
-    ...subject,
+    ...serverTable,
+    ...stripUndefined(subject),
     ...(typeof sqlstate === 'string' && /^[0-9A-Z]{5}$/.test(sqlstate) ? { sqlstate } : {}),
     cause: error,
   });

@@ -73,6 +73,12 @@ describe('errors', () => {
     expect(toBucardoError(check, 'APPLY_FAILED').message).toBe('new row for relation "t" violates check constraint "c"');
   });
 
+  it('take the table the server names when the caller names none (a deferred check at commit)', () => {
+    const deferred = Object.assign(new Error('insert or update on table "ca" violates foreign key constraint "ca_b"'), { code: '23503', schema: 'public', table: 'ca' });
+    expect(toBucardoError(deferred, 'APPLY_FAILED', { db: 'b' })).toMatchObject({ db: 'b', table: 'public.ca' });
+    expect(toBucardoError(deferred, 'APPLY_FAILED', { db: 'b', table: 'public.other' })).toMatchObject({ table: 'public.other' });
+  });
+
   it('add missing subject fields to an existing BucardoError without changing its code', () => {
     const error = new BucardoError('FETCH_FAILED', 'x', { db: 'a' });
     expect(toBucardoError(error, 'APPLY_FAILED', { db: 'other', table: 't' })).toMatchObject({ code: 'FETCH_FAILED', db: 'a', table: 't' });

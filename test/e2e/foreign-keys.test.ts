@@ -156,7 +156,7 @@ describe('trees, unique values and the guard, in tables foreign keys point at', 
     expect(failed.error).toMatchObject({ code: 'APPLY_FAILED', sqlstate: '23505', table: 'public.users' });
     expect(failed.error!.message).toContain('rows of public.users were written after this transaction\'s deletes, as they take a unique value from a deleted row or point at rows that do, and still collide');
     expect(failed.error!.message).toContain('or one taking it from a row whose delete comes in a later transaction of the run');
-    expect(failed.error!.message).toContain('give one run a batchSize (and partitionSize) above its number of changed keys (bucardo delta counts them), or write with applyAsReplica');
+    expect(failed.error!.message).toContain('give one run a batchSize above its changed keys and a partitionSize above its change records (its log says how many: bucardo --log-level verbose kick SYNC 0), or write with applyAsReplica');
     for (const db of ['B', 'C']) expect(await w.sql(db, 'SELECT id, email FROM users'), db).toEqual([{ id: 2, email: 'x@y' }]);
     expectOutcome(await w.run(), 'good');
     await expectEverywhere(w, 'users', 'id', ['(3,x@y)']);
@@ -260,6 +260,7 @@ describe('rows put off until the held deletes, and what points at them', () => {
     // its own error, without the advice for rows put off (which would send the user the wrong way)
     expect(failed.error!.message).toMatch(/^insert or update on table "kid4" violates foreign key constraint "kid4_eid_fkey" \(Key \(eid\)=\(9\) is not present in table "ext4"\.\)/);
     expect(failed.error!.message).not.toContain('written after this transaction');
+    expect(failed.error!.message).toContain('Where the table it points at is not in the sync, give that table the row on "fr4_C"');
   });
 });
 
@@ -282,6 +283,7 @@ describe('a child added on one source to a parent deleted on another', () => {
     expectOutcome(failed, 'bad');
     expect(failed.error).toMatchObject({ code: 'APPLY_FAILED', sqlstate: '23503', table: 'public.kid' });
     expect(failed.error!.message).toContain('insert or update on table "kid" violates foreign key constraint "kid_pid_fkey" (Key (pid)=(7) is not present in table "par".)');
+    expect(failed.error!.message).toContain('this is a conflict between tables that no strategy settles: fix the row on a source (delete it, or point it at a row that exists) and the next run goes through');
     expect(await w.sql('C', 'SELECT id, v FROM par ORDER BY id')).toEqual([{ id: 7, v: 'p7' }, { id: 8, v: 'p8' }]);
     expect(await w.sql('C', 'SELECT id FROM kid')).toEqual([]);
     await w.sql('B', 'DELETE FROM kid WHERE id = 70');
@@ -426,6 +428,21 @@ describe('runs cut into several transactions or key partitions', () => {
     expectOutcome(await w.run(), 'good');
     await expectEverywhere(w, 'orders', 'id', ['(4,b)', '(5,o5)', '(6,o6)']);
     await expectSame(w, { o: '3', i: '6', n: '0', t: '0', isum: (await w.sql('A', 'SELECT sum(id * 7 + oid) AS s FROM items'))[0]!.s, tsum: '0' });
+  });
+
+  it('two tables pointing at each other (deferrable), in a run of several transactions: their keys go together, good', async () => {
+    const w = await harness.setup({
+      tag: 'fy', roles: { A: 'source', B: 'source', C: 'target' }, tables: ['ca', 'cb'], runSizes: { batchSize: 5 },
+      schema: `CREATE TABLE ca (id int PRIMARY KEY, b_id int); CREATE TABLE cb (id int PRIMARY KEY, a_id int REFERENCES ca DEFERRABLE INITIALLY DEFERRED);
+        ALTER TABLE ca ADD CONSTRAINT ca_b FOREIGN KEY (b_id) REFERENCES cb DEFERRABLE INITIALLY DEFERRED;`,
+    });
+    await w.sql('A', 'BEGIN; INSERT INTO ca SELECT i, i FROM generate_series(1, 40) i; INSERT INTO cb SELECT i, i FROM generate_series(1, 40) i; COMMIT');
+    expectOutcome(await w.run(), 'good');
+    await w.sql('B', 'BEGIN; DELETE FROM ca WHERE id > 20; DELETE FROM cb WHERE id > 20; COMMIT');
+    expectOutcome(await w.run(), 'good');
+    for (const table of ['ca', 'cb']) {
+      for (const db of w.names) expect(await w.sql(db, `SELECT count(*) AS n, sum(id) AS s FROM ${table}`), `${table} on ${db}`).toEqual([{ n: '20', s: '210' }]);
+    }
   });
 
   it('more change records than partitionSize: a backlog of orders and items, then of their deletes, good in every partition', async () => {

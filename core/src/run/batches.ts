@@ -20,33 +20,47 @@ type Pick = 'all' | 'kept' | 'lost';
  * Splits a change set into transactions of at most `batchSize` keys, each a list of table batches in
  * table order. A key changed on one source is "clean" and belongs to that source; a key changed on two
  * or more is a conflict. Work per key is a set lookup: no per-key objects for clean keys. With
- * `sections`, the keys tables foreign keys point at lose come after all others (a tree's go whole into
- * one transaction, as do its other keys).
+ * `sections`, the keys tables foreign keys point at lose come after all others, and the tables of a
+ * cycle of foreign keys (a tree) go whole into one transaction, their kept keys and their lost ones each.
  */
 export function* planTransactions(changeSet: ChangeSet, shapes: readonly TableShape[], batchSize: number, sections?: PlanSections): Generator<TableBatch[]> {
   const pointedAt = sections?.layout.pointedAt ?? new Set<string>();
-  const trees = sections?.layout.trees ?? new Set<string>();
+  const cycles = sections?.layout.cycles ?? new Map<string, number>();
   const steps: Array<{ shape: TableShape; pick: Pick }> = [];
   for (const shape of shapes) {
     if (!pointedAt.has(tableId(shape.table))) steps.push({ shape, pick: 'all' });
     else if (sections!.kept) steps.push({ shape, pick: 'kept' });
   }
   if (sections?.lost) for (const shape of [...shapes].reverse()) if (pointedAt.has(tableId(shape.table))) steps.push({ shape, pick: 'lost' });
+  const cycleOf = (step: { shape: TableShape }) => cycles.get(tableId(step.shape.table));
+  const planned = new Set<number>();
   let transaction: TableBatch[] = [];
   let room = batchSize;
-  for (const { shape, pick } of steps) {
-    const { clean, conflicts } = splitTable(changeSet, shape, pick);
-    const cursor = new TableCursor(clean, conflicts);
-    const whole = trees.has(tableId(shape.table));
-    while (!cursor.done) {
-      const taken = cursor.take(whole ? Infinity : room, shape);
-      transaction = withBatch(transaction, taken);
-      room -= sizeOf(taken);
-      if (room <= 0) {
-        yield transaction;
-        transaction = [];
-        room = batchSize;
+  for (let i = 0; i < steps.length; i++) {
+    if (planned.has(i)) continue;
+    // a cycle's tables go together, uncut, where its first one comes
+    const cycle = cycleOf(steps[i]!);
+    const group = cycle === undefined ? [i] : steps.flatMap((step, j) => (step.pick === steps[i]!.pick && cycleOf(step) === cycle ? [j] : []));
+    for (const j of group) {
+      planned.add(j);
+      const { shape, pick } = steps[j]!;
+      const { clean, conflicts } = splitTable(changeSet, shape, pick);
+      const cursor = new TableCursor(clean, conflicts);
+      while (!cursor.done) {
+        const taken = cursor.take(cycle === undefined ? room : Infinity, shape);
+        transaction = withBatch(transaction, taken);
+        room -= sizeOf(taken);
+        if (room <= 0 && cycle === undefined) {
+          yield transaction;
+          transaction = [];
+          room = batchSize;
+        }
       }
+    }
+    if (room <= 0) {
+      yield transaction;
+      transaction = [];
+      room = batchSize;
     }
   }
   if (transaction.length > 0) yield transaction;

@@ -164,7 +164,7 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
       : isBucardoError(error) ? error : toBucardoError(error, 'APPLY_FAILED', { sync: plan.name });
     await sessions?.endRun({ ...runInfo, outcome: 'bad' }).catch(() => undefined);
     // A run stopped on purpose (a kick's timeout, a daemon giving up its sync) is not a warning.
-    log.log(abortedByCaller ? 'normal' : 'warn', `Sync "${plan.name}" failed: ${failure.message}`, { ...failure.subject });
+    log.log(abortedByCaller ? 'normal' : 'warn', `Sync "${plan.name}" failed: ${failure.message}${failedWhere(failure)}`, { ...failure.subject });
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     parts.runs.delete(runId);
@@ -211,4 +211,17 @@ function logReport(log: Logger, report: RunReport): void {
   for (const table of report.tables) {
     log.log('verbose', `  ${table.table}: ${table.inserts} inserts, ${table.deletes} deletes, ${table.conflicts} conflicts`);
   }
+}
+
+/**
+ * Where a failure happened, for the log line, where its message does not say: a server's own text
+ * (`insert or update on table "store" violates …`) names neither the database nor the schema.
+ */
+function failedWhere(failure: BucardoError): string {
+  const { db, table } = failure.subject;
+  const parts = [
+    ...(db !== undefined && !failure.message.includes(`"${db}"`) ? [`database "${db}"`] : []),
+    ...(table !== undefined && !failure.message.includes(table) ? [`table ${table}`] : []),
+  ];
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
 }

@@ -52,7 +52,7 @@ export class PostponedWrites {
         const code = (error as { code?: string }).code;
         if (code !== UNIQUE_VIOLATION && code !== FOREIGN_KEY_VIOLATION) throw error;
         const table = formatTable(shape.table);
-        throw new BucardoError('APPLY_FAILED', `${serverMessage(error)}: rows of ${table} were written after this transaction's deletes, as they take a unique value from a deleted row or point at rows that do, and still collide. Two rows that swap a unique value, or one taking it from a row whose delete comes in a later transaction of the run (the keys a table foreign keys point at loses go last), cannot be written in place: make a swap through a temporary value in two runs on the origin, give one run a batchSize (and partitionSize) above its number of changed keys (bucardo delta counts them), or write with applyAsReplica`, {
+        throw new BucardoError('APPLY_FAILED', `${serverMessage(error)}: rows of ${table} were written after this transaction's deletes, as they take a unique value from a deleted row or point at rows that do, and still collide. Two rows that swap a unique value, or one taking it from a row whose delete comes in a later transaction of the run (the keys a table foreign keys point at loses go last), cannot be written in place: make a swap through a temporary value in two runs on the origin, give one run a batchSize above its changed keys and a partitionSize above its change records (its log says how many: bucardo --log-level verbose kick SYNC 0), or write with applyAsReplica`, {
           table, sqlstate: code, cause: error,
         });
       }
