@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RowBatch, defaultTargetCapabilities, tableId, type ChangeSet, type KeyChange, type TableShape } from '@bucardo/plugin-sdk';
 import { planTransactions, sizeOf } from '../src/run/batches.js';
 import { foreignKeyLayout, foreignKeysChecked } from '../src/run/foreign-key-layout.js';
+import { writeOrder } from '../src/run/write-order.js';
 import type { SyncPlan } from '../src/run/sync-plan.js';
 import { buildApplyPlan } from '../src/run/apply-plan.js';
 import { settle } from '../src/run/settle.js';
@@ -85,6 +86,13 @@ describe('planTransactions with foreign keys (ForeignKeyLayout)', () => {
     const cb = table('cb', ['ca', 'grand']);
     const both = foreignKeyLayout([grand, ca, parent, cb]);
     expect([...both.cycles].sort()).toEqual([[tableId(ca.table), 0], [tableId(cb.table), 0]]);
+  });
+
+  it('a cycle pointing at a table pointing at another cycle: every table after those it points at (from a review)', () => {
+    const shapesInHerd = [table('a1', ['a2']), table('a2', ['a1', 'x']), table('x', ['p1']), table('p1', ['p2']), table('p2', ['p1'])];
+    const ordered = writeOrder(shapesInHerd);
+    const changes = changeSetOf({ a: { a1: '1u', a2: '1u', x: '1u 2u', p1: '1u', p2: '1u' } });
+    expect(describePlan(planTransactions(changes, ordered, 2, { layout: foreignKeyLayout(ordered), kept: true, lost: true }))).toEqual(['p1:1 p2:1', 'x:1,2', 'a1:1 a2:1']);
   });
 
   it('plans the tables of a cycle together, uncut, where its first one comes', () => {

@@ -3,6 +3,7 @@
  * it is about (database, table, sync, key, plugin, hook), so that the CLI can print them, tests can
  * assert on fields instead of wording, and monitoring can group them.
  */
+import { formatTable } from './table.js';
 
 /** Every error code, sorted alphabetically. */
 export const ErrorCodes = [
@@ -151,7 +152,7 @@ export function toBucardoError(error: unknown, code: ErrorCode, subject: ErrorSu
   }
   const { code: sqlstate, schema, table } = (error ?? {}) as { code?: unknown; schema?: unknown; table?: unknown };
   // the server names the table a constraint or a statement failed on: a deferred check at commit has no other name
-  const serverTable = typeof schema === 'string' && typeof table === 'string' ? { table: `${schema}.${table}` } : {};
+  const serverTable = typeof schema === 'string' && typeof table === 'string' ? { table: formatTable({ schema, name: table }) } : {};
   return new BucardoError(code, serverMessage(error), {
     ...serverTable,
     ...stripUndefined(subject),

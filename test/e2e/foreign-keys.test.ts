@@ -221,6 +221,35 @@ describe('rows put off until the held deletes, and what points at them', () => {
     await expectEverywhere(w, 'ord_n', 'id', ['(60,6,1)']);
   });
 
+  it('an additive child losing rows under the old parent and gaining one under the new: its deletes go first, good (from a review)', async () => {
+    const w = await harness.setup({
+      tag: 'fr3', roles: { A: 'source', B: 'source', C: 'target' }, tables: ['ord_m', 'cust_m'], additive: ['n'],
+      schema: `CREATE TABLE cust_m (id int PRIMARY KEY, email text UNIQUE NOT NULL, n int NOT NULL DEFAULT 0);
+        CREATE TABLE ord_m (id int PRIMARY KEY, cid int NOT NULL REFERENCES cust_m, n int NOT NULL DEFAULT 0);`,
+    });
+    await w.sql('A', "INSERT INTO cust_m VALUES (4, 'c4@x', 0), (5, 'c5@x', 0); INSERT INTO ord_m VALUES (40, 4, 1), (50, 5, 1)");
+    expectOutcome(await w.run(), 'good');
+    await w.sql('B', "BEGIN; DELETE FROM ord_m WHERE cid = 4; DELETE FROM cust_m WHERE id = 4; INSERT INTO cust_m VALUES (6, 'c4@x', 0); INSERT INTO ord_m VALUES (60, 6, 2); COMMIT");
+    expectOutcome(await w.run(), 'good');
+    await expectEverywhere(w, 'cust_m', 'id', ['(5,c5@x,0)', '(6,c4@x,0)']);
+    await expectEverywhere(w, 'ord_m', 'id', ['(50,5,1)', '(60,6,2)']);
+  });
+
+  it('a table outside the sync pointing at a held key (CASCADE) while rows are put off: it cascades as on the origin, good (from a review)', async () => {
+    const w = await harness.setup({
+      tag: 'fr5', roles: { A: 'source', B: 'source', C: 'target' }, tables: ['cu5'],
+      schema: `CREATE TABLE cu5 (id int PRIMARY KEY, email text UNIQUE NOT NULL);
+        CREATE TABLE local5 (id int PRIMARY KEY, cid int REFERENCES cu5 ON DELETE CASCADE);`,
+    });
+    await w.sql('A', "INSERT INTO cu5 VALUES (4, 'c4@x'), (5, 'c5@x')");
+    expectOutcome(await w.run(), 'good');
+    for (const db of w.names) await w.sql(db, 'INSERT INTO local5 VALUES (1, 4), (2, 5)');
+    await w.sql('B', "BEGIN; DELETE FROM cu5 WHERE id = 4; INSERT INTO cu5 VALUES (6, 'c4@x'); COMMIT");
+    expectOutcome(await w.run(), 'good');
+    await expectEverywhere(w, 'cu5', 'id', ['(5,c5@x)', '(6,c4@x)']);
+    await expectEverywhere(w, 'local5', 'id', ['(2,5)']);
+  });
+
   it('a child moved to a put-off row while its old parent is deleted (CASCADE): refused naming both tables, nothing lost', async () => {
     const w = await harness.setup({
       tag: 'fr2', roles: { A: 'source', B: 'source', C: 'target' }, tables: ['it2', 'or2', 'cu2'],

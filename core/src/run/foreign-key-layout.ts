@@ -31,12 +31,17 @@ export function foreignKeyLayout(shapes: readonly TableShape[], checked = true):
   const pointsAt = shapes.map((shape) => (shape.references ?? []).map((table) => index.get(tableId(table))).filter((i): i is number => i !== undefined));
   const pointedAt = new Set(pointsAt.flat().map((i) => ids[i]!));
   const cycles = new Map<string, number>();
-  for (const [n, members] of cyclesOf(pointsAt).entries()) for (const i of members) cycles.set(ids[i]!, n);
+  const onCycles = stronglyConnected(pointsAt).filter((members) => members.length > 1 || pointsAt[members[0]!]!.includes(members[0]!));
+  for (const [n, members] of onCycles.entries()) for (const i of members) cycles.set(ids[i]!, n);
   return { pointedAt, cycles };
 }
 
-/** The strongly connected components of `edges` that hold a cycle (two members or more, or one pointing at itself). Tarjan's. */
-function cyclesOf(edges: ReadonlyArray<readonly number[]>): number[][] {
+/**
+ * The strongly connected components of the graph `edges` (node → the nodes it points at), each in
+ * ascending order, listed so that a component comes after every component it points at (Tarjan's).
+ * A component of two or more, or of one pointing at itself, is a cycle.
+ */
+export function stronglyConnected(edges: ReadonlyArray<readonly number[]>): number[][] {
   const order: number[] = new Array(edges.length).fill(-1);
   const low: number[] = new Array(edges.length).fill(0);
   const onStack = new Set<number>();
@@ -61,7 +66,7 @@ function cyclesOf(edges: ReadonlyArray<readonly number[]>): number[][] {
       onStack.delete(w);
       members.push(w);
     } while (w !== v);
-    if (members.length > 1 || edges[v]!.includes(v)) found.push(members.sort((a, b) => a - b));
+    found.push(members.sort((a, b) => a - b));
   };
   for (let v = 0; v < edges.length; v++) if (order[v] === -1) visit(v);
   return found;

@@ -4,12 +4,12 @@ import { qualified } from './capture-names.js';
 import { keyCondition } from './key-sql.js';
 
 /**
- * The first other table whose rows on this database still point at one of `keys` of `shape`, through any
- * of its foreign keys, or undefined. Asked before a held delete while writes are put off
+ * The first of `among` (a regclass[] literal: the tables with put-off writes) whose rows on this database
+ * still point at one of `keys` of `shape`, through any of its foreign keys, or undefined. Asked before a held delete while writes are put off
  * (`PostponedWrites`): a row whose move away from a deleted parent was put off would still point at it,
  * and the delete would take it with it (`ON DELETE CASCADE`) before the put-off write could move it.
  */
-export async function stillPointedAtBy(client: pg.Client, shape: TableShape, keys: readonly KeyText[], hide: boolean): Promise<string | undefined> {
+export async function stillPointedAtBy(client: pg.Client, shape: TableShape, keys: readonly KeyText[], hide: boolean, among: string): Promise<string | undefined> {
   if (keys.length === 0) return undefined;
   const { rows } = await client.query<{ child: string; joined: string }>(
     `SELECT format('%I.%I', n.nspname, r.relname) AS child,
@@ -20,8 +20,8 @@ export async function stillPointedAtBy(client: pg.Client, shape: TableShape, key
      FROM pg_catalog.pg_constraint c
      JOIN pg_catalog.pg_class r ON r.oid = c.conrelid
      JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
-    WHERE c.contype = 'f' AND c.confrelid = $1::regclass AND c.conrelid <> c.confrelid AND c.conparentid = 0`,
-    [qualified(shape.table)]);
+    WHERE c.contype = 'f' AND c.confrelid = $1::regclass AND c.conrelid <> c.confrelid AND c.conparentid = 0 AND c.conrelid = ANY($2::regclass[])`,
+    [qualified(shape.table), among]);
   const { sql, params } = keyCondition(shape, keys, hide, 1, 'bucardo_row.');
   for (const { child, joined } of rows) {
     const found = await client.query<{ found: unknown }>(

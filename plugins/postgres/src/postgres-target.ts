@@ -125,7 +125,7 @@ class PostgresTargetSession implements TargetSession {
     if (isBucardoError(error) || (error as { code?: string }).code !== FOREIGN_KEY_VIOLATION || !/^insert or update/.test((error as Error).message)) return error;
     const { schema, table } = error as { schema?: string; table?: string };
     return new BucardoError('APPLY_FAILED', `${serverMessage(error)}: the row it points at is not on database "${this.#db}". Where another source deleted or changed that row in this run, this is a conflict between tables that no strategy settles: fix the row on a source (delete it, or point it at a row that exists) and the next run goes through. Where the table it points at is not in the sync, give that table the row on "${this.#db}"`, {
-      db: this.#db, ...(schema && table ? { table: `${schema}.${table}` } : {}), sqlstate: FOREIGN_KEY_VIOLATION, cause: error,
+      db: this.#db, ...(schema && table ? { table: formatTable({ schema, name: table }) } : {}), sqlstate: FOREIGN_KEY_VIOLATION, cause: error,
     });
   }
 
@@ -134,8 +134,14 @@ class PostgresTargetSession implements TargetSession {
     if (await this.#referenced.has(this.#client, batch.shape)) return applyReferenced(this.#client, batch, this.#keyIndexes, this.#identities, this.#deferred, this.#postponed);
     // additive columns: rows updated in place, so that a user's increment waiting on one still finds it
     if ((batch.shape.additive ?? []).length > 0) {
-      const inPlace = () => applyInPlace(this.#client, batch, this.#keyIndexes, this.#identities);
-      return this.#postponed.pending ? this.#writeOrPutOff(batch.shape, inPlace, batch.rows) : inPlace();
+      if (!this.#postponed.pending) return applyInPlace(this.#client, batch, this.#keyIndexes, this.#identities);
+      // the keys without an image are deleted now, as a COPY's are: only the rows may wait
+      const imaged = new Set(batch.rows.flatMap((rows) => [...rows.keys()]));
+      const lost = batch.deletes.filter((key) => !imaged.has(key));
+      const gone = lost.length === 0 ? { deleted: 0, inserted: 0, skipped: [] } : await applyInPlace(this.#client, { ...batch, deletes: lost, rows: [] }, this.#keyIndexes, this.#identities);
+      const kept: ApplyBatch = { ...batch, deletes: batch.deletes.filter((key) => imaged.has(key)) };
+      const written = await this.#writeOrPutOff(batch.shape, () => applyInPlace(this.#client, kept, this.#keyIndexes, this.#identities), batch.rows);
+      return { deleted: gone.deleted + written.deleted, inserted: written.inserted, skipped: [...gone.skipped, ...written.skipped] };
     }
     const { deleted, skipped } = batch.guard === undefined
       ? { deleted: await this.#delete(batch.shape, batch.deletes), skipped: new Set<KeyText>() }
@@ -210,7 +216,7 @@ class PostgresTargetSession implements TargetSession {
    * with it (CASCADE) or fail, and nothing can come first. Refused, naming the tables, before anything is lost.
    */
   async #refuseToCutPutOffRows(held: HeldDeletes): Promise<void> {
-    const child = await stillPointedAtBy(this.#client, held.shape, held.keys, await this.#keyIndexes.hideKeys(held.shape, held.keys.length));
+    const child = await stillPointedAtBy(this.#client, held.shape, held.keys, await this.#keyIndexes.hideKeys(held.shape, held.keys.length), this.#postponed.tables());
     if (child === undefined) return;
     const table = formatTable(held.shape.table);
     throw new BucardoError('APPLY_FAILED', `Rows of ${table} deleted on the origin are still pointed at by rows of ${child} on database "${this.#db}", while this transaction put off rows that take a unique value from deleted rows (and the rows pointing at those): a child moved to such a new row moves only after the delete, which would take it with it or fail. Make the change in two runs on the origin (move the children first, or give the new row its unique value in a second step), or write with applyAsReplica`, {

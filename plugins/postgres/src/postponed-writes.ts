@@ -37,8 +37,13 @@ export class PostponedWrites {
     const { rows: [found] } = await client.query<{ found: unknown }>(
       `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conname = $1 AND conrelid = pg_catalog.to_regclass(pg_catalog.format('%I.%I', $2::text, $3::text))
          AND confrelid = ANY($4::regclass[])) AS found`,
-      [constraint, schema, table, `{${[...new Set(this.#writes.map(({ shape }) => qualified(shape.table)))].map((name) => `"${name.replace(/(["\\])/g, '\\$1')}"`).join(',')}}`]);
+      [constraint, schema, table, this.tables()]);
     return String(found?.found).startsWith('t');
+  }
+
+  /** The tables with put-off writes, as a regclass[] literal. */
+  tables(): string {
+    return `{${[...new Set(this.#writes.map(({ shape }) => qualified(shape.table)))].map((name) => `"${name.replace(/(["\\])/g, '\\$1')}"`).join(',')}}`;
   }
 
   /** Writes them, in order, and forgets them; a refusal names the table and why it was put off. */
