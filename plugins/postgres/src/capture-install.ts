@@ -37,6 +37,7 @@ export async function installCapture(client: pg.Client, shapes: readonly TableSh
         INSERT INTO ${TRUNCATE_LOG} (schemaname, tablename) VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME);
         RETURN NULL;
       END $bucardo$`);
+    await refusePartitioned(client, shapes);
     for (const shape of shapes) {
       await installTable(client, shape).catch((error: unknown) => {
         if ((error as { code?: string }).code !== '55P03') throw error;
@@ -50,6 +51,27 @@ export async function installCapture(client: pg.Client, shapes: readonly TableSh
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * A partitioned table (`PARTITION BY`) holds no rows of its own: they are in its partitions, which this
+ * plugin reads and writes as tables of their own (`ONLY`, so that a parent of legacy inheritance is not
+ * read with its children). Captured through the parent, a sync would read no row and write none, and its
+ * runs would say empty: refused, naming the partitions to add instead.
+ */
+async function refusePartitioned(client: pg.Client, shapes: readonly TableShape[]): Promise<void> {
+  const { rows } = await client.query<{ name: string; leaves: string | null }>(
+    `SELECT s.name, (SELECT string_agg(format('%I.%I', n.nspname, c.relname), ' ' ORDER BY c.relname)
+                       FROM pg_catalog.pg_partition_tree(s.name::regclass) AS t
+                       JOIN pg_catalog.pg_class c ON c.oid = t.relid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                      WHERE t.isleaf) AS leaves
+       FROM unnest($1::text[]) AS s(name)
+      WHERE (SELECT relkind FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass(s.name)) = 'p'`,
+    [shapes.map((shape) => qualified(shape.table))]);
+  const [first] = rows;
+  if (!first) return;
+  const table = formatTable(shapes.find((shape) => qualified(shape.table) === first.name)!.table);
+  throw new BucardoError('CAPTURE_FAILED', `Table "${table}" is partitioned (PARTITION BY): its rows are in its partitions, which are synced as tables of their own. Remove it from the herd and add its partitions instead${first.leaves ? ` (bucardo add table ${first.leaves} herd=…)` : ''}: a row moved between partitions is a delete in one and an insert in the other, and arrives as such`, { table });
 }
 
 async function installTable(client: pg.Client, shape: TableShape): Promise<void> {
