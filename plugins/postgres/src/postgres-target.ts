@@ -133,16 +133,7 @@ class PostgresTargetSession implements TargetSession {
     // a table a foreign key points at: rows updated in place (its children keep their parent), deletes last
     if (await this.#referenced.has(this.#client, batch.shape)) return applyReferenced(this.#client, batch, this.#keyIndexes, this.#identities, this.#deferred, this.#postponed);
     // additive columns: rows updated in place, so that a user's increment waiting on one still finds it
-    if ((batch.shape.additive ?? []).length > 0) {
-      if (!this.#postponed.pending) return applyInPlace(this.#client, batch, this.#keyIndexes, this.#identities);
-      // the keys without an image are deleted now, as a COPY's are: only the rows may wait
-      const imaged = new Set(batch.rows.flatMap((rows) => [...rows.keys()]));
-      const lost = batch.deletes.filter((key) => !imaged.has(key));
-      const gone = lost.length === 0 ? { deleted: 0, inserted: 0, skipped: [] } : await applyInPlace(this.#client, { ...batch, deletes: lost, rows: [] }, this.#keyIndexes, this.#identities);
-      const kept: ApplyBatch = { ...batch, deletes: batch.deletes.filter((key) => imaged.has(key)) };
-      const written = await this.#writeOrPutOff(batch.shape, () => applyInPlace(this.#client, kept, this.#keyIndexes, this.#identities), batch.rows);
-      return { deleted: gone.deleted + written.deleted, inserted: written.inserted, skipped: [...gone.skipped, ...written.skipped] };
-    }
+    if ((batch.shape.additive ?? []).length > 0) return this.#applyAdditive(batch);
     const { deleted, skipped } = batch.guard === undefined
       ? { deleted: await this.#delete(batch.shape, batch.deletes), skipped: new Set<KeyText>() }
       : await this.#guardedDelete(batch, batch.guard);
@@ -154,6 +145,18 @@ class PostgresTargetSession implements TargetSession {
     });
     // the deletes are done either way: only the rows wait
     return this.#postponed.pending ? this.#writeOrPutOff(batch.shape, copy, rows, deleted) : copy();
+  }
+
+  /** A batch of a table with additive columns, in place; while writes are put off, its keys without an image are deleted now, as a COPY's are, and only its rows may wait. */
+  async #applyAdditive(batch: ApplyBatch): Promise<ApplyResult> {
+    const inPlace = (part: ApplyBatch) => applyInPlace(this.#client, part, this.#keyIndexes, this.#identities);
+    if (!this.#postponed.pending) return inPlace(batch);
+    const imaged = new Set(batch.rows.flatMap((rows) => [...rows.keys()]));
+    const lost = batch.deletes.filter((key) => !imaged.has(key));
+    const gone = lost.length === 0 ? { deleted: 0, inserted: 0, skipped: [] } : await inPlace({ ...batch, deletes: lost, rows: [] });
+    const kept: ApplyBatch = { ...batch, deletes: batch.deletes.filter((key) => imaged.has(key)) };
+    const written = await this.#writeOrPutOff(batch.shape, () => inPlace(kept), batch.rows);
+    return { deleted: gone.deleted + written.deleted, inserted: written.inserted, skipped: [...gone.skipped, ...written.skipped] };
   }
 
   /** A write while writes are put off: rows pointing at put-off rows are put off too. */
