@@ -170,9 +170,7 @@ class PostgresTargetSession implements TargetSession {
       if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
       await this.#client.query('ROLLBACK TO SAVEPOINT bucardo_put_off');
       if (!await this.#postponed.pointsAtPutOff(this.#client, error)) throw error;
-      this.#postponed.add(shape, write);
-      // counted as if written: a put-off row is written before the commit, or the transaction fails
-      return { deleted, inserted: rows.reduce((count, rowBatch) => count + rowBatch.rowCount, 0), skipped: [] };
+      return this.#postponed.add(shape, write, rows, deleted);
     }
   }
 

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { BucardoError, formatTable, serverMessage, type TableShape } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, serverMessage, type ApplyResult, type RowBatch, type TableShape } from '@bucardo/plugin-sdk';
+import { arrayLiteral } from './key-sql.js';
 import { qualified } from './capture-names.js';
 import { UNIQUE_VIOLATION } from './in-place-apply.js';
 
@@ -22,8 +23,13 @@ export class PostponedWrites {
     return this.#writes.length > 0;
   }
 
-  add(shape: TableShape, write: () => Promise<unknown>): void {
+  /**
+   * Puts `write` off, and says what it counts for now: its `rows` as if written, since a put-off row is
+   * written before the commit or the transaction fails; `deleted`, what its batch deleted already.
+   */
+  add(shape: TableShape, write: () => Promise<unknown>, rows: readonly RowBatch[], deleted = 0): ApplyResult {
     this.#writes.push({ shape, write });
+    return { deleted, inserted: rows.reduce((count, rowBatch) => count + rowBatch.rowCount, 0), skipped: [] };
   }
 
   /**
@@ -43,7 +49,7 @@ export class PostponedWrites {
 
   /** The tables with put-off writes, as a regclass[] literal. */
   tables(): string {
-    return `{${[...new Set(this.#writes.map(({ shape }) => qualified(shape.table)))].map((name) => `"${name.replace(/(["\\])/g, '\\$1')}"`).join(',')}}`;
+    return arrayLiteral([...new Set(this.#writes.map(({ shape }) => qualified(shape.table)))]);
   }
 
   /** Writes them, in order, and forgets them; a refusal names the table and why it was put off. */

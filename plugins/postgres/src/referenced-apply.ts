@@ -32,9 +32,7 @@ export async function applyReferenced(
     const unique = code === UNIQUE_VIOLATION;
     await client.query('ROLLBACK TO SAVEPOINT bucardo_referenced');
     if (!unique && !await postponed.pointsAtPutOff(client, error)) throw error;
-    postponed.add(batch.shape, inPlace);
-    // counted as if written: a put-off row is written before the commit, or the transaction fails
-    written = { deleted: 0, inserted: batch.rows.reduce((rows, rowBatch) => rows + rowBatch.rowCount, 0), skipped: [] };
+    written = postponed.add(batch.shape, inPlace, batch.rows);
   }
   await client.query('RELEASE SAVEPOINT bucardo_referenced');
   // the held keys count as deleted (a target may count keys where it cannot count rows yet): a run whose

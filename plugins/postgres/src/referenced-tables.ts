@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { dependencyOrder, type TableShape } from '@bucardo/plugin-sdk';
 import { qualified } from './capture-names.js';
+import { arrayLiteral } from './key-sql.js';
 
 /**
  * Per session, which tables a foreign key on this database points at. Written by DELETE and COPY, such a
@@ -40,7 +41,7 @@ export class ReferencedTables {
       `SELECT (SELECT array_agg(t::oid ORDER BY n) FROM unnest($1::regclass[]) WITH ORDINALITY AS u(t, n)) AS oids,
         (SELECT coalesce(json_agg(json_build_array(conrelid::oid, confrelid::oid)), '[]') FROM pg_catalog.pg_constraint
           WHERE contype = 'f' AND conrelid = ANY($1::regclass[]) AND confrelid = ANY($1::regclass[]) AND conrelid <> confrelid) AS edges`,
-      [`{${names.map((name) => `"${name.replace(/(["\\])/g, '\\$1')}"`).join(',')}}`]);
+      [arrayLiteral(names)]);
     const oids = found!.oids.replace(/^\{|\}$/g, '').split(',');
     const index = new Map(oids.map((oid, i) => [oid, i]));
     // a table's rows go after those of every table pointing at it: each waits for its children
