@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { BucardoError, formatTable, isBucardoError, serverMessage, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type PartitionDigests, type RowBatch, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, isBucardoError, serverMessage, toBucardoError, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type PartitionDigests, type RowBatch, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
 import { readSequence, setSequence } from './sequences.js';
 import { AlwaysIdentity, applyInPlace } from './in-place-apply.js';
 import { applyReferenced } from './referenced-apply.js';
@@ -123,9 +123,10 @@ class PostgresTargetSession implements TargetSession {
    */
   #missingParent(error: unknown): unknown {
     if (isBucardoError(error) || (error as { code?: string }).code !== FOREIGN_KEY_VIOLATION || !/^insert or update/.test((error as Error).message)) return error;
-    const { schema, table } = error as { schema?: string; table?: string };
-    return new BucardoError('APPLY_FAILED', `${serverMessage(error)}: the row it points at is not on database "${this.#db}". Where another source deleted or changed that row in this run, this is a conflict between tables that no strategy settles: fix the row on a source (delete it, or point it at a row that exists) and the next run goes through. Where the table it points at is not in the sync, give that table the row on "${this.#db}"`, {
-      db: this.#db, ...(schema && table ? { table: formatTable({ schema, name: table }) } : {}), sqlstate: FOREIGN_KEY_VIOLATION, cause: error,
+    // the server's words, DETAIL, table and SQLSTATE as any error of a run carries them, and what to do
+    const wrapped = toBucardoError(error, 'APPLY_FAILED', { db: this.#db });
+    return new BucardoError('APPLY_FAILED', `${wrapped.message}: the row it points at is not on database "${this.#db}". Where another source deleted or changed that row in this run, this is a conflict between tables that no strategy settles: fix the row on a source (delete it, or point it at a row that exists) and the next run goes through. Where the table it points at is not in the sync, give that table the row on "${this.#db}"`, {
+      ...wrapped.subject, cause: error,
     });
   }
 
