@@ -57,7 +57,8 @@ export function* planTransactions(changeSet: ChangeSet, shapes: readonly TableSh
         }
       }
     }
-    if (room <= 0) {
+    // a cycle, taken uncut, may have filled the transaction past its room
+    if (cycle !== undefined && room <= 0) {
       yield transaction;
       transaction = [];
       room = batchSize;
@@ -86,10 +87,13 @@ export function sizeOf(batch: TableBatch): number {
 /** A key's change is a loss: the row is gone on its source. */
 const lost = (change: KeyChange) => change.lastOp === 'delete';
 
+/** Whether a key lost (or not) belongs to the keys `pick` takes. */
+const takes = (pick: Pick, isLost: boolean) => pick === 'all' || isLost === (pick === 'lost');
+
 function picked(changes: ReadonlyMap<KeyText, KeyChange>, pick: Pick): KeyText[] {
   if (pick === 'all') return [...changes.keys()];
   const keys: KeyText[] = [];
-  for (const [key, change] of changes) if (lost(change) === (pick === 'lost')) keys.push(key);
+  for (const [key, change] of changes) if (takes(pick, lost(change))) keys.push(key);
   return keys;
 }
 
@@ -121,13 +125,13 @@ function splitTable(changeSet: ChangeSet, shape: TableShape, pick: Pick): { clea
       }
       if (earlier) continue;
       if (!others) {
-        if (pick === 'all' || lost(change) === (pick === 'lost')) mine.push(key);
+        if (takes(pick, lost(change))) mine.push(key);
         continue;
       }
       const candidates: Candidate[] = [{ db: source.db, change }, ...others];
       // a key one source deleted is planned with the lost ones: where the delete wins, the children that
       // source deleted come first; where an update wins, the row is still written, only later
-      if (pick !== 'all' && candidates.some((candidate) => lost(candidate.change)) !== (pick === 'lost')) continue;
+      if (!takes(pick, candidates.some((candidate) => lost(candidate.change)))) continue;
       conflicts.push({ table: shape.table, key, kind: classifyConflict(candidates), candidates });
     }
     if (mine.length > 0) clean.set(source.db, mine);

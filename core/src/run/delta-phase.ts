@@ -196,7 +196,8 @@ async function capturePartition(work: DeltaWork, step: PartitionStep, until: Rea
     ...(partitioned ? { partition: { index: step.index, count: step.count } } : {}),
   });
   const capturing = performance.now();
-  let changeSet = await captureSections(work, args, step);
+  const layout = layoutOf(work);
+  let changeSet = await captureSections(work, args, step, layout);
   log.log('verbose', `${describeCapture(changeSet)} (${(performance.now() - capturing).toFixed(1)} ms)`);
   if (work.checkShapes) await checkCapturedShapes(work, changeSet, step);
   // After the capture that consumed their records: the copy reads at least what they stood for.
@@ -204,7 +205,7 @@ async function capturePartition(work: DeltaWork, step: PartitionStep, until: Rea
   // A truncate is in every partition's capture; its table is copied once, with the first partition.
   changeSet = await applyTruncates(work.copies, changeSet, args.databases.map((db) => db.name), step.index === 0);
   const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
-  const sections = { layout: layoutOf(work), kept: step.index === 0, lost: step.index === step.count - 1 };
+  const sections = { layout, kept: step.index === 0, lost: step.index === step.count - 1 };
   const transactions = [...planTransactions(changeSet, work.shapes, work.options.batchSize, sections)];
   // fetch reads additive columns as of these checkpoints; the receiving sources' guards are the same
   const captured: RunArgs = Object.freeze({ ...args, captured: Object.fromEntries(guards) });
@@ -216,8 +217,7 @@ async function capturePartition(work: DeltaWork, step: PartitionStep, until: Rea
  * point at are not cut (`ForeignKeyLayout`): the first and the last partition capture them whole as well,
  * a second call of the hook (its `args.tables` those tables, no `partition`) up to the same checkpoints.
  */
-async function captureSections(work: DeltaWork, args: RunArgs, step: PartitionStep): Promise<ChangeSet> {
-  const { pointedAt } = layoutOf(work);
+async function captureSections(work: DeltaWork, args: RunArgs, step: PartitionStep, { pointedAt }: ForeignKeyLayout): Promise<ChangeSet> {
   if (step.count === 1 || pointedAt.size === 0) return work.parts.hooks.capture.promise({ sources: [] }, args);
   const cut = work.shapes.filter((shape) => !pointedAt.has(tableId(shape.table)));
   const partial = await work.parts.hooks.capture.promise({ sources: [] }, Object.freeze({ ...args, tables: cut }));
