@@ -133,7 +133,8 @@ describe('a config with a broken plugin', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^ERROR: Database "j1": type broken \(plugin p-broken\) failed to read its parameters: Cannot read properties of undefined \(reading 'trim'\) \[PLUGIN_ERROR\]/);
     const listed = await runBucardo(['--config', config, 'list', 'dbs'], { env });
-    expect(listed.stdout).not.toContain('j1');
+    // the names only: a database's connection line holds a random suffix that may spell j1
+    expect(listed.stdout.match(/^Database: \S+/gm)).toEqual(['Database: a', 'Database: b']);
   });
 
   it('a plugin whose apply() throws: PLUGIN_ERROR naming it and the hook', async () => {
