@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { RowBatch, type ReadTableArgs, type CaptureArgs, type CaptureProblem, type Checkpoint, type DatabaseSpec, type FetchArgs, type OpenContext, type SourceChanges, type SourceDriver, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import { captureProblems } from './capture-check.js';
+import { CheckpointOrigin } from './checkpoint-origin.js';
 import { installCapture, removeCapture } from './capture-install.js';
 import { qualified } from './capture-names.js';
 import { hasChanges, pending, pendingKeys, purge, readChanges } from './capture-read.js';
@@ -25,7 +26,8 @@ export class PostgresSource implements SourceDriver {
   }
 
   async open(spec: DatabaseSpec, context: OpenContext): Promise<SourceSession> {
-    return new PostgresSourceSession(spec.name, await connect(spec, context, this.#options));
+    const client = await connect(spec, context, this.#options);
+    return new PostgresSourceSession(spec.name, client, new CheckpointOrigin(client, spec.name, context.log));
   }
 }
 
@@ -36,12 +38,14 @@ class PostgresSourceSession implements SourceSession {
   readonly #db: string;
   readonly #client: pg.Client;
   readonly #keyIndexes: KeyIndexes;
+  readonly #origin: CheckpointOrigin;
   /** When `hasChanges` last looked at the capture triggers (never, at first). */
   #triggersCheckedAt = 0;
 
-  constructor(db: string, client: pg.Client) {
+  constructor(db: string, client: pg.Client, origin: CheckpointOrigin) {
     this.#db = db;
     this.#client = client;
+    this.#origin = origin;
     this.#keyIndexes = new KeyIndexes(client);
   }
 
@@ -62,7 +66,7 @@ class PostgresSourceSession implements SourceSession {
   }
 
   capture(args: CaptureArgs): Promise<SourceChanges> {
-    return cancellable(this.#client, args.signal, () => readChanges(this.#client, this.#db, args.tables, args.since, args.until, args.partition));
+    return cancellable(this.#client, args.signal, async () => readChanges(this.#client, this.#db, args.tables, await this.#origin.onThisServer(args.since), args.until, args.partition));
   }
 
   captureProblems(tables: readonly TableRef[]): Promise<CaptureProblem[]> {
@@ -73,16 +77,18 @@ class PostgresSourceSession implements SourceSession {
     return readTable(this.#client, this.#db, args);
   }
 
-  purge(args: { tables: readonly TableShape[]; consumed: readonly Checkpoint[] }): Promise<number> {
+  async purge(args: { tables: readonly TableShape[]; consumed: readonly Checkpoint[] }): Promise<number> {
+    // a checkpoint of another server consumed nothing here: its sync's next run reads every record
+    if (!(await this.#origin.allFromThisServer(args.consumed))) return 0;
     return purge(this.#client, args.tables, args.consumed);
   }
 
-  pending(args: { tables: readonly TableShape[]; since: Checkpoint }): Promise<Map<string, number>> {
-    return pending(this.#client, args.tables, args.since);
+  async pending(args: { tables: readonly TableShape[]; since: Checkpoint }): Promise<Map<string, number>> {
+    return pending(this.#client, args.tables, await this.#origin.onThisServer(args.since));
   }
 
-  pendingKeys(args: { tables: readonly TableShape[]; since: Checkpoint; records?: ReadonlyMap<string, number> }): Promise<Map<string, number>> {
-    return pendingKeys(this.#client, args.tables, args.since, args.records);
+  async pendingKeys(args: { tables: readonly TableShape[]; since: Checkpoint; records?: ReadonlyMap<string, number> }): Promise<Map<string, number>> {
+    return pendingKeys(this.#client, args.tables, await this.#origin.onThisServer(args.since), args.records);
   }
 
   estimateRows(tables: readonly TableRef[]): Promise<Map<string, number>> {
@@ -95,7 +101,7 @@ class PostgresSourceSession implements SourceSession {
 
   hasChanges(args: CaptureArgs): Promise<boolean> {
     return cancellable(this.#client, args.signal, async () => {
-      if (await hasChanges(this.#client, args.tables, args.since)) return true;
+      if (await hasChanges(this.#client, args.tables, await this.#origin.onThisServer(args.since))) return true;
       // a table whose trigger is gone records nothing, so the probe alone would never start the run that
       // says so: now and then, such a table counts as a change, and the run's capture fails naming it
       if (Date.now() - this.#triggersCheckedAt < TRIGGER_CHECK_MS) return false;

@@ -1,0 +1,86 @@
+/**
+ * A source moved to another server with `bucardo update db` (a walk-through's find). The sync's checkpoint
+ * of the source is a snapshot of the old server's transaction counter; on a new server whose counter is
+ * behind it, the new server's first transactions looked consumed: `delta` said 0, `purge` deleted their
+ * change records, and the runs said empty while the target missed the rows, with status Good. Now the
+ * checkpoint is seen to be from another server: its records count, are not purged, and arrive, with a
+ * warning naming the database; the next checkpoint is the new server's own.
+ *
+ * The old server is the shared test server; the new one a fresh embedded cluster this file starts (its
+ * counter starts near zero), removed in afterAll.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startEmbeddedPostgres, type RestartablePgServer } from '../src/fixtures/embedded-postgres.js';
+import { serverFromInfo } from '../src/fixtures/pg-server.js';
+import { createDatabase, dropDatabase, uniqueName, withClient } from '../src/helpers/databases.js';
+import { DaemonWorld, type Db } from './support/daemon-world.js';
+
+const server = serverFromInfo(inject('pg'));
+const world = new DaemonWorld(server, 'mvs');
+let newServer: RestartablePgServer | undefined;
+const moved = uniqueName('mvs_a2');
+
+beforeAll(async () => {
+  [newServer] = await Promise.all([startEmbeddedPostgres(), world.install()]);
+});
+afterAll(async () => {
+  await world.dispose();
+  if (newServer) {
+    await dropDatabase(newServer, moved).catch(() => undefined);
+    await newServer.stop();
+  }
+});
+
+const nextTransaction = (url: string) => withClient(url, async (c) => BigInt((await c.query<{ x: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x')).rows[0]!.x));
+
+describe('a source moved to a server whose transaction counter is behind its checkpoint', () => {
+  it('delta counts the new server\'s changes, purge keeps them, the kick delivers them with a warning naming the database; later runs as usual', async () => {
+    const a: Db = await world.database('mv_A');
+    const c: Db = await world.database('mv_C');
+    await world.api.addTables(['t'], { herd: 'mv_h', db: a.name });
+    await world.api.addDbGroup('mv_g', [`${a.name}:source`, `${c.name}:target`]);
+    await world.api.addSync('mv', { herd: 'mv_h', dbs: 'mv_g', autokick: 'false' });
+    await world.insert(a, 1);
+    expect(await world.ok('kick', 'mv', '0')).toMatch(/DONE!/);
+    expect(await world.ids(c)).toEqual([1]);
+
+    // the old server's counter ahead of the new one's, as it is after any real use: some transactions burnt
+    const newUrl = await createDatabase(newServer!, moved);
+    const gap = (await nextTransaction(newUrl)) + 1000n - (await nextTransaction(a.url));
+    if (gap > 0n) {
+      await world.query(a.url, 'CREATE PROCEDURE burn_xids(n int) LANGUAGE plpgsql AS $$ BEGIN FOR i IN 1..n LOOP PERFORM pg_current_xact_id(); COMMIT; END LOOP; END $$');
+      await world.query(a.url, `CALL burn_xids(${gap})`);
+    }
+    // the checkpoint of the run after the burn: ahead of the new server's counter
+    expect(await world.ok('kick', 'mv', '0')).toMatch(/DONE!/);
+    const [checkpoint] = await world.sql("SELECT position FROM bucardo.checkpoint WHERE sync = 'mv' AND db = $1", [a.name]);
+    expect(BigInt(String(checkpoint!.position).split(':')[1]!)).toBeGreaterThan(await nextTransaction(newUrl));
+
+    // the move: the table and its rows copied to the new server, the database pointed there, capture installed
+    await withClient(newUrl, async (client) => {
+      await client.query('CREATE TABLE t (id int PRIMARY KEY, v text)');
+      await client.query("INSERT INTO t VALUES (1, 'v1')");
+    });
+    const target = { host: newServer!.host, port: String(newServer!.port), dbname: moved };
+    expect(await world.ok('update', 'db', a.name, `host=${target.host}`, `port=${target.port}`, `dbname=${target.dbname}`)).toMatch(/^Changed database "mv_A": .*\bport\b.*\n  Conn: psql -p \d+ -U \S+ -d mvs_a2_/);
+    await world.ok('validate', 'mv');
+
+    await withClient(newUrl, (client) => client.query("INSERT INTO t VALUES (2, 'v2'), (3, 'v3')"));
+    expect(await world.ok('delta', a.name)).toMatch(/^Total deltas across all targets: 2$/m);
+    expect(await world.ok('purge', 'mv')).not.toMatch(/Purged [1-9]/);
+    const kicked = await world.bucardo('kick', 'mv', '0');
+    expect(kicked.code).toBe(0);
+    expect(kicked.stdout + kicked.stderr).toMatch(/Database "mv_A": the sync's checkpoint \(\d+:\d+:[\d,]*\) is ahead of this server's transactions \(next \d+\): it was taken on another server \(the database was moved or restored there\)\. Every change record this database holds is read as new/);
+    expect(await world.ids(c)).toEqual([1, 2, 3]);
+    const status = await world.ok('status', 'mv');
+    expect(status).toMatch(/Rows inserted\/deleted\/conflicts\s*: 2 \/ 0 \/ 0/);
+
+    // the checkpoint is now the new server's own: the next change is read once, and without a warning
+    await withClient(newUrl, (client) => client.query("INSERT INTO t VALUES (4, 'v4')"));
+    const again = await world.bucardo('kick', 'mv', '0');
+    expect(again.code).toBe(0);
+    expect(again.stdout + again.stderr).not.toMatch(/ahead of this server/);
+    expect(await world.ids(c)).toEqual([1, 2, 3, 4]);
+    expect(await world.ok('delta', a.name)).toMatch(/^Total deltas across all targets: 0$/m);
+  });
+});
