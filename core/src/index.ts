@@ -8,6 +8,7 @@ export type { DatabaseListing, AddDatabaseOptions } from './api/databases.js';
 export type { DatabaseUpdate } from './api/database-update.js';
 export type { DroppedChanges, RemovedDatabases, RemovedSync, RemovedTables } from './api/lifecycle.js';
 export type { SourceBacklog, TableBacklog } from './api/sync-backlog.js';
+export type { DatabaseFailure, DeltaResult, PurgeResult, SyncValidation } from './api/maintenance.js';
 export type { ColumnValues } from './compare/differences.js';
 export type { ComparedDatabases, CompareOptions, CompareProgress, ComparisonStart, KeyDifference, KeyStanding, SequenceComparison, SequenceField, StandingCounts, SyncComparison, TableComparison } from './api/compare.js';
 export { KEY_STANDINGS } from './compare/differences.js';

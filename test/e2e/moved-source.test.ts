@@ -67,7 +67,7 @@ describe('a source moved to a server whose transaction counter is behind its che
 
     await withClient(newUrl, (client) => client.query("INSERT INTO t VALUES (2, 'v2'), (3, 'v3')"));
     expect(await world.ok('delta', a.name)).toMatch(/^Total deltas across all targets: 2$/m);
-    expect(await world.ok('purge', 'mv')).not.toMatch(/Purged [1-9]/);
+    expect(await world.ok('purge', a.name)).toBe('Checking db mv_A\nmv_A: 0 consumed change records purged\n');
     const kicked = await world.bucardo('kick', 'mv', '0');
     expect(kicked.code).toBe(0);
     expect(kicked.stdout + kicked.stderr).toMatch(/Database "mv_A": the sync's checkpoint \(\d+:\d+:[\d,]*\) is ahead of this server's transactions \(next \d+\): it was taken on another server \(the database was moved or restored there\)\. Every change record this database holds is read as new/);

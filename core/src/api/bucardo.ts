@@ -25,7 +25,7 @@ import type { ConflictLogRow } from '../control/run-store.js';
 import { addSequences } from './sequences.js';
 import { removeDbGroups, removeHerds } from './groups-removal.js';
 import { addTablesToSync, removeDatabases, removeSync, removeTables, removeTablesFromSync, type RemovedDatabases, type RemovedSync, type RemovedTables } from './lifecycle.js';
-import { deltaBacklog, purgeDeltas, validateSyncs, type SyncValidation } from './maintenance.js';
+import { deltaBacklog, purgeDeltas, validateSyncs, type DeltaResult, type PurgeResult, type SyncValidation } from './maintenance.js';
 import { compareSync, type CompareOptions, type SyncComparison } from './compare.js';
 import { BucardoError } from '@bucardo/plugin-sdk';
 
@@ -147,13 +147,13 @@ export class Bucardo {
     return this.#with((ctx) => validateSyncs(ctx, names));
   }
 
-  /** `purge`: deletes consumed change records; per database, how many. */
-  purge(dbs?: readonly string[]): Promise<Array<{ db: string; purged: number }>> {
+  /** `purge`: deletes consumed change records; per database, how many, or why it could not (the others are still purged). */
+  purge(dbs?: readonly string[]): Promise<PurgeResult[]> {
     return this.#with((ctx) => purgeDeltas(ctx, dbs));
   }
 
-  /** `delta`: change records not yet consumed, per database and table. */
-  delta(dbs?: readonly string[]): Promise<Array<{ db: string; table: string; pending: number }>> {
+  /** `delta`: change records not yet consumed, per database and table, or why a database could not be read. */
+  delta(dbs?: readonly string[]): Promise<DeltaResult[]> {
     return this.#with((ctx) => deltaBacklog(ctx, dbs));
   }
 

@@ -66,13 +66,40 @@ async function consumers(ctx: BucardoContext): Promise<Map<string, { db: string;
   return found;
 }
 
+/** A database `purge` or `delta` could not read: the others are still done, and this one named. */
+export interface DatabaseFailure {
+  readonly db: string;
+  readonly error: BucardoError;
+}
+
+/** Per database, how many consumed change records `purge` deleted, or why it could not. */
+export type PurgeResult = { readonly db: string; readonly purged: number } | DatabaseFailure;
+
+/** Per database and table, the change records not consumed yet, or why the database could not be read. */
+export type DeltaResult = { readonly db: string; readonly table: string; readonly pending: number } | DatabaseFailure;
+
+/** Databases named by the user must exist (DB_NOT_FOUND naming the first that does not). */
+async function knownDatabases(ctx: BucardoContext, names: readonly string[] | undefined): Promise<void> {
+  for (const name of names ?? []) await ctx.control.catalog.database(name);
+}
+
+/** `work` on one database; a failure is that database's result, so that an outage does not hide the others. */
+async function orFailure<T>(db: string, work: () => Promise<T>): Promise<T | DatabaseFailure> {
+  try {
+    return await work();
+  } catch (error) {
+    return { db, error: isBucardoError(error) ? error : toBucardoError(error, 'CONNECTION_FAILED', { db }) };
+  }
+}
+
 /**
  * `bucardo purge`: deletes the change records every sync reading them has consumed (Bucardo's delta and
  * track tables grew when purging was skipped). The daemon does this by itself after runs.
  */
-export async function purgeDeltas(ctx: BucardoContext, onlyDbs?: readonly string[], open?: ReadonlyMap<string, SourceSession>): Promise<Array<{ db: string; purged: number }>> {
+export async function purgeDeltas(ctx: BucardoContext, onlyDbs?: readonly string[], open?: ReadonlyMap<string, SourceSession>): Promise<PurgeResult[]> {
+  await knownDatabases(ctx, onlyDbs);
   const work = [...(await consumers(ctx)).values()].filter((entry) => entry.complete && (!onlyDbs || onlyDbs.includes(entry.db)));
-  const results: Array<{ db: string; purged: number }> = [];
+  const results: PurgeResult[] = [];
   for (const [db, entries] of groupByDb(work)) {
     const purge = async (session: SourceSession) => {
       if (!session.purge) return 0;
@@ -94,17 +121,19 @@ export async function purgeDeltas(ctx: BucardoContext, onlyDbs?: readonly string
     // A daemon's worker passes the sessions it keeps between runs: a purge every minute would otherwise
     // open (and authenticate) a new connection to every source each time.
     const kept = open?.get(db);
-    results.push({ db, purged: kept ? await purge(kept) : await withSource(ctx, db, purge) });
+    results.push(await orFailure(db, async () => ({ db, purged: kept ? await purge(kept) : await withSource(ctx, db, purge) })));
   }
   return results;
 }
 
 /** `bucardo delta`: per database and table, the change records the slowest sync has not consumed yet. */
-export async function deltaBacklog(ctx: BucardoContext, onlyDbs?: readonly string[]): Promise<Array<{ db: string; table: string; pending: number }>> {
+export async function deltaBacklog(ctx: BucardoContext, onlyDbs?: readonly string[]): Promise<DeltaResult[]> {
+  await knownDatabases(ctx, onlyDbs);
   const work = [...(await consumers(ctx)).values()].filter((entry) => !onlyDbs || onlyDbs.includes(entry.db));
-  const results: Array<{ db: string; table: string; pending: number }> = [];
+  const results: DeltaResult[] = [];
   for (const [db, entries] of groupByDb(work)) {
-    await withSource(ctx, db, async (session) => {
+    const rows: DeltaResult[] = [];
+    const failure = await orFailure(db, () => withSource(ctx, db, async (session) => {
       if (!session.pending) return;
       const shapes = await describeAll(session, entries.map((entry) => entry.table), db);
       // one count per checkpoint for all tables, not one per table and checkpoint
@@ -118,9 +147,10 @@ export async function deltaBacklog(ctx: BucardoContext, onlyDbs?: readonly strin
         if (!shape) return;
         let pending = 0;
         for (const since of entry.checkpoints) pending = Math.max(pending, counts.get(since)?.get(tableId(shape.table)) ?? 0);
-        results.push({ db, table: formatTable(entry.table), pending });
+        rows.push({ db, table: formatTable(entry.table), pending });
       });
-    });
+    }));
+    results.push(...(failure ? [failure] : rows));
   }
   return results;
 }

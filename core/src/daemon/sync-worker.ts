@@ -167,8 +167,10 @@ export class SyncWorker {
     try {
       const ctx = { engine: this.#engine, control: this.#control, worker: `daemon ${this.#settings.daemonId}` };
       const purged = await purgeDeltas(ctx, sourcesOf(plan).map((db) => db.name), this.#cache.sessions?.sources);
-      const total = purged.reduce((sum, entry) => sum + entry.purged, 0);
-      if (total > 0) this.#log.log('verbose', `Purged ${total} consumed change records (${purged.map((entry) => `${entry.db}: ${entry.purged}`).join(', ')})`);
+      const done = purged.filter((entry) => 'purged' in entry);
+      const total = done.reduce((sum, entry) => sum + entry.purged, 0);
+      if (total > 0) this.#log.log('verbose', `Purged ${total} consumed change records (${done.map((entry) => `${entry.db}: ${entry.purged}`).join(', ')})`);
+      for (const entry of purged) if ('error' in entry) this.#log.log('warn', `Purging change records failed: ${entry.error.message}`);
     } catch (error) {
       this.#log.log('warn', `Purging change records failed: ${(error as Error).message}`);
     }
