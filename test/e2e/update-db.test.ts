@@ -3,8 +3,9 @@
  * gets a new password, the runs fail naming the database, and `update db` with the new password makes the
  * next kick deliver everything written meanwhile. A new password that does not work is refused and
  * changes nothing (unless `--force`); so are an unknown database or setting, a type change, an empty
- * value, and nothing to change. `status=inactive` is a setting like the others. A change someone else
- * stores while `update db` test-connects wins: `update db` then refuses and stores nothing of its own.
+ * value, and nothing to change. A database set `status=inactive` stops its syncs' runs (DB_INACTIVE naming
+ * it) until it is active again, its changes kept. A change someone else stores while `update db`
+ * test-connects wins: `update db` then refuses and stores nothing of its own.
  */
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
@@ -141,9 +142,21 @@ describe('update db', () => {
     }
   });
 
-  it('status=inactive is stored and listed', async () => {
+  it('status=inactive is stored and listed; the sync does not run until it is active again, and its changes wait', async () => {
     expect(await world.ok('update', 'db', 'ud_B', 'status=inactive')).toMatch(/^Changed database "ud_B": status\n {2}Conn: .* \(inactive\)\n$/);
     expect(await storedB()).toMatchObject({ status: 'inactive' });
+    const before = await rowsOn(b);
+    await world.query(a.url, "INSERT INTO t SELECT i, 'inactive' FROM generate_series(1001, 1005) i");
+    const refused = await world.bucardo('kick', 'ud', '0');
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toMatch(/KILLED!/);
+    expect(refused.stdout + refused.stderr).toContain('Database "ud_B" (target) of sync "ud" is inactive: the sync does not run until it is active again (bucardo update db ud_B status=active), or the database is taken out of dbgroup "ud_g"; the changes wait in the sources\' delta tables');
+    expect(await rowsOn(b)).toBe(before);
+    expect(await world.ok('delta', 'ud_A')).toMatch(/^Total deltas across all targets: 5$/m);
+
     expect(await world.ok('update', 'db', 'ud_B', 'status=active')).toMatch(/^Changed database "ud_B": status\n/);
+    expect(await world.ok('kick', 'ud', '0')).toMatch(/DONE!/);
+    expect(await rowsOn(b)).toBe(before + 5);
+    await assertConverged([a.url, b.url], { t: 'id' });
   });
 });

@@ -29,7 +29,7 @@ export async function readSyncPlan(catalog: Catalog, name: string): Promise<Sync
     additive: additiveOf(relations),
     databases: dbgroup.members.map((member) => {
       const row = databases.find((db) => db.name === member.db)!;
-      return { name: member.db, role: member.role, type: row.type, spec: specOf(row) };
+      return { name: member.db, role: member.role, type: row.type, spec: specOf(row), ...(row.status === 'inactive' ? { inactive: true as const } : {}) };
     }),
   };
 }

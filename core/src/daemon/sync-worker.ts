@@ -180,7 +180,7 @@ export class SyncWorker {
     this.#failures++;
     const delay = backoffMs(this.#failures, this.#settings.maxBackoffMs);
     this.#retryAt = Date.now() + delay;
-    const stalled = report?.error?.code === 'CONNECTION_FAILED';
+    const stalled = report?.error?.code === 'CONNECTION_FAILED' || report?.error?.code === 'DB_INACTIVE';
     this.#log.log('warn', `Sync "${this.name}" ${message}; retrying in ${(delay / 1000).toFixed(0)} s (attempt ${this.#failures})`);
     void this.#control.daemons.setState(this.name, this.#settings.daemonId, stalled ? 'stalled' : 'failing', this.#failures, new Date(this.#retryAt))
       .catch(() => undefined);

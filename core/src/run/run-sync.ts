@@ -9,7 +9,7 @@ import type { AuditChannel } from './conflict-audit.js';
 import { RunCounts } from './run-counts.js';
 import type { RunRegistry } from './run-registry.js';
 import { RunSessions } from './sessions.js';
-import { isPureFullcopy, type SyncPlan } from './sync-plan.js';
+import { isPureFullcopy, refuseInactiveDatabases, type SyncPlan } from './sync-plan.js';
 import { fullCopies, syncSequences, type CopyContext } from './copy-phases.js';
 import { resolveTableShapes, shapesToCheckAfterCapture } from './table-shapes.js';
 
@@ -137,6 +137,7 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
   let outcome: RunOutcome = 'bad';
   let failure: BucardoError | undefined;
   try {
+    refuseInactiveDatabases(plan);
     await status('Connecting');
     sessions = await openSessions(parts, plan, log, controller.signal, options.cache);
     // remembered shapes are checked after the capture, for the tables it found changes for

@@ -1,8 +1,10 @@
-import type { DatabaseSpec, SyncDatabase, TableRef } from '@bucardo/plugin-sdk';
+import { BucardoError, type DatabaseSpec, type SyncDatabase, type TableRef } from '@bucardo/plugin-sdk';
 
 /** A database of a sync: its role, and how to reach it. */
 export interface PlannedDatabase extends SyncDatabase {
   readonly spec: DatabaseSpec;
+  /** Set `status=inactive` (`bucardo update db`): the sync does not run until it is active again. */
+  readonly inactive?: true;
 }
 
 /** Everything a run needs to know about a sync, as read from the control database. */
@@ -50,4 +52,17 @@ export function deltaDatabasesOf(plan: SyncPlan): PlannedDatabase[] {
 export function isPureFullcopy(plan: { readonly databases: ReadonlyArray<{ readonly role: SyncPlan['databases'][number]['role'] }> }): boolean {
   const roles = plan.databases.map((db) => db.role);
   return roles.every((role) => role !== 'target') && roles.filter((role) => role === 'source').length === 1 && roles.includes('fullcopy');
+}
+
+/**
+ * A sync with an inactive database does not run. Bucardo stalls a sync whose source is inactive and
+ * leaves an inactive target out of its runs; here a target left out would miss those changes for good
+ * (the sources' checkpoints move on without it), so the sync waits for either, its changes kept.
+ */
+export function refuseInactiveDatabases(plan: SyncPlan): void {
+  const inactive = plan.databases.find((db) => db.inactive);
+  if (!inactive) return;
+  throw new BucardoError('DB_INACTIVE',
+    `Database "${inactive.name}" (${inactive.role}) of sync "${plan.name}" is inactive: the sync does not run until it is active again (bucardo update db ${inactive.name} status=active), or the database is taken out of dbgroup "${plan.dbgroup}"; the changes wait in the sources' delta tables`,
+    { db: inactive.name, sync: plan.name, dbgroup: plan.dbgroup });
 }
