@@ -175,7 +175,12 @@ describe('TRUNCATE contest across three sources and a target (Bucardo scenario 6
     await each((n) => `INSERT INTO t VALUES (${n}, 'x${n}'); INSERT INTO t2 VALUES (${n}, 'y${n}')`, 1);
     for (const name of ['A', 'B', 'C', 'D']) await world.query(dbs[name]!.url, 'TRUNCATE t, t2');
     await each((n) => `INSERT INTO t VALUES (${n}, 'x${n}'); INSERT INTO t2 VALUES (${n}, 'y${n}')`, 5);
-    await kick('tr');
+    const contest = await world.bucardo('kick', 'tr', '0');
+    expect(contest.code).toBe(0);
+    // what the truncate drops is said, with the other sources' changes made after it (rows 5 and 6)
+    for (const table of ['t', 't2']) {
+      expect(contest.stdout + contest.stderr).toContain(`Table public.${table} was truncated on tr_C: the keys other sources changed in it are dropped (tr_A: 2, tr_B: 2, 2 of them made after the truncate); the table on tr_C wins whole, as in Bucardo`);
+    }
     // C truncated last among the sources: only its row written after the truncate survives, everywhere
     await everywhere([7]);
     for (const db of Object.values(dbs)) expect(await world.query(db.url, 'SELECT v FROM t UNION ALL SELECT v FROM t2')).toEqual([{ v: 'x7' }, { v: 'y7' }]);

@@ -97,6 +97,7 @@ export async function applyTruncates(ctx: CopyContext, changeSet: ChangeSet, rec
     }
   }
   if (truncated.size === 0) return changeSet;
+  sayDroppedChanges(ctx, changeSet, truncated);
   for (const shape of copy ? ctx.shapes : []) {
     const winner = truncated.get(tableId(shape.table));
     if (!winner) continue;
@@ -110,6 +111,29 @@ export async function applyTruncates(ctx: CopyContext, changeSet: ChangeSet, rec
       ...source, tables: new Map([...source.tables].filter(([id]) => !truncated.has(id))),
     })),
   };
+}
+
+/**
+ * The changes other sources made to a truncated table that the truncate's copy drops, said per table: as
+ * in Bucardo's scenario, even those made after the truncate (the truncating source's table wins whole),
+ * which a user would otherwise not know were thrown away. At `warn` when some came after the truncate.
+ */
+function sayDroppedChanges(ctx: CopyContext, changeSet: ChangeSet, truncated: ReadonlyMap<string, { db: string; at: number }>): void {
+  for (const [id, winner] of truncated) {
+    const dropped: string[] = [];
+    let later = 0;
+    let table: string | undefined;
+    for (const source of changeSet.sources) {
+      const changes = source.tables.get(id);
+      if (source.db === winner.db || !changes || changes.changes.size === 0) continue;
+      table = formatTable(changes.table);
+      dropped.push(`${source.db}: ${changes.changes.size}`);
+      for (const change of changes.changes.values()) if (change.changedAt > winner.at) later++;
+    }
+    if (table === undefined) continue;
+    const after = later > 0 ? `, ${later} of them made after the truncate` : '';
+    ctx.log.log(later > 0 ? 'warn' : 'normal', `Table ${table} was truncated on ${winner.db}: the keys other sources changed in it are dropped (${dropped.join(', ')}${after}); the table on ${winner.db} wins whole, as in Bucardo`, { table });
+  }
 }
 
 /**
