@@ -176,6 +176,28 @@ export function serverMessage(error: unknown): string {
   return typeof code === 'string' && KEYED_VIOLATIONS.has(code) && typeof detail === 'string' && detail !== '' ? `${message} (${detail})` : message;
 }
 
+/** Set on an error a plugin marks `retryable`: a symbol registered by name, so that every copy of the SDK sees it. */
+const RETRYABLE = Symbol.for('bucardo.retryable');
+
+/**
+ * Marks a failure after which the whole transaction may simply be tried again, as after a deadlock: a
+ * race with another writer that a second attempt settles (PostgreSQL: a key another session inserted
+ * between the run's delete and its write). The core rolls back every database and retries the
+ * transaction, a few times with backoff. Returns the error.
+ */
+export function retryable<E>(error: E): E {
+  if (typeof error === 'object' && error !== null) Object.defineProperty(error, RETRYABLE, { value: true });
+  return error;
+}
+
+/** Whether `error`, or an error it wraps (`cause`), was marked `retryable`. */
+export function isRetryable(error: unknown): boolean {
+  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 10; current = (current as { cause?: unknown }).cause, depth++) {
+    if ((current as Record<symbol, unknown>)[RETRYABLE] === true) return true;
+  }
+  return false;
+}
+
 function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

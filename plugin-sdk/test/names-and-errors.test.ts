@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BucardoError, classifyConflict, decodeKey, displayKey, encodeKey, formatTable, isBucardoError, keyPartKind, parseTableName, textLiteral, redactUrl, toBucardoError } from '../src/index.js';
+import { BucardoError, classifyConflict, decodeKey, displayKey, encodeKey, formatTable, isBucardoError, isRetryable, keyPartKind, parseTableName, retryable, textLiteral, redactUrl, toBucardoError } from '../src/index.js';
 
 describe('table names', () => {
   it('parses plain, qualified and quoted names', () => {
@@ -82,6 +82,18 @@ describe('errors', () => {
   it('add missing subject fields to an existing BucardoError without changing its code', () => {
     const error = new BucardoError('FETCH_FAILED', 'x', { db: 'a' });
     expect(toBucardoError(error, 'APPLY_FAILED', { db: 'other', table: 't' })).toMatchObject({ code: 'FETCH_FAILED', db: 'a', table: 't' });
+  });
+});
+
+describe('retryable failures', () => {
+  it('are seen through the errors that wrap them, and only those marked', () => {
+    const race = retryable(Object.assign(new Error('duplicate key'), { code: '23505' }));
+    expect(isRetryable(race)).toBe(true);
+    expect(isRetryable(toBucardoError(race, 'APPLY_FAILED', { db: 'B' }))).toBe(true);
+    expect(isRetryable(new BucardoError('APPLY_FAILED', 'wrapped twice', { cause: new Error('outer', { cause: race }) }))).toBe(true);
+    expect(isRetryable(new Error('duplicate key'))).toBe(false);
+    expect(isRetryable('a string')).toBe(false);
+    expect(Object.keys(race)).toEqual(['code']); // the mark is not a field of the error's JSON
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Logger } from '@bucardo/plugin-sdk';
+import { isRetryable, type Logger } from '@bucardo/plugin-sdk';
 import type { RunCounts } from './run-counts.js';
 
 /** SQLSTATEs after which the same transaction may simply be tried again. */
@@ -19,8 +19,9 @@ export function finalFailure<E>(error: E): E {
 }
 
 /**
- * Runs one transaction, trying it again (with backoff: 50 ms, 100 ms, … ) after a serialization failure
- * or a deadlock, which roll back every database and can succeed on a second attempt.
+ * Runs one transaction, trying it again (with backoff: 50 ms, 100 ms, … ) after a serialization failure,
+ * a deadlock, or a failure a plugin marked `retryable`, which roll back every database and can succeed on
+ * a second attempt.
  */
 export async function withRetries<T>(counts: RunCounts, log: Logger, signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
   for (let tries = 0; ; tries++) {
@@ -29,11 +30,13 @@ export async function withRetries<T>(counts: RunCounts, log: Logger, signal: Abo
       return await attempt();
     } catch (error) {
       const sqlstate = (error as { sqlstate?: string }).sqlstate;
-      if (!sqlstate || !RETRYABLE.has(sqlstate) || FINAL.has(error as object) || tries >= MAX_RETRIES || signal.aborted) throw error;
+      const marked = isRetryable(error);
+      if (!((sqlstate && RETRYABLE.has(sqlstate)) || marked) || FINAL.has(error as object) || tries >= MAX_RETRIES || signal.aborted) throw error;
       counts.restore(before);
       counts.retries++;
       const delay = 50 * 2 ** tries;
-      log.log('normal', `${sqlstate === '40P01' ? 'Deadlock' : 'Serialization failure'} (${(error as Error).message}); retrying the transaction in ${delay} ms`);
+      const what = sqlstate === '40P01' ? 'Deadlock' : sqlstate === '40001' ? 'Serialization failure' : 'A race with another writer';
+      log.log('normal', `${what} (${(error as Error).message}); retrying the transaction in ${delay} ms`);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }

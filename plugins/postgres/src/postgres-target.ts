@@ -1,6 +1,7 @@
 import type pg from 'pg';
-import { BucardoError, formatTable, isBucardoError, serverMessage, toBucardoError, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type PartitionDigests, type RowBatch, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, serverMessage, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type PartitionDigests, type RowBatch, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
 import { readSequence, setSequence } from './sequences.js';
+import { explainApplyError } from './apply-errors.js';
 import { AlwaysIdentity, applyInPlace } from './in-place-apply.js';
 import { applyReferenced } from './referenced-apply.js';
 import { ReferencedTables } from './referenced-tables.js';
@@ -112,21 +113,7 @@ class PostgresTargetSession implements TargetSession {
     // A run that is aborted (a kick's timeout, a daemon that lost its lock) must not wait on a lock forever.
     return cancellable(this.#client, batch.signal, () => this.#apply(batch)).catch((error: unknown) => {
       this.#deadlocks.failed(error);
-      throw this.#missingParent(error);
-    });
-  }
-
-  /**
-   * A row pointing at a row this database does not have: the server's words name the key, not why it is
-   * missing nor what to do. Once the run orders its writes by the foreign keys, what is left is a conflict
-   * between tables, or a table outside the sync.
-   */
-  #missingParent(error: unknown): unknown {
-    if (isBucardoError(error) || (error as { code?: string }).code !== FOREIGN_KEY_VIOLATION || !/^insert or update/.test((error as Error).message)) return error;
-    // the server's words, DETAIL, table and SQLSTATE as any error of a run carries them, and what to do
-    const wrapped = toBucardoError(error, 'APPLY_FAILED', { db: this.#db });
-    return new BucardoError('APPLY_FAILED', `${wrapped.message}: the row it points at is not on database "${this.#db}". Where another source deleted or changed that row in this run, this is a conflict between tables that no strategy settles: fix the row on a source (delete it, or point it at a row that exists) and the next run goes through. Where the table it points at is not in the sync, give that table the row on "${this.#db}"`, {
-      ...wrapped.subject, cause: error,
+      throw explainApplyError(error, this.#db, batch.shape);
     });
   }
 
@@ -279,7 +266,7 @@ class PostgresTargetSession implements TargetSession {
       await this.#client.query('SET CONSTRAINTS ALL IMMEDIATE');
     }).catch((error: unknown) => {
       this.#deadlocks.failed(error);
-      throw this.#missingParent(error);
+      throw explainApplyError(error, this.#db);
     });
   }
 

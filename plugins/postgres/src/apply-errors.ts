@@ -1,0 +1,52 @@
+import { BucardoError, isBucardoError, retryable, toBucardoError, type TableShape } from '@bucardo/plugin-sdk';
+import { UNIQUE_VIOLATION } from './in-place-apply.js';
+import { FOREIGN_KEY_VIOLATION } from './postponed-writes.js';
+
+/**
+ * A write's failure said with what to do, where the server's words name the constraint and the key but not
+ * why the row collides nor the way out. `shape` is the table written, when known (not at commit).
+ */
+export function explainApplyError(error: unknown, db: string, shape?: TableShape): unknown {
+  if (isBucardoError(error)) return error;
+  const code = (error as { code?: string }).code;
+  if (code === FOREIGN_KEY_VIOLATION && /^insert or update/.test((error as Error).message)) return missingParent(error, db);
+  if (code === UNIQUE_VIOLATION) return valueTaken(error, db, shape);
+  return error;
+}
+
+/**
+ * A row pointing at a row this database does not have. Once the run orders its writes by the foreign keys,
+ * what is left is a conflict between tables, or a table outside the sync.
+ */
+function missingParent(error: unknown, db: string): BucardoError {
+  // the server's words, DETAIL, table and SQLSTATE as any error of a run carries them, and what to do
+  const wrapped = toBucardoError(error, 'APPLY_FAILED', { db });
+  return new BucardoError('APPLY_FAILED', `${wrapped.message}: the row it points at is not on database "${db}". Where another source deleted or changed that row in this run, this is a conflict between tables that no strategy settles: fix the row on a source (delete it, or point it at a row that exists) and the next run goes through. Where the table it points at is not in the sync, give that table the row on "${db}"`, {
+    ...wrapped.subject, cause: error,
+  });
+}
+
+/**
+ * A unique value another row holds. On the table's own key, after the run deleted that key: another
+ * session inserted it meanwhile (an application writing to a receiving source), and the transaction is
+ * marked to be tried again, which leaves that row alone as any local change after the capture. On another
+ * unique column: two sources gave one value to different rows, or a transaction moved it from row to row
+ * and the run wrote the new holder before the old one let it go, in a transaction or partition of its own.
+ * Only the server's English DETAIL (`Key (email)=(x) already exists.`) names the columns; in another
+ * language the error stands as it is.
+ */
+function valueTaken(error: unknown, db: string, shape: TableShape | undefined): unknown {
+  const detail = (error as { detail?: unknown }).detail;
+  const columns = typeof detail === 'string' ? /^Key \((.+?)\)=\(/.exec(detail)?.[1] : undefined;
+  if (columns === undefined) return error;
+  const wrapped = toBucardoError(error, 'APPLY_FAILED', { db });
+  const named = columns.split(', ').map((name) => name.replace(/^"(.*)"$/, '$1').replace(/""/g, '"'));
+  if (shape && named.length === shape.key.length && shape.key.every((column, index) => column.name === named[index])) {
+    return retryable(new BucardoError('APPLY_FAILED', `${wrapped.message}: the run deleted this key on database "${db}" before writing it, and another session inserted it meanwhile (the transaction is tried again, leaving that row alone as a change made there after the capture); if it repeats, the run's role may not see the row (row-level security)`, {
+      ...wrapped.subject, cause: error,
+    }));
+  }
+  return new BucardoError('APPLY_FAILED', `${wrapped.message}: another row on database "${db}" holds this value. Where two sources gave it to different rows, this is a conflict between rows that no strategy settles: change the value on one source and the next run goes through. Where one transaction moved it from row to row and this run was cut into transactions (batchSize, 100,000 keys by default) or key partitions (partitionSize), the row that held it is written later: raise them above the keys that transaction changed`, {
+    ...wrapped.subject, cause: error,
+  });
+}
