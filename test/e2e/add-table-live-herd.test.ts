@@ -69,7 +69,7 @@ describe('add table into the herd of a live sync', () => {
       'Added the following tables or sequences:', '  public.kv2 (DB: t1)',
       'The following tables or sequences are now part of the relgroup "h2":', '  public.kv2',
       'Sync "s2" now replicates them',
-      'Note: the rows already in them are not copied, only changes from now on; bucardo update sync s2 onetimecopy=2 copies them to each target whose table is empty', '',
+      'Note: the rows already in them are not copied, only changes from now on; bucardo update sync s2 onetimecopy=2 copies them to each target whose table is still empty when its next run starts (a change may have reached it first: then onetimecopy=1 copies every table of the sync)', '',
     ].join('\n'));
     expect(await deltas(t1)).toEqual(['delta_public_kv2', 'delta_public_t']);
     await world.query(t1.url, "INSERT INTO kv2 VALUES (7, 'seven')");
@@ -109,7 +109,7 @@ describe('keyless tables and the herd of a sync with a target', () => {
     expect(await world.ok('add', 'table', 'nokey', 'keyless=true', 'herd=hf')).toBe([
       'The following tables or sequences are now part of the relgroup "hf":', '  public.nokey',
       'Sync "fs" now replicates them',
-      'Note: the rows already in them are not copied, only changes from now on; bucardo update sync fs onetimecopy=2 copies them to each target whose table is empty', '',
+      'Note: the rows already in them are not copied, only changes from now on; bucardo update sync fs onetimecopy=2 copies them to each target whose table is still empty when its next run starts (a change may have reached it first: then onetimecopy=1 copies every table of the sync)', '',
     ].join('\n'));
     expect(await members('hf')).toEqual(['t', 'nokey']);
     await kick('fs');
