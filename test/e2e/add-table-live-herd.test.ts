@@ -52,6 +52,15 @@ async function stillSyncs(id: number): Promise<void> {
 }
 
 describe('add table into the herd of a live sync', () => {
+  it('names every problem when there are several (a run would point at bucardo validate; here there is no sync to validate them with)', async () => {
+    await world.query(t1.url, 'CREATE TABLE kv3 (id int PRIMARY KEY); CREATE TABLE kv4 (id int PRIMARY KEY)');
+    const refused = await world.bucardo('add', 'table', 'kv3', 'kv4', 'herd=h2');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe('ERROR: Herd "h2" is used by sync "s2", which cannot take the tables: Table "public.kv3" does not exist on database "t2" (and 1 more problem: Table "public.kv4" does not exist on database "t2") [TABLE_MISSING]\n');
+    expect(await members('h2')).toEqual(['t']);
+    await world.query(t1.url, 'DROP TABLE kv3, kv4');
+  });
+
   it('refuses a table missing on the sync\'s target, naming the sync and the database, and changes nothing', async () => {
     await stillSyncs(1);
     const refused = await world.bucardo('add', 'table', 'kv2', 'herd=h2');

@@ -308,7 +308,7 @@ describe('remove sync, table and db: no capture left behind', () => {
     // in use: refused, nothing changed
     const table = await world.bucardo('remove', 'table', 't2');
     expect(table.code).not.toBe(0);
-    expect(table.stderr).toBe('ERROR: Table "public.t2" is used by sync rm1: remove it from the sync first, or use --force [DB_IN_USE]\n');
+    expect(table.stderr).toBe('ERROR: Table "public.t2" is used by sync rm1: remove it from the sync first, or use --force [IN_USE]\n');
     const db = await world.bucardo('remove', 'db', 'rm_B');
     expect(db.code).not.toBe(0);
     expect(db.stderr).toBe('ERROR: Database "rm_B" is in dbgroup rm_g1, rm_g3 (used by sync rm1, rm3): remove it from there first, or use --force [DB_IN_USE]\n');

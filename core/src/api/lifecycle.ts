@@ -103,7 +103,7 @@ export async function removeTables(ctx: BucardoContext, names: readonly string[]
   const used = relations.filter((row) => row.syncs.length > 0);
   if (used.length > 0 && !force) {
     const row = used[0]!;
-    throw new BucardoError('DB_IN_USE', `Table "${formatTable(row.table)}" is used by sync ${row.syncs.join(', ')}: remove it from the sync first, or use --force`, { table: formatTable(row.table), sync: row.syncs[0]! });
+    throw new BucardoError('IN_USE', `Table "${formatTable(row.table)}" is used by sync ${row.syncs.join(', ')}: remove it from the sync first, or use --force`, { table: formatTable(row.table), sync: row.syncs[0]! });
   }
   const dropped: DroppedChanges[] = [];
   for (const row of used) {

@@ -42,6 +42,9 @@ export function shapesToCheckAfterCapture(plan: SyncPlan, sessions: RunSessions)
   return sessions.checkedShapes(shapesKey(plan));
 }
 
+/** Problems after the first said in full when there is no sync to validate. */
+const SHOWN_WITHOUT_SYNC = 3;
+
 /**
  * The first problem, saying how many more there are (and, for a run of an existing sync, where to see
  * them): a run that named one database at a time sent the user round once per database.
@@ -50,7 +53,12 @@ function firstOf(problems: readonly BucardoError[], sync: string | undefined): B
   const [first] = problems;
   if (problems.length === 1) return first!;
   const more = problems.length - 1;
-  const where = sync === undefined ? '' : `: bucardo validate ${sync} lists them all`;
+  // no sync to validate yet (add table, add sync): the others are said here, a few of them
+  const shown = problems.slice(1, 1 + SHOWN_WITHOUT_SYNC).map((problem) => problem.message);
+  const rest = more - shown.length;
+  const where = sync === undefined
+    ? `: ${shown.join('; ')}${rest > 0 ? `; and ${rest} more` : ''}`
+    : `: bucardo validate ${sync} lists them all`;
   return new BucardoError(first!.code, `${first!.message} (and ${more} more problem${more === 1 ? '' : 's'}${where})`, { ...first!.subject, cause: first });
 }
 
