@@ -17,7 +17,7 @@ export async function repairCapture(plan: SyncPlan, sessions: RunSessions, shape
     const session = sessions.source(source.name);
     const problems = (await session.captureProblems?.(shapes.map((shape) => shape.table))) ?? [];
     if (problems.length === 0) continue;
-    const state = (problem: CaptureProblem) => (problem.state === 'missing' ? 'dropped' : 'disabled');
+    const state = (problem: CaptureProblem) => (problem.state === 'missing' ? 'missing (dropped, or never installed there)' : 'disabled');
     if (!repair) {
       // the tables must be sound to install capture: said, not repaired, while the sync has other problems
       for (const problem of problems) {

@@ -304,7 +304,7 @@ async function selectColumns(client: pg.Client, expressions: readonly string[], 
 /** The error of a capture that found a table's trigger missing or disabled: what is lost, and the fix. */
 export function brokenCapture(db: string, problem: CaptureProblem): BucardoError {
   const table = formatTable(problem.table);
-  const what = problem.state === 'missing' ? 'is missing (dropped)' : 'is disabled';
+  const what = problem.state === 'missing' ? 'is missing (dropped, or never installed there)' : 'is disabled';
   return new BucardoError('CAPTURE_FAILED',
     `Capture of table "${table}" on database "${db}" is not working: its trigger ${problem.trigger} ${what}, so changes made there are not recorded. bucardo validate on the sync installs it again; then bucardo compare on the sync, for ${table}, shows what was missed`,
     { db, table });
