@@ -4,7 +4,9 @@
  * behind it, the new server's first transactions looked consumed: `delta` said 0, `purge` deleted their
  * change records, and the runs said empty while the target missed the rows, with status Good. Now the
  * checkpoint is seen to be from another server: its records count, are not purged, and arrive, with a
- * warning naming the database; the next checkpoint is the new server's own.
+ * warning naming the database; the next checkpoint is the new server's own. A running daemon's autokick
+ * probe, which kept its sessions on the old server, now follows the move (it saw nothing there, or
+ * records the new checkpoint did not cover, and ran empty runs every 0.3 s).
  *
  * The old server is the shared test server; the new one a fresh embedded cluster this file starts (its
  * counter starts near zero), removed in afterAll.
@@ -13,12 +15,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startEmbeddedPostgres, type RestartablePgServer } from '../src/fixtures/embedded-postgres.js';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { createDatabase, dropDatabase, uniqueName, withClient } from '../src/helpers/databases.js';
-import { DaemonWorld, type Db } from './support/daemon-world.js';
+import { DaemonWorld, sleep, type Db } from './support/daemon-world.js';
 
 const server = serverFromInfo(inject('pg'));
 const world = new DaemonWorld(server, 'mvs');
 let newServer: RestartablePgServer | undefined;
 const moved = uniqueName('mvs_a2');
+const movedLive = uniqueName('mvs_d2');
 
 beforeAll(async () => {
   [newServer] = await Promise.all([startEmbeddedPostgres(), world.install()]);
@@ -26,7 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await world.dispose();
   if (newServer) {
-    await dropDatabase(newServer, moved).catch(() => undefined);
+    for (const name of [moved, movedLive]) await dropDatabase(newServer, name).catch(() => undefined);
     await newServer.stop();
   }
 });
@@ -82,5 +85,34 @@ describe('a source moved to a server whose transaction counter is behind its che
     expect(again.stdout + again.stderr).not.toMatch(/ahead of this server/);
     expect(await world.ids(c)).toEqual([1, 2, 3, 4]);
     expect(await world.ok('delta', a.name)).toMatch(/^Total deltas across all targets: 0$/m);
+  });
+
+  it('with a daemon and autokick: the probe follows the move, the change on the new server arrives, and the daemon then rests', async () => {
+    const a: Db = await world.database('ml_A');
+    const c: Db = await world.database('ml_C');
+    await world.api.addTables(['t'], { herd: 'ml_h', db: a.name });
+    await world.api.addDbGroup('ml_g', [`${a.name}:source`, `${c.name}:target`]);
+    await world.api.addSync('ml', { herd: 'ml_h', dbs: 'ml_g' }); // autokick
+    const newUrl = await createDatabase(newServer!, movedLive);
+    await withClient(newUrl, (client) => client.query('CREATE TABLE t (id int PRIMARY KEY, v text)'));
+    const runs = async () => Number((await world.sql("SELECT count(*)::int AS n FROM bucardo.syncrun WHERE sync = 'ml'"))[0]!.n);
+    const daemon = world.daemon();
+    await daemon.start();
+    try {
+      await world.insert(a, 1);
+      await world.arrives(c, [1]);
+      // the old server keeps running, with a change record the new checkpoint does not cover there
+      expect(await world.ok('update', 'db', a.name, `host=${newServer!.host}`, `port=${String(newServer!.port)}`, `dbname=${movedLive}`)).toMatch(/^Changed database "ml_A"/);
+      await world.ok('validate', 'ml');
+      await withClient(newUrl, (client) => client.query("INSERT INTO t VALUES (2, 'v2')"));
+      await world.arrives(c, [1, 2], 15_000);
+      // nothing more to do: a probe left on the old server saw its records as new for ever, and ran empty runs every 0.3 s
+      await sleep(1500);
+      const before = await runs();
+      await sleep(2000);
+      expect(await runs() - before).toBeLessThanOrEqual(1);
+    } finally {
+      await daemon.kill();
+    }
   });
 });

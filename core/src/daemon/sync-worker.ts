@@ -1,6 +1,7 @@
 import { formatTable, type Checkpoint, type Logger, type RunReport, type SourceSession, type TableShape } from '@bucardo/plugin-sdk';
 import { loadSyncPlan } from '../api/sync-plan-loader.js';
 import { purgeDeltas } from '../api/maintenance.js';
+import { specOf } from '../api/databases.js';
 import type { ControlSession } from '../control/control-session.js';
 import type { Engine } from '../engine.js';
 import type { RunSizes, SessionCache } from '../run/run-sync.js';
@@ -190,12 +191,17 @@ export class SyncWorker {
   /** Asks every source whether the sync's tables changed after its checkpoint (no NOTIFY involved). */
   async #hasChanges(): Promise<boolean> {
     let probe = await this.#openProbe();
-    // `update sync S add|remove table` changes the tables to probe while the probe is open: looked at
-    // once per lease round, not on every probe.
+    // `update sync S add|remove table` changes the tables to probe while the probe is open, and `update db`
+    // a source's connection (a probe left on a moved database's old server would say "changes" or "none"
+    // about the wrong server for ever): looked at once per lease round, not on every probe.
     if (Date.now() - this.#herdCheckedAt >= HERD_CHECK_MS) {
       this.#herdCheckedAt = Date.now();
-      const herd = await this.#control.catalog.herd(probe.plan.herd);
-      if (JSON.stringify(herd.tables) !== JSON.stringify(probe.plan.tables)) {
+      const [herd, databases] = await Promise.all([this.#control.catalog.herd(probe.plan.herd), this.#control.catalog.databases()]);
+      const connectionChanged = sourcesOf(probe.plan).some((source) => {
+        const row = databases.find((db) => db.name === source.name);
+        return !row || JSON.stringify(specOf(row)) !== JSON.stringify(source.spec);
+      });
+      if (connectionChanged || JSON.stringify(herd.tables) !== JSON.stringify(probe.plan.tables)) {
         await this.#closeProbe();
         probe = await this.#openProbe();
       }
