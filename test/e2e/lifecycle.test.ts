@@ -179,7 +179,7 @@ describe('TRUNCATE contest across three sources and a target (Bucardo scenario 6
     expect(contest.code).toBe(0);
     // what the truncate drops is said, with the other sources' changes made after it (rows 5 and 6)
     for (const table of ['t', 't2']) {
-      expect(contest.stdout + contest.stderr).toContain(`Table public.${table} was truncated on tr_C: the keys other sources changed in it are dropped (tr_A: 2, tr_B: 2, 2 of them made after the truncate); the table on tr_C wins whole, as in Bucardo`);
+      expect(contest.stdout + contest.stderr).toContain(`Changes to table public.${table} dropped for its truncate on tr_C: the keys other sources changed in it (tr_A: 2, tr_B: 2, 2 of them made after the truncate); the table on tr_C wins whole, as in Bucardo`);
     }
     // C truncated last among the sources: only its row written after the truncate survives, everywhere
     await everywhere([7]);

@@ -85,9 +85,10 @@ export async function fullCopies(ctx: CopyContext): Promise<void> {
  * every other database of the sync is made equal to that source's table (a full copy, so rows written on
  * it after the truncate survive), and the interval's other changes to the table are dropped, as in
  * Bucardo. Returns the change set without those tables. A capture in key partitions sees the truncate in
- * every partition: only the first copies (`copy`), the others just drop the table's changes.
+ * every partition: only the first (`partition.index` 0) copies, the others just drop the table's changes.
  */
-export async function applyTruncates(ctx: CopyContext, changeSet: ChangeSet, receivers: readonly string[], copy = true): Promise<ChangeSet> {
+export async function applyTruncates(ctx: CopyContext, changeSet: ChangeSet, receivers: readonly string[], partition?: { readonly index: number; readonly count: number }): Promise<ChangeSet> {
+  const copy = (partition?.index ?? 0) === 0;
   const truncated = new Map<string, { db: string; at: number }>();
   for (const source of changeSet.sources) {
     for (const [id, changes] of source.tables) {
@@ -97,7 +98,7 @@ export async function applyTruncates(ctx: CopyContext, changeSet: ChangeSet, rec
     }
   }
   if (truncated.size === 0) return changeSet;
-  sayDroppedChanges(ctx, changeSet, truncated);
+  sayDroppedChanges(ctx, changeSet, truncated, partition);
   for (const shape of copy ? ctx.shapes : []) {
     const winner = truncated.get(tableId(shape.table));
     if (!winner) continue;
@@ -118,7 +119,9 @@ export async function applyTruncates(ctx: CopyContext, changeSet: ChangeSet, rec
  * in Bucardo's scenario, even those made after the truncate (the truncating source's table wins whole),
  * which a user would otherwise not know were thrown away. At `warn` when some came after the truncate.
  */
-function sayDroppedChanges(ctx: CopyContext, changeSet: ChangeSet, truncated: ReadonlyMap<string, { db: string; at: number }>): void {
+function sayDroppedChanges(ctx: CopyContext, changeSet: ChangeSet, truncated: ReadonlyMap<string, { db: string; at: number }>, partition?: { readonly index: number; readonly count: number }): void {
+  // a capture in key partitions drops each partition's own: said per partition
+  const part = partition && partition.count > 1 ? ` in key partition ${partition.index + 1} of ${partition.count}` : '';
   for (const [id, winner] of truncated) {
     const dropped: string[] = [];
     let later = 0;
@@ -132,7 +135,7 @@ function sayDroppedChanges(ctx: CopyContext, changeSet: ChangeSet, truncated: Re
     }
     if (table === undefined) continue;
     const after = later > 0 ? `, ${later} of them made after the truncate` : '';
-    ctx.log.log(later > 0 ? 'warn' : 'normal', `Table ${table} was truncated on ${winner.db}: the keys other sources changed in it are dropped (${dropped.join(', ')}${after}); the table on ${winner.db} wins whole, as in Bucardo`, { table });
+    ctx.log.log(later > 0 ? 'warn' : 'normal', `Changes to table ${table} dropped for its truncate on ${winner.db}${part}: the keys other sources changed in it (${dropped.join(', ')}${after}); the table on ${winner.db} wins whole, as in Bucardo`, { table });
   }
 }
 

@@ -203,7 +203,7 @@ async function capturePartition(work: DeltaWork, step: PartitionStep, until: Rea
   // After the capture that consumed their records: the copy reads at least what they stood for.
   if (step.index === 0) await refreshTables(work.copies, work.refreshed ?? []);
   // A truncate is in every partition's capture; its table is copied once, with the first partition.
-  changeSet = await applyTruncates(work.copies, changeSet, args.databases.map((db) => db.name), step.index === 0);
+  changeSet = await applyTruncates(work.copies, changeSet, args.databases.map((db) => db.name), step);
   const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
   const sections = { layout, kept: step.index === 0, lost: step.index === step.count - 1 };
   const transactions = [...planTransactions(changeSet, work.shapes, work.options.batchSize, sections)];
