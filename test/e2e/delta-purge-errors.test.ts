@@ -51,11 +51,14 @@ describe('bucardo delta and purge', () => {
     expect(await deltaRows(a)).toBe(before);
   });
 
-  it('a target: nothing to purge there, said so; exit 0', async () => {
+  it('a target: nothing to purge there, said so, also beside a source; exit 0', async () => {
     expect(await world.ok('purge', c.name)).toBe('Nothing to purge on dp_C: no sync has consumed change records there\n');
+    expect(await world.ok('purge', a.name, c.name)).toMatch(/^Nothing to purge on dp_C: no sync has consumed change records there\nChecking db dp_A\ndp_A: \d+ consumed change records purged\n$/);
   });
 
   it('a source down: the other\'s backlog is shown and purged, the one down named after it; exit 1', async () => {
+    await world.insert(a, 7);
+    expect(await world.ok('kick', 'dp', '0')).toMatch(/DONE!/); // a consumed record on A to purge
     await world.insert(a, 4, 5, 6);
     await proxy.close();
     try {
@@ -66,14 +69,14 @@ describe('bucardo delta and purge', () => {
 
       const purged = await world.bucardo('purge');
       expect(purged.code).toBe(1);
-      expect(purged.stdout).toBe('Checking db dp_A\ndp_A: 2 consumed change records purged\n');
+      expect(purged.stdout).toBe('Checking db dp_A\ndp_A: 1 consumed change records purged\n');
       expect(purged.stderr).toMatch(/^ERROR: Cannot connect to database "dp_B" .*\[CONNECTION_FAILED\]\n$/);
       expect(await deltaRows(a)).toBe(3);
     } finally {
       await proxy.open();
     }
     expect(await world.ok('kick', 'dp', '0')).toMatch(/DONE!/);
-    expect(await world.ids(c)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await world.ids(c)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(await world.ok('purge')).toBe('Checking db dp_A\ndp_A: 3 consumed change records purged\nChecking db dp_B\ndp_B: 1 consumed change records purged\n');
   });
 });

@@ -27,7 +27,9 @@ export async function validate(session: CliSession): Promise<number> {
 export async function purge(session: CliSession): Promise<number> {
   const dbs = session.words.filter((word) => word !== 'all');
   const results = await (await session.bucardo()).purge(dbs.length > 0 ? dbs : undefined);
-  if (results.length === 0) session.print(dbs.length > 0 ? `Nothing to purge on ${dbs.join(', ')}: no sync has consumed change records there` : 'Nothing to purge: no database has capture');
+  const unread = dbs.filter((db) => !results.some((result) => result.db === db));
+  if (unread.length > 0) session.print(`Nothing to purge on ${unread.join(', ')}: no sync has consumed change records there`);
+  else if (results.length === 0) session.print('Nothing to purge: no database has capture');
   for (const result of results) if ('purged' in result) session.print(`Checking db ${result.db}\n${result.db}: ${result.purged} consumed change records purged`);
   return failures(results);
 }

@@ -6,11 +6,11 @@ import { FOREIGN_KEY_VIOLATION } from './postponed-writes.js';
  * A write's failure said with what to do, where the server's words name the constraint and the key but not
  * why the row collides nor the way out. `shape` is the table written, when known (not at commit).
  */
-export function explainApplyError(error: unknown, db: string, shape?: TableShape): unknown {
+export function explainApplyError(error: unknown, db: string, shape?: TableShape, guarded = false): unknown {
   if (isBucardoError(error)) return error;
   const code = (error as { code?: string }).code;
   if (code === FOREIGN_KEY_VIOLATION && /^insert or update/.test((error as Error).message)) return missingParent(error, db);
-  if (code === UNIQUE_VIOLATION) return valueTaken(error, db, shape);
+  if (code === UNIQUE_VIOLATION) return valueTaken(error, db, shape, guarded);
   return error;
 }
 
@@ -29,20 +29,24 @@ function missingParent(error: unknown, db: string): BucardoError {
 /**
  * A unique value another row holds. On the table's own key, after the run deleted that key: another
  * session inserted it meanwhile (an application writing to a receiving source), and the transaction is
- * marked to be tried again, which leaves that row alone as any local change after the capture. On another
+ * marked to be tried again, which leaves that row alone as any local change after the capture where the
+ * batch is `guarded` (a receiving source); a plain target gets the run's row. (A violation of a deferred
+ * key at commit has no shape, and is said as another column's would be.) On another
  * unique column: two sources gave one value to different rows, or a transaction moved it from row to row
  * and the run wrote the new holder before the old one let it go, in a transaction or partition of its own.
  * Only the server's English DETAIL (`Key (email)=(x) already exists.`) names the columns; in another
  * language the error stands as it is.
  */
-function valueTaken(error: unknown, db: string, shape: TableShape | undefined): unknown {
+function valueTaken(error: unknown, db: string, shape: TableShape | undefined, guarded: boolean): unknown {
   const detail = (error as { detail?: unknown }).detail;
   const columns = typeof detail === 'string' ? /^Key \((.+?)\)=\(/.exec(detail)?.[1] : undefined;
   if (columns === undefined) return error;
   const wrapped = toBucardoError(error, 'APPLY_FAILED', { db });
-  const named = columns.split(', ').map((name) => name.replace(/^"(.*)"$/, '$1').replace(/""/g, '"'));
-  if (shape && named.length === shape.key.length && shape.key.every((column, index) => column.name === named[index])) {
-    return retryable(new BucardoError('APPLY_FAILED', `${wrapped.message}: the run deleted this key on database "${db}" before writing it, and another session inserted it meanwhile (the transaction is tried again, leaving that row alone as a change made there after the capture); if it repeats, the run's role may not see the row (row-level security)`, {
+  // as a set: a composite key's index may list its columns in another order on this database
+  const named = new Set(columns.split(', ').map((name) => name.replace(/^"(.*)"$/, '$1').replace(/""/g, '"')));
+  if (shape && named.size === shape.key.length && shape.key.every((column) => named.has(column.name))) {
+    const retry = guarded ? 'tried again, the run leaves that row alone, as a change made there after its capture' : 'tried again, the run writes its own row';
+    return retryable(new BucardoError('APPLY_FAILED', `${wrapped.message}: the run deleted this key on database "${db}" before writing it, and another session inserted it meanwhile (${retry}); a collision that repeats is not a race: the key's values may be equal on "${db}" and not on the source (a case-insensitive type or collation there)`, {
       ...wrapped.subject, cause: error,
     }));
   }

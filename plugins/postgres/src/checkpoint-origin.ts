@@ -45,6 +45,12 @@ export class CheckpointOrigin {
     return SEEN_NOTHING;
   }
 
+  /** A snapshot just taken on this server (a capture's): checkpoints up to it need no statement. */
+  seen(snapshot: Checkpoint): void {
+    const xmax = snapshotXmax(snapshot);
+    if (xmax > this.#serverXmax) this.#serverXmax = xmax;
+  }
+
   /** Whether every checkpoint was taken on this server: the purge trusts none that was not. */
   async allFromThisServer(checkpoints: readonly Checkpoint[]): Promise<boolean> {
     for (const checkpoint of checkpoints) if (await this.#aheadOfServer(checkpoint)) return false;

@@ -66,7 +66,12 @@ class PostgresSourceSession implements SourceSession {
   }
 
   capture(args: CaptureArgs): Promise<SourceChanges> {
-    return cancellable(this.#client, args.signal, async () => readChanges(this.#client, this.#db, args.tables, await this.#origin.onThisServer(args.since), args.until, args.partition));
+    return cancellable(this.#client, args.signal, async () => {
+      const changes = await readChanges(this.#client, this.#db, args.tables, await this.#origin.onThisServer(args.since), args.until, args.partition);
+      // the next run's checkpoint is this one, taken here (an `until` was taken by an earlier capture, maybe elsewhere)
+      if (args.until === undefined) this.#origin.seen(changes.checkpoint);
+      return changes;
+    });
   }
 
   captureProblems(tables: readonly TableRef[]): Promise<CaptureProblem[]> {

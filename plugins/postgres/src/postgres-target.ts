@@ -113,7 +113,7 @@ class PostgresTargetSession implements TargetSession {
     // A run that is aborted (a kick's timeout, a daemon that lost its lock) must not wait on a lock forever.
     return cancellable(this.#client, batch.signal, () => this.#apply(batch)).catch((error: unknown) => {
       this.#deadlocks.failed(error);
-      throw explainApplyError(error, this.#db, batch.shape);
+      throw explainApplyError(error, this.#db, batch.shape, batch.guard !== undefined);
     });
   }
 
