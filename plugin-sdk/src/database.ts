@@ -194,6 +194,13 @@ export interface SourceSession {
    * so a batch must not share a buffer that the next one overwrites. Optional.
    */
   readTable?(args: ReadTableArgs): AsyncIterable<RowBatch>;
+  /**
+   * A checkpoint given back as one to use on the database this session reaches, when it cannot have been
+   * taken there (the database was moved to another server: `bucardo update db`, a dump restored);
+   * `undefined` when it is this database's own. The core stores the replacement for every sync reading the
+   * database, so that a sync that runs much later does not take the old checkpoint for its own. Optional.
+   */
+  rebaseCheckpoint?(checkpoint: Checkpoint): Promise<Checkpoint | undefined>;
   /** Deletes change records every one of these checkpoints has consumed; returns how many. Optional. */
   purge?(args: { readonly tables: readonly TableShape[]; readonly consumed: readonly Checkpoint[] }): Promise<number>;
   /** How many change records of each table (by `tableId`) are not consumed by `since`. Optional. */

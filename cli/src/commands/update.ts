@@ -44,13 +44,14 @@ const shownSettings: Record<string, (row: SyncRow) => string> = {
 
 /** `update db NAME key=value… [--force]`: names what changed, never a password's value. */
 async function updateDatabase(session: CliSession, name: string): Promise<number> {
-  const { database, changed } = await (await session.bucardo()).updateDatabase(name, session.params, { force: session.command.options.force });
+  const { database, changed, rebased } = await (await session.bucardo()).updateDatabase(name, session.params, { force: session.command.options.force });
   if (changed.length === 0) {
     session.print(`Database "${name}" unchanged`);
     return 0;
   }
   session.print(`Changed database "${name}": ${changed.join(', ')}`);
   session.print(`  Conn: ${database.connection}${database.status === 'inactive' ? ' (inactive)' : ''}`);
+  for (const sync of rebased) session.print(`  Sync "${sync}": its checkpoint of "${name}" was taken on another server; its next run reads every change record "${name}" holds there`);
   return 0;
 }
 

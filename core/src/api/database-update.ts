@@ -1,12 +1,14 @@
-import { BucardoError } from '@bucardo/plugin-sdk';
+import { BucardoError, type Checkpoint } from '@bucardo/plugin-sdk';
 import type { DatabaseRow } from '../control/catalog-rows.js';
 import type { BucardoContext } from './context.js';
-import { checkDatabaseStatus, normalizedParams, type DatabaseListing } from './databases.js';
+import { checkDatabaseStatus, normalizedParams, specOf, type DatabaseListing } from './databases.js';
 
 export interface DatabaseUpdate {
   readonly database: DatabaseListing;
   /** The settings that now differ from before, by their stored names (`pass`, `port`, `status`, …). */
   readonly changed: readonly string[];
+  /** The syncs whose checkpoint of this database the old server took: replaced by one of the new server's. */
+  readonly rebased: readonly string[];
 }
 
 /**
@@ -33,9 +35,44 @@ export async function updateDatabase(ctx: BucardoContext, name: string, changes:
   const updated: DatabaseRow = { ...row, params, status: status === undefined ? row.status : status };
   const changed = [...new Set([...Object.keys(row.params), ...Object.keys(params)])].filter((key) => row.params[key] !== params[key]);
   if (updated.status !== row.status) changed.push('status');
-  if (!options.force && changed.some((key) => key !== 'status')) await driver.ping({ name, type: row.type, params }, { log: ctx.engine.log, label: 'bucardo update db' });
+  const reached = !options.force && changed.some((key) => key !== 'status');
+  if (reached) await driver.ping({ name, type: row.type, params }, { log: ctx.engine.log, label: 'bucardo update db' });
+  // asked before anything is stored: a database that cannot be moved to (its change records came from
+  // elsewhere) is refused with nothing changed
+  const replacements = reached ? await foreignCheckpoints(ctx, updated) : new Map<string, Checkpoint>();
   if (!(await ctx.control.catalog.updateDatabase(updated, row))) {
     throw new BucardoError('INVALID_ARGUMENT', `Database "${name}" was changed or removed by someone else meanwhile: nothing changed, look at it again (bucardo list db ${name})`, { db: name });
   }
-  return { database: { ...updated, connection: driver.describe({ name, type: row.type, params }) }, changed };
+  for (const [sync, checkpoint] of replacements) {
+    await ctx.control.catalog.saveCheckpoints(sync, new Map([[name, checkpoint]]));
+    await ctx.control.runs.dropResumePoints(sync);
+  }
+  return { database: { ...updated, connection: driver.describe({ name, type: row.type, params }) }, changed, rebased: [...replacements.keys()] };
+}
+
+/**
+ * The syncs' checkpoints of the database that its new connection's server did not take (it was moved
+ * there), with what the source driver gives to use instead. Stored at once for every sync, so that one
+ * that runs long after the move does not find the old checkpoint looking like the new server's own, once
+ * that server's counter has passed it.
+ */
+async function foreignCheckpoints(ctx: BucardoContext, row: DatabaseRow): Promise<Map<string, Checkpoint>> {
+  const source = ctx.engine.registry.database(row.type).source;
+  const held = [...(await ctx.control.catalog.allCheckpoints())].flatMap(([sync, positions]) => {
+    const position = positions.get(row.name);
+    return position === undefined ? [] : [[sync, position] as const];
+  });
+  const replacements = new Map<string, Checkpoint>();
+  if (!source || held.length === 0) return replacements;
+  const session = await source.open(specOf(row), { log: ctx.engine.log, label: 'bucardo update db' });
+  try {
+    if (!session.rebaseCheckpoint) return replacements;
+    for (const [sync, position] of held) {
+      const replacement = await session.rebaseCheckpoint(position);
+      if (replacement !== undefined) replacements.set(sync, replacement);
+    }
+  } finally {
+    await session.close();
+  }
+  return replacements;
 }

@@ -102,6 +102,11 @@ export class RunStore implements RunRecorder {
     await this.#db.query('UPDATE bucardo.syncrun SET resume = $2 WHERE id = $1', [runId, resume === undefined ? null : JSON.stringify(resume)]);
   }
 
+  /** Forgets where the sync's interrupted runs had got to: their checkpoints no longer hold (a source moved). */
+  async dropResumePoints(sync: string): Promise<void> {
+    await this.#db.query('UPDATE bucardo.syncrun SET resume = NULL WHERE sync = $1 AND resume IS NOT NULL', [sync]);
+  }
+
   async copyProgress(sync: string): Promise<Map<string, CopyProgress>> {
     const result = await this.#db.query<{ schemaname: string; tablename: string; targets: string[]; last_key: string | null; rows: string; done: boolean }>(
       'SELECT schemaname, tablename, targets, last_key, rows, done FROM bucardo.copy_progress WHERE sync = $1', [sync]);

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import type { Checkpoint, Logger } from '@bucardo/plugin-sdk';
+import { BucardoError, type Checkpoint, type Logger } from '@bucardo/plugin-sdk';
+import { CAPTURE_SCHEMA, TRUNCATE_LOG } from './capture-names.js';
 
 /** A snapshot that has seen no transaction: every change record on a server was committed after it. */
 export const SEEN_NOTHING: Checkpoint = '1:1:';
@@ -37,6 +38,7 @@ export class CheckpointOrigin {
   /** `since` if it was taken on this server, else a snapshot that has seen nothing here. */
   async onThisServer(since: Checkpoint): Promise<Checkpoint> {
     if (!(await this.#aheadOfServer(since))) return since;
+    await this.#refuseRecordsFromElsewhere();
     if (!this.#said.has(since)) {
       this.#said.add(since);
       this.#log.log('warn', `Database "${this.#db}": the sync's checkpoint (${since}) is ahead of this server's transactions (next ${this.#serverXmax}): `
@@ -55,6 +57,35 @@ export class CheckpointOrigin {
   async allFromThisServer(checkpoints: readonly Checkpoint[]): Promise<boolean> {
     for (const checkpoint of checkpoints) if (await this.#aheadOfServer(checkpoint)) return false;
     return true;
+  }
+
+  /** The replacement of a checkpoint another server took (`SourceSession.rebaseCheckpoint`), else undefined. */
+  async rebase(checkpoint: Checkpoint): Promise<Checkpoint | undefined> {
+    if (!(await this.#aheadOfServer(checkpoint))) return undefined;
+    await this.#refuseRecordsFromElsewhere();
+    return SEEN_NOTHING;
+  }
+
+  /**
+   * Change records whose transaction is ahead of this server's counter came from the old server, with a
+   * copy of the `bucardo` schema: read from "seen nothing", they would be read again by every run until
+   * the counter passes them (additive deltas added again, a truncate copied again each time), and no
+   * purge would delete them. This server cannot tell them from its own, so the user decides.
+   */
+  async #refuseRecordsFromElsewhere(): Promise<void> {
+    const tables = await this.#client.query<{ delta: string }>(
+      `SELECT format('%I.%I', '${CAPTURE_SCHEMA}', delta_table) AS delta FROM ${CAPTURE_SCHEMA}.capture_table WHERE to_regclass(format('%I.%I', '${CAPTURE_SCHEMA}', delta_table)) IS NOT NULL`,
+    ).catch(() => ({ rows: [] as Array<{ delta: string }> }));
+    const logs = [...tables.rows.map((row) => row.delta), TRUNCATE_LOG];
+    const counts = await this.#client.query<{ n: string }>(
+      logs.map((log) => `SELECT count(*) AS n FROM ${log} WHERE bucardo_txid >= pg_snapshot_xmax(pg_current_snapshot())`).join(' UNION ALL '),
+    ).catch(() => ({ rows: [] as Array<{ n: string }> }));
+    const ahead = counts.rows.reduce((sum, row) => sum + Number(row.n), 0);
+    if (ahead === 0) return;
+    throw new BucardoError('CAPTURE_FAILED',
+      `Database "${this.#db}" holds ${ahead} change records with transaction ids ahead of this server's (next ${this.#serverXmax}): they came from another server with a copy of the ${CAPTURE_SCHEMA} schema (a dump restored), and cannot be told from this server's own. `
+      + `Restore the database without that schema (pg_dump --exclude-schema=${CAPTURE_SCHEMA}) and run bucardo validate, or delete them from ${CAPTURE_SCHEMA}.delta_* and ${TRUNCATE_LOG} (WHERE bucardo_txid >= pg_snapshot_xmax(pg_current_snapshot())); then bucardo compare shows what the old server had not delivered`,
+      { db: this.#db });
   }
 
   async #aheadOfServer(checkpoint: Checkpoint): Promise<boolean> {

@@ -82,6 +82,10 @@ class PostgresSourceSession implements SourceSession {
     return readTable(this.#client, this.#db, args);
   }
 
+  rebaseCheckpoint(checkpoint: Checkpoint): Promise<Checkpoint | undefined> {
+    return this.#origin.rebase(checkpoint);
+  }
+
   async purge(args: { tables: readonly TableShape[]; consumed: readonly Checkpoint[] }): Promise<number> {
     // a checkpoint of another server consumed nothing here: its sync's next run reads every record
     if (!(await this.#origin.allFromThisServer(args.consumed))) return 0;
