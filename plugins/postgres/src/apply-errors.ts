@@ -45,7 +45,8 @@ function valueTaken(error: unknown, db: string, shape: TableShape | undefined, g
   // as a set: a composite key's index may list its columns in another order on this database
   const named = new Set(columns.split(', ').map((name) => name.replace(/^"(.*)"$/, '$1').replace(/""/g, '"')));
   if (shape && named.size === shape.key.length && shape.key.every((column) => named.has(column.name))) {
-    const retry = guarded ? 'tried again, the run leaves that row alone, as a change made there after its capture' : 'tried again, the run writes its own row';
+    // the core retries a run's transaction; a table copy (initial copy, fullcopy) fails and its next run does
+    const retry = guarded ? 'a race that a second attempt settles: it leaves that row alone, as a change made there after the capture' : 'a race that a second attempt settles: it writes the run\'s row';
     return retryable(new BucardoError('APPLY_FAILED', `${wrapped.message}: the run deleted this key on database "${db}" before writing it, and another session inserted it meanwhile (${retry}); a collision that repeats is not a race: the key's values may be equal on "${db}" and not on the source (a case-insensitive type or collation there)`, {
       ...wrapped.subject, cause: error,
     }));
