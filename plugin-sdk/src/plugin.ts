@@ -33,9 +33,15 @@ export interface BucardoPlugin {
   apply(host: PluginHost): void | Promise<void>;
 }
 
-/** Types a plugin and stamps it with the SDK version it was built against. */
+/**
+ * Types a plugin and stamps it with the SDK version it was built against (unless it says its own). A
+ * class instance keeps its prototype, so `apply` and the methods it calls stay where they are (a spread
+ * copied own fields only, and the plugin was refused for having no apply()).
+ */
 export function definePlugin<P extends BucardoPlugin>(plugin: P): P & { readonly sdk: number } {
-  return { sdk: SDK_VERSION, ...plugin };
+  const defined = Object.create(Object.getPrototypeOf(plugin) as object | null, Object.getOwnPropertyDescriptors(plugin)) as P & { sdk?: number };
+  if (defined.sdk === undefined) Object.defineProperty(defined, 'sdk', { value: SDK_VERSION, enumerable: true });
+  return defined as P & { readonly sdk: number };
 }
 
 /**

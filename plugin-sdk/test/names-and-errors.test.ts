@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BucardoError, classifyConflict, decodeKey, displayKey, encodeKey, formatTable, isBucardoError, isRetryable, keyPartKind, parseTableName, retryable, textLiteral, redactUrl, toBucardoError } from '../src/index.js';
+import { BucardoError, SDK_VERSION, classifyConflict, decodeKey, definePlugin, displayKey, encodeKey, formatTable, isBucardoError, isRetryable, keyPartKind, parseTableName, retryable, textLiteral, redactUrl, toBucardoError, type PluginHost } from '../src/index.js';
 
 describe('table names', () => {
   it('parses plain, qualified and quoted names', () => {
@@ -82,6 +82,24 @@ describe('errors', () => {
   it('add missing subject fields to an existing BucardoError without changing its code', () => {
     const error = new BucardoError('FETCH_FAILED', 'x', { db: 'a' });
     expect(toBucardoError(error, 'APPLY_FAILED', { db: 'other', table: 't' })).toMatchObject({ code: 'FETCH_FAILED', db: 'a', table: 't' });
+  });
+});
+
+describe('definePlugin', () => {
+  it('stamps the SDK version, keeps a version the plugin says, and keeps a class instance\'s methods', () => {
+    expect(definePlugin({ name: 'plain', apply() {} })).toMatchObject({ name: 'plain', sdk: SDK_VERSION });
+    expect(definePlugin({ name: 'own', sdk: 0, apply() {} }).sdk).toBe(0);
+    class Counting {
+      readonly name = 'counting';
+      calls = 0;
+      apply(_host: PluginHost): void { this.bump(); }
+      bump(): void { this.calls++; }
+    }
+    const defined = definePlugin(new Counting());
+    expect(defined.sdk).toBe(SDK_VERSION);
+    expect(typeof defined.apply).toBe('function');
+    defined.apply({} as PluginHost);
+    expect(defined.calls).toBe(1);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Conflict strategies that decide wrongly, as a plugin author's first try does (a walk-through wrote
  * them from the SDK guide): the run fails before anything is written, and the error names the strategy,
- * its plugin, the table and the key, not `decided is not iterable`. A winner whose rows cannot be read (a
+ * its plugin, the table and the key, not `decided is not iterable`; a decision that is both a winner and a
+ * skip, or one for a key it was not given, is refused too, and an abort says its reason. A winner whose rows cannot be read (a
  * flat file target) is refused when the sync is set up where the setting names it (`conflict=target`),
  * and named with the strategy and the key where a strategy of one's own chooses it.
  */
@@ -26,6 +27,11 @@ const strategies: ConflictStrategy[] = [
   { name: 'returns_nothing', resolve: () => undefined as unknown as Decisions },
   { name: 'misspelt', resolve: ({ conflicts }) => new Map(conflicts.map((c) => [c.key, { winnner: 'a' } as never])) },
   { name: 'picks_file', resolve: ({ conflicts }) => new Map(conflicts.map((c) => [c.key, { winner: 'f' }])) },
+  // both a winner and a skip: was recorded as skipped, the winner ignored, and the sources left apart
+  { name: 'wins_and_skips', resolve: ({ conflicts }) => new Map(conflicts.map((c) => [c.key, { winner: 'a', skip: true } as never])) },
+  // a key it was not given: was ignored
+  { name: 'stray_key', resolve: ({ conflicts }) => new Map([...conflicts.map((c) => [c.key, { winner: 'a' }] as const), ['999', { winner: 'a' }]]) },
+  { name: 'aborts', resolve: ({ conflicts }) => new Map(conflicts.map((c) => [c.key, { abort: 'told to abort by the on-call' }])) },
 ];
 let bucardo: Bucardo;
 
@@ -58,6 +64,9 @@ describe('a conflict strategy that decides wrongly', () => {
     ['returns_nothing', 'PLUGIN_ERROR', 'Conflict strategy "returns_nothing" (plugin first-try) returned undefined for table "public.t", not a Map of decisions by key'],
     ['misspelt', 'PLUGIN_ERROR', 'Conflict strategy "misspelt" (plugin first-try) decided key 1 of table "public.t" with {"winnner":"a"}: a decision is { winner: DATABASE }, { skip: true } or { abort: REASON }'],
     ['picks_file', 'DB_ROLE_UNSUPPORTED', 'Cannot read rows from database "f" (type flatfile) to settle a conflict: conflict strategy "picks_file" chose it to win key 1 of table "public.t"'],
+    ['wins_and_skips', 'PLUGIN_ERROR', 'Conflict strategy "wins_and_skips" (plugin first-try) decided key 1 of table "public.t" with {"winner":"a","skip":true}: a decision is { winner: DATABASE }, { skip: true } or { abort: REASON }'],
+    ['stray_key', 'PLUGIN_ERROR', 'Conflict strategy "stray_key" (plugin first-try) decided key 999 of table "public.t", which is not one of the conflicts it was given'],
+    ['aborts', 'CONFLICT_ABORT', 'Aborting sync "s": 1 conflict in table "public.t" (keys 1); nothing was applied (told to abort by the on-call)'],
   ])('%s: the run fails naming it, the table and the key; nothing is written', async (strategy, code, message) => {
     await bucardo.updateSync('s', { conflict: strategy });
     await sql(dbs.a, `UPDATE t SET v = 'a ${strategy}' WHERE id = 1`);
@@ -74,7 +83,7 @@ describe('a conflict strategy that decides wrongly', () => {
     const report = await bucardo.runSync('s');
     expect(report.outcome, JSON.stringify(report.error ?? null)).toBe('good');
     expect(report.conflicts).toBe(1);
-    for (const db of Object.values(dbs)) expect((await sql(db, 'SELECT v FROM t')).rows).toEqual([{ v: 'a picks_file' }]);
+    for (const db of Object.values(dbs)) expect((await sql(db, 'SELECT v FROM t')).rows).toEqual([{ v: 'a aborts' }]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { BucardoError, type Checkpoint } from '@bucardo/plugin-sdk';
 import type { DatabaseRow } from '../control/catalog-rows.js';
 import type { BucardoContext } from './context.js';
-import { checkDatabaseStatus, normalizedParams, specOf, type DatabaseListing } from './databases.js';
+import { checkDatabaseStatus, normalizedParams, pingDatabase, specOf, type DatabaseListing } from './databases.js';
 
 export interface DatabaseUpdate {
   readonly database: DatabaseListing;
@@ -36,7 +36,7 @@ export async function updateDatabase(ctx: BucardoContext, name: string, changes:
   const changed = [...new Set([...Object.keys(row.params), ...Object.keys(params)])].filter((key) => row.params[key] !== params[key]);
   if (updated.status !== row.status) changed.push('status');
   const reached = !options.force && changed.some((key) => key !== 'status');
-  if (reached) await driver.ping({ name, type: row.type, params }, { log: ctx.engine.log, label: 'bucardo update db' });
+  if (reached) await pingDatabase(ctx, driver, { name, type: row.type, params }, 'bucardo update db');
   // asked before anything is stored: a database that cannot be moved to (its change records came from
   // elsewhere) is refused with nothing changed
   const replacements = reached ? await foreignCheckpoints(ctx, updated) : new Map<string, Checkpoint>();

@@ -14,6 +14,23 @@ export interface DatabaseListing extends DatabaseRow {
 }
 
 /**
+ * The driver's test-connect. A plugin's plain error (`ENOTDIR: not a directory, mkdir …`) is said with the
+ * database, its type and the plugin, as CONNECTION_FAILED; the driver's own coded errors stand.
+ */
+export async function pingDatabase(ctx: BucardoContext, driver: DatabaseDriver, spec: DatabaseSpec, label: string): Promise<void> {
+  try {
+    await driver.ping(spec, { log: ctx.engine.log, label });
+  } catch (error) {
+    if (isBucardoError(error)) throw error;
+    const plugin = ctx.engine.registry.ownerOfDatabaseType(spec.type);
+    const why = error instanceof Error ? error.message : String(error);
+    throw new BucardoError('CONNECTION_FAILED', `Cannot reach database "${spec.name}" (type ${spec.type}${plugin ? `, plugin ${plugin}` : ''}): ${why}`, {
+      db: spec.name, ...(plugin ? { plugin } : {}), cause: error,
+    });
+  }
+}
+
+/**
  * `bucardo add db NAME dbname=… [type=postgres] [host= port= user= pass= …]`. The parameters are checked
  * by the database type's driver, and the database is test-connected (unless `force`), so a typo is
  * reported now rather than at the first run.
@@ -26,7 +43,7 @@ export async function addDatabase(ctx: BucardoContext, name: string, params: Rea
   const existing = await ctx.control.catalog.databases();
   if (existing.some((row) => row.name === name)) throw new BucardoError('DUPLICATE_NAME', `A database named "${name}" already exists`, { db: name, item: name });
   const spec: DatabaseSpec = { name, type: driver.type, params: normalizedParams(ctx, driver, name, driverParams) };
-  if (!options.force) await driver.ping(spec, { log: ctx.engine.log, label: 'bucardo add db' });
+  if (!options.force) await pingDatabase(ctx, driver, spec, 'bucardo add db');
   const row: DatabaseRow = { name, type: driver.type, params: spec.params, status: status === 'inactive' ? 'inactive' : 'active' };
   await ctx.control.catalog.insertDatabase(row);
   return { ...row, connection: driver.describe(spec) };

@@ -104,7 +104,7 @@ export async function applyTruncates(ctx: CopyContext, changeSet: ChangeSet, rec
     if (!winner) continue;
     const to = receivers.filter((db) => db !== winner.db);
     ctx.log.log('normal', `Table ${formatTable(shape.table)} was truncated on ${winner.db}: copying it from there to ${to.join(', ')}`);
-    const rows = await copyTable(ctx.sessions, { shape, from: winner.db, to, empty: true, chunked: false }, { batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status });
+    const rows = await copyTable(ctx.sessions, { shape, from: winner.db, to, empty: true, chunked: false, purpose: `the truncate on ${winner.db}` }, { batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status });
     ctx.counts.addCopy(formatTable(shape.table), rows, to);
   }
   return {

@@ -1,4 +1,4 @@
-import { BucardoError, displayKey, formatTable, toBucardoError, type Decisions, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
+import { BucardoError, displayKey, formatTable, toBucardoError, type ApplyResult, type Decisions, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
 import { databaseError } from './database-error.js';
 import { parseConflictSpec } from './conflict-spec.js';
 import { settleAll } from './settle-all.js';
@@ -60,6 +60,11 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
   });
 
   hooks.resolve.tapPromise({ name: `${CORE_TAP_PREFIX}resolve`, stage: STRATEGY_STAGE }, async (decisions, args) => {
+    // the waterfall hands on what the taps before returned: a tap that returned something else is named as such
+    if (!(decisions instanceof Map)) {
+      const got = decisions === null ? 'null' : Array.isArray(decisions) ? 'an array' : typeof decisions;
+      throw new BucardoError('PLUGIN_ERROR', `A tap of the resolve hook returned ${got} for table "${formatTable(args.batch.shape.table)}", not the Map of decisions it was given`, { hook: 'resolve', sync: args.sync, table: formatTable(args.batch.shape.table) });
+    }
     const conflicts = args.batch.conflicts.filter((conflict) => !decisions.has(conflict.key));
     if (conflicts.length === 0) return decisions;
     const spec = parseConflictSpec(args.strategy, args.databases.map((db) => db.name), registry, args.sync);
@@ -80,6 +85,10 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
     const merged = new Map(decisions);
     // The strategy settles what custom code left undecided; it cannot overturn a custom decision.
     const undecided = new Set(conflicts.map((conflict) => conflict.key));
+    const stray = [...decided.keys()].find((key) => !undecided.has(key));
+    if (stray !== undefined) {
+      throw new BucardoError('PLUGIN_ERROR', `Conflict strategy "${strategy.name}"${subject.plugin ? ` (plugin ${subject.plugin})` : ''} decided key ${typeof stray === 'string' ? displayKey(stray) : String(stray)} of table "${table}", which is not one of the conflicts it was given`, { ...subject, ...(typeof stray === 'string' ? { key: stray } : {}) });
+    }
     for (const [key, decision] of decided) if (undecided.has(key)) merged.set(key, decision.by ? decision : { ...decision, by: spec.name });
     return merged;
   });
@@ -89,11 +98,13 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
     const results = new Map(outcome.results);
     const table = formatTable(args.batch.shape.table);
     await settleAll([...args.plan].map(async ([db, batch]) => {
+      let result: unknown;
       try {
-        results.set(db, await sessions.target(db).apply(batch));
+        result = await sessions.target(db).apply(batch);
       } catch (error) {
         throw databaseError(error, 'APPLY_FAILED', { db, table, sync: plan.name });
       }
+      results.set(db, checkApplyResult(result, { db, table, sync: plan.name, plugin: registry.ownerOfDatabaseType(plan.databases.find((member) => member.name === db)?.type ?? '') }));
     }));
     return { results };
   });
@@ -108,10 +119,30 @@ function checkDecisions(decided: unknown, strategy: string, subject: { readonly 
   }
   for (const [key, decision] of decided as Map<unknown, unknown>) {
     const d = decision as Record<string, unknown> | null;
-    const valid = typeof d === 'object' && d !== null
-      && ((typeof d.winner === 'string' && d.winner !== '') || d.skip === true || typeof d.abort === 'string');
+    // exactly one of the three: { winner, skip: true } was recorded as skipped, the winner ignored
+    const kinds = typeof d === 'object' && d !== null
+      ? [typeof d.winner === 'string' && d.winner !== '', d.skip === true, typeof d.abort === 'string'].filter(Boolean).length
+      : 0;
+    const extra = typeof d === 'object' && d !== null ? ['winner', 'skip', 'abort'].filter((field) => field in d).length : 0;
+    const valid = kinds === 1 && extra === 1;
     if (!valid) {
       throw new BucardoError('PLUGIN_ERROR', `${by} decided key ${typeof key === 'string' ? displayKey(key) : String(key)} of table "${subject.table}" with ${JSON.stringify(decision) ?? String(decision)}: a decision is { winner: DATABASE }, { skip: true } or { abort: REASON }`, { ...subject, ...(typeof key === 'string' ? { key } : {}) });
     }
   }
+}
+
+/**
+ * What a target's `apply` returned, checked: counts are whole numbers of rows, not negative (a plugin that
+ * returns nothing, or NaN, showed as a crash naming nothing, or as negative counts in `bucardo status`).
+ */
+function checkApplyResult(result: unknown, subject: { readonly db: string; readonly table: string; readonly sync: string; readonly plugin: string | undefined }): ApplyResult {
+  const r = result as Partial<Record<keyof ApplyResult, unknown>> | null | undefined;
+  const count = (value: unknown) => typeof value === 'number' && Number.isInteger(value) && value >= 0;
+  const valid = typeof r === 'object' && r !== null && count(r.inserted) && count(r.deleted)
+    && (r.skipped === undefined || Array.isArray(r.skipped));
+  if (valid) return result as ApplyResult;
+  const { plugin, ...names } = subject;
+  throw new BucardoError('PLUGIN_ERROR', `The target of database "${subject.db}"${plugin ? ` (plugin ${plugin})` : ''} returned ${JSON.stringify(result) ?? String(result)} from apply for table "${subject.table}": an ApplyResult is { inserted, deleted } in rows (whole numbers, 0 or more), with skipped keys if any`, {
+    ...names, ...(plugin ? { plugin } : {}), hook: 'apply',
+  });
 }

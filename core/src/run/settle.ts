@@ -33,6 +33,7 @@ export function settle(
   const skipped = new Set<KeyText>();
   const records: ConflictRecord[] = [];
   const aborted: Conflict[] = [];
+  const reasons = new Set<string>();
   for (const conflict of conflicts) {
     const table = formatTable(conflict.table);
     const decision: Decision | undefined = decisions.get(conflict.key);
@@ -45,6 +46,7 @@ export function settle(
     };
     if ('abort' in decision) {
       aborted.push(conflict);
+      if (typeof decision.abort === 'string' && decision.abort !== '') reasons.add(decision.abort);
       continue;
     }
     if ('skip' in decision) {
@@ -61,7 +63,9 @@ export function settle(
   if (aborted.length > 0) {
     const table = formatTable(aborted[0]!.table);
     const keys = aborted.slice(0, 20).map((c) => displayKey(c.key)).join(', ') + (aborted.length > 20 ? `, … (${aborted.length} in all)` : '');
-    throw new BucardoError('CONFLICT_ABORT', `Aborting sync "${sync}": ${aborted.length} conflict${aborted.length === 1 ? '' : 's'} in table "${table}" (keys ${keys}); nothing was applied`, { sync, table, key: aborted[0]!.key });
+    // the strategy's own words say why: "conflict=abort", or a custom strategy's reason
+    const why = reasons.size === 0 ? '' : ` (${[...reasons].slice(0, 3).join('; ')})`;
+    throw new BucardoError('CONFLICT_ABORT', `Aborting sync "${sync}": ${aborted.length} conflict${aborted.length === 1 ? '' : 's'} in table "${table}" (keys ${keys}); nothing was applied${why}`, { sync, table, key: aborted[0]!.key });
   }
   return { winners, skipped, records };
 }

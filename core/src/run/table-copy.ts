@@ -22,6 +22,8 @@ export interface CopyJob {
   readonly after?: KeyText;
   /** Most of the table's rows changed since the last run (a refresh): passed on to the reader. */
   readonly mostlyChanged?: boolean;
+  /** Why the table is copied, for errors (`the truncate on A`); a copy when absent. */
+  readonly purpose?: string;
 }
 
 export interface CopyOptions {
@@ -47,7 +49,9 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
   }
   const targets = job.to.map((db) => [db, sessions.target(db)] as const);
   for (const [db, target] of targets) {
-    if (job.empty && !target.truncate) throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${db}" cannot empty table "${table}" for a copy`, { db, table });
+    if (job.empty && !target.truncate) {
+      throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${db}" cannot empty table "${table}" for ${job.purpose ?? 'a copy'}: its target has no truncate(). Give its plugin truncate(), or take "${db}" out of the sync; until then every run stops here`, { db, table });
+    }
   }
   // every target at once; a failure names its database and the table
   const onTargets = <T>(work: (target: TargetSession) => Promise<T>) => settleAll(targets.map(([db, target]) => work(target).catch((error: unknown) => {
