@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import {
   BucardoError,
   type ApplyBatch, type ApplyResult, type DatabaseSpec, type Logger, type OpenContext, type RowBatch, type RunInfo,
-  type TargetCapabilities, type TargetSession, type TargetWriter, type TextValue,
+  type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter, type TextValue,
 } from '@bucardo/plugin-sdk';
 import { makeDirectory } from './make-directory.js';
 import { finalFileName, tempFileName } from './file-names.js';
@@ -11,7 +11,7 @@ import { publishFile, syncDirectory } from './file-publish.js';
 import { publishLeftovers } from './leftovers.js';
 import { dirOf, formatOf } from './params.js';
 import {
-  COPY_END, copyStatement, deleteStatements, fileHeader, insertStatements, tableComment,
+  COPY_END, copyStatement, deleteStatements, emptiedComment, fileHeader, insertStatements, quoteTable, tableComment,
 } from './sql-text.js';
 import type { FileFormat, ResolvedSqlfileOptions } from './sqlfile-options.js';
 import { newToken, tokenLine, transactionEnd } from './transaction-marker.js';
@@ -24,7 +24,8 @@ import { writeAll } from './write-all.js';
  */
 export const SQLFILE_CAPABILITIES: Required<TargetCapabilities> = Object.freeze({
   transactions: true,
-  truncate: false,
+  // a file empties a table as its replay will: with a DELETE of every row, in the file's transaction
+  truncate: true,
   localChangeGuard: false,
   schema: false,
   // a file checks nothing: its reader replays whole transactions
@@ -168,6 +169,21 @@ export class SqlfileSession implements TargetSession {
       }
     }
     return { deleted: deletes.length, inserted, skipped: [] };
+  }
+
+  /**
+   * Empties the table in the file: `DELETE FROM` every row, in this transaction, where the replaying
+   * database runs it (a source's TRUNCATE, an initial copy with onetimecopy=1, a fullcopy member, a table
+   * copied whole). A DELETE rather than a TRUNCATE: it needs no lock that waits for the replaying
+   * database's readers, and a foreign key pointing at the table does not refuse it (its children's own
+   * rows come in the same file). The rows removed are not known here.
+   */
+  async truncate(shape: TableShape, signal?: AbortSignal): Promise<undefined> {
+    signal?.throwIfAborted();
+    const buffer = this.#buffer;
+    if (!buffer) throw new BucardoError('APPLY_FAILED', `truncate() outside a transaction on database "${this.#spec.name}"`, { db: this.#spec.name });
+    buffer.push(emptiedComment(shape), `DELETE FROM ${quoteTable(shape.table)};\n`);
+    return undefined;
   }
 
   /**

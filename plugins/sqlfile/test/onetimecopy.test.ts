@@ -1,7 +1,8 @@
 /**
- * onetimecopy with a flat file target (sync s3: t1 → f1): `onetimecopy=1` is refused where a receiver
- * cannot empty a table (it used to be accepted and fail every run); a new onetimecopy setting starts a
- * fresh copy rather than resuming a failed one; and the copy's files replay with psql, twice, into a
+ * onetimecopy with a flat file target (sync s3: t1 → f1): `onetimecopy=1` empties each table in the file
+ * (`DELETE FROM` every row, as the replaying database runs it; it was refused when a file had no way to
+ * empty a table), so a row only the replaying database had is gone; a new onetimecopy setting starts a
+ * fresh copy rather than resuming an earlier one; and the copies' files replay with psql, twice, into a
  * database that already has the rows, ending equal to the source.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -59,7 +60,7 @@ async function replay(file: string): Promise<void> {
   expect(code, `psql -f ${file}:\n${output}`).toBe(0);
 }
 
-it('refuses onetimecopy=1 for a flat file, starts a fresh copy on a new setting, and writes a copy that replays twice', async () => {
+it('onetimecopy=1 empties the tables in the file, a new setting starts a fresh copy, and the copies replay twice', async () => {
   bucardo = await Bucardo.open({
     plugins: standardPlugins(),
     control: { dbname: control, host: server.host, port: server.port, user: server.user, password: server.password },
@@ -69,34 +70,31 @@ it('refuses onetimecopy=1 for a flat file, starts a fresh copy on a new setting,
   await bucardo.addDatabase('t1', { dbname: source, host: server.host, port: String(server.port), user: server.user, pass: server.password });
   await bucardo.addDatabase('f1', { type: 'flatsql', dir });
   await bucardo.addTables(['kv', 'kv2'], { herd: 'h', db: 't1' });
-  await expect(bucardo.addSync('s4', { herd: 'h', dbs: 't1:source,f1:target', onetimecopy: '1' }))
-    .rejects.toMatchObject({ code: 'DB_ROLE_UNSUPPORTED', db: 'f1', sync: 's4', item: 'onetimecopy' });
   await bucardo.addSync('s3', { herd: 'h', dbs: 't1:source,f1:target', autokick: 'false' });
+  // a row only the replica has: onetimecopy=1 makes the targets equal to the source, so its replay drops it
+  await sql(replica, "INSERT INTO kv VALUES (99, 'only on the replica')");
 
-  // 1: update sync refuses, names the database, suggests onetimecopy=2, changes nothing
+  // 1: onetimecopy=1 (it was refused: a file could not empty a table); the file deletes every row first
   const env = bucardoEnv(server, control);
-  const refused = await runBucardo(['update', 'sync', 's3', 'onetimecopy=1'], { env });
-  expect(refused.code, refused.stdout + refused.stderr).toBe(1);
-  expect(refused.stderr).toContain('"f1"');
-  expect(refused.stderr).toContain('onetimecopy=2');
-  expect(refused.stderr).toContain('DB_ROLE_UNSUPPORTED');
-  expect((await sql(control, "SELECT onetimecopy FROM bucardo.sync WHERE name = 's3'")).rows[0].onetimecopy).toBe(0);
+  const whole = await runBucardo(['update', 'sync', 's3', 'onetimecopy=1'], { env });
+  expect(whole.code, whole.stdout + whole.stderr).toBe(0);
+  const emptied = await bucardo.runSync('s3');
+  expect(emptied.outcome, JSON.stringify(emptied.error ?? null)).toBe('good');
+  const [emptyingFile] = publishedFiles(dir);
+  const emptyingText = readFileSync(emptyingFile!, 'utf8');
+  expect(emptyingText).toContain('-- public.kv: every row deleted\nDELETE FROM "public"."kv";\n');
+  expect(emptyingText).toContain('-- public.kv2: every row deleted\nDELETE FROM "public"."kv2";\n');
 
-  // 2: a copy that failed under an older version left progress behind (kv started, kv2 marked done)
-  await sql(control, "UPDATE bucardo.sync SET onetimecopy = 1 WHERE name = 's3'");
-  const failed = await bucardo.runSync('s3');
-  expect(failed.outcome).toBe('bad');
-  expect(failed.error).toMatchObject({ code: 'DB_ROLE_UNSUPPORTED', db: 'f1' });
+  // 2: a new setting starts a fresh copy: the progress an earlier copy left is discarded
   await sql(control, `INSERT INTO bucardo.copy_progress (sync, schemaname, tablename, targets, rows, done)
     VALUES ('s3', 'public', 'kv2', '{}', 0, true) ON CONFLICT DO NOTHING`);
-  expect(Number((await sql(control, "SELECT count(*) AS n FROM bucardo.copy_progress WHERE sync = 's3'")).rows[0].n)).toBe(2);
   const switched = await runBucardo(['update', 'sync', 's3', 'onetimecopy=2'], { env });
   expect(switched.code, switched.stdout + switched.stderr).toBe(0);
   expect(Number((await sql(control, "SELECT count(*) AS n FROM bucardo.copy_progress WHERE sync = 's3'")).rows[0].n)).toBe(0);
 
   const copied = await bucardo.runSync('s3');
   expect(copied.outcome, JSON.stringify(copied.error ?? null)).toBe('good');
-  const [copyFile] = publishedFiles(dir);
+  const copyFile = publishedFiles(dir)[1];
   const text = readFileSync(copyFile!, 'utf8');
   expect(text).toMatch(/DELETE FROM "public"\."kv" WHERE "id" IN \('1'::integer, .*'25'::integer\);\nINSERT INTO "public"\."kv"/);
   expect(text).toContain(`DELETE FROM "public"."kv2" WHERE ("a", "b") IN (('1'::integer, 'x'::text));\nINSERT INTO "public"."kv2"`);
@@ -106,7 +104,7 @@ it('refuses onetimecopy=1 for a flat file, starts a fresh copy on a new setting,
   const delta = await bucardo.runSync('s3');
   expect(delta.outcome, JSON.stringify(delta.error ?? null)).toBe('good');
   const files = publishedFiles(dir);
-  expect(files).toHaveLength(2);
+  expect(files).toHaveLength(3);
   for (let pass = 0; pass < 2; pass++) {
     for (const file of files) await replay(file);
     expect(await rows(replica), `after pass ${pass + 1}`).toEqual(await rows(source));
