@@ -143,4 +143,23 @@ describe('a config with a broken plugin', () => {
     expect(result.stderr).toContain('[PLUGIN_ERROR]');
     expect(result.stderr).toContain('[boom] apply failed: kaboom');
   });
+
+  it('a target whose apply ignores its stop signal: kick with a timeout still gives up, exit 1, saying the run did not stop; the process ends it', async () => {
+    const plugin = "{ name: 'p-hang', apply(host) { host.registerDatabase({ type: 'hang', normalizeParams: (p) => p, describe: () => 'hang', ping: async () => {}, "
+      + "target: { capabilities: { transactions: true }, open: async () => ({ begin: async () => {}, apply: () => new Promise(() => { setInterval(() => {}, 1000); }), "
+      + 'commit: async () => {}, rollback: async () => {}, close: async () => {} }) } }); } }';
+    const config = configWith(uniqueName('hang'), plugin);
+    for (const args of [['add', 'db', 'hg', 'type=hang'], ['add', 'dbgroup', 'hg_g', 'a:source', 'hg:target'], ['add', 'sync', 'hs', 'herd=h', 'dbs=hg_g', 'autokick=false']]) {
+      const added = await runBucardo(['--config', config, ...args], { env });
+      expect(added.code, added.stdout + added.stderr).toBe(0);
+    }
+    await sql(dbs.a, "UPDATE t SET v = 'for the hanging target' WHERE id = 1");
+    const started = Date.now();
+    const kicked = await runBucardo(['--config', config, 'kick', 'hs', '1'], { env });
+    expect(kicked.code, kicked.stdout + kicked.stderr).toBe(1);
+    expect(kicked.stdout).toMatch(/^Kick hs: \[\d+ s\] $/);
+    expect(kicked.stderr).toBe('Timed out!\nThe run of sync "hs" did not stop when asked (a plugin that does not heed its signal): this process ends it; the next run resumes from its last committed transaction\n');
+    // the timeout and the grace of five seconds, not for ever
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
 });

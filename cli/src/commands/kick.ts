@@ -68,6 +68,12 @@ async function kickSyncs(session: CliSession): Promise<number> {
         if (!session.command.options.quiet) process.stdout.write(`${line}Kick ${name}: [${seconds} s] `);
         process.stderr.write('Timed out!\n');
         exitCode = Math.max(exitCode, TIMED_OUT);
+        if ('stuck' in result && result.stuck) {
+          // the run this process started ignored its stop: ending the process ends it, and frees the sync's lock
+          process.stderr.write(`The run of sync "${name}" did not stop when asked (a plugin that does not heed its signal): this process ends it; the next run resumes from its last committed transaction\n`);
+          await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+          process.exit(exitCode);
+        }
         break;
       case 'failed':
         session.print(`${line}Kick ${name}: [${seconds} s] KILLED!\n\n${killReason(result.run)}\n`);

@@ -27,9 +27,15 @@ export interface KickedRun {
 export type KickResult =
   | { readonly status: 'done' | 'failed'; readonly run: KickedRun }
   | { readonly status: 'queued' }
-  | { readonly status: 'timeout' };
+  | { readonly status: 'timeout'; readonly stuck?: true };
 
 const POLL_MS = 100;
+/**
+ * How long a run this process started may take to stop once its kick's timeout passed. A run stops at
+ * its next statement; one that does not (a plugin that ignores the signal) is given up on, still holding
+ * the sync's lock, which goes with this process: the caller must then end it (`stuck`).
+ */
+const STOP_GRACE_MS = 5_000;
 
 /**
  * `bucardo kick`: queues a run of the sync in the control database (the daemon that owns the sync picks
@@ -48,13 +54,19 @@ export async function kickSync(ctx: BucardoContext, name: string, options: KickO
       const run = await ctx.control.runs.run(servedBy);
       if (run?.ended) return finished(fromRow(run));
     } else if (await ctx.control.tryLockSync(name)) {
+      let locked = true;
       try {
         const signal = deadline === Infinity ? undefined : AbortSignal.timeout(Math.max(1, deadline - Date.now()));
-        const report = await runLocked(ctx, name, options.sizes, signal);
+        const report = await untilGivenUp(runLocked(ctx, name, options.sizes, signal), signal);
+        if (report === undefined) {
+          // the run goes on here: the lock stays held (another run must not start beside it) until this process ends
+          locked = false;
+          return { status: 'timeout', stuck: true };
+        }
         if (report.outcome === 'bad' && signal?.aborted) return { status: 'timeout' };
         return finished(fromReport(report));
       } finally {
-        await ctx.control.unlockSync(name).catch(() => undefined);
+        if (locked) await ctx.control.unlockSync(name).catch(() => undefined);
       }
     }
     if (Date.now() >= deadline) return { status: 'timeout' };
@@ -71,6 +83,22 @@ export async function runSyncNow(ctx: BucardoContext, name: string, options: { s
     return await runLocked(ctx, name, options.sizes, options.signal, options.cache);
   } finally {
     await ctx.control.unlockSync(name).catch(() => undefined);
+  }
+}
+
+/** The run's report, or undefined once `signal` has been aborted for `STOP_GRACE_MS` and the run has not stopped. */
+async function untilGivenUp(run: Promise<RunReport>, signal: AbortSignal | undefined): Promise<RunReport | undefined> {
+  if (!signal) return run;
+  let timer: NodeJS.Timeout | undefined;
+  const givenUp = new Promise<undefined>((resolve) => {
+    const wait = () => { timer = setTimeout(() => resolve(undefined), STOP_GRACE_MS); };
+    if (signal.aborted) wait();
+    else signal.addEventListener('abort', wait, { once: true });
+  });
+  try {
+    return await Promise.race([run, givenUp]);
+  } finally {
+    if (timer) clearTimeout(timer);
   }
 }
 
