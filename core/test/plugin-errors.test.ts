@@ -19,7 +19,7 @@ async function engineError(plugins: unknown[]): Promise<unknown> {
 }
 
 describe('loading plugins', () => {
-  it('what a plugin registers is checked as it registers it: a validate that is no function, a source without open, a database type that is no object', async () => {
+  it('what a plugin registers is checked as it registers it: a validate that is no function, a source without open, a database type that is no object, nor a source nor a target; a strategy name of two words', async () => {
     const registering = (name: string, register: (host: Parameters<BucardoPlugin['apply']>[0]) => void) => definePlugin({ name, apply: register });
     expect(await engineError([registering('p-val', (host) => host.registerConflictStrategy({ name: 'v', resolve: () => new Map(), validate: 'yes' } as never))]))
       .toMatchObject({ code: 'PLUGIN_INVALID', plugin: 'p-val', item: 'validate', message: '[p-val] A conflict strategy "v": validate must be a function (got string)' });
@@ -28,6 +28,12 @@ describe('loading plugins', () => {
       .toMatchObject({ code: 'PLUGIN_INVALID', plugin: 'p-src', item: 'open', message: '[p-src] A database type "src"\'s source needs open (a function; it has none)' });
     expect(await engineError([registering('p-null', (host) => host.registerDatabase(null as unknown as DatabaseDriver))]))
       .toMatchObject({ code: 'PLUGIN_INVALID', plugin: 'p-null', message: '[p-null] A database type is not an object (got null)' });
+    // a walk-through's: a type no sync could use, and a strategy conflict= could never name
+    const neither = { type: 'neither', normalizeParams: (p: Record<string, string>) => p, describe: () => '', ping: async () => undefined };
+    expect(await engineError([registering('p-neither', (host) => host.registerDatabase(neither as DatabaseDriver))]))
+      .toMatchObject({ code: 'PLUGIN_INVALID', plugin: 'p-neither', message: '[p-neither] A database type "neither" needs a source or a target (it has neither: no sync could use it)' });
+    expect(await engineError([registering('p-spaced', (host) => host.registerConflictStrategy({ name: 'my strategy', resolve: () => new Map() }))]))
+      .toMatchObject({ code: 'PLUGIN_INVALID', plugin: 'p-spaced', item: 'name', message: '[p-spaced] A conflict strategy\'s name must be one word (letters, digits, _ . -), as conflict= reads it: "my strategy" could never be chosen' });
   });
 
   it('two plugins with one name: PLUGIN_DUPLICATE naming it', async () => {
@@ -35,7 +41,7 @@ describe('loading plugins', () => {
   });
 
   it('two plugins registering one database type: PLUGIN_DUPLICATE naming the second plugin and the type', async () => {
-    const driver = { type: 'same', normalizeParams: (p: Record<string, string>) => p, describe: () => '', ping: async () => undefined } as DatabaseDriver;
+    const driver = { type: 'same', normalizeParams: (p: Record<string, string>) => p, describe: () => '', ping: async () => undefined, target: { capabilities: {}, open: async () => ({}) } } as unknown as DatabaseDriver;
     const registering = (name: string) => definePlugin({ name, apply: (host) => host.registerDatabase(driver) });
     const error = await engineError([registering('first'), registering('second')]);
     expect(error).toMatchObject({ code: 'PLUGIN_DUPLICATE', plugin: 'second', item: 'same' });

@@ -18,12 +18,22 @@ export function checkDriver(driver: unknown, plugin: string): void {
   const label = labelOf(driver, 'type', 'A database type');
   checkFields(driver, DRIVER_FIELDS, plugin, label);
   const { source, target } = driver as { source?: unknown; target?: unknown };
+  if (source === undefined && target === undefined) {
+    throw new BucardoError('PLUGIN_INVALID', `[${plugin}] ${label} needs a source or a target (it has neither: no sync could use it)`, { plugin, item: 'target' });
+  }
   if (source !== undefined) checkFields(source, SOURCE_FIELDS, plugin, `${label}'s source`);
   if (target !== undefined) checkFields(target, WRITER_FIELDS, plugin, `${label}'s target`);
 }
 
+/** A strategy's name is one word, as `conflict=NAME option…` reads it (a space would split it). */
+const STRATEGY_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
 export function checkStrategy(strategy: unknown, plugin: string): void {
   checkFields(strategy, STRATEGY_FIELDS, plugin, labelOf(strategy, 'name', 'A conflict strategy'));
+  const { name } = strategy as { name: string };
+  if (!STRATEGY_NAME.test(name)) {
+    throw new BucardoError('PLUGIN_INVALID', `[${plugin}] A conflict strategy's name must be one word (letters, digits, _ . -), as conflict= reads it: "${name}" could never be chosen`, { plugin, item: 'name' });
+  }
   const { validate } = strategy as { validate?: unknown };
   if (validate !== undefined && typeof validate !== 'function') {
     throw new BucardoError('PLUGIN_INVALID', `[${plugin}] ${labelOf(strategy, 'name', 'A conflict strategy')}: validate must be a function (got ${typeof validate})`, { plugin, item: 'validate' });
