@@ -1,4 +1,4 @@
-import { open, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { access, open, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   BucardoError,
@@ -268,8 +268,12 @@ export class SqlfileSession implements TargetSession {
     try {
       target = await publishFile(run.handle, run.tmpPath, run.committedBytes, run.finalPath, this.#options.fsync);
     } catch (error) {
-      // the file holds committed transactions, which no run sends again: kept for the next run to publish
-      throw this.#error(`Cannot publish ${run.finalPath} (its transactions stay in ${run.tmpPath}, which the next run of sync "${run.info.sync}" publishes)`, error);
+      // the file holds committed transactions, which no run sends again: kept for the next run to publish,
+      // unless the file itself went (its directory removed): then they are lost downstream, and said so
+      const kept = await access(run.tmpPath).then(() => true, () => false);
+      throw this.#error(kept
+        ? `Cannot publish ${run.finalPath} (its transactions stay in ${run.tmpPath}, which the next run of sync "${run.info.sync}" publishes)`
+        : `Cannot publish ${run.finalPath}, and ${run.tmpPath} is gone (its directory removed?): the transactions of run ${run.info.runId} of sync "${run.info.sync}" are in no file, and no run sends them again; bucardo update sync ${run.info.sync} onetimecopy=1 writes a whole copy for the files' reader`, error);
     }
     this.#log.log('verbose', `wrote ${target}`, { db: this.#spec.name });
   }

@@ -4,14 +4,17 @@
  * truncate; the run is good and the PostgreSQL target gets it too. Before, a file could not empty a table,
  * and every run of the sync failed on it, for every target, until the file was taken out of the sync.
  * Both formats; the files replay into a database that had the old rows, ending equal to the source. The
- * file's settings include `lc_monetary` C, under which the source printed its money values.
+ * file's settings include `lc_monetary` C, under which the source printed its money values. A directory
+ * removed while a run writes into it: the run's transactions are in no file, and the error says so (it
+ * said they stayed in the `.tmp` file, which had gone with the directory).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Bucardo } from '@bucardo/core';
 import { standardPlugins } from '@bucardo/cli';
+import { definePlugin } from '@bucardo/plugin-sdk';
 import { publishedFiles, replayFile } from './support/replay-files.js';
 import { createDatabase, dropDatabase, serverFromInfo, uniqueName, withClient } from '@bucardo/test';
 
@@ -26,12 +29,19 @@ const SCHEMA = "CREATE TABLE t (id int PRIMARY KEY, v text, price money); INSERT
 const sql = (db: string, text: string) => withClient(server.url(db), (c) => c.query(text));
 const rows = async (db: string) => (await sql(db, 'SELECT id, v, price::numeric AS price FROM t ORDER BY id')).rows as unknown[];
 let bucardo: Bucardo | undefined;
+let removeDirectory = false;
 
 beforeAll(async () => {
   for (const db of [control, source, target, ...Object.values(replicas)]) await createDatabase(server, db);
   for (const db of [source, target, ...Object.values(replicas)]) await sql(db, SCHEMA);
   bucardo = await Bucardo.open({
-    plugins: standardPlugins(),
+    plugins: [definePlugin({ name: 'directory-remover', apply: (host) => {
+      // after the core's apply: the run's files are open, and their directory goes
+      host.hooks.apply.tap({ name: 'directory-remover', stage: 100 }, (outcome) => {
+        if (removeDirectory) rmSync(dirs.sql, { recursive: true, force: true });
+        return outcome;
+      });
+    } }), ...standardPlugins()],
     control: { dbname: control, host: server.host, port: server.port, user: server.user, password: server.password },
     logLevel: 'warn',
   });
@@ -69,5 +79,23 @@ describe('a TRUNCATE on the source, with flat file targets', () => {
     await sql(source, "UPDATE t SET v = 'later' WHERE id = 20");
     expect((await bucardo!.runSync('s')).outcome).toBe('good');
     expect(await rows(target)).toEqual(await rows(source));
+  });
+});
+
+describe('the directory removed while a run writes into it', () => {
+  it('says the transactions are in no file and how to give the reader a whole copy; the next run writes there again', async () => {
+    await sql(source, "UPDATE t SET v = 'lost downstream' WHERE id = 21");
+    removeDirectory = true;
+    let report;
+    try {
+      report = await bucardo!.runSync('s');
+    } finally {
+      removeDirectory = false;
+    }
+    expect(report.outcome).toBe('bad');
+    expect(report.error?.message).toMatch(/Cannot publish .*\.sql, and .*\.sql\.tmp is gone \(its directory removed\?\): the transactions of run \d+ of sync "s" are in no file, and no run sends them again; bucardo update sync s onetimecopy=1 writes a whole copy for the files' reader/);
+    await sql(source, "UPDATE t SET v = 'next' WHERE id = 20");
+    expect((await bucardo!.runSync('s')).outcome).toBe('good');
+    expect(readdirSync(dirs.sql).filter((name) => name.endsWith('.sql'))).toHaveLength(1);
   });
 });
