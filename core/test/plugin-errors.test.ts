@@ -33,7 +33,7 @@ describe('loading plugins', () => {
     expect(await engineError([registering('p-neither', (host) => host.registerDatabase(neither as DatabaseDriver))]))
       .toMatchObject({ code: 'PLUGIN_INVALID', plugin: 'p-neither', message: '[p-neither] A database type "neither" needs a source or a target (it has neither: no sync could use it)' });
     expect(await engineError([registering('p-spaced', (host) => host.registerConflictStrategy({ name: 'my strategy', resolve: () => new Map() }))]))
-      .toMatchObject({ code: 'PLUGIN_INVALID', plugin: 'p-spaced', item: 'name', message: '[p-spaced] A conflict strategy\'s name must be one word (letters, digits, _ . -), as conflict= reads it: "my strategy" could never be chosen' });
+      .toMatchObject({ code: 'PLUGIN_INVALID', plugin: 'p-spaced', item: 'name', message: '[p-spaced] A conflict strategy\'s name must be one word (no space nor comma), as conflict= reads it: "my strategy" could never be chosen' });
   });
 
   it('two plugins with one name: PLUGIN_DUPLICATE naming it', async () => {

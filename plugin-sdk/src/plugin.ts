@@ -35,13 +35,17 @@ export interface BucardoPlugin {
 
 /**
  * Types a plugin and stamps it with the SDK version it was built against (unless it says its own). A
- * class instance keeps its prototype, so `apply` and the methods it calls stay where they are (a spread
- * copied own fields only, and the plugin was refused for having no apply()).
+ * class instance is stamped in place, so `apply`, the methods it calls and its private fields stay where
+ * they are (a spread copied own fields only, and the plugin was refused for having no apply()).
  */
 export function definePlugin<P extends BucardoPlugin>(plugin: P): P & { readonly sdk: number } {
-  const defined = Object.create(Object.getPrototypeOf(plugin) as object | null, Object.getOwnPropertyDescriptors(plugin)) as P & { sdk?: number };
-  if (defined.sdk === undefined) Object.defineProperty(defined, 'sdk', { value: SDK_VERSION, enumerable: true });
-  return defined as P & { readonly sdk: number };
+  const proto = Object.getPrototypeOf(plugin) as object | null;
+  if (proto === Object.prototype || proto === null) return { sdk: SDK_VERSION, ...plugin };
+  // a class instance is stamped itself, not copied: a copy has none of its #private fields
+  if ((plugin as { sdk?: number }).sdk === undefined && Object.isExtensible(plugin)) {
+    Object.defineProperty(plugin, 'sdk', { value: SDK_VERSION, enumerable: true, writable: true, configurable: true });
+  }
+  return plugin as P & { readonly sdk: number };
 }
 
 /**

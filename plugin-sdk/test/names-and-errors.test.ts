@@ -95,7 +95,9 @@ describe('definePlugin', () => {
       apply(_host: PluginHost): void { this.bump(); }
       bump(): void { this.calls++; }
     }
-    const defined = definePlugin(new Counting());
+    const counting = new Counting();
+    const defined = definePlugin(counting);
+    expect(defined).toBe(counting); // stamped in place: its #private fields, if any, are still there
     expect(defined.sdk).toBe(SDK_VERSION);
     expect(typeof defined.apply).toBe('function');
     defined.apply({} as PluginHost);

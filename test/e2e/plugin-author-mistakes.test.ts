@@ -32,9 +32,11 @@ const written: string[] = [];
 /** A target written as a class, as the walk-through's author did: its methods live on the prototype. */
 class MemoryTargetPlugin implements BucardoPlugin {
   readonly name = 'memory-target';
+  /** A private field, as a class of this project's style has: a copy of the instance would lack it. */
+  readonly #type = 'memory';
   apply(host: PluginHost): void {
     host.registerDatabase({
-      type: 'memory', normalizeParams: (params) => params, describe: () => 'memory',
+      type: this.#type, normalizeParams: (params) => params, describe: () => 'memory',
       ping: async (spec) => { if (spec.params.dir === '/not/a/dir') throw new Error('ENOTDIR: not a directory, mkdir \'/not/a/dir\''); },
       target: { capabilities: { transactions: true }, open: async () => this.session() },
     });

@@ -39,6 +39,7 @@ async function kickSyncs(session: CliSession): Promise<number> {
   const wait = timeoutWord !== undefined;
   const timeoutMs = wait ? Number(timeoutWord) * 1000 : undefined;
   let exitCode = DONE;
+  let stuck = false;
   for (const name of names) {
     const started = Date.now();
     const timer = wait ? startKickTimer(name, session.command.options) : undefined;
@@ -69,10 +70,9 @@ async function kickSyncs(session: CliSession): Promise<number> {
         process.stderr.write('Timed out!\n');
         exitCode = Math.max(exitCode, TIMED_OUT);
         if ('stuck' in result && result.stuck) {
-          // the run this process started ignored its stop: ending the process ends it, and frees the sync's lock
+          // the run this process started ignored its stop: the process ends it once the others are kicked
           process.stderr.write(`The run of sync "${name}" did not stop when asked (a plugin that does not heed its signal): this process ends it; the next run resumes from its last committed transaction\n`);
-          await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
-          process.exit(exitCode);
+          stuck = true;
         }
         break;
       case 'failed':
@@ -84,7 +84,19 @@ async function kickSyncs(session: CliSession): Promise<number> {
         break;
     }
   }
+  if (stuck) await endWithStuckRun(session, exitCode);
   return exitCode;
+}
+
+/**
+ * Ends the process, and with it a run that ignored its stop (it holds the sync's lock, and only the end of
+ * its connections lets go): the session is closed first, within a few seconds, so that the logger is
+ * flushed and what can be released is; then stdout and stderr are drained.
+ */
+async function endWithStuckRun(session: CliSession, exitCode: number): Promise<never> {
+  await Promise.race([session.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))));
+  process.exit(exitCode);
 }
 
 function killReason(run: KickedRun): string {

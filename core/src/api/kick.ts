@@ -57,10 +57,13 @@ export async function kickSync(ctx: BucardoContext, name: string, options: KickO
       let locked = true;
       try {
         const signal = deadline === Infinity ? undefined : AbortSignal.timeout(Math.max(1, deadline - Date.now()));
-        const report = await untilGivenUp(runLocked(ctx, name, options.sizes, signal), signal);
+        const running = runLocked(ctx, name, options.sizes, signal);
+        const report = await untilGivenUp(running, signal);
         if (report === undefined) {
-          // the run goes on here: the lock stays held (another run must not start beside it) until this process ends
+          // the run goes on here: the lock stays held (another run must not start beside it) until it
+          // ends, or this process does (the CLI ends it)
           locked = false;
+          void running.catch(() => undefined).finally(() => ctx.control.unlockSync(name).catch(() => undefined));
           return { status: 'timeout', stuck: true };
         }
         if (report.outcome === 'bad' && signal?.aborted) return { status: 'timeout' };
@@ -90,8 +93,9 @@ export async function runSyncNow(ctx: BucardoContext, name: string, options: { s
 async function untilGivenUp(run: Promise<RunReport>, signal: AbortSignal | undefined): Promise<RunReport | undefined> {
   if (!signal) return run;
   let timer: NodeJS.Timeout | undefined;
+  let wait: (() => void) | undefined;
   const givenUp = new Promise<undefined>((resolve) => {
-    const wait = () => { timer = setTimeout(() => resolve(undefined), STOP_GRACE_MS); };
+    wait = () => { timer = setTimeout(() => resolve(undefined), STOP_GRACE_MS); };
     if (signal.aborted) wait();
     else signal.addEventListener('abort', wait, { once: true });
   });
@@ -99,6 +103,7 @@ async function untilGivenUp(run: Promise<RunReport>, signal: AbortSignal | undef
     return await Promise.race([run, givenUp]);
   } finally {
     if (timer) clearTimeout(timer);
+    if (wait) signal.removeEventListener('abort', wait);
   }
 }
 

@@ -25,14 +25,14 @@ export function checkDriver(driver: unknown, plugin: string): void {
   if (target !== undefined) checkFields(target, WRITER_FIELDS, plugin, `${label}'s target`);
 }
 
-/** A strategy's name is one word, as `conflict=NAME option…` reads it (a space would split it). */
-const STRATEGY_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+/** A strategy's name is one word, as `conflict=NAME option…` reads it (a space or a comma would split it). */
+const STRATEGY_NAME = /^[^\s,]+$/;
 
 export function checkStrategy(strategy: unknown, plugin: string): void {
   checkFields(strategy, STRATEGY_FIELDS, plugin, labelOf(strategy, 'name', 'A conflict strategy'));
   const { name } = strategy as { name: string };
   if (!STRATEGY_NAME.test(name)) {
-    throw new BucardoError('PLUGIN_INVALID', `[${plugin}] A conflict strategy's name must be one word (letters, digits, _ . -), as conflict= reads it: "${name}" could never be chosen`, { plugin, item: 'name' });
+    throw new BucardoError('PLUGIN_INVALID', `[${plugin}] A conflict strategy's name must be one word (no space nor comma), as conflict= reads it: "${name}" could never be chosen`, { plugin, item: 'name' });
   }
   const { validate } = strategy as { validate?: unknown };
   if (validate !== undefined && typeof validate !== 'function') {

@@ -140,9 +140,19 @@ function checkApplyResult(result: unknown, subject: { readonly db: string; reado
   const count = (value: unknown) => typeof value === 'number' && Number.isInteger(value) && value >= 0;
   const valid = typeof r === 'object' && r !== null && count(r.inserted) && count(r.deleted)
     && (r.skipped === undefined || Array.isArray(r.skipped));
-  if (valid) return result as ApplyResult;
+  // skipped left out: no key was (the counts would otherwise fail on it later, naming nothing)
+  if (valid) return { ...(result as ApplyResult), skipped: (r.skipped as ApplyResult['skipped'] | undefined) ?? [] };
   const { plugin, ...names } = subject;
-  throw new BucardoError('PLUGIN_ERROR', `The target of database "${subject.db}"${plugin ? ` (plugin ${plugin})` : ''} returned ${JSON.stringify(result) ?? String(result)} from apply for table "${subject.table}": an ApplyResult is { inserted, deleted } in rows (whole numbers, 0 or more), with skipped keys if any`, {
+  throw new BucardoError('PLUGIN_ERROR', `The target of database "${subject.db}"${plugin ? ` (plugin ${plugin})` : ''} returned ${shown(result)} from apply for table "${subject.table}": an ApplyResult is { inserted, deleted } in rows (whole numbers, 0 or more), with skipped keys if any`, {
     ...names, ...(plugin ? { plugin } : {}), hook: 'apply',
   });
+}
+
+/** A value as JSON for a message, whatever it holds (a BigInt, a cycle). */
+function shown(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }

@@ -182,7 +182,8 @@ export class SqlfileSession implements TargetSession {
     signal?.throwIfAborted();
     const buffer = this.#buffer;
     if (!buffer) throw new BucardoError('APPLY_FAILED', `truncate() outside a transaction on database "${this.#spec.name}"`, { db: this.#spec.name });
-    buffer.push(emptiedComment(shape), `DELETE FROM ${quoteTable(shape.table)};\n`);
+    // ONLY: a replaying database that has children of the table (inheritance) keeps theirs, as the source read it
+    buffer.push(emptiedComment(shape), `DELETE FROM ONLY ${quoteTable(shape.table)};\n`);
     return undefined;
   }
 
@@ -270,10 +271,10 @@ export class SqlfileSession implements TargetSession {
     } catch (error) {
       // the file holds committed transactions, which no run sends again: kept for the next run to publish,
       // unless the file itself went (its directory removed): then they are lost downstream, and said so
-      const kept = await access(run.tmpPath).then(() => true, () => false);
+      const kept = await access(run.tmpPath).then(() => true, (missing: unknown) => (missing as { code?: string }).code !== 'ENOENT');
       throw this.#error(kept
         ? `Cannot publish ${run.finalPath} (its transactions stay in ${run.tmpPath}, which the next run of sync "${run.info.sync}" publishes)`
-        : `Cannot publish ${run.finalPath}, and ${run.tmpPath} is gone (its directory removed?): the transactions of run ${run.info.runId} of sync "${run.info.sync}" are in no file, and no run sends them again; bucardo update sync ${run.info.sync} onetimecopy=1 writes a whole copy for the files' reader`, error);
+        : `Cannot publish ${run.finalPath}, and ${run.tmpPath} is gone (its directory removed?): the transactions of run ${run.info.runId} of sync "${run.info.sync}" are in no file, and no run sends them again; bucardo update sync ${run.info.sync} onetimecopy=1 writes a whole copy for the files' reader (and copies every table to the sync's other targets again)`, error);
     }
     this.#log.log('verbose', `wrote ${target}`, { db: this.#spec.name });
   }

@@ -82,8 +82,8 @@ it('onetimecopy=1 empties the tables in the file, a new setting starts a fresh c
   expect(emptied.outcome, JSON.stringify(emptied.error ?? null)).toBe('good');
   const [emptyingFile] = publishedFiles(dir);
   const emptyingText = readFileSync(emptyingFile!, 'utf8');
-  expect(emptyingText).toContain('-- public.kv: every row deleted\nDELETE FROM "public"."kv";\n');
-  expect(emptyingText).toContain('-- public.kv2: every row deleted\nDELETE FROM "public"."kv2";\n');
+  expect(emptyingText).toContain('-- public.kv: every row deleted\nDELETE FROM ONLY "public"."kv";\n');
+  expect(emptyingText).toContain('-- public.kv2: every row deleted\nDELETE FROM ONLY "public"."kv2";\n');
 
   // 2: a new setting starts a fresh copy: the progress an earlier copy left is discarded
   await sql(control, `INSERT INTO bucardo.copy_progress (sync, schemaname, tablename, targets, rows, done)
