@@ -35,12 +35,18 @@ const caught: Array<[Flaw, TargetScenarioId[]]> = [
   ['drops-second-origin', ['inserts', 'large-batch']],
   ['keeps-rolled-back-on-close', ['run-lifecycle']],
   ['truncate-ignored', ['truncate']],
+  ['drops-bad-runs', ['run-lifecycle']],
 ];
 
 describe('the target kit catches', () => {
   it.each(caught)('a target that %s (in %j)', async (flaw, scenarios) => {
     const failed = await failing([flaw]);
     for (const id of scenarios) expect(failed.has(id), `scenario ${id} catches ${flaw}`).toBe(true);
+  });
+
+  it('a target without transactions that drops what a bad run committed (it passed the kit: the check was for transactions only)', async () => {
+    const failed = await failing(['drops-bad-runs'], { transactions: false, truncate: true });
+    expect(failed.get('run-lifecycle')).toMatch(/after a bad run: its committed transaction kept/);
   });
 
   it('a target that declares truncate without a truncate()', async () => {

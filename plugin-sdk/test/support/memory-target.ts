@@ -10,7 +10,9 @@ import type { TargetUnderTest } from '@bucardo/plugin-sdk/testing';
 
 export type Flaw =
   | 'ignores-deletes' | 'null-as-empty' | 'no-rollback' | 'appends' | 'first-key-part' | 'wrong-count'
-  | 'loses-backslashes' | 'drops-second-origin' | 'keeps-rolled-back-on-close' | 'truncate-ignored';
+  | 'loses-backslashes' | 'drops-second-origin' | 'keeps-rolled-back-on-close' | 'truncate-ignored'
+  // a walk-through's target: what a run committed is published only when the run ends well
+  | 'drops-bad-runs';
 
 type Tables = Map<string, Map<KeyText, TextValue[]>>;
 
@@ -18,10 +20,23 @@ class MemorySession implements TargetSession {
   readonly #store: Tables;
   readonly #flaws: ReadonlySet<Flaw>;
   #pending: Tables | undefined;
+  #atRunStart: Tables | undefined;
 
   constructor(store: Tables, flaws: ReadonlySet<Flaw>) {
     this.#store = store;
     this.#flaws = flaws;
+  }
+
+  async beginRun(): Promise<void> {
+    if (this.#flaws.has('drops-bad-runs')) this.#atRunStart = copy(this.#store);
+  }
+
+  async endRun(run: { readonly outcome: string }): Promise<void> {
+    if (run.outcome === 'bad' && this.#atRunStart) {
+      this.#store.clear();
+      for (const [id, rows] of this.#atRunStart) this.#store.set(id, rows);
+    }
+    this.#atRunStart = undefined;
   }
 
   async begin(): Promise<void> {
