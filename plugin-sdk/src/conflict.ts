@@ -102,6 +102,21 @@ export function classifyConflict(candidates: readonly Candidate[]): ConflictKind
   return candidates.every((c) => c.change.firstOp === 'insert') ? 'insert/insert' : 'update/update';
 }
 
+/**
+ * Whether a value is a decision: exactly one of `{ winner: DATABASE }` (a non-empty name), `{ skip: true }`
+ * or `{ abort: REASON }`, with `by` beside it if any. The core refuses anything else from a strategy, and
+ * the strategy kit checks the same.
+ */
+export function isDecision(value: unknown): value is Decision {
+  if (typeof value !== 'object' || value === null) return false;
+  const d = value as Record<string, unknown>;
+  const forms = ['winner' in d, 'skip' in d, 'abort' in d].filter(Boolean).length;
+  if (forms !== 1) return false;
+  if ('winner' in d) return typeof d.winner === 'string' && d.winner.length > 0;
+  if ('skip' in d) return d.skip === true;
+  return typeof d.abort === 'string';
+}
+
 /** Whether a decision names a winning database (rather than skip or abort). */
 export function isWinner(decision: Decision): decision is Extract<Decision, { winner: string }> {
   return 'winner' in decision;

@@ -20,7 +20,7 @@ export type {
   TargetCapabilities, TargetWriter, TargetSession, ApplyBatch, ApplyResult, RunInfo, RunEnd, ReadTableArgs, SequenceState,
   RowSummaryRequest, RowSummary, RowDigestRequest, PartitionDigests,
 } from './database.js';
-export { classifyConflict, isWinner } from './conflict.js';
+export { classifyConflict, isDecision, isWinner } from './conflict.js';
 export type { ConflictKind, Candidate, Conflict, Decision, Decisions, ResolveConflictsArgs, ConflictStrategy, ValidateStrategyArgs } from './conflict.js';
 export type {
   DatabaseRole, SyncDatabase, RunArgs, TableBatch, FetchedRows, BatchArgs, ResolveArgs, ApplyArgs, ApplyOutcome,

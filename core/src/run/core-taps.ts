@@ -1,4 +1,4 @@
-import { BucardoError, displayKey, formatTable, toBucardoError, type ApplyResult, type Decisions, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
+import { BucardoError, displayKey, formatTable, isDecision, toBucardoError, type ApplyResult, type Decisions, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
 import { databaseError } from './database-error.js';
 import { parseConflictSpec } from './conflict-spec.js';
 import { settleAll } from './settle-all.js';
@@ -118,15 +118,9 @@ function checkDecisions(decided: unknown, strategy: string, subject: { readonly 
     throw new BucardoError('PLUGIN_ERROR', `${by} returned ${got} for table "${subject.table}", not a Map of decisions by key`, subject);
   }
   for (const [key, decision] of decided as Map<unknown, unknown>) {
-    const d = decision as Record<string, unknown> | null;
-    // exactly one of the three: { winner, skip: true } was recorded as skipped, the winner ignored
-    const kinds = typeof d === 'object' && d !== null
-      ? [typeof d.winner === 'string' && d.winner !== '', d.skip === true, typeof d.abort === 'string'].filter(Boolean).length
-      : 0;
-    const extra = typeof d === 'object' && d !== null ? ['winner', 'skip', 'abort'].filter((field) => field in d).length : 0;
-    const valid = kinds === 1 && extra === 1;
-    if (!valid) {
-      throw new BucardoError('PLUGIN_ERROR', `${by} decided key ${typeof key === 'string' ? displayKey(key) : String(key)} of table "${subject.table}" with ${JSON.stringify(decision) ?? String(decision)}: a decision is { winner: DATABASE }, { skip: true } or { abort: REASON }`, { ...subject, ...(typeof key === 'string' ? { key } : {}) });
+    // exactly one of the three, as the strategy kit checks: { winner, skip: true } was recorded as skipped
+    if (!isDecision(decision)) {
+      throw new BucardoError('PLUGIN_ERROR', `${by} decided key ${typeof key === 'string' ? displayKey(key) : String(key)} of table "${subject.table}" with ${shown(decision)}: a decision is { winner: DATABASE }, { skip: true } or { abort: REASON }`, { ...subject, ...(typeof key === 'string' ? { key } : {}) });
     }
   }
 }

@@ -5,7 +5,7 @@
  */
 import { expect } from 'vitest';
 import { isBucardoError } from '../errors.js';
-import { classifyConflict, isWinner, type Candidate, type Conflict, type ConflictStrategy, type Decision, type Decisions, type ResolveConflictsArgs, type ValidateStrategyArgs } from '../conflict.js';
+import { classifyConflict, isDecision, isWinner, type Candidate, type Conflict, type ConflictStrategy, type Decision, type Decisions, type ResolveConflictsArgs, type ValidateStrategyArgs } from '../conflict.js';
 import type { ChangeOp } from '../changes.js';
 import { encodeKey, type KeyText } from '../keys.js';
 import { silentLogger } from '../logger.js';
@@ -118,16 +118,6 @@ async function decide(strategy: ConflictStrategy, args: ResolveConflictsArgs): P
 /** Decisions as sorted [key, decision] pairs, for comparing two calls. */
 function entries(decisions: Decisions): Array<[KeyText, Decision]> {
   return [...decisions].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-function isDecision(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  const d = value as Record<string, unknown>;
-  const forms = ['winner' in d, 'skip' in d, 'abort' in d].filter(Boolean).length;
-  if (forms !== 1) return false;
-  if ('winner' in d) return typeof d.winner === 'string' && d.winner.length > 0;
-  if ('skip' in d) return d.skip === true;
-  return typeof d.abort === 'string';
 }
 
 /** A conflict with its candidates in another order (the core sorts them; a strategy must not depend on it). */
