@@ -85,12 +85,12 @@ async function knownDatabases(ctx: BucardoContext, names: readonly string[] | un
 }
 
 /** `work` on one database; a failure is that database's result, so that an outage does not hide the others. */
-async function orFailure<T>(db: string, code: 'CAPTURE_FAILED', work: () => Promise<T>): Promise<T | DatabaseFailure> {
+async function orFailure<T>(db: string, work: () => Promise<T>): Promise<T | DatabaseFailure> {
   try {
     return await work();
   } catch (error) {
     // a refused connection is already CONNECTION_FAILED; a statement that failed keeps its SQLSTATE
-    return { db, error: databaseError(error, code, { db }) };
+    return { db, error: databaseError(error, 'CAPTURE_FAILED', { db }) };
   }
 }
 
@@ -123,7 +123,7 @@ export async function purgeDeltas(ctx: BucardoContext, onlyDbs?: readonly string
     // A daemon's worker passes the sessions it keeps between runs: a purge every minute would otherwise
     // open (and authenticate) a new connection to every source each time.
     const kept = open?.get(db);
-    results.push(await orFailure(db, 'CAPTURE_FAILED', async () => ({ db, purged: kept ? await purge(kept) : await withSource(ctx, db, purge) })));
+    results.push(await orFailure(db, async () => ({ db, purged: kept ? await purge(kept) : await withSource(ctx, db, purge) })));
   }
   return results;
 }
@@ -135,7 +135,7 @@ export async function deltaBacklog(ctx: BucardoContext, onlyDbs?: readonly strin
   const results: DeltaResult[] = [];
   for (const [db, entries] of groupByDb(work)) {
     const rows: DeltaResult[] = [];
-    const failure = await orFailure(db, 'CAPTURE_FAILED', () => withSource(ctx, db, async (session) => {
+    const failure = await orFailure(db, () => withSource(ctx, db, async (session) => {
       if (!session.pending) return;
       const shapes = await describeAll(session, entries.map((entry) => entry.table), db);
       // one count per checkpoint for all tables, not one per table and checkpoint

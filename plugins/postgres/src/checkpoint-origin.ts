@@ -2,6 +2,9 @@ import type pg from 'pg';
 import { BucardoError, type Checkpoint, type Logger } from '@bucardo/plugin-sdk';
 import { CAPTURE_SCHEMA, TRUNCATE_LOG } from './capture-names.js';
 
+/** SQLSTATE of a relation that does not exist. */
+const UNDEFINED_TABLE = '42P01';
+
 /** A snapshot that has seen no transaction: every change record on a server was committed after it. */
 export const SEEN_NOTHING: Checkpoint = '1:1:';
 
@@ -37,14 +40,14 @@ export class CheckpointOrigin {
 
   /** `since` if it was taken on this server, else a snapshot that has seen nothing here. */
   async onThisServer(since: Checkpoint): Promise<Checkpoint> {
-    if (!(await this.#aheadOfServer(since))) return since;
-    await this.#refuseRecordsFromElsewhere();
+    const rebased = await this.rebase(since);
+    if (rebased === undefined) return since;
     if (!this.#said.has(since)) {
       this.#said.add(since);
       this.#log.log('warn', `Database "${this.#db}": the sync's checkpoint (${since}) is ahead of this server's transactions (next ${this.#serverXmax}): `
         + 'it was taken on another server (the database was moved or restored there). Every change record this database holds is read as new');
     }
-    return SEEN_NOTHING;
+    return rebased;
   }
 
   /** A snapshot just taken on this server (a capture's): checkpoints up to it need no statement. */
@@ -73,13 +76,18 @@ export class CheckpointOrigin {
    * purge would delete them. This server cannot tell them from its own, so the user decides.
    */
   async #refuseRecordsFromElsewhere(): Promise<void> {
+    // a database moved to before `validate` installed capture there has no bucardo schema yet: nothing to refuse
+    const noSchema = (error: unknown) => {
+      if ((error as { code?: string }).code !== UNDEFINED_TABLE) throw error;
+      return { rows: [] };
+    };
     const tables = await this.#client.query<{ delta: string }>(
       `SELECT format('%I.%I', '${CAPTURE_SCHEMA}', delta_table) AS delta FROM ${CAPTURE_SCHEMA}.capture_table WHERE to_regclass(format('%I.%I', '${CAPTURE_SCHEMA}', delta_table)) IS NOT NULL`,
-    ).catch(() => ({ rows: [] as Array<{ delta: string }> }));
+    ).catch(noSchema);
     const logs = [...tables.rows.map((row) => row.delta), TRUNCATE_LOG];
     const counts = await this.#client.query<{ n: string }>(
       logs.map((log) => `SELECT count(*) AS n FROM ${log} WHERE bucardo_txid >= pg_snapshot_xmax(pg_current_snapshot())`).join(' UNION ALL '),
-    ).catch(() => ({ rows: [] as Array<{ n: string }> }));
+    ).catch(noSchema);
     const ahead = counts.rows.reduce((sum, row) => sum + Number(row.n), 0);
     if (ahead === 0) return;
     throw new BucardoError('CAPTURE_FAILED',
