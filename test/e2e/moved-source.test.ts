@@ -119,6 +119,15 @@ describe('a source moved to a server whose transaction counter is behind its che
     // server's): it cannot be told from this server's own, and is refused, naming the database
     const old = await checkpointOf('mf', a.name);
     await withClient(newUrl, (client) => client.query(`INSERT INTO bucardo.delta_public_t (id, bucardo_op, bucardo_txid) VALUES (1, 'U', '${old}')`));
+    // update db, which reaches the new server, refuses it too, and stores nothing
+    const stored = async () => (await world.sql('SELECT params FROM bucardo.db WHERE name = $1', [a.name]))[0]!.params;
+    const before = await stored();
+    const notMoved = await world.bucardo('update', 'db', a.name, 'sslmode=disable');
+    expect(notMoved.code).toBe(1);
+    expect(notMoved.stderr).toContain('Database "mf_A" holds 1 change records with transaction ids ahead of this server\'s');
+    expect(notMoved.stderr).toContain('[CAPTURE_FAILED]');
+    expect(await stored()).toEqual(before);
+
     const refused = await world.bucardo('kick', 'mf', '0');
     expect(refused.code).toBe(2);
     expect(refused.stdout + refused.stderr).toContain('Database "mf_A" holds 1 change records with transaction ids ahead of this server\'s');
