@@ -98,9 +98,12 @@ export function commentText(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, '?');
 }
 
-/** The comment line before a table's emptying. */
-export function emptiedComment(shape: TableShape): string {
-  return `-- ${commentText(formatTable(shape.table))}: every row deleted\n`;
+/**
+ * A table emptied: a comment line, then `DELETE FROM ONLY` every row (ONLY: a replaying database that has
+ * children of the table, by inheritance, keeps theirs, as the source read it).
+ */
+export function emptyingStatements(shape: TableShape): string[] {
+  return [`-- ${commentText(formatTable(shape.table))}: every row deleted\n`, `DELETE FROM ONLY ${quoteTable(shape.table)};\n`];
 }
 
 /** A comment line naming a table and what follows for it. */

@@ -11,7 +11,7 @@ import { publishFile, syncDirectory } from './file-publish.js';
 import { publishLeftovers } from './leftovers.js';
 import { dirOf, formatOf } from './params.js';
 import {
-  COPY_END, copyStatement, deleteStatements, emptiedComment, fileHeader, insertStatements, quoteTable, tableComment,
+  COPY_END, copyStatement, deleteStatements, emptyingStatements, fileHeader, insertStatements, tableComment,
 } from './sql-text.js';
 import type { FileFormat, ResolvedSqlfileOptions } from './sqlfile-options.js';
 import { newToken, tokenLine, transactionEnd } from './transaction-marker.js';
@@ -147,8 +147,7 @@ export class SqlfileSession implements TargetSession {
 
   async apply(batch: ApplyBatch): Promise<ApplyResult> {
     batch.signal.throwIfAborted();
-    const buffer = this.#buffer;
-    if (!buffer) throw new BucardoError('APPLY_FAILED', `apply() outside a transaction on database "${this.#spec.name}"`, { db: this.#spec.name });
+    const buffer = this.#transaction('apply');
     const { shape } = batch;
     const rows = batch.rows.filter((rowBatch) => rowBatch.rowCount > 0);
     const inserted = rows.reduce((sum, rowBatch) => sum + rowBatch.rowCount, 0);
@@ -180,11 +179,14 @@ export class SqlfileSession implements TargetSession {
    */
   async truncate(shape: TableShape, signal?: AbortSignal): Promise<undefined> {
     signal?.throwIfAborted();
-    const buffer = this.#buffer;
-    if (!buffer) throw new BucardoError('APPLY_FAILED', `truncate() outside a transaction on database "${this.#spec.name}"`, { db: this.#spec.name });
-    // ONLY: a replaying database that has children of the table (inheritance) keeps theirs, as the source read it
-    buffer.push(emptiedComment(shape), `DELETE FROM ONLY ${quoteTable(shape.table)};\n`);
+    this.#transaction('truncate').push(...emptyingStatements(shape));
     return undefined;
+  }
+
+  /** The current transaction's text, to add to; a write outside a transaction is the caller's error. */
+  #transaction(call: 'apply' | 'truncate'): Array<string | Uint8Array> {
+    if (!this.#buffer) throw new BucardoError('APPLY_FAILED', `${call}() outside a transaction on database "${this.#spec.name}"`, { db: this.#spec.name });
+    return this.#buffer;
   }
 
   /**
