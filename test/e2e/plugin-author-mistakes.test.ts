@@ -4,6 +4,8 @@
  *  - a target's apply that returns nothing, or counts that are no counts: PLUGIN_ERROR naming the
  *    database, the plugin and the table (it was `Cannot read properties of undefined`, or `-4` rows
  *    deleted in `bucardo status`); nothing committed anywhere;
+ *  - a target's apply that throws a plain error (a disk full): APPLY_FAILED naming the database, the plugin
+ *    and the table (it named the database only: whose code failed was left to guess);
  *  - a resolve tap that returns something other than the Map it was given: PLUGIN_ERROR naming the hook;
  *  - a test-connect that throws a plain error: CONNECTION_FAILED naming the database, its type and plugin;
  *  - a source's TRUNCATE that a target without truncate() cannot follow: the error says it is for the
@@ -25,6 +27,8 @@ const sql = (db: string, text: string) => withClient(server.url(db), (c) => c.qu
 
 /** What the memory target's apply returns, set per test; `undefined` for a sound result. */
 let applyReturns: (() => unknown) | undefined;
+/** Whether the memory target's apply throws a plain error, as a disk full would. */
+let applyThrows = false;
 /** Whether a resolve tap returns an array instead of the decisions. */
 let tapReturnsArray = false;
 const written: string[] = [];
@@ -50,6 +54,7 @@ class MemoryTargetPlugin implements BucardoPlugin {
       apply: async (batch: ApplyBatch): Promise<ApplyResult> => {
         const rows = batch.rows.reduce((sum, rowBatch) => sum + rowBatch.rowCount, 0);
         pending.push(`${batch.shape.table.name}:${rows}`);
+        if (applyThrows) throw new Error("ENOSPC: no space left on device, write '/tmp/memory/t.jsonl'");
         return (applyReturns ? applyReturns() : { inserted: rows, deleted: batch.deletes.length, skipped: [] }) as ApplyResult;
       },
       commit: async () => { written.push(...pending); pending = []; },
@@ -108,6 +113,32 @@ describe('a target whose apply returns no ApplyResult', () => {
     const again = await bucardo.runSync('s');
     expect(again.outcome, JSON.stringify(again.error ?? null)).toBe('good');
     expect((await sql(dbs.b, 'SELECT v FROM t')).rows).toEqual([{ v: 'changed on a' }]);
+    await sql(dbs.a, "UPDATE t SET v = 'seed' WHERE id = 1");
+    expect((await bucardo.runSync('s')).outcome).toBe('good');
+  });
+});
+
+describe('a target whose apply throws a plain error', () => {
+  it('APPLY_FAILED naming the database, its plugin and the table; nothing committed anywhere; the next run delivers', async () => {
+    applyThrows = true;
+    written.length = 0;
+    try {
+      await sql(dbs.a, "UPDATE t SET v = 'disk full on m' WHERE id = 1");
+      const report = await bucardo.runSync('s');
+      expect(report.outcome).toBe('bad');
+      expect(report.error).toMatchObject({
+        code: 'APPLY_FAILED', db: 'm', plugin: 'memory-target', table: 'public.t',
+        message: 'Database "m" (plugin memory-target), table "public.t": ENOSPC: no space left on device, write \'/tmp/memory/t.jsonl\'',
+      });
+      expect(written).toEqual([]);
+      expect((await sql(dbs.b, 'SELECT v FROM t')).rows).toEqual([{ v: 'seed' }]);
+    } finally {
+      applyThrows = false;
+    }
+    const again = await bucardo.runSync('s');
+    expect(again.outcome, JSON.stringify(again.error ?? null)).toBe('good');
+    expect(written).toEqual(['t:1']);
+    expect((await sql(dbs.b, 'SELECT v FROM t')).rows).toEqual([{ v: 'disk full on m' }]);
     await sql(dbs.a, "UPDATE t SET v = 'seed' WHERE id = 1");
     expect((await bucardo.runSync('s')).outcome).toBe('good');
   });

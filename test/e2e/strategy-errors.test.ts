@@ -26,6 +26,8 @@ const sql = (db: string, text: string) => withClient(server.url(db), (c) => c.qu
 const strategies: ConflictStrategy[] = [
   { name: 'returns_nothing', resolve: () => undefined as unknown as Decisions },
   { name: 'misspelt', resolve: ({ conflicts }) => new Map(conflicts.map((c) => [c.key, { winnner: 'a' } as never])) },
+  // a database the sync does not have (a name misspelt, or one taken out of the sync)
+  { name: 'picks_stranger', resolve: ({ conflicts }) => new Map(conflicts.map((c) => [c.key, { winner: 'c' }])) },
   { name: 'picks_file', resolve: ({ conflicts }) => new Map(conflicts.map((c) => [c.key, { winner: 'f' }])) },
   // both a winner and a skip: was recorded as skipped, the winner ignored, and the sources left apart
   { name: 'wins_and_skips', resolve: ({ conflicts }) => new Map(conflicts.map((c) => [c.key, { winner: 'a', skip: true } as never])) },
@@ -63,6 +65,7 @@ describe('a conflict strategy that decides wrongly', () => {
   it.each([
     ['returns_nothing', 'PLUGIN_ERROR', 'Conflict strategy "returns_nothing" (plugin first-try) returned undefined for table "public.t", not a Map of decisions by key'],
     ['misspelt', 'PLUGIN_ERROR', 'Conflict strategy "misspelt" (plugin first-try) decided key 1 of table "public.t" with {"winnner":"a"}: a decision is { winner: DATABASE }, { skip: true } or { abort: REASON }'],
+    ['picks_stranger', 'PLUGIN_ERROR', 'Conflict strategy "picks_stranger" (plugin first-try) chose "c" to win key 1 of table "public.t", and no database of sync "s" has that name (it has "a", "b", "f")'],
     ['picks_file', 'DB_ROLE_UNSUPPORTED', 'Cannot read rows from database "f" (type flatfile) to settle a conflict: conflict strategy "picks_file" chose it to win key 1 of table "public.t"'],
     ['wins_and_skips', 'PLUGIN_ERROR', 'Conflict strategy "wins_and_skips" (plugin first-try) decided key 1 of table "public.t" with {"winner":"a","skip":true}: a decision is { winner: DATABASE }, { skip: true } or { abort: REASON }'],
     ['stray_key', 'PLUGIN_ERROR', 'Conflict strategy "stray_key" (plugin first-try) decided key 999 of table "public.t", which is not one of the conflicts it was given'],

@@ -40,7 +40,8 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
   const targets = args.databases.map((db) => sessions.target(db.name));
   // a connection that broke while idle (kept between runs) is found here, by the first statement on it
   const onEvery = (work: (target: TargetSession) => Promise<void>) => settleAll(targets.map((target, index) => work(target).catch((error: unknown) => {
-    throw databaseError(error, 'APPLY_FAILED', { db: args.databases[index]!.name, sync: plan.name });
+    const db = args.databases[index]!.name;
+    throw databaseError(error, 'APPLY_FAILED', { db, sync: plan.name, plugin: sessions.pluginOf(db) });
   })));
   const audit = new ConflictAudit(ctx.openAudit);
   await onEvery((target) => target.begin(args.signal));

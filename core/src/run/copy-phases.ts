@@ -170,7 +170,7 @@ export async function syncSequences(ctx: CopyContext): Promise<void> {
 }
 
 function sequenceFailed(ctx: CopyContext, db: string, sequence: TableRef): (error: unknown) => never {
-  return (error) => { throw databaseError(error, 'APPLY_FAILED', { db, item: formatTable(sequence), sync: ctx.plan.name }); };
+  return (error) => { throw databaseError(error, 'APPLY_FAILED', { db, item: formatTable(sequence), sync: ctx.plan.name, plugin: ctx.sessions.pluginOf(db) }); };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { BucardoError, displayKey, formatTable, isDecision, toBucardoError, type ApplyResult, type Decisions, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
+import { BucardoError, displayKey, formatTable, isDecision, isWinner, toBucardoError, type ApplyResult, type Decisions, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
 import { databaseError } from './database-error.js';
 import { parseConflictSpec } from './conflict-spec.js';
 import { settleAll } from './settle-all.js';
@@ -81,7 +81,7 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
     } catch (error) {
       throw toBucardoError(error, 'PLUGIN_ERROR', subject);
     }
-    checkDecisions(decided, strategy.name, subject);
+    checkDecisions(decided, strategy.name, subject, args.databases.map((db) => db.name));
     const merged = new Map(decisions);
     // The strategy settles what custom code left undecided; it cannot overturn a custom decision.
     const undecided = new Set(conflicts.map((conflict) => conflict.key));
@@ -102,16 +102,16 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
       try {
         result = await sessions.target(db).apply(batch);
       } catch (error) {
-        throw databaseError(error, 'APPLY_FAILED', { db, table, sync: plan.name });
+        throw databaseError(error, 'APPLY_FAILED', { db, table, sync: plan.name, plugin: sessions.pluginOf(db) });
       }
-      results.set(db, checkApplyResult(result, { db, table, sync: plan.name, plugin: registry.ownerOfDatabaseType(plan.databases.find((member) => member.name === db)?.type ?? '') }));
+      results.set(db, checkApplyResult(result, { db, table, sync: plan.name, plugin: sessions.pluginOf(db) }));
     }));
     return { results };
   });
 }
 
 /** What a strategy returned must be a Map of decisions, each a winner, a skip or an abort: named when not. */
-function checkDecisions(decided: unknown, strategy: string, subject: { readonly plugin?: string | undefined; readonly table: string; readonly sync: string; readonly hook: string }): asserts decided is Decisions {
+function checkDecisions(decided: unknown, strategy: string, subject: { readonly plugin?: string | undefined; readonly table: string; readonly sync: string; readonly hook: string }, members: readonly string[]): asserts decided is Decisions {
   const by = `Conflict strategy "${strategy}"${subject.plugin ? ` (plugin ${subject.plugin})` : ''}`;
   if (!(decided instanceof Map)) {
     const got = decided === null ? 'null' : Array.isArray(decided) ? 'an array' : typeof decided;
@@ -121,6 +121,10 @@ function checkDecisions(decided: unknown, strategy: string, subject: { readonly 
     // exactly one of the three, as the strategy kit checks: { winner, skip: true } was recorded as skipped
     if (!isDecision(decision)) {
       throw new BucardoError('PLUGIN_ERROR', `${by} decided key ${typeof key === 'string' ? displayKey(key) : String(key)} of table "${subject.table}" with ${shown(decision)}: a decision is { winner: DATABASE }, { skip: true } or { abort: REASON }`, { ...subject, ...(typeof key === 'string' ? { key } : {}) });
+    }
+    // the strategy's own mistake, named with its plugin (a misspelt or stale database name)
+    if (isWinner(decision) && !members.includes(decision.winner)) {
+      throw new BucardoError('PLUGIN_ERROR', `${by} chose "${decision.winner}" to win key ${typeof key === 'string' ? displayKey(key) : String(key)} of table "${subject.table}", and no database of sync "${subject.sync}" has that name (it has ${members.map((name) => `"${name}"`).join(', ')})`, { ...subject, ...(typeof key === 'string' ? { key } : {}), db: decision.winner });
     }
   }
 }

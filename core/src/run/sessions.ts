@@ -101,6 +101,12 @@ export class RunSessions {
     return planned && this.#registry ? { planned, driver: this.#registry.database(planned.spec.type) } : undefined;
   }
 
+  /** The plugin that registered the type of database `db`, for errors of its own code. */
+  pluginOf(db: string): string | undefined {
+    const planned = this.#plan?.databases.find((candidate) => candidate.name === db);
+    return planned ? this.#registry?.ownerOfDatabaseType(planned.spec.type) : undefined;
+  }
+
   target(db: string): TargetSession {
     const session = this.targets.get(db);
     if (!session) throw new BucardoError('DB_NOT_FOUND', `No target session for database "${db}"`, { db });
@@ -124,7 +130,7 @@ export class RunSessions {
   async beginRun(run: RunInfo): Promise<void> {
     this.#ended.clear();
     await settleAll([...this.targets].map(([db, target]) => (target.beginRun?.(run) ?? Promise.resolve()).catch((error: unknown) => {
-      throw databaseError(error, 'APPLY_FAILED', { db, sync: run.sync });
+      throw databaseError(error, 'APPLY_FAILED', { db, sync: run.sync, plugin: this.pluginOf(db) });
     })));
   }
 
@@ -141,7 +147,7 @@ export class RunSessions {
         await target.endRun?.(run);
         this.#ended.add(db);
       } catch (error) {
-        const failure = databaseError(error, 'APPLY_FAILED', { db, sync: run.sync });
+        const failure = databaseError(error, 'APPLY_FAILED', { db, sync: run.sync, plugin: this.pluginOf(db) });
         if (run.outcome !== 'bad') throw failure;
         this.#log?.log('warn', `Database "${db}" could not end run ${run.runId}: ${failure.message}`, { db });
       }
