@@ -20,6 +20,7 @@ import { standardPlugins } from '@bucardo/cli';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { bucardoEnv, runBucardo, type CliResult } from '../src/helpers/cli.js';
 import { createDatabase, dropDatabase, uniqueName } from '../src/helpers/databases.js';
+import { controlOn, dbParamsOn } from '../src/helpers/connection-specs.js';
 import { controlState, databaseObjects } from './support/control-state.js';
 
 const server = serverFromInfo(inject('pg'));
@@ -75,11 +76,11 @@ beforeAll(async () => {
   await sql(dbs.m3, 'CREATE TABLE cols (id int PRIMARY KEY, a text, b smallint)'); // b of a type that cannot hold every value of int
   api = await Bucardo.open({
     plugins: standardPlugins(),
-    control: { dbname: control, host: server.host, port: server.port, user: server.user, password: server.password },
+    control: controlOn(server, control),
     logLevel: 'warn',
   });
   await api.install();
-  for (const [name, db] of Object.entries(dbs)) await api.addDatabase(name, { dbname: db, host: server.host, port: String(server.port), user: server.user, pass: server.password });
+  for (const [name, db] of Object.entries(dbs)) await api.addDatabase(name, dbParamsOn(server, db));
   await api.addTables(['cols'], { herd: 'hc', db: 'm1' });
 });
 

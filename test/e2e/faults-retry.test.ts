@@ -19,6 +19,7 @@ import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { assertConverged, withClient } from '../src/helpers/databases.js';
 import { databaseObjects } from './support/control-state.js';
 import { Harness, expectEverywhere, expectOutcome, tableText, type Role, type SyncWorld } from './support/sync-harness.js';
+import { controlOn } from '../src/helpers/connection-specs.js';
 
 const harness = new Harness(serverFromInfo(inject('pg')), 'retry');
 afterAll(() => harness.dispose());
@@ -305,7 +306,7 @@ describe('the conflict audit', () => {
     const bucardo = await Bucardo.open({
       plugins: [definePlugin({ name: 'capture-logger', apply: (host) => host.registerLogger({ name: 'capture', create: () => capture }) }), ...standardPlugins()],
       logger: 'capture', logLevel: 'warn',
-      control: { dbname: harness.control, host: harness.server.host, port: harness.server.port, user: harness.server.user, password: harness.server.password },
+      control: controlOn(harness.server, harness.control),
     });
     const control = harness.server.url(harness.control);
     await withClient(control, (c) => c.query("ALTER TABLE bucardo.conflict_log ADD CONSTRAINT audit_refuses_4 CHECK (key <> '4')"));

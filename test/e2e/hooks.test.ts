@@ -8,6 +8,7 @@ import { standardPlugins } from '@bucardo/cli';
 import { definePlugin, type ApplyArgs, type ChangeSet, type Decisions, type FetchedRows, type ResolveArgs, type RunReport } from '@bucardo/plugin-sdk';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { createDatabase, dropDatabase, uniqueName, withClient } from '../src/helpers/databases.js';
+import { controlOn, dbParamsOn } from '../src/helpers/connection-specs.js';
 
 const server = serverFromInfo(inject('pg'));
 const control = uniqueName('hooks_ctl');
@@ -54,11 +55,11 @@ beforeAll(async () => {
   }
   bucardo = await Bucardo.open({
     plugins: [recorder, ...standardPlugins()],
-    control: { dbname: control, host: server.host, port: server.port, user: server.user, password: server.password },
+    control: controlOn(server, control),
   });
   await bucardo.install();
   for (const [name, db] of Object.entries(dbs)) {
-    await bucardo.addDatabase(name, { dbname: db, host: server.host, port: String(server.port), user: server.user, pass: server.password });
+    await bucardo.addDatabase(name, dbParamsOn(server, db));
   }
   await bucardo.addTables(['t'], { herd: 'h' });
   await bucardo.addDbGroup('g', ['a:source', 'b:source', 'c:target']);

@@ -19,6 +19,7 @@ import { standardPlugins } from '@bucardo/cli';
 import { definePlugin, type ApplyBatch, type ApplyResult, type BucardoPlugin, type PluginHost, type TargetSession } from '@bucardo/plugin-sdk';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { createDatabase, dropDatabase, uniqueName, withClient } from '../src/helpers/databases.js';
+import { controlOn, dbParamsOn } from '../src/helpers/connection-specs.js';
 
 const server = serverFromInfo(inject('pg'));
 const control = uniqueName('pam_ctl');
@@ -74,11 +75,11 @@ beforeAll(async () => {
   }
   bucardo = await Bucardo.open({
     plugins: [definePlugin(new MemoryTargetPlugin()), ...standardPlugins()],
-    control: { dbname: control, host: server.host, port: server.port, user: server.user, password: server.password },
+    control: controlOn(server, control),
     logLevel: 'warn',
   });
   await bucardo.install();
-  for (const [name, db] of Object.entries(dbs)) await bucardo.addDatabase(name, { dbname: db, host: server.host, port: String(server.port), user: server.user, pass: server.password });
+  for (const [name, db] of Object.entries(dbs)) await bucardo.addDatabase(name, dbParamsOn(server, db));
   await bucardo.addDatabase('m', { type: 'memory', dir: '/tmp' });
   await bucardo.addTables(['t'], { herd: 'h', db: 'a' });
   await bucardo.addSync('s', { herd: 'h', dbs: 'a:source,b:source,m:target', autokick: 'false' });

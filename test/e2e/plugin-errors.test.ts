@@ -13,6 +13,7 @@ import { standardPlugins } from '@bucardo/cli';
 import { definePlugin, type Logger } from '@bucardo/plugin-sdk';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { createDatabase, dropDatabase, uniqueName, withClient } from '../src/helpers/databases.js';
+import { controlOn, dbParamsOn } from '../src/helpers/connection-specs.js';
 import { bucardoEnv, repoRoot, runBucardo } from '../src/helpers/cli.js';
 
 const server = serverFromInfo(inject('pg'));
@@ -55,11 +56,11 @@ describe('a sync with a logger and report taps that throw', () => {
     ];
     const bucardo = await Bucardo.open({
       plugins, logger: 'explosive', logLevel: 'debug',
-      control: { dbname: control, host: server.host, port: server.port, user: server.user, password: server.password },
+      control: controlOn(server, control),
     });
     try {
       await bucardo.install();
-      for (const [name, db] of Object.entries(dbs)) await bucardo.addDatabase(name, { dbname: db, host: server.host, port: String(server.port), user: server.user, pass: server.password });
+      for (const [name, db] of Object.entries(dbs)) await bucardo.addDatabase(name, dbParamsOn(server, db));
       await bucardo.addTables(['t'], { herd: 'h', db: 'a' });
       await bucardo.addDbGroup('g', ['a:source', 'b:target']);
       await bucardo.addSync('s', { herd: 'h', dbs: 'g', autokick: 'false' });

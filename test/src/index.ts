@@ -6,6 +6,7 @@ export { startPostgres, serverFromInfo, serverFromUrl, connectionUrl } from './f
 export type { PgServer, PgConnectionInfo, PgSource } from './fixtures/pg-server.js';
 export { createDatabase, dropDatabase, uniqueName, withClient, tableFingerprint, assertConverged } from './helpers/databases.js';
 export type { DatabaseServer, TableKeys, Fingerprints } from './helpers/databases.js';
+export { controlOn, dbParamsOn } from './helpers/connection-specs.js';
 export { runBucardo, bucardoEnv, bucardoBin, repoRoot } from './helpers/cli.js';
 export type { CliOptions, CliResult } from './helpers/cli.js';
 export { workload, chooseWorkload, findPgbench, pgbenchInit, pgbenchRun, initPgbench, runTpcb } from './helpers/workload/index.js';

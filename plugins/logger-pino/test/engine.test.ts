@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { Bucardo } from '@bucardo/core';
 import { standardPlugins } from '@bucardo/cli';
-import { createDatabase, dropDatabase, serverFromInfo, uniqueName, withClient } from '@bucardo/test';
+import { controlOn, createDatabase, dbParamsOn, dropDatabase, serverFromInfo, uniqueName, withClient } from '@bucardo/test';
 import { loggerPino } from '../src/index.js';
 
 const server = serverFromInfo(inject('pg'));
@@ -39,11 +39,11 @@ it('logs a sync run as JSON lines with role, sync, run and the run summary', asy
     logger: 'pino',
     loggerOptions: { destination: file },
     logLevel: 'verbose',
-    control: { dbname: control, host: server.host, port: server.port, user: server.user, password: server.password },
+    control: controlOn(server, control),
   });
   await bucardo.install();
   for (const [name, db] of Object.entries(dbs)) {
-    await bucardo.addDatabase(name, { dbname: db, host: server.host, port: String(server.port), user: server.user, pass: server.password });
+    await bucardo.addDatabase(name, dbParamsOn(server, db));
   }
   await bucardo.addTables(['t'], { herd: 'h', db: 'a' });
   await bucardo.addDbGroup('g', ['a:source', 'b:target']);

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { Bucardo } from '@bucardo/core';
 import { standardPlugins } from '@bucardo/cli';
 import { publishedFiles, replayFile } from './support/replay-files.js';
-import { bucardoEnv, createDatabase, dropDatabase, runBucardo, serverFromInfo, uniqueName, withClient } from '@bucardo/test';
+import { bucardoEnv, controlOn, createDatabase, dbParamsOn, dropDatabase, runBucardo, serverFromInfo, uniqueName, withClient } from '@bucardo/test';
 
 const server = serverFromInfo(inject('pg'));
 const control = uniqueName('sqlf_otc_ctl');
@@ -63,11 +63,11 @@ async function replay(file: string): Promise<void> {
 it('onetimecopy=1 empties the tables in the file, a new setting starts a fresh copy, and the copies replay twice', async () => {
   bucardo = await Bucardo.open({
     plugins: standardPlugins(),
-    control: { dbname: control, host: server.host, port: server.port, user: server.user, password: server.password },
+    control: controlOn(server, control),
     logLevel: 'warn',
   });
   await bucardo.install();
-  await bucardo.addDatabase('t1', { dbname: source, host: server.host, port: String(server.port), user: server.user, pass: server.password });
+  await bucardo.addDatabase('t1', dbParamsOn(server, source));
   await bucardo.addDatabase('f1', { type: 'flatsql', dir });
   await bucardo.addTables(['kv', 'kv2'], { herd: 'h', db: 't1' });
   await bucardo.addSync('s3', { herd: 'h', dbs: 't1:source,f1:target', autokick: 'false' });

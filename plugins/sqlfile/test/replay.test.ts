@@ -15,7 +15,7 @@ import { Bucardo } from '@bucardo/core';
 import { standardPlugins } from '@bucardo/cli';
 import type { RunReport } from '@bucardo/plugin-sdk';
 import { publishedFiles, replayFile } from './support/replay-files.js';
-import { bucardoEnv, createDatabase, dropDatabase, runBucardo, serverFromInfo, uniqueName, withClient } from '@bucardo/test';
+import { bucardoEnv, controlOn, createDatabase, dbParamsOn, dropDatabase, runBucardo, serverFromInfo, uniqueName, withClient } from '@bucardo/test';
 
 const server = serverFromInfo(inject('pg'));
 const control = uniqueName('sqlf_ctl');
@@ -89,7 +89,7 @@ async function main(): Promise<Bucardo> {
   if (!bucardo) {
     bucardo = await Bucardo.open({
       plugins: standardPlugins(),
-      control: { dbname: control, host: server.host, port: server.port, user: server.user, password: server.password },
+      control: controlOn(server, control),
       logLevel: 'warn',
     });
     await bucardo.install();
@@ -128,7 +128,7 @@ async function replayWithPsql(db: string, file: string): Promise<void> {
 it(`replays every file in run order into an empty schema and gets the sources' tables exactly (replayed with ${replayPath})`, async () => {
   console.log(`[sqlfile replay] replaying with ${replayPath}`);
   const bucardo = await main();
-  const conn = (db: string) => ({ dbname: db, host: server.host, port: String(server.port), user: server.user, pass: server.password });
+  const conn = (db: string) => dbParamsOn(server, db);
   await bucardo.addDatabase('a', conn(dbs.a));
   await bucardo.addDatabase('b', conn(dbs.b));
   // the standard plugins know the type; flatpg is Bucardo's name for format copy

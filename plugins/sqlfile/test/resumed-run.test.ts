@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { Bucardo } from '@bucardo/core';
 import { standardPlugins } from '@bucardo/cli';
 import { publishedFiles, replayFile } from './support/replay-files.js';
-import { createDatabase, dropDatabase, serverFromInfo, uniqueName, withClient } from '@bucardo/test';
+import { controlOn, createDatabase, dbParamsOn, dropDatabase, serverFromInfo, uniqueName, withClient } from '@bucardo/test';
 
 const server = serverFromInfo(inject('pg'));
 const control = uniqueName('sqlr_ctl');
@@ -30,10 +30,10 @@ beforeAll(async () => {
   // two keys per transaction: six new keys are three transactions
   bucardo = await Bucardo.open({
     plugins: standardPlugins(), batchSize: 2, logLevel: 'warn',
-    control: { dbname: control, host: server.host, port: server.port, user: server.user, password: server.password },
+    control: controlOn(server, control),
   });
   await bucardo.install();
-  const params = (dbname: string) => ({ dbname, host: server.host, port: String(server.port), user: server.user, pass: server.password });
+  const params = (dbname: string) => dbParamsOn(server, dbname);
   await bucardo.addDatabase('a', params(dbs.a));
   await bucardo.addDatabase('b', params(dbs.b));
   await bucardo.addDatabase('f', { type: 'flatfile', dir });

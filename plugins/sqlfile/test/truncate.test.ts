@@ -16,7 +16,7 @@ import { Bucardo } from '@bucardo/core';
 import { standardPlugins } from '@bucardo/cli';
 import { definePlugin } from '@bucardo/plugin-sdk';
 import { publishedFiles, replayFile } from './support/replay-files.js';
-import { createDatabase, dropDatabase, serverFromInfo, uniqueName, withClient } from '@bucardo/test';
+import { controlOn, createDatabase, dbParamsOn, dropDatabase, serverFromInfo, uniqueName, withClient } from '@bucardo/test';
 
 const server = serverFromInfo(inject('pg'));
 const control = uniqueName('sqlf_tr_ctl');
@@ -42,12 +42,12 @@ beforeAll(async () => {
         return outcome;
       });
     } }), ...standardPlugins()],
-    control: { dbname: control, host: server.host, port: server.port, user: server.user, password: server.password },
+    control: controlOn(server, control),
     logLevel: 'warn',
   });
   await bucardo.install();
-  await bucardo.addDatabase('src', { dbname: source, host: server.host, port: String(server.port), user: server.user, pass: server.password });
-  await bucardo.addDatabase('tgt', { dbname: target, host: server.host, port: String(server.port), user: server.user, pass: server.password });
+  await bucardo.addDatabase('src', dbParamsOn(server, source));
+  await bucardo.addDatabase('tgt', dbParamsOn(server, target));
   await bucardo.addDatabase('fsql', { type: 'flatsql', dir: dirs.sql });
   await bucardo.addDatabase('fcopy', { type: 'flatfile', dir: dirs.copy, format: 'copy' });
   await bucardo.addTables(['t'], { herd: 'h', db: 'src' });

@@ -19,6 +19,7 @@ import { standardPlugins } from '@bucardo/cli';
 import type { PgServer } from '../../src/fixtures/pg-server.js';
 import { bucardoEnv, runBucardo, runBucardoOnTerminal, type CliResult } from '../../src/helpers/cli.js';
 import { createDatabase, dropDatabase, uniqueName } from '../../src/helpers/databases.js';
+import { controlOn } from '../../src/helpers/connection-specs.js';
 
 export const PID_FILE = 'bucardo.mcp.pid';
 export const LOG_FILE = 'log.bucardo';
@@ -285,7 +286,7 @@ export class DaemonWorld {
     await createDatabase(this.server, this.control);
     this.#api = await Bucardo.open({
       plugins: standardPlugins(),
-      control: { dbname: this.control, host: this.server.host, port: this.server.port, user: this.server.user, password: this.server.password },
+      control: controlOn(this.server, this.control),
       logLevel: 'warn',
     });
     await this.#api.install();

@@ -10,6 +10,7 @@ import type { BucardoPlugin, RunReport } from '@bucardo/plugin-sdk';
 import { expect } from 'vitest';
 import type { PgServer } from '../../src/fixtures/pg-server.js';
 import { createDatabase, dropDatabase, uniqueName, withClient } from '../../src/helpers/databases.js';
+import { controlOn } from '../../src/helpers/connection-specs.js';
 
 export type Role = 'source' | 'target';
 
@@ -68,7 +69,7 @@ export class Harness {
     const bucardo = await Bucardo.open({
       ...runSizes,
       plugins: [...plugins, ...standardPlugins().filter((plugin) => !given.has(plugin.name))],
-      control: { dbname: this.control, host: this.server.host, port: this.server.port, user: this.server.user, password: this.server.password },
+      control: controlOn(this.server, this.control),
       logLevel: 'warn',
     });
     this.#instances.push(bucardo);
