@@ -73,14 +73,15 @@ interface OpenRun {
   readonly headerBytes: number;
   /** The file's length up to its last committed transaction. */
   committedBytes: number;
-  /** The file's length, a transaction written by `prepareCommit` and not committed yet included. */
+  /** The file's length: what the current transaction wrote so far (buffers spilled, `prepareCommit`) included. */
   bytes: number;
 }
 
 /**
- * One target session: a file per run (`beginRun` … `endRun`), and per transaction an in-memory buffer
- * that `prepareCommit` appends to the file (flushed to disk), `commit` keeps and `rollback` drops (cutting
- * the file back). Whatever the run's outcome, its committed transactions are published: the core does not
+ * One target session: a file per run (`beginRun` … `endRun`), and per transaction a buffer written on to
+ * the file whenever it holds `bufferBytes` (a table copied whole would otherwise be held whole), and by
+ * `prepareCommit` with the transaction's end line (flushed to disk); `commit` keeps it and `rollback` cuts
+ * the file back. Whatever the run's outcome, its committed transactions are published: the core does not
  * send them again (the next run resumes after them). A file that could not be published, or that a
  * stopped process left, is published by the next run of its sync. A daemon keeps the session across runs.
  */
@@ -91,8 +92,12 @@ export class SqlfileSession implements TargetSession {
   readonly #options: ResolvedSqlfileOptions;
   readonly #log: Logger;
   #run: OpenRun | undefined;
-  /** The current transaction's text, or undefined outside a transaction. */
+  /** The current transaction's text not written to the file yet, or undefined outside a transaction. */
   #buffer: Array<string | Uint8Array> | undefined;
+  /** About how many bytes `#buffer` holds (string lengths, not their UTF-8 bytes: it decides when to write). */
+  #buffered = 0;
+  /** Whether `prepareCommit` wrote the current transaction's end: it is not written twice. */
+  #prepared = false;
 
   constructor(spec: DatabaseSpec, dir: string, format: FileFormat, options: ResolvedSqlfileOptions, log: Logger) {
     this.#spec = spec;
@@ -132,7 +137,7 @@ export class SqlfileSession implements TargetSession {
       throw this.#error(`Cannot create ${tmpPath}`, error);
     }
     this.#run = { info: run, tmpPath, finalPath, handle, token, headerBytes: header.length, committedBytes: header.length, bytes: header.length };
-    this.#buffer = undefined;
+    this.#endTransaction();
   }
 
   async begin(signal: AbortSignal): Promise<void> {
@@ -145,9 +150,17 @@ export class SqlfileSession implements TargetSession {
     this.#buffer = [];
   }
 
+  /** Outside a transaction: nothing buffered, nothing prepared. */
+  #endTransaction(): void {
+    this.#buffer = undefined;
+    this.#buffered = 0;
+    this.#prepared = false;
+  }
+
   async apply(batch: ApplyBatch): Promise<ApplyResult> {
     batch.signal.throwIfAborted();
     const buffer = this.#transaction('apply');
+    const before = buffer.length;
     const { shape } = batch;
     const rows = batch.rows.filter((rowBatch) => rowBatch.rowCount > 0);
     const inserted = rows.reduce((sum, rowBatch) => sum + rowBatch.rowCount, 0);
@@ -167,6 +180,8 @@ export class SqlfileSession implements TargetSession {
         buffer.push(COPY_END);
       }
     }
+    for (let index = before; index < buffer.length; index++) this.#buffered += buffer[index]!.length;
+    if (this.#buffered >= this.#options.bufferBytes) await this.#spill();
     return { deleted: deletes.length, inserted, skipped: [] };
   }
 
@@ -198,41 +213,67 @@ export class SqlfileSession implements TargetSession {
   }
 
   /**
-   * Writes the transaction to the file, flushed to disk, before any database commits: a full disk fails
-   * it there, and every database rolls back, where a failure in `commit` would come after others committed.
+   * Writes what the transaction buffered on to the file, with no end line yet: a crash leaves a tail that
+   * the next run's publish cuts off (after the last end line), and a rollback cuts it off at once. A
+   * failure (a full disk) fails the apply, before any database commits.
+   */
+  async #spill(): Promise<void> {
+    const run = this.#run!;
+    const text = joined(this.#buffer!);
+    try {
+      await writeAll(run.handle, text, run.bytes);
+    } catch (error) {
+      await run.handle.truncate(run.bytes).catch(() => undefined);
+      throw this.#error(`Cannot write ${run.tmpPath}`, error);
+    }
+    run.bytes += text.length;
+    this.#buffer = [];
+    this.#buffered = 0;
+  }
+
+  /**
+   * Writes the rest of the transaction and its end line to the file, flushed to disk, before any database
+   * commits: a full disk fails it there, and every database rolls back, where a failure in `commit` would
+   * come after others committed.
    */
   async prepareCommit(signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     const buffer = this.#buffer;
     const run = this.#run;
-    if (!buffer || buffer.length === 0 || !run || run.bytes > run.committedBytes) return;
-    const text = Buffer.concat([...buffer.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)), Buffer.from(transactionEnd(run.token), 'utf8')]);
+    if (!buffer || !run || this.#prepared) return;
+    if (buffer.length === 0 && run.bytes === run.committedBytes) return;
+    const text = joined([...buffer, transactionEnd(run.token)]);
     try {
-      await writeAll(run.handle, text, run.committedBytes);
+      await writeAll(run.handle, text, run.bytes);
       // the file ends with this transaction: a longer one rolled back earlier, whose cut may have failed,
       // leaves no tail behind it (a crash would publish that tail after this transaction's end line)
-      await run.handle.truncate(run.committedBytes + text.length);
+      await run.handle.truncate(run.bytes + text.length);
       if (this.#options.fsync) await run.handle.sync();
     } catch (error) {
+      // what was spilled goes too: the transaction rolls back everywhere
+      run.bytes = run.committedBytes;
       await run.handle.truncate(run.committedBytes).catch(() => undefined);
       throw this.#error(`Cannot write ${run.tmpPath}`, error);
     }
-    run.bytes = run.committedBytes + text.length;
+    run.bytes += text.length;
+    this.#buffer = [];
+    this.#buffered = 0;
+    this.#prepared = true;
   }
 
   async commit(): Promise<void> {
     await this.prepareCommit();
-    this.#buffer = undefined;
+    this.#endTransaction();
     const run = this.#run;
     if (!run || run.bytes === run.committedBytes) return;
     run.committedBytes = run.bytes;
   }
 
   async rollback(): Promise<void> {
-    this.#buffer = undefined;
+    this.#endTransaction();
     const run = this.#run;
     if (!run || run.bytes === run.committedBytes) return;
-    // the transaction was written by prepareCommit: it is cut off again (if that fails, the next one written
+    // the transaction was written (spilled, or by prepareCommit): it is cut off again (if that fails, the next one written
     // cuts the file after itself, and a publish cuts it after the last committed one)
     run.bytes = run.committedBytes;
     await run.handle.truncate(run.committedBytes).catch((error: unknown) => {
@@ -302,6 +343,11 @@ export class SqlfileSession implements TargetSession {
 function keysToDelete(batch: ApplyBatch, rows: readonly RowBatch[]): readonly string[] {
   if (batch.shape.key.length === 0 || batch.deletes.length > 0) return batch.deletes;
   return rows.flatMap((rowBatch) => [...rowBatch.keys()]);
+}
+
+/** Text and rows as one buffer, to write. */
+function joined(chunks: ReadonlyArray<string | Uint8Array>): Buffer {
+  return Buffer.concat(chunks.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)));
 }
 
 function* allRows(batches: readonly RowBatch[]): IterableIterator<TextValue[]> {

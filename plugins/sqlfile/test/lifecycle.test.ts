@@ -31,9 +31,9 @@ const batch = (deletes: string[], rows: Array<[string, string | null]>): ApplyBa
 });
 const run = (runId: string, at = '2024-05-06T07:08:09Z'): RunInfo => ({ sync: 'mysync', runId, startedAt: new Date(at) });
 
-async function openSession(dir: string, format: 'sql' | 'copy' = 'sql'): Promise<SqlfileSession> {
+async function openSession(dir: string, format: 'sql' | 'copy' = 'sql', bufferBytes?: number): Promise<SqlfileSession> {
   const spec: DatabaseSpec = { name: 'f1', type: 'flatfile', params: { dir, format } };
-  return new SqlfileTarget(resolveOptions()).open(spec, { log: silentLogger, label: 'test' });
+  return new SqlfileTarget(resolveOptions(bufferBytes === undefined ? {} : { bufferBytes })).open(spec, { log: silentLogger, label: 'test' });
 }
 
 const files = (dir: string) => readdirSync(dir).sort();
@@ -146,6 +146,60 @@ describe('a run', () => {
     expect(text).not.toContain("('3'");
     expect(text).toMatch(/\n-- bucardo: end of transaction [0-9a-f]{16}\nCOMMIT;\n$/);
     await next.endRun({ ...run('21', '2024-05-06T07:09:00Z'), outcome: 'empty' });
+    await next.close();
+  });
+
+  it.each(['sql', 'copy'] as const)('a transaction beyond bufferBytes is written on as it comes (%s): the same file as one held whole; rolled back, it leaves nothing', async (format) => {
+    const write = async (dir: string, bufferBytes?: number) => {
+      const session = await openSession(dir, format, bufferBytes);
+      await session.beginRun(run('30'));
+      await session.begin(signal);
+      for (const id of ['1', '2', '3']) await session.apply(batch([id], [[id, `first ${id}`]]));
+      await session.commit();
+      // another database refused this one after it was written on (a batch of it at a time)
+      await session.begin(signal);
+      for (const id of ['4', '5']) await session.apply(batch([id], [[id, `rolled back ${id}`]]));
+      await session.prepareCommit(signal);
+      await session.rollback();
+      await session.begin(signal);
+      await session.apply(batch(['6'], [['6', 'spilled, never prepared']]));
+      await session.rollback();
+      await session.begin(signal);
+      await session.apply(batch(['7'], [['7', 'last']]));
+      await session.commit();
+      await session.endRun({ ...run('30'), outcome: 'good' });
+      await session.close();
+      // the token is drawn per file: the rest must be the same, byte for byte
+      return readFileSync(join(dir, files(dir)[0]!), 'utf8').replaceAll(/[0-9a-f]{16}/g, 'TOKEN');
+    };
+    const held = await write(newDir());
+    const spilled = await write(newDir(), 1);
+    expect(spilled).toBe(held);
+    expect(spilled).toContain('first 3');
+    expect(spilled).toContain('last');
+    expect(spilled).not.toContain('rolled back');
+    expect(spilled).not.toContain('never prepared');
+  });
+
+  it('a process stopped in the middle of a transaction written on: the next run publishes the file cut before it', async () => {
+    const dir = newDir();
+    const stopped = await openSession(dir, 'sql', 1);
+    await stopped.beginRun(run('40'));
+    await stopped.begin(signal);
+    await stopped.apply(batch(['1'], [['1', 'committed']]));
+    await stopped.commit();
+    await stopped.begin(signal);
+    for (const id of ['2', '3']) await stopped.apply(batch([id], [[id, 'never committed']]));
+    const left = join(dir, 'bucardo.flatfile.mysync.20240506_070809.40.sql.tmp');
+    // what the process had written when it died: the transaction's batches, without its end line
+    expect(readFileSync(left, 'utf8')).toContain('never committed');
+    const next = await openSession(dir);
+    await next.beginRun(run('41', '2024-05-06T07:09:00Z'));
+    const text = readFileSync(join(dir, 'bucardo.flatfile.mysync.20240506_070809.40.sql'), 'utf8');
+    expect(text).toContain("('1'::integer, 'committed'::text)");
+    expect(text).not.toContain('never committed');
+    expect(text).toMatch(/\n-- bucardo: end of transaction [0-9a-f]{16}\nCOMMIT;\n$/);
+    await next.endRun({ ...run('41', '2024-05-06T07:09:00Z'), outcome: 'empty' });
     await next.close();
   });
 
@@ -395,6 +449,14 @@ describe('the database type', () => {
     const registered: string[] = [];
     void targetSqlfile().apply({ registerDatabase: (d: DatabaseDriver) => registered.push(d.type) } as never);
     expect(registered).toEqual(['flatfile', 'flatsql', 'flatpg']);
+  });
+
+  it('takes chunkSize and bufferBytes as positive whole numbers, naming the option otherwise', () => {
+    expect(resolveOptions()).toEqual({ chunkSize: 1000, fsync: true, bufferBytes: 8 * 1024 * 1024 });
+    for (const bufferBytes of [0, -1, 1.5, Number.NaN]) {
+      expect(() => resolveOptions({ bufferBytes })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', item: 'bufferBytes', message: `sqlfile: bufferBytes must be a positive integer, not ${String(bufferBytes)}` }));
+    }
+    expect(() => resolveOptions({ chunkSize: 0 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', item: 'chunkSize' }));
   });
 
   it('needs dir, takes format sql or copy, and makes dir absolute', () => {
