@@ -50,9 +50,10 @@ export interface BucardoConfig {
    * of the table's rows (a bulk `UPDATE` of most of it, say), and at least `batchSize` of them, it copies
    * the table whole to the targets (emptied with `TRUNCATE`, then `COPY`) instead of deleting and
    * re-inserting every changed key. Much less work for the targets, but `TRUNCATE` keeps readers of the
-   * targets' table waiting until that table's copy commits. Records, not rows: a row updated five times
-   * counts five. Unset (the default): tables are always applied key by key. `0.5` is a good value where
-   * the targets can take the lock.
+   * targets' table waiting until that table's copy commits. Keys, not records: where the records reach
+   * the fraction, the source is asked how many keys they are about, and a row updated five times counts
+   * once. Unset (the default): tables are always applied key by key. `0.5` is a good value where the
+   * targets can take the lock.
    */
   readonly refreshAbove?: number;
   /** Where the daemon keeps its pid file (`--pid-dir`). Default `/var/run/bucardo`, else a temp directory. */

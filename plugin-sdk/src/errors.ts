@@ -84,34 +84,15 @@ export interface BucardoErrorOptions extends ErrorSubject {
   readonly cause?: unknown;
 }
 
+/** The names a BucardoError is about: the ErrorSubject fields, set from its options (declared once, there). */
+export interface BucardoError extends ErrorSubject {}
+
 /** The one error type of the framework: a code, a message, and the names it is about. */
-export class BucardoError extends Error implements ErrorSubject {
+export class BucardoError extends Error {
   /** Always `BucardoError` (what `isBucardoError` checks, across copies of the SDK). */
   override readonly name = 'BucardoError';
   /** The stable code, one of `ErrorCodes`. */
   readonly code: ErrorCode;
-  /** The database (Bucardo's name) it is about. */
-  readonly db?: string;
-  /** The table it is about (`schema.name`). */
-  readonly table?: string;
-  /** The column it is about. */
-  readonly column?: string;
-  /** The sync it is about. */
-  readonly sync?: string;
-  /** The herd (relgroup) it is about. */
-  readonly herd?: string;
-  /** The dbgroup it is about. */
-  readonly dbgroup?: string;
-  /** The row key it is about. */
-  readonly key?: string;
-  /** The plugin it is about. */
-  readonly plugin?: string;
-  /** The hook a failing plugin tap was on (`capture`, …), or `apply` for a plugin's apply(). */
-  readonly hook?: string;
-  /** Any other offending name: an option, a file, a package, a type. */
-  readonly item?: string;
-  /** The SQLSTATE of an underlying database error. */
-  readonly sqlstate?: string;
 
   constructor(code: ErrorCode, message: string, options: BucardoErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

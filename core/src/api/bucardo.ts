@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { BucardoPlugin, ControlDatabaseConfig, LogLevel, RunReport, TableRef } from '@bucardo/plugin-sdk';
+import type { BucardoConfig, BucardoPlugin, RunReport, TableRef } from '@bucardo/plugin-sdk';
 import { Engine } from '../engine.js';
 import { resolveControlTarget, type ControlTarget } from '../control/control-connection.js';
 import { installControl, type InstallResult } from '../control/control-install.js';
@@ -29,18 +29,9 @@ import { deltaBacklog, purgeDeltas, validateSyncs, type DeltaResult, type PurgeR
 import { compareSync, type CompareOptions, type SyncComparison } from './compare.js';
 import { BucardoError } from '@bucardo/plugin-sdk';
 
-export interface BucardoOptions {
+/** What `Bucardo.open` takes: the config's settings, with the plugins as objects (the CLI resolves the config's names). */
+export interface BucardoOptions extends Pick<BucardoConfig, 'control' | 'logLevel' | 'logger' | 'loggerOptions' | 'batchSize' | 'partitionSize' | 'refreshAbove'> {
   readonly plugins: readonly BucardoPlugin[];
-  readonly control?: ControlDatabaseConfig;
-  readonly logLevel?: LogLevel;
-  readonly logger?: string;
-  readonly loggerOptions?: Readonly<Record<string, unknown>>;
-  /** Keys per transaction per database. Default 100000. */
-  readonly batchSize?: number;
-  /** The most change records a run captures at once; a larger backlog is captured in key partitions. Default 500000. */
-  readonly partitionSize?: number;
-  /** Copy a table whole to a one-source sync's targets when its change records reach this fraction of its rows. Default: never. */
-  readonly refreshAbove?: number;
   /** The process role in log lines and run records, e.g. `cli`, `daemon`. */
   readonly role?: string;
 }
