@@ -4,6 +4,10 @@
  *
  *  - killed with SIGKILL in the middle of a run: `status SYNC` says `Interrupted` and that the daemon is
  *    not responding, not that it runs the sync (its worker row, which says running, stays behind);
+ *  - killed with SIGKILL while `kick SYNC 0` waits for its run: the kick runs the sync itself, from where
+ *    the run got to, and says so (it waited for ever for a run nobody would finish);
+ *  - Ctrl-C on `kick SYNC 0`: a run the kick started stops, and it says so (it died without a word); a
+ *    daemon's run goes on, and the kick only stops waiting, as in Bucardo;
  *  - killed with SIGKILL under a parent that does not reap it (a zombie, which kill(pid, 0) still finds,
  *    with a heartbeat a second old): `ping` says CRITICAL at once, and `status` does not call it running;
  *  - stopped (SIGSTOP): after a few of its heartbeat rounds without a heartbeat, `ping` says CRITICAL and
@@ -15,7 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { processState } from '@bucardo/core';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
-import { bucardoBin, bucardoEnv } from '../src/helpers/cli.js';
+import { bucardoBin, bucardoEnv, runBucardo } from '../src/helpers/cli.js';
 import { alive, daemonId, DaemonWorld, sleep, statusDetail, statusRow, waitFor } from './support/daemon-world.js';
 
 const server = serverFromInfo(inject('pg'));
@@ -83,6 +87,82 @@ describe('status after kill -9 of the daemon in the middle of a run', () => {
       await locker.query('ROLLBACK').catch(() => undefined);
       await locker.end().catch(() => undefined);
     }
+  });
+});
+
+describe('kick SYNC 0 waiting on a run whose daemon is killed', () => {
+  it('runs the sync itself from where the run got to, and says so: DONE!, exit 0, the rows on the target', async () => {
+    const pair = await world.pair('kw', { autokick: false });
+    const daemon = world.daemon();
+    const pid = await daemon.start('kick takeover test');
+    await world.owned(pid, ['kw']);
+    await world.insert(pair.a, 1, 2, 3);
+
+    // the daemon's run blocks on the target's table until the kill: the kick waits for it
+    const locker = await world.connect(pair.b.url);
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE t IN EXCLUSIVE MODE');
+      const kicking = daemon.cli('kick', 'kw', '0');
+      await waitFor('the run to wait for the lock on B', () => waitingForLock(pair.b.dbname, 'kw'), 20_000, 50);
+      process.kill(pid, 'SIGKILL');
+      await waitFor('the killed daemon to be gone', async () => !alive(pid), 5_000, 20);
+      await locker.query('ROLLBACK');
+      // it waited for ever: the run it was told of was never going to end
+      const result = await kicking;
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toMatch(/^Kick kw: run \d+ was interrupted \(its process ended\); ran the sync here, from where it got to\nKick kw: \[\d+ s\] DONE!\n$/);
+      expect(result.code).toBe(0);
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end().catch(() => undefined);
+    }
+    expect(await world.ids(pair.b)).toEqual([1, 2, 3]);
+    expect(statusRow((await daemon.cli('status')).stdout, 'kw')?.[1]).toBe('Good');
+  });
+});
+
+describe('Ctrl-C on kick SYNC 0', () => {
+  /** `bucardo kick SYNC 0` interrupted with SIGINT (Ctrl-C) once the run waits for the lock held on `db`. */
+  async function interruptedKick(sync: string, db: { dbname: string; url: string }) {
+    const locker = await world.connect(db.url);
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE t IN EXCLUSIVE MODE');
+      let child: ChildProcess | undefined;
+      const kicking = runBucardo(['kick', sync, '0'], { env: bucardoEnv(server, world.control), cwd: world.tempDir('cwd'), started: (started) => { child = started; } });
+      await waitFor('the run to wait for the lock', () => waitingForLock(db.dbname, sync), 20_000, 50);
+      child!.kill('SIGINT');
+      return await kicking;
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end().catch(() => undefined);
+    }
+  }
+
+  it('on a run this process started: the run stops, it says so, exit 130; the next kick resumes and delivers', async () => {
+    const pair = await world.pair('ci', { autokick: false });
+    await world.insert(pair.a, 1, 2, 3);
+    const result = await interruptedKick('ci', pair.b);
+    expect(result.stdout).toMatch(/^Kick ci: \[\d+ s\] $/);
+    expect(result.stderr).toBe('Stopped (Ctrl-C): the run of sync "ci" ended here; the next run resumes from its last committed transaction (bucardo status ci says where)\n');
+    expect(result.code).toBe(130);
+    expect(await world.ids(pair.b)).toEqual([]);
+    expect(await world.ok('kick', 'ci', '0')).toMatch(/^Kick ci: \[\d+ s\] DONE!\n$/);
+    expect(await world.ids(pair.b)).toEqual([1, 2, 3]);
+  });
+
+  it("on a daemon's run: the kick stops waiting, exit 130, and the daemon's run goes on and delivers", async () => {
+    const pair = await world.pair('cd', { autokick: false });
+    const daemon = world.daemon();
+    const pid = await daemon.start('ctrl-c test');
+    await world.owned(pid, ['cd']);
+    await world.insert(pair.a, 1, 2, 3);
+    const result = await interruptedKick('cd', pair.b);
+    expect(result.stderr).toBe('Stopped waiting (Ctrl-C): the daemon\'s run of sync "cd" goes on (bucardo status cd)\n');
+    expect(result.code).toBe(130);
+    await world.arrives(pair.b, [1, 2, 3]);
+    expect((await daemon.cli('stop')).code).toBe(0);
   });
 });
 

@@ -10,6 +10,8 @@ const DONE = 0;
 const TIMED_OUT = 1;
 const KILLED = 2;
 const OTHER_ERROR = 3;
+/** Ended by Ctrl-C: the shell's code for SIGINT, as the process had before it caught it. */
+const INTERRUPTED = 130;
 
 /**
  * `bucardo kick SYNC… [TIMEOUT]`. Without a timeout the run is queued for the daemon and the command
@@ -45,8 +47,10 @@ async function kickSyncs(session: CliSession): Promise<number> {
     const timer = wait ? startKickTimer(name, session.command.options) : undefined;
     const line = timer?.prefix ?? '';
     let result: KickResult;
+    // Ctrl-C while waiting: a daemon's run goes on (as in Bucardo); a run started here is asked to stop
+    const interrupt = wait ? onInterrupt() : undefined;
     try {
-      result = await bucardo.kick(name, { wait, ...(timeoutMs ? { timeoutMs } : {}) });
+      result = await bucardo.kick(name, { wait, ...(timeoutMs ? { timeoutMs } : {}), ...(interrupt ? { signal: interrupt.signal } : {}) });
     } catch (error) {
       // the live line is wiped, so that the error starts on a clean line
       timer?.wipe();
@@ -56,8 +60,13 @@ async function kickSyncs(session: CliSession): Promise<number> {
       continue;
     } finally {
       timer?.stop();
+      interrupt?.dispose();
     }
     const seconds = Math.round((Date.now() - started) / 1000);
+    // the run the kick waited for lost its process: said before the result, which is this process's run
+    const taken = 'interrupted' in result && result.interrupted !== undefined
+      ? `${line}Kick ${name}: run ${result.interrupted} was interrupted (its process ended); ran the sync here, from where it got to\n`
+      : line;
     switch (result.status) {
       case 'queued': {
         // a killed daemon's row stays behind: only one that responds will serve the kick
@@ -75,12 +84,21 @@ async function kickSyncs(session: CliSession): Promise<number> {
           stuck = true;
         }
         break;
+      case 'stopped':
+        if (!session.command.options.quiet) process.stdout.write(`${line}Kick ${name}: [${seconds} s] `);
+        process.stderr.write(result.ranHere
+          ? result.stuck
+            ? `Stopped (Ctrl-C). The run of sync "${name}" did not stop when asked (a plugin that does not heed its signal): this process ends it; the next run resumes from its last committed transaction\n`
+            : `Stopped (Ctrl-C): the run of sync "${name}" ended here; the next run resumes from its last committed transaction (bucardo status ${name} says where)\n`
+          : `Stopped waiting (Ctrl-C): the daemon's run of sync "${name}" goes on (bucardo status ${name})\n`);
+        if (result.stuck) await endWithStuckRun(session, INTERRUPTED);
+        return INTERRUPTED;
       case 'failed':
-        session.print(`${line}Kick ${name}: [${seconds} s] KILLED!\n\n${killReason(result.run)}\n`);
+        session.print(`${taken}Kick ${name}: [${seconds} s] KILLED!\n\n${killReason(result.run)}\n`);
         exitCode = KILLED;
         break;
       case 'done':
-        session.print(`${line}Kick ${name}: [${seconds} s] DONE!`);
+        session.print(`${taken}Kick ${name}: [${seconds} s] DONE!`);
         break;
     }
   }
@@ -97,6 +115,20 @@ async function endWithStuckRun(session: CliSession, exitCode: number): Promise<n
   await Promise.race([session.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
   await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))));
   process.exit(exitCode);
+}
+
+/**
+ * The first Ctrl-C aborts the returned signal; a second, as ever, ends the process at once. Disposed when
+ * the kick of one sync is over, so that Ctrl-C between kicks ends the process as usual.
+ */
+function onInterrupt(): { readonly signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const listener = () => {
+    if (controller.signal.aborted) process.exit(INTERRUPTED);
+    controller.abort();
+  };
+  process.on('SIGINT', listener);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', listener) };
 }
 
 function killReason(run: KickedRun): string {

@@ -202,9 +202,10 @@ export class Bucardo {
 
   /**
    * Queues a run (`kick SYNC`); with `wait`, returns when a run served it: this process runs it when no
-   * daemon owns the sync, otherwise the owning daemon does.
+   * daemon owns the sync, otherwise the owning daemon does. `signal` ends the wait (`stopped`), and stops
+   * a run this process started.
    */
-  kick(name: string, options: { wait: boolean; timeoutMs?: number }): Promise<KickResult> {
+  kick(name: string, options: { wait: boolean; timeoutMs?: number; signal?: AbortSignal }): Promise<KickResult> {
     return this.#with((ctx) => kickSync(ctx, name, { ...options, sizes: this.#sizes() }));
   }
 

@@ -9,6 +9,8 @@ export interface KickOptions {
   readonly wait: boolean;
   /** With `wait`: give up after this long (undefined or 0: wait as long as it takes). */
   readonly timeoutMs?: number;
+  /** With `wait`: the caller's stop (Ctrl-C): waiting ends, and a run this process started is asked to stop. */
+  readonly signal?: AbortSignal;
   readonly sizes: RunSizes;
 }
 
@@ -25,9 +27,15 @@ export interface KickedRun {
 }
 
 export type KickResult =
-  | { readonly status: 'done' | 'failed'; readonly run: KickedRun }
+  | {
+    readonly status: 'done' | 'failed'; readonly run: KickedRun;
+    /** The run that took the kick first and was interrupted (its process ended): this process ran the sync after it. */
+    readonly interrupted?: string;
+  }
   | { readonly status: 'queued' }
-  | { readonly status: 'timeout'; readonly stuck?: true };
+  | { readonly status: 'timeout'; readonly stuck?: true }
+  /** The caller's signal ended the wait: `ranHere`, the run this process started was stopped (the next resumes it); else another process's run goes on. */
+  | { readonly status: 'stopped'; readonly ranHere: boolean; readonly stuck?: true };
 
 const POLL_MS = 100;
 /**
@@ -40,7 +48,9 @@ const STOP_GRACE_MS = 5_000;
 /**
  * `bucardo kick`: queues a run of the sync in the control database (the daemon that owns the sync picks
  * it up at once through NOTIFY). When waiting: if no daemon owns the sync (nobody holds its lock), this
- * process runs it itself; otherwise it waits for the run that serves the request.
+ * process runs it itself; otherwise it waits for the run that serves the request. Should that run's
+ * process end before it does (a daemon killed), nobody holds the lock any more: this process then runs
+ * the sync, resuming where the interrupted run got to (a wait for a run nobody will finish never ended).
  */
 export async function kickSync(ctx: BucardoContext, name: string, options: KickOptions): Promise<KickResult> {
   const sync = await ctx.control.catalog.sync(name);
@@ -53,27 +63,47 @@ export async function kickSync(ctx: BucardoContext, name: string, options: KickO
     if (servedBy !== undefined) {
       const run = await ctx.control.runs.run(servedBy);
       if (run?.ended) return finished(fromRow(run));
-    } else if (await ctx.control.tryLockSync(name)) {
-      let locked = true;
-      try {
-        const signal = deadline === Infinity ? undefined : AbortSignal.timeout(Math.max(1, deadline - Date.now()));
-        const running = runLocked(ctx, name, options.sizes, signal);
-        const report = await untilGivenUp(running, signal);
-        if (report === undefined) {
-          // the run goes on here: the lock stays held (another run must not start beside it) until it
-          // ends, or this process does (the CLI ends it)
-          locked = false;
-          void running.catch(() => undefined).finally(() => ctx.control.unlockSync(name).catch(() => undefined));
-          return { status: 'timeout', stuck: true };
+      if (await ctx.control.tryLockSync(name)) {
+        // it may have ended between the two reads, its lock let go just after
+        const again = await ctx.control.runs.run(servedBy);
+        if (again?.ended) {
+          await ctx.control.unlockSync(name).catch(() => undefined);
+          return finished(fromRow(again));
         }
-        if (report.outcome === 'bad' && signal?.aborted) return { status: 'timeout' };
-        return finished(fromReport(report));
-      } finally {
-        if (locked) await ctx.control.unlockSync(name).catch(() => undefined);
+        const result = await runHere(ctx, name, options, deadline);
+        return result.status === 'done' || result.status === 'failed' ? { ...result, interrupted: servedBy } : result;
       }
+    } else if (await ctx.control.tryLockSync(name)) {
+      return runHere(ctx, name, options, deadline);
     }
+    if (options.signal?.aborted) return { status: 'stopped', ranHere: false };
     if (Date.now() >= deadline) return { status: 'timeout' };
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+/** Runs the sync in this process, whose lock the caller took, until `deadline`; the lock is let go when the run ends. */
+async function runHere(ctx: BucardoContext, name: string, options: KickOptions, deadline: number): Promise<KickResult> {
+  let locked = true;
+  try {
+    const timeout = deadline === Infinity ? undefined : AbortSignal.timeout(Math.max(1, deadline - Date.now()));
+    const signals = [timeout, options.signal].filter((one): one is AbortSignal => one !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    const running = runLocked(ctx, name, options.sizes, signal);
+    const report = await untilGivenUp(running, signal);
+    // the caller's stop first: a Ctrl-C at the timeout is still the caller's
+    const stopped = options.signal?.aborted === true;
+    if (report === undefined) {
+      // the run goes on here: the lock stays held (another run must not start beside it) until it
+      // ends, or this process does (the CLI ends it)
+      locked = false;
+      void running.catch(() => undefined).finally(() => ctx.control.unlockSync(name).catch(() => undefined));
+      return stopped ? { status: 'stopped', ranHere: true, stuck: true } : { status: 'timeout', stuck: true };
+    }
+    if (report.outcome === 'bad' && signal?.aborted) return stopped ? { status: 'stopped', ranHere: true } : { status: 'timeout' };
+    return finished(fromReport(report));
+  } finally {
+    if (locked) await ctx.control.unlockSync(name).catch(() => undefined);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Runs the real `bucardo` command (cli/bin/bucardo.js) in a child process, the way a user would.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PgConnectionInfo } from '../fixtures/pg-server.js';
@@ -23,6 +23,8 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   cwd?: string;
   timeoutMs?: number;
+  /** Given the process once it is started, for a signal a user would send it (Ctrl-C). */
+  started?: (child: ChildProcess) => void;
 }
 
 /** The environment that points the CLI at a server and a control database, as libpq's variables do. */
@@ -64,6 +66,7 @@ function runProcess(file: string, args: readonly string[], options: CliOptions):
       env: { ...process.env, NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    options.started?.(child);
     let stdout = '';
     let stderr = '';
     let timedOut = false;
