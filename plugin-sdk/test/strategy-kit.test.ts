@@ -48,6 +48,8 @@ const bad: Array<[string, ConflictStrategy, StrategyScenarioId[]]> = [
   ['lets the first candidate win (depends on the order)', { name: 'first', resolve: ({ conflicts }) => new Map(conflicts.map((c) => [c.key, { winner: c.candidates[0]!.db }])) }, ['order']],
   ['draws at random', { name: 'dice', resolve: ({ conflicts }) => new Map(conflicts.map((c) => [c.key, { winner: c.candidates[Math.floor(Math.random() * 1e6) % c.candidates.length]!.db }])) }, ['deterministic']],
   ['names a winner outside the sync', { name: 'stranger', resolve: ({ conflicts }) => new Map(conflicts.map((c) => [c.key, { winner: 'Z' }])) }, ['winners']],
+  // the core reads a winner's row to write it to the others: a flat file or MongoDB target cannot give one
+  ['lets the first target win, one whose rows cannot be read', { name: 'first-target', resolve: ({ conflicts, databases }) => new Map(conflicts.map((c) => [c.key, { winner: databases.find((db) => db.role === 'target')!.name }])) }, ['winners', 'declines']],
   ['decides keys it was not given', { name: 'greedy', resolve: ({ conflicts }) => new Map<KeyText, Decision>([...conflicts.map((c) => [c.key, { skip: true }] as [KeyText, Decision]), ['not-a-conflict', { skip: true }]]) }, ['decisions']],
   ['marks a decline with undefined', { name: 'undefined', resolve: ({ conflicts }) => new Map(conflicts.map((c) => [c.key, undefined as unknown as Decision])) }, ['decisions']],
   ['declines what it should decide', { name: 'lazy', resolve: () => new Map() }, ['decisions', 'declines']],
@@ -73,5 +75,12 @@ describe('the conflict strategy kit catches a strategy that', () => {
 
   it('passes good strategies', async () => {
     expect([...await failing(newestWins)]).toEqual([]);
+  });
+
+  it('passes a winner that did not change the key when its rows can be read (the core reads them), and names the one it refuses', async () => {
+    const readableTarget: ConflictStrategy = { name: 'readable-target', resolve: ({ conflicts, databases }) => new Map(conflicts.map((c) => [c.key, { winner: databases.find((db) => db.role === 'target' && db.readable !== false)!.name }])) };
+    expect([...await failing(readableTarget)]).toEqual([]);
+    const [winners] = strategyScenarios({ name: 'flat', resolve: ({ conflicts }) => new Map(conflicts.map((c) => [c.key, { winner: 'F' }])) }).filter((s) => s.id === 'winners');
+    await expect(winners!.run()).rejects.toThrow(/"F" \(target, type flatfile\) cannot be read from/);
   });
 });

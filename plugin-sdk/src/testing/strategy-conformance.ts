@@ -39,13 +39,30 @@ export interface ConflictStrategyConformanceOptions {
   readonly validate?: { readonly accepts?: readonly ValidateCase[]; readonly rejects?: readonly ValidateCase[] };
 }
 
-/** The default databases: three sources and a target. */
+/**
+ * The default databases: three sources, a flat-file target whose rows cannot be read, and a PostgreSQL
+ * target whose rows can. `readable` is set on each, as the core sets it: the unreadable target comes
+ * first, so that a strategy that lets "the first target" win without asking is caught.
+ */
 export const defaultStrategyDatabases: readonly SyncDatabase[] = Object.freeze([
-  { name: 'A', type: 'postgres', role: 'source' },
-  { name: 'B', type: 'postgres', role: 'source' },
-  { name: 'C', type: 'postgres', role: 'source' },
-  { name: 'T', type: 'postgres', role: 'target' },
+  { name: 'A', type: 'postgres', role: 'source', readable: true },
+  { name: 'B', type: 'postgres', role: 'source', readable: true },
+  { name: 'C', type: 'postgres', role: 'source', readable: true },
+  { name: 'F', type: 'flatfile', role: 'target', readable: false },
+  { name: 'T', type: 'postgres', role: 'target', readable: true },
 ].map((db) => Object.freeze(db)) as SyncDatabase[]);
+
+/**
+ * Why the core refuses this winner at run time, or `undefined` when it takes it: a winner must be a database
+ * of the sync (else CONFLICT_UNRESOLVED, core's settle) whose rows can be read (else DB_ROLE_UNSUPPORTED when
+ * the core reads the winner's row to write it to the others; `readable` absent counts as readable).
+ */
+export function refusedWinner(winner: string, databases: readonly SyncDatabase[]): string | undefined {
+  const db = databases.find((candidate) => candidate.name === winner);
+  if (!db) return `"${winner}" is not a database of the sync (${databases.map((d) => d.name).join(', ')})`;
+  if (db.readable === false) return `"${winner}" (${db.role}, type ${db.type}) cannot be read from, so its row cannot be written to the others`;
+  return undefined;
+}
 
 const kitTable: TableRef = Object.freeze({ schema: 'public', name: 'kit_conflicts' });
 const T0 = 1_700_000_000_000_000;
@@ -168,11 +185,12 @@ export function strategyScenarios(strategy: ConflictStrategy, options: ConflictS
         expect(decisions.has(conflict.key), `${name}: ${expected ? 'decides' : 'declines'} the ${conflict.kind} conflict on ${conflict.candidates.map((c) => c.db).join(', ')} (key ${JSON.stringify(conflict.key)})`).toBe(expected);
       }
     }),
-    scenario('winners', 'chooses winners among the databases of the sync', async () => {
+    scenario('winners', 'chooses winners among the databases of the sync whose rows can be read (as the core requires at run time)', async () => {
       const decisions = await decide(strategy, args(all()));
-      const names = databases.map((db) => db.name);
       for (const [key, decision] of decisions) {
-        if (isWinner(decision)) expect(names, `${name}: the winner of ${JSON.stringify(key)}`).toContain(decision.winner);
+        if (!isWinner(decision)) continue;
+        const refused = refusedWinner(decision.winner, databases);
+        expect(refused === undefined, `${name}: the winner of ${JSON.stringify(key)}, which the core refuses: ${refused}`).toBe(true);
       }
     }),
     scenario('order', 'chooses the same whatever the order of the candidates and of the conflicts', async () => {
@@ -198,8 +216,9 @@ export function strategyScenarios(strategy: ConflictStrategy, options: ConflictS
         expect(decisions.has(conflict.key), `${name}: ${declines(conflict) ? 'declines' : 'decides'} ${JSON.stringify(conflict.key)} when given part of the batch`).toBe(!declines(conflict));
         const decision = decisions.get(conflict.key);
         if (!declines(conflict) && decision && isWinner(decision)) {
-          // a strategy may weigh the batch, but whoever it picks must still be a database of the sync
-          expect(databases.map((db) => db.name)).toContain(decision.winner);
+          // a strategy may weigh the batch, but whoever it picks must still be a winner the core takes
+          const refused = refusedWinner(decision.winner, databases);
+          expect(refused === undefined, `${name}: the winner of ${JSON.stringify(conflict.key)} when given part of the batch, which the core refuses: ${refused}`).toBe(true);
         }
       }
     }),
