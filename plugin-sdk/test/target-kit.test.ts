@@ -7,14 +7,18 @@ import type { TargetWriter } from '@bucardo/plugin-sdk';
 import { describeTargetConformance, stableString, targetScenarios, type TargetScenarioId } from '@bucardo/plugin-sdk/testing';
 import { memoryTarget, type Flaw } from './support/memory-target.js';
 
+/** The memory target as a receiving source that leaves keys changed locally after the run's guard alone. */
+const guarding = { transactions: true, truncate: true, localChangeGuard: true };
+
 describeTargetConformance('memory (reference, with transactions and truncate)', () => memoryTarget());
 describeTargetConformance('memory (no transactions, no truncate)', () => memoryTarget([], { transactions: false }));
 describeTargetConformance('memory (a skipped scenario)', () => memoryTarget(), { skip: { 'large-batch': 'shown as skipped with this reason' } });
+describeTargetConformance('memory (localChangeGuard, needs RunInfo.tables)', () => memoryTarget([], guarding, { needsRunTables: true }));
 
 /** The scenarios that fail for a target, by running them directly. */
-async function failing(flaws: Flaw[], capabilities?: Parameters<typeof memoryTarget>[1]): Promise<Map<TargetScenarioId, string>> {
+async function failing(flaws: Flaw[], capabilities?: Parameters<typeof memoryTarget>[1], behaviour?: Parameters<typeof memoryTarget>[2]): Promise<Map<TargetScenarioId, string>> {
   const failed = new Map<TargetScenarioId, string>();
-  for (const scenario of targetScenarios(() => memoryTarget(flaws, capabilities))) {
+  for (const scenario of targetScenarios(() => memoryTarget(flaws, capabilities, behaviour))) {
     try {
       await scenario.run();
     } catch (error) {
@@ -44,6 +48,34 @@ describe('the target kit catches', () => {
     for (const id of scenarios) expect(failed.has(id), `scenario ${id} catches ${flaw}`).toBe(true);
   });
 
+  it('a target that finds its tables in RunInfo.tables by identity (the kit gave no RunInfo.tables, so it passed)', async () => {
+    const failed = await failing(['run-tables-by-identity']);
+    expect(failed.get('inserts')).toMatch(/public\.kit_items after the first insert/);
+  });
+
+  it('nothing in a target that relies on RunInfo.tables, which the core always gives (it failed every scenario)', async () => {
+    expect([...await failing([], undefined, { needsRunTables: true })]).toEqual([]);
+  });
+
+  it.each([
+    ['guard-ignored', /keys changed here after the guard are skipped, and only they/],
+    ['guard-skips-every-local-change', /keys changed here after the guard are skipped, and only they/],
+  ] as const)('a target with localChangeGuard that %s under a guard (the kit never passed one)', async (flaw, message) => {
+    const failed = await failing([flaw], guarding);
+    expect([...failed.keys()]).toEqual(['local-change-guard']);
+    expect(failed.get('local-change-guard')).toMatch(message);
+  });
+
+  it('says why the guard scenario does not apply, or what of it was not checked', async () => {
+    const outcome = async (target: ReturnType<typeof memoryTarget>) => targetScenarios(() => target).find((s) => s.id === 'local-change-guard')!.run();
+    const { guard: _guard, writeLocally: _writeLocally, ...plain } = memoryTarget([], guarding);
+    expect(await outcome(plain)).toEqual({ skipped: expect.stringMatching(/capabilities.localChangeGuard, but makeTarget gives no guard\(\)/) });
+    const { writeLocally: _w, ...guardOnly } = memoryTarget([], guarding);
+    expect(await outcome(guardOnly)).toEqual({ skipped: expect.stringMatching(/no writeLocally\(\): guarded writes were checked/) });
+    // a guard reaches a target without the capability too (the core gives it to every receiving source): it leaves nothing alone
+    expect(await outcome(memoryTarget())).toBeUndefined();
+  });
+
   it('a target without transactions that drops what a bad run committed (it passed the kit: the check was for transactions only)', async () => {
     const failed = await failing(['drops-bad-runs'], { transactions: false, truncate: true });
     expect(failed.get('run-lifecycle')).toMatch(/after a bad run: its committed transaction kept/);
@@ -70,6 +102,7 @@ describe('the target kit catches', () => {
       if (outcome) skipped.push(scenario.id);
     }
     expect(skipped).toEqual(['rollback', 'truncate', 'row-digests']);
+    expect([...await failing([], guarding)]).toEqual([]);
   });
 
   it('a failure names the table and the step', async () => {

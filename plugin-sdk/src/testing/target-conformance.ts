@@ -6,6 +6,8 @@
 import { silentLogger, type Logger } from '../logger.js';
 import type { TableRef, TableShape } from '../table.js';
 import type { DatabaseSpec, TargetWriter } from '../database.js';
+import type { Checkpoint } from '../changes.js';
+import type { TextValue } from '../copy-text.js';
 import { sameText, type ExpectedValue, type ReadBackRow } from './read-back.js';
 import { conformanceTables } from './target-fixtures.js';
 import { TargetHarness } from './target-harness.js';
@@ -26,6 +28,21 @@ export interface TargetUnderTest {
   readBack(table: TableRef): Promise<readonly ReadBackRow[]>;
   /** Frees what `makeTarget` made (a database, a directory). Called once, after the scenario. Optional. */
   dispose?(): Promise<void>;
+  /**
+   * For a target that can also be a source of a sync (the core then gives it, as a receiving source, the
+   * checkpoint of its own capture in the run as `ApplyBatch.guard`): a checkpoint of this database's change
+   * capture taken now, capture installed on `context.tables` first if need be. The `local-change-guard`
+   * scenario takes one at the start of each run, after `beginRun`, as the core captures, and passes it with
+   * every apply of the run. Optional; without it that scenario does not apply.
+   */
+  guard?(): Promise<Checkpoint>;
+  /**
+   * Writes these rows (values in `shape.columns` order, each key's row replaced) on the database as a user
+   * would, outside any target session and committed, so that its capture records them: the
+   * `local-change-guard` scenario checks that a key changed here after the run's guard is left alone
+   * (a target with `localChangeGuard`). Optional; without it that part is not checked.
+   */
+  writeLocally?(shape: TableShape, rows: readonly (readonly TextValue[])[]): Promise<void>;
 }
 
 /** What `makeTarget` is told about the scenario it makes a target for. */
@@ -47,7 +64,7 @@ export type MakeTarget = (context: TargetKitContext) => TargetUnderTest | Promis
 /** The scenarios of the target kit, by id (for `options.skip`). */
 export const targetScenarioIds = [
   'capabilities', 'inserts', 'updates', 'deletes', 'composite-keys', 'awkward-values', 'empty-batches', 'large-batch',
-  'replay', 'rollback', 'failed-batch', 'run-lifecycle', 'truncate', 'row-digests',
+  'replay', 'rollback', 'failed-batch', 'run-lifecycle', 'truncate', 'row-digests', 'local-change-guard',
 ] as const;
 
 /** The id of a target kit scenario. */
@@ -101,7 +118,7 @@ export function targetScenarios(makeTarget: MakeTarget, options: TargetConforman
         id: `kit_${id.replace(/-/g, '_')}_${scenarioCounter}_${Math.random().toString(36).slice(2, 8)}`,
       };
       const harness = new TargetHarness(await makeTarget(context), {
-        expectedValue: options.expectedValue ?? sameText,
+        expectedValue: options.expectedValue ?? sameText, tables: context.tables,
         log: options.log ?? silentLogger,
         ...(options.transactions === undefined ? {} : { transactions: options.transactions }),
       });

@@ -8,8 +8,9 @@ import { RowBatch } from '../row-batch.js';
 import { tableId, formatTable, type TableRef, type TableShape } from '../table.js';
 import type { TextValue } from '../copy-text.js';
 import type { KeyText } from '../keys.js';
+import type { Checkpoint } from '../changes.js';
 import type { Logger } from '../logger.js';
-import type { ApplyBatch, ApplyResult, RunInfo, TargetCapabilities, TargetSession } from '../database.js';
+import type { ApplyBatch, ApplyResult, RunEnd, RunInfo, TargetCapabilities, TargetSession } from '../database.js';
 import { expectedRecord, rowRecord, sortByKey, type ExpectedValue, type ReadBackRow } from './read-back.js';
 import { conformanceTables, keyOf } from './target-fixtures.js';
 import type { TargetUnderTest } from './target-conformance.js';
@@ -47,11 +48,17 @@ export class TargetHarness {
   readonly capabilities: Required<TargetCapabilities>;
   readonly #expectedValue: ExpectedValue;
   readonly #log: Logger;
+  /** The sync's tables, as the core passes them in `RunInfo.tables`: references, in herd order. */
+  readonly #tables: readonly TableRef[];
   #model: Model = new Map();
   readonly #sessions = new Set<TargetSession>();
+  /** While a guarded run is open: the checkpoint every apply of the run carries (`ApplyBatch.guard`). */
+  #guard: Checkpoint | undefined;
+  #guarded = false;
 
-  constructor(target: TargetUnderTest, options: { expectedValue: ExpectedValue; log: Logger; transactions?: boolean }) {
+  constructor(target: TargetUnderTest, options: { expectedValue: ExpectedValue; log: Logger; tables: readonly TableShape[]; transactions?: boolean }) {
     this.target = target;
+    this.#tables = Object.freeze(options.tables.map((shape) => Object.freeze({ schema: shape.table.schema, name: shape.table.name })));
     const declared = target.writer.capabilities ?? {};
     this.capabilities = {
       transactions: options.transactions ?? declared.transactions === true,
@@ -76,10 +83,42 @@ export class TargetHarness {
     await session.close();
   }
 
-  /** A new run's identity: a run id unique in this process, started now. */
+  /**
+   * A new run's identity, as the core makes it (`run-sync.ts`): a run id unique in this process, started
+   * now, and the sync's tables (every table the scenario was told about, in herd order, as references).
+   */
   newRun(): RunInfo {
     runCounter += 1;
-    return { sync: 'conformance', runId: String(runCounter), startedAt: new Date() };
+    return { sync: 'conformance', runId: String(runCounter), startedAt: new Date(), tables: this.#tables };
+  }
+
+  /**
+   * From now on, each run takes a guard after `beginRun` (`target.guard()`, as the core captures every
+   * source after `beginRun`) and every apply of the run carries it, as the core's apply plan gives a
+   * receiving source the checkpoint of its own capture in this run.
+   */
+  guardRuns(): void {
+    if (typeof this.target.guard !== 'function') throw new Error('the target under test has no guard()');
+    this.#guarded = true;
+  }
+
+  /** Starts a run on a session: `beginRun` with a new run's identity, then its guard when runs are guarded. */
+  async beginRun(session: TargetSession): Promise<RunInfo> {
+    const run = this.newRun();
+    await session.beginRun?.(run);
+    this.#guard = this.#guarded ? await this.target.guard!() : undefined;
+    return run;
+  }
+
+  /** Ends a run on a session: `endRun` with the run's identity (its tables too, as the core spreads it) and outcome. */
+  async endRun(session: TargetSession, run: RunInfo, outcome: RunEnd['outcome']): Promise<void> {
+    this.#guard = undefined;
+    await session.endRun?.({ ...run, outcome });
+  }
+
+  /** The guard applies of the current run carry, if runs are guarded. */
+  get guard(): Checkpoint | undefined {
+    return this.#guard;
   }
 
   /**
@@ -87,11 +126,10 @@ export class TargetHarness {
    * when there is no transaction). The model follows.
    */
   async run(session: TargetSession, ...transactions: ReadonlyArray<readonly Write[]>): Promise<ApplyResult[]> {
-    const run = this.newRun();
-    await session.beginRun?.(run);
+    const run = await this.beginRun(session);
     const results: ApplyResult[] = [];
     for (const transaction of transactions) results.push(...await this.transaction(session, transaction));
-    await session.endRun?.({ ...run, outcome: transactions.length > 0 ? 'good' : 'empty' });
+    await this.endRun(session, run, transactions.length > 0 ? 'good' : 'empty');
     return results;
   }
 
@@ -129,17 +167,19 @@ export class TargetHarness {
 
   /** A bad run: beginRun, a transaction rolled back after `failing` (see `rolledBack`), endRun `bad`. */
   async failedRun(session: TargetSession, writes: readonly Write[], failing: Write): Promise<void> {
-    const run = this.newRun();
-    await session.beginRun?.(run);
+    const run = await this.beginRun(session);
     await this.rolledBack(session, writes, failing);
-    await session.endRun?.({ ...run, outcome: 'bad' });
+    await this.endRun(session, run, 'bad');
   }
 
-  /** Applies one write (the model does not follow: call `applyToModel` once it is committed). */
-  async apply(session: TargetSession, write: Write, signal: AbortSignal = new AbortController().signal): Promise<ApplyResult> {
+  /**
+   * Applies one write (the model does not follow: call `applyToModel` once it is committed). `skipped`: the
+   * keys the target must leave alone (changed locally after the run's guard); none by default.
+   */
+  async apply(session: TargetSession, write: Write, signal: AbortSignal = new AbortController().signal, skipped: readonly KeyText[] = []): Promise<ApplyResult> {
     const batch = this.batch(write, signal);
     const result = await session.apply(batch);
-    checkResult(result, write);
+    checkResult(result, write, skipped, this.#guard !== undefined);
     return result;
   }
 
@@ -150,6 +190,8 @@ export class TargetHarness {
       deletes: write.deletes,
       rows: write.rows.map((rows, index) => RowBatch.fromRows(origins[index % origins.length]!, write.shape, rows)),
       signal,
+      // as the core's apply plan: the field only when there is a guard
+      ...(this.#guard === undefined ? {} : { guard: this.#guard }),
     };
   }
 
@@ -213,13 +255,20 @@ export class TargetHarness {
   }
 }
 
-/** What every apply must return: the rows written, a plausible delete count, and no skipped key without a guard. */
-function checkResult(result: ApplyResult, write: Write): void {
-  const rows = write.rows.reduce((sum, group) => sum + group.length, 0);
+/**
+ * What every apply must return: the rows written, a plausible delete count, and exactly the keys `skipped`
+ * left alone (none without a guard, nor with one when nothing changed locally after it).
+ */
+function checkResult(result: ApplyResult, write: Write, skipped: readonly KeyText[], guarded: boolean): void {
+  const left = new Set(skipped);
+  const rows = write.rows.reduce((sum, group) => sum + group.filter((row) => !left.has(keyOf(write.shape, row))).length, 0);
   const table = formatTable(write.shape.table);
   expect(result, `apply() of ${table} returns an ApplyResult`).toMatchObject({ deleted: expect.any(Number), inserted: expect.any(Number), skipped: expect.any(Array) });
-  expect(result.inserted, `apply() of ${table}: inserted is the number of rows written`).toBe(rows);
+  const why = !guarded ? 'no key is skipped without a guard'
+    : skipped.length === 0 ? 'no key is skipped under a guard when nothing changed here after it'
+    : 'the keys changed here after the guard are skipped, and only they';
+  expect([...result.skipped].sort(), `apply() of ${table}: ${why}`).toEqual([...left].sort());
+  expect(result.inserted, `apply() of ${table}: inserted is the number of rows written${left.size > 0 ? ' (less those of skipped keys)' : ''}`).toBe(rows);
   expect(Number.isInteger(result.deleted) && result.deleted >= 0 && result.deleted <= write.deletes.length,
     `apply() of ${table}: deleted (${result.deleted}) is between 0 and the ${write.deletes.length} keys to delete`).toBe(true);
-  expect(result.skipped, `apply() of ${table}: no key is skipped without a guard`).toEqual([]);
 }

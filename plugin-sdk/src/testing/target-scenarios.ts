@@ -167,11 +167,10 @@ const rollback: Body = async (h) => {
   ], upsert(itemsTable, [item(7)]));
   await h.check('after a rolled-back transaction: nothing of it is visible', before);
   // the session is usable after a rollback, in the same run as a retried transaction would be
-  const retry = h.newRun();
-  await session.beginRun?.(retry);
+  const retry = await h.beginRun(session);
   await h.rolledBack(session, [upsert(itemsTable, [item(8)])]);
   await h.transaction(session, [upsert(itemsTable, [item(9)])]);
-  await session.endRun?.({ ...retry, outcome: 'good' });
+  await h.endRun(session, retry, 'good');
   await h.check('after a rollback and a committed transaction in one run');
   await h.close(session);
 };
@@ -185,12 +184,11 @@ const failedBatch: Body = async (h) => {
   await h.run(session, writes);
   await h.check('after the failed batch was applied again by the next run');
   // a transaction retried within a run (as after a serialization failure) is applied once
-  const retry = h.newRun();
   const again = [upsert(itemsTable, [item(2, 'back'), item(3, 'back')]), remove(itemsTable, itemKeys(6))];
-  await session.beginRun?.(retry);
+  const retry = await h.beginRun(session);
   await h.rolledBack(session, again);
   await h.transaction(session, again);
-  await session.endRun?.({ ...retry, outcome: 'good' });
+  await h.endRun(session, retry, 'good');
   await h.check('after a transaction rolled back and retried in one run');
   await h.close(session);
 };
@@ -206,12 +204,11 @@ const runLifecycle: Body = async (h) => {
   // nothing of the rolled-back second transaction may be visible
   const t1 = [upsert(itemsTable, [item(4)])];
   const t2 = [remove(itemsTable, itemKeys(1)), upsert(pairsTable, pairRows.slice(0, 2))];
-  const bad = h.newRun();
-  await first.beginRun?.(bad);
+  const bad = await h.beginRun(first);
   await h.transaction(first, t1);
   const withT1 = h.snapshot();
   await h.rolledBack(first, t2);
-  await first.endRun?.({ ...bad, outcome: 'bad' });
+  await h.endRun(first, bad, 'bad');
   if (h.capabilities.transactions) await h.check('after a bad run: its committed transaction kept (the next run resumes after it), its rolled-back one dropped', withT1);
   // without transactions the second may stay too, but the first must: the core does not send it again
   else await h.checkHolds('after a bad run: its committed transaction kept (the next run resumes after it)', t1[0]!);
@@ -228,8 +225,7 @@ const runLifecycle: Body = async (h) => {
   await h.check('after a session per run');
   // a session closed in the middle of a run (a process stopped): nothing of its open transaction is kept
   const stopped = await h.open();
-  const run = h.newRun();
-  await stopped.beginRun?.(run);
+  await h.beginRun(stopped);
   await stopped.begin(new AbortController().signal);
   await h.apply(stopped, remove(itemsTable, itemKeys(2, 3, 10, 11)));
   await h.close(stopped);
@@ -245,8 +241,7 @@ const truncate: Body = async (h) => {
   const session = await h.open();
   if (typeof session.truncate !== 'function') throw new Error('capabilities.truncate is true but the session has no truncate()');
   await h.run(session, [upsert(itemsTable, items(1, 5)), upsert(pairsTable, pairRows)]);
-  const run = h.newRun();
-  await session.beginRun?.(run);
+  const run = await h.beginRun(session);
   const signal = new AbortController().signal;
   await session.begin(signal);
   const removed = await session.truncate(itemsTable, signal);
@@ -255,18 +250,17 @@ const truncate: Body = async (h) => {
   await h.apply(session, refill, signal);
   await session.prepareCommit?.(signal);
   await session.commit();
-  await session.endRun?.({ ...run, outcome: 'good' });
+  await h.endRun(session, run, 'good');
   h.truncateModel(itemsTable.table);
   h.applyToModel(refill);
   await h.check('after truncating kit_items and writing one row in the same transaction');
   if (h.capabilities.transactions) {
     const before = h.snapshot();
-    const undone = h.newRun();
-    await session.beginRun?.(undone);
+    const undone = await h.beginRun(session);
     await session.begin(signal);
     await session.truncate(pairsTable, signal);
     await session.rollback();
-    await session.endRun?.({ ...undone, outcome: 'bad' });
+    await h.endRun(session, undone, 'bad');
     await h.check('after a truncate that was rolled back', before);
   }
   await h.close(session);
@@ -344,6 +338,59 @@ const rowDigests: Body = async (h) => {
   await h.close(session);
 };
 
+/** `write` less the keys a guarded target leaves alone: what the model takes once it is committed. */
+const without = (write: Write, keys: readonly string[]): Write => ({
+  shape: write.shape,
+  deletes: write.deletes.filter((key) => !keys.includes(key)),
+  rows: write.rows.map((group) => group.filter((row) => !keys.includes(keyOf(write.shape, row)))),
+});
+
+const localChangeGuard: Body = async (h) => {
+  const { guard, writeLocally } = h.target;
+  if (typeof guard !== 'function') {
+    return h.capabilities.localChangeGuard
+      ? 'capabilities.localChangeGuard, but makeTarget gives no guard(): the guarded writes a receiving source gets (ApplyBatch.guard) are not checked'
+      : 'makeTarget gives no guard() (the core passes ApplyBatch.guard only to a database that is also a source of the sync)';
+  }
+  h.guardRuns();
+  const session = await h.open();
+  // every apply of a receiving source's run carries its guard: nothing changed here after it, nothing is left alone
+  await h.run(session, [upsert(itemsTable, items(1, 6)), upsert(pairsTable, pairRows)]);
+  await h.check('after guarded inserts');
+  await h.run(session, [change(itemsTable, itemKeys(1, 4), [item(2, 'two, updated', null, '0.00'), item(7)]), remove(pairsTable, [pairKey('north', '1')])]);
+  await h.check('after guarded updates, deletes and inserts');
+  if (!h.capabilities.localChangeGuard) {
+    await h.close(session);
+    return undefined;
+  }
+  if (typeof writeLocally !== 'function') {
+    await h.close(session);
+    return 'makeTarget gives no writeLocally(): guarded writes were checked, but not that a key changed here after the guard is left alone';
+  }
+  const local = async (rows: TextValue[][]) => {
+    await writeLocally(itemsTable, rows);
+    h.applyToModel(upsert(itemsTable, rows));
+  };
+  // changed here before the run's guard: the run captured it and settled it, so the run's image wins
+  await local([item(5, 'local, before the guard')]);
+  const run = await h.beginRun(session);
+  // changed here after the guard: a user's write that the run must not overwrite, nor delete
+  await local([item(3, 'local, after the guard'), item(6, 'local, after the guard')]);
+  const signal = new AbortController().signal;
+  await session.begin(signal);
+  const write = change(itemsTable, itemKeys(6), [item(3, 'from the run'), item(5, 'from the run'), item(8)]);
+  await h.apply(session, write, signal, itemKeys(3, 6));
+  await session.prepareCommit?.(signal);
+  await session.commit();
+  await h.endRun(session, run, 'good');
+  h.applyToModel(without(write, itemKeys(3, 6)));
+  await h.check('after a run that changed keys 3 and 6 changed here after its guard (left alone) and key 5 changed before it (overwritten)');
+  // the next run's guard is after those changes: its image wins again
+  await h.run(session, [upsert(itemsTable, [item(3, 'the next run')])]);
+  await h.check('after the next run');
+  await h.close(session);
+};
+
 /** Every scenario, in order. */
 export const targetScenarioBodies: ReadonlyArray<{ readonly id: TargetScenarioId; readonly title: string; readonly body: Body }> = [
   { id: 'capabilities', title: 'declares its capabilities, and has the methods they promise', body: capabilities },
@@ -360,4 +407,5 @@ export const targetScenarioBodies: ReadonlyArray<{ readonly id: TargetScenarioId
   { id: 'run-lifecycle', title: 'follows the run lifecycle (beginRun/endRun where implemented, bad runs, a session per run, a session closed mid-run)', body: runLifecycle },
   { id: 'truncate', title: 'truncates a table in a transaction (where capabilities.truncate)', body: truncate },
   { id: 'row-digests', title: 'summarizes and digests rows for bucardo compare (where summarizeRows and rowDigests exist)', body: rowDigests },
+  { id: 'local-change-guard', title: 'applies under a guard as a receiving source, leaving keys changed here after it alone (where makeTarget gives guard())', body: localChangeGuard },
 ];

@@ -3,8 +3,8 @@
  * flaws that can be switched on one at a time, each of which some scenario must catch.
  */
 import {
-  tableId, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type TableRef, type TableShape,
-  type TargetCapabilities, type TargetSession, type TargetWriter, type TextValue,
+  RowBatch, tableId, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type TableRef, type TableShape,
+  type RunInfo, type TargetCapabilities, type TargetSession, type TargetWriter, type TextValue,
 } from '@bucardo/plugin-sdk';
 import type { TargetUnderTest } from '@bucardo/plugin-sdk/testing';
 
@@ -12,22 +12,45 @@ export type Flaw =
   | 'ignores-deletes' | 'null-as-empty' | 'no-rollback' | 'appends' | 'first-key-part' | 'wrong-count'
   | 'loses-backslashes' | 'drops-second-origin' | 'keeps-rolled-back-on-close' | 'truncate-ignored'
   // a walk-through's target: what a run committed is published only when the run ends well
-  | 'drops-bad-runs';
+  | 'drops-bad-runs'
+  // maps tables onto slots of its own from RunInfo.tables, finding a batch's table by identity (never equal)
+  | 'run-tables-by-identity'
+  // with a guard, overwrites keys changed locally after it; or leaves alone every key ever changed locally
+  | 'guard-ignored' | 'guard-skips-every-local-change';
 
 type Tables = Map<string, Map<KeyText, TextValue[]>>;
+
+/** The store's own change capture: per table, per key, the number of the last local change to it. */
+interface LocalChanges {
+  last: number;
+  readonly keys: Map<string, Map<KeyText, number>>;
+}
+
+/** Ways a correct memory target may work, which the kit must drive as the core does. */
+export interface MemoryBehaviour {
+  /** Refuses a table that `RunInfo.tables` does not name (as a target mapping tables onto names of its own may). */
+  readonly needsRunTables?: boolean;
+}
 
 class MemorySession implements TargetSession {
   readonly #store: Tables;
   readonly #flaws: ReadonlySet<Flaw>;
+  readonly #local: LocalChanges;
+  readonly #behaviour: MemoryBehaviour;
   #pending: Tables | undefined;
   #atRunStart: Tables | undefined;
+  #runTables: readonly TableRef[] | undefined;
 
-  constructor(store: Tables, flaws: ReadonlySet<Flaw>) {
+  constructor(store: Tables, flaws: ReadonlySet<Flaw>, local: LocalChanges, behaviour: MemoryBehaviour) {
     this.#store = store;
     this.#flaws = flaws;
+    this.#local = local;
+    this.#behaviour = behaviour;
   }
 
-  async beginRun(): Promise<void> {
+  async beginRun(run: RunInfo): Promise<void> {
+    if (this.#behaviour.needsRunTables && !run.tables) throw new Error('beginRun without RunInfo.tables (the core always gives them)');
+    this.#runTables = run.tables;
     if (this.#flaws.has('drops-bad-runs')) this.#atRunStart = copy(this.#store);
   }
 
@@ -47,22 +70,47 @@ class MemorySession implements TargetSession {
     batch.signal.throwIfAborted();
     const tables = this.#pending;
     if (!tables) throw new Error('apply outside a transaction');
-    const id = tableId(batch.shape.table);
+    const id = this.#slot(batch.shape.table);
     let rows = tables.get(id);
     if (!rows) tables.set(id, (rows = new Map()));
+    const skipped = this.#changedAfter(batch);
     let deleted = 0;
-    if (!this.#flaws.has('ignores-deletes')) for (const key of batch.deletes) if (rows.delete(this.#key(batch.shape, key))) deleted++;
+    if (!this.#flaws.has('ignores-deletes')) {
+      for (const key of batch.deletes) if (!skipped.has(key) && rows.delete(this.#key(batch.shape, key))) deleted++;
+    }
     let inserted = 0;
     for (const [index, rowBatch] of batch.rows.entries()) {
       if (index > 0 && this.#flaws.has('drops-second-origin')) continue;
       for (const row of rowBatch.rows()) {
+        if (skipped.has(rowBatch.keyOf(row))) continue;
         const stored = row.map((value) => this.#store_(value));
         const key = this.#key(batch.shape, rowBatch.keyOf(row));
         rows.set(this.#flaws.has('appends') ? `${key}#${rows.size}` : key, stored);
         inserted++;
       }
     }
-    return { deleted, inserted: this.#flaws.has('wrong-count') ? inserted + 1 : inserted, skipped: [] };
+    return { deleted, inserted: this.#flaws.has('wrong-count') ? inserted + 1 : inserted, skipped: [...skipped] };
+  }
+
+  /** Where a table's rows are kept: its id, or (a flaw) a slot found in RunInfo.tables by identity. */
+  #slot(table: TableRef): string {
+    if (this.#flaws.has('run-tables-by-identity') && this.#runTables) return `slot ${this.#runTables.indexOf(table)}`;
+    if (this.#behaviour.needsRunTables && !this.#runTables?.some((t) => tableId(t) === tableId(table))) {
+      throw new Error(`table ${tableId(table)} is not one of the run's tables`);
+    }
+    return tableId(table);
+  }
+
+  /** The batch's keys changed locally after its guard (a receiving source's `localChangeGuard`). */
+  #changedAfter(batch: ApplyBatch): Set<KeyText> {
+    const changed = new Set<KeyText>();
+    if (batch.guard === undefined || this.#flaws.has('guard-ignored')) return changed;
+    const since = this.#flaws.has('guard-skips-every-local-change') ? 0 : Number(batch.guard);
+    const local = this.#local.keys.get(tableId(batch.shape.table));
+    for (const key of [...batch.deletes, ...batch.rows.flatMap((rowBatch) => [...rowBatch.keys()])]) {
+      if ((local?.get(key) ?? 0) > since) changed.add(key);
+    }
+    return changed;
   }
 
   async truncate(shape: TableShape): Promise<number | undefined> {
@@ -106,13 +154,14 @@ function copy(tables: Tables): Tables {
 }
 
 /** A target for one scenario: a fresh store, the writer, and a readBack of rows as text values. */
-export function memoryTarget(flaws: readonly Flaw[] = [], capabilities: TargetCapabilities = { transactions: true, truncate: true }): TargetUnderTest {
+export function memoryTarget(flaws: readonly Flaw[] = [], capabilities: TargetCapabilities = { transactions: true, truncate: true }, behaviour: MemoryBehaviour = {}): TargetUnderTest {
   const store: Tables = new Map();
   const flawSet = new Set(flaws);
+  const local: LocalChanges = { last: 0, keys: new Map() };
   const writer: TargetWriter = {
     capabilities,
     async open() {
-      const session = new MemorySession(store, flawSet);
+      const session = new MemorySession(store, flawSet, local, behaviour);
       // without the capability, no truncate() (the core calls it whenever a session has it)
       if (!capabilities.truncate) Object.defineProperty(session, 'truncate', { value: undefined });
       return session;
@@ -123,5 +172,17 @@ export function memoryTarget(flaws: readonly Flaw[] = [], capabilities: TargetCa
     writer,
     spec,
     readBack: async (table: TableRef) => [...(store.get(tableId(table))?.values() ?? [])],
+    // the store's own capture: a checkpoint is the number of the last local change
+    guard: async () => String(local.last),
+    async writeLocally(shape: TableShape, rows: readonly (readonly TextValue[])[]) {
+      const id = tableId(shape.table);
+      if (!store.has(id)) store.set(id, new Map());
+      if (!local.keys.has(id)) local.keys.set(id, new Map());
+      for (const row of rows) {
+        const key = RowBatch.fromRows('local', shape, [row]).keyOf(row);
+        store.get(id)!.set(key, [...row]);
+        local.keys.get(id)!.set(key, ++local.last);
+      }
+    },
   };
 }

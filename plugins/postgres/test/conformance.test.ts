@@ -8,7 +8,7 @@ import { inject } from 'vitest';
 import type { TableRef } from '@bucardo/plugin-sdk';
 import { conformanceTables, describeTargetConformance } from '@bucardo/plugin-sdk/testing';
 import { serverFromInfo, withClient } from '@bucardo/test';
-import { kitDatabase, registeredDriver } from './support/driver.js';
+import { kitDatabase, receivingSource, registeredDriver } from './support/driver.js';
 
 const server = serverFromInfo(inject('pg'));
 
@@ -31,7 +31,13 @@ export async function readText(url: string, table: TableRef): Promise<Array<Arra
 
 describeTargetConformance('postgres', async ({ id, tables }) => {
   const { url, spec, dispose } = await kitDatabase(server, id, tables, 'pg1');
-  return { writer: driver.target!, spec, readBack: (table) => readText(url, table), dispose };
+  // the database is a source of the sync too: the local-change guard scenario passes its capture's checkpoints
+  const source = receivingSource(url, spec, tables);
+  return {
+    writer: driver.target!, spec, readBack: (table) => readText(url, table),
+    guard: source.guard, writeLocally: source.writeLocally,
+    dispose: async () => { await source.close(); await dispose(); },
+  };
 });
 
 // The same contract when the writing sessions are replicas (session_replication_role; the test server's
@@ -40,5 +46,10 @@ const replicaDriver = registeredDriver({ applyAsReplica: true });
 
 describeTargetConformance('postgres, applyAsReplica', async ({ id, tables }) => {
   const { url, spec, dispose } = await kitDatabase(server, id, tables, 'pg1');
-  return { writer: replicaDriver.target!, spec, readBack: (table) => readText(url, table), dispose };
+  const source = receivingSource(url, spec, tables);
+  return {
+    writer: replicaDriver.target!, spec, readBack: (table) => readText(url, table),
+    guard: source.guard, writeLocally: source.writeLocally,
+    dispose: async () => { await source.close(); await dispose(); },
+  };
 });
