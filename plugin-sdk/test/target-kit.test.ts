@@ -3,8 +3,8 @@
  * is caught by the scenario meant to catch it.
  */
 import { describe, expect, it } from 'vitest';
-import type { TargetWriter } from '@bucardo/plugin-sdk';
-import { describeTargetConformance, stableString, targetScenarios, type TargetScenarioId } from '@bucardo/plugin-sdk/testing';
+import { tableId, type TableRef, type TableShape, type TargetWriter } from '@bucardo/plugin-sdk';
+import { conformanceTables, describeTargetConformance, stableString, targetScenarios, type TargetScenarioId } from '@bucardo/plugin-sdk/testing';
 import { memoryTarget, type Flaw } from './support/memory-target.js';
 
 /** The memory target as a receiving source that leaves keys changed locally after the run's guard alone. */
@@ -40,6 +40,7 @@ const caught: Array<[Flaw, TargetScenarioId[]]> = [
   ['keeps-rolled-back-on-close', ['run-lifecycle']],
   ['truncate-ignored', ['truncate']],
   ['drops-bad-runs', ['run-lifecycle']],
+  ['caches-columns', ['column-order', 'shape-change']],
 ];
 
 describe('the target kit catches', () => {
@@ -64,6 +65,37 @@ describe('the target kit catches', () => {
     const failed = await failing([flaw], guarding);
     expect([...failed.keys()]).toEqual(['local-change-guard']);
     expect(failed.get('local-change-guard')).toMatch(message);
+  });
+
+  it('a target that keeps the first batch\'s columns: values under the wrong columns once a run lists them in another order, or adds one', async () => {
+    const failed = await failing(['caches-columns']);
+    expect([...failed.keys()]).toEqual(['column-order', 'shape-change']);
+    expect(failed.get('column-order')).toContain('public.kit_items after a run whose batches list the columns in another order');
+    expect(failed.get('shape-change')).toContain('public.kit_items after a run with a column added');
+  });
+
+  it('a target with schema whose describeTable keeps the shape it first saw (the core describes a kept session\'s tables again when they change)', async () => {
+    const target = memoryTarget([], { transactions: true, truncate: true, schema: true });
+    const first = new Map<string, TableShape>();
+    const writer: TargetWriter = { capabilities: target.writer.capabilities, open: async (...args) => {
+      const session = await target.writer.open(...args);
+      // what a caching describeTable answers: the kit's shape the first time, then the same again
+      return Object.assign(session, {
+        describeTable: async (table: TableRef) => {
+          const id = tableId(table);
+          if (!first.has(id)) first.set(id, conformanceTables.find((shape) => tableId(shape.table) === id)!);
+          return first.get(id);
+        },
+      });
+    } };
+    const [shapeChange] = targetScenarios(() => ({ ...target, writer })).filter((s) => s.id === 'shape-change');
+    await expect(shapeChange!.run()).rejects.toThrow(/describeTable\(public\.kit_items\) on the kept session after a column was added/);
+  });
+
+  it('says why the shape-change scenario does not apply, rather than passing it', async () => {
+    const { reshape: _reshape, ...fixed } = memoryTarget(['caches-columns']);
+    const [shapeChange] = targetScenarios(() => fixed).filter((s) => s.id === 'shape-change');
+    expect(await shapeChange!.run()).toEqual({ skipped: expect.stringMatching(/no reshape\(\): a table whose shape changes between two runs/) });
   });
 
   it('says why the guard scenario does not apply, or what of it was not checked', async () => {

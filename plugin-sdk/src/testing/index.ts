@@ -15,7 +15,7 @@ export type {
 } from './target-conformance.js';
 export { sameText, stableString } from './read-back.js';
 export type { ReadBackRow, ExpectedValue } from './read-back.js';
-export { conformanceTables, itemsTable, pairsTable, awkwardTable, awkwardRows, pairRows, postgresDdl } from './target-fixtures.js';
+export { conformanceTables, itemsTable, pairsTable, awkwardTable, awkwardRows, pairRows, postgresDdl, postgresAddColumnsDdl } from './target-fixtures.js';
 export {
   describeConflictStrategyConformance, strategyScenarios, kitConflicts, resolveArgs, defaultStrategyDatabases,
 } from './strategy-conformance.js';

@@ -23,9 +23,11 @@ export interface TargetUnderTest {
   /**
    * Every row the target holds for `table` now, as text values in `shape.columns` order (a PostgreSQL
    * database, a replayed file) or as records by column name (documents; fields that are not columns, such
-   * as `_id`, are ignored). Called after the runs it checks have ended, with every session closed or idle.
+   * as `_id`, are ignored). `shape` is the table's shape on the target now: the kit's own (in
+   * `context.tables`), or the one `reshape` gave it. Called after the runs it checks have ended, with every
+   * session closed or idle.
    */
-  readBack(table: TableRef): Promise<readonly ReadBackRow[]>;
+  readBack(table: TableRef, shape: TableShape): Promise<readonly ReadBackRow[]>;
   /** Frees what `makeTarget` made (a database, a directory). Called once, after the scenario. Optional. */
   dispose?(): Promise<void>;
   /**
@@ -43,6 +45,13 @@ export interface TargetUnderTest {
    * (a target with `localChangeGuard`). Optional; without it that part is not checked.
    */
   writeLocally?(shape: TableShape, rows: readonly (readonly TextValue[])[]): Promise<void>;
+  /**
+   * Changes a table's shape on the database from `from` to `to`, as a user does between two runs: the kit
+   * adds columns at the end (`postgresAddColumnsDdl(from, to)` gives PostgreSQL's ALTER TABLE). A store
+   * without table shapes (documents, files) has nothing to change and returns. Optional; without it the
+   * `shape-change` scenario does not apply.
+   */
+  reshape?(from: TableShape, to: TableShape): Promise<void>;
 }
 
 /** What `makeTarget` is told about the scenario it makes a target for. */
@@ -64,7 +73,7 @@ export type MakeTarget = (context: TargetKitContext) => TargetUnderTest | Promis
 /** The scenarios of the target kit, by id (for `options.skip`). */
 export const targetScenarioIds = [
   'capabilities', 'inserts', 'updates', 'deletes', 'composite-keys', 'awkward-values', 'empty-batches', 'large-batch',
-  'replay', 'rollback', 'failed-batch', 'run-lifecycle', 'truncate', 'row-digests', 'local-change-guard',
+  'replay', 'rollback', 'failed-batch', 'run-lifecycle', 'column-order', 'shape-change', 'truncate', 'row-digests', 'local-change-guard',
 ] as const;
 
 /** The id of a target kit scenario. */

@@ -45,6 +45,17 @@ export function postgresDdl(tables: readonly TableShape[] = conformanceTables): 
   }).join('');
 }
 
+/**
+ * `ALTER TABLE … ADD COLUMN` statements that make a PostgreSQL table of shape `from` have the columns of
+ * `to` (the kit's shape changes only add columns; each goes at the end, as PostgreSQL adds it).
+ */
+export function postgresAddColumnsDdl(from: TableShape, to: TableShape): string {
+  const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+  const added = to.columns.filter((column) => !from.columns.some((c) => c.name === column.name));
+  if (added.length === 0) return '';
+  return `ALTER TABLE ${quote(to.table.schema)}.${quote(to.table.name)} ${added.map((column) => `ADD COLUMN ${quote(column.name)} ${column.type}`).join(', ')};\n`;
+}
+
 /** A row of `kit_items`. */
 export function item(id: number, name: string | null = `item ${id}`, qty: number | null = id * 10, price: string | null = `${id}.50`): TextValue[] {
   return [String(id), name, qty === null ? null : String(qty), price];

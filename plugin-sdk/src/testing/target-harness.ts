@@ -38,7 +38,8 @@ export function change(shape: TableShape, deletes: readonly KeyText[], rows: Rea
   return { shape, deletes: [...keys], rows: rows.length > 0 ? [rows] : [] };
 }
 
-type Model = Map<string, Map<KeyText, readonly TextValue[]>>;
+/** What the target should hold: per table, per key, the row's values by column name. */
+type Model = Map<string, Map<KeyText, Readonly<Record<string, TextValue>>>>;
 
 let runCounter = 0;
 
@@ -51,6 +52,8 @@ export class TargetHarness {
   /** The sync's tables, as the core passes them in `RunInfo.tables`: references, in herd order. */
   readonly #tables: readonly TableRef[];
   #model: Model = new Map();
+  /** Each kit table's shape on the target now (the kit's own, until `reshape` changes it). */
+  readonly #shapes = new Map<string, TableShape>(conformanceTables.map((shape) => [tableId(shape.table), shape]));
   readonly #sessions = new Set<TargetSession>();
   /** While a guarded run is open: the checkpoint every apply of the run carries (`ApplyBatch.guard`). */
   #guard: Checkpoint | undefined;
@@ -200,7 +203,27 @@ export class TargetHarness {
     let rows = this.#model.get(id);
     if (!rows) this.#model.set(id, (rows = new Map()));
     for (const key of write.deletes) rows.delete(key);
-    for (const group of write.rows) for (const row of group) rows.set(keyOf(write.shape, row), row);
+    for (const group of write.rows) {
+      // by column name: a write's shape may list the columns in another order than the target's table
+      for (const row of group) rows.set(keyOf(write.shape, row), Object.fromEntries(write.shape.columns.map((column, index) => [column.name, row[index] ?? null])));
+    }
+  }
+
+  /** The shape of a kit table on the target now. */
+  shapeOf(table: TableRef): TableShape {
+    const shape = this.#shapes.get(tableId(table));
+    if (!shape) throw new Error(`not a kit table: ${formatTable(table)}`);
+    return shape;
+  }
+
+  /**
+   * Changes a table's shape on the target (`target.reshape`) and in the model: rows already there hold
+   * NULL in a column added (PostgreSQL's ADD COLUMN); readBack is then asked for the new shape.
+   */
+  async reshape(to: TableShape): Promise<void> {
+    const from = this.shapeOf(to.table);
+    await this.target.reshape!(from, to);
+    this.#shapes.set(tableId(to.table), to);
   }
 
   /** Empties a table in the model (after a committed truncate). */
@@ -222,27 +245,29 @@ export class TargetHarness {
    * target without transactions, whose rolled-back writes may stay.
    */
   async checkHolds(step: string, write: Write): Promise<void> {
-    const actual = await this.#actual(write.shape);
+    const actual = await this.#actual(this.shapeOf(write.shape.table));
     for (const group of write.rows) {
       for (const row of group) expect(actual, `${formatTable(write.shape.table)} ${step}`).toContainEqual(expectedRecord(write.shape, row, this.#expectedValue));
     }
   }
 
   /** Reads every kit table back and compares it with the model (or with `model` when given). */
-  async check(step: string, model: Model = this.#model, tables: readonly TableShape[] = conformanceTables): Promise<void> {
-    for (const shape of tables) {
+  async check(step: string, model: Model = this.#model): Promise<void> {
+    for (const { table } of conformanceTables) {
+      const shape = this.shapeOf(table);
       expect(await this.#actual(shape), `${formatTable(shape.table)} ${step}`).toEqual(this.#expected(shape, model));
     }
   }
 
   async #actual(shape: TableShape): Promise<Array<Record<string, unknown>>> {
-    const rows: readonly ReadBackRow[] = await this.target.readBack(shape.table);
+    const rows: readonly ReadBackRow[] = await this.target.readBack(shape.table, shape);
     return sortByKey(shape, rows.map((row) => rowRecord(shape, row)));
   }
 
   #expected(shape: TableShape, model: Model): Array<Record<string, unknown>> {
     const rows = [...(model.get(tableId(shape.table))?.values() ?? [])];
-    return sortByKey(shape, rows.map((row) => expectedRecord(shape, row, this.#expectedValue)));
+    // a column the row was written without (added since) holds NULL
+    return sortByKey(shape, rows.map((row) => expectedRecord(shape, shape.columns.map((column) => row[column.name] ?? null), this.#expectedValue)));
   }
 
   /** Closes the sessions the scenario left open, then the target. */

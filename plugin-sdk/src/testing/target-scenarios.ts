@@ -2,7 +2,7 @@
 import { expect } from 'vitest';
 import type { TextValue } from '../copy-text.js';
 import { keyPartition } from '../keys.js';
-import { formatTable } from '../table.js';
+import { formatTable, type TableShape } from '../table.js';
 import type { TargetScenarioId } from './target-conformance.js';
 import { awkwardRows, awkwardTable, conformanceTables, item, itemsTable, keyOf, pairRows, pairsTable } from './target-fixtures.js';
 import { change, remove, upsert, type TargetHarness, type Write } from './target-harness.js';
@@ -236,6 +236,65 @@ const runLifecycle: Body = async (h) => {
   await h.close(last);
 };
 
+/** `shape` with its columns listed in this order, the key unchanged. */
+const inOrder = (shape: TableShape, names: readonly string[]): TableShape => ({
+  ...shape, columns: names.map((name) => shape.columns.find((column) => column.name === name)!),
+});
+
+/** A row of `from`, its values in `to`'s column order (NULL for a column `from` lacks). */
+const rowAs = (from: TableShape, to: TableShape, row: readonly TextValue[]): TextValue[] =>
+  to.columns.map((column) => row[from.columns.findIndex((c) => c.name === column.name)] ?? null);
+
+const columnOrder: Body = async (h) => {
+  const session = await h.open();
+  await h.run(session, [upsert(itemsTable, items(1, 4)), upsert(pairsTable, pairRows.slice(0, 3))]);
+  await h.check('after a run in the tables\' own column order');
+  // the next run on this session lists the columns in another order (the first source's table was made
+  // again): a target that kept the first run's column list writes values under the wrong columns
+  const items2 = inOrder(itemsTable, ['price', 'name', 'id', 'qty']);
+  const pairs2 = inOrder(pairsTable, ['note', 'seq', 'region']);
+  await h.run(session, [
+    change(items2, itemKeys(1), [item(2, 'two, reordered', 22, '2.22'), item(5)].map((row) => rowAs(itemsTable, items2, row))),
+    upsert(pairs2, pairRows.slice(2, 5).map((row) => rowAs(pairsTable, pairs2, [...row.slice(0, 2), `${row[2]}, reordered`]))),
+  ]);
+  await h.check('after a run whose batches list the columns in another order');
+  // and back: nothing of the second order stays with the session
+  await h.run(session, [upsert(itemsTable, [item(3, 'three, own order')])]);
+  await h.check('after a run back in the tables\' own column order');
+  await h.close(session);
+};
+
+const shapeChange: Body = async (h) => {
+  if (typeof h.target.reshape !== 'function') {
+    return 'makeTarget gives no reshape(): a table whose shape changes between two runs of a kept session (a column added) is not checked';
+  }
+  const session = await h.open();
+  await h.run(session, [upsert(itemsTable, items(1, 4))]);
+  await h.check('before its shape changed');
+  // between two runs, as a user does on every database of the sync: a column added, at the end
+  const added: TableShape = { ...itemsTable, columns: [...itemsTable.columns, { name: 'note', type: 'text' }] };
+  await h.reshape(added);
+  const table = formatTable(itemsTable.table);
+  if (h.capabilities.schema) {
+    // the core describes a kept session's tables again once they changed: the new shape, not a remembered one
+    const found = await session.describeTable!(itemsTable.table);
+    expect(found?.columns.map((column) => column.name), `describeTable(${table}) on the kept session after a column was added`).toEqual(added.columns.map((column) => column.name));
+    expect(found!.columns.at(-1), `describeTable(${table}): the added column`).toEqual(added.columns.at(-1));
+    if (typeof session.describeTables === 'function') {
+      expect(await session.describeTables([itemsTable.table]), `describeTables([${table}]) on the kept session after a column was added`).toEqual([found]);
+    }
+  }
+  // the next run on the same session: batches of the new shape, listing its columns in yet another order;
+  // every row is written again (a store without shapes has nothing in the new column of an older row)
+  const batch = inOrder(added, ['note', 'qty', 'id', 'price', 'name']);
+  const noted = (id: number, note: TextValue, name?: string) => rowAs(added, batch, [...item(id, name), note]);
+  await h.run(session, [upsert(batch, [noted(1, 'one'), noted(2, null), noted(3, 'tab\there', 'three, noted'), noted(4, ''), noted(5, 'new')])]);
+  await h.check('after a run with a column added, its batch listing the columns in another order');
+  await h.run(session, [change(batch, itemKeys(2), [noted(4, 'four, again')])]);
+  await h.check('after the run after it');
+  await h.close(session);
+};
+
 const truncate: Body = async (h) => {
   if (!h.capabilities.truncate) return 'capabilities.truncate is false';
   const session = await h.open();
@@ -405,6 +464,8 @@ export const targetScenarioBodies: ReadonlyArray<{ readonly id: TargetScenarioId
   { id: 'rollback', title: 'a failed batch leaves nothing half-applied (rollback, where capabilities.transactions)', body: rollback },
   { id: 'failed-batch', title: 'a failed batch, applied again by the next run or a retry, gives the exact result', body: failedBatch },
   { id: 'run-lifecycle', title: 'follows the run lifecycle (beginRun/endRun where implemented, bad runs, a session per run, a session closed mid-run)', body: runLifecycle },
+  { id: 'column-order', title: 'writes each value under its column when a later run on the session lists the columns in another order', body: columnOrder },
+  { id: 'shape-change', title: 'follows a table\'s shape changed between two runs on a kept session (a column added; describeTable sees it, where schema)', body: shapeChange },
   { id: 'truncate', title: 'truncates a table in a transaction (where capabilities.truncate)', body: truncate },
   { id: 'row-digests', title: 'summarizes and digests rows for bucardo compare (where summarizeRows and rowDigests exist)', body: rowDigests },
   { id: 'local-change-guard', title: 'applies under a guard as a receiving source, leaving keys changed here after it alone (where makeTarget gives guard())', body: localChangeGuard },

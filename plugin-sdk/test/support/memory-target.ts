@@ -16,9 +16,12 @@ export type Flaw =
   // maps tables onto slots of its own from RunInfo.tables, finding a batch's table by identity (never equal)
   | 'run-tables-by-identity'
   // with a guard, overwrites keys changed locally after it; or leaves alone every key ever changed locally
-  | 'guard-ignored' | 'guard-skips-every-local-change';
+  | 'guard-ignored' | 'guard-skips-every-local-change'
+  // keeps each table's column names from the first batch the session sees (an insert statement made once)
+  | 'caches-columns';
 
-type Tables = Map<string, Map<KeyText, TextValue[]>>;
+/** Rows by key, each a record by column name (no table shapes: a column added is just a new field). */
+type Tables = Map<string, Map<KeyText, Record<string, TextValue>>>;
 
 /** The store's own change capture: per table, per key, the number of the last local change to it. */
 interface LocalChanges {
@@ -40,6 +43,7 @@ class MemorySession implements TargetSession {
   #pending: Tables | undefined;
   #atRunStart: Tables | undefined;
   #runTables: readonly TableRef[] | undefined;
+  readonly #columns = new Map<string, readonly string[]>();
 
   constructor(store: Tables, flaws: ReadonlySet<Flaw>, local: LocalChanges, behaviour: MemoryBehaviour) {
     this.#store = store;
@@ -79,17 +83,27 @@ class MemorySession implements TargetSession {
       for (const key of batch.deletes) if (!skipped.has(key) && rows.delete(this.#key(batch.shape, key))) deleted++;
     }
     let inserted = 0;
+    const names = this.#columnNames(batch.shape);
     for (const [index, rowBatch] of batch.rows.entries()) {
       if (index > 0 && this.#flaws.has('drops-second-origin')) continue;
       for (const row of rowBatch.rows()) {
         if (skipped.has(rowBatch.keyOf(row))) continue;
-        const stored = row.map((value) => this.#store_(value));
+        const stored = Object.fromEntries(names.map((name, i) => [name, this.#store_(row[i] ?? null)]));
         const key = this.#key(batch.shape, rowBatch.keyOf(row));
         rows.set(this.#flaws.has('appends') ? `${key}#${rows.size}` : key, stored);
         inserted++;
       }
     }
     return { deleted, inserted: this.#flaws.has('wrong-count') ? inserted + 1 : inserted, skipped: [...skipped] };
+  }
+
+  /** The batch's column names, in the order of its values (or, a flaw, those of the first batch of the table). */
+  #columnNames(shape: TableShape): readonly string[] {
+    const names = shape.columns.map((column) => column.name);
+    if (!this.#flaws.has('caches-columns')) return names;
+    const id = tableId(shape.table);
+    if (!this.#columns.has(id)) this.#columns.set(id, names);
+    return this.#columns.get(id)!;
   }
 
   /** Where a table's rows are kept: its id, or (a flaw) a slot found in RunInfo.tables by identity. */
@@ -172,6 +186,8 @@ export function memoryTarget(flaws: readonly Flaw[] = [], capabilities: TargetCa
     writer,
     spec,
     readBack: async (table: TableRef) => [...(store.get(tableId(table))?.values() ?? [])],
+    // no table shapes here: a column added is a field the next rows have
+    reshape: async () => undefined,
     // the store's own capture: a checkpoint is the number of the last local change
     guard: async () => String(local.last),
     async writeLocally(shape: TableShape, rows: readonly (readonly TextValue[])[]) {
@@ -180,7 +196,7 @@ export function memoryTarget(flaws: readonly Flaw[] = [], capabilities: TargetCa
       if (!local.keys.has(id)) local.keys.set(id, new Map());
       for (const row of rows) {
         const key = RowBatch.fromRows('local', shape, [row]).keyOf(row);
-        store.get(id)!.set(key, [...row]);
+        store.get(id)!.set(key, Object.fromEntries(shape.columns.map((column, i) => [column.name, row[i] ?? null])));
         local.keys.get(id)!.set(key, ++local.last);
       }
     },
