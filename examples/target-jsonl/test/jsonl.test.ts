@@ -18,7 +18,9 @@ describeTargetConformance('jsonl', async ({ id }) => {
   return {
     writer: driver.target!,
     spec: { name: 'j1', type: 'jsonl', params: driver.normalizeParams({ dir }) },
-    readBack: (table) => foldTable(dir, conformanceTables.find((shape) => shape.table.name === table.name)!),
+    readBack: (_table, shape) => foldTable(dir, shape),
+    // lines of JSON have no table shape: a column added is a field the rows written next have
+    reshape: async () => undefined,
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
 });

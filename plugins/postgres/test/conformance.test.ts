@@ -5,8 +5,8 @@
  * with applyAsReplica.
  */
 import { inject } from 'vitest';
-import type { TableRef } from '@bucardo/plugin-sdk';
-import { conformanceTables, describeTargetConformance } from '@bucardo/plugin-sdk/testing';
+import type { TableRef, TableShape } from '@bucardo/plugin-sdk';
+import { describeTargetConformance, postgresAddColumnsDdl } from '@bucardo/plugin-sdk/testing';
 import { serverFromInfo, withClient } from '@bucardo/test';
 import { kitDatabase, receivingSource, registeredDriver } from './support/driver.js';
 
@@ -14,10 +14,8 @@ const server = serverFromInfo(inject('pg'));
 
 const driver = registeredDriver();
 
-/** Every row of a kit table, each column as PostgreSQL's text output, in the settings Bucardo's sessions use. */
-export async function readText(url: string, table: TableRef): Promise<Array<Array<string | null>>> {
-  const shape = conformanceTables.find((s) => s.table.name === table.name && s.table.schema === table.schema);
-  if (!shape) throw new Error(`not a kit table: ${table.schema}.${table.name}`);
+/** Every row of a kit table (of `shape`, the table's shape now), each column as PostgreSQL's text output, in the settings Bucardo's sessions use. */
+export async function readText(url: string, table: TableRef, shape: TableShape): Promise<Array<Array<string | null>>> {
   return withClient(url, async (client) => {
     await client.query(`SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET bytea_output = 'hex'; SET extra_float_digits = 3`);
     const columns = shape.columns.map((column) => `${client.escapeIdentifier(column.name)}::text`).join(', ');
@@ -34,7 +32,8 @@ describeTargetConformance('postgres', async ({ id, tables }) => {
   // the database is a source of the sync too: the local-change guard scenario passes its capture's checkpoints
   const source = receivingSource(url, spec, tables);
   return {
-    writer: driver.target!, spec, readBack: (table) => readText(url, table),
+    writer: driver.target!, spec, readBack: (table, shape) => readText(url, table, shape),
+    reshape: (from, to) => withClient(url, (client) => client.query(postgresAddColumnsDdl(from, to))).then(() => undefined),
     guard: source.guard, writeLocally: source.writeLocally,
     dispose: async () => { await source.close(); await dispose(); },
   };
@@ -48,7 +47,8 @@ describeTargetConformance('postgres, applyAsReplica', async ({ id, tables }) => 
   const { url, spec, dispose } = await kitDatabase(server, id, tables, 'pg1');
   const source = receivingSource(url, spec, tables);
   return {
-    writer: replicaDriver.target!, spec, readBack: (table) => readText(url, table),
+    writer: replicaDriver.target!, spec, readBack: (table, shape) => readText(url, table, shape),
+    reshape: (from, to) => withClient(url, (client) => client.query(postgresAddColumnsDdl(from, to))).then(() => undefined),
     guard: source.guard, writeLocally: source.writeLocally,
     dispose: async () => { await source.close(); await dispose(); },
   };

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import type { DatabaseDriver, TableRef } from '@bucardo/plugin-sdk';
-import { conformanceTables, describeTargetConformance, postgresDdl } from '@bucardo/plugin-sdk/testing';
+import type { DatabaseDriver, TableRef, TableShape } from '@bucardo/plugin-sdk';
+import { conformanceTables, describeTargetConformance, postgresAddColumnsDdl, postgresDdl } from '@bucardo/plugin-sdk/testing';
 import { createDatabase, dropDatabase, serverFromInfo, withClient } from '@bucardo/test';
 import { sqlfileDrivers } from '../src/index.js';
 import { publishedFiles, replayFile } from './support/replay-files.js';
@@ -16,8 +16,7 @@ import { publishedFiles, replayFile } from './support/replay-files.js';
 const server = serverFromInfo(inject('pg'));
 const drivers = new Map(sqlfileDrivers().map((driver) => [driver.type, driver]));
 
-async function readText(url: string, table: TableRef): Promise<Array<Array<string | null>>> {
-  const shape = conformanceTables.find((s) => s.table.name === table.name)!;
+async function readText(url: string, table: TableRef, shape: TableShape): Promise<Array<Array<string | null>>> {
   return withClient(url, async (client) => {
     await client.query(`SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET bytea_output = 'hex'; SET extra_float_digits = 3`);
     const columns = shape.columns.map((column) => `${client.escapeIdentifier(column.name)}::text`).join(', ');
@@ -36,13 +35,17 @@ function fileTarget(type: 'flatfile' | 'flatpg', params: Record<string, string>)
     return {
       writer: driver.target!,
       spec: { name: 'f1', type, params: driver.normalizeParams({ dir, ...params }) },
-      async readBack(table: TableRef) {
+      async readBack(table: TableRef, shape: TableShape) {
         for (const file of publishedFiles(dir)) {
           if (replayed.has(file)) continue;
           await replayFile(replica, file);
           replayed.add(file);
         }
-        return readText(replica, table);
+        return readText(replica, table, shape);
+      },
+      // the files have no shape: the database they are replayed into does, and its user changes it
+      async reshape(from: TableShape, to: TableShape) {
+        await withClient(replica, (client) => client.query(postgresAddColumnsDdl(from, to)));
       },
       async dispose() {
         rmSync(dir, { recursive: true, force: true });
