@@ -61,6 +61,16 @@ export function item(id: number, name: string | null = `item ${id}`, qty: number
   return [String(id), name, qty === null ? null : String(qty), price];
 }
 
+/** Rows of `kit_items` with ids `from` to `to`, named by `name` if given. */
+export function items(from: number, to: number, name?: (id: number) => string): TextValue[][] {
+  const rows: TextValue[][] = [];
+  for (let id = from; id <= to; id++) rows.push(name ? item(id, name(id)) : item(id));
+  return rows;
+}
+
+/** Keys of `kit_items`. */
+export const itemKeys = (...ids: number[]): KeyText[] => ids.map(String);
+
 /** Rows of `kit_pairs`: keys that share a first part, a bigint beyond 2^53, and awkward text parts. */
 export const pairRows: readonly (readonly TextValue[])[] = Object.freeze([
   ['north', '1', 'n1'],
@@ -88,6 +98,9 @@ export const awkwardRows: readonly (readonly TextValue[])[] = Object.freeze([
   ['7', '\u0001\u001f\u007f\'; DROP TABLE kit_awkward; --', '\\xdeadbeef', '-0.00000000000000000001', '2000-02-29 12:00:00.5+00', '"just a string"', '{0}', '{"\\\\N"}'],
   ['8', null, null, null, null, null, null, null],
 ]);
+
+/** The key of a row of `kit_pairs`. */
+export const pairKey = (region: string, seq: string): KeyText => keyOf(pairsTable, [region, seq, null]);
 
 /** The canonical key of a row of `shape` (as the core makes keys: numeric `1.50` and `1.5` are one key). */
 export function keyOf(shape: TableShape, row: readonly TextValue[]): KeyText {
