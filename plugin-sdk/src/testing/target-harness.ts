@@ -119,11 +119,6 @@ export class TargetHarness {
     await session.endRun?.({ ...run, outcome });
   }
 
-  /** The guard applies of the current run carry, if runs are guarded. */
-  get guard(): Checkpoint | undefined {
-    return this.#guard;
-  }
-
   /**
    * One good run: beginRun, each transaction (begin, apply each write, commit), endRun `good` (or `empty`
    * when there is no transaction). The model follows.
