@@ -54,7 +54,7 @@ export const defaultStrategyDatabases: readonly SyncDatabase[] = Object.freeze([
 
 /**
  * Why the core refuses this winner at run time, or `undefined` when it takes it: a winner must be a database
- * of the sync (else CONFLICT_UNRESOLVED, core's settle) whose rows can be read (else DB_ROLE_UNSUPPORTED when
+ * of the sync (else PLUGIN_ERROR, core-taps' check of a strategy's decisions) whose rows can be read (else DB_ROLE_UNSUPPORTED when
  * the core reads the winner's row to write it to the others; `readable` absent counts as readable).
  */
 export function refusedWinner(winner: string, databases: readonly SyncDatabase[]): string | undefined {
