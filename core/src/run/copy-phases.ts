@@ -1,5 +1,6 @@
 import { decodeKey, encodeKey, formatTable, tableId, type ChangeSet, type KeyText, type Logger, type SequenceState, type SourceChanges, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import { writeOrder } from './write-order.js';
+import { dependentsFirst } from './emptying-order.js';
 import { databaseError } from './database-error.js';
 import { sequenceMissing } from './sequence-missing.js';
 import type { RunCounts } from './run-counts.js';
@@ -37,7 +38,8 @@ export async function initialCopy(ctx: CopyContext): Promise<void> {
   // under the request the plan was read with: a copy asked for since is the next run's, from the start
   const save = (table: TableRef, saved: CopyProgress) => ctx.recorder.saveCopyProgress(plan.name, table, saved, plan.copyRequest);
   // parents before the tables pointing at them: a copy into empty tables finds each row's parent there
-  for (const shape of writeOrder(ctx.shapes)) {
+  const ordered = writeOrder(ctx.shapes);
+  for (const [index, shape] of ordered.entries()) {
     const table = formatTable(shape.table);
     const known = progress.get(tableId(shape.table));
     if (known?.done) continue;
@@ -55,6 +57,9 @@ export async function initialCopy(ctx: CopyContext): Promise<void> {
       shape, from, to,
       // Emptied once, when the copy of this table begins; a resumed copy keeps what earlier batches wrote.
       empty: plan.onetimecopy !== 2 && resumeAt === undefined,
+      // the tables pointing at it whose copy has not begun (later in the order, no progress): their rows
+      // on the targets would refuse its emptying; one copied already is never emptied again
+      emptyFirst: dependentsFirst(shape, ordered.slice(index + 1).filter((other) => !progress.has(tableId(other.table)))),
       chunked: keyed,
       ...(resumeAt === undefined ? {} : { after: resumeAt }),
     }, {
@@ -74,8 +79,9 @@ export async function fullCopies(ctx: CopyContext): Promise<void> {
   const members = ctx.plan.databases.filter((db) => db.role === 'fullcopy').map((db) => db.name);
   if (members.length === 0) return;
   const from = sourcesOf(ctx.plan)[0]!.name;
-  for (const shape of ctx.shapes) {
-    const rows = await copyTable(ctx.sessions, { shape, from, to: members, empty: true, chunked: false }, { batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status });
+  const ordered = writeOrder(ctx.shapes);
+  for (const [index, shape] of ordered.entries()) {
+    const rows = await copyTable(ctx.sessions, { shape, from, to: members, empty: true, emptyFirst: dependentsFirst(shape, ordered.slice(index + 1)), chunked: false }, { batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status });
     ctx.counts.addCopy(formatTable(shape.table), rows, members);
   }
 }
@@ -98,15 +104,22 @@ export async function applyTruncates(ctx: CopyContext, changeSet: ChangeSet, rec
     }
   }
   if (truncated.size === 0) return changeSet;
-  sayDroppedChanges(ctx, changeSet, truncated, partition);
-  for (const shape of copy ? ctx.shapes : []) {
-    const winner = truncated.get(tableId(shape.table));
-    if (!winner) continue;
+  // parents first, as every write; a table's dependents truncated on the same source (TRUNCATE … CASCADE)
+  // are emptied with it, children first
+  const ordered = writeOrder(ctx.shapes).filter((shape) => truncated.has(tableId(shape.table)));
+  for (const [index, shape] of (copy ? ordered : []).entries()) {
+    const winner = truncated.get(tableId(shape.table))!;
     const to = receivers.filter((db) => db !== winner.db);
+    // those not copied yet in this run, from the same source (so to the same receivers)
+    const sameWinner = ordered.slice(index + 1).filter((other) => truncated.get(tableId(other.table))!.db === winner.db);
     ctx.log.log('normal', `Table ${formatTable(shape.table)} was truncated on ${winner.db}: copying it from there to ${to.join(', ')}`);
-    const rows = await copyTable(ctx.sessions, { shape, from: winner.db, to, empty: true, chunked: false, purpose: `the truncate on ${winner.db}` }, { batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status });
+    const rows = await copyTable(ctx.sessions, {
+      shape, from: winner.db, to, empty: true, emptyFirst: dependentsFirst(shape, sameWinner), chunked: false, purpose: `the truncate on ${winner.db}`,
+    }, { batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status });
     ctx.counts.addCopy(formatTable(shape.table), rows, to);
   }
+  // once the copies are done: a run failing before them drops nothing (the next run reads the changes again)
+  sayDroppedChanges(ctx, changeSet, truncated, partition);
   return {
     sources: changeSet.sources.map((source): SourceChanges => ({
       ...source, tables: new Map([...source.tables].filter(([id]) => !truncated.has(id))),

@@ -13,6 +13,8 @@ export interface CopyJob {
   readonly to: readonly string[];
   /** Empty the table on every receiver first. */
   readonly empty: boolean;
+  /** With `empty`: tables pointing at this one, emptied before it in the same transaction, children first (`dependentsFirst`). */
+  readonly emptyFirst?: readonly TableShape[];
   /**
    * Commit after every batch (an initial copy of a big table, resumable from the last committed key);
    * otherwise one transaction per receiver for the whole table (fullcopy, truncate winners, keyless tables).
@@ -59,7 +61,9 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
   })));
   const begin = () => onTargets((target) => target.begin(options.signal));
   const commit = () => commitEverywhere(onTargets, options.signal);
-  const emptyAll = () => onTargets((target) => target.truncate!(job.shape, options.signal));
+  const emptyAll = () => onTargets(async (target) => {
+    for (const shape of [...(job.emptyFirst ?? []), job.shape]) await target.truncate!(shape, options.signal);
+  });
   let open = false;
   let rows = 0;
   let first = true;
