@@ -195,6 +195,13 @@ export interface SourceSession {
    */
   readTable?(args: ReadTableArgs): AsyncIterable<RowBatch>;
   /**
+   * Runs `work`, in which the core reads several tables with `readTable`, with every read seeing the
+   * database as of one moment (an initial copy): no child row is copied whose parent was written after the
+   * parent's table was read, which the target's foreign key would refuse (the change path delivers both
+   * after the copy). Optional: without it, each table is read as of its own moment.
+   */
+  readConsistently?<T>(work: () => Promise<T>): Promise<T>;
+  /**
    * A checkpoint given back as one to use on the database this session reaches, when it cannot have been
    * taken there (the database was moved to another server: `bucardo update db`, a dump restored);
    * `undefined` when it is this database's own. The core stores the replacement for every sync reading the

@@ -39,39 +39,44 @@ export async function initialCopy(ctx: CopyContext): Promise<void> {
   const save = (table: TableRef, saved: CopyProgress) => ctx.recorder.saveCopyProgress(plan.name, table, saved, plan.copyRequest);
   // parents before the tables pointing at them: a copy into empty tables finds each row's parent there
   const ordered = writeOrder(ctx.shapes);
-  for (const [index, shape] of ordered.entries()) {
-    const table = formatTable(shape.table);
-    const known = progress.get(tableId(shape.table));
-    if (known?.done) continue;
-    const to = known?.targets ?? (plan.onetimecopy === 2 ? await emptyOnes(ctx, targets, shape) : targets);
-    if (to.length === 0) {
-      await save(shape.table, { targets: [], rows: 0, done: true });
-      ctx.log.log('normal', `Initial copy of ${table}: no target needs it`);
-      continue;
+  // every table read as of one moment, where the source can: a child row copied finds its parent copied
+  const reader = await ctx.sessions.reader(from);
+  const consistently = (work: () => Promise<void>) => (reader.readConsistently ? reader.readConsistently(work) : work());
+  await consistently(async () => {
+    for (const [index, shape] of ordered.entries()) {
+      const table = formatTable(shape.table);
+      const known = progress.get(tableId(shape.table));
+      if (known?.done) continue;
+      const to = known?.targets ?? (plan.onetimecopy === 2 ? await emptyOnes(ctx, targets, shape) : targets);
+      if (to.length === 0) {
+        await save(shape.table, { targets: [], rows: 0, done: true });
+        ctx.log.log('normal', `Initial copy of ${table}: no target needs it`);
+        continue;
+      }
+      const resumeAt = known?.lastKey === undefined ? undefined : keyFromProgress(shape, known.lastKey);
+      if (!known) await save(shape.table, { targets: to, rows: 0, done: false });
+      ctx.log.log('normal', `Initial copy of ${table} from ${from} to ${to.join(', ')}${resumeAt === undefined ? '' : ` (resuming after ${known!.rows} rows)`}`);
+      const keyed = shape.key.length > 0;
+      const rows = await copyTable(ctx.sessions, {
+        shape, from, to,
+        // Emptied once, when the copy of this table begins; a resumed copy keeps what earlier batches wrote.
+        empty: plan.onetimecopy !== 2 && resumeAt === undefined,
+        // the tables pointing at it whose copy has not begun (later in the order, no progress): their rows
+        // on the targets would refuse its emptying; one copied already is never emptied again
+        emptyFirst: dependentsFirst(shape, ordered.slice(index + 1).filter((other) => !progress.has(tableId(other.table)))),
+        chunked: keyed,
+        ...(resumeAt === undefined ? {} : { after: resumeAt }),
+      }, {
+        batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status, rowsBefore: known?.rows ?? 0,
+        onBatch: (lastKey, done) => {
+          ctx.counts.kept.copyCommitted(table, done, to, false);
+          return save(shape.table, { targets: to, rows: (known?.rows ?? 0) + done, done: false, ...(lastKey === undefined ? {} : { lastKey: keyForProgress(shape, lastKey) }) });
+        },
+      });
+      await save(shape.table, { targets: to, rows: (known?.rows ?? 0) + rows, done: true });
+      ctx.counts.addCopy(table, rows, to);
     }
-    const resumeAt = known?.lastKey === undefined ? undefined : keyFromProgress(shape, known.lastKey);
-    if (!known) await save(shape.table, { targets: to, rows: 0, done: false });
-    ctx.log.log('normal', `Initial copy of ${table} from ${from} to ${to.join(', ')}${resumeAt === undefined ? '' : ` (resuming after ${known!.rows} rows)`}`);
-    const keyed = shape.key.length > 0;
-    const rows = await copyTable(ctx.sessions, {
-      shape, from, to,
-      // Emptied once, when the copy of this table begins; a resumed copy keeps what earlier batches wrote.
-      empty: plan.onetimecopy !== 2 && resumeAt === undefined,
-      // the tables pointing at it whose copy has not begun (later in the order, no progress): their rows
-      // on the targets would refuse its emptying; one copied already is never emptied again
-      emptyFirst: dependentsFirst(shape, ordered.slice(index + 1).filter((other) => !progress.has(tableId(other.table)))),
-      chunked: keyed,
-      ...(resumeAt === undefined ? {} : { after: resumeAt }),
-    }, {
-      batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status, rowsBefore: known?.rows ?? 0,
-      onBatch: (lastKey, done) => {
-        ctx.counts.kept.copyCommitted(table, done, to, false);
-        return save(shape.table, { targets: to, rows: (known?.rows ?? 0) + done, done: false, ...(lastKey === undefined ? {} : { lastKey: keyForProgress(shape, lastKey) }) });
-      },
-    });
-    await save(shape.table, { targets: to, rows: (known?.rows ?? 0) + rows, done: true });
-    ctx.counts.addCopy(table, rows, to);
-  }
+  });
 }
 
 /** Fullcopy members: every run makes each of their tables equal to the first source's (one transaction each). */

@@ -82,6 +82,19 @@ class PostgresSourceSession implements SourceSession {
     return readTable(this.#client, this.#db, args);
   }
 
+  /** One REPEATABLE READ transaction: every `COPY` in it reads the snapshot its first statement took. */
+  async readConsistently<T>(work: () => Promise<T>): Promise<T> {
+    await this.#client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    try {
+      const result = await work();
+      await this.#client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await this.#client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
   rebaseCheckpoint(checkpoint: Checkpoint): Promise<Checkpoint | undefined> {
     return this.#origin.rebase(checkpoint);
   }

@@ -6,8 +6,11 @@
  *    other sources' changes to the tables, dropped for the truncate, grew with every attempt;
  *  - `onetimecopy=1` onto a target whose child table has rows: the copy never finished.
  * Now a table's dependents emptied in the same run are emptied with it, children first, in the same
- * transaction; the runs are good and every database ends as the source.
+ * transaction; the runs are good and every database ends as the source. And an initial copy reads every
+ * table as of one moment: a parent and its child written between the reads of the two tables failed the
+ * copy (the child's row copied, its parent not), and every retry with it.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { Harness, expectEverywhere, expectOutcome, type SyncWorld } from './support/sync-harness.js';
@@ -61,5 +64,41 @@ describe('onetimecopy=1 onto a target whose child table has rows the source lack
     await expectEverywhere(w, 'grand', 'id', ['(1,g1)', '(2,g2)']);
     await expectEverywhere(w, 'parent', 'id', ['(1,1,p1)', '(2,2,p2)']);
     await expectEverywhere(w, 'child', 'id', ['(10,1,c10)', '(20,2,c20)']);
+  });
+});
+
+describe('onetimecopy=1 while a parent and its child are written between the reads of their tables', () => {
+  let w: SyncWorld;
+  beforeAll(async () => {
+    w = await harness.setup({ tag: 'tcw', roles: { A: 'source', C: 'target' }, tables: TABLES, schema: SCHEMA });
+    // the copy's write of the parent table on C waits for an advisory lock the test holds: the parent
+    // table has been read on A by then, the child table not yet
+    await w.sql('C', `CREATE FUNCTION hold() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock(4242); RETURN NULL; END $$;
+      CREATE TRIGGER hold AFTER INSERT ON parent FOR EACH STATEMENT EXECUTE FUNCTION hold()`);
+  });
+
+  it('the copy is good, and the run delivers the two rows after it', async () => {
+    const holder = new pg.Client({ connectionString: w.url.C! });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock(4242)');
+      await w.bucardo.updateSync(w.sync, { onetimecopy: '1' });
+      const copying = w.run();
+      for (let waited = 0; ; waited += 50) {
+        const { rows } = await holder.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted");
+        if (rows[0].n > 0) break;
+        if (waited > 20_000) throw new Error('the copy never came to the parent table');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await w.sql('A', "INSERT INTO grand VALUES (7, 'g7'); INSERT INTO parent VALUES (7, 7, 'p7'); INSERT INTO child VALUES (70, 7, 'c70')");
+      await holder.query('SELECT pg_advisory_unlock(4242)');
+      expectOutcome(await copying, 'good');
+    } finally {
+      await holder.end();
+    }
+    // the copy read the three tables as they were before the two rows; the change path of the same run brought them
+    await expectEverywhere(w, 'parent', 'id', ['(1,1,p1)', '(2,2,p2)', '(7,7,p7)']);
+    await expectEverywhere(w, 'child', 'id', ['(10,1,c10)', '(20,2,c20)', '(70,7,c70)']);
+    expectOutcome(await w.run(), 'empty');
   });
 });
