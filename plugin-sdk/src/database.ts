@@ -225,7 +225,9 @@ export interface SourceSession {
    * About how many rows each table (by `tableId`) holds, from the database's statistics, without reading
    * the tables; a table the database has no figure for is left out. With `pending`, it tells a run when
    * most of a table changed, so that copying it whole costs less than applying it key by key
-   * (`refreshAbove`). Optional: without it, tables are always applied key by key.
+   * (`refreshAbove`). A copy of a whole table (initial copy, fullcopy) asks it once per table, for the total
+   * in its progress (`bucardo status`). Optional: without it, tables are always applied key by key, and a
+   * copy's progress shows only the rows copied.
    */
   estimateRows?(tables: readonly TableRef[]): Promise<Map<string, number>>;
   /** Removes capture from these tables (triggers, change tables): no sync reads them any more. Optional. */

@@ -1,4 +1,4 @@
-import { BucardoError, formatTable, type KeyText, type RowBatch, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, tableId, type KeyText, type RowBatch, type SourceSession, type TableRef, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
 import { commitEverywhere } from './commit-everywhere.js';
 import { databaseError } from './database-error.js';
 import type { RunSessions } from './sessions.js';
@@ -64,6 +64,8 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
   const emptyAll = () => onTargets(async (target) => {
     for (const shape of [...(job.emptyFirst ?? []), job.shape]) await target.truncate!(shape, options.signal);
   });
+  // once per table, before its read begins: a figure for the progress line, not a query per batch
+  const estimate = options.status ? await estimatedRows(reader, job.shape.table) : undefined;
   let open = false;
   let rows = 0;
   let first = true;
@@ -90,7 +92,7 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
         open = false;
         await options.onBatch?.(lastKey(batch), rows);
       }
-      await options.status?.(`Copying ${table} from ${job.from} to ${job.to.join(', ')} (${(options.rowsBefore ?? 0) + rows} rows)`);
+      await options.status?.(`Copying ${table} from ${job.from} to ${job.to.join(', ')} (${copied((options.rowsBefore ?? 0) + rows, estimate)})`);
     }
     if (first && job.empty) {
       if (!open) { await begin(); open = true; }
@@ -102,6 +104,22 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
     if (open) await Promise.allSettled(targets.map(([, target]) => target.rollback()));
     throw error;
   }
+}
+
+/**
+ * About how many rows the source's statistics say the table holds (`estimateRows`), or undefined: a
+ * source without the method, a table it has no figure for, or a failure, since the figure is only shown,
+ * and a copy is not to fail for want of it (a broken connection fails the read that follows anyway).
+ */
+async function estimatedRows(reader: SourceSession, table: TableRef): Promise<number | undefined> {
+  if (!reader.estimateRows) return undefined;
+  const estimates = await reader.estimateRows([table]).catch(() => undefined);
+  return estimates?.get(tableId(table));
+}
+
+/** `1300 of about 3000 rows`; just `1300 rows` without an estimate, or once the copy has passed it (stale statistics). */
+function copied(rows: number, estimate: number | undefined): string {
+  return estimate !== undefined && rows <= estimate ? `${rows} of about ${estimate} rows` : `${rows} rows`;
 }
 
 /** The source's batches, a failure to read them named by its database and the table. */
