@@ -15,7 +15,7 @@ const report = (runs: SyncStatusReport['runs'], state: string, sync: Partial<Syn
   sync: { name: 'foobar', herd: 'therd', dbgroup: 'tgroup', status: 'active', autokick: false, checktime: null, onetimecopy: 0, conflictStrategy: 'latest', ...sync },
   herd: { name: 'therd', members: tables, tables, sequences: [], syncs: ['foobar'] },
   dbgroup: { name: 'tgroup', members: [{ db: 't1', role: 'source' }, { db: 't5', role: 'target' }], syncs: ['foobar'] },
-  runs, state, conflicts: { total: 0, skipped: 0 },
+  runs, state, conflicts: { total: 0, skipped: 0 }, stalled: false,
 });
 
 describe('status table', () => {
@@ -85,7 +85,8 @@ describe('status detail', () => {
     const worker = { sync: 'foobar', daemon: '19499@vm', since: now, state: 'stalled', failures: 2, retryAt: null, owner, lockHeld: false };
     const killed = run({ id: '9', ended: null, outcome: null, status: 'Applying public.a' });
     const detail = (responding: boolean, fields: Partial<typeof worker> = {}) =>
-      statusDetail(formatStatusDetail({ ...report({ interrupted: killed, last: killed }, 'Interrupted'), worker: { ...worker, ...fields, responding } }));
+      // as core reports it: stalled on the word of a daemon that responds only
+      statusDetail(formatStatusDetail({ ...report({ interrupted: killed, last: killed }, 'Interrupted'), worker: { ...worker, ...fields, responding }, stalled: responding }));
     expect(detail(false).get('Run by')).toBe('daemon 19499@vm (not responding since 12:00:03)');
     expect(detail(false).get('Status')).toBe('Active');
     expect(detail(false, { owner: undefined }).get('Run by')).toBe('daemon 19499@vm (not running)');

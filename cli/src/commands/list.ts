@@ -52,6 +52,6 @@ async function render(session: CliSession, noun: Exclude<Noun, 'all' | 'conflict
     case 'sequence': return formatSequences(filterListed((await bucardo.listTables()).filter((row) => row.kind === 'sequence'), patterns, named.table, noun));
     case 'herd': return formatHerds(filterListed(await bucardo.listHerds(), patterns, named.name, noun));
     case 'dbgroup': return formatDbGroups(filterListed(await bucardo.listDbGroups(), patterns, named.name, noun));
-    case 'sync': return formatSyncs(filterListed(await bucardo.listSyncs(), patterns, named.name, noun), await bucardo.listDbGroups());
+    case 'sync': return formatSyncs(filterListed(await bucardo.listSyncs(), patterns, named.name, noun), await bucardo.listDbGroups(), await bucardo.stalledSyncs());
   }
 }

@@ -49,15 +49,18 @@ export function formatDbGroups(rows: readonly DbGroupRow[]): string {
     `dbgroup: ${row.name.padEnd(name)}${row.members.length ? `  Members: ${row.members.map((m) => `${m.db}:${m.role}`).join(' ')}` : ''}`.trimEnd() + '\n').join('');
 }
 
-/** `bucardo list syncs`: `Sync "NAME"  Relgroup "HERD"  DB group "G" A:source B:target  [Active]`. */
-export function formatSyncs(rows: readonly SyncRow[], groups: readonly DbGroupRow[]): string {
+/**
+ * `bucardo list syncs`: `Sync "NAME"  Relgroup "HERD"  DB group "G" A:source B:target  [Active]`; a sync
+ * its daemon finds stalled is `[Stalled]`, as in Bucardo, which writes that into the sync's status.
+ */
+export function formatSyncs(rows: readonly SyncRow[], groups: readonly DbGroupRow[], stalled: ReadonlySet<string> = new Set()): string {
   if (rows.length === 0) return 'No syncs found\n';
   const name = Math.max(...rows.map((row) => row.name.length)) + 2;
   const herd = Math.max(...rows.map((row) => row.herd.length)) + 2;
   return rows.map((row) => {
     const group = groups.find((g) => g.name === row.dbgroup);
     const members = group ? group.members.map((m) => ` ${m.db}:${m.role}`).join('') : '';
-    const status = row.status.charAt(0).toUpperCase() + row.status.slice(1);
+    const status = stalled.has(row.name) ? 'Stalled' : row.status.charAt(0).toUpperCase() + row.status.slice(1);
     return `Sync ${`"${row.name}"`.padEnd(name)}  Relgroup ${`"${row.herd}"`.padEnd(herd)}  DB group "${row.dbgroup}"${members}  [${status}]\n`;
   }).join('');
 }

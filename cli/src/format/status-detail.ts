@@ -33,8 +33,7 @@ export function formatStatusDetail(report: SyncStatusReport): string {
     ['Source relgroup/database', `${sync.herd} / ${report.dbgroup.members.find((member) => member.role === 'source')?.db ?? sync.dbgroup}`],
     ['Databases', report.dbgroup.members.map((member) => `${member.db}:${member.role}`).join(' ')],
     ['Tables in sync', String(report.herd.members.length)],
-    // a gone daemon's last word on the sync's databases is no news about them
-    ['Status', report.worker?.responding && report.worker.state === 'stalled' ? 'Stalled' : capitalize(sync.status)],
+    ['Status', report.stalled ? 'Stalled' : capitalize(sync.status)],
     ['Check time', sync.checktime ?? 'None'],
     // as in Bucardo, a sync whose receivers are all fullcopy has no capture to kick it: only a kick or its checktime runs it
     ['Autokick', !sync.autokick ? 'No' : pureFullcopy(report) ? 'Yes (no effect: a fullcopy sync runs when kicked, or at its check time)' : 'Yes'],

@@ -18,7 +18,7 @@ import type { DaemonRow } from '../control/daemon-store.js';
 import type { RunSizes, SessionCache } from '../run/run-sync.js';
 import { DEFAULT_PARTITION_SIZE } from '../run/partitions.js';
 import { badRunSize } from '../run/run-sizes.js';
-import { syncStatuses, type SyncStatusReport } from './status.js';
+import { stalledSyncs, syncStatuses, type SyncStatusReport } from './status.js';
 import { addSync, listSyncs, updateSync, type AddSyncResult } from './syncs.js';
 import { addTables, listTables, updateTable, type AddTablesOptions, type AddTablesResult } from './tables.js';
 import type { ConflictLogRow } from '../control/run-store.js';
@@ -190,6 +190,14 @@ export class Bucardo {
 
   listSyncs(): Promise<SyncRow[]> {
     return this.#with(listSyncs);
+  }
+
+  /**
+   * The syncs that the daemon running them finds stalled (it cannot reach one of their databases, or one
+   * is inactive, and retries): what `status` shows as `Status : Stalled`, from the same worker rows.
+   */
+  stalledSyncs(): Promise<Set<string>> {
+    return this.#with(stalledSyncs);
   }
 
   /**

@@ -15,6 +15,8 @@ export interface SyncStatusReport {
   readonly state: string;
   /** The daemon recorded as running the sync and how it goes, when one is; a killed one's row stays (`responding` false). */
   readonly worker?: WorkerStatus;
+  /** The daemon running the sync finds it stalled (a database it cannot reach or that is inactive), and still responds: see `stalledByDaemon`. */
+  readonly stalled: boolean;
   /** Conflicts recorded in the audit for this sync; skipped ones wait for manual resolution. */
   readonly conflicts: { readonly total: number; readonly skipped: number };
   /** The resume point the next run finds (an interrupted run's, or the last run's when it failed or was stopped). */
@@ -49,6 +51,8 @@ export async function syncStatuses(ctx: BucardoContext, names?: readonly string[
     const herd = herds.find((row) => row.name === sync.herd)!;
     const dbgroup = dbgroups.find((group) => group.name === sync.dbgroup)!;
     const resume = resumeOutlook(syncRuns, herd, dbgroup, checkpoints.get(sync.name) ?? new Map());
+    const worker = workers.get(sync.name);
+    const status = worker && workerStatus(worker);
     return {
       sync,
       herd,
@@ -57,7 +61,8 @@ export async function syncStatuses(ctx: BucardoContext, names?: readonly string[
       ...(resume ? { resume } : {}),
       state: stateOf(syncRuns),
       conflicts: conflicts.get(sync.name) ?? { total: 0, skipped: 0 },
-      ...(workers.has(sync.name) ? { worker: workerStatus(workers.get(sync.name)!) } : {}),
+      ...(status ? { worker: status } : {}),
+      stalled: stalledByDaemon(status),
     };
   }));
 }
@@ -71,6 +76,21 @@ function resumeOutlook(runs: SyncRuns, herd: HerdRow, dbgroup: DbGroupRow, posit
   const mismatch = resumeMismatch(point, { databases, tables: herd.tables, checkpoints });
   const batchSize = resumeBatchSize(point);
   return { run: point.run ?? holder.id, point, ...(batchSize === undefined ? {} : { batchSize }), ...(mismatch ? { mismatch } : {}) };
+}
+
+/** The syncs their daemon finds stalled (`bucardo list syncs` shows them `[Stalled]`, as `status` does). */
+export async function stalledSyncs(ctx: BucardoContext): Promise<Set<string>> {
+  const workers = await ctx.control.daemons.workers();
+  return new Set([...workers.values()].filter((worker) => stalledByDaemon(workerStatus(worker))).map((worker) => worker.sync));
+}
+
+/**
+ * Whether a sync is stalled, as Bucardo would write into the sync's status: here the daemon running it
+ * records it (its runs fail to reach a database, and it retries) in its worker row rather than in the
+ * sync's own status, which stays what the user set. A gone daemon's last word is no news about the sync.
+ */
+export function stalledByDaemon(worker: WorkerStatus | undefined): boolean {
+  return worker !== undefined && worker.responding && worker.state === 'stalled';
 }
 
 function workerStatus(worker: WorkerRow): WorkerStatus {
