@@ -8,7 +8,7 @@ const now = new Date(2026, 10, 26, 12, 0, 10);
 type Run = NonNullable<SyncStatusReport['runs']['last']>;
 const run = (fields: Partial<Run> = {}): Run => ({
   id: '1', sync: 'foobar', worker: 'cli', started: new Date(2026, 10, 26, 12, 0, 0), ended: new Date(2026, 10, 26, 12, 0, 2),
-  outcome: 'good', status: 'Complete', inserts: 3926, deletes: 15704, conflicts: 75, deferred: 0, retries: 0, error: null, details: null, resume: null, ...fields,
+  outcome: 'good', status: 'Complete', inserts: 3926, deletes: 15704, conflicts: 75, deferred: 0, retries: 0, error: null, details: null, resume: null, progressed: null, quietFor: null, ...fields,
 });
 const tables = [{ schema: 'public', name: 'a' }, { schema: 'public', name: 'b' }];
 const report = (runs: SyncStatusReport['runs'], state: string, sync: Partial<SyncStatusReport['sync']> = {}): SyncStatusReport => ({
@@ -92,6 +92,16 @@ describe('status detail', () => {
     expect(detail(false, { owner: undefined }).get('Run by')).toBe('daemon 19499@vm (not running)');
     expect(detail(true).get('Run by')).toBe('daemon 19499@vm (stalled, 2 failed attempts)');
     expect(detail(true).get('Status')).toBe('Stalled');
+  });
+
+  it('says for how long a run in progress has not moved on, once it is 10 s', () => {
+    const state = 'Applying public.a to t5 (0 of 1 keys done)';
+    const current = (quietFor: number | null) => statusDetail(formatStatusDetail(report({ current: run({ ended: null, outcome: null, status: state, quietFor }) }, state))).get('Current state');
+    expect(current(null)).toBe(state);
+    expect(current(9.5)).toBe(state);
+    expect(current(24.2)).toBe('Applying public.a to t5 (0 of 1 keys done; no progress for 25s)');
+    expect(statusDetail(formatStatusDetail(report({ current: run({ ended: null, outcome: null, status: 'Connecting', quietFor: 70 }) }, 'Connecting'))).get('Current state'))
+      .toBe('Connecting (no progress for 1m 10s)');
   });
 
   it('shows a sync\'s own refreshabove, and Never for 0', () => {

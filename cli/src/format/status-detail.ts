@@ -1,5 +1,6 @@
 import type { SyncStatusReport } from '@bucardo/core';
 import { formatLong, formatWhen, groupDigits, prettyDuration } from './time-format.js';
+import { syncState } from './sync-state.js';
 
 const RULE = '='.repeat(70);
 
@@ -28,7 +29,7 @@ export function formatStatusDetail(report: SyncStatusReport): string {
   if (report.worker) items.push(['Run by', describeWorker(report.worker)]);
   items.push(
     ['Sync name', sync.name],
-    ['Current state', report.state],
+    ['Current state', syncState(report)],
     // as Bucardo: the herd and the database the sync reads its tables' shape and initial copies from
     ['Source relgroup/database', `${sync.herd} / ${report.dbgroup.members.find((member) => member.role === 'source')?.db ?? sync.dbgroup}`],
     ['Databases', report.dbgroup.members.map((member) => `${member.db}:${member.role}`).join(' ')],

@@ -1,5 +1,6 @@
 import type { SyncStatusReport } from '@bucardo/core';
 import { formatWhen, prettyDuration } from './time-format.js';
+import { syncState } from './sync-state.js';
 
 const titles = [' Name', ' State', ' Last good', ' Time', ' Last I/D/C', ' Last bad', ' Time'] as const;
 
@@ -12,10 +13,10 @@ export function formatStatusTable(reports: readonly SyncStatusReport[], now = ne
   const rows = reports.map((report) => {
     const good = report.runs.lastGood;
     const bad = report.runs.lastBad;
-    if (!report.runs.last) return [report.sync.name, report.state, '', '', '', '', ''];
+    if (!report.runs.last) return [report.sync.name, syncState(report), '', '', '', '', ''];
     return [
       report.sync.name,
-      report.state,
+      syncState(report),
       good?.ended ? formatWhen(good.ended, now) : 'none',
       good?.ended ? prettyDuration(now.getTime() - good.ended.getTime(), true) : '',
       good ? `${good.inserts}/${good.deletes}/${good.conflicts}` : '',

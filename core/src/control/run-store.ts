@@ -24,6 +24,13 @@ export interface SyncRunRow {
   readonly retries: number;
   readonly error: { readonly code: string; readonly message: string; readonly [field: string]: unknown } | null;
   readonly details: { readonly tables?: unknown; readonly databases?: Record<string, { inserted: number; deleted: number }> } | null;
+  /**
+   * When the run last moved on: its start, then each new phase, batch or copied batch (by the control
+   * database's clock). Null for runs recorded before the column was added.
+   */
+  readonly progressed: Date | null;
+  /** Seconds from `progressed` to when the row was read, by the control database's clock (a machine's own may be off). */
+  readonly quietFor: number | null;
   /** Where the run had got to (transactions committed everywhere, in which key partition), while it can be resumed. */
   readonly resume: Pick<ResumePoint, 'fingerprint' | 'from' | 'committed' | 'partition' | 'partitions' | 'run'> | null;
 }
@@ -91,7 +98,7 @@ export class RunStore implements RunRecorder {
     // Taken over at once: should this run fail before it gets further (even before it connects), the next
     // still resumes from here. The point stays right until a run moves the checkpoints, which clears it.
     const result = await this.#db.query<{ id: string }>(
-      'INSERT INTO bucardo.syncrun (sync, worker, resume) VALUES ($1, $2, $3) RETURNING id', [sync, worker, resume ? JSON.stringify(resume) : null]);
+      'INSERT INTO bucardo.syncrun (sync, worker, resume, progressed) VALUES ($1, $2, $3, clock_timestamp()) RETURNING id', [sync, worker, resume ? JSON.stringify(resume) : null]);
     const runId = result.rows[0]!.id;
     // This run serves every kick of the sync requested so far.
     await this.#db.query('UPDATE bucardo.kick_request SET run_id = $2 WHERE sync = $1 AND run_id IS NULL', [sync, runId]);
@@ -171,7 +178,7 @@ export class RunStore implements RunRecorder {
   }
 
   async setRunStatus(runId: string, status: string): Promise<void> {
-    await this.#db.query('UPDATE bucardo.syncrun SET status = $2 WHERE id = $1', [runId, status]);
+    await this.#db.query('UPDATE bucardo.syncrun SET status = $2, progressed = clock_timestamp() WHERE id = $1', [runId, status]);
   }
 
   async endRun(report: RunReport): Promise<void> {
@@ -247,17 +254,19 @@ function ofRequest(param: string): string {
   return `(${param}::bigint IS NULL OR copy_request = ${param}::bigint)`;
 }
 
-const RUN_COLUMNS = 'id, sync, worker, started, ended, outcome, status, inserts, deletes, conflicts, deferred, retries, error, details, resume';
+const RUN_COLUMNS = `id, sync, worker, started, ended, outcome, status, inserts, deletes, conflicts, deferred, retries, error, details, resume, progressed,
+  extract(epoch FROM clock_timestamp() - progressed)::float8 AS quiet_for`;
 
 interface RawRun {
   id: string; sync: string; worker: string; started: Date; ended: Date | null; outcome: RunOutcome | null; status: string;
   inserts: string; deletes: string; conflicts: string; deferred: string; retries: number; error: SyncRunRow['error']; details: SyncRunRow['details'];
-  resume: ResumePoint | null;
+  resume: ResumePoint | null; progressed: Date | null; quiet_for: number | null;
 }
 
-function toRunRow(row: RawRun): SyncRunRow {
+function toRunRow({ quiet_for, ...row }: RawRun): SyncRunRow {
   return {
     ...row,
+    quietFor: quiet_for,
     inserts: Number(row.inserts), deletes: Number(row.deletes), conflicts: Number(row.conflicts), deferred: Number(row.deferred),
     resume: row.resume && madeProgress(row.resume) ? row.resume : null,
   };
