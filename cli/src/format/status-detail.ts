@@ -14,7 +14,7 @@ export function formatStatusDetail(report: SyncStatusReport): string {
     items.push(['Rows inserted/deleted/conflicts', `${groupDigits(good.inserts)} / ${groupDigits(good.deletes)} / ${groupDigits(good.conflicts)}`]);
   }
   const bad = runs.lastBad;
-  if (bad?.ended) items.push(['Last bad', `${formatLong(bad.started)} (time until fail: ${prettyDuration(bad.ended.getTime() - bad.started.getTime())})`]);
+  if (bad?.ended) items.push(['Last bad', `${formatLong(bad.started)} (${badEnd(bad, bad.ended)})`]);
   if (runs.current) items.push(['Running since', `${formatLong(runs.current.started)} (${runs.current.worker})`]);
   const resume = report.resume;
   if (runs.interrupted) {
@@ -60,6 +60,18 @@ function lastError(error: { readonly message: string; readonly code: string; rea
   ];
   const notes = [...(where.length > 0 ? [where.join(', ')] : []), ...(ended ? [formatLong(ended)] : [])];
   return `${error.message} [${error.code}]${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
+}
+
+/**
+ * How long a bad run went. One found interrupted (its process killed) ended when it was last heard of, its
+ * last progress or its daemon's last heartbeat, which is what its end time holds, and was found later, by
+ * the next run: `found` in its error. Runs found before that was recorded have only the time found.
+ */
+function badEnd(bad: NonNullable<SyncStatusReport['runs']['lastBad']>, ended: Date): string {
+  const lasted = prettyDuration(ended.getTime() - bad.started.getTime());
+  const found = bad.error?.code === 'RUN_ABORTED' && typeof bad.error.found === 'string' ? new Date(bad.error.found) : undefined;
+  if (!found || Number.isNaN(found.getTime())) return `time until fail: ${lasted}`;
+  return `interrupted: last heard of ${lasted} after it started; found at ${formatWhen(found)}`;
 }
 
 function describeResume({ run, point, batchSize }: NonNullable<SyncStatusReport['resume']>): string {

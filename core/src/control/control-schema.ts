@@ -103,7 +103,8 @@ ALTER TABLE bucardo.syncrun ADD COLUMN IF NOT EXISTS retries integer NOT NULL DE
 ALTER TABLE bucardo.relation ADD COLUMN IF NOT EXISTS additive_columns text[] NOT NULL DEFAULT '{}';
 ALTER TABLE bucardo.syncrun ADD COLUMN IF NOT EXISTS resume jsonb;
 -- When the run last moved on (its start, each new phase or batch): status tells a run that waits (a lock on
--- a target) by it. No default: a volatile one would rewrite the table when the column is added.
+-- a target) by it, and a run found interrupted ends when it was last heard of, not when it was found. No
+-- default: a volatile one would rewrite the table when the column is added.
 ALTER TABLE bucardo.syncrun ADD COLUMN IF NOT EXISTS progressed timestamptz;
 -- refreshAbove for one sync: NULL takes the config's, 0 never copies a table whole. The check is named,
 -- dropped and added again, as a CHECK given with ADD COLUMN IF NOT EXISTS may be added twice on older servers.

@@ -81,10 +81,16 @@ export class RunStore implements RunRecorder {
   }
 
   async startRun(sync: string, worker: string): Promise<{ runId: string; resume?: ResumePoint }> {
-    // The caller holds the sync's lock, so a run of this sync still marked unfinished was interrupted.
+    // The caller holds the sync's lock, so a run of this sync still marked unfinished was interrupted. It
+    // ended when it was last heard of, not now (its process may have died long ago): the later of its last
+    // progress and the last heartbeat of the daemon that ran it (a daemon's worker is `daemon <id>`), which
+    // heartbeats through a long phase. When it was found is kept in its error.
     await this.#db.query(
-      `UPDATE bucardo.syncrun SET ended = clock_timestamp(), outcome = 'bad', status = 'Interrupted',
-              error = jsonb_build_object('code', 'RUN_ABORTED', 'message', 'The run was interrupted (its process ended before it finished)')
+      `UPDATE bucardo.syncrun r SET outcome = 'bad', status = 'Interrupted',
+              ended = least(clock_timestamp(), greatest(r.started, r.progressed,
+                (SELECT d.heartbeat FROM bucardo.daemon d WHERE r.worker = 'daemon ' || d.id))),
+              error = jsonb_build_object('code', 'RUN_ABORTED', 'message', 'The run was interrupted (its process ended before it finished)',
+                                         'found', clock_timestamp())
         WHERE sync = $1 AND ended IS NULL`,
       [sync],
     );
