@@ -1,5 +1,5 @@
-import type { TableRef } from '@bucardo/plugin-sdk';
-import { tableId } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, tableId, type TableRef } from '@bucardo/plugin-sdk';
+import { databaseError } from '../run/database-error.js';
 import type { DatabaseRow } from '../control/catalog-rows.js';
 import type { BucardoContext } from './context.js';
 import { specOf } from './databases.js';
@@ -27,7 +27,11 @@ export async function removeUnusedCapture(ctx: BucardoContext, candidates: Reado
     const unused = tables.filter((table) => !stillCaptured.has(`${db}\u0001${tableId(table)}`));
     const row = databases.find((candidate) => candidate.name === db);
     if (unused.length === 0 || !row) continue;
-    await removeOn(ctx, row, unused);
+    await removeOn(ctx, row, unused).catch((error: unknown) => {
+      const names = unused.map((table) => `"${formatTable(table)}"`).join(', ');
+      const failure = databaseError(error, 'CAPTURE_FAILED', { db, table: formatTable(unused[0]!) });
+      throw new BucardoError('CAPTURE_FAILED', `Could not remove the capture of ${names} on database "${db}", which no sync reads there now: ${failure.message}`, { ...failure.subject, cause: error });
+    });
     removed.set(db, unused);
   }
   return removed;

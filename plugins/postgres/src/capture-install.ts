@@ -198,10 +198,16 @@ export async function removeCapture(client: pg.Client, tables: readonly TableRef
     }
     for (const table of tables) {
       const names = captureNames(table);
-      const exists = await client.query<{ found: string }>('SELECT to_regclass($1) IS NOT NULL AS found', [qualified(table)]);
-      if (exists.rows[0]?.found === 't') {
-        await client.query(`DROP TRIGGER IF EXISTS ${quoteIdent(CAPTURE_TRIGGER)} ON ${qualified(table)}`);
-        await client.query(`DROP TRIGGER IF EXISTS ${quoteIdent(TRUNCATE_TRIGGER)} ON ${qualified(table)}`);
+      // the table by its name, and wherever the capture function fires: a table renamed since
+      // (ALTER TABLE … RENAME) keeps its triggers, which kept the function from being dropped
+      const { rows } = await client.query<{ relation: string }>(
+        `SELECT to_regclass($1)::text AS relation WHERE to_regclass($1) IS NOT NULL
+         UNION SELECT t.tgrelid::regclass::text FROM pg_catalog.pg_trigger t WHERE t.tgfoid = to_regprocedure($2)`,
+        [qualified(table), `${names.function}()`],
+      );
+      for (const { relation } of rows) {
+        await client.query(`DROP TRIGGER IF EXISTS ${quoteIdent(CAPTURE_TRIGGER)} ON ${relation}`);
+        await client.query(`DROP TRIGGER IF EXISTS ${quoteIdent(TRUNCATE_TRIGGER)} ON ${relation}`);
       }
       await client.query(`DROP FUNCTION IF EXISTS ${names.function}()`);
       await client.query(`DROP TABLE IF EXISTS ${names.delta}`);
