@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { BucardoError, formatTable, serverMessage, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type PartitionDigests, type RowBatch, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
 import { readSequence, setSequence } from './sequences.js';
 import { explainApplyError } from './apply-errors.js';
+import { locateCopyError } from './copy-error-location.js';
 import { AlwaysIdentity, applyInPlace } from './in-place-apply.js';
 import { applyReferenced } from './referenced-apply.js';
 import { ReferencedTables } from './referenced-tables.js';
@@ -129,7 +130,9 @@ class PostgresTargetSession implements TargetSession {
     const buffers = rows.map((rowBatch) => rowBatch.data).filter((data) => data.length > 0);
     if (buffers.length === 0) return { deleted, inserted: 0, skipped: [...skipped] };
     const copy = async (): Promise<ApplyResult> => ({
-      deleted, skipped: [...skipped], inserted: await copyIn(this.#client, `COPY ${qualified(batch.shape.table)} (${columnList(batch.shape)}) FROM STDIN`, buffers),
+      deleted, skipped: [...skipped], inserted: await copyIn(this.#client, `COPY ${qualified(batch.shape.table)} (${columnList(batch.shape)}) FROM STDIN`, buffers).catch((error: unknown) => {
+        throw locateCopyError(error, rows, this.#db);
+      }),
     });
     // the deletes are done either way: only the rows wait
     return this.#postponed.pending ? this.#writeOrPutOff(batch.shape, copy, rows, deleted) : copy();
