@@ -88,7 +88,8 @@ describe('a table changed under a running daemon', () => {
       db: 'sc_A',
       message: 'The key of table "public.t" on database "sc_A" is now (id, v), its primary key, but its capture records changes by another key (column "v" does not exist): the key was replaced, or a key column renamed. '
         + 'To lose nothing, give a renamed column its old name, or make the old key unique again on every database (CREATE UNIQUE INDEX on its columns, NOT NULL): the sync goes on by it. '
-        + 'To move to the new key: bucardo remove table public.t --force, then add it again and copy it anew (onetimecopy=1); the changes held for it are dropped with its capture',
+        + 'To move to the new key: bucardo remove table public.t --force, then add it again and copy it anew (onetimecopy=1); the changes held for it are dropped with its capture, '
+        + 'and the copy goes from the first source to the targets only: with several sources, stop the writers and make the sources agree first (bucardo compare), or rows only the others have are lost',
     });
     expect(await checkpoints()).toEqual(before);
     expect(await row(sc.b, 3)).toBeUndefined();

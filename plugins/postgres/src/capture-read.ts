@@ -111,7 +111,8 @@ function keyNotCaptured(error: unknown, shape: TableShape, db: string): BucardoE
   return new BucardoError('CAPTURE_FAILED',
     `The key of table "${table}" on database "${db}" is now (${key}), its ${shape.keySource}, but its capture records changes by another key (${(error as Error).message}): the key was replaced, or a key column renamed. `
     + 'To lose nothing, give a renamed column its old name, or make the old key unique again on every database (CREATE UNIQUE INDEX on its columns, NOT NULL): the sync goes on by it. '
-    + `To move to the new key: bucardo remove table ${table} --force, then add it again and copy it anew (onetimecopy=1); the changes held for it are dropped with its capture`,
+    + `To move to the new key: bucardo remove table ${table} --force, then add it again and copy it anew (onetimecopy=1); the changes held for it are dropped with its capture, `
+    + 'and the copy goes from the first source to the targets only: with several sources, stop the writers and make the sources agree first (bucardo compare), or rows only the others have are lost',
     { db, table, cause: error });
 }
 
