@@ -97,12 +97,20 @@ describe('a table changed under a running daemon', () => {
     const backlog = await world.bucardo('delta', 'sc_A');
     expect(backlog.code, backlog.stderr).toBe(0);
     expect(backlog.stdout).toMatch(/^ {2}Total deltas for database sc_A: [1-9]\d*$/m);
+    // and validate says so (it said OK while every run failed)
+    const validated = await world.bucardo('validate', 'sc');
+    expect(validated.code).toBe(1);
+    expect(validated.stdout).toContain('Validating sync sc ... FAILED\n'
+      + '  The key of table "public.t" on database "sc_A" is now (id, v), its primary key, but the sync captures its changes by (id), the key it had when added: every run fails reading its changes. '
+      + 'To lose nothing, give a renamed column its old name, or make the old key unique again on every database (CREATE UNIQUE INDEX on its columns, NOT NULL). '
+      + 'To move to the new key: bucardo remove table public.t --force, then add it again and copy it anew (onetimecopy=1); the changes held for it are dropped with its capture [CAPTURE_FAILED]\n');
 
     // the lossless way out: the old key unique again, and the held change arrives
     for (const db of [sc.a, sc.b]) await world.query(db.url, 'CREATE UNIQUE INDEX t_id ON t (id)');
     await waitFor('row 3 on sc_B', async () => (await row(sc.b, 3)) !== undefined, 30_000);
     expect(await row(sc.b, 3)).toEqual({ id: 3, v: 'v3', w: null, x: null });
     expect(await checkpoints()).not.toEqual(before);
+    expect(await world.ok('validate', 'sc')).toBe('Validating sync sc ... OK\n');
   });
 });
 

@@ -5,6 +5,7 @@ import { databaseError } from '../run/database-error.js';
 import { RunSessions } from '../run/sessions.js';
 import { isPureFullcopy } from '../run/sync-plan.js';
 import { describeAll, inspectTableShapes } from '../run/table-shapes.js';
+import { replacedKeys } from './replaced-keys.js';
 import { repairCapture } from './capture-repair.js';
 import type { BucardoContext } from './context.js';
 import { specOf } from './databases.js';
@@ -25,7 +26,8 @@ export async function validateSyncs(ctx: BucardoContext, names: readonly string[
       const plan = await loadSyncPlan(ctx.control.catalog, name);
       const sessions = await RunSessions.open(plan, ctx.engine.registry, ctx.engine.log, 'bucardo validate', new AbortController().signal);
       try {
-        const { shapes, problems, warnings } = await inspectTableShapes(plan, sessions);
+        const { shapes, problems: shapeProblems, warnings } = await inspectTableShapes(plan, sessions);
+        const problems = [...shapeProblems, ...replacedKeys(plan, shapes, await ctx.control.catalog.relations())];
         // a dropped or disabled capture trigger is put back (the tables must be sound to install it)
         const { repaired, broken } = await repairCapture(plan, sessions, shapes, problems.length === 0);
         // a run leaves such a sequence out and goes on: a warning, as it is in the run's log
