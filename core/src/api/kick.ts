@@ -59,13 +59,21 @@ export async function kickSync(ctx: BucardoContext, name: string, options: KickO
   if (!options.wait) return { status: 'queued' };
   const deadline = options.timeoutMs ? Date.now() + options.timeoutMs : Infinity;
   for (;;) {
+    // stopped before a run of its own began: none begins
+    if (options.signal?.aborted) return { status: 'stopped', ranHere: false };
     const servedBy = await ctx.control.daemons.servedBy(requestId);
     if (servedBy !== undefined) {
       const run = await ctx.control.runs.run(servedBy);
       if (run?.ended) return finished(fromRow(run));
       if (await ctx.control.tryLockSync(name)) {
         // it may have ended between the two reads, its lock let go just after
-        const again = await ctx.control.runs.run(servedBy);
+        let again: SyncRunRow | undefined;
+        try {
+          again = await ctx.control.runs.run(servedBy);
+        } catch (error) {
+          await ctx.control.unlockSync(name).catch(() => undefined);
+          throw error;
+        }
         if (again?.ended) {
           await ctx.control.unlockSync(name).catch(() => undefined);
           return finished(fromRow(again));
@@ -76,7 +84,6 @@ export async function kickSync(ctx: BucardoContext, name: string, options: KickO
     } else if (await ctx.control.tryLockSync(name)) {
       return runHere(ctx, name, options, deadline);
     }
-    if (options.signal?.aborted) return { status: 'stopped', ranHere: false };
     if (Date.now() >= deadline) return { status: 'timeout' };
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }

@@ -7,6 +7,9 @@ import { DaemonStore } from './daemon-store.js';
 import { RunStore } from './run-store.js';
 import { checkControlSchema } from './schema-check.js';
 
+/** How often a wait for a sync's run lock that this session holds itself looks again. */
+const IN_PROCESS_LOCK_POLL_MS = 50;
+
 /** One connection to the control database, with the catalog and run records on top of it. */
 export class ControlSession {
   readonly target: ControlTarget;
@@ -19,6 +22,8 @@ export class ControlSession {
   /** Connections of the same target for side transactions (the conflict audit), idle until leased. */
   readonly #idle: ControlSession[] = [];
   #closed = false;
+  /** The syncs whose run lock this session holds (`tryLockSync`). */
+  readonly #heldSyncs = new Set<string>();
 
   #broken = false;
 
@@ -96,19 +101,44 @@ export class ControlSession {
     return checkControlSchema(this.#query, this.target.dbname);
   }
 
-  /** Takes the sync's run lock (one runner per sync across every process and machine sharing this control database). */
+  /**
+   * Takes the sync's run lock (one runner per sync across every process and machine sharing this control
+   * database). PostgreSQL's advisory locks are re-entrant within a session, so this session keeps its own
+   * count of what it holds: two kicks (or a kick and a run) through one instance both got the lock, and
+   * ran the sync twice at once.
+   */
   async tryLockSync(sync: string): Promise<boolean> {
-    const result = await this.#query.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext('bucardo sync'), hashtext($1)) AS locked", [sync]);
-    return result.rows[0]!.locked;
+    if (this.#heldSyncs.has(sync)) return false;
+    this.#heldSyncs.add(sync);
+    let locked = false;
+    try {
+      const result = await this.#query.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext('bucardo sync'), hashtext($1)) AS locked", [sync]);
+      locked = result.rows[0]!.locked;
+      return locked;
+    } finally {
+      if (!locked) this.#heldSyncs.delete(sync);
+    }
   }
 
-  /** Waits for the sync's run lock. */
+  /** Waits for the sync's run lock (after this session's own holder, too). */
   async lockSync(sync: string): Promise<void> {
-    await this.#query.query("SELECT pg_advisory_lock(hashtext('bucardo sync'), hashtext($1))", [sync]);
+    while (this.#heldSyncs.has(sync)) await new Promise((resolve) => setTimeout(resolve, IN_PROCESS_LOCK_POLL_MS));
+    this.#heldSyncs.add(sync);
+    try {
+      await this.#query.query("SELECT pg_advisory_lock(hashtext('bucardo sync'), hashtext($1))", [sync]);
+    } catch (error) {
+      this.#heldSyncs.delete(sync);
+      throw error;
+    }
   }
 
   async unlockSync(sync: string): Promise<void> {
-    await this.#query.query("SELECT pg_advisory_unlock(hashtext('bucardo sync'), hashtext($1))", [sync]);
+    try {
+      await this.#query.query("SELECT pg_advisory_unlock(hashtext('bucardo sync'), hashtext($1))", [sync]);
+    } finally {
+      // a failed unlock is a lost connection, which let go of the lock with it
+      this.#heldSyncs.delete(sync);
+    }
   }
 
   async close(): Promise<void> {
