@@ -9,7 +9,7 @@
 import { defineConfig } from '@bucardo/plugin-sdk';
 
 export default defineConfig({
-  plugins: ['bucardo-plugin-jsonl', ['@bucardo/logger-pino', { level: 'verbose' }]],
+  plugins: ['bucardo-plugin-jsonl', ['@bucardo/logger-pino', { redact: ['password', 'token'] }]],
   // the pino plugin only registers its logger; this selects it
   logger: 'pino',
 });

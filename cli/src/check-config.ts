@@ -1,5 +1,5 @@
 import { badRunSize } from '@bucardo/core';
-import { LogLevels, type BucardoConfig, type ControlDatabaseConfig } from '@bucardo/plugin-sdk';
+import { closestName, LogLevels, type BucardoConfig, type ControlDatabaseConfig } from '@bucardo/plugin-sdk';
 
 /** What is wrong with a config: the field (`control.port`, `plugins[2]`), and either its value and the rule, or that it is unknown. */
 export type ConfigProblem =
@@ -93,30 +93,6 @@ function allFieldProblems(values: Readonly<Record<string, unknown>>, checks: Rea
     if (found) problems.push(...(Array.isArray(found) ? found : [found]) as ConfigProblem[]);
   }
   return problems;
-}
-
-/** The known name a typo most likely meant: the same but for case, or at most two edits away (and not most of the word). */
-export function closestName(name: string, known: readonly string[]): string | undefined {
-  let best: { name: string; distance: number } | undefined;
-  for (const candidate of known) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (!best || distance < best.distance) best = { name: candidate, distance };
-  }
-  return best && best.distance <= Math.min(2, Math.floor(best.name.length / 3)) ? best.name : undefined;
-}
-
-/** Edits (insert, delete, replace, swap two neighbours) that turn `a` into `b`: a swap is one typo, as `hots` for `host`. */
-function editDistance(a: string, b: string): number {
-  const rows: number[][] = [Array.from({ length: b.length + 1 }, (_, j) => j)];
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, rows[i - 2]![j - 2]! + 1);
-    }
-    rows.push(row);
-  }
-  return rows[a.length]![b.length]!;
 }
 
 /** A value as the error shows it: JSON where it can be, else its kind. */

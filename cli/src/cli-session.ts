@@ -7,6 +7,8 @@ export interface OpenOptions {
   readonly role?: string;
   readonly logLevel?: LogLevel;
   readonly loggerOptions?: Readonly<Record<string, unknown>>;
+  /** Where the logger writes when no option names a destination (the daemon's default log directory). */
+  readonly defaultLogDestinations?: readonly string[];
   /**
    * `standard`: the standard plugins only, and their logger, for a command that only talks to the
    * control database and must not judge the config's plugins itself (`reload`: the daemon does).
@@ -78,6 +80,7 @@ export class CliSession {
       logLevel: open.logLevel ?? options.logLevel ?? (options.verbose > 0 ? 'verbose' : 'warn'),
       ...(config.logger && !standard ? { logger: config.logger } : {}),
       ...(loggerOptions ? { loggerOptions } : {}),
+      ...(open.defaultLogDestinations ? { defaultLogDestinations: open.defaultLogDestinations } : {}),
       ...(config.batchSize ? { batchSize: config.batchSize } : {}),
       ...(config.partitionSize ? { partitionSize: config.partitionSize } : {}),
       ...(config.refreshAbove === undefined ? {} : { refreshAbove: config.refreshAbove }),

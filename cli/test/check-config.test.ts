@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { definePlugin } from '@bucardo/plugin-sdk';
-import { checkConfig, closestName, showValue } from '../src/check-config.js';
+import { closestName, definePlugin } from '@bucardo/plugin-sdk';
+import { checkConfig, showValue } from '../src/check-config.js';
 
 const KNOWN = ['plugins', 'control', 'logLevel', 'logger', 'loggerOptions', 'batchSize', 'partitionSize', 'refreshAbove', 'pidDir'];
 const plugin = definePlugin({ name: 'p', apply() {} });

@@ -1,4 +1,4 @@
-import { BucardoError, type BucardoPlugin, type LogFields, type Logger, type LoggerFactory, type LogLevel, type RunReport } from '@bucardo/plugin-sdk';
+import { BucardoError, isBucardoError, type BucardoPlugin, type LogFields, type Logger, type LoggerFactory, type LogLevel, type RunReport } from '@bucardo/plugin-sdk';
 import { createSyncHooks, type CoreHooks } from './hooks.js';
 import { DeferredLogger, guardedLogger, stderrWarnings } from './logging.js';
 import { loadPlugins } from './plugins/load-plugins.js';
@@ -15,6 +15,8 @@ export interface EngineOptions {
   /** The registered logger to use; default `text`. */
   readonly logger?: string;
   readonly loggerOptions?: Readonly<Record<string, unknown>>;
+  /** Where the logger writes when its options name no destination (see LoggerOptions.defaultDestinations). */
+  readonly defaultLogDestinations?: readonly string[];
   /** Fields on every log line, e.g. the process role. */
   readonly logFields?: LogFields;
 }
@@ -57,8 +59,13 @@ export class Engine {
 /** The configured logger; a factory that throws is a PLUGIN_ERROR naming its plugin, at startup rather than mid-sync. */
 function createLogger(registry: Registry, name: string, factory: LoggerFactory, level: LogLevel, options: EngineOptions): Logger {
   try {
-    return factory.create({ level, fields: {}, options: options.loggerOptions ?? {} });
+    return factory.create({
+      level, fields: {}, options: options.loggerOptions ?? {},
+      ...(options.defaultLogDestinations ? { defaultDestinations: options.defaultLogDestinations } : {}),
+    });
   } catch (error) {
+    // options it refuses are the config's mistake, said as the logger said it (naming the option)
+    if (isBucardoError(error) && error.code === 'CONFIG_INVALID') throw error;
     const plugin = registry.ownerOfLogger(name) ?? name;
     throw new BucardoError('PLUGIN_ERROR', `[${plugin}] the logger "${name}" could not be created: ${error instanceof Error ? error.message : String(error)}`, {
       plugin, hook: 'logger', item: name, cause: error,

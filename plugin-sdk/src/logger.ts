@@ -44,8 +44,17 @@ export interface LoggerOptions {
   readonly level: LogLevel;
   /** Fields for every line (the process role). */
   readonly fields: LogFields;
-  /** Plugin options from the config, e.g. a destination. */
+  /**
+   * Plugin options from the config, e.g. a destination. Every logger takes `destinations`: a list of
+   * `stderr`, `stdout`, `none` or directories (its file in each), which is how `bucardo start
+   * --log-destination` and the CLI's commands say where lines go. A logger refuses keys it does not know.
+   */
   readonly options: Readonly<Record<string, unknown>>;
+  /**
+   * Where lines go when neither `options` nor the plugin's own defaults name a destination (the daemon's
+   * default log directory), in the form of `destinations`. Undefined: the logger's own default.
+   */
+  readonly defaultDestinations?: readonly string[];
 }
 
 /** Makes loggers; registered by logger plugins and selected by name in the config. */

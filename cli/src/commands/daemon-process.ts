@@ -24,11 +24,11 @@ export async function daemonProcess(session: CliSession): Promise<number> {
   const onEarlyReload = () => { earlyReload = true; };
   process.on('SIGHUP', onEarlyReload);
   try {
-    const loggerOptions = await daemonLoggerOptions(session);
+    const logTo = await daemonLoggerOptions(session);
     recordStartOptions(dir, session.command.options, (await session.config()).filepath);
     const open = async (fresh: boolean) => {
       const level = await logLevelOf(session);
-      const options = { role: 'daemon', logLevel: level, loggerOptions };
+      const options = { role: 'daemon', logLevel: level, ...logTo };
       return fresh ? session.openFresh(options) : session.bucardo(options);
     };
     const bucardo = await open(false);

@@ -41,11 +41,17 @@ export function pidDirFrom(session: CliSession, configured: string | undefined):
   return session.command.options.pidDir ?? configured ?? process.env.BUCARDO_PID_DIR ?? usableDir('/var/run/bucardo');
 }
 
-/** Where the daemon logs: `--log-destination`s, else the config's logger options, else Bucardo's `/var/log/bucardo` when usable. */
-export async function daemonLoggerOptions(session: CliSession): Promise<Readonly<Record<string, unknown>>> {
+/**
+ * Where the daemon logs: `--log-destination`s (as `destinations`, which every logger takes, so that they
+ * win over any destination the config or a logger plugin's options name), else what the config's logger
+ * options or the plugin's options say, else Bucardo's `/var/log/bucardo` when usable (the default
+ * destinations, which a logger uses only when nothing names one).
+ */
+export async function daemonLoggerOptions(session: CliSession): Promise<{ loggerOptions?: Readonly<Record<string, unknown>>; defaultLogDestinations: readonly string[] }> {
   const { config } = await session.config();
-  if (session.command.options.logDestinations.length > 0) return { ...config.loggerOptions, destinations: session.command.options.logDestinations };
-  return config.loggerOptions ?? { destinations: [usableDir('/var/log/bucardo')] };
+  const given = session.command.options.logDestinations;
+  const loggerOptions = given.length > 0 ? { ...config.loggerOptions, destinations: given } : config.loggerOptions;
+  return { ...(loggerOptions ? { loggerOptions } : {}), defaultLogDestinations: [usableDir('/var/log/bucardo')] };
 }
 
 /** A `--log-destination` as the daemon gets it: a directory made absolute, since the daemon may run elsewhere. */

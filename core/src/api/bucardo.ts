@@ -34,6 +34,8 @@ export interface BucardoOptions extends Pick<BucardoConfig, 'control' | 'logLeve
   readonly plugins: readonly BucardoPlugin[];
   /** The process role in log lines and run records, e.g. `cli`, `daemon`. */
   readonly role?: string;
+  /** Where the logger writes when its options name no destination (the daemon's default log directory). */
+  readonly defaultLogDestinations?: readonly string[];
 }
 
 /**
@@ -61,6 +63,7 @@ export class Bucardo {
       ...(options.logLevel ? { logLevel: options.logLevel } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.loggerOptions ? { loggerOptions: options.loggerOptions } : {}),
+      ...(options.defaultLogDestinations ? { defaultLogDestinations: options.defaultLogDestinations } : {}),
       logFields: { role },
     });
     return new Bucardo(engine, options);

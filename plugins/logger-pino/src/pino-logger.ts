@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { silentLogger, type LogFields, type Logger, type LoggerFactory, type LoggerOptions, type LogLevel } from '@bucardo/plugin-sdk';
-import { destinationPath, resolvePinoOptions } from './pino-logger-options.js';
+import { checkPinoOptions, resolvePinoOptions } from './pino-logger-options.js';
 
 /** Bucardo's levels as pino levels: `terse` is a custom level between info and warn. */
 export const pinoLevels: Readonly<Record<LogLevel, { readonly name: PinoLevel; readonly value: number }>> = Object.freeze({
@@ -22,29 +22,39 @@ const bucardoLevelOf = new Map<number, LogLevel>(Object.entries(pinoLevels).map(
  */
 const destinations = new Map<string | number, pino.DestinationStream>();
 
-function destinationFor(destination: string): pino.DestinationStream {
-  const dest = destination === 'stderr' ? 2 : destination === 'stdout' ? 1 : destinationPath(destination);
-  let stream = destinations.get(dest);
-  if (!stream) {
+/** `stream`: `stderr`, `stdout` or an absolute file path. */
+function destinationFor(stream: string): pino.DestinationStream {
+  const dest = stream === 'stderr' ? 2 : stream === 'stdout' ? 1 : stream;
+  let opened = destinations.get(dest);
+  if (!opened) {
     // synchronous writes: a process that exits right after logging (the CLI) loses nothing
-    stream = typeof dest === 'number'
+    opened = typeof dest === 'number'
       ? pino.destination({ dest, sync: true })
       : pino.destination({ dest, sync: true, mkdir: true, append: true });
-    destinations.set(dest, stream);
+    destinations.set(dest, opened);
   }
-  return stream;
+  return opened;
+}
+
+/** Every line to each of `streams` (several `destinations`): pino writes a line once, to one stream. */
+function fanOut(streams: readonly string[]): pino.DestinationStream {
+  const opened = streams.map(destinationFor);
+  if (opened.length === 1) return opened[0]!;
+  return { write: (line: string) => { for (const stream of opened) stream.write(line); } };
 }
 
 /**
- * Makes the `pino` logger factory. `defaults` are plugin options (destination, redact) that the config's
- * `loggerOptions` override.
+ * Makes the `pino` logger factory. `defaults` are plugin options (destination, redact, …) that the
+ * config's `loggerOptions` override; they are checked here, so that a typo in them fails when the config
+ * loads rather than when the logger is first made.
  */
 export function pinoLoggerFactory(defaults: Readonly<Record<string, unknown>> = {}): LoggerFactory {
+  checkPinoOptions(defaults, 'plugin options');
   return Object.freeze({
     name: 'pino',
     create(options: LoggerOptions): Logger {
-      const resolved = resolvePinoOptions(defaults, options.options);
-      if (resolved.destination === 'none') return silentLogger;
+      const resolved = resolvePinoOptions(defaults, options.options, options.defaultDestinations);
+      if (resolved.streams.length === 0) return silentLogger;
       const instance: PinoInstance = pino({
         level: pinoLevels[options.level].name,
         customLevels: { terse: pinoLevels.terse.value },
@@ -53,7 +63,7 @@ export function pinoLoggerFactory(defaults: Readonly<Record<string, unknown>> = 
         },
         serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
         ...(resolved.redact.length ? { redact: [...resolved.redact] } : {}),
-      }, destinationFor(resolved.destination));
+      }, fanOut(resolved.streams));
       return new PinoLogger(instance, options.fields);
     },
   });

@@ -115,6 +115,36 @@ describe('destinations', () => {
   });
 });
 
+describe('destinations', () => {
+  it('as every logger takes them: directories (the file log.bucardo.json in each, or fileName), stderr, none; each line to each', () => {
+    const [one, two] = [join(dir, `dirs-${++files}`), join(dir, `dirs-${++files}`)];
+    pinoLogger.create({ level: 'normal', fields: {}, options: { destinations: [one, 'none'] } }).log('normal', 'one');
+    pinoLogger.create({ level: 'normal', fields: {}, options: { destinations: [one, two], fileName: 'b.json' } }).log('normal', 'both');
+    expect(linesOf(join(one, 'log.bucardo.json')).map((line) => line.msg)).toEqual(['one']);
+    expect(linesOf(join(one, 'b.json')).map((line) => line.msg)).toEqual(['both']);
+    expect(linesOf(join(two, 'b.json')).map((line) => line.msg)).toEqual(['both']);
+  });
+
+  it('given in loggerOptions, win over the plugin\'s destination; the host\'s default is used only when nothing names one', async () => {
+    const pluginFile = newFile();
+    const [given, fallback] = [join(dir, `dirs-${++files}`), join(dir, `dirs-${++files}`)];
+    const factory = await factoryOf(loggerPino({ destination: pluginFile }));
+    factory.create({ level: 'normal', fields: {}, options: { destinations: [given] }, defaultDestinations: [fallback] }).log('normal', 'given');
+    factory.create({ level: 'normal', fields: {}, options: {}, defaultDestinations: [fallback] }).log('normal', 'plugin');
+    pinoLogger.create({ level: 'normal', fields: {}, options: {}, defaultDestinations: [fallback] }).log('normal', 'fallback');
+    expect(linesOf(join(given, 'log.bucardo.json')).map((line) => line.msg)).toEqual(['given']);
+    expect(linesOf(pluginFile).map((line) => line.msg)).toEqual(['plugin']);
+    expect(linesOf(join(fallback, 'log.bucardo.json')).map((line) => line.msg)).toEqual(['fallback']);
+  });
+
+  it('an unknown option is CONFIG_INVALID naming it, in loggerOptions or in the plugin\'s options', () => {
+    expect(() => pinoLogger.create({ level: 'normal', fields: {}, options: { destnation: 'x' } }))
+      .toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', item: 'destnation', message: 'logger "pino": loggerOptions has an unknown option "destnation": did you mean "destination"?' }));
+    expect(() => loggerPino({ colour: true } as never))
+      .toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: 'logger "pino": plugin options has an unknown option "colour": the known options are destination, destinations, fileName, redact' }));
+  });
+});
+
 describe('redaction', () => {
   it('hides password-like fields by default, at the top level and one object down', () => {
     const file = newFile();

@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { levelEnabled, type LogFields, type Logger, type LoggerFactory, type LoggerOptions, type LogLevel } from '@bucardo/plugin-sdk';
-import { destinationsOf } from './text-logger-options.js';
+import { resolveTextOptions } from './text-logger-options.js';
 
 type Sink = (line: string) => void;
 
@@ -12,7 +12,8 @@ type Sink = (line: string) => void;
 export const textLoggerFactory: LoggerFactory = Object.freeze({
   name: 'text',
   create(options: LoggerOptions): Logger {
-    const sinks = destinationsOf(options.options).flatMap((destination) => sinkFor(destination, String(options.options.fileName ?? 'log.bucardo')));
+    const { destinations, fileName } = resolveTextOptions(options.options, options.defaultDestinations);
+    const sinks = destinations.flatMap((destination) => sinkFor(destination, fileName));
     return new TextLogger(options.level, options.fields, sinks);
   },
 });

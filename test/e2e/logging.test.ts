@@ -1,0 +1,74 @@
+/**
+ * Where log lines go and what they say, the `bucardo` command run as processes with a config of its own
+ * (in the repository, so that `@bucardo/logger-pino` resolves as in a user's project):
+ *
+ *  - `start --log-destination DIR` is where the daemon logs, with the pino logger as with the text one,
+ *    whatever destination the config or the plugin's options name;
+ *  - a logger option no logger knows (a typo) is refused, naming it, with the option it most likely meant.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { serverFromInfo } from '../src/fixtures/pg-server.js';
+import { repoRoot } from '../src/helpers/cli.js';
+import { uniqueName } from '../src/helpers/databases.js';
+import { DaemonWorld, waitFor } from './support/daemon-world.js';
+
+const server = serverFromInfo(inject('pg'));
+
+type JsonLine = Record<string, unknown> & { msg: string };
+
+const jsonLines = (file: string): JsonLine[] =>
+  (existsSync(file) ? readFileSync(file, 'utf8') : '').split('\n').filter(Boolean).map((line) => JSON.parse(line) as JsonLine);
+
+/** A config file in its own directory under test/.tmp (resolving @bucardo/* from the repository). */
+function configFile(body: string): string {
+  const dir = path.join(repoRoot, 'test', '.tmp', uniqueName('logging'));
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'bucardo.config.ts');
+  writeFileSync(file, `export default ${body};\n`);
+  return file;
+}
+
+describe('the pino logger', () => {
+  const world = new DaemonWorld(server, 'lgp');
+  beforeAll(() => world.install());
+  afterAll(() => world.dispose());
+
+  it('writes the daemon\'s lines where start --log-destination says, not to the file the plugin options name', async () => {
+    const pluginFile = path.join(world.tempDir('pino'), 'pino.json');
+    const config = configFile(`{ plugins: [['@bucardo/logger-pino', { destination: ${JSON.stringify(pluginFile)} }]], logger: 'pino' }`);
+    const d = world.daemon();
+    const pid = await d.start('--config', config);
+    const file = path.join(d.logDir, 'log.bucardo.json');
+    const started = await waitFor('the started line', async () => jsonLines(file).find((line) => line.msg.startsWith('Daemon ')));
+    expect(started).toMatchObject({ role: 'daemon', pid, bucardoLevel: 'terse' });
+    expect(jsonLines(pluginFile).filter((line) => line.role === 'daemon')).toEqual([]);
+  });
+
+  it.each([
+    ['the plugin\'s options', `{ plugins: [['@bucardo/logger-pino', { destnation: '/tmp/x.json' }]], logger: 'pino' }`,
+      'logger "pino": plugin options has an unknown option "destnation": did you mean "destination"?'],
+    ['loggerOptions', `{ plugins: ['@bucardo/logger-pino'], logger: 'pino', loggerOptions: { redcat: [] } }`,
+      'logger "pino": loggerOptions has an unknown option "redcat": did you mean "redact"?'],
+  ])('an unknown option in %s is refused at start, naming it', async (_, body, message) => {
+    const d = world.daemon();
+    const result = await d.launch('start', '--config', configFile(body));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`ERROR: ${message} [CONFIG_INVALID]\n`);
+    expect(d.pid()).toBeUndefined();
+  });
+});
+
+describe('the text logger', () => {
+  const world = new DaemonWorld(server, 'lgt');
+  beforeAll(() => world.install());
+  afterAll(() => world.dispose());
+
+  it('refuses an unknown option, naming it', async () => {
+    const d = world.daemon();
+    const result = await d.launch('start', '--config', configFile(`{ loggerOptions: { destinatons: ['stderr'] } }`));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('ERROR: logger "text": loggerOptions has an unknown option "destinatons": did you mean "destinations"? [CONFIG_INVALID]\n');
+  });
+});
