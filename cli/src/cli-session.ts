@@ -65,7 +65,7 @@ export class CliSession {
     const [{ Bucardo }, { resolvePlugins }] = await Promise.all([import('@bucardo/core'), import('./resolve-plugins.js')]);
     const { config, filepath } = await this.config();
     const standard = open.plugins === 'standard';
-    const loggerOptions = open.loggerOptions ?? (standard ? undefined : config.loggerOptions);
+    const loggerOptions = open.role === 'daemon' ? open.loggerOptions : commandLoggerOptions(standard ? undefined : config.loggerOptions);
     return Bucardo.open({
       plugins: await resolvePlugins(standard ? undefined : config.plugins, filepath),
       control: {
@@ -96,4 +96,13 @@ export class CliSession {
   async close(): Promise<void> {
     await this.#bucardo?.close();
   }
+}
+
+/**
+ * A command's lines go to stderr whatever destination the config names: that destination is the daemon's,
+ * as the config's logLevel is, and whoever runs a command with `--log-level` reads its lines where they
+ * typed it. The config's logger still writes them (pino: JSON lines), with its other options.
+ */
+function commandLoggerOptions(configured: Readonly<Record<string, unknown>> | undefined): Readonly<Record<string, unknown>> {
+  return { ...configured, destinations: ['stderr'] };
 }

@@ -4,7 +4,9 @@
  *
  *  - `start --log-destination DIR` is where the daemon logs, with the pino logger as with the text one,
  *    whatever destination the config or the plugin's options name;
- *  - a logger option no logger knows (a typo) is refused, naming it, with the option it most likely meant.
+ *  - a logger option no logger knows (a typo) is refused, naming it, with the option it most likely meant;
+ *  - a command's lines (`kick s 0 --log-level normal`, run in the command's process) go to stderr, not to
+ *    the destination the config names for the daemon.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -44,6 +46,20 @@ describe('the pino logger', () => {
     const started = await waitFor('the started line', async () => jsonLines(file).find((line) => line.msg.startsWith('Daemon ')));
     expect(started).toMatchObject({ role: 'daemon', pid, bucardoLevel: 'terse' });
     expect(jsonLines(pluginFile).filter((line) => line.role === 'daemon')).toEqual([]);
+    // the next test's kick is to be run by the command itself, not by this daemon
+    expect((await d.cli('stop')).code).toBe(0);
+  });
+
+  it('a command\'s lines go to stderr, not to the destination the config names', async () => {
+    const pinoFile = path.join(world.tempDir('pino'), 'pino.json');
+    const config = configFile(`{ plugins: ['@bucardo/logger-pino'], logger: 'pino', loggerOptions: { destination: ${JSON.stringify(pinoFile)} } }`);
+    const { a } = await world.pair('cmd', { autokick: false });
+    await world.insert(a, 1);
+    const kicked = await world.bucardo('--config', config, 'kick', 'cmd', '0', '--log-level', 'normal');
+    expect(kicked.code, kicked.stderr).toBe(0);
+    const lines = kicked.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as JsonLine);
+    expect(lines.find((line) => line.msg.startsWith('Sync "cmd" good: 1 inserts'))).toMatchObject({ role: 'cli', sync: 'cmd', bucardoLevel: 'normal' });
+    expect(existsSync(pinoFile)).toBe(false);
   });
 
   it.each([
