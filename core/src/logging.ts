@@ -1,4 +1,4 @@
-import { levelEnabled, type LogFields, type Logger, type LogLevel } from '@bucardo/plugin-sdk';
+import { isBucardoError, levelEnabled, type LogFields, type Logger, type LogLevel } from '@bucardo/plugin-sdk';
 
 /**
  * A logger whose destination is chosen later: plugins receive it while they load, before the config's
@@ -65,4 +65,12 @@ export function guardedLogger(logger: Logger, name: string): Logger {
     child: (fields) => guardedLogger(guard(() => logger.child(fields), logger), name),
     flush: async () => { try { await logger.flush?.(); } catch { /* a logger failing to flush fails nothing */ } },
   };
+}
+
+/**
+ * The fields a failure's log line carries: its code, when it has one of ours (the text logger ends the
+ * line with `[CODE]`, as status shows it; pino writes a `code` field).
+ */
+export function errorFields(error: unknown): LogFields {
+  return isBucardoError(error) ? { code: error.code } : {};
 }

@@ -6,7 +6,9 @@
  *    whatever destination the config or the plugin's options name;
  *  - a logger option no logger knows (a typo) is refused, naming it, with the option it most likely meant;
  *  - a command's lines (`kick s 0 --log-level normal`, run in the command's process) go to stderr, not to
- *    the destination the config names for the daemon.
+ *    the destination the config names for the daemon;
+ *  - a failure's line carries its code (text: `[CODE]` at the end; pino: a `code` field), and a daemon's
+ *    failed attempt is one line that says the failure and the retry.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -62,6 +64,17 @@ describe('the pino logger', () => {
     expect(existsSync(pinoFile)).toBe(false);
   });
 
+  it('a failure\'s line carries its code as a field', async () => {
+    const config = configFile(`{ plugins: ['@bucardo/logger-pino'], logger: 'pino' }`);
+    const { a, b } = await world.pair('fcode', { autokick: false });
+    await world.query(b.url, 'ALTER TABLE t ADD CONSTRAINT small CHECK (id < 100)');
+    await world.insert(a, 500);
+    const kicked = await world.bucardo('--config', config, 'kick', 'fcode', '0');
+    expect(kicked.code).toBe(2);
+    const lines = kicked.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as JsonLine);
+    expect(lines.find((line) => line.msg.startsWith('Sync "fcode" failed: '))).toMatchObject({ code: 'APPLY_FAILED', sync: 'fcode', bucardoLevel: 'warn' });
+  });
+
   it.each([
     ['the plugin\'s options', `{ plugins: [['@bucardo/logger-pino', { destnation: '/tmp/x.json' }]], logger: 'pino' }`,
       'logger "pino": plugin options has an unknown option "destnation": did you mean "destination"?'],
@@ -73,6 +86,24 @@ describe('the pino logger', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(`ERROR: ${message} [CONFIG_INVALID]\n`);
     expect(d.pid()).toBeUndefined();
+  });
+});
+
+describe('a daemon\'s failed attempt', () => {
+  const world = new DaemonWorld(server, 'lgf');
+  beforeAll(() => world.install());
+  afterAll(() => world.dispose());
+
+  it('is one line: the failure, the retry and the code', async () => {
+    const { a, b } = await world.pair('f');
+    await world.query(b.url, 'ALTER TABLE t ADD CONSTRAINT small CHECK (id < 100)');
+    const d = world.daemon();
+    await d.start();
+    await world.insert(a, 500);
+    const line = await waitFor('the failure line', async () => d.log().split('\n').find((text) => text.includes('Sync "f" failed: ')));
+    expect(line).toMatch(/ WARN DAEMON sync=f run=\d+ Sync "f" failed: new row for relation "t" violates check constraint "small" \(database "f_B", table public\.t\); retrying in 1 s \(attempt 1\) \[APPLY_FAILED\]$/);
+    await waitFor('the second attempt', async () => d.log().includes('(attempt 2) [APPLY_FAILED]'));
+    expect(d.log()).not.toContain('run failed');
   });
 });
 

@@ -4,6 +4,7 @@ import type { SyncRow } from '../control/catalog-rows.js';
 import type { ControlTarget } from '../control/control-connection.js';
 import { ControlSession } from '../control/control-session.js';
 import { Engine } from '../engine.js';
+import { errorFields } from '../logging.js';
 import type { RunSizes } from '../run/run-sync.js';
 import { ControlListener } from './control-listener.js';
 import { DEFAULT_LEASE_MS } from './daemon-liveness.js';
@@ -97,7 +98,7 @@ export class Daemon {
       if (loaded instanceof Engine) this.reload(loaded);
       else this.reload(loaded.engine, loaded.sizes);
     } catch (error) {
-      this.#log.log('warn', `Reload failed, keeping the running configuration: ${(error as Error).message}`);
+      this.#log.log('warn', `Reload failed, keeping the running configuration: ${(error as Error).message}`, errorFields(error));
       refusal = toBucardoError(error, 'DAEMON_FAILED').toJSON();
     }
     if (requests) await this.#answerReloads(requests, refusal);
@@ -140,10 +141,10 @@ export class Daemon {
           await this.#round();
         } catch (error) {
           if (this.#refused) {
-            this.#log.log('warn', `Cannot register in the control database, stopping: ${this.#refused.message}`);
+            this.#log.log('warn', `Cannot register in the control database, stopping: ${this.#refused.message}`, errorFields(this.#refused));
             throw this.#refused;
           }
-          this.#log.log('warn', `Daemon round failed: ${(error as Error).message}`);
+          this.#log.log('warn', `Daemon round failed: ${(error as Error).message}`, errorFields(error));
           if (this.#control?.broken) await this.#dropControl();
         }
         await this.#wake.sleep(this.#options.leaseMs, signal);
@@ -189,7 +190,7 @@ export class Daemon {
       await control.unlockSync(worker.name);
       await control.daemons.release(worker.name, this.#options.id).catch(() => undefined);
     })().catch((error: unknown) => {
-      this.#log.log('warn', `Giving up sync "${worker.name}" failed: ${(error as Error).message}`);
+      this.#log.log('warn', `Giving up sync "${worker.name}" failed: ${(error as Error).message}`, errorFields(error));
     }).finally(() => {
       this.#leaving.delete(worker.name);
       this.#wake.wake();

@@ -7,6 +7,7 @@ import type { Engine } from '../engine.js';
 import type { RunSizes, SessionCache } from '../run/run-sync.js';
 import { isPureFullcopy, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import { describeAll } from '../run/table-shapes.js';
+import { errorFields } from '../logging.js';
 import { backoffMs, pollDelayMs, WakeSignal } from './wake-signal.js';
 
 /** How often an open probe looks for tables added to or removed from the sync's herd. */
@@ -113,7 +114,7 @@ export class SyncWorker {
       try {
         if (await this.#due()) await this.#runOnce();
       } catch (error) {
-        this.#fail(`could not check sync "${this.name}": ${(error as Error).message}`);
+        this.#fail({ message: `could not check sync "${this.name}": ${(error as Error).message}`, error });
       }
       await this.#wake.sleep(pollDelayMs(this.#settings.pollMs, this.#lastProbeMs), this.#stopping.signal);
     }
@@ -146,11 +147,13 @@ export class SyncWorker {
     await this.#control.daemons.setState(this.name, this.#settings.daemonId, 'running', this.#failures, null);
     const report = await this.#engine.run(plan, this.#control.runs, {
       ...this.#sizes, worker: `daemon ${this.#settings.daemonId}`, signal: this.#aborting.signal, cache: this.#cache,
+      failureNote: retryNote(this.#failures + 1, this.#settings.maxBackoffMs),
     });
     this.#lastRun = Date.now();
     this.#probeCheckpoints = undefined;
     if (report.outcome === 'bad') {
-      this.#fail(`run failed: ${report.error?.message ?? 'unknown error'}`, report);
+      // the run's failure line said the retry already
+      this.#fail(undefined, report);
       return;
     }
     if (this.#failures > 0) this.#log.log('terse', `Sync "${this.name}" recovered after ${this.#failures} failed attempt(s)`);
@@ -171,18 +174,20 @@ export class SyncWorker {
       const done = purged.filter((entry) => 'purged' in entry);
       const total = done.reduce((sum, entry) => sum + entry.purged, 0);
       if (total > 0) this.#log.log('verbose', `Purged ${total} consumed change records (${done.map((entry) => `${entry.db}: ${entry.purged}`).join(', ')})`);
-      for (const entry of purged) if ('error' in entry) this.#log.log('warn', `Purging change records failed: ${entry.error.message}`);
+      for (const entry of purged) if ('error' in entry) this.#log.log('warn', `Purging change records failed: ${entry.error.message}`, errorFields(entry.error));
     } catch (error) {
-      this.#log.log('warn', `Purging change records failed: ${(error as Error).message}`);
+      this.#log.log('warn', `Purging change records failed: ${(error as Error).message}`, errorFields(error));
     }
   }
 
-  #fail(message: string, report?: RunReport): void {
+  /** Schedules the retry; `unlogged` is a failure no run's line has said (with its retry) yet. */
+  #fail(unlogged: { message: string; error: unknown } | undefined, report?: RunReport): void {
     this.#failures++;
-    const delay = backoffMs(this.#failures, this.#settings.maxBackoffMs);
-    this.#retryAt = Date.now() + delay;
+    this.#retryAt = Date.now() + backoffMs(this.#failures, this.#settings.maxBackoffMs);
     const stalled = report?.error?.code === 'CONNECTION_FAILED' || report?.error?.code === 'DB_INACTIVE';
-    this.#log.log('warn', `Sync "${this.name}" ${message}; retrying in ${(delay / 1000).toFixed(0)} s (attempt ${this.#failures})`);
+    if (unlogged) {
+      this.#log.log('warn', `Sync "${this.name}" ${unlogged.message}; ${retryNote(this.#failures, this.#settings.maxBackoffMs)}`, errorFields(unlogged.error));
+    }
     void this.#control.daemons.setState(this.name, this.#settings.daemonId, stalled ? 'stalled' : 'failing', this.#failures, new Date(this.#retryAt))
       .catch(() => undefined);
     void this.#closeProbe();
@@ -256,4 +261,9 @@ export class SyncWorker {
     this.#probeCheckpoints = undefined;
     if (probe) await Promise.allSettled([...probe.sessions.values()].map((session) => session.close()));
   }
+}
+
+/** The retry after `failures` failed attempts, as the failure's log line says it. */
+function retryNote(failures: number, maxBackoffMs: number): string {
+  return `retrying in ${(backoffMs(failures, maxBackoffMs) / 1000).toFixed(0)} s (attempt ${failures})`;
 }

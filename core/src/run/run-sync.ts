@@ -115,6 +115,11 @@ export interface RunOptions extends RunSizes {
   /** Who runs it, for status (e.g. `kick 1234@host`). */
   readonly worker: string;
   readonly signal?: AbortSignal;
+  /**
+   * What the caller does when the run fails, said on the failure's log line (the daemon's `retrying in
+   * 2 s (attempt 2)`), so that one failure is one line. Not said when the caller stopped the run.
+   */
+  readonly failureNote?: string;
 }
 
 /**
@@ -165,7 +170,9 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
       : isBucardoError(error) ? error : toBucardoError(error, 'APPLY_FAILED', { sync: plan.name });
     await sessions?.endRun({ ...runInfo, outcome: 'bad' }).catch(() => undefined);
     // A run stopped on purpose (a kick's timeout, a daemon giving up its sync) is not a warning.
-    log.log(abortedByCaller ? 'normal' : 'warn', `Sync "${plan.name}" failed: ${failure.message}${failedWhere(failure)}`, { ...failure.subject });
+    const note = !abortedByCaller && options.failureNote ? `; ${options.failureNote}` : '';
+    // the code as a field: the text logger ends the line with [CODE], as status shows it; pino has `code`
+    log.log(abortedByCaller ? 'normal' : 'warn', `Sync "${plan.name}" failed: ${failure.message}${failedWhere(failure)}${note}`, { ...failure.subject, code: failure.code });
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     parts.runs.delete(runId);

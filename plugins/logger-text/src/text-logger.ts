@@ -47,7 +47,9 @@ class TextLogger implements Logger {
     const all = { ...this.#fields, ...fields };
     const context = [all.role ? String(all.role).toUpperCase() : '', all.sync ? `sync=${String(all.sync)}` : '', all.run ? `run=${String(all.run)}` : '']
       .filter(Boolean).join(' ');
-    const line = `(${process.pid}) [${new Date().toISOString()}] ${level === 'warn' ? 'WARN ' : ''}${context ? `${context} ` : ''}${message}\n`;
+    // a failure's code ends its line, as `bucardo status` shows it
+    const code = typeof all.code === 'string' && all.code ? ` [${all.code}]` : '';
+    const line = `(${process.pid}) [${new Date().toISOString()}] ${level === 'warn' ? 'WARN ' : ''}${context ? `${context} ` : ''}${message}${code}\n`;
     for (const sink of this.#sinks) sink(line);
   }
 
