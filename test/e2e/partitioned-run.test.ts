@@ -74,10 +74,13 @@ describe('a backlog captured in key partitions', () => {
     expect(backlog).toBe(2_000 + SHARED + 1 + 20 + SHARED + 1_500 + U_ROWS);
     const partitions = Math.ceil(backlog / PARTITION);
 
-    const run = await kick().exited;
+    const run = await kids.spawn('--config', config, '--log-level', 'verbose', 'kick', 'pt', '0').exited;
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^Kick pt: \[\d+ s\] DONE!$/m);
     expect(run.stderr).toContain(`Sync "pt" has ${backlog} change records to read: capturing them in ${partitions} key partitions of at most ~${PARTITION}`);
+    // each partition's counts say which partition they are of
+    const captures = run.stderr.match(/Changed keys per source[^:]*:/g);
+    expect(captures).toEqual(Array.from({ length: partitions }, (_, i) => `Changed keys per source (partition ${i + 1} of ${partitions}):`));
 
     await assertConverged([a.url, b.url, c.url], { t: 'id', u: ['k', 'n'] });
     for (const db of [a, b, c]) {

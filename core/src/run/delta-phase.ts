@@ -198,7 +198,7 @@ async function capturePartition(work: DeltaWork, step: PartitionStep, until: Rea
   const capturing = performance.now();
   const layout = layoutOf(work);
   let changeSet = await captureSections(work, args, step, layout);
-  log.log('verbose', `${describeCapture(changeSet)} (${(performance.now() - capturing).toFixed(1)} ms)`);
+  log.log('verbose', `${describeCapture(changeSet, partitioned ? step : undefined)} (${(performance.now() - capturing).toFixed(1)} ms)`);
   if (work.checkShapes) await checkCapturedShapes(work, changeSet, step);
   // After the capture that consumed their records: the copy reads at least what they stood for.
   if (step.index === 0) await refreshTables(work.copies, work.refreshed ?? []);
@@ -366,11 +366,13 @@ async function startingCheckpoints(plan: SyncPlan, sessions: RunSessions, record
   return checkpoints;
 }
 
-function describeCapture(changeSet: ChangeSet): string {
+/** The capture's counts; in a run cut into partitions, which one they are of (each partition logs its own). */
+function describeCapture(changeSet: ChangeSet, partition: PartitionStep | undefined): string {
   const parts = changeSet.sources.map((source) => {
     let keys = 0;
     for (const table of source.tables.values()) keys += table.changes.size;
     return `${source.db}: ${keys}`;
   });
-  return `Changed keys per source: ${parts.join(', ') || 'none'}`;
+  const which = partition ? ` (partition ${partition.index + 1} of ${partition.count})` : '';
+  return `Changed keys per source${which}: ${parts.join(', ') || 'none'}`;
 }
