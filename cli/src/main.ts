@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { BucardoError } from '@bucardo/plugin-sdk';
 import { parseArgv, type ParsedCommand } from './argv.js';
 import { CliSession } from './cli-session.js';
 import { commandHelp } from './command-help.js';
 import { helpText } from './help.js';
 import { printError } from './print-error.js';
+import { cliVersion } from './version.js';
 
 type Command = (session: CliSession) => Promise<number>;
 
@@ -71,7 +71,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   if (parsed.options.version) {
-    process.stdout.write(`bucardo ${version()}\n`);
+    process.stdout.write(`bucardo ${cliVersion()}\n`);
     return 0;
   }
   if (parsed.verb === undefined) {
@@ -109,9 +109,4 @@ function help(command: ParsedCommand): number {
   }
   process.stdout.write(commandHelp(name, command.words[0]));
   return 0;
-}
-
-function version(): string {
-  const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return packageJson.version;
 }

@@ -30,6 +30,7 @@ export class Engine {
   readonly registry = new Registry();
   readonly log: DeferredLogger;
   readonly #runs = new RunRegistry();
+  #pluginNames: readonly string[] = [];
 
   private constructor(log: DeferredLogger) {
     this.log = log;
@@ -41,6 +42,7 @@ export class Engine {
     installTapInterceptors(engine.hooks, () => engine.log);
     tapCoreWork(engine.hooks, engine.#runs, engine.registry);
     await loadPlugins(options.plugins, engine.hooks, engine.registry, engine.log);
+    engine.#pluginNames = Object.freeze(options.plugins.map((plugin) => plugin.name));
     const loggerName = options.logger ?? 'text';
     const factory = engine.registry.logger(loggerName);
     if (!factory && options.logger !== undefined) {
@@ -48,6 +50,11 @@ export class Engine {
     }
     engine.log.setTarget(factory ? guardedLogger(createLogger(engine.registry, loggerName, factory, level, options), loggerName) : stderrWarnings(level));
     return engine;
+  }
+
+  /** The plugins loaded, by name, in load order (the daemon's startup banner names them). */
+  get pluginNames(): readonly string[] {
+    return this.#pluginNames;
   }
 
   /** Runs one sync once. Never throws for a failed run: the report says `bad` and carries the error. */

@@ -8,7 +8,8 @@
  *  - a command's lines (`kick s 0 --log-level normal`, run in the command's process) go to stderr, not to
  *    the destination the config names for the daemon;
  *  - a failure's line carries its code (text: `[CODE]` at the end; pino: a `code` field), and a daemon's
- *    failed attempt is one line that says the failure and the retry.
+ *    failed attempt is one line that says the failure and the retry;
+ *  - the daemon's log starts with a banner (version, config, plugins, level, control database).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,9 +17,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { repoRoot } from '../src/helpers/cli.js';
 import { uniqueName } from '../src/helpers/databases.js';
+import { standardPlugins } from '@bucardo/cli';
 import { DaemonWorld, waitFor } from './support/daemon-world.js';
 
 const server = serverFromInfo(inject('pg'));
+
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 type JsonLine = Record<string, unknown> & { msg: string };
 
@@ -104,6 +108,33 @@ describe('a daemon\'s failed attempt', () => {
     expect(line).toMatch(/ WARN DAEMON sync=f run=\d+ Sync "f" failed: new row for relation "t" violates check constraint "small" \(database "f_B", table public\.t\); retrying in 1 s \(attempt 1\) \[APPLY_FAILED\]$/);
     await waitFor('the second attempt', async () => d.log().includes('(attempt 2) [APPLY_FAILED]'));
     expect(d.log()).not.toContain('run failed');
+  });
+});
+
+describe('the daemon\'s log', () => {
+  const world = new DaemonWorld(server, 'lgd');
+  beforeAll(() => world.install());
+  afterAll(() => world.dispose());
+
+  it('starts with a banner: version, config, plugins, log level, control database (no password)', async () => {
+    const config = configFile('{ batchSize: 500 }');
+    const d = world.daemon();
+    const pid = await d.start('--config', config, '--log-level', 'debug');
+    const { version } = JSON.parse(readFileSync(path.join(repoRoot, 'cli', 'package.json'), 'utf8')) as { version: string };
+    const plugins = standardPlugins().map((plugin) => plugin.name).join(', ');
+    const banner = await waitFor('the banner', async () => d.log().split('\n').find((line) => line.includes(' starting: ')));
+    expect(banner).toMatch(new RegExp(`^\\(${pid}\\) \\[[^\\]]+\\] DAEMON Bucardo ${escape(version)} starting: config ${escape(config)}; `
+      + `plugins ${escape(plugins)}; log level debug; control database "${world.control}" on ${escape(`${server.host}:${server.port}`)}$`));
+    // the banner comes first, before the daemon's own start line
+    expect(d.log().split('\n')[0]).toBe(banner);
+    if (server.password) expect(d.log()).not.toContain(server.password);
+  });
+
+  it('without a config file, says so', async () => {
+    const d = world.daemon();
+    await d.start();
+    const banner = await waitFor('the banner', async () => d.log().split('\n').find((line) => line.includes(' starting: ')));
+    expect(banner).toMatch(/ DAEMON Bucardo \S+ starting: config none; plugins [^;]+; log level normal; control database /);
   });
 });
 

@@ -2,6 +2,7 @@ import { BucardoError, isLogLevel, type LogLevel } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { startupBanner } from '../daemon/banner.js';
 import { daemonLoggerOptions, pidDirOf, STOP_REASON } from '../daemon/paths.js';
 import { removeOwnPid, writePid } from '../daemon/pid-file.js';
 import { recordStartOptions, removeOwnStartOptions } from '../daemon/start-options.js';
@@ -29,9 +30,10 @@ export async function daemonProcess(session: CliSession): Promise<number> {
     const open = async (fresh: boolean) => {
       const level = await logLevelOf(session);
       const options = { role: 'daemon', logLevel: level, ...logTo };
-      return fresh ? session.openFresh(options) : session.bucardo(options);
+      return { bucardo: await (fresh ? session.openFresh(options) : session.bucardo(options)), level };
     };
-    const bucardo = await open(false);
+    const { bucardo, level } = await open(false);
+    bucardo.engine.log.log('normal', startupBanner(bucardo, (await session.config()).filepath, level));
     const daemon = bucardo.createDaemon(session.command.options.reason ? { reason: session.command.options.reason } : {});
     const stop = new AbortController();
     const onStop = (signal: string) => {
@@ -44,7 +46,7 @@ export async function daemonProcess(session: CliSession): Promise<number> {
     // config's run sizes go with the engine, so that the next runs are cut as the file now says.
     const onReload = () => void daemon.reloadFrom(async () => {
       session.forgetConfig();
-      const next = await open(true);
+      const { bucardo: next } = await open(true);
       return { engine: next.engine, sizes: next.runSizes };
     });
     process.on('SIGHUP', onReload);
