@@ -9,7 +9,8 @@
  *    the destination the config names for the daemon;
  *  - a failure's line carries its code (text: `[CODE]` at the end; pino: a `code` field), and a daemon's
  *    failed attempt is one line that says the failure and the retry;
- *  - the daemon's log starts with a banner (version, config, plugins, level, control database).
+ *  - the daemon's log starts with a banner (version, config, plugins, level, control database), and a kick
+ *    it receives is logged at debug.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -116,7 +117,8 @@ describe('the daemon\'s log', () => {
   beforeAll(() => world.install());
   afterAll(() => world.dispose());
 
-  it('starts with a banner: version, config, plugins, log level, control database (no password)', async () => {
+  it('starts with a banner: version, config, plugins, log level, control database (no password); kicks received are logged at debug', async () => {
+    const { a, b } = await world.pair('k', { autokick: false });
     const config = configFile('{ batchSize: 500 }');
     const d = world.daemon();
     const pid = await d.start('--config', config, '--log-level', 'debug');
@@ -127,6 +129,11 @@ describe('the daemon\'s log', () => {
       + `plugins ${escape(plugins)}; log level debug; control database "${world.control}" on ${escape(`${server.host}:${server.port}`)}$`));
     // the banner comes first, before the daemon's own start line
     expect(d.log().split('\n')[0]).toBe(banner);
+    await world.owned(pid, ['k']);
+    await world.insert(a, 1);
+    expect((await d.cli('kick', 'k')).code).toBe(0);
+    await world.arrives(b, [1]);
+    await waitFor('the kick in the log', async () => d.log().includes('DAEMON sync=k Received a kick of sync "k" (NOTIFY bucardo_kick)'));
     if (server.password) expect(d.log()).not.toContain(server.password);
   });
 

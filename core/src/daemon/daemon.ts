@@ -213,7 +213,13 @@ export class Daemon {
   }
 
   #onNotify(channel: string, payload: string): void {
-    if (channel === 'bucardo_kick') this.#workers.get(payload)?.kick();
+    // every notification at debug, as Bucardo logs every NOTIFY it receives
+    if (channel === 'bucardo_kick') {
+      this.#log.log('debug', `Received a kick of sync "${payload}" (NOTIFY ${channel})${this.#workers.has(payload) ? '' : ': not a sync this daemon runs'}`, { sync: payload });
+      this.#workers.get(payload)?.kick();
+    } else {
+      this.#log.log('debug', `Received NOTIFY ${channel}${payload ? ` "${payload}"` : ''}`);
+    }
     this.#wake.wake();
   }
 
