@@ -1,6 +1,7 @@
 import type { Bucardo } from '@bucardo/core';
 import type { BucardoConfig, LogLevel } from '@bucardo/plugin-sdk';
 import type { ParsedCommand } from './argv.js';
+import { explainMissingLogger } from './known-plugins.js';
 
 export interface OpenOptions {
   /** `cli` for commands, `daemon` for the daemon process. */
@@ -66,8 +67,9 @@ export class CliSession {
     const { config, filepath } = await this.config();
     const standard = open.plugins === 'standard';
     const loggerOptions = open.role === 'daemon' ? open.loggerOptions : commandLoggerOptions(standard ? undefined : config.loggerOptions);
+    const plugins = await resolvePlugins(standard ? undefined : config.plugins, filepath);
     return Bucardo.open({
-      plugins: await resolvePlugins(standard ? undefined : config.plugins, filepath),
+      plugins,
       control: {
         ...config.control,
         ...(options.dbName === undefined ? {} : { dbname: options.dbName }),
@@ -85,6 +87,8 @@ export class CliSession {
       ...(config.partitionSize ? { partitionSize: config.partitionSize } : {}),
       ...(config.refreshAbove === undefined ? {} : { refreshAbove: config.refreshAbove }),
       role: open.role ?? 'cli',
+    }).catch((error: unknown) => {
+      throw explainMissingLogger(error, standard ? undefined : config.logger, filepath);
     });
   }
 

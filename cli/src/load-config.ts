@@ -1,7 +1,8 @@
-import { cosmiconfig, type Loader } from 'cosmiconfig';
+import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
 import { createJiti } from 'jiti';
 import { BucardoError, type BucardoConfig } from '@bucardo/plugin-sdk';
 import { configProblems, showValue, type ConfigProblem } from './check-config.js';
+import { oneLine } from './one-line.js';
 
 export interface LoadedConfig {
   readonly config: BucardoConfig;
@@ -19,6 +20,21 @@ const loadTs: Loader = async (filepath) => {
   return jiti.import(filepath, { default: true });
 };
 
+/** The config file a loader failed on: a search that fails knows no path of its own to name. */
+const failedFile = Symbol('bucardo config file');
+
+/** `loader`, its failures marked with the file it was loading. */
+function naming(loader: Loader): Loader {
+  return async (filepath, content) => {
+    try {
+      return await loader(filepath, content);
+    } catch (error) {
+      if (typeof error === 'object' && error !== null) Object.assign(error, { [failedFile]: filepath });
+      throw error;
+    }
+  };
+}
+
 const searchPlaces = [
   'bucardo.config.ts', 'bucardo.config.mts', 'bucardo.config.js', 'bucardo.config.mjs', 'bucardo.config.cjs',
   '.bucardorc.json', '.bucardorc.yaml', '.bucardorc.yml', '.bucardorc', 'package.json',
@@ -29,7 +45,7 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
   const explorer = cosmiconfig('bucardo', {
     searchPlaces,
     searchStrategy: 'project',
-    loaders: { '.ts': loadTs, '.mts': loadTs, '.cts': loadTs },
+    loaders: Object.fromEntries(Object.entries({ ...defaultLoaders, '.ts': loadTs, '.mts': loadTs, '.cts': loadTs }).map(([ext, loader]) => [ext, naming(loader)])),
   });
   let result;
   try {
@@ -39,7 +55,8 @@ export async function loadConfig(explicitPath: string | undefined, cwd = process
     if (explicitPath && code === 'ENOENT') {
       throw new BucardoError('CONFIG_NOT_FOUND', `Config file ${explicitPath} does not exist`, { item: explicitPath, cause: error });
     }
-    throw new BucardoError('CONFIG_INVALID', `Cannot load the config${explicitPath ? ` ${explicitPath}` : ''}: ${loadFailure(error)}`, { item: explicitPath ?? 'bucardo.config', cause: error });
+    const file = explicitPath ?? (error as { [failedFile]?: string })[failedFile];
+    throw new BucardoError('CONFIG_INVALID', `Cannot load the config${file ? ` ${file}` : ''}: ${loadFailure(error, file)}`, { item: file ?? 'bucardo.config', cause: error });
   }
   if (!result || result.isEmpty) return { config: {} };
   const config = result.config as unknown;
@@ -69,11 +86,26 @@ function describeProblem(problem: ConfigProblem): string {
 
 /**
  * Why a config file could not be loaded. A JSON (or YAML) file's parse error from cosmiconfig holds its
- * code frame twice and starts by naming the file again: said once, the explanation then the frame.
+ * code frame twice and starts by naming the file again: said once, the explanation then the frame. Any
+ * other failure is one line, naming the module it was thrown in when that is not the config itself (a
+ * plugin the config imports that throws as it loads).
  */
-function loadFailure(error: unknown): string {
+function loadFailure(error: unknown, file: string | undefined): string {
   const { message, codeFrame } = error as { message: string; codeFrame?: unknown };
-  if (typeof codeFrame !== 'string' || codeFrame === '') return message;
+  if (typeof codeFrame !== 'string' || codeFrame === '') {
+    const module = thrownIn(error);
+    return `${oneLine(error)}${module && module !== file && !message.includes(module) ? ` (thrown in ${module})` : ''}`;
+  }
   const explanation = message.split(codeFrame).join('').replace(/^\w+ Error in [^\n]*:\s*/, '').trim();
   return `${explanation}\n\n${codeFrame}\n`;
+}
+
+/** The file of the first stack frame outside jiti and node itself: where the error was thrown. */
+function thrownIn(error: unknown): string | undefined {
+  const stack = error instanceof Error ? error.stack ?? '' : '';
+  for (const line of stack.split('\n').slice(1)) {
+    const frame = /^\s*at (?:.*\()?(?:file:\/\/)?(\/[^():]+):\d+:\d+\)?$/.exec(line);
+    if (frame && !/\/node_modules\/(jiti|cosmiconfig)\//.test(frame[1]!)) return frame[1];
+  }
+  return undefined;
 }

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BucardoError, type BucardoPlugin, type PluginSpec } from '@bucardo/plugin-sdk';
 import { conflictStandard } from '@bucardo/conflict-standard';
@@ -7,6 +8,8 @@ import { postgres } from '@bucardo/plugin-postgres';
 import { targetSqlfile } from '@bucardo/target-sqlfile';
 // the plugin without the driver, which it loads when a MongoDB database is used
 import { mongodb } from '@bucardo/target-mongodb/plugin';
+import { closestPackage } from './known-plugins.js';
+import { oneLine } from './one-line.js';
 
 /** The plugins every installation has unless the config replaces one by name. */
 export function standardPlugins(): BucardoPlugin[] {
@@ -31,12 +34,23 @@ export async function resolvePlugins(specs: readonly PluginSpec[] | undefined, c
 }
 
 async function importPlugin(name: string, options: Record<string, unknown> | undefined, configPath: string | undefined): Promise<BucardoPlugin> {
+  const namedIn = configPath ? ` named in ${configPath}` : '';
+  let resolved: string;
+  try {
+    resolved = createRequire(configPath ?? `${process.cwd()}/`).resolve(name);
+  } catch (error) {
+    // node's message holds a multi-line "Require stack": what it says is that the name resolves to nothing
+    const closest = closestPackage(name);
+    const hint = closest && closest !== name ? `; did you mean "${closest}"?` : '';
+    const from = configPath ? path.dirname(configPath) : process.cwd();
+    throw new BucardoError('PLUGIN_NOT_FOUND', `Cannot load plugin "${name}"${namedIn}: no such package or file can be imported from ${from}${hint}`, { plugin: name, cause: error });
+  }
   let module: { default?: unknown };
   try {
-    const resolved = createRequire(configPath ?? `${process.cwd()}/`).resolve(name);
     module = await import(pathToFileURL(resolved).href) as { default?: unknown };
   } catch (error) {
-    throw new BucardoError('PLUGIN_NOT_FOUND', `Cannot load plugin "${name}"${configPath ? ` named in ${configPath}` : ''}: ${(error as Error).message}`, { plugin: name, cause: error });
+    // found, but it threw as it loaded: the plugin's failure, as a throwing apply() is
+    throw new BucardoError('PLUGIN_ERROR', `Cannot load plugin "${name}" (${resolved})${namedIn}: ${oneLine(error)}`, { plugin: name, hook: 'import', cause: error });
   }
   const exported = module.default ?? module;
   const plugin = typeof exported === 'function' ? (exported as (o?: unknown) => unknown)(options) : exported;

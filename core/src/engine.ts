@@ -1,4 +1,4 @@
-import { BucardoError, isBucardoError, type BucardoPlugin, type LogFields, type Logger, type LoggerFactory, type LogLevel, type RunReport } from '@bucardo/plugin-sdk';
+import { BucardoError, closestName, isBucardoError, type BucardoPlugin, type LogFields, type Logger, type LoggerFactory, type LogLevel, type RunReport } from '@bucardo/plugin-sdk';
 import { createSyncHooks, type CoreHooks } from './hooks.js';
 import { DeferredLogger, guardedLogger, stderrWarnings } from './logging.js';
 import { loadPlugins } from './plugins/load-plugins.js';
@@ -45,9 +45,7 @@ export class Engine {
     engine.#pluginNames = Object.freeze(options.plugins.map((plugin) => plugin.name));
     const loggerName = options.logger ?? 'text';
     const factory = engine.registry.logger(loggerName);
-    if (!factory && options.logger !== undefined) {
-      throw new BucardoError('PLUGIN_NOT_FOUND', `No plugin registers the logger "${loggerName}" named in the config`, { item: loggerName });
-    }
+    if (!factory && options.logger !== undefined) throw loggerNotFound(engine.registry, loggerName);
     engine.log.setTarget(factory ? guardedLogger(createLogger(engine.registry, loggerName, factory, level, options), loggerName) : stderrWarnings(level));
     return engine;
   }
@@ -61,6 +59,16 @@ export class Engine {
   run(plan: SyncPlan, recorder: RunRecorder, options: RunOptions): Promise<RunReport> {
     return runSync({ hooks: this.hooks, registry: this.registry, runs: this.#runs, log: this.log }, plan, recorder, options);
   }
+}
+
+/** The logger the config names is not registered: the registered ones, and the one a typo most likely meant. */
+function loggerNotFound(registry: Registry, name: string): BucardoError {
+  const known = registry.loggerNames();
+  const closest = closestName(name, known);
+  const list = known.length ? `the registered loggers are ${known.map((logger) => `"${logger}"`).join(', ')}` : 'no plugin registers one';
+  return new BucardoError('PLUGIN_NOT_FOUND', `No plugin registers the logger "${name}" named in the config: ${closest ? `did you mean "${closest}"? (${list})` : list}`, {
+    hook: 'logger', item: name,
+  });
 }
 
 /** The configured logger; a factory that throws is a PLUGIN_ERROR naming its plugin, at startup rather than mid-sync. */

@@ -175,6 +175,36 @@ describe('bucardo.config.ts', () => {
     expect(result.stderr).toContain('"twin"');
   });
 
+  it.each([
+    ['a misspelt logger: the registered ones, and the one it meant', "{ logger: 'txt' }", (file: string) =>
+      `No plugin registers the logger "txt" named in ${file}: did you mean "text"? (the registered loggers are "text") [PLUGIN_NOT_FOUND]`],
+    ['the pino logger without its plugin: the package to add', "{ logger: 'pino' }", (file: string) =>
+      `No plugin registers the logger "pino" named in ${file}: the registered loggers are "text"; the package @bucardo/logger-pino registers it: add it to the config's plugins (plugins: ['@bucardo/logger-pino']) [PLUGIN_NOT_FOUND]`],
+    ['a misspelt plugin package: one line, with the package it meant', "{ plugins: ['@bucardo/logger-pinoo'], logger: 'pino' }", (file: string) =>
+      `Cannot load plugin "@bucardo/logger-pinoo" named in ${file}: no such package or file can be imported from ${path.dirname(file)}; did you mean "@bucardo/logger-pino"? [PLUGIN_NOT_FOUND]`],
+    ['a syntax error: one line, with where', "{ plugins: [ 'a' 'b' ] }", (file: string) =>
+      `Cannot load the config ${file}: ParseError: Unexpected token, expected "," (${file}:1:32) [CONFIG_INVALID]`],
+  ])('with %s is said on one line', async (_, body, expected) => {
+    const file = write(`messages-${uniqueName('m')}/bucardo.config.ts`, `export default ${body};\n`);
+    const result = await runBucardo(['list', 'dbs'], { env, cwd: path.dirname(file) });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`ERROR: ${expected(file)}\n`);
+  });
+
+  it('whose plugin throws as it is imported names the plugin\'s module, imported by the config or named in it', async () => {
+    const dir = path.dirname(write(`throws-${uniqueName('t')}/badplugin.ts`, "throw new Error('boom at import of badplugin');\nexport default {};\n"));
+    const imported = write(`${path.basename(dir)}/imported/bucardo.config.ts`, "import bad from '../badplugin.ts';\nexport default { plugins: [bad] };\n");
+    const byImport = await runBucardo(['list', 'dbs'], { env, cwd: path.dirname(imported) });
+    expect(byImport.code).toBe(1);
+    expect(byImport.stderr).toBe(`ERROR: Cannot load the config ${imported}: boom at import of badplugin (thrown in ${path.join(dir, 'badplugin.ts')}) [CONFIG_INVALID]\n`);
+    // a plugin named by its path is imported by node itself (plain JavaScript)
+    write(`${path.basename(dir)}/badplugin.mjs`, "throw new Error('boom at import of badplugin');\n");
+    const named = write(`${path.basename(dir)}/named/bucardo.config.ts`, "export default { plugins: ['../badplugin.mjs'] };\n");
+    const byName = await runBucardo(['list', 'dbs'], { env, cwd: path.dirname(named) });
+    expect(byName.code).toBe(1);
+    expect(byName.stderr).toBe(`ERROR: Cannot load plugin "../badplugin.mjs" (${path.join(dir, 'badplugin.mjs')}) named in ${named}: boom at import of badplugin [PLUGIN_ERROR]\n`);
+  });
+
   it('given with --config but missing is an error naming the path', async () => {
     const result = await runBucardo(['--config', path.join(dir, 'nope.config.ts'), 'list', 'dbs'], { env, cwd: repoRoot });
     expect(result.code).toBe(1);

@@ -14,7 +14,6 @@
  *  - a config with another `batchSize`: `... DONE!`, and the next run is cut into transactions of that size.
  */
 import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
@@ -69,7 +68,7 @@ describe('bucardo reload', () => {
     const r = await reload();
     expect(r.code).toBe(1);
     expect(r.stdout).toBe(`Reloading Bucardo (PID ${pid}) ... FAILED!\n`);
-    const reason = `Cannot load plugin "${MISSING}" named in ${config}: ${resolveError(config, MISSING)}`;
+    const reason = `Cannot load plugin "${MISSING}" named in ${config}: no such package or file can be imported from ${path.dirname(config)}`;
     expect(r.stderr).toBe(`ERROR: ${reason} [PLUGIN_NOT_FOUND]\nBucardo (PID ${pid}) keeps running with its previous configuration\n`);
     expect(await requests()).toEqual([{ answered: true, code: null }, { answered: true, code: 'PLUGIN_NOT_FOUND' }]);
     await waitFor('the failure in the log', async () => logLines('Reload failed').length === 1);
@@ -186,12 +185,3 @@ describe('bucardo reload', () => {
   });
 });
 
-/** What Node says when `name` cannot be resolved from `file` (part of the daemon's PLUGIN_NOT_FOUND message). */
-function resolveError(file: string, name: string): string {
-  try {
-    createRequire(file).resolve(name);
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error(`${name} resolves from ${file}`);
-}

@@ -75,6 +75,10 @@ export class Registry {
     return this.#loggers.get(name);
   }
 
+  loggerNames(): string[] {
+    return [...this.#loggers.keys()].sort();
+  }
+
   #add<T>(map: Map<string, T>, kind: string, name: string, value: T, plugin: string): void {
     const ownerKey = `${kind}:${name}`;
     const owner = this.#owners.get(ownerKey);
