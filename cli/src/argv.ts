@@ -1,4 +1,4 @@
-import { BucardoError, isLogLevel, type LogLevel } from '@bucardo/plugin-sdk';
+import { BucardoError, isLogLevel, logLevelsText, type LogLevel } from '@bucardo/plugin-sdk';
 
 /** Options that come before or after the verb, as in Bucardo (`-d`, `-h`, `-p`, `-U`, `-P` reach the control database). */
 export interface GlobalOptions {
@@ -90,7 +90,7 @@ export function parseArgv(argv: readonly string[]): ParsedCommand {
 function setOption(options: GlobalOptions, field: keyof GlobalOptions, value: string, flag: string): void {
   if (field === 'logLevel') {
     const level = value.toLowerCase();
-    if (!isLogLevel(level)) throw new BucardoError('INVALID_ARGUMENT', `--log-level must be terse, normal, verbose or debug, not "${value}"`, { item: flag });
+    if (!isLogLevel(level)) throw new BucardoError('INVALID_ARGUMENT', `--log-level must be ${logLevelsText}, not "${value}"`, { item: flag });
     options.logLevel = level;
   } else if (field === 'logDestinations') {
     options.logDestinations.push(value);

@@ -72,7 +72,7 @@ export const helpSections: readonly HelpSection[] = [
       entry(['kick'], '  kick SYNC… [TIMEOUT]                  queue a run; TIMEOUT 0 waits, N waits at most N seconds'),
       entry(['pause', 'resume', 'activate', 'deactivate'], '  pause | resume | activate | deactivate SYNC…'),
       entry(['status'], '  status [SYNC…|all]                    the table of syncs, or each sync in detail'),
-      entry(['set', 'show'], '  set log_level=terse|normal|verbose|debug | show [all|NAME]'),
+      entry(['set', 'show'], '  set log_level=warn|terse|normal|verbose|debug | show [all|NAME]'),
     ],
   },
 ];
@@ -81,7 +81,7 @@ const daemonVerbs = ['start', 'stop', 'restart', 'reload', 'ping', 'status'];
 
 export const helpOptions: readonly HelpOption[] = [
   { text: '  --config FILE        bucardo.config.ts to use (default: found from the current directory)' },
-  { text: '  --log-level LEVEL    terse, normal, verbose or debug' },
+  { text: '  --log-level LEVEL    warn, terse, normal, verbose or debug' },
   { text: '  --pid-dir DIR        the daemon\'s pid file directory (default $BUCARDO_PID_DIR or /var/run/bucardo)', verbs: daemonVerbs },
   { text: '  --log-destination D  for start/restart: a directory (log.bucardo), stderr, stdout or none (repeatable)', verbs: ['start', 'restart'] },
   { text: '  -d, --db-name NAME   control database (default: $BUCARDO_CONTROL_DB or "bucardo")' },

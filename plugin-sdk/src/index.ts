@@ -27,7 +27,7 @@ export type {
   RunOutcome, TableCounts, RunReport,
 } from './run.js';
 export { closestName, unknownKeys } from './closest-name.js';
-export { LogLevels, isLogLevel, levelEnabled, silentLogger } from './logger.js';
+export { LogLevels, logLevelsText, isLogLevel, levelEnabled, silentLogger } from './logger.js';
 export type { LogLevel, LogFields, Logger, LoggerOptions, LoggerFactory } from './logger.js';
 export { hookNames } from './hooks.js';
 export type { TapOptions, WaterfallHook, ParallelHook, SyncHooks, HookName } from './hooks.js';

@@ -3,6 +3,12 @@ export const LogLevels = ['warn', 'terse', 'normal', 'verbose', 'debug'] as cons
 /** A log level, from `warn` (always shown) to `debug`. */
 export type LogLevel = (typeof LogLevels)[number];
 
+/**
+ * The levels as an error lists them (`warn, terse, normal, verbose or debug`): every check of a level
+ * (`--log-level`, `bucardo set log_level`) says the same list as the one it accepts.
+ */
+export const logLevelsText = `${LogLevels.slice(0, -1).join(', ')} or ${LogLevels[LogLevels.length - 1]}`;
+
 /** Whether a value is one of the log levels. */
 export function isLogLevel(value: unknown): value is LogLevel {
   return (LogLevels as readonly unknown[]).includes(value);

@@ -36,7 +36,7 @@ describe('bucardo help COMMAND [NOUN] and COMMAND [NOUN] --help', () => {
 
 Options:
   --config FILE        bucardo.config.ts to use (default: found from the current directory)
-  --log-level LEVEL    terse, normal, verbose or debug
+  --log-level LEVEL    warn, terse, normal, verbose or debug
   -d, --db-name NAME   control database (default: $BUCARDO_CONTROL_DB or "bucardo")
   -h, --db-host HOST   -p, --db-port PORT   -U, --db-user USER   -P, --db-pass PASS
   -q, --quiet          print nothing but errors

@@ -10,7 +10,8 @@
  *  - a failure's line carries its code (text: `[CODE]` at the end; pino: a `code` field), and a daemon's
  *    failed attempt is one line that says the failure and the retry;
  *  - the daemon's log starts with a banner (version, config, plugins, level, control database), and a kick
- *    it receives is logged at debug.
+ *    it receives is logged at debug;
+ *  - `bucardo set log_level` takes the levels the rest does (warn too) and lists them all when refusing one.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -142,6 +143,32 @@ describe('the daemon\'s log', () => {
     await d.start();
     const banner = await waitFor('the banner', async () => d.log().split('\n').find((line) => line.includes(' starting: ')));
     expect(banner).toMatch(/ DAEMON Bucardo \S+ starting: config none; plugins [^;]+; log level normal; control database /);
+  });
+});
+
+describe('log_level', () => {
+  const world = new DaemonWorld(server, 'lgl');
+  beforeAll(() => world.install());
+  afterAll(() => world.dispose());
+
+  it('takes the levels --log-level and the config take, warn too, and a bad one is refused listing them all', async () => {
+    const refused = await world.bucardo('set', 'log_level=loud');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe('ERROR: Setting log_level must be warn, terse, normal, verbose or debug, not "loud" [INVALID_ARGUMENT]\n');
+    const flag = await world.bucardo('--log-level', 'loud', 'list', 'dbs');
+    expect(flag.code).toBe(1);
+    expect(flag.stderr).toBe('ERROR: --log-level must be warn, terse, normal, verbose or debug, not "loud" [INVALID_ARGUMENT]\n');
+
+    expect(await world.ok('set', 'log_level=warn')).toBe('Set "log_level" to "warn"\n');
+    // a daemon at warn: its warnings, none of its terse lines
+    const { a, b } = await world.pair('w');
+    await world.query(b.url, 'ALTER TABLE t ADD CONSTRAINT small CHECK (id < 100)');
+    const d = world.daemon();
+    const pid = await d.start();
+    await world.insert(a, 500);
+    await waitFor('the failure line', async () => d.log().includes('Sync "w" failed: '));
+    expect(d.log()).not.toContain(`Daemon ${pid}@`);
+    expect(d.log().split('\n').filter(Boolean).every((line) => line.includes(' WARN '))).toBe(true);
   });
 });
 

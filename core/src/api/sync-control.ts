@@ -1,4 +1,4 @@
-import { BucardoError, isLogLevel } from '@bucardo/plugin-sdk';
+import { BucardoError, isLogLevel, logLevelsText } from '@bucardo/plugin-sdk';
 import type { SyncRow } from '../control/catalog-rows.js';
 import type { BucardoContext } from './context.js';
 
@@ -28,7 +28,7 @@ export async function changeSyncStatus(ctx: BucardoContext, name: string, action
 
 /** Settings the daemon reads (`bucardo set name=value`), with their checks. */
 const settingChecks: Record<string, (value: string) => string | undefined> = {
-  log_level: (value) => (isLogLevel(value.toLowerCase()) ? undefined : 'must be terse, normal, verbose or debug'),
+  log_level: (value) => (isLogLevel(value.toLowerCase()) ? undefined : `must be ${logLevelsText}`),
 };
 
 export async function setSetting(ctx: BucardoContext, name: string, value: string): Promise<void> {
