@@ -222,7 +222,7 @@ describe('a running daemon', () => {
     expect(lines[1]).toBe('');
     expect(lines[2]).toMatch(new RegExp(`^  Started: ${ISO}$`));
     expect(lines[3]).toMatch(new RegExp(`^  Ended: ${ISO}$`));
-    expect(lines[4]).toMatch(/^ {4}new row for relation "t" violates check constraint "t_v_not_bad" \[APPLY_FAILED\] \(.*db kx_B.*\)$/);
+    expect(lines[4]).toMatch(/^ {4}new row for relation "t" violates check constraint "t_v_not_bad" \(the row with key \d+ from database "kx_A"\) \[APPLY_FAILED\] \(.*db kx_B.*\)$/);
 
     // the daemon keeps the sync and retries it (with backoff); status says how it goes. The detail and
     // the overview are read side by side: read one after the other, a retry (due 1 s after the failure)
@@ -235,7 +235,7 @@ describe('a running daemon', () => {
     }, 30_000);
     expect(failing.get('Run by')).toMatch(new RegExp(`^daemon ${escape(id)} \\(failing, \\d+ failed attempts?, retry in \\d+s\\)$`));
     // the database's own message does not say which database refused: the line does
-    expect(failing.get('Last error')).toMatch(new RegExp(`^new row for relation "t" violates check constraint "t_v_not_bad" \\[APPLY_FAILED\\] \\(database "kx_B", table "public.t"; ${LONG_DATE}\\)$`));
+    expect(failing.get('Last error')).toMatch(new RegExp(`^new row for relation "t" violates check constraint "t_v_not_bad" \\(the row with key \\d+ from database "kx_A"\\) \\[APPLY_FAILED\\] \\(database "kx_B", table "public.t"; ${LONG_DATE}\\)$`));
     expect(overview[1]).toBe('Bad');
 
     // fixed on the source: the next retry carries the delete and the sync is well again, with no command

@@ -78,11 +78,11 @@ describe('kick of several syncs, some not active', () => {
       await sql(db.a, 'INSERT INTO t2 VALUES (2); INSERT INTO t3 VALUES (200)');
       const r = await bucardo('kick', 's%', '0');
       // the failed run's warning from the log; nothing about the syncs passed over
-      expect(r.stderr).toMatch(/^\(\d+\) \[[^\]]+\] WARN CLI sync=s3 run=\d+ Sync "s3" failed: new row for relation "t3" violates check constraint "t3_small" \(database "[^"]+", table public\.t3\) \[APPLY_FAILED\]\n$/);
+      expect(r.stderr).toMatch(/^\(\d+\) \[[^\]]+\] WARN CLI sync=s3 run=\d+ Sync "s3" failed: new row for relation "t3" violates check constraint "t3_small" \(the row with key 200 from database "[^"]+"\) \(database "[^"]+", table public\.t3\) \[APPLY_FAILED\]\n$/);
       const lines = r.stdout.split('\n');
       expect(lines[0]).toBe('Cannot kick paused sync "s2"');
       expect(lines[1]).toMatch(/^Kick s3: \[\d+ s\] KILLED!$/);
-      expect(r.stdout).toContain(' [APPLY_FAILED] (db b, table public.t3, sync s3, sqlstate 23514)\n');
+      expect(r.stdout).toContain(' (the row with key 200 from database "a") [APPLY_FAILED] (db b, table public.t3, sync s3, key 200, sqlstate 23514)\n');
       expect(lines.at(-2)).toBe('Cannot kick inactive sync "s4"');
       expect(r.code).toBe(2);
       expect(await onTarget()).toEqual({ t1: [1], t2: [], t3: [1], t4: [] });

@@ -66,7 +66,7 @@ describe('bucardo kick on a terminal: the live timer', () => {
     // the run's warning wipes the timer's line and has it drawn again below: the two never share a line
     expect(killed.stdout).toMatch(new RegExp([
       '^\\rKick ktn: \\[0 s\\] (\\rKick ktn: \\[\\d+ s\\] )*',
-      '\\r\\x1b\\[K\\(\\d+\\) \\[[^\\]]+\\] WARN CLI sync=ktn run=\\d+ Sync "ktn" failed: [^\\r\\n]*"no_five" \\(database "[^"]+", table public\\.t\\) \\[APPLY_FAILED\\]\\r\\n',
+      '\\r\\x1b\\[K\\(\\d+\\) \\[[^\\]]+\\] WARN CLI sync=ktn run=\\d+ Sync "ktn" failed: [^\\r\\n]*"no_five" \\(the row with key 5 from database "[^"]+"\\) \\(database "[^"]+", table public\\.t\\) \\[APPLY_FAILED\\]\\r\\n',
       '\\rKick ktn: \\[\\d+ s\\] (\\rKick ktn: \\[\\d+ s\\] )*KILLED!\\r\\n\\r\\n {2}Started: ',
     ].join('')));
     expect(killed.stdout).toContain('no_five');

@@ -233,7 +233,7 @@ describe('refreshAbove: a table most of which changed is copied whole to the tar
     const failed = await kick().exited;
     expect(failed.code, failed.stdout + failed.stderr).toBe(2);
     expect(failed.stdout).toMatch(/^Kick rf: \[\d+ s\] KILLED!$/m);
-    expect(failed.stdout).toContain(`    new row for relation "t" violates check constraint "t_no_bad" [APPLY_FAILED] (db ${c.name}, table public.t, sqlstate 23514)\n`);
+    expect(failed.stdout).toContain(`    new row for relation "t" violates check constraint "t_no_bad" (the row with key 1 from database "${a.name}") [APPLY_FAILED] (db ${c.name}, table public.t, key 1, sqlstate 23514)\n`);
     for (const db of [b, c]) expect(await world.query(db.url, "SELECT count(*)::int AS n, count(*) FILTER (WHERE v LIKE 'bad%')::int AS bad FROM t"), db.name).toEqual([{ n: T_ROWS - 10 + 1, bad: 0 }]);
     await world.query(c.url, 'ALTER TABLE t DROP CONSTRAINT t_no_bad');
     const fixed = await kick().exited;

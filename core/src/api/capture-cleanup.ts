@@ -1,4 +1,4 @@
-import { BucardoError, formatTable, tableId, type TableRef } from '@bucardo/plugin-sdk';
+import { formatTable, tableId, type TableRef } from '@bucardo/plugin-sdk';
 import { databaseError } from '../run/database-error.js';
 import type { DatabaseRow } from '../control/catalog-rows.js';
 import type { BucardoContext } from './context.js';
@@ -27,10 +27,9 @@ export async function removeUnusedCapture(ctx: BucardoContext, candidates: Reado
     const unused = tables.filter((table) => !stillCaptured.has(`${db}\u0001${tableId(table)}`));
     const row = databases.find((candidate) => candidate.name === db);
     if (unused.length === 0 || !row) continue;
+    // the server's bare words (`cannot drop function …`) named no database
     await removeOn(ctx, row, unused).catch((error: unknown) => {
-      const names = unused.map((table) => `"${formatTable(table)}"`).join(', ');
-      const failure = databaseError(error, 'CAPTURE_FAILED', { db, table: formatTable(unused[0]!) });
-      throw new BucardoError('CAPTURE_FAILED', `Could not remove the capture of ${names} on database "${db}", which no sync reads there now: ${failure.message}`, { ...failure.subject, cause: error });
+      throw databaseError(error, 'CAPTURE_FAILED', { db, table: formatTable(unused[0]!) });
     });
     removed.set(db, unused);
   }

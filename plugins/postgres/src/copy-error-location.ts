@@ -28,12 +28,9 @@ export function locateCopyError(error: unknown, rows: readonly RowBatch[], db: s
       if (++index < line) continue;
       const key = batch.shape.key.length > 0 ? batch.keyOf(row) : undefined;
       const wrapped = toBucardoError(error, 'APPLY_FAILED', { db });
-      const parts = [
-        ...(named === undefined ? [] : [`column "${named}"`]),
-        ...(key === undefined ? [] : [`of the row with key ${displayKey(key)}`]),
-        `from database "${batch.origin}"`,
-      ];
-      return new BucardoError('APPLY_FAILED', `${serverMessage(error)} (${parts.join(' ')})`, {
+      const which = key === undefined ? 'a row' : `the row with key ${displayKey(key)}`;
+      const where = `${named === undefined ? which : `column "${named}" of ${which}`} from database "${batch.origin}"`;
+      return new BucardoError('APPLY_FAILED', `${serverMessage(error)} (${where})`, {
         ...wrapped.subject, ...(named === undefined ? {} : { column: named }), ...(key === undefined ? {} : { key }), cause: error,
       });
     }
