@@ -186,6 +186,12 @@ export interface SourceSession {
    */
   captureProblems?(tables: readonly TableRef[]): Promise<CaptureProblem[]>;
   /**
+   * Per table, in order, the key columns its capture here records changes by, or `undefined` where it has
+   * none. `bucardo validate` compares them with the sync's key: a capture made for a key since replaced
+   * cannot give its changes by the new one, and every run would fail reading them. Optional.
+   */
+  capturedKeys?(tables: readonly TableRef[]): Promise<Array<readonly string[] | undefined>>;
+  /**
    * The whole table, in key order (tables with a key) or as stored (keyless tables), in batches of at most
    * `batchRows` rows, read in one snapshot: for initial copies, fullcopy members, truncate winners and
    * tables copied whole (`refreshAbove`). The snapshot must be taken when the read starts, never an older

@@ -101,7 +101,7 @@ describe('a table changed under a running daemon', () => {
     const validated = await world.bucardo('validate', 'sc');
     expect(validated.code).toBe(1);
     expect(validated.stdout).toContain('Validating sync sc ... FAILED\n'
-      + '  The key of table "public.t" on database "sc_A" is now (id, v), its primary key, but the sync captures its changes by (id), the key it had when added: every run fails reading its changes. '
+      + '  The key of table "public.t" is now (id, v), its primary key on the first source, but its capture on database "sc_A" records changes by (id): every run fails reading its changes. '
       + 'To lose nothing, give a renamed column its old name, or make the old key unique again on every database (CREATE UNIQUE INDEX on its columns, NOT NULL). '
       + 'To move to the new key: bucardo remove table public.t --force, then add it again and copy it anew (onetimecopy=1); the changes held for it are dropped with its capture [CAPTURE_FAILED]\n');
 

@@ -27,7 +27,7 @@ export async function validateSyncs(ctx: BucardoContext, names: readonly string[
       const sessions = await RunSessions.open(plan, ctx.engine.registry, ctx.engine.log, 'bucardo validate', new AbortController().signal);
       try {
         const { shapes, problems: shapeProblems, warnings } = await inspectTableShapes(plan, sessions);
-        const problems = [...shapeProblems, ...replacedKeys(plan, shapes, await ctx.control.catalog.relations())];
+        const problems = [...shapeProblems, ...await replacedKeys(plan, sessions, shapes)];
         // a dropped or disabled capture trigger is put back (the tables must be sound to install it)
         const { repaired, broken } = await repairCapture(plan, sessions, shapes, problems.length === 0);
         // a run leaves such a sequence out and goes on: a warning, as it is in the run's log

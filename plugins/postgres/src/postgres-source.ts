@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { RowBatch, type ReadTableArgs, type CaptureArgs, type CaptureProblem, type Checkpoint, type DatabaseSpec, type FetchArgs, type OpenContext, type SourceChanges, type SourceDriver, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
-import { captureProblems } from './capture-check.js';
+import { captureProblems, capturedKeys } from './capture-check.js';
 import { CheckpointOrigin } from './checkpoint-origin.js';
 import { installCapture, removeCapture } from './capture-install.js';
 import { qualified } from './capture-names.js';
@@ -76,6 +76,10 @@ class PostgresSourceSession implements SourceSession {
 
   captureProblems(tables: readonly TableRef[]): Promise<CaptureProblem[]> {
     return captureProblems(this.#client, tables);
+  }
+
+  capturedKeys(tables: readonly TableRef[]): Promise<Array<readonly string[] | undefined>> {
+    return capturedKeys(this.#client, tables);
   }
 
   readTable(args: ReadTableArgs): AsyncIterable<RowBatch> {
