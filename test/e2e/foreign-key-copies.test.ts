@@ -8,10 +8,12 @@
  * Now a table's dependents emptied in the same run are emptied with it, children first, in the same
  * transaction; the runs are good and every database ends as the source. And an initial copy reads every
  * table as of one moment: a parent and its child written between the reads of the two tables failed the
- * copy (the child's row copied, its parent not), and every retry with it.
+ * copy (the child's row copied, its parent not), and every retry with it. A copy of linked tables that
+ * an earlier run left half done (a review's find: the parent copied in one run, the child in the next, read
+ * later) starts again from the beginning, all the linked tables.
  */
 import pg from 'pg';
-import { afterAll, beforeAll, describe, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { Harness, expectEverywhere, expectOutcome, type SyncWorld } from './support/sync-harness.js';
 
@@ -97,6 +99,31 @@ describe('onetimecopy=1 while a parent and its child are written between the rea
       await holder.end();
     }
     // the copy read the three tables as they were before the two rows; the change path of the same run brought them
+    await expectEverywhere(w, 'parent', 'id', ['(1,1,p1)', '(2,2,p2)', '(7,7,p7)']);
+    await expectEverywhere(w, 'child', 'id', ['(10,1,c10)', '(20,2,c20)', '(70,7,c70)']);
+    expectOutcome(await w.run(), 'empty');
+  });
+});
+
+describe('onetimecopy=1 left half done by a run that failed on the child table, then a parent and its child written', () => {
+  let w: SyncWorld;
+  beforeAll(async () => {
+    w = await harness.setup({ tag: 'tcr', roles: { A: 'source', C: 'target' }, tables: TABLES, schema: SCHEMA });
+    // the copy's write of the child table on C fails while the flag table has a row
+    await w.sql('C', `CREATE TABLE fail_flag (x int); INSERT INTO fail_flag VALUES (1);
+      CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF EXISTS (SELECT 1 FROM fail_flag) THEN RAISE EXCEPTION 'injected'; END IF; RETURN NULL; END $$;
+      CREATE TRIGGER boom AFTER INSERT ON child FOR EACH STATEMENT EXECUTE FUNCTION boom()`);
+  });
+
+  it('the next run copies the linked tables again from the start, and is good', async () => {
+    await w.bucardo.updateSync(w.sync, { onetimecopy: '1' });
+    const first = await w.run();
+    expectOutcome(first, 'bad');
+    expect(first.error?.message).toContain('injected');
+    await w.sql('A', "INSERT INTO grand VALUES (7, 'g7'); INSERT INTO parent VALUES (7, 7, 'p7'); INSERT INTO child VALUES (70, 7, 'c70')");
+    await w.sql('C', 'DELETE FROM fail_flag');
+    expectOutcome(await w.run(), 'good');
+    await expectEverywhere(w, 'grand', 'id', ['(1,g1)', '(2,g2)', '(7,g7)']);
     await expectEverywhere(w, 'parent', 'id', ['(1,1,p1)', '(2,2,p2)', '(7,7,p7)']);
     await expectEverywhere(w, 'child', 'id', ['(10,1,c10)', '(20,2,c20)', '(70,7,c70)']);
     expectOutcome(await w.run(), 'empty');

@@ -1,6 +1,6 @@
 import { decodeKey, encodeKey, formatTable, tableId, type ChangeSet, type KeyText, type Logger, type SequenceState, type SourceChanges, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import { writeOrder } from './write-order.js';
-import { dependentsFirst } from './emptying-order.js';
+import { dependentsFirst, linkedGroups } from './emptying-order.js';
 import { databaseError } from './database-error.js';
 import { sequenceMissing } from './sequence-missing.js';
 import type { RunCounts } from './run-counts.js';
@@ -34,7 +34,8 @@ export async function initialCopy(ctx: CopyContext): Promise<void> {
   const { plan } = ctx;
   const from = sourcesOf(plan)[0]!.name;
   const targets = targetsOf(plan).map((db) => db.name);
-  const progress = await ctx.recorder.copyProgress(plan.name);
+  const progress = new Map(await ctx.recorder.copyProgress(plan.name));
+  if (plan.onetimecopy !== 2) restartLinkedTables(ctx, progress);
   // under the request the plan was read with: a copy asked for since is the next run's, from the start
   const save = (table: TableRef, saved: CopyProgress) => ctx.recorder.saveCopyProgress(plan.name, table, saved, plan.copyRequest);
   // parents before the tables pointing at them: a copy into empty tables finds each row's parent there
@@ -42,6 +43,8 @@ export async function initialCopy(ctx: CopyContext): Promise<void> {
   // every table read as of one moment, where the source can: a child row copied finds its parent copied
   const reader = await ctx.sessions.reader(from);
   const consistently = (work: () => Promise<void>) => (reader.readConsistently ? reader.readConsistently(work) : work());
+  // for the progress line, before the consistent read (a statement failing in it would abort it)
+  const estimates = (await reader.estimateRows?.(ordered.map((shape) => shape.table)).catch(() => undefined)) ?? new Map<string, number>();
   await consistently(async () => {
     for (const [index, shape] of ordered.entries()) {
       const table = formatTable(shape.table);
@@ -67,7 +70,7 @@ export async function initialCopy(ctx: CopyContext): Promise<void> {
         chunked: keyed,
         ...(resumeAt === undefined ? {} : { after: resumeAt }),
       }, {
-        batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status, rowsBefore: known?.rows ?? 0,
+        batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status, rowsBefore: known?.rows ?? 0, estimates,
         onBatch: (lastKey, done) => {
           ctx.counts.kept.copyCommitted(table, done, to, false);
           return save(shape.table, { targets: to, rows: (known?.rows ?? 0) + done, done: false, ...(lastKey === undefined ? {} : { lastKey: keyForProgress(shape, lastKey) }) });
@@ -77,6 +80,25 @@ export async function initialCopy(ctx: CopyContext): Promise<void> {
       ctx.counts.addCopy(table, rows, to);
     }
   });
+}
+
+/**
+ * Tables linked by foreign keys whose copy an earlier run left half done are copied again from the start,
+ * all of them: the tables copied then were read as of another moment than those still to copy, whose rows
+ * may point at parents written since, which the targets' foreign keys would refuse in every run after
+ * (the change path that brings those parents comes only after the copy). Emptied again, they are read as
+ * of one moment as a fresh copy is. A table linked to none resumes where it stopped. (`onetimecopy=2`
+ * empties nothing, so it resumes as it stopped.)
+ */
+function restartLinkedTables(ctx: CopyContext, progress: Map<string, CopyProgress>): void {
+  for (const group of linkedGroups(ctx.shapes)) {
+    if (group.size < 2) continue;
+    const states = [...group].map((id) => progress.get(id));
+    if (!states.some((state) => state !== undefined) || states.every((state) => state?.done)) continue;
+    for (const id of group) progress.delete(id);
+    const names = ctx.shapes.filter((shape) => group.has(tableId(shape.table))).map((shape) => formatTable(shape.table));
+    ctx.log.log('normal', `Initial copy of ${names.join(', ')} from the start again: an earlier run copied some of these tables linked by foreign keys, and they are read as of one moment`);
+  }
 }
 
 /** Fullcopy members: every run makes each of their tables equal to the first source's (one transaction each). */

@@ -21,3 +21,20 @@ export function dependentsFirst(shape: TableShape, emptied: readonly TableShape[
   pointing.delete(tableId(shape.table));
   return writeOrder(emptied).filter((other) => pointing.has(tableId(other.table))).reverse();
 }
+
+/** The tables linked by foreign keys, one way or the other, directly or through one another: each group by `tableId`. */
+export function linkedGroups(shapes: readonly TableShape[]): Array<Set<string>> {
+  const groupOf = new Map(shapes.map((shape) => [tableId(shape.table), new Set([tableId(shape.table)])]));
+  for (const shape of shapes) {
+    for (const table of shape.references ?? []) {
+      const mine = groupOf.get(tableId(shape.table))!;
+      const theirs = groupOf.get(tableId(table));
+      if (!theirs || theirs === mine) continue;
+      for (const id of theirs) {
+        mine.add(id);
+        groupOf.set(id, mine);
+      }
+    }
+  }
+  return [...new Set(groupOf.values())];
+}

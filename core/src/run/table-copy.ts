@@ -36,6 +36,11 @@ export interface CopyOptions {
   readonly status?: (text: string) => Promise<void>;
   /** Rows an interrupted copy of this table already committed: the progress shown counts on from there. */
   readonly rowsBefore?: number;
+  /**
+   * The source's row estimates by `tableId`, asked beforehand: inside a reader's consistent read, a failed
+   * statement would abort the transaction the copy reads in. Asked per table when absent.
+   */
+  readonly estimates?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -65,7 +70,7 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
     for (const shape of [...(job.emptyFirst ?? []), job.shape]) await target.truncate!(shape, options.signal);
   });
   // once per table, before its read begins: a figure for the progress line, not a query per batch
-  const estimate = options.status ? await estimatedRows(reader, job.shape.table) : undefined;
+  const estimate = options.estimates ? options.estimates.get(tableId(job.shape.table)) : options.status ? await estimatedRows(reader, job.shape.table) : undefined;
   let open = false;
   let rows = 0;
   let first = true;

@@ -221,6 +221,9 @@ export class SqlfileSession implements TargetSession {
     const run = this.#run!;
     const text = joined(this.#buffer!);
     try {
+      // the transaction's first write: a tail a failed cut left (a rollback's) goes first, or a crash
+      // before this transaction ends would leave the old tail's end line after part of this one
+      if (run.bytes === run.committedBytes) await run.handle.truncate(run.bytes);
       await writeAll(run.handle, text, run.bytes);
     } catch (error) {
       await run.handle.truncate(run.bytes).catch(() => undefined);
