@@ -91,7 +91,7 @@ describe('status after kill -9 of the daemon in the middle of a run', () => {
 });
 
 describe('kick SYNC 0 waiting on a run whose daemon is killed', () => {
-  it('runs the sync itself from where the run got to, and says so: DONE!, exit 0, the rows on the target', async () => {
+  it('runs the sync itself from where the run got to, and says so; a second waiting kick waits for that run: DONE!, exit 0, the rows on the target', async () => {
     const pair = await world.pair('kw', { autokick: false });
     const daemon = world.daemon();
     const pid = await daemon.start('kick takeover test');
@@ -103,16 +103,22 @@ describe('kick SYNC 0 waiting on a run whose daemon is killed', () => {
     try {
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE t IN EXCLUSIVE MODE');
-      const kicking = daemon.cli('kick', 'kw', '0');
+      // two waiting kicks, as two operators would: one runs the sync, the other waits for that run
+      const kicking = [daemon.cli('kick', 'kw', '0'), daemon.cli('kick', 'kw', '0')];
       await waitFor('the run to wait for the lock on B', () => waitingForLock(pair.b.dbname, 'kw'), 20_000, 50);
       process.kill(pid, 'SIGKILL');
       await waitFor('the killed daemon to be gone', async () => !alive(pid), 5_000, 20);
       await locker.query('ROLLBACK');
-      // it waited for ever: the run it was told of was never going to end
-      const result = await kicking;
-      expect(result.stderr).toBe('');
-      expect(result.stdout).toMatch(/^Kick kw: run \d+ was interrupted \(its process ended\); ran the sync here, from where it got to\nKick kw: \[\d+ s\] DONE!\n$/);
-      expect(result.code).toBe(0);
+      // each waited for ever: the run they were told of was never going to end
+      const results = await Promise.all(kicking);
+      for (const result of results) {
+        expect(result.stderr).toBe('');
+        expect(result.code).toBe(0);
+      }
+      const outputs = results.map((result) => result.stdout).sort((a, b) => b.length - a.length);
+      expect(outputs[0]).toMatch(/^Kick kw: run \d+ was interrupted \(its process ended\); ran the sync here, from where it got to\nKick kw: \[\d+ s\] DONE!\n$/);
+      // not KILLED! for the interrupted run: its request went to the run that took over
+      expect(outputs[1]).toMatch(/^Kick kw: \[\d+ s\] DONE!\n$/);
     } finally {
       await locker.query('ROLLBACK').catch(() => undefined);
       await locker.end().catch(() => undefined);

@@ -85,13 +85,13 @@ export class RunStore implements RunRecorder {
     // ended when it was last heard of, not now (its process may have died long ago): the later of its last
     // progress and the last heartbeat of the daemon that ran it (a daemon's worker is `daemon <id>`), which
     // heartbeats through a long phase. When it was found is kept in its error.
-    await this.#db.query(
+    const interrupted = await this.#db.query<{ id: string }>(
       `UPDATE bucardo.syncrun r SET outcome = 'bad', status = 'Interrupted',
               ended = least(clock_timestamp(), greatest(r.started, r.progressed,
                 (SELECT d.heartbeat FROM bucardo.daemon d WHERE r.worker = 'daemon ' || d.id))),
               error = jsonb_build_object('code', 'RUN_ABORTED', 'message', 'The run was interrupted (its process ended before it finished)',
                                          'found', clock_timestamp())
-        WHERE sync = $1 AND ended IS NULL`,
+        WHERE sync = $1 AND ended IS NULL RETURNING id`,
       [sync],
     );
     // The last run, interrupted or failed or stopped, left its sources' checkpoints where they were and its
@@ -106,8 +106,10 @@ export class RunStore implements RunRecorder {
     const result = await this.#db.query<{ id: string }>(
       'INSERT INTO bucardo.syncrun (sync, worker, resume, progressed) VALUES ($1, $2, $3, clock_timestamp()) RETURNING id', [sync, worker, resume ? JSON.stringify(resume) : null]);
     const runId = result.rows[0]!.id;
-    // This run serves every kick of the sync requested so far.
-    await this.#db.query('UPDATE bucardo.kick_request SET run_id = $2 WHERE sync = $1 AND run_id IS NULL', [sync, runId]);
+    // This run serves every kick of the sync requested so far, and those the interrupted runs had taken: a
+    // kick still waiting for one of them waits for this one, rather than reporting its interruption
+    await this.#db.query('UPDATE bucardo.kick_request SET run_id = $2 WHERE sync = $1 AND (run_id IS NULL OR run_id = ANY($3::bigint[]))',
+      [sync, runId, interrupted.rows.map((row) => row.id)]);
     return { runId, ...(resume ? { resume } : {}) };
   }
 
