@@ -12,10 +12,10 @@
  * an earlier run left half done (a review's find: the parent copied in one run, the child in the next, read
  * later) starts again from the beginning, all the linked tables.
  */
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { Harness, expectEverywhere, expectOutcome, type SyncWorld } from './support/sync-harness.js';
+import { WriteHold, holdWritesSql } from './support/write-hold.js';
 
 const harness = new Harness(serverFromInfo(inject('pg')), 'tcas');
 afterAll(() => harness.dispose());
@@ -75,28 +75,20 @@ describe('onetimecopy=1 while a parent and its child are written between the rea
     w = await harness.setup({ tag: 'tcw', roles: { A: 'source', C: 'target' }, tables: TABLES, schema: SCHEMA });
     // the copy's write of the parent table on C waits for an advisory lock the test holds: the parent
     // table has been read on A by then, the child table not yet
-    await w.sql('C', `CREATE FUNCTION hold() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock(4242); RETURN NULL; END $$;
-      CREATE TRIGGER hold AFTER INSERT ON parent FOR EACH STATEMENT EXECUTE FUNCTION hold()`);
+    await w.sql('C', holdWritesSql('parent', 4242));
   });
 
   it('the copy is good, and the run delivers the two rows after it', async () => {
-    const holder = new pg.Client({ connectionString: w.url.C! });
-    await holder.connect();
+    const hold = await WriteHold.take(w.url.C!, 4242);
     try {
-      await holder.query('SELECT pg_advisory_lock(4242)');
       await w.bucardo.updateSync(w.sync, { onetimecopy: '1' });
       const copying = w.run();
-      for (let waited = 0; ; waited += 50) {
-        const { rows } = await holder.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted");
-        if (rows[0].n > 0) break;
-        if (waited > 20_000) throw new Error('the copy never came to the parent table');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await hold.reached('the copy of the parent table');
       await w.sql('A', "INSERT INTO grand VALUES (7, 'g7'); INSERT INTO parent VALUES (7, 7, 'p7'); INSERT INTO child VALUES (70, 7, 'c70')");
-      await holder.query('SELECT pg_advisory_unlock(4242)');
+      await hold.release();
       expectOutcome(await copying, 'good');
     } finally {
-      await holder.end();
+      await hold.release().catch(() => undefined);
     }
     // the copy read the three tables as they were before the two rows; the change path of the same run brought them
     await expectEverywhere(w, 'parent', 'id', ['(1,1,p1)', '(2,2,p2)', '(7,7,p7)']);

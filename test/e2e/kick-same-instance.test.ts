@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { KickResult } from '@bucardo/core';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { Harness, expectEverywhere, type SyncWorld } from './support/sync-harness.js';
+import { WriteHold, holdWritesSql } from './support/write-hold.js';
 
 const harness = new Harness(serverFromInfo(inject('pg')), 'ksi');
 afterAll(() => harness.dispose());
@@ -18,32 +19,23 @@ describe('two waiting kicks through one instance', () => {
   let w: SyncWorld;
   beforeAll(async () => {
     w = await harness.setup({ tag: 'k2', roles: { A: 'source', C: 'target' }, tables: ['t'], schema: 'CREATE TABLE t (id int PRIMARY KEY, v text)' });
-    // the run's write on C waits for an advisory lock the test holds
-    await w.sql('C', `CREATE FUNCTION hold() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock(4243); RETURN NULL; END $$;
-      CREATE TRIGGER hold AFTER INSERT ON t FOR EACH STATEMENT EXECUTE FUNCTION hold()`);
+    await w.sql('C', holdWritesSql('t', 4243));
   });
 
   it('one run serves both, and no second run starts beside it', async () => {
-    const holder = new pg.Client({ connectionString: w.url.C! });
-    await holder.connect();
+    const hold = await WriteHold.take(w.url.C!, 4243);
     try {
-      await holder.query('SELECT pg_advisory_lock(4243)');
       await w.sql('A', "INSERT INTO t VALUES (1, 'a')");
       const kicks = [w.bucardo.kick(w.sync, { wait: true }), w.bucardo.kick(w.sync, { wait: true })];
-      for (let waited = 0; ; waited += 50) {
-        const { rows } = await holder.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 4243 AND NOT granted");
-        if (rows[0].n > 0) break;
-        if (waited > 20_000) throw new Error('no run came to the write on C');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      await holder.query('SELECT pg_advisory_unlock(4243)');
+      await hold.reached('the run\'s write on C');
+      await hold.release();
       const [first, second] = (await Promise.all(kicks)) as [KickResult, KickResult];
       expect(first.status).toBe('done');
       expect(second.status).toBe('done');
       const runId = (result: KickResult) => ('run' in result ? result.run.runId : undefined);
       expect(runId(second)).toBe(runId(first));
     } finally {
-      await holder.end();
+      await hold.release().catch(() => undefined);
     }
     const control = new pg.Client({ connectionString: harness.server.url(harness.control) });
     await control.connect();
