@@ -107,7 +107,7 @@ describe('a daemon\'s failed attempt', () => {
     await d.start();
     await world.insert(a, 500);
     const line = await waitFor('the failure line', async () => d.log().split('\n').find((text) => text.includes('Sync "f" failed: ')));
-    expect(line).toMatch(/ WARN DAEMON sync=f run=\d+ Sync "f" failed: new row for relation "t" violates check constraint "small" \(database "f_B", table public\.t\); retrying in 1 s \(attempt 1\) \[APPLY_FAILED\]$/);
+    expect(line).toMatch(/ WARN DAEMON sync=f run=\d+ Sync "f" failed: new row for relation "t" violates check constraint "small" \(the row with key 500 from database "f_A"\) \(database "f_B", table public\.t\); retrying in 1 s \(attempt 1\) \[APPLY_FAILED\]$/);
     await waitFor('the second attempt', async () => d.log().includes('(attempt 2) [APPLY_FAILED]'));
     expect(d.log()).not.toContain('run failed');
   });
