@@ -69,6 +69,7 @@ export const helpSections: readonly HelpSection[] = [
                                         options given to restart win`),
       entry(['reload'], `  reload [TIMEOUT]                      DONE! once the daemon took the new config, else its error;
                                         waits at most TIMEOUT seconds (default 30)`),
+      entry(['reopen'], '  reopen                                the daemon opens its log files again (log rotation)'),
       entry(['kick'], '  kick SYNC… [TIMEOUT]                  queue a run; TIMEOUT 0 waits, N waits at most N seconds'),
       entry(['pause', 'resume', 'activate', 'deactivate'], '  pause | resume | activate | deactivate SYNC…'),
       entry(['status'], '  status [SYNC…|all]                    the table of syncs, or each sync in detail'),
@@ -77,7 +78,7 @@ export const helpSections: readonly HelpSection[] = [
   },
 ];
 
-const daemonVerbs = ['start', 'stop', 'restart', 'reload', 'ping', 'status'];
+const daemonVerbs = ['start', 'stop', 'restart', 'reload', 'reopen', 'ping', 'status'];
 
 export const helpOptions: readonly HelpOption[] = [
   { text: '  --config FILE        bucardo.config.ts to use (default: found from the current directory)' },

@@ -19,6 +19,7 @@ const restart = async (): Promise<Command> => (await import('./commands/restart.
 const stop = async (): Promise<Command> => (await import('./commands/stop.js')).stop;
 const ping = async (): Promise<Command> => (await import('./commands/ping.js')).ping;
 const reload = async (): Promise<Command> => (await import('./commands/reload.js')).reload;
+const reopen = async (): Promise<Command> => (await import('./commands/reopen.js')).reopen;
 const pause = async (): Promise<Command> => (await import('./commands/sync-control.js')).pause;
 const resume = async (): Promise<Command> => (await import('./commands/sync-control.js')).resume;
 const activate = async (): Promise<Command> => (await import('./commands/sync-control.js')).activate;
@@ -35,7 +36,7 @@ const daemonProcess = async (): Promise<Command> => (await import('./commands/da
 
 /** The verbs, by their own names. */
 const commands: Record<string, () => Promise<Command>> = {
-  install, add, list, kick, status, start, stop, restart, ping, reload,
+  install, add, list, kick, status, start, stop, restart, ping, reload, reopen,
   pause, resume, activate, deactivate, set, show, update, remove, validate, compare, purge, delta,
 };
 

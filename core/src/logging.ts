@@ -30,6 +30,10 @@ export class DeferredLogger implements Logger {
   async flush(): Promise<void> {
     await (this.#root ?? this).#target.flush?.();
   }
+
+  reopen(): void {
+    (this.#root ?? this).#target.reopen?.();
+  }
 }
 
 /** Until a logger plugin is chosen (or when none is registered): warnings to stderr, nothing else. */
@@ -64,6 +68,7 @@ export function guardedLogger(logger: Logger, name: string): Logger {
     log: (level, message, fields) => guard(() => logger.log(level, message, fields), undefined),
     child: (fields) => guardedLogger(guard(() => logger.child(fields), logger), name),
     flush: async () => { try { await logger.flush?.(); } catch { /* a logger failing to flush fails nothing */ } },
+    reopen: () => guard(() => logger.reopen?.(), undefined),
   };
 }
 

@@ -42,6 +42,11 @@ export interface Logger {
   child(fields: LogFields): Logger;
   /** Writes out anything buffered (called before the process exits). Optional. */
   flush?(): Promise<void>;
+  /**
+   * Opens its files again, by their names (log rotation: `bucardo reopen`, which sends the daemon
+   * SIGUSR2, as Bucardo's does). Optional: a logger that opens its file for each line needs none.
+   */
+  reopen?(): void;
 }
 
 /** What a logger factory is given. */

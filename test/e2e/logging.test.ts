@@ -13,7 +13,7 @@
  *    it receives is logged at debug;
  *  - `bucardo set log_level` takes the levels the rest does (warn too) and lists them all when refusing one.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
@@ -56,6 +56,32 @@ describe('the pino logger', () => {
     expect(jsonLines(pluginFile).filter((line) => line.role === 'daemon')).toEqual([]);
     // the next test's kick is to be run by the command itself, not by this daemon
     expect((await d.cli('stop')).code).toBe(0);
+  });
+
+  it('bucardo reopen: after the file was moved away (log rotation), the daemon writes to a new one by its name', async () => {
+    const config = configFile(`{ plugins: ['@bucardo/logger-pino'], logger: 'pino' }`);
+    await world.pair('rot', { autokick: false });
+    const d = world.daemon();
+    const pid = await d.start('--config', config);
+    const file = path.join(d.logDir, 'log.bucardo.json');
+    await waitFor('the started line', async () => jsonLines(file).find((line) => line.msg.startsWith('Daemon ')));
+    // what logrotate does: the file renamed, then `postrotate bucardo reopen`
+    const rotated = `${file}.1`;
+    renameSync(file, rotated);
+    const reopened = await d.cli('reopen');
+    expect(reopened.stdout).toBe(`Asked Bucardo (PID ${pid}) to reopen its log files\n`);
+    expect(reopened.code).toBe(0);
+    const said = await waitFor('the reopen line in the new file', async () => jsonLines(file).find((line) => line.msg === 'Received SIGUSR2: log files opened again'));
+    expect(said).toMatchObject({ role: 'daemon', pid });
+    expect(await world.ok('kick', 'rot', '0')).toMatch(/DONE!/);
+    expect(jsonLines(rotated).some((line) => line.msg === 'Received SIGUSR2: log files opened again')).toBe(false);
+    expect((await d.cli('stop')).code).toBe(0);
+    expect(jsonLines(file).some((line) => String(line.msg).startsWith('Received SIGTERM'))).toBe(true);
+    expect(jsonLines(rotated).some((line) => String(line.msg).startsWith('Received SIGTERM'))).toBe(false);
+    // with no daemon, reopen says so and exits 1
+    const none = await d.cli('reopen');
+    expect(none.stdout).toBe('Bucardo is not running: no log files to reopen\n');
+    expect(none.code).toBe(1);
   });
 
   it('a command\'s lines go to stderr, not to the destination the config names', async () => {

@@ -9,8 +9,8 @@ import { recordStartOptions, removeOwnStartOptions } from '../daemon/start-optio
 
 /**
  * The daemon process itself (started detached by `bucardo start`; not for people to type). Writes the pid
- * file, runs the daemon until SIGTERM or SIGINT (runs in progress finish first), and re-reads the config
- * and plugins on SIGHUP without dropping work.
+ * file, runs the daemon until SIGTERM or SIGINT (runs in progress finish first), re-reads the config
+ * and plugins on SIGHUP without dropping work, and opens its log files again on SIGUSR2 (log rotation).
  */
 export async function daemonProcess(session: CliSession): Promise<number> {
   const dir = await pidDirOf(session);
@@ -24,6 +24,10 @@ export async function daemonProcess(session: CliSession): Promise<number> {
   let earlyReload = false;
   const onEarlyReload = () => { earlyReload = true; };
   process.on('SIGHUP', onEarlyReload);
+  // nor on SIGUSR2 (`bucardo reopen`): before the logger is up there is no file to open again
+  let reopenLogs = () => {};
+  const onReopen = () => reopenLogs();
+  process.on('SIGUSR2', onReopen);
   try {
     const logTo = await daemonLoggerOptions(session);
     recordStartOptions(dir, session.command.options, (await session.config()).filepath);
@@ -34,6 +38,10 @@ export async function daemonProcess(session: CliSession): Promise<number> {
     };
     const { bucardo, level } = await open(false);
     bucardo.engine.log.log('normal', startupBanner(bucardo, (await session.config()).filepath, level));
+    reopenLogs = () => {
+      bucardo.engine.log.reopen?.();
+      bucardo.engine.log.log('normal', 'Received SIGUSR2: log files opened again');
+    };
     const daemon = bucardo.createDaemon(session.command.options.reason ? { reason: session.command.options.reason } : {});
     const stop = new AbortController();
     const onStop = (signal: string) => {
@@ -56,6 +64,7 @@ export async function daemonProcess(session: CliSession): Promise<number> {
     return 0;
   } finally {
     process.off('SIGHUP', onEarlyReload);
+    process.off('SIGUSR2', onReopen);
     removeOwnStartOptions(dir);
     removeOwnPid(dir);
   }

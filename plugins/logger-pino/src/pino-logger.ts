@@ -96,4 +96,11 @@ class PinoLogger implements Logger {
   flush(): Promise<void> {
     return new Promise((resolve, reject) => this.#pino.flush((error) => (error ? reject(error) : resolve())));
   }
+
+  /** Every file the process writes to, opened again by its name: after a rotation the lines go to the new file. */
+  reopen(): void {
+    for (const [dest, stream] of destinations) {
+      if (typeof dest === 'string') (stream as pino.DestinationStream & { reopen?: () => void }).reopen?.();
+    }
+  }
 }
