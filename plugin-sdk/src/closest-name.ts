@@ -27,6 +27,18 @@ function editDistance(a: string, b: string): number {
 }
 
 /**
+ * The first key of `options` that is not in `known`, said as a plugin refuses it (`unknown option
+ * "destnation": did you mean "destination"?`, the others named after it), or undefined when all are known.
+ */
+export function unknownOption(options: Readonly<Record<string, unknown>>, known: readonly string[]): { key: string; message: string } | undefined {
+  const [unknown, ...more] = unknownKeys(options, known);
+  if (!unknown) return undefined;
+  const hint = unknown.closest ? `did you mean "${unknown.closest}"?` : `the known options are ${known.join(', ')}`;
+  const also = more.length ? ` (also unknown: ${more.map((entry) => `"${entry.key}"`).join(', ')})` : '';
+  return { key: unknown.key, message: `unknown option "${unknown.key}": ${hint}${also}` };
+}
+
+/**
  * The keys of `options` that are not in `known`, each with the known key it most likely meant: a plugin
  * refuses these rather than ignore a typo.
  */

@@ -26,7 +26,7 @@ export type {
   DatabaseRole, SyncDatabase, RunArgs, TableBatch, FetchedRows, BatchArgs, ResolveArgs, ApplyArgs, ApplyOutcome,
   RunOutcome, TableCounts, RunReport,
 } from './run.js';
-export { closestName, unknownKeys } from './closest-name.js';
+export { closestName, unknownKeys, unknownOption } from './closest-name.js';
 export { LogLevels, logLevelsText, isLogLevel, levelEnabled, silentLogger } from './logger.js';
 export type { LogLevel, LogFields, Logger, LoggerOptions, LoggerFactory } from './logger.js';
 export { hookNames } from './hooks.js';

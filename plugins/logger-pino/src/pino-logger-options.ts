@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { BucardoError, unknownKeys } from '@bucardo/plugin-sdk';
+import { BucardoError, unknownOption } from '@bucardo/plugin-sdk';
 
 /** Where the JSON lines go: `stderr` (default), `stdout`, `none`, or a file path (appended to, its directory created). */
 export type Destination = 'stderr' | 'stdout' | 'none' | (string & {});
@@ -53,12 +53,8 @@ export function resolvePinoOptions(defaults: Readonly<Record<string, unknown>>, 
 
 /** Refuses unknown keys (a typo would otherwise be ignored silently) and values of the wrong type. */
 export function checkPinoOptions(options: Readonly<Record<string, unknown>>, source: OptionsSource): void {
-  const [unknown, ...more] = unknownKeys(options, KNOWN);
-  if (unknown) {
-    const hint = unknown.closest ? `did you mean "${unknown.closest}"?` : `the known options are ${KNOWN.join(', ')}`;
-    const also = more.length ? ` (also unknown: ${more.map((entry) => `"${entry.key}"`).join(', ')})` : '';
-    throw invalid(`${source} has an unknown option "${unknown.key}": ${hint}${also}`, unknown.key);
-  }
+  const unknown = unknownOption(options, KNOWN);
+  if (unknown) throw invalid(`${source} has an ${unknown.message}`, unknown.key);
   const { destination, destinations, fileName, redact } = options;
   if (destination !== undefined && !nonEmpty(destination)) {
     throw invalid(`destination must be 'stderr', 'stdout', 'none' or a file path, not ${JSON.stringify(destination)}`, 'destination');

@@ -1,4 +1,4 @@
-import { BucardoError, unknownKeys } from '@bucardo/plugin-sdk';
+import { BucardoError, unknownOption } from '@bucardo/plugin-sdk';
 
 /**
  * Where lines go: `stderr` (default), `stdout`, `none`, or a directory, which gets the file `log.bucardo`.
@@ -25,12 +25,8 @@ export interface ResolvedTextOptions {
 
 /** `fallback`: the host's destinations for when the options name none (LoggerOptions.defaultDestinations). */
 export function resolveTextOptions(options: Readonly<Record<string, unknown>>, fallback?: readonly string[]): ResolvedTextOptions {
-  const [unknown, ...more] = unknownKeys(options, KNOWN);
-  if (unknown) {
-    const hint = unknown.closest ? `did you mean "${unknown.closest}"?` : `the known options are ${KNOWN.join(', ')}`;
-    const also = more.length ? ` (also unknown: ${more.map((entry) => `"${entry.key}"`).join(', ')})` : '';
-    throw invalid(`loggerOptions has an unknown option "${unknown.key}": ${hint}${also}`, unknown.key);
-  }
+  const unknown = unknownOption(options, KNOWN);
+  if (unknown) throw invalid(`loggerOptions has an ${unknown.message}`, unknown.key);
   const { destinations, destination, fileName } = options;
   if (destinations !== undefined && !(Array.isArray(destinations) && destinations.every(nonEmpty))) {
     throw invalid(`destinations must be a list of 'stderr', 'stdout', 'none' or directories, not ${JSON.stringify(destinations)}`, 'destinations');
