@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { CaptureProblem, TableRef } from '@bucardo/plugin-sdk';
-import { CAPTURE_SCHEMA, CAPTURE_TRIGGER, TRUNCATE_TRIGGER, captureNames } from './capture-names.js';
+import { CAPTURE_SCHEMA, CAPTURE_TRIGGER, TRUNCATE_TRIGGER, captureNames, capturedKeySql } from './capture-names.js';
 
 /** `pg_trigger.tgenabled` values under which a trigger fires for the application's writes. */
 const FIRING = new Set(['O', 'A']);
@@ -42,19 +42,15 @@ export async function captureProblems(client: pg.Client, tables: readonly TableR
 }
 
 /**
- * Per table, the key columns its delta table holds (those before `bucardo_op`, as the table's description
- * reads them), or `undefined` without capture. One catalog statement.
+ * Per table, the key columns its delta table holds (as the table's description reads them), or
+ * `undefined` without capture. One catalog statement.
  */
 export async function capturedKeys(client: pg.Client, tables: readonly TableRef[]): Promise<Array<readonly string[] | undefined>> {
   if (tables.length === 0) return [];
   const result = await client.query<{ i: string; names: unknown }>(
-    `SELECT s.i, (SELECT to_json(array_agg(da.attname::text ORDER BY da.attnum))
-                    FROM pg_catalog.pg_class d
-                    JOIN pg_catalog.pg_namespace dn ON dn.oid = d.relnamespace AND dn.nspname = $2
-                    JOIN pg_catalog.pg_attribute op ON op.attrelid = d.oid AND op.attname = 'bucardo_op'
-                    JOIN pg_catalog.pg_attribute da ON da.attrelid = d.oid AND da.attnum > 0 AND da.attnum < op.attnum AND NOT da.attisdropped
-                   WHERE d.relname = s.delta) AS names
-       FROM unnest($1::text[]) WITH ORDINALITY AS s(delta, i) ORDER BY s.i`,
+    `SELECT s.i, to_json(captured.names) AS names
+       FROM unnest($1::text[]) WITH ORDINALITY AS s(delta, i)
+       LEFT JOIN LATERAL (${capturedKeySql('s.delta', '$2')}) AS captured ON true ORDER BY s.i`,
     [tables.map((table) => captureNames(table).deltaName), CAPTURE_SCHEMA],
   );
   // the sessions read every type as text: the names come as JSON

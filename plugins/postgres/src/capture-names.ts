@@ -57,6 +57,20 @@ export function qualified(table: TableRef): string {
   return `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
 }
 
+/**
+ * The key columns a delta table holds (those before `bucardo_op`), as `names` (an array, NULL without
+ * capture): `deltaName` and `schema` are SQL expressions for its name and the capture schema. The
+ * table's description and `bucardo validate`'s key check read the captured key alike.
+ */
+export function capturedKeySql(deltaName: string, schema: string): string {
+  return `SELECT array_agg(da.attname::text ORDER BY da.attnum) AS names
+           FROM pg_catalog.pg_namespace dn
+           JOIN pg_catalog.pg_class d ON d.relnamespace = dn.oid AND d.relname = ${deltaName}
+           JOIN pg_catalog.pg_attribute op ON op.attrelid = d.oid AND op.attname = 'bucardo_op'
+           JOIN pg_catalog.pg_attribute da ON da.attrelid = d.oid AND da.attnum > 0 AND da.attnum < op.attnum AND NOT da.attisdropped
+          WHERE dn.nspname = ${schema}`;
+}
+
 /** The delta table's column holding the change of an additive column (new - old). */
 export function additiveColumn(column: string): string {
   return quoteIdent(identifier(`bucardo_add_${column}`));

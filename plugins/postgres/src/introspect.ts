@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { TableRef, TableShape } from '@bucardo/plugin-sdk';
-import { CAPTURE_SCHEMA, captureNames } from './capture-names.js';
+import { CAPTURE_SCHEMA, captureNames, capturedKeySql } from './capture-names.js';
 
 /**
  * `FROM` these tables by name, in one statement whatever their number: each with its 1-based position in
@@ -63,13 +63,7 @@ export async function describeTables(client: pg.Client, tables: readonly TableRe
                JOIN pg_namespace rn ON rn.oid = rc.relnamespace
               WHERE f.conrelid = c.oid AND f.contype = 'f' AND NOT rc.relispartition) AS refs
        FROM ${NAMED_TABLES} AND c.relkind IN ('r', 'p')
-       LEFT JOIN LATERAL (
-         SELECT array_agg(da.attname::text ORDER BY da.attnum) AS names
-           FROM pg_namespace dn
-           JOIN pg_class d ON d.relnamespace = dn.oid AND d.relname = ($3::text[])[w.ord]
-           JOIN pg_attribute op ON op.attrelid = d.oid AND op.attname = 'bucardo_op'
-           JOIN pg_attribute da ON da.attrelid = d.oid AND da.attnum > 0 AND da.attnum < op.attnum AND NOT da.attisdropped
-          WHERE dn.nspname = $4) AS captured ON true`,
+       LEFT JOIN LATERAL (${capturedKeySql('($3::text[])[w.ord]', '$4')}) AS captured ON true`,
     values: [...namedTablesParams(tables), tables.map((table) => captureNames(table).deltaName), CAPTURE_SCHEMA],
   });
   const found = new Map(result.rows.map((row) => [Number(row.ord) - 1, row]));
