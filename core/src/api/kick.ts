@@ -67,13 +67,10 @@ export async function kickSync(ctx: BucardoContext, name: string, options: KickO
       if (run?.ended) return finished(fromRow(run));
       if (await ctx.control.tryLockSync(name)) {
         // it may have ended between the two reads, its lock let go just after
-        let again: SyncRunRow | undefined;
-        try {
-          again = await ctx.control.runs.run(servedBy);
-        } catch (error) {
+        const again = await ctx.control.runs.run(servedBy).catch(async (error: unknown) => {
           await ctx.control.unlockSync(name).catch(() => undefined);
           throw error;
-        }
+        });
         if (again?.ended) {
           await ctx.control.unlockSync(name).catch(() => undefined);
           return finished(fromRow(again));

@@ -103,8 +103,8 @@ export class RunSessions {
 
   /** The plugin that registered the type of database `db`, for errors of its own code. */
   pluginOf(db: string): string | undefined {
-    const planned = this.#plan?.databases.find((candidate) => candidate.name === db);
-    return planned ? this.#registry?.ownerOfDatabaseType(planned.spec.type) : undefined;
+    const type = this.#driverOf(db)?.planned.spec.type;
+    return type === undefined ? undefined : this.#registry?.ownerOfDatabaseType(type);
   }
 
   target(db: string): TargetSession {
