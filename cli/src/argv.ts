@@ -54,7 +54,10 @@ const flags: Record<string, (options: GlobalOptions) => void> = {
   '--batch': () => {}, '--notimer': (o) => { o.noTimer = true; },
 };
 
-/** Parses Bucardo's grammar: `[options] verb [noun] [word…] [key=value…]`, options anywhere. */
+/**
+ * Parses Bucardo's grammar: `[options] verb [noun] [word…] [key=value…]`, options anywhere. After `message`,
+ * a `key=value` is a word of the text (`bucardo message deployed release=42`).
+ */
 export function parseArgv(argv: readonly string[]): ParsedCommand {
   const options: GlobalOptions = { quiet: false, verbose: 0, force: false, help: false, version: false, noTimer: false, logDestinations: [] };
   const words: string[] = [];
@@ -71,7 +74,7 @@ export function parseArgv(argv: readonly string[]): ParsedCommand {
       flags[flag]!(options);
     } else if (arg.startsWith('-') && arg.length > 1 && !/^-\d/.test(arg)) {
       throw new BucardoError('INVALID_ARGUMENT', `Unknown option ${arg} (see bucardo --help)`, { item: arg });
-    } else if (words.length > 0 && /^[A-Za-z_][\w-]*=/.test(arg)) {
+    } else if (words.length > 0 && words[0]!.toLowerCase() !== 'message' && /^[A-Za-z_][\w-]*=/.test(arg)) {
       const at = arg.indexOf('=');
       params[arg.slice(0, at).toLowerCase()] = arg.slice(at + 1);
     } else {

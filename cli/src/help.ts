@@ -30,6 +30,7 @@ export const helpSections: readonly HelpSection[] = [
     title: 'Set up:',
     entries: [
       entry(['install'], '  install                               create the control database and schema'),
+      entry(['upgrade'], '  upgrade                               bring an installed control schema up to date (data kept)'),
       entry(['add database'], `  add db NAME dbname=DB [host= port= user= pass= type=postgres|mongo|flatfile] [--force]
                                         pass=env:NAME reads the password from the environment`),
       entry(['add table'], '  add table TABLE… [herd=NAME] [db=NAME] [additive=COLUMN,…] [keyless=true]'),
@@ -70,6 +71,7 @@ export const helpSections: readonly HelpSection[] = [
       entry(['reload'], `  reload [TIMEOUT]                      DONE! once the daemon took the new config, else its error;
                                         waits at most TIMEOUT seconds (default 30)`),
       entry(['reopen'], '  reopen                                the daemon opens its log files again (log rotation)'),
+      entry(['message'], '  message TEXT…                         a line in the daemon\'s log (kept until a daemon runs)'),
       entry(['kick'], '  kick SYNC… [TIMEOUT]                  queue a run; TIMEOUT 0 waits, N waits at most N seconds'),
       entry(['pause', 'resume', 'activate', 'deactivate'], '  pause | resume | activate | deactivate SYNC…'),
       entry(['status'], '  status [SYNC…|all]                    the table of syncs, or each sync in detail'),

@@ -20,6 +20,8 @@ const stop = async (): Promise<Command> => (await import('./commands/stop.js')).
 const ping = async (): Promise<Command> => (await import('./commands/ping.js')).ping;
 const reload = async (): Promise<Command> => (await import('./commands/reload.js')).reload;
 const reopen = async (): Promise<Command> => (await import('./commands/reopen.js')).reopen;
+const message = async (): Promise<Command> => (await import('./commands/message.js')).message;
+const upgrade = async (): Promise<Command> => (await import('./commands/install.js')).upgrade;
 const pause = async (): Promise<Command> => (await import('./commands/sync-control.js')).pause;
 const resume = async (): Promise<Command> => (await import('./commands/sync-control.js')).resume;
 const activate = async (): Promise<Command> => (await import('./commands/sync-control.js')).activate;
@@ -36,7 +38,7 @@ const daemonProcess = async (): Promise<Command> => (await import('./commands/da
 
 /** The verbs, by their own names. */
 const commands: Record<string, () => Promise<Command>> = {
-  install, add, list, kick, status, start, stop, restart, ping, reload, reopen,
+  install, upgrade, add, list, kick, status, start, stop, restart, ping, reload, reopen, message,
   pause, resume, activate, deactivate, set, show, update, remove, validate, compare, purge, delta,
 };
 

@@ -256,6 +256,14 @@ export class Bucardo {
     return this.#with((ctx) => ctx.control.daemons.daemons());
   }
 
+  /**
+   * `bucardo message`: a line every running daemon's log gets once (the first daemon to read it logs it),
+   * at terse; kept until a daemon runs when none does.
+   */
+  sendMessage(message: string): Promise<void> {
+    return this.#with((ctx) => ctx.control.daemons.sendMessage(message, ctx.worker));
+  }
+
   /** Asks daemon `daemonId` to reload (`wake` signals it) and waits for its answer: taken, refused and why, or none in time. */
   reloadDaemon(daemonId: string, options: ReloadOptions): Promise<ReloadResult> {
     return this.#with((ctx) => reloadDaemon(ctx, daemonId, options));

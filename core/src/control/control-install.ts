@@ -1,11 +1,14 @@
 import pg from 'pg';
 import { connectControl, type ControlTarget } from './control-connection.js';
 import { CONTROL_SCHEMA_VERSION, controlSchemaSql } from './control-schema.js';
+import { missingSchemaParts } from './schema-check.js';
 
 export interface InstallResult {
   readonly databaseCreated: boolean;
-  /** False when the schema was already there at this version. */
+  /** False when the schema was already there (of this version or an older one). */
   readonly schemaCreated: boolean;
+  /** What an older schema lacked and now has (`bucardo.table`, `bucardo.table.column`); empty when it was up to date or created. */
+  readonly added: readonly string[];
   readonly version: number;
 }
 
@@ -24,6 +27,7 @@ export async function installControl(target: ControlTarget): Promise<InstallResu
       ? await client.query<{ setting: string }>("SELECT setting FROM bucardo.bucardo_config WHERE name = 'schema_version'")
       : undefined;
     const installed = existing?.rows[0]?.setting;
+    const added = installed == null ? [] : await missingSchemaParts(client);
     // Every statement is IF NOT EXISTS, so running them again brings an older schema up to date.
     await client.query(controlSchemaSql);
     await client.query(
@@ -32,7 +36,7 @@ export async function installControl(target: ControlTarget): Promise<InstallResu
       [String(CONTROL_SCHEMA_VERSION)],
     );
     await client.query('COMMIT');
-    return { databaseCreated, schemaCreated: installed == null, version: CONTROL_SCHEMA_VERSION };
+    return { databaseCreated, schemaCreated: installed == null, added, version: CONTROL_SCHEMA_VERSION };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

@@ -201,4 +201,13 @@ CREATE TABLE IF NOT EXISTS bucardo.reload_request (
   error     jsonb
 );
 CREATE INDEX IF NOT EXISTS reload_request_pending ON bucardo.reload_request (daemon) WHERE answered IS NULL;
+
+-- Lines for the daemons' logs (bucardo message, Bucardo's bucardo_log_message): kept until a daemon has
+-- logged them, so that one sent while no daemon runs is logged when one starts.
+CREATE TABLE IF NOT EXISTS bucardo.log_message (
+  id       bigserial PRIMARY KEY,
+  message  text NOT NULL,
+  sent     timestamptz NOT NULL DEFAULT clock_timestamp(),
+  sender   text NOT NULL
+);
 `;

@@ -33,6 +33,14 @@ export interface ReloadAnswer {
   readonly error?: { readonly code: string; readonly message: string; readonly [field: string]: unknown };
 }
 
+/** A line sent to the daemons' logs by `bucardo message`. */
+export interface LogMessage {
+  readonly message: string;
+  readonly sent: Date;
+  /** Who sent it: the sending process's name for the control database (`bucardo message` and its pid). */
+  readonly sender: string;
+}
+
 /** Daemons, which daemon runs which sync, kick and reload requests: how processes coordinate through the control database. */
 export class DaemonStore {
   readonly #db: Queryable;
@@ -132,6 +140,22 @@ export class DaemonStore {
     const result = await this.#db.query<{ answered: Date | null; error: ReloadAnswer['error'] | null }>('SELECT answered, error FROM bucardo.reload_request WHERE id = $1', [id]);
     const row = result.rows[0];
     return row?.answered ? { ...(row.error ? { error: row.error } : {}) } : undefined;
+  }
+
+  /** Stores a line for the daemons' logs and wakes them (`bucardo message`). */
+  async sendMessage(message: string, sender: string): Promise<void> {
+    await this.#db.query('INSERT INTO bucardo.log_message (message, sender) VALUES ($1, $2)', [message, sender]);
+    await this.#db.query("SELECT pg_notify('bucardo_control', 'message')");
+  }
+
+  /**
+   * Takes the stored messages, oldest first: each is taken by one daemon only (the first to delete it),
+   * so that daemons sharing the control database do not log it twice.
+   */
+  async takeMessages(): Promise<LogMessage[]> {
+    const result = await this.#db.query<{ id: string; message: string; sent: Date; sender: string }>(
+      'DELETE FROM bucardo.log_message RETURNING id, message, sent, sender');
+    return result.rows.sort((a, b) => Number(a.id) - Number(b.id)).map(({ message, sent, sender }) => ({ message, sent, sender }));
   }
 
   /** The run that served a request, once one has. */

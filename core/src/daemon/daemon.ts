@@ -176,6 +176,10 @@ export class Daemon {
     }
     const kicked = await control.daemons.pendingKicks();
     for (const name of kicked) this.#workers.get(name)?.kick();
+    // at terse, as Bucardo logs them: an operator's mark (a deploy, a maintenance window) in every log
+    for (const { message, sent, sender } of await control.daemons.takeMessages()) {
+      this.#log.log('terse', `MESSAGE (${sent.toISOString()}, from ${sender}): ${message}`);
+    }
   }
 
   /**
