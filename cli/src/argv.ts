@@ -20,6 +20,12 @@ export interface GlobalOptions {
   version: boolean;
   /** `--notimer`: `kick` with a timeout prints no live seconds on a terminal. */
   noTimer: boolean;
+  /** `status --sort=N`: Bucardo's column number to sort the table by, negative for reversed. */
+  sort?: string;
+  /** `status --show-days`: ages of a day or more with days (`2d 3h 4m 5s`) rather than hours. */
+  showDays: boolean;
+  /** `status --compress`: ages without spaces (`1h2m3s`). */
+  compress: boolean;
 }
 
 export interface ParsedCommand {
@@ -38,6 +44,7 @@ const valued: Record<string, keyof GlobalOptions> = {
   '--pid-dir': 'pidDir', '--piddir': 'pidDir',
   '--log-destination': 'logDestinations', '--log-dest': 'logDestinations',
   '--reason': 'reason',
+  '--sort': 'sort',
   '--db-name': 'dbName', '--dbname': 'dbName', '-d': 'dbName',
   '--db-host': 'dbHost', '--dbhost': 'dbHost', '-h': 'dbHost',
   '--db-port': 'dbPort', '--dbport': 'dbPort', '-p': 'dbPort',
@@ -52,6 +59,7 @@ const flags: Record<string, (options: GlobalOptions) => void> = {
   '--help': (o) => { o.help = true; }, '-?': (o) => { o.help = true; },
   '--version': (o) => { o.version = true; }, '-V': (o) => { o.version = true; },
   '--batch': () => {}, '--notimer': (o) => { o.noTimer = true; },
+  '--show-days': (o) => { o.showDays = true; }, '--compress': (o) => { o.compress = true; },
 };
 
 /**
@@ -59,7 +67,7 @@ const flags: Record<string, (options: GlobalOptions) => void> = {
  * a `key=value` is a word of the text (`bucardo message deployed release=42`).
  */
 export function parseArgv(argv: readonly string[]): ParsedCommand {
-  const options: GlobalOptions = { quiet: false, verbose: 0, force: false, help: false, version: false, noTimer: false, logDestinations: [] };
+  const options: GlobalOptions = { quiet: false, verbose: 0, force: false, help: false, version: false, noTimer: false, showDays: false, compress: false, logDestinations: [] };
   const words: string[] = [];
   const params: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {

@@ -74,7 +74,11 @@ export const helpSections: readonly HelpSection[] = [
       entry(['message'], '  message TEXT…                         a line in the daemon\'s log (kept until a daemon runs)'),
       entry(['kick'], '  kick SYNC… [TIMEOUT]                  queue a run; TIMEOUT 0 waits, N waits at most N seconds'),
       entry(['pause', 'resume', 'activate', 'deactivate'], '  pause | resume | activate | deactivate SYNC…'),
-      entry(['status'], '  status [SYNC…|all]                    the table of syncs, or each sync in detail'),
+      entry(['status'], `  status [SYNC…|all]                    the table of syncs, or each sync in detail
+  status [--sort=N] [--show-days] [--compress]
+                                        the table sorted by Bucardo's column numbers (1 name, 3 state,
+                                        5 last good, 6 its age, 7 inserts + deletes, 8 last bad, 9 its
+                                        age; negative reverses); ages with days; ages without spaces`),
       entry(['set', 'show'], '  set log_level=warn|terse|normal|verbose|debug | show [all|NAME]'),
     ],
   },

@@ -21,7 +21,7 @@ const report = (runs: SyncStatusReport['runs'], state: string, sync: Partial<Syn
 describe('status table', () => {
   it('prints Bucardo\'s columns with inserts/deletes/conflicts of the last good run', () => {
     const good = run();
-    expect(formatStatusTable([report({ lastGood: good, last: good }, 'Good')], now)).toBe([
+    expect(formatStatusTable([report({ lastGood: good, last: good }, 'Good')], { now })).toBe([
       ' Name     State    Last good    Time    Last I/D/C      Last bad    Time  ',
       '========+========+============+=======+===============+===========+=======',
       ' foobar | Good   | 12:00:02   | 8s    | 3926/15704/75 | none      |       ',
@@ -30,7 +30,7 @@ describe('status table', () => {
   });
 
   it('leaves every cell empty for a sync that never ran', () => {
-    expect(formatStatusTable([report({}, 'No records found')], now).split('\n')[2]).toMatch(/^ foobar \| No records found \|\s+\|\s+\|\s+\|\s+\|\s+$/);
+    expect(formatStatusTable([report({}, 'No records found')], { now }).split('\n')[2]).toMatch(/^ foobar \| No records found \|\s+\|\s+\|\s+\|\s+\|\s+$/);
   });
 });
 
@@ -130,6 +130,9 @@ describe('prettyDuration', () => {
     expect(prettyDuration(59_000)).toBe('59s');
     expect(prettyDuration(61_000)).toBe('1m 1s');
     expect(prettyDuration(3_601_000)).toBe('1h 1s');
-    expect(prettyDuration(3_723_000, true)).toBe('1h2m3s');
+    expect(prettyDuration(3_723_000, { compress: true })).toBe('1h2m3s');
+    expect(prettyDuration(183_845_000)).toBe('51h 4m 5s');
+    expect(prettyDuration(183_845_000, { showDays: true })).toBe('2d 3h 4m 5s');
+    expect(prettyDuration(86_400_000, { showDays: true })).toBe('24h 0s');
   });
 });

@@ -1,16 +1,25 @@
 import type { SyncStatusReport } from '@bucardo/core';
-import { formatWhen, prettyDuration } from './time-format.js';
+import { formatWhen, prettyDuration, type DurationStyle } from './time-format.js';
 import { syncState } from './sync-state.js';
+import type { StatusSort } from './status-sort.js';
 
 const titles = [' Name', ' State', ' Last good', ' Time', ' Last I/D/C', ' Last bad', ' Time'] as const;
+
+export interface StatusTableOptions extends DurationStyle {
+  readonly now?: Date;
+  /** The order of the rows (`--sort`); as given (by name) when absent. */
+  readonly sort?: StatusSort;
+}
 
 /**
  * `bucardo status` as Bucardo prints it: a header, a `=`/`+` rule, then one `|`-separated row per sync,
  * each column as wide as its widest value or title plus two. Last I/D/C is inserts/deletes/conflicts
  * of the last good run (Bucardo's header said I/D but printed deletes first; this prints what it says).
  */
-export function formatStatusTable(reports: readonly SyncStatusReport[], now = new Date()): string {
-  const rows = reports.map((report) => {
+export function formatStatusTable(reports: readonly SyncStatusReport[], options: StatusTableOptions = {}): string {
+  const now = options.now ?? new Date();
+  const ordered = options.sort ? [...reports].sort(options.sort.compare) : reports;
+  const rows = ordered.map((report) => {
     const good = report.runs.lastGood;
     const bad = report.runs.lastBad;
     if (!report.runs.last) return [report.sync.name, syncState(report), '', '', '', '', ''];
@@ -18,10 +27,10 @@ export function formatStatusTable(reports: readonly SyncStatusReport[], now = ne
       report.sync.name,
       syncState(report),
       good?.ended ? formatWhen(good.ended, now) : 'none',
-      good?.ended ? prettyDuration(now.getTime() - good.ended.getTime(), true) : '',
+      good?.ended ? prettyDuration(now.getTime() - good.ended.getTime(), options) : '',
       good ? `${good.inserts}/${good.deletes}/${good.conflicts}` : '',
       bad?.ended ? formatWhen(bad.ended, now) : 'none',
-      bad?.ended ? prettyDuration(now.getTime() - bad.ended.getTime(), true) : '',
+      bad?.ended ? prettyDuration(now.getTime() - bad.ended.getTime(), options) : '',
     ];
   });
   const widths = titles.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)) + 2);
