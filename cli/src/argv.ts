@@ -20,6 +20,10 @@ export interface GlobalOptions {
   version: boolean;
   /** `--notimer`: `kick` with a timeout prints no live seconds on a terminal. */
   noTimer: boolean;
+  /** `kick --retry N`: kicks a sync again, up to N times, while its run ends KILLED. */
+  retry?: string;
+  /** `kick --retry-sleep N`: seconds between those kicks. */
+  retrySleep?: string;
   /** `status --sort=N`: Bucardo's column number to sort the table by, negative for reversed. */
   sort?: string;
   /** `status --show-days`: ages of a day or more with days (`2d 3h 4m 5s`) rather than hours. */
@@ -45,6 +49,7 @@ const valued: Record<string, keyof GlobalOptions> = {
   '--log-destination': 'logDestinations', '--log-dest': 'logDestinations',
   '--reason': 'reason',
   '--sort': 'sort',
+  '--retry': 'retry', '--retry-sleep': 'retrySleep',
   '--db-name': 'dbName', '--dbname': 'dbName', '-d': 'dbName',
   '--db-host': 'dbHost', '--dbhost': 'dbHost', '-h': 'dbHost',
   '--db-port': 'dbPort', '--dbport': 'dbPort', '-p': 'dbPort',

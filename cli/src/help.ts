@@ -72,7 +72,9 @@ export const helpSections: readonly HelpSection[] = [
                                         waits at most TIMEOUT seconds (default 30)`),
       entry(['reopen'], '  reopen                                the daemon opens its log files again (log rotation)'),
       entry(['message'], '  message TEXT…                         a line in the daemon\'s log (kept until a daemon runs)'),
-      entry(['kick'], '  kick SYNC… [TIMEOUT]                  queue a run; TIMEOUT 0 waits, N waits at most N seconds'),
+      entry(['kick'], `  kick SYNC… [TIMEOUT]                  queue a run; TIMEOUT 0 waits, N waits at most N seconds
+  kick SYNC… TIMEOUT --retry N [--retry-sleep S]
+                                        kick again, up to N times, while the run ends KILLED`),
       entry(['pause', 'resume', 'activate', 'deactivate'], '  pause | resume | activate | deactivate SYNC…'),
       entry(['status'], `  status [SYNC…|all]                    the table of syncs, or each sync in detail
   status [--sort=N] [--show-days] [--compress]

@@ -19,7 +19,8 @@ const INTERRUPTED = 130;
  * error; with N it waits at most N seconds (`Timed out!`). Exit codes as Bucardo: 0 done, 1 timed out,
  * 2 killed, 3 any other error. Asked for several syncs (`all`, a wildcard, several names), it passes over
  * those that are not active with a line on stdout, as Bucardo does, and kicks the others; one sync named
- * alone and not active is an error (SYNC_INACTIVE, exit code 3).
+ * alone and not active is an error (SYNC_INACTIVE, exit code 3). `--retry N` kicks a run that ended
+ * KILLED again, up to N times.
  */
 export async function kick(session: CliSession): Promise<number> {
   try {
@@ -40,9 +41,12 @@ async function kickSyncs(session: CliSession): Promise<number> {
   const several = names.length > 1 || patterns.some((pattern) => pattern.toLowerCase() === 'all' || isWildcard(pattern));
   const wait = timeoutWord !== undefined;
   const timeoutMs = wait ? Number(timeoutWord) * 1000 : undefined;
+  const { retries, retrySleepMs } = retryOptions(session, wait);
   let exitCode = DONE;
   let stuck = false;
-  for (const name of names) {
+  const queue = names.map((name) => ({ name, attempt: 0 }));
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+    const { name, attempt } = next;
     const started = Date.now();
     const timer = wait ? startKickTimer(name, session.command.options) : undefined;
     const line = timer?.prefix ?? '';
@@ -95,6 +99,13 @@ async function kickSyncs(session: CliSession): Promise<number> {
         return INTERRUPTED;
       case 'failed':
         session.print(`${taken}Kick ${name}: [${seconds} s] KILLED!\n\n${killReason(result.run)}\n`);
+        if (attempt < retries) {
+          session.print(`Kick ${name}: retrying (${attempt + 1} of ${retries})${retrySleepMs > 0 ? ` in ${retrySleepMs / 1000} s` : ''}`);
+          await new Promise((resolve) => setTimeout(resolve, retrySleepMs));
+          // at the head of the queue: this sync's kick is over before the next sync's begins, as in Bucardo
+          queue.unshift({ name, attempt: attempt + 1 });
+          break;
+        }
         exitCode = KILLED;
         break;
       case 'done':
@@ -104,6 +115,26 @@ async function kickSyncs(session: CliSession): Promise<number> {
   }
   if (stuck) await endWithStuckRun(session, exitCode);
   return exitCode;
+}
+
+/**
+ * `--retry N` (Bucardo's): a waiting kick whose run ends KILLED is kicked again, up to N times, with
+ * `--retry-sleep` seconds between (Bucardo parses that option but never sleeps). The exit code is the
+ * last attempt's. Without waiting there is no end to see, so the options are refused there.
+ */
+function retryOptions(session: CliSession, wait: boolean): { retries: number; retrySleepMs: number } {
+  const { retry, retrySleep } = session.command.options;
+  const count = (value: string | undefined, option: string): number => {
+    if (value === undefined) return 0;
+    if (!/^\d+$/.test(value)) throw new BucardoError('INVALID_ARGUMENT', `${option} takes a whole number, not "${value}"`, { item: option });
+    return Number(value);
+  };
+  const retries = count(retry, '--retry');
+  const retrySleepMs = count(retrySleep, '--retry-sleep') * 1000;
+  if ((retry !== undefined || retrySleep !== undefined) && !wait) {
+    throw new BucardoError('INVALID_ARGUMENT', `${retry !== undefined ? '--retry' : '--retry-sleep'} needs a kick that waits for the run (bucardo kick SYNC 0 --retry N): without a timeout the kick does not see how the run ends`, { item: retry !== undefined ? '--retry' : '--retry-sleep' });
+  }
+  return { retries, retrySleepMs };
 }
 
 /**
