@@ -33,6 +33,8 @@ describe('bucardo help COMMAND [NOUN] and COMMAND [NOUN] --help', () => {
     expect(withArgs.stdout).toBe(help.stdout);
     expect(help.stdout).toBe(`Usage of bucardo kick:
   kick SYNC… [TIMEOUT]                  queue a run; TIMEOUT 0 waits, N waits at most N seconds
+  kick SYNC… TIMEOUT --retry N [--retry-sleep S]
+                                        kick again, up to N times, while the run ends KILLED
 
 Options:
   --config FILE        bucardo.config.ts to use (default: found from the current directory)
