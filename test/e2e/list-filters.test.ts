@@ -52,6 +52,15 @@ describe('list filters', () => {
     expect(await listed('table', 'public.u')).toBe(`${onlyU}\n`);
   });
 
+  it('-v says where each database is used and which tables each sync has, as Bucardo\'s list', async () => {
+    expect(await listed('db', 'lf_A', '-v')).toBe(`${linesWith(await listed('dbs'), 'lf_A').join('\n')}\n${[
+      ' Belongs to dbgroup lf_g1 (source)', ' Belongs to dbgroup lf_g2 (source)',
+      ' Used in sync lf_s1 in a role of source', ' Used in sync lf_s2 in a role of source', ''].join('\n')}`);
+    expect(await listed('db', 'other_C', '-v')).toContain('\n Belongs to dbgroup lf_g2 (target)\n Used in sync lf_s2 in a role of target\n');
+    const sync = await listed('sync', 'lf_s1', '-v');
+    expect(sync.split('\n').slice(1)).toEqual([' Table public.t', ' Table public.u', '']);
+  });
+
   it.each([
     [['list', 'db', 'nosuch'], 'ERROR: There is no database named "nosuch" [DB_NOT_FOUND]'],
     [['list', 'syncs', 'zz*'], 'ERROR: No sync matches "zz*" [SYNC_NOT_FOUND]'],

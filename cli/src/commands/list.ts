@@ -1,11 +1,11 @@
 import { BucardoError } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
-import { formatConflicts, formatSequences, formatDatabases, formatDbGroups, formatHerds, formatSyncs, formatTables } from '../format/lists.js';
+import { formatConflicts, formatSequences, formatDatabases, formatDbGroups, formatHerds, formatSyncs, formatTables, type ListDetail } from '../format/lists.js';
 import { nounOf, type Noun } from '../nouns.js';
 import { filterListed } from './list-filter.js';
 import { rejectUnknown } from './options.js';
 
-/** `bucardo list dbs|tables|herds|dbgroups|syncs|all [NAME|PATTERN…]`. */
+/** `bucardo list dbs|tables|herds|dbgroups|syncs|all [NAME|PATTERN…] [-v]`. */
 export async function list(session: CliSession): Promise<number> {
   const noun = nounOf(session.words[0]);
   if (!noun) throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo list dbs|tables|sequences|herds|dbgroups|syncs|conflicts|all', { item: session.words[0] ?? 'list' });
@@ -43,15 +43,22 @@ const DEFAULT_CONFLICTS = 100;
 
 const heading: Record<Exclude<Noun, 'all' | 'conflict'>, string> = { dbgroup: 'dbgroups', database: 'databases', herd: 'relgroup', sync: 'syncs', table: 'tables', sequence: 'sequences' };
 
+/** With `-v`, as Bucardo's list: where each database is used, which tables each sync has. */
+async function detailOf(session: CliSession): Promise<ListDetail | undefined> {
+  if (session.command.options.verbose === 0) return undefined;
+  const bucardo = await session.bucardo();
+  return { groups: await bucardo.listDbGroups(), syncs: await bucardo.listSyncs(), herds: await bucardo.listHerds() };
+}
+
 async function render(session: CliSession, noun: Exclude<Noun, 'all' | 'conflict'>, patterns: readonly string[] = []): Promise<string> {
   const bucardo = await session.bucardo();
   const named = { name: (row: { name: string }) => [row.name], table: (row: { table: { schema: string; name: string } }) => [row.table.name, `${row.table.schema}.${row.table.name}`] };
   switch (noun) {
-    case 'database': return formatDatabases(filterListed(await bucardo.listDatabases(), patterns, named.name, noun));
+    case 'database': return formatDatabases(filterListed(await bucardo.listDatabases(), patterns, named.name, noun), await detailOf(session));
     case 'table': return formatTables(filterListed((await bucardo.listTables()).filter((row) => row.kind === 'table'), patterns, named.table, noun));
     case 'sequence': return formatSequences(filterListed((await bucardo.listTables()).filter((row) => row.kind === 'sequence'), patterns, named.table, noun));
     case 'herd': return formatHerds(filterListed(await bucardo.listHerds(), patterns, named.name, noun));
     case 'dbgroup': return formatDbGroups(filterListed(await bucardo.listDbGroups(), patterns, named.name, noun));
-    case 'sync': return formatSyncs(filterListed(await bucardo.listSyncs(), patterns, named.name, noun), await bucardo.listDbGroups(), await bucardo.stalledSyncs());
+    case 'sync': return formatSyncs(filterListed(await bucardo.listSyncs(), patterns, named.name, noun), await bucardo.listDbGroups(), await bucardo.stalledSyncs(), await detailOf(session));
   }
 }

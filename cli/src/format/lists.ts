@@ -2,15 +2,40 @@ import { formatTable } from '@bucardo/plugin-sdk';
 import type { ConflictLogRow, DatabaseListing, DbGroupRow, HerdRow, RelationRow, SyncRow } from '@bucardo/core';
 import { displayKey } from '@bucardo/plugin-sdk';
 
-/** `bucardo list dbs`: `Database: NAME  Status: STATUS  Conn: psql …`, columns aligned. */
-export function formatDatabases(rows: readonly DatabaseListing[]): string {
+/** What `-v` adds to `list dbs` and `list syncs`, as Bucardo's: where each is used. */
+export interface ListDetail {
+  readonly groups: readonly DbGroupRow[];
+  readonly syncs: readonly SyncRow[];
+  readonly herds: readonly HerdRow[];
+}
+
+/** `bucardo list dbs -v`: under each database, its dbgroups and the syncs it is in, with its role. */
+function databaseDetail(db: string, detail: ListDetail): string {
+  const memberships = detail.groups.flatMap((group) => group.members.filter((m) => m.db === db).map((m) => ({ group, role: m.role })));
+  return [
+    ...memberships.map(({ group, role }) => `  Belongs to dbgroup ${group.name} (${role})\n`),
+    ...memberships.flatMap(({ group, role }) => detail.syncs.filter((sync) => sync.dbgroup === group.name).map((sync) => `  Used in sync ${sync.name} in a role of ${role}\n`)),
+  ].join('');
+}
+
+/** `bucardo list syncs -v`: under each sync, its tables and sequences, in herd order. */
+function syncDetail(sync: SyncRow, detail: ListDetail): string {
+  const herd = detail.herds.find((h) => h.name === sync.herd);
+  if (!herd) return '';
+  const sequences = new Set(herd.sequences.map(formatTable));
+  return herd.members.map((member) => `  ${sequences.has(formatTable(member)) ? 'Sequence' : 'Table'} ${formatTable(member)}\n`).join('');
+}
+
+/** `bucardo list dbs`: `Database: NAME  Status: STATUS  Conn: psql …`, columns aligned; `-v` adds where each is used. */
+export function formatDatabases(rows: readonly DatabaseListing[], detail?: ListDetail): string {
   if (rows.length === 0) return 'No databases have been added yet\n';
   const name = Math.max(...rows.map((row) => row.name.length));
   const status = Math.max(...rows.map((row) => row.status.length));
   const showTypes = new Set(rows.map((row) => row.type)).size > 1;
   const type = Math.max(...rows.map((row) => row.type.length));
   return rows.map((row) =>
-    `Database: ${row.name.padEnd(name)}  ${showTypes ? `Type: ${row.type.padEnd(type)}  ` : ''}Status: ${row.status.padEnd(status)}  Conn: ${row.connection}\n`).join('');
+    `Database: ${row.name.padEnd(name)}  ${showTypes ? `Type: ${row.type.padEnd(type)}  ` : ''}Status: ${row.status.padEnd(status)}  Conn: ${row.connection}\n`
+    + (detail ? databaseDetail(row.name, detail) : '')).join('');
 }
 
 /** `bucardo list tables`: `N. Table: schema.table  DB: NAME  PK: cols (types)  Syncs: a,b`. */
@@ -53,7 +78,7 @@ export function formatDbGroups(rows: readonly DbGroupRow[]): string {
  * `bucardo list syncs`: `Sync "NAME"  Relgroup "HERD"  DB group "G" A:source B:target  [Active]`; a sync
  * its daemon finds stalled is `[Stalled]`, as in Bucardo, which writes that into the sync's status.
  */
-export function formatSyncs(rows: readonly SyncRow[], groups: readonly DbGroupRow[], stalled: ReadonlySet<string> = new Set()): string {
+export function formatSyncs(rows: readonly SyncRow[], groups: readonly DbGroupRow[], stalled: ReadonlySet<string> = new Set(), detail?: ListDetail): string {
   if (rows.length === 0) return 'No syncs found\n';
   const name = Math.max(...rows.map((row) => row.name.length)) + 2;
   const herd = Math.max(...rows.map((row) => row.herd.length)) + 2;
@@ -61,7 +86,8 @@ export function formatSyncs(rows: readonly SyncRow[], groups: readonly DbGroupRo
     const group = groups.find((g) => g.name === row.dbgroup);
     const members = group ? group.members.map((m) => ` ${m.db}:${m.role}`).join('') : '';
     const status = stalled.has(row.name) ? 'Stalled' : row.status.charAt(0).toUpperCase() + row.status.slice(1);
-    return `Sync ${`"${row.name}"`.padEnd(name)}  Relgroup ${`"${row.herd}"`.padEnd(herd)}  DB group "${row.dbgroup}"${members}  [${status}]\n`;
+    return `Sync ${`"${row.name}"`.padEnd(name)}  Relgroup ${`"${row.herd}"`.padEnd(herd)}  DB group "${row.dbgroup}"${members}  [${status}]\n`
+      + (detail ? syncDetail(row, detail) : '');
   }).join('');
 }
 
