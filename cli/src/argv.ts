@@ -24,6 +24,14 @@ export interface GlobalOptions {
   retry?: string;
   /** `kick --retry-sleep N`: seconds between those kicks. */
   retrySleep?: string;
+  /** `add all tables|sequences -n SCHEMA` (repeatable): only these schemas. */
+  schemas: string[];
+  /** `-N SCHEMA` (repeatable): not these schemas. */
+  excludeSchemas: string[];
+  /** `-t TABLE` (repeatable): only these tables (`name` or `schema.name`, `%`/`*` wildcards). */
+  tables: string[];
+  /** `-T TABLE` (repeatable): not these tables. */
+  excludeTables: string[];
   /** `status --sort=N`: Bucardo's column number to sort the table by, negative for reversed. */
   sort?: string;
   /** `status --show-days`: ages of a day or more with days (`2d 3h 4m 5s`) rather than hours. */
@@ -50,6 +58,8 @@ const valued: Record<string, keyof GlobalOptions> = {
   '--reason': 'reason',
   '--sort': 'sort',
   '--retry': 'retry', '--retry-sleep': 'retrySleep',
+  '-n': 'schemas', '--schema': 'schemas', '-N': 'excludeSchemas', '--exclude-schema': 'excludeSchemas',
+  '-t': 'tables', '--table': 'tables', '-T': 'excludeTables', '--exclude-table': 'excludeTables',
   '--db-name': 'dbName', '--dbname': 'dbName', '-d': 'dbName',
   '--db-host': 'dbHost', '--dbhost': 'dbHost', '-h': 'dbHost',
   '--db-port': 'dbPort', '--dbport': 'dbPort', '-p': 'dbPort',
@@ -72,7 +82,7 @@ const flags: Record<string, (options: GlobalOptions) => void> = {
  * a `key=value` is a word of the text (`bucardo message deployed release=42`).
  */
 export function parseArgv(argv: readonly string[]): ParsedCommand {
-  const options: GlobalOptions = { quiet: false, verbose: 0, force: false, help: false, version: false, noTimer: false, showDays: false, compress: false, logDestinations: [] };
+  const options: GlobalOptions = { quiet: false, verbose: 0, force: false, help: false, version: false, noTimer: false, showDays: false, compress: false, logDestinations: [], schemas: [], excludeSchemas: [], tables: [], excludeTables: [] };
   const words: string[] = [];
   const params: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -108,8 +118,8 @@ function setOption(options: GlobalOptions, field: keyof GlobalOptions, value: st
     const level = value.toLowerCase();
     if (!isLogLevel(level)) throw new BucardoError('INVALID_ARGUMENT', `--log-level must be ${logLevelsText}, not "${value}"`, { item: flag });
     options.logLevel = level;
-  } else if (field === 'logDestinations') {
-    options.logDestinations.push(value);
+  } else if (field === 'logDestinations' || field === 'schemas' || field === 'excludeSchemas' || field === 'tables' || field === 'excludeTables') {
+    options[field].push(value);
   } else if (field === 'dbPort') {
     if (!/^\d+$/.test(value)) throw new BucardoError('INVALID_ARGUMENT', `${flag} must be a port number, not "${value}"`, { item: flag });
     options.dbPort = Number(value);

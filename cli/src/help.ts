@@ -35,6 +35,8 @@ export const helpSections: readonly HelpSection[] = [
                                         pass=env:NAME reads the password from the environment`),
       entry(['add table'], '  add table TABLE… [herd=NAME] [db=NAME] [additive=COLUMN,…] [keyless=true]'),
       entry(['add sequence'], '  add sequence SEQUENCE… [herd=NAME]'),
+      entry(['add all'], `  add all tables|sequences [db=NAME] [herd=NAME] [-n SCHEMA] [-N SCHEMA] [-t TABLE] [-T TABLE] [pkonly]
+                                        every table of a database, picked by schema and name`),
       entry(['add herd'], '  add herd NAME [TABLE…]                (relgroup is the same)'),
       entry(['add dbgroup'], '  add dbgroup NAME DB:source DB:target DB:fullcopy …'),
       entry(['add sync'], `  add sync NAME herd=NAME dbs=DBGROUP [autokick=true|false] [conflict=latest] [checktime=INTERVAL]

@@ -2,6 +2,7 @@ export { Bucardo } from './api/bucardo.js';
 export type { BucardoOptions } from './api/bucardo.js';
 export type { ResumeOutlook, SyncStatusReport, WorkerStatus } from './api/status.js';
 export type { AddTablesResult, AddTablesOptions } from './api/tables.js';
+export type { AddAllOptions, AddAllTablesResult } from './api/add-all.js';
 export type { AddSyncResult } from './api/syncs.js';
 export { syncOptionName } from './api/syncs.js';
 export type { DatabaseListing, AddDatabaseOptions } from './api/databases.js';

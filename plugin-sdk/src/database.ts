@@ -165,6 +165,13 @@ export interface SourceSession {
    */
   findTable?(name: string): Promise<TableRef[]>;
   /**
+   * Every table (or sequence) of the database that a sync could read, ordered by schema and name: the
+   * database's own schemas, not the system's nor Bucardo's (`bucardo add all tables`). Partitioned
+   * parents are left out: their rows are in their partitions, which are listed. Optional: without it,
+   * `add all` is refused for the database, naming it.
+   */
+  listTables?(kind: 'table' | 'sequence'): Promise<TableRef[]>;
+  /**
    * Installs change capture for these tables (idempotent) and returns the checkpoint from which a new
    * sync starts reading.
    */

@@ -1,4 +1,6 @@
-import { BucardoError, formatTable } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, type TableRef } from '@bucardo/plugin-sdk';
+import type { AddTablesResult } from '@bucardo/core';
+import { namePattern } from './name-pattern.js';
 import type { CliSession } from '../cli-session.js';
 import { nounOf } from '../nouns.js';
 import { rejectUnknown } from './options.js';
@@ -16,19 +18,33 @@ export async function add(session: CliSession): Promise<number> {
     case 'dbgroup': return addDbGroup(session, rest);
     case 'sync': return addSync(session, rest);
     case 'sequence': return addSequences(session, rest);
+    case 'all': return addAll(session, rest);
     default:
-      throw new BucardoError('UNKNOWN_COMMAND', `Usage: bucardo add db|table|sequence|herd|dbgroup|sync NAME …${nounWord ? ` ("${nounWord}" is not one of them)` : ''}`, { item: nounWord ?? 'add' });
+      throw new BucardoError('UNKNOWN_COMMAND', `Usage: bucardo add db|table|sequence|herd|dbgroup|sync NAME … | add all tables|sequences${nounWord ? ` ("${nounWord}" is not one of them)` : ''}`, { item: nounWord ?? 'add' });
   }
 }
 
 async function addDatabases(session: CliSession, words: readonly string[]): Promise<number> {
-  const names = single(words, 'bucardo add db NAME dbname=… [host=… port=… user=… pass=…]').split(',');
+  const names = single(words, 'bucardo add db NAME[,NAME…] dbname=…[,…] [host=… port=… user=… pass=…]').split(',');
   const bucardo = await session.bucardo();
-  for (const name of names) {
-    await bucardo.addDatabase(name, session.params, { force: session.command.options.force });
+  for (const [index, name] of names.entries()) {
+    await bucardo.addDatabase(name, paramsAt(session.params, index, names.length), { force: session.command.options.force });
     session.print(`Added database "${name}"`);
   }
   return 0;
+}
+
+/**
+ * Bucardo's `add db A,B dbname=x,y host=h`: a value with one part per database (as many commas as
+ * databases less one) is given out by position, any other value to every database, so that a password
+ * holding a comma still reaches each database whole.
+ */
+function paramsAt(params: Readonly<Record<string, string>>, index: number, count: number): Record<string, string> {
+  if (count === 1) return { ...params };
+  return Object.fromEntries(Object.entries(params).map(([key, value]) => {
+    const parts = value.split(',');
+    return [key, parts.length === count ? parts[index]! : value];
+  }));
 }
 
 async function addTables(session: CliSession, words: readonly string[]): Promise<number> {
@@ -39,6 +55,54 @@ async function addTables(session: CliSession, words: readonly string[]): Promise
     ...(herdName !== undefined ? { herd: herdName } : {}), ...(db !== undefined ? { db } : {}), ...(additive !== undefined ? { additive: columnList(additive) } : {}),
     ...(keyless !== undefined ? { keyless: parseBoolean('keyless', keyless) } : {}),
   });
+  printAddedTables(session, result, additive, true);
+  return 0;
+}
+
+/**
+ * `bucardo add all tables|sequences [db=D] [herd=H] [-n SCHEMA] [-N SCHEMA] [-t TABLE] [-T TABLE] [pkonly]
+ * [keyless=true]`, as Bucardo's: every table (sequence) of one database, picked by schema and name.
+ */
+async function addAll(session: CliSession, words: readonly string[]): Promise<number> {
+  const [kindWord, ...flags] = words;
+  const kind = nounOf(kindWord);
+  const pkonly = flags.some((word) => word.toLowerCase() === 'pkonly');
+  const unexpected = flags.filter((word) => word.toLowerCase() !== 'pkonly');
+  if ((kind !== 'table' && kind !== 'sequence') || unexpected.length > 0) {
+    throw new BucardoError('INVALID_ARGUMENT', `Usage: bucardo add all tables|sequences [db=NAME] [herd=NAME] [-n SCHEMA] [-N SCHEMA] [-t TABLE] [-T TABLE] [pkonly] [keyless=true]${unexpected.length ? ` (unexpected: ${unexpected.join(' ')})` : ''}`, { item: kindWord ?? 'all' });
+  }
+  const { herd, relgroup, db, keyless, ...unknown } = session.params;
+  rejectUnknown(unknown, `add all ${kind}s`, kind === 'table' ? ['herd', 'relgroup', 'db', 'keyless'] : ['herd', 'relgroup', 'db']);
+  const herdName = herd ?? relgroup;
+  const include = tableFilter(session.command.options);
+  const bucardo = await session.bucardo();
+  const common = { include, ...(herdName !== undefined ? { herd: herdName } : {}), ...(db !== undefined ? { db } : {}) };
+  if (kind === 'sequence') {
+    const result = await bucardo.addAllSequences(common);
+    session.print([`Added the following sequences from database "${result.db}":`, ...result.added.map((sequence) => `  ${formatTable(sequence)}`)].join('\n'));
+    if (herdName) session.print(`${result.herdCreated ? `Created the relgroup named "${herdName}"\n` : ''}The following tables or sequences are now part of the relgroup "${herdName}":\n${result.added.map((s) => `  ${formatTable(s)}`).join('\n')}`);
+    return 0;
+  }
+  const result = await bucardo.addAllTables({ ...common, keyedOnly: pkonly, ...(keyless !== undefined ? { keyless: parseBoolean('keyless', keyless) } : {}) });
+  printAddedTables(session, result, undefined, false);
+  if (result.keyless.length > 0) session.print(`Left out, having no primary key or unique index (pkonly): ${result.keyless.map(formatTable).join(', ')}`);
+  session.print(`New tables added: ${result.added.length}\nAlready added: ${result.alreadyAdded.length}`);
+  return 0;
+}
+
+/** `-n`/`-N` pick schemas, `-t`/`-T` tables (by `name` or `schema.name`), each with `%`/`*` wildcards. */
+function tableFilter(options: { schemas: readonly string[]; excludeSchemas: readonly string[]; tables: readonly string[]; excludeTables: readonly string[] }): (table: TableRef) => boolean {
+  const any = (patterns: readonly string[]) => patterns.map(namePattern);
+  const [schemas, notSchemas, tables, notTables] = [any(options.schemas), any(options.excludeSchemas), any(options.tables), any(options.excludeTables)];
+  const tableMatches = (match: (name: string) => boolean, table: TableRef) => match(table.name) || match(`${table.schema}.${table.name}`);
+  return (table) => (schemas.length === 0 || schemas.some((match) => match(table.schema)))
+    && !notSchemas.some((match) => match(table.schema))
+    && (tables.length === 0 || tables.some((match) => tableMatches(match, table)))
+    && !notTables.some((match) => tableMatches(match, table));
+}
+
+/** `sayAlreadyAdded`: name the tables when none is new (add all says how many instead). */
+function printAddedTables(session: CliSession, result: AddTablesResult, additive: string | undefined, sayAlreadyAdded: boolean): void {
   if (result.added.length > 0) {
     session.print(['Added the following tables or sequences:', ...result.added.map((entry) => `  ${formatTable(entry.table)} (DB: ${entry.db})`)].join('\n'));
   }
@@ -55,13 +119,12 @@ async function addTables(session: CliSession, words: readonly string[]): Promise
   }
   // nothing new at all: say so, an empty answer reads as a failure that printed nothing
   const nothingNew = result.added.length === 0 && !result.herd?.created && (result.herd?.added.length ?? 0) === 0;
-  if (nothingNew) session.print(`Already added: ${result.alreadyAdded.map(formatTable).join(', ')}${result.herd ? `, and in relgroup "${result.herd.name}"` : ''}`);
+  if (nothingNew && sayAlreadyAdded) session.print(`Already added: ${result.alreadyAdded.map(formatTable).join(', ')}${result.herd ? `, and in relgroup "${result.herd.name}"` : ''}`);
   // additive= is set on the tables already there too, as update table sets it: say so, "already added" alone reads as nothing done
   if (additive !== undefined && result.alreadyAdded.length > 0) {
     const columns = columnList(additive);
     session.print(result.alreadyAdded.map((table) => `Set additive columns of ${formatTable(table)} to ${columns.length ? columns.join(', ') : 'none'}`).join('\n'));
   }
-  return 0;
 }
 
 async function addSequences(session: CliSession, words: readonly string[]): Promise<number> {

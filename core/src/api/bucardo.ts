@@ -23,6 +23,7 @@ import { addSync, listSyncs, updateSync, type AddSyncResult } from './syncs.js';
 import { addTables, listTables, updateTable, type AddTablesOptions, type AddTablesResult } from './tables.js';
 import type { ConflictLogRow } from '../control/run-store.js';
 import { addSequences } from './sequences.js';
+import { addAllSequences, addAllTables, type AddAllOptions, type AddAllTablesResult } from './add-all.js';
 import { removeDbGroups, removeHerds } from './groups-removal.js';
 import { addTablesToSync, removeDatabases, removeSync, removeTables, removeTablesFromSync, type RemovedDatabases, type RemovedSync, type RemovedTables } from './lifecycle.js';
 import { deltaBacklog, purgeDeltas, validateSyncs, type DeltaResult, type PurgeResult, type SyncValidation } from './maintenance.js';
@@ -92,6 +93,16 @@ export class Bucardo {
 
   addSequences(names: readonly string[], options: { herd?: string; db?: string } = {}): Promise<{ added: TableRef[]; herdCreated: boolean }> {
     return this.#with((ctx) => addSequences(ctx, names, options));
+  }
+
+  /** `bucardo add all tables`: every table of one database that `include` picks, added as `addTables` adds them. */
+  addAllTables(options?: AddAllOptions): Promise<AddAllTablesResult> {
+    return this.#with((ctx) => addAllTables(ctx, options));
+  }
+
+  /** `bucardo add all sequences`: every sequence of one database that `include` picks. */
+  addAllSequences(options?: Pick<AddAllOptions, 'db' | 'herd' | 'include'>): Promise<{ db: string; added: TableRef[]; herdCreated: boolean }> {
+    return this.#with((ctx) => addAllSequences(ctx, options));
   }
 
   /** `update sync S add table T…`: the tables join the sync's herd; capture is installed on its sources. */

@@ -128,3 +128,19 @@ export async function findTable(client: pg.Client, name: string): Promise<TableR
   const visible = result.rows.filter((row) => row.visible === 't');
   return (visible.length === 1 ? visible : result.rows).map((row) => ({ schema: row.schema, name }));
 }
+
+/**
+ * The database's own tables (`r`, partitions included; partitioned parents hold no rows) or sequences, for
+ * `bucardo add all`: not the system's schemas, nor Bucardo's capture schema.
+ */
+export async function listTables(client: pg.Client, kind: 'table' | 'sequence'): Promise<TableRef[]> {
+  const result = await client.query<{ schema: string; name: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = $1
+        AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'bucardo') AND n.nspname NOT LIKE 'pg\\_%'
+      ORDER BY n.nspname, c.relname`,
+    [kind === 'table' ? 'r' : 'S'],
+  );
+  return result.rows.map((row) => ({ schema: row.schema, name: row.name }));
+}

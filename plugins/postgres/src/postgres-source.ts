@@ -10,7 +10,7 @@ import { estimateRows } from './row-estimates.js';
 import { connect } from './connect.js';
 import { cancellable } from './cancel.js';
 import { copyOutAll } from './copy-out-query.js';
-import { describeTables, findTable } from './introspect.js';
+import { describeTables, findTable, listTables } from './introspect.js';
 import { KeyIndexes } from './key-index.js';
 import { selectAdditiveAsOf } from './additive-as-of.js';
 import { columnList, inlineKeyCondition, keyColumnList } from './key-sql.js';
@@ -59,6 +59,10 @@ class PostgresSourceSession implements SourceSession {
 
   findTable(name: string): Promise<TableRef[]> {
     return findTable(this.#client, name);
+  }
+
+  listTables(kind: 'table' | 'sequence'): Promise<TableRef[]> {
+    return listTables(this.#client, kind);
   }
 
   installCapture(tables: readonly TableShape[]): Promise<Checkpoint> {
