@@ -1,4 +1,5 @@
 import type { Checkpoint, SourceChanges } from './changes.js';
+import type { ForeignKey } from './foreign-key.js';
 import type { KeyText } from './keys.js';
 import type { Logger } from './logger.js';
 import type { RowBatch } from './row-batch.js';
@@ -171,6 +172,12 @@ export interface SourceSession {
    * `add all` is refused for the database, naming it.
    */
   listTables?(kind: 'table' | 'sequence'): Promise<TableRef[]>;
+  /**
+   * Every foreign key held by one of these tables or pointing at one of them (each once), as the database's
+   * catalog has them now: `bucardo inspect`, `validate` and `add sync` tell with them which tables a sync's
+   * foreign keys need that its herd lacks. Optional: without it, nothing is said about foreign keys.
+   */
+  foreignKeys?(tables: readonly TableRef[]): Promise<ForeignKey[]>;
   /**
    * Installs change capture for these tables (idempotent) and returns the checkpoint from which a new
    * sync starts reading.

@@ -44,6 +44,7 @@ export const ErrorCodes = [
   'TABLE_MISSING',
   'TABLE_NO_KEY',
   'TABLE_NOT_FOUND',
+  'TABLE_NOT_IN_HERD',
   'UNKNOWN_COMMAND',
   'UNKNOWN_DB_TYPE',
   'UNKNOWN_STRATEGY',

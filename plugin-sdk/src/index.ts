@@ -2,6 +2,7 @@ export { ErrorCodes, BucardoError, isBucardoError, isRetryable, retryable, serve
 export type { ErrorCode, ErrorSubject, BucardoErrorOptions } from './errors.js';
 export { formatTable, parseTableName, tableId } from './table.js';
 export type { TableRef, ColumnInfo, TableShape } from './table.js';
+export type { ForeignKey, ForeignKeyOnDelete } from './foreign-key.js';
 export { encodeKey, decodeKey, displayKey, textLiteral, keyParts, keyMaker, keyPartCanonicalizer, keyPartKind, keyPartition } from './keys.js';
 export type { KeyText } from './keys.js';
 export { copyLineRanges, parseCopyLine, encodeCopyLine, encodeCopyLines, addDecimal } from './copy-text.js';

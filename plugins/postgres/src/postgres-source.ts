@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { RowBatch, type ReadTableArgs, type CaptureArgs, type CaptureProblem, type Checkpoint, type DatabaseSpec, type FetchArgs, type OpenContext, type SourceChanges, type SourceDriver, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import { RowBatch, type ReadTableArgs, type CaptureArgs, type CaptureProblem, type Checkpoint, type DatabaseSpec, type FetchArgs, type ForeignKey, type OpenContext, type SourceChanges, type SourceDriver, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import { captureProblems, capturedKeys } from './capture-check.js';
 import { CheckpointOrigin } from './checkpoint-origin.js';
 import { installCapture, removeCapture } from './capture-install.js';
@@ -11,6 +11,7 @@ import { connect } from './connect.js';
 import { cancellable } from './cancel.js';
 import { copyOutAll } from './copy-out-query.js';
 import { describeTables, findTable, listTables } from './introspect.js';
+import { foreignKeys } from './foreign-keys.js';
 import { KeyIndexes } from './key-index.js';
 import { selectAdditiveAsOf } from './additive-as-of.js';
 import { columnList, inlineKeyCondition, keyColumnList } from './key-sql.js';
@@ -63,6 +64,10 @@ class PostgresSourceSession implements SourceSession {
 
   listTables(kind: 'table' | 'sequence'): Promise<TableRef[]> {
     return listTables(this.#client, kind);
+  }
+
+  foreignKeys(tables: readonly TableRef[]): Promise<ForeignKey[]> {
+    return foreignKeys(this.#client, tables);
   }
 
   installCapture(tables: readonly TableShape[]): Promise<Checkpoint> {
