@@ -28,6 +28,7 @@ import { removeDbGroups, removeHerds } from './groups-removal.js';
 import { addTablesToSync, removeDatabases, removeSync, removeTables, removeTablesFromSync, type RemovedDatabases, type RemovedSync, type RemovedTables } from './lifecycle.js';
 import { deltaBacklog, purgeDeltas, validateSyncs, type DeltaResult, type PurgeResult, type SyncValidation } from './maintenance.js';
 import { compareSync, type CompareOptions, type SyncComparison } from './compare.js';
+import { foreignKeyWarnings, inspectHerds, inspectSyncs, inspectTables, type TableInspection } from './inspect.js';
 import { BucardoError } from '@bucardo/plugin-sdk';
 
 /** What `Bucardo.open` takes: the config's settings, with the plugins as objects (the CLI resolves the config's names). */
@@ -150,6 +151,24 @@ export class Bucardo {
   /** `validate SYNC…`: the problems found on every database, per sync (none: valid), and the warnings. */
   validate(names: readonly string[]): Promise<SyncValidation[]> {
     return this.#with((ctx) => validateSyncs(ctx, names));
+  }
+
+  /**
+   * `inspect table|herd|sync NAME…`: per table, the herds it is in (those named, for a herd or a sync), their
+   * syncs, and its foreign keys that leave each herd, read on the database it was added from.
+   */
+  inspect(kind: 'table' | 'herd' | 'sync', names: readonly string[]): Promise<TableInspection[]> {
+    const inspect = kind === 'table' ? inspectTables : kind === 'herd' ? inspectHerds : inspectSyncs;
+    return this.#with((ctx) => inspect(ctx, names));
+  }
+
+  /**
+   * The sync's foreign keys that leave its herd, as warnings (`TABLE_NOT_IN_HERD`) naming the sync, the
+   * tables and the constraint, read on its first source: what `validate` warns about, for `add sync` and
+   * `update sync … add table` to say after they succeed. None where that source's plugin cannot list them.
+   */
+  foreignKeyWarnings(sync: string): Promise<BucardoError[]> {
+    return this.#with((ctx) => foreignKeyWarnings(ctx, sync));
   }
 
   /** `purge`: deletes consumed change records; per database, how many, or why it could not (the others are still purged). */

@@ -1,14 +1,14 @@
 import { formatTable, isBucardoError, tableId, toBucardoError, type BucardoError, type Checkpoint, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
-import type { DatabaseRow } from '../control/catalog-rows.js';
 import { missingSequences } from '../run/sequence-missing.js';
 import { databaseError } from '../run/database-error.js';
 import { RunSessions } from '../run/sessions.js';
-import { isPureFullcopy } from '../run/sync-plan.js';
+import { isPureFullcopy, sourcesOf } from '../run/sync-plan.js';
 import { describeAll, inspectTableShapes } from '../run/table-shapes.js';
 import { replacedKeys } from './replaced-keys.js';
 import { repairCapture } from './capture-repair.js';
+import { syncForeignKeyWarnings } from './inspect.js';
 import type { BucardoContext } from './context.js';
-import { specOf } from './databases.js';
+import { withSource } from './source-session.js';
 import { loadSyncPlan } from './sync-plan-loader.js';
 
 /** What `validate` found for one sync: problems fail it (and its runs); warnings are allowed but lose something. */
@@ -31,7 +31,10 @@ export async function validateSyncs(ctx: BucardoContext, names: readonly string[
         // a dropped or disabled capture trigger is put back (the tables must be sound to install it)
         const { repaired, broken } = await repairCapture(plan, sessions, shapes, problems.length === 0);
         // a run leaves such a sequence out and goes on: a warning, as it is in the run's log
-        results.push({ sync: name, problems: [...problems, ...broken], warnings: [...warnings, ...repaired, ...await missingSequences(plan, sessions)] });
+        // foreign keys leaving the herd, as the first source has them (where the sync's shapes are read)
+        const first = sourcesOf(plan)[0];
+        const foreignKeys = first ? await syncForeignKeyWarnings(plan, sessions.source(first.name)) : [];
+        results.push({ sync: name, problems: [...problems, ...broken], warnings: [...warnings, ...repaired, ...await missingSequences(plan, sessions), ...foreignKeys] });
       } finally {
         await sessions.close();
       }
@@ -125,7 +128,7 @@ export async function purgeDeltas(ctx: BucardoContext, onlyDbs?: readonly string
     // A daemon's worker passes the sessions it keeps between runs: a purge every minute would otherwise
     // open (and authenticate) a new connection to every source each time.
     const kept = open?.get(db);
-    results.push(await orFailure(db, async () => ({ db, purged: kept ? await purge(kept) : await withSource(ctx, db, purge) })));
+    results.push(await orFailure(db, async () => ({ db, purged: kept ? await purge(kept) : (await withSource(ctx, db, 'bucardo maintenance', purge)) ?? 0 })));
   }
   return results;
 }
@@ -137,7 +140,7 @@ export async function deltaBacklog(ctx: BucardoContext, onlyDbs?: readonly strin
   const results: DeltaResult[] = [];
   for (const [db, entries] of groupByDb(work)) {
     const rows: DeltaResult[] = [];
-    const failure = await orFailure(db, () => withSource(ctx, db, async (session) => {
+    const failure = await orFailure(db, () => withSource(ctx, db, 'bucardo maintenance', async (session) => {
       if (!session.pending) return;
       const shapes = await describeAll(session, entries.map((entry) => entry.table), db);
       // one count per checkpoint for all tables, not one per table and checkpoint
@@ -163,14 +166,4 @@ function groupByDb<T extends { db: string }>(entries: readonly T[]): Map<string,
   const groups = new Map<string, T[]>();
   for (const entry of entries) groups.set(entry.db, [...(groups.get(entry.db) ?? []), entry]);
   return groups;
-}
-
-async function withSource<T>(ctx: BucardoContext, db: string, work: (session: SourceSession) => Promise<T>): Promise<T> {
-  const row: DatabaseRow = await ctx.control.catalog.database(db);
-  const session = await ctx.engine.registry.database(row.type).source!.open(specOf(row), { log: ctx.engine.log, label: 'bucardo maintenance' });
-  try {
-    return await work(session);
-  } finally {
-    await session.close();
-  }
 }
