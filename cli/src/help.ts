@@ -59,6 +59,8 @@ export const helpSections: readonly HelpSection[] = [
       entry(['validate'], '  validate SYNC…|all                    tables, keys and columns on every database'),
       entry(['compare'], `  compare SYNC [TABLE…] [limit=N]       rows and sequences on every database against the first source;
                                         exit code 2 when they differ; all or a wildcard: each sync`),
+      entry(['inspect table', 'inspect herd', 'inspect sync'], `  inspect table|herd|sync NAME…         the tables their foreign keys point at that the relgroup lacks;
+                                        exit code 2 when one is missing`),
       entry(['purge', 'delta'], '  purge [DB…] | delta [DB…]             drop consumed change records now; show the backlog'),
     ],
   },
@@ -109,6 +111,7 @@ export const helpExitCodes: Readonly<Record<string, string>> = {
   kick: '0 done, 1 timed out, 2 the run failed (KILLED!), 3 other error',
   ping: '0 OK, 1 CRITICAL',
   compare: '0 all the same, 2 some differ, 1 error',
+  inspect: '0 nothing missing, 2 a table a foreign key points at is not in the relgroup, 1 error',
 };
 
 export const helpText = `${helpUsage}
@@ -119,5 +122,5 @@ ${helpOptions.map((option) => option.text).join('\n')}
 
 ${helpConnectionNote}
 Exit codes: 0 success; 1 error; kick: 1 timed out, 2 the run failed (KILLED!), 3 other error;
-ping: 1 CRITICAL; compare: 2 some tables differ.
+ping: 1 CRITICAL; compare: 2 some tables differ; inspect: 2 a table a foreign key points at is missing.
 `;

@@ -32,6 +32,7 @@ const update = async (): Promise<Command> => (await import('./commands/update.js
 const remove = async (): Promise<Command> => (await import('./commands/remove.js')).remove;
 const validate = async (): Promise<Command> => (await import('./commands/maintenance.js')).validate;
 const compare = async (): Promise<Command> => (await import('./commands/compare.js')).compare;
+const inspect = async (): Promise<Command> => (await import('./commands/inspect.js')).inspect;
 const purge = async (): Promise<Command> => (await import('./commands/maintenance.js')).purge;
 const delta = async (): Promise<Command> => (await import('./commands/maintenance.js')).delta;
 const daemonProcess = async (): Promise<Command> => (await import('./commands/daemon-process.js')).daemonProcess;
@@ -39,7 +40,7 @@ const daemonProcess = async (): Promise<Command> => (await import('./commands/da
 /** The verbs, by their own names. */
 const commands: Record<string, () => Promise<Command>> = {
   install, upgrade, add, list, kick, status, start, stop, restart, ping, reload, reopen, message,
-  pause, resume, activate, deactivate, set, show, update, remove, validate, compare, purge, delta,
+  pause, resume, activate, deactivate, set, show, update, remove, validate, compare, inspect, purge, delta,
 };
 
 /** Bucardo's other spellings of them. */

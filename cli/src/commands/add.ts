@@ -3,6 +3,7 @@ import type { AddTablesResult } from '@bucardo/core';
 import { namePattern } from './name-pattern.js';
 import type { CliSession } from '../cli-session.js';
 import { nounOf } from '../nouns.js';
+import { warnForeignKeys } from './foreign-key-warnings.js';
 import { rejectUnknown } from './options.js';
 import { refreshAboveNote } from './refresh-note.js';
 import { rowsNotCopiedNote } from './rows-not-copied.js';
@@ -114,6 +115,7 @@ function printAddedTables(session: CliSession, result: AddTablesResult, additive
       if (syncs.length > 0) {
         session.print(`${syncs.length === 1 ? 'Sync' : 'Syncs'} ${syncs.map((sync) => `"${sync}"`).join(', ')} now ${syncs.length === 1 ? 'replicates' : 'replicate'} them`);
         session.print(rowsNotCopiedNote(syncs));
+        for (const sync of syncs) await warnForeignKeys(await session.bucardo(), sync);
       }
     }
   }
@@ -162,6 +164,7 @@ async function addSync(session: CliSession, words: readonly string[]): Promise<n
   if (result.createdDbGroup) session.print(`Created a new dbgroup named "${result.createdDbGroup}"`);
   const note = refreshAboveNote(name, result.sync.refreshAbove, result.plan.databases);
   if (note) session.print(note);
+  await warnForeignKeys(await session.bucardo(), name);
   return 0;
 }
 

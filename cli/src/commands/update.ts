@@ -2,6 +2,7 @@ import { syncOptionName, type SyncRow } from '@bucardo/core';
 import { BucardoError, formatTable } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
 import { nounOf } from '../nouns.js';
+import { warnForeignKeys } from './foreign-key-warnings.js';
 import { columnList } from './add.js';
 import { reportDropped } from './dropped-changes.js';
 import { rowsNotCopiedNote } from './rows-not-copied.js';
@@ -73,6 +74,7 @@ async function changeSyncTables(session: CliSession, sync: string, add: boolean,
     const added = await bucardo.addTablesToSync(sync, tables);
     session.print(`Added to sync "${sync}": ${added.map(formatTable).join(', ')}`);
     session.print(rowsNotCopiedNote([sync]));
+    await warnForeignKeys(bucardo, sync);
     return 0;
   }
   const removed = await bucardo.removeTablesFromSync(sync, tables);
