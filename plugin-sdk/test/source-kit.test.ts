@@ -30,6 +30,7 @@ const caught: Array<[SourceFlaw, SourceScenarioId[]]> = [
   ['rereads', ['changes', 'commit-order', 'pending-and-probe']],
   ['probe-always-no', ['pending-and-probe']],
   ['estimates-anything', ['row-estimates']],
+  ['foreign-keys-invented', ['foreign-keys']],
 ];
 
 describe('the source kit catches', () => {

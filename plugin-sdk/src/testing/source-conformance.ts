@@ -57,7 +57,7 @@ export interface SourceUnderTest {
 export type MakeSource = (context: { readonly id: string; readonly tables: readonly TableShape[] }) => SourceUnderTest | Promise<SourceUnderTest>;
 
 /** The scenarios of the source kit, by id (for `options.skip`). */
-export const sourceScenarioIds = ['describe', 'changes', 'commit-order', 'partitions', 'pending-and-probe', 'row-estimates'] as const;
+export const sourceScenarioIds = ['describe', 'changes', 'commit-order', 'partitions', 'pending-and-probe', 'row-estimates', 'foreign-keys'] as const;
 /** The id of a source kit scenario. */
 export type SourceScenarioId = (typeof sourceScenarioIds)[number];
 
@@ -237,6 +237,16 @@ const bodies: Record<SourceScenarioId, { title: string; body: (run: Run) => Prom
       // a figure is optional (statistics may not exist yet); a figure for a table that does not exist is wrong
       expect([...estimates.keys()].filter((id) => id !== items && id !== pairs), 'estimates of tables not asked for, or that do not exist').toEqual([]);
       for (const [id, rows] of estimates) expect(Number.isSafeInteger(rows) && rows >= 0, `the estimate of ${id} (${rows}) is a whole number of rows`).toBe(true);
+    },
+  },
+  'foreign-keys': {
+    title: 'lists no foreign key of the kit tables, which have none, nor of a table that does not exist (when it has foreignKeys)',
+    async body({ session }) {
+      if (!session.foreignKeys) return 'the session has no foreignKeys';
+      // a key listed where there is none would have bucardo inspect, validate and add sync warn about a table for nothing
+      const missing = { schema: itemsTable.table.schema, name: 'kit_missing' };
+      expect(await session.foreignKeys([itemsTable.table, pairsTable.table, missing]), 'foreign keys of tables that have none').toEqual([]);
+      expect(await session.foreignKeys([]), 'foreign keys of no table').toEqual([]);
     },
   },
 };

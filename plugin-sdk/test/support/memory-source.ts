@@ -4,12 +4,12 @@
  * at a time, each of which some scenario must catch.
  */
 import {
-  keyMaker, keyPartition, tableId, type CaptureArgs, type Checkpoint, type ChangeOp, type KeyChange, type SourceChanges,
+  keyMaker, keyPartition, tableId, type CaptureArgs, type Checkpoint, type ChangeOp, type ForeignKey, type KeyChange, type SourceChanges,
   type SourceDriver, type SourceSession, type TableChanges, type TableRef, type TableShape,
 } from '@bucardo/plugin-sdk';
 import { sourceKitTables, type KitWrite, type SourceUnderTest } from '@bucardo/plugin-sdk/testing';
 
-export type SourceFlaw = 'watermark' | 'last-op-only' | 'no-partition-filter' | 'no-newest-overall' | 'rereads' | 'probe-always-no' | 'estimates-anything';
+export type SourceFlaw = 'watermark' | 'last-op-only' | 'no-partition-filter' | 'no-newest-overall' | 'rereads' | 'probe-always-no' | 'estimates-anything' | 'foreign-keys-invented';
 
 interface ChangeRecord {
   readonly table: string;
@@ -112,6 +112,12 @@ class MemorySourceSession implements SourceSession {
     const kitTables = new Set(sourceKitTables.map((shape) => tableId(shape.table)));
     const known = this.#flaws.has('estimates-anything') ? tables : tables.filter((table) => kitTables.has(tableId(table)));
     return new Map(known.map((table) => [tableId(table), this.#liveKeys(tableId(table))]));
+  }
+
+  /** The kit tables have no foreign key; the flaw makes one up from each table asked about to the first kit table. */
+  async foreignKeys(tables: readonly TableRef[]): Promise<ForeignKey[]> {
+    if (!this.#flaws.has('foreign-keys-invented')) return [];
+    return tables.map((table) => ({ name: `${table.name}_fkey`, table, references: sourceKitTables[0]!.table, onDelete: 'restrict' as const }));
   }
 
   /** Keys whose last committed record is not a delete. */
