@@ -56,7 +56,7 @@ async function addTables(session: CliSession, words: readonly string[]): Promise
     ...(herdName !== undefined ? { herd: herdName } : {}), ...(db !== undefined ? { db } : {}), ...(additive !== undefined ? { additive: columnList(additive) } : {}),
     ...(keyless !== undefined ? { keyless: parseBoolean('keyless', keyless) } : {}),
   });
-  printAddedTables(session, result, additive, true);
+  await printAddedTables(session, result, additive, true);
   return 0;
 }
 
@@ -85,7 +85,7 @@ async function addAll(session: CliSession, words: readonly string[]): Promise<nu
     return 0;
   }
   const result = await bucardo.addAllTables({ ...common, keyedOnly: pkonly, ...(keyless !== undefined ? { keyless: parseBoolean('keyless', keyless) } : {}) });
-  printAddedTables(session, result, undefined, false);
+  await printAddedTables(session, result, undefined, false);
   if (result.keyless.length > 0) session.print(`Left out, having no primary key or unique index (pkonly): ${result.keyless.map(formatTable).join(', ')}`);
   session.print(`New tables added: ${result.added.length}\nAlready added: ${result.alreadyAdded.length}`);
   return 0;
@@ -103,7 +103,7 @@ function tableFilter(options: { schemas: readonly string[]; excludeSchemas: read
 }
 
 /** `sayAlreadyAdded`: name the tables when none is new (add all says how many instead). */
-function printAddedTables(session: CliSession, result: AddTablesResult, additive: string | undefined, sayAlreadyAdded: boolean): void {
+async function printAddedTables(session: CliSession, result: AddTablesResult, additive: string | undefined, sayAlreadyAdded: boolean): Promise<void> {
   if (result.added.length > 0) {
     session.print(['Added the following tables or sequences:', ...result.added.map((entry) => `  ${formatTable(entry.table)} (DB: ${entry.db})`)].join('\n'));
   }
