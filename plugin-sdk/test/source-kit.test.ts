@@ -31,6 +31,7 @@ const caught: Array<[SourceFlaw, SourceScenarioId[]]> = [
   ['probe-always-no', ['pending-and-probe']],
   ['estimates-anything', ['row-estimates']],
   ['foreign-keys-invented', ['foreign-keys']],
+  ['lists-capture-tables', ['list-tables']],
 ];
 
 describe('the source kit catches', () => {

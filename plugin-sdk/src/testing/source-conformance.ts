@@ -57,7 +57,7 @@ export interface SourceUnderTest {
 export type MakeSource = (context: { readonly id: string; readonly tables: readonly TableShape[] }) => SourceUnderTest | Promise<SourceUnderTest>;
 
 /** The scenarios of the source kit, by id (for `options.skip`). */
-export const sourceScenarioIds = ['describe', 'changes', 'commit-order', 'partitions', 'pending-and-probe', 'row-estimates', 'foreign-keys'] as const;
+export const sourceScenarioIds = ['describe', 'changes', 'commit-order', 'partitions', 'pending-and-probe', 'row-estimates', 'foreign-keys', 'list-tables'] as const;
 /** The id of a source kit scenario. */
 export type SourceScenarioId = (typeof sourceScenarioIds)[number];
 
@@ -247,6 +247,20 @@ const bodies: Record<SourceScenarioId, { title: string; body: (run: Run) => Prom
       const missing = { schema: itemsTable.table.schema, name: 'kit_missing' };
       expect(await session.foreignKeys([itemsTable.table, pairsTable.table, missing]), 'foreign keys of tables that have none').toEqual([]);
       expect(await session.foreignKeys([]), 'foreign keys of no table').toEqual([]);
+    },
+  },
+  'list-tables': {
+    title: 'lists the kit tables among its tables, once each, not as sequences, and nothing that installing capture made (when it has listTables)',
+    async body({ session, shapes }) {
+      if (!session.listTables) return 'the session has no listTables';
+      const before = (await session.listTables('table')).map(tableId);
+      for (const shape of sourceKitTables) expect(before, `${shape.table.name} among the tables`).toContain(tableId(shape.table));
+      expect(new Set(before).size, 'each table listed once').toBe(before.length);
+      // whatever capture makes (change tables, logs) must not be listed: add all tables would capture it
+      await session.installCapture(shapes);
+      expect((await session.listTables('table')).map(tableId), 'the tables listed after capture was installed').toEqual(before);
+      const sequences = (await session.listTables('sequence')).map(tableId);
+      for (const shape of sourceKitTables) expect(sequences, `${shape.table.name} not among the sequences`).not.toContain(tableId(shape.table));
     },
   },
 };

@@ -9,7 +9,7 @@ import {
 } from '@bucardo/plugin-sdk';
 import { sourceKitTables, type KitWrite, type SourceUnderTest } from '@bucardo/plugin-sdk/testing';
 
-export type SourceFlaw = 'watermark' | 'last-op-only' | 'no-partition-filter' | 'no-newest-overall' | 'rereads' | 'probe-always-no' | 'estimates-anything' | 'foreign-keys-invented';
+export type SourceFlaw = 'watermark' | 'last-op-only' | 'no-partition-filter' | 'no-newest-overall' | 'rereads' | 'probe-always-no' | 'estimates-anything' | 'foreign-keys-invented' | 'lists-capture-tables';
 
 interface ChangeRecord {
   readonly table: string;
@@ -57,6 +57,7 @@ function visible(record: ChangeRecord, db: MemorySourceDb, snapshot: Snapshot): 
 class MemorySourceSession implements SourceSession {
   readonly #db: MemorySourceDb;
   readonly #flaws: ReadonlySet<SourceFlaw>;
+  #captureInstalled = false;
 
   constructor(db: MemorySourceDb, flaws: ReadonlySet<SourceFlaw>) {
     this.#db = db;
@@ -68,7 +69,15 @@ class MemorySourceSession implements SourceSession {
   }
 
   async installCapture(): Promise<Checkpoint> {
+    this.#captureInstalled = true;
     return this.#db.snapshot();
+  }
+
+  /** The kit tables; the flaw lists a change table of its capture too, once installed. */
+  async listTables(kind: 'table' | 'sequence'): Promise<TableRef[]> {
+    if (kind === 'sequence') return [];
+    const own = sourceKitTables.map((shape) => shape.table);
+    return this.#flaws.has('lists-capture-tables') && this.#captureInstalled ? [...own, { schema: 'bucardo', name: 'delta_kit_items' }] : own;
   }
 
   #interval(since: Checkpoint, until?: Checkpoint): ChangeRecord[] {
