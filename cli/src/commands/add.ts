@@ -7,6 +7,7 @@ import { warnForeignKeys } from './foreign-key-warnings.js';
 import { rejectUnknown } from './options.js';
 import { refreshAboveNote } from './refresh-note.js';
 import { rowsNotCopiedNote } from './rows-not-copied.js';
+import { withoutBucardoOnlyOptions } from './bucardo-sync-options.js';
 import { parseBoolean } from '@bucardo/core';
 
 /** `bucardo add db|table|herd|dbgroup|sync …`. */
@@ -159,8 +160,10 @@ async function addDbGroup(session: CliSession, words: readonly string[]): Promis
 
 async function addSync(session: CliSession, words: readonly string[]): Promise<number> {
   const name = single(words, 'bucardo add sync NAME herd=HERD dbs=DBGROUP [autokick=…] [conflict=…]');
-  const result = await (await session.bucardo()).addSync(name, session.params);
+  const { params, warnings } = withoutBucardoOnlyOptions(session.params);
+  const result = await (await session.bucardo()).addSync(name, params);
   session.print(`Added sync "${name}"`);
+  for (const warning of warnings) process.stderr.write(`${warning}\n`);
   if (result.createdDbGroup) session.print(`Created a new dbgroup named "${result.createdDbGroup}"`);
   const note = refreshAboveNote(name, result.sync.refreshAbove, result.plan.databases);
   if (note) session.print(note);

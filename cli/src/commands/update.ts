@@ -7,6 +7,7 @@ import { columnList } from './add.js';
 import { reportDropped } from './dropped-changes.js';
 import { rowsNotCopiedNote } from './rows-not-copied.js';
 import { refreshAboveNote } from './refresh-note.js';
+import { withoutBucardoOnlyOptions } from './bucardo-sync-options.js';
 
 /** `bucardo update sync NAME key=value…` (autokick/ping, checktime, conflict, status, onetimecopy, refreshabove); `update table NAME additive=…`; `update db NAME key=value…`. */
 export async function update(session: CliSession): Promise<number> {
@@ -21,15 +22,23 @@ export async function update(session: CliSession): Promise<number> {
   if (noun === 'table') return updateTable(session, name);
   if (noun === 'database') return updateDatabase(session, name);
   if (Object.keys(session.params).length === 0) throw new BucardoError('INVALID_ARGUMENT', `Nothing to change: bucardo update sync ${name} key=value …`, { sync: name });
-  const row = await (await session.bucardo()).updateSync(name, session.params);
+  const { params, warnings } = withoutBucardoOnlyOptions(session.params);
+  const warn = () => { for (const warning of warnings) process.stderr.write(`${warning}\n`); };
+  if (Object.keys(params).length === 0) {
+    await (await session.bucardo()).status([name]);
+    warn();
+    return 0;
+  }
+  const row = await (await session.bucardo()).updateSync(name, params);
   // core accepted every key: each names one of the settings below, by the same aliases core knows
-  const settings = new Set(Object.keys(session.params).map((key) => syncOptionName(key)!));
+  const settings = new Set(Object.keys(params).map((key) => syncOptionName(key)!));
   for (const setting of settings) session.print(`Set ${shownSettings[setting]?.(row) ?? setting}`);
   if (settings.has('refreshabove')) {
     const group = (await (await session.bucardo()).listDbGroups()).find((candidate) => candidate.name === row.dbgroup);
     const note = refreshAboveNote(name, row.refreshAbove, group?.members ?? []);
     if (note) session.print(note);
   }
+  warn();
   return 0;
 }
 

@@ -39,7 +39,7 @@ export interface AddSyncResult {
  */
 export async function addSync(ctx: BucardoContext, name: string, rawParams: Readonly<Record<string, string>>): Promise<AddSyncResult> {
   checkName('sync', name);
-  const params = normalizeParams(rawParams);
+  const params = normalizeParams(rawParams, 'add sync');
   if ((await ctx.control.catalog.syncs()).some((row) => row.name === name)) {
     throw new BucardoError('DUPLICATE_NAME', `A sync named "${name}" already exists`, { sync: name, item: name });
   }
@@ -81,7 +81,7 @@ const updatable = new Set(['autokick', 'checktime', 'conflict', 'status', 'oneti
  * Returns the changed row.
  */
 export async function updateSync(ctx: BucardoContext, name: string, rawParams: Readonly<Record<string, string>>): Promise<SyncRow> {
-  const params = normalizeParams(rawParams);
+  const params = normalizeParams(rawParams, 'update sync');
   const current = await ctx.control.catalog.sync(name);
   const unknown = Object.keys(params).find((key) => !updatable.has(key));
   if (unknown) throw new BucardoError('INVALID_ARGUMENT', `update sync cannot change "${unknown}" (it can change: ${[...updatable].join(', ')})`, { item: unknown, sync: name });
@@ -126,12 +126,12 @@ function parseRefreshAbove(sync: string, value: string | undefined): number | nu
   return fraction;
 }
 
-function normalizeParams(raw: Readonly<Record<string, string>>): Partial<Record<string, string>> {
+function normalizeParams(raw: Readonly<Record<string, string>>, command: string): Partial<Record<string, string>> {
   const params: Record<string, string> = {};
   for (const [key, value] of Object.entries(raw)) {
     const canonical = optionAliases[key.toLowerCase()];
     if (!canonical) {
-      throw new BucardoError('INVALID_ARGUMENT', `Unknown option "${key}" for add sync (known: ${Object.keys(optionAliases).join(', ')})`, { item: key });
+      throw new BucardoError('INVALID_ARGUMENT', `Unknown option "${key}" for ${command} (known: ${Object.keys(optionAliases).join(', ')})`, { item: key });
     }
     params[canonical] = value;
   }
