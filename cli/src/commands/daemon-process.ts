@@ -3,6 +3,7 @@ import type { CliSession } from '../cli-session.js';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { startupBanner } from '../daemon/banner.js';
+import { takeDaemonPassword } from '../daemon/control-password.js';
 import { daemonLoggerOptions, pidDirOf, STOP_REASON } from '../daemon/paths.js';
 import { removeOwnPid, writePid } from '../daemon/pid-file.js';
 import { recordStartOptions, removeOwnStartOptions } from '../daemon/start-options.js';
@@ -13,6 +14,7 @@ import { recordStartOptions, removeOwnStartOptions } from '../daemon/start-optio
  * and plugins on SIGHUP without dropping work, and opens its log files again on SIGUSR2 (log rotation).
  */
 export async function daemonProcess(session: CliSession): Promise<number> {
+  takeDaemonPassword(session.command.options);
   const dir = await pidDirOf(session);
   try {
     writePid(dir);

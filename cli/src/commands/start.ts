@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BucardoError } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
-import { absoluteDestination, DAEMON_OUT, pidDirOf } from '../daemon/paths.js';
+import { daemonEnvironment } from '../daemon/control-password.js';
+import { absoluteDestination, DAEMON_OUT, pidDirOf, PRIVATE_DIR, PRIVATE_FILE } from '../daemon/paths.js';
 import { isAlive, pidFile, readPid, removePidFile } from '../daemon/pid-file.js';
 
 const STARTUP_TIMEOUT_MS = 20_000;
@@ -41,13 +42,14 @@ export async function checkStartable(session: CliSession): Promise<void> {
 }
 
 async function spawnDaemon(session: CliSession, dir: string): Promise<number> {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
   const outFile = path.join(dir, DAEMON_OUT);
-  const out = openSync(outFile, 'a');
+  // what the daemon prints before its log is up, or if it crashes: a stack, a database's error
+  const out = openSync(outFile, 'a', PRIVATE_FILE);
   const reason = session.words.join(' ');
   const bin = fileURLToPath(new URL('../../bin/bucardo.js', import.meta.url));
   const args = [...forwardedOptions(session), '--pid-dir', dir, ...(reason ? ['--reason', reason] : []), '__daemon'];
-  const child = spawn(process.execPath, [bin, ...args], { detached: true, stdio: ['ignore', out, out], env: process.env });
+  const child = spawn(process.execPath, [bin, ...args], { detached: true, stdio: ['ignore', out, out], env: daemonEnvironment(session.command.options) });
   closeSync(out);
   let exited: number | null | undefined;
   child.on('exit', (code) => { exited = code; });
@@ -61,7 +63,7 @@ async function spawnDaemon(session: CliSession, dir: string): Promise<number> {
   throw new BucardoError('DAEMON_FAILED', `The daemon did not start${exited !== undefined ? ` (it exited with code ${exited})` : ''}: ${lastLines(outFile)}`, { item: outFile });
 }
 
-/** The options that say which config, control database and log the daemon uses. */
+/** The options that say which config, control database and log the daemon uses; the password goes in its environment (daemonEnvironment). */
 function forwardedOptions(session: CliSession): string[] {
   const o = session.command.options;
   return [
@@ -71,7 +73,6 @@ function forwardedOptions(session: CliSession): string[] {
     ...(o.dbHost ? ['--db-host', o.dbHost] : []),
     ...(o.dbPort ? ['--db-port', String(o.dbPort)] : []),
     ...(o.dbUser ? ['--db-user', o.dbUser] : []),
-    ...(o.dbPass ? ['--db-pass', o.dbPass] : []),
     ...o.logDestinations.flatMap((destination) => ['--log-destination', absoluteDestination(destination)]),
   ];
 }

@@ -1,7 +1,7 @@
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { isBucardoError } from '@bucardo/plugin-sdk';
+import { BucardoError, isBucardoError } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
 import { printWarning } from '../print-error.js';
 
@@ -13,6 +13,13 @@ export const DAEMON_OUT = 'bucardo.daemon.out';
 export const STOP_REASON = 'bucardo.stop.reason';
 /** Where the daemon records the options it was started with, for `bucardo restart`. */
 export const START_OPTIONS = 'bucardo.mcp.options.json';
+/**
+ * The modes of the directories and files the daemon makes (one that exists keeps its own): its log names
+ * the databases, roles, tables and keys, the databases' errors in it quote row values, and its output file
+ * may hold a crash's stack, so they are its user's alone.
+ */
+export const PRIVATE_DIR = 0o700;
+export const PRIVATE_FILE = 0o600;
 
 /** `--pid-dir`, then the config's `pidDir`, then `BUCARDO_PID_DIR`, then Bucardo's `/var/run/bucardo` when usable. */
 export async function pidDirOf(session: CliSession): Promise<string> {
@@ -61,10 +68,35 @@ export function absoluteDestination(destination: string): string {
 
 function usableDir(preferred: string): string {
   try {
-    mkdirSync(preferred, { recursive: true });
+    mkdirSync(preferred, { recursive: true, mode: PRIVATE_DIR });
     accessSync(preferred, constants.W_OK);
     return preferred;
   } catch {
-    return path.join(tmpdir(), 'bucardo');
+    return ownTempDir(path.join(tmpdir(), 'bucardo'));
   }
+}
+
+/**
+ * The fallback in the temporary directory, where every user may create names: a directory another user
+ * made there first (or a link to one) would get the daemon's pid file and log, readable and replaceable by
+ * that user. Used only when it is this user's own and only its owner may write in it.
+ */
+function ownTempDir(dir: string): string {
+  let owner: number | undefined;
+  let writableByOthers = false;
+  let isDirectory = false;
+  try {
+    mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
+    const stat = lstatSync(dir);
+    ({ uid: owner } = stat);
+    isDirectory = stat.isDirectory();
+    writableByOthers = (stat.mode & 0o022) !== 0;
+  } catch {
+    // said below, as for a directory that is not ours
+  }
+  const me = process.getuid?.();
+  if (isDirectory && !writableByOthers && (me === undefined || owner === me)) return dir;
+  throw new BucardoError('INVALID_ARGUMENT',
+    `Cannot use "${dir}" for the daemon's pid file and log: /var/run/bucardo and /var/log/bucardo are not writable, and "${dir}" is not a directory of this user's that only it may write in (another user may have made it). Give directories of your own with --pid-dir and --log-destination (or BUCARDO_PID_DIR)`,
+    { item: dir });
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { processState } from '@bucardo/core';
-import { PID_FILE } from './paths.js';
+import { PID_FILE, PRIVATE_DIR } from './paths.js';
 
 export function pidFile(dir: string): string {
   return path.join(dir, PID_FILE);
@@ -24,7 +24,7 @@ export function isAlive(pid: number): boolean {
 
 /** Writes our pid; fails (EEXIST) when another process's file is there. */
 export function writePid(dir: string): void {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
   writeFileSync(pidFile(dir), `${process.pid}\n`, { flag: 'wx' });
 }
 

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import pino from 'pino';
 import { silentLogger, type LogFields, type Logger, type LoggerFactory, type LoggerOptions, type LogLevel } from '@bucardo/plugin-sdk';
 import { checkPinoOptions, resolvePinoOptions } from './pino-logger-options.js';
@@ -30,10 +32,19 @@ function destinationFor(stream: string): pino.DestinationStream {
     // synchronous writes: a process that exits right after logging (the CLI) loses nothing
     opened = typeof dest === 'number'
       ? pino.destination({ dest, sync: true })
-      : pino.destination({ dest, sync: true, mkdir: true, append: true });
+      : privateFile(dest);
     destinations.set(dest, opened);
   }
   return opened;
+}
+
+/**
+ * A log file: the log names databases, roles, tables and keys, and the databases' errors quote row values,
+ * so a file or directory made for it is its user's alone (one that exists keeps its mode).
+ */
+function privateFile(file: string): pino.DestinationStream {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  return pino.destination({ dest: file, sync: true, append: true, mode: 0o600 });
 }
 
 /** Every line to each of `streams` (several `destinations`): pino writes a line once, to one stream. */

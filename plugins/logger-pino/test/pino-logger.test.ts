@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -91,6 +91,19 @@ describe('destinations', () => {
     pinoLogger.create({ level: 'normal', fields: {}, options: { destination: file } }).log('normal', 'second');
     log.log('normal', 'third');
     expect(linesOf(file).map((line) => line.msg)).toEqual(['first', 'second', 'third']);
+  });
+
+  it('make the file and its directories readable by their user alone (the log names databases, roles and keys)', () => {
+    const previous = process.umask(0o022);
+    try {
+      const file = join(dir, 'private', 'inner', 'bucardo.json');
+      pinoLogger.create({ level: 'normal', fields: {}, options: { destination: file } }).log('normal', 'private');
+      expect((statSync(file).mode & 0o777).toString(8)).toBe('600');
+      expect((statSync(join(dir, 'private', 'inner')).mode & 0o777).toString(8)).toBe('700');
+      expect((statSync(join(dir, 'private')).mode & 0o777).toString(8)).toBe('700');
+    } finally {
+      process.umask(previous);
+    }
   });
 
   it('write nothing with none', async () => {

@@ -24,9 +24,11 @@ function sinkFor(destination: string, fileName: string): Sink[] {
     case 'stderr': return [(line) => process.stderr.write(line)];
     case 'stdout': return [(line) => process.stdout.write(line)];
     default: {
-      mkdirSync(destination, { recursive: true });
+      // The log says which databases, roles, tables and keys there are, and the databases' errors quote
+      // row values: a directory or file it creates is its user's alone (an existing one keeps its mode).
+      mkdirSync(destination, { recursive: true, mode: 0o700 });
       const file = join(destination, fileName);
-      return [(line) => appendFileSync(file, line)];
+      return [(line) => appendFileSync(file, line, { mode: 0o600 })];
     }
   }
 }

@@ -2,7 +2,7 @@
  * The text logger's options and lines: destinations (the host's default only when none is named), an
  * unknown option refused naming it, and a failure's code at the end of its line.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -20,6 +20,18 @@ it('writes to each directory of destinations; the host\'s default destinations o
     .log('normal', 'to the default');
   expect(read('a', 'log.bucardo')).toMatch(/\] to a\n$/);
   expect(read('default', 'x.log')).toMatch(/\] to the default\n$/);
+});
+
+it('makes the log file and its directories readable by their user alone (the log names databases, roles and keys)', () => {
+  const previous = process.umask(0o022);
+  try {
+    textLoggerFactory.create({ level: 'normal', fields: {}, options: { destinations: [join(dir, 'private', 'inner')] } }).log('normal', 'private');
+    expect((statSync(join(dir, 'private', 'inner', 'log.bucardo')).mode & 0o777).toString(8)).toBe('600');
+    expect((statSync(join(dir, 'private', 'inner')).mode & 0o777).toString(8)).toBe('700');
+    expect((statSync(join(dir, 'private')).mode & 0o777).toString(8)).toBe('700');
+  } finally {
+    process.umask(previous);
+  }
 });
 
 it('ends a line that has a code with it, as status shows it', () => {
