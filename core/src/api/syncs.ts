@@ -1,4 +1,4 @@
-import { BucardoError, type Checkpoint, type DatabaseSpec, type TargetWriter } from '@bucardo/plugin-sdk';
+import { BucardoError, isBucardoError, type Checkpoint, type DatabaseSpec, type TargetWriter } from '@bucardo/plugin-sdk';
 import type { DbGroupMember, SyncRow } from '../control/catalog-rows.js';
 import { RunSessions } from '../run/sessions.js';
 import { isPureFullcopy, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
@@ -9,6 +9,8 @@ import { checkMembers, parseMember } from './dbgroups.js';
 import { checkName, parseBoolean } from './names.js';
 import { additiveOf, loadSyncPlan } from './sync-plan-loader.js';
 import { specOf } from './databases.js';
+import { removeUnusedCapture } from './capture-cleanup.js';
+import { databaseError } from '../run/database-error.js';
 
 /** `add sync` options and their aliases (Bucardo's names on the left). */
 const optionAliases: Record<string, string> = {
@@ -190,15 +192,39 @@ async function previewPlan(ctx: BucardoContext, row: SyncRow, members: readonly 
 export async function installCapture(ctx: BucardoContext, plan: SyncPlan, label = 'bucardo add sync'): Promise<Map<string, Checkpoint>> {
   const controller = new AbortController();
   const sessions = await RunSessions.open(plan, ctx.engine.registry, ctx.engine.log, label, controller.signal);
+  const checkpoints = new Map<string, Checkpoint>();
+  let failure: BucardoError | undefined;
   try {
     const shapes = await resolveTableShapes(plan, sessions, ctx.engine.log);
-    const checkpoints = new Map<string, Checkpoint>();
     // A pure fullcopy sync copies whole tables each run: no capture on its source.
     if (isPureFullcopy(plan)) return checkpoints;
-    for (const source of sourcesOf(plan)) checkpoints.set(source.name, await sessions.source(source.name).installCapture(shapes));
+    for (const source of sourcesOf(plan)) {
+      checkpoints.set(source.name, await sessions.source(source.name).installCapture(shapes).catch((error: unknown) => {
+        throw databaseError(error, 'CAPTURE_FAILED', { db: source.name, sync: plan.name });
+      }));
+    }
     return checkpoints;
+  } catch (error) {
+    if (checkpoints.size === 0 || !isBucardoError(error)) throw error;
+    failure = error;
   } finally {
     await sessions.close();
+  }
+  throw await undoPartialCapture(ctx, plan, [...checkpoints.keys()], failure);
+}
+
+/**
+ * Capture installed on the first sources of a sync whose next source refused it (a privilege missing
+ * there, a table locked): removed again from the tables no other sync reads there, or the triggers would
+ * fill change tables that nothing reads nor purges. The error says what could not be undone.
+ */
+async function undoPartialCapture(ctx: BucardoContext, plan: SyncPlan, done: readonly string[], failure: BucardoError): Promise<BucardoError> {
+  try {
+    await removeUnusedCapture(ctx, new Map(done.map((db) => [db, plan.tables])));
+    return failure;
+  } catch (error) {
+    const left = done.map((db) => `"${db}"`).join(', ');
+    return new BucardoError(failure.code, `${failure.message}; capture it had installed on ${left} could not be removed (${(error as Error).message}): run the command again once the problem is fixed (installing is idempotent), or drop the triggers bucardo_capture and bucardo_capture_truncate of the sync's tables there`, { ...failure.subject, cause: failure });
   }
 }
 

@@ -1,4 +1,6 @@
-import { BucardoError, isBucardoError, retryable, toBucardoError, type TableShape } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, isBucardoError, retryable, toBucardoError, type TableShape } from '@bucardo/plugin-sdk';
+import { qualified } from './capture-names.js';
+import { quoteIdent } from './connect.js';
 import { UNIQUE_VIOLATION } from './in-place-apply.js';
 import { FOREIGN_KEY_VIOLATION } from './postponed-writes.js';
 
@@ -6,12 +8,35 @@ import { FOREIGN_KEY_VIOLATION } from './postponed-writes.js';
  * A write's failure said with what to do, where the server's words name the constraint and the key but not
  * why the row collides nor the way out. `shape` is the table written, when known (not at commit).
  */
-export function explainApplyError(error: unknown, db: string, shape?: TableShape, guarded = false): unknown {
+export function explainApplyError(error: unknown, db: string, role: string | undefined, shape?: TableShape, guarded = false): unknown {
   if (isBucardoError(error)) return error;
   const code = (error as { code?: string }).code;
+  if (code === INSUFFICIENT_PRIVILEGE) return notAllowed(error, db, role, shape);
   if (code === FOREIGN_KEY_VIOLATION && /^insert or update/.test((error as Error).message)) return missingParent(error, db);
   if (code === UNIQUE_VIOLATION) return valueTaken(error, db, shape, guarded);
   return error;
+}
+
+const INSUFFICIENT_PRIVILEGE = '42501';
+
+/**
+ * The role may not write the table (or reach its schema). The server's words name the table or the schema,
+ * not the role, the database, nor what the sync needs: all three of SELECT (a DELETE by key reads the key),
+ * INSERT (COPY) and DELETE, and USAGE on the schema. The transaction rolls back everywhere, its
+ * changes stay captured, and the next run after the GRANT carries them.
+ */
+function notAllowed(error: unknown, db: string, role: string | undefined, shape: TableShape | undefined): BucardoError {
+  const wrapped = toBucardoError(error, 'APPLY_FAILED', { db, ...(role === undefined ? {} : { item: role }) });
+  const who = role === undefined ? 'the role it connects as' : quoteIdent(role);
+  const schema = /permission denied for schema (.+)$/.exec((error as Error).message)?.[1];
+  const table = shape === undefined ? wrapped.table : formatTable(shape.table);
+  const grant = schema !== undefined
+    ? `GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO ${who}`
+    : `GRANT SELECT, INSERT, DELETE ON ${shape === undefined ? (table ?? 'the table') : qualified(shape.table)} TO ${who}`;
+  const what = table === undefined ? '' : ` table "${table}" on`;
+  return new BucardoError('APPLY_FAILED', `${wrapped.message}: the sync writes${what} database "${db}" as role ${who}, which needs SELECT, INSERT and DELETE on each of the sync's tables there and USAGE on their schemas (${grant}); the changes not written wait, captured, for the next run`, {
+    ...wrapped.subject, ...(table === undefined ? {} : { table }), cause: error,
+  });
 }
 
 /**

@@ -30,7 +30,9 @@ export async function installCapture(client: pg.Client, shapes: readonly TableSh
       schemaname text NOT NULL, tablename text NOT NULL,
       bucardo_txid xid8 NOT NULL DEFAULT pg_current_xact_id(), truncated_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
     await client.query(`CREATE INDEX IF NOT EXISTS truncate_log_txid ON ${TRUNCATE_LOG} (bucardo_txid)`);
-    await client.query(capturingFunctionSql());
+    // the role the skip is honoured for: the schema's owner, who installs capture and writes the sync's rows
+    const owner = await client.query<{ oid: string }>(`SELECT nspowner::oid::text AS oid FROM pg_catalog.pg_namespace WHERE nspname = $1`, [CAPTURE_SCHEMA]);
+    await client.query(capturingFunctionSql(owner.rows[0]!.oid));
     await client.query(`CREATE OR REPLACE FUNCTION ${TRUNCATE_FUNCTION}() RETURNS trigger
       LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $bucardo$
       BEGIN
@@ -122,17 +124,27 @@ export function deltaKeyType(type: string): string {
 }
 
 /**
- * Whether this transaction's writes are captured: not while the apply has set `SKIP_CAPTURE_SETTING`.
+ * Whether this transaction's writes are captured: not while the apply has set `SKIP_CAPTURE_SETTING`, and
+ * only for the sync's own role. Any role may set a custom setting: honoured for every role, it let an
+ * application that may write a table (and nothing else) make changes the sync never sees, and the
+ * databases drift apart silently. So the skip holds only for members of `ownerOid`, the role that owns the
+ * `bucardo` schema (it installs capture and writes the sync's rows; a superuser is a member of every
+ * role); the membership test runs only when the setting is on, so an application's write costs what it
+ * did. By OID, which a role keeps when renamed.
  * PL/pgSQL, not SQL: the server would inline an SQL function into every statement's `WHEN`, parsing its
  * body each time. `SECURITY INVOKER` without a fixed `search_path` (a `SET` clause costs a save and restore
- * per call), so every name in it is qualified; a caller who shadowed them would only turn off the capture
- * of their own writes, which setting `SKIP_CAPTURE_SETTING` does anyway. EXECUTE is granted to PUBLIC
- * explicitly: every role that writes a captured table evaluates it.
+ * per call), so every name in it is qualified (`OPERATOR(pg_catalog.<>)`, not a `<>` that a caller's
+ * search_path could resolve to an operator of their own). EXECUTE is granted to PUBLIC explicitly: every
+ * role that writes a captured table evaluates it.
  */
-function capturingFunctionSql(): string {
+function capturingFunctionSql(ownerOid: string): string {
+  if (!/^\d+$/.test(ownerOid)) throw new Error(`not an OID: ${ownerOid}`);
   return `CREATE OR REPLACE FUNCTION ${CAPTURING_FUNCTION}() RETURNS boolean LANGUAGE plpgsql STABLE AS $bucardo$
 BEGIN
-  RETURN COALESCE(pg_catalog.current_setting(${quoteLiteral(SKIP_CAPTURE_SETTING)}, true) OPERATOR(pg_catalog.<>) 'on', true);
+  IF COALESCE(pg_catalog.current_setting(${quoteLiteral(SKIP_CAPTURE_SETTING)}, true) OPERATOR(pg_catalog.<>) 'on', true) THEN
+    RETURN true;
+  END IF;
+  RETURN NOT pg_catalog.pg_has_role(${ownerOid}::pg_catalog.oid, 'MEMBER');
 END $bucardo$;
 GRANT EXECUTE ON FUNCTION ${CAPTURING_FUNCTION}() TO PUBLIC`;
 }

@@ -3,6 +3,7 @@ import { RowBatch, type ReadTableArgs, type CaptureArgs, type CaptureProblem, ty
 import { captureProblems, capturedKeys } from './capture-check.js';
 import { CheckpointOrigin } from './checkpoint-origin.js';
 import { installCapture, removeCapture } from './capture-install.js';
+import { checkCapturePrivileges } from './capture-privileges.js';
 import { qualified } from './capture-names.js';
 import { hasChanges, pending, pendingKeys, purge, readChanges } from './capture-read.js';
 import { readTable } from './table-read.js';
@@ -70,7 +71,8 @@ class PostgresSourceSession implements SourceSession {
     return foreignKeys(this.#client, tables);
   }
 
-  installCapture(tables: readonly TableShape[]): Promise<Checkpoint> {
+  async installCapture(tables: readonly TableShape[]): Promise<Checkpoint> {
+    await checkCapturePrivileges(this.#client, this.#db, tables);
     return installCapture(this.#client, tables);
   }
 

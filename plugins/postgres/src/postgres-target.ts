@@ -114,7 +114,7 @@ class PostgresTargetSession implements TargetSession {
     // A run that is aborted (a kick's timeout, a daemon that lost its lock) must not wait on a lock forever.
     return cancellable(this.#client, batch.signal, () => this.#apply(batch)).catch((error: unknown) => {
       this.#deadlocks.failed(error);
-      throw explainApplyError(error, this.#db, batch.shape, batch.guard !== undefined);
+      throw explainApplyError(error, this.#db, this.#client.user, batch.shape, batch.guard !== undefined);
     });
   }
 
@@ -269,7 +269,7 @@ class PostgresTargetSession implements TargetSession {
       await this.#client.query('SET CONSTRAINTS ALL IMMEDIATE');
     }).catch((error: unknown) => {
       this.#deadlocks.failed(error);
-      throw explainApplyError(error, this.#db);
+      throw explainApplyError(error, this.#db, this.#client.user);
     });
   }
 

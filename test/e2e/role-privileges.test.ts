@@ -1,0 +1,141 @@
+/**
+ * Roles with only some of the privileges, as a DBA who grants the least would set them up, through the
+ * `bucardo` command:
+ *
+ *  - a source role without CREATE on its database, or not owning a table: `add sync` fails naming the
+ *    database, the role, the table and what to GRANT (or ALTER), exit 1, and nothing is installed on any
+ *    source (not even on the sources before it, which it could install on) nor recorded;
+ *  - a target role with SELECT only: the run fails naming the database, the role, the table and the GRANT;
+ *    after the GRANT the next run delivers everything;
+ *  - an application role that writes a captured table and owns nothing: its writes are captured (the
+ *    capture functions are SECURITY DEFINER), it cannot read or write the change tables nor use the
+ *    capture functions, and setting the sync's own `bucardo.replicating` does not hide its writes from
+ *    capture (it did: any role could make changes the sync never saw).
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { connectionUrl, serverFromInfo } from '../src/fixtures/pg-server.js';
+import { bucardoEnv, runBucardo, type CliResult } from '../src/helpers/cli.js';
+import { assertConverged, createDatabase, dropDatabase, uniqueName, withClient } from '../src/helpers/databases.js';
+
+const server = serverFromInfo(inject('pg'));
+const control = uniqueName('rp_ctl');
+const password = `rp-${randomBytes(8).toString('hex')}`;
+const roles = { source: uniqueName('rp_src'), target: uniqueName('rp_tgt'), app: uniqueName('rp_app'), other: uniqueName('rp_owner') };
+const dbs = { a: uniqueName('rp_a'), b: uniqueName('rp_b'), t: uniqueName('rp_t') };
+const env = bucardoEnv(server, control);
+const bucardo = (...args: string[]): Promise<CliResult> => runBucardo(args, { env });
+const admin = (db: string, text: string) => withClient(server.url(db), (c) => c.query(text));
+const as = (role: string, db: string) => connectionUrl({ ...server, user: role, password }, db);
+const sourceUrls = [as(roles.source, dbs.a), as(roles.source, dbs.b)];
+
+let superuser = false;
+
+async function ok(...args: string[]): Promise<string> {
+  const r = await bucardo(...args);
+  expect(r.code, `bucardo ${args.join(' ')}\n${r.stdout}${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
+/** What Bucardo made on a database: its schema, and the triggers on the application's tables. */
+async function installed(db: string): Promise<{ schema: boolean; triggers: string[] }> {
+  const [row] = (await admin(db, `SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = 'bucardo') AS schema,
+    (SELECT coalesce(array_agg(tgname::text ORDER BY tgname), '{}'::text[]) FROM pg_trigger WHERE NOT tgisinternal) AS triggers`)).rows;
+  return row;
+}
+
+beforeAll(async () => {
+  superuser = (await admin('postgres', 'SELECT rolsuper FROM pg_roles WHERE rolname = current_user')).rows[0].rolsuper === true;
+  if (!superuser) return; // making roles needs one; an external server given by URL may not allow it
+  for (const role of Object.values(roles)) await admin('postgres', `CREATE ROLE ${role} LOGIN PASSWORD ${pg.escapeLiteral(password)}`);
+  await createDatabase(server, control);
+  for (const db of Object.values(dbs)) {
+    await createDatabase(server, db);
+    await admin(db, 'CREATE TABLE public.acct (id int PRIMARY KEY, bal numeric NOT NULL, note text)');
+  }
+  for (const db of [dbs.a, dbs.b]) {
+    await admin(db, `ALTER TABLE public.acct OWNER TO ${roles.source}`);
+    await admin(db, `GRANT SELECT, INSERT, UPDATE, DELETE ON public.acct TO ${roles.app}`);
+  }
+  // the target's table is someone else's; the sync's role may only read it, for now
+  await admin(dbs.t, `GRANT SELECT ON public.acct TO ${roles.target}`);
+  // CREATE on the first source's database only
+  await admin('postgres', `GRANT CREATE ON DATABASE ${dbs.a} TO ${roles.source}`);
+  await ok('install');
+  await ok('add', 'db', 'a', `dbname=${dbs.a}`, `user=${roles.source}`, `pass=${password}`);
+  await ok('add', 'db', 'b', `dbname=${dbs.b}`, `user=${roles.source}`, `pass=${password}`);
+  await ok('add', 'db', 't', `dbname=${dbs.t}`, `user=${roles.target}`, `pass=${password}`);
+  await ok('add', 'table', 'acct', 'herd=h', 'db=a');
+  await ok('add', 'dbgroup', 'g', 'a:source', 'b:source', 't:target');
+});
+
+afterAll(async () => {
+  for (const db of [...Object.values(dbs), control]) await dropDatabase(server, db);
+  for (const role of Object.values(roles)) await admin('postgres', `DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+});
+
+describe('roles with only some of the privileges', () => {
+  it('add sync: a source role without CREATE on its database, or not owning a table, is told what to grant; nothing is installed anywhere', async (ctx) => {
+    if (!superuser) ctx.skip();
+    const noCreate = await bucardo('add', 'sync', 's', 'herd=h', 'dbs=g');
+    expect(noCreate.code, noCreate.stdout + noCreate.stderr).toBe(1);
+    expect(noCreate.stderr).toBe(`ERROR: Role "${roles.source}" cannot install capture on database "b" (${dbs.b}): it needs CREATE on the database to make the schema "bucardo" (GRANT CREATE ON DATABASE "${dbs.b}" TO "${roles.source}", or make the role the database's owner); nothing was installed [CAPTURE_FAILED]\n`);
+    // capture went on "a" first, which allowed it: taken off again
+    expect(await installed(dbs.a)).toEqual({ schema: false, triggers: [] });
+    expect(await installed(dbs.b)).toEqual({ schema: false, triggers: [] });
+    expect(await ok('list', 'syncs')).toMatch(/No syncs found/);
+
+    await admin('postgres', `GRANT CREATE ON DATABASE ${dbs.b} TO ${roles.source}`);
+    await admin(dbs.b, `ALTER TABLE public.acct OWNER TO ${roles.other}`);
+    const notOwner = await bucardo('add', 'sync', 's', 'herd=h', 'dbs=g');
+    expect(notOwner.code, notOwner.stdout + notOwner.stderr).toBe(1);
+    expect(notOwner.stderr).toBe(`ERROR: Role "${roles.source}" cannot install capture on table "public.acct" on database "b" (${dbs.b}): its triggers can only be created by the table's owner, role ${roles.other} (ALTER TABLE "public"."acct" OWNER TO "${roles.source}", or GRANT ${roles.other} TO "${roles.source}"); nothing was installed [CAPTURE_FAILED]\n`);
+    expect(await installed(dbs.a)).toEqual({ schema: false, triggers: [] });
+    expect(await installed(dbs.b)).toEqual({ schema: false, triggers: [] });
+    expect(await ok('list', 'syncs')).toMatch(/No syncs found/);
+
+    await admin(dbs.b, `ALTER TABLE public.acct OWNER TO ${roles.source}`);
+    expect(await ok('add', 'sync', 's', 'herd=h', 'dbs=g', 'autokick=false')).toContain('Added sync "s"');
+    for (const db of [dbs.a, dbs.b]) expect(await installed(db)).toEqual({ schema: true, triggers: ['bucardo_capture', 'bucardo_capture_truncate'] });
+  });
+
+  it('a target role that may only read: the run fails naming the role and the GRANT, and after it delivers everything', async (ctx) => {
+    if (!superuser) ctx.skip();
+    await withClient(as(roles.app, dbs.a), (c) => c.query("INSERT INTO public.acct VALUES (1, 10, 'from a')"));
+    const killed = await bucardo('kick', 's', '0');
+    expect(killed.code, killed.stdout + killed.stderr).toBe(2);
+    expect(killed.stdout).toContain(`permission denied for table acct: the sync writes table "public.acct" on database "t" as role "${roles.target}", which needs SELECT, INSERT and DELETE on each of the sync's tables there and USAGE on their schemas (GRANT SELECT, INSERT, DELETE ON "public"."acct" TO "${roles.target}"); the changes not written wait, captured, for the next run [APPLY_FAILED]`);
+
+    await admin(dbs.t, `GRANT SELECT, INSERT, DELETE ON public.acct TO ${roles.target}`);
+    expect(await ok('kick', 's', '0')).toContain('DONE!');
+    await assertConverged([...sourceUrls, as(roles.target, dbs.t)], { acct: 'id' });
+    expect((await admin(dbs.t, 'SELECT id, note FROM public.acct')).rows).toEqual([{ id: 1, note: 'from a' }]);
+  });
+
+  it('an application role: its writes are captured, it cannot touch the change tables or the capture functions, nor hide its writes from capture', async (ctx) => {
+    if (!superuser) ctx.skip();
+    await withClient(as(roles.app, dbs.b), async (c) => {
+      await c.query("INSERT INTO public.acct VALUES (2, 20, 'from b')");
+      await expect(c.query('SELECT * FROM bucardo.delta_public_acct')).rejects.toMatchObject({ code: '42501', message: 'permission denied for schema bucardo' });
+      await expect(c.query("INSERT INTO bucardo.delta_public_acct (id, bucardo_op) VALUES (3, 'I')")).rejects.toMatchObject({ code: '42501' });
+      await expect(c.query('DELETE FROM bucardo.truncate_log')).rejects.toMatchObject({ code: '42501' });
+      // a table of its own with the same columns, firing the capture function: refused
+      await c.query('CREATE TEMP TABLE mine (id int, bal numeric, note text)');
+      await expect(c.query('CREATE TRIGGER fake AFTER INSERT ON mine FOR EACH ROW EXECUTE FUNCTION bucardo.capture_public_acct()')).rejects.toMatchObject({ code: '42501' });
+      // the sync's own setting: honoured for the sync's role only
+      await c.query('BEGIN');
+      await c.query("SELECT set_config('bucardo.replicating', 'on', true)");
+      await c.query("INSERT INTO public.acct VALUES (4, 40, 'hidden?')");
+      await c.query("UPDATE public.acct SET bal = 41 WHERE id = 2");
+      await c.query('COMMIT');
+    });
+    expect(await ok('kick', 's', '0')).toContain('DONE!');
+    await assertConverged([...sourceUrls, as(roles.target, dbs.t)], { acct: 'id' });
+    expect((await admin(dbs.t, 'SELECT id, bal::int AS bal FROM public.acct ORDER BY id')).rows).toEqual([{ id: 1, bal: 10 }, { id: 2, bal: 41 }, { id: 4, bal: 40 }]);
+    // the sync's own writes into the sources are still not captured again (echo): the next run has nothing
+    expect(await ok('kick', 's', '0')).toMatch(/DONE!/);
+    const [last] = (await admin(control, "SELECT outcome FROM bucardo.syncrun WHERE sync = 's' ORDER BY id DESC LIMIT 1")).rows;
+    expect(last.outcome).toBe('empty');
+  });
+});
