@@ -3,6 +3,7 @@ import { BucardoError, defaultPassword, type DatabaseSpec, type OpenContext, typ
 import { explicitPassword, locationOf, passwordReference, type PasswordSource } from './connection-params.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
 import { logServerNotices } from './server-notices.js';
+import { tlsOptions } from './tls-options.js';
 
 /** Every value arrives as the text PostgreSQL printed: keys and row images stay exact (no JS number or Date). */
 const rawText = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
@@ -33,7 +34,7 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
     // A function, called only when the server asks for a password (a password in the URL takes precedence
     // over it), so that node-postgres's own, deprecated pgpass lookup is never used.
     password: passwordOf,
-    ...(p.sslmode === undefined || p.sslmode === 'disable' ? {} : { ssl: { rejectUnauthorized: p.sslmode === 'verify-full' } }),
+    ...(tlsOptions(p.sslmode) === undefined ? {} : { ssl: tlsOptions(p.sslmode) }),
     application_name: context.label.slice(0, 63),
     connectionTimeoutMillis: options.connectTimeout * 1000,
     options: Object.entries(options.sessionSettings).map(([name, value]) => `-c ${name}=${value.replace(/([\\ ])/g, '\\$1')}`).join(' '),
@@ -61,6 +62,9 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
   return client;
 }
 
+/** What Node says of a server certificate that no trusted authority signed. */
+const CERTIFICATE_REFUSED = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT']);
+
 /** The driver's message, clearer where it is about the password; the password itself is never in it. */
 function describeFailure(error: Error, source: PasswordSource, reference: string | undefined, user: string | undefined): string {
   const message = error.message;
@@ -71,6 +75,9 @@ function describeFailure(error: Error, source: PasswordSource, reference: string
   if ((error as { code?: string }).code === '28P01') {
     const from = { pass: 'pass=', env: `the environment variable ${reference}`, url: 'the url', PGPASSWORD: 'PGPASSWORD', pgpass: 'the password file', none: 'nowhere' }[source];
     return `${message} (the password came from ${from})`;
+  }
+  if (CERTIFICATE_REFUSED.has(String((error as { code?: string }).code))) {
+    return `${message} (sslmode=verify-ca and verify-full trust Node's certificate authorities: give your CA's certificate in NODE_EXTRA_CA_CERTS of the process that connects, the daemon's too)`;
   }
   if ((error as { code?: string }).code === '42501' && message.includes('session_replication_role')) {
     return `${message}: applyAsReplica (or sessionSettings) asks for it; connect as a superuser, or GRANT SET ON PARAMETER session_replication_role TO ${user === undefined ? 'the role' : quoteIdent(user)} (PostgreSQL 15 or later)`;

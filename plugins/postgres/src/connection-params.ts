@@ -1,4 +1,5 @@
 import { BucardoError, redactUrl, type DatabaseSpec } from '@bucardo/plugin-sdk';
+import { checkSslMode } from './tls-options.js';
 
 /** `bucardo add db` parameters and their aliases (Bucardo's spellings). */
 const aliases: Record<string, string> = {
@@ -57,6 +58,7 @@ export function normalizeParams(params: Readonly<Record<string, string>>, env: N
     normalized[canonical] = value;
   }
   if (normalized.port !== undefined) checkPort(normalized.port, '');
+  if (normalized.sslmode !== undefined) checkSslMode(normalized.sslmode);
   const reference = passwordReference(normalized.pass);
   if (reference !== undefined && !ENV_NAME.test(reference)) {
     throw new BucardoError('INVALID_ARGUMENT', `pass=env:NAME needs the name of an environment variable (letters, digits, underscores), not "${reference}"`, { item: 'pass' });
