@@ -2,6 +2,9 @@
  * Roles with only some of the privileges, as a DBA who grants the least would set them up, through the
  * `bucardo` command:
  *
+ *  - a control role without CREATEDB (the control database missing), without CREATE on the control
+ *    database, or facing a `bucardo` schema someone else owns: `install` says what to run, exit 1, and
+ *    makes nothing;
  *  - a source role without CREATE on its database, or not owning a table: `add sync` fails naming the
  *    database, the role, the table and what to GRANT (or ALTER), exit 1, and nothing is installed on any
  *    source (not even on the sources before it, which it could install on) nor recorded;
@@ -22,7 +25,8 @@ import { assertConverged, createDatabase, dropDatabase, uniqueName, withClient }
 const server = serverFromInfo(inject('pg'));
 const control = uniqueName('rp_ctl');
 const password = `rp-${randomBytes(8).toString('hex')}`;
-const roles = { source: uniqueName('rp_src'), target: uniqueName('rp_tgt'), app: uniqueName('rp_app'), other: uniqueName('rp_owner') };
+const roles = { source: uniqueName('rp_src'), target: uniqueName('rp_tgt'), app: uniqueName('rp_app'), other: uniqueName('rp_owner'), control: uniqueName('rp_ctlrole') };
+const controlDbs = { missing: uniqueName('rp_ctl_missing'), given: uniqueName('rp_ctl_given') };
 const dbs = { a: uniqueName('rp_a'), b: uniqueName('rp_b'), t: uniqueName('rp_t') };
 const env = bucardoEnv(server, control);
 const bucardo = (...args: string[]): Promise<CliResult> => runBucardo(args, { env });
@@ -71,11 +75,40 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const db of [...Object.values(dbs), control]) await dropDatabase(server, db);
+  for (const db of [...Object.values(dbs), ...Object.values(controlDbs), control]) await dropDatabase(server, db);
   for (const role of Object.values(roles)) await admin('postgres', `DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
 });
 
 describe('roles with only some of the privileges', () => {
+  it('install: a control role without CREATEDB, without CREATE on the control database, or not owning its bucardo schema, is told what to run; nothing is made', async (ctx) => {
+    if (!superuser) ctx.skip();
+    const asControl = (dbname: string, ...args: string[]) => runBucardo(args, { env: { ...bucardoEnv({ ...server, user: roles.control, password }, dbname) } });
+    const role = `"${roles.control}"`;
+    const missing = await asControl(controlDbs.missing, 'install');
+    expect(missing.code, missing.stdout + missing.stderr).toBe(1);
+    expect(missing.stderr).toBe(`ERROR: Cannot create the control database "${controlDbs.missing}": role ${role} may not create databases. Have a superuser create it for the role (CREATE DATABASE "${controlDbs.missing}" OWNER ${role}) and run bucardo install again, or give the role CREATEDB (ALTER ROLE ${role} CREATEDB) [CONTROL_NOT_INSTALLED]\n`);
+    expect((await admin('postgres', `SELECT count(*)::int AS n FROM pg_database WHERE datname = '${controlDbs.missing}'`)).rows[0].n).toBe(0);
+
+    await createDatabase(server, controlDbs.given); // the superuser's, which the role may connect to
+    const noCreate = await asControl(controlDbs.given, 'install');
+    expect(noCreate.code, noCreate.stdout + noCreate.stderr).toBe(1);
+    expect(noCreate.stderr).toBe(`ERROR: Role ${role} cannot install the control schema "bucardo" in database "${controlDbs.given}": it needs CREATE on the database (GRANT CREATE ON DATABASE "${controlDbs.given}" TO ${role}, or ALTER DATABASE "${controlDbs.given}" OWNER TO ${role}); nothing was installed [CONTROL_NOT_INSTALLED]\n`);
+    expect((await installed(controlDbs.given)).schema).toBe(false);
+
+    // a bucardo schema the superuser made there: not the role's to fill, and no GRANT of a superuser is offered
+    await admin('postgres', `GRANT CREATE ON DATABASE ${controlDbs.given} TO ${roles.control}`);
+    await admin(controlDbs.given, 'CREATE SCHEMA bucardo');
+    const notOwner = await asControl(controlDbs.given, 'install');
+    expect(notOwner.code, notOwner.stdout + notOwner.stderr).toBe(1);
+    expect(notOwner.stderr).toBe(`ERROR: Role ${role} cannot install the control schema in database "${controlDbs.given}": its schema "bucardo" belongs to role ${server.user}; run bucardo install (and every command) as that role (-U, PGUSER); nothing was changed [CONTROL_NOT_INSTALLED]\n`);
+    expect((await admin(controlDbs.given, "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'bucardo'")).rows[0].n).toBe(0);
+
+    await admin(controlDbs.given, 'DROP SCHEMA bucardo');
+    const done = await asControl(controlDbs.given, 'install');
+    expect(done.code, done.stdout + done.stderr).toBe(0);
+    expect(done.stdout).toContain('Installation is now complete.');
+  });
+
   it('add sync: a source role without CREATE on its database, or not owning a table, is told what to grant; nothing is installed anywhere', async (ctx) => {
     if (!superuser) ctx.skip();
     const noCreate = await bucardo('add', 'sync', 's', 'herd=h', 'dbs=g');

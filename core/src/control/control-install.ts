@@ -2,6 +2,7 @@ import pg from 'pg';
 import { connectControl, type ControlTarget } from './control-connection.js';
 import { CONTROL_SCHEMA_VERSION, controlSchemaSql } from './control-schema.js';
 import { missingSchemaParts } from './schema-check.js';
+import { checkInstallPrivileges, explainCreateDatabaseDenied } from './install-privileges.js';
 
 export interface InstallResult {
   readonly databaseCreated: boolean;
@@ -22,6 +23,7 @@ export async function installControl(target: ControlTarget): Promise<InstallResu
   try {
     await client.query('BEGIN');
     await client.query("SELECT pg_advisory_xact_lock(hashtext('bucardo install'))");
+    await checkInstallPrivileges(client, target.dbname);
     const hasSchema = await client.query<{ found: boolean }>("SELECT to_regclass('bucardo.bucardo_config') IS NOT NULL AS found");
     const existing = hasSchema.rows[0]?.found
       ? await client.query<{ setting: string }>("SELECT setting FROM bucardo.bucardo_config WHERE name = 'schema_version'")
@@ -55,7 +57,7 @@ async function createDatabaseIfMissing(target: ControlTarget): Promise<boolean> 
   } catch (error) {
     // Another installer may have created it between the check and the CREATE.
     if ((error as { code?: string }).code === '42P04') return false;
-    throw error;
+    throw await explainCreateDatabaseDenied(error, admin, target.dbname);
   } finally {
     await admin.end();
   }
