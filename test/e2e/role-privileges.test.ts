@@ -171,4 +171,20 @@ describe('roles with only some of the privileges', () => {
     const [last] = (await admin(control, "SELECT outcome FROM bucardo.syncrun WHERE sync = 's' ORDER BY id DESC LIMIT 1")).rows;
     expect(last.outcome).toBe('empty');
   });
+
+  it('capture installed by an earlier version: its bucardo.capturing() that spared any role is replaced when a run opens its sessions', async (ctx) => {
+    if (!superuser) ctx.skip();
+    // the function as earlier versions installed it (CREATE OR REPLACE keeps its owner, the source role)
+    await admin(dbs.a, `CREATE OR REPLACE FUNCTION bucardo.capturing() RETURNS boolean LANGUAGE plpgsql STABLE AS $bucardo$
+BEGIN
+  RETURN COALESCE(pg_catalog.current_setting('bucardo.replicating', true) OPERATOR(pg_catalog.<>) 'on', true);
+END $bucardo$`);
+    expect(await ok('kick', 's', '0')).toContain('DONE!');
+    const [guard] = (await admin(dbs.a, "SELECT prosrc LIKE '%pg_has_role%' AS current, proowner::regrole::text AS owner FROM pg_proc WHERE oid = 'bucardo.capturing()'::regprocedure")).rows;
+    expect(guard).toEqual({ current: true, owner: roles.source });
+    await withClient(as(roles.app, dbs.a), (c) => c.query("BEGIN; SELECT set_config('bucardo.replicating', 'on', true); INSERT INTO public.acct VALUES (6, 60, 'hidden?'); COMMIT"));
+    expect(await ok('kick', 's', '0')).toContain('DONE!');
+    expect((await admin(dbs.t, 'SELECT id FROM public.acct WHERE id = 6')).rows).toEqual([{ id: 6 }]);
+    await assertConverged([...sourceUrls, as(roles.target, dbs.t)], { acct: 'id' });
+  });
 });

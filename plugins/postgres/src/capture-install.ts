@@ -137,7 +137,7 @@ export function deltaKeyType(type: string): string {
  * search_path could resolve to an operator of their own). EXECUTE is granted to PUBLIC explicitly: every
  * role that writes a captured table evaluates it.
  */
-function capturingFunctionSql(ownerOid: string): string {
+export function capturingFunctionSql(ownerOid: string): string {
   if (!/^\d+$/.test(ownerOid)) throw new Error(`not an OID: ${ownerOid}`);
   return `CREATE OR REPLACE FUNCTION ${CAPTURING_FUNCTION}() RETURNS boolean LANGUAGE plpgsql STABLE AS $bucardo$
 BEGIN

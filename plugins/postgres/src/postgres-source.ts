@@ -4,6 +4,7 @@ import { captureProblems, capturedKeys } from './capture-check.js';
 import { CheckpointOrigin } from './checkpoint-origin.js';
 import { installCapture, removeCapture } from './capture-install.js';
 import { checkCapturePrivileges } from './capture-privileges.js';
+import { upgradeCaptureGuard } from './capture-guard-upgrade.js';
 import { qualified } from './capture-names.js';
 import { hasChanges, pending, pendingKeys, purge, readChanges } from './capture-read.js';
 import { readTable } from './table-read.js';
@@ -29,6 +30,12 @@ export class PostgresSource implements SourceDriver {
 
   async open(spec: DatabaseSpec, context: OpenContext): Promise<SourceSession> {
     const client = await connect(spec, context, this.#options);
+    try {
+      await upgradeCaptureGuard(client, spec.name, context.log);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
     return new PostgresSourceSession(spec.name, client, new CheckpointOrigin(client, spec.name, context.log));
   }
 }
