@@ -3,8 +3,8 @@ import type { GlobalOptions } from '../argv.js';
 /**
  * How `bucardo start` hands the control database's password (`-P`) to the daemon it launches: in the
  * daemon's environment, never on its command line. A command line is shown to every user of the machine
- * (`ps`, /proc/PID/cmdline) for as long as the daemon runs; an environment is readable only by the
- * daemon's own user, and the daemon removes the variable as it starts, so nothing it launches inherits it.
+ * (`ps`, /proc/PID/cmdline) for as long as the daemon runs; an environment only by the daemon's own user
+ * (and root), and the daemon drops the variable as it starts, so nothing it launches inherits it.
  */
 export const DAEMON_PASSWORD_VARIABLE = 'BUCARDO_DAEMON_CONTROL_PASSWORD';
 
