@@ -25,6 +25,7 @@ import type { ConflictLogRow } from '../control/run-store.js';
 import { addSequences } from './sequences.js';
 import { addAllSequences, addAllTables, type AddAllOptions, type AddAllTablesResult } from './add-all.js';
 import { removeDbGroups, removeHerds } from './groups-removal.js';
+import { addCustomName, listCustomNames, removeCustomNames, type CustomNameRow, type CustomNameScope } from './custom-names.js';
 import { addTablesToSync, removeDatabases, removeSync, removeTables, removeTablesFromSync, type RemovedDatabases, type RemovedSync, type RemovedTables } from './lifecycle.js';
 import { deltaBacklog, purgeDeltas, validateSyncs, type DeltaResult, type PurgeResult, type SyncValidation } from './maintenance.js';
 import { compareSync, type CompareOptions, type SyncComparison } from './compare.js';
@@ -127,6 +128,23 @@ export class Bucardo {
 
   removeTables(names: readonly string[], options: { force?: boolean } = {}): Promise<RemovedTables> {
     return this.#with((ctx) => removeTables(ctx, names, options.force === true));
+  }
+
+  /**
+   * `bucardo add customname TABLE NEWNAME [db=DB] [sync=SYNC]`: the table is written under another name on
+   * receiving databases, from the sync's next run (see `core/src/api/custom-names.ts` for what is refused).
+   */
+  addCustomName(table: string, newName: string, scope: CustomNameScope = {}): Promise<CustomNameRow> {
+    return this.#with((ctx) => addCustomName(ctx, table, newName, scope));
+  }
+
+  listCustomNames(): Promise<CustomNameRow[]> {
+    return this.#with(listCustomNames);
+  }
+
+  /** `bucardo remove customname ID…`: returns the custom names removed. */
+  removeCustomNames(ids: readonly number[]): Promise<CustomNameRow[]> {
+    return this.#with((ctx) => removeCustomNames(ctx, ids));
   }
 
   /** `bucardo remove relgroup NAME…`: refused (naming the syncs) for a herd a sync replicates; tables stay recorded. */

@@ -84,6 +84,9 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
         const notCompared = new Map(here.map(({ reader, position }) => [reader.db, extra[position]![index]!] as const).filter(([, columns]) => columns.length > 0));
         table = { ...compared, differences, notCompared, excluded };
       }
+      // what the user looks for on those databases: the name the table has there
+      const namedOn = new Map(reached.databases.flatMap((db) => db.customNames?.filter((rename) => formatTable(rename.table) === formatTable(ref)).map((rename) => [db.name, formatTable(rename.as)] as const) ?? []));
+      if (namedOn.size > 0) table = { ...table, namedOn };
       tables.push(table);
       options.onTable?.(table);
     }

@@ -4,6 +4,7 @@ import type { SyncPlan } from '../run/sync-plan.js';
 import type { RelationRow } from '../control/catalog-rows.js';
 import { tableId } from '@bucardo/plugin-sdk';
 import { specOf } from './databases.js';
+import { chooseCustomNames } from '../run/custom-name-choice.js';
 
 /** Reads a sync and everything it refers to from the catalog, for a run: its herd must hold tables. */
 export async function loadSyncPlan(catalog: Catalog, name: string): Promise<SyncPlan> {
@@ -15,7 +16,7 @@ export async function loadSyncPlan(catalog: Catalog, name: string): Promise<Sync
 /** The same, whatever its herd holds: for taking a sync apart (`remove sync`, `update sync … remove table`). */
 export async function readSyncPlan(catalog: Catalog, name: string): Promise<SyncPlan> {
   const sync = await catalog.sync(name);
-  const [herd, dbgroup, databases, relations] = await Promise.all([catalog.herd(sync.herd), catalog.dbgroup(sync.dbgroup), catalog.databases(), catalog.relations()]);
+  const [herd, dbgroup, databases, relations, customNames] = await Promise.all([catalog.herd(sync.herd), catalog.dbgroup(sync.dbgroup), catalog.databases(), catalog.relations(), catalog.customNames.forSync(sync.name)]);
   return {
     name: sync.name,
     herd: sync.herd,
@@ -29,7 +30,12 @@ export async function readSyncPlan(catalog: Catalog, name: string): Promise<Sync
     additive: additiveOf(relations),
     databases: dbgroup.members.map((member) => {
       const row = databases.find((db) => db.name === member.db)!;
-      return { name: member.db, role: member.role, type: row.type, spec: specOf(row), ...(row.status === 'inactive' ? { inactive: true as const } : {}) };
+      // a source keeps every table's own name: its rows are captured there, under that name
+      const renames = member.role === 'source' ? [] : chooseCustomNames(customNames, sync.name, member.db, herd.tables);
+      return {
+        name: member.db, role: member.role, type: row.type, spec: specOf(row), ...(row.status === 'inactive' ? { inactive: true as const } : {}),
+        ...(renames.length > 0 ? { customNames: renames } : {}),
+      };
     }),
   };
 }

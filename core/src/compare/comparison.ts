@@ -28,6 +28,8 @@ export interface TableComparison {
    * databases whose rows differ from the first source's; no key can list them one by one.
    */
   readonly keyless?: { readonly differ: readonly string[] };
+  /** Per database where the table is written under another name (`bucardo add customname`): that name. */
+  readonly namedOn?: ReadonlyMap<string, string>;
 }
 
 /** Which databases a compare sets against which: what `onStart` and the result both say. */

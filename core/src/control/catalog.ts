@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { BucardoError, formatTable, type TableRef } from '@bucardo/plugin-sdk';
+import { CustomNameStore } from './custom-name-store.js';
 import type { DatabaseRow, DbGroupMember, DbGroupRow, HerdRow, RelationKind, RelationRow, SyncRow } from './catalog-rows.js';
 
 type Queryable = Pick<pg.Client, 'query'>;
@@ -13,9 +14,12 @@ const NEW_COPY_REQUEST = 'txid_current()';
 /** The control database's catalog: what `bucardo add|list` reads and writes. */
 export class Catalog {
   readonly #db: Queryable;
+  /** Tables written under another name on receiving databases (`bucardo add customname`). */
+  readonly customNames: CustomNameStore;
 
   constructor(db: Queryable) {
     this.#db = db;
+    this.customNames = new CustomNameStore(db);
   }
 
   // ----- databases -----

@@ -156,6 +156,21 @@ CREATE INDEX IF NOT EXISTS conflict_log_sync ON bucardo.conflict_log (sync, id D
 -- text cannot hold, so \`key\` holds the parts for people to read, \`(r1, 1)\`, and this the exact ones.
 ALTER TABLE bucardo.conflict_log ADD COLUMN IF NOT EXISTS key_parts jsonb;
 
+-- Tables written under another name on receiving databases (bucardo add customname), as Bucardo's
+-- customname: for one database, one sync, both, or every receiving database (db and sync NULL). A removed
+-- table, database or sync takes its custom names with it.
+CREATE TABLE IF NOT EXISTS bucardo.customname (
+  id         serial PRIMARY KEY,
+  relation   integer NOT NULL REFERENCES bucardo.relation (id) ON DELETE CASCADE,
+  newschema  text NOT NULL,
+  newname    text NOT NULL,
+  db         text REFERENCES bucardo.db (name) ON DELETE CASCADE,
+  sync       text REFERENCES bucardo.sync (name) ON DELETE CASCADE,
+  created    timestamptz NOT NULL DEFAULT now()
+);
+-- one name per table and scope: two would leave which one applies to chance
+CREATE UNIQUE INDEX IF NOT EXISTS customname_scope ON bucardo.customname (relation, coalesce(db, ''), coalesce(sync, ''));
+
 -- Running daemons: one row each, with a heartbeat; several daemons on several machines may share this
 -- database, and each sync is run by the one holding its advisory lock.
 CREATE TABLE IF NOT EXISTS bucardo.daemon (

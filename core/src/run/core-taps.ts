@@ -96,15 +96,14 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
   hooks.apply.tapPromise({ name: `${CORE_TAP_PREFIX}apply` }, async (outcome, args) => {
     const { plan, sessions } = runs.get(args.runId);
     const results = new Map(outcome.results);
-    const table = formatTable(args.batch.shape.table);
     await settleAll([...args.plan].map(async ([db, batch]) => {
       let result: unknown;
       try {
         result = await sessions.target(db).apply(batch);
       } catch (error) {
-        throw databaseError(error, 'APPLY_FAILED', { db, table, sync: plan.name, plugin: sessions.pluginOf(db) });
+        throw databaseError(error, 'APPLY_FAILED', { db, table: sessions.tableOn(db, args.batch.shape.table), sync: plan.name, plugin: sessions.pluginOf(db) });
       }
-      results.set(db, checkApplyResult(result, { db, table, sync: plan.name, plugin: sessions.pluginOf(db) }));
+      results.set(db, checkApplyResult(result, { db, table: sessions.tableOn(db, args.batch.shape.table), sync: plan.name, plugin: sessions.pluginOf(db) }));
     }));
     return { results };
   });

@@ -1,6 +1,8 @@
-import { BucardoError, defaultTargetCapabilities, toBucardoError, type DatabaseDriver, type Logger, type RunInfo, type SourceCapabilities, type SourceSession, type TableShape, type TargetCapabilities, type TargetSession } from '@bucardo/plugin-sdk';
+import { BucardoError, defaultTargetCapabilities, formatTable, toBucardoError, type DatabaseDriver, type Logger, type RunInfo, type SourceCapabilities, type SourceSession, type TableRef, type TableShape, type TargetCapabilities, type TargetSession } from '@bucardo/plugin-sdk';
 import type { Registry } from '../plugins/registry.js';
 import { databaseError } from './database-error.js';
+import { renamedReadSession, renamedTargetSession } from './renamed-sessions.js';
+import { TableRenames, displayTableOn } from './table-renames.js';
 import { settleAll } from './settle-all.js';
 import type { SyncPlan } from './sync-plan.js';
 
@@ -73,7 +75,8 @@ export class RunSessions {
         if (!failures.has(db.name)) failures.set(db.name, toBucardoError(error, 'CONNECTION_FAILED', { db: db.name, sync: plan.name }));
       };
       if (source) opening.push(source.open(db.spec, context).then((session) => { sessions.sources.set(db.name, session); }, named));
-      opening.push(target.open(db.spec, context).then((session) => { sessions.targets.set(db.name, session); }, named));
+      const renames = new TableRenames(db.customNames ?? []);
+      opening.push(target.open(db.spec, context).then((session) => { sessions.targets.set(db.name, renames.size > 0 ? renamedTargetSession(session, renames) : session); }, named));
     }
     await Promise.all(opening);
     return { sessions, failures };
@@ -105,6 +108,12 @@ export class RunSessions {
   pluginOf(db: string): string | undefined {
     const type = this.#driverOf(db)?.planned.spec.type;
     return type === undefined ? undefined : this.#registry?.ownerOfDatabaseType(type);
+  }
+
+  /** Table `table` as it is named on database `db` (a custom name there), for errors about it there. */
+  tableOn(db: string, table: TableRef): string {
+    const planned = this.#plan?.databases.find((candidate) => candidate.name === db);
+    return planned ? displayTableOn(planned, table) : formatTable(table);
   }
 
   target(db: string): TargetSession {
@@ -170,8 +179,10 @@ export class RunSessions {
     const reader = await driver.source.open(planned.spec, { log: this.#log!.child({ db }), label: `bucardo ${this.#plan!.name} reader` }).catch((error: unknown) => {
       throw toBucardoError(error, 'CONNECTION_FAILED', { db, sync: this.#plan!.name });
     });
-    this.#readers.set(db, reader);
-    return reader;
+    const renames = new TableRenames(planned.customNames ?? []);
+    const named = renames.size > 0 ? renamedReadSession(reader, renames) : reader;
+    this.#readers.set(db, named);
+    return named;
   }
 
   async close(): Promise<void> {

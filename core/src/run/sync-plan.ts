@@ -1,10 +1,17 @@
 import { BucardoError, type DatabaseSpec, type SyncDatabase, type TableRef } from '@bucardo/plugin-sdk';
+import type { TableRename } from './table-renames.js';
 
 /** A database of a sync: its role, and how to reach it. */
 export interface PlannedDatabase extends SyncDatabase {
   readonly spec: DatabaseSpec;
   /** Set `status=inactive` (`bucardo update db`): the sync does not run until it is active again. */
   readonly inactive?: true;
+  /**
+   * The sync's tables written under another name on this database (`bucardo add customname`), receiving
+   * databases only: a source keeps every table's own name. A plain list, so that the plan's JSON (what
+   * kept sessions are matched by) changes with it.
+   */
+  readonly customNames?: readonly TableRename[];
 }
 
 /** Everything a run needs to know about a sync, as read from the control database. */

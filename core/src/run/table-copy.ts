@@ -62,7 +62,7 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
   }
   // every target at once; a failure names its database and the table
   const onTargets = <T>(work: (target: TargetSession) => Promise<T>) => settleAll(targets.map(([db, target]) => work(target).catch((error: unknown) => {
-    throw databaseError(error, 'APPLY_FAILED', { db, table, plugin: sessions.pluginOf(db) });
+    throw databaseError(error, 'APPLY_FAILED', { db, table: sessions.tableOn(db, job.shape.table), plugin: sessions.pluginOf(db) });
   })));
   const begin = () => onTargets((target) => target.begin(options.signal));
   const commit = () => commitEverywhere(onTargets, options.signal);

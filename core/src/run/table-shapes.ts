@@ -2,7 +2,8 @@ import { BucardoError, formatTable, tableId, type Logger, type TableRef, type Ta
 import { databaseError } from './database-error.js';
 import { holdsEveryValueOf } from './column-types.js';
 import type { RunSessions } from './sessions.js';
-import { isPureFullcopy, sourcesOf, type SyncPlan } from './sync-plan.js';
+import { isPureFullcopy, sourcesOf, type PlannedDatabase, type SyncPlan } from './sync-plan.js';
+import { displayTableOn } from './table-renames.js';
 
 /**
  * Reads each table's shape from the first source and checks it against every other database of the
@@ -132,7 +133,7 @@ export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions):
   for (const [index, table] of plan.tables.entries()) {
     const shape = described[index];
     if (!shape) {
-      problems.push(missing(plan.name, first.name, table));
+      problems.push(missing(plan.name, first.name, formatTable(table)));
       continue;
     }
     if (shape.key.length === 0 && !isPureFullcopy(plan)) {
@@ -146,7 +147,7 @@ export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions):
     }
   }
   await Promise.all(plan.databases.filter((db) => db.name !== first.name).map(async (db) => {
-    problems.push(...await requiredElsewhere(plan.name, first.name, db.name, sessions.target(db.name), shapes));
+    problems.push(...await requiredElsewhere(plan.name, first.name, db, sessions.target(db.name), shapes));
     const session = db.role === 'source' ? sessions.source(db.name) : sessions.target(db.name);
     if (!session.describeTable) return;
     const found = await describeAll(session, shapes.map((shape) => shape.table), db.name);
@@ -165,14 +166,15 @@ export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions):
  * sync writes there would fail on them, run after run, in the database's words, which name neither the
  * database nor what to do.
  */
-async function requiredElsewhere(sync: string, firstSource: string, db: string, session: TargetSession, shapes: readonly TableShape[]): Promise<BucardoError[]> {
+async function requiredElsewhere(sync: string, firstSource: string, planned: PlannedDatabase, session: TargetSession, shapes: readonly TableShape[]): Promise<BucardoError[]> {
   if (!session.requiredColumns || shapes.length === 0) return [];
+  const db = planned.name;
   const required = await session.requiredColumns(shapes.map((shape) => shape.table)).catch((error: unknown) => {
     throw databaseError(error, 'FETCH_FAILED', { db });
   });
   return shapes.flatMap((shape, index) => {
     const sent = new Set(shape.columns.map((column) => column.name));
-    const table = formatTable(shape.table);
+    const table = displayTableOn(planned, shape.table);
     return (required[index] ?? []).filter((name) => !sent.has(name)).map((name) => new BucardoError('TABLE_COLUMNS_MISMATCH',
       `Table "${table}" on database "${db}" has column "${name}" NOT NULL without a default, which the first source "${firstSource}" lacks: every row the sync writes there would fail (give it a default, drop NOT NULL, or add it on the sources)`,
       { sync, db, table, column: name }));
@@ -209,10 +211,11 @@ export async function describeAll(session: Pick<TargetSession, 'describeTable' |
  * sends the first source's columns, so its values are never sent anywhere, and each row the sync writes
  * there loses them (delete, then insert with their defaults); allowed, as Bucardo allows extra columns.
  */
-function compareShape(sync: string, firstSource: string, other: { readonly name: string; readonly role: string }, expected: TableShape, actual: TableShape | undefined): { problems: BucardoError[]; warnings: BucardoError[] } {
+function compareShape(sync: string, firstSource: string, other: PlannedDatabase, expected: TableShape, actual: TableShape | undefined): { problems: BucardoError[]; warnings: BucardoError[] } {
   const db = other.name;
-  const table = formatTable(expected.table);
-  if (!actual) return { problems: [missing(sync, db, expected.table)], warnings: [] };
+  // named as it is there: a custom name (bucardo add customname) is what the user looks for on that database
+  const table = displayTableOn(other, expected.table);
+  if (!actual) return { problems: [missing(sync, db, table)], warnings: [] };
   const problems: BucardoError[] = [];
   const warnings: BucardoError[] = [];
   for (const column of expected.columns) {
@@ -242,8 +245,8 @@ function compareShape(sync: string, firstSource: string, other: { readonly name:
   return { problems, warnings };
 }
 
-function missing(sync: string, db: string, table: TableRef): BucardoError {
-  return new BucardoError('TABLE_MISSING', `Table "${formatTable(table)}" does not exist on database "${db}"`, { sync, db, table: formatTable(table) });
+function missing(sync: string, db: string, table: string): BucardoError {
+  return new BucardoError('TABLE_MISSING', `Table "${table}" does not exist on database "${db}"`, { sync, db, table });
 }
 
 const additiveTypes = /^(smallint|integer|bigint|numeric|decimal|real|double precision)(\(|$)/;
