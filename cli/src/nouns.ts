@@ -1,5 +1,5 @@
 /** The object kinds of `add` and `list`, from Bucardo's spellings (first match wins, as in Bucardo). */
-export type Noun = 'dbgroup' | 'database' | 'herd' | 'sync' | 'table' | 'sequence' | 'conflict' | 'all';
+export type Noun = 'dbgroup' | 'database' | 'herd' | 'sync' | 'table' | 'sequence' | 'conflict' | 'customname' | 'all';
 
 const patterns: Array<[RegExp, Noun]> = [
   [/^dbg|^d.+group/i, 'dbgroup'],
@@ -9,6 +9,7 @@ const patterns: Array<[RegExp, Noun]> = [
   [/^tab|^tbale/i, 'table'],
   [/^confl/i, 'conflict'],
   [/^seq/i, 'sequence'],
+  [/^customn/i, 'customname'],
   [/^all$/i, 'all'],
 ];
 

@@ -2,13 +2,15 @@ import { BucardoError, type ErrorCode } from '@bucardo/plugin-sdk';
 import { isWildcard, namePattern } from './name-pattern.js';
 
 /** What each listed kind is called in messages, and the code of "none by that name". */
-export const LISTED: Readonly<Record<'database' | 'table' | 'sequence' | 'herd' | 'dbgroup' | 'sync', { readonly what: string; readonly code: ErrorCode }>> = {
+export const LISTED: Readonly<Record<'database' | 'table' | 'sequence' | 'herd' | 'dbgroup' | 'sync' | 'customname', { readonly what: string; readonly code: ErrorCode }>> = {
   database: { what: 'database', code: 'DB_NOT_FOUND' },
   table: { what: 'table', code: 'TABLE_NOT_FOUND' },
   sequence: { what: 'sequence', code: 'TABLE_NOT_FOUND' },
   herd: { what: 'herd', code: 'HERD_NOT_FOUND' },
   dbgroup: { what: 'dbgroup', code: 'DBGROUP_NOT_FOUND' },
   sync: { what: 'sync', code: 'SYNC_NOT_FOUND' },
+  // a custom name is listed by its table
+  customname: { what: 'customname for a table', code: 'TABLE_NOT_FOUND' },
 };
 
 /**

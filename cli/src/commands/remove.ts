@@ -4,6 +4,7 @@ import type { CliSession } from '../cli-session.js';
 import { printWarning } from '../print-error.js';
 import { reportDropped } from './dropped-changes.js';
 import { nounOf } from '../nouns.js';
+import { customNameIds, describeCustomName } from './custom-names.js';
 
 /** `bucardo remove sync|table|db|relgroup|dbgroup NAME… [--force]`. */
 export async function remove(session: CliSession): Promise<number> {
@@ -43,8 +44,11 @@ export async function remove(session: CliSession): Promise<number> {
     case 'dbgroup':
       for (const name of await bucardo.removeDbGroups(names)) session.print(`Removed dbgroup "${name}"`);
       return 0;
+    case 'customname':
+      for (const row of await bucardo.removeCustomNames(customNameIds(names))) session.print(`Removed customname ${describeCustomName(row)}`);
+      return 0;
     default:
-      throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo remove sync|table|db|relgroup|dbgroup NAME… [--force]', { item: nounWord ?? 'remove' });
+      throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo remove sync|table|db|relgroup|dbgroup|customname NAME… [--force]', { item: nounWord ?? 'remove' });
   }
 }
 

@@ -33,15 +33,20 @@ function notComparedLines(table: TableComparison): string[] {
   ];
 }
 
+/** Where the table has another name (`bucardo add customname`): what to look for on those databases. */
+function namedLines(table: TableComparison): string[] {
+  return table.namedOn && table.namedOn.size > 0 ? [`  Named ${[...table.namedOn].map(([db, name]) => `${name} on ${db}`).join(', ')} (bucardo list customnames)`] : [];
+}
+
 /** A table's lines: `same on …`, or `differs: …`, then per database and per key (none with `keys` 0: counts only). */
 export function formatTableComparison(table: TableComparison, allDatabases: readonly string[], keys: number): string[] {
   const databases = allDatabases.filter((db) => !table.excluded.has(db));
   const rows = (db: string) => table.rows.get(db) ?? 0;
   if (table.problem) return [`${table.table}: not compared: ${table.problem.message} [${table.problem.code}]`];
   if (!tableDiffers(table)) {
-    return [`${table.table}: same on ${databases.join(', ')} (${plural(rows(databases[0]!), 'row', 'rows')})`, ...notComparedLines(table)];
+    return [`${table.table}: same on ${databases.join(', ')} (${plural(rows(databases[0]!), 'row', 'rows')})`, ...namedLines(table), ...notComparedLines(table)];
   }
-  const lines = [`${table.table}: differs: ${databases.map((db) => `${db} ${plural(rows(db), 'row', 'rows')}`).join(', ')}`];
+  const lines = [`${table.table}: differs: ${databases.map((db) => `${db} ${plural(rows(db), 'row', 'rows')}`).join(', ')}`, ...namedLines(table)];
   for (const db of databases) {
     const counts = table.counts.get(db);
     const byColumn = [...(table.columnCounts.get(db) ?? [])].sort(([a, m], [b, n]) => n - m || (a < b ? -1 : 1));
