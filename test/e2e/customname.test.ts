@@ -126,7 +126,11 @@ describe('bucardo customname', () => {
     await world.query(r.url, "INSERT INTO reporting.orders_copy VALUES (99, 'only on R')");
     await world.query(s.url, "DELETE FROM t_all WHERE id = 4");
     await world.ok('update', 'sync', 'cs', 'onetimecopy=1');
-    await kick();
+    const kicked = await world.bucardo('--log-level', 'normal', 'kick', 'cs', '0');
+    expect(kicked.code, kicked.stderr).toBe(0);
+    // the log names the table as it is on each receiver
+    expect(kicked.stderr).toContain('Initial copy of public.t from A to R (as reporting.orders_copy), S (as public.t_all)\n');
+    expect(kicked.stderr).toContain('Initial copy of public.u from A to R, S\n');
     expect(await rows(r, 'reporting.orders_copy')).toEqual(['1:one', '2:TWO', '4:four']);
     expect(await rows(s, 't_all')).toEqual(['1:one', '2:TWO', '4:four']);
     expect(await rows(r, 't')).toEqual([]);
@@ -152,6 +156,16 @@ describe('bucardo customname', () => {
     expect(await rows(r, 'reporting.orders_copy')).toEqual(['1:one', '2:TWO', '4:four', '5:five']);
   });
 
+  it('a TRUNCATE on the source empties the renamed table and copies the source\'s rows into it', async () => {
+    await world.query(a.url, "TRUNCATE t; INSERT INTO t VALUES (10, 'ten')");
+    const kicked = await world.bucardo('--log-level', 'normal', 'kick', 'cs', '0');
+    expect(kicked.code, kicked.stderr).toBe(0);
+    expect(kicked.stderr).toContain('Table public.t was truncated on A: copying it from there to R (as reporting.orders_copy), S\n');
+    expect(await rows(r, 'reporting.orders_copy')).toEqual(['10:ten']);
+    expect(await rows(s, 't')).toEqual(['10:ten']);
+    expect(await rows(r, 't')).toEqual([]);
+  });
+
   it('a control database installed before customname: commands say to run bucardo install, which adds it', async () => {
     await world.sql('DROP TABLE bucardo.customname');
     const refusal = `ERROR: The Bucardo schema in control database "${world.control}" is older than this version (relation "bucardo.customname" does not exist): run "bucardo install" to bring it up to date; its data is kept [CONTROL_NOT_INSTALLED]\n`;
@@ -165,6 +179,6 @@ describe('bucardo customname', () => {
     await kick();
     // with the custom names gone with the table, R's own t gets the new row, its renamed table nothing more
     expect(await rows(r, 't')).toEqual(['6:six']);
-    expect(await rows(r, 'reporting.orders_copy')).toEqual(['1:one', '2:TWO', '4:four', '5:five']);
+    expect(await rows(r, 'reporting.orders_copy')).toEqual(['10:ten']);
   });
 });

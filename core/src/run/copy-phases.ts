@@ -58,7 +58,7 @@ export async function initialCopy(ctx: CopyContext): Promise<void> {
       }
       const resumeAt = known?.lastKey === undefined ? undefined : keyFromProgress(shape, known.lastKey);
       if (!known) await save(shape.table, { targets: to, rows: 0, done: false });
-      ctx.log.log('normal', `Initial copy of ${table} from ${from} to ${to.join(', ')}${resumeAt === undefined ? '' : ` (resuming after ${known!.rows} rows)`}`);
+      ctx.log.log('normal', `Initial copy of ${table} from ${from} to ${ctx.sessions.receivers(to, shape.table)}${resumeAt === undefined ? '' : ` (resuming after ${known!.rows} rows)`}`);
       const keyed = shape.key.length > 0;
       const rows = await copyTable(ctx.sessions, {
         shape, from, to,
@@ -139,7 +139,7 @@ export async function applyTruncates(ctx: CopyContext, changeSet: ChangeSet, rec
     const to = receivers.filter((db) => db !== winner.db);
     // those not copied yet in this run, from the same source (so to the same receivers)
     const sameWinner = ordered.slice(index + 1).filter((other) => truncated.get(tableId(other.table))!.db === winner.db);
-    ctx.log.log('normal', `Table ${formatTable(shape.table)} was truncated on ${winner.db}: copying it from there to ${to.join(', ')}`);
+    ctx.log.log('normal', `Table ${formatTable(shape.table)} was truncated on ${winner.db}: copying it from there to ${ctx.sessions.receivers(to, shape.table)}`);
     const rows = await copyTable(ctx.sessions, {
       shape, from: winner.db, to, empty: true, emptyFirst: dependentsFirst(shape, sameWinner), chunked: false, purpose: `the truncate on ${winner.db}`,
     }, { batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status });

@@ -116,6 +116,14 @@ export class RunSessions {
     return planned ? displayTableOn(planned, table) : formatTable(table);
   }
 
+  /** Databases `dbs` receiving `table`, each with the name it has there where that is another: `R (as reporting.t), S`. */
+  receivers(dbs: readonly string[], table: TableRef): string {
+    return dbs.map((db) => {
+      const there = this.tableOn(db, table);
+      return there === formatTable(table) ? db : `${db} (as ${there})`;
+    }).join(', ');
+  }
+
   target(db: string): TargetSession {
     const session = this.targets.get(db);
     if (!session) throw new BucardoError('DB_NOT_FOUND', `No target session for database "${db}"`, { db });

@@ -97,7 +97,7 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
         open = false;
         await options.onBatch?.(lastKey(batch), rows);
       }
-      await options.status?.(`Copying ${table} from ${job.from} to ${job.to.join(', ')} (${copied((options.rowsBefore ?? 0) + rows, estimate)})`);
+      await options.status?.(`Copying ${table} from ${job.from} to ${sessions.receivers(job.to, job.shape.table)} (${copied((options.rowsBefore ?? 0) + rows, estimate)})`);
     }
     if (first && job.empty) {
       if (!open) { await begin(); open = true; }
