@@ -1,6 +1,6 @@
 /**
  * A custom name on a fullcopy member: each run makes the renamed table equal to the source's table, and
- * leaves the member's table of the sync's name alone.
+ * leaves the member's table of the sync's name alone; removing the sync removes its custom names.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
@@ -38,5 +38,10 @@ describe('customname on a fullcopy member', () => {
     expect(await world.ok('kick', 'fc', '0')).toMatch(/^Kick fc: \[\d+ s\] DONE!$/m);
     expect(await rows(f, 't_full')).toEqual(['2:two', '3:three']);
     expect(await rows(f, 't')).toEqual(['50:own']);
+  });
+
+  it('a custom name for a sync goes with the sync', async () => {
+    await world.ok('remove', 'sync', 'fc');
+    expect(await world.ok('list', 'customnames')).toBe('No customnames have been added yet\n');
   });
 });
