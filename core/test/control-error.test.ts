@@ -5,6 +5,14 @@ import { controlError } from '../src/control/control-connection.js';
 const pgError = (message: string, code: string): Error => Object.assign(new Error(message), { code });
 
 describe('controlError', () => {
+  it('a lost connection names the control database, keeping the driver\'s words and the SQLSTATE', () => {
+    const reset = controlError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), 'ctl');
+    expect(reset).toMatchObject({ code: 'CONNECTION_FAILED', db: 'ctl', message: 'Lost the connection to the control database "ctl": read ECONNRESET' });
+    const ended = controlError(pgError('terminating connection due to administrator command', '57P01'), 'ctl');
+    expect(ended).toMatchObject({ code: 'CONNECTION_FAILED', db: 'ctl', sqlstate: '57P01' });
+    expect(controlError(new Error('Connection terminated unexpectedly'), 'ctl')).toMatchObject({ code: 'CONNECTION_FAILED' });
+  });
+
   it('a missing table added after the first version is an older schema: run bucardo install', () => {
     const error = controlError(pgError('relation "bucardo.reload_request" does not exist', '42P01'), 'ctl');
     expect(error).toMatchObject({ code: 'CONTROL_NOT_INSTALLED', db: 'ctl', sqlstate: '42P01' });

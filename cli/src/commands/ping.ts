@@ -9,6 +9,7 @@ import { readPid } from '../daemon/pid-file.js';
  * its own rounds), else CRITICAL (exit 1). A config it cannot read (being edited while the daemon runs on
  * the one it read at start) does not hide the daemon from a monitor: the process is still looked for, and
  * the answer is one line a monitor reads, WARNING (exit 1) when only the heartbeat could not be checked.
+ * A control database that cannot be reached is CRITICAL: the daemon has stopped every sync until it is back.
  */
 export async function ping(session: CliSession): Promise<number> {
   const pid = readPid(await pidDirDespiteConfig(session));
@@ -26,6 +27,12 @@ export async function ping(session: CliSession): Promise<number> {
   try {
     daemons = await (await session.bucardo()).daemons();
   } catch (error) {
+    if (isBucardoError(error) && error.code === 'CONNECTION_FAILED') {
+      // the daemon runs no sync without its control database: a monitor must hear it on the line it reads,
+      // where this was an ERROR on stderr and nothing on stdout
+      session.print(`CRITICAL: Bucardo runs (PID ${pid}), but its control database cannot be reached, so no sync runs: ${error.message}`);
+      return 1;
+    }
     if (!isBucardoError(error) || (error.code !== 'CONFIG_INVALID' && error.code !== 'CONFIG_NOT_FOUND')) throw error;
     session.print(`WARNING: Bucardo runs (PID ${pid}), but its heartbeat cannot be checked without the config`);
     return 1;

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { BucardoError, defaultPassword, type ControlDatabaseConfig, type PasswordTarget } from '@bucardo/plugin-sdk';
+import { BucardoError, defaultPassword, isBucardoError, type ControlDatabaseConfig, type PasswordTarget } from '@bucardo/plugin-sdk';
+import { lostConnection } from '../run/database-error.js';
 import { ADDED_COLUMNS, ADDED_TABLES, noSchema, olderSchema } from './schema-check.js';
 
 /** The control database as resolved from config, flags and environment; unset fields come from PG* variables. */
@@ -61,9 +62,16 @@ const ADDED_COLUMN_NAMES = new Set(ADDED_COLUMNS.map(([, column]) => column));
 /**
  * Maps "relation bucardo.x does not exist" to a clear CONTROL_NOT_INSTALLED, and "column … does not exist"
  * for a column of `ADDED_COLUMNS` (or a missing table of `ADDED_TABLES`) to the same code, saying that
- * `bucardo install` brings the schema up to date; passes anything else on.
+ * `bucardo install` brings the schema up to date; a connection that broke (the server restarted, the
+ * backend was ended) to CONNECTION_FAILED naming the control database, where the driver's words
+ * (`read ECONNRESET`) said nothing of which database was gone; passes anything else on.
  */
 export function controlError(error: unknown, dbname: string): unknown {
+  if (!isBucardoError(error) && lostConnection(error)) {
+    const code = (error as { code?: unknown }).code;
+    const sqlstate = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? { sqlstate: code } : {};
+    return new BucardoError('CONNECTION_FAILED', `Lost the connection to the control database "${dbname}": ${(error as Error).message}`, { db: dbname, ...sqlstate, cause: error });
+  }
   const sqlstate = (error as { code?: string } | null)?.code;
   const missingTable = sqlstate === '42P01' ? /relation "(?:bucardo\.)?(\w+)" does not exist/.exec((error as Error).message ?? '')?.[1] : undefined;
   if (missingTable !== undefined && ADDED_TABLES.has(missingTable)) return olderSchema(dbname, (error as Error).message, { sqlstate: sqlstate!, cause: error });

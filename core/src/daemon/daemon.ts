@@ -8,6 +8,7 @@ import { errorFields } from '../logging.js';
 import type { RunSizes } from '../run/run-sync.js';
 import { ControlListener } from './control-listener.js';
 import { DEFAULT_LEASE_MS } from './daemon-liveness.js';
+import { OutageLog } from './outage-log.js';
 import { SyncWorker, type WorkerSettings } from './sync-worker.js';
 import { WakeSignal } from './wake-signal.js';
 
@@ -133,18 +134,22 @@ export class Daemon {
    */
   async run(signal: AbortSignal): Promise<void> {
     const listener = new ControlListener(this.#target, this.#log, (channel, payload) => this.#onNotify(channel, payload));
+    const outage = new OutageLog();
     this.#log.log('terse', `Daemon ${this.#options.id} started${this.#options.reason ? ` (reason: ${this.#options.reason})` : ''}`);
     try {
       while (!signal.aborted) {
         try {
           await listener.ensure();
           await this.#round();
+          const back = outage.succeeded();
+          if (back) this.#log.log('terse', back);
         } catch (error) {
           if (this.#refused) {
             this.#log.log('warn', `Cannot register in the control database, stopping: ${this.#refused.message}`, errorFields(this.#refused));
             throw this.#refused;
           }
-          this.#log.log('warn', `Daemon round failed: ${(error as Error).message}`, errorFields(error));
+          const line = outage.failed((error as Error).message);
+          if (line) this.#log.log('warn', line, errorFields(error));
           if (this.#control?.broken) await this.#dropControl();
         }
         await this.#wake.sleep(this.#options.leaseMs, signal);

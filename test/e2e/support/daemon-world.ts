@@ -226,6 +226,8 @@ export class DaemonHandle {
 /** A control database, the databases and daemons a group of tests made, and how to reach them. */
 export class DaemonWorld {
   readonly server: PgServer;
+  /** Where the control database lives: the databases' server unless given (a server a test restarts). */
+  readonly controlServer: PgServer;
   readonly control: string;
   readonly #prefix: string;
   readonly #dbnames: string[] = [];
@@ -239,8 +241,9 @@ export class DaemonWorld {
   #env: Record<string, string> | undefined;
 
   /** Names only: nothing is made until install() (a describe block filtered out makes nothing to clean). */
-  constructor(server: PgServer, prefix: string) {
+  constructor(server: PgServer, prefix: string, controlServer: PgServer = server) {
     this.server = server;
+    this.controlServer = controlServer;
     this.#prefix = prefix;
     this.control = uniqueName(`${prefix}_ctl`);
   }
@@ -282,11 +285,11 @@ export class DaemonWorld {
   async install(): Promise<void> {
     this.#cwd = this.tempDir('cwd');
     // a default pid dir of our own, so that no command falls back to /var/run/bucardo
-    this.#env = { ...bucardoEnv(this.server, this.control), BUCARDO_PID_DIR: this.tempDir('pid') };
-    await createDatabase(this.server, this.control);
+    this.#env = { ...bucardoEnv(this.controlServer, this.control), BUCARDO_PID_DIR: this.tempDir('pid') };
+    await createDatabase(this.controlServer, this.control);
     this.#api = await Bucardo.open({
       plugins: standardPlugins(),
-      control: controlOn(this.server, this.control),
+      control: controlOn(this.controlServer, this.control),
       logLevel: 'warn',
     });
     await this.#api.install();
@@ -350,7 +353,7 @@ export class DaemonWorld {
 
   /** A query on the control database. */
   sql(text: string, params?: unknown[]): Promise<Array<Record<string, unknown>>> {
-    return this.query(this.server.url(this.control), text, params);
+    return this.query(this.controlServer.url(this.control), text, params);
   }
 
   /** A connection of its own (for a transaction held open); the caller ends it. */
@@ -414,7 +417,7 @@ export class DaemonWorld {
     for (const client of this.#clients.values()) await client.then((c) => c.end(), () => undefined).catch(() => undefined);
     this.#clients.clear();
     for (const name of this.#dbnames) await dropDatabase(this.server, name).catch(() => undefined);
-    if (this.#env) await dropDatabase(this.server, this.control);
+    if (this.#env) await dropDatabase(this.controlServer, this.control);
     for (const dir of this.#dirs) rmSync(dir, { recursive: true, force: true });
   }
 }
