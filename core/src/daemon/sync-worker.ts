@@ -8,6 +8,7 @@ import type { RunSizes, SessionCache } from '../run/run-sync.js';
 import { isPureFullcopy, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import { describeAll } from '../run/table-shapes.js';
 import { errorFields } from '../logging.js';
+import { probeOn, ProbeFailure } from './probe-failure.js';
 import { backoffMs, pollDelayMs, WakeSignal } from './wake-signal.js';
 
 /** How often an open probe looks for tables added to or removed from the sync's herd. */
@@ -114,7 +115,7 @@ export class SyncWorker {
       try {
         if (await this.#due()) await this.#runOnce();
       } catch (error) {
-        this.#fail({ message: `could not check sync "${this.name}": ${(error as Error).message}`, error });
+        this.#fail({ message: `could not be checked: ${(error as Error).message}`, error: error instanceof ProbeFailure ? error.error : error });
       }
       await this.#wake.sleep(pollDelayMs(this.#settings.pollMs, this.#lastProbeMs), this.#stopping.signal);
     }
@@ -137,7 +138,27 @@ export class SyncWorker {
     if (this.#forced || this.#failures > 0) return true;
     const sync = await this.#control.catalog.sync(this.name);
     if (sync.checktimeSeconds && now - this.#lastRun >= sync.checktimeSeconds * 1000) return true;
-    return sync.autokick && (await this.#hasChanges());
+    return sync.autokick && (await this.#hasChangesOrLost());
+  }
+
+  /**
+   * The probe's answer; yes when it lost a source (a backend ended, a server restarted): the run then
+   * opens new connections, and either delivers what the probe could not see or fails saying the database
+   * is unreachable, which the retries with backoff are for. A lost probe used to count as a failed
+   * attempt of its own, logged without the database's name, and the run after it failed again on the
+   * kept connections the same restart had broken.
+   */
+  async #hasChangesOrLost(): Promise<boolean> {
+    try {
+      return await this.#hasChanges();
+    } catch (error) {
+      if (!(error instanceof ProbeFailure) || !error.unreachable) throw error;
+      this.#log.log('normal', `Sync "${this.name}": the change probe failed (${error.message}); running the sync on new connections`, errorFields(error.error));
+      await this.#closeProbe();
+      // the run's kept connections went the same way, most likely: a new key makes the run open others
+      this.#cache.key = undefined;
+      return true;
+    }
   }
 
   async #runOnce(): Promise<void> {
@@ -222,7 +243,8 @@ export class SyncWorker {
         const since = checkpoints.get(source.name);
         if (since === undefined) return true;
         const args = { tables: probe.shapes, since, signal: this.#stopping.signal };
-        if (session.hasChanges ? await session.hasChanges(args) : (await session.capture(args)).tables.size > 0) return true;
+        const changed = await probeOn(source.name, async () => session.hasChanges ? session.hasChanges(args) : (await session.capture(args)).tables.size > 0);
+        if (changed) return true;
       }
       return false;
     } finally {
@@ -237,11 +259,11 @@ export class SyncWorker {
     try {
       for (const source of sourcesOf(plan)) {
         const driver = this.#engine.registry.database(source.spec.type);
-        sessions.set(source.name, await driver.source!.open(source.spec, { log: this.#log, label: `bucardo probe ${this.name}` }));
+        sessions.set(source.name, await probeOn(source.name, () => driver.source!.open(source.spec, { log: this.#log, label: `bucardo probe ${this.name}` })));
       }
       const first = sourcesOf(plan)[0]!.name;
       const shapes: TableShape[] = [];
-      const described = await describeAll(sessions.get(first)!, plan.tables, first);
+      const described = await probeOn(first, () => describeAll(sessions.get(first)!, plan.tables, first));
       for (const [index, table] of plan.tables.entries()) {
         const shape = described[index];
         if (!shape) throw new Error(`table ${formatTable(table)} is missing on database ${first}`);
