@@ -35,7 +35,7 @@ describe('bucardo stop at a terminal while a run is under way', () => {
       await holder.query('COMMIT');
       const stopped = await stopping;
       expect(stopped.code, stopped.stdout).toBe(0);
-      expect(stopped.stdout).toBe(`Stopping Bucardo (PID ${pid}) ... waiting for the runs in progress to finish ... Done\r\n`);
+      expect(stopped.stdout).toBe(`Stopping Bucardo (PID ${pid}) ... waiting for the runs in progress to finish (bucardo stop again stops them now) ... Done\r\n`);
     } finally {
       await holder.end();
     }

@@ -10,7 +10,8 @@ import { recordStartOptions, removeOwnStartOptions } from '../daemon/start-optio
 
 /**
  * The daemon process itself (started detached by `bucardo start`; not for people to type). Writes the pid
- * file, runs the daemon until SIGTERM or SIGINT (runs in progress finish first), re-reads the config
+ * file, runs the daemon until SIGTERM or SIGINT (runs in progress finish first; a second signal stops
+ * them at their next statement, to be resumed by the next start), re-reads the config
  * and plugins on SIGHUP without dropping work, and opens its log files again on SIGUSR2 (log rotation).
  */
 export async function daemonProcess(session: CliSession): Promise<number> {
@@ -46,9 +47,16 @@ export async function daemonProcess(session: CliSession): Promise<number> {
     };
     const daemon = bucardo.createDaemon(session.command.options.reason ? { reason: session.command.options.reason } : {});
     const stop = new AbortController();
+    // The first stop lets the runs in progress finish; a second one (`bucardo stop` again) stops them at
+    // their next statement, as the first may wait for hours (an initial copy): they resume at the next start.
     const onStop = (signal: string) => {
-      bucardo.engine.log.log('terse', `Received ${signal}${stopReason(dir)}: stopping after the runs in progress`);
-      stop.abort();
+      if (!stop.signal.aborted) {
+        bucardo.engine.log.log('terse', `Received ${signal}${stopReason(dir)}: stopping after the runs in progress`);
+        stop.abort();
+        return;
+      }
+      bucardo.engine.log.log('terse', `Received ${signal} again${stopReason(dir)}: stopping the runs in progress now (what they committed is kept; the next start resumes them)`);
+      daemon.abortRuns();
     };
     process.on('SIGTERM', () => onStop('SIGTERM'));
     process.on('SIGINT', () => onStop('SIGINT'));

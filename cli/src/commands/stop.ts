@@ -9,7 +9,8 @@ const STOP_TIMEOUT_MS = 300_000;
 const NOTE_AFTER_MS = 2_000;
 
 /**
- * `bucardo stop ["reason"]`: asks the daemon to stop (SIGTERM); runs in progress finish first. A config it
+ * `bucardo stop ["reason"]`: asks the daemon to stop (SIGTERM); runs in progress finish first, unless the
+ * daemon was asked already: then they are stopped at their next statement and resumed by the next start. A config it
  * cannot read is a warning: the daemon runs on the one it read at start, and must still be stoppable.
  */
 export async function stop(session: CliSession): Promise<number> {
@@ -35,12 +36,12 @@ export async function stopDaemon(session: CliSession, dir: string, reason = sess
   while (isAlive(pid) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     if (!noted && Date.now() - started >= NOTE_AFTER_MS && isAlive(pid)) {
-      process.stdout.write('waiting for the runs in progress to finish ... ');
+      process.stdout.write('waiting for the runs in progress to finish (bucardo stop again stops them now) ... ');
       noted = true;
     }
   }
   if (isAlive(pid)) {
-    session.print('still running (a long run has not finished yet)');
+    session.print('still running (a long run has not finished yet; bucardo stop again stops it now, and the next start resumes it)');
     return;
   }
   removePidFile(dir);

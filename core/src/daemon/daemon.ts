@@ -57,6 +57,10 @@ export class Daemon {
   #log: Logger;
   #control: ControlSession | undefined;
   #reloading: Promise<void> = Promise.resolve();
+  /** Workers whose runs in progress the daemon, stopping, waits for. */
+  readonly #draining = new Set<SyncWorker>();
+  /** Set by `abortRuns()`: the runs in progress are stopped rather than waited for. */
+  #abortingRuns = false;
 
   constructor(engine: Engine, target: ControlTarget, options: DaemonOptions) {
     this.#engine = engine;
@@ -257,18 +261,35 @@ export class Daemon {
     this.#control = undefined;
   }
 
+  /**
+   * Stops the runs in progress at their next statement, rolled back, rather than waiting for them: a
+   * second `bucardo stop` while an initial copy of hours (or a run blocked on a lock) is what the first
+   * one waits for. What they committed stays, and the next run resumes from there.
+   */
+  abortRuns(): void {
+    this.#abortingRuns = true;
+    const leaving = [...this.#leaving.values()].map(({ worker }) => worker);
+    for (const worker of [...this.#workers.values(), ...this.#draining, ...leaving]) void worker.stop(true);
+  }
+
   /** Stops every worker, those already given up included, and waits until their runs are over. */
   async #stopAll(abortRuns: boolean): Promise<void> {
     const workers = [...this.#workers.values()];
     this.#workers.clear();
     const leaving = [...this.#leaving.values()];
-    await Promise.all([
-      ...workers.map((worker) => worker.stop(abortRuns)),
-      ...leaving.map(async ({ worker, done }) => {
-        if (abortRuns) await worker.stop(true);
-        await done;
-      }),
-    ]);
+    const abort = abortRuns || this.#abortingRuns;
+    for (const worker of workers) this.#draining.add(worker);
+    try {
+      await Promise.all([
+        ...workers.map((worker) => worker.stop(abort)),
+        ...leaving.map(async ({ worker, done }) => {
+          if (abort) await worker.stop(true);
+          await done;
+        }),
+      ]);
+    } finally {
+      for (const worker of workers) this.#draining.delete(worker);
+    }
   }
 
   async #unregister(): Promise<void> {
