@@ -7,7 +7,8 @@
  * Found in a failure walk-through: the daemon logged `Daemon round failed: …` once a second for as long
  * as the outage lasted (3,600 lines an hour) and never said it was over; a worker's check said
  * `could not check sync "s": read ECONNRESET`, naming no database; `bucardo ping` printed nothing on
- * stdout (an ERROR on stderr), where a monitor reads its one line.
+ * stdout (an ERROR on stderr), where a monitor reads its one line; a run cut off from the control
+ * database in the middle was recorded as interrupted because `its process ended`, while it ran on.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startEmbeddedPostgres, type RestartablePgServer } from '../src/fixtures/embedded-postgres.js';
@@ -94,5 +95,40 @@ describe('the control database restarted under a running daemon', () => {
       return r.code === 0 ? r : undefined;
     });
     expect(ping.stdout).toBe(`OK: Got response from PID ${pid}\n`);
+    expect((await daemon.cli('stop')).code).toBe(0); // the next test's sync is for its own daemon
+  }, 60_000);
+
+  it('a run in progress is shown interrupted for what it was (the control database lost, not its process), and the next run delivers', async () => {
+    const w = world!;
+    await w.reconnect(); // the first test's restart broke the world's connections
+    const { sync, a, b } = await w.pair('cti'); // autokick
+    const daemon = w.daemon();
+    const pid = await daemon.start('control outage mid-run');
+    await w.owned(pid, [sync]);
+    const holder = await w.connect(b.url);
+    let run: string | undefined;
+    try {
+      await holder.query('BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE');
+      await insert(a, 1);
+      await waitFor('the run waiting on the lock', async () =>
+        (await w.query(b.url, "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")).length > 0, 15_000);
+      run = await withClient(controlServer!.url(w.control), async (c) =>
+        (await c.query<{ id: string }>('SELECT id FROM bucardo.syncrun WHERE sync = $1 AND ended IS NULL', [sync])).rows[0]?.id);
+      expect(run).toBeDefined();
+      await controlServer!.halt();
+      await sleep(3000);
+      await controlServer!.resume();
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    await waitFor('row 1 on B', async () => JSON.stringify(await ids(b)) === '[1]', 15_000, 100);
+    const [row] = await withClient(controlServer!.url(w.control), async (c) =>
+      (await c.query<{ status: string; error: { code: string; message: string } }>('SELECT status, error FROM bucardo.syncrun WHERE id = $1', [run])).rows);
+    expect(row!.status).toBe('Interrupted');
+    // the daemon's process ran on all along: its run was cut off from the control database
+    expect(row!.error).toMatchObject({
+      code: 'RUN_ABORTED', message: 'The run was interrupted (its process ended, or lost the control database, before it finished)',
+    });
   }, 60_000);
 });

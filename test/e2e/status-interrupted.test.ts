@@ -61,7 +61,7 @@ describe('a run whose daemon was killed', () => {
 
     const detail = statusDetail(await world.ok('status', 's1'));
     expect(detail.get('Last bad')).toMatch(/^\w{3} \d{2}, \d{4} \d{2}:\d{2}:\d{2} \(interrupted: last heard of [2-5]s after it started; found at \d{2}:\d{2}:\d{2}\)$/);
-    expect(detail.get('Last error')).toMatch(/^The run was interrupted \(its process ended before it finished\) \[RUN_ABORTED\]/);
+    expect(detail.get('Last error')).toMatch(/^The run was interrupted \(its process ended, or lost the control database, before it finished\) \[RUN_ABORTED\]/);
     const ended = (await world.sql('SELECT to_char(ended, \'HH24:MI:SS\') AS at FROM bucardo.syncrun WHERE id = $1', [run]))[0]!.at;
     expect(statusRow(await world.ok('status'), 's1')?.[5]).toBe(ended);
   });

@@ -89,7 +89,7 @@ export class RunStore implements RunRecorder {
       `UPDATE bucardo.syncrun r SET outcome = 'bad', status = 'Interrupted',
               ended = least(clock_timestamp(), greatest(r.started, r.progressed,
                 (SELECT d.heartbeat FROM bucardo.daemon d WHERE r.worker = 'daemon ' || d.id))),
-              error = jsonb_build_object('code', 'RUN_ABORTED', 'message', 'The run was interrupted (its process ended before it finished)',
+              error = jsonb_build_object('code', 'RUN_ABORTED', 'message', 'The run was interrupted (its process ended, or lost the control database, before it finished)',
                                          'found', clock_timestamp())
         WHERE sync = $1 AND ended IS NULL RETURNING id`,
       [sync],

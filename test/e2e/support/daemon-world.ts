@@ -295,6 +295,14 @@ export class DaemonWorld {
     await this.#api.install();
   }
 
+  /** Opens the API and the kept connections anew: after a test restarted a server, the old ones are broken. */
+  async reconnect(): Promise<void> {
+    await this.#api?.close().catch(() => undefined);
+    this.#api = await Bucardo.open({ plugins: standardPlugins(), control: controlOn(this.controlServer, this.control), logLevel: 'warn' });
+    for (const client of this.#clients.values()) await client.then((c) => c.end(), () => undefined).catch(() => undefined);
+    this.#clients.clear();
+  }
+
   get api(): Bucardo {
     if (!this.#api) throw new Error('install() first');
     return this.#api;
