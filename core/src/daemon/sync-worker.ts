@@ -9,6 +9,7 @@ import { isPureFullcopy, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import { describeAll } from '../run/table-shapes.js';
 import { errorFields } from '../logging.js';
 import { probeOn, ProbeFailure } from './probe-failure.js';
+import { ReachWatch } from './reach-watch.js';
 import { backoffMs, pollDelayMs, WakeSignal } from './wake-signal.js';
 
 /** How often an open probe looks for tables added to or removed from the sync's herd. */
@@ -69,6 +70,12 @@ export class SyncWorker {
   #lastProbeMs = 0;
   /** The run's connections, kept between runs of this sync. */
   readonly #cache: SessionCache = {};
+  /** The database the last run could not connect to, test-connected while the retry waits. */
+  readonly #reach = new ReachWatch();
+  /** The plan of the last run: where the watched database is. */
+  #lastPlan: SyncPlan | undefined;
+  /** A test connection under way (never awaited by the loop: a kick must not wait for a connect timeout). */
+  #reachTest: Promise<void> | undefined;
 
   constructor(name: string, engine: Engine, control: ControlSession, settings: WorkerSettings, log: Logger) {
     this.name = name;
@@ -134,7 +141,10 @@ export class SyncWorker {
       // just mended what failed, and waits for the answer.
       if ((await this.#control.daemons.pendingKicks()).has(this.name)) return true;
     }
-    if (this.#failures > 0 && now < this.#retryAt) return false;
+    if (this.#failures > 0 && now < this.#retryAt) {
+      this.#testReach(now);
+      return false;
+    }
     if (this.#forced || this.#failures > 0) return true;
     const sync = await this.#control.catalog.sync(this.name);
     if (sync.checktimeSeconds && now - this.#lastRun >= sync.checktimeSeconds * 1000) return true;
@@ -165,6 +175,8 @@ export class SyncWorker {
     this.#kicked = false;
     this.#forced = false;
     const plan = await loadSyncPlan(this.#control.catalog, this.name);
+    this.#lastPlan = plan;
+    this.#reach.clear();
     await this.#control.daemons.setState(this.name, this.#settings.daemonId, 'running', this.#failures, null);
     const report = await this.#engine.run(plan, this.#control.runs, {
       ...this.#sizes, worker: `daemon ${this.#settings.daemonId}`, signal: this.#aborting.signal, cache: this.#cache,
@@ -205,6 +217,7 @@ export class SyncWorker {
   #fail(unlogged: { message: string; error: unknown } | undefined, report?: RunReport): void {
     this.#failures++;
     this.#retryAt = Date.now() + backoffMs(this.#failures, this.#settings.maxBackoffMs);
+    this.#reach.watch(report);
     const stalled = report?.error?.code === 'CONNECTION_FAILED' || report?.error?.code === 'DB_INACTIVE';
     if (unlogged) {
       this.#log.log('warn', `Sync "${this.name}" ${unlogged.message}; ${retryNote(this.#failures, this.#settings.maxBackoffMs)}`, errorFields(unlogged.error));
@@ -212,6 +225,27 @@ export class SyncWorker {
     void this.#control.daemons.setState(this.name, this.#settings.daemonId, stalled ? 'stalled' : 'failing', this.#failures, new Date(this.#retryAt))
       .catch(() => undefined);
     void this.#closeProbe();
+  }
+
+  /**
+   * While a stalled sync's retry waits, test-connects the database it could not reach, every few seconds,
+   * and brings the retry forward once it answers. Not awaited: the loop goes on serving kicks meanwhile.
+   */
+  #testReach(now: number): void {
+    if (this.#reachTest) return;
+    const db = this.#reach.due(now);
+    const planned = db === undefined ? undefined : this.#lastPlan?.databases.find((entry) => entry.name === db);
+    if (!planned) return;
+    this.#reachTest = (async () => {
+      const driver = this.#engine.registry.database(planned.spec.type);
+      await driver.ping(planned.spec, { log: this.#log, label: `bucardo ${this.name}` });
+      if (this.#failures === 0 || this.#stopping.signal.aborted) return;
+      const waited = Math.max(0, Math.ceil((this.#retryAt - Date.now()) / 1000));
+      this.#log.log('normal', `Sync "${this.name}": database "${planned.name}" answers again; retrying now rather than in ${waited} s`);
+      this.#reach.clear();
+      this.#retryAt = Date.now();
+      this.#wake.wake();
+    })().catch(() => undefined).finally(() => { this.#reachTest = undefined; });
   }
 
   /** Asks every source whether the sync's tables changed after its checkpoint (no NOTIFY involved). */
