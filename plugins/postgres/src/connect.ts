@@ -2,6 +2,7 @@ import pg from 'pg';
 import { BucardoError, defaultPassword, type DatabaseSpec, type OpenContext, type PasswordTarget } from '@bucardo/plugin-sdk';
 import { explicitPassword, locationOf, passwordReference, type PasswordSource } from './connection-params.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
+import { keepLostReason } from './lost-reason.js';
 import { logServerNotices } from './server-notices.js';
 import { tlsOptions } from './tls-options.js';
 
@@ -47,6 +48,7 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
   if (p.url !== undefined && !urlPassword) (client as unknown as { password: unknown }).password = passwordOf;
   // An idle connection that dies reports through the next query; without a listener it would crash the process.
   client.on('error', (error) => context.log.log('debug', `connection to ${spec.name} lost: ${error.message}`, { db: spec.name }));
+  keepLostReason(client);
   logServerNotices(client, spec.name, context.log);
   try {
     await client.connect();
