@@ -82,6 +82,12 @@ export interface CaptureArgs {
    * `newestOverall`.
    */
   readonly partition?: { readonly index: number; readonly count: number };
+  /**
+   * The sync that reads. Rows a sync wrote into this database with `ApplyBatch.makeDelta` are recorded
+   * there as changes for the other syncs reading it; the writing sync's own are not its changes (they came
+   * from it): a source skips the records marked with this name. Optional: absent, nothing is skipped.
+   */
+  readonly sync?: string;
   /** Aborted when the run is stopped. */
   readonly signal: AbortSignal;
 }
@@ -279,6 +285,13 @@ export interface TargetCapabilities {
    * cost of holding their backlog whole. Default false.
    */
   readonly foreignKeys?: boolean;
+  /**
+   * The target honours `ApplyBatch.makeDelta` (Bucardo's makedelta): the rows a sync writes here are recorded
+   * as this database's changes, so that other syncs reading it as a source pass them on (cascades, stars).
+   * `bucardo add db … makedelta=on`, and a table's `makedelta=` naming the database, are refused for a
+   * database whose target lacks it. Default false.
+   */
+  readonly makeDelta?: boolean;
 }
 
 /** The value the core assumes for each capability a writer leaves out: all false. */
@@ -288,6 +301,7 @@ export const defaultTargetCapabilities: Required<TargetCapabilities> = Object.fr
   localChangeGuard: false,
   schema: false,
   foreignKeys: false,
+  makeDelta: false,
 });
 
 /** Writes row images to a database. */
@@ -315,6 +329,13 @@ export interface ApplyBatch {
    * sources' changes and send it on with its own next change.
    */
   readonly guard?: Checkpoint;
+  /**
+   * makedelta is on for this table on this database (targets with `makeDelta`): record the batch's keys as
+   * changes here, in the same transaction, marked as written by `sync`, so that the other syncs reading this
+   * database pass them on and `sync` itself does not read them back (`CaptureArgs.sync`). A target without
+   * the capability ignores it.
+   */
+  readonly makeDelta?: { readonly sync: string };
   /** Aborted when the run is stopped: a long write should give up (and may reject). */
   readonly signal: AbortSignal;
 }

@@ -69,6 +69,7 @@ export class TargetHarness {
       localChangeGuard: declared.localChangeGuard === true,
       schema: declared.schema === true,
       foreignKeys: declared.foreignKeys === true,
+      makeDelta: declared.makeDelta === true,
     };
     this.#expectedValue = options.expectedValue;
     this.#log = options.log;

@@ -30,6 +30,8 @@ export const SQLFILE_CAPABILITIES: Required<TargetCapabilities> = Object.freeze(
   schema: false,
   // a file checks nothing: its reader replays whole transactions
   foreignKeys: false,
+  // a file has no change capture for another sync to read
+  makeDelta: false,
 });
 
 /** Makes the directory if needed and proves it writable by creating and removing a file in it. */
