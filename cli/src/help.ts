@@ -31,9 +31,9 @@ export const helpSections: readonly HelpSection[] = [
     entries: [
       entry(['install'], '  install                               create the control database and schema'),
       entry(['upgrade'], '  upgrade                               bring an installed control schema up to date (data kept)'),
-      entry(['add database'], `  add db NAME dbname=DB [host= port= user= pass= type=postgres|mongo|flatfile] [--force]
+      entry(['add database'], `  add db NAME dbname=DB [host= port= user= pass= type=postgres|mongo|flatfile] [makedelta=on] [--force]
                                         pass=env:NAME reads the password from the environment`),
-      entry(['add table'], '  add table TABLE… [herd=NAME] [db=NAME] [additive=COLUMN,…] [keyless=true]'),
+      entry(['add table'], '  add table TABLE… [herd=NAME] [db=NAME] [additive=COLUMN,…] [keyless=true] [makedelta=on|off|DB,…]'),
       entry(['add sequence'], '  add sequence SEQUENCE… [herd=NAME]'),
       entry(['add all'], `  add all tables|sequences [db=NAME] [herd=NAME] [-n SCHEMA] [-N SCHEMA] [-t TABLE] [-T TABLE] [pkonly]
                                         every table of a database, picked by schema and name`),
@@ -55,8 +55,8 @@ export const helpSections: readonly HelpSection[] = [
     entries: [
       entry(['update sync'], '  update sync NAME autokick= checktime= conflict= status= onetimecopy=1|2 refreshabove=FRACTION|0|'),
       entry(['update sync'], '  update sync NAME add table T… | remove table T…'),
-      entry(['update table'], '  update table NAME additive=COLUMN,…'),
-      entry(['update database'], '  update db NAME host= port= user= pass= dbname= sslmode= status=active|inactive … [--force]'),
+      entry(['update table'], '  update table NAME additive=COLUMN,… | makedelta=on|off|DB,…'),
+      entry(['update database'], '  update db NAME host= port= user= pass= dbname= sslmode= status=active|inactive makedelta=on|off … [--force]'),
       entry(['remove sync', 'remove table', 'remove database'], '  remove sync S… | remove table T… [--force] | remove db D… [--force]'),
       entry(['remove herd', 'remove dbgroup'], '  remove relgroup H… | remove dbgroup G…'),
       entry(['remove customname'], '  remove customname ID…                 the numbers list customnames shows'),

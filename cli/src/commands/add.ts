@@ -52,12 +52,12 @@ function paramsAt(params: Readonly<Record<string, string>>, index: number, count
 }
 
 async function addTables(session: CliSession, words: readonly string[]): Promise<number> {
-  const { herd, relgroup, db, additive, keyless, ...unknown } = session.params;
-  rejectUnknown(unknown, 'add table', ['herd', 'relgroup', 'db', 'additive', 'keyless']);
+  const { herd, relgroup, db, additive, keyless, makedelta, ...unknown } = session.params;
+  rejectUnknown(unknown, 'add table', ['herd', 'relgroup', 'db', 'additive', 'keyless', 'makedelta']);
   const herdName = herd ?? relgroup;
   const result = await (await session.bucardo()).addTables(words, {
     ...(herdName !== undefined ? { herd: herdName } : {}), ...(db !== undefined ? { db } : {}), ...(additive !== undefined ? { additive: columnList(additive) } : {}),
-    ...(keyless !== undefined ? { keyless: parseBoolean('keyless', keyless) } : {}),
+    ...(keyless !== undefined ? { keyless: parseBoolean('keyless', keyless) } : {}), ...(makedelta !== undefined ? { makedelta } : {}),
   });
   await printAddedTables(session, result, additive, true);
   return 0;

@@ -17,7 +17,7 @@ export async function update(session: CliSession): Promise<number> {
     return changeSyncTables(session, name, extra[0]!.toLowerCase() === 'add', extra.slice(2));
   }
   if ((noun !== 'sync' && noun !== 'table' && noun !== 'database') || !name || extra.length > 0) {
-    throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo update sync NAME key=value … (autokick, checktime, conflict, status, onetimecopy, refreshabove) | update sync NAME add|remove table T… | update table NAME additive=COLUMN,… | update db NAME key=value … (host, port, user, pass, dbname, conn, status, …) [--force]', { item: nounWord ?? 'update' });
+    throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo update sync NAME key=value … (autokick, checktime, conflict, status, onetimecopy, refreshabove) | update sync NAME add|remove table T… | update table NAME additive=COLUMN,… makedelta=on|off|DB,… | update db NAME key=value … (host, port, user, pass, dbname, conn, status, …) [--force]', { item: nounWord ?? 'update' });
   }
   if (noun === 'table') return updateTable(session, name);
   if (noun === 'database') return updateDatabase(session, name);
@@ -66,13 +66,14 @@ async function updateDatabase(session: CliSession, name: string): Promise<number
 }
 
 async function updateTable(session: CliSession, name: string): Promise<number> {
-  const { additive, ...unknown } = session.params;
+  const { additive, makedelta, ...unknown } = session.params;
   const [key] = Object.keys(unknown);
-  if (key !== undefined || additive === undefined) {
-    throw new BucardoError('INVALID_ARGUMENT', `update table can change: additive (${key === undefined ? 'nothing given' : `not "${key}"`})`, { item: key ?? 'additive', table: name });
+  if (key !== undefined || (additive === undefined && makedelta === undefined)) {
+    throw new BucardoError('INVALID_ARGUMENT', `update table can change: additive, makedelta (${key === undefined ? 'nothing given' : `not "${key}"`})`, { item: key ?? 'additive', table: name });
   }
-  const row = await (await session.bucardo()).updateTable(name, { additive: columnList(additive) });
-  session.print(`Set additive columns of ${row.table.schema}.${row.table.name} to ${row.additive.length ? row.additive.join(', ') : 'none'}`);
+  const row = await (await session.bucardo()).updateTable(name, { ...(additive === undefined ? {} : { additive: columnList(additive) }), ...(makedelta === undefined ? {} : { makedelta }) });
+  if (additive !== undefined) session.print(`Set additive columns of ${row.table.schema}.${row.table.name} to ${row.additive.length ? row.additive.join(', ') : 'none'}`);
+  if (makedelta !== undefined) session.print(`Set makedelta of ${row.table.schema}.${row.table.name} to ${row.makedelta ?? "each database's own"}`);
   return 0;
 }
 

@@ -34,7 +34,7 @@ export function formatDatabases(rows: readonly DatabaseListing[], detail?: ListD
   const showTypes = new Set(rows.map((row) => row.type)).size > 1;
   const type = Math.max(...rows.map((row) => row.type.length));
   return rows.map((row) =>
-    `Database: ${row.name.padEnd(name)}  ${showTypes ? `Type: ${row.type.padEnd(type)}  ` : ''}Status: ${row.status.padEnd(status)}  Conn: ${row.connection}\n`
+    `Database: ${row.name.padEnd(name)}  ${showTypes ? `Type: ${row.type.padEnd(type)}  ` : ''}Status: ${row.status.padEnd(status)}  Conn: ${row.connection}${row.makedelta ? ' (makedelta on)' : ''}\n`
     + (detail ? databaseDetail(row.name, detail) : '')).join('');
 }
 
@@ -42,12 +42,12 @@ export function formatDatabases(rows: readonly DatabaseListing[], detail?: ListD
 export function formatTables(rows: readonly RelationRow[]): string {
   if (rows.length === 0) return 'No tables have been added yet\n';
   const cells = rows.map((row) => ({
-    id: `${row.id}.`, name: formatTable(row.table), db: row.db, pk: row.keyColumns.length ? `${row.keyColumns.join('|')} (${row.keyTypes.join('|')})` : 'none', syncs: row.syncs, additive: row.additive,
+    id: `${row.id}.`, name: formatTable(row.table), db: row.db, pk: row.keyColumns.length ? `${row.keyColumns.join('|')} (${row.keyTypes.join('|')})` : 'none', syncs: row.syncs, additive: row.additive, makedelta: row.makedelta,
   }));
   const width = (pick: (c: (typeof cells)[number]) => string) => Math.max(...cells.map((c) => pick(c).length));
   const [id, name, db, pk] = [width((c) => c.id), width((c) => c.name), width((c) => c.db), width((c) => c.pk)];
   return cells.map((c) =>
-    `${c.id.padEnd(id)} Table: ${c.name.padEnd(name)}  DB: ${c.db.padEnd(db)}  PK: ${c.pk.padEnd(pk)}${c.syncs.length ? `  Syncs: ${c.syncs.join(',')}` : ''}${c.additive.length ? `  additive: ${c.additive.join(',')}` : ''}`.trimEnd() + '\n').join('');
+    `${c.id.padEnd(id)} Table: ${c.name.padEnd(name)}  DB: ${c.db.padEnd(db)}  PK: ${c.pk.padEnd(pk)}${c.syncs.length ? `  Syncs: ${c.syncs.join(',')}` : ''}${c.additive.length ? `  additive: ${c.additive.join(',')}` : ''}${c.makedelta ? `  (makedelta:${c.makedelta})` : ''}`.trimEnd() + '\n').join('');
 }
 
 /** `bucardo list sequences`: `Sequence: schema.name  DB: NAME`. */

@@ -199,7 +199,7 @@ export class Bucardo {
     return this.#with((ctx) => deltaBacklog(ctx, dbs));
   }
 
-  updateTable(name: string, options: { additive?: readonly string[] }): Promise<RelationRow> {
+  updateTable(name: string, options: { additive?: readonly string[]; makedelta?: string }): Promise<RelationRow> {
     return this.#with((ctx) => updateTable(ctx, name, options));
   }
 

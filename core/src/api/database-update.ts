@@ -1,6 +1,7 @@
 import { BucardoError, type Checkpoint } from '@bucardo/plugin-sdk';
 import type { DatabaseRow } from '../control/catalog-rows.js';
 import type { BucardoContext } from './context.js';
+import { databaseMakeDelta } from './makedelta.js';
 import { checkDatabaseStatus, normalizedParams, pingDatabase, specOf, type DatabaseListing } from './databases.js';
 
 export interface DatabaseUpdate {
@@ -21,7 +22,7 @@ export interface DatabaseUpdate {
  */
 export async function updateDatabase(ctx: BucardoContext, name: string, changes: Readonly<Record<string, string>>, options: { force?: boolean } = {}): Promise<DatabaseUpdate> {
   const row = await ctx.control.catalog.database(name);
-  const { type, status, ...settings } = changes;
+  const { type, status, makedelta, ...settings } = changes;
   if (Object.keys(changes).length === 0) throw new BucardoError('INVALID_ARGUMENT', `Nothing to change: bucardo update db ${name} key=value …`, { db: name });
   if (type !== undefined && ctx.engine.registry.database(type).type !== row.type) {
     throw new BucardoError('INVALID_ARGUMENT', `The type of database "${name}" (${row.type}) cannot change: remove it and add it again`, { db: name, item: 'type' });
@@ -32,10 +33,14 @@ export async function updateDatabase(ctx: BucardoContext, name: string, changes:
   if (cleared) throw new BucardoError('INVALID_ARGUMENT', `${cleared[0]}= is empty: update db sets values, it does not clear them (remove the database and add it again without it)`, { db: name, item: cleared[0] });
   const driver = ctx.engine.registry.database(row.type);
   const params = normalizedParams(ctx, driver, name, { ...row.params, ...settings });
-  const updated: DatabaseRow = { ...row, params, status: status === undefined ? row.status : status };
+  const recorded = makedelta === undefined ? row.makedelta === true : databaseMakeDelta(ctx, row, makedelta);
+  const { makedelta: _previous, ...kept } = row;
+  const updated: DatabaseRow = { ...kept, params, status: status === undefined ? row.status : status, ...(recorded ? { makedelta: true } : {}) };
   const changed = [...new Set([...Object.keys(row.params), ...Object.keys(params)])].filter((key) => row.params[key] !== params[key]);
   if (updated.status !== row.status) changed.push('status');
-  const reached = !options.force && changed.some((key) => key !== 'status');
+  if (recorded !== (row.makedelta === true)) changed.push('makedelta');
+  // neither status nor makedelta is about reaching the database
+  const reached = !options.force && changed.some((key) => key !== 'status' && key !== 'makedelta');
   if (reached) await pingDatabase(ctx, driver, { name, type: row.type, params }, 'bucardo update db');
   // asked before anything is stored: a database that cannot be moved to (its change records came from
   // elsewhere) is refused with nothing changed

@@ -2,6 +2,7 @@ import { BucardoError, isBucardoError, type DatabaseDriver, type DatabaseSpec } 
 import type { DatabaseRow } from '../control/catalog-rows.js';
 import type { BucardoContext } from './context.js';
 import { checkName } from './names.js';
+import { databaseMakeDelta } from './makedelta.js';
 
 export interface AddDatabaseOptions {
   /** Add without a test connection. */
@@ -37,14 +38,15 @@ export async function pingDatabase(ctx: BucardoContext, driver: DatabaseDriver, 
  */
 export async function addDatabase(ctx: BucardoContext, name: string, params: Readonly<Record<string, string>>, options: AddDatabaseOptions = {}): Promise<DatabaseListing> {
   checkName('database', name);
-  const { type: requestedType, status, ...driverParams } = params;
+  const { type: requestedType, status, makedelta, ...driverParams } = params;
   const driver = ctx.engine.registry.database(requestedType ?? 'postgres');
   checkDatabaseStatus(name, status);
   const existing = await ctx.control.catalog.databases();
   if (existing.some((row) => row.name === name)) throw new BucardoError('DUPLICATE_NAME', `A database named "${name}" already exists`, { db: name, item: name });
+  const recorded = makedelta !== undefined && databaseMakeDelta(ctx, { name, type: driver.type }, makedelta);
   const spec: DatabaseSpec = { name, type: driver.type, params: normalizedParams(ctx, driver, name, driverParams) };
   if (!options.force) await pingDatabase(ctx, driver, spec, 'bucardo add db');
-  const row: DatabaseRow = { name, type: driver.type, params: spec.params, status: status === 'inactive' ? 'inactive' : 'active' };
+  const row: DatabaseRow = { name, type: driver.type, params: spec.params, status: status === 'inactive' ? 'inactive' : 'active', ...(recorded ? { makedelta: true } : {}) };
   await ctx.control.catalog.insertDatabase(row);
   return { ...row, connection: driver.describe(spec) };
 }

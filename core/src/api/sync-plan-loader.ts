@@ -5,6 +5,7 @@ import type { RelationRow } from '../control/catalog-rows.js';
 import { tableId } from '@bucardo/plugin-sdk';
 import { specOf } from './databases.js';
 import { chooseCustomNames } from '../run/custom-name-choice.js';
+import { makeDeltaOf } from './makedelta.js';
 
 /** Reads a sync and everything it refers to from the catalog, for a run: its herd must hold tables. */
 export async function loadSyncPlan(catalog: Catalog, name: string): Promise<SyncPlan> {
@@ -28,6 +29,7 @@ export async function readSyncPlan(catalog: Catalog, name: string): Promise<Sync
     ...(sync.copyRequest === undefined ? {} : { copyRequest: sync.copyRequest }),
     ...(sync.refreshAbove === null || sync.refreshAbove === undefined ? {} : { refreshAbove: sync.refreshAbove }),
     additive: additiveOf(relations),
+    makeDelta: makeDeltaOf(herd.tables, dbgroup.members.map((member) => member.db), relations, databases),
     databases: dbgroup.members.map((member) => {
       const row = databases.find((db) => db.name === member.db)!;
       // a source keeps every table's own name: its rows are captured there, under that name

@@ -8,6 +8,7 @@ import { checkAdditiveColumns } from '../run/table-shapes.js';
 import { isPureFullcopy } from '../run/sync-plan.js';
 import { readSyncPlan } from './sync-plan-loader.js';
 import { pickTable } from './table-names.js';
+import { tableMakeDelta } from './makedelta.js';
 
 export interface AddTablesOptions {
   /** Put the tables in this herd (relgroup), created when missing. */
@@ -18,6 +19,8 @@ export interface AddTablesOptions {
   readonly additive?: readonly string[];
   /** Accept tables without a key: they can only be in syncs whose receivers are all `fullcopy`. */
   readonly keyless?: boolean;
+  /** makedelta of the tables, as given (`on`, `off`, database names comma-separated; empty: each database's own). */
+  readonly makedelta?: string;
 }
 
 export interface AddTablesResult {
@@ -47,6 +50,7 @@ export async function addTables(ctx: BucardoContext, names: readonly string[], o
   const databases = await candidateDatabases(ctx, options.db);
   const found = await findTables(ctx, requested, databases, options.keyless === true);
   for (const { shape, db } of found) checkAdditiveColumns(shape, options.additive ?? [], db);
+  const makedelta = options.makedelta === undefined ? undefined : await tableMakeDelta(ctx, options.makedelta);
   const known = await ctx.control.catalog.relations();
   const herdUsers = options.herd === undefined ? [] : (await ctx.control.catalog.herds(options.herd))[0]?.syncs ?? [];
   if (options.herd !== undefined) {
@@ -58,6 +62,7 @@ export async function addTables(ctx: BucardoContext, names: readonly string[], o
       table: shape.table, kind: 'table' as const, db, keyColumns: shape.key.map((c) => c.name), keyTypes: shape.key.map((c) => c.type), keySource: shape.keySource,
     })));
     if (options.additive) for (const id of ids) await ctx.control.catalog.setAdditive(id, options.additive);
+    if (makedelta !== undefined) for (const id of ids) await ctx.control.catalog.setMakeDelta(id, makedelta);
     let herd: AddTablesResult['herd'];
     if (options.herd !== undefined) {
       const created = await ctx.control.catalog.ensureHerd(options.herd);
@@ -85,12 +90,14 @@ export async function addTables(ctx: BucardoContext, names: readonly string[], o
 }
 
 /**
- * `bucardo update table NAME additive=col,…`: changes a table's additive columns (empty to clear), and
- * re-installs capture on the sources of the syncs that use it.
+ * `bucardo update table NAME additive=col,… makedelta=…`: changes a table's additive columns (empty to
+ * clear), and re-installs capture on the sources of the syncs that use it; and its makedelta.
  */
-export async function updateTable(ctx: BucardoContext, name: string, options: { additive?: readonly string[] }): Promise<RelationRow> {
+export async function updateTable(ctx: BucardoContext, name: string, options: { additive?: readonly string[]; makedelta?: string }): Promise<RelationRow> {
   const relation = pickTable(name, await ctx.control.catalog.relations(), (row) => row.table);
   if (!relation) throw new BucardoError('TABLE_NOT_FOUND', `Table "${name}" has not been added`, { table: name });
+  // read by each run's plan: nothing to install (the delta tables' origin column comes with capture)
+  if (options.makedelta !== undefined) await ctx.control.catalog.setMakeDelta(relation.id, await tableMakeDelta(ctx, options.makedelta));
   if (options.additive !== undefined) {
     const row = await ctx.control.catalog.database(relation.db);
     const session = await ctx.engine.registry.database(row.type).source!.open(specOf(row), { log: ctx.engine.log, label: 'bucardo update table' });

@@ -8,6 +8,8 @@ export interface DatabaseRow {
   readonly type: string;
   readonly params: Readonly<Record<string, string>>;
   readonly status: DatabaseStatus;
+  /** makedelta for every table written here (`add db … makedelta=on`); absent: off. */
+  readonly makedelta?: boolean;
 }
 
 export type RelationKind = 'table' | 'sequence';
@@ -23,6 +25,11 @@ export interface RelationRow {
   readonly keySource: string;
   /** Columns merged additively on conflict. */
   readonly additive: readonly string[];
+  /**
+   * makedelta of the table: `on`, `off` (either wins over its databases' flag), or the databases it is on
+   * for, comma-separated; absent (null), each database's own flag decides.
+   */
+  readonly makedelta?: string | null;
   readonly herds: readonly string[];
   readonly syncs: readonly string[];
 }

@@ -25,23 +25,23 @@ export class Catalog {
   // ----- databases -----
 
   async insertDatabase(row: DatabaseRow): Promise<void> {
-    await this.#insert('database', row.name, 'INSERT INTO bucardo.db (name, type, params, status) VALUES ($1, $2, $3, $4)', [row.name, row.type, JSON.stringify(row.params), row.status]);
+    await this.#insert('database', row.name, 'INSERT INTO bucardo.db (name, type, params, status, makedelta) VALUES ($1, $2, $3, $4, $5)', [row.name, row.type, JSON.stringify(row.params), row.status, row.makedelta === true]);
   }
 
   /** Stores `row` only if the database is still as `previous` (another `update db` may have come between): whether it did. */
   async updateDatabase(row: DatabaseRow, previous: DatabaseRow): Promise<boolean> {
     const result = await this.#db.query(
-      'UPDATE bucardo.db SET params = $2, status = $3 WHERE name = $1 AND params = $4::jsonb AND status = $5',
-      [row.name, JSON.stringify(row.params), row.status, JSON.stringify(previous.params), previous.status],
+      'UPDATE bucardo.db SET params = $2, status = $3, makedelta = $6 WHERE name = $1 AND params = $4::jsonb AND status = $5 AND makedelta = $7',
+      [row.name, JSON.stringify(row.params), row.status, JSON.stringify(previous.params), previous.status, row.makedelta === true, previous.makedelta === true],
     );
     return result.rowCount === 1;
   }
 
   async databases(): Promise<DatabaseRow[]> {
-    const result = await this.#db.query<{ name: string; type: string; params: Record<string, string>; status: DatabaseRow['status'] }>(
-      'SELECT name, type, params, status FROM bucardo.db ORDER BY name',
+    const result = await this.#db.query<{ name: string; type: string; params: Record<string, string>; status: DatabaseRow['status']; makedelta: boolean }>(
+      'SELECT name, type, params, status, makedelta FROM bucardo.db ORDER BY name',
     );
-    return result.rows.map((row) => ({ name: row.name, type: row.type, params: row.params, status: row.status }));
+    return result.rows.map((row) => ({ name: row.name, type: row.type, params: row.params, status: row.status, ...(row.makedelta ? { makedelta: true } : {}) }));
   }
 
   async database(name: string): Promise<DatabaseRow> {
@@ -53,7 +53,7 @@ export class Catalog {
   // ----- tables -----
 
   /** Adds tables not yet known; returns the ids of every requested table, new or not, in order. */
-  async upsertRelations(rows: readonly Omit<RelationRow, 'id' | 'herds' | 'syncs' | 'additive'>[]): Promise<{ ids: number[]; added: number[] }> {
+  async upsertRelations(rows: readonly Omit<RelationRow, 'id' | 'herds' | 'syncs' | 'additive' | 'makedelta'>[]): Promise<{ ids: number[]; added: number[] }> {
     // `kind` decides reltype; a sequence has no key.
     const ids: number[] = [];
     const added: number[] = [];
@@ -75,8 +75,8 @@ export class Catalog {
   }
 
   async relations(): Promise<RelationRow[]> {
-    const result = await this.#db.query<{ id: number; schemaname: string; tablename: string; reltype: RelationKind; db: string; key_columns: string[]; key_types: string[]; key_source: string; additive_columns: string[]; herds: string[]; syncs: string[] }>(
-      `SELECT r.id, r.schemaname, r.tablename, r.reltype, r.db, r.key_columns, r.key_types, r.key_source, r.additive_columns,
+    const result = await this.#db.query<{ id: number; schemaname: string; tablename: string; reltype: RelationKind; db: string; key_columns: string[]; key_types: string[]; key_source: string; additive_columns: string[]; makedelta: string | null; herds: string[]; syncs: string[] }>(
+      `SELECT r.id, r.schemaname, r.tablename, r.reltype, r.db, r.key_columns, r.key_types, r.key_source, r.additive_columns, r.makedelta,
               coalesce(array_agg(DISTINCT hm.herd) FILTER (WHERE hm.herd IS NOT NULL), '{}') AS herds,
               coalesce(array_agg(DISTINCT s.name) FILTER (WHERE s.name IS NOT NULL), '{}') AS syncs
          FROM bucardo.relation r
@@ -86,8 +86,13 @@ export class Catalog {
     );
     return result.rows.map((row) => ({
       id: row.id, table: { schema: row.schemaname, name: row.tablename }, kind: row.reltype, db: row.db ?? '(removed)',
-      keyColumns: row.key_columns, keyTypes: row.key_types, keySource: row.key_source, additive: row.additive_columns, herds: row.herds, syncs: row.syncs,
+      keyColumns: row.key_columns, keyTypes: row.key_types, keySource: row.key_source, additive: row.additive_columns, makedelta: row.makedelta, herds: row.herds, syncs: row.syncs,
     }));
+  }
+
+  /** A table's makedelta (`on`, `off`, databases comma-separated), or null to take each database's. */
+  async setMakeDelta(relationId: number, makedelta: string | null): Promise<void> {
+    await this.#db.query('UPDATE bucardo.relation SET makedelta = $2 WHERE id = $1', [relationId, makedelta]);
   }
 
   async setAdditive(relationId: number, columns: readonly string[]): Promise<void> {

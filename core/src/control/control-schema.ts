@@ -123,6 +123,12 @@ ALTER TABLE bucardo.relation ADD CONSTRAINT relation_db_fkey FOREIGN KEY (db) RE
 ALTER TABLE bucardo.dbgroup_member DROP CONSTRAINT IF EXISTS dbgroup_member_role_check;
 ALTER TABLE bucardo.dbgroup_member ADD CONSTRAINT dbgroup_member_role_check CHECK (role IN ('source', 'target', 'fullcopy'));
 
+-- makedelta (Bucardo's): the rows syncs write into a database are recorded there as its changes, for the
+-- other syncs reading it (cascades, stars). Per database, every table written there; per table 'on', 'off'
+-- (either wins over the database's) or the databases it is on for, comma-separated; NULL takes the database's.
+ALTER TABLE bucardo.db ADD COLUMN IF NOT EXISTS makedelta boolean NOT NULL DEFAULT false;
+ALTER TABLE bucardo.relation ADD COLUMN IF NOT EXISTS makedelta text;
+
 -- Where an initial copy (onetimecopy) of each table stands, so an interrupted copy resumes.
 CREATE TABLE IF NOT EXISTS bucardo.copy_progress (
   sync       text NOT NULL REFERENCES bucardo.sync (name) ON DELETE CASCADE,

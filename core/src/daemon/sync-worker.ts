@@ -276,7 +276,7 @@ export class SyncWorker {
         const session = probe.sessions.get(source.name)!;
         const since = checkpoints.get(source.name);
         if (since === undefined) return true;
-        const args = { tables: probe.shapes, since, signal: this.#stopping.signal };
+        const args = { tables: probe.shapes, since, sync: this.name, signal: this.#stopping.signal };
         const changed = await probeOn(source.name, async () => session.hasChanges ? session.hasChanges(args) : (await session.capture(args)).tables.size > 0);
         if (changed) return true;
       }

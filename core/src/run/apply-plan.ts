@@ -14,11 +14,13 @@ export interface BatchPlan {
  * its winner (the single source that changed it, or the conflict's winner): delete the key there, then
  * write the winner's image if the row still exists on the winner. Skipped conflicts go nowhere. On a
  * table with additive columns, a conflict's merged image goes to every database, the winner included.
- * `extra` holds the images of winners that were not candidates (read after resolve).
+ * `extra` holds the images of winners that were not candidates (read after resolve). `makeDelta`: the
+ * databases where the table's rows are recorded as changes (makedelta), and the sync to mark them with.
  */
 export function buildApplyPlan(
   batch: TableBatch, rows: FetchedRows, settlement: Settlement, extra: ReadonlyMap<string, RowBatch>,
   databases: readonly SyncDatabase[], guards: ReadonlyMap<string, Checkpoint>, signal: AbortSignal,
+  makeDelta?: { readonly sync: string; readonly on: ReadonlySet<string> },
 ): BatchPlan {
   const additive = batch.shape.additive ?? [];
   const wonBy = new Map<string, Set<KeyText>>();
@@ -58,7 +60,8 @@ export function buildApplyPlan(
     const incoming: RowBatch[] = merged && merged.rowCount > 0 ? [merged] : [];
     for (const [origin, list] of images) if (origin !== db.name) incoming.push(...list.filter((batchRows) => batchRows.rowCount > 0));
     const guard = guards.get(db.name);
-    perDatabase.set(db.name, { shape: batch.shape, deletes, rows: incoming, signal, ...(guard === undefined ? {} : { guard }) });
+    const record = makeDelta?.on.has(db.name) ? { makeDelta: { sync: makeDelta.sync } } : {};
+    perDatabase.set(db.name, { shape: batch.shape, deletes, rows: incoming, signal, ...(guard === undefined ? {} : { guard }), ...record });
   }
   return { perDatabase, rowsMoved };
 }

@@ -1,4 +1,4 @@
-import { BucardoError, displayKey, formatTable, type Checkpoint, type Decisions, type FetchedRows, type KeyText, type RowBatch, type RunArgs, type TableBatch, type TableRef, type TargetSession } from '@bucardo/plugin-sdk';
+import { BucardoError, displayKey, formatTable, tableId, type Checkpoint, type Decisions, type FetchedRows, type KeyText, type RowBatch, type RunArgs, type TableBatch, type TableRef, type TargetSession } from '@bucardo/plugin-sdk';
 import { buildApplyPlan } from './apply-plan.js';
 import { commitEverywhere } from './commit-everywhere.js';
 import { databaseError } from './database-error.js';
@@ -67,7 +67,8 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
       const settlement = settle(batch.conflicts, decisions, args.databases, plan.name, plan.strategy, (batch.shape.additive ?? []).length > 0);
       audit.add(settlement.records);
       const extra = await fetchOtherWinners(sessions, batch, rows, settlement, args.signal, ctx.guards);
-      const { perDatabase, rowsMoved } = buildApplyPlan(batch, rows, settlement, extra, args.databases, ctx.guards, args.signal);
+      const recordOn = plan.makeDelta?.get(tableId(batch.shape.table));
+      const { perDatabase, rowsMoved } = buildApplyPlan(batch, rows, settlement, extra, args.databases, ctx.guards, args.signal, recordOn ? { sync: plan.name, on: recordOn } : undefined);
       await ctx.status(`Applying ${table} to ${[...perDatabase.keys()].join(', ')}`);
       lap('planned');
       ctx.readsDone?.(batch);

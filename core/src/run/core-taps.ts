@@ -19,7 +19,7 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
       try {
         const until = args.until?.[db.name];
         return await sessions.source(db.name).capture({
-          tables: args.tables, since: checkpoints.get(db.name)!, signal: args.signal, ...(until === undefined ? {} : { until }), ...(args.partition ? { partition: args.partition } : {}),
+          tables: args.tables, since: checkpoints.get(db.name)!, sync: plan.name, signal: args.signal, ...(until === undefined ? {} : { until }), ...(args.partition ? { partition: args.partition } : {}),
         });
       } catch (error) {
         throw databaseError(error, 'CAPTURE_FAILED', { db: db.name, sync: plan.name });

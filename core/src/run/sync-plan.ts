@@ -39,6 +39,11 @@ export interface SyncPlan {
   readonly refreshAbove?: number;
   /** Additive columns per table (by `tableId`), from `add table … additive=`. */
   readonly additive?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * makedelta: per table (by `tableId`), the databases of the sync where the rows the sync writes are
+   * recorded as changes there, for other syncs to read (`ApplyBatch.makeDelta`). Absent or empty: none.
+   */
+  readonly makeDelta?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export function sourcesOf(plan: SyncPlan): PlannedDatabase[] {
