@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { BucardoError, formatTable, type Checkpoint, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
-import { CAPTURE_SCHEMA, CAPTURE_TRIGGER, CAPTURING_FUNCTION, SKIP_CAPTURE_SETTING, TRUNCATE_FUNCTION, TRUNCATE_LOG, TRUNCATE_TRIGGER, additiveColumn, captureNames, qualified } from './capture-names.js';
+import { CAPTURE_SCHEMA, CAPTURE_TRIGGER, CAPTURING_FUNCTION, SKIP_CAPTURE_SETTING, TRUNCATE_FUNCTION, TRUNCATE_LOG, TRUNCATE_TRIGGER, ORIGIN_COLUMN, additiveColumn, captureNames, qualified } from './capture-names.js';
 import { quoteIdent, quoteLiteral } from './connect.js';
 
 /** How long installing capture waits for a table's lock. */
@@ -95,6 +95,8 @@ async function installTable(client: pg.Client, shape: TableShape): Promise<void>
     bucardo_changed_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
   await client.query(`CREATE INDEX IF NOT EXISTS ${names.txidIndex} ON ${names.delta} (bucardo_txid)`);
   for (const column of shape.additive ?? []) await client.query(`ALTER TABLE ${names.delta} ADD COLUMN IF NOT EXISTS ${additiveColumn(column)} numeric`);
+  // who wrote a record, when a sync did (makedelta); the trigger leaves it NULL, so its INSERT is unchanged
+  await client.query(`ALTER TABLE ${names.delta} ADD COLUMN IF NOT EXISTS ${quoteIdent(ORIGIN_COLUMN)} text`);
   await client.query(captureFunctionSql(shape));
   await client.query(`DROP TRIGGER IF EXISTS ${quoteIdent(CAPTURE_TRIGGER)} ON ${qualified(shape.table)}`);
   await client.query(`CREATE TRIGGER ${quoteIdent(CAPTURE_TRIGGER)} AFTER INSERT OR UPDATE OR DELETE ON ${qualified(shape.table)}

@@ -24,6 +24,12 @@ export const SKIP_CAPTURE_SETTING = 'bucardo.replicating';
  * at every statement: spelt out, the test cost about 34,000 instructions a statement, the call about 14,000.
  */
 export const CAPTURING_FUNCTION = `${CAPTURE_SCHEMA}.capturing`;
+/**
+ * The delta tables' column naming the sync that wrote a change record (makedelta: the rows a sync writes
+ * here, recorded for the other syncs reading this database); NULL for the application's changes. That sync
+ * skips its own records when it reads this database.
+ */
+export const ORIGIN_COLUMN = 'bucardo_origin';
 
 export interface CaptureNames {
   /** `bucardo."delta_<schema>_<table>"`, quoted and qualified. */

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { BucardoError, formatTable, keyMaker, tableId, type CaptureProblem, type Checkpoint, type KeyChange, type SourceChanges, type TableChanges, type TableShape } from '@bucardo/plugin-sdk';
-import { CAPTURE_SCHEMA, TRUNCATE_LOG, additiveColumn, captureNames } from './capture-names.js';
+import { CAPTURE_SCHEMA, ORIGIN_COLUMN, TRUNCATE_LOG, additiveColumn, captureNames } from './capture-names.js';
 import { captureProblems } from './capture-check.js';
 import { keyColumnList, partitionCondition } from './key-sql.js';
 import { quoteLiteral } from './connect.js';
@@ -35,7 +35,7 @@ function forTables(shapes: readonly TableShape[], firstParam: number): { sql: st
  * (PgQ's method), and needs no per-row bookkeeping. Keys come in key order, so that the same interval
  * always gives the same change set (a resumed run skips the transactions it already committed).
  */
-export async function readChanges(client: pg.Client, db: string, shapes: readonly TableShape[], since: Checkpoint, until?: Checkpoint, partition?: Partition): Promise<SourceChanges> {
+export async function readChanges(client: pg.Client, db: string, shapes: readonly TableShape[], since: Checkpoint, until?: Checkpoint, partition?: Partition, skip?: SkipOrigin): Promise<SourceChanges> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     const snapshot = until ?? (await client.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot')).rows[0]!.snapshot;
@@ -50,7 +50,8 @@ export async function readChanges(client: pg.Client, db: string, shapes: readonl
       const truncatedAt = truncates.get(id);
       const probe = changed.get(id);
       if (probe === undefined && truncatedAt === undefined) continue;
-      const changes = probe === undefined ? new Map<string, KeyChange>() : await readTable(client, db, shape, since, until, partition);
+      const own = skip?.tables.has(id) ? skip.sync : undefined;
+      const changes = probe === undefined ? new Map<string, KeyChange>() : await readTable(client, db, shape, since, until, partition, own);
       if (changes.size > 0 || truncatedAt !== undefined) {
         const newestOverall = partition && changes.size > 0 ? probe?.newest : undefined;
         tables.set(id, {
@@ -69,19 +70,26 @@ export async function readChanges(client: pg.Client, db: string, shapes: readonl
 /** Change records parsed per batch while the capture folds them: a few MB, whatever the backlog. */
 const CAPTURE_BATCH_ROWS = 65_536;
 
+/** The reading sync, whose own records (makedelta) are skipped in these tables (those whose delta table can hold them). */
+export interface SkipOrigin {
+  readonly sync: string;
+  readonly tables: ReadonlySet<string>;
+}
+
 /** One partition of a capture in parts (`CaptureArgs.partition`). */
 export interface Partition {
   readonly index: number;
   readonly count: number;
 }
 
-async function readTable(client: pg.Client, db: string, shape: TableShape, since: Checkpoint, until: Checkpoint | undefined, partition: Partition | undefined): Promise<ReadonlyMap<string, KeyChange>> {
+async function readTable(client: pg.Client, db: string, shape: TableShape, since: Checkpoint, until: Checkpoint | undefined, partition: Partition | undefined, own: string | undefined): Promise<ReadonlyMap<string, KeyChange>> {
   const names = captureNames(shape.table);
   const keys = keyColumnList(shape);
   const additive = shape.additive ?? [];
   const deltas = additive.map((column) => `, coalesce(${additiveColumn(column)}, 0)`).join('');
   const where = interval(quoteLiteral(since), until === undefined ? undefined : quoteLiteral(until))
-    + (partition && partition.count > 1 ? ` AND ${partitionCondition(shape, partition.index, partition.count)}` : '');
+    + (partition && partition.count > 1 ? ` AND ${partitionCondition(shape, partition.index, partition.count)}` : '')
+    + (own === undefined ? '' : ` AND ${ORIGIN_COLUMN} IS DISTINCT FROM ${quoteLiteral(own)}`);
   // The change records stream in key order (so the same interval always gives the same change set) and
   // are folded per key here: PostgreSQL sorts a million rows in a second or two, while grouping them with
   // ordered aggregates takes several. Changes to one key are ordered by time, not transaction id:
@@ -162,12 +170,15 @@ async function readTruncates(client: pg.Client, shapes: readonly TableShape[], s
   return new Map(result.rows.map(([schema, name, at]) => [tableId({ schema: schema!, name: name! }), Number(at)]));
 }
 
-/** Keys of a table changed on this database after `since`: the concurrent local writes an apply must not overwrite. */
-export async function changedSince(client: pg.Client, shape: TableShape, since: Checkpoint): Promise<Set<string>> {
+/**
+ * Keys of a table changed on this database after `since`: the concurrent local writes an apply must not
+ * overwrite. The records `exceptOrigin` made here (makedelta) are its own writes, not a user's.
+ */
+export async function changedSince(client: pg.Client, shape: TableShape, since: Checkpoint, exceptOrigin?: string): Promise<Set<string>> {
   const names = captureNames(shape.table);
   const result = await client.query<string[]>({
-    text: `SELECT DISTINCT ${keyColumnList(shape)} FROM ${names.delta} WHERE ${interval()}`,
-    values: [since],
+    text: `SELECT DISTINCT ${keyColumnList(shape)} FROM ${names.delta} WHERE ${interval()}${exceptOrigin === undefined ? '' : ` AND ${ORIGIN_COLUMN} IS DISTINCT FROM $2`}`,
+    values: exceptOrigin === undefined ? [since] : [since, exceptOrigin],
     rowMode: 'array',
   });
   const width = shape.key.length;

@@ -6,6 +6,8 @@ export interface HeldDeletes {
   readonly shape: TableShape;
   readonly keys: KeyText[];
   readonly guard: Checkpoint | undefined;
+  /** The sync whose own change records (makedelta) are not a user's change under the guard. */
+  readonly exceptOrigin?: string;
 }
 
 /**
@@ -17,12 +19,12 @@ export interface HeldDeletes {
 export class DeferredDeletes {
   readonly #pending = new Map<string, HeldDeletes>();
 
-  add(shape: TableShape, keys: readonly KeyText[], guard: Checkpoint | undefined): void {
+  add(shape: TableShape, keys: readonly KeyText[], guard: Checkpoint | undefined, exceptOrigin?: string): void {
     if (keys.length === 0) return;
     const id = qualified(shape.table);
     const entry = this.#pending.get(id);
     if (entry) entry.keys.push(...keys);
-    else this.#pending.set(id, { shape, keys: [...keys], guard });
+    else this.#pending.set(id, { shape, keys: [...keys], guard, ...(exceptOrigin === undefined ? {} : { exceptOrigin }) });
   }
 
   /** Runs the held deletes in `order`'s order of their tables, and forgets them. */

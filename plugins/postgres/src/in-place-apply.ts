@@ -80,7 +80,7 @@ async function guarded(write: Writer, batch: ApplyBatch, guard: Checkpoint): Pro
       await client.query(`DELETE FROM ${STAGE} WHERE ${sql}`, params);
     }
     return writeStaged(write, keys);
-  });
+  }, batch.makeDelta?.sync);
   await addLocalChanges(client, shape, batch.rows, intersect(locked, present), guard);
   return { ...written, skipped: [...locked] };
 }

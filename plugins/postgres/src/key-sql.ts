@@ -3,7 +3,7 @@ import { decodeKey, keyPartKind } from '@bucardo/plugin-sdk';
 import { quoteIdent, quoteLiteral } from './connect.js';
 
 /** Each key column's values, from the encoded keys. */
-function columnsOf(shape: TableShape, keys: readonly KeyText[]): string[][] {
+export function keyColumnsOf(shape: TableShape, keys: readonly KeyText[]): string[][] {
   if (shape.key.length === 1) return [keys as string[]];
   const columns: string[][] = shape.key.map(() => []);
   for (const key of keys) decodeKey(key, shape.key.length).forEach((part, index) => columns[index]!.push(part));
@@ -38,7 +38,7 @@ function keyArrayOf(column: ColumnInfo, source: string, hide: boolean): string {
  */
 export function keyCondition(shape: TableShape, keys: readonly KeyText[], hide: boolean, firstParam = 1, alias = ''): { sql: string; params: string[] } {
   // Array literals built here, not by the driver: one pass per column instead of pg's per-element escaping.
-  const params = columnsOf(shape, keys).map(arrayLiteral);
+  const params = keyColumnsOf(shape, keys).map(arrayLiteral);
   if (shape.key.length === 1) return { sql: `${keyList(shape, alias)} = ANY(${keyArrayOf(shape.key[0]!, `$${firstParam}`, hide)})`, params };
   const arrays = shape.key.map((column, index) => arrayOf(column, `$${firstParam + index}`));
   return { sql: `${keyList(shape, alias)} IN (SELECT * FROM unnest(${arrays.join(', ')}))`, params };
@@ -46,7 +46,7 @@ export function keyCondition(shape: TableShape, keys: readonly KeyText[], hide: 
 
 /** The same condition with the keys inlined as quoted literals, for COPY, which takes no parameters. */
 export function inlineKeyCondition(shape: TableShape, keys: readonly KeyText[], hide: boolean): string {
-  const literals = columnsOf(shape, keys).map((values) => quoteLiteral(arrayLiteral(values)));
+  const literals = keyColumnsOf(shape, keys).map((values) => quoteLiteral(arrayLiteral(values)));
   if (shape.key.length === 1) return `${keyList(shape, '')} = ANY(${keyArrayOf(shape.key[0]!, literals[0]!, hide)})`;
   const arrays = literals.map((literal, index) => arrayOf(shape.key[index]!, literal));
   return `${keyList(shape, '')} IN (SELECT * FROM unnest(${arrays.join(', ')}))`;

@@ -13,6 +13,7 @@ import { DeadlockYield, preferToBeTheDeadlockVictim } from './deadlock-victim.js
 import { SKIP_CAPTURE_SETTING, qualified } from './capture-names.js';
 import { connect, quoteLiteral } from './connect.js';
 import { guardedWrite } from './local-change-guard.js';
+import { DeltaRecorder } from './delta-recorder.js';
 import { cancellable } from './cancel.js';
 import { copyIn } from './copy-in.js';
 import { describeTable, describeTables, requiredColumns } from './introspect.js';
@@ -47,7 +48,7 @@ export class PostgresTarget implements TargetWriter {
     this.#options = options.applyAsReplica ? { ...options, sessionSettings: { ...options.sessionSettings, ...REPLICA_SETTINGS } } : options;
     // a session written as a replica fires no foreign key (applyAsReplica, or the setting given directly)
     const replica = this.#options.sessionSettings['session_replication_role']?.toLowerCase() === 'replica';
-    this.capabilities = Object.freeze({ transactions: true, truncate: true, localChangeGuard: true, schema: true, foreignKeys: !replica });
+    this.capabilities = Object.freeze({ transactions: true, truncate: true, localChangeGuard: true, schema: true, foreignKeys: !replica, makeDelta: true });
   }
 
   async open(spec: DatabaseSpec, context: OpenContext): Promise<TargetSession> {
@@ -68,10 +69,12 @@ class PostgresTargetSession implements TargetSession {
   readonly #referenced = new ReferencedTables();
   readonly #deferred = new DeferredDeletes();
   readonly #postponed = new PostponedWrites();
+  readonly #deltas: DeltaRecorder;
 
   constructor(db: string, client: pg.Client, log: Logger, deadlocks: DeadlockYield) {
     this.#db = db;
     this.#client = client;
+    this.#deltas = new DeltaRecorder(client);
     this.#log = log;
     this.#keyIndexes = new KeyIndexes(client);
     this.#deadlocks = deadlocks;
@@ -112,10 +115,19 @@ class PostgresTargetSession implements TargetSession {
 
   apply(batch: ApplyBatch): Promise<ApplyResult> {
     // A run that is aborted (a kick's timeout, a daemon that lost its lock) must not wait on a lock forever.
-    return cancellable(this.#client, batch.signal, () => this.#apply(batch)).catch((error: unknown) => {
+    return cancellable(this.#client, batch.signal, () => this.#applyAndRecord(batch)).catch((error: unknown) => {
       this.#deadlocks.failed(error);
       throw explainApplyError(error, this.#db, this.#client.user, batch.shape, batch.guard !== undefined);
     });
+  }
+
+  /** The batch, then (makedelta) its keys recorded as this database's changes; without makedelta, the batch alone. */
+  async #applyAndRecord(batch: ApplyBatch): Promise<ApplyResult> {
+    if (batch.makeDelta === undefined) return this.#apply(batch);
+    const recording = await this.#deltas.prepare(batch);
+    const result = await this.#apply(batch);
+    if (recording) await this.#deltas.record(batch, recording, result.skipped);
+    return result;
   }
 
   async #apply(batch: ApplyBatch): Promise<ApplyResult> {
@@ -171,7 +183,7 @@ class PostgresTargetSession implements TargetSession {
    */
   async #guardedDelete(batch: ApplyBatch, guard: string): Promise<{ deleted: number; skipped: ReadonlySet<KeyText> }> {
     const hide = await this.#keyIndexes.hideKeys(batch.shape, batch.deletes.length);
-    const { written, locked } = await guardedWrite(this.#client, batch.shape, batch.deletes, guard, hide, (keys) => this.#delete(batch.shape, keys));
+    const { written, locked } = await guardedWrite(this.#client, batch.shape, batch.deletes, guard, hide, (keys) => this.#delete(batch.shape, keys), this.#deltas.exceptOrigin(batch));
     return { deleted: written, skipped: locked };
   }
 
@@ -190,7 +202,7 @@ class PostgresTargetSession implements TargetSession {
         return;
       }
       const hide = await this.#keyIndexes.hideKeys(held.shape, held.keys.length);
-      const { locked } = await guardedWrite(this.#client, held.shape, held.keys, held.guard, hide, (keys) => this.#delete(held.shape, keys));
+      const { locked } = await guardedWrite(this.#client, held.shape, held.keys, held.guard, hide, (keys) => this.#delete(held.shape, keys), held.exceptOrigin);
       if (locked.size > 0) this.#log.log('debug', `${locked.size} keys of ${formatTable(held.shape.table)} changed here after the capture: left to the next run`, { db: this.#db });
     } catch (error) {
       if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;

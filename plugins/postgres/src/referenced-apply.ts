@@ -19,7 +19,7 @@ export async function applyReferenced(
   const imaged = keysOf(batch.rows);
   const gone = batch.deletes.filter((key) => !imaged.has(key));
   const kept: ApplyBatch = { ...batch, deletes: batch.deletes.filter((key) => imaged.has(key)) };
-  deferred.add(batch.shape, gone, batch.guard);
+  deferred.add(batch.shape, gone, batch.guard, batch.makeDelta?.sync);
   await client.query('SAVEPOINT bucardo_referenced');
   // rows that swap a unique value are not written by DELETE and INSERT here: that would cascade to children
   const inPlace = () => applyInPlace(client, kept, keyIndexes, identities, { replaceOnSwap: false });
