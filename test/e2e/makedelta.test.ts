@@ -1,0 +1,112 @@
+/**
+ * makedelta (Bucardo's scenario 10-makedelta), the commands run as processes: tables t1 and t2 with
+ * makedelta=on, t4 off; sync s1 A:source,B:source and sync s2 B:source → C:target. What s1 writes into B
+ * is recorded there as B's changes, so s2 carries it on to C (t1, t2), except for t4; what s2 finds on B
+ * comes from either side; s1 never reads its own records back (no echo). A flat-file database cannot
+ * have makedelta: refused, naming it, nothing stored. `list tables`/`list dbs` show the flag.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { serverFromInfo } from '../src/fixtures/pg-server.js';
+import { DaemonWorld, type Db } from './support/daemon-world.js';
+
+const server = serverFromInfo(inject('pg'));
+const world = new DaemonWorld(server, 'mkd');
+const TABLES = ['t1', 't2', 't4'];
+let a: Db;
+let b: Db;
+let c: Db;
+
+async function rows(db: Db, table: string): Promise<string[]> {
+  return (await world.query(db.url, `SELECT id || ':' || v AS r FROM ${table} ORDER BY id`)).map((row) => row.r as string);
+}
+
+async function kick(sync: string): Promise<void> {
+  expect(await world.ok('kick', sync, '0')).toMatch(new RegExp(`^Kick ${sync}: \\[\\d+ s\\] DONE!$`, 'm'));
+}
+
+describe('makedelta: a cascade A⇄B, B→C', () => {
+  beforeAll(async () => {
+    await world.install();
+    [a, b, c] = [await world.database('md_A'), await world.database('md_B'), await world.database('md_C')];
+    for (const db of [a, b, c]) await world.query(db.url, TABLES.map((t) => `CREATE TABLE ${t} (id int PRIMARY KEY, v text);`).join(''));
+    expect(await world.ok('add', 'table', 't1', 't2', 'herd=md_h', 'db=md_A', 'makedelta=on')).toContain('public.t1 (DB: md_A)');
+    await world.ok('add', 'table', 't4', 'herd=md_h', 'db=md_A');
+    expect(await world.ok('update', 'table', 't4', 'makedelta=off')).toBe('Set makedelta of public.t4 to off\n');
+    await world.api.addDbGroup('md_g1', ['md_A:source', 'md_B:source']);
+    await world.api.addDbGroup('md_g2', ['md_B:source', 'md_C:target']);
+    await world.api.addSync('s1', { herd: 'md_h', dbs: 'md_g1', autokick: 'false' });
+    await world.api.addSync('s2', { herd: 'md_h', dbs: 'md_g2', autokick: 'false' });
+  });
+  afterAll(() => world.dispose());
+
+  it('list tables shows each table\'s makedelta', async () => {
+    const listed = await world.ok('list', 'tables');
+    expect(listed).toMatch(/Table: public\.t1 .*\(makedelta:on\)\n/);
+    expect(listed).toMatch(/Table: public\.t2 .*\(makedelta:on\)\n/);
+    expect(listed).toMatch(/Table: public\.t4 .*\(makedelta:off\)\n/);
+  });
+
+  it('rows s1 writes into B reach C through s2 for t1 and t2, never for t4; s1 reads none of them back', async () => {
+    await world.query(a.url, "INSERT INTO t1 VALUES (1, 'A one'); INSERT INTO t4 VALUES (4, 'A four')");
+    await world.query(b.url, "INSERT INTO t2 VALUES (2, 'B two')");
+    await kick('s1');
+    expect(await rows(b, 't1')).toEqual(['1:A one']);
+    expect(await rows(a, 't2')).toEqual(['2:B two']);
+    expect(await rows(b, 't4')).toEqual(['4:A four']);
+    // recorded on B as B's change, marked as s1's: t1's row only (t2's is B's own, t4 is off)
+    expect(await world.query(b.url, 'SELECT id, bucardo_op AS op, bucardo_origin AS origin FROM bucardo.delta_public_t1')).toEqual([{ id: '1', op: 'U', origin: 's1' }]);
+    expect(await world.query(b.url, 'SELECT count(*)::int AS n FROM bucardo.delta_public_t4 WHERE bucardo_origin IS NOT NULL')).toEqual([{ n: 0 }]);
+    // no echo: s1's next run finds nothing on either side
+    expect((await world.api.runSync('s1')).outcome).toBe('empty');
+    await kick('s2');
+    expect(await rows(c, 't1')).toEqual(['1:A one']);
+    expect(await rows(c, 't2')).toEqual(['2:B two']);
+    expect(await rows(c, 't4')).toEqual([]);
+    expect((await world.api.runSync('s2')).outcome).toBe('empty');
+  });
+
+  it('updates and deletes made on A cascade to C too', async () => {
+    await world.query(a.url, "UPDATE t1 SET v = 'A one, again' WHERE id = 1; DELETE FROM t2 WHERE id = 2; INSERT INTO t1 VALUES (3, 'A three')");
+    await kick('s1');
+    expect((await world.api.runSync('s1')).outcome).toBe('empty');
+    await kick('s2');
+    for (const db of [a, b, c]) {
+      expect(await rows(db, 't1')).toEqual(['1:A one, again', '3:A three']);
+      expect(await rows(db, 't2')).toEqual([]);
+    }
+    expect(await rows(c, 't4')).toEqual([]);
+  });
+});
+
+describe('makedelta: databases that cannot record changes', () => {
+  const refusals = new DaemonWorld(server, 'mkdf');
+  beforeAll(async () => {
+    await refusals.install();
+    await refusals.database('mf_A');
+  });
+  afterAll(() => refusals.dispose());
+
+  it('add db of a flat file with makedelta=on is refused, naming it; nothing is stored', async () => {
+    const dir = refusals.tempDir('flat');
+    const r = await refusals.bucardo('add', 'db', 'mf_F', 'type=flatfile', `dir=${dir}`, 'makedelta=on');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Database "mf_F" (type flatfile) cannot have makedelta (makedelta=on)');
+    expect(r.stderr).toContain('[DB_ROLE_UNSUPPORTED]');
+    expect(await refusals.sql("SELECT name FROM bucardo.db WHERE name = 'mf_F'")).toEqual([]);
+  });
+
+  it('a table\'s makedelta naming a flat file is refused; a postgres database and update db makedelta=on are taken and listed', async () => {
+    await refusals.ok('add', 'db', 'mf_F', 'type=flatfile', `dir=${refusals.tempDir('flat')}`);
+    const r = await refusals.bucardo('add', 'table', 't', 'db=mf_A', 'makedelta=mf_A,mf_F');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Database "mf_F" (type flatfile) cannot have makedelta (makedelta=mf_A,mf_F)');
+    expect(r.stderr).toContain('[DB_ROLE_UNSUPPORTED]');
+    expect(await refusals.sql('SELECT count(*)::int AS n FROM bucardo.relation')).toEqual([{ n: 0 }]);
+    expect(await refusals.ok('add', 'table', 't', 'db=mf_A', 'makedelta=mf_A')).toContain('public.t (DB: mf_A)');
+    expect(await refusals.ok('list', 'tables')).toMatch(/Table: public\.t .*\(makedelta:mf_A\)\n/);
+    const refusedUpdate = await refusals.bucardo('update', 'db', 'mf_F', 'makedelta=on');
+    expect(refusedUpdate.stderr).toContain('[DB_ROLE_UNSUPPORTED]');
+    expect(await refusals.ok('update', 'db', 'mf_A', 'makedelta=on')).toBe(`Changed database "mf_A": makedelta\n  Conn: ${(await refusals.api.listDatabases()).find((db) => db.name === 'mf_A')!.connection}\n`);
+    expect(await refusals.ok('list', 'dbs')).toMatch(/Database: mf_A .* \(makedelta on\)\n/);
+  });
+});
