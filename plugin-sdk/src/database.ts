@@ -340,6 +340,12 @@ export interface ApplyBatch {
   readonly signal: AbortSignal;
 }
 
+/** What `TargetSession.truncate` may be told. */
+export interface TruncateOptions {
+  /** makedelta is on for this table here: record the truncate, marked as written by `sync` (as `ApplyBatch.makeDelta`). */
+  readonly makeDelta?: { readonly sync: string };
+}
+
 /** What `TargetSession.apply` did, for the run's counts. */
 export interface ApplyResult {
   /** Rows deleted (targets that cannot tell may report the number of keys deleted). */
@@ -474,8 +480,13 @@ export interface TargetSession {
   begin(signal: AbortSignal): Promise<void>;
   /** Deletes the batch's keys, then writes its rows, in the current transaction. */
   apply(batch: ApplyBatch): Promise<ApplyResult>;
-  /** Empties a table in the current transaction (targets with `truncate`); returns the rows removed if known. */
-  truncate?(shape: TableShape, signal: AbortSignal): Promise<number | undefined>;
+  /**
+   * Empties a table in the current transaction (targets with `truncate`); returns the rows removed if known.
+   * `options.makeDelta` (targets with `makeDelta`): the truncate a sync copies here (a truncate's winner) is
+   * recorded as this database's, marked as written by that sync, so that the other syncs reading this
+   * database copy the table whole too.
+   */
+  truncate?(shape: TableShape, signal: AbortSignal, options?: TruncateOptions): Promise<number | undefined>;
   /** Whether a table has no rows (for `onetimecopy=2`). Optional: without it, a table is taken as not empty. */
   isEmpty?(table: TableRef): Promise<boolean>;
   /** A sequence's state here, or undefined when there is no such sequence. Optional (targets without sequences). */

@@ -18,7 +18,7 @@ export type { ChangeOp, KeyChange, TableChanges, Checkpoint, SourceChanges, Chan
 export { defaultTargetCapabilities } from './database.js';
 export type {
   DatabaseSpec, OpenContext, DatabaseDriver, SourceCapabilities, SourceDriver, SourceSession, CaptureArgs, CaptureProblem, FetchArgs,
-  TargetCapabilities, TargetWriter, TargetSession, ApplyBatch, ApplyResult, RunInfo, RunEnd, ReadTableArgs, SequenceState,
+  TargetCapabilities, TargetWriter, TargetSession, ApplyBatch, ApplyResult, TruncateOptions, RunInfo, RunEnd, ReadTableArgs, SequenceState,
   RowSummaryRequest, RowSummary, RowDigestRequest, PartitionDigests,
 } from './database.js';
 export { classifyConflict, isDecision, isWinner } from './conflict.js';

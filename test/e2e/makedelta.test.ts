@@ -2,7 +2,8 @@
  * makedelta (Bucardo's scenario 10-makedelta), the commands run as processes: tables t1 and t2 with
  * makedelta=on, t4 off; sync s1 A:source,B:source and sync s2 B:source → C:target. What s1 writes into B
  * is recorded there as B's changes, so s2 carries it on to C (t1, t2), except for t4; what s2 finds on B
- * comes from either side; s1 never reads its own records back (no echo). A flat-file database cannot
+ * comes from either side; s1 never reads its own records back (no echo); a truncate is passed on too. A
+ * star: a hub with makedelta=on (the database's flag) and a two-source sync per leaf. A flat-file database cannot
  * have makedelta: refused, naming it, nothing stored. `list tables`/`list dbs` show the flag.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -75,6 +76,46 @@ describe('makedelta: a cascade A⇄B, B→C', () => {
       expect(await rows(db, 't2')).toEqual([]);
     }
     expect(await rows(c, 't4')).toEqual([]);
+  });
+
+  it('a truncate on A is passed on: s1 empties B and records the truncate there, s2 empties C', async () => {
+    await world.query(c.url, "INSERT INTO t1 VALUES (9, 'only on C')");
+    await world.query(a.url, "TRUNCATE t1; INSERT INTO t1 VALUES (5, 'after the truncate')");
+    await kick('s1');
+    expect(await world.query(b.url, 'SELECT tablename, bucardo_origin AS origin FROM bucardo.truncate_log')).toEqual([{ tablename: 't1', origin: 's1' }]);
+    expect((await world.api.runSync('s1')).outcome).toBe('empty');
+    await kick('s2');
+    for (const db of [a, b, c]) expect(await rows(db, 't1')).toEqual(['5:after the truncate']);
+  });
+});
+
+describe('makedelta: a star around a hub with makedelta=on', () => {
+  const star = new DaemonWorld(server, 'mks');
+  const leaves: Db[] = [];
+  let hub: Db;
+  beforeAll(async () => {
+    await star.install();
+    hub = await star.database('hub');
+    for (const name of ['leaf1', 'leaf2', 'leaf3']) leaves.push(await star.database(name));
+    expect(await star.ok('update', 'db', 'hub', 'makedelta=on')).toMatch(/^Changed database "hub": makedelta\n/);
+    await star.api.addTables(['t'], { herd: 'star', db: 'hub' });
+    for (const [index, leaf] of leaves.entries()) {
+      await star.api.addDbGroup(`g${index + 1}`, ['hub:source', `${leaf.name}:source`]);
+      await star.api.addSync(`h${index + 1}`, { herd: 'star', dbs: `g${index + 1}`, autokick: 'false' });
+    }
+  });
+  afterAll(() => star.dispose());
+
+  it('a row inserted on one leaf reaches every leaf through the hub, and no sync reads its own rows back', async () => {
+    await star.query(leaves[0]!.url, "INSERT INTO t VALUES (1, 'from leaf1')");
+    await star.query(leaves[2]!.url, "INSERT INTO t VALUES (3, 'from leaf3')");
+    for (const sync of ['h1', 'h3', 'h2']) expect(await star.ok('kick', sync, '0')).toMatch(/DONE!/);
+    // h1 ran before h3 wrote leaf3's row into the hub: it takes it now
+    expect(await star.ok('kick', 'h1', '0')).toMatch(/DONE!/);
+    for (const db of [hub, ...leaves]) {
+      expect((await star.query(db.url, "SELECT id || ':' || v AS r FROM t ORDER BY id")).map((row) => row.r)).toEqual(['1:from leaf1', '3:from leaf3']);
+    }
+    for (const sync of ['h1', 'h2', 'h3']) expect((await star.api.runSync(sync)).outcome).toBe('empty');
   });
 });
 

@@ -142,6 +142,8 @@ export async function applyTruncates(ctx: CopyContext, changeSet: ChangeSet, rec
     ctx.log.log('normal', `Table ${formatTable(shape.table)} was truncated on ${winner.db}: copying it from there to ${ctx.sessions.receivers(to, shape.table)}`);
     const rows = await copyTable(ctx.sessions, {
       shape, from: winner.db, to, empty: true, emptyFirst: dependentsFirst(shape, sameWinner), chunked: false, purpose: `the truncate on ${winner.db}`,
+      // makedelta: the truncate is passed on to the syncs reading the receivers, as their own truncate
+      ...(ctx.plan.makeDelta?.size ? { makeDelta: { sync: ctx.plan.name, on: ctx.plan.makeDelta } } : {}),
     }, { batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status });
     ctx.counts.addCopy(formatTable(shape.table), rows, to);
   }

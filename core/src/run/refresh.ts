@@ -24,7 +24,11 @@ export async function chooseRefreshes(
   const why = unableReason(ctx);
   const from = sources[0]?.name;
   const records = from === undefined ? undefined : pending.get(from);
-  const candidates = ctx.shapes.filter((shape) => (records?.get(tableId(shape.table)) ?? 0) >= minRecords);
+  const large = ctx.shapes.filter((shape) => (records?.get(tableId(shape.table)) ?? 0) >= minRecords);
+  // makedelta records each key written on a receiver for the syncs reading it; a copy records none of them
+  const recorded = large.filter((shape) => receiversOf(ctx).some((db) => plan.makeDelta?.get(tableId(shape.table))?.has(db)));
+  if (recorded.length > 0) log.log('verbose', `refreshAbove: ${recorded.map((shape) => formatTable(shape.table)).join(', ')} applied key by key: makedelta records their keys on the receivers, for the syncs reading them`);
+  const candidates = large.filter((shape) => !recorded.includes(shape));
   if (candidates.length === 0) return [];
   if (why !== undefined) {
     log.log('verbose', `refreshAbove: ${candidates.map((shape) => formatTable(shape.table)).join(', ')} applied key by key: ${why}`);

@@ -26,6 +26,12 @@ export interface CopyJob {
   readonly mostlyChanged?: boolean;
   /** Why the table is copied, for errors (`the truncate on A`); a copy when absent. */
   readonly purpose?: string;
+  /**
+   * makedelta for a truncate's copy: the sync, and per table emptied (by `tableId`) the receivers that record
+   * the truncate as theirs, for the other syncs reading them. The rows copied after it are not recorded: a
+   * truncate makes those syncs copy the table whole.
+   */
+  readonly makeDelta?: { readonly sync: string; readonly on: ReadonlyMap<string, ReadonlySet<string>> };
 }
 
 export interface CopyOptions {
@@ -61,13 +67,18 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
     }
   }
   // every target at once; a failure names its database and the table
-  const onTargets = <T>(work: (target: TargetSession) => Promise<T>) => settleAll(targets.map(([db, target]) => work(target).catch((error: unknown) => {
+  const onTargets = <T>(work: (target: TargetSession, db: string) => Promise<T>) => settleAll(targets.map(([db, target]) => work(target, db).catch((error: unknown) => {
     throw databaseError(error, 'APPLY_FAILED', { db, table: sessions.tableOn(db, job.shape.table), plugin: sessions.pluginOf(db) });
   })));
   const begin = () => onTargets((target) => target.begin(options.signal));
   const commit = () => commitEverywhere(onTargets, options.signal);
-  const emptyAll = () => onTargets(async (target) => {
-    for (const shape of [...(job.emptyFirst ?? []), job.shape]) await target.truncate!(shape, options.signal);
+  // makedelta: the truncate recorded where the table's rows are (the copied rows are not: see CopyJob)
+  const recordedOn = (db: string, shape: TableShape) => (job.makeDelta?.on.get(tableId(shape.table))?.has(db) ? { makeDelta: { sync: job.makeDelta.sync } } : undefined);
+  const emptyAll = () => onTargets(async (target, db) => {
+    for (const shape of [...(job.emptyFirst ?? []), job.shape]) {
+      const record = recordedOn(db, shape);
+      await (record ? target.truncate!(shape, options.signal, record) : target.truncate!(shape, options.signal));
+    }
   });
   // once per table, before its read begins: a figure for the progress line, not a query per batch
   const estimate = options.estimates ? options.estimates.get(tableId(job.shape.table)) : options.status ? await estimatedRows(reader, job.shape.table) : undefined;

@@ -30,6 +30,7 @@ export async function installCapture(client: pg.Client, shapes: readonly TableSh
       schemaname text NOT NULL, tablename text NOT NULL,
       bucardo_txid xid8 NOT NULL DEFAULT pg_current_xact_id(), truncated_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
     await client.query(`CREATE INDEX IF NOT EXISTS truncate_log_txid ON ${TRUNCATE_LOG} (bucardo_txid)`);
+    await client.query(`ALTER TABLE ${TRUNCATE_LOG} ADD COLUMN IF NOT EXISTS ${quoteIdent(ORIGIN_COLUMN)} text`);
     // the role the skip is honoured for: the schema's owner, who installs capture and writes the sync's rows
     const owner = await client.query<{ oid: string }>(`SELECT nspowner::oid::text AS oid FROM pg_catalog.pg_namespace WHERE nspname = $1`, [CAPTURE_SCHEMA]);
     await client.query(capturingFunctionSql(owner.rows[0]!.oid));

@@ -42,7 +42,7 @@ export async function readChanges(client: pg.Client, db: string, shapes: readonl
     // a dropped or disabled trigger records nothing: without this, the run would see no changes and say nothing
     const [broken] = await captureProblems(client, shapes.map((shape) => shape.table));
     if (broken) throw brokenCapture(db, broken);
-    const truncates = await readTruncates(client, shapes, since, until);
+    const truncates = await readTruncates(client, shapes, since, until, skip?.truncates ? skip.sync : undefined);
     const changed = await changedTables(client, await withRecords(client, shapes), since, until, partition !== undefined);
     const tables = new Map<string, TableChanges>();
     for (const shape of shapes) {
@@ -74,6 +74,8 @@ const CAPTURE_BATCH_ROWS = 65_536;
 export interface SkipOrigin {
   readonly sync: string;
   readonly tables: ReadonlySet<string>;
+  /** Whether the truncate log can hold them. */
+  readonly truncates: boolean;
 }
 
 /** One partition of a capture in parts (`CaptureArgs.partition`). */
@@ -157,14 +159,15 @@ export function firstRecord(table: string, where: string): string {
   return `(SELECT 1 FROM ${table} WHERE ${where} ORDER BY bucardo_txid LIMIT 1)`;
 }
 
-/** The latest TRUNCATE of each table in the interval, by `tableId`. */
-async function readTruncates(client: pg.Client, shapes: readonly TableShape[], since: Checkpoint, until: Checkpoint | undefined): Promise<Map<string, number>> {
+/** The latest TRUNCATE of each table in the interval, by `tableId`; not those `own` copied here (makedelta). */
+async function readTruncates(client: pg.Client, shapes: readonly TableShape[], since: Checkpoint, until: Checkpoint | undefined, own: string | undefined): Promise<Map<string, number>> {
   const snapshots = until === undefined ? [since] : [since, until];
   const tables = forTables(shapes, snapshots.length + 1);
+  const mine = own === undefined ? '' : ` AND ${ORIGIN_COLUMN} IS DISTINCT FROM $${snapshots.length + 3}`;
   const result = await client.query<string[]>({
     text: `SELECT schemaname, tablename, (extract(epoch FROM max(truncated_at)) * 1000000)::bigint
-             FROM ${TRUNCATE_LOG} WHERE ${interval('$1', until === undefined ? undefined : '$2')} AND ${tables.sql} GROUP BY schemaname, tablename`,
-    values: [...snapshots, ...tables.values],
+             FROM ${TRUNCATE_LOG} WHERE ${interval('$1', until === undefined ? undefined : '$2')} AND ${tables.sql}${mine} GROUP BY schemaname, tablename`,
+    values: [...snapshots, ...tables.values, ...(own === undefined ? [] : [own])],
     rowMode: 'array',
   });
   return new Map(result.rows.map(([schema, name, at]) => [tableId({ schema: schema!, name: name! }), Number(at)]));

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { keyMaker, tableId, type ApplyBatch, type KeyText, type TableShape } from '@bucardo/plugin-sdk';
-import { CAPTURE_SCHEMA, ORIGIN_COLUMN, additiveColumn, captureNames, qualified } from './capture-names.js';
+import { CAPTURE_SCHEMA, ORIGIN_COLUMN, TRUNCATE_LOG, additiveColumn, captureNames, qualified } from './capture-names.js';
 import { quoteIdent } from './connect.js';
 import { arrayLiteral, keyColumnList, keyCondition, keyColumnsOf } from './key-sql.js';
 
@@ -19,6 +19,8 @@ export class DeltaRecorder {
   /** Tables whose delta table here has the origin column (positive answers only: capture may be installed later). */
   readonly #ready = new Set<string>();
   readonly #client: pg.Client;
+  /** Whether the truncate log has the origin column (known once a truncate was recorded). */
+  #truncatesMarked = false;
 
   constructor(client: pg.Client) {
     this.#client = client;
@@ -77,6 +79,20 @@ export class DeltaRecorder {
          LEFT JOIN ONLY ${qualified(shape.table)} AS t ON ${joined}`,
       params,
     );
+  }
+
+  /**
+   * A truncate a sync copied here (a truncate's winner), recorded as the capture's truncate trigger would
+   * have, marked with the sync: the other syncs reading this database copy the table whole in turn.
+   */
+  async recordTruncate(shape: TableShape, sync: string): Promise<void> {
+    if (!await this.#captured(shape)) return;
+    if (!this.#truncatesMarked) {
+      // a truncate log made before makedelta lacks the column
+      await this.#client.query(`ALTER TABLE ${TRUNCATE_LOG} ADD COLUMN IF NOT EXISTS ${quoteIdent(ORIGIN_COLUMN)} text`);
+      this.#truncatesMarked = true;
+    }
+    await this.#client.query(`INSERT INTO ${TRUNCATE_LOG} (schemaname, tablename, ${quoteIdent(ORIGIN_COLUMN)}) VALUES ($1, $2, $3)`, [shape.table.schema, shape.table.name, sync]);
   }
 
   /** The sync whose records a guard should not take for a user's change on this table, if it records here. */

@@ -88,7 +88,7 @@ class PostgresSourceSession implements SourceSession {
   capture(args: CaptureArgs): Promise<SourceChanges> {
     return cancellable(this.#client, args.signal, async () => {
       // a sync's own makedelta records, where a delta table can hold them, are skipped: it wrote those rows
-      const skip = args.sync === undefined ? undefined : { sync: args.sync, tables: await this.#originColumns.among(this.#client, args.tables) };
+      const skip = args.sync === undefined ? undefined : { sync: args.sync, ...await this.#originColumns.among(this.#client, args.tables) };
       const changes = await readChanges(this.#client, this.#db, args.tables, await this.#origin.onThisServer(args.since), args.until, args.partition, skip);
       // the next run's checkpoint is this one, taken here (an `until` was taken by an earlier capture, maybe elsewhere)
       if (args.until === undefined) this.#origin.seen(changes.checkpoint);

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { BucardoError, formatTable, serverMessage, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type PartitionDigests, type RowBatch, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, serverMessage, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type PartitionDigests, type RowBatch, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter, type TruncateOptions } from '@bucardo/plugin-sdk';
 import { readSequence, setSequence } from './sequences.js';
 import { explainApplyError } from './apply-errors.js';
 import { locateCopyError } from './copy-error-location.js';
@@ -235,28 +235,34 @@ class PostgresTargetSession implements TargetSession {
     return result.rowCount ?? 0;
   }
 
-  /** TRUNCATE, or DELETE where TRUNCATE is not allowed or would wait for the table's readers (`TRUNCATE_REFUSED`). */
-  truncate(shape: TableShape, signal: AbortSignal): Promise<number | undefined> {
+  /** TRUNCATE, or DELETE where TRUNCATE is not allowed or would wait for the table's readers (`TRUNCATE_REFUSED`); recorded with makedelta. */
+  truncate(shape: TableShape, signal: AbortSignal, options?: TruncateOptions): Promise<number | undefined> {
     return cancellable(this.#client, signal, async () => {
-      // the wait is bounded for the TRUNCATE only: the setting is put back before the savepoint is released
-      // two statements in one round trip: pg gives one result each
-      const [, saved] = await this.#client.query(
-        `SAVEPOINT bucardo_truncate; SELECT current_setting('lock_timeout') AS wait, set_config('lock_timeout', ${quoteLiteral(TRUNCATE_LOCK_WAIT)}, true)`,
-      ) as unknown as [pg.QueryResult, pg.QueryResult<{ wait: string }>];
-      try {
-        await this.#client.query(`TRUNCATE ONLY ${qualified(shape.table)}`);
-        await this.#client.query(`SELECT set_config('lock_timeout', ${quoteLiteral(saved.rows[0]!.wait)}, true); RELEASE SAVEPOINT bucardo_truncate`);
-        return undefined;
-      } catch (error) {
-        const reason = TRUNCATE_REFUSED[(error as { code?: string }).code ?? ''];
-        if (reason === undefined) throw error;
-        // the savepoint's rollback puts the setting back too
-        await this.#client.query('ROLLBACK TO SAVEPOINT bucardo_truncate');
-        this.#log.log('normal', `Emptying ${formatTable(shape.table)} on ${this.#db} with DELETE, not TRUNCATE: ${reason}`, { db: this.#db, table: formatTable(shape.table) });
-        const result = await this.#client.query(`DELETE FROM ONLY ${qualified(shape.table)}`);
-        return result.rowCount ?? undefined;
-      }
+      const emptied = await this.#empty(shape);
+      if (options?.makeDelta) await this.#deltas.recordTruncate(shape, options.makeDelta.sync);
+      return emptied;
     });
+  }
+
+  async #empty(shape: TableShape): Promise<number | undefined> {
+    // the wait is bounded for the TRUNCATE only: the setting is put back before the savepoint is released
+    // two statements in one round trip: pg gives one result each
+    const [, saved] = await this.#client.query(
+      `SAVEPOINT bucardo_truncate; SELECT current_setting('lock_timeout') AS wait, set_config('lock_timeout', ${quoteLiteral(TRUNCATE_LOCK_WAIT)}, true)`,
+    ) as unknown as [pg.QueryResult, pg.QueryResult<{ wait: string }>];
+    try {
+      await this.#client.query(`TRUNCATE ONLY ${qualified(shape.table)}`);
+      await this.#client.query(`SELECT set_config('lock_timeout', ${quoteLiteral(saved.rows[0]!.wait)}, true); RELEASE SAVEPOINT bucardo_truncate`);
+      return undefined;
+    } catch (error) {
+      const reason = TRUNCATE_REFUSED[(error as { code?: string }).code ?? ''];
+      if (reason === undefined) throw error;
+      // the savepoint's rollback puts the setting back too
+      await this.#client.query('ROLLBACK TO SAVEPOINT bucardo_truncate');
+      this.#log.log('normal', `Emptying ${formatTable(shape.table)} on ${this.#db} with DELETE, not TRUNCATE: ${reason}`, { db: this.#db, table: formatTable(shape.table) });
+      const result = await this.#client.query(`DELETE FROM ONLY ${qualified(shape.table)}`);
+      return result.rowCount ?? undefined;
+    }
   }
 
   async isEmpty(table: TableRef): Promise<boolean> {
