@@ -55,7 +55,7 @@ export const helpSections: readonly HelpSection[] = [
     entries: [
       entry(['update sync'], '  update sync NAME autokick= checktime= conflict= status= onetimecopy=1|2 refreshabove=FRACTION|0|'),
       entry(['update sync'], '  update sync NAME add table T… | remove table T…'),
-      entry(['update table'], '  update table NAME additive=COLUMN,… | makedelta=on|off|DB,…'),
+      entry(['update table'], '  update table NAME [additive=COLUMN,…] [makedelta=on|off|DB,…]'),
       entry(['update database'], '  update db NAME host= port= user= pass= dbname= sslmode= status=active|inactive makedelta=on|off … [--force]'),
       entry(['remove sync', 'remove table', 'remove database'], '  remove sync S… | remove table T… [--force] | remove db D… [--force]'),
       entry(['remove herd', 'remove dbgroup'], '  remove relgroup H… | remove dbgroup G…'),
