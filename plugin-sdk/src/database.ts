@@ -83,9 +83,9 @@ export interface CaptureArgs {
    */
   readonly partition?: { readonly index: number; readonly count: number };
   /**
-   * The sync that reads. Rows a sync wrote into this database with `ApplyBatch.makeDelta` are recorded
-   * there as changes for the other syncs reading it; the writing sync's own are not its changes (they came
-   * from it): a source skips the records marked with this name. Optional: absent, nothing is skipped.
+   * The sync that reads, given when it records what it writes into this database (`ApplyBatch.makeDelta`):
+   * those records are changes for the other syncs reading this database, not for it (the rows came from
+   * it), and a source skips the records marked with this name. Absent: nothing is skipped.
    */
   readonly sync?: string;
   /** Aborted when the run is stopped. */

@@ -5,7 +5,7 @@ import { specOf } from '../api/databases.js';
 import type { ControlSession } from '../control/control-session.js';
 import type { Engine } from '../engine.js';
 import type { RunSizes, SessionCache } from '../run/run-sync.js';
-import { isPureFullcopy, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
+import { isPureFullcopy, recordsInto, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import { describeAll } from '../run/table-shapes.js';
 import { errorFields } from '../logging.js';
 import { probeOn, ProbeFailure } from './probe-failure.js';
@@ -276,7 +276,7 @@ export class SyncWorker {
         const session = probe.sessions.get(source.name)!;
         const since = checkpoints.get(source.name);
         if (since === undefined) return true;
-        const args = { tables: probe.shapes, since, sync: this.name, signal: this.#stopping.signal };
+        const args = { tables: probe.shapes, since, ...(recordsInto(probe.plan, source.name) ? { sync: this.name } : {}), signal: this.#stopping.signal };
         const changed = await probeOn(source.name, async () => session.hasChanges ? session.hasChanges(args) : (await session.capture(args)).tables.size > 0);
         if (changed) return true;
       }

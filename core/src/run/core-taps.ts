@@ -6,7 +6,7 @@ import { STRATEGY_STAGE, type CoreHooks } from '../hooks.js';
 import type { Registry } from '../plugins/registry.js';
 import { CORE_TAP_PREFIX } from '../plugins/tap-errors.js';
 import type { RunRegistry } from './run-registry.js';
-import { sourcesOf } from './sync-plan.js';
+import { recordsInto, sourcesOf } from './sync-plan.js';
 
 /**
  * The core's own work in each phase, done as taps on the same hooks plugins use. Each calls the plugin
@@ -19,7 +19,7 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
       try {
         const until = args.until?.[db.name];
         return await sessions.source(db.name).capture({
-          tables: args.tables, since: checkpoints.get(db.name)!, sync: plan.name, signal: args.signal, ...(until === undefined ? {} : { until }), ...(args.partition ? { partition: args.partition } : {}),
+          tables: args.tables, since: checkpoints.get(db.name)!, ...(recordsInto(plan, db.name) ? { sync: plan.name } : {}), signal: args.signal, ...(until === undefined ? {} : { until }), ...(args.partition ? { partition: args.partition } : {}),
         });
       } catch (error) {
         throw databaseError(error, 'CAPTURE_FAILED', { db: db.name, sync: plan.name });

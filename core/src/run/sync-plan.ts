@@ -46,6 +46,16 @@ export interface SyncPlan {
   readonly makeDelta?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
+/**
+ * Whether the sync records what it writes into `db` (makedelta on some table there): only then can `db`
+ * hold records of the sync's own to skip when it reads it (`CaptureArgs.sync`), and only then is a capture
+ * asked to look for them, so that syncs without makedelta read as before.
+ */
+export function recordsInto(plan: Pick<SyncPlan, 'makeDelta'>, db: string): boolean {
+  for (const on of plan.makeDelta?.values() ?? []) if (on.has(db)) return true;
+  return false;
+}
+
 export function sourcesOf(plan: SyncPlan): PlannedDatabase[] {
   return plan.databases.filter((db) => db.role === 'source');
 }
