@@ -119,6 +119,44 @@ describe('makedelta: a star around a hub with makedelta=on', () => {
   });
 });
 
+describe('makedelta with an additive column: A⇄B, B⇄C', () => {
+  const adds = new DaemonWorld(server, 'mka');
+  let x: Db;
+  let y: Db;
+  let z: Db;
+  const balances = async (db: Db) => (await adds.query(db.url, 'SELECT id, bal FROM acc ORDER BY id')).map((row) => `${row.id}:${row.bal}`);
+  beforeAll(async () => {
+    await adds.install();
+    [x, y, z] = [await adds.database('ma_A'), await adds.database('ma_B'), await adds.database('ma_C')];
+    for (const db of [x, y, z]) await adds.query(db.url, 'CREATE TABLE acc (id int PRIMARY KEY, bal int); INSERT INTO acc VALUES (1, 100)');
+    await adds.api.addTables(['acc'], { herd: 'ma_h', db: 'ma_A', additive: ['bal'], makedelta: 'on' });
+    await adds.api.addDbGroup('ma_g1', ['ma_A:source', 'ma_B:source']);
+    await adds.api.addDbGroup('ma_g2', ['ma_B:source', 'ma_C:source']);
+    await adds.api.addSync('a1', { herd: 'ma_h', dbs: 'ma_g1', autokick: 'false' });
+    await adds.api.addSync('a2', { herd: 'ma_h', dbs: 'ma_g2', autokick: 'false' });
+  });
+  afterAll(() => adds.dispose());
+
+  it('a relayed change carries its new - old, so a conflict further on adds every source\'s change once', async () => {
+    await adds.query(x.url, 'UPDATE acc SET bal = bal + 50 WHERE id = 1');
+    await adds.query(z.url, 'UPDATE acc SET bal = bal + 7 WHERE id = 1');
+    expect((await adds.api.runSync('a1')).outcome).toBe('good');
+    // recorded on B as the trigger would have: +50, marked as a1's
+    expect(await adds.query(y.url, 'SELECT id, bucardo_op AS op, bucardo_add_bal::int AS delta, bucardo_origin AS origin FROM bucardo.delta_public_acc')).toEqual([{ id: '1', op: 'U', delta: 50, origin: 'a1' }]);
+    // B's +50 (relayed) and C's +7 meet in a2: 100 + 50 + 7
+    const second = await adds.api.runSync('a2');
+    expect(second.outcome).toBe('good');
+    expect(second.conflicts).toBe(1);
+    expect(await balances(y)).toEqual(['1:157']);
+    expect(await balances(z)).toEqual(['1:157']);
+    // a2 wrote 157 into B (+7 there), which a1 carries back to A
+    expect((await adds.api.runSync('a1')).outcome).toBe('good');
+    for (const db of [x, y, z]) expect(await balances(db)).toEqual(['1:157']);
+    expect((await adds.api.runSync('a1')).outcome).toBe('empty');
+    expect((await adds.api.runSync('a2')).outcome).toBe('empty');
+  });
+});
+
 describe('makedelta: databases that cannot record changes', () => {
   const refusals = new DaemonWorld(server, 'mkdf');
   beforeAll(async () => {
