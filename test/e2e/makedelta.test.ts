@@ -17,6 +17,9 @@ let a: Db;
 let b: Db;
 let c: Db;
 
+/** SQL: the sync whose makedelta mark the record `d` of table `table` carries (NULL: the application's). */
+const MARKED_BY = (table: string) => `(SELECT m.sync FROM bucardo.made_delta m WHERE m.tablename = '${table}' AND m.bucardo_txid = d.bucardo_txid)`;
+
 async function rows(db: Db, table: string): Promise<string[]> {
   return (await world.query(db.url, `SELECT id || ':' || v AS r FROM ${table} ORDER BY id`)).map((row) => row.r as string);
 }
@@ -54,9 +57,10 @@ describe('makedelta: a cascade A⇄B, B→C', () => {
     expect(await rows(b, 't1')).toEqual(['1:A one']);
     expect(await rows(a, 't2')).toEqual(['2:B two']);
     expect(await rows(b, 't4')).toEqual(['4:A four']);
-    // recorded on B as B's change, marked as s1's: t1's row only (t2's is B's own, t4 is off)
-    expect(await world.query(b.url, 'SELECT id, bucardo_op AS op, bucardo_origin AS origin FROM bucardo.delta_public_t1')).toEqual([{ id: '1', op: 'U', origin: 's1' }]);
-    expect(await world.query(b.url, 'SELECT count(*)::int AS n FROM bucardo.delta_public_t4 WHERE bucardo_origin IS NOT NULL')).toEqual([{ n: 0 }]);
+    // recorded on B as B's change, its transaction marked as s1's: t1's row only (t2's is B's own, t4 is off)
+    expect(await world.query(b.url, `SELECT id, bucardo_op AS op, ${MARKED_BY('t1')} AS sync FROM bucardo.delta_public_t1 d`)).toEqual([{ id: '1', op: 'U', sync: 's1' }]);
+    expect(await world.query(b.url, 'SELECT count(*)::int AS n FROM bucardo.delta_public_t4')).toEqual([{ n: 0 }]);
+    expect(await world.query(b.url, 'SELECT tablename, sync FROM bucardo.made_delta ORDER BY tablename')).toEqual([{ tablename: 't1', sync: 's1' }]);
     // no echo: s1's next run finds nothing on either side
     expect((await world.api.runSync('s1')).outcome).toBe('empty');
     await kick('s2');
@@ -82,7 +86,7 @@ describe('makedelta: a cascade A⇄B, B→C', () => {
     await world.query(c.url, "INSERT INTO t1 VALUES (9, 'only on C')");
     await world.query(a.url, "TRUNCATE t1; INSERT INTO t1 VALUES (5, 'after the truncate')");
     await kick('s1');
-    expect(await world.query(b.url, 'SELECT tablename, bucardo_origin AS origin FROM bucardo.truncate_log')).toEqual([{ tablename: 't1', origin: 's1' }]);
+    expect(await world.query(b.url, `SELECT tablename, ${MARKED_BY('t1')} AS sync FROM bucardo.truncate_log d`)).toEqual([{ tablename: 't1', sync: 's1' }]);
     expect((await world.api.runSync('s1')).outcome).toBe('empty');
     await kick('s2');
     for (const db of [a, b, c]) expect(await rows(db, 't1')).toEqual(['5:after the truncate']);
@@ -142,7 +146,7 @@ describe('makedelta with an additive column: A⇄B, B⇄C', () => {
     await adds.query(z.url, 'UPDATE acc SET bal = bal + 7 WHERE id = 1');
     expect((await adds.api.runSync('a1')).outcome).toBe('good');
     // recorded on B as the trigger would have: +50, marked as a1's
-    expect(await adds.query(y.url, 'SELECT id, bucardo_op AS op, bucardo_add_bal::int AS delta, bucardo_origin AS origin FROM bucardo.delta_public_acc')).toEqual([{ id: '1', op: 'U', delta: 50, origin: 'a1' }]);
+    expect(await adds.query(y.url, `SELECT id, bucardo_op AS op, bucardo_add_bal::int AS delta, ${MARKED_BY('acc')} AS sync FROM bucardo.delta_public_acc d`)).toEqual([{ id: '1', op: 'U', delta: 50, sync: 'a1' }]);
     // B's +50 (relayed) and C's +7 meet in a2: 100 + 50 + 7
     const second = await adds.api.runSync('a2');
     expect(second.outcome).toBe('good');

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { BucardoError, formatTable, type Checkpoint, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
-import { CAPTURE_SCHEMA, CAPTURE_TRIGGER, CAPTURING_FUNCTION, SKIP_CAPTURE_SETTING, TRUNCATE_FUNCTION, TRUNCATE_LOG, TRUNCATE_TRIGGER, ORIGIN_COLUMN, additiveColumn, captureNames, qualified } from './capture-names.js';
+import { CAPTURE_SCHEMA, CAPTURE_TRIGGER, CAPTURING_FUNCTION, SKIP_CAPTURE_SETTING, TRUNCATE_FUNCTION, TRUNCATE_LOG, TRUNCATE_TRIGGER, MADE_DELTA, MADE_DELTA_SQL, additiveColumn, captureNames, qualified } from './capture-names.js';
 import { quoteIdent, quoteLiteral } from './connect.js';
 
 /** How long installing capture waits for a table's lock. */
@@ -30,7 +30,7 @@ export async function installCapture(client: pg.Client, shapes: readonly TableSh
       schemaname text NOT NULL, tablename text NOT NULL,
       bucardo_txid xid8 NOT NULL DEFAULT pg_current_xact_id(), truncated_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
     await client.query(`CREATE INDEX IF NOT EXISTS truncate_log_txid ON ${TRUNCATE_LOG} (bucardo_txid)`);
-    await client.query(`ALTER TABLE ${TRUNCATE_LOG} ADD COLUMN IF NOT EXISTS ${quoteIdent(ORIGIN_COLUMN)} text`);
+    await client.query(MADE_DELTA_SQL);
     // the role the skip is honoured for: the schema's owner, who installs capture and writes the sync's rows
     const owner = await client.query<{ oid: string }>(`SELECT nspowner::oid::text AS oid FROM pg_catalog.pg_namespace WHERE nspname = $1`, [CAPTURE_SCHEMA]);
     await client.query(capturingFunctionSql(owner.rows[0]!.oid));
@@ -96,8 +96,6 @@ async function installTable(client: pg.Client, shape: TableShape): Promise<void>
     bucardo_changed_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
   await client.query(`CREATE INDEX IF NOT EXISTS ${names.txidIndex} ON ${names.delta} (bucardo_txid)`);
   for (const column of shape.additive ?? []) await client.query(`ALTER TABLE ${names.delta} ADD COLUMN IF NOT EXISTS ${additiveColumn(column)} numeric`);
-  // who wrote a record, when a sync did (makedelta); the trigger leaves it NULL, so its INSERT is unchanged
-  await client.query(`ALTER TABLE ${names.delta} ADD COLUMN IF NOT EXISTS ${quoteIdent(ORIGIN_COLUMN)} text`);
   await client.query(captureFunctionSql(shape));
   await client.query(`DROP TRIGGER IF EXISTS ${quoteIdent(CAPTURE_TRIGGER)} ON ${qualified(shape.table)}`);
   await client.query(`CREATE TRIGGER ${quoteIdent(CAPTURE_TRIGGER)} AFTER INSERT OR UPDATE OR DELETE ON ${qualified(shape.table)}
@@ -211,6 +209,8 @@ export async function removeCapture(client: pg.Client, tables: readonly TableRef
       await client.query('COMMIT');
       return;
     }
+    // a capture made before makedelta has no marks table
+    const marked = (await client.query<{ found: string }>('SELECT to_regclass($1) IS NOT NULL AS found', [MADE_DELTA])).rows[0]!.found === 't';
     for (const table of tables) {
       const names = captureNames(table);
       // the table by its name, and wherever the capture function fires: a table renamed since
@@ -228,6 +228,7 @@ export async function removeCapture(client: pg.Client, tables: readonly TableRef
       await client.query(`DROP TABLE IF EXISTS ${names.delta}`);
       await client.query(`DELETE FROM ${quoteIdent(CAPTURE_SCHEMA)}.capture_table WHERE schemaname = $1 AND tablename = $2`, [table.schema, table.name]);
       await client.query(`DELETE FROM ${TRUNCATE_LOG} WHERE schemaname = $1 AND tablename = $2`, [table.schema, table.name]);
+      if (marked) await client.query(`DELETE FROM ${MADE_DELTA} WHERE schemaname = $1 AND tablename = $2`, [table.schema, table.name]);
     }
     const left = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(CAPTURE_SCHEMA)}.capture_table`);
     if (left.rows[0]?.n === '0') await client.query(`DROP SCHEMA ${quoteIdent(CAPTURE_SCHEMA)} CASCADE`);

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { BucardoError, formatTable, keyMaker, tableId, type CaptureProblem, type Checkpoint, type KeyChange, type SourceChanges, type TableChanges, type TableShape } from '@bucardo/plugin-sdk';
-import { CAPTURE_SCHEMA, ORIGIN_COLUMN, TRUNCATE_LOG, additiveColumn, captureNames } from './capture-names.js';
+import { CAPTURE_SCHEMA, MADE_DELTA, TRUNCATE_LOG, additiveColumn, captureNames, notMadeBy } from './capture-names.js';
 import { captureProblems } from './capture-check.js';
 import { keyColumnList, partitionCondition } from './key-sql.js';
 import { quoteLiteral } from './connect.js';
@@ -35,14 +35,15 @@ function forTables(shapes: readonly TableShape[], firstParam: number): { sql: st
  * (PgQ's method), and needs no per-row bookkeeping. Keys come in key order, so that the same interval
  * always gives the same change set (a resumed run skips the transactions it already committed).
  */
-export async function readChanges(client: pg.Client, db: string, shapes: readonly TableShape[], since: Checkpoint, until?: Checkpoint, partition?: Partition, skip?: SkipOrigin): Promise<SourceChanges> {
+export async function readChanges(client: pg.Client, db: string, shapes: readonly TableShape[], since: Checkpoint, until?: Checkpoint, partition?: Partition, skip?: string): Promise<SourceChanges> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     const snapshot = until ?? (await client.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot')).rows[0]!.snapshot;
     // a dropped or disabled trigger records nothing: without this, the run would see no changes and say nothing
     const [broken] = await captureProblems(client, shapes.map((shape) => shape.table));
     if (broken) throw brokenCapture(db, broken);
-    const truncates = await readTruncates(client, shapes, since, until, skip?.truncates ? skip.sync : undefined);
+    // `skip`: the reading sync, whose own records (makedelta, marked in MADE_DELTA) are not its changes
+    const truncates = await readTruncates(client, shapes, since, until, skip);
     const changed = await changedTables(client, await withRecords(client, shapes), since, until, partition !== undefined);
     const tables = new Map<string, TableChanges>();
     for (const shape of shapes) {
@@ -50,8 +51,7 @@ export async function readChanges(client: pg.Client, db: string, shapes: readonl
       const truncatedAt = truncates.get(id);
       const probe = changed.get(id);
       if (probe === undefined && truncatedAt === undefined) continue;
-      const own = skip?.tables.has(id) ? skip.sync : undefined;
-      const changes = probe === undefined ? new Map<string, KeyChange>() : await readTable(client, db, shape, since, until, partition, own);
+      const changes = probe === undefined ? new Map<string, KeyChange>() : await readTable(client, db, shape, since, until, partition, skip);
       if (changes.size > 0 || truncatedAt !== undefined) {
         const newestOverall = partition && changes.size > 0 ? probe?.newest : undefined;
         tables.set(id, {
@@ -70,14 +70,6 @@ export async function readChanges(client: pg.Client, db: string, shapes: readonl
 /** Change records parsed per batch while the capture folds them: a few MB, whatever the backlog. */
 const CAPTURE_BATCH_ROWS = 65_536;
 
-/** The reading sync, whose own records (makedelta) are skipped in these tables (those whose delta table can hold them). */
-export interface SkipOrigin {
-  readonly sync: string;
-  readonly tables: ReadonlySet<string>;
-  /** Whether the truncate log can hold them. */
-  readonly truncates: boolean;
-}
-
 /** One partition of a capture in parts (`CaptureArgs.partition`). */
 export interface Partition {
   readonly index: number;
@@ -91,13 +83,13 @@ async function readTable(client: pg.Client, db: string, shape: TableShape, since
   const deltas = additive.map((column) => `, coalesce(${additiveColumn(column)}, 0)`).join('');
   const where = interval(quoteLiteral(since), until === undefined ? undefined : quoteLiteral(until))
     + (partition && partition.count > 1 ? ` AND ${partitionCondition(shape, partition.index, partition.count)}` : '')
-    + (own === undefined ? '' : ` AND ${ORIGIN_COLUMN} IS DISTINCT FROM ${quoteLiteral(own)}`);
+    + (own === undefined ? '' : ` AND ${notMadeBy(quoteLiteral(own), quoteLiteral(shape.table.schema), quoteLiteral(shape.table.name), 'd.bucardo_txid')}`);
   // The change records stream in key order (so the same interval always gives the same change set) and
   // are folded per key here: PostgreSQL sorts a million rows in a second or two, while grouping them with
   // ordered aggregates takes several. Changes to one key are ordered by time, not transaction id:
   // concurrent writers of a row take its lock in any order, but each writes its record after the lock.
   const sql = `COPY (SELECT ${keys}, bucardo_op, (extract(epoch FROM bucardo_changed_at) * 1000000)::bigint${deltas}
-             FROM ${names.delta} WHERE ${where}
+             FROM ${names.delta} d WHERE ${where}
             ORDER BY ${keys}, bucardo_changed_at, bucardo_txid) TO STDOUT`;
   const fold = new ChangeFold(shape);
   try {
@@ -163,7 +155,7 @@ export function firstRecord(table: string, where: string): string {
 async function readTruncates(client: pg.Client, shapes: readonly TableShape[], since: Checkpoint, until: Checkpoint | undefined, own: string | undefined): Promise<Map<string, number>> {
   const snapshots = until === undefined ? [since] : [since, until];
   const tables = forTables(shapes, snapshots.length + 1);
-  const mine = own === undefined ? '' : ` AND ${ORIGIN_COLUMN} IS DISTINCT FROM $${snapshots.length + 3}`;
+  const mine = own === undefined ? '' : ` AND ${notMadeBy(`$${snapshots.length + 3}`, 'truncate_log.schemaname', 'truncate_log.tablename', 'truncate_log.bucardo_txid')}`;
   const result = await client.query<string[]>({
     text: `SELECT schemaname, tablename, (extract(epoch FROM max(truncated_at)) * 1000000)::bigint
              FROM ${TRUNCATE_LOG} WHERE ${interval('$1', until === undefined ? undefined : '$2')} AND ${tables.sql}${mine} GROUP BY schemaname, tablename`,
@@ -180,7 +172,7 @@ async function readTruncates(client: pg.Client, shapes: readonly TableShape[], s
 export async function changedSince(client: pg.Client, shape: TableShape, since: Checkpoint, exceptOrigin?: string): Promise<Set<string>> {
   const names = captureNames(shape.table);
   const result = await client.query<string[]>({
-    text: `SELECT DISTINCT ${keyColumnList(shape)} FROM ${names.delta} WHERE ${interval()}${exceptOrigin === undefined ? '' : ` AND ${ORIGIN_COLUMN} IS DISTINCT FROM $2`}`,
+    text: `SELECT DISTINCT ${keyColumnList(shape)} FROM ${names.delta} d WHERE ${interval()}${exceptOrigin === undefined ? '' : ` AND ${notMadeBy('$2', quoteLiteral(shape.table.schema), quoteLiteral(shape.table.name), 'd.bucardo_txid')}`}`,
     values: exceptOrigin === undefined ? [since] : [since, exceptOrigin],
     rowMode: 'array',
   });
@@ -219,6 +211,9 @@ export async function purge(client: pg.Client, shapes: readonly TableShape[], co
   }
   const tables = forTables(shapes, 2);
   const truncates = await client.query(`DELETE FROM ${TRUNCATE_LOG} WHERE ${seen} AND ${tables.sql}`, [consumed, ...tables.values]);
+  // makedelta's marks go with the records they mark (a capture made before makedelta has none)
+  const marks = await client.query<{ found: string }>('SELECT to_regclass($1) IS NOT NULL AS found', [MADE_DELTA]);
+  if (marks.rows[0]?.found === 't') await client.query(`DELETE FROM ${MADE_DELTA} WHERE ${seen} AND ${tables.sql}`, [consumed, ...tables.values]);
   return purged + (truncates.rowCount ?? 0);
 }
 

@@ -6,7 +6,7 @@ import { installCapture, removeCapture } from './capture-install.js';
 import { checkCapturePrivileges } from './capture-privileges.js';
 import { upgradeCaptureGuard } from './capture-guard-upgrade.js';
 import { qualified } from './capture-names.js';
-import { OriginColumns } from './origin-columns.js';
+import { MarksTable } from './marks-table.js';
 import { hasChanges, pending, pendingKeys, purge, readChanges } from './capture-read.js';
 import { readTable } from './table-read.js';
 import { estimateRows } from './row-estimates.js';
@@ -51,7 +51,7 @@ class PostgresSourceSession implements SourceSession {
   readonly #origin: CheckpointOrigin;
   /** When `hasChanges` last looked at the capture triggers (never, at first). */
   #triggersCheckedAt = 0;
-  readonly #originColumns = new OriginColumns();
+  readonly #marks = new MarksTable();
 
   constructor(db: string, client: pg.Client, origin: CheckpointOrigin) {
     this.#db = db;
@@ -88,7 +88,7 @@ class PostgresSourceSession implements SourceSession {
   capture(args: CaptureArgs): Promise<SourceChanges> {
     return cancellable(this.#client, args.signal, async () => {
       // a sync's own makedelta records, where a delta table can hold them, are skipped: it wrote those rows
-      const skip = args.sync === undefined ? undefined : { sync: args.sync, ...await this.#originColumns.among(this.#client, args.tables) };
+      const skip = args.sync !== undefined && await this.#marks.exists(this.#client) ? args.sync : undefined;
       const changes = await readChanges(this.#client, this.#db, args.tables, await this.#origin.onThisServer(args.since), args.until, args.partition, skip);
       // the next run's checkpoint is this one, taken here (an `until` was taken by an earlier capture, maybe elsewhere)
       if (args.until === undefined) this.#origin.seen(changes.checkpoint);
