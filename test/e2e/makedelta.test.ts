@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
-import { DaemonWorld, type Db } from './support/daemon-world.js';
+import { DaemonWorld, sleep, waitFor, type Db } from './support/daemon-world.js';
 
 const server = serverFromInfo(inject('pg'));
 const world = new DaemonWorld(server, 'mkd');
@@ -120,6 +120,44 @@ describe('makedelta: a star around a hub with makedelta=on', () => {
       expect((await star.query(db.url, "SELECT id || ':' || v AS r FROM t ORDER BY id")).map((row) => row.r)).toEqual(['1:from leaf1', '3:from leaf3']);
     }
     for (const sync of ['h1', 'h2', 'h3']) expect((await star.api.runSync(sync)).outcome).toBe('empty');
+  });
+});
+
+describe('makedelta under a daemon: autokick syncs A⇄B (makedelta on A and B) and B→C', () => {
+  const live = new DaemonWorld(server, 'mkl');
+  let la: Db;
+  let lc: Db;
+  beforeAll(async () => {
+    await live.install();
+    la = await live.database('ml_A');
+    await live.database('ml_B');
+    lc = await live.database('ml_C');
+    await live.api.updateDatabase('ml_A', { makedelta: 'on' }, { force: true });
+    await live.api.updateDatabase('ml_B', { makedelta: 'on' }, { force: true });
+    await live.api.addTables(['t'], { herd: 'ml_h', db: 'ml_A' });
+    await live.api.addDbGroup('ml_g1', ['ml_A:source', 'ml_B:source']);
+    await live.api.addDbGroup('ml_g2', ['ml_B:source', 'ml_C:target']);
+    await live.api.addSync('l1', { herd: 'ml_h', dbs: 'ml_g1' });
+    await live.api.addSync('l2', { herd: 'ml_h', dbs: 'ml_g2' });
+  });
+  afterAll(() => live.dispose());
+
+  it('a row inserted on A reaches C, and the runs stop: no sync keeps reading its own records back', async () => {
+    const daemon = live.daemon();
+    await daemon.registered(await daemon.start());
+    try {
+      await live.query(la.url, "INSERT INTO t VALUES (1, 'from A')");
+      await waitFor('the row on C', async () => (await live.query(lc.url, 'SELECT v FROM t WHERE id = 1')).length > 0, 15_000, 50);
+      const runs = async () => Number((await live.sql("SELECT count(*)::int AS n FROM bucardo.syncrun WHERE sync = 'l1'"))[0]!.n);
+      // l1 runs once more after writing into B, empty, which moves its checkpoint past its own records
+      await sleep(2_000);
+      const settled = await runs();
+      await sleep(2_000);
+      expect(await runs()).toBe(settled);
+      expect(settled).toBeLessThanOrEqual(3);
+    } finally {
+      await daemon.kill();
+    }
   });
 });
 
