@@ -11,9 +11,9 @@ type Before = ReadonlyMap<KeyText, ReadonlyArray<string | null>>;
  * makedelta (Bucardo's): after a batch is written into a database that captures the table (it is a source
  * of some sync), its keys are recorded in the table's delta table there, in the same transaction, as the
  * capture trigger would have recorded them had the apply not kept it quiet (the same columns), and the
- * transaction marked as the writing sync's (`MADE_DELTA`), whose own capture skips it. They get the apply transaction's id,
- * so other syncs read them once it commits, like any change (commit order, trap 1). One statement per table
- * batch, never per row; the capture trigger and its WHEN are untouched.
+ * transaction marked as the writing sync's (`MADE_DELTA`), whose own capture skips it. They get the apply
+ * transaction's id, so other syncs read them once it commits, like any change (commit order, trap 1). One
+ * statement per table batch, never per row; the capture trigger and its WHEN are untouched.
  */
 export class DeltaRecorder {
   /** Tables captured here (positive answers only: capture may be installed later). */
@@ -26,8 +26,8 @@ export class DeltaRecorder {
 
   /**
    * Before the batch is written: whether its keys are to be recorded (makedelta asked and the table captured
-   * here), and for a table with additive columns
-   * their values now, so that a record carries new - old as the trigger's does.
+   * here), and for a table with additive columns their values now, so that a record carries new - old as
+   * the trigger's does.
    */
   async prepare(batch: ApplyBatch): Promise<{ before?: Before } | undefined> {
     if (!batch.makeDelta || batch.deletes.length === 0 || !await this.#captured(batch.shape)) return undefined;
@@ -44,15 +44,17 @@ export class DeltaRecorder {
   }
 
   /**
-   * After the batch is written: one record per key written or deleted (not those left alone, `skipped`):
-   * `U` where the row is there now, `D` where it is gone, additive columns as new - old.
+   * After the batch is written: one record per key written or deleted (not those left alone, `skipped`,
+   * unless the table has additive columns, which such a key still takes the others' share of): `U` where
+   * the row is there now, `D` where it is gone, additive columns as new - old.
    */
   async record(batch: ApplyBatch, prepared: { before?: Before }, skipped: readonly KeyText[]): Promise<void> {
-    const left = new Set(skipped);
-    const keys = left.size === 0 ? batch.deletes : batch.deletes.filter((key) => !left.has(key));
-    if (keys.length === 0) return;
     const { shape } = batch;
     const additive = shape.additive ?? [];
+    // a key left alone still took the other sources' share of its additive columns: that is recorded too
+    const left = new Set(additive.length > 0 ? [] : skipped);
+    const keys = left.size === 0 ? batch.deletes : batch.deletes.filter((key) => !left.has(key));
+    if (keys.length === 0) return;
     const keyArrays = keyColumnsOf(shape, keys);
     const params: string[] = keyArrays.map(arrayLiteral);
     const unnested = shape.key.map((column, index) => `$${index + 1}::text[]::${column.type}[]`);
