@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { BucardoError, formatTable, keyMaker, tableId, type CaptureProblem, type Checkpoint, type KeyChange, type SourceChanges, type TableChanges, type TableShape } from '@bucardo/plugin-sdk';
-import { CAPTURE_SCHEMA, MADE_DELTA, TRUNCATE_LOG, additiveColumn, captureNames, notMadeBy } from './capture-names.js';
+import { CAPTURE_SCHEMA, MADE_DELTA, TRUNCATE_LOG, additiveColumn, captureNames, notMadeBy, truncateNotMadeBy } from './capture-names.js';
 import { captureProblems } from './capture-check.js';
 import { keyColumnList, partitionCondition } from './key-sql.js';
 import { quoteLiteral } from './connect.js';
@@ -83,13 +83,13 @@ async function readTable(client: pg.Client, db: string, shape: TableShape, since
   const deltas = additive.map((column) => `, coalesce(${additiveColumn(column)}, 0)`).join('');
   const where = interval(quoteLiteral(since), until === undefined ? undefined : quoteLiteral(until))
     + (partition && partition.count > 1 ? ` AND ${partitionCondition(shape, partition.index, partition.count)}` : '')
-    + (own === undefined ? '' : ` AND ${notMadeBy(quoteLiteral(own), quoteLiteral(shape.table.schema), quoteLiteral(shape.table.name), 'd.bucardo_txid')}`);
+    + (own === undefined ? '' : ` AND ${notMadeBy(quoteLiteral(own), quoteLiteral(shape.table.schema), quoteLiteral(shape.table.name))}`);
   // The change records stream in key order (so the same interval always gives the same change set) and
   // are folded per key here: PostgreSQL sorts a million rows in a second or two, while grouping them with
   // ordered aggregates takes several. Changes to one key are ordered by time, not transaction id:
   // concurrent writers of a row take its lock in any order, but each writes its record after the lock.
   const sql = `COPY (SELECT ${keys}, bucardo_op, (extract(epoch FROM bucardo_changed_at) * 1000000)::bigint${deltas}
-             FROM ${names.delta} d WHERE ${where}
+             FROM ${names.delta} WHERE ${where}
             ORDER BY ${keys}, bucardo_changed_at, bucardo_txid) TO STDOUT`;
   const fold = new ChangeFold(shape);
   try {
@@ -155,7 +155,7 @@ export function firstRecord(table: string, where: string): string {
 async function readTruncates(client: pg.Client, shapes: readonly TableShape[], since: Checkpoint, until: Checkpoint | undefined, own: string | undefined): Promise<Map<string, number>> {
   const snapshots = until === undefined ? [since] : [since, until];
   const tables = forTables(shapes, snapshots.length + 1);
-  const mine = own === undefined ? '' : ` AND ${notMadeBy(`$${snapshots.length + 3}`, 'truncate_log.schemaname', 'truncate_log.tablename', 'truncate_log.bucardo_txid')}`;
+  const mine = own === undefined ? '' : ` AND ${truncateNotMadeBy(`$${snapshots.length + 3}`)}`;
   const result = await client.query<string[]>({
     text: `SELECT schemaname, tablename, (extract(epoch FROM max(truncated_at)) * 1000000)::bigint
              FROM ${TRUNCATE_LOG} WHERE ${interval('$1', until === undefined ? undefined : '$2')} AND ${tables.sql}${mine} GROUP BY schemaname, tablename`,
@@ -172,7 +172,7 @@ async function readTruncates(client: pg.Client, shapes: readonly TableShape[], s
 export async function changedSince(client: pg.Client, shape: TableShape, since: Checkpoint, exceptOrigin?: string): Promise<Set<string>> {
   const names = captureNames(shape.table);
   const result = await client.query<string[]>({
-    text: `SELECT DISTINCT ${keyColumnList(shape)} FROM ${names.delta} d WHERE ${interval()}${exceptOrigin === undefined ? '' : ` AND ${notMadeBy('$2', quoteLiteral(shape.table.schema), quoteLiteral(shape.table.name), 'd.bucardo_txid')}`}`,
+    text: `SELECT DISTINCT ${keyColumnList(shape)} FROM ${names.delta} WHERE ${interval()}${exceptOrigin === undefined ? '' : ` AND ${notMadeBy('$2', quoteLiteral(shape.table.schema), quoteLiteral(shape.table.name))}`}`,
     values: exceptOrigin === undefined ? [since] : [since, exceptOrigin],
     rowMode: 'array',
   });
