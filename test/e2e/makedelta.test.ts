@@ -3,7 +3,9 @@
  * makedelta=on, t4 off; sync s1 A:source,B:source and sync s2 B:source → C:target. What s1 writes into B
  * is recorded there as B's changes, so s2 carries it on to C (t1, t2), except for t4; what s2 finds on B
  * comes from either side; s1 never reads its own records back (no echo); a truncate is passed on too. A
- * star: a hub with makedelta=on (the database's flag) and a two-source sync per leaf. A flat-file database cannot
+ * star: a hub with makedelta=on (the database's flag) and a two-source sync per leaf. Under a daemon the
+ * autokick runs stop; a bulk update that refreshAbove would copy whole is applied key by key, recorded; an
+ * additive column's records carry new - old. A flat-file database cannot
  * have makedelta: refused, naming it, nothing stored. `list tables`/`list dbs` show the flag.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -158,6 +160,35 @@ describe('makedelta under a daemon: autokick syncs A⇄B (makedelta on A and B) 
     } finally {
       await daemon.kill();
     }
+  });
+});
+
+describe('makedelta and refreshAbove: A→B copying whole, B→C', () => {
+  const bulk = new DaemonWorld(server, 'mkr');
+  let ra: Db;
+  let rc: Db;
+  beforeAll(async () => {
+    await bulk.install();
+    ra = await bulk.database('mr_A');
+    await bulk.database('mr_B');
+    rc = await bulk.database('mr_C');
+    await bulk.api.addTables(['t'], { herd: 'mr_h', db: 'mr_A', makedelta: 'mr_B' });
+    await bulk.api.addDbGroup('mr_g1', ['mr_A:source', 'mr_B:target']);
+    await bulk.api.addDbGroup('mr_g2', ['mr_B:source', 'mr_C:target']);
+    await bulk.api.addSync('r1', { herd: 'mr_h', dbs: 'mr_g1', autokick: 'false', refreshabove: '0.5' });
+    await bulk.api.addSync('r2', { herd: 'mr_h', dbs: 'mr_g2', autokick: 'false' });
+  });
+  afterAll(() => bulk.dispose());
+
+  it('a bulk update that r1 would copy whole is applied key by key where makedelta records it, so it reaches C', async () => {
+    await bulk.query(ra.url, "INSERT INTO t SELECT i, 'first' FROM generate_series(1, 100000) i");
+    expect((await bulk.api.runSync('r1')).outcome).toBe('good');
+    expect((await bulk.api.runSync('r2')).outcome).toBe('good');
+    await bulk.query(ra.url, 'ANALYZE t');
+    await bulk.query(ra.url, "UPDATE t SET v = 'second'");
+    expect((await bulk.api.runSync('r1')).outcome).toBe('good');
+    expect((await bulk.api.runSync('r2')).outcome).toBe('good');
+    expect(await bulk.query(rc.url, 'SELECT v, count(*)::int AS n FROM t GROUP BY v')).toEqual([{ v: 'second', n: 100000 }]);
   });
 });
 
