@@ -1,11 +1,15 @@
 import { BucardoError, isBucardoError, toBucardoError, type ErrorCode, type ErrorSubject } from '@bucardo/plugin-sdk';
 
 /** SQLSTATEs of a connection the server ended or lost: class 08, and the server shutting down. */
-const LOST_SQLSTATES = /^(08...|57P0[123])$/;
+/** Connection failures, the server shutting or ending the session, and its idle timeouts (which end it too). */
+const LOST_SQLSTATES = /^(08...|57P0[1235]|25P03)$/;
 /** What Node says of a socket that broke or never answered. */
 const LOST_SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTCONN']);
-/** What node-postgres says of a client whose connection broke earlier (no SQLSTATE, no socket code). */
-const LOST_MESSAGES = /connection terminated|not queryable/i;
+/**
+ * What node-postgres says of a client whose connection broke earlier (no SQLSTATE, no socket code), and what
+ * the postgres plugin says instead when it kept why (`… (the connection was lost before this statement)`).
+ */
+const LOST_MESSAGES = /connection terminated|not queryable|connection was lost before this statement/i;
 
 /**
  * A failure on database `db` of a run, as a BucardoError naming it (and the table, when given). The
