@@ -148,7 +148,7 @@ describe('refused settings, names and verbs', () => {
 
   it('update table with a setting it does not have (colour=x): INVALID_ARGUMENT naming it', async () => {
     const r = await failsChangingNothing(['update', 'table', 'ok', 'colour=x'], 'INVALID_ARGUMENT', '"colour"');
-    expect(r.stderr).toMatch(/update table can change: additive \(not "colour"\)/);
+    expect(r.stderr).toMatch(/update table can change: additive, makedelta \(not "colour"\)/);
   });
 
   it('add table keyless= that is not a boolean: INVALID_ARGUMENT naming the option and the value; nothing is added', async () => {
