@@ -450,6 +450,13 @@ export interface TargetSession {
    */
   requiredColumns?(tables: readonly TableRef[]): Promise<Array<readonly string[]>>;
   /**
+   * The role this session connects as, and per table, in order, the privileges it lacks to write the table
+   * as the sync writes (e.g. `INSERT`, `DELETE`, `USAGE ON SCHEMA s`), in the database's words; `[]` where it
+   * lacks none or the table is missing (said otherwise). `bucardo validate` and `add sync` report them up front, naming
+   * the database, the role and the table, where every run would fail on the first write. Optional.
+   */
+  missingPrivileges?(shapes: readonly TableShape[]): Promise<{ readonly role: string; readonly missing: ReadonlyArray<readonly string[]> }>;
+  /**
    * For `bucardo compare`: the table's rows here, summed up per partition of their keys (the SDK's
    * `keyPartition` of `request.partitions`), so that two databases holding the same rows answer the same,
    * whatever the rows' order or the columns' order, and a different row changes its partition's answer.

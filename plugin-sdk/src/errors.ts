@@ -30,6 +30,7 @@ export const ErrorCodes = [
   'INVALID_ARGUMENT',
   'INVALID_NAME',
   'IN_USE',
+  'PERMISSION_DENIED',
   'PLUGIN_DUPLICATE',
   'PLUGIN_ERROR',
   'PLUGIN_INVALID',

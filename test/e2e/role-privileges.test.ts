@@ -8,7 +8,9 @@
  *  - a source role without CREATE on its database, or not owning a table: `add sync` fails naming the
  *    database, the role, the table and what to GRANT (or ALTER), exit 1, and nothing is installed on any
  *    source (not even on the sources before it, which it could install on) nor recorded;
- *  - a target role with SELECT only: the run fails naming the database, the role, the table and the GRANT;
+ *  - a target role with SELECT only: add sync is refused (PERMISSION_DENIED, naming the role, the table and
+ *    what it lacks) and validate says so once the sync is there; a run fails naming the database, the role,
+ *    the table and the GRANT;
  *    after the GRANT the next run delivers everything;
  *  - an application role that writes a captured table and owns nothing: its writes are captured (the
  *    capture functions are SECURITY DEFINER), it cannot read or write the change tables nor use the
@@ -129,8 +131,21 @@ describe('roles with only some of the privileges', () => {
     expect(await ok('list', 'syncs')).toMatch(/No syncs found/);
 
     await admin(dbs.b, `ALTER TABLE public.acct OWNER TO ${roles.source}`);
+    // the target's role may only read its table: refused, and the capture it installed taken off again, naming what it lacks
+    const readOnly = await bucardo('add', 'sync', 's', 'herd=h', 'dbs=g', 'autokick=false');
+    expect(readOnly.code, readOnly.stdout + readOnly.stderr).toBe(1);
+    expect(readOnly.stderr).toBe(`ERROR: Role "${roles.target}" may not write table "public.acct" on database "t" as the sync does: it lacks INSERT, DELETE there. Grant them to the role, or every run fails on its first write to the table [PERMISSION_DENIED]\n`);
+    for (const db of [dbs.a, dbs.b]) expect(await installed(db)).toEqual({ schema: false, triggers: [] });
+    expect(await ok('list', 'syncs')).toMatch(/No syncs found/);
+
+    await admin(dbs.t, `GRANT INSERT, DELETE ON public.acct TO ${roles.target}`);
     expect(await ok('add', 'sync', 's', 'herd=h', 'dbs=g', 'autokick=false')).toContain('Added sync "s"');
     for (const db of [dbs.a, dbs.b]) expect(await installed(db)).toEqual({ schema: true, triggers: ['bucardo_capture', 'bucardo_capture_truncate'] });
+    // taken away after the sync was added (the next test's run meets it): validate says so
+    await admin(dbs.t, `REVOKE INSERT, DELETE ON public.acct FROM ${roles.target}`);
+    const validate = await bucardo('validate', 's');
+    expect(validate.code).toBe(1);
+    expect(validate.stdout + validate.stderr).toContain(`Role "${roles.target}" may not write table "public.acct" on database "t" as the sync does: it lacks INSERT, DELETE there.`);
   });
 
   it('a target role that may only read: the run fails naming the role and the GRANT, and after it delivers everything', async (ctx) => {

@@ -5,6 +5,7 @@ import { RunSessions } from '../run/sessions.js';
 import { isPureFullcopy, sourcesOf } from '../run/sync-plan.js';
 import { describeAll, inspectTableShapes } from '../run/table-shapes.js';
 import { replacedKeys } from './replaced-keys.js';
+import { writePrivilegeProblems } from '../run/write-privileges.js';
 import { repairCapture } from './capture-repair.js';
 import { syncForeignKeyWarnings } from './inspect.js';
 import type { BucardoContext } from './context.js';
@@ -27,7 +28,7 @@ export async function validateSyncs(ctx: BucardoContext, names: readonly string[
       const sessions = await RunSessions.open(plan, ctx.engine.registry, ctx.engine.log, 'bucardo validate', new AbortController().signal);
       try {
         const { shapes, problems: shapeProblems, warnings } = await inspectTableShapes(plan, sessions);
-        const problems = [...shapeProblems, ...await replacedKeys(plan, sessions, shapes)];
+        const problems = [...shapeProblems, ...await replacedKeys(plan, sessions, shapes), ...await writePrivilegeProblems(plan, sessions, shapes)];
         // a dropped or disabled capture trigger is put back (the tables must be sound to install it)
         const { repaired, broken } = await repairCapture(plan, sessions, shapes, problems.length === 0);
         // a run leaves such a sequence out and goes on: a warning, as it is in the run's log

@@ -1,6 +1,7 @@
 import { BucardoError, isBucardoError, type Checkpoint, type DatabaseSpec, type TargetWriter } from '@bucardo/plugin-sdk';
 import type { DbGroupMember, SyncRow } from '../control/catalog-rows.js';
 import { RunSessions } from '../run/sessions.js';
+import { writePrivilegeProblems } from '../run/write-privileges.js';
 import { isPureFullcopy, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import { resolveTableShapes } from '../run/table-shapes.js';
 import { parseConflictSpec } from '../run/conflict-spec.js';
@@ -197,12 +198,17 @@ export async function installCapture(ctx: BucardoContext, plan: SyncPlan, label 
   try {
     const shapes = await resolveTableShapes(plan, sessions, ctx.engine.log);
     // A pure fullcopy sync copies whole tables each run: no capture on its source.
-    if (isPureFullcopy(plan)) return checkpoints;
-    for (const source of sourcesOf(plan)) {
-      checkpoints.set(source.name, await sessions.source(source.name).installCapture(shapes).catch((error: unknown) => {
-        throw databaseError(error, 'CAPTURE_FAILED', { db: source.name, sync: plan.name });
-      }));
+    if (!isPureFullcopy(plan)) {
+      for (const source of sourcesOf(plan)) {
+        checkpoints.set(source.name, await sessions.source(source.name).installCapture(shapes).catch((error: unknown) => {
+          throw databaseError(error, 'CAPTURE_FAILED', { db: source.name, sync: plan.name });
+        }));
+      }
     }
+    // after the capture's own checks (a table's owner, CREATE: what to fix first), and undone with it: a role
+    // that may not write a receiving database's tables would fail every run
+    const [denied] = await writePrivilegeProblems(plan, sessions, shapes);
+    if (denied) throw denied;
     return checkpoints;
   } catch (error) {
     if (checkpoints.size === 0 || !isBucardoError(error)) throw error;

@@ -18,11 +18,12 @@ export function renamedTargetSession(inner: TargetSession, renames: TableRenames
     describeTable: inner.describeTable && (async (table) => renames.answerFor(table, await inner.describeTable!(renames.out(table)))),
     describeTables: inner.describeTables && (async (list) => (await inner.describeTables!(tables(list))).map((shape, index) => renames.answerFor(list[index]!, shape))),
     requiredColumns: inner.requiredColumns && ((list) => inner.requiredColumns!(tables(list))),
+    missingPrivileges: inner.missingPrivileges && ((shapes) => inner.missingPrivileges!(shapes.map((shape) => renames.shapeOut(shape)))),
     summarizeRows: inner.summarizeRows && ((request) => inner.summarizeRows!({ ...request, shape: renames.shapeOut(request.shape) })),
     rowDigests: inner.rowDigests && ((request) => inner.rowDigests!({ ...request, shape: renames.shapeOut(request.shape) })),
     beginRun: inner.beginRun && ((info: RunInfo) => inner.beginRun!(run(info))),
     endRun: inner.endRun && ((info: RunEnd) => inner.endRun!(run(info))),
-    truncate: inner.truncate && ((shape, signal) => inner.truncate!(renames.shapeOut(shape), signal)),
+    truncate: inner.truncate && ((shape, signal, options) => inner.truncate!(renames.shapeOut(shape), signal, options)),
     isEmpty: inner.isEmpty && ((table) => inner.isEmpty!(renames.out(table))),
   });
 }

@@ -17,6 +17,7 @@ import { DeltaRecorder } from './delta-recorder.js';
 import { cancellable } from './cancel.js';
 import { copyIn } from './copy-in.js';
 import { describeTable, describeTables, requiredColumns } from './introspect.js';
+import { missingWritePrivileges } from './write-privileges.js';
 import { KeyIndexes } from './key-index.js';
 import { columnList, keyCondition } from './key-sql.js';
 import { rowDigests, summarizeRows } from './row-digests.js';
@@ -90,6 +91,10 @@ class PostgresTargetSession implements TargetSession {
 
   requiredColumns(tables: readonly TableRef[]): Promise<Array<readonly string[]>> {
     return requiredColumns(this.#client, tables);
+  }
+
+  missingPrivileges(shapes: readonly TableShape[]): Promise<{ role: string; missing: Array<readonly string[]> }> {
+    return missingWritePrivileges(this.#client, shapes);
   }
 
   summarizeRows(request: RowSummaryRequest): Promise<RowSummary> {
