@@ -41,6 +41,7 @@ const caught: Array<[Flaw, TargetScenarioId[]]> = [
   ['truncate-ignored', ['truncate']],
   ['drops-bad-runs', ['run-lifecycle']],
   ['caches-columns', ['column-order', 'shape-change']],
+  ['privileges-invented', ['capabilities']],
 ];
 
 describe('the target kit catches', () => {

@@ -50,6 +50,13 @@ const capabilities: Body = async (h) => {
     }
     expect(required.at(-1), 'requiredColumns of a missing table').toEqual([]);
   }
+  if (typeof session.missingPrivileges === 'function') {
+    // the kit writes its tables: a privilege said missing would refuse a sync that works; none for a missing table
+    const missingTable = { ...conformanceTables[0]!, table: { schema: 'public', name: 'kit_no_such_table' } };
+    const answer = await session.missingPrivileges([...conformanceTables, missingTable]);
+    expect(typeof answer.role, 'missingPrivileges names the role').toBe('string');
+    expect(answer.missing, 'missingPrivileges: nothing lacking for the tables the kit writes, nor for a missing table').toEqual([...conformanceTables, missingTable].map(() => []));
+  }
   await h.close(session);
 };
 

@@ -18,7 +18,9 @@ export type Flaw =
   // with a guard, overwrites keys changed locally after it; or leaves alone every key ever changed locally
   | 'guard-ignored' | 'guard-skips-every-local-change'
   // keeps each table's column names from the first batch the session sees (an insert statement made once)
-  | 'caches-columns';
+  | 'caches-columns'
+  // says the role lacks INSERT on every table, which it writes all the same (a privilege check gone wrong)
+  | 'privileges-invented';
 
 /** Rows by key, each a record by column name (no table shapes: a column added is just a new field). */
 type Tables = Map<string, Map<KeyText, Record<string, TextValue>>>;
@@ -125,6 +127,11 @@ class MemorySession implements TargetSession {
       if ((local?.get(key) ?? 0) > since) changed.add(key);
     }
     return changed;
+  }
+
+  /** Nothing lacking: the store takes any write; the flaw says INSERT is, for every table. */
+  async missingPrivileges(shapes: readonly TableShape[]): Promise<{ role: string; missing: Array<readonly string[]> }> {
+    return { role: 'memory', missing: shapes.map(() => (this.#flaws.has('privileges-invented') ? ['INSERT'] : [])) };
   }
 
   async truncate(shape: TableShape): Promise<number | undefined> {
