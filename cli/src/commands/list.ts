@@ -17,7 +17,8 @@ export async function list(session: CliSession): Promise<number> {
       session.print(`-- ${heading[each]}:`);
       session.print(await render(session, each));
     }
-    return 0;
+    session.print('-- customnames:');
+    return listCustomNames(session);
   }
   session.print(await render(session, noun, session.words.slice(1)));
   return 0;
