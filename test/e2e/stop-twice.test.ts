@@ -1,4 +1,7 @@
 /**
+ * `bucardo stop` while a long run is in progress (the second test: a stop whose wait, `BUCARDO_STOP_WAIT`,
+ * ran out says so and exits 1, and `restart` does not try to start a second daemon).
+ *
  * `bucardo stop` while a long initial copy runs: the stop waits for it (runs in progress finish first),
  * which for a copy of hours means the daemon cannot be stopped short of `kill -9`. Found in a failure
  * walk-through: a second `bucardo stop` only logged the first line again, and the first gave up after 5
@@ -68,5 +71,28 @@ describe('bucardo stop twice while an initial copy runs', () => {
     } finally {
       await hold.release().catch(() => undefined);
     }
+  }, 60_000);
+
+  it('a stop that waited its time out (BUCARDO_STOP_WAIT) says so and exits 1; restart does not start a second daemon', async () => {
+    await world.pair('st3', { autokick: false });
+    const daemon = world.daemon({ BUCARDO_STOP_WAIT: '1' });
+    const pid = await daemon.start();
+    const notice = `still running after 1 s (a long run has not finished yet; bucardo stop again stops it now, and the next start resumes it)`;
+    // a daemon that cannot answer in time (frozen: its SIGTERM waits until it goes on)
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const restarted = await daemon.cli('restart');
+      expect(restarted.code, restarted.stdout + restarted.stderr).toBe(1);
+      expect(restarted.stdout).toBe(`Stopping Bucardo (PID ${pid}) ... ${notice}\n`);
+      expect(daemon.pid()).toBe(pid);
+      const waited = await daemon.cli('stop', 'in a hurry');
+      expect(waited.code, waited.stdout + waited.stderr).toBe(1);
+      expect(waited.stdout).toBe(`Stopping Bucardo (PID ${pid}) ... ${notice}\n`);
+      expect(alive(pid)).toBe(true);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await waitFor('the daemon to stop once it goes on', async () => !alive(pid));
+    expect((await daemon.cli('stop')).stdout).toBe('Bucardo is not running\n');
   }, 60_000);
 });

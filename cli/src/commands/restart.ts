@@ -27,7 +27,8 @@ export async function restart(session: CliSession): Promise<number> {
   const reason = session.words.join(' ') || 'restart';
   if (!recorded) {
     if (running !== undefined && !(await startable(session, running))) return 1;
-    await stopDaemon(session, dir, reason);
+    // still running after the wait: a start now would only be refused
+    if (!(await stopDaemon(session, dir, reason))) return 1;
     return start(session);
   }
   const next = withStartOptions(session.command, recorded);
@@ -38,7 +39,7 @@ export async function restart(session: CliSession): Promise<number> {
     const own = session.command.options.logDestinations.map(absoluteDestination);
     const moved = own.length > 0 && own.join('\n') !== recorded.logDestinations.join('\n');
     // whoever watches the old log sees it end: it says where the next one is
-    await stopDaemon(session, dir, moved ? `${reason}; the next daemon logs to ${own.join(', ')}` : reason);
+    if (!(await stopDaemon(session, dir, moved ? `${reason}; the next daemon logs to ${own.join(', ')}` : reason))) return 1;
     if (next.reused.length > 0) session.print(`Using the options PID ${running} was started with: ${next.reused.join(' ')}`);
     return await start(again);
   } finally {
