@@ -48,7 +48,14 @@ export async function addTables(ctx: BucardoContext, names: readonly string[], o
     }
   });
   const databases = await candidateDatabases(ctx, options.db);
-  const found = await findTables(ctx, requested, databases, options.keyless === true);
+  return recordTables(ctx, await findTables(ctx, requested, databases, options.keyless === true), options);
+}
+
+/**
+ * Records tables found and described on their databases (`addTables`, and `add all tables`, which has
+ * described them already), with every check `addTables` makes once it has them.
+ */
+export async function recordTables(ctx: BucardoContext, found: ReadonlyArray<{ db: string; shape: TableShape }>, options: AddTablesOptions = {}): Promise<AddTablesResult> {
   for (const { shape, db } of found) checkAdditiveColumns(shape, options.additive ?? [], db);
   const makedelta = options.makedelta === undefined ? undefined : await tableMakeDelta(ctx, options.makedelta);
   const known = await ctx.control.catalog.relations();
@@ -96,7 +103,7 @@ export async function addTables(ctx: BucardoContext, names: readonly string[], o
 export async function updateTable(ctx: BucardoContext, name: string, options: { additive?: readonly string[]; makedelta?: string }): Promise<RelationRow> {
   const relation = pickTable(name, await ctx.control.catalog.relations(), (row) => row.table);
   if (!relation) throw new BucardoError('TABLE_NOT_FOUND', `Table "${name}" has not been added`, { table: name });
-  // read by each run's plan: nothing to install (the delta tables' origin column comes with capture)
+  // read by each run's plan: nothing to install (the marks table comes with capture, or with the first record)
   if (options.makedelta !== undefined) await ctx.control.catalog.setMakeDelta(relation.id, await tableMakeDelta(ctx, options.makedelta));
   if (options.additive !== undefined) {
     const row = await ctx.control.catalog.database(relation.db);
@@ -136,7 +143,7 @@ export async function listTables(ctx: BucardoContext): Promise<RelationRow[]> {
   return ctx.control.catalog.relations();
 }
 
-async function candidateDatabases(ctx: BucardoContext, db: string | undefined): Promise<DatabaseRow[]> {
+export async function candidateDatabases(ctx: BucardoContext, db: string | undefined): Promise<DatabaseRow[]> {
   if (db !== undefined) {
     const row = await ctx.control.catalog.database(db);
     if (!ctx.engine.registry.database(row.type).source) {
