@@ -97,13 +97,15 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
     const { plan, sessions } = runs.get(args.runId);
     const results = new Map(outcome.results);
     await settleAll([...args.plan].map(async ([db, batch]) => {
+      // named only when something is wrong: this runs for every batch on every database
+      const subject = () => ({ db, table: sessions.tableOn(db, args.batch.shape.table), sync: plan.name, plugin: sessions.pluginOf(db) });
       let result: unknown;
       try {
         result = await sessions.target(db).apply(batch);
       } catch (error) {
-        throw databaseError(error, 'APPLY_FAILED', { db, table: sessions.tableOn(db, args.batch.shape.table), sync: plan.name, plugin: sessions.pluginOf(db) });
+        throw databaseError(error, 'APPLY_FAILED', subject());
       }
-      results.set(db, checkApplyResult(result, { db, table: sessions.tableOn(db, args.batch.shape.table), sync: plan.name, plugin: sessions.pluginOf(db) }));
+      results.set(db, checkApplyResult(result, subject));
     }));
     return { results };
   });
@@ -132,13 +134,14 @@ function checkDecisions(decided: unknown, strategy: string, subject: { readonly 
  * What a target's `apply` returned, checked: counts are whole numbers of rows, not negative (a plugin that
  * returns nothing, or NaN, showed as a crash naming nothing, or as negative counts in `bucardo status`).
  */
-function checkApplyResult(result: unknown, subject: { readonly db: string; readonly table: string; readonly sync: string; readonly plugin: string | undefined }): ApplyResult {
+function checkApplyResult(result: unknown, subjectOf: () => { readonly db: string; readonly table: string; readonly sync: string; readonly plugin: string | undefined }): ApplyResult {
   const r = result as Partial<Record<keyof ApplyResult, unknown>> | null | undefined;
   const count = (value: unknown) => typeof value === 'number' && Number.isInteger(value) && value >= 0;
   const valid = typeof r === 'object' && r !== null && count(r.inserted) && count(r.deleted)
     && (r.skipped === undefined || Array.isArray(r.skipped));
   // skipped left out: no key was (the counts would otherwise fail on it later, naming nothing)
   if (valid) return { ...(result as ApplyResult), skipped: (r.skipped as ApplyResult['skipped'] | undefined) ?? [] };
+  const subject = subjectOf();
   const { plugin, ...names } = subject;
   throw new BucardoError('PLUGIN_ERROR', `The target of database "${subject.db}"${plugin ? ` (plugin ${plugin})` : ''} returned ${shown(result)} from apply for table "${subject.table}": an ApplyResult is { inserted, deleted } in rows (whole numbers, 0 or more), with skipped keys if any`, {
     ...names, ...(plugin ? { plugin } : {}), hook: 'apply',
