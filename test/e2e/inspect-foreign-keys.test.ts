@@ -111,6 +111,8 @@ ${childMissesParent('hu')}
   it('inspect herd with both tables: nothing missing, exit 0; inspect sync with a table pointed at from outside: a warning line, exit 0', async () => {
     const herd = await bucardo('inspect', 'relgroup', 'hpc');
     expect(herd.stderr).toBe('');
+    // a herd named twice is inspected once
+    expect((await bucardo('inspect', 'relgroup', 'hpc', 'hpc')).stdout).toBe(herd.stdout);
     expect(herd.stdout).toBe(`Table public.parent (DB: a)
   In relgroup "hpc", replicated by sync "spc"
     Every table its foreign keys point at is in relgroup "hpc"

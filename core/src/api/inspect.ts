@@ -38,16 +38,23 @@ export async function inspectTables(ctx: BucardoContext, names: readonly string[
 
 /** `bucardo inspect herd H…`: the herds' tables, each against those herds. */
 export async function inspectHerds(ctx: BucardoContext, names: readonly string[]): Promise<TableInspection[]> {
-  const herds: HerdRow[] = [];
-  for (const name of names) herds.push(await ctx.control.catalog.herd(name));
-  return inspectMembers(ctx, herds);
+  const herds = new Map<string, HerdRow>();
+  for (const name of names) {
+    const herd = await ctx.control.catalog.herd(name);
+    herds.set(herd.name, herd);
+  }
+  return inspectMembers(ctx, [...herds.values()]);
 }
 
 /** `bucardo inspect sync S…`: the tables of the syncs' herds, each against those herds. */
 export async function inspectSyncs(ctx: BucardoContext, names: readonly string[]): Promise<TableInspection[]> {
-  const herds: HerdRow[] = [];
-  for (const name of names) herds.push(await ctx.control.catalog.herd((await ctx.control.catalog.sync(name)).herd));
-  return inspectMembers(ctx, herds);
+  // two syncs over one herd: the herd once
+  const herds = new Map<string, HerdRow>();
+  for (const name of names) {
+    const herd = (await ctx.control.catalog.sync(name)).herd;
+    if (!herds.has(herd)) herds.set(herd, await ctx.control.catalog.herd(herd));
+  }
+  return inspectMembers(ctx, [...herds.values()]);
 }
 
 /**
