@@ -26,6 +26,7 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
     passwordSource = fallback?.source ?? 'none';
     return fallback?.password;
   };
+  const tls = tlsOptions(p.sslmode);
   const client = new pg.Client({
     ...(p.url === undefined ? {} : { connectionString: p.url }),
     ...(p.dbname === undefined ? {} : { database: p.dbname }),
@@ -35,7 +36,7 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
     // A function, called only when the server asks for a password (a password in the URL takes precedence
     // over it), so that node-postgres's own, deprecated pgpass lookup is never used.
     password: passwordOf,
-    ...(tlsOptions(p.sslmode) === undefined ? {} : { ssl: tlsOptions(p.sslmode) }),
+    ...(tls === undefined ? {} : { ssl: tls }),
     application_name: context.label.slice(0, 63),
     connectionTimeoutMillis: options.connectTimeout * 1000,
     options: Object.entries(options.sessionSettings).map(([name, value]) => `-c ${name}=${value.replace(/([\\ ])/g, '\\$1')}`).join(' '),
