@@ -75,10 +75,7 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
   // makedelta: the truncate recorded where the table's rows are (the copied rows are not: see CopyJob)
   const recordedOn = (db: string, shape: TableShape) => (job.makeDelta?.on.get(tableId(shape.table))?.has(db) ? { makeDelta: { sync: job.makeDelta.sync } } : undefined);
   const emptyAll = () => onTargets(async (target, db) => {
-    for (const shape of [...(job.emptyFirst ?? []), job.shape]) {
-      const record = recordedOn(db, shape);
-      await (record ? target.truncate!(shape, options.signal, record) : target.truncate!(shape, options.signal));
-    }
+    for (const shape of [...(job.emptyFirst ?? []), job.shape]) await target.truncate!(shape, options.signal, recordedOn(db, shape));
   });
   // once per table, before its read begins: a figure for the progress line, not a query per batch
   const estimate = options.estimates ? options.estimates.get(tableId(job.shape.table)) : options.status ? await estimatedRows(reader, job.shape.table) : undefined;

@@ -16,8 +16,13 @@ type Before = ReadonlyMap<KeyText, ReadonlyArray<string | null>>;
  * statement per table batch, never per row; the capture trigger and its WHEN are untouched.
  */
 export class DeltaRecorder {
-  /** Tables captured here (positive answers only: capture may be installed later). */
+  /** Tables captured here (kept: capture, once installed, stays). */
   readonly #ready = new Set<string>();
+  /**
+   * Tables not captured here, for the transaction: a receiver that is only a target is asked once per table
+   * and transaction, not per batch; capture installed meanwhile is seen by the next transaction.
+   */
+  readonly #absent = new Set<string>();
   readonly #client: pg.Client;
 
   constructor(client: pg.Client) {
@@ -98,16 +103,25 @@ export class DeltaRecorder {
   }
 
   /** Whether the table is captured here (its delta table exists); the marks table made if a capture made before makedelta lacks it. */
+  /** A transaction begins: what was not captured is asked again. */
+  forgetAbsent(): void {
+    this.#absent.clear();
+  }
+
   async #captured(shape: TableShape): Promise<boolean> {
     const id = tableId(shape.table);
     if (this.#ready.has(id)) return true;
+    if (this.#absent.has(id)) return false;
     const found = await this.#client.query<{ delta: string | null; marks: string | null }>(
       'SELECT to_regclass($1) AS delta, to_regclass($2) AS marks',
       [`${quoteIdent(CAPTURE_SCHEMA)}.${quoteIdent(captureNames(shape.table).deltaName)}`, MADE_DELTA],
     );
     const row = found.rows[0]!;
     // not a source of any sync here: no delta table, no one to read the records
-    if (row.delta === null) return false;
+    if (row.delta === null) {
+      this.#absent.add(id);
+      return false;
+    }
     if (row.marks === null) await this.#client.query(MADE_DELTA_SQL);
     this.#ready.add(id);
     return true;

@@ -115,6 +115,7 @@ class PostgresTargetSession implements TargetSession {
     // which the local-change guard relies on; and the transaction-local setting keeps capture triggers quiet.
     this.#deferred.clear();
     this.#postponed.clear();
+    this.#deltas.forgetAbsent();
     await this.#client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SELECT set_config(${quoteLiteral(SKIP_CAPTURE_SETTING)}, 'on', true)${this.#deadlocks.beginSql}`);
   }
 
