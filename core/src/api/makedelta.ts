@@ -1,15 +1,12 @@
 import { BucardoError, tableId, type TableRef } from '@bucardo/plugin-sdk';
 import type { DatabaseRow, RelationRow } from '../control/catalog-rows.js';
 import type { BucardoContext } from './context.js';
-import { parseBoolean } from './names.js';
+import { booleanWord, parseBoolean } from './names.js';
 
 /**
  * makedelta (Bucardo's), the settings side: where the rows syncs write are recorded as changes of the
  * database they are written into, for the other syncs reading it (a cascade A→B→C, a star around a hub).
  */
-
-const ON = new Set(['1', 't', 'true', 'y', 'yes', 'on']);
-const OFF = new Set(['0', 'f', 'false', 'n', 'no', 'off']);
 
 /**
  * A database can have makedelta only where its type's target records what it writes (`makeDelta`): a
@@ -37,8 +34,8 @@ export function databaseMakeDelta(ctx: BucardoContext, db: Pick<DatabaseRow, 'na
 export async function tableMakeDelta(ctx: BucardoContext, value: string): Promise<string | null> {
   const lower = value.trim().toLowerCase();
   if (lower === '') return null;
-  if (ON.has(lower)) return 'on';
-  if (OFF.has(lower)) return 'off';
+  const word = booleanWord(lower);
+  if (word !== undefined) return word ? 'on' : 'off';
   const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
   const known = await ctx.control.catalog.databases();
   for (const name of names) {
