@@ -58,7 +58,9 @@ export async function daemonLoggerOptions(session: CliSession): Promise<{ logger
   const { config } = await session.config();
   const given = session.command.options.logDestinations;
   const loggerOptions = given.length > 0 ? { ...config.loggerOptions, destinations: given } : config.loggerOptions;
-  return { ...(loggerOptions ? { loggerOptions } : {}), defaultLogDestinations: [usableDir('/var/log/bucardo')] };
+  // only when no --log-destination names one: the default is made (or a temporary fallback checked, and
+  // perhaps refused) for nothing otherwise
+  return { ...(loggerOptions ? { loggerOptions } : {}), defaultLogDestinations: given.length > 0 ? [] : [usableDir('/var/log/bucardo')] };
 }
 
 /** A `--log-destination` as the daemon gets it: a directory made absolute, since the daemon may run elsewhere. */
