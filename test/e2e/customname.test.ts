@@ -69,6 +69,9 @@ describe('bucardo customname', () => {
     refused(await world.bucardo('add', 'customname', 't', 'elsewhere', 'db=R'),
       'Table "public.t" already has a custom name on database "R": 2. public.t => reporting.orders_copy; remove it first (bucardo remove customname 2) [DUPLICATE_NAME]');
     refused(await world.bucardo('add', 'customname', 't', 'u', 'db=S'), '"public.u" is another table of sync "cs": table "public.t" cannot be written into it [INVALID_NAME]');
+    // two tables of a sync written into one by two custom names
+    refused(await world.bucardo('add', 'customname', 'u', 'reporting.orders_copy', 'db=R'),
+      '"reporting.orders_copy" is already the custom name of table "public.t" in sync "cs" (customname 2): table "public.u" cannot be written into it too [INVALID_NAME]');
     refused(await world.bucardo('add', 'customname', 't', 'public.t'), '"public.t" is the table\'s own name: a custom name must differ from "public.t" [INVALID_NAME]');
     refused(await world.bucardo('remove', 'customname', '7'), 'Customname number 7 does not exist (bucardo list customnames shows them) [INVALID_ARGUMENT]');
     expect(await world.ok('list', 'customnames')).toBe('1. Table: public.t => public.t_all\n2. Table: public.t => reporting.orders_copy  DB: R\n');

@@ -32,6 +32,19 @@ export async function addCustomName(ctx: BucardoContext, tableText: string, newN
     const shared = sharedWith(taken)!;
     throw new BucardoError('INVALID_NAME', `"${formatTable(as)}" is another table of sync "${shared}": table "${formatTable(table)}" cannot be written into it`, { table: formatTable(table), item: formatTable(as), sync: shared });
   }
+  // nor two of a sync's tables written into one by two custom names whose databases can meet
+  const named = await catalog.customNames.list();
+  const rivalSync = (row: CustomNameRow) => {
+    if (tableId(row.table) === tableId(table) || tableId(row.as) !== tableId(as)) return undefined;
+    if (row.db !== undefined && scope.db !== undefined && row.db !== scope.db) return undefined;
+    const rival = relations.find((candidate) => tableId(candidate.table) === tableId(row.table));
+    return rival?.syncs.find((sync) => relation.syncs.includes(sync) && (scope.sync === undefined || sync === scope.sync) && (row.sync === undefined || sync === row.sync));
+  };
+  const rival = named.find((row) => rivalSync(row) !== undefined);
+  if (rival) {
+    const shared = rivalSync(rival)!;
+    throw new BucardoError('INVALID_NAME', `"${formatTable(as)}" is already the custom name of table "${formatTable(rival.table)}" in sync "${shared}" (customname ${rival.id}): table "${formatTable(table)}" cannot be written into it too`, { table: formatTable(table), item: formatTable(as), sync: shared });
+  }
   if (scope.db !== undefined) await catalog.database(scope.db);
   const [syncs, dbgroups] = await Promise.all([catalog.syncs(), catalog.dbgroups()]);
   const sync = scope.sync === undefined ? undefined : await catalog.sync(scope.sync);
@@ -52,11 +65,11 @@ export async function addCustomName(ctx: BucardoContext, tableText: string, newN
     }
   }
   // looked for first, so that a refusal does not use up an id; the unique index settles a race
-  const sameScope = async () => (await catalog.customNames.list()).find((row) => tableId(row.table) === tableId(table) && row.db === scope.db && row.sync === scope.sync);
-  const already = await sameScope();
+  const sameScope = (rows: readonly CustomNameRow[]) => rows.find((row) => tableId(row.table) === tableId(table) && row.db === scope.db && row.sync === scope.sync);
+  const already = sameScope(named);
   const id = already ? undefined : await catalog.customNames.insert(relation.id, as, scope);
   if (id !== undefined) return { id, table, as, ...scope };
-  const existing = already ?? (await sameScope())!;
+  const existing = already ?? sameScope(await catalog.customNames.list())!;
   throw new BucardoError('DUPLICATE_NAME',
     `Table "${formatTable(table)}" already has a custom name${describeScope(scope)}: ${existing.id}. ${formatTable(table)} => ${formatTable(existing.as)}; remove it first (bucardo remove customname ${existing.id})`,
     { table: formatTable(table), item: String(existing.id), ...scope });
