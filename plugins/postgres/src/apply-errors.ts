@@ -8,10 +8,10 @@ import { FOREIGN_KEY_VIOLATION } from './postponed-writes.js';
  * A write's failure said with what to do, where the server's words name the constraint and the key but not
  * why the row collides nor the way out. `shape` is the table written, when known (not at commit).
  */
-export function explainApplyError(error: unknown, db: string, role: string | undefined, shape?: TableShape, guarded = false): unknown {
+export function explainApplyError(error: unknown, db: string, role: string | undefined, shape?: TableShape, guarded = false, inPlace = false): unknown {
   if (isBucardoError(error)) return error;
   const code = (error as { code?: string }).code;
-  if (code === INSUFFICIENT_PRIVILEGE) return notAllowed(error, db, role, shape);
+  if (code === INSUFFICIENT_PRIVILEGE) return notAllowed(error, db, role, shape, inPlace);
   if (code === FOREIGN_KEY_VIOLATION && /^insert or update/.test((error as Error).message)) return missingParent(error, db);
   if (code === UNIQUE_VIOLATION) return valueTaken(error, db, shape, guarded);
   return error;
@@ -25,16 +25,18 @@ const INSUFFICIENT_PRIVILEGE = '42501';
  * INSERT (COPY) and DELETE, and USAGE on the schema. The transaction rolls back everywhere, its
  * changes stay captured, and the next run after the GRANT carries them.
  */
-function notAllowed(error: unknown, db: string, role: string | undefined, shape: TableShape | undefined): BucardoError {
+function notAllowed(error: unknown, db: string, role: string | undefined, shape: TableShape | undefined, inPlace: boolean): BucardoError {
   const wrapped = toBucardoError(error, 'APPLY_FAILED', { db, ...(role === undefined ? {} : { item: role }) });
   const who = role === undefined ? 'the role it connects as' : quoteIdent(role);
   const schema = /permission denied for schema (.+)$/.exec((error as Error).message)?.[1];
+  // as write-privileges.ts asks for them: UPDATE where the rows were written in place
+  const privileges = ['SELECT', 'INSERT', 'DELETE', ...(inPlace ? ['UPDATE'] : [])];
   const table = shape === undefined ? wrapped.table : formatTable(shape.table);
   const grant = schema !== undefined
     ? `GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO ${who}`
-    : `GRANT SELECT, INSERT, DELETE ON ${shape === undefined ? (table ?? 'the table') : qualified(shape.table)} TO ${who}`;
+    : `GRANT ${privileges.join(', ')} ON ${shape === undefined ? (table ?? 'the table') : qualified(shape.table)} TO ${who}`;
   const what = table === undefined ? '' : ` table "${table}" on`;
-  return new BucardoError('APPLY_FAILED', `${wrapped.message}: the sync writes${what} database "${db}" as role ${who}, which needs SELECT, INSERT and DELETE on each of the sync's tables there and USAGE on their schemas (${grant}); the changes not written wait, captured, for the next run`, {
+  return new BucardoError('APPLY_FAILED', `${wrapped.message}: the sync writes${what} database "${db}" as role ${who}, which needs ${privileges.slice(0, -1).join(', ')} and ${privileges.at(-1)} on ${inPlace ? 'this table there and USAGE on its schema' : 'each of the sync\'s tables there and USAGE on their schemas'} (${grant}); the changes not written wait, captured, for the next run`, {
     ...wrapped.subject, ...(table === undefined ? {} : { table }), cause: error,
   });
 }

@@ -123,7 +123,9 @@ class PostgresTargetSession implements TargetSession {
     // A run that is aborted (a kick's timeout, a daemon that lost its lock) must not wait on a lock forever.
     return cancellable(this.#client, batch.signal, () => this.#applyAndRecord(batch)).catch((error: unknown) => {
       this.#deadlocks.failed(error);
-      throw explainApplyError(error, this.#db, this.#client.user, batch.shape, batch.guard !== undefined);
+      // rows written in place (additive columns, a table a foreign key points at) needed UPDATE too
+      const inPlace = (batch.shape.additive ?? []).length > 0 || this.#referenced.known(batch.shape);
+      throw explainApplyError(error, this.#db, this.#client.user, batch.shape, batch.guard !== undefined, inPlace);
     });
   }
 

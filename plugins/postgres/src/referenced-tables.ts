@@ -33,6 +33,11 @@ export class ReferencedTables {
     return referenced;
   }
 
+  /** What `has` found for the table, without asking (false when it was never asked, or for a replica). */
+  known(shape: TableShape): boolean {
+    return this.#replica !== true && this.#known.get(qualified(shape.table)) === true;
+  }
+
   /** `shapes` in an order where a table comes before every table it points at (`dependencyOrder`). */
   async deleteOrder(client: pg.Client, shapes: readonly TableShape[]): Promise<TableShape[]> {
     if (shapes.length < 2) return [...shapes];
