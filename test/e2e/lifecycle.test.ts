@@ -6,8 +6,11 @@
  *    tables equal to the source's (duplicate rows of the keyless table included), overwriting drift;
  *    a keyless table in a sync with a target is refused;
  *  - TRUNCATE across three sources and a target, Bucardo's acceptance scenario 6: a truncate empties the
- *    table everywhere; in a contest the latest truncating source wins, its post-truncate rows survive,
- *    everything else of the interval (other sources' rows, the target's) is gone; later inserts replicate;
+ *    table everywhere; in a contest the latest truncating source wins, its post-truncate rows survive and
+ *    so do the other sources' rows written after it (Bucardo drops those), everything else of the interval
+ *    (the other sources' rows made before it, the target's) is gone; later inserts replicate; the writes
+ *    made after a truncate settle their conflicts by the sync's strategy, in a run cut into key partitions
+ *    too;
  *  - sequences (scenario 7): `add sequence`; ALTER on A, nextval on B, setval on C, a higher value on the
  *    target: every database ends with the settings and value of the source whose value is highest;
  *  - remove: `remove table` and `remove db` refused while in use; `remove sync` removes the triggers,
@@ -27,6 +30,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { assertConverged } from '../src/helpers/databases.js';
 import { DaemonWorld, statusDetail, type Db } from './support/daemon-world.js';
+import { batchConfig } from './support/lifecycle-kit.js';
 
 const server = serverFromInfo(inject('pg'));
 
@@ -175,22 +179,77 @@ describe('TRUNCATE contest across three sources and a target (Bucardo scenario 6
     await each((n) => `INSERT INTO t VALUES (${n}, 'x${n}'); INSERT INTO t2 VALUES (${n}, 'y${n}')`, 1);
     for (const name of ['A', 'B', 'C', 'D']) await world.query(dbs[name]!.url, 'TRUNCATE t, t2');
     await each((n) => `INSERT INTO t VALUES (${n}, 'x${n}'); INSERT INTO t2 VALUES (${n}, 'y${n}')`, 5);
-    const contest = await world.bucardo('kick', 'tr', '0');
+    const contest = await world.bucardo('--log-level', 'normal', 'kick', 'tr', '0');
     expect(contest.code).toBe(0);
-    // what the truncate drops is said, with the other sources' changes made after it (rows 5 and 6)
+    // what the truncate drops (the other sources' rows made before it: 1 and 2) and what it keeps (made
+    // after it: 5 and 6) is said per table
     for (const table of ['t', 't2']) {
-      expect(contest.stdout + contest.stderr).toContain(`Changes to table public.${table} dropped for its truncate on tr_C: the keys other sources changed in it (tr_A: 2, tr_B: 2, 2 of them made after the truncate); the table on tr_C wins whole, as in Bucardo`);
+      expect(contest.stdout + contest.stderr).toContain(`Changes to table public.${table} dropped for its truncate on tr_C: the keys other sources changed in it before the truncate (tr_A: 1, tr_B: 1)`);
+      expect(contest.stdout + contest.stderr).toContain(`Table public.${table} was truncated on tr_C: first writing the keys other sources changed after the truncate (tr_A: 1, tr_B: 1), so that its copy carries them`);
     }
-    // C truncated last among the sources: only its row written after the truncate survives, everywhere
-    await everywhere([7]);
-    for (const db of Object.values(dbs)) expect(await world.query(db.url, 'SELECT v FROM t UNION ALL SELECT v FROM t2')).toEqual([{ v: 'x7' }, { v: 'y7' }]);
+    // C truncated last among the sources: its row written after the truncate and the other sources' rows
+    // written after it survive, everywhere (Bucardo keeps only C's: it drops writes made after the truncate)
+    await everywhere([5, 6, 7]);
+    for (const db of Object.values(dbs)) {
+      expect(await world.query(db.url, 'SELECT v FROM t UNION ALL SELECT v FROM t2 ORDER BY v')).toEqual([{ v: 'x5' }, { v: 'x6' }, { v: 'x7' }, { v: 'y5' }, { v: 'y6' }, { v: 'y7' }]);
+    }
 
     // later inserts replicate normally
     await world.query(dbs.A!.url, "INSERT INTO t VALUES (11, 'a11'); INSERT INTO t2 VALUES (11, 'a11')");
     await world.query(dbs.B!.url, "INSERT INTO t VALUES (12, 'b12'); INSERT INTO t2 VALUES (12, 'b12')");
     await kick('tr');
-    await everywhere([7, 11, 12]);
+    await everywhere([5, 6, 7, 11, 12]);
     await assertConverged(Object.values(dbs).map((db) => db.url), { t: 'id', t2: 'id' });
+  });
+});
+
+describe('writes made after a truncate on other sources', () => {
+  useWorld('lta');
+  let a: Db;
+  let b: Db;
+  let t: Db;
+  const rows = async (db: Db) => (await world.query(db.url, 'SELECT id, v FROM t ORDER BY id')).map((row) => `${row.id}:${row.v}`);
+
+  beforeAll(async () => {
+    a = await world.database('ta_A');
+    b = await world.database('ta_B');
+    t = await world.database('ta_T');
+    for (const db of [a, b, t]) await world.query(db.url, "INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 10) AS i");
+    await world.api.addTables(['t'], { herd: 'ta_h', db: a.name });
+    await world.api.addDbGroup('ta_g', ['ta_A:source', 'ta_B:source', 'ta_T:target']);
+    await world.api.addSync('ta', { herd: 'ta_h', dbs: 'ta_g', autokick: 'false', conflict: 'latest' });
+  });
+
+  it('keeps them, settling a key both sources wrote after the truncate by the sync\'s strategy', async () => {
+    await world.query(b.url, "UPDATE t SET v = 'b before' WHERE id = 1");
+    await world.query(a.url, "TRUNCATE t; INSERT INTO t VALUES (30, 'a30'), (31, 'a31')");
+    // after A's truncate: B updates a row it still has, inserts one, and writes key 30 after A did
+    await world.query(b.url, "UPDATE t SET v = 'b late' WHERE id = 2; INSERT INTO t VALUES (20, 'b20')");
+    await world.query(b.url, "INSERT INTO t VALUES (30, 'b30')");
+    const run = await world.bucardo('--log-level', 'normal', 'kick', 'ta', '0');
+    expect(run.code).toBe(0);
+    expect(run.stdout + run.stderr).toContain('Changes to table public.t dropped for its truncate on ta_A: the keys other sources changed in it before the truncate (ta_B: 1)');
+    expect(run.stdout + run.stderr).toContain('Table public.t was truncated on ta_A: first writing the keys other sources changed after the truncate (ta_B: 3), so that its copy carries them');
+    // key 30: B's write is the later one (conflict=latest)
+    for (const db of [a, b, t]) expect(await rows(db), db.name).toEqual(['2:b late', '20:b20', '30:b30', '31:a31']);
+    // nothing to echo back: the next run is empty and changes nothing
+    expect(await world.ok('kick', 'ta', '0')).toMatch(/^Kick ta: \[\d+ s\] DONE!$/m);
+    await assertConverged([a.url, b.url, t.url], { t: 'id' });
+    expect(await rows(t)).toEqual(['2:b late', '20:b20', '30:b30', '31:a31']);
+  });
+
+  it('keeps those of every key partition when the run is cut into partitions', async () => {
+    const config = batchConfig(world, 40, { partitionSize: 50 });
+    await world.query(b.url, "UPDATE t SET v = 'b before 2' WHERE id = 20");
+    await world.query(a.url, "TRUNCATE t; INSERT INTO t SELECT i, 'a' || i FROM generate_series(1001, 1060) AS i");
+    await world.query(b.url, "INSERT INTO t SELECT i, 'b' || i FROM generate_series(2001, 2150) AS i");
+    const run = await world.bucardo('--config', config, '--log-level', 'verbose', 'kick', 'ta', '0');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout + run.stderr).toMatch(/Changed keys per source \(partition 1 of [2-9]\)/);
+    expect(run.stdout + run.stderr).toContain('first writing the keys other sources changed after the truncate (ta_B: 150)');
+    // B's rows from before the truncate (2, 20, 30) are gone; A's and B's later rows are everywhere
+    const expected = [...Array.from({ length: 60 }, (_, i) => `${1001 + i}:a${1001 + i}`), ...Array.from({ length: 150 }, (_, i) => `${2001 + i}:b${2001 + i}`)];
+    for (const db of [a, b, t]) expect(await rows(db), db.name).toEqual(expected);
   });
 });
 

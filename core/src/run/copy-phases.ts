@@ -8,6 +8,7 @@ import type { CopyProgress, RunRecorder } from './run-sync.js';
 import type { RunSessions } from './sessions.js';
 import { sourcesOf, targetsOf, type SyncPlan } from './sync-plan.js';
 import { copyTable } from './table-copy.js';
+import { truncateWinners, type TruncateWinner } from './truncate-winners.js';
 
 /** What the whole-table phases of a run share. */
 export interface CopyContext {
@@ -116,20 +117,15 @@ export async function fullCopies(ctx: CopyContext): Promise<void> {
 /**
  * TRUNCATE: when a table was truncated on one or more sources in the interval, the latest truncate wins:
  * every other database of the sync is made equal to that source's table (a full copy, so rows written on
- * it after the truncate survive), and the interval's other changes to the table are dropped, as in
- * Bucardo. Returns the change set without those tables. A capture in key partitions sees the truncate in
- * every partition: only the first (`partition.index` 0) copies, the others just drop the table's changes.
+ * it after the truncate survive). The keys other sources changed after that truncate were written into
+ * the winner's table first (`writeChangesAfterTruncates`), so the copy carries them; the interval's other
+ * changes to the table, made before the truncate, are dropped. Returns the change set without those
+ * tables. A capture in key partitions sees the truncate in every partition: only the first
+ * (`partition.index` 0) copies, the others just drop the table's changes.
  */
 export async function applyTruncates(ctx: CopyContext, changeSet: ChangeSet, receivers: readonly string[], partition?: { readonly index: number; readonly count: number }): Promise<ChangeSet> {
   const copy = (partition?.index ?? 0) === 0;
-  const truncated = new Map<string, { db: string; at: number }>();
-  for (const source of changeSet.sources) {
-    for (const [id, changes] of source.tables) {
-      if (changes.truncatedAt === undefined) continue;
-      const best = truncated.get(id);
-      if (!best || changes.truncatedAt > best.at || (changes.truncatedAt === best.at && source.db < best.db)) truncated.set(id, { db: source.db, at: changes.truncatedAt });
-    }
-  }
+  const truncated = truncateWinners(changeSet);
   if (truncated.size === 0) return changeSet;
   // parents first, as every write; a table's dependents truncated on the same source (TRUNCATE … CASCADE)
   // are emptied with it, children first
@@ -157,27 +153,27 @@ export async function applyTruncates(ctx: CopyContext, changeSet: ChangeSet, rec
 }
 
 /**
- * The changes other sources made to a truncated table that the truncate's copy drops, said per table: as
- * in Bucardo's scenario, even those made after the truncate (the truncating source's table wins whole),
- * which a user would otherwise not know were thrown away. At `warn` when some came after the truncate.
+ * The changes other sources made to a truncated table before the truncate that wins, dropped with it, said
+ * per table: a user would otherwise not know the run threw them away. Those made after it were written
+ * into the winner's table before its copy (`writeChangesAfterTruncates`), which says so itself.
  */
-function sayDroppedChanges(ctx: CopyContext, changeSet: ChangeSet, truncated: ReadonlyMap<string, { db: string; at: number }>, partition?: { readonly index: number; readonly count: number }): void {
+function sayDroppedChanges(ctx: CopyContext, changeSet: ChangeSet, truncated: ReadonlyMap<string, TruncateWinner>, partition?: { readonly index: number; readonly count: number }): void {
   // a capture in key partitions drops each partition's own: said per partition
   const part = partition && partition.count > 1 ? ` in key partition ${partition.index + 1} of ${partition.count}` : '';
   for (const [id, winner] of truncated) {
     const dropped: string[] = [];
-    let later = 0;
     let table: string | undefined;
     for (const source of changeSet.sources) {
       const changes = source.tables.get(id);
-      if (source.db === winner.db || !changes || changes.changes.size === 0) continue;
+      if (source.db === winner.db || !changes) continue;
+      let before = 0;
+      for (const change of changes.changes.values()) if (change.changedAt <= winner.at) before++;
+      if (before === 0) continue;
       table = formatTable(changes.table);
-      dropped.push(`${source.db}: ${changes.changes.size}`);
-      for (const change of changes.changes.values()) if (change.changedAt > winner.at) later++;
+      dropped.push(`${source.db}: ${before}`);
     }
     if (table === undefined) continue;
-    const after = later > 0 ? `, ${later} of them made after the truncate` : '';
-    ctx.log.log(later > 0 ? 'warn' : 'normal', `Changes to table ${table} dropped for its truncate on ${winner.db}${part}: the keys other sources changed in it (${dropped.join(', ')}${after}); the table on ${winner.db} wins whole, as in Bucardo`, { table });
+    ctx.log.log('normal', `Changes to table ${table} dropped for its truncate on ${winner.db}${part}: the keys other sources changed in it before the truncate (${dropped.join(', ')})`, { table });
   }
 }
 

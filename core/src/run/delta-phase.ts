@@ -1,5 +1,5 @@
 import {
-  ChangeLog, formatTable, tableId,
+  formatTable, tableId,
   type Checkpoint, type ChangeSet, type Logger, type RunArgs, type TableBatch, type TableChanges, type TableShape,
 } from '@bucardo/plugin-sdk';
 import { writeOrder } from './write-order.js';
@@ -16,6 +16,8 @@ import { chooseRefreshes, refreshAboveOf, refreshTables } from './refresh.js';
 import { withRetries } from './retries.js';
 import { changedSinceChecked, checkingAgain, resolveTableShapes } from './table-shapes.js';
 import { Progress } from './run-progress.js';
+import { newestChanges } from './newest-changes.js';
+import { writeChangesAfterTruncates } from './changes-after-truncates.js';
 import type { RunCounts } from './run-counts.js';
 import type { ResumePoint, RunOptions, RunParts, RunRecorder } from './run-sync.js';
 import type { RunSessions } from './sessions.js';
@@ -202,7 +204,9 @@ async function capturePartition(work: DeltaWork, step: PartitionStep, until: Rea
   if (work.checkShapes) await checkCapturedShapes(work, changeSet, step);
   // After the capture that consumed their records: the copy reads at least what they stood for.
   if (step.index === 0) await refreshTables(work.copies, work.refreshed ?? []);
-  // A truncate is in every partition's capture; its table is copied once, with the first partition.
+  // A truncate is in every partition's capture; its table is copied once, with the first partition,
+  // after the changes other sources made since that truncate were written (they are not lost with it).
+  if (step.index === 0) await writeChangesAfterTruncates(work, args, changeSet);
   changeSet = await applyTruncates(work.copies, changeSet, args.databases.map((db) => db.name), step);
   const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
   const sections = { layout, kept: step.index === 0, lost: step.index === step.count - 1 };
@@ -327,30 +331,6 @@ async function applyPartition(work: DeltaWork, step: PartitionStep, planned: Pla
     await ahead.discard();
   }
   if (partitioned && step.index + 1 < step.count) await save(resumePoint(step.index + 1, 0));
-}
-
-/**
- * Per table (by `tableId`) and source, the source's newest change to the table in this run; only for
- * tables changed on several sources, the only ones with conflicts to settle. A partition's capture gives
- * the newest of the whole run (`newestOverall`), so every partition settles a table's conflicts alike.
- */
-function newestChanges(changeSet: ChangeSet): Map<string, Map<string, number>> {
-  const changedOn = new Map<string, number>();
-  for (const source of changeSet.sources) for (const id of source.tables.keys()) changedOn.set(id, (changedOn.get(id) ?? 0) + 1);
-  const newest = new Map<string, Map<string, number>>();
-  for (const source of changeSet.sources) {
-    for (const [id, table] of source.tables) {
-      if ((changedOn.get(id) ?? 0) < 2) continue;
-      let max = -Infinity;
-      if (table.newestOverall !== undefined) max = table.newestOverall;
-      else if (table.changes instanceof ChangeLog) max = table.changes.newestChangedAt;
-      else for (const change of table.changes.values()) if (change.changedAt > max) max = change.changedAt;
-      let perSource = newest.get(id);
-      if (!perSource) newest.set(id, (perSource = new Map()));
-      perSource.set(source.db, max);
-    }
-  }
-  return newest;
 }
 
 /** Each source's checkpoint; a source without one (capture never installed for this sync) starts now. */
