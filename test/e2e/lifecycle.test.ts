@@ -251,6 +251,22 @@ describe('writes made after a truncate on other sources', () => {
     const expected = [...Array.from({ length: 60 }, (_, i) => `${1001 + i}:a${1001 + i}`), ...Array.from({ length: 150 }, (_, i) => `${2001 + i}:b${2001 + i}`)];
     for (const db of [a, b, t]) expect(await rows(db), db.name).toEqual(expected);
   });
+
+  it('loses none of them when the copy fails after they were written into the winner, and the next run converges', async () => {
+    await world.query(a.url, "TRUNCATE t; INSERT INTO t VALUES (40, 'a40')");
+    await world.query(b.url, "INSERT INTO t VALUES (41, 'b41')");
+    await world.query(t.url, `CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'no rows today'; END$$;
+      CREATE TRIGGER refuse BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION refuse()`);
+    const failed = await world.bucardo('kick', 'ta', '0');
+    expect(failed.code).not.toBe(0);
+    expect(failed.stdout + failed.stderr).toContain('no rows today');
+    // B's later row is in the winner's table already, and still on B
+    expect(await rows(a)).toEqual(['40:a40', '41:b41']);
+    expect(await rows(b)).toContain('41:b41');
+    await world.query(t.url, 'DROP TRIGGER refuse ON t');
+    expect(await world.ok('kick', 'ta', '0')).toMatch(/^Kick ta: \[\d+ s\] DONE!$/m);
+    for (const db of [a, b, t]) expect(await rows(db), db.name).toEqual(['40:a40', '41:b41']);
+  });
 });
 
 describe('truncate records of tables whose dotted names are alike', () => {

@@ -28,6 +28,11 @@ export interface TransactionContext {
   readonly readsDone?: (batch: TableBatch) => void;
   /** A transaction of the conflict audit's own, for the conflicts this transaction settles. */
   readonly openAudit: () => Promise<AuditChannel>;
+  /**
+   * Per table (by `tableId`), the only databases it is written into, when not every database of the run
+   * (the keys written into a truncate's winner before its copy); the transaction opens on those alone.
+   */
+  readonly writesOnly?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /**
@@ -37,10 +42,12 @@ export interface TransactionContext {
  */
 export async function applyTransaction(ctx: TransactionContext, transaction: readonly TableBatch[]): Promise<void> {
   const { parts, plan, sessions, args } = ctx;
-  const targets = args.databases.map((db) => sessions.target(db.name));
+  const only = ctx.writesOnly && new Set([...ctx.writesOnly.values()].flatMap((names) => [...names]));
+  const written = only ? args.databases.filter((db) => only.has(db.name)) : args.databases;
+  const targets = written.map((db) => sessions.target(db.name));
   // a connection that broke while idle (kept between runs) is found here, by the first statement on it
   const onEvery = (work: (target: TargetSession) => Promise<void>) => settleAll(targets.map((target, index) => work(target).catch((error: unknown) => {
-    const db = args.databases[index]!.name;
+    const db = written[index]!.name;
     throw databaseError(error, 'APPLY_FAILED', { db, sync: plan.name, plugin: sessions.pluginOf(db) });
   })));
   const audit = new ConflictAudit(ctx.openAudit);
@@ -68,7 +75,9 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
       audit.add(settlement.records);
       const extra = await fetchOtherWinners(sessions, batch, rows, settlement, args.signal, ctx.guards);
       const recordOn = plan.makeDelta?.get(tableId(batch.shape.table));
-      const { perDatabase, rowsMoved } = buildApplyPlan(batch, rows, settlement, extra, args.databases, ctx.guards, args.signal, recordOn ? { sync: plan.name, on: recordOn } : undefined);
+      const into = ctx.writesOnly?.get(tableId(batch.shape.table));
+      const receivers = into ? written.filter((db) => into.has(db.name)) : written;
+      const { perDatabase, rowsMoved } = buildApplyPlan(batch, rows, settlement, extra, receivers, ctx.guards, args.signal, recordOn ? { sync: plan.name, on: recordOn } : undefined);
       await ctx.status(`Applying ${table} to ${[...perDatabase.keys()].join(', ')}`);
       lap('planned');
       ctx.readsDone?.(batch);

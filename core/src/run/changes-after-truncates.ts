@@ -9,8 +9,8 @@ import { changesAfterTruncates, truncateWinners, type TruncateWinner } from './t
 /**
  * A truncate wins whole: its table is copied to every other database. The keys other sources changed
  * after it are as much the latest word, and Bucardo drops them (its scenario 6), losing writes made after
- * the truncate. Here they are written first, as any change (conflicts among them, and with the winner's own
- * later changes, settled by the sync's strategy), so the winner's table has them when it is copied. They
+ * the truncate. Here they are written into the winner first, as any change (conflicts among them, and with
+ * the winner's own later changes, settled by the sync's strategy), so its table has them when copied. They
  * commit before the copy: a run interrupted between the two does both again and reads the same rows, the
  * sources' (not yet copied over) or the winner's (already written). In a run cut into key partitions, the
  * first one writes those of every partition, read with a capture of the truncated tables whole.
@@ -33,6 +33,8 @@ export async function writeChangesAfterTruncates(work: DeltaWork, args: RunArgs,
     fetchRows: (batch) => work.parts.hooks.fetch.promise({ clean: new Map(), candidates: new Map() }, Object.freeze({ ...writeArgs, batch })),
     newestChange: (table) => newest.get(tableId(table)) ?? new Map(),
     openAudit: () => work.recorder.openAudit(work.plan.name, work.runId),
+    // into the winners alone: the copies that follow write every other database
+    writesOnly: new Map([...winners].map(([id, winner]) => [id, new Set([winner.db])])),
   };
   for (const transaction of planTransactions(late, truncated, work.options.batchSize)) {
     await withRetries(work.counts, work.log, args.signal, () => applyTransaction(context, transaction));
