@@ -62,6 +62,11 @@ async function render(session: CliSession, noun: Exclude<Noun, 'all' | 'conflict
     case 'sequence': return formatSequences(filterListed((await bucardo.listTables()).filter((row) => row.kind === 'sequence'), patterns, named.table, noun));
     case 'herd': return formatHerds(filterListed(await bucardo.listHerds(), patterns, named.name, noun));
     case 'dbgroup': return formatDbGroups(filterListed(await bucardo.listDbGroups(), patterns, named.name, noun));
-    case 'sync': return formatSyncs(filterListed(await bucardo.listSyncs(), patterns, named.name, noun), await bucardo.listDbGroups(), await bucardo.stalledSyncs(), await detailOf(session));
+    case 'sync': {
+      // -v reads the syncs and dbgroups already: read once
+      const detail = await detailOf(session);
+      const syncs = detail?.syncs ?? await bucardo.listSyncs();
+      return formatSyncs(filterListed(syncs, patterns, named.name, noun), detail?.groups ?? await bucardo.listDbGroups(), await bucardo.stalledSyncs(), detail);
+    }
   }
 }
