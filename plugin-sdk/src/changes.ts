@@ -27,7 +27,8 @@ export interface TableChanges {
   readonly changes: ReadonlyMap<KeyText, KeyChange>;
   /**
    * When the table was last truncated on this source in the captured interval (µs since the epoch), if it
-   * was: the latest truncate among the sources wins, and every other database is made equal to its table.
+   * was: the latest truncate among the sources wins, and every other database is made equal to its table,
+   * once the keys other sources changed after it (`KeyChange.changedAt`, the same clock) were written there.
    */
   readonly truncatedAt?: number;
   /**
