@@ -3,7 +3,7 @@ import type { ForeignKey } from './foreign-key.js';
 import type { KeyText } from './keys.js';
 import type { Logger } from './logger.js';
 import type { RowBatch } from './row-batch.js';
-import type { TableRef, TableShape } from './table.js';
+import type { ColumnInfo, TableRef, TableShape } from './table.js';
 
 /** A database as the user added it (`bucardo add db NAME type=… key=value…`). */
 export interface DatabaseSpec {
@@ -152,6 +152,13 @@ export interface FetchArgs {
    * writes during a run.
    */
   readonly additiveAsOf?: Checkpoint;
+  /**
+   * A custom select list for a receiving database (`bucardo add customcols`), without its `SELECT`: each
+   * image holds its output columns, which are `shape.columns` then (the key among them, by name), read
+   * from the table `shape` names, the keys chosen by the table's own key columns. Given only to sessions
+   * with `selectColumns`.
+   */
+  readonly selectList?: string;
   /** Aborted when the run is stopped. */
   readonly signal: AbortSignal;
 }
@@ -256,6 +263,13 @@ export interface SourceSession {
    * copy's progress shows only the rows copied.
    */
   estimateRows?(tables: readonly TableRef[]): Promise<Map<string, number>>;
+  /**
+   * The output columns of select list `selectList` (`bucardo add customcols`, without its `SELECT`) read
+   * from `table` here, checked by the database: an invalid list rejects, with the database's reason.
+   * Optional: only a session that has it is given `FetchArgs.selectList`; without it customcols are
+   * refused for the database.
+   */
+  selectColumns?(table: TableRef, selectList: string): Promise<ColumnInfo[]>;
   /** Removes capture from these tables (triggers, change tables): no sync reads them any more. Optional. */
   removeCapture?(tables: readonly TableRef[]): Promise<void>;
   /** Releases the connection; called once. */
