@@ -5,6 +5,7 @@ export type { AddTablesResult, AddTablesOptions } from './api/tables.js';
 export type { AddAllOptions, AddAllTablesResult } from './api/add-all.js';
 export type { AddSyncResult } from './api/syncs.js';
 export type { CustomNameRow, CustomNameScope } from './api/custom-names.js';
+export type { CustomColsRow } from './api/custom-cols.js';
 export { syncOptionName } from './api/syncs.js';
 export type { DatabaseListing, AddDatabaseOptions } from './api/databases.js';
 export type { DatabaseUpdate } from './api/database-update.js';

@@ -26,6 +26,7 @@ import { addSequences } from './sequences.js';
 import { addAllSequences, addAllTables, type AddAllOptions, type AddAllTablesResult } from './add-all.js';
 import { removeDbGroups, removeHerds } from './groups-removal.js';
 import { addCustomName, listCustomNames, removeCustomNames, type CustomNameRow, type CustomNameScope } from './custom-names.js';
+import { addCustomCols, listCustomCols, removeCustomCols, type CustomColsRow } from './custom-cols.js';
 import { addTablesToSync, removeDatabases, removeSync, removeTables, removeTablesFromSync, type RemovedDatabases, type RemovedSync, type RemovedTables } from './lifecycle.js';
 import { deltaBacklog, purgeDeltas, validateSyncs, type DeltaResult, type PurgeResult, type SyncValidation } from './maintenance.js';
 import { compareSync, type CompareOptions, type SyncComparison } from './compare.js';
@@ -145,6 +146,24 @@ export class Bucardo {
   /** `bucardo remove customname ID…`: returns the custom names removed. */
   removeCustomNames(ids: readonly number[]): Promise<CustomNameRow[]> {
     return this.#with((ctx) => removeCustomNames(ctx, ids));
+  }
+
+  /**
+   * `bucardo add customcols TABLE "SELECT …" [db=DB] [sync=SYNC]`: receiving databases get the table's rows
+   * as this select list reads them, from the sync's next run (see `core/src/api/custom-cols.ts` for what
+   * is refused).
+   */
+  addCustomCols(table: string, clause: string, scope: CustomNameScope = {}): Promise<CustomColsRow> {
+    return this.#with((ctx) => addCustomCols(ctx, table, clause, scope));
+  }
+
+  listCustomCols(): Promise<CustomColsRow[]> {
+    return this.#with(listCustomCols);
+  }
+
+  /** `bucardo remove customcols ID…`: returns the clauses removed. */
+  removeCustomCols(ids: readonly number[]): Promise<CustomColsRow[]> {
+    return this.#with((ctx) => removeCustomCols(ctx, ids));
   }
 
   /** `bucardo remove relgroup NAME…`: refused (naming the syncs) for a herd a sync replicates; tables stay recorded. */

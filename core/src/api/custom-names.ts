@@ -2,12 +2,10 @@ import { BucardoError, formatTable, parseTableName, tableId, type TableRef } fro
 import type { CustomNameRow } from '../control/custom-name-store.js';
 import type { BucardoContext } from './context.js';
 import { pickTable } from './table-names.js';
+import { checkReceivingScope, type ReceivingScope } from './receiving-scope.js';
 
 /** Where a custom name applies: one database, one sync, both, or (neither) every receiving database. */
-export interface CustomNameScope {
-  readonly db?: string;
-  readonly sync?: string;
-}
+export type CustomNameScope = ReceivingScope;
 
 export type { CustomNameRow };
 
@@ -45,25 +43,7 @@ export async function addCustomName(ctx: BucardoContext, tableText: string, newN
     const shared = rivalSync(rival)!;
     throw new BucardoError('INVALID_NAME', `"${formatTable(as)}" is already the custom name of table "${formatTable(rival.table)}" in sync "${shared}" (customname ${rival.id}): table "${formatTable(table)}" cannot be written into it too`, { table: formatTable(table), item: formatTable(as), sync: shared });
   }
-  if (scope.db !== undefined) await catalog.database(scope.db);
-  const [syncs, dbgroups] = await Promise.all([catalog.syncs(), catalog.dbgroups()]);
-  const sync = scope.sync === undefined ? undefined : await catalog.sync(scope.sync);
-  if (sync && !relation.syncs.includes(sync.name)) {
-    throw new BucardoError('TABLE_NOT_FOUND', `Table "${formatTable(table)}" is not in sync "${sync.name}" (relgroup "${sync.herd}")`, { table: formatTable(table), sync: sync.name, herd: sync.herd });
-  }
-  if (scope.db !== undefined) {
-    const members = (name: string) => dbgroups.find((group) => group.name === syncs.find((row) => row.name === name)?.dbgroup)?.members ?? [];
-    if (sync && !members(sync.name).some((member) => member.db === scope.db)) {
-      throw new BucardoError('DB_NOT_FOUND', `Database "${scope.db}" is not in sync "${sync.name}" (dbgroup "${sync.dbgroup}")`, { db: scope.db, sync: sync.name, dbgroup: sync.dbgroup });
-    }
-    const asSource = (sync ? [sync.name] : relation.syncs).find((name) => members(name).some((member) => member.db === scope.db && member.role === 'source'));
-    if (asSource !== undefined) {
-      const narrower = sync ? '' : `, or name a sync where it receives the table (sync=…)`;
-      throw new BucardoError('DB_ROLE_UNSUPPORTED',
-        `Database "${scope.db}" is a source in sync "${asSource}": a source keeps table "${formatTable(table)}" under its own name (its changes are captured there); a custom name is for receiving databases (targets, fullcopy members)${narrower}`,
-        { db: scope.db, sync: asSource, table: formatTable(table) });
-    }
-  }
+  await checkReceivingScope(catalog, relation, scope, 'a custom name', `a source keeps table "${formatTable(table)}" under its own name (its changes are captured there)`);
   // looked for first, so that a refusal does not use up an id; the unique index settles a race
   const sameScope = (rows: readonly CustomNameRow[]) => rows.find((row) => tableId(row.table) === tableId(table) && row.db === scope.db && row.sync === scope.sync);
   const already = sameScope(named);

@@ -8,7 +8,7 @@ import { parseConflictSpec } from '../run/conflict-spec.js';
 import type { BucardoContext } from './context.js';
 import { checkMembers, parseMember } from './dbgroups.js';
 import { checkName, parseBoolean } from './names.js';
-import { additiveOf, loadSyncPlan } from './sync-plan-loader.js';
+import { additiveOf, loadSyncPlan, receivingCustoms } from './sync-plan-loader.js';
 import { specOf } from './databases.js';
 import { removeUnusedCapture } from './capture-cleanup.js';
 import { databaseError } from '../run/database-error.js';
@@ -173,7 +173,9 @@ function requireTwoDatabases(sync: string, members: readonly DbGroupMember[], db
 }
 
 async function previewPlan(ctx: BucardoContext, row: SyncRow, members: readonly DbGroupMember[]): Promise<SyncPlan> {
-  const [herd, databases, relations] = await Promise.all([ctx.control.catalog.herd(row.herd), ctx.control.catalog.databases(), ctx.control.catalog.relations()]);
+  const catalog = ctx.control.catalog;
+  // the sync is not stored yet: the custom names and select lists for every sync, or for its name, apply
+  const [herd, databases, relations, customNames, customCols] = await Promise.all([catalog.herd(row.herd), catalog.databases(), catalog.relations(), catalog.customNames.forSync(row.name), catalog.customCols.forSync(row.name)]);
   if (herd.members.length === 0) throw new BucardoError('HERD_EMPTY', `Herd "${row.herd}" has no tables`, { herd: row.herd, sync: row.name });
   return {
     name: row.name, herd: row.herd, dbgroup: row.dbgroup, strategy: row.conflictStrategy, additive: additiveOf(relations),
@@ -181,7 +183,7 @@ async function previewPlan(ctx: BucardoContext, row: SyncRow, members: readonly 
     sequences: herd.sequences, onetimecopy: row.onetimecopy,
     databases: members.map((member) => {
       const db = databases.find((candidate) => candidate.name === member.db)!;
-      return { name: db.name, role: member.role, type: db.type, spec: specOf(db) };
+      return { name: db.name, role: member.role, type: db.type, spec: specOf(db), ...receivingCustoms({ customNames, customCols }, row.name, member, herd.tables) };
     }),
   };
 }

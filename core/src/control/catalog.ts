@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { BucardoError, formatTable, type TableRef } from '@bucardo/plugin-sdk';
+import { CustomColsStore } from './custom-cols-store.js';
 import { CustomNameStore } from './custom-name-store.js';
 import type { DatabaseRow, DbGroupMember, DbGroupRow, HerdRow, RelationKind, RelationRow, SyncRow } from './catalog-rows.js';
 
@@ -16,10 +17,13 @@ export class Catalog {
   readonly #db: Queryable;
   /** Tables written under another name on receiving databases (`bucardo add customname`). */
   readonly customNames: CustomNameStore;
+  /** Custom select lists for receiving databases (`bucardo add customcols`). */
+  readonly customCols: CustomColsStore;
 
   constructor(db: Queryable) {
     this.#db = db;
     this.customNames = new CustomNameStore(db);
+    this.customCols = new CustomColsStore(db);
   }
 
   // ----- databases -----

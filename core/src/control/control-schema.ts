@@ -177,6 +177,19 @@ CREATE TABLE IF NOT EXISTS bucardo.customname (
 -- one name per table and scope: two would leave which one applies to chance
 CREATE UNIQUE INDEX IF NOT EXISTS customname_scope ON bucardo.customname (relation, coalesce(db, ''), coalesce(sync, ''));
 
+-- A custom select list a table is read with for receiving databases (bucardo add customcols), as Bucardo's
+-- customcols: the clause as given (SELECT …), for one database, one sync, both, or every receiving database.
+CREATE TABLE IF NOT EXISTS bucardo.customcols (
+  id         serial PRIMARY KEY,
+  relation   integer NOT NULL REFERENCES bucardo.relation (id) ON DELETE CASCADE,
+  clause     text NOT NULL,
+  db         text REFERENCES bucardo.db (name) ON DELETE CASCADE,
+  sync       text REFERENCES bucardo.sync (name) ON DELETE CASCADE,
+  created    timestamptz NOT NULL DEFAULT now()
+);
+-- one clause per table and scope: two would leave which one applies to chance
+CREATE UNIQUE INDEX IF NOT EXISTS customcols_scope ON bucardo.customcols (relation, coalesce(db, ''), coalesce(sync, ''));
+
 -- Running daemons: one row each, with a heartbeat; several daemons on several machines may share this
 -- database, and each sync is run by the one holding its advisory lock.
 CREATE TABLE IF NOT EXISTS bucardo.daemon (

@@ -15,7 +15,7 @@ export const ADDED_COLUMNS = [...controlSchemaSql.matchAll(/ALTER TABLE bucardo\
  * Tables created after the first release: one of them missing from a schema that has the others is an
  * older schema, not none. The statements cannot tell which came later, so each new table is added here.
  */
-export const ADDED_TABLES: ReadonlySet<string> = new Set(['reload_request', 'customname', 'log_message']);
+export const ADDED_TABLES: ReadonlySet<string> = new Set(['reload_request', 'customname', 'log_message', 'customcols']);
 
 /** A control database without the schema: install creates it. */
 export function noSchema(dbname: string, fields: { sqlstate?: string; cause?: unknown } = {}): BucardoError {

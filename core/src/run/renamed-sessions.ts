@@ -42,7 +42,7 @@ export function renamedReadSession(inner: SourceSession, renames: TableRenames):
 }
 
 /** `inner`, with these methods in place of its own (an override left undefined: the method is absent). */
-function withOverrides<T extends object>(inner: T, overrides: Partial<T>): T {
+export function withOverrides<T extends object>(inner: T, overrides: Partial<T>): T {
   return new Proxy(inner, {
     get(target, property, receiver) {
       if (Object.hasOwn(overrides, property)) return overrides[property as keyof T];

@@ -2,6 +2,8 @@ import { BucardoError, defaultTargetCapabilities, formatTable, toBucardoError, t
 import type { Registry } from '../plugins/registry.js';
 import { databaseError } from './database-error.js';
 import { renamedReadSession, renamedTargetSession } from './renamed-sessions.js';
+import { CustomColsReader } from './custom-cols-reader.js';
+import { customColsTargetSession } from './custom-cols-sessions.js';
 import { TableRenames, displayTableOn } from './table-renames.js';
 import { settleAll } from './settle-all.js';
 import type { SyncPlan } from './sync-plan.js';
@@ -22,6 +24,8 @@ export class RunSessions {
   /** The targets the current run has ended (`endRun`). */
   readonly #ended = new Set<string>();
   #log: Logger | undefined;
+  /** Reads images again for the databases with customcols; absent when none has any. */
+  #customCols: CustomColsReader | undefined;
 
   static async open(plan: SyncPlan, registry: Registry, log: Logger, label: string, signal: AbortSignal): Promise<RunSessions> {
     const { sessions, failures } = await RunSessions.#openEach(plan, registry, log, label, signal);
@@ -60,6 +64,14 @@ export class RunSessions {
     sessions.#registry = registry;
     sessions.#log = log;
     const failures = new Map<string, BucardoError>();
+    if (plan.databases.some((db) => db.customCols?.length)) {
+      sessions.#customCols = new CustomColsReader(plan.name, (db) => {
+        const planned = plan.databases.find((candidate) => candidate.name === db);
+        const driver = planned && registry.database(planned.spec.type).source;
+        return planned && driver ? { spec: planned.spec, driver } : undefined;
+      }, log);
+    }
+    const firstSource = plan.databases.find((db) => db.role === 'source')?.name ?? '';
     // every role checked before anything opens: a refusal then leaves no session behind
     const drivers = plan.databases.map((db) => {
       const driver = registry.database(db.spec.type);
@@ -76,7 +88,12 @@ export class RunSessions {
       };
       if (source) opening.push(source.open(db.spec, context).then((session) => { sessions.sources.set(db.name, session); }, named));
       const renames = new TableRenames(db.customNames ?? []);
-      opening.push(target.open(db.spec, context).then((session) => { sessions.targets.set(db.name, renames.size > 0 ? renamedTargetSession(session, renames) : session); }, named));
+      const wrap = (session: TargetSession) => {
+        const named = renames.size > 0 ? renamedTargetSession(session, renames) : session;
+        // the images read with the sync's names, then written under the name there
+        return db.customCols?.length ? customColsTargetSession(named, db.customCols, sessions.#customCols!, firstSource) : named;
+      };
+      opening.push(target.open(db.spec, context).then((session) => { sessions.targets.set(db.name, wrap(session)); }, named));
     }
     await Promise.all(opening);
     return { sessions, failures };
@@ -146,6 +163,7 @@ export class RunSessions {
    */
   async beginRun(run: RunInfo): Promise<void> {
     this.#ended.clear();
+    this.#customCols?.forget();
     await settleAll([...this.targets].map(([db, target]) => (target.beginRun?.(run) ?? Promise.resolve()).catch((error: unknown) => {
       throw databaseError(error, 'APPLY_FAILED', { db, sync: run.sync, plugin: this.pluginOf(db) });
     })));
@@ -194,7 +212,7 @@ export class RunSessions {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.sources.values(), ...this.targets.values(), ...this.#readers.values()].map((session) => session.close()));
+    await Promise.allSettled([...this.sources.values(), ...this.targets.values(), ...this.#readers.values()].map((session) => session.close()).concat(this.#customCols?.close() ?? []));
     this.sources.clear();
     this.targets.clear();
     this.#readers.clear();

@@ -1,5 +1,6 @@
 import { BucardoError, type DatabaseSpec, type SyncDatabase, type TableRef } from '@bucardo/plugin-sdk';
 import type { TableRename } from './table-renames.js';
+import type { TableSelect } from './custom-cols-reader.js';
 
 /** A database of a sync: its role, and how to reach it. */
 export interface PlannedDatabase extends SyncDatabase {
@@ -12,6 +13,11 @@ export interface PlannedDatabase extends SyncDatabase {
    * kept sessions are matched by) changes with it.
    */
   readonly customNames?: readonly TableRename[];
+  /**
+   * The sync's tables read with a custom select list for this database (`bucardo add customcols`),
+   * receiving databases only; a plain list, as `customNames`.
+   */
+  readonly customCols?: readonly TableSelect[];
 }
 
 /** Everything a run needs to know about a sync, as read from the control database. */

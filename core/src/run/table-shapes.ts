@@ -218,6 +218,14 @@ function compareShape(sync: string, firstSource: string, other: PlannedDatabase,
   if (!actual) return { problems: [missing(sync, db, table)], warnings: [] };
   const problems: BucardoError[] = [];
   const warnings: BucardoError[] = [];
+  const select = other.customCols?.find((candidate) => tableId(candidate.table) === tableId(expected.table));
+  if (select) {
+    // written as the select list's columns (bucardo add customcols): those must be there, whatever the source has
+    for (const name of select.columns.filter((name) => !actual.columns.some((candidate) => candidate.name === name))) {
+      problems.push(new BucardoError('TABLE_COLUMNS_MISMATCH', `Table "${table}" on database "${db}" has no column "${name}", which its customcols select`, { sync, db, table, column: name }));
+    }
+    return { problems, warnings };
+  }
   for (const column of expected.columns) {
     const found = actual.columns.find((candidate) => candidate.name === column.name);
     const subject = { sync, db, table, column: column.name };

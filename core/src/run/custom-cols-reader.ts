@@ -1,0 +1,120 @@
+import { BucardoError, RowBatch, formatTable, tableId, toBucardoError, type DatabaseSpec, type Logger, type SourceDriver, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import { databaseError } from './database-error.js';
+
+/** A table read with a custom select list for one receiving database (`bucardo add customcols`). */
+export interface TableSelect {
+  /** The table, as the sync knows it. */
+  readonly table: TableRef;
+  /** The select list, without its SELECT. */
+  readonly selectList: string;
+  /** The output columns' names, in order (the target's columns). */
+  readonly columns: readonly string[];
+}
+
+/** How to open a reading session on a database of the sync. */
+export type OpenReader = (db: string) => { readonly spec: DatabaseSpec; readonly driver: SourceDriver } | undefined;
+
+/**
+ * Reads row images with custom select lists, for the receiving databases that have one: the images the
+ * run read for everyone are read again, key for key, from the database they came from. On sessions of
+ * its own (one per database, opened on first use, one statement at a time): the run's source session may
+ * be in the middle of a table's COPY, which a copy's batch is written during. The same images asked with
+ * the same list for two databases are read once.
+ */
+export class CustomColsReader {
+  readonly #open: OpenReader;
+  readonly #log: Logger;
+  readonly #sync: string;
+  readonly #sessions = new Map<string, Promise<SourceSession>>();
+  readonly #queues = new Map<string, Promise<unknown>>();
+  readonly #shapes = new Map<string, Promise<TableShape>>();
+  readonly #images = new WeakMap<RowBatch, Map<string, Promise<RowBatch>>>();
+
+  constructor(sync: string, open: OpenReader, log: Logger) {
+    this.#sync = sync;
+    this.#open = open;
+    this.#log = log;
+  }
+
+  /**
+   * The table's shape as database `db` reads it with `select`: the list's output columns (types as the
+   * source `from` gives them), the table's key. Asked once per table and list until `forget`.
+   */
+  shapeOf(shape: TableShape, select: TableSelect, from: string): Promise<TableShape> {
+    const id = `${tableId(shape.table)}\u0000${select.selectList}`;
+    let known = this.#shapes.get(id);
+    if (!known) {
+      known = this.#one(from, async (session) => {
+        const columns = await session.selectColumns!(shape.table, select.selectList);
+        const { additive: _additive, ...rest } = shape;
+        return { ...rest, columns };
+      }, shape.table);
+      known.catch(() => this.#shapes.delete(id));
+      this.#shapes.set(id, known);
+    }
+    return known;
+  }
+
+  /** `rows` read again with `select`, into `shape` (`shapeOf`): the rows of the same keys, as they are now. */
+  images(rows: RowBatch, shape: TableShape, select: TableSelect, signal: AbortSignal): Promise<RowBatch> {
+    if (shape.key.length === 0) {
+      throw new BucardoError('TABLE_NO_KEY', `Table "${formatTable(shape.table)}" has no key: customcols cannot read its rows again key for key`, { table: formatTable(shape.table), sync: this.#sync });
+    }
+    if (rows.rowCount === 0) return Promise.resolve(RowBatch.empty(rows.origin, shape));
+    let byList = this.#images.get(rows);
+    if (!byList) this.#images.set(rows, (byList = new Map()));
+    let read = byList.get(select.selectList);
+    if (!read) {
+      const keys = [...rows.keys()];
+      read = this.#one(rows.origin, async (session) => {
+        const fetched = await session.fetch({ shape, keys, selectList: select.selectList, signal });
+        return new RowBatch(rows.origin, shape, fetched.data);
+      }, shape.table);
+      byList.set(select.selectList, read);
+    }
+    return read;
+  }
+
+  /** Shapes are asked again by the next run (its tables were checked again). */
+  forget(): void {
+    this.#shapes.clear();
+  }
+
+  async close(): Promise<void> {
+    const sessions = [...this.#sessions.values()];
+    this.#sessions.clear();
+    await Promise.allSettled(sessions.map(async (session) => (await session).close()));
+  }
+
+  /** `work` on database `db`'s session, after the work asked of it before. */
+  #one<T>(db: string, work: (session: SourceSession) => Promise<T>, table: TableRef): Promise<T> {
+    const run = (this.#queues.get(db) ?? Promise.resolve()).catch(() => undefined).then(async () => {
+      const session = await this.#session(db, table);
+      return work(session).catch((error: unknown) => {
+        throw databaseError(error, 'FETCH_FAILED', { db, table: formatTable(table), sync: this.#sync });
+      });
+    });
+    this.#queues.set(db, run);
+    return run;
+  }
+
+  #session(db: string, table: TableRef): Promise<SourceSession> {
+    let session = this.#sessions.get(db);
+    if (!session) {
+      const reach = this.#open(db);
+      if (!reach) {
+        throw new BucardoError('DB_ROLE_UNSUPPORTED', `Cannot read rows from database "${db}" with customcols for table "${formatTable(table)}": its type has no source side`, { db, table: formatTable(table), sync: this.#sync });
+      }
+      session = reach.driver.open(reach.spec, { log: this.#log.child({ db }), label: `bucardo ${this.#sync} customcols` }).then((opened) => {
+        if (opened.selectColumns) return opened;
+        void opened.close();
+        throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${db}" cannot read table "${formatTable(table)}" with customcols: its source has no selectColumns()`, { db, table: formatTable(table), sync: this.#sync });
+      }, (error: unknown) => {
+        throw toBucardoError(error, 'CONNECTION_FAILED', { db, sync: this.#sync });
+      });
+      session.catch(() => this.#sessions.delete(db));
+      this.#sessions.set(db, session);
+    }
+    return session;
+  }
+}
