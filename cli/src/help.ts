@@ -44,10 +44,13 @@ export const helpSections: readonly HelpSection[] = [
                                         a source and at least one other database`),
       entry(['add customname'], `  add customname TABLE NEWNAME|SCHEMA.NEWNAME [db=NAME] [sync=NAME]
                                         write TABLE under another name on receiving databases`),
+      entry(['add customcols'], `  add customcols TABLE "SELECT col, expression AS col, …" [db=NAME] [sync=NAME]
+                                        send receiving databases TABLE's rows as this select list reads them`),
       entry(['list database', 'list table', 'list sequence', 'list herd', 'list dbgroup', 'list sync', 'list all'],
         '  list dbs|tables|sequences|herds|dbgroups|syncs|all [NAME|PATTERN…]'),
       entry(['list conflict'], '  list conflicts [SYNC] [table=T] [limit=N]'),
       entry(['list customname'], '  list customnames [TABLE|PATTERN…]'),
+      entry(['list customcols'], '  list customcols [TABLE|PATTERN…]'),
     ],
   },
   {
@@ -60,6 +63,7 @@ export const helpSections: readonly HelpSection[] = [
       entry(['remove sync', 'remove table', 'remove database'], '  remove sync S… | remove table T… [--force] | remove db D… [--force]'),
       entry(['remove herd', 'remove dbgroup'], '  remove relgroup H… | remove dbgroup G…'),
       entry(['remove customname'], '  remove customname ID…                 the numbers list customnames shows'),
+      entry(['remove customcols'], '  remove customcols ID…                 the numbers list customcols shows'),
       entry(['validate'], '  validate SYNC…|all                    tables, keys and columns on every database'),
       entry(['compare'], `  compare SYNC [TABLE…] [limit=N]       rows and sequences on every database against the first source;
                                         exit code 2 when they differ; all or a wildcard: each sync`),

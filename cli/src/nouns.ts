@@ -1,5 +1,5 @@
 /** The object kinds of `add` and `list`, from Bucardo's spellings (first match wins, as in Bucardo). */
-export type Noun = 'dbgroup' | 'database' | 'herd' | 'sync' | 'table' | 'sequence' | 'conflict' | 'customname' | 'all';
+export type Noun = 'dbgroup' | 'database' | 'herd' | 'sync' | 'table' | 'sequence' | 'conflict' | 'customname' | 'customcols' | 'all';
 
 const patterns: Array<[RegExp, Noun]> = [
   [/^dbg|^d.+group/i, 'dbgroup'],
@@ -10,6 +10,7 @@ const patterns: Array<[RegExp, Noun]> = [
   [/^confl/i, 'conflict'],
   [/^seq/i, 'sequence'],
   [/^customn/i, 'customname'],
+  [/^customc/i, 'customcols'],
   [/^all$/i, 'all'],
 ];
 

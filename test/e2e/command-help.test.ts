@@ -72,7 +72,7 @@ Every command and option: bucardo help
     expect(add.code).toBe(0);
     const lines = commandLines(add.stdout);
     expect(lines.filter((line) => /^ {2}\S/.test(line)).map((line) => line.trim().split(' ').slice(0, 2).join(' ')))
-      .toEqual(['add db', 'add table', 'add sequence', 'add all', 'add herd', 'add dbgroup', 'add sync', 'add customname']);
+      .toEqual(['add db', 'add table', 'add sequence', 'add all', 'add herd', 'add dbgroup', 'add sync', 'add customname', 'add customcols']);
     expect(full).toContain(`${lines.join('\n')}\n`);
     const relgroup = await bucardo('help', 'add', 'relgroup');
     expect(commandLines(relgroup.stdout)).toEqual(['  add herd NAME [TABLE…]                (relgroup is the same)']);

@@ -55,7 +55,7 @@ describe('bucardo customname', () => {
     expect(await world.ok('add', 'customname', 'public.t', 'reporting.orders_copy', 'db=R')).toBe('Transformed public.t to reporting.orders_copy (database "R")\n');
     expect(await world.ok('list', 'customnames')).toBe('1. Table: public.t => public.t_all\n2. Table: public.t => reporting.orders_copy  DB: R\n');
     // and at the end of list all, as Bucardo's
-    expect((await world.ok('list', 'all')).endsWith('-- customnames:\n1. Table: public.t => public.t_all\n2. Table: public.t => reporting.orders_copy  DB: R\n')).toBe(true);
+    expect((await world.ok('list', 'all')).endsWith('-- customnames:\n1. Table: public.t => public.t_all\n2. Table: public.t => reporting.orders_copy  DB: R\n-- customcols:\nNo customcols have been added yet\n')).toBe(true);
   });
 
   it('refuses a source, unknown names and a duplicate, naming them, and adds nothing', async () => {

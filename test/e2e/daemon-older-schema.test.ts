@@ -26,6 +26,7 @@ describe('a control schema older than this version', () => {
     ['a column (daemon.lease_ms)', 'ALTER TABLE bucardo.daemon DROP COLUMN lease_ms', 'bucardo.daemon.lease_ms'],
     ['a table (reload_request)', 'DROP TABLE bucardo.reload_request', 'bucardo.reload_request'],
     ['a table (customname)', 'DROP TABLE bucardo.customname', 'bucardo.customname'],
+    ['a table (customcols)', 'DROP TABLE bucardo.customcols', 'bucardo.customcols'],
   ])('without %s: start and the daemon refuse, saying to run bucardo install; after install, start works', async (_, older, missing) => {
     await world.sql(older);
     const d = world.daemon();

@@ -9,6 +9,7 @@ import { refreshAboveNote } from './refresh-note.js';
 import { rowsNotCopiedNote } from './rows-not-copied.js';
 import { withoutBucardoOnlyOptions } from './bucardo-sync-options.js';
 import { addCustomName } from './custom-names.js';
+import { addCustomCols } from './custom-cols.js';
 import { parseBoolean } from '@bucardo/core';
 
 /** `bucardo add db|table|herd|dbgroup|sync …`. */
@@ -23,8 +24,9 @@ export async function add(session: CliSession): Promise<number> {
     case 'sequence': return addSequences(session, rest);
     case 'all': return addAll(session, rest);
     case 'customname': return addCustomName(session, rest);
+    case 'customcols': return addCustomCols(session, rest);
     default:
-      throw new BucardoError('UNKNOWN_COMMAND', `Usage: bucardo add db|table|sequence|herd|dbgroup|sync|customname NAME … | add all tables|sequences${nounWord ? ` ("${nounWord}" is not one of them)` : ''}`, { item: nounWord ?? 'add' });
+      throw new BucardoError('UNKNOWN_COMMAND', `Usage: bucardo add db|table|sequence|herd|dbgroup|sync|customname|customcols NAME … | add all tables|sequences${nounWord ? ` ("${nounWord}" is not one of them)` : ''}`, { item: nounWord ?? 'add' });
   }
 }
 

@@ -2,7 +2,7 @@ import { BucardoError, type ErrorCode } from '@bucardo/plugin-sdk';
 import { isWildcard, namePattern } from './name-pattern.js';
 
 /** What each listed kind is called in messages, and the code of "none by that name". */
-export const LISTED: Readonly<Record<'database' | 'table' | 'sequence' | 'herd' | 'dbgroup' | 'sync' | 'customname', { readonly what: string; readonly code: ErrorCode }>> = {
+export const LISTED: Readonly<Record<'database' | 'table' | 'sequence' | 'herd' | 'dbgroup' | 'sync' | 'customname' | 'customcols', { readonly what: string; readonly code: ErrorCode }>> = {
   database: { what: 'database', code: 'DB_NOT_FOUND' },
   table: { what: 'table', code: 'TABLE_NOT_FOUND' },
   sequence: { what: 'sequence', code: 'TABLE_NOT_FOUND' },
@@ -11,6 +11,7 @@ export const LISTED: Readonly<Record<'database' | 'table' | 'sequence' | 'herd' 
   sync: { what: 'sync', code: 'SYNC_NOT_FOUND' },
   // a custom name is listed by its table
   customname: { what: 'customname for a table', code: 'TABLE_NOT_FOUND' },
+  customcols: { what: 'customcols for a table', code: 'TABLE_NOT_FOUND' },
 };
 
 /**

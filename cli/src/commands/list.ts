@@ -5,20 +5,24 @@ import { nounOf, type Noun } from '../nouns.js';
 import { filterListed } from './list-filter.js';
 import { rejectUnknown } from './options.js';
 import { listCustomNames } from './custom-names.js';
+import { listCustomCols } from './custom-cols.js';
 
 /** `bucardo list dbs|tables|herds|dbgroups|syncs|all [NAME|PATTERN…] [-v]`. */
 export async function list(session: CliSession): Promise<number> {
   const noun = nounOf(session.words[0]);
-  if (!noun) throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo list dbs|tables|sequences|herds|dbgroups|syncs|conflicts|customnames|all', { item: session.words[0] ?? 'list' });
+  if (!noun) throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo list dbs|tables|sequences|herds|dbgroups|syncs|conflicts|customnames|customcols|all', { item: session.words[0] ?? 'list' });
   if (noun === 'conflict') return listConflicts(session);
   if (noun === 'customname') return listCustomNames(session);
+  if (noun === 'customcols') return listCustomCols(session);
   if (noun === 'all') {
     for (const each of ['dbgroup', 'database', 'herd', 'sync', 'table', 'sequence'] as const) {
       session.print(`-- ${heading[each]}:`);
       session.print(await render(session, each));
     }
     session.print('-- customnames:');
-    return listCustomNames(session);
+    await listCustomNames(session);
+    session.print('-- customcols:');
+    return listCustomCols(session);
   }
   session.print(await render(session, noun, session.words.slice(1)));
   return 0;
@@ -44,7 +48,7 @@ async function listConflicts(session: CliSession): Promise<number> {
 /** Conflicts `list conflicts` shows without `limit=`. */
 const DEFAULT_CONFLICTS = 100;
 
-const heading: Record<Exclude<Noun, 'all' | 'conflict' | 'customname'>, string> = { dbgroup: 'dbgroups', database: 'databases', herd: 'relgroup', sync: 'syncs', table: 'tables', sequence: 'sequences' };
+const heading: Record<Exclude<Noun, 'all' | 'conflict' | 'customname' | 'customcols'>, string> = { dbgroup: 'dbgroups', database: 'databases', herd: 'relgroup', sync: 'syncs', table: 'tables', sequence: 'sequences' };
 
 /** With `-v`, as Bucardo's list: where each database is used, which tables each sync has. */
 async function detailOf(session: CliSession): Promise<ListDetail | undefined> {
@@ -53,7 +57,7 @@ async function detailOf(session: CliSession): Promise<ListDetail | undefined> {
   return { groups: await bucardo.listDbGroups(), syncs: await bucardo.listSyncs(), herds: await bucardo.listHerds() };
 }
 
-async function render(session: CliSession, noun: Exclude<Noun, 'all' | 'conflict' | 'customname'>, patterns: readonly string[] = []): Promise<string> {
+async function render(session: CliSession, noun: Exclude<Noun, 'all' | 'conflict' | 'customname' | 'customcols'>, patterns: readonly string[] = []): Promise<string> {
   const bucardo = await session.bucardo();
   const named = { name: (row: { name: string }) => [row.name], table: (row: { table: { schema: string; name: string } }) => [row.table.name, `${row.table.schema}.${row.table.name}`] };
   switch (noun) {

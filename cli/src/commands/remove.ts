@@ -5,6 +5,7 @@ import { printWarning } from '../print-error.js';
 import { reportDropped } from './dropped-changes.js';
 import { nounOf } from '../nouns.js';
 import { customNameIds, describeCustomName } from './custom-names.js';
+import { customColsIds, describeCustomCols } from './custom-cols.js';
 
 /** `bucardo remove sync|table|db|relgroup|dbgroup NAME… [--force]`. */
 export async function remove(session: CliSession): Promise<number> {
@@ -47,8 +48,11 @@ export async function remove(session: CliSession): Promise<number> {
     case 'customname':
       for (const row of await bucardo.removeCustomNames(customNameIds(names))) session.print(`Removed customname ${describeCustomName(row)}`);
       return 0;
+    case 'customcols':
+      for (const row of await bucardo.removeCustomCols(customColsIds(names))) session.print(`Removed customcols ${describeCustomCols(row)}`);
+      return 0;
     default:
-      throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo remove sync|table|db|relgroup|dbgroup|customname NAME… [--force]', { item: nounWord ?? 'remove' });
+      throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo remove sync|table|db|relgroup|dbgroup|customname|customcols NAME… [--force]', { item: nounWord ?? 'remove' });
   }
 }
 
