@@ -11,6 +11,8 @@ describe('controlError', () => {
     const ended = controlError(pgError('terminating connection due to administrator command', '57P01'), 'ctl');
     expect(ended).toMatchObject({ code: 'CONNECTION_FAILED', db: 'ctl', sqlstate: '57P01' });
     expect(controlError(new Error('Connection terminated unexpectedly'), 'ctl')).toMatchObject({ code: 'CONNECTION_FAILED' });
+    // the core's own node-postgres client: its words are known here, and no plugin marks them
+    expect(controlError(new Error('Client has encountered a connection error and is not queryable'), 'ctl')).toMatchObject({ code: 'CONNECTION_FAILED', db: 'ctl' });
   });
 
   it('a missing table added after the first version is an older schema: run bucardo install', () => {

@@ -4,7 +4,7 @@
  * retry still sees the SQLSTATE through the wrapping, and does not retry a connection that is gone.
  */
 import { describe, expect, it } from 'vitest';
-import { BucardoError, silentLogger } from '@bucardo/plugin-sdk';
+import { BucardoError, connectionLost, silentLogger } from '@bucardo/plugin-sdk';
 import { databaseError, lostConnection } from '../src/run/database-error.js';
 import { finalFailure, withRetries } from '../src/run/retries.js';
 import { RunCounts } from '../src/run/run-counts.js';
@@ -13,19 +13,26 @@ const pgError = (message: string, code?: string) => Object.assign(new Error(mess
 
 describe('databaseError', () => {
   it.each([
-    ['Client has encountered a connection error and is not queryable', undefined],
-    ['Connection terminated unexpectedly', undefined],
-    ['terminating connection due to administrator command', '57P01'],
-    ['read ECONNRESET', 'ECONNRESET'],
-    ['server closed the connection', '08006'],
-  ])('a lost connection (%s) is named in the message', (message, code) => {
-    const error = databaseError(pgError(message, code), 'APPLY_FAILED', { db: 't7', table: 'public.t', sync: 's3' });
-    expect(lostConnection(pgError(message, code))).toBe(true);
+    ['the socket went away (marked by its plugin)', undefined, true],
+    ['terminating connection due to administrator command', '57P01', false],
+    ['read ECONNRESET', 'ECONNRESET', false],
+    ['server closed the connection', '08006', false],
+  ])('a lost connection (%s) is named in the message', (message, code, marked) => {
+    const lost = () => (marked ? connectionLost(pgError(message, code)) : pgError(message, code));
+    const error = databaseError(lost(), 'APPLY_FAILED', { db: 't7', table: 'public.t', sync: 's3' });
+    expect(lostConnection(lost())).toBe(true);
     expect(error).toMatchObject({ code: 'APPLY_FAILED', db: 't7', table: 'public.t', sync: 's3', message: `Lost the connection to database "t7" (table "public.t"): ${message}` });
   });
 
+  it("a driver's words are not a mark: only the plugin knows what they mean", () => {
+    for (const message of ['Connection terminated unexpectedly', 'Client has encountered a connection error and is not queryable', 'x (the connection was lost before this statement)']) {
+      expect(lostConnection(pgError(message))).toBe(false);
+      expect(databaseError(pgError(message), 'APPLY_FAILED', { db: 't7' }).message).toBe(message);
+    }
+  });
+
   it('without a table, the message names the database alone', () => {
-    expect(databaseError(pgError('Connection terminated unexpectedly'), 'APPLY_FAILED', { db: 't7' }).message).toBe('Lost the connection to database "t7": Connection terminated unexpectedly');
+    expect(databaseError(connectionLost(pgError('Connection terminated unexpectedly')), 'APPLY_FAILED', { db: 't7' }).message).toBe('Lost the connection to database "t7": Connection terminated unexpectedly');
   });
 
   it("a statement's failure keeps the server's text and gains the names", () => {

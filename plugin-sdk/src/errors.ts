@@ -175,12 +175,37 @@ export function retryable<E>(error: E): E {
 
 /** Whether `error`, or an error it wraps (`cause`), was marked `retryable`. */
 export function isRetryable(error: unknown): boolean {
-  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 10; current = (current as { cause?: unknown }).cause, depth++) {
-    if ((current as Record<symbol, unknown>)[RETRYABLE] === true) return true;
-  }
-  return false;
+  return marked(error, RETRYABLE);
+}
+
+/** Set on an error a plugin marks `connectionLost`: a symbol registered by name, so that every copy of the SDK sees it. */
+const CONNECTION_LOST = Symbol.for('bucardo.connectionLost');
+
+/**
+ * Marks a failure that says the connection to the database is gone (its server stopped, its session was
+ * ended, the network broke), not that a statement failed: the core then names the lost database in the
+ * message, fails the run without retrying the transaction, and the next run connects again. Mark what only
+ * the plugin's driver can tell (its own words for a broken client); a PostgreSQL SQLSTATE of class 08 or
+ * 57P01-57P05, and Node's socket codes (`ECONNRESET`, …), are recognised without a mark. Returns the error.
+ */
+export function connectionLost<E>(error: E): E {
+  if (typeof error === 'object' && error !== null) Object.defineProperty(error, CONNECTION_LOST, { value: true });
+  return error;
+}
+
+/** Whether `error`, or an error it wraps (`cause`), was marked `connectionLost`. */
+export function isConnectionLost(error: unknown): boolean {
+  return marked(error, CONNECTION_LOST);
 }
 
 function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Whether `error`, or an error it wraps (`cause`, ten deep at most), carries `mark`. */
+function marked(error: unknown, mark: symbol): boolean {
+  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 10; current = (current as { cause?: unknown }).cause, depth++) {
+    if ((current as Record<symbol, unknown>)[mark] === true) return true;
+  }
+  return false;
 }

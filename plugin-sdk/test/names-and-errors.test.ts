@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BucardoError, SDK_VERSION, classifyConflict, decodeKey, definePlugin, displayKey, encodeKey, formatTable, isBucardoError, isRetryable, keyPartKind, parseTableName, retryable, textLiteral, redactUrl, toBucardoError, type PluginHost } from '../src/index.js';
+import { BucardoError, SDK_VERSION, classifyConflict, connectionLost, decodeKey, definePlugin, displayKey, encodeKey, formatTable, isBucardoError, isConnectionLost, isRetryable, keyPartKind, parseTableName, retryable, textLiteral, redactUrl, toBucardoError, type PluginHost } from '../src/index.js';
 
 describe('table names', () => {
   it('parses plain, qualified and quoted names', () => {
@@ -114,6 +114,19 @@ describe('retryable failures', () => {
     expect(isRetryable(new Error('duplicate key'))).toBe(false);
     expect(isRetryable('a string')).toBe(false);
     expect(Object.keys(race)).toEqual(['code']); // the mark is not a field of the error's JSON
+  });
+});
+
+describe('lost connections', () => {
+  it('are seen through the errors that wrap them, only those marked, and apart from retryable ones', () => {
+    const lost = connectionLost(new Error('the socket went away'));
+    expect(isConnectionLost(lost)).toBe(true);
+    expect(isConnectionLost(toBucardoError(lost, 'APPLY_FAILED', { db: 'B' }))).toBe(true);
+    expect(isConnectionLost(new Error('outer', { cause: lost }))).toBe(true);
+    expect(isConnectionLost(new Error('the socket went away'))).toBe(false);
+    expect(isConnectionLost(retryable(new Error('duplicate key')))).toBe(false);
+    expect(isRetryable(lost)).toBe(false);
+    expect(Object.keys(lost)).toEqual([]); // the mark is not a field of the error's JSON
   });
 });
 

@@ -67,7 +67,7 @@ const ADDED_COLUMN_NAMES = new Set(ADDED_COLUMNS.map(([, column]) => column));
  * (`read ECONNRESET`) said nothing of which database was gone; passes anything else on.
  */
 export function controlError(error: unknown, dbname: string): unknown {
-  if (!isBucardoError(error) && lostConnection(error)) {
+  if (!isBucardoError(error) && controlLost(error)) {
     const code = (error as { code?: unknown }).code;
     const sqlstate = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? { sqlstate: code } : {};
     return new BucardoError('CONNECTION_FAILED', `Lost the connection to the control database "${dbname}": ${(error as Error).message}`, { db: dbname, ...sqlstate, cause: error });
@@ -80,6 +80,18 @@ export function controlError(error: unknown, dbname: string): unknown {
     return olderSchema(dbname, (error as Error).message, { sqlstate, cause: error });
   }
   return error;
+}
+
+/**
+ * What node-postgres says of a control client whose connection broke (`Connection terminated unexpectedly`
+ * on the statement it was in, `… is not queryable` on the next): no SQLSTATE, no socket code, and no plugin
+ * to mark it, for the control database is the core's own node-postgres client.
+ */
+const NODE_POSTGRES_LOST = /^Connection terminated|is not queryable$/;
+
+/** Whether the control database's connection is gone: what any database says of it, or node-postgres's words. */
+function controlLost(error: unknown): boolean {
+  return lostConnection(error) || (error instanceof Error && NODE_POSTGRES_LOST.test(error.message));
 }
 
 /**

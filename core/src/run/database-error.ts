@@ -1,15 +1,9 @@
-import { BucardoError, isBucardoError, toBucardoError, type ErrorCode, type ErrorSubject } from '@bucardo/plugin-sdk';
+import { BucardoError, isBucardoError, isConnectionLost, toBucardoError, type ErrorCode, type ErrorSubject } from '@bucardo/plugin-sdk';
 
-/** SQLSTATEs of a connection the server ended or lost: class 08, and the server shutting down. */
 /** Connection failures, the server shutting or ending the session, and its idle timeouts (which end it too). */
 const LOST_SQLSTATES = /^(08...|57P0[1235]|25P03)$/;
 /** What Node says of a socket that broke or never answered. */
 const LOST_SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTCONN']);
-/**
- * What node-postgres says of a client whose connection broke earlier (no SQLSTATE, no socket code), and what
- * the postgres plugin says instead when it kept why (`… (the connection was lost before this statement)`).
- */
-const LOST_MESSAGES = /connection terminated|not queryable|connection was lost before this statement/i;
 
 /**
  * A failure on database `db` of a run, as a BucardoError naming it (and the table, when given). The
@@ -34,10 +28,14 @@ export function databaseError(error: unknown, code: ErrorCode, subject: ErrorSub
   return new BucardoError(code, `Database "${subject.db}" (plugin ${plugin})${table}: ${wrapped.message}`, { ...wrapped.subject, plugin, cause: error });
 }
 
-/** Whether `error` says the connection to the database is gone, rather than that a statement failed. */
+/**
+ * Whether `error` says the connection to the database is gone, rather than that a statement failed: a
+ * plugin's `connectionLost` mark, a SQLSTATE or a socket code. Never the driver's words, which the core
+ * cannot know for every plugin: a plugin marks what only its driver tells apart.
+ */
 export function lostConnection(error: unknown): boolean {
+  if (isConnectionLost(error)) return true;
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (LOST_SQLSTATES.test(code) || LOST_SOCKET_CODES.has(code))) return true;
-  return LOST_MESSAGES.test(error.message);
+  return typeof code === 'string' && (LOST_SQLSTATES.test(code) || LOST_SOCKET_CODES.has(code));
 }
