@@ -11,6 +11,7 @@ export { RowBatch } from './row-batch.js';
 export { dependencyOrder } from './dependency-order.js';
 export { ChangeLog } from './change-log.js';
 export { defaultPassword, passwordFromFile } from './libpq-password.js';
+export { PGSSLMODE_VALUES, checkPgSslMode } from './libpq-sslmode.js';
 export { redactUrl } from './redact-url.js';
 export type { PasswordTarget } from './libpq-password.js';
 export { countChanges } from './changes.js';

@@ -119,3 +119,21 @@ describe('sslmode', () => {
     expect(listed.stdout).not.toMatch(/typo/);
   });
 });
+
+describe('PGSSLMODE', () => {
+  it('a value node-postgres does not know (which it took for plain text) is refused, naming the variable, before anything connects', async () => {
+    const sessions = tlsSessions;
+    for (const value of ['requir', 'allow']) {
+      const r = await bucardo(['add', 'db', 'envtypo', `dbname=${data}`, 'host=127.0.0.1', `port=${proxyPort}`], { PGSSLMODE: value });
+      expect(r.code, value).toBe(1);
+      expect(r.stderr).toBe(`ERROR: The environment variable PGSSLMODE is "${value}", which is not one of disable, prefer, require, verify-ca, verify-full, no-verify: node-postgres would connect without TLS. Correct it, or unset it for no TLS [INVALID_ARGUMENT]\n`);
+    }
+    expect(tlsSessions).toBe(sessions);
+    const listed = await bucardo(['list', 'dbs']);
+    expect(listed.stdout).not.toMatch(/envtypo/);
+    // a mode it knows still connects (the control database too, through the proxy): TLS, the certificate unchecked
+    const known = await bucardo(['--db-host', '127.0.0.1', '--db-port', String(proxyPort), 'add', 'db', 'envok', `dbname=${data}`, 'host=127.0.0.1', `port=${proxyPort}`], { PGSSLMODE: 'no-verify' });
+    expect(known.code, known.stderr).toBe(0);
+    expect(tlsSessions).toBeGreaterThan(sessions);
+  });
+});

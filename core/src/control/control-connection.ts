@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { BucardoError, defaultPassword, isBucardoError, type ControlDatabaseConfig, type PasswordTarget } from '@bucardo/plugin-sdk';
+import { BucardoError, checkPgSslMode, defaultPassword, isBucardoError, type ControlDatabaseConfig, type PasswordTarget } from '@bucardo/plugin-sdk';
 import { lostConnection } from '../run/database-error.js';
 import { ADDED_COLUMNS, ADDED_TABLES, noSchema, olderSchema } from './schema-check.js';
 
@@ -24,6 +24,8 @@ export function resolveControlTarget(config: ControlDatabaseConfig = {}, env: No
 }
 
 export async function connectControl(target: ControlTarget, database = target.dbname, label = 'bucardo'): Promise<pg.Client> {
+  // the control connection has no sslmode of its own: node-postgres reads PGSSLMODE, and a typo there means plain text
+  checkPgSslMode();
   const client = new pg.Client({
     database,
     ...(target.host === undefined ? {} : { host: target.host }),

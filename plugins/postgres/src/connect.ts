@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { BucardoError, defaultPassword, type DatabaseSpec, type OpenContext, type PasswordTarget } from '@bucardo/plugin-sdk';
+import { BucardoError, checkPgSslMode, defaultPassword, toBucardoError, type DatabaseSpec, type OpenContext, type PasswordTarget } from '@bucardo/plugin-sdk';
 import { explicitPassword, locationOf, passwordReference, type PasswordSource } from './connection-params.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
 import { keepLostReason } from './lost-reason.js';
@@ -27,6 +27,14 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
     return fallback?.password;
   };
   const tls = tlsOptions(p.sslmode);
+  // without sslmode=, node-postgres reads PGSSLMODE, and takes a typo there for plain text
+  if (tls === undefined) {
+    try {
+      checkPgSslMode();
+    } catch (error) {
+      throw toBucardoError(error, 'INVALID_ARGUMENT', { db: spec.name });
+    }
+  }
   const client = new pg.Client({
     ...(p.url === undefined ? {} : { connectionString: p.url }),
     ...(p.dbname === undefined ? {} : { database: p.dbname }),
