@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { controlError } from '../src/control/control-connection.js';
+import { BucardoError } from '@bucardo/plugin-sdk';
+import { controlError, isControlLost } from '../src/control/control-connection.js';
 
 /** An error as node-postgres gives it: the message and the SQLSTATE in `code`. */
 const pgError = (message: string, code: string): Error => Object.assign(new Error(message), { code });
@@ -13,6 +14,12 @@ describe('controlError', () => {
     expect(controlError(new Error('Connection terminated unexpectedly'), 'ctl')).toMatchObject({ code: 'CONNECTION_FAILED' });
     // the core's own node-postgres client: its words are known here, and no plugin marks them
     expect(controlError(new Error('Client has encountered a connection error and is not queryable'), 'ctl')).toMatchObject({ code: 'CONNECTION_FAILED', db: 'ctl' });
+  });
+
+  it('a lost control connection is told apart from a replicated database of the same name', () => {
+    expect(isControlLost(controlError(new Error('Connection terminated unexpectedly'), 'ctl'))).toBe(true);
+    expect(isControlLost(controlError(pgError('relation "bucardo.sync" does not exist', '42P01'), 'ctl'))).toBe(false);
+    expect(isControlLost(new BucardoError('CONNECTION_FAILED', 'Lost the connection to database "ctl": read ECONNRESET', { db: 'ctl' }))).toBe(false);
   });
 
   it('a missing table added after the first version is an older schema: run bucardo install', () => {

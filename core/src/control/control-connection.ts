@@ -61,6 +61,14 @@ export async function connectControl(target: ControlTarget, database = target.db
 /** The columns added to control tables after they were first created (any other missing column is a fault). */
 const ADDED_COLUMN_NAMES = new Set(ADDED_COLUMNS.map(([, column]) => column));
 
+/** The errors `controlError` made of a lost control connection: a database of a sync may share the control database's name. */
+const CONTROL_LOST = new WeakSet<object>();
+
+/** Whether `error` is `controlError`'s word for a lost control connection (not a replicated database's). */
+export function isControlLost(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && CONTROL_LOST.has(error);
+}
+
 /**
  * Maps "relation bucardo.x does not exist" to a clear CONTROL_NOT_INSTALLED, and "column … does not exist"
  * for a column of `ADDED_COLUMNS` (or a missing table of `ADDED_TABLES`) to the same code, saying that
@@ -72,7 +80,9 @@ export function controlError(error: unknown, dbname: string): unknown {
   if (!isBucardoError(error) && controlLost(error)) {
     const code = (error as { code?: unknown }).code;
     const sqlstate = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? { sqlstate: code } : {};
-    return new BucardoError('CONNECTION_FAILED', `Lost the connection to the control database "${dbname}": ${(error as Error).message}`, { db: dbname, ...sqlstate, cause: error });
+    const lost = new BucardoError('CONNECTION_FAILED', `Lost the connection to the control database "${dbname}": ${(error as Error).message}`, { db: dbname, ...sqlstate, cause: error });
+    CONTROL_LOST.add(lost);
+    return lost;
   }
   const sqlstate = (error as { code?: string } | null)?.code;
   const missingTable = sqlstate === '42P01' ? /relation "(?:bucardo\.)?(\w+)" does not exist/.exec((error as Error).message ?? '')?.[1] : undefined;

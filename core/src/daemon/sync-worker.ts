@@ -1,8 +1,9 @@
-import { formatTable, type Checkpoint, type Logger, type RunReport, type SourceSession, type TableShape } from '@bucardo/plugin-sdk';
+import { formatTable, type Checkpoint, type Logger, type LogLevel, type RunReport, type SourceSession, type TableShape } from '@bucardo/plugin-sdk';
 import { loadSyncPlan } from '../api/sync-plan-loader.js';
 import { purgeDeltas } from '../api/maintenance.js';
 import { specOf } from '../api/databases.js';
 import type { ControlSession } from '../control/control-session.js';
+import { isControlLost } from '../control/control-connection.js';
 import type { Engine } from '../engine.js';
 import type { RunSizes, SessionCache } from '../run/run-sync.js';
 import { isPureFullcopy, recordsInto, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
@@ -122,7 +123,10 @@ export class SyncWorker {
       try {
         if (await this.#due()) await this.#runOnce();
       } catch (error) {
-        this.#fail({ message: `could not be checked: ${(error as Error).message}`, error: error instanceof ProbeFailure ? error.error : error });
+        // a lost control connection is the daemon's to say (once, with reminders), for its round fails on
+        // the same connection: every worker saying it too was a line per sync and retry
+        const quiet = this.#control.broken || isControlLost(error);
+        this.#fail({ message: `could not be checked: ${(error as Error).message}`, error: error instanceof ProbeFailure ? error.error : error, level: quiet ? 'debug' : 'warn' });
       }
       await this.#wake.sleep(pollDelayMs(this.#settings.pollMs, this.#lastProbeMs), this.#stopping.signal);
     }
@@ -214,13 +218,13 @@ export class SyncWorker {
   }
 
   /** Schedules the retry; `unlogged` is a failure no run's line has said (with its retry) yet. */
-  #fail(unlogged: { message: string; error: unknown } | undefined, report?: RunReport): void {
+  #fail(unlogged: { message: string; error: unknown; level: LogLevel } | undefined, report?: RunReport): void {
     this.#failures++;
     this.#retryAt = Date.now() + backoffMs(this.#failures, this.#settings.maxBackoffMs);
     this.#reach.watch(report);
     const stalled = report?.error?.code === 'CONNECTION_FAILED' || report?.error?.code === 'DB_INACTIVE';
     if (unlogged) {
-      this.#log.log('warn', `Sync "${this.name}" ${unlogged.message}; ${retryNote(this.#failures, this.#settings.maxBackoffMs)}`, errorFields(unlogged.error));
+      this.#log.log(unlogged.level, `Sync "${this.name}" ${unlogged.message}; ${retryNote(this.#failures, this.#settings.maxBackoffMs)}`, errorFields(unlogged.error));
     }
     void this.#control.daemons.setState(this.name, this.#settings.daemonId, stalled ? 'stalled' : 'failing', this.#failures, new Date(this.#retryAt))
       .catch(() => undefined);
