@@ -12,6 +12,7 @@ export { dependencyOrder } from './dependency-order.js';
 export { ChangeLog } from './change-log.js';
 export { defaultPassword, passwordFromFile } from './libpq-password.js';
 export { PGSSLMODE_VALUES, checkPgSslMode } from './libpq-sslmode.js';
+export { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, appendPrivateFile, makePrivateDir, openPrivateFile, writePrivateFile } from './private-files.js';
 export { redactUrl } from './redact-url.js';
 export type { PasswordTarget } from './libpq-password.js';
 export { countChanges } from './changes.js';

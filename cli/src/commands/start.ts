@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BucardoError } from '@bucardo/plugin-sdk';
+import { BucardoError, makePrivateDir, openPrivateFile } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
 import { daemonEnvironment } from '../daemon/control-password.js';
-import { absoluteDestination, DAEMON_OUT, pidDirOf, PRIVATE_DIR, PRIVATE_FILE } from '../daemon/paths.js';
+import { absoluteDestination, DAEMON_OUT, pidDirOf } from '../daemon/paths.js';
 import { isAlive, pidFile, readPid, removePidFile } from '../daemon/pid-file.js';
 
 const STARTUP_TIMEOUT_MS = 20_000;
@@ -42,10 +42,10 @@ export async function checkStartable(session: CliSession): Promise<void> {
 }
 
 async function spawnDaemon(session: CliSession, dir: string): Promise<number> {
-  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
+  makePrivateDir(dir);
   const outFile = path.join(dir, DAEMON_OUT);
   // what the daemon prints before its log is up, or if it crashes: a stack, a database's error
-  const out = openSync(outFile, 'a', PRIVATE_FILE);
+  const out = openPrivateFile(outFile, 'a');
   const reason = session.words.join(' ');
   const bin = fileURLToPath(new URL('../../bin/bucardo.js', import.meta.url));
   const args = [...forwardedOptions(session), '--pid-dir', dir, ...(reason ? ['--reason', reason] : []), '__daemon'];

@@ -1,6 +1,5 @@
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BucardoError } from '@bucardo/plugin-sdk';
+import { BucardoError, writePrivateFile } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
 import { pidDirDespiteConfig, STOP_REASON } from '../daemon/paths.js';
 import { isAlive, readPid, removePidFile } from '../daemon/pid-file.js';
@@ -33,7 +32,7 @@ export async function stopDaemon(session: CliSession, dir: string, reason = sess
   }
   process.stdout.write(session.command.options.quiet ? '' : `Stopping Bucardo (PID ${pid}) ... `);
   // The daemon logs why it was stopped: the reason travels in a file next to its pid file.
-  writeFileSync(path.join(dir, STOP_REASON), reason);
+  writePrivateFile(path.join(dir, STOP_REASON), reason);
   process.kill(pid, 'SIGTERM');
   const started = Date.now();
   const deadline = started + waitMs;

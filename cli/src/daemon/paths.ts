@@ -1,7 +1,7 @@
-import { accessSync, constants, lstatSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, lstatSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BucardoError, isBucardoError } from '@bucardo/plugin-sdk';
+import { BucardoError, isBucardoError, makePrivateDir } from '@bucardo/plugin-sdk';
 import type { CliSession } from '../cli-session.js';
 import { printWarning } from '../print-error.js';
 
@@ -13,13 +13,6 @@ export const DAEMON_OUT = 'bucardo.daemon.out';
 export const STOP_REASON = 'bucardo.stop.reason';
 /** Where the daemon records the options it was started with, for `bucardo restart`. */
 export const START_OPTIONS = 'bucardo.mcp.options.json';
-/**
- * The modes of the directories and files the daemon makes (one that exists keeps its own): its log names
- * the databases, roles, tables and keys, the databases' errors in it quote row values, and its output file
- * may hold a crash's stack, so they are its user's alone.
- */
-export const PRIVATE_DIR = 0o700;
-export const PRIVATE_FILE = 0o600;
 
 /** `--pid-dir`, then the config's `pidDir`, then `BUCARDO_PID_DIR`, then Bucardo's `/var/run/bucardo` when usable. */
 export async function pidDirOf(session: CliSession): Promise<string> {
@@ -70,7 +63,7 @@ export function absoluteDestination(destination: string): string {
 
 function usableDir(preferred: string): string {
   try {
-    mkdirSync(preferred, { recursive: true, mode: PRIVATE_DIR });
+    makePrivateDir(preferred);
     accessSync(preferred, constants.W_OK);
     return preferred;
   } catch {
@@ -88,7 +81,7 @@ function ownTempDir(dir: string): string {
   let writableByOthers = false;
   let isDirectory = false;
   try {
-    mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
+    makePrivateDir(dir);
     const stat = lstatSync(dir);
     ({ uid: owner } = stat);
     isDirectory = stat.isDirectory();

@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { processState } from '@bucardo/core';
-import { PID_FILE, PRIVATE_DIR } from './paths.js';
+import { makePrivateDir, writePrivateFile } from '@bucardo/plugin-sdk';
+import { PID_FILE } from './paths.js';
 
 export function pidFile(dir: string): string {
   return path.join(dir, PID_FILE);
@@ -24,8 +25,8 @@ export function isAlive(pid: number): boolean {
 
 /** Writes our pid; fails (EEXIST) when another process's file is there. */
 export function writePid(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
-  writeFileSync(pidFile(dir), `${process.pid}\n`, { flag: 'wx' });
+  makePrivateDir(dir);
+  writePrivateFile(pidFile(dir), `${process.pid}\n`, 'wx');
 }
 
 /** Removes the pid file, but only when it is this process's (a new daemon may have replaced it). */

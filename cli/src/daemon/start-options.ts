@@ -1,8 +1,8 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { isLogLevel, type LogLevel } from '@bucardo/plugin-sdk';
+import { isLogLevel, writePrivateFile, type LogLevel } from '@bucardo/plugin-sdk';
 import type { GlobalOptions, ParsedCommand } from '../argv.js';
-import { PRIVATE_FILE, START_OPTIONS } from './paths.js';
+import { START_OPTIONS } from './paths.js';
 
 /**
  * The options a daemon was started with, kept beside its pid file. Bucardo's restart is stop + start with
@@ -33,7 +33,7 @@ export function recordStartOptions(dir: string, options: GlobalOptions, configFi
   const { logLevel, logDestinations, dbName, dbHost, dbPort, dbUser } = options;
   const config = configFile ?? options.config;
   const record: StartOptions = { pid: process.pid, config, logLevel, logDestinations, dbName, dbHost, dbPort, dbUser };
-  writeFileSync(path.join(dir, START_OPTIONS), `${JSON.stringify(record, null, 2)}\n`, { mode: PRIVATE_FILE });
+  writePrivateFile(path.join(dir, START_OPTIONS), `${JSON.stringify(record, null, 2)}\n`);
 }
 
 /** The options daemon `pid` recorded; undefined when it recorded none or the file is not its own. */

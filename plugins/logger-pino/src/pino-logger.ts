@@ -1,7 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import { silentLogger, type LogFields, type Logger, type LoggerFactory, type LoggerOptions, type LogLevel } from '@bucardo/plugin-sdk';
+import { makePrivateDir, PRIVATE_FILE_MODE, silentLogger, type LogFields, type Logger, type LoggerFactory, type LoggerOptions, type LogLevel } from '@bucardo/plugin-sdk';
 import { checkPinoOptions, resolvePinoOptions } from './pino-logger-options.js';
 
 /** Bucardo's levels as pino levels: `terse` is a custom level between info and warn. */
@@ -43,8 +42,8 @@ function destinationFor(stream: string): pino.DestinationStream {
  * so a file or directory made for it is its user's alone (one that exists keeps its mode).
  */
 function privateFile(file: string): pino.DestinationStream {
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  return pino.destination({ dest: file, sync: true, append: true, mode: 0o600 });
+  makePrivateDir(path.dirname(file));
+  return pino.destination({ dest: file, sync: true, append: true, mode: PRIVATE_FILE_MODE });
 }
 
 /** Every line to each of `streams` (several `destinations`): pino writes a line once, to one stream. */

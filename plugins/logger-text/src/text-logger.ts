@@ -1,6 +1,5 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { levelEnabled, type LogFields, type Logger, type LoggerFactory, type LoggerOptions, type LogLevel } from '@bucardo/plugin-sdk';
+import { appendPrivateFile, levelEnabled, makePrivateDir, type LogFields, type Logger, type LoggerFactory, type LoggerOptions, type LogLevel } from '@bucardo/plugin-sdk';
 import { resolveTextOptions } from './text-logger-options.js';
 
 type Sink = (line: string) => void;
@@ -26,9 +25,9 @@ function sinkFor(destination: string, fileName: string): Sink[] {
     default: {
       // The log says which databases, roles, tables and keys there are, and the databases' errors quote
       // row values: a directory or file it creates is its user's alone (an existing one keeps its mode).
-      mkdirSync(destination, { recursive: true, mode: 0o700 });
+      makePrivateDir(destination);
       const file = join(destination, fileName);
-      return [(line) => appendFileSync(file, line, { mode: 0o600 })];
+      return [(line) => appendPrivateFile(file, line)];
     }
   }
 }
