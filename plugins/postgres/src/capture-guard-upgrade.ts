@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Logger } from '@bucardo/plugin-sdk';
 import { CAPTURE_SCHEMA, CAPTURING_FUNCTION } from './capture-names.js';
 import { capturingFunctionSql } from './capture-install.js';
+import { lockCaptureChanges } from './capture-lock.js';
 
 /**
  * Capture installed by an earlier version has a `bucardo.capturing()` that skips the writes of any role
@@ -23,7 +24,7 @@ export async function upgradeCaptureGuard(client: pg.Client, db: string, log: Lo
   if (found?.outdated !== 't') return;
   try {
     await client.query('BEGIN');
-    await client.query("SELECT pg_advisory_xact_lock(hashtext('bucardo capture install'))");
+    await lockCaptureChanges(client);
     await client.query(capturingFunctionSql(found.owner));
     await client.query('COMMIT');
     log.log('normal', `Database "${db}": ${CAPTURING_FUNCTION}() brought up to date: bucardo.replicating now spares only the writes of role ${found.owner_name} (the sync's), where any role that set it had its writes left uncaptured`, { db });

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { BucardoError, formatTable, type Checkpoint, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import { CAPTURE_SCHEMA, CAPTURE_TRIGGER, CAPTURING_FUNCTION, SKIP_CAPTURE_SETTING, TRUNCATE_FUNCTION, TRUNCATE_LOG, TRUNCATE_TRIGGER, MADE_DELTA, MADE_DELTA_SQL, additiveColumn, captureNames, qualified } from './capture-names.js';
+import { lockCaptureChanges } from './capture-lock.js';
 import { quoteIdent, quoteLiteral } from './connect.js';
 
 /** How long installing capture waits for a table's lock. */
@@ -17,8 +18,7 @@ const INSTALL_LOCK_WAIT = '5s';
 export async function installCapture(client: pg.Client, shapes: readonly TableShape[]): Promise<Checkpoint> {
   await client.query('BEGIN');
   try {
-    // Two `add sync` on one database at once would race on CREATE SCHEMA / CREATE TABLE.
-    await client.query("SELECT pg_advisory_xact_lock(hashtext('bucardo capture install'))");
+    await lockCaptureChanges(client);
     // a trigger's (re)creation takes the table's exclusive lock: waiting behind one open transaction would
     // hold up every reader and writer of the table meanwhile, so the wait is bounded and said
     await client.query(`SET LOCAL lock_timeout = '${INSTALL_LOCK_WAIT}'`);
@@ -203,7 +203,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS ${tag
 export async function removeCapture(client: pg.Client, tables: readonly TableRef[]): Promise<void> {
   await client.query('BEGIN');
   try {
-    await client.query("SELECT pg_advisory_xact_lock(hashtext('bucardo capture install'))");
+    await lockCaptureChanges(client);
     const hasSchema = await client.query<{ found: string }>(`SELECT to_regclass('${CAPTURE_SCHEMA}.capture_table') IS NOT NULL AS found`);
     if (hasSchema.rows[0]?.found !== 't') {
       await client.query('COMMIT');
