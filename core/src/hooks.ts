@@ -1,6 +1,6 @@
-import { AsyncParallelHook, AsyncSeriesWaterfallHook } from 'tapable';
+import { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesWaterfallHook } from 'tapable';
 import type {
-  ApplyArgs, ApplyOutcome, BatchArgs, ChangeSet, Decisions, FetchedRows, ResolveArgs, RunArgs, RunReport,
+  ApplyArgs, ApplyFailedAnswer, ApplyFailedArgs, ApplyOutcome, BatchArgs, ChangeSet, Decisions, FetchedRows, ResolveArgs, RunArgs, RunReport,
 } from '@bucardo/plugin-sdk';
 
 /** Extra tap options: the plugin that registered the tap, so errors can name it. */
@@ -24,6 +24,8 @@ export function createSyncHooks() {
     resolve: new AsyncSeriesWaterfallHook<[Decisions, ResolveArgs], Decisions, PluginTapOptions>(['decisions', 'args'], 'resolve'),
     /** waterfall, per table batch: the core's tap writes the plan to every receiving database in parallel. */
     apply: new AsyncSeriesWaterfallHook<[ApplyOutcome, ApplyArgs], ApplyOutcome, PluginTapOptions>(['outcome', 'args'], 'apply'),
+    /** bail, when a transaction's apply failed on a database and was rolled back everywhere: the first tap that answers `{ retry: true }` has it tried again (at most twice per table in a run). */
+    applyFailed: new AsyncSeriesBailHook<[ApplyFailedArgs], ApplyFailedAnswer | undefined, PluginTapOptions>(['args'], 'applyFailed'),
     /** parallel, once per run after commit or failure: report taps (loggers, metrics) never fail the sync. */
     report: new AsyncParallelHook<[RunReport], PluginTapOptions>(['report'], 'report'),
   });

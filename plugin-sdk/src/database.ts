@@ -1,3 +1,4 @@
+import type { SqlConnection } from './apply-failed.js';
 import type { Checkpoint, SourceChanges } from './changes.js';
 import type { ForeignKey } from './foreign-key.js';
 import type { KeyText } from './keys.js';
@@ -44,6 +45,17 @@ export interface DatabaseDriver {
   readonly source?: SourceDriver;
   /** Present when the type can be written to (every database of a sync is). */
   readonly target?: TargetWriter;
+  /**
+   * Present when the type offers a plain SQL connection, outside any run's transaction: what an
+   * `applyFailed` tap gets from `args.connect(db)` to fix rows before it asks for a retry.
+   */
+  readonly sql?: SqlAccess;
+}
+
+/** A driver's plain connections (`DatabaseDriver.sql`). */
+export interface SqlAccess {
+  /** Connects as a session of the run would (same parameters, settings and label); CONNECTION_FAILED naming it. */
+  connect(spec: DatabaseSpec, context: OpenContext): Promise<SqlConnection>;
 }
 
 /** Capability flags of a source, each false when left out. The core branches on these, never on a type. */

@@ -1,3 +1,4 @@
+import type { ApplyFailedAnswer, ApplyFailedArgs } from './apply-failed.js';
 import type { ChangeSet } from './changes.js';
 import type { Decisions } from './conflict.js';
 import type { ApplyArgs, ApplyOutcome, BatchArgs, FetchedRows, ResolveArgs, RunArgs, RunReport } from './run.js';
@@ -26,6 +27,17 @@ export interface WaterfallHook<Value, Args> {
   tapPromise(options: string | TapOptions, fn: (value: Value, args: Args) => Promise<Value | undefined | void>): void;
 }
 
+/**
+ * A series hook whose first answer wins: each tap returns an answer, or nothing to let the next tap answer;
+ * the taps after the one that answered are not called.
+ */
+export interface BailHook<Args, Answer> {
+  /** Adds a synchronous tap; it returns an answer, or nothing to pass. */
+  tap(options: string | TapOptions, fn: (args: Args) => Answer | undefined | void): void;
+  /** Adds an asynchronous tap; it resolves with an answer, or nothing to pass. */
+  tapPromise(options: string | TapOptions, fn: (args: Args) => Promise<Answer | undefined | void>): void;
+}
+
 /** A hook whose taps run concurrently; return values are ignored. */
 export interface ParallelHook<Args> {
   /** Adds a synchronous tap. */
@@ -50,12 +62,19 @@ export interface SyncHooks {
   readonly resolve: WaterfallHook<Decisions, ResolveArgs>;
   /** waterfall, per table batch: the core's tap writes the plan to every receiving database in parallel. */
   readonly apply: WaterfallHook<ApplyOutcome, ApplyArgs>;
+  /**
+   * bail, when a transaction's apply failed on a database, after it was rolled back everywhere (Bucardo's
+   * `exception` custom code): a tap may fix the rows (`args.connect`) and answer `{ retry: true }` to try the
+   * transaction again, at most twice per table in a run; the first tap that answers wins. Never called
+   * while nothing fails.
+   */
+  readonly applyFailed: BailHook<ApplyFailedArgs, ApplyFailedAnswer>;
   /** parallel, once per run, after commit or failure: a failing tap is logged and never fails the sync. */
   readonly report: ParallelHook<RunReport>;
 }
 
 /** The hook names in lifecycle order. */
-export const hookNames = ['capture', 'fetch', 'resolve', 'apply', 'report'] as const satisfies readonly (keyof SyncHooks)[];
+export const hookNames = ['capture', 'fetch', 'resolve', 'apply', 'applyFailed', 'report'] as const satisfies readonly (keyof SyncHooks)[];
 
-/** The name of a hook: `capture`, `fetch`, `resolve`, `apply` or `report` (the `hook` of a PLUGIN_ERROR from a tap). */
+/** The name of a hook: `capture`, `fetch`, `resolve`, `apply`, `applyFailed` or `report` (the `hook` of a PLUGIN_ERROR from a tap). */
 export type HookName = (typeof hookNames)[number];

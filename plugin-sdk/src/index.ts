@@ -19,7 +19,7 @@ export { countChanges } from './changes.js';
 export type { ChangeOp, KeyChange, TableChanges, Checkpoint, SourceChanges, ChangeSet } from './changes.js';
 export { defaultTargetCapabilities } from './database.js';
 export type {
-  DatabaseSpec, OpenContext, DatabaseDriver, SourceCapabilities, SourceDriver, SourceSession, CaptureArgs, CaptureProblem, FetchArgs,
+  DatabaseSpec, OpenContext, DatabaseDriver, SqlAccess, SourceCapabilities, SourceDriver, SourceSession, CaptureArgs, CaptureProblem, FetchArgs,
   TargetCapabilities, TargetWriter, TargetSession, ApplyBatch, ApplyResult, TruncateOptions, RunInfo, RunEnd, ReadTableArgs, SequenceState,
   RowSummaryRequest, RowSummary, RowDigestRequest, PartitionDigests,
 } from './database.js';
@@ -33,7 +33,8 @@ export { closestName, unknownKeys, unknownOption } from './closest-name.js';
 export { LogLevels, logLevelsText, isLogLevel, levelEnabled, silentLogger } from './logger.js';
 export type { LogLevel, LogFields, Logger, LoggerOptions, LoggerFactory } from './logger.js';
 export { hookNames } from './hooks.js';
-export type { TapOptions, WaterfallHook, ParallelHook, SyncHooks, HookName } from './hooks.js';
+export type { TapOptions, WaterfallHook, BailHook, ParallelHook, SyncHooks, HookName } from './hooks.js';
+export type { ApplyFailedArgs, ApplyFailedAnswer, SqlConnection } from './apply-failed.js';
 export { SDK_VERSION, definePlugin } from './plugin.js';
 export type { PluginHost, BucardoPlugin, PluginFactory } from './plugin.js';
 export { defineConfig } from './config.js';

@@ -20,6 +20,7 @@ export function hookViewFor(hooks: CoreHooks, plugin: string): SyncHooks {
     fetch: view(hooks.fetch as unknown as TapTarget),
     resolve: view(signedDecisions(hooks.resolve as unknown as TapTarget, plugin)),
     apply: view(hooks.apply as unknown as TapTarget),
+    applyFailed: view(signedAnswers(hooks.applyFailed as unknown as TapTarget, plugin)),
     report: view(hooks.report as unknown as TapTarget),
   }) as unknown as SyncHooks;
 }
@@ -46,5 +47,14 @@ function signedDecisions(hook: TapTarget, plugin: string): TapTarget {
   return {
     tap: (options, fn) => hook.tap(options, ((decisions: Decisions, args: unknown) => sign(decisions, (fn as (...a: unknown[]) => unknown)(decisions, args))) as never),
     tapPromise: (options, fn) => hook.tapPromise(options, (async (decisions: Decisions, args: unknown) => sign(decisions, await (fn as (...a: unknown[]) => Promise<unknown>)(decisions, args))) as never),
+  };
+}
+
+/** The applyFailed view signs a tap's answer with the plugin's name (`by`), so the run's log says whose it was. */
+function signedAnswers(hook: TapTarget, plugin: string): TapTarget {
+  const sign = (answer: unknown): unknown => (typeof answer === 'object' && answer !== null ? { ...answer, by: plugin } : answer);
+  return {
+    tap: (options, fn) => hook.tap(options, ((args: unknown) => sign((fn as (...a: unknown[]) => unknown)(args))) as never),
+    tapPromise: (options, fn) => hook.tapPromise(options, (async (args: unknown) => sign(await (fn as (...a: unknown[]) => Promise<unknown>)(args))) as never),
   };
 }

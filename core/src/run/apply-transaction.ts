@@ -2,6 +2,7 @@ import { BucardoError, displayKey, formatTable, tableId, type Checkpoint, type D
 import { buildApplyPlan } from './apply-plan.js';
 import { commitEverywhere } from './commit-everywhere.js';
 import { databaseError } from './database-error.js';
+import { markFailedBatch } from './failed-batch.js';
 import { ConflictAudit, type AuditChannel } from './conflict-audit.js';
 import { settleAll } from './settle-all.js';
 import type { RunCounts } from './run-counts.js';
@@ -81,7 +82,10 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
       await ctx.status(`Applying ${table} to ${[...perDatabase.keys()].join(', ')}`);
       lap('planned');
       ctx.readsDone?.(batch);
-      const outcome = await parts.hooks.apply.promise({ results: new Map() }, Object.freeze({ ...batchArgs, plan: perDatabase }));
+      const outcome = await parts.hooks.apply.promise({ results: new Map() }, Object.freeze({ ...batchArgs, plan: perDatabase })).catch((error: unknown) => {
+        // which batch failed, for the applyFailed hook, which is asked once everything is rolled back
+        throw markFailedBatch(error, batch, settlement.winners);
+      });
       lap(`applied (${rowsMoved} rows)`);
       ctx.counts.addBatch(batch, rowsMoved, outcome);
     }

@@ -37,7 +37,7 @@ export async function writeChangesAfterTruncates(work: DeltaWork, args: RunArgs,
     writesOnly: new Map([...winners].map(([id, winner]) => [id, new Set([winner.db])])),
   };
   for (const transaction of planTransactions(late, truncated, work.options.batchSize)) {
-    await withRetries(work.counts, work.log, args.signal, () => applyTransaction(context, transaction));
+    await work.failures.attempt({ args: writeArgs, counts: work.counts }, () => withRetries(work.counts, work.log, args.signal, () => applyTransaction(context, transaction)));
   }
 }
 

@@ -14,6 +14,7 @@ import { resumeFingerprint, resumeMismatch } from './resume-fit.js';
 import { canPartition, partitionCount, pendingRecords, type PendingRecords } from './partitions.js';
 import { chooseRefreshes, refreshAboveOf, refreshTables } from './refresh.js';
 import { withRetries } from './retries.js';
+import type { ApplyFailures } from './apply-failed.js';
 import { changedSinceChecked, checkingAgain, resolveTableShapes } from './table-shapes.js';
 import { Progress } from './run-progress.js';
 import { newestChanges } from './newest-changes.js';
@@ -33,6 +34,8 @@ export interface DeltaWork {
   readonly runId: string;
   readonly log: Logger;
   readonly counts: RunCounts;
+  /** The applyFailed hook's retries, counted per table over the whole run. */
+  readonly failures: ApplyFailures;
   readonly status: (text: string) => Promise<void>;
   readonly signal: AbortSignal;
   readonly copies: CopyContext;
@@ -322,7 +325,7 @@ async function applyPartition(work: DeltaWork, step: PartitionStep, planned: Pla
         progress.done(transaction);
         continue;
       }
-      await withRetries(counts, log, args.signal, () => applyTransaction(context, transaction));
+      await work.failures.attempt({ args, counts, beforeRetry: () => ahead.discard() }, () => withRetries(counts, log, args.signal, () => applyTransaction(context, transaction)));
       progress.done(transaction);
       if (transactions.length > 1 || partitioned) await save(resumePoint(step.index, index + 1));
     }

@@ -4,6 +4,7 @@ import {
 } from '@bucardo/plugin-sdk';
 import type { CoreHooks } from '../hooks.js';
 import type { Registry } from '../plugins/registry.js';
+import { ApplyFailures } from './apply-failed.js';
 import { deltaPhase } from './delta-phase.js';
 import type { AuditChannel } from './conflict-audit.js';
 import { RunCounts } from './run-counts.js';
@@ -152,7 +153,8 @@ export async function runSync(parts: RunParts, plan: SyncPlan, recorder: RunReco
     log.log('debug', `connected${checkLater ? '' : ' and checked tables'} in ${(Date.now() - startedAt.getTime())} ms`);
     const copies: CopyContext = { plan, sessions, shapes, recorder, counts, log, signal: controller.signal, batchRows: options.batchSize, status };
     if (!isPureFullcopy(plan)) {
-      const work = { parts, plan, recorder, options, sessions, shapes, runId, log, counts, status, signal: controller.signal, copies, checkShapes: checkLater !== undefined };
+      const failures = new ApplyFailures(parts, plan, log);
+      const work = { parts, plan, recorder, options, sessions, shapes, runId, log, counts, failures, status, signal: controller.signal, copies, checkShapes: checkLater !== undefined };
       await deltaPhase(work, resume);
     }
     // `copies` holds the shapes as first taken: the change path may check them again, but never for a sync

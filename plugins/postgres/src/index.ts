@@ -4,6 +4,7 @@ import { connect } from './connect.js';
 import { resolveOptions, type PostgresOptions } from './postgres-options.js';
 import { PostgresSource } from './postgres-source.js';
 import { PostgresTarget } from './postgres-target.js';
+import { sqlAccess } from './sql-access.js';
 
 export type { PostgresOptions } from './postgres-options.js';
 export { SKIP_CAPTURE_SETTING, CAPTURE_SCHEMA, CAPTURE_TRIGGER } from './capture-names.js';
@@ -22,6 +23,7 @@ export function postgres(options: PostgresOptions = {}): BucardoPlugin {
     },
     source: new PostgresSource(resolved),
     target: new PostgresTarget(resolved),
+    sql: sqlAccess(resolved),
   };
   return definePlugin({
     name: 'postgres',
