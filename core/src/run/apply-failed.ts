@@ -1,4 +1,4 @@
-import { BucardoError, formatTable, tableId, type ApplyFailedAnswer, type Logger, type RunArgs } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, tableId, toBucardoError, type ApplyFailedAnswer, type Logger, type RunArgs } from '@bucardo/plugin-sdk';
 import type { RunParts } from './run-sync.js';
 import type { RunCounts } from './run-counts.js';
 import { failedBatchOf, type FailedBatch } from './failed-batch.js';
@@ -65,6 +65,8 @@ export class ApplyFailures {
         ...args, db, table, batch: failed.batch, error, keys: failed.keys, attempt, ...server,
         connect: (name: string) => connections.connect(name),
       }));
+    } catch (tapError) {
+      throw whileHandling(tapError, error, formatTable(table), db);
     } finally {
       await connections.closeAll();
     }
@@ -83,6 +85,17 @@ function exhausted(error: BucardoError, table: string, db: string, by: ReadonlyS
   const plugins = by.size === 0 ? '' : ` (plugin ${[...by].join(', ')})`;
   return new BucardoError(error.code, `${error.message}; the applyFailed hook${plugins} had the transaction tried again ${MAX_HANDLED_FAILURES} times for table "${table}", and it failed again on database "${db}"`, {
     ...error.subject, hook: 'applyFailed', ...(by.size === 1 ? { plugin: [...by][0]! } : {}), cause: error,
+  });
+}
+
+/**
+ * A tap's own failure (tagged with its plugin by the interceptor), with the failure it was asked about:
+ * the run fails with the tap's error, which alone would not say what it was handling.
+ */
+function whileHandling(tapError: unknown, error: BucardoError, table: string, db: string): BucardoError {
+  const tagged = toBucardoError(tapError, 'PLUGIN_ERROR', { hook: 'applyFailed' });
+  return new BucardoError(tagged.code, `${tagged.message} (asked about table "${table}" failing on database "${db}": ${error.message})`, {
+    ...tagged.subject, db, table, cause: tapError,
   });
 }
 
