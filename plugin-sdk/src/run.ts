@@ -133,7 +133,7 @@ export interface RunReport {
   readonly conflicts: number;
   /** Keys left for the next run because a user changed them on a database during the run. */
   readonly deferred: number;
-  /** Transactions retried after a serialization failure or a deadlock. */
+  /** Transactions retried after a serialization failure, a deadlock, or an applyFailed tap's `retry`. */
   readonly retries: number;
   /** Counts per table. */
   readonly tables: readonly TableCounts[];

@@ -1,0 +1,100 @@
+/**
+ * The applyFailed hook's rules at the engine, with a failure made by hand: without a tap the failure goes
+ * on as it came and nothing is asked; `{ retry: false }` fails at once without asking the next tap; an
+ * answer of another shape is a PLUGIN_ERROR naming the plugin; `connect` refuses a database the run does
+ * not have, and one whose type offers no SQL connection, naming it. (Through real databases and the
+ * CLI: test/e2e/apply-failed-hook.test.ts.)
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  BucardoError, definePlugin, silentLogger, type ApplyFailedArgs, type BucardoPlugin, type DatabaseDriver, type RunArgs, type TableBatch,
+} from '@bucardo/plugin-sdk';
+import { Engine } from '../src/engine.js';
+import { ApplyFailures } from '../src/run/apply-failed.js';
+import { markFailedBatch } from '../src/run/failed-batch.js';
+import { RunCounts } from '../src/run/run-counts.js';
+import { RunRegistry } from '../src/run/run-registry.js';
+import type { SyncPlan } from '../src/run/sync-plan.js';
+
+const shape = { table: { schema: 'public', name: 't' }, columns: [{ name: 'id', type: 'integer' }], key: [{ name: 'id', type: 'integer' }], keySource: 'primary key' };
+const batch = { shape, clean: new Map([['a', ['1']], ['b', ['2']]]), conflicts: [] } as unknown as TableBatch;
+const args = { sync: 's', runId: '1', databases: [{ name: 'a', type: 'flat', role: 'source' }, { name: 'b', type: 'flat', role: 'source' }], tables: [shape], log: silentLogger, signal: new AbortController().signal } as unknown as RunArgs;
+const plan = { name: 's', databases: [{ name: 'a', role: 'source', spec: { name: 'a', type: 'flat', params: {} } }, { name: 'b', role: 'source', spec: { name: 'b', type: 'flat', params: {} } }] } as unknown as SyncPlan;
+const flat = { type: 'flat', normalizeParams: (p: Record<string, string>) => p, describe: () => '', ping: async () => undefined, target: { capabilities: {}, open: async () => ({}) } } as unknown as DatabaseDriver;
+
+/** A run's ApplyFailures over an engine with these plugins (and the `flat` type, which has no `sql`). */
+async function failuresWith(...plugins: BucardoPlugin[]): Promise<ApplyFailures> {
+  const engine = await Engine.create({ plugins: [definePlugin({ name: 'flat', apply: (host) => host.registerDatabase(flat) }), ...plugins] });
+  return new ApplyFailures({ hooks: engine.hooks, registry: engine.registry, runs: new RunRegistry(), log: silentLogger }, plan, silentLogger);
+}
+
+/** Work that fails like a database's apply of `batch` on database a, `times` times, then succeeds. */
+function failing(times: number): { work: () => Promise<void>; calls: () => number; errors: BucardoError[] } {
+  let calls = 0;
+  const errors: BucardoError[] = [];
+  return {
+    calls: () => calls,
+    errors,
+    work: async () => {
+      calls++;
+      if (calls > times) return;
+      const error = new BucardoError('APPLY_FAILED', 'duplicate key value', { db: 'a', table: 'public.t', sqlstate: '23505' });
+      errors.push(error);
+      throw markFailedBatch(error, batch, new Map());
+    },
+  };
+}
+
+const tapping = (name: string, fn: (args: ApplyFailedArgs) => unknown) => definePlugin({ name, apply: (host) => host.hooks.applyFailed.tapPromise(name, async (a) => fn(a) as never) });
+
+describe('the applyFailed hook', () => {
+  it('without a tap, the failure goes on unchanged after one attempt', async () => {
+    const failures = await failuresWith();
+    const { work, calls, errors } = failing(5);
+    const failed = await failures.attempt({ args, counts: new RunCounts() }, work).then(() => undefined, (error: unknown) => error);
+    expect(failed).toBe(errors[0]);
+    expect(calls()).toBe(1);
+  });
+
+  it('a retry answer tries again; the keys by source and the attempt are given; counts a retry', async () => {
+    const seen: Array<{ attempt: number; keys: Record<string, readonly string[]> }> = [];
+    const failures = await failuresWith(tapping('fixer', (a) => { seen.push({ attempt: a.attempt, keys: Object.fromEntries(a.keys) }); return { retry: true }; }));
+    const { work, calls } = failing(1);
+    const counts = new RunCounts();
+    await failures.attempt({ args, counts }, work);
+    expect(calls()).toBe(2);
+    expect(seen).toEqual([{ attempt: 1, keys: { a: ['1'], b: ['2'] } }]);
+    expect(counts.retries).toBe(1);
+  });
+
+  it('{ retry: false } fails with the failure at once, without asking the next tap', async () => {
+    let asked = 0;
+    const failures = await failuresWith(tapping('no', () => ({ retry: false })), tapping('later', () => { asked++; return { retry: true }; }));
+    const { work, calls, errors } = failing(1);
+    const failed = await failures.attempt({ args, counts: new RunCounts() }, work).then(() => undefined, (error: unknown) => error);
+    expect(failed).toBe(errors[0]);
+    expect(calls()).toBe(1);
+    expect(asked).toBe(0);
+  });
+
+  it('an answer of another shape is a PLUGIN_ERROR naming the plugin and the table', async () => {
+    const failures = await failuresWith(tapping('sloppy', () => ({ retry: 'yes' })));
+    await expect(failures.attempt({ args, counts: new RunCounts() }, failing(1).work)).rejects.toMatchObject({
+      code: 'PLUGIN_ERROR', plugin: 'sloppy', hook: 'applyFailed', table: 'public.t',
+      message: 'A tap of the applyFailed hook (plugin sloppy) answered {"retry":"yes"} for table "public.t": an answer is { retry: true }, { retry: false } or nothing',
+    });
+  });
+
+  it('connect refuses a database the sync does not have, and a type without an SQL connection, naming the database', async () => {
+    const tried: unknown[] = [];
+    const failures = await failuresWith(tapping('reacher', async (a) => {
+      for (const db of ['zz', 'b']) tried.push(await a.connect(db).then(() => 'connected', (error: unknown) => error));
+      return undefined;
+    }));
+    await expect(failures.attempt({ args, counts: new RunCounts() }, failing(1).work)).rejects.toMatchObject({ code: 'APPLY_FAILED' });
+    expect(tried).toEqual([
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', db: 'zz', message: 'No database "zz" in sync "s" to connect to (it has "a", "b")' }),
+      expect.objectContaining({ code: 'DB_ROLE_UNSUPPORTED', db: 'b', message: 'Database "b" (type flat, plugin flat) offers no SQL connection (its driver has no `sql`)' }),
+    ]);
+  });
+});
