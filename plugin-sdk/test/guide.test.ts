@@ -60,7 +60,7 @@ describe('plugin-sdk/README.md', () => {
 
   it('documents every hook in the lifecycle table, in order', async () => {
     const { hookNames } = await import('@bucardo/plugin-sdk');
-    const rows = [...readme.matchAll(/^\| `(\w+)` \| (series waterfall|parallel) \|/gm)].map(([, name]) => name);
+    const rows = [...readme.matchAll(/^\| `(\w+)` \| (series waterfall|series bail|parallel) \|/gm)].map(([, name]) => name);
     expect(rows).toEqual([...hookNames]);
   });
 });
