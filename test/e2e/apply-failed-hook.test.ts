@@ -7,6 +7,7 @@
  *  - a tap that answers retry without fixing anything is asked twice (attempts 1 and 2, with the error as
  *    data and the keys by source), then the run fails naming the table, the database and the hook;
  *  - a tap that throws fails the run naming its plugin and the hook;
+ *  - the retry reads again every batch of the transaction, those read ahead of the failure too;
  *  - a run where nothing fails never calls the hook.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -125,6 +126,32 @@ describe('one email given to different customers on two sources', () => {
     expect(await customers(b)).toEqual(['2:ann@example.com']);
     expect(await customers(c)).toEqual([]);
   });
+});
+
+it('the retry reads every table batch of the transaction again: a fix to a table read ahead of the failure is what every database gets', async () => {
+  const a = await world.database('ra_A');
+  const b = await world.database('ra_B');
+  const c = await world.database('ra_C');
+  for (const db of [a, b, c]) await world.query(db.url, 'CREATE TABLE customer (id int PRIMARY KEY, email text NOT NULL UNIQUE)');
+  // customer first in the herd: t's batch, after it in the transaction, is read while customer's is applied
+  await world.api.addTables(['customer', 't'], { herd: 'ra_h', db: a.name });
+  await world.api.addDbGroup('ra_g', [`${a.name}:source`, `${b.name}:source`, `${c.name}:target`]);
+  await world.api.addSync('ra', { herd: 'ra_h', dbs: 'ra_g', autokick: 'false' });
+  await world.query(a.url, "INSERT INTO customer VALUES (1, 'ann@example.com'); INSERT INTO t VALUES (10, 'before the fix')");
+  await world.query(b.url, "INSERT INTO customer VALUES (2, 'ann@example.com')");
+  const fixer = `{ name: 'fixer', apply(host) { host.hooks.applyFailed.tapPromise('fixer', async (args) => {
+    const a = await args.connect(${JSON.stringify(a.name)});
+    await a.query("UPDATE t SET v = 'fixed' WHERE id = 10");
+    const b = await args.connect(${JSON.stringify(b.name)});
+    await b.query("UPDATE customer SET email = 'bob@example.com' WHERE id = 2");
+    return { retry: true };
+  }); } }`;
+  const kicked = await world.bucardo('--config', configWith('fixer', fixer), 'kick', 'ra', '0');
+  expect(kicked.code, kicked.stdout + kicked.stderr).toBe(0);
+  for (const db of [a, b, c]) {
+    expect(await customers(db), db.name).toEqual(['1:ann@example.com', '2:bob@example.com']);
+    expect(await world.query(db.url, 'SELECT id, v FROM t'), db.name).toEqual([{ id: 10, v: 'fixed' }]);
+  }
 });
 
 it('a run where nothing fails never calls the hook', async () => {
