@@ -5,6 +5,7 @@ import { compareSequence, type SequenceComparison } from '../compare/sequence-co
 import { compareTable, type Reader } from '../compare/table-compare.js';
 import { RunSessions } from '../run/sessions.js';
 import { isPureFullcopy, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
+import { nameOn } from '../run/table-renames.js';
 import { inspectTableShapes } from '../run/table-shapes.js';
 import type { BucardoContext } from './context.js';
 import { syncBacklog } from './sync-backlog.js';
@@ -85,7 +86,7 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
         table = { ...compared, differences, notCompared, excluded };
       }
       // what the user looks for on those databases: the name the table has there
-      const namedOn = new Map(reached.databases.flatMap((db) => db.customNames?.filter((rename) => formatTable(rename.table) === formatTable(ref)).map((rename) => [db.name, formatTable(rename.as)] as const) ?? []));
+      const namedOn = new Map(reached.databases.map((db) => [db.name, nameOn(db, ref)] as const).filter(([, there]) => there !== ref).map(([db, there]) => [db, formatTable(there)] as const));
       if (namedOn.size > 0) table = { ...table, namedOn };
       tables.push(table);
       options.onTable?.(table);

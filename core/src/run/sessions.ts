@@ -4,7 +4,7 @@ import { databaseError } from './database-error.js';
 import { renamedReadSession, renamedTargetSession } from './renamed-sessions.js';
 import { CustomColsReader } from './custom-cols-reader.js';
 import { customColsTargetSession } from './custom-cols-sessions.js';
-import { TableRenames, displayTableOn } from './table-renames.js';
+import { TableRenames, nameOn } from './table-renames.js';
 import { settleAll } from './settle-all.js';
 import type { SyncPlan } from './sync-plan.js';
 
@@ -130,7 +130,7 @@ export class RunSessions {
   /** Table `table` as it is named on database `db` (a custom name there), for errors about it there. */
   tableOn(db: string, table: TableRef): string {
     const planned = this.#plan?.databases.find((candidate) => candidate.name === db);
-    return planned ? displayTableOn(planned, table) : formatTable(table);
+    return formatTable(planned ? nameOn(planned, table) : table);
   }
 
   /** Databases `dbs` receiving `table`, each with the name it has there where that is another: `R (as reporting.t), S`. */

@@ -1,4 +1,4 @@
-import { formatTable, tableId, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import { tableId, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 
 /** One table written under another name on a receiving database (`bucardo add customname`). */
 export interface TableRename {
@@ -14,21 +14,21 @@ export interface TableRename {
  * so neither the rest of the core nor any plugin needs to know.
  */
 export class TableRenames {
-  readonly #out: Map<string, TableRef>;
+  readonly #db: { readonly customNames: readonly TableRename[] };
   readonly #back: Map<string, TableRef>;
 
   constructor(renames: readonly TableRename[]) {
-    this.#out = new Map(renames.map((rename) => [tableId(rename.table), rename.as]));
+    this.#db = { customNames: renames };
     this.#back = new Map(renames.map((rename) => [tableId(rename.as), rename.table]));
   }
 
   get size(): number {
-    return this.#out.size;
+    return this.#db.customNames.length;
   }
 
   /** The table as it is on the database. */
   out(table: TableRef): TableRef {
-    return this.#out.get(tableId(table)) ?? table;
+    return nameOn(this.#db, table);
   }
 
   /** The table as the sync knows it, from its name on the database. */
@@ -55,8 +55,12 @@ export class TableRenames {
   }
 }
 
-/** How a table of the sync is named on database `db` of the plan: `"reporting.orders_copy"`, for messages. */
-export function displayTableOn(db: { readonly customNames?: readonly TableRename[] }, table: TableRef): string {
+/**
+ * Table `table` of the sync as it is named on database `db` of the plan (its own name where it has no
+ * custom name there): the one lookup behind what the renamed sessions write to, what messages name and
+ * what `compare` and `status` show.
+ */
+export function nameOn(db: { readonly customNames?: readonly TableRename[] }, table: TableRef): TableRef {
   const id = tableId(table);
-  return formatTable(db.customNames?.find((rename) => tableId(rename.table) === id)?.as ?? table);
+  return db.customNames?.find((rename) => tableId(rename.table) === id)?.as ?? table;
 }

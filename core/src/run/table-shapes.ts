@@ -3,7 +3,7 @@ import { databaseError } from './database-error.js';
 import { holdsEveryValueOf } from './column-types.js';
 import type { RunSessions } from './sessions.js';
 import { isPureFullcopy, sourcesOf, type PlannedDatabase, type SyncPlan } from './sync-plan.js';
-import { displayTableOn } from './table-renames.js';
+import { nameOn } from './table-renames.js';
 
 /**
  * Reads each table's shape from the first source and checks it against every other database of the
@@ -174,7 +174,7 @@ async function requiredElsewhere(sync: string, firstSource: string, planned: Pla
   });
   return shapes.flatMap((shape, index) => {
     const sent = new Set(shape.columns.map((column) => column.name));
-    const table = displayTableOn(planned, shape.table);
+    const table = formatTable(nameOn(planned, shape.table));
     return (required[index] ?? []).filter((name) => !sent.has(name)).map((name) => new BucardoError('TABLE_COLUMNS_MISMATCH',
       `Table "${table}" on database "${db}" has column "${name}" NOT NULL without a default, which the first source "${firstSource}" lacks: every row the sync writes there would fail (give it a default, drop NOT NULL, or add it on the sources)`,
       { sync, db, table, column: name }));
@@ -214,7 +214,7 @@ export async function describeAll(session: Pick<TargetSession, 'describeTable' |
 function compareShape(sync: string, firstSource: string, other: PlannedDatabase, expected: TableShape, actual: TableShape | undefined): { problems: BucardoError[]; warnings: BucardoError[] } {
   const db = other.name;
   // named as it is there: a custom name (bucardo add customname) is what the user looks for on that database
-  const table = displayTableOn(other, expected.table);
+  const table = formatTable(nameOn(other, expected.table));
   if (!actual) return { problems: [missing(sync, db, table)], warnings: [] };
   const problems: BucardoError[] = [];
   const warnings: BucardoError[] = [];
