@@ -8,11 +8,13 @@
  *  - `onetimecopy=1` empties and copies into the renamed table;
  *  - `validate` and `compare` read the renamed table, and name it as it is on that database;
  *  - what is refused: a source database, a table, database or sync never added, a second name for the same
- *    table and scope; and `remove customname` takes one away, the next run writing the table's own name.
+ *    table and scope; and `remove customname` takes one away, the next run writing the table's own name;
+ *    several ids are removed all or none, in one statement, an id not there (removed meanwhile too) named.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import type { CliResult } from '../src/helpers/cli.js';
+import { withClient } from '../src/helpers/databases.js';
 import { DaemonWorld, type Db } from './support/daemon-world.js';
 
 const server = serverFromInfo(inject('pg'));
@@ -169,6 +171,34 @@ describe('bucardo customname', () => {
     expect(await rows(r, 'reporting.orders_copy')).toEqual(['10:ten']);
     expect(await rows(s, 't')).toEqual(['10:ten']);
     expect(await rows(r, 't')).toEqual([]);
+  });
+
+  it('remove customname: all or none, in one statement; an id not there (removed meanwhile too) refused naming it', async () => {
+    expect(await world.ok('add', 'customname', 'u', 'u_r', 'db=R')).toBe('Transformed public.u to public.u_r (database "R")\n');
+    expect(await world.ok('add', 'customname', 'u', 'u_s', 'db=S')).toBe('Transformed public.u to public.u_s (database "S")\n');
+    const listed = '2. Table: public.t => reporting.orders_copy  DB: R\n4. Table: public.u => public.u_r  DB: R\n5. Table: public.u => public.u_s  DB: S\n';
+    expect(await world.ok('list', 'customnames')).toBe(listed);
+    refused(await world.bucardo('remove', 'customname', '4', '99', '5'), 'Customname number 99 does not exist (bucardo list customnames shows them) [INVALID_ARGUMENT]');
+    expect(await world.ok('list', 'customnames')).toBe(listed);
+    // 5 is removed by someone else while the command waits to delete: it must not say it removed 5, nor remove 4 alone
+    const removed = await withClient(world.controlServer.url(world.control), async (other) => {
+      await other.query('BEGIN');
+      // lets the command read, not delete
+      await other.query('LOCK TABLE bucardo.customname IN SHARE MODE');
+      const command = world.bucardo('remove', 'customname', '4', '5');
+      const waiting = async () => (await world.sql("SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'bucardo.customname'::regclass"))[0]!.n === 1;
+      for (let tries = 0; !(await waiting()); tries += 1) {
+        if (tries > 600) throw new Error('remove customname never waited for the lock');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await other.query('DELETE FROM bucardo.customname WHERE id = 5');
+      await other.query('COMMIT');
+      return command;
+    });
+    refused(removed, 'Customname number 5 does not exist (bucardo list customnames shows them) [INVALID_ARGUMENT]');
+    expect(await world.ok('list', 'customnames')).toBe('2. Table: public.t => reporting.orders_copy  DB: R\n4. Table: public.u => public.u_r  DB: R\n');
+    expect(await world.ok('remove', 'customname', '4')).toBe('Removed customname 4: public.u => public.u_r (database "R")\n');
+    expect(await world.ok('list', 'customnames')).toBe('2. Table: public.t => reporting.orders_copy  DB: R\n');
   });
 
   it('a control database installed before customname: commands say to run bucardo install, which adds it', async () => {

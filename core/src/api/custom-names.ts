@@ -60,14 +60,13 @@ export function listCustomNames(ctx: BucardoContext): Promise<CustomNameRow[]> {
   return ctx.control.catalog.customNames.list();
 }
 
-/** `bucardo remove customname ID…`: refused whole, naming it, when one of the ids is not there. */
+/** `bucardo remove customname ID…`: refused whole, naming it, when one of the ids is not there (one statement: all or none). */
 export async function removeCustomNames(ctx: BucardoContext, ids: readonly number[]): Promise<CustomNameRow[]> {
-  const known = new Set((await ctx.control.catalog.customNames.list()).map((row) => row.id));
-  const unknown = ids.find((id) => !known.has(id));
+  const { removed, unknown } = await ctx.control.catalog.customNames.remove(ids);
   if (unknown !== undefined) {
     throw new BucardoError('INVALID_ARGUMENT', `Customname number ${unknown} does not exist (bucardo list customnames shows them)`, { item: String(unknown) });
   }
-  return ctx.control.catalog.customNames.remove(ids);
+  return removed;
 }
 
 /** ` on database "r" in sync "s"`: where a custom name applies, for messages. */
