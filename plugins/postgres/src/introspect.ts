@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { TableRef, TableShape } from '@bucardo/plugin-sdk';
 import { CAPTURE_SCHEMA, captureNames, capturedKeySql } from './capture-names.js';
+import { leafForeignKeys, selfAndAncestors } from './leaf-foreign-keys.js';
 
 /**
  * `FROM` these tables by name, in one statement whatever their number: each with its 1-based position in
@@ -31,7 +32,8 @@ export function namedTablesParams(tables: readonly TableRef[]): [string[], strin
  * (those before `bucardo_op`), in the catalog, so a database without capture needs no `bucardo` schema.
  * A captured key that is no longer a key is the capture's to report (it cannot read its changes by the
  * new one): on a database that is not the sync's first source, the sync's key is the first source's, and
- * this one's own may differ. `references` lists the tables its foreign keys point at (itself too, for a tree; a partitioned table, not its partitions).
+ * this one's own may differ. `references` lists the tables its foreign keys point at (itself too, for a tree), as
+ * `foreignKeys` reads them: the partitions of a partitioned table, which are what a herd holds.
  */
 export async function describeTables(client: pg.Client, tables: readonly TableRef[]): Promise<Array<TableShape | undefined>> {
   if (tables.length === 0) return [];
@@ -58,10 +60,10 @@ export async function describeTables(client: pg.Client, tables: readonly TableRe
                 LIMIT 1) AS chosen) AS key,
             to_json(captured.names) AS captured,
             (SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_array(rn.nspname::text, rc.relname::text)), '[]'::jsonb)
-               FROM pg_constraint f
+               FROM ${leafForeignKeys(`f.conrelid IN ${selfAndAncestors('c.oid')}`)} AS f
                JOIN pg_class rc ON rc.oid = f.confrelid
                JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-              WHERE f.conrelid = c.oid AND f.contype = 'f' AND NOT rc.relispartition) AS refs
+              WHERE f.conrelid = c.oid) AS refs
        FROM ${NAMED_TABLES} AND c.relkind IN ('r', 'p')
        LEFT JOIN LATERAL (${capturedKeySql('($3::text[])[w.ord]', '$4')}) AS captured ON true`,
     values: [...namedTablesParams(tables), tables.map((table) => captureNames(table).deltaName), CAPTURE_SCHEMA],
