@@ -12,7 +12,7 @@ export type { DatabaseUpdate } from './api/database-update.js';
 export type { DroppedChanges, RemovedDatabases, RemovedSync, RemovedTables } from './api/lifecycle.js';
 export type { SourceBacklog, TableBacklog } from './api/sync-backlog.js';
 export type { DatabaseFailure, DeltaResult, PurgeResult, SyncValidation } from './api/maintenance.js';
-export type { HerdInspection, TableInspection } from './api/inspect.js';
+export type { HerdInspection, SyncForeignKeyWarnings, TableInspection } from './api/inspect.js';
 export type { ForeignKeyGap } from './api/foreign-key-gaps.js';
 export { addTableCommand } from './api/foreign-key-gaps.js';
 export type { ColumnValues } from './compare/differences.js';

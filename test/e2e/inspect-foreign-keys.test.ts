@@ -14,6 +14,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { bucardoEnv, runBucardo, type CliResult } from '../src/helpers/cli.js';
 import { createDatabase, dropDatabase, uniqueName, withClient } from '../src/helpers/databases.js';
+import { controlOn } from '../src/helpers/connection-specs.js';
+import { Bucardo } from '@bucardo/core';
+import { standardPlugins } from '@bucardo/cli';
 
 const server = serverFromInfo(inject('pg'));
 const control = uniqueName('insp_ctl');
@@ -43,6 +46,18 @@ const parentMissing = (sync: string, herd: string) =>
 const invoiceOutside = 'Table public.customer of sync "scust" is pointed at by foreign key invoice_customer_fk of public.invoice, which is not in relgroup "hcust": a delete the sync replicates fails on a database where public.invoice has rows pointing at the deleted row. Add it (bucardo add table public.invoice herd=hcust), or keep such rows off the databases the sync writes to [TABLE_NOT_IN_HERD]';
 const childMissesParent = (herd: string) =>
   `    Table public.child is in relgroup "${herd}", but public.parent (used as FK child_parent_fk) is not: bucardo add table public.parent herd=${herd}, or every database its syncs write to must have the rows it points at itself`;
+
+/** Connections ever made to `database` (`pg_stat_database.sessions`), once the count stops moving: a backend counts itself as it exits. */
+async function sessionsOn(database: string): Promise<number> {
+  const read = async () => Number((await withClient(server.url(), (c) => c.query<{ n: string }>('SELECT sessions AS n FROM pg_stat_database WHERE datname = $1', [database]))).rows[0]!.n);
+  let last = await read();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const now = await read();
+    if (now === last) return now;
+    last = now;
+  }
+}
 
 beforeAll(async () => {
   for (const name of [db.a, db.b]) {
@@ -163,6 +178,33 @@ Note: the rows already in them are not copied, only changes from now on; bucardo
 WARNING: Table public.audit of sync "su" has foreign key audit_parent_fk pointing at public.parent, which is not in relgroup "hu": a row the sync writes fails on a database that lacks the row it points at. Add it (bucardo add table public.parent herd=hu), or give every database the sync writes to those rows yourself [TABLE_NOT_IN_HERD]
 `);
     expect(r.code).toBe(0);
+  });
+
+  it('add table into a relgroup three syncs use: the warning for each sync, read on one session of their source', async () => {
+    await ok('add', 'table', 'solo', 'herd=hm');
+    for (const sync of ['m1', 'm2', 'm3']) await ok('add', 'sync', sync, 'herd=hm', 'dbs=g', 'ping=false');
+    const r = await bucardo('add', 'table', 'child', 'herd=hm');
+    expect(r.stdout).toContain('Syncs "m1", "m2", "m3" now replicate them\n');
+    expect(r.stderr).toBe(`${['m1', 'm2', 'm3'].map((sync) => parentMissing(sync, 'hm')).join('\n')}\n`);
+    expect(r.code).toBe(0);
+    // what the command asks for, by the API: one connection to the source for the three syncs (it was one each)
+    // the databases were added without a user or host: in this process too, the PG* variables the CLI gets say them
+    for (const [name, value] of Object.entries(env)) if (name.startsWith('PG') && value !== undefined) process.env[name] = value;
+    const api = await Bucardo.open({ plugins: standardPlugins(), control: controlOn(server, control), logLevel: 'warn' });
+    try {
+      const before = await sessionsOn(db.a);
+      const found = await api.foreignKeyWarnings(['m1', 'm2', 'nosuch', 'm3']);
+      expect(await sessionsOn(db.a) - before).toBe(1);
+      expect(found.map(({ sync, warnings, error }) => [sync, warnings.map((warning) => `WARNING: ${warning.message} [${warning.code}]`), error?.code])).toEqual([
+        ['m1', [parentMissing('m1', 'hm')], undefined],
+        ['m2', [parentMissing('m2', 'hm')], undefined],
+        ['nosuch', [], 'SYNC_NOT_FOUND'],
+        ['m3', [parentMissing('m3', 'hm')], undefined],
+      ]);
+    } finally {
+      await api.close();
+    }
+    for (const sync of ['m1', 'm2', 'm3']) await ok('remove', 'sync', sync);
   });
 
   it('validate warns, exit 0: the missing parent, the table outside refusing deletes; none for the herd with both', async () => {

@@ -66,7 +66,7 @@ describe('a source plugin without foreignKeys', () => {
       herds: [{ herd: 'nofk_h', syncs: ['nofk_s'], gaps: [] }],
       unchecked: 'database "nofk_a" (type pgnofk) cannot list foreign keys',
     }]);
-    expect(await bucardo.foreignKeyWarnings('nofk_s')).toEqual([]);
+    expect(await bucardo.foreignKeyWarnings(['nofk_s'])).toEqual([{ sync: 'nofk_s', warnings: [] }]);
     const [validated] = await bucardo.validate(['nofk_s']);
     expect(validated!.problems).toEqual([]);
     expect(validated!.warnings).toEqual([]);
@@ -74,7 +74,7 @@ describe('a source plugin without foreignKeys', () => {
     // the same database through the PostgreSQL type: the gap is there
     await bucardo.addDbGroup('nofk_g2', ['nofk_pg:source', 'nofk_b:target']);
     await bucardo.addSync('nofk_s2', { herd: 'nofk_h', dbs: 'nofk_g2', autokick: 'false' });
-    expect((await bucardo.foreignKeyWarnings('nofk_s2')).map((warning) => warning.toJSON())).toEqual([{
+    expect((await bucardo.foreignKeyWarnings(['nofk_s2']))[0]!.warnings.map((warning) => warning.toJSON())).toEqual([{
       code: 'TABLE_NOT_IN_HERD',
       message: 'Table public.child of sync "nofk_s2" has foreign key child_parent_fk pointing at public.parent, which is not in relgroup "nofk_h": a row the sync writes fails on a database that lacks the row it points at. Add it (bucardo add table public.parent herd=nofk_h), or give every database the sync writes to those rows yourself',
       sync: 'nofk_s2', herd: 'nofk_h', table: 'public.child', item: 'child_parent_fk',

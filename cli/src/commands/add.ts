@@ -120,7 +120,7 @@ async function printAddedTables(session: CliSession, result: AddTablesResult, ad
       if (syncs.length > 0) {
         session.print(`${syncs.length === 1 ? 'Sync' : 'Syncs'} ${syncs.map((sync) => `"${sync}"`).join(', ')} now ${syncs.length === 1 ? 'replicates' : 'replicate'} them`);
         session.print(rowsNotCopiedNote(syncs));
-        for (const sync of syncs) await warnForeignKeys(await session.bucardo(), sync);
+        await warnForeignKeys(await session.bucardo(), syncs);
       }
     }
   }
@@ -171,7 +171,7 @@ async function addSync(session: CliSession, words: readonly string[]): Promise<n
   if (result.createdDbGroup) session.print(`Created a new dbgroup named "${result.createdDbGroup}"`);
   const note = refreshAboveNote(name, result.sync.refreshAbove, result.plan.databases);
   if (note) session.print(note);
-  await warnForeignKeys(await session.bucardo(), name);
+  await warnForeignKeys(await session.bucardo(), [name]);
   return 0;
 }
 

@@ -84,7 +84,7 @@ async function changeSyncTables(session: CliSession, sync: string, add: boolean,
     const added = await bucardo.addTablesToSync(sync, tables);
     session.print(`Added to sync "${sync}": ${added.map(formatTable).join(', ')}`);
     session.print(rowsNotCopiedNote([sync]));
-    await warnForeignKeys(bucardo, sync);
+    await warnForeignKeys(bucardo, [sync]);
     return 0;
   }
   const removed = await bucardo.removeTablesFromSync(sync, tables);

@@ -30,7 +30,7 @@ import { addCustomCols, listCustomCols, removeCustomCols, type CustomColsRow } f
 import { addTablesToSync, removeDatabases, removeSync, removeTables, removeTablesFromSync, type RemovedDatabases, type RemovedSync, type RemovedTables } from './lifecycle.js';
 import { deltaBacklog, purgeDeltas, validateSyncs, type DeltaResult, type PurgeResult, type SyncValidation } from './maintenance.js';
 import { compareSync, type CompareOptions, type SyncComparison } from './compare.js';
-import { foreignKeyWarnings, inspectHerds, inspectSyncs, inspectTables, type TableInspection } from './inspect.js';
+import { foreignKeyWarnings, inspectHerds, inspectSyncs, inspectTables, type SyncForeignKeyWarnings, type TableInspection } from './inspect.js';
 import { BucardoError } from '@bucardo/plugin-sdk';
 
 /** What `Bucardo.open` takes: the config's settings, with the plugins as objects (the CLI resolves the config's names). */
@@ -200,12 +200,14 @@ export class Bucardo {
   }
 
   /**
-   * The sync's foreign keys that leave its herd, as warnings (`TABLE_NOT_IN_HERD`) naming the sync, the
-   * tables and the constraint, read on its first source: what `validate` warns about, for `add sync` and
-   * `update sync … add table` to say after they succeed. None where that source's plugin cannot list them.
+   * The syncs' foreign keys that leave their herds, as warnings (`TABLE_NOT_IN_HERD`) naming the sync, the
+   * tables and the constraint, read on each sync's first source: what `validate` warns about, for `add
+   * sync`, `update sync … add table` and `add table T herd=H` to say after they succeed. One session per
+   * source database, however many syncs; none where that source's plugin cannot list them. A sync whose
+   * foreign keys could not be read gets the error instead.
    */
-  foreignKeyWarnings(sync: string): Promise<BucardoError[]> {
-    return this.#with((ctx) => foreignKeyWarnings(ctx, sync));
+  foreignKeyWarnings(syncs: readonly string[]): Promise<SyncForeignKeyWarnings[]> {
+    return this.#with((ctx) => foreignKeyWarnings(ctx, syncs));
   }
 
   /** `purge`: deletes consumed change records; per database, how many, or why it could not (the others are still purged). */

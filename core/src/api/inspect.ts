@@ -1,4 +1,4 @@
-import { BucardoError, type ForeignKey, type SourceSession, type TableRef } from '@bucardo/plugin-sdk';
+import { BucardoError, tableId, toBucardoError, type ForeignKey, type SourceSession, type TableRef } from '@bucardo/plugin-sdk';
 import type { HerdRow, RelationRow } from '../control/catalog-rows.js';
 import { sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import type { BucardoContext } from './context.js';
@@ -68,12 +68,52 @@ export async function syncForeignKeyWarnings(plan: SyncPlan, firstSource: Source
   return gaps.map((gap) => gapWarning(plan.name, plan.herd, gap));
 }
 
-/** The same, on a session of its own on the sync's first source. */
-export async function foreignKeyWarnings(ctx: BucardoContext, sync: string): Promise<BucardoError[]> {
-  const plan = await readSyncPlan(ctx.control.catalog, sync);
-  const first = sourcesOf(plan)[0];
-  if (!first) return [];
-  return (await withSource(ctx, first.name, `bucardo ${sync} foreign keys`, (session) => syncForeignKeyWarnings(plan, session))) ?? [];
+/** What `foreignKeyWarnings` found for one sync: its warnings, or why its foreign keys were not checked. */
+export interface SyncForeignKeyWarnings {
+  readonly sync: string;
+  readonly warnings: readonly BucardoError[];
+  readonly error?: BucardoError;
+}
+
+/**
+ * The same for several syncs (after `add table T herd=H`, every sync over the herd): one session per
+ * first source, and one read of the foreign keys there per set of tables, however many syncs share them.
+ * A sync whose plan or source cannot be read gets the error, and the others their warnings.
+ */
+export async function foreignKeyWarnings(ctx: BucardoContext, syncs: readonly string[]): Promise<SyncForeignKeyWarnings[]> {
+  const results = new Map<string, SyncForeignKeyWarnings>();
+  const bySource = new Map<string, SyncPlan[]>();
+  for (const sync of syncs) {
+    try {
+      const plan = await readSyncPlan(ctx.control.catalog, sync);
+      const first = sourcesOf(plan)[0];
+      if (!first || plan.tables.length === 0) results.set(sync, { sync, warnings: [] });
+      else bySource.set(first.name, [...(bySource.get(first.name) ?? []), plan]);
+    } catch (error) {
+      results.set(sync, { sync, warnings: [], error: toBucardoError(error, 'SYNC_INVALID', { sync }) });
+    }
+  }
+  for (const [db, plans] of bySource) {
+    try {
+      const label = `bucardo ${plans.map((plan) => plan.name).join(',')} foreign keys`.slice(0, 63);
+      await withSource(ctx, db, label, async (session) => {
+        // a plugin that cannot list foreign keys says nothing (each sync gets no warning below)
+        if (!session.foreignKeys) return;
+        const read = new Map<string, ForeignKey[]>();
+        for (const plan of plans) {
+          // syncs over one herd ask about the same tables: asked once
+          const key = plan.tables.map(tableId).join('\u0001');
+          const keys = read.get(key) ?? await session.foreignKeys(plan.tables);
+          read.set(key, keys);
+          results.set(plan.name, { sync: plan.name, warnings: foreignKeyGaps(keys, plan.tables).map((gap) => gapWarning(plan.name, plan.herd, gap)) });
+        }
+      });
+      for (const plan of plans) if (!results.has(plan.name)) results.set(plan.name, { sync: plan.name, warnings: [] });
+    } catch (error) {
+      for (const plan of plans) if (!results.has(plan.name)) results.set(plan.name, { sync: plan.name, warnings: [], error: toBucardoError(error, 'CONNECTION_FAILED', { db, sync: plan.name }) });
+    }
+  }
+  return syncs.map((sync) => results.get(sync)!);
 }
 
 async function inspectMembers(ctx: BucardoContext, herds: readonly HerdRow[]): Promise<TableInspection[]> {
