@@ -79,7 +79,8 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
       const into = ctx.writesOnly?.get(tableId(batch.shape.table));
       const receivers = into ? written.filter((db) => into.has(db.name)) : written;
       const { perDatabase, rowsMoved } = buildApplyPlan(batch, rows, settlement, extra, receivers, ctx.guards, args.signal, recordOn ? { sync: plan.name, on: recordOn } : undefined);
-      await ctx.status(`Applying ${table} to ${[...perDatabase.keys()].join(', ')}`);
+      // each database with the name the table has there, as a copy's status says it: what a user looks for there
+      await ctx.status(`Applying ${table} to ${sessions.receivers([...perDatabase.keys()], batch.shape.table)}`);
       lap('planned');
       ctx.readsDone?.(batch);
       const outcome = await parts.hooks.apply.promise({ results: new Map() }, Object.freeze({ ...batchArgs, plan: perDatabase })).catch((error: unknown) => {
