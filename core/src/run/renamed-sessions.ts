@@ -24,7 +24,7 @@ export const targetSessionMethods = {
 } as const satisfies SessionMethods<TargetSession>;
 
 export const readSessionMethods = {
-  describeTable: 'renamed', describeTables: 'renamed', fetch: 'renamed', readTable: 'renamed', estimateRows: 'renamed',
+  describeTable: 'renamed', describeTables: 'renamed', fetch: 'renamed', readTable: 'renamed', estimateRows: 'renamed', selectColumns: 'renamed',
   readConsistently: 'as is', close: 'as is',
   findTable: 'withheld', listTables: 'withheld', foreignKeys: 'withheld', installCapture: 'withheld', capture: 'withheld',
   hasChanges: 'withheld', captureProblems: 'withheld', capturedKeys: 'withheld', rebaseCheckpoint: 'withheld',
@@ -78,6 +78,8 @@ export function renamedReadSession(inner: SourceSession, renames: TableRenames):
         return figure === undefined ? [] : [[tableId(table), figure] as const];
       }));
     }),
+    // customcols reading a winner's rows on a receiving database: the list read from its table there
+    selectColumns: inner.selectColumns && ((table, selectList) => inner.selectColumns!(renames.out(table), selectList)),
     installCapture: refused('installCapture'),
     capture: refused('capture'),
     findTable: undefined, listTables: undefined, foreignKeys: undefined, hasChanges: undefined, captureProblems: undefined,
