@@ -43,6 +43,10 @@ function recording(): { session: SourceSession; seen: string[] } {
       seen.push(`estimate ${tables.map(formatTable).join(',')}`);
       return new Map(tables.filter((table) => table.name !== 'unknown').map((table) => [tableId(table), 7]));
     },
+    async selectColumns(table, selectList) {
+      seen.push(`selectColumns ${formatTable(table)}: ${selectList}`);
+      return [{ name: 'id', type: 'integer' }];
+    },
     async readConsistently(work) {
       seen.push('consistently');
       return work();
@@ -75,12 +79,14 @@ describe('renamedReadSession', () => {
     const described = await reader.describeTable(t);
     const many = await reader.describeTables!([t, { schema: 'public', name: 'other' }, { schema: 'public', name: 'missing' }]);
     const estimates = await reader.estimateRows!([t, { schema: 'public', name: 'other' }, { schema: 'public', name: 'unknown' }]);
+    await reader.selectColumns!(t, 'id, upper(v) AS v');
     expect(seen).toEqual([
       'fetch reporting.t_copy -> reporting.p_copy keys 1',
       'readTable reporting.t_copy after 5',
       'describe reporting.t_copy',
       'describeTables reporting.t_copy,public.other,public.missing',
       'estimate reporting.t_copy,public.other,public.unknown',
+      'selectColumns reporting.t_copy: id, upper(v) AS v',
     ]);
     expect(fetched.data).toEqual(new TextEncoder().encode('1\n'));
     expect(batches).toHaveLength(1);
