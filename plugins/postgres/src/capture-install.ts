@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { BucardoError, formatTable, type Checkpoint, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import { CAPTURE_SCHEMA, CAPTURE_TRIGGER, CAPTURING_FUNCTION, SKIP_CAPTURE_SETTING, TRUNCATE_FUNCTION, TRUNCATE_LOG, TRUNCATE_TRIGGER, MADE_DELTA, MADE_DELTA_SQL, additiveColumn, captureNames, qualified } from './capture-names.js';
 import { lockCaptureChanges } from './capture-lock.js';
+import { marksTableExists } from './marks-table.js';
 import { quoteIdent, quoteLiteral } from './connect.js';
 
 /** How long installing capture waits for a table's lock. */
@@ -210,7 +211,7 @@ export async function removeCapture(client: pg.Client, tables: readonly TableRef
       return;
     }
     // a capture made before makedelta has no marks table
-    const marked = (await client.query<{ found: string }>('SELECT to_regclass($1) IS NOT NULL AS found', [MADE_DELTA])).rows[0]!.found === 't';
+    const marked = await marksTableExists(client);
     for (const table of tables) {
       const names = captureNames(table);
       // the table by its name, and wherever the capture function fires: a table renamed since

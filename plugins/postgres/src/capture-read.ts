@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { BucardoError, formatTable, keyMaker, tableId, type CaptureProblem, type Checkpoint, type KeyChange, type SourceChanges, type TableChanges, type TableShape } from '@bucardo/plugin-sdk';
 import { CAPTURE_SCHEMA, MADE_DELTA, TRUNCATE_LOG, additiveColumn, captureNames, notMadeBy, truncateNotMadeBy } from './capture-names.js';
+import { marksTableExists } from './marks-table.js';
 import { captureProblems } from './capture-check.js';
 import { keyColumnList, partitionCondition } from './key-sql.js';
 import { quoteLiteral } from './connect.js';
@@ -212,8 +213,7 @@ export async function purge(client: pg.Client, shapes: readonly TableShape[], co
   const tables = forTables(shapes, 2);
   const truncates = await client.query(`DELETE FROM ${TRUNCATE_LOG} WHERE ${seen} AND ${tables.sql}`, [consumed, ...tables.values]);
   // makedelta's marks go with the records they mark (a capture made before makedelta has none)
-  const marks = await client.query<{ found: string }>('SELECT to_regclass($1) IS NOT NULL AS found', [MADE_DELTA]);
-  if (marks.rows[0]?.found === 't') await client.query(`DELETE FROM ${MADE_DELTA} WHERE ${seen} AND ${tables.sql}`, [consumed, ...tables.values]);
+  if (await marksTableExists(client)) await client.query(`DELETE FROM ${MADE_DELTA} WHERE ${seen} AND ${tables.sql}`, [consumed, ...tables.values]);
   return purged + (truncates.rowCount ?? 0);
 }
 

@@ -3,6 +3,7 @@ import { keyMaker, tableId, type ApplyBatch, type KeyText, type TableShape } fro
 import { CAPTURE_SCHEMA, MADE_DELTA, MADE_DELTA_SQL, TRUNCATE_LOG, additiveColumn, captureNames, qualified } from './capture-names.js';
 import { quoteIdent } from './connect.js';
 import { arrayLiteral, keyColumnList, keyCondition, keyColumnsOf } from './key-sql.js';
+import { marksTableExists } from './marks-table.js';
 
 /** The additive columns' values of a batch's keys before it was written, as text, by key. */
 type Before = ReadonlyMap<KeyText, ReadonlyArray<string | null>>;
@@ -102,27 +103,25 @@ export class DeltaRecorder {
     return batch.makeDelta && this.#ready.has(tableId(batch.shape.table)) ? batch.makeDelta.sync : undefined;
   }
 
-  /** Whether the table is captured here (its delta table exists); the marks table made if a capture made before makedelta lacks it. */
   /** A transaction begins: what was not captured is asked again. */
   forgetAbsent(): void {
     this.#absent.clear();
   }
 
+  /** Whether the table is captured here (its delta table exists); the marks table made if a capture made before makedelta lacks it. */
   async #captured(shape: TableShape): Promise<boolean> {
     const id = tableId(shape.table);
     if (this.#ready.has(id)) return true;
     if (this.#absent.has(id)) return false;
-    const found = await this.#client.query<{ delta: string | null; marks: string | null }>(
-      'SELECT to_regclass($1) AS delta, to_regclass($2) AS marks',
-      [`${quoteIdent(CAPTURE_SCHEMA)}.${quoteIdent(captureNames(shape.table).deltaName)}`, MADE_DELTA],
+    const found = await this.#client.query<{ delta: string | null }>(
+      'SELECT to_regclass($1) AS delta', [`${quoteIdent(CAPTURE_SCHEMA)}.${quoteIdent(captureNames(shape.table).deltaName)}`],
     );
-    const row = found.rows[0]!;
     // not a source of any sync here: no delta table, no one to read the records
-    if (row.delta === null) {
+    if (found.rows[0]?.delta === null) {
       this.#absent.add(id);
       return false;
     }
-    if (row.marks === null) await this.#client.query(MADE_DELTA_SQL);
+    if (!await marksTableExists(this.#client)) await this.#client.query(MADE_DELTA_SQL);
     this.#ready.add(id);
     return true;
   }
