@@ -5,16 +5,31 @@ import { quoteIdent } from './connect.js';
 import { arrayLiteral, keyColumnList, keyCondition, keyColumnsOf } from './key-sql.js';
 import { marksTableExists } from './marks-table.js';
 
-/** The additive columns' values of a batch's keys before it was written, as text, by key. */
+/**
+ * The keys of a batch that were there before it was written, each with its additive columns' values then,
+ * as text. Known only where the batch is written in place (`prepare`).
+ */
 type Before = ReadonlyMap<KeyText, ReadonlyArray<string | null>>;
 
+/** What a batch leaves to record at the end of its transaction: its keys, not its rows (images are not kept). */
+interface Pending {
+  readonly shape: TableShape;
+  readonly sync: string;
+  readonly keys: readonly KeyText[];
+  readonly before: Before | undefined;
+}
+
 /**
- * makedelta (Bucardo's): after a batch is written into a database that captures the table (it is a source
- * of some sync), its keys are recorded in the table's delta table there, in the same transaction, as the
+ * makedelta (Bucardo's): the keys a transaction wrote into a database that captures the table (it is a
+ * source of some sync) are recorded in the table's delta table there, in the same transaction, as the
  * capture trigger would have recorded them had the apply not kept it quiet (the same columns), and the
  * transaction marked as the writing sync's (`MADE_DELTA`), whose own capture skips it. They get the apply
  * transaction's id, so other syncs read them once it commits, like any change (commit order, trap 1). One
  * statement per table batch, never per row; the capture trigger and its WHEN are untouched.
+ *
+ * Recorded when the transaction's writes are done (`flush`, from `prepareCommit`), not after each batch: on
+ * a table foreign keys point at, the target holds deletes and puts some writes off until then, and a
+ * record's operation is what the row's state then says (`I`, `U`, `D`).
  */
 export class DeltaRecorder {
   /** Tables captured here (kept: capture, once installed, stays). */
@@ -25,6 +40,9 @@ export class DeltaRecorder {
    */
   readonly #absent = new Set<string>();
   readonly #client: pg.Client;
+  #pending: Pending[] = [];
+  /** Keys the local-change guard left alone after their batch was applied (held deletes), by `tableId`. */
+  readonly #leftAlone = new Map<string, Set<KeyText>>();
 
   constructor(client: pg.Client) {
     this.#client = client;
@@ -32,17 +50,21 @@ export class DeltaRecorder {
 
   /**
    * Before the batch is written: whether its keys are to be recorded (makedelta asked and the table captured
-   * here), and for a table with additive columns their values now, so that a record carries new - old as
-   * the trigger's does.
+   * here). Where it is written in place (`inPlace`: additive columns, a table foreign keys point at), the
+   * keys there now, with their additive columns' values, so that a record says `I` for a key that was not
+   * there and carries new - old as the trigger's does; one SELECT by key, on a path that already stages
+   * its images. Not on the DELETE and COPY path, the fast one, where it would be a second probe per key:
+   * there a written key is recorded `U` whether it was there or not.
    */
-  async prepare(batch: ApplyBatch): Promise<{ before?: Before } | undefined> {
+  async prepare(batch: ApplyBatch, inPlace: boolean): Promise<{ before?: Before } | undefined> {
     if (!batch.makeDelta || batch.deletes.length === 0 || !await this.#captured(batch.shape)) return undefined;
+    if (!inPlace) return {};
     const additive = batch.shape.additive ?? [];
-    if (additive.length === 0) return {};
     const { sql, params } = keyCondition(batch.shape, batch.deletes, false);
     const width = batch.shape.key.length;
+    const values = additive.map((column) => `, ${quoteIdent(column)}::text`).join('');
     const result = await this.#client.query<Array<string | null>>({
-      text: `SELECT ${keyColumnList(batch.shape)}, ${additive.map((column) => `${quoteIdent(column)}::text`).join(', ')} FROM ONLY ${qualified(batch.shape.table)} WHERE ${sql}`,
+      text: `SELECT ${keyColumnList(batch.shape)}${values} FROM ONLY ${qualified(batch.shape.table)} WHERE ${sql}`,
       values: params, rowMode: 'array',
     });
     const keyOf = keyMaker(batch.shape.key.map((column) => column.type));
@@ -50,40 +72,80 @@ export class DeltaRecorder {
   }
 
   /**
-   * After the batch is written: one record per key written or deleted (not those left alone, `skipped`,
-   * unless the table has additive columns, which such a key still takes the others' share of): `U` where
-   * the row is there now, `D` where it is gone, additive columns as new - old.
+   * After the batch is applied: its keys are to be recorded when the transaction's writes are done (not
+   * those left alone, `skipped`, unless the table has additive columns, which such a key still takes the
+   * others' share of).
    */
-  async record(batch: ApplyBatch, prepared: { before?: Before }, skipped: readonly KeyText[]): Promise<void> {
-    const { shape } = batch;
-    const additive = shape.additive ?? [];
+  add(batch: ApplyBatch, prepared: { before?: Before }, skipped: readonly KeyText[]): void {
+    const additive = batch.shape.additive ?? [];
     // a key left alone still took the other sources' share of its additive columns: that is recorded too
     const left = new Set(additive.length > 0 ? [] : skipped);
     const keys = left.size === 0 ? batch.deletes : batch.deletes.filter((key) => !left.has(key));
+    if (keys.length > 0) this.#pending.push({ shape: batch.shape, sync: batch.makeDelta!.sync, keys, before: prepared.before });
+  }
+
+  /** Keys of a held delete that the local-change guard left alone: the user's change there is recorded already. */
+  leaveAlone(shape: TableShape, keys: ReadonlySet<KeyText>): void {
+    if (keys.size === 0 || (shape.additive ?? []).length > 0) return;
+    const id = tableId(shape.table);
+    const left = this.#leftAlone.get(id) ?? new Set<KeyText>();
+    for (const key of keys) left.add(key);
+    this.#leftAlone.set(id, left);
+  }
+
+  /** The transaction's writes are done: every pending batch recorded, one statement each. */
+  async flush(): Promise<void> {
+    const pending = this.#pending;
+    const leftAlone = new Map(this.#leftAlone);
+    this.clear();
+    for (const entry of pending) {
+      const left = leftAlone.get(tableId(entry.shape.table));
+      await this.#record(left === undefined ? entry : { ...entry, keys: entry.keys.filter((key) => !left.has(key)) });
+    }
+  }
+
+  /** A transaction begins or is rolled back: nothing it wrote is to be recorded. */
+  clear(): void {
+    this.#pending = [];
+    this.#leftAlone.clear();
+  }
+
+  /**
+   * One record per key: `D` where the row is gone now, `I` where it is there and was not before the batch
+   * (known where `before` was read), `U` otherwise; additive columns as new - old.
+   */
+  async #record({ shape, sync: syncName, keys, before }: Pending): Promise<void> {
     if (keys.length === 0) return;
+    const additive = shape.additive ?? [];
     const keyArrays = keyColumnsOf(shape, keys);
     const params: string[] = keyArrays.map(arrayLiteral);
     const unnested = shape.key.map((column, index) => `$${index + 1}::text[]::${column.type}[]`);
     const olds = additive.map((_, index) => {
-      params.push(arrayLiteral(keys.map((key) => prepared.before?.get(key)?.[index] ?? '0')));
+      params.push(arrayLiteral(keys.map((key) => before?.get(key)?.[index] ?? '0')));
       return `$${params.length}::text[]`;
     });
-    params.push(batch.makeDelta!.sync, shape.table.schema, shape.table.name);
+    const extra = [...olds];
+    if (before !== undefined) {
+      params.push(arrayLiteral(keys.map((key) => (before.has(key) ? 't' : 'f'))));
+      extra.push(`$${params.length}::text[]::boolean[]`);
+    }
+    params.push(syncName, shape.table.schema, shape.table.name);
     const [sync, schema, table] = [`$${params.length - 2}`, `$${params.length - 1}`, `$${params.length}`] as const;
     const keyNames = shape.key.map((_, index) => `k${index}`);
-    const oldNames = additive.map((_, index) => `o${index}`);
+    const extraNames = [...additive.map((_, index) => `o${index}`), ...(before === undefined ? [] : ['existed'])];
     const joined = shape.key.map((column, index) => `t.${quoteIdent(column.name)} = u.k${index}`).join(' AND ');
     const present = `t.${quoteIdent(shape.key[0]!.name)} IS NOT NULL`;
+    const written = before === undefined ? "'U'" : "CASE WHEN u.existed THEN 'U' ELSE 'I' END";
     const columns = [...shape.key.map((column) => quoteIdent(column.name)), 'bucardo_op', ...additive.map(additiveColumn)];
     const values = [
-      ...keyNames.map((name) => `u.${name}`), `CASE WHEN ${present} THEN 'U' ELSE 'D' END`,
-      ...additive.map((column, index) => `coalesce(t.${quoteIdent(column)}, 0) - u.${oldNames[index]}::numeric`),
+      ...keyNames.map((name) => `u.${name}`), `CASE WHEN ${present} THEN ${written} ELSE 'D' END`,
+      ...additive.map((column, index) => `coalesce(t.${quoteIdent(column)}, 0) - u.o${index}::numeric`),
     ];
     // the mark and the records in one statement: one round trip per table batch
     await this.#client.query(
       `WITH mark AS (${markSql(sync, schema, table)})
        INSERT INTO ${captureNames(shape.table).delta} (${columns.join(', ')})
-       SELECT ${values.join(', ')} FROM unnest(${[...unnested, ...olds].join(', ')}) AS u(${[...keyNames, ...oldNames].join(', ')})
+       SELECT ${values.join(', ')} FROM unnest(${[...unnested, ...extra].join(', ')}) AS u(${[...keyNames, ...extraNames].join(', ')})
          LEFT JOIN ONLY ${qualified(shape.table)} AS t ON ${joined}`,
       params,
     );

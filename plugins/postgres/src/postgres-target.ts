@@ -116,6 +116,7 @@ class PostgresTargetSession implements TargetSession {
     this.#deferred.clear();
     this.#postponed.clear();
     this.#deltas.forgetAbsent();
+    this.#deltas.clear();
     await this.#client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SELECT set_config(${quoteLiteral(SKIP_CAPTURE_SETTING)}, 'on', true)${this.#deadlocks.beginSql}`);
   }
 
@@ -129,12 +130,13 @@ class PostgresTargetSession implements TargetSession {
     });
   }
 
-  /** The batch, then (makedelta) its keys recorded as this database's changes; without makedelta, the batch alone. */
+  /** The batch, then (makedelta) its keys kept to be recorded once the transaction's writes are done; without makedelta, the batch alone. */
   async #applyAndRecord(batch: ApplyBatch): Promise<ApplyResult> {
     if (batch.makeDelta === undefined) return this.#apply(batch);
-    const recording = await this.#deltas.prepare(batch);
+    const inPlace = (batch.shape.additive ?? []).length > 0 || await this.#referenced.has(this.#client, batch.shape);
+    const recording = await this.#deltas.prepare(batch, inPlace);
     const result = await this.#apply(batch);
-    if (recording) await this.#deltas.record(batch, recording, result.skipped);
+    if (recording) this.#deltas.add(batch, recording, result.skipped);
     return result;
   }
 
@@ -195,10 +197,14 @@ class PostgresTargetSession implements TargetSession {
     return { deleted: written, skipped: locked };
   }
 
-  /** What a transaction's batches left for its end: the held deletes (children first), then the writes put off for them. */
+  /**
+   * What a transaction's batches left for its end: the held deletes (children first), then the writes put
+   * off for them; then (makedelta) the keys written, whose rows are now as the transaction leaves them.
+   */
   async #finishWrites(): Promise<void> {
     await this.#deferred.run((shapes) => this.#referenced.deleteOrder(this.#client, shapes), (held) => this.#deleteHeld(held));
     await this.#postponed.run();
+    await this.#deltas.flush();
   }
 
   /** Held deletes of a table foreign keys point at, under the guard their batch came with. */
@@ -211,6 +217,7 @@ class PostgresTargetSession implements TargetSession {
       }
       const hide = await this.#keyIndexes.hideKeys(held.shape, held.keys.length);
       const { locked } = await guardedWrite(this.#client, held.shape, held.keys, held.guard, hide, (keys) => this.#delete(held.shape, keys), held.exceptOrigin);
+      this.#deltas.leaveAlone(held.shape, locked);
       if (locked.size > 0) this.#log.log('debug', `${locked.size} keys of ${formatTable(held.shape.table)} changed here after the capture: left to the next run`, { db: this.#db });
     } catch (error) {
       if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
@@ -309,6 +316,7 @@ class PostgresTargetSession implements TargetSession {
   async rollback(): Promise<void> {
     this.#deferred.clear();
     this.#postponed.clear();
+    this.#deltas.clear();
     await this.#client.query('ROLLBACK');
   }
 
