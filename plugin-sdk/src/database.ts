@@ -520,6 +520,15 @@ export interface TargetSession {
    * database copy the table whole too.
    */
   truncate?(shape: TableShape, signal: AbortSignal, options?: TruncateOptions): Promise<number | undefined>;
+  /**
+   * (targets with `makeDelta`) Records, in the current transaction, a truncate of the table as this
+   * database's change, marked as written by `makeDelta.sync`, without emptying anything. A whole-table copy
+   * (an initial copy, a fullcopy member, a truncate's winner) empties a table in its first transaction and
+   * may fill it in several: the core records the truncate with the copy's last transaction, so that the
+   * syncs reading this database copy the table whole once it is whole, not half-way through. Optional:
+   * without it, the truncate is recorded when the table is emptied (`TruncateOptions.makeDelta`).
+   */
+  recordTruncate?(shape: TableShape, signal: AbortSignal, makeDelta: { readonly sync: string }): Promise<void>;
   /** Whether a table has no rows (for `onetimecopy=2`). Optional: without it, a table is taken as not empty. */
   isEmpty?(table: TableRef): Promise<boolean>;
   /** A sequence's state here, or undefined when there is no such sequence. Optional (targets without sequences). */

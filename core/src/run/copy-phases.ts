@@ -7,7 +7,7 @@ import type { RunCounts } from './run-counts.js';
 import type { CopyProgress, RunRecorder } from './run-sync.js';
 import type { RunSessions } from './sessions.js';
 import { sourcesOf, targetsOf, type SyncPlan } from './sync-plan.js';
-import { copyTable } from './table-copy.js';
+import { copyTable, type CopyJob } from './table-copy.js';
 import { truncateWinners, type TruncateWinner } from './truncate-winners.js';
 
 /** What the whole-table phases of a run share. */
@@ -70,6 +70,7 @@ export async function initialCopy(ctx: CopyContext): Promise<void> {
         emptyFirst: dependentsFirst(shape, ordered.slice(index + 1).filter((other) => !progress.has(tableId(other.table)))),
         chunked: keyed,
         ...(resumeAt === undefined ? {} : { after: resumeAt }),
+        ...recordedAsTruncate(plan),
       }, {
         batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status, rowsBefore: known?.rows ?? 0, estimates,
         onBatch: (lastKey, done) => {
@@ -109,7 +110,9 @@ export async function fullCopies(ctx: CopyContext): Promise<void> {
   const from = sourcesOf(ctx.plan)[0]!.name;
   const ordered = writeOrder(ctx.shapes);
   for (const [index, shape] of ordered.entries()) {
-    const rows = await copyTable(ctx.sessions, { shape, from, to: members, empty: true, emptyFirst: dependentsFirst(shape, ordered.slice(index + 1)), chunked: false }, { batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status });
+    const rows = await copyTable(ctx.sessions, {
+      shape, from, to: members, empty: true, emptyFirst: dependentsFirst(shape, ordered.slice(index + 1)), chunked: false, ...recordedAsTruncate(ctx.plan),
+    }, { batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status });
     ctx.counts.addCopy(formatTable(shape.table), rows, members);
   }
 }
@@ -138,8 +141,7 @@ export async function applyTruncates(ctx: CopyContext, changeSet: ChangeSet, rec
     ctx.log.log('normal', `Table ${formatTable(shape.table)} was truncated on ${winner.db}: copying it from there to ${ctx.sessions.receivers(to, shape.table)}`);
     const rows = await copyTable(ctx.sessions, {
       shape, from: winner.db, to, empty: true, emptyFirst: dependentsFirst(shape, sameWinner), chunked: false, purpose: `the truncate on ${winner.db}`,
-      // makedelta: the truncate is passed on to the syncs reading the receivers, as their own truncate
-      ...(ctx.plan.makeDelta?.size ? { makeDelta: { sync: ctx.plan.name, on: ctx.plan.makeDelta } } : {}),
+      ...recordedAsTruncate(ctx.plan),
     }, { batchRows: ctx.batchRows, signal: ctx.signal, status: ctx.status });
     ctx.counts.addCopy(formatTable(shape.table), rows, to);
   }
@@ -209,6 +211,15 @@ export async function syncSequences(ctx: CopyContext): Promise<void> {
 
 function sequenceFailed(ctx: CopyContext, db: string, sequence: TableRef): (error: unknown) => never {
   return (error) => { throw databaseError(error, 'APPLY_FAILED', { db, item: formatTable(sequence), sync: ctx.plan.name, plugin: ctx.sessions.pluginOf(db) }); };
+}
+
+/**
+ * makedelta for a whole-table copy (an initial copy, fullcopy members, a truncate's winner): recorded as a
+ * truncate on the receivers that record the table, so that the syncs reading them (a cascade's next sync)
+ * copy it whole in turn, as the capture's truncate trigger would have them do.
+ */
+function recordedAsTruncate(plan: SyncPlan): Pick<CopyJob, 'makeDelta'> {
+  return plan.makeDelta?.size ? { makeDelta: { sync: plan.name, on: plan.makeDelta } } : {};
 }
 
 /**

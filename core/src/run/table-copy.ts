@@ -1,4 +1,4 @@
-import { BucardoError, formatTable, tableId, type KeyText, type RowBatch, type SourceSession, type TableRef, type TableShape, type TargetSession } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, tableId, type KeyText, type RowBatch, type SourceSession, type TableRef, type TableShape, type TargetSession, type TruncateOptions } from '@bucardo/plugin-sdk';
 import { commitEverywhere } from './commit-everywhere.js';
 import { databaseError } from './database-error.js';
 import type { RunSessions } from './sessions.js';
@@ -27,9 +27,9 @@ export interface CopyJob {
   /** Why the table is copied, for errors (`the truncate on A`); a copy when absent. */
   readonly purpose?: string;
   /**
-   * makedelta for a truncate's copy: the sync, and per table emptied (by `tableId`) the receivers that record
-   * the truncate as theirs, for the other syncs reading them. The rows copied after it are not recorded: a
-   * truncate makes those syncs copy the table whole.
+   * makedelta: the sync, and per table (by `tableId`) the receivers that record the copy as a truncate of
+   * theirs (the table and, when emptied, `emptyFirst`), for the other syncs reading them, which copy the
+   * table whole in turn. The rows copied are not recorded one by one: the truncate stands for them.
    */
   readonly makeDelta?: { readonly sync: string; readonly on: ReadonlyMap<string, ReadonlySet<string>> };
 }
@@ -66,20 +66,31 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
       throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${db}" cannot empty table "${table}" for ${job.purpose ?? 'a copy'}: its target has no truncate(). Give its plugin truncate(), or take "${db}" out of the sync; until then every run stops here`, { db, table });
     }
   }
-  // every target at once; a failure names its database and the table
-  const onTargets = <T>(work: (target: TargetSession, db: string) => Promise<T>) => settleAll(targets.map(([db, target]) => work(target, db).catch((error: unknown) => {
+  // every target at once (or some of them); a failure names its database and the table
+  const onSome = <T>(some: ReadonlyArray<readonly [string, TargetSession]>, work: (target: TargetSession, db: string) => Promise<T>) => settleAll(some.map(([db, target]) => work(target, db).catch((error: unknown) => {
     throw databaseError(error, 'APPLY_FAILED', { db, table: sessions.tableOn(db, job.shape.table), plugin: sessions.pluginOf(db) });
   })));
+  const onTargets = <T>(work: (target: TargetSession, db: string) => Promise<T>) => onSome(targets, work);
   const begin = () => onTargets((target) => target.begin(options.signal));
   const commit = () => commitEverywhere(onTargets, options.signal);
-  // makedelta: the truncate recorded where the table's rows are (the copied rows are not: see CopyJob)
-  const recordedOn = (db: string, shape: TableShape) => (job.makeDelta?.on.get(tableId(shape.table))?.has(db) ? { makeDelta: { sync: job.makeDelta.sync } } : undefined);
+  const emptied = [...(job.emptyFirst ?? []), job.shape];
+  const truncates = makeDeltaTruncates(job, job.empty ? emptied : [job.shape]);
+  // a target that cannot record a truncate apart records it as it empties the table
   const emptyAll = () => onTargets(async (target, db) => {
-    for (const shape of [...(job.emptyFirst ?? []), job.shape]) await target.truncate!(shape, options.signal, recordedOn(db, shape));
+    for (const shape of emptied) await target.truncate!(shape, options.signal, target.recordTruncate ? undefined : truncates.of(db, shape));
+  });
+  const recorders = targets.filter(([db, target]) => target.recordTruncate && truncates.on(db));
+  const recordAll = () => onSome(recorders, async (target, db) => {
+    for (const shape of job.empty ? emptied : [job.shape]) {
+      const makeDelta = truncates.of(db, shape).makeDelta;
+      if (makeDelta) await target.recordTruncate!(shape, options.signal, makeDelta);
+    }
   });
   // once per table, before its read begins: a figure for the progress line, not a query per batch
   const estimate = options.estimates ? options.estimates.get(tableId(job.shape.table)) : options.status ? await estimatedRows(reader, job.shape.table) : undefined;
   let open = false;
+  // the transaction open is the makedelta record's own, on the receivers that record it
+  let apart = false;
   let rows = 0;
   let first = true;
   try {
@@ -111,10 +122,24 @@ export async function copyTable(sessions: RunSessions, job: CopyJob, options: Co
       if (!open) { await begin(); open = true; }
       await emptyAll();
     }
+    // makedelta: the truncate recorded with the copy's last transaction, or, after the last of a copy
+    // committed batch by batch, in one of its own on the receivers that record it: a sync reading them
+    // meanwhile would copy half a table and never learn of the rest
+    if (recorders.length > 0) {
+      if (open) await recordAll();
+      else {
+        await onSome(recorders, (target) => target.begin(options.signal));
+        open = true;
+        apart = true;
+        await recordAll();
+        await commitEverywhere((work) => onSome(recorders, work), options.signal);
+        open = false;
+      }
+    }
     if (open) { await commit(); open = false; }
     return rows;
   } catch (error) {
-    if (open) await Promise.allSettled(targets.map(([, target]) => target.rollback()));
+    if (open) await Promise.allSettled((apart ? recorders : targets).map(([, target]) => target.rollback()));
     throw error;
   }
 }
@@ -151,4 +176,13 @@ function keysOf(batch: RowBatch): KeyText[] {
 function lastKey(batch: RowBatch): KeyText | undefined {
   const row = batch.shape.key.length === 0 ? undefined : batch.lastRow();
   return row && batch.keyOf(row);
+}
+
+/**
+ * makedelta's truncates of a copy: per receiver and table, the `TruncateOptions` that record it there
+ * (empty where the receiver does not record the table).
+ */
+function makeDeltaTruncates(job: CopyJob, shapes: readonly TableShape[]): { of(db: string, shape: TableShape): TruncateOptions; on(db: string): boolean } {
+  const of = (db: string, shape: TableShape): TruncateOptions => (job.makeDelta?.on.get(tableId(shape.table))?.has(db) ? { makeDelta: { sync: job.makeDelta.sync } } : {});
+  return { of, on: (db) => shapes.some((shape) => of(db, shape).makeDelta !== undefined) };
 }

@@ -152,8 +152,9 @@ export class DeltaRecorder {
   }
 
   /**
-   * A truncate a sync copied here (a truncate's winner), recorded as the capture's truncate trigger would
-   * have, marked with the sync: the other syncs reading this database copy the table whole in turn.
+   * A truncate a sync copied here (a truncate's winner), or a whole-table copy it made (an initial copy, a
+   * fullcopy member), recorded as the capture's truncate trigger would have recorded a truncate, marked
+   * with the sync: the other syncs reading this database copy the table whole in turn.
    */
   async recordTruncate(shape: TableShape, sync: string): Promise<void> {
     if (!await this.#captured(shape)) return;

@@ -259,6 +259,11 @@ class PostgresTargetSession implements TargetSession {
     });
   }
 
+  /** makedelta: a whole-table copy recorded as a truncate here, for the syncs reading this database. */
+  recordTruncate(shape: TableShape, signal: AbortSignal, makeDelta: { readonly sync: string }): Promise<void> {
+    return cancellable(this.#client, signal, () => this.#deltas.recordTruncate(shape, makeDelta.sync));
+  }
+
   async #empty(shape: TableShape): Promise<number | undefined> {
     // the wait is bounded for the TRUNCATE only: the setting is put back before the savepoint is released
     // two statements in one round trip: pg gives one result each
