@@ -103,8 +103,8 @@ export async function recordTables(ctx: BucardoContext, found: ReadonlyArray<{ d
 export async function updateTable(ctx: BucardoContext, name: string, options: { additive?: readonly string[]; makedelta?: string }): Promise<RelationRow> {
   const relation = pickTable(name, await ctx.control.catalog.relations(), (row) => row.table);
   if (!relation) throw new BucardoError('TABLE_NOT_FOUND', `Table "${name}" has not been added`, { table: name });
-  // read by each run's plan: nothing to install (the marks table comes with capture, or with the first record)
-  if (options.makedelta !== undefined) await ctx.control.catalog.setMakeDelta(relation.id, await tableMakeDelta(ctx, options.makedelta));
+  // checked before anything changes, stored after the additive columns pass: a refusal of either changes nothing
+  const makedelta = options.makedelta === undefined ? undefined : await tableMakeDelta(ctx, options.makedelta);
   if (options.additive !== undefined) {
     const row = await ctx.control.catalog.database(relation.db);
     const session = await ctx.engine.registry.database(row.type).source!.open(specOf(row), { log: ctx.engine.log, label: 'bucardo update table' });
@@ -118,6 +118,8 @@ export async function updateTable(ctx: BucardoContext, name: string, options: { 
     await ctx.control.catalog.setAdditive(relation.id, options.additive);
     await refreshCapture(ctx, relation.syncs);
   }
+  // read by each run's plan: nothing to install (the marks table comes with capture, or with the first record)
+  if (makedelta !== undefined) await ctx.control.catalog.setMakeDelta(relation.id, makedelta);
   return (await ctx.control.catalog.relations()).find((row) => row.id === relation.id)!;
 }
 
