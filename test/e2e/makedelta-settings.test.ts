@@ -3,11 +3,16 @@
  * naming it, with exit 1 and nothing changed (nor by an `update table` whose other change is refused); and
  * makedelta turned on for a table whose capture was installed before (an existing sync's, from before
  * makedelta: no `bucardo.made_delta`), after which the cascade carries the new rows on and the writing
- * sync reads none of them back.
+ * sync reads none of them back; and, under a daemon, its change probe names the sync on the database it
+ * now records into (after the next run), where it kept the plan it was opened with.
  */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
-import { DaemonWorld, type Db } from './support/daemon-world.js';
+import { repoRoot } from '../src/helpers/cli.js';
+import { uniqueName } from '../src/helpers/databases.js';
+import { DaemonWorld, waitFor, type Db } from './support/daemon-world.js';
 
 const server = serverFromInfo(inject('pg'));
 
@@ -82,5 +87,59 @@ describe('makedelta turned on where an existing sync\'s capture was installed be
     // the row s1 wrote before makedelta was on was not recorded: it needs a copy of its own
     expect(await rows(c)).toEqual(['2:after']);
     expect((await world.api.runSync('s2')).outcome).toBe('empty');
+  });
+});
+
+describe('makedelta turned on while a daemon runs the sync: its change probe learns it', () => {
+  const world = new DaemonWorld(server, 'mkp');
+  const dir = path.join(repoRoot, 'test', '.tmp', uniqueName('makedelta_probe'));
+  const probes = path.join(dir, 'probes.log');
+  const config = path.join(dir, 'bucardo.config.mjs');
+  let a: Db;
+  let b: Db;
+  beforeAll(async () => {
+    await world.install();
+    [a, b] = [await world.database('mp_A'), await world.database('mp_B')];
+    await world.api.addTables(['t'], { herd: 'mp_h', db: 'mp_A' });
+    await world.api.addDbGroup('mp_g', ['mp_A:source', 'mp_B:source']);
+    await world.api.addSync('p1', { herd: 'mp_h', dbs: 'mp_g' });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(probes, '');
+    // the postgres plugin, its probe sessions writing down which sync each probe names (CaptureArgs.sync):
+    // a source that filters its probe by it (postgres does not) would read the sync's own records as changes
+    writeFileSync(config, `import { appendFileSync } from 'node:fs';
+      import { definePlugin } from '@bucardo/plugin-sdk';
+      import { postgres } from '@bucardo/plugin-postgres';
+      const inner = postgres();
+      const bound = (target, name) => (typeof target[name] === 'function' ? target[name].bind(target) : target[name]);
+      const watched = (session, db) => new Proxy(session, { get: (target, name) => (name === 'hasChanges'
+        ? (args) => { appendFileSync(${JSON.stringify(probes)}, db + ' ' + (args.sync ?? '-') + '\\n'); return target.hasChanges(args); }
+        : bound(target, name)) });
+      const wrap = (driver) => ({ ...driver, source: { capabilities: driver.source.capabilities,
+        open: async (spec, context) => watched(await driver.source.open(spec, context), spec.name) } });
+      export default { plugins: [definePlugin({ name: 'postgres', apply: (host) => inner.apply({ ...host, registerDatabase: (driver) => host.registerDatabase(wrap(driver)) }) })] };
+`);
+  });
+  afterAll(async () => {
+    await world.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('after update table makedelta=on and the next run, the probe of B names the sync', async () => {
+    const daemon = world.daemon();
+    await daemon.registered(await daemon.start('--config', config));
+    try {
+      await world.query(a.url, "INSERT INTO t VALUES (1, 'before')");
+      await waitFor('the row on B', async () => (await world.query(b.url, 'SELECT 1 FROM t WHERE id = 1')).length > 0, 15_000, 50);
+      const lines = () => readFileSync(probes, 'utf8').split('\n').filter((line) => line.startsWith('mp_B '));
+      await waitFor('a probe of B', async () => lines().length > 0);
+      expect(new Set(lines())).toEqual(new Set(['mp_B -']));
+      expect(await world.ok('update', 'table', 't', 'makedelta=on')).toBe('Set makedelta of public.t to on\n');
+      await world.query(a.url, "INSERT INTO t VALUES (2, 'after')");
+      await waitFor('the second row on B', async () => (await world.query(b.url, 'SELECT 1 FROM t WHERE id = 2')).length > 0, 15_000, 50);
+      await waitFor('a probe of B naming p1', async () => lines().includes('mp_B p1'), 10_000);
+    } finally {
+      await daemon.kill();
+    }
   });
 });

@@ -280,7 +280,11 @@ export class SyncWorker {
         const session = probe.sessions.get(source.name)!;
         const since = checkpoints.get(source.name);
         if (since === undefined) return true;
-        const args = { tables: probe.shapes, since, ...(recordsInto(probe.plan, source.name) ? { sync: this.name } : {}), signal: this.#stopping.signal };
+        // whether the sync records here is the last run's plan's (each run loads it): the probe's own plan is
+        // kept until its tables or connections change, and would miss an `update table … makedelta=`; the
+        // records it is about are made by runs, so the last run's plan is never behind them
+        const records = recordsInto(this.#lastPlan ?? probe.plan, source.name);
+        const args = { tables: probe.shapes, since, ...(records ? { sync: this.name } : {}), signal: this.#stopping.signal };
         const changed = await probeOn(source.name, async () => session.hasChanges ? session.hasChanges(args) : (await session.capture(args)).tables.size > 0);
         if (changed) return true;
       }
