@@ -26,6 +26,7 @@ function recording(): { session: TargetSession; seen: string[] } {
       seen.push(`describe ${formatTable(table)}`);
       return shapeOf(table, [{ schema: 'reporting', name: 'p_copy' }]);
     },
+    async recordTruncate(shape, _signal, makeDelta) { seen.push(`recordTruncate ${formatTable(shape.table)} by ${makeDelta.sync}`); },
     async prepareCommit() { seen.push('prepare'); },
     async commit() { seen.push('commit'); },
     async rollback() {},
@@ -41,8 +42,10 @@ describe('renamedTargetSession', () => {
     await renamed.begin(new AbortController().signal);
     await renamed.apply({ shape: shapeOf(t, [p]), deletes: [], rows: [], signal: new AbortController().signal });
     const described = await renamed.describeTable!(t);
+    // makedelta's record of a copy's truncate: the table as the database's capture knows it
+    await renamed.recordTruncate!(shapeOf(t), new AbortController().signal, { sync: 's1' });
     await renamed.commit();
-    expect(seen).toEqual(['begin', 'apply reporting.t_copy -> reporting.p_copy', 'describe reporting.t_copy', 'commit']);
+    expect(seen).toEqual(['begin', 'apply reporting.t_copy -> reporting.p_copy', 'describe reporting.t_copy', 'recordTruncate reporting.t_copy by s1', 'commit']);
     expect(described?.table).toEqual(t);
     expect(described?.references).toEqual([p]);
   });

@@ -19,7 +19,7 @@ type Overrides<S, M extends SessionMethods<S>> = { readonly [K in Handled<S, M, 
 export const targetSessionMethods = {
   describeTable: 'renamed', describeTables: 'renamed', requiredColumns: 'renamed', missingPrivileges: 'renamed',
   summarizeRows: 'renamed', rowDigests: 'renamed', beginRun: 'renamed', endRun: 'renamed', apply: 'renamed',
-  truncate: 'renamed', isEmpty: 'renamed',
+  truncate: 'renamed', recordTruncate: 'renamed', isEmpty: 'renamed',
   readSequence: 'as is', setSequence: 'as is', begin: 'as is', prepareCommit: 'as is', commit: 'as is', rollback: 'as is', close: 'as is',
 } as const satisfies SessionMethods<TargetSession>;
 
@@ -52,6 +52,7 @@ export function renamedTargetSession(inner: TargetSession, renames: TableRenames
     beginRun: inner.beginRun && ((info: RunInfo) => inner.beginRun!(run(info))),
     endRun: inner.endRun && ((info: RunEnd) => inner.endRun!(run(info))),
     truncate: inner.truncate && ((shape, signal, options) => inner.truncate!(renames.shapeOut(shape), signal, options)),
+    recordTruncate: inner.recordTruncate && ((shape, signal, makeDelta) => inner.recordTruncate!(renames.shapeOut(shape), signal, makeDelta)),
     isEmpty: inner.isEmpty && ((table) => inner.isEmpty!(renames.out(table))),
   };
   return withOverrides(inner, overrides);
