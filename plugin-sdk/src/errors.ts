@@ -169,8 +169,7 @@ const RETRYABLE = Symbol.for('bucardo.retryable');
  * transaction, a few times with backoff. Returns the error.
  */
 export function retryable<E>(error: E): E {
-  if (typeof error === 'object' && error !== null) Object.defineProperty(error, RETRYABLE, { value: true });
-  return error;
+  return mark(error, RETRYABLE);
 }
 
 /** Whether `error`, or an error it wraps (`cause`), was marked `retryable`. */
@@ -189,8 +188,7 @@ const CONNECTION_LOST = Symbol.for('bucardo.connectionLost');
  * 57P01-57P05, and Node's socket codes (`ECONNRESET`, …), are recognised without a mark. Returns the error.
  */
 export function connectionLost<E>(error: E): E {
-  if (typeof error === 'object' && error !== null) Object.defineProperty(error, CONNECTION_LOST, { value: true });
-  return error;
+  return mark(error, CONNECTION_LOST);
 }
 
 /** Whether `error`, or an error it wraps (`cause`), was marked `connectionLost`. */
@@ -203,6 +201,11 @@ function stripUndefined<T extends object>(value: T): T {
 }
 
 /** Whether `error`, or an error it wraps (`cause`, ten deep at most), carries `mark`. */
+function mark<E>(error: E, symbol: symbol): E {
+  if (typeof error === 'object' && error !== null) Object.defineProperty(error, symbol, { value: true });
+  return error;
+}
+
 function marked(error: unknown, mark: symbol): boolean {
   for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 10; current = (current as { cause?: unknown }).cause, depth++) {
     if ((current as Record<symbol, unknown>)[mark] === true) return true;
