@@ -1,10 +1,10 @@
-import { formatTable, tableId, type ChangeSet, type RunArgs } from '@bucardo/plugin-sdk';
+import { tableId, type ChangeSet, type RunArgs } from '@bucardo/plugin-sdk';
 import { applyTransaction, type TransactionContext } from './apply-transaction.js';
 import { planTransactions } from './batches.js';
 import type { DeltaWork } from './delta-phase.js';
 import { newestChanges } from './newest-changes.js';
 import { withRetries } from './retries.js';
-import { changesAfterTruncates, truncateWinners, type TruncateWinner } from './truncate-winners.js';
+import { changesAfterTruncates, keysOfOthers, truncateWinners, type TruncateWinner } from './truncate-winners.js';
 
 /**
  * A truncate wins whole: its table is copied to every other database. The keys other sources changed
@@ -42,16 +42,7 @@ export async function writeChangesAfterTruncates(work: DeltaWork, args: RunArgs,
 }
 
 function sayWritten(work: DeltaWork, late: ChangeSet, winners: ReadonlyMap<string, TruncateWinner>): void {
-  for (const [id, winner] of winners) {
-    const counts: string[] = [];
-    let table: string | undefined;
-    for (const source of late.sources) {
-      const changes = source.tables.get(id);
-      if (source.db === winner.db || !changes) continue;
-      table = formatTable(changes.table);
-      counts.push(`${source.db}: ${changes.changes.size}`);
-    }
-    if (table === undefined) continue;
-    work.log.log('normal', `Table ${table} was truncated on ${winner.db}: first writing the keys other sources changed after the truncate (${counts.join(', ')}), so that its copy carries them`, { table });
+  for (const { table, winner, counts } of keysOfOthers(late, winners, () => true)) {
+    work.log.log('normal', `Table ${table} was truncated on ${winner.db}: first writing the keys other sources changed after the truncate (${counts}), so that its copy carries them`, { table });
   }
 }

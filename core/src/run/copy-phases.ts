@@ -8,7 +8,7 @@ import type { CopyProgress, RunRecorder } from './run-sync.js';
 import type { RunSessions } from './sessions.js';
 import { sourcesOf, targetsOf, type SyncPlan } from './sync-plan.js';
 import { copyTable, type CopyJob } from './table-copy.js';
-import { truncateWinners, type TruncateWinner } from './truncate-winners.js';
+import { keysOfOthers, truncateWinners, type TruncateWinner } from './truncate-winners.js';
 
 /** What the whole-table phases of a run share. */
 export interface CopyContext {
@@ -162,20 +162,8 @@ export async function applyTruncates(ctx: CopyContext, changeSet: ChangeSet, rec
 function sayDroppedChanges(ctx: CopyContext, changeSet: ChangeSet, truncated: ReadonlyMap<string, TruncateWinner>, partition?: { readonly index: number; readonly count: number }): void {
   // a capture in key partitions drops each partition's own: said per partition
   const part = partition && partition.count > 1 ? ` in key partition ${partition.index + 1} of ${partition.count}` : '';
-  for (const [id, winner] of truncated) {
-    const dropped: string[] = [];
-    let table: string | undefined;
-    for (const source of changeSet.sources) {
-      const changes = source.tables.get(id);
-      if (source.db === winner.db || !changes) continue;
-      let before = 0;
-      for (const change of changes.changes.values()) if (change.changedAt <= winner.at) before++;
-      if (before === 0) continue;
-      table = formatTable(changes.table);
-      dropped.push(`${source.db}: ${before}`);
-    }
-    if (table === undefined) continue;
-    ctx.log.log('normal', `Changes to table ${table} dropped for its truncate on ${winner.db}${part}: the keys other sources changed in it before the truncate (${dropped.join(', ')})`, { table });
+  for (const { table, winner, counts } of keysOfOthers(changeSet, truncated, (change, { at }) => change.changedAt <= at)) {
+    ctx.log.log('normal', `Changes to table ${table} dropped for its truncate on ${winner.db}${part}: the keys other sources changed in it before the truncate (${counts})`, { table });
   }
 }
 

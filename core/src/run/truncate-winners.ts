@@ -1,4 +1,4 @@
-import type { ChangeSet, KeyChange, KeyText, SourceChanges, TableChanges } from '@bucardo/plugin-sdk';
+import { formatTable, type ChangeSet, type KeyChange, type KeyText, type SourceChanges, type TableChanges } from '@bucardo/plugin-sdk';
 
 /** The source whose truncate of a table wins, and when it truncated it (µs since the epoch). */
 export interface TruncateWinner {
@@ -61,4 +61,27 @@ export function changesAfterTruncates(changeSet: ChangeSet, winners: ReadonlyMap
     if (tables.size > 0) sources.push({ ...source, tables });
   }
   return { sources };
+}
+
+/**
+ * For the log: per truncated table, how many of its keys each source other than the winner changed, of
+ * those `counted` (e.g. `B: 2, C: 1`); tables with none left out.
+ */
+export function keysOfOthers(changeSet: ChangeSet, winners: ReadonlyMap<string, TruncateWinner>, counted: (change: KeyChange, winner: TruncateWinner) => boolean): Array<{ table: string; winner: TruncateWinner; counts: string }> {
+  const said: Array<{ table: string; winner: TruncateWinner; counts: string }> = [];
+  for (const [id, winner] of winners) {
+    const counts: string[] = [];
+    let table: string | undefined;
+    for (const source of changeSet.sources) {
+      const changes = source.tables.get(id);
+      if (source.db === winner.db || !changes) continue;
+      let keys = 0;
+      for (const change of changes.changes.values()) if (counted(change, winner)) keys++;
+      if (keys === 0) continue;
+      table = formatTable(changes.table);
+      counts.push(`${source.db}: ${keys}`);
+    }
+    if (table !== undefined) said.push({ table, winner, counts: counts.join(', ') });
+  }
+  return said;
 }
