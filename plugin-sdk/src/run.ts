@@ -48,6 +48,12 @@ export interface RunArgs {
    * next): the partition this phase belongs to. Absent when the run captures everything at once.
    */
   readonly partition?: { readonly index: number; readonly count: number };
+  /**
+   * The capture of only these sources, when not every one: a run cut into key partitions reads the
+   * truncated tables whole from the sources other than the truncate's winner, whose writes after the
+   * truncate are kept. Absent: every source.
+   */
+  readonly onlySources?: readonly string[];
   /** After the capture (fetch, resolve, apply): each source's checkpoint of this run's capture. */
   readonly captured?: Readonly<Record<string, Checkpoint>>;
 }

@@ -1,4 +1,5 @@
-import { tableId, type ChangeSet, type RunArgs } from '@bucardo/plugin-sdk';
+import { tableId, type ChangeSet, type RunArgs, type TableShape } from '@bucardo/plugin-sdk';
+import { sourcesOf } from './sync-plan.js';
 import { applyTransaction, type TransactionContext } from './apply-transaction.js';
 import { planTransactions } from './batches.js';
 import type { DeltaWork } from './delta-phase.js';
@@ -17,12 +18,13 @@ import { changesAfterTruncates, keysOfOthers, truncateWinners, type TruncateWinn
  */
 export async function writeChangesAfterTruncates(work: DeltaWork, args: RunArgs, changeSet: ChangeSet): Promise<void> {
   const winners = truncateWinners(changeSet);
-  if (winners.size === 0) return;
+  // one source: nobody else wrote after its truncate
+  if (winners.size === 0 || sourcesOf(work.plan).length < 2) return;
   const truncated = work.shapes.filter((shape) => winners.has(tableId(shape.table)));
   const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
   const { partition, ...unpartitioned } = args;
   const whole = Object.freeze({ ...unpartitioned, until: Object.fromEntries(guards) });
-  const captured = partition ? await work.parts.hooks.capture.promise({ sources: [] }, Object.freeze({ ...whole, tables: truncated })) : changeSet;
+  const captured = partition ? await wholeCapture(work, whole, truncated, changeSet, winners) : changeSet;
   const late = changesAfterTruncates(captured, winners);
   if (late.sources.length === 0) return;
   sayWritten(work, late, winners);
@@ -37,8 +39,44 @@ export async function writeChangesAfterTruncates(work: DeltaWork, args: RunArgs,
     writesOnly: new Map([...winners].map(([id, winner]) => [id, new Set([winner.db])])),
   };
   for (const transaction of planTransactions(late, truncated, work.options.batchSize)) {
-    await work.failures.attempt({ args: writeArgs, counts: work.counts }, () => withRetries(work.counts, work.log, args.signal, () => applyTransaction(context, transaction)));
+    try {
+      await work.failures.attempt({ args: writeArgs, counts: work.counts }, () => withRetries(work.counts, work.log, args.signal, () => applyTransaction(context, transaction)));
+    } catch (error) {
+      if ((error as { sqlstate?: string }).sqlstate !== FOREIGN_KEY_VIOLATION) throw error;
+      sayDropped(work, late, winners, new Set(transaction.map((batch) => tableId(batch.shape.table))), error);
+    }
   }
+}
+
+/**
+ * A row they point at that is new in this run (another table's change, written after the truncates) is
+ * not on the winner yet. Those writes then go as Bucardo lets them go, said; the transaction rolled back
+ * everywhere, the copy that follows still makes every database equal. Writing the tables they point at
+ * first would keep them: not done yet.
+ */
+const FOREIGN_KEY_VIOLATION = '23503';
+
+function sayDropped(work: DeltaWork, late: ChangeSet, winners: ReadonlyMap<string, TruncateWinner>, tables: ReadonlySet<string>, error: unknown): void {
+  const mine = new Map([...winners].filter(([id]) => tables.has(id)));
+  for (const { table, winner, counts } of keysOfOthers(late, mine, () => true)) {
+    work.log.log('warn', `The keys other sources changed after the truncate of ${table} on ${winner.db} (${counts}) were dropped, as Bucardo drops them: a row they point at comes later in this run (${(error as Error).message})`, { table });
+  }
+}
+
+/**
+ * In a run cut into key partitions, the truncated tables' changes of every partition, read in the first:
+ * from the other sources whole. A winner of every truncated table is not read again (its own changes after
+ * its truncate may be a whole table reloaded, which the partitions are there to bound): its keys that
+ * another source changed too are known as far as the first partition holds them, and elsewhere the other
+ * source's write goes in as if the winner had not changed the key.
+ */
+async function wholeCapture(work: DeltaWork, whole: RunArgs, truncated: readonly TableShape[], changeSet: ChangeSet, winners: ReadonlyMap<string, TruncateWinner>): Promise<ChangeSet> {
+  const dbs = new Set([...winners.values()].map((winner) => winner.db));
+  const winnerOfAll = dbs.size === 1 ? [...dbs][0]! : undefined;
+  const others = sourcesOf(work.plan).map((db) => db.name).filter((db) => db !== winnerOfAll);
+  const read = await work.parts.hooks.capture.promise({ sources: [] }, Object.freeze({ ...whole, tables: truncated, onlySources: others }));
+  const kept = changeSet.sources.filter((source) => source.db === winnerOfAll);
+  return { sources: [...read.sources.filter((source) => source.db !== winnerOfAll), ...kept] };
 }
 
 function sayWritten(work: DeltaWork, late: ChangeSet, winners: ReadonlyMap<string, TruncateWinner>): void {

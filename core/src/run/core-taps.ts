@@ -15,7 +15,7 @@ import { recordsInto, sourcesOf } from './sync-plan.js';
 export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Registry): void {
   hooks.capture.tapPromise({ name: `${CORE_TAP_PREFIX}capture` }, async (changes, args) => {
     const { plan, sessions, checkpoints } = runs.get(args.runId);
-    const captured = await Promise.all(sourcesOf(plan).map(async (db) => {
+    const captured = await Promise.all(sourcesOf(plan).filter((db) => !args.onlySources || args.onlySources.includes(db.name)).map(async (db) => {
       try {
         const until = args.until?.[db.name];
         return await sessions.source(db.name).capture({
