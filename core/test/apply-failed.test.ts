@@ -85,6 +85,18 @@ describe('the applyFailed hook', () => {
     });
   });
 
+  it.each([
+    ['null', null, '{"value":null}'],
+    ['true', true, '{"value":true}'],
+    ['an array', [true], '{"value":[true]}'],
+  ])('an answer of %s (not an object) is a PLUGIN_ERROR naming the plugin too', async (_name, answer, shown) => {
+    const failures = await failuresWith(tapping('careless', () => answer));
+    await expect(failures.attempt({ args, counts: new RunCounts() }, failing(1).work)).rejects.toMatchObject({
+      code: 'PLUGIN_ERROR', plugin: 'careless', hook: 'applyFailed', table: 'public.t',
+      message: `A tap of the applyFailed hook (plugin careless) answered ${shown} for table "public.t": an answer is { retry: true }, { retry: false } or nothing`,
+    });
+  });
+
   it('connect refuses a database the sync does not have, and a type without an SQL connection, naming the database', async () => {
     const tried: unknown[] = [];
     const failures = await failuresWith(tapping('reacher', async (a) => {

@@ -50,9 +50,17 @@ function signedDecisions(hook: TapTarget, plugin: string): TapTarget {
   };
 }
 
-/** The applyFailed view signs a tap's answer with the plugin's name (`by`), so the run's log says whose it was. */
+/**
+ * The applyFailed view signs a tap's answer with the plugin's name (`by`), so the run's log says whose it was.
+ * An answer that is not an object (`null`, `true`, an array) is wrapped as `{ value }`, so the PLUGIN_ERROR
+ * that refuses it still names the plugin.
+ */
 function signedAnswers(hook: TapTarget, plugin: string): TapTarget {
-  const sign = (answer: unknown): unknown => (typeof answer === 'object' && answer !== null ? { ...answer, by: plugin } : answer);
+  const sign = (answer: unknown): unknown => {
+    if (answer === undefined) return undefined;
+    if (typeof answer === 'object' && answer !== null && !Array.isArray(answer)) return { ...answer, by: plugin };
+    return { value: answer, by: plugin };
+  };
   return {
     tap: (options, fn) => hook.tap(options, ((args: unknown) => sign((fn as (...a: unknown[]) => unknown)(args))) as never),
     tapPromise: (options, fn) => hook.tapPromise(options, (async (args: unknown) => sign(await (fn as (...a: unknown[]) => Promise<unknown>)(args))) as never),
