@@ -1,5 +1,6 @@
-import { BucardoError, tableId, toBucardoError, type ForeignKey, type SourceSession, type TableRef } from '@bucardo/plugin-sdk';
+import { BucardoError, isBucardoError, tableId, toBucardoError, type ForeignKey, type SourceSession, type TableRef } from '@bucardo/plugin-sdk';
 import type { HerdRow, RelationRow } from '../control/catalog-rows.js';
+import { databaseError, lostConnection } from '../run/database-error.js';
 import { sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import type { BucardoContext } from './context.js';
 import { foreignKeyGaps, gapWarning, type ForeignKeyGap } from './foreign-key-gaps.js';
@@ -110,10 +111,22 @@ export async function foreignKeyWarnings(ctx: BucardoContext, syncs: readonly st
       });
       for (const plan of plans) if (!results.has(plan.name)) results.set(plan.name, { sync: plan.name, warnings: [] });
     } catch (error) {
-      for (const plan of plans) if (!results.has(plan.name)) results.set(plan.name, { sync: plan.name, warnings: [], error: toBucardoError(error, 'CONNECTION_FAILED', { db, sync: plan.name }) });
+      for (const plan of plans) if (!results.has(plan.name)) results.set(plan.name, { sync: plan.name, warnings: [], error: unreadKeys(error, db, plan.name) });
     }
   }
   return syncs.map((sync) => results.get(sync)!);
+}
+
+/**
+ * Why a sync's foreign keys were not read on `db`. Opening the session fails with the plugin's own
+ * CONNECTION_FAILED, which stays; a connection lost later is CONNECTION_FAILED too; anything else (the
+ * database refusing the read, a permission) is not the connection's fault: FETCH_FAILED naming the database.
+ */
+function unreadKeys(error: unknown, db: string, sync: string): BucardoError {
+  if (isBucardoError(error)) return toBucardoError(error, error.code, { db, sync });
+  if (lostConnection(error)) return databaseError(error, 'CONNECTION_FAILED', { db, sync });
+  const failure = databaseError(error, 'FETCH_FAILED', { db, sync });
+  return new BucardoError(failure.code, `Reading the foreign keys on database "${db}" failed: ${failure.message}`, { ...failure.subject, cause: error });
 }
 
 async function inspectMembers(ctx: BucardoContext, herds: readonly HerdRow[]): Promise<TableInspection[]> {
