@@ -27,8 +27,9 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
     return fallback?.password;
   };
   const tls = tlsOptions(p.sslmode);
-  // without sslmode=, node-postgres reads PGSSLMODE, and takes a typo there for plain text
-  if (tls === undefined) {
+  // without sslmode=, node-postgres reads PGSSLMODE, and takes a typo there for plain text; a URL that says
+  // sslmode= or ssl= gives node-postgres its mode, and the variable is never read
+  if (tls === undefined && !(p.url !== undefined && urlSaysTls(p.url))) {
     try {
       checkPgSslMode();
     } catch (error) {
@@ -98,6 +99,11 @@ function describeFailure(error: Error, source: PasswordSource, reference: string
 
 export const quoteIdent = (name: string): string => pg.escapeIdentifier(name);
 export const quoteLiteral = (value: string): string => pg.escapeLiteral(value);
+
+/** Whether the URL's query has `sslmode=` or `ssl=`, which node-postgres takes over PGSSLMODE. */
+function urlSaysTls(url: string): boolean {
+  return /[?&](sslmode|ssl)=/i.test(url);
+}
 
 function urlHasPassword(url: string): boolean {
   try {

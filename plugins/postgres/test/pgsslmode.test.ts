@@ -28,4 +28,15 @@ describe('PGSSLMODE', () => {
     // the database's own sslmode= is used, and the variable is not read
     await expect(driver.ping(spec({ sslmode: 'disable' }), { log: silentLogger, label: 'test' })).resolves.not.toThrow();
   });
+
+  it('a url= that says sslmode= or ssl= is not refused: node-postgres takes its mode and never reads the variable', async () => {
+    const driver = registeredDriver();
+    const spec = (url: string) => ({ name: 'urldb', type: 'postgres', params: driver.normalizeParams({ url }) });
+    process.env.PGSSLMODE = 'requir';
+    for (const query of ['sslmode=disable', 'ssl=0']) {
+      await expect(driver.ping(spec(`${server.url('postgres')}${server.url('postgres').includes('?') ? '&' : '?'}${query}`), { log: silentLogger, label: 'test' })).resolves.not.toThrow();
+    }
+    // a url= without either still leaves TLS to the variable, and is refused
+    await expect(driver.ping(spec(server.url('postgres')), { log: silentLogger, label: 'test' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', item: 'PGSSLMODE', db: 'urldb' });
+  });
 });
