@@ -191,6 +191,15 @@ export function connectionLost<E>(error: E): E {
   return mark(error, CONNECTION_LOST);
 }
 
+/**
+ * node-postgres's own words for a connection that is gone, with no SQLSTATE or socket code to go by: the
+ * socket ended during the statement (`Connection terminated unexpectedly`), or the client was broken or
+ * closed before it (`… is not queryable`). node-postgres's wording, not PostgreSQL's: for code that holds
+ * a node-postgres client (the core's control connection, the postgres plugin, which marks these
+ * `connectionLost`), kept here once so both read it the same.
+ */
+export const NODE_POSTGRES_LOST = /^Connection terminated|is not queryable$/;
+
 /** Whether `error`, or an error it wraps (`cause`), was marked `connectionLost`. */
 export function isConnectionLost(error: unknown): boolean {
   return marked(error, CONNECTION_LOST);

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { BucardoError, checkPgSslMode, defaultPassword, isBucardoError, type ControlDatabaseConfig, type PasswordTarget } from '@bucardo/plugin-sdk';
+import { BucardoError, checkPgSslMode, defaultPassword, isBucardoError, NODE_POSTGRES_LOST, type ControlDatabaseConfig, type PasswordTarget } from '@bucardo/plugin-sdk';
 import { lostConnection } from '../run/database-error.js';
 import { ADDED_COLUMNS, ADDED_TABLES, noSchema, olderSchema } from './schema-check.js';
 
@@ -95,13 +95,9 @@ export function controlError(error: unknown, dbname: string): unknown {
 }
 
 /**
- * What node-postgres says of a control client whose connection broke (`Connection terminated unexpectedly`
- * on the statement it was in, `… is not queryable` on the next): no SQLSTATE, no socket code, and no plugin
- * to mark it, for the control database is the core's own node-postgres client.
+ * Whether the control database's connection is gone: what any database says of it, or node-postgres's
+ * words, which no plugin marks here, for the control database is the core's own node-postgres client.
  */
-const NODE_POSTGRES_LOST = /^Connection terminated|is not queryable$/;
-
-/** Whether the control database's connection is gone: what any database says of it, or node-postgres's words. */
 function controlLost(error: unknown): boolean {
   return lostConnection(error) || (error instanceof Error && NODE_POSTGRES_LOST.test(error.message));
 }

@@ -1,15 +1,8 @@
 import type pg from 'pg';
-import { connectionLost } from '@bucardo/plugin-sdk';
+import { connectionLost, NODE_POSTGRES_LOST } from '@bucardo/plugin-sdk';
 
 /** What node-postgres says of a query on a client whose connection broke earlier: not why it broke. */
 const NOT_QUERYABLE = /is not queryable$/;
-/**
- * node-postgres's own words for a connection that is gone, with no SQLSTATE or socket code to go by: the
- * socket ended during the statement (`Connection terminated unexpectedly`), or the client was broken or
- * closed before it (`… is not queryable`).
- */
-const NODE_POSTGRES_LOST = /^Connection terminated|is not queryable$/;
-
 /**
  * Keeps why a connection broke, for the statements that find it broken later, and marks every failure
  * that says the connection is gone as `connectionLost` for the core. A kept connection that dies while
