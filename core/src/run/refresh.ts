@@ -25,7 +25,9 @@ export async function chooseRefreshes(
   const from = sources[0]?.name;
   const records = from === undefined ? undefined : pending.get(from);
   const large = ctx.shapes.filter((shape) => (records?.get(tableId(shape.table)) ?? 0) >= minRecords);
-  // makedelta records each key written on a receiver for the syncs reading it; a copy records none of them
+  // makedelta records each key written on a receiver for the syncs reading it; a refresh, a copy, would
+  // record a truncate there instead (`recordTruncate`), and every sync reading the receiver would then copy
+  // the whole table, emptying it on its own targets, for what was a batch of keys: those stay key by key
   const recorded = large.filter((shape) => receiversOf(ctx).some((db) => plan.makeDelta?.get(tableId(shape.table))?.has(db)));
   if (recorded.length > 0) log.log('verbose', `refreshAbove: ${recorded.map((shape) => formatTable(shape.table)).join(', ')} applied key by key: makedelta records their keys on the receivers, for the syncs reading them`);
   const candidates = large.filter((shape) => !recorded.includes(shape));
