@@ -32,4 +32,14 @@ describe('parseSelectList', () => {
     // a name or literal that holds a keyword is not one
     expect(refusal("SELECT a, 'from' AS \"where\"")).toBe('accepted');
   });
+
+  it('takes FROM and other clause words inside parentheses, as part of an expression', () => {
+    expect(items('SELECT id, extract(year from ts) AS y')).toEqual(['id', 'y*']);
+    expect(items('SELECT id, substring(v from 1 for 3) AS v')).toEqual(['id', 'v*']);
+    expect(items("SELECT id, trim(both ' ' from v) AS v")).toEqual(['id', 'v*']);
+    expect(items('SELECT id, overlay(v placing \'x\' from 2) AS v, (extract(epoch from ts)) AS e')).toEqual(['id', 'v*', 'e*']);
+    // the same word after the parentheses close is a clause again
+    expect(refusal('SELECT id, upper(v) AS v FROM t')).toBe('only a select list is taken, "FROM" is not allowed (the rows are the table\'s, key by key)');
+    expect(refusal('SELECT (a) FROM t')).toBe('only a select list is taken, "FROM" is not allowed (the rows are the table\'s, key by key)');
+  });
 });

@@ -32,7 +32,9 @@ export function parseSelectList(clause: string, table: string): SelectList {
   if (!match || match[1]!.length === 0) throw refuse(`"${clause}" is not a select list (SELECT col, expression AS col, …)`);
   const list = match[1]!;
   const items: string[] = [];
-  let masked = '';
+  // The text at parenthesis depth 0, literals and quoted names blanked: clause words are looked for there
+  // only, since `extract(year from ts)` or `trim(both ' ' from v)` is one expression, not a FROM clause.
+  let topLevel = '';
   let start = 0;
   let depth = 0;
   for (let index = 0; index < list.length; index++) {
@@ -40,11 +42,11 @@ export function parseSelectList(clause: string, table: string): SelectList {
     if (char === "'" || char === '"') {
       const end = closing(list, index, char);
       if (end < 0) throw refuse(`${char === "'" ? 'a literal' : 'a quoted name'} is not closed`);
-      masked += ' '.repeat(end - index + 1);
+      topLevel += ' '.repeat(end - index + 1);
       index = end;
       continue;
     }
-    masked += char;
+    topLevel += depth > 0 || char === '(' || char === ')' ? ' ' : char;
     if (char === '(') depth++;
     else if (char === ')') depth--;
     else if (char === ';') throw refuse('a select list is one statement: ";" is not allowed');
@@ -54,7 +56,7 @@ export function parseSelectList(clause: string, table: string): SelectList {
     }
   }
   items.push(list.slice(start).trim());
-  const word = clauseWords.exec(masked);
+  const word = clauseWords.exec(topLevel);
   if (word) throw refuse(`only a select list is taken, "${word[1]!.toUpperCase()}" is not allowed (the rows are the table's, key by key)`);
   if (depth !== 0) throw refuse('its parentheses do not match');
   return { list, items: items.map((item) => readItem(item, refuse)) };
