@@ -152,3 +152,44 @@ describe('customcols on a fullcopy member', () => {
     expect((await world.query(f.url, 'SELECT id, v FROM t ORDER BY id')).map((row) => `${String(row.id)}:${String(row.v)}`)).toEqual(['1:one!', '2:two!']);
   });
 });
+
+describe('customcols and the NOT NULL columns of a receiving table', () => {
+  const world = new DaemonWorld(server, 'ccnn');
+  let a: Db;
+  let b: Db;
+  let c: Db;
+
+  beforeAll(async () => {
+    await world.install();
+    a = await world.database('A');
+    b = await world.database('B');
+    c = await world.database('C');
+    await world.query(a.url, 'ALTER TABLE t ADD COLUMN w text');
+    // B has a column only its list fills; C has the source's w, NOT NULL, which its list leaves out
+    await world.query(b.url, 'ALTER TABLE t ADD COLUMN v_lc text NOT NULL');
+    await world.query(c.url, 'ALTER TABLE t ADD COLUMN w text NOT NULL');
+    await world.api.addTables(['t'], { herd: 'h', db: a.name });
+    // before the sync, whose checks then take B's and C's table as the lists write them
+    await world.ok('add', 'customcols', 't', 'SELECT id, v, lower(v) AS v_lc', 'db=B');
+    await world.ok('add', 'customcols', 't', 'SELECT id, v', 'db=C');
+    await world.query(c.url, "ALTER TABLE t ALTER COLUMN w SET DEFAULT 'x'");
+    await world.api.addDbGroup('g', ['A:source', 'B:target', 'C:target']);
+    await world.api.addSync('nn', { herd: 'h', dbs: 'g', autokick: 'false' });
+    await world.query(c.url, 'ALTER TABLE t ALTER COLUMN w DROP DEFAULT');
+  });
+  afterAll(() => world.dispose());
+
+  it('checks the columns the list writes, not the source\'s: one only the list fills passes, one it leaves out is refused', async () => {
+    const problem = 'Table "public.t" on database "C" has column "w" NOT NULL without a default, which its customcols list leaves out: every row the sync writes there would fail (add it to the list, give it a default, or drop NOT NULL)';
+    const validated = await world.bucardo('validate', 'nn');
+    expect(validated.stdout).toBe(`Validating sync nn ... FAILED\n  ${problem} [TABLE_COLUMNS_MISMATCH]\n`);
+    expect(validated.code).toBe(1);
+
+    await world.query(c.url, "ALTER TABLE t ALTER COLUMN w SET DEFAULT 'dflt'");
+    expect(await world.ok('validate', 'nn')).toBe('Validating sync nn ... OK\n');
+    await world.query(a.url, "INSERT INTO t VALUES (1, 'One', 'w1')");
+    expect(await world.ok('kick', 'nn', '0')).toMatch(/^Kick nn: \[\d+ s\] DONE!$/m);
+    expect(await world.query(b.url, 'SELECT id, v, v_lc FROM t')).toEqual([{ id: 1, v: 'One', v_lc: 'one' }]);
+    expect(await world.query(c.url, 'SELECT id, v, w FROM t')).toEqual([{ id: 1, v: 'One', w: 'dflt' }]);
+  });
+});

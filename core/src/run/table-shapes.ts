@@ -173,10 +173,13 @@ async function requiredElsewhere(sync: string, firstSource: string, planned: Pla
     throw databaseError(error, 'FETCH_FAILED', { db });
   });
   return shapes.flatMap((shape, index) => {
-    const sent = new Set(shape.columns.map((column) => column.name));
+    // a table with a customcols list on this database is written as the list's columns, not the source's
+    const select = planned.customCols?.find((candidate) => tableId(candidate.table) === tableId(shape.table));
+    const sent = new Set(select ? select.columns : shape.columns.map((column) => column.name));
     const table = formatTable(nameOn(planned, shape.table));
-    return (required[index] ?? []).filter((name) => !sent.has(name)).map((name) => new BucardoError('TABLE_COLUMNS_MISMATCH',
-      `Table "${table}" on database "${db}" has column "${name}" NOT NULL without a default, which the first source "${firstSource}" lacks: every row the sync writes there would fail (give it a default, drop NOT NULL, or add it on the sources)`,
+    return (required[index] ?? []).filter((name) => !sent.has(name)).map((name) => new BucardoError('TABLE_COLUMNS_MISMATCH', select
+      ? `Table "${table}" on database "${db}" has column "${name}" NOT NULL without a default, which its customcols list leaves out: every row the sync writes there would fail (add it to the list, give it a default, or drop NOT NULL)`
+      : `Table "${table}" on database "${db}" has column "${name}" NOT NULL without a default, which the first source "${firstSource}" lacks: every row the sync writes there would fail (give it a default, drop NOT NULL, or add it on the sources)`,
       { sync, db, table, column: name }));
   });
 }
