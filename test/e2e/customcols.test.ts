@@ -193,3 +193,33 @@ describe('customcols and the NOT NULL columns of a receiving table', () => {
     expect(await world.query(c.url, 'SELECT id, v, w FROM t')).toEqual([{ id: 1, v: 'One', w: 'dflt' }]);
   });
 });
+
+describe('customcols a row cannot be read with', () => {
+  const world = new DaemonWorld(server, 'ccrf');
+  let a: Db;
+  let b: Db;
+
+  beforeAll(async () => {
+    await world.install();
+    a = await world.database('A');
+    b = await world.database('B');
+    await world.api.addTables(['t'], { herd: 'h', db: a.name });
+    await world.api.addDbGroup('g', ['A:source', 'B:target']);
+    await world.api.addSync('rf', { herd: 'h', dbs: 'g', autokick: 'false' });
+  });
+  afterAll(() => world.dispose());
+
+  it('fails the run naming the table, both databases, the clause and how to remove it', async () => {
+    // taken at add time (the LIMIT 0 probe reads no row), failing on the first row that is not a number
+    expect(await world.ok('add', 'customcols', 't', 'SELECT id, v::int AS v', 'db=B')).toBe('New columns for public.t: "SELECT id, v::int AS v" (database "B")\n');
+    await world.query(a.url, "INSERT INTO t VALUES (1, '10'), (2, 'abc')");
+    const kicked = await world.bucardo('kick', 'rf', '0');
+    expect(kicked.code).toBe(2);
+    expect(kicked.stdout).toContain('Cannot read table "public.t" on database "A" with customcols 1 ("SELECT id, v::int AS v") for database "B": invalid input syntax for type integer: "abc"; fix the clause, or remove it (bucardo remove customcols 1) [FETCH_FAILED] (db A, table public.t, sync rf, item SELECT id, v::int AS v, sqlstate 22P02)\n');
+    expect(await world.query(b.url, 'SELECT id, v FROM t')).toEqual([]);
+
+    expect(await world.ok('remove', 'customcols', '1')).toBe('Removed customcols 1: public.t => SELECT id, v::int AS v (database "B")\n');
+    expect(await world.ok('kick', 'rf', '0')).toMatch(/^Kick rf: \[\d+ s\] DONE!$/m);
+    expect(await world.query(b.url, 'SELECT id, v FROM t ORDER BY id')).toEqual([{ id: 1, v: '10' }, { id: 2, v: 'abc' }]);
+  });
+});

@@ -56,7 +56,7 @@ function tableSelects(rows: readonly CustomColsRow[], sync: string, db: string, 
     const row = chosen.get(tableId(table));
     if (!row) return [];
     const parsed = parseSelectList(row.clause, formatTable(table));
-    return [{ table, selectList: parsed.list, columns: parsed.items.map((item) => item.name) }];
+    return [{ table, selectList: parsed.list, columns: parsed.items.map((item) => item.name), id: row.id }];
   });
 }
 

@@ -1,5 +1,5 @@
 import { BucardoError, RowBatch, formatTable, tableId, toBucardoError, type DatabaseSpec, type Logger, type SourceDriver, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
-import { databaseError } from './database-error.js';
+import { databaseError, lostConnection } from './database-error.js';
 
 /** A table read with a custom select list for one receiving database (`bucardo add customcols`). */
 export interface TableSelect {
@@ -9,6 +9,8 @@ export interface TableSelect {
   readonly selectList: string;
   /** The output columns' names, in order (the target's columns). */
   readonly columns: readonly string[];
+  /** Its number (`bucardo list customcols`), which a failure to read with it names, to remove it by. */
+  readonly id: number;
 }
 
 /** How to open a reading session on a database of the sync. */
@@ -55,8 +57,11 @@ export class CustomColsReader {
     return known;
   }
 
-  /** `rows` read again with `select`, into `shape` (`shapeOf`): the rows of the same keys, as they are now. */
-  images(rows: RowBatch, shape: TableShape, select: TableSelect, signal: AbortSignal): Promise<RowBatch> {
+  /**
+   * `rows` read again with `select` for receiving database `to`, into `shape` (`shapeOf`): the rows of the
+   * same keys, as they are now.
+   */
+  images(rows: RowBatch, shape: TableShape, select: TableSelect, signal: AbortSignal, to: string): Promise<RowBatch> {
     if (shape.key.length === 0) {
       throw new BucardoError('TABLE_NO_KEY', `Table "${formatTable(shape.table)}" has no key: customcols cannot read its rows again key for key`, { table: formatTable(shape.table), sync: this.#sync });
     }
@@ -72,7 +77,24 @@ export class CustomColsReader {
       }, shape.table);
       byList.set(select.selectList, read);
     }
-    return read;
+    // named per receiver, outside what is shared: two receivers of the same list each name themselves
+    return read.catch((error: unknown) => {
+      throw this.#readFailed(error, select, rows.origin, to);
+    });
+  }
+
+  /**
+   * A failure to read rows with a list the LIMIT 0 probe took at add time (`v::int` meets 'abc'): in the
+   * source's words, it names neither customcols nor what to do, and fails every run until the list or the
+   * row changes. A lost connection is not the list's doing, and stays as it is.
+   */
+  #readFailed(error: unknown, select: TableSelect, from: string, to: string): BucardoError {
+    const failed = toBucardoError(error, 'FETCH_FAILED', { db: from, sync: this.#sync });
+    if (failed.code !== 'FETCH_FAILED' || lostConnection(failed.cause ?? failed)) return failed;
+    const table = formatTable(select.table);
+    return new BucardoError('FETCH_FAILED',
+      `Cannot read table "${table}" on database "${from}" with customcols ${select.id} ("SELECT ${select.selectList}") for database "${to}": ${failed.message}; fix the clause, or remove it (bucardo remove customcols ${select.id})`,
+      { db: from, table, sync: this.#sync, item: `SELECT ${select.selectList}`, ...(failed.sqlstate === undefined ? {} : { sqlstate: failed.sqlstate }), cause: error });
   }
 
   /** Shapes are asked again by the next run (its tables were checked again). */

@@ -9,14 +9,14 @@ import { withOverrides } from './renamed-sessions.js';
  * fullcopy and truncate copies all come through `apply`, so this is the one place; plugins see a table of
  * the list's columns. Other tables, and every other method, reach the plugin as they are.
  */
-export function customColsTargetSession(inner: TargetSession, selects: readonly TableSelect[], reader: CustomColsReader, firstSource: string): TargetSession {
+export function customColsTargetSession(inner: TargetSession, selects: readonly TableSelect[], reader: CustomColsReader, firstSource: string, db: string): TargetSession {
   const byTable = new Map(selects.map((select) => [tableId(select.table), select]));
   return withOverrides(inner, {
     apply: async (batch) => {
       const select = byTable.get(tableId(batch.shape.table));
       if (!select) return inner.apply(batch);
       const shape = await reader.shapeOf(batch.shape, select, batch.rows[0]?.origin ?? firstSource);
-      const rows = await Promise.all(batch.rows.map((rows) => reader.images(rows, shape, select, batch.signal)));
+      const rows = await Promise.all(batch.rows.map((rows) => reader.images(rows, shape, select, batch.signal, db)));
       return inner.apply({ ...batch, shape, rows });
     },
   });

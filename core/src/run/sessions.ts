@@ -91,7 +91,7 @@ export class RunSessions {
       const wrap = (session: TargetSession) => {
         const named = renames.size > 0 ? renamedTargetSession(session, renames) : session;
         // the images read with the sync's names, then written under the name there
-        return db.customCols?.length ? customColsTargetSession(named, db.customCols, sessions.#customCols!, firstSource) : named;
+        return db.customCols?.length ? customColsTargetSession(named, db.customCols, sessions.#customCols!, firstSource, db.name) : named;
       };
       opening.push(target.open(db.spec, context).then((session) => { sessions.targets.set(db.name, wrap(session)); }, named));
     }
