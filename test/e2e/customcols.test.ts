@@ -7,11 +7,13 @@
  *  - the most specific clause wins (B's own beats one for the sync, which beats one for every database);
  *  - clauses that are not a select list, name no column for an expression, leave out the key, fail on the
  *    source, or write a column the target lacks are refused, naming the table, database and column;
- *  - `remove customcols` takes one away, and the next run sends the plain rows.
+ *  - `remove customcols` takes one away, and the next run sends the plain rows; several ids are removed all
+ *    or none, in one statement, an id not there (removed meanwhile too) named.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import type { CliResult } from '../src/helpers/cli.js';
+import { withClient } from '../src/helpers/databases.js';
 import { DaemonWorld, type Db } from './support/daemon-world.js';
 
 const server = serverFromInfo(inject('pg'));
@@ -123,6 +125,34 @@ describe('bucardo customcols', () => {
     await kick();
     expect(await rows(b)).toEqual(['1:ONE AGAIN', '2:DEUX', '4:FOUR', '5:FIVE', '6:SIX']);
     expect((await rows(c))[0]).toBe('1:one again');
+  });
+
+  it('remove customcols: all or none, in one statement; an id not there (removed meanwhile too) refused naming it', async () => {
+    expect(await world.ok('add', 'customcols', 't', 'SELECT id, v', 'db=C')).toBe('New columns for public.t: "SELECT id, v" (database "C")\n');
+    expect(await world.ok('add', 'customcols', 't', 'SELECT id, v', 'sync=cs')).toBe('New columns for public.t: "SELECT id, v" (sync "cs")\n');
+    const listed = '1. Table: public.t => SELECT id, upper(v) AS v  DB: B\n4. Table: public.t => SELECT id, v  DB: C\n5. Table: public.t => SELECT id, v  Sync: cs\n';
+    expect(await world.ok('list', 'customcols')).toBe(listed);
+    refused(await world.bucardo('remove', 'customcols', '4', '99', '5'), 'Customcols number 99 does not exist (bucardo list customcols shows them) [INVALID_ARGUMENT]');
+    expect(await world.ok('list', 'customcols')).toBe(listed);
+    // 5 is removed by someone else while the command waits to delete: it must not say it removed 5, nor remove 4 alone
+    const removed = await withClient(world.controlServer.url(world.control), async (other) => {
+      await other.query('BEGIN');
+      // lets the command read, not delete
+      await other.query('LOCK TABLE bucardo.customcols IN SHARE MODE');
+      const command = world.bucardo('remove', 'customcols', '4', '5');
+      const waiting = async () => (await world.sql("SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'bucardo.customcols'::regclass"))[0]!.n === 1;
+      for (let tries = 0; !(await waiting()); tries += 1) {
+        if (tries > 600) throw new Error('remove customcols never waited for the lock');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await other.query('DELETE FROM bucardo.customcols WHERE id = 5');
+      await other.query('COMMIT');
+      return command;
+    });
+    refused(removed, 'Customcols number 5 does not exist (bucardo list customcols shows them) [INVALID_ARGUMENT]');
+    expect(await world.ok('list', 'customcols')).toBe('1. Table: public.t => SELECT id, upper(v) AS v  DB: B\n4. Table: public.t => SELECT id, v  DB: C\n');
+    expect(await world.ok('remove', 'customcols', '4')).toBe('Removed customcols 4: public.t => SELECT id, v (database "C")\n');
+    expect(await world.ok('list', 'customcols')).toBe('1. Table: public.t => SELECT id, upper(v) AS v  DB: B\n');
   });
 });
 

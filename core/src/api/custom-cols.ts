@@ -55,14 +55,13 @@ export function listCustomCols(ctx: BucardoContext): Promise<CustomColsRow[]> {
   return ctx.control.catalog.customCols.list();
 }
 
-/** `bucardo remove customcols ID…`: refused whole, naming it, when one of the ids is not there. */
+/** `bucardo remove customcols ID…`: refused whole, naming it, when one of the ids is not there (one statement: all or none). */
 export async function removeCustomCols(ctx: BucardoContext, ids: readonly number[]): Promise<CustomColsRow[]> {
-  const known = new Set((await ctx.control.catalog.customCols.list()).map((row) => row.id));
-  const unknown = ids.find((id) => !known.has(id));
+  const { removed, unknown } = await ctx.control.catalog.customCols.remove(ids);
   if (unknown !== undefined) {
     throw new BucardoError('INVALID_ARGUMENT', `Customcols number ${unknown} does not exist (bucardo list customcols shows them)`, { item: String(unknown) });
   }
-  return ctx.control.catalog.customCols.remove(ids);
+  return removed;
 }
 
 /** What the list must hold for the table: its key as it is, each column once; and no additive columns to merge. */

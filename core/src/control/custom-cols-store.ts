@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { TableRef } from '@bucardo/plugin-sdk';
+import { removeByIds } from './remove-by-ids.js';
 
 type Queryable = Pick<pg.Client, 'query'>;
 
@@ -46,11 +47,10 @@ export class CustomColsStore {
     return (await this.#db.query<StoredRow>(`${SELECT} WHERE c.sync IS NULL OR c.sync = $1 ORDER BY c.id`, [sync])).rows.map(rowOf);
   }
 
-  /** Deletes these clauses; returns those that were there. */
-  async remove(ids: readonly number[]): Promise<CustomColsRow[]> {
-    const removed = (await this.list()).filter((row) => ids.includes(row.id));
-    await this.#db.query('DELETE FROM bucardo.customcols WHERE id = ANY($1::int[])', [ids]);
-    return removed;
+  /** Deletes these clauses, all or none, in one statement (`removeByIds`). */
+  async remove(ids: readonly number[]): Promise<{ removed: CustomColsRow[]; unknown?: number }> {
+    const { removed, unknown } = await removeByIds(this.#db, 'customcols', ids);
+    return unknown === undefined ? { removed: removed.map((row) => rowOf(row as unknown as StoredRow)) } : { removed: [], unknown };
   }
 }
 

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { TableRef } from '@bucardo/plugin-sdk';
+import { removeByIds } from './remove-by-ids.js';
 
 type Queryable = Pick<pg.Client, 'query'>;
 
@@ -52,29 +53,10 @@ export class CustomNameStore {
     return result.rows.map(rowOf);
   }
 
-  /**
-   * Deletes these custom names, all or none, in one statement: none when one of them is not there (the
-   * first such, in the order given, is `unknown`), else all, returned as they were. The rows are locked
-   * before they are looked for, so one removed meanwhile by another command counts as not there, and
-   * what is said to be removed is what this statement deleted.
-   */
+  /** Deletes these custom names, all or none, in one statement (`removeByIds`). */
   async remove(ids: readonly number[]): Promise<{ removed: CustomNameRow[]; unknown?: number }> {
-    const result = await this.#db.query<{ unknown: number | null; removed: StoredRow[] | string }>(
-      `WITH asked AS (SELECT id, ord FROM unnest($1::int[]) WITH ORDINALITY AS a(id, ord)),
-            locked AS (SELECT c.id FROM bucardo.customname c WHERE c.id IN (SELECT id FROM asked) FOR UPDATE),
-            unknown AS (SELECT a.id FROM asked a WHERE a.id NOT IN (SELECT id FROM locked) ORDER BY a.ord LIMIT 1),
-            removed AS (DELETE FROM bucardo.customname c WHERE c.id IN (SELECT id FROM locked) AND NOT EXISTS (SELECT 1 FROM unknown)
-                        RETURNING c.id, c.relation, c.newschema, c.newname, c.db, c.sync)
-       SELECT (SELECT id FROM unknown) AS unknown,
-              (SELECT coalesce(json_agg(json_build_object('id', d.id, 'schemaname', r.schemaname, 'tablename', r.tablename, 'newschema', d.newschema,
-                                                          'newname', d.newname, 'db', d.db, 'sync', d.sync) ORDER BY d.id), '[]')
-                 FROM removed d JOIN bucardo.relation r ON r.id = d.relation) AS removed`,
-      [ids],
-    );
-    const row = result.rows[0]!;
-    if (row.unknown !== null) return { removed: [], unknown: row.unknown };
-    const removed = (typeof row.removed === 'string' ? JSON.parse(row.removed) : row.removed) as StoredRow[];
-    return { removed: removed.map(rowOf) };
+    const { removed, unknown } = await removeByIds(this.#db, 'customname', ids);
+    return unknown === undefined ? { removed: removed.map((row) => rowOf(row as unknown as StoredRow)) } : { removed: [], unknown };
   }
 }
 
