@@ -1,5 +1,7 @@
 import { BucardoError, RowBatch, formatTable, tableId, toBucardoError, type DatabaseSpec, type Logger, type SourceDriver, type SourceSession, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import { databaseError, lostConnection } from './database-error.js';
+import { renamedReadSession } from './renamed-sessions.js';
+import { TableRenames, type TableRename } from './table-renames.js';
 
 /** A table read with a custom select list for one receiving database (`bucardo add customcols`). */
 export interface TableSelect {
@@ -13,8 +15,11 @@ export interface TableSelect {
   readonly id: number;
 }
 
-/** How to open a reading session on a database of the sync. */
-export type OpenReader = (db: string) => { readonly spec: DatabaseSpec; readonly driver: SourceDriver } | undefined;
+/**
+ * How to open a reading session on a database of the sync, and the tables' names there (`bucardo add
+ * customname`, receiving databases only: a winner's rows read where the target session writes them).
+ */
+export type OpenReader = (db: string) => { readonly spec: DatabaseSpec; readonly driver: SourceDriver; readonly customNames?: readonly TableRename[] } | undefined;
 
 /**
  * Reads row images with custom select lists, for the receiving databases that have one: the images the
@@ -127,8 +132,9 @@ export class CustomColsReader {
       if (!reach) {
         throw new BucardoError('DB_ROLE_UNSUPPORTED', `Cannot read rows from database "${db}" with customcols for table "${formatTable(table)}": its type has no source side`, { db, table: formatTable(table), sync: this.#sync });
       }
+      const renames = new TableRenames(reach.customNames ?? []);
       session = reach.driver.open(reach.spec, { log: this.#log.child({ db }), label: `bucardo ${this.#sync} customcols` }).then((opened) => {
-        if (opened.selectColumns) return opened;
+        if (opened.selectColumns) return renames.size > 0 ? renamedReadSession(opened, renames) : opened;
         void opened.close();
         throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${db}" cannot read table "${formatTable(table)}" with customcols: its source has no selectColumns()`, { db, table: formatTable(table), sync: this.#sync });
       }, (error: unknown) => {

@@ -68,7 +68,7 @@ export class RunSessions {
       sessions.#customCols = new CustomColsReader(plan.name, (db) => {
         const planned = plan.databases.find((candidate) => candidate.name === db);
         const driver = planned && registry.database(planned.spec.type).source;
-        return planned && driver ? { spec: planned.spec, driver } : undefined;
+        return planned && driver ? { spec: planned.spec, driver, customNames: planned.customNames ?? [] } : undefined;
       }, log);
     }
     const firstSource = plan.databases.find((db) => db.role === 'source')?.name ?? '';
