@@ -209,15 +209,18 @@ function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-/** Whether `error`, or an error it wraps (`cause`, ten deep at most), carries `mark`. */
 function mark<E>(error: E, symbol: symbol): E {
   if (typeof error === 'object' && error !== null) Object.defineProperty(error, symbol, { value: true });
   return error;
 }
 
+/** Whether `error`, or an error it wraps (`cause`, ten deep at most), carries `mark`. */
 function marked(error: unknown, mark: symbol): boolean {
-  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 10; current = (current as { cause?: unknown }).cause, depth++) {
-    if ((current as Record<symbol, unknown>)[mark] === true) return true;
-  }
+  for (const current of causeChain(error)) if ((current as Record<symbol, unknown>)[mark] === true) return true;
   return false;
+}
+
+/** `error` and the errors it wraps (`cause`), outermost first, ten deep at most: where a plugin's own fields may be. */
+export function* causeChain(error: unknown): Generator<object> {
+  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 10; current = (current as { cause?: unknown }).cause, depth++) yield current;
 }

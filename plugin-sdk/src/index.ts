@@ -1,4 +1,4 @@
-export { ErrorCodes, BucardoError, connectionLost, NODE_POSTGRES_LOST, isBucardoError, isConnectionLost, isRetryable, retryable, serverMessage, toBucardoError } from './errors.js';
+export { ErrorCodes, BucardoError, causeChain, connectionLost, NODE_POSTGRES_LOST, isBucardoError, isConnectionLost, isRetryable, retryable, serverMessage, toBucardoError } from './errors.js';
 export type { ErrorCode, ErrorSubject, BucardoErrorOptions } from './errors.js';
 export { formatTable, parseTableName, tableId } from './table.js';
 export type { TableRef, ColumnInfo, TableShape } from './table.js';

@@ -1,4 +1,4 @@
-import { BucardoError, formatTable, tableId, toBucardoError, type ApplyFailedAnswer, type Logger, type RunArgs } from '@bucardo/plugin-sdk';
+import { BucardoError, causeChain, formatTable, tableId, toBucardoError, type ApplyFailedAnswer, type Logger, type RunArgs } from '@bucardo/plugin-sdk';
 import type { RunParts } from './run-sync.js';
 import type { RunCounts } from './run-counts.js';
 import { failedBatchOf, type FailedBatch } from './failed-batch.js';
@@ -114,7 +114,7 @@ function checkAnswer(answer: unknown, table: string): (ApplyFailedAnswer & { by?
 /** The server's DETAIL and constraint, from the first error down the causes that has them (node-postgres's fields). */
 function serverFields(error: unknown): { detail?: string; constraint?: string } {
   const found: { detail?: string; constraint?: string } = {};
-  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 10; current = (current as { cause?: unknown }).cause, depth++) {
+  for (const current of causeChain(error)) {
     const { detail, constraint } = current as { detail?: unknown; constraint?: unknown };
     if (found.detail === undefined && typeof detail === 'string' && detail !== '') found.detail = detail;
     if (found.constraint === undefined && typeof constraint === 'string' && constraint !== '') found.constraint = constraint;
