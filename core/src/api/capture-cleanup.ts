@@ -1,4 +1,4 @@
-import { formatTable, tableId, type TableRef } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, tableId, type TableRef } from '@bucardo/plugin-sdk';
 import { databaseError } from '../run/database-error.js';
 import type { DatabaseRow } from '../control/catalog-rows.js';
 import type { BucardoContext } from './context.js';
@@ -44,5 +44,21 @@ async function removeOn(ctx: BucardoContext, row: DatabaseRow, tables: readonly 
     await session.removeCapture?.(tables);
   } finally {
     await session.close();
+  }
+}
+
+/**
+ * Capture a command installed before it failed (the next source refused it, a privilege missing there, a
+ * table locked; a later check): removed again from the tables no sync reads there, or the triggers would
+ * fill change tables that nothing reads nor purges. Returns the error to throw, saying what could not be
+ * undone.
+ */
+export async function undoNewCapture(ctx: BucardoContext, installed: ReadonlyMap<string, readonly TableRef[]>, failure: BucardoError): Promise<BucardoError> {
+  try {
+    await removeUnusedCapture(ctx, installed);
+    return failure;
+  } catch (error) {
+    const left = [...installed.keys()].map((db) => `"${db}"`).join(', ');
+    return new BucardoError(failure.code, `${failure.message}; capture it had installed on ${left} could not be removed (${(error as Error).message}): run the command again once the problem is fixed (installing is idempotent), or drop the triggers bucardo_capture and bucardo_capture_truncate of the sync's tables there`, { ...failure.subject, cause: failure });
   }
 }

@@ -1,16 +1,16 @@
-import { BucardoError, isBucardoError, type Checkpoint, type DatabaseSpec, type TargetWriter } from '@bucardo/plugin-sdk';
+import { BucardoError, isBucardoError, type Checkpoint } from '@bucardo/plugin-sdk';
 import type { DbGroupMember, SyncRow } from '../control/catalog-rows.js';
 import { RunSessions } from '../run/sessions.js';
 import { writePrivilegeProblems } from '../run/write-privileges.js';
 import { isPureFullcopy, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import { resolveTableShapes } from '../run/table-shapes.js';
-import { parseConflictSpec } from '../run/conflict-spec.js';
+import { checkConflictSpec, checkOnetimecopy, requireTwoDatabases } from './sync-checks.js';
 import type { BucardoContext } from './context.js';
 import { checkMembers, parseMember } from './dbgroups.js';
 import { checkName, parseBoolean } from './names.js';
 import { additiveOf, loadSyncPlan, receivingCustoms } from './sync-plan-loader.js';
 import { specOf } from './databases.js';
-import { removeUnusedCapture } from './capture-cleanup.js';
+import { undoNewCapture } from './capture-cleanup.js';
 import { databaseError } from '../run/database-error.js';
 
 /** `add sync` options and their aliases (Bucardo's names on the left). */
@@ -163,16 +163,8 @@ async function resolveDbGroup(ctx: BucardoContext, sync: string, dbs: string): P
   return { name, members, create: true };
 }
 
-/** A sync of one database has nowhere to send its changes: refused, rather than run forever doing nothing. */
-function requireTwoDatabases(sync: string, members: readonly DbGroupMember[], dbgroup?: string): void {
-  if (new Set(members.map((member) => member.db)).size >= 2) return;
-  const only = members[0]?.db ?? '';
-  throw new BucardoError('SYNC_INVALID',
-    `Sync "${sync}" has only one database ("${only}"${dbgroup === undefined ? '' : ` in dbgroup "${dbgroup}"`}): a sync needs a second database to replicate to`,
-    { sync, db: only, ...(dbgroup === undefined ? {} : { dbgroup }) });
-}
 
-async function previewPlan(ctx: BucardoContext, row: SyncRow, members: readonly DbGroupMember[]): Promise<SyncPlan> {
+export async function previewPlan(ctx: BucardoContext, row: SyncRow, members: readonly DbGroupMember[]): Promise<SyncPlan> {
   const catalog = ctx.control.catalog;
   // the sync is not stored yet: the custom names and select lists for every sync, or for its name, apply
   const [herd, databases, relations, customNames, customCols] = await Promise.all([catalog.herd(row.herd), catalog.databases(), catalog.relations(), catalog.customNames.forSync(row.name), catalog.customCols.forSync(row.name)]);
@@ -218,68 +210,7 @@ export async function installCapture(ctx: BucardoContext, plan: SyncPlan, label 
   } finally {
     await sessions.close();
   }
-  throw await undoPartialCapture(ctx, plan, [...checkpoints.keys()], failure);
-}
-
-/**
- * Capture installed on the first sources of a sync whose next source refused it (a privilege missing
- * there, a table locked): removed again from the tables no other sync reads there, or the triggers would
- * fill change tables that nothing reads nor purges. The error says what could not be undone.
- */
-async function undoPartialCapture(ctx: BucardoContext, plan: SyncPlan, done: readonly string[], failure: BucardoError): Promise<BucardoError> {
-  try {
-    await removeUnusedCapture(ctx, new Map(done.map((db) => [db, plan.tables])));
-    return failure;
-  } catch (error) {
-    const left = done.map((db) => `"${db}"`).join(', ');
-    return new BucardoError(failure.code, `${failure.message}; capture it had installed on ${left} could not be removed (${(error as Error).message}): run the command again once the problem is fixed (installing is idempotent), or drop the triggers bucardo_capture and bucardo_capture_truncate of the sync's tables there`, { ...failure.subject, cause: failure });
-  }
-}
-
-/** The `conflict=` setting must name a strategy (or list the sync's databases) that fits the sync. */
-async function checkConflictSpec(ctx: BucardoContext, sync: string, spec: string, members: readonly DbGroupMember[]): Promise<void> {
-  const rows = await ctx.control.catalog.databases();
-  const databases = members.map((member) => {
-    const type = rows.find((row) => row.name === member.db)?.type ?? 'postgres';
-    return { name: member.db, role: member.role, type, readable: ctx.engine.registry.readable({ role: member.role, type }) };
-  });
-  const parsed = parseConflictSpec(spec, databases.map((db) => db.name), ctx.engine.registry, sync);
-  ctx.engine.registry.conflictStrategy(parsed.name).validate?.({ sync, databases, options: parsed.options });
-}
-
-/**
- * `onetimecopy=1` empties every target's tables before copying: refused up front for a target that cannot
- * empty a table, since every run would otherwise fail on it (and be retried) until the setting changed.
- */
-async function checkOnetimecopy(ctx: BucardoContext, sync: string, onetimecopy: number, members: readonly DbGroupMember[]): Promise<void> {
-  if (onetimecopy !== 1) return;
-  const databases = await ctx.control.catalog.databases();
-  for (const member of members) {
-    if (member.role !== 'target') continue;
-    const db = databases.find((row) => row.name === member.db);
-    if (!db) continue;
-    const writer = ctx.engine.registry.database(db.type).target;
-    if (!writer || writer.capabilities.truncate) continue;
-    const instead = await tellsEmptyTables(ctx, writer, specOf(db), sync)
-      ? '; onetimecopy=2 copies to it without emptying its tables'
-      : '';
-    throw new BucardoError('DB_ROLE_UNSUPPORTED',
-      `Sync "${sync}" cannot use onetimecopy=1: database "${db.name}" (type ${db.type}) cannot empty a table for a copy${instead}`,
-      { sync, db: db.name, item: 'onetimecopy' });
-  }
-}
-
-/** Whether onetimecopy=2 can decide for this database (its sessions say whether a table is empty). */
-async function tellsEmptyTables(ctx: BucardoContext, writer: TargetWriter, spec: DatabaseSpec, sync: string): Promise<boolean> {
-  try {
-    const session = await writer.open(spec, { log: ctx.engine.log.child({ db: spec.name }), label: `bucardo ${sync} onetimecopy check` });
-    const can = typeof session.isEmpty === 'function';
-    await session.close().catch(() => undefined);
-    return can;
-  } catch {
-    // unreachable now: the refusal stands, only the suggestion is left out
-    return false;
-  }
+  throw await undoNewCapture(ctx, new Map([...checkpoints.keys()].map((db) => [db, plan.tables])), failure);
 }
 
 function parseStatus(status: string | undefined): SyncRow['status'] {
