@@ -10,6 +10,7 @@ export { syncOptionName } from './api/syncs.js';
 export type { DatabaseListing, AddDatabaseOptions } from './api/databases.js';
 export type { DatabaseUpdate } from './api/database-update.js';
 export type { DroppedChanges, RemovedDatabases, RemovedSync, RemovedTables } from './api/lifecycle.js';
+export type { DbGroupUpdate, MemberChange, SyncMembershipChange, UpdatedDbGroup } from './api/dbgroup-update.js';
 export type { SourceBacklog, TableBacklog } from './api/sync-backlog.js';
 export type { DatabaseFailure, DeltaResult, PurgeResult, SyncValidation } from './api/maintenance.js';
 export type { HerdInspection, SyncForeignKeyWarnings, TableInspection } from './api/inspect.js';

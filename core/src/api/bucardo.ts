@@ -9,6 +9,7 @@ import type { BucardoContext } from './context.js';
 import { addDatabase, listDatabases, type AddDatabaseOptions, type DatabaseListing } from './databases.js';
 import { updateDatabase, type DatabaseUpdate } from './database-update.js';
 import { addDbGroup, listDbGroups } from './dbgroups.js';
+import { updateDbGroup, type DbGroupUpdate, type UpdatedDbGroup } from './dbgroup-update.js';
 import { addHerd, listHerds } from './herds.js';
 import { kickSync, runSyncNow, type KickResult } from './kick.js';
 import { reloadDaemon, type ReloadOptions, type ReloadResult } from './reload.js';
@@ -246,6 +247,14 @@ export class Bucardo {
 
   addDbGroup(name: string, members: readonly string[]): Promise<DbGroupRow> {
     return this.#with((ctx) => addDbGroup(ctx, name, members));
+  }
+
+  /**
+   * `update dbgroup NAME DB[:ROLE]… | remove DB… | name=NEW`: databases added to the syncs using it, given
+   * another role, or taken out, each sync checked first (see `core/src/api/dbgroup-update.ts`).
+   */
+  updateDbGroup(name: string, update: DbGroupUpdate): Promise<UpdatedDbGroup> {
+    return this.#with((ctx) => updateDbGroup(ctx, name, update));
   }
 
   listDbGroups(): Promise<DbGroupRow[]> {

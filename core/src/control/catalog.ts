@@ -199,6 +199,35 @@ export class Catalog {
     }));
   }
 
+  /**
+   * In a transaction: holds dbgroup `name` until it ends, so that two `update dbgroup` commands change it one
+   * after the other (the second checks what the first made). Runs and `add sync` read it meanwhile.
+   */
+  async lockDbGroup(name: string): Promise<void> {
+    const found = await this.#db.query('SELECT 1 FROM bucardo.dbgroup WHERE name = $1 FOR NO KEY UPDATE', [name]);
+    if (found.rowCount === 0) throw new BucardoError('DBGROUP_NOT_FOUND', `There is no dbgroup named "${name}"`, { dbgroup: name });
+  }
+
+  /** Sets the members of dbgroup `name` (in this order), and renames it to `newName` with its syncs when given. */
+  async replaceDbGroup(name: string, members: readonly DbGroupMember[], newName?: string): Promise<void> {
+    const to = newName ?? name;
+    if (to !== name) {
+      await this.#insert('dbgroup', to, 'INSERT INTO bucardo.dbgroup (name, created) SELECT $1, created FROM bucardo.dbgroup WHERE name = $2', [to, name]);
+      await this.#db.query('UPDATE bucardo.sync SET dbgroup = $1 WHERE dbgroup = $2', [to, name]);
+    }
+    await this.#db.query('DELETE FROM bucardo.dbgroup_member WHERE dbgroup = $1', [name]);
+    if (to !== name) await this.#db.query('DELETE FROM bucardo.dbgroup WHERE name = $1', [name]);
+    for (const [index, member] of members.entries()) {
+      await this.#db.query('INSERT INTO bucardo.dbgroup_member (dbgroup, db, role, position) VALUES ($1, $2, $3, $4)', [to, member.db, member.role, index + 1]);
+    }
+    // a daemon running these syncs wakes now rather than at its next poll (sent at the commit)
+    await this.#db.query("SELECT pg_notify('bucardo_control', 'update ' || name) FROM bucardo.sync WHERE dbgroup = $1", [to]);
+  }
+
+  async deleteCheckpoint(sync: string, db: string): Promise<void> {
+    await this.#db.query('DELETE FROM bucardo.checkpoint WHERE sync = $1 AND db = $2', [sync, db]);
+  }
+
   async dbgroup(name: string): Promise<DbGroupRow> {
     const found = (await this.dbgroups()).find((row) => row.name === name);
     if (!found) throw new BucardoError('DBGROUP_NOT_FOUND', `There is no dbgroup named "${name}"`, { dbgroup: name });

@@ -1,0 +1,204 @@
+import { BucardoError, isBucardoError, type Checkpoint, type DatabaseRole, type TableRef } from '@bucardo/plugin-sdk';
+import type { DbGroupMember, DbGroupRow, SyncRow } from '../control/catalog-rows.js';
+import { databaseError } from '../run/database-error.js';
+import { sourcesOf } from '../run/sync-plan.js';
+import { removeUnusedCapture, undoNewCapture } from './capture-cleanup.js';
+import type { BucardoContext } from './context.js';
+import { checkMembers, parseMember } from './dbgroups.js';
+import { checkName } from './names.js';
+import { checkConflictSpec, checkOnetimecopy, requireTwoDatabases } from './sync-checks.js';
+import { syncBacklog, type SourceBacklog } from './sync-backlog.js';
+import { readSyncPlan } from './sync-plan-loader.js';
+import { installCapture, previewPlan } from './syncs.js';
+
+/** What `bucardo update dbgroup NAME …` asks for. */
+export interface DbGroupUpdate {
+  /** `DB[:ROLE]`: each database added (as a target unless a role is given) or given the role. */
+  readonly set?: readonly string[];
+  /** Databases taken out of the dbgroup. */
+  readonly remove?: readonly string[];
+  /** A new name for the dbgroup; its syncs follow it. */
+  readonly name?: string;
+}
+
+/** One database's change: added (no `from`), removed (no `to`), or given another role. */
+export interface MemberChange {
+  readonly db: string;
+  readonly from?: DatabaseRole;
+  readonly to?: DatabaseRole;
+}
+
+/** What changing the dbgroup did to one sync using it. */
+export interface SyncMembershipChange {
+  readonly sync: string;
+  /** Databases the sync now reads changes from: captured from now on, nothing they changed before is read. */
+  readonly newSources: readonly string[];
+  /** Databases the sync now writes to that were not in it: the rows already in the sync's tables are not copied to them. */
+  readonly newReceivers: readonly string[];
+  /** Per database the sync no longer reads (removed, or no longer a source), what it had captured and not delivered. */
+  readonly undelivered: readonly SourceBacklog[];
+  /** Per such database, the tables whose capture went (no sync reads them there any more). */
+  readonly capture: ReadonlyMap<string, readonly TableRef[]>;
+  /** Such databases whose capture could not be removed (unreachable): it stays, recording changes no sync reads. */
+  readonly captureKept: ReadonlyArray<{ readonly db: string; readonly error: BucardoError }>;
+}
+
+export interface UpdatedDbGroup {
+  readonly dbgroup: DbGroupRow;
+  /** The name it had, when it was renamed. */
+  readonly renamedFrom?: string;
+  /** In the dbgroup's order, then the removed ones; empty when the members stayed as they were. */
+  readonly changes: readonly MemberChange[];
+  readonly syncs: readonly SyncMembershipChange[];
+}
+
+/** A sync's side of the change, checked and made ready before the dbgroup is changed. */
+interface PreparedSync {
+  readonly sync: string;
+  readonly tables: readonly TableRef[];
+  readonly newSources: readonly string[];
+  readonly newReceivers: readonly string[];
+  readonly leaving: readonly string[];
+  readonly undelivered: readonly SourceBacklog[];
+  readonly checkpoints: ReadonlyMap<string, Checkpoint>;
+}
+
+/**
+ * `bucardo update dbgroup NAME DB[:ROLE]… | remove DB… | name=NEW`: Bucardo's way of adding a database to
+ * the syncs of a running cluster, or taking one out. For every sync using the dbgroup, it is checked as
+ * `add sync` checks one (a source left, two databases, the conflict setting, the tables on every database
+ * and the rights to write them) before anything changes; capture is installed on the databases that
+ * become sources, whose changes are read from now on. A database that stops being a source drops what the
+ * sync had not delivered from it (counted and returned), and its capture where no other sync reads it,
+ * after the change is committed. The rows already in a new database's tables are not copied (nor the
+ * other databases' rows to it): `onetimecopy` does that for targets. All or nothing: a check that fails
+ * changes nothing, and capture installed for it is removed again.
+ */
+export async function updateDbGroup(ctx: BucardoContext, name: string, update: DbGroupUpdate): Promise<UpdatedDbGroup> {
+  const set = (update.set ?? []).map(parseListed);
+  const remove = update.remove ?? [];
+  if (set.length === 0 && remove.length === 0 && update.name === undefined) {
+    throw new BucardoError('INVALID_ARGUMENT', `Nothing to change: bucardo update dbgroup ${name} DB[:ROLE]… | remove DB… | name=NEWNAME`, { dbgroup: name });
+  }
+  const rename = update.name === undefined || update.name === name ? undefined : checkName('dbgroup', update.name);
+  // databases given capture here, for undoing it when a later step fails
+  const installed = new Map<string, TableRef[]>();
+  let done: { group: DbGroupRow; changes: MemberChange[]; prepared: PreparedSync[] };
+  try {
+    done = await ctx.control.transaction(async () => {
+      await ctx.control.catalog.lockDbGroup(name);
+      const group = await ctx.control.catalog.dbgroup(name);
+      const members = nextMembers(group, set, remove);
+      await checkMembers(ctx, members, `dbgroup "${name}"`);
+      const changes = memberChanges(group.members, members);
+      const syncs = (await ctx.control.catalog.syncs()).filter((row) => group.syncs.includes(row.name));
+      const prepared: PreparedSync[] = [];
+      for (const sync of syncs) {
+        const ready = await prepareSync(ctx, sync, group, members, changes);
+        for (const db of ready.newSources) installed.set(db, [...(installed.get(db) ?? []), ...ready.tables]);
+        prepared.push(ready);
+      }
+      if (changes.length > 0 || rename) await ctx.control.catalog.replaceDbGroup(name, members, rename);
+      for (const ready of prepared) {
+        await ctx.control.catalog.saveCheckpoints(ready.sync, ready.checkpoints);
+        for (const db of ready.leaving) await ctx.control.catalog.deleteCheckpoint(ready.sync, db);
+      }
+      return { group: { ...group, name: rename ?? name, members }, changes, prepared };
+    });
+  } catch (error) {
+    // the control transaction is rolled back: the new sources are no sync's, and lose the capture again
+    if (installed.size === 0) throw error;
+    const failure = isBucardoError(error) ? error : new BucardoError('SYNC_INVALID', `Dbgroup "${name}" was not changed: ${(error as Error).message}`, { dbgroup: name, cause: error });
+    throw await undoNewCapture(ctx, installed, failure);
+  }
+  const syncs: SyncMembershipChange[] = [];
+  for (const ready of done.prepared) syncs.push({ ...ready, ...(await removeLeftCapture(ctx, ready)) });
+  return { dbgroup: done.group, ...(rename ? { renamedFrom: name } : {}), changes: done.changes, syncs };
+}
+
+/** `DB` or `DB:ROLE`; without a role, a member keeps its own, and a database added is a target. */
+function parseListed(text: string): { db: string; role?: DatabaseRole } {
+  const member = parseMember(text, 'target');
+  return text.includes(':') ? member : { db: member.db };
+}
+
+function nextMembers(group: DbGroupRow, set: ReadonlyArray<{ db: string; role?: DatabaseRole }>, remove: readonly string[]): DbGroupMember[] {
+  const listed = new Set<string>();
+  for (const { db } of set) {
+    if (listed.has(db)) throw new BucardoError('INVALID_ARGUMENT', `Database "${db}" is listed twice in update dbgroup "${group.name}"`, { db, dbgroup: group.name });
+    listed.add(db);
+  }
+  for (const db of remove) {
+    if (listed.has(db)) throw new BucardoError('INVALID_ARGUMENT', `Database "${db}" is both given a role and removed in update dbgroup "${group.name}"`, { db, dbgroup: group.name });
+    if (!group.members.some((member) => member.db === db)) throw new BucardoError('DB_NOT_FOUND', `Database "${db}" is not in dbgroup "${group.name}"`, { db, dbgroup: group.name });
+  }
+  const members = group.members
+    .filter((member) => !remove.includes(member.db))
+    .map((member) => ({ db: member.db, role: set.find((entry) => entry.db === member.db)?.role ?? member.role }));
+  for (const entry of set) if (!group.members.some((member) => member.db === entry.db)) members.push({ db: entry.db, role: entry.role ?? 'target' });
+  if (members.length === 0) {
+    throw new BucardoError('INVALID_ARGUMENT', `Dbgroup "${group.name}" would have no database left (bucardo remove dbgroup ${group.name} removes it)`, { dbgroup: group.name });
+  }
+  return members;
+}
+
+function memberChanges(before: readonly DbGroupMember[], after: readonly DbGroupMember[]): MemberChange[] {
+  const changes: MemberChange[] = [];
+  for (const member of after) {
+    const was = before.find((entry) => entry.db === member.db);
+    if (!was) changes.push({ db: member.db, to: member.role });
+    else if (was.role !== member.role) changes.push({ db: member.db, from: was.role, to: member.role });
+  }
+  for (const was of before) if (!after.some((member) => member.db === was.db)) changes.push({ db: was.db, from: was.role });
+  return changes;
+}
+
+/**
+ * Checks sync `sync` with the new members, installs capture where it gains sources, and counts what it
+ * had not delivered from the sources it loses (before the change: their checkpoints go with it).
+ */
+async function prepareSync(ctx: BucardoContext, sync: SyncRow, group: DbGroupRow, members: readonly DbGroupMember[], changes: readonly MemberChange[]): Promise<PreparedSync> {
+  const sourcesBefore = group.members.filter((member) => member.role === 'source').map((member) => member.db);
+  const sourcesAfter = members.filter((member) => member.role === 'source').map((member) => member.db);
+  if (sourcesAfter.length === 0) {
+    throw new BucardoError('SYNC_INVALID', `Sync "${sync.name}" would have no source database left in dbgroup "${group.name}": a sync needs at least one`, { sync: sync.name, dbgroup: group.name });
+  }
+  requireTwoDatabases(sync.name, members, group.name);
+  await checkConflictSpec(ctx, sync.name, sync.conflictStrategy, members);
+  await checkOnetimecopy(ctx, sync.name, sync.onetimecopy, members);
+  const before = await readSyncPlan(ctx.control.catalog, sync.name);
+  const leaving = sourcesBefore.filter((db) => !sourcesAfter.includes(db));
+  // counted before the change: the sync stops reading these databases here
+  const undelivered = leaving.length === 0 ? [] : await syncBacklog(ctx, { ...before, databases: sourcesOf(before).filter((db) => leaving.includes(db.name)) });
+  const newSources = sourcesAfter.filter((db) => !sourcesBefore.includes(db));
+  const newReceivers = members.filter((member) => member.role !== 'source' && !group.members.some((was) => was.db === member.db)).map((member) => member.db);
+  const checkpoints = new Map<string, Checkpoint>();
+  // a database added or given another role: the sync's tables checked there, and capture on new sources, as
+  // `add sync` does (idempotent on the sources it had); taking databases out needs none of them reachable
+  const checked = changes.some((change) => change.to !== undefined) && before.tables.length > 0;
+  if (checked) {
+    const captured = await installCapture(ctx, await previewPlan(ctx, sync, members), 'bucardo update dbgroup');
+    const recorded = await ctx.control.catalog.checkpoints(sync.name);
+    // a new source's checkpoint is always taken now (one left from an earlier membership is stale); a source
+    // without one (a fullcopy sync's, which captured nothing until it got a target) gets one too
+    for (const db of sourcesAfter.filter((source) => newSources.includes(source) || !recorded.has(source))) {
+      const checkpoint = captured.get(db);
+      if (checkpoint !== undefined) checkpoints.set(db, checkpoint);
+    }
+  }
+  return { sync: sync.name, tables: before.tables, newSources, newReceivers, leaving, undelivered, checkpoints };
+}
+
+/** After the commit: capture no sync reads any more on the databases that left, one database at a time. */
+async function removeLeftCapture(ctx: BucardoContext, ready: PreparedSync): Promise<Pick<SyncMembershipChange, 'capture' | 'captureKept'>> {
+  const capture = new Map<string, readonly TableRef[]>();
+  const captureKept: Array<{ db: string; error: BucardoError }> = [];
+  for (const db of ready.leaving) {
+    try {
+      for (const [where, tables] of await removeUnusedCapture(ctx, new Map([[db, ready.tables]]))) capture.set(where, tables);
+    } catch (error) {
+      captureKept.push({ db, error: databaseError(error, 'CAPTURE_FAILED', { db, sync: ready.sync }) });
+    }
+  }
+  return { capture, captureKept };
+}
