@@ -255,17 +255,21 @@ export class SyncWorker {
   /** Asks every source whether the sync's tables changed after its checkpoint (no NOTIFY involved). */
   async #hasChanges(): Promise<boolean> {
     let probe = await this.#openProbe();
-    // `update sync S add|remove table` changes the tables to probe while the probe is open, and `update db`
+    // `update sync S add|remove table` changes the tables to probe while the probe is open, `update db`
     // a source's connection (a probe left on a moved database's old server would say "changes" or "none"
-    // about the wrong server for ever): looked at once per lease round, not on every probe.
+    // about the wrong server for ever), and `update dbgroup` the sources: looked at once per lease round,
+    // not on every probe.
     if (Date.now() - this.#herdCheckedAt >= HERD_CHECK_MS) {
       this.#herdCheckedAt = Date.now();
-      const [herd, databases] = await Promise.all([this.#control.catalog.herd(probe.plan.herd), this.#control.catalog.databases()]);
+      const [herd, databases, groups] = await Promise.all([this.#control.catalog.herd(probe.plan.herd), this.#control.catalog.databases(), this.#control.catalog.dbgroups()]);
       const connectionChanged = sourcesOf(probe.plan).some((source) => {
         const row = databases.find((db) => db.name === source.name);
         return !row || JSON.stringify(specOf(row)) !== JSON.stringify(source.spec);
       });
-      if (connectionChanged || JSON.stringify(herd.tables) !== JSON.stringify(probe.plan.tables)) {
+      // a sync removed meanwhile is in no group: the daemon gives it up at its next round, not here
+      const group = groups.find((candidate) => candidate.syncs.includes(this.name));
+      const sourcesChanged = group !== undefined && JSON.stringify(group.members.filter((member) => member.role === 'source').map((member) => member.db)) !== JSON.stringify(sourcesOf(probe.plan).map((source) => source.name));
+      if (connectionChanged || sourcesChanged || JSON.stringify(herd.tables) !== JSON.stringify(probe.plan.tables)) {
         await this.#closeProbe();
         probe = await this.#openProbe();
       }
