@@ -60,6 +60,9 @@ export const helpSections: readonly HelpSection[] = [
       entry(['update sync'], '  update sync NAME add table T… | remove table T…'),
       entry(['update table'], '  update table NAME [additive=COLUMN,…] [makedelta=on|off|DB,…]'),
       entry(['update database'], '  update db NAME host= port= user= pass= dbname= sslmode= status=active|inactive makedelta=on|off … [--force]'),
+      entry(['update dbgroup'], `  update dbgroup NAME DB[:ROLE]… | remove DB… | name=NEWNAME
+                                        add databases to its syncs (as targets unless a role is given),
+                                        give them another role, or take them out`),
       entry(['remove sync', 'remove table', 'remove database'], '  remove sync S… | remove table T… [--force] | remove db D… [--force]'),
       entry(['remove herd', 'remove dbgroup'], '  remove relgroup H… | remove dbgroup G…'),
       entry(['remove customname'], '  remove customname ID…                 the numbers list customnames shows'),

@@ -8,6 +8,7 @@ import { reportDropped } from './dropped-changes.js';
 import { rowsNotCopiedNote } from './rows-not-copied.js';
 import { refreshAboveNote } from './refresh-note.js';
 import { withoutBucardoOnlyOptions } from './bucardo-sync-options.js';
+import { updateDbGroupCommand } from './update-dbgroup.js';
 
 /** `bucardo update sync NAME key=value…` (autokick/ping, checktime, conflict, status, onetimecopy, refreshabove); `update table NAME additive=…`; `update db NAME key=value…`. */
 export async function update(session: CliSession): Promise<number> {
@@ -16,8 +17,9 @@ export async function update(session: CliSession): Promise<number> {
   if (noun === 'sync' && name && extra.length >= 3 && /^(add|remove|delete)$/i.test(extra[0]!) && /^tab/i.test(extra[1]!)) {
     return changeSyncTables(session, name, extra[0]!.toLowerCase() === 'add', extra.slice(2));
   }
+  if (noun === 'dbgroup' && name) return updateDbGroupCommand(session, name, extra);
   if ((noun !== 'sync' && noun !== 'table' && noun !== 'database') || !name || extra.length > 0) {
-    throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo update sync NAME key=value … (autokick, checktime, conflict, status, onetimecopy, refreshabove) | update sync NAME add|remove table T… | update table NAME additive=COLUMN,… makedelta=on|off|DB,… | update db NAME key=value … (host, port, user, pass, dbname, conn, status, …) [--force]', { item: nounWord ?? 'update' });
+    throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo update sync NAME key=value … (autokick, checktime, conflict, status, onetimecopy, refreshabove) | update sync NAME add|remove table T… | update table NAME additive=COLUMN,… makedelta=on|off|DB,… | update db NAME key=value … (host, port, user, pass, dbname, conn, status, …) [--force] | update dbgroup NAME DB[:ROLE]… | update dbgroup NAME remove DB… | update dbgroup NAME name=NEWNAME', { item: nounWord ?? 'update' });
   }
   if (noun === 'table') return updateTable(session, name);
   if (noun === 'database') return updateDatabase(session, name);
