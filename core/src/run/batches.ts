@@ -12,6 +12,11 @@ export interface PlanSections {
   readonly kept: boolean;
   /** The keys those tables lose, after every other key, in reverse write order. */
   readonly lost: boolean;
+  /**
+   * Tables (by `tableId`, among those foreign keys point at) whose kept keys were written already in this
+   * run, before a truncate's step (`pointed-at-first.ts`): left out of `kept`.
+   */
+  readonly keptWritten?: ReadonlySet<string>;
 }
 
 type Pick = 'all' | 'kept' | 'lost';
@@ -29,7 +34,7 @@ export function* planTransactions(changeSet: ChangeSet, shapes: readonly TableSh
   const steps: Array<{ shape: TableShape; pick: Pick }> = [];
   for (const shape of shapes) {
     if (!pointedAt.has(tableId(shape.table))) steps.push({ shape, pick: 'all' });
-    else if (sections!.kept) steps.push({ shape, pick: 'kept' });
+    else if (sections!.kept && !sections!.keptWritten?.has(tableId(shape.table))) steps.push({ shape, pick: 'kept' });
   }
   if (sections?.lost) for (const shape of [...shapes].reverse()) if (pointedAt.has(tableId(shape.table))) steps.push({ shape, pick: 'lost' });
   const cycleOf = (step: { shape: TableShape }) => cycles.get(tableId(step.shape.table));

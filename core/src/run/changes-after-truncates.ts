@@ -4,6 +4,7 @@ import { applyTransaction, type TransactionContext } from './apply-transaction.j
 import { planTransactions } from './batches.js';
 import type { DeltaWork } from './delta-phase.js';
 import { newestChanges } from './newest-changes.js';
+import { writePointedAtFirst } from './pointed-at-first.js';
 import { withRetries } from './retries.js';
 import { changesAfterTruncates, keysOfOthers, truncateWinners, type TruncateWinner } from './truncate-winners.js';
 
@@ -14,21 +15,26 @@ import { changesAfterTruncates, keysOfOthers, truncateWinners, type TruncateWinn
  * the winner's own later changes, settled by the sync's strategy), so its table has them when copied. They
  * commit before the copy: a run interrupted between the two does both again and reads the same rows, the
  * sources' (not yet copied over) or the winner's (already written). In a run cut into key partitions, the
- * first one writes those of every partition, read with a capture of the truncated tables whole.
+ * first one writes those of every partition, read with a capture of the truncated tables whole. The rows
+ * they may point at that are new in this run are written first, everywhere (`writePointedAtFirst`);
+ * returns the tables (by `tableId`) whose new rows and updates were so written, for the run's plan to
+ * leave out.
  */
-export async function writeChangesAfterTruncates(work: DeltaWork, args: RunArgs, changeSet: ChangeSet): Promise<void> {
+export async function writeChangesAfterTruncates(work: DeltaWork, args: RunArgs, changeSet: ChangeSet): Promise<ReadonlySet<string>> {
   const winners = truncateWinners(changeSet);
   // one source: nobody else wrote after its truncate
-  if (winners.size === 0 || sourcesOf(work.plan).length < 2) return;
+  if (winners.size === 0 || sourcesOf(work.plan).length < 2) return new Set();
   const truncated = work.shapes.filter((shape) => winners.has(tableId(shape.table)));
   const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
   const { partition, ...unpartitioned } = args;
   const whole = Object.freeze({ ...unpartitioned, until: Object.fromEntries(guards) });
   const captured = partition ? await wholeCapture(work, whole, truncated, changeSet, winners) : changeSet;
   const late = changesAfterTruncates(captured, winners);
-  if (late.sources.length === 0) return;
+  if (late.sources.length === 0) return new Set();
   sayWritten(work, late, winners);
   const writeArgs: RunArgs = Object.freeze({ ...whole, captured: Object.fromEntries(guards) });
+  const lateTables = new Set(late.sources.flatMap((source) => [...source.tables.keys()]));
+  const writtenFirst = await writePointedAtFirst(work, writeArgs, changeSet, lateTables, new Set(winners.keys()));
   const newest = newestChanges(late);
   const context: TransactionContext = {
     parts: work.parts, plan: work.plan, sessions: work.sessions, args: writeArgs, guards, counts: work.counts, status: work.status,
@@ -46,13 +52,14 @@ export async function writeChangesAfterTruncates(work: DeltaWork, args: RunArgs,
       sayDropped(work, late, winners, new Set(transaction.map((batch) => tableId(batch.shape.table))), error);
     }
   }
+  return writtenFirst;
 }
 
 /**
- * A row they point at that is new in this run (another table's change, written after the truncates) is
- * not on the winner yet. Those writes then go as Bucardo lets them go, said; the transaction rolled back
- * everywhere, the copy that follows still makes every database equal. Writing the tables they point at
- * first would keep them: not done yet.
+ * A row they point at is on no database: deleted in this run (its delete comes after every other key), or
+ * in a table that cannot be written first (`pointedAtFirst`: one reaching a truncated table). Those writes
+ * then go as Bucardo lets them go, said; the transaction rolled back everywhere, the copy that follows
+ * still makes every database equal.
  */
 const FOREIGN_KEY_VIOLATION = '23503';
 

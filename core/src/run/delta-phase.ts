@@ -209,10 +209,11 @@ async function capturePartition(work: DeltaWork, step: PartitionStep, until: Rea
   if (step.index === 0) await refreshTables(work.copies, work.refreshed ?? []);
   // A truncate is in every partition's capture; its table is copied once, with the first partition,
   // after the changes other sources made since that truncate were written (they are not lost with it).
-  if (step.index === 0) await writeChangesAfterTruncates(work, args, changeSet);
+  // The tables those changes may point at have their new rows and updates written before them: left out here.
+  const keptWritten = step.index === 0 ? await writeChangesAfterTruncates(work, args, changeSet) : undefined;
   changeSet = await applyTruncates(work.copies, changeSet, args.databases.map((db) => db.name), step);
   const guards = new Map(changeSet.sources.map((source) => [source.db, source.checkpoint]));
-  const sections = { layout, kept: step.index === 0, lost: step.index === step.count - 1 };
+  const sections = { layout, kept: step.index === 0, lost: step.index === step.count - 1, ...(keptWritten?.size ? { keptWritten } : {}) };
   const transactions = [...planTransactions(changeSet, work.shapes, work.options.batchSize, sections)];
   // fetch reads additive columns as of these checkpoints; the receiving sources' guards are the same
   const captured: RunArgs = Object.freeze({ ...args, captured: Object.fromEntries(guards) });
