@@ -132,6 +132,12 @@ describe('planTransactions with foreign keys (ForeignKeyLayout)', () => {
     expect(describePlan(planTransactions(changes, shapes, 10, { layout, kept: true, lost: false }))).toEqual(['parent:3,4[5]']);
     expect(describePlan(planTransactions(changes, shapes, 10, { layout, kept: false, lost: true }))).toEqual(['parent:[1,2]']);
   });
+
+  it('leaves out the kept keys of the tables written before a truncate\'s step (keptWritten), not the keys they lose', () => {
+    const changes = changeSetOf({ a: { grand: '1d 2u', parent: '1d 2u', child: '1u' } });
+    const keptWritten = new Set([tableId(grand.table), tableId(parent.table)]);
+    expect(describePlan(planTransactions(changes, shapes, 10, { layout, kept: true, lost: true, keptWritten }))).toEqual(['child:1 parent:1 grand:1']);
+  });
 });
 
 describe('buildApplyPlan', () => {
