@@ -9,6 +9,7 @@
  *    through a grandparent too;
  *  - a parent key both sources wrote is settled as the run's normal apply settles it (conflict=latest);
  *  - in a run cut into key partitions as well;
+ *  - a run failing after those rows were written loses nothing: the next run converges;
  *  - a child row whose parent is deleted in the same run (so on no database at its end) is still dropped,
  *    with a warning naming the table and the constraint, and the run goes through.
  *
@@ -107,8 +108,29 @@ describe('writes made after a truncate that point at rows new in the same run', 
     await assertConverged([a.url, b.url, t.url], tables);
   });
 
+  it('lose nothing when the run fails after the rows they point at were written, and the next run converges', async () => {
+    await world.query(a.url, 'TRUNCATE chi');
+    await world.query(b.url, "INSERT INTO par VALUES (40, NULL, 'b40'); INSERT INTO chi VALUES (400, 40)");
+    await world.query(t.url, `CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'no rows today'; END$$;
+      CREATE TRIGGER refuse BEFORE INSERT ON chi FOR EACH ROW EXECUTE FUNCTION refuse()`);
+    const failed = await world.bucardo('kick', 'tf', '0');
+    expect(failed.code).not.toBe(0);
+    expect(failed.stdout + failed.stderr).toContain('no rows today');
+    // committed before the copy that failed: the parent everywhere, the child in the winner's table
+    for (const db of [a, b, t]) expect(await rows(db, 'par'), db.name).toContain('40::b40');
+    expect(await rows(a, 'chi')).toEqual(['400:40']);
+    await world.query(t.url, 'DROP TRIGGER refuse ON chi');
+    const log = await kickLogged();
+    expect(log).toContain('Writing the new rows and updates of public.par first, on every database');
+    for (const db of [a, b, t]) {
+      expect(await rows(db, 'par'), db.name).toContain('40::b40');
+      expect(await rows(db, 'chi'), db.name).toEqual(['400:40']);
+    }
+    await assertConverged([a.url, b.url, t.url], tables);
+  });
+
   it('are dropped with a warning naming the table and the constraint where the row they point at is on no database at the run\'s end', async () => {
-    await world.query(a.url, 'DELETE FROM chi; TRUNCATE chi');
+    await world.query(a.url, 'TRUNCATE chi');
     // B's row points at 30, which A deletes afterwards (A's chi, truncated, holds nothing pointing at it)
     await world.query(b.url, 'INSERT INTO chi VALUES (300, 30)');
     await world.query(a.url, 'DELETE FROM par WHERE id = 30');
