@@ -16,18 +16,43 @@ export interface SqlConnection {
   close(): Promise<void>;
 }
 
+/** One table batch of a transaction, with its keys by the database their row comes from (as `ApplyFailedArgs.keys`). */
+export interface ApplyFailedBatch {
+  readonly batch: TableBatch;
+  readonly keys: ReadonlyMap<string, readonly KeyText[]>;
+}
+
 /**
- * What the `applyFailed` hook receives: a transaction's apply failed on a database and was rolled back on
- * every database (nothing of it is committed anywhere). Bucardo's `exception` custom code gets the same:
- * the table, the error, the keys by source (`deltabin`) and the attempt.
+ * What the `applyFailed` hook receives: a transaction's apply failed on a database, while a table batch
+ * was written or when the database checked the transaction before any database committed (`phase`), and
+ * was rolled back on every database (nothing of it is committed anywhere). Bucardo's `exception` custom
+ * code gets the same: the table, the error, the keys by source (`deltabin`) and the attempt.
  */
 export interface ApplyFailedArgs extends RunArgs {
   /** The database whose apply failed (Bucardo's name for it). */
   readonly db: string;
-  /** The table whose batch failed there, by the sync's name for it. */
+  /**
+   * The table whose batch failed there, by the sync's name for it. At commit, the table the server named
+   * (the constraint's) when it is one of the transaction's; otherwise (`wholeTransaction`) the first of
+   * `batches`.
+   */
   readonly table: TableRef;
   /** The table batch whose apply failed: its shape (columns, key), clean keys by source, conflicts. */
   readonly batch: TableBatch;
+  /**
+   * Where the failure was found: `apply`, while `batch` was written; `commit`, when the database checked
+   * the whole transaction before any database committed (PostgreSQL: a DEFERRABLE INITIALLY DEFERRED
+   * constraint, checked by `SET CONSTRAINTS ALL IMMEDIATE`). Absent from a core older than this field.
+   */
+  readonly phase?: 'apply' | 'commit';
+  /** At commit: every table batch of the transaction, in the order they were written, each with its keys. */
+  readonly batches?: readonly ApplyFailedBatch[];
+  /**
+   * At commit, `true` when the server named no table of the transaction (a constraint trigger's own error,
+   * a table outside the sync): `table`, `batch` and `keys` are then the first of `batches`, and every
+   * table of the transaction counts the failure towards its limit of two.
+   */
+  readonly wholeTransaction?: boolean;
   /** The failure: code `APPLY_FAILED`, with `db`, `table` and, from a database's answer, its `sqlstate`. */
   readonly error: BucardoError;
   /** The server's DETAIL, where the database's plugin gives it (PostgreSQL: `Key (email)=(x) already exists.`). */
@@ -39,7 +64,10 @@ export interface ApplyFailedArgs extends RunArgs {
    * and each settled conflict's key under its winner.
    */
   readonly keys: ReadonlyMap<string, readonly KeyText[]>;
-  /** 1 for the first failure of this table that a tap is asked about in this run, 2 for the second (the last). */
+  /**
+   * 1 for the first failure of this table that a tap is asked about in this run, 2 for the second (the
+   * last); with `wholeTransaction`, of the transaction's table that failed most.
+   */
   readonly attempt: number;
   /**
    * A connection of its own to database `db` of the run, to fix the rows before answering `retry`. Offered

@@ -34,7 +34,7 @@ export { LogLevels, logLevelsText, isLogLevel, levelEnabled, silentLogger } from
 export type { LogLevel, LogFields, Logger, LoggerOptions, LoggerFactory } from './logger.js';
 export { hookNames } from './hooks.js';
 export type { TapOptions, WaterfallHook, BailHook, ParallelHook, SyncHooks, HookName } from './hooks.js';
-export type { ApplyFailedArgs, ApplyFailedAnswer, SqlConnection } from './apply-failed.js';
+export type { ApplyFailedArgs, ApplyFailedAnswer, ApplyFailedBatch, SqlConnection } from './apply-failed.js';
 export { SDK_VERSION, definePlugin } from './plugin.js';
 export type { PluginHost, BucardoPlugin, PluginFactory } from './plugin.js';
 export { defineConfig } from './config.js';

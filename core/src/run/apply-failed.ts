@@ -1,4 +1,4 @@
-import { BucardoError, causeChain, formatTable, tableId, toBucardoError, type ApplyFailedAnswer, type Logger, type RunArgs } from '@bucardo/plugin-sdk';
+import { BucardoError, causeChain, formatTable, tableId, toBucardoError, type ApplyFailedAnswer, type Logger, type RunArgs, type TableRef } from '@bucardo/plugin-sdk';
 import type { RunParts } from './run-sync.js';
 import type { RunCounts } from './run-counts.js';
 import { failedBatchOf, type FailedBatch } from './failed-batch.js';
@@ -17,9 +17,11 @@ export interface FailureScope {
 }
 
 /**
- * The applyFailed hook, for one run: a transaction whose apply failed on a database (already rolled back
- * everywhere) is offered to its taps; the first that answers `{ retry: true }` has it tried again from
- * the start, at most twice per table in the run. Without a tap, a failure goes on as it came.
+ * The applyFailed hook, for one run: a transaction whose apply failed on a database, or that a database
+ * refused when it checked it before any committed (a deferred constraint), is offered to its taps once
+ * rolled back everywhere; the first that answers `{ retry: true }` has it tried again from the start, at
+ * most twice per table in the run. Without a tap, a failure goes on as it came. A COMMIT that fails after
+ * that check is never offered: other databases may have committed (`finalFailure`).
  */
 export class ApplyFailures {
   readonly #handled = new Map<string, { count: number; by: Set<string> }>();
@@ -51,39 +53,74 @@ export class ApplyFailures {
   }
 
   async #ask(args: RunArgs, failed: FailedBatch, error: BucardoError): Promise<(ApplyFailedAnswer & { by?: string }) | undefined> {
-    const table = failed.batch.shape.table;
+    const { table } = failed.batch.shape;
     const db = error.db!;
-    const handled = this.#handled.get(tableId(table)) ?? { count: 0, by: new Set<string>() };
-    this.#handled.set(tableId(table), handled);
-    if (handled.count >= MAX_HANDLED_FAILURES) throw exhausted(error, formatTable(table), db, handled.by);
-    const attempt = handled.count + 1;
+    const where = failure(failed, db);
+    // at commit with no table named, every table of the transaction answers for it: the most tried decides
+    const charged = failed.charged.map((ref) => this.#handledOf(ref));
+    const tried = Math.max(...charged.map((handled) => handled.count));
+    if (tried >= MAX_HANDLED_FAILURES) throw exhausted(error, where, new Set(charged.flatMap((handled) => [...handled.by])));
+    const attempt = tried + 1;
     const connections = new SqlConnections(this.#plan, this.#parts.registry, args.log, args.signal);
     const server = serverFields(error);
     let answer: unknown;
     try {
       answer = await this.#parts.hooks.applyFailed.promise(Object.freeze({
-        ...args, db, table, batch: failed.batch, error, keys: failed.keys, attempt, ...server,
+        ...args, db, table, batch: failed.batch, error, keys: failed.keys, attempt, ...server, phase: failed.phase,
+        ...(failed.batches ? { batches: failed.batches } : {}), ...(failed.wholeTransaction ? { wholeTransaction: true } : {}),
         connect: (name: string) => connections.connect(name),
       }));
     } catch (tapError) {
-      throw whileHandling(tapError, error, formatTable(table), db);
+      throw whileHandling(tapError, error, where);
     } finally {
       await connections.closeAll();
     }
     const checked = checkAnswer(answer, formatTable(table));
     if (checked?.retry === true) {
-      handled.count = attempt;
-      if (checked.by !== undefined) handled.by.add(checked.by);
-      this.#log.log('normal', `Applying table ${formatTable(table)} failed on database "${db}" (${error.message}); the applyFailed hook${checked.by ? ` (plugin ${checked.by})` : ''} asked to try the transaction again (${attempt} of ${MAX_HANDLED_FAILURES})`, { db, table: formatTable(table), hook: 'applyFailed' });
+      for (const handled of charged) {
+        handled.count = attempt;
+        if (checked.by !== undefined) handled.by.add(checked.by);
+      }
+      this.#log.log('normal', `${where.said} (${error.message}); the applyFailed hook${checked.by ? ` (plugin ${checked.by})` : ''} asked to try the transaction again (${attempt} of ${MAX_HANDLED_FAILURES})`, { db, ...(where.table === undefined ? {} : { table: where.table }), hook: 'applyFailed' });
     }
     return checked;
   }
+
+  #handledOf(table: TableRef): { count: number; by: Set<string> } {
+    let handled = this.#handled.get(tableId(table));
+    if (!handled) this.#handled.set(tableId(table), (handled = { count: 0, by: new Set<string>() }));
+    return handled;
+  }
+}
+
+/** What the messages say of a failure: the database, the table (or tables), and whether it was found at commit. */
+interface Where {
+  readonly db: string;
+  /** The table the failure is about, by the sync's name; absent at commit when the server named none of the transaction's. */
+  readonly table?: string;
+  /** `table "t"`, or `the transaction's tables "a", "b"`. */
+  readonly tables: string;
+  /** At commit: ` when it checked the transaction before committing`; else empty. */
+  readonly at: string;
+  /** What the log says happened. */
+  readonly said: string;
+}
+
+function failure(failed: FailedBatch, db: string): Where {
+  const at = failed.phase === 'commit' ? ' when it checked the transaction before committing' : '';
+  if (failed.wholeTransaction) {
+    const tables = `the transaction's tables ${failed.charged.map((ref) => `"${formatTable(ref)}"`).join(', ')}`;
+    return { db, tables, at, said: `Database "${db}" refused ${tables}${at}` };
+  }
+  const table = formatTable(failed.batch.shape.table);
+  const said = failed.phase === 'commit' ? `Database "${db}" refused table ${table}${at}` : `Applying table ${table} failed on database "${db}"`;
+  return { db, table, tables: `table "${table}"`, at, said };
 }
 
 /** The failure after the taps' retries: the error as it came, and that retrying did not help. */
-function exhausted(error: BucardoError, table: string, db: string, by: ReadonlySet<string>): BucardoError {
+function exhausted(error: BucardoError, where: Where, by: ReadonlySet<string>): BucardoError {
   const plugins = by.size === 0 ? '' : ` (plugin ${[...by].join(', ')})`;
-  return new BucardoError(error.code, `${error.message}; the applyFailed hook${plugins} had the transaction tried again ${MAX_HANDLED_FAILURES} times for table "${table}", and it failed again on database "${db}"`, {
+  return new BucardoError(error.code, `${error.message}; the applyFailed hook${plugins} had the transaction tried again ${MAX_HANDLED_FAILURES} times for ${where.tables}, and it failed again on database "${where.db}"${where.at}`, {
     ...error.subject, hook: 'applyFailed', ...(by.size === 1 ? { plugin: [...by][0]! } : {}), cause: error,
   });
 }
@@ -92,10 +129,10 @@ function exhausted(error: BucardoError, table: string, db: string, by: ReadonlyS
  * A tap's own failure (tagged with its plugin by the interceptor), with the failure it was asked about:
  * the run fails with the tap's error, which alone would not say what it was handling.
  */
-function whileHandling(tapError: unknown, error: BucardoError, table: string, db: string): BucardoError {
+function whileHandling(tapError: unknown, error: BucardoError, where: Where): BucardoError {
   const tagged = toBucardoError(tapError, 'PLUGIN_ERROR', { hook: 'applyFailed' });
-  return new BucardoError(tagged.code, `${tagged.message} (asked about table "${table}" failing on database "${db}": ${error.message})`, {
-    ...tagged.subject, db, table, cause: tapError,
+  return new BucardoError(tagged.code, `${tagged.message} (asked about ${where.tables} failing on database "${where.db}"${where.at}: ${error.message})`, {
+    ...tagged.subject, db: where.db, ...(where.table === undefined ? {} : { table: where.table }), cause: tapError,
   });
 }
 

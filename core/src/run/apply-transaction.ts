@@ -2,7 +2,7 @@ import { BucardoError, displayKey, formatTable, tableId, type Checkpoint, type D
 import { buildApplyPlan } from './apply-plan.js';
 import { commitEverywhere } from './commit-everywhere.js';
 import { databaseError } from './database-error.js';
-import { markFailedBatch } from './failed-batch.js';
+import { markFailedBatch, markFailedCommit, type AppliedBatch } from './failed-batch.js';
 import { ConflictAudit, type AuditChannel } from './conflict-audit.js';
 import { settleAll } from './settle-all.js';
 import type { RunCounts } from './run-counts.js';
@@ -52,6 +52,8 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
     throw databaseError(error, 'APPLY_FAILED', { db, sync: plan.name, plugin: sessions.pluginOf(db) });
   })));
   const audit = new ConflictAudit(ctx.openAudit);
+  // what a refusal at commit names for the applyFailed hook: the batch of the table the server named
+  const applied: AppliedBatch[] = [];
   await onEvery((target) => target.begin(args.signal));
   try {
     for (const batch of transaction) {
@@ -89,10 +91,11 @@ export async function applyTransaction(ctx: TransactionContext, transaction: rea
       });
       lap(`applied (${rowsMoved} rows)`);
       ctx.counts.addBatch(batch, rowsMoved, outcome);
+      applied.push({ batch, winners: settlement.winners });
     }
     await ctx.status('Committing');
     const committing = performance.now();
-    await commitEverywhere(onEvery, args.signal);
+    await commitEverywhere(onEvery, args.signal, (error) => markFailedCommit(error, applied, (db, table) => sessions.tableOn(db, table)));
     ctx.counts.kept.transactionCommitted();
     args.log.log('debug', `committed on ${targets.length} databases in ${(performance.now() - committing).toFixed(1)} ms`);
   } catch (error) {
