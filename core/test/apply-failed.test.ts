@@ -2,8 +2,10 @@
  * The applyFailed hook's rules at the engine, with a failure made by hand: without a tap the failure goes
  * on as it came and nothing is asked; `{ retry: false }` fails at once without asking the next tap; an
  * answer of another shape is a PLUGIN_ERROR naming the plugin; `connect` refuses a database the run does
- * not have, and one whose type offers no SQL connection, naming it. (Through real databases and the
- * CLI: test/e2e/apply-failed-hook.test.ts.)
+ * not have, and one whose type offers no SQL connection, naming it; a refusal at the check before
+ * committing names the table the server named, or the whole transaction, whose every table it counts
+ * against; a failed COMMIT after that check is never offered. (Through real databases and the CLI:
+ * test/e2e/apply-failed-hook.test.ts, test/e2e/apply-failed-at-commit.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,7 +13,8 @@ import {
 } from '@bucardo/plugin-sdk';
 import { Engine } from '../src/engine.js';
 import { ApplyFailures } from '../src/run/apply-failed.js';
-import { markFailedBatch } from '../src/run/failed-batch.js';
+import { commitEverywhere } from '../src/run/commit-everywhere.js';
+import { failedBatchOf, markFailedBatch, markFailedCommit } from '../src/run/failed-batch.js';
 import { RunCounts } from '../src/run/run-counts.js';
 import { RunRegistry } from '../src/run/run-registry.js';
 import type { SyncPlan } from '../src/run/sync-plan.js';
@@ -108,5 +111,66 @@ describe('the applyFailed hook', () => {
       expect.objectContaining({ code: 'INVALID_ARGUMENT', db: 'zz', message: 'No database "zz" in sync "s" to connect to (it has "a", "b")' }),
       expect.objectContaining({ code: 'DB_ROLE_UNSUPPORTED', db: 'b', message: 'Database "b" (type flat, plugin flat) offers no SQL connection (its driver has no `sql`)' }),
     ]);
+  });
+});
+
+describe('a refusal at the check before committing', () => {
+  const shapeOf = (name: string) => ({ ...shape, table: { schema: 'public', name } });
+  const note = { shape: shapeOf('note'), clean: new Map([['a', ['10']]]), conflicts: [] } as unknown as TableBatch;
+  const customer = { shape: shapeOf('customer'), clean: new Map([['a', ['1']]]), conflicts: [] } as unknown as TableBatch;
+  const applied = [{ batch: note, winners: new Map() }, { batch: customer, winners: new Map([['2', 'b']]) }];
+  const asIs = (_db: string, table: { schema: string; name: string }) => `${table.schema}.${table.name}`;
+  const refusal = (table?: string) => new BucardoError('APPLY_FAILED', 'refused', { db: 'a', sqlstate: '23505', ...(table ? { table } : {}) });
+
+  it('names the batch of the table the server named, with its keys, and every batch of the transaction', () => {
+    const failed = failedBatchOf(markFailedCommit(refusal('public.customer'), applied, asIs))!;
+    expect(failed).toMatchObject({ phase: 'commit', batch: customer, charged: [customer.shape.table] });
+    expect(Object.fromEntries(failed.keys)).toEqual({ a: ['1'], b: ['2'] });
+    expect(failed.batches!.map((entry) => entry.batch)).toEqual([note, customer]);
+    expect(failed.wholeTransaction).toBeUndefined();
+  });
+
+  it('finds the table by its name on the refusing database (a custom name there)', () => {
+    const renamed = (db: string, table: { schema: string; name: string }) => (db === 'a' && table.name === 'customer' ? 'crm.client' : asIs(db, table));
+    expect(failedBatchOf(markFailedCommit(refusal('crm.client'), applied, renamed))).toMatchObject({ batch: customer, charged: [customer.shape.table] });
+  });
+
+  it.each([['no table', undefined], ['a table outside the transaction', 'public.other']])('with %s named, is the whole transaction\'s, charged to each of its tables', (_name, table) => {
+    expect(failedBatchOf(markFailedCommit(refusal(table), applied, asIs))).toMatchObject({
+      phase: 'commit', wholeTransaction: true, batch: note, charged: [note.shape.table, customer.shape.table],
+    });
+  });
+
+  it('leaves alone what is not a database\'s failure (a plugin tap\'s error)', () => {
+    expect(failedBatchOf(markFailedCommit(new BucardoError('PLUGIN_ERROR', 'tap', { db: 'a' }), applied, asIs))).toBeUndefined();
+  });
+
+  it('a whole transaction\'s two handled failures count against each of its tables: a third failure of either is not offered', async () => {
+    const seen: Array<{ attempt: number; phase?: string; whole?: boolean; table: string }> = [];
+    const failures = await failuresWith(tapping('blind', (a) => { seen.push({ attempt: a.attempt, phase: a.phase, whole: a.wholeTransaction, table: a.table.name }); return { retry: true }; }));
+    const thrown = [refusal(), refusal()].map((error) => markFailedCommit(error, applied, asIs));
+    const last = new BucardoError('APPLY_FAILED', 'duplicate key value', { db: 'a', table: 'public.customer', sqlstate: '23505' });
+    thrown.push(markFailedBatch(last, customer, new Map()));
+    let calls = 0;
+    const failed = await failures.attempt({ args, counts: new RunCounts() }, async () => { throw thrown[calls++]; }).then(() => undefined, (error: unknown) => error);
+    expect(seen).toEqual([{ attempt: 1, phase: 'commit', whole: true, table: 'note' }, { attempt: 2, phase: 'commit', whole: true, table: 'note' }]);
+    expect(failed).toMatchObject({
+      code: 'APPLY_FAILED', hook: 'applyFailed', plugin: 'blind', table: 'public.customer',
+      message: 'duplicate key value; the applyFailed hook (plugin blind) had the transaction tried again 2 times for table "public.customer", and it failed again on database "a"',
+    });
+  });
+
+  it('is offered to the hook (through `refused`); a COMMIT failing after every check passed is not', async () => {
+    const checked = new Error('deferred check');
+    const committed = new Error('connection lost at COMMIT');
+    const refused: unknown[] = [];
+    const onEvery = (fail: 'prepare' | 'commit') => async (work: (target: never) => Promise<void>) => work({
+      prepareCommit: async () => { if (fail === 'prepare') throw checked; },
+      commit: async () => { if (fail === 'commit') throw committed; },
+    } as never);
+    const signal = new AbortController().signal;
+    await expect(commitEverywhere(onEvery('prepare'), signal, (error) => { refused.push(error); return error; })).rejects.toBe(checked);
+    await expect(commitEverywhere(onEvery('commit'), signal, (error) => { refused.push(error); return error; })).rejects.toBe(committed);
+    expect(refused).toEqual([checked]);
   });
 });
