@@ -18,7 +18,9 @@ export interface SqlConnection {
 
 /** One table batch of a transaction, with its keys by the database their row comes from (as `ApplyFailedArgs.keys`). */
 export interface ApplyFailedBatch {
+  /** The table batch: its shape (columns, key), clean keys by source, conflicts. */
   readonly batch: TableBatch;
+  /** Its keys by the database their row comes from: each source's clean keys, each settled conflict's key under its winner. */
   readonly keys: ReadonlyMap<string, readonly KeyText[]>;
 }
 
