@@ -130,6 +130,13 @@ describe('a refusal at the check before committing', () => {
     expect(failed.wholeTransaction).toBeUndefined();
   });
 
+  it('gives every key of a table the transaction writes in two batches (a parent\'s lost keys come last)', () => {
+    const lost = { shape: customer.shape, clean: new Map([['b', ['3']]]), conflicts: [] } as unknown as TableBatch;
+    const failed = failedBatchOf(markFailedCommit(refusal('public.customer'), [...applied, { batch: lost, winners: new Map() }], asIs))!;
+    expect(failed).toMatchObject({ batch: customer, charged: [customer.shape.table] });
+    expect(Object.fromEntries(failed.keys)).toEqual({ a: ['1'], b: ['2', '3'] });
+  });
+
   it('finds the table by its name on the refusing database (a custom name there)', () => {
     const renamed = (db: string, table: { schema: string; name: string }) => (db === 'a' && table.name === 'customer' ? 'crm.client' : asIs(db, table));
     expect(failedBatchOf(markFailedCommit(refusal('crm.client'), applied, renamed))).toMatchObject({ batch: customer, charged: [customer.shape.table] });

@@ -63,7 +63,8 @@ export interface ApplyFailedArgs extends RunArgs {
   readonly constraint?: string;
   /**
    * The batch's keys by the database their row comes from (Bucardo's `deltabin`): each source's clean keys,
-   * and each settled conflict's key under its winner.
+   * and each settled conflict's key under its winner. At commit, every key of `table` in the transaction
+   * (a table foreign keys point at may have a second batch, of the keys it loses).
    */
   readonly keys: ReadonlyMap<string, readonly KeyText[]>;
   /**

@@ -1,10 +1,13 @@
-import { isBucardoError, type ApplyFailedBatch, type KeyText, type TableBatch, type TableRef } from '@bucardo/plugin-sdk';
+import { isBucardoError, tableId, type ApplyFailedBatch, type KeyText, type TableBatch, type TableRef } from '@bucardo/plugin-sdk';
 
 /** Where a transaction's apply failed: the table batch, and its keys by the database their rows come from. */
 export interface FailedBatch extends ApplyFailedBatch {
   /** `apply`: while `batch` was written; `commit`: when a database checked the transaction before any committed. */
   readonly phase: 'apply' | 'commit';
-  /** The tables the failure counts against (the limit of handled failures per table): `batch`'s, or at commit every table of the transaction the server named none of. */
+  /**
+   * The tables the failure counts against (the limit of handled failures per table): `batch`'s; at commit
+   * when the server named none of the transaction's tables, every one of them.
+   */
   readonly charged: readonly TableRef[];
   /** At commit: every batch of the transaction, with its keys. */
   readonly batches?: readonly ApplyFailedBatch[];
@@ -42,9 +45,15 @@ export function markFailedCommit(error: unknown, applied: readonly AppliedBatch[
   if (!isDatabaseFailure(error) || applied.length === 0) return error;
   const batches = applied.map(({ batch, winners }) => ({ batch, keys: keysByOrigin(batch, winners) }));
   const db = error.db;
-  const named = error.table === undefined ? undefined : batches.find(({ batch }) => tableOn(db, batch.shape.table) === error.table);
-  const charged = named ? [named.batch.shape.table] : batches.map(({ batch }) => batch.shape.table);
-  FAILED.set(error, { ...(named ?? batches[0]!), phase: 'commit', charged, batches, ...(named ? {} : { wholeTransaction: true }) });
+  const named = error.table === undefined ? [] : batches.filter(({ batch }) => tableOn(db, batch.shape.table) === error.table);
+  if (named.length === 0) {
+    const charged = [...new Map(batches.map(({ batch }) => [tableId(batch.shape.table), batch.shape.table])).values()];
+    FAILED.set(error, { ...batches[0]!, phase: 'commit', charged, batches, wholeTransaction: true });
+    return error;
+  }
+  // a table the transaction writes twice (a foreign key's parent, its lost keys planned last): all its keys
+  const keys = named.length === 1 ? named[0]!.keys : mergeKeys(named.map((entry) => entry.keys));
+  FAILED.set(error, { batch: named[0]!.batch, keys, phase: 'commit', charged: [named[0]!.batch.shape.table], batches });
   return error;
 }
 
@@ -66,4 +75,12 @@ function keysByOrigin(batch: TableBatch, winners: ReadonlyMap<KeyText, string>):
     list.push(key);
   }
   return keys;
+}
+
+function mergeKeys(all: readonly ReadonlyMap<string, readonly KeyText[]>[]): Map<string, KeyText[]> {
+  const merged = new Map<string, KeyText[]>();
+  for (const keys of all) {
+    for (const [db, list] of keys) merged.set(db, [...(merged.get(db) ?? []), ...list]);
+  }
+  return merged;
 }
