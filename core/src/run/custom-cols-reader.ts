@@ -84,22 +84,8 @@ export class CustomColsReader {
     }
     // named per receiver, outside what is shared: two receivers of the same list each name themselves
     return read.catch((error: unknown) => {
-      throw this.#readFailed(error, select, rows.origin, to);
+      throw customColsReadFailed(error, select, rows.origin, [to], this.#sync);
     });
-  }
-
-  /**
-   * A failure to read rows with a list the LIMIT 0 probe took at add time (`v::int` meets 'abc'): in the
-   * source's words, it names neither customcols nor what to do, and fails every run until the list or the
-   * row changes. A lost connection is not the list's doing, and stays as it is.
-   */
-  #readFailed(error: unknown, select: TableSelect, from: string, to: string): BucardoError {
-    const failed = toBucardoError(error, 'FETCH_FAILED', { db: from, sync: this.#sync });
-    if (failed.code !== 'FETCH_FAILED' || lostConnection(failed.cause ?? failed)) return failed;
-    const table = formatTable(select.table);
-    return new BucardoError('FETCH_FAILED',
-      `Cannot read table "${table}" on database "${from}" with customcols ${select.id} ("SELECT ${select.selectList}") for database "${to}": ${failed.message}; fix the clause, or remove it (bucardo remove customcols ${select.id})`,
-      { db: from, table, sync: this.#sync, item: `SELECT ${select.selectList}`, ...(failed.sqlstate === undefined ? {} : { sqlstate: failed.sqlstate }), cause: error });
   }
 
   /** Shapes are asked again by the next run (its tables were checked again). */
@@ -145,4 +131,19 @@ export class CustomColsReader {
     }
     return session;
   }
+}
+
+/**
+ * A failure to read rows with a list the LIMIT 0 probe took at add time (`v::int` meets 'abc'): in the
+ * source's words, it names neither customcols nor what to do, and fails every run (and compare) until the
+ * list or the row changes. A lost connection is not the list's doing, and stays as it is.
+ */
+export function customColsReadFailed(error: unknown, select: TableSelect, from: string, to: readonly string[], sync: string): BucardoError {
+  const failed = toBucardoError(error, 'FETCH_FAILED', { db: from, sync });
+  if (failed.code !== 'FETCH_FAILED' || lostConnection(failed.cause ?? failed)) return failed;
+  const table = formatTable(select.table);
+  const receivers = `${to.length === 1 ? 'database' : 'databases'} ${to.map((db) => `"${db}"`).join(', ')}`;
+  return new BucardoError('FETCH_FAILED',
+    `Cannot read table "${table}" on database "${from}" with customcols ${select.id} ("SELECT ${select.selectList}") for ${receivers}: ${failed.message}; fix the clause, or remove it (bucardo remove customcols ${select.id})`,
+    { db: from, table, sync, item: `SELECT ${select.selectList}`, ...(failed.sqlstate === undefined ? {} : { sqlstate: failed.sqlstate }), cause: error });
 }

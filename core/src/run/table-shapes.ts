@@ -3,6 +3,7 @@ import { databaseError } from './database-error.js';
 import { holdsEveryValueOf } from './column-types.js';
 import type { RunSessions } from './sessions.js';
 import { isPureFullcopy, sourcesOf, type PlannedDatabase, type SyncPlan } from './sync-plan.js';
+import { selectOn } from './select-on.js';
 import { nameOn } from './table-renames.js';
 
 /**
@@ -174,7 +175,7 @@ async function requiredElsewhere(sync: string, firstSource: string, planned: Pla
   });
   return shapes.flatMap((shape, index) => {
     // a table with a customcols list on this database is written as the list's columns, not the source's
-    const select = planned.customCols?.find((candidate) => tableId(candidate.table) === tableId(shape.table));
+    const select = selectOn(planned, shape.table);
     const sent = new Set(select ? select.columns : shape.columns.map((column) => column.name));
     const table = formatTable(nameOn(planned, shape.table));
     return (required[index] ?? []).filter((name) => !sent.has(name)).map((name) => new BucardoError('TABLE_COLUMNS_MISMATCH', select
@@ -221,7 +222,7 @@ function compareShape(sync: string, firstSource: string, other: PlannedDatabase,
   if (!actual) return { problems: [missing(sync, db, table)], warnings: [] };
   const problems: BucardoError[] = [];
   const warnings: BucardoError[] = [];
-  const select = other.customCols?.find((candidate) => tableId(candidate.table) === tableId(expected.table));
+  const select = selectOn(other, expected.table);
   if (select) {
     // written as the select list's columns (bucardo add customcols): those must be there, whatever the source has
     for (const name of select.columns.filter((name) => !actual.columns.some((candidate) => candidate.name === name))) {
