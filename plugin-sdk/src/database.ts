@@ -318,6 +318,12 @@ export interface TargetCapabilities {
    * database whose target lacks it. Default false.
    */
   readonly makeDelta?: boolean;
+  /**
+   * `summarizeRows` and `rowDigests` honour `RowSummaryRequest.selectList`: `bucardo compare` then sets a
+   * receiving database with customcols against the first source's rows read through its list. Without it,
+   * such a database is not compared on such a table (said, naming the database). Default false.
+   */
+  readonly selectListDigests?: boolean;
 }
 
 /** The value the core assumes for each capability a writer leaves out: all false. */
@@ -328,6 +334,7 @@ export const defaultTargetCapabilities: Required<TargetCapabilities> = Object.fr
   schema: false,
   foreignKeys: false,
   makeDelta: false,
+  selectListDigests: false,
 });
 
 /** Writes row images to a database. */
@@ -395,6 +402,13 @@ export interface RowSummaryRequest {
    * a key (a fullcopy sync's table) has every row in partition 0.
    */
   readonly partitions: number;
+  /**
+   * A custom select list (`bucardo add customcols`, without its `SELECT`): the rows are those of the list
+   * read from the table `shape` names, and `shape.columns` are its output columns (the key among them, by
+   * name), so that the first source is digested as a receiver with that list was sent its rows. Given only
+   * to writers with `TargetCapabilities.selectListDigests`.
+   */
+  readonly selectList?: string;
   /** Aborted when the compare is stopped: a long read should give up (and may reject). */
   readonly signal: AbortSignal;
 }

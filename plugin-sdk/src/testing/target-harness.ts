@@ -70,6 +70,7 @@ export class TargetHarness {
       schema: declared.schema === true,
       foreignKeys: declared.foreignKeys === true,
       makeDelta: declared.makeDelta === true,
+      selectListDigests: declared.selectListDigests === true,
     };
     this.#expectedValue = options.expectedValue;
     this.#log = options.log;

@@ -49,7 +49,7 @@ export class PostgresTarget implements TargetWriter {
     this.#options = options.applyAsReplica ? { ...options, sessionSettings: { ...options.sessionSettings, ...REPLICA_SETTINGS } } : options;
     // a session written as a replica fires no foreign key (applyAsReplica, or the setting given directly)
     const replica = this.#options.sessionSettings['session_replication_role']?.toLowerCase() === 'replica';
-    this.capabilities = Object.freeze({ transactions: true, truncate: true, localChangeGuard: true, schema: true, foreignKeys: !replica, makeDelta: true });
+    this.capabilities = Object.freeze({ transactions: true, truncate: true, localChangeGuard: true, schema: true, foreignKeys: !replica, makeDelta: true, selectListDigests: true });
   }
 
   async open(spec: DatabaseSpec, context: OpenContext): Promise<TargetSession> {

@@ -38,6 +38,15 @@ function columnFingerprints(shape: TableShape): string {
 }
 
 /**
+ * The rows a request digests: the table's own, or those of a customcols select list read from it (its
+ * output columns are what the digests name, as the table's columns are otherwise).
+ */
+function rowsOf(request: RowSummaryRequest): string {
+  const table = `ONLY ${qualified(request.shape.table)}`;
+  return request.selectList === undefined ? table : `(SELECT ${request.selectList} FROM ${table}) AS selected`;
+}
+
+/**
  * Per key partition, the rows and the sum of their digests' first 64 bits: a sum does not depend on the
  * rows' order, and (as numeric) does not overflow. A table without a key (a fullcopy sync's) is one
  * partition, 0: its rows as a whole.
@@ -46,7 +55,7 @@ export function summarizeRows(client: pg.Client, request: RowSummaryRequest): Pr
   const { shape, partitions } = request;
   return cancellable(client, request.signal, async () => {
     const result = await client.query<{ p: string | null; n: string; d: string }>(`SELECT p, count(*)::int AS n, sum(('x' || substr(h, 1, 16))::bit(64)::bigint)::text AS d
-      FROM (SELECT ${shape.key.length === 0 ? '0' : partitionOf(shape, partitions)} AS p, ${rowDigest(shape)} AS h FROM ONLY ${qualified(shape.table)}) AS r GROUP BY p`);
+      FROM (SELECT ${shape.key.length === 0 ? '0' : partitionOf(shape, partitions)} AS p, ${rowDigest(shape)} AS h FROM ${rowsOf(request)}) AS r GROUP BY p`);
     // a NULL key part puts a row in no partition (a table without a key here may hold one)
     const keyed = result.rows.filter((row) => row.p !== null);
     const unkeyed = result.rows.filter((row) => row.p === null).reduce((sum, row) => sum + Number(row.n), 0);
@@ -69,7 +78,7 @@ export async function* rowDigests(client: pg.Client, request: RowDigestRequest):
   let done = false;
   try {
     await client.query(`DECLARE bucardo_row_digests NO SCROLL CURSOR FOR SELECT p, ${shape.key.map((_, index) => `k${index}`).join(', ')}, h, c
-      FROM (SELECT ${partitionOf(shape, partitions)} AS p, ${keys}, ${rowDigest(shape)} AS h, ${columnFingerprints(shape)} AS c FROM ONLY ${qualified(shape.table)}) AS r
+      FROM (SELECT ${partitionOf(shape, partitions)} AS p, ${keys}, ${rowDigest(shape)} AS h, ${columnFingerprints(shape)} AS c FROM ${rowsOf(request)}) AS r
       WHERE p = ANY(${wanted}) ORDER BY p`);
     let current: { partition: number; keys: KeyText[]; digests: string[]; columns: string[][] } | undefined;
     for (;;) {

@@ -32,6 +32,8 @@ export const SQLFILE_CAPABILITIES: Required<TargetCapabilities> = Object.freeze(
   foreignKeys: false,
   // a file has no change capture for another sync to read
   makeDelta: false,
+  // a file cannot read its rows back (no summarizeRows): compare leaves it out
+  selectListDigests: false,
 });
 
 /** Makes the directory if needed and proves it writable by creating and removing a file in it. */

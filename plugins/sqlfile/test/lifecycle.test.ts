@@ -444,7 +444,7 @@ describe('the database type', () => {
     expect(drivers.map((d) => [d.type, d.aliases])).toEqual([['flatfile', ['sqlfile']], ['flatsql', []], ['flatpg', []]]);
     for (const d of drivers) {
       expect(d.source).toBeUndefined();
-      expect(d.target?.capabilities).toEqual({ transactions: true, truncate: true, localChangeGuard: false, schema: false, foreignKeys: false, makeDelta: false });
+      expect(d.target?.capabilities).toEqual({ transactions: true, truncate: true, localChangeGuard: false, schema: false, foreignKeys: false, makeDelta: false, selectListDigests: false });
     }
     const registered: string[] = [];
     void targetSqlfile().apply({ registerDatabase: (d: DatabaseDriver) => registered.push(d.type) } as never);
