@@ -1,5 +1,5 @@
 import { BucardoError } from '@bucardo/plugin-sdk';
-import { sequenceDiffers, tableDiffers, type CompareProgress } from '@bucardo/core';
+import { sequenceDiffers, tableDiffers, type CompareProgress, type ComparisonStart } from '@bucardo/core';
 import { startLiveLine, type LiveLine } from '../live-line.js';
 import type { CliSession } from '../cli-session.js';
 import { printError } from '../print-error.js';
@@ -47,7 +47,7 @@ export async function compare(session: CliSession): Promise<number> {
 }
 
 async function compareOne(session: CliSession, sync: string, tables: readonly string[], keys: number): Promise<number> {
-  let databases: readonly string[] = [];
+  let scope: Pick<ComparisonStart, 'databases' | 'reference'> = { databases: [], reference: '' };
   const progress = new ProgressLine(session.quiet);
   // each table printed as it is done: a long compare shows how far it got, and on a terminal, how far the
   // table it is on got
@@ -55,13 +55,13 @@ async function compareOne(session: CliSession, sync: string, tables: readonly st
     tables,
     keys,
     onStart: (start) => {
-      databases = start.databases;
+      scope = start;
       session.print(formatComparisonStart(start).join('\n'));
     },
     onProgress: (step) => progress.show(step),
     onTable: (table) => {
       progress.end();
-      session.print(formatTableComparison(table, databases, keys).join('\n'));
+      session.print(formatTableComparison(table, scope, keys).join('\n'));
     },
     onSequence: (sequence) => session.print(formatSequenceComparison(sequence).join('\n')),
   }).finally(() => progress.end());

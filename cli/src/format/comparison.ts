@@ -1,4 +1,4 @@
-import { KEY_STANDINGS, SEQUENCE_FIELDS, sequenceDiffers, tableDiffers, type ComparisonStart, type SequenceComparison, type SequenceField, type SyncComparison, type TableComparison } from '@bucardo/core';
+import { KEY_STANDINGS, SEQUENCE_FIELDS, sequenceDiffers, tableDiffers, type ComparedDatabases, type ComparisonStart, type SequenceComparison, type SequenceField, type SyncComparison, type TableComparison } from '@bucardo/core';
 import { displayKey, textLiteral } from '@bucardo/plugin-sdk';
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
@@ -28,9 +28,17 @@ export function formatComparisonStart(start: ComparisonStart): string[] {
 function notComparedLines(table: TableComparison): string[] {
   return [
     ...[...table.excluded].map(([db, problem]) => `  Not compared on ${db}: ${problem.message} [${problem.code}]`),
-    ...[...table.notCompared].map(([db, columns]) =>
-      `  Not compared on ${db}: ${columns.length === 1 ? 'column' : 'columns'} ${columns.map((c) => `"${c}"`).join(', ')}, which the first source lacks`),
+    ...[...table.notCompared].map(([db, columns]) => {
+      const select = table.selectedOn?.get(db);
+      const why = select ? `which customcols ${select.id} does not select` : 'which the first source lacks';
+      return `  Not compared on ${db}: ${columns.length === 1 ? 'column' : 'columns'} ${columns.map((c) => `"${c}"`).join(', ')}, ${why}`;
+    }),
   ];
+}
+
+/** Where a database was set against the first source read through its customcols list: one line each, saying which. */
+function selectedLines(table: TableComparison, reference: string): string[] {
+  return [...(table.selectedOn ?? [])].map(([db, { id, selectList }]) => `  Compared on ${db} with ${reference} read through customcols ${id}: SELECT ${selectList}`);
 }
 
 /** Where the table has another name (`bucardo add customname`): what to look for on those databases. */
@@ -39,14 +47,14 @@ function namedLines(table: TableComparison): string[] {
 }
 
 /** A table's lines: `same on …`, or `differs: …`, then per database and per key (none with `keys` 0: counts only). */
-export function formatTableComparison(table: TableComparison, allDatabases: readonly string[], keys: number): string[] {
-  const databases = allDatabases.filter((db) => !table.excluded.has(db));
+export function formatTableComparison(table: TableComparison, scope: Pick<ComparedDatabases, 'databases' | 'reference'>, keys: number): string[] {
+  const databases = scope.databases.filter((db) => !table.excluded.has(db));
   const rows = (db: string) => table.rows.get(db) ?? 0;
   if (table.problem) return [`${table.table}: not compared: ${table.problem.message} [${table.problem.code}]`];
   if (!tableDiffers(table)) {
-    return [`${table.table}: same on ${databases.join(', ')} (${plural(rows(databases[0]!), 'row', 'rows')})`, ...namedLines(table), ...notComparedLines(table)];
+    return [`${table.table}: same on ${databases.join(', ')} (${plural(rows(databases[0]!), 'row', 'rows')})`, ...namedLines(table), ...selectedLines(table, scope.reference), ...notComparedLines(table)];
   }
-  const lines = [`${table.table}: differs: ${databases.map((db) => `${db} ${plural(rows(db), 'row', 'rows')}`).join(', ')}`, ...namedLines(table)];
+  const lines = [`${table.table}: differs: ${databases.map((db) => `${db} ${plural(rows(db), 'row', 'rows')}`).join(', ')}`, ...namedLines(table), ...selectedLines(table, scope.reference)];
   for (const db of databases) {
     const counts = table.counts.get(db);
     const byColumn = [...(table.columnCounts.get(db) ?? [])].sort(([a, m], [b, n]) => n - m || (a < b ? -1 : 1));

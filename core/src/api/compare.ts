@@ -1,4 +1,5 @@
 import { BucardoError, formatTable, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import { comparedSides } from '../compare/compared-sides.js';
 import type { ComparedDatabases, ComparisonStart, CompareOptions, SyncComparison, TableComparison } from '../compare/comparison.js';
 import { valuesOfDifferences } from '../compare/row-values.js';
 import { compareSequence, type SequenceComparison } from '../compare/sequence-compare.js';
@@ -61,7 +62,6 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
     if (readers.length < 2) throw new BucardoError('SYNC_INVALID', `Cannot compare sync "${name}": no database but its first source can read rows back`, { sync: name });
     // the reference first: every other database is set against it
     readers.sort((a, b) => (a.db === reference.name ? -1 : b.db === reference.name ? 1 : 0));
-    const { local, extra } = localShapes(readers, found, described, shapes);
     const databases = plan.databases.map((db) => db.name).filter((db) => readers.some((reader) => reader.db === db));
     const sequenceList = scoped.sequences ?? [];
     const scope: ComparedDatabases = { sync: name, reference: reference.name, databases, leftOut, unreachable };
@@ -72,18 +72,32 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
       const index = shapes.findIndex((shape) => shape.table === ref || formatTable(shape.table) === formatTable(ref));
       const excluded = excludedOf.get(formatTable(ref)) ?? new Map<string, BucardoError>();
       // the databases this table is compared on: all but those with a problem of their own with it
-      const here = readers.map((reader, position) => ({ reader, position })).filter(({ reader }) => !excluded.has(reader.db));
+      const here = readers.filter((reader) => !excluded.has(reader.db));
       let table: TableComparison;
       if (problem || index < 0 || here.length < 2) {
         const why = problem ?? [...excluded.values()][0];
         table = { ...nothingCompared(formatTable(ref)), ...(why ? { problem: why } : {}) };
       } else {
-        const readersHere = here.map(({ reader }) => reader);
-        const shapesHere = here.map(({ position }) => local[position]![index]!);
-        const compared = await compareTable(ctx, name, shapes[index]!, readersHere, shapesHere, options.keys ?? 20, stop, options.onProgress);
-        const differences = await valuesOfDifferences(sessions, readersHere.map((reader) => reader.db), shapesHere, compared.differences, stop.signal);
-        const notCompared = new Map(here.map(({ reader, position }) => [reader.db, extra[position]![index]!] as const).filter(([, columns]) => columns.length > 0));
-        table = { ...compared, differences, notCompared, excluded };
+        const at = described.indexOf(shapes[index]!);
+        const { sides, receivers, excluded: unselected } = await comparedSides({
+          sync: name, sessions, shape: shapes[index]!, readers: here,
+          planned: (db) => reached.databases.find((candidate) => candidate.name === db), found: (db) => found.get(db)?.[at],
+        });
+        const sideSession = (nth: number) => (nth === 0 ? Promise.resolve(here[0]!.session) : sessions.spareTarget(reference.name, nth) as Promise<Reader['session']>);
+        const { compared, excluded: failed } = receivers.length === 0
+          ? { compared: { ...nothingCompared(formatTable(ref)), problem: [...unselected.values()][0]! }, excluded: new Map<string, BucardoError>() }
+          : await compareTable(ctx, name, reference.name, sides, sideSession, receivers, options.keys ?? 20, stop, options.onProgress);
+        // in the sync's order, whichever check left them out
+        const left = new Map([...excluded, ...unselected, ...failed].sort(([a], [b]) => databases.indexOf(a) - databases.indexOf(b)));
+        const kept = receivers.filter((receiver) => !failed.has(receiver.db));
+        const differences = await valuesOfDifferences(sessions, reference.name, sides, kept, compared.differences, stop.signal);
+        const notCompared = new Map(kept.filter((receiver) => receiver.extra.length > 0).map((receiver) => [receiver.db, receiver.extra] as const));
+        // where the first source was read through a receiver's customcols list: what it was set against there
+        const selectedOn = new Map(kept.flatMap((receiver) => {
+          const select = sides[receiver.side]!.select;
+          return select ? [[receiver.db, { id: select.id, selectList: select.selectList }] as const] : [];
+        }));
+        table = { ...compared, differences, notCompared, excluded: compared.problem ? new Map() : left, ...(selectedOn.size > 0 ? { selectedOn } : {}) };
       }
       // what the user looks for on those databases: the name the table has there
       const namedOn = new Map(reached.databases.map((db) => [db.name, nameOn(db, ref)] as const).filter(([, there]) => there !== ref).map(([db, there]) => [db, formatTable(there)] as const));
@@ -104,31 +118,6 @@ export async function compareSync(ctx: BucardoContext, name: string, options: Co
   } finally {
     await sessions.close();
   }
-}
-
-/**
- * Per reader, per table: the first source's columns and key, by name, with each column's type on that
- * database (as the table check found them: no second look), so that each server reads its values by its
- * own types (a key that is numeric there is trimmed of its scale there), which `validate` allows to differ
- * from the first source's; and the columns only that database has, said, since a table that compares the
- * same may still lose them.
- */
-function localShapes(readers: readonly Reader[], found: ReadonlyMap<string, ReadonlyArray<TableShape | undefined>>, checked: readonly TableShape[], shapes: readonly TableShape[]): { local: TableShape[][]; extra: string[][][] } {
-  const answers = readers.map(({ db }) => {
-    const theirs = found.get(db);
-    const shapeHere = (shape: TableShape) => theirs?.[checked.indexOf(shape)];
-    const local = shapes.map((shape) => {
-      const here = new Map((shapeHere(shape)?.columns ?? []).map((column) => [column.name, column]));
-      const own = (column: TableShape['columns'][number]) => here.get(column.name) ?? column;
-      return { ...shape, columns: shape.columns.map(own), key: shape.key.map(own) };
-    });
-    const extra = shapes.map((shape) => {
-      const compared = new Set(shape.columns.map((column) => column.name));
-      return (shapeHere(shape)?.columns ?? []).map((column) => column.name).filter((column) => !compared.has(column));
-    });
-    return { local, extra };
-  });
-  return { local: answers.map((answer) => answer.local), extra: answers.map((answer) => answer.extra) };
 }
 
 /** What the sync had not delivered when the compare began, per source (a source it could not count is left out). */

@@ -13,7 +13,7 @@ export interface TableComparison {
   readonly counts: ReadonlyMap<string, StandingCounts>;
   /** Per database, how many rows differ in each column (where its writer tells which columns differ). */
   readonly columnCounts: ReadonlyMap<string, ReadonlyMap<string, number>>;
-  /** Per database, its columns the first source lacks: not compared (and not replicated). */
+  /** Per database, its columns the first source lacks, or its customcols list does not select: not compared (and not replicated). */
   readonly notCompared: ReadonlyMap<string, readonly string[]>;
   /** Why the table was not compared at all (missing on the first source, no key there): an error of the compare. */
   readonly problem?: BucardoError;
@@ -30,6 +30,11 @@ export interface TableComparison {
   readonly keyless?: { readonly differ: readonly string[] };
   /** Per database where the table is written under another name (`bucardo add customname`): that name. */
   readonly namedOn?: ReadonlyMap<string, string>;
+  /**
+   * Per database sent the table through a customcols select list (`bucardo add customcols`): that list,
+   * which the first source was read through to set that database against it, by the list's columns.
+   */
+  readonly selectedOn?: ReadonlyMap<string, { readonly id: number; readonly selectList: string }>;
 }
 
 /** Which databases a compare sets against which: what `onStart` and the result both say. */

@@ -18,6 +18,8 @@ export class RunSessions {
   readonly targets = new Map<string, TargetSession>();
   /** Read sessions opened on non-source databases, for winners chosen by role (`target`). */
   readonly #readers = new Map<string, SourceSession>();
+  /** More target sessions per database, for reads beside its own (`spareTarget`). */
+  readonly #spares = new Map<string, Promise<TargetSession>[]>();
   #plan: SyncPlan | undefined;
   #shapes: { key: string; shapes: TableShape[] } | undefined;
   #registry: Registry | undefined;
@@ -211,7 +213,34 @@ export class RunSessions {
     return named;
   }
 
+  /**
+   * The `n`th target session on `db` besides its own (from 1), opened on first ask and kept until `close`:
+   * for reads that must go on beside the others on that database (`compare` digesting the first source as
+   * it is and through a customcols list at once: a session reads one cursor at a time). Its tables are
+   * named as they are there, as its own session's are.
+   */
+  spareTarget(db: string, n: number): Promise<TargetSession> {
+    const spares = this.#spares.get(db) ?? [];
+    this.#spares.set(db, spares);
+    const known = spares[n - 1];
+    if (known) return known;
+    const { planned, driver } = this.#driverOf(db) ?? {};
+    if (!planned || !driver?.target) throw new BucardoError('DB_NOT_FOUND', `No target session for database "${db}"`, { db });
+    const renames = new TableRenames(planned.customNames ?? []);
+    const opened = driver.target.open(planned.spec, { log: this.#log!.child({ db }), label: `bucardo ${this.#plan!.name} reader` }).then(
+      (session) => (renames.size > 0 ? renamedTargetSession(session, renames) : session),
+      (error: unknown) => {
+        throw toBucardoError(error, 'CONNECTION_FAILED', { db, sync: this.#plan!.name });
+      },
+    );
+    spares[n - 1] = opened;
+    return opened;
+  }
+
   async close(): Promise<void> {
+    const spares = [...this.#spares.values()].flat();
+    this.#spares.clear();
+    await Promise.allSettled(spares.map(async (session) => (await session).close()));
     await Promise.allSettled([...this.sources.values(), ...this.targets.values(), ...this.#readers.values()].map((session) => session.close()).concat(this.#customCols?.close() ?? []));
     this.sources.clear();
     this.targets.clear();
