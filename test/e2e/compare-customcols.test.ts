@@ -12,7 +12,11 @@
  *  - u with `SELECT id, v` on B, whose u lacks x and has w: compared on id and v, w said not selected;
  *  - n with `SELECT id, v::int AS v` on C and a row the list cannot read put on A behind the sync: C is not
  *    compared on n, with the error naming the table, the databases, the clause and how to remove it; B
- *    still is (exit 1).
+ *    still is (exit 1);
+ *  - with two sources and a clause for every database, only the target has it (a source's rows are captured
+ *    as they are): the second source is set against the first source's own columns, the target against
+ *    the list; a function the target's own clause calls dropped on A since: the target not compared, named
+ *    with the clause (exit 1).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
@@ -102,5 +106,64 @@ describe('bucardo compare with customcols', () => {
       '  Not compared on C: Cannot read table "public.n" on database "A" with customcols 3 ("SELECT id, v::int AS v") for database "C": invalid input syntax for type integer: "abc"; fix the clause, or remove it (bucardo remove customcols 3) [FETCH_FAILED]',
       'Sync "cs": 1 of 1 table differs, 1 of 1 table not compared on every database',
     ]);
+  });
+});
+
+describe('bucardo compare with customcols and two sources', () => {
+  const world = new DaemonWorld(server, 'cmpcc2');
+
+  beforeAll(() => world.install());
+  afterAll(() => world.dispose());
+
+  it('a clause for every database reaches the target only: the second source is compared on the first source\'s columns; a clause failing on A leaves T out', async () => {
+    const a = await world.database('A');
+    const s = await world.database('S');
+    const t = await world.database('T');
+    await world.api.addTables(['t'], { herd: 'h', db: a.name });
+    await world.api.addDbGroup('g', ['A:source', 'S:source', 'T:target']);
+    await world.api.addSync('ms', { herd: 'h', dbs: 'g', autokick: 'false' });
+    await world.ok('add', 'customcols', 't', 'SELECT id, upper(v) AS v');
+    await world.query(a.url, "INSERT INTO t VALUES (1, 'one')");
+    await world.query(s.url, "INSERT INTO t VALUES (2, 'two')");
+    expect(await world.ok('kick', 'ms', '0')).toMatch(/^Kick ms: \[\d+ s\] DONE!$/m);
+    expect(await world.query(s.url, 'SELECT id, v FROM t ORDER BY id')).toEqual([{ id: 1, v: 'one' }, { id: 2, v: 'two' }]);
+    expect(await world.query(t.url, 'SELECT id, v FROM t ORDER BY id')).toEqual([{ id: 1, v: 'ONE' }, { id: 2, v: 'TWO' }]);
+    const same = await world.bucardo('compare', 'ms');
+    expect(same.stdout).toBe([
+      'Comparing sync "ms" against database "A", its first source: 1 table on 3 databases',
+      'public.t: same on A, S, T (2 rows)',
+      '  Compared on T with A read through customcols 1: SELECT id, upper(v) AS v',
+      'Sync "ms": every table is the same on every database',
+      '',
+    ].join('\n'));
+    expect(same.code, same.stderr).toBe(0);
+    // S holds A's own values: an upper-cased row there is a difference
+    await world.query(s.url, "BEGIN; SELECT set_config('bucardo.replicating', 'on', true); UPDATE t SET v = 'ONE' WHERE id = 1; COMMIT");
+    const differs = await world.bucardo('compare', 'ms');
+    expect(differs.stdout).toBe([
+      'Comparing sync "ms" against database "A", its first source: 1 table on 3 databases',
+      'public.t: differs: A 2 rows, S 2 rows, T 2 rows',
+      '  Compared on T with A read through customcols 1: SELECT id, upper(v) AS v',
+      '  S: 1 different (v: 1)',
+      "  key 1: different on S (v: 'one' → 'ONE')",
+      'Sync "ms": 1 of 1 table differs',
+      '',
+    ].join('\n'));
+    expect(differs.code, differs.stderr).toBe(2);
+    await world.query(s.url, "BEGIN; SELECT set_config('bucardo.replicating', 'on', true); UPDATE t SET v = 'one' WHERE id = 1; COMMIT");
+
+    // T's own clause wins over the one for every database; the function it calls dropped since on A
+    await world.query(a.url, 'CREATE FUNCTION shout(text) RETURNS text LANGUAGE sql AS $$ SELECT upper($1) $$');
+    await world.ok('add', 'customcols', 't', 'SELECT id, shout(v) AS v', 'db=T');
+    await world.query(a.url, 'DROP FUNCTION shout(text)');
+    const failed = await world.bucardo('compare', 'ms');
+    expect(failed.stdout).toBe([
+      'Comparing sync "ms" against database "A", its first source: 1 table on 3 databases',
+      'public.t: same on A, S (2 rows)',
+      '  Not compared on T: Cannot read table "public.t" on database "A" with customcols 2 ("SELECT id, shout(v) AS v") for database "T": function shout(text) does not exist; fix the clause, or remove it (bucardo remove customcols 2) [FETCH_FAILED]',
+      'Sync "ms": 1 of 1 table not compared on every database',
+      '',
+    ].join('\n'));
+    expect(failed.code, failed.stderr).toBe(1);
   });
 });
