@@ -10,6 +10,8 @@
  *  - refusals change nothing (members, checkpoints, capture): the last source removed, a database unknown
  *    or not in the dbgroup, a new member lacking a table (the capture installed on a new source in the same
  *    command is removed again), nothing to change;
+ *  - a source that cannot be reached is taken out all the same (a dead master), its backlog and capture
+ *    said unknown in warnings;
  *  - a daemon running an autokick sync reads a source added while it runs, without a kick.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -166,6 +168,35 @@ describe('update dbgroup', () => {
     await world.insert(a, 40);
     await kick('rf');
     expect(await world.ids(d)).toEqual([]);
+  });
+
+  it('a source that cannot be reached is taken out all the same, its count and capture said unknown', async () => {
+    const proxy = world.proxy();
+    await proxy.open();
+    const a = await world.database('ur_A');
+    const b = await world.database('ur_B', proxy);
+    const t = await world.database('ur_T');
+    await world.api.addTables(['t'], { herd: 'ur_h', db: a.name });
+    await world.api.addDbGroup('ur_g', [`${a.name}:source`, `${b.name}:source`, `${t.name}:target`]);
+    await world.api.addSync('ur', { herd: 'ur_h', dbs: 'ur_g', autokick: 'false' });
+    await world.insert(b, 5);
+    await proxy.close();
+
+    const removed = await world.bucardo('update', 'dbgroup', 'ur_g', 'remove', 'ur_B');
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toBe('Removed database "ur_B" from dbgroup "ur_g"\n');
+    const why = `Cannot connect to database "ur_B" (dbname=${b.dbname} host=127.0.0.1 port=${proxy.port}): connect ECONNREFUSED 127.0.0.1:${proxy.port}`;
+    expect(removed.stderr).toBe([
+      `WARNING: Dropped an unknown number of change records sync "ur" had not delivered yet from database "ur_B": ${why}`,
+      `WARNING: Could not remove capture on database "ur_B" (it keeps recording changes no sync reads): ${why}`,
+      '',
+    ].join('\n'));
+    expect(await members('ur_g')).toBe('dbgroup: ur_g  Members: ur_A:source ur_T:target\n');
+    expect(await checkpointed('ur')).toEqual(['ur_A']);
+    // the sync runs without it
+    await world.insert(a, 6);
+    await kick('ur');
+    expect(await world.ids(t)).toEqual([6]);
   });
 
   it('a daemon reads a source added while it runs, without a kick', async () => {
