@@ -164,6 +164,12 @@ describe('update dbgroup', () => {
     expect(await members('rf_g')).toBe(before);
     expect(await checkpointed('rf')).toEqual(['rf_A', 'rf_B']);
 
+    // Bucardo's add dbgroup on an existing one added the databases: here it points at update dbgroup
+    const again = await world.bucardo('add', 'dbgroup', 'rf_g', 'rf_D:source');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe('ERROR: A dbgroup named "rf_g" already exists: bucardo update dbgroup rf_g rf_D:source adds databases to it [DUPLICATE_NAME]\n');
+    expect(await members('rf_g')).toBe(before);
+
     // and the sync runs on as before
     await world.insert(a, 40);
     await kick('rf');

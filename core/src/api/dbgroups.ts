@@ -1,4 +1,4 @@
-import { BucardoError, type DatabaseRole } from '@bucardo/plugin-sdk';
+import { BucardoError, isBucardoError, type DatabaseRole } from '@bucardo/plugin-sdk';
 import type { DbGroupMember, DbGroupRow } from '../control/catalog-rows.js';
 import type { BucardoContext } from './context.js';
 import { checkName } from './names.js';
@@ -43,7 +43,13 @@ export async function addDbGroup(ctx: BucardoContext, name: string, memberTexts:
   if (memberTexts.length === 0) throw new BucardoError('INVALID_ARGUMENT', `Name the databases of dbgroup "${name}", e.g. A:source B:target`, { dbgroup: name });
   const members = memberTexts.map((text) => parseMember(text, 'target'));
   await checkMembers(ctx, members, `dbgroup "${name}"`);
-  await ctx.control.transaction(() => ctx.control.catalog.insertDbGroup(name, members));
+  await ctx.control.transaction(() => ctx.control.catalog.insertDbGroup(name, members)).catch((error: unknown) => {
+    // Bucardo's add dbgroup on an existing one adds the databases; here that is update dbgroup's, which checks its syncs
+    if (isBucardoError(error) && error.code === 'DUPLICATE_NAME') {
+      throw new BucardoError('DUPLICATE_NAME', `${error.message}: bucardo update dbgroup ${name} ${memberTexts.join(' ')} adds databases to it`, error.subject);
+    }
+    throw error;
+  });
   return { name, members, syncs: [] };
 }
 
