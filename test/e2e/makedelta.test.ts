@@ -59,8 +59,9 @@ describe('makedelta: a cascade A⇄B, B→C', () => {
     expect(await rows(b, 't1')).toEqual(['1:A one']);
     expect(await rows(a, 't2')).toEqual(['2:B two']);
     expect(await rows(b, 't4')).toEqual(['4:A four']);
-    // recorded on B as B's change, its transaction marked as s1's: t1's row only (t2's is B's own, t4 is off)
-    expect(await world.query(b.url, `SELECT id, bucardo_op AS op, ${MARKED_BY('t1')} AS sync FROM bucardo.delta_public_t1 d`)).toEqual([{ id: '1', op: 'U', sync: 's1' }]);
+    // recorded on B as B's change, its transaction marked as s1's: t1's row only (t2's is B's own, t4 is off);
+    // an insert, since B did not have the key
+    expect(await world.query(b.url, `SELECT id, bucardo_op AS op, ${MARKED_BY('t1')} AS sync FROM bucardo.delta_public_t1 d`)).toEqual([{ id: '1', op: 'I', sync: 's1' }]);
     expect(await world.query(b.url, 'SELECT count(*)::int AS n FROM bucardo.delta_public_t4')).toEqual([{ n: 0 }]);
     expect(await world.query(b.url, 'SELECT tablename, sync FROM bucardo.made_delta ORDER BY tablename')).toEqual([{ tablename: 't1', sync: 's1' }]);
     // no echo: s1's next run finds nothing on either side
@@ -72,9 +73,14 @@ describe('makedelta: a cascade A⇄B, B→C', () => {
     expect((await world.api.runSync('s2')).outcome).toBe('empty');
   });
 
-  it('updates and deletes made on A cascade to C too', async () => {
+  it('updates and deletes made on A cascade to C too, recorded on B as U where B had the key, I where not, D', async () => {
     await world.query(a.url, "UPDATE t1 SET v = 'A one, again' WHERE id = 1; DELETE FROM t2 WHERE id = 2; INSERT INTO t1 VALUES (3, 'A three')");
     await kick('s1');
+    // B's records of the run that just wrote there (its transaction's)
+    const lastRun = (table: string) => world.query(b.url, `SELECT id, bucardo_op AS op, ${MARKED_BY(table)} AS sync FROM bucardo.delta_public_${table} d
+      WHERE bucardo_txid = (SELECT bucardo_txid FROM bucardo.delta_public_${table} ORDER BY bucardo_txid DESC LIMIT 1) ORDER BY id`);
+    expect(await lastRun('t1')).toEqual([{ id: '1', op: 'U', sync: 's1' }, { id: '3', op: 'I', sync: 's1' }]);
+    expect(await lastRun('t2')).toEqual([{ id: '2', op: 'D', sync: 's1' }]);
     expect((await world.api.runSync('s1')).outcome).toBe('empty');
     await kick('s2');
     for (const db of [a, b, c]) {
@@ -166,11 +172,12 @@ describe('makedelta under a daemon: autokick syncs A⇄B (makedelta on A and B) 
 describe('makedelta and refreshAbove: A→B copying whole, B→C', () => {
   const bulk = new DaemonWorld(server, 'mkr');
   let ra: Db;
+  let rb: Db;
   let rc: Db;
   beforeAll(async () => {
     await bulk.install();
     ra = await bulk.database('mr_A');
-    await bulk.database('mr_B');
+    rb = await bulk.database('mr_B');
     rc = await bulk.database('mr_C');
     await bulk.api.addTables(['t'], { herd: 'mr_h', db: 'mr_A', makedelta: 'mr_B' });
     await bulk.api.addDbGroup('mr_g1', ['mr_A:source', 'mr_B:target']);
@@ -183,10 +190,14 @@ describe('makedelta and refreshAbove: A→B copying whole, B→C', () => {
   it('a bulk update that r1 would copy whole is applied key by key where makedelta records it, so it reaches C', async () => {
     await bulk.query(ra.url, "INSERT INTO t SELECT i, 'first' FROM generate_series(1, 100000) i");
     expect((await bulk.api.runSync('r1')).outcome).toBe('good');
+    // B only a target of r1 (no local-change guard): the rows it had not are recorded as inserts
+    const ops = () => bulk.query(rb.url, 'SELECT bucardo_op AS op, count(*)::int AS n FROM bucardo.delta_public_t GROUP BY 1 ORDER BY 1');
+    expect(await ops()).toEqual([{ op: 'I', n: 100000 }]);
     expect((await bulk.api.runSync('r2')).outcome).toBe('good');
     await bulk.query(ra.url, 'ANALYZE t');
     await bulk.query(ra.url, "UPDATE t SET v = 'second'");
     expect((await bulk.api.runSync('r1')).outcome).toBe('good');
+    expect(await ops()).toEqual([{ op: 'I', n: 100000 }, { op: 'U', n: 100000 }]);
     expect((await bulk.api.runSync('r2')).outcome).toBe('good');
     expect(await bulk.query(rc.url, 'SELECT v, count(*)::int AS n FROM t GROUP BY v')).toEqual([{ v: 'second', n: 100000 }]);
   });

@@ -11,12 +11,22 @@ import { marksTableExists } from './marks-table.js';
  */
 type Before = ReadonlyMap<KeyText, ReadonlyArray<string | null>>;
 
+/** The keys of a batch that were there before it was written: `Before`'s keys, or what its DELETE found. */
+type Existed = Pick<ReadonlySet<KeyText>, 'has'>;
+
+/** What `prepare` read, and (DELETE and COPY) the keys the batch's DELETE found, given after the batch. */
+export interface Prepared {
+  readonly before?: Before;
+  readonly existed?: Existed;
+}
+
 /** What a batch leaves to record at the end of its transaction: its keys, not its rows (images are not kept). */
 interface Pending {
   readonly shape: TableShape;
   readonly sync: string;
   readonly keys: readonly KeyText[];
   readonly before: Before | undefined;
+  readonly existed: Existed | undefined;
 }
 
 /**
@@ -53,10 +63,10 @@ export class DeltaRecorder {
    * here). Where it is written in place (`inPlace`: additive columns, a table foreign keys point at), the
    * keys there now, with their additive columns' values, so that a record says `I` for a key that was not
    * there and carries new - old as the trigger's does; one SELECT by key, on a path that already stages
-   * its images. Not on the DELETE and COPY path, the fast one, where it would be a second probe per key:
-   * there a written key is recorded `U` whether it was there or not.
+   * its images. Not on the DELETE and COPY path, the fast one, where a second probe per key would cost:
+   * there the DELETE returns the keys it found (`existed`, given to `add`).
    */
-  async prepare(batch: ApplyBatch, inPlace: boolean): Promise<{ before?: Before } | undefined> {
+  async prepare(batch: ApplyBatch, inPlace: boolean): Promise<Prepared | undefined> {
     if (!batch.makeDelta || batch.deletes.length === 0 || !await this.#captured(batch.shape)) return undefined;
     if (!inPlace) return {};
     const additive = batch.shape.additive ?? [];
@@ -76,12 +86,12 @@ export class DeltaRecorder {
    * those left alone, `skipped`, unless the table has additive columns, which such a key still takes the
    * others' share of).
    */
-  add(batch: ApplyBatch, prepared: { before?: Before }, skipped: readonly KeyText[]): void {
+  add(batch: ApplyBatch, prepared: Prepared, skipped: readonly KeyText[]): void {
     const additive = batch.shape.additive ?? [];
     // a key left alone still took the other sources' share of its additive columns: that is recorded too
     const left = new Set(additive.length > 0 ? [] : skipped);
     const keys = left.size === 0 ? batch.deletes : batch.deletes.filter((key) => !left.has(key));
-    if (keys.length > 0) this.#pending.push({ shape: batch.shape, sync: batch.makeDelta!.sync, keys, before: prepared.before });
+    if (keys.length > 0) this.#pending.push({ shape: batch.shape, sync: batch.makeDelta!.sync, keys, before: prepared.before, existed: prepared.existed ?? prepared.before });
   }
 
   /** Keys of a held delete that the local-change guard left alone: the user's change there is recorded already. */
@@ -112,9 +122,9 @@ export class DeltaRecorder {
 
   /**
    * One record per key: `D` where the row is gone now, `I` where it is there and was not before the batch
-   * (known where `before` was read), `U` otherwise; additive columns as new - old.
+   * (`existed`), `U` otherwise; additive columns as new - old.
    */
-  async #record({ shape, sync: syncName, keys, before }: Pending): Promise<void> {
+  async #record({ shape, sync: syncName, keys, before, existed }: Pending): Promise<void> {
     if (keys.length === 0) return;
     const additive = shape.additive ?? [];
     const keyArrays = keyColumnsOf(shape, keys);
@@ -125,17 +135,17 @@ export class DeltaRecorder {
       return `$${params.length}::text[]`;
     });
     const extra = [...olds];
-    if (before !== undefined) {
-      params.push(arrayLiteral(keys.map((key) => (before.has(key) ? 't' : 'f'))));
+    if (existed !== undefined) {
+      params.push(arrayLiteral(keys.map((key) => (existed.has(key) ? 't' : 'f'))));
       extra.push(`$${params.length}::text[]::boolean[]`);
     }
     params.push(syncName, shape.table.schema, shape.table.name);
     const [sync, schema, table] = [`$${params.length - 2}`, `$${params.length - 1}`, `$${params.length}`] as const;
     const keyNames = shape.key.map((_, index) => `k${index}`);
-    const extraNames = [...additive.map((_, index) => `o${index}`), ...(before === undefined ? [] : ['existed'])];
+    const extraNames = [...additive.map((_, index) => `o${index}`), ...(existed === undefined ? [] : ['existed'])];
     const joined = shape.key.map((column, index) => `t.${quoteIdent(column.name)} = u.k${index}`).join(' AND ');
     const present = `t.${quoteIdent(shape.key[0]!.name)} IS NOT NULL`;
-    const written = before === undefined ? "'U'" : "CASE WHEN u.existed THEN 'U' ELSE 'I' END";
+    const written = existed === undefined ? "'U'" : "CASE WHEN u.existed THEN 'U' ELSE 'I' END";
     const columns = [...shape.key.map((column) => quoteIdent(column.name)), 'bucardo_op', ...additive.map(additiveColumn)];
     const values = [
       ...keyNames.map((name) => `u.${name}`), `CASE WHEN ${present} THEN ${written} ELSE 'D' END`,

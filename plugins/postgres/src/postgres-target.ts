@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { BucardoError, formatTable, serverMessage, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type PartitionDigests, type RowBatch, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter, type TruncateOptions } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, keyMaker, serverMessage, type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type Logger, type OpenContext, type PartitionDigests, type RowBatch, type RowDigestRequest, type RowSummary, type RowSummaryRequest, type SequenceState, type TableRef, type TableShape, type TargetCapabilities, type TargetSession, type TargetWriter, type TruncateOptions } from '@bucardo/plugin-sdk';
 import { readSequence, setSequence } from './sequences.js';
 import { explainApplyError } from './apply-errors.js';
 import { locateCopyError } from './copy-error-location.js';
@@ -19,7 +19,7 @@ import { copyIn } from './copy-in.js';
 import { describeTable, describeTables, requiredColumns } from './introspect.js';
 import { missingWritePrivileges } from './write-privileges.js';
 import { KeyIndexes } from './key-index.js';
-import { columnList, keyCondition } from './key-sql.js';
+import { columnList, keyColumnList, keyCondition } from './key-sql.js';
 import { rowDigests, summarizeRows } from './row-digests.js';
 import { REPLICA_SETTINGS, type ResolvedPostgresOptions } from './postgres-options.js';
 
@@ -135,19 +135,22 @@ class PostgresTargetSession implements TargetSession {
     if (batch.makeDelta === undefined) return this.#apply(batch);
     const inPlace = (batch.shape.additive ?? []).length > 0 || await this.#referenced.has(this.#client, batch.shape);
     const recording = await this.#deltas.prepare(batch, inPlace);
-    const result = await this.#apply(batch);
-    if (recording) this.#deltas.add(batch, recording, result.skipped);
+    // DELETE and COPY: the DELETE returns the keys it found, so a key it did not is recorded `I`
+    const found = recording !== undefined && recording.before === undefined ? new Set<KeyText>() : undefined;
+    const result = await this.#apply(batch, found);
+    if (recording) this.#deltas.add(batch, found === undefined ? recording : { existed: found }, result.skipped);
     return result;
   }
 
-  async #apply(batch: ApplyBatch): Promise<ApplyResult> {
+  /** `found`, when given, receives the keys whose rows the DELETE path found (makedelta's `I` or `U`). */
+  async #apply(batch: ApplyBatch, found?: Set<KeyText>): Promise<ApplyResult> {
     // a table a foreign key points at: rows updated in place (its children keep their parent), deletes last
     if (await this.#referenced.has(this.#client, batch.shape)) return applyReferenced(this.#client, batch, this.#keyIndexes, this.#identities, this.#deferred, this.#postponed);
     // additive columns: rows updated in place, so that a user's increment waiting on one still finds it
     if ((batch.shape.additive ?? []).length > 0) return this.#applyAdditive(batch);
     const { deleted, skipped } = batch.guard === undefined
-      ? { deleted: await this.#delete(batch.shape, batch.deletes), skipped: new Set<KeyText>() }
-      : await this.#guardedDelete(batch, batch.guard);
+      ? { deleted: await this.#delete(batch.shape, batch.deletes, found), skipped: new Set<KeyText>() }
+      : await this.#guardedDelete(batch, batch.guard, found);
     const rows = skipped.size === 0 ? batch.rows : batch.rows.map((rowBatch) => rowBatch.filter(skipped, false));
     const buffers = rows.map((rowBatch) => rowBatch.data).filter((data) => data.length > 0);
     if (buffers.length === 0) return { deleted, inserted: 0, skipped: [...skipped] };
@@ -191,9 +194,14 @@ class PostgresTargetSession implements TargetSession {
    * Deletes the batch's keys unless a user changed one of them here after this run captured this
    * database: that change is newer than what the run brings and must survive (the next run carries it).
    */
-  async #guardedDelete(batch: ApplyBatch, guard: string): Promise<{ deleted: number; skipped: ReadonlySet<KeyText> }> {
+  async #guardedDelete(batch: ApplyBatch, guard: string, found?: Set<KeyText>): Promise<{ deleted: number; skipped: ReadonlySet<KeyText> }> {
     const hide = await this.#keyIndexes.hideKeys(batch.shape, batch.deletes.length);
-    const { written, locked } = await guardedWrite(this.#client, batch.shape, batch.deletes, guard, hide, (keys) => this.#delete(batch.shape, keys), this.#deltas.exceptOrigin(batch));
+    const write = (keys: readonly KeyText[]) => {
+      // a second write follows a rollback to the savepoint: what the first found is undone with it
+      found?.clear();
+      return this.#delete(batch.shape, keys, found);
+    };
+    const { written, locked } = await guardedWrite(this.#client, batch.shape, batch.deletes, guard, hide, write, this.#deltas.exceptOrigin(batch));
     return { deleted: written, skipped: locked };
   }
 
@@ -243,10 +251,15 @@ class PostgresTargetSession implements TargetSession {
     });
   }
 
-  async #delete(shape: TableShape, keys: readonly KeyText[]): Promise<number> {
+  /** Deletes the keys' rows; with `found`, the DELETE returns the keys it found there, added to it. */
+  async #delete(shape: TableShape, keys: readonly KeyText[], found?: Set<KeyText>): Promise<number> {
     if (keys.length === 0) return 0;
     const { sql, params } = keyCondition(shape, keys, await this.#keyIndexes.hideKeys(shape, keys.length));
-    const result = await this.#client.query(`DELETE FROM ONLY ${qualified(shape.table)} WHERE ${sql}`, params);
+    const text = `DELETE FROM ONLY ${qualified(shape.table)} WHERE ${sql}`;
+    if (found === undefined) return (await this.#client.query(text, params)).rowCount ?? 0;
+    const result = await this.#client.query<string[]>({ text: `${text} RETURNING ${keyColumnList(shape)}`, values: params, rowMode: 'array' });
+    const keyOf = keyMaker(shape.key.map((column) => column.type));
+    for (const row of result.rows) found.add(keyOf(row));
     return result.rowCount ?? 0;
   }
 
