@@ -259,6 +259,30 @@ describe('rows put off until the held deletes, and what points at them', () => {
     }
   });
 
+  it('the same with the children partitioned, their key declared on the partitioned parent: refused naming the partition, nothing lost', async () => {
+    const w = await harness.setup({
+      tag: 'fr6', roles: { A: 'source', B: 'source', C: 'target' }, tables: ['it6', 'or6_a', 'or6_b', 'cu6'],
+      schema: `CREATE TABLE cu6 (id int PRIMARY KEY, email text UNIQUE NOT NULL);
+        CREATE TABLE or6 (id int PRIMARY KEY, cid int NOT NULL REFERENCES cu6 ON DELETE CASCADE) PARTITION BY RANGE (id);
+        CREATE TABLE or6_a PARTITION OF or6 FOR VALUES FROM (0) TO (45);
+        CREATE TABLE or6_b PARTITION OF or6 FOR VALUES FROM (45) TO (100);
+        CREATE TABLE it6 (id int PRIMARY KEY, oid int NOT NULL REFERENCES or6 ON DELETE CASCADE, v text);`,
+    });
+    await w.sql('A', `INSERT INTO cu6 VALUES (4, 'c4@x'), (5, 'c5@x'); INSERT INTO or6 VALUES (40, 4), (50, 5);
+      INSERT INTO it6 VALUES (400, 40, 'a'), (401, 40, 'b'), (500, 50, 'c')`);
+    expectOutcome(await w.run(), 'good');
+    await w.sql('B', `BEGIN; UPDATE cu6 SET email = 'tmp' WHERE id = 4; INSERT INTO cu6 VALUES (6, 'c4@x');
+      UPDATE or6 SET cid = 6 WHERE cid = 4; DELETE FROM cu6 WHERE id = 4; COMMIT`);
+    const failed = await w.run();
+    expectOutcome(failed, 'bad');
+    expect(failed.error).toMatchObject({ code: 'APPLY_FAILED', table: 'public.cu6' });
+    expect(failed.error!.message).toMatch(/^Rows of public\.cu6 deleted on the origin are still pointed at by rows of public\.or6_a on database "fr6_[AC]", while this transaction put off rows that take a unique value from deleted rows/);
+    for (const db of ['A', 'C']) {
+      expect(await w.sql(db, 'SELECT id, oid FROM it6 ORDER BY id'), db).toEqual([{ id: 400, oid: 40 }, { id: 401, oid: 40 }, { id: 500, oid: 50 }]);
+      expect(await w.sql(db, 'SELECT id, cid FROM or6 ORDER BY id'), db).toEqual([{ id: 40, cid: 4 }, { id: 50, cid: 5 }]);
+    }
+  });
+
   it('a row pointing at a row missing for another reason (a table outside the sync) keeps its own error', async () => {
     const w = await harness.setup({
       tag: 'fr4', roles: { A: 'source', B: 'source', C: 'target' }, tables: ['cu4', 'kid4'],

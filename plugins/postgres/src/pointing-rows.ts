@@ -2,10 +2,12 @@ import type pg from 'pg';
 import type { KeyText, TableShape } from '@bucardo/plugin-sdk';
 import { qualified } from './capture-names.js';
 import { keyCondition } from './key-sql.js';
+import { leafForeignKeys, selfAndAncestors } from './leaf-foreign-keys.js';
 
 /**
  * The first of `among` (a regclass[] literal: the tables with put-off writes) whose rows on this database
- * still point at one of `keys` of `shape`, through any of its foreign keys, or undefined. Asked before a held delete while writes are put off
+ * still point at one of `keys` of `shape`, through any of its foreign keys (a key declared on a partitioned
+ * table binds its leaves: `leafForeignKeys`), or undefined. Asked before a held delete while writes are put off
  * (`PostponedWrites`): a row whose move away from a deleted parent was put off would still point at it,
  * and the delete would take it with it (`ON DELETE CASCADE`) before the put-off write could move it.
  */
@@ -17,10 +19,11 @@ export async function stillPointedAtBy(client: pg.Client, shape: TableShape, key
           FROM unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(ck, pk, n)
           JOIN pg_catalog.pg_attribute ca ON ca.attrelid = c.conrelid AND ca.attnum = k.ck
           JOIN pg_catalog.pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = k.pk) AS joined
-     FROM pg_catalog.pg_constraint c
-     JOIN pg_catalog.pg_class r ON r.oid = c.conrelid
+     FROM ${leafForeignKeys(`f.confrelid IN ${selfAndAncestors('$1::regclass::oid')}`)} AS l
+     JOIN pg_catalog.pg_constraint c ON c.oid = l.conid
+     JOIN pg_catalog.pg_class r ON r.oid = l.conrelid
      JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
-    WHERE c.contype = 'f' AND c.confrelid = $1::regclass AND c.conrelid <> c.confrelid AND c.conparentid = 0 AND c.conrelid = ANY($2::regclass[])`,
+    WHERE l.confrelid = $1::regclass AND l.conrelid <> l.confrelid AND l.conrelid = ANY($2::regclass[])`,
     [qualified(shape.table), among]);
   const { sql, params } = keyCondition(shape, keys, hide, 1, 'bucardo_row.');
   for (const { child, joined } of rows) {

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { dependencyOrder, type TableShape } from '@bucardo/plugin-sdk';
 import { qualified } from './capture-names.js';
 import { arrayLiteral } from './key-sql.js';
+import { leafForeignKeys, pointedAt, selfAndAncestors } from './leaf-foreign-keys.js';
 
 /**
  * Per session, which tables a foreign key on this database points at. Written by DELETE and COPY, such a
@@ -26,7 +27,7 @@ export class ReferencedTables {
     let referenced = this.#known.get(id);
     if (referenced === undefined) {
       const result = await client.query<{ referenced: string }>(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE contype = 'f' AND confrelid = $1::regclass) AS referenced", [id]);
+        `SELECT ${pointedAt('$1::regclass::oid')} AS referenced`, [id]);
       referenced = result.rows[0]?.referenced === 't';
       this.#known.set(id, referenced);
     }
@@ -43,9 +44,11 @@ export class ReferencedTables {
     if (shapes.length < 2) return [...shapes];
     const names = shapes.map((shape) => qualified(shape.table));
     const { rows: [found] } = await client.query<{ oids: string; edges: string }>(
-      `SELECT (SELECT array_agg(t::oid ORDER BY n) FROM unnest($1::regclass[]) WITH ORDINALITY AS u(t, n)) AS oids,
-        (SELECT coalesce(json_agg(json_build_array(conrelid::oid, confrelid::oid)), '[]') FROM pg_catalog.pg_constraint
-          WHERE contype = 'f' AND conrelid = ANY($1::regclass[]) AND confrelid = ANY($1::regclass[]) AND conrelid <> confrelid) AS edges`,
+      `WITH asked AS (SELECT t::oid AS oid, n FROM unnest($1::regclass[]) WITH ORDINALITY AS u(t, n)),
+            near AS (SELECT s FROM asked CROSS JOIN LATERAL ${selfAndAncestors('asked.oid')} AS a(s))
+       SELECT (SELECT array_agg(oid ORDER BY n) FROM asked) AS oids,
+        (SELECT coalesce(json_agg(json_build_array(f.conrelid::oid, f.confrelid::oid)), '[]') FROM ${leafForeignKeys('f.conrelid IN (SELECT s FROM near)')} AS f
+          WHERE f.conrelid IN (SELECT oid FROM asked) AND f.confrelid IN (SELECT oid FROM asked) AND f.conrelid <> f.confrelid) AS edges`,
       [arrayLiteral(names)]);
     const oids = found!.oids.replace(/^\{|\}$/g, '').split(',');
     const index = new Map(oids.map((oid, i) => [oid, i]));

@@ -1,10 +1,11 @@
 import type pg from 'pg';
 import type { TableShape } from '@bucardo/plugin-sdk';
+import { pointedAt } from './leaf-foreign-keys.js';
 
 /**
  * Per table, what the session's role lacks to write it as this plugin does: USAGE on its schema; SELECT
  * (a delete by key reads the key), INSERT (COPY) and DELETE always; UPDATE where rows are written in place
- * (additive columns, or a table a foreign key points at, unless the session writes as a replica, where no
+ * (additive columns, or a table a foreign key points at (`pointedAt`), unless the session writes as a replica, where no
  * foreign key fires). From the catalogs, which any role may read: a missing table (said otherwise) lacks
  * nothing. `TRUNCATE` is not asked: refused, a copy empties the table with DELETE. SELECT, INSERT and UPDATE
  * granted on columns only count (`has_any_column_privilege`): a false alarm would stop a sync that works.
@@ -17,7 +18,7 @@ export async function missingWritePrivileges(client: pg.Client, shapes: readonly
               CASE WHEN NOT has_any_column_privilege(c.oid, 'INSERT') THEN 'INSERT' END,
               CASE WHEN NOT has_table_privilege(c.oid, 'DELETE') THEN 'DELETE' END,
               CASE WHEN (s.additive OR (current_setting('session_replication_role') <> 'replica'
-                          AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint f WHERE f.contype = 'f' AND f.confrelid = c.oid)))
+                          AND ${pointedAt('c.oid')}))
                         AND NOT has_any_column_privilege(c.oid, 'UPDATE') THEN 'UPDATE' END
             ], NULL))::text AS missing
        FROM unnest($1::text[], $2::text[], $3::bool[]) WITH ORDINALITY AS s(schema, name, additive, i)
