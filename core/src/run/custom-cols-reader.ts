@@ -67,9 +67,9 @@ export class CustomColsReader {
    * same keys, as they are now.
    */
   images(rows: RowBatch, shape: TableShape, select: TableSelect, signal: AbortSignal, to: string): Promise<RowBatch> {
-    if (shape.key.length === 0) {
-      throw new BucardoError('TABLE_NO_KEY', `Table "${formatTable(shape.table)}" has no key: customcols cannot read its rows again key for key`, { table: formatTable(shape.table), sync: this.#sync });
-    }
+    // `add customcols` refuses a keyless table, but its key can be dropped afterwards, and a fullcopy sync
+    // runs keyless tables: read again by no key, the copy emptied `to` and the run said DONE
+    if (shape.key.length === 0) throw this.#keyless(select, rows.origin, to);
     if (rows.rowCount === 0) return Promise.resolve(RowBatch.empty(rows.origin, shape));
     let byList = this.#images.get(rows);
     if (!byList) this.#images.set(rows, (byList = new Map()));
@@ -86,6 +86,13 @@ export class CustomColsReader {
     return read.catch((error: unknown) => {
       throw customColsReadFailed(error, select, rows.origin, [to], this.#sync);
     });
+  }
+
+  #keyless(select: TableSelect, from: string, to: string): BucardoError {
+    const table = formatTable(select.table);
+    return new BucardoError('TABLE_NO_KEY',
+      `Table "${table}" on database "${from}" has no primary key or unique index now: customcols ${select.id} ("SELECT ${select.selectList}") for database "${to}" reads each row again by its key, so nothing is written there. Give the table its key back, or remove the clause (bucardo remove customcols ${select.id})`,
+      { db: from, table, sync: this.#sync, item: `SELECT ${select.selectList}` });
   }
 
   /** Shapes are asked again by the next run (its tables were checked again). */
