@@ -32,7 +32,8 @@ export const helpSections: readonly HelpSection[] = [
       entry(['install'], '  install                               create the control database and schema'),
       entry(['upgrade'], '  upgrade                               bring an installed control schema up to date (data kept)'),
       entry(['add database'], `  add db NAME dbname=DB [host= port= user= pass= type=postgres|mongo|flatfile] [makedelta=on] [--force]
-                                        pass=env:NAME reads the password from the environment`),
+                                        pass=env:NAME reads the password from the environment;
+                                        dbgroup=G[:ROLE] puts it in dbgroup G (update dbgroup's checks)`),
       entry(['add table'], '  add table TABLE… [herd=NAME] [db=NAME] [additive=COLUMN,…] [keyless=true] [makedelta=on|off|DB,…]'),
       entry(['add sequence'], '  add sequence SEQUENCE… [herd=NAME]'),
       entry(['add all'], `  add all tables|sequences [db=NAME] [herd=NAME] [-n SCHEMA] [-N SCHEMA] [-t TABLE] [-T TABLE] [pkonly]

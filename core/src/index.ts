@@ -11,6 +11,7 @@ export type { DatabaseListing, AddDatabaseOptions } from './api/databases.js';
 export type { DatabaseUpdate } from './api/database-update.js';
 export type { DroppedChanges, RemovedDatabases, RemovedSync, RemovedTables } from './api/lifecycle.js';
 export type { DbGroupUpdate, MemberChange, SyncMembershipChange, UpdatedDbGroup } from './api/dbgroup-update.js';
+export { parseGroupJoin, type GroupJoin, type GroupJoinRequest } from './api/database-joining.js';
 export type { SourceBacklog, TableBacklog } from './api/sync-backlog.js';
 export type { DatabaseFailure, DeltaResult, PurgeResult, SyncValidation } from './api/maintenance.js';
 export type { HerdInspection, SyncForeignKeyWarnings, TableInspection } from './api/inspect.js';

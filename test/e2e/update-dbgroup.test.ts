@@ -17,13 +17,27 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { DaemonWorld, type Db } from './support/daemon-world.js';
+import { createDatabase, dropDatabase, uniqueName } from '../src/helpers/databases.js';
 
 const server = serverFromInfo(inject('pg'));
 
 describe('update dbgroup', () => {
   const world = new DaemonWorld(server, 'udg');
+  const made: string[] = [];
   beforeAll(() => world.install());
-  afterAll(() => world.dispose());
+  afterAll(async () => {
+    await world.dispose();
+    for (const dbname of made) await dropDatabase(server, dbname);
+  });
+
+  /** A database holding t (or nothing), not registered: for `add db` as a process. */
+  async function unregistered(name: string, table = true): Promise<Db> {
+    const dbname = uniqueName(`udg_${name}`);
+    made.push(dbname);
+    const url = await createDatabase(server, dbname);
+    if (table) await world.query(url, 'CREATE TABLE t (id int PRIMARY KEY, v text)');
+    return { name, dbname, url };
+  }
 
   async function kick(sync: string): Promise<void> {
     expect(await world.ok('kick', sync, '0')).toMatch(new RegExp(`^Kick ${sync}: \\[\\d+ s\\] DONE!$`, 'm'));
@@ -203,6 +217,41 @@ describe('update dbgroup', () => {
     await world.insert(a, 6);
     await kick('ur');
     expect(await world.ids(t)).toEqual([6]);
+  });
+
+  it('add db … dbgroup=G[:ROLE] (Bucardo\'s): makes the dbgroup, or joins one syncs use as update dbgroup does; a refusal adds nothing', async () => {
+    const x = await unregistered('aj_X');
+    const made1 = await world.bucardo('add', 'db', 'aj_X', `dbname=${x.dbname}`, 'dbgroup=ajx_g');
+    expect(made1.code, made1.stderr).toBe(0);
+    expect(made1.stdout).toBe('Added database "aj_X"\nCreated dbgroup "ajx_g"\n  Added database "aj_X" to dbgroup "ajx_g" as source\n');
+
+    const { a, t } = await cluster('aj');
+    const y = await unregistered('aj_Y');
+    const joined = await world.bucardo('add', 'db', 'aj_Y', `dbname=${y.dbname}`, 'dbgroup=aj_g:target');
+    expect(joined.code, joined.stderr).toBe(0);
+    expect(joined.stdout).toBe([
+      'Added database "aj_Y"',
+      'Added database "aj_Y" to dbgroup "aj_g" as target',
+      'Note: the rows already in the other databases are not copied to "aj_Y", only changes from now on; bucardo update sync aj onetimecopy=2 copies them to each target whose table is still empty when its next run starts (onetimecopy=1: every table of the sync, emptied first)',
+      '',
+    ].join('\n'));
+    await world.insert(a, 50);
+    await kick('aj');
+    expect(await world.ids(y)).toEqual([50]);
+    expect(await world.ids(t)).toEqual([1, 2, 3, 50]);
+
+    // a database lacking the sync's table: refused by the sync's check, and not added either
+    const z = await unregistered('aj_Z', false);
+    const refused = await world.bucardo('add', 'db', 'aj_Z', `dbname=${z.dbname}`, 'dbgroup=aj_g');
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toBe('ERROR: Table "public.t" does not exist on database "aj_Z"; database "aj_Z" not added either [TABLE_MISSING]\n');
+    // a misspelt role: nothing added
+    const role = await world.bucardo('add', 'db', 'aj_Z', `dbname=${z.dbname}`, 'dbgroup=aj_g:boss');
+    expect(role.code).toBe(1);
+    expect(role.stderr).toBe('ERROR: Unknown role "boss" for database "aj_Z": use source, target or fullcopy [INVALID_ARGUMENT]\n');
+    expect((await world.bucardo('list', 'dbs', 'aj_Z')).stderr).toBe('ERROR: There is no database named "aj_Z" [DB_NOT_FOUND]\n');
+    expect(await members('aj_g')).toBe('dbgroup: aj_g  Members: aj_A:source aj_B:source aj_T:target aj_Y:target\n');
   });
 
   it('a daemon reads a source added while it runs, without a kick', async () => {

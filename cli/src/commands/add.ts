@@ -1,5 +1,6 @@
 import { BucardoError, formatTable, type TableRef } from '@bucardo/plugin-sdk';
-import type { AddTablesResult } from '@bucardo/core';
+import { parseGroupJoin, type AddTablesResult, type DbGroupRow } from '@bucardo/core';
+import { reportDbGroupUpdate } from './update-dbgroup.js';
 import { namePattern } from './name-pattern.js';
 import type { CliSession } from '../cli-session.js';
 import { nounOf } from '../nouns.js';
@@ -31,12 +32,21 @@ export async function add(session: CliSession): Promise<number> {
 }
 
 async function addDatabases(session: CliSession, words: readonly string[]): Promise<number> {
-  const names = single(words, 'bucardo add db NAME[,NAME…] dbname=…[,…] [host=… port=… user=… pass=…]').split(',');
+  const names = single(words, 'bucardo add db NAME[,NAME…] dbname=…[,…] [host=… port=… user=… pass=…] [dbgroup=G[:ROLE]]').split(',');
+  const { dbgroup, ...params } = session.params;
+  // read before anything is added: a misspelt role adds no database
+  const join = dbgroup === undefined ? undefined : parseGroupJoin(dbgroup, names);
   const bucardo = await session.bucardo();
   for (const [index, name] of names.entries()) {
-    await bucardo.addDatabase(name, paramsAt(session.params, index, names.length), { force: session.command.options.force });
-    session.print(`Added database "${name}"`);
+    await bucardo.addDatabase(name, paramsAt(params, index, names.length), { force: session.command.options.force });
+    // with a dbgroup, said once it is joined: a refusal there removes the databases again
+    if (!join) session.print(`Added database "${name}"`);
   }
+  if (!join) return 0;
+  const joined = await bucardo.joinDbGroup(join);
+  for (const name of names) session.print(`Added database "${name}"`);
+  if ('created' in joined) printCreatedDbGroup(session, joined.created);
+  else reportDbGroupUpdate(session, joined.updated);
   return 0;
 }
 
@@ -156,10 +166,13 @@ async function addHerd(session: CliSession, words: readonly string[]): Promise<n
 async function addDbGroup(session: CliSession, words: readonly string[]): Promise<number> {
   const [name, ...members] = words;
   if (!name) throw new BucardoError('INVALID_ARGUMENT', 'Usage: bucardo add dbgroup NAME DB:ROLE …');
-  const group = await (await session.bucardo()).addDbGroup(name, members.flatMap((member) => member.split(',')).filter(Boolean));
+  printCreatedDbGroup(session, await (await session.bucardo()).addDbGroup(name, members.flatMap((member) => member.split(',')).filter(Boolean)));
+  return 0;
+}
+
+function printCreatedDbGroup(session: CliSession, group: DbGroupRow): void {
   session.print(`Created dbgroup "${group.name}"`);
   for (const member of group.members) session.print(`  Added database "${member.db}" to dbgroup "${group.name}" as ${member.role}`);
-  return 0;
 }
 
 async function addSync(session: CliSession, words: readonly string[]): Promise<number> {

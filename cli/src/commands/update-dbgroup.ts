@@ -22,11 +22,12 @@ export async function updateDbGroupCommand(session: CliSession, name: string, wo
     ...(removing ? { remove: listed } : { set: listed }),
     ...(newName === undefined ? {} : { name: newName }),
   });
-  report(session, updated);
+  reportDbGroupUpdate(session, updated);
   return 0;
 }
 
-function report(session: CliSession, updated: UpdatedDbGroup): void {
+/** What changed in the dbgroup, then per sync what it reads now and what it dropped, then what is not copied. */
+export function reportDbGroupUpdate(session: CliSession, updated: UpdatedDbGroup): void {
   const group = updated.renamedFrom ?? updated.dbgroup.name;
   if (updated.changes.length === 0 && !updated.renamedFrom) {
     session.print(`Dbgroup "${group}" unchanged`);

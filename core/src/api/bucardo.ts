@@ -10,6 +10,7 @@ import { addDatabase, listDatabases, type AddDatabaseOptions, type DatabaseListi
 import { updateDatabase, type DatabaseUpdate } from './database-update.js';
 import { addDbGroup, listDbGroups } from './dbgroups.js';
 import { updateDbGroup, type DbGroupUpdate, type UpdatedDbGroup } from './dbgroup-update.js';
+import { joinDbGroup, type GroupJoin, type GroupJoinRequest } from './database-joining.js';
 import { addHerd, listHerds } from './herds.js';
 import { kickSync, runSyncNow, type KickResult } from './kick.js';
 import { reloadDaemon, type ReloadOptions, type ReloadResult } from './reload.js';
@@ -80,6 +81,11 @@ export class Bucardo {
 
   addDatabase(name: string, params: Readonly<Record<string, string>>, options?: AddDatabaseOptions): Promise<DatabaseListing> {
     return this.#with((ctx) => addDatabase(ctx, name, params, options));
+  }
+
+  /** `add db A[,B…] … dbgroup=G[:ROLE]`, after the databases are added: see `core/src/api/database-joining.ts`. */
+  joinDbGroup(request: GroupJoinRequest): Promise<GroupJoin> {
+    return this.#with((ctx) => joinDbGroup(ctx, request));
   }
 
   /** `bucardo update db NAME key=value…`: changed settings replace the stored ones; test-connected unless `force`. */
