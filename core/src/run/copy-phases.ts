@@ -51,7 +51,8 @@ export async function initialCopy(ctx: CopyContext): Promise<void> {
       const table = formatTable(shape.table);
       const known = progress.get(tableId(shape.table));
       if (known?.done) continue;
-      const to = known?.targets ?? (plan.onetimecopy === 2 ? await emptyOnes(ctx, targets, shape) : targets);
+      // a target taken out of the sync since the copy began (update dbgroup … remove) is no longer copied to
+      const to = known ? known.targets.filter((db) => targets.includes(db)) : plan.onetimecopy === 2 ? await emptyOnes(ctx, targets, shape) : targets;
       if (to.length === 0) {
         await save(shape.table, { targets: [], rows: 0, done: true });
         ctx.log.log('normal', `Initial copy of ${table}: no target needs it`);
