@@ -51,6 +51,11 @@ describe('update dbgroup', () => {
     return Number((await world.query(db.url, "SELECT count(*) AS n FROM pg_trigger WHERE tgrelid = 'public.t'::regclass AND tgname LIKE 'bucardo_capture%'"))[0]!.n);
   }
 
+  /** The capture triggers' oids: a new install (DROP and CREATE TRIGGER, under the table's exclusive lock) changes them. */
+  async function triggerOids(db: Db): Promise<string[]> {
+    return (await world.query(db.url, "SELECT oid::text FROM pg_trigger WHERE tgrelid = 'public.t'::regclass AND tgname LIKE 'bucardo_capture%' ORDER BY tgname")).map((row) => String(row.oid));
+  }
+
   async function checkpointed(sync: string): Promise<string[]> {
     return (await world.sql('SELECT db FROM bucardo.checkpoint WHERE sync = $1 ORDER BY db', [sync])).map((row) => String(row.db));
   }
@@ -75,6 +80,7 @@ describe('update dbgroup', () => {
     await world.insert(c, 1, 2, 3);
     const u = await world.database('gr_U');
 
+    const triggersBefore = [await triggerOids(a), await triggerOids(b)];
     const updated = await world.bucardo('update', 'dbgroup', 'gr_g', 'gr_C:source', 'gr_U');
     expect(updated.code, updated.stderr).toBe(0);
     expect(updated.stderr).toBe('');
@@ -89,6 +95,8 @@ describe('update dbgroup', () => {
     expect(await members('gr_g')).toBe('dbgroup: gr_g  Members: gr_A:source gr_B:source gr_T:target gr_C:source gr_U:target\n');
     expect(await checkpointed('gr')).toEqual(['gr_A', 'gr_B', 'gr_C']);
     expect(await captureTriggers(c)).toBe(2);
+    // the sources it had keep their capture as it was: reinstalling would lock their tables under the application's writes
+    expect([await triggerOids(a), await triggerOids(b)]).toEqual(triggersBefore);
 
     await world.ok('update', 'sync', 'gr', 'onetimecopy=2');
     await world.insert(c, 10);

@@ -177,11 +177,13 @@ async function prepareSync(ctx: BucardoContext, sync: SyncRow, group: DbGroupRow
   // `add sync` does (idempotent on the sources it had); taking databases out needs none of them reachable
   const checked = changes.some((change) => change.to !== undefined) && before.tables.length > 0;
   if (checked) {
-    const captured = await installCapture(ctx, await previewPlan(ctx, sync, members), 'bucardo update dbgroup');
     const recorded = await ctx.control.catalog.checkpoints(sync.name);
-    // a new source's checkpoint is always taken now (one left from an earlier membership is stale); a source
-    // without one (a fullcopy sync's, which captured nothing until it got a target) gets one too
-    for (const db of sourcesAfter.filter((source) => newSources.includes(source) || !recorded.has(source))) {
+    // capture on the new sources only, whose checkpoint is always taken now (one left from an earlier
+    // membership is stale), and on a source without one (a fullcopy sync's, which captured nothing until it
+    // got a target); the sources it had keep theirs untouched, under the application's writes
+    const capturing = sourcesAfter.filter((source) => newSources.includes(source) || !recorded.has(source));
+    const captured = await installCapture(ctx, await previewPlan(ctx, sync, members), 'bucardo update dbgroup', capturing);
+    for (const db of capturing) {
       const checkpoint = captured.get(db);
       if (checkpoint !== undefined) checkpoints.set(db, checkpoint);
     }

@@ -181,10 +181,10 @@ export async function previewPlan(ctx: BucardoContext, row: SyncRow, members: re
 }
 
 /**
- * Validates the sync's tables on every database, then installs capture on its sources (idempotent: also
- * how capture is refreshed after a change to what it records).
+ * Validates the sync's tables on every database, then installs capture on its sources, or on `only` of them
+ * (idempotent: also how capture is refreshed after a change to what it records).
  */
-export async function installCapture(ctx: BucardoContext, plan: SyncPlan, label = 'bucardo add sync'): Promise<Map<string, Checkpoint>> {
+export async function installCapture(ctx: BucardoContext, plan: SyncPlan, label = 'bucardo add sync', only?: readonly string[]): Promise<Map<string, Checkpoint>> {
   const controller = new AbortController();
   const sessions = await RunSessions.open(plan, ctx.engine.registry, ctx.engine.log, label, controller.signal);
   const checkpoints = new Map<string, Checkpoint>();
@@ -193,7 +193,9 @@ export async function installCapture(ctx: BucardoContext, plan: SyncPlan, label 
     const shapes = await resolveTableShapes(plan, sessions, ctx.engine.log);
     // A pure fullcopy sync copies whole tables each run: no capture on its source.
     if (!isPureFullcopy(plan)) {
-      for (const source of sourcesOf(plan)) {
+      // `only`: the sources that need it (update dbgroup's new ones); the others' capture, live under the
+      // application's writes, is left alone: installing takes their tables' locks
+      for (const source of sourcesOf(plan).filter((db) => only === undefined || only.includes(db.name))) {
         checkpoints.set(source.name, await sessions.source(source.name).installCapture(shapes).catch((error: unknown) => {
           throw databaseError(error, 'CAPTURE_FAILED', { db: source.name, sync: plan.name });
         }));
