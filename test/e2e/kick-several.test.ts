@@ -99,6 +99,15 @@ describe('kick of several syncs, some not active', () => {
     expect(r.code).toBe(0);
   });
 
+  it('several syncs, none of them active: each passed over with its line, then SYNC_INACTIVE, exit 3', async () => {
+    for (const args of [['kick', 's2', 's4', '0'], ['kick', 's2', 's4']]) {
+      const r = await bucardo(...args);
+      expect(r.stdout, args.join(' ')).toBe('Cannot kick paused sync "s2"\nCannot kick inactive sync "s4"\n');
+      expect(r.stderr, args.join(' ')).toBe('ERROR: No sync was kicked: "s2", "s4" are paused or inactive [SYNC_INACTIVE]\n');
+      expect(r.code, args.join(' ')).toBe(3);
+    }
+  });
+
   it('one paused sync named alone keeps its error: SYNC_INACTIVE, exit 3, nothing run', async () => {
     for (const args of [['kick', 's2', '0'], ['kick', 's2']]) {
       const r = await bucardo(...args);

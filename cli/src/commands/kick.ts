@@ -44,6 +44,7 @@ async function kickSyncs(session: CliSession): Promise<number> {
   const { retries, retrySleepMs } = retryOptions(session, wait);
   let exitCode = DONE;
   let stuck = false;
+  const passedOver: string[] = [];
   const queue = names.map((name) => ({ name, attempt: 0 }));
   for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
     const { name, attempt } = next;
@@ -61,6 +62,7 @@ async function kickSyncs(session: CliSession): Promise<number> {
       if (!several || !isBucardoError(error) || error.code !== 'SYNC_INACTIVE') throw error;
       // Bucardo's line (`Cannot kick paused sync "s2"`), which --quiet does not silence either: it was asked for and not kicked
       process.stdout.write(`${error.message}\n`);
+      passedOver.push(name);
       continue;
     } finally {
       timer?.stop();
@@ -114,6 +116,10 @@ async function kickSyncs(session: CliSession): Promise<number> {
     }
   }
   if (stuck) await endWithStuckRun(session, exitCode);
+  // nothing was kicked: a script must not read success (one sync named alone is refused the same way)
+  if (passedOver.length > 0 && passedOver.length === names.length) {
+    throw new BucardoError('SYNC_INACTIVE', `No sync was kicked: ${passedOver.map((name) => `"${name}"`).join(', ')} ${passedOver.length === 1 ? 'is' : 'are'} paused or inactive`, { sync: passedOver[0]! });
+  }
   return exitCode;
 }
 
