@@ -1,12 +1,20 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { BucardoError, formatTable, type Checkpoint, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import { CAPTURE_SCHEMA, CAPTURE_TRIGGER, CAPTURING_FUNCTION, SKIP_CAPTURE_SETTING, TRUNCATE_FUNCTION, TRUNCATE_LOG, TRUNCATE_TRIGGER, MADE_DELTA, MADE_DELTA_SQL, additiveColumn, captureNames, qualified } from './capture-names.js';
 import { lockCaptureChanges } from './capture-lock.js';
 import { marksTableExists } from './marks-table.js';
 import { quoteIdent, quoteLiteral } from './connect.js';
+import { maySetDeadlockTimeout, RUN_DEADLOCK_TIMEOUT } from './deadlock-victim.js';
 
 /** How long installing capture waits for a table's lock. */
 const INSTALL_LOCK_WAIT = '5s';
+
+/** SQLSTATE deadlock_detected. */
+const DEADLOCK = '40P01';
+
+/** How many times an install that deadlocked with the application's transactions is tried again. */
+const INSTALL_DEADLOCK_RETRIES = 3;
 
 /**
  * Installs capture for tables on a source: per table a delta table (the key columns, the operation, the
@@ -16,13 +24,29 @@ const INSTALL_LOCK_WAIT = '5s';
  * Returns the snapshot taken in the installing transaction: every transaction that can fire the new
  * triggers is still running or not yet started in it, so reading from this checkpoint misses nothing.
  */
-export async function installCapture(client: pg.Client, shapes: readonly TableShape[]): Promise<Checkpoint> {
+export async function installCapture(client: pg.Client, shapes: readonly TableShape[], db: string): Promise<Checkpoint> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await installOnce(client, shapes);
+    } catch (error) {
+      if ((error as { code?: string }).code !== DEADLOCK) throw error;
+      if (attempt > INSTALL_DEADLOCK_RETRIES) {
+        throw new BucardoError('CAPTURE_FAILED', `Installing capture on database "${db}" deadlocked with the application's transactions ${attempt} times in a row (${(error as Error).message}): nothing was changed; try again when fewer transactions write ${shapes.map((shape) => formatTable(shape.table)).join(', ')}`, { db, table: formatTable(shapes[0]!.table), cause: error });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
+async function installOnce(client: pg.Client, shapes: readonly TableShape[]): Promise<Checkpoint> {
   await client.query('BEGIN');
   try {
     await lockCaptureChanges(client);
     // a trigger's (re)creation takes the table's exclusive lock: waiting behind one open transaction would
     // hold up every reader and writer of the table meanwhile, so the wait is bounded and said
     await client.query(`SET LOCAL lock_timeout = '${INSTALL_LOCK_WAIT}'`);
+    // in a deadlock with an application's transaction, the install is the one rolled back (and tried again)
+    if (await maySetDeadlockTimeout(client)) await client.query(`SET LOCAL deadlock_timeout = '${RUN_DEADLOCK_TIMEOUT}'`);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(CAPTURE_SCHEMA)}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(CAPTURE_SCHEMA)}.capture_table (
       schemaname text NOT NULL, tablename text NOT NULL, delta_table text NOT NULL, key_columns text[] NOT NULL,
@@ -30,7 +54,9 @@ export async function installCapture(client: pg.Client, shapes: readonly TableSh
     await client.query(`CREATE TABLE IF NOT EXISTS ${TRUNCATE_LOG} (
       schemaname text NOT NULL, tablename text NOT NULL,
       bucardo_txid xid8 NOT NULL DEFAULT pg_current_xact_id(), truncated_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
-    await client.query(`CREATE INDEX IF NOT EXISTS truncate_log_txid ON ${TRUNCATE_LOG} (bucardo_txid)`);
+    // IF NOT EXISTS locks the table before it looks: not asked when the index is there
+    if (!(await exists(client, `${CAPTURE_SCHEMA}.truncate_log_txid`))) await client.query(`CREATE INDEX IF NOT EXISTS truncate_log_txid ON ${TRUNCATE_LOG} (bucardo_txid)`);
+    if (!(await hasDefinitionColumn(client))) await client.query(`ALTER TABLE ${quoteIdent(CAPTURE_SCHEMA)}.capture_table ADD COLUMN IF NOT EXISTS definition text`);
     await client.query(MADE_DELTA_SQL);
     // the role the skip is honoured for: the schema's owner, who installs capture and writes the sync's rows
     const owner = await client.query<{ oid: string }>(`SELECT nspowner::oid::text AS oid FROM pg_catalog.pg_namespace WHERE nspname = $1`, [CAPTURE_SCHEMA]);
@@ -81,6 +107,14 @@ async function refusePartitioned(client: pg.Client, shapes: readonly TableShape[
 async function installTable(client: pg.Client, shape: TableShape): Promise<void> {
   const names = captureNames(shape.table);
   const keyNames = shape.key.map((column) => column.name);
+  const statements = tableStatements(shape);
+  const definition = createHash('sha256').update(JSON.stringify([keyNames, statements])).digest('hex');
+  // installed as this version would install it, triggers enabled: nothing to do, and no lock taken on a
+  // table the application is writing (a refresh after add table, update dbgroup, runs ask again)
+  if (await installedAs(client, shape, definition)) return;
+  // the table first, then its delta table, in the order the application's writes take them (the trigger
+  // inserts into the delta table): taken the other way round, each waited for the other
+  await client.query(`LOCK TABLE ${qualified(shape.table)} IN ACCESS EXCLUSIVE MODE`);
   const registered = await client.query<{ key_columns: string; same: string }>(
     `SELECT key_columns::text, key_columns = $3::text[] AS same FROM ${quoteIdent(CAPTURE_SCHEMA)}.capture_table WHERE schemaname = $1 AND tablename = $2`,
     [shape.table.schema, shape.table.name, keyNames],
@@ -89,26 +123,63 @@ async function installTable(client: pg.Client, shape: TableShape): Promise<void>
   if (existing && existing.same !== 't') {
     throw new BucardoError('CAPTURE_FAILED', `The key of table "${formatTable(shape.table)}" changed since capture was installed (was ${existing.key_columns}): remove and re-add the table`, { table: formatTable(shape.table) });
   }
+  for (const statement of statements) await client.query(statement);
+  await client.query(
+    `INSERT INTO ${quoteIdent(CAPTURE_SCHEMA)}.capture_table (schemaname, tablename, delta_table, key_columns, definition) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (schemaname, tablename) DO UPDATE SET delta_table = EXCLUDED.delta_table, key_columns = EXCLUDED.key_columns, definition = EXCLUDED.definition`,
+    [shape.table.schema, shape.table.name, names.deltaName, keyNames, definition],
+  );
+}
+
+/** What installs a table's capture, in order: its delta table, index, trigger function and triggers. */
+function tableStatements(shape: TableShape): string[] {
+  const names = captureNames(shape.table);
   const keyDefinitions = shape.key.map((column) => `${quoteIdent(column.name)} ${deltaKeyType(column.type)} NOT NULL`).join(', ');
-  await client.query(`CREATE TABLE IF NOT EXISTS ${names.delta} (
+  return [
+    `CREATE TABLE IF NOT EXISTS ${names.delta} (
     ${keyDefinitions},
     bucardo_op "char" NOT NULL,
     bucardo_txid xid8 NOT NULL DEFAULT pg_current_xact_id(),
-    bucardo_changed_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
-  await client.query(`CREATE INDEX IF NOT EXISTS ${names.txidIndex} ON ${names.delta} (bucardo_txid)`);
-  for (const column of shape.additive ?? []) await client.query(`ALTER TABLE ${names.delta} ADD COLUMN IF NOT EXISTS ${additiveColumn(column)} numeric`);
-  await client.query(captureFunctionSql(shape));
-  await client.query(`DROP TRIGGER IF EXISTS ${quoteIdent(CAPTURE_TRIGGER)} ON ${qualified(shape.table)}`);
-  await client.query(`CREATE TRIGGER ${quoteIdent(CAPTURE_TRIGGER)} AFTER INSERT OR UPDATE OR DELETE ON ${qualified(shape.table)}
-    FOR EACH ROW WHEN (${CAPTURING_FUNCTION}()) EXECUTE FUNCTION ${names.function}()`);
-  await client.query(`DROP TRIGGER IF EXISTS ${quoteIdent(TRUNCATE_TRIGGER)} ON ${qualified(shape.table)}`);
-  await client.query(`CREATE TRIGGER ${quoteIdent(TRUNCATE_TRIGGER)} AFTER TRUNCATE ON ${qualified(shape.table)}
-    FOR EACH STATEMENT WHEN (${CAPTURING_FUNCTION}()) EXECUTE FUNCTION ${TRUNCATE_FUNCTION}()`);
-  await client.query(
-    `INSERT INTO ${quoteIdent(CAPTURE_SCHEMA)}.capture_table (schemaname, tablename, delta_table, key_columns) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (schemaname, tablename) DO UPDATE SET delta_table = EXCLUDED.delta_table, key_columns = EXCLUDED.key_columns`,
-    [shape.table.schema, shape.table.name, names.deltaName, keyNames],
-  );
+    bucardo_changed_at timestamptz NOT NULL DEFAULT clock_timestamp())`,
+    `CREATE INDEX IF NOT EXISTS ${names.txidIndex} ON ${names.delta} (bucardo_txid)`,
+    ...(shape.additive ?? []).map((column) => `ALTER TABLE ${names.delta} ADD COLUMN IF NOT EXISTS ${additiveColumn(column)} numeric`),
+    captureFunctionSql(shape),
+    `DROP TRIGGER IF EXISTS ${quoteIdent(CAPTURE_TRIGGER)} ON ${qualified(shape.table)}`,
+    `CREATE TRIGGER ${quoteIdent(CAPTURE_TRIGGER)} AFTER INSERT OR UPDATE OR DELETE ON ${qualified(shape.table)}
+    FOR EACH ROW WHEN (${CAPTURING_FUNCTION}()) EXECUTE FUNCTION ${names.function}()`,
+    `DROP TRIGGER IF EXISTS ${quoteIdent(TRUNCATE_TRIGGER)} ON ${qualified(shape.table)}`,
+    `CREATE TRIGGER ${quoteIdent(TRUNCATE_TRIGGER)} AFTER TRUNCATE ON ${qualified(shape.table)}
+    FOR EACH STATEMENT WHEN (${CAPTURING_FUNCTION}()) EXECUTE FUNCTION ${TRUNCATE_FUNCTION}()`,
+  ];
+}
+
+/**
+ * Whether the table's capture is installed by these very statements (their digest, recorded by the
+ * install) and is whole: its delta table's index there, both triggers there and firing. A trigger a user
+ * disabled or dropped, a delta table dropped, or an install by another version: installed again.
+ */
+async function installedAs(client: pg.Client, shape: TableShape, definition: string): Promise<boolean> {
+  const names = captureNames(shape.table);
+  const { rows } = await client.query<{ whole: string }>(
+    `SELECT c.definition = $3
+            AND to_regclass($4) IS NOT NULL
+            AND (SELECT count(*) FROM pg_catalog.pg_trigger t
+                  WHERE t.tgrelid = to_regclass($5) AND t.tgname IN ($6, $7) AND t.tgenabled = 'O') = 2 AS whole
+       FROM ${quoteIdent(CAPTURE_SCHEMA)}.capture_table c WHERE c.schemaname = $1 AND c.tablename = $2`,
+    [shape.table.schema, shape.table.name, definition, `${quoteIdent(CAPTURE_SCHEMA)}.${names.txidIndex}`, qualified(shape.table), CAPTURE_TRIGGER, TRUNCATE_TRIGGER]);
+  return rows[0]?.whole === 't';
+}
+
+async function exists(client: pg.Client, relation: string): Promise<boolean> {
+  return (await client.query<{ found: string }>('SELECT to_regclass($1) IS NOT NULL AS found', [relation])).rows[0]?.found === 't';
+}
+
+/** Whether capture_table records the digest of each table's install (installs made before it did not). */
+async function hasDefinitionColumn(client: pg.Client): Promise<boolean> {
+  const { rows } = await client.query<{ found: string }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'definition' AND NOT attisdropped) AS found`,
+    [`${CAPTURE_SCHEMA}.capture_table`]);
+  return rows[0]?.found === 't';
 }
 
 /**

@@ -24,13 +24,7 @@ export const DEADLOCKS_GIVEN_WAY = 2;
  * it was set.
  */
 export async function preferToBeTheDeadlockVictim(client: pg.Client, db: string, log: Logger): Promise<boolean> {
-  // the sessions read every value as text: booleans are 't' and 'f'
-  const { rows: [role] } = await client.query<{ su: string; version: string }>(
-    "SELECT rolsuper AS su, current_setting('server_version_num') AS version FROM pg_catalog.pg_roles WHERE rolname = current_user");
-  // has_parameter_privilege exists from PostgreSQL 15 on: asked only there
-  const allowed = role?.su === 't' || (role !== undefined && Number(role.version) >= 150000
-    && (await client.query<{ may: string }>("SELECT has_parameter_privilege('deadlock_timeout', 'SET') AS may")).rows[0]?.may === 't');
-  if (!allowed) {
+  if (!(await maySetDeadlockTimeout(client))) {
     log.log('debug', `deadlock_timeout stays the server's on ${db} (the role may not set it): an application transaction may be the victim of a deadlock with the sync`, { db });
     return false;
   }
@@ -60,4 +54,14 @@ export class DeadlockYield {
   committed(): void {
     this.#lost = 0;
   }
+}
+
+/** Whether the session's role may set `deadlock_timeout` (a superuser, or granted SET on it, PostgreSQL 15+). */
+export async function maySetDeadlockTimeout(client: pg.Client): Promise<boolean> {
+  // the sessions read every value as text: booleans are 't' and 'f'
+  const { rows: [role] } = await client.query<{ su: string; version: string }>(
+    "SELECT rolsuper AS su, current_setting('server_version_num') AS version FROM pg_catalog.pg_roles WHERE rolname = current_user");
+  // has_parameter_privilege exists from PostgreSQL 15 on: asked only there
+  return role?.su === 't' || (role !== undefined && Number(role.version) >= 150000
+    && (await client.query<{ may: string }>("SELECT has_parameter_privilege('deadlock_timeout', 'SET') AS may")).rows[0]?.may === 't');
 }

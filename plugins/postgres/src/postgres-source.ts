@@ -83,7 +83,7 @@ class PostgresSourceSession implements SourceSession {
 
   async installCapture(tables: readonly TableShape[]): Promise<Checkpoint> {
     await checkCapturePrivileges(this.#client, this.#db, tables);
-    return installCapture(this.#client, tables);
+    return installCapture(this.#client, tables, this.#db);
   }
 
   capture(args: CaptureArgs): Promise<SourceChanges> {

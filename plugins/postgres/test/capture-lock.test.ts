@@ -50,7 +50,7 @@ describe('the capture lock', () => {
     try {
       await client.query('CREATE TABLE t (id int PRIMARY KEY, v text)');
       const shapes = (await describeTables(client, [{ schema: 'public', name: 't' }])).map((shape) => shape!);
-      await waitsForTheLock(url, client, () => installCapture(client, shapes));
+      await waitsForTheLock(url, client, () => installCapture(client, shapes, 'test'));
       expect((await client.query("SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 't'::regclass AND NOT tgisinternal")).rows).toEqual([{ n: '2' }]);
       await waitsForTheLock(url, client, () => removeCapture(client, [{ schema: 'public', name: 't' }]));
       expect((await client.query("SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 't'::regclass AND NOT tgisinternal")).rows).toEqual([{ n: '0' }]);

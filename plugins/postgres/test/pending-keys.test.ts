@@ -24,7 +24,7 @@ describe('pendingKeys', () => {
           CREATE TABLE pair (a text, b int, v int NOT NULL, PRIMARY KEY (a, b)); INSERT INTO pair SELECT 'k' || (i % 3), i, 0 FROM generate_series(1, 300) i;
           CREATE TABLE quiet (id int PRIMARY KEY)`);
         const shapes = (await describeTables(client, ['hot', 'busy', 'bulk', 'pair', 'quiet'].map((name) => ({ schema: 'public', name })))).map((shape) => shape!);
-        const since = await installCapture(client, shapes);
+        const since = await installCapture(client, shapes, 'test');
         // hot: 10 keys, 120 records each (1,200 records, fewer than the sample); busy: 100 keys, 150 records
         // each (15,000, the first 10,000 repeating); bulk: 25,000 keys once each, then 2,000 of them again
         // (27,000 records, the first 10,000 all different); pair: 300 composite keys, 2 records each
