@@ -44,7 +44,7 @@ describe('bucardo add all tables|sequences', () => {
     expect(which.stderr).toBe('ERROR: Say which database to list tables in: db=NAME (one of aa_A, aa_B) [INVALID_ARGUMENT]\n');
     const keyless = await world.bucardo('add', 'all', 'tables', 'db=aa_A');
     expect(keyless.code).toBe(1);
-    expect(keyless.stderr).toBe('ERROR: These tables on database "aa_A" have no primary key or unique index, so their changes cannot be tracked: public.nokey. '
+    expect(keyless.stderr).toBe('ERROR: These tables on database "aa_A" have no primary key or unique index over NOT NULL columns, so their changes cannot be tracked: public.nokey. '
       + 'Add a key to each, leave them out (pkonly, or -T TABLE), or add them for fullcopy syncs (keyless=true); nothing was added [TABLE_NO_KEY]\n');
     expect(await relations()).toEqual([]);
   });

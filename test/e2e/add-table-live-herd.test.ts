@@ -78,7 +78,7 @@ describe('add table into the herd of a live sync', () => {
       'Added the following tables or sequences:', '  public.kv2 (DB: t1)',
       'The following tables or sequences are now part of the relgroup "h2":', '  public.kv2',
       'Sync "s2" now replicates them',
-      'Note: the rows already in them are not copied, only changes from now on; bucardo update sync s2 onetimecopy=2 copies them to each target whose table is still empty when its next run starts (a change may have reached it first: then onetimecopy=1 copies every table of the sync)', '',
+      'Note: the rows already in them are not copied, only changes from now on; bucardo update sync s2 onetimecopy=2 copies them to each target whose table is still empty when its next run starts (a change may have reached it first: then onetimecopy=1 copies every table of the sync); a copy goes from the first source to the targets only: rows only another source has reach the others when they change there', '',
     ].join('\n'));
     expect(await deltas(t1)).toEqual(['delta_public_kv2', 'delta_public_t']);
     await world.query(t1.url, "INSERT INTO kv2 VALUES (7, 'seven')");
@@ -89,7 +89,7 @@ describe('add table into the herd of a live sync', () => {
 });
 
 describe('keyless tables and the herd of a sync with a target', () => {
-  const why = 'Table "public.nokey" has no primary key or unique index, and herd "h2" is used by sync "s2", which has target "t2": a keyless table can only be in syncs whose receivers are all fullcopy [TABLE_NO_KEY]';
+  const why = 'Table "public.nokey" has no primary key or unique index over NOT NULL columns, and herd "h2" is used by sync "s2", which has target "t2": a keyless table can only be in syncs whose receivers are all fullcopy [TABLE_NO_KEY]';
 
   it('add table keyless=true herd=H: refused naming the sync, nothing changes, the sync still syncs', async () => {
     const refused = await world.bucardo('add', 'table', 'nokey', 'keyless=true', 'herd=h2');
@@ -118,7 +118,7 @@ describe('keyless tables and the herd of a sync with a target', () => {
     expect(await world.ok('add', 'table', 'nokey', 'keyless=true', 'herd=hf')).toBe([
       'The following tables or sequences are now part of the relgroup "hf":', '  public.nokey',
       'Sync "fs" now replicates them',
-      'Note: the rows already in them are not copied, only changes from now on; bucardo update sync fs onetimecopy=2 copies them to each target whose table is still empty when its next run starts (a change may have reached it first: then onetimecopy=1 copies every table of the sync)', '',
+      'Note: the rows already in them are not copied, only changes from now on; bucardo update sync fs onetimecopy=2 copies them to each target whose table is still empty when its next run starts (a change may have reached it first: then onetimecopy=1 copies every table of the sync); a copy goes from the first source to the targets only: rows only another source has reach the others when they change there', '',
     ].join('\n'));
     expect(await members('hf')).toEqual(['t', 'nokey']);
     await kick('fs');

@@ -188,7 +188,7 @@ describe('customcols on a fullcopy member', () => {
     const kicked = await world.bucardo('kick', 'fc', '0');
     expect(kicked.code).toBe(2);
     expect(kicked.stdout).toMatch(/^Kick fc: \[\d+ s\] KILLED!$/m);
-    expect(kicked.stdout).toContain('    Table "public.t" on database "A" has no primary key or unique index now: customcols 1 ("SELECT id, v || \'!\' AS v") for database "F" reads each row again by its key, so nothing is written there. Give the table its key back, or remove the clause (bucardo remove customcols 1) [TABLE_NO_KEY] (db A, table public.t, sync fc, item SELECT id, v || \'!\' AS v)\n');
+    expect(kicked.stdout).toContain('    Table "public.t" on database "A" has no primary key or unique index over NOT NULL columns now: customcols 1 ("SELECT id, v || \'!\' AS v") for database "F" reads each row again by its key, so nothing is written there. Give the table its key back, or remove the clause (bucardo remove customcols 1) [TABLE_NO_KEY] (db A, table public.t, sync fc, item SELECT id, v || \'!\' AS v)\n');
     // without the check the run was DONE and F was emptied
     expect((await world.query(f.url, 'SELECT id, v FROM t ORDER BY id')).map((row) => `${String(row.id)}:${String(row.v)}`)).toEqual(['1:one!', '2:two!']);
   });

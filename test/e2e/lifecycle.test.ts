@@ -98,7 +98,7 @@ describe('fullcopy with a keyless table', () => {
   it('refuses a keyless table unless keyless=true, installs no capture, and each kick makes the fullcopy databases equal to the source', async () => {
     const refused = await world.bucardo('add', 'table', 'k', 'herd=fc_h');
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toBe('ERROR: Table "public.k" on database "fc_A" has no primary key or unique index, so its changes cannot be tracked: add a primary key, or add it with keyless=true for fullcopy syncs [TABLE_NO_KEY]\n');
+    expect(refused.stderr).toBe('ERROR: Table "public.k" on database "fc_A" has no primary key or unique index over NOT NULL columns, so its changes cannot be tracked: add a primary key, or add it with keyless=true for fullcopy syncs [TABLE_NO_KEY]\n');
     expect(await world.sql("SELECT tablename FROM bucardo.relation WHERE tablename = 'k'")).toEqual([]);
     expect(await world.sql("SELECT name FROM bucardo.herd WHERE name = 'fc_h'")).toEqual([]);
 

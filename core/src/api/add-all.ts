@@ -37,7 +37,7 @@ export async function addAllTables(ctx: BucardoContext, options: AddAllOptions =
   const keyless = described.filter((shape) => shape.key.length === 0).map((shape) => shape.table);
   if (keyless.length > 0 && !options.keyedOnly && !options.keyless) {
     throw new BucardoError('TABLE_NO_KEY',
-      `These tables on database "${db}" have no primary key or unique index, so their changes cannot be tracked: ${keyless.map(formatTable).join(', ')}. Add a key to each, leave them out (pkonly, or -T TABLE), or add them for fullcopy syncs (keyless=true); nothing was added`,
+      `These tables on database "${db}" have no primary key or unique index over NOT NULL columns, so their changes cannot be tracked: ${keyless.map(formatTable).join(', ')}. Add a key to each, leave them out (pkonly, or -T TABLE), or add them for fullcopy syncs (keyless=true); nothing was added`,
       { db, table: formatTable(keyless[0]!) });
   }
   const skipped = options.keyedOnly && !options.keyless ? keyless : [];

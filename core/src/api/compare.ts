@@ -154,7 +154,7 @@ function tableProblems(sync: string, reference: string, problems: readonly Bucar
     const table = formatTable(shape.table);
     // a fullcopy sync's table may have no key: it is compared as a whole
     if (shape.key.length > 0 || problemOf.has(table) || keylessAllowed) continue;
-    problemOf.set(table, new BucardoError('TABLE_NO_KEY', `Table "${table}" has no primary key or unique index on database "${reference}", the first source: its rows cannot be matched by key`, { sync, table, db: reference }));
+    problemOf.set(table, new BucardoError('TABLE_NO_KEY', `Table "${table}" has no primary key or unique index over NOT NULL columns on database "${reference}", the first source: its rows cannot be matched by key`, { sync, table, db: reference }));
   }
   return { problemOf, excludedOf };
 }

@@ -136,7 +136,7 @@ export async function refuseKeylessInTrackedSyncs(ctx: BucardoContext, herd: str
     const why = targets.length > 0 ? `target ${targets.map((db) => `"${db}"`).join(', ')}` : `${plan.databases.filter((db) => db.role === 'source').length} sources`;
     const table = formatTable(keyless[0]!);
     throw new BucardoError('TABLE_NO_KEY',
-      `Table "${table}" has no primary key or unique index, and herd "${herd}" is used by sync "${sync}", which has ${why}: a keyless table can only be in syncs whose receivers are all fullcopy`,
+      `Table "${table}" has no primary key or unique index over NOT NULL columns, and herd "${herd}" is used by sync "${sync}", which has ${why}: a keyless table can only be in syncs whose receivers are all fullcopy`,
       { table, herd, sync, ...(targets.length > 0 ? { db: targets[0]! } : {}) });
   }
 }
@@ -195,7 +195,7 @@ async function findTables(
         const shape = await session.describeTable(table);
         if (!shape) continue;
         if (shape.key.length === 0 && !keyless) {
-          throw new BucardoError('TABLE_NO_KEY', `Table "${formatTable(table)}" on database "${row.name}" has no primary key or unique index, so its changes cannot be tracked: add a primary key, or add it with keyless=true for fullcopy syncs`, { table: formatTable(table), db: row.name });
+          throw new BucardoError('TABLE_NO_KEY', `Table "${formatTable(table)}" on database "${row.name}" has no primary key or unique index over NOT NULL columns, so its changes cannot be tracked: add a primary key, or add it with keyless=true for fullcopy syncs`, { table: formatTable(table), db: row.name });
         }
         found[index] = { db: row.name, shape };
       }

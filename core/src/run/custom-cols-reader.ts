@@ -91,7 +91,7 @@ export class CustomColsReader {
   #keyless(select: TableSelect, from: string, to: string): BucardoError {
     const table = formatTable(select.table);
     return new BucardoError('TABLE_NO_KEY',
-      `Table "${table}" on database "${from}" has no primary key or unique index now: customcols ${select.id} ("SELECT ${select.selectList}") for database "${to}" reads each row again by its key, so nothing is written there. Give the table its key back, or remove the clause (bucardo remove customcols ${select.id})`,
+      `Table "${table}" on database "${from}" has no primary key or unique index over NOT NULL columns now: customcols ${select.id} ("SELECT ${select.selectList}") for database "${to}" reads each row again by its key, so nothing is written there. Give the table its key back, or remove the clause (bucardo remove customcols ${select.id})`,
       { db: from, table, sync: this.#sync, item: `SELECT ${select.selectList}` });
   }
 

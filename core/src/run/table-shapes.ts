@@ -138,7 +138,7 @@ export async function inspectTableShapes(plan: SyncPlan, sessions: RunSessions):
       continue;
     }
     if (shape.key.length === 0 && !isPureFullcopy(plan)) {
-      problems.push(new BucardoError('TABLE_NO_KEY', `Table "${formatTable(table)}" on database "${first.name}" has no primary key or unique index`, { db: first.name, table: formatTable(table), sync: plan.name }));
+      problems.push(new BucardoError('TABLE_NO_KEY', `Table "${formatTable(table)}" on database "${first.name}" has no primary key or unique index over NOT NULL columns`, { db: first.name, table: formatTable(table), sync: plan.name }));
       continue;
     }
     try {
