@@ -159,6 +159,7 @@ describe('update dbgroup', () => {
       [['rf_g', 'remove', 'rf_A', 'rf_B'], 'Sync "rf" would have no source database left in dbgroup "rf_g": a sync needs at least one [SYNC_INVALID]'],
       [['rf_g', 'nosuchdb'], 'There is no database named "nosuchdb" (in dbgroup "rf_g") [DB_NOT_FOUND]'],
       [['rf_g', 'remove', 'rf_D'], 'Database "rf_D" is not in dbgroup "rf_g" [DB_NOT_FOUND]'],
+      [['rf_g', 'remove', 'nosuchdb'], 'There is no database named "nosuchdb" (in dbgroup "rf_g") [DB_NOT_FOUND]'],
       [['nosuchgroup', 'rf_D'], 'There is no dbgroup named "nosuchgroup" [DBGROUP_NOT_FOUND]'],
       [['rf_g', 'rf_D:nosuchrole'], 'Unknown role "nosuchrole" for database "rf_D": use source, target or fullcopy [INVALID_ARGUMENT]'],
       [['rf_g', 'rf_D', 'rf_D:source'], 'Database "rf_D" is listed twice in update dbgroup "rf_g" [INVALID_ARGUMENT]'],

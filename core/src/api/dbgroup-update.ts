@@ -88,6 +88,9 @@ export async function updateDbGroup(ctx: BucardoContext, name: string, update: D
     done = await ctx.control.transaction(async () => {
       await ctx.control.catalog.lockDbGroup(name);
       const group = await ctx.control.catalog.dbgroup(name);
+      const databases = new Set((await ctx.control.catalog.databases()).map((row) => row.name));
+      const unknown = remove.find((db) => !databases.has(db));
+      if (unknown !== undefined) throw new BucardoError('DB_NOT_FOUND', `There is no database named "${unknown}" (in dbgroup "${name}")`, { db: unknown, dbgroup: name });
       const members = nextMembers(group, set, remove);
       await checkMembers(ctx, members, `dbgroup "${name}"`);
       const changes = memberChanges(group.members, members);
