@@ -104,7 +104,7 @@ describe('foreign keys leaving a sync\'s relgroup', () => {
 
   it('update sync … add table of a child without its parent: added, then the warning', async () => {
     const r = await bucardo('update', 'sync', 'su', 'add', 'table', 'child');
-    expect(r.stdout).toBe('Added to sync "su": public.child\nNote: the rows already in them are not copied, only changes from now on; bucardo update sync su onetimecopy=2 copies them to each target whose table is still empty when its next run starts (a change may have reached it first: then onetimecopy=1 copies every table of the sync)\n');
+    expect(r.stdout).toBe('Added to sync "su": public.child\nNote: the rows already in them are not copied, only changes from now on; bucardo update sync su onetimecopy=2 copies them to each target whose table is still empty when its next run starts (a change may have reached it first: then onetimecopy=1 copies every table of the sync); a copy goes from the first source to the targets only: rows only another source has reach the others when they change there\n');
     expect(r.stderr).toBe(`${parentMissing('su', 'hu')}\n`);
     expect(r.code).toBe(0);
   });
@@ -172,7 +172,7 @@ Table public.child (DB: a)
     expect(r.stdout).toBe(`The following tables or sequences are now part of the relgroup "hu":
   public.audit
 Sync "su" now replicates them
-Note: the rows already in them are not copied, only changes from now on; bucardo update sync su onetimecopy=2 copies them to each target whose table is still empty when its next run starts (a change may have reached it first: then onetimecopy=1 copies every table of the sync)
+Note: the rows already in them are not copied, only changes from now on; bucardo update sync su onetimecopy=2 copies them to each target whose table is still empty when its next run starts (a change may have reached it first: then onetimecopy=1 copies every table of the sync); a copy goes from the first source to the targets only: rows only another source has reach the others when they change there
 `);
     expect(r.stderr).toBe(`${parentMissing('su', 'hu')}
 WARNING: Table public.audit of sync "su" has foreign key audit_parent_fk pointing at public.parent, which is not in relgroup "hu": a row the sync writes fails on a database that lacks the row it points at. Add it (bucardo add table public.parent herd=hu), or give every database the sync writes to those rows yourself [TABLE_NOT_IN_HERD]

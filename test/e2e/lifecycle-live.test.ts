@@ -54,7 +54,7 @@ describe('adding and removing a table on a running autokick sync', () => {
 
     // add the table to the running sync
     expect(await world.ok('update', 'sync', 'live', 'add', 'table', 't2')).toBe('Added to sync "live": public.t2\n'
-      + 'Note: the rows already in them are not copied, only changes from now on; bucardo update sync live onetimecopy=2 copies them to each target whose table is still empty when its next run starts (a change may have reached it first: then onetimecopy=1 copies every table of the sync)\n');
+      + 'Note: the rows already in them are not copied, only changes from now on; bucardo update sync live onetimecopy=2 copies them to each target whose table is still empty when its next run starts (a change may have reached it first: then onetimecopy=1 copies every table of the sync); a copy goes from the first source to the targets only: rows only another source has reach the others when they change there\n');
     expect(await captureOf(world, live.a, 't2')).toEqual(captured);
     await world.query(live.a.url, "INSERT INTO t2 VALUES (1, 'added')");
     await waitFor('the t2 row on B, with no kick', async () => (await world.query(live.b.url, 'SELECT v FROM t2 WHERE id = 1')).length === 1, 15_000, 50);
