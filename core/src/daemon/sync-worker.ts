@@ -123,6 +123,8 @@ export class SyncWorker {
       try {
         if (await this.#due()) await this.#runOnce();
       } catch (error) {
+        // a probe the stop cut short failed nothing: said, it read as a failure in the stopping daemon's log
+        if (this.#stopping.signal.aborted) break;
         // a lost control connection is the daemon's to say (once, with reminders), for its round fails on
         // the same connection: every worker saying it too was a line per sync and retry
         const quiet = this.#control.broken || isControlLost(error);
