@@ -117,4 +117,16 @@ describe('kick of several syncs, some not active', () => {
     }
     expect((await onTarget()).t2).toEqual([]);
   });
+
+  it('status shows the syncs that do not run as such, after their last run\'s state', async () => {
+    const r = await bucardo('status');
+    expect(r.code, r.stderr).toBe(0);
+    const states = new Map(r.stdout.split('\n').slice(2).filter(Boolean).map((line) => {
+      const cells = line.split('|').map((cell) => cell.trim());
+      return [cells[0]!, cells[1]!] as const;
+    }));
+    expect(states.get('s2')).toBe('No records found (paused)');
+    expect(states.get('s4')).toBe('No records found (inactive)');
+    expect(states.get('foobar')).toBe('Good');
+  });
 });

@@ -22,10 +22,10 @@ export function formatStatusTable(reports: readonly SyncStatusReport[], options:
   const rows = ordered.map((report) => {
     const good = report.runs.lastGood;
     const bad = report.runs.lastBad;
-    if (!report.runs.last) return [report.sync.name, syncState(report), '', '', '', '', ''];
+    if (!report.runs.last) return [report.sync.name, tableState(report), '', '', '', '', ''];
     return [
       report.sync.name,
-      syncState(report),
+      tableState(report),
       good?.ended ? formatWhen(good.ended, now) : 'none',
       good?.ended ? prettyDuration(now.getTime() - good.ended.getTime(), options) : '',
       good ? `${good.inserts}/${good.deletes}/${good.conflicts}` : '',
@@ -40,4 +40,13 @@ export function formatStatusTable(reports: readonly SyncStatusReport[], options:
     ...rows.map((row) => row.map((cell, column) => ` ${cell} `.padEnd(widths[column]!)).join('|')),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The State column: the last run's, and a sync that does not run (paused, deactivated) says so after it,
+ * `Good (paused)`, where it read as running well while kicks were refused (a walk-through's find).
+ */
+function tableState(report: SyncStatusReport): string {
+  const status = report.sync.status;
+  return status === 'paused' || status === 'inactive' ? `${syncState(report)} (${status})` : syncState(report);
 }
