@@ -1,40 +1,69 @@
 import pg from 'pg';
-import { BucardoError, checkPgSslMode, defaultPassword, isBucardoError, NODE_POSTGRES_LOST, type ControlDatabaseConfig, type PasswordTarget } from '@bucardo/plugin-sdk';
+import { BucardoError, defaultPassword, isBucardoError, libpqTls, NODE_POSTGRES_LOST, readService, type ControlDatabaseConfig, type NodeTlsOptions, type PasswordTarget, type ServiceDefinition, type TlsSettings } from '@bucardo/plugin-sdk';
 import { lostConnection } from '../run/database-error.js';
 import { ADDED_COLUMNS, ADDED_TABLES, noSchema, olderSchema } from './schema-check.js';
 
-/** The control database as resolved from config, flags and environment; unset fields come from PG* variables. */
+/** The control database as resolved from config, flags, PGSERVICE and environment; unset fields come from PG* variables. */
 export interface ControlTarget {
   readonly dbname: string;
   readonly host?: string;
   readonly port?: number;
   readonly user?: string;
   readonly password?: string;
+  /** The service of PGSERVICE whose settings fill in the fields above, when one is set. */
+  readonly service?: string;
+  /** The password the service gives, where no password was given. */
+  readonly servicePassword?: string;
+  /** The service's sslmode and TLS files; unset ones come from PGSSLMODE, PGSSLROOTCERT, PGSSLCERT, PGSSLKEY. */
+  readonly tls?: TlsSettings;
 }
 
-/** Config first, then `BUCARDO_CONTROL_DB`, then Bucardo's default database name `bucardo`. */
+/**
+ * Config first, then (for the database name) `BUCARDO_CONTROL_DB`, then the service PGSERVICE names (read
+ * from the service file now), then Bucardo's default database name `bucardo`; the rest from PG* variables.
+ */
 export function resolveControlTarget(config: ControlDatabaseConfig = {}, env: NodeJS.ProcessEnv = process.env): ControlTarget {
+  const service = env.PGSERVICE ? controlService(env.PGSERVICE, env) : undefined;
+  const s = service?.settings ?? {};
+  const host = config.host ?? s.host;
+  const port = config.port ?? (s.port === undefined ? undefined : Number(s.port));
+  const user = config.user ?? s.user;
   return {
-    dbname: config.dbname ?? env.BUCARDO_CONTROL_DB ?? 'bucardo',
-    ...(config.host === undefined ? {} : { host: config.host }),
-    ...(config.port === undefined ? {} : { port: config.port }),
-    ...(config.user === undefined ? {} : { user: config.user }),
+    dbname: config.dbname ?? env.BUCARDO_CONTROL_DB ?? s.dbname ?? 'bucardo',
+    ...(host === undefined ? {} : { host }),
+    ...(port === undefined ? {} : { port }),
+    ...(user === undefined ? {} : { user }),
     ...(config.password === undefined ? {} : { password: config.password }),
+    ...(service === undefined ? {} : { service: service.name }),
+    ...(s.password === undefined ? {} : { servicePassword: s.password }),
+    tls: Object.fromEntries(Object.entries({ sslmode: s.sslmode, sslrootcert: s.sslrootcert, sslcert: s.sslcert, sslkey: s.sslkey }).filter(([, v]) => v !== undefined)),
   };
 }
 
+/** PGSERVICE's service, its failures said of the control database. */
+function controlService(name: string, env: NodeJS.ProcessEnv): ServiceDefinition {
+  try {
+    return readService(name, env);
+  } catch (error) {
+    if (!isBucardoError(error)) throw error;
+    throw new BucardoError(error.code, `The control database's service (PGSERVICE=${name}): ${error.message}`, { ...error.subject, cause: error });
+  }
+}
+
 export async function connectControl(target: ControlTarget, database = target.dbname, label = 'bucardo'): Promise<pg.Client> {
-  // the control connection has no sslmode of its own: node-postgres reads PGSSLMODE, and a typo there means plain text
-  checkPgSslMode();
+  // the control connection has no sslmode of its own but its service's: node-postgres would read PGSSLMODE,
+  // and a typo there means plain text (libpqTls refuses it); the TLS files are read now, at every connect
+  const tls = controlTls(target, database);
   const client = new pg.Client({
     database,
     ...(target.host === undefined ? {} : { host: target.host }),
     ...(target.port === undefined ? {} : { port: target.port }),
     ...(target.user === undefined ? {} : { user: target.user }),
-    // Without one given, PGPASSWORD or the password file, looked up by us: node-postgres's own pgpass
-    // lookup is deprecated (it warns on every connection) and goes away in pg 9.
+    // Without one given, the service's, PGPASSWORD or the password file, looked up by us: node-postgres's own
+    // pgpass lookup is deprecated (it warns on every connection) and goes away in pg 9.
     password: target.password ?? (async (params: PasswordTarget) =>
-      defaultPassword(params)?.password),
+      target.servicePassword ?? defaultPassword(params)?.password),
+    ...(tls === undefined ? {} : { ssl: tls }),
     application_name: label,
     connectionTimeoutMillis: 10_000,
   } as pg.ClientConfig); // its types give the password function no argument; it is called with the parameters
@@ -56,6 +85,16 @@ export async function connectControl(target: ControlTarget, database = target.db
     throw new BucardoError('CONNECTION_FAILED', `Cannot connect to the control database "${database}": ${reason}`, { db: database, ...(sqlstate ? { sqlstate } : {}), cause: error });
   }
   return client;
+}
+
+/** Node's TLS options of the control connection; a bad TLS file is said of the control database. */
+function controlTls(target: ControlTarget, database: string): NodeTlsOptions | false | undefined {
+  try {
+    return libpqTls(target.tls ?? {});
+  } catch (error) {
+    if (!isBucardoError(error) || error.subject.item === 'PGSSLMODE') throw error;
+    throw new BucardoError(error.code, `Cannot connect to the control database "${database}": ${error.message}`, { ...error.subject, db: database, cause: error });
+  }
 }
 
 /** The columns added to control tables after they were first created (any other missing column is a fault). */

@@ -1,10 +1,10 @@
 import pg from 'pg';
-import { BucardoError, checkPgSslMode, defaultPassword, toBucardoError, type DatabaseSpec, type OpenContext, type PasswordTarget } from '@bucardo/plugin-sdk';
+import { BucardoError, defaultPassword, isBucardoError, libpqTls, type DatabaseSpec, type NodeTlsOptions, type OpenContext, type PasswordTarget } from '@bucardo/plugin-sdk';
 import { explicitPassword, locationOf, passwordReference, type PasswordSource } from './connection-params.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
 import { keepLostReason } from './lost-reason.js';
 import { logServerNotices } from './server-notices.js';
-import { tlsOptions } from './tls-options.js';
+import { connectionSettings, type ConnectionSettings } from './connection-settings.js';
 
 /** Every value arrives as the text PostgreSQL printed: keys and row images stay exact (no JS number or Date). */
 const rawText = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
@@ -19,29 +19,25 @@ const rawText = { getTypeParser: () => (value: string) => value } as unknown as 
 export async function connect(spec: DatabaseSpec, context: OpenContext, options: ResolvedPostgresOptions): Promise<pg.Client> {
   const p = spec.params;
   const explicit = explicitPassword(spec);
+  // the service file and the TLS files are read now: an edit or a renewed certificate applies to the next connection
+  const { settings, tls } = connectionSetup(spec);
   let passwordSource: PasswordSource = explicit.source;
   const passwordOf = async (params: PasswordTarget) => {
     if (explicit.password !== undefined) return explicit.password;
+    if (settings.servicePassword !== undefined) {
+      passwordSource = 'service';
+      return settings.servicePassword;
+    }
     const fallback = defaultPassword(params);
     passwordSource = fallback?.source ?? 'none';
     return fallback?.password;
   };
-  const tls = tlsOptions(p.sslmode);
-  // without sslmode=, node-postgres reads PGSSLMODE, and takes a typo there for plain text; a URL that says
-  // sslmode= or ssl= gives node-postgres its mode, and the variable is never read
-  if (tls === undefined && !(p.url !== undefined && urlSaysTls(p.url))) {
-    try {
-      checkPgSslMode();
-    } catch (error) {
-      throw toBucardoError(error, 'INVALID_ARGUMENT', { db: spec.name });
-    }
-  }
   const client = new pg.Client({
-    ...(p.url === undefined ? {} : { connectionString: p.url }),
-    ...(p.dbname === undefined ? {} : { database: p.dbname }),
-    ...(p.host === undefined ? {} : { host: p.host }),
-    ...(p.port === undefined ? {} : { port: Number(p.port) }),
-    ...(p.user === undefined ? {} : { user: p.user }),
+    ...(settings.url === undefined ? {} : { connectionString: settings.url }),
+    ...(settings.dbname === undefined ? {} : { database: settings.dbname }),
+    ...(settings.host === undefined ? {} : { host: settings.host }),
+    ...(settings.port === undefined ? {} : { port: Number(settings.port) }),
+    ...(settings.user === undefined ? {} : { user: settings.user }),
     // A function, called only when the server asks for a password (a password in the URL takes precedence
     // over it), so that node-postgres's own, deprecated pgpass lookup is never used.
     password: passwordOf,
@@ -51,11 +47,11 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
     options: Object.entries(options.sessionSettings).map(([name, value]) => `-c ${name}=${value.replace(/([\\ ])/g, '\\$1')}`).join(' '),
     types: rawText,
   } as pg.ClientConfig);
-  const urlPassword = p.url !== undefined && urlHasPassword(p.url);
+  const urlPassword = settings.url !== undefined && urlHasPassword(settings.url);
   if (urlPassword && explicit.password === undefined) passwordSource = 'url';
   // node-postgres lays the parsed URL over the config, and a URL without a password gives '', so pass= (and
   // PGPASSWORD, the password file) would never be asked: the function goes back where the URL has none
-  if (p.url !== undefined && !urlPassword) (client as unknown as { password: unknown }).password = passwordOf;
+  if (settings.url !== undefined && !urlPassword) (client as unknown as { password: unknown }).password = passwordOf;
   // An idle connection that dies reports through the next query; without a listener it would crash the process.
   client.on('error', (error) => context.log.log('debug', `connection to ${spec.name} lost: ${error.message}`, { db: spec.name }));
   keepLostReason(client);
@@ -74,6 +70,23 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
   return client;
 }
 
+/**
+ * The settings (the service's under the database's) and Node's TLS options, the files read and checked; a
+ * failure names the database. Without a mode of the database's own, node-postgres would read PGSSLMODE, and
+ * take a typo there for plain text: `libpqTls` refuses it (a URL that says sslmode= or ssl= gives
+ * node-postgres its mode, and the variable is never read).
+ */
+function connectionSetup(spec: DatabaseSpec): { settings: ConnectionSettings; tls: NodeTlsOptions | false | undefined } {
+  try {
+    const settings = connectionSettings(spec);
+    return { settings, tls: settings.tls === undefined ? undefined : libpqTls(settings.tls) };
+  } catch (error) {
+    if (!isBucardoError(error)) throw error;
+    const why = error.subject.item === 'PGSSLMODE' ? error.message : `Cannot connect to database "${spec.name}" (${locationOf(spec)}): ${error.message}`;
+    throw new BucardoError(error.code, why, { ...error.subject, db: spec.name, cause: error });
+  }
+}
+
 /** What Node says of a server certificate that no trusted authority signed. */
 const CERTIFICATE_REFUSED = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT']);
 
@@ -85,11 +98,11 @@ function describeFailure(error: Error, source: PasswordSource, reference: string
     return 'the server asks for a password and none was given (pass=, pass=env:NAME, PGPASSWORD or a password file entry)';
   }
   if ((error as { code?: string }).code === '28P01') {
-    const from = { pass: 'pass=', env: `the environment variable ${reference}`, url: 'the url', PGPASSWORD: 'PGPASSWORD', pgpass: 'the password file', none: 'nowhere' }[source];
+    const from = { pass: 'pass=', env: `the environment variable ${reference}`, url: 'the url', service: 'the service file', PGPASSWORD: 'PGPASSWORD', pgpass: 'the password file', none: 'nowhere' }[source];
     return `${message} (the password came from ${from})`;
   }
   if (CERTIFICATE_REFUSED.has(String((error as { code?: string }).code))) {
-    return `${message} (sslmode=verify-ca and verify-full trust Node's certificate authorities: give your CA's certificate in NODE_EXTRA_CA_CERTS of the process that connects, the daemon's too)`;
+    return `${message} (sslmode=verify-ca and verify-full trust the CA certificates of sslrootcert= (or PGSSLROOTCERT, ~/.postgresql/root.crt), else Node's and those of NODE_EXTRA_CA_CERTS: give your CA's certificate in sslrootcert=)`;
   }
   if ((error as { code?: string }).code === '42501' && message.includes('session_replication_role')) {
     return `${message}: applyAsReplica (or sessionSettings) asks for it; connect as a superuser, or GRANT SET ON PARAMETER session_replication_role TO ${user === undefined ? 'the role' : quoteIdent(user)} (PostgreSQL 15 or later)`;
@@ -99,11 +112,6 @@ function describeFailure(error: Error, source: PasswordSource, reference: string
 
 export const quoteIdent = (name: string): string => pg.escapeIdentifier(name);
 export const quoteLiteral = (value: string): string => pg.escapeLiteral(value);
-
-/** Whether the URL's query has `sslmode=` or `ssl=`, which node-postgres takes over PGSSLMODE. */
-function urlSaysTls(url: string): boolean {
-  return /[?&](sslmode|ssl)=/i.test(url);
-}
 
 function urlHasPassword(url: string): boolean {
   try {

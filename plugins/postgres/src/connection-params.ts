@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { BucardoError, redactUrl, type DatabaseSpec } from '@bucardo/plugin-sdk';
 import { checkSslMode } from './tls-options.js';
+import { checkUrlTls } from './url-tls.js';
 
 /** `bucardo add db` parameters and their aliases (Bucardo's spellings). */
 const aliases: Record<string, string> = {
@@ -9,8 +11,13 @@ const aliases: Record<string, string> = {
   user: 'user', dbuser: 'user', username: 'user',
   pass: 'pass', password: 'pass', dbpass: 'pass',
   sslmode: 'sslmode',
+  sslrootcert: 'sslrootcert', sslcert: 'sslcert', sslkey: 'sslkey',
+  service: 'service',
   url: 'url', dsn: 'url', dbdsn: 'url',
 };
+
+/** The parameters naming a file, stored as absolute paths (a daemon's working directory is not the command's). */
+const FILE_PARAMS = ['sslrootcert', 'sslcert', 'sslkey'] as const;
 
 /**
  * node-postgres lays the parsed URL over the other settings, parts it does not name included (as empty,
@@ -63,9 +70,21 @@ export function normalizeParams(params: Readonly<Record<string, string>>, env: N
   if (reference !== undefined && !ENV_NAME.test(reference)) {
     throw new BucardoError('INVALID_ARGUMENT', `pass=env:NAME needs the name of an environment variable (letters, digits, underscores), not "${reference}"`, { item: 'pass' });
   }
-  if (normalized.url !== undefined) checkUrlAgainst(normalized);
+  for (const name of FILE_PARAMS) {
+    const file = normalized[name];
+    if (file !== undefined && !(name === 'sslrootcert' && file === 'system')) normalized[name] = path.resolve(file);
+  }
+  if (normalized.url !== undefined) {
+    checkUrlAgainst(normalized);
+    checkUrlTls(normalized.url, normalized);
+  }
+  if (normalized.service !== undefined) {
+    if (normalized.url !== undefined) throw new BucardoError('INVALID_ARGUMENT', 'Give either service= or url=, not both', { item: 'service' });
+    // the service is read when connecting: the host and port it leaves out come from the environment then
+    return normalized;
+  }
   if (normalized.dbname === undefined && normalized.url === undefined) {
-    throw new BucardoError('INVALID_ARGUMENT', 'A PostgreSQL database needs dbname=NAME (or url=postgres://…)', { item: 'dbname' });
+    throw new BucardoError('INVALID_ARGUMENT', 'A PostgreSQL database needs dbname=NAME (or url=postgres://…, or service=NAME)', { item: 'dbname' });
   }
   return normalized.url === undefined ? withEnvironmentDefaults(normalized, env) : normalized;
 }
@@ -93,21 +112,28 @@ export function describeConnection(spec: DatabaseSpec, env: NodeJS.ProcessEnv = 
   const reference = passwordReference(p.pass);
   const suffix = reference === undefined ? '' : ` (pass=env:${reference})`;
   if (p.url !== undefined) return `psql ${redactUrl(p.url)}${suffix}`;
+  if (p.service !== undefined) return `service=${p.service}${givenBeside(p)}${suffix}`;
   const port = p.port ?? env.PGPORT ?? '5432';
   const user = p.user ?? env.PGUSER ?? env.USER ?? 'postgres';
   const host = p.host ?? env.PGHOST;
   return `psql -p ${port} -U ${user} -d ${p.dbname}${host ? ` -h ${host}` : ''}${suffix}`;
 }
 
+/** The settings given beside a service, which win over its own: ` dbname=x host=y`. */
+function givenBeside(p: Readonly<Record<string, string>>): string {
+  return ['dbname', 'host', 'port', 'user', 'sslmode'].filter((key) => p[key] !== undefined).map((key) => ` ${key}=${p[key]}`).join('');
+}
+
 /** A one-line location for error messages, without the password. */
 export function locationOf(spec: DatabaseSpec, env: NodeJS.ProcessEnv = process.env): string {
   const p = spec.params;
   if (p.url !== undefined) return redactUrl(p.url);
+  if (p.service !== undefined) return `service=${p.service}${givenBeside(p)}`;
   return `dbname=${p.dbname} host=${p.host ?? env.PGHOST ?? 'localhost'} port=${p.port ?? env.PGPORT ?? '5432'}`;
 }
 
 /** Where a password for a connection comes from, for error messages (never the password). */
-export type PasswordSource = 'pass' | 'env' | 'url' | 'PGPASSWORD' | 'pgpass' | 'none';
+export type PasswordSource = 'pass' | 'env' | 'url' | 'service' | 'PGPASSWORD' | 'pgpass' | 'none';
 
 /**
  * The explicit password of a database: `pass=env:NAME` resolved from `env`, a literal `pass=`, or

@@ -1,0 +1,137 @@
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BucardoError } from './errors.js';
+
+/*
+ * libpq's TLS files (sslrootcert, sslcert, sslkey) for connections made with node-postgres, which takes
+ * the files' contents: they are read here at every connect, so a renewed certificate is used by the next
+ * connection, and checked as libpq checks them, with errors naming the file.
+ */
+
+/** The TLS files of a connection as given (its parameters, or its service); unset ones fall back to PG* variables and ~/.postgresql. */
+export interface TlsFileSettings {
+  /** The CA certificates that sign the server's certificate, or `system` for Node's. */
+  readonly sslrootcert?: string;
+  /** The client certificate. */
+  readonly sslcert?: string;
+  /** The client certificate's private key. */
+  readonly sslkey?: string;
+}
+
+/** The files' contents, as Node's TLS takes them. */
+export interface TlsFileContents {
+  /** The CA certificates (PEM), when a root certificate file applies. */
+  readonly ca?: string;
+  /** Whether `sslrootcert=system`: Node's own CAs, and only with `verify-full`. */
+  readonly systemRoots: boolean;
+  /** The client certificate (PEM). */
+  readonly cert?: string;
+  /** Its private key (PEM). */
+  readonly key?: string;
+}
+
+/** A file of the connection and where its name came from, for messages. */
+interface Located {
+  readonly file: string;
+  readonly from: string;
+}
+
+/**
+ * Which files apply: the setting, else PGSSLROOTCERT, PGSSLCERT, PGSSLKEY, else libpq's defaults
+ * ~/.postgresql/root.crt, postgresql.crt and postgresql.key where they exist.
+ */
+function locate(settings: TlsFileSettings, env: NodeJS.ProcessEnv): { root?: Located; cert?: Located; key?: Located } {
+  const home = path.join(env.HOME || os.homedir(), '.postgresql');
+  const pick = (name: 'sslrootcert' | 'sslcert' | 'sslkey', variable: string, fallback: string): Located | undefined => {
+    const given = settings[name];
+    if (given !== undefined && given !== '') return { file: given, from: `${name}=` };
+    if (env[variable]) return { file: env[variable]!, from: variable };
+    const file = path.join(home, fallback);
+    return exists(file) ? { file, from: `libpq's default ${name}` } : undefined;
+  };
+  const cert = pick('sslcert', 'PGSSLCERT', 'postgresql.crt');
+  const root = pick('sslrootcert', 'PGSSLROOTCERT', 'root.crt');
+  // the default key goes with a certificate, even where the key file is missing (said when read)
+  const key = pick('sslkey', 'PGSSLKEY', 'postgresql.key') ?? (cert ? { file: path.join(home, 'postgresql.key'), from: "libpq's default sslkey" } : undefined);
+  return { ...(root ? { root } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+}
+
+function exists(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads and checks the TLS files of a connection: each must be a readable file; the key must be a file
+ * others cannot read (mode 0600 or less, 0640 when root owns it: libpq refuses any other), must be a
+ * private key, and must be the certificate's. A key without a certificate is refused as well. Every
+ * failure is a `CONNECTION_FAILED` whose `item` is the file's path.
+ */
+export function readTlsFiles(settings: TlsFileSettings, env: NodeJS.ProcessEnv = process.env): TlsFileContents {
+  const { root, cert, key } = locate(settings, env);
+  const systemRoots = root?.file === 'system';
+  const ca = root && !systemRoots ? readPem(root, 'root certificate') : undefined;
+  if (ca !== undefined) parseCertificate(ca, root!, 'root certificate');
+  if (cert === undefined) {
+    if (key !== undefined && key.from === 'sslkey=') fail(key, `sslkey=${key.file} is given without a certificate (sslcert=)`);
+    return { ...(ca === undefined ? {} : { ca }), systemRoots };
+  }
+  const certText = readPem(cert, 'client certificate');
+  const certificate = parseCertificate(certText, cert, 'client certificate');
+  checkKeyMode(key!);
+  const keyText = readPem(key!, 'private key');
+  let privateKey;
+  try {
+    privateKey = createPrivateKey(keyText);
+  } catch (error) {
+    fail(key!, `the private key file ${key!.file} (${key!.from}) cannot be read as a private key (an encrypted key is not supported): ${(error as Error).message}`, error);
+  }
+  if (!certificate.checkPrivateKey(privateKey)) {
+    fail(key!, `the private key file ${key!.file} (${key!.from}) is not the key of the client certificate ${cert.file} (${cert.from})`);
+  }
+  return { ...(ca === undefined ? {} : { ca }), systemRoots, cert: certText, key: keyText };
+}
+
+function readPem(located: Located, what: string): string {
+  try {
+    return readFileSync(located.file, 'utf8');
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as Error).message})`;
+    return fail(located, `the ${what} file ${located.file} (${located.from}) ${why}`, error);
+  }
+}
+
+function parseCertificate(text: string, located: Located, what: string): X509Certificate {
+  try {
+    return new X509Certificate(text);
+  } catch (error) {
+    return fail(located, `the ${what} file ${located.file} (${located.from}) holds no PEM certificate: ${(error as Error).message}`, error);
+  }
+}
+
+/** libpq's rule: at most u=rw (0600) for the key's owner, or u=rw,g=r (0640) where root owns it. */
+function checkKeyMode(key: Located): void {
+  let stat;
+  try {
+    stat = statSync(key.file);
+  } catch (error) {
+    readPem(key, 'private key');
+    throw error;
+  }
+  if (!stat.isFile()) fail(key, `the private key file ${key.file} (${key.from}) is not a plain file`);
+  if (process.platform === 'win32') return;
+  const tooWide = stat.uid === 0 ? stat.mode & 0o137 : stat.mode & 0o077;
+  if (tooWide !== 0) {
+    const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
+    fail(key, `the private key file ${key.file} (${key.from}) has mode ${mode}, readable by group or others: it must be u=rw (0600) or less, or u=rw,g=r (0640) or less if owned by root (chmod 0600 ${key.file})`);
+  }
+}
+
+function fail(located: Located, message: string, cause?: unknown): never {
+  throw new BucardoError('CONNECTION_FAILED', message, { item: located.file, ...(cause === undefined ? {} : { cause }) });
+}
