@@ -92,7 +92,7 @@ describe('sslmode', () => {
   it('verify-ca: refused while the CA is not trusted, accepted once it is, whatever the host name', async () => {
     const untrusted = await addDb('ca', 'verify-ca');
     expect(untrusted.code).toBe(1);
-    expect(untrusted.stderr).toMatch(/^ERROR: Cannot connect to database "ca" \(dbname=\S+ host=127\.0\.0\.1 port=\d+\): unable to verify the first certificate \(sslmode=verify-ca and verify-full trust Node's certificate authorities: give your CA's certificate in NODE_EXTRA_CA_CERTS of the process that connects, the daemon's too\) \[CONNECTION_FAILED\]\n$/);
+    expect(untrusted.stderr).toMatch(/^ERROR: Cannot connect to database "ca" \(dbname=\S+ host=127\.0\.0\.1 port=\d+\): unable to verify the first certificate \(sslmode=verify-ca and verify-full trust Node's certificate authorities: give your CA's certificate in sslrootcert=, PGSSLROOTCERT or NODE_EXTRA_CA_CERTS of the process that connects, the daemon's too\) \[CONNECTION_FAILED\]\n$/);
     const trusted = await addDb('ca', 'verify-ca', { NODE_EXTRA_CA_CERTS: file('ca.pem') });
     expect(trusted.code, trusted.stdout + trusted.stderr).toBe(0);
   });

@@ -63,7 +63,7 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
     // or the process lives on until the server gives up on the login.
     (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
     const sqlstate = (error as { code?: string }).code;
-    throw new BucardoError('CONNECTION_FAILED', `Cannot connect to database "${spec.name}" (${locationOf(spec)}): ${describeFailure(error as Error, passwordSource, passwordReference(p.pass), client.user)}`, {
+    throw new BucardoError('CONNECTION_FAILED', `Cannot connect to database "${spec.name}" (${locationOf(spec)}): ${describeFailure(error as Error, passwordSource, passwordReference(p.pass), client.user, typeof tls === 'object' && tls.ca !== undefined)}`, {
       db: spec.name, ...(sqlstate && /^[0-9A-Z]{5}$/.test(sqlstate) ? { sqlstate } : {}), cause: error,
     });
   }
@@ -91,7 +91,7 @@ function connectionSetup(spec: DatabaseSpec): { settings: ConnectionSettings; tl
 const CERTIFICATE_REFUSED = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT']);
 
 /** The driver's message, clearer where it is about the password; the password itself is never in it. */
-function describeFailure(error: Error, source: PasswordSource, reference: string | undefined, user: string | undefined): string {
+function describeFailure(error: Error, source: PasswordSource, reference: string | undefined, user: string | undefined, ownRoots: boolean): string {
   const message = error.message;
   // node-postgres says "SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string" when it had none
   if (source === 'none' && /password must be a string|no password/i.test(message)) {
@@ -102,7 +102,9 @@ function describeFailure(error: Error, source: PasswordSource, reference: string
     return `${message} (the password came from ${from})`;
   }
   if (CERTIFICATE_REFUSED.has(String((error as { code?: string }).code))) {
-    return `${message} (sslmode=verify-ca and verify-full trust the CA certificates of sslrootcert= (or PGSSLROOTCERT, ~/.postgresql/root.crt), else Node's and those of NODE_EXTRA_CA_CERTS: give your CA's certificate in sslrootcert=)`;
+    return ownRoots
+      ? `${message} (no CA of the root certificate file signed the server's certificate: sslrootcert=, else PGSSLROOTCERT, else ~/.postgresql/root.crt replaces Node's CAs)`
+      : `${message} (sslmode=verify-ca and verify-full trust Node's certificate authorities: give your CA's certificate in sslrootcert=, PGSSLROOTCERT or NODE_EXTRA_CA_CERTS of the process that connects, the daemon's too)`;
   }
   if ((error as { code?: string }).code === '42501' && message.includes('session_replication_role')) {
     return `${message}: applyAsReplica (or sessionSettings) asks for it; connect as a superuser, or GRANT SET ON PARAMETER session_replication_role TO ${user === undefined ? 'the role' : quoteIdent(user)} (PostgreSQL 15 or later)`;

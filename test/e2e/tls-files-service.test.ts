@@ -1,0 +1,201 @@
+/**
+ * TLS files and service files, as libpq users give them, through the `bucardo` command as a process: a
+ * cluster of its own with ssl=on, a certificate for 127.0.0.1 signed by the test's CA, and a role that logs
+ * in with a client certificate only (`hostssl … cert`). `add db` with sslmode=verify-full and
+ * sslrootcert=, sslcert=, sslkey= reaches it, and a sync from it delivers rows to a plain database; a key
+ * others can read, a key that is not the certificate's and a CA that did not sign the server's certificate
+ * are refused naming the database and the file; a service of a service file is stored by name and used
+ * end to end; PGSERVICE and PGSSLROOTCERT/PGSSLCERT/PGSSLKEY reach the control connection.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startEmbeddedPostgres, type RestartablePgServer } from '../src/fixtures/embedded-postgres.js';
+import { serverFromInfo } from '../src/fixtures/pg-server.js';
+import { bucardoEnv, runBucardo, type CliResult } from '../src/helpers/cli.js';
+import { createDatabase, dropDatabase, uniqueName, withClient } from '../src/helpers/databases.js';
+
+const server = serverFromInfo(inject('pg'));
+const control = uniqueName('tlsf_ctl');
+const target = uniqueName('tlsf_dst');
+const source = 'tls_src';
+const serviceSource = 'svc_src';
+const dir = mkdtempSync(path.join(os.tmpdir(), 'tls-files-'));
+const file = (name: string) => path.join(dir, name);
+let tlsServer: RestartablePgServer;
+
+function bucardo(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  return runBucardo(args, { env: { ...bucardoEnv(server, control), PGSSLMODE: undefined, PGSERVICE: undefined, PGSERVICEFILE: file('none.conf'), PGSSLROOTCERT: undefined, PGSSLCERT: undefined, PGSSLKEY: undefined, HOME: dir, ...env } });
+}
+
+function openssl(...args: string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+}
+
+/** A key and a certificate for `cn` signed by the CA `ca`. */
+function signed(name: string, cn: string, ca: string, ext?: string): void {
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
+  if (ext !== undefined) writeFileSync(file(`${name}.cnf`), `${ext}\n`);
+  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', ...(ext === undefined ? [] : ['-extfile', `${name}.cnf`]));
+  chmodSync(file(`${name}.key`), 0o600);
+}
+
+/** The sslrootcert=, sslcert= and sslkey= of the certificate login. */
+const certLogin = (key = 'client.key', root = 'ca.pem') => [`sslrootcert=${file(root)}`, `sslcert=${file('client.crt')}`, `sslkey=${file(key)}`];
+const tlsDb = (dbname: string) => [`dbname=${dbname}`, 'host=127.0.0.1', `port=${tlsServer.port}`, 'user=certuser', 'sslmode=verify-full'];
+
+async function rows(url: string): Promise<number[]> {
+  return withClient(url, async (c) => (await c.query<{ id: number }>('SELECT id FROM t ORDER BY id')).rows.map((r) => r.id));
+}
+
+beforeAll(async () => {
+  chmodSync(dir, 0o755);
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Bucardo test CA');
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other-ca.key', '-out', 'other-ca.pem', '-days', '2', '-subj', '/CN=Another CA');
+  signed('server', '127.0.0.1', 'ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost');
+  signed('client', 'certuser', 'ca');
+  signed('stranger', 'certuser', 'ca');
+  writeFileSync(file('pg_hba.conf'), [
+    'hostssl all certuser 127.0.0.1/32 cert',
+    'host all certuser 127.0.0.1/32 reject',
+    'host all all 127.0.0.1/32 scram-sha-256',
+  ].join('\n') + '\n');
+  // as root the server runs as user postgres, which must own its key
+  if (process.getuid?.() === 0) execFileSync('chown', ['postgres', file('server.key')]);
+  tlsServer = await startEmbeddedPostgres({
+    ssl: 'on', ssl_cert_file: file('server.crt'), ssl_key_file: file('server.key'), ssl_ca_file: file('ca.pem'), hba_file: file('pg_hba.conf'),
+  });
+  await withClient(tlsServer.url(), (c) => c.query('CREATE ROLE certuser LOGIN SUPERUSER'));
+  for (const db of [source, serviceSource]) {
+    await withClient(tlsServer.url(), (c) => c.query(`CREATE DATABASE ${db} OWNER certuser`));
+    await withClient(tlsServer.url(db), (c) => c.query('CREATE TABLE public.t (id int PRIMARY KEY, v text); ALTER TABLE public.t OWNER TO certuser'));
+  }
+  await createDatabase(server, control);
+  await createDatabase(server, target);
+  await withClient(server.url(target), (c) => c.query('CREATE TABLE public.t (id int PRIMARY KEY, v text)'));
+  const install = await bucardo(['install']);
+  expect(install.code, install.stderr).toBe(0);
+}, 120_000);
+
+afterAll(async () => {
+  await tlsServer?.stop();
+  for (const db of [control, target]) await dropDatabase(server, db);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('sslrootcert=, sslcert=, sslkey=', () => {
+  it('a certificate login with verify-full: added, listed, and a sync from it delivers rows', async () => {
+    const added = await bucardo(['add', 'db', 'certsrc', ...tlsDb(source), ...certLogin()]);
+    expect(added.code, added.stderr).toBe(0);
+    const stored = await withClient(server.url(control), async (c) => (await c.query("SELECT params FROM bucardo.db WHERE name = 'certsrc'")).rows[0].params);
+    // the paths, never the files' contents
+    expect(stored).toMatchObject({ sslrootcert: file('ca.pem'), sslcert: file('client.crt'), sslkey: file('client.key') });
+    expect((await bucardo(['add', 'db', 'plain', `dbname=${target}`])).code).toBe(0);
+    expect((await bucardo(['add', 'table', 'public.t', 'db=certsrc', 'herd=h1'])).code).toBe(0);
+    const sync = await bucardo(['add', 'sync', 's1', 'herd=h1', 'dbs=certsrc:source,plain:target', 'autokick=false']);
+    expect(sync.code, sync.stderr).toBe(0);
+    await withClient(tlsServer.url(source), (c) => c.query("INSERT INTO t VALUES (1, 'a'), (2, 'b')"));
+    const kicked = await bucardo(['kick', 's1', '0']);
+    expect(kicked.code, kicked.stdout + kicked.stderr).toBe(0);
+    expect(await rows(server.url(target))).toEqual([1, 2]);
+  });
+
+  it('a key readable by others is refused, naming the database and the file', async () => {
+    copyFileSync(file('client.key'), file('loose.key'));
+    chmodSync(file('loose.key'), 0o644);
+    const r = await bucardo(['add', 'db', 'loose', ...tlsDb(source), ...certLogin('loose.key')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`ERROR: Cannot connect to database "loose" (dbname=${source} host=127.0.0.1 port=${tlsServer.port}): the private key file ${file('loose.key')} (sslkey=) has mode 0644, readable by group or others: it must be u=rw (0600) or less, or u=rw,g=r (0640) or less if owned by root (chmod 0600 ${file('loose.key')}) [CONNECTION_FAILED]\n`);
+    expect((await bucardo(['list', 'dbs'])).stdout).not.toMatch(/loose/);
+  });
+
+  it('a key that is not the certificate\'s, and a missing file, are refused naming the file', async () => {
+    const mismatch = await bucardo(['add', 'db', 'mismatch', ...tlsDb(source), ...certLogin('stranger.key')]);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toBe(`ERROR: Cannot connect to database "mismatch" (dbname=${source} host=127.0.0.1 port=${tlsServer.port}): the private key file ${file('stranger.key')} (sslkey=) is not the key of the client certificate ${file('client.crt')} (sslcert=) [CONNECTION_FAILED]\n`);
+    const missing = await bucardo(['add', 'db', 'missing', ...tlsDb(source), ...certLogin('client.key', 'nowhere.pem')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(`ERROR: Cannot connect to database "missing" (dbname=${source} host=127.0.0.1 port=${tlsServer.port}): the root certificate file ${file('nowhere.pem')} (sslrootcert=) does not exist [CONNECTION_FAILED]\n`);
+  });
+
+  it('a CA that did not sign the server\'s certificate replaces Node\'s and is refused, naming the database', async () => {
+    const r = await bucardo(['add', 'db', 'wrongca', ...tlsDb(source), ...certLogin('client.key', 'other-ca.pem')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^ERROR: Cannot connect to database "wrongca" \\(dbname=${source} host=127\\.0\\.0\\.1 port=${tlsServer.port}\\): (self-signed certificate in certificate chain|unable to verify the first certificate) \\(no CA of the root certificate file signed the server's certificate: sslrootcert=, else PGSSLROOTCERT, else ~/\\.postgresql/root\\.crt replaces Node's CAs\\) \\[CONNECTION_FAILED\\]\\n$`));
+  });
+
+  it('the files are read at every connect: a key made unreadable by others after add db fails the next run, naming it', async () => {
+    chmodSync(file('client.key'), 0o644);
+    try {
+      await withClient(tlsServer.url(source), (c) => c.query("INSERT INTO t VALUES (3, 'c')"));
+      const kicked = await bucardo(['kick', 's1', '0']);
+      expect(kicked.code).not.toBe(0);
+      expect(kicked.stdout + kicked.stderr).toContain(`the private key file ${file('client.key')} (sslkey=) has mode 0644`);
+    } finally {
+      chmodSync(file('client.key'), 0o600);
+    }
+    const again = await bucardo(['kick', 's1', '0']);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(await rows(server.url(target))).toEqual([1, 2, 3]);
+  });
+});
+
+describe('service=', () => {
+  it('a service of PGSERVICEFILE is stored by name, listed, and used by every run', async () => {
+    const services = file('pg_service.conf');
+    writeFileSync(services, [
+      '# the TLS source',
+      '[tlssvc]',
+      'host=127.0.0.1', `port=${tlsServer.port}`, 'user=certuser', `dbname=${serviceSource}`, 'sslmode=verify-full',
+      `sslrootcert=${file('ca.pem')}`, `sslcert=${file('client.crt')}`, `sslkey=${file('client.key')}`,
+      '',
+    ].join('\n'));
+    const env = { PGSERVICEFILE: services };
+    const added = await bucardo(['add', 'db', 'svcsrc', 'service=tlssvc'], env);
+    expect(added.code, added.stderr).toBe(0);
+    const stored = await withClient(server.url(control), async (c) => (await c.query("SELECT params FROM bucardo.db WHERE name = 'svcsrc'")).rows[0].params);
+    expect(stored).toEqual({ service: 'tlssvc' });
+    const listed = await bucardo(['list', 'dbs', 'svcsrc'], env);
+    expect(listed.stdout).toContain('Conn: service=tlssvc');
+    expect((await bucardo(['add', 'db', 'plain2', `dbname=${target}`])).code).toBe(0);
+    expect((await bucardo(['add', 'table', 'public.t', 'db=svcsrc', 'herd=h2'], env)).code).toBe(0);
+    expect((await bucardo(['add', 'sync', 's2', 'herd=h2', 'dbs=svcsrc:source,plain2:target', 'autokick=false'], env)).code).toBe(0);
+    await withClient(tlsServer.url(serviceSource), (c) => c.query("INSERT INTO t VALUES (10, 'x')"));
+    const kicked = await bucardo(['kick', 's2', '0'], env);
+    expect(kicked.code, kicked.stdout + kicked.stderr).toBe(0);
+    expect(await rows(server.url(target))).toContain(10);
+  });
+
+  it('an unknown service and a malformed file are refused naming the service, the file and the line', async () => {
+    const services = file('bad_service.conf');
+    writeFileSync(services, '[good]\nhost=127.0.0.1\n[broken]\nthis line has no equals sign\n');
+    const unknown = await bucardo(['add', 'db', 'nosvc', 'service=absent'], { PGSERVICEFILE: file('empty.conf'), PGSYSCONFDIR: dir });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe(`ERROR: Cannot connect to database "nosvc" (service=absent): The service "absent" is not defined in ${file('empty.conf')} nor in ${file('pg_service.conf')} [INVALID_ARGUMENT]\n`);
+    const broken = await bucardo(['add', 'db', 'broken', 'service=good'], { PGSERVICEFILE: services });
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toBe(`ERROR: Cannot connect to database "broken" (service=good): Syntax error in the service file ${services}, line 4: "this line has no equals sign" is neither a [service] nor key=value (looking for service "good") [INVALID_ARGUMENT]\n`);
+  });
+});
+
+describe('the control connection', () => {
+  it('PGSERVICE names the control database\'s server, user, password and database', async () => {
+    const services = file('control_service.conf');
+    writeFileSync(services, `[ctl]\nhost=${server.host}\nport=${server.port}\nuser=${server.user}\npassword=${server.password}\ndbname=${control}\n`);
+    const r = await bucardo(['list', 'dbs', 'plain'], { PGSERVICEFILE: services, PGSERVICE: 'ctl', PGHOST: '/nonexistent', PGPORT: '1', PGPASSWORD: undefined, BUCARDO_CONTROL_DB: undefined });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Database: plain');
+  });
+
+  it('PGSSLROOTCERT, PGSSLCERT and PGSSLKEY give it a certificate login', async () => {
+    // the TLS cluster has no control schema: reaching it as certuser is what the test asks
+    const env = { PGHOST: '127.0.0.1', PGPORT: String(tlsServer.port), PGUSER: 'certuser', PGPASSWORD: undefined, BUCARDO_CONTROL_DB: source, PGSSLMODE: 'verify-full' };
+    const without = await bucardo(['list', 'dbs'], env);
+    expect(without.code).toBe(1);
+    expect(without.stderr).toMatch(/^ERROR: Cannot connect to the control database "tls_src": /);
+    const r = await bucardo(['list', 'dbs'], { ...env, PGSSLROOTCERT: file('ca.pem'), PGSSLCERT: file('client.crt'), PGSSLKEY: file('client.key') });
+    expect(r.stderr).toMatch(/CONTROL_NOT_INSTALLED|bucardo install/);
+  });
+});
