@@ -57,6 +57,8 @@ beforeAll(async () => {
   signed('server', '127.0.0.1', 'ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost');
   signed('client', 'certuser', 'ca');
   signed('stranger', 'certuser', 'ca');
+  copyFileSync(file('client.key'), file('loose.key'));
+  chmodSync(file('loose.key'), 0o644);
   writeFileSync(file('pg_hba.conf'), [
     'hostssl all certuser 127.0.0.1/32 cert',
     'host all certuser 127.0.0.1/32 reject',
@@ -103,8 +105,6 @@ describe('sslrootcert=, sslcert=, sslkey=', () => {
   });
 
   it('a key readable by others is refused, naming the database and the file', async () => {
-    copyFileSync(file('client.key'), file('loose.key'));
-    chmodSync(file('loose.key'), 0o644);
     const r = await bucardo(['add', 'db', 'loose', ...tlsDb(source), ...certLogin('loose.key')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`ERROR: Cannot connect to database "loose" (dbname=${source} host=127.0.0.1 port=${tlsServer.port}): the private key file ${file('loose.key')} (sslkey=) has mode 0644, readable by group or others: it must be u=rw (0600) or less, or u=rw,g=r (0640) or less if owned by root (chmod 0600 ${file('loose.key')}) [CONNECTION_FAILED]\n`);
@@ -124,6 +124,17 @@ describe('sslrootcert=, sslcert=, sslkey=', () => {
     const r = await bucardo(['add', 'db', 'wrongca', ...tlsDb(source), ...certLogin('client.key', 'other-ca.pem')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`^ERROR: Cannot connect to database "wrongca" \\(dbname=${source} host=127\\.0\\.0\\.1 port=${tlsServer.port}\\): (self-signed certificate in certificate chain|unable to verify the first certificate) \\(no CA of the root certificate file signed the server's certificate: sslrootcert=, else PGSSLROOTCERT, else ~/\\.postgresql/root\\.crt replaces Node's CAs\\) \\[CONNECTION_FAILED\\]\\n$`));
+  });
+
+  it('in a url= query, as libpq takes them: read and checked as the parameters are', async () => {
+    const url = (key: string) => `url=postgres://certuser@127.0.0.1:${tlsServer.port}/${source}?sslmode=verify-full&sslrootcert=${file('ca.pem')}&sslcert=${file('client.crt')}&sslkey=${file(key)}`;
+    const added = await bucardo(['add', 'db', 'urlsrc', url('client.key')]);
+    expect(added.code, added.stderr).toBe(0);
+    const loose = await bucardo(['add', 'db', 'urlloose', url('loose.key')]);
+    expect(loose.code).toBe(1);
+    expect(loose.stderr).toContain(`): the private key file ${file('loose.key')} (sslkey=) has mode 0644`);
+    const twice = await bucardo(['add', 'db', 'urltwice', url('client.key'), `sslkey=${file('client.key')}`]);
+    expect(twice.stderr).toBe('ERROR: Database "urltwice": sslkey is both in url= and given as sslkey= beside it: give it once [INVALID_ARGUMENT]\n');
   });
 
   it('the files are read at every connect: a key made unreadable by others after add db fails the next run, naming it', async () => {

@@ -3,6 +3,7 @@
  * resolved from the given environment, a missing variable named) and what `list dbs` shows. The password
  * file is the SDK's (plugin-sdk/test/libpq-password.test.ts).
  */
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeConnection, explicitPassword, normalizeParams } from '../src/connection-params.js';
 
@@ -73,5 +74,33 @@ describe('describeConnection', () => {
     expect(describeConnection(spec({ dbname: 'd', pass: 'env:P' }), env)).toBe('psql -p 5433 -U me -d d (pass=env:P)');
     expect(describeConnection(spec({ dbname: 'd', pass: 'hunter2' }), env)).toBe('psql -p 5433 -U me -d d');
     expect(describeConnection(spec({ url: 'postgres://u:hunter2@h/d' }), env)).toBe('psql postgres://u:*****@h/d');
+  });
+});
+
+describe('normalizeParams: TLS files and service=', () => {
+  it('stores the files as absolute paths (a daemon runs elsewhere), sslrootcert=system as it is', () => {
+    expect(normalizeParams({ dbname: 'x', sslrootcert: 'ca.pem', sslcert: '/etc/c.crt', sslkey: './k.key' }, {})).toEqual({
+      dbname: 'x', sslrootcert: path.resolve('ca.pem'), sslcert: '/etc/c.crt', sslkey: path.resolve('k.key'),
+    });
+    expect(normalizeParams({ dbname: 'x', sslrootcert: 'system' }, {})).toEqual({ dbname: 'x', sslrootcert: 'system' });
+  });
+
+  it('stores a service by name, without the environment\'s host and port (the service gives them when connecting); not with a url', () => {
+    expect(normalizeParams({ service: 'prod' }, { PGHOST: 'h', PGPORT: '5' })).toEqual({ service: 'prod' });
+    expect(normalizeParams({ service: 'prod', dbname: 'other' }, { PGHOST: 'h' })).toEqual({ service: 'prod', dbname: 'other' });
+    expect(() => normalizeParams({ service: 'prod', url: 'postgres://h/d' }, {})).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', item: 'service' }));
+    expect(() => normalizeParams({ url: 'postgres://h/d?service=prod' }, {})).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', item: 'service' }));
+  });
+
+  it('a url that names a TLS file: its sslmode is checked, and a setting both in it and beside it is refused', () => {
+    expect(() => normalizeParams({ url: 'postgres://h/d?sslcert=/c&sslmode=verify_full' }, {})).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', item: 'sslmode' }));
+    expect(() => normalizeParams({ url: 'postgres://h/d?sslcert=/c', sslcert: '/d' }, {})).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', item: 'sslcert' }));
+  });
+});
+
+describe('describeConnection of a service', () => {
+  it('shows service=NAME and the settings given beside it', () => {
+    expect(describeConnection(spec({ service: 'prod' }), {})).toBe('service=prod');
+    expect(describeConnection(spec({ service: 'prod', dbname: 'd2', pass: 'env:P' }), {})).toBe('service=prod dbname=d2 (pass=env:P)');
   });
 });

@@ -1,0 +1,106 @@
+/**
+ * The TLS files as libpq finds and checks them (given, else PGSSL* variables, else ~/.postgresql), and the
+ * TLS options each mode makes of them. Certificates made with openssl in a temp dir.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { libpqTls, type NodeTlsOptions } from '../src/libpq-tls.js';
+import { readTlsFiles } from '../src/libpq-tls-files.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'tlsf-'));
+const file = (name: string) => path.join(dir, name);
+const home = file('home');
+const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+
+beforeAll(() => {
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=ca');
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.crt', '-days', '2', '-subj', '/CN=u');
+  chmodSync(file('client.key'), 0o600);
+  mkdirSync(path.join(home, '.postgresql'), { recursive: true });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function errorOf(fn: () => unknown): { code: string; message: string; item?: string } {
+  try {
+    fn();
+  } catch (error) {
+    const e = error as { code: string; message: string; subject: { item?: string } };
+    return { code: e.code, message: e.message, ...(e.subject.item === undefined ? {} : { item: e.subject.item }) };
+  }
+  throw new Error('no error');
+}
+
+describe('readTlsFiles', () => {
+  it('PGSSLROOTCERT, PGSSLCERT and PGSSLKEY where nothing is given; the settings over them', () => {
+    const env = { HOME: home, PGSSLROOTCERT: file('ca.pem'), PGSSLCERT: file('client.crt'), PGSSLKEY: file('client.key') };
+    const files = readTlsFiles({}, env);
+    expect(files.ca).toContain('BEGIN CERTIFICATE');
+    expect(files.cert).toContain('BEGIN CERTIFICATE');
+    expect(files.key).toContain('PRIVATE KEY');
+    expect(errorOf(() => readTlsFiles({ sslrootcert: file('none.pem') }, env))).toEqual({
+      code: 'CONNECTION_FAILED', item: file('none.pem'), message: `the root certificate file ${file('none.pem')} (sslrootcert=) does not exist`,
+    });
+  });
+
+  it("libpq's defaults in ~/.postgresql when they exist; a default certificate without its key is refused", () => {
+    expect(readTlsFiles({}, { HOME: home })).toEqual({ systemRoots: false });
+    copyFileSync(file('client.crt'), path.join(home, '.postgresql', 'postgresql.crt'));
+    const key = path.join(home, '.postgresql', 'postgresql.key');
+    expect(errorOf(() => readTlsFiles({}, { HOME: home }))).toEqual({
+      code: 'CONNECTION_FAILED', item: key, message: `the private key file ${key} (libpq's default sslkey) does not exist`,
+    });
+    copyFileSync(file('client.key'), key);
+    chmodSync(key, 0o600);
+    copyFileSync(file('ca.pem'), path.join(home, '.postgresql', 'root.crt'));
+    const files = readTlsFiles({}, { HOME: home });
+    expect([files.ca !== undefined, files.cert !== undefined, files.key !== undefined]).toEqual([true, true, true]);
+    rmSync(path.join(home, '.postgresql'), { recursive: true });
+    mkdirSync(path.join(home, '.postgresql'));
+  });
+
+  it.runIf(process.getuid?.() === 0)('a key root owns may be group-readable (0640), not others-readable (libpq)', () => {
+    copyFileSync(file('client.key'), file('group.key'));
+    chmodSync(file('group.key'), 0o640);
+    expect(readTlsFiles({ sslcert: file('client.crt'), sslkey: file('group.key') }, { HOME: home }).key).toContain('PRIVATE KEY');
+    chmodSync(file('group.key'), 0o604);
+    expect(errorOf(() => readTlsFiles({ sslcert: file('client.crt'), sslkey: file('group.key') }, { HOME: home })).message).toMatch(/has mode 0604, readable by group or others/);
+  });
+
+  it('a key given without a certificate, and a certificate file that holds none, are refused', () => {
+    expect(errorOf(() => readTlsFiles({ sslkey: file('client.key') }, { HOME: home })).message).toBe(`sslkey=${file('client.key')} is given without a certificate (sslcert=)`);
+    expect(errorOf(() => readTlsFiles({ sslcert: file('client.key'), sslkey: file('client.key') }, { HOME: home })).message).toMatch(new RegExp(`^the client certificate file ${file('client.key')} \\(sslcert=\\) holds no PEM certificate`));
+  });
+});
+
+describe('libpqTls', () => {
+  const env = { HOME: home };
+  it("a root certificate file replaces Node's CAs; require with one is verify-ca, as in libpq", () => {
+    const verifyFull = libpqTls({ sslmode: 'verify-full', sslrootcert: file('ca.pem') }, env) as NodeTlsOptions;
+    expect(verifyFull).toMatchObject({ rejectUnauthorized: true });
+    expect(verifyFull.ca).toContain('BEGIN CERTIFICATE');
+    expect(verifyFull.checkServerIdentity).toBeUndefined();
+    const require = libpqTls({ sslmode: 'require', sslrootcert: file('ca.pem') }, env) as NodeTlsOptions;
+    expect(require.rejectUnauthorized).toBe(true);
+    expect(require.checkServerIdentity).toBeTypeOf('function');
+    expect(libpqTls({ sslmode: 'require' }, env)).toEqual({ rejectUnauthorized: false });
+  });
+
+  it('sslrootcert=system: Node\'s CAs, verify-full by default, and no weaker mode', () => {
+    expect(libpqTls({ sslrootcert: 'system' }, env)).toEqual({ rejectUnauthorized: true });
+    expect(errorOf(() => libpqTls({ sslrootcert: 'system', sslmode: 'require' }, env))).toMatchObject({ code: 'INVALID_ARGUMENT', item: 'sslrootcert' });
+  });
+
+  it('files with no mode anywhere are refused; PGSSLMODE keeps node-postgres\'s meaning (the host name checked), now with the files', () => {
+    expect(errorOf(() => libpqTls({ sslcert: file('client.crt') }, env))).toEqual({
+      code: 'INVALID_ARGUMENT', item: 'sslcert', message: `sslcert=${file('client.crt')} is given, but no sslmode (nor PGSSLMODE): nothing would use it; give sslmode=require, verify-ca or verify-full`,
+    });
+    expect(libpqTls({}, env)).toBeUndefined();
+    const fromEnv = libpqTls({}, { ...env, PGSSLMODE: 'require', PGSSLCERT: file('client.crt'), PGSSLKEY: file('client.key') }) as NodeTlsOptions;
+    expect(fromEnv.rejectUnauthorized).toBe(true);
+    expect(fromEnv.checkServerIdentity).toBeUndefined();
+    expect(fromEnv.cert).toContain('BEGIN CERTIFICATE');
+  });
+});

@@ -1,0 +1,39 @@
+/**
+ * What a connection uses: the service's settings (read from the service file when connecting) under the
+ * database's own, as libpq lays them; a URL naming a TLS file has its TLS settings taken out of it.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { connectionSettings } from '../src/connection-settings.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'conn-settings-'));
+const services = path.join(dir, 'pg_service.conf');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const spec = (params: Record<string, string>) => ({ name: 'db1', type: 'postgres', params });
+
+describe('connectionSettings', () => {
+  it('the database\'s settings win over its service\'s; an edit of the file applies to the next connection', () => {
+    writeFileSync(services, '[prod]\nhost=h1\nport=5433\nuser=u1\npassword=secret\ndbname=d1\nsslmode=verify-full\nsslrootcert=/ca.pem\n');
+    const env = { PGSERVICEFILE: services };
+    expect(connectionSettings(spec({ service: 'prod', dbname: 'mine', sslmode: 'require' }), env)).toEqual({
+      dbname: 'mine', host: 'h1', port: '5433', user: 'u1', servicePassword: 'secret', tls: { sslmode: 'require', sslrootcert: '/ca.pem' },
+    });
+    writeFileSync(services, '[prod]\nhost=h2\n');
+    expect(connectionSettings(spec({ service: 'prod' }), env)).toEqual({ host: 'h2', tls: {} });
+  });
+
+  it('a service\'s sslmode is one of ours', () => {
+    writeFileSync(services, '[weak]\nsslmode=prefer\n');
+    expect(() => connectionSettings(spec({ service: 'weak' }), { PGSERVICEFILE: services })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', item: 'sslmode' }));
+  });
+
+  it('a url naming a TLS file gives its TLS settings apart; any other url keeps them for node-postgres', () => {
+    expect(connectionSettings(spec({ url: 'postgres://u@h/d?sslmode=verify-ca&sslrootcert=/ca.pem&application_name=x' }), {})).toEqual({
+      url: 'postgres://u@h/d?application_name=x', tls: { sslmode: 'verify-ca', sslrootcert: '/ca.pem' },
+    });
+    expect(connectionSettings(spec({ url: 'postgres://u@h/d?sslmode=require' }), {})).toEqual({ url: 'postgres://u@h/d?sslmode=require' });
+    expect(connectionSettings(spec({ url: 'postgres://u@h/d', sslmode: 'require' }), {})).toEqual({ url: 'postgres://u@h/d', tls: { sslmode: 'require' } });
+  });
+});
