@@ -198,15 +198,22 @@ describe('the control connection', () => {
     const r = await bucardo(['list', 'dbs', 'plain'], { PGSERVICEFILE: services, PGSERVICE: 'ctl', PGHOST: '/nonexistent', PGPORT: '1', PGPASSWORD: undefined, BUCARDO_CONTROL_DB: undefined });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Database: plain');
+    // a service with TLS settings: the certificate login to the TLS cluster (which has no control schema)
+    writeFileSync(services, `[ctltls]\nhost=127.0.0.1\nport=${tlsServer.port}\nuser=certuser\ndbname=${source}\nsslmode=verify-full\nsslrootcert=${file('ca.pem')}\nsslcert=${file('client.crt')}\nsslkey=${file('client.key')}\n`);
+    const tls = await bucardo(['list', 'dbs'], { PGSERVICEFILE: services, PGSERVICE: 'ctltls', PGHOST: '/nonexistent', PGPORT: '1', PGPASSWORD: undefined, BUCARDO_CONTROL_DB: undefined });
+    expect(tls.stderr).toBe(`ERROR: The control database "${source}" has no Bucardo schema: run "bucardo install" first [CONTROL_NOT_INSTALLED]\n`);
   });
 
   it('PGSSLROOTCERT, PGSSLCERT and PGSSLKEY give it a certificate login', async () => {
     // the TLS cluster has no control schema: reaching it as certuser is what the test asks
     const env = { PGHOST: '127.0.0.1', PGPORT: String(tlsServer.port), PGUSER: 'certuser', PGPASSWORD: undefined, BUCARDO_CONTROL_DB: source, PGSSLMODE: 'verify-full' };
     const without = await bucardo(['list', 'dbs'], env);
-    expect(without.code).toBe(1);
-    expect(without.stderr).toMatch(/^ERROR: Cannot connect to the control database "tls_src": /);
-    const r = await bucardo(['list', 'dbs'], { ...env, PGSSLROOTCERT: file('ca.pem'), PGSSLCERT: file('client.crt'), PGSSLKEY: file('client.key') });
-    expect(r.stderr).toMatch(/CONTROL_NOT_INSTALLED|bucardo install/);
+    expect(without.stderr).toBe('ERROR: Cannot connect to the control database "tls_src": self-signed certificate in certificate chain [CONNECTION_FAILED]\n');
+    const files = { PGSSLROOTCERT: file('ca.pem'), PGSSLCERT: file('client.crt'), PGSSLKEY: file('client.key') };
+    const loose = await bucardo(['list', 'dbs'], { ...env, ...files, PGSSLKEY: file('loose.key') });
+    expect(loose.stderr).toBe(`ERROR: Cannot connect to the control database "tls_src": the private key file ${file('loose.key')} (PGSSLKEY) has mode 0644, readable by group or others: it must be u=rw (0600) or less, or u=rw,g=r (0640) or less if owned by root (chmod 0600 ${file('loose.key')}) [CONNECTION_FAILED]\n`);
+    // logged in as certuser by its certificate: what is missing now is the schema
+    const r = await bucardo(['list', 'dbs'], { ...env, ...files });
+    expect(r.stderr).toBe('ERROR: The control database "tls_src" has no Bucardo schema: run "bucardo install" first [CONTROL_NOT_INSTALLED]\n');
   });
 });
