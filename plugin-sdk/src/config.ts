@@ -10,15 +10,15 @@ export type PluginSpec = BucardoPlugin | string | readonly [string, Record<strin
 
 /** Where the control database is; every field falls back to the PG* environment, the database to `bucardo`. */
 export interface ControlDatabaseConfig {
-  /** The database name. Default `bucardo` (or `BUCARDO_CONTROL_DB`). */
+  /** The database name. Default `BUCARDO_CONTROL_DB`, else the `PGSERVICE` service's `dbname`, else `bucardo`. */
   readonly dbname?: string;
-  /** The server host or socket directory. Default `PGHOST`. */
+  /** The server host or socket directory. Default the `PGSERVICE` service's, else `PGHOST`. */
   readonly host?: string;
-  /** The server port. Default `PGPORT`, else 5432. */
+  /** The server port. Default the `PGSERVICE` service's, else `PGPORT`, else 5432. */
   readonly port?: number;
-  /** The user name. Default `PGUSER`. */
+  /** The user name. Default the `PGSERVICE` service's, else `PGUSER`. */
   readonly user?: string;
-  /** The password. Default `PGPASSWORD`. */
+  /** The password. Default the `PGSERVICE` service's, else `PGPASSWORD`, else the password file. */
   readonly password?: string;
 }
 
