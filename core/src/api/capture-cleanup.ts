@@ -1,5 +1,6 @@
 import { BucardoError, formatTable, tableId, type TableRef } from '@bucardo/plugin-sdk';
 import { databaseError } from '../run/database-error.js';
+import { isPureFullcopy } from '../run/sync-plan.js';
 import type { DatabaseRow } from '../control/catalog-rows.js';
 import type { BucardoContext } from './context.js';
 import { specOf } from './databases.js';
@@ -16,6 +17,8 @@ export async function removeUnusedCapture(ctx: BucardoContext, candidates: Reado
   const stillCaptured = new Set<string>();
   for (const sync of syncs) {
     const group = groups.find((g) => g.name === sync.dbgroup);
+    // a sync whose receivers are all fullcopy members reads no capture (add sync installs none)
+    if (!group || isPureFullcopy({ databases: group.members })) continue;
     const herd = herds.find((h) => h.name === sync.herd);
     for (const member of group?.members ?? []) {
       if (member.role !== 'source') continue;

@@ -63,9 +63,12 @@ export async function updateDatabase(ctx: BucardoContext, name: string, changes:
  */
 async function foreignCheckpoints(ctx: BucardoContext, row: DatabaseRow): Promise<Map<string, Checkpoint>> {
   const source = ctx.engine.registry.database(row.type).source;
+  // the syncs it is a source of: a checkpoint a sync kept of a database it no longer reads (update dbgroup) is not rebased
+  const [syncs, groups] = await Promise.all([ctx.control.catalog.syncs(), ctx.control.catalog.dbgroups()]);
+  const readers = new Set(syncs.filter((sync) => groups.find((group) => group.name === sync.dbgroup)?.members.some((member) => member.db === row.name && member.role === 'source')).map((sync) => sync.name));
   const held = [...(await ctx.control.catalog.allCheckpoints())].flatMap(([sync, positions]) => {
     const position = positions.get(row.name);
-    return position === undefined ? [] : [[sync, position] as const];
+    return position === undefined || !readers.has(sync) ? [] : [[sync, position] as const];
   });
   const replacements = new Map<string, Checkpoint>();
   if (!source || held.length === 0) return replacements;

@@ -1,7 +1,7 @@
 import { BucardoError, isBucardoError, type Checkpoint, type DatabaseRole, type TableRef } from '@bucardo/plugin-sdk';
 import type { DbGroupMember, DbGroupRow, SyncRow } from '../control/catalog-rows.js';
 import { databaseError } from '../run/database-error.js';
-import { sourcesOf } from '../run/sync-plan.js';
+import { isPureFullcopy, sourcesOf } from '../run/sync-plan.js';
 import { removeUnusedCapture, undoNewCapture } from './capture-cleanup.js';
 import type { BucardoContext } from './context.js';
 import { checkMembers, parseMember } from './dbgroups.js';
@@ -31,7 +31,7 @@ export interface MemberChange {
 /** What changing the dbgroup did to one sync using it. */
 export interface SyncMembershipChange {
   readonly sync: string;
-  /** Databases the sync now reads changes from: captured from now on, nothing they changed before is read. */
+  /** Databases the sync now reads changes from, capture installed for it: nothing they changed before is read. */
   readonly newSources: readonly string[];
   /** Databases the sync now writes to that were not in it: the rows already in the sync's tables are not copied to them. */
   readonly newReceivers: readonly string[];
@@ -58,6 +58,7 @@ interface PreparedSync {
   readonly tables: readonly TableRef[];
   readonly newSources: readonly string[];
   readonly newReceivers: readonly string[];
+  /** The sources whose capture the sync stops reading (taken out, made targets, or all of them when it becomes a fullcopy sync). */
   readonly leaving: readonly string[];
   readonly undelivered: readonly SourceBacklog[];
   readonly checkpoints: ReadonlyMap<string, Checkpoint>;
@@ -102,10 +103,10 @@ export async function updateDbGroup(ctx: BucardoContext, name: string, update: D
         prepared.push(ready);
       }
       if (changes.length > 0 || rename) await ctx.control.catalog.replaceDbGroup(name, members, rename);
-      for (const ready of prepared) {
-        await ctx.control.catalog.saveCheckpoints(ready.sync, ready.checkpoints);
-        for (const db of ready.leaving) await ctx.control.catalog.deleteCheckpoint(ready.sync, db);
-      }
+      // the checkpoints of the sources that leave stay: a run planned before this commit that reads them
+      // after it would otherwise find none, and install capture there again, which no sync would then read
+      // or remove; a source that comes back gets a new one, as every source given capture here does
+      for (const ready of prepared) await ctx.control.catalog.saveCheckpoints(ready.sync, ready.checkpoints);
       return { group: { ...group, name: rename ?? name, members }, changes, prepared };
     });
   } catch (error) {
@@ -158,7 +159,7 @@ function memberChanges(before: readonly DbGroupMember[], after: readonly DbGroup
 
 /**
  * Checks sync `sync` with the new members, installs capture where it gains sources, and counts what it
- * had not delivered from the sources it loses (before the change: their checkpoints go with it).
+ * had not delivered from the sources it loses (before the change: the sync reads them no more).
  */
 async function prepareSync(ctx: BucardoContext, sync: SyncRow, group: DbGroupRow, members: readonly DbGroupMember[], changes: readonly MemberChange[]): Promise<PreparedSync> {
   const sourcesBefore = group.members.filter((member) => member.role === 'source').map((member) => member.db);
@@ -170,28 +171,34 @@ async function prepareSync(ctx: BucardoContext, sync: SyncRow, group: DbGroupRow
   await checkConflictSpec(ctx, sync.name, sync.conflictStrategy, members);
   await checkOnetimecopy(ctx, sync.name, sync.onetimecopy, members);
   const before = await readSyncPlan(ctx.control.catalog, sync.name);
-  const leaving = sourcesBefore.filter((db) => !sourcesAfter.includes(db));
+  // a sync whose receivers are all fullcopy members copies whole tables and captures nothing (add sync
+  // installs none): one that becomes so stops reading all its sources, one that stops being so starts
+  const wasFullcopy = isPureFullcopy({ databases: group.members });
+  const nowFullcopy = isPureFullcopy({ databases: members });
+  const leaving = nowFullcopy && !wasFullcopy ? sourcesBefore : sourcesBefore.filter((db) => !sourcesAfter.includes(db));
   // counted before the change: the sync stops reading these databases here
   const undelivered = leaving.length === 0 ? [] : await syncBacklog(ctx, { ...before, databases: sourcesOf(before).filter((db) => leaving.includes(db.name)) });
   const newSources = sourcesAfter.filter((db) => !sourcesBefore.includes(db));
-  const newReceivers = members.filter((member) => member.role !== 'source' && !group.members.some((was) => was.db === member.db)).map((member) => member.db);
+  // the targets that were not in it: a fullcopy member gets every table whole at each run anyway
+  const newReceivers = members.filter((member) => member.role === 'target' && !group.members.some((was) => was.db === member.db)).map((member) => member.db);
   const checkpoints = new Map<string, Checkpoint>();
+  let capturing: string[] = [];
   // a database added or given another role: the sync's tables checked there, and capture on new sources, as
-  // `add sync` does (idempotent on the sources it had); taking databases out needs none of them reachable
+  // `add sync` does; taking databases out needs none of them reachable
   const checked = changes.some((change) => change.to !== undefined) && before.tables.length > 0;
   if (checked) {
     const recorded = await ctx.control.catalog.checkpoints(sync.name);
     // capture on the new sources only, whose checkpoint is always taken now (one left from an earlier
-    // membership is stale), and on a source without one (a fullcopy sync's, which captured nothing until it
-    // got a target); the sources it had keep theirs untouched, under the application's writes
-    const capturing = sourcesAfter.filter((source) => newSources.includes(source) || !recorded.has(source));
+    // membership is stale), on a source without one, and on every source of a fullcopy sync that gets a
+    // target; the sources it had keep theirs untouched, under the application's writes
+    capturing = nowFullcopy ? [] : sourcesAfter.filter((source) => wasFullcopy || newSources.includes(source) || !recorded.has(source));
     const captured = await installCapture(ctx, await previewPlan(ctx, sync, members), 'bucardo update dbgroup', capturing);
     for (const db of capturing) {
       const checkpoint = captured.get(db);
       if (checkpoint !== undefined) checkpoints.set(db, checkpoint);
     }
   }
-  return { sync: sync.name, tables: before.tables, newSources, newReceivers, leaving, undelivered, checkpoints };
+  return { sync: sync.name, tables: before.tables, newSources: capturing, newReceivers, leaving, undelivered, checkpoints };
 }
 
 /** After the commit: capture no sync reads any more on the databases that left, one database at a time. */

@@ -203,8 +203,9 @@ export class Catalog {
    * In a transaction: holds dbgroup `name` until it ends, so that two `update dbgroup` commands change it one
    * after the other (the second checks what the first made). Runs and `add sync` read it meanwhile.
    */
-  async lockDbGroup(name: string): Promise<void> {
-    const found = await this.#db.query('SELECT 1 FROM bucardo.dbgroup WHERE name = $1 FOR NO KEY UPDATE', [name]);
+  async lockDbGroup(name: string, mode: 'update' | 'share' = 'update'): Promise<void> {
+    // `share` (add sync, reading it): waits for an update under way, and holds the next one off
+    const found = await this.#db.query(`SELECT 1 FROM bucardo.dbgroup WHERE name = $1 ${mode === 'share' ? 'FOR SHARE' : 'FOR NO KEY UPDATE'}`, [name]);
     if (found.rowCount === 0) throw new BucardoError('DBGROUP_NOT_FOUND', `There is no dbgroup named "${name}"`, { dbgroup: name });
   }
 
@@ -222,10 +223,6 @@ export class Catalog {
     }
     // a daemon running these syncs wakes now rather than at its next poll (sent at the commit)
     await this.#db.query("SELECT pg_notify('bucardo_control', 'update ' || name) FROM bucardo.sync WHERE dbgroup = $1", [to]);
-  }
-
-  async deleteCheckpoint(sync: string, db: string): Promise<void> {
-    await this.#db.query('DELETE FROM bucardo.checkpoint WHERE sync = $1 AND db = $2', [sync, db]);
   }
 
   async dbgroup(name: string): Promise<DbGroupRow> {
