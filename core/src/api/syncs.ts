@@ -64,12 +64,31 @@ export async function addSync(ctx: BucardoContext, name: string, rawParams: Read
   await checkOnetimecopy(ctx, name, row.onetimecopy, dbgroup.members);
   const plan = await previewPlan(ctx, row, dbgroup.members);
   const checkpoints = await installCapture(ctx, plan);
-  await ctx.control.transaction(async () => {
-    if (dbgroup.create) await ctx.control.catalog.insertDbGroup(dbgroup.name, dbgroup.members);
-    await ctx.control.catalog.insertSync(row).catch((error: unknown) => { throw intervalError(error, row.checktime); });
-    await ctx.control.catalog.saveCheckpoints(name, checkpoints);
-  });
+  try {
+    await ctx.control.transaction(async () => {
+      if (dbgroup.create) await ctx.control.catalog.insertDbGroup(dbgroup.name, dbgroup.members);
+      else await sameMembersStill(ctx, name, dbgroup.name, dbgroup.members);
+      await ctx.control.catalog.insertSync(row).catch((error: unknown) => { throw intervalError(error, row.checktime); });
+      await ctx.control.catalog.saveCheckpoints(name, checkpoints);
+    });
+  } catch (error) {
+    // nothing recorded: the capture installed for the sync goes again where no other sync reads it
+    if (checkpoints.size === 0 || !isBucardoError(error)) throw error;
+    throw await undoNewCapture(ctx, new Map([...checkpoints.keys()].map((db) => [db, plan.tables])), error);
+  }
   return { sync: row, plan, ...(dbgroup.create ? { createdDbGroup: dbgroup.name } : {}) };
+}
+
+/**
+ * The dbgroup's members are still those the sync was checked and captured with: an `update dbgroup` that
+ * committed meanwhile (its lock is waited for) would otherwise leave the new sync with a source without
+ * capture, or capture on a database it took out.
+ */
+async function sameMembersStill(ctx: BucardoContext, sync: string, dbgroup: string, members: readonly DbGroupMember[]): Promise<void> {
+  await ctx.control.catalog.lockDbGroup(dbgroup, 'share');
+  const now = await ctx.control.catalog.dbgroup(dbgroup);
+  if (sameMembers(now.members, members)) return;
+  throw new BucardoError('SYNC_INVALID', `Dbgroup "${dbgroup}" changed while sync "${sync}" was added (bucardo update dbgroup): nothing was added; run the command again`, { sync, dbgroup });
 }
 
 /** What `update sync` may change on a live sync; the daemon picks the change up at its next round. */
