@@ -1,4 +1,4 @@
-import { BucardoError, formatTable, type TableRef } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, isBucardoError, type TableRef } from '@bucardo/plugin-sdk';
 import { parseGroupJoin, type AddTablesResult, type DbGroupRow } from '@bucardo/core';
 import { reportDbGroupUpdate } from './update-dbgroup.js';
 import { namePattern } from './name-pattern.js';
@@ -37,8 +37,17 @@ async function addDatabases(session: CliSession, words: readonly string[]): Prom
   // read before anything is added: a misspelt role adds no database
   const join = dbgroup === undefined ? undefined : parseGroupJoin(dbgroup, names);
   const bucardo = await session.bucardo();
+  const added: string[] = [];
   for (const [index, name] of names.entries()) {
-    await bucardo.addDatabase(name, paramsAt(params, index, names.length), { force: session.command.options.force });
+    try {
+      await bucardo.addDatabase(name, paramsAt(params, index, names.length), { force: session.command.options.force });
+    } catch (error) {
+      // with a dbgroup, all or none: the ones added before are taken back, and the error says so
+      if (!join || added.length === 0 || !isBucardoError(error)) throw error;
+      await bucardo.removeDatabases(added);
+      throw new BucardoError(error.code, `${error.message}; database ${added.map((db) => `"${db}"`).join(', ')} not added either`, { ...error.subject, cause: error });
+    }
+    added.push(name);
     // with a dbgroup, said once it is joined: a refusal there removes the databases again
     if (!join) session.print(`Added database "${name}"`);
   }

@@ -45,6 +45,8 @@ async function kickSyncs(session: CliSession): Promise<number> {
   let exitCode = DONE;
   let stuck = false;
   const passedOver: string[] = [];
+  // the syncs a kick reached (a retried one counts once, even when it is paused before its retry)
+  const kicked = new Set<string>();
   const queue = names.map((name) => ({ name, attempt: 0 }));
   for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
     const { name, attempt } = next;
@@ -68,6 +70,7 @@ async function kickSyncs(session: CliSession): Promise<number> {
       timer?.stop();
       interrupt?.dispose();
     }
+    kicked.add(name);
     const seconds = Math.round((Date.now() - started) / 1000);
     // the run the kick waited for lost its process: said before the result, which is this process's run
     const taken = 'interrupted' in result && result.interrupted !== undefined
@@ -117,7 +120,7 @@ async function kickSyncs(session: CliSession): Promise<number> {
   }
   if (stuck) await endWithStuckRun(session, exitCode);
   // nothing was kicked: a script must not read success (one sync named alone is refused the same way)
-  if (passedOver.length > 0 && passedOver.length === names.length) {
+  if (passedOver.length > 0 && kicked.size === 0) {
     throw new BucardoError('SYNC_INACTIVE', `No sync was kicked: ${passedOver.map((name) => `"${name}"`).join(', ')} ${passedOver.length === 1 ? 'is' : 'are'} paused or inactive`, { sync: passedOver[0]! });
   }
   return exitCode;
