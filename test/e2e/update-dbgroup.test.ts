@@ -16,7 +16,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
-import { DaemonWorld, type Db } from './support/daemon-world.js';
+import { DaemonWorld, waitFor, type Db } from './support/daemon-world.js';
 import { createDatabase, dropDatabase, uniqueName } from '../src/helpers/databases.js';
 
 const server = serverFromInfo(inject('pg'));
@@ -127,7 +127,8 @@ describe('update dbgroup', () => {
       '',
     ].join('\n'));
     expect(await members('rl_g')).toBe('dbgroup: rl_g  Members: rl_A:source rl_T:source\n');
-    expect(await checkpointed('rl')).toEqual(['rl_A', 'rl_T']);
+    // B's checkpoint stays (a run planned before the change finds it, and installs no capture there again)
+    expect(await checkpointed('rl')).toEqual(['rl_A', 'rl_B', 'rl_T']);
     expect(await captureTriggers(b)).toBe(0);
 
     const renamed = await world.bucardo('update', 'dbgroup', 'rl_g', 'name=rl_g2');
@@ -221,7 +222,7 @@ describe('update dbgroup', () => {
       '',
     ].join('\n'));
     expect(await members('ur_g')).toBe('dbgroup: ur_g  Members: ur_A:source ur_T:target\n');
-    expect(await checkpointed('ur')).toEqual(['ur_A']);
+    expect(await checkpointed('ur')).toEqual(['ur_A', 'ur_B']);
     // the sync runs without it
     await world.insert(a, 6);
     await kick('ur');
@@ -255,12 +256,79 @@ describe('update dbgroup', () => {
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toBe('ERROR: Table "public.t" does not exist on database "aj_Z"; database "aj_Z" not added either [TABLE_MISSING]\n');
+    // two databases, the second unreachable: the first is taken back too
+    const w = await unregistered('aj_W');
+    const two = await world.bucardo('add', 'db', 'aj_W,aj_V', `dbname=${w.dbname},nosuchdatabase_udg`, 'dbgroup=aj_g:target');
+    expect(two.code).toBe(1);
+    expect(two.stdout).toBe('');
+    expect(two.stderr).toMatch(/^ERROR: Cannot connect to database "aj_V" .*; database "aj_W" not added either \[CONNECTION_FAILED\]\n$/);
+    expect((await world.bucardo('list', 'dbs', 'aj_W')).stderr).toBe('ERROR: There is no database named "aj_W" [DB_NOT_FOUND]\n');
     // a misspelt role: nothing added
     const role = await world.bucardo('add', 'db', 'aj_Z', `dbname=${z.dbname}`, 'dbgroup=aj_g:boss');
     expect(role.code).toBe(1);
     expect(role.stderr).toBe('ERROR: Unknown role "boss" for database "aj_Z": use source, target or fullcopy [INVALID_ARGUMENT]\n');
     expect((await world.bucardo('list', 'dbs', 'aj_Z')).stderr).toBe('ERROR: There is no database named "aj_Z" [DB_NOT_FOUND]\n');
     expect(await members('aj_g')).toBe('dbgroup: aj_g  Members: aj_A:source aj_B:source aj_T:target aj_Y:target\n');
+  });
+
+  it('a sync made a fullcopy sync loses its capture; given a target again, it captures again', async () => {
+    const a = await world.database('fc_A');
+    const b = await world.database('fc_B');
+    const f = await world.database('fc_F');
+    await world.api.addTables(['t'], { herd: 'fc_h', db: a.name });
+    await world.api.addDbGroup('fc_g', [`${a.name}:source`, `${b.name}:target`, `${f.name}:fullcopy`]);
+    await world.api.addSync('fc', { herd: 'fc_h', dbs: 'fc_g', autokick: 'false' });
+    await world.insert(a, 1);
+    await kick('fc');
+
+    const removed = await world.bucardo('update', 'dbgroup', 'fc_g', 'remove', 'fc_B');
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toBe('Removed database "fc_B" from dbgroup "fc_g"\n  Removed capture of public.t on database "fc_A"\n');
+    expect(await captureTriggers(a)).toBe(0);
+    await world.insert(a, 2);
+    await kick('fc');
+    expect(await world.ids(f)).toEqual([1, 2]);
+
+    const back = await world.bucardo('update', 'dbgroup', 'fc_g', 'fc_B');
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stdout).toBe([
+      'Added database "fc_B" to dbgroup "fc_g" as target',
+      'Sync "fc": capture installed on database "fc_A"; its changes from now on are sent',
+      'Note: the rows already in the other databases are not copied to "fc_B", only changes from now on; bucardo update sync fc onetimecopy=2 copies them to each target whose table is still empty when its next run starts (onetimecopy=1: every table of the sync, emptied first)',
+      '',
+    ].join('\n'));
+    expect(await captureTriggers(a)).toBe(2);
+    await world.insert(a, 3);
+    await kick('fc');
+    expect(await world.ids(b)).toEqual([1, 3]);
+    expect(await world.ids(f)).toEqual([1, 2, 3]);
+  });
+
+  it('add sync waits for an update of its dbgroup under way, and refuses when it changed the members', async () => {
+    const a = await world.database('as_A');
+    const b = await world.database('as_B');
+    await world.api.addTables(['t'], { herd: 'as_h', db: a.name });
+    await world.api.addDbGroup('as_g', [`${a.name}:source`, `${b.name}:target`]);
+    const holder = await world.connect(world.controlServer.url(world.control));
+    try {
+      // an update dbgroup under way, as the command holds the dbgroup
+      await holder.query('BEGIN');
+      await holder.query("SELECT 1 FROM bucardo.dbgroup WHERE name = 'as_g' FOR NO KEY UPDATE");
+      const adding = world.bucardo('add', 'sync', 'as', 'herd=as_h', 'dbs=as_g', 'autokick=false');
+      await waitFor('add sync to wait for the dbgroup', async () => (await world.sql(
+        "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FOR SHARE%'")).length > 0, 20_000, 20);
+      await holder.query("UPDATE bucardo.dbgroup_member SET role = 'source' WHERE dbgroup = 'as_g' AND db = 'as_B'");
+      await holder.query('COMMIT');
+      const added = await adding;
+      expect(added.code).toBe(1);
+      expect(added.stdout).toBe('');
+      expect(added.stderr).toBe('ERROR: Dbgroup "as_g" changed while sync "as" was added (bucardo update dbgroup): nothing was added; run the command again [SYNC_INVALID]\n');
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+    }
+    expect(await world.sql("SELECT name FROM bucardo.sync WHERE name = 'as'")).toEqual([]);
+    expect(await captureTriggers(a)).toBe(0);
   });
 
   it('a daemon reads a source added while it runs, without a kick', async () => {
