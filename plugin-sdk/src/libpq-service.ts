@@ -39,10 +39,10 @@ export function serviceFiles(env: NodeJS.ProcessEnv = process.env): string[] {
 
 /**
  * The settings of service `name`: the first file of `serviceFiles` that has its section. A file that does
- * not exist is passed over (as libpq does); one that cannot be read, a line that is neither a comment, a
- * `[section]` nor `key=value`, and a key that is not one of `SERVICE_KEYS` (or a port that is not a number) in the service's section are an
- * `INVALID_ARGUMENT` naming the file and the line; a service no file has, one naming the service and the
- * files searched.
+ * not exist is passed over (as libpq does); one that cannot be read, and in the service's section a line
+ * that is neither a comment, a `[section]` nor `key=value`, a key that is not one of `SERVICE_KEYS` or a
+ * port that is not a number are an `INVALID_ARGUMENT` naming the file and the line's number (never its
+ * text); other sections are not read. A service no file has: one naming the service and the files searched.
  */
 export function readService(name: string, env: NodeJS.ProcessEnv = process.env): ServiceDefinition {
   const files = serviceFiles(env);
@@ -65,9 +65,12 @@ function readServiceFile(file: string, service: string): string | undefined {
   }
 }
 
-/** The section `[name]` of a service file, or undefined when it has none; checks every line of the file. */
+/**
+ * The section `[name]` of a service file, or undefined when it has none. As libpq, only the first section
+ * of the name is read and checked: a line elsewhere is not this connection's business (a typo in another
+ * service must not break this one). A bad line is named by its number, never quoted: it may hold a password.
+ */
 function serviceSection(text: string, name: string, file: string): Partial<Record<ServiceKey, string>> | undefined {
-  let current: string | undefined;
   let found: Partial<Record<ServiceKey, string>> | undefined;
   const lines = text.split(/\r?\n/);
   for (const [index, raw] of lines.entries()) {
@@ -76,17 +79,16 @@ function serviceSection(text: string, name: string, file: string): Partial<Recor
     if (line === '' || line.startsWith('#')) continue;
     const section = /^\[(.*)\]$/.exec(line);
     if (section) {
-      current = section[1]!.trim();
-      // libpq takes the first section of the name
-      if (current === name && found === undefined) found = {};
-      else if (current === name) current = undefined;
+      // the section after the wanted one ends it
+      if (found !== undefined) break;
+      if (section[1]!.trim() === name) found = {};
       continue;
     }
+    if (found === undefined) continue;
     const equals = line.indexOf('=');
     if (equals <= 0) {
-      throw new BucardoError('INVALID_ARGUMENT', `Syntax error in the service file ${where}: "${line}" is neither a [service] nor key=value (looking for service "${name}")`, { item: file });
+      throw new BucardoError('INVALID_ARGUMENT', `Syntax error in the service file ${where} (service "${name}"): the line is neither a [service] nor key=value`, { item: file });
     }
-    if (current !== name || found === undefined) continue;
     const key = line.slice(0, equals).trim();
     if (!(SERVICE_KEYS as readonly string[]).includes(key)) {
       throw new BucardoError('INVALID_ARGUMENT', `The service "${name}" in ${where} sets ${key}, which is not supported (known: ${SERVICE_KEYS.join(', ')})`, { item: file });

@@ -48,7 +48,7 @@ describe('readService', () => {
     writeFileSync(file('bad.conf'), '[a]\nhost=x\noops\n');
     expect(errorOf(() => readService('a', { PGSERVICEFILE: file('bad.conf') }))).toEqual({
       code: 'INVALID_ARGUMENT', item: file('bad.conf'),
-      message: `Syntax error in the service file ${file('bad.conf')}, line 3: "oops" is neither a [service] nor key=value (looking for service "a")`,
+      message: `Syntax error in the service file ${file('bad.conf')}, line 3 (service "a"): the line is neither a [service] nor key=value`,
     });
     writeFileSync(file('key.conf'), '[a]\nconnect_timeout=3\n');
     expect(errorOf(() => readService('a', { PGSERVICEFILE: file('key.conf') })).message).toBe(
@@ -56,6 +56,14 @@ describe('readService', () => {
     writeFileSync(file('port.conf'), '[a]\nport=five\n');
     expect(errorOf(() => readService('a', { PGSERVICEFILE: file('port.conf') })).message).toBe(
       `The service "a" in ${file('port.conf')}, line 2 has port=five, which is not a number`);
+  });
+
+  it('reads only the wanted section, as libpq: a bad line elsewhere does not matter; a bad line is never quoted (it may hold a password)', () => {
+    writeFileSync(file('others.conf'), '[b]\npassword hunter2\nconnect_timeout=3\n[a]\nhost=x\n[a2]\noops\n');
+    expect(readService('a', { PGSERVICEFILE: file('others.conf') }).settings).toEqual({ host: 'x' });
+    const error = errorOf(() => readService('b', { PGSERVICEFILE: file('others.conf') }));
+    expect(error.message).toBe(`Syntax error in the service file ${file('others.conf')}, line 2 (service "b"): the line is neither a [service] nor key=value`);
+    expect(error.message).not.toContain('hunter2');
   });
 
   it.skipIf(process.getuid?.() === 0)('a file that cannot be read is named', () => {
