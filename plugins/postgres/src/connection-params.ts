@@ -1,7 +1,6 @@
 import path from 'node:path';
-import { BucardoError, redactUrl, type DatabaseSpec } from '@bucardo/plugin-sdk';
-import { checkSslMode } from './tls-options.js';
-import { checkUrlTls } from './url-tls.js';
+import { BucardoError, checkSslMode, redactUrl, type DatabaseSpec } from '@bucardo/plugin-sdk';
+import { checkUrlTls, withAbsoluteUrlFiles } from './url-tls.js';
 
 /** `bucardo add db` parameters and their aliases (Bucardo's spellings). */
 const aliases: Record<string, string> = {
@@ -16,7 +15,7 @@ const aliases: Record<string, string> = {
   url: 'url', dsn: 'url', dbdsn: 'url',
 };
 
-/** The parameters naming a file, stored as absolute paths (a daemon's working directory is not the command's). */
+/** The parameters naming a file, stored as absolute paths (a daemon's working directory is not the command's), in a url='s query too. */
 const FILE_PARAMS = ['sslrootcert', 'sslcert', 'sslkey'] as const;
 
 /**
@@ -77,6 +76,7 @@ export function normalizeParams(params: Readonly<Record<string, string>>, env: N
   if (normalized.url !== undefined) {
     checkUrlAgainst(normalized);
     checkUrlTls(normalized.url, normalized);
+    normalized.url = withAbsoluteUrlFiles(normalized.url);
   }
   if (normalized.service !== undefined) {
     if (normalized.url !== undefined) throw new BucardoError('INVALID_ARGUMENT', 'Give either service= or url=, not both', { item: 'service' });

@@ -96,6 +96,29 @@ describe('normalizeParams: TLS files and service=', () => {
     expect(() => normalizeParams({ url: 'postgres://h/d?sslcert=/c&sslmode=verify_full' }, {})).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', item: 'sslmode' }));
     expect(() => normalizeParams({ url: 'postgres://h/d?sslcert=/c', sslcert: '/d' }, {})).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', item: 'sslcert' }));
   });
+
+  it('a url whose query says sslmode= or ssl=: no TLS setting beside it (node-postgres would drop it), and the mode not given twice', () => {
+    const beside = (name: string, query: string) =>
+      `${name}= is given beside a url= whose query says ${query}=: the url's TLS settings would win and ${name}= be ignored; give every TLS setting in the url's query, or none there`;
+    expect(() => normalizeParams({ url: 'postgres://u@h/d?sslmode=verify-full', sslrootcert: '/ca.pem', sslcert: '/c.crt', sslkey: '/c.key' }))
+      .toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', item: 'sslrootcert', message: beside('sslrootcert', 'sslmode') }));
+    expect(() => normalizeParams({ url: 'postgres://u@h/d?uselibpqcompat=true&sslmode=require', sslrootcert: '/ca.pem' }))
+      .toThrow(expect.objectContaining({ item: 'sslrootcert', message: beside('sslrootcert', 'sslmode') }));
+    expect(() => normalizeParams({ url: 'postgres://u@h/d?ssl=true', sslkey: '/c.key' })).toThrow(expect.objectContaining({ item: 'sslkey', message: beside('sslkey', 'ssl') }));
+    // a file in the query and another beside it: still one place for them all
+    expect(() => normalizeParams({ url: 'postgres://u@h/d?sslmode=verify-ca&sslrootcert=/ca.pem', sslcert: '/c.crt' })).toThrow(expect.objectContaining({ item: 'sslcert' }));
+    expect(() => normalizeParams({ url: 'postgres://u@h/d?sslmode=verify-full', sslmode: 'disable' }))
+      .toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', item: 'sslmode', message: 'sslmode is both in url= and given as sslmode= beside it: give it once' }));
+    // a url that leaves the mode out takes one beside it, files in it or not
+    expect(normalizeParams({ url: 'postgres://u@h/d', sslmode: 'require', sslrootcert: '/ca.pem' })).toEqual({ url: 'postgres://u@h/d', sslmode: 'require', sslrootcert: '/ca.pem' });
+    expect(normalizeParams({ url: 'postgres://u@h/d?sslrootcert=/ca.pem', sslmode: 'verify-ca' })).toEqual({ url: 'postgres://u@h/d?sslrootcert=/ca.pem', sslmode: 'verify-ca' });
+  });
+
+  it('stores the relative files of a url query as absolute paths, the rest of the url as written', () => {
+    expect(normalizeParams({ url: 'postgres://u:p%40ss@h/d?application_name=a%20b&sslmode=verify-full&sslrootcert=certs/ca.pem&sslcert=./c%2B1.crt&sslkey=/abs/c.key#x' }))
+      .toEqual({ url: `postgres://u:p%40ss@h/d?application_name=a%20b&sslmode=verify-full&sslrootcert=${path.resolve('certs/ca.pem')}&sslcert=${path.resolve('c+1.crt').replace('+', '%2B')}&sslkey=/abs/c.key#x` });
+    expect(normalizeParams({ url: 'postgres://h/d?sslmode=verify-full&sslrootcert=system' })).toEqual({ url: 'postgres://h/d?sslmode=verify-full&sslrootcert=system' });
+  });
 });
 
 describe('describeConnection of a service', () => {
