@@ -18,12 +18,19 @@ export interface TlsFileSettings {
   readonly sslcert?: string;
   /** The client certificate's private key. */
   readonly sslkey?: string;
+  /**
+   * Where a setting came from when it is not the connection's own, for messages: `service "prod",
+   * /home/u/.pg_service.conf` (then said as `sslrootcert= of service "prod", …`).
+   */
+  readonly from?: Readonly<Partial<Record<'sslmode' | 'sslrootcert' | 'sslcert' | 'sslkey', string>>>;
 }
 
 /** The files' contents, as Node's TLS takes them. */
 export interface TlsFileContents {
   /** The CA certificates (PEM), when a root certificate file applies. */
   readonly ca?: string;
+  /** That file and where its name came from (`/etc/ca.pem (PGSSLROOTCERT)`), for messages. */
+  readonly caFile?: string;
   /** Whether `sslrootcert=system`: Node's own CAs, and only with `verify-full`. */
   readonly systemRoots: boolean;
   /** The client certificate (PEM). */
@@ -46,7 +53,8 @@ function locate(settings: TlsFileSettings, env: NodeJS.ProcessEnv): { root?: Loc
   const home = path.join(env.HOME || os.homedir(), '.postgresql');
   const pick = (name: 'sslrootcert' | 'sslcert' | 'sslkey', variable: string, fallback: string): Located | undefined => {
     const given = settings[name];
-    if (given !== undefined && given !== '') return { file: given, from: `${name}=` };
+    const source = settings.from?.[name];
+    if (given !== undefined && given !== '') return { file: given, from: source === undefined ? `${name}=` : `${name}= of ${source}` };
     if (env[variable]) return { file: env[variable]!, from: variable };
     const file = path.join(home, fallback);
     return exists(file) ? { file, from: `libpq's default ${name}` } : undefined;
@@ -77,9 +85,10 @@ export function readTlsFiles(settings: TlsFileSettings, env: NodeJS.ProcessEnv =
   const systemRoots = root?.file === 'system';
   const ca = root && !systemRoots ? readPem(root, 'root certificate') : undefined;
   if (ca !== undefined) parseCertificate(ca, root!, 'root certificate');
+  const caOf = ca === undefined ? {} : { ca, caFile: `${root!.file} (${root!.from})` };
   if (cert === undefined) {
     if (key !== undefined && key.from === 'sslkey=') fail(key, `sslkey=${key.file} is given without a certificate (sslcert=)`);
-    return { ...(ca === undefined ? {} : { ca }), systemRoots };
+    return { ...caOf, systemRoots };
   }
   const certText = readPem(cert, 'client certificate');
   const certificate = parseCertificate(certText, cert, 'client certificate');
@@ -94,7 +103,7 @@ export function readTlsFiles(settings: TlsFileSettings, env: NodeJS.ProcessEnv =
   if (!certificate.checkPrivateKey(privateKey)) {
     fail(key!, `the private key file ${key!.file} (${key!.from}) is not the key of the client certificate ${cert.file} (${cert.from})`);
   }
-  return { ...(ca === undefined ? {} : { ca }), systemRoots, cert: certText, key: keyText };
+  return { ...caOf, systemRoots, cert: certText, key: keyText };
 }
 
 function readPem(located: Located, what: string): string {

@@ -1,6 +1,6 @@
 import { BucardoError } from './errors.js';
 import { readTlsFiles, type TlsFileSettings } from './libpq-tls-files.js';
-import { checkPgSslMode } from './libpq-sslmode.js';
+import { checkPgSslMode, checkSslMode } from './libpq-sslmode.js';
 
 /** What node-postgres's `ssl` takes: Node's TLS options. */
 export interface NodeTlsOptions {
@@ -22,9 +22,22 @@ export interface TlsSettings extends TlsFileSettings {
   readonly sslmode?: string;
 }
 
+/** Node's TLS options for a connection, and the root certificate file they trust, for messages. */
+export interface LibpqTlsSetup {
+  /** What node-postgres's `ssl` takes (see `libpqTls`). */
+  readonly ssl: NodeTlsOptions | false | undefined;
+  /** The root certificate file that replaced Node's CAs and where its name came from (`/etc/ca.pem (PGSSLROOTCERT)`). */
+  readonly rootFile?: string;
+}
+
+/** `libpqTlsSetup`'s TLS options alone. */
+export function libpqTls(settings: TlsSettings, env: NodeJS.ProcessEnv = process.env): NodeTlsOptions | false | undefined {
+  return libpqTlsSetup(settings, env).ssl;
+}
+
 /**
  * Node's TLS options for a connection, its files read now (see `readTlsFiles`). A mode of the connection's
- * own has libpq's meaning: `require` checks nothing, unless a root certificate file applies (then it is
+ * own must be one of `SSLMODE_VALUES` (`checkSslMode`, naming where a service's came from), and has libpq's meaning: `require` checks nothing, unless a root certificate file applies (then it is
  * `verify-ca`, as in libpq); `verify-ca` checks the CA; `verify-full` the host name too; a root
  * certificate file replaces Node's CAs, and `sslrootcert=system` keeps them but needs `verify-full`.
  * Without one, PGSSLMODE has node-postgres's meaning (every mode but `disable` and `no-verify` checks the
@@ -32,7 +45,8 @@ export interface TlsSettings extends TlsFileSettings {
  * all (the files are not read, and the ones the settings name are an `INVALID_ARGUMENT`: nothing would
  * send them).
  */
-export function libpqTls(settings: TlsSettings, env: NodeJS.ProcessEnv = process.env): NodeTlsOptions | false | undefined {
+export function libpqTlsSetup(settings: TlsSettings, env: NodeJS.ProcessEnv = process.env): LibpqTlsSetup {
+  if (settings.sslmode !== undefined) checkSslMode(settings.sslmode, settings.from?.sslmode);
   // libpq 16: sslrootcert=system makes verify-full the default mode
   const own = settings.sslmode ?? (settings.sslrootcert === 'system' ? 'verify-full' : undefined);
   const mode = own ?? pgSslMode(env);
@@ -41,9 +55,9 @@ export function libpqTls(settings: TlsSettings, env: NodeJS.ProcessEnv = process
     if (named !== undefined) {
       throw new BucardoError('INVALID_ARGUMENT', `${named}=${settings[named]} is given, but no sslmode (nor PGSSLMODE): nothing would use it; give sslmode=require, verify-ca or verify-full`, { item: named });
     }
-    return undefined;
+    return { ssl: undefined };
   }
-  if (mode === 'disable') return false;
+  if (mode === 'disable') return { ssl: false };
   const files = readTlsFiles(settings, env);
   if (files.systemRoots && mode !== 'verify-full' && own !== undefined) {
     throw new BucardoError('INVALID_ARGUMENT', `sslrootcert=system needs sslmode=verify-full (a public CA signs certificates for anyone's servers: only the host name tells yours), not sslmode=${mode}`, { item: 'sslrootcert' });
@@ -52,14 +66,10 @@ export function libpqTls(settings: TlsSettings, env: NodeJS.ProcessEnv = process
   const unchecked = { rejectUnauthorized: false, ...client };
   const caOnly = { rejectUnauthorized: true, checkServerIdentity: () => undefined, ...client };
   const full = { rejectUnauthorized: true, ...client };
-  if (own === undefined) return mode === 'no-verify' ? unchecked : full;
-  switch (mode) {
-    case 'require': return files.ca === undefined ? unchecked : caOnly;
-    case 'verify-ca': return caOnly;
-    case 'verify-full': return full;
-  }
-  // stored before the values were checked (`prefer`, a typo): never weaker than the closest mode
-  return mode === 'prefer' || mode === 'allow' ? unchecked : full;
+  const rootFile = files.caFile === undefined ? {} : { rootFile: files.caFile };
+  if (own === undefined) return { ssl: mode === 'no-verify' ? unchecked : full, ...rootFile };
+  // own is require, verify-ca or verify-full (checked above; disable returned)
+  return { ssl: mode === 'require' ? (files.ca === undefined ? unchecked : caOnly) : mode === 'verify-ca' ? caOnly : full, ...rootFile };
 }
 
 /** PGSSLMODE when set (a value node-postgres does not know is refused, see `checkPgSslMode`). */

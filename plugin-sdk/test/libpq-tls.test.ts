@@ -7,7 +7,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { libpqTls, type NodeTlsOptions } from '../src/libpq-tls.js';
+import { libpqTls, libpqTlsSetup, type NodeTlsOptions } from '../src/libpq-tls.js';
 import { readTlsFiles } from '../src/libpq-tls-files.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tlsf-'));
@@ -102,5 +102,29 @@ describe('libpqTls', () => {
     expect(fromEnv.rejectUnauthorized).toBe(true);
     expect(fromEnv.checkServerIdentity).toBeUndefined();
     expect(fromEnv.cert).toContain('BEGIN CERTIFICATE');
+  });
+
+  it('a mode of the connection\'s own is one of libpq\'s four, wherever it came from: a service\'s is named', () => {
+    const service = 'service "prod", /etc/pg_service.conf';
+    expect(errorOf(() => libpqTls({ sslmode: 'prefer', from: { sslmode: service } }, env))).toEqual({
+      code: 'INVALID_ARGUMENT', item: 'sslmode',
+      message: `sslmode=prefer (from ${service}) falls back to an unencrypted connection, which anyone on the network can force, and is not offered: give require (TLS, the server's certificate unchecked), verify-ca (checked against the trusted CAs), verify-full (and its host name), or disable`,
+    });
+    expect(errorOf(() => libpqTls({ sslmode: 'verify_full' }, env)).message).toMatch(/^sslmode=verify_full is not one of disable, require, verify-ca, verify-full: /);
+  });
+
+  it('names the root certificate file it trusts and where its name came from', () => {
+    expect(libpqTlsSetup({ sslmode: 'require' }, env).rootFile).toBeUndefined();
+    expect(libpqTlsSetup({ sslmode: 'verify-ca', sslrootcert: file('ca.pem') }, env).rootFile).toBe(`${file('ca.pem')} (sslrootcert=)`);
+    expect(libpqTlsSetup({ sslmode: 'verify-ca' }, { ...env, PGSSLROOTCERT: file('ca.pem') }).rootFile).toBe(`${file('ca.pem')} (PGSSLROOTCERT)`);
+    expect(libpqTlsSetup({ sslmode: 'verify-ca', sslrootcert: file('ca.pem'), from: { sslrootcert: 'service "prod", /s.conf' } }, env).rootFile)
+      .toBe(`${file('ca.pem')} (sslrootcert= of service "prod", /s.conf)`);
+    const defaultRoot = path.join(home, '.postgresql', 'root.crt');
+    copyFileSync(file('ca.pem'), defaultRoot);
+    try {
+      expect(libpqTlsSetup({ sslmode: 'verify-ca' }, env).rootFile).toBe(`${defaultRoot} (libpq's default sslrootcert)`);
+    } finally {
+      rmSync(defaultRoot);
+    }
   });
 });

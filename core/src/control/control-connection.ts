@@ -36,8 +36,17 @@ export function resolveControlTarget(config: ControlDatabaseConfig = {}, env: No
     ...(config.password === undefined ? {} : { password: config.password }),
     ...(service === undefined ? {} : { service: service.name }),
     ...(s.password === undefined ? {} : { servicePassword: s.password }),
-    tls: Object.fromEntries(Object.entries({ sslmode: s.sslmode, sslrootcert: s.sslrootcert, sslcert: s.sslcert, sslkey: s.sslkey }).filter(([, v]) => v !== undefined)),
+    tls: serviceTls(service),
   };
+}
+
+/** The service's sslmode and TLS files, each said to be the service's in messages (libpqTls checks the mode). */
+function serviceTls(service: ServiceDefinition | undefined): TlsSettings {
+  if (service === undefined) return {};
+  const s = service.settings;
+  const given = Object.fromEntries(Object.entries({ sslmode: s.sslmode, sslrootcert: s.sslrootcert, sslcert: s.sslcert, sslkey: s.sslkey }).filter(([, v]) => v !== undefined));
+  const where = `service "${service.name}", ${service.file}`;
+  return Object.keys(given).length === 0 ? {} : { ...given, from: Object.fromEntries(Object.keys(given).map((key) => [key, where])) };
 }
 
 /** PGSERVICE's service, its failures said of the control database. */

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { BucardoError, defaultPassword, isBucardoError, libpqTls, type DatabaseSpec, type NodeTlsOptions, type OpenContext, type PasswordTarget } from '@bucardo/plugin-sdk';
+import { BucardoError, defaultPassword, isBucardoError, libpqTlsSetup, type DatabaseSpec, type LibpqTlsSetup, type OpenContext, type PasswordTarget } from '@bucardo/plugin-sdk';
 import { explicitPassword, locationOf, passwordReference, type PasswordSource } from './connection-params.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
 import { keepLostReason } from './lost-reason.js';
@@ -20,7 +20,7 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
   const p = spec.params;
   const explicit = explicitPassword(spec);
   // the service file and the TLS files are read now: an edit or a renewed certificate applies to the next connection
-  const { settings, tls } = connectionSetup(spec);
+  const { settings, tls: { ssl: tls, rootFile } } = connectionSetup(spec);
   let passwordSource: PasswordSource = explicit.source;
   const passwordOf = async (params: PasswordTarget) => {
     if (explicit.password !== undefined) return explicit.password;
@@ -63,7 +63,7 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
     // or the process lives on until the server gives up on the login.
     (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
     const sqlstate = (error as { code?: string }).code;
-    throw new BucardoError('CONNECTION_FAILED', `Cannot connect to database "${spec.name}" (${locationOf(spec)}): ${describeFailure(error as Error, passwordSource, passwordReference(p.pass), client.user, typeof tls === 'object' && tls.ca !== undefined)}`, {
+    throw new BucardoError('CONNECTION_FAILED', `Cannot connect to database "${spec.name}" (${locationOf(spec)}): ${describeFailure(error as Error, passwordSource, passwordReference(p.pass), client.user, rootFile)}`, {
       db: spec.name, ...(sqlstate && /^[0-9A-Z]{5}$/.test(sqlstate) ? { sqlstate } : {}), cause: error,
     });
   }
@@ -76,10 +76,10 @@ export async function connect(spec: DatabaseSpec, context: OpenContext, options:
  * take a typo there for plain text: `libpqTls` refuses it (a URL that says sslmode= or ssl= gives
  * node-postgres its mode, and the variable is never read).
  */
-function connectionSetup(spec: DatabaseSpec): { settings: ConnectionSettings; tls: NodeTlsOptions | false | undefined } {
+function connectionSetup(spec: DatabaseSpec): { settings: ConnectionSettings; tls: LibpqTlsSetup } {
   try {
     const settings = connectionSettings(spec);
-    return { settings, tls: settings.tls === undefined ? undefined : libpqTls(settings.tls) };
+    return { settings, tls: settings.tls === undefined ? { ssl: undefined } : libpqTlsSetup(settings.tls) };
   } catch (error) {
     if (!isBucardoError(error)) throw error;
     const why = error.subject.item === 'PGSSLMODE' ? error.message : `Cannot connect to database "${spec.name}" (${locationOf(spec)}): ${error.message}`;
@@ -91,7 +91,7 @@ function connectionSetup(spec: DatabaseSpec): { settings: ConnectionSettings; tl
 const CERTIFICATE_REFUSED = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT']);
 
 /** The driver's message, clearer where it is about the password; the password itself is never in it. */
-function describeFailure(error: Error, source: PasswordSource, reference: string | undefined, user: string | undefined, ownRoots: boolean): string {
+function describeFailure(error: Error, source: PasswordSource, reference: string | undefined, user: string | undefined, rootFile: string | undefined): string {
   const message = error.message;
   // node-postgres says "SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string" when it had none
   if (source === 'none' && /password must be a string|no password/i.test(message)) {
@@ -102,8 +102,8 @@ function describeFailure(error: Error, source: PasswordSource, reference: string
     return `${message} (the password came from ${from})`;
   }
   if (CERTIFICATE_REFUSED.has(String((error as { code?: string }).code))) {
-    return ownRoots
-      ? `${message} (no CA of the root certificate file signed the server's certificate: sslrootcert=, else PGSSLROOTCERT, else ~/.postgresql/root.crt replaces Node's CAs)`
+    return rootFile !== undefined
+      ? `${message} (no CA of the root certificate file ${rootFile} signed the server's certificate: it replaces Node's CAs)`
       : `${message} (sslmode=verify-ca and verify-full trust Node's certificate authorities: give your CA's certificate in sslrootcert=, PGSSLROOTCERT or NODE_EXTRA_CA_CERTS of the process that connects, the daemon's too)`;
   }
   if ((error as { code?: string }).code === '42501' && message.includes('session_replication_role')) {

@@ -1,6 +1,5 @@
 import { readService, type DatabaseSpec, type TlsSettings } from '@bucardo/plugin-sdk';
-import { checkSslMode } from './tls-options.js';
-import { splitUrlTls } from './url-tls.js';
+import { checkUrlTls, splitUrlTls } from './url-tls.js';
 
 /** What a connection uses, read when it connects: the service's settings under the database's own. */
 export interface ConnectionSettings {
@@ -18,25 +17,30 @@ export interface ConnectionSettings {
 /**
  * The database's settings with its service's (`service=NAME`, read from the service file now, so an edit
  * applies to the next connection) under them, as libpq lays them: a setting given to the database wins.
- * A URL naming a TLS file has its TLS settings taken out of it, to be read and checked as the parameters'.
+ * A URL naming a TLS file has its TLS settings taken out of it, to be read and checked as the parameters';
+ * a URL is checked against the settings beside it again (a database stored before the check existed).
  */
 export function connectionSettings(spec: DatabaseSpec, env: NodeJS.ProcessEnv = process.env): ConnectionSettings {
   const p = spec.params;
   if (p.url !== undefined) {
+    checkUrlTls(p.url, p);
     const split = splitUrlTls(p.url);
     if (split !== undefined) return { url: split.url, tls: { ...tlsOf(p), ...split.tls } };
-    // a URL that says sslmode= or ssl= gives node-postgres its mode
+    // a URL that says sslmode= or ssl= gives node-postgres its mode (checkUrlTls refused TLS settings beside it)
     return { url: p.url, ...(/[?&](sslmode|ssl)=/i.test(p.url) ? {} : { tls: tlsOf(p) }) };
   }
-  const service = p.service === undefined ? {} : readService(p.service, env).settings;
-  if (p.sslmode === undefined && service.sslmode !== undefined) checkSslMode(service.sslmode);
+  const definition = p.service === undefined ? undefined : readService(p.service, env);
+  const service = definition?.settings ?? {};
   const pick = (key: 'dbname' | 'host' | 'port' | 'user' | 'sslmode' | 'sslrootcert' | 'sslcert' | 'sslkey') => p[key] ?? service[key];
   const settings = {
     dbname: pick('dbname'), host: pick('host'), port: pick('port'), user: pick('user'),
     servicePassword: service.password,
   };
   const tls = { sslmode: pick('sslmode'), sslrootcert: pick('sslrootcert'), sslcert: pick('sslcert'), sslkey: pick('sslkey') };
-  return { ...defined(settings), tls: defined(tls) };
+  // where a TLS setting is the service's, its messages (a refused mode, a missing file) say so
+  const fromService = (['sslmode', 'sslrootcert', 'sslcert', 'sslkey'] as const).filter((key) => p[key] === undefined && service[key] !== undefined);
+  const from = Object.fromEntries(fromService.map((key) => [key, `service "${definition!.name}", ${definition!.file}`]));
+  return { ...defined(settings), tls: { ...defined(tls), ...(fromService.length === 0 ? {} : { from }) } };
 }
 
 function tlsOf(p: Readonly<Record<string, string>>): TlsSettings {

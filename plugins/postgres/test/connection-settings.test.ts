@@ -18,15 +18,27 @@ describe('connectionSettings', () => {
     writeFileSync(services, '[prod]\nhost=h1\nport=5433\nuser=u1\npassword=secret\ndbname=d1\nsslmode=verify-full\nsslrootcert=/ca.pem\n');
     const env = { PGSERVICEFILE: services };
     expect(connectionSettings(spec({ service: 'prod', dbname: 'mine', sslmode: 'require' }), env)).toEqual({
-      dbname: 'mine', host: 'h1', port: '5433', user: 'u1', servicePassword: 'secret', tls: { sslmode: 'require', sslrootcert: '/ca.pem' },
+      dbname: 'mine', host: 'h1', port: '5433', user: 'u1', servicePassword: 'secret',
+      tls: { sslmode: 'require', sslrootcert: '/ca.pem', from: { sslrootcert: `service "prod", ${services}` } },
     });
     writeFileSync(services, '[prod]\nhost=h2\n');
     expect(connectionSettings(spec({ service: 'prod' }), env)).toEqual({ host: 'h2', tls: {} });
   });
 
-  it('a service\'s sslmode is one of ours', () => {
-    writeFileSync(services, '[weak]\nsslmode=prefer\n');
-    expect(() => connectionSettings(spec({ service: 'weak' }), { PGSERVICEFILE: services })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', item: 'sslmode' }));
+  it('the service\'s TLS settings say where they came from (libpqTls checks the mode and names the service)', () => {
+    writeFileSync(services, '[weak]\nsslmode=prefer\nsslrootcert=/ca.pem\n');
+    const from = `service "weak", ${services}`;
+    expect(connectionSettings(spec({ service: 'weak' }), { PGSERVICEFILE: services })).toEqual({
+      tls: { sslmode: 'prefer', sslrootcert: '/ca.pem', from: { sslmode: from, sslrootcert: from } },
+    });
+    expect(connectionSettings(spec({ service: 'weak', sslmode: 'require' }), { PGSERVICEFILE: services })).toEqual({
+      tls: { sslmode: 'require', sslrootcert: '/ca.pem', from: { sslrootcert: from } },
+    });
+  });
+
+  it('a url stored with sslmode= in its query and a TLS setting beside it (before that was refused) is refused when connecting', () => {
+    expect(() => connectionSettings(spec({ url: 'postgres://u@h/d?sslmode=require', sslrootcert: '/ca.pem' }), {}))
+      .toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', item: 'sslrootcert' }));
   });
 
   it('a url naming a TLS file gives its TLS settings apart; any other url keeps them for node-postgres', () => {
