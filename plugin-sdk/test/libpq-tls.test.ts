@@ -75,6 +75,23 @@ describe('readTlsFiles', () => {
   });
 });
 
+describe('the key\'s mode, as libpq', () => {
+  // a key owned by another user than root may not be read by its group (0640 is root's allowance only);
+  // chown needs root, which the rule for root-owned keys does not
+  it.skipIf(process.getuid?.() !== 0)('a key owned by a user other than root with mode 0640 is refused (needs root to chown it)', () => {
+    copyFileSync(file('client.key'), file('nobody.key'));
+    execFileSync('chown', ['nobody', file('nobody.key')]);
+    chmodSync(file('nobody.key'), 0o640);
+    expect(errorOf(() => readTlsFiles({ sslcert: file('client.crt'), sslkey: file('nobody.key') }, { HOME: home }))).toEqual({
+      code: 'CONNECTION_FAILED', item: file('nobody.key'),
+      message: `the private key file ${file('nobody.key')} (sslkey=) has mode 0640, readable by group or others: it must be u=rw (0600) or less, or u=rw,g=r (0640) or less if owned by root (chmod 0600 ${file('nobody.key')})`,
+    });
+    // the same mode, owned by root: libpq's allowance
+    execFileSync('chown', ['root', file('nobody.key')]);
+    expect(readTlsFiles({ sslcert: file('client.crt'), sslkey: file('nobody.key') }, { HOME: home }).key).toContain('PRIVATE KEY');
+  });
+});
+
 describe('libpqTls', () => {
   const env = { HOME: home };
   it("a root certificate file replaces Node's CAs; require with one is verify-ca, as in libpq", () => {

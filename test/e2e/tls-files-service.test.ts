@@ -46,6 +46,8 @@ function signed(name: string, cn: string, ca: string, ext?: string): void {
 const certLogin = (key = 'client.key', root = 'ca.pem') => [`sslrootcert=${file(root)}`, `sslcert=${file('client.crt')}`, `sslkey=${file(key)}`];
 const tlsDb = (dbname: string) => [`dbname=${dbname}`, 'host=127.0.0.1', `port=${tlsServer.port}`, 'user=certuser', 'sslmode=verify-full'];
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 async function rows(url: string): Promise<number[]> {
   return withClient(url, async (c) => (await c.query<{ id: number }>('SELECT id FROM t ORDER BY id')).rows.map((r) => r.id));
 }
@@ -123,7 +125,7 @@ describe('sslrootcert=, sslcert=, sslkey=', () => {
   it('a CA that did not sign the server\'s certificate replaces Node\'s and is refused, naming the database', async () => {
     const r = await bucardo(['add', 'db', 'wrongca', ...tlsDb(source), ...certLogin('client.key', 'other-ca.pem')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`^ERROR: Cannot connect to database "wrongca" \\(dbname=${source} host=127\\.0\\.0\\.1 port=${tlsServer.port}\\): (self-signed certificate in certificate chain|unable to verify the first certificate) \\(no CA of the root certificate file signed the server's certificate: sslrootcert=, else PGSSLROOTCERT, else ~/\\.postgresql/root\\.crt replaces Node's CAs\\) \\[CONNECTION_FAILED\\]\\n$`));
+    expect(r.stderr).toMatch(new RegExp(`^ERROR: Cannot connect to database "wrongca" \\(dbname=${source} host=127\\.0\\.0\\.1 port=${tlsServer.port}\\): (self-signed certificate in certificate chain|unable to verify the first certificate) \\\(no CA of the root certificate file ${escapeRegExp(file('other-ca.pem'))} \\(sslrootcert=\\) signed the server's certificate: it replaces Node's CAs\\) \\[CONNECTION_FAILED\\]\\n$`));
   });
 
   it('in a url= query, as libpq takes them: read and checked as the parameters are', async () => {
@@ -180,15 +182,34 @@ describe('service=', () => {
     expect(await rows(server.url(target))).toContain(10);
   });
 
+  it('a service\'s password logs a scram role in, where no pass=, PGPASSWORD nor password file gives one', async () => {
+    await withClient(tlsServer.url(), (c) => c.query("CREATE ROLE pwuser LOGIN SUPERUSER PASSWORD 'svc-secret'"));
+    const services = file('password_service.conf');
+    const write = (password: string) => writeFileSync(services, `[pwsvc]\nhost=127.0.0.1\nport=${tlsServer.port}\nuser=pwuser\npassword=${password}\ndbname=${source}\nsslmode=disable\n`);
+    // the password file has the control database's entry only (HOME is the test's directory: no ~/.pgpass)
+    writeFileSync(file('control.pgpass'), `${server.host}:${server.port}:*:${server.user}:${server.password}\n`, { mode: 0o600 });
+    const env = { PGSERVICEFILE: services, PGPASSWORD: undefined, PGPASSFILE: file('control.pgpass') };
+    write('svc-secret');
+    const added = await bucardo(['add', 'db', 'pwsrc', 'service=pwsvc'], env);
+    expect(added.code, added.stderr).toBe(0);
+    write('wrong');
+    const wrong = await bucardo(['add', 'db', 'pwbad', 'service=pwsvc'], env);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toBe(`ERROR: Cannot connect to database "pwbad" (service=pwsvc): password authentication failed for user "pwuser" (the password came from the service file) [CONNECTION_FAILED]\n`);
+  });
+
   it('an unknown service and a malformed file are refused naming the service, the file and the line', async () => {
     const services = file('bad_service.conf');
-    writeFileSync(services, '[good]\nhost=127.0.0.1\n[broken]\nthis line has no equals sign\n');
+    // a bad line in another service is not read (as libpq); one in the service's section is named, never quoted
+    writeFileSync(services, '[other]\npassword hunter2\n[good]\nhost=127.0.0.1\nthis line has no equals sign\n');
     const unknown = await bucardo(['add', 'db', 'nosvc', 'service=absent'], { PGSERVICEFILE: file('empty.conf'), PGSYSCONFDIR: dir });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toBe(`ERROR: Cannot connect to database "nosvc" (service=absent): The service "absent" is not defined in ${file('empty.conf')} nor in ${file('pg_service.conf')} [INVALID_ARGUMENT]\n`);
     const broken = await bucardo(['add', 'db', 'broken', 'service=good'], { PGSERVICEFILE: services });
     expect(broken.code).toBe(1);
-    expect(broken.stderr).toBe(`ERROR: Cannot connect to database "broken" (service=good): Syntax error in the service file ${services}, line 4: "this line has no equals sign" is neither a [service] nor key=value (looking for service "good") [INVALID_ARGUMENT]\n`);
+    expect(broken.stderr).toBe(`ERROR: Cannot connect to database "broken" (service=good): Syntax error in the service file ${services}, line 5 (service "good"): the line is neither a [service] nor key=value [INVALID_ARGUMENT]\n`);
+    const other = await bucardo(['add', 'db', 'other', 'service=other'], { PGSERVICEFILE: services });
+    expect(other.stderr).toBe(`ERROR: Cannot connect to database "other" (service=other): Syntax error in the service file ${services}, line 2 (service "other"): the line is neither a [service] nor key=value [INVALID_ARGUMENT]\n`);
   });
 });
 
@@ -203,6 +224,14 @@ describe('the control connection', () => {
     writeFileSync(services, `[ctltls]\nhost=127.0.0.1\nport=${tlsServer.port}\nuser=certuser\ndbname=${source}\nsslmode=verify-full\nsslrootcert=${file('ca.pem')}\nsslcert=${file('client.crt')}\nsslkey=${file('client.key')}\n`);
     const tls = await bucardo(['list', 'dbs'], { PGSERVICEFILE: services, PGSERVICE: 'ctltls', PGHOST: '/nonexistent', PGPORT: '1', PGPASSWORD: undefined, BUCARDO_CONTROL_DB: undefined });
     expect(tls.stderr).toBe(`ERROR: The control database "${source}" has no Bucardo schema: run "bucardo install" first [CONTROL_NOT_INSTALLED]\n`);
+  });
+
+  it('a service\'s sslmode is checked as a database\'s: prefer is refused, naming the service and its file', async () => {
+    const services = file('weak_service.conf');
+    writeFileSync(services, `[weak]\nhost=${server.host}\nport=${server.port}\nuser=${server.user}\npassword=${server.password}\ndbname=${control}\nsslmode=prefer\n`);
+    const r = await bucardo(['list', 'dbs'], { PGSERVICEFILE: services, PGSERVICE: 'weak', PGHOST: '/nonexistent', PGPORT: '1', PGPASSWORD: undefined, BUCARDO_CONTROL_DB: undefined });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`ERROR: Cannot connect to the control database "${control}": sslmode=prefer (from service "weak", ${services}) falls back to an unencrypted connection, which anyone on the network can force, and is not offered: give require (TLS, the server's certificate unchecked), verify-ca (checked against the trusted CAs), verify-full (and its host name), or disable [INVALID_ARGUMENT]\n`);
   });
 
   it('PGSSLROOTCERT, PGSSLCERT and PGSSLKEY give it a certificate login', async () => {
