@@ -63,7 +63,7 @@ export const helpSections: readonly HelpSection[] = [
       entry(['update sync'], '  update sync NAME add table T… | remove table T…'),
       entry(['update table'], '  update table NAME [additive=COLUMN,…] [makedelta=on|off|DB,…]'),
       entry(['update database'], '  update db NAME host= port= user= pass= dbname= sslmode= sslrootcert= sslcert= sslkey= service= status=active|inactive makedelta=on|off … [--force]'),
-      entry(['update dbgroup'], `  update dbgroup NAME DB[:ROLE]… | remove DB… | name=NEWNAME
+      entry(['update dbgroup'], `  update dbgroup NAME DB[:ROLE]… [name=NEWNAME] | update dbgroup NAME remove DB…
                                         add databases to its syncs (as targets unless a role is given),
                                         give them another role, or take them out`),
       entry(['remove sync', 'remove table', 'remove database'], '  remove sync S… | remove table T… [--force] | remove db D… [--force]'),
