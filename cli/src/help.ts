@@ -59,7 +59,7 @@ export const helpSections: readonly HelpSection[] = [
   {
     title: 'Change:',
     entries: [
-      entry(['update sync'], '  update sync NAME autokick= checktime= conflict= status= onetimecopy=1|2 refreshabove=FRACTION|0|'),
+      entry(['update sync'], '  update sync NAME autokick= checktime= conflict= status= onetimecopy=1|2 [db=TARGET,…] refreshabove=FRACTION|0|'),
       entry(['update sync'], '  update sync NAME add table T… | remove table T…'),
       entry(['update table'], '  update table NAME [additive=COLUMN,…] [makedelta=on|off|DB,…]'),
       entry(['update database'], '  update db NAME host= port= user= pass= dbname= sslmode= sslrootcert= sslcert= sslkey= service= status=active|inactive makedelta=on|off … [--force]'),

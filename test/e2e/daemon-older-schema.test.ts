@@ -24,6 +24,7 @@ describe('a control schema older than this version', () => {
 
   it.each([
     ['a column (daemon.lease_ms)', 'ALTER TABLE bucardo.daemon DROP COLUMN lease_ms', 'bucardo.daemon.lease_ms'],
+    ['a column (sync.copy_targets)', 'ALTER TABLE bucardo.sync DROP COLUMN copy_targets', 'bucardo.sync.copy_targets'],
     ['a table (reload_request)', 'DROP TABLE bucardo.reload_request', 'bucardo.reload_request'],
     ['a table (customname)', 'DROP TABLE bucardo.customname', 'bucardo.customname'],
     ['a table (customcols)', 'DROP TABLE bucardo.customcols', 'bucardo.customcols'],

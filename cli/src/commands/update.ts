@@ -9,8 +9,9 @@ import { rowsNotCopiedNote } from './rows-not-copied.js';
 import { refreshAboveNote } from './refresh-note.js';
 import { withoutBucardoOnlyOptions } from './bucardo-sync-options.js';
 import { updateDbGroupCommand } from './update-dbgroup.js';
+import { copyTargetsText } from '../format/copy-targets.js';
 
-/** `bucardo update sync NAME key=value…` (autokick/ping, checktime, conflict, status, onetimecopy, refreshabove); `update table NAME additive=…`; `update db NAME key=value…`. */
+/** `bucardo update sync NAME key=value…` (autokick/ping, checktime, conflict, status, onetimecopy [db=T,…], refreshabove); `update table NAME additive=…`; `update db NAME key=value…`. */
 export async function update(session: CliSession): Promise<number> {
   const [nounWord, name, ...extra] = session.words;
   const noun = nounOf(nounWord);
@@ -19,7 +20,7 @@ export async function update(session: CliSession): Promise<number> {
   }
   if (noun === 'dbgroup' && name) return updateDbGroupCommand(session, name, extra);
   if ((noun !== 'sync' && noun !== 'table' && noun !== 'database') || !name || extra.length > 0) {
-    throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo update sync NAME key=value … (autokick, checktime, conflict, status, onetimecopy, refreshabove) | update sync NAME add|remove table T… | update table NAME additive=COLUMN,… makedelta=on|off|DB,… | update db NAME key=value … (host, port, user, pass, dbname, conn, status, …) [--force] | update dbgroup NAME DB[:ROLE]… | update dbgroup NAME remove DB… | update dbgroup NAME name=NEWNAME', { item: nounWord ?? 'update' });
+    throw new BucardoError('UNKNOWN_COMMAND', 'Usage: bucardo update sync NAME key=value … (autokick, checktime, conflict, status, onetimecopy [db=TARGET,…], refreshabove) | update sync NAME add|remove table T… | update table NAME additive=COLUMN,… makedelta=on|off|DB,… | update db NAME key=value … (host, port, user, pass, dbname, conn, status, …) [--force] | update dbgroup NAME DB[:ROLE]… | update dbgroup NAME remove DB… | update dbgroup NAME name=NEWNAME', { item: nounWord ?? 'update' });
   }
   if (noun === 'table') return updateTable(session, name);
   if (noun === 'database') return updateDatabase(session, name);
@@ -32,8 +33,9 @@ export async function update(session: CliSession): Promise<number> {
     return 0;
   }
   const row = await (await session.bucardo()).updateSync(name, params);
-  // core accepted every key: each names one of the settings below, by the same aliases core knows
-  const settings = new Set(Object.keys(params).map((key) => syncOptionName(key)!));
+  // core accepted every key: each names one of the settings below, by the same aliases core knows (db=
+  // goes with onetimecopy=, whose line names its databases)
+  const settings = new Set(Object.keys(params).filter((key) => key.toLowerCase() !== 'db').map((key) => syncOptionName(key)!));
   for (const setting of settings) session.print(`Set ${shownSettings[setting]?.(row) ?? setting}`);
   if (settings.has('refreshabove')) {
     const group = (await (await session.bucardo()).listDbGroups()).find((candidate) => candidate.name === row.dbgroup);
@@ -49,7 +51,7 @@ const shownSettings: Record<string, (row: SyncRow) => string> = {
   conflict: (row) => `conflict strategy to '${row.conflictStrategy}'`,
   autokick: (row) => `autokick to ${row.autokick}`,
   checktime: (row) => `checktime to ${row.checktime ?? 'none'}`,
-  onetimecopy: (row) => `onetimecopy to ${row.onetimecopy}`,
+  onetimecopy: (row) => `onetimecopy to ${row.onetimecopy}${row.copyTargets ? ` (${copyTargetsText(row.copyTargets)})` : ''}`,
   refreshabove: (row) => `refreshabove to ${row.refreshAbove === null || row.refreshAbove === undefined ? "the config's" : row.refreshAbove === 0 ? '0 (never)' : row.refreshAbove}`,
   status: (row) => `status to ${row.status}`,
 };

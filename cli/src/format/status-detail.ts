@@ -38,7 +38,7 @@ export function formatStatusDetail(report: SyncStatusReport): string {
     ['Check time', sync.checktime ?? 'None'],
     // as in Bucardo, a sync whose receivers are all fullcopy has no capture to kick it: only a kick or its checktime runs it
     ['Autokick', !sync.autokick ? 'No' : pureFullcopy(report) ? 'Yes (no effect: a fullcopy sync runs when kicked, or at its check time)' : 'Yes'],
-    ['Onetimecopy', sync.onetimecopy ? 'Yes' : 'No'],
+    ['Onetimecopy', !sync.onetimecopy ? 'No' : sync.copyTargets ? `Yes (to ${sync.copyTargets.join(', ')})` : 'Yes'],
     // only when the sync has its own: the config's is not the control database's to show
     ...(sync.refreshAbove === null || sync.refreshAbove === undefined ? [] : [['Refresh above', sync.refreshAbove === 0 ? 'Never' : String(sync.refreshAbove)] as [string, string]]),
     ['Conflict strategy', sync.conflictStrategy],

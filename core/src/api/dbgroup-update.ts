@@ -169,7 +169,7 @@ async function prepareSync(ctx: BucardoContext, sync: SyncRow, group: DbGroupRow
   }
   requireTwoDatabases(sync.name, members, group.name);
   await checkConflictSpec(ctx, sync.name, sync.conflictStrategy, members);
-  await checkOnetimecopy(ctx, sync.name, sync.onetimecopy, members);
+  await checkOnetimecopy(ctx, sync.name, sync.onetimecopy, members, sync.copyTargets);
   const before = await readSyncPlan(ctx.control.catalog, sync.name);
   // a sync whose receivers are all fullcopy members copies whole tables and captures nothing (add sync
   // installs none): one that becomes so stops reading all its sources, one that stops being so starts

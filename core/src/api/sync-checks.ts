@@ -29,12 +29,13 @@ export async function checkConflictSpec(ctx: BucardoContext, sync: string, spec:
 /**
  * `onetimecopy=1` empties every target's tables before copying: refused up front for a target that cannot
  * empty a table, since every run would otherwise fail on it (and be retried) until the setting changed.
+ * `copyTargets`: the copy goes to these targets only (`db=`), so only they need to empty a table.
  */
-export async function checkOnetimecopy(ctx: BucardoContext, sync: string, onetimecopy: number, members: readonly DbGroupMember[]): Promise<void> {
+export async function checkOnetimecopy(ctx: BucardoContext, sync: string, onetimecopy: number, members: readonly DbGroupMember[], copyTargets?: readonly string[]): Promise<void> {
   if (onetimecopy !== 1) return;
   const databases = await ctx.control.catalog.databases();
   for (const member of members) {
-    if (member.role !== 'target') continue;
+    if (member.role !== 'target' || (copyTargets && !copyTargets.includes(member.db))) continue;
     const db = databases.find((row) => row.name === member.db);
     if (!db) continue;
     const writer = ctx.engine.registry.database(db.type).target;

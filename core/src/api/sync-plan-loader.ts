@@ -32,6 +32,7 @@ export async function readSyncPlan(catalog: Catalog, name: string): Promise<Sync
     sequences: herd.sequences,
     onetimecopy: sync.onetimecopy,
     ...(sync.copyRequest === undefined ? {} : { copyRequest: sync.copyRequest }),
+    ...(sync.copyTargets === undefined ? {} : { copyTargets: sync.copyTargets }),
     ...(sync.refreshAbove === null || sync.refreshAbove === undefined ? {} : { refreshAbove: sync.refreshAbove }),
     additive: additiveOf(relations),
     makeDelta: makeDeltaOf(herd.tables, dbgroup.members.map((member) => member.db), relations, databases),

@@ -5,6 +5,7 @@ import { writePrivilegeProblems } from '../run/write-privileges.js';
 import { isPureFullcopy, sourcesOf, type SyncPlan } from '../run/sync-plan.js';
 import { resolveTableShapes } from '../run/table-shapes.js';
 import { checkConflictSpec, checkOnetimecopy, requireTwoDatabases } from './sync-checks.js';
+import { parseCopyTargets } from './copy-targets.js';
 import type { BucardoContext } from './context.js';
 import { checkMembers, parseMember } from './dbgroups.js';
 import { checkName, parseBoolean } from './names.js';
@@ -100,17 +101,33 @@ const updatable = new Set(['autokick', 'checktime', 'conflict', 'status', 'oneti
  * Every value is checked before anything is changed. Any `onetimecopy=` asks for a copy of its own (a new
  * copy request), so the progress of an earlier copy (finished, abandoned, failed or still running) is
  * discarded with it, and a run still copying under the earlier request leaves the setting to the next run.
+ * `db=T[,T2…]` beside it limits the copy to those targets; `onetimecopy=` without it copies to every target.
  * Returns the changed row.
  */
 export async function updateSync(ctx: BucardoContext, name: string, rawParams: Readonly<Record<string, string>>): Promise<SyncRow> {
-  const params = normalizeParams(rawParams, 'update sync');
+  // db= is not a setting of its own: it says where the onetimecopy= beside it copies to
+  const dbKey = Object.keys(rawParams).find((key) => key.toLowerCase() === 'db');
+  const { [dbKey ?? '']: copyTo, ...settings } = rawParams;
+  const params = normalizeParams(settings, 'update sync');
   const current = await ctx.control.catalog.sync(name);
   const unknown = Object.keys(params).find((key) => !updatable.has(key));
   if (unknown) throw new BucardoError('INVALID_ARGUMENT', `update sync cannot change "${unknown}" (it can change: ${[...updatable].join(', ')})`, { item: unknown, sync: name });
+  if (copyTo !== undefined && params.onetimecopy === undefined) {
+    throw new BucardoError('INVALID_ARGUMENT', `db= says which targets an initial copy goes to: give it with onetimecopy=1|2 (bucardo update sync ${name} onetimecopy=1 db=${copyTo})`, { item: 'db', sync: name });
+  }
   if (params.conflict !== undefined) await checkConflictSpec(ctx, name, params.conflict, (await ctx.control.catalog.dbgroup(current.dbgroup)).members);
-  if (params.onetimecopy !== undefined) await checkOnetimecopy(ctx, name, parseOnetimecopy(params.onetimecopy), (await ctx.control.catalog.dbgroup(current.dbgroup)).members);
+  let copyTargets: string[] | undefined;
+  if (params.onetimecopy !== undefined) {
+    const onetimecopy = parseOnetimecopy(params.onetimecopy);
+    const members = (await ctx.control.catalog.dbgroup(current.dbgroup)).members;
+    if (copyTo !== undefined && onetimecopy === 0) throw new BucardoError('INVALID_ARGUMENT', `db= says which targets an initial copy goes to: onetimecopy=0 asks for none`, { item: 'db', sync: name });
+    copyTargets = copyTo === undefined ? undefined : await parseCopyTargets(ctx, name, copyTo, members, current.dbgroup);
+    await checkOnetimecopy(ctx, name, onetimecopy, members, copyTargets);
+  }
+  const { copyTargets: _earlier, ...rest } = current;
   const next: SyncRow = {
-    ...current,
+    ...(params.onetimecopy === undefined ? current : rest),
+    ...(copyTargets === undefined ? {} : { copyTargets }),
     ...(params.autokick === undefined ? {} : { autokick: parseBoolean('autokick', params.autokick) }),
     ...(params.checktime === undefined ? {} : { checktime: params.checktime === '0' || params.checktime === '' ? null : params.checktime }),
     ...(params.conflict === undefined ? {} : { conflictStrategy: params.conflict }),

@@ -72,6 +72,8 @@ export interface SyncRow {
    * set), so that a run finishes only the copy it was planned with. A bigint, as text.
    */
   readonly copyRequest?: string;
+  /** The targets `onetimecopy` copies to (`update sync … db=`); absent for every target of the sync. */
+  readonly copyTargets?: readonly string[];
   readonly conflictStrategy: string;
   /** `refreshabove=` of this sync: null takes the config's `refreshAbove`, 0 never copies a table whole. */
   readonly refreshAbove?: number | null;

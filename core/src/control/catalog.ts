@@ -241,13 +241,14 @@ export class Catalog {
   }
 
   async syncs(): Promise<SyncRow[]> {
-    const result = await this.#db.query<{ name: string; herd: string; dbgroup: string; status: SyncRow['status']; autokick: boolean; checktime: string | null; checktime_seconds: number | null; onetimecopy: number; copy_request: string; conflict_strategy: string; refresh_above: number | null }>(
+    const result = await this.#db.query<{ name: string; herd: string; dbgroup: string; status: SyncRow['status']; autokick: boolean; checktime: string | null; checktime_seconds: number | null; onetimecopy: number; copy_request: string; copy_targets: string[] | null; conflict_strategy: string; refresh_above: number | null }>(
       `SELECT name, herd, dbgroup, status, autokick, checktime::text AS checktime, extract(epoch FROM checktime)::float8 AS checktime_seconds,
-              onetimecopy, copy_request::text AS copy_request, conflict_strategy, refresh_above FROM bucardo.sync ORDER BY name`,
+              onetimecopy, copy_request::text AS copy_request, copy_targets, conflict_strategy, refresh_above FROM bucardo.sync ORDER BY name`,
     );
     return result.rows.map((row) => ({
       name: row.name, herd: row.herd, dbgroup: row.dbgroup, status: row.status, autokick: row.autokick,
       checktime: row.checktime, checktimeSeconds: row.checktime_seconds, onetimecopy: row.onetimecopy, copyRequest: row.copy_request,
+      ...(row.copy_targets === null ? {} : { copyTargets: row.copy_targets }),
       conflictStrategy: row.conflict_strategy, refreshAbove: row.refresh_above,
     }));
   }
@@ -261,14 +262,16 @@ export class Catalog {
   /**
    * `newCopy`: onetimecopy was given, which asks for a copy of its own (a new request). Otherwise onetimecopy
    * is left as the database has it: the row was read before, and a run may have finished its copy since.
+   * A new copy goes to `row.copyTargets` (absent: every target).
    */
   async updateSync(row: SyncRow, newCopy: boolean): Promise<void> {
     await this.#db.query(
       `UPDATE bucardo.sync SET autokick = $2, checktime = $3, conflict_strategy = $4, status = $5, refresh_above = $7,
               onetimecopy = CASE WHEN $8 THEN $6 ELSE onetimecopy END,
-              copy_request = CASE WHEN $8 THEN ${NEW_COPY_REQUEST} ELSE copy_request END
+              copy_request = CASE WHEN $8 THEN ${NEW_COPY_REQUEST} ELSE copy_request END,
+              copy_targets = CASE WHEN $8 THEN $9::text[] ELSE copy_targets END
         WHERE name = $1`,
-      [row.name, row.autokick, row.checktime, row.conflictStrategy, row.status, row.onetimecopy, row.refreshAbove ?? null, newCopy],
+      [row.name, row.autokick, row.checktime, row.conflictStrategy, row.status, row.onetimecopy, row.refreshAbove ?? null, newCopy, row.copyTargets ?? null],
     );
     await this.#db.query("SELECT pg_notify('bucardo_control', $1)", [`update ${row.name}`]);
   }

@@ -116,6 +116,9 @@ ALTER TABLE bucardo.sync ADD CONSTRAINT sync_refresh_above_check CHECK (refresh_
 -- with, so that a copy asked for while another runs is neither reset by it nor mistaken for it. A
 -- transaction id rather than a counter: a sync removed and added again under its name never repeats one.
 ALTER TABLE bucardo.sync ADD COLUMN IF NOT EXISTS copy_request bigint NOT NULL DEFAULT 0;
+-- The targets the requested copy goes to (update sync … onetimecopy=N db=T): NULL for every target. One
+-- stale target is repaired without emptying, or copying to, the others; cleared when the copy is done.
+ALTER TABLE bucardo.sync ADD COLUMN IF NOT EXISTS copy_targets text[];
 -- The database a table was found on is informative: removing that database keeps the table.
 ALTER TABLE bucardo.relation ALTER COLUMN db DROP NOT NULL;
 ALTER TABLE bucardo.relation DROP CONSTRAINT IF EXISTS relation_db_fkey;

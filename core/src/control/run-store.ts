@@ -145,7 +145,7 @@ export class RunStore implements RunRecorder {
   async finishCopy(sync: string, request?: string): Promise<void> {
     // one statement: a new request made meanwhile is left whole, setting and (empty) progress alike
     await this.#db.query(
-      `WITH finished AS (UPDATE bucardo.sync SET onetimecopy = 0 WHERE name = $1 AND ${ofRequest('$2')} RETURNING name)
+      `WITH finished AS (UPDATE bucardo.sync SET onetimecopy = 0, copy_targets = NULL WHERE name = $1 AND ${ofRequest('$2')} RETURNING name)
        DELETE FROM bucardo.copy_progress WHERE sync IN (SELECT name FROM finished)`,
       [sync, request ?? null],
     );

@@ -25,7 +25,7 @@ export interface CopyContext {
 
 /**
  * `onetimecopy`: copies every table from the first source to the targets (1: all of them, emptied first;
- * 2: only those where the table is empty), in committed batches whose progress is recorded, so an
+ * 2: only those where the table is empty; either limited to the targets `update sync … db=` chose), in committed batches whose progress is recorded, so an
  * interrupted copy goes on from its last committed key. Changes made during the copy are not lost: the
  * sources' checkpoints do not move, so the delta path delivers them after the copy. A copy asked for again
  * while this one runs (`update sync … onetimecopy=`) is the next run's: this one goes on (onetimecopy=2 may
@@ -34,7 +34,7 @@ export interface CopyContext {
 export async function initialCopy(ctx: CopyContext): Promise<void> {
   const { plan } = ctx;
   const from = sourcesOf(plan)[0]!.name;
-  const targets = targetsOf(plan).map((db) => db.name);
+  const targets = copyTargetsOf(plan);
   const progress = new Map(await ctx.recorder.copyProgress(plan.name));
   if (plan.onetimecopy !== 2) restartLinkedTables(ctx, progress);
   // under the request the plan was read with: a copy asked for since is the next run's, from the start
@@ -83,6 +83,12 @@ export async function initialCopy(ctx: CopyContext): Promise<void> {
       ctx.counts.addCopy(table, rows, to);
     }
   });
+}
+
+/** The targets this copy goes to: those `update sync … db=` chose that are targets still, else every target. */
+function copyTargetsOf(plan: SyncPlan): string[] {
+  const targets = targetsOf(plan).map((db) => db.name);
+  return plan.copyTargets ? targets.filter((db) => plan.copyTargets!.includes(db)) : targets;
 }
 
 /**

@@ -39,6 +39,8 @@ export interface SyncPlan {
    * copy is recorded and finished whatever was asked since.
    */
   readonly copyRequest?: string;
+  /** The targets the copy goes to (`update sync … onetimecopy=N db=T`); absent: every target. */
+  readonly copyTargets?: readonly string[];
   /** The configured conflict strategy's name. */
   readonly strategy: string;
   /** `refreshabove=` of the sync (0: never); absent, the run's `refreshAbove` from the config applies. */
