@@ -13,8 +13,9 @@ describe('processState', () => {
   });
 
   it.skipIf(process.platform !== 'linux')('calls a killed process its parent has not reaped a zombie, where kill(pid, 0) still succeeds', async () => {
-    // the shell starts `sleep 0` and becomes `sleep 5`, which never waits for its children
-    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // the shell starts `sleep 1` and becomes `sleep 5`, which never waits for its children; the child
+    // outlives the exec (a `sleep 0` could end before it on a busy machine, and the shell reap it)
+    const parent = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const zombie = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
       const deadline = Date.now() + 5_000;
