@@ -20,7 +20,9 @@ describe('bucardo stop at a terminal while a run is under way', () => {
     const { a, b } = await world.pair('stw', { autokick: false });
     const daemon = world.daemon();
     const pid = await daemon.start();
-    await daemon.registered(pid);
+    // owned and idle, its start-up checks of the tables done: made after the lock below (a busy machine), a
+    // check would wait on it, fail, and put the sync in backoff, where no run waits on the lock to be seen
+    await world.owned(pid, ['stw']);
     await world.insert(a, 1, 2);
     const holder = new pg.Client({ connectionString: b.url });
     await holder.connect();
