@@ -1,5 +1,5 @@
 import { readService, type DatabaseSpec, type TlsSettings } from '@bucardo/plugin-sdk';
-import { checkUrlTls, splitUrlTls } from './url-tls.js';
+import { checkUrlTls, splitUrlTls, urlTlsMode } from './url-tls.js';
 
 /** What a connection uses, read when it connects: the service's settings under the database's own. */
 export interface ConnectionSettings {
@@ -27,7 +27,7 @@ export function connectionSettings(spec: DatabaseSpec, env: NodeJS.ProcessEnv = 
     const split = splitUrlTls(p.url);
     if (split !== undefined) return { url: split.url, tls: { ...tlsOf(p), ...split.tls } };
     // a URL that says sslmode= or ssl= gives node-postgres its mode (checkUrlTls refused TLS settings beside it)
-    return { url: p.url, ...(/[?&](sslmode|ssl)=/i.test(p.url) ? {} : { tls: tlsOf(p) }) };
+    return { url: p.url, ...(urlTlsMode(p.url) !== undefined ? {} : { tls: tlsOf(p) }) };
   }
   const definition = p.service === undefined ? undefined : readService(p.service, env);
   const service = definition?.settings ?? {};

@@ -34,7 +34,7 @@ export function checkUrlTls(url: string, params: Readonly<Record<string, string>
       throw new BucardoError('INVALID_ARGUMENT', `${name} is both in url= and given as ${name}= beside it: give it once`, { item: name });
     }
   }
-  const urlMode = (['sslmode', 'ssl'] as const).find((name) => query.has(name));
+  const urlMode = urlTlsMode(url);
   const beside = TLS_SETTINGS.find((name) => params[name] !== undefined);
   if (urlMode !== undefined && beside !== undefined) {
     throw new BucardoError('INVALID_ARGUMENT',
@@ -84,4 +84,13 @@ export function splitUrlTls(url: string): { url: string; tls: TlsSettings } | un
   }
   query.delete('ssl');
   return { url: parsed.toString(), tls };
+}
+
+/**
+ * The TLS mode key a URL's query gives node-postgres (`sslmode` or `ssl`), which then decides its TLS:
+ * matched as node-postgres matches it, case and all (`SSLMODE=` is no mode to it).
+ */
+export function urlTlsMode(url: string): 'sslmode' | 'ssl' | undefined {
+  const query = queryOf(url);
+  return query === undefined ? undefined : (['sslmode', 'ssl'] as const).find((name) => query.has(name));
 }

@@ -47,5 +47,8 @@ describe('connectionSettings', () => {
     });
     expect(connectionSettings(spec({ url: 'postgres://u@h/d?sslmode=require' }), {})).toEqual({ url: 'postgres://u@h/d?sslmode=require' });
     expect(connectionSettings(spec({ url: 'postgres://u@h/d', sslmode: 'require' }), {})).toEqual({ url: 'postgres://u@h/d', tls: { sslmode: 'require' } });
+    // a key node-postgres does not read (SSLMODE, not sslmode) sets no mode: the settings beside the url stay
+    expect(connectionSettings(spec({ url: 'postgres://u@h/d?SSLMODE=disable', sslmode: 'verify-full', sslrootcert: '/ca.pem' }), {}))
+      .toEqual({ url: 'postgres://u@h/d?SSLMODE=disable', tls: { sslmode: 'verify-full', sslrootcert: '/ca.pem' } });
   });
 });
