@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { BucardoError, formatTable, type Checkpoint, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, tableId, type Checkpoint, type TableRef, type TableShape } from '@bucardo/plugin-sdk';
 import { CAPTURE_SCHEMA, CAPTURE_TRIGGER, CAPTURING_FUNCTION, SKIP_CAPTURE_SETTING, TRUNCATE_FUNCTION, TRUNCATE_LOG, TRUNCATE_TRIGGER, MADE_DELTA, MADE_DELTA_SQL, additiveColumn, captureNames, qualified } from './capture-names.js';
 import { lockCaptureChanges } from './capture-lock.js';
 import { marksTableExists } from './marks-table.js';
@@ -68,7 +68,10 @@ async function installOnce(client: pg.Client, shapes: readonly TableShape[]): Pr
         RETURN NULL;
       END $bucardo$`);
     await refusePartitioned(client, shapes);
-    for (const shape of shapes) {
+    // installed as this version would install it, triggers enabled: nothing to do, and no lock taken on a
+    // table the application is writing (a refresh after add table, update dbgroup, runs ask again)
+    const whole = await installedAs(client, shapes);
+    for (const shape of shapes.filter((candidate) => !whole.has(tableId(candidate.table)))) {
       await installTable(client, shape).catch((error: unknown) => {
         if ((error as { code?: string }).code !== '55P03') throw error;
         throw new BucardoError('CAPTURE_FAILED', `Could not lock table "${formatTable(shape.table)}" within ${INSTALL_LOCK_WAIT} to install its capture: a transaction holds it (pg_stat_activity shows which); nothing was changed, try again once it ends`, { table: formatTable(shape.table), cause: error });
@@ -108,10 +111,7 @@ async function installTable(client: pg.Client, shape: TableShape): Promise<void>
   const names = captureNames(shape.table);
   const keyNames = shape.key.map((column) => column.name);
   const statements = tableStatements(shape);
-  const definition = createHash('sha256').update(JSON.stringify([keyNames, statements])).digest('hex');
-  // installed as this version would install it, triggers enabled: nothing to do, and no lock taken on a
-  // table the application is writing (a refresh after add table, update dbgroup, runs ask again)
-  if (await installedAs(client, shape, definition)) return;
+  const definition = definitionOf(shape);
   // the table first, then its delta table, in the order the application's writes take them (the trigger
   // inserts into the delta table): taken the other way round, each waited for the other
   await client.query(`LOCK TABLE ${qualified(shape.table)} IN ACCESS EXCLUSIVE MODE`);
@@ -153,21 +153,30 @@ function tableStatements(shape: TableShape): string[] {
   ];
 }
 
+/** The digest of a table's install: its key and its statements, recorded with it in `capture_table`. */
+function definitionOf(shape: TableShape): string {
+  return createHash('sha256').update(JSON.stringify([shape.key.map((column) => column.name), tableStatements(shape)])).digest('hex');
+}
+
 /**
- * Whether the table's capture is installed by these very statements (their digest, recorded by the
- * install) and is whole: its delta table's index there, both triggers there and firing. A trigger a user
- * disabled or dropped, a delta table dropped, or an install by another version: installed again.
+ * The tables (by `tableId`) whose capture is installed by these very statements (their digest, recorded by
+ * the install) and is whole: the delta table's index there, both triggers there and firing. A trigger a
+ * user disabled or dropped, a delta table dropped, or an install by another version: installed again. One
+ * statement for all the tables.
  */
-async function installedAs(client: pg.Client, shape: TableShape, definition: string): Promise<boolean> {
-  const names = captureNames(shape.table);
-  const { rows } = await client.query<{ whole: string }>(
-    `SELECT c.definition = $3
-            AND to_regclass($4) IS NOT NULL
-            AND (SELECT count(*) FROM pg_catalog.pg_trigger t
-                  WHERE t.tgrelid = to_regclass($5) AND t.tgname IN ($6, $7) AND t.tgenabled = 'O') = 2 AS whole
-       FROM ${quoteIdent(CAPTURE_SCHEMA)}.capture_table c WHERE c.schemaname = $1 AND c.tablename = $2`,
-    [shape.table.schema, shape.table.name, definition, `${quoteIdent(CAPTURE_SCHEMA)}.${names.txidIndex}`, qualified(shape.table), CAPTURE_TRIGGER, TRUNCATE_TRIGGER]);
-  return rows[0]?.whole === 't';
+async function installedAs(client: pg.Client, shapes: readonly TableShape[]): Promise<Set<string>> {
+  const { rows } = await client.query<{ schemaname: string; tablename: string }>(
+    `SELECT c.schemaname, c.tablename
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS s(schemaname, tablename, definition, txid_index, relation)
+       JOIN ${quoteIdent(CAPTURE_SCHEMA)}.capture_table c USING (schemaname, tablename)
+      WHERE c.definition = s.definition
+        AND to_regclass(s.txid_index) IS NOT NULL
+        AND (SELECT count(*) FROM pg_catalog.pg_trigger t
+              WHERE t.tgrelid = to_regclass(s.relation) AND t.tgname IN ($6, $7) AND t.tgenabled = 'O') = 2`,
+    [shapes.map((shape) => shape.table.schema), shapes.map((shape) => shape.table.name), shapes.map(definitionOf),
+      shapes.map((shape) => `${quoteIdent(CAPTURE_SCHEMA)}.${captureNames(shape.table).txidIndex}`), shapes.map((shape) => qualified(shape.table)),
+      CAPTURE_TRIGGER, TRUNCATE_TRIGGER]);
+  return new Set(rows.map((row) => tableId({ schema: row.schemaname, name: row.tablename })));
 }
 
 async function exists(client: pg.Client, relation: string): Promise<boolean> {
