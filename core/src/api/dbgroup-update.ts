@@ -4,7 +4,7 @@ import { databaseError } from '../run/database-error.js';
 import { isPureFullcopy, sourcesOf } from '../run/sync-plan.js';
 import { removeUnusedCapture, undoNewCapture } from './capture-cleanup.js';
 import type { BucardoContext } from './context.js';
-import { checkMembers, parseMember } from './dbgroups.js';
+import { checkMembers, parseMember, requireDatabases } from './dbgroups.js';
 import { checkName } from './names.js';
 import { checkConflictSpec, checkOnetimecopy, requireTwoDatabases } from './sync-checks.js';
 import { syncBacklog, type SourceBacklog } from './sync-backlog.js';
@@ -89,9 +89,7 @@ export async function updateDbGroup(ctx: BucardoContext, name: string, update: D
     done = await ctx.control.transaction(async () => {
       await ctx.control.catalog.lockDbGroup(name);
       const group = await ctx.control.catalog.dbgroup(name);
-      const databases = new Set((await ctx.control.catalog.databases()).map((row) => row.name));
-      const unknown = remove.find((db) => !databases.has(db));
-      if (unknown !== undefined) throw new BucardoError('DB_NOT_FOUND', `There is no database named "${unknown}" (in dbgroup "${name}")`, { db: unknown, dbgroup: name });
+      await requireDatabases(ctx, remove, `in dbgroup "${name}"`);
       const members = nextMembers(group, set, remove);
       await checkMembers(ctx, members, `dbgroup "${name}"`);
       const changes = memberChanges(group.members, members);

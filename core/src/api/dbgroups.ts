@@ -1,5 +1,5 @@
 import { BucardoError, isBucardoError, type DatabaseRole } from '@bucardo/plugin-sdk';
-import type { DbGroupMember, DbGroupRow } from '../control/catalog-rows.js';
+import type { DatabaseRow, DbGroupMember, DbGroupRow } from '../control/catalog-rows.js';
 import type { BucardoContext } from './context.js';
 import { checkName } from './names.js';
 
@@ -21,13 +21,22 @@ export function parseMember(text: string, defaultRole: DatabaseRole): DbGroupMem
   return { db, role: normalized };
 }
 
+/** The rows of databases `names`, refusing one never added (DB_NOT_FOUND, saying where it was named: `label`). */
+export async function requireDatabases(ctx: BucardoContext, names: readonly string[], label: string): Promise<DatabaseRow[]> {
+  const databases = await ctx.control.catalog.databases();
+  return names.map((name) => {
+    const row = databases.find((db) => db.name === name);
+    if (!row) throw new BucardoError('DB_NOT_FOUND', `There is no database named "${name}" (${label})`, { db: name });
+    return row;
+  });
+}
+
 /** Checks that every member exists, appears once, can play its role, and that there is a source. */
 export async function checkMembers(ctx: BucardoContext, members: readonly DbGroupMember[], label: string): Promise<void> {
-  const databases = await ctx.control.catalog.databases();
+  const rows = await requireDatabases(ctx, members.map((member) => member.db), `in ${label}`);
   const seen = new Set<string>();
-  for (const member of members) {
-    const row = databases.find((db) => db.name === member.db);
-    if (!row) throw new BucardoError('DB_NOT_FOUND', `There is no database named "${member.db}" (in ${label})`, { db: member.db });
+  for (const [index, member] of members.entries()) {
+    const row = rows[index]!;
     if (seen.has(member.db)) throw new BucardoError('INVALID_ARGUMENT', `Database "${member.db}" is listed twice in ${label}`, { db: member.db });
     seen.add(member.db);
     const driver = ctx.engine.registry.database(row.type);
