@@ -1,4 +1,4 @@
-import { BucardoError, formatTable, isBucardoError, type TableRef } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, type TableRef } from '@bucardo/plugin-sdk';
 import { parseGroupJoin, type AddTablesResult, type DbGroupRow } from '@bucardo/core';
 import { reportDbGroupUpdate } from './update-dbgroup.js';
 import { namePattern } from './name-pattern.js';
@@ -37,22 +37,16 @@ async function addDatabases(session: CliSession, words: readonly string[]): Prom
   // read before anything is added: a misspelt role adds no database
   const join = dbgroup === undefined ? undefined : parseGroupJoin(dbgroup, names);
   const bucardo = await session.bucardo();
-  const added: string[] = [];
-  for (const [index, name] of names.entries()) {
-    try {
-      await bucardo.addDatabase(name, paramsAt(params, index, names.length), { force: session.command.options.force });
-    } catch (error) {
-      // with a dbgroup, all or none: the ones added before are taken back, and the error says so
-      if (!join || added.length === 0 || !isBucardoError(error)) throw error;
-      await bucardo.removeDatabases(added);
-      throw new BucardoError(error.code, `${error.message}; database ${added.map((db) => `"${db}"`).join(', ')} not added either`, { ...error.subject, cause: error });
+  const options = { force: session.command.options.force };
+  if (!join) {
+    for (const [index, name] of names.entries()) {
+      await bucardo.addDatabase(name, paramsAt(params, index, names.length), options);
+      session.print(`Added database "${name}"`);
     }
-    added.push(name);
-    // with a dbgroup, said once it is joined: a refusal there removes the databases again
-    if (!join) session.print(`Added database "${name}"`);
+    return 0;
   }
-  if (!join) return 0;
-  const joined = await bucardo.joinDbGroup(join);
+  // said once all are added and joined: a refusal at any step takes the databases back
+  const joined = await bucardo.addDatabasesToGroup(names.map((name, index) => ({ name, params: paramsAt(params, index, names.length) })), options, join);
   for (const name of names) session.print(`Added database "${name}"`);
   if ('created' in joined) printCreatedDbGroup(session, joined.created);
   else reportDbGroupUpdate(session, joined.updated);

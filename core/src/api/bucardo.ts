@@ -10,7 +10,7 @@ import { addDatabase, listDatabases, type AddDatabaseOptions, type DatabaseListi
 import { updateDatabase, type DatabaseUpdate } from './database-update.js';
 import { addDbGroup, listDbGroups } from './dbgroups.js';
 import { updateDbGroup, type DbGroupUpdate, type UpdatedDbGroup } from './dbgroup-update.js';
-import { joinDbGroup, type GroupJoin, type GroupJoinRequest } from './database-joining.js';
+import { addDatabasesToGroup, type GroupJoin, type GroupJoinRequest } from './database-joining.js';
 import { addHerd, listHerds } from './herds.js';
 import { kickSync, runSyncNow, type KickResult } from './kick.js';
 import { reloadDaemon, type ReloadOptions, type ReloadResult } from './reload.js';
@@ -83,9 +83,9 @@ export class Bucardo {
     return this.#with((ctx) => addDatabase(ctx, name, params, options));
   }
 
-  /** `add db A[,B…] … dbgroup=G[:ROLE]`, after the databases are added: see `core/src/api/database-joining.ts`. */
-  joinDbGroup(request: GroupJoinRequest): Promise<GroupJoin> {
-    return this.#with((ctx) => joinDbGroup(ctx, request));
+  /** `add db A[,B…] … dbgroup=G[:ROLE]`, all or none: see `core/src/api/database-joining.ts`. */
+  addDatabasesToGroup(databases: ReadonlyArray<{ readonly name: string; readonly params: Readonly<Record<string, string>> }>, options: AddDatabaseOptions, request: GroupJoinRequest): Promise<GroupJoin> {
+    return this.#with((ctx) => addDatabasesToGroup(ctx, databases, options, request));
   }
 
   /** `bucardo update db NAME key=value…`: changed settings replace the stored ones; test-connected unless `force`. */

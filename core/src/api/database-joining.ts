@@ -4,6 +4,7 @@ import type { BucardoContext } from './context.js';
 import { addDbGroup, parseMember } from './dbgroups.js';
 import { updateDbGroup, type UpdatedDbGroup } from './dbgroup-update.js';
 import { removeDatabases } from './lifecycle.js';
+import { addDatabase, type AddDatabaseOptions } from './databases.js';
 
 /** What `add db … dbgroup=G[:ROLE]` did with the dbgroup: made it, or added the databases to it. */
 export type GroupJoin = { readonly created: DbGroupRow } | { readonly updated: UpdatedDbGroup };
@@ -22,20 +23,26 @@ export function parseGroupJoin(spec: string, names: readonly string[]): GroupJoi
 }
 
 /**
- * Bucardo's `add db A[,B…] … dbgroup=G[:ROLE]`, once the databases are added: they join dbgroup G, made
- * with them when there is none (as `add dbgroup` makes one), else added to it as `update dbgroup` adds
- * them, which checks the syncs using it first. A refusal removes the databases again, so that the command
- * changes nothing, and says so.
+ * Bucardo's `add db A[,B…] … dbgroup=G[:ROLE]`: the databases are added (each as `add db` adds one), then
+ * join dbgroup G, made with them when there is none (as `add dbgroup` makes one), else added to it as
+ * `update dbgroup` adds them, which checks the syncs using it first. All or none: a refusal at any step
+ * takes back the databases added so far, and says so.
  */
-export async function joinDbGroup(ctx: BucardoContext, request: GroupJoinRequest): Promise<GroupJoin> {
-  const texts = request.members.map((member) => `${member.db}:${member.role}`);
+export async function addDatabasesToGroup(ctx: BucardoContext, databases: ReadonlyArray<{ readonly name: string; readonly params: Readonly<Record<string, string>> }>, options: AddDatabaseOptions, request: GroupJoinRequest): Promise<GroupJoin> {
+  const added: string[] = [];
   try {
+    for (const { name, params } of databases) {
+      await addDatabase(ctx, name, params, options);
+      added.push(name);
+    }
+    const texts = request.members.map((member) => `${member.db}:${member.role}`);
     const exists = (await ctx.control.catalog.dbgroups()).some((group) => group.name === request.dbgroup);
     return exists ? { updated: await updateDbGroup(ctx, request.dbgroup, { set: texts }) } : { created: await addDbGroup(ctx, request.dbgroup, texts) };
   } catch (error) {
-    const dbs = request.members.map((member) => `"${member.db}"`).join(', ');
+    if (added.length === 0) throw error;
+    const dbs = added.map((db) => `"${db}"`).join(', ');
     const failure = isBucardoError(error) ? error : new BucardoError('INVALID_ARGUMENT', (error as Error).message, { dbgroup: request.dbgroup, cause: error });
-    const undone = await removeDatabases(ctx, request.members.map((member) => member.db), false).then(
+    const undone = await removeDatabases(ctx, added, false).then(
       () => `database ${dbs} not added either`,
       (removal: unknown) => `database ${dbs} added, but not to dbgroup "${request.dbgroup}" (${(removal as Error).message})`,
     );
