@@ -199,7 +199,7 @@ async function resolveDbGroup(ctx: BucardoContext, sync: string, dbs: string): P
   return { name, members, create: true };
 }
 
-
+/** The plan a sync would run with these members (not stored yet, or about to change): for its checks and capture. */
 export async function previewPlan(ctx: BucardoContext, row: SyncRow, members: readonly DbGroupMember[]): Promise<SyncPlan> {
   const catalog = ctx.control.catalog;
   // the sync is not stored yet: the custom names and select lists for every sync, or for its name, apply

@@ -25,8 +25,8 @@ export interface CopyContext {
 
 /**
  * `onetimecopy`: copies every table from the first source to the targets (1: all of them, emptied first;
- * 2: only those where the table is empty; either limited to the targets `update sync … db=` chose), in committed batches whose progress is recorded, so an
- * interrupted copy goes on from its last committed key. Changes made during the copy are not lost: the
+ * 2: only those where the table is empty; either limited to the targets `update sync … db=` chose), in
+ * committed batches whose progress is recorded, so an interrupted copy goes on from its last committed key. Changes made during the copy are not lost: the
  * sources' checkpoints do not move, so the delta path delivers them after the copy. A copy asked for again
  * while this one runs (`update sync … onetimecopy=`) is the next run's: this one goes on (onetimecopy=2 may
  * count on the rows it copies) but records no more progress, and leaves onetimecopy as it was set.
