@@ -1,6 +1,7 @@
 import { BucardoError } from './errors.js';
 import { readTlsFiles, type TlsFileSettings } from './libpq-tls-files.js';
 import { checkPgSslMode, checkSslMode } from './libpq-sslmode.js';
+import type { ServiceDefinition } from './libpq-service.js';
 
 /** What node-postgres's `ssl` takes: Node's TLS options. */
 export interface NodeTlsOptions {
@@ -20,6 +21,27 @@ export interface NodeTlsOptions {
 export interface TlsSettings extends TlsFileSettings {
   /** `disable`, `require`, `verify-ca` or `verify-full`; unset: PGSSLMODE, as node-postgres reads it. */
   readonly sslmode?: string;
+}
+
+type TlsKey = 'sslmode' | 'sslrootcert' | 'sslcert' | 'sslkey';
+const TLS_KEYS: readonly TlsKey[] = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey'];
+
+/**
+ * A connection's TLS settings: each one it was given (`own`), else its service's, which messages then say
+ * is the service's (`from`: a refused mode, a missing file name `service "prod", FILE`).
+ */
+export function tlsBesideService(own: Readonly<Partial<Record<TlsKey, string>>>, service: ServiceDefinition | undefined): TlsSettings {
+  const settings: Partial<Record<TlsKey, string>> = {};
+  const from: Partial<Record<TlsKey, string>> = {};
+  for (const key of TLS_KEYS) {
+    const theirs = service?.settings[key];
+    if (own[key] !== undefined) settings[key] = own[key];
+    else if (theirs !== undefined) {
+      settings[key] = theirs;
+      from[key] = `service "${service!.name}", ${service!.file}`;
+    }
+  }
+  return Object.keys(from).length === 0 ? settings : { ...settings, from };
 }
 
 /** Node's TLS options for a connection, and the root certificate file they trust, for messages. */

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { BucardoError, defaultPassword, isBucardoError, libpqTls, NODE_POSTGRES_LOST, readService, type ControlDatabaseConfig, type NodeTlsOptions, type PasswordTarget, type ServiceDefinition, type TlsSettings } from '@bucardo/plugin-sdk';
+import { BucardoError, defaultPassword, isBucardoError, libpqTls, NODE_POSTGRES_LOST, readService, tlsBesideService, type ControlDatabaseConfig, type NodeTlsOptions, type PasswordTarget, type ServiceDefinition, type TlsSettings } from '@bucardo/plugin-sdk';
 import { lostConnection } from '../run/database-error.js';
 import { ADDED_COLUMNS, ADDED_TABLES, noSchema, olderSchema } from './schema-check.js';
 
@@ -36,17 +36,8 @@ export function resolveControlTarget(config: ControlDatabaseConfig = {}, env: No
     ...(config.password === undefined ? {} : { password: config.password }),
     ...(service === undefined ? {} : { service: service.name }),
     ...(s.password === undefined ? {} : { servicePassword: s.password }),
-    tls: serviceTls(service),
+    tls: tlsBesideService({}, service),
   };
-}
-
-/** The service's sslmode and TLS files, each said to be the service's in messages (libpqTls checks the mode). */
-function serviceTls(service: ServiceDefinition | undefined): TlsSettings {
-  if (service === undefined) return {};
-  const s = service.settings;
-  const given = Object.fromEntries(Object.entries({ sslmode: s.sslmode, sslrootcert: s.sslrootcert, sslcert: s.sslcert, sslkey: s.sslkey }).filter(([, v]) => v !== undefined));
-  const where = `service "${service.name}", ${service.file}`;
-  return Object.keys(given).length === 0 ? {} : { ...given, from: Object.fromEntries(Object.keys(given).map((key) => [key, where])) };
 }
 
 /** PGSERVICE's service, its failures said of the control database. */

@@ -1,4 +1,4 @@
-import { readService, type DatabaseSpec, type TlsSettings } from '@bucardo/plugin-sdk';
+import { readService, tlsBesideService, type DatabaseSpec, type TlsSettings } from '@bucardo/plugin-sdk';
 import { checkUrlTls, splitUrlTls, urlTlsMode } from './url-tls.js';
 
 /** What a connection uses, read when it connects: the service's settings under the database's own. */
@@ -31,16 +31,12 @@ export function connectionSettings(spec: DatabaseSpec, env: NodeJS.ProcessEnv = 
   }
   const definition = p.service === undefined ? undefined : readService(p.service, env);
   const service = definition?.settings ?? {};
-  const pick = (key: 'dbname' | 'host' | 'port' | 'user' | 'sslmode' | 'sslrootcert' | 'sslcert' | 'sslkey') => p[key] ?? service[key];
+  const pick = (key: 'dbname' | 'host' | 'port' | 'user') => p[key] ?? service[key];
   const settings = {
     dbname: pick('dbname'), host: pick('host'), port: pick('port'), user: pick('user'),
     servicePassword: service.password,
   };
-  const tls = { sslmode: pick('sslmode'), sslrootcert: pick('sslrootcert'), sslcert: pick('sslcert'), sslkey: pick('sslkey') };
-  // where a TLS setting is the service's, its messages (a refused mode, a missing file) say so
-  const fromService = (['sslmode', 'sslrootcert', 'sslcert', 'sslkey'] as const).filter((key) => p[key] === undefined && service[key] !== undefined);
-  const from = Object.fromEntries(fromService.map((key) => [key, `service "${definition!.name}", ${definition!.file}`]));
-  return { ...defined(settings), tls: { ...defined(tls), ...(fromService.length === 0 ? {} : { from }) } };
+  return { ...defined(settings), tls: tlsBesideService(tlsOf(p), definition) };
 }
 
 function tlsOf(p: Readonly<Record<string, string>>): TlsSettings {
