@@ -3,7 +3,7 @@ import { keyMaker, tableId, type ApplyBatch, type KeyText, type TableShape } fro
 import { CAPTURE_SCHEMA, MADE_DELTA, MADE_DELTA_SQL, TRUNCATE_LOG, additiveColumn, captureNames, qualified } from './capture-names.js';
 import { quoteIdent } from './connect.js';
 import { arrayLiteral, keyColumnList, keyCondition, keyColumnsOf } from './key-sql.js';
-import { marksTableExists } from './marks-table.js';
+import { MarksTable } from './marks-table.js';
 
 /**
  * The keys of a batch that were there before it was written, each with its additive columns' values then,
@@ -53,6 +53,9 @@ export class DeltaRecorder {
   #pending: Pending[] = [];
   /** Keys the local-change guard left alone after their batch was applied (held deletes), by `tableId`. */
   readonly #leftAlone = new Map<string, Set<KeyText>>();
+
+  /** Whether the marks table is there: asked once a session (per table, it was a round trip each). */
+  readonly #marks = new MarksTable();
 
   constructor(client: pg.Client) {
     this.#client = client;
@@ -194,7 +197,7 @@ export class DeltaRecorder {
       this.#absent.add(id);
       return false;
     }
-    if (!await marksTableExists(this.#client)) await this.#client.query(MADE_DELTA_SQL);
+    if (!await this.#marks.exists(this.#client)) await this.#client.query(MADE_DELTA_SQL);
     this.#ready.add(id);
     return true;
   }
