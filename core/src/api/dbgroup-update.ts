@@ -1,4 +1,4 @@
-import { BucardoError, isBucardoError, type Checkpoint, type DatabaseRole, type TableRef } from '@bucardo/plugin-sdk';
+import { BucardoError, isBucardoError, tableId, type Checkpoint, type DatabaseRole, type TableRef } from '@bucardo/plugin-sdk';
 import type { DbGroupMember, DbGroupRow, SyncRow } from '../control/catalog-rows.js';
 import { databaseError } from '../run/database-error.js';
 import { isPureFullcopy, sourcesOf } from '../run/sync-plan.js';
@@ -113,8 +113,8 @@ export async function updateDbGroup(ctx: BucardoContext, name: string, update: D
     const failure = isBucardoError(error) ? error : new BucardoError('SYNC_INVALID', `Dbgroup "${name}" was not changed: ${(error as Error).message}`, { dbgroup: name, cause: error });
     throw await undoNewCapture(ctx, installed, failure);
   }
-  const syncs: SyncMembershipChange[] = [];
-  for (const ready of done.prepared) syncs.push({ ...ready, ...(await removeLeftCapture(ctx, ready)) });
+  const removal = await removeLeftCapture(ctx, done.prepared);
+  const syncs = done.prepared.map((ready) => ({ ...ready, ...removal.of(ready) }));
   return { dbgroup: done.group, ...(rename ? { renamedFrom: name } : {}), changes: done.changes, syncs };
 }
 
@@ -199,16 +199,36 @@ async function prepareSync(ctx: BucardoContext, sync: SyncRow, group: DbGroupRow
   return { sync: sync.name, tables: before.tables, newSources: capturing, newReceivers, leaving, undelivered, checkpoints };
 }
 
-/** After the commit: capture no sync reads any more on the databases that left, one database at a time. */
-async function removeLeftCapture(ctx: BucardoContext, ready: PreparedSync): Promise<Pick<SyncMembershipChange, 'capture' | 'captureKept'>> {
-  const capture = new Map<string, readonly TableRef[]>();
-  const captureKept: Array<{ db: string; error: BucardoError }> = [];
-  for (const db of ready.leaving) {
-    try {
-      for (const [where, tables] of await removeUnusedCapture(ctx, new Map([[db, ready.tables]]))) capture.set(where, tables);
-    } catch (error) {
-      captureKept.push({ db, error: databaseError(error, 'CAPTURE_FAILED', { db, sync: ready.sync }) });
+/**
+ * After the commit: capture no sync reads any more on the databases that left, one call per database for
+ * the tables of every sync it left (a table two of them share is looked at once), each sync then told what
+ * went of its own tables, or why nothing could.
+ */
+async function removeLeftCapture(ctx: BucardoContext, prepared: readonly PreparedSync[]): Promise<{ of(ready: PreparedSync): Pick<SyncMembershipChange, 'capture' | 'captureKept'> }> {
+  const byDatabase = new Map<string, Map<string, TableRef>>();
+  for (const ready of prepared) {
+    for (const db of ready.leaving) {
+      const tables = byDatabase.get(db) ?? byDatabase.set(db, new Map()).get(db)!;
+      for (const table of ready.tables) tables.set(tableId(table), table);
     }
   }
-  return { capture, captureKept };
+  const removed = new Map<string, Set<string>>();
+  const failed = new Map<string, unknown>();
+  for (const [db, tables] of byDatabase) {
+    try {
+      const gone = (await removeUnusedCapture(ctx, new Map([[db, [...tables.values()]]]))).get(db) ?? [];
+      removed.set(db, new Set(gone.map(tableId)));
+    } catch (error) {
+      failed.set(db, error);
+    }
+  }
+  return {
+    of: (ready) => ({
+      capture: new Map(ready.leaving.flatMap((db) => {
+        const mine = ready.tables.filter((table) => removed.get(db)?.has(tableId(table)));
+        return mine.length === 0 ? [] : [[db, mine] as const];
+      })),
+      captureKept: ready.leaving.filter((db) => failed.has(db)).map((db) => ({ db, error: databaseError(failed.get(db), 'CAPTURE_FAILED', { db, sync: ready.sync }) })),
+    }),
+  };
 }
