@@ -1,11 +1,9 @@
 import { tableId, type ChangeSet, type RunArgs, type TableShape } from '@bucardo/plugin-sdk';
 import { sourcesOf } from './sync-plan.js';
-import { applyTransaction, type TransactionContext } from './apply-transaction.js';
 import { planTransactions } from './batches.js';
 import type { DeltaWork } from './delta-phase.js';
-import { newestChanges } from './newest-changes.js';
 import { writePointedAtFirst } from './pointed-at-first.js';
-import { withRetries } from './retries.js';
+import { applyStep, stepContext } from './step-transactions.js';
 import { changesAfterTruncates, keysOfOthers, truncateWinners, type TruncateWinner } from './truncate-winners.js';
 
 /**
@@ -34,19 +32,12 @@ export async function writeChangesAfterTruncates(work: DeltaWork, args: RunArgs,
   sayWritten(work, late, winners);
   const writeArgs: RunArgs = Object.freeze({ ...whole, captured: Object.fromEntries(guards) });
   const lateTables = new Set(late.sources.flatMap((source) => [...source.tables.keys()]));
-  const writtenFirst = await writePointedAtFirst(work, writeArgs, changeSet, lateTables, new Set(winners.keys()));
-  const newest = newestChanges(late);
-  const context: TransactionContext = {
-    parts: work.parts, plan: work.plan, sessions: work.sessions, args: writeArgs, guards, counts: work.counts, status: work.status,
-    fetchRows: (batch) => work.parts.hooks.fetch.promise({ clean: new Map(), candidates: new Map() }, Object.freeze({ ...writeArgs, batch })),
-    newestChange: (table) => newest.get(tableId(table)) ?? new Map(),
-    openAudit: () => work.recorder.openAudit(work.plan.name, work.runId),
-    // into the winners alone: the copies that follow write every other database
-    writesOnly: new Map([...winners].map(([id, winner]) => [id, new Set([winner.db])])),
-  };
+  const writtenFirst = await writePointedAtFirst(work, writeArgs, changeSet, guards, lateTables, new Set(winners.keys()));
+  // into the winners alone: the copies that follow write every other database
+  const context = stepContext(work, writeArgs, late, guards, new Map([...winners].map(([id, winner]) => [id, new Set([winner.db])])));
   for (const transaction of planTransactions(late, truncated, work.options.batchSize)) {
     try {
-      await work.failures.attempt({ args: writeArgs, counts: work.counts }, () => withRetries(work.counts, work.log, args.signal, () => applyTransaction(context, transaction)));
+      await applyStep(work, context, transaction);
     } catch (error) {
       if ((error as { sqlstate?: string }).sqlstate !== FOREIGN_KEY_VIOLATION) throw error;
       sayDropped(work, late, winners, new Set(transaction.map((batch) => tableId(batch.shape.table))), error);

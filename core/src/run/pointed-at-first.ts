@@ -1,10 +1,8 @@
-import { formatTable, tableId, type ChangeSet, type RunArgs, type TableShape } from '@bucardo/plugin-sdk';
-import { applyTransaction, type TransactionContext } from './apply-transaction.js';
+import { formatTable, tableId, type ChangeSet, type Checkpoint, type RunArgs, type TableShape } from '@bucardo/plugin-sdk';
 import { planTransactions } from './batches.js';
 import type { DeltaWork } from './delta-phase.js';
 import { foreignKeyLayout, foreignKeysChecked, type ForeignKeyLayout } from './foreign-key-layout.js';
-import { newestChanges } from './newest-changes.js';
-import { withRetries } from './retries.js';
+import { applyStep, stepContext } from './step-transactions.js';
 
 /**
  * The tables the keys other sources changed after a truncate (`late`, by `tableId`) may point at, directly
@@ -42,7 +40,7 @@ export function pointedAtFirst(shapes: readonly TableShape[], late: ReadonlySet<
  * the truncates' step: a run interrupted after them writes them again, from the same capture, and plans
  * the rest alike. Returns the tables (by `tableId`) whose new rows and updates were written.
  */
-export async function writePointedAtFirst(work: DeltaWork, args: RunArgs, changeSet: ChangeSet, late: ReadonlySet<string>, truncated: ReadonlySet<string>): Promise<ReadonlySet<string>> {
+export async function writePointedAtFirst(work: DeltaWork, args: RunArgs, changeSet: ChangeSet, guards: ReadonlyMap<string, Checkpoint>, late: ReadonlySet<string>, truncated: ReadonlySet<string>): Promise<ReadonlySet<string>> {
   const layout = foreignKeyLayout(work.shapes, foreignKeysChecked(work.plan, work.sessions));
   const shapes = pointedAtFirst(work.shapes, late, truncated, layout);
   if (shapes.length === 0) return new Set();
@@ -54,16 +52,7 @@ export async function writePointedAtFirst(work: DeltaWork, args: RunArgs, change
     const after = work.shapes.filter((shape) => late.has(tableId(shape.table))).map((shape) => formatTable(shape.table));
     work.log.log('normal', `Writing the new rows and updates of ${names.join(', ')} first, on every database: the keys other sources changed after the truncate of ${after.join(', ')} may point at them`);
   }
-  const newest = newestChanges(changeSet);
-  const context: TransactionContext = {
-    parts: work.parts, plan: work.plan, sessions: work.sessions, args, counts: work.counts, status: work.status,
-    guards: new Map(changeSet.sources.map((source) => [source.db, source.checkpoint])),
-    fetchRows: (batch) => work.parts.hooks.fetch.promise({ clean: new Map(), candidates: new Map() }, Object.freeze({ ...args, batch })),
-    newestChange: (table) => newest.get(tableId(table)) ?? new Map(),
-    openAudit: () => work.recorder.openAudit(work.plan.name, work.runId),
-  };
-  for (const transaction of transactions) {
-    await work.failures.attempt({ args, counts: work.counts }, () => withRetries(work.counts, work.log, args.signal, () => applyTransaction(context, transaction)));
-  }
+  const context = stepContext(work, args, changeSet, guards);
+  for (const transaction of transactions) await applyStep(work, context, transaction);
   return ids;
 }
