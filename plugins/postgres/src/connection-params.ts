@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { BucardoError, checkSslMode, redactUrl, type DatabaseSpec } from '@bucardo/plugin-sdk';
-import { checkUrlTls, withAbsoluteUrlFiles } from './url-tls.js';
+import { absoluteTlsFile, checkUrlTls, TLS_FILES, withAbsoluteUrlFiles } from './url-tls.js';
 
 /** `bucardo add db` parameters and their aliases (Bucardo's spellings). */
 const aliases: Record<string, string> = {
@@ -14,9 +13,6 @@ const aliases: Record<string, string> = {
   service: 'service',
   url: 'url', dsn: 'url', dbdsn: 'url',
 };
-
-/** The parameters naming a file, stored as absolute paths (a daemon's working directory is not the command's), in a url='s query too. */
-const FILE_PARAMS = ['sslrootcert', 'sslcert', 'sslkey'] as const;
 
 /**
  * node-postgres lays the parsed URL over the other settings, parts it does not name included (as empty,
@@ -69,9 +65,10 @@ export function normalizeParams(params: Readonly<Record<string, string>>, env: N
   if (reference !== undefined && !ENV_NAME.test(reference)) {
     throw new BucardoError('INVALID_ARGUMENT', `pass=env:NAME needs the name of an environment variable (letters, digits, underscores), not "${reference}"`, { item: 'pass' });
   }
-  for (const name of FILE_PARAMS) {
+  // stored absolute (a daemon's working directory is not the command's), in a url='s query too
+  for (const name of TLS_FILES) {
     const file = normalized[name];
-    if (file !== undefined && !(name === 'sslrootcert' && file === 'system')) normalized[name] = path.resolve(file);
+    if (file !== undefined) normalized[name] = absoluteTlsFile(name, file);
   }
   if (normalized.url !== undefined) {
     checkUrlAgainst(normalized);

@@ -1,11 +1,19 @@
 import path from 'node:path';
 import { BucardoError, checkSslMode, type TlsSettings } from '@bucardo/plugin-sdk';
 
-/** The TLS files a `url=` query may name, as libpq and pg-connection-string accept them. */
-const URL_FILES = ['sslrootcert', 'sslcert', 'sslkey'] as const;
+/** The TLS files a database may name, beside a `url=` or in its query, as libpq and pg-connection-string accept them. */
+export const TLS_FILES = ['sslrootcert', 'sslcert', 'sslkey'] as const;
+
+/**
+ * A TLS file's path as stored: absolute against `cwd` (the daemon, which reads it, runs in another
+ * directory than the command that stored it); `sslrootcert=system` (Node's CAs) is no path.
+ */
+export function absoluteTlsFile(name: (typeof TLS_FILES)[number], file: string, cwd: string = process.cwd()): string {
+  return file === '' || (name === 'sslrootcert' && file === 'system') ? file : path.resolve(cwd, file);
+}
 
 /** Every TLS setting a database may be given, in a URL's query or beside it. */
-const TLS_SETTINGS = ['sslmode', ...URL_FILES] as const;
+const TLS_SETTINGS = ['sslmode', ...TLS_FILES] as const;
 
 /** A URL's query, or undefined for a URL that does not parse (node-postgres says why when connecting). */
 function queryOf(url: string): URLSearchParams | undefined {
@@ -41,7 +49,7 @@ export function checkUrlTls(url: string, params: Readonly<Record<string, string>
       `${beside}= is given beside a url= whose query says ${urlMode}=: the url's TLS settings would win and ${beside}= be ignored; give every TLS setting in the url's query, or none there`,
       { item: beside });
   }
-  if (!URL_FILES.some((name) => query.has(name))) return;
+  if (!TLS_FILES.some((name) => query.has(name))) return;
   const mode = query.get('sslmode');
   if (mode !== null) checkSslMode(mode);
 }
@@ -55,10 +63,10 @@ export function withAbsoluteUrlFiles(url: string, cwd: string = process.cwd()): 
   const start = url.indexOf('?');
   if (start < 0) return url;
   const end = url.indexOf('#', start) < 0 ? url.length : url.indexOf('#', start);
-  const query = url.slice(start, end).replace(/([?&])(sslrootcert|sslcert|sslkey)=([^&]*)/g, (whole, separator: string, name: string, raw: string) => {
+  const query = url.slice(start, end).replace(/([?&])(sslrootcert|sslcert|sslkey)=([^&]*)/g, (whole, separator: string, name: (typeof TLS_FILES)[number], raw: string) => {
     const file = new URLSearchParams(`v=${raw}`).get('v')!;
-    if (file === '' || path.isAbsolute(file) || (name === 'sslrootcert' && file === 'system')) return whole;
-    return `${separator}${name}=${encodeURIComponent(path.resolve(cwd, file)).replace(/%2F/g, '/')}`;
+    const stored = absoluteTlsFile(name, file, cwd);
+    return stored === file ? whole : `${separator}${name}=${encodeURIComponent(stored).replace(/%2F/g, '/')}`;
   });
   return url.slice(0, start) + query + url.slice(end);
 }
@@ -75,7 +83,7 @@ export function splitUrlTls(url: string): { url: string; tls: TlsSettings } | un
     return undefined;
   }
   const query = parsed.searchParams;
-  if (!URL_FILES.some((name) => query.has(name))) return undefined;
+  if (!TLS_FILES.some((name) => query.has(name))) return undefined;
   const tls: Record<string, string> = {};
   for (const name of TLS_SETTINGS) {
     const value = query.get(name);
