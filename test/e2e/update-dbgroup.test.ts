@@ -165,6 +165,8 @@ describe('update dbgroup', () => {
       [['rf_g', 'rf_D:nosuchrole'], 'Unknown role "nosuchrole" for database "rf_D": use source, target or fullcopy [INVALID_ARGUMENT]'],
       [['rf_g', 'rf_D', 'rf_D:source'], 'Database "rf_D" is listed twice in update dbgroup "rf_g" [INVALID_ARGUMENT]'],
       [['rf_g'], 'Nothing to change: bucardo update dbgroup rf_g DB[:ROLE]… | remove DB… | name=NEWNAME [INVALID_ARGUMENT]'],
+      [['rf_g', 'name=bad#name'], 'Invalid dbgroup name "bad#name": use a letter, then letters, digits or underscores [INVALID_NAME]'],
+      [['rf_g', 'rf_D', 'role=source'], 'update dbgroup can change: its databases, and name= (not "role").'],
     ];
     for (const [args, message] of refusals) {
       const r = await world.bucardo('update', 'dbgroup', ...args);
@@ -263,6 +265,10 @@ describe('update dbgroup', () => {
     expect(two.stdout).toBe('');
     expect(two.stderr).toMatch(/^ERROR: Cannot connect to database "aj_V" .*; database "aj_W" not added either \[CONNECTION_FAILED\]\n$/);
     expect((await world.bucardo('list', 'dbs', 'aj_W')).stderr).toBe('ERROR: There is no database named "aj_W" [DB_NOT_FOUND]\n');
+    // a dbgroup= that is neither NAME nor NAME:ROLE: nothing added
+    const spec = await world.bucardo('add', 'db', 'aj_Z', `dbname=${z.dbname}`, 'dbgroup=aj_g:');
+    expect(spec.code).toBe(1);
+    expect(spec.stderr).toBe('ERROR: dbgroup= takes NAME or NAME:ROLE, not "aj_g:" [INVALID_ARGUMENT]\n');
     // a misspelt role: nothing added
     const role = await world.bucardo('add', 'db', 'aj_Z', `dbname=${z.dbname}`, 'dbgroup=aj_g:boss');
     expect(role.code).toBe(1);
