@@ -5,8 +5,13 @@
  *  - a run that ends KILLED is kicked again, up to N times, each attempt said; the exit code is the last
  *    attempt's (2 when every one failed), and the rows wait on the source, none lost;
  *  - a cause fixed between attempts (here during `--retry-sleep`) lets the retry end DONE, exit 0;
- *  - without a timeout (nothing to wait for), or with a count that is not a number, it is refused.
+ *  - without a timeout (nothing to wait for), or with a count that is not a number, it is refused;
+ *  - a sync kicked by a pattern whose run ends KILLED and that is paused before its retry (a report tap
+ *    of a config's plugin pauses it as the run ends, so no sleep races the kick) was kicked all the same:
+ *    no "No sync was kicked", and the exit code is its last attempt's, KILLED (2), not success.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { DaemonWorld, waitFor, type Pair } from './support/daemon-world.js';
@@ -50,6 +55,31 @@ describe('bucardo kick --retry', () => {
     expect(result.stdout).toContain('Kick kr: retrying (1 of 3) in 2 s\n');
     expect(result.stdout).toMatch(/Kick kr: \[\d+ s\] DONE!\n$/);
     expect(await world.query(pair.b.url, 'SELECT id FROM t')).toEqual([{ id: 500 }]);
+  });
+
+  it('a sync paused before its retry was still kicked: KILLED, exit 2', async () => {
+    const paused = await world.pair('krp', { autokick: false });
+    await world.query(paused.b.url, 'ALTER TABLE t ADD CONSTRAINT small CHECK (id < 100)');
+    await world.insert(paused.a, 500);
+    const config = path.join(world.tempDir('config'), 'bucardo.config.mjs');
+    // \`bucardo pause\` run by the kick's own process as its run ends bad, before the kick looks at the retry
+    writeFileSync(config, `import { execFile } from 'node:child_process';
+      import { promisify } from 'node:util';
+      export default { plugins: [{ name: 'pause-when-killed', apply(host) {
+        host.hooks.report.tapPromise('pause', async (report) => {
+          if (report.outcome === 'bad') await promisify(execFile)(process.execPath, [process.argv[1], 'pause', report.sync]);
+        });
+      } }] };
+`);
+    const result = await world.bucardo('--config', config, 'kick', 'krp*', '0', '--retry', '1');
+    expect(result.code, result.stdout + result.stderr).toBe(2);
+    expect(result.stderr).not.toContain('No sync was kicked');
+    expect(killedBlocks(result.stdout)).toBe(1);
+    expect(result.stdout).toMatch(/\nKick krp: retrying \(1 of 1\)\nCannot kick paused sync "krp"\n$/);
+    expect(await world.sql("SELECT status FROM bucardo.sync WHERE name = 'krp'")).toEqual([{ status: 'paused' }]);
+    expect(await world.sql("SELECT outcome FROM bucardo.syncrun WHERE sync = 'krp'")).toEqual([{ outcome: 'bad' }]);
+    expect(await world.query(paused.b.url, 'SELECT id FROM t')).toEqual([]);
+    expect(await world.query(paused.a.url, 'SELECT id FROM t')).toEqual([{ id: 500 }]);
   });
 
   it.each([
