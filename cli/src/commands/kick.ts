@@ -65,6 +65,8 @@ async function kickSyncs(session: CliSession): Promise<number> {
       // Bucardo's line (`Cannot kick paused sync "s2"`), which --quiet does not silence either: it was asked for and not kicked
       process.stdout.write(`${error.message}\n`);
       passedOver.push(name);
+      // a retry passed over leaves the attempt before it the last one: that run ended KILLED
+      if (attempt > 0) exitCode = Math.max(exitCode, KILLED);
       continue;
     } finally {
       timer?.stop();
