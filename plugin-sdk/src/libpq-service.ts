@@ -10,7 +10,7 @@ import { BucardoError } from './errors.js';
  */
 
 /** The keys a service may set: what every connection of ours can honour. */
-export const SERVICE_KEYS = ['host', 'port', 'user', 'password', 'dbname', 'sslmode', 'sslrootcert', 'sslcert', 'sslkey'] as const;
+export const SERVICE_KEYS = ['host', 'port', 'user', 'password', 'dbname', 'sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword'] as const;
 
 /** One of `SERVICE_KEYS`. */
 export type ServiceKey = (typeof SERVICE_KEYS)[number];

@@ -1,4 +1,4 @@
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,11 +18,13 @@ export interface TlsFileSettings {
   readonly sslcert?: string;
   /** The client certificate's private key. */
   readonly sslkey?: string;
+  /** The passphrase of an encrypted private key (libpq's `sslpassword`); never said in a message. */
+  readonly sslpassword?: string;
   /**
    * Where a setting came from when it is not the connection's own, for messages: `service "prod",
    * /home/u/.pg_service.conf` (then said as `sslrootcert= of service "prod", …`).
    */
-  readonly from?: Readonly<Partial<Record<'sslmode' | 'sslrootcert' | 'sslcert' | 'sslkey', string>>>;
+  readonly from?: Readonly<Partial<Record<'sslmode' | 'sslrootcert' | 'sslcert' | 'sslkey' | 'sslpassword', string>>>;
 }
 
 /** The files' contents, as Node's TLS takes them. */
@@ -35,8 +37,10 @@ export interface TlsFileContents {
   readonly systemRoots: boolean;
   /** The client certificate (PEM). */
   readonly cert?: string;
-  /** Its private key (PEM). */
+  /** Its private key (PEM), as the file holds it: encrypted, when `passphrase` opens it. */
   readonly key?: string;
+  /** The passphrase that opened an encrypted key (Node's TLS takes it beside the key). */
+  readonly passphrase?: string;
 }
 
 /** A file of the connection and where its name came from, for messages. */
@@ -77,7 +81,8 @@ function exists(file: string): boolean {
 /**
  * Reads and checks the TLS files of a connection: each must be a readable file; the key must be a file
  * others cannot read (mode 0600 or less, 0640 when root owns it: libpq refuses any other), must be a
- * private key, and must be the certificate's. A key without a certificate is refused as well. Every
+ * private key (an encrypted one opened with `sslpassword`), and must be the certificate's. A key without
+ * a certificate is refused as well. Every
  * failure is a `CONNECTION_FAILED` whose `item` is the file's path.
  */
 export function readTlsFiles(settings: TlsFileSettings, env: NodeJS.ProcessEnv = process.env): TlsFileContents {
@@ -94,16 +99,39 @@ export function readTlsFiles(settings: TlsFileSettings, env: NodeJS.ProcessEnv =
   const certificate = parseCertificate(certText, cert, 'client certificate');
   checkKeyMode(key!);
   const keyText = readPem(key!, 'private key');
-  let privateKey;
-  try {
-    privateKey = createPrivateKey(keyText);
-  } catch (error) {
-    fail(key!, `the private key file ${key!.file} (${key!.from}) cannot be read as a private key (an encrypted key is not supported): ${(error as Error).message}`, error);
-  }
+  const privateKey = openPrivateKey(keyText, key!, settings);
   if (!certificate.checkPrivateKey(privateKey)) {
     fail(key!, `the private key file ${key!.file} (${key!.from}) is not the key of the client certificate ${cert.file} (${cert.from})`);
   }
-  return { ...caOf, systemRoots, cert: certText, key: keyText };
+  const passphrase = isEncrypted(keyText) ? { passphrase: settings.sslpassword! } : {};
+  return { ...caOf, systemRoots, cert: certText, key: keyText, ...passphrase };
+}
+
+/** PKCS#8's `ENCRYPTED PRIVATE KEY`, or a traditional PEM key with `Proc-Type: 4,ENCRYPTED`. */
+function isEncrypted(pem: string): boolean {
+  return /-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(pem) || /^Proc-Type:\s*4,\s*ENCRYPTED\s*$/m.test(pem);
+}
+
+/**
+ * The key, opened with `sslpassword` where it is encrypted. An encrypted key without a passphrase, and a
+ * passphrase that does not open it, are refused naming the file and where the passphrase came from, never
+ * the passphrase (OpenSSL's words for a wrong one, `bad decrypt`, say nothing of which file).
+ */
+function openPrivateKey(pem: string, key: Located, settings: TlsFileSettings): KeyObject {
+  const encrypted = isEncrypted(pem);
+  const passphrase = settings.sslpassword;
+  if (encrypted && (passphrase === undefined || passphrase === '')) {
+    fail(key, `the private key file ${key.file} (${key.from}) is encrypted, and no sslpassword was given to open it`);
+  }
+  try {
+    return encrypted ? createPrivateKey({ key: pem, passphrase: passphrase! }) : createPrivateKey(pem);
+  } catch (error) {
+    if (encrypted) {
+      const from = settings.from?.sslpassword === undefined ? 'sslpassword=' : `sslpassword= of ${settings.from.sslpassword}`;
+      fail(key, `the private key file ${key.file} (${key.from}) cannot be opened with the passphrase given (${from}): wrong passphrase, or a damaged file`, error);
+    }
+    return fail(key, `the private key file ${key.file} (${key.from}) cannot be read as a private key: ${(error as Error).message}`, error);
+  }
 }
 
 function readPem(located: Located, what: string): string {

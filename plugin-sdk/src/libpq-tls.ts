@@ -15,6 +15,8 @@ export interface NodeTlsOptions {
   readonly cert?: string;
   /** Its private key (PEM). */
   readonly key?: string;
+  /** The passphrase of an encrypted `key`. */
+  readonly passphrase?: string;
 }
 
 /** A connection's TLS settings as given: its own `sslmode` (libpq's modes), and its files. */
@@ -23,8 +25,8 @@ export interface TlsSettings extends TlsFileSettings {
   readonly sslmode?: string;
 }
 
-type TlsKey = 'sslmode' | 'sslrootcert' | 'sslcert' | 'sslkey';
-const TLS_KEYS: readonly TlsKey[] = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey'];
+type TlsKey = 'sslmode' | 'sslrootcert' | 'sslcert' | 'sslkey' | 'sslpassword';
+const TLS_KEYS: readonly TlsKey[] = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword'];
 
 /**
  * A connection's TLS settings: each one it was given (`own`), else its service's, which messages then say
@@ -84,7 +86,7 @@ export function libpqTlsSetup(settings: TlsSettings, env: NodeJS.ProcessEnv = pr
   if (files.systemRoots && mode !== 'verify-full' && own !== undefined) {
     throw new BucardoError('INVALID_ARGUMENT', `sslrootcert=system needs sslmode=verify-full (a public CA signs certificates for anyone's servers: only the host name tells yours), not sslmode=${mode}`, { item: 'sslrootcert' });
   }
-  const client = { ...(files.cert === undefined ? {} : { cert: files.cert, key: files.key! }), ...(files.ca === undefined ? {} : { ca: files.ca }) };
+  const client = { ...(files.cert === undefined ? {} : { cert: files.cert, key: files.key!, ...(files.passphrase === undefined ? {} : { passphrase: files.passphrase }) }), ...(files.ca === undefined ? {} : { ca: files.ca }) };
   const unchecked = { rejectUnauthorized: false, ...client };
   const caOnly = { rejectUnauthorized: true, checkServerIdentity: () => undefined, ...client };
   const full = { rejectUnauthorized: true, ...client };

@@ -52,7 +52,7 @@ describe('readService', () => {
     });
     writeFileSync(file('key.conf'), '[a]\nconnect_timeout=3\n');
     expect(errorOf(() => readService('a', { PGSERVICEFILE: file('key.conf') })).message).toBe(
-      `The service "a" in ${file('key.conf')}, line 2 sets connect_timeout, which is not supported (known: host, port, user, password, dbname, sslmode, sslrootcert, sslcert, sslkey)`);
+      `The service "a" in ${file('key.conf')}, line 2 sets connect_timeout, which is not supported (known: host, port, user, password, dbname, sslmode, sslrootcert, sslcert, sslkey, sslpassword)`);
     writeFileSync(file('port.conf'), '[a]\nport=five\n');
     expect(errorOf(() => readService('a', { PGSERVICEFILE: file('port.conf') })).message).toBe(
       `The service "a" in ${file('port.conf')}, line 2 has port=five, which is not a number`);

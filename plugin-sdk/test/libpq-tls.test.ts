@@ -19,6 +19,10 @@ beforeAll(() => {
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=ca');
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.crt', '-days', '2', '-subj', '/CN=u');
   chmodSync(file('client.key'), 0o600);
+  // the same key encrypted: PKCS#8 (ENCRYPTED PRIVATE KEY) and OpenSSL's traditional form (Proc-Type: 4,ENCRYPTED)
+  openssl('pkcs8', '-topk8', '-v2', 'aes-256-cbc', '-in', 'client.key', '-out', 'pkcs8.key', '-passout', 'pass:open sesame');
+  openssl('rsa', '-traditional', '-aes256', '-in', 'client.key', '-out', 'traditional.key', '-passout', 'pass:open sesame');
+  for (const key of ['pkcs8.key', 'traditional.key']) chmodSync(file(key), 0o600);
   mkdirSync(path.join(home, '.postgresql'), { recursive: true });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -72,6 +76,40 @@ describe('readTlsFiles', () => {
   it('a key given without a certificate, and a certificate file that holds none, are refused', () => {
     expect(errorOf(() => readTlsFiles({ sslkey: file('client.key') }, { HOME: home })).message).toBe(`sslkey=${file('client.key')} is given without a certificate (sslcert=)`);
     expect(errorOf(() => readTlsFiles({ sslcert: file('client.key'), sslkey: file('client.key') }, { HOME: home })).message).toMatch(new RegExp(`^the client certificate file ${file('client.key')} \\(sslcert=\\) holds no PEM certificate`));
+  });
+});
+
+describe('an encrypted key and sslpassword', () => {
+  const settings = (sslkey: string, sslpassword?: string) => ({ sslcert: file('client.crt'), sslkey: file(sslkey), ...(sslpassword === undefined ? {} : { sslpassword }) });
+
+  it.each(['pkcs8.key', 'traditional.key'])('%s: opened with the right passphrase, checked against the certificate, and handed to TLS with it', (key) => {
+    const files = readTlsFiles(settings(key, 'open sesame'), { HOME: home });
+    expect(files.passphrase).toBe('open sesame');
+    expect(files.key).toMatch(/ENCRYPTED/);
+    const tls = libpqTls({ sslmode: 'require', ...settings(key, 'open sesame') }, { HOME: home }) as NodeTlsOptions;
+    expect(tls.passphrase).toBe('open sesame');
+  });
+
+  it.each(['pkcs8.key', 'traditional.key'])('%s without a passphrase, or with a wrong one, is refused naming the file, never the passphrase', (key) => {
+    expect(errorOf(() => readTlsFiles(settings(key), { HOME: home }))).toEqual({
+      code: 'CONNECTION_FAILED', item: file(key), message: `the private key file ${file(key)} (sslkey=) is encrypted, and no sslpassword was given to open it`,
+    });
+    const wrong = errorOf(() => readTlsFiles(settings(key, 'hunter2'), { HOME: home }));
+    expect(wrong).toEqual({
+      code: 'CONNECTION_FAILED', item: file(key), message: `the private key file ${file(key)} (sslkey=) cannot be opened with the passphrase given (sslpassword=): wrong passphrase, or a damaged file`,
+    });
+  });
+
+  it('a service\'s passphrase is said to be the service\'s; an unencrypted key ignores one, as libpq', () => {
+    const from = { sslpassword: 'service "prod", /s.conf' };
+    expect(errorOf(() => readTlsFiles({ ...settings('pkcs8.key', 'nope'), from }, { HOME: home })).message).toContain('(sslpassword= of service "prod", /s.conf)');
+    const plain = readTlsFiles(settings('client.key', 'unused'), { HOME: home });
+    expect(plain.passphrase).toBeUndefined();
+  });
+
+  it('the encrypted key of another certificate is still refused as not its key', () => {
+    expect(errorOf(() => readTlsFiles({ sslcert: file('ca.pem'), sslkey: file('pkcs8.key'), sslpassword: 'open sesame' }, { HOME: home })).message)
+      .toBe(`the private key file ${file('pkcs8.key')} (sslkey=) is not the key of the client certificate ${file('ca.pem')} (sslcert=)`);
   });
 });
 
