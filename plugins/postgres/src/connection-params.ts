@@ -9,7 +9,7 @@ const aliases: Record<string, string> = {
   user: 'user', dbuser: 'user', username: 'user',
   pass: 'pass', password: 'pass', dbpass: 'pass',
   sslmode: 'sslmode',
-  sslrootcert: 'sslrootcert', sslcert: 'sslcert', sslkey: 'sslkey',
+  sslrootcert: 'sslrootcert', sslcert: 'sslcert', sslkey: 'sslkey', sslpassword: 'sslpassword',
   service: 'service',
   url: 'url', dsn: 'url', dbdsn: 'url',
 };
@@ -27,6 +27,9 @@ function checkUrlAgainst(params: Readonly<Record<string, string>>): void {
   }
 }
 
+/** The parameters that are secrets: stored as given, never printed, and `env:NAME` read when connecting. */
+const SECRETS = ['pass', 'sslpassword'] as const;
+
 /** `pass=env:NAME`: the password is read from the environment variable NAME of the process that connects. */
 const ENV_REFERENCE = /^env:(.*)$/s;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -39,7 +42,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * value but the password must be non-blank: `dbname=` or `host=   ` is an error naming the parameter,
  * never an empty value silently handed to libpq's defaults (leave a parameter out to default it). An
  * empty `pass=` is no password, as in libpq. `pass=env:NAME` is kept as that reference: the password
- * itself is never stored.
+ * itself is never stored. `sslpassword=` (the client key's passphrase) is taken the same way.
  */
 export function normalizeParams(params: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const normalized: Record<string, string> = {};
@@ -48,10 +51,10 @@ export function normalizeParams(params: Readonly<Record<string, string>>, env: N
     if (!canonical) {
       throw new BucardoError('INVALID_ARGUMENT', `Unknown option "${key}" for a PostgreSQL database (known: ${Object.keys(aliases).join(', ')})`, { item: key });
     }
-    if (canonical === 'pass') {
+    if (canonical === 'pass' || canonical === 'sslpassword') {
       // as in libpq, an empty password is no password (PGPASSWORD and the password file then apply);
-      // a password may be anything else, blanks included
-      if (value !== '') normalized.pass = value;
+      // a password (or a key's passphrase) may be anything else, blanks included
+      if (value !== '') normalized[canonical] = value;
       continue;
     }
     if (value.trim() === '') {
@@ -61,9 +64,11 @@ export function normalizeParams(params: Readonly<Record<string, string>>, env: N
   }
   if (normalized.port !== undefined) checkPort(normalized.port, '');
   if (normalized.sslmode !== undefined) checkSslMode(normalized.sslmode);
-  const reference = passwordReference(normalized.pass);
-  if (reference !== undefined && !ENV_NAME.test(reference)) {
-    throw new BucardoError('INVALID_ARGUMENT', `pass=env:NAME needs the name of an environment variable (letters, digits, underscores), not "${reference}"`, { item: 'pass' });
+  for (const key of SECRETS) {
+    const reference = passwordReference(normalized[key]);
+    if (reference !== undefined && !ENV_NAME.test(reference)) {
+      throw new BucardoError('INVALID_ARGUMENT', `${key}=env:NAME needs the name of an environment variable (letters, digits, underscores), not "${reference}"`, { item: key });
+    }
   }
   // stored absolute (a daemon's working directory is not the command's), in a url='s query too
   for (const name of TLS_FILES) {
@@ -103,11 +108,16 @@ export function passwordReference(pass: string | undefined): string | undefined 
   return pass === undefined ? undefined : ENV_REFERENCE.exec(pass)?.[1];
 }
 
-/** What `bucardo list dbs` shows, in Bucardo's form: `psql -p PORT -U USER -d DBNAME -h HOST`, and `(pass=env:NAME)`. */
+/**
+ * What `bucardo list dbs` shows, in Bucardo's form: `psql -p PORT -U USER -d DBNAME -h HOST`, and
+ * `(pass=env:NAME)`, `(sslpassword=env:NAME)`; a secret given as itself is never shown.
+ */
 export function describeConnection(spec: DatabaseSpec, env: NodeJS.ProcessEnv = process.env): string {
   const p = spec.params;
-  const reference = passwordReference(p.pass);
-  const suffix = reference === undefined ? '' : ` (pass=env:${reference})`;
+  const suffix = SECRETS.map((key) => {
+    const reference = passwordReference(p[key]);
+    return reference === undefined ? '' : ` (${key}=env:${reference})`;
+  }).join('');
   if (p.url !== undefined) return `psql ${redactUrl(p.url)}${suffix}`;
   if (p.service !== undefined) return `service=${p.service}${givenBeside(p)}${suffix}`;
   const port = p.port ?? env.PGPORT ?? '5432';
@@ -143,11 +153,23 @@ export function explicitPassword(spec: DatabaseSpec, env: NodeJS.ProcessEnv = pr
   if (pass === undefined) return { source: 'none' };
   const reference = passwordReference(pass);
   if (reference === undefined) return { password: pass, source: 'pass' };
+  return { password: fromEnvironment(spec, 'pass', reference, env), source: 'env' };
+}
+
+/** The client key's passphrase: `sslpassword=env:NAME` resolved from `env` (as `explicitPassword`), the passphrase itself, or undefined. */
+export function explicitSslPassword(spec: DatabaseSpec, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const given = spec.params.sslpassword;
+  const reference = passwordReference(given);
+  return reference === undefined ? given : fromEnvironment(spec, 'sslpassword', reference, env);
+}
+
+function fromEnvironment(spec: DatabaseSpec, key: (typeof SECRETS)[number], reference: string, env: NodeJS.ProcessEnv): string {
   const value = env[reference];
   if (value === undefined || value === '') {
+    const what = key === 'pass' ? 'password' : "client key's passphrase";
     throw new BucardoError('CONNECTION_FAILED',
-      `Cannot connect to database "${spec.name}" (${locationOf(spec, env)}): its password is pass=env:${reference}, and the environment variable ${reference} is ${value === undefined ? 'not set' : 'empty'} in this process`,
+      `Cannot connect to database "${spec.name}" (${locationOf(spec, env)}): its ${what} is ${key}=env:${reference}, and the environment variable ${reference} is ${value === undefined ? 'not set' : 'empty'} in this process`,
       { db: spec.name, item: reference });
   }
-  return { password: value, source: 'env' };
+  return value;
 }

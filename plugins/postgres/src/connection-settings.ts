@@ -1,4 +1,5 @@
 import { readService, tlsBesideService, type DatabaseSpec, type TlsSettings } from '@bucardo/plugin-sdk';
+import { explicitSslPassword } from './connection-params.js';
 import { checkUrlTls, splitUrlTls, urlTlsMode } from './url-tls.js';
 
 /** What a connection uses, read when it connects: the service's settings under the database's own. */
@@ -25,9 +26,9 @@ export function connectionSettings(spec: DatabaseSpec, env: NodeJS.ProcessEnv = 
   if (p.url !== undefined) {
     checkUrlTls(p.url, p);
     const split = splitUrlTls(p.url);
-    if (split !== undefined) return { url: split.url, tls: { ...tlsOf(p), ...split.tls } };
+    if (split !== undefined) return { url: split.url, tls: { ...tlsOf(spec, env), ...split.tls } };
     // a URL that says sslmode= or ssl= gives node-postgres its mode (checkUrlTls refused TLS settings beside it)
-    return { url: p.url, ...(urlTlsMode(p.url) !== undefined ? {} : { tls: tlsOf(p) }) };
+    return { url: p.url, ...(urlTlsMode(p.url) !== undefined ? {} : { tls: tlsOf(spec, env) }) };
   }
   const definition = p.service === undefined ? undefined : readService(p.service, env);
   const service = definition?.settings ?? {};
@@ -36,11 +37,13 @@ export function connectionSettings(spec: DatabaseSpec, env: NodeJS.ProcessEnv = 
     dbname: pick('dbname'), host: pick('host'), port: pick('port'), user: pick('user'),
     servicePassword: service.password,
   };
-  return { ...defined(settings), tls: tlsBesideService(tlsOf(p), definition) };
+  return { ...defined(settings), tls: tlsBesideService(tlsOf(spec, env), definition) };
 }
 
-function tlsOf(p: Readonly<Record<string, string>>): TlsSettings {
-  return defined({ sslmode: p.sslmode, sslrootcert: p.sslrootcert, sslcert: p.sslcert, sslkey: p.sslkey });
+/** The database's own TLS settings, `sslpassword=env:NAME` read from this process's environment. */
+function tlsOf(spec: DatabaseSpec, env: NodeJS.ProcessEnv): TlsSettings {
+  const p = spec.params;
+  return defined({ sslmode: p.sslmode, sslrootcert: p.sslrootcert, sslcert: p.sslcert, sslkey: p.sslkey, sslpassword: explicitSslPassword(spec, env) });
 }
 
 function defined<T extends Record<string, string | undefined>>(record: T): { [K in keyof T]?: string } {

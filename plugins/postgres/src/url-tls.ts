@@ -13,7 +13,10 @@ export function absoluteTlsFile(name: (typeof TLS_FILES)[number], file: string, 
 }
 
 /** Every TLS setting a database may be given, in a URL's query or beside it. */
-const TLS_SETTINGS = ['sslmode', ...TLS_FILES] as const;
+const TLS_SETTINGS = ['sslmode', ...TLS_FILES, 'sslpassword'] as const;
+
+/** The query settings that make us, not node-postgres, read a URL's TLS: its files, and a key's passphrase (node-postgres knows no `sslpassword`). */
+const LIBPQ_TLS = [...TLS_FILES, 'sslpassword'] as const;
 
 /** A URL's query, or undefined for a URL that does not parse (node-postgres says why when connecting). */
 function queryOf(url: string): URLSearchParams | undefined {
@@ -49,7 +52,7 @@ export function checkUrlTls(url: string, params: Readonly<Record<string, string>
       `${beside}= is given beside a url= whose query says ${urlMode}=: the url's TLS settings would win and ${beside}= be ignored; give every TLS setting in the url's query, or none there`,
       { item: beside });
   }
-  if (!TLS_FILES.some((name) => query.has(name))) return;
+  if (!LIBPQ_TLS.some((name) => query.has(name))) return;
   const mode = query.get('sslmode');
   if (mode !== null) checkSslMode(mode);
 }
@@ -72,7 +75,7 @@ export function withAbsoluteUrlFiles(url: string, cwd: string = process.cwd()): 
 }
 
 /**
- * A URL whose query names a TLS file, without its TLS settings (they go to `libpqTls`, with libpq's
+ * A URL whose query names a TLS file (or a key's passphrase), without its TLS settings (they go to `libpqTls`, with libpq's
  * meaning), and those settings; undefined for any other URL, whose TLS node-postgres decides.
  */
 export function splitUrlTls(url: string): { url: string; tls: TlsSettings } | undefined {
@@ -83,7 +86,7 @@ export function splitUrlTls(url: string): { url: string; tls: TlsSettings } | un
     return undefined;
   }
   const query = parsed.searchParams;
-  if (!TLS_FILES.some((name) => query.has(name))) return undefined;
+  if (!LIBPQ_TLS.some((name) => query.has(name))) return undefined;
   const tls: Record<string, string> = {};
   for (const name of TLS_SETTINGS) {
     const value = query.get(name);

@@ -27,6 +27,15 @@ describe('normalizeParams', () => {
       expect(() => normalizeParams({ dbname: 'x', pass: bad })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', item: 'pass' }));
     }
   });
+
+  it('takes sslpassword= as pass=: empty is none, env:NAME kept as the reference and its name checked', () => {
+    expect(normalizeParams({ dbname: 'x', sslpassword: '' }, {})).toEqual({ dbname: 'x' });
+    expect(normalizeParams({ dbname: 'x', sslpassword: ' open sesame ' }, {})).toEqual({ dbname: 'x', sslpassword: ' open sesame ' });
+    expect(normalizeParams({ dbname: 'x', sslpassword: 'env:KEY_PASS' }, {})).toEqual({ dbname: 'x', sslpassword: 'env:KEY_PASS' });
+    expect(() => normalizeParams({ dbname: 'x', sslpassword: 'env:A-B' })).toThrow(expect.objectContaining({
+      code: 'INVALID_ARGUMENT', item: 'sslpassword', message: 'sslpassword=env:NAME needs the name of an environment variable (letters, digits, underscores), not "A-B"',
+    }));
+  });
 });
 
 describe('normalizeParams: host and port from the environment', () => {
@@ -74,6 +83,14 @@ describe('describeConnection', () => {
     expect(describeConnection(spec({ dbname: 'd', pass: 'env:P' }), env)).toBe('psql -p 5433 -U me -d d (pass=env:P)');
     expect(describeConnection(spec({ dbname: 'd', pass: 'hunter2' }), env)).toBe('psql -p 5433 -U me -d d');
     expect(describeConnection(spec({ url: 'postgres://u:hunter2@h/d' }), env)).toBe('psql postgres://u:*****@h/d');
+  });
+
+  it('shows sslpassword=env:NAME and never a passphrase, in a url\'s query neither', () => {
+    const env = { PGPORT: '5433', PGUSER: 'me' };
+    expect(describeConnection(spec({ dbname: 'd', pass: 'env:P', sslpassword: 'env:K' }), env)).toBe('psql -p 5433 -U me -d d (pass=env:P) (sslpassword=env:K)');
+    expect(describeConnection(spec({ dbname: 'd', sslpassword: 'open sesame' }), env)).toBe('psql -p 5433 -U me -d d');
+    expect(describeConnection(spec({ url: 'postgres://u@h/d?sslkey=/k&sslpassword=open%20sesame&sslmode=require' }), env))
+      .toBe('psql postgres://u@h/d?sslkey=/k&sslpassword=*****&sslmode=require');
   });
 });
 

@@ -51,4 +51,19 @@ describe('connectionSettings', () => {
     expect(connectionSettings(spec({ url: 'postgres://u@h/d?SSLMODE=disable', sslmode: 'verify-full', sslrootcert: '/ca.pem' }), {}))
       .toEqual({ url: 'postgres://u@h/d?SSLMODE=disable', tls: { sslmode: 'verify-full', sslrootcert: '/ca.pem' } });
   });
+
+  it('sslpassword: the database\'s (env:NAME read now, a missing variable named), else the service\'s; in a url, taken out of it', () => {
+    writeFileSync(services, '[keyed]\nsslmode=require\nsslcert=/c.crt\nsslkey=/c.key\nsslpassword=from service\n');
+    const env = { PGSERVICEFILE: services, KEY_PASS: 'from env' };
+    expect(connectionSettings(spec({ service: 'keyed' }), env).tls).toMatchObject({ sslpassword: 'from service', from: { sslpassword: `service "keyed", ${services}` } });
+    expect(connectionSettings(spec({ service: 'keyed', sslpassword: 'env:KEY_PASS' }), env).tls?.sslpassword).toBe('from env');
+    expect(() => connectionSettings(spec({ dbname: 'd', sslpassword: 'env:NO_SUCH' }), {})).toThrow(expect.objectContaining({
+      code: 'CONNECTION_FAILED', item: 'NO_SUCH',
+      message: 'Cannot connect to database "db1" (dbname=d host=localhost port=5432): its client key\'s passphrase is sslpassword=env:NO_SUCH, and the environment variable NO_SUCH is not set in this process',
+    }));
+    // node-postgres knows no sslpassword: a url carrying one has its TLS read by us
+    expect(connectionSettings(spec({ url: 'postgres://u@h/d?sslmode=require&sslpassword=x' }), {})).toEqual({
+      url: 'postgres://u@h/d', tls: { sslmode: 'require', sslpassword: 'x' },
+    });
+  });
 });
