@@ -24,7 +24,7 @@ export interface PinoLoggerOptions {
 }
 
 /** Anything password-like, at the top level of a line or one object down. */
-export const defaultRedact: readonly string[] = Object.freeze(['password', 'pass', '*.password', '*.pass']);
+export const defaultRedact: readonly string[] = Object.freeze(['password', 'pass', 'sslpassword', '*.password', '*.pass', '*.sslpassword']);
 
 const KNOWN: readonly (keyof PinoLoggerOptions)[] = ['destination', 'destinations', 'fileName', 'redact'];
 

@@ -166,7 +166,7 @@ describe('redaction', () => {
     const text = readFileSync(file, 'utf8');
     expect(text).not.toMatch(/secret|"p"/);
     expect(linesOf(file)[0]).toMatchObject({ password: '[Redacted]', pass: '[Redacted]', db: 'A', params: { host: 'h', password: '[Redacted]', pass: '[Redacted]' } });
-    expect(defaultRedact).toEqual(['password', 'pass', '*.password', '*.pass']);
+    expect(defaultRedact).toEqual(['password', 'pass', 'sslpassword', '*.password', '*.pass', '*.sslpassword']);
   });
 
   it('takes other paths, and [] turns it off', () => {
