@@ -1,5 +1,6 @@
 import { badRunSize } from '@bucardo/core';
-import { closestName, LogLevels, type BucardoConfig, type ControlDatabaseConfig } from '@bucardo/plugin-sdk';
+import path from 'node:path';
+import { closestName, LogLevels, SSLMODE_VALUES, type BucardoConfig, type ControlDatabaseConfig } from '@bucardo/plugin-sdk';
 
 /** What is wrong with a config: the field (`control.port`, `plugins[2]`), and either its value and the rule, or that it is unknown. */
 export type ConfigProblem =
@@ -17,6 +18,14 @@ const nonEmptyString = (rule = 'a non-empty string'): Check => (value, field) =>
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const object: Check = (value, field) => (isObject(value) ? undefined : bad(field, value, 'an object'));
+
+/**
+ * A TLS file of the control connection: absolute, for the daemon reads it from another working directory
+ * than the config's, and a relative path would silently name another file there.
+ */
+function tlsFile(rule: string): Check {
+  return (value, field) => (typeof value === 'string' && (path.isAbsolute(value) || (field.endsWith('sslrootcert') && value === 'system')) ? undefined : bad(field, value, rule));
+}
 
 const runSize: Check = (value, field) => {
   const problem = badRunSize({ [field]: value });
@@ -48,6 +57,13 @@ const CONTROL_FIELDS: { readonly [K in keyof Required<ControlDatabaseConfig>]: C
   port: (value, field) => (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535 ? undefined : bad(field, value, 'a port number (a whole number from 1 to 65535)')),
   user: nonEmptyString(),
   password: (value, field) => (typeof value === 'string' ? undefined : bad(field, value, 'a string')),
+  service: nonEmptyString('a service name of the service file (a non-empty string)'),
+  sslmode: (value, field) => ((SSLMODE_VALUES as readonly unknown[]).includes(value) ? undefined : bad(field, value, `one of ${SSLMODE_VALUES.join(', ')}`)),
+  sslrootcert: tlsFile('an absolute path, or system'),
+  sslcert: tlsFile('an absolute path'),
+  sslkey: tlsFile('an absolute path'),
+  // a passphrase is not shown, even a wrong kind of one
+  sslpassword: (value, field) => (typeof value === 'string' && value.length > 0 ? undefined : bad(field, typeof value === 'string' ? value : `(a ${value === null ? 'null' : typeof value}, not shown)`, 'a non-empty string')),
 };
 
 const control: Check = (value, field) => (isObject(value) ? allFieldProblems(value, CONTROL_FIELDS, `${field}.`) : bad(field, value, 'an object'));

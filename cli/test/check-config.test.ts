@@ -10,7 +10,7 @@ describe('checkConfig', () => {
     expect(checkConfig({})).toBeUndefined();
     expect(checkConfig({
       plugins: [plugin, 'bucardo-plugin-x', ['bucardo-plugin-y'], ['bucardo-plugin-z', { fsync: false }], false, null, undefined, 0, ''],
-      control: { dbname: 'bucardo', host: '/tmp', port: 5433, user: 'me', password: '' },
+      control: { dbname: 'bucardo', host: '/tmp', port: 5433, user: 'me', password: '', service: 'ctl', sslmode: 'verify-full', sslrootcert: 'system', sslcert: '/c.crt', sslkey: '/c.key', sslpassword: 'x' },
       logLevel: 'verbose', logger: 'text', loggerOptions: { destinations: ['stderr'] },
       batchSize: 1000, partitionSize: 50_000, refreshAbove: 0.5, pidDir: '/run/bucardo',
     })).toBeUndefined();
@@ -42,6 +42,12 @@ describe('checkConfig', () => {
     [{ port: 70_000 }, 'control.port', 70_000, 'a port number (a whole number from 1 to 65535)'],
     [{ user: null }, 'control.user', null, 'a non-empty string'],
     [{ password: 1234 }, 'control.password', 1234, 'a string'],
+    [{ service: '' }, 'control.service', '', 'a service name of the service file (a non-empty string)'],
+    [{ sslmode: 'prefer' }, 'control.sslmode', 'prefer', 'one of disable, require, verify-ca, verify-full'],
+    [{ sslrootcert: 'certs/ca.pem' }, 'control.sslrootcert', 'certs/ca.pem', 'an absolute path, or system'],
+    [{ sslcert: 'system' }, 'control.sslcert', 'system', 'an absolute path'],
+    [{ sslkey: 'client.key' }, 'control.sslkey', 'client.key', 'an absolute path'],
+    [{ sslpassword: 1234 }, 'control.sslpassword', '(a number, not shown)', 'a non-empty string'],
   ])('refuses control %j, naming control.FIELD', (control, field, value, rule) => {
     expect(checkConfig({ control })).toEqual({ kind: 'value', field, value, rule });
   });
@@ -62,7 +68,7 @@ describe('checkConfig', () => {
     expect(checkConfig({ frobnicate: true })).toEqual({ kind: 'unknown', field: 'frobnicate', known: KNOWN });
     expect(checkConfig({ loglevel: 'verbose', logLevel: 'shouty' })).toMatchObject({ kind: 'unknown', field: 'loglevel', closest: 'logLevel' });
     expect(checkConfig({ control: { hots: 'db' } })).toEqual({
-      kind: 'unknown', field: 'control.hots', known: ['control.dbname', 'control.host', 'control.port', 'control.user', 'control.password'], closest: 'control.host',
+      kind: 'unknown', field: 'control.hots', known: ['control.dbname', 'control.host', 'control.port', 'control.user', 'control.password', 'control.service', 'control.sslmode', 'control.sslrootcert', 'control.sslcert', 'control.sslkey', 'control.sslpassword'], closest: 'control.host',
     });
   });
 });

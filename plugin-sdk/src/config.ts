@@ -8,18 +8,33 @@ import type { BucardoPlugin } from './plugin.js';
  */
 export type PluginSpec = BucardoPlugin | string | readonly [string, Record<string, unknown>?] | false | null | undefined;
 
-/** Where the control database is; every field falls back to the PG* environment, the database to `bucardo`. */
+/**
+ * Where the control database is; every field falls back to the PG* environment, the database to `bucardo`.
+ * "The service" is `service` when given, else the one `PGSERVICE` names (as libpq: the parameter wins).
+ */
 export interface ControlDatabaseConfig {
-  /** The database name. Default `BUCARDO_CONTROL_DB`, else the `PGSERVICE` service's `dbname`, else `bucardo`. */
+  /** The database name. Default `BUCARDO_CONTROL_DB`, else the service's `dbname`, else `bucardo`. */
   readonly dbname?: string;
-  /** The server host or socket directory. Default the `PGSERVICE` service's, else `PGHOST`. */
+  /** The server host or socket directory. Default the service's, else `PGHOST`. */
   readonly host?: string;
-  /** The server port. Default the `PGSERVICE` service's, else `PGPORT`, else 5432. */
+  /** The server port. Default the service's, else `PGPORT`, else 5432. */
   readonly port?: number;
-  /** The user name. Default the `PGSERVICE` service's, else `PGUSER`. */
+  /** The user name. Default the service's, else `PGUSER`. */
   readonly user?: string;
-  /** The password. Default the `PGSERVICE` service's, else `PGPASSWORD`, else the password file. */
+  /** The password. Default the service's, else `PGPASSWORD`, else the password file. */
   readonly password?: string;
+  /** A service of libpq's service file (`PGSERVICEFILE`, else `~/.pg_service.conf`, then `PGSYSCONFDIR`), read at connect. Default `PGSERVICE`. */
+  readonly service?: string;
+  /** `disable`, `require`, `verify-ca` or `verify-full` (libpq's meaning). Default the service's, else `PGSSLMODE`. */
+  readonly sslmode?: string;
+  /** The CA certificates (PEM file, an absolute path) or `system`. Default the service's, else `PGSSLROOTCERT`, else `~/.postgresql/root.crt`. */
+  readonly sslrootcert?: string;
+  /** The client certificate (PEM file, an absolute path). Default the service's, else `PGSSLCERT`, else `~/.postgresql/postgresql.crt`. */
+  readonly sslcert?: string;
+  /** Its private key (PEM file, an absolute path). Default the service's, else `PGSSLKEY`, else `~/.postgresql/postgresql.key`. */
+  readonly sslkey?: string;
+  /** The passphrase of an encrypted private key. Default the service's. */
+  readonly sslpassword?: string;
 }
 
 /** The shape of `bucardo.config.ts`. */

@@ -10,20 +10,22 @@ export interface ControlTarget {
   readonly port?: number;
   readonly user?: string;
   readonly password?: string;
-  /** The service of PGSERVICE whose settings fill in the fields above, when one is set. */
+  /** The service (`control.service`, else PGSERVICE) whose settings fill in the fields above, when one is set. */
   readonly service?: string;
   /** The password the service gives, where no password was given. */
   readonly servicePassword?: string;
-  /** The service's sslmode and TLS files; unset ones come from PGSSLMODE, PGSSLROOTCERT, PGSSLCERT, PGSSLKEY. */
+  /** The config's sslmode, TLS files and key passphrase, else the service's; unset ones come from PGSSLMODE, PGSSLROOTCERT, PGSSLCERT, PGSSLKEY. */
   readonly tls?: TlsSettings;
 }
 
 /**
- * Config first, then (for the database name) `BUCARDO_CONTROL_DB`, then the service PGSERVICE names (read
- * from the service file now), then Bucardo's default database name `bucardo`; the rest from PG* variables.
+ * Config first, then (for the database name) `BUCARDO_CONTROL_DB`, then the service (the config's
+ * `service`, else PGSERVICE, as libpq lets the parameter win over the variable; read from the service file
+ * now), then Bucardo's default database name `bucardo`; the rest from PG* variables.
  */
 export function resolveControlTarget(config: ControlDatabaseConfig = {}, env: NodeJS.ProcessEnv = process.env): ControlTarget {
-  const service = env.PGSERVICE ? controlService(env.PGSERVICE, env) : undefined;
+  const named = config.service !== undefined ? { name: config.service, from: 'control.service' } : env.PGSERVICE ? { name: env.PGSERVICE, from: 'PGSERVICE' } : undefined;
+  const service = named === undefined ? undefined : controlService(named.name, named.from, env);
   const s = service?.settings ?? {};
   const host = config.host ?? s.host;
   const port = config.port ?? (s.port === undefined ? undefined : Number(s.port));
@@ -36,17 +38,23 @@ export function resolveControlTarget(config: ControlDatabaseConfig = {}, env: No
     ...(config.password === undefined ? {} : { password: config.password }),
     ...(service === undefined ? {} : { service: service.name }),
     ...(s.password === undefined ? {} : { servicePassword: s.password }),
-    tls: tlsBesideService({}, service),
+    tls: tlsBesideService(controlTlsSettings(config), service),
   };
 }
 
-/** PGSERVICE's service, its failures said of the control database. */
-function controlService(name: string, env: NodeJS.ProcessEnv): ServiceDefinition {
+/** The config's own TLS settings, which win over the service's. */
+function controlTlsSettings(config: ControlDatabaseConfig): Partial<Record<'sslmode' | 'sslrootcert' | 'sslcert' | 'sslkey' | 'sslpassword', string>> {
+  const { sslmode, sslrootcert, sslcert, sslkey, sslpassword } = config;
+  return Object.fromEntries(Object.entries({ sslmode, sslrootcert, sslcert, sslkey, sslpassword }).filter(([, value]) => value !== undefined));
+}
+
+/** The control database's service, its failures said of the control database and of where its name came from. */
+function controlService(name: string, from: string, env: NodeJS.ProcessEnv): ServiceDefinition {
   try {
     return readService(name, env);
   } catch (error) {
     if (!isBucardoError(error)) throw error;
-    throw new BucardoError(error.code, `The control database's service (PGSERVICE=${name}): ${error.message}`, { ...error.subject, cause: error });
+    throw new BucardoError(error.code, `The control database's service (${from}=${name}): ${error.message}`, { ...error.subject, cause: error });
   }
 }
 
