@@ -7,39 +7,26 @@
  * are refused naming the database and the file; a service of a service file is stored by name and used
  * end to end; PGSERVICE and PGSSLROOTCERT/PGSSLCERT/PGSSLKEY reach the control connection.
  */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startEmbeddedPostgres, type RestartablePgServer } from '../src/fixtures/embedded-postgres.js';
+import type { RestartablePgServer } from '../src/fixtures/embedded-postgres.js';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { bucardoEnv, runBucardo, type CliResult } from '../src/helpers/cli.js';
 import { createDatabase, dropDatabase, uniqueName, withClient } from '../src/helpers/databases.js';
+import { startTlsCluster, type TlsCluster } from '../src/helpers/tls-cluster.js';
 
 const server = serverFromInfo(inject('pg'));
 const control = uniqueName('tlsf_ctl');
 const target = uniqueName('tlsf_dst');
 const source = 'tls_src';
 const serviceSource = 'svc_src';
-const dir = mkdtempSync(path.join(os.tmpdir(), 'tls-files-'));
-const file = (name: string) => path.join(dir, name);
+let cluster: TlsCluster;
 let tlsServer: RestartablePgServer;
+let dir: string;
+const file = (name: string) => cluster.file(name);
 
 function bucardo(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
   return runBucardo(args, { env: { ...bucardoEnv(server, control), PGSSLMODE: undefined, PGSERVICE: undefined, PGSERVICEFILE: file('none.conf'), PGSSLROOTCERT: undefined, PGSSLCERT: undefined, PGSSLKEY: undefined, HOME: dir, ...env } });
-}
-
-function openssl(...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-}
-
-/** A key and a certificate for `cn` signed by the CA `ca`. */
-function signed(name: string, cn: string, ca: string, ext?: string): void {
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-  if (ext !== undefined) writeFileSync(file(`${name}.cnf`), `${ext}\n`);
-  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', ...(ext === undefined ? [] : ['-extfile', `${name}.cnf`]));
-  chmodSync(file(`${name}.key`), 0o600);
 }
 
 /** The sslrootcert=, sslcert= and sslkey= of the certificate login. */
@@ -53,29 +40,9 @@ async function rows(url: string): Promise<number[]> {
 }
 
 beforeAll(async () => {
-  chmodSync(dir, 0o755);
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Bucardo test CA');
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other-ca.key', '-out', 'other-ca.pem', '-days', '2', '-subj', '/CN=Another CA');
-  signed('server', '127.0.0.1', 'ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost');
-  signed('client', 'certuser', 'ca');
-  signed('stranger', 'certuser', 'ca');
-  copyFileSync(file('client.key'), file('loose.key'));
-  chmodSync(file('loose.key'), 0o644);
-  writeFileSync(file('pg_hba.conf'), [
-    'hostssl all certuser 127.0.0.1/32 cert',
-    'host all certuser 127.0.0.1/32 reject',
-    'host all all 127.0.0.1/32 scram-sha-256',
-  ].join('\n') + '\n');
-  // as root the server runs as user postgres, which must own its key
-  if (process.getuid?.() === 0) execFileSync('chown', ['postgres', file('server.key')]);
-  tlsServer = await startEmbeddedPostgres({
-    ssl: 'on', ssl_cert_file: file('server.crt'), ssl_key_file: file('server.key'), ssl_ca_file: file('ca.pem'), hba_file: file('pg_hba.conf'),
-  });
-  await withClient(tlsServer.url(), (c) => c.query('CREATE ROLE certuser LOGIN SUPERUSER'));
-  for (const db of [source, serviceSource]) {
-    await withClient(tlsServer.url(), (c) => c.query(`CREATE DATABASE ${db} OWNER certuser`));
-    await withClient(tlsServer.url(db), (c) => c.query('CREATE TABLE public.t (id int PRIMARY KEY, v text); ALTER TABLE public.t OWNER TO certuser'));
-  }
+  cluster = await startTlsCluster('tls-files-', [source, serviceSource]);
+  tlsServer = cluster.server;
+  dir = cluster.dir;
   await createDatabase(server, control);
   await createDatabase(server, target);
   await withClient(server.url(target), (c) => c.query('CREATE TABLE public.t (id int PRIMARY KEY, v text)'));
@@ -84,9 +51,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await tlsServer?.stop();
+  await cluster?.stop();
   for (const db of [control, target]) await dropDatabase(server, db);
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('sslrootcert=, sslcert=, sslkey=', () => {
