@@ -34,6 +34,7 @@ export const helpSections: readonly HelpSection[] = [
       entry(['add database'], `  add db NAME dbname=DB [host= port= user= pass= type=postgres|mongo|flatfile] [makedelta=on] [--force]
                                         pass=env:NAME reads the password from the environment;
                                         sslmode= sslrootcert= sslcert= sslkey= (TLS files, read at every connect)
+                                        sslpassword= (or env:NAME) opens an encrypted sslkey
                                         service=NAME (a service of pg_service.conf, read at every connect);
                                         dbgroup=G[:ROLE] puts it in dbgroup G (update dbgroup's checks)`),
       entry(['add table'], '  add table TABLE… [herd=NAME] [db=NAME] [additive=COLUMN,…] [keyless=true] [makedelta=on|off|DB,…]'),
@@ -62,7 +63,7 @@ export const helpSections: readonly HelpSection[] = [
       entry(['update sync'], '  update sync NAME autokick= checktime= conflict= status= onetimecopy=1|2 [db=TARGET,…] refreshabove=FRACTION|0|'),
       entry(['update sync'], '  update sync NAME add table T… | remove table T…'),
       entry(['update table'], '  update table NAME [additive=COLUMN,…] [makedelta=on|off|DB,…]'),
-      entry(['update database'], '  update db NAME host= port= user= pass= dbname= sslmode= sslrootcert= sslcert= sslkey= service= status=active|inactive makedelta=on|off … [--force]'),
+      entry(['update database'], '  update db NAME host= port= user= pass= dbname= sslmode= sslrootcert= sslcert= sslkey= sslpassword= service= status=active|inactive makedelta=on|off … [--force]'),
       entry(['update dbgroup'], `  update dbgroup NAME DB[:ROLE]… [name=NEWNAME] | update dbgroup NAME remove DB…
                                         add databases to its syncs (as targets unless a role is given),
                                         give them another role, or take them out`),
