@@ -153,22 +153,26 @@ export function explicitPassword(spec: DatabaseSpec, env: NodeJS.ProcessEnv = pr
   if (pass === undefined) return { source: 'none' };
   const reference = passwordReference(pass);
   if (reference === undefined) return { password: pass, source: 'pass' };
-  return { password: fromEnvironment(spec, 'pass', reference, env), source: 'env' };
+  return { password: fromEnvironment(spec, 'pass', reference, env, `Cannot connect to database "${spec.name}" (${locationOf(spec, env)}): `), source: 'env' };
 }
 
-/** The client key's passphrase: `sslpassword=env:NAME` resolved from `env` (as `explicitPassword`), the passphrase itself, or undefined. */
+/**
+ * The client key's passphrase: `sslpassword=env:NAME` resolved from `env` (as `explicitPassword`), the
+ * passphrase itself, or undefined. Read with the other connection settings, whose failures the caller
+ * says of the database: the message does not name it again.
+ */
 export function explicitSslPassword(spec: DatabaseSpec, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const given = spec.params.sslpassword;
   const reference = passwordReference(given);
-  return reference === undefined ? given : fromEnvironment(spec, 'sslpassword', reference, env);
+  return reference === undefined ? given : fromEnvironment(spec, 'sslpassword', reference, env, '');
 }
 
-function fromEnvironment(spec: DatabaseSpec, key: (typeof SECRETS)[number], reference: string, env: NodeJS.ProcessEnv): string {
+function fromEnvironment(spec: DatabaseSpec, key: (typeof SECRETS)[number], reference: string, env: NodeJS.ProcessEnv, prefix: string): string {
   const value = env[reference];
   if (value === undefined || value === '') {
     const what = key === 'pass' ? 'password' : "client key's passphrase";
     throw new BucardoError('CONNECTION_FAILED',
-      `Cannot connect to database "${spec.name}" (${locationOf(spec, env)}): its ${what} is ${key}=env:${reference}, and the environment variable ${reference} is ${value === undefined ? 'not set' : 'empty'} in this process`,
+      `${prefix}its ${what} is ${key}=env:${reference}, and the environment variable ${reference} is ${value === undefined ? 'not set' : 'empty'} in this process`,
       { db: spec.name, item: reference });
   }
   return value;
