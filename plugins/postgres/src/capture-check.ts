@@ -14,7 +14,7 @@ const FIRING = new Set(['O', 'A']);
 export async function captureProblems(client: pg.Client, tables: readonly TableRef[]): Promise<CaptureProblem[]> {
   if (tables.length === 0) return [];
   const result = await client.query<{ i: string; found: string; tgname: string | null; tgenabled: string | null }>(
-    `SELECT s.i, c.oid IS NOT NULL AS found, t.tgname, t.tgenabled FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(schemaname, tablename, i)
+    `SELECT s.i, c.oid IS NOT NULL AS found, t.tgname, t.tgenabled FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) WITH ORDINALITY AS s(schemaname, tablename, i)
       LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = s.schemaname
       LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = s.tablename
       LEFT JOIN pg_catalog.pg_trigger t ON t.tgrelid = c.oid AND t.tgname IN ($3, $4)`,
@@ -48,8 +48,8 @@ export async function captureProblems(client: pg.Client, tables: readonly TableR
 export async function capturedKeys(client: pg.Client, tables: readonly TableRef[]): Promise<Array<readonly string[] | undefined>> {
   if (tables.length === 0) return [];
   const result = await client.query<{ i: string; names: unknown }>(
-    `SELECT s.i, to_json(captured.names) AS names
-       FROM unnest($1::text[]) WITH ORDINALITY AS s(delta, i)
+    `SELECT s.i, pg_catalog.to_json(captured.names) AS names
+       FROM pg_catalog.unnest($1::text[]) WITH ORDINALITY AS s(delta, i)
        LEFT JOIN LATERAL (${capturedKeySql('s.delta', '$2')}) AS captured ON true ORDER BY s.i`,
     [tables.map((table) => captureNames(table).deltaName), CAPTURE_SCHEMA],
   );

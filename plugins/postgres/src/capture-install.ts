@@ -98,7 +98,7 @@ async function refusePartitioned(client: pg.Client, shapes: readonly TableShape[
                        FROM pg_catalog.pg_partition_tree(s.name::regclass) AS t
                        JOIN pg_catalog.pg_class c ON c.oid = t.relid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                       WHERE t.isleaf) AS leaves
-       FROM unnest($1::text[]) AS s(name)
+       FROM pg_catalog.unnest($1::text[]) AS s(name)
       WHERE (SELECT relkind FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass(s.name)) = 'p'`,
     [shapes.map((shape) => qualified(shape.table))]);
   const [first] = rows;
@@ -167,7 +167,7 @@ function definitionOf(shape: TableShape): string {
 async function installedAs(client: pg.Client, shapes: readonly TableShape[]): Promise<Set<string>> {
   const { rows } = await client.query<{ schemaname: string; tablename: string }>(
     `SELECT c.schemaname, c.tablename
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS s(schemaname, tablename, definition, txid_index, relation)
+       FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::text[]), pg_catalog.unnest($5::text[])) AS s(schemaname, tablename, definition, txid_index, relation)
        JOIN ${quoteIdent(CAPTURE_SCHEMA)}.capture_table c USING (schemaname, tablename)
       WHERE c.definition = s.definition
         AND to_regclass(s.txid_index) IS NOT NULL

@@ -24,7 +24,7 @@ export function interval(since = '$1', until?: string): string {
  */
 function forTables(shapes: readonly TableShape[], firstParam: number): { sql: string; values: string[][] } {
   return {
-    sql: `(schemaname, tablename) IN (SELECT * FROM unnest($${firstParam}::text[], $${firstParam + 1}::text[]))`,
+    sql: `(schemaname, tablename) IN (SELECT * FROM ROWS FROM (pg_catalog.unnest($${firstParam}::text[]), pg_catalog.unnest($${firstParam + 1}::text[])))`,
     values: [shapes.map((shape) => shape.table.schema), shapes.map((shape) => shape.table.name)],
   };
 }
@@ -203,8 +203,8 @@ export async function hasChanges(client: pg.Client, shapes: readonly TableShape[
 export async function purge(client: pg.Client, shapes: readonly TableShape[], consumed: readonly Checkpoint[]): Promise<number> {
   if (consumed.length === 0) return 0;
   // the txid index bounds the scan; the visibility test is exact
-  const seen = `bucardo_txid < (SELECT min(pg_snapshot_xmax(s::pg_snapshot)) FROM unnest($1::text[]) AS s)
-    AND NOT EXISTS (SELECT 1 FROM unnest($1::text[]) AS s WHERE NOT pg_visible_in_snapshot(bucardo_txid, s::pg_snapshot))`;
+  const seen = `bucardo_txid < (SELECT min(pg_snapshot_xmax(s::pg_snapshot)) FROM pg_catalog.unnest($1::text[]) AS s)
+    AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest($1::text[]) AS s WHERE NOT pg_visible_in_snapshot(bucardo_txid, s::pg_snapshot))`;
   let purged = 0;
   for (const shape of await withRecords(client, shapes)) {
     const result = await client.query(`DELETE FROM ${captureNames(shape.table).delta} WHERE ${seen}`, [consumed]);
@@ -285,7 +285,7 @@ async function withRecords(client: pg.Client, shapes: readonly TableShape[]): Pr
   // for a few tables, probing them all costs less than the round trip that would leave some out
   if (shapes.length <= PROBE_ALL_UP_TO) return [...shapes];
   const result = await client.query<{ ord: string }>(
-    `SELECT w.ord FROM unnest($1::text[]) WITH ORDINALITY AS w(name, ord)
+    `SELECT w.ord FROM pg_catalog.unnest($1::text[]) WITH ORDINALITY AS w(name, ord)
        JOIN pg_namespace n ON n.nspname = $2
        JOIN pg_class c ON c.relname = w.name AND c.relnamespace = n.oid
       WHERE pg_relation_size(c.oid) = 0`,

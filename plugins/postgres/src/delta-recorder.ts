@@ -2,8 +2,9 @@ import type pg from 'pg';
 import { keyMaker, tableId, type ApplyBatch, type KeyText, type TableShape } from '@bucardo/plugin-sdk';
 import { CAPTURE_SCHEMA, MADE_DELTA, MADE_DELTA_SQL, TRUNCATE_LOG, additiveColumn, captureNames, qualified } from './capture-names.js';
 import { quoteIdent } from './connect.js';
-import { arrayLiteral, keyColumnList, keyCondition, keyColumnsOf } from './key-sql.js';
+import { arrayLiteral, keyColumnList, keyCondition, keyColumnsOf, keysMatch } from './key-sql.js';
 import { MarksTable } from './marks-table.js';
+import { unnestRows } from './unnest.js';
 
 /**
  * The keys of a batch that were there before it was written, each with its additive columns' values then,
@@ -146,19 +147,19 @@ export class DeltaRecorder {
     const [sync, schema, table] = [`$${params.length - 2}`, `$${params.length - 1}`, `$${params.length}`] as const;
     const keyNames = shape.key.map((_, index) => `k${index}`);
     const extraNames = [...additive.map((_, index) => `o${index}`), ...(existed === undefined ? [] : ['existed'])];
-    const joined = shape.key.map((column, index) => `t.${quoteIdent(column.name)} = u.k${index}`).join(' AND ');
+    const joined = keysMatch(shape, 't', (index) => `u.k${index}`);
     const present = `t.${quoteIdent(shape.key[0]!.name)} IS NOT NULL`;
     const written = existed === undefined ? "'U'" : "CASE WHEN u.existed THEN 'U' ELSE 'I' END";
     const columns = [...shape.key.map((column) => quoteIdent(column.name)), 'bucardo_op', ...additive.map(additiveColumn)];
     const values = [
       ...keyNames.map((name) => `u.${name}`), `CASE WHEN ${present} THEN ${written} ELSE 'D' END`,
-      ...additive.map((column, index) => `coalesce(t.${quoteIdent(column)}, 0) - u.o${index}::numeric`),
+      ...additive.map((column, index) => `coalesce(t.${quoteIdent(column)}, 0) OPERATOR(pg_catalog.-) u.o${index}::numeric`),
     ];
     // the mark and the records in one statement: one round trip per table batch
     await this.#client.query(
       `WITH mark AS (${markSql(sync, schema, table)})
        INSERT INTO ${captureNames(shape.table).delta} (${columns.join(', ')})
-       SELECT ${values.join(', ')} FROM unnest(${[...unnested, ...extra].join(', ')}) AS u(${[...keyNames, ...extraNames].join(', ')})
+       SELECT ${values.join(', ')} FROM ${unnestRows([...unnested, ...extra])} AS u(${[...keyNames, ...extraNames].join(', ')})
          LEFT JOIN ONLY ${qualified(shape.table)} AS t ON ${joined}`,
       params,
     );
@@ -190,7 +191,7 @@ export class DeltaRecorder {
     if (this.#ready.has(id)) return true;
     if (this.#absent.has(id)) return false;
     const found = await this.#client.query<{ delta: string | null }>(
-      'SELECT to_regclass($1) AS delta', [`${quoteIdent(CAPTURE_SCHEMA)}.${quoteIdent(captureNames(shape.table).deltaName)}`],
+      'SELECT pg_catalog.to_regclass($1) AS delta', [`${quoteIdent(CAPTURE_SCHEMA)}.${quoteIdent(captureNames(shape.table).deltaName)}`],
     );
     // not a source of any sync here: no delta table, no one to read the records
     if (found.rows[0]?.delta === null) {

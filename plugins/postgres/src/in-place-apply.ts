@@ -5,7 +5,7 @@ import { qualified } from './capture-names.js';
 import { quoteIdent } from './connect.js';
 import { copyIn } from './copy-in.js';
 import type { KeyIndexes } from './key-index.js';
-import { columnList, keyCondition } from './key-sql.js';
+import { columnList, keyCondition, keysMatch } from './key-sql.js';
 import { guardedWrite, intersect } from './local-change-guard.js';
 
 /** The batch's images, staged for the statements that write them; dropped at the end of the transaction. */
@@ -111,7 +111,7 @@ async function writeStaged(write: Writer, keys: readonly KeyText[]): Promise<{ d
 /** A unique value another row holds. */
 export const UNIQUE_VIOLATION = '23505';
 
-const matches = (shape: TableShape, left: string, right: string) => shape.key.map(({ name }) => `${left}.${quoteIdent(name)} = ${right}.${quoteIdent(name)}`).join(' AND ');
+const matches = (shape: TableShape, left: string, right: string) => keysMatch(shape, left, right);
 
 async function updateStaged(write: Writer, keys: readonly KeyText[]): Promise<{ deleted: number; inserted: number }> {
   const { client, shape, hide, always } = write;
@@ -131,7 +131,7 @@ async function updateStaged(write: Writer, keys: readonly KeyText[]): Promise<{ 
       FROM ${STAGE} AS bucardo_image WHERE ${matches(shape, 'bucardo_row', 'bucardo_image')} RETURNING 1`;
   const { rows: [counts] } = await client.query<{ added: string; present: string }>(
     `WITH bucardo_added AS (${insert}), bucardo_present AS (${update})
-     SELECT (SELECT count(*) FROM bucardo_added) AS added, (SELECT count(*) FROM bucardo_present) AS present`);
+     SELECT (SELECT pg_catalog.count(*) FROM bucardo_added) AS added, (SELECT pg_catalog.count(*) FROM bucardo_present) AS present`);
   const present = Number(counts!.present);
   return { deleted: (gone.rowCount ?? 0) + present, inserted: present + Number(counts!.added) };
 }

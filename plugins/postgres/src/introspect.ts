@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { TableRef, TableShape } from '@bucardo/plugin-sdk';
+import type { ColumnInfo, TableRef, TableShape } from '@bucardo/plugin-sdk';
 import { CAPTURE_SCHEMA, captureNames, capturedKeySql } from './capture-names.js';
 import { leafForeignKeys, selfAndAncestors } from './leaf-foreign-keys.js';
 
@@ -8,7 +8,7 @@ import { leafForeignKeys, selfAndAncestors } from './leaf-foreign-keys.js';
  * the list (`w.ord`) and its `pg_class` row (`c`); a table that does not exist has no row. Its parameters,
  * `$1` and `$2`, are `namedTablesParams(tables)`.
  */
-export const NAMED_TABLES = `unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(schema, name, ord)
+export const NAMED_TABLES = `ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) WITH ORDINALITY AS w(schema, name, ord)
        JOIN pg_namespace n ON n.nspname = w.schema
        JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.name`;
 
@@ -42,24 +42,30 @@ export async function describeTables(client: pg.Client, tables: readonly TableRe
     // what running it does for a few tables (1 against 0.3 ms); its text never changes
     name: 'bucardo_read_tables',
     text: `SELECT w.ord,
-            (SELECT coalesce(json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum), '[]')
+            (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_array(a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum), '[]')
                FROM pg_attribute a
               WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') AS columns,
-            (SELECT json_build_array(chosen.names, chosen.source) FROM (
-               SELECT array_agg(a.attname::text ORDER BY k.ord) AS names,
-                      CASE WHEN i.indisprimary THEN 'primary key' ELSE 'unique index ' || quote_ident(ic.relname) END AS source
+            (SELECT pg_catalog.json_build_array(chosen.names, chosen.source, chosen.schemas) FROM (
+               SELECT pg_catalog.array_agg(a.attname::text ORDER BY k.ord) AS names,
+                      CASE WHEN i.indisprimary THEN 'primary key' ELSE 'unique index ' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(ic.relname) END AS source,
+                      pg_catalog.array_agg(opn.nspname::text ORDER BY k.ord) AS schemas
                  FROM pg_index i
                  JOIN pg_class ic ON ic.oid = i.indexrelid
-                 CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                 CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(i.indkey::int2[]), pg_catalog.unnest(i.indclass::oid[])) WITH ORDINALITY AS k(attnum, opclass, ord)
                  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                 -- the schema of the equality of the column's operator class in the key index
+                 LEFT JOIN pg_opclass oc ON oc.oid = k.opclass
+                 LEFT JOIN pg_amop ao ON ao.amopfamily = oc.opcfamily AND ao.amopstrategy = 3 AND ao.amoplefttype = oc.opcintype AND ao.amoprighttype = oc.opcintype
+                 LEFT JOIN pg_operator o ON o.oid = ao.amopopr AND o.oprname = '='
+                 LEFT JOIN pg_namespace opn ON opn.oid = o.oprnamespace
                 WHERE i.indrelid = c.oid AND i.indisvalid AND (i.indisprimary OR (i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL))
                 GROUP BY i.indexrelid, i.indisprimary, ic.relname
-               HAVING i.indisprimary OR bool_and(a.attnotnull)
-                ORDER BY (array_agg(a.attname::text) @> captured.names AND array_agg(a.attname::text) <@ captured.names) IS TRUE DESC,
-                         i.indisprimary DESC, count(*), i.indexrelid DESC
+               HAVING i.indisprimary OR pg_catalog.bool_and(a.attnotnull)
+                ORDER BY (pg_catalog.array_agg(a.attname::text) OPERATOR(pg_catalog.@>) captured.names AND pg_catalog.array_agg(a.attname::text) OPERATOR(pg_catalog.<@) captured.names) IS TRUE DESC,
+                         i.indisprimary DESC, pg_catalog.count(*), i.indexrelid DESC
                 LIMIT 1) AS chosen) AS key,
-            to_json(captured.names) AS captured,
-            (SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_array(rn.nspname::text, rc.relname::text)), '[]'::jsonb)
+            pg_catalog.to_json(captured.names) AS captured,
+            (SELECT coalesce(pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_array(rn.nspname::text, rc.relname::text)), '[]'::jsonb)
                FROM ${leafForeignKeys(`f.conrelid IN ${selfAndAncestors('c.oid')}`)} AS f
                JOIN pg_class rc ON rc.oid = f.confrelid
                JOIN pg_namespace rn ON rn.oid = rc.relnamespace
@@ -73,7 +79,9 @@ export async function describeTables(client: pg.Client, tables: readonly TableRe
     const row = found.get(index);
     if (!row) return undefined;
     const columns = jsonOf<Array<[string, string]>>(row.columns).map(([name, type]) => ({ name, type }));
-    const [keyNames, keySource] = row.key === null ? [[], 'none'] : jsonOf<[string[], string]>(row.key);
+    const [keyNames, keySource, operatorSchemas] = row.key === null ? [[], 'none', []] : jsonOf<[string[], string, Array<string | null>]>(row.key);
+    // the key columns' operators' schema (ColumnInfo.operatorSchema), by name: the captured order may differ
+    const schemaOf = new Map(keyNames.map((name, index) => [name, operatorSchemas[index] ?? undefined]));
     const captured = row.captured === null ? undefined : jsonOf<string[] | null>(row.captured) ?? undefined;
     // the captured key, in its captured order: key texts and partitions are made in that order
     const ordered = captured && sameColumns(keyNames, captured) ? captured : keyNames;
@@ -82,11 +90,15 @@ export async function describeTables(client: pg.Client, tables: readonly TableRe
     return {
       table,
       columns,
-      key: ordered.map((name) => columns.find((column) => column.name === name)!).filter(Boolean),
+      key: ordered.map((name) => columns.find((column) => column.name === name)!).filter(Boolean).map((column) => withOperators(column, schemaOf.get(column.name))),
       keySource,
       ...(references.length > 0 ? { references } : {}),
     };
   });
+}
+
+function withOperators(column: ColumnInfo, operatorSchema: string | undefined): ColumnInfo {
+  return operatorSchema === undefined ? column : { ...column, operatorSchema };
 }
 
 function sameColumns(a: readonly string[], b: readonly string[]): boolean {
@@ -102,7 +114,7 @@ function jsonOf<T>(value: unknown): T {
 export async function requiredColumns(client: pg.Client, tables: readonly TableRef[]): Promise<Array<readonly string[]>> {
   if (tables.length === 0) return [];
   const result = await client.query<{ ord: string; names: unknown }>(
-    `SELECT w.ord, json_agg(a.attname::text ORDER BY a.attnum) AS names
+    `SELECT w.ord, pg_catalog.json_agg(a.attname::text ORDER BY a.attnum) AS names
        FROM ${NAMED_TABLES} AND c.relkind IN ('r', 'p')
        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
       WHERE a.attnotnull AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = ''
@@ -120,7 +132,7 @@ export async function describeTable(client: pg.Client, table: TableRef): Promise
 /** The schemas holding a table of this name; the one visible on the search path alone when there is one. */
 export async function findTable(client: pg.Client, name: string): Promise<TableRef[]> {
   const result = await client.query<{ schema: string; visible: string }>(
-    `SELECT n.nspname AS schema, pg_table_is_visible(c.oid) AS visible
+    `SELECT n.nspname AS schema, pg_catalog.pg_table_is_visible(c.oid) AS visible
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relname = $1 AND c.relkind IN ('r', 'p')
         AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'bucardo') AND n.nspname NOT LIKE 'pg\\_%'

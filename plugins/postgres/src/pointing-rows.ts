@@ -14,11 +14,15 @@ import { leafForeignKeys, selfAndAncestors } from './leaf-foreign-keys.js';
 export async function stillPointedAtBy(client: pg.Client, shape: TableShape, keys: readonly KeyText[], hide: boolean, among: string): Promise<string | undefined> {
   if (keys.length === 0) return undefined;
   const { rows } = await client.query<{ child: string; joined: string }>(
-    `SELECT format('%I.%I', n.nspname, r.relname) AS child,
-       (SELECT string_agg(format('bucardo_child.%I = bucardo_row.%I', ca.attname, pa.attname), ' AND ' ORDER BY k.n)
-          FROM unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(ck, pk, n)
+    // each column pair by the foreign key's own equality (PK = FK, conpfeqop), named with its schema: a
+    // bare `=` is looked up on the search path (key-sql.ts, keyOperator)
+    `SELECT pg_catalog.format('%I.%I', n.nspname, r.relname) AS child,
+       (SELECT pg_catalog.string_agg(pg_catalog.format('bucardo_row.%I OPERATOR(%I.%s) bucardo_child.%I', pa.attname, opn.nspname, o.oprname, ca.attname), ' AND ' ORDER BY k.n)
+          FROM ROWS FROM (pg_catalog.unnest(c.conkey), pg_catalog.unnest(c.confkey), pg_catalog.unnest(c.conpfeqop)) WITH ORDINALITY AS k(ck, pk, op, n)
           JOIN pg_catalog.pg_attribute ca ON ca.attrelid = c.conrelid AND ca.attnum = k.ck
-          JOIN pg_catalog.pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = k.pk) AS joined
+          JOIN pg_catalog.pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = k.pk
+          JOIN pg_catalog.pg_operator o ON o.oid = k.op
+          JOIN pg_catalog.pg_namespace opn ON opn.oid = o.oprnamespace) AS joined
      FROM ${leafForeignKeys(`f.confrelid IN ${selfAndAncestors('$1::regclass::oid')}`)} AS l
      JOIN pg_catalog.pg_constraint c ON c.oid = l.conid
      JOIN pg_catalog.pg_class r ON r.oid = l.conrelid

@@ -44,7 +44,7 @@ export class ReferencedTables {
     if (shapes.length < 2) return [...shapes];
     const names = shapes.map((shape) => qualified(shape.table));
     const { rows: [found] } = await client.query<{ oids: string; edges: string }>(
-      `WITH asked AS (SELECT t::oid AS oid, n FROM unnest($1::regclass[]) WITH ORDINALITY AS u(t, n)),
+      `WITH asked AS (SELECT t::oid AS oid, n FROM pg_catalog.unnest($1::regclass[]) WITH ORDINALITY AS u(t, n)),
             near AS (SELECT s FROM asked CROSS JOIN LATERAL ${selfAndAncestors('asked.oid')} AS a(s))
        SELECT (SELECT array_agg(oid ORDER BY n) FROM asked) AS oids,
         (SELECT coalesce(json_agg(json_build_array(f.conrelid::oid, f.confrelid::oid)), '[]') FROM ${leafForeignKeys('f.conrelid IN (SELECT s FROM near)')} AS f

@@ -3,7 +3,7 @@ import { RowBatch, decodeKey, type ReadTableArgs } from '@bucardo/plugin-sdk';
 import { qualified } from './capture-names.js';
 import { quoteLiteral } from './connect.js';
 import { copyOutBatches } from './copy-out-query.js';
-import { columnList, keyColumnList } from './key-sql.js';
+import { columnList, keyAfter, keyColumnList } from './key-sql.js';
 
 /**
  * Streams a whole table with one `COPY (SELECT …) TO STDOUT` (one snapshot, taken when it starts), cut
@@ -35,10 +35,9 @@ export function selectAll(args: ReadTableArgs): string {
   return `SELECT ${columns} FROM ${scanned} ORDER BY ${keyColumnList(shape)}`;
 }
 
-/** `(k1, k2) > ('v1'::t1, 'v2'::t2)`, the keyset condition to resume after a key. */
+/** `(k1, k2) > ('v1'::t1, 'v2'::t2)` (keyAfter), the keyset condition to resume after a key. */
 function afterKey(args: ReadTableArgs): string {
   const { shape } = args;
   const parts = decodeKey(args.after!, shape.key.length);
-  const right = shape.key.map((column, index) => `${quoteLiteral(parts[index]!)}::${column.type}`).join(', ');
-  return `(${keyColumnList(shape)}) > (${right})`;
+  return keyAfter(shape, shape.key.map((column, index) => `${quoteLiteral(parts[index]!)}::${column.type}`));
 }

@@ -21,7 +21,7 @@ export async function missingWritePrivileges(client: pg.Client, shapes: readonly
                           AND ${pointedAt('c.oid')}))
                         AND NOT has_any_column_privilege(c.oid, 'UPDATE') THEN 'UPDATE' END
             ], NULL))::text AS missing
-       FROM unnest($1::text[], $2::text[], $3::bool[]) WITH ORDINALITY AS s(schema, name, additive, i)
+       FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), pg_catalog.unnest($3::bool[])) WITH ORDINALITY AS s(schema, name, additive, i)
        LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = s.schema
        LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = s.name
       ORDER BY s.i`,

@@ -11,6 +11,7 @@ import { describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
 import { RowBatch, silentLogger, type TableShape } from '@bucardo/plugin-sdk';
 import { createDatabase, dropDatabase, serverFromInfo, uniqueName, withClient } from '@bucardo/test';
+import { describeTable } from '../src/introspect.js';
 import { KeyIndexes } from '../src/key-index.js';
 import { inlineKeyCondition, keyCondition } from '../src/key-sql.js';
 import { registeredDriver } from './support/driver.js';
@@ -20,7 +21,7 @@ const server = serverFromInfo(inject('pg'));
 const shapeOf = (name: string, key = 'id'): TableShape => ({
   table: { schema: 'public', name },
   columns: [{ name: 'id', type: 'integer' }, { name: 'v', type: 'text' }],
-  key: [{ name: key, type: 'integer' }],
+  key: [{ name: key, type: 'integer', operatorSchema: 'pg_catalog' }],
   keySource: 'primary key',
 });
 
@@ -153,7 +154,7 @@ describe('key conditions', () => {
         await client.query(`CREATE TABLE ${table} (id ${type} PRIMARY KEY, v text)`);
         await client.query(`INSERT INTO ${table} (id, v) SELECT k::${type}, 'x' FROM unnest($1::text[]) AS k`, [values]);
         await client.query(`INSERT INTO ${table} (id, v) VALUES ($1::text::${type}, 'other')`, [type === 'uuid' ? '11111111-2222-4333-8444-555555555555' : type === 'key_domain' ? '99' : type.startsWith('timestamp') ? '2000-01-01 00:00:00+00' : type === 'numeric(10,2)' ? '99.99' : 'zz']);
-        const shape: TableShape = { ...shapeOf(table), key: [{ name: 'id', type }] };
+        const shape: TableShape = { ...shapeOf(table), key: [{ name: 'id', type, operatorSchema: 'pg_catalog' }] };
         const { sql, params } = keyCondition(shape, values, true);
         expect(sql, type).toContain('(SELECT ');
         await client.query('BEGIN');
@@ -163,6 +164,33 @@ describe('key conditions', () => {
         const fetched = await client.query(`SELECT count(*)::int AS n FROM ONLY ${table} WHERE ${inlineKeyCondition(shape, values, true)}`);
         expect(fetched.rows[0].n, type).toBe(values.length);
       }
+    });
+  });
+
+  it('compare keys by the key index\'s own equality, named with its schema: citext\'s in its schema (case-insensitive, index scan), pg_catalog\'s for an enum and a domain', async () => {
+    await withDatabase('key_plan_operators', async (client) => {
+      await client.query(`
+        CREATE SCHEMA ext; CREATE EXTENSION citext SCHEMA ext;
+        CREATE TABLE ci (id ext.citext PRIMARY KEY, v text);
+        INSERT INTO ci SELECT 'Key' || i, 'row ' || i FROM generate_series(1, 100000) AS i;
+        CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); CREATE TABLE moods (id mood PRIMARY KEY, v text);
+        CREATE DOMAIN code AS text CHECK (VALUE <> ''); CREATE TABLE codes (id code PRIMARY KEY, v text);
+        ANALYZE ci`);
+      const shape = (await describeTable(client, { schema: 'public', name: 'ci' }))!;
+      expect(shape.key).toEqual([{ name: 'id', type: 'ext.citext', operatorSchema: 'ext' }]);
+      expect((await describeTable(client, { schema: 'public', name: 'moods' }))!.key).toEqual([{ name: 'id', type: 'mood', operatorSchema: 'pg_catalog' }]);
+      expect((await describeTable(client, { schema: 'public', name: 'codes' }))!.key).toEqual([{ name: 'id', type: 'code', operatorSchema: 'pg_catalog' }]);
+      // keys in another case still match: citext's equality, not text's (pg_catalog's would find none, by a sequential scan)
+      const keys = Array.from({ length: 30_000 }, (_, i) => `KEY${3 * i + 1}`);
+      const { text, params, plan } = await planDelete(client, shape, keys, true);
+      expect(text).toContain('OPERATOR("ext".=)');
+      expect(plan.find((node) => node['Index Name'] === 'ci_pkey')?.['Node Type']).toBe('Index Scan');
+      expect(plan.map((node) => node['Node Type'])).not.toContain('Seq Scan');
+      await client.query('BEGIN');
+      expect((await client.query(text, params)).rowCount).toBe(30_000);
+      await client.query('ROLLBACK');
+      const fetched = await client.query(`SELECT count(*)::int AS n FROM ONLY ci WHERE ${inlineKeyCondition(shape, keys, true)}`);
+      expect(fetched.rows[0].n).toBe(30_000);
     });
   });
 
