@@ -42,7 +42,7 @@ async function localDeltas(client: pg.Client, shape: TableShape, keys: readonly 
   const additive = shape.additive ?? [];
   const { sql, params } = keyCondition(shape, keys, false);
   const result = await client.query<string[]>({
-    text: `SELECT ${keyColumnList(shape)}, ${additive.map((column) => `sum(${additiveColumn(column)})::text`).join(', ')}
+    text: `SELECT ${keyColumnList(shape)}, ${additive.map((column) => `pg_catalog.sum(${additiveColumn(column)})::text`).join(', ')}
       FROM ${captureNames(shape.table).delta} WHERE ${interval(quoteLiteral(guard))} AND ${sql} GROUP BY ${keyColumnList(shape)}`,
     values: params,
     rowMode: 'array',

@@ -77,7 +77,7 @@ async function installOnce(client: pg.Client, shapes: readonly TableShape[]): Pr
         throw new BucardoError('CAPTURE_FAILED', `Could not lock table "${formatTable(shape.table)}" within ${INSTALL_LOCK_WAIT} to install its capture: a transaction holds it (pg_stat_activity shows which); nothing was changed, try again once it ends`, { table: formatTable(shape.table), cause: error });
       });
     }
-    const snapshot = await client.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot');
+    const snapshot = await client.query<{ snapshot: string }>('SELECT pg_catalog.pg_current_snapshot()::text AS snapshot');
     await client.query('COMMIT');
     return snapshot.rows[0]!.snapshot;
   } catch (error) {
@@ -94,7 +94,7 @@ async function installOnce(client: pg.Client, shapes: readonly TableShape[]): Pr
  */
 async function refusePartitioned(client: pg.Client, shapes: readonly TableShape[]): Promise<void> {
   const { rows } = await client.query<{ name: string; leaves: string | null }>(
-    `SELECT s.name, (SELECT string_agg(format('%I.%I', n.nspname, c.relname), ' ' ORDER BY c.relname)
+    `SELECT s.name, (SELECT pg_catalog.string_agg(pg_catalog.format('%I.%I', n.nspname, c.relname), ' ' ORDER BY c.relname)
                        FROM pg_catalog.pg_partition_tree(s.name::regclass) AS t
                        JOIN pg_catalog.pg_class c ON c.oid = t.relid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                       WHERE t.isleaf) AS leaves
@@ -172,7 +172,7 @@ async function installedAs(client: pg.Client, shapes: readonly TableShape[]): Pr
       WHERE c.definition = s.definition
         AND to_regclass(s.txid_index) IS NOT NULL
         AND (SELECT count(*) FROM pg_catalog.pg_trigger t
-              WHERE t.tgrelid = to_regclass(s.relation) AND t.tgname IN ($6, $7) AND t.tgenabled = 'O') = 2`,
+              WHERE t.tgrelid = pg_catalog.to_regclass(s.relation) AND t.tgname IN ($6, $7) AND t.tgenabled = 'O') = 2`,
     [shapes.map((shape) => shape.table.schema), shapes.map((shape) => shape.table.name), shapes.map(definitionOf),
       shapes.map((shape) => `${quoteIdent(CAPTURE_SCHEMA)}.${captureNames(shape.table).txidIndex}`), shapes.map((shape) => qualified(shape.table)),
       CAPTURE_TRIGGER, TRUNCATE_TRIGGER]);
@@ -180,13 +180,13 @@ async function installedAs(client: pg.Client, shapes: readonly TableShape[]): Pr
 }
 
 async function exists(client: pg.Client, relation: string): Promise<boolean> {
-  return (await client.query<{ found: string }>('SELECT to_regclass($1) IS NOT NULL AS found', [relation])).rows[0]?.found === 't';
+  return (await client.query<{ found: string }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AS found', [relation])).rows[0]?.found === 't';
 }
 
 /** Whether capture_table records the digest of each table's install (installs made before it did not). */
 async function hasDefinitionColumn(client: pg.Client): Promise<boolean> {
   const { rows } = await client.query<{ found: string }>(
-    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'definition' AND NOT attisdropped) AS found`,
+    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass($1) AND attname = 'definition' AND NOT attisdropped) AS found`,
     [`${CAPTURE_SCHEMA}.capture_table`]);
   return rows[0]?.found === 't';
 }
@@ -285,7 +285,7 @@ export async function removeCapture(client: pg.Client, tables: readonly TableRef
   await client.query('BEGIN');
   try {
     await lockCaptureChanges(client);
-    const hasSchema = await client.query<{ found: string }>(`SELECT to_regclass('${CAPTURE_SCHEMA}.capture_table') IS NOT NULL AS found`);
+    const hasSchema = await client.query<{ found: string }>(`SELECT pg_catalog.to_regclass('${CAPTURE_SCHEMA}.capture_table') IS NOT NULL AS found`);
     if (hasSchema.rows[0]?.found !== 't') {
       await client.query('COMMIT');
       return;
@@ -297,8 +297,8 @@ export async function removeCapture(client: pg.Client, tables: readonly TableRef
       // the table by its name, and wherever the capture function fires: a table renamed since
       // (ALTER TABLE … RENAME) keeps its triggers, which kept the function from being dropped
       const { rows } = await client.query<{ relation: string }>(
-        `SELECT to_regclass($1)::text AS relation WHERE to_regclass($1) IS NOT NULL
-         UNION SELECT t.tgrelid::regclass::text FROM pg_catalog.pg_trigger t WHERE t.tgfoid = to_regprocedure($2)`,
+        `SELECT pg_catalog.to_regclass($1)::text AS relation WHERE pg_catalog.to_regclass($1) IS NOT NULL
+         UNION SELECT t.tgrelid::regclass::text FROM pg_catalog.pg_trigger t WHERE t.tgfoid = pg_catalog.to_regprocedure($2)`,
         [qualified(table), `${names.function}()`],
       );
       for (const { relation } of rows) {
@@ -311,7 +311,7 @@ export async function removeCapture(client: pg.Client, tables: readonly TableRef
       await client.query(`DELETE FROM ${TRUNCATE_LOG} WHERE schemaname = $1 AND tablename = $2`, [table.schema, table.name]);
       if (marked) await client.query(`DELETE FROM ${MADE_DELTA} WHERE schemaname = $1 AND tablename = $2`, [table.schema, table.name]);
     }
-    const left = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(CAPTURE_SCHEMA)}.capture_table`);
+    const left = await client.query<{ n: string }>(`SELECT pg_catalog.count(*) AS n FROM ${quoteIdent(CAPTURE_SCHEMA)}.capture_table`);
     if (left.rows[0]?.n === '0') await client.query(`DROP SCHEMA ${quoteIdent(CAPTURE_SCHEMA)} CASCADE`);
     await client.query('COMMIT');
   } catch (error) {

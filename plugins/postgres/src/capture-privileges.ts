@@ -31,10 +31,10 @@ interface TableStanding {
  */
 export async function checkCapturePrivileges(client: pg.Client, db: string, shapes: readonly TableShape[]): Promise<void> {
   const standing = (await client.query<Standing>(
-    `SELECT current_user AS role, current_database() AS dbname,
+    `SELECT current_user AS role, pg_catalog.current_database() AS dbname,
             n.nspowner::regrole::text AS schema_owner,
             n.nspowner IS NOT NULL AND pg_catalog.pg_has_role(n.nspowner, 'USAGE') AS owns_schema,
-            pg_catalog.has_database_privilege(current_database(), 'CREATE') AS may_create
+            pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CREATE') AS may_create
        FROM (SELECT 1) AS one LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = $1`, [CAPTURE_SCHEMA])).rows[0]!;
   const role = quoteIdent(standing.role);
   const where = `on database "${db}" (${standing.dbname})`;

@@ -14,8 +14,8 @@ import { copyOutBatches } from './copy-out-query.js';
  * Each is SQL text of a snapshot: a parameter (`$1`) or, for COPY, which takes none, a quoted literal.
  */
 export function interval(since = '$1', until?: string): string {
-  const after = `bucardo_txid >= pg_snapshot_xmin(${since}::pg_snapshot) AND NOT pg_visible_in_snapshot(bucardo_txid, ${since}::pg_snapshot)`;
-  return until === undefined ? after : `${after} AND pg_visible_in_snapshot(bucardo_txid, ${until}::pg_snapshot)`;
+  const after = `bucardo_txid >= pg_catalog.pg_snapshot_xmin(${since}::pg_snapshot) AND NOT pg_catalog.pg_visible_in_snapshot(bucardo_txid, ${since}::pg_snapshot)`;
+  return until === undefined ? after : `${after} AND pg_catalog.pg_visible_in_snapshot(bucardo_txid, ${until}::pg_snapshot)`;
 }
 
 /**
@@ -39,7 +39,7 @@ function forTables(shapes: readonly TableShape[], firstParam: number): { sql: st
 export async function readChanges(client: pg.Client, db: string, shapes: readonly TableShape[], since: Checkpoint, until?: Checkpoint, partition?: Partition, skip?: string): Promise<SourceChanges> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
-    const snapshot = until ?? (await client.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot')).rows[0]!.snapshot;
+    const snapshot = until ?? (await client.query<{ snapshot: string }>('SELECT pg_catalog.pg_current_snapshot()::text AS snapshot')).rows[0]!.snapshot;
     // a dropped or disabled trigger records nothing: without this, the run would see no changes and say nothing
     const [broken] = await captureProblems(client, shapes.map((shape) => shape.table));
     if (broken) throw brokenCapture(db, broken);
@@ -130,7 +130,7 @@ async function changedTables(client: pg.Client, shapes: readonly TableShape[], s
   if (shapes.length === 0) return new Map();
   const where = interval('$1', until === undefined ? undefined : '$2');
   const probes = shapes.map((shape) => newest
-    ? `(SELECT (extract(epoch FROM max(bucardo_changed_at)) * 1000000)::bigint FROM ${captureNames(shape.table).delta} WHERE ${where})`
+    ? `(SELECT (extract(epoch FROM pg_catalog.max(bucardo_changed_at)) * 1000000)::bigint FROM ${captureNames(shape.table).delta} WHERE ${where})`
     : firstRecord(captureNames(shape.table).delta, where));
   const row = await selectColumns(client, probes, until === undefined ? [since] : [since, until]);
   const changed = new Map<string, { newest?: number }>();
@@ -158,7 +158,7 @@ async function readTruncates(client: pg.Client, shapes: readonly TableShape[], s
   const tables = forTables(shapes, snapshots.length + 1);
   const mine = own === undefined ? '' : ` AND ${truncateNotMadeBy(`$${snapshots.length + 3}`)}`;
   const result = await client.query<string[]>({
-    text: `SELECT schemaname, tablename, (extract(epoch FROM max(truncated_at)) * 1000000)::bigint
+    text: `SELECT schemaname, tablename, (extract(epoch FROM pg_catalog.max(truncated_at)) * 1000000)::bigint
              FROM ${TRUNCATE_LOG} WHERE ${interval('$1', until === undefined ? undefined : '$2')} AND ${tables.sql}${mine} GROUP BY schemaname, tablename`,
     values: [...snapshots, ...tables.values, ...(own === undefined ? [] : [own])],
     rowMode: 'array',
@@ -203,8 +203,8 @@ export async function hasChanges(client: pg.Client, shapes: readonly TableShape[
 export async function purge(client: pg.Client, shapes: readonly TableShape[], consumed: readonly Checkpoint[]): Promise<number> {
   if (consumed.length === 0) return 0;
   // the txid index bounds the scan; the visibility test is exact
-  const seen = `bucardo_txid < (SELECT min(pg_snapshot_xmax(s::pg_snapshot)) FROM pg_catalog.unnest($1::text[]) AS s)
-    AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest($1::text[]) AS s WHERE NOT pg_visible_in_snapshot(bucardo_txid, s::pg_snapshot))`;
+  const seen = `bucardo_txid < (SELECT pg_catalog.min(pg_catalog.pg_snapshot_xmax(s::pg_snapshot)) FROM pg_catalog.unnest($1::text[]) AS s)
+    AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest($1::text[]) AS s WHERE NOT pg_catalog.pg_visible_in_snapshot(bucardo_txid, s::pg_snapshot))`;
   let purged = 0;
   for (const shape of await withRecords(client, shapes)) {
     const result = await client.query(`DELETE FROM ${captureNames(shape.table).delta} WHERE ${seen}`, [consumed]);
@@ -221,7 +221,7 @@ export async function purge(client: pg.Client, shapes: readonly TableShape[], co
 export async function pending(client: pg.Client, shapes: readonly TableShape[], since: Checkpoint): Promise<Map<string, number>> {
   if (shapes.length === 0) return new Map();
   const counted = await withRecords(client, shapes);
-  const counts = counted.map((shape) => `(SELECT count(*) FROM ${captureNames(shape.table).delta} WHERE ${interval()})`);
+  const counts = counted.map((shape) => `(SELECT pg_catalog.count(*) FROM ${captureNames(shape.table).delta} WHERE ${interval()})`);
   const row = await selectColumns(client, counts, [since]);
   const pendingOf = new Map(counted.map((shape, index) => [tableId(shape.table), Number(row[index] ?? 0)]));
   return new Map(shapes.map((shape) => [tableId(shape.table), pendingOf.get(tableId(shape.table)) ?? 0]));
@@ -245,7 +245,7 @@ export async function pendingKeys(client: pg.Client, shapes: readonly TableShape
     const keyColumns = keyColumnList(shape);
     const sampled = await client.query<{ n: string; keys: string }>(
       `WITH sample AS (SELECT ${keyColumns} FROM ${delta} WHERE ${interval()} ORDER BY bucardo_txid LIMIT ${KEY_SAMPLE})
-       SELECT count(*) AS n, (SELECT count(*) FROM (SELECT DISTINCT * FROM sample) AS k) AS keys FROM sample`,
+       SELECT pg_catalog.count(*) AS n, (SELECT pg_catalog.count(*) FROM (SELECT DISTINCT * FROM sample) AS k) AS keys FROM sample`,
       [since],
     );
     const n = Number(sampled.rows[0]!.n);
@@ -255,7 +255,7 @@ export async function pendingKeys(client: pg.Client, shapes: readonly TableShape
     else if (distinct >= NEARLY_ALL * n) {
       counted = Math.round(((records?.get(tableId(shape.table)) ?? (await countRecords(client, delta, since))) * distinct) / n);
     } else {
-      const exact = await client.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT DISTINCT ${keyColumns} FROM ${delta} WHERE ${interval()}) AS k`, [since]);
+      const exact = await client.query<{ n: string }>(`SELECT pg_catalog.count(*) AS n FROM (SELECT DISTINCT ${keyColumns} FROM ${delta} WHERE ${interval()}) AS k`, [since]);
       counted = Number(exact.rows[0]!.n);
     }
     keys.set(tableId(shape.table), counted);
@@ -264,7 +264,7 @@ export async function pendingKeys(client: pg.Client, shapes: readonly TableShape
 }
 
 async function countRecords(client: pg.Client, delta: string, since: Checkpoint): Promise<number> {
-  const result = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${delta} WHERE ${interval()}`, [since]);
+  const result = await client.query<{ n: string }>(`SELECT pg_catalog.count(*) AS n FROM ${delta} WHERE ${interval()}`, [since]);
   return Number(result.rows[0]!.n);
 }
 
@@ -288,7 +288,7 @@ async function withRecords(client: pg.Client, shapes: readonly TableShape[]): Pr
     `SELECT w.ord FROM pg_catalog.unnest($1::text[]) WITH ORDINALITY AS w(name, ord)
        JOIN pg_namespace n ON n.nspname = $2
        JOIN pg_class c ON c.relname = w.name AND c.relnamespace = n.oid
-      WHERE pg_relation_size(c.oid) = 0`,
+      WHERE pg_catalog.pg_relation_size(c.oid) = 0`,
     [shapes.map((shape) => captureNames(shape.table).deltaName), CAPTURE_SCHEMA],
   );
   const empty = new Set(result.rows.map((row) => Number(row.ord) - 1));

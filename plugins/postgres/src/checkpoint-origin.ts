@@ -82,11 +82,11 @@ export class CheckpointOrigin {
       return { rows: [] };
     };
     const tables = await this.#client.query<{ delta: string }>(
-      `SELECT format('%I.%I', '${CAPTURE_SCHEMA}', delta_table) AS delta FROM ${CAPTURE_SCHEMA}.capture_table WHERE to_regclass(format('%I.%I', '${CAPTURE_SCHEMA}', delta_table)) IS NOT NULL`,
+      `SELECT pg_catalog.format('%I.%I', '${CAPTURE_SCHEMA}', delta_table) AS delta FROM ${CAPTURE_SCHEMA}.capture_table WHERE pg_catalog.to_regclass(pg_catalog.format('%I.%I', '${CAPTURE_SCHEMA}', delta_table)) IS NOT NULL`,
     ).catch(noSchema);
     const logs = [...tables.rows.map((row) => row.delta), TRUNCATE_LOG];
     const counts = await this.#client.query<{ n: string }>(
-      logs.map((log) => `SELECT count(*) AS n FROM ${log} WHERE bucardo_txid >= pg_snapshot_xmax(pg_current_snapshot())`).join(' UNION ALL '),
+      logs.map((log) => `SELECT pg_catalog.count(*) AS n FROM ${log} WHERE bucardo_txid >= pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())`).join(' UNION ALL '),
     ).catch(noSchema);
     const ahead = counts.rows.reduce((sum, row) => sum + Number(row.n), 0);
     if (ahead === 0) return;
@@ -99,7 +99,7 @@ export class CheckpointOrigin {
   async #aheadOfServer(checkpoint: Checkpoint): Promise<boolean> {
     const xmax = snapshotXmax(checkpoint);
     if (xmax <= this.#serverXmax) return false;
-    const result = await this.#client.query<{ xmax: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax');
+    const result = await this.#client.query<{ xmax: string }>('SELECT pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text AS xmax');
     this.#serverXmax = BigInt(result.rows[0]!.xmax);
     return xmax > this.#serverXmax;
   }

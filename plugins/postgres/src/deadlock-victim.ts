@@ -60,8 +60,8 @@ export class DeadlockYield {
 export async function maySetDeadlockTimeout(client: pg.Client): Promise<boolean> {
   // the sessions read every value as text: booleans are 't' and 'f'
   const { rows: [role] } = await client.query<{ su: string; version: string }>(
-    "SELECT rolsuper AS su, current_setting('server_version_num') AS version FROM pg_catalog.pg_roles WHERE rolname = current_user");
+    "SELECT rolsuper AS su, pg_catalog.current_setting('server_version_num') AS version FROM pg_catalog.pg_roles WHERE rolname = current_user");
   // has_parameter_privilege exists from PostgreSQL 15 on: asked only there
   return role?.su === 't' || (role !== undefined && Number(role.version) >= 150000
-    && (await client.query<{ may: string }>("SELECT has_parameter_privilege('deadlock_timeout', 'SET') AS may")).rows[0]?.may === 't');
+    && (await client.query<{ may: string }>("SELECT pg_catalog.has_parameter_privilege('deadlock_timeout', 'SET') AS may")).rows[0]?.may === 't');
 }

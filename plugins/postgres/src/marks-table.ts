@@ -7,7 +7,7 @@ import { MADE_DELTA } from './capture-names.js';
  * removal and the recorder all ask this, and only this.
  */
 export async function marksTableExists(client: Pick<pg.Client, 'query'>): Promise<boolean> {
-  const result = await client.query<{ found: string }>('SELECT to_regclass($1) IS NOT NULL AS found', [MADE_DELTA]);
+  const result = await client.query<{ found: string }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AS found', [MADE_DELTA]);
   return result.rows[0]?.found === 't';
 }
 

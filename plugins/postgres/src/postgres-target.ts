@@ -117,7 +117,7 @@ class PostgresTargetSession implements TargetSession {
     this.#postponed.clear();
     this.#deltas.forgetAbsent();
     this.#deltas.clear();
-    await this.#client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SELECT set_config(${quoteLiteral(SKIP_CAPTURE_SETTING)}, 'on', true)${this.#deadlocks.beginSql}`);
+    await this.#client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_catalog.set_config(${quoteLiteral(SKIP_CAPTURE_SETTING)}, 'on', true)${this.#deadlocks.beginSql}`);
   }
 
   apply(batch: ApplyBatch): Promise<ApplyResult> {
@@ -281,11 +281,11 @@ class PostgresTargetSession implements TargetSession {
     // the wait is bounded for the TRUNCATE only: the setting is put back before the savepoint is released
     // two statements in one round trip: pg gives one result each
     const [, saved] = await this.#client.query(
-      `SAVEPOINT bucardo_truncate; SELECT current_setting('lock_timeout') AS wait, set_config('lock_timeout', ${quoteLiteral(TRUNCATE_LOCK_WAIT)}, true)`,
+      `SAVEPOINT bucardo_truncate; SELECT pg_catalog.current_setting('lock_timeout') AS wait, pg_catalog.set_config('lock_timeout', ${quoteLiteral(TRUNCATE_LOCK_WAIT)}, true)`,
     ) as unknown as [pg.QueryResult, pg.QueryResult<{ wait: string }>];
     try {
       await this.#client.query(`TRUNCATE ONLY ${qualified(shape.table)}`);
-      await this.#client.query(`SELECT set_config('lock_timeout', ${quoteLiteral(saved.rows[0]!.wait)}, true); RELEASE SAVEPOINT bucardo_truncate`);
+      await this.#client.query(`SELECT pg_catalog.set_config('lock_timeout', ${quoteLiteral(saved.rows[0]!.wait)}, true); RELEASE SAVEPOINT bucardo_truncate`);
       return undefined;
     } catch (error) {
       const reason = TRUNCATE_REFUSED[(error as { code?: string }).code ?? ''];

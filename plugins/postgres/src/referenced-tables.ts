@@ -21,7 +21,7 @@ export class ReferencedTables {
   }
 
   async has(client: pg.Client, shape: TableShape): Promise<boolean> {
-    this.#replica ??= (await client.query<{ role: string }>("SELECT current_setting('session_replication_role') AS role")).rows[0]?.role === 'replica';
+    this.#replica ??= (await client.query<{ role: string }>("SELECT pg_catalog.current_setting('session_replication_role') AS role")).rows[0]?.role === 'replica';
     if (this.#replica) return false;
     const id = qualified(shape.table);
     let referenced = this.#known.get(id);
@@ -47,7 +47,7 @@ export class ReferencedTables {
       `WITH asked AS (SELECT t::oid AS oid, n FROM pg_catalog.unnest($1::regclass[]) WITH ORDINALITY AS u(t, n)),
             near AS (SELECT s FROM asked CROSS JOIN LATERAL ${selfAndAncestors('asked.oid')} AS a(s))
        SELECT (SELECT array_agg(oid ORDER BY n) FROM asked) AS oids,
-        (SELECT coalesce(json_agg(json_build_array(f.conrelid::oid, f.confrelid::oid)), '[]') FROM ${leafForeignKeys('f.conrelid IN (SELECT s FROM near)')} AS f
+        (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_array(f.conrelid::oid, f.confrelid::oid)), '[]') FROM ${leafForeignKeys('f.conrelid IN (SELECT s FROM near)')} AS f
           WHERE f.conrelid IN (SELECT oid FROM asked) AND f.confrelid IN (SELECT oid FROM asked) AND f.conrelid <> f.confrelid) AS edges`,
       [arrayLiteral(names)]);
     const oids = found!.oids.replace(/^\{|\}$/g, '').split(',');

@@ -28,13 +28,13 @@ function valueText(column: ColumnInfo): string {
  * alike; the row's text keeps NULL apart from the empty string.
  */
 function rowDigest(shape: TableShape): string {
-  return `md5(convert_to(ROW(${shape.columns.map(valueText).join(', ')})::text, 'UTF8'))`;
+  return `pg_catalog.md5(pg_catalog.convert_to(ROW(${shape.columns.map(valueText).join(', ')})::text, 'UTF8'))`;
 }
 
 /** Each column's fingerprint, run together: the first hex digits of its value's md5, dashes for NULL. */
 function columnFingerprints(shape: TableShape): string {
   const dashes = '-'.repeat(FINGERPRINT);
-  return `concat(${shape.columns.map((column) => `coalesce(left(md5(convert_to(${valueText(column)}, 'UTF8')), ${FINGERPRINT}), '${dashes}')`).join(', ')})`;
+  return `pg_catalog.concat(${shape.columns.map((column) => `coalesce(pg_catalog.left(pg_catalog.md5(pg_catalog.convert_to(${valueText(column)}, 'UTF8')), ${FINGERPRINT}), '${dashes}')`).join(', ')})`;
 }
 
 /**
@@ -54,7 +54,7 @@ function rowsOf(request: RowSummaryRequest): string {
 export function summarizeRows(client: pg.Client, request: RowSummaryRequest): Promise<RowSummary> {
   const { shape, partitions } = request;
   return cancellable(client, request.signal, async () => {
-    const result = await client.query<{ p: string | null; n: string; d: string }>(`SELECT p, count(*)::int AS n, sum(('x' || substr(h, 1, 16))::bit(64)::bigint)::text AS d
+    const result = await client.query<{ p: string | null; n: string; d: string }>(`SELECT p, pg_catalog.count(*)::int AS n, pg_catalog.sum(('x' || pg_catalog.substr(h, 1, 16))::bit(64)::bigint)::text AS d
       FROM (SELECT ${shape.key.length === 0 ? '0' : partitionOf(shape, partitions)} AS p, ${rowDigest(shape)} AS h FROM ${rowsOf(request)}) AS r GROUP BY p`);
     // a NULL key part puts a row in no partition (a table without a key here may hold one)
     const keyed = result.rows.filter((row) => row.p !== null);
@@ -79,7 +79,7 @@ export async function* rowDigests(client: pg.Client, request: RowDigestRequest):
   try {
     await client.query(`DECLARE bucardo_row_digests NO SCROLL CURSOR FOR SELECT p, ${shape.key.map((_, index) => `k${index}`).join(', ')}, h, c
       FROM (SELECT ${partitionOf(shape, partitions)} AS p, ${keys}, ${rowDigest(shape)} AS h, ${columnFingerprints(shape)} AS c FROM ${rowsOf(request)}) AS r
-      WHERE p = ANY(${wanted}) ORDER BY p`);
+      WHERE p OPERATOR(pg_catalog.=) ANY(${wanted}) ORDER BY p`);
     let current: { partition: number; keys: KeyText[]; digests: string[]; columns: string[][] } | undefined;
     for (;;) {
       const batch = await cancellable(client, signal, () => client.query<Record<string, string>>(`FETCH ${FETCH_ROWS} FROM bucardo_row_digests`));

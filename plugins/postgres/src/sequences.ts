@@ -25,5 +25,5 @@ export async function readSequence(client: pg.Client, sequence: TableRef): Promi
 export async function setSequence(client: pg.Client, sequence: TableRef, state: SequenceState): Promise<void> {
   await client.query(`ALTER SEQUENCE ${qualified(sequence)} INCREMENT BY ${BigInt(state.increment)} MINVALUE ${BigInt(state.min)}
     MAXVALUE ${BigInt(state.max)} START WITH ${BigInt(state.start)} RESTART WITH ${BigInt(state.lastValue)} ${state.cycle ? 'CYCLE' : 'NO CYCLE'}`);
-  await client.query('SELECT setval($1::regclass, $2::bigint, $3::boolean)', [qualified(sequence), state.lastValue, state.isCalled]);
+  await client.query('SELECT pg_catalog.setval($1::regclass, $2::bigint, $3::boolean)', [qualified(sequence), state.lastValue, state.isCalled]);
 }

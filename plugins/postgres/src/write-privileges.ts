@@ -12,14 +12,14 @@ import { pointedAt } from './leaf-foreign-keys.js';
  */
 export async function missingWritePrivileges(client: pg.Client, shapes: readonly TableShape[]): Promise<{ role: string; missing: Array<readonly string[]> }> {
   const { rows } = await client.query<{ i: string; missing: string; role: string }>(
-    `SELECT s.i, current_user AS role, to_json(array_remove(ARRAY[
-              CASE WHEN NOT has_schema_privilege(n.oid, 'USAGE') THEN 'USAGE ON SCHEMA ' || quote_ident(n.nspname) END,
-              CASE WHEN NOT has_any_column_privilege(c.oid, 'SELECT') THEN 'SELECT' END,
+    `SELECT s.i, current_user AS role, pg_catalog.to_json(pg_catalog.array_remove(ARRAY[
+              CASE WHEN NOT pg_catalog.has_schema_privilege(n.oid, 'USAGE') THEN 'USAGE ON SCHEMA ' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(n.nspname) END,
+              CASE WHEN NOT pg_catalog.has_any_column_privilege(c.oid, 'SELECT') THEN 'SELECT' END,
               CASE WHEN NOT has_any_column_privilege(c.oid, 'INSERT') THEN 'INSERT' END,
-              CASE WHEN NOT has_table_privilege(c.oid, 'DELETE') THEN 'DELETE' END,
-              CASE WHEN (s.additive OR (current_setting('session_replication_role') <> 'replica'
+              CASE WHEN NOT pg_catalog.has_table_privilege(c.oid, 'DELETE') THEN 'DELETE' END,
+              CASE WHEN (s.additive OR (pg_catalog.current_setting('session_replication_role') <> 'replica'
                           AND ${pointedAt('c.oid')}))
-                        AND NOT has_any_column_privilege(c.oid, 'UPDATE') THEN 'UPDATE' END
+                        AND NOT pg_catalog.has_any_column_privilege(c.oid, 'UPDATE') THEN 'UPDATE' END
             ], NULL))::text AS missing
        FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), pg_catalog.unnest($3::bool[])) WITH ORDINALITY AS s(schema, name, additive, i)
        LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = s.schema
