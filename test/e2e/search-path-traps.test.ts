@@ -1,11 +1,13 @@
 /**
  * Objects someone else puts on the sync role's search path never run as it (CVE-2018-1058): a role that may
  * create in `public` of every database (as any role may on PostgreSQL 14 and older) defines `=(varchar,
- * varchar)`, which matches a varchar key better than the built-in `=(text, text)`, and `unnest` of varchar
- * and text arrays, which match better than `pg_catalog.unnest(anyarray)`, each recording its calls. A sync
- * of two sources and a target, a varchar key and a composite key with a varchar part, through the `bucardo`
- * command: inserts, updates, deletes, a conflict, an onetimecopy. Every database ends with the same rows,
- * and the traps were never called: the plugin names its operators and functions with their schema.
+ * varchar)`, which matches a varchar key better than the built-in `=(text, text)`; `=(oid, regclass)` and
+ * `=(oid, regprocedure)`, which match the plugin's catalog lookups better than `=(oid, oid)`; and `unnest`
+ * of varchar and text arrays, which match better than `pg_catalog.unnest(anyarray)`; each records its
+ * calls. They are there before the tables are added. A sync of two sources and a target, a varchar key and
+ * a composite key with a varchar part, through the `bucardo` command: inserts, updates, deletes, a
+ * conflict, an onetimecopy. Every database ends with the same rows, and the traps were never called: the
+ * plugin names its operators and functions with their schema.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
@@ -27,6 +29,12 @@ const TRAPS = `
     BEGIN INSERT INTO public.trap_calls (what) VALUES ('unnest(varchar[])'); RETURN QUERY SELECT pg_catalog.unnest($1); END $$;
   CREATE FUNCTION public.unnest(text[]) RETURNS SETOF text LANGUAGE plpgsql AS $$
     BEGIN INSERT INTO public.trap_calls (what) VALUES ('unnest(text[])'); RETURN QUERY SELECT pg_catalog.unnest($1); END $$;
+  CREATE FUNCTION public.trap_oid_eq(oid, regclass) RETURNS boolean LANGUAGE plpgsql AS $$
+    BEGIN INSERT INTO public.trap_calls (what) VALUES ('=(oid, regclass)'); RETURN $1 OPERATOR(pg_catalog.=) $2::oid; END $$;
+  CREATE OPERATOR public.= (LEFTARG = oid, RIGHTARG = regclass, FUNCTION = public.trap_oid_eq);
+  CREATE FUNCTION public.trap_proc_eq(oid, regprocedure) RETURNS boolean LANGUAGE plpgsql AS $$
+    BEGIN INSERT INTO public.trap_calls (what) VALUES ('=(oid, regprocedure)'); RETURN $1 OPERATOR(pg_catalog.=) $2::oid; END $$;
+  CREATE OPERATOR public.= (LEFTARG = oid, RIGHTARG = regprocedure, FUNCTION = public.trap_proc_eq);
   RESET ROLE`;
 
 describe('operators and functions others create on the search path', () => {
@@ -54,10 +62,11 @@ describe('operators and functions others create on the search path', () => {
     // every database starts with the same rows
     await everywhere(`INSERT INTO acct SELECT 'k' || i, 'seed' FROM generate_series(1, 20) AS i;
       INSERT INTO pair SELECT 'r' || (i % 3), i, 'seed' FROM generate_series(1, 20) AS i`);
+    // set before the tables are added, so that adding them and installing capture meet the traps too
+    await everywhere(TRAPS);
     await world.api.addTables(['acct', 'pair'], { herd: 'sp_h', db: 'sp_A' });
     await world.api.addDbGroup('sp_g', ['sp_A:source', 'sp_B:source', 'sp_C:target']);
     await world.api.addSync('sp', { herd: 'sp_h', dbs: 'sp_g', autokick: 'false', conflict: 'latest' });
-    await everywhere(TRAPS);
   });
   afterAll(async () => {
     await world.dispose();

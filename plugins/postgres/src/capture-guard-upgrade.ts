@@ -20,7 +20,7 @@ export async function upgradeCaptureGuard(client: pg.Client, db: string, log: Lo
   const { rows: [found] } = await client.query<{ outdated: string; owner: string; owner_name: string }>(
     `SELECT p.prosrc NOT LIKE '%pg_has_role%' AS outdated, n.nspowner::oid::text AS owner, n.nspowner::regrole::text AS owner_name
        FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-      WHERE p.oid = pg_catalog.to_regprocedure($1)`, [`${CAPTURING_FUNCTION}()`]);
+      WHERE p.oid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure($1)`, [`${CAPTURING_FUNCTION}()`]);
   if (found?.outdated !== 't') return;
   try {
     await client.query('BEGIN');

@@ -99,7 +99,7 @@ async function refusePartitioned(client: pg.Client, shapes: readonly TableShape[
                        JOIN pg_catalog.pg_class c ON c.oid = t.relid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                       WHERE t.isleaf) AS leaves
        FROM pg_catalog.unnest($1::text[]) AS s(name)
-      WHERE (SELECT relkind FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass(s.name)) = 'p'`,
+      WHERE (SELECT relkind FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(s.name)) = 'p'`,
     [shapes.map((shape) => qualified(shape.table))]);
   const [first] = rows;
   if (!first) return;
@@ -172,7 +172,7 @@ async function installedAs(client: pg.Client, shapes: readonly TableShape[]): Pr
       WHERE c.definition = s.definition
         AND to_regclass(s.txid_index) IS NOT NULL
         AND (SELECT count(*) FROM pg_catalog.pg_trigger t
-              WHERE t.tgrelid = pg_catalog.to_regclass(s.relation) AND t.tgname IN ($6, $7) AND t.tgenabled = 'O') = 2`,
+              WHERE t.tgrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(s.relation) AND t.tgname IN ($6, $7) AND t.tgenabled = 'O') = 2`,
     [shapes.map((shape) => shape.table.schema), shapes.map((shape) => shape.table.name), shapes.map(definitionOf),
       shapes.map((shape) => `${quoteIdent(CAPTURE_SCHEMA)}.${captureNames(shape.table).txidIndex}`), shapes.map((shape) => qualified(shape.table)),
       CAPTURE_TRIGGER, TRUNCATE_TRIGGER]);
@@ -186,7 +186,7 @@ async function exists(client: pg.Client, relation: string): Promise<boolean> {
 /** Whether capture_table records the digest of each table's install (installs made before it did not). */
 async function hasDefinitionColumn(client: pg.Client): Promise<boolean> {
   const { rows } = await client.query<{ found: string }>(
-    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass($1) AND attname = 'definition' AND NOT attisdropped) AS found`,
+    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1) AND attname = 'definition' AND NOT attisdropped) AS found`,
     [`${CAPTURE_SCHEMA}.capture_table`]);
   return rows[0]?.found === 't';
 }
@@ -298,7 +298,7 @@ export async function removeCapture(client: pg.Client, tables: readonly TableRef
       // (ALTER TABLE … RENAME) keeps its triggers, which kept the function from being dropped
       const { rows } = await client.query<{ relation: string }>(
         `SELECT pg_catalog.to_regclass($1)::text AS relation WHERE pg_catalog.to_regclass($1) IS NOT NULL
-         UNION SELECT t.tgrelid::regclass::text FROM pg_catalog.pg_trigger t WHERE t.tgfoid = pg_catalog.to_regprocedure($2)`,
+         UNION SELECT t.tgrelid::regclass::text FROM pg_catalog.pg_trigger t WHERE t.tgfoid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure($2)`,
         [qualified(table), `${names.function}()`],
       );
       for (const { relation } of rows) {

@@ -47,7 +47,7 @@ export async function checkCapturePrivileges(client: pg.Client, db: string, shap
   const tables = (await client.query<TableStanding>(
     `SELECT s.name, c.relowner::regrole::text AS owner, r.rolsuper AS owner_is_superuser
        FROM pg_catalog.unnest($1::text[]) AS s(name)
-       JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(s.name)
+       JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(s.name)
        JOIN pg_catalog.pg_roles r ON r.oid = c.relowner
       WHERE NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')`,
     [shapes.map((shape) => qualified(shape.table))])).rows;

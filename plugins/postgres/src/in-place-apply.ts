@@ -59,7 +59,7 @@ export class AlwaysIdentity {
     let columns = this.#known.get(id);
     if (!columns) {
       const result = await client.query<{ name: string }>(
-        "SELECT attname AS name FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass AND attidentity = 'a' AND NOT attisdropped", [id]);
+        "SELECT attname AS name FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass::oid AND attidentity = 'a' AND NOT attisdropped", [id]);
       columns = new Set(result.rows.map((row) => row.name));
       this.#known.set(id, columns);
     }

@@ -40,7 +40,7 @@ export class KeyIndexes {
            JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
            JOIN pg_catalog.pg_am am ON am.oid = c.relam AND am.amname = 'btree'
            JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-          WHERE i.indrelid = pg_catalog.to_regclass($1) AND i.indisvalid AND i.indpred IS NULL AND a.attname = $2) AS indexed`,
+          WHERE i.indrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1) AND i.indisvalid AND i.indpred IS NULL AND a.attname = $2) AS indexed`,
       [qualified(shape.table), shape.key[0]!.name],
     );
     const indexed = result.rows[0]?.indexed === true || result.rows[0]?.indexed === 't';

@@ -27,7 +27,7 @@ export async function stillPointedAtBy(client: pg.Client, shape: TableShape, key
      JOIN pg_catalog.pg_constraint c ON c.oid = l.conid
      JOIN pg_catalog.pg_class r ON r.oid = l.conrelid
      JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
-    WHERE l.confrelid = $1::regclass AND l.conrelid <> l.confrelid AND l.conrelid = ANY($2::regclass[])`,
+    WHERE l.confrelid = $1::regclass::oid AND l.conrelid <> l.confrelid AND l.conrelid = ANY($2::regclass[]::oid[])`,
     [qualified(shape.table), among]);
   const { sql, params } = keyCondition(shape, keys, hide, 1, 'bucardo_row.');
   for (const { child, joined } of rows) {

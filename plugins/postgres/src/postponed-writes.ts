@@ -41,8 +41,8 @@ export class PostponedWrites {
     const { code, constraint, schema, table } = error as { code?: string; constraint?: string; schema?: string; table?: string };
     if (!this.pending || code !== FOREIGN_KEY_VIOLATION || !constraint || !schema || !table) return false;
     const { rows: [found] } = await client.query<{ found: unknown }>(
-      `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conname = $1 AND conrelid = pg_catalog.to_regclass(pg_catalog.format('%I.%I', $2::text, $3::text))
-         AND confrelid = ANY($4::regclass[])) AS found`,
+      `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conname = $1 AND conrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(pg_catalog.format('%I.%I', $2::text, $3::text))
+         AND confrelid = ANY($4::regclass[]::oid[])) AS found`,
       [constraint, schema, table, this.tables()]);
     return String(found?.found).startsWith('t');
   }
