@@ -127,6 +127,13 @@ describe('the target kit catches', () => {
     await expect(truncate!.run()).rejects.toThrow(/truncate\(\)/);
   });
 
+  it('says what a target without truncate() does to a sync, where it skips the truncate scenario', async () => {
+    const [truncate] = targetScenarios(() => memoryTarget([], { transactions: true })).filter((s) => s.id === 'truncate');
+    expect(await truncate!.run()).toEqual({
+      skipped: 'capabilities.truncate is false: a TRUNCATE on a source will stop the runs of each sync this target receives from until its plugin has truncate() or the database leaves the sync (bucardo add sync and validate warn of it)',
+    });
+  });
+
   it('nothing in a correct target, and says which scenarios do not apply', async () => {
     expect([...await failing([])]).toEqual([]);
     const skipped = [];

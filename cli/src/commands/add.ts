@@ -5,6 +5,7 @@ import { namePattern } from './name-pattern.js';
 import type { CliSession } from '../cli-session.js';
 import { nounOf } from '../nouns.js';
 import { warnForeignKeys } from './foreign-key-warnings.js';
+import { printWarning } from '../print-error.js';
 import { rejectUnknown } from './options.js';
 import { refreshAboveNote } from './refresh-note.js';
 import { rowsNotCopiedNote } from './rows-not-copied.js';
@@ -187,6 +188,7 @@ async function addSync(session: CliSession, words: readonly string[]): Promise<n
   if (result.createdDbGroup) session.print(`Created a new dbgroup named "${result.createdDbGroup}"`);
   const note = refreshAboveNote(name, result.sync.refreshAbove, result.plan.databases);
   if (note) session.print(note);
+  for (const warning of result.warnings) printWarning(warning);
   await warnForeignKeys(await session.bucardo(), [name]);
   return 0;
 }

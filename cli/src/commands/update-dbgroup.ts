@@ -60,4 +60,5 @@ function reportSync(session: CliSession, sync: SyncMembershipChange): void {
   reportDropped(session, { sync: sync.sync, undelivered: sync.undelivered });
   for (const [db, tables] of sync.capture) session.print(`  Removed capture of ${tables.map(formatTable).join(', ')} on database "${db}"`);
   for (const { db, error } of sync.captureKept) printWarning(`Could not remove capture on database "${db}" (it keeps recording changes no sync reads): ${error.message}`);
+  for (const warning of sync.warnings) printWarning(warning);
 }

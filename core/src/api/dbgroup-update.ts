@@ -8,6 +8,7 @@ import { checkMembers, parseMember, requireDatabases } from './dbgroups.js';
 import { checkName } from './names.js';
 import { checkConflictSpec, checkOnetimecopy, requireTwoDatabases } from './sync-checks.js';
 import { syncBacklog, type SourceBacklog } from './sync-backlog.js';
+import { truncateWarnings } from './truncate-warnings.js';
 import { readSyncPlan } from './sync-plan-loader.js';
 import { installCapture, previewPlan } from './syncs.js';
 
@@ -41,6 +42,11 @@ export interface SyncMembershipChange {
   readonly capture: ReadonlyMap<string, readonly TableRef[]>;
   /** Such databases whose capture could not be removed (unreachable): it stays, recording changes no sync reads. */
   readonly captureKept: ReadonlyArray<{ readonly db: string; readonly error: BucardoError }>;
+  /**
+   * What may stop the sync's runs later, said now, for the databases the change put at risk only: one that
+   * joined (or got a role) and cannot empty a table, or one that now receives another source's truncates.
+   */
+  readonly warnings: readonly BucardoError[];
 }
 
 export interface UpdatedDbGroup {
@@ -62,6 +68,7 @@ interface PreparedSync {
   readonly leaving: readonly string[];
   readonly undelivered: readonly SourceBacklog[];
   readonly checkpoints: ReadonlyMap<string, Checkpoint>;
+  readonly warnings: readonly BucardoError[];
 }
 
 /**
@@ -196,7 +203,18 @@ async function prepareSync(ctx: BucardoContext, sync: SyncRow, group: DbGroupRow
       if (checkpoint !== undefined) checkpoints.set(db, checkpoint);
     }
   }
-  return { sync: sync.name, tables: before.tables, newSources: capturing, newReceivers, leaving, undelivered, checkpoints };
+  return { sync: sync.name, tables: before.tables, newSources: capturing, newReceivers, leaving, undelivered, checkpoints, warnings: await newTruncateWarnings(ctx, sync.name, group.members, members) };
+}
+
+/** The truncate warnings of the sync with its new members that it did not have with the old ones (one per database). */
+async function newTruncateWarnings(ctx: BucardoContext, sync: string, before: readonly DbGroupMember[], after: readonly DbGroupMember[]): Promise<BucardoError[]> {
+  const rows = await ctx.control.catalog.databases();
+  const typed = (members: readonly DbGroupMember[]) => members.flatMap((member) => {
+    const type = rows.find((row) => row.name === member.db)?.type;
+    return type === undefined ? [] : [{ name: member.db, role: member.role, type }];
+  });
+  const had = new Set(truncateWarnings(ctx.engine.registry, sync, typed(before)).map((warning) => warning.subject.db));
+  return truncateWarnings(ctx.engine.registry, sync, typed(after)).filter((warning) => !had.has(warning.subject.db));
 }
 
 /**

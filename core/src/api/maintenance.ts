@@ -11,6 +11,7 @@ import { syncForeignKeyWarnings } from './inspect.js';
 import type { BucardoContext } from './context.js';
 import { withSource } from './source-session.js';
 import { loadSyncPlan } from './sync-plan-loader.js';
+import { truncateWarnings } from './truncate-warnings.js';
 
 /** What `validate` found for one sync: problems fail it (and its runs); warnings are allowed but lose something. */
 export interface SyncValidation {
@@ -35,7 +36,8 @@ export async function validateSyncs(ctx: BucardoContext, names: readonly string[
         // foreign keys leaving the herd, as the first source has them (where the sync's shapes are read)
         const first = sourcesOf(plan)[0];
         const foreignKeys = first ? await syncForeignKeyWarnings(plan, sessions.source(first.name)) : [];
-        results.push({ sync: name, problems: [...problems, ...broken], warnings: [...warnings, ...repaired, ...await missingSequences(plan, sessions), ...foreignKeys] });
+        const truncates = truncateWarnings(ctx.engine.registry, name, plan.databases);
+        results.push({ sync: name, problems: [...problems, ...broken], warnings: [...warnings, ...repaired, ...await missingSequences(plan, sessions), ...foreignKeys, ...truncates] });
       } finally {
         await sessions.close();
       }

@@ -13,6 +13,7 @@ import { additiveOf, loadSyncPlan, receivingCustoms } from './sync-plan-loader.j
 import { specOf } from './databases.js';
 import { undoNewCapture } from './capture-cleanup.js';
 import { databaseError } from '../run/database-error.js';
+import { truncateWarnings } from './truncate-warnings.js';
 
 /** `add sync` options and their aliases (Bucardo's names on the left). */
 const optionAliases: Record<string, string> = {
@@ -34,6 +35,8 @@ export interface AddSyncResult {
   readonly plan: SyncPlan;
   /** The dbgroup made for an inline `dbs=A:source,B:target` list, if one was made. */
   readonly createdDbGroup?: string;
+  /** What may stop the sync's runs later, said now: a receiver that cannot empty a table (`truncateWarnings`). */
+  readonly warnings: readonly BucardoError[];
 }
 
 /**
@@ -77,7 +80,8 @@ export async function addSync(ctx: BucardoContext, name: string, rawParams: Read
     if (checkpoints.size === 0 || !isBucardoError(error)) throw error;
     throw await undoNewCapture(ctx, new Map([...checkpoints.keys()].map((db) => [db, plan.tables])), error);
   }
-  return { sync: row, plan, ...(dbgroup.create ? { createdDbGroup: dbgroup.name } : {}) };
+  const warnings = truncateWarnings(ctx.engine.registry, name, plan.databases);
+  return { sync: row, plan, ...(dbgroup.create ? { createdDbGroup: dbgroup.name } : {}), warnings };
 }
 
 /**

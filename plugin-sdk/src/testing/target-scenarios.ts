@@ -233,7 +233,7 @@ const runLifecycle: Body = async (h) => {
 };
 
 const truncate: Body = async (h) => {
-  if (!h.capabilities.truncate) return 'capabilities.truncate is false';
+  if (!h.capabilities.truncate) return 'capabilities.truncate is false: a TRUNCATE on a source will stop the runs of each sync this target receives from until its plugin has truncate() or the database leaves the sync (bucardo add sync and validate warn of it)';
   const session = await h.open();
   if (typeof session.truncate !== 'function') throw new Error('capabilities.truncate is true but the session has no truncate()');
   await h.run(session, [upsert(itemsTable, items(1, 5)), upsert(pairsTable, pairRows)]);
