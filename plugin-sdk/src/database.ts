@@ -381,7 +381,12 @@ export interface TruncateOptions {
 
 /** What `TargetSession.apply` did, for the run's counts. */
 export interface ApplyResult {
-  /** Rows deleted (targets that cannot tell may report the number of keys deleted). */
+  /**
+   * Rows removed, as a DELETE reports them (an update's old row counts; a key not held here does not). A
+   * target that cannot tell reports the keys of `deletes` without a row in `rows` (the source deleted them),
+   * never `deletes.length`, which counts the keys of the rows written too: status would show deletes that
+   * never happened.
+   */
   readonly deleted: number;
   /** Rows written: the batch's `rows`, less those of keys reported in `skipped`. */
   readonly inserted: number;

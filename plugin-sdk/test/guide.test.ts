@@ -63,4 +63,23 @@ describe('plugin-sdk/README.md', () => {
     const rows = [...readme.matchAll(/^\| `(\w+)` \| (series waterfall|series bail|parallel) \|/gm)].map(([, name]) => name);
     expect(rows).toEqual([...hookNames]);
   });
+
+  it('gives each target session call in the lifecycle table the signature the SDK declares (a walk-through wrote truncate as Promise<void>: TS2416)', () => {
+    const table = readme.slice(readme.indexOf('**A target session** sees'), readme.indexOf('## Contracts'));
+    const signatures = [...table.matchAll(/^\| (.+?) \|/gm)].flatMap(([, cell]) => [...cell!.matchAll(/`((?:TargetWriter\.)?\w+\??\(.*?\): [^`]+)`/g)].map(([, text]) => text!.replaceAll('\\|', '|')));
+    const builtIn = new Set(['Promise', 'Array', 'ReadonlyArray', 'AsyncIterable', 'AbortSignal', 'TargetWriter', 'TargetSession']);
+    const types = [...new Set(signatures.flatMap((text) => text.match(/\b[A-Z]\w+/g) ?? []))].filter((name) => !builtIn.has(name));
+    const checks = signatures.map((text, index) => {
+      const [, writer, name, params, returns] = /^(TargetWriter\.)?(\w+)\??\((.*)\): (.+)$/.exec(text)!;
+      const declared = writer ? `TargetWriter['${name}']` : `Required<TargetSession>['${name}']`;
+      return `export const check${index}: Same<(${params}) => ${returns}, ${declared}> = true; // ${text}`;
+    });
+    const code = [
+      `import type { TargetSession, TargetWriter, ${types.join(', ')} } from '@bucardo/plugin-sdk';`,
+      'type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;',
+      ...checks,
+    ].join('\n');
+    expect(signatures.length).toBeGreaterThanOrEqual(20);
+    expect(diagnostics([{ line: 0, code }])).toEqual([]);
+  });
 });
