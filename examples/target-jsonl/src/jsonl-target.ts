@@ -7,7 +7,7 @@ import { appendFile, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   BucardoError, decodeKey,
-  type ApplyBatch, type ApplyResult, type DatabaseSpec, type OpenContext, type RunInfo, type TableRef, type TableShape,
+  type ApplyBatch, type ApplyResult, type DatabaseSpec, type KeyText, type OpenContext, type RunInfo, type TableRef, type TableShape,
   type TargetCapabilities, type TargetSession, type TargetWriter, type TextValue,
 } from '@bucardo/plugin-sdk';
 
@@ -85,14 +85,17 @@ class JsonlSession implements TargetSession {
     const out: string[] = [];
     for (const key of batch.deletes) out.push(JSON.stringify({ ...stamp, op: 'delete', key: keyRecord(shape, key) }));
     let inserted = 0;
+    const written = new Set<KeyText>();
     for (const rows of batch.rows) {
       for (const row of rows.rows()) {
         out.push(JSON.stringify({ ...stamp, op: 'write', row: rowRecord(shape, row) }));
+        written.add(rows.keyOf(row));
         inserted++;
       }
     }
     if (out.length > 0) push(lines, fileNameOf(shape.table), out);
-    return { deleted: batch.deletes.length, inserted, skipped: [] };
+    // a file cannot tell which keys held a row: the keys the source deleted, not those of the rows written too
+    return { deleted: batch.deletes.filter((key) => !written.has(key)).length, inserted, skipped: [] };
   }
 
   async commit(): Promise<void> {
