@@ -6,7 +6,9 @@
  *    deleted in `bucardo status`); nothing committed anywhere;
  *  - a target's apply that throws a plain error (a disk full): APPLY_FAILED naming the database, the plugin
  *    and the table (it named the database only: whose code failed was left to guess);
- *  - a resolve tap that returns something other than the Map it was given: PLUGIN_ERROR naming the hook;
+ *  - a resolve tap that returns something other than the Map it was given, names a winner that is no
+ *    database of the sync, or decides a key that is no conflict of the batch: PLUGIN_ERROR naming the tap,
+ *    its plugin and the key (it named the hook only, said CONFLICT_UNRESOLVED, or ignored the decision);
  *  - a test-connect that throws a plain error: CONNECTION_FAILED naming the database, its type and plugin;
  *  - a source's TRUNCATE that a target without truncate() cannot follow: the error says it is for the
  *    truncate, and the way out (it said "for a copy");
@@ -32,6 +34,8 @@ let applyReturns: (() => unknown) | undefined;
 let applyThrows = false;
 /** Whether a resolve tap returns an array instead of the decisions. */
 let tapReturnsArray = false;
+/** A decision the resolve tap adds, per test: a winner no database has, or a key that is no conflict. */
+let tapDecides: { key: string; winner: string } | undefined;
 const written: string[] = [];
 
 /** A target written as a class, as the walk-through's author did: its methods live on the prototype. */
@@ -46,6 +50,7 @@ class MemoryTargetPlugin implements BucardoPlugin {
       target: { capabilities: { transactions: true }, open: async () => this.session() },
     });
     host.hooks.resolve.tap('array-tap', (decisions) => (tapReturnsArray ? [] as never : decisions));
+    host.hooks.resolve.tap('acme', (decisions) => (tapDecides ? new Map(decisions).set(tapDecides.key, { winner: tapDecides.winner }) : decisions));
   }
 
   session(): TargetSession {
@@ -154,12 +159,33 @@ describe('a resolve tap that returns something else than the decisions', () => {
       const report = await bucardo.runSync('s');
       expect(report.error).toMatchObject({
         code: 'PLUGIN_ERROR', hook: 'resolve', table: 'public.t',
-        message: 'A tap of the resolve hook returned an array for table "public.t", not the Map of decisions it was given',
+        plugin: 'memory-target',
+        message: 'Resolve tap "array-tap" (plugin memory-target) returned an array for table "public.t", not the Map of decisions it was given',
       });
       expect((await sql(dbs.a, 'SELECT v FROM t')).rows).toEqual([{ v: 'a' }]);
       expect((await sql(dbs.b, 'SELECT v FROM t')).rows).toEqual([{ v: 'b' }]);
     } finally {
       tapReturnsArray = false;
+    }
+    expect((await bucardo.runSync('s')).outcome).toBe('good');
+  });
+});
+
+describe('a resolve tap whose decision is wrong', () => {
+  it.each([
+    ['a winner that is no database of the sync', { key: '1', winner: 'zz' }, { db: 'zz', message: 'Resolve tap "acme" (plugin memory-target) chose "zz" to win key 1 of table "public.t", and no database of sync "s" has that name (it has "a", "b", "m")' }],
+    ['a key that is not a conflict of the batch', { key: '999', winner: 'a' }, { message: 'Resolve tap "acme" (plugin memory-target) decided key 999 of table "public.t", which is not one of the batch\'s conflicts (args.batch.conflicts)' }],
+  ])('%s: PLUGIN_ERROR naming the tap, its plugin and the key; nothing written', async (_, decides, expected) => {
+    tapDecides = decides;
+    try {
+      await sql(dbs.a, "UPDATE t SET v = 'a' WHERE id = 1");
+      await sql(dbs.b, "UPDATE t SET v = 'b' WHERE id = 1");
+      const report = await bucardo.runSync('s');
+      expect(report.error).toMatchObject({ code: 'PLUGIN_ERROR', hook: 'resolve', plugin: 'memory-target', table: 'public.t', key: decides.key, ...expected });
+      expect((await sql(dbs.a, 'SELECT v FROM t')).rows).toEqual([{ v: 'a' }]);
+      expect((await sql(dbs.b, 'SELECT v FROM t')).rows).toEqual([{ v: 'b' }]);
+    } finally {
+      tapDecides = undefined;
     }
     expect((await bucardo.runSync('s')).outcome).toBe('good');
   });

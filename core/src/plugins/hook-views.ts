@@ -1,4 +1,5 @@
-import type { SyncHooks, TapOptions } from '@bucardo/plugin-sdk';
+import type { Decisions as SdkDecisions, ResolveArgs, SyncHooks, TapOptions } from '@bucardo/plugin-sdk';
+import { checkResolveTap } from './resolve-tap-checks.js';
 import type { CoreHooks } from '../hooks.js';
 
 interface TapTarget {
@@ -34,19 +35,27 @@ function tapOptions(options: string | TapOptions, plugin: string): object {
 type Decisions = ReadonlyMap<string, { by?: string }>;
 
 /**
- * The resolve view signs the decisions a plugin's tap adds without a `by` with the plugin's name, so the
- * conflict audit tells custom decisions from the strategy's.
+ * The resolve view checks what a plugin's tap returned (`resolve-tap-checks.ts`), then signs the decisions
+ * it adds without a `by` with the plugin's name, so the conflict audit tells custom decisions from the strategy's.
  */
 function signedDecisions(hook: TapTarget, plugin: string): TapTarget {
-  const sign = (before: Decisions, after: unknown): unknown => {
+  const sign = (before: Decisions, after: unknown, args: ResolveArgs, options: object): unknown => {
+    checkResolveTap(before as SdkDecisions, after, args, { name: (options as { name: string }).name, plugin });
     if (!(after instanceof Map)) return after;
     const signed = new Map(after as Decisions);
     for (const [key, decision] of signed) if (!before.has(key) && decision.by === undefined) signed.set(key, { ...decision, by: plugin });
     return signed;
   };
   return {
-    tap: (options, fn) => hook.tap(options, ((decisions: Decisions, args: unknown) => sign(decisions, (fn as (...a: unknown[]) => unknown)(decisions, args))) as never),
-    tapPromise: (options, fn) => hook.tapPromise(options, (async (decisions: Decisions, args: unknown) => sign(decisions, await (fn as (...a: unknown[]) => Promise<unknown>)(decisions, args))) as never),
+    // `before` is a copy: a tap that adds to the Map it was given and returns it is checked and signed too
+    tap: (options, fn) => hook.tap(options, ((decisions: Decisions, args: ResolveArgs) => {
+      const before = new Map(decisions);
+      return sign(before, (fn as (...a: unknown[]) => unknown)(decisions, args), args, options);
+    }) as never),
+    tapPromise: (options, fn) => hook.tapPromise(options, (async (decisions: Decisions, args: ResolveArgs) => {
+      const before = new Map(decisions);
+      return sign(before, await (fn as (...a: unknown[]) => Promise<unknown>)(decisions, args), args, options);
+    }) as never),
   };
 }
 
