@@ -482,18 +482,23 @@ describe('the CLI: list conflicts, and conflict= checks', () => {
     expect(stranger.code).not.toBe(0);
     expect(stranger.code).not.toBeNull();
     expect(stranger.stderr).toContain('[UNKNOWN_STRATEGY]');
-    expect(stranger.stderr).toContain('"cl_X" is not a db for this sync');
+    expect(stranger.stderr).toContain(`ERROR: Conflict strategy "${w.registered.A} cl_X" of sync "${w.sync}": a list of the sync's databases, but "cl_X" is not one (strategies: abort, latest, latest_table, order, random, skip, source, target; databases: `);
 
     const unknown = await refusedChangingNothing('update', 'sync', w.sync, 'conflict=no_such_strategy');
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toContain('[UNKNOWN_STRATEGY]');
-    expect(unknown.stderr).toContain('no_such_strategy');
+    expect(unknown.stderr).toContain(`ERROR: Conflict strategy "no_such_strategy" of sync "${w.sync}": no loaded plugin registers conflict strategy "no_such_strategy", and no database of the sync is named so (strategies: abort, latest, latest_table, order, random, skip, source, target; databases: `);
+    expect(unknown.stderr).not.toContain('did you mean');
+    // a typo gets the strategy it most likely meant
+    const typo = await refusedChangingNothing('update', 'sync', w.sync, 'conflict=latets');
+    expect(typo.code).not.toBe(0);
+    expect(typo.stderr).toMatch(/^ERROR: Conflict strategy "latets" of sync "[^"]+": no loaded plugin registers conflict strategy "latets", .*; did you mean "latest"\? \[UNKNOWN_STRATEGY\]\n$/);
     // the sync has no target
     const target = await refusedChangingNothing('update', 'sync', w.sync, 'conflict=target');
     expect(target.code).not.toBe(0);
     expect(target.stderr).toContain('[INVALID_ARGUMENT]');
     expect(target.stderr).toMatch(/no target database, so conflict=target/);
-    expect(await everything(), 'after the three refused updates').toEqual(before);
+    expect(await everything(), 'after the four refused updates').toEqual(before);
     // the strategy set before the failed updates is still the sync's
     expect(await strategyShown()).toBe(ordered);
     expect((await w.bucardo.listSyncs()).find((sync) => sync.name === w.sync)?.conflictStrategy).toBe(ordered);
@@ -515,7 +520,7 @@ describe('the CLI: list conflicts, and conflict= checks', () => {
 
     const stranger = await refusedChangingNothing('add', 'sync', 'cl_s4', 'herd=cl_h', 'dbs=cl_g', 'ping=false', `conflict=${w.registered.B} cl_X`);
     expect(stranger.code).not.toBe(0);
-    expect(stranger.stderr).toContain('"cl_X" is not a db for this sync');
+    expect(stranger.stderr).toContain('"cl_X" is not one (strategies: ');
 
     const syncsAfter = (await w.bucardo.listSyncs()).map((sync) => sync.name);
     expect(syncsAfter).toEqual(syncsBefore);
