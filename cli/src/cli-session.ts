@@ -1,5 +1,5 @@
 import type { Bucardo } from '@bucardo/core';
-import type { BucardoConfig, LogLevel } from '@bucardo/plugin-sdk';
+import { isBucardoError, type BucardoConfig, type BucardoError, type LogLevel } from '@bucardo/plugin-sdk';
 import type { ParsedCommand } from './argv.js';
 import { explainMissingLogger } from './known-plugins.js';
 
@@ -60,6 +60,20 @@ export class CliSession {
     return this.#bucardo;
   }
 
+  /**
+   * The API with the config's plugins, or, when they do not load, with the standard ones and the error
+   * that kept them out: for `ping` and `status`, which need only the control database to answer (the
+   * daemon runs with the plugins it loaded at its start, whatever the file says now).
+   */
+  async bucardoDespitePlugins(): Promise<{ bucardo: Bucardo; pluginFailure?: BucardoError }> {
+    try {
+      return { bucardo: await this.bucardo() };
+    } catch (error) {
+      if (!isPluginLoadFailure(error)) throw error;
+      return { bucardo: await this.bucardo({ plugins: 'standard' }), pluginFailure: error };
+    }
+  }
+
   /** A new API instance on a freshly read config (what a daemon's reload uses). */
   async openFresh(open: OpenOptions = {}): Promise<Bucardo> {
     const { options } = this.command;
@@ -109,4 +123,9 @@ export class CliSession {
  */
 function commandLoggerOptions(configured: Readonly<Record<string, unknown>> | undefined): Readonly<Record<string, unknown>> {
   return { ...configured, destinations: ['stderr'] };
+}
+
+/** A plugin the config lists that cannot be found, imported, made or applied (`PLUGIN_*`, a logger no plugin registers too). */
+function isPluginLoadFailure(error: unknown): error is BucardoError {
+  return isBucardoError(error) && error.code.startsWith('PLUGIN_');
 }

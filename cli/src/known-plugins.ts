@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { BucardoError, closestName, isBucardoError } from '@bucardo/plugin-sdk';
 
 /**
@@ -13,9 +15,35 @@ export const knownPluginPackages: Readonly<Record<string, { readonly logger?: st
   '@bucardo/target-mongodb': {},
 });
 
-/** The known package a misspelt name most likely meant. */
-export function closestPackage(name: string): string | undefined {
-  return closestName(name, Object.keys(knownPluginPackages));
+/**
+ * The package a misspelt name most likely meant: one of this project's, or a plugin package installed where
+ * the config is (`bucardo-plugin-*`, or any scoped package). Only a failed load asks, so reading a few
+ * `node_modules` folders costs nothing the rest of the time.
+ */
+export function closestPackage(name: string, from?: string): string | undefined {
+  if (name.startsWith('.') || path.isAbsolute(name)) return undefined;
+  return closestName(name, [...new Set([...Object.keys(knownPluginPackages), ...(from ? installedPluginPackages(from) : [])])]);
+}
+
+/** The `bucardo-plugin-*` and scoped packages in the `node_modules` folders from `dir` up to the root. */
+function installedPluginPackages(dir: string): string[] {
+  const names: string[] = [];
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    const modules = path.join(at, 'node_modules');
+    for (const entry of entriesOf(modules)) {
+      if (entry.startsWith('@')) names.push(...entriesOf(path.join(modules, entry)).map((inner) => `${entry}/${inner}`));
+      else if (entry.startsWith('bucardo-plugin-')) names.push(entry);
+    }
+    if (path.dirname(at) === at) return names;
+  }
+}
+
+function entriesOf(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((entry) => !entry.startsWith('.'));
+  } catch {
+    return [];
+  }
 }
 
 /** The known package that registers logger `name`. */

@@ -9,6 +9,7 @@ import { targetSqlfile } from '@bucardo/target-sqlfile';
 // the plugin without the driver, which it loads when a MongoDB database is used
 import { mongodb } from '@bucardo/target-mongodb/plugin';
 import { closestPackage } from './known-plugins.js';
+import { noteLoaded } from './loaded-modules.js';
 import { oneLine } from './one-line.js';
 
 /** The plugins every installation has unless the config replaces one by name. */
@@ -40,9 +41,9 @@ async function importPlugin(name: string, options: Record<string, unknown> | und
     resolved = createRequire(configPath ?? `${process.cwd()}/`).resolve(name);
   } catch (error) {
     // node's message holds a multi-line "Require stack": what it says is that the name resolves to nothing
-    const closest = closestPackage(name);
-    const hint = closest && closest !== name ? `; did you mean "${closest}"?` : '';
     const from = configPath ? path.dirname(configPath) : process.cwd();
+    const closest = closestPackage(name, from);
+    const hint = closest && closest !== name ? `; did you mean "${closest}"?` : '';
     throw new BucardoError('PLUGIN_NOT_FOUND', `Cannot load plugin "${name}"${namedIn}: no such package or file can be imported from ${from}${hint}`, { plugin: name, cause: error });
   }
   let module: { default?: unknown };
@@ -52,10 +53,19 @@ async function importPlugin(name: string, options: Record<string, unknown> | und
     // found, but it threw as it loaded: the plugin's failure, as a throwing apply() is
     throw new BucardoError('PLUGIN_ERROR', `Cannot load plugin "${name}" (${resolved})${namedIn}: ${oneLine(error)}`, { plugin: name, hook: 'import', cause: error });
   }
+  noteLoaded(name, resolved);
   const exported = module.default ?? module;
-  const plugin = typeof exported === 'function' ? (exported as (o?: unknown) => unknown)(options) : exported;
+  let plugin: unknown = exported;
+  if (typeof exported === 'function') {
+    try {
+      // awaited: an async factory's rejection is the same failure as a throw
+      plugin = await (exported as (o?: unknown) => unknown)(options);
+    } catch (error) {
+      throw new BucardoError('PLUGIN_ERROR', `Cannot load plugin "${name}" (${resolved})${namedIn}: its factory failed: ${oneLine(error)}`, { plugin: name, hook: 'factory', cause: error });
+    }
+  }
   if (typeof plugin !== 'object' || plugin === null) {
-    throw new BucardoError('PLUGIN_INVALID', `Package "${name}" does not export a plugin or a plugin factory`, { plugin: name });
+    throw new BucardoError('PLUGIN_INVALID', `Package "${name}" (${resolved})${namedIn} does not export a plugin or a plugin factory`, { plugin: name });
   }
   return plugin as BucardoPlugin;
 }

@@ -10,6 +10,8 @@ import { readPid } from '../daemon/pid-file.js';
  * the one it read at start) does not hide the daemon from a monitor: the process is still looked for, and
  * the answer is one line a monitor reads, WARNING (exit 1) when only the heartbeat could not be checked.
  * A control database that cannot be reached is CRITICAL: the daemon has stopped every sync until it is back.
+ * Plugins of the config that do not load (edited since the daemon started) are a WARNING once the
+ * heartbeat, read without them, is fresh: the daemon runs, but would not start again.
  */
 export async function ping(session: CliSession): Promise<number> {
   const pid = readPid(await pidDirDespiteConfig(session));
@@ -24,8 +26,11 @@ export async function ping(session: CliSession): Promise<number> {
     return 1;
   }
   let daemons;
+  let pluginFailure;
   try {
-    daemons = await (await session.bucardo()).daemons();
+    const opened = await session.bucardoDespitePlugins();
+    pluginFailure = opened.pluginFailure;
+    daemons = await opened.bucardo.daemons();
   } catch (error) {
     if (isBucardoError(error) && error.code === 'CONNECTION_FAILED') {
       // the daemon runs no sync without its control database: a monitor must hear it on the line it reads,
@@ -41,6 +46,11 @@ export async function ping(session: CliSession): Promise<number> {
   const daemon = daemons.find((row) => row.id === daemonIdOf(pid));
   if (!daemon || heartbeatExpired(daemon)) {
     session.print(`CRITICAL: Timed out, no heartbeat from PID ${pid}${daemon ? ` for ${Math.round(daemon.silentFor)} s` : ''}`);
+    return 1;
+  }
+  if (pluginFailure) {
+    // the daemon runs on the plugins it loaded at its start; what fails is the next start (or reload)
+    session.print(`WARNING: Bucardo runs (PID ${pid}), but the plugins of its config do not load, so a restart would fail: ${pluginFailure.message} [${pluginFailure.code}]`);
     return 1;
   }
   session.print(`OK: Got response from PID ${pid}`);

@@ -5,6 +5,7 @@ import { statusSort } from '../format/status-sort.js';
 import { matchSyncs } from './sync-names.js';
 import { pidDirOf } from '../daemon/paths.js';
 import { isAlive, readPid } from '../daemon/pid-file.js';
+import { printWarning } from '../print-error.js';
 
 /**
  * `bucardo status [--sort=N] [--show-days] [--compress]`: the table of every sync; `bucardo status
@@ -14,7 +15,9 @@ export async function status(session: CliSession): Promise<number> {
   const { sort, showDays, compress } = session.command.options;
   // refused before anything is read: a typo in a monitoring script fails at once
   const order = sort === undefined ? undefined : statusSort(sort);
-  const bucardo = await session.bucardo();
+  const { bucardo, pluginFailure } = await session.bucardoDespitePlugins();
+  // what the control database says is still worth showing; the broken config is said first
+  if (pluginFailure) printWarning(`The plugins of the config do not load, so this status is read without them (the daemon keeps those it loaded; a restart would fail): ${pluginFailure.message} [${pluginFailure.code}]`);
   const words = session.words.filter((word) => word.toLowerCase() !== 'sync' && !/^\d+$/.test(word));
   if (words.length === 0) {
     const pid = readPid(await pidDirOf(session));
