@@ -31,8 +31,12 @@ export class DeferredLogger implements Logger {
     await (this.#root ?? this).#target.flush?.();
   }
 
-  reopen(): void {
-    (this.#root ?? this).#target.reopen?.();
+  /** Whether the chosen logger has files to open again (`reopen()`): false tells `bucardo reopen` it did nothing. */
+  reopen(): boolean {
+    const target = (this.#root ?? this).#target;
+    if (!target.reopen) return false;
+    target.reopen();
+    return true;
   }
 }
 
@@ -68,7 +72,8 @@ export function guardedLogger(logger: Logger, name: string): Logger {
     log: (level, message, fields) => guard(() => logger.log(level, message, fields), undefined),
     child: (fields) => guardedLogger(guard(() => logger.child(fields), logger), name),
     flush: async () => { try { await logger.flush?.(); } catch { /* a logger failing to flush fails nothing */ } },
-    reopen: () => guard(() => logger.reopen?.(), undefined),
+    // only where the plugin's logger has one, so that the engine can say a reopen did nothing
+    ...(logger.reopen ? { reopen: () => guard(() => logger.reopen?.(), undefined) } : {}),
   };
 }
 

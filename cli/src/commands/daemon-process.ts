@@ -7,6 +7,8 @@ import { takeDaemonPassword } from '../daemon/control-password.js';
 import { daemonLoggerOptions, pidDirOf, STOP_REASON } from '../daemon/paths.js';
 import { removeOwnPid, writePid } from '../daemon/pid-file.js';
 import { recordStartOptions, removeOwnStartOptions } from '../daemon/start-options.js';
+import { recordPluginFiles, removeOwnPluginFiles, restartNeeded } from '../daemon/plugin-files.js';
+import { changedModules, loadedModules } from '../loaded-modules.js';
 
 /**
  * The daemon process itself (started detached by `bucardo start`; not for people to type). Writes the pid
@@ -40,10 +42,14 @@ export async function daemonProcess(session: CliSession): Promise<number> {
       return { bucardo: await (fresh ? session.openFresh(options) : session.bucardo(options)), level };
     };
     const { bucardo, level } = await open(false);
+    recordPluginFiles(dir);
+    const loggerName = (await session.config()).config.logger ?? 'text';
     bucardo.engine.log.log('normal', startupBanner(bucardo, (await session.config()).filepath, level));
     reopenLogs = () => {
-      bucardo.engine.log.reopen?.();
-      bucardo.engine.log.log('normal', 'Received SIGUSR2: log files opened again');
+      const log = bucardo.engine.log;
+      // a logger without reopen() had no files to open again: saying it did would hide a rotation that failed
+      if (log.reopen()) log.log('normal', 'Received SIGUSR2: log files opened again');
+      else log.log('normal', `Received SIGUSR2: logger "${loggerName}" has no reopen(), so nothing was opened again (a logger that opens its file for each line, as text does, needs none)`);
     };
     const daemon = bucardo.createDaemon(session.command.options.reason ? { reason: session.command.options.reason } : {});
     const stop = new AbortController();
@@ -65,6 +71,9 @@ export async function daemonProcess(session: CliSession): Promise<number> {
     const onReload = () => void daemon.reloadFrom(async () => {
       session.forgetConfig();
       const { bucardo: next } = await open(true);
+      // plugins the config added since are imported now, and kept for the next reload's check
+      recordPluginFiles(dir);
+      for (const module of changedModules(loadedModules())) next.engine.log.log('warn', restartNeeded(module), { plugin: module.plugin, item: module.file });
       return { engine: next.engine, sizes: next.runSizes };
     });
     process.on('SIGHUP', onReload);
@@ -76,6 +85,7 @@ export async function daemonProcess(session: CliSession): Promise<number> {
     process.off('SIGHUP', onEarlyReload);
     process.off('SIGUSR2', onReopen);
     removeOwnStartOptions(dir);
+    removeOwnPluginFiles(dir);
     removeOwnPid(dir);
   }
 }

@@ -5,13 +5,16 @@ import type { CliSession } from '../cli-session.js';
 import { pidDirFrom, pidDirOf } from '../daemon/paths.js';
 import { isAlive, readPid } from '../daemon/pid-file.js';
 import { readStartOptions } from '../daemon/start-options.js';
+import { changedPluginFiles, restartNeeded } from '../daemon/plugin-files.js';
 import { printError } from '../print-error.js';
 
 /** Bucardo's `reload_config_timeout`. */
 const DEFAULT_TIMEOUT_SECONDS = 30;
 
 /**
- * `bucardo reload [TIMEOUT]`: the daemon re-reads its config and plugins without dropping work. The request
+ * `bucardo reload [TIMEOUT]`: the daemon re-reads its config, and builds its plugins again from it, without
+ * dropping work; a plugin whose file changed since the daemon imported it keeps its old code (Node caches
+ * modules), which a note after `DONE!` says, pointing at `bucardo restart`. The request
  * goes through the control database and SIGHUP wakes the daemon, which answers there: `DONE!` when it took
  * them; otherwise its error, and it keeps running with its previous configuration (exit 1). No answer
  * within TIMEOUT seconds (default 30, `0` waits as long as it takes) is `Timed out!` (exit 1).
@@ -33,7 +36,10 @@ export async function reload(session: CliSession): Promise<number> {
   // The daemon judges the config's plugins (it loads them where it runs); this process only needs the control database.
   const bucardo = await session.bucardo({ plugins: 'standard' });
   const result = await bucardo.reloadDaemon(daemonIdOf(pid), { wake: () => process.kill(pid, 'SIGHUP'), timeoutMs: timeoutSeconds * 1000 });
-  return report(session, pid, result, timeoutSeconds, bucardo.controlTarget.dbname);
+  const code = report(session, pid, result, timeoutSeconds, bucardo.controlTarget.dbname);
+  // read after the answer: the daemon records the files it imported as it reloads
+  if (result.status === 'done') for (const module of changedPluginFiles(dir, pid)) session.print(`Note: ${restartNeeded(module)}`);
+  return code;
 }
 
 /**

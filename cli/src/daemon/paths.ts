@@ -13,6 +13,8 @@ export const DAEMON_OUT = 'bucardo.daemon.out';
 export const STOP_REASON = 'bucardo.stop.reason';
 /** Where the daemon records the options it was started with, for `bucardo restart`. */
 export const START_OPTIONS = 'bucardo.mcp.options.json';
+/** The plugin module files the daemon imported, as they were then (`plugin-files.ts`). */
+export const PLUGIN_FILES = 'bucardo.mcp.plugins.json';
 
 /** `--pid-dir`, then the config's `pidDir`, then `BUCARDO_PID_DIR`, then Bucardo's `/var/run/bucardo` when usable. */
 export async function pidDirOf(session: CliSession): Promise<string> {
