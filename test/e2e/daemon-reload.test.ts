@@ -11,7 +11,12 @@
  *    still running, exit 1;
  *  - a daemon that cannot answer (stopped with SIGSTOP) within `reload 1`: `... Timed out!`, exit 1; it
  *    answers once it runs again;
- *  - a config with another `batchSize`: `... DONE!`, and the next run is cut into transactions of that size.
+ *  - a config with another `batchSize`: `... DONE!`, and the next run is cut into transactions of that size;
+ *  - a plugin file changed since the daemon imported it: `... DONE!` and a note (and a log line) that its new
+ *    code needs `bucardo restart`, as Node keeps the module it first imported;
+ *  - a plugin factory that throws or rejects: every command's PLUGIN_ERROR names the file and the config;
+ *    `ping` (WARNING) and `status` (a WARNING line) still answer from the control database; reload FAILED!;
+ *  - `reopen` with the text logger, which has no reopen(): the log says nothing was opened again.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -182,6 +187,60 @@ describe('bucardo reload', () => {
       await locker.end().catch(() => undefined);
     }
     await world.arrives(rl.b, [1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+  it('a plugin file changed since the daemon imported it: DONE!, and a note and a log line that its new code needs a restart', async () => {
+    const file = path.join(path.dirname(config), 'acme.mjs');
+    writeFileSync(file, "export default () => ({ name: 'acme', apply() {} });\n");
+    writeConfig("{ logLevel: 'normal', plugins: ['./acme.mjs'] }");
+    // imported for the first time at this reload: its code is the file's
+    const first = await reload();
+    expect({ code: first.code, stdout: first.stdout, stderr: first.stderr }).toEqual({ code: 0, stdout: `Reloading Bucardo (PID ${pid}) ... DONE!\n`, stderr: '' });
+
+    writeFileSync(file, "export default () => ({ name: 'acme', apply() { /* rebuilt */ } });\n");
+    const note = `Plugin "./acme.mjs" (${file}) changed on disk since the daemon loaded it: the reload keeps the code loaded then (Node cannot load a module again); "bucardo restart" runs the new code`;
+    const again = await reload();
+    expect({ code: again.code, stdout: again.stdout, stderr: again.stderr }).toEqual({ code: 0, stdout: `Reloading Bucardo (PID ${pid}) ... DONE!\nNote: ${note}\n`, stderr: '' });
+    await waitFor('the note in the log', async () => logLines(note).length === 1);
+    expect(logLines(note)[0]).toMatch(/ WARN /);
+  });
+
+  it.each([
+    ['throws', 'boom.mjs', "export default () => { throw new Error('acme factory exploded'); };\n"],
+    ['rejects', 'boom-async.mjs', "export default async () => { throw new Error('acme factory exploded'); };\n"],
+  ])('a plugin factory that %s: PLUGIN_ERROR naming the file and the config, exit 1; ping WARNING, status a WARNING, reload FAILED!', async (_, name, body) => {
+    const file = path.join(path.dirname(config), name);
+    writeFileSync(file, body);
+    writeConfig(`{ logLevel: 'normal', plugins: ['./${name}'] }`);
+    const reason = `Cannot load plugin "./${name}" (${file}) named in ${config}: its factory failed: acme factory exploded`;
+    const list = await d.cli('--config', config, 'list', 'dbs');
+    expect({ code: list.code, stdout: list.stdout, stderr: list.stderr }).toEqual({ code: 1, stdout: '', stderr: `ERROR: ${reason} [PLUGIN_ERROR]\n` });
+
+    // the daemon runs on the plugins it loaded: ping reads its heartbeat without them, and says what a restart would meet
+    const ping = await d.cli('--config', config, 'ping');
+    expect({ code: ping.code, stdout: ping.stdout, stderr: ping.stderr }).toEqual({
+      code: 1, stdout: `WARNING: Bucardo runs (PID ${pid}), but the plugins of its config do not load, so a restart would fail: ${reason} [PLUGIN_ERROR]\n`, stderr: '',
+    });
+    const status = await d.cli('--config', config, 'status');
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stderr).toBe(`WARNING: The plugins of the config do not load, so this status is read without them (the daemon keeps those it loaded; a restart would fail): ${reason} [PLUGIN_ERROR]\n`);
+    expect(status.stdout).toMatch(/^PID of Bucardo MCP: \d+\n/);
+    expect(status.stdout).toMatch(/\brl\b/);
+
+    const r = await reload();
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+      code: 1, stdout: `Reloading Bucardo (PID ${pid}) ... FAILED!\n`, stderr: `ERROR: ${reason} [PLUGIN_ERROR]\nBucardo (PID ${pid}) keeps running with its previous configuration\n`,
+    });
+    writeConfig("{ logLevel: 'normal' }");
+    const ok = await d.cli('--config', config, 'ping');
+    expect({ code: ok.code, stdout: ok.stdout }).toEqual({ code: 0, stdout: `OK: Got response from PID ${pid}\n` });
+  });
+
+  it('reopen with the text logger, which has no reopen(): the log says nothing was opened again', async () => {
+    const r = await d.cli('reopen');
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: `Asked Bucardo (PID ${pid}) to reopen its log files\n`, stderr: '' });
+    const line = 'Received SIGUSR2: logger "text" has no reopen(), so nothing was opened again (a logger that opens its file for each line, as text does, needs none)';
+    await waitFor('the reopen line', async () => logLines(line).length === 1);
+    expect(logLines('log files opened again')).toEqual([]);
   });
 });
 
