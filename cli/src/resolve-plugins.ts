@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BucardoError, type BucardoPlugin, type PluginSpec } from '@bucardo/plugin-sdk';
+import { BucardoError, isBucardoError, type BucardoPlugin, type PluginSpec } from '@bucardo/plugin-sdk';
 import { conflictStandard } from '@bucardo/conflict-standard';
 import { loggerText } from '@bucardo/logger-text';
 import { postgres } from '@bucardo/plugin-postgres';
@@ -61,6 +61,8 @@ async function importPlugin(name: string, options: Record<string, unknown> | und
       // awaited: an async factory's rejection is the same failure as a throw
       plugin = await (exported as (o?: unknown) => unknown)(options);
     } catch (error) {
+      // a coded refusal (options it does not take: CONFIG_INVALID naming them) is the plugin's own word
+      if (isBucardoError(error)) throw error;
       throw new BucardoError('PLUGIN_ERROR', `Cannot load plugin "${name}" (${resolved})${namedIn}: its factory failed: ${oneLine(error)}`, { plugin: name, hook: 'factory', cause: error });
     }
   }
