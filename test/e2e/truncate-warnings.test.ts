@@ -2,7 +2,8 @@
  * A target without truncate() stops every run after a source's TRUNCATE (DB_ROLE_UNSUPPORTED, the way out
  * named). The commands that put such a database in a sync say so before it happens, as warnings, the
  * command's exit code unchanged: `add sync`, `validate`, `update dbgroup` and `add db … dbgroup=` (for the
- * database that joins only). The target is a plugin loaded from a config file, as a plugin author's is.
+ * database that joins only). A fullcopy member, emptied at every run, is refused. The target is a plugin
+ * loaded from a config file, as a plugin author's is.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -74,10 +75,19 @@ describe('a receiver whose target has no truncate()', () => {
     expect(validated.stdout).toBe('Validating sync s2 ... OK\n');
   });
 
-  it('a fullcopy member without truncate() is warned that every run stops', async () => {
+  it('a fullcopy member without truncate() is refused, as every run would empty it: add sync, add dbgroup, update dbgroup; nothing made', async () => {
+    const refusal = (label: string) => `ERROR: Database "m3" (type memory) cannot be a fullcopy member of ${label}: a fullcopy run empties its tables, and its target has no truncate(). Make it a target, or give its plugin truncate() [DB_ROLE_UNSUPPORTED]\n`;
     const added = await bucardo('add', 'sync', 's3', 'herd=h', 'dbs=A:source,m3:fullcopy', 'autokick=false');
-    expect(added.code, added.stdout + added.stderr).toBe(0);
-    expect(added.stderr).toBe('WARNING: Database "m3" (type memory) cannot empty a table: as a fullcopy member of sync "s3" it is emptied at every run, so every run will stop until its plugin has truncate() or "m3" leaves the sync [DB_ROLE_UNSUPPORTED]\n');
+    expect(added.code).toBe(1);
+    expect(added.stderr).toBe(refusal('sync "s3"'));
+    const grouped = await bucardo('add', 'dbgroup', 'g3', 'A:source', 'm3:fullcopy');
+    expect(grouped.code).toBe(1);
+    expect(grouped.stderr).toBe(refusal('dbgroup "g3"'));
+    const updated = await bucardo('update', 'dbgroup', 's1', 'm3:fullcopy');
+    expect(updated.code).toBe(1);
+    expect(updated.stderr).toBe(refusal('dbgroup "s1"'));
+    expect(await world.sql("SELECT name FROM bucardo.sync WHERE name = 's3' UNION ALL SELECT name FROM bucardo.dbgroup WHERE name IN ('s3', 'g3')")).toEqual([]);
+    expect(await world.sql("SELECT db FROM bucardo.dbgroup_member WHERE dbgroup = 's1' AND db = 'm3'")).toEqual([]);
   });
 
   it('the warning is what happens: after a TRUNCATE on B, the run stops on a memory target, naming the way out; nothing is written', async () => {

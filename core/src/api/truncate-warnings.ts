@@ -3,8 +3,8 @@ import type { Registry } from '../plugins/registry.js';
 
 /**
  * The databases of sync `sync` that a run may have to empty a table on and whose target cannot
- * (`capabilities.truncate` unset): a fullcopy member is emptied at every run; any other database receives
- * a TRUNCATE made on another source of the sync, and the run stops there (`DB_ROLE_UNSUPPORTED`, raised
+ * (`capabilities.truncate` unset): it receives a TRUNCATE made on another source of the sync, and the run
+ * stops there (`DB_ROLE_UNSUPPORTED`, raised
  * by `copyTable`) until its plugin has truncate() or it leaves the sync. Nothing is lost meanwhile, but
  * nothing is delivered either: said when the database joins the sync (`add sync`, `update dbgroup`) and
  * by `validate`, as warnings, since a sync whose sources never truncate works. A type no loaded plugin
@@ -15,19 +15,15 @@ export function truncateWarnings(registry: Registry, sync: string, databases: Re
   const warnings: BucardoError[] = [];
   for (const member of databases) {
     if (canTruncate(registry, member.type)) continue;
-    const subject = { sync, db: member.name, item: 'truncate' };
-    const way = `until its plugin has truncate() or "${member.name}" leaves the sync`;
-    if (member.role === 'fullcopy') {
-      warnings.push(new BucardoError('DB_ROLE_UNSUPPORTED',
-        `Database "${member.name}" (type ${member.type}) cannot empty a table: as a fullcopy member of sync "${sync}" it is emptied at every run, so every run will stop ${way}`, subject));
-      continue;
-    }
+    // a fullcopy member without truncate() is refused as a member (checkMembers)
+    if (member.role === 'fullcopy') continue;
     const others = sources.filter((db) => db !== member.name);
     if (others.length === 0) continue;
     const quoted = others.map((db) => `"${db}"`);
     const on = `source ${quoted.length === 1 ? quoted[0] : `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`}`;
     warnings.push(new BucardoError('DB_ROLE_UNSUPPORTED',
-      `Database "${member.name}" (type ${member.type}) cannot empty a table: a TRUNCATE on ${on} will stop the runs of sync "${sync}" ${way}`, subject));
+      `Database "${member.name}" (type ${member.type}) cannot empty a table: a TRUNCATE on ${on} will stop the runs of sync "${sync}" until its plugin has truncate() or "${member.name}" leaves the sync`,
+      { sync, db: member.name, item: 'truncate' }));
   }
   return warnings;
 }
