@@ -69,6 +69,14 @@ describe.each([
       { id: '1', v: 'uno' }, { id: '3', v: null },
     ]));
     expect(lines.every((line) => line.sync === 's')).toBe(true);
+
+    // a source's TRUNCATE reaches the file as a line, and the rows written after it follow
+    await withClient(server.url(source), (c) => c.query("TRUNCATE t; INSERT INTO t VALUES (7, 'after')"));
+    const again = await bucardo('kick', 's', '0');
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    const after = readFileSync(path.join(dir, 'public.t.jsonl'), 'utf8').trim().split('\n').slice(lines.length).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(after.map((line) => line.op)).toEqual(['truncate', 'write']);
+    expect(after[1]!.row).toEqual({ id: '7', v: 'after' });
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * The JSON-lines target: every run appends, to one file per table in the database's directory, a line
- * per key deleted and a line per row written. A transaction's lines are held in memory until it commits
+ * per key deleted, a line per row written and a line per truncate. A transaction's lines are held in memory until it commits
  * and a run's until it ends good, so a rolled-back transaction or a bad run leaves nothing in the files.
  */
 import { appendFile, mkdir, open } from 'node:fs/promises';
@@ -14,7 +14,8 @@ import {
 /** One line of a table's file. Values are PostgreSQL's text output of each column (NULL as null). */
 export type JsonlLine =
   | { readonly sync: string; readonly run: string; readonly op: 'delete'; readonly key: Record<string, string> }
-  | { readonly sync: string; readonly run: string; readonly op: 'write'; readonly row: Record<string, TextValue> };
+  | { readonly sync: string; readonly run: string; readonly op: 'write'; readonly row: Record<string, TextValue> }
+  | { readonly sync: string; readonly run: string; readonly op: 'truncate' };
 
 /**
  * The file a table's lines go to: `<schema>.<table>.jsonl`, with `%`, `.`, `/`, `\` and NUL in either name
@@ -26,8 +27,11 @@ export function fileNameOf(table: TableRef): string {
 }
 
 export class JsonlTarget implements TargetWriter {
-  /** Nothing is visible before a good run ends: a rolled-back transaction leaves nothing behind. */
-  readonly capabilities: TargetCapabilities = Object.freeze({ transactions: true, truncate: false, localChangeGuard: false, schema: false });
+  /**
+   * Nothing is visible before a good run ends: a rolled-back transaction leaves nothing behind. A truncate
+   * is a line too: without truncate(), a source's TRUNCATE would stop every run of the sync here.
+   */
+  readonly capabilities: TargetCapabilities = Object.freeze({ transactions: true, truncate: true, localChangeGuard: false, schema: false });
   readonly #fsync: boolean;
 
   constructor(options: { readonly fsync?: boolean } = {}) {
@@ -78,10 +82,9 @@ class JsonlSession implements TargetSession {
 
   async apply(batch: ApplyBatch): Promise<ApplyResult> {
     batch.signal.throwIfAborted();
-    const lines = this.#transaction;
-    if (!lines) throw new BucardoError('APPLY_FAILED', `apply() outside a transaction on database "${this.#db}"`, { db: this.#db });
+    const lines = this.#openTransaction('apply()');
     const { shape } = batch;
-    const stamp = { sync: this.#run?.sync ?? '', run: this.#run?.runId ?? '' };
+    const stamp = this.#stamp();
     const out: string[] = [];
     for (const key of batch.deletes) out.push(JSON.stringify({ ...stamp, op: 'delete', key: keyRecord(shape, key) }));
     let inserted = 0;
@@ -96,6 +99,22 @@ class JsonlSession implements TargetSession {
     if (out.length > 0) push(lines, fileNameOf(shape.table), out);
     // a file cannot tell which keys held a row: the keys the source deleted, not those of the rows written too
     return { deleted: batch.deletes.filter((key) => !written.has(key)).length, inserted, skipped: [] };
+  }
+
+  /** A line that empties the table when the file is folded; how many rows that removes, a file cannot tell. */
+  async truncate(shape: TableShape, signal: AbortSignal): Promise<number | undefined> {
+    signal.throwIfAborted();
+    push(this.#openTransaction('truncate()'), fileNameOf(shape.table), [JSON.stringify({ ...this.#stamp(), op: 'truncate' })]);
+    return undefined;
+  }
+
+  #openTransaction(call: string): Pending {
+    if (!this.#transaction) throw new BucardoError('APPLY_FAILED', `${call} outside a transaction on database "${this.#db}"`, { db: this.#db });
+    return this.#transaction;
+  }
+
+  #stamp(): { sync: string; run: string } {
+    return { sync: this.#run?.sync ?? '', run: this.#run?.runId ?? '' };
   }
 
   async commit(): Promise<void> {

@@ -1,6 +1,6 @@
 /**
- * Reading the files back: folding a table's lines in order (a delete removes the key, a write sets the
- * row) gives the table as the sources had it. Consumers of the files do the same.
+ * Reading the files back: folding a table's lines in order (a truncate empties the table, a delete removes
+ * the key, a write sets the row) gives the table as the sources had it. Consumers of the files do the same.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,7 +21,8 @@ export async function foldTable(dir: string, shape: TableShape): Promise<Array<R
   for (const line of text.split('\n')) {
     if (line === '') continue;
     const parsed = JSON.parse(line) as JsonlLine;
-    if (parsed.op === 'delete') rows.delete(keyOf(parsed.key));
+    if (parsed.op === 'truncate') rows.clear();
+    else if (parsed.op === 'delete') rows.delete(keyOf(parsed.key));
     else rows.set(keyOf(parsed.row), parsed.row);
   }
   return [...rows.values()];
