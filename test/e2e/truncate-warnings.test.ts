@@ -28,6 +28,12 @@ const plugin = `{ name: 'memory-target', apply(host) { host.registerDatabase({
 
 const bucardo = (...args: string[]) => world.bucardo('--config', config, ...args);
 
+/** The same type with truncate(): the config a dbgroup or sync was made under before the plugin lost it. */
+const withTruncate = plugin
+  .replace('capabilities: { transactions: true }', 'capabilities: { transactions: true, truncate: true }')
+  .replace('commit: async () => undefined,', 'commit: async () => undefined, truncate: async () => undefined,');
+let configWithTruncate: string;
+
 /** The warning for a database `db` of type memory in sync `sync`, whose other sources are `on`. */
 const warning = (db: string, sync: string, on: string) => `Database "${db}" (type memory) cannot empty a table: a TRUNCATE on ${on} will stop the runs of sync "${sync}" until its plugin has truncate() or "${db}" leaves the sync [DB_ROLE_UNSUPPORTED]`;
 
@@ -36,6 +42,8 @@ beforeAll(async () => {
   const dir = world.tempDir('config');
   config = path.join(dir, 'bucardo.config.ts');
   writeFileSync(config, `export default { plugins: [${plugin}] };\n`);
+  configWithTruncate = path.join(dir, 'bucardo.truncating.config.ts');
+  writeFileSync(configWithTruncate, `export default { plugins: [${withTruncate}] };\n`);
   a = await world.database('A');
   b = await world.database('B');
   await world.api.addTables(['t'], { herd: 'h', db: 'A' });
@@ -88,6 +96,23 @@ describe('a receiver whose target has no truncate()', () => {
     expect(updated.stderr).toBe(refusal('dbgroup "s1"'));
     expect(await world.sql("SELECT name FROM bucardo.sync WHERE name = 's3' UNION ALL SELECT name FROM bucardo.dbgroup WHERE name IN ('s3', 'g3')")).toEqual([]);
     expect(await world.sql("SELECT db FROM bucardo.dbgroup_member WHERE dbgroup = 's1' AND db = 'm3'")).toEqual([]);
+  });
+
+  it('a fullcopy member that joined while its plugin had truncate(): add sync on that dbgroup is refused, validate fails the sync that has it', async () => {
+    const before = (...args: string[]) => world.bucardo('--config', configWithTruncate, ...args);
+    expect(await world.ok('--config', configWithTruncate, 'add', 'db', 'm5', 'type=memory')).toBe('Added database "m5"\n');
+    expect((await before('add', 'dbgroup', 'g5', 'A:source', 'm5:fullcopy')).code).toBe(0);
+    expect((await before('add', 'sync', 's5', 'herd=h', 'dbs=g5', 'autokick=false')).code).toBe(0);
+    const refusal = (sync: string) => `Database "m5" (type memory) cannot be a fullcopy member of sync "${sync}": a fullcopy run empties its tables, and its target has no truncate(). Make it a target, or give its plugin truncate() [DB_ROLE_UNSUPPORTED]`;
+
+    const added = await bucardo('add', 'sync', 's6', 'herd=h', 'dbs=g5', 'autokick=false');
+    expect(added.code).toBe(1);
+    expect(added.stderr).toBe(`ERROR: ${refusal('s6')}\n`);
+    expect(await world.sql("SELECT name FROM bucardo.sync WHERE name = 's6'")).toEqual([]);
+
+    const validated = await bucardo('validate', 's5');
+    expect(validated.code).toBe(1);
+    expect(validated.stdout).toContain(refusal('s5'));
   });
 
   it('the warning is what happens: after a TRUNCATE on B, the run stops on a memory target, naming the way out; nothing is written', async () => {

@@ -2,6 +2,7 @@ import { BucardoError, isBucardoError, type DatabaseRole } from '@bucardo/plugin
 import type { DatabaseRow, DbGroupMember, DbGroupRow } from '../control/catalog-rows.js';
 import type { BucardoContext } from './context.js';
 import { checkName } from './names.js';
+import { fullcopyRefusal } from './truncate-warnings.js';
 
 const roleAliases: Record<string, DatabaseRole> = {
   source: 'source', master: 'source', s: 'source', m: 'source',
@@ -43,10 +44,8 @@ export async function checkMembers(ctx: BucardoContext, members: readonly DbGrou
     if (member.role === 'source' && !driver.source) {
       throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${member.db}" (type ${row.type}) can only be a target, not a source`, { db: member.db });
     }
-    // a fullcopy member is emptied at every run: without truncate() every run would stop on it
-    if (member.role === 'fullcopy' && driver.target && driver.target.capabilities.truncate !== true) {
-      throw new BucardoError('DB_ROLE_UNSUPPORTED', `Database "${member.db}" (type ${row.type}) cannot be a fullcopy member of ${label}: a fullcopy run empties its tables, and its target has no truncate(). Make it a target, or give its plugin truncate()`, { db: member.db });
-    }
+    const refused = fullcopyRefusal(ctx.engine.registry, { name: member.db, role: member.role, type: row.type }, label);
+    if (refused) throw refused;
   }
 }
 

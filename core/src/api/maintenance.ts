@@ -11,7 +11,7 @@ import { syncForeignKeyWarnings } from './inspect.js';
 import type { BucardoContext } from './context.js';
 import { withSource } from './source-session.js';
 import { loadSyncPlan } from './sync-plan-loader.js';
-import { truncateWarnings } from './truncate-warnings.js';
+import { fullcopyRefusal, truncateWarnings } from './truncate-warnings.js';
 
 /** What `validate` found for one sync: problems fail it (and its runs); warnings are allowed but lose something. */
 export interface SyncValidation {
@@ -29,7 +29,8 @@ export async function validateSyncs(ctx: BucardoContext, names: readonly string[
       const sessions = await RunSessions.open(plan, ctx.engine.registry, ctx.engine.log, 'bucardo validate', new AbortController().signal);
       try {
         const { shapes, problems: shapeProblems, warnings } = await inspectTableShapes(plan, sessions);
-        const problems = [...shapeProblems, ...await replacedKeys(plan, sessions, shapes), ...await writePrivilegeProblems(plan, sessions, shapes)];
+        const refusals = plan.databases.flatMap((db) => fullcopyRefusal(ctx.engine.registry, db, `sync "${name}"`) ?? []);
+        const problems = [...refusals, ...shapeProblems, ...await replacedKeys(plan, sessions, shapes), ...await writePrivilegeProblems(plan, sessions, shapes)];
         // a dropped or disabled capture trigger is put back (the tables must be sound to install it)
         const { repaired, broken } = await repairCapture(plan, sessions, shapes, problems.length === 0);
         // a run leaves such a sequence out and goes on: a warning, as it is in the run's log

@@ -13,7 +13,7 @@ import { additiveOf, loadSyncPlan, receivingCustoms } from './sync-plan-loader.j
 import { specOf } from './databases.js';
 import { undoNewCapture } from './capture-cleanup.js';
 import { databaseError } from '../run/database-error.js';
-import { truncateWarnings } from './truncate-warnings.js';
+import { fullcopyRefusal, truncateWarnings } from './truncate-warnings.js';
 
 /** `add sync` options and their aliases (Bucardo's names on the left). */
 const optionAliases: Record<string, string> = {
@@ -67,6 +67,9 @@ export async function addSync(ctx: BucardoContext, name: string, rawParams: Read
   };
   await checkOnetimecopy(ctx, name, row.onetimecopy, dbgroup.members);
   const plan = await previewPlan(ctx, row, dbgroup.members);
+  // an existing dbgroup's members were checked when they joined, perhaps before a plugin lost truncate()
+  const refused = plan.databases.map((db) => fullcopyRefusal(ctx.engine.registry, db, `sync "${name}"`)).find(Boolean);
+  if (refused) throw refused;
   const checkpoints = await installCapture(ctx, plan);
   try {
     await ctx.control.transaction(async () => {

@@ -15,7 +15,7 @@ export function truncateWarnings(registry: Registry, sync: string, databases: Re
   const warnings: BucardoError[] = [];
   for (const member of databases) {
     if (canTruncate(registry, member.type)) continue;
-    // a fullcopy member without truncate() is refused as a member (checkMembers)
+    // a fullcopy member without truncate() is refused (fullcopyRefusal)
     if (member.role === 'fullcopy') continue;
     const others = sources.filter((db) => db !== member.name);
     if (others.length === 0) continue;
@@ -26,6 +26,17 @@ export function truncateWarnings(registry: Registry, sync: string, databases: Re
       { sync, db: member.name, item: 'truncate' }));
   }
   return warnings;
+}
+
+/**
+ * A fullcopy member is emptied at every run: one whose target cannot empty a table would stop every run,
+ * so it is refused where it joins (`label`: `dbgroup "g"`, `sync "s"`) and by `validate`.
+ */
+export function fullcopyRefusal(registry: Registry, member: Pick<SyncDatabase, 'name' | 'role' | 'type'>, label: string): BucardoError | undefined {
+  if (member.role !== 'fullcopy' || canTruncate(registry, member.type)) return undefined;
+  return new BucardoError('DB_ROLE_UNSUPPORTED',
+    `Database "${member.name}" (type ${member.type}) cannot be a fullcopy member of ${label}: a fullcopy run empties its tables, and its target has no truncate(). Make it a target, or give its plugin truncate()`,
+    { db: member.name, item: 'truncate' });
 }
 
 /** Whether the type's target can empty a table; true for a type without a loaded plugin or a target (refused elsewhere). */
