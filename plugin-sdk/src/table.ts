@@ -12,13 +12,6 @@ export interface ColumnInfo {
   readonly name: string;
   /** The type as `format_type()` prints it, e.g. `integer`, `character(84)`, `numeric(10,2)`. */
   readonly type: string;
-  /**
-   * Key columns, on PostgreSQL: the schema of the comparison operators (`=`, `>`) of the key index's
-   * operator class, `pg_catalog` for the built-in types, that of the extension for `citext`. Statements
-   * name the operators with it (`OPERATOR(pg_catalog.=)`), so that an operator someone else put on the
-   * search path is never the one that compares keys. Optional: a shape without it compares with plain `=`.
-   */
-  readonly operatorSchema?: string;
 }
 
 /** What a database says about a table: its columns (in table order) and its key. */

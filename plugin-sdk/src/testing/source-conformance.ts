@@ -105,7 +105,6 @@ const bodies: Record<SourceScenarioId, { title: string; body: (run: Run) => Prom
       for (const shape of sourceKitTables) {
         const found = await session.describeTable(shape.table);
         expect(found?.columns, `columns of ${shape.table.name}`).toEqual(shape.columns);
-        // names and types: a driver may say more of a key column (ColumnInfo.operatorSchema)
         expect(found?.key.map(({ name, type }) => ({ name, type })), `key of ${shape.table.name}`).toEqual(shape.key.map(({ name, type }) => ({ name, type })));
       }
       const missing = { schema: 'public', name: 'kit_no_such_table' };

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { CaptureProblem, TableRef } from '@bucardo/plugin-sdk';
 import { CAPTURE_SCHEMA, CAPTURE_TRIGGER, TRUNCATE_TRIGGER, captureNames, capturedKeySql } from './capture-names.js';
+import { unnestRows } from './unnest.js';
 
 /** `pg_trigger.tgenabled` values under which a trigger fires for the application's writes. */
 const FIRING = new Set(['O', 'A']);
@@ -14,7 +15,7 @@ const FIRING = new Set(['O', 'A']);
 export async function captureProblems(client: pg.Client, tables: readonly TableRef[]): Promise<CaptureProblem[]> {
   if (tables.length === 0) return [];
   const result = await client.query<{ i: string; found: string; tgname: string | null; tgenabled: string | null }>(
-    `SELECT s.i, c.oid IS NOT NULL AS found, t.tgname, t.tgenabled FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) WITH ORDINALITY AS s(schemaname, tablename, i)
+    `SELECT s.i, c.oid IS NOT NULL AS found, t.tgname, t.tgenabled FROM ${unnestRows(['$1::text[]', '$2::text[]'])} WITH ORDINALITY AS s(schemaname, tablename, i)
       LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = s.schemaname
       LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = s.tablename
       LEFT JOIN pg_catalog.pg_trigger t ON t.tgrelid = c.oid AND t.tgname IN ($3, $4)`,

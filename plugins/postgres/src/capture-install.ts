@@ -6,6 +6,7 @@ import { lockCaptureChanges } from './capture-lock.js';
 import { marksTableExists } from './marks-table.js';
 import { quoteIdent, quoteLiteral } from './connect.js';
 import { maySetDeadlockTimeout, RUN_DEADLOCK_TIMEOUT } from './deadlock-victim.js';
+import { unnestRows } from './unnest.js';
 
 /** How long installing capture waits for a table's lock. */
 const INSTALL_LOCK_WAIT = '5s';
@@ -50,10 +51,10 @@ async function installOnce(client: pg.Client, shapes: readonly TableShape[]): Pr
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(CAPTURE_SCHEMA)}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(CAPTURE_SCHEMA)}.capture_table (
       schemaname text NOT NULL, tablename text NOT NULL, delta_table text NOT NULL, key_columns text[] NOT NULL,
-      installed timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schemaname, tablename))`);
+      installed timestamptz NOT NULL DEFAULT pg_catalog.now(), PRIMARY KEY (schemaname, tablename))`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${TRUNCATE_LOG} (
       schemaname text NOT NULL, tablename text NOT NULL,
-      bucardo_txid xid8 NOT NULL DEFAULT pg_current_xact_id(), truncated_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+      bucardo_txid xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(), truncated_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp())`);
     // IF NOT EXISTS locks the table before it looks: not asked when the index is there
     if (!(await exists(client, `${CAPTURE_SCHEMA}.truncate_log_txid`))) await client.query(`CREATE INDEX IF NOT EXISTS truncate_log_txid ON ${TRUNCATE_LOG} (bucardo_txid)`);
     if (!(await hasDefinitionColumn(client))) await client.query(`ALTER TABLE ${quoteIdent(CAPTURE_SCHEMA)}.capture_table ADD COLUMN IF NOT EXISTS definition text`);
@@ -96,7 +97,7 @@ async function refusePartitioned(client: pg.Client, shapes: readonly TableShape[
   const { rows } = await client.query<{ name: string; leaves: string | null }>(
     `SELECT s.name, (SELECT pg_catalog.string_agg(pg_catalog.format('%I.%I', n.nspname, c.relname), ' ' ORDER BY c.relname)
                        FROM pg_catalog.pg_partition_tree(s.name::regclass) AS t
-                       JOIN pg_catalog.pg_class c ON c.oid = t.relid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                       JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                       WHERE t.isleaf) AS leaves
        FROM pg_catalog.unnest($1::text[]) AS s(name)
       WHERE (SELECT relkind FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(s.name)) = 'p'`,
@@ -116,7 +117,7 @@ async function installTable(client: pg.Client, shape: TableShape): Promise<void>
   // inserts into the delta table): taken the other way round, each waited for the other
   await client.query(`LOCK TABLE ${qualified(shape.table)} IN ACCESS EXCLUSIVE MODE`);
   const registered = await client.query<{ key_columns: string; same: string }>(
-    `SELECT key_columns::text, key_columns = $3::text[] AS same FROM ${quoteIdent(CAPTURE_SCHEMA)}.capture_table WHERE schemaname = $1 AND tablename = $2`,
+    `SELECT key_columns::text, key_columns OPERATOR(pg_catalog.=) $3::text[] AS same FROM ${quoteIdent(CAPTURE_SCHEMA)}.capture_table WHERE schemaname = $1 AND tablename = $2`,
     [shape.table.schema, shape.table.name, keyNames],
   );
   const existing = registered.rows[0];
@@ -139,8 +140,8 @@ function tableStatements(shape: TableShape): string[] {
     `CREATE TABLE IF NOT EXISTS ${names.delta} (
     ${keyDefinitions},
     bucardo_op "char" NOT NULL,
-    bucardo_txid xid8 NOT NULL DEFAULT pg_current_xact_id(),
-    bucardo_changed_at timestamptz NOT NULL DEFAULT clock_timestamp())`,
+    bucardo_txid xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+    bucardo_changed_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp())`,
     `CREATE INDEX IF NOT EXISTS ${names.txidIndex} ON ${names.delta} (bucardo_txid)`,
     ...(shape.additive ?? []).map((column) => `ALTER TABLE ${names.delta} ADD COLUMN IF NOT EXISTS ${additiveColumn(column)} numeric`),
     captureFunctionSql(shape),
@@ -167,11 +168,11 @@ function definitionOf(shape: TableShape): string {
 async function installedAs(client: pg.Client, shapes: readonly TableShape[]): Promise<Set<string>> {
   const { rows } = await client.query<{ schemaname: string; tablename: string }>(
     `SELECT c.schemaname, c.tablename
-       FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::text[]), pg_catalog.unnest($5::text[])) AS s(schemaname, tablename, definition, txid_index, relation)
+       FROM ${unnestRows(['$1::text[]', '$2::text[]', '$3::text[]', '$4::text[]', '$5::text[]'])} AS s(schemaname, tablename, definition, txid_index, relation)
        JOIN ${quoteIdent(CAPTURE_SCHEMA)}.capture_table c USING (schemaname, tablename)
       WHERE c.definition = s.definition
-        AND to_regclass(s.txid_index) IS NOT NULL
-        AND (SELECT count(*) FROM pg_catalog.pg_trigger t
+        AND pg_catalog.to_regclass(s.txid_index) IS NOT NULL
+        AND (SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger t
               WHERE t.tgrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(s.relation) AND t.tgname IN ($6, $7) AND t.tgenabled = 'O') = 2`,
     [shapes.map((shape) => shape.table.schema), shapes.map((shape) => shape.table.name), shapes.map(definitionOf),
       shapes.map((shape) => `${quoteIdent(CAPTURE_SCHEMA)}.${captureNames(shape.table).txidIndex}`), shapes.map((shape) => qualified(shape.table)),

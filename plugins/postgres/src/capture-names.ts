@@ -35,7 +35,7 @@ export const MADE_DELTA = `${CAPTURE_SCHEMA}.made_delta`;
 
 /** The statement that makes `MADE_DELTA` (capture install, and a recorder finding a capture made before it). */
 export const MADE_DELTA_SQL = `CREATE TABLE IF NOT EXISTS ${MADE_DELTA} (
-  schemaname text NOT NULL, tablename text NOT NULL, bucardo_txid xid8 NOT NULL DEFAULT pg_current_xact_id(), sync text NOT NULL,
+  schemaname text NOT NULL, tablename text NOT NULL, bucardo_txid xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(), sync text NOT NULL,
   PRIMARY KEY (schemaname, tablename, bucardo_txid, sync))`;
 
 /**
@@ -90,7 +90,7 @@ export function qualified(table: TableRef): string {
  * table's description and `bucardo validate`'s key check read the captured key alike.
  */
 export function capturedKeySql(deltaName: string, schema: string): string {
-  return `SELECT array_agg(da.attname::text ORDER BY da.attnum) AS names
+  return `SELECT pg_catalog.array_agg(da.attname::text ORDER BY da.attnum) AS names
            FROM pg_catalog.pg_namespace dn
            JOIN pg_catalog.pg_class d ON d.relnamespace = dn.oid AND d.relname = ${deltaName}
            JOIN pg_catalog.pg_attribute op ON op.attrelid = d.oid AND op.attname = 'bucardo_op'

@@ -8,6 +8,7 @@ import { quoteLiteral } from './connect.js';
 import { ChangeFold } from './change-fold.js';
 import { forEachLine } from './copy-out-parser.js';
 import { copyOutBatches } from './copy-out-query.js';
+import { unnestRows } from './unnest.js';
 
 /**
  * The rows of a capture interval: committed after the snapshot `since` and visible in `until` when given.
@@ -24,7 +25,7 @@ export function interval(since = '$1', until?: string): string {
  */
 function forTables(shapes: readonly TableShape[], firstParam: number): { sql: string; values: string[][] } {
   return {
-    sql: `(schemaname, tablename) IN (SELECT * FROM ROWS FROM (pg_catalog.unnest($${firstParam}::text[]), pg_catalog.unnest($${firstParam + 1}::text[])))`,
+    sql: `(schemaname, tablename) IN (SELECT * FROM ${unnestRows([`$${firstParam}::text[]`, `$${firstParam + 1}::text[]`])})`,
     values: [shapes.map((shape) => shape.table.schema), shapes.map((shape) => shape.table.name)],
   };
 }
@@ -89,7 +90,7 @@ async function readTable(client: pg.Client, db: string, shape: TableShape, since
   // are folded per key here: PostgreSQL sorts a million rows in a second or two, while grouping them with
   // ordered aggregates takes several. Changes to one key are ordered by time, not transaction id:
   // concurrent writers of a row take its lock in any order, but each writes its record after the lock.
-  const sql = `COPY (SELECT ${keys}, bucardo_op, (extract(epoch FROM bucardo_changed_at) * 1000000)::bigint${deltas}
+  const sql = `COPY (SELECT ${keys}, bucardo_op, (extract(epoch FROM bucardo_changed_at) OPERATOR(pg_catalog.*) 1000000)::bigint${deltas}
              FROM ${names.delta} WHERE ${where}
             ORDER BY ${keys}, bucardo_changed_at, bucardo_txid) TO STDOUT`;
   const fold = new ChangeFold(shape);
@@ -130,7 +131,7 @@ async function changedTables(client: pg.Client, shapes: readonly TableShape[], s
   if (shapes.length === 0) return new Map();
   const where = interval('$1', until === undefined ? undefined : '$2');
   const probes = shapes.map((shape) => newest
-    ? `(SELECT (extract(epoch FROM pg_catalog.max(bucardo_changed_at)) * 1000000)::bigint FROM ${captureNames(shape.table).delta} WHERE ${where})`
+    ? `(SELECT (extract(epoch FROM pg_catalog.max(bucardo_changed_at)) OPERATOR(pg_catalog.*) 1000000)::bigint FROM ${captureNames(shape.table).delta} WHERE ${where})`
     : firstRecord(captureNames(shape.table).delta, where));
   const row = await selectColumns(client, probes, until === undefined ? [since] : [since, until]);
   const changed = new Map<string, { newest?: number }>();
@@ -158,7 +159,7 @@ async function readTruncates(client: pg.Client, shapes: readonly TableShape[], s
   const tables = forTables(shapes, snapshots.length + 1);
   const mine = own === undefined ? '' : ` AND ${truncateNotMadeBy(`$${snapshots.length + 3}`)}`;
   const result = await client.query<string[]>({
-    text: `SELECT schemaname, tablename, (extract(epoch FROM pg_catalog.max(truncated_at)) * 1000000)::bigint
+    text: `SELECT schemaname, tablename, (extract(epoch FROM pg_catalog.max(truncated_at)) OPERATOR(pg_catalog.*) 1000000)::bigint
              FROM ${TRUNCATE_LOG} WHERE ${interval('$1', until === undefined ? undefined : '$2')} AND ${tables.sql}${mine} GROUP BY schemaname, tablename`,
     values: [...snapshots, ...tables.values, ...(own === undefined ? [] : [own])],
     rowMode: 'array',

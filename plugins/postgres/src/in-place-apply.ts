@@ -111,24 +111,22 @@ async function writeStaged(write: Writer, keys: readonly KeyText[]): Promise<{ d
 /** A unique value another row holds. */
 export const UNIQUE_VIOLATION = '23505';
 
-const matches = (shape: TableShape, left: string, right: string) => keysMatch(shape, left, right);
-
 async function updateStaged(write: Writer, keys: readonly KeyText[]): Promise<{ deleted: number; inserted: number }> {
   const { client, shape, hide, always } = write;
   const table = qualified(shape.table);
   const { sql, params } = keyCondition(shape, keys, hide, 1, 'bucardo_row.');
-  const gone = await client.query(`DELETE FROM ONLY ${table} AS bucardo_row WHERE ${sql} AND NOT EXISTS (SELECT 1 FROM ${STAGE} AS bucardo_image WHERE ${matches(shape, 'bucardo_image', 'bucardo_row')})`, params);
+  const gone = await client.query(`DELETE FROM ONLY ${table} AS bucardo_row WHERE ${sql} AND NOT EXISTS (SELECT 1 FROM ${STAGE} AS bucardo_image WHERE ${keysMatch(shape, 'bucardo_image', 'bucardo_row')})`, params);
   const keyNames = new Set(shape.key.map((column) => column.name));
   const others = shape.columns.filter((column) => !keyNames.has(column.name) && !always.has(column.name));
   // The new rows and the updates in one statement: foreign keys are checked at its end, so a row updated to
   // point at a new row of its own table (a tree) finds it; the UPDATE, on the statement's snapshot, sees
   // only the rows that were there. With nothing to set, those rows count as updated.
   const insert = `INSERT INTO ${table} (${columnList(shape)}) OVERRIDING SYSTEM VALUE SELECT ${columnList(shape)} FROM ${STAGE} AS bucardo_image
-    WHERE NOT EXISTS (SELECT 1 FROM ONLY ${table} AS bucardo_row WHERE ${matches(shape, 'bucardo_row', 'bucardo_image')}) RETURNING 1`;
+    WHERE NOT EXISTS (SELECT 1 FROM ONLY ${table} AS bucardo_row WHERE ${keysMatch(shape, 'bucardo_row', 'bucardo_image')}) RETURNING 1`;
   const update = others.length === 0
-    ? `SELECT 1 FROM ${STAGE} AS bucardo_image WHERE EXISTS (SELECT 1 FROM ONLY ${table} AS bucardo_row WHERE ${matches(shape, 'bucardo_row', 'bucardo_image')})`
+    ? `SELECT 1 FROM ${STAGE} AS bucardo_image WHERE EXISTS (SELECT 1 FROM ONLY ${table} AS bucardo_row WHERE ${keysMatch(shape, 'bucardo_row', 'bucardo_image')})`
     : `UPDATE ONLY ${table} AS bucardo_row SET ${others.map(({ name }) => `${quoteIdent(name)} = bucardo_image.${quoteIdent(name)}`).join(', ')}
-      FROM ${STAGE} AS bucardo_image WHERE ${matches(shape, 'bucardo_row', 'bucardo_image')} RETURNING 1`;
+      FROM ${STAGE} AS bucardo_image WHERE ${keysMatch(shape, 'bucardo_row', 'bucardo_image')} RETURNING 1`;
   const { rows: [counts] } = await client.query<{ added: string; present: string }>(
     `WITH bucardo_added AS (${insert}), bucardo_present AS (${update})
      SELECT (SELECT pg_catalog.count(*) FROM bucardo_added) AS added, (SELECT pg_catalog.count(*) FROM bucardo_present) AS present`);

@@ -2,13 +2,14 @@ import type pg from 'pg';
 import type { ColumnInfo, TableRef, TableShape } from '@bucardo/plugin-sdk';
 import { CAPTURE_SCHEMA, captureNames, capturedKeySql } from './capture-names.js';
 import { leafForeignKeys, selfAndAncestors } from './leaf-foreign-keys.js';
+import { unnestRows } from './unnest.js';
 
 /**
  * `FROM` these tables by name, in one statement whatever their number: each with its 1-based position in
  * the list (`w.ord`) and its `pg_class` row (`c`); a table that does not exist has no row. Its parameters,
  * `$1` and `$2`, are `namedTablesParams(tables)`.
  */
-export const NAMED_TABLES = `ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) WITH ORDINALITY AS w(schema, name, ord)
+export const NAMED_TABLES = `${unnestRows(['$1::text[]', '$2::text[]'])} WITH ORDINALITY AS w(schema, name, ord)
        JOIN pg_namespace n ON n.nspname = w.schema
        JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.name`;
 
@@ -45,19 +46,13 @@ export async function describeTables(client: pg.Client, tables: readonly TableRe
             (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_array(a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum), '[]')
                FROM pg_attribute a
               WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') AS columns,
-            (SELECT pg_catalog.json_build_array(chosen.names, chosen.source, chosen.schemas) FROM (
+            (SELECT pg_catalog.json_build_array(chosen.names, chosen.source) FROM (
                SELECT pg_catalog.array_agg(a.attname::text ORDER BY k.ord) AS names,
-                      CASE WHEN i.indisprimary THEN 'primary key' ELSE 'unique index ' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(ic.relname) END AS source,
-                      pg_catalog.array_agg(opn.nspname::text ORDER BY k.ord) AS schemas
+                      CASE WHEN i.indisprimary THEN 'primary key' ELSE 'unique index ' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(ic.relname) END AS source
                  FROM pg_index i
                  JOIN pg_class ic ON ic.oid = i.indexrelid
-                 CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(i.indkey::int2[]), pg_catalog.unnest(i.indclass::oid[])) WITH ORDINALITY AS k(attnum, opclass, ord)
+                 CROSS JOIN LATERAL pg_catalog.unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
                  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-                 -- the schema of the equality of the column's operator class in the key index
-                 LEFT JOIN pg_opclass oc ON oc.oid = k.opclass
-                 LEFT JOIN pg_amop ao ON ao.amopfamily = oc.opcfamily AND ao.amopstrategy = 3 AND ao.amoplefttype = oc.opcintype AND ao.amoprighttype = oc.opcintype
-                 LEFT JOIN pg_operator o ON o.oid = ao.amopopr AND o.oprname = '='
-                 LEFT JOIN pg_namespace opn ON opn.oid = o.oprnamespace
                 WHERE i.indrelid = c.oid AND i.indisvalid AND (i.indisprimary OR (i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL))
                 GROUP BY i.indexrelid, i.indisprimary, ic.relname
                HAVING i.indisprimary OR pg_catalog.bool_and(a.attnotnull)
@@ -79,9 +74,7 @@ export async function describeTables(client: pg.Client, tables: readonly TableRe
     const row = found.get(index);
     if (!row) return undefined;
     const columns = jsonOf<Array<[string, string]>>(row.columns).map(([name, type]) => ({ name, type }));
-    const [keyNames, keySource, operatorSchemas] = row.key === null ? [[], 'none', []] : jsonOf<[string[], string, Array<string | null>]>(row.key);
-    // the key columns' operators' schema (ColumnInfo.operatorSchema), by name: the captured order may differ
-    const schemaOf = new Map(keyNames.map((name, index) => [name, operatorSchemas[index] ?? undefined]));
+    const [keyNames, keySource] = row.key === null ? [[], 'none'] : jsonOf<[string[], string]>(row.key);
     const captured = row.captured === null ? undefined : jsonOf<string[] | null>(row.captured) ?? undefined;
     // the captured key, in its captured order: key texts and partitions are made in that order
     const ordered = captured && sameColumns(keyNames, captured) ? captured : keyNames;
@@ -90,15 +83,11 @@ export async function describeTables(client: pg.Client, tables: readonly TableRe
     return {
       table,
       columns,
-      key: ordered.map((name) => columns.find((column) => column.name === name)!).filter(Boolean).map((column) => withOperators(column, schemaOf.get(column.name))),
+      key: ordered.map((name) => columns.find((column) => column.name === name)!).filter(Boolean),
       keySource,
       ...(references.length > 0 ? { references } : {}),
     };
   });
-}
-
-function withOperators(column: ColumnInfo, operatorSchema: string | undefined): ColumnInfo {
-  return operatorSchema === undefined ? column : { ...column, operatorSchema };
 }
 
 function sameColumns(a: readonly string[], b: readonly string[]): boolean {

@@ -3,6 +3,14 @@ import { decodeKey, keyPartKind } from '@bucardo/plugin-sdk';
 import { quoteIdent, quoteLiteral } from './connect.js';
 import { unnestRows } from './unnest.js';
 
+/**
+ * A key column as this plugin's statements compare it: with the schema of its equality on the database the
+ * statement runs on (`KeyIndexes.local`), never the one of the shape's database.
+ */
+export interface KeyColumn extends ColumnInfo {
+  readonly operatorSchema?: string;
+}
+
 /** Each key column's values, from the encoded keys. */
 export function keyColumnsOf(shape: TableShape, keys: readonly KeyText[]): string[][] {
   if (shape.key.length === 1) return [keys as string[]];
@@ -25,16 +33,16 @@ function inArrays(shape: TableShape, alias: string, arrays: readonly string[]): 
  * A key column's comparison operator (`=`, `>`) named with its schema, `OPERATOR(pg_catalog.=)`: a bare
  * `=` is looked up on the session's search_path, where anyone who may create in `public` can put a
  * `=(varchar, varchar)` that matches a varchar key better than the built-in one, and would run their code
- * as the sync's role. The schema is that of the key index's operators (introspect.ts), so the comparison
- * and the index's stay the same (citext's own `=`, not pg_catalog's). A shape that does not say where its
- * operators are (a third-party source's) keeps the bare operator.
+ * as the sync's role. The schema is read from the catalog of the database the statement runs on
+ * (`KeyIndexes.local`): that of a key index's operators there, so the comparison and the index's stay the
+ * same (citext's own `=`, not pg_catalog's). A column not looked up there keeps the bare operator.
  */
-export function keyOperator(column: ColumnInfo, operator: '=' | '>'): string {
+export function keyOperator(column: KeyColumn, operator: '=' | '>'): string {
   return column.operatorSchema === undefined ? operator : `OPERATOR(${quoteIdent(column.operatorSchema)}.${operator})`;
 }
 
 /** The operator that compares whole key rows, `(a, b) = (x, y)`: one name for every column, so only where they share a schema. */
-function rowOperator(columns: readonly ColumnInfo[], operator: '=' | '>'): string | undefined {
+function rowOperator(columns: readonly KeyColumn[], operator: '=' | '>'): string | undefined {
   const schemas = new Set(columns.map((column) => column.operatorSchema));
   return schemas.size === 1 ? keyOperator(columns[0]!, operator) : undefined;
 }

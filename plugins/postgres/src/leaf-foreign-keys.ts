@@ -23,15 +23,20 @@ export function leafForeignKeys(near: string): string {
       WHERE f.contype = 'f' AND f.conparentid = 0 AND (${near}))`;
 }
 
-/** The leaves of a table: itself, when it is not partitioned (no partition tree lists it then). */
+/**
+ * The leaves of a table: itself, when it is not partitioned (no partition tree lists it then). As `oid`:
+ * `pg_partition_tree` gives `regclass`, which a UNION keeps, and pg_catalog has no `=` of `regclass` with
+ * `oid` or with `regclass`, so every comparison of it would be looked up on the search path, where a
+ * `public.=(oid, regclass)` matches exactly.
+ */
 function leavesOf(table: string): string {
-  return `(SELECT t.relid FROM pg_catalog.pg_partition_tree(${table}) AS t WHERE t.isleaf
+  return `(SELECT t.relid::oid FROM pg_catalog.pg_partition_tree(${table}) AS t WHERE t.isleaf
            UNION SELECT ${table} WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_partition_tree(${table})))`;
 }
 
 /** The oids of relation `table` and of the partitioned tables it is a partition of, at every level. */
 export function selfAndAncestors(table: string): string {
-  return `(SELECT ${table} UNION SELECT a.relid FROM pg_catalog.pg_partition_ancestors(${table}) AS a)`;
+  return `(SELECT ${table} UNION SELECT a.relid::oid FROM pg_catalog.pg_partition_ancestors(${table}) AS a)`;
 }
 
 /** An SQL condition: a foreign key points at `table` (an oid expression, a leaf or a plain table). */

@@ -3,6 +3,7 @@ import type { KeyText, TableShape } from '@bucardo/plugin-sdk';
 import { qualified } from './capture-names.js';
 import { keyCondition } from './key-sql.js';
 import { leafForeignKeys, selfAndAncestors } from './leaf-foreign-keys.js';
+import { unnestRows } from './unnest.js';
 
 /**
  * The first of `among` (a regclass[] literal: the tables with put-off writes) whose rows on this database
@@ -18,7 +19,7 @@ export async function stillPointedAtBy(client: pg.Client, shape: TableShape, key
     // bare `=` is looked up on the search path (key-sql.ts, keyOperator)
     `SELECT pg_catalog.format('%I.%I', n.nspname, r.relname) AS child,
        (SELECT pg_catalog.string_agg(pg_catalog.format('bucardo_row.%I OPERATOR(%I.%s) bucardo_child.%I', pa.attname, opn.nspname, o.oprname, ca.attname), ' AND ' ORDER BY k.n)
-          FROM ROWS FROM (pg_catalog.unnest(c.conkey), pg_catalog.unnest(c.confkey), pg_catalog.unnest(c.conpfeqop)) WITH ORDINALITY AS k(ck, pk, op, n)
+          FROM ${unnestRows(['c.conkey', 'c.confkey', 'c.conpfeqop'])} WITH ORDINALITY AS k(ck, pk, op, n)
           JOIN pg_catalog.pg_attribute ca ON ca.attrelid = c.conrelid AND ca.attnum = k.ck
           JOIN pg_catalog.pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = k.pk
           JOIN pg_catalog.pg_operator o ON o.oid = k.op

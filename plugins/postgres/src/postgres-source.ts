@@ -106,7 +106,7 @@ class PostgresSourceSession implements SourceSession {
   }
 
   readTable(args: ReadTableArgs): AsyncIterable<RowBatch> {
-    return readTable(this.#client, this.#db, args);
+    return readTable(this.#client, this.#db, args, (shape) => this.#keyIndexes.local(shape));
   }
 
   /** One REPEATABLE READ transaction: every `COPY` in it reads the snapshot its first statement took. */
@@ -164,11 +164,13 @@ class PostgresSourceSession implements SourceSession {
     // In key order: a target then inserts into its key index page by page rather than at random (COPY of
     // 33k pgbench rows after deleting their keys: 220-310 ms sorted, 390-460 ms in random order).
     const hide = await this.#keyIndexes.hideKeys(args.shape, args.keys.length);
-    const where = inlineKeyCondition(args.shape, args.keys, hide);
+    // keys compared with this database's operators (the shape is the first source's)
+    const local = await this.#keyIndexes.local(args.shape);
+    const where = inlineKeyCondition(local, args.keys, hide);
     const select = args.selectList !== undefined
       ? customSelect(args.shape.table, args.selectList, where)
       : (args.shape.additive ?? []).length > 0 && args.additiveAsOf !== undefined
-      ? selectAdditiveAsOf(args.shape, where, args.additiveAsOf)
+      ? selectAdditiveAsOf(local, where, args.additiveAsOf)
       : `SELECT ${columnList(args.shape)} FROM ONLY ${qualified(args.shape.table)} WHERE ${where}`;
     const rows = await cancellable(this.#client, args.signal, () => copyOutAll(this.#client, `COPY (${select} ORDER BY ${keyColumnList(args.shape)}) TO STDOUT`));
     return new RowBatch(this.#db, args.shape, rows.data, rows.ends);

@@ -122,7 +122,8 @@ class PostgresTargetSession implements TargetSession {
 
   apply(batch: ApplyBatch): Promise<ApplyResult> {
     // A run that is aborted (a kick's timeout, a daemon that lost its lock) must not wait on a lock forever.
-    return cancellable(this.#client, batch.signal, () => this.#applyAndRecord(batch)).catch((error: unknown) => {
+    // keys compared with this database's operators (the shape is the first source's)
+    return cancellable(this.#client, batch.signal, async () => this.#applyAndRecord({ ...batch, shape: await this.#keyIndexes.local(batch.shape) })).catch((error: unknown) => {
       this.#deadlocks.failed(error);
       // rows written in place (additive columns, a table a foreign key points at) needed UPDATE too
       const inPlace = (batch.shape.additive ?? []).length > 0 || this.#referenced.known(batch.shape);

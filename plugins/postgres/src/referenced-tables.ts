@@ -46,8 +46,8 @@ export class ReferencedTables {
     const { rows: [found] } = await client.query<{ oids: string; edges: string }>(
       `WITH asked AS (SELECT t::oid AS oid, n FROM pg_catalog.unnest($1::regclass[]) WITH ORDINALITY AS u(t, n)),
             near AS (SELECT s FROM asked CROSS JOIN LATERAL ${selfAndAncestors('asked.oid')} AS a(s))
-       SELECT (SELECT array_agg(oid ORDER BY n) FROM asked) AS oids,
-        (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_array(f.conrelid::oid, f.confrelid::oid)), '[]') FROM ${leafForeignKeys('f.conrelid IN (SELECT s FROM near)')} AS f
+       SELECT (SELECT pg_catalog.array_agg(oid ORDER BY n) FROM asked) AS oids,
+        (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_array(f.conrelid, f.confrelid)), '[]') FROM ${leafForeignKeys('f.conrelid IN (SELECT s FROM near)')} AS f
           WHERE f.conrelid IN (SELECT oid FROM asked) AND f.confrelid IN (SELECT oid FROM asked) AND f.conrelid <> f.confrelid) AS edges`,
       [arrayLiteral(names)]);
     const oids = found!.oids.replace(/^\{|\}$/g, '').split(',');

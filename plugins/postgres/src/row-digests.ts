@@ -54,7 +54,7 @@ function rowsOf(request: RowSummaryRequest): string {
 export function summarizeRows(client: pg.Client, request: RowSummaryRequest): Promise<RowSummary> {
   const { shape, partitions } = request;
   return cancellable(client, request.signal, async () => {
-    const result = await client.query<{ p: string | null; n: string; d: string }>(`SELECT p, pg_catalog.count(*)::int AS n, pg_catalog.sum(('x' || pg_catalog.substr(h, 1, 16))::bit(64)::bigint)::text AS d
+    const result = await client.query<{ p: string | null; n: string; d: string }>(`SELECT p, pg_catalog.count(*)::int AS n, pg_catalog.sum(('x' OPERATOR(pg_catalog.||) pg_catalog.substr(h, 1, 16))::bit(64)::bigint)::text AS d
       FROM (SELECT ${shape.key.length === 0 ? '0' : partitionOf(shape, partitions)} AS p, ${rowDigest(shape)} AS h FROM ${rowsOf(request)}) AS r GROUP BY p`);
     // a NULL key part puts a row in no partition (a table without a key here may hold one)
     const keyed = result.rows.filter((row) => row.p !== null);

@@ -12,7 +12,7 @@ export async function estimateRows(client: pg.Client, tables: readonly TableRef[
   if (tables.length === 0) return new Map();
   const result = await client.query<{ ord: string; rows: number }>(
     `SELECT w.ord, c.reltuples AS rows FROM ${NAMED_TABLES} AND c.relkind = 'r'
-      WHERE c.reltuples > 0 OR (c.reltuples = 0 AND c.relpages > 0)`,
+      WHERE c.reltuples OPERATOR(pg_catalog.>) 0 OR (c.reltuples OPERATOR(pg_catalog.=) 0 AND c.relpages > 0)`,
     namedTablesParams(tables),
   );
   return new Map(result.rows.map((row) => [tableId(tables[Number(row.ord) - 1]!), Math.round(Number(row.rows))]));

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { RowBatch, decodeKey, type ReadTableArgs } from '@bucardo/plugin-sdk';
+import { RowBatch, decodeKey, type ReadTableArgs, type TableShape } from '@bucardo/plugin-sdk';
 import { qualified } from './capture-names.js';
 import { quoteLiteral } from './connect.js';
 import { copyOutBatches } from './copy-out-query.js';
@@ -11,8 +11,10 @@ import { columnList, keyAfter, keyColumnList } from './key-sql.js';
  * batch waits to be taken, so memory stays bounded by two batches (the one written, the one read ahead)
  * whatever the table's size. Tables with a key come in key order, from after `args.after`.
  */
-export async function* readTable(client: pg.Client, db: string, args: ReadTableArgs): AsyncIterable<RowBatch> {
-  for await (const rows of copyOutBatches(client, `COPY (${selectAll(args)}) TO STDOUT`, args.batchRows, args.signal)) {
+/** The rows, in key order; `local` gives the shape whose key operators are this database's (`KeyIndexes.local`). */
+export async function* readTable(client: pg.Client, db: string, args: ReadTableArgs, local: (shape: TableShape) => Promise<TableShape>): AsyncIterable<RowBatch> {
+  const select = selectAll(args.after === undefined ? args : { ...args, shape: await local(args.shape) });
+  for await (const rows of copyOutBatches(client, `COPY (${select}) TO STDOUT`, args.batchRows, args.signal)) {
     yield new RowBatch(db, args.shape, rows.data, rows.ends);
   }
 }

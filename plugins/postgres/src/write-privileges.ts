@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { TableShape } from '@bucardo/plugin-sdk';
 import { pointedAt } from './leaf-foreign-keys.js';
+import { unnestRows } from './unnest.js';
 
 /**
  * Per table, what the session's role lacks to write it as this plugin does: USAGE on its schema; SELECT
@@ -15,13 +16,13 @@ export async function missingWritePrivileges(client: pg.Client, shapes: readonly
     `SELECT s.i, current_user AS role, pg_catalog.to_json(pg_catalog.array_remove(ARRAY[
               CASE WHEN NOT pg_catalog.has_schema_privilege(n.oid, 'USAGE') THEN 'USAGE ON SCHEMA ' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(n.nspname) END,
               CASE WHEN NOT pg_catalog.has_any_column_privilege(c.oid, 'SELECT') THEN 'SELECT' END,
-              CASE WHEN NOT has_any_column_privilege(c.oid, 'INSERT') THEN 'INSERT' END,
+              CASE WHEN NOT pg_catalog.has_any_column_privilege(c.oid, 'INSERT') THEN 'INSERT' END,
               CASE WHEN NOT pg_catalog.has_table_privilege(c.oid, 'DELETE') THEN 'DELETE' END,
               CASE WHEN (s.additive OR (pg_catalog.current_setting('session_replication_role') <> 'replica'
                           AND ${pointedAt('c.oid')}))
                         AND NOT pg_catalog.has_any_column_privilege(c.oid, 'UPDATE') THEN 'UPDATE' END
             ], NULL))::text AS missing
-       FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), pg_catalog.unnest($3::bool[])) WITH ORDINALITY AS s(schema, name, additive, i)
+       FROM ${unnestRows(['$1::text[]', '$2::text[]', '$3::bool[]'])} WITH ORDINALITY AS s(schema, name, additive, i)
        LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = s.schema
        LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = s.name
       ORDER BY s.i`,

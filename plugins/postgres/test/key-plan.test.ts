@@ -9,11 +9,11 @@
  */
 import { describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
-import { RowBatch, silentLogger, type TableShape } from '@bucardo/plugin-sdk';
+import { RowBatch, encodeKey, silentLogger, type TableShape } from '@bucardo/plugin-sdk';
 import { createDatabase, dropDatabase, serverFromInfo, uniqueName, withClient } from '@bucardo/test';
 import { describeTable } from '../src/introspect.js';
 import { KeyIndexes } from '../src/key-index.js';
-import { inlineKeyCondition, keyCondition } from '../src/key-sql.js';
+import { inlineKeyCondition, keyAfter, keyCondition, type KeyColumn } from '../src/key-sql.js';
 import { registeredDriver } from './support/driver.js';
 
 const server = serverFromInfo(inject('pg'));
@@ -21,7 +21,7 @@ const server = serverFromInfo(inject('pg'));
 const shapeOf = (name: string, key = 'id'): TableShape => ({
   table: { schema: 'public', name },
   columns: [{ name: 'id', type: 'integer' }, { name: 'v', type: 'text' }],
-  key: [{ name: key, type: 'integer', operatorSchema: 'pg_catalog' }],
+  key: [{ name: key, type: 'integer', operatorSchema: 'pg_catalog' } as KeyColumn],
   keySource: 'primary key',
 });
 
@@ -154,7 +154,7 @@ describe('key conditions', () => {
         await client.query(`CREATE TABLE ${table} (id ${type} PRIMARY KEY, v text)`);
         await client.query(`INSERT INTO ${table} (id, v) SELECT k::${type}, 'x' FROM unnest($1::text[]) AS k`, [values]);
         await client.query(`INSERT INTO ${table} (id, v) VALUES ($1::text::${type}, 'other')`, [type === 'uuid' ? '11111111-2222-4333-8444-555555555555' : type === 'key_domain' ? '99' : type.startsWith('timestamp') ? '2000-01-01 00:00:00+00' : type === 'numeric(10,2)' ? '99.99' : 'zz']);
-        const shape: TableShape = { ...shapeOf(table), key: [{ name: 'id', type, operatorSchema: 'pg_catalog' }] };
+        const shape: TableShape = { ...shapeOf(table), key: [{ name: 'id', type, operatorSchema: 'pg_catalog' } as KeyColumn] };
         const { sql, params } = keyCondition(shape, values, true);
         expect(sql, type).toContain('(SELECT ');
         await client.query('BEGIN');
@@ -176,10 +176,14 @@ describe('key conditions', () => {
         CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); CREATE TABLE moods (id mood PRIMARY KEY, v text);
         CREATE DOMAIN code AS text CHECK (VALUE <> ''); CREATE TABLE codes (id code PRIMARY KEY, v text);
         ANALYZE ci`);
-      const shape = (await describeTable(client, { schema: 'public', name: 'ci' }))!;
+      const indexes = new KeyIndexes(client);
+      const described = (await describeTable(client, { schema: 'public', name: 'ci' }))!;
+      // the shape says nothing of operators: each session asks its own catalog
+      expect(described.key).toEqual([{ name: 'id', type: 'ext.citext' }]);
+      const shape = await indexes.local(described);
       expect(shape.key).toEqual([{ name: 'id', type: 'ext.citext', operatorSchema: 'ext' }]);
-      expect((await describeTable(client, { schema: 'public', name: 'moods' }))!.key).toEqual([{ name: 'id', type: 'mood', operatorSchema: 'pg_catalog' }]);
-      expect((await describeTable(client, { schema: 'public', name: 'codes' }))!.key).toEqual([{ name: 'id', type: 'code', operatorSchema: 'pg_catalog' }]);
+      expect((await indexes.local((await describeTable(client, { schema: 'public', name: 'moods' }))!)).key).toEqual([{ name: 'id', type: 'mood', operatorSchema: 'pg_catalog' }]);
+      expect((await indexes.local((await describeTable(client, { schema: 'public', name: 'codes' }))!)).key).toEqual([{ name: 'id', type: 'code', operatorSchema: 'pg_catalog' }]);
       // keys in another case still match: citext's equality, not text's (pg_catalog's would find none, by a sequential scan)
       const keys = Array.from({ length: 30_000 }, (_, i) => `KEY${3 * i + 1}`);
       const { text, params, plan } = await planDelete(client, shape, keys, true);
@@ -192,6 +196,66 @@ describe('key conditions', () => {
       const fetched = await client.query(`SELECT count(*)::int AS n FROM ONLY ci WHERE ${inlineKeyCondition(shape, keys, true)}`);
       expect(fetched.rows[0].n).toBe(30_000);
     });
+  });
+
+  it('a composite key of a citext (schema ext) and an int: the EXISTS form and the spelt-out "after", each column by its own schema\'s operator, by index', async () => {
+    await withDatabase('key_plan_mixed', async (client) => {
+      await client.query(`
+        CREATE SCHEMA ext; CREATE EXTENSION citext SCHEMA ext;
+        CREATE TABLE mixed (name ext.citext, n int, v text, PRIMARY KEY (name, n));
+        INSERT INTO mixed SELECT 'Key' || (i % 1000), i, 'row ' || i FROM generate_series(1, 100000) AS i;
+        ANALYZE mixed`);
+      const shape = await new KeyIndexes(client).local((await describeTable(client, { schema: 'public', name: 'mixed' }))!);
+      expect(shape.key).toEqual([{ name: 'name', type: 'ext.citext', operatorSchema: 'ext' }, { name: 'n', type: 'integer', operatorSchema: 'pg_catalog' }]);
+      // keys in another case match by citext's equality; (KEY1, 2) is no row
+      const keys = [encodeKey(['KEY1', '1001']), encodeKey(['key2', '2002']), encodeKey(['KEY1', '2'])];
+      const { sql, params } = keyCondition(shape, keys, false);
+      expect(sql).toMatch(/^EXISTS \(SELECT FROM ROWS FROM \(pg_catalog\.unnest/);
+      expect(sql).toContain('"name" OPERATOR("ext".=) bucardo_keys.k0 AND "n" OPERATOR("pg_catalog".=) bucardo_keys.k1');
+      expect((await client.query(`SELECT n FROM ONLY mixed WHERE ${sql} ORDER BY n`, params)).rows).toEqual([{ n: 1001 }, { n: 2002 }]);
+      expect((await client.query(`SELECT n FROM ONLY mixed WHERE ${inlineKeyCondition(shape, keys, false)} ORDER BY n`)).rows).toEqual([{ n: 1001 }, { n: 2002 }]);
+      // after (KEY999, 99000): the rows of Key999 past 99000, none of a name before it, by the key index
+      const after = keyAfter(shape, ["'KEY999'::ext.citext", '99000']);
+      expect(after).toBe('(("name" OPERATOR("ext".>) \'KEY999\'::ext.citext) OR ("name" OPERATOR("ext".=) \'KEY999\'::ext.citext AND "n" OPERATOR("pg_catalog".>) 99000))');
+      const read = `SELECT name, n FROM ONLY mixed WHERE ${after} ORDER BY name, n`;
+      expect((await client.query(read)).rows).toEqual([{ name: 'Key999', n: 99999 }]);
+      expect((await explain(client, read)).find((node) => node['Index Name'] === 'mixed_pkey')?.['Node Type']).toMatch(/Index/);
+    });
+  });
+
+  it('name a key\'s operators from the catalog of the database the statement runs on: citext in ext on the source, in public on the target', async () => {
+    const [source, target] = [uniqueName('key_ops_src'), uniqueName('key_ops_tgt')];
+    const urls = [await createDatabase(server, source), await createDatabase(server, target)];
+    try {
+      // ext is on the source role's search path there, so both print the type as citext and the shapes agree
+      await withClient(urls[0]!, (client) => client.query(`CREATE SCHEMA ext; CREATE EXTENSION citext SCHEMA ext;
+        ALTER DATABASE ${source} SET search_path = "$user", public, ext`));
+      await withClient(urls[1]!, (client) => client.query('CREATE EXTENSION citext SCHEMA public'));
+      for (const url of urls) await withClient(url, (client) => client.query('CREATE TABLE ci (id citext PRIMARY KEY, v text); INSERT INTO ci VALUES (\'Alpha\', \'a\'), (\'Beta\', \'b\')'));
+      const driver = registeredDriver();
+      const [sourceSpec, targetSpec] = urls.map((url, index) => ({ name: index === 0 ? 'src' : 'tgt', type: 'postgres', params: driver.normalizeParams({ url }) }));
+      const sourceSession = await driver.source!.open(sourceSpec!, { log: silentLogger, label: 'key ops test' });
+      const targetSession = await driver.target!.open(targetSpec!, { log: silentLogger, label: 'key ops test' });
+      try {
+        const shape = (await sourceSession.describeTable({ schema: 'public', name: 'ci' }))!;
+        expect(shape.key).toEqual([{ name: 'id', type: 'citext' }]);
+        const fetched = await sourceSession.fetch({ shape, keys: ['ALPHA'], signal: new AbortController().signal });
+        expect([...fetched.rows()].map((row) => fetched.keyOf(row))).toEqual(['Alpha']);
+        // the target compares by public's citext equality, not by ext's (no schema ext there)
+        await targetSession.begin(new AbortController().signal);
+        const rows = RowBatch.fromRows('src', shape, [['ALPHA', 'new']]);
+        expect(await targetSession.apply({ shape, deletes: ['ALPHA'], rows: [rows], signal: new AbortController().signal })).toEqual({ deleted: 1, inserted: 1, skipped: [] });
+        await targetSession.commit();
+      } finally {
+        await sourceSession.close();
+        await targetSession.close();
+      }
+      const written = await withClient(urls[1]!, (client) => client.query('SELECT id::text, v FROM ci ORDER BY id::text COLLATE "C"'));
+      expect(written.rows).toEqual([{ id: 'ALPHA', v: 'new' }, { id: 'Beta', v: 'b' }]);
+    } finally {
+      await dropDatabase(server, source);
+      await dropDatabase(server, target);
+    }
   });
 
   it('count a table as indexed only with a valid, non-partial btree index led by the key column, asked once per table', async () => {
