@@ -5,9 +5,10 @@ import type { KeyColumn } from './key-sql.js';
 import { unnestRows } from './unnest.js';
 
 /**
- * Below this many keys a batch takes the constant array: the planner's estimates for them cost less than
- * a round trip to ask the catalogue (200 keys: about 0.4M instructions), and small runs, the daemon's
- * usual ones, ask nothing.
+ * Below this many keys a batch takes the constant array: the planner's estimates for them cost little
+ * (200 keys: about 0.4M instructions), and a constant array is hashed where a lookup is a sequential scan.
+ * (The catalog question below is asked for every table a session writes or fetches, for its operators,
+ * once per connection: a daemon's kept connections ask it once.)
  */
 const HIDE_FROM_KEYS = 200;
 

@@ -96,7 +96,7 @@ export function applyScript(rows: number, guard: ApplyGuard, file: string): stri
   return `${[
     'BEGIN',
     guard === 'replica' ? 'SET LOCAL session_replication_role = replica' : "SELECT set_config('bucardo.replicating', 'on', true)",
-    'PREPARE bucardo_delete(text[]) AS DELETE FROM ONLY pgbench_accounts WHERE aid = ANY((SELECT $1::text[]::integer[])::integer[])',
+    'PREPARE bucardo_delete(text[]) AS DELETE FROM ONLY pgbench_accounts WHERE aid OPERATOR("pg_catalog".=) ANY((SELECT $1::text[]::integer[])::integer[])',
     `EXECUTE bucardo_delete('{${keys}}')`,
     `COPY pgbench_accounts (aid, bid, abalance, filler) FROM '${file.replaceAll("'", "''")}'`,
     'COMMIT',
@@ -124,7 +124,7 @@ export function refreshScript(file: string): string {
  */
 export function fetchScript(rows: number): string {
   const keys = Array.from({ length: rows }, (_, i) => `"${i + 1}"`).join(',');
-  return `COPY (SELECT aid, bid, abalance, filler FROM ONLY pgbench_accounts WHERE aid = ANY((SELECT '{${keys}}'::text[]::integer[])::integer[]) ORDER BY aid) TO '/dev/null'\n`;
+  return `COPY (SELECT aid, bid, abalance, filler FROM ONLY pgbench_accounts WHERE aid OPERATOR("pg_catalog".=) ANY((SELECT '{${keys}}'::text[]::integer[])::integer[]) ORDER BY aid) TO '/dev/null'\n`;
 }
 
 /**
