@@ -125,7 +125,11 @@ function commandLoggerOptions(configured: Readonly<Record<string, unknown>> | un
   return { ...configured, destinations: ['stderr'] };
 }
 
-/** A plugin the config lists that cannot be found, imported, made or applied (`PLUGIN_*`, a logger no plugin registers too). */
+/**
+ * A plugin the config lists that cannot be found, imported, made or applied, or a logger no plugin
+ * registers: told by what it names (a plugin, the logger hook), not by its code, which a factory's own
+ * refusal keeps (`CONFIG_INVALID`, even `CONNECTION_FAILED`). Nothing else opening the API names a plugin.
+ */
 function isPluginLoadFailure(error: unknown): error is BucardoError {
-  return isBucardoError(error) && error.code.startsWith('PLUGIN_');
+  return isBucardoError(error) && (error.plugin !== undefined || error.hook === 'logger');
 }

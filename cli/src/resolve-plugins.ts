@@ -61,9 +61,13 @@ async function importPlugin(name: string, options: Record<string, unknown> | und
       // awaited: an async factory's rejection is the same failure as a throw
       plugin = await (exported as (o?: unknown) => unknown)(options);
     } catch (error) {
-      // a coded refusal (options it does not take: CONFIG_INVALID naming them) is the plugin's own word
-      if (isBucardoError(error)) throw error;
-      throw new BucardoError('PLUGIN_ERROR', `Cannot load plugin "${name}" (${resolved})${namedIn}: its factory failed: ${oneLine(error)}`, { plugin: name, hook: 'factory', cause: error });
+      // a coded refusal (options it does not take: CONFIG_INVALID naming them) keeps its code and subject,
+      // said of the plugin and the config file as any other factory failure; `hook: 'factory'` marks it as
+      // a load failure whatever its code (a factory's CONNECTION_FAILED is not the control database's)
+      const own = isBucardoError(error) ? error : undefined;
+      throw new BucardoError(own?.code ?? 'PLUGIN_ERROR', `Cannot load plugin "${name}" (${resolved})${namedIn}: its factory failed: ${oneLine(error)}`, {
+        ...own?.subject, plugin: name, hook: 'factory', cause: error,
+      });
     }
   }
   if (typeof plugin !== 'object' || plugin === null) {

@@ -15,11 +15,14 @@
  *  - a plugin file changed since the daemon imported it: `... DONE!` and a note (and a log line) that its new
  *    code needs `bucardo restart`, as Node keeps the module it first imported;
  *  - a plugin factory that throws or rejects: every command's PLUGIN_ERROR names the file and the config;
+ *    a BucardoError it throws (CONFIG_INVALID, CONNECTION_FAILED) keeps its code, said the same way;
  *    `ping` (WARNING) and `status` (a WARNING line) still answer from the control database; reload FAILED!;
  *  - `reopen` with the text logger, which has no reopen(): the log says nothing was opened again.
  */
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverFromInfo } from '../src/fixtures/pg-server.js';
 import { alive, DaemonWorld, statusDetail, waitFor, type DaemonHandle, type Pair } from './support/daemon-world.js';
@@ -204,31 +207,40 @@ describe('bucardo reload', () => {
     expect(logLines(note)[0]).toMatch(/ WARN /);
   });
 
+  /** A factory that throws the SDK's own BucardoError (imported by path: the plugin file lies outside the workspace). */
+  const refusing = (code: string, message: string): string =>
+    `import { BucardoError } from '${pathToFileURL(createRequire(import.meta.url).resolve('@bucardo/plugin-sdk')).href}';\n`
+    + `export default () => { throw new BucardoError('${code}', '${message}', { item: 'colour' }); };\n`;
+
   it.each([
-    ['throws', 'boom.mjs', "export default () => { throw new Error('acme factory exploded'); };\n"],
-    ['rejects', 'boom-async.mjs', "export default async () => { throw new Error('acme factory exploded'); };\n"],
-  ])('a plugin factory that %s: PLUGIN_ERROR naming the file and the config, exit 1; ping WARNING, status a WARNING, reload FAILED!', async (_, name, body) => {
+    ['throws', 'boom.mjs', "export default () => { throw new Error('acme factory exploded'); };\n", 'PLUGIN_ERROR', 'acme factory exploded'],
+    ['rejects', 'boom-async.mjs', "export default async () => { throw new Error('acme factory exploded'); };\n", 'PLUGIN_ERROR', 'acme factory exploded'],
+    // its own code kept, yet said of the plugin and the config; not read as a config ping cannot read
+    ['refuses an option (CONFIG_INVALID)', 'refuses.mjs', refusing('CONFIG_INVALID', 'acme has no option colour'), 'CONFIG_INVALID', 'acme has no option colour'],
+    // not read as the control database being unreachable
+    ['cannot reach its service (CONNECTION_FAILED)', 'unreachable.mjs', refusing('CONNECTION_FAILED', 'acme cannot reach its licence server'), 'CONNECTION_FAILED', 'acme cannot reach its licence server'],
+  ])('a plugin factory that %s: its error naming the file and the config, exit 1; ping WARNING, status a WARNING, reload FAILED!', async (_, name, body, code, said) => {
     const file = path.join(path.dirname(config), name);
     writeFileSync(file, body);
     writeConfig(`{ logLevel: 'normal', plugins: ['./${name}'] }`);
-    const reason = `Cannot load plugin "./${name}" (${file}) named in ${config}: its factory failed: acme factory exploded`;
+    const reason = `Cannot load plugin "./${name}" (${file}) named in ${config}: its factory failed: ${said}`;
     const list = await d.cli('--config', config, 'list', 'dbs');
-    expect({ code: list.code, stdout: list.stdout, stderr: list.stderr }).toEqual({ code: 1, stdout: '', stderr: `ERROR: ${reason} [PLUGIN_ERROR]\n` });
+    expect({ code: list.code, stdout: list.stdout, stderr: list.stderr }).toEqual({ code: 1, stdout: '', stderr: `ERROR: ${reason} [${code}]\n` });
 
     // the daemon runs on the plugins it loaded: ping reads its heartbeat without them, and says what a restart would meet
     const ping = await d.cli('--config', config, 'ping');
     expect({ code: ping.code, stdout: ping.stdout, stderr: ping.stderr }).toEqual({
-      code: 1, stdout: `WARNING: Bucardo runs (PID ${pid}), but the plugins of its config do not load, so a restart would fail: ${reason} [PLUGIN_ERROR]\n`, stderr: '',
+      code: 1, stdout: `WARNING: Bucardo runs (PID ${pid}), but the plugins of its config do not load, so a restart would fail: ${reason} [${code}]\n`, stderr: '',
     });
     const status = await d.cli('--config', config, 'status');
     expect(status.code, status.stderr).toBe(0);
-    expect(status.stderr).toBe(`WARNING: The plugins of the config do not load, so this status is read without them (the daemon keeps those it loaded; a restart would fail): ${reason} [PLUGIN_ERROR]\n`);
+    expect(status.stderr).toBe(`WARNING: The plugins of the config do not load, so this status is read without them (the daemon keeps those it loaded; a restart would fail): ${reason} [${code}]\n`);
     expect(status.stdout).toMatch(/^PID of Bucardo MCP: \d+\n/);
     expect(status.stdout).toMatch(/\brl\b/);
 
     const r = await reload();
     expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
-      code: 1, stdout: `Reloading Bucardo (PID ${pid}) ... FAILED!\n`, stderr: `ERROR: ${reason} [PLUGIN_ERROR]\nBucardo (PID ${pid}) keeps running with its previous configuration\n`,
+      code: 1, stdout: `Reloading Bucardo (PID ${pid}) ... FAILED!\n`, stderr: `ERROR: ${reason} [${code}]\nBucardo (PID ${pid}) keeps running with its previous configuration\n`,
     });
     writeConfig("{ logLevel: 'normal' }");
     const ok = await d.cli('--config', config, 'ping');
