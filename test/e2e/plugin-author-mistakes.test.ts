@@ -9,6 +9,8 @@
  *  - a resolve tap that returns something other than the Map it was given, names a winner that is no
  *    database of the sync, or decides a key that is no conflict of the batch: PLUGIN_ERROR naming the tap,
  *    its plugin and the key (it named the hook only, said CONFLICT_UNRESOLVED, or ignored the decision);
+ *    the same for one that writes into the Map it was given and returns nothing, whose sound decisions
+ *    the audit says are its plugin's (they went unchecked, and were said to be the strategy's);
  *  - a test-connect that throws a plain error: CONNECTION_FAILED naming the database, its type and plugin;
  *  - a source's TRUNCATE that a target without truncate() cannot follow: the error says it is for the
  *    truncate, and the way out (it said "for a copy");
@@ -36,6 +38,8 @@ let applyThrows = false;
 let tapReturnsArray = false;
 /** A decision the resolve tap adds, per test: a winner no database has, or a key that is no conflict. */
 let tapDecides: { key: string; winner: string } | undefined;
+/** A decision a resolve tap writes into the Map it was given, returning nothing, per test. */
+let tapEditsInPlace: { key: string; winner: string } | undefined;
 const written: string[] = [];
 
 /** A target written as a class, as the walk-through's author did: its methods live on the prototype. */
@@ -51,6 +55,8 @@ class MemoryTargetPlugin implements BucardoPlugin {
     });
     host.hooks.resolve.tap('array-tap', (decisions) => (tapReturnsArray ? [] as never : decisions));
     host.hooks.resolve.tap('acme', (decisions) => (tapDecides ? new Map(decisions).set(tapDecides.key, { winner: tapDecides.winner }) : decisions));
+    // the Map is typed readonly, but a plain Map at run time: an author may well write into it
+    host.hooks.resolve.tap('in-place', (decisions) => { if (tapEditsInPlace) (decisions as Map<string, unknown>).set(tapEditsInPlace.key, { winner: tapEditsInPlace.winner }); return undefined as never; });
   }
 
   session(): TargetSession {
@@ -188,6 +194,46 @@ describe('a resolve tap whose decision is wrong', () => {
       tapDecides = undefined;
     }
     expect((await bucardo.runSync('s')).outcome).toBe('good');
+  });
+});
+
+describe('a resolve tap that edits the Map it was given and returns nothing', () => {
+  const conflictOnKey1 = async () => {
+    await sql(dbs.a, "UPDATE t SET v = 'a' WHERE id = 1");
+    await sql(dbs.b, "UPDATE t SET v = 'b' WHERE id = 1");
+  };
+
+  it('a winner that is no database of the sync: PLUGIN_ERROR naming the tap, its plugin and the key; nothing written', async () => {
+    tapEditsInPlace = { key: '1', winner: 'zz' };
+    try {
+      await conflictOnKey1();
+      const report = await bucardo.runSync('s');
+      expect(report.error).toMatchObject({
+        code: 'PLUGIN_ERROR', hook: 'resolve', plugin: 'memory-target', table: 'public.t', key: '1', db: 'zz',
+        message: 'Resolve tap "in-place" (plugin memory-target) chose "zz" to win key 1 of table "public.t", and no database of sync "s" has that name (it has "a", "b", "m")',
+      });
+      expect((await sql(dbs.a, 'SELECT v FROM t')).rows).toEqual([{ v: 'a' }]);
+      expect((await sql(dbs.b, 'SELECT v FROM t')).rows).toEqual([{ v: 'b' }]);
+    } finally {
+      tapEditsInPlace = undefined;
+    }
+    expect((await bucardo.runSync('s')).outcome).toBe('good');
+  });
+
+  it('a sound decision: applied, and the audit says the plugin decided it, not the strategy', async () => {
+    // the older change: the strategy (latest) would have picked b
+    tapEditsInPlace = { key: '1', winner: 'a' };
+    try {
+      await conflictOnKey1();
+      const report = await bucardo.runSync('s');
+      expect(report.outcome, report.error?.message).toBe('good');
+    } finally {
+      tapEditsInPlace = undefined;
+    }
+    expect((await sql(dbs.a, 'SELECT v FROM t')).rows).toEqual([{ v: 'a' }]);
+    expect((await sql(dbs.b, 'SELECT v FROM t')).rows).toEqual([{ v: 'a' }]);
+    const [latest] = await bucardo.listConflicts({ sync: 's', limit: 1 });
+    expect(latest).toMatchObject({ key: '1', winner: 'a', decidedBy: 'memory-target' });
   });
 });
 

@@ -46,15 +46,17 @@ function signedDecisions(hook: TapTarget, plugin: string): TapTarget {
     for (const [key, decision] of signed) if (!before.has(key) && decision.by === undefined) signed.set(key, { ...decision, by: plugin });
     return signed;
   };
+  // `before` is a copy: a tap that adds to the Map it was given is checked and signed too, whether it
+  // returns that Map or nothing (the waterfall would hand on the edited Map unchecked, its decisions
+  // then signed by nobody, and the audit would say the strategy made them)
   return {
-    // `before` is a copy: a tap that adds to the Map it was given and returns it is checked and signed too
     tap: (options, fn) => hook.tap(options, ((decisions: Decisions, args: ResolveArgs) => {
       const before = new Map(decisions);
-      return sign(before, (fn as (...a: unknown[]) => unknown)(decisions, args), args, options);
+      return sign(before, (fn as (...a: unknown[]) => unknown)(decisions, args) ?? decisions, args, options);
     }) as never),
     tapPromise: (options, fn) => hook.tapPromise(options, (async (decisions: Decisions, args: ResolveArgs) => {
       const before = new Map(decisions);
-      return sign(before, await (fn as (...a: unknown[]) => Promise<unknown>)(decisions, args), args, options);
+      return sign(before, (await (fn as (...a: unknown[]) => Promise<unknown>)(decisions, args)) ?? decisions, args, options);
     }) as never),
   };
 }

@@ -1,10 +1,12 @@
-import { BucardoError, displayKey, formatTable, isDecision, isWinner, toBucardoError, type ApplyResult, type Decisions, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
+import { BucardoError, formatTable, toBucardoError, type ApplyResult, type Decisions, type KeyText, type RowBatch } from '@bucardo/plugin-sdk';
 import { databaseError } from './database-error.js';
 import { parseConflictSpec } from './conflict-spec.js';
 import { settleAll } from './settle-all.js';
 import { STRATEGY_STAGE, type CoreHooks } from '../hooks.js';
 import type { Registry } from '../plugins/registry.js';
 import { CORE_TAP_PREFIX } from '../plugins/tap-errors.js';
+import { checkDecision, shownKey } from '../plugins/decision-check.js';
+import { kindOf, shownValue } from '../plugins/shown-value.js';
 import type { RunRegistry } from './run-registry.js';
 import { recordsInto, sourcesOf } from './sync-plan.js';
 
@@ -62,8 +64,7 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
   hooks.resolve.tapPromise({ name: `${CORE_TAP_PREFIX}resolve`, stage: STRATEGY_STAGE }, async (decisions, args) => {
     // the waterfall hands on what the taps before returned: a tap that returned something else is named as such
     if (!(decisions instanceof Map)) {
-      const got = decisions === null ? 'null' : Array.isArray(decisions) ? 'an array' : typeof decisions;
-      throw new BucardoError('PLUGIN_ERROR', `A tap of the resolve hook returned ${got} for table "${formatTable(args.batch.shape.table)}", not the Map of decisions it was given`, { hook: 'resolve', sync: args.sync, table: formatTable(args.batch.shape.table) });
+      throw new BucardoError('PLUGIN_ERROR', `A tap of the resolve hook returned ${kindOf(decisions)} for table "${formatTable(args.batch.shape.table)}", not the Map of decisions it was given`, { hook: 'resolve', sync: args.sync, table: formatTable(args.batch.shape.table) });
     }
     const conflicts = args.batch.conflicts.filter((conflict) => !decisions.has(conflict.key));
     if (conflicts.length === 0) return decisions;
@@ -87,7 +88,7 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
     const undecided = new Set(conflicts.map((conflict) => conflict.key));
     const stray = [...decided.keys()].find((key) => !undecided.has(key));
     if (stray !== undefined) {
-      throw new BucardoError('PLUGIN_ERROR', `Conflict strategy "${strategy.name}"${subject.plugin ? ` (plugin ${subject.plugin})` : ''} decided key ${typeof stray === 'string' ? displayKey(stray) : String(stray)} of table "${table}", which is not one of the conflicts it was given`, { ...subject, ...(typeof stray === 'string' ? { key: stray } : {}) });
+      throw new BucardoError('PLUGIN_ERROR', `Conflict strategy "${strategy.name}"${subject.plugin ? ` (plugin ${subject.plugin})` : ''} decided key ${shownKey(stray)} of table "${table}", which is not one of the conflicts it was given`, { ...subject, ...(typeof stray === 'string' ? { key: stray } : {}) });
     }
     for (const [key, decision] of decided) if (undecided.has(key)) merged.set(key, decision.by ? decision : { ...decision, by: spec.name });
     return merged;
@@ -115,19 +116,9 @@ export function tapCoreWork(hooks: CoreHooks, runs: RunRegistry, registry: Regis
 function checkDecisions(decided: unknown, strategy: string, subject: { readonly plugin?: string | undefined; readonly table: string; readonly sync: string; readonly hook: string }, members: readonly string[]): asserts decided is Decisions {
   const by = `Conflict strategy "${strategy}"${subject.plugin ? ` (plugin ${subject.plugin})` : ''}`;
   if (!(decided instanceof Map)) {
-    const got = decided === null ? 'null' : Array.isArray(decided) ? 'an array' : typeof decided;
-    throw new BucardoError('PLUGIN_ERROR', `${by} returned ${got} for table "${subject.table}", not a Map of decisions by key`, subject);
+    throw new BucardoError('PLUGIN_ERROR', `${by} returned ${kindOf(decided)} for table "${subject.table}", not a Map of decisions by key`, subject);
   }
-  for (const [key, decision] of decided as Map<unknown, unknown>) {
-    // exactly one of the three, as the strategy kit checks: { winner, skip: true } was recorded as skipped
-    if (!isDecision(decision)) {
-      throw new BucardoError('PLUGIN_ERROR', `${by} decided key ${typeof key === 'string' ? displayKey(key) : String(key)} of table "${subject.table}" with ${shown(decision)}: a decision is { winner: DATABASE }, { skip: true } or { abort: REASON }`, { ...subject, ...(typeof key === 'string' ? { key } : {}) });
-    }
-    // the strategy's own mistake, named with its plugin (a misspelt or stale database name)
-    if (isWinner(decision) && !members.includes(decision.winner)) {
-      throw new BucardoError('PLUGIN_ERROR', `${by} chose "${decision.winner}" to win key ${typeof key === 'string' ? displayKey(key) : String(key)} of table "${subject.table}", and no database of sync "${subject.sync}" has that name (it has ${members.map((name) => `"${name}"`).join(', ')})`, { ...subject, ...(typeof key === 'string' ? { key } : {}), db: decision.winner });
-    }
-  }
+  for (const [key, decision] of decided as Map<unknown, unknown>) checkDecision(key, decision, { by, subject, members });
 }
 
 /**
@@ -143,16 +134,7 @@ function checkApplyResult(result: unknown, subjectOf: () => { readonly db: strin
   if (valid) return { ...(result as ApplyResult), skipped: (r.skipped as ApplyResult['skipped'] | undefined) ?? [] };
   const subject = subjectOf();
   const { plugin, ...names } = subject;
-  throw new BucardoError('PLUGIN_ERROR', `The target of database "${subject.db}"${plugin ? ` (plugin ${plugin})` : ''} returned ${shown(result)} from apply for table "${subject.table}": an ApplyResult is { inserted, deleted } in rows (whole numbers, 0 or more), with skipped keys if any`, {
+  throw new BucardoError('PLUGIN_ERROR', `The target of database "${subject.db}"${plugin ? ` (plugin ${plugin})` : ''} returned ${shownValue(result)} from apply for table "${subject.table}": an ApplyResult is { inserted, deleted } in rows (whole numbers, 0 or more), with skipped keys if any`, {
     ...names, ...(plugin ? { plugin } : {}), hook: 'apply',
   });
-}
-
-/** A value as JSON for a message, whatever it holds (a BigInt, a cycle). */
-function shown(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
 }
