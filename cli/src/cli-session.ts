@@ -101,6 +101,7 @@ export class CliSession {
       ...(config.partitionSize ? { partitionSize: config.partitionSize } : {}),
       ...(config.refreshAbove === undefined ? {} : { refreshAbove: config.refreshAbove }),
       role: open.role ?? 'cli',
+      ...(filepath === undefined ? {} : { configFile: filepath }),
     }).catch((error: unknown) => {
       throw explainMissingLogger(error, standard ? undefined : config.logger, filepath);
     });

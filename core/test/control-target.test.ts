@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { libpqTls } from '@bucardo/plugin-sdk';
 import { resolveControlTarget } from '../src/control/control-connection.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'control-target-'));
@@ -20,8 +21,17 @@ describe('resolveControlTarget', () => {
     expect(resolveControlTarget({}, env)).toMatchObject({ dbname: 'envdb', host: 'envhost', service: 'fromenv' });
     expect(resolveControlTarget({ service: 'fromconfig', sslmode: 'require', sslpassword: 'mine' }, env)).toEqual({
       dbname: 'cfgdb', host: 'cfghost', port: 5433, service: 'fromconfig',
-      tls: { sslmode: 'require', sslkey: '/svc.key', sslpassword: 'mine', from: { sslkey: `service "fromconfig", ${services}` } },
+      tls: { sslmode: 'require', sslkey: '/svc.key', sslpassword: 'mine', from: { sslkey: `service "fromconfig", ${services}` }, named: { sslpassword: 'control.sslpassword' } },
     });
+  });
+
+  it('a bad TLS file of the config is said as the config names it, not as add db\'s sslkey=', () => {
+    const config = '/srv/bucardo.config.ts';
+    const target = resolveControlTarget({ sslmode: 'require', sslcert: path.join(dir, 'none.crt'), sslkey: path.join(dir, 'none.key'), sslpassword: 'x' }, {}, config);
+    expect(target.tls?.named).toEqual({ sslcert: `control.sslcert in ${config}`, sslkey: `control.sslkey in ${config}`, sslpassword: `control.sslpassword in ${config}` });
+    expect(() => libpqTls(target.tls!, { HOME: dir })).toThrow(expect.objectContaining({
+      code: 'CONNECTION_FAILED', message: `the client certificate file ${path.join(dir, 'none.crt')} (control.sslcert in ${config}) does not exist`,
+    }));
   });
 
   it('an unknown service is said of the control database and of control.service', () => {

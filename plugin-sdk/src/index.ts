@@ -15,7 +15,7 @@ export { PGSSLMODE_VALUES, SSLMODE_VALUES, checkPgSslMode, checkSslMode } from '
 export { SERVICE_KEYS, readService, serviceFiles } from './libpq-service.js';
 export type { ServiceDefinition, ServiceKey } from './libpq-service.js';
 export { readTlsFiles } from './libpq-tls-files.js';
-export type { TlsFileContents, TlsFileSettings } from './libpq-tls-files.js';
+export type { SslPassword, TlsFileContents, TlsFileSettings } from './libpq-tls-files.js';
 export { libpqTls, libpqTlsSetup, tlsBesideService } from './libpq-tls.js';
 export type { LibpqTlsSetup, NodeTlsOptions, TlsSettings } from './libpq-tls.js';
 export { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, appendPrivateFile, makePrivateDir, openPrivateFile, writePrivateFile } from './private-files.js';

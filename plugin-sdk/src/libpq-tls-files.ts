@@ -18,14 +18,26 @@ export interface TlsFileSettings {
   readonly sslcert?: string;
   /** The client certificate's private key. */
   readonly sslkey?: string;
-  /** The passphrase of an encrypted private key (libpq's `sslpassword`); never said in a message. */
-  readonly sslpassword?: string;
+  /**
+   * The passphrase of an encrypted private key (libpq's `sslpassword`); never said in a message. A function
+   * is called only when the key turns out to be encrypted, as libpq ignores the setting otherwise (an
+   * `env:NAME` whose variable is unset fails only the connection that needs it).
+   */
+  readonly sslpassword?: SslPassword;
   /**
    * Where a setting came from when it is not the connection's own, for messages: `service "prod",
    * /home/u/.pg_service.conf` (then said as `sslrootcert= of service "prod", …`).
    */
   readonly from?: Readonly<Partial<Record<'sslmode' | 'sslrootcert' | 'sslcert' | 'sslkey' | 'sslpassword', string>>>;
+  /**
+   * How the connection's own settings are named in messages where not as a database's parameters
+   * (`sslkey=`): the control connection's `control.sslkey in /srv/bucardo.config.ts`.
+   */
+  readonly named?: Readonly<Partial<Record<'sslrootcert' | 'sslcert' | 'sslkey' | 'sslpassword', string>>>;
 }
+
+/** A key's passphrase, or what gives it when it is needed (see `TlsFileSettings.sslpassword`). */
+export type SslPassword = string | (() => string | undefined);
 
 /** The files' contents, as Node's TLS takes them. */
 export interface TlsFileContents {
@@ -47,6 +59,8 @@ export interface TlsFileContents {
 interface Located {
   readonly file: string;
   readonly from: string;
+  /** Given to the connection itself (not a service's, a variable's or libpq's default). */
+  readonly own?: boolean;
 }
 
 /**
@@ -58,7 +72,9 @@ function locate(settings: TlsFileSettings, env: NodeJS.ProcessEnv): { root?: Loc
   const pick = (name: 'sslrootcert' | 'sslcert' | 'sslkey', variable: string, fallback: string): Located | undefined => {
     const given = settings[name];
     const source = settings.from?.[name];
-    if (given !== undefined && given !== '') return { file: given, from: source === undefined ? `${name}=` : `${name}= of ${source}` };
+    if (given !== undefined && given !== '') {
+      return source === undefined ? { file: given, from: settings.named?.[name] ?? `${name}=`, own: true } : { file: given, from: `${name}= of ${source}` };
+    }
     if (env[variable]) return { file: env[variable]!, from: variable };
     const file = path.join(home, fallback);
     return exists(file) ? { file, from: `libpq's default ${name}` } : undefined;
@@ -92,19 +108,18 @@ export function readTlsFiles(settings: TlsFileSettings, env: NodeJS.ProcessEnv =
   if (ca !== undefined) parseCertificate(ca, root!, 'root certificate');
   const caOf = ca === undefined ? {} : { ca, caFile: `${root!.file} (${root!.from})` };
   if (cert === undefined) {
-    if (key !== undefined && key.from === 'sslkey=') fail(key, `sslkey=${key.file} is given without a certificate (sslcert=)`);
+    if (key?.own) fail(key, `${key.from === 'sslkey=' ? `sslkey=${key.file}` : `${key.from} (${key.file})`} is given without a certificate (sslcert=)`);
     return { ...caOf, systemRoots };
   }
   const certText = readPem(cert, 'client certificate');
   const certificate = parseCertificate(certText, cert, 'client certificate');
   checkKeyMode(key!);
   const keyText = readPem(key!, 'private key');
-  const privateKey = openPrivateKey(keyText, key!, settings);
+  const { privateKey, passphrase } = openPrivateKey(keyText, key!, settings);
   if (!certificate.checkPrivateKey(privateKey)) {
     fail(key!, `the private key file ${key!.file} (${key!.from}) is not the key of the client certificate ${cert.file} (${cert.from})`);
   }
-  const passphrase = isEncrypted(keyText) ? { passphrase: settings.sslpassword! } : {};
-  return { ...caOf, systemRoots, cert: certText, key: keyText, ...passphrase };
+  return { ...caOf, systemRoots, cert: certText, key: keyText, ...(passphrase === undefined ? {} : { passphrase }) };
 }
 
 /** PKCS#8's `ENCRYPTED PRIVATE KEY`, or a traditional PEM key with `Proc-Type: 4,ENCRYPTED`. */
@@ -117,20 +132,25 @@ function isEncrypted(pem: string): boolean {
  * passphrase that does not open it, are refused naming the file and where the passphrase came from, never
  * the passphrase (OpenSSL's words for a wrong one, `bad decrypt`, say nothing of which file).
  */
-function openPrivateKey(pem: string, key: Located, settings: TlsFileSettings): KeyObject {
+function openPrivateKey(pem: string, key: Located, settings: TlsFileSettings): { privateKey: KeyObject; passphrase?: string } {
   const encrypted = isEncrypted(pem);
-  const passphrase = settings.sslpassword;
-  if (encrypted && (passphrase === undefined || passphrase === '')) {
+  if (!encrypted) {
+    try {
+      return { privateKey: createPrivateKey(pem) };
+    } catch (error) {
+      return fail(key, `the private key file ${key.file} (${key.from}) cannot be read as a private key: ${(error as Error).message}`, error);
+    }
+  }
+  const given = settings.sslpassword;
+  const passphrase = typeof given === 'function' ? given() : given;
+  if (passphrase === undefined || passphrase === '') {
     fail(key, `the private key file ${key.file} (${key.from}) is encrypted, and no sslpassword was given to open it`);
   }
   try {
-    return encrypted ? createPrivateKey({ key: pem, passphrase: passphrase! }) : createPrivateKey(pem);
+    return { privateKey: createPrivateKey({ key: pem, passphrase }), passphrase };
   } catch (error) {
-    if (encrypted) {
-      const from = settings.from?.sslpassword === undefined ? 'sslpassword=' : `sslpassword= of ${settings.from.sslpassword}`;
-      fail(key, `the private key file ${key.file} (${key.from}) cannot be opened with the passphrase given (${from}): wrong passphrase, or a damaged file`, error);
-    }
-    return fail(key, `the private key file ${key.file} (${key.from}) cannot be read as a private key: ${(error as Error).message}`, error);
+    const from = settings.from?.sslpassword === undefined ? settings.named?.sslpassword ?? 'sslpassword=' : `sslpassword= of ${settings.from.sslpassword}`;
+    return fail(key, `the private key file ${key.file} (${key.from}) cannot be opened with the passphrase given (${from}): wrong passphrase, or a damaged file`, error);
   }
 }
 

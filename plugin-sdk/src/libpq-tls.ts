@@ -1,5 +1,5 @@
 import { BucardoError } from './errors.js';
-import { readTlsFiles, type TlsFileSettings } from './libpq-tls-files.js';
+import { readTlsFiles, type SslPassword, type TlsFileSettings } from './libpq-tls-files.js';
 import { checkPgSslMode, checkSslMode } from './libpq-sslmode.js';
 import type { ServiceDefinition } from './libpq-service.js';
 
@@ -32,8 +32,8 @@ const TLS_KEYS: readonly TlsKey[] = ['sslmode', 'sslrootcert', 'sslcert', 'sslke
  * A connection's TLS settings: each one it was given (`own`), else its service's, which messages then say
  * is the service's (`from`: a refused mode, a missing file name `service "prod", FILE`).
  */
-export function tlsBesideService(own: Readonly<Partial<Record<TlsKey, string>>>, service: ServiceDefinition | undefined): TlsSettings {
-  const settings: Partial<Record<TlsKey, string>> = {};
+export function tlsBesideService(own: Readonly<Partial<Record<Exclude<TlsKey, 'sslpassword'>, string>> & { sslpassword?: SslPassword }>, service: ServiceDefinition | undefined): TlsSettings {
+  const settings: Partial<Record<TlsKey, SslPassword>> = {};
   const from: Partial<Record<TlsKey, string>> = {};
   for (const key of TLS_KEYS) {
     const theirs = service?.settings[key];
@@ -43,7 +43,7 @@ export function tlsBesideService(own: Readonly<Partial<Record<TlsKey, string>>>,
       from[key] = `service "${service!.name}", ${service!.file}`;
     }
   }
-  return Object.keys(from).length === 0 ? settings : { ...settings, from };
+  return (Object.keys(from).length === 0 ? settings : { ...settings, from }) as TlsSettings;
 }
 
 /** Node's TLS options for a connection, and the root certificate file they trust, for messages. */

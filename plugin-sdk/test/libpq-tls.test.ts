@@ -107,6 +107,22 @@ describe('an encrypted key and sslpassword', () => {
     expect(plain.passphrase).toBeUndefined();
   });
 
+  it('a passphrase given as a function is asked for only when the key is encrypted (an env:NAME unset fails no other connection)', () => {
+    const unset = () => { throw new Error('asked for the passphrase of an unencrypted key'); };
+    expect(readTlsFiles({ ...settings('client.key'), sslpassword: unset }, { HOME: home }).passphrase).toBeUndefined();
+    expect(libpqTls({ sslmode: 'disable', ...settings('client.key'), sslpassword: unset }, { HOME: home })).toBe(false);
+    const tls = libpqTls({ sslmode: 'require', ...settings('pkcs8.key'), sslpassword: () => 'open sesame' }, { HOME: home }) as NodeTlsOptions;
+    expect(tls.passphrase).toBe('open sesame');
+  });
+
+  it('settings named otherwise than as parameters (the control connection\'s) are said by those names', () => {
+    const named = { sslkey: 'control.sslkey in /srv/b.json', sslpassword: 'control.sslpassword in /srv/b.json' };
+    expect(errorOf(() => readTlsFiles({ ...settings('pkcs8.key', 'nope'), named }, { HOME: home })).message)
+      .toBe(`the private key file ${file('pkcs8.key')} (control.sslkey in /srv/b.json) cannot be opened with the passphrase given (control.sslpassword in /srv/b.json): wrong passphrase, or a damaged file`);
+    expect(errorOf(() => readTlsFiles({ sslkey: file('client.key'), named }, { HOME: home })).message)
+      .toBe(`control.sslkey in /srv/b.json (${file('client.key')}) is given without a certificate (sslcert=)`);
+  });
+
   it('the encrypted key of another certificate is still refused as not its key', () => {
     expect(errorOf(() => readTlsFiles({ sslcert: file('ca.pem'), sslkey: file('pkcs8.key'), sslpassword: 'open sesame' }, { HOME: home })).message)
       .toBe(`the private key file ${file('pkcs8.key')} (sslkey=) is not the key of the client certificate ${file('ca.pem')} (sslcert=)`);

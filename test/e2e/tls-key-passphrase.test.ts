@@ -3,8 +3,9 @@
  * process, against a cluster with ssl=on where `certuser` logs in by certificate only (the TLS cluster of
  * tls-files-service.test.ts): with the right passphrase a sync runs and rows arrive; without one, or with a
  * wrong one, `add db` is refused naming the database and the key file, never the passphrase; `list dbs`
- * never shows it. The control connection takes a service, and the TLS settings and passphrase, from the
- * config file.
+ * never shows it; `sslpassword=env:NAME` with the variable unset is ignored for an unencrypted key, as in
+ * libpq. The control connection takes a service, and the TLS settings and passphrase, from the config
+ * file, and names its own as the config does (`control.sslkey in FILE`).
  */
 import { chmodSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -98,6 +99,19 @@ describe('sslpassword=', () => {
     expect(unset.code).toBe(1);
     expect(unset.stderr).toBe(`ERROR: Cannot connect to database "envpass" (${location()}): its client key's passphrase is sslpassword=env:KEY_PASS, and the environment variable KEY_PASS is not set in this process [CONNECTION_FAILED]\n`);
   });
+
+  it('sslpassword=env:NAME with the variable unset is ignored for an unencrypted key, as in libpq: added, and a sync from it delivers', async () => {
+    const login = encryptedLogin('sslpassword=env:UNSET_KEY_PASS').map((param) => (param.startsWith('sslkey=') ? `sslkey=${file('client.key')}` : param));
+    const added = await bucardo(['add', 'db', 'plainkey', ...login], { UNSET_KEY_PASS: undefined });
+    expect({ code: added.code, stderr: added.stderr }).toEqual({ code: 0, stderr: '' });
+    expect((await bucardo(['add', 'table', 'public.t', 'db=plainkey', 'herd=h2'])).code).toBe(0);
+    const sync = await bucardo(['add', 'sync', 's2', 'herd=h2', 'dbs=plainkey:source,plain:target', 'autokick=false']);
+    expect(sync.code, sync.stderr).toBe(0);
+    await withClient(cluster.server.url(source), (c) => c.query("INSERT INTO t VALUES (3, 'c')"));
+    const kicked = await bucardo(['kick', 's2', '0'], { UNSET_KEY_PASS: undefined });
+    expect(kicked.code, kicked.stdout + kicked.stderr).toBe(0);
+    expect(await rows(server.url(target))).toEqual([1, 2, 3]);
+  });
 });
 
 describe('the control connection from the config file', () => {
@@ -128,6 +142,15 @@ describe('the control connection from the config file', () => {
     expect(without.stderr).toBe(`ERROR: Cannot connect to the control database "${source}": the private key file ${file('encrypted.key')} (sslkey= of service "ctltls", ${services}) is encrypted, and no sslpassword was given to open it [CONNECTION_FAILED]\n`);
     const reached = await bucardo(['--config', configWith('tls-pass', { service: 'ctltls', sslpassword: passphrase }), 'list', 'dbs'], env);
     expect(reached.stderr).toBe(`ERROR: The control database "${source}" has no Bucardo schema: run "bucardo install" first [CONTROL_NOT_INSTALLED]\n`);
+  });
+
+  it('a control key or passphrase of the config that fails is said as control.sslkey / control.sslpassword in the config file', async () => {
+    const services = file('control_tls_service.conf');
+    writeFileSync(services, `[ctltls]\nhost=127.0.0.1\nport=${cluster.server.port}\nuser=certuser\ndbname=${source}\nsslmode=verify-full\nsslrootcert=${file('ca.pem')}\nsslcert=${file('client.crt')}\n`);
+    const config = configWith('tls-wrongpass', { service: 'ctltls', sslkey: file('encrypted.key'), sslpassword: 'hunter2' });
+    const r = await bucardo(['--config', config, 'list', 'dbs'], { ...noControlEnv, PGSERVICEFILE: services });
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: '' });
+    expect(r.stderr).toBe(`ERROR: Cannot connect to the control database "${source}": the private key file ${file('encrypted.key')} (control.sslkey in ${config}) cannot be opened with the passphrase given (control.sslpassword in ${config}): wrong passphrase, or a damaged file [CONNECTION_FAILED]\n`);
   });
 
   it('a bad control TLS setting in the config is refused naming the field', async () => {

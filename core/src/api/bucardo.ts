@@ -42,6 +42,8 @@ export interface BucardoOptions extends Pick<BucardoConfig, 'control' | 'logLeve
   readonly role?: string;
   /** Where the logger writes when its options name no destination (the daemon's default log directory). */
   readonly defaultLogDestinations?: readonly string[];
+  /** The config file `control` was read from, named in messages about its settings (`control.sslkey in FILE`). */
+  readonly configFile?: string;
 }
 
 /**
@@ -57,7 +59,7 @@ export class Bucardo {
   private constructor(engine: Engine, options: BucardoOptions) {
     this.engine = engine;
     this.#options = options;
-    this.controlTarget = resolveControlTarget(options.control);
+    this.controlTarget = resolveControlTarget(options.control, process.env, options.configFile);
   }
 
   static async open(options: BucardoOptions): Promise<Bucardo> {

@@ -23,7 +23,7 @@ export interface ControlTarget {
  * `service`, else PGSERVICE, as libpq lets the parameter win over the variable; read from the service file
  * now), then Bucardo's default database name `bucardo`; the rest from PG* variables.
  */
-export function resolveControlTarget(config: ControlDatabaseConfig = {}, env: NodeJS.ProcessEnv = process.env): ControlTarget {
+export function resolveControlTarget(config: ControlDatabaseConfig = {}, env: NodeJS.ProcessEnv = process.env, configFile?: string): ControlTarget {
   const named = config.service !== undefined ? { name: config.service, from: 'control.service' } : env.PGSERVICE ? { name: env.PGSERVICE, from: 'PGSERVICE' } : undefined;
   const service = named === undefined ? undefined : controlService(named.name, named.from, env);
   const s = service?.settings ?? {};
@@ -38,8 +38,22 @@ export function resolveControlTarget(config: ControlDatabaseConfig = {}, env: No
     ...(config.password === undefined ? {} : { password: config.password }),
     ...(service === undefined ? {} : { service: service.name }),
     ...(s.password === undefined ? {} : { servicePassword: s.password }),
-    tls: tlsBesideService(controlTlsSettings(config), service),
+    tls: configTls(config, service, configFile),
   };
+}
+
+const CONTROL_TLS_FILES = ['sslrootcert', 'sslcert', 'sslkey', 'sslpassword'] as const;
+
+/**
+ * The config's TLS settings over the service's, the config's own named in messages as the config names
+ * them (`control.sslkey in /srv/bucardo.config.ts`), not as `add db`'s parameters (`sslkey=`).
+ */
+function configTls(config: ControlDatabaseConfig, service: ServiceDefinition | undefined, configFile: string | undefined): TlsSettings {
+  const tls = tlsBesideService(controlTlsSettings(config), service);
+  const given = CONTROL_TLS_FILES.filter((key) => config[key] !== undefined);
+  if (given.length === 0) return tls;
+  const where = configFile === undefined ? '' : ` in ${configFile}`;
+  return { ...tls, named: Object.fromEntries(given.map((key) => [key, `control.${key}${where}`])) };
 }
 
 /** The config's own TLS settings, which win over the service's. */

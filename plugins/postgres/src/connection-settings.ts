@@ -40,10 +40,15 @@ export function connectionSettings(spec: DatabaseSpec, env: NodeJS.ProcessEnv = 
   return { ...defined(settings), tls: tlsBesideService(tlsOf(spec, env), definition) };
 }
 
-/** The database's own TLS settings, `sslpassword=env:NAME` read from this process's environment. */
+/**
+ * The database's own TLS settings. `sslpassword=env:NAME` is read from this process's environment only
+ * when the key turns out to be encrypted: libpq ignores the setting for an unencrypted key (or no TLS), so
+ * an unset variable must not fail those connections.
+ */
 function tlsOf(spec: DatabaseSpec, env: NodeJS.ProcessEnv): TlsSettings {
   const p = spec.params;
-  return defined({ sslmode: p.sslmode, sslrootcert: p.sslrootcert, sslcert: p.sslcert, sslkey: p.sslkey, sslpassword: explicitSslPassword(spec, env) });
+  const sslpassword = p.sslpassword === undefined ? {} : { sslpassword: () => explicitSslPassword(spec, env) };
+  return { ...defined({ sslmode: p.sslmode, sslrootcert: p.sslrootcert, sslcert: p.sslcert, sslkey: p.sslkey }), ...sslpassword };
 }
 
 function defined<T extends Record<string, string | undefined>>(record: T): { [K in keyof T]?: string } {
