@@ -50,7 +50,7 @@ describe('the capture overhead in instructions', () => {
     expect(applyScript(3, 'setting', '/x/rows.tsv').split('\n')).toEqual([
       'BEGIN',
       "SELECT set_config('bucardo.replicating', 'on', true)",
-      'PREPARE bucardo_delete(text[]) AS DELETE FROM ONLY pgbench_accounts WHERE aid = ANY((SELECT $1::text[]::integer[])::integer[])',
+      'PREPARE bucardo_delete(text[]) AS DELETE FROM ONLY pgbench_accounts WHERE aid OPERATOR("pg_catalog".=) ANY((SELECT $1::text[]::integer[])::integer[])',
       `EXECUTE bucardo_delete('{"1","2","3"}')`,
       "COPY pgbench_accounts (aid, bid, abalance, filler) FROM '/x/rows.tsv'",
       'COMMIT',
@@ -66,7 +66,7 @@ describe('the capture overhead in instructions', () => {
       'COMMIT',
       '',
     ]);
-    expect(fetchScript(2)).toBe(`COPY (SELECT aid, bid, abalance, filler FROM ONLY pgbench_accounts WHERE aid = ANY((SELECT '{"1","2"}'::text[]::integer[])::integer[]) ORDER BY aid) TO '/dev/null'\n`);
+    expect(fetchScript(2)).toBe(`COPY (SELECT aid, bid, abalance, filler FROM ONLY pgbench_accounts WHERE aid OPERATOR("pg_catalog".=) ANY((SELECT '{"1","2"}'::text[]::integer[])::integer[]) ORDER BY aid) TO '/dev/null'\n`);
   });
 
   it('refuses to count a script that failed in the database, naming the database and the error', async () => {

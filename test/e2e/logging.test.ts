@@ -108,15 +108,19 @@ describe('the pino logger', () => {
   });
 
   it.each([
+    // refused by the plugin's factory: said of the plugin and the config file, the factory's code kept
     ['the plugin\'s options', `{ plugins: [['@bucardo/logger-pino', { destnation: '/tmp/x.json' }]], logger: 'pino' }`,
-      'logger "pino": plugin options has an unknown option "destnation": did you mean "destination"?'],
+      'logger "pino": plugin options has an unknown option "destnation": did you mean "destination"?', true],
     ['loggerOptions', `{ plugins: ['@bucardo/logger-pino'], logger: 'pino', loggerOptions: { redcat: [] } }`,
-      'logger "pino": loggerOptions has an unknown option "redcat": did you mean "redact"?'],
-  ])('an unknown option in %s is refused at start, naming it', async (_, body, message) => {
+      'logger "pino": loggerOptions has an unknown option "redcat": did you mean "redact"?', false],
+  ])('an unknown option in %s is refused at start, naming it', async (_, body, message, byFactory) => {
     const d = world.daemon();
-    const result = await d.launch('start', '--config', configFile(body));
+    const file = configFile(body);
+    const result = await d.launch('start', '--config', file);
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`ERROR: ${message} [CONFIG_INVALID]\n`);
+    const plugin = path.join(repoRoot, 'plugins', 'logger-pino', 'dist', 'index.js');
+    const said = byFactory ? `Cannot load plugin "@bucardo/logger-pino" (${plugin}) named in ${file}: its factory failed: ${message}` : message;
+    expect(result.stderr).toBe(`ERROR: ${said} [CONFIG_INVALID]\n`);
     expect(d.pid()).toBeUndefined();
   });
 });
